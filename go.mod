@@ -1,0 +1,3 @@
+module github.com/latent-ml/latent
+
+go 1.26

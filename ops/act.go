@@ -1,0 +1,81 @@
+package ops
+
+import "math"
+
+// SELU constants from Klambauer et al. (2017), as used by ONNX Selu defaults.
+const (
+	SeluAlpha = 1.6732632423543772848170429916717
+	SeluGamma = 1.0507009873554804934193349852946
+)
+
+// ApplyAct writes act(src) into dst (which may alias src).
+func ApplyAct(dst, src []float32, act Act, alpha float32) {
+	switch act {
+	case ActNone:
+		if &dst[0] != &src[0] {
+			copy(dst, src)
+		}
+	case ActRelu:
+		for i, v := range src {
+			if v < 0 {
+				v = 0
+			}
+			dst[i] = v
+		}
+	case ActLeakyRelu:
+		for i, v := range src {
+			if v < 0 {
+				v *= alpha
+			}
+			dst[i] = v
+		}
+	case ActSigmoid:
+		for i, v := range src {
+			dst[i] = Sigmoid32(v)
+		}
+	case ActTanh:
+		for i, v := range src {
+			dst[i] = float32(math.Tanh(float64(v)))
+		}
+	case ActElu:
+		for i, v := range src {
+			if v < 0 {
+				v = alpha * float32(math.Expm1(float64(v)))
+			}
+			dst[i] = v
+		}
+	case ActSelu:
+		for i, v := range src {
+			if v <= 0 {
+				v = float32(SeluGamma * SeluAlpha * math.Expm1(float64(v)))
+			} else {
+				v = float32(SeluGamma * float64(v))
+			}
+			dst[i] = v
+		}
+	case ActSoftplus:
+		for i, v := range src {
+			dst[i] = Softplus32(v)
+		}
+	default:
+		panic("ops: unknown activation")
+	}
+}
+
+// Sigmoid32 is 1/(1+e^-x), computed without overflow for large |x|.
+func Sigmoid32(x float32) float32 {
+	if x >= 0 {
+		return float32(1 / (1 + math.Exp(-float64(x))))
+	}
+	e := math.Exp(float64(x))
+	return float32(e / (1 + e))
+}
+
+// Softplus32 is log(1+e^x), computed without overflow for large x.
+func Softplus32(x float32) float32 {
+	xf := float64(x)
+	if xf > 0 {
+		return float32(xf + math.Log1p(math.Exp(-xf)))
+	}
+	return float32(math.Log1p(math.Exp(xf)))
+}

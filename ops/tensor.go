@@ -1,0 +1,308 @@
+package ops
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DType is the element type of a Tensor.
+type DType uint8
+
+// The element types a Tensor can hold. The zero value is Invalid.
+const (
+	Invalid DType = iota
+	Float32
+	Float64
+	Float16 // stored as IEEE 754 half bits in a []uint16
+	Int64
+	Int32
+	Int8
+	Uint8
+	Bool
+)
+
+var dtypeNames = [...]string{
+	Invalid: "invalid", Float32: "float32", Float64: "float64", Float16: "float16",
+	Int64: "int64", Int32: "int32", Int8: "int8", Uint8: "uint8", Bool: "bool",
+}
+
+func (d DType) String() string {
+	if int(d) < len(dtypeNames) {
+		return dtypeNames[d]
+	}
+	return fmt.Sprintf("dtype(%d)", uint8(d))
+}
+
+// Size is the number of bytes one element occupies in memory.
+func (d DType) Size() int {
+	switch d {
+	case Float64, Int64:
+		return 8
+	case Float32, Int32:
+		return 4
+	case Float16:
+		return 2
+	case Int8, Uint8, Bool:
+		return 1
+	}
+	return 0
+}
+
+// IsFloat reports whether d is a floating-point type.
+func (d DType) IsFloat() bool { return d == Float32 || d == Float64 || d == Float16 }
+
+// Tensor is a dense, row-major n-dimensional array.
+//
+// Data holds the elements in a slice whose type matches DType:
+// []float32, []float64, []uint16 (Float16 bits), []int64, []int32, []int8,
+// []uint8 or []bool. A scalar has an empty Shape and one element.
+type Tensor struct {
+	DType DType
+	Shape []int
+	Data  any
+}
+
+// New returns a zero-filled tensor of the given type and shape.
+func New(dt DType, shape ...int) *Tensor {
+	n := NumElements(shape)
+	return &Tensor{DType: dt, Shape: append([]int(nil), shape...), Data: MakeSlice(dt, n)}
+}
+
+// MakeSlice allocates a zeroed element slice of type dt and length n.
+func MakeSlice(dt DType, n int) any {
+	switch dt {
+	case Float32:
+		return make([]float32, n)
+	case Float64:
+		return make([]float64, n)
+	case Float16:
+		return make([]uint16, n)
+	case Int64:
+		return make([]int64, n)
+	case Int32:
+		return make([]int32, n)
+	case Int8:
+		return make([]int8, n)
+	case Uint8:
+		return make([]uint8, n)
+	case Bool:
+		return make([]bool, n)
+	}
+	panic(fmt.Sprintf("ops: MakeSlice of %v", dt))
+}
+
+// FromFloat32 wraps data (not copied) as a float32 tensor of the given shape.
+func FromFloat32(shape []int, data []float32) *Tensor {
+	return &Tensor{DType: Float32, Shape: append([]int(nil), shape...), Data: data}
+}
+
+// FromFloat64 wraps data (not copied) as a float64 tensor.
+func FromFloat64(shape []int, data []float64) *Tensor {
+	return &Tensor{DType: Float64, Shape: append([]int(nil), shape...), Data: data}
+}
+
+// FromInt64 wraps data (not copied) as an int64 tensor.
+func FromInt64(shape []int, data []int64) *Tensor {
+	return &Tensor{DType: Int64, Shape: append([]int(nil), shape...), Data: data}
+}
+
+// FromInt32 wraps data (not copied) as an int32 tensor.
+func FromInt32(shape []int, data []int32) *Tensor {
+	return &Tensor{DType: Int32, Shape: append([]int(nil), shape...), Data: data}
+}
+
+// FromBool wraps data (not copied) as a bool tensor.
+func FromBool(shape []int, data []bool) *Tensor {
+	return &Tensor{DType: Bool, Shape: append([]int(nil), shape...), Data: data}
+}
+
+// Scalar returns a rank-0 float32 tensor.
+func Scalar(v float32) *Tensor { return FromFloat32(nil, []float32{v}) }
+
+// F32 returns the elements of a Float32 tensor. It panics on another type;
+// callers check DType first where the type is not already known.
+func (t *Tensor) F32() []float32 { return t.Data.([]float32) }
+
+// F64 returns the elements of a Float64 tensor.
+func (t *Tensor) F64() []float64 { return t.Data.([]float64) }
+
+// I64 returns the elements of an Int64 tensor.
+func (t *Tensor) I64() []int64 { return t.Data.([]int64) }
+
+// I32 returns the elements of an Int32 tensor.
+func (t *Tensor) I32() []int32 { return t.Data.([]int32) }
+
+// I8 returns the elements of an Int8 tensor.
+func (t *Tensor) I8() []int8 { return t.Data.([]int8) }
+
+// U8 returns the elements of a Uint8 tensor.
+func (t *Tensor) U8() []uint8 { return t.Data.([]uint8) }
+
+// B returns the elements of a Bool tensor.
+func (t *Tensor) B() []bool { return t.Data.([]bool) }
+
+// F16 returns the raw half-precision bits of a Float16 tensor.
+func (t *Tensor) F16() []uint16 { return t.Data.([]uint16) }
+
+// Len is the number of elements.
+func (t *Tensor) Len() int { return NumElements(t.Shape) }
+
+// Rank is the number of dimensions.
+func (t *Tensor) Rank() int { return len(t.Shape) }
+
+// Clone returns a deep copy.
+func (t *Tensor) Clone() *Tensor {
+	c := New(t.DType, t.Shape...)
+	CopyData(c.Data, t.Data)
+	return c
+}
+
+// Reshaped returns a tensor sharing t's data with a new shape of the same
+// element count.
+func (t *Tensor) Reshaped(shape ...int) *Tensor {
+	return &Tensor{DType: t.DType, Shape: append([]int(nil), shape...), Data: t.Data}
+}
+
+// String describes the type and shape, e.g. "float32[2 3]".
+func (t *Tensor) String() string {
+	if t == nil {
+		return "<nil>"
+	}
+	return t.DType.String() + ShapeString(t.Shape)
+}
+
+// CopyData copies src into dst; both must be slices of the same element type.
+func CopyData(dst, src any) int {
+	switch d := dst.(type) {
+	case []float32:
+		return copy(d, src.([]float32))
+	case []float64:
+		return copy(d, src.([]float64))
+	case []uint16:
+		return copy(d, src.([]uint16))
+	case []int64:
+		return copy(d, src.([]int64))
+	case []int32:
+		return copy(d, src.([]int32))
+	case []int8:
+		return copy(d, src.([]int8))
+	case []uint8:
+		return copy(d, src.([]uint8))
+	case []bool:
+		return copy(d, src.([]bool))
+	}
+	panic(fmt.Sprintf("ops: CopyData of %T", dst))
+}
+
+// SliceLen returns the length of an element slice held in a Tensor's Data.
+func SliceLen(data any) int {
+	switch d := data.(type) {
+	case []float32:
+		return len(d)
+	case []float64:
+		return len(d)
+	case []uint16:
+		return len(d)
+	case []int64:
+		return len(d)
+	case []int32:
+		return len(d)
+	case []int8:
+		return len(d)
+	case []uint8:
+		return len(d)
+	case []bool:
+		return len(d)
+	}
+	return -1
+}
+
+// Validate checks that Data's type matches DType and its length the Shape.
+func (t *Tensor) Validate() error {
+	if t == nil {
+		return fmt.Errorf("nil tensor")
+	}
+	for i, d := range t.Shape {
+		if d < 0 {
+			return fmt.Errorf("tensor %v: negative dimension %d at axis %d", t, d, i)
+		}
+	}
+	want := MakeSliceType(t.DType)
+	if want == "" || fmt.Sprintf("%T", t.Data) != want {
+		return fmt.Errorf("tensor %v: data is %T", t, t.Data)
+	}
+	if n := SliceLen(t.Data); n != t.Len() {
+		return fmt.Errorf("tensor %v: shape needs %d elements, data has %d", t, t.Len(), n)
+	}
+	return nil
+}
+
+// MakeSliceType names the Go slice type that holds elements of dt.
+func MakeSliceType(dt DType) string {
+	switch dt {
+	case Float32:
+		return "[]float32"
+	case Float64:
+		return "[]float64"
+	case Float16:
+		return "[]uint16"
+	case Int64:
+		return "[]int64"
+	case Int32:
+		return "[]int32"
+	case Int8:
+		return "[]int8"
+	case Uint8:
+		return "[]uint8"
+	case Bool:
+		return "[]bool"
+	}
+	return ""
+}
+
+// NumElements is the product of the dimensions (1 for a scalar).
+func NumElements(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// Strides returns the row-major element strides of shape.
+func Strides(shape []int) []int {
+	s := make([]int, len(shape))
+	acc := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		s[i] = acc
+		acc *= shape[i]
+	}
+	return s
+}
+
+// ShapeString formats a shape as "[2 3 4]".
+func ShapeString(shape []int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, d := range shape {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprint(&b, d)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// SameShape reports whether a and b have identical dimensions.
+func SameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

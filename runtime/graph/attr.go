@@ -1,0 +1,89 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+// Attribute accessors with defaults. Each returns an error naming the node
+// and attribute when the attribute exists with the wrong kind.
+
+// Int returns an int attribute or def when absent.
+func (n *Node) Int(name string, def int64) (int64, error) {
+	a, ok := n.Attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.Type != AttrInt {
+		return 0, n.attrKindErr(a, "int")
+	}
+	return a.I, nil
+}
+
+// Float returns a float attribute or def when absent.
+func (n *Node) Float(name string, def float32) (float32, error) {
+	a, ok := n.Attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.Type != AttrFloat {
+		return 0, n.attrKindErr(a, "float")
+	}
+	return a.F, nil
+}
+
+// String returns a string attribute or def when absent.
+func (n *Node) String(name string, def string) (string, error) {
+	a, ok := n.Attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.Type != AttrString {
+		return "", n.attrKindErr(a, "string")
+	}
+	return string(a.S), nil
+}
+
+// Ints returns an ints attribute, or def (which may be nil) when absent.
+func (n *Node) Ints(name string, def []int64) ([]int64, error) {
+	a, ok := n.Attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.Type != AttrInts {
+		return nil, n.attrKindErr(a, "ints")
+	}
+	return a.Ints, nil
+}
+
+// Floats returns a floats attribute, or def when absent.
+func (n *Node) Floats(name string, def []float32) ([]float32, error) {
+	a, ok := n.Attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.Type != AttrFloats {
+		return nil, n.attrKindErr(a, "floats")
+	}
+	return a.Floats, nil
+}
+
+// Tensor returns a tensor attribute, or nil when absent.
+func (n *Node) Tensor(name string) (*ops.Tensor, error) {
+	a, ok := n.Attrs[name]
+	if !ok {
+		return nil, nil
+	}
+	if a.Type != AttrTensor {
+		return nil, n.attrKindErr(a, "tensor")
+	}
+	return a.T, nil
+}
+
+// Has reports whether the node carries the attribute.
+func (n *Node) Has(name string) bool { _, ok := n.Attrs[name]; return ok }
+
+func (n *Node) attrKindErr(a *Attr, want string) error {
+	return fmt.Errorf("node %s: attribute %q should be %s, is kind %d", n.Label(), a.Name, want, a.Type)
+}
