@@ -1,0 +1,157 @@
+package ops
+
+import "fmt"
+
+// ConcatShape returns the shape of srcs joined along axis, checking that all
+// have the same rank and agree on every other axis.
+func ConcatShape(axis int, shapes ...[]int) ([]int, error) {
+	if len(shapes) == 0 {
+		return nil, fmt.Errorf("concat: no inputs")
+	}
+	r := len(shapes[0])
+	if axis < 0 || axis >= r {
+		return nil, fmt.Errorf("concat: axis %d out of range for rank %d", axis, r)
+	}
+	out := append([]int(nil), shapes[0]...)
+	for i, s := range shapes[1:] {
+		if len(s) != r {
+			return nil, fmt.Errorf("concat: input %d has rank %d (shape %s), input 0 has rank %d", i+1, len(s), ShapeString(s), r)
+		}
+		for a := range s {
+			if a == axis {
+				out[a] += s[a]
+			} else if s[a] != out[a] {
+				return nil, fmt.Errorf("concat: input %d shape %s differs from input 0 shape %s on axis %d", i+1, ShapeString(s), ShapeString(shapes[0]), a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ConcatInto joins srcs along axis into dst, which must have their common
+// type and the ConcatShape.
+func ConcatInto(dst *Tensor, srcs []*Tensor, axis int) error {
+	shapes := make([][]int, len(srcs))
+	for i, s := range srcs {
+		if s == nil {
+			return fmt.Errorf("concat: input %d is missing", i)
+		}
+		shapes[i] = s.Shape
+	}
+	want, err := ConcatShape(axis, shapes...)
+	if err != nil {
+		return err
+	}
+	for i, s := range srcs {
+		if err := moveCheck("concat", dst, s, want); err != nil {
+			return fmt.Errorf("input %d: %w", i, err)
+		}
+	}
+	outer := NumElements(want[:axis])
+	inners := make([]int, len(srcs))
+	for i, s := range srcs {
+		inners[i] = NumElements(s.Shape[axis:])
+	}
+	switch d := dst.Data.(type) {
+	case []float32:
+		Concat(d, dataOf[float32](srcs), outer, inners)
+	case []float64:
+		Concat(d, dataOf[float64](srcs), outer, inners)
+	case []uint16:
+		Concat(d, dataOf[uint16](srcs), outer, inners)
+	case []int64:
+		Concat(d, dataOf[int64](srcs), outer, inners)
+	case []int32:
+		Concat(d, dataOf[int32](srcs), outer, inners)
+	case []int8:
+		Concat(d, dataOf[int8](srcs), outer, inners)
+	case []uint8:
+		Concat(d, dataOf[uint8](srcs), outer, inners)
+	case []bool:
+		Concat(d, dataOf[bool](srcs), outer, inners)
+	}
+	return nil
+}
+
+// SplitInto cuts src along axis into dsts, in order; the dsts' sizes along
+// axis must sum to src's and agree with it on every other axis.
+func SplitInto(dsts []*Tensor, src *Tensor, axis int) error {
+	shapes := make([][]int, len(dsts))
+	for i, d := range dsts {
+		if d == nil {
+			return fmt.Errorf("split: output %d is missing", i)
+		}
+		shapes[i] = d.Shape
+	}
+	whole, err := ConcatShape(axis, shapes...)
+	if err != nil {
+		return fmt.Errorf("split outputs: %w", err)
+	}
+	if !SameShape(whole, src.Shape) {
+		return fmt.Errorf("split: outputs join to %s, input is %s", ShapeString(whole), ShapeString(src.Shape))
+	}
+	for i, d := range dsts {
+		if err := moveCheck("split", d, src, d.Shape); err != nil {
+			return fmt.Errorf("output %d: %w", i, err)
+		}
+	}
+	outer := NumElements(src.Shape[:axis])
+	inners := make([]int, len(dsts))
+	for i, d := range dsts {
+		inners[i] = NumElements(d.Shape[axis:])
+	}
+	switch s := src.Data.(type) {
+	case []float32:
+		Split(dataOf[float32](dsts), s, outer, inners)
+	case []float64:
+		Split(dataOf[float64](dsts), s, outer, inners)
+	case []uint16:
+		Split(dataOf[uint16](dsts), s, outer, inners)
+	case []int64:
+		Split(dataOf[int64](dsts), s, outer, inners)
+	case []int32:
+		Split(dataOf[int32](dsts), s, outer, inners)
+	case []int8:
+		Split(dataOf[int8](dsts), s, outer, inners)
+	case []uint8:
+		Split(dataOf[uint8](dsts), s, outer, inners)
+	case []bool:
+		Split(dataOf[bool](dsts), s, outer, inners)
+	}
+	return nil
+}
+
+// dataOf collects the element slices of tensors already checked to hold T.
+func dataOf[T any](ts []*Tensor) [][]T {
+	out := make([][]T, len(ts))
+	for i, t := range ts {
+		out[i] = t.Data.([]T)
+	}
+	return out
+}
+
+// Concat views each srcs[i] as [outer, inners[i]] and writes dst as
+// [outer, sum(inners)], the rows of the inputs side by side.
+func Concat[T any](dst []T, srcs [][]T, outer int, inners []int) {
+	o := 0
+	for r := 0; r < outer; r++ {
+		for i, s := range srcs {
+			n := inners[i]
+			copy(dst[o:o+n], s[r*n:r*n+n])
+			o += n
+		}
+	}
+}
+
+// Split is the inverse of Concat: it views src as [outer, sum(inners)] and
+// cuts each row into pieces of inners[i] elements, one per dsts[i].
+func Split[T any](dsts [][]T, src []T, outer int, inners []int) {
+	o := 0
+	for r := 0; r < outer; r++ {
+		for i, d := range dsts {
+			n := inners[i]
+			copy(d[r*n:r*n+n], src[o:o+n])
+			o += n
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package ops
+
+import "fmt"
+
+// SliceInto copies a strided window of src into dst: along axis i it takes
+// dst.Shape[i] elements starting at starts[i] with stride steps[i] (which
+// may be negative). The caller resolves ONNX start/end clamping; SliceInto
+// checks that every element it reads lies inside src.
+func SliceInto(dst, src *Tensor, starts, steps []int) error {
+	if err := moveCheck("slice", dst, src, dst.Shape); err != nil {
+		return err
+	}
+	r := len(src.Shape)
+	if len(dst.Shape) != r || len(starts) != r || len(steps) != r {
+		return fmt.Errorf("slice: input rank %d, output rank %d, %d starts, %d steps", r, len(dst.Shape), len(starts), len(steps))
+	}
+	for i := range r {
+		n := dst.Shape[i]
+		if n == 0 {
+			continue
+		}
+		last := starts[i] + (n-1)*steps[i]
+		if steps[i] == 0 || starts[i] < 0 || starts[i] >= src.Shape[i] || last < 0 || last >= src.Shape[i] {
+			return fmt.Errorf("slice: axis %d: %d elements from %d step %d leave input dim %d", i, n, starts[i], steps[i], src.Shape[i])
+		}
+	}
+	switch s := src.Data.(type) {
+	case []float32:
+		SliceCopy(dst.Data.([]float32), s, src.Shape, starts, steps, dst.Shape)
+	case []float64:
+		SliceCopy(dst.Data.([]float64), s, src.Shape, starts, steps, dst.Shape)
+	case []uint16:
+		SliceCopy(dst.Data.([]uint16), s, src.Shape, starts, steps, dst.Shape)
+	case []int64:
+		SliceCopy(dst.Data.([]int64), s, src.Shape, starts, steps, dst.Shape)
+	case []int32:
+		SliceCopy(dst.Data.([]int32), s, src.Shape, starts, steps, dst.Shape)
+	case []int8:
+		SliceCopy(dst.Data.([]int8), s, src.Shape, starts, steps, dst.Shape)
+	case []uint8:
+		SliceCopy(dst.Data.([]uint8), s, src.Shape, starts, steps, dst.Shape)
+	case []bool:
+		SliceCopy(dst.Data.([]bool), s, src.Shape, starts, steps, dst.Shape)
+	}
+	return nil
+}
+
+// SliceCopy copies into dst (row-major, shape counts) the elements of src
+// (row-major, shape shape) at starts[i] + k*steps[i], k < counts[i], along
+// each axis i. Trailing axes taken whole are copied as contiguous blocks.
+// Indices are not checked: see SliceInto.
+func SliceCopy[T any](dst, src []T, shape, starts, steps, counts []int) {
+	total := NumElements(counts)
+	if total == 0 {
+		return
+	}
+	n := len(shape)
+	// Trailing axes copied whole form one contiguous block of size blk.
+	k, blk := n, 1
+	for k > 0 && starts[k-1] == 0 && steps[k-1] == 1 && counts[k-1] == shape[k-1] {
+		k--
+		blk *= shape[k]
+	}
+	if k == 0 {
+		copy(dst, src[:total])
+		return
+	}
+	is := Strides(shape)
+	off := 0
+	for i := 0; i < k; i++ {
+		off += starts[i] * is[i]
+	}
+	innerN, innerStep := counts[k-1], steps[k-1]*is[k-1]
+	rowLen := innerN * blk
+	idx := make([]int, k)
+	for o := 0; o < total; o += rowLen {
+		if innerStep == blk {
+			copy(dst[o:o+rowLen], src[off:off+rowLen])
+		} else if blk == 1 {
+			p := off
+			row := dst[o : o+innerN]
+			for j := range row {
+				row[j] = src[p]
+				p += innerStep
+			}
+		} else {
+			p := off
+			for j := 0; j < innerN; j++ {
+				copy(dst[o+j*blk:o+(j+1)*blk], src[p:p+blk])
+				p += innerStep
+			}
+		}
+		for a := k - 2; a >= 0; a-- {
+			idx[a]++
+			off += steps[a] * is[a]
+			if idx[a] < counts[a] {
+				break
+			}
+			off -= steps[a] * is[a] * counts[a]
+			idx[a] = 0
+		}
+	}
+}
