@@ -1,0 +1,496 @@
+package graph
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/onnxpb"
+)
+
+// ONNX TensorProto.DataType codes of the element types latent computes with.
+const (
+	elemFloat   = int32(onnxpb.TensorProto_FLOAT)
+	elemUint8   = int32(onnxpb.TensorProto_UINT8)
+	elemInt8    = int32(onnxpb.TensorProto_INT8)
+	elemInt32   = int32(onnxpb.TensorProto_INT32)
+	elemInt64   = int32(onnxpb.TensorProto_INT64)
+	elemBool    = int32(onnxpb.TensorProto_BOOL)
+	elemFloat16 = int32(onnxpb.TensorProto_FLOAT16)
+	elemDouble  = int32(onnxpb.TensorProto_DOUBLE)
+)
+
+// DTypeFromElemType maps an ONNX elem_type code to an ops.DType, returning
+// ops.Invalid for types latent does not compute with (string, uint16,
+// bfloat16, complex …).
+func DTypeFromElemType(code int32) ops.DType {
+	switch code {
+	case elemFloat:
+		return ops.Float32
+	case elemUint8:
+		return ops.Uint8
+	case elemInt8:
+		return ops.Int8
+	case elemInt32:
+		return ops.Int32
+	case elemInt64:
+		return ops.Int64
+	case elemBool:
+		return ops.Bool
+	case elemFloat16:
+		return ops.Float16
+	case elemDouble:
+		return ops.Float64
+	}
+	return ops.Invalid
+}
+
+// ElemTypeOf maps an ops.DType to its ONNX elem_type code (0 for Invalid).
+func ElemTypeOf(dt ops.DType) int32 {
+	switch dt {
+	case ops.Float32:
+		return elemFloat
+	case ops.Uint8:
+		return elemUint8
+	case ops.Int8:
+		return elemInt8
+	case ops.Int32:
+		return elemInt32
+	case ops.Int64:
+		return elemInt64
+	case ops.Bool:
+		return elemBool
+	case ops.Float16:
+		return elemFloat16
+	case ops.Float64:
+		return elemDouble
+	}
+	return 0
+}
+
+// ElemTypeName names an ONNX elem_type code as ONNX spells it (e.g. "STRING").
+func ElemTypeName(code int32) string {
+	if name, ok := onnxpb.TensorProto_DataType_name[code]; ok {
+		return name
+	}
+	return "elem_type(" + strconv.Itoa(int(code)) + ")"
+}
+
+// numElements multiplies dims, refusing negative dims and overflow. what
+// names the tensor for the error.
+func numElements(what string, dims []int64) (int, error) {
+	n := int64(1)
+	for i, d := range dims {
+		if d < 0 {
+			return 0, fmt.Errorf("%s: negative dimension %d at axis %d of %v", what, d, i, dims)
+		}
+		if d != 0 && n > maxElements/d {
+			return 0, fmt.Errorf("%s: dims %v overflow the element count", what, dims)
+		}
+		n *= d
+	}
+	return int(n), nil
+}
+
+// maxElements bounds a tensor's element count so that byte sizes cannot
+// overflow an int on 64-bit platforms.
+const maxElements = math.MaxInt / 16
+
+func tensorLabel(tp *onnxpb.TensorProto) string {
+	if tp.GetName() == "" {
+		return "tensor"
+	}
+	return "tensor " + tp.GetName()
+}
+
+// TensorFromProto converts a TensorProto to an ops.Tensor. Data may be in
+// the typed fields, in raw_data (little-endian) or in an external file whose
+// location is resolved relative to dir and must stay inside it. Sizes are
+// checked before anything is allocated: the element count implied by the
+// dims must match the data present.
+func TensorFromProto(tp *onnxpb.TensorProto, dir string) (*ops.Tensor, error) {
+	if tp == nil {
+		return nil, errors.New("nil TensorProto")
+	}
+	return tensorFromProto(tp, dir, tensorLabel(tp))
+}
+
+// tensorFromProto is TensorFromProto with errors prefixed by label
+// (e.g. "initializer W").
+func tensorFromProto(tp *onnxpb.TensorProto, dir, label string) (*ops.Tensor, error) {
+	code := tp.GetDataType()
+	dt := DTypeFromElemType(code)
+	if dt == ops.Invalid {
+		return nil, fmt.Errorf("%s: element type %s is not supported by latent", label, ElemTypeName(code))
+	}
+	if tp.Segment != nil {
+		return nil, fmt.Errorf("%s: segmented tensors are not supported", label)
+	}
+	n, err := numElements(label, tp.Dims)
+	if err != nil {
+		return nil, err
+	}
+	shape := make([]int, len(tp.Dims))
+	for i, d := range tp.Dims {
+		shape[i] = int(d)
+	}
+
+	raw := tp.RawData
+	hasRaw := tp.RawData != nil
+	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		if hasRaw || typedLen(tp) > 0 {
+			return nil, fmt.Errorf("%s: external data location but the tensor also carries inline data", label)
+		}
+		if raw, err = readExternal(tp, dir, label, n*dt.Size()); err != nil {
+			return nil, err
+		}
+		hasRaw = true
+	}
+	if hasRaw {
+		if tl := typedLen(tp); tl > 0 {
+			return nil, fmt.Errorf("%s: has both raw_data and %d typed elements", label, tl)
+		}
+		return tensorFromRaw(label, dt, shape, n, raw)
+	}
+	return tensorFromTyped(label, tp, dt, shape, n)
+}
+
+// typedLen counts the elements in all typed data fields.
+func typedLen(tp *onnxpb.TensorProto) int {
+	return len(tp.FloatData) + len(tp.Int32Data) + len(tp.StringData) + len(tp.Int64Data) +
+		len(tp.DoubleData) + len(tp.Uint64Data)
+}
+
+func sizeErr(label string, shape []int, n, got int, unit string) error {
+	return fmt.Errorf("%s: dims %v need %d elements, data has %d%s", label, shapeList(shape), n, got, unit)
+}
+
+func shapeList(s []int) string { return ops.ShapeString(s) }
+
+func tensorFromRaw(label string, dt ops.DType, shape []int, n int, raw []byte) (*ops.Tensor, error) {
+	size := dt.Size()
+	if len(raw)%size != 0 || len(raw)/size != n {
+		if len(raw)%size != 0 {
+			return nil, fmt.Errorf("%s: dims %v need %d elements (%d bytes of %v), raw data has %d bytes", label, shapeList(shape), n, n*size, dt, len(raw))
+		}
+		return nil, sizeErr(label, shape, n, len(raw)/size, "")
+	}
+	le := binary.LittleEndian
+	t := &ops.Tensor{DType: dt, Shape: shape}
+	switch dt {
+	case ops.Float32:
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+		}
+		t.Data = d
+	case ops.Float64:
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
+		}
+		t.Data = d
+	case ops.Float16:
+		d := make([]uint16, n)
+		for i := range d {
+			d[i] = le.Uint16(raw[2*i:])
+		}
+		t.Data = d
+	case ops.Int64:
+		d := make([]int64, n)
+		for i := range d {
+			d[i] = int64(le.Uint64(raw[8*i:]))
+		}
+		t.Data = d
+	case ops.Int32:
+		d := make([]int32, n)
+		for i := range d {
+			d[i] = int32(le.Uint32(raw[4*i:]))
+		}
+		t.Data = d
+	case ops.Int8:
+		d := make([]int8, n)
+		for i := range d {
+			d[i] = int8(raw[i])
+		}
+		t.Data = d
+	case ops.Uint8:
+		d := make([]uint8, n)
+		copy(d, raw)
+		t.Data = d
+	case ops.Bool:
+		d := make([]bool, n)
+		for i := range d {
+			d[i] = raw[i] != 0
+		}
+		t.Data = d
+	default:
+		return nil, fmt.Errorf("%s: element type %v has no raw decoding", label, dt)
+	}
+	return t, nil
+}
+
+func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape []int, n int) (*ops.Tensor, error) {
+	// Exactly one typed field may carry data, the one ONNX assigns to dt.
+	var field string
+	var got int
+	switch dt {
+	case ops.Float32:
+		field, got = "float_data", len(tp.FloatData)
+	case ops.Float64:
+		field, got = "double_data", len(tp.DoubleData)
+	case ops.Int64:
+		field, got = "int64_data", len(tp.Int64Data)
+	default:
+		field, got = "int32_data", len(tp.Int32Data)
+	}
+	if other := typedLen(tp) - got; other > 0 {
+		return nil, fmt.Errorf("%s: %v data belongs in %s, but %d elements are in other typed fields", label, dt, field, other)
+	}
+	if got != n {
+		return nil, sizeErr(label, shape, n, got, " (in "+field+")")
+	}
+	t := &ops.Tensor{DType: dt, Shape: shape}
+	switch dt {
+	case ops.Float32:
+		t.Data = append(make([]float32, 0, n), tp.FloatData...)
+	case ops.Float64:
+		t.Data = append(make([]float64, 0, n), tp.DoubleData...)
+	case ops.Int64:
+		t.Data = append(make([]int64, 0, n), tp.Int64Data...)
+	case ops.Int32:
+		t.Data = append(make([]int32, 0, n), tp.Int32Data...)
+	case ops.Int8:
+		d := make([]int8, n)
+		for i, v := range tp.Int32Data {
+			if v < math.MinInt8 || v > math.MaxInt8 {
+				return nil, fmt.Errorf("%s: int32_data[%d] = %d is out of range for INT8", label, i, v)
+			}
+			d[i] = int8(v)
+		}
+		t.Data = d
+	case ops.Uint8:
+		d := make([]uint8, n)
+		for i, v := range tp.Int32Data {
+			if v < 0 || v > math.MaxUint8 {
+				return nil, fmt.Errorf("%s: int32_data[%d] = %d is out of range for UINT8", label, i, v)
+			}
+			d[i] = uint8(v)
+		}
+		t.Data = d
+	case ops.Float16:
+		d := make([]uint16, n)
+		for i, v := range tp.Int32Data {
+			if v < 0 || v > math.MaxUint16 {
+				return nil, fmt.Errorf("%s: int32_data[%d] = %d is not a FLOAT16 bit pattern", label, i, v)
+			}
+			d[i] = uint16(v)
+		}
+		t.Data = d
+	case ops.Bool:
+		d := make([]bool, n)
+		for i, v := range tp.Int32Data {
+			d[i] = v != 0
+		}
+		t.Data = d
+	default:
+		return nil, fmt.Errorf("%s: element type %v has no typed-field decoding", label, dt)
+	}
+	return t, nil
+}
+
+// readExternal reads the bytes of an external-data tensor. want is the byte
+// count the dims imply.
+func readExternal(tp *onnxpb.TensorProto, dir, label string, want int) ([]byte, error) {
+	var location string
+	var offset, length int64 = 0, -1
+	for _, kv := range tp.ExternalData {
+		var err error
+		switch kv.GetKey() {
+		case "location":
+			location = kv.GetValue()
+		case "offset":
+			offset, err = strconv.ParseInt(kv.GetValue(), 10, 64)
+		case "length":
+			length, err = strconv.ParseInt(kv.GetValue(), 10, 64)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: external data %s %q: %w", label, kv.GetKey(), kv.GetValue(), err)
+		}
+	}
+	if location == "" {
+		return nil, fmt.Errorf("%s: external data has no location", label)
+	}
+	if !filepath.IsLocal(filepath.FromSlash(location)) {
+		return nil, fmt.Errorf("%s: external data location %q escapes the model folder", label, location)
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("%s: external data %q needs the model's folder, but none is known (decode from a file)", label, location)
+	}
+	if offset < 0 {
+		return nil, fmt.Errorf("%s: external data offset %d is negative", label, offset)
+	}
+	if length < 0 {
+		length = int64(want)
+	}
+	if length != int64(want) {
+		return nil, fmt.Errorf("%s: external data length %d bytes, dims need %d", label, length, want)
+	}
+	path := filepath.Join(dir, filepath.FromSlash(location))
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: external data: %w", label, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: external data: %w", label, err)
+	}
+	if offset > st.Size() || length > st.Size()-offset {
+		return nil, fmt.Errorf("%s: external data %s holds %d bytes, tensor needs bytes %d..%d", label, location, st.Size(), offset, offset+length)
+	}
+	buf := make([]byte, length)
+	if _, err := f.ReadAt(buf, offset); err != nil && !(errors.Is(err, io.EOF) && length == 0) {
+		return nil, fmt.Errorf("%s: read external data %s: %w", label, path, err)
+	}
+	return buf, nil
+}
+
+// TensorToProto converts t to a TensorProto named name, with the elements in
+// raw_data (little-endian), the form ONNX tools read fastest.
+func TensorToProto(name string, t *ops.Tensor) (*onnxpb.TensorProto, error) {
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("tensor %s: %w", name, err)
+	}
+	code := ElemTypeOf(t.DType)
+	dims := make([]int64, len(t.Shape))
+	for i, d := range t.Shape {
+		dims[i] = int64(d)
+	}
+	n := t.Len()
+	raw := make([]byte, n*t.DType.Size())
+	le := binary.LittleEndian
+	switch d := t.Data.(type) {
+	case []float32:
+		for i, v := range d {
+			le.PutUint32(raw[4*i:], math.Float32bits(v))
+		}
+	case []float64:
+		for i, v := range d {
+			le.PutUint64(raw[8*i:], math.Float64bits(v))
+		}
+	case []uint16:
+		for i, v := range d {
+			le.PutUint16(raw[2*i:], v)
+		}
+	case []int64:
+		for i, v := range d {
+			le.PutUint64(raw[8*i:], uint64(v))
+		}
+	case []int32:
+		for i, v := range d {
+			le.PutUint32(raw[4*i:], uint32(v))
+		}
+	case []int8:
+		for i, v := range d {
+			raw[i] = byte(v)
+		}
+	case []uint8:
+		copy(raw, d)
+	case []bool:
+		for i, v := range d {
+			if v {
+				raw[i] = 1
+			}
+		}
+	default:
+		return nil, fmt.Errorf("tensor %s: cannot encode %T", name, t.Data)
+	}
+	tp := &onnxpb.TensorProto{Dims: dims, DataType: proto.Int32(code), RawData: raw}
+	if name != "" {
+		tp.Name = proto.String(name)
+	}
+	return tp, nil
+}
+
+// DecodeTensor decodes a serialised TensorProto (the ONNX backend-test
+// input_K.pb / output_K.pb form). External data is refused: use
+// ReadTensorFile for tensors stored beside a folder.
+func DecodeTensor(b []byte) (name string, t *ops.Tensor, err error) {
+	return decodeTensor(b, "")
+}
+
+func decodeTensor(b []byte, dir string) (string, *ops.Tensor, error) {
+	var tp onnxpb.TensorProto
+	if err := proto.Unmarshal(b, &tp); err != nil {
+		return "", nil, fmt.Errorf("decode TensorProto: %w", err)
+	}
+	t, err := TensorFromProto(&tp, dir)
+	if err != nil {
+		return "", nil, err
+	}
+	return tp.GetName(), t, nil
+}
+
+// EncodeTensor serialises t as a TensorProto named name.
+func EncodeTensor(name string, t *ops.Tensor) ([]byte, error) {
+	tp, err := TensorToProto(name, t)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(tp)
+}
+
+// ReadTensorFile reads a serialised TensorProto file, returning its name and
+// tensor. External data is resolved relative to the file's folder.
+func ReadTensorFile(path string) (string, *ops.Tensor, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("read tensor: %w", err)
+	}
+	name, t, err := decodeTensor(b, filepath.Dir(path))
+	if err != nil {
+		return "", nil, fmt.Errorf("read tensor %s: %w", path, err)
+	}
+	return name, t, nil
+}
+
+// WriteTensorFile writes t as a serialised TensorProto named name to path,
+// atomically: the bytes go to a temporary file in the same folder which is
+// then renamed over path.
+func WriteTensorFile(path, name string, t *ops.Tensor) error {
+	b, err := EncodeTensor(name, t)
+	if err != nil {
+		return fmt.Errorf("write tensor %s: %w", path, err)
+	}
+	return writeFileAtomic(path, b)
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(b)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	return nil
+}
