@@ -1,0 +1,398 @@
+//go:build cgo
+
+package ort
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unsafe"
+
+	onnxruntime "github.com/yalue/onnxruntime_go"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+func init() {
+	runtime.RegisterBackend("ort", func() runtime.Backend { return backend{} })
+}
+
+var (
+	envOnce sync.Once
+	envErr  error
+	envPath string
+)
+
+// initEnv loads the library and creates the ONNX Runtime environment, once
+// per process.
+func initEnv() error {
+	envOnce.Do(func() {
+		path, err := findLibrary(CandidatePaths())
+		if err != nil {
+			envErr = err
+			return
+		}
+		onnxruntime.SetSharedLibraryPath(path)
+		if err := onnxruntime.InitializeEnvironment(onnxruntime.WithLogLevelError()); err != nil {
+			envErr = fmt.Errorf("load ONNX Runtime library %s: %w (expected ONNX Runtime %s or a newer release with the same C API; install it with: %s)", path, err, ORTVersion, InstallCommand)
+			return
+		}
+		envPath = path
+	})
+	return envErr
+}
+
+// Available loads the ONNX Runtime library if needed and reports whether
+// the backend can run models. The error names the paths tried and how to
+// install the library.
+func Available() error { return initEnv() }
+
+// Version returns the loaded ONNX Runtime version, or "" when the library
+// is not loaded.
+func Version() string {
+	if initEnv() != nil {
+		return ""
+	}
+	return onnxruntime.GetVersion()
+}
+
+// LibraryPath returns the path of the loaded library ("" if none).
+func LibraryPath() string {
+	if initEnv() != nil {
+		return ""
+	}
+	return envPath
+}
+
+type backend struct{}
+
+func (backend) Name() string { return "ort" }
+
+// Compile creates an ONNX Runtime session from the model's original bytes.
+func (backend) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) (runtime.Executable, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("ort: nil model")
+	}
+	if len(m.Raw) == 0 {
+		return nil, errors.New("ort: the model has no serialised ONNX bytes (Model.Raw is empty); the ort backend runs models opened from a file or bytes")
+	}
+	if err := initEnv(); err != nil {
+		return nil, fmt.Errorf("ort: %w", err)
+	}
+
+	opts, err := onnxruntime.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("ort: session options: %w", err)
+	}
+	defer opts.Destroy()
+	if cfg.IntraOpThreads > 0 {
+		if err := opts.SetIntraOpNumThreads(cfg.IntraOpThreads); err != nil {
+			return nil, fmt.Errorf("ort: set intra-op threads %d: %w", cfg.IntraOpThreads, err)
+		}
+	}
+	if cfg.InterOpThreads > 0 {
+		if err := opts.SetInterOpNumThreads(cfg.InterOpThreads); err != nil {
+			return nil, fmt.Errorf("ort: set inter-op threads %d: %w", cfg.InterOpThreads, err)
+		}
+	}
+	if !cfg.Optimize {
+		if err := opts.SetGraphOptimizationLevel(onnxruntime.GraphOptimizationLevelDisableAll); err != nil {
+			return nil, fmt.Errorf("ort: disable graph optimisation: %w", err)
+		}
+	}
+	if m.Dir != "" {
+		// External data is resolved relative to the model's folder.
+		if err := opts.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", m.Dir); err != nil {
+			return nil, fmt.Errorf("ort: set external data folder %s: %w", m.Dir, err)
+		}
+	}
+
+	inNames, outNames, err := ioNames(m)
+	if err != nil {
+		return nil, err
+	}
+	x := &executable{inNames: inNames, outNames: outNames}
+	data := m.Raw
+	fetch := outNames
+	w, err := wrapOutputs(m.Raw)
+	switch {
+	case err == nil:
+		x.wrap = w
+		data = w.model
+		fetch = append(append([]string(nil), w.flat...), w.shape...)
+		if len(w.flat) != len(outNames) {
+			return nil, fmt.Errorf("ort: model bytes declare %d outputs but the graph has %d", len(w.flat), len(outNames))
+		}
+	case errors.Is(err, errNoRewrite):
+	default:
+		return nil, fmt.Errorf("ort: %w", err)
+	}
+	s, err := onnxruntime.NewDynamicAdvancedSessionWithONNXData(data, inNames, fetch, opts)
+	if err != nil {
+		return nil, fmt.Errorf("ort: create session: %w", err)
+	}
+	x.sess = s
+	return x, nil
+}
+
+// ioNames returns the names a caller feeds and fetches, in graph order.
+func ioNames(m *graph.Model) (in, out []string, err error) {
+	if m.Graph != nil {
+		for _, v := range m.Graph.Inputs {
+			in = append(in, v.Name)
+		}
+		for _, v := range m.Graph.Outputs {
+			out = append(out, v.Name)
+		}
+		return in, out, nil
+	}
+	ins, outs, err := onnxruntime.GetInputOutputInfoWithONNXData(m.Raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ort: read model inputs and outputs: %w", err)
+	}
+	for _, v := range ins {
+		in = append(in, v.Name)
+	}
+	for _, v := range outs {
+		out = append(out, v.Name)
+	}
+	return in, out, nil
+}
+
+type executable struct {
+	sess              *onnxruntime.DynamicAdvancedSession
+	inNames, outNames []string
+	wrap              *wrapped
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+// Run feeds inputs (graph input order) and returns the graph outputs.
+// ONNX Runtime sessions allow concurrent Run calls; Close waits for them.
+func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.closed {
+		return nil, errors.New("ort: Run on a closed executable")
+	}
+	if len(inputs) != len(x.inNames) {
+		return nil, fmt.Errorf("ort: got %d inputs, the model takes %d (%s)", len(inputs), len(x.inNames), strings.Join(x.inNames, ", "))
+	}
+	vals := make([]onnxruntime.Value, len(inputs))
+	defer func() {
+		for _, v := range vals {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	for i, t := range inputs {
+		v, err := toValue(t)
+		if err != nil {
+			return nil, fmt.Errorf("ort: input %q: %w", x.inNames[i], err)
+		}
+		vals[i] = v
+	}
+	nOut := len(x.outNames)
+	if x.wrap != nil {
+		nOut *= 2
+	}
+	outs := make([]onnxruntime.Value, nOut)
+	defer func() {
+		for _, v := range outs {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+
+	ro, err := onnxruntime.NewRunOptions()
+	if err != nil {
+		return nil, fmt.Errorf("ort: run options: %w", err)
+	}
+	defer ro.Destroy()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			ro.Terminate()
+		case <-done:
+		}
+	}()
+	err = x.sess.RunWithOptions(vals, outs, ro)
+	close(done)
+	wg.Wait()
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("ort: run: %w", cerr)
+		}
+		return nil, fmt.Errorf("ort: run: %w", err)
+	}
+
+	res := make([]*ops.Tensor, len(x.outNames))
+	for i, name := range x.outNames {
+		var t *ops.Tensor
+		if x.wrap != nil {
+			t, err = unwrap(outs[i], outs[len(x.outNames)+i], x.wrap.elem[i] == elemFloat16)
+		} else {
+			t, err = fromValue(outs[i])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ort: output %q: %w", name, err)
+		}
+		res[i] = t
+	}
+	return res, nil
+}
+
+// Close releases the session. It waits for running calls to finish.
+func (x *executable) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return nil
+	}
+	x.closed = true
+	if err := x.sess.Destroy(); err != nil {
+		return fmt.Errorf("ort: destroy session: %w", err)
+	}
+	return nil
+}
+
+// toValue wraps t's elements (not copied) as an ONNX Runtime value.
+func toValue(t *ops.Tensor) (onnxruntime.Value, error) {
+	if t == nil {
+		return nil, errors.New("nil tensor")
+	}
+	if n := ops.NumElements(t.Shape); sliceLen(t.Data) != n {
+		return nil, fmt.Errorf("%v tensor of shape %v holds %d elements, want %d", t.DType, t.Shape, sliceLen(t.Data), n)
+	}
+	shape := make(onnxruntime.Shape, len(t.Shape))
+	for i, d := range t.Shape {
+		shape[i] = int64(d)
+	}
+	switch t.DType {
+	case ops.Float32:
+		return newValue(shape, t.F32())
+	case ops.Float64:
+		return newValue(shape, t.F64())
+	case ops.Int64:
+		return newValue(shape, t.I64())
+	case ops.Int32:
+		return newValue(shape, t.I32())
+	case ops.Int8:
+		return newValue(shape, t.I8())
+	case ops.Uint8:
+		return newValue(shape, t.U8())
+	case ops.Bool:
+		return newValue(shape, t.B())
+	case ops.Float16:
+		d := t.F16()
+		if len(shape) == 0 || len(d) == 0 {
+			return nil, fmt.Errorf("float16 tensors of shape %v are not supported by the ort backend (onnxruntime_go needs rank >= 1 and at least one element)", t.Shape)
+		}
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&d[0])), 2*len(d))
+		return onnxruntime.NewCustomDataTensor(shape, b, onnxruntime.TensorElementDataTypeFloat16)
+	}
+	return nil, fmt.Errorf("unsupported element type %v", t.DType)
+}
+
+func newValue[T onnxruntime.TensorData](shape onnxruntime.Shape, data []T) (onnxruntime.Value, error) {
+	if len(shape) == 0 {
+		return onnxruntime.NewScalar(data[0])
+	}
+	return onnxruntime.NewTensor(shape, data)
+}
+
+func sliceLen(d any) int {
+	switch s := d.(type) {
+	case []float32:
+		return len(s)
+	case []float64:
+		return len(s)
+	case []uint16:
+		return len(s)
+	case []int64:
+		return len(s)
+	case []int32:
+		return len(s)
+	case []int8:
+		return len(s)
+	case []uint8:
+		return len(s)
+	case []bool:
+		return len(s)
+	}
+	return -1
+}
+
+// unwrap rebuilds an output from its flattened data and its shape.
+func unwrap(flat, shape onnxruntime.Value, f16 bool) (*ops.Tensor, error) {
+	st, ok := shape.(*onnxruntime.Tensor[int64])
+	if !ok {
+		return nil, fmt.Errorf("shape output has unexpected Go type %T", shape)
+	}
+	dims := make([]int, len(st.GetData()))
+	for i, d := range st.GetData() {
+		dims[i] = int(d)
+	}
+	t, err := fromValue(flat)
+	if err != nil {
+		return nil, err
+	}
+	if t.Len() != ops.NumElements(dims) {
+		return nil, fmt.Errorf("got %d elements for shape %v", t.Len(), dims)
+	}
+	t.Shape = dims
+	if f16 {
+		src := t.F32()
+		h := make([]uint16, len(src))
+		for i, v := range src {
+			h[i] = float32ToHalf(v)
+		}
+		t = &ops.Tensor{DType: ops.Float16, Shape: dims, Data: h}
+	}
+	return t, nil
+}
+
+// fromValue copies an ONNX Runtime output into an ops.Tensor.
+func fromValue(v onnxruntime.Value) (*ops.Tensor, error) {
+	if v == nil {
+		return nil, errors.New("no value returned")
+	}
+	dims := make([]int, len(v.GetShape()))
+	for i, d := range v.GetShape() {
+		dims[i] = int(d)
+	}
+	switch tv := v.(type) {
+	case *onnxruntime.Tensor[float32]:
+		return &ops.Tensor{DType: ops.Float32, Shape: dims, Data: append([]float32(nil), tv.GetData()...)}, nil
+	case *onnxruntime.Tensor[float64]:
+		return &ops.Tensor{DType: ops.Float64, Shape: dims, Data: append([]float64(nil), tv.GetData()...)}, nil
+	case *onnxruntime.Tensor[int64]:
+		return &ops.Tensor{DType: ops.Int64, Shape: dims, Data: append([]int64(nil), tv.GetData()...)}, nil
+	case *onnxruntime.Tensor[int32]:
+		return &ops.Tensor{DType: ops.Int32, Shape: dims, Data: append([]int32(nil), tv.GetData()...)}, nil
+	case *onnxruntime.Tensor[int8]:
+		return &ops.Tensor{DType: ops.Int8, Shape: dims, Data: append([]int8(nil), tv.GetData()...)}, nil
+	case *onnxruntime.Tensor[uint8]:
+		return &ops.Tensor{DType: ops.Uint8, Shape: dims, Data: append([]uint8(nil), tv.GetData()...)}, nil
+	case *onnxruntime.Tensor[bool]:
+		return &ops.Tensor{DType: ops.Bool, Shape: dims, Data: append([]bool(nil), tv.GetData()...)}, nil
+	}
+	return nil, fmt.Errorf("element type %v is not supported by latent", onnxruntime.TensorElementDataType(v.DataType()))
+}

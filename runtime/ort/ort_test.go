@@ -1,0 +1,407 @@
+package ort
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// requireORT skips (or, under CI, fails) when the library cannot be loaded.
+func requireORT(t *testing.T) {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
+		}
+		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", InstallCommand, err)
+	}
+}
+
+// testIO declares a graph input or output; dims < 0 become the symbolic
+// dimension "batch".
+type testIO struct {
+	name string
+	elem int32
+	dims []int64
+}
+
+// buildModel serialises a ModelProto with the given nodes (already encoded
+// NodeProtos), inputs and outputs. It writes protobuf by hand so the test
+// depends only on the ONNX field numbers, not on latent's encoder.
+func buildModel(opset int64, nodes [][]byte, ins, outs []testIO) []byte {
+	vi := func(io testIO) []byte {
+		var tt []byte
+		tt = appendVarintField(tt, tensorElem, uint64(io.elem))
+		if io.dims != nil {
+			var shape []byte
+			for _, d := range io.dims {
+				var dim []byte
+				if d < 0 {
+					dim = appendStringField(nil, 2, "batch") // dim_param
+				} else {
+					dim = appendVarintField(nil, 1, uint64(d)) // dim_value
+				}
+				shape = appendBytesField(shape, 1, dim)
+			}
+			tt = appendBytesField(tt, 2, shape)
+		}
+		b := appendStringField(nil, valueInfoName, io.name)
+		return appendBytesField(b, valueInfoType, appendBytesField(nil, typeTensor, tt))
+	}
+	var g []byte
+	for _, n := range nodes {
+		g = appendBytesField(g, graphNode, n)
+	}
+	g = appendStringField(g, 2, "test") // name
+	for _, in := range ins {
+		g = appendBytesField(g, 11, vi(in))
+	}
+	for _, o := range outs {
+		g = appendBytesField(g, graphOutput, vi(o))
+	}
+	var m []byte
+	m = appendVarintField(m, 1, 8) // ir_version
+	m = appendStringField(m, 2, "latent-test")
+	m = appendBytesField(m, modelGraph, g)
+	op := appendStringField(nil, opsetDomain, "")
+	op = appendVarintField(op, opsetVersion, uint64(opset))
+	m = appendBytesField(m, modelOpsetImport, op)
+	return m
+}
+
+func compile(t *testing.T, raw []byte, ins, outs []testIO) runtime.Executable {
+	t.Helper()
+	m := &graph.Model{Raw: raw, Graph: &graph.Graph{}}
+	for _, in := range ins {
+		m.Graph.Inputs = append(m.Graph.Inputs, graph.ValueInfo{Name: in.name})
+	}
+	for _, o := range outs {
+		m.Graph.Outputs = append(m.Graph.Outputs, graph.ValueInfo{Name: o.name})
+	}
+	b, err := runtime.LookupBackend("ort")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := b.Compile(context.Background(), m, runtime.Config{IntraOpThreads: 1, Optimize: true})
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	t.Cleanup(func() { x.Close() })
+	return x
+}
+
+func TestAddDynamicBatchAndTwoOutputs(t *testing.T) {
+	requireORT(t)
+	ins := []testIO{{"x", elemFloat, []int64{-1, 3}}, {"y", elemFloat, []int64{-1, 3}}}
+	outs := []testIO{{"sum", elemFloat, []int64{-1, 3}}, {"prod", elemFloat, []int64{-1, 3}}}
+	raw := buildModel(17, [][]byte{
+		node("Add", []string{"x", "y"}, "sum", nil),
+		node("Mul", []string{"x", "y"}, "prod", nil),
+	}, ins, outs)
+	x := compile(t, raw, ins, outs)
+	for _, n := range []int{1, 2, 5} {
+		a := make([]float32, n*3)
+		b := make([]float32, n*3)
+		for i := range a {
+			a[i] = float32(i) - 2.5
+			b[i] = 0.5 * float32(i*i)
+		}
+		got, err := x.Run(context.Background(), []*ops.Tensor{ops.FromFloat32([]int{n, 3}, a), ops.FromFloat32([]int{n, 3}, b)})
+		if err != nil {
+			t.Fatalf("batch %d: %v", n, err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("batch %d: %d outputs, want 2", n, len(got))
+		}
+		for k, o := range got {
+			if o.DType != ops.Float32 || !reflect.DeepEqual(o.Shape, []int{n, 3}) {
+				t.Fatalf("batch %d output %d: %v %v, want float32 [%d 3]", n, k, o.DType, o.Shape, n)
+			}
+			for i, v := range o.F32() {
+				want := a[i] + b[i]
+				if k == 1 {
+					want = a[i] * b[i]
+				}
+				if v != want {
+					t.Fatalf("batch %d output %d [%d] = %v, want %v", n, k, i, v, want)
+				}
+			}
+		}
+	}
+}
+
+func TestIdentityEveryDType(t *testing.T) {
+	requireORT(t)
+	cases := []struct {
+		elem int32
+		in   *ops.Tensor
+	}{
+		{1, ops.FromFloat32([]int{2, 2}, []float32{1.5, -2, float32(math.Inf(1)), 3e-7})},
+		{11, ops.FromFloat64([]int{3}, []float64{math.Pi, -1e300, 0})},
+		// 1.0, -2.0, 65504 (max), smallest subnormal, -0
+		{10, &ops.Tensor{DType: ops.Float16, Shape: []int{5}, Data: []uint16{0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000}}},
+		{7, ops.FromInt64([]int{2, 1}, []int64{math.MaxInt64, -7})},
+		{6, ops.FromInt32([]int{2}, []int32{math.MinInt32, 9})},
+		{3, &ops.Tensor{DType: ops.Int8, Shape: []int{3}, Data: []int8{-128, 0, 127}}},
+		{2, &ops.Tensor{DType: ops.Uint8, Shape: []int{2}, Data: []uint8{0, 255}}},
+		{9, ops.FromBool([]int{1, 3}, []bool{true, false, true})},
+		// rank 0
+		{1, ops.Scalar(4.25)},
+		{7, ops.FromInt64(nil, []int64{42})},
+	}
+	for _, c := range cases {
+		t.Run(c.in.DType.String()+"_rank"+string(rune('0'+len(c.in.Shape))), func(t *testing.T) {
+			dims := make([]int64, len(c.in.Shape))
+			for i, d := range c.in.Shape {
+				dims[i] = int64(d)
+			}
+			ins := []testIO{{"x", c.elem, dims}}
+			outs := []testIO{{"y", c.elem, dims}}
+			x := compile(t, buildModel(17, [][]byte{node("Identity", []string{"x"}, "y", nil)}, ins, outs), ins, outs)
+			got, err := x.Run(context.Background(), []*ops.Tensor{c.in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got[0].Shape, c.in.Shape) && !(len(got[0].Shape) == 0 && len(c.in.Shape) == 0) {
+				t.Fatalf("shape %v, want %v", got[0].Shape, c.in.Shape)
+			}
+			if got[0].DType != c.in.DType || !reflect.DeepEqual(got[0].Data, c.in.Data) {
+				t.Fatalf("got %v %v, want %v %v", got[0].DType, got[0].Data, c.in.DType, c.in.Data)
+			}
+		})
+	}
+}
+
+func TestScalarAndEmptyOutputs(t *testing.T) {
+	requireORT(t)
+	ins := []testIO{{"x", elemFloat, []int64{-1, 4}}}
+	outs := []testIO{{"s", elemFloat, []int64{}}, {"e", elemFloat, nil}}
+	// ReduceSum (opset 13: axes as input, absent = all axes) with keepdims=0
+	// gives a scalar; Slice of zero rows gives an empty tensor.
+	starts := constantNode("starts", []int64{0})
+	ends := constantNode("ends", []int64{0})
+	raw := buildModel(13, [][]byte{
+		node("ReduceSum", []string{"x"}, "s", attrInt("keepdims", 0)),
+		starts, ends,
+		node("Slice", []string{"x", "starts", "ends"}, "e", nil),
+	}, ins, outs)
+	x := compile(t, raw, ins, outs)
+	in := ops.FromFloat32([]int{2, 4}, []float32{1, 2, 3, 4, 5, 6, 7, 8.5})
+	got, err := x.Run(context.Background(), []*ops.Tensor{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got[0].Shape) != 0 || got[0].F32()[0] != 36.5 {
+		t.Fatalf("sum: shape %v data %v, want scalar 36.5", got[0].Shape, got[0].Data)
+	}
+	if !reflect.DeepEqual(got[1].Shape, []int{0, 4}) || len(got[1].F32()) != 0 {
+		t.Fatalf("slice: shape %v len %d, want [0 4] and no data", got[1].Shape, len(got[1].F32()))
+	}
+}
+
+func constantNode(out string, vals []int64) []byte {
+	tb := appendVarintField(nil, tensorDims, uint64(len(vals)))
+	tb = appendVarintField(tb, tensorDataType, elemInt64)
+	for _, v := range vals {
+		tb = appendVarintField(tb, tensorInt64, uint64(v))
+	}
+	a := appendStringField(nil, attrName, "value")
+	a = appendBytesField(a, attrT, tb)
+	a = appendVarintField(a, attrType, attrTypeTensor)
+	return node("Constant", nil, out, a)
+}
+
+func TestConcurrentRun(t *testing.T) {
+	requireORT(t)
+	ins := []testIO{{"x", elemFloat, []int64{-1}}}
+	outs := []testIO{{"y", elemFloat, []int64{-1}}}
+	x := compile(t, buildModel(17, [][]byte{node("Mul", []string{"x", "x"}, "y", nil)}, ins, outs), ins, outs)
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for it := 0; it < 20; it++ {
+				n := 1 + (g+it)%7
+				in := make([]float32, n)
+				for i := range in {
+					in[i] = float32(g*100 + i)
+				}
+				got, err := x.Run(context.Background(), []*ops.Tensor{ops.FromFloat32([]int{n}, in)})
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				for i, v := range got[0].F32() {
+					if v != in[i]*in[i] {
+						errs <- "wrong square"
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	requireORT(t)
+	ins := []testIO{{"x", elemFloat, []int64{-1, 2}}}
+	outs := []testIO{{"y", elemFloat, []int64{-1, 2}}}
+	x := compile(t, buildModel(17, [][]byte{node("Relu", []string{"x"}, "y", nil)}, ins, outs), ins, outs)
+	ctx := context.Background()
+	if _, err := x.Run(ctx, nil); err == nil || !strings.Contains(err.Error(), "got 0 inputs") {
+		t.Errorf("no inputs: err = %v", err)
+	}
+	bad := &ops.Tensor{DType: ops.Float32, Shape: []int{2, 2}, Data: []float32{1}}
+	if _, err := x.Run(ctx, []*ops.Tensor{bad}); err == nil || !strings.Contains(err.Error(), `input "x"`) {
+		t.Errorf("short data: err = %v", err)
+	}
+	// Wrong rank: ONNX Runtime rejects it; the error must name the input.
+	if _, err := x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{4}, make([]float32, 4))}); err == nil || !strings.Contains(err.Error(), "x") {
+		t.Errorf("wrong rank: err = %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := x.Run(cctx, []*ops.Tensor{ops.FromFloat32([]int{1, 2}, []float32{1, 2})}); err == nil {
+		t.Errorf("cancelled context: no error")
+	}
+	x.Close()
+	if _, err := x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{1, 2}, []float32{1, 2})}); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("after Close: err = %v", err)
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	requireORT(t)
+	b, _ := runtime.LookupBackend("ort")
+	if _, err := b.Compile(context.Background(), &graph.Model{}, runtime.Config{}); err == nil || !strings.Contains(err.Error(), "Model.Raw") {
+		t.Errorf("no bytes: err = %v", err)
+	}
+	if _, err := b.Compile(context.Background(), &graph.Model{Raw: []byte("not a model")}, runtime.Config{}); err == nil {
+		t.Errorf("garbage bytes: no error")
+	}
+}
+
+func TestFindLibrary(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope.so")
+	_, err := findLibrary([]string{missing})
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), InstallCommand) || !strings.Contains(err.Error(), ORTVersion) {
+		t.Fatalf("err = %v; want the path, version and install command", err)
+	}
+	lib := filepath.Join(dir, "lib.so")
+	if err := os.WriteFile(lib, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := findLibrary([]string{missing, dir, lib}); err != nil || p != lib {
+		t.Fatalf("findLibrary = %q, %v; want %q (skipping the missing file and the directory)", p, err, lib)
+	}
+}
+
+func TestCandidatePaths(t *testing.T) {
+	t.Setenv(LibraryEnv, "/opt/ort.so")
+	t.Setenv("XDG_CACHE_HOME", "/c")
+	want := []string{"/opt/ort.so", "/c/latent/ort/" + ORTVersion + "/libonnxruntime.so.1"}
+	if got := CandidatePaths(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("CandidatePaths = %v, want %v", got, want)
+	}
+}
+
+func TestFloat32ToHalf(t *testing.T) {
+	// Every half value must survive half -> float32 -> half.
+	for h := 0; h < 1<<16; h++ {
+		f := halfToFloat32(uint16(h))
+		got := float32ToHalf(f)
+		if f != f { // NaN: any NaN with the same sign is fine
+			if got&0x7c00 != 0x7c00 || got&0x3ff == 0 || got&0x8000 != uint16(h)&0x8000 {
+				t.Fatalf("NaN %#04x -> %#04x", h, got)
+			}
+			continue
+		}
+		if got != uint16(h) {
+			t.Fatalf("%#04x -> %v -> %#04x", h, f, got)
+		}
+	}
+	// Rounding: 1 + 2^-11 is halfway between 1 and 1+2^-10: ties to even (1).
+	if got := float32ToHalf(1 + 1.0/2048); got != 0x3c00 {
+		t.Errorf("tie: %#04x, want 0x3c00", got)
+	}
+	if got := float32ToHalf(70000); got != 0x7c00 {
+		t.Errorf("overflow: %#04x, want +Inf 0x7c00", got)
+	}
+}
+
+// halfToFloat32 is an independent, arithmetic decoding of binary16.
+func halfToFloat32(h uint16) float32 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	e := int(h>>10) & 0x1f
+	m := float64(h & 0x3ff)
+	switch e {
+	case 0:
+		return float32(sign * m * math.Pow(2, -24))
+	case 31:
+		if m != 0 {
+			return float32(math.Copysign(math.NaN(), sign))
+		}
+		return float32(sign * math.Inf(1))
+	}
+	return float32(sign * (1 + m/1024) * math.Pow(2, float64(e-15)))
+}
+
+func TestWrapOutputsOldOpset(t *testing.T) {
+	raw := buildModel(5, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat, nil}}, []testIO{{"y", elemFloat, nil}})
+	if _, err := wrapOutputs(raw); err != errNoRewrite {
+		t.Fatalf("opset 5: err = %v, want errNoRewrite", err)
+	}
+	if _, err := wrapOutputs([]byte{0xff}); err == nil {
+		t.Fatal("garbage: no error")
+	}
+	w, err := wrapOutputs(buildModel(17, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat16, nil}}, []testIO{{"y", elemFloat16, nil}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.elem[0] != elemFloat16 || len(w.flat) != 1 || len(w.shape) != 1 {
+		t.Fatalf("wrapped = %+v", w)
+	}
+	// The graph must now end with Cast, Shape and Reshape nodes.
+	var ops []string
+	eachField(w.model, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if num == modelGraph {
+			eachField(v, func(n protowire.Number, _ protowire.Type, nb []byte, _ uint64) error {
+				if n == graphNode {
+					eachField(nb, func(k protowire.Number, _ protowire.Type, s []byte, _ uint64) error {
+						if k == nodeOpType {
+							ops = append(ops, string(s))
+						}
+						return nil
+					})
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if want := []string{"Relu", "Constant", "Cast", "Shape", "Reshape"}; !reflect.DeepEqual(ops, want) {
+		t.Fatalf("ops = %v, want %v", ops, want)
+	}
+}
