@@ -1,0 +1,445 @@
+package native
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// The planner tests use kernels registered in a private domain so they do
+// not collide with the real ai.onnx kernels.
+const testDomain = "latent.plantest"
+
+var registerTestKernels sync.Once
+
+func testKernels() {
+	registerTestKernels.Do(func() {
+		// AddOne: fresh output = in + 1.
+		Register(testDomain, "AddOne", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				x := in[0].F32()
+				out := env.New(ops.Float32, in[0].Shape...)
+				o := out.F32()
+				for i, v := range x {
+					o[i] = v + 1
+				}
+				return []*ops.Tensor{out}, nil
+			}, nil
+		})
+		// Add: fresh output = a + b (same shape).
+		Register(testDomain, "Add", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				if !ops.SameShape(in[0].Shape, in[1].Shape) {
+					return nil, fmt.Errorf("shapes %v and %v differ", in[0].Shape, in[1].Shape)
+				}
+				a, b := in[0].F32(), in[1].F32()
+				out := env.New(ops.Float32, in[0].Shape...)
+				o := out.F32()
+				for i := range o {
+					o[i] = a[i] + b[i]
+				}
+				return []*ops.Tensor{out}, nil
+			}, nil
+		})
+		// Tail: a view of all but the first element (shares the input's
+		// buffer at an interior address).
+		Register(testDomain, "Tail", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				x := in[0].F32()
+				return []*ops.Tensor{ops.FromFloat32([]int{len(x) - 1}, x[1:])}, nil
+			}, nil
+		})
+		// Head: a fresh copy of all but the last element.
+		Register(testDomain, "Head", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				x := in[0].F32()
+				out := env.New(ops.Float32, len(x)-1)
+				copy(out.F32(), x[:len(x)-1])
+				return []*ops.Tensor{out}, nil
+			}, nil
+		})
+		// Same: returns its input unchanged (an alias).
+		Register(testDomain, "Same", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				return []*ops.Tensor{in[0]}, nil
+			}, nil
+		})
+		// Overwrite: allocates a buffer of the input's size, fills it with
+		// 999 and returns a fresh result = in * 2; the scratch buffer goes
+		// back to the free list, so a recycled-too-early buffer shows up as
+		// 999s in the result.
+		Register(testDomain, "Double", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				scratch := env.New(ops.Float32, in[0].Shape...)
+				for i := range scratch.F32() {
+					scratch.F32()[i] = 999
+				}
+				out := env.New(ops.Float32, in[0].Shape...)
+				for i, v := range in[0].F32() {
+					out.F32()[i] = 2 * v
+				}
+				return []*ops.Tensor{out}, nil
+			}, nil
+		})
+		Register(testDomain, "Panic", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				var s []float32
+				_ = s[3]
+				return nil, nil
+			}, nil
+		})
+		Register(testDomain, "Fail", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				return nil, errors.New("boom")
+			}, nil
+		})
+		Register(testDomain, "BadAttr", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return nil, fmt.Errorf("attribute k must be positive")
+		})
+		// Rand: output of the input's shape filled from env.Rand.
+		Register(testDomain, "Rand", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				out := env.New(ops.Float32, in[0].Shape...)
+				for i := range out.F32() {
+					out.F32()[i] = env.Rand.Float32()
+				}
+				return []*ops.Tensor{out}, nil
+			}, nil
+		})
+		// Wait blocks until the run's context is cancelled.
+		Register(testDomain, "Wait", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				<-env.Ctx.Done()
+				return []*ops.Tensor{in[0]}, nil
+			}, nil
+		})
+	})
+}
+
+func node(name, op string, ins, outs []string) *graph.Node {
+	return &graph.Node{Name: name, OpType: op, Domain: testDomain, Inputs: ins, Outputs: outs}
+}
+
+func model(inputs, outputs []string, inits map[string]*ops.Tensor, nodes ...*graph.Node) *graph.Model {
+	testKernels()
+	g := &graph.Graph{Name: "t", Initializers: inits, Nodes: nodes}
+	for _, in := range inputs {
+		g.Inputs = append(g.Inputs, graph.ValueInfo{Name: in, DType: ops.Float32})
+	}
+	for _, o := range outputs {
+		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: o, DType: ops.Float32})
+	}
+	return &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17, testDomain: 1}, Graph: g}
+}
+
+func vec(v ...float32) *ops.Tensor { return ops.FromFloat32([]int{len(v)}, v) }
+
+func wantVec(t *testing.T, name string, got *ops.Tensor, want ...float32) {
+	t.Helper()
+	if got == nil || got.DType != ops.Float32 || !ops.SameShape(got.Shape, []int{len(want)}) {
+		t.Fatalf("%s: got %v, want float32[%d]", name, got, len(want))
+	}
+	for i, w := range want {
+		if got.F32()[i] != w {
+			t.Fatalf("%s: got %v, want %v", name, got.F32(), want)
+		}
+	}
+}
+
+func compile(t *testing.T, m *graph.Model) *Plan {
+	t.Helper()
+	p, err := Compile(m, Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUnsupportedOperatorsAreCollected(t *testing.T) {
+	m := model([]string{"x"}, []string{"z"}, nil,
+		&graph.Node{Name: "conv1", OpType: "Foo", Inputs: []string{"x"}, Outputs: []string{"y"}},
+		&graph.Node{OpType: "Bar", Domain: "com.example", Inputs: []string{"y"}, Outputs: []string{"z"}},
+	)
+	m.Opsets["com.example"] = 1
+	_, err := Compile(m, Options{})
+	if err == nil {
+		t.Fatal("compile succeeded with unknown operators")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`node "conv1" (Foo): unsupported operator Foo in domain "ai.onnx"`,
+		`node Bar -> "z": unsupported operator Bar in domain "com.example"`,
+		"2 nodes",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+
+	// A single unknown operator: exactly one message.
+	m = model([]string{"x"}, []string{"y"}, nil,
+		&graph.Node{Name: "conv1", OpType: "Foo", Inputs: []string{"x"}, Outputs: []string{"y"}})
+	_, err = Compile(m, Options{})
+	if err == nil || err.Error() != `node "conv1" (Foo): unsupported operator Foo in domain "ai.onnx"` {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		m    *graph.Model
+		want string
+	}{
+		{"missing input", model([]string{"x"}, []string{"y"}, nil, node("n", "AddOne", []string{"nope"}, []string{"y"})), `input "nope"`},
+		{"missing output", model([]string{"x"}, []string{"q"}, nil, node("n", "AddOne", []string{"x"}, []string{"y"})), `graph output "q"`},
+		{"bad attr", model([]string{"x"}, []string{"y"}, nil, node("n", "BadAttr", []string{"x"}, []string{"y"})), `node "n" (BadAttr): attribute k must be positive`},
+		{"domain not imported", func() *graph.Model {
+			m := model([]string{"x"}, []string{"y"}, nil, node("n", "AddOne", []string{"x"}, []string{"y"}))
+			delete(m.Opsets, testDomain)
+			return m
+		}(), `does not import operator domain "latent.plantest"`},
+		{"cycle", model([]string{"x"}, []string{"b"}, nil,
+			node("a", "Add", []string{"x", "b"}, []string{"a"}),
+			node("b", "AddOne", []string{"a"}, []string{"b"})), "cycle"},
+		{"two producers", model([]string{"x"}, []string{"y"}, nil,
+			node("a", "AddOne", []string{"x"}, []string{"y"}),
+			node("b", "AddOne", []string{"x"}, []string{"y"})), `produced by two nodes`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Compile(c.m, Options{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want error containing %q", err, c.want)
+			}
+		})
+	}
+	if _, err := Compile(nil, Options{}); err == nil {
+		t.Fatal("nil model compiled")
+	}
+}
+
+func TestRunChainAndTopologicalOrder(t *testing.T) {
+	// Nodes listed out of order: the planner sorts them.
+	m := model([]string{"x"}, []string{"z"}, map[string]*ops.Tensor{"w": vec(10, 20, 30)},
+		node("second", "Add", []string{"y", "w"}, []string{"z"}),
+		node("first", "AddOne", []string{"x"}, []string{"y"}),
+	)
+	p := compile(t, m)
+	for i := 0; i < 3; i++ {
+		out, err := p.Run(context.Background(), []*ops.Tensor{vec(1, 2, 3)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantVec(t, "z", out[0], 12, 23, 34)
+	}
+}
+
+// TestViewsKeepBuffersAlive checks that a buffer seen through an interior
+// view (Tail) or an alias (Same) is not recycled while the view is live,
+// even though the value that owns it is dead.
+func TestViewsKeepBuffersAlive(t *testing.T) {
+	m := model([]string{"x"}, []string{"out", "alias"}, nil,
+		node("a", "AddOne", []string{"x"}, []string{"a"}), // a = x+1 (4 elems)
+		node("t", "Tail", []string{"a"}, []string{"t"}),   // t = a[1:] view; a dead
+		node("s", "Same", []string{"t"}, []string{"s"}),   // s aliases t; t dead
+		node("h", "AddOne", []string{"x"}, []string{"h"}), // fresh 4-elem: must not reuse a's buffer
+		node("hh", "Head", []string{"h"}, []string{"hh"}), // 3 elems
+		node("d", "Double", []string{"s"}, []string{"d"}), // scratch filled with 999
+		node("o", "Add", []string{"d", "hh"}, []string{"out"}),
+		node("al", "Same", []string{"s"}, []string{"alias"}),
+	)
+	p := compile(t, m)
+	x := vec(1, 2, 3, 4)
+	for i := 0; i < 4; i++ {
+		out, err := p.Run(context.Background(), []*ops.Tensor{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// a = 2,3,4,5; t = s = 3,4,5; h = 2,3,4,5; hh = 2,3,4; d = 6,8,10
+		wantVec(t, "out", out[0], 8, 11, 14)
+		wantVec(t, "alias", out[1], 3, 4, 5)
+		wantVec(t, "x", x, 1, 2, 3, 4)
+		// Outputs handed to the caller must never be recycled: scribble on
+		// them and make sure the next run's results are unaffected.
+		for i := range out[0].F32() {
+			out[0].F32()[i] = -1
+		}
+		for i := range out[1].F32() {
+			out[1].F32()[i] = -1
+		}
+	}
+}
+
+func TestBuffersAreReused(t *testing.T) {
+	m := model([]string{"x"}, []string{"y"}, nil,
+		node("a", "AddOne", []string{"x"}, []string{"a"}),
+		node("b", "AddOne", []string{"a"}, []string{"b"}),
+		node("c", "AddOne", []string{"b"}, []string{"c"}),
+		node("d", "AddOne", []string{"c"}, []string{"y"}),
+	)
+	p := compile(t, m)
+	x := ops.New(ops.Float32, 1<<16)
+	ctx := context.Background()
+	if _, err := p.Run(ctx, []*ops.Tensor{x}); err != nil {
+		t.Fatal(err)
+	}
+	// Without reuse every run would allocate 4 buffers of 256 KiB; with the
+	// free list only the output is new. Measure bytes, not object counts.
+	var before, after testingMemStats
+	before.read()
+	const runs = 20
+	for i := 0; i < runs; i++ {
+		out, err := p.Run(ctx, []*ops.Tensor{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].F32()[7] != 4 {
+			t.Fatalf("y[7] = %v, want 4", out[0].F32()[7])
+		}
+	}
+	after.read()
+	perRun := (after.TotalAlloc - before.TotalAlloc) / runs
+	if perRun > 2*(1<<18) {
+		t.Fatalf("each run allocated %d bytes: intermediate buffers are not reused", perRun)
+	}
+}
+
+func TestInitializerOutputIsCopied(t *testing.T) {
+	w := vec(1, 2)
+	m := model([]string{"x"}, []string{"w", "v"}, map[string]*ops.Tensor{"w": w},
+		node("v", "Tail", []string{"w"}, []string{"v"}))
+	p := compile(t, m)
+	out, err := p.Run(context.Background(), []*ops.Tensor{vec(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out[0].F32()[0] = 100
+	out[1].F32()[0] = 100
+	wantVec(t, "w", w, 1, 2)
+}
+
+func TestKernelFailuresNameTheNode(t *testing.T) {
+	for _, c := range []struct{ op, want string }{
+		{"Panic", `node "bad" (Panic): kernel panicked: runtime error: index out of range`},
+		{"Fail", `node "bad" (Fail): boom`},
+	} {
+		m := model([]string{"x"}, []string{"y"}, nil, node("bad", c.op, []string{"x"}, []string{"y"}))
+		p := compile(t, m)
+		_, err := p.Run(context.Background(), []*ops.Tensor{vec(1)})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.op, err, c.want)
+		}
+	}
+}
+
+func TestRunInputChecks(t *testing.T) {
+	p := compile(t, model([]string{"x"}, []string{"y"}, nil, node("a", "AddOne", []string{"x"}, []string{"y"})))
+	ctx := context.Background()
+	for _, c := range []struct {
+		in   []*ops.Tensor
+		want string
+	}{
+		{nil, "got 0 inputs, want 1"},
+		{[]*ops.Tensor{nil}, `missing input "x"`},
+		{[]*ops.Tensor{ops.FromInt64([]int{1}, []int64{1})}, `input "x": expected float32, got int64`},
+		{[]*ops.Tensor{{DType: ops.Float32, Shape: []int{3}, Data: []float32{1}}}, `input "x"`},
+	} {
+		_, err := p.Run(ctx, c.in)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
+
+func TestContextCancellation(t *testing.T) {
+	p := compile(t, model([]string{"x"}, []string{"y"}, nil,
+		node("w", "Wait", []string{"x"}, []string{"w"}),
+		node("a", "AddOne", []string{"w"}, []string{"y"})))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := p.Run(ctx, []*ops.Tensor{vec(1)})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestSeededRand(t *testing.T) {
+	m := model([]string{"x"}, []string{"y"}, nil, node("r", "Rand", []string{"x"}, []string{"y"}))
+	run := func(seed uint64) []float32 {
+		p, err := Compile(m, Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(context.Background(), []*ops.Tensor{ops.New(ops.Float32, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0].F32()
+	}
+	a, b, c := run(1), run(1), run(2)
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("same seed, different values: %v vs %v", a, b)
+	}
+	if fmt.Sprint(a) == fmt.Sprint(c) {
+		t.Fatalf("different seeds, same values: %v", a)
+	}
+}
+
+func TestConcurrentRuns(t *testing.T) {
+	m := model([]string{"x"}, []string{"y", "t"}, map[string]*ops.Tensor{"w": vec(1, 1, 1, 1)},
+		node("a", "AddOne", []string{"x"}, []string{"a"}),
+		node("b", "Add", []string{"a", "w"}, []string{"b"}),
+		node("t", "Tail", []string{"b"}, []string{"t"}),
+		node("d", "Double", []string{"b"}, []string{"y"}),
+	)
+	p := compile(t, m)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				v := float32(g*1000 + i)
+				out, err := p.Run(context.Background(), []*ops.Tensor{vec(v, v, v, v)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				want := 2 * (v + 2)
+				for _, o := range out[0].F32() {
+					if o != want {
+						errs <- fmt.Errorf("goroutine %d run %d: y = %v, want %v", g, i, out[0].F32(), want)
+						return
+					}
+				}
+				for _, o := range out[1].F32() {
+					if o != v+2 {
+						errs <- fmt.Errorf("goroutine %d run %d: t = %v, want %v", g, i, out[1].F32(), v+2)
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+type testingMemStats struct{ runtime.MemStats }
+
+func (m *testingMemStats) read() {
+	runtime.GC()
+	runtime.ReadMemStats(&m.MemStats)
+}
