@@ -1,0 +1,330 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+// PoolParams describes N-d pooling over Planes independent planes (batch ×
+// channels) of spatial dims In, producing Out positions per axis. A window
+// of Kernel elements, spaced by Dilations, starts at o·Strides − PadBegin;
+// PadBegin/PadEnd are the explicit paddings (PadEnd matters for
+// count_include_pad averages only, Out already reflects ceil mode).
+type PoolParams struct {
+	Planes                               int
+	In, Kernel, Out                      []int
+	Strides, Dilations, PadBegin, PadEnd []int
+}
+
+// Check reports inconsistent parameters.
+func (p *PoolParams) Check() error {
+	nd := len(p.In)
+	if nd == 0 {
+		return fmt.Errorf("pooling needs at least one spatial axis")
+	}
+	if len(p.Kernel) != nd || len(p.Out) != nd || len(p.Strides) != nd || len(p.Dilations) != nd || len(p.PadBegin) != nd || len(p.PadEnd) != nd {
+		return fmt.Errorf("pooling parameters disagree on the number of spatial axes (in %d, kernel %d, out %d, strides %d, dilations %d, pads %d+%d)",
+			nd, len(p.Kernel), len(p.Out), len(p.Strides), len(p.Dilations), len(p.PadBegin), len(p.PadEnd))
+	}
+	for i := 0; i < nd; i++ {
+		if p.Kernel[i] <= 0 || p.Strides[i] <= 0 || p.Dilations[i] <= 0 {
+			return fmt.Errorf("kernel %v, strides %v and dilations %v must be positive", p.Kernel, p.Strides, p.Dilations)
+		}
+		if p.PadBegin[i] < 0 || p.PadEnd[i] < 0 {
+			return fmt.Errorf("pads must be non-negative, got begin %v end %v", p.PadBegin, p.PadEnd)
+		}
+	}
+	return nil
+}
+
+// PoolOutSize is the output length of a pooling axis: floor or (ceilMode)
+// ceil of (in + pads − effective kernel)/stride + 1. With ceil rounding a
+// last window that would start inside the trailing padding only is dropped,
+// as ONNX Runtime and PyTorch do.
+func PoolOutSize(in, k, stride, dilation, padBegin, padEnd int, ceilMode bool) int {
+	ek := (k-1)*dilation + 1
+	span := in + padBegin + padEnd - ek
+	if span < 0 {
+		return 0
+	}
+	if !ceilMode {
+		return span/stride + 1
+	}
+	out := (span+stride-1)/stride + 1
+	if (out-1)*stride >= in+padBegin {
+		out--
+	}
+	return out
+}
+
+// PoolElem is the set of element types MaxPool accepts.
+type PoolElem interface {
+	~float32 | ~float64 | ~int8 | ~uint8 | ~int32 | ~int64
+}
+
+// poolWalk visits every output position of one plane and, for each, calls
+// visit with the per-axis valid kernel ranges already clipped to the image.
+// It is shared by the max and average kernels; the callback runs once per
+// output element, not per input element.
+type poolIter struct {
+	p      *PoolParams
+	nd     int
+	oIdx   []int
+	start  []int
+	klo    []int
+	khi    []int
+	kIdx   []int
+	inStr  []int
+	colStr []int
+}
+
+func newPoolIter(p *PoolParams) *poolIter {
+	nd := len(p.In)
+	it := &poolIter{p: p, nd: nd, oIdx: make([]int, nd), start: make([]int, nd), klo: make([]int, nd),
+		khi: make([]int, nd), kIdx: make([]int, nd), inStr: Strides(p.In), colStr: make([]int, nd)}
+	acc := 1
+	for d := 0; d < nd; d++ {
+		it.colStr[d] = acc
+		acc *= p.In[d]
+	}
+	return it
+}
+
+// window computes start/klo/khi for the current oIdx; it reports false if
+// the window has no element inside the image.
+func (it *poolIter) window() bool {
+	p := it.p
+	ok := true
+	for d := 0; d < it.nd; d++ {
+		s := it.oIdx[d]*p.Strides[d] - p.PadBegin[d]
+		dl := p.Dilations[d]
+		lo := 0
+		if s < 0 {
+			lo = (-s + dl - 1) / dl
+		}
+		hi := p.Kernel[d]
+		if last := s + (hi-1)*dl; last >= p.In[d] {
+			hi = (p.In[d]-1-s)/dl + 1
+			if p.In[d]-1-s < 0 {
+				hi = 0
+			}
+		}
+		if hi <= lo {
+			ok = false
+		}
+		it.start[d], it.klo[d], it.khi[d] = s, lo, hi
+	}
+	return ok
+}
+
+func (it *poolIter) nextOut() {
+	for d := it.nd - 1; d >= 0; d-- {
+		it.oIdx[d]++
+		if it.oIdx[d] < it.p.Out[d] {
+			return
+		}
+		it.oIdx[d] = 0
+	}
+}
+
+// MaxPool writes the maximum of each window of x into y. idx, when non-nil,
+// receives for each output the flat index of the chosen element in the
+// whole input (plane·∏In + position), with the position row-major or, when
+// colMajor, column-major (ONNX storage_order=1). Ties keep the first
+// element in row-major window order. A window lying entirely in padding
+// yields the lowest value of T.
+func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
+	inSz, outSz := NumElements(p.In), NumElements(p.Out)
+	if outSz == 0 {
+		return
+	}
+	lowest := lowestOf[T]()
+	it := newPoolIter(p)
+	nd := it.nd
+	for pl := 0; pl < p.Planes; pl++ {
+		xp := x[pl*inSz : (pl+1)*inSz]
+		yp := y[pl*outSz : (pl+1)*outSz]
+		clear(it.oIdx)
+		for o := range yp {
+			best, bestPos := lowest, -1
+			if it.window() {
+				for d := 0; d < nd; d++ {
+					it.kIdx[d] = it.klo[d]
+				}
+				for {
+					pos := 0
+					for d := 0; d < nd-1; d++ {
+						pos += (it.start[d] + it.kIdx[d]*p.Dilations[d]) * it.inStr[d]
+					}
+					ld, s := p.Dilations[nd-1], it.start[nd-1]
+					for k := it.klo[nd-1]; k < it.khi[nd-1]; k++ {
+						q := pos + s + k*ld
+						if v := xp[q]; bestPos < 0 || v > best {
+							best, bestPos = v, q
+						}
+					}
+					d := nd - 2
+					for ; d >= 0; d-- {
+						it.kIdx[d]++
+						if it.kIdx[d] < it.khi[d] {
+							break
+						}
+						it.kIdx[d] = it.klo[d]
+					}
+					if d < 0 {
+						break
+					}
+				}
+			}
+			yp[o] = best
+			if idx != nil {
+				q := max(bestPos, 0)
+				if colMajor {
+					cm := 0
+					for d := 0; d < nd; d++ {
+						cm += (q / it.inStr[d]) * it.colStr[d]
+						q %= it.inStr[d]
+					}
+					q = cm
+				}
+				idx[pl*outSz+o] = int64(pl*inSz + q)
+			}
+			it.nextOut()
+		}
+	}
+}
+
+func lowestOf[T PoolElem]() T {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		return T(math.Inf(-1))
+	case float64:
+		return T(math.Inf(-1))
+	case int8:
+		v := int64(math.MinInt8)
+		return T(v)
+	case int32:
+		v := int64(math.MinInt32)
+		return T(v)
+	case int64:
+		v := int64(math.MinInt64)
+		return T(v)
+	}
+	return z // uint8 and other unsigned types: 0
+}
+
+// AvgPool writes the mean of each window of x into y. With
+// countIncludePad the divisor counts window positions that fall in the
+// explicit padding (but not beyond it, e.g. the extra ceil-mode positions);
+// otherwise only positions inside the image. An empty window yields 0.
+func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
+	inSz, outSz := NumElements(p.In), NumElements(p.Out)
+	if outSz == 0 {
+		return
+	}
+	it := newPoolIter(p)
+	nd := it.nd
+	for pl := 0; pl < p.Planes; pl++ {
+		xp := x[pl*inSz : (pl+1)*inSz]
+		yp := y[pl*outSz : (pl+1)*outSz]
+		clear(it.oIdx)
+		for o := range yp {
+			var sum float32
+			count := 1
+			ok := it.window()
+			if ok {
+				for d := 0; d < nd; d++ {
+					it.kIdx[d] = it.klo[d]
+					count *= it.khi[d] - it.klo[d]
+				}
+				for {
+					pos := 0
+					for d := 0; d < nd-1; d++ {
+						pos += (it.start[d] + it.kIdx[d]*p.Dilations[d]) * it.inStr[d]
+					}
+					ld, s := p.Dilations[nd-1], it.start[nd-1]
+					for k := it.klo[nd-1]; k < it.khi[nd-1]; k++ {
+						sum += xp[pos+s+k*ld]
+					}
+					d := nd - 2
+					for ; d >= 0; d-- {
+						it.kIdx[d]++
+						if it.kIdx[d] < it.khi[d] {
+							break
+						}
+						it.kIdx[d] = it.klo[d]
+					}
+					if d < 0 {
+						break
+					}
+				}
+			}
+			if countIncludePad {
+				count = 1
+				for d := 0; d < nd; d++ {
+					c := 0
+					for k := 0; k < p.Kernel[d]; k++ {
+						q := it.start[d] + k*p.Dilations[d]
+						if q >= -p.PadBegin[d] && q < p.In[d]+p.PadEnd[d] {
+							c++
+						}
+					}
+					count *= c
+				}
+			}
+			if !ok || count == 0 {
+				yp[o] = 0
+			} else {
+				yp[o] = sum / float32(count)
+			}
+			it.nextOut()
+		}
+	}
+}
+
+// MaxPool2D is MaxPool for two spatial axes, without indices.
+func MaxPool2D(p *PoolParams, x, y []float32) {
+	if len(p.In) != 2 {
+		panic(fmt.Sprintf("ops: MaxPool2D with %d spatial axes", len(p.In)))
+	}
+	MaxPool(p, x, y, nil, false)
+}
+
+// AvgPool2D is AvgPool for two spatial axes.
+func AvgPool2D(p *PoolParams, x, y []float32, countIncludePad bool) {
+	if len(p.In) != 2 {
+		panic(fmt.Sprintf("ops: AvgPool2D with %d spatial axes", len(p.In)))
+	}
+	AvgPool(p, x, y, countIncludePad)
+}
+
+// GlobalAvgPool writes the mean of each of planes consecutive runs of size
+// elements of x into y[plane] (accumulated in float64).
+func GlobalAvgPool(planes, size int, x, y []float32) {
+	for p := 0; p < planes; p++ {
+		var s float64
+		for _, v := range x[p*size : (p+1)*size] {
+			s += float64(v)
+		}
+		if size == 0 {
+			y[p] = float32(math.NaN())
+			continue
+		}
+		y[p] = float32(s / float64(size))
+	}
+}
+
+// GlobalMaxPool writes the maximum of each of planes consecutive runs of
+// size elements of x into y[plane] (−Inf for an empty run).
+func GlobalMaxPool(planes, size int, x, y []float32) {
+	for p := 0; p < planes; p++ {
+		m := float32(math.Inf(-1))
+		for _, v := range x[p*size : (p+1)*size] {
+			if v > m {
+				m = v
+			}
+		}
+		y[p] = m
+	}
+}

@@ -1,0 +1,349 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+// ResizeMode is the interpolation of Resize.
+type ResizeMode uint8
+
+// Interpolation modes.
+const (
+	ResizeNearest ResizeMode = iota
+	ResizeLinear             // linear along every resized axis (bilinear, trilinear …)
+	ResizeCubic              // cubic convolution with coefficient CubicA
+)
+
+// NearestMode rounds a source coordinate to a pixel for ResizeNearest.
+type NearestMode uint8
+
+// Rounding modes. NearestSimple is the pre-opset-11 behaviour: floor when
+// upsampling, ceil when downsampling.
+const (
+	RoundPreferFloor NearestMode = iota
+	RoundPreferCeil
+	NearestFloor
+	NearestCeil
+	NearestSimple
+)
+
+// CoordMode maps an output coordinate to a source coordinate.
+type CoordMode uint8
+
+// Coordinate transformation modes (ONNX coordinate_transformation_mode).
+const (
+	CoordHalfPixel CoordMode = iota
+	CoordHalfPixelSymmetric
+	CoordPytorchHalfPixel
+	CoordAlignCorners
+	CoordAsymmetric
+	CoordTFHalfPixelForNN
+	CoordTFCropAndResize
+)
+
+// ResizeParams describes an N-d resize of a tensor of shape In to shape Out
+// (same rank; any axis may be resized).
+type ResizeParams struct {
+	In, Out []int
+	// Scales is the per-axis scale used by the coordinate transform: the
+	// requested scale, or Out/In when sizes were requested.
+	Scales []float64
+	// RoiStart and RoiEnd are the normalised crop box per axis, used by
+	// CoordTFCropAndResize only.
+	RoiStart, RoiEnd []float64
+	Mode             ResizeMode
+	Nearest          NearestMode
+	Coord            CoordMode
+	CubicA           float64
+	// ExcludeOutside gives zero weight to taps outside the input and
+	// renormalises the rest (instead of clamping them to the edge).
+	ExcludeOutside bool
+	// Extrapolation is the value of outputs whose source coordinate falls
+	// outside the input under CoordTFCropAndResize.
+	Extrapolation float32
+	// Antialias widens the linear/cubic filter by 1/scale when downscaling.
+	Antialias bool
+}
+
+// Check reports inconsistent parameters.
+func (p *ResizeParams) Check() error {
+	nd := len(p.In)
+	if len(p.Out) != nd || len(p.Scales) != nd {
+		return fmt.Errorf("resize: rank %d input with %d output dims and %d scales", nd, len(p.Out), len(p.Scales))
+	}
+	if p.Coord == CoordTFCropAndResize && (len(p.RoiStart) != nd || len(p.RoiEnd) != nd) {
+		return fmt.Errorf("resize: tf_crop_and_resize needs a roi of %d start and %d end values, got %d and %d", nd, nd, len(p.RoiStart), len(p.RoiEnd))
+	}
+	for d := 0; d < nd; d++ {
+		if p.Out[d] < 0 {
+			return fmt.Errorf("resize: negative output size %d on axis %d", p.Out[d], d)
+		}
+		if p.In[d] == 0 && p.Out[d] > 0 {
+			return fmt.Errorf("resize: cannot resize empty axis %d to %d", d, p.Out[d])
+		}
+		if !(p.Scales[d] > 0) {
+			return fmt.Errorf("resize: scale %v on axis %d must be positive", p.Scales[d], d)
+		}
+	}
+	return nil
+}
+
+// resizeTaps is the 1-d filter of one axis: for output o, taps n source
+// indices idx[o*n:] with weights w[o*n:]; extrap[o] marks outputs that take
+// the extrapolation value.
+type resizeTaps struct {
+	n        int
+	idx      []int
+	w        []float32
+	extrap   []bool
+	identity bool
+	anyExtra bool
+}
+
+// SourceCoord maps output coordinate o of an axis of length in resized to
+// out with the given scale to the source coordinate, for mode c.
+func SourceCoord(c CoordMode, o float64, in, out int, scale, roiStart, roiEnd float64) float64 {
+	switch c {
+	case CoordHalfPixelSymmetric:
+		adj := float64(out) / (scale * float64(in))
+		center := float64(in) / 2
+		return center*(1-adj) + (o+0.5)/scale - 0.5
+	case CoordPytorchHalfPixel:
+		if out > 1 {
+			return (o+0.5)/scale - 0.5
+		}
+		return 0
+	case CoordAlignCorners:
+		if out == 1 {
+			return 0
+		}
+		return o * float64(in-1) / float64(out-1)
+	case CoordAsymmetric:
+		return o / scale
+	case CoordTFHalfPixelForNN:
+		return (o + 0.5) / scale
+	case CoordTFCropAndResize:
+		if out > 1 {
+			return roiStart*float64(in-1) + o*(roiEnd-roiStart)*float64(in-1)/float64(out-1)
+		}
+		return 0.5 * (roiStart + roiEnd) * float64(in-1)
+	}
+	return (o+0.5)/scale - 0.5
+}
+
+func roundNearest(m NearestMode, x, scale float64) int {
+	switch m {
+	case RoundPreferCeil:
+		if x-math.Floor(x) == 0.5 {
+			return int(math.Ceil(x))
+		}
+		return int(math.Round(x))
+	case NearestFloor:
+		return int(math.Floor(x))
+	case NearestCeil:
+		return int(math.Ceil(x))
+	case NearestSimple:
+		if scale < 1 {
+			return int(math.Ceil(x))
+		}
+		return int(math.Floor(x))
+	}
+	if x-math.Floor(x) == 0.5 {
+		return int(math.Floor(x))
+	}
+	return int(math.Round(x))
+}
+
+func cubicKernel(d, a float64) float64 {
+	d = math.Abs(d)
+	switch {
+	case d <= 1:
+		return ((a+2)*d-(a+3))*d*d + 1
+	case d < 2:
+		return ((a*d-5*a)*d+8*a)*d - 4*a
+	}
+	return 0
+}
+
+func (p *ResizeParams) axisTaps(d int) *resizeTaps {
+	in, out, scale := p.In[d], p.Out[d], p.Scales[d]
+	var rs, re float64
+	if p.Coord == CoordTFCropAndResize {
+		rs, re = p.RoiStart[d], p.RoiEnd[d]
+	}
+	t := &resizeTaps{extrap: make([]bool, out)}
+	s := 1.0
+	start := 0
+	switch p.Mode {
+	case ResizeNearest:
+		t.n = 1
+	case ResizeLinear:
+		if p.Antialias && scale < 1 {
+			s = scale
+		}
+		start = int(math.Floor(-1/s)) + 1
+		t.n = 2 - 2*start
+	case ResizeCubic:
+		if p.Antialias && scale < 1 {
+			s = scale
+		}
+		start = int(math.Floor(-2/s)) + 1
+		t.n = 2 - 2*start
+	}
+	t.idx = make([]int, out*t.n)
+	t.w = make([]float32, out*t.n)
+	wf := make([]float64, t.n)
+	t.identity = in == out
+	for o := 0; o < out; o++ {
+		x := SourceCoord(p.Coord, float64(o), in, out, scale, rs, re)
+		if p.Coord == CoordTFCropAndResize && (x < 0 || x > float64(in-1)) {
+			t.extrap[o], t.anyExtra = true, true
+		}
+		idx, w := t.idx[o*t.n:(o+1)*t.n], t.w[o*t.n:(o+1)*t.n]
+		if p.Mode == ResizeNearest {
+			i := min(max(roundNearest(p.Nearest, x, scale), 0), in-1)
+			idx[0], w[0] = i, 1
+			if i != o {
+				t.identity = false
+			}
+			continue
+		}
+		f := math.Floor(x)
+		r := x - f
+		var sum float64
+		for k := 0; k < t.n; k++ {
+			off := start + k
+			arg := (float64(off) - r) * s
+			var v float64
+			if p.Mode == ResizeLinear {
+				v = max(0, 1-math.Abs(arg))
+			} else {
+				v = cubicKernel(arg, p.CubicA)
+			}
+			src := int(f) + off
+			if p.ExcludeOutside && (src < 0 || src >= in) {
+				v = 0
+			}
+			wf[k] = v
+			sum += v
+			idx[k] = min(max(src, 0), in-1)
+		}
+		norm := (p.Antialias && s < 1) || p.ExcludeOutside
+		for k := 0; k < t.n; k++ {
+			v := wf[k]
+			if norm && sum != 0 {
+				v /= sum
+			}
+			w[k] = float32(v)
+			if (v != 0 && idx[k] != o) || (idx[k] == o && v != 1) {
+				t.identity = false
+			}
+		}
+	}
+	if t.anyExtra {
+		t.identity = false
+	}
+	return t
+}
+
+// Resize resamples x (shape p.In) into y (shape p.Out) one axis at a time
+// (the filters are separable), allocating ping-pong scratch as needed.
+// Outputs whose source coordinate leaves the input under tf_crop_and_resize
+// are set to p.Extrapolation.
+func Resize(p *ResizeParams, x, y []float32) {
+	nd := len(p.In)
+	taps := make([]*resizeTaps, nd)
+	cur := append([]int(nil), p.In...)
+	src := x
+	var bufs [2][]float32
+	passes := 0
+	for d := 0; d < nd; d++ {
+		taps[d] = p.axisTaps(d)
+	}
+	var todo []int
+	for d := 0; d < nd; d++ {
+		if !taps[d].identity {
+			todo = append(todo, d)
+		}
+	}
+	if len(todo) == 0 {
+		copy(y, x[:NumElements(p.Out)])
+		return
+	}
+	for i, d := range todo {
+		next := append([]int(nil), cur...)
+		next[d] = p.Out[d]
+		var dst []float32
+		if i == len(todo)-1 {
+			dst = y[:NumElements(next)]
+		} else {
+			b := passes % 2
+			if cap(bufs[b]) < NumElements(next) {
+				bufs[b] = make([]float32, NumElements(next))
+			}
+			dst = bufs[b][:NumElements(next)]
+		}
+		resizeAxis(cur, d, taps[d], src, dst)
+		src, cur = dst, next
+		passes++
+	}
+	anyExtra := false
+	for _, t := range taps {
+		anyExtra = anyExtra || t.anyExtra
+	}
+	if !anyExtra || NumElements(p.Out) == 0 {
+		return
+	}
+	ow := p.Out[nd-1]
+	idx := make([]int, nd)
+	for r := 0; r < NumElements(p.Out)/ow; r++ {
+		row := y[r*ow : (r+1)*ow]
+		rowExtra := false
+		for d := 0; d < nd-1; d++ {
+			rowExtra = rowExtra || taps[d].extrap[idx[d]]
+		}
+		for j := range row {
+			if rowExtra || taps[nd-1].extrap[j] {
+				row[j] = p.Extrapolation
+			}
+		}
+		for d := nd - 2; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < p.Out[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+}
+
+// resizeAxis applies taps along axis d of src (shape shape) into dst.
+func resizeAxis(shape []int, d int, t *resizeTaps, src, dst []float32) {
+	outer := NumElements(shape[:d])
+	inner := NumElements(shape[d+1:])
+	in, out := shape[d], len(t.extrap)
+	for a := 0; a < outer; a++ {
+		sb := src[a*in*inner : (a+1)*in*inner]
+		db := dst[a*out*inner : (a+1)*out*inner]
+		for o := 0; o < out; o++ {
+			drow := db[o*inner : (o+1)*inner]
+			idx, w := t.idx[o*t.n:(o+1)*t.n], t.w[o*t.n:(o+1)*t.n]
+			if t.n == 1 {
+				copy(drow, sb[idx[0]*inner:(idx[0]+1)*inner])
+				continue
+			}
+			clear(drow)
+			for k, i := range idx {
+				wk := w[k]
+				if wk == 0 {
+					continue
+				}
+				srow := sb[i*inner : (i+1)*inner]
+				for j, v := range srow {
+					drow[j] += wk * v
+				}
+			}
+		}
+	}
+}
