@@ -54,21 +54,21 @@ func ConcatInto(dst *Tensor, srcs []*Tensor, axis int) error {
 	}
 	switch d := dst.Data.(type) {
 	case []float32:
-		Concat(d, dataOf[float32](srcs), outer, inners)
+		Concat(d, moveSlices[float32](srcs), outer, inners)
 	case []float64:
-		Concat(d, dataOf[float64](srcs), outer, inners)
+		Concat(d, moveSlices[float64](srcs), outer, inners)
 	case []uint16:
-		Concat(d, dataOf[uint16](srcs), outer, inners)
+		Concat(d, moveSlices[uint16](srcs), outer, inners)
 	case []int64:
-		Concat(d, dataOf[int64](srcs), outer, inners)
+		Concat(d, moveSlices[int64](srcs), outer, inners)
 	case []int32:
-		Concat(d, dataOf[int32](srcs), outer, inners)
+		Concat(d, moveSlices[int32](srcs), outer, inners)
 	case []int8:
-		Concat(d, dataOf[int8](srcs), outer, inners)
+		Concat(d, moveSlices[int8](srcs), outer, inners)
 	case []uint8:
-		Concat(d, dataOf[uint8](srcs), outer, inners)
+		Concat(d, moveSlices[uint8](srcs), outer, inners)
 	case []bool:
-		Concat(d, dataOf[bool](srcs), outer, inners)
+		Concat(d, moveSlices[bool](srcs), outer, inners)
 	}
 	return nil
 }
@@ -102,27 +102,27 @@ func SplitInto(dsts []*Tensor, src *Tensor, axis int) error {
 	}
 	switch s := src.Data.(type) {
 	case []float32:
-		Split(dataOf[float32](dsts), s, outer, inners)
+		Split(moveSlices[float32](dsts), s, outer, inners)
 	case []float64:
-		Split(dataOf[float64](dsts), s, outer, inners)
+		Split(moveSlices[float64](dsts), s, outer, inners)
 	case []uint16:
-		Split(dataOf[uint16](dsts), s, outer, inners)
+		Split(moveSlices[uint16](dsts), s, outer, inners)
 	case []int64:
-		Split(dataOf[int64](dsts), s, outer, inners)
+		Split(moveSlices[int64](dsts), s, outer, inners)
 	case []int32:
-		Split(dataOf[int32](dsts), s, outer, inners)
+		Split(moveSlices[int32](dsts), s, outer, inners)
 	case []int8:
-		Split(dataOf[int8](dsts), s, outer, inners)
+		Split(moveSlices[int8](dsts), s, outer, inners)
 	case []uint8:
-		Split(dataOf[uint8](dsts), s, outer, inners)
+		Split(moveSlices[uint8](dsts), s, outer, inners)
 	case []bool:
-		Split(dataOf[bool](dsts), s, outer, inners)
+		Split(moveSlices[bool](dsts), s, outer, inners)
 	}
 	return nil
 }
 
-// dataOf collects the element slices of tensors already checked to hold T.
-func dataOf[T any](ts []*Tensor) [][]T {
+// moveSlices collects the element slices of tensors already checked to hold T.
+func moveSlices[T any](ts []*Tensor) [][]T {
 	out := make([][]T, len(ts))
 	for i, t := range ts {
 		out[i] = t.Data.([]T)

@@ -50,49 +50,10 @@ func randomFill(dst *Tensor, r *rand.Rand, next func() float64) error {
 		}
 	case []uint16:
 		for i := range d {
-			d[i] = randHalfBits(float32(next()))
+			d[i] = Float64ToFloat16(next())
 		}
 	default:
 		return fmt.Errorf("random: output type %v is not floating point", dst.DType)
 	}
 	return nil
-}
-
-// randHalfBits converts f to IEEE 754 half-precision bits, rounding to
-// nearest even; overflow gives ±Inf, tiny values become subnormal or zero.
-func randHalfBits(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int((b >> 23) & 0xff)
-	mant := b & 0x7fffff
-	if exp == 0xff { // Inf or NaN
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	switch {
-	case e >= 0x1f:
-		return sign | 0x7c00
-	case e <= 0:
-		if e < -10 {
-			return sign
-		}
-		m := mant | 0x800000
-		shift := uint(14 - e)
-		h := m >> shift
-		rem := m & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rem > half || (rem == half && h&1 == 1) {
-			h++
-		}
-		return sign | uint16(h)
-	}
-	h := uint32(e)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
-		h++ // may carry into the exponent, up to Inf: still correct
-	}
-	return sign | uint16(h)
 }
