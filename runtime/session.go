@@ -1,0 +1,315 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// Session is an opened model ready to run. Its methods are safe for
+// concurrent use; Run calls share one compiled, immutable executable.
+type Session struct {
+	model   *graph.Model
+	backend Backend
+	exe     Executable
+	cfg     Config
+	closed  atomic.Bool
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	backendName string
+	backend     Backend
+	cfg         Config
+}
+
+// WithBackend selects a registered backend by name ("native", "ort").
+// The default is "native".
+func WithBackend(name string) Option {
+	return func(o *options) { o.backendName, o.backend = name, nil }
+}
+
+// WithBackendImpl runs the session on b instead of a registered backend.
+func WithBackendImpl(b Backend) Option {
+	return func(o *options) { o.backend, o.backendName = b, "" }
+}
+
+// WithThreads bounds the threads one Run uses (0: backend default).
+func WithThreads(n int) Option {
+	return func(o *options) { o.cfg.IntraOpThreads = n }
+}
+
+// WithSeed seeds random operators that have no seed attribute.
+func WithSeed(seed uint64) Option {
+	return func(o *options) { o.cfg.Seed = seed }
+}
+
+// WithOptimize turns the graph optimisation passes on (the default) or off.
+func WithOptimize(on bool) Option {
+	return func(o *options) { o.cfg.Optimize = on }
+}
+
+// Open decodes the ONNX model at path and compiles it on the selected
+// backend. External tensor data is resolved relative to the model's folder.
+func Open(path string, opts ...Option) (*Session, error) {
+	m, err := graph.DecodeFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s, err := OpenModel(m, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// OpenBytes decodes a serialised ONNX model and compiles it. The model must
+// not use external data files.
+func OpenBytes(data []byte, opts ...Option) (*Session, error) {
+	m, err := graph.Decode(data, "")
+	if err != nil {
+		return nil, fmt.Errorf("open model: %w", err)
+	}
+	return OpenModel(m, opts...)
+}
+
+// OpenReader reads a serialised ONNX model from r and compiles it.
+func OpenReader(r io.Reader, opts ...Option) (*Session, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	return OpenBytes(data, opts...)
+}
+
+// OpenModel compiles an already decoded (or built in memory) model. The
+// session keeps m, which must not be modified afterwards.
+func OpenModel(m *graph.Model, opts ...Option) (*Session, error) {
+	return OpenModelContext(context.Background(), m, opts...)
+}
+
+// OpenModelContext is OpenModel with a context for the compilation.
+func OpenModelContext(ctx context.Context, m *graph.Model, opts ...Option) (*Session, error) {
+	if m == nil || m.Graph == nil {
+		return nil, errors.New("model has no graph")
+	}
+	o := options{backendName: NativeBackendName, cfg: Config{Optimize: true}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	b := o.backend
+	if b == nil {
+		var err error
+		if b, err = LookupBackend(o.backendName); err != nil {
+			return nil, err
+		}
+	}
+	for _, vi := range m.Graph.Inputs {
+		if vi.DType == ops.Invalid && vi.ElemTypeCode != 0 {
+			return nil, fmt.Errorf("input %q has element type %s, which latent does not support", vi.Name, graph.ElemTypeName(vi.ElemTypeCode))
+		}
+	}
+	exe, err := b.Compile(ctx, m, o.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s backend: %w", b.Name(), err)
+	}
+	return &Session{model: m, backend: b, exe: exe, cfg: o.cfg}, nil
+}
+
+// Model returns the decoded model. It must not be modified.
+func (s *Session) Model() *graph.Model { return s.model }
+
+// Backend returns the name of the backend the session runs on.
+func (s *Session) Backend() string { return s.backend.Name() }
+
+// Inputs describes the values Run needs, in graph order: names, element
+// types and (possibly symbolic) shapes.
+func (s *Session) Inputs() []graph.ValueInfo {
+	return append([]graph.ValueInfo(nil), s.model.Graph.Inputs...)
+}
+
+// Outputs describes the values Run returns, in order.
+func (s *Session) Outputs() []graph.ValueInfo {
+	return append([]graph.ValueInfo(nil), s.model.Graph.Outputs...)
+}
+
+// Metadata returns a copy of the model's metadata_props.
+func (s *Session) Metadata() map[string]string {
+	out := make(map[string]string, len(s.model.Metadata))
+	for _, e := range s.model.Metadata {
+		out[e.Key] = e.Value
+	}
+	return out
+}
+
+// Run feeds the named inputs and returns the graph outputs in order.
+// Initializers the model also lists as inputs (older exporters) may be fed
+// too; otherwise every name must be a graph input and every graph input
+// must be present. Inputs are checked against the declared element types
+// and shapes (symbolic dimensions must agree across inputs) before the
+// backend runs.
+func (s *Session) Run(ctx context.Context, inputs map[string]*ops.Tensor) ([]*ops.Tensor, error) {
+	g := s.model.Graph
+	ordered := make([]*ops.Tensor, len(g.Inputs), len(g.Inputs)+len(g.OverridableInits))
+	known := make(map[string]int, len(g.Inputs)+len(g.OverridableInits))
+	for i, vi := range g.Inputs {
+		known[vi.Name] = i
+	}
+	for i, vi := range g.OverridableInits {
+		known[vi.Name] = len(g.Inputs) + i
+	}
+	var unknown []string
+	overrides := false
+	for name, t := range inputs {
+		i, ok := known[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		if i >= len(g.Inputs) {
+			overrides = true
+			ordered = ordered[:len(g.Inputs)+len(g.OverridableInits)]
+		}
+		ordered[i] = t
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("unknown input %s (the model's inputs are %s)", quoteList(unknown), quoteList(inputNames(g)))
+	}
+	if !overrides {
+		ordered = ordered[:len(g.Inputs)]
+	}
+	return s.RunOrdered(ctx, ordered)
+}
+
+// RunOrdered runs the model with inputs in graph order (Inputs()),
+// optionally followed by values for the overridable initializers (nil
+// entries keep the initializer).
+func (s *Session) RunOrdered(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
+	if s.closed.Load() {
+		return nil, errors.New("session is closed")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := s.CheckInputs(inputs); err != nil {
+		return nil, err
+	}
+	out, err := s.exe.Run(ctx, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) != len(s.model.Graph.Outputs) {
+		return nil, fmt.Errorf("%s backend returned %d outputs, the model has %d", s.backend.Name(), len(out), len(s.model.Graph.Outputs))
+	}
+	return out, nil
+}
+
+// CheckInputs verifies inputs (in graph order) against the declared element
+// types and shapes without running the model.
+func (s *Session) CheckInputs(inputs []*ops.Tensor) error {
+	g := s.model.Graph
+	nReq, nAll := len(g.Inputs), len(g.Inputs)+len(g.OverridableInits)
+	if len(inputs) != nReq && len(inputs) != nAll {
+		if nAll != nReq {
+			return fmt.Errorf("got %d inputs, the model takes %d (or %d with overridable initializers)", len(inputs), nReq, nAll)
+		}
+		return fmt.Errorf("got %d inputs, the model takes %d (%s)", len(inputs), nReq, quoteList(inputNames(g)))
+	}
+	bound := map[string]symBinding{}
+	for i, t := range inputs {
+		var vi graph.ValueInfo
+		if i < nReq {
+			vi = g.Inputs[i]
+		} else {
+			vi = g.OverridableInits[i-nReq]
+		}
+		if t == nil {
+			if i < nReq {
+				return fmt.Errorf("missing input %q", vi.Name)
+			}
+			continue
+		}
+		if err := checkInput(vi, t, bound); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// symBinding records which input first fixed a symbolic dimension.
+type symBinding struct {
+	value int
+	input string
+}
+
+func checkInput(vi graph.ValueInfo, t *ops.Tensor, bound map[string]symBinding) error {
+	if vi.DType != ops.Invalid && t.DType != vi.DType {
+		return fmt.Errorf("input %q: expected %v, got %v", vi.Name, vi.DType, t.DType)
+	}
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("input %q: %w", vi.Name, err)
+	}
+	if !vi.HasShape {
+		return nil
+	}
+	if len(vi.Shape) != len(t.Shape) {
+		return fmt.Errorf("input %q: expected shape %v, got %v", vi.Name, vi.Shape, ops.ShapeString(t.Shape))
+	}
+	for i, d := range vi.Shape {
+		got := t.Shape[i]
+		switch {
+		case d.Param != "":
+			if b, ok := bound[d.Param]; ok && b.value != got {
+				if b.input == vi.Name {
+					return fmt.Errorf("input %q: expected shape %v, got %v (dimension %q is %d at one axis and %d at another)", vi.Name, vi.Shape, ops.ShapeString(t.Shape), d.Param, b.value, got)
+				}
+				return fmt.Errorf("input %q: expected shape %v, got %v (dimension %q is %d in input %q)", vi.Name, vi.Shape, ops.ShapeString(t.Shape), d.Param, b.value, b.input)
+			}
+			if _, ok := bound[d.Param]; !ok {
+				bound[d.Param] = symBinding{got, vi.Name}
+			}
+		case d.Value >= 0:
+			if int64(got) != d.Value {
+				return fmt.Errorf("input %q: expected shape %v, got %v", vi.Name, vi.Shape, ops.ShapeString(t.Shape))
+			}
+		}
+	}
+	return nil
+}
+
+// Close releases the backend's resources. Run fails after Close.
+func (s *Session) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.exe.Close()
+}
+
+func inputNames(g *graph.Graph) []string {
+	out := make([]string, len(g.Inputs))
+	for i, vi := range g.Inputs {
+		out[i] = vi.Name
+	}
+	return out
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	if len(q) == 0 {
+		return "none"
+	}
+	return strings.Join(q, ", ")
+}

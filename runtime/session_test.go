@@ -1,0 +1,298 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/native"
+)
+
+// Session tests use kernels in a private domain so they do not depend on
+// (or collide with) the real ai.onnx kernels.
+const sessDomain = "latent.sessiontest"
+
+var sessKernels sync.Once
+
+func registerSessKernels() {
+	sessKernels.Do(func() {
+		// AddRows: y[b, j] = x[b, j] + w[j] (w one row).
+		native.Register(sessDomain, "AddRows", 1, func(n *graph.Node, opset int64) (native.Kernel, error) {
+			return func(env *native.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				x, w := in[0], in[1]
+				if x.Rank() != 2 || w.Len() != x.Shape[1] {
+					return nil, fmt.Errorf("AddRows: x %v, w %v", x, w)
+				}
+				y := env.New(ops.Float32, x.Shape...)
+				xs, ws, ys := x.F32(), w.F32(), y.F32()
+				for i := range ys {
+					ys[i] = xs[i] + ws[i%len(ws)]
+				}
+				return []*ops.Tensor{y}, nil
+			}, nil
+		})
+		// SumRows: y[b] = sum_j x[b, j].
+		native.Register(sessDomain, "SumRows", 1, func(n *graph.Node, opset int64) (native.Kernel, error) {
+			return func(env *native.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				x := in[0]
+				y := env.New(ops.Float32, x.Shape[0])
+				ys := y.F32()
+				for b := range ys {
+					var s float32
+					for _, v := range x.F32()[b*x.Shape[1] : (b+1)*x.Shape[1]] {
+						s += v
+					}
+					ys[b] = s
+				}
+				return []*ops.Tensor{y}, nil
+			}, nil
+		})
+	})
+}
+
+func dims(ds ...any) graph.Shape {
+	s := make(graph.Shape, len(ds))
+	for i, d := range ds {
+		switch v := d.(type) {
+		case int:
+			s[i] = graph.Dim{Value: int64(v)}
+		case string:
+			s[i] = graph.Dim{Value: -1, Param: v}
+		}
+	}
+	return s
+}
+
+// testModel: y = x + w (rows), s = rowsum(x2) with x [batch,3], x2 [batch,2].
+func testModel() *graph.Model {
+	registerSessKernels()
+	f32 := graph.ElemTypeOf(ops.Float32)
+	return &graph.Model{
+		IRVersion:    8,
+		ProducerName: "session_test",
+		Opsets:       map[string]int64{"": 17, sessDomain: 1},
+		Metadata:     []graph.MetadataEntry{{Key: "latent.kind", Value: "test"}},
+		Graph: &graph.Graph{
+			Name: "g",
+			Inputs: []graph.ValueInfo{
+				{Name: "x", DType: ops.Float32, ElemTypeCode: f32, HasShape: true, Shape: dims("batch", 3)},
+				{Name: "x2", DType: ops.Float32, ElemTypeCode: f32, HasShape: true, Shape: dims("batch", 2)},
+			},
+			Outputs: []graph.ValueInfo{
+				{Name: "y", DType: ops.Float32, ElemTypeCode: f32, HasShape: true, Shape: dims("batch", 3)},
+				{Name: "s", DType: ops.Float32, ElemTypeCode: f32, HasShape: true, Shape: dims("batch")},
+			},
+			Initializers: map[string]*ops.Tensor{"w": ops.FromFloat32([]int{3}, []float32{10, 20, 30})},
+			InitOrder:    []string{"w"},
+			Nodes: []*graph.Node{
+				{Name: "add", OpType: "AddRows", Domain: sessDomain, Inputs: []string{"x", "w"}, Outputs: []string{"y"}},
+				{Name: "sum", OpType: "SumRows", Domain: sessDomain, Inputs: []string{"x2"}, Outputs: []string{"s"}},
+			},
+		},
+	}
+}
+
+func f32(shape []int, v ...float32) *ops.Tensor { return ops.FromFloat32(shape, v) }
+
+func checkOutputs(t *testing.T, out []*ops.Tensor) {
+	t.Helper()
+	if len(out) != 2 {
+		t.Fatalf("got %d outputs, want 2", len(out))
+	}
+	want := []float32{11, 22, 33, 14, 25, 36}
+	for i, w := range want {
+		if out[0].F32()[i] != w {
+			t.Fatalf("y = %v, want %v", out[0].F32(), want)
+		}
+	}
+	if !ops.SameShape(out[1].Shape, []int{2}) || out[1].F32()[0] != 3 || out[1].F32()[1] != 7 {
+		t.Fatalf("s = %v %v, want [3 7]", out[1], out[1].Data)
+	}
+}
+
+func goodInputs() map[string]*ops.Tensor {
+	return map[string]*ops.Tensor{
+		"x":  f32([]int{2, 3}, 1, 2, 3, 4, 5, 6),
+		"x2": f32([]int{2, 2}, 1, 2, 3, 4),
+	}
+}
+
+func TestSessionRun(t *testing.T) {
+	s, err := OpenModel(testModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Backend() != "native" {
+		t.Errorf("backend %q, want native", s.Backend())
+	}
+	if got := s.Inputs(); len(got) != 2 || got[0].Name != "x" || got[0].Shape.String() != "[batch,3]" {
+		t.Errorf("Inputs() = %+v", got)
+	}
+	if got := s.Outputs(); len(got) != 2 || got[1].Name != "s" {
+		t.Errorf("Outputs() = %+v", got)
+	}
+	if s.Metadata()["latent.kind"] != "test" {
+		t.Errorf("Metadata() = %v", s.Metadata())
+	}
+	out, err := s.Run(context.Background(), goodInputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutputs(t, out)
+	in := goodInputs()
+	out, err = s.RunOrdered(context.Background(), []*ops.Tensor{in["x"], in["x2"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutputs(t, out)
+}
+
+func TestSessionInputErrors(t *testing.T) {
+	s, err := OpenModel(testModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cases := []struct {
+		name string
+		mod  func(m map[string]*ops.Tensor)
+		want string
+	}{
+		{"missing", func(m map[string]*ops.Tensor) { delete(m, "x2") }, `missing input "x2"`},
+		{"unknown", func(m map[string]*ops.Tensor) { m["z"] = f32(nil, 1) }, `unknown input "z" (the model's inputs are "x", "x2")`},
+		{"dtype", func(m map[string]*ops.Tensor) { m["x"] = ops.FromInt64([]int{2, 3}, make([]int64, 6)) }, `input "x": expected float32, got int64`},
+		{"rank", func(m map[string]*ops.Tensor) { m["x"] = f32([]int{6}, 1, 2, 3, 4, 5, 6) }, `input "x": expected shape [batch,3], got [6]`},
+		{"dim", func(m map[string]*ops.Tensor) { m["x"] = f32([]int{3, 2}, 1, 2, 3, 4, 5, 6) }, `input "x": expected shape [batch,3], got [3 2]`},
+		{"symbolic", func(m map[string]*ops.Tensor) { m["x2"] = f32([]int{3, 2}, 1, 2, 3, 4, 5, 6) }, `input "x2": expected shape [batch,2], got [3 2] (dimension "batch" is 2 in input "x")`},
+		{"bad data", func(m map[string]*ops.Tensor) { m["x"] = f32([]int{2, 3}, 1, 2) }, `input "x": tensor float32[2 3]: shape needs 6 elements, data has 2`},
+		{"nil", func(m map[string]*ops.Tensor) { m["x"] = nil }, `missing input "x"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := goodInputs()
+			c.mod(in)
+			_, err := s.Run(context.Background(), in)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want error containing %q", err, c.want)
+			}
+		})
+	}
+	if _, err := s.RunOrdered(context.Background(), []*ops.Tensor{f32([]int{1, 3}, 1, 2, 3)}); err == nil || !strings.Contains(err.Error(), "got 1 inputs, the model takes 2") {
+		t.Errorf("short RunOrdered: %v", err)
+	}
+	s.Close()
+	if _, err := s.Run(context.Background(), goodInputs()); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Run after Close: %v", err)
+	}
+}
+
+func TestOpenBytesReaderAndFile(t *testing.T) {
+	data, err := graph.Encode(testModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openers := map[string]func() (*Session, error){
+		"bytes":  func() (*Session, error) { return OpenBytes(data) },
+		"reader": func() (*Session, error) { return OpenReader(bytes.NewReader(data), WithSeed(3), WithThreads(1)) },
+		"file":   func() (*Session, error) { return Open(path, WithBackend("native"), WithOptimize(false)) },
+	}
+	for name, open := range openers {
+		s, err := open()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out, err := s.Run(context.Background(), goodInputs())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checkOutputs(t, out)
+		s.Close()
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.onnx")
+	os.WriteFile(garbage, []byte("this is not a protobuf \xff\xff\xff"), 0o644)
+	good, _ := graph.Encode(testModel())
+	trunc := filepath.Join(dir, "trunc.onnx")
+	os.WriteFile(trunc, good[:len(good)/2], 0o644)
+
+	for _, c := range []struct {
+		name string
+		open func() (*Session, error)
+		want string
+	}{
+		{"no file", func() (*Session, error) { return Open(filepath.Join(dir, "nope.onnx")) }, "nope.onnx"},
+		{"garbage", func() (*Session, error) { return Open(garbage) }, "garbage.onnx"},
+		{"truncated", func() (*Session, error) { return Open(trunc) }, "trunc.onnx"},
+		{"unknown backend", func() (*Session, error) { return OpenModel(testModel(), WithBackend("nope")) }, `unknown backend "nope"`},
+		{"unknown op", func() (*Session, error) {
+			m := testModel()
+			m.Graph.Nodes[0].OpType = "Frobnicate"
+			return OpenModel(m)
+		}, `node "add" (Frobnicate): unsupported operator Frobnicate in domain "latent.sessiontest"`},
+		{"nil model", func() (*Session, error) { return OpenModel(nil) }, "no graph"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := c.open()
+			if err == nil {
+				s.Close()
+				t.Fatal("open succeeded")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestSessionConcurrentRuns(t *testing.T) {
+	s, err := OpenModel(testModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				b := 1 + (g+i)%4
+				x := ops.New(ops.Float32, b, 3)
+				x2 := ops.New(ops.Float32, b, 2)
+				for j := range x2.F32() {
+					x2.F32()[j] = float32(g)
+				}
+				out, err := s.Run(context.Background(), map[string]*ops.Tensor{"x": x, "x2": x2})
+				if err != nil {
+					errc <- err
+					return
+				}
+				if out[0].Shape[0] != b || out[0].F32()[2] != 30 || out[1].F32()[b-1] != float32(2*g) {
+					errc <- fmt.Errorf("goroutine %d: wrong outputs %v %v", g, out[0].Data, out[1].Data)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+}
