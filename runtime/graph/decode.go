@@ -179,7 +179,14 @@ func valueInfoFromProto(vp *onnxpb.ValueInfoProto) (ValueInfo, error) {
 	tt := vp.GetType().GetTensorType()
 	if tt == nil {
 		// No type, or a sequence/map/optional/sparse type: not a dense
-		// tensor latent can feed.
+		// tensor latent can feed. Keep the type for re-encoding.
+		if vp.Type != nil {
+			b, err := marshal(vp.Type)
+			if err != nil {
+				return vi, fmt.Errorf("value %s: type: %w", vi.Name, err)
+			}
+			vi.TypeRaw = b
+		}
 		return vi, nil
 	}
 	vi.ElemTypeCode = tt.GetElemType()

@@ -110,14 +110,21 @@ func graphToProto(g *Graph) (*onnxpb.GraphProto, error) {
 		}
 		gp.Initializer = append(gp.Initializer, tp)
 	}
-	for _, vi := range g.Inputs {
-		gp.Input = append(gp.Input, valueInfoToProto(vi))
-	}
-	for _, vi := range g.OverridableInits {
-		gp.Input = append(gp.Input, valueInfoToProto(vi))
+	for _, list := range [][]ValueInfo{g.Inputs, g.OverridableInits} {
+		for _, vi := range list {
+			vp, err := valueInfoToProto(vi)
+			if err != nil {
+				return nil, fmt.Errorf("%s: input: %w", where, err)
+			}
+			gp.Input = append(gp.Input, vp)
+		}
 	}
 	for _, vi := range g.Outputs {
-		gp.Output = append(gp.Output, valueInfoToProto(vi))
+		vp, err := valueInfoToProto(vi)
+		if err != nil {
+			return nil, fmt.Errorf("%s: output: %w", where, err)
+		}
+		gp.Output = append(gp.Output, vp)
 	}
 	vnames := make([]string, 0, len(g.ValueInfo))
 	for name := range g.ValueInfo {
@@ -127,7 +134,11 @@ func graphToProto(g *Graph) (*onnxpb.GraphProto, error) {
 	for _, name := range vnames {
 		vi := g.ValueInfo[name]
 		vi.Name = name
-		gp.ValueInfo = append(gp.ValueInfo, valueInfoToProto(vi))
+		vp, err := valueInfoToProto(vi)
+		if err != nil {
+			return nil, fmt.Errorf("%s: value_info: %w", where, err)
+		}
+		gp.ValueInfo = append(gp.ValueInfo, vp)
 	}
 	for _, n := range g.Nodes {
 		np, err := nodeToProto(n)
@@ -139,14 +150,22 @@ func graphToProto(g *Graph) (*onnxpb.GraphProto, error) {
 	return gp, nil
 }
 
-func valueInfoToProto(vi ValueInfo) *onnxpb.ValueInfoProto {
+func valueInfoToProto(vi ValueInfo) (*onnxpb.ValueInfoProto, error) {
 	vp := &onnxpb.ValueInfoProto{Name: proto.String(vi.Name), DocString: optStr(vi.DocString)}
+	if vi.TypeRaw != nil && vi.DType == 0 && vi.ElemTypeCode == 0 && !vi.HasShape {
+		tp := &onnxpb.TypeProto{}
+		if err := proto.Unmarshal(vi.TypeRaw, tp); err != nil {
+			return nil, fmt.Errorf("value %s: raw type: %w", vi.Name, err)
+		}
+		vp.Type = tp
+		return vp, nil
+	}
 	code := ElemTypeOf(vi.DType)
 	if code == 0 {
 		code = vi.ElemTypeCode
 	}
 	if code == 0 && !vi.HasShape {
-		return vp
+		return vp, nil
 	}
 	tt := &onnxpb.TypeProto_Tensor{}
 	if code != 0 {
@@ -167,7 +186,7 @@ func valueInfoToProto(vi ValueInfo) *onnxpb.ValueInfoProto {
 		tt.Shape = sp
 	}
 	vp.Type = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: tt}}
-	return vp
+	return vp, nil
 }
 
 func nodeToProto(n *Node) (*onnxpb.NodeProto, error) {

@@ -93,6 +93,10 @@ type ValueInfo struct {
 	// kept so types latent does not compute with (e.g. string) still
 	// round-trip and produce precise errors.
 	ElemTypeCode int32
+	// TypeRaw is the serialised TypeProto of a value whose type is not a
+	// dense tensor (sequence, map, optional, sparse tensor), kept so such
+	// types survive re-encoding; nil for tensors and untyped values.
+	TypeRaw []byte
 }
 
 // Dim is one dimension of a Shape: a known size, a named symbolic size
