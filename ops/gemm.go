@@ -34,22 +34,38 @@ type Epilogue struct {
 // lda, ldb and ldc are the row strides of A, B and C as stored.
 // When beta is 0, C is overwritten without being read (NaNs in C do not
 // propagate).
+//
+// Gemm runs a packed, cache-blocked micro-kernel (AVX-512, AVX2+FMA or
+// portable Go, see GemmKernel) and splits large problems across up to
+// Threads() goroutines. It panics, naming the argument, if a size is
+// negative or a slice is too short for its shape and stride.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, nil)
+	gemmDispatch(gemmCall{
+		kern: gemmKernels[gemmUse], transA: transA, transB: transB,
+		m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+		beta: beta, c: c, ldc: ldc,
+	})
 }
 
 // GemmEpilogue computes C = ep(op(A)·op(B)): the product, then the per-column
 // bias and the activation of ep, in one pass over C. C is overwritten.
+// Bias, ReLU and LeakyReLU are applied in registers before each tile is
+// stored; other activations run on each tile right after it is stored.
 func GemmEpilogue(transA, transB bool, m, n, k int, a []float32, lda int,
 	b []float32, ldb int, c []float32, ldc int, ep Epilogue) {
-	gemmRef(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
-	ApplyEpilogueRows(c, m, n, ldc, ep)
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, ep.Bias)
+	gemmDispatch(gemmCall{
+		kern: gemmKernels[gemmUse], transA: transA, transB: transB,
+		m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+		beta: 0, c: c, ldc: ldc, bias: ep.Bias, act: ep.Act, leak: ep.Alpha,
+	})
 }
 
 // ApplyEpilogueRows applies ep to an m×n row-major matrix with row stride ldc.
 func ApplyEpilogueRows(c []float32, m, n, ldc int, ep Epilogue) {
-	if ep.Bias == nil && ep.Act == ActNone {
+	if (ep.Bias == nil && ep.Act == ActNone) || m <= 0 || n <= 0 {
 		return
 	}
 	for i := 0; i < m; i++ {

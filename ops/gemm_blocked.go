@@ -1,0 +1,251 @@
+package ops
+
+import (
+	"fmt"
+	"sync"
+)
+
+// gemmKernel is one micro-kernel with the cache blocking that suits it.
+//
+// The driver (gemmBlocked) packs a kc×nc block of op(B) into panels of nr
+// columns (kc steps of nr contiguous values each) and an mc×kc block of
+// op(A) into panels of mr rows (kc steps of mr values each), zero-padding
+// partial panels, then calls tile once per mr×nr tile of C.
+type gemmKernel struct {
+	mr, nr     int
+	mc, kc, nc int
+
+	// tile computes the rows×cols corner (rows ≤ mr, cols ≤ nr) of
+	//   C = act(alpha·Ap·Bp + beta·C + bias)
+	// where Ap and Bp are packed panels over kc steps (kc ≥ 1), c starts at
+	// the tile's first element with row stride ldc, bias (nil for none)
+	// starts at the tile's first column, and act is ActNone, ActRelu or
+	// ActLeakyRelu (with slope leak). When beta is 0, C is not read.
+	tile func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32,
+		rows, cols int, bias []float32, act Act, leak float32)
+}
+
+// gemmKernels holds the kernel of each implementation; nil when this build
+// or CPU cannot run it.
+var gemmKernels = [numImpls]*gemmKernel{implGo: &goKernel}
+
+// fusedAct reports whether the micro-kernels apply act themselves.
+func fusedAct(act Act) bool {
+	return act == ActNone || act == ActRelu || act == ActLeakyRelu
+}
+
+// gemmBufs are one goroutine's packing buffers, recycled through gemmPool
+// so that steady-state Gemm calls do not allocate.
+type gemmBufs struct{ a, b []float32 }
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmBufs) }}
+
+func growBuf(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// gemmCall is one Gemm problem (or one part of it, for the parallel split).
+type gemmCall struct {
+	kern           *gemmKernel
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+	bias           []float32 // nil: no bias; else starts at column 0 of c
+	act            Act
+	leak           float32
+}
+
+// run computes the call on the calling goroutine with blocking and packing.
+func (g *gemmCall) run() {
+	if g.m == 0 || g.n == 0 {
+		return
+	}
+	if g.k == 0 || g.alpha == 0 {
+		g.scaleOnly()
+		return
+	}
+	kern := g.kern
+	mr, nr := kern.mr, kern.nr
+	bufs := gemmPool.Get().(*gemmBufs)
+	defer gemmPool.Put(bufs)
+
+	kcMax := min(kern.kc, g.k)
+	ncMax := min(kern.nc, roundUp(g.n, nr))
+	mcMax := min(kern.mc, roundUp(g.m, mr))
+	bufs.b = growBuf(bufs.b, kcMax*roundUp(ncMax, nr))
+	bufs.a = growBuf(bufs.a, kcMax*roundUp(mcMax, mr))
+
+	tileAct, leak := g.act, g.leak
+	if !fusedAct(tileAct) {
+		tileAct = ActNone
+	}
+	for jc := 0; jc < g.n; jc += kern.nc {
+		nc := min(kern.nc, g.n-jc)
+		for pc := 0; pc < g.k; pc += kern.kc {
+			kc := min(kern.kc, g.k-pc)
+			packB(bufs.b, nr, g.transB, g.b, g.ldb, pc, kc, jc, nc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			last := pc+kc == g.k
+			act := ActNone
+			if last {
+				act = tileAct
+			}
+			for ic := 0; ic < g.m; ic += kern.mc {
+				mc := min(kern.mc, g.m-ic)
+				packA(bufs.a, mr, g.transA, g.a, g.lda, ic, mc, pc, kc)
+				for jr := 0; jr < nc; jr += nr {
+					cols := min(nr, nc-jr)
+					bp := bufs.b[jr*kc:]
+					var bias []float32
+					if last && g.bias != nil {
+						bias = g.bias[jc+jr:]
+					}
+					for ir := 0; ir < mc; ir += mr {
+						rows := min(mr, mc-ir)
+						off := (ic+ir)*g.ldc + jc + jr
+						kern.tile(kc, bufs.a[ir*kc:], bp, g.c[off:], g.ldc,
+							g.alpha, beta, rows, cols, bias, act, leak)
+						if last && act != g.act {
+							for i := 0; i < rows; i++ {
+								row := g.c[off+i*g.ldc : off+i*g.ldc+cols]
+								ApplyAct(row, row, g.act, g.leak)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// scaleOnly handles k == 0 or alpha == 0: C = beta·C, then the epilogue.
+func (g *gemmCall) scaleOnly() {
+	for i := 0; i < g.m; i++ {
+		row := g.c[i*g.ldc : i*g.ldc+g.n]
+		switch g.beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= g.beta
+			}
+		}
+	}
+	ApplyEpilogueRows(g.c, g.m, g.n, g.ldc, Epilogue{Bias: g.bias, Act: g.act, Alpha: g.leak})
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// packA copies rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into dst as
+// panels of mr rows: panel r holds, for each step p, mr consecutive values.
+// Rows past mc are zero.
+func packA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int) {
+	for r := 0; r < mc; r += mr {
+		rows := min(mr, mc-r)
+		d := dst[r*kc : r*kc+mr*kc]
+		if trans {
+			// op(A)[i][p] = a[p*lda+i]: a step is a contiguous run of rows.
+			for p := 0; p < kc; p++ {
+				src := a[(p0+p)*lda+i0+r:]
+				dp := d[p*mr : p*mr+mr]
+				copy(dp[:rows], src[:rows])
+				clear(dp[rows:])
+			}
+			continue
+		}
+		for ii := 0; ii < rows; ii++ {
+			src := a[(i0+r+ii)*lda+p0:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*mr+ii] = v
+			}
+		}
+		if rows < mr {
+			for p := 0; p < kc; p++ {
+				clear(d[p*mr+rows : p*mr+mr])
+			}
+		}
+	}
+}
+
+// packB copies rows [p0, p0+kc) × columns [j0, j0+nc) of op(B) into dst as
+// panels of nr columns: panel s holds, for each step p, nr consecutive
+// values. Columns past nc are zero.
+func packB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
+	for s := 0; s < nc; s += nr {
+		cols := min(nr, nc-s)
+		d := dst[s*kc : s*kc+nr*kc]
+		if !trans {
+			for p := 0; p < kc; p++ {
+				src := b[(p0+p)*ldb+j0+s:]
+				dp := d[p*nr : p*nr+nr]
+				copy(dp[:cols], src[:cols])
+				clear(dp[cols:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]: a column of op(B) is a contiguous run.
+		for jj := 0; jj < cols; jj++ {
+			src := b[(j0+s+jj)*ldb+p0:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*nr+jj] = v
+			}
+		}
+		if cols < nr {
+			for p := 0; p < kc; p++ {
+				clear(d[p*nr+cols : p*nr+nr])
+			}
+		}
+	}
+}
+
+// checkGemm panics with a description of the first bad argument. The
+// assembly kernels do not bounds-check, so every Gemm entry validates the
+// shapes and slice lengths first.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int,
+	b []float32, ldb int, c []float32, ldc int, bias []float32) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("ops.Gemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	check := func(name string, s []float32, ld, rows, cols int) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		if rows > 1 && ld < cols {
+			panic(fmt.Sprintf("ops.Gemm: %s: row stride %d < %d columns", name, ld, cols))
+		}
+		if len(s) < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("ops.Gemm: %s: len %d < %d needed for %d×%d with stride %d",
+				name, len(s), (rows-1)*ld+cols, rows, cols, ld))
+		}
+	}
+	if transA {
+		check("A", a, lda, k, m)
+	} else {
+		check("A", a, lda, m, k)
+	}
+	if transB {
+		check("B", b, ldb, n, k)
+	} else {
+		check("B", b, ldb, k, n)
+	}
+	check("C", c, ldc, m, n)
+	if bias != nil && len(bias) < n {
+		panic(fmt.Sprintf("ops.Gemm: bias: len %d < n=%d", len(bias), n))
+	}
+}
