@@ -1,0 +1,203 @@
+package verify
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+// Default tolerances (see docs/tolerance.md).
+const (
+	DefaultAtol = 1e-5
+	DefaultRtol = 1e-4
+)
+
+// OutputReport is the comparison of one output tensor against a reference.
+type OutputReport struct {
+	Name string
+	// DType and Shape are the reference's.
+	DType ops.DType
+	Shape []int
+	// MaxAbs is the largest |got-want| and MaxRel the largest
+	// |got-want|/|want| over all elements (0 when both are equal, +Inf when
+	// want is 0 and got is not). Elements that are NaN in both are equal.
+	MaxAbs, MaxRel float64
+	// Worst is the multi-dimensional index of the element that comes
+	// closest to (or furthest beyond) the tolerance, and Got/Want its
+	// values; nil for empty tensors.
+	Worst     []int
+	Got, Want float64
+	// Mismatch explains a structural difference (dtype, shape, NaN
+	// position); empty when the tensors are comparable.
+	Mismatch string
+	// Failures counts the elements outside the tolerance.
+	Failures int
+	Pass     bool
+}
+
+// CompareTensors compares got with the reference want: it passes iff both
+// have the same dtype and shape, NaNs sit at the same positions and
+// |got-want| <= atol + rtol*|want| for every element. Integer and bool
+// tensors must match exactly.
+func CompareTensors(name string, got, want *ops.Tensor, atol, rtol float64) OutputReport {
+	r := OutputReport{Name: name}
+	if want == nil || got == nil {
+		r.Mismatch = "missing tensor"
+		return r
+	}
+	r.DType, r.Shape = want.DType, append([]int(nil), want.Shape...)
+	if got.DType != want.DType {
+		r.Mismatch = fmt.Sprintf("dtype %v, want %v", got.DType, want.DType)
+		return r
+	}
+	if !sameShape(got.Shape, want.Shape) {
+		r.Mismatch = fmt.Sprintf("shape %v, want %v", got.Shape, want.Shape)
+		return r
+	}
+	n := ops.NumElements(want.Shape)
+	ga, gerr := asFloat64(got)
+	wa, werr := asFloat64(want)
+	if gerr != nil || werr != nil || len(ga) != n || len(wa) != n {
+		r.Mismatch = fmt.Sprintf("unreadable data (%d and %d elements for shape %v)", len(ga), len(wa), want.Shape)
+		return r
+	}
+	exact := !want.DType.IsFloat()
+	// int64 values beyond 2^53 do not survive the float64 widening: judge
+	// them on the raw values.
+	gi, wi := int64s(got), int64s(want)
+	worst, worstScore := -1, math.Inf(-1)
+	nanAt := -1
+	for i := 0; i < n; i++ {
+		g, w := ga[i], wa[i]
+		gn, wn := math.IsNaN(g), math.IsNaN(w)
+		if gn || wn {
+			if gn != wn {
+				r.Failures++
+				if nanAt < 0 {
+					nanAt = i
+				}
+			}
+			continue
+		}
+		var d float64
+		if g != w { // also equal infinities
+			d = math.Abs(g - w)
+		}
+		rel := 0.0
+		if d != 0 {
+			rel = d / math.Abs(w)
+		}
+		r.MaxAbs = math.Max(r.MaxAbs, d)
+		r.MaxRel = math.Max(r.MaxRel, rel)
+		bound := atol + rtol*math.Abs(w)
+		if exact {
+			bound = 0
+		}
+		ok := d <= bound
+		if gi != nil {
+			ok = gi[i] == wi[i]
+			if !ok && d == 0 {
+				d = math.SmallestNonzeroFloat64
+			}
+		}
+		if !ok {
+			r.Failures++
+		}
+		// Score: how much of the allowed error the element uses.
+		var score float64
+		switch {
+		case d == 0:
+			score = 0
+		case bound == 0 || math.IsInf(d, 0):
+			score = math.Inf(1)
+		default:
+			score = d / bound
+		}
+		if worst < 0 || score > worstScore {
+			worst, worstScore = i, score
+		}
+	}
+	if nanAt >= 0 {
+		r.Mismatch = fmt.Sprintf("NaN positions differ (first at %v: got %v, want %v)", unravel(nanAt, want.Shape), ga[nanAt], wa[nanAt])
+		worst = nanAt
+	}
+	if worst >= 0 {
+		r.Worst = unravel(worst, want.Shape)
+		r.Got, r.Want = ga[worst], wa[worst]
+	}
+	r.Pass = r.Failures == 0 && r.Mismatch == ""
+	return r
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// unravel turns a flat row-major index into a multi-dimensional one.
+func unravel(i int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 0 {
+			idx[d] = i % shape[d]
+			i /= shape[d]
+		}
+	}
+	return idx
+}
+
+// asFloat64 widens any tensor's elements to float64 for comparison.
+func asFloat64(t *ops.Tensor) ([]float64, error) {
+	switch d := t.Data.(type) {
+	case []float32:
+		return widen(d), nil
+	case []float64:
+		return d, nil
+	case []uint16:
+		out := make([]float64, len(d))
+		for i, h := range d {
+			out[i] = float64(ops.Float16ToFloat32(h))
+		}
+		return out, nil
+	case []int64:
+		return widen(d), nil
+	case []int32:
+		return widen(d), nil
+	case []int8:
+		return widen(d), nil
+	case []uint8:
+		return widen(d), nil
+	case []bool:
+		out := make([]float64, len(d))
+		for i, b := range d {
+			if b {
+				out[i] = 1
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unsupported tensor data %T", t.Data)
+}
+
+func widen[T float32 | int64 | int32 | int8 | uint8](d []T) []float64 {
+	out := make([]float64, len(d))
+	for i, v := range d {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+func int64s(t *ops.Tensor) []int64 {
+	if d, ok := t.Data.([]int64); ok {
+		return d
+	}
+	return nil
+}

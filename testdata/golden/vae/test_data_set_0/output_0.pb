@@ -1,0 +1,1 @@
+BreconstructionJâ|?8äÀ>°W?+N?R—?Ô.ú>
