@@ -1,0 +1,137 @@
+package ops
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestConcatHandWorked(t *testing.T) {
+	a := FromInt64([]int{2, 1}, []int64{1, 2})
+	b := FromInt64([]int{2, 2}, []int64{3, 4, 5, 6})
+	got := New(Int64, 2, 3)
+	if err := ConcatInto(got, []*Tensor{a, b}, 1); err != nil {
+		t.Fatal(err)
+	}
+	tkEqual(t, "axis 1", got, FromInt64([]int{2, 3}, []int64{1, 3, 4, 2, 5, 6}))
+
+	// Split undoes it.
+	pa, pb := New(Int64, 2, 1), New(Int64, 2, 2)
+	if err := SplitInto([]*Tensor{pa, pb}, got, 1); err != nil {
+		t.Fatal(err)
+	}
+	tkEqual(t, "split a", pa, a)
+	tkEqual(t, "split b", pb, b)
+}
+
+// naiveConcat builds the expected concatenation element by element from
+// multi-indices: output index i along axis belongs to the input whose
+// running offset range contains i.
+func naiveConcat(srcs []*Tensor, axis int, oshape []int) *Tensor {
+	out := New(srcs[0].DType, oshape...)
+	for o := 0; o < out.Len(); o++ {
+		m := tkUnravel(o, oshape)
+		k := m[axis]
+		for _, s := range srcs {
+			if k < s.Shape[axis] {
+				mm := append([]int{}, m...)
+				mm[axis] = k
+				one := tkPick(s, []int{1}, []int{tkRavel(mm, s.Shape)})
+				tkSetAt(out, o, one)
+				break
+			}
+			k -= s.Shape[axis]
+		}
+	}
+	return out
+}
+
+// tkSetAt sets out[o] = one[0].
+func tkSetAt(out *Tensor, o int, one *Tensor) {
+	switch d := out.Data.(type) {
+	case []float32:
+		d[o] = one.F32()[0]
+	case []float64:
+		d[o] = one.F64()[0]
+	case []uint16:
+		d[o] = one.F16()[0]
+	case []int64:
+		d[o] = one.I64()[0]
+	case []int32:
+		d[o] = one.I32()[0]
+	case []int8:
+		d[o] = one.I8()[0]
+	case []uint8:
+		d[o] = one.U8()[0]
+	case []bool:
+		d[o] = one.B()[0]
+	}
+}
+
+func TestConcatSplitAllDTypes(t *testing.T) {
+	base := []int{2, 3, 2}
+	sizes := []int{1, 0, 3, 2} // includes a zero-size input
+	for _, dt := range tkAllDTypes {
+		for axis := range base {
+			var srcs []*Tensor
+			var shapes [][]int
+			for i, s := range sizes {
+				sh := append([]int{}, base...)
+				sh[axis] = s
+				src := tkSeq(dt, sh...)
+				// Make the inputs differ from one another.
+				src = tkPick(src, sh, tkRotate(src.Len(), i))
+				srcs = append(srcs, src)
+				shapes = append(shapes, sh)
+			}
+			oshape, err := ConcatShape(axis, shapes...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := naiveConcat(srcs, axis, oshape)
+			got := New(dt, oshape...)
+			if err := ConcatInto(got, srcs, axis); err != nil {
+				t.Fatal(err)
+			}
+			tkEqual(t, fmt.Sprintf("concat %v axis %d", dt, axis), got, want)
+
+			parts := make([]*Tensor, len(srcs))
+			for i, s := range srcs {
+				parts[i] = New(dt, s.Shape...)
+			}
+			if err := SplitInto(parts, want, axis); err != nil {
+				t.Fatal(err)
+			}
+			for i := range parts {
+				tkEqual(t, fmt.Sprintf("split %v axis %d part %d", dt, axis, i), parts[i], srcs[i])
+			}
+		}
+	}
+}
+
+// tkRotate is the index map of a rotation by k.
+func tkRotate(n, k int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = (i + k) % n
+	}
+	return idx
+}
+
+func TestConcatErrors(t *testing.T) {
+	a, b := tkSeq(Float32, 2, 3), tkSeq(Float32, 3, 3)
+	if _, err := ConcatShape(1, a.Shape, b.Shape); err == nil {
+		t.Error("mismatched non-axis dims: no error")
+	}
+	if _, err := ConcatShape(0, a.Shape, []int{2}); err == nil {
+		t.Error("rank mismatch: no error")
+	}
+	if _, err := ConcatShape(2, a.Shape); err == nil {
+		t.Error("axis 2 of rank 2: no error")
+	}
+	if err := ConcatInto(New(Float32, 5, 3), []*Tensor{a, tkSeq(Int32, 3, 3)}, 0); err == nil {
+		t.Error("mixed dtypes: no error")
+	}
+	if err := SplitInto([]*Tensor{New(Float32, 1, 3), New(Float32, 1, 3)}, b, 0); err == nil {
+		t.Error("split parts not covering the input: no error")
+	}
+}

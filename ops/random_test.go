@@ -1,0 +1,131 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// tkMoments returns the sample mean and standard deviation.
+func tkMoments(x []float64) (mean, std float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		std += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(x)-1))
+}
+
+func tkAsFloat64(t *Tensor) []float64 {
+	out := make([]float64, t.Len())
+	switch d := t.Data.(type) {
+	case []float32:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []float64:
+		copy(out, d)
+	case []uint16:
+		for i, v := range d {
+			out[i] = float64(Float16ToFloat32(v))
+		}
+	}
+	return out
+}
+
+const tkSamples = 100000
+
+func TestRandomNormalStatistics(t *testing.T) {
+	for _, dt := range []DType{Float32, Float64, Float16} {
+		x := New(dt, tkSamples)
+		if err := RandomNormalInto(x, NewSeededRand(7), 2.5, 0.5); err != nil {
+			t.Fatal(err)
+		}
+		m, s := tkMoments(tkAsFloat64(x))
+		// Standard error of the mean is 0.5/sqrt(1e5) ≈ 0.0016; allow 5σ
+		// (float16 rounding near 2.5 is 2^-9, far below that).
+		if math.Abs(m-2.5) > 0.008 {
+			t.Errorf("%v: mean %g, want 2.5", dt, m)
+		}
+		// The std's standard error is about 0.5/sqrt(2e5) ≈ 0.0011.
+		if math.Abs(s-0.5) > 0.006 {
+			t.Errorf("%v: std %g, want 0.5", dt, s)
+		}
+		// About 68.3% within one sigma.
+		in := 0
+		for _, v := range tkAsFloat64(x) {
+			if math.Abs(v-2.5) < 0.5 {
+				in++
+			}
+		}
+		if f := float64(in) / tkSamples; math.Abs(f-0.6827) > 0.01 {
+			t.Errorf("%v: %.4f of samples within one sigma, want 0.683", dt, f)
+		}
+	}
+}
+
+func TestRandomUniformStatistics(t *testing.T) {
+	for _, dt := range []DType{Float32, Float64, Float16} {
+		x := New(dt, tkSamples)
+		if err := RandomUniformInto(x, NewSeededRand(11), -1, 3); err != nil {
+			t.Fatal(err)
+		}
+		v := tkAsFloat64(x)
+		m, s := tkMoments(v)
+		// U(-1,3): mean 1, std 4/sqrt(12) ≈ 1.1547; SE of mean ≈ 0.0037.
+		if math.Abs(m-1) > 0.02 {
+			t.Errorf("%v: mean %g, want 1", dt, m)
+		}
+		if math.Abs(s-4/math.Sqrt(12)) > 0.01 {
+			t.Errorf("%v: std %g, want %g", dt, s, 4/math.Sqrt(12))
+		}
+		// Every sample in range, each quarter holds about a quarter.
+		var bins [4]int
+		for _, x := range v {
+			if x < -1 || x > 3 {
+				t.Fatalf("%v: sample %g outside [-1, 3]", dt, x)
+			}
+			bins[min(int(x+1), 3)]++
+		}
+		for i, b := range bins {
+			if f := float64(b) / tkSamples; math.Abs(f-0.25) > 0.01 {
+				t.Errorf("%v: bin %d holds %.4f of samples", dt, i, f)
+			}
+		}
+	}
+}
+
+func TestRandomDeterminism(t *testing.T) {
+	a, b, c := New(Float32, 1000), New(Float32, 1000), New(Float32, 1000)
+	if err := RandomNormalInto(a, NewSeededRand(3), 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := RandomNormalInto(b, NewSeededRand(3), 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := RandomNormalInto(c, NewSeededRand(4), 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.Data, b.Data) {
+		t.Error("same seed, different values")
+	}
+	if reflect.DeepEqual(a.Data, c.Data) {
+		t.Error("seeds 3 and 4 give identical values")
+	}
+}
+
+func TestRandomErrors(t *testing.T) {
+	if err := RandomNormalInto(New(Int32, 3), NewSeededRand(1), 0, 1); err == nil {
+		t.Error("int32 output: no error")
+	}
+	if err := RandomUniformInto(New(Float32, 3), nil, 0, 1); err == nil {
+		t.Error("nil generator: no error")
+	}
+	var r *rand.Rand
+	if err := RandomUniformInto(New(Float32, 3), r, 0, 1); err == nil {
+		t.Error("typed nil generator: no error")
+	}
+}

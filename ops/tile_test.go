@@ -1,0 +1,73 @@
+package ops
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestTileHandWorked(t *testing.T) {
+	// [[1 2] [3 4]] tiled (2, 3).
+	src := FromInt64([]int{2, 2}, []int64{1, 2, 3, 4})
+	shape, err := TileShape(src.Shape, []int{2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := New(Int64, shape...)
+	if err := TileInto(got, src); err != nil {
+		t.Fatal(err)
+	}
+	tkEqual(t, "tile 2x3", got, FromInt64([]int{4, 6}, []int64{
+		1, 2, 1, 2, 1, 2,
+		3, 4, 3, 4, 3, 4,
+		1, 2, 1, 2, 1, 2,
+		3, 4, 3, 4, 3, 4,
+	}))
+}
+
+func TestTileAllDTypes(t *testing.T) {
+	cases := []struct{ shape, reps []int }{
+		{[]int{}, []int{}},
+		{[]int{3}, []int{1}},
+		{[]int{3}, []int{4}},
+		{[]int{2, 3}, []int{1, 1}},
+		{[]int{2, 3}, []int{3, 1}},
+		{[]int{2, 1, 3}, []int{2, 4, 2}},
+		{[]int{2, 3}, []int{0, 2}},
+		{[]int{0, 3}, []int{2, 2}},
+		{[]int{1, 2, 2, 1}, []int{2, 1, 3, 2}},
+	}
+	for _, dt := range tkAllDTypes {
+		for _, c := range cases {
+			src := tkSeq(dt, c.shape...)
+			oshape, err := TileShape(c.shape, c.reps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx := make([]int, NumElements(oshape))
+			for o := range idx {
+				m := tkUnravel(o, oshape)
+				for a := range m {
+					m[a] %= c.shape[a]
+				}
+				idx[o] = tkRavel(m, c.shape)
+			}
+			got := New(dt, oshape...)
+			if err := TileInto(got, src); err != nil {
+				t.Fatal(err)
+			}
+			tkEqual(t, fmt.Sprintf("%v %v reps %v", dt, c.shape, c.reps), got, tkPick(src, oshape, idx))
+		}
+	}
+}
+
+func TestTileErrors(t *testing.T) {
+	if _, err := TileShape([]int{2, 3}, []int{2}); err == nil {
+		t.Error("repeats of wrong length: no error")
+	}
+	if _, err := TileShape([]int{2, 3}, []int{2, -1}); err == nil {
+		t.Error("negative repeat: no error")
+	}
+	if err := TileInto(New(Float32, 5, 3), tkSeq(Float32, 2, 3)); err == nil {
+		t.Error("output dim not a multiple: no error")
+	}
+}
