@@ -5,7 +5,8 @@
 // backend-test layout.
 //
 // Models come from two places: the models the project ships
-// (testdata/models/*.onnx, copied to testdata/golden/<basename>/model.onnx)
+// (testdata/models/<name>.onnx or testdata/models/<name>/model.onnx, copied
+// to testdata/golden/<name>/model.onnx)
 // and the independent models built by tools/mkgolden/models.py. The usual
 // regeneration is
 //
@@ -84,19 +85,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// importShipped copies models/*.onnx to golden/<base>/model.onnx when new
-// or changed.
+// importShipped copies models/<name>.onnx and models/<name>/model.onnx to
+// golden/<name>/model.onnx when new or changed.
 func importShipped(models, golden string, stdout io.Writer) error {
-	paths, err := filepath.Glob(filepath.Join(models, "*.onnx"))
+	flat, err := filepath.Glob(filepath.Join(models, "*.onnx"))
 	if err != nil {
 		return err
 	}
-	for _, p := range paths {
+	nested, err := filepath.Glob(filepath.Join(models, "*", "model.onnx"))
+	if err != nil {
+		return err
+	}
+	for _, p := range append(flat, nested...) {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return fmt.Errorf("import %s: %w", p, err)
 		}
 		name := strings.TrimSuffix(filepath.Base(p), ".onnx")
+		if name == "model" {
+			name = filepath.Base(filepath.Dir(p))
+		}
 		dst := filepath.Join(golden, name, "model.onnx")
 		if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, b) {
 			continue
