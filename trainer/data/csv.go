@@ -1,0 +1,112 @@
+package data
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// CSVOptions controls LoadCSV.
+type CSVOptions struct {
+	// Header skips the first non-empty line. When false, a first line whose
+	// cells are not all numeric is treated as a header automatically.
+	Header bool
+	// Comma is the separator; 0 detects ',' or '\t' from the first line.
+	Comma rune
+}
+
+// LoadCSV reads a numeric CSV or TSV file into a Dataset.
+func LoadCSV(path string, opt CSVOptions) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load csv: %w", err)
+	}
+	defer f.Close()
+	return ReadCSV(f, path, opt)
+}
+
+// ReadCSV reads numeric CSV from r; name labels errors. Empty lines are
+// skipped. Ragged rows, non-numeric cells and NaN/Inf values are errors that
+// name the file, line and column.
+func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	d := &Dataset{Source: name}
+	comma := opt.Comma
+	line := 0
+	first := true
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
+		if text == "" {
+			continue
+		}
+		if comma == 0 {
+			comma = ','
+			if strings.ContainsRune(text, '\t') {
+				comma = '\t'
+			}
+		}
+		cells := strings.Split(text, string(comma))
+		if first {
+			first = false
+			if opt.Header || looksLikeHeader(cells) {
+				d.D = len(cells)
+				continue
+			}
+		}
+		if d.D == 0 {
+			d.D = len(cells)
+		} else if len(cells) != d.D {
+			return nil, fmt.Errorf("%s:%d: ragged row: %d columns, want %d", name, line, len(cells), d.D)
+		}
+		for c, cell := range cells {
+			v, err := strconv.ParseFloat(strings.TrimSpace(cell), 32)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: column %d: non-numeric value %q", name, line, c+1, cell)
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%s:%d: column %d: value %q is not finite", name, line, c+1, cell)
+			}
+			d.X = append(d.X, float32(v))
+		}
+		d.N++
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
+	}
+	if d.N == 0 {
+		return nil, fmt.Errorf("%s: no data rows", name)
+	}
+	return d, nil
+}
+
+// looksLikeHeader reports whether no cell of a non-numeric first line parses
+// as a number: a header, rather than a data row with a bad cell.
+func looksLikeHeader(cells []string) bool {
+	for _, c := range cells {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(c), 64); err == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteCSV writes d's input matrix as comma-separated values.
+func WriteCSV(w io.Writer, d *Dataset) error {
+	bw := bufio.NewWriter(w)
+	for i := 0; i < d.N; i++ {
+		for j, v := range d.Row(i) {
+			if j > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}

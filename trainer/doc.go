@@ -1,0 +1,18 @@
+// Package trainer owns latent's Go-native training of the dense autoencoder
+// family described by models.Spec: layers (dense, with fused bias and
+// activation from ops.GemmEpilogue), losses (MSE, stable BCE from logits,
+// masked MSE), regularisers (L1 and KL activity, k-sparse selection,
+// contractive Jacobian penalty), input noise, optimisers (SGD, momentum,
+// Nesterov, RMSprop, Adam, AdamW) with weight decay, clipping and
+// learning-rate schedules, and the training loop with validation, early
+// stopping, checkpoints, exact resume and per-epoch metrics.
+//
+// Mini-batches are split into a fixed number of row chunks (a function of
+// the batch size only) that run on all cores; their gradients are summed in
+// chunk order, so results are bit-for-bit deterministic given a seed,
+// independent of scheduling and of GOMAXPROCS.
+//
+// Checkpoints are single files (see SaveCheckpoint) holding the JSON spec,
+// the input scaler, the training state and float32 tensors; the exporter
+// walks a loaded Model's layers with Model.Encoder and Model.Decoder.
+package trainer
