@@ -89,7 +89,7 @@ func actGrad(dz, dy, y []float32, act ops.Act, alpha float32) {
 	}
 }
 
-// actDerivs returns f'(z) and f''(z) from the output y = f(z); the
+// actDerivs returns f'(z) and f”(z) from the output y = f(z); the
 // contractive penalty needs both.
 func actDerivs(y float32, act ops.Act, alpha float32) (d1, d2 float32) {
 	switch act {

@@ -143,14 +143,14 @@ func (n *net) outputSize() int { return n.layers[len(n.layers)-1].out }
 
 // work is the workspace of one chunk of a batch.
 type work struct {
-	cap   int
-	acts  [][]float32 // output of each layer (logits for a BCE output layer)
-	grads [][]float32 // gradient w.r.t. each layer's output, then pre-activation
-	recon []float32   // sigmoid of the logits (BCE) else nil
-	kmask []uint8     // k-sparse survivors
-	pg    [][]float32 // parameter gradients
-	colSum []float64  // code column sums (KL)
-	sp2    []float64  // Σ_b f'(z)^2 per code unit (contractive)
+	cap       int
+	acts      [][]float32 // output of each layer (logits for a BCE output layer)
+	grads     [][]float32 // gradient w.r.t. each layer's output, then pre-activation
+	recon     []float32   // sigmoid of the logits (BCE) else nil
+	kmask     []uint8     // k-sparse survivors
+	pg        [][]float32 // parameter gradients
+	colSum    []float64   // code column sums (KL)
+	sp2       []float64   // Σ_b f'(z)^2 per code unit (contractive)
 	loss, reg float64
 }
 
@@ -367,7 +367,7 @@ func (n *net) codeGrad(w *work, y, g []float32, rows int, invB float32, dRho []f
 
 // contractive adds the exact gradient of lambda/B·Σ_b ||J_b||_F^2 for a
 // single-layer encoder h = f(Wx+b), where ||J||_F^2 = Σ_j f'(z_j)^2 Σ_i W_ji^2:
-// into the pre-activation gradient dz (2·f'·f''·Σ_i W_ji^2) and directly
+// into the pre-activation gradient dz (2·f'·f”·Σ_i W_ji^2) and directly
 // into gW (2·W_ji·Σ_b f'^2). The penalty itself goes to w.reg.
 func (n *net) contractive(w *work, d *dense, y, dz []float32, rows int, invB float32) {
 	W := n.params[d.w].Data
