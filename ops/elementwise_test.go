@@ -1,0 +1,551 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// unravel turns a flat row-major index into a multi-index of shape.
+func unravel(i int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		idx[k] = i % shape[k]
+		i /= shape[k]
+	}
+	return idx
+}
+
+// bcastIndex maps an output multi-index to the flat index of an operand of
+// shape in under numpy broadcasting (right-aligned, size-1 dims repeat).
+func bcastIndex(out []int, in []int) int {
+	off := len(out) - len(in)
+	flat := 0
+	for k, d := range in {
+		i := out[k+off]
+		if d == 1 {
+			i = 0
+		}
+		flat = flat*d + i
+	}
+	return flat
+}
+
+func randShapePair(rng *rand.Rand) (a, b []int) {
+	rank := rng.IntN(5)
+	full := make([]int, rank)
+	for i := range full {
+		full[i] = 1 + rng.IntN(4)
+	}
+	pick := func() []int {
+		r := rng.IntN(rank + 1)
+		s := append([]int(nil), full[rank-r:]...)
+		for i := range s {
+			if rng.IntN(3) == 0 {
+				s[i] = 1
+			}
+		}
+		return s
+	}
+	return pick(), pick()
+}
+
+func randF64(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.Float64()*8 - 4
+	}
+	return v
+}
+
+// tensorOf builds a tensor of dtype dt from float64 values (truncated for
+// integer types; uint8 values taken modulo 256 after shifting positive).
+func tensorOf(dt DType, shape []int, v []float64) *Tensor {
+	t := New(dt, shape...)
+	for i, x := range v {
+		switch d := t.Data.(type) {
+		case []float32:
+			d[i] = float32(x)
+		case []float64:
+			d[i] = x
+		case []uint16:
+			d[i] = Float64ToFloat16(x)
+		case []int64:
+			d[i] = int64(x * 10)
+		case []int32:
+			d[i] = int32(x * 10)
+		case []int8:
+			d[i] = int8(x * 10)
+		case []uint8:
+			d[i] = uint8(math.Abs(x) * 10)
+		case []bool:
+			d[i] = x > 0
+		}
+	}
+	return t
+}
+
+// valuesOf reads any numeric tensor as float64.
+func valuesOf(t *Tensor) []float64 {
+	out := make([]float64, t.Len())
+	for i := range out {
+		switch d := t.Data.(type) {
+		case []float32:
+			out[i] = float64(d[i])
+		case []float64:
+			out[i] = d[i]
+		case []uint16:
+			out[i] = float64(Float16ToFloat32(d[i]))
+		case []int64:
+			out[i] = float64(d[i])
+		case []int32:
+			out[i] = float64(d[i])
+		case []int8:
+			out[i] = float64(d[i])
+		case []uint8:
+			out[i] = float64(d[i])
+		case []bool:
+			if d[i] {
+				out[i] = 1
+			}
+		}
+	}
+	return out
+}
+
+// wrapTo rounds an exact integer result into dt's range by two's
+// complement wrap-around, as the kernels' integer arithmetic does.
+func wrapTo(dt DType, v float64) float64 {
+	switch dt {
+	case Int32:
+		return float64(int32(int64(v)))
+	case Int8:
+		return float64(int8(int64(v)))
+	case Uint8:
+		return float64(uint8(int64(v)))
+	}
+	return v
+}
+
+func closeTo(got, want, tol float64) bool {
+	if math.IsNaN(want) {
+		return math.IsNaN(got)
+	}
+	if math.IsInf(want, 0) {
+		return got == want
+	}
+	return math.Abs(got-want) <= tol*(1+math.Abs(want))
+}
+
+func tolFor(dt DType) float64 {
+	switch dt {
+	case Float32:
+		return 1e-6
+	case Float64:
+		return 1e-12
+	case Float16:
+		return 2e-3
+	}
+	return 0
+}
+
+func refArith(op BinOp, dt DType, x, y float64) float64 {
+	isInt := isIntType(dt)
+	switch op {
+	case OpAdd:
+		x += y
+	case OpSub:
+		x -= y
+	case OpMul:
+		x *= y
+	case OpDiv:
+		if isInt {
+			x = math.Trunc(x / y)
+		} else {
+			x /= y
+		}
+	case OpMax:
+		if math.IsNaN(x) || math.IsNaN(y) {
+			return math.NaN()
+		}
+		x = math.Max(x, y)
+	case OpMin:
+		if math.IsNaN(x) || math.IsNaN(y) {
+			return math.NaN()
+		}
+		x = math.Min(x, y)
+	case OpPRelu:
+		if x < 0 {
+			x *= y
+		}
+	case OpPow:
+		x = math.Pow(x, y)
+		if isInt {
+			x = math.Trunc(x)
+			if math.IsInf(x, 0) {
+				x = 0 // 0^-n: documented as 0 for integers
+			}
+		}
+	}
+	if isInt {
+		return wrapTo(dt, x)
+	}
+	return x
+}
+
+func TestBinaryBroadcastAgainstReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	dtypes := []DType{Float32, Float64, Float16, Int64, Int32, Int8, Uint8}
+	ops := []BinOp{OpAdd, OpSub, OpMul, OpDiv, OpMax, OpMin, OpPRelu, OpPow}
+	shapes := [][2][]int{
+		{{2, 3}, {2, 3}}, {{2, 3}, {}}, {{}, {4}}, {{5, 4}, {4}}, {{5, 1}, {1, 6}},
+		{{2, 1, 3}, {4, 1}}, {{3, 1, 1, 2}, {1, 4, 5, 1}}, {{1}, {1, 1}}, {{0, 3}, {3}}, {{2, 3, 4}, {2, 1, 4}},
+	}
+	for i := 0; i < 60; i++ {
+		a, b := randShapePair(rng)
+		shapes = append(shapes, [2][]int{a, b})
+	}
+	for _, sh := range shapes {
+		out, err := BroadcastShape(sh[0], sh[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dt := range dtypes {
+			for _, op := range ops {
+				av, bv := randF64(rng, NumElements(sh[0])), randF64(rng, NumElements(sh[1]))
+				if op == OpPow {
+					for i := range bv {
+						bv[i] = math.Round(bv[i]/2) / 10 // small integral exponents for ints
+					}
+					for i := range av {
+						av[i] = math.Abs(av[i])
+					}
+				}
+				at, bt := tensorOf(dt, sh[0], av), tensorOf(dt, sh[1], bv)
+				if op == OpDiv && isIntType(dt) {
+					bd := valuesOf(bt)
+					for i, x := range bd {
+						if x == 0 {
+							bv[i] = 0.5
+						}
+					}
+					bt = tensorOf(dt, sh[1], bv)
+				}
+				dst := New(dt, out...)
+				if err := Binary(op, dst, at, bt); err != nil {
+					t.Fatalf("%v %v %v,%v: %v", op, dt, sh[0], sh[1], err)
+				}
+				ga, gb, got := valuesOf(at), valuesOf(bt), valuesOf(dst)
+				for i := range got {
+					idx := unravel(i, out)
+					want := refArith(op, dt, ga[bcastIndex(idx, sh[0])], gb[bcastIndex(idx, sh[1])])
+					if dt == Float16 {
+						want = float64(Float16ToFloat32(Float64ToFloat16(want)))
+					}
+					if !closeTo(got[i], want, tolFor(dt)) {
+						t.Fatalf("%v %v %v,%v at %v: got %v, want %v", op, dt, sh[0], sh[1], idx, got[i], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestBinaryEdgeValues(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	a := FromFloat32([]int{4}, []float32{nan, 1, inf, -inf})
+	b := FromFloat32([]int{4}, []float32{1, nan, 1, 0})
+	mx, mn := New(Float32, 4), New(Float32, 4)
+	if err := Binary(OpMax, mx, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := Binary(OpMin, mn, a, b); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []float32{nan, nan, inf, 0} {
+		if g := mx.F32()[i]; !(g == w || (w != w && g != g)) {
+			t.Errorf("Max[%d] = %v, want %v", i, g, w)
+		}
+	}
+	for i, w := range []float32{nan, nan, 1, -inf} {
+		if g := mn.F32()[i]; !(g == w || (w != w && g != g)) {
+			t.Errorf("Min[%d] = %v, want %v", i, g, w)
+		}
+	}
+	// Integer division truncates toward zero, and by zero is an error.
+	q := New(Int32, 4)
+	if err := Binary(OpDiv, q, FromInt32([]int{4}, []int32{-7, 7, -7, 7}), FromInt32([]int{4}, []int32{2, 2, -2, -2})); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []int32{-3, 3, 3, -3} {
+		if q.I32()[i] != w {
+			t.Errorf("int Div[%d] = %d, want %d", i, q.I32()[i], w)
+		}
+	}
+	if err := Binary(OpDiv, New(Int64, 2), FromInt64([]int{2}, []int64{1, 2}), FromInt64([]int{2}, []int64{1, 0})); err == nil {
+		t.Error("int64 division by zero: no error")
+	}
+	// Float division by zero follows IEEE.
+	f := New(Float32, 3)
+	if err := Binary(OpDiv, f, FromFloat32([]int{3}, []float32{1, -1, 0}), Scalar(0)); err != nil {
+		t.Fatal(err)
+	}
+	if g := f.F32(); !math.IsInf(float64(g[0]), 1) || !math.IsInf(float64(g[1]), -1) || g[2] == g[2] {
+		t.Errorf("float Div by 0 = %v", g)
+	}
+	// Mismatched types and shapes are errors, not panics.
+	if err := Binary(OpAdd, New(Float32, 2), Scalar(1), FromFloat64(nil, []float64{1})); err == nil {
+		t.Error("float32 + float64: no error")
+	}
+	if err := Binary(OpAdd, New(Float32, 2), New(Float32, 3), New(Float32, 2)); err == nil {
+		t.Error("[3] + [2]: no error")
+	}
+	if err := Binary(OpAdd, New(Bool, 1), New(Bool, 1), New(Bool, 1)); err == nil {
+		t.Error("bool + bool: no error")
+	}
+	bad := &Tensor{DType: Float32, Shape: []int{3}, Data: []float32{1}}
+	if err := Binary(OpAdd, New(Float32, 3), bad, New(Float32, 3)); err == nil {
+		t.Error("short data: no error")
+	}
+}
+
+func TestCompareAndLogic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, dt := range []DType{Float32, Float64, Float16, Int64, Int32, Int8, Uint8} {
+		for _, op := range []CmpOp{CmpEqual, CmpGreater, CmpLess, CmpGreaterOrEqual, CmpLessOrEqual} {
+			for k := 0; k < 10; k++ {
+				as, bs := randShapePair(rng)
+				out, _ := BroadcastShape(as, bs)
+				av, bv := randF64(rng, NumElements(as)), randF64(rng, NumElements(bs))
+				for i := range av { // make ties common
+					av[i] = math.Round(av[i])
+				}
+				for i := range bv {
+					bv[i] = math.Round(bv[i])
+				}
+				at, bt := tensorOf(dt, as, av), tensorOf(dt, bs, bv)
+				dst := New(Bool, out...)
+				if err := Compare(op, dst, at, bt); err != nil {
+					t.Fatal(err)
+				}
+				ga, gb := valuesOf(at), valuesOf(bt)
+				for i, g := range dst.B() {
+					idx := unravel(i, out)
+					x, y := ga[bcastIndex(idx, as)], gb[bcastIndex(idx, bs)]
+					w := map[CmpOp]bool{CmpEqual: x == y, CmpGreater: x > y, CmpLess: x < y,
+						CmpGreaterOrEqual: x >= y, CmpLessOrEqual: x <= y}[op]
+					if g != w {
+						t.Fatalf("%v %v: %v vs %v = %v", op, dt, x, y, g)
+					}
+				}
+			}
+		}
+	}
+	nan := float32(math.NaN())
+	d := New(Bool, 2)
+	for _, op := range []CmpOp{CmpEqual, CmpGreater, CmpLess, CmpGreaterOrEqual, CmpLessOrEqual} {
+		if err := Compare(op, d, FromFloat32([]int{2}, []float32{nan, 1}), FromFloat32([]int{2}, []float32{nan, nan})); err != nil {
+			t.Fatal(err)
+		}
+		if d.B()[0] || d.B()[1] {
+			t.Errorf("%v with NaN gave true", op)
+		}
+	}
+	bx, by := FromBool([]int{4}, []bool{false, false, true, true}), FromBool([]int{4}, []bool{false, true, false, true})
+	d4 := New(Bool, 4)
+	if err := Compare(CmpEqual, d4, bx, by); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(d4.B()) != "[true false false true]" {
+		t.Errorf("Equal on bool = %v", d4.B())
+	}
+	n := New(Bool, 4)
+	if err := NotTensor(n, bx); err != nil || fmt.Sprint(n.B()) != "[true true false false]" {
+		t.Errorf("Not = %v, %v", n.B(), err)
+	}
+	if err := Compare(CmpGreater, d4, bx, by); err == nil {
+		t.Error("Greater on bool: no error")
+	}
+}
+
+func TestLogicOps(t *testing.T) {
+	bx := FromBool([]int{2, 2}, []bool{false, false, true, true})
+	by := FromBool([]int{2}, []bool{false, true})
+	for op, want := range map[LogicOp]string{LogicAnd: "[false false false true]", LogicOr: "[false true true true]",
+		LogicXor: "[false true true false]", LogicEqual: "[true false false true]"} {
+		d := New(Bool, 2, 2)
+		if err := Logic(op, d, bx, by); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(d.B()); got != want {
+			t.Errorf("%v: got %s, want %s", logicName(op), got, want)
+		}
+	}
+}
+
+func TestVariadic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	shapes := [][]int{{3, 1}, {4}, {2, 1, 1}, {1, 3, 4}}
+	out := []int{2, 3, 4}
+	for _, dt := range []DType{Float32, Float64, Float16, Int32} {
+		var ins []*Tensor
+		var vals [][]float64
+		for _, s := range shapes {
+			tt := tensorOf(dt, s, randF64(rng, NumElements(s)))
+			ins = append(ins, tt)
+			vals = append(vals, valuesOf(tt))
+		}
+		for _, c := range []struct {
+			op   BinOp
+			mean bool
+		}{{OpAdd, false}, {OpAdd, true}, {OpMax, false}, {OpMin, false}} {
+			if c.mean && isIntType(dt) {
+				continue
+			}
+			for n := 1; n <= len(ins); n++ {
+				oshape := out
+				if n == 1 {
+					oshape = shapes[0]
+				} else {
+					oshape, _ = BroadcastShapes(shapes[:n]...)
+				}
+				dst := New(dt, oshape...)
+				if err := Variadic(c.op, c.mean, dst, ins[:n]); err != nil {
+					t.Fatal(err)
+				}
+				got := valuesOf(dst)
+				for i := range got {
+					idx := unravel(i, oshape)
+					acc := vals[0][bcastIndex(idx, shapes[0])]
+					for k := 1; k < n; k++ {
+						v := vals[k][bcastIndex(idx, shapes[k])]
+						switch c.op {
+						case OpAdd:
+							acc += v
+						case OpMax:
+							acc = math.Max(acc, v)
+						case OpMin:
+							acc = math.Min(acc, v)
+						}
+					}
+					if c.mean {
+						acc /= float64(n)
+					}
+					tol := tolFor(dt) * 4
+					if !closeTo(got[i], acc, tol) {
+						t.Fatalf("%v mean=%v %v n=%d at %v: got %v want %v", c.op, c.mean, dt, n, idx, got[i], acc)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPowMixedTypes(t *testing.T) {
+	base := FromFloat32([]int{3}, []float32{4, 2, -2})
+	cases := []struct {
+		exp  *Tensor
+		want []float32
+	}{
+		{FromInt64([]int{3}, []int64{2, 3, 3}), []float32{16, 8, -8}},
+		{FromInt32(nil, []int32{2}), []float32{16, 4, 4}},
+		{FromFloat64([]int{3}, []float64{0.5, -1, 2}), []float32{2, 0.5, 4}},
+	}
+	for _, c := range cases {
+		d := New(Float32, 3)
+		if err := PowTensor(d, base, c.exp); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range c.want {
+			if d.F32()[i] != w {
+				t.Errorf("Pow(%v, %v) = %v, want %v", base.F32(), c.exp.Data, d.F32(), c.want)
+				break
+			}
+		}
+	}
+	ib := FromInt64([]int{5}, []int64{3, 4, -3, 1 << 20, 2})
+	d := New(Int64, 5)
+	if err := PowTensor(d, ib, FromFloat32([]int{5}, []float32{2, 0.5, 3, 3, -1})); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(d.I64()) != "[9 2 -27 1152921504606846976 0]" {
+		t.Errorf("int64 ^ float32 = %v", d.I64())
+	}
+	if err := PowTensor(d, ib, FromInt32([]int{5}, []int32{2, 3, 3, 3, -1})); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(d.I64()) != "[9 64 -27 1152921504606846976 0]" {
+		t.Errorf("int64 ^ int32 = %v", d.I64())
+	}
+	i32 := New(Int32, 4)
+	if err := PowTensor(i32, FromInt32([]int{4}, []int32{-1, -1, 1, 0}), FromInt64([]int{4}, []int64{-3, -2, -5, -1})); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(i32.I32()) != "[-1 1 1 0]" {
+		t.Errorf("negative int exponents = %v", i32.I32())
+	}
+}
+
+func TestWhere(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for k := 0; k < 40; k++ {
+		cs, xs := randShapePair(rng)
+		_, ys := randShapePair(rng)
+		out, err := BroadcastShapes(cs, xs, ys)
+		if err != nil {
+			continue
+		}
+		for _, dt := range []DType{Float32, Int64, Float16, Bool, Uint8} {
+			cond := tensorOf(Bool, cs, randF64(rng, NumElements(cs)))
+			x, y := tensorOf(dt, xs, randF64(rng, NumElements(xs))), tensorOf(dt, ys, randF64(rng, NumElements(ys)))
+			dst := New(dt, out...)
+			if err := WhereTensor(dst, cond, x, y); err != nil {
+				t.Fatal(err)
+			}
+			gx, gy, got := valuesOf(x), valuesOf(y), valuesOf(dst)
+			for i := range got {
+				idx := unravel(i, out)
+				w := gy[bcastIndex(idx, ys)]
+				if cond.B()[bcastIndex(idx, cs)] {
+					w = gx[bcastIndex(idx, xs)]
+				}
+				if got[i] != w {
+					t.Fatalf("Where %v %v %v %v at %v: got %v want %v", dt, cs, xs, ys, idx, got[i], w)
+				}
+			}
+		}
+	}
+	if err := WhereTensor(New(Float32, 2), New(Float32, 2), New(Float32, 2), New(Float32, 2)); err == nil {
+		t.Error("float condition: no error")
+	}
+}
+
+func TestFastPathHelpers(t *testing.T) {
+	a := []float32{1, 2, 3, 4, 5, 6}
+	d := make([]float32, 6)
+	AddRowsF32(d, a, []float32{10, 20, 30})
+	if fmt.Sprint(d) != "[11 22 33 14 25 36]" {
+		t.Errorf("AddRowsF32 = %v", d)
+	}
+	ScaleF32(d, a, 2)
+	if fmt.Sprint(d) != "[2 4 6 8 10 12]" {
+		t.Errorf("ScaleF32 = %v", d)
+	}
+	MulF32(d, a, a)
+	if fmt.Sprint(d) != "[1 4 9 16 25 36]" {
+		t.Errorf("MulF32 = %v", d)
+	}
+}
+
+func BenchmarkAddBias(b *testing.B) {
+	a := New(Float32, 256, 512)
+	bias := New(Float32, 512)
+	d := New(Float32, 256, 512)
+	b.SetBytes(int64(4 * a.Len()))
+	for b.Loop() {
+		if err := Binary(OpAdd, d, a, bias); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
