@@ -26,7 +26,76 @@ func sgemmKernAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32,
 func sgemmKernAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32,
 	flags int, bias *float32, leak float32)
 
-var avx512Kernel = gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, tile: avx512Tile}
+// sgemvNAVX512R1..R4 compute R rows × 64 columns (those set in mask) of
+// C from unpacked A (element (r, p) at a[r*ars+p*acs]) and row-major B.
+//
+//go:noescape
+func sgemvNAVX512R1(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask uint64, alpha, beta float32, flags int, bias *float32, leak float32)
+
+//go:noescape
+func sgemvNAVX512R2(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask uint64, alpha, beta float32, flags int, bias *float32, leak float32)
+
+//go:noescape
+func sgemvNAVX512R3(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask uint64, alpha, beta float32, flags int, bias *float32, leak float32)
+
+//go:noescape
+func sgemvNAVX512R4(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask uint64, alpha, beta float32, flags int, bias *float32, leak float32)
+
+var sgemvNAVX512 = [...]func(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask uint64, alpha, beta float32, flags int, bias *float32, leak float32){
+	nil, sgemvNAVX512R1, sgemvNAVX512R2, sgemvNAVX512R3, sgemvNAVX512R4,
+}
+
+// avx512SmallMMax is the largest m the unpacked AVX-512 path takes: up to
+// it, streaming B once per four rows beats packing it.
+const avx512SmallMMax = 8
+
+var avx512Kernel = gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, tile: avx512Tile, small: avx512Small}
+
+// avx512Small runs calls with m <= avx512SmallMMax and an untransposed B
+// on the unpacked kernels, four rows and 64 columns at a time.
+func avx512Small(g gemmCall) bool {
+	if g.m > avx512SmallMMax || g.transB {
+		return false
+	}
+	ars, acs := g.lda, 1
+	if g.transA {
+		ars, acs = 1, g.lda
+	}
+	act := g.act
+	if !fusedAct(act) {
+		act = ActNone
+	}
+	for i0 := 0; i0 < g.m; i0 += 4 {
+		rows := min(4, g.m-i0)
+		kern := sgemvNAVX512[rows]
+		for j0 := 0; j0 < g.n; j0 += 64 {
+			cols := min(64, g.n-j0)
+			var bias []float32
+			if g.bias != nil {
+				bias = g.bias[j0:]
+			}
+			flags, biasp := tileFlags(g.beta, bias, act)
+			mask := uint64(1)<<uint(cols) - 1
+			if cols == 64 {
+				mask = ^uint64(0)
+			}
+			kern(g.k, &g.a[i0*ars], ars, acs, &g.b[j0], g.ldb, &g.c[i0*g.ldc+j0], g.ldc,
+				mask, g.alpha, g.beta, flags, biasp, g.leak)
+		}
+		if act != g.act {
+			for i := i0; i < i0+rows; i++ {
+				row := g.c[i*g.ldc : i*g.ldc+g.n]
+				ApplyAct(row, row, g.act, g.leak)
+			}
+		}
+	}
+	return true
+}
 
 var avx2Kernel = gemmKernel{mr: 6, nr: 16, mc: 96, kc: 256, nc: 2048, tile: avx2Tile}
 

@@ -23,6 +23,10 @@ type gemmKernel struct {
 	// ActLeakyRelu (with slope leak). When beta is 0, C is not read.
 	tile func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32,
 		rows, cols int, bias []float32, act Act, leak float32)
+
+	// small, when set, may take over a whole call with few rows (it
+	// reports whether it did), streaming B without packing.
+	small func(g gemmCall) bool
 }
 
 // gemmKernels holds the kernel of each implementation; nil when this build
@@ -75,6 +79,9 @@ func (g *gemmCall) run() {
 		return
 	}
 	kern := g.kern
+	if kern.small != nil && kern.small(*g) {
+		return
+	}
 	mr, nr := kern.mr, kern.nr
 	bufs := gemmPool.Get().(*gemmBufs)
 	defer gemmPool.Put(bufs)

@@ -221,8 +221,12 @@ func TestGemmEpilogue(t *testing.T) {
 		withImpl(t, impl, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(4, uint64(impl)))
 			for _, act := range acts {
-				for _, withBias := range []bool{false, true} {
-					m := gemmSizes[rng.IntN(len(gemmSizes))] + 20
+				for _, withBias := range []bool{false, true, false, true} {
+					// Few rows (the unpacked small-m path) and many.
+					m := 1 + rng.IntN(8)
+					if rng.IntN(2) == 1 {
+						m += 20
+					}
 					n := gemmSizes[rng.IntN(len(gemmSizes))] + 20
 					k := gemmSizes[rng.IntN(len(gemmSizes))]
 					g := newGemmCase(rng, rng.IntN(2) == 1, rng.IntN(2) == 1, m, n, k, 1, 0)

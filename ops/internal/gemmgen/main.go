@@ -147,7 +147,117 @@ func avx512() []byte {
 	w.label("done")
 	w.f("VZEROUPPER")
 	w.f("RET")
+	for r := 1; r <= 4; r++ {
+		gemvN(w, r)
+	}
 	return w.Bytes()
+}
+
+// gemvN writes the small-m kernel for R rows (1..4) of C against an
+// unpacked, row-major op(B) = B: for each of the k steps it loads 64
+// columns of a B row (four zmm, masked by K1..K4 at the right edge) and
+// adds A[r][p]·row to row r's four accumulators. Nothing is packed, so a
+// batch-1 dense layer streams B once.
+func gemvN(w *asm, R int) {
+	fmt.Fprintf(&w.Buffer, "\n// func sgemvNAVX512R%d(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, mask uint64, alpha, beta float32, flags int, bias *float32, leak float32)\n", R)
+	fmt.Fprintf(&w.Buffer, "TEXT ·sgemvNAVX512R%d(SB), NOSPLIT, $0-100\n", R)
+	rowPtr := []string{"R8", "R9", "R10", "R11"}
+	w.f("MOVQ k+0(FP), CX")
+	w.f("MOVQ a+8(FP), R8")
+	w.f("MOVQ ars+16(FP), R14")
+	w.f("SHLQ $2, R14")
+	w.f("MOVQ acs+24(FP), R12")
+	w.f("SHLQ $2, R12")
+	for r := 1; r < R; r++ {
+		w.f("LEAQ (%s)(R14*1), %s", rowPtr[r-1], rowPtr[r])
+	}
+	w.f("MOVQ b+32(FP), BX")
+	w.f("MOVQ ldb+40(FP), R13")
+	w.f("SHLQ $2, R13")
+	w.f("MOVQ mask+64(FP), R15")
+	for q := 1; q <= 4; q++ {
+		w.f("KMOVW R15, K%d", q)
+		if q < 4 {
+			w.f("SHRQ $16, R15")
+		}
+	}
+	for r := 0; r < 4*R; r++ {
+		w.f("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	lbl := func(s string) string { return fmt.Sprintf("gemv%d_%s", R, s) }
+	w.label(lbl("loop"))
+	for q := 0; q < 4; q++ {
+		w.f("VMOVUPS.Z %d(BX), K%d, Z%d", 64*q, q+1, 16+q)
+	}
+	for r := 0; r < R; r++ {
+		w.f("VBROADCASTSS (%s), Z%d", rowPtr[r], 20+r)
+	}
+	for r := 0; r < R; r++ {
+		for q := 0; q < 4; q++ {
+			w.f("VFMADD231PS Z%d, Z%d, Z%d", 16+q, 20+r, 4*r+q)
+		}
+	}
+	w.f("ADDQ R13, BX")
+	for r := 0; r < R; r++ {
+		w.f("ADDQ R12, %s", rowPtr[r])
+	}
+	w.f("DECQ CX")
+	w.f("JNZ %s", lbl("loop"))
+
+	w.f("MOVQ c+48(FP), DX")
+	w.f("MOVQ ldc+56(FP), R8")
+	w.f("SHLQ $2, R8")
+	w.f("MOVQ flags+80(FP), R11")
+	w.f("VBROADCASTSS alpha+72(FP), Z26")
+	for r := 0; r < 4*R; r++ {
+		w.f("VMULPS Z26, Z%d, Z%d", r, r)
+	}
+	w.f("TESTQ $%d, R11", flagReadC)
+	w.f("JZ %s", lbl("nobeta"))
+	w.f("VBROADCASTSS beta+76(FP), Z27")
+	w.f("MOVQ DX, R12")
+	for r := 0; r < R; r++ {
+		for q := 0; q < 4; q++ {
+			w.f("VMOVUPS.Z %d(R12), K%d, Z%d", 64*q, q+1, 16+q)
+			w.f("VFMADD231PS Z27, Z%d, Z%d", 16+q, 4*r+q)
+		}
+		w.f("ADDQ R8, R12")
+	}
+	w.label(lbl("nobeta"))
+	w.f("TESTQ $%d, R11", flagBias)
+	w.f("JZ %s", lbl("nobias"))
+	w.f("MOVQ bias+88(FP), R12")
+	for q := 0; q < 4; q++ {
+		w.f("VMOVUPS.Z %d(R12), K%d, Z%d", 64*q, q+1, 16+q)
+	}
+	for r := 0; r < 4*R; r++ {
+		w.f("VADDPS Z%d, Z%d, Z%d", 16+r%4, r, r)
+	}
+	w.label(lbl("nobias"))
+	w.f("VPXORD Z28, Z28, Z28")
+	w.f("TESTQ $%d, R11", flagRelu)
+	w.f("JZ %s", lbl("norelu"))
+	for r := 0; r < 4*R; r++ {
+		w.f("VMAXPS Z%d, Z28, Z%d", r, r)
+	}
+	w.label(lbl("norelu"))
+	w.f("TESTQ $%d, R11", flagLeaky)
+	w.f("JZ %s", lbl("store"))
+	w.f("VBROADCASTSS leak+96(FP), Z31")
+	for r := 0; r < 4*R; r++ {
+		w.f("VMINPS Z%d, Z28, Z24", r)
+		w.f("VMAXPS Z%d, Z28, Z%d", r, r)
+		w.f("VFMADD231PS Z31, Z24, Z%d", r)
+	}
+	w.label(lbl("store"))
+	for r := 0; r < R; r++ {
+		for q := 0; q < 4; q++ {
+			w.f("VMOVUPS Z%d, K%d, %d(DX)", 4*r+q, q+1, 64*q)
+		}
+		w.f("ADDQ R8, DX")
+	}
+	w.f("VZEROUPPER")
+	w.f("RET")
 }
 
 // avx2 writes the 6×16 kernel: 12 ymm accumulators (Y0..Y11), B in Y12/Y13,
