@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/native"
+)
+
+const inspectUsage = `usage: latent inspect MODEL [--json]
+
+Prints what an ONNX model contains: IR and opset versions, producer, graph
+inputs and outputs with element types and (symbolic) shapes, a histogram
+of operators (marking those the native backend lacks), the parameter count
+and the metadata. The model is decoded and validated but not compiled.
+
+examples:
+  latent inspect testdata/models/dense-ae/model.onnx
+  latent inspect model.onnx --json | jq .operators`
+
+func init() {
+	register(&command{
+		name:    "inspect",
+		summary: "describe an ONNX model: versions, inputs/outputs, operators, parameters",
+		run:     cmdInspect,
+	})
+}
+
+// modelReport is the --json form of inspect.
+type modelReport struct {
+	Path            string            `json:"path"`
+	IRVersion       int64             `json:"ir_version"`
+	Opsets          map[string]int64  `json:"opsets"`
+	Producer        string            `json:"producer"`
+	ProducerVersion string            `json:"producer_version,omitempty"`
+	Graph           string            `json:"graph"`
+	Inputs          []valueReport     `json:"inputs"`
+	Outputs         []valueReport     `json:"outputs"`
+	Nodes           int               `json:"nodes"`
+	Operators       []opReport        `json:"operators"`
+	Initializers    int               `json:"initializers"`
+	Parameters      int64             `json:"parameters"`
+	Metadata        map[string]string `json:"metadata"`
+}
+
+type valueReport struct {
+	Name  string `json:"name"`
+	DType string `json:"dtype"`
+	Shape string `json:"shape"` // "[batch,784]", "?" when unknown
+}
+
+type opReport struct {
+	Op     string `json:"op"` // "Conv", or "domain/Op" outside ai.onnx
+	Count  int    `json:"count"`
+	Native bool   `json:"native"` // the native backend has a kernel
+}
+
+func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("inspect", inspectUsage, stderr)
+	asJSON := fs.Bool("json", false, "print a JSON object instead of text")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one MODEL argument, got %d (see latent inspect --help)", len(pos))
+	}
+	m, err := graph.DecodeFile(pos[0])
+	if err != nil {
+		return err
+	}
+	r := inspectModel(pos[0], m)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	printReport(stdout, r)
+	return nil
+}
+
+func describeValue(vi graph.ValueInfo) valueReport {
+	dt := vi.DType.String()
+	if vi.DType == 0 {
+		dt = graph.ElemTypeName(vi.ElemTypeCode)
+	}
+	shape := "?"
+	if vi.HasShape {
+		shape = vi.Shape.String()
+	}
+	return valueReport{Name: vi.Name, DType: dt, Shape: shape}
+}
+
+func inspectModel(path string, m *graph.Model) modelReport {
+	g := m.Graph
+	r := modelReport{
+		Path: path, IRVersion: m.IRVersion, Opsets: map[string]int64{},
+		Producer: m.ProducerName, ProducerVersion: m.ProducerVersion,
+		Graph: g.Name, Nodes: len(g.Nodes), Initializers: len(g.Initializers),
+		Metadata: map[string]string{},
+	}
+	for d, v := range m.Opsets {
+		if d == "" {
+			d = "ai.onnx"
+		}
+		r.Opsets[d] = v
+	}
+	for _, vi := range g.Inputs {
+		r.Inputs = append(r.Inputs, describeValue(vi))
+	}
+	for _, vi := range g.Outputs {
+		r.Outputs = append(r.Outputs, describeValue(vi))
+	}
+	counts := map[string]*opReport{}
+	for _, n := range g.Nodes {
+		key := n.OpType
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			key = n.Domain + "/" + n.OpType
+		}
+		if c := counts[key]; c != nil {
+			c.Count++
+			continue
+		}
+		counts[key] = &opReport{Op: key, Count: 1, Native: native.Supported(n.Domain, n.OpType)}
+	}
+	for _, c := range counts {
+		r.Operators = append(r.Operators, *c)
+	}
+	sort.Slice(r.Operators, func(i, j int) bool {
+		a, b := r.Operators[i], r.Operators[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Op < b.Op
+	})
+	for _, t := range g.Initializers {
+		if t != nil {
+			r.Parameters += int64(t.Len())
+		}
+	}
+	for _, e := range m.Metadata {
+		r.Metadata[e.Key] = e.Value
+	}
+	return r
+}
+
+func printReport(w io.Writer, r modelReport) {
+	fmt.Fprintf(w, "model:      %s\n", r.Path)
+	fmt.Fprintf(w, "ir_version: %d\n", r.IRVersion)
+	var doms []string
+	for d := range r.Opsets {
+		doms = append(doms, d)
+	}
+	sort.Strings(doms)
+	fmt.Fprint(w, "opsets:    ")
+	for _, d := range doms {
+		fmt.Fprintf(w, " %s=%d", d, r.Opsets[d])
+	}
+	fmt.Fprintln(w)
+	prod := r.Producer
+	if r.ProducerVersion != "" {
+		prod += " " + r.ProducerVersion
+	}
+	if prod == "" {
+		prod = "(none)"
+	}
+	fmt.Fprintf(w, "producer:   %s\n", prod)
+	fmt.Fprintf(w, "graph:      %s\n", r.Graph)
+	fmt.Fprintf(w, "inputs:\n")
+	for _, v := range r.Inputs {
+		fmt.Fprintf(w, "  %-20s %s%s\n", v.Name, v.DType, v.Shape)
+	}
+	fmt.Fprintf(w, "outputs:\n")
+	for _, v := range r.Outputs {
+		fmt.Fprintf(w, "  %-20s %s%s\n", v.Name, v.DType, v.Shape)
+	}
+	fmt.Fprintf(w, "operators (%d nodes):\n", r.Nodes)
+	for _, o := range r.Operators {
+		note := ""
+		if !o.Native {
+			note = "  (no native kernel)"
+		}
+		fmt.Fprintf(w, "  %-20s %d%s\n", o.Op, o.Count, note)
+	}
+	fmt.Fprintf(w, "parameters: %d in %d initializers\n", r.Parameters, r.Initializers)
+	if len(r.Metadata) > 0 {
+		keys := make([]string, 0, len(r.Metadata))
+		for k := range r.Metadata {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "metadata:\n")
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %s = %s\n", k, r.Metadata[k])
+		}
+	}
+}

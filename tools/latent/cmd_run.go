@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+const runUsage = `usage: latent run MODEL --inputs DIR [--outputs DIR] [--backend native]
+
+Runs an ONNX model on tensors stored in the ONNX backend-test layout:
+DIR/input_K.pb holds the K-th graph input (K from 0, in graph order, one
+serialised TensorProto each). Outputs are written as output_K.pb in graph
+output order (the tensor name is the output name) when --outputs is given,
+and a short summary of each output is printed.
+
+examples:
+  latent run testdata/models/dense-ae/model.onnx \
+      --inputs testdata/models/dense-ae/test_data_set_0 --outputs /tmp/out
+  latent run model.onnx --inputs in/ --backend ort --seed 7`
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "run an ONNX model on input_K.pb tensors, write output_K.pb",
+		run:     cmdRun,
+	})
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", runUsage, stderr)
+	inDir := fs.String("inputs", "", "folder with input_0.pb, input_1.pb … (required)")
+	outDir := fs.String("outputs", "", "folder to write output_0.pb … into (created if missing)")
+	backend := fs.String("backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))
+	seed := fs.Uint64("seed", 0, "seed for random operators without a seed attribute")
+	threads := fs.Int("threads", 0, "threads per run (0: backend default)")
+	optimize := fs.Bool("optimize", true, "run graph optimisation passes")
+	show := fs.Int("show", 8, "values of each output to print")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one MODEL argument, got %d (see latent run --help)", len(pos))
+	}
+	if *inDir == "" {
+		return usagef("--inputs DIR is required (see latent run --help)")
+	}
+	modelPath := pos[0]
+
+	sess, err := runtime.Open(modelPath, runtime.WithBackend(*backend), runtime.WithSeed(*seed),
+		runtime.WithThreads(*threads), runtime.WithOptimize(*optimize))
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+
+	inputs, err := readInputs(*inDir, sess)
+	if err != nil {
+		return err
+	}
+	outs, err := sess.RunOrdered(ctx, inputs)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", modelPath, err)
+	}
+	if *outDir != "" {
+		if err := writeOutputs(*outDir, sess.Outputs(), outs); err != nil {
+			return err
+		}
+	}
+	for i, vi := range sess.Outputs() {
+		fmt.Fprintf(stdout, "%s\t%v\t%s\n", vi.Name, outs[i], summarize(outs[i], *show))
+	}
+	if *outDir != "" {
+		fmt.Fprintf(stdout, "wrote %d outputs to %s\n", len(outs), *outDir)
+	}
+	return nil
+}
+
+// readInputs loads DIR/input_K.pb for every graph input, in order, and
+// any extra files for the initializers the model lets callers override.
+func readInputs(dir string, sess *runtime.Session) ([]*ops.Tensor, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("inputs folder: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("inputs folder %s is not a directory", dir)
+	}
+	want := sess.Inputs()
+	over := sess.Model().Graph.OverridableInits
+	var ins []*ops.Tensor
+	for k := 0; ; k++ {
+		path := filepath.Join(dir, fmt.Sprintf("input_%d.pb", k))
+		_, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			if k < len(want) {
+				return nil, fmt.Errorf("missing input %q: %s does not exist", want[k].Name, path)
+			}
+			break
+		}
+		if k >= len(want)+len(over) {
+			return nil, fmt.Errorf("%s: the model takes only %d inputs", path, len(want))
+		}
+		_, t, err := graph.ReadTensorFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read input %d: %w", k, err)
+		}
+		ins = append(ins, t)
+	}
+	if len(ins) > len(want) {
+		// Pad so that every overridable initializer has a slot (nil keeps
+		// the initializer).
+		for len(ins) < len(want)+len(over) {
+			ins = append(ins, nil)
+		}
+	}
+	return ins, nil
+}
+
+func writeOutputs(dir string, vis []graph.ValueInfo, outs []*ops.Tensor) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create outputs folder: %w", err)
+	}
+	for i, t := range outs {
+		path := filepath.Join(dir, fmt.Sprintf("output_%d.pb", i))
+		if err := graph.WriteTensorFile(path, vis[i].Name, t); err != nil {
+			return fmt.Errorf("write output %q: %w", vis[i].Name, err)
+		}
+	}
+	return nil
+}
+
+// summarize formats the first n values of t.
+func summarize(t *ops.Tensor, n int) string {
+	total := t.Len()
+	if n > total {
+		n = total
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(formatElem(t, i))
+	}
+	if n < total {
+		fmt.Fprintf(&b, " … (%d values)", total)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func formatElem(t *ops.Tensor, i int) string {
+	switch d := t.Data.(type) {
+	case []float32:
+		return fmt.Sprintf("%.6g", d[i])
+	case []float64:
+		return fmt.Sprintf("%.6g", d[i])
+	case []uint16:
+		return fmt.Sprintf("%.4g", ops.Float16ToFloat32(d[i]))
+	case []int64:
+		return fmt.Sprint(d[i])
+	case []int32:
+		return fmt.Sprint(d[i])
+	case []int8:
+		return fmt.Sprint(d[i])
+	case []uint8:
+		return fmt.Sprint(d[i])
+	case []bool:
+		return fmt.Sprint(d[i])
+	}
+	return "?"
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/onnxpb"
+)
+
+const (
+	exampleModel = "../../testdata/models/dense-ae/model.onnx"
+	exampleSet   = "../../testdata/models/dense-ae/test_data_set_0"
+)
+
+// latent runs the CLI in-process.
+func latent(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func readTensor(t *testing.T, path string) (string, *ops.Tensor) {
+	t.Helper()
+	name, ten, err := graph.ReadTensorFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name, ten
+}
+
+func TestRunWritesGoldenOutputs(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "new", "out")
+	code, stdout, stderr := latent(t, "run", exampleModel, "--inputs", exampleSet, "--outputs", out)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, stderr)
+	}
+	for i, name := range []string{"reconstruction", "code"} {
+		gotName, got := readTensor(t, filepath.Join(out, "output_"+string(rune('0'+i))+".pb"))
+		_, want := readTensor(t, filepath.Join(exampleSet, "output_"+string(rune('0'+i))+".pb"))
+		if gotName != name {
+			t.Errorf("output_%d.pb tensor name %q, want %q", i, gotName, name)
+		}
+		if got.DType != ops.Float32 || !ops.SameShape(got.Shape, want.Shape) {
+			t.Fatalf("%s: got %v, want %v", name, got, want)
+		}
+		for j, w := range want.F32() {
+			if g := got.F32()[j]; math.Abs(float64(g-w)) > 1e-5+1e-4*math.Abs(float64(w)) {
+				t.Fatalf("%s[%d] = %v, golden %v", name, j, g, w)
+			}
+		}
+		if !strings.Contains(stdout, name+"\tfloat32[3 ") {
+			t.Errorf("summary lacks %s: %q", name, stdout)
+		}
+	}
+}
+
+// writeModel encodes a modified copy of the example model into dir.
+func writeModel(t *testing.T, dir string, edit func(p *onnxpb.ModelProto)) string {
+	t.Helper()
+	data, err := os.ReadFile(exampleModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	edit(&p)
+	b, err := proto.Marshal(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "model.onnx")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func writeInput(t *testing.T, dir string, ten *ops.Tensor) string {
+	t.Helper()
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	if err := graph.WriteTensorFile(filepath.Join(in, "input_0.pb"), "input", ten); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(exampleModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.onnx")
+	os.WriteFile(truncated, good[:len(good)*2/3], 0o644)
+	notONNX := filepath.Join(dir, "notonnx.onnx")
+	os.WriteFile(notONNX, []byte("{\"this\": \"is json\"}\n"), 0o644)
+
+	unknownOp := writeModel(t, t.TempDir(), func(p *onnxpb.ModelProto) {
+		p.Graph.Node[1].OpType = proto.String("Frobnicate")
+	})
+	badInit := writeModel(t, t.TempDir(), func(p *onnxpb.ModelProto) {
+		p.Graph.Initializer[0].Dims = []int64{8, 17} // data holds 8*16 floats
+	})
+	emptyDir := t.TempDir()
+	wrongShape := writeInput(t, t.TempDir(), ops.New(ops.Float32, 3, 5))
+	wrongDType := writeInput(t, t.TempDir(), ops.New(ops.Float64, 3, 16))
+	wrongRank := writeInput(t, t.TempDir(), ops.New(ops.Float32, 48))
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"truncated model", []string{"run", truncated, "--inputs", exampleSet}, 1, "truncated.onnx"},
+		{"not onnx", []string{"run", notONNX, "--inputs", exampleSet}, 1, "notonnx.onnx"},
+		{"missing model", []string{"run", filepath.Join(dir, "nope.onnx"), "--inputs", exampleSet}, 1, "nope.onnx"},
+		{"unknown operator", []string{"run", unknownOp, "--inputs", exampleSet}, 1, `unsupported operator Frobnicate in domain "ai.onnx"`},
+		{"initializer dims vs data", []string{"run", badInit, "--inputs", exampleSet}, 1, "enc0.weight"},
+		{"missing input", []string{"run", exampleModel, "--inputs", emptyDir}, 1, `missing input "input"`},
+		{"wrong shape", []string{"run", exampleModel, "--inputs", wrongShape}, 1, `input "input": expected shape [batch,16], got [3 5]`},
+		{"wrong rank", []string{"run", exampleModel, "--inputs", wrongRank}, 1, `input "input": expected shape [batch,16], got [48]`},
+		{"wrong dtype", []string{"run", exampleModel, "--inputs", wrongDType}, 1, `input "input": expected float32, got float64`},
+		{"inputs not a dir", []string{"run", exampleModel, "--inputs", exampleModel}, 1, "not a directory"},
+		{"unknown backend", []string{"run", exampleModel, "--inputs", exampleSet, "--backend", "tpu"}, 1, `unknown backend "tpu"`},
+		{"no model", []string{"run", "--inputs", exampleSet}, 2, "want exactly one MODEL"},
+		{"no inputs flag", []string{"run", exampleModel}, 2, "--inputs DIR is required"},
+		{"bad flag", []string{"run", exampleModel, "--frob"}, 2, "frob"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := latent(t, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, c.code, stderr)
+			}
+			if !strings.Contains(stderr, c.want) {
+				t.Fatalf("stderr %q does not contain %q", stderr, c.want)
+			}
+			if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
+				t.Fatalf("stderr looks like a panic: %s", stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "inspect"} {
+		code, _, stderr := latent(t, cmd, "--help")
+		if code != 0 {
+			t.Errorf("%s --help: exit %d", cmd, code)
+		}
+		if !strings.Contains(stderr, "examples:") || !strings.Contains(stderr, "latent "+cmd+" ") {
+			t.Errorf("%s --help lacks examples: %s", cmd, stderr)
+		}
+	}
+	code, _, stderr := latent(t)
+	if code != 2 || !strings.Contains(stderr, "run") || !strings.Contains(stderr, "inspect") {
+		t.Errorf("no args: exit %d, %s", code, stderr)
+	}
+	if code, _, _ := latent(t, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	code, stdout, stderr := latent(t, "inspect", exampleModel)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// 16*8+8 + 8*4+4 + 4*8+8 + 8*16+16 = 356 parameters.
+	for _, want := range []string{
+		"ir_version: 8", "ai.onnx=17", "latent-mkexample", "input                float32[batch,16]",
+		"reconstruction       float32[batch,16]", "code                 float32[batch,4]",
+		"operators (7 nodes)", "Gemm                 4", "parameters: 356 in 8 initializers",
+		"latent.kind = dense-ae",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	code, stdout, stderr = latent(t, "inspect", "--json", exampleModel)
+	if code != 0 {
+		t.Fatalf("--json: exit %d: %s", code, stderr)
+	}
+	var r modelReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, stdout)
+	}
+	if r.Parameters != 356 || r.Opsets["ai.onnx"] != 17 || len(r.Inputs) != 1 || r.Inputs[0].Shape != "[batch,16]" ||
+		r.Operators[0].Op != "Gemm" || r.Operators[0].Count != 4 || !r.Operators[0].Native || r.Metadata["latent.kind"] != "dense-ae" {
+		t.Errorf("unexpected report: %+v", r)
+	}
+
+	unknownOp := writeModel(t, t.TempDir(), func(p *onnxpb.ModelProto) {
+		p.Graph.Node[1].OpType = proto.String("Frobnicate")
+	})
+	code, stdout, _ = latent(t, "inspect", unknownOp)
+	if code != 0 || !strings.Contains(stdout, "Frobnicate") || !strings.Contains(stdout, "(no native kernel)") {
+		t.Errorf("inspect of a model with an unknown op: exit %d\n%s", code, stdout)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.onnx")
+	os.WriteFile(bad, []byte("garbage\xff"), 0o644)
+	if code, _, stderr := latent(t, "inspect", bad); code != 1 || !strings.Contains(stderr, "bad.onnx") {
+		t.Errorf("inspect garbage: exit %d, %s", code, stderr)
+	}
+	if code, _, _ := latent(t, "inspect"); code != 2 {
+		t.Errorf("inspect without model: exit %d, want 2", code)
+	}
+}
