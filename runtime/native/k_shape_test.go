@@ -11,7 +11,9 @@ import (
 )
 
 // tkAttr helpers build node attributes.
-func tkAInt(name string, v int64) *graph.Attr { return &graph.Attr{Name: name, Type: graph.AttrInt, I: v} }
+func tkAInt(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
 func tkAInts(name string, v ...int64) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
 }
