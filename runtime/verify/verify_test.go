@@ -1,0 +1,323 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/ort"
+)
+
+func f32(shape []int, v ...float32) *ops.Tensor { return ops.FromFloat32(shape, v) }
+
+func TestCompareTensorsWithinAndBeyond(t *testing.T) {
+	want := f32([]int{2, 2}, 1, 100, -3, 0)
+	// Errors: 5e-6 (abs bound 1e-5+1e-4), 0.009 (bound 1e-5+1e-2), 0, 0.
+	got := f32([]int{2, 2}, 1+5e-6, 100.009, -3, 0)
+	r := CompareTensors("y", got, want, 1e-5, 1e-4)
+	if !r.Pass || r.Failures != 0 || r.Mismatch != "" {
+		t.Fatalf("within tolerance reported as %+v", r)
+	}
+	if math.Abs(r.MaxAbs-0.009) > 1e-5 || math.Abs(r.MaxRel-9e-5) > 1e-7 {
+		t.Errorf("max abs %g rel %g, want about 0.009 and 9e-5", r.MaxAbs, r.MaxRel)
+	}
+	// The element using most of its allowance is [0 0]: 5e-6/1.0001e-4 = 0.05
+	// versus [0 1]: 0.009/0.01001 = 0.9.
+	if !reflect.DeepEqual(r.Worst, []int{0, 1}) {
+		t.Errorf("worst %v, want [0 1]", r.Worst)
+	}
+
+	// [1 0] off by 1e-3 with |want| 3: bound 3.1e-4 -> fails; [1 1] 0 vs 1e-6 passes (atol).
+	got = f32([]int{2, 2}, 1, 100, -3.001, 1e-6)
+	r = CompareTensors("y", got, want, 1e-5, 1e-4)
+	if r.Pass || r.Failures != 1 {
+		t.Fatalf("one failure expected, got %+v", r)
+	}
+	if !reflect.DeepEqual(r.Worst, []int{1, 0}) || float32(r.Got) != -3.001 || r.Want != -3 {
+		t.Errorf("worst %v got %v want %v; want [1 0], -3.001, -3", r.Worst, r.Got, r.Want)
+	}
+	if !math.IsInf(r.MaxRel, 1) {
+		t.Errorf("max rel %v, want +Inf (1e-6 against 0)", r.MaxRel)
+	}
+}
+
+func TestCompareTensorsWorstIndexIsMultiDim(t *testing.T) {
+	want := ops.New(ops.Float64, 2, 3, 4)
+	got := ops.New(ops.Float64, 2, 3, 4)
+	got.F64()[17] = 1 // 17 = 1*12 + 1*4 + 1
+	r := CompareTensors("y", got, want, 1e-5, 1e-4)
+	if r.Pass || !reflect.DeepEqual(r.Worst, []int{1, 1, 1}) || r.MaxAbs != 1 {
+		t.Fatalf("report %+v, want failure at [1 1 1] with max abs 1", r)
+	}
+}
+
+func TestCompareTensorsSpecialValues(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	cases := []struct {
+		name      string
+		got, want *ops.Tensor
+		pass      bool
+		mismatch  string
+	}{
+		{"same NaN positions", f32([]int{3}, 1, nan, inf), f32([]int{3}, 1, nan, inf), true, ""},
+		{"NaN moved", f32([]int{2}, nan, 1), f32([]int{2}, 1, nan), false, "NaN positions differ"},
+		{"Inf vs finite", f32([]int{1}, inf), f32([]int{1}, 1e30), false, ""},
+		{"opposite Inf", f32([]int{1}, inf), f32([]int{1}, -inf), false, ""},
+		{"dtype", ops.FromFloat64([]int{1}, []float64{1}), f32([]int{1}, 1), false, "dtype float64, want float32"},
+		{"shape", f32([]int{1, 2}, 1, 2), f32([]int{2, 1}, 1, 2), false, "shape [1 2], want [2 1]"},
+		{"rank-0 equal", f32(nil, 2), f32(nil, 2), true, ""},
+		{"empty", f32([]int{0, 3}), f32([]int{0, 3}), true, ""},
+		// 2^60 and 2^60+1 are the same float64: ints must be compared exactly.
+		{"int64 exact", ops.FromInt64([]int{1}, []int64{1<<60 + 1}), ops.FromInt64([]int{1}, []int64{1 << 60}), false, ""},
+		{"int32 off by one", ops.FromInt32([]int{2}, []int32{5, 7}), ops.FromInt32([]int{2}, []int32{5, 6}), false, ""},
+		{"bool", ops.FromBool([]int{2}, []bool{true, false}), ops.FromBool([]int{2}, []bool{true, false}), true, ""},
+		// float16 1.0 vs 1.0009765625 (next half): 9.8e-4 > 1.01e-4.
+		{"float16", &ops.Tensor{DType: ops.Float16, Shape: []int{1}, Data: []uint16{0x3c01}}, &ops.Tensor{DType: ops.Float16, Shape: []int{1}, Data: []uint16{0x3c00}}, false, ""},
+	}
+	for _, c := range cases {
+		r := CompareTensors("y", c.got, c.want, 1e-5, 1e-4)
+		if r.Pass != c.pass {
+			t.Errorf("%s: pass = %v, want %v (%+v)", c.name, r.Pass, c.pass, r)
+		}
+		if c.mismatch != "" && !strings.Contains(r.Mismatch, c.mismatch) {
+			t.Errorf("%s: mismatch %q, want it to contain %q", c.name, r.Mismatch, c.mismatch)
+		}
+	}
+}
+
+func TestRandomInputs(t *testing.T) {
+	decl := []graph.ValueInfo{
+		{Name: "x", DType: ops.Float32, HasShape: true, Shape: graph.Shape{{Param: "batch"}, {Value: 4}}},
+		{Name: "ids", DType: ops.Int64, HasShape: true, Shape: graph.Shape{{Value: -1}}},
+		{Name: "m", DType: ops.Bool, HasShape: true, Shape: graph.Shape{{Value: 2}, {Value: 3}}},
+		{Name: "h", DType: ops.Float16, HasShape: true, Shape: graph.Shape{}},
+		{Name: "u", DType: ops.Uint8, HasShape: true, Shape: graph.Shape{{Value: 64}}},
+		{Name: "i", DType: ops.Int8, HasShape: true, Shape: graph.Shape{{Value: 64}}},
+	}
+	a, err := RandomInputs(decl, 5, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := RandomInputs(decl, 5, 7)
+	c, _ := RandomInputs(decl, 5, 8)
+	if !reflect.DeepEqual(a, b) {
+		t.Error("same seed gave different inputs")
+	}
+	if reflect.DeepEqual(a[0].Data, c[0].Data) {
+		t.Error("different seeds gave identical float inputs")
+	}
+	wantShapes := [][]int{{5, 4}, {5}, {2, 3}, {}, {64}, {64}}
+	for i, s := range wantShapes {
+		if len(a[i].Shape) != len(s) || (len(s) > 0 && !reflect.DeepEqual(a[i].Shape, s)) || a[i].DType != decl[i].DType {
+			t.Errorf("input %s: %v %v, want %v %v", decl[i].Name, a[i].DType, a[i].Shape, decl[i].DType, s)
+		}
+		if sliceLen(a[i]) != ops.NumElements(s) {
+			t.Errorf("input %s holds %d elements, want %d", decl[i].Name, sliceLen(a[i]), ops.NumElements(s))
+		}
+	}
+	for _, v := range a[0].F32() {
+		if v < -1 || v >= 1 {
+			t.Errorf("float32 value %v outside [-1, 1)", v)
+		}
+	}
+	for _, v := range a[1].I64() {
+		if v < 0 || v >= 10 {
+			t.Errorf("int64 value %v outside [0, 10)", v)
+		}
+	}
+	for _, v := range a[5].I8() {
+		if v < -10 || v > 10 {
+			t.Errorf("int8 value %v outside [-10, 10]", v)
+		}
+	}
+	if _, err := RandomInputs([]graph.ValueInfo{{Name: "noshape", DType: ops.Float32}}, 1, 1); err == nil || !strings.Contains(err.Error(), "noshape") {
+		t.Errorf("input without shape: err = %v", err)
+	}
+}
+
+func sliceLen(t *ops.Tensor) int {
+	return reflect.ValueOf(t.Data).Len()
+}
+
+func TestDataSetRoundTripAndOrder(t *testing.T) {
+	dir := t.TempDir()
+	in := []*ops.Tensor{f32([]int{2}, 1, 2), ops.FromInt64([]int{1}, []int64{9})}
+	out := []*ops.Tensor{ops.FromBool([]int{2}, []bool{true, false})}
+	for _, n := range []string{"test_data_set_10", "test_data_set_2", "test_data_set_0"} {
+		if err := WriteDataSet(filepath.Join(dir, n), []string{"a", "b"}, in, []string{"y"}, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Mkdir(filepath.Join(dir, "test_data_set_x"), 0o755)
+	os.WriteFile(filepath.Join(dir, "test_data_set_3"), nil, 0o644) // a file, not a set
+	sets, err := DataSets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range sets {
+		names = append(names, filepath.Base(s))
+	}
+	if want := []string{"test_data_set_0", "test_data_set_2", "test_data_set_10"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("DataSets = %v, want %v", names, want)
+	}
+	gotIn, err := ReadTensors(sets[1], "input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotOut, err := ReadTensors(sets[1], "output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotIn, in) || !reflect.DeepEqual(gotOut, out) {
+		t.Fatalf("round trip: %v %v, want %v %v", gotIn, gotOut, in, out)
+	}
+	// A gap in the numbering is an error, not a silent truncation.
+	os.Remove(filepath.Join(sets[1], "input_0.pb"))
+	if _, err := ReadTensors(sets[1], "input"); err == nil || !strings.Contains(err.Error(), "input_0.pb") {
+		t.Fatalf("gap: err = %v", err)
+	}
+	if err := WriteDataSet(dir, []string{"a"}, in, nil, nil); err == nil {
+		t.Fatal("name/tensor count mismatch accepted")
+	}
+}
+
+func TestCheckInputs(t *testing.T) {
+	decl := []graph.ValueInfo{{Name: "x", DType: ops.Float32, HasShape: true, Shape: graph.Shape{{Param: "batch"}, {Value: 3}}}}
+	if err := CheckInputs(decl, []*ops.Tensor{f32([]int{7, 3}, make([]float32, 21)...)}); err != nil {
+		t.Fatalf("valid input: %v", err)
+	}
+	for _, c := range []struct {
+		in   []*ops.Tensor
+		want string
+	}{
+		{nil, "got 0 inputs, the model takes 1 (x)"},
+		{[]*ops.Tensor{ops.FromInt64([]int{1, 3}, make([]int64, 3))}, `input "x": element type int64`},
+		{[]*ops.Tensor{f32([]int{3}, 1, 2, 3)}, `input "x": shape [3] has rank 1`},
+		{[]*ops.Tensor{f32([]int{1, 2}, 1, 2)}, "(dimension 1)"},
+	} {
+		if err := CheckInputs(decl, c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("err = %v, want it to contain %q", err, c.want)
+		}
+	}
+}
+
+func TestOptionsValidation(t *testing.T) {
+	for _, o := range []Options{{Atol: -1}, {Rtol: math.NaN()}, {Batch: -2}} {
+		if _, err := Compare(context.Background(), "unused.onnx", nil, o); err == nil {
+			t.Errorf("options %+v accepted", o)
+		}
+	}
+	o := Options{}
+	if err := o.normalise(); err != nil || o.Atol != DefaultAtol || o.Rtol != DefaultRtol || o.Batch != 1 || o.Candidate != "native" || o.Reference != "ort" {
+		t.Fatalf("defaults: %+v, %v", o, err)
+	}
+}
+
+// perturbed is a test backend: ONNX Runtime with one output element
+// shifted, so Compare must find exactly that element.
+type perturbed struct{}
+
+const (
+	perturbIndex = 5
+	perturbDelta = 1e-3
+)
+
+func (perturbed) Name() string { return "ort-perturbed" }
+func (perturbed) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) (runtime.Executable, error) {
+	b, err := runtime.LookupBackend("ort")
+	if err != nil {
+		return nil, err
+	}
+	x, err := b.Compile(ctx, m, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return perturbedExec{x}, nil
+}
+
+type perturbedExec struct{ runtime.Executable }
+
+func (p perturbedExec) Run(ctx context.Context, in []*ops.Tensor) ([]*ops.Tensor, error) {
+	out, err := p.Executable.Run(ctx, in)
+	if err == nil {
+		out[len(out)-1].F32()[perturbIndex] += perturbDelta
+	}
+	return out, err
+}
+
+func init() {
+	runtime.RegisterBackend("ort-perturbed", func() runtime.Backend { return perturbed{} })
+}
+
+func requireORT(t *testing.T) {
+	t.Helper()
+	if err := ort.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
+		}
+		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
+	}
+}
+
+const denseModel = "../../testdata/golden/dense_gemm/model.onnx"
+
+func TestCompareFindsPerturbedElement(t *testing.T) {
+	requireORT(t)
+	ctx := context.Background()
+	// reconstruction is [batch, 8]: flat index 5 with batch 3 is [0 5].
+	rep, err := Compare(ctx, denseModel, nil, Options{Candidate: "ort-perturbed", Reference: "ort", Batch: 3, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pass || len(rep.Outputs) != 2 {
+		t.Fatalf("report pass=%v outputs=%d, want a failure over 2 outputs", rep.Pass, len(rep.Outputs))
+	}
+	code, recon := rep.Outputs[0], rep.Outputs[1]
+	if !code.Pass || code.MaxAbs != 0 || code.Name != "code" {
+		t.Errorf("untouched output: %+v", code)
+	}
+	if recon.Pass || recon.Failures != 1 || !reflect.DeepEqual(recon.Worst, []int{0, 5}) || !reflect.DeepEqual(recon.Shape, []int{3, 8}) {
+		t.Errorf("perturbed output: %+v, want one failure at [0 5] of [3 8]", recon)
+	}
+	if math.Abs(recon.MaxAbs-perturbDelta) > 1e-6 {
+		t.Errorf("max abs %g, want %g", recon.MaxAbs, perturbDelta)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"reconstruction", "[0 5]", "FAIL (1 elements)", "FAIL: 2 output(s)"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, buf.String())
+		}
+	}
+
+	// A looser tolerance accepts the same difference.
+	rep, err = Compare(ctx, denseModel, rep.Inputs, Options{Candidate: "ort-perturbed", Reference: "ort", Atol: 2e-3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Pass {
+		t.Errorf("atol 2e-3 should pass a 1e-3 difference: %+v", rep.Outputs)
+	}
+	// Given inputs are checked against the model.
+	if _, err := Compare(ctx, denseModel, []*ops.Tensor{f32([]int{1, 3}, 1, 2, 3)}, Options{Reference: "ort", Candidate: "ort"}); err == nil || !strings.Contains(err.Error(), `input "input"`) {
+		t.Errorf("bad input: err = %v", err)
+	}
+	if _, err := Compare(ctx, denseModel, nil, Options{Candidate: "nope"}); err == nil || !strings.Contains(err.Error(), "unknown backend") {
+		t.Errorf("unknown backend: err = %v", err)
+	}
+	if _, err := Compare(ctx, "missing.onnx", nil, Options{}); err == nil || !strings.Contains(err.Error(), "missing.onnx") {
+		t.Errorf("missing model: err = %v", err)
+	}
+}
