@@ -1,0 +1,239 @@
+package native
+
+// Conv and ConvTranspose over N×C×D1…Dn float tensors (any n ≥ 1), on
+// ops.Conv / ops.ConvTranspose (im2col or col2im plus ops.Gemm).
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+func init() {
+	for _, v := range []int64{1, 11} {
+		Register("", "Conv", v, buildConv)
+		Register("", "ConvTranspose", v, buildConvTranspose)
+	}
+}
+
+// nnConvInputs fetches and checks X, W and the optional bias B of a
+// convolution. wOutAxis is the axis of W holding output channels (per
+// group): 0 for Conv, 1 for ConvTranspose.
+func nnConvInputs(n *graph.Node, in []*ops.Tensor) (x, w, b *ops.Tensor, err error) {
+	if x, err = nnIn(n, in, 0, "X"); err != nil {
+		return
+	}
+	if w, err = nnIn(n, in, 1, "W"); err != nil {
+		return
+	}
+	if b = nnOpt(in, 2); b != nil {
+		if err = b.Validate(); err != nil {
+			err = fmt.Errorf("node %s: input B: %w", n.Label(), err)
+			return
+		}
+	}
+	if err = nnFloat(n, x, "X"); err != nil {
+		return
+	}
+	if w.DType != x.DType || (b != nil && b.DType != x.DType) {
+		err = fmt.Errorf("node %s: X, W and B must share one type, got %v, %v and %v", n.Label(), x.DType, w.DType, b)
+		return
+	}
+	if _, err = nnSpatial(n, x, "X", 1); err != nil {
+		return
+	}
+	if w.Rank() != x.Rank() {
+		err = fmt.Errorf("node %s: W of shape %s should have the rank of X %s", n.Label(), ops.ShapeString(w.Shape), ops.ShapeString(x.Shape))
+	}
+	return
+}
+
+func buildConv(n *graph.Node, opset int64) (Kernel, error) {
+	win, err := nnParseWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	group, err := n.Int("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if group <= 0 {
+		return nil, fmt.Errorf("node %s: group %d must be positive", n.Label(), group)
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, w, b, err := nnConvInputs(n, in)
+		if err != nil {
+			return nil, err
+		}
+		g := int(group)
+		nb, c := x.Shape[0], x.Shape[1]
+		m := w.Shape[0]
+		if c%g != 0 || m%g != 0 {
+			return nil, fmt.Errorf("node %s: group %d must divide input channels %d and output channels %d", n.Label(), g, c, m)
+		}
+		if w.Shape[1] != c/g {
+			return nil, fmt.Errorf("node %s: W of shape %s expects %d input channels per group, X %s has %d (group %d)",
+				n.Label(), ops.ShapeString(w.Shape), w.Shape[1], ops.ShapeString(x.Shape), c/g, g)
+		}
+		if b != nil && b.Len() != m {
+			return nil, fmt.Errorf("node %s: B must have %d elements (one per output channel), has shape %s", n.Label(), m, ops.ShapeString(b.Shape))
+		}
+		geo, err := win.resolve(n, x.Shape[2:], w.Shape[2:])
+		if err != nil {
+			return nil, err
+		}
+		p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: x.Shape[2:], Kernel: geo.kernel, Out: geo.out,
+			Strides: geo.strides, Dilations: geo.dilations, PadBegin: geo.padBegin}
+		if err := p.Check(); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		out := nnNewOut(env, x.DType, append([]int{nb, m}, geo.out...))
+		var bias []float32
+		if b != nil {
+			bias = nnF32(b)
+		}
+		ops.Conv(p, nnF32(x), nnF32(w), bias, out.f, nil)
+		return []*ops.Tensor{out.done()}, nil
+	}, nil
+}
+
+func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
+	win, err := nnParseWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	group, err := n.Int("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if group <= 0 {
+		return nil, fmt.Errorf("node %s: group %d must be positive", n.Label(), group)
+	}
+	outPad, err := nnIntsAttr(n, "output_padding")
+	if err != nil {
+		return nil, err
+	}
+	outShape, err := nnIntsAttr(n, "output_shape")
+	if err != nil {
+		return nil, err
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, w, b, err := nnConvInputs(n, in)
+		if err != nil {
+			return nil, err
+		}
+		g := int(group)
+		nb, c := x.Shape[0], x.Shape[1]
+		if w.Shape[0] != c {
+			return nil, fmt.Errorf("node %s: W of shape %s should have %d (input channels) on axis 0", n.Label(), ops.ShapeString(w.Shape), c)
+		}
+		if c%g != 0 {
+			return nil, fmt.Errorf("node %s: group %d must divide input channels %d", n.Label(), g, c)
+		}
+		m := w.Shape[1] * g
+		if b != nil && b.Len() != m {
+			return nil, fmt.Errorf("node %s: B must have %d elements (one per output channel), has shape %s", n.Label(), m, ops.ShapeString(b.Shape))
+		}
+		spIn := x.Shape[2:]
+		nd := len(spIn)
+		kernel := w.Shape[2:]
+		if win.kernel != nil {
+			if len(win.kernel) != nd {
+				return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, X has %d spatial axes", n.Label(), win.kernel, len(win.kernel), nd)
+			}
+			for i := range kernel {
+				if kernel[i] != win.kernel[i] {
+					return nil, fmt.Errorf("node %s: kernel_shape %v disagrees with weight spatial dims %v", n.Label(), win.kernel, kernel)
+				}
+			}
+		}
+		ints := func(v []int, name string, def int) ([]int, error) {
+			if v == nil {
+				out := make([]int, nd)
+				for i := range out {
+					out[i] = def
+				}
+				return out, nil
+			}
+			if len(v) != nd {
+				return nil, fmt.Errorf("node %s: %s %v has %d values, X has %d spatial axes", n.Label(), name, v, len(v), nd)
+			}
+			return v, nil
+		}
+		strides, err := ints(win.strides, "strides", 1)
+		if err != nil {
+			return nil, err
+		}
+		dil, err := ints(win.dilations, "dilations", 1)
+		if err != nil {
+			return nil, err
+		}
+		opad, err := ints(outPad, "output_padding", 0)
+		if err != nil {
+			return nil, err
+		}
+		var oshape []int
+		if outShape != nil {
+			oshape = outShape
+			if len(oshape) == nd+2 {
+				oshape = oshape[2:]
+			}
+			if len(oshape) != nd {
+				return nil, fmt.Errorf("node %s: output_shape %v should have %d spatial values", n.Label(), outShape, nd)
+			}
+		}
+		padB, padE, out := make([]int, nd), make([]int, nd), make([]int, nd)
+		if win.autoPad == "NOTSET" && win.pads != nil {
+			if len(win.pads) != 2*nd {
+				return nil, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), win.pads, 2*nd)
+			}
+			copy(padB, win.pads[:nd])
+			copy(padE, win.pads[nd:])
+		}
+		for i := 0; i < nd; i++ {
+			ek := (kernel[i]-1)*dil[i] + 1
+			full := strides[i]*(spIn[i]-1) + opad[i] + ek
+			switch {
+			case oshape != nil:
+				out[i] = oshape[i]
+				total := full - out[i]
+				if total < 0 {
+					// The requested output is larger than the full
+					// transposed convolution: the tail stays bias only.
+					total = 0
+				}
+				if win.autoPad == "SAME_UPPER" {
+					padB[i], padE[i] = total/2, total-total/2
+				} else {
+					padB[i], padE[i] = total-total/2, total/2
+				}
+			case win.autoPad == "SAME_UPPER" || win.autoPad == "SAME_LOWER":
+				out[i] = spIn[i] * strides[i]
+				total := max(0, full-out[i])
+				if win.autoPad == "SAME_UPPER" {
+					padB[i], padE[i] = total/2, total-total/2
+				} else {
+					padB[i], padE[i] = total-total/2, total/2
+				}
+			default:
+				out[i] = full - padB[i] - padE[i]
+			}
+			if out[i] < 0 {
+				return nil, fmt.Errorf("node %s: output size %d on spatial axis %d is negative (pads %d+%d too large)", n.Label(), out[i], i, padB[i], padE[i])
+			}
+		}
+		p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: spIn, Kernel: kernel, Out: out,
+			Strides: strides, Dilations: dil, PadBegin: padB}
+		if err := p.Check(); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		o := nnNewOut(env, x.DType, append([]int{nb, m}, out...))
+		var bias []float32
+		if b != nil {
+			bias = nnF32(b)
+		}
+		ops.ConvTranspose(p, nnF32(x), nnF32(w), bias, o.f, nil)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}

@@ -1,0 +1,319 @@
+package native
+
+// Resize (opsets 10–19) and Upsample (7, 9) on float tensors, on
+// ops.Resize: nearest/linear/cubic interpolation along any axes, all
+// coordinate transformation and nearest rounding modes, roi for
+// tf_crop_and_resize, and the opset 18 axes, antialias and
+// keep_aspect_ratio_policy attributes.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+func init() {
+	for _, v := range []int64{10, 11, 13, 18, 19} {
+		Register("", "Resize", v, buildResize)
+	}
+	for _, v := range []int64{7, 9} {
+		Register("", "Upsample", v, buildUpsample)
+	}
+}
+
+// nnResizeAttrs are the parsed attributes of a Resize or Upsample node.
+type nnResizeAttrs struct {
+	p         ops.ResizeParams // mode/coord/nearest/cubic/exclude/extrapolation/antialias
+	axes      []int64
+	keepRatio string
+}
+
+func nnParseResizeMode(n *graph.Node, s string) (ops.ResizeMode, error) {
+	switch s {
+	case "nearest":
+		return ops.ResizeNearest, nil
+	case "linear", "bilinear", "trilinear":
+		return ops.ResizeLinear, nil
+	case "cubic", "bicubic":
+		return ops.ResizeCubic, nil
+	}
+	return 0, fmt.Errorf("node %s: unknown mode %q (want nearest, linear or cubic)", n.Label(), s)
+}
+
+func buildResize(n *graph.Node, opset int64) (Kernel, error) {
+	var a nnResizeAttrs
+	modeS, err := n.String("mode", "nearest")
+	if err != nil {
+		return nil, err
+	}
+	if a.p.Mode, err = nnParseResizeMode(n, modeS); err != nil {
+		return nil, err
+	}
+	if opset < 11 {
+		if a.p.Mode == ops.ResizeCubic {
+			return nil, fmt.Errorf("node %s: cubic mode needs opset 11, model has %d", n.Label(), opset)
+		}
+		a.p.Coord, a.p.Nearest = ops.CoordAsymmetric, ops.NearestSimple
+	} else {
+		cs, err := n.String("coordinate_transformation_mode", "half_pixel")
+		if err != nil {
+			return nil, err
+		}
+		switch cs {
+		case "half_pixel":
+			a.p.Coord = ops.CoordHalfPixel
+		case "half_pixel_symmetric":
+			a.p.Coord = ops.CoordHalfPixelSymmetric
+		case "pytorch_half_pixel":
+			a.p.Coord = ops.CoordPytorchHalfPixel
+		case "align_corners":
+			a.p.Coord = ops.CoordAlignCorners
+		case "asymmetric":
+			a.p.Coord = ops.CoordAsymmetric
+		case "tf_half_pixel_for_nn":
+			a.p.Coord = ops.CoordTFHalfPixelForNN
+		case "tf_crop_and_resize":
+			a.p.Coord = ops.CoordTFCropAndResize
+		default:
+			return nil, fmt.Errorf("node %s: unknown coordinate_transformation_mode %q", n.Label(), cs)
+		}
+		ns, err := n.String("nearest_mode", "round_prefer_floor")
+		if err != nil {
+			return nil, err
+		}
+		switch ns {
+		case "round_prefer_floor":
+			a.p.Nearest = ops.RoundPreferFloor
+		case "round_prefer_ceil":
+			a.p.Nearest = ops.RoundPreferCeil
+		case "floor":
+			a.p.Nearest = ops.NearestFloor
+		case "ceil":
+			a.p.Nearest = ops.NearestCeil
+		default:
+			return nil, fmt.Errorf("node %s: unknown nearest_mode %q", n.Label(), ns)
+		}
+		ca, err := n.Float("cubic_coeff_a", -0.75)
+		if err != nil {
+			return nil, err
+		}
+		a.p.CubicA = float64(ca)
+		ex, err := n.Int("exclude_outside", 0)
+		if err != nil {
+			return nil, err
+		}
+		a.p.ExcludeOutside = ex != 0
+		if a.p.Extrapolation, err = n.Float("extrapolation_value", 0); err != nil {
+			return nil, err
+		}
+	}
+	if opset >= 18 {
+		aa, err := n.Int("antialias", 0)
+		if err != nil {
+			return nil, err
+		}
+		a.p.Antialias = aa != 0
+		if a.axes, err = n.Ints("axes", nil); err != nil {
+			return nil, err
+		}
+		if a.keepRatio, err = n.String("keep_aspect_ratio_policy", "stretch"); err != nil {
+			return nil, err
+		}
+		switch a.keepRatio {
+		case "stretch", "not_larger", "not_smaller":
+		default:
+			return nil, fmt.Errorf("node %s: unknown keep_aspect_ratio_policy %q", n.Label(), a.keepRatio)
+		}
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		var roi, scales, sizes *ops.Tensor
+		if opset < 11 {
+			if scales, err = nnIn(n, in, 1, "scales"); err != nil {
+				return nil, err
+			}
+		} else {
+			roi, scales, sizes = nnOpt(in, 1), nnOpt(in, 2), nnOpt(in, 3)
+		}
+		return nnResizeRun(env, n, &a, x, roi, scales, sizes)
+	}, nil
+}
+
+func buildUpsample(n *graph.Node, opset int64) (Kernel, error) {
+	var a nnResizeAttrs
+	modeS, err := n.String("mode", "nearest")
+	if err != nil {
+		return nil, err
+	}
+	if a.p.Mode, err = nnParseResizeMode(n, modeS); err != nil {
+		return nil, err
+	}
+	if a.p.Mode == ops.ResizeCubic {
+		return nil, fmt.Errorf("node %s: Upsample supports nearest and linear only", n.Label())
+	}
+	a.p.Coord, a.p.Nearest = ops.CoordAsymmetric, ops.NearestSimple
+	var attrScales []float32
+	if opset < 9 {
+		if attrScales, err = n.Floats("scales", nil); err != nil {
+			return nil, err
+		}
+		if attrScales == nil {
+			return nil, fmt.Errorf("node %s: missing required attribute scales", n.Label())
+		}
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		var st *ops.Tensor
+		if attrScales != nil {
+			st = ops.FromFloat32([]int{len(attrScales)}, attrScales)
+		} else if st, err = nnIn(n, in, 1, "scales"); err != nil {
+			return nil, err
+		}
+		return nnResizeRun(env, n, &a, x, nil, st, nil)
+	}, nil
+}
+
+// nnFloatList reads a 1-D float tensor as float64 values.
+func nnFloatList(n *graph.Node, t *ops.Tensor, name string) ([]float64, error) {
+	if t.Rank() > 1 || !t.DType.IsFloat() {
+		return nil, fmt.Errorf("node %s: input %s must be a 1-D float tensor, got %v", n.Label(), name, t)
+	}
+	f := nnF32(t)
+	out := make([]float64, len(f))
+	for i, v := range f {
+		out[i] = float64(v)
+	}
+	return out, nil
+}
+
+func nnResizeRun(env *Env, n *graph.Node, a *nnResizeAttrs, x, roiT, scalesT, sizesT *ops.Tensor) ([]*ops.Tensor, error) {
+	if err := nnFloat(n, x, "X"); err != nil {
+		return nil, err
+	}
+	r := x.Rank()
+	axes := make([]int, r)
+	for i := range axes {
+		axes[i] = i
+	}
+	if a.axes != nil {
+		axes = axes[:0]
+		seen := make([]bool, r)
+		for _, v := range a.axes {
+			if v < -int64(r) || v >= int64(r) {
+				return nil, fmt.Errorf("node %s: axis %d out of range for X of rank %d", n.Label(), v, r)
+			}
+			if v < 0 {
+				v += int64(r)
+			}
+			if seen[v] {
+				return nil, fmt.Errorf("node %s: axis %d repeated in axes %v", n.Label(), v, a.axes)
+			}
+			seen[v] = true
+			axes = append(axes, int(v))
+		}
+	}
+	na := len(axes)
+	p := a.p
+	p.In = x.Shape
+	p.Out = append([]int(nil), x.Shape...)
+	p.Scales = make([]float64, r)
+	for i := range p.Scales {
+		p.Scales[i] = 1
+	}
+	if sizesT != nil && sizesT.Len() == 0 {
+		sizesT = nil
+	}
+	if scalesT != nil && scalesT.Len() == 0 {
+		scalesT = nil
+	}
+	switch {
+	case sizesT != nil && scalesT != nil:
+		return nil, fmt.Errorf("node %s: only one of scales and sizes may be given", n.Label())
+	case sizesT != nil:
+		sz, err := tkInts(n, sizesT, "sizes")
+		if err != nil {
+			return nil, err
+		}
+		if len(sz) != na {
+			return nil, fmt.Errorf("node %s: sizes has %d values, want %d", n.Label(), len(sz), na)
+		}
+		if a.keepRatio == "not_larger" || a.keepRatio == "not_smaller" {
+			s := math.Inf(1)
+			if a.keepRatio == "not_smaller" {
+				s = math.Inf(-1)
+			}
+			for i, ax := range axes {
+				v := float64(sz[i]) / float64(x.Shape[ax])
+				if a.keepRatio == "not_larger" {
+					s = math.Min(s, v)
+				} else {
+					s = math.Max(s, v)
+				}
+			}
+			for _, ax := range axes {
+				p.Scales[ax] = s
+				p.Out[ax] = int(math.RoundToEven(s * float64(x.Shape[ax])))
+			}
+		} else {
+			for i, ax := range axes {
+				if sz[i] < 0 {
+					return nil, fmt.Errorf("node %s: negative size %d in sizes", n.Label(), sz[i])
+				}
+				p.Out[ax] = int(sz[i])
+				if x.Shape[ax] > 0 {
+					p.Scales[ax] = float64(sz[i]) / float64(x.Shape[ax])
+				}
+			}
+		}
+	case scalesT != nil:
+		sc, err := nnFloatList(n, scalesT, "scales")
+		if err != nil {
+			return nil, err
+		}
+		if len(sc) != na {
+			return nil, fmt.Errorf("node %s: scales has %d values, want %d", n.Label(), len(sc), na)
+		}
+		for i, ax := range axes {
+			if !(sc[i] > 0) {
+				return nil, fmt.Errorf("node %s: scale %v on axis %d must be positive", n.Label(), sc[i], ax)
+			}
+			p.Scales[ax] = sc[i]
+			p.Out[ax] = int(math.Floor(sc[i] * float64(x.Shape[ax])))
+		}
+	default:
+		return nil, fmt.Errorf("node %s: one of scales and sizes is required", n.Label())
+	}
+	if p.Coord == ops.CoordTFCropAndResize {
+		if roiT == nil || roiT.Len() == 0 {
+			return nil, fmt.Errorf("node %s: tf_crop_and_resize needs the roi input", n.Label())
+		}
+		roi, err := nnFloatList(n, roiT, "roi")
+		if err != nil {
+			return nil, err
+		}
+		if len(roi) != 2*na {
+			return nil, fmt.Errorf("node %s: roi has %d values, want %d (starts and ends of %d axes)", n.Label(), len(roi), 2*na, na)
+		}
+		p.RoiStart, p.RoiEnd = make([]float64, r), make([]float64, r)
+		for i := range p.RoiEnd {
+			p.RoiEnd[i] = 1
+		}
+		for i, ax := range axes {
+			p.RoiStart[ax], p.RoiEnd[ax] = roi[i], roi[na+i]
+		}
+	}
+	if err := p.Check(); err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	o := nnNewOut(env, x.DType, p.Out)
+	ops.Resize(&p, nnF32(x), o.f)
+	return []*ops.Tensor{o.done()}, nil
+}

@@ -1,0 +1,279 @@
+package native
+
+// Helpers shared by the neural-network kernels (k_nn_*.go): float inputs in
+// any float dtype viewed as float32, float outputs converted back, and the
+// window geometry (kernel, strides, dilations, pads, auto_pad) common to
+// convolutions and pooling.
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// nnIn returns input i or an error naming the node and input when missing.
+func nnIn(n *graph.Node, in []*ops.Tensor, i int, name string) (*ops.Tensor, error) {
+	if i >= len(in) || in[i] == nil {
+		return nil, fmt.Errorf("node %s: missing required input %d (%s)", n.Label(), i, name)
+	}
+	if err := in[i].Validate(); err != nil {
+		return nil, fmt.Errorf("node %s: input %s: %w", n.Label(), name, err)
+	}
+	return in[i], nil
+}
+
+// nnOpt returns input i, or nil when it is omitted.
+func nnOpt(in []*ops.Tensor, i int) *ops.Tensor {
+	if i >= len(in) {
+		return nil
+	}
+	return in[i]
+}
+
+// nnFloat checks that t is a float tensor (float32, float64 or float16).
+func nnFloat(n *graph.Node, t *ops.Tensor, name string) error {
+	if !t.DType.IsFloat() {
+		return fmt.Errorf("node %s: input %s must be float32, float64 or float16, got %v", n.Label(), name, t.DType)
+	}
+	return nil
+}
+
+// nnF32 returns the elements of a float tensor as float32: float32 data is
+// returned as-is (callers must not write it), other float types converted.
+func nnF32(t *ops.Tensor) []float32 {
+	switch d := t.Data.(type) {
+	case []float32:
+		return d
+	case []uint16:
+		out := make([]float32, len(d))
+		ops.Float16sToFloat32s(out, d)
+		return out
+	case []float64:
+		out := make([]float32, len(d))
+		for i, v := range d {
+			out[i] = float32(v)
+		}
+		return out
+	}
+	return nil
+}
+
+// nnF32Param reads a float parameter input of the same dtype family that
+// must have exactly want elements.
+func nnF32Param(n *graph.Node, t *ops.Tensor, name string, want int) ([]float32, error) {
+	if err := nnFloat(n, t, name); err != nil {
+		return nil, err
+	}
+	if t.Len() != want {
+		return nil, fmt.Errorf("node %s: input %s must have %d elements, has shape %s", n.Label(), name, want, ops.ShapeString(t.Shape))
+	}
+	return nnF32(t), nil
+}
+
+// nnOut is a float output computed in float32: f is written by the kernel,
+// and done converts it into the output dtype when that is not float32.
+type nnOut struct {
+	t *ops.Tensor
+	f []float32
+}
+
+func nnNewOut(env *Env, dt ops.DType, shape []int) nnOut {
+	t := env.New(dt, shape...)
+	if dt == ops.Float32 {
+		return nnOut{t, t.F32()}
+	}
+	return nnOut{t, make([]float32, ops.NumElements(shape))}
+}
+
+func (o nnOut) done() *ops.Tensor {
+	switch d := o.t.Data.(type) {
+	case []uint16:
+		ops.Float32sToFloat16s(d, o.f)
+	case []float64:
+		for i, v := range o.f {
+			d[i] = float64(v)
+		}
+	}
+	return o.t
+}
+
+// nnWindow holds the sliding-window attributes of Conv, ConvTranspose and
+// the pooling operators, parsed at build time. Nil slices mean "default
+// for the input's rank", resolved per run by resolve.
+type nnWindow struct {
+	kernel, strides, dilations, pads []int
+	autoPad                          string
+	ceil                             bool
+}
+
+func nnIntsAttr(n *graph.Node, name string) ([]int, error) {
+	v, err := n.Ints(name, nil)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, nil
+	}
+	out := make([]int, len(v))
+	for i, x := range v {
+		if x < -1<<31 || x > 1<<31 {
+			return nil, fmt.Errorf("node %s: attribute %s value %d out of range", n.Label(), name, x)
+		}
+		out[i] = int(x)
+	}
+	return out, nil
+}
+
+func nnParseWindow(n *graph.Node) (*nnWindow, error) {
+	w := &nnWindow{}
+	var err error
+	if w.kernel, err = nnIntsAttr(n, "kernel_shape"); err != nil {
+		return nil, err
+	}
+	if w.strides, err = nnIntsAttr(n, "strides"); err != nil {
+		return nil, err
+	}
+	if w.dilations, err = nnIntsAttr(n, "dilations"); err != nil {
+		return nil, err
+	}
+	if w.pads, err = nnIntsAttr(n, "pads"); err != nil {
+		return nil, err
+	}
+	if w.autoPad, err = n.String("auto_pad", "NOTSET"); err != nil {
+		return nil, err
+	}
+	switch w.autoPad {
+	case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
+	case "":
+		w.autoPad = "NOTSET"
+	default:
+		return nil, fmt.Errorf("node %s: unknown auto_pad %q (want NOTSET, VALID, SAME_UPPER or SAME_LOWER)", n.Label(), w.autoPad)
+	}
+	c, err := n.Int("ceil_mode", 0)
+	if err != nil {
+		return nil, err
+	}
+	w.ceil = c != 0
+	if w.autoPad != "NOTSET" && w.pads != nil {
+		for _, p := range w.pads {
+			if p != 0 {
+				return nil, fmt.Errorf("node %s: explicit pads %v cannot be combined with auto_pad %s", n.Label(), w.pads, w.autoPad)
+			}
+		}
+	}
+	for _, v := range w.strides {
+		if v <= 0 {
+			return nil, fmt.Errorf("node %s: strides %v must be positive", n.Label(), w.strides)
+		}
+	}
+	for _, v := range w.dilations {
+		if v <= 0 {
+			return nil, fmt.Errorf("node %s: dilations %v must be positive", n.Label(), w.dilations)
+		}
+	}
+	for _, v := range w.kernel {
+		if v <= 0 {
+			return nil, fmt.Errorf("node %s: kernel_shape %v must be positive", n.Label(), w.kernel)
+		}
+	}
+	return w, nil
+}
+
+// nnGeom is a window resolved against a concrete input.
+type nnGeom struct {
+	kernel, strides, dilations, padBegin, padEnd, out []int
+}
+
+// resolve fills defaults for nd spatial axes of sizes in, computes
+// auto_pad pads and the output size (floor or ceil rounding per ceil,
+// which the convolutions never set). kernel is the kernel from the weights
+// (nil for pooling, which needs the attribute).
+func (w *nnWindow) resolve(n *graph.Node, in []int, kernel []int) (*nnGeom, error) {
+	nd := len(in)
+	g := &nnGeom{}
+	switch {
+	case kernel != nil && w.kernel != nil:
+		if len(w.kernel) != nd {
+			return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, input has %d spatial axes", n.Label(), w.kernel, len(w.kernel), nd)
+		}
+		for i := range kernel {
+			if kernel[i] != w.kernel[i] {
+				return nil, fmt.Errorf("node %s: kernel_shape %v disagrees with weight spatial dims %v", n.Label(), w.kernel, kernel)
+			}
+		}
+		g.kernel = kernel
+	case kernel != nil:
+		g.kernel = kernel
+	case w.kernel != nil:
+		if len(w.kernel) != nd {
+			return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, input has %d spatial axes", n.Label(), w.kernel, len(w.kernel), nd)
+		}
+		g.kernel = w.kernel
+	default:
+		return nil, fmt.Errorf("node %s: missing attribute kernel_shape", n.Label())
+	}
+	fill := func(v []int, name string, def int) ([]int, error) {
+		if v == nil {
+			out := make([]int, nd)
+			for i := range out {
+				out[i] = def
+			}
+			return out, nil
+		}
+		if len(v) != nd {
+			return nil, fmt.Errorf("node %s: %s %v has %d values, input has %d spatial axes", n.Label(), name, v, len(v), nd)
+		}
+		return v, nil
+	}
+	var err error
+	if g.strides, err = fill(w.strides, "strides", 1); err != nil {
+		return nil, err
+	}
+	if g.dilations, err = fill(w.dilations, "dilations", 1); err != nil {
+		return nil, err
+	}
+	g.padBegin, g.padEnd, g.out = make([]int, nd), make([]int, nd), make([]int, nd)
+	if w.autoPad == "NOTSET" && w.pads != nil {
+		if len(w.pads) != 2*nd {
+			return nil, fmt.Errorf("node %s: pads %v should have %d values (begin and end for %d spatial axes)", n.Label(), w.pads, 2*nd, nd)
+		}
+		for i := 0; i < nd; i++ {
+			g.padBegin[i], g.padEnd[i] = w.pads[i], w.pads[nd+i]
+			if g.padBegin[i] < 0 || g.padEnd[i] < 0 {
+				return nil, fmt.Errorf("node %s: pads %v must be non-negative", n.Label(), w.pads)
+			}
+		}
+	}
+	for i := 0; i < nd; i++ {
+		ek := (g.kernel[i]-1)*g.dilations[i] + 1
+		s := g.strides[i]
+		switch w.autoPad {
+		case "SAME_UPPER", "SAME_LOWER":
+			out := (in[i] + s - 1) / s
+			total := max(0, (out-1)*s+ek-in[i])
+			if w.autoPad == "SAME_UPPER" {
+				g.padBegin[i], g.padEnd[i] = total/2, total-total/2
+			} else {
+				g.padBegin[i], g.padEnd[i] = total-total/2, total/2
+			}
+			g.out[i] = out
+			continue
+		}
+		g.out[i] = ops.PoolOutSize(in[i], g.kernel[i], s, g.dilations[i], g.padBegin[i], g.padEnd[i], w.ceil)
+		if in[i]+g.padBegin[i]+g.padEnd[i] < ek {
+			return nil, fmt.Errorf("node %s: spatial axis %d of size %d (pads %d+%d) is smaller than the effective kernel %d",
+				n.Label(), i, in[i], g.padBegin[i], g.padEnd[i], ek)
+		}
+	}
+	return g, nil
+}
+
+// nnSpatial checks that x is N×C×spatial… with at least minSpatial spatial
+// axes and returns the spatial dims.
+func nnSpatial(n *graph.Node, x *ops.Tensor, name string, minSpatial int) ([]int, error) {
+	if len(x.Shape) < 2+minSpatial {
+		return nil, fmt.Errorf("node %s: input %s must be N×C×D1… with at least %d spatial axes, got shape %s", n.Label(), name, minSpatial, ops.ShapeString(x.Shape))
+	}
+	return x.Shape[2:], nil
+}
