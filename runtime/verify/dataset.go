@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -172,4 +174,42 @@ func WriteDataSet(dir string, inNames []string, inputs []*ops.Tensor, outNames [
 		}
 	}
 	return nil
+}
+
+// ToleranceFile is the optional file beside a golden model.onnx that
+// loosens its comparison bounds; docs/tolerance.md says when that is
+// justified. Its JSON form is {"atol": 1e-4, "rtol": 1e-3, "reason": "…"}.
+const ToleranceFile = "tolerance.json"
+
+// Tolerance is a golden model's comparison bounds.
+type Tolerance struct {
+	Atol   float64 `json:"atol"`
+	Rtol   float64 `json:"rtol"`
+	Reason string  `json:"reason"`
+}
+
+// LoadTolerance reads dir/tolerance.json, or returns the defaults when the
+// file does not exist. Loosened bounds must give a reason.
+func LoadTolerance(dir string) (Tolerance, error) {
+	tol := Tolerance{Atol: DefaultAtol, Rtol: DefaultRtol}
+	p := filepath.Join(dir, ToleranceFile)
+	b, err := os.ReadFile(p)
+	if os.IsNotExist(err) {
+		return tol, nil
+	}
+	if err != nil {
+		return tol, fmt.Errorf("read tolerance: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&tol); err != nil {
+		return tol, fmt.Errorf("decode %s: %w", p, err)
+	}
+	if tol.Atol < 0 || tol.Rtol < 0 {
+		return tol, fmt.Errorf("%s: negative tolerance (atol %g, rtol %g)", p, tol.Atol, tol.Rtol)
+	}
+	if strings.TrimSpace(tol.Reason) == "" {
+		return tol, fmt.Errorf("%s: loosened tolerances need a reason (see docs/tolerance.md)", p)
+	}
+	return tol, nil
 }

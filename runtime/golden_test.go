@@ -1,0 +1,188 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/ort"
+	"github.com/latent-ml/latent/runtime/verify"
+)
+
+// goldenDir holds one folder per model: model.onnx, test_data_set_N with
+// ONNX Runtime's outputs (written by tools/mkgolden) and an optional
+// tolerance.json.
+const goldenDir = "../testdata/golden"
+
+// requireORTGolden skips outside CI and fails under CI when ONNX Runtime
+// cannot be loaded.
+func requireORTGolden(t *testing.T) {
+	t.Helper()
+	if err := ort.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
+		}
+		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
+	}
+}
+
+func goldenModels(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(goldenDir, "*", "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) == 0 {
+		t.Fatalf("no golden models under %s (run python3 tools/mkgolden/models.py && go run ./tools/mkgolden)", goldenDir)
+	}
+	var dirs []string
+	for _, p := range paths {
+		dirs = append(dirs, filepath.Dir(p))
+	}
+	return dirs
+}
+
+// TestGolden runs every golden data set on every backend and compares the
+// outputs with ONNX Runtime's recorded ones.
+func TestGolden(t *testing.T) {
+	for _, dir := range goldenModels(t) {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tol, err := verify.LoadTolerance(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sets, err := verify.DataSets(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sets) == 0 {
+				t.Fatalf("%s has no test_data_set_N (run go run ./tools/mkgolden -only %s)", dir, name)
+			}
+			for _, backend := range []string{"native", "ort"} {
+				t.Run(backend, func(t *testing.T) {
+					if backend == "ort" {
+						requireORTGolden(t)
+					}
+					runGolden(t, m, backend, sets, tol)
+				})
+			}
+		})
+	}
+}
+
+func runGolden(t *testing.T, m *graph.Model, backend string, sets []string, tol verify.Tolerance) {
+	b, err := runtime.LookupBackend(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	x, err := b.Compile(ctx, m, runtime.Config{Optimize: true, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatalf("compile on %s: %v", backend, err)
+	}
+	defer x.Close()
+	for _, set := range sets {
+		inputs, err := verify.ReadTensors(set, "input")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := verify.ReadTensors(set, "output")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != len(m.Graph.Outputs) {
+			t.Fatalf("%s: %d output files for %d graph outputs", set, len(want), len(m.Graph.Outputs))
+		}
+		got, err := x.Run(ctx, inputs)
+		if err != nil {
+			t.Errorf("%s: run on %s: %v", filepath.Base(set), backend, err)
+			continue
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %s returned %d outputs, want %d", filepath.Base(set), backend, len(got), len(want))
+			continue
+		}
+		for k, o := range m.Graph.Outputs {
+			r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol)
+			if !r.Pass {
+				t.Errorf("%s output %q on %s: %s", filepath.Base(set), o.Name, backend, describe(r, tol))
+			}
+		}
+	}
+}
+
+func describe(r verify.OutputReport, tol verify.Tolerance) string {
+	if r.Mismatch != "" {
+		return r.Mismatch
+	}
+	return fmt.Sprintf("%d element(s) beyond atol %g rtol %g; max abs %.3g, max rel %.3g; worst at %v: got %.9g, want %.9g",
+		r.Failures, tol.Atol, tol.Rtol, r.MaxAbs, r.MaxRel, r.Worst, r.Got, r.Want)
+}
+
+// TestGoldenCoversShippedModels checks that every model the project ships
+// under testdata/models has an up-to-date golden copy.
+func TestGoldenCoversShippedModels(t *testing.T) {
+	flat, _ := filepath.Glob("../testdata/models/*.onnx")
+	nested, _ := filepath.Glob("../testdata/models/*/model.onnx")
+	for _, p := range append(flat, nested...) {
+		name := strings.TrimSuffix(filepath.Base(p), ".onnx")
+		if name == "model" {
+			name = filepath.Base(filepath.Dir(p))
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, err := os.ReadFile(filepath.Join(goldenDir, name, "model.onnx"))
+		if err != nil || !bytes.Equal(src, dst) {
+			t.Errorf("%s has no up-to-date golden copy in %s/%s; regenerate with: go run ./tools/mkgolden", p, goldenDir, name)
+		}
+	}
+}
+
+// TestGoldenFilesAreReadable guards the golden data itself: every set has
+// inputs matching the model's declared inputs, and outputs.
+func TestGoldenFilesAreReadable(t *testing.T) {
+	for _, dir := range goldenModels(t) {
+		m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+		if err != nil {
+			t.Errorf("%s: %v", dir, err)
+			continue
+		}
+		sets, err := verify.DataSets(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, set := range sets {
+			in, err := verify.ReadTensors(set, "input")
+			if err != nil {
+				t.Errorf("%v", err)
+				continue
+			}
+			if err := verify.CheckInputs(m.Graph.Inputs, in); err != nil {
+				t.Errorf("%s: %v", set, err)
+			}
+			out, err := verify.ReadTensors(set, "output")
+			if err != nil || len(out) != len(m.Graph.Outputs) {
+				t.Errorf("%s: %d outputs for %d declared (%v)", set, len(out), len(m.Graph.Outputs), err)
+			}
+			for k, o := range out {
+				if want := m.Graph.Outputs[k].DType; o.DType != want && want != ops.Invalid {
+					t.Errorf("%s output %d: %v, model declares %v", set, k, o.DType, want)
+				}
+			}
+		}
+	}
+}
