@@ -11,7 +11,7 @@ type gemmImpl int
 const (
 	implGo     gemmImpl = iota // portable Go, every architecture
 	implAVX2                   // amd64 AVX2 + FMA, 6×16 ymm tile
-	implAVX512                 // amd64 AVX-512F, 12×32 zmm tile
+	implAVX512                 // amd64 AVX-512F+VL, 12×32 zmm tile
 	numImpls
 )
 

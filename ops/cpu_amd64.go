@@ -12,7 +12,9 @@ func init() {
 		gemmKernels[implAVX2] = &avx2Kernel
 		gemmUse = implAVX2
 	}
-	if cpu.X86.HasAVX512F {
+	// The small-m kernels reduce in xmm/ymm registers 16-31 (EVEX), which
+	// needs AVX512VL; every AVX-512 core since Skylake-SP has it.
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
 		gemmKernels[implAVX512] = &avx512Kernel
 		gemmUse = implAVX512
 	}

@@ -50,6 +50,44 @@ var sgemvNAVX512 = [...]func(k int, a *float32, ars, acs int, b *float32, ldb in
 	nil, sgemvNAVX512R1, sgemvNAVX512R2, sgemvNAVX512R3, sgemvNAVX512R4,
 }
 
+// sdotAVX512R{R}J{J} compute out[r*J+j] = Σp a[r*lda+p]·b[j*ldb+p] for R
+// rows of A and J rows of B (the transposed-B small-m case); mask holds
+// the low k%16 bits for the last partial 16-lane step.
+
+//go:noescape
+func sdotAVX512R1J4(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+//go:noescape
+func sdotAVX512R1J1(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+//go:noescape
+func sdotAVX512R2J4(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+//go:noescape
+func sdotAVX512R2J1(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+//go:noescape
+func sdotAVX512R3J4(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+//go:noescape
+func sdotAVX512R3J1(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+//go:noescape
+func sdotAVX512R4J4(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+//go:noescape
+func sdotAVX512R4J1(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+type sdotFunc func(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
+
+var sdotAVX512 = [...][2]sdotFunc{
+	{},
+	{sdotAVX512R1J1, sdotAVX512R1J4},
+	{sdotAVX512R2J1, sdotAVX512R2J4},
+	{sdotAVX512R3J1, sdotAVX512R3J4},
+	{sdotAVX512R4J1, sdotAVX512R4J4},
+}
+
 // avx512SmallMMax is the largest m the unpacked AVX-512 path takes: up to
 // it, streaming B once per four rows beats packing it.
 const avx512SmallMMax = 8
@@ -59,8 +97,15 @@ var avx512Kernel = gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, tile: 
 // avx512Small runs calls with m <= avx512SmallMMax and an untransposed B
 // on the unpacked kernels, four rows and 64 columns at a time.
 func avx512Small(g gemmCall) bool {
-	if g.m > avx512SmallMMax || g.transB {
+	if g.m > avx512SmallMMax {
 		return false
+	}
+	if g.transB {
+		if g.transA && (g.m > 1 || g.lda != 1) {
+			return false // op(A) rows are not contiguous along k
+		}
+		avx512SmallT(g)
+		return true
 	}
 	ars, acs := g.lda, 1
 	if g.transA {
@@ -141,4 +186,43 @@ func avx2Tile(kc int, ap, bp, c []float32, ldc int, alpha, beta float32,
 	var tmp [6 * 16]float32
 	sgemmKernAVX2(kc, &ap[0], &bp[0], &tmp[0], 16, alpha, 0, 0, nil, 0)
 	mergeTile(tmp[:], 16, c, ldc, beta, rows, cols, bias, act, leak)
+}
+
+// avx512SmallT runs a small-m call with op(B) = Bᵀ as dot products of the
+// rows of A and B, four columns at a time and the last n%4 one at a time.
+func avx512SmallT(g gemmCall) {
+	lda := g.lda // with transA, m == 1 and lda == 1: one contiguous row
+	var mask uint64 = 1<<uint(g.k%16) - 1
+	var out [16]float32
+	for i0 := 0; i0 < g.m; i0 += 4 {
+		rows := min(4, g.m-i0)
+		kerns := sdotAVX512[rows]
+		for j0 := 0; j0 < g.n; {
+			cols := 4
+			if j0+4 > g.n {
+				cols = 1
+			}
+			kerns[cols/4](g.k, &g.a[i0*g.lda], lda, &g.b[j0*g.ldb], g.ldb, mask, &out[0])
+			for r := 0; r < rows; r++ {
+				row := g.c[(i0+r)*g.ldc+j0 : (i0+r)*g.ldc+j0+cols]
+				for j := range row {
+					v := g.alpha * out[r*cols+j]
+					if g.beta != 0 {
+						v += g.beta * row[j]
+					}
+					if g.bias != nil {
+						v += g.bias[j0+j]
+					}
+					row[j] = v
+				}
+			}
+			j0 += cols
+		}
+		if g.act != ActNone {
+			for i := i0; i < i0+rows; i++ {
+				row := g.c[i*g.ldc : i*g.ldc+g.n]
+				ApplyAct(row, row, g.act, g.leak)
+			}
+		}
+	}
 }

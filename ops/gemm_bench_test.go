@@ -10,33 +10,41 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// gemmBenchShapes are m×n×k: square, a training batch through a 784→256
-// dense layer, batch-1 inference, and skinny/fat shapes.
-var gemmBenchShapes = [][3]int{
-	{1024, 1024, 1024},
-	{256, 256, 784},
-	{256, 784, 256},
-	{128, 256, 784},
-	{1, 256, 784},
-	{1, 784, 256},
-	{64, 64, 64},
-	{32, 10, 784},
+// gemmBenchShapes are m×n×k (and transB, 1 for the PyTorch/ONNX Linear
+// weight layout n×k): square, a training batch through a 784→256 dense
+// layer, batch-1 inference, and skinny/fat shapes.
+var gemmBenchShapes = [][4]int{
+	{1024, 1024, 1024, 0},
+	{256, 256, 784, 0},
+	{256, 784, 256, 0},
+	{128, 256, 784, 0},
+	{128, 256, 784, 1},
+	{1, 256, 784, 0},
+	{1, 256, 784, 1},
+	{1, 784, 256, 0},
+	{64, 64, 64, 0},
+	{32, 10, 784, 0},
 }
 
 func reportGFLOPS(b *testing.B, m, n, k int) {
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 }
 
-// BenchmarkGemm times ops.Gemm (C = A·B, no transposes) on each available
+// BenchmarkGemm times ops.Gemm (C = A·op(B)) on each available
 // kernel, single-threaded and with Threads() goroutines, next to gonum's
 // pure-Go blas32 Sgemm on the same shapes.
 func BenchmarkGemm(b *testing.B) {
 	defer SetThreads(0)
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, s := range gemmBenchShapes {
-		m, n, k := s[0], s[1], s[2]
+		m, n, k, transB := s[0], s[1], s[2], s[3] == 1
 		a, bb, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
 		name := fmt.Sprintf("%dx%dx%d", m, n, k)
+		ldb, gbT, gb := n, blas.NoTrans, blas32.General{Rows: k, Cols: n, Stride: n, Data: bb}
+		if transB {
+			name += "_tB"
+			ldb, gbT, gb = k, blas.Trans, blas32.General{Rows: n, Cols: k, Stride: k, Data: bb}
+		}
 		for _, impl := range allImpls() {
 			if !gemmAvailable(impl) {
 				continue
@@ -52,7 +60,7 @@ func BenchmarkGemm(b *testing.B) {
 					defer func() { gemmUse = saved }()
 					SetThreads(th)
 					for b.Loop() {
-						Gemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+						Gemm(false, transB, m, n, k, 1, a, k, bb, ldb, 0, c, n)
 					}
 					reportGFLOPS(b, m, n, k)
 				})
@@ -60,10 +68,9 @@ func BenchmarkGemm(b *testing.B) {
 		}
 		b.Run(name+"/gonum/t1", func(b *testing.B) {
 			ga := blas32.General{Rows: m, Cols: k, Stride: k, Data: a}
-			gb := blas32.General{Rows: k, Cols: n, Stride: n, Data: bb}
 			gc := blas32.General{Rows: m, Cols: n, Stride: n, Data: c}
 			for b.Loop() {
-				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, ga, gb, 0, gc)
+				blas32.Gemm(blas.NoTrans, gbT, 1, ga, gb, 0, gc)
 			}
 			reportGFLOPS(b, m, n, k)
 		})

@@ -150,7 +150,85 @@ func avx512() []byte {
 	for r := 1; r <= 4; r++ {
 		gemvN(w, r)
 	}
+	for r := 1; r <= 4; r++ {
+		dotT(w, r, 4)
+		dotT(w, r, 1)
+	}
 	return w.Bytes()
+}
+
+// dotT writes the small-m kernel for op(B) = Bᵀ (B stored n×k, the ONNX
+// and PyTorch Linear weight layout): R rows of A (contiguous along k) times
+// J rows of B as R·J dot products, 16 lanes at a time with the k tail
+// masked by K1, reduced horizontally and stored to out[r*J+j].
+func dotT(w *asm, R, J int) {
+	name := fmt.Sprintf("sdotAVX512R%dJ%d", R, J)
+	fmt.Fprintf(&w.Buffer, "\n// func %s(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)\n", name)
+	fmt.Fprintf(&w.Buffer, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	aPtr := []string{"R8", "R9", "R10", "R11"}
+	bPtr := []string{"BX", "R12", "R13", "R14"}
+	w.f("MOVQ k+0(FP), CX")
+	w.f("MOVQ a+8(FP), R8")
+	w.f("MOVQ lda+16(FP), DX")
+	w.f("SHLQ $2, DX")
+	for r := 1; r < R; r++ {
+		w.f("LEAQ (%s)(DX*1), %s", aPtr[r-1], aPtr[r])
+	}
+	w.f("MOVQ b+24(FP), BX")
+	w.f("MOVQ ldb+32(FP), DX")
+	w.f("SHLQ $2, DX")
+	for j := 1; j < J; j++ {
+		w.f("LEAQ (%s)(DX*1), %s", bPtr[j-1], bPtr[j])
+	}
+	w.f("MOVQ mask+40(FP), AX")
+	w.f("KMOVW AX, K1")
+	for r := 0; r < R*J; r++ {
+		w.f("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	lbl := func(s string) string { return fmt.Sprintf("%s_%s", name, s) }
+	w.f("XORQ SI, SI")
+	w.f("SUBQ $16, CX")
+	w.f("JLT %s", lbl("tail"))
+	w.label(lbl("loop"))
+	for r := 0; r < R; r++ {
+		w.f("VMOVUPS (%s)(SI*1), Z%d", aPtr[r], 16+r)
+	}
+	for j := 0; j < J; j++ {
+		w.f("VMOVUPS (%s)(SI*1), Z%d", bPtr[j], 20+j)
+		for r := 0; r < R; r++ {
+			w.f("VFMADD231PS Z%d, Z%d, Z%d", 20+j, 16+r, r*J+j)
+		}
+	}
+	w.f("ADDQ $64, SI")
+	w.f("SUBQ $16, CX")
+	w.f("JGE %s", lbl("loop"))
+	w.label(lbl("tail"))
+	w.f("ADDQ $16, CX")
+	w.f("JZ %s", lbl("reduce"))
+	for r := 0; r < R; r++ {
+		w.f("VMOVUPS.Z (%s)(SI*1), K1, Z%d", aPtr[r], 16+r)
+	}
+	for j := 0; j < J; j++ {
+		w.f("VMOVUPS.Z (%s)(SI*1), K1, Z%d", bPtr[j], 20+j)
+		for r := 0; r < R; r++ {
+			w.f("VFMADD231PS Z%d, Z%d, Z%d", 20+j, 16+r, r*J+j)
+		}
+	}
+	w.label(lbl("reduce"))
+	w.f("MOVQ out+48(FP), DI")
+	for r := 0; r < R*J; r++ {
+		w.f("VEXTRACTF64X4 $1, Z%d, Y24", r)
+		w.f("VADDPS Y24, Y%d, Y%d", r, r)
+		w.f("VEXTRACTF32X4 $1, Y%d, X24", r)
+		w.f("VADDPS X24, X%d, X%d", r, r)
+		w.f("VMOVHLPS X%d, X%d, X24", r, r)
+		w.f("VADDPS X24, X%d, X%d", r, r)
+		w.f("VMOVSHDUP X%d, X24", r)
+		w.f("VADDSS X24, X%d, X%d", r, r)
+		w.f("VMOVSS X%d, %d(DI)", r, 4*r)
+	}
+	w.f("VZEROUPPER")
+	w.f("RET")
 }
 
 // gemvN writes the small-m kernel for R rows (1..4) of C against an
