@@ -135,11 +135,11 @@ func tkPickT(src *ops.Tensor, shape []int, idx ...int) *ops.Tensor {
 func tkCheck(t *testing.T, what string, got, want *ops.Tensor) {
 	t.Helper()
 	if got == nil || got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-		t.Fatalf("%s:\n got %v %v\nwant %v %v", what, got, dataOrNil(got), want, want.Data)
+		t.Fatalf("%s:\n got %v %v\nwant %v %v", what, got, tkDataOrNil(got), want, want.Data)
 	}
 }
 
-func dataOrNil(t *ops.Tensor) any {
+func tkDataOrNil(t *ops.Tensor) any {
 	if t == nil {
 		return nil
 	}
