@@ -1,0 +1,270 @@
+package native
+
+// Broadcasting elementwise operators: arithmetic (Add … Pow, PRelu), the
+// variadic Max/Min/Sum/Mean, comparisons, boolean logic and Where. The
+// loops live in package ops; these builders check inputs against the ONNX
+// signatures and allocate outputs.
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+func init() {
+	arith := map[string]ops.BinOp{"Add": ops.OpAdd, "Sub": ops.OpSub, "Mul": ops.OpMul, "Div": ops.OpDiv}
+	for name, op := range arith {
+		for _, v := range []int64{7, 13, 14} {
+			Register("", name, v, ewBuildBinary(op))
+		}
+	}
+	for _, v := range []int64{7, 12, 13, 15} {
+		Register("", "Pow", v, ewBuildPow)
+	}
+	for _, v := range []int64{7, 9, 16} {
+		Register("", "PRelu", v, ewBuildPRelu)
+	}
+	for _, v := range []int64{6, 8, 12, 13} {
+		Register("", "Max", v, ewBuildVariadic(ops.OpMax, false))
+		Register("", "Min", v, ewBuildVariadic(ops.OpMin, false))
+	}
+	for _, v := range []int64{6, 8, 13} {
+		Register("", "Sum", v, ewBuildVariadic(ops.OpAdd, false))
+		Register("", "Mean", v, ewBuildVariadic(ops.OpAdd, true))
+	}
+	for _, v := range []int64{7, 11, 13, 19} {
+		Register("", "Equal", v, ewBuildCompare(ops.CmpEqual))
+	}
+	for _, v := range []int64{7, 9, 13} {
+		Register("", "Greater", v, ewBuildCompare(ops.CmpGreater))
+		Register("", "Less", v, ewBuildCompare(ops.CmpLess))
+	}
+	for _, v := range []int64{12, 16} {
+		Register("", "GreaterOrEqual", v, ewBuildCompare(ops.CmpGreaterOrEqual))
+		Register("", "LessOrEqual", v, ewBuildCompare(ops.CmpLessOrEqual))
+	}
+	Register("", "And", 7, ewBuildLogic(ops.LogicAnd))
+	Register("", "Or", 7, ewBuildLogic(ops.LogicOr))
+	Register("", "Xor", 7, ewBuildLogic(ops.LogicXor))
+	for _, v := range []int64{9, 16} {
+		Register("", "Where", v, ewBuildWhere)
+	}
+}
+
+// ewTwo fetches the two inputs of a binary node and their broadcast shape.
+func ewTwo(n *graph.Node, in []*ops.Tensor) (a, b *ops.Tensor, shape []int, err error) {
+	if a, err = tkInput(n, in, 0, "A"); err != nil {
+		return
+	}
+	if b, err = tkInput(n, in, 1, "B"); err != nil {
+		return
+	}
+	if shape, err = ops.BroadcastShape(a.Shape, b.Shape); err != nil {
+		err = fmt.Errorf("node %s: inputs %s and %s: %w", n.Label(), n.Inputs[0], n.Inputs[1], err)
+	}
+	return
+}
+
+// ewSameType checks that binary inputs share an element type.
+func ewSameType(n *graph.Node, a, b *ops.Tensor) error {
+	if a.DType != b.DType {
+		return fmt.Errorf("node %s: input %s is %v but %s is %v (types must match)", n.Label(), n.Inputs[0], a.DType, n.Inputs[1], b.DType)
+	}
+	return nil
+}
+
+// ewNumeric rejects element types arithmetic is not defined on.
+func ewNumeric(n *graph.Node, t *ops.Tensor, name string) error {
+	switch t.DType {
+	case ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8:
+		return nil
+	}
+	return fmt.Errorf("node %s: input %s has unsupported type %v (want a numeric type)", n.Label(), name, t.DType)
+}
+
+func ewBuildBinary(op ops.BinOp) Builder {
+	return func(n *graph.Node, opset int64) (Kernel, error) {
+		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			a, b, shape, err := ewTwo(n, in)
+			if err != nil {
+				return nil, err
+			}
+			if err := ewSameType(n, a, b); err != nil {
+				return nil, err
+			}
+			if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
+				return nil, err
+			}
+			out := env.New(a.DType, shape...)
+			if err := ops.Binary(op, out, a, b); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			return []*ops.Tensor{out}, nil
+		}, nil
+	}
+}
+
+func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		a, b, shape, err := ewTwo(n, in)
+		if err != nil {
+			return nil, err
+		}
+		if opset < 12 {
+			if err := ewSameType(n, a, b); err != nil {
+				return nil, err
+			}
+		}
+		if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
+			return nil, err
+		}
+		if err := ewNumeric(n, b, n.Inputs[1]); err != nil {
+			return nil, err
+		}
+		out := env.New(a.DType, shape...)
+		if err := ops.PowTensor(out, a, b); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// ewBuildPRelu: slope broadcasts unidirectionally to X; the output has X's
+// shape.
+func ewBuildPRelu(n *graph.Node, opset int64) (Kernel, error) {
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := tkInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		slope, err := tkInput(n, in, 1, "slope")
+		if err != nil {
+			return nil, err
+		}
+		if err := ewSameType(n, x, slope); err != nil {
+			return nil, err
+		}
+		if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
+			return nil, err
+		}
+		shape, err := ops.BroadcastShape(x.Shape, slope.Shape)
+		if err != nil || !ops.SameShape(shape, x.Shape) {
+			return nil, fmt.Errorf("node %s: slope shape %s does not broadcast to X shape %s",
+				n.Label(), ops.ShapeString(slope.Shape), ops.ShapeString(x.Shape))
+		}
+		out := env.New(x.DType, x.Shape...)
+		if err := ops.Binary(ops.OpPRelu, out, x, slope); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+func ewBuildVariadic(op ops.BinOp, mean bool) Builder {
+	return func(n *graph.Node, opset int64) (Kernel, error) {
+		if len(n.Inputs) == 0 {
+			return nil, fmt.Errorf("node %s: needs at least one input", n.Label())
+		}
+		floatOnly := mean || op == ops.OpAdd
+		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			shapes := make([][]int, len(in))
+			for i, t := range in {
+				if t == nil {
+					return nil, fmt.Errorf("node %s: missing input %d", n.Label(), i)
+				}
+				if t.DType != in[0].DType {
+					return nil, fmt.Errorf("node %s: input %s is %v but %s is %v (types must match)", n.Label(), n.Inputs[i], t.DType, n.Inputs[0], in[0].DType)
+				}
+				shapes[i] = t.Shape
+			}
+			if err := ewNumeric(n, in[0], n.Inputs[0]); err != nil {
+				return nil, err
+			}
+			if floatOnly && !in[0].DType.IsFloat() {
+				return nil, fmt.Errorf("node %s: unsupported type %v (floating point only)", n.Label(), in[0].DType)
+			}
+			shape, err := ops.BroadcastShapes(shapes...)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			out := env.New(in[0].DType, shape...)
+			if err := ops.Variadic(op, mean, out, in); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			return []*ops.Tensor{out}, nil
+		}, nil
+	}
+}
+
+func ewBuildCompare(op ops.CmpOp) Builder {
+	return func(n *graph.Node, opset int64) (Kernel, error) {
+		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			a, b, shape, err := ewTwo(n, in)
+			if err != nil {
+				return nil, err
+			}
+			if err := ewSameType(n, a, b); err != nil {
+				return nil, err
+			}
+			if !(op == ops.CmpEqual && a.DType == ops.Bool) {
+				if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
+					return nil, err
+				}
+			}
+			out := env.New(ops.Bool, shape...)
+			if err := ops.Compare(op, out, a, b); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			return []*ops.Tensor{out}, nil
+		}, nil
+	}
+}
+
+func ewBuildLogic(op ops.LogicOp) Builder {
+	return func(n *graph.Node, opset int64) (Kernel, error) {
+		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			a, b, shape, err := ewTwo(n, in)
+			if err != nil {
+				return nil, err
+			}
+			if a.DType != ops.Bool || b.DType != ops.Bool {
+				return nil, fmt.Errorf("node %s: inputs must be bool, got %v and %v", n.Label(), a.DType, b.DType)
+			}
+			out := env.New(ops.Bool, shape...)
+			if err := ops.Logic(op, out, a, b); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			return []*ops.Tensor{out}, nil
+		}, nil
+	}
+}
+
+func ewBuildWhere(n *graph.Node, opset int64) (Kernel, error) {
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		var ts [3]*ops.Tensor
+		for i, name := range []string{"condition", "X", "Y"} {
+			t, err := tkInput(n, in, i, name)
+			if err != nil {
+				return nil, err
+			}
+			ts[i] = t
+		}
+		c, x, y := ts[0], ts[1], ts[2]
+		if c.DType != ops.Bool {
+			return nil, fmt.Errorf("node %s: condition %s must be bool, got %v", n.Label(), n.Inputs[0], c.DType)
+		}
+		if err := ewSameType(n, x, y); err != nil {
+			return nil, fmt.Errorf("node %s: X is %v but Y is %v (types must match)", n.Label(), x.DType, y.DType)
+		}
+		shape, err := ops.BroadcastShapes(c.Shape, x.Shape, y.Shape)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		out := env.New(x.DType, shape...)
+		if err := ops.WhereTensor(out, c, x, y); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
