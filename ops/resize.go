@@ -102,8 +102,11 @@ type resizeTaps struct {
 }
 
 // SourceCoord maps output coordinate o of an axis of length in resized to
-// out with the given scale to the source coordinate, for mode c.
+// out with the given scale to the source coordinate, for mode c. As in the
+// ONNX reference, align_corners and tf_crop_and_resize divide by the
+// unrounded resized length in·scale.
 func SourceCoord(c CoordMode, o float64, in, out int, scale, roiStart, roiEnd float64) float64 {
+	outF := float64(in) * scale
 	switch c {
 	case CoordHalfPixelSymmetric:
 		adj := float64(out) / (scale * float64(in))
@@ -118,14 +121,14 @@ func SourceCoord(c CoordMode, o float64, in, out int, scale, roiStart, roiEnd fl
 		if out == 1 {
 			return 0
 		}
-		return o * float64(in-1) / float64(out-1)
+		return o * float64(in-1) / (outF - 1)
 	case CoordAsymmetric:
 		return o / scale
 	case CoordTFHalfPixelForNN:
 		return (o + 0.5) / scale
 	case CoordTFCropAndResize:
 		if out > 1 {
-			return roiStart*float64(in-1) + o*(roiEnd-roiStart)*float64(in-1)/float64(out-1)
+			return roiStart*float64(in-1) + o*(roiEnd-roiStart)*float64(in-1)/(outF-1)
 		}
 		return 0.5 * (roiStart + roiEnd) * float64(in-1)
 	}

@@ -1,0 +1,242 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// nnONNXPrefixes select the ONNX backend node tests of the operators in
+// k_nn_*.go.
+var nnONNXPrefixes = []string{
+	"test_gemm_", "test_matmul_", "test_conv", "test_basic_conv", "test_maxpool_", "test_averagepool_",
+	"test_globalaveragepool", "test_globalmaxpool", "test_batchnorm_", "test_instancenorm_",
+	"test_layer_normalization_", "test_resize_", "test_upsample_", "test_constant_pad", "test_edge_pad",
+	"test_reflect_pad", "test_wrap_pad", "test_softmax_", "test_logsoftmax_", "test_dropout_",
+	"test_training_dropout",
+}
+
+// nnONNXOthers are matched by a prefix above but exercise other operators
+// (or features outside these kernels), with the reason.
+var nnONNXOthers = map[string]string{
+	"test_convinteger_with_padding":    "ConvInteger (quantised)",
+	"test_convinteger_without_padding": "ConvInteger (quantised)",
+	"test_basic_convinteger":           "ConvInteger (quantised)",
+	"test_matmulinteger":               "MatMulInteger (quantised)",
+}
+
+// TestNNONNXNodeConformance runs the ONNX backend node tests of the NN
+// operators through Compile and Run and compares with the expected outputs
+// within float32 tolerance (exactly for integer and bool outputs).
+// Expanded (function-body) variants run too: they exercise these kernels
+// next to the elementwise ones when those are registered.
+func TestNNONNXNodeConformance(t *testing.T) {
+	entries, err := os.ReadDir(tkONNXNodeDir)
+	if err != nil {
+		t.Skipf("ONNX node tests not installed (%v): apt-get install libonnx-testdata", err)
+	}
+	var cases []string
+	for _, e := range entries {
+		for _, p := range nnONNXPrefixes {
+			if strings.HasPrefix(e.Name(), p) && !strings.HasSuffix(e.Name(), "_expanded") {
+				cases = append(cases, e.Name())
+				break
+			}
+		}
+	}
+	sort.Strings(cases)
+	if len(cases) < 100 {
+		t.Fatalf("found only %d node tests for the NN operators in %s", len(cases), tkONNXNodeDir)
+	}
+	for _, name := range cases {
+		t.Run(name, func(t *testing.T) {
+			if why, ok := nnONNXOthers[name]; ok {
+				t.Skipf("tests %s, not an operator of k_nn_*.go", why)
+			}
+			if strings.HasPrefix(name, "test_training_dropout") && !strings.Contains(name, "zero_ratio") {
+				nnCheckTrainingDropout(t, filepath.Join(tkONNXNodeDir, name))
+				return
+			}
+			nnRunNodeTest(t, filepath.Join(tkONNXNodeDir, name))
+		})
+	}
+}
+
+func nnRunNodeTest(t *testing.T, dir string) {
+	t.Helper()
+	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
+	if len(sets) == 0 {
+		t.Fatalf("no test_data_set_* in %s", dir)
+	}
+	for _, set := range sets {
+		var inputs []*ops.Tensor
+		for i := range m.Graph.Inputs {
+			_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, x)
+		}
+		outs, err := p.Run(context.Background(), inputs)
+		if err != nil {
+			t.Fatalf("%s: %v", filepath.Base(set), err)
+		}
+		for i, got := range outs {
+			_, want, err := graph.ReadTensorFile(filepath.Join(set, "output_"+strconv.Itoa(i)+".pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := nnCompare(got, want, 1e-4, 1e-4); msg != "" {
+				t.Errorf("%s output %d (%s): %s", filepath.Base(set), i, m.Graph.Outputs[i].Name, msg)
+			}
+		}
+	}
+}
+
+// nnCheckTrainingDropout runs a training-mode Dropout test. Its expected
+// outputs come from NumPy's random generator, which latent does not
+// reproduce, so the test checks the defining properties instead: every
+// output is 0 or x/(1−ratio), the mask marks exactly the kept elements,
+// and the dropped fraction is within 5 standard deviations of ratio.
+func nnCheckTrainingDropout(t *testing.T, dir string) {
+	t.Helper()
+	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(m, Options{Seed: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := filepath.Join(dir, "test_data_set_0")
+	var inputs []*ops.Tensor
+	for i := range m.Graph.Inputs {
+		_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, x)
+	}
+	ratio := 0.5
+	if len(inputs) > 1 {
+		ratio = nnAsF64(inputs[1])[0]
+	}
+	outs, err := p.Run(context.Background(), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := nnAsF64(inputs[0]), nnAsF64(outs[0])
+	var mask []float64
+	if len(outs) > 1 {
+		if outs[1].DType != ops.Bool {
+			t.Fatalf("mask is %v, want bool", outs[1])
+		}
+		mask = nnAsF64(outs[1])
+	}
+	dropped := 0
+	for i := range x {
+		kept := math.Abs(y[i]-x[i]/(1-ratio)) <= 1e-5*(1+math.Abs(y[i]))
+		if !kept && y[i] != 0 {
+			t.Fatalf("element %d: y = %v is neither 0 nor x/(1-ratio) = %v", i, y[i], x[i]/(1-ratio))
+		}
+		if !kept {
+			dropped++
+		}
+		if mask != nil && (mask[i] == 1) != kept {
+			t.Fatalf("element %d: mask %v but y = %v (x = %v)", i, mask[i], y[i], x[i])
+		}
+	}
+	nf := float64(len(x))
+	if sd := math.Sqrt(nf * ratio * (1 - ratio)); math.Abs(float64(dropped)-ratio*nf) > 5*sd+1 {
+		t.Errorf("dropped %d of %d elements, expected about %.0f", dropped, len(x), ratio*nf)
+	}
+}
+
+// nnCompare checks got against want: same type and shape, floats within
+// atol + rtol·|want| (NaN matches NaN), others exactly. It returns "" or a
+// description of the first mismatch.
+func nnCompare(got, want *ops.Tensor, atol, rtol float64) string {
+	if got == nil {
+		return "got nil tensor"
+	}
+	if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
+		return fmt.Sprintf("got %v, want %v", got, want)
+	}
+	g, w := nnAsF64(got), nnAsF64(want)
+	bad := 0
+	first := ""
+	for i := range w {
+		d := math.Abs(g[i] - w[i])
+		ok := d <= atol+rtol*math.Abs(w[i]) || (math.IsNaN(g[i]) && math.IsNaN(w[i])) || g[i] == w[i]
+		if !got.DType.IsFloat() {
+			ok = g[i] == w[i]
+		}
+		if !ok {
+			if bad == 0 {
+				first = fmt.Sprintf("element %d: got %v, want %v", i, g[i], w[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		return fmt.Sprintf("%d of %d elements differ; first %s", bad, len(w), first)
+	}
+	return ""
+}
+
+// nnAsF64 returns a tensor's elements as float64 for comparison.
+func nnAsF64(t *ops.Tensor) []float64 {
+	out := make([]float64, t.Len())
+	switch d := t.Data.(type) {
+	case []float32:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []float64:
+		copy(out, d)
+	case []uint16:
+		for i, v := range d {
+			out[i] = float64(ops.Float16ToFloat32(v))
+		}
+	case []int64:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []int32:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []int8:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []uint8:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []bool:
+		for i, v := range d {
+			if v {
+				out[i] = 1
+			}
+		}
+	}
+	return out
+}
