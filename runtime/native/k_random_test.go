@@ -1,0 +1,173 @@
+package native
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// tkRandKernel builds a Random*Like node's kernel at opset 17.
+func tkRandKernel(t *testing.T, op string, attrs ...*graph.Attr) Kernel {
+	t.Helper()
+	n := tkNode(op, 1, 1, attrs...)
+	b, err := Lookup("", op, 17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := b(n, 17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func tkRandRun(t *testing.T, k Kernel, env *Env, x *ops.Tensor) *ops.Tensor {
+	t.Helper()
+	out, err := k(env, []*ops.Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0]
+}
+
+func tkStats(v []float32) (mean, std float64) {
+	for _, x := range v {
+		mean += float64(x)
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		d := float64(x) - mean
+		std += d * d
+	}
+	return mean, math.Sqrt(std / float64(len(v)-1))
+}
+
+func TestRandomNormalLikeKernel(t *testing.T) {
+	x := ops.New(ops.Float32, 100, 1000)
+	k := tkRandKernel(t, "RandomNormalLike", tkAFloat("mean", 1), tkAFloat("scale", 2), tkAFloat("seed", 5))
+	a := tkRandRun(t, k, &Env{}, x)
+	if !ops.SameShape(a.Shape, x.Shape) || a.DType != ops.Float32 {
+		t.Fatalf("output %v, want float32[100 1000]", a)
+	}
+	m, s := tkStats(a.F32())
+	// 1e5 samples: SE of the mean 2/sqrt(1e5) ≈ 0.0063, of the std ≈ 0.0045.
+	if math.Abs(m-1) > 0.032 || math.Abs(s-2) > 0.023 {
+		t.Fatalf("mean %g std %g, want 1 and 2", m, s)
+	}
+	// The seed fixes the values: again, and from a fresh build.
+	b := tkRandRun(t, k, &Env{Rand: rand.New(rand.NewPCG(9, 9))}, x)
+	c := tkRandRun(t, tkRandKernel(t, "RandomNormalLike", tkAFloat("mean", 1), tkAFloat("scale", 2), tkAFloat("seed", 5)), &Env{}, x)
+	if !reflect.DeepEqual(a.Data, b.Data) || !reflect.DeepEqual(a.Data, c.Data) {
+		t.Fatal("seeded RandomNormalLike is not deterministic")
+	}
+	d := tkRandRun(t, tkRandKernel(t, "RandomNormalLike", tkAFloat("mean", 1), tkAFloat("scale", 2), tkAFloat("seed", 6)), &Env{}, x)
+	if reflect.DeepEqual(a.Data, d.Data) {
+		t.Fatal("seeds 5 and 6 give the same values")
+	}
+}
+
+func TestRandomUniformLikeKernel(t *testing.T) {
+	// dtype attribute overrides the (integer) input type.
+	x := ops.New(ops.Int64, 100000)
+	k := tkRandKernel(t, "RandomUniformLike", tkAFloat("low", -2), tkAFloat("high", 4), tkAInt("dtype", 11))
+	out := tkRandRun(t, k, &Env{Rand: rand.New(rand.NewPCG(1, 2))}, x)
+	if out.DType != ops.Float64 || !ops.SameShape(out.Shape, x.Shape) {
+		t.Fatalf("output %v, want float64[100000]", out)
+	}
+	v := make([]float32, out.Len())
+	for i, f := range out.F64() {
+		if f < -2 || f >= 4 {
+			t.Fatalf("sample %g outside [-2, 4)", f)
+		}
+		v[i] = float32(f)
+	}
+	m, s := tkStats(v)
+	// U(-2,4): mean 1, std 6/sqrt(12) ≈ 1.732; SE of the mean ≈ 0.0055.
+	if math.Abs(m-1) > 0.03 || math.Abs(s-6/math.Sqrt(12)) > 0.02 {
+		t.Fatalf("mean %g std %g, want 1 and %g", m, s, 6/math.Sqrt(12))
+	}
+	// Without a seed the values come from env.Rand: same source state, same
+	// values; a different state, different values.
+	again := tkRandRun(t, k, &Env{Rand: rand.New(rand.NewPCG(1, 2))}, x)
+	other := tkRandRun(t, k, &Env{Rand: rand.New(rand.NewPCG(3, 4))}, x)
+	if !reflect.DeepEqual(out.Data, again.Data) || reflect.DeepEqual(out.Data, other.Data) {
+		t.Fatal("unseeded RandomUniformLike does not follow env.Rand")
+	}
+	// No env.Rand at all still works.
+	if got := tkRandRun(t, k, &Env{}, ops.New(ops.Int64, 3)); got.Len() != 3 {
+		t.Fatalf("output %v", got)
+	}
+	// float16 output.
+	h := tkRandRun(t, tkRandKernel(t, "RandomUniformLike", tkAInt("dtype", 10), tkAFloat("seed", 1)), &Env{}, ops.New(ops.Bool, 1000))
+	if h.DType != ops.Float16 {
+		t.Fatalf("dtype 10 gave %v", h.DType)
+	}
+	for _, b := range h.F16() {
+		if f := ops.Float16ToFloat32(b); f < 0 || f > 1 {
+			t.Fatalf("float16 sample %g outside [0, 1]", f)
+		}
+	}
+}
+
+func TestRandomLikeErrors(t *testing.T) {
+	for _, op := range []string{"RandomNormalLike", "RandomUniformLike"} {
+		k := tkRandKernel(t, op)
+		if _, err := k(&Env{}, []*ops.Tensor{ops.New(ops.Int32, 2)}); err == nil {
+			t.Errorf("%s of int32 without dtype: no error", op)
+		}
+		if _, err := k(&Env{}, []*ops.Tensor{nil}); err == nil {
+			t.Errorf("%s without input: no error", op)
+		}
+		b, _ := Lookup("", op, 17)
+		if _, err := b(tkNode(op, 1, 1, tkAInt("dtype", 7)), 17); err == nil {
+			t.Errorf("%s with dtype int64: no error", op)
+		}
+		if _, err := b(tkNode(op, 1, 1, tkAInt("seed", 1)), 17); err == nil {
+			t.Errorf("%s with an int seed: no error", op)
+		}
+	}
+}
+
+// TestRandomLikeInPlan runs RandomNormalLike through Compile/Run: with
+// Options.Seed and no seed attribute, every run of the plan gives the same
+// values.
+func TestRandomLikeInPlan(t *testing.T) {
+	n := &graph.Node{Name: "rnd", OpType: "RandomNormalLike", Inputs: []string{"x"}, Outputs: []string{"y"}}
+	g := &graph.Graph{
+		Name:    "random",
+		Inputs:  []graph.ValueInfo{{Name: "x", DType: ops.Float32}},
+		Outputs: []graph.ValueInfo{{Name: "y", DType: ops.Float32}},
+		Nodes:   []*graph.Node{n},
+	}
+	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: g}
+	p, err := Compile(m, Options{Seed: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := ops.New(ops.Float32, 64)
+	a, err := p.Run(context.Background(), []*ops.Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Run(context.Background(), []*ops.Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a[0].Data, b[0].Data) {
+		t.Fatal("runs of a seeded plan differ")
+	}
+	var zero int
+	for _, v := range a[0].F32() {
+		if v == 0 {
+			zero++
+		}
+	}
+	if zero > 1 {
+		t.Fatalf("%d of 64 normal samples are exactly 0", zero)
+	}
+}
