@@ -1,0 +1,443 @@
+package runtime_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/native"
+)
+
+// The ONNX backend-test data (Debian package libonnx-testdata).
+const defaultConformanceDir = "/usr/share/libonnx-testdata/data"
+
+// conformanceSuites are the folders of the test data we run, in order.
+var conformanceSuites = []string{"node", "pytorch-converted", "pytorch-operator", "simple"}
+
+// Minimum pass rates (passed / selected) below which the run fails.
+const minPassRate = 0.95
+
+// Tolerances of ONNX's backend tests for floating-point outputs.
+const (
+	confRtol = 1e-3
+	confAtol = 1e-5
+)
+
+func conformanceDir() string {
+	if d := os.Getenv("LATENT_ONNX_TESTDATA"); d != "" {
+		return d
+	}
+	return defaultConformanceDir
+}
+
+// loadSkips reads testdata/conformance/skip.txt: "suite/case  reason" per
+// line, # comments and blank lines ignored.
+func loadSkips(t *testing.T) map[string]string {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "conformance", "skip.txt")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("read skip list: %v", err)
+	}
+	defer f.Close()
+	skips := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		key, reason, _ := strings.Cut(s, " ")
+		reason = strings.TrimSpace(reason)
+		if !strings.Contains(key, "/") || reason == "" {
+			t.Fatalf("%s:%d: want \"suite/case  reason\", got %q", path, line, s)
+		}
+		skips[key] = reason
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read skip list: %v", err)
+	}
+	return skips
+}
+
+// conformanceCase is one model folder with its test data sets.
+type conformanceCase struct {
+	suite, name, dir string
+	model            *graph.Model
+	decodeErr        error
+	missing          []string // operators without a native kernel
+}
+
+// selectCase decodes the case's model and lists operators the native
+// registry lacks (including those inside subgraphs).
+func selectCase(suite, name, dir string) conformanceCase {
+	c := conformanceCase{suite: suite, name: name, dir: dir}
+	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		c.decodeErr = err
+		return c
+	}
+	c.model = m
+	seen := map[string]bool{}
+	var walk func(g *graph.Graph)
+	walk = func(g *graph.Graph) {
+		for _, n := range g.Nodes {
+			if !native.Supported(n.Domain, n.OpType) {
+				key := n.OpType
+				if n.Domain != "" && n.Domain != "ai.onnx" {
+					key = n.Domain + "/" + n.OpType
+				}
+				if !seen[key] {
+					seen[key] = true
+					c.missing = append(c.missing, key)
+				}
+			}
+			for _, a := range n.Attrs {
+				if a.G != nil {
+					walk(a.G)
+				}
+				for _, sg := range a.Graphs {
+					walk(sg)
+				}
+			}
+		}
+	}
+	walk(m.Graph)
+	return c
+}
+
+// suiteResult counts one suite's cases.
+type suiteResult struct {
+	selected, ran, passed, skipped int
+	unselected                     int
+	suiteRan                       bool // false when -run filtered the suite out
+	missingOps                     map[string]int
+}
+
+// runConformance runs every ONNX backend-test case whose operators all
+// have native kernels on the named backend, comparing outputs with the
+// reference outputs. Cases listed in testdata/conformance/skip.txt are
+// skipped with their reason; any other failing case fails the test, and so
+// does a pass rate under 95% for node or for the PyTorch suites together.
+func runConformance(t *testing.T, backend string) {
+	root := conformanceDir()
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		t.Fatalf("ONNX backend test data not found at %s (%v): install it with `bash tools/setup.sh`, or run the whole suite with `bash tools/test.sh` (as CI=true does); LATENT_ONNX_TESTDATA overrides the folder", root, err)
+	}
+	skips := loadSkips(t)
+	results := map[string]*suiteResult{}
+	for _, suite := range conformanceSuites {
+		res := &suiteResult{missingOps: map[string]int{}}
+		results[suite] = res
+		t.Run(suite, func(t *testing.T) {
+			res.suiteRan = true
+			entries, err := os.ReadDir(filepath.Join(root, suite))
+			if err != nil {
+				t.Fatalf("read suite %s: %v", suite, err)
+			}
+			for _, e := range entries {
+				if !e.IsDir() {
+					continue
+				}
+				dir := filepath.Join(root, suite, e.Name())
+				if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil {
+					continue
+				}
+				c := selectCase(suite, e.Name(), dir)
+				if len(c.missing) > 0 {
+					res.unselected++
+					for _, op := range c.missing {
+						res.missingOps[op]++
+					}
+					continue
+				}
+				res.selected++
+				key := suite + "/" + c.name
+				reason, skip := skips[key]
+				ran := false
+				ok := t.Run(c.name, func(t *testing.T) {
+					ran = true
+					if skip {
+						t.Skip("skip.txt: " + reason)
+					}
+					runCase(t, backend, c)
+				})
+				if !ran {
+					continue // filtered out by -run
+				}
+				res.ran++
+				switch {
+				case skip:
+					res.skipped++
+				case ok:
+					res.passed++
+				}
+			}
+			t.Logf("conformance %s %s: %d/%d selected cases passed (%s), %d skipped via skip.txt, %d failed, %d filtered out by -run; %d cases need operators without a native kernel",
+				backend, suite, res.passed, res.selected, pct(res.passed, res.selected), res.skipped, res.ran-res.passed-res.skipped, res.selected-res.ran, res.unselected)
+			if len(res.missingOps) > 0 {
+				t.Logf("conformance %s %s: most needed missing operators: %s", backend, suite, topOps(res.missingOps, 12))
+			}
+		})
+	}
+
+	checkRate := func(label string, suites ...string) {
+		var sel, ran, passed int
+		for _, s := range suites {
+			r := results[s]
+			if !r.suiteRan {
+				t.Logf("conformance %s %s: suite %s was filtered out by -run; pass-rate check skipped", backend, label, s)
+				return
+			}
+			sel, ran, passed = sel+r.selected, ran+r.ran, passed+r.passed
+		}
+		if ran < sel {
+			t.Logf("conformance %s %s: only %d of %d selected cases ran (-run filter); pass-rate check skipped", backend, label, ran, sel)
+			return
+		}
+		t.Logf("conformance %s %s: %d/%d passed (%s)", backend, label, passed, sel, pct(passed, sel))
+		if sel == 0 || float64(passed) < minPassRate*float64(sel) {
+			t.Errorf("conformance %s %s: pass rate %s (%d/%d) is below %.0f%%", backend, label, pct(passed, sel), passed, sel, 100*minPassRate)
+		}
+	}
+	checkRate("node", "node")
+	checkRate("pytorch-converted+pytorch-operator", "pytorch-converted", "pytorch-operator")
+}
+
+func pct(a, b int) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
+}
+
+func topOps(counts map[string]int, n int) string {
+	type kv struct {
+		op string
+		n  int
+	}
+	var l []kv
+	for op, c := range counts {
+		l = append(l, kv{op, c})
+	}
+	sort.Slice(l, func(i, j int) bool {
+		if l[i].n != l[j].n {
+			return l[i].n > l[j].n
+		}
+		return l[i].op < l[j].op
+	})
+	var parts []string
+	for i, e := range l {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", e.op, e.n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// runCase opens the case's model on the backend and checks every
+// test_data_set_N.
+func runCase(t *testing.T, backend string, c conformanceCase) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("panic: %v", r)
+		}
+	}()
+	if c.decodeErr != nil {
+		t.Fatalf("decode: %v", c.decodeErr)
+	}
+	s, err := runtime.OpenModel(c.model, runtime.WithBackend(backend))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer s.Close()
+	sets, _ := filepath.Glob(filepath.Join(c.dir, "test_data_set_*"))
+	if len(sets) == 0 {
+		t.Fatalf("no test_data_set_N in %s", c.dir)
+	}
+	sort.Strings(sets)
+	for _, set := range sets {
+		inputs, err := readSet(set, "input")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := readSet(set, "output")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		got, err := s.RunOrdered(ctx, inputs)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: run: %v", filepath.Base(set), err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d outputs, want %d", filepath.Base(set), len(got), len(want))
+		}
+		outs := s.Outputs()
+		for i := range want {
+			if err := compareTensors(got[i], want[i]); err != nil {
+				t.Errorf("%s: output %d (%s): %v", filepath.Base(set), i, outs[i].Name, err)
+			}
+		}
+	}
+}
+
+// readSet reads prefix_0.pb, prefix_1.pb … from a test data set folder.
+func readSet(dir, prefix string) ([]*ops.Tensor, error) {
+	var out []*ops.Tensor
+	for k := 0; ; k++ {
+		path := filepath.Join(dir, fmt.Sprintf("%s_%d.pb", prefix, k))
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return out, nil
+		}
+		_, t, err := graph.ReadTensorFile(path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+}
+
+// compareTensors checks dtype, shape and values: floats within
+// confAtol + confRtol*|want| (NaN matches NaN, infinities must match
+// exactly), everything else exactly.
+func compareTensors(got, want *ops.Tensor) error {
+	if got == nil {
+		return errors.New("no tensor")
+	}
+	if got.DType != want.DType {
+		return fmt.Errorf("dtype %v, want %v", got.DType, want.DType)
+	}
+	if !ops.SameShape(got.Shape, want.Shape) {
+		return fmt.Errorf("shape %v, want %v", ops.ShapeString(got.Shape), ops.ShapeString(want.Shape))
+	}
+	if err := got.Validate(); err != nil {
+		return err
+	}
+	bad, first := 0, -1
+	var gv, wv string
+	mark := func(i int, g, w any) {
+		if bad == 0 {
+			first, gv, wv = i, fmt.Sprint(g), fmt.Sprint(w)
+		}
+		bad++
+	}
+	floatEq := func(g, w float64) bool {
+		if math.IsNaN(w) || math.IsNaN(g) {
+			return math.IsNaN(w) && math.IsNaN(g)
+		}
+		if math.IsInf(w, 0) || math.IsInf(g, 0) {
+			return g == w
+		}
+		return math.Abs(g-w) <= confAtol+confRtol*math.Abs(w)
+	}
+	switch w := want.Data.(type) {
+	case []float32:
+		g := got.F32()
+		for i := range w {
+			if !floatEq(float64(g[i]), float64(w[i])) {
+				mark(i, g[i], w[i])
+			}
+		}
+	case []float64:
+		g := got.F64()
+		for i := range w {
+			if !floatEq(g[i], w[i]) {
+				mark(i, g[i], w[i])
+			}
+		}
+	case []uint16:
+		g := got.F16()
+		for i := range w {
+			gf, wf := float64(ops.Float16ToFloat32(g[i])), float64(ops.Float16ToFloat32(w[i]))
+			if !floatEq(gf, wf) {
+				mark(i, gf, wf)
+			}
+		}
+	default:
+		n := want.Len()
+		for i := 0; i < n; i++ {
+			g, w := elemAt(got.Data, i), elemAt(want.Data, i)
+			if g != w {
+				mark(i, g, w)
+			}
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d values differ; first at flat index %d: got %s, want %s", bad, want.Len(), first, gv, wv)
+	}
+	return nil
+}
+
+func elemAt(data any, i int) any {
+	switch d := data.(type) {
+	case []int64:
+		return d[i]
+	case []int32:
+		return d[i]
+	case []int8:
+		return d[i]
+	case []uint8:
+		return d[i]
+	case []bool:
+		return d[i]
+	}
+	return nil
+}
+
+// TestConformanceNative runs the ONNX backend tests on the native backend.
+// Print the counts with:
+//
+//	go test ./runtime -run 'TestConformanceNative$' -v | grep 'conformance native'
+func TestConformanceNative(t *testing.T) {
+	if testing.Short() && os.Getenv("CI") == "" {
+		t.Skip("conformance suite skipped in -short mode (runs in full with `bash tools/test.sh`)")
+	}
+	runConformance(t, runtime.NativeBackendName)
+}
+
+// TestCompareTensors checks the comparison itself against hand-made cases.
+func TestCompareTensors(t *testing.T) {
+	f := func(v ...float32) *ops.Tensor { return ops.FromFloat32([]int{len(v)}, v) }
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	cases := []struct {
+		got, want *ops.Tensor
+		ok        bool
+	}{
+		{f(1, 2), f(1, 2), true},
+		{f(1.0009, 2), f(1, 2), true},                      // within rtol 1e-3
+		{f(1.0011, 2), f(1, 2), false},                     // outside
+		{f(0.000009), f(0), true},                          // within atol
+		{f(0.00002), f(0), false},                          // outside atol
+		{f(nan), f(nan), true},                             // NaN == NaN
+		{f(nan), f(1), false},                              // NaN vs number
+		{f(inf), f(inf), true},                             // equal infinities
+		{f(inf), f(-inf), false},                           // opposite infinities
+		{f(1, 2), f(1, 2, 3), false},                       // shape
+		{ops.FromInt64([]int{1}, []int64{1}), f(1), false}, // dtype
+		{ops.FromInt64([]int{2}, []int64{1, 2}), ops.FromInt64([]int{2}, []int64{1, 2}), true},
+		{ops.FromInt64([]int{2}, []int64{1, 3}), ops.FromInt64([]int{2}, []int64{1, 2}), false}, // ints exact
+		{ops.FromBool([]int{2}, []bool{true, false}), ops.FromBool([]int{2}, []bool{true, true}), false},
+	}
+	for i, c := range cases {
+		err := compareTensors(c.got, c.want)
+		if (err == nil) != c.ok {
+			t.Errorf("case %d: compare(%v, %v) = %v, want ok=%v", i, c.got.Data, c.want.Data, err, c.ok)
+		}
+	}
+}
