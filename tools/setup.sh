@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# setup.sh installs what latent's examples and tests need. It is idempotent:
+# a second run installs nothing and downloads nothing new.
+#
+#   - Debian packages: libonnx-testdata (ONNX backend-test models for the
+#     conformance suite), protobuf-compiler, python3-onnx (cross-checks) and
+#     dataset-fashion-mnist (training examples); apt-get runs only when one
+#     of them is missing.
+#   - Go modules pinned in go.mod (go mod download).
+#   - The ONNX Runtime shared library for the runtime/ort backend, through
+#     tools/install-ort.sh when that script exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libonnx-testdata protobuf-compiler python3-onnx dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg -s "$p" >/dev/null 2>&1; then
+		missing+=("$p")
+	fi
+done
+if ((${#missing[@]} > 0)); then
+	sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		sudo=(sudo)
+	fi
+	echo "setup: installing ${missing[*]}" >&2
+	"${sudo[@]}" apt-get update
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+go mod download
+
+if [ -f tools/install-ort.sh ]; then
+	bash tools/install-ort.sh >/dev/null
+fi
