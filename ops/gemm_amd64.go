@@ -92,7 +92,7 @@ var sdotAVX512 = [...][2]sdotFunc{
 // it, streaming B once per four rows beats packing it.
 const avx512SmallMMax = 8
 
-var avx512Kernel = gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, tile: avx512Tile, small: avx512Small}
+var avx512Kernel = gemmKernel{mr: 12, nr: 32, mc: 144, kc: 384, nc: 2048, tile: avx512Tile, small: avx512Small}
 
 // avx512Small runs calls with m <= avx512SmallMMax and an untransposed B
 // on the unpacked kernels, four rows and 64 columns at a time.

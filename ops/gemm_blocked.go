@@ -86,20 +86,22 @@ func (g *gemmCall) run() {
 	bufs := gemmPool.Get().(*gemmBufs)
 	defer gemmPool.Put(bufs)
 
-	kcMax := min(kern.kc, g.k)
-	ncMax := min(kern.nc, roundUp(g.n, nr))
-	mcMax := min(kern.mc, roundUp(g.m, mr))
-	bufs.b = growBuf(bufs.b, kcMax*roundUp(ncMax, nr))
-	bufs.a = growBuf(bufs.a, kcMax*roundUp(mcMax, mr))
+	// Equal blocks rather than full ones plus a sliver: k = 1024 with
+	// KC = 384 runs as 3×342, not 384+384+256.
+	kcBlk := balance(g.k, kern.kc, 1)
+	ncBlk := balance(g.n, kern.nc, nr)
+	mcBlk := balance(g.m, kern.mc, mr)
+	bufs.b = growBuf(bufs.b, kcBlk*roundUp(ncBlk, nr))
+	bufs.a = growBuf(bufs.a, kcBlk*roundUp(mcBlk, mr))
 
 	tileAct, leak := g.act, g.leak
 	if !fusedAct(tileAct) {
 		tileAct = ActNone
 	}
-	for jc := 0; jc < g.n; jc += kern.nc {
-		nc := min(kern.nc, g.n-jc)
-		for pc := 0; pc < g.k; pc += kern.kc {
-			kc := min(kern.kc, g.k-pc)
+	for jc := 0; jc < g.n; jc += ncBlk {
+		nc := min(ncBlk, g.n-jc)
+		for pc := 0; pc < g.k; pc += kcBlk {
+			kc := min(kcBlk, g.k-pc)
 			packB(bufs.b, nr, g.transB, g.b, g.ldb, pc, kc, jc, nc)
 			beta := g.beta
 			if pc > 0 {
@@ -110,8 +112,8 @@ func (g *gemmCall) run() {
 			if last {
 				act = tileAct
 			}
-			for ic := 0; ic < g.m; ic += kern.mc {
-				mc := min(kern.mc, g.m-ic)
+			for ic := 0; ic < g.m; ic += mcBlk {
+				mc := min(mcBlk, g.m-ic)
 				packA(bufs.a, mr, g.transA, g.a, g.lda, ic, mc, pc, kc)
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
@@ -156,6 +158,13 @@ func (g *gemmCall) scaleOnly() {
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// balance splits total into the fewest blocks of at most limit (a multiple
+// of unit) and returns the common block size, rounded up to unit.
+func balance(total, limit, unit int) int {
+	blocks := (total + limit - 1) / limit
+	return min(limit, roundUp((total+blocks-1)/blocks, unit))
+}
 
 // packA copies rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into dst as
 // panels of mr rows: panel r holds, for each step p, mr consecutive values.
