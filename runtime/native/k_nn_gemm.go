@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{7, 9, 11, 13} {
+	for _, v := range []int64{1, 6, 7, 9, 11, 13} {
 		Register("", "Gemm", v, buildGemm)
 	}
 	for _, v := range []int64{1, 9, 13} {

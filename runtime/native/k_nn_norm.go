@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{7, 9, 14, 15} {
+	for _, v := range []int64{1, 6, 7, 9, 14, 15} {
 		Register("", "BatchNormalization", v, buildBatchNorm)
 	}
 	for _, v := range []int64{1, 6} {
@@ -54,8 +54,15 @@ func buildBatchNorm(n *graph.Node, opset int64) (Kernel, error) {
 		}
 	} else {
 		// Before opset 14 the optional statistics outputs are what select
-		// training behaviour.
+		// training behaviour (and, before opset 7, is_test=0).
 		training = nOut > 1
+		if opset < 7 {
+			isTest, err := n.Int("is_test", 0)
+			if err != nil {
+				return nil, err
+			}
+			training = training && isTest == 0
+		}
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		names := []string{"X", "scale", "B", "input_mean", "input_var"}
