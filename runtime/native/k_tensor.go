@@ -343,6 +343,13 @@ func SliceWindow(shape []int, starts, ends, axes, steps []int64) (start, step, c
 		if e < 0 {
 			e += dim
 		}
+		// A step longer than the axis reads one element at most; capping it
+		// keeps the count arithmetic below from overflowing.
+		if lim := max(dim, 1); s > lim {
+			s = lim
+		} else if s < -lim {
+			s = -lim
+		}
 		var cnt int64
 		if s > 0 {
 			b = min(max(b, 0), dim)
@@ -359,12 +366,6 @@ func SliceWindow(shape []int, starts, ends, axes, steps []int64) (start, step, c
 		}
 		if cnt == 0 {
 			b = 0
-		}
-		// A step larger than the axis reads one element at most.
-		if s > dim && dim > 0 {
-			s = dim
-		} else if s < -dim && dim > 0 {
-			s = -dim
 		}
 		start[a], step[a], count[a] = int(b), int(s), int(cnt)
 	}

@@ -195,6 +195,9 @@ func TestSliceKernel(t *testing.T) {
 		out := tkMust(t, tkNode("Slice", 5, 1), 13, x, tkI64(s1, s0), tkI64(e1, e0), tkI64(-1, -2), tkI64(st1, st0))[0]
 		tkCheck(t, fmt.Sprintf("%v [%d:%d:%d, %d:%d:%d]", dt, s0, e0, st0, s1, e1, st1), out, want)
 	}
+	// Extreme steps take one element.
+	out = tkMust(t, tkNode("Slice", 5, 1), 13, data, tkI64(1, 1), tkI64(math.MaxInt64, math.MinInt64), tkI64(0, 1), tkI64(math.MaxInt64, math.MinInt64))[0]
+	tkCheck(t, "extreme steps", out, ops.FromFloat32([]int{1, 1}, []float32{6}))
 	// Omitted axes and steps: leading axes, step 1.
 	x := tkSeqT(ops.Uint8, 3, 4)
 	out = tkMust(t, tkNode("Slice", 5, 1), 10, x, tkI64(1), tkI64(3), nil, nil)[0]
