@@ -1,0 +1,151 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+var castTypes = []DType{Float32, Float64, Float16, Int64, Int32, Int8, Uint8, Bool}
+
+// fill writes float64 values into a fresh tensor of dt exactly (callers
+// choose values representable in dt).
+func fill(dt DType, v []float64) *Tensor {
+	t := New(dt, len(v))
+	for i, x := range v {
+		switch d := t.Data.(type) {
+		case []float32:
+			d[i] = float32(x)
+		case []float64:
+			d[i] = x
+		case []uint16:
+			d[i] = Float64ToFloat16(x)
+		case []int64:
+			d[i] = int64(x)
+		case []int32:
+			d[i] = int32(x)
+		case []int8:
+			d[i] = int8(x)
+		case []uint8:
+			d[i] = uint8(x)
+		case []bool:
+			d[i] = x != 0
+		}
+	}
+	return t
+}
+
+func TestCastAllPairsSmallValues(t *testing.T) {
+	// Values every type holds exactly (uint8 and bool get their own sets).
+	for _, from := range castTypes {
+		for _, to := range castTypes {
+			vals := []float64{0, 1, 2, 7, 100, -1, -3}
+			if from == Uint8 || to == Uint8 {
+				vals = vals[:5]
+			}
+			if from == Bool || to == Bool {
+				vals = []float64{0, 1, 1, 0}
+			}
+			src := fill(from, vals)
+			dst := New(to, len(vals))
+			if err := Cast(dst, src); err != nil {
+				t.Fatalf("%v -> %v: %v", from, to, err)
+			}
+			got := valuesOf(dst)
+			for i, w := range vals {
+				if got[i] != w {
+					t.Errorf("%v -> %v: %v became %v", from, to, w, got[i])
+				}
+			}
+		}
+	}
+}
+
+func TestCastEdgeCases(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	cases := []struct {
+		from, to DType
+		in       []float64
+		want     string
+	}{
+		{Float32, Int32, []float64{2.7, -2.7, nan, 3e9, -inf}, "[2 -2 -2147483648 -2147483648 -2147483648]"},
+		{Float64, Int64, []float64{-0.5, 1e300, nan, 9.2e18}, "[0 -9223372036854775808 -9223372036854775808 9200000000000000000]"},
+		{Float32, Uint8, []float64{300, -1, 255.9}, "[44 255 255]"},
+		{Float32, Int8, []float64{200, -129.5, 127.9}, "[-56 127 127]"},
+		{Int64, Int8, []float64{200, -129, 127}, "[-56 127 127]"},
+		{Int32, Uint8, []float64{-1, 256, 511}, "[255 0 255]"},
+		{Int64, Float32, []float64{16777217, -16777219}, "[1.6777216e+07 -1.677722e+07]"},
+		{Float64, Float32, []float64{1e300, -1e-300, 0.1}, "[+Inf -0 0.1]"},
+		{Float32, Bool, []float64{nan, math.Copysign(0, -1), -2}, "[true false true]"},
+		{Float16, Int32, []float64{-65504, 2.5, inf}, "[-65504 2 -2147483648]"},
+	}
+	for _, c := range cases {
+		src := New(c.from, len(c.in))
+		for i, x := range c.in {
+			switch d := src.Data.(type) {
+			case []float32:
+				d[i] = float32(x)
+			case []float64:
+				d[i] = x
+			case []uint16:
+				d[i] = Float64ToFloat16(x)
+			case []int64:
+				d[i] = int64(x)
+			case []int32:
+				d[i] = int32(x)
+			}
+		}
+		dst := New(c.to, len(c.in))
+		if err := Cast(dst, src); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(dst.Data); got != c.want {
+			t.Errorf("%v %v -> %v: got %s, want %s", c.from, c.in, c.to, got, c.want)
+		}
+	}
+}
+
+func TestCastToFloat16Rounding(t *testing.T) {
+	// 2049 lies halfway between halves 2048 and 2050: ties to even (2048);
+	// 2051 is halfway between 2050 and 2052: even is 2052.
+	src := FromInt64([]int{4}, []int64{2049, 2051, 70000, -3})
+	dst := New(Float16, 4)
+	if err := Cast(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 4)
+	Float16sToFloat32s(got, dst.F16())
+	if fmt.Sprint(got) != "[2048 2052 +Inf -3]" {
+		t.Errorf("int64 -> float16 = %v", got)
+	}
+	// 1 + 2^-11 + 2^-30 in float64 is just above a tie: rounds up, whereas
+	// rounding through float32 first would land on the tie and go down.
+	f := FromFloat64([]int{2}, []float64{1 + math.Ldexp(1, -11) + math.Ldexp(1, -30), 65519.999})
+	dst = New(Float16, 2)
+	if err := Cast(dst, f); err != nil {
+		t.Fatal(err)
+	}
+	if dst.F16()[0] != 0x3c01 || dst.F16()[1] != 0x7bff {
+		t.Errorf("float64 -> float16 = %#04x %#04x, want 0x3c01 0x7bff", dst.F16()[0], dst.F16()[1])
+	}
+	b := FromBool([]int{2}, []bool{true, false})
+	if err := Cast(dst, b); err != nil {
+		t.Fatal(err)
+	}
+	if dst.F16()[0] != 0x3c00 || dst.F16()[1] != 0 {
+		t.Errorf("bool -> float16 = %#04x", dst.F16()[:2])
+	}
+}
+
+func TestCastErrors(t *testing.T) {
+	if err := Cast(New(Float32, 3), New(Int64, 2)); err == nil {
+		t.Error("shape mismatch: no error")
+	}
+	bad := &Tensor{DType: Float32, Shape: []int{2}, Data: []int64{1, 2}}
+	if err := Cast(New(Int64, 2), bad); err == nil {
+		t.Error("data type not matching DType: no error")
+	}
+	if err := Cast(&Tensor{DType: Invalid, Shape: []int{1}, Data: []string{"x"}}, New(Float32, 1)); err == nil {
+		t.Error("invalid output type: no error")
+	}
+}

@@ -1,0 +1,237 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refUnary is each operator written from its textbook definition in
+// float64, independently of the kernels.
+func refUnary(op UnaryOp, p UnaryParams, x float64) float64 {
+	a, b, g := float64(p.Alpha), float64(p.Beta), float64(p.Gamma)
+	switch op {
+	case UnAbs:
+		return math.Abs(x)
+	case UnNeg:
+		return -x
+	case UnExp:
+		return math.Exp(x)
+	case UnLog:
+		return math.Log(x)
+	case UnSqrt:
+		return math.Sqrt(x)
+	case UnReciprocal:
+		return 1 / x
+	case UnRelu:
+		return math.Max(x, 0)
+	case UnLeakyRelu:
+		if x < 0 {
+			return a * x
+		}
+		return x
+	case UnElu:
+		if x < 0 {
+			return a * (math.Exp(x) - 1)
+		}
+		return x
+	case UnSelu:
+		if x <= 0 {
+			return g * (a*math.Exp(x) - a)
+		}
+		return g * x
+	case UnSigmoid:
+		return 1 / (1 + math.Exp(-x))
+	case UnHardSigmoid:
+		return math.Max(0, math.Min(1, a*x+b))
+	case UnTanh:
+		return math.Tanh(x)
+	case UnSoftplus:
+		return math.Log(1 + math.Exp(x))
+	case UnSoftsign:
+		return x / (1 + math.Abs(x))
+	case UnErf:
+		return math.Erf(x)
+	case UnFloor:
+		return math.Floor(x)
+	case UnCeil:
+		return math.Ceil(x)
+	case UnSign:
+		switch {
+		case x > 0:
+			return 1
+		case x < 0:
+			return -1
+		}
+		return x
+	}
+	panic(op)
+}
+
+func TestUnaryAgainstReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	p := UnaryParams{Alpha: 0.3, Beta: 0.4, Gamma: 1.7}
+	edge := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 1e-30, -1e-30, 30, -30, 88, -100}
+	for op := UnAbs; op <= UnSign; op++ {
+		for _, dt := range []DType{Float32, Float64, Float16} {
+			n := 200
+			vals := make([]float64, 0, n+len(edge))
+			for i := 0; i < n; i++ {
+				vals = append(vals, rng.NormFloat64()*4)
+			}
+			vals = append(vals, edge...)
+			x := New(dt, len(vals))
+			for i, v := range vals {
+				switch d := x.Data.(type) {
+				case []float32:
+					d[i] = float32(v)
+				case []float64:
+					d[i] = v
+				case []uint16:
+					d[i] = Float64ToFloat16(v)
+				}
+			}
+			dst := New(dt, len(vals))
+			if err := Unary(op, p, dst, x); err != nil {
+				t.Fatalf("%v %v: %v", op, dt, err)
+			}
+			in, got := valuesOf(x), valuesOf(dst)
+			for i := range got {
+				want := refUnary(op, p, in[i])
+				if op == UnSoftplus && in[i] > 30 {
+					want = in[i] // log(1+e^x) == x in float64 beyond this
+				}
+				tol := tolFor(dt) * 4
+				if dt == Float16 {
+					want = float64(Float16ToFloat32(Float64ToFloat16(want)))
+				}
+				if !closeTo(got[i], want, tol) && !(math.Abs(want) < 1e-30 && math.Abs(got[i]) < 1e-30) {
+					t.Fatalf("%v %v(%v) = %v, want %v", op, dt, in[i], got[i], want)
+				}
+			}
+		}
+	}
+}
+
+func TestUnarySignedZero(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	x := FromFloat32([]int{1}, []float32{negZero})
+	d := New(Float32, 1)
+	if err := Unary(UnAbs, UnaryParams{}, d, x); err != nil {
+		t.Fatal(err)
+	}
+	if math.Signbit(float64(d.F32()[0])) {
+		t.Error("Abs(-0) kept the sign bit")
+	}
+	if err := Unary(UnRelu, UnaryParams{}, d, x); err != nil {
+		t.Fatal(err)
+	}
+	if d.F32()[0] != 0 {
+		t.Errorf("Relu(-0) = %v", d.F32()[0])
+	}
+	if err := Unary(UnNeg, UnaryParams{}, d, FromFloat32([]int{1}, []float32{0})); err != nil {
+		t.Fatal(err)
+	}
+	if !math.Signbit(float64(d.F32()[0])) {
+		t.Error("Neg(0) is not -0")
+	}
+}
+
+func TestUnaryIntegers(t *testing.T) {
+	src := []int64{-5, 0, 7, math.MinInt64}
+	cases := map[UnaryOp][]int64{
+		UnAbs:  {5, 0, 7, math.MinInt64}, // two's complement wrap, as C
+		UnNeg:  {5, 0, -7, math.MinInt64},
+		UnRelu: {0, 0, 7, 0},
+		UnSign: {-1, 0, 1, -1},
+	}
+	for op, want := range cases {
+		d := New(Int64, 4)
+		if err := Unary(op, UnaryParams{}, d, FromInt64([]int{4}, src)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if d.I64()[i] != want[i] {
+				t.Errorf("%v int64 = %v, want %v", op, d.I64(), want)
+				break
+			}
+		}
+	}
+	i8 := &Tensor{DType: Int8, Shape: []int{3}, Data: []int8{-3, 0, 4}}
+	d8 := New(Int8, 3)
+	if err := Unary(UnRelu, UnaryParams{}, d8, i8); err != nil || d8.I8()[0] != 0 || d8.I8()[2] != 4 {
+		t.Errorf("Relu int8 = %v, %v", d8.I8(), err)
+	}
+	if err := Unary(UnExp, UnaryParams{}, New(Int32, 1), New(Int32, 1)); err == nil {
+		t.Error("Exp on int32: no error")
+	}
+	if err := Unary(UnNeg, UnaryParams{}, New(Uint8, 1), New(Uint8, 1)); err == nil {
+		t.Error("Neg on uint8: no error")
+	}
+	if err := Unary(UnAbs, UnaryParams{}, New(Float32, 2), New(Float32, 3)); err == nil {
+		t.Error("shape mismatch: no error")
+	}
+}
+
+func TestClip(t *testing.T) {
+	nan := float32(math.NaN())
+	x := FromFloat32([]int{5}, []float32{-3, 0.5, 9, nan, 2})
+	d := New(Float32, 5)
+	if err := ClipTensor(d, x, Scalar(-1), Scalar(2)); err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{-1, 0.5, 2, nan, 2}
+	for i, w := range want {
+		if g := d.F32()[i]; g != w && !(w != w && g != g) {
+			t.Errorf("Clip[%d] = %v, want %v", i, g, w)
+		}
+	}
+	// Only a lower bound.
+	if err := ClipTensor(d, x, Scalar(1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d.F32()[0] != 1 || d.F32()[2] != 9 {
+		t.Errorf("Clip(min=1) = %v", d.F32())
+	}
+	// min > max: everything becomes max.
+	if err := ClipTensor(d, x, Scalar(5), Scalar(1)); err != nil {
+		t.Fatal(err)
+	}
+	if d.F32()[0] != 1 || d.F32()[1] != 1 || d.F32()[2] != 1 {
+		t.Errorf("Clip(min>max) = %v", d.F32())
+	}
+	xi := &Tensor{DType: Int8, Shape: []int{3}, Data: []int8{-128, 5, 127}}
+	di := New(Int8, 3)
+	if err := ClipTensor(di, xi, nil, &Tensor{DType: Int8, Data: []int8{6}}); err != nil {
+		t.Fatal(err)
+	}
+	if di.I8()[0] != -128 || di.I8()[1] != 5 || di.I8()[2] != 6 {
+		t.Errorf("Clip int8 = %v", di.I8())
+	}
+	h := New(Float16, 2)
+	xh := New(Float16, 2)
+	Float32sToFloat16s(xh.F16(), []float32{-10, 10})
+	lo, hi := New(Float16), New(Float16)
+	lo.F16()[0], hi.F16()[0] = Float32ToFloat16(-1), Float32ToFloat16(1.5)
+	if err := ClipTensor(h, xh, lo, hi); err != nil {
+		t.Fatal(err)
+	}
+	if Float16ToFloat32(h.F16()[0]) != -1 || Float16ToFloat32(h.F16()[1]) != 1.5 {
+		t.Errorf("Clip float16 = %v", h.F16())
+	}
+	if err := ClipTensor(d, x, FromFloat64(nil, []float64{1}), nil); err == nil {
+		t.Error("float64 bound for float32 input: no error")
+	}
+	if err := ClipTensor(d, x, FromFloat32([]int{2}, []float32{1, 2}), nil); err == nil {
+		t.Error("non-scalar bound: no error")
+	}
+}
+
+func BenchmarkUnarySigmoid(b *testing.B) {
+	x := New(Float32, 1<<16)
+	d := New(Float32, 1<<16)
+	b.SetBytes(4 << 16)
+	for b.Loop() {
+		UnaryF32(UnSigmoid, UnaryParams{}, d.F32(), x.F32())
+	}
+}
