@@ -127,6 +127,9 @@ func writeAtomic(path string, b []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
 	if _, err = f.Write(b); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
 	}

@@ -221,6 +221,9 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 	r.prog = &progress{w: cfg.Progress, live: cfg.Live, epochs: cfg.Epochs}
 	r.pcg = rand.NewPCG(cfg.Seed, streamTrain)
 	r.rng = rand.New(r.pcg)
+	if st != nil && cfg.Optimizer.Name == "" {
+		cfg.Optimizer = st.Optimizer // resume with the checkpoint's optimiser
+	}
 	opt, err := newOptimizer(cfg.Optimizer, m.net.params)
 	if err != nil {
 		return err

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+const trainUsage = `usage: latent train --model KIND --data PATH --out DIR [flags]
+
+Trains a dense autoencoder natively in Go. KIND is one of undercomplete,
+deep, sparse-l1, sparse-kl, k-sparse, denoising, contractive, stacked,
+recommender (or give a JSON spec with --spec). Data is CSV/TSV (numeric,
+optional header), NPY (2-D float32/float64) or MovieLens-style ratings
+(user item rating [timestamp]); the format follows the extension unless
+--format is given. Writes DIR/model.latent (spec, scaler, weights, training
+state), DIR/spec.json, DIR/metrics.jsonl (one JSON object per epoch) and,
+with --checkpoint-every, DIR/checkpoint.latent for --resume.
+
+examples:
+  latent train --model deep --data mnist.npy --hidden 256,64 --code 32 --epochs 20 --out runs/deep
+  latent train --model denoising --data x.csv --noise gaussian --sigma 0.1 --code 8 --out runs/dae
+  latent train --model sparse-kl --data x.csv --code 64 --rho 0.05 --beta 0.1 --out runs/skl
+  latent train --model recommender --data u.data --format ratings --val-split 0.1 --epochs 100 --out runs/rec
+  latent train --data x.csv --out runs/deep --resume runs/deep/checkpoint.latent --epochs 40`
+
+func init() {
+	register(&command{
+		name:    "train",
+		summary: "train a dense autoencoder (writes checkpoint and metrics.jsonl)",
+		run:     cmdTrain,
+	})
+}
+
+// intList parses "256,64".
+type intList []int
+
+func (l *intList) String() string {
+	var s []string
+	for _, v := range *l {
+		s = append(s, strconv.Itoa(v))
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *intList) Set(v string) error {
+	*l = (*l)[:0]
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	for _, p := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive integer", p)
+		}
+		*l = append(*l, n)
+	}
+	return nil
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", trainUsage, stderr)
+	kind := fs.String("model", "", "model kind: "+kindNames())
+	specPath := fs.String("spec", "", "JSON model spec (instead of --model and the architecture flags)")
+	dataPath := fs.String("data", "", "training data file (required)")
+	format := fs.String("format", "", "data format: csv, npy or ratings (default: from the extension)")
+	header := fs.Bool("header", false, "CSV: the first line is a header (detected automatically when non-numeric)")
+	valPath := fs.String("val", "", "validation data file (same format)")
+	out := fs.String("out", "", "output directory (required)")
+	code := fs.Int("code", 0, "code size (default: kind default, else min(32, input/4))")
+	var hidden intList
+	fs.Var(&hidden, "hidden", "encoder hidden sizes, e.g. 256,64 (decoder mirrors them)")
+	act := fs.String("activation", "", "hidden activation: identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus")
+	codeAct := fs.String("code-activation", "", "code layer activation")
+	outAct := fs.String("output-activation", "", "reconstruction activation")
+	alpha := fs.Float64("alpha", 0, "leaky-relu slope / elu scale")
+	initName := fs.String("init", "", "weight init: xavier or he")
+	tied := fs.Bool("tied", false, "tie decoder weights to the transposed encoder weights")
+	loss := fs.String("loss", "", "loss: mse, bce or masked-mse")
+	l1 := fs.Float64("l1", 0, "sparse-l1: L1 penalty weight on the code")
+	rho := fs.Float64("rho", 0, "sparse-kl: target mean activation")
+	beta := fs.Float64("beta", 0, "sparse-kl: KL penalty weight")
+	k := fs.Int("k", 0, "k-sparse: code activations kept per sample")
+	noise := fs.String("noise", "", "denoising: mask or gaussian")
+	drop := fs.Float64("drop", 0, "denoising: masking-noise drop probability")
+	sigma := fs.Float64("sigma", 0, "denoising: gaussian-noise standard deviation")
+	lambda := fs.Float64("lambda", 0, "contractive: Jacobian penalty weight")
+	pretrain := fs.Int("pretrain-epochs", 0, "stacked: greedy pre-training epochs per layer")
+
+	epochs := fs.Int("epochs", 10, "epochs")
+	batch := fs.Int("batch", 64, "mini-batch size")
+	lr := fs.Float64("lr", 0, "learning rate (default 1e-3; recommender 1e-2)")
+	optName := fs.String("optimizer", "", "sgd, momentum, nesterov, rmsprop, adam or adamw (default adam; recommender rmsprop)")
+	momentum := fs.Float64("momentum", 0, "momentum for momentum/nesterov (default 0.9)")
+	wd := fs.Float64("weight-decay", 0, "weight decay (decoupled for adamw)")
+	clip := fs.Float64("clip-norm", 0, "clip the gradient's global L2 norm (0: off)")
+	sched := fs.String("schedule", "", "learning-rate schedule: constant, step, cosine or plateau")
+	stepSize := fs.Int("step-size", 0, "step schedule: epochs between decays (default 10)")
+	gamma := fs.Float64("gamma", 0, "step schedule: decay factor (default 0.1)")
+	minLR := fs.Float64("min-lr", 0, "cosine/plateau: lower bound of the learning rate")
+	patience := fs.Int("plateau-patience", 0, "plateau schedule: epochs without improvement before decay (default 5)")
+	factor := fs.Float64("plateau-factor", 0, "plateau schedule: decay factor (default 0.5)")
+	seed := fs.Uint64("seed", 1, "random seed (init, split, shuffling, noise)")
+	valSplit := fs.Float64("val-split", 0, "fraction of rows (recommender: of each user's ratings) held out for validation")
+	scaling := fs.String("scaling", "", "input scaling fitted on training data: minmax, standard or none (default minmax; recommender none)")
+	early := fs.Int("early-stop", 0, "stop after N epochs without improvement and restore the best weights (0: off)")
+	every := fs.Int("checkpoint-every", 0, "write DIR/checkpoint.latent every N epochs (0: never)")
+	resume := fs.String("resume", "", "resume from a checkpoint written with --checkpoint-every")
+	workers := fs.Int("workers", 0, "goroutines per step (default: all cores; never changes results)")
+	quiet := fs.Bool("quiet", false, "no progress output")
+
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments %q (see latent train --help)", pos)
+	}
+	if *dataPath == "" {
+		return usagef("--data PATH is required (see latent train --help)")
+	}
+	if *out == "" {
+		return usagef("--out DIR is required (see latent train --help)")
+	}
+	if *kind == "" && *specPath == "" && *resume == "" {
+		return usagef("--model KIND (one of %s) or --spec FILE is required", kindNames())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	fmtName := *format
+	if fmtName == "" {
+		fmtName = formatOf(*dataPath)
+	}
+	train, err := loadData(*dataPath, fmtName, *header)
+	if err != nil {
+		return err
+	}
+	var val *data.Dataset
+	if *valPath != "" {
+		if val, err = loadData(*valPath, fmtName, *header); err != nil {
+			return err
+		}
+	}
+
+	var spec models.Spec
+	switch {
+	case *resume != "" && *kind == "" && *specPath == "":
+		// The checkpoint carries the spec.
+	case *specPath != "":
+		b, err := os.ReadFile(*specPath)
+		if err != nil {
+			return fmt.Errorf("read spec: %w", err)
+		}
+		if spec, err = models.Parse(b); err != nil {
+			return fmt.Errorf("%s: %w", *specPath, err)
+		}
+	default:
+		c := *code
+		if !set["code"] {
+			c = max(1, min(32, train.D/4))
+			if models.Kind(*kind) == models.Recommender {
+				c = 0 // kind default
+			}
+		}
+		var h []int
+		if set["hidden"] {
+			h = append([]int{}, hidden...)
+		}
+		if spec, err = models.New(models.Kind(*kind), train.D, h, c); err != nil {
+			return usageError{err}
+		}
+		if set["activation"] {
+			spec.Activation = models.Activation(*act)
+		}
+		if set["code-activation"] {
+			spec.CodeActivation = models.Activation(*codeAct)
+		}
+		if set["output-activation"] {
+			spec.OutputActivation = models.Activation(*outAct)
+		}
+		if set["alpha"] {
+			spec.Alpha = *alpha
+		}
+		if set["init"] {
+			spec.Init = models.Init(*initName)
+		}
+		if set["tied"] {
+			spec.Tied = *tied
+		}
+		if set["loss"] {
+			spec.Loss = models.Loss(*loss)
+		}
+		if set["l1"] {
+			spec.L1 = *l1
+		}
+		if set["rho"] {
+			spec.Rho = *rho
+		}
+		if set["beta"] {
+			spec.Beta = *beta
+		}
+		if set["k"] {
+			spec.K = *k
+		}
+		if set["noise"] {
+			spec.Noise.Type = models.NoiseType(*noise)
+			if spec.Noise.Type == models.GaussianNoise && !set["sigma"] {
+				spec.Noise.Sigma = 0.1
+			}
+			if spec.Noise.Type != models.MaskingNoise {
+				spec.Noise.Drop = 0
+			}
+		}
+		if set["drop"] {
+			spec.Noise.Drop = *drop
+		}
+		if set["sigma"] {
+			spec.Noise.Sigma = *sigma
+		}
+		if set["lambda"] {
+			spec.Lambda = *lambda
+		}
+		if set["pretrain-epochs"] {
+			spec.PretrainEpochs = *pretrain
+		}
+		if err := spec.Validate(); err != nil {
+			return usagef("invalid model: %v", err)
+		}
+	}
+
+	isRec := spec.Kind == models.Recommender
+	cfg := trainer.Config{
+		Epochs: *epochs, BatchSize: *batch, LR: *lr, Seed: *seed,
+		Optimizer: trainer.OptimizerConfig{Name: *optName, Momentum: *momentum, WeightDecay: *wd, ClipNorm: *clip},
+		Schedule: trainer.ScheduleConfig{Name: *sched, StepSize: *stepSize, Gamma: *gamma, MinLR: *minLR,
+			Patience: *patience, Factor: *factor},
+		Scaling: data.ScalingKind(*scaling), ValSplit: *valSplit, Val: val,
+		EarlyStopping: *early, CheckpointEvery: *every, OutDir: *out, Resume: *resume, Workers: *workers,
+	}
+	if isRec && cfg.Optimizer.Name == "" {
+		cfg.Optimizer.Name = "rmsprop"
+	}
+	if cfg.LR == 0 && isRec {
+		cfg.LR = 1e-2
+	}
+	if !*quiet {
+		cfg.Progress = stderr
+		cfg.Live = isTerminal(stderr)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if *resume != "" {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	mf, err := os.OpenFile(filepath.Join(*out, "metrics.jsonl"), flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	defer mf.Close()
+	cfg.Metrics = mf
+
+	m, res, err := trainer.Train(ctx, spec, train, cfg)
+	if err != nil {
+		return err
+	}
+	sj, err := m.Spec.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(*out, "spec.json"), append(sj, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write spec: %w", err)
+	}
+	if err := mf.Close(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	fmt.Fprintf(stdout, "trained %s %v in %d epochs", m.Spec.Kind, m.Spec.Sizes(), res.Epochs)
+	if n := len(res.History); n > 0 {
+		last := res.History[n-1]
+		fmt.Fprintf(stdout, ": loss %.6g", last.Loss)
+		if last.ValLoss != nil {
+			fmt.Fprintf(stdout, ", val_loss %.6g", *last.ValLoss)
+		}
+		if last.ValRMSE != nil {
+			fmt.Fprintf(stdout, ", val_rmse %.4g", *last.ValRMSE)
+		}
+	}
+	if res.StoppedEarly {
+		fmt.Fprintf(stdout, " (early stop; best epoch %d restored)", res.BestEpoch)
+	}
+	fmt.Fprintf(stdout, "\nmodel: %s\n", res.ModelPath)
+	return nil
+}
+
+func kindNames() string {
+	var s []string
+	for _, k := range models.Kinds() {
+		s = append(s, string(k))
+	}
+	return strings.Join(s, ", ")
+}
+
+func formatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".npy":
+		return "npy"
+	case ".data", ".dat", ".ratings":
+		return "ratings"
+	}
+	return "csv"
+}
+
+func loadData(path, format string, header bool) (*data.Dataset, error) {
+	switch format {
+	case "csv":
+		return data.LoadCSV(path, data.CSVOptions{Header: header})
+	case "npy":
+		return data.LoadNPY(path)
+	case "ratings":
+		return data.LoadRatings(path)
+	}
+	return nil, usagef("unknown --format %q (want csv, npy or ratings)", format)
+}
+
+// isTerminal reports whether w is a character device (a live progress line
+// is drawn only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+func trainCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(append([]string{"train"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// writeManifoldCSV writes n rows of a 2-D manifold embedded non-linearly in
+// d columns, with a header.
+func writeManifoldCSV(t *testing.T, n, d int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for j := 0; j < d; j++ {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "f%d", j)
+	}
+	b.WriteByte('\n')
+	for i := 0; i < n; i++ {
+		z1, z2 := 2*rng.Float64()-1, 2*rng.Float64()-1
+		for j := 0; j < d; j++ {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			v := 3 * (math.Sin(float64(j))*z1 + math.Cos(1.3*float64(j))*z2)
+			fmt.Fprintf(&b, "%.5f", 1/(1+math.Exp(-v)))
+		}
+		b.WriteByte('\n')
+	}
+	p := filepath.Join(t.TempDir(), "x.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readMetrics(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestTrainCLIWritesModelAndMetrics(t *testing.T) {
+	csv := writeManifoldCSV(t, 200, 8)
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := trainCLI(t, "--model", "sparse-kl", "--data", csv, "--hidden", "12", "--code", "3",
+		"--rho", "0.1", "--beta", "0.2", "--epochs", "4", "--batch", "32", "--lr", "0.01", "--optimizer", "nesterov",
+		"--schedule", "cosine", "--val-split", "0.25", "--seed", "5", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "trained sparse-kl [8 12 3] in 4 epochs") {
+		t.Errorf("stdout: %q", stdout)
+	}
+	if strings.Count(stderr, "\n") != 4 || strings.Contains(stderr, "\r") {
+		t.Errorf("progress on a non-terminal should be plain lines: %q", stderr)
+	}
+	ms := readMetrics(t, filepath.Join(out, "metrics.jsonl"))
+	if len(ms) != 4 {
+		t.Fatalf("%d metrics lines, want 4", len(ms))
+	}
+	for i, m := range ms {
+		for _, k := range []string{"epoch", "loss", "recon_loss", "reg_loss", "val_loss", "seconds", "samples_per_s"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line %d lacks %s", i+1, k)
+			}
+		}
+		if m["reg_loss"].(float64) <= 0 {
+			t.Errorf("line %d: KL penalty not reported: %v", i+1, m)
+		}
+	}
+	if ms[3]["lr"].(float64) >= ms[0]["lr"].(float64) {
+		t.Errorf("cosine schedule did not lower lr: %v -> %v", ms[0]["lr"], ms[3]["lr"])
+	}
+	m, st, err := trainer.LoadCheckpoint(filepath.Join(out, "model.latent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st == nil || st.Epoch != 4 || m.Spec.Rho != 0.1 || m.Spec.Beta != 0.2 || m.Spec.Hidden[0] != 12 {
+		t.Errorf("checkpoint spec %+v state %+v", m.Spec, st)
+	}
+	if m.Scaler.Kind != data.MinMax || len(m.Scaler.Offset) != 8 {
+		t.Errorf("scaler not recorded: %+v", m.Scaler)
+	}
+	if _, err := os.Stat(filepath.Join(out, "spec.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestTrainCLIResume(t *testing.T) {
+	csv := writeManifoldCSV(t, 120, 6)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	common := []string{"--model", "denoising", "--data", csv, "--code", "2", "--noise", "gaussian", "--sigma", "0.05",
+		"--batch", "16", "--seed", "3", "--checkpoint-every", "1", "--quiet"}
+	if code, _, stderr := trainCLI(t, append(common, "--epochs", "4", "--out", dirA)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := trainCLI(t, append(common, "--epochs", "2", "--out", dirB)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := trainCLI(t, "--data", csv, "--batch", "16", "--seed", "3", "--quiet", "--checkpoint-every", "1",
+		"--epochs", "4", "--out", dirB, "--resume", filepath.Join(dirB, "checkpoint.latent")); code != 0 {
+		t.Fatal(stderr)
+	}
+	a, _, err := trainer.LoadCheckpoint(filepath.Join(dirA, "model.latent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := trainer.LoadCheckpoint(filepath.Join(dirB, "model.latent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range a.Params() {
+		for j, v := range p.Data {
+			if b.Params()[i].Data[j] != v {
+				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", p.Name, j, b.Params()[i].Data[j], v)
+			}
+		}
+	}
+	if n := len(readMetrics(t, filepath.Join(dirB, "metrics.jsonl"))); n != 4 {
+		t.Errorf("resumed metrics.jsonl has %d lines, want 4 (appended)", n)
+	}
+}
+
+func TestTrainCLIRatings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	var b strings.Builder
+	b.WriteString("userId,movieId,rating,timestamp\n")
+	for u := 1; u <= 60; u++ {
+		for i := 1; i <= 15; i++ {
+			if rng.Float64() < 0.5 {
+				fmt.Fprintf(&b, "%d,%d,%d,%d\n", u, i, 1+(u*i)%5, 1000+u)
+			}
+		}
+	}
+	p := filepath.Join(t.TempDir(), "ratings.csv")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	out := t.TempDir()
+	code, stdout, stderr := trainCLI(t, "--model", "recommender", "--data", p, "--format", "ratings",
+		"--val-split", "0.2", "--epochs", "3", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "trained recommender [15 20 10]") || !strings.Contains(stdout, "val_rmse") {
+		t.Errorf("stdout: %q", stdout)
+	}
+	ms := readMetrics(t, filepath.Join(out, "metrics.jsonl"))
+	if _, ok := ms[0]["val_rmse"]; !ok {
+		t.Errorf("no val_rmse in %v", ms[0])
+	}
+}
+
+func TestTrainCLIBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		return p
+	}
+	ragged := write("ragged.csv", "1,2,3\n4,5\n")
+	text := write("text.csv", "1,2\n3,x\n")
+	nan := write("nan.csv", "1,2\n3,nan\n")
+	empty := write("empty.csv", "")
+	spec := write("spec.json", `{"kind":"undercomplete","input":5,"code":2,"activation":"relu","code_activation":"tanh","output_activation":"sigmoid","init":"xavier","loss":"mse"}`)
+	good := write("good.csv", "1,2,3\n4,5,6\n7,8,9\n")
+	out := filepath.Join(dir, "out")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--model", "deep", "--data", ragged, "--out", out}, 1, "ragged.csv:2: ragged row"},
+		{[]string{"--model", "deep", "--data", text, "--out", out}, 1, `text.csv:2: column 2: non-numeric value "x"`},
+		{[]string{"--model", "deep", "--data", nan, "--out", out}, 1, "nan.csv:2: column 2: value \"nan\" is not finite"},
+		{[]string{"--model", "deep", "--data", empty, "--out", out}, 1, "empty.csv: no data rows"},
+		{[]string{"--spec", spec, "--data", good, "--out", out}, 1, "good.csv has 3 columns but the model input is 5"},
+		{[]string{"--model", "nope", "--data", good, "--out", out}, 2, `unknown model kind "nope"`},
+		{[]string{"--model", "k-sparse", "--data", good, "--code", "2", "--k", "5", "--out", out}, 2, "k-sparse k must be in [1, code=2], got 5"},
+		{[]string{"--model", "deep", "--data", good, "--out", out, "--optimizer", "adagrad", "--hidden", "2"}, 1, `unknown optimizer "adagrad"`},
+		{[]string{"--model", "deep", "--data", good}, 2, "--out DIR is required"},
+		{[]string{"--model", "deep", "--data", good, "--hidden", "4,x", "--out", out}, 2, `"x" is not a positive integer`},
+		{[]string{"--model", "deep", "--data", filepath.Join(dir, "missing.npy"), "--out", out}, 1, "missing.npy"},
+	}
+	for _, c := range cases {
+		code, _, stderr := trainCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d (want %d), stderr %q, want %q", c.args, code, c.code, stderr, c.want)
+		}
+	}
+}
+
+func TestTrainCLINPY(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	x := make([]float32, 64*5)
+	for i := range x {
+		x[i] = float32(rng.Float64())
+	}
+	p := filepath.Join(t.TempDir(), "x.npy")
+	f, _ := os.Create(p)
+	if err := data.WriteNPY(f, 64, 5, x); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := t.TempDir()
+	code, stdout, stderr := trainCLI(t, "--model", "contractive", "--data", p, "--code", "2", "--lambda", "0.1",
+		"--epochs", "2", "--out", out, "--quiet", "--scaling", "standard", "--output-activation", "identity")
+	if code != 0 || !strings.Contains(stdout, "trained contractive [5 2]") {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+}
