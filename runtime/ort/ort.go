@@ -118,27 +118,47 @@ func (backend) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) 
 	if err != nil {
 		return nil, err
 	}
+	if len(outNames) == 0 {
+		return nil, errors.New("ort: the model declares no outputs")
+	}
 	x := &executable{inNames: inNames, outNames: outNames}
 	data := m.Raw
+	feed := inNames
 	fetch := outNames
-	w, err := wrapOutputs(m.Raw)
+	w, err := wrapOutputs(m.Raw, len(inNames) == 0)
 	switch {
 	case err == nil:
-		x.wrap = w
-		data = w.model
-		fetch = append(append([]string(nil), w.flat...), w.shape...)
 		if len(w.flat) != len(outNames) {
 			return nil, fmt.Errorf("ort: model bytes declare %d outputs but the graph has %d", len(w.flat), len(outNames))
 		}
+		x.wrap = w
+		data = w.model
+		fetch = nil
+		for i, name := range outNames {
+			if w.flat[i] == "" {
+				x.fetchAt = append(x.fetchAt, [2]int{len(fetch), -1})
+				fetch = append(fetch, name)
+				continue
+			}
+			x.fetchAt = append(x.fetchAt, [2]int{len(fetch), len(fetch) + 1})
+			fetch = append(fetch, w.flat[i], w.shape[i])
+		}
+		if w.dummy != "" {
+			feed = []string{w.dummy}
+		}
 	case errors.Is(err, errNoRewrite):
+		if len(inNames) == 0 {
+			return nil, fmt.Errorf("ort: models without inputs need opset >= 6 on the ort backend (this one imports %d)", m.Opset())
+		}
 	default:
 		return nil, fmt.Errorf("ort: %w", err)
 	}
-	s, err := onnxruntime.NewDynamicAdvancedSessionWithONNXData(data, inNames, fetch, opts)
+	s, err := onnxruntime.NewDynamicAdvancedSessionWithONNXData(data, feed, fetch, opts)
 	if err != nil {
 		return nil, fmt.Errorf("ort: create session: %w", err)
 	}
 	x.sess = s
+	x.nFetch = len(fetch)
 	return x, nil
 }
 
@@ -170,6 +190,10 @@ type executable struct {
 	sess              *onnxruntime.DynamicAdvancedSession
 	inNames, outNames []string
 	wrap              *wrapped
+	// fetchAt gives, per output, the positions of its flattened data and
+	// shape among the fetched values (shape -1: fetched as is).
+	fetchAt [][2]int
+	nFetch  int
 
 	mu     sync.RWMutex
 	closed bool
@@ -189,7 +213,7 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 	if len(inputs) != len(x.inNames) {
 		return nil, fmt.Errorf("ort: got %d inputs, the model takes %d (%s)", len(inputs), len(x.inNames), strings.Join(x.inNames, ", "))
 	}
-	vals := make([]onnxruntime.Value, len(inputs))
+	vals := make([]onnxruntime.Value, len(inputs), len(inputs)+1)
 	defer func() {
 		for _, v := range vals {
 			if v != nil {
@@ -204,9 +228,16 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 		}
 		vals[i] = v
 	}
+	if x.wrap != nil && x.wrap.dummy != "" {
+		d, err := onnxruntime.NewTensor(onnxruntime.Shape{1}, []float32{0})
+		if err != nil {
+			return nil, fmt.Errorf("ort: placeholder input: %w", err)
+		}
+		vals = append(vals, d)
+	}
 	nOut := len(x.outNames)
 	if x.wrap != nil {
-		nOut *= 2
+		nOut = x.nFetch
 	}
 	outs := make([]onnxruntime.Value, nOut)
 	defer func() {
@@ -246,8 +277,10 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 	res := make([]*ops.Tensor, len(x.outNames))
 	for i, name := range x.outNames {
 		var t *ops.Tensor
-		if x.wrap != nil {
-			t, err = unwrap(outs[i], outs[len(x.outNames)+i], x.wrap.elem[i] == elemFloat16)
+		if x.wrap != nil && x.fetchAt[i][1] >= 0 {
+			t, err = unwrap(outs[x.fetchAt[i][0]], outs[x.fetchAt[i][1]], x.wrap.elem[i] == elemFloat16)
+		} else if x.wrap != nil {
+			t, err = fromValue(outs[x.fetchAt[i][0]])
 		} else {
 			t, err = fromValue(outs[i])
 		}

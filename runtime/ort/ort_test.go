@@ -370,13 +370,13 @@ func halfToFloat32(h uint16) float32 {
 
 func TestWrapOutputsOldOpset(t *testing.T) {
 	raw := buildModel(5, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat, nil}}, []testIO{{"y", elemFloat, nil}})
-	if _, err := wrapOutputs(raw); err != errNoRewrite {
+	if _, err := wrapOutputs(raw, false); err != errNoRewrite {
 		t.Fatalf("opset 5: err = %v, want errNoRewrite", err)
 	}
-	if _, err := wrapOutputs([]byte{0xff}); err == nil {
+	if _, err := wrapOutputs([]byte{0xff}, false); err == nil {
 		t.Fatal("garbage: no error")
 	}
-	w, err := wrapOutputs(buildModel(17, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat16, nil}}, []testIO{{"y", elemFloat16, nil}}))
+	w, err := wrapOutputs(buildModel(17, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat16, nil}}, []testIO{{"y", elemFloat16, nil}}), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,4 +404,56 @@ func TestWrapOutputsOldOpset(t *testing.T) {
 	if want := []string{"Relu", "Constant", "Cast", "Shape", "Reshape"}; !reflect.DeepEqual(ops, want) {
 		t.Fatalf("ops = %v, want %v", ops, want)
 	}
+}
+
+func TestModelWithoutInputs(t *testing.T) {
+	requireORT(t)
+	outs := []testIO{{"c", elemInt64, []int64{3}}}
+	x := compile(t, buildModel(17, [][]byte{constantNode("c", []int64{4, -5, 6})}, nil, outs), nil, outs)
+	for i := 0; i < 2; i++ {
+		got, err := x.Run(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[0].I64(), []int64{4, -5, 6}) || !reflect.DeepEqual(got[0].Shape, []int{3}) {
+			t.Fatalf("got %v %v, want [3] {4 -5 6}", got[0].Shape, got[0].Data)
+		}
+	}
+}
+
+func TestSequenceOutputIsAnError(t *testing.T) {
+	requireORT(t)
+	ins := []testIO{{"x", elemFloat, []int64{2}}}
+	// The output is declared as a sequence: it must be fetched unwrapped and
+	// rejected with a clear error, not break the session.
+	seqOut := appendStringField(nil, valueInfoName, "s")
+	elem := appendBytesField(nil, typeTensor, appendVarintField(nil, tensorElem, elemFloat))
+	seqType := appendBytesField(nil, 4, appendBytesField(nil, 1, elem)) // TypeProto.sequence_type.elem_type
+	seqOut = appendBytesField(seqOut, valueInfoType, seqType)
+	raw := buildModel(17, [][]byte{node("SequenceConstruct", []string{"x", "x"}, "s", nil)}, ins, nil)
+	raw = injectOutput(raw, seqOut)
+	x := compile(t, raw, ins, []testIO{{"s", 0, nil}})
+	_, err := x.Run(context.Background(), []*ops.Tensor{ops.FromFloat32([]int{2}, []float32{1, 2})})
+	if err == nil || !strings.Contains(err.Error(), `output "s"`) {
+		t.Fatalf("sequence output: err = %v, want an error naming output \"s\"", err)
+	}
+}
+
+// injectOutput appends a raw ValueInfoProto to the graph outputs.
+func injectOutput(model, vi []byte) []byte {
+	var out []byte
+	rest := model
+	for len(rest) > 0 {
+		num, typ, n := protowire.ConsumeTag(rest)
+		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
+		if num == modelGraph {
+			g, _ := protowire.ConsumeBytes(rest[n:])
+			g = appendBytesField(append([]byte(nil), g...), graphOutput, vi)
+			out = appendBytesField(out, modelGraph, g)
+		} else {
+			out = append(out, rest[:n+m]...)
+		}
+		rest = rest[n+m:]
+	}
+	return out
 }

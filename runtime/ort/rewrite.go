@@ -26,6 +26,7 @@ const (
 	opsetVersion     = 2
 
 	graphNode   = 1
+	graphInput  = 11
 	graphOutput = 12
 
 	nodeInput     = 1
@@ -59,18 +60,24 @@ const (
 // wrapped describes the rewritten model's extra outputs.
 type wrapped struct {
 	model []byte
-	// flat and shape name, per original output, the extra outputs.
+	// flat and shape name, per original output, the extra outputs; both are
+	// "" for outputs that are not tensors (sequences, maps, optionals),
+	// which are fetched as they are.
 	flat, shape []string
 	// elem is each original output's declared ONNX element type (0 unknown).
 	elem []int32
+	// dummy names the extra float input [1] added to a model without
+	// inputs (onnxruntime_go cannot run with zero inputs); "" if none.
+	dummy string
 }
 
 // errNoRewrite means the model cannot be wrapped (too old an opset); the
 // caller then fetches outputs directly.
 var errNoRewrite = errors.New("model not rewritable")
 
-// wrapOutputs returns model with the extra outputs described above.
-func wrapOutputs(model []byte) (*wrapped, error) {
+// wrapOutputs returns model with the extra outputs described above. With
+// addDummy it also declares an unused input, for models without inputs.
+func wrapOutputs(model []byte, addDummy bool) (*wrapped, error) {
 	var graphBytes []byte
 	graphCount := 0
 	opset := int64(-1)
@@ -110,8 +117,9 @@ func wrapOutputs(model []byte) (*wrapped, error) {
 	}
 
 	type output struct {
-		name string
-		elem int32
+		name   string
+		elem   int32
+		tensor bool
 	}
 	var outs []output
 	if err := eachField(graphBytes, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
@@ -122,7 +130,7 @@ func wrapOutputs(model []byte) (*wrapped, error) {
 		if err != nil {
 			return fmt.Errorf("graph output %d: %w", len(outs), err)
 		}
-		outs = append(outs, output{o.name, o.elem})
+		outs = append(outs, output{o.name, o.elem, o.tensor})
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("parse GraphProto: %w", err)
@@ -133,7 +141,17 @@ func wrapOutputs(model []byte) (*wrapped, error) {
 	const prefix = "__latent_ort_"
 	flatShape := prefix + "minus_one"
 	extra = appendBytesField(extra, graphNode, constantInt64Node(flatShape))
+	if addDummy {
+		w.dummy = prefix + "dummy"
+		extra = appendBytesField(extra, graphInput, valueInfo(w.dummy, elemFloat, 1))
+	}
 	for i, o := range outs {
+		if !o.tensor {
+			w.flat = append(w.flat, "")
+			w.shape = append(w.shape, "")
+			w.elem = append(w.elem, o.elem)
+			continue
+		}
 		flat := fmt.Sprintf("%sflat_%d", prefix, i)
 		shape := fmt.Sprintf("%sshape_%d", prefix, i)
 		src := o.name
@@ -145,8 +163,8 @@ func wrapOutputs(model []byte) (*wrapped, error) {
 		}
 		extra = appendBytesField(extra, graphNode, node("Shape", []string{o.name}, shape, nil))
 		extra = appendBytesField(extra, graphNode, node("Reshape", []string{src, flatShape}, flat, nil))
-		extra = appendBytesField(extra, graphOutput, valueInfo(shape, elemInt64))
-		extra = appendBytesField(extra, graphOutput, valueInfo(flat, elem))
+		extra = appendBytesField(extra, graphOutput, valueInfo(shape, elemInt64, -1))
+		extra = appendBytesField(extra, graphOutput, valueInfo(flat, elem, -1))
 		w.flat = append(w.flat, flat)
 		w.shape = append(w.shape, shape)
 		w.elem = append(w.elem, o.elem)
@@ -178,19 +196,23 @@ func wrapOutputs(model []byte) (*wrapped, error) {
 type valueInfoFields struct {
 	name string
 	elem int32
+	// tensor is false when the type is declared and is not a tensor.
+	tensor bool
 }
 
 func parseValueInfo(b []byte) (valueInfoFields, error) {
-	var vi valueInfoFields
+	vi := valueInfoFields{tensor: true}
 	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		switch {
 		case num == valueInfoName && typ == protowire.BytesType:
 			vi.name = string(v)
 		case num == valueInfoType && typ == protowire.BytesType:
+			vi.tensor = false
 			return eachField(v, func(n protowire.Number, t protowire.Type, tv []byte, _ uint64) error {
 				if n != typeTensor || t != protowire.BytesType {
 					return nil
 				}
+				vi.tensor = true
 				return eachField(tv, func(n protowire.Number, t protowire.Type, _ []byte, x uint64) error {
 					if n == tensorElem && t == protowire.VarintType {
 						vi.elem = int32(x)
@@ -280,12 +302,17 @@ func constantInt64Node(output string) []byte {
 	return node("Constant", nil, output, a)
 }
 
-func valueInfo(name string, elem int32) []byte {
+// valueInfo encodes a tensor ValueInfoProto; dim >= 0 declares shape [dim].
+func valueInfo(name string, elem int32, dim int64) []byte {
 	b := appendStringField(nil, valueInfoName, name)
 	if elem == 0 {
 		return b
 	}
 	tt := appendVarintField(nil, tensorElem, uint64(elem))
+	if dim >= 0 {
+		d := appendVarintField(nil, 1, uint64(dim)) // Dimension.dim_value
+		tt = appendBytesField(tt, 2, appendBytesField(nil, 1, d))
+	}
 	tp := appendBytesField(nil, typeTensor, tt)
 	return appendBytesField(b, valueInfoType, tp)
 }
