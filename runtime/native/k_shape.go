@@ -109,6 +109,29 @@ func tkAxes(n *graph.Node, axes []int64, r int, opset, negSince int64) ([]int, e
 	return out, nil
 }
 
+// tkMaxElements bounds the element count of a tensor a kernel creates from
+// a shape it was given as data, so a bad shape is an error rather than an
+// allocation failure.
+const tkMaxElements = 1 << 40
+
+// tkCheckSize returns an error when shape holds more than tkMaxElements
+// elements (checked without overflow).
+func tkCheckSize(n *graph.Node, what string, shape []int) error {
+	total := 1
+	for _, d := range shape {
+		if d == 0 {
+			return nil
+		}
+	}
+	for _, d := range shape {
+		if d > tkMaxElements/total {
+			return fmt.Errorf("node %s: %s shape %s has too many elements", n.Label(), what, ops.ShapeString(shape))
+		}
+		total *= d
+	}
+	return nil
+}
+
 func tkDim(n *graph.Node, v int64, what string) (int, error) {
 	if v < 0 || v > math.MaxInt32*int64(1<<16) {
 		return 0, fmt.Errorf("node %s: %s %d is not a valid dimension", n.Label(), what, v)
@@ -180,6 +203,9 @@ func ReshapeShape(in []int, spec []int64, allowZero bool) ([]int, error) {
 				return nil, fmt.Errorf("reshape %s to %v: dimension %d too large", ops.ShapeString(in), spec, s)
 			}
 			out[i] = int(s)
+		}
+		if out[i] > 0 && known > tkMaxElements/out[i] {
+			return nil, fmt.Errorf("reshape %s to %v: too many elements", ops.ShapeString(in), spec)
 		}
 		known *= out[i]
 	}

@@ -194,6 +194,7 @@ func TestReshape(t *testing.T) {
 	n := tkNode("Reshape", 2, 1)
 	x := tkSeqT(ops.Float32, 2, 3)
 	tkFails(t, n, 13, "more than one -1", x, tkI64(-1, -1))
+	tkFails(t, n, 13, "too many elements", x, tkI64(1<<40, 1<<40, 1<<40, 0))
 	tkFails(t, n, 13, "element counts", x, tkI64(4, 2))
 	tkFails(t, n, 13, "not a multiple", x, tkI64(4, -1))
 	tkFails(t, n, 13, "does not have", x, tkI64(6, 1, 0))

@@ -454,6 +454,9 @@ func buildTile(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
+		if err := tkCheckSize(n, "output", shape); err != nil {
+			return nil, err
+		}
 		out := env.New(x.DType, shape...)
 		if err := ops.TileInto(out, x); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
@@ -488,6 +491,9 @@ func buildExpand(n *graph.Node, opset int64) (Kernel, error) {
 		shape, err := ops.BroadcastShape(x.Shape, want)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: expand: %w", n.Label(), err)
+		}
+		if err := tkCheckSize(n, "output", shape); err != nil {
+			return nil, err
 		}
 		if ops.SameShape(shape, x.Shape) {
 			return []*ops.Tensor{tkView(x, shape)}, nil
@@ -532,6 +538,9 @@ func buildConstantOfShape(n *graph.Node, opset int64) (Kernel, error) {
 			if shape[i], err = tkDim(n, v, "shape entry"); err != nil {
 				return nil, err
 			}
+		}
+		if err := tkCheckSize(n, "output", shape); err != nil {
+			return nil, err
 		}
 		out := env.New(val.DType, shape...)
 		if err := ops.ExpandInto(out, one); err != nil {

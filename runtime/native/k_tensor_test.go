@@ -280,6 +280,9 @@ func TestExpandKernel(t *testing.T) {
 		t.Fatalf("expand to a zero dim: %v", out.Shape)
 	}
 	tkFails(t, tkNode("Expand", 2, 1), 13, "broadcast", x, tkI64(4))
+	tkFails(t, tkNode("Expand", 2, 1), 13, "too many elements", x, tkI64(1<<30, 1<<30, 1, 3))
+	tkFails(t, tkNode("Tile", 2, 1), 13, "too many elements", x, tkI64(1<<30, 1<<30))
+	tkFails(t, tkNode("ConstantOfShape", 1, 1), 13, "too many elements", tkI64(1<<40, 2))
 	tkFails(t, tkNode("Expand", 2, 1), 13, "not a valid dimension", x, tkI64(-1, 3))
 }
 
