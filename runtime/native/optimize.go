@@ -1,7 +1,8 @@
 package native
 
 import (
-	"fmt"
+	"context"
+	"math/rand/v2"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -147,9 +148,147 @@ func collectNames(g *graph.Graph, names map[string]bool) {
 	}
 }
 
-// foldConstants is replaced by the graph package's folder once it lands.
+// nonDeterministic lists operators whose output must not be computed once
+// at plan time.
+var nonDeterministic = map[string]bool{
+	"RandomNormal": true, "RandomUniform": true, "RandomNormalLike": true,
+	"RandomUniformLike": true, "Multinomial": true, "Bernoulli": true, "Dropout": true,
+}
+
+// maxFoldElements bounds the size of one folded constant, so folding an
+// Expand or Tile cannot blow up the model's memory.
+const maxFoldElements = 1 << 22
+
+// foldConstants evaluates, once, every node of the default domain whose
+// inputs are all constants (initializers that callers cannot override, or
+// earlier folded values), using the registered kernels. Folded outputs
+// become initializers and the nodes are dropped; constants created here
+// that no remaining node reads are removed again. Nodes whose kernel fails
+// are kept, so the error surfaces at run time with full context.
 func foldConstants(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
-	_ = m
-	_ = fmt.Sprint
-	return g, nil
+	overridable := map[string]bool{}
+	for _, vi := range g.OverridableInits {
+		overridable[vi.Name] = true
+	}
+	isConst := func(name string, inits map[string]*ops.Tensor) bool {
+		_, ok := inits[name]
+		return ok && !overridable[name]
+	}
+	var ng *graph.Graph // copy on first fold
+	inits := g.Initializers
+	created := map[string]bool{}
+	var kept []*graph.Node
+	for i, n := range g.Nodes {
+		fold := (n.Domain == "" || n.Domain == "ai.onnx") && !nonDeterministic[n.OpType] && len(n.Outputs) > 0
+		for _, a := range n.Attrs {
+			if a.G != nil || len(a.Graphs) > 0 {
+				fold = false
+			}
+		}
+		var in []*ops.Tensor
+		for _, name := range n.Inputs {
+			if !fold {
+				break
+			}
+			if name == "" {
+				in = append(in, nil)
+				continue
+			}
+			if !isConst(name, inits) {
+				fold = false
+				break
+			}
+			in = append(in, inits[name])
+		}
+		var outs []*ops.Tensor
+		if fold {
+			outs = evalNode(m, n, in)
+			fold = outs != nil
+		}
+		if !fold {
+			if ng != nil {
+				kept = append(kept, n)
+			}
+			continue
+		}
+		if ng == nil {
+			c := *g
+			ng = &c
+			ng.Initializers = make(map[string]*ops.Tensor, len(g.Initializers)+8)
+			for k, v := range g.Initializers {
+				ng.Initializers[k] = v
+			}
+			ng.InitOrder = append([]string(nil), g.InitOrder...)
+			inits = ng.Initializers
+			kept = append(kept, g.Nodes[:i]...)
+		}
+		for j, name := range n.Outputs {
+			if name == "" {
+				continue
+			}
+			inits[name] = outs[j]
+			ng.InitOrder = append(ng.InitOrder, name)
+			created[name] = true
+		}
+	}
+	if ng == nil {
+		return g, nil
+	}
+	ng.Nodes = kept
+	// Drop folded constants nobody reads any more.
+	used := map[string]bool{}
+	for _, n := range ng.Nodes {
+		for _, in := range n.NodeInputs() {
+			used[in] = true
+		}
+	}
+	for _, o := range ng.Outputs {
+		used[o.Name] = true
+	}
+	order := ng.InitOrder[:0:0]
+	for _, name := range ng.InitOrder {
+		if created[name] && !used[name] {
+			delete(ng.Initializers, name)
+			continue
+		}
+		order = append(order, name)
+	}
+	ng.InitOrder = order
+	return ng, nil
+}
+
+// evalNode runs one node on constant inputs, returning nil when it cannot
+// (no kernel, a kernel error or panic, or an output too large to keep).
+func evalNode(m *graph.Model, n *graph.Node, in []*ops.Tensor) (outs []*ops.Tensor) {
+	opset, ok := opsetFor(m, n.Domain)
+	if !ok {
+		return nil
+	}
+	b, err := Lookup(n.Domain, n.OpType, opset)
+	if err != nil {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			outs = nil
+		}
+	}()
+	k, err := b(n, opset)
+	if err != nil || k == nil {
+		return nil
+	}
+	env := &Env{Ctx: context.Background(), Rand: rand.New(rand.NewPCG(0, 0))}
+	res, err := k(env, in)
+	if err != nil || len(res) < len(n.Outputs) {
+		return nil
+	}
+	for j, name := range n.Outputs {
+		if name == "" {
+			continue
+		}
+		if checkTensor(res[j]) != nil || res[j].Len() > maxFoldElements {
+			return nil
+		}
+	}
+	return res
 }

@@ -116,3 +116,86 @@ func TestOptimizeKeepsOutputs(t *testing.T) {
 		t.Fatalf("unoptimised %v, optimised %v (want [3 5 7])", res[0], res[1])
 	}
 }
+
+func TestFoldConstants(t *testing.T) {
+	for _, op := range []string{"Shape", "Gather", "Unsqueeze", "Concat", "Reshape", "RandomUniformLike"} {
+		if !Supported("", op) {
+			t.Skipf("no %s kernel registered: constant folding needs the real shape kernels", op)
+		}
+	}
+	i64 := func(shape []int, v ...int64) *ops.Tensor { return ops.FromInt64(shape, v) }
+	ints := func(name string, v ...int64) map[string]*graph.Attr {
+		return map[string]*graph.Attr{name: {Name: name, Type: graph.AttrInts, Ints: v}}
+	}
+	// The PyTorch flatten idiom, on an initializer w [4, 6]:
+	// Reshape(x, Concat(Unsqueeze(Gather(Shape(w), 0)), [-1])).
+	// Everything but the Reshape (x is an input) and the random node folds.
+	g := &graph.Graph{
+		Inputs:  []graph.ValueInfo{{Name: "x", DType: ops.Float32}},
+		Outputs: []graph.ValueInfo{{Name: "y"}, {Name: "r"}, {Name: "s"}},
+		Initializers: map[string]*ops.Tensor{
+			"w":    ops.New(ops.Float32, 4, 6),
+			"zero": i64(nil, 0),
+			"m1":   i64([]int{1}, -1),
+			"ov":   i64([]int{1}, 3),
+		},
+		InitOrder:        []string{"w", "zero", "m1", "ov"},
+		OverridableInits: []graph.ValueInfo{{Name: "ov", DType: ops.Int64}},
+		Nodes: []*graph.Node{
+			{OpType: "Shape", Inputs: []string{"w"}, Outputs: []string{"shape"}},
+			{OpType: "Gather", Inputs: []string{"shape", "zero"}, Outputs: []string{"rows"}},
+			{OpType: "Unsqueeze", Inputs: []string{"rows"}, Outputs: []string{"rows1"}, Attrs: ints("axes", 0)},
+			{OpType: "Concat", Inputs: []string{"rows1", "m1"}, Outputs: []string{"target"},
+				Attrs: map[string]*graph.Attr{"axis": {Name: "axis", Type: graph.AttrInt, I: 0}}},
+			{OpType: "Reshape", Inputs: []string{"x", "target"}, Outputs: []string{"y"}},
+			{OpType: "RandomUniformLike", Inputs: []string{"w"}, Outputs: []string{"r"}},
+			{OpType: "Concat", Inputs: []string{"ov", "m1"}, Outputs: []string{"s"}, // ov is overridable: kept
+				Attrs: map[string]*graph.Attr{"axis": {Name: "axis", Type: graph.AttrInt, I: 0}}},
+		},
+	}
+	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 11}, Graph: g}
+	folded, err := foldConstants(m, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := opsOf(folded)
+	want := []string{"Reshape(x,target)->y", "RandomUniformLike(w)->r", "Concat(ov,m1)->s"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after folding:\n got %q\nwant %q", got, want)
+	}
+	if tg := folded.Initializers["target"]; tg == nil || !reflect.DeepEqual(tg.I64(), []int64{4, -1}) {
+		t.Fatalf("folded target = %v", tg)
+	}
+	for _, dead := range []string{"shape", "rows", "rows1"} {
+		if _, ok := folded.Initializers[dead]; ok {
+			t.Errorf("unused folded constant %q kept", dead)
+		}
+	}
+	if len(g.Nodes) != 7 || len(g.Initializers) != 4 {
+		t.Fatalf("folding modified the input graph")
+	}
+
+	// Same outputs with and without optimisation.
+	x := ops.FromFloat32([]int{2, 12}, make([]float32, 24))
+	for i := range x.F32() {
+		x.F32()[i] = float32(i)
+	}
+	var res [2][]*ops.Tensor
+	for i, opt := range []bool{false, true} {
+		p, err := Compile(m, Options{Optimize: opt, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[i], err = p.Run(context.Background(), []*ops.Tensor{x}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for j := range res[0] {
+		if !reflect.DeepEqual(res[0][j].Shape, res[1][j].Shape) || !reflect.DeepEqual(res[0][j].Data, res[1][j].Data) {
+			t.Errorf("output %d differs: unoptimised %v %v, optimised %v %v", j, res[0][j], res[0][j].Data, res[1][j], res[1][j].Data)
+		}
+	}
+	if !reflect.DeepEqual(res[1][0].Shape, []int{4, 6}) {
+		t.Errorf("y shape %v, want [4 6]", res[1][0].Shape)
+	}
+}
