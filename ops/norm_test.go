@@ -1,0 +1,112 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestBatchNormInference(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	n, c, sp := 3, 4, 5
+	x := nnRand(r, n*c*sp)
+	scale, bias, mean := nnRand(r, c), nnRand(r, c), nnRand(r, c)
+	variance := make([]float32, c)
+	for i := range variance {
+		variance[i] = r.Float32() + 0.1
+	}
+	eps := float32(1e-3)
+	want := make([]float32, len(x))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for j := 0; j < sp; j++ {
+				k := (i*c+ch)*sp + j
+				want[k] = float32(float64(scale[ch])*(float64(x[k])-float64(mean[ch]))/math.Sqrt(float64(variance[ch])+float64(eps)) + float64(bias[ch]))
+			}
+		}
+	}
+	y := make([]float32, len(x))
+	BatchNormInference(n, c, sp, x, scale, bias, mean, variance, eps, y)
+	nnCheck(t, "batchnorm", y, want, 1e-5)
+	// In place.
+	BatchNormInference(n, c, sp, x, scale, bias, mean, variance, eps, x)
+	nnCheck(t, "batchnorm in place", x, want, 1e-5)
+}
+
+func TestBatchNormTraining(t *testing.T) {
+	// One channel, values 1..4: mean 2.5, population variance 1.25.
+	x := []float32{1, 2, 3, 4}
+	y := make([]float32, 4)
+	bm, bv := make([]float32, 1), make([]float32, 1)
+	BatchNormTraining(2, 1, 2, x, []float32{2}, []float32{1}, 0, y, bm, bv)
+	if bm[0] != 2.5 || bv[0] != 1.25 {
+		t.Fatalf("batch stats: got %v %v, want 2.5 1.25", bm[0], bv[0])
+	}
+	s := 1 / math.Sqrt(1.25)
+	nnCheck(t, "training output", y, []float32{float32(2*(-1.5)*s + 1), float32(2*(-0.5)*s + 1), float32(2*0.5*s + 1), float32(2*1.5*s + 1)}, 1e-6)
+}
+
+// naiveNormRows normalises each row of x by its own statistics.
+func naiveNormRows(rows, cols int, x []float32, eps float64) (y, mean, inv []float32) {
+	for r := 0; r < rows; r++ {
+		row := x[r*cols : (r+1)*cols]
+		var s float64
+		for _, v := range row {
+			s += float64(v)
+		}
+		mu := s / float64(cols)
+		var ss float64
+		for _, v := range row {
+			ss += (float64(v) - mu) * (float64(v) - mu)
+		}
+		is := 1 / math.Sqrt(ss/float64(cols)+eps)
+		for _, v := range row {
+			y = append(y, float32((float64(v)-mu)*is))
+		}
+		mean = append(mean, float32(mu))
+		inv = append(inv, float32(is))
+	}
+	return
+}
+
+func TestInstanceNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	n, c, sp := 2, 3, 7
+	x := nnRand(r, n*c*sp)
+	scale, bias := nnRand(r, c), nnRand(r, c)
+	norm, _, _ := naiveNormRows(n*c, sp, x, 1e-5)
+	want := make([]float32, len(x))
+	for i := range want {
+		ch := (i / sp) % c
+		want[i] = norm[i]*scale[ch] + bias[ch]
+	}
+	y := make([]float32, len(x))
+	InstanceNorm(n, c, sp, x, scale, bias, 1e-5, y)
+	nnCheck(t, "instancenorm", y, want, 1e-5)
+}
+
+func TestLayerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	rows, cols := 5, 9
+	x := nnRand(r, rows*cols)
+	scale, bias := nnRand(r, cols), nnRand(r, cols)
+	norm, wm, wi := naiveNormRows(rows, cols, x, 1e-5)
+	want, wantNoBias := make([]float32, len(x)), make([]float32, len(x))
+	for i := range want {
+		want[i] = norm[i]*scale[i%cols] + bias[i%cols]
+		wantNoBias[i] = norm[i] * scale[i%cols]
+	}
+	y := make([]float32, len(x))
+	mean, inv := make([]float32, rows), make([]float32, rows)
+	LayerNorm(rows, cols, x, scale, bias, 1e-5, y, mean, inv)
+	nnCheck(t, "layernorm", y, want, 1e-5)
+	nnCheck(t, "layernorm mean", mean, wm, 1e-6)
+	nnCheck(t, "layernorm invstd", inv, wi, 1e-6)
+	LayerNorm(rows, cols, x, scale, nil, 1e-5, y, nil, nil)
+	nnCheck(t, "layernorm without bias", y, wantNoBias, 1e-5)
+
+	// Hand-computed: row [1 3], eps 0: mean 2, std 1 → [-1 1].
+	y2 := make([]float32, 2)
+	LayerNorm(1, 2, []float32{1, 3}, []float32{1, 1}, nil, 0, y2, nil, nil)
+	nnCheck(t, "layernorm [1 3]", y2, []float32{-1, 1}, 0)
+}

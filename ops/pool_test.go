@@ -1,0 +1,196 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naivePool evaluates every window by brute force over all kernel
+// positions, checking each against the image and the explicit pads.
+// It returns max, argmax (row-major within the plane, plus plane offset),
+// and the average under both count_include_pad settings.
+func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, avgIn []float32) {
+	nd := len(p.In)
+	inSz, outSz, kSz := NumElements(p.In), NumElements(p.Out), NumElements(p.Kernel)
+	inStr := Strides(p.In)
+	for pl := 0; pl < p.Planes; pl++ {
+		o := make([]int, nd)
+		for oi := 0; oi < outSz; oi++ {
+			best, bestAt := float32(math.Inf(-1)), -1
+			var sum float64
+			cnt, cntPad := 0, 0
+			k := make([]int, nd)
+			for ki := 0; ki < kSz; ki++ {
+				inImg, inPad := true, true
+				off := 0
+				for d := 0; d < nd; d++ {
+					q := o[d]*p.Strides[d] - p.PadBegin[d] + k[d]*p.Dilations[d]
+					if q < 0 || q >= p.In[d] {
+						inImg = false
+					}
+					if q < -p.PadBegin[d] || q >= p.In[d]+p.PadEnd[d] {
+						inPad = false
+					}
+					off += q * inStr[d]
+				}
+				if inPad {
+					cntPad++
+				}
+				if inImg {
+					v := x[pl*inSz+off]
+					if bestAt < 0 || v > best {
+						best, bestAt = v, off
+					}
+					sum += float64(v)
+					cnt++
+				}
+				nnOdometer(k, p.Kernel)
+			}
+			mx = append(mx, best)
+			arg = append(arg, int64(pl*inSz+max(bestAt, 0)))
+			if cnt == 0 {
+				avgEx, avgIn = append(avgEx, 0), append(avgIn, 0)
+			} else {
+				avgEx = append(avgEx, float32(sum/float64(cnt)))
+				avgIn = append(avgIn, float32(sum/float64(cntPad)))
+			}
+			nnOdometer(o, p.Out)
+		}
+	}
+	return
+}
+
+func randPoolParams(r *rand.Rand, nd int) *PoolParams {
+	p := &PoolParams{Planes: 1 + r.IntN(4)}
+	ceil := r.IntN(2) == 1
+	for d := 0; d < nd; d++ {
+		k := 1 + r.IntN(3)
+		s := 1 + r.IntN(3)
+		dl := 1 + r.IntN(2)
+		pb, pe := r.IntN(k), r.IntN(k)
+		in := (k-1)*dl + 1 + r.IntN(6)
+		p.In = append(p.In, in)
+		p.Kernel = append(p.Kernel, k)
+		p.Strides = append(p.Strides, s)
+		p.Dilations = append(p.Dilations, dl)
+		p.PadBegin = append(p.PadBegin, pb)
+		p.PadEnd = append(p.PadEnd, pe)
+		p.Out = append(p.Out, PoolOutSize(in, k, s, dl, pb, pe, ceil))
+	}
+	return p
+}
+
+func TestPoolAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for it := 0; it < 300; it++ {
+		p := randPoolParams(r, 1+it%3)
+		if err := p.Check(); err != nil {
+			t.Fatal(err)
+		}
+		x := nnRand(r, p.Planes*NumElements(p.In))
+		mx, arg, avgEx, avgIn := naivePool(p, x)
+		n := p.Planes * NumElements(p.Out)
+		y := make([]float32, n)
+		idx := make([]int64, n)
+		MaxPool(p, x, y, idx, false)
+		what := fmt.Sprintf("case %d %+v", it, *p)
+		nnCheck(t, what+" max", y, mx, 0)
+		for i := range idx {
+			if idx[i] != arg[i] {
+				t.Fatalf("%s: index %d: got %d, want %d", what, i, idx[i], arg[i])
+			}
+		}
+		AvgPool(p, x, y, false)
+		nnCheck(t, what+" avg", y, avgEx, 1e-5)
+		AvgPool(p, x, y, true)
+		nnCheck(t, what+" avg count_include_pad", y, avgIn, 1e-5)
+	}
+}
+
+func TestPoolHandComputed(t *testing.T) {
+	x := []float32{
+		1, 2, 3, 4,
+		5, 6, 7, 8,
+		9, 10, 11, 12,
+		13, 14, 15, 16,
+	}
+	p := &PoolParams{Planes: 1, In: []int{4, 4}, Kernel: []int{2, 2}, Out: []int{2, 2}, Strides: []int{2, 2},
+		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
+	y := make([]float32, 4)
+	MaxPool2D(p, x, y)
+	nnCheck(t, "max 2x2/2", y, []float32{6, 8, 14, 16}, 0)
+	AvgPool2D(p, x, y, false)
+	nnCheck(t, "avg 2x2/2", y, []float32{3.5, 5.5, 11.5, 13.5}, 0)
+
+	// 3×3 window, stride 1, pad 1: the corner window covers 4 pixels of
+	// 9 positions.
+	p = &PoolParams{Planes: 1, In: []int{4, 4}, Kernel: []int{3, 3}, Out: []int{4, 4}, Strides: []int{1, 1},
+		Dilations: []int{1, 1}, PadBegin: []int{1, 1}, PadEnd: []int{1, 1}}
+	y = make([]float32, 16)
+	AvgPool(p, x, y, false)
+	if y[0] != (1+2+5+6)/4.0 {
+		t.Errorf("avg corner excluding pad: got %v, want %v", y[0], (1+2+5+6)/4.0)
+	}
+	AvgPool(p, x, y, true)
+	if y[0] != (1+2+5+6)/9.0 {
+		t.Errorf("avg corner including pad: got %v, want %v", y[0], (1+2+5+6)/9.0)
+	}
+
+	// Column-major indices (storage_order=1) of a 2×2 max pool over a 2×3
+	// plane with the maximum at (1, 2): row-major 5, column-major 2·2+1.
+	p = &PoolParams{Planes: 2, In: []int{2, 3}, Kernel: []int{2, 3}, Out: []int{1, 1}, Strides: []int{1, 1},
+		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
+	idx := make([]int64, 2)
+	MaxPool(p, []float32{0, 1, 2, 3, 4, 9, 0, 0, 0, 0, 0, 9}, make([]float32, 2), idx, true)
+	if idx[0] != 5 || idx[1] != 6+5 {
+		t.Errorf("column-major indices: got %v, want [5 11]", idx)
+	}
+	p.Planes = 1
+	MaxPool(p, []float32{0, 9, 2, 3, 4, 5}, make([]float32, 1), idx, true)
+	if idx[0] != 2 { // (0,1) → 0 + 1·2
+		t.Errorf("column-major index of (0,1): got %d, want 2", idx[0])
+	}
+}
+
+func TestMaxPoolUint8(t *testing.T) {
+	p := &PoolParams{Planes: 1, In: []int{1, 5}, Kernel: []int{1, 3}, Out: []int{1, 3}, Strides: []int{1, 1},
+		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
+	y := make([]uint8, 3)
+	MaxPool(p, []uint8{3, 200, 7, 1, 255}, y, nil, false)
+	if y[0] != 200 || y[1] != 200 || y[2] != 255 {
+		t.Errorf("got %v, want [200 200 255]", y)
+	}
+}
+
+func TestPoolOutSize(t *testing.T) {
+	cases := []struct {
+		in, k, s, d, pb, pe int
+		ceil                bool
+		want                int
+	}{
+		{4, 2, 2, 1, 0, 0, false, 2},
+		{5, 2, 2, 1, 0, 0, false, 2},
+		{5, 2, 2, 1, 0, 0, true, 3},
+		{4, 3, 2, 1, 0, 0, true, 2},
+		{5, 3, 2, 1, 1, 1, true, 3},
+		// The last ceil window would start in the trailing pad only.
+		{4, 2, 2, 1, 0, 1, true, 2},
+		{7, 3, 1, 2, 0, 0, false, 3},
+	}
+	for _, c := range cases {
+		if got := PoolOutSize(c.in, c.k, c.s, c.d, c.pb, c.pe, c.ceil); got != c.want {
+			t.Errorf("PoolOutSize%+v = %d, want %d", c, got, c.want)
+		}
+	}
+}
+
+func TestGlobalPool(t *testing.T) {
+	x := []float32{1, 2, 3, 4, -5, -6, -7, -8}
+	y := make([]float32, 2)
+	GlobalAvgPool(2, 4, x, y)
+	nnCheck(t, "global avg", y, []float32{2.5, -6.5}, 0)
+	GlobalMaxPool(2, 4, x, y)
+	nnCheck(t, "global max", y, []float32{4, -5}, 0)
+}

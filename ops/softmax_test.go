@@ -1,0 +1,64 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveSoftmax applies the softmax definition along the middle axis of
+// outer×n×inner, without the max shift, in float64.
+func naiveSoftmax(outer, n, inner int, x []float32, log bool) []float32 {
+	y := make([]float32, len(x))
+	for o := 0; o < outer; o++ {
+		for j := 0; j < inner; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				s += math.Exp(float64(x[(o*n+k)*inner+j]))
+			}
+			for k := 0; k < n; k++ {
+				i := (o*n+k)*inner + j
+				if log {
+					y[i] = float32(float64(x[i]) - math.Log(s))
+				} else {
+					y[i] = float32(math.Exp(float64(x[i])) / s)
+				}
+			}
+		}
+	}
+	return y
+}
+
+func TestSoftmaxAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for it := 0; it < 50; it++ {
+		outer, n, inner := 1+r.IntN(4), 1+r.IntN(6), 1+r.IntN(3)
+		if it%3 == 0 {
+			inner = 1
+		}
+		x := nnRand(r, outer*n*inner)
+		for i := range x {
+			x[i] *= 5
+		}
+		for _, log := range []bool{false, true} {
+			y := make([]float32, len(x))
+			SoftmaxAxis(outer, n, inner, x, y, log)
+			nnCheck(t, "softmax", y, naiveSoftmax(outer, n, inner, x, log), 1e-5)
+		}
+	}
+}
+
+func TestSoftmaxHandComputed(t *testing.T) {
+	y := make([]float32, 3)
+	Softmax(1, 3, []float32{0, 0, math.Float32frombits(0x7f7fffff)}, y) // max float: no overflow
+	nnCheck(t, "huge", y, []float32{0, 0, 1}, 0)
+	Softmax(1, 3, []float32{1, 1, 1}, y)
+	nnCheck(t, "uniform", y, []float32{1.0 / 3, 1.0 / 3, 1.0 / 3}, 1e-7)
+	LogSoftmax(1, 3, []float32{1000, 1000, 1000}, y)
+	l3 := float32(-math.Log(3))
+	nnCheck(t, "log uniform large", y, []float32{l3, l3, l3}, 1e-6)
+	// In place, two rows.
+	x := []float32{0, float32(math.Log(3)), 2, 2}
+	Softmax(2, 2, x, x)
+	nnCheck(t, "in place", x, []float32{0.25, 0.75, 0.5, 0.5}, 1e-6)
+}
