@@ -549,3 +549,34 @@ func BenchmarkAddBias(b *testing.B) {
 		}
 	}
 }
+
+func TestBroadcastBinaryIntoLargerOutput(t *testing.T) {
+	// Operands that are both fixed along the innermost output axis, an
+	// output larger than their own broadcast, and a rank beyond the
+	// stack-allocated odometer.
+	cases := [][3][]int{
+		{{2, 1}, {2, 1}, {3, 2, 4}},
+		{{1}, {1}, {5}},
+		{{2, 1, 3, 1, 2, 1, 2, 1, 2, 3}, {1, 2, 1, 2, 1, 2, 1, 2, 1, 1}, {2, 2, 3, 2, 2, 2, 2, 2, 2, 3}},
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, c := range cases {
+		as, bs, out := c[0], c[1], c[2]
+		a := make([]float64, NumElements(as))
+		b := make([]float64, NumElements(bs))
+		for i := range a {
+			a[i] = rng.Float64()
+		}
+		for i := range b {
+			b[i] = rng.Float64()
+		}
+		dst := make([]float64, NumElements(out))
+		BroadcastBinary(ArithFuncs[float64](OpSub), dst, out, a, as, b, bs)
+		for i, g := range dst {
+			idx := unravel(i, out)
+			if w := a[bcastIndex(idx, as)] - b[bcastIndex(idx, bs)]; g != w {
+				t.Fatalf("%v - %v -> %v at %v: got %v want %v", as, bs, out, idx, g, w)
+			}
+		}
+	}
+}
