@@ -92,7 +92,63 @@ var sdotAVX512 = [...][2]sdotFunc{
 // it, streaming B once per four rows beats packing it.
 const avx512SmallMMax = 8
 
-var avx512Kernel = gemmKernel{mr: 12, nr: 32, mc: 144, kc: 384, nc: 2048, tile: avx512Tile, small: avx512Small}
+var avx512Kernel = gemmKernel{
+	mr: 12, nr: 32, mc: 144, kc: 384, nc: 2048,
+	tile: avx512Tile, small: avx512Small, packA: avx512PackA, packB: avx512PackB,
+}
+
+// packA12AVX512 and packB32AVX512 gather a strided block into one packed
+// panel: dst[p*W+i] = src[idx[i]+p] for the lanes set in mask, zero for
+// the others (W = 12 or 32, p < kc).
+//
+//go:noescape
+func packA12AVX512(kc int, src *float32, idx *int32, mask uint64, dst *float32)
+
+//go:noescape
+func packB32AVX512(kc int, src *float32, idx *int32, mask uint64, dst *float32)
+
+// gatherMaxLd bounds the row stride for the gathers, whose int32 lane
+// offsets (scaled by 4 bytes) reach 31·ld.
+const gatherMaxLd = (1<<31 - 1) / 4 / 32
+
+// avx512PackA packs an untransposed A (rows of A become panel lanes) with
+// gathers; the scalar transpose in packA was a visible cost for narrow n.
+func avx512PackA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int) {
+	if trans || lda > gatherMaxLd {
+		packA(dst, mr, trans, a, lda, i0, mc, p0, kc)
+		return
+	}
+	var idx [16]int32
+	for i := range idx {
+		idx[i] = int32(i * lda)
+	}
+	for r := 0; r < mc; r += 12 {
+		rows := min(12, mc-r)
+		base := (i0+r)*lda + p0
+		_ = a[base+(rows-1)*lda+kc-1]
+		_ = dst[r*kc+12*kc-1]
+		packA12AVX512(kc, &a[base], &idx[0], 1<<uint(rows)-1, &dst[r*kc])
+	}
+}
+
+// avx512PackB packs a transposed B (rows of B become panel lanes).
+func avx512PackB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
+	if !trans || ldb > gatherMaxLd {
+		packB(dst, nr, trans, b, ldb, p0, kc, j0, nc)
+		return
+	}
+	var idx [32]int32
+	for i := range idx {
+		idx[i] = int32(i * ldb)
+	}
+	for s := 0; s < nc; s += 32 {
+		cols := min(32, nc-s)
+		base := (j0+s)*ldb + p0
+		_ = b[base+(cols-1)*ldb+kc-1]
+		_ = dst[s*kc+32*kc-1]
+		packB32AVX512(kc, &b[base], &idx[0], 1<<uint(cols)-1, &dst[s*kc])
+	}
+}
 
 // avx512Small runs calls with m <= avx512SmallMMax and an untransposed B
 // on the unpacked kernels, four rows and 64 columns at a time.

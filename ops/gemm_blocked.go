@@ -24,6 +24,11 @@ type gemmKernel struct {
 	tile func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32,
 		rows, cols int, bias []float32, act Act, leak float32)
 
+	// packA and packB, when set, replace the portable packA and packB
+	// (same arguments and result) with faster ones for some layouts.
+	packA func(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int)
+	packB func(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int)
+
 	// small, when set, may take over a whole call with few rows (it
 	// reports whether it did), streaming B without packing.
 	small func(g gemmCall) bool
@@ -83,6 +88,13 @@ func (g *gemmCall) run() {
 		return
 	}
 	mr, nr := kern.mr, kern.nr
+	packA, packB := packA, packB
+	if kern.packA != nil {
+		packA = kern.packA
+	}
+	if kern.packB != nil {
+		packB = kern.packB
+	}
 	bufs := gemmPool.Get().(*gemmBufs)
 	defer gemmPool.Put(bufs)
 

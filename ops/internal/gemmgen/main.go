@@ -159,7 +159,57 @@ func avx512() []byte {
 		dotT(w, r, 4)
 		dotT(w, r, 1)
 	}
+	packGather(w, "packA12AVX512", 12)
+	packGather(w, "packB32AVX512", 32)
 	return w.Bytes()
+}
+
+// packGather writes a packing routine that transposes a strided block into
+// panel layout with gathers: dst[p*width+i] = src[i*ld+p] for i < width
+// lanes (a K mask zeroes lanes past count), p < kc. idx holds i*ld as
+// int32 for i < 16 (and 16+i for the second vector when width is 32).
+func packGather(w *asm, name string, width int) {
+	vecs := (width + 15) / 16
+	fmt.Fprintf(&w.Buffer, "\n// func %s(kc int, src *float32, idx *int32, mask uint64, dst *float32)\n", name)
+	fmt.Fprintf(&w.Buffer, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	w.f("MOVQ kc+0(FP), CX")
+	w.f("MOVQ src+8(FP), AX")
+	w.f("MOVQ idx+16(FP), DX")
+	w.f("MOVQ mask+24(FP), R8")
+	w.f("MOVQ dst+32(FP), DI")
+	for v := 0; v < vecs; v++ {
+		w.f("VMOVDQU32 %d(DX), Z%d", 64*v, 8+v)
+	}
+	// Store masks: all lanes of full vectors, the low width%16 of the last.
+	store := uint64(1)<<uint(width) - 1
+	w.f("MOVQ $%d, R9", store)
+	w.f("KMOVW R9, K5")
+	if vecs > 1 {
+		w.f("SHRQ $16, R9")
+		w.f("KMOVW R9, K6")
+	}
+	lbl := name + "_loop"
+	w.label(lbl)
+	w.f("MOVQ R8, R9")
+	for v := 0; v < vecs; v++ {
+		w.f("KMOVW R9, K%d", 1+v)
+		if v+1 < vecs {
+			w.f("SHRQ $16, R9")
+		}
+	}
+	for v := 0; v < vecs; v++ {
+		w.f("VPXORD Z%d, Z%d, Z%d", v, v, v)
+		w.f("VGATHERDPS (AX)(Z%d*4), K%d, Z%d", 8+v, 1+v, v)
+	}
+	for v := 0; v < vecs; v++ {
+		w.f("VMOVUPS Z%d, K%d, %d(DI)", v, 5+v, 64*v)
+	}
+	w.f("ADDQ $4, AX")
+	w.f("ADDQ $%d, DI", 4*width)
+	w.f("DECQ CX")
+	w.f("JNZ %s", lbl)
+	w.f("VZEROUPPER")
+	w.f("RET")
 }
 
 // dotT writes the small-m kernel for op(B) = Bᵀ (B stored n×k, the ONNX
