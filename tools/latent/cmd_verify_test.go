@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/ort"
+)
+
+const verifyModel = "../../testdata/golden/dense_gemm/model.onnx"
+
+// shifted is ONNX Runtime with every float32 output element raised by 0.01,
+// so verify must report a failure.
+type shifted struct{}
+
+func (shifted) Name() string { return "ort-shifted" }
+func (shifted) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) (runtime.Executable, error) {
+	b, err := runtime.LookupBackend("ort")
+	if err != nil {
+		return nil, err
+	}
+	x, err := b.Compile(ctx, m, cfg)
+	return shiftedExec{x}, err
+}
+
+type shiftedExec struct{ runtime.Executable }
+
+func (s shiftedExec) Run(ctx context.Context, in []*ops.Tensor) ([]*ops.Tensor, error) {
+	out, err := s.Executable.Run(ctx, in)
+	for _, t := range out {
+		if t.DType == ops.Float32 {
+			for i := range t.F32() {
+				t.F32()[i] += 0.01
+			}
+		}
+	}
+	return out, err
+}
+
+func init() {
+	runtime.RegisterBackend("ort-shifted", func() runtime.Backend { return shifted{} })
+}
+
+func requireORT(t *testing.T) {
+	t.Helper()
+	if err := ort.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
+		}
+		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
+	}
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVerifyCommandPassAndFail(t *testing.T) {
+	requireORT(t)
+	code, out, errs := runCLI("verify", verifyModel, "--candidate", "ort", "--batch", "4", "--seed", "9")
+	if code != exitOK {
+		t.Fatalf("ort vs ort: exit %d, stderr %s", code, errs)
+	}
+	for _, s := range []string{"code", "reconstruction", "[4 8]", "PASS: 2 output(s)"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+
+	code, out, errs = runCLI("verify", verifyModel, "--candidate", "ort-shifted")
+	if code != exitFail || !strings.Contains(out, "FAIL") || !strings.Contains(errs, "beyond tolerance") {
+		t.Fatalf("shifted outputs: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	// 0.01 passes with atol 0.02.
+	if code, out, errs = runCLI("verify", verifyModel, "--candidate", "ort-shifted", "--atol", "0.02"); code != exitOK {
+		t.Fatalf("shifted outputs with atol 0.02: exit %d\n%s%s", code, out, errs)
+	}
+
+	set := "../../testdata/golden/dense_gemm/test_data_set_1"
+	code, out, errs = runCLI("verify", verifyModel, "--inputs", set, "--candidate", "ort")
+	if code != exitOK || !strings.Contains(out, "[3 8]") {
+		t.Fatalf("--inputs %s: exit %d (want 0 and batch 3 from the files)\n%s%s", set, code, out, errs)
+	}
+}
+
+func TestVerifyCommandErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"verify"}, exitUsage, "exactly one MODEL"},
+		{[]string{"verify", "a.onnx", "b.onnx"}, exitUsage, "exactly one MODEL"},
+		{[]string{"verify", verifyModel, "--atol", "-1"}, exitUsage, "--atol"},
+		{[]string{"verify", verifyModel, "--batch", "0"}, exitUsage, "--batch"},
+		{[]string{"verify", verifyModel, "--inputs", "x", "--batch", "2"}, exitUsage, "--batch applies to random inputs"},
+		{[]string{"verify", "no-such-model.onnx"}, exitFail, "no-such-model.onnx"},
+		{[]string{"verify", verifyModel, "--inputs", t.TempDir()}, exitFail, "no input_0.pb"},
+		{[]string{"verify", verifyModel, "--candidate", "nope"}, exitFail, "unknown backend"},
+	}
+	for _, c := range cases {
+		code, _, errs := runCLI(c.args...)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d stderr %q; want exit %d mentioning %q", c.args, code, errs, c.code, c.msg)
+		}
+	}
+}
