@@ -1,7 +1,8 @@
 package native
 
-// Shape-only operators: Reshape, Flatten, Squeeze, Unsqueeze, Identity and
-// Shape. All but Shape return views of their input (same Data, new Shape).
+// Shape-only operators: Reshape, Flatten, Squeeze, Unsqueeze, Identity,
+// Shape and Size. All but Shape and Size return views of their input (same
+// Data, new Shape).
 
 import (
 	"fmt"
@@ -27,6 +28,9 @@ func init() {
 	}
 	for _, v := range []int64{1, 13, 15, 19, 21} {
 		Register("", "Shape", v, buildShape)
+	}
+	for _, v := range []int64{1, 13, 19, 21} {
+		Register("", "Size", v, buildSize)
 	}
 }
 
@@ -398,4 +402,16 @@ func tkClampIndex(i, r int64) int64 {
 		i += r
 	}
 	return min(max(i, 0), r)
+}
+
+func buildSize(n *graph.Node, opset int64) (Kernel, error) {
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := tkInput(n, in, 0, "data")
+		if err != nil {
+			return nil, err
+		}
+		out := env.New(ops.Int64)
+		out.I64()[0] = int64(x.Len())
+		return []*ops.Tensor{out}, nil
+	}, nil
 }
