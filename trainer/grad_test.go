@@ -120,27 +120,27 @@ func TestGradActivations(t *testing.T) {
 			if act == models.Elu {
 				s.Alpha = 0.7
 			}
-			fdCheck(t, s, 40, false)
+			fdCheck(t, s, 150, false)
 		})
 	}
 }
 
 func TestGradLosses(t *testing.T) {
-	t.Run("mse", func(t *testing.T) { fdCheck(t, smallSpec(models.Deep), 40, false) })
+	t.Run("mse", func(t *testing.T) { fdCheck(t, smallSpec(models.Deep), 150, false) })
 	t.Run("bce-logits", func(t *testing.T) {
 		s := smallSpec(models.Deep)
 		s.Loss = models.BCE
-		fdCheck(t, s, 40, false)
+		fdCheck(t, s, 150, false)
 	})
 	t.Run("masked-mse", func(t *testing.T) {
 		s := smallSpec(models.Recommender)
-		fdCheck(t, s, 40, true)
+		fdCheck(t, s, 150, true)
 	})
 	t.Run("tied", func(t *testing.T) {
 		s := smallSpec(models.Deep)
 		s.Tied = true
 		s.Activation, s.CodeActivation = models.Tanh, models.Tanh
-		fdCheck(t, s, 40, false)
+		fdCheck(t, s, 150, false)
 	})
 }
 
@@ -166,6 +166,6 @@ func TestGradRegularisers(t *testing.T) {
 	ct.Tied = true
 	cases["contractive-tied"] = ct
 	for name, s := range cases {
-		t.Run(name, func(t *testing.T) { fdCheck(t, s, 40, false) })
+		t.Run(name, func(t *testing.T) { fdCheck(t, s, 150, false) })
 	}
 }

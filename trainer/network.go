@@ -403,11 +403,13 @@ type engine struct {
 	chunkRows int
 	workers   int
 	grads     [][]float32
+	blocks    [][2]int // (param, offset) of each reduction block
+	blockSq   []float64
 }
 
 const (
 	maxChunks    = 8
-	minChunkRows = 16
+	minChunkRows = 64
 )
 
 func chunkRowsFor(batch int) int {
@@ -517,20 +519,54 @@ func (e *engine) step(b batchIn) (recon, reg float64) {
 		lo, rows := span(c)
 		n.backward(e.works[c], b.x[lo*D:(lo+rows)*D], rows, b.rows, dRho)
 	})
-	for p := range e.grads {
-		copy(e.grads[p], e.works[0].pg[p])
-		for c := 1; c < nc; c++ {
-			g := e.grads[p]
-			for i, v := range e.works[c].pg[p] {
-				g[i] += v
-			}
-		}
-	}
+	e.reduce(nc)
 	for c := range nc {
 		recon += e.works[c].loss
 		reg += e.works[c].reg
 	}
 	return recon / norm, reg
+}
+
+// gradBlock is the span of one parallel task over parameter elements.
+const gradBlock = 1 << 15
+
+// reduce sums the chunk gradients into e.grads, in chunk order for every
+// element (so the result does not depend on scheduling), and records each
+// block's sum of squares for gradNorm.
+func (e *engine) reduce(nc int) {
+	if e.blocks == nil {
+		for p, g := range e.grads {
+			for lo := 0; lo < len(g); lo += gradBlock {
+				e.blocks = append(e.blocks, [2]int{p, lo})
+			}
+		}
+		e.blockSq = make([]float64, len(e.blocks))
+	}
+	e.parallel(len(e.blocks), func(b int) {
+		p, lo := e.blocks[b][0], e.blocks[b][1]
+		hi := min(lo+gradBlock, len(e.grads[p]))
+		g := e.grads[p][lo:hi]
+		copy(g, e.works[0].pg[p][lo:hi])
+		for c := 1; c < nc; c++ {
+			for i, v := range e.works[c].pg[p][lo:hi] {
+				g[i] += v
+			}
+		}
+		var sq float64
+		for _, v := range g {
+			sq += float64(v) * float64(v)
+		}
+		e.blockSq[b] = sq
+	})
+}
+
+// gradNorm is the global L2 norm of the last reduced gradient.
+func (e *engine) gradNorm() float64 {
+	var s float64
+	for _, v := range e.blockSq {
+		s += v
+	}
+	return math.Sqrt(s)
 }
 
 // eval runs the forward pass over b and returns the summed reconstruction

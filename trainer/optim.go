@@ -94,80 +94,81 @@ func newOptimizer(cfg OptimizerConfig, params []*Param) (*optimizer, error) {
 	return o, nil
 }
 
-// gradNorm returns the global L2 norm of grads.
-func gradNorm(grads [][]float32) float64 {
-	var s float64
-	for _, g := range grads {
-		for _, v := range g {
-			s += float64(v) * float64(v)
-		}
-	}
-	return math.Sqrt(s)
-}
-
 // update applies one step with learning rate lr. gnorm is the gradient's
-// global norm (for clipping).
-func (o *optimizer) update(params []*Param, grads [][]float32, lr float64, gnorm float64) {
+// global norm (for clipping). The update is elementwise, so it is split into
+// blocks run by par without affecting results.
+func (o *optimizer) update(params []*Param, grads [][]float32, lr float64, gnorm float64, par func(n int, f func(i int))) {
 	c := o.cfg
 	o.step++
 	scale := float32(1)
 	if c.ClipNorm > 0 && gnorm > c.ClipNorm {
 		scale = float32(c.ClipNorm / gnorm)
 	}
-	np := len(params)
-	lr32 := float32(lr)
+		type task struct{ p, lo, hi int }
+	var tasks []task
 	for pi, p := range params {
-		w, g := p.Data, grads[pi]
-		wd := float32(0)
-		if p.Decay {
-			wd = float32(c.WeightDecay)
+		for lo := 0; lo < len(p.Data); lo += gradBlock {
+			tasks = append(tasks, task{pi, lo, min(lo+gradBlock, len(p.Data))})
 		}
-		l2 := wd
+	}
+	bc1 := float32(1 - math.Pow(c.Beta1, float64(o.step)))
+	bc2 := float32(1 - math.Pow(c.Beta2, float64(o.step)))
+	par(len(tasks), func(i int) {
+		t := tasks[i]
+		o.updateRange(params[t.p], t.p, len(params), grads[t.p], t.lo, t.hi, float32(lr), scale, bc1, bc2)
+	})
+}
+
+func (o *optimizer) updateRange(p *Param, pi, np int, grad []float32, lo, hi int, lr32, scale, bc1, bc2 float32) {
+	c := o.cfg
+	w, g := p.Data[lo:hi], grad[lo:hi]
+	wd := float32(0)
+	if p.Decay {
+		wd = float32(c.WeightDecay)
+	}
+	l2 := wd
+	if c.Name == "adamw" {
+		l2 = 0
+	}
+	switch c.Name {
+	case "sgd":
+		for i := range w {
+			w[i] -= lr32 * (g[i]*scale + l2*w[i])
+		}
+	case "momentum", "nesterov":
+		v := o.state[pi][lo:hi]
+		mu := float32(c.Momentum)
+		for i := range w {
+			gi := g[i]*scale + l2*w[i]
+			v[i] = mu*v[i] + gi
+			if c.Name == "nesterov" {
+				w[i] -= lr32 * (gi + mu*v[i])
+			} else {
+				w[i] -= lr32 * v[i]
+			}
+		}
+	case "rmsprop":
+		s := o.state[pi][lo:hi]
+		a, eps := float32(c.Decay), float32(c.Eps)
+		for i := range w {
+			gi := g[i]*scale + l2*w[i]
+			s[i] = a*s[i] + (1-a)*gi*gi
+			w[i] -= lr32 * gi / (float32(math.Sqrt(float64(s[i]))) + eps)
+		}
+	case "adam", "adamw":
+		m, v := o.state[pi][lo:hi], o.state[np+pi][lo:hi]
+		b1, b2 := float32(c.Beta1), float32(c.Beta2)
+		eps := float32(c.Eps)
+		dec := float32(0)
 		if c.Name == "adamw" {
-			l2 = 0
+			dec = wd
 		}
-		switch c.Name {
-		case "sgd":
-			for i := range w {
-				w[i] -= lr32 * (g[i]*scale + l2*w[i])
-			}
-		case "momentum", "nesterov":
-			v := o.state[pi]
-			mu := float32(c.Momentum)
-			for i := range w {
-				gi := g[i]*scale + l2*w[i]
-				v[i] = mu*v[i] + gi
-				if c.Name == "nesterov" {
-					w[i] -= lr32 * (gi + mu*v[i])
-				} else {
-					w[i] -= lr32 * v[i]
-				}
-			}
-		case "rmsprop":
-			s := o.state[pi]
-			a, eps := float32(c.Decay), float32(c.Eps)
-			for i := range w {
-				gi := g[i]*scale + l2*w[i]
-				s[i] = a*s[i] + (1-a)*gi*gi
-				w[i] -= lr32 * gi / (float32(math.Sqrt(float64(s[i]))) + eps)
-			}
-		case "adam", "adamw":
-			m, v := o.state[pi], o.state[np+pi]
-			b1, b2 := float32(c.Beta1), float32(c.Beta2)
-			bc1 := float32(1 - math.Pow(c.Beta1, float64(o.step)))
-			bc2 := float32(1 - math.Pow(c.Beta2, float64(o.step)))
-			eps := float32(c.Eps)
-			dec := float32(0)
-			if c.Name == "adamw" {
-				dec = wd
-			}
-			for i := range w {
-				gi := g[i]*scale + l2*w[i]
-				m[i] = b1*m[i] + (1-b1)*gi
-				v[i] = b2*v[i] + (1-b2)*gi*gi
-				mh, vh := m[i]/bc1, v[i]/bc2
-				w[i] -= lr32 * (mh/(float32(math.Sqrt(float64(vh)))+eps) + dec*w[i])
-			}
+		for i := range w {
+			gi := g[i]*scale + l2*w[i]
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			mh, vh := m[i]/bc1, v[i]/bc2
+			w[i] -= lr32 * (mh/(float32(math.Sqrt(float64(vh)))+eps) + dec*w[i])
 		}
 	}
 }

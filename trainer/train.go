@@ -379,7 +379,7 @@ func (r *run) epoch(ctx context.Context, eng *engine, opt *optimizer, lr float64
 			b.m = bm[:rows*D]
 		}
 		rl, rg := eng.step(b)
-		gn := gradNorm(eng.grads)
+		gn := eng.gradNorm()
 		if bad := math.IsNaN(rl + rg + gn); bad || math.IsInf(rl+rg+gn, 0) {
 			where := "no checkpoint was written"
 			if r.lastGood != "" {
@@ -388,7 +388,7 @@ func (r *run) epoch(ctx context.Context, eng *engine, opt *optimizer, lr float64
 			return EpochMetrics{}, fmt.Errorf("epoch %d batch %d: loss %g, regulariser %g, gradient norm %g: %w (weights left at the last good step; %s)",
 				epoch+1, nb+1, rl, rg, gn, ErrNonFinite, where)
 		}
-		opt.update(n.params, eng.grads, lr, gn)
+		opt.update(n.params, eng.grads, lr, gn, eng.parallel)
 		recon += rl * float64(rows)
 		reg += rg * float64(rows)
 		nb++
