@@ -12,15 +12,18 @@ import (
 )
 
 const inspectUsage = `usage: latent inspect MODEL [--json]
+       latent inspect --operators [--json]
 
 Prints what an ONNX model contains: IR and opset versions, producer, graph
 inputs and outputs with element types and (symbolic) shapes, a histogram
 of operators (marking those the native backend lacks), the parameter count
 and the metadata. The model is decoded and validated but not compiled.
+With --operators, lists the operators the native backend implements.
 
 examples:
   latent inspect testdata/models/dense-ae/model.onnx
-  latent inspect model.onnx --json | jq .operators`
+  latent inspect model.onnx --json | jq .operators
+  latent inspect --operators`
 
 func init() {
 	register(&command{
@@ -62,9 +65,23 @@ type opReport struct {
 func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("inspect", inspectUsage, stderr)
 	asJSON := fs.Bool("json", false, "print a JSON object instead of text")
+	listOps := fs.Bool("operators", false, "list the operators the native backend implements")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *listOps {
+		if len(pos) != 0 {
+			return usagef("--operators takes no MODEL argument")
+		}
+		names := native.Operators()
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(names)
+		}
+		for _, n := range names {
+			fmt.Fprintln(stdout, n)
+		}
+		return nil
 	}
 	if len(pos) != 1 {
 		return usagef("want exactly one MODEL argument, got %d (see latent inspect --help)", len(pos))

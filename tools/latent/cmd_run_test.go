@@ -222,3 +222,24 @@ func TestInspect(t *testing.T) {
 		t.Errorf("inspect without model: exit %d, want 2", code)
 	}
 }
+
+func TestInspectOperators(t *testing.T) {
+	code, stdout, stderr := latent(t, "inspect", "--operators")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	have := map[string]bool{}
+	for _, l := range lines {
+		have[l] = true
+	}
+	// The example model's operators must be listed.
+	for _, op := range []string{"ai.onnx/Gemm", "ai.onnx/Relu", "ai.onnx/Sigmoid"} {
+		if !have[op] {
+			t.Errorf("--operators lacks %s", op)
+		}
+	}
+	if code, _, _ := latent(t, "inspect", "--operators", exampleModel); code != 2 {
+		t.Errorf("--operators with a model: exit %d, want 2", code)
+	}
+}
