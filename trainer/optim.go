@@ -104,7 +104,7 @@ func (o *optimizer) update(params []*Param, grads [][]float32, lr float64, gnorm
 	if c.ClipNorm > 0 && gnorm > c.ClipNorm {
 		scale = float32(c.ClipNorm / gnorm)
 	}
-		type task struct{ p, lo, hi int }
+	type task struct{ p, lo, hi int }
 	var tasks []task
 	for pi, p := range params {
 		for lo := 0; lo < len(p.Data); lo += gradBlock {
