@@ -20,6 +20,14 @@ const (
 func sgemmKernAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32,
 	rows int, mask uint64, flags int, bias *float32, leak float32)
 
+// sgemmKernAVX512N16 is sgemmKernAVX512 for tiles at most 16 columns wide:
+// it reads only the first half of each 32-wide B panel step and does half
+// the FMAs (narrow outputs such as n = 10, and the last panel of n%32 <= 16).
+//
+//go:noescape
+func sgemmKernAVX512N16(kc int, a, b, c *float32, ldc int, alpha, beta float32,
+	rows int, mask uint64, flags int, bias *float32, leak float32)
+
 // sgemmKernAVX2 computes and stores a full 6×16 tile.
 //
 //go:noescape
@@ -223,6 +231,10 @@ func avx512Tile(kc int, ap, bp, c []float32, ldc int, alpha, beta float32,
 	_ = bp[32*kc-1]
 	flags, biasp := tileFlags(beta, bias, act)
 	mask := uint64(1)<<uint(cols) - 1
+	if cols <= 16 {
+		sgemmKernAVX512N16(kc, &ap[0], &bp[0], &c[0], ldc, alpha, beta, rows, mask, flags, biasp, leak)
+		return
+	}
 	sgemmKernAVX512(kc, &ap[0], &bp[0], &c[0], ldc, alpha, beta, rows, mask, flags, biasp, leak)
 }
 
