@@ -321,3 +321,28 @@ func TestCompareFindsPerturbedElement(t *testing.T) {
 		t.Errorf("missing model: err = %v", err)
 	}
 }
+
+func TestLoadTolerance(t *testing.T) {
+	dir := t.TempDir()
+	tol, err := LoadTolerance(dir)
+	if err != nil || tol.Atol != DefaultAtol || tol.Rtol != DefaultRtol {
+		t.Fatalf("no file: %+v, %v; want the defaults", tol, err)
+	}
+	p := filepath.Join(dir, ToleranceFile)
+	for _, c := range []struct {
+		json, want string
+	}{
+		{`{"atol": 1e-3, "rtol": 1e-3}`, "need a reason"},
+		{`{"atol": -1, "rtol": 1e-3, "reason": "x"}`, "negative"},
+		{`{"atol": 1e-3, "rtl": 1e-3, "reason": "x"}`, "unknown field"},
+	} {
+		os.WriteFile(p, []byte(c.json), 0o644)
+		if _, err := LoadTolerance(dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.json, err, c.want)
+		}
+	}
+	os.WriteFile(p, []byte(`{"atol": 2e-3, "rtol": 1e-3, "reason": "float16"}`), 0o644)
+	if tol, err := LoadTolerance(dir); err != nil || tol.Atol != 2e-3 || tol.Rtol != 1e-3 {
+		t.Fatalf("valid file: %+v, %v", tol, err)
+	}
+}
