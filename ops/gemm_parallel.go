@@ -19,16 +19,20 @@ func gemmDispatch(g gemmCall) {
 	// Split the longer side into bands of whole tiles, at least four tiles
 	// high (or two wide) so that each band keeps the kernel busy.
 	alongM := g.m >= g.n
-	size, unit := g.n, 2*g.kern.nr
+	size, tile := g.n, g.kern.nr
 	if alongM {
-		size, unit = g.m, 4*g.kern.mr
+		size, tile = g.m, g.kern.mr
 	}
-	t = min(t, size/unit)
+	minBand := 2 * tile
+	if alongM {
+		minBand = 4 * tile
+	}
+	t = min(t, size/minBand)
 	if t <= 1 {
 		g.run()
 		return
 	}
-	band := roundUp((size+t-1)/t, g.kern.mr*g.kern.nr/gcd(g.kern.mr, g.kern.nr))
+	band := roundUp((size+t-1)/t, tile)
 	wg := wgPool.Get().(*sync.WaitGroup)
 	defer wgPool.Put(wg)
 	var first gemmCall
@@ -70,13 +74,6 @@ func gemmDispatch(g gemmCall) {
 	}
 	first.run()
 	wg.Wait()
-}
-
-func gcd(a, b int) int {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
 }
 
 // gemmJob is one band of a split Gemm, sent by value to a worker.
