@@ -248,9 +248,41 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 		}
 	}()
 
+	if err := x.run(ctx, vals, outs); err != nil {
+		return nil, err
+	}
+
+	res := make([]*ops.Tensor, len(x.outNames))
+	for i, name := range x.outNames {
+		var t *ops.Tensor
+		var err error
+		if x.wrap != nil && x.fetchAt[i][1] >= 0 {
+			t, err = unwrap(outs[x.fetchAt[i][0]], outs[x.fetchAt[i][1]], x.wrap.elem[i] == elemFloat16)
+		} else if x.wrap != nil {
+			t, err = fromValue(outs[x.fetchAt[i][0]])
+		} else {
+			t, err = fromValue(outs[i])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ort: output %q: %w", name, err)
+		}
+		res[i] = t
+	}
+	return res, nil
+}
+
+// run calls ONNX Runtime; a cancellable ctx terminates the call through
+// RunOptions.
+func (x *executable) run(ctx context.Context, vals, outs []onnxruntime.Value) error {
+	if ctx.Done() == nil {
+		if err := x.sess.Run(vals, outs); err != nil {
+			return fmt.Errorf("ort: run: %w", err)
+		}
+		return nil
+	}
 	ro, err := onnxruntime.NewRunOptions()
 	if err != nil {
-		return nil, fmt.Errorf("ort: run options: %w", err)
+		return fmt.Errorf("ort: run options: %w", err)
 	}
 	defer ro.Destroy()
 	done := make(chan struct{})
@@ -269,27 +301,11 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 	wg.Wait()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, fmt.Errorf("ort: run: %w", cerr)
+			return fmt.Errorf("ort: run: %w", cerr)
 		}
-		return nil, fmt.Errorf("ort: run: %w", err)
+		return fmt.Errorf("ort: run: %w", err)
 	}
-
-	res := make([]*ops.Tensor, len(x.outNames))
-	for i, name := range x.outNames {
-		var t *ops.Tensor
-		if x.wrap != nil && x.fetchAt[i][1] >= 0 {
-			t, err = unwrap(outs[x.fetchAt[i][0]], outs[x.fetchAt[i][1]], x.wrap.elem[i] == elemFloat16)
-		} else if x.wrap != nil {
-			t, err = fromValue(outs[x.fetchAt[i][0]])
-		} else {
-			t, err = fromValue(outs[i])
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ort: output %q: %w", name, err)
-		}
-		res[i] = t
-	}
-	return res, nil
+	return nil
 }
 
 // Close releases the session. It waits for running calls to finish.

@@ -117,7 +117,13 @@ func TestAddDynamicBatchAndTwoOutputs(t *testing.T) {
 			a[i] = float32(i) - 2.5
 			b[i] = 0.5 * float32(i*i)
 		}
-		got, err := x.Run(context.Background(), []*ops.Tensor{ops.FromFloat32([]int{n, 3}, a), ops.FromFloat32([]int{n, 3}, b)})
+		// A cancellable context takes the RunOptions path.
+		ctx, cancel := context.WithCancel(context.Background())
+		if n == 2 {
+			ctx = context.Background()
+		}
+		got, err := x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{n, 3}, a), ops.FromFloat32([]int{n, 3}, b)})
+		cancel()
 		if err != nil {
 			t.Fatalf("batch %d: %v", n, err)
 		}
