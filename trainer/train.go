@@ -180,6 +180,9 @@ func Train(ctx context.Context, spec models.Spec, train *data.Dataset, cfg Confi
 		if val.D != spec.Input {
 			return nil, nil, fmt.Errorf("validation data %s has %d columns but the model input is %d", val.Source, val.D, spec.Input)
 		}
+		if spec.Loss == models.MaskedMSE && (val.N != tr.N || val.Mask == nil) {
+			return nil, nil, fmt.Errorf("validation data %s: masked-mse validation needs the training rows (%d) with held-out entries in Target and Mask (see data.SplitRatings), got %d rows", val.Source, tr.N, val.N)
+		}
 	}
 	if st == nil {
 		if m.Scaler, err = data.Fit(cfg.Scaling, tr); err != nil {

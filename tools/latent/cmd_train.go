@@ -239,6 +239,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	isRec := spec.Kind == models.Recommender
+	if isRec && val != nil {
+		return usagef("--val is not supported for recommender (user and item ids must line up with training); use --val-split")
+	}
 	cfg := trainer.Config{
 		Epochs: *epochs, BatchSize: *batch, LR: *lr, Seed: *seed,
 		Optimizer: trainer.OptimizerConfig{Name: *optName, Momentum: *momentum, WeightDecay: *wd, ClipNorm: *clip},
