@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -357,6 +358,9 @@ func callKernel(st *step, env *Env, in []*ops.Tensor) (outs []*ops.Tensor, err e
 	}()
 	outs, err = st.kernel(env, in)
 	if err != nil {
+		if strings.Contains(err.Error(), st.node.Label()) {
+			return nil, err // the kernel already named the node
+		}
 		return nil, fmt.Errorf("%s: %w", st.label, err)
 	}
 	return outs, nil
