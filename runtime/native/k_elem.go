@@ -15,28 +15,28 @@ import (
 func init() {
 	arith := map[string]ops.BinOp{"Add": ops.OpAdd, "Sub": ops.OpSub, "Mul": ops.OpMul, "Div": ops.OpDiv}
 	for name, op := range arith {
-		for _, v := range []int64{7, 13, 14} {
+		for _, v := range []int64{1, 6, 7, 13, 14} {
 			Register("", name, v, ewBuildBinary(op))
 		}
 	}
-	for _, v := range []int64{7, 12, 13, 15} {
+	for _, v := range []int64{1, 7, 12, 13, 15} {
 		Register("", "Pow", v, ewBuildPow)
 	}
-	for _, v := range []int64{7, 9, 16} {
+	for _, v := range []int64{1, 6, 7, 9, 16} {
 		Register("", "PRelu", v, ewBuildPRelu)
 	}
-	for _, v := range []int64{6, 8, 12, 13} {
+	for _, v := range []int64{1, 6, 8, 12, 13} {
 		Register("", "Max", v, ewBuildVariadic(ops.OpMax, false))
 		Register("", "Min", v, ewBuildVariadic(ops.OpMin, false))
 	}
-	for _, v := range []int64{6, 8, 13} {
+	for _, v := range []int64{1, 6, 8, 13} {
 		Register("", "Sum", v, ewBuildVariadic(ops.OpAdd, false))
 		Register("", "Mean", v, ewBuildVariadic(ops.OpAdd, true))
 	}
-	for _, v := range []int64{7, 11, 13, 19} {
+	for _, v := range []int64{1, 7, 11, 13, 19} {
 		Register("", "Equal", v, ewBuildCompare(ops.CmpEqual))
 	}
-	for _, v := range []int64{7, 9, 13} {
+	for _, v := range []int64{1, 7, 9, 13} {
 		Register("", "Greater", v, ewBuildCompare(ops.CmpGreater))
 		Register("", "Less", v, ewBuildCompare(ops.CmpLess))
 	}
@@ -44,20 +44,92 @@ func init() {
 		Register("", "GreaterOrEqual", v, ewBuildCompare(ops.CmpGreaterOrEqual))
 		Register("", "LessOrEqual", v, ewBuildCompare(ops.CmpLessOrEqual))
 	}
-	Register("", "And", 7, ewBuildLogic(ops.LogicAnd))
-	Register("", "Or", 7, ewBuildLogic(ops.LogicOr))
-	Register("", "Xor", 7, ewBuildLogic(ops.LogicXor))
+	for _, v := range []int64{1, 7} {
+		Register("", "And", v, ewBuildLogic(ops.LogicAnd))
+		Register("", "Or", v, ewBuildLogic(ops.LogicOr))
+		Register("", "Xor", v, ewBuildLogic(ops.LogicXor))
+	}
 	for _, v := range []int64{9, 16} {
 		Register("", "Where", v, ewBuildWhere)
 	}
 }
 
-// ewTwo fetches the two inputs of a binary node and their broadcast shape.
-func ewTwo(n *graph.Node, in []*ops.Tensor) (a, b *ops.Tensor, shape []int, err error) {
+// ewLegacy is the broadcasting of binary operators before opset 7: with
+// attribute broadcast=1, B's shape matches a contiguous run of A's dims
+// starting at axis (by default A's trailing dims) and is repeated over the
+// rest; without it the shapes must be equal.
+type ewLegacy struct {
+	on        bool // the node is pre-opset-7
+	broadcast bool
+	axis      int64
+	hasAxis   bool
+}
+
+func ewParseLegacy(n *graph.Node, opset int64) (ewLegacy, error) {
+	if opset >= 7 {
+		return ewLegacy{}, nil
+	}
+	l := ewLegacy{on: true, hasAxis: n.Has("axis")}
+	b, err := n.Int("broadcast", 0)
+	if err != nil {
+		return l, err
+	}
+	l.broadcast = b != 0
+	if l.axis, err = n.Int("axis", 0); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// apply returns b reshaped (a view) so that numpy broadcasting against a
+// gives the legacy result, or an error when the shapes do not fit.
+func (l ewLegacy) apply(n *graph.Node, a, b *ops.Tensor) (*ops.Tensor, error) {
+	if !l.on || ops.SameShape(a.Shape, b.Shape) {
+		return b, nil
+	}
+	if !l.broadcast {
+		return nil, fmt.Errorf("node %s: inputs %s %s and %s %s differ in shape and broadcast=0 (opset < 7)",
+			n.Label(), n.Inputs[0], ops.ShapeString(a.Shape), n.Inputs[1], ops.ShapeString(b.Shape))
+	}
+	if b.Len() == 1 {
+		return tkView(b, nil), nil
+	}
+	ra, rb := len(a.Shape), len(b.Shape)
+	axis := int64(ra - rb)
+	if l.hasAxis {
+		axis = l.axis
+		if axis < 0 {
+			axis += int64(ra)
+		}
+	}
+	if rb > ra || axis < 0 || axis+int64(rb) > int64(ra) {
+		return nil, fmt.Errorf("node %s: B shape %s does not fit A shape %s at axis %d (legacy broadcast)",
+			n.Label(), ops.ShapeString(b.Shape), ops.ShapeString(a.Shape), axis)
+	}
+	shape := make([]int, ra)
+	for i := range shape {
+		shape[i] = 1
+	}
+	for i, d := range b.Shape {
+		if d != a.Shape[int(axis)+i] && d != 1 {
+			return nil, fmt.Errorf("node %s: B shape %s does not match A shape %s at axis %d (legacy broadcast)",
+				n.Label(), ops.ShapeString(b.Shape), ops.ShapeString(a.Shape), axis)
+		}
+		shape[int(axis)+i] = d
+	}
+	return tkView(b, shape), nil
+}
+
+// ewTwo fetches the two inputs of a binary node and their broadcast shape,
+// applying pre-opset-7 broadcasting rules when l is on.
+func ewTwo(n *graph.Node, in []*ops.Tensor, l ewLegacy) (a, b *ops.Tensor, shape []int, err error) {
 	if a, err = tkInput(n, in, 0, "A"); err != nil {
 		return
 	}
 	if b, err = tkInput(n, in, 1, "B"); err != nil {
+		return
+	}
+	if b, err = l.apply(n, a, b); err != nil {
 		return
 	}
 	if shape, err = ops.BroadcastShape(a.Shape, b.Shape); err != nil {
@@ -85,8 +157,12 @@ func ewNumeric(n *graph.Node, t *ops.Tensor, name string) error {
 
 func ewBuildBinary(op ops.BinOp) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
+		legacy, err := ewParseLegacy(n, opset)
+		if err != nil {
+			return nil, err
+		}
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, b, shape, err := ewTwo(n, in)
+			a, b, shape, err := ewTwo(n, in, legacy)
 			if err != nil {
 				return nil, err
 			}
@@ -106,8 +182,12 @@ func ewBuildBinary(op ops.BinOp) Builder {
 }
 
 func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {
+	legacy, err := ewParseLegacy(n, opset)
+	if err != nil {
+		return nil, err
+	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		a, b, shape, err := ewTwo(n, in)
+		a, b, shape, err := ewTwo(n, in, legacy)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +211,8 @@ func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {
 }
 
 // ewBuildPRelu: slope broadcasts unidirectionally to X; the output has X's
-// shape.
+// shape. Before opset 7 a 1-D slope of X's channel count applies per
+// channel (axis 1), as PyTorch exported it.
 func ewBuildPRelu(n *graph.Node, opset int64) (Kernel, error) {
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		x, err := tkInput(n, in, 0, "X")
@@ -147,6 +228,20 @@ func ewBuildPRelu(n *graph.Node, opset int64) (Kernel, error) {
 		}
 		if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
 			return nil, err
+		}
+		if opset < 7 {
+			// PRelu-1/6: one slope shared by all, or one per channel (axis 1).
+			switch {
+			case slope.Len() == 1:
+				slope = tkView(slope, nil)
+			case len(slope.Shape) == 1 && len(x.Shape) >= 2 && slope.Shape[0] == x.Shape[1]:
+				shape := make([]int, len(x.Shape)-1)
+				for i := range shape {
+					shape[i] = 1
+				}
+				shape[0] = slope.Shape[0]
+				slope = tkView(slope, shape)
+			}
 		}
 		shape, err := ops.BroadcastShape(x.Shape, slope.Shape)
 		if err != nil || !ops.SameShape(shape, x.Shape) {
@@ -199,8 +294,12 @@ func ewBuildVariadic(op ops.BinOp, mean bool) Builder {
 
 func ewBuildCompare(op ops.CmpOp) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
+		legacy, err := ewParseLegacy(n, opset)
+		if err != nil {
+			return nil, err
+		}
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, b, shape, err := ewTwo(n, in)
+			a, b, shape, err := ewTwo(n, in, legacy)
 			if err != nil {
 				return nil, err
 			}
@@ -223,8 +322,12 @@ func ewBuildCompare(op ops.CmpOp) Builder {
 
 func ewBuildLogic(op ops.LogicOp) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
+		legacy, err := ewParseLegacy(n, opset)
+		if err != nil {
+			return nil, err
+		}
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, b, shape, err := ewTwo(n, in)
+			a, b, shape, err := ewTwo(n, in, legacy)
 			if err != nil {
 				return nil, err
 			}

@@ -97,8 +97,40 @@ func TestElemBinaryKernels(t *testing.T) {
 	ewWantErr(t, "missing input", err, "n_add", "missing input 1")
 	_, err = ewRun(t, ewNode("Add", []string{"x", "b"}), 14, ops.FromBool(nil, []bool{true}), ops.FromBool(nil, []bool{true}))
 	ewWantErr(t, "bool Add", err, "n_add", "bool")
-	if _, err := Lookup("", "Add", 6); err == nil {
-		t.Error("Add at opset 6 (legacy broadcast attribute) resolved to a kernel")
+}
+
+func TestElemLegacyBroadcast(t *testing.T) {
+	a := f32([]int{2, 3, 2}, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+	perChannel := f32([]int{3}, 100, 200, 300)
+	out := ewMust(t, ewNode("Add", []string{"a", "b"}, ewInt("broadcast", 1), ewInt("axis", 1)), 6, a, perChannel)
+	if fmt.Sprint(out.F32()) != "[101 102 203 204 305 306 107 108 209 210 311 312]" || !ops.SameShape(out.Shape, a.Shape) {
+		t.Errorf("Add-6 axis=1 = %v %v", out.Shape, out.F32())
+	}
+	trailing := f32([]int{3, 2}, 1, 2, 3, 4, 5, 6)
+	out = ewMust(t, ewNode("Sub", []string{"a", "b"}, ewInt("broadcast", 1)), 1, a, trailing)
+	if fmt.Sprint(out.F32()) != "[0 0 0 0 0 0 6 6 6 6 6 6]" {
+		t.Errorf("Sub-1 suffix broadcast = %v", out.F32())
+	}
+	out = ewMust(t, ewNode("Mul", []string{"a", "b"}, ewInt("broadcast", 1)), 6, a, f32([]int{1}, 2))
+	if out.F32()[11] != 24 {
+		t.Errorf("Mul-6 scalar = %v", out.F32())
+	}
+	same := ewMust(t, ewNode("Div", []string{"a", "b"}), 6, a, a)
+	if same.F32()[5] != 1 {
+		t.Errorf("Div-6 same shapes = %v", same.F32())
+	}
+	_, err := ewRun(t, ewNode("Add", []string{"a", "b"}), 6, a, perChannel)
+	ewWantErr(t, "Add-6 without broadcast", err, "n_add", "broadcast=0")
+	_, err = ewRun(t, ewNode("Add", []string{"a", "b"}, ewInt("broadcast", 1), ewInt("axis", 2)), 6, a, perChannel)
+	ewWantErr(t, "Add-6 wrong axis", err, "n_add", "axis 2")
+	pw := ewMust(t, ewNode("Pow", []string{"a", "b"}, ewInt("broadcast", 1)), 1, trailing, f32([]int{2}, 2, 0))
+	if fmt.Sprint(pw.F32()) != "[1 1 9 1 25 1]" {
+		t.Errorf("Pow-1 broadcast = %v", pw.F32())
+	}
+	x := f32([]int{2, 3, 2}, -1, -1, -1, -1, -1, -1, 1, 1, 1, 1, -2, -2)
+	pr := ewMust(t, ewNode("PRelu", []string{"x", "s"}), 6, x, f32([]int{3}, 0.1, 0.2, 0.3))
+	if fmt.Sprint(pr.F32()) != "[-0.1 -0.1 -0.2 -0.2 -0.3 -0.3 1 1 1 1 -0.6 -0.6]" {
+		t.Errorf("PRelu-6 per channel = %v", pr.F32())
 	}
 }
 

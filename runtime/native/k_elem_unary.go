@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	v6_13 := []int64{6, 13}
+	v6_13 := []int64{1, 6, 13}
 	for name, op := range map[string]ops.UnaryOp{
 		"Abs": ops.UnAbs, "Neg": ops.UnNeg, "Exp": ops.UnExp, "Log": ops.UnLog, "Sqrt": ops.UnSqrt,
 		"Reciprocal": ops.UnReciprocal, "Sigmoid": ops.UnSigmoid, "Tanh": ops.UnTanh,
@@ -21,24 +21,27 @@ func init() {
 			Register("", name, v, ewBuildUnary(op, nil))
 		}
 	}
-	for _, v := range []int64{6, 13, 14} {
+	for _, v := range []int64{1, 6, 13, 14} {
 		Register("", "Relu", v, ewBuildUnary(ops.UnRelu, nil))
 	}
 	for _, v := range []int64{9, 13} {
 		Register("", "Erf", v, ewBuildUnary(ops.UnErf, nil))
 		Register("", "Sign", v, ewBuildUnary(ops.UnSign, nil))
 	}
-	for _, v := range []int64{6, 16} {
+	for _, v := range []int64{1, 6, 16} {
 		Register("", "LeakyRelu", v, ewBuildUnary(ops.UnLeakyRelu, ewAttrs{"alpha": 0.01}))
 	}
+	Register("", "Elu", 1, ewBuildUnary(ops.UnElu, ewAttrs{"alpha": 1}))
 	Register("", "Elu", 6, ewBuildUnary(ops.UnElu, ewAttrs{"alpha": 1}))
 	// ONNX Selu's defaults are the float32 roundings of the paper's constants.
+	Register("", "Selu", 1, ewBuildUnary(ops.UnSelu, ewAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}))
 	Register("", "Selu", 6, ewBuildUnary(ops.UnSelu, ewAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}))
+	Register("", "HardSigmoid", 1, ewBuildUnary(ops.UnHardSigmoid, ewAttrs{"alpha": 0.2, "beta": 0.5}))
 	Register("", "HardSigmoid", 6, ewBuildUnary(ops.UnHardSigmoid, ewAttrs{"alpha": 0.2, "beta": 0.5}))
 	Register("", "Softplus", 1, ewBuildUnary(ops.UnSoftplus, nil))
 	Register("", "Softsign", 1, ewBuildUnary(ops.UnSoftsign, nil))
 	Register("", "Not", 1, ewBuildNot)
-	for _, v := range []int64{6, 11, 12, 13} {
+	for _, v := range []int64{1, 6, 11, 12, 13} {
 		Register("", "Clip", v, ewBuildClip)
 	}
 }
