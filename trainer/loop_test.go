@@ -298,3 +298,17 @@ func TestCheckpointRoundTripAndCorruption(t *testing.T) {
 		t.Errorf("truncated file: got %v, want ErrChecksum", err)
 	}
 }
+
+func TestLiveProgress(t *testing.T) {
+	var prog bytes.Buffer
+	cfg := trainer.Config{Epochs: 2, BatchSize: 10, Seed: 1, Progress: &prog, Live: true}
+	if _, _, err := trainer.Train(context.Background(), models.NewUndercomplete(12, 3), manifold(100, 12, 1), cfg); err != nil {
+		t.Fatal(err)
+	}
+	out := prog.String()
+	for _, want := range []string{"\repoch 1/2 [", "ETA", "\r\033[Kepoch 2/2 loss"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("live progress lacks %q: %q", want, out)
+		}
+	}
+}
