@@ -96,8 +96,8 @@ var sdotAVX512 = [...][2]sdotFunc{
 	{sdotAVX512R4J1, sdotAVX512R4J4},
 }
 
-// avx512SmallMMax is the largest m the unpacked AVX-512 path takes: up to
-// it, streaming B once per four rows beats packing it.
+// avx512SmallMMax is the largest m the unpacked AVX-512 and AVX2 paths
+// take: up to it, streaming B once per four rows beats packing it.
 const avx512SmallMMax = 8
 
 var avx512Kernel = gemmKernel{
@@ -206,7 +206,162 @@ func avx512Small(g gemmCall) bool {
 	return true
 }
 
-var avx2Kernel = gemmKernel{mr: 6, nr: 16, mc: 96, kc: 256, nc: 2048, tile: avx2Tile}
+var avx2Kernel = gemmKernel{mr: 6, nr: 16, mc: 96, kc: 256, nc: 2048, tile: avx2Tile, small: avx2Small}
+
+// sgemvNAVX2R1..R4 are the AVX2 twins of sgemvNAVX512R*: R rows × 16
+// columns, masked by the int32 lanes (-1 = on) of mask[0:16].
+//
+//go:noescape
+func sgemvNAVX2R1(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32)
+
+//
+//go:noescape
+func sgemvNAVX2R2(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32)
+
+//
+//go:noescape
+func sgemvNAVX2R3(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32)
+
+//
+//go:noescape
+func sgemvNAVX2R4(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32)
+
+var sgemvNAVX2 = [...]func(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32){
+	nil, sgemvNAVX2R1, sgemvNAVX2R2, sgemvNAVX2R3, sgemvNAVX2R4,
+}
+
+// sdotAVX2R{R}J{J} are the AVX2 twins of sdotAVX512R*J* for R <= 2; the
+// k tail is masked by the int32 lanes of mask[0:8].
+//
+//go:noescape
+func sdotAVX2R1J4(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32)
+
+//
+//go:noescape
+func sdotAVX2R1J1(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32)
+
+//
+//go:noescape
+func sdotAVX2R2J4(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32)
+
+//
+//go:noescape
+func sdotAVX2R2J1(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32)
+
+var sdotAVX2 = [...][2]func(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32){
+	{},
+	{sdotAVX2R1J1, sdotAVX2R1J4},
+	{sdotAVX2R2J1, sdotAVX2R2J4},
+}
+
+// laneMask sets the int32 lanes of m to -1 for i < n and 0 after, as
+// VMASKMOVPS wants them.
+func laneMask(m *[16]int32, n int) {
+	for i := range m {
+		m[i] = 0
+		if i < n {
+			m[i] = -1
+		}
+	}
+}
+
+// avx2Small is avx512Small for AVX2: unpacked B in 16-column strips
+// (untransposed B) or dot products over k (transposed B).
+func avx2Small(g gemmCall) bool {
+	if g.m > avx512SmallMMax {
+		return false
+	}
+	if g.transB {
+		if g.transA && (g.m > 1 || g.lda != 1) {
+			return false
+		}
+		avx2SmallT(g)
+		return true
+	}
+	ars, acs := g.lda, 1
+	if g.transA {
+		ars, acs = 1, g.lda
+	}
+	act := g.act
+	if !fusedAct(act) {
+		act = ActNone
+	}
+	var mask [16]int32
+	for i0 := 0; i0 < g.m; i0 += 4 {
+		rows := min(4, g.m-i0)
+		kern := sgemvNAVX2[rows]
+		laneMask(&mask, 16)
+		for j0 := 0; j0 < g.n; j0 += 16 {
+			cols := min(16, g.n-j0)
+			if cols < 16 {
+				laneMask(&mask, cols)
+			}
+			var bias []float32
+			if g.bias != nil {
+				bias = g.bias[j0:]
+			}
+			flags, biasp := tileFlags(g.beta, bias, act)
+			kern(g.k, &g.a[i0*ars], ars, acs, &g.b[j0], g.ldb, &g.c[i0*g.ldc+j0], g.ldc,
+				&mask[0], g.alpha, g.beta, flags, biasp, g.leak)
+		}
+		if act != g.act {
+			for i := i0; i < i0+rows; i++ {
+				row := g.c[i*g.ldc : i*g.ldc+g.n]
+				ApplyAct(row, row, g.act, g.leak)
+			}
+		}
+	}
+	return true
+}
+
+// avx2SmallT is avx512SmallT for AVX2, two rows at a time.
+func avx2SmallT(g gemmCall) {
+	var mask [16]int32
+	laneMask(&mask, g.k%8)
+	var out [8]float32
+	for i0 := 0; i0 < g.m; i0 += 2 {
+		rows := min(2, g.m-i0)
+		kerns := sdotAVX2[rows]
+		for j0 := 0; j0 < g.n; {
+			cols := 4
+			if j0+4 > g.n {
+				cols = 1
+			}
+			kerns[cols/4](g.k, &g.a[i0*g.lda], g.lda, &g.b[j0*g.ldb], g.ldb, &mask[0], &out[0])
+			finishDots(g, out[:], i0, rows, j0, cols)
+			j0 += cols
+		}
+		if g.act != ActNone {
+			for i := i0; i < i0+rows; i++ {
+				row := g.c[i*g.ldc : i*g.ldc+g.n]
+				ApplyAct(row, row, g.act, g.leak)
+			}
+		}
+	}
+}
+
+// finishDots writes the rows×cols dot products out[r*cols+j] to C at
+// (i0, j0) as alpha·dot + beta·C + bias.
+func finishDots(g gemmCall, out []float32, i0, rows, j0, cols int) {
+	for r := 0; r < rows; r++ {
+		row := g.c[(i0+r)*g.ldc+j0 : (i0+r)*g.ldc+j0+cols]
+		for j := range row {
+			v := g.alpha * out[r*cols+j]
+			if g.beta != 0 {
+				v += g.beta * row[j]
+			}
+			if g.bias != nil {
+				v += g.bias[j0+j]
+			}
+			row[j] = v
+		}
+	}
+}
 
 func tileFlags(beta float32, bias []float32, act Act) (flags int, bp *float32) {
 	if beta != 0 {
@@ -271,19 +426,7 @@ func avx512SmallT(g gemmCall) {
 				cols = 1
 			}
 			kerns[cols/4](g.k, &g.a[i0*g.lda], lda, &g.b[j0*g.ldb], g.ldb, mask, &out[0])
-			for r := 0; r < rows; r++ {
-				row := g.c[(i0+r)*g.ldc+j0 : (i0+r)*g.ldc+j0+cols]
-				for j := range row {
-					v := g.alpha * out[r*cols+j]
-					if g.beta != 0 {
-						v += g.beta * row[j]
-					}
-					if g.bias != nil {
-						v += g.bias[j0+j]
-					}
-					row[j] = v
-				}
-			}
+			finishDots(g, out[:], i0, rows, j0, cols)
 			j0 += cols
 		}
 		if g.act != ActNone {

@@ -516,7 +516,180 @@ func avx2() []byte {
 	}
 	w.f("VZEROUPPER")
 	w.f("RET")
+	for r := 1; r <= 4; r++ {
+		gemvNAVX2(w, r)
+	}
+	for r := 1; r <= 2; r++ {
+		dotTAVX2(w, r, 4)
+		dotTAVX2(w, r, 1)
+	}
 	return w.Bytes()
+}
+
+// gemvNAVX2 is gemvN for AVX2: R rows (1..4) × 16 columns (two ymm), the
+// columns masked with VMASKMOVPS by the two int32 mask vectors at mask.
+func gemvNAVX2(w *asm, R int) {
+	name := fmt.Sprintf("sgemvNAVX2R%d", R)
+	fmt.Fprintf(&w.Buffer, "\n// func %s(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, mask *int32, alpha, beta float32, flags int, bias *float32, leak float32)\n", name)
+	fmt.Fprintf(&w.Buffer, "TEXT ·%s(SB), NOSPLIT, $0-100\n", name)
+	lbl := func(s string) string { return name + "_" + s }
+	rowPtr := []string{"R8", "R9", "R10", "R11"}
+	w.f("MOVQ k+0(FP), CX")
+	w.f("MOVQ a+8(FP), R8")
+	w.f("MOVQ ars+16(FP), R14")
+	w.f("SHLQ $2, R14")
+	w.f("MOVQ acs+24(FP), R12")
+	w.f("SHLQ $2, R12")
+	for r := 1; r < R; r++ {
+		w.f("LEAQ (%s)(R14*1), %s", rowPtr[r-1], rowPtr[r])
+	}
+	w.f("MOVQ b+32(FP), BX")
+	w.f("MOVQ ldb+40(FP), R13")
+	w.f("SHLQ $2, R13")
+	w.f("MOVQ mask+64(FP), R15")
+	w.f("VMOVDQU (R15), Y14")
+	w.f("VMOVDQU 32(R15), Y15")
+	for r := 0; r < 2*R; r++ {
+		w.f("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	}
+	w.label(lbl("loop"))
+	w.f("VMASKMOVPS (BX), Y14, Y8")
+	w.f("VMASKMOVPS 32(BX), Y15, Y9")
+	for r := 0; r < R; r++ {
+		w.f("VBROADCASTSS (%s), Y%d", rowPtr[r], 10+r)
+		w.f("VFMADD231PS Y8, Y%d, Y%d", 10+r, 2*r)
+		w.f("VFMADD231PS Y9, Y%d, Y%d", 10+r, 2*r+1)
+	}
+	w.f("ADDQ R13, BX")
+	for r := 0; r < R; r++ {
+		w.f("ADDQ R12, %s", rowPtr[r])
+	}
+	w.f("DECQ CX")
+	w.f("JNZ %s", lbl("loop"))
+
+	w.f("MOVQ c+48(FP), DX")
+	w.f("MOVQ ldc+56(FP), R8")
+	w.f("SHLQ $2, R8")
+	w.f("MOVQ flags+80(FP), R11")
+	w.f("VBROADCASTSS alpha+72(FP), Y10")
+	for r := 0; r < 2*R; r++ {
+		w.f("VMULPS Y10, Y%d, Y%d", r, r)
+	}
+	w.f("TESTQ $%d, R11", flagReadC)
+	w.f("JZ %s", lbl("nobeta"))
+	w.f("VBROADCASTSS beta+76(FP), Y11")
+	w.f("MOVQ DX, R12")
+	for r := 0; r < R; r++ {
+		w.f("VMASKMOVPS (R12), Y14, Y8")
+		w.f("VMASKMOVPS 32(R12), Y15, Y9")
+		w.f("VFMADD231PS Y11, Y8, Y%d", 2*r)
+		w.f("VFMADD231PS Y11, Y9, Y%d", 2*r+1)
+		w.f("ADDQ R8, R12")
+	}
+	w.label(lbl("nobeta"))
+	w.f("TESTQ $%d, R11", flagBias)
+	w.f("JZ %s", lbl("nobias"))
+	w.f("MOVQ bias+88(FP), R12")
+	w.f("VMASKMOVPS (R12), Y14, Y8")
+	w.f("VMASKMOVPS 32(R12), Y15, Y9")
+	for r := 0; r < 2*R; r++ {
+		w.f("VADDPS Y%d, Y%d, Y%d", 8+r%2, r, r)
+	}
+	w.label(lbl("nobias"))
+	w.f("VXORPS Y10, Y10, Y10")
+	w.f("TESTQ $%d, R11", flagRelu)
+	w.f("JZ %s", lbl("norelu"))
+	for r := 0; r < 2*R; r++ {
+		w.f("VMAXPS Y%d, Y10, Y%d", r, r)
+	}
+	w.label(lbl("norelu"))
+	w.f("TESTQ $%d, R11", flagLeaky)
+	w.f("JZ %s", lbl("store"))
+	w.f("VBROADCASTSS leak+96(FP), Y11")
+	for r := 0; r < 2*R; r++ {
+		w.f("VMINPS Y%d, Y10, Y8", r)
+		w.f("VMAXPS Y%d, Y10, Y%d", r, r)
+		w.f("VFMADD231PS Y11, Y8, Y%d", r)
+	}
+	w.label(lbl("store"))
+	for r := 0; r < R; r++ {
+		w.f("VMASKMOVPS Y%d, Y14, (DX)", 2*r)
+		w.f("VMASKMOVPS Y%d, Y15, 32(DX)", 2*r+1)
+		w.f("ADDQ R8, DX")
+	}
+	w.f("VZEROUPPER")
+	w.f("RET")
+}
+
+// dotTAVX2 is dotT for AVX2: R rows (1..2) of A times J rows of B, eight
+// lanes at a time, the k tail loaded with VMASKMOVPS by the int32 mask
+// vector at mask.
+func dotTAVX2(w *asm, R, J int) {
+	name := fmt.Sprintf("sdotAVX2R%dJ%d", R, J)
+	fmt.Fprintf(&w.Buffer, "\n// func %s(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32)\n", name)
+	fmt.Fprintf(&w.Buffer, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	lbl := func(s string) string { return name + "_" + s }
+	aPtr := []string{"R8", "R9"}
+	bPtr := []string{"BX", "R12", "R13", "R14"}
+	w.f("MOVQ k+0(FP), CX")
+	w.f("MOVQ a+8(FP), R8")
+	w.f("MOVQ lda+16(FP), DX")
+	w.f("SHLQ $2, DX")
+	for r := 1; r < R; r++ {
+		w.f("LEAQ (%s)(DX*1), %s", aPtr[r-1], aPtr[r])
+	}
+	w.f("MOVQ b+24(FP), BX")
+	w.f("MOVQ ldb+32(FP), DX")
+	w.f("SHLQ $2, DX")
+	for j := 1; j < J; j++ {
+		w.f("LEAQ (%s)(DX*1), %s", bPtr[j-1], bPtr[j])
+	}
+	w.f("MOVQ mask+40(FP), AX")
+	w.f("VMOVDQU (AX), Y15")
+	for r := 0; r < R*J; r++ {
+		w.f("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	}
+	w.f("XORQ SI, SI")
+	w.f("SUBQ $8, CX")
+	w.f("JLT %s", lbl("tail"))
+	w.label(lbl("loop"))
+	for r := 0; r < R; r++ {
+		w.f("VMOVUPS (%s)(SI*1), Y%d", aPtr[r], 8+r)
+	}
+	for j := 0; j < J; j++ {
+		w.f("VMOVUPS (%s)(SI*1), Y%d", bPtr[j], 10+j)
+		for r := 0; r < R; r++ {
+			w.f("VFMADD231PS Y%d, Y%d, Y%d", 10+j, 8+r, r*J+j)
+		}
+	}
+	w.f("ADDQ $32, SI")
+	w.f("SUBQ $8, CX")
+	w.f("JGE %s", lbl("loop"))
+	w.label(lbl("tail"))
+	w.f("ADDQ $8, CX")
+	w.f("JZ %s", lbl("reduce"))
+	for r := 0; r < R; r++ {
+		w.f("VMASKMOVPS (%s)(SI*1), Y15, Y%d", aPtr[r], 8+r)
+	}
+	for j := 0; j < J; j++ {
+		w.f("VMASKMOVPS (%s)(SI*1), Y15, Y%d", bPtr[j], 10+j)
+		for r := 0; r < R; r++ {
+			w.f("VFMADD231PS Y%d, Y%d, Y%d", 10+j, 8+r, r*J+j)
+		}
+	}
+	w.label(lbl("reduce"))
+	w.f("MOVQ out+48(FP), DI")
+	for r := 0; r < R*J; r++ {
+		w.f("VEXTRACTF128 $1, Y%d, X14", r)
+		w.f("VADDPS X14, X%d, X%d", r, r)
+		w.f("VMOVHLPS X%d, X%d, X14", r, r)
+		w.f("VADDPS X14, X%d, X%d", r, r)
+		w.f("VMOVSHDUP X%d, X14", r)
+		w.f("VADDSS X14, X%d, X%d", r, r)
+		w.f("VMOVSS X%d, %d(DI)", r, 4*r)
+	}
+	w.f("VZEROUPPER")
+	w.f("RET")
 }
 
 func main() {
