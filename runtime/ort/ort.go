@@ -122,6 +122,24 @@ func (backend) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) 
 		return nil, errors.New("ort: the model declares no outputs")
 	}
 	x := &executable{inNames: inNames, outNames: outNames}
+	if m.Graph != nil && len(m.Graph.OverridableInits) > 0 {
+		// Initializers also declared as inputs may be fed; the session
+		// always feeds them, defaulting to the initializer. ONNX Runtime
+		// accepts that from IR version 4 on only; for older models a
+		// non-nil override is refused in Run.
+		x.irBefore4 = m.IRVersion < 4
+		for _, vi := range m.Graph.OverridableInits {
+			t := m.Graph.Initializers[vi.Name]
+			if t == nil {
+				return nil, fmt.Errorf("ort: overridable initializer %q has no value", vi.Name)
+			}
+			x.overNames = append(x.overNames, vi.Name)
+			x.overDefaults = append(x.overDefaults, t)
+		}
+		if !x.irBefore4 {
+			inNames = append(append([]string(nil), inNames...), x.overNames...)
+		}
+	}
 	data := m.Raw
 	feed := inNames
 	fetch := outNames
@@ -189,7 +207,12 @@ func ioNames(m *graph.Model) (in, out []string, err error) {
 type executable struct {
 	sess              *onnxruntime.DynamicAdvancedSession
 	inNames, outNames []string
-	wrap              *wrapped
+	// overNames are the overridable initializers fed after inNames, with
+	// their initializer values as defaults.
+	overNames    []string
+	overDefaults []*ops.Tensor
+	irBefore4    bool // overridable initializers cannot be fed to ORT
+	wrap         *wrapped
 	// fetchAt gives, per output, the positions of its flattened data and
 	// shape among the fetched values (shape -1: fetched as is).
 	fetchAt [][2]int
@@ -210,8 +233,26 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 	if x.closed {
 		return nil, errors.New("ort: Run on a closed executable")
 	}
-	if len(inputs) != len(x.inNames) {
-		return nil, fmt.Errorf("ort: got %d inputs, the model takes %d (%s)", len(inputs), len(x.inNames), strings.Join(x.inNames, ", "))
+	nReq := len(x.inNames)
+	if len(inputs) != nReq && len(inputs) != nReq+len(x.overNames) {
+		return nil, fmt.Errorf("ort: got %d inputs, the model takes %d (%s)", len(inputs), nReq, strings.Join(x.inNames, ", "))
+	}
+	if x.irBefore4 {
+		for i, t := range inputs[nReq:] {
+			if t != nil {
+				return nil, fmt.Errorf("ort: initializer %q cannot be overridden on the ort backend: ONNX Runtime treats initializers of IR version < 4 models as constants", x.overNames[i])
+			}
+		}
+		inputs = inputs[:nReq]
+	} else if len(x.overNames) > 0 {
+		full := make([]*ops.Tensor, nReq+len(x.overNames))
+		copy(full, inputs)
+		for i, d := range x.overDefaults {
+			if full[nReq+i] == nil {
+				full[nReq+i] = d
+			}
+		}
+		inputs = full
 	}
 	vals := make([]onnxruntime.Value, len(inputs), len(inputs)+1)
 	defer func() {
@@ -224,7 +265,13 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 	for i, t := range inputs {
 		v, err := toValue(t)
 		if err != nil {
-			return nil, fmt.Errorf("ort: input %q: %w", x.inNames[i], err)
+			name := ""
+			if i < nReq {
+				name = x.inNames[i]
+			} else {
+				name = x.overNames[i-nReq]
+			}
+			return nil, fmt.Errorf("ort: input %q: %w", name, err)
 		}
 		vals[i] = v
 	}

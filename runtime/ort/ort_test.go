@@ -446,15 +446,79 @@ func TestSequenceOutputIsAnError(t *testing.T) {
 }
 
 // injectOutput appends a raw ValueInfoProto to the graph outputs.
-func injectOutput(model, vi []byte) []byte {
+func injectOutput(model, vi []byte) []byte { return injectGraphField(model, graphOutput, vi) }
+
+func TestOverridableInitializer(t *testing.T) {
+	requireORT(t)
+	ins := []testIO{{"x", elemFloat, []int64{2}}, {"W", elemFloat, []int64{2}}}
+	outs := []testIO{{"y", elemFloat, []int64{2}}}
+	raw := buildModel(9, [][]byte{node("Add", []string{"x", "W"}, "y", nil)}, ins, outs)
+	// Add initializer W = {10, 20} (TensorProto: dims 1, data_type 2,
+	// float_data 4, name 8) and mark the model IR 3, where initializers
+	// listed as inputs are overridable.
+	var init []byte
+	init = appendVarintField(init, tensorDims, 2)
+	init = appendVarintField(init, tensorDataType, elemFloat)
+	init = protowire.AppendTag(init, 4, protowire.Fixed32Type)
+	init = protowire.AppendFixed32(init, math.Float32bits(10))
+	init = protowire.AppendTag(init, 4, protowire.Fixed32Type)
+	init = protowire.AppendFixed32(init, math.Float32bits(20))
+	init = appendStringField(init, 8, "W")
+	raw = injectGraphField(raw, 5, init)
+	t.Run("ir8", func(t *testing.T) { testOverridable(t, raw, 8) })
+	t.Run("ir3", func(t *testing.T) {
+		testOverridable(t, appendVarintField(raw, 1, 3), 3) // the last ir_version field wins
+	})
+}
+
+func testOverridable(t *testing.T, raw []byte, ir int64) {
+	m := &graph.Model{Raw: raw, IRVersion: ir, Graph: &graph.Graph{
+		Inputs:           []graph.ValueInfo{{Name: "x"}},
+		Outputs:          []graph.ValueInfo{{Name: "y"}},
+		OverridableInits: []graph.ValueInfo{{Name: "W"}},
+		Initializers:     map[string]*ops.Tensor{"W": ops.FromFloat32([]int{2}, []float32{10, 20})},
+	}}
+	b, _ := runtime.LookupBackend("ort")
+	x, err := b.Compile(context.Background(), m, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	in := ops.FromFloat32([]int{2}, []float32{1, 2})
+	for _, c := range []struct {
+		inputs []*ops.Tensor
+		want   []float32
+	}{
+		{[]*ops.Tensor{in}, []float32{11, 22}},
+		{[]*ops.Tensor{in, nil}, []float32{11, 22}},
+		{[]*ops.Tensor{in, ops.FromFloat32([]int{2}, []float32{-1, -2})}, []float32{0, 0}},
+	} {
+		got, err := x.Run(context.Background(), c.inputs)
+		if ir < 4 && len(c.inputs) == 2 && c.inputs[1] != nil {
+			if err == nil || !strings.Contains(err.Error(), `initializer "W" cannot be overridden`) {
+				t.Errorf("IR %d override: err = %v", ir, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[0].F32(), c.want) {
+			t.Errorf("%d inputs: got %v, want %v", len(c.inputs), got[0].F32(), c.want)
+		}
+	}
+}
+
+// injectGraphField appends a raw field to the model's GraphProto.
+func injectGraphField(model []byte, num protowire.Number, v []byte) []byte {
 	var out []byte
 	rest := model
 	for len(rest) > 0 {
-		num, typ, n := protowire.ConsumeTag(rest)
-		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
-		if num == modelGraph {
+		n0, typ, n := protowire.ConsumeTag(rest)
+		m := protowire.ConsumeFieldValue(n0, typ, rest[n:])
+		if n0 == modelGraph {
 			g, _ := protowire.ConsumeBytes(rest[n:])
-			g = appendBytesField(append([]byte(nil), g...), graphOutput, vi)
+			g = appendBytesField(append([]byte(nil), g...), num, v)
 			out = appendBytesField(out, modelGraph, g)
 		} else {
 			out = append(out, rest[:n+m]...)
