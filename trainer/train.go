@@ -51,7 +51,8 @@ type Config struct {
 	// changes results.
 	Workers int
 	// Resume continues from this checkpoint (written by an earlier run with
-	// the same data and configuration) up to Epochs.
+	// the same data and configuration) up to Epochs. The checkpoint's seed
+	// is used; Seed must be 0 or equal to it.
 	Resume string
 	// OnEpoch, when set, is called after each epoch; a non-nil error stops
 	// training and is returned.
@@ -147,6 +148,10 @@ func Train(ctx context.Context, spec models.Spec, train *data.Dataset, cfg Confi
 			return nil, nil, fmt.Errorf("resume %s: checkpoint spec %s differs from requested %s", cfg.Resume, b, a)
 		}
 		spec = m.Spec
+		if cfg.Seed != 0 && cfg.Seed != st.Seed {
+			return nil, nil, fmt.Errorf("resume %s: checkpoint was trained with seed %d, not %d (leave the seed 0 to reuse it)", cfg.Resume, st.Seed, cfg.Seed)
+		}
+		cfg.Seed = st.Seed
 	} else {
 		if m, err = NewModel(spec, cfg.Seed); err != nil {
 			return nil, nil, err

@@ -109,7 +109,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	minLR := fs.Float64("min-lr", 0, "cosine/plateau: lower bound of the learning rate")
 	patience := fs.Int("plateau-patience", 0, "plateau schedule: epochs without improvement before decay (default 5)")
 	factor := fs.Float64("plateau-factor", 0, "plateau schedule: decay factor (default 0.5)")
-	seed := fs.Uint64("seed", 1, "random seed (init, split, shuffling, noise)")
+	seed := fs.Uint64("seed", 1, "random seed (init, split, shuffling, noise); --resume reuses the checkpoint's")
 	valSplit := fs.Float64("val-split", 0, "fraction of rows (recommender: of each user's ratings) held out for validation")
 	scaling := fs.String("scaling", "", "input scaling fitted on training data: minmax, standard or none (default minmax; recommender none)")
 	early := fs.Int("early-stop", 0, "stop after N epochs without improvement and restore the best weights (0: off)")
@@ -249,6 +249,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Patience: *patience, Factor: *factor},
 		Scaling: data.ScalingKind(*scaling), ValSplit: *valSplit, Val: val,
 		EarlyStopping: *early, CheckpointEvery: *every, OutDir: *out, Resume: *resume, Workers: *workers,
+	}
+	if *resume != "" && !set["seed"] {
+		cfg.Seed = 0 // the checkpoint's seed
 	}
 	if isRec && cfg.Optimizer.Name == "" {
 		cfg.Optimizer.Name = "rmsprop"

@@ -131,9 +131,13 @@ func TestTrainCLIResume(t *testing.T) {
 	if code, _, stderr := trainCLI(t, append(common, "--epochs", "2", "--out", dirB)...); code != 0 {
 		t.Fatal(stderr)
 	}
-	if code, _, stderr := trainCLI(t, "--data", csv, "--batch", "16", "--seed", "3", "--quiet", "--checkpoint-every", "1",
+	if code, _, stderr := trainCLI(t, "--data", csv, "--batch", "16", "--quiet", "--checkpoint-every", "1",
 		"--epochs", "4", "--out", dirB, "--resume", filepath.Join(dirB, "checkpoint.latent")); code != 0 {
 		t.Fatal(stderr)
+	}
+	code, _, stderr := trainCLI(t, "--data", csv, "--seed", "4", "--epochs", "5", "--out", t.TempDir(), "--resume", filepath.Join(dirB, "checkpoint.latent"))
+	if code != 1 || !strings.Contains(stderr, "checkpoint was trained with seed 3, not 4") {
+		t.Errorf("resume with another seed: exit %d, %q", code, stderr)
 	}
 	a, _, err := trainer.LoadCheckpoint(filepath.Join(dirA, "model.latent"))
 	if err != nil {
