@@ -296,3 +296,41 @@ func TestSessionConcurrentRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Older exporters list initializers as graph inputs too: callers may feed
+// them by name, and omitting them keeps the initializer.
+func TestSessionOverridableInitializer(t *testing.T) {
+	m := testModel()
+	m.Graph.OverridableInits = []graph.ValueInfo{{Name: "w", DType: ops.Float32, ElemTypeCode: graph.ElemTypeOf(ops.Float32), HasShape: true, Shape: dims(3)}}
+	s, err := OpenModel(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.Run(context.Background(), goodInputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutputs(t, out)
+
+	in := goodInputs()
+	in["w"] = f32([]int{3}, 100, 200, 300)
+	out, err = s.Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out[0].F32(); got[0] != 101 || got[5] != 306 {
+		t.Fatalf("y with overridden w = %v, want [101 202 303 104 205 306]", got)
+	}
+	// The override does not stick.
+	out, err = s.Run(context.Background(), goodInputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutputs(t, out)
+
+	in["w"] = f32([]int{4}, 1, 2, 3, 4)
+	if _, err := s.Run(context.Background(), in); err == nil || !strings.Contains(err.Error(), `input "w": expected shape [3], got [4]`) {
+		t.Fatalf("bad override: %v", err)
+	}
+}

@@ -272,6 +272,9 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 				continue
 			}
 			t := outs[j]
+			if t == nil && !p.read[sl] {
+				continue // an optional output nobody reads
+			}
 			if err := checkTensor(t); err != nil {
 				return nil, fmt.Errorf("%s: output %q: kernel returned a bad tensor: %w", st.label, p.names[sl], err)
 			}

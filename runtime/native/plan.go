@@ -40,8 +40,11 @@ type Plan struct {
 	nRequired   int // len(graph.Inputs): the inputs a caller must feed
 	outputSlots []int
 	isOutput    []bool
-	steps       []step
-	names       []string // slot -> value name, for errors
+	// read marks slots some step reads or the graph outputs: a kernel may
+	// leave an unread optional output nil.
+	read  []bool
+	steps []step
+	names []string // slot -> value name, for errors
 
 	seed  uint64
 	state statePool
@@ -244,6 +247,17 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 		for _, s := range st.in {
 			if s >= 0 {
 				last[s] = i
+			}
+		}
+	}
+	p.read = make([]bool, p.nslots)
+	for s := range p.read {
+		p.read[s] = p.isOutput[s]
+	}
+	for _, st := range p.steps {
+		for _, s := range st.in {
+			if s >= 0 {
+				p.read[s] = true
 			}
 		}
 	}

@@ -113,6 +113,12 @@ func testKernels() {
 				return []*ops.Tensor{out}, nil
 			}, nil
 		})
+		// HalfOut names two outputs but only computes the first.
+		Register(testDomain, "HalfOut", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+				return []*ops.Tensor{in[0], nil}, nil
+			}, nil
+		})
 		// Wait blocks until the run's context is cancelled.
 		Register(testDomain, "Wait", 1, func(n *graph.Node, opset int64) (Kernel, error) {
 			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
@@ -442,4 +448,23 @@ type testingMemStats struct{ runtime.MemStats }
 func (m *testingMemStats) read() {
 	runtime.GC()
 	runtime.ReadMemStats(&m.MemStats)
+}
+
+func TestUnreadOptionalOutputMayBeNil(t *testing.T) {
+	p := compile(t, model([]string{"x"}, []string{"y"}, nil,
+		node("h", "HalfOut", []string{"x"}, []string{"a", "mask"}),
+		node("y", "AddOne", []string{"a"}, []string{"y"})))
+	out, err := p.Run(context.Background(), []*ops.Tensor{vec(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantVec(t, "y", out[0], 2)
+
+	p = compile(t, model([]string{"x"}, []string{"y"}, nil,
+		node("h", "HalfOut", []string{"x"}, []string{"a", "mask"}),
+		node("y", "AddOne", []string{"mask"}, []string{"y"})))
+	_, err = p.Run(context.Background(), []*ops.Tensor{vec(1)})
+	if err == nil || !strings.Contains(err.Error(), `node "h" (HalfOut): output "mask": kernel returned a bad tensor`) {
+		t.Fatalf("got %v", err)
+	}
 }
