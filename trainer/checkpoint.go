@@ -45,7 +45,7 @@ type TrainState struct {
 	RNG        []byte          `json:"rng"`
 	Step       int64           `json:"step"`
 	Optimizer  OptimizerConfig `json:"optimizer"`
-	Schedule   scheduleState   `json:"schedule"`
+	Schedule   ScheduleState   `json:"schedule"`
 	BestLoss   float64         `json:"best_loss"`
 	BestEpoch  int             `json:"best_epoch"`
 	Bad        int             `json:"bad_epochs"`

@@ -7,10 +7,12 @@
 // learning-rate schedules, and the training loop with validation, early
 // stopping, checkpoints, exact resume and per-epoch metrics.
 //
-// Mini-batches are split into a fixed number of row chunks (a function of
-// the batch size only) that run on all cores; their gradients are summed in
-// chunk order, so results are bit-for-bit deterministic given a seed,
-// independent of scheduling and of GOMAXPROCS.
+// Mini-batches are split into row chunks (at most 8, of at least 64 rows: a
+// function of the batch size only) that run on separate goroutines, and each
+// ops.Gemm spreads its own work over the cores; chunk gradients are summed in
+// chunk order and the optimiser update is elementwise, so results are
+// bit-for-bit deterministic given a seed, independent of scheduling and of
+// GOMAXPROCS.
 //
 // Checkpoints are single files (see SaveCheckpoint) holding the JSON spec,
 // the input scaler, the training state and float32 tensors; the exporter

@@ -9,7 +9,9 @@ import (
 )
 
 // Model is a dense autoencoder: its spec, the input scaler fitted on the
-// training data and its parameters.
+// training data and its parameters. Inference (and an exported graph) scales
+// raw inputs with Scaler.Transform before the first encoder layer and maps
+// reconstructions back with Scaler.Inverse; codes are not rescaled.
 type Model struct {
 	Spec   models.Spec
 	Scaler data.Scaler

@@ -204,15 +204,17 @@ func (s ScheduleConfig) Validate() error {
 	return nil
 }
 
-// scheduleState is the mutable part of a schedule (checkpointed).
-type scheduleState struct {
+// ScheduleState is the mutable part of a learning-rate schedule (the
+// current reduce-on-plateau rate, best loss and epochs without improvement),
+// saved in checkpoints.
+type ScheduleState struct {
 	LR   float64 `json:"lr"`
 	Best float64 `json:"best"`
 	Bad  int     `json:"bad"`
 }
 
 // lrFor returns the learning rate of epoch (0-based) before it runs.
-func (s ScheduleConfig) lrFor(base float64, epoch, epochs int, st *scheduleState) float64 {
+func (s ScheduleConfig) lrFor(base float64, epoch, epochs int, st *ScheduleState) float64 {
 	switch s.Name {
 	case "step":
 		size, gamma := s.StepSize, s.Gamma
@@ -232,7 +234,7 @@ func (s ScheduleConfig) lrFor(base float64, epoch, epochs int, st *scheduleState
 }
 
 // observe feeds an epoch's monitored loss to reduce-on-plateau.
-func (s ScheduleConfig) observe(loss float64, st *scheduleState) {
+func (s ScheduleConfig) observe(loss float64, st *ScheduleState) {
 	if s.Name != "plateau" {
 		return
 	}

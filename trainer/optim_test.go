@@ -62,7 +62,7 @@ func TestOptimizerSteps(t *testing.T) {
 }
 
 func TestSchedules(t *testing.T) {
-	st := &scheduleState{LR: 1, Best: math.MaxFloat64}
+	st := &ScheduleState{LR: 1, Best: math.MaxFloat64}
 	step := ScheduleConfig{Name: "step", StepSize: 2, Gamma: 0.5}
 	for e, want := range []float64{1, 1, 0.5, 0.5, 0.25} {
 		if got := step.lrFor(1, e, 5, st); !near(got, want) {

@@ -239,7 +239,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 	var best [][]float32
 	if st == nil {
 		st = &TrainState{Seed: cfg.Seed, Optimizer: opt.cfg, BestLoss: math.MaxFloat64,
-			Schedule: scheduleState{LR: cfg.LR, Best: math.MaxFloat64}}
+			Schedule: ScheduleState{LR: cfg.LR, Best: math.MaxFloat64}}
 	} else {
 		if err := r.pcg.UnmarshalBinary(st.RNG); err != nil {
 			return fmt.Errorf("resume %s: rng state: %w", cfg.Resume, err)
