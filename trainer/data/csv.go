@@ -12,8 +12,9 @@ import (
 
 // CSVOptions controls LoadCSV.
 type CSVOptions struct {
-	// Header skips the first non-empty line. When false, a first line whose
-	// cells are not all numeric is treated as a header automatically.
+	// Header skips the first non-empty line. When false, a first line none
+	// of whose cells is numeric is treated as a header automatically (a line
+	// mixing numbers and text is a data row with a bad cell).
 	Header bool
 	// Comma is the separator; 0 detects ',' or '\t' from the first line.
 	Comma rune
