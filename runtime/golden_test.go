@@ -78,6 +78,11 @@ func TestGolden(t *testing.T) {
 					runGolden(t, m, backend, sets, tol)
 				})
 			}
+			// The public path: Session.Run with named inputs.
+			t.Run("session/ort", func(t *testing.T) {
+				requireORTGolden(t)
+				runGoldenSession(t, filepath.Join(dir, "model.onnx"), sets[0], tol)
+			})
 		})
 	}
 }
@@ -119,6 +124,35 @@ func runGolden(t *testing.T, m *graph.Model, backend string, sets []string, tol 
 			if !r.Pass {
 				t.Errorf("%s output %q on %s: %s", filepath.Base(set), o.Name, backend, describe(r, tol))
 			}
+		}
+	}
+}
+
+func runGoldenSession(t *testing.T, path, set string, tol verify.Tolerance) {
+	s, err := runtime.Open(path, runtime.WithBackend("ort"), runtime.WithThreads(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inputs, err := verify.ReadTensors(set, "input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := verify.ReadTensors(set, "output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]*ops.Tensor{}
+	for i, vi := range s.Inputs() {
+		named[vi.Name] = inputs[i]
+	}
+	got, err := s.Run(context.Background(), named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, o := range s.Outputs() {
+		if r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol); !r.Pass {
+			t.Errorf("output %q through Session: %s", o.Name, describe(r, tol))
 		}
 	}
 }
