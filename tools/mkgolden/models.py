@@ -242,7 +242,33 @@ def half_precision(rng):
     return finish(g, "float16 MatMul+Add+Relu")
 
 
-MODELS = [dense_gemm, torch_matmul, conv_stack, vae, mixed_dtypes, resize_cubic, half_precision]
+def external_data(rng):
+    """Weights stored in weights.bin beside model.onnx (ONNX external data):
+    backends must resolve them against the model's folder."""
+    inits = [
+        weights(rng, "enc.W", [24, 10]), weights(rng, "enc.b", [10], 0.1),
+        weights(rng, "dec.W", [10, 24]), weights(rng, "dec.b", [24], 0.1),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["input", "enc.W"], ["e"]),
+        helper.make_node("Add", ["e", "enc.b"], ["code"]),
+        helper.make_node("MatMul", ["code", "dec.W"], ["d"]),
+        helper.make_node("Add", ["d", "dec.b"], ["reconstruction"]),
+    ]
+    g = helper.make_graph(
+        nodes, "external_data",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [BATCH, 24])],
+        [helper.make_tensor_value_info("code", TensorProto.FLOAT, [BATCH, 10]),
+         helper.make_tensor_value_info("reconstruction", TensorProto.FLOAT, [BATCH, 24])],
+        inits)
+    return finish(g, "linear autoencoder with its weights in external data (weights.bin)")
+
+
+MODELS = [dense_gemm, torch_matmul, conv_stack, vae, mixed_dtypes, resize_cubic, half_precision,
+          external_data]
+
+# Models whose initializers are saved as external data in this file.
+EXTERNAL = {"external_data": "weights.bin"}
 
 # Looser bounds, written as tolerance.json beside the model; each needs a
 # reason from docs/tolerance.md.
@@ -262,8 +288,13 @@ def main():
         d = os.path.join(out, build.__name__)
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, "model.onnx")
-        with open(path, "wb") as f:
-            f.write(model.SerializeToString())
+        location = EXTERNAL.get(build.__name__)
+        if location is not None:
+            onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                            location=location, size_threshold=0)
+        else:
+            with open(path, "wb") as f:
+                f.write(model.SerializeToString())
         print(path)
         tol = TOLERANCE.get(build.__name__)
         if tol is not None:
