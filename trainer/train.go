@@ -208,7 +208,8 @@ func Train(ctx context.Context, spec models.Spec, train *data.Dataset, cfg Confi
 		}
 	}
 	r := &run{cfg: cfg, m: m, train: tr, val: val}
-	return m, r.res, r.loop(ctx, st)
+	err = r.loop(ctx, st)
+	return m, r.res, err
 }
 
 // run is the state of one Train call.
