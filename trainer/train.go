@@ -284,6 +284,9 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		monitored := em.Loss
 		if r.val != nil {
 			vl, rmse := r.evaluate(eng, r.val)
+			if math.IsNaN(vl) || math.IsInf(vl, 0) {
+				return fmt.Errorf("epoch %d: validation loss %g: %w", epoch+1, vl, ErrNonFinite)
+			}
 			em.ValLoss = &vl
 			if m.Spec.Kind == models.Recommender {
 				em.ValRMSE = &rmse
