@@ -583,15 +583,13 @@ func inferMatMul(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch dimensions: %w", err)
 	}
-	out := append(batch, as[len(as)-2], bs[len(bs)-1])
-	if b1 {
-		out = out[:len(out)-1]
+	// The axes added for 1-D operands are removed again.
+	out := batch
+	if !a1 {
+		out = append(out, as[len(as)-2])
 	}
-	if a1 {
-		out = append(out[:len(out)-2], out[len(out)-1:]...)
-		if b1 {
-			out = out[:len(out)-1]
-		}
+	if !b1 {
+		out = append(out, bs[len(bs)-1])
 	}
 	return one(ranked(a.DType, out)), nil
 }
@@ -1430,10 +1428,12 @@ func inferSlice(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 	if vals, found := c.sym[n.Inputs[0]]; found && r == 1 && len(n.Outputs) > 0 {
 		if sp, ok := spans[0]; ok {
 			l := int64(len(vals))
-			var picked []symInt
-			s, e := sliceBounds(l, sp.start, sp.end, sp.step)
-			for i := s; (sp.step > 0 && i < e) || (sp.step < 0 && i > e); i += sp.step {
-				picked = append(picked, vals[i])
+			s, _ := sliceBounds(l, sp.start, sp.end, sp.step)
+			count := sliceLen(l, sp.start, sp.end, sp.step)
+			picked := make([]symInt, 0, count)
+			for k := int64(0); k < count; k++ {
+				// k*step stays within [-l, l]: count bounds it.
+				picked = append(picked, vals[s+k*sp.step])
 			}
 			c.sym[n.Outputs[0]] = picked
 		} else {
@@ -1461,18 +1461,23 @@ func sliceBounds(d, start, end, step int64) (int64, int64) {
 	return start, end
 }
 
+// sliceLen is the number of elements Slice takes from an axis of size d;
+// it cannot overflow for any int64 start, end and non-zero step.
 func sliceLen(d, start, end, step int64) int64 {
 	s, e := sliceBounds(d, start, end, step)
 	if step > 0 {
 		if e <= s {
 			return 0
 		}
-		return (e - s + step - 1) / step
+		return 1 + (e-s-1)/step
 	}
 	if e >= s {
 		return 0
 	}
-	return (s - e + (-step) - 1) / (-step)
+	if step == math.MinInt64 {
+		return 1
+	}
+	return 1 + (s-e-1)/(-step)
 }
 
 func inferReduce(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {

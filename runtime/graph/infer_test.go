@@ -191,6 +191,8 @@ func TestInferShapeOps(t *testing.T) {
 		{"where", 13, op("Where", []string{"c", "b", "x"}, []string{"y"}), map[string]*ops.Tensor{"c": ops.New(ops.Bool, 3, 1), "b": f32(1)}, ops.Float32, "[batch,2,3,1]"},
 		{"matmul", 13, op("MatMul", []string{"x", "w"}, []string{"y"}), map[string]*ops.Tensor{"w": f32(1, 7)}, ops.Float32, "[batch,2,3,7]"},
 		{"matmul 1-d", 13, op("MatMul", []string{"x", "w"}, []string{"y"}), map[string]*ops.Tensor{"w": f32(1)}, ops.Float32, "[batch,2,3]"},
+		{"matmul 1-d by 1-d", 13, op("MatMul", []string{"v", "v"}, []string{"y"}), map[string]*ops.Tensor{"v": f32(4)}, ops.Float32, "[]"},
+		{"matmul 1-d by batch", 13, op("MatMul", []string{"v", "w"}, []string{"y"}), map[string]*ops.Tensor{"v": f32(4), "w": f32(2, 4, 5)}, ops.Float32, "[2,5]"},
 		{"flatten", 13, op("Flatten", []string{"x"}, []string{"y"}, aInt("axis", 1)), nil, ops.Float32, "[batch,6]"},
 		{"flatten 2", 13, op("Flatten", []string{"x"}, []string{"y"}, aInt("axis", -2)), nil, ops.Float32, "[?,3]"},
 		{"flatten 0", 13, op("Flatten", []string{"x"}, []string{"y"}, aInt("axis", 0)), nil, ops.Float32, "[1,?]"},
