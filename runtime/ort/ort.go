@@ -465,7 +465,10 @@ func unwrap(flat, shape onnxruntime.Value, f16 bool) (*ops.Tensor, error) {
 	return t, nil
 }
 
-// fromValue copies an ONNX Runtime output into an ops.Tensor.
+// fromValue turns an ONNX Runtime output into an ops.Tensor. onnxruntime_go
+// has already copied the data into a Go slice that the OrtValue merely
+// wraps (destroying the value does not free it), so the tensor takes that
+// slice without another copy.
 func fromValue(v onnxruntime.Value) (*ops.Tensor, error) {
 	if v == nil {
 		return nil, errors.New("no value returned")
@@ -476,19 +479,19 @@ func fromValue(v onnxruntime.Value) (*ops.Tensor, error) {
 	}
 	switch tv := v.(type) {
 	case *onnxruntime.Tensor[float32]:
-		return &ops.Tensor{DType: ops.Float32, Shape: dims, Data: append([]float32(nil), tv.GetData()...)}, nil
+		return &ops.Tensor{DType: ops.Float32, Shape: dims, Data: tv.GetData()}, nil
 	case *onnxruntime.Tensor[float64]:
-		return &ops.Tensor{DType: ops.Float64, Shape: dims, Data: append([]float64(nil), tv.GetData()...)}, nil
+		return &ops.Tensor{DType: ops.Float64, Shape: dims, Data: tv.GetData()}, nil
 	case *onnxruntime.Tensor[int64]:
-		return &ops.Tensor{DType: ops.Int64, Shape: dims, Data: append([]int64(nil), tv.GetData()...)}, nil
+		return &ops.Tensor{DType: ops.Int64, Shape: dims, Data: tv.GetData()}, nil
 	case *onnxruntime.Tensor[int32]:
-		return &ops.Tensor{DType: ops.Int32, Shape: dims, Data: append([]int32(nil), tv.GetData()...)}, nil
+		return &ops.Tensor{DType: ops.Int32, Shape: dims, Data: tv.GetData()}, nil
 	case *onnxruntime.Tensor[int8]:
-		return &ops.Tensor{DType: ops.Int8, Shape: dims, Data: append([]int8(nil), tv.GetData()...)}, nil
+		return &ops.Tensor{DType: ops.Int8, Shape: dims, Data: tv.GetData()}, nil
 	case *onnxruntime.Tensor[uint8]:
-		return &ops.Tensor{DType: ops.Uint8, Shape: dims, Data: append([]uint8(nil), tv.GetData()...)}, nil
+		return &ops.Tensor{DType: ops.Uint8, Shape: dims, Data: tv.GetData()}, nil
 	case *onnxruntime.Tensor[bool]:
-		return &ops.Tensor{DType: ops.Bool, Shape: dims, Data: append([]bool(nil), tv.GetData()...)}, nil
+		return &ops.Tensor{DType: ops.Bool, Shape: dims, Data: tv.GetData()}, nil
 	}
 	return nil, fmt.Errorf("element type %v is not supported by latent", onnxruntime.TensorElementDataType(v.DataType()))
 }
