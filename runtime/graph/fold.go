@@ -27,7 +27,9 @@ var randomOps = map[string]bool{
 // It repeats until nothing more folds and returns the number of nodes
 // removed. Random operators, nodes with subgraphs and nodes of other
 // domains are never folded. Initializers only the folded nodes used are
-// removed. An error from eval is returned naming the node.
+// removed. eval may decline a node (an operator it lacks, an output too
+// large to keep) by returning a nil slice and nil error: the node stays.
+// An error from eval is returned naming the node.
 func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor, error)) (int, error) {
 	if g == nil {
 		return 0, errors.New("fold constants: nil graph")
@@ -155,7 +157,7 @@ func foldNode(g *Graph, n *Node, isConst func(string) bool, eval func(*Node, []*
 		return nil, nil
 	}
 	outs, err := eval(n, in)
-	if err != nil {
+	if err != nil || outs == nil {
 		return nil, err
 	}
 	return checkFolded(n, outs)

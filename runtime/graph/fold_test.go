@@ -48,8 +48,10 @@ func (f *fakeEval) eval(n *Node, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		return []*ops.Tensor{ops.FromInt64([]int{len(out)}, out)}, nil
 	case "Fail":
 		return nil, errors.New("kernel exploded")
-	case "NoOutput":
+	case "Decline":
 		return nil, nil
+	case "NoOutput":
+		return []*ops.Tensor{nil}, nil
 	}
 	return nil, fmt.Errorf("fake eval has no %s", n.OpType)
 }
@@ -193,6 +195,12 @@ func TestFoldErrors(t *testing.T) {
 	m = model(13, nil, inits, op("NoOutput", []string{"a"}, []string{"y"}))
 	_, err = FoldConstants(m.Graph, (&fakeEval{}).eval)
 	wantErr(t, err, "node NoOutput -> y", "no tensor for output 0 (y)")
+
+	// Declining keeps the node.
+	m = model(13, nil, inits, op("Decline", []string{"a"}, []string{"y"}))
+	if n, err := FoldConstants(m.Graph, (&fakeEval{}).eval); err != nil || n != 0 || len(m.Graph.Nodes) != 1 {
+		t.Errorf("declined node: folded %d, err %v, %d nodes left", n, err, len(m.Graph.Nodes))
+	}
 
 	_, err = FoldConstants(m.Graph, nil)
 	wantErr(t, err, "nil eval")
