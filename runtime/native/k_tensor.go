@@ -296,7 +296,9 @@ func buildSlice(n *graph.Node, opset int64) (Kernel, error) {
 // and may be negative; steps defaults to 1 and may be negative but not 0.
 // Starts and ends are made non-negative by adding the dimension, then
 // clamped to [0, dim] ([0, dim-1] for start and [-1, dim-1] for end when
-// stepping backwards), so INT64_MAX/INT64_MIN work as "to the end".
+// stepping backwards), so INT64_MAX/INT64_MIN work as "to the end". As in
+// ONNX Runtime, an end of INT32_MAX or INT64_MAX with a negative step also
+// means "to the beginning".
 func SliceWindow(shape []int, starts, ends, axes, steps []int64) (start, step, count []int, err error) {
 	r := len(shape)
 	if len(ends) != len(starts) {
@@ -342,6 +344,14 @@ func SliceWindow(shape []int, starts, ends, axes, steps []int64) (start, step, c
 		}
 		if e < 0 {
 			e += dim
+		}
+		// Like ONNX Runtime, read an INT_MAX end as "run off the end in
+		// the step's direction" even when stepping backwards, where the
+		// spec's clamping alone would give an empty slice.
+		if ends[i] == math.MaxInt64 || ends[i] == math.MaxInt32 {
+			if s < 0 {
+				e = -1
+			}
 		}
 		// A step longer than the axis reads one element at most; capping it
 		// keeps the count arithmetic below from overflowing.

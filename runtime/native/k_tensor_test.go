@@ -135,7 +135,8 @@ func TestSplitKernel(t *testing.T) {
 // sequence of length n, written as a plain loop over Python's rules, with
 // one difference the ONNX spec (and ONNX Runtime) makes: with a negative
 // step a start still below 0 after adding n is clamped to 0, not -1, so
-// x[-7::-1] of 3 elements is [x0], not empty.
+// x[-7::-1] of 3 elements is [x0], not empty; and, as in ONNX Runtime, an
+// end of INT64_MAX with a negative step runs to the beginning.
 func tkPySlice(n int, start, end, step int64) []int {
 	ln := int64(n)
 	norm := func(v, lo, hi int64) int64 {
@@ -145,6 +146,9 @@ func tkPySlice(n int, start, end, step int64) []int {
 		return min(max(v, lo), hi)
 	}
 	var out []int
+	if step < 0 && end == math.MaxInt64 {
+		end = math.MinInt64
+	}
 	if step > 0 {
 		for i := norm(start, 0, ln); i < norm(end, 0, ln); i += step {
 			out = append(out, int(i))
