@@ -30,10 +30,20 @@ const (
 	OpMin
 	OpPRelu
 	OpPow // Pow for same-typed operands; see PowTensor for mixed types
+	// OpMod is the remainder with the sign of the divisor (Python's %, ONNX
+	// Mod with fmod=0); OpFmod has the sign of the dividend (C fmod and %,
+	// ONNX Mod with fmod=1). Integer operands must not hold a zero divisor.
+	OpMod
+	OpFmod
+	// OpShiftLeft and OpShiftRight shift unsigned integers (ONNX BitShift;
+	// uint8 only): shifting by the width or more gives 0. See ShiftFuncsU8.
+	OpShiftLeft
+	OpShiftRight
 )
 
 var binOpNames = [...]string{OpAdd: "Add", OpSub: "Sub", OpMul: "Mul", OpDiv: "Div",
-	OpMax: "Max", OpMin: "Min", OpPRelu: "PRelu", OpPow: "Pow"}
+	OpMax: "Max", OpMin: "Min", OpPRelu: "PRelu", OpPow: "Pow", OpMod: "Mod", OpFmod: "Mod",
+	OpShiftLeft: "BitShift", OpShiftRight: "BitShift"}
 
 func (o BinOp) String() string {
 	if int(o) < len(binOpNames) {
@@ -61,6 +71,8 @@ func ArithFuncs[T Numeric](op BinOp) BinaryFuncs[T, T] {
 		return BinaryFuncs[T, T]{preluVV[T], preluVS[T], preluSV[T]}
 	case OpPow:
 		return powFuncs[T]()
+	case OpMod, OpFmod:
+		return modFuncs[T](op == OpFmod)
 	}
 	panic("ops: unknown BinOp " + op.String())
 }
@@ -333,4 +345,57 @@ func powSV[T Numeric](f func(x, y T) T) func(d []T, a T, b []T) {
 			d[i] = f(a, b[i])
 		}
 	}
+}
+
+// fmodFloat is the remainder of x/y with the sign of x.
+func fmodFloat[T Numeric](x, y T) T { return T(math.Mod(float64(x), float64(y))) }
+
+// fmodInt is the remainder of x/y with the sign of x (truncated division).
+func fmodInt[T Numeric](x, y T) T { return x - x/y*y }
+
+// pyMod turns a truncated remainder r of x/y into the floored one (the
+// sign of y).
+func pyMod[T Numeric](r, y T) T {
+	if r != 0 && (r < 0) != (y < 0) {
+		r += y
+	}
+	return r
+}
+
+func pyModFloat[T Numeric](x, y T) T { return pyMod(fmodFloat(x, y), y) }
+func pyModInt[T Numeric](x, y T) T   { return pyMod(fmodInt(x, y), y) }
+
+func modFuncs[T Numeric](fmod bool) BinaryFuncs[T, T] {
+	var f func(x, y T) T
+	switch fl := isFloat[T](); {
+	case fmod && fl:
+		f = fmodFloat[T]
+	case fmod:
+		f = fmodInt[T]
+	case fl:
+		f = pyModFloat[T]
+	default:
+		f = pyModInt[T]
+	}
+	return BinaryFuncs[T, T]{powVV[T](f), scalarVS[T](f), powSV[T](f)}
+}
+
+// scalarVS is the VS loop of a binary function without special cases.
+func scalarVS[T Numeric](f func(x, y T) T) func(d, a []T, b T) {
+	return func(d, a []T, b T) {
+		a = a[:len(d)]
+		for i := range d {
+			d[i] = f(a[i], b)
+		}
+	}
+}
+
+// ShiftFuncsU8 returns the inner loops of BitShift on uint8: x << y or
+// x >> y, 0 once y reaches 8.
+func ShiftFuncsU8(left bool) BinaryFuncs[uint8, uint8] {
+	f := func(x, y uint8) uint8 { return x >> y }
+	if left {
+		f = func(x, y uint8) uint8 { return x << y }
+	}
+	return BinaryFuncs[uint8, uint8]{powVV(f), scalarVS(f), powSV(f)}
 }

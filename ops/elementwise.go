@@ -121,8 +121,14 @@ func Binary(op BinOp, dst, a, b *Tensor) error {
 	if err := sameTypes(op, dst, a.DType, a, b); err != nil {
 		return err
 	}
-	if op == OpDiv && a.DType != Float16 && !a.DType.IsFloat() && HasZero(b) {
-		return fmt.Errorf("Div: integer division by zero (divisor %v has a zero element)", b)
+	if (op == OpDiv || op == OpMod || op == OpFmod) && isIntType(a.DType) && HasZero(b) {
+		return fmt.Errorf("%v: integer division by zero (divisor %v has a zero element)", op, b)
+	}
+	if op == OpShiftLeft || op == OpShiftRight {
+		if a.DType != Uint8 {
+			return fmt.Errorf("BitShift: unsupported element type %v (uint8 only)", a.DType)
+		}
+		return runBinary(ShiftFuncsU8(op == OpShiftLeft), dst, a, b)
 	}
 	switch a.DType {
 	case Float32:

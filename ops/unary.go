@@ -9,8 +9,9 @@ import (
 type UnaryOp uint8
 
 // Unary operators. Those taking parameters read them from UnaryParams:
-// LeakyRelu and Elu use Alpha; Selu uses Alpha and Gamma; HardSigmoid uses
-// Alpha and Beta.
+// LeakyRelu, Elu, Celu and ThresholdedRelu use Alpha; Selu uses Alpha and
+// Gamma; HardSigmoid uses Alpha and Beta; Shrink uses Alpha as lambd and
+// Beta as bias.
 const (
 	UnAbs UnaryOp = iota
 	UnNeg
@@ -31,12 +32,35 @@ const (
 	UnFloor
 	UnCeil
 	UnSign
+	UnCos
+	UnSin
+	UnTan
+	UnAcos
+	UnAsin
+	UnAtan
+	UnCosh
+	UnSinh
+	UnAcosh
+	UnAsinh
+	UnAtanh
+	UnRound // half to even
+	UnCelu  // Alpha
+	UnThresholdedRelu
+	UnShrink // Alpha = lambd, Beta = bias
+	UnHardSwish
+	UnMish
+	UnGelu     // exact, with erf
+	UnGeluTanh // tanh approximation
 )
 
 var unaryNames = [...]string{UnAbs: "Abs", UnNeg: "Neg", UnExp: "Exp", UnLog: "Log", UnSqrt: "Sqrt",
 	UnReciprocal: "Reciprocal", UnRelu: "Relu", UnLeakyRelu: "LeakyRelu", UnElu: "Elu", UnSelu: "Selu",
 	UnSigmoid: "Sigmoid", UnHardSigmoid: "HardSigmoid", UnTanh: "Tanh", UnSoftplus: "Softplus",
-	UnSoftsign: "Softsign", UnErf: "Erf", UnFloor: "Floor", UnCeil: "Ceil", UnSign: "Sign"}
+	UnSoftsign: "Softsign", UnErf: "Erf", UnFloor: "Floor", UnCeil: "Ceil", UnSign: "Sign",
+	UnCos: "Cos", UnSin: "Sin", UnTan: "Tan", UnAcos: "Acos", UnAsin: "Asin", UnAtan: "Atan",
+	UnCosh: "Cosh", UnSinh: "Sinh", UnAcosh: "Acosh", UnAsinh: "Asinh", UnAtanh: "Atanh",
+	UnRound: "Round", UnCelu: "Celu", UnThresholdedRelu: "ThresholdedRelu", UnShrink: "Shrink",
+	UnHardSwish: "HardSwish", UnMish: "Mish", UnGelu: "Gelu", UnGeluTanh: "Gelu"}
 
 func (o UnaryOp) String() string {
 	if int(o) < len(unaryNames) {
@@ -46,9 +70,9 @@ func (o UnaryOp) String() string {
 }
 
 // IntegerOK reports whether op is defined on integer element types
-// (Abs, Neg, Relu, Sign).
+// (Abs, Neg, Relu, Sign, Shrink).
 func (o UnaryOp) IntegerOK() bool {
-	return o == UnAbs || o == UnNeg || o == UnRelu || o == UnSign
+	return o == UnAbs || o == UnNeg || o == UnRelu || o == UnSign || o == UnShrink
 }
 
 // UnaryParams carries the attributes of parameterised unary operators.
@@ -180,6 +204,95 @@ func unaryFloat[T Floating](op UnaryOp, p UnaryParams, d, s []T) {
 			}
 		}
 	default:
+		unaryFloatMore(op, p, d, s)
+	}
+}
+
+// unaryFloatMore holds the trigonometric and less common activations.
+func unaryFloatMore[T Floating](op UnaryOp, p UnaryParams, d, s []T) {
+	var f func(float64) float64
+	switch op {
+	case UnCos:
+		f = math.Cos
+	case UnSin:
+		f = math.Sin
+	case UnTan:
+		f = math.Tan
+	case UnAcos:
+		f = math.Acos
+	case UnAsin:
+		f = math.Asin
+	case UnAtan:
+		f = math.Atan
+	case UnCosh:
+		f = math.Cosh
+	case UnSinh:
+		f = math.Sinh
+	case UnAcosh:
+		f = math.Acosh
+	case UnAsinh:
+		f = math.Asinh
+	case UnAtanh:
+		f = math.Atanh
+	case UnRound:
+		f = math.RoundToEven
+	}
+	if f != nil {
+		// One indirect call per element; the libm call dominates anyway.
+		for i, v := range s {
+			d[i] = T(f(float64(v)))
+		}
+		return
+	}
+	a, b := float64(p.Alpha), float64(p.Beta)
+	switch op {
+	case UnCelu:
+		for i, v := range s {
+			x := float64(v)
+			d[i] = T(math.Max(0, x) + math.Min(0, a*math.Expm1(x/a)))
+		}
+	case UnThresholdedRelu:
+		for i, v := range s {
+			if !(float64(v) > a) { // NaN gives 0, as y = x > alpha ? x : 0
+				v = 0
+			}
+			d[i] = v
+		}
+	case UnShrink:
+		for i, v := range s {
+			x := float64(v)
+			switch {
+			case x < -a:
+				x += b
+			case x > a:
+				x -= b
+			default:
+				x = 0
+			}
+			d[i] = T(x)
+		}
+	case UnHardSwish:
+		for i, v := range s {
+			x := float64(v)
+			d[i] = T(x * math.Max(0, math.Min(1, x/6+0.5)))
+		}
+	case UnMish:
+		for i, v := range s {
+			x := float64(v)
+			d[i] = T(x * math.Tanh(softplus64(x)))
+		}
+	case UnGelu:
+		for i, v := range s {
+			x := float64(v)
+			d[i] = T(0.5 * x * (1 + math.Erf(x/math.Sqrt2)))
+		}
+	case UnGeluTanh:
+		c := math.Sqrt(2 / math.Pi)
+		for i, v := range s {
+			x := float64(v)
+			d[i] = T(0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x))))
+		}
+	default:
 		panic("ops: unknown UnaryOp " + op.String())
 	}
 }
@@ -201,7 +314,7 @@ func softplus64(x float64) float64 {
 
 // unaryInt evaluates the integer-capable ops (see IntegerOK). Neg and Abs
 // wrap at the minimum value as two's complement does.
-func unaryInt[T Numeric](op UnaryOp, d, s []T) error {
+func unaryInt[T Numeric](op UnaryOp, p UnaryParams, d, s []T) error {
 	s = s[:len(d)]
 	switch op {
 	case UnAbs:
@@ -234,6 +347,16 @@ func unaryInt[T Numeric](op UnaryOp, d, s []T) error {
 				d[i] = 0
 			}
 		}
+	case UnShrink:
+		// Integer Shrink compares in float64 and converts back.
+		floats := make([]float64, len(s))
+		for i, v := range s {
+			floats[i] = float64(v)
+		}
+		unaryFloatMore(op, p, floats, floats)
+		for i, v := range floats {
+			d[i] = T(v)
+		}
 	default:
 		return fmt.Errorf("%v is not defined on integers", op)
 	}
@@ -264,13 +387,13 @@ func Unary(op UnaryOp, p UnaryParams, dst, src *Tensor) error {
 			return nil
 		}, src)
 	case Int64:
-		return unaryTyped(dst, src, func(d, s []int64) error { return unaryInt(op, d, s) })
+		return unaryTyped(dst, src, func(d, s []int64) error { return unaryInt(op, p, d, s) })
 	case Int32:
-		return unaryTyped(dst, src, func(d, s []int32) error { return unaryInt(op, d, s) })
+		return unaryTyped(dst, src, func(d, s []int32) error { return unaryInt(op, p, d, s) })
 	case Int8:
-		return unaryTyped(dst, src, func(d, s []int8) error { return unaryInt(op, d, s) })
+		return unaryTyped(dst, src, func(d, s []int8) error { return unaryInt(op, p, d, s) })
 	case Uint8:
-		return unaryTyped(dst, src, func(d, s []uint8) error { return unaryInt(op, d, s) })
+		return unaryTyped(dst, src, func(d, s []uint8) error { return unaryInt(op, p, d, s) })
 	}
 	return fmt.Errorf("%v: unsupported element type %v", op, src.DType)
 }
@@ -375,5 +498,58 @@ func clipTyped[T Numeric](dst, x, lo, hi *Tensor, min, max T) error {
 		max = h[0]
 	}
 	Clip(d, s, min, max)
+	return nil
+}
+
+// IsNaNTensor sets the bool tensor dst to whether each element of the
+// floating-point tensor src is NaN.
+func IsNaNTensor(dst, src *Tensor) error {
+	return classify("IsNaN", dst, src, func(x float64) bool { return x != x })
+}
+
+// IsInfTensor sets the bool tensor dst to whether each element of src is
+// +Inf (when pos) or -Inf (when neg).
+func IsInfTensor(dst, src *Tensor, neg, pos bool) error {
+	return classify("IsInf", dst, src, func(x float64) bool {
+		return (pos && math.IsInf(x, 1)) || (neg && math.IsInf(x, -1))
+	})
+}
+
+func classify(name string, dst, src *Tensor, f func(float64) bool) error {
+	if dst.DType != Bool || !SameShape(dst.Shape, src.Shape) {
+		return fmt.Errorf("%s: output %v does not match input %v (want bool)", name, dst, src)
+	}
+	d, err := dataOf[bool](dst, "output")
+	if err != nil {
+		return err
+	}
+	switch src.DType {
+	case Float32:
+		s, err := dataOf[float32](src, "input")
+		if err != nil {
+			return err
+		}
+		for i, v := range s {
+			d[i] = f(float64(v))
+		}
+	case Float64:
+		s, err := dataOf[float64](src, "input")
+		if err != nil {
+			return err
+		}
+		for i, v := range s {
+			d[i] = f(v)
+		}
+	case Float16:
+		s, err := dataOf[uint16](src, "input")
+		if err != nil {
+			return err
+		}
+		for i, v := range s {
+			d[i] = f(float64(Float16ToFloat32(v)))
+		}
+	default:
+		return fmt.Errorf("%s: unsupported element type %v (floating point only)", name, src.DType)
+	}
 	return nil
 }

@@ -64,6 +64,66 @@ func refUnary(op UnaryOp, p UnaryParams, x float64) float64 {
 			return -1
 		}
 		return x
+	case UnCos:
+		return math.Cos(x)
+	case UnSin:
+		return math.Sin(x)
+	case UnTan:
+		return math.Sin(x) / math.Cos(x)
+	case UnAcos:
+		return math.Pi/2 - math.Asin(x)
+	case UnAsin:
+		return math.Asin(x)
+	case UnAtan:
+		return math.Atan(x)
+	case UnCosh:
+		return (math.Exp(x) + math.Exp(-x)) / 2
+	case UnSinh:
+		return (math.Exp(x) - math.Exp(-x)) / 2
+	case UnAcosh:
+		return math.Log(x + math.Sqrt(x*x-1))
+	case UnAsinh:
+		return math.Asinh(x)
+	case UnAtanh:
+		return 0.5 * math.Log((1+x)/(1-x))
+	case UnRound:
+		r := math.Floor(x)
+		switch d := x - r; {
+		case d > 0.5:
+			r++
+		case d == 0.5 && math.Mod(r, 2) != 0:
+			r++
+		}
+		if r == 0 {
+			return math.Copysign(0, x)
+		}
+		return r
+	case UnCelu:
+		if x > 0 {
+			return x
+		}
+		return a * (math.Exp(x/a) - 1)
+	case UnThresholdedRelu:
+		if x > a {
+			return x
+		}
+		return 0
+	case UnShrink:
+		if x < -a {
+			return x + b
+		}
+		if x > a {
+			return x - b
+		}
+		return 0
+	case UnHardSwish:
+		return x * math.Max(0, math.Min(1, (x+3)/6))
+	case UnMish:
+		return x * math.Tanh(math.Log(1+math.Exp(x)))
+	case UnGelu:
+		return x * 0.5 * math.Erfc(-x/math.Sqrt2)
+	case UnGeluTanh:
+		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*math.Pow(x, 3))))
 	}
 	panic(op)
 }
@@ -72,7 +132,7 @@ func TestUnaryAgainstReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	p := UnaryParams{Alpha: 0.3, Beta: 0.4, Gamma: 1.7}
 	edge := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 1e-30, -1e-30, 30, -30, 88, -100}
-	for op := UnAbs; op <= UnSign; op++ {
+	for op := UnAbs; op <= UnGeluTanh; op++ {
 		for _, dt := range []DType{Float32, Float64, Float16} {
 			n := 200
 			vals := make([]float64, 0, n+len(edge))
@@ -98,12 +158,27 @@ func TestUnaryAgainstReference(t *testing.T) {
 			in, got := valuesOf(x), valuesOf(dst)
 			for i := range got {
 				want := refUnary(op, p, in[i])
-				if op == UnSoftplus && in[i] > 30 {
+				if (op == UnSoftplus || op == UnMish) && in[i] > 30 {
 					want = in[i] // log(1+e^x) == x in float64 beyond this
 				}
+				if (op == UnCosh || op == UnSinh) && math.IsInf(in[i], 0) {
+					want = math.Inf(1) // inf-inf in the textbook form
+					if op == UnSinh && in[i] < 0 {
+						want = math.Inf(-1)
+					}
+				}
+				if op == UnAcosh && math.IsInf(in[i], 1) {
+					want = in[i]
+				}
+				if op == UnTan && math.IsInf(in[i], 0) {
+					want = math.NaN()
+				}
 				tol := tolFor(dt) * 4
-				if dt == Float16 {
+				switch dt {
+				case Float16:
 					want = float64(Float16ToFloat32(Float64ToFloat16(want)))
+				case Float32:
+					want = float64(float32(want))
 				}
 				if !closeTo(got[i], want, tol) && !(math.Abs(want) < 1e-30 && math.Abs(got[i]) < 1e-30) {
 					t.Fatalf("%v %v(%v) = %v, want %v", op, dt, in[i], got[i], want)

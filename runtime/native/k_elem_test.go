@@ -382,3 +382,33 @@ func TestElemFloat16Kernels(t *testing.T) {
 		t.Errorf("float16 Sigmoid = %v", got)
 	}
 }
+
+func TestElemMoreKernelErrors(t *testing.T) {
+	x := f32([]int{3}, 1, 2, 3)
+	_, err := ewRun(t, ewNode("Mod", []string{"a", "b"}), 13, x, x)
+	ewWantErr(t, "float Mod without fmod", err, "n_mod", "fmod=1")
+	out := ewMust(t, ewNode("Mod", []string{"a", "b"}, ewInt("fmod", 1)), 13, f32([]int{3}, -5, 5, 7), f32(nil, 3))
+	if fmt.Sprint(out.F32()) != "[-2 2 1]" {
+		t.Errorf("Mod fmod=1 = %v", out.F32())
+	}
+	_, err = ewRun(t, ewNode("BitShift", []string{"a", "b"}, &graph.Attr{Name: "direction", Type: graph.AttrString, S: []byte("UP")}), 11, x, x)
+	ewWantErr(t, "BitShift direction", err, "n_bitshift", "UP")
+	_, err = ewRun(t, ewNode("Gelu", []string{"x"}, &graph.Attr{Name: "approximate", Type: graph.AttrString, S: []byte("erf")}), 20, x)
+	ewWantErr(t, "Gelu approximate", err, "n_gelu", "erf")
+	_, err = ewRun(t, ewNode("ArgMax", []string{"x"}, ewInt("select_last_index", 1)), 11, x)
+	ewWantErr(t, "select_last_index at 11", err, "n_argmax", "opset 12")
+	_, err = ewRun(t, ewNode("ArgMin", []string{"x"}, ewInt("axis", -1)), 1, x)
+	ewWantErr(t, "negative axis at opset 1", err, "n_argmin", "axis -1")
+	am := ewMust(t, ewNode("ArgMin", []string{"x"}, ewInt("axis", -1), ewInt("keepdims", 0)), 13, f32([]int{2, 3}, 3, 1, 2, 0, 5, 0))
+	if fmt.Sprint(am.I64()) != "[1 0]" || !ops.SameShape(am.Shape, []int{2}) {
+		t.Errorf("ArgMin = %v %v", am.Shape, am.I64())
+	}
+	_, err = ewRun(t, ewNode("CumSum", []string{"x", "axis"}), 14, x, ops.FromInt64([]int{2}, []int64{0, 0}))
+	ewWantErr(t, "CumSum vector axis", err, "n_cumsum", "scalar")
+	cs := ewMust(t, ewNode("CumSum", []string{"x", "axis"}, ewInt("reverse", 1)), 14, x, ops.FromInt32(nil, []int32{-1}))
+	if fmt.Sprint(cs.F32()) != "[6 5 3]" {
+		t.Errorf("CumSum reverse = %v", cs.F32())
+	}
+	_, err = ewRun(t, ewNode("IsNaN", []string{"x"}), 20, ops.FromInt64(nil, []int64{1}))
+	ewWantErr(t, "IsNaN int64", err, "n_isnan", "int64")
+}

@@ -66,23 +66,28 @@ func ewBuildUnary(op ops.UnaryOp, attrs ewAttrs) Builder {
 				p.Gamma = v
 			}
 		}
-		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := tkInput(n, in, 0, "X")
-			if err != nil {
-				return nil, err
-			}
-			if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
-				return nil, err
-			}
-			if !x.DType.IsFloat() && !op.IntegerOK() {
-				return nil, fmt.Errorf("node %s: input %s has unsupported type %v (floating point only)", n.Label(), n.Inputs[0], x.DType)
-			}
-			out := env.New(x.DType, x.Shape...)
-			if err := ops.Unary(op, p, out, x); err != nil {
-				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
-			}
-			return []*ops.Tensor{out}, nil
-		}, nil
+		return ewUnaryKernel(n, op, p), nil
+	}
+}
+
+// ewUnaryKernel runs op with fixed parameters on the node's one input.
+func ewUnaryKernel(n *graph.Node, op ops.UnaryOp, p ops.UnaryParams) Kernel {
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := tkInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
+			return nil, err
+		}
+		if !x.DType.IsFloat() && !op.IntegerOK() {
+			return nil, fmt.Errorf("node %s: input %s has unsupported type %v (floating point only)", n.Label(), n.Inputs[0], x.DType)
+		}
+		out := env.New(x.DType, x.Shape...)
+		if err := ops.Unary(op, p, out, x); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
 	}
 }
 
