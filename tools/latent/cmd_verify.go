@@ -32,18 +32,20 @@ relative error and the worst element. An element passes when
 exactly. Exits 0 only when every output passes.
 
 Inputs come from DIR/input_0.pb, input_1.pb, ... (serialised TensorProto, the
-ONNX backend-test layout) or, without --inputs, are seeded random tensors
+ONNX backend-test layout; a DIR holding test_data_set_N folders checks each
+set) or, without --inputs, are seeded random tensors
 shaped from the model's declared inputs with symbolic dimensions set to
 --batch. ONNX Runtime must be installed: bash tools/install-ort.sh.
 
 examples:
   latent verify model.onnx
   latent verify model.onnx --batch 8 --seed 3 --atol 1e-4
-  latent verify testdata/golden/vae/model.onnx --inputs testdata/golden/vae/test_data_set_0`
+  latent verify testdata/golden/vae/model.onnx --inputs testdata/golden/vae/test_data_set_0
+  latent verify testdata/golden/vae/model.onnx --inputs testdata/golden/vae`
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", verifyUsage, stderr)
-	inputs := fs.String("inputs", "", "folder with input_K.pb files (default: seeded random inputs)")
+	inputs := fs.String("inputs", "", "folder with input_K.pb files or test_data_set_N folders (default: seeded random inputs)")
 	atol := fs.Float64("atol", verify.DefaultAtol, "absolute tolerance")
 	rtol := fs.Float64("rtol", verify.DefaultRtol, "relative tolerance")
 	batch := fs.Int("batch", 1, "size of symbolic dimensions for random inputs")
@@ -75,26 +77,65 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opts := verify.Options{Atol: *atol, Rtol: *rtol, Batch: *batch, Seed: *seed, Threads: *threads, Candidate: *candidate, Reference: *reference}
-	var in []*ops.Tensor // nil: random inputs
+	// Each element of runs is one input set (nil: random inputs).
+	runs := [][]*ops.Tensor{nil}
+	labels := []string{model}
 	if *inputs != "" {
-		in, err = verify.ReadTensors(*inputs, "input")
+		runs, labels, err = verifyInputSets(*inputs, model)
 		if err != nil {
 			return err
 		}
-		if len(in) == 0 {
-			return fmt.Errorf("no input_0.pb in %s", *inputs)
+	}
+	pass := true
+	for i, in := range runs {
+		rep, err := verify.CompareModel(ctx, m, in, opts)
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", labels[i], err)
 		}
+		rep.Model = labels[i]
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		if err := rep.WriteTable(stdout); err != nil {
+			return err
+		}
+		pass = pass && rep.Pass
 	}
-	rep, err := verify.CompareModel(ctx, m, in, opts)
-	if err != nil {
-		return fmt.Errorf("verify %s: %w", model, err)
-	}
-	rep.Model = model
-	if err := rep.WriteTable(stdout); err != nil {
-		return err
-	}
-	if !rep.Pass {
+	if !pass {
 		return errVerifyFailed
 	}
 	return nil
+}
+
+// verifyInputSets reads dir/input_K.pb, or, when dir holds none, every
+// dir/test_data_set_N/input_K.pb.
+func verifyInputSets(dir, model string) ([][]*ops.Tensor, []string, error) {
+	in, err := verify.ReadTensors(dir, "input")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(in) > 0 {
+		return [][]*ops.Tensor{in}, []string{model}, nil
+	}
+	sets, err := verify.DataSets(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sets) == 0 {
+		return nil, nil, fmt.Errorf("no input_0.pb and no test_data_set_N folder in %s", dir)
+	}
+	var runs [][]*ops.Tensor
+	var labels []string
+	for _, set := range sets {
+		in, err := verify.ReadTensors(set, "input")
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(in) == 0 {
+			return nil, nil, fmt.Errorf("no input_0.pb in %s", set)
+		}
+		runs = append(runs, in)
+		labels = append(labels, model+" with "+set)
+	}
+	return runs, labels, nil
 }

@@ -84,6 +84,12 @@ func TestVerifyCommandPassAndFail(t *testing.T) {
 		t.Fatalf("shifted outputs with atol 0.02: exit %d\n%s%s", code, out, errs)
 	}
 
+	// A model folder: every test_data_set_N is checked.
+	code, out, errs = runCLI("verify", verifyModel, "--inputs", "../../testdata/golden/dense_gemm", "--candidate", "ort")
+	if code != exitOK || strings.Count(out, "PASS: 2 output(s)") != 2 || !strings.Contains(out, "test_data_set_1") {
+		t.Fatalf("--inputs with data sets: exit %d\n%s%s", code, out, errs)
+	}
+
 	set := "../../testdata/golden/dense_gemm/test_data_set_1"
 	code, out, errs = runCLI("verify", verifyModel, "--inputs", set, "--candidate", "ort")
 	if code != exitOK || !strings.Contains(out, "[3 8]") {
@@ -103,7 +109,7 @@ func TestVerifyCommandErrors(t *testing.T) {
 		{[]string{"verify", verifyModel, "--batch", "0"}, exitUsage, "--batch"},
 		{[]string{"verify", verifyModel, "--inputs", "x", "--batch", "2"}, exitUsage, "--batch applies to random inputs"},
 		{[]string{"verify", "no-such-model.onnx"}, exitFail, "no-such-model.onnx"},
-		{[]string{"verify", verifyModel, "--inputs", t.TempDir()}, exitFail, "no input_0.pb"},
+		{[]string{"verify", verifyModel, "--inputs", t.TempDir()}, exitFail, "no input_0.pb and no test_data_set_N"},
 		{[]string{"verify", verifyModel, "--candidate", "nope"}, exitFail, "unknown backend"},
 	}
 	for _, c := range cases {
