@@ -119,3 +119,77 @@ func LayerNorm(rows, cols int, x, scale, bias []float32, eps float32, y, mean, i
 		}
 	}
 }
+
+// LRN is local response normalisation across channels of x (n×c×spatial):
+// y = x / (bias + alpha/size · Σ x²)^beta, the sum running over the
+// channels c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉ that exist.
+func LRN(n, c, spatial, size int, alpha, beta, bias float32, x, y []float32) {
+	lo, hi := (size-1)/2, size-1-(size-1)/2
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			c0, c1 := max(0, ch-lo), min(c-1, ch+hi)
+			off := (i*c + ch) * spatial
+			for j := 0; j < spatial; j++ {
+				var s float64
+				for q := c0; q <= c1; q++ {
+					v := float64(x[(i*c+q)*spatial+j])
+					s += v * v
+				}
+				d := math.Pow(float64(bias)+float64(alpha)/float64(size)*s, float64(beta))
+				y[off+j] = float32(float64(x[off+j]) / d)
+			}
+		}
+	}
+}
+
+// MeanVarianceNorm normalises x (of the given shape) to zero mean and unit
+// variance over the axes marked in reduce: y = (x − μ)/(σ + 1e-9), with
+// the population standard deviation σ, as the ONNX function body does.
+// y may alias x.
+func MeanVarianceNorm(shape []int, reduce []bool, x, y []float32) {
+	total := NumElements(shape)
+	if total == 0 {
+		return
+	}
+	// Map every element to its group (its coordinates on kept axes).
+	groups, gsize := 1, 1
+	for d, r := range reduce {
+		if r {
+			gsize *= shape[d]
+		} else {
+			groups *= shape[d]
+		}
+	}
+	gidx := make([]int, total)
+	idx := make([]int, len(shape))
+	for i := 0; i < total; i++ {
+		g := 0
+		for d, r := range reduce {
+			if !r {
+				g = g*shape[d] + idx[d]
+			}
+		}
+		gidx[i] = g
+		for d := len(idx) - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	sum, sq := make([]float64, groups), make([]float64, groups)
+	for i, v := range x[:total] {
+		sum[gidx[i]] += float64(v)
+		sq[gidx[i]] += float64(v) * float64(v)
+	}
+	for g := range sum {
+		mu := sum[g] / float64(gsize)
+		sum[g] = mu
+		sq[g] = math.Sqrt(max(0, sq[g]/float64(gsize)-mu*mu)) + 1e-9
+	}
+	for i, v := range x[:total] {
+		g := gidx[i]
+		y[i] = float32((float64(v) - sum[g]) / sq[g])
+	}
+}

@@ -110,3 +110,43 @@ func TestLayerNorm(t *testing.T) {
 	LayerNorm(1, 2, []float32{1, 3}, []float32{1, 1}, nil, 0, y2, nil, nil)
 	nnCheck(t, "layernorm [1 3]", y2, []float32{-1, 1}, 0)
 }
+
+func TestLRNAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	n, c, sp := 2, 5, 3
+	x := nnRand(r, n*c*sp)
+	for _, size := range []int{1, 2, 3, 4} {
+		want := make([]float32, len(x))
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < c; ch++ {
+				for j := 0; j < sp; j++ {
+					var s float64
+					for q := ch - (size-1)/2; q <= ch+size/2; q++ { // ⌈(size−1)/2⌉ = ⌊size/2⌋
+						if q >= 0 && q < c {
+							v := float64(x[(i*c+q)*sp+j])
+							s += v * v
+						}
+					}
+					k := (i*c+ch)*sp + j
+					want[k] = float32(float64(x[k]) / math.Pow(2+0.5/float64(size)*s, 0.75))
+				}
+			}
+		}
+		y := make([]float32, len(x))
+		LRN(n, c, sp, size, 0.5, 0.75, 2, x, y)
+		nnCheck(t, "lrn", y, want, 1e-6)
+	}
+}
+
+func TestMeanVarianceNorm(t *testing.T) {
+	// Shape 2×2, normalise over axis 0 (columns): column [1 3] → [−1 1],
+	// column [2 2] → [0 0] (σ = 0, the 1e-9 keeps it finite).
+	x := []float32{1, 2, 3, 2}
+	y := make([]float32, 4)
+	MeanVarianceNorm([]int{2, 2}, []bool{true, false}, x, y)
+	nnCheck(t, "columns", y, []float32{-1, 0, 1, 0}, 1e-6)
+	MeanVarianceNorm([]int{2, 2}, []bool{true, true}, x, y)
+	// mean 2, σ = √0.5.
+	s := float32(1 / math.Sqrt(0.5))
+	nnCheck(t, "all", y, []float32{-s, 0, s, 0}, 1e-6)
+}

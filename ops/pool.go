@@ -328,3 +328,18 @@ func GlobalMaxPool(planes, size int, x, y []float32) {
 		y[p] = m
 	}
 }
+
+// MaxUnpool scatters x into y at the flat positions idx (as produced by
+// MaxPool's indices) after zeroing y. An index outside y is an error; when
+// two elements share an index the later one wins.
+func MaxUnpool[T PoolElem](x []T, idx []int64, y []T) error {
+	clear(y)
+	for i, v := range x {
+		q := idx[i]
+		if q < 0 || q >= int64(len(y)) {
+			return fmt.Errorf("index %d at position %d is outside the output of %d elements", q, i, len(y))
+		}
+		y[q] = v
+	}
+	return nil
+}

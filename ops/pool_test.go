@@ -194,3 +194,23 @@ func TestGlobalPool(t *testing.T) {
 	GlobalMaxPool(2, 4, x, y)
 	nnCheck(t, "global max", y, []float32{4, -5}, 0)
 }
+
+func TestMaxUnpoolInvertsMaxPool(t *testing.T) {
+	x := []float32{1, 9, 2, 3, 4, 8, 7, 5}
+	p := &PoolParams{Planes: 2, In: []int{4}, Kernel: []int{2}, Out: []int{2}, Strides: []int{2},
+		Dilations: []int{1}, PadBegin: []int{0}, PadEnd: []int{0}}
+	y := make([]float32, 4)
+	idx := make([]int64, 4)
+	MaxPool(p, x, y, idx, false)
+	back := make([]float32, 8)
+	for i := range back {
+		back[i] = -1
+	}
+	if err := MaxUnpool(y, idx, back); err != nil {
+		t.Fatal(err)
+	}
+	nnCheck(t, "unpool", back, []float32{0, 9, 0, 3, 0, 8, 7, 0}, 0)
+	if err := MaxUnpool(y, []int64{0, 1, 2, 8}, back); err == nil {
+		t.Error("index 8 of 8 accepted")
+	}
+}

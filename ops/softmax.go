@@ -86,3 +86,23 @@ func SoftmaxAxis(outer, n, inner int, x, y []float32, log bool) {
 		}
 	}
 }
+
+// Hardmax writes 1 at the first maximum along the middle axis of x viewed
+// as outer×n×inner, and 0 elsewhere. y must not alias x.
+func Hardmax(outer, n, inner int, x, y []float32) {
+	clear(y[:outer*n*inner])
+	for o := 0; o < outer; o++ {
+		base := o * n * inner
+		for j := 0; j < inner; j++ {
+			best := 0
+			for k := 1; k < n; k++ {
+				if x[base+k*inner+j] > x[base+best*inner+j] {
+					best = k
+				}
+			}
+			if n > 0 {
+				y[base+best*inner+j] = 1
+			}
+		}
+	}
+}

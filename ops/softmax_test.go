@@ -62,3 +62,17 @@ func TestSoftmaxHandComputed(t *testing.T) {
 	Softmax(2, 2, x, x)
 	nnCheck(t, "in place", x, []float32{0.25, 0.75, 0.5, 0.5}, 1e-6)
 }
+
+func TestHardmax(t *testing.T) {
+	// Along the middle axis of 1×3×2: column maxima at rows 2 and 0 (ties
+	// keep the first).
+	x := []float32{1, 5, 2, 5, 3, 0}
+	y := make([]float32, 6)
+	for i := range y {
+		y[i] = 9
+	}
+	Hardmax(1, 3, 2, x, y)
+	nnCheck(t, "hardmax", y, []float32{0, 1, 0, 0, 1, 0}, 0)
+	Hardmax(2, 3, 1, x, y)
+	nnCheck(t, "hardmax rows", y, []float32{0, 1, 0, 1, 0, 0}, 0)
+}

@@ -1,0 +1,242 @@
+package native
+
+// Further NN operators: Hardmax, LRN, MeanVarianceNormalization and
+// MaxUnpool.
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+func init() {
+	for _, v := range []int64{1, 11, 13} {
+		Register("", "Hardmax", v, buildHardmax)
+	}
+	for _, v := range []int64{1, 13} {
+		Register("", "LRN", v, buildLRN)
+	}
+	for _, v := range []int64{9, 13} {
+		Register("", "MeanVarianceNormalization", v, buildMVN)
+	}
+	for _, v := range []int64{9, 11} {
+		Register("", "MaxUnpool", v, buildMaxUnpool)
+	}
+}
+
+func buildHardmax(n *graph.Node, opset int64) (Kernel, error) {
+	def := int64(1)
+	if opset >= 13 {
+		def = -1
+	}
+	axis, err := n.Int("axis", def)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		if err := nnFloat(n, x, "input"); err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		a := int(axis)
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return nil, fmt.Errorf("node %s: axis %d out of range for input of rank %d", n.Label(), axis, r)
+		}
+		outer, mid, inner := ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:])
+		if opset < 13 {
+			mid, inner = ops.NumElements(x.Shape[a:]), 1
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		ops.Hardmax(outer, mid, inner, nnF32(x), o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildLRN(n *graph.Node, opset int64) (Kernel, error) {
+	size, err := n.Int("size", 0)
+	if err != nil {
+		return nil, err
+	}
+	if size <= 0 {
+		return nil, fmt.Errorf("node %s: attribute size must be a positive integer, got %d", n.Label(), size)
+	}
+	alpha, err := n.Float("alpha", 1e-4)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := n.Float("beta", 0.75)
+	if err != nil {
+		return nil, err
+	}
+	bias, err := n.Float("bias", 1)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if err := nnFloat(n, x, "X"); err != nil {
+			return nil, err
+		}
+		if x.Rank() < 2 {
+			return nil, fmt.Errorf("node %s: input X must be N×C×…, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		ops.LRN(x.Shape[0], x.Shape[1], ops.NumElements(x.Shape[2:]), int(size), alpha, beta, bias, nnF32(x), o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildMVN(n *graph.Node, opset int64) (Kernel, error) {
+	axes, err := n.Ints("axes", []int64{0, 2, 3})
+	if err != nil {
+		return nil, err
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if err := nnFloat(n, x, "X"); err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		reduce := make([]bool, r)
+		for _, a := range axes {
+			if a < -int64(r) || a >= int64(r) {
+				return nil, fmt.Errorf("node %s: axis %d out of range for X of rank %d", n.Label(), a, r)
+			}
+			if a < 0 {
+				a += int64(r)
+			}
+			reduce[a] = true
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		ops.MeanVarianceNorm(x.Shape, reduce, nnF32(x), o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildMaxUnpool(n *graph.Node, opset int64) (Kernel, error) {
+	win, err := nnParseWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	if win.kernel == nil {
+		return nil, fmt.Errorf("node %s: missing required attribute kernel_shape", n.Label())
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		it, err := nnIn(n, in, 1, "I")
+		if err != nil {
+			return nil, err
+		}
+		if it.DType != ops.Int64 || !ops.SameShape(it.Shape, x.Shape) {
+			return nil, fmt.Errorf("node %s: indices I must be int64 of X's shape %s, got %v", n.Label(), ops.ShapeString(x.Shape), it)
+		}
+		sp, err := nnSpatial(n, x, "X", 1)
+		if err != nil {
+			return nil, err
+		}
+		nd := len(sp)
+		if len(win.kernel) != nd {
+			return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, X has %d spatial axes", n.Label(), win.kernel, len(win.kernel), nd)
+		}
+		// The indices address the default output (what MaxPool's input
+		// would have been); an explicit output_shape places those
+		// coordinates into a larger or equal tensor.
+		def := []int{x.Shape[0], x.Shape[1]}
+		for i := 0; i < nd; i++ {
+			s, pb, pe := 1, 0, 0
+			if win.strides != nil {
+				if len(win.strides) != nd {
+					return nil, fmt.Errorf("node %s: strides %v should have %d values", n.Label(), win.strides, nd)
+				}
+				s = win.strides[i]
+			}
+			if win.pads != nil {
+				if len(win.pads) != 2*nd {
+					return nil, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), win.pads, 2*nd)
+				}
+				pb, pe = win.pads[i], win.pads[nd+i]
+			}
+			d := (sp[i]-1)*s + win.kernel[i] - pb - pe
+			if d < 0 {
+				return nil, fmt.Errorf("node %s: output size %d on spatial axis %d is negative", n.Label(), d, i)
+			}
+			def = append(def, d)
+		}
+		shape := def
+		idx := it.I64()
+		if os := nnOpt(in, 2); os != nil {
+			v, err := tkInts(n, os, "output_shape")
+			if err != nil {
+				return nil, err
+			}
+			if len(v) != x.Rank() {
+				return nil, fmt.Errorf("node %s: output_shape %v should have %d values", n.Label(), v, x.Rank())
+			}
+			shape = make([]int, len(v))
+			for i, d := range v {
+				if d < 0 {
+					return nil, fmt.Errorf("node %s: negative dimension in output_shape %v", n.Label(), v)
+				}
+				shape[i] = int(d)
+			}
+			if !ops.SameShape(shape, def) {
+				defSt, outSt := ops.Strides(def), ops.Strides(shape)
+				total := int64(ops.NumElements(def))
+				mapped := make([]int64, len(idx))
+				for k, q := range idx {
+					if q < 0 || q >= total {
+						return nil, fmt.Errorf("node %s: index %d outside the pooled input of shape %s", n.Label(), q, ops.ShapeString(def))
+					}
+					r := int(q)
+					off := 0
+					for d := range def {
+						c := r / defSt[d]
+						r %= defSt[d]
+						if c >= shape[d] {
+							return nil, fmt.Errorf("node %s: index %d does not fit output_shape %v", n.Label(), q, v)
+						}
+						off += c * outSt[d]
+					}
+					mapped[k] = int64(off)
+				}
+				idx = mapped
+			}
+		}
+		var y *ops.Tensor
+		switch xd := x.Data.(type) {
+		case []float32:
+			y = env.New(ops.Float32, shape...)
+			err = ops.MaxUnpool(xd, idx, y.F32())
+		case []float64:
+			y = env.New(ops.Float64, shape...)
+			err = ops.MaxUnpool(xd, idx, y.F64())
+		case []uint16:
+			o := nnNewOut(env, ops.Float16, shape)
+			err = ops.MaxUnpool(nnF32(x), idx, o.f)
+			y = o.done()
+		default:
+			return nil, fmt.Errorf("node %s: unsupported type %v (want float32, float64 or float16)", n.Label(), x.DType)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{y}, nil
+	}, nil
+}
