@@ -345,9 +345,10 @@ func readExternal(tp *onnxpb.TensorProto, dir, label string, want int) ([]byte, 
 		return nil, fmt.Errorf("%s: external data length %d bytes, dims need %d", label, length, want)
 	}
 	path := filepath.Join(dir, filepath.FromSlash(location))
-	f, err := os.Open(path)
+	// OpenInRoot also refuses symbolic links that lead out of dir.
+	f, err := os.OpenInRoot(dir, filepath.FromSlash(location))
 	if err != nil {
-		return nil, fmt.Errorf("%s: external data: %w", label, err)
+		return nil, fmt.Errorf("%s: external data %s: %w", label, location, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
