@@ -23,6 +23,7 @@ type tkOrtCase struct {
 	attrs []*graph.Attr
 	in    []*ops.Tensor
 	nOut  int
+	outDT ops.DType // output type when it is not the first input's
 }
 
 func (c tkOrtCase) String() string {
@@ -53,7 +54,11 @@ func (c tkOrtCase) model(t *testing.T) *graph.Model {
 	for i := 0; i < max(c.nOut, 1); i++ {
 		name := fmt.Sprintf("out%d", i)
 		n.Outputs = append(n.Outputs, name)
-		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: name, DType: c.in[0].DType})
+		dt := c.in[0].DType
+		if c.outDT != ops.Invalid {
+			dt = c.outDT
+		}
+		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: name, DType: dt})
 	}
 	for _, a := range c.attrs {
 		n.Attrs[a.Name] = a
@@ -244,6 +249,65 @@ func tkOrtCases() []tkOrtCase {
 			ind.I64()[j] = int64(r.IntN(2*shape[axis]) - shape[axis])
 		}
 		cs = append(cs, tkOrtCase{op: "GatherElements", opset: 13, attrs: []*graph.Attr{intA("axis", int64(axis))}, in: []*ops.Tensor{tkRandTensor(r, dt(), shape...), ind}})
+	}
+	for i := 0; i < 10; i++ {
+		d := dt()
+		shape := tkRandShape(r, 1+r.IntN(4), 3)
+		x := tkRandTensor(r, d, shape...)
+		// Reshape: a permutation of the dims with a 0 and a -1 mixed in.
+		spec := make([]int64, len(shape))
+		for j, k := range r.Perm(len(shape)) {
+			spec[j] = int64(shape[k])
+		}
+		spec[r.IntN(len(spec))] = -1
+		if j := r.IntN(len(spec)); spec[j] != -1 && spec[j] == int64(shape[j]) {
+			spec[j] = 0
+		}
+		cs = append(cs, tkOrtCase{op: "Reshape", opset: 14, in: []*ops.Tensor{x, i64s(spec...)}})
+		ax := int64(r.IntN(2*len(shape)+1) - len(shape))
+		cs = append(cs, tkOrtCase{op: "Flatten", opset: 13, attrs: []*graph.Attr{intA("axis", ax)}, in: []*ops.Tensor{x}})
+		uax := []int64{int64(r.IntN(len(shape) + 1)), -1}
+		if uax[0] == int64(len(shape)) {
+			uax = uax[:1]
+		}
+		u := tkOrtCase{op: "Unsqueeze", opset: 13, in: []*ops.Tensor{x, i64s(uax...)}}
+		cs = append(cs, u)
+		cs = append(cs, tkOrtCase{op: "Squeeze", opset: 13, in: []*ops.Tensor{tkRandTensor(r, d, append([]int{1}, append(shape, 1)...)...), i64s(-1, 0)}})
+		cs = append(cs, tkOrtCase{op: "Shape", opset: 15, outDT: ops.Int64, attrs: []*graph.Attr{intA("start", int64(r.IntN(7)-3)), intA("end", int64(r.IntN(7)-3))}, in: []*ops.Tensor{x}})
+		cs = append(cs, tkOrtCase{op: "Size", opset: 13, outDT: ops.Int64, in: []*ops.Tensor{x}})
+	}
+	for _, c := range [][3]float64{{0, 1, 0.1}, {-3.5, 2.25, 0.75}, {5, -5, -1.3}, {1, 1, 1}, {0.1, 0.95, 0.05}} {
+		f := func(v float64) *ops.Tensor { return ops.FromFloat32([]int{}, []float32{float32(v)}) }
+		d := func(v float64) *ops.Tensor { return ops.FromFloat64([]int{}, []float64{v}) }
+		cs = append(cs, tkOrtCase{op: "Range", opset: 11, in: []*ops.Tensor{f(c[0]), f(c[1]), f(c[2])}})
+		cs = append(cs, tkOrtCase{op: "Range", opset: 11, in: []*ops.Tensor{d(c[0]), d(c[1]), d(c[2])}})
+	}
+	for i := 0; i < 6; i++ {
+		ind := ops.New(ops.Int64, 2, 3)
+		for j := range ind.I64() {
+			ind.I64()[j] = int64(r.IntN(9) - 4)
+		}
+		vals := tkRandTensor(r, ops.Float32, 2)
+		cs = append(cs, tkOrtCase{op: "OneHot", opset: 11, outDT: ops.Float32, attrs: []*graph.Attr{intA("axis", int64(r.IntN(6)-3))}, in: []*ops.Tensor{ind, ops.FromInt64([]int{}, []int64{3}), vals}})
+		// ONNX Runtime implements DepthToSpace/SpaceToDepth for floats only.
+		fdt := func() ops.DType { return []ops.DType{ops.Float32, ops.Float64}[r.IntN(2)] }
+		x := tkRandTensor(r, fdt(), 2, 8, 2, 3)
+		mode := []string{"DCR", "CRD"}[r.IntN(2)]
+		cs = append(cs, tkOrtCase{op: "DepthToSpace", opset: 13, attrs: []*graph.Attr{intA("blocksize", 2), {Name: "mode", Type: graph.AttrString, S: []byte(mode)}}, in: []*ops.Tensor{x}})
+		cs = append(cs, tkOrtCase{op: "SpaceToDepth", opset: 13, attrs: []*graph.Attr{intA("blocksize", 2)}, in: []*ops.Tensor{tkRandTensor(r, fdt(), 1, 3, 4, 6)}})
+		gi := ops.New(ops.Int64, 3, 2)
+		for j := range gi.I64() {
+			gi.I64()[j] = int64(r.IntN(6) - 3)
+		}
+		gd := tkRandTensor(r, dt(), 3, 3, 2)
+		cs = append(cs, tkOrtCase{op: "GatherND", opset: 13, in: []*ops.Tensor{gd, gi}})
+		si := ops.FromInt64([]int{2, 1}, []int64{int64(r.IntN(3)), int64(r.IntN(3) - 3)})
+		if (si.I64()[0]+3)%3 == (si.I64()[1]+3)%3 {
+			si.I64()[1] = (si.I64()[0]+1)%3 - 3
+		}
+		cs = append(cs, tkOrtCase{op: "ScatterND", opset: 13, in: []*ops.Tensor{gd, si, tkRandTensor(r, gd.DType, 2, 3, 2)}})
+		cond := tkRandTensor(r, ops.Bool, 1+r.IntN(3))
+		cs = append(cs, tkOrtCase{op: "Compress", opset: 11, attrs: []*graph.Attr{intA("axis", int64(r.IntN(3)-3))}, in: []*ops.Tensor{gd, cond}})
 	}
 	return cs
 }

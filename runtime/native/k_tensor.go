@@ -664,7 +664,10 @@ func tkRangeFloat[T float32 | float64](env *Env, n *graph.Node, start, limit, de
 	if delta == 0 || math.IsNaN(float64(delta)) || math.IsNaN(float64(start)) || math.IsNaN(float64(limit)) {
 		return nil, fmt.Errorf("node %s: Range with start %v, limit %v, delta %v", n.Label(), start, limit, delta)
 	}
-	c := math.Ceil((float64(limit) - float64(start)) / float64(delta))
+	// The count and the values follow the spec's function body (and ONNX
+	// Runtime): the difference is taken in T, and each value is the previous
+	// one plus delta, accumulated in T.
+	c := math.Ceil(float64(limit-start) / float64(delta))
 	if c > tkRangeMax {
 		return nil, fmt.Errorf("node %s: Range from %v to %v by %v has %g elements", n.Label(), start, limit, delta, c)
 	}
@@ -674,8 +677,10 @@ func tkRangeFloat[T float32 | float64](env *Env, n *graph.Node, start, limit, de
 		out = env.New(ops.Float64, cnt)
 	}
 	d := out.Data.([]T)
+	v := start
 	for i := range d {
-		d[i] = start + T(i)*delta
+		d[i] = v
+		v += delta
 	}
 	return []*ops.Tensor{out}, nil
 }

@@ -456,7 +456,8 @@ func buildCompress(n *graph.Node, opset int64) (Kernel, error) {
 		dim := src.Shape[a]
 		cond := ct.B()
 		if len(cond) > dim {
-			return nil, fmt.Errorf("node %s: condition has %d entries, axis %d of input %s has %d", n.Label(), len(cond), a, ops.ShapeString(x.Shape), dim)
+			// Entries past the axis select nothing (as in ONNX Runtime).
+			cond = cond[:dim]
 		}
 		var idx []int
 		for i, c := range cond {
