@@ -1,0 +1,101 @@
+package graph
+
+import (
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+func TestInferMoreOps(t *testing.T) {
+	x := tvi("x", ops.Float32, "batch", 4, 6)
+	f32v := func(v ...float32) *ops.Tensor { return ops.FromFloat32([]int{len(v)}, v) }
+	cases := []struct {
+		name  string
+		opset int64
+		node  *Node
+		inits map[string]*ops.Tensor
+		want  map[string]string // output → "dtype shape"
+	}{
+		{"split equal (VAE chunk)", 13, op("Split", []string{"x"}, []string{"mu", "logvar"}, aInt("axis", 2)), nil,
+			map[string]string{"mu": "float32[batch,4,3]", "logvar": "float32[batch,4,3]"}},
+		{"split input", 13, op("Split", []string{"x", "s"}, []string{"a", "b"}, aInt("axis", 1)), map[string]*ops.Tensor{"s": i64(1, 3)},
+			map[string]string{"a": "float32[batch,1,6]", "b": "float32[batch,3,6]"}},
+		{"split attr", 11, op("Split", []string{"x"}, []string{"a", "b"}, aInt("axis", -1), aInts("split", 2, 4)), nil,
+			map[string]string{"a": "float32[batch,4,2]", "b": "float32[batch,4,4]"}},
+		{"split uneven opset 18", 18, op("Split", []string{"x"}, []string{"a", "b", "c", "d"}, aInt("axis", 1), aInt("num_outputs", 4)), nil,
+			map[string]string{"a": "float32[batch,1,6]", "d": "float32[batch,1,6]"}},
+		{"resize scales", 13, op("Resize", []string{"x", "", "sc"}, []string{"y"}), map[string]*ops.Tensor{"sc": f32v(1, 1, 2.5)},
+			map[string]string{"y": "float32[batch,4,15]"}},
+		{"resize sizes", 13, op("Resize", []string{"x", "", "", "sz"}, []string{"y"}), map[string]*ops.Tensor{"sz": i64(2, 8, 3)},
+			map[string]string{"y": "float32[2,8,3]"}},
+		{"upsample attr", 7, op("Upsample", []string{"x"}, []string{"y"}, &Attr{Name: "scales", Type: AttrFloats, Floats: []float32{1, 2, 2}}), nil,
+			map[string]string{"y": "float32[batch,8,12]"}},
+		{"pad input", 13, op("Pad", []string{"x", "p"}, []string{"y"}), map[string]*ops.Tensor{"p": i64(0, 1, 2, 0, 3, -1)},
+			map[string]string{"y": "float32[batch,8,7]"}},
+		{"pad attr", 2, op("Pad", []string{"x"}, []string{"y"}, aInts("pads", 0, 0, 1, 0, 0, 1)), nil,
+			map[string]string{"y": "float32[batch,4,8]"}},
+		{"tile", 13, op("Tile", []string{"x", "r"}, []string{"y"}), map[string]*ops.Tensor{"r": i64(1, 2, 3)},
+			map[string]string{"y": "float32[batch,8,18]"}},
+		{"topk (k-sparse code)", 13, op("TopK", []string{"x", "k"}, []string{"v", "i"}), map[string]*ops.Tensor{"k": i64(2)},
+			map[string]string{"v": "float32[batch,4,2]", "i": "int64[batch,4,2]"}},
+		{"argmax", 13, op("ArgMax", []string{"x"}, []string{"y"}, aInt("axis", 1), aInt("keepdims", 0)), nil,
+			map[string]string{"y": "int64[batch,6]"}},
+		{"random normal like", 13, op("RandomNormalLike", []string{"x"}, []string{"y"}), nil,
+			map[string]string{"y": "float32[batch,4,6]"}},
+		{"random uniform", 13, op("RandomUniform", nil, []string{"y"}, aInts("shape", 3, 2), aInt("dtype", 11)), nil,
+			map[string]string{"y": "float64[3,2]"}},
+		{"range", 13, op("Range", []string{"s", "l", "d"}, []string{"y"}), map[string]*ops.Tensor{
+			"s": ops.FromInt64(nil, []int64{10}), "l": ops.FromInt64(nil, []int64{1}), "d": ops.FromInt64(nil, []int64{-4})},
+			map[string]string{"y": "int64[3]"}}, // 10, 6, 2
+		{"nonzero", 13, op("NonZero", []string{"x"}, []string{"y"}), nil, map[string]string{"y": "int64[3,?]"}},
+		{"trilu", 14, op("Trilu", []string{"x"}, []string{"y"}), nil, map[string]string{"y": "float32[batch,4,6]"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := model(c.opset, []ValueInfo{x}, c.inits, c.node)
+			if err := InferShapes(m); err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range c.want {
+				vi, ok := m.Graph.ValueInfo[name]
+				if !ok {
+					t.Fatalf("%s not inferred", name)
+				}
+				if got := vi.DType.String() + vi.Shape.String(); got != want {
+					t.Errorf("%s: got %s, want %s", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestInferMoreContradictions(t *testing.T) {
+	x := tvi("x", ops.Float32, 2, 6)
+	cases := []struct {
+		name  string
+		opset int64
+		node  *Node
+		inits map[string]*ops.Tensor
+		frags []string
+	}{
+		{"split sum", 13, op("Split", []string{"x", "s"}, []string{"a", "b"}, aInt("axis", 1)), map[string]*ops.Tensor{"s": i64(2, 3)},
+			[]string{"node Split -> a", "sums to 5", "size 6"}},
+		{"split uneven", 13, op("Split", []string{"x"}, []string{"a", "b", "c", "d"}, aInt("axis", 1)), nil,
+			[]string{"node Split -> a", "does not split into 4 equal parts"}},
+		{"split parts", 13, op("Split", []string{"x", "s"}, []string{"a"}, aInt("axis", 1)), map[string]*ops.Tensor{"s": i64(2, 4)},
+			[]string{"2 parts for 1 outputs"}},
+		{"topk too big", 13, op("TopK", []string{"x", "k"}, []string{"v", "i"}), map[string]*ops.Tensor{"k": i64(7)},
+			[]string{"node TopK -> v", "K 7 exceeds axis 1 of size 6"}},
+		{"pad length", 13, op("Pad", []string{"x", "p"}, []string{"y"}), map[string]*ops.Tensor{"p": i64(1, 1)},
+			[]string{"node Pad -> y", "want 4"}},
+		{"tile length", 13, op("Tile", []string{"x", "r"}, []string{"y"}), map[string]*ops.Tensor{"r": i64(2)},
+			[]string{"node Tile -> y", "repeats [2]"}},
+		{"range delta", 13, op("Range", []string{"s", "s", "z"}, []string{"y"}), map[string]*ops.Tensor{"s": ops.FromInt64(nil, []int64{1}), "z": ops.FromInt64(nil, []int64{0})},
+			[]string{"node Range -> y", "delta is 0"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantErr(t, InferShapes(model(c.opset, []ValueInfo{x}, c.inits, c.node)), c.frags...)
+		})
+	}
+}
