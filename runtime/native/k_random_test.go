@@ -171,3 +171,65 @@ func TestRandomLikeInPlan(t *testing.T) {
 		t.Fatalf("%d of 64 normal samples are exactly 0", zero)
 	}
 }
+
+func TestRandomNormalUniformKernels(t *testing.T) {
+	build := func(op string, attrs ...*graph.Attr) Kernel {
+		t.Helper()
+		b, err := Lookup("", op, 17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := b(tkNode(op, 0, 1, attrs...), 17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	run := func(k Kernel, env *Env) *ops.Tensor {
+		t.Helper()
+		out, err := k(env, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0]
+	}
+	// Default dtype float; shape from the attribute.
+	k := build("RandomNormal", tkAInts("shape", 250, 400), tkAFloat("mean", -3), tkAFloat("scale", 0.5), tkAFloat("seed", 2))
+	a := run(k, &Env{})
+	if a.DType != ops.Float32 || !ops.SameShape(a.Shape, []int{250, 400}) {
+		t.Fatalf("RandomNormal output %v", a)
+	}
+	m, s := tkStats(a.F32())
+	// SE of the mean 0.5/sqrt(1e5) ≈ 0.0016, of the std ≈ 0.0011.
+	if math.Abs(m+3) > 0.008 || math.Abs(s-0.5) > 0.006 {
+		t.Fatalf("RandomNormal mean %g std %g, want -3 and 0.5", m, s)
+	}
+	if b := run(k, &Env{}); !reflect.DeepEqual(a.Data, b.Data) {
+		t.Fatal("seeded RandomNormal differs between runs")
+	}
+	u := run(build("RandomUniform", tkAInts("shape", 100000), tkAFloat("low", 10), tkAFloat("high", 12), tkAInt("dtype", 11)), &Env{Rand: rand.New(rand.NewPCG(1, 1))})
+	if u.DType != ops.Float64 {
+		t.Fatalf("dtype 11 gave %v", u.DType)
+	}
+	v := make([]float32, u.Len())
+	for i, f := range u.F64() {
+		if f < 10 || f >= 12 {
+			t.Fatalf("sample %g outside [10, 12)", f)
+		}
+		v[i] = float32(f)
+	}
+	// U(10,12): mean 11, std 2/sqrt(12) ≈ 0.577; SE of the mean ≈ 0.0018.
+	if m, s := tkStats(v); math.Abs(m-11) > 0.01 || math.Abs(s-2/math.Sqrt(12)) > 0.006 {
+		t.Fatalf("RandomUniform mean %g std %g", m, s)
+	}
+	for _, attrs := range [][]*graph.Attr{
+		nil, // no shape
+		{tkAInts("shape", 2, -1)},
+		{tkAInts("shape", 2), tkAInt("dtype", 6)},
+	} {
+		b, _ := Lookup("", "RandomUniform", 17)
+		if _, err := b(tkNode("RandomUniform", 0, 1, attrs...), 17); err == nil {
+			t.Errorf("RandomUniform with %v: no error", attrs)
+		}
+	}
+}
