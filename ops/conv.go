@@ -36,7 +36,7 @@ func Col2Im(g *ConvGeom, col, img []float32) {
 	im2colWalk(g, img, col, true)
 }
 
-func im2colWalk(g *ConvGeom, img, col []float32, back bool) {
+func im2colWalk[T float32 | int32](g *ConvGeom, img, col []T, back bool) {
 	nd := len(g.Image)
 	kSize := NumElements(g.Kernel)
 	oSize := NumElements(g.Out)

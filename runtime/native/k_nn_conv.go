@@ -66,29 +66,11 @@ func buildConv(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		g := int(group)
-		nb, c := x.Shape[0], x.Shape[1]
-		m := w.Shape[0]
-		if c%g != 0 || m%g != 0 {
-			return nil, fmt.Errorf("node %s: group %d must divide input channels %d and output channels %d", n.Label(), g, c, m)
-		}
-		if w.Shape[1] != c/g {
-			return nil, fmt.Errorf("node %s: W of shape %s expects %d input channels per group, X %s has %d (group %d)",
-				n.Label(), ops.ShapeString(w.Shape), w.Shape[1], ops.ShapeString(x.Shape), c/g, g)
-		}
-		if b != nil && b.Len() != m {
-			return nil, fmt.Errorf("node %s: B must have %d elements (one per output channel), has shape %s", n.Label(), m, ops.ShapeString(b.Shape))
-		}
-		geo, err := win.resolve(n, x.Shape[2:], w.Shape[2:])
+		p, err := nnConvGeometry(n, win, int(group), x.Shape, w.Shape, b)
 		if err != nil {
 			return nil, err
 		}
-		p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: x.Shape[2:], Kernel: geo.kernel, Out: geo.out,
-			Strides: geo.strides, Dilations: geo.dilations, PadBegin: geo.padBegin}
-		if err := p.Check(); err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
-		}
-		out := nnNewOut(env, x.DType, append([]int{nb, m}, geo.out...))
+		out := nnNewOut(env, x.DType, append([]int{p.Batch, p.OutC}, p.Out...))
 		var bias []float32
 		if b != nil {
 			bias = nnF32(b)
@@ -96,6 +78,33 @@ func buildConv(n *graph.Node, opset int64) (Kernel, error) {
 		ops.Conv(p, nnF32(x), nnF32(w), bias, out.f, nil)
 		return []*ops.Tensor{out.done()}, nil
 	}, nil
+}
+
+// nnConvGeometry checks the shapes of a convolution's X (N×C×D…), W
+// (M×C/group×K…) and optional bias and resolves the window against them.
+func nnConvGeometry(n *graph.Node, win *nnWindow, g int, xs, ws []int, b *ops.Tensor) (*ops.ConvParams, error) {
+	nb, c := xs[0], xs[1]
+	m := ws[0]
+	if c%g != 0 || m%g != 0 {
+		return nil, fmt.Errorf("node %s: group %d must divide input channels %d and output channels %d", n.Label(), g, c, m)
+	}
+	if ws[1] != c/g {
+		return nil, fmt.Errorf("node %s: W of shape %s expects %d input channels per group, X %s has %d (group %d)",
+			n.Label(), ops.ShapeString(ws), ws[1], ops.ShapeString(xs), c/g, g)
+	}
+	if b != nil && b.Len() != m {
+		return nil, fmt.Errorf("node %s: B must have %d elements (one per output channel), has shape %s", n.Label(), m, ops.ShapeString(b.Shape))
+	}
+	geo, err := win.resolve(n, xs[2:], ws[2:])
+	if err != nil {
+		return nil, err
+	}
+	p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: xs[2:], Kernel: geo.kernel, Out: geo.out,
+		Strides: geo.strides, Dilations: geo.dilations, PadBegin: geo.padBegin}
+	if err := p.Check(); err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	return p, nil
 }
 
 func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
