@@ -113,9 +113,6 @@ func (d *decoder) graph(gp *onnxpb.GraphProto, where string) (*Graph, error) {
 		Initializers: map[string]*ops.Tensor{},
 		ValueInfo:    map[string]ValueInfo{},
 	}
-	if len(gp.SparseInitializer) > 0 {
-		return nil, fmt.Errorf("%s: sparse initializers are not supported (%d present)", where, len(gp.SparseInitializer))
-	}
 	for i, tp := range gp.Initializer {
 		name := tp.GetName()
 		if name == "" {
@@ -127,6 +124,21 @@ func (d *decoder) graph(gp *onnxpb.GraphProto, where string) (*Graph, error) {
 		t, err := tensorFromProto(tp, d.dir, "initializer "+name)
 		if err != nil {
 			return nil, err
+		}
+		g.Initializers[name] = t
+		g.InitOrder = append(g.InitOrder, name)
+	}
+	// Sparse initializers become dense ones (re-encoded dense).
+	for i, sp := range gp.SparseInitializer {
+		name, t, err := sparseToDense(sp, d.dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: sparse initializer %d: %w", where, i, err)
+		}
+		if name == "" {
+			return nil, fmt.Errorf("%s: sparse initializer %d has no name", where, i)
+		}
+		if _, dup := g.Initializers[name]; dup {
+			return nil, fmt.Errorf("%s: initializer %s is defined twice", where, name)
 		}
 		g.Initializers[name] = t
 		g.InitOrder = append(g.InitOrder, name)
