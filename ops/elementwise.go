@@ -254,23 +254,21 @@ func Variadic(op BinOp, mean bool, dst *Tensor, ins []*Tensor) error {
 	if dst.DType == Float16 {
 		return withF16(dst, func(d *Tensor, in []*Tensor) error { return Variadic(op, mean, d, in) }, ins...)
 	}
-	var err error
 	if len(ins) == 1 {
-		// x op x is x for Max and Min; for Add fold with an identity of zeros.
-		if op == OpAdd {
-			zero := New(ins[0].DType)
-			err = Binary(op, dst, ins[0], zero)
-		} else {
-			err = Binary(op, dst, ins[0], ins[0])
+		// One input is its own sum, max, min and mean: copy it (keeping -0).
+		if !SameShape(dst.Shape, ins[0].Shape) || SliceLen(dst.Data) != SliceLen(ins[0].Data) ||
+			dataTypeName(dst.Data) != dataTypeName(ins[0].Data) || dataTypeName(dst.Data) == "" {
+			return fmt.Errorf("%v: output %v does not match the single input %v", op, dst, ins[0])
 		}
-	} else {
-		err = Binary(op, dst, ins[0], ins[1])
-		for _, t := range ins[2:] {
-			if err != nil {
-				break
-			}
-			err = Binary(op, dst, dst, t)
+		CopyData(dst.Data, ins[0].Data)
+		return nil
+	}
+	err := Binary(op, dst, ins[0], ins[1])
+	for _, t := range ins[2:] {
+		if err != nil {
+			break
 		}
+		err = Binary(op, dst, dst, t)
 	}
 	if err != nil || !mean {
 		return err
