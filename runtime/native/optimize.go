@@ -9,15 +9,16 @@ import (
 )
 
 // Optimize returns an optimised copy of g (a graph of m): Identity and
-// inference-mode Dropout nodes are removed, then constant subgraphs are
-// folded. g and its nodes are not modified.
+// inference-mode Dropout nodes are removed, constant subgraphs are folded,
+// then dense layers (Gemm or MatMul+Add, with their activation) are fused.
+// g and its nodes are not modified.
 func Optimize(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	out := DropPassThrough(g)
 	folded, err := foldConstants(m, out)
 	if err != nil {
 		return nil, err
 	}
-	return folded, nil
+	return FuseGemm(m, folded), nil
 }
 
 // DropPassThrough returns a copy of g without Identity nodes and without

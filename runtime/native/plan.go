@@ -190,6 +190,9 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			st.out = append(st.out, newSlot(name))
 		}
 		opset, ok := opsetFor(m, n.Domain)
+		if n.Domain == FusedDomain {
+			opset, ok = 1, true // created by the optimiser, never imported
+		}
 		if !ok {
 			unsupported = append(unsupported, fmt.Sprintf("%s: the model does not import operator domain %q", st.label, domainName(n.Domain)))
 			continue

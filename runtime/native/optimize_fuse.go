@@ -1,0 +1,329 @@
+package native
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// FusedDomain is the private operator domain of nodes the optimiser creates.
+// Models never import it; the planner runs its nodes at version 1.
+const FusedDomain = "latent.native"
+
+// fusedActs maps the activations the fusion pass absorbs to ops.Act.
+var fusedActs = map[string]ops.Act{
+	"Relu": ops.ActRelu, "LeakyRelu": ops.ActLeakyRelu, "Sigmoid": ops.ActSigmoid, "Tanh": ops.ActTanh,
+}
+
+func init() {
+	Register(FusedDomain, "FusedGemm", 1, buildFusedGemm)
+}
+
+// FuseGemm returns a copy of g in which the dense-layer patterns exporters
+// write become one FusedGemm node (domain FusedDomain):
+//
+//	Gemm → act               (act: Relu, LeakyRelu, Sigmoid, Tanh)
+//	MatMul → Add(bias) [→ act]
+//
+// A pattern is fused only when each intermediate value has that single
+// reader and is neither a graph output nor used by a subgraph. The fused
+// node computes act(A·B + bias) in one pass with ops.GemmEpilogue when the
+// run-time shapes allow (float32, 2-D A and B, 1-D bias, alpha = beta = 1)
+// and otherwise runs the original kernels one after the other, so results
+// never depend on whether fusion happened. g is not modified.
+func FuseGemm(m *graph.Model, g *graph.Graph) *graph.Graph {
+	opset, ok := opsetFor(m, "")
+	if !ok {
+		return g
+	}
+	readers := map[string]int{}
+	for _, n := range g.Nodes {
+		for _, in := range n.NodeInputs() {
+			readers[in]++
+		}
+	}
+	for _, o := range g.Outputs {
+		readers[o.Name] += 2 // never fuse away a graph output
+	}
+	producer := map[string]*graph.Node{}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			producer[o] = n
+		}
+	}
+	single := func(name string) bool { return name != "" && readers[name] == 1 }
+	isDefault := func(n *graph.Node) bool { return n.Domain == "" || n.Domain == "ai.onnx" }
+
+	// Visit candidate tails last to first, so that an activation claims its
+	// MatMul+Add before the Add is considered as a tail of its own.
+	absorbed := map[*graph.Node]bool{}
+	replace := map[*graph.Node]*graph.Node{} // tail node → fused node
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		tail := g.Nodes[i]
+		if absorbed[tail] || !isDefault(tail) || len(tail.Outputs) != 1 || tail.Outputs[0] == "" {
+			continue
+		}
+		head, act := tail, (*graph.Node)(nil)
+		if _, ok := fusedActs[tail.OpType]; ok {
+			if len(tail.Inputs) != 1 {
+				continue
+			}
+			p := producer[tail.Inputs[0]]
+			if p == nil || !single(tail.Inputs[0]) || !isDefault(p) || absorbed[p] || len(p.Outputs) != 1 {
+				continue
+			}
+			head, act = p, tail
+		}
+		var fused *graph.Node
+		switch head.OpType {
+		case "Gemm":
+			if act == nil || len(head.Inputs) < 2 {
+				continue // a lone Gemm gains nothing
+			}
+			fused = fusedNode(head, head.Inputs, act, tail.Outputs[0], opset, false)
+		case "Add":
+			if len(head.Inputs) != 2 {
+				continue
+			}
+			var mm *graph.Node
+			bias := ""
+			for j, in := range head.Inputs {
+				if p := producer[in]; p != nil && p.OpType == "MatMul" && isDefault(p) && single(in) && !absorbed[p] && len(p.Inputs) == 2 && len(p.Outputs) == 1 {
+					mm, bias = p, head.Inputs[1-j]
+					break
+				}
+			}
+			if mm == nil || bias == "" {
+				continue
+			}
+			fused = fusedNode(mm, []string{mm.Inputs[0], mm.Inputs[1], bias}, act, tail.Outputs[0], opset, true)
+			fused.Attrs["add_name"] = &graph.Attr{Name: "add_name", Type: graph.AttrString, S: []byte(head.Name)}
+			absorbed[mm] = true
+		default:
+			continue
+		}
+		if head != tail {
+			absorbed[head] = true
+		}
+		replace[tail] = fused
+	}
+	if len(replace) == 0 {
+		return g
+	}
+	ng := *g
+	ng.Nodes = make([]*graph.Node, 0, len(g.Nodes))
+	for _, n := range g.Nodes {
+		if f, ok := replace[n]; ok {
+			ng.Nodes = append(ng.Nodes, f)
+			continue
+		}
+		if absorbed[n] {
+			continue
+		}
+		ng.Nodes = append(ng.Nodes, n)
+	}
+	return &ng
+}
+
+// fusedNode builds the FusedGemm node for a Gemm or MatMul head, carrying
+// the head's attributes, the activation and the default-domain opset the
+// fallback kernels are built at.
+func fusedNode(head *graph.Node, inputs []string, act *graph.Node, out string, opset int64, matmul bool) *graph.Node {
+	f := &graph.Node{
+		Name:    head.Name,
+		OpType:  "FusedGemm",
+		Domain:  FusedDomain,
+		Inputs:  append([]string(nil), inputs...),
+		Outputs: []string{out},
+		Attrs:   map[string]*graph.Attr{},
+	}
+	for k, v := range head.Attrs {
+		f.Attrs[k] = v
+	}
+	f.Attrs["opset"] = &graph.Attr{Name: "opset", Type: graph.AttrInt, I: opset}
+	if matmul {
+		f.Attrs["matmul"] = &graph.Attr{Name: "matmul", Type: graph.AttrInt, I: 1}
+	}
+	if act != nil {
+		f.Attrs["activation"] = &graph.Attr{Name: "activation", Type: graph.AttrString, S: []byte(act.OpType)}
+		f.Attrs["act_name"] = &graph.Attr{Name: "act_name", Type: graph.AttrString, S: []byte(act.Name)}
+		if a, ok := act.Attrs["alpha"]; ok {
+			f.Attrs["activation_alpha"] = &graph.Attr{Name: "activation_alpha", Type: graph.AttrFloat, F: a.F}
+		}
+	}
+	for _, k := range []string{"alpha", "beta", "transA", "transB"} {
+		if _, ok := f.Attrs[k]; ok {
+			f.AttrOrder = append(f.AttrOrder, k)
+		}
+	}
+	return f
+}
+
+// buildFusedGemm compiles a FusedGemm node: the fast fused path plus the
+// original kernels as the fallback.
+func buildFusedGemm(n *graph.Node, _ int64) (Kernel, error) {
+	opset, err := n.Int("opset", 0)
+	if err != nil {
+		return nil, err
+	}
+	mm, err := n.Int("matmul", 0)
+	if err != nil {
+		return nil, err
+	}
+	actName, err := n.String("activation", "")
+	if err != nil {
+		return nil, err
+	}
+	actAlpha, err := n.Float("activation_alpha", 0.01)
+	if err != nil {
+		return nil, err
+	}
+	alpha, err := n.Float("alpha", 1)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := n.Float("beta", 1)
+	if err != nil {
+		return nil, err
+	}
+	ta, err := n.Int("transA", 0)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := n.Int("transB", 0)
+	if err != nil {
+		return nil, err
+	}
+	transA, transB := ta != 0, tb != 0
+
+	// The unfused chain, rebuilt from the registry with the original
+	// names so its errors read like the model's nodes.
+	out := n.Outputs[0]
+	var chain []Kernel
+	headOut := out
+	if actName != "" {
+		headOut = out + "/pre-activation"
+	}
+	if mm != 0 {
+		addName, _ := n.String("add_name", "")
+		mmNode := &graph.Node{Name: n.Name, OpType: "MatMul", Inputs: n.Inputs[:2], Outputs: []string{headOut + "/matmul"}}
+		addNode := &graph.Node{Name: addName, OpType: "Add", Inputs: []string{mmNode.Outputs[0], n.Inputs[2]}, Outputs: []string{headOut}}
+		for _, sub := range []*graph.Node{mmNode, addNode} {
+			k, err := buildDefault(sub, opset)
+			if err != nil {
+				return nil, err
+			}
+			chain = append(chain, k)
+		}
+	} else {
+		gemmNode := &graph.Node{Name: n.Name, OpType: "Gemm", Inputs: n.Inputs, Outputs: []string{headOut}, Attrs: n.Attrs}
+		k, err := buildDefault(gemmNode, opset)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, k)
+	}
+	act := ops.ActNone
+	if actName != "" {
+		var ok bool
+		if act, ok = fusedActs[actName]; !ok {
+			return nil, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
+		}
+		actNodeName, _ := n.String("act_name", "")
+		actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: []string{headOut}, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
+		if n.Has("activation_alpha") {
+			actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
+		}
+		k, err := buildDefault(actNode, opset)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, k)
+	}
+	if act != ops.ActLeakyRelu {
+		actAlpha = 0
+	}
+
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		if y := fusedFast(env, in, transA, transB, alpha, beta, act, actAlpha); y != nil {
+			return []*ops.Tensor{y}, nil
+		}
+		// Fallback: the original nodes, each fed the previous result.
+		var cur []*ops.Tensor
+		if mm != 0 {
+			if len(in) != 3 {
+				return nil, fmt.Errorf("node %s: want 3 inputs, got %d", n.Label(), len(in))
+			}
+			cur = in[:2]
+		} else {
+			cur = in
+		}
+		var res []*ops.Tensor
+		for i, k := range chain {
+			var err error
+			if res, err = k(env, cur); err != nil {
+				return nil, err
+			}
+			if len(res) == 0 || res[0] == nil {
+				return nil, fmt.Errorf("node %s: fused step %d returned no tensor", n.Label(), i)
+			}
+			if mm != 0 && i == 0 {
+				cur = []*ops.Tensor{res[0], in[2]}
+			} else {
+				cur = res[:1]
+			}
+		}
+		return res[:1], nil
+	}, nil
+}
+
+// buildDefault builds an ai.onnx node at opset with the registered kernel.
+func buildDefault(n *graph.Node, opset int64) (Kernel, error) {
+	b, err := Lookup("", n.OpType, opset)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	return b(n, opset)
+}
+
+// fusedFast computes act(op(A)·op(B) + C) with ops.GemmEpilogue when the
+// operands allow it, and returns nil otherwise.
+func fusedFast(env *Env, in []*ops.Tensor, transA, transB bool, alpha, beta float32, act ops.Act, actAlpha float32) *ops.Tensor {
+	if len(in) < 2 || alpha != 1 {
+		return nil
+	}
+	a, b := in[0], in[1]
+	if a == nil || b == nil || a.DType != ops.Float32 || b.DType != ops.Float32 || a.Rank() != 2 || b.Rank() != 2 {
+		return nil
+	}
+	m, k := a.Shape[0], a.Shape[1]
+	if transA {
+		m, k = k, m
+	}
+	k2, n := b.Shape[0], b.Shape[1]
+	if transB {
+		k2, n = n, k2
+	}
+	if k != k2 || m == 0 || n == 0 || k == 0 {
+		return nil
+	}
+	var bias []float32
+	if len(in) > 2 && in[2] != nil {
+		c := in[2]
+		if c.DType != ops.Float32 || beta != 1 {
+			return nil
+		}
+		switch {
+		case c.Rank() == 1 && c.Shape[0] == n:
+		case c.Rank() == 2 && c.Shape[0] == 1 && c.Shape[1] == n:
+		default:
+			return nil
+		}
+		bias = c.F32()
+	}
+	y := env.New(ops.Float32, m, n)
+	ops.GemmEpilogue(transA, transB, m, n, k, a.F32(), a.Shape[1], b.F32(), b.Shape[1], y.F32(), n,
+		ops.Epilogue{Bias: bias, Act: act, Alpha: actAlpha})
+	return y
+}

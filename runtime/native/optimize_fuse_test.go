@@ -1,0 +1,206 @@
+package native
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+func needOps(t *testing.T, names ...string) {
+	t.Helper()
+	for _, op := range names {
+		if !Supported("", op) {
+			t.Skipf("no %s kernel registered", op)
+		}
+	}
+}
+
+func fattr(name string, v float32) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
+}
+
+func iattr(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
+
+func TestFuseGemmGraph(t *testing.T) {
+	g := &graph.Graph{
+		Inputs:  []graph.ValueInfo{{Name: "x"}},
+		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "g4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}},
+		Nodes: []*graph.Node{
+			{Name: "g1", OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"g1"}},
+			{Name: "r1", OpType: "Relu", Inputs: []string{"g1"}, Outputs: []string{"y1"}}, // fused
+			{Name: "m2", OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m2"}},
+			{Name: "a2", OpType: "Add", Inputs: []string{"b", "m2"}, Outputs: []string{"a2"}},
+			{Name: "s2", OpType: "Sigmoid", Inputs: []string{"a2"}, Outputs: []string{"y2"}}, // fused, bias first
+			{Name: "m3", OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m3"}},
+			{Name: "a3", OpType: "Add", Inputs: []string{"m3", "b"}, Outputs: []string{"y3"}}, // fused, no act
+			{Name: "g4", OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"g4"}},
+			{Name: "r4", OpType: "Relu", Inputs: []string{"g4"}, Outputs: []string{"y4"}}, // g4 is an output: kept
+			{Name: "m5", OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m5"}},
+			{Name: "a5", OpType: "Add", Inputs: []string{"m5", "b"}, Outputs: []string{"a5"}},
+			{Name: "t5", OpType: "Tanh", Inputs: []string{"m5"}, Outputs: []string{"t5"}}, // m5 read twice: kept
+			{Name: "s5", OpType: "Sum", Inputs: []string{"a5", "t5"}, Outputs: []string{"y5"}},
+			{Name: "g6", OpType: "Gemm", Inputs: []string{"x", "w"}, Outputs: []string{"y6"}}, // lone Gemm: kept
+		},
+	}
+	m := &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
+	got := opsOf(FuseGemm(m, g))
+	want := []string{
+		"FusedGemm(x,w,b)->y1",
+		"FusedGemm(x,w,b)->y2",
+		"FusedGemm(x,w,b)->y3",
+		"Gemm(x,w,b)->g4", "Relu(g4)->y4",
+		"MatMul(x,w)->m5", "Add(m5,b)->a5", "Tanh(m5)->t5", "Sum(a5,t5)->y5",
+		"Gemm(x,w)->y6",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after fusion:\n got %q\nwant %q", got, want)
+	}
+	if len(g.Nodes) != 14 {
+		t.Fatal("FuseGemm modified its input")
+	}
+}
+
+// TestFusedMatchesUnfused runs dense layers with and without optimisation
+// on shapes that take the fused fast path and on shapes that fall back to
+// the original kernels, and checks the results agree.
+func TestFusedMatchesUnfused(t *testing.T) {
+	needOps(t, "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "LeakyRelu")
+	rng := rand.New(rand.NewPCG(7, 7))
+	randT := func(dt ops.DType, shape ...int) *ops.Tensor {
+		t := ops.New(dt, shape...)
+		switch dt {
+		case ops.Float32:
+			for i := range t.F32() {
+				t.F32()[i] = float32(rng.Float64()*2 - 1)
+			}
+		case ops.Float64:
+			for i := range t.F64() {
+				t.F64()[i] = rng.Float64()*2 - 1
+			}
+		}
+		return t
+	}
+	type tc struct {
+		name   string
+		nodes  []*graph.Node
+		inits  map[string]*ops.Tensor
+		x      *ops.Tensor
+		fused  bool // expect a FusedGemm node after optimisation
+		outDim []int
+	}
+	cases := []tc{
+		{"gemm transB relu", []*graph.Node{
+			{OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"h"}, Attrs: map[string]*graph.Attr{"transB": iattr("transB", 1)}},
+			{OpType: "Relu", Inputs: []string{"h"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 5, 7), "b": randT(ops.Float32, 5)}, randT(ops.Float32, 3, 7), true, []int{3, 5}},
+		{"gemm leakyrelu row bias", []*graph.Node{
+			{OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"h"}},
+			{OpType: "LeakyRelu", Inputs: []string{"h"}, Outputs: []string{"y"}, Attrs: map[string]*graph.Attr{"alpha": fattr("alpha", 0.2)}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 7, 5), "b": randT(ops.Float32, 1, 5)}, randT(ops.Float32, 4, 7), true, []int{4, 5}},
+		{"gemm alpha beta (fallback)", []*graph.Node{
+			{OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"h"}, Attrs: map[string]*graph.Attr{"alpha": fattr("alpha", 0.5), "beta": fattr("beta", 2), "transA": iattr("transA", 1)}},
+			{OpType: "Tanh", Inputs: []string{"h"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 7, 5), "b": randT(ops.Float32, 4, 5)}, randT(ops.Float32, 7, 4), true, []int{4, 5}},
+		{"gemm float64 (fallback)", []*graph.Node{
+			{OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"h"}},
+			{OpType: "Sigmoid", Inputs: []string{"h"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float64, 7, 5), "b": randT(ops.Float64, 5)}, randT(ops.Float64, 2, 7), true, []int{2, 5}},
+		{"matmul add sigmoid", []*graph.Node{
+			{OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m"}},
+			{OpType: "Add", Inputs: []string{"m", "b"}, Outputs: []string{"a"}},
+			{OpType: "Sigmoid", Inputs: []string{"a"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 6, 3), "b": randT(ops.Float32, 3)}, randT(ops.Float32, 5, 6), true, []int{5, 3}},
+		{"matmul 3-D add (fallback)", []*graph.Node{
+			{OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m"}},
+			{OpType: "Add", Inputs: []string{"b", "m"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 6, 3), "b": randT(ops.Float32, 3)}, randT(ops.Float32, 2, 5, 6), true, []int{2, 5, 3}},
+		{"matmul add full bias (fallback)", []*graph.Node{
+			{OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m"}},
+			{OpType: "Add", Inputs: []string{"m", "b"}, Outputs: []string{"a"}},
+			{OpType: "Relu", Inputs: []string{"a"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 6, 3), "b": randT(ops.Float32, 5, 3)}, randT(ops.Float32, 5, 6), true, []int{5, 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := &graph.Graph{
+				Inputs:       []graph.ValueInfo{{Name: "x", DType: c.x.DType}},
+				Outputs:      []graph.ValueInfo{{Name: "y"}},
+				Initializers: c.inits,
+				Nodes:        c.nodes,
+			}
+			m := &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
+			var res [2]*ops.Tensor
+			for i, opt := range []bool{false, true} {
+				p, err := Compile(m, Options{Optimize: opt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if opt {
+					ops := opsOf(p.Graph())
+					if c.fused && (len(ops) != 1 || p.Graph().Nodes[0].OpType != "FusedGemm") {
+						t.Fatalf("optimised graph %q, want one FusedGemm", ops)
+					}
+				}
+				for run := 0; run < 2; run++ { // second run uses recycled buffers
+					out, err := p.Run(context.Background(), []*ops.Tensor{c.x})
+					if err != nil {
+						t.Fatal(err)
+					}
+					res[i] = out[0]
+				}
+			}
+			if !ops.SameShape(res[0].Shape, c.outDim) || !ops.SameShape(res[1].Shape, c.outDim) || res[0].DType != res[1].DType {
+				t.Fatalf("unfused %v, fused %v, want shape %v", res[0], res[1], c.outDim)
+			}
+			for i := 0; i < res[0].Len(); i++ {
+				var a, b float64
+				if res[0].DType == ops.Float64 {
+					a, b = res[0].F64()[i], res[1].F64()[i]
+				} else {
+					a, b = float64(res[0].F32()[i]), float64(res[1].F32()[i])
+				}
+				if math.Abs(a-b) > 1e-6+1e-5*math.Abs(a) {
+					t.Fatalf("element %d: unfused %v, fused %v", i, a, b)
+				}
+			}
+		})
+	}
+}
+
+func TestFusedGemmErrorsNameTheOriginalNode(t *testing.T) {
+	needOps(t, "Gemm", "Relu")
+	g := &graph.Graph{
+		Inputs:       []graph.ValueInfo{{Name: "x", DType: ops.Float32}},
+		Outputs:      []graph.ValueInfo{{Name: "y"}},
+		Initializers: map[string]*ops.Tensor{"w": ops.New(ops.Float32, 4, 3), "b": ops.New(ops.Float32, 3)},
+		Nodes: []*graph.Node{
+			{Name: "dense1", OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"h"}},
+			{Name: "act1", OpType: "Relu", Inputs: []string{"h"}, Outputs: []string{"y"}},
+		},
+	}
+	p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}, Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Run(context.Background(), []*ops.Tensor{ops.New(ops.Float32, 2, 5)}) // inner dims 5 vs 4
+	if err == nil || !containsAll(err.Error(), "dense1", "Gemm") {
+		t.Fatalf("got %v, want an error naming node dense1 (Gemm)", err)
+	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
