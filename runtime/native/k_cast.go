@@ -7,10 +7,11 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/onnxpb"
 )
 
 func init() {
-	for _, v := range []int64{6, 9, 13, 19, 21} {
+	for _, v := range []int64{1, 6, 9, 13, 19, 21} {
 		Register("", "Cast", v, ewBuildCast)
 	}
 	for _, v := range []int64{15, 19, 21} {
@@ -22,9 +23,19 @@ func ewBuildCast(n *graph.Node, opset int64) (Kernel, error) {
 	if !n.Has("to") {
 		return nil, fmt.Errorf("node %s: missing required attribute \"to\"", n.Label())
 	}
-	to, err := n.Int("to", 0)
-	if err != nil {
-		return nil, err
+	var to int64
+	if a := n.Attrs["to"]; a.Type == graph.AttrString {
+		// Cast-1 names the type ("FLOAT", "INT64", …).
+		code, ok := onnxpb.TensorProto_DataType_value[string(a.S)]
+		if !ok {
+			return nil, fmt.Errorf("node %s: unknown type name %q in attribute \"to\"", n.Label(), a.S)
+		}
+		to = int64(code)
+	} else {
+		var err error
+		if to, err = n.Int("to", 0); err != nil {
+			return nil, err
+		}
 	}
 	dt := graph.DTypeFromElemType(int32(to))
 	if dt == ops.Invalid {

@@ -308,7 +308,13 @@ func TestCastKernel(t *testing.T) {
 	if like.DType != ops.Int64 || fmt.Sprint(like.I64()) != "[-1 0 2]" {
 		t.Errorf("CastLike = %v %v", like.DType, like.Data)
 	}
-	_, err := ewRun(t, ewNode("Cast", []string{"x"}, ewInt("to", 8)), 13, x)
+	named := ewMust(t, ewNode("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT32")}), 1, x)
+	if named.DType != ops.Int32 || fmt.Sprint(named.I32()) != "[-1 0 2]" {
+		t.Errorf("Cast-1 to \"INT32\" = %v %v", named.DType, named.Data)
+	}
+	_, err := ewRun(t, ewNode("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT33")}), 1, x)
+	ewWantErr(t, "Cast-1 to unknown name", err, "n_cast", "INT33")
+	_, err = ewRun(t, ewNode("Cast", []string{"x"}, ewInt("to", 8)), 13, x)
 	ewWantErr(t, "Cast to string", err, "n_cast", "STRING")
 	_, err = ewRun(t, ewNode("Cast", []string{"x"}), 13, x)
 	ewWantErr(t, "Cast without to", err, "n_cast", "to")
