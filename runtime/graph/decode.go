@@ -85,6 +85,9 @@ func FromProto(p *onnxpb.ModelProto, dir string) (*Model, error) {
 		return nil, err
 	}
 	m.Graph = g
+	if err := m.checkDomains(g); err != nil {
+		return nil, err
+	}
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
@@ -352,4 +355,38 @@ func (d *decoder) attr(ap *onnxpb.AttributeProto) (*Attr, error) {
 		}
 	}
 	return a, nil
+}
+
+// checkDomains requires every node's operator domain (in subgraphs too) to
+// be imported by the model. Very old files import nothing and mean opset 1
+// of the default domain.
+func (m *Model) checkDomains(g *Graph) error {
+	for _, n := range g.Nodes {
+		d := n.Domain
+		_, ok := m.Opsets[d]
+		if d == DefaultDomain {
+			_, ok2 := m.Opsets["ai.onnx"]
+			ok = ok || ok2 || len(m.Opsets) == 0
+		}
+		if !ok {
+			return fmt.Errorf("node %s: operator domain %q is not in the model's opset imports", n.Label(), d)
+		}
+		for _, name := range n.AttrOrderOrSorted() {
+			a := n.Attrs[name]
+			if a == nil {
+				continue
+			}
+			if a.G != nil {
+				if err := m.checkDomains(a.G); err != nil {
+					return fmt.Errorf("node %s: subgraph %s: %w", n.Label(), name, err)
+				}
+			}
+			for _, sg := range a.Graphs {
+				if err := m.checkDomains(sg); err != nil {
+					return fmt.Errorf("node %s: subgraph %s: %w", n.Label(), name, err)
+				}
+			}
+		}
+	}
+	return nil
 }

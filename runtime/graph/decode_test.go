@@ -402,6 +402,12 @@ func TestDecodeStructuralErrors(t *testing.T) {
 		{"bad opset", func(_ *onnxpb.GraphProto, m *onnxpb.ModelProto) {
 			m.OpsetImport[0].Version = proto.Int64(0)
 		}, []string{"opset import", "version 0"}},
+		{"domain not imported", func(g *onnxpb.GraphProto, _ *onnxpb.ModelProto) {
+			g.Node[0].Domain = proto.String("com.example")
+		}, []string{"node Relu -> y", `domain "com.example" is not in the model's opset imports`}},
+		{"default domain not imported", func(_ *onnxpb.GraphProto, m *onnxpb.ModelProto) {
+			m.OpsetImport[0].Domain = proto.String("com.example")
+		}, []string{"node Relu -> y", `domain ""`}},
 		{"sparse initializer without values", func(g *onnxpb.GraphProto, _ *onnxpb.ModelProto) {
 			g.SparseInitializer = []*onnxpb.SparseTensorProto{{}}
 		}, []string{"sparse initializer 0", "no values"}},
