@@ -4,7 +4,86 @@ package ops
 // assembly and with the noasm tag: a 2×4 tile of scalar accumulators. With
 // 8 accumulators and 6 operands it stays within the 15 float registers the
 // Go compiler allocates on amd64; a 4×4 tile spilled and ran at half speed.
-var goKernel = gemmKernel{mr: 2, nr: 4, mc: 128, kc: 256, nc: 2048, tile: goTile}
+var goKernel = gemmKernel{mr: 2, nr: 4, mc: 128, kc: 256, nc: 2048, tile: goTile, small: goSmall}
+
+// goSmall computes calls with at most four rows without packing: row
+// updates (axpy) for an untransposed B, dot products for a transposed one.
+func goSmall(g gemmCall) bool {
+	if g.m > 4 || (g.transB && g.transA) {
+		return false
+	}
+	if !g.transB {
+		for i := 0; i < g.m; i++ {
+			crow := g.c[i*g.ldc : i*g.ldc+g.n]
+			switch g.beta {
+			case 0:
+				clear(crow)
+			case 1:
+			default:
+				for j := range crow {
+					crow[j] *= g.beta
+				}
+			}
+			for p := 0; p < g.k; p++ {
+				var av float32
+				if g.transA {
+					av = g.a[p*g.lda+i]
+				} else {
+					av = g.a[i*g.lda+p]
+				}
+				axpyGo(g.alpha*av, g.b[p*g.ldb:p*g.ldb+g.n], crow)
+			}
+		}
+	} else {
+		for i := 0; i < g.m; i++ {
+			arow := g.a[i*g.lda : i*g.lda+g.k]
+			crow := g.c[i*g.ldc : i*g.ldc+g.n]
+			for j := range crow {
+				v := g.alpha * dotGo(arow, g.b[j*g.ldb:j*g.ldb+g.k])
+				if g.beta != 0 {
+					v += g.beta * crow[j]
+				}
+				crow[j] = v
+			}
+		}
+	}
+	ApplyEpilogueRows(g.c, g.m, g.n, g.ldc, Epilogue{Bias: g.bias, Act: g.act, Alpha: g.leak})
+	return true
+}
+
+// axpyGo adds alpha·x to y (len(y) >= len(x)).
+func axpyGo(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
+		ys[0] += alpha * xs[0]
+		ys[1] += alpha * xs[1]
+		ys[2] += alpha * xs[2]
+		ys[3] += alpha * xs[3]
+	}
+	for ; i < len(x); i++ {
+		y[i] += alpha * x[i]
+	}
+}
+
+// dotGo is Σ x[i]·y[i] with four partial sums (len(y) >= len(x)).
+func dotGo(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
+		s0 += xs[0] * ys[0]
+		s1 += xs[1] * ys[1]
+		s2 += xs[2] * ys[2]
+		s3 += xs[3] * ys[3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
 
 func goTile(kc int, ap, bp, c []float32, ldc int, alpha, beta float32,
 	rows, cols int, bias []float32, act Act, leak float32) {
