@@ -227,14 +227,37 @@ func (t *Tensor) Validate() error {
 			return fmt.Errorf("tensor %v: negative dimension %d at axis %d", t, d, i)
 		}
 	}
-	want := MakeSliceType(t.DType)
-	if want == "" || fmt.Sprintf("%T", t.Data) != want {
+	if !dataMatches(t.DType, t.Data) {
 		return fmt.Errorf("tensor %v: data is %T", t, t.Data)
 	}
 	if n := SliceLen(t.Data); n != t.Len() {
 		return fmt.Errorf("tensor %v: shape needs %d elements, data has %d", t, t.Len(), n)
 	}
 	return nil
+}
+
+// dataMatches reports whether data is the element slice type of dt. It
+// does not allocate, so Validate is cheap enough for kernels' hot paths.
+func dataMatches(dt DType, data any) bool {
+	switch data.(type) {
+	case []float32:
+		return dt == Float32
+	case []float64:
+		return dt == Float64
+	case []uint16:
+		return dt == Float16
+	case []int64:
+		return dt == Int64
+	case []int32:
+		return dt == Int32
+	case []int8:
+		return dt == Int8
+	case []uint8:
+		return dt == Uint8
+	case []bool:
+		return dt == Bool
+	}
+	return false
 }
 
 // MakeSliceType names the Go slice type that holds elements of dt.

@@ -21,6 +21,9 @@ type Session struct {
 	exe     Executable
 	cfg     Config
 	closed  atomic.Bool
+	// index maps every name Run accepts to its position in RunOrdered's
+	// slice: graph inputs, then overridable initializers.
+	index map[string]int
 }
 
 // Option configures Open.
@@ -122,7 +125,14 @@ func OpenModelContext(ctx context.Context, m *graph.Model, opts ...Option) (*Ses
 	if err != nil {
 		return nil, fmt.Errorf("%s backend: %w", b.Name(), err)
 	}
-	return &Session{model: m, backend: b, exe: exe, cfg: o.cfg}, nil
+	index := make(map[string]int, len(m.Graph.Inputs)+len(m.Graph.OverridableInits))
+	for i, vi := range m.Graph.Inputs {
+		index[vi.Name] = i
+	}
+	for i, vi := range m.Graph.OverridableInits {
+		index[vi.Name] = len(m.Graph.Inputs) + i
+	}
+	return &Session{model: m, backend: b, exe: exe, cfg: o.cfg, index: index}, nil
 }
 
 // Model returns the decoded model. It must not be modified.
@@ -160,13 +170,7 @@ func (s *Session) Metadata() map[string]string {
 func (s *Session) Run(ctx context.Context, inputs map[string]*ops.Tensor) ([]*ops.Tensor, error) {
 	g := s.model.Graph
 	ordered := make([]*ops.Tensor, len(g.Inputs), len(g.Inputs)+len(g.OverridableInits))
-	known := make(map[string]int, len(g.Inputs)+len(g.OverridableInits))
-	for i, vi := range g.Inputs {
-		known[vi.Name] = i
-	}
-	for i, vi := range g.OverridableInits {
-		known[vi.Name] = len(g.Inputs) + i
-	}
+	known := s.index
 	var unknown []string
 	overrides := false
 	for name, t := range inputs {
@@ -225,7 +229,7 @@ func (s *Session) CheckInputs(inputs []*ops.Tensor) error {
 		}
 		return fmt.Errorf("got %d inputs, the model takes %d (%s)", len(inputs), nReq, quoteList(inputNames(g)))
 	}
-	bound := map[string]symBinding{}
+	var bound symBindings
 	for i, t := range inputs {
 		var vi graph.ValueInfo
 		if i < nReq {
@@ -239,7 +243,7 @@ func (s *Session) CheckInputs(inputs []*ops.Tensor) error {
 			}
 			continue
 		}
-		if err := checkInput(vi, t, bound); err != nil {
+		if err := checkInput(vi, t, &bound); err != nil {
 			return err
 		}
 	}
@@ -248,16 +252,32 @@ func (s *Session) CheckInputs(inputs []*ops.Tensor) error {
 
 // symBinding records which input first fixed a symbolic dimension.
 type symBinding struct {
+	param string
 	value int
 	input string
 }
 
-func checkInput(vi graph.ValueInfo, t *ops.Tensor, bound map[string]symBinding) error {
+// symBindings is a small list (models have few symbolic dimensions), so
+// checking inputs allocates nothing in the common case.
+type symBindings []symBinding
+
+func (b *symBindings) lookup(param string) (symBinding, bool) {
+	for _, e := range *b {
+		if e.param == param {
+			return e, true
+		}
+	}
+	return symBinding{}, false
+}
+
+func checkInput(vi graph.ValueInfo, t *ops.Tensor, bound *symBindings) error {
 	if vi.DType != ops.Invalid && t.DType != vi.DType {
 		return fmt.Errorf("input %q: expected %v, got %v", vi.Name, vi.DType, t.DType)
 	}
-	if err := t.Validate(); err != nil {
-		return fmt.Errorf("input %q: %w", vi.Name, err)
+	if !wellFormed(t) {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("input %q: %w", vi.Name, err)
+		}
 	}
 	if !vi.HasShape {
 		return nil
@@ -269,14 +289,15 @@ func checkInput(vi graph.ValueInfo, t *ops.Tensor, bound map[string]symBinding) 
 		got := t.Shape[i]
 		switch {
 		case d.Param != "":
-			if b, ok := bound[d.Param]; ok && b.value != got {
+			b, ok := bound.lookup(d.Param)
+			if ok && b.value != got {
 				if b.input == vi.Name {
 					return fmt.Errorf("input %q: expected shape %v, got %v (dimension %q is %d at one axis and %d at another)", vi.Name, vi.Shape, ops.ShapeString(t.Shape), d.Param, b.value, got)
 				}
 				return fmt.Errorf("input %q: expected shape %v, got %v (dimension %q is %d in input %q)", vi.Name, vi.Shape, ops.ShapeString(t.Shape), d.Param, b.value, b.input)
 			}
-			if _, ok := bound[d.Param]; !ok {
-				bound[d.Param] = symBinding{got, vi.Name}
+			if !ok {
+				*bound = append(*bound, symBinding{d.Param, got, vi.Name})
 			}
 		case d.Value >= 0:
 			if int64(got) != d.Value {
@@ -285,6 +306,39 @@ func checkInput(vi graph.ValueInfo, t *ops.Tensor, bound map[string]symBinding) 
 		}
 	}
 	return nil
+}
+
+// wellFormed is an allocation-free Tensor.Validate for the common case;
+// Validate itself builds the error message when it fails.
+func wellFormed(t *ops.Tensor) bool {
+	var ok bool
+	switch t.Data.(type) {
+	case []float32:
+		ok = t.DType == ops.Float32
+	case []float64:
+		ok = t.DType == ops.Float64
+	case []uint16:
+		ok = t.DType == ops.Float16
+	case []int64:
+		ok = t.DType == ops.Int64
+	case []int32:
+		ok = t.DType == ops.Int32
+	case []int8:
+		ok = t.DType == ops.Int8
+	case []uint8:
+		ok = t.DType == ops.Uint8
+	case []bool:
+		ok = t.DType == ops.Bool
+	}
+	if !ok {
+		return false
+	}
+	for _, d := range t.Shape {
+		if d < 0 {
+			return false
+		}
+	}
+	return ops.SliceLen(t.Data) == ops.NumElements(t.Shape)
 }
 
 // Close releases the backend's resources. Run fails after Close.
