@@ -51,7 +51,7 @@ func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor
 		_, ok := g.Initializers[name]
 		return ok && !overridable[name]
 	}
-	order, err := g.order()
+	order, err := g.order(freeMemo{})
 	if err != nil {
 		return 0, fmt.Errorf("fold constants: %w", err)
 	}
@@ -214,8 +214,9 @@ func (g *Graph) pruneInitializers(candidates, keep map[string]bool) {
 		return
 	}
 	used := map[string]bool{}
+	memo := freeMemo{}
 	for _, n := range g.Nodes {
-		for _, in := range n.NodeInputs() {
+		for _, in := range n.inputs(memo) {
 			used[in] = true
 		}
 	}

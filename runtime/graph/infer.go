@@ -66,7 +66,7 @@ func inferGraph(g *Graph, opset int64) error {
 	for _, vi := range g.Inputs {
 		c.info[vi.Name] = vi
 	}
-	order, err := g.order()
+	order, err := g.order(freeMemo{})
 	if err != nil {
 		return fmt.Errorf("shape inference: %w", err)
 	}

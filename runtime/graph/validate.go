@@ -11,8 +11,12 @@ import (
 // graph has no cycle. Subgraphs (If/Loop/Scan bodies) are checked with the
 // enclosing graphs' values visible. Node order does not matter.
 func (g *Graph) Validate() error {
-	return g.validate(nil, "graph")
+	return g.validate(nil, "graph", freeMemo{})
 }
+
+// freeMemo caches each subgraph's free values so that validating and
+// sorting nested subgraphs stays linear in the model size.
+type freeMemo map[*Graph][]string
 
 // scope is a chain of the value names visible from enclosing graphs.
 type scope struct {
@@ -40,7 +44,7 @@ func definerOf(g *Graph, name string, producer map[string]*Node) string {
 	return "a graph input"
 }
 
-func (g *Graph) validate(outer *scope, where string) error {
+func (g *Graph) validate(outer *scope, where string, memo freeMemo) error {
 	if g.Name != "" {
 		where = "graph " + g.Name
 	}
@@ -100,7 +104,7 @@ func (g *Graph) validate(outer *scope, where string) error {
 			}
 			sub := "subgraph " + name + " of node " + n.Label()
 			if a.G != nil {
-				if err := a.G.validate(inner, sub); err != nil {
+				if err := a.G.validate(inner, sub, memo); err != nil {
 					return fmt.Errorf("%s: node %s: %w", where, n.Label(), err)
 				}
 			}
@@ -108,7 +112,7 @@ func (g *Graph) validate(outer *scope, where string) error {
 				if sg == nil {
 					return fmt.Errorf("%s: node %s: attribute %q graph %d is nil", where, n.Label(), name, i)
 				}
-				if err := sg.validate(inner, fmt.Sprintf("%s[%d]", sub, i)); err != nil {
+				if err := sg.validate(inner, fmt.Sprintf("%s[%d]", sub, i), memo); err != nil {
 					return fmt.Errorf("%s: node %s: %w", where, n.Label(), err)
 				}
 			}
@@ -119,7 +123,7 @@ func (g *Graph) validate(outer *scope, where string) error {
 			return fmt.Errorf("%s: output %s is not produced by any node, initializer or input", where, vi.Name)
 		}
 	}
-	if _, err := g.order(); err != nil {
+	if _, err := g.order(memo); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	return nil
@@ -151,7 +155,11 @@ func (n *Node) AttrOrderOrSorted() []string {
 // producers of the outer values those subgraphs use. It fails, naming a node
 // on the cycle, when the graph is cyclic. Subgraphs are sorted too.
 func (g *Graph) Sort() error {
-	order, err := g.order()
+	return g.sort(freeMemo{})
+}
+
+func (g *Graph) sort(memo freeMemo) error {
+	order, err := g.order(memo)
 	if err != nil {
 		return err
 	}
@@ -162,13 +170,13 @@ func (g *Graph) Sort() error {
 				continue
 			}
 			if a.G != nil {
-				if err := a.G.Sort(); err != nil {
+				if err := a.G.sort(memo); err != nil {
 					return fmt.Errorf("node %s: subgraph %s: %w", n.Label(), a.Name, err)
 				}
 			}
 			for _, sg := range a.Graphs {
 				if sg != nil {
-					if err := sg.Sort(); err != nil {
+					if err := sg.sort(memo); err != nil {
 						return fmt.Errorf("node %s: subgraph %s: %w", n.Label(), a.Name, err)
 					}
 				}
@@ -180,7 +188,9 @@ func (g *Graph) Sort() error {
 
 // NodeInputs returns every value a node reads: its inputs plus the outer
 // values its subgraphs use (implicit inputs), without duplicates or "".
-func (n *Node) NodeInputs() []string {
+func (n *Node) NodeInputs() []string { return n.inputs(freeMemo{}) }
+
+func (n *Node) inputs(memo freeMemo) []string {
 	seen := map[string]bool{"": true}
 	var out []string
 	add := func(s string) {
@@ -198,13 +208,13 @@ func (n *Node) NodeInputs() []string {
 			continue
 		}
 		if a.G != nil {
-			for _, s := range a.G.FreeValues() {
+			for _, s := range a.G.freeValues(memo) {
 				add(s)
 			}
 		}
 		for _, sg := range a.Graphs {
 			if sg != nil {
-				for _, s := range sg.FreeValues() {
+				for _, s := range sg.freeValues(memo) {
 					add(s)
 				}
 			}
@@ -215,7 +225,12 @@ func (n *Node) NodeInputs() []string {
 
 // FreeValues lists the values a graph uses but does not define itself
 // (outer-scope references of a subgraph), in first-use order.
-func (g *Graph) FreeValues() []string {
+func (g *Graph) FreeValues() []string { return g.freeValues(freeMemo{}) }
+
+func (g *Graph) freeValues(memo freeMemo) []string {
+	if fv, ok := memo[g]; ok {
+		return fv
+	}
 	defined := map[string]bool{"": true}
 	for name := range g.Initializers {
 		defined[name] = true
@@ -231,7 +246,7 @@ func (g *Graph) FreeValues() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, n := range g.Nodes {
-		for _, in := range n.NodeInputs() {
+		for _, in := range n.inputs(memo) {
 			if !defined[in] && !seen[in] {
 				seen[in] = true
 				out = append(out, in)
@@ -244,12 +259,13 @@ func (g *Graph) FreeValues() []string {
 			out = append(out, vi.Name)
 		}
 	}
+	memo[g] = out
 	return out
 }
 
 // order computes a topological order (Kahn's algorithm, smallest file index
 // first) without modifying the graph.
-func (g *Graph) order() ([]*Node, error) {
+func (g *Graph) order(memo freeMemo) ([]*Node, error) {
 	producer := map[string]int{}
 	for i, n := range g.Nodes {
 		for _, o := range n.Outputs {
@@ -263,7 +279,7 @@ func (g *Graph) order() ([]*Node, error) {
 	pending := make([]int, len(g.Nodes))
 	for i, n := range g.Nodes {
 		seen := map[int]bool{}
-		for _, in := range n.NodeInputs() {
+		for _, in := range n.inputs(memo) {
 			p, ok := producer[in]
 			if !ok || seen[p] {
 				continue
