@@ -22,17 +22,12 @@ var nnONNXPrefixes = []string{
 	"test_globalaveragepool", "test_globalmaxpool", "test_batchnorm_", "test_instancenorm_",
 	"test_layer_normalization_", "test_resize_", "test_upsample_", "test_constant_pad", "test_edge_pad",
 	"test_reflect_pad", "test_wrap_pad", "test_softmax_", "test_logsoftmax_", "test_dropout_",
-	"test_training_dropout", "test_nllloss", "test_sce_", "test_hardmax", "test_lrn", "test_mvn", "test_maxunpool", "test_gridsample",
+	"test_training_dropout", "test_nllloss", "test_sce_", "test_hardmax", "test_lrn", "test_mvn", "test_maxunpool", "test_gridsample", "test_qlinearconv", "test_qlinearmatmul", "test_matmulinteger",
 }
 
 // nnONNXOthers are matched by a prefix above but exercise other operators
 // (or features outside these kernels), with the reason.
-var nnONNXOthers = map[string]string{
-	"test_convinteger_with_padding":    "ConvInteger (quantised)",
-	"test_convinteger_without_padding": "ConvInteger (quantised)",
-	"test_basic_convinteger":           "ConvInteger (quantised)",
-	"test_matmulinteger":               "MatMulInteger (quantised)",
-}
+var nnONNXOthers = map[string]string{}
 
 // TestNNONNXNodeConformance runs the ONNX backend node tests of the NN
 // operators through Compile and Run and compares with the expected outputs
