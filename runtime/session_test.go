@@ -334,3 +334,26 @@ func TestSessionOverridableInitializer(t *testing.T) {
 		t.Fatalf("bad override: %v", err)
 	}
 }
+
+// BenchmarkDenseAE measures steady-state Run on the example model:
+//
+//	go test ./runtime -run '^$' -bench DenseAE -benchmem
+func BenchmarkDenseAE(b *testing.B) {
+	for _, batch := range []int{1, 256} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			s, err := Open("../testdata/models/dense-ae/model.onnx")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			in := map[string]*ops.Tensor{"input": ops.New(ops.Float32, batch, 16)}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Run(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
