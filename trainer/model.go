@@ -3,6 +3,7 @@ package trainer
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer/data"
@@ -137,4 +138,20 @@ func (m *Model) Encode(x []float32, rows int) ([]float32, error) { return m.run(
 // Reconstruct returns the reconstructions of raw input rows, in raw units.
 func (m *Model) Reconstruct(x []float32, rows int) ([]float32, error) {
 	return m.run(x, rows, false)
+}
+
+// clone returns a deep copy of m (spec, scaler and parameters).
+func (m *Model) clone() (*Model, error) {
+	c, err := NewModel(m.Spec, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Scaler.Check(m.Spec.Input); err != nil {
+		return nil, err
+	}
+	c.Scaler = data.Scaler{Kind: m.Scaler.Kind, Offset: slices.Clone(m.Scaler.Offset), Scale: slices.Clone(m.Scaler.Scale)}
+	for i, p := range m.net.params {
+		copy(c.net.params[i].Data, p.Data)
+	}
+	return c, nil
 }

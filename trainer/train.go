@@ -54,6 +54,12 @@ type Config struct {
 	// the same data and configuration) up to Epochs. The checkpoint's seed
 	// is used; Seed must be 0 or equal to it.
 	Resume string
+	// Initial, when set, starts training from a copy of this model's
+	// weights and input scaler (e.g. one imported from ONNX by
+	// export.Import) instead of fresh weights and a newly fitted scaler.
+	// Its spec is used; a non-empty spec passed to Train must equal it.
+	// The optimiser state starts fresh. Initial and Resume exclude each other.
+	Initial *Model
 	// OnEpoch, when set, is called after each epoch; a non-nil error stops
 	// training and is returned.
 	OnEpoch func(EpochMetrics) error
@@ -112,6 +118,9 @@ func (c *Config) validate() error {
 	if c.ValSplit < 0 || c.ValSplit >= 1 {
 		return fmt.Errorf("validation split must be in [0,1), got %g", c.ValSplit)
 	}
+	if c.Initial != nil && c.Resume != "" {
+		return fmt.Errorf("initial model and resume checkpoint %s exclude each other", c.Resume)
+	}
 	if c.CheckpointEvery > 0 && c.OutDir == "" {
 		return fmt.Errorf("checkpoints every %d epochs need an output directory", c.CheckpointEvery)
 	}
@@ -152,6 +161,16 @@ func Train(ctx context.Context, spec models.Spec, train *data.Dataset, cfg Confi
 			return nil, nil, fmt.Errorf("resume %s: checkpoint was trained with seed %d, not %d (leave the seed 0 to reuse it)", cfg.Resume, st.Seed, cfg.Seed)
 		}
 		cfg.Seed = st.Seed
+	} else if cfg.Initial != nil {
+		a, _ := json.Marshal(spec)
+		b, _ := json.Marshal(cfg.Initial.Spec)
+		if spec.Kind != "" && string(a) != string(b) {
+			return nil, nil, fmt.Errorf("initial model spec %s differs from requested %s", b, a)
+		}
+		spec = cfg.Initial.Spec
+		if m, err = cfg.Initial.clone(); err != nil {
+			return nil, nil, fmt.Errorf("initial model: %w", err)
+		}
 	} else {
 		if m, err = NewModel(spec, cfg.Seed); err != nil {
 			return nil, nil, err
@@ -189,7 +208,7 @@ func Train(ctx context.Context, spec models.Spec, train *data.Dataset, cfg Confi
 			return nil, nil, fmt.Errorf("validation data %s: masked-mse validation needs the training rows (%d) with held-out entries in Target and Mask (see data.SplitRatings), got %d rows", val.Source, tr.N, val.N)
 		}
 	}
-	if st == nil {
+	if st == nil && cfg.Initial == nil {
 		if m.Scaler, err = data.Fit(cfg.Scaling, tr); err != nil {
 			return nil, nil, err
 		}

@@ -1,0 +1,496 @@
+// Package export owns latent's ONNX writer for trained autoencoders and its
+// reader back into the trainer.
+//
+// Write turns a trained trainer.Model into three standard ONNX files:
+//
+//	model.onnx    input → reconstruction
+//	encoder.onnx  input → code
+//	decoder.onnx  code  → reconstruction
+//
+// Every graph is an inference graph: one Gemm (transB=1, W [out,in], 1-D
+// bias) plus one activation node per dense layer, no noise and no
+// regularisers. Tied decoder weights are written as real initializers (the
+// transposed encoder weights). A k-sparse code keeps its k largest values
+// per sample inside the graph with TopK, Shape, ConstantOfShape and
+// ScatterElements; equal values keep the lower index first, exactly like
+// the trainer.
+//
+// # Scaling is inside the graphs
+//
+// The tensors `input` and `reconstruction` are in RAW units, the units of
+// the data the model was trained on: when the model has an input scaler
+// (min-max or standard), the graphs start with
+// Sub(input, input_offset) → Mul(·, input_scale) and end with
+// Div(·, input_scale) → Add(·, input_offset), using the initializers
+// `input_offset` and `input_scale`. Callers feed raw rows and read raw
+// reconstructions, exactly as with trainer.Model.Encode and Reconstruct.
+// The code is never rescaled. The same offsets and scales are repeated in
+// the metadata (latent.input_offset, latent.input_scale, as JSON arrays,
+// with latent.input_scaling naming the kind and latent.input_scaling_applied
+// = "in-graph") for callers who want to work in the model's scaled space.
+//
+// # Metadata
+//
+// metadata_props carries, under keys prefixed "latent.": format_version,
+// part (model, encoder, decoder), kind, spec (the models.Spec as JSON),
+// input_size, code_size, loss, input_scaling, input_scaling_applied,
+// input_offset, input_scale, threshold (the anomaly threshold on the
+// per-sample reconstruction error, only once calibrated) and training (a
+// JSON Summary: epochs, final losses, data shape). ReadMetadata parses them.
+//
+// Graphs default to opset 17 (13 to 21 are accepted) with the matching IR
+// version, a symbolic batch dimension named "batch", doc strings on the
+// model, graph and its inputs and outputs, and producer "latent".
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+// Opset range and default of exported graphs (default ONNX domain).
+const (
+	DefaultOpset = 17
+	MinOpset     = 13
+	MaxOpset     = 21
+)
+
+// Producer name and version written into every exported model.
+const (
+	ProducerName    = "latent"
+	ProducerVersion = "0.1.0"
+	// FormatVersion is the version of the latent.* metadata layout.
+	FormatVersion = "1"
+)
+
+// File names written by Write.
+const (
+	ModelFile   = "model.onnx"
+	EncoderFile = "encoder.onnx"
+	DecoderFile = "decoder.onnx"
+)
+
+// Tensor names of the exported graphs.
+const (
+	InputName          = "input"
+	CodeName           = "code"
+	ReconstructionName = "reconstruction"
+	BatchDim           = "batch"
+)
+
+// Parts of an export, as recorded in latent.part.
+const (
+	PartModel   = "model"
+	PartEncoder = "encoder"
+	PartDecoder = "decoder"
+)
+
+// IRVersion returns the ONNX IR version that goes with an opset of the
+// default domain (the version ONNX released alongside it).
+func IRVersion(opset int64) (int64, error) {
+	switch {
+	case opset < MinOpset || opset > MaxOpset:
+		return 0, fmt.Errorf("opset %d not supported for export (want %d to %d)", opset, MinOpset, MaxOpset)
+	case opset <= 14:
+		return 7, nil
+	case opset <= 18:
+		return 8, nil
+	case opset <= 20:
+		return 9, nil
+	default:
+		return 10, nil
+	}
+}
+
+// Summary describes the training run behind an export.
+type Summary struct {
+	Epochs         int      `json:"epochs"`
+	BestEpoch      int      `json:"best_epoch,omitempty"`
+	FinalLoss      float64  `json:"final_loss"`
+	FinalReconLoss float64  `json:"final_recon_loss"`
+	FinalValLoss   *float64 `json:"final_val_loss,omitempty"`
+	// DataShape is [rows, features] of the training data (before any
+	// validation split); nil when unknown.
+	DataShape    []int `json:"data_shape,omitempty"`
+	StoppedEarly bool  `json:"stopped_early,omitempty"`
+}
+
+// SummaryOf summarises a trainer result; rows and features describe the
+// training data (0 when unknown).
+func SummaryOf(res *trainer.Result, rows, features int) Summary {
+	s := Summary{}
+	if res != nil {
+		s.Epochs, s.BestEpoch, s.StoppedEarly = res.Epochs, res.BestEpoch, res.StoppedEarly
+		if n := len(res.History); n > 0 {
+			last := res.History[n-1]
+			s.FinalLoss, s.FinalReconLoss = last.Loss, last.ReconLoss
+			if last.ValLoss != nil {
+				v := *last.ValLoss
+				s.FinalValLoss = &v
+			}
+		}
+	}
+	if rows > 0 && features > 0 {
+		s.DataShape = []int{rows, features}
+	}
+	return s
+}
+
+// Options control an export. The zero value exports at DefaultOpset
+// without threshold or training summary.
+type Options struct {
+	// Opset of the default ONNX domain, MinOpset..MaxOpset (0: DefaultOpset).
+	Opset int64
+	// Threshold is the calibrated anomaly threshold (nil: not calibrated).
+	Threshold *float64
+	// Training summarises the run (nil: omitted).
+	Training *Summary
+}
+
+// Set is the three graphs of one export.
+type Set struct {
+	Model, Encoder, Decoder *graph.Model
+}
+
+// Build converts m into its three ONNX graphs.
+func Build(m *trainer.Model, opts Options) (*Set, error) {
+	if m == nil {
+		return nil, errors.New("export: nil model")
+	}
+	opset := opts.Opset
+	if opset == 0 {
+		opset = DefaultOpset
+	}
+	ir, err := IRVersion(opset)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := m.Spec.Validate(); err != nil {
+		return nil, fmt.Errorf("export: model spec: %w", err)
+	}
+	if err := m.Scaler.Check(m.Spec.Input); err != nil {
+		return nil, fmt.Errorf("export: input scaler: %w", err)
+	}
+	if opts.Threshold != nil && !finite(*opts.Threshold) {
+		return nil, fmt.Errorf("export: threshold %g is not finite", *opts.Threshold)
+	}
+	enc, dec := m.Encoder(), m.Decoder()
+	if len(enc) == 0 || len(dec) == 0 {
+		return nil, errors.New("export: model has no layers")
+	}
+	meta, err := metadataFor(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	mk := func(part string, layers func(b *builder) error, in, out graph.ValueInfo, doc string) (*graph.Model, error) {
+		b := newBuilder(m.Spec.Kind, part)
+		if err := layers(b); err != nil {
+			return nil, err
+		}
+		b.g.Inputs = []graph.ValueInfo{in}
+		b.g.Outputs = []graph.ValueInfo{out}
+		b.g.DocString = doc
+		md := append([]graph.MetadataEntry{{Key: KeyPart, Value: part}}, meta...)
+		return &graph.Model{
+			IRVersion: ir, ProducerName: ProducerName, ProducerVersion: ProducerVersion,
+			ModelVersion: 1,
+			DocString:    fmt.Sprintf("latent %s autoencoder (%s): %s. Trained and exported by latent; input and reconstruction are in raw data units.", m.Spec.Kind, part, doc),
+			Opsets:       map[string]int64{"": opset},
+			Metadata:     md,
+			Graph:        b.g,
+		}, nil
+	}
+	D, C := m.Spec.Input, m.Spec.Code
+	inVI := valueInfo(InputName, D, "raw input rows (batch × features, training data units; scaling is applied inside the graph)")
+	codeVI := valueInfo(CodeName, C, "latent code (batch × code size)")
+	recVI := valueInfo(ReconstructionName, D, "reconstruction of the input (batch × features, raw data units)")
+	scaler := m.Scaler
+	var s Set
+	if s.Model, err = mk(PartModel, func(b *builder) error {
+		x := b.scaleIn(&scaler, InputName)
+		code, err := b.encoder(enc, x)
+		if err != nil {
+			return err
+		}
+		return b.decoder(dec, code, &scaler)
+	}, inVI, recVI, "input → reconstruction"); err != nil {
+		return nil, err
+	}
+	if s.Encoder, err = mk(PartEncoder, func(b *builder) error {
+		_, err := b.encoder(enc, b.scaleIn(&scaler, InputName))
+		return err
+	}, inVI, codeVI, "input → code"); err != nil {
+		return nil, err
+	}
+	if s.Decoder, err = mk(PartDecoder, func(b *builder) error {
+		return b.decoder(dec, CodeName, &scaler)
+	}, codeVI, recVI, "code → reconstruction"); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Paths are the files written by Write.
+type Paths struct {
+	Model, Encoder, Decoder string
+}
+
+// Write exports m into dir (created if missing) as model.onnx, encoder.onnx
+// and decoder.onnx. Each file is written to a temporary file in dir, synced
+// and renamed, so no reader ever sees a half-written model.
+func Write(ctx context.Context, dir string, m *trainer.Model, opts Options) (Paths, error) {
+	s, err := Build(m, opts)
+	if err != nil {
+		return Paths{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Paths{}, fmt.Errorf("export: %w", err)
+	}
+	p := Paths{Model: filepath.Join(dir, ModelFile), Encoder: filepath.Join(dir, EncoderFile), Decoder: filepath.Join(dir, DecoderFile)}
+	// Encode everything before touching the folder.
+	var blobs [3][]byte
+	for i, gm := range []*graph.Model{s.Model, s.Encoder, s.Decoder} {
+		if blobs[i], err = graph.Encode(gm); err != nil {
+			return Paths{}, fmt.Errorf("export: encode %s: %w", gm.Graph.Name, err)
+		}
+	}
+	for i, path := range []string{p.Model, p.Encoder, p.Decoder} {
+		if err := ctx.Err(); err != nil {
+			return Paths{}, fmt.Errorf("export: %w", err)
+		}
+		if err := writeAtomic(path, blobs[i]); err != nil {
+			return Paths{}, fmt.Errorf("export: write %s: %w", path, err)
+		}
+	}
+	return p, nil
+}
+
+// writeAtomic writes b to a temporary file beside path, syncs it and
+// renames it over path.
+func writeAtomic(path string, b []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func valueInfo(name string, cols int, doc string) graph.ValueInfo {
+	return graph.ValueInfo{
+		Name: name, DType: ops.Float32, HasShape: true, DocString: doc,
+		Shape: graph.Shape{{Param: BatchDim}, {Value: int64(cols)}},
+	}
+}
+
+// builder accumulates the nodes and initializers of one graph.
+type builder struct {
+	g *graph.Graph
+}
+
+func newBuilder(kind models.Kind, part string) *builder {
+	return &builder{g: &graph.Graph{
+		Name:         fmt.Sprintf("latent_%s_%s", kind, part),
+		Initializers: map[string]*ops.Tensor{},
+		ValueInfo:    map[string]graph.ValueInfo{},
+	}}
+}
+
+func (b *builder) init(name string, t *ops.Tensor) string {
+	if _, ok := b.g.Initializers[name]; !ok {
+		b.g.Initializers[name] = t
+		b.g.InitOrder = append(b.g.InitOrder, name)
+	}
+	return name
+}
+
+func (b *builder) node(op, name, doc string, ins, outs []string, attrs ...*graph.Attr) {
+	n := &graph.Node{Name: name, OpType: op, Inputs: ins, Outputs: outs, Attrs: map[string]*graph.Attr{}, DocString: doc}
+	for _, a := range attrs {
+		n.Attrs[a.Name] = a
+		n.AttrOrder = append(n.AttrOrder, a.Name)
+	}
+	b.g.Nodes = append(b.g.Nodes, n)
+}
+
+func intAttr(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
+
+func floatAttr(name string, v float32) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
+}
+
+// scaleIn adds (x - input_offset) * input_scale when s is not the identity
+// and returns the name of the model-space input.
+func (b *builder) scaleIn(s *data.Scaler, x string) string {
+	if s.Identity() {
+		return x
+	}
+	off := b.init("input_offset", ops.FromFloat32([]int{len(s.Offset)}, append([]float32(nil), s.Offset...)))
+	sc := b.init("input_scale", ops.FromFloat32([]int{len(s.Scale)}, append([]float32(nil), s.Scale...)))
+	b.node("Sub", "scale_input/sub", "subtract the scaler offset", []string{x, off}, []string{"input_centered"})
+	b.node("Mul", "scale_input/mul", "multiply by the scaler scale", []string{"input_centered", sc}, []string{"input_scaled"})
+	return "input_scaled"
+}
+
+// dense adds one Gemm + activation layer reading in and writing out.
+func (b *builder) dense(name string, l trainer.Layer, in, out string) error {
+	if len(l.W) != l.In*l.Out || len(l.B) != l.Out {
+		return fmt.Errorf("export: layer %s: W has %d values and B %d for %d→%d", name, len(l.W), len(l.B), l.In, l.Out)
+	}
+	w := b.init(name+".W", ops.FromFloat32([]int{l.Out, l.In}, append([]float32(nil), l.W...)))
+	bias := b.init(name+".b", ops.FromFloat32([]int{l.Out}, append([]float32(nil), l.B...)))
+	doc := fmt.Sprintf("dense %d→%d", l.In, l.Out)
+	if l.Tied {
+		doc += fmt.Sprintf(" (tied: weights are the transpose of enc%d.W)", l.TiedTo)
+	}
+	actOp, attrs, err := onnxAct(l)
+	if err != nil {
+		return fmt.Errorf("export: layer %s: %w", name, err)
+	}
+	z := out
+	if actOp != "" {
+		z = name + ".z"
+	}
+	b.node("Gemm", name+"/gemm", doc, []string{in, w, bias}, []string{z}, intAttr("transB", 1))
+	if actOp != "" {
+		b.node(actOp, name+"/"+string(l.Activation), "activation "+string(l.Activation), []string{z}, []string{out}, attrs...)
+	}
+	return nil
+}
+
+// onnxAct maps a trainer activation to an ONNX operator and attributes
+// ("" for identity).
+func onnxAct(l trainer.Layer) (string, []*graph.Attr, error) {
+	switch l.Activation {
+	case models.Identity, "":
+		return "", nil, nil
+	case models.Relu:
+		return "Relu", nil, nil
+	case models.LeakyRelu:
+		return "LeakyRelu", []*graph.Attr{floatAttr("alpha", float32(l.Alpha))}, nil
+	case models.Sigmoid:
+		return "Sigmoid", nil, nil
+	case models.Tanh:
+		return "Tanh", nil, nil
+	case models.Elu:
+		return "Elu", []*graph.Attr{floatAttr("alpha", float32(l.Alpha))}, nil
+	case models.Selu:
+		return "Selu", []*graph.Attr{floatAttr("alpha", float32(ops.SeluAlpha)), floatAttr("gamma", float32(ops.SeluGamma))}, nil
+	case models.Softplus:
+		return "Softplus", nil, nil
+	}
+	return "", nil, fmt.Errorf("activation %q has no ONNX export", l.Activation)
+}
+
+// encoder adds the encoder layers reading x; the last one writes "code".
+func (b *builder) encoder(layers []trainer.Layer, x string) (string, error) {
+	in := x
+	for i, l := range layers {
+		name := fmt.Sprintf("enc%d", i)
+		out := name + ".y"
+		last := i == len(layers)-1
+		if last {
+			out = CodeName
+			if l.K > 0 {
+				out = "code_dense"
+			}
+		}
+		if err := b.dense(name, l, in, out); err != nil {
+			return "", err
+		}
+		if last && l.K > 0 {
+			if l.K > l.Out {
+				return "", fmt.Errorf("export: k-sparse keeps %d of %d code units", l.K, l.Out)
+			}
+			b.kSparse(out, CodeName, l.K)
+			out = CodeName
+		}
+		in = out
+	}
+	return in, nil
+}
+
+// kSparse keeps the k largest values of each row of in (ties: lower index
+// first) and zeroes the others.
+func (b *builder) kSparse(in, out string, k int) {
+	kk := b.init("code_k", ops.FromInt64([]int{1}, []int64{int64(k)}))
+	b.node("TopK", "ksparse/topk", fmt.Sprintf("the %d largest code values per sample (ties: lower index first)", k),
+		[]string{in, kk}, []string{"code_topk_values", "code_topk_indices"},
+		intAttr("axis", 1), intAttr("largest", 1), intAttr("sorted", 1))
+	b.node("Shape", "ksparse/shape", "", []string{in}, []string{"code_shape"})
+	b.node("ConstantOfShape", "ksparse/zeros", "zeros shaped like the code", []string{"code_shape"}, []string{"code_zeros"},
+		&graph.Attr{Name: "value", Type: graph.AttrTensor, T: ops.FromFloat32([]int{1}, []float32{0})})
+	b.node("ScatterElements", "ksparse/scatter", "put the kept values back at their positions", []string{"code_zeros", "code_topk_indices", "code_topk_values"}, []string{out},
+		intAttr("axis", 1))
+}
+
+// decoder adds the decoder layers from code to "reconstruction", mapping
+// back to raw units when the scaler is not the identity.
+func (b *builder) decoder(layers []trainer.Layer, code string, s *data.Scaler) error {
+	in := code
+	for j, l := range layers {
+		name := fmt.Sprintf("dec%d", j)
+		out := name + ".y"
+		if j == len(layers)-1 {
+			out = ReconstructionName
+			if !s.Identity() {
+				out = "reconstruction_scaled"
+			}
+		}
+		if err := b.dense(name, l, in, out); err != nil {
+			return err
+		}
+		in = out
+	}
+	if !s.Identity() {
+		sc := b.init("input_scale", ops.FromFloat32([]int{len(s.Scale)}, append([]float32(nil), s.Scale...)))
+		off := b.init("input_offset", ops.FromFloat32([]int{len(s.Offset)}, append([]float32(nil), s.Offset...)))
+		b.node("Div", "unscale_output/div", "divide by the scaler scale", []string{in, sc}, []string{"reconstruction_centered"})
+		b.node("Add", "unscale_output/add", "add the scaler offset", []string{"reconstruction_centered", off}, []string{ReconstructionName})
+	}
+	return nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}

@@ -1,0 +1,227 @@
+// Package golden owns latent's exported-autoencoder golden vectors: it
+// trains one tiny model of every trainer kind deterministically (seeded,
+// few epochs, synthetic data), exports it with package export and writes
+// the three graphs in the ONNX backend-test layout with the TRAINER's
+// forward outputs as expected outputs:
+//
+//	testdata/golden/ae-<kind>/model.onnx          input → reconstruction
+//	testdata/golden/ae-<kind>-encoder/model.onnx  input → code
+//	testdata/golden/ae-<kind>-decoder/model.onnx  code  → reconstruction
+//
+// each with test_data_set_N/{input_0,output_0}.pb and a tolerance.json.
+// The decoder sets take the trainer's codes as input and the trainer's
+// reconstructions as output, so decoder(encoder(x)) == model(x) is checked
+// against the same numbers. tools/mkexports is the command; the files it
+// writes are what runtime's TestGolden and export's tests run on every
+// backend. A GENERATOR file in each folder tells tools/mkgolden (which
+// records ONNX Runtime's outputs instead) to leave the folder alone.
+package golden
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/verify"
+	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+// Sizes of the tiny models and their data.
+const (
+	Features = 8
+	Rows     = 96
+	Seed     = 7
+)
+
+// Batches are the batch sizes of test_data_set_0, _1, ...
+var Batches = []int{1, 4}
+
+// Atol is the absolute tolerance between the trainer and either backend.
+const Atol = 1e-5
+
+// GeneratorFile marks folders written by this package.
+const GeneratorFile = "GENERATOR"
+
+// Case is one trained tiny model.
+type Case struct {
+	Kind   models.Kind
+	Model  *trainer.Model
+	Result *trainer.Result
+	Train  *data.Dataset
+}
+
+// Dir returns the golden folder name of a case part ("" for the model,
+// else "encoder" or "decoder").
+func Dir(kind models.Kind, part string) string {
+	if part == "" || part == export.PartModel {
+		return "ae-" + string(kind)
+	}
+	return "ae-" + string(kind) + "-" + part
+}
+
+// Spec returns the tiny spec used for kind.
+func Spec(kind models.Kind) (models.Spec, error) {
+	var hidden []int
+	code := 3
+	switch kind {
+	case models.Deep, models.Stacked, models.Recommender:
+		hidden = []int{6}
+	case models.KSparse:
+		code = 4
+	}
+	s, err := models.New(kind, Features, hidden, code)
+	if err != nil {
+		return s, err
+	}
+	switch kind {
+	case models.KSparse:
+		s.K = 2
+	case models.Stacked:
+		s.PretrainEpochs = 2
+	case models.Deep:
+		s.Activation = models.LeakyRelu
+		s.Tied = true // exercise tied weights as real initializers
+	case models.Undercomplete:
+		s.OutputActivation = models.Softplus
+	}
+	return s, s.Validate()
+}
+
+// Dataset returns deterministic synthetic data for kind: for most kinds
+// rows on a 2-D manifold in raw units (values in about [0.5, 3.5], so the
+// min-max scaler is not the identity); for the recommender, ratings 1..5
+// with about half of the entries observed (0 = missing).
+func Dataset(kind models.Kind, rows int, seed uint64) *data.Dataset {
+	prm := rand.New(rand.NewPCG(99, 1))
+	a := make([][2]float64, Features)
+	c := make([]float64, Features)
+	for j := range a {
+		a[j] = [2]float64{prm.NormFloat64(), prm.NormFloat64()}
+		c[j] = prm.NormFloat64() * 0.5
+	}
+	rng := rand.New(rand.NewPCG(seed, 2))
+	ds := &data.Dataset{N: rows, D: Features, X: make([]float32, rows*Features), Source: "synthetic " + string(kind)}
+	if kind == models.Recommender {
+		ds.Mask = make([]float32, rows*Features)
+		ds.Source = "synthetic ratings"
+	}
+	for i := 0; i < rows; i++ {
+		z1, z2 := 2*rng.Float64()-1, 2*rng.Float64()-1
+		for j := 0; j < Features; j++ {
+			v := 1 / (1 + math.Exp(-(2*(a[j][0]*z1+a[j][1]*z2) + c[j])))
+			if kind == models.Recommender {
+				if rng.Float64() < 0.5 {
+					ds.X[i*Features+j] = float32(1 + 4*v)
+					ds.Mask[i*Features+j] = 1
+				}
+				continue
+			}
+			ds.X[i*Features+j] = float32(0.5 + 3*v)
+		}
+	}
+	return ds
+}
+
+// Train trains the tiny model of kind (3 epochs, seeded).
+func Train(ctx context.Context, kind models.Kind) (*Case, error) {
+	spec, err := Spec(kind)
+	if err != nil {
+		return nil, fmt.Errorf("%s spec: %w", kind, err)
+	}
+	ds := Dataset(kind, Rows, Seed)
+	cfg := trainer.Config{Epochs: 3, BatchSize: 16, LR: 1e-2, Seed: Seed, Workers: 1,
+		Optimizer: trainer.OptimizerConfig{Name: "adam"}}
+	m, res, err := trainer.Train(ctx, spec, ds, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("train %s: %w", kind, err)
+	}
+	return &Case{Kind: kind, Model: m, Result: res, Train: ds}, nil
+}
+
+// Inputs returns the raw input rows of data set n (seeded, not training
+// rows).
+func Inputs(kind models.Kind, n int) *ops.Tensor {
+	ds := Dataset(kind, Batches[n], uint64(1000+n))
+	return ops.FromFloat32([]int{ds.N, ds.D}, ds.X)
+}
+
+// Write exports c into golden (normally testdata/golden) and writes the
+// three folders' data sets from the trainer's forward pass.
+func Write(ctx context.Context, golden string, c *Case) error {
+	sum := export.SummaryOf(c.Result, c.Train.N, c.Train.D)
+	tmp, err := os.MkdirTemp("", "mkexports-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	paths, err := export.Write(ctx, tmp, c.Model, export.Options{Training: &sum})
+	if err != nil {
+		return err
+	}
+	parts := []struct {
+		part, file string
+	}{{export.PartModel, paths.Model}, {export.PartEncoder, paths.Encoder}, {export.PartDecoder, paths.Decoder}}
+	for _, p := range parts {
+		dir := filepath.Join(golden, Dir(c.Kind, p.part))
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p.file)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "model.onnx"), b, 0o644); err != nil {
+			return err
+		}
+		note := "written by `go run ./tools/mkexports` (package export/golden): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
+		if err := os.WriteFile(filepath.Join(dir, GeneratorFile), []byte(note), 0o644); err != nil {
+			return err
+		}
+		tol, err := json.MarshalIndent(verify.Tolerance{Atol: Atol, Rtol: 0,
+			Reason: "tightened: exported graphs must reproduce the trainer's forward pass within 1e-5 absolute (issue 5)"}, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, verify.ToleranceFile), append(tol, '\n'), 0o644); err != nil {
+			return err
+		}
+		for n := range Batches {
+			x := Inputs(c.Kind, n)
+			rows := x.Shape[0]
+			code, err := c.Model.Encode(x.F32(), rows)
+			if err != nil {
+				return err
+			}
+			rec, err := c.Model.Reconstruct(x.F32(), rows)
+			if err != nil {
+				return err
+			}
+			codeT := ops.FromFloat32([]int{rows, c.Model.Spec.Code}, code)
+			recT := ops.FromFloat32([]int{rows, c.Model.Spec.Input}, rec)
+			in, out := x, recT
+			inName, outName := export.InputName, export.ReconstructionName
+			switch p.part {
+			case export.PartEncoder:
+				out, outName = codeT, export.CodeName
+			case export.PartDecoder:
+				in, inName = codeT, export.CodeName
+			}
+			set := filepath.Join(dir, fmt.Sprintf("test_data_set_%d", n))
+			if err := verify.WriteDataSet(set, []string{inName}, []*ops.Tensor{in}, []string{outName}, []*ops.Tensor{out}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

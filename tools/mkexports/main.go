@@ -1,0 +1,62 @@
+// Command mkexports writes the golden vectors of latent's exported
+// autoencoders: for every trainer kind it trains a tiny model
+// deterministically, exports model/encoder/decoder and records the
+// trainer's own forward outputs (see package export/golden):
+//
+//	go run ./tools/mkexports            # every kind into testdata/golden
+//	go run ./tools/mkexports -only k-sparse
+//
+// The results are checked by runtime's TestGolden (native and ONNX Runtime
+// against the trainer) and by export's tests.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/latent-ml/latent/export/golden"
+	"github.com/latent-ml/latent/models"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "mkexports:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mkexports", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("golden", filepath.Join("testdata", "golden"), "golden folder")
+	only := fs.String("only", "", "regenerate only this kind")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	done := 0
+	for _, kind := range models.Kinds() {
+		if *only != "" && string(kind) != *only {
+			continue
+		}
+		c, err := golden.Train(ctx, kind)
+		if err != nil {
+			return err
+		}
+		if err := golden.Write(ctx, *dir, c); err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		fmt.Fprintf(stdout, "%s: %s, %s, %s\n", kind, golden.Dir(kind, ""), golden.Dir(kind, "encoder"), golden.Dir(kind, "decoder"))
+		done++
+	}
+	if done == 0 {
+		return fmt.Errorf("-only %q is not a model kind", *only)
+	}
+	return nil
+}
