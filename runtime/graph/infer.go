@@ -112,7 +112,11 @@ func inferGraph(g *Graph, opset int64) error {
 				vi.ElemTypeCode = ElemTypeOf(vi.DType)
 			}
 			c.info[name] = vi
-			g.ValueInfo[name] = vi
+			// ONNX requires an elem_type in value_info: values of a type
+			// latent cannot name stay out of it.
+			if vi.ElemTypeCode != 0 {
+				g.ValueInfo[name] = vi
+			}
 		}
 	}
 	return nil
@@ -154,7 +158,7 @@ func (c *inferer) setConst(name string, t *ops.Tensor) {
 func mergeInfo(old, inf ValueInfo) (ValueInfo, error) {
 	out := inf
 	if out.DType == ops.Invalid {
-		out.DType = old.DType
+		out.DType, out.ElemTypeCode, out.TypeRaw = old.DType, old.ElemTypeCode, old.TypeRaw
 	} else if old.DType != ops.Invalid && old.DType != inf.DType {
 		return out, fmt.Errorf("declared type %v, inferred %v", old.DType, inf.DType)
 	}

@@ -311,6 +311,24 @@ func TestInferContradictions(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantShape(t, m, "y", ops.Float32, "[2,3]")
+	// A value whose type latent cannot name (Cast to STRING) keeps its
+	// shape for later nodes but stays out of value_info, which ONNX
+	// requires to carry an elem_type; a declared code is kept.
+	m = model(13, []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
+		op("Cast", []string{"x"}, []string{"s"}, aInt("to", 8)),
+		op("Cast", []string{"x"}, []string{"s2"}, aInt("to", 8)),
+		op("Shape", []string{"s"}, []string{"y"}))
+	m.Graph.ValueInfo["s2"] = ValueInfo{Name: "s2", ElemTypeCode: 8}
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if vi, ok := m.Graph.ValueInfo["s"]; ok {
+		t.Errorf("string value recorded: %+v", vi)
+	}
+	if vi := m.Graph.ValueInfo["s2"]; vi.ElemTypeCode != 8 || vi.Shape.String() != "[2,3]" {
+		t.Errorf("declared string value s2 = %+v", vi)
+	}
+	wantShape(t, m, "y", ops.Int64, "[2]")
 	if err := InferShapes(&Model{}); err == nil {
 		t.Error("no error for a model without graph")
 	}
