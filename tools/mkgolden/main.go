@@ -129,6 +129,11 @@ func modelNames(golden string) ([]string, error) {
 	var out []string
 	for _, e := range ents {
 		if e.IsDir() {
+			// Folders with a GENERATOR file hold another generator's
+			// expected outputs (tools/mkexports: the trainer's); keep them.
+			if _, err := os.Stat(filepath.Join(golden, e.Name(), "GENERATOR")); err == nil {
+				continue
+			}
 			if _, err := os.Stat(filepath.Join(golden, e.Name(), "model.onnx")); err == nil {
 				out = append(out, e.Name())
 			}

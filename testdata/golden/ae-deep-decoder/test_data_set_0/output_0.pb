@@ -1,0 +1,1 @@
+BreconstructionJ †Ö?ÁI@'à@Ši@«z$@No@k—Ÿ?†28@
