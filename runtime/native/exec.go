@@ -29,6 +29,7 @@ type freeKey struct {
 // runState is what one Run needs besides the immutable Plan. States are
 // pooled, so buffers freed in one run are reused by the next.
 type runState struct {
+	mu         sync.Mutex // guards free and stepAllocs against kernels allocating from several goroutines
 	vals       []*ops.Tensor
 	bufs       []*buffer // root buffer of each slot's value (nil: not recyclable)
 	free       map[freeKey][]*buffer
@@ -69,6 +70,8 @@ func (s *runState) alloc(dt ops.DType, shape []int) *ops.Tensor {
 		return ops.New(dt, shape...)
 	}
 	k := freeKey{dt, n}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var b *buffer
 	if l := s.free[k]; len(l) > 0 {
 		b = l[len(l)-1]
@@ -323,14 +326,34 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 		if t == nil {
 			return nil, fmt.Errorf("native: graph output %q was not computed", p.names[sl])
 		}
-		if s.bufs[sl] == nil && p.sharesConstant(t) {
+		if s.bufs[sl] == nil && (p.sharesConstant(t) || sharesAny(t, inputs)) {
 			// Never hand out an initializer (or a view of one): the caller
-			// could write into the plan's constants.
+			// could write into the plan's constants. Outputs that alias an
+			// input are copied too, so reusing the input buffer for the
+			// next batch does not change earlier results.
 			t = t.Clone()
 		}
 		outs[i] = t
 	}
 	return outs, nil
+}
+
+// sharesAny reports whether t's data lies inside one of ts.
+func sharesAny(t *ops.Tensor, ts []*ops.Tensor) bool {
+	lo, _ := dataRange(t.Data)
+	if lo == 0 {
+		return false
+	}
+	for _, c := range ts {
+		if c == nil {
+			continue
+		}
+		clo, chi := dataRange(c.Data)
+		if lo >= clo && lo < chi {
+			return true
+		}
+	}
+	return false
 }
 
 // sharesConstant reports whether t's data lies inside an initializer.

@@ -468,3 +468,17 @@ func TestUnreadOptionalOutputMayBeNil(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestOutputsAliasingInputsAreCopied(t *testing.T) {
+	p := compile(t, model([]string{"x"}, []string{"s", "t"}, nil,
+		node("s", "Same", []string{"x"}, []string{"s"}),
+		node("t", "Tail", []string{"x"}, []string{"t"})))
+	x := vec(1, 2, 3)
+	out, err := p.Run(context.Background(), []*ops.Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.F32()[1] = 100 // the caller reuses its input buffer
+	wantVec(t, "s", out[0], 1, 2, 3)
+	wantVec(t, "t", out[1], 2, 3)
+}
