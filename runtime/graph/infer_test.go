@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
@@ -379,5 +381,76 @@ func TestInferAgainstTestdataOutputs(t *testing.T) {
 	t.Logf("%d graph outputs inferred exactly", match)
 	if match < 500 {
 		t.Errorf("only %d outputs inferred exactly", match)
+	}
+}
+
+// TestInferAgainstONNXShapeInference compares every value our inference
+// fully determines with what ONNX's own shape inference (Python onnx)
+// derives for the same test models, intermediates included.
+func TestInferAgainstONNXShapeInference(t *testing.T) {
+	files, _ := filepath.Glob(testdataGlob)
+	if len(files) == 0 {
+		t.Skip("no ONNX test models: Debian package libonnx-testdata is not installed")
+	}
+	script := `
+import glob, onnx
+from onnx import shape_inference
+for f in sorted(glob.glob("` + testdataGlob + `")):
+    try:
+        m = shape_inference.infer_shapes(onnx.load(f))
+    except Exception:
+        continue
+    for vi in list(m.graph.value_info):
+        tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type") or not tt.HasField("shape"):
+            continue
+        if all(d.HasField("dim_value") for d in tt.shape.dim):
+            print(f, vi.name, tt.elem_type, "x".join(str(d.dim_value) for d in tt.shape.dim) or "scalar")
+`
+	out, err := runPython(script)
+	if err != nil {
+		t.Skipf("python3 with the onnx package is not usable: %v", err)
+	}
+	models := map[string]*Model{}
+	match, unknown := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		fl := strings.Fields(line)
+		if len(fl) != 4 {
+			t.Fatalf("bad python line %q", line)
+		}
+		m, ok := models[fl[0]]
+		if !ok {
+			var err error
+			if m, err = DecodeFile(fl[0]); err != nil {
+				t.Fatal(err)
+			}
+			if err := InferShapes(m); err != nil {
+				t.Fatalf("%s: %v", fl[0], err)
+			}
+			models[fl[0]] = m
+		}
+		vi, ok := m.Graph.ValueInfo[fl[1]]
+		dims, concrete := vi.Shape.Concrete()
+		if !ok || vi.Shape == nil || !concrete {
+			unknown++
+			continue
+		}
+		parts := make([]string, len(dims))
+		for i, d := range dims {
+			parts[i] = strconv.Itoa(d)
+		}
+		got := strings.Join(parts, "x")
+		if got == "" {
+			got = "scalar"
+		}
+		if want := fl[2] + " " + fl[3]; strconv.Itoa(int(vi.ElemTypeCode))+" "+got != want {
+			t.Errorf("%s: %s inferred elem %d shape %s, ONNX shape inference says %s", fl[0], fl[1], vi.ElemTypeCode, got, want)
+			continue
+		}
+		match++
+	}
+	t.Logf("%d values agree with ONNX shape inference; %d it knows are left unknown here", match, unknown)
+	if match < 1000 {
+		t.Errorf("only %d values compared", match)
 	}
 }
