@@ -114,9 +114,10 @@ func tkAxes(n *graph.Node, axes []int64, r int, opset, negSince int64) ([]int, e
 }
 
 // tkMaxElements bounds the element count of a tensor a kernel creates from
-// a shape it was given as data, so a bad shape is an error rather than an
-// allocation failure.
-const tkMaxElements = 1 << 40
+// a shape it was given as data (ConstantOfShape, Expand, Tile, OneHot,
+// RandomNormal …), so a bad shape is an error rather than a fatal
+// out-of-memory crash: 2^31 elements, 8 GiB of float32.
+const tkMaxElements = 1 << 31
 
 // tkCheckSize returns an error when shape holds more than tkMaxElements
 // elements (checked without overflow).

@@ -689,14 +689,21 @@ func tkRangeInt[T int32 | int64](env *Env, n *graph.Node, start, limit, delta T)
 	if delta == 0 {
 		return nil, fmt.Errorf("node %s: Range with delta 0", n.Label())
 	}
-	// ceil((limit-start)/delta) in exact integer arithmetic.
-	diff, dl := int64(limit)-int64(start), int64(delta)
-	var c int64
-	if (diff > 0) == (dl > 0) && diff != 0 {
-		if dl > 0 {
-			c = (diff + dl - 1) / dl
-		} else {
-			c = (diff + dl + 1) / dl
+	// ceil((limit-start)/delta) in exact unsigned arithmetic: the distance
+	// between two int64 values always fits in a uint64.
+	var c uint64
+	switch {
+	case delta > 0 && limit > start:
+		dist, d := uint64(int64(limit))-uint64(int64(start)), uint64(int64(delta))
+		c = dist / d
+		if dist%d != 0 {
+			c++
+		}
+	case delta < 0 && limit < start:
+		dist, d := uint64(int64(start))-uint64(int64(limit)), uint64(-(int64(delta)+1))+1
+		c = dist / d
+		if dist%d != 0 {
+			c++
 		}
 	}
 	if c > tkRangeMax {

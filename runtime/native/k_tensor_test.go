@@ -366,6 +366,12 @@ func TestRangeKernel(t *testing.T) {
 	tkCheck(t, "empty", tkMust(t, n, 11, i64(5), i64(1), i64(1))[0], ops.FromInt64([]int{0}, []int64{}))
 	tkCheck(t, "1-element inputs", tkMust(t, n, 11, tkI64(0), tkI64(2), tkI64(1))[0], ops.FromInt64([]int{2}, []int64{0, 1}))
 
+	// Extremes: the count needs the full unsigned distance.
+	tkCheck(t, "int64 extremes", tkMust(t, n, 11, i64(math.MinInt64), i64(math.MaxInt64), i64(math.MaxInt64))[0],
+		ops.FromInt64([]int{3}, []int64{math.MinInt64, -1, math.MaxInt64 - 1}))
+	tkCheck(t, "int64 min delta", tkMust(t, n, 11, i64(math.MaxInt64), i64(math.MinInt64), i64(math.MinInt64))[0],
+		ops.FromInt64([]int{2}, []int64{math.MaxInt64, -1}))
+	tkFails(t, n, 11, "elements", i64(0), i64(math.MaxInt64), i64(2))
 	tkFails(t, n, 11, "delta 0", i64(0), i64(3), i64(0))
 	tkFails(t, n, 11, "limit is int32", i64(0), i32(3), i64(1))
 	tkFails(t, n, 11, "not supported", i8(1), i8(3), i8(1))
