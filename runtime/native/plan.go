@@ -63,13 +63,15 @@ type step struct {
 }
 
 // nodeDesc names a node for error messages: `node "conv1" (Conv)` when it
-// has a name, otherwise `node Conv -> "y"`.
+// has a name, otherwise `node Conv -> "y"` with its first named output.
 func nodeDesc(n *graph.Node) string {
 	if n.Name != "" {
 		return fmt.Sprintf("node %q (%s)", n.Name, n.OpType)
 	}
-	if len(n.Outputs) > 0 {
-		return fmt.Sprintf("node %s -> %q", n.OpType, n.Outputs[0])
+	for _, o := range n.Outputs {
+		if o != "" {
+			return fmt.Sprintf("node %s -> %q", n.OpType, o)
+		}
 	}
 	return "node " + n.OpType
 }
