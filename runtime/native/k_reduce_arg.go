@@ -79,6 +79,9 @@ func redBuildCumSum(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(axes) != 1 {
+			return nil, fmt.Errorf("node %s: axis input holds %d values, want 1", n.Label(), len(axes))
+		}
 		ax, err := tkAxis(n, "axis", axes[0], len(x.Shape), false, opset, 0)
 		if err != nil {
 			return nil, err
