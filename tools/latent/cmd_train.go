@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
 	"github.com/latent-ml/latent/trainer/data"
@@ -24,7 +25,9 @@ optional header), NPY (2-D float32/float64) or MovieLens-style ratings
 (user item rating [timestamp]); the format follows the extension unless
 --format is given. Writes DIR/model.latent (spec, scaler, weights, training
 state), DIR/spec.json, DIR/metrics.jsonl (one JSON object per epoch) and,
-with --checkpoint-every, DIR/checkpoint.latent for --resume.
+with --checkpoint-every, DIR/checkpoint.latent for --resume. The trained
+model is exported to DIR/model.onnx, DIR/encoder.onnx and DIR/decoder.onnx
+(see latent export) with DIR/training.json summarising the run.
 
 examples:
   latent train --model deep --data mnist.npy --hidden 256,64 --code 32 --epochs 20 --out runs/deep
@@ -291,6 +294,14 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mf.Close(); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	sum := export.SummaryOf(res, train.N, train.D)
+	if err := export.SaveSummary(filepath.Join(*out, export.SummaryFile), sum); err != nil {
+		return err
+	}
+	onnx, err := export.Write(ctx, *out, m, export.Options{Training: &sum})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "trained %s %v in %d epochs", m.Spec.Kind, m.Spec.Sizes(), res.Epochs)
 	if n := len(res.History); n > 0 {
 		last := res.History[n-1]
@@ -305,7 +316,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if res.StoppedEarly {
 		fmt.Fprintf(stdout, " (early stop; best epoch %d restored)", res.BestEpoch)
 	}
-	fmt.Fprintf(stdout, "\nmodel: %s\n", res.ModelPath)
+	fmt.Fprintf(stdout, "\nmodel: %s\nonnx: %s, %s, %s\n", res.ModelPath, onnx.Model, onnx.Encoder, onnx.Decoder)
 	return nil
 }
 

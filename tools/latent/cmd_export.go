@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/trainer"
+)
+
+func init() {
+	register(&command{
+		name:    "export",
+		summary: "export a trained checkpoint to ONNX (model.onnx, encoder.onnx, decoder.onnx)",
+		run:     cmdExport,
+	})
+}
+
+const exportUsage = `usage: latent export CHECKPOINT --out DIR [--opset 17] [--threshold T]
+
+Writes DIR/model.onnx (input → reconstruction), DIR/encoder.onnx
+(input → code) and DIR/decoder.onnx (code → reconstruction) for a
+checkpoint written by latent train (DIR/model.latent or
+checkpoint.latent). Inputs and reconstructions are in raw data units: the
+input scaling is inside the graphs and repeated in the latent.* metadata.
+The batch dimension is symbolic ("batch"). Each file is written to a
+temporary file and renamed, so no half-written model is ever visible.
+
+The training summary (latent.training) comes from training.json or
+metrics.jsonl beside the checkpoint when present. --threshold records a
+calibrated anomaly threshold (latent.threshold).
+
+examples:
+  latent export runs/mnist/model.latent --out runs/mnist/onnx
+  latent export runs/mnist/model.latent --out onnx13 --opset 13`
+
+func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export", exportUsage, stderr)
+	out := fs.String("out", "", "output folder (required)")
+	opset := fs.Int64("opset", export.DefaultOpset, fmt.Sprintf("ONNX opset, %d to %d", export.MinOpset, export.MaxOpset))
+	threshold := fs.Float64("threshold", math.NaN(), "calibrated anomaly threshold to record (default: none)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("export takes exactly one CHECKPOINT argument, got %d", len(pos))
+	}
+	if *out == "" {
+		return usagef("--out DIR is required")
+	}
+	if *opset < export.MinOpset || *opset > export.MaxOpset {
+		return usagef("--opset %d not supported (want %d to %d)", *opset, export.MinOpset, export.MaxOpset)
+	}
+	opts := export.Options{Opset: *opset}
+	if !math.IsNaN(*threshold) {
+		if math.IsInf(*threshold, 0) {
+			return usagef("--threshold must be finite, got %g", *threshold)
+		}
+		opts.Threshold = threshold
+	}
+	m, st, err := trainer.LoadCheckpoint(pos[0])
+	if err != nil {
+		return err
+	}
+	if opts.Training, err = export.SummaryForCheckpoint(pos[0], st); err != nil {
+		return err
+	}
+	p, err := export.Write(ctx, *out, m, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %s %v (opset %d)\nmodel:   %s\nencoder: %s\ndecoder: %s\n",
+		m.Spec.Kind, m.Spec.Sizes(), *opset, p.Model, p.Encoder, p.Decoder)
+	return nil
+}
