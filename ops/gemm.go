@@ -37,8 +37,9 @@ type Epilogue struct {
 //
 // Gemm runs a packed, cache-blocked micro-kernel (AVX-512, AVX2+FMA or
 // portable Go, see GemmKernel) and splits large problems across up to
-// Threads() goroutines. It panics, naming the argument, if a size is
-// negative or a slice is too short for its shape and stride.
+// Threads() goroutines. It panics with GemmCheck's error, naming the
+// argument, if a size is negative or a slice is too short for its shape and
+// stride.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, nil)

@@ -242,38 +242,57 @@ func packB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc i
 	}
 }
 
-// checkGemm panics with a description of the first bad argument. The
-// assembly kernels do not bounds-check, so every Gemm entry validates the
-// shapes and slice lengths first.
-func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int,
-	b []float32, ldb int, c []float32, ldc int, bias []float32) {
+// GemmCheck reports whether Gemm (bias == nil) or GemmEpilogue (bias =
+// the epilogue's Bias) accepts these arguments: an error naming the first
+// negative size, row stride shorter than a row, or slice too short for its
+// shape and stride; nil if the call is valid. Gemm and GemmEpilogue panic
+// with this error, because the assembly kernels do not bounds-check; code
+// that handles untrusted shapes calls GemmCheck first and returns the error.
+func GemmCheck(transA, transB bool, m, n, k int, a []float32, lda int,
+	b []float32, ldb int, c []float32, ldc int, bias []float32) error {
 	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("ops.Gemm: negative size m=%d n=%d k=%d", m, n, k))
+		return fmt.Errorf("ops.Gemm: negative size m=%d n=%d k=%d", m, n, k)
 	}
-	check := func(name string, s []float32, ld, rows, cols int) {
+	check := func(name string, s []float32, ld, rows, cols int) error {
 		if rows == 0 || cols == 0 {
-			return
+			return nil
 		}
 		if rows > 1 && ld < cols {
-			panic(fmt.Sprintf("ops.Gemm: %s: row stride %d < %d columns", name, ld, cols))
+			return fmt.Errorf("ops.Gemm: %s: row stride %d < %d columns", name, ld, cols)
 		}
-		if len(s) < (rows-1)*ld+cols {
-			panic(fmt.Sprintf("ops.Gemm: %s: len %d < %d needed for %d×%d with stride %d",
-				name, len(s), (rows-1)*ld+cols, rows, cols, ld))
+		if need := (rows-1)*ld + cols; len(s) < need {
+			return fmt.Errorf("ops.Gemm: %s: len %d < %d needed for %d×%d with stride %d",
+				name, len(s), need, rows, cols, ld)
 		}
+		return nil
 	}
+	ar, ac := m, k
 	if transA {
-		check("A", a, lda, k, m)
-	} else {
-		check("A", a, lda, m, k)
+		ar, ac = k, m
 	}
+	br, bc := k, n
 	if transB {
-		check("B", b, ldb, n, k)
-	} else {
-		check("B", b, ldb, k, n)
+		br, bc = n, k
 	}
-	check("C", c, ldc, m, n)
+	if err := check("A", a, lda, ar, ac); err != nil {
+		return err
+	}
+	if err := check("B", b, ldb, br, bc); err != nil {
+		return err
+	}
+	if err := check("C", c, ldc, m, n); err != nil {
+		return err
+	}
 	if bias != nil && len(bias) < n {
-		panic(fmt.Sprintf("ops.Gemm: bias: len %d < n=%d", len(bias), n))
+		return fmt.Errorf("ops.Gemm: bias: len %d < n=%d", len(bias), n)
+	}
+	return nil
+}
+
+// checkGemm panics with GemmCheck's error, if any.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int,
+	b []float32, ldb int, c []float32, ldc int, bias []float32) {
+	if err := GemmCheck(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, bias); err != nil {
+		panic(err)
 	}
 }

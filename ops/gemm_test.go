@@ -342,3 +342,32 @@ func TestGemmBadInputPanics(t *testing.T) {
 		})
 	}
 }
+
+func TestGemmCheck(t *testing.T) {
+	f := make([]float32, 12)
+	cases := []struct {
+		name, want     string
+		transA, transB bool
+		m, n, k        int
+		a, b, c, bias  []float32
+		lda, ldb, ldc  int
+	}{
+		{"valid", "", false, false, 2, 3, 4, f[:8], f[:12], f[:6], nil, 4, 3, 3},
+		{"valid transposed", "", true, true, 2, 3, 4, f[:8], f[:12], f[:6], f[:3], 2, 4, 3},
+		{"valid empty", "", false, false, 0, 0, 0, nil, nil, nil, nil, 0, 0, 0},
+		{"transA short", "A: len 7 < 8 needed for 4×2", true, false, 2, 3, 4, f[:7], f[:12], f[:6], nil, 2, 3, 3},
+		{"transB stride", "B: row stride 3 < 4 columns", false, true, 2, 3, 4, f[:8], f[:12], f[:6], nil, 4, 3, 3},
+		{"C short", "C: len 5 < 6", false, false, 2, 3, 4, f[:8], f[:12], f[:5], nil, 4, 3, 3},
+		{"negative k", "negative size", false, false, 2, 3, -1, nil, nil, nil, nil, 1, 3, 3},
+		{"bias short", "bias: len 2 < n=3", false, false, 2, 3, 4, f[:8], f[:12], f[:6], f[:2], 4, 3, 3},
+	}
+	for _, tc := range cases {
+		err := GemmCheck(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.a, tc.lda, tc.b, tc.ldb, tc.c, tc.ldc, tc.bias)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: unexpected error %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
+		}
+	}
+}
