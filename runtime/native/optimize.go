@@ -149,113 +149,37 @@ func collectNames(g *graph.Graph, names map[string]bool) {
 	}
 }
 
-// nonDeterministic lists operators whose output must not be computed once
-// at plan time.
-var nonDeterministic = map[string]bool{
-	"RandomNormal": true, "RandomUniform": true, "RandomNormalLike": true,
-	"RandomUniformLike": true, "Multinomial": true, "Bernoulli": true, "Dropout": true,
-}
-
 // maxFoldElements bounds the size of one folded constant, so folding an
 // Expand or Tile cannot blow up the model's memory.
 const maxFoldElements = 1 << 22
 
-// foldConstants evaluates, once, every node of the default domain whose
-// inputs are all constants (initializers that callers cannot override, or
-// earlier folded values), using the registered kernels. Folded outputs
-// become initializers and the nodes are dropped; constants created here
-// that no remaining node reads are removed again. Nodes whose kernel fails
+// foldConstants folds a copy of g with graph.FoldConstants, evaluating
+// nodes with the registered kernels (evalNode). Shapes are inferred first
+// (on the copy) so Shape nodes of statically shaped values fold too; an
+// inference failure only means fewer nodes fold. Nodes whose kernel fails
 // are kept, so the error surfaces at run time with full context.
 func foldConstants(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
-	overridable := map[string]bool{}
-	for _, vi := range g.OverridableInits {
-		overridable[vi.Name] = true
+	ng := *g
+	ng.Nodes = append([]*graph.Node(nil), g.Nodes...)
+	ng.Initializers = make(map[string]*ops.Tensor, len(g.Initializers)+8)
+	for k, v := range g.Initializers {
+		ng.Initializers[k] = v
 	}
-	isConst := func(name string, inits map[string]*ops.Tensor) bool {
-		_, ok := inits[name]
-		return ok && !overridable[name]
+	ng.InitOrder = append([]string(nil), g.InitOrder...)
+	ng.ValueInfo = make(map[string]graph.ValueInfo, len(g.ValueInfo))
+	for k, v := range g.ValueInfo {
+		ng.ValueInfo[k] = v
 	}
-	var ng *graph.Graph // copy on first fold
-	inits := g.Initializers
-	created := map[string]bool{}
-	var kept []*graph.Node
-	for i, n := range g.Nodes {
-		fold := (n.Domain == "" || n.Domain == "ai.onnx") && !nonDeterministic[n.OpType] && len(n.Outputs) > 0
-		for _, a := range n.Attrs {
-			if a.G != nil || len(a.Graphs) > 0 {
-				fold = false
-			}
-		}
-		var in []*ops.Tensor
-		for _, name := range n.Inputs {
-			if !fold {
-				break
-			}
-			if name == "" {
-				in = append(in, nil)
-				continue
-			}
-			if !isConst(name, inits) {
-				fold = false
-				break
-			}
-			in = append(in, inits[name])
-		}
-		var outs []*ops.Tensor
-		if fold {
-			outs = evalNode(m, n, in)
-			fold = outs != nil
-		}
-		if !fold {
-			if ng != nil {
-				kept = append(kept, n)
-			}
-			continue
-		}
-		if ng == nil {
-			c := *g
-			ng = &c
-			ng.Initializers = make(map[string]*ops.Tensor, len(g.Initializers)+8)
-			for k, v := range g.Initializers {
-				ng.Initializers[k] = v
-			}
-			ng.InitOrder = append([]string(nil), g.InitOrder...)
-			inits = ng.Initializers
-			kept = append(kept, g.Nodes[:i]...)
-		}
-		for j, name := range n.Outputs {
-			if name == "" {
-				continue
-			}
-			inits[name] = outs[j]
-			ng.InitOrder = append(ng.InitOrder, name)
-			created[name] = true
-		}
+	mc := *m
+	mc.Graph = &ng
+	_ = graph.InferShapes(&mc) // best effort: only enables more folding
+	eval := func(n *graph.Node, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		return evalNode(m, n, in), nil
 	}
-	if ng == nil {
-		return g, nil
+	if _, err := graph.FoldConstants(&ng, eval); err != nil {
+		return nil, err
 	}
-	ng.Nodes = kept
-	// Drop folded constants nobody reads any more.
-	used := map[string]bool{}
-	for _, n := range ng.Nodes {
-		for _, in := range n.NodeInputs() {
-			used[in] = true
-		}
-	}
-	for _, o := range ng.Outputs {
-		used[o.Name] = true
-	}
-	order := ng.InitOrder[:0:0]
-	for _, name := range ng.InitOrder {
-		if created[name] && !used[name] {
-			delete(ng.Initializers, name)
-			continue
-		}
-		order = append(order, name)
-	}
-	ng.InitOrder = order
-	return ng, nil
+	return &ng, nil
 }
 
 // evalNode runs one node on constant inputs, returning nil when it cannot
