@@ -17,7 +17,7 @@ var tkFuzzOps = []string{
 	"ConstantOfShape", "Constant", "Range", "GatherElements", "ScatterElements",
 	"Scatter", "GatherND", "ScatterND", "Compress", "Trilu", "DepthToSpace",
 	"SpaceToDepth", "OneHot", "EyeLike", "RandomNormalLike", "RandomUniformLike",
-	"RandomNormal", "RandomUniform",
+	"RandomNormal", "RandomUniform", "ReverseSequence",
 }
 
 // tkFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
@@ -239,6 +239,9 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 	},
 	"Tile": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 3), tkI64(2, 1)}
+	},
+	"ReverseSequence": func() ([]*graph.Attr, []*ops.Tensor) {
+		return nil, []*ops.Tensor{ops.New(ops.Int32, 3, 2, 2), tkI64(2, 3)}
 	},
 	"Compress": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{tkAInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 3), ops.FromBool([]int{2}, []bool{true, false})}
