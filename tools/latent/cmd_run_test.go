@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -39,16 +40,28 @@ func readTensor(t *testing.T, path string) (string, *ops.Tensor) {
 }
 
 func TestRunWritesGoldenOutputs(t *testing.T) {
+	runAndCheckGolden(t, "native")
+}
+
+// The same command on ONNX Runtime (skipped without the library outside CI).
+func TestRunOnORT(t *testing.T) {
+	requireORT(t)
+	runAndCheckGolden(t, "ort")
+}
+
+func runAndCheckGolden(t *testing.T, backend string) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "new", "out")
-	code, stdout, stderr := latent(t, "run", exampleModel, "--inputs", exampleSet, "--outputs", out)
+	code, stdout, stderr := latent(t, "run", exampleModel, "--inputs", exampleSet, "--outputs", out, "--backend", backend)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr: %s", code, stderr)
 	}
 	for i, name := range []string{"reconstruction", "code"} {
-		gotName, got := readTensor(t, filepath.Join(out, "output_"+string(rune('0'+i))+".pb"))
-		_, want := readTensor(t, filepath.Join(exampleSet, "output_"+string(rune('0'+i))+".pb"))
+		file := fmt.Sprintf("output_%d.pb", i)
+		gotName, got := readTensor(t, filepath.Join(out, file))
+		_, want := readTensor(t, filepath.Join(exampleSet, file))
 		if gotName != name {
-			t.Errorf("output_%d.pb tensor name %q, want %q", i, gotName, name)
+			t.Errorf("%s tensor name %q, want %q", file, gotName, name)
 		}
 		if got.DType != ops.Float32 || !ops.SameShape(got.Shape, want.Shape) {
 			t.Fatalf("%s: got %v, want %v", name, got, want)
