@@ -46,7 +46,9 @@ func WithBackendImpl(b Backend) Option {
 	return func(o *options) { o.backend, o.backendName = b, "" }
 }
 
-// WithThreads bounds the threads one Run uses (0: backend default).
+// WithThreads bounds the threads one Run uses (0: backend default). ONNX
+// Runtime applies it per session; the native backend's kernels share the
+// process-wide pool of package ops (ops.SetThreads) and ignore it.
 func WithThreads(n int) Option {
 	return func(o *options) { o.cfg.IntraOpThreads = n }
 }
