@@ -153,16 +153,17 @@ func Inputs(kind models.Kind, n int) *ops.Tensor {
 	return ops.FromFloat32([]int{ds.N, ds.D}, ds.X)
 }
 
-// Write exports c into golden (normally testdata/golden) and writes the
-// three folders' data sets from the trainer's forward pass.
-func Write(ctx context.Context, golden string, c *Case) error {
+// Write exports c at opset (0: export.DefaultOpset) into golden (normally
+// testdata/golden) and writes the three folders' data sets from the
+// trainer's forward pass.
+func Write(ctx context.Context, golden string, c *Case, opset int64) error {
 	sum := export.SummaryOf(c.Result, c.Train.N, c.Train.D)
 	tmp, err := os.MkdirTemp("", "mkexports-*")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	paths, err := export.Write(ctx, tmp, c.Model, export.Options{Training: &sum})
+	paths, err := export.Write(ctx, tmp, c.Model, export.Options{Opset: opset, Training: &sum})
 	if err != nil {
 		return err
 	}

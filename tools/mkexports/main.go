@@ -5,6 +5,7 @@
 //
 //	go run ./tools/mkexports            # every kind into testdata/golden
 //	go run ./tools/mkexports -only k-sparse
+//	go run ./tools/mkexports -golden /tmp/x -opset 21   # other opsets, for checkers
 //
 // The results are checked by runtime's TestGolden (native and ONNX Runtime
 // against the trainer) and by export's tests.
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/export/golden"
 	"github.com/latent-ml/latent/models"
 )
@@ -34,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dir := fs.String("golden", filepath.Join("testdata", "golden"), "golden folder")
 	only := fs.String("only", "", "regenerate only this kind")
+	opset := fs.Int64("opset", export.DefaultOpset, "ONNX opset of the exports (the committed goldens use the default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := golden.Write(ctx, *dir, c); err != nil {
+		if err := golden.Write(ctx, *dir, c, *opset); err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
 		fmt.Fprintf(stdout, "%s: %s, %s, %s\n", kind, golden.Dir(kind, ""), golden.Dir(kind, "encoder"), golden.Dir(kind, "decoder"))
