@@ -187,10 +187,12 @@ func mergeInfo(old, inf ValueInfo) (ValueInfo, error) {
 
 type inferFunc func(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error)
 
-var inferFuncs map[string]inferFunc
+// inferFuncs is the registry of per-operator inference functions; the
+// init functions of infer*.go fill it.
+var inferFuncs = map[string]inferFunc{}
 
 func init() {
-	inferFuncs = map[string]inferFunc{
+	for op, fn := range map[string]inferFunc{
 		"Constant": inferConstant, "ConstantOfShape": inferConstantOfShape,
 		"Identity": inferIdentity, "Cast": inferCast, "CastLike": inferCastLike,
 		"Dropout": inferDropout, "BatchNormalization": inferSame, "Where": inferWhere,
@@ -202,11 +204,13 @@ func init() {
 		"Concat": inferConcat, "Squeeze": inferSqueeze, "Unsqueeze": inferUnsqueeze,
 		"Shape": inferShape, "Size": inferSize, "Gather": inferGather, "Slice": inferSlice,
 		"Expand": inferExpand,
+	} {
+		inferFuncs[op] = fn
 	}
 	for _, op := range []string{"Relu", "LeakyRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish",
 		"Tanh", "Softplus", "Softsign", "Gelu", "Mish", "ThresholdedRelu", "Shrink", "Exp", "Log", "Abs", "Neg",
 		"Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos", "Tan", "Erf", "Sign", "Clip",
-		"Softmax", "LogSoftmax", "Hardmax", "LpNormalization", "InstanceNormalization", "LayerNormalization",
+		"Softmax", "LogSoftmax", "Hardmax", "LpNormalization", "InstanceNormalization",
 		"LRN", "MeanVarianceNormalization", "Not",
 		"PRelu"} { // the slope broadcasts to X (unidirectionally)
 		inferFuncs[op] = inferSame

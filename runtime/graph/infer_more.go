@@ -8,10 +8,11 @@ import (
 	"github.com/latent-ml/latent/ops"
 )
 
-// Shape inference for the data-movement and sampling operators autoencoder
-// exports use beyond the core set: Split (VAE chunk), Resize/Upsample
-// (convolutional decoders), Pad, Tile, TopK (k-sparse codes), ArgMax/ArgMin,
-// the random generators, NonZero and Range.
+// Shape inference for the operators autoencoder exports use beyond the core
+// set: Split (VAE chunk), Resize/Upsample (convolutional decoders), Pad,
+// Tile, TopK (k-sparse codes), ArgMax/ArgMin, the random generators,
+// NonZero, Range, the recurrent layers (sequence autoencoders),
+// LayerNormalization's statistics and (de)quantisation.
 
 func init() {
 	for op, fn := range map[string]inferFunc{
@@ -20,6 +21,9 @@ func init() {
 		"RandomNormalLike": inferRandomLike, "RandomUniformLike": inferRandomLike,
 		"RandomNormal": inferRandom, "RandomUniform": inferRandom,
 		"NonZero": inferNonZero, "Range": inferRange,
+		"RNN": inferRecurrent, "GRU": inferRecurrent, "LSTM": inferRecurrent,
+		"LayerNormalization": inferLayerNorm, "DequantizeLinear": inferDequantize,
+		"QuantizeLinear": inferQuantize,
 	} {
 		inferFuncs[op] = fn
 	}
@@ -433,4 +437,112 @@ func inferRange(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 		}
 	}
 	return one(ranked(in[0].DType, Shape{size})), nil
+}
+
+func inferRecurrent(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	unknown := []ValueInfo{{DType: x.DType}, {DType: x.DType}, {DType: x.DType}}
+	hidden, err := n.Int("hidden_size", -1)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := n.String("direction", "forward")
+	if err != nil {
+		return nil, err
+	}
+	layout, err := n.Int("layout", 0)
+	if err != nil {
+		return nil, err
+	}
+	dirs := int64(1)
+	switch dir {
+	case "forward", "reverse":
+	case "bidirectional":
+		dirs = 2
+	default:
+		return nil, fmt.Errorf("unknown direction %q", dir)
+	}
+	if !rankKnown(x) {
+		return unknown, nil
+	}
+	if len(x.Shape) != 3 {
+		return nil, fmt.Errorf("X %s must be 3-D", x.Shape)
+	}
+	if w := in[1]; rankKnown(w) && len(w.Shape) == 3 {
+		if _, err := mergeDim(w.Shape[0], knownDim(dirs)); err != nil {
+			return nil, fmt.Errorf("W %s has %s directions, direction %q needs %d", w.Shape, w.Shape[0], dir, dirs)
+		}
+		if _, err := mergeDim(w.Shape[2], x.Shape[2]); err != nil {
+			return nil, fmt.Errorf("W %s expects input size %s, X %s has %s", w.Shape, w.Shape[2], x.Shape, x.Shape[2])
+		}
+	}
+	hd := unknownDim
+	if hidden > 0 {
+		hd = knownDim(hidden)
+	}
+	seq, batch := x.Shape[0], x.Shape[1]
+	y := Shape{seq, knownDim(dirs), batch, hd}
+	h := Shape{knownDim(dirs), batch, hd}
+	if layout != 0 {
+		batch, seq = x.Shape[0], x.Shape[1]
+		y = Shape{batch, seq, knownDim(dirs), hd}
+		h = Shape{batch, knownDim(dirs), hd}
+	}
+	return []ValueInfo{ranked(x.DType, y), ranked(x.DType, h), ranked(x.DType, append(Shape(nil), h...))}, nil
+}
+
+func inferLayerNorm(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	stash, err := n.Int("stash_type", 1)
+	if err != nil {
+		return nil, err
+	}
+	sdt := DTypeFromElemType(int32(stash))
+	x := in[0]
+	if !rankKnown(x) {
+		return append(out, ValueInfo{DType: sdt}, ValueInfo{DType: sdt}), nil
+	}
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	a, err := normAxis(axis, len(x.Shape), "axis")
+	if err != nil {
+		return nil, err
+	}
+	stat := append(Shape(nil), x.Shape[:a]...)
+	for range x.Shape[a:] {
+		stat = append(stat, knownDim(1))
+	}
+	return append(out, ranked(sdt, stat), ranked(sdt, append(Shape(nil), stat...))), nil
+}
+
+func inferDequantize(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType = ops.Float32
+	if s := input(in, 1); s.DType != ops.Invalid && c.opset >= 19 {
+		out[0].DType = s.DType
+	}
+	return out, nil
+}
+
+func inferQuantize(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType = ops.Uint8
+	if z := input(in, 2); z.Name != "" {
+		out[0].DType = z.DType
+	}
+	return out, nil
 }

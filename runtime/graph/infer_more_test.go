@@ -48,6 +48,18 @@ func TestInferMoreOps(t *testing.T) {
 			"s": ops.FromInt64(nil, []int64{10}), "l": ops.FromInt64(nil, []int64{1}), "d": ops.FromInt64(nil, []int64{-4})},
 			map[string]string{"y": "int64[3]"}}, // 10, 6, 2
 		{"nonzero", 13, op("NonZero", []string{"x"}, []string{"y"}), nil, map[string]string{"y": "int64[3,?]"}},
+		{"lstm bidirectional", 14, op("LSTM", []string{"x", "W", "R"}, []string{"Y", "Yh", "Yc"}, aInt("hidden_size", 5), aStr("direction", "bidirectional")),
+			map[string]*ops.Tensor{"W": f32(2, 20, 6), "R": f32(2, 20, 5)},
+			map[string]string{"Y": "float32[batch,2,4,5]", "Yh": "float32[2,4,5]", "Yc": "float32[2,4,5]"}},
+		{"gru batch first", 14, op("GRU", []string{"x", "W", "R"}, []string{"Y", "Yh"}, aInt("hidden_size", 3), aInt("layout", 1)),
+			map[string]*ops.Tensor{"W": f32(1, 9, 6), "R": f32(1, 9, 3)},
+			map[string]string{"Y": "float32[batch,4,1,3]", "Yh": "float32[batch,1,3]"}},
+		{"layer norm stats", 17, op("LayerNormalization", []string{"x", "g"}, []string{"y", "mean", "inv"}, aInt("axis", 1)),
+			map[string]*ops.Tensor{"g": f32(4, 6)},
+			map[string]string{"y": "float32[batch,4,6]", "mean": "float32[batch,1,1]", "inv": "float32[batch,1,1]"}},
+		{"quantize", 13, op("QuantizeLinear", []string{"x", "s", "z"}, []string{"y"}),
+			map[string]*ops.Tensor{"s": ops.Scalar(0.1), "z": {DType: ops.Int8, Shape: []int{}, Data: []int8{0}}},
+			map[string]string{"y": "int8[batch,4,6]"}},
 		{"trilu", 14, op("Trilu", []string{"x"}, []string{"y"}), nil, map[string]string{"y": "float32[batch,4,6]"}},
 	}
 	for _, c := range cases {
@@ -90,6 +102,9 @@ func TestInferMoreContradictions(t *testing.T) {
 			[]string{"node Pad -> y", "want 4"}},
 		{"tile length", 13, op("Tile", []string{"x", "r"}, []string{"y"}), map[string]*ops.Tensor{"r": i64(2)},
 			[]string{"node Tile -> y", "repeats [2]"}},
+		{"lstm input size", 14, op("LSTM", []string{"x", "W", "R"}, []string{"Y"}, aInt("hidden_size", 5)),
+			map[string]*ops.Tensor{"W": f32(1, 20, 7), "R": f32(1, 20, 5)},
+			[]string{"node LSTM -> Y", "X [2,6] must be 3-D"}},
 		{"range delta", 13, op("Range", []string{"s", "s", "z"}, []string{"y"}), map[string]*ops.Tensor{"s": ops.FromInt64(nil, []int64{1}), "z": ops.FromInt64(nil, []int64{0})},
 			[]string{"node Range -> y", "delta is 0"}},
 	}
@@ -98,4 +113,11 @@ func TestInferMoreContradictions(t *testing.T) {
 			wantErr(t, InferShapes(model(c.opset, []ValueInfo{x}, c.inits, c.node)), c.frags...)
 		})
 	}
+	seq := tvi("x", ops.Float32, 5, "batch", 6)
+	m := model(14, []ValueInfo{seq}, map[string]*ops.Tensor{"W": f32(1, 20, 7), "R": f32(1, 20, 5)},
+		op("LSTM", []string{"x", "W", "R"}, []string{"Y"}, aInt("hidden_size", 5)))
+	wantErr(t, InferShapes(m), "node LSTM -> Y", "W [1,20,7] expects input size 7, X [5,batch,6] has 6")
+	m = model(14, []ValueInfo{seq}, map[string]*ops.Tensor{"W": f32(1, 20, 6), "R": f32(1, 20, 5)},
+		op("LSTM", []string{"x", "W", "R"}, []string{"Y"}, aInt("hidden_size", 5), aStr("direction", "bidirectional")))
+	wantErr(t, InferShapes(m), "node LSTM -> Y", "direction \"bidirectional\" needs 2")
 }
