@@ -25,7 +25,7 @@ var tkONNXPrefixes = []string{
 	"test_expand_", "test_tile", "test_constantofshape_", "test_constant", "test_identity",
 	"test_range_", "test_size", "test_gather_elements", "test_gathernd", "test_scatter",
 	"test_compress", "test_tril", "test_triu", "test_depthtospace", "test_spacetodepth",
-	"test_onehot", "test_eyelike", "test_reversesequence",
+	"test_onehot", "test_eyelike", "test_reversesequence", "test_unique",
 }
 
 // tkONNXOthers are matched by a prefix above but exercise other operators.
