@@ -307,14 +307,16 @@ func isFloat[T Numeric]() bool {
 
 func powFuncs[T Numeric]() BinaryFuncs[T, T] {
 	if isFloat[T]() {
-		return BinaryFuncs[T, T]{powVV[T](powFloat[T]), powVS[T](powFloat[T]), powSV[T](powFloat[T])}
+		return BinaryFuncs[T, T]{funcVV[T](powFloat[T]), powVS[T](powFloat[T]), funcSV[T](powFloat[T])}
 	}
-	return BinaryFuncs[T, T]{powVV[T](powInt[T]), powVS[T](powInt[T]), powSV[T](powInt[T])}
+	return BinaryFuncs[T, T]{funcVV[T](powInt[T]), powVS[T](powInt[T]), funcSV[T](powInt[T])}
 }
 
-// The Pow loops take the scalar power function as a parameter; it is fixed
-// per call, and the common exponents 1 and 2 bypass it.
-func powVV[T Numeric](f func(x, y T) T) func(d, a, b []T) {
+// funcVV and funcSV build the loops of a binary operator from its scalar
+// function, fixed per call (one indirect call per element: used for Pow,
+// Mod and BitShift, whose scalar work outweighs the call). powVS bypasses
+// the function for the common exponents 1 and 2.
+func funcVV[T Numeric](f func(x, y T) T) func(d, a, b []T) {
 	return func(d, a, b []T) {
 		a, b = a[:len(d)], b[:len(d)]
 		for i := range d {
@@ -338,7 +340,7 @@ func powVS[T Numeric](f func(x, y T) T) func(d, a []T, b T) {
 		}
 	}
 }
-func powSV[T Numeric](f func(x, y T) T) func(d []T, a T, b []T) {
+func funcSV[T Numeric](f func(x, y T) T) func(d []T, a T, b []T) {
 	return func(d []T, a T, b []T) {
 		b = b[:len(d)]
 		for i := range d {
@@ -377,11 +379,11 @@ func modFuncs[T Numeric](fmod bool) BinaryFuncs[T, T] {
 	default:
 		f = pyModInt[T]
 	}
-	return BinaryFuncs[T, T]{powVV[T](f), scalarVS[T](f), powSV[T](f)}
+	return BinaryFuncs[T, T]{funcVV[T](f), funcVS[T](f), funcSV[T](f)}
 }
 
-// scalarVS is the VS loop of a binary function without special cases.
-func scalarVS[T Numeric](f func(x, y T) T) func(d, a []T, b T) {
+// funcVS is the VS loop of a binary function without special cases.
+func funcVS[T Numeric](f func(x, y T) T) func(d, a []T, b T) {
 	return func(d, a []T, b T) {
 		a = a[:len(d)]
 		for i := range d {
@@ -397,5 +399,5 @@ func ShiftFuncsU8(left bool) BinaryFuncs[uint8, uint8] {
 	if left {
 		f = func(x, y uint8) uint8 { return x << y }
 	}
-	return BinaryFuncs[uint8, uint8]{powVV(f), scalarVS(f), powSV(f)}
+	return BinaryFuncs[uint8, uint8]{funcVV(f), funcVS(f), funcSV(f)}
 }
