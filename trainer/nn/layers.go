@@ -1,0 +1,476 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+// initUniform fills w with U(±sqrt(6/fan)) draws from rng.
+func initUniform(w []float32, fan int, rng *rand.Rand) {
+	lim := math.Sqrt(6 / float64(max(fan, 1)))
+	for i := range w {
+		w[i] = float32((2*rng.Float64() - 1) * lim)
+	}
+}
+
+// heLike reports whether an activation wants He (fan-in) rather than
+// Xavier (fan-in + fan-out) initialisation.
+func heLike(a Act) bool {
+	return a.Fn == ops.ActRelu || a.Fn == ops.ActLeakyRelu || a.Fn == ops.ActElu
+}
+
+func initWeights(w []float32, fanIn, fanOut int, a Act, rng *rand.Rand) {
+	if heLike(a) {
+		initUniform(w, fanIn, rng)
+	} else {
+		initUniform(w, fanIn+fanOut, rng)
+	}
+}
+
+// Dense is y = act(x·Wᵀ + b) with W [Out,In] row-major.
+type Dense struct {
+	In, Out int
+	Act     Act
+	W, B    *Param
+	x, y    []float32
+	dz, dx  []float32
+	n       int
+}
+
+// NewDense returns a dense layer named name with weights drawn from rng
+// (He uniform for relu-like activations, Xavier otherwise) and zero bias.
+func NewDense(name string, in, out int, act Act, rng *rand.Rand) *Dense {
+	d := &Dense{In: in, Out: out, Act: act, W: newParam(name+".W", true, out, in), B: newParam(name+".b", false, 1, out)}
+	initWeights(d.W.Data, in, out, act, rng)
+	return d
+}
+
+func (d *Dense) Op() string       { return "dense" }
+func (d *Dense) InShape() []int   { return []int{d.In} }
+func (d *Dense) OutShape() []int  { return []int{d.Out} }
+func (d *Dense) Params() []*Param { return []*Param{d.W, d.B} }
+
+func (d *Dense) Forward(x []float32, n int, _ *Pass) []float32 {
+	d.x, d.n = x, n
+	d.y = grow(d.y, n*d.Out)
+	ops.GemmEpilogue(false, true, n, d.Out, d.In, x, d.In, d.W.Data, d.In, d.y, d.Out,
+		ops.Epilogue{Bias: d.B.Data, Act: d.Act.Fn, Alpha: d.Act.Alpha})
+	return d.y
+}
+
+func (d *Dense) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
+	n := d.n
+	d.dz = grow(d.dz, n*d.Out)
+	actBackward(d.Act, d.dz, dy, d.y)
+	ops.Gemm(true, false, d.Out, d.In, n, 1, d.dz, d.Out, d.x, d.In, 1, grads[0], d.In)
+	gb := grads[1]
+	for r := 0; r < n; r++ {
+		for j, v := range d.dz[r*d.Out : (r+1)*d.Out] {
+			gb[j] += v
+		}
+	}
+	if !needInput {
+		return nil
+	}
+	d.dx = grow(d.dx, n*d.In)
+	ops.Gemm(false, false, n, d.In, d.Out, 1, d.dz, d.Out, d.W.Data, d.In, 0, d.dx, d.In)
+	return d.dx
+}
+
+// ConvSpec is the geometry of a square-kernel 2-d convolution.
+type ConvSpec struct {
+	Kernel, Stride, Pad, Dilation int
+	// OutputPadding (transposed convolution only) adds rows and columns at
+	// the bottom/right of the output, to reach even sizes after stride 2.
+	OutputPadding int
+}
+
+// Conv2D is y = act(conv(x, W) + b) over C×H×W images with W
+// [OutC,InC,K,K] (ONNX Conv layout), symmetric padding.
+type Conv2D struct {
+	InC, H, W, OutC int
+	Spec            ConvSpec
+	Act             Act
+	Wt, B           *Param
+	p               ops.ConvParams
+	x, y, dz, dx    []float32
+	col             []float32
+}
+
+// NewConv2D returns a convolution over inC×h×w images.
+func NewConv2D(name string, inC, h, w, outC int, s ConvSpec, act Act, rng *rand.Rand) (*Conv2D, error) {
+	if s.Dilation == 0 {
+		s.Dilation = 1
+	}
+	if s.Stride <= 0 || s.Kernel <= 0 || s.Pad < 0 {
+		return nil, fmt.Errorf("conv2d %s: kernel %d and stride %d must be positive, padding %d non-negative", name, s.Kernel, s.Stride, s.Pad)
+	}
+	oh := ops.ConvOutSize(h, s.Kernel, s.Stride, s.Dilation, s.Pad, s.Pad)
+	ow := ops.ConvOutSize(w, s.Kernel, s.Stride, s.Dilation, s.Pad, s.Pad)
+	if oh <= 0 || ow <= 0 {
+		return nil, fmt.Errorf("conv2d %s: a %dx%d input is too small for kernel %d (dilation %d, padding %d)", name, h, w, s.Kernel, s.Dilation, s.Pad)
+	}
+	c := &Conv2D{InC: inC, H: h, W: w, OutC: outC, Spec: s, Act: act,
+		Wt: newParam(name+".W", true, outC, inC, s.Kernel, s.Kernel), B: newParam(name+".b", false, outC)}
+	c.p = ops.ConvParams{InC: inC, OutC: outC, Group: 1, In: []int{h, w}, Kernel: []int{s.Kernel, s.Kernel},
+		Out: []int{oh, ow}, Strides: []int{s.Stride, s.Stride}, Dilations: []int{s.Dilation, s.Dilation},
+		PadBegin: []int{s.Pad, s.Pad}, Act: act.Fn, Alpha: act.Alpha}
+	initWeights(c.Wt.Data, inC*s.Kernel*s.Kernel, outC*s.Kernel*s.Kernel, act, rng)
+	return c, nil
+}
+
+func (c *Conv2D) Op() string       { return "conv2d" }
+func (c *Conv2D) InShape() []int   { return []int{c.InC, c.H, c.W} }
+func (c *Conv2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c.p.Out[1]} }
+func (c *Conv2D) Params() []*Param { return []*Param{c.Wt, c.B} }
+
+func (c *Conv2D) Forward(x []float32, n int, _ *Pass) []float32 {
+	c.x, c.p.Batch = x, n
+	c.y = grow(c.y, n*size(c.OutShape()))
+	c.col = grow(c.col, c.p.ColSize(false))
+	ops.Conv(&c.p, x, c.Wt.Data, c.B.Data, c.y, c.col)
+	return c.y
+}
+
+func (c *Conv2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
+	c.dz = grow(c.dz, len(c.y))
+	actBackward(c.Act, c.dz, dy, c.y)
+	var dx []float32
+	if needInput {
+		c.dx = grow(c.dx, len(c.x))
+		dx = c.dx
+	}
+	ops.ConvBackward(&c.p, c.x, c.Wt.Data, c.dz, dx, grads[0], grads[1], c.col)
+	return dx
+}
+
+// ConvTranspose2D is y = act(convtranspose(x, W) + b) with W [InC,OutC,K,K]
+// (ONNX ConvTranspose layout); the output is (in−1)·stride − 2·pad +
+// dilation·(K−1) + 1 + output padding per axis.
+type ConvTranspose2D struct {
+	InC, H, W, OutC int
+	Spec            ConvSpec
+	Act             Act
+	Wt, B           *Param
+	p               ops.ConvParams
+	x, y, dz, dx    []float32
+	col             []float32
+}
+
+// NewConvTranspose2D returns a transposed convolution over inC×h×w inputs.
+func NewConvTranspose2D(name string, inC, h, w, outC int, s ConvSpec, act Act, rng *rand.Rand) (*ConvTranspose2D, error) {
+	if s.Dilation == 0 {
+		s.Dilation = 1
+	}
+	if s.Stride <= 0 || s.Kernel <= 0 || s.Pad < 0 || s.OutputPadding < 0 || s.OutputPadding >= max(s.Stride, s.Dilation) {
+		return nil, fmt.Errorf("conv-transpose2d %s: kernel %d and stride %d must be positive, padding %d non-negative and output padding %d below the stride or dilation",
+			name, s.Kernel, s.Stride, s.Pad, s.OutputPadding)
+	}
+	out := func(in int) int { return (in-1)*s.Stride - 2*s.Pad + s.Dilation*(s.Kernel-1) + 1 + s.OutputPadding }
+	oh, ow := out(h), out(w)
+	if oh <= 0 || ow <= 0 {
+		return nil, fmt.Errorf("conv-transpose2d %s: output %dx%d is empty", name, oh, ow)
+	}
+	c := &ConvTranspose2D{InC: inC, H: h, W: w, OutC: outC, Spec: s, Act: act,
+		Wt: newParam(name+".W", true, inC, outC, s.Kernel, s.Kernel), B: newParam(name+".b", false, outC)}
+	c.p = ops.ConvParams{InC: inC, OutC: outC, Group: 1, In: []int{h, w}, Kernel: []int{s.Kernel, s.Kernel},
+		Out: []int{oh, ow}, Strides: []int{s.Stride, s.Stride}, Dilations: []int{s.Dilation, s.Dilation},
+		PadBegin: []int{s.Pad, s.Pad}, Act: act.Fn, Alpha: act.Alpha}
+	fanIn := max(1, inC*s.Kernel*s.Kernel/(s.Stride*s.Stride))
+	initWeights(c.Wt.Data, fanIn, outC*s.Kernel*s.Kernel, act, rng)
+	return c, nil
+}
+
+func (c *ConvTranspose2D) Op() string       { return "conv-transpose2d" }
+func (c *ConvTranspose2D) InShape() []int   { return []int{c.InC, c.H, c.W} }
+func (c *ConvTranspose2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c.p.Out[1]} }
+func (c *ConvTranspose2D) Params() []*Param { return []*Param{c.Wt, c.B} }
+
+func (c *ConvTranspose2D) Forward(x []float32, n int, _ *Pass) []float32 {
+	c.x, c.p.Batch = x, n
+	c.y = grow(c.y, n*size(c.OutShape()))
+	c.col = grow(c.col, c.p.ColSize(true))
+	ops.ConvTranspose(&c.p, x, c.Wt.Data, c.B.Data, c.y, c.col)
+	return c.y
+}
+
+func (c *ConvTranspose2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
+	c.dz = grow(c.dz, len(c.y))
+	actBackward(c.Act, c.dz, dy, c.y)
+	var dx []float32
+	if needInput {
+		c.dx = grow(c.dx, len(c.x))
+		dx = c.dx
+	}
+	ops.ConvTransposeBackward(&c.p, c.x, c.Wt.Data, c.dz, dx, grads[0], grads[1], c.col)
+	return dx
+}
+
+// Pool2D is max or average pooling with a square window (average excludes
+// padding from its divisor, dilation 1).
+type Pool2D struct {
+	C, H, W             int
+	Max                 bool
+	Kernel, Stride, Pad int
+	p                   ops.PoolParams
+	y, dx               []float32
+	idx                 []int64
+	n                   int
+}
+
+// NewPool2D returns a max (isMax) or average pooling layer.
+func NewPool2D(c, h, w int, isMax bool, kernel, stride, pad int) (*Pool2D, error) {
+	if kernel <= 0 || stride <= 0 || pad < 0 || pad >= kernel {
+		return nil, fmt.Errorf("pool2d: kernel %d and stride %d must be positive and padding %d in [0, kernel)", kernel, stride, pad)
+	}
+	p := ops.PoolParams{In: []int{h, w}, Kernel: []int{kernel, kernel}, Strides: []int{stride, stride},
+		Dilations: []int{1, 1}, PadBegin: []int{pad, pad}, PadEnd: []int{pad, pad}}
+	p.Out = []int{ops.PoolOutSize(h, kernel, stride, 1, pad, pad, false), ops.PoolOutSize(w, kernel, stride, 1, pad, pad, false)}
+	if p.Out[0] <= 0 || p.Out[1] <= 0 {
+		return nil, fmt.Errorf("pool2d: a %dx%d input is too small for kernel %d", h, w, kernel)
+	}
+	return &Pool2D{C: c, H: h, W: w, Max: isMax, Kernel: kernel, Stride: stride, Pad: pad, p: p}, nil
+}
+
+func (l *Pool2D) Op() string {
+	if l.Max {
+		return "maxpool2d"
+	}
+	return "avgpool2d"
+}
+func (l *Pool2D) InShape() []int   { return []int{l.C, l.H, l.W} }
+func (l *Pool2D) OutShape() []int  { return []int{l.C, l.p.Out[0], l.p.Out[1]} }
+func (l *Pool2D) Params() []*Param { return nil }
+
+func (l *Pool2D) Forward(x []float32, n int, _ *Pass) []float32 {
+	l.n, l.p.Planes = n, n*l.C
+	l.y = grow(l.y, n*size(l.OutShape()))
+	if l.Max {
+		if cap(l.idx) < len(l.y) {
+			l.idx = make([]int64, len(l.y))
+		}
+		l.idx = l.idx[:len(l.y)]
+		ops.MaxPool(&l.p, x, l.y, l.idx, false)
+	} else {
+		ops.AvgPool(&l.p, x, l.y, false)
+	}
+	return l.y
+}
+
+func (l *Pool2D) Backward(dy []float32, _ [][]float32, needInput bool) []float32 {
+	if !needInput {
+		return nil
+	}
+	l.dx = grow(l.dx, l.n*l.C*l.H*l.W)
+	if l.Max {
+		ops.MaxPoolBackward(dy, l.idx, l.dx)
+	} else {
+		ops.AvgPool2DBackward(&l.p, dy, l.dx)
+	}
+	return l.dx
+}
+
+// Upsample enlarges C×H×W images by an integer Scale, nearest or bilinear
+// (see ops.Upsample2D).
+type Upsample struct {
+	C, H, W, Scale int
+	Bilinear       bool
+	y, dx          []float32
+	n              int
+}
+
+// NewUpsample returns an upsampling layer.
+func NewUpsample(c, h, w, scale int, bilinear bool) (*Upsample, error) {
+	if scale < 1 {
+		return nil, fmt.Errorf("upsample: scale must be a positive integer, got %d", scale)
+	}
+	return &Upsample{C: c, H: h, W: w, Scale: scale, Bilinear: bilinear}, nil
+}
+
+func (u *Upsample) Op() string       { return "upsample" }
+func (u *Upsample) InShape() []int   { return []int{u.C, u.H, u.W} }
+func (u *Upsample) OutShape() []int  { return []int{u.C, u.H * u.Scale, u.W * u.Scale} }
+func (u *Upsample) Params() []*Param { return nil }
+
+func (u *Upsample) Forward(x []float32, n int, _ *Pass) []float32 {
+	u.n = n
+	u.y = grow(u.y, n*size(u.OutShape()))
+	ops.Upsample2D(n*u.C, u.H, u.W, u.Scale, u.Bilinear, x, u.y)
+	return u.y
+}
+
+func (u *Upsample) Backward(dy []float32, _ [][]float32, needInput bool) []float32 {
+	if !needInput {
+		return nil
+	}
+	u.dx = grow(u.dx, u.n*u.C*u.H*u.W)
+	ops.Upsample2DBackward(u.n*u.C, u.H, u.W, u.Scale, u.Bilinear, dy, u.dx)
+	return u.dx
+}
+
+// BatchNorm normalises each channel (the first per-sample axis) with batch
+// statistics in training and running statistics in evaluation, then applies
+// a learned scale and bias. Running statistics follow
+// r ← (1−Momentum)·r + Momentum·batch, with the unbiased batch variance.
+type BatchNorm struct {
+	Shape         []int
+	Eps, Momentum float32
+	Scale, Bias   *Param
+	Mean, Var     *Param // running statistics (state, not trained)
+	bm, bv        []float32
+	x, y, dx      []float32
+	n             int
+	train         bool
+}
+
+// NewBatchNorm returns a batch norm over per-sample shape (C, spatial...).
+func NewBatchNorm(name string, shape []int) *BatchNorm {
+	c := shape[0]
+	b := &BatchNorm{Shape: slices.Clone(shape), Eps: 1e-5, Momentum: 0.1,
+		Scale: newParam(name+".scale", false, c), Bias: newParam(name+".bias", false, c),
+		Mean: newParam(name+".running_mean", false, c), Var: newParam(name+".running_var", false, c),
+		bm: make([]float32, c), bv: make([]float32, c)}
+	for i := range b.Scale.Data {
+		b.Scale.Data[i], b.Var.Data[i] = 1, 1
+	}
+	return b
+}
+
+func (b *BatchNorm) Op() string       { return "batchnorm" }
+func (b *BatchNorm) InShape() []int   { return b.Shape }
+func (b *BatchNorm) OutShape() []int  { return b.Shape }
+func (b *BatchNorm) Params() []*Param { return []*Param{b.Scale, b.Bias} }
+func (b *BatchNorm) State() []*Param  { return []*Param{b.Mean, b.Var} }
+
+func (b *BatchNorm) spatial() int { return size(b.Shape) / b.Shape[0] }
+
+func (b *BatchNorm) Forward(x []float32, n int, p *Pass) []float32 {
+	c, sp := b.Shape[0], b.spatial()
+	b.x, b.n, b.train = x, n, p != nil && p.Train
+	b.y = grow(b.y, len(x))
+	if !b.train {
+		ops.BatchNormInference(n, c, sp, x, b.Scale.Data, b.Bias.Data, b.Mean.Data, b.Var.Data, b.Eps, b.y)
+		return b.y
+	}
+	ops.BatchNormTraining(n, c, sp, x, b.Scale.Data, b.Bias.Data, b.Eps, b.y, b.bm, b.bv)
+	cnt := float32(n * sp)
+	unbias := float32(1)
+	if cnt > 1 {
+		unbias = cnt / (cnt - 1)
+	}
+	m := b.Momentum
+	for i := 0; i < c; i++ {
+		b.Mean.Data[i] = (1-m)*b.Mean.Data[i] + m*b.bm[i]
+		b.Var.Data[i] = (1-m)*b.Var.Data[i] + m*b.bv[i]*unbias
+	}
+	return b.y
+}
+
+func (b *BatchNorm) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
+	c, sp := b.Shape[0], b.spatial()
+	b.dx = grow(b.dx, len(b.x))
+	if b.train {
+		ops.BatchNormTrainingBackward(b.n, c, sp, b.x, b.Scale.Data, b.bm, b.bv, b.Eps, dy, b.dx, grads[0], grads[1])
+	} else {
+		// Fixed statistics: an affine map per channel.
+		for ch := 0; ch < c; ch++ {
+			inv := float32(1 / math.Sqrt(float64(b.Var.Data[ch])+float64(b.Eps)))
+			k := b.Scale.Data[ch] * inv
+			for i := 0; i < b.n; i++ {
+				off := (i*c + ch) * sp
+				for j := off; j < off+sp; j++ {
+					grads[0][ch] += dy[j] * (b.x[j] - b.Mean.Data[ch]) * inv
+					grads[1][ch] += dy[j]
+					b.dx[j] = dy[j] * k
+				}
+			}
+		}
+	}
+	if !needInput {
+		return nil
+	}
+	return b.dx
+}
+
+// Reshape changes the per-sample shape without moving data (Flatten is a
+// Reshape to one axis).
+type Reshape struct {
+	In, Out []int
+}
+
+// NewReshape returns a reshape between per-sample shapes of equal size.
+func NewReshape(in, out []int) (*Reshape, error) {
+	if size(in) != size(out) {
+		return nil, fmt.Errorf("reshape: %v (%d values) cannot become %v (%d values)", in, size(in), out, size(out))
+	}
+	return &Reshape{In: slices.Clone(in), Out: slices.Clone(out)}, nil
+}
+
+// NewFlatten returns a Reshape of in to one axis.
+func NewFlatten(in []int) *Reshape {
+	return &Reshape{In: slices.Clone(in), Out: []int{size(in)}}
+}
+
+func (r *Reshape) Op() string                                             { return "reshape" }
+func (r *Reshape) InShape() []int                                         { return r.In }
+func (r *Reshape) OutShape() []int                                        { return r.Out }
+func (r *Reshape) Params() []*Param                                       { return nil }
+func (r *Reshape) Forward(x []float32, _ int, _ *Pass) []float32          { return x }
+func (r *Reshape) Backward(dy []float32, _ [][]float32, _ bool) []float32 { return dy }
+
+// Dropout zeroes each element with probability P during training and
+// scales survivors by 1/(1−P) (inverted dropout); it is the identity in
+// evaluation and in exported graphs.
+type Dropout struct {
+	Shape []int
+	P     float32
+	mask  []float32
+	y, dx []float32
+	train bool
+}
+
+// NewDropout returns a dropout layer over per-sample shape.
+func NewDropout(shape []int, p float32) (*Dropout, error) {
+	if p < 0 || p >= 1 {
+		return nil, fmt.Errorf("dropout: probability must be in [0,1), got %g", p)
+	}
+	return &Dropout{Shape: slices.Clone(shape), P: p}, nil
+}
+
+func (d *Dropout) Op() string       { return "dropout" }
+func (d *Dropout) InShape() []int   { return d.Shape }
+func (d *Dropout) OutShape() []int  { return d.Shape }
+func (d *Dropout) Params() []*Param { return nil }
+
+func (d *Dropout) Forward(x []float32, n int, p *Pass) []float32 {
+	d.train = p != nil && p.Train && d.P > 0
+	if !d.train {
+		return x
+	}
+	d.mask = grow(d.mask, len(x))
+	d.y = grow(d.y, len(x))
+	keep := 1 / (1 - d.P)
+	for i, v := range x {
+		if p.RNG.Float32() < d.P {
+			d.mask[i], d.y[i] = 0, 0
+		} else {
+			d.mask[i], d.y[i] = keep, v*keep
+		}
+	}
+	return d.y
+}
+
+func (d *Dropout) Backward(dy []float32, _ [][]float32, _ bool) []float32 {
+	if !d.train {
+		return dy
+	}
+	d.dx = grow(d.dx, len(dy))
+	for i, g := range dy {
+		d.dx[i] = g * d.mask[i]
+	}
+	return d.dx
+}
