@@ -57,6 +57,9 @@ type step struct {
 	kernel Kernel
 	in     []int // input slots, -1 for omitted optional inputs
 	out    []int // output slots, -1 for omitted optional outputs
+	// implicit lists slots of outer values the node's subgraphs read: they
+	// stay alive until the node has run.
+	implicit []int
 	// release lists the slots whose last reader is this step (or that are
 	// produced here and never read): their buffers may be recycled after it.
 	release []int
@@ -181,6 +184,17 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			}
 			st.in = append(st.in, s)
 		}
+		if hasSubgraph(n) {
+			explicit := map[string]bool{}
+			for _, name := range n.Inputs {
+				explicit[name] = true
+			}
+			for _, name := range n.NodeInputs() {
+				if s, ok := slot[name]; ok && !explicit[name] {
+					st.implicit = append(st.implicit, s)
+				}
+			}
+		}
 		for _, name := range n.Outputs {
 			if name == "" {
 				st.out = append(st.out, -1)
@@ -254,6 +268,9 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 				last[s] = i
 			}
 		}
+		for _, s := range st.implicit {
+			last[s] = i
+		}
 	}
 	p.read = make([]bool, p.nslots)
 	for s := range p.read {
@@ -264,6 +281,9 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			if s >= 0 {
 				p.read[s] = true
 			}
+		}
+		for _, s := range st.implicit {
+			p.read[s] = true
 		}
 	}
 	pinned := make([]bool, p.nslots)
@@ -281,6 +301,16 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 		}
 	}
 	return nil
+}
+
+// hasSubgraph reports whether n carries a graph attribute (If, Loop, Scan).
+func hasSubgraph(n *graph.Node) bool {
+	for _, a := range n.Attrs {
+		if a != nil && (a.G != nil || len(a.Graphs) > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // safeBuild runs a builder, turning a panic into an error.

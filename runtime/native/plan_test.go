@@ -482,3 +482,29 @@ func TestOutputsAliasingInputsAreCopied(t *testing.T) {
 	wantVec(t, "s", out[0], 1, 2, 3)
 	wantVec(t, "t", out[1], 2, 3)
 }
+
+// A value read only inside a node's subgraph stays alive until that node.
+func TestSubgraphReadsKeepValuesAlive(t *testing.T) {
+	body := &graph.Graph{Nodes: []*graph.Node{{OpType: "Identity", Inputs: []string{"a"}, Outputs: []string{"o"}}},
+		Outputs: []graph.ValueInfo{{Name: "o"}}}
+	sub := node("s", "Same", []string{"x"}, []string{"s"})
+	sub.Attrs = map[string]*graph.Attr{"body": {Name: "body", Type: graph.AttrGraph, G: body}}
+	m := model([]string{"x"}, []string{"y"}, nil,
+		node("a", "AddOne", []string{"x"}, []string{"a"}),
+		node("b", "AddOne", []string{"x"}, []string{"b"}),
+		sub,
+		node("y", "Add", []string{"b", "s"}, []string{"y"}))
+	p, err := Compile(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "a" is read by no explicit input: without the subgraph it would be
+	// released right after step 0; with it, after step 2.
+	for i, st := range p.steps {
+		for _, s := range st.release {
+			if p.names[s] == "a" && i != 2 {
+				t.Fatalf("a released after step %d, want 2", i)
+			}
+		}
+	}
+}
