@@ -64,6 +64,24 @@ func TestElementwiseAgainstORT(t *testing.T) {
 	bin("Sum", 13, ops.Float32, ops.Float32, false)
 	bin("Mean", 13, ops.Float32, ops.Float32, false)
 	bin("Mod", 13, ops.Int64, ops.Int64, true)
+	// Negative divisors: integer Div truncates toward zero in both backends,
+	// and Mod (fmod=0) takes the divisor's sign.
+	for _, dt := range []ops.DType{ops.Int64, ops.Int32} {
+		for k := 0; k < 4; k++ {
+			as, bs := ortShapes(rng)
+			b := ortPositive(rng, dt, bs)
+			neg := ops.New(dt, bs...)
+			if err := ops.Binary(ops.OpSub, neg, ops.New(dt), b); err != nil {
+				t.Fatal(err)
+			}
+			for _, op := range []string{"Div", "Mod"} {
+				cases = append(cases, ortCase{op: op, opset: 14, names: []string{"a", "b"}, out: dt,
+					in: []*ops.Tensor{ortRand(rng, dt, as), neg}})
+			}
+		}
+	}
+	cases = append(cases, ortCase{op: "Mod", opset: 13, attrs: []*graph.Attr{ortInt("fmod", 1)}, names: []string{"a", "b"},
+		out: ops.Float32, in: []*ops.Tensor{ortRand(rng, ops.Float32, []int{3, 4}), ortPositive(rng, ops.Float32, []int{4})}})
 	for k := 0; k < 6; k++ {
 		as, bs := ortShapes(rng)
 		_, cs := ortShapes(rng)
