@@ -74,7 +74,8 @@ var fuzzOps = []string{"Relu", "Add", "Where", "Gemm", "MatMul", "Conv", "ConvTr
 	"AveragePool", "GlobalAveragePool", "Reshape", "Flatten", "Transpose", "Concat", "Squeeze",
 	"Unsqueeze", "Shape", "Size", "Gather", "Slice", "Expand", "ReduceSum", "ReduceMean",
 	"ConstantOfShape", "Cast", "Softmax", "Dropout", "BatchNormalization", "Constant",
-	"Split", "Resize", "Upsample", "Pad", "Tile", "TopK", "ArgMax", "RandomNormal", "Range", "NonZero"}
+	"Split", "Resize", "Upsample", "Pad", "Tile", "TopK", "ArgMax", "RandomNormal", "Range", "NonZero",
+	"LSTM", "GRU", "LayerNormalization", "QuantizeLinear", "DequantizeLinear"}
 
 // FuzzInferShapes runs shape inference on one-node graphs whose input
 // shapes, constant inputs and attributes come from the fuzzer: it must
@@ -115,7 +116,7 @@ func FuzzInferShapes(f *testing.F) {
 			aInts("kernel_shape", vals...), aInts("pads", vals...), aInts("strides", vals...),
 			aInt("to", axis), aInt("transB", axis&1), aInt("group", axis), aInt("keepdims", axis&1),
 			aInts("starts", vals...), aInts("ends", vals...), aInts("split", vals...), aInts("shape", vals...),
-			aInt("k", axis), &Attr{Name: "scales", Type: AttrFloats, Floats: []float32{float32(axis), 2, 0.5}})
+			aInt("k", axis), aInt("hidden_size", axis), aInt("layout", axis&1), &Attr{Name: "scales", Type: AttrFloats, Floats: []float32{float32(axis), 2, 0.5}})
 		if name == "Constant" {
 			n = op(name, nil, []string{"y"}, aTensor("value", i64(vals...)))
 		}
