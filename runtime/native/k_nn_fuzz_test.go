@@ -1,0 +1,228 @@
+package native
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// nnFuzzOps lists each NN operator with its input count, an opset and the
+// attribute values the fuzzer picks from.
+var nnFuzzOps = []struct {
+	op    string
+	nIn   int
+	nOut  int
+	opset int64
+	attrs map[string][]any
+}{
+	{"Gemm", 3, 1, 13, map[string][]any{"transA": {0, 1}, "transB": {0, 1}, "alpha": {float32(2)}}},
+	{"MatMul", 2, 1, 13, nil},
+	{"Conv", 3, 1, 11, map[string][]any{"group": {1, 2}, "strides": {[]int64{2}, []int64{1, 2}, []int64{0}}, "pads": {[]int64{1, 1}, []int64{1, 0, 1, 0}, []int64{-1, 0}},
+		"dilations": {[]int64{2, 2}}, "auto_pad": {"SAME_UPPER", "VALID"}, "kernel_shape": {[]int64{1, 1}, []int64{3}}}},
+	{"ConvTranspose", 3, 1, 11, map[string][]any{"group": {1, 2}, "strides": {[]int64{2}, []int64{2, 2}}, "output_padding": {[]int64{1}, []int64{1, 1}},
+		"output_shape": {[]int64{5, 5}, []int64{1}}, "pads": {[]int64{5, 5, 5, 5}}, "auto_pad": {"SAME_LOWER"}}},
+	{"MaxPool", 1, 2, 12, map[string][]any{"kernel_shape": {[]int64{2}, []int64{2, 2}, []int64{9, 9}}, "strides": {[]int64{2, 2}}, "pads": {[]int64{1, 1, 1, 1}, []int64{3, 3}},
+		"ceil_mode": {1}, "storage_order": {1}, "dilations": {[]int64{2, 1}}}},
+	{"AveragePool", 1, 1, 19, map[string][]any{"kernel_shape": {[]int64{2}, []int64{2, 2}}, "count_include_pad": {1}, "pads": {[]int64{1, 1, 1, 1}}, "ceil_mode": {1}}},
+	{"GlobalAveragePool", 1, 1, 1, nil},
+	{"GlobalMaxPool", 1, 1, 1, nil},
+	{"BatchNormalization", 5, 3, 15, map[string][]any{"training_mode": {1}, "epsilon": {float32(0)}}},
+	{"InstanceNormalization", 3, 1, 6, nil},
+	{"LayerNormalization", 3, 3, 17, map[string][]any{"axis": {0, 1, -1, 5}}},
+	{"Softmax", 1, 1, 13, map[string][]any{"axis": {0, 1, -1, 7}}},
+	{"LogSoftmax", 1, 1, 11, map[string][]any{"axis": {0, 2}}},
+	{"Hardmax", 1, 1, 13, map[string][]any{"axis": {0, -1, 9}}},
+	{"Dropout", 3, 2, 13, nil},
+	{"Pad", 4, 1, 19, map[string][]any{"mode": {"reflect", "edge", "wrap"}}},
+	{"Resize", 4, 1, 19, map[string][]any{"mode": {"linear", "cubic"}, "coordinate_transformation_mode": {"tf_crop_and_resize", "align_corners"},
+		"antialias": {1}, "axes": {[]int64{0}, []int64{-1, 1}}, "keep_aspect_ratio_policy": {"not_larger"}}},
+	{"Upsample", 2, 1, 9, map[string][]any{"mode": {"linear"}}},
+	{"LRN", 1, 1, 13, map[string][]any{"size": {1, 3}}},
+	{"MeanVarianceNormalization", 1, 1, 13, map[string][]any{"axes": {[]int64{0}, []int64{4}}}},
+	{"MaxUnpool", 3, 1, 11, map[string][]any{"kernel_shape": {[]int64{2}, []int64{2, 2}}, "strides": {[]int64{2, 2}}}},
+	{"GridSample", 2, 1, 16, map[string][]any{"mode": {"nearest", "bicubic"}, "padding_mode": {"border", "reflection"}, "align_corners": {1}}},
+	{"NegativeLogLikelihoodLoss", 3, 1, 13, map[string][]any{"reduction": {"none", "sum"}, "ignore_index": {0, -1}}},
+	{"SoftmaxCrossEntropyLoss", 3, 2, 13, map[string][]any{"reduction": {"none"}, "ignore_index": {1}}},
+	{"ConvInteger", 4, 1, 10, map[string][]any{"pads": {[]int64{1, 1, 1, 1}}}},
+	{"MatMulInteger", 4, 1, 10, nil},
+	{"QLinearMatMul", 8, 1, 10, nil},
+	{"QLinearConv", 9, 1, 10, nil},
+	{"RNN", 6, 2, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional", "reverse"}, "layout": {1}}},
+	{"GRU", 6, 2, 14, map[string][]any{"hidden_size": {1, 2}, "linear_before_reset": {1}}},
+	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
+}
+
+// nnFuzzTensor draws a small tensor: usually float32 with rank 0–4 and
+// dims mostly equal to base (so that inputs of one node often fit each
+// other), sometimes another type, sometimes nil.
+func nnFuzzTensor(r *rand.Rand, base int) *ops.Tensor {
+	if r.IntN(10) == 0 {
+		return nil
+	}
+	shape := make([]int, r.IntN(5))
+	for i := range shape {
+		shape[i] = base
+		if r.IntN(5) == 0 {
+			shape[i] = r.IntN(4)
+		}
+	}
+	dts := []ops.DType{ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Int64, ops.Int32, ops.Float16, ops.Uint8, ops.Int8, ops.Bool, ops.Float64}
+	t := ops.New(dts[r.IntN(len(dts))], shape...)
+	switch d := t.Data.(type) {
+	case []float32:
+		for i := range d {
+			d[i] = r.Float32()*4 - 2
+		}
+	case []int64:
+		for i := range d {
+			d[i] = int64(r.IntN(7) - 2)
+		}
+	case []int32:
+		for i := range d {
+			d[i] = int32(r.IntN(7) - 2)
+		}
+	case []uint8:
+		for i := range d {
+			d[i] = uint8(r.IntN(256))
+		}
+	}
+	return t
+}
+
+// TestNNFuzzNoPanic feeds every NN kernel random shapes, types and
+// attribute combinations: each must return outputs or an error, never
+// panic.
+func TestNNFuzzNoPanic(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	iters := 6000
+	if testing.Short() {
+		iters = 1000
+	}
+	nnFuzzOK := map[string]int{}
+	defer func() { t.Logf("successful runs per operator: %v", nnFuzzOK) }()
+	for it := 0; it < iters; it++ {
+		spec := nnFuzzOps[it%len(nnFuzzOps)]
+		var kv []any
+		for name, vals := range spec.attrs {
+			if r.IntN(2) == 0 {
+				kv = append(kv, name, vals[r.IntN(len(vals))])
+			}
+		}
+		n := nnNode(spec.op, spec.nIn, spec.nOut, kv...)
+		in := make([]*ops.Tensor, r.IntN(spec.nIn+1))
+		if r.IntN(2) == 0 {
+			in = make([]*ops.Tensor, spec.nIn)
+		}
+		base := 1 + r.IntN(3)
+		for i := range in {
+			in[i] = nnFuzzTensor(r, base)
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("iteration %d: %s attrs %v inputs %v panicked: %v", it, spec.op, nnAttrString(n), in, p)
+				}
+			}()
+			if _, err := nnRun(n, spec.opset, in...); err == nil {
+				nnFuzzOK[spec.op]++
+			}
+		}()
+	}
+}
+
+func nnAttrString(n *graph.Node) string {
+	s := ""
+	for _, k := range n.AttrOrder {
+		a := n.Attrs[k]
+		switch a.Type {
+		case graph.AttrInt:
+			s += fmt.Sprintf("%s=%d ", k, a.I)
+		case graph.AttrInts:
+			s += fmt.Sprintf("%s=%v ", k, a.Ints)
+		case graph.AttrString:
+			s += fmt.Sprintf("%s=%s ", k, a.S)
+		default:
+			s += k + " "
+		}
+	}
+	return s
+}
+
+// TestNNFuzzWindowOps drives Conv, ConvTranspose and the pools with
+// consistent tensor ranks but random sizes, pads, strides, dilations,
+// groups and auto_pad, so the geometry code sees small, empty and
+// oversized windows: results or errors, never a panic, and every
+// successful output has the shape its elements fill.
+func TestNNFuzzWindowOps(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	okRuns := 0
+	for it := 0; it < 3000; it++ {
+		nd := 1 + r.IntN(3)
+		g := 1 + r.IntN(2)
+		c, m := g*(1+r.IntN(2)), g*(1+r.IntN(2))
+		xs := []int{1 + r.IntN(2), c}
+		ws := []int{m, c / g}
+		op := []string{"Conv", "ConvTranspose", "MaxPool", "AveragePool"}[it%4]
+		if op == "ConvTranspose" {
+			ws = []int{c, m / g}
+		}
+		var kern, strides, dil, pads, opad []int64
+		for i := 0; i < nd; i++ {
+			xs = append(xs, r.IntN(6))
+			k := 1 + r.IntN(3)
+			ws = append(ws, k)
+			kern = append(kern, int64(k))
+			strides = append(strides, int64(1+r.IntN(3)))
+			dil = append(dil, int64(1+r.IntN(2)))
+			opad = append(opad, int64(r.IntN(2)))
+		}
+		for i := 0; i < 2*nd; i++ {
+			pads = append(pads, int64(r.IntN(4)))
+		}
+		kv := []any{"strides", strides, "dilations", dil}
+		switch r.IntN(4) {
+		case 0:
+			kv = append(kv, "pads", pads)
+		case 1:
+			kv = append(kv, "auto_pad", []string{"SAME_UPPER", "SAME_LOWER", "VALID"}[r.IntN(3)])
+		}
+		switch op {
+		case "Conv", "ConvTranspose":
+			kv = append(kv, "group", g)
+			if op == "ConvTranspose" && r.IntN(2) == 0 {
+				kv = append(kv, "output_padding", opad)
+			}
+		default:
+			kv = append(kv, "kernel_shape", kern, "ceil_mode", r.IntN(2))
+		}
+		x := ops.New(ops.Float32, xs...)
+		for i := range x.F32() {
+			x.F32()[i] = r.Float32()
+		}
+		in := []*ops.Tensor{x}
+		if op == "Conv" || op == "ConvTranspose" {
+			in = append(in, ops.New(ops.Float32, ws...))
+		}
+		n := nnNode(op, len(in), 1, kv...)
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("iteration %d: %s %s x %v w %v panicked: %v", it, op, nnAttrString(n), xs, ws, p)
+				}
+			}()
+			out, err := nnRun(n, 19, in...)
+			if err == nil {
+				okRuns++
+				if err := out[0].Validate(); err != nil {
+					t.Fatalf("iteration %d: %s output: %v", it, op, err)
+				}
+			}
+		}()
+	}
+	if okRuns < 500 {
+		t.Errorf("only %d of 3000 random window-op runs succeeded: the fuzzer is not reaching the kernels", okRuns)
+	}
+}
