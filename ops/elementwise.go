@@ -1,9 +1,6 @@
 package ops
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Tensor-level entry points for the elementwise operators. Each takes a
 // destination the caller allocated with the broadcast output shape (see
@@ -383,6 +380,3 @@ func whereTyped[T any](dst *Tensor, cd []bool, cond, x, y *Tensor) error {
 	Where(dd, dst.Shape, cd, cond.Shape, xd, x.Shape, yd, y.Shape)
 	return nil
 }
-
-// nan32 is a float32 quiet NaN.
-var nan32 = float32(math.NaN())
