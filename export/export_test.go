@@ -503,3 +503,51 @@ func TestImportRejectsEdits(t *testing.T) {
 		t.Errorf("short offsets: err = %v", err)
 	}
 }
+
+// TestActivationsAndBCE exports untrained models (random weights and
+// biases) with every activation in every position, including a BCE output
+// (the trainer computes logits, the graph a sigmoid) and custom alphas,
+// and compares every backend with the trainer.
+func TestActivationsAndBCE(t *testing.T) {
+	bks := backends(t)
+	for _, act := range models.Activations() {
+		for _, loss := range []models.Loss{models.MSE, models.BCE} {
+			spec := models.NewDeep(5, []int{4}, 3)
+			spec.Activation, spec.CodeActivation = act, act
+			spec.Loss = loss
+			if loss == models.MSE {
+				spec.OutputActivation = act
+			}
+			if act == models.LeakyRelu {
+				spec.Alpha = 0.2
+			}
+			if act == models.Elu {
+				spec.Alpha = 0.7
+			}
+			name := fmt.Sprintf("%s/%s", act, loss)
+			m, err := trainer.NewModel(spec, 11)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, p := range m.Params() {
+				if strings.HasSuffix(p.Name, ".b") {
+					for i := range p.Data {
+						p.Data[i] = float32(i%3) - 0.8
+					}
+				}
+			}
+			x := ops.FromFloat32([]int{2, 5}, []float32{-2, -0.5, 0, 0.5, 2, 1.5, -1, 3, -3, 0.25})
+			rec, err := m.Reconstruct(x.F32(), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := export.Build(m, export.Options{})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, b := range bks {
+				near(t, name+" on "+b, runOn(t, b, s.Model, x), tensorOf(2, 5, rec), golden.Atol)
+			}
+		}
+	}
+}
