@@ -456,4 +456,15 @@ func TestEncodeErrors(t *testing.T) {
 	bad := &Model{Graph: &Graph{Initializers: map[string]*ops.Tensor{"W": {DType: ops.Float32, Shape: []int{3}, Data: []float32{1}}}}}
 	_, err = Encode(bad)
 	wantErr(t, err, "initializer W", "shape needs 3 elements, data has 1")
+	_, err = Encode(&Model{Graph: &Graph{Nodes: []*Node{nil}}})
+	wantErr(t, err, "node 0 is nil")
+	_, err = Encode(&Model{Graph: &Graph{Nodes: []*Node{{OpType: "Loop", Attrs: map[string]*Attr{
+		"body": {Name: "body", Type: AttrGraphs, Graphs: []*Graph{nil}}}}}}})
+	wantErr(t, err, `attribute "body"`, "graph 0", "nil graph")
+	_, err = Encode(&Model{Graph: &Graph{Nodes: []*Node{{OpType: "X", Attrs: map[string]*Attr{
+		"t": {Name: "t", Type: AttrTensors, Tensors: []*ops.Tensor{nil}}}}}}})
+	wantErr(t, err, `attribute "t"`, "tensor 0")
+	_, err = Encode(&Model{Graph: &Graph{Nodes: []*Node{{OpType: "X", Attrs: map[string]*Attr{
+		"r": {Name: "r", Type: AttrSparseTensor, Raw: []byte{0xff}}}}}}})
+	wantErr(t, err, `attribute "r"`, "raw attribute")
 }

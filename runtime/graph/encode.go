@@ -82,6 +82,9 @@ func optInt(v int64) *int64 {
 }
 
 func graphToProto(g *Graph) (*onnxpb.GraphProto, error) {
+	if g == nil {
+		return nil, errors.New("nil graph")
+	}
 	gp := &onnxpb.GraphProto{Name: optStr(g.Name), DocString: optStr(g.DocString)}
 	where := "graph"
 	if g.Name != "" {
@@ -140,7 +143,10 @@ func graphToProto(g *Graph) (*onnxpb.GraphProto, error) {
 		}
 		gp.ValueInfo = append(gp.ValueInfo, vp)
 	}
-	for _, n := range g.Nodes {
+	for i, n := range g.Nodes {
+		if n == nil {
+			return nil, fmt.Errorf("%s: node %d is nil", where, i)
+		}
 		np, err := nodeToProto(n)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)

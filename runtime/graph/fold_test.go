@@ -202,6 +202,10 @@ func TestFoldErrors(t *testing.T) {
 		t.Errorf("declined node: folded %d, err %v, %d nodes left", n, err, len(m.Graph.Nodes))
 	}
 
+	_, err = FoldConstants(&Graph{Nodes: []*Node{nil}}, (&fakeEval{}).eval)
+	wantErr(t, err, "fold constants", "node 0 is nil")
+	wantErr(t, InferShapes(&Model{Graph: &Graph{Nodes: []*Node{nil}}}), "shape inference", "node 0 is nil")
+
 	_, err = FoldConstants(m.Graph, nil)
 	wantErr(t, err, "nil eval")
 	_, err = FoldConstants(nil, (&fakeEval{}).eval)

@@ -268,6 +268,9 @@ func (g *Graph) freeValues(memo freeMemo) []string {
 func (g *Graph) order(memo freeMemo) ([]*Node, error) {
 	producer := map[string]int{}
 	for i, n := range g.Nodes {
+		if n == nil {
+			return nil, fmt.Errorf("node %d is nil", i)
+		}
 		for _, o := range n.Outputs {
 			if o != "" {
 				producer[o] = i
