@@ -129,6 +129,9 @@ type Spec struct {
 	// PretrainEpochs is the number of greedy pre-training epochs per layer
 	// (stacked).
 	PretrainEpochs int `json:"pretrain_epochs,omitempty"`
+
+	// Image kinds (conv, conv-vae) and VAEs: see image.go.
+	ImageSpec
 }
 
 // Sizes returns the encoder's layer widths: Input, Hidden..., Code.
@@ -280,6 +283,9 @@ func NewRecommender(items int) Spec {
 // beta=1e-1; k-sparse k=max(1, code/4); denoising masking noise 0.2;
 // contractive lambda=1e-2; stacked 5 pre-training epochs per layer.
 func New(kind Kind, input int, hidden []int, code int) (Spec, error) {
+	if IsImageKind(kind) {
+		return newImage(kind, input, hidden, code)
+	}
 	var s Spec
 	switch kind {
 	case Undercomplete:
@@ -318,7 +324,7 @@ func New(kind Kind, input int, hidden []int, code int) (Spec, error) {
 
 func kindList() string {
 	var names []string
-	for _, k := range Kinds() {
+	for _, k := range AllKinds() {
 		names = append(names, string(k))
 	}
 	return strings.Join(names, ", ")
@@ -335,6 +341,9 @@ func validAct(a Activation) bool {
 
 // Validate reports every inconsistency in s, joined into one error.
 func (s *Spec) Validate() error {
+	if IsImageKind(s.Kind) {
+		return s.validateImage()
+	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	known := false

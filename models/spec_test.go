@@ -45,7 +45,7 @@ func TestValidateErrors(t *testing.T) {
 		{func(s *Spec) { s.Code = 40 }, "undercomplete code size 40 must be smaller than input 20"},
 		{func(s *Spec) { s.Activation = "swish" }, `activation "swish" is not one of`},
 		{func(s *Spec) { s.Loss = BCE; s.OutputActivation = Relu }, "loss bce needs output_activation sigmoid"},
-		{func(s *Spec) { s.Kind = "vae" }, `kind "vae" is not one of`},
+		{func(s *Spec) { s.Kind = "gan" }, `kind "gan" is not one of`},
 		{func(s *Spec) { s.Hidden = []int{8} }, "undercomplete has one code layer"},
 		{func(s *Spec) { s.Noise = Noise{Type: GaussianNoise, Sigma: 1} }, "noise is only used by the denoising kind"},
 		{func(s *Spec) { s.Init = "zeros" }, `init "zeros" is not xavier or he`},

@@ -1,0 +1,248 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The image and generative kinds. Their networks are built from layers
+// (trainer/nn) rather than the dense stacks; Input is always the flattened
+// per-sample size (C·H·W for images).
+const (
+	// Conv is a convolutional autoencoder: stride-2 convolutions (one per
+	// Filters entry) → flatten → optional dense Hidden → code, mirrored by
+	// dense → reshape → stride-2 transposed convolutions.
+	Conv Kind = "conv"
+	// VAE is a dense variational autoencoder: Input → Hidden... → heads mu
+	// and logvar (Code each); z = mu + exp(logvar/2)·eps; Code → reversed
+	// Hidden → Input.
+	VAE Kind = "vae"
+	// ConvVAE is a VAE with the convolutional encoder and decoder of Conv.
+	ConvVAE Kind = "conv-vae"
+)
+
+// ImageKinds lists the image and generative kinds.
+func ImageKinds() []Kind { return []Kind{Conv, VAE, ConvVAE} }
+
+// AllKinds lists every kind: the dense kinds then the image kinds.
+func AllKinds() []Kind { return append(Kinds(), ImageKinds()...) }
+
+// IsImageKind reports whether k is built from layers (conv, vae, conv-vae).
+func IsImageKind(k Kind) bool { return k == Conv || k == VAE || k == ConvVAE }
+
+// IsVAE reports whether k is variational.
+func IsVAE(k Kind) bool { return k == VAE || k == ConvVAE }
+
+// IsConv reports whether k has a convolutional encoder and decoder.
+func IsConv(k Kind) bool { return k == Conv || k == ConvVAE }
+
+// Upsampling names how a convolutional decoder doubles its resolution.
+type Upsampling string
+
+// Decoder upsampling choices.
+const (
+	TransposedConv Upsampling = ""         // stride-2 transposed convolutions
+	NearestConv    Upsampling = "nearest"  // nearest ×2 upsample then a stride-1 convolution
+	BilinearConv   Upsampling = "bilinear" // bilinear ×2 upsample then a stride-1 convolution
+)
+
+// ImageSpec holds the fields of the image and generative kinds (embedded in
+// Spec; all empty for the dense kinds).
+type ImageSpec struct {
+	// Image is the per-sample [channels, height, width] (conv kinds).
+	Image []int `json:"image,omitempty"`
+	// Filters are the output channels of the encoder's stride-2
+	// convolutions; the decoder mirrors them.
+	Filters []int `json:"filters,omitempty"`
+	// Kernel is the square convolution kernel size (odd; padding Kernel/2).
+	Kernel int `json:"kernel,omitempty"`
+	// BatchNorm adds batch normalisation after every hidden convolution.
+	BatchNorm bool `json:"batch_norm,omitempty"`
+	// Upsampling selects the decoder's resolution doubling.
+	Upsampling Upsampling `json:"upsampling,omitempty"`
+	// KLWarmup ramps the VAE's KL weight linearly from 0 to Beta over this
+	// many epochs (0: full weight from the start).
+	KLWarmup int `json:"kl_warmup,omitempty"`
+}
+
+// ConvStages returns, for each encoder convolution, its input [C,H,W]
+// under Kernel k with stride 2 and padding k/2, and the shape after the
+// last one.
+func (s *Spec) ConvStages() (ins [][]int, last []int) {
+	c, h, w := s.Image[0], s.Image[1], s.Image[2]
+	k := s.Kernel
+	for _, f := range s.Filters {
+		ins = append(ins, []int{c, h, w})
+		h = (h+2*(k/2)-k)/2 + 1
+		w = (w+2*(k/2)-k)/2 + 1
+		c = f
+	}
+	return ins, []int{c, h, w}
+}
+
+func baseImage(kind Kind, input, code int) Spec {
+	s := Spec{Kind: kind, Input: input, Code: code, Activation: Relu, CodeActivation: Identity,
+		OutputActivation: Sigmoid, Init: He, Loss: BCE}
+	if IsVAE(kind) {
+		s.Beta = 1
+	}
+	return s
+}
+
+// NewConv returns a convolutional autoencoder of C×H×W images with the
+// given stride-2 convolution channels (default [16, 32]) and code size: BCE
+// loss, relu hidden layers, linear code, sigmoid output.
+func NewConv(image []int, filters []int, code int) Spec {
+	s := baseImage(Conv, image[0]*image[1]*image[2], code)
+	s.Image = append([]int(nil), image...)
+	s.Filters = append([]int(nil), filters...)
+	if len(s.Filters) == 0 {
+		s.Filters = []int{16, 32}
+	}
+	s.Kernel = 3
+	return s
+}
+
+// NewVAE returns a dense VAE Input → hidden... → (mu, logvar) of size code,
+// with BCE reconstruction and KL weight beta = 1.
+func NewVAE(input int, hidden []int, code int) Spec {
+	s := baseImage(VAE, input, code)
+	s.Hidden = append([]int(nil), hidden...)
+	return s
+}
+
+// NewConvVAE returns a convolutional VAE (the Conv layout with mu and
+// logvar heads).
+func NewConvVAE(image []int, filters []int, code int) Spec {
+	s := NewConv(image, filters, code)
+	s.Kind = ConvVAE
+	s.Beta = 1
+	return s
+}
+
+// newImage is New for the image kinds. Without an image shape, a conv kind
+// assumes one square channel (input must then be a perfect square).
+func newImage(kind Kind, input int, hidden []int, code int) (Spec, error) {
+	switch kind {
+	case VAE:
+		if hidden == nil {
+			hidden = []int{max(2*code, min(256, input/2))}
+		}
+		return NewVAE(input, hidden, code), nil
+	case Conv, ConvVAE:
+		side := 0
+		for side*side < input {
+			side++
+		}
+		if side*side != input {
+			return Spec{}, fmt.Errorf("%s needs an image shape: input %d is not a square single-channel image (set Image)", kind, input)
+		}
+		s := NewConv([]int{1, side, side}, nil, code)
+		s.Kind = kind
+		if kind == ConvVAE {
+			s.Beta = 1
+		}
+		s.Hidden = append([]int(nil), hidden...)
+		return s, nil
+	}
+	return Spec{}, fmt.Errorf("unknown model kind %q", kind)
+}
+
+// validateImage is Validate for the image kinds.
+func (s *Spec) validateImage() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if s.Code <= 0 {
+		bad("code size must be positive, got %d", s.Code)
+	}
+	for i, h := range s.Hidden {
+		if h <= 0 {
+			bad("hidden[%d] must be positive, got %d", i, h)
+		}
+	}
+	for _, a := range []struct {
+		name string
+		act  Activation
+	}{{"activation", s.Activation}, {"code_activation", s.CodeActivation}, {"output_activation", s.OutputActivation}} {
+		if !validAct(a.act) || a.act == Selu {
+			bad("%s %q is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, softplus", a.name, a.act)
+		}
+	}
+	if s.Init != Xavier && s.Init != He {
+		bad("init %q is not xavier or he", s.Init)
+	}
+	switch s.Loss {
+	case MSE:
+	case BCE:
+		if s.OutputActivation != Sigmoid {
+			bad("loss bce needs output_activation sigmoid, got %q", s.OutputActivation)
+		}
+	default:
+		bad("loss %q is not mse or bce (the %s kind)", s.Loss, s.Kind)
+	}
+	if IsVAE(s.Kind) {
+		if s.Beta < 0 {
+			bad("%s KL weight beta must be non-negative, got %g", s.Kind, s.Beta)
+		}
+		if s.KLWarmup < 0 {
+			bad("kl_warmup must be non-negative, got %d", s.KLWarmup)
+		}
+		if s.CodeActivation != Identity {
+			bad("%s samples its code; code_activation must be identity, got %q", s.Kind, s.CodeActivation)
+		}
+	} else if s.KLWarmup != 0 {
+		bad("kl_warmup is only used by vae and conv-vae")
+	}
+	if s.K != 0 || s.L1 != 0 || s.Lambda != 0 || s.Tied || s.Noise.Type != NoNoise || s.PretrainEpochs != 0 || s.Rho != 0 {
+		bad("%s does not support the dense regularisers (k, l1, lambda, tied, noise, pretrain_epochs, rho)", s.Kind)
+	}
+	if !IsConv(s.Kind) {
+		if s.Input <= 0 {
+			bad("input size must be positive, got %d", s.Input)
+		}
+		if len(s.Image) != 0 || len(s.Filters) != 0 || s.BatchNorm || s.Upsampling != "" {
+			bad("vae is dense; image, filters, batch_norm and upsampling belong to conv and conv-vae")
+		}
+		return errors.Join(errs...)
+	}
+	if len(s.Image) != 3 || s.Image[0] <= 0 || s.Image[1] <= 0 || s.Image[2] <= 0 {
+		bad("%s needs image [channels, height, width] with positive entries, got %v", s.Kind, s.Image)
+		return errors.Join(errs...)
+	}
+	if n := s.Image[0] * s.Image[1] * s.Image[2]; s.Input != n {
+		bad("input %d must equal channels·height·width = %d", s.Input, n)
+	}
+	if s.Kernel <= 0 || s.Kernel%2 == 0 {
+		bad("kernel must be a positive odd size, got %d", s.Kernel)
+		return errors.Join(errs...)
+	}
+	if len(s.Filters) == 0 {
+		bad("%s needs at least one convolution (filters)", s.Kind)
+	}
+	for i, f := range s.Filters {
+		if f <= 0 {
+			bad("filters[%d] must be positive, got %d", i, f)
+		}
+	}
+	switch s.Upsampling {
+	case TransposedConv, NearestConv, BilinearConv:
+	default:
+		bad("upsampling %q is not empty (transposed convolutions), nearest or bilinear", s.Upsampling)
+	}
+	if len(errs) == 0 {
+		h, w := s.Image[1], s.Image[2]
+		for i := range s.Filters {
+			if h < 2 || w < 2 {
+				bad("image %v is too small for %d stride-2 convolutions (stage %d sees %dx%d)", s.Image, len(s.Filters), i, h, w)
+				break
+			}
+			if s.Upsampling != TransposedConv && (h%2 != 0 || w%2 != 0) {
+				bad("upsampling %s doubles sizes exactly: stage %d input %dx%d must be even", s.Upsampling, i, h, w)
+				break
+			}
+			k := s.Kernel
+			h, w = (h+2*(k/2)-k)/2+1, (w+2*(k/2)-k)/2+1
+		}
+	}
+	return errors.Join(errs...)
+}
