@@ -155,6 +155,19 @@ func TestElementwiseAgainstORT(t *testing.T) {
 			}
 		}
 	}
+	// noop_with_empty_axes with no axes: what each reduction does to single elements.
+	for _, op := range []string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"} {
+		opset := int64(18)
+		if op == "ReduceSum" {
+			opset = 13
+		}
+		x := ortRand(rng, ops.Float32, []int{2, 3}) // signs show whether |x| or x² is applied
+		if op == "ReduceLogSum" {
+			x = ortPositive(rng, ops.Float32, []int{2, 3})
+		}
+		cases = append(cases, ortCase{op: op, opset: opset, attrs: []*graph.Attr{ortInt("noop_with_empty_axes", 1)},
+			names: []string{"x"}, in: []*ops.Tensor{x}, out: ops.Float32})
+	}
 	for _, op := range []string{"ArgMax", "ArgMin"} {
 		for k := 0; k < 3; k++ {
 			shape := []int{2, 3, 4}
