@@ -11,7 +11,10 @@ import (
 // Import reads a model.onnx written by Write back into a trainer.Model
 // (spec, scaler and weights) so that training can continue, e.g. with
 // trainer.Config.Initial. Only the full model (latent.part = "model")
-// holds every layer; encoder.onnx and decoder.onnx are refused.
+// holds every layer; encoder.onnx and decoder.onnx are refused. The
+// architecture comes from latent.spec and the weights from the initializers
+// named after the trainer's parameters (enc0.W, enc0.b, ...); the nodes are
+// not re-derived, so a graph edited by hand imports as its spec says.
 func Import(path string) (*trainer.Model, *Metadata, error) {
 	gm, err := graph.DecodeFile(path)
 	if err != nil {
