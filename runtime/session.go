@@ -7,7 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync/atomic"
+	"sync"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -20,7 +20,10 @@ type Session struct {
 	backend Backend
 	exe     Executable
 	cfg     Config
-	closed  atomic.Bool
+	// mu is held for reading by every Run and for writing by Close, so
+	// Close waits for runs in flight before releasing the backend.
+	mu     sync.RWMutex
+	closed bool
 	// index maps every name Run accepts to its position in RunOrdered's
 	// slice: graph inputs, then overridable initializers.
 	index map[string]int
@@ -201,7 +204,9 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*ops.Tensor) ([]*op
 // optionally followed by values for the overridable initializers (nil
 // entries keep the initializer).
 func (s *Session) RunOrdered(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
-	if s.closed.Load() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
 		return nil, errors.New("session is closed")
 	}
 	if ctx == nil {
@@ -343,11 +348,15 @@ func wellFormed(t *ops.Tensor) bool {
 	return ops.SliceLen(t.Data) == ops.NumElements(t.Shape)
 }
 
-// Close releases the backend's resources. Run fails after Close.
+// Close waits for runs in flight, then releases the backend's resources.
+// Run fails after Close; closing twice is harmless.
 func (s *Session) Close() error {
-	if s.closed.Swap(true) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
 		return nil
 	}
+	s.closed = true
 	return s.exe.Close()
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -355,5 +356,74 @@ func BenchmarkDenseAE(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// fakeBackend records whether Run is ever called on a closed executable.
+type fakeBackend struct{ exe *fakeExe }
+
+type fakeExe struct {
+	mu          sync.Mutex
+	closed      bool
+	runs        int
+	afterClose  int
+	closedTwice bool
+}
+
+func (b fakeBackend) Name() string { return "fake" }
+
+func (b fakeBackend) Compile(ctx context.Context, m *graph.Model, cfg Config) (Executable, error) {
+	return b.exe, nil
+}
+
+func (e *fakeExe) Run(ctx context.Context, in []*ops.Tensor) ([]*ops.Tensor, error) {
+	e.mu.Lock()
+	if e.closed {
+		e.afterClose++
+	}
+	e.runs++
+	e.mu.Unlock()
+	time.Sleep(time.Millisecond)
+	return []*ops.Tensor{in[0], in[1]}, nil
+}
+
+func (e *fakeExe) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		e.closedTwice = true
+	}
+	e.closed = true
+	return nil
+}
+
+func TestCloseWaitsForRuns(t *testing.T) {
+	exe := &fakeExe{}
+	s, err := OpenModel(testModel(), WithBackendImpl(fakeBackend{exe}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Backend() != "fake" {
+		t.Fatalf("backend %q", s.Backend())
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				_, err := s.Run(context.Background(), goodInputs())
+				if err != nil && !strings.Contains(err.Error(), "session is closed") {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	s.Close()
+	s.Close()
+	wg.Wait()
+	if exe.afterClose != 0 || exe.closedTwice || exe.runs == 0 {
+		t.Fatalf("runs %d, runs after Close %d, closed twice %v", exe.runs, exe.afterClose, exe.closedTwice)
 	}
 }
