@@ -7,12 +7,13 @@ import (
 
 // Numeric is the set of element types the numeric kernels are instantiated
 // for. float16 is not among them: it is widened to float32 for arithmetic.
+// The set is exact (no ~): a few kernels pick per-type constants by type.
 type Numeric interface {
-	~float32 | ~float64 | ~int64 | ~int32 | ~int8 | ~uint8
+	float32 | float64 | int64 | int32 | int8 | uint8
 }
 
 // Floating is the set of floating-point element types with native math.
-type Floating interface{ ~float32 | ~float64 }
+type Floating interface{ float32 | float64 }
 
 // BinOp names an elementwise binary arithmetic operator.
 type BinOp uint8
