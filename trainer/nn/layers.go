@@ -474,3 +474,37 @@ func (d *Dropout) Backward(dy []float32, _ [][]float32, _ bool) []float32 {
 	}
 	return d.dx
 }
+
+// Activation applies an elementwise activation as its own layer (the
+// output activation of the image decoders, and the activation after a
+// batch norm).
+type Activation struct {
+	Shape []int
+	Act   Act
+	y, dx []float32
+}
+
+// NewActivation returns an activation layer over per-sample shape.
+func NewActivation(shape []int, a Act) (*Activation, error) {
+	if err := CheckAct(a); err != nil {
+		return nil, err
+	}
+	return &Activation{Shape: slices.Clone(shape), Act: a}, nil
+}
+
+func (a *Activation) Op() string       { return "activation" }
+func (a *Activation) InShape() []int   { return a.Shape }
+func (a *Activation) OutShape() []int  { return a.Shape }
+func (a *Activation) Params() []*Param { return nil }
+
+func (a *Activation) Forward(x []float32, n int, _ *Pass) []float32 {
+	a.y = grow(a.y, len(x))
+	ops.ApplyAct(a.y, x, a.Act.Fn, a.Act.Alpha)
+	return a.y
+}
+
+func (a *Activation) Backward(dy []float32, _ [][]float32, _ bool) []float32 {
+	a.dx = grow(a.dx, len(dy))
+	actBackward(a.Act, a.dx, dy, a.y)
+	return a.dx
+}
