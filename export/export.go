@@ -177,6 +177,9 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
+	if models.IsImageKind(m.Spec.Kind) {
+		return nil, fmt.Errorf("export: kind %s is not supported yet (dense kinds only: %v)", m.Spec.Kind, models.Kinds())
+	}
 	if err := m.Spec.Validate(); err != nil {
 		return nil, fmt.Errorf("export: model spec: %w", err)
 	}
