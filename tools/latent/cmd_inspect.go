@@ -119,6 +119,7 @@ func inspectModel(path string, m *graph.Model) modelReport {
 		Producer: m.ProducerName, ProducerVersion: m.ProducerVersion,
 		Graph: g.Name, Nodes: len(g.Nodes), Initializers: len(g.Initializers),
 		Metadata: map[string]string{},
+		Inputs:   []valueReport{}, Outputs: []valueReport{}, Operators: []opReport{},
 	}
 	for d, v := range m.Opsets {
 		if d == "" {

@@ -256,3 +256,46 @@ func TestInspectOperators(t *testing.T) {
 		t.Errorf("--operators with a model: exit %d, want 2", code)
 	}
 }
+
+// TestEveryONNXTestModel runs inspect and run over every model of the ONNX
+// backend-test data: each must either succeed or fail with a one-line
+// error (exit 1), never panic or exit otherwise.
+func TestEveryONNXTestModel(t *testing.T) {
+	const root = "/usr/share/libonnx-testdata/data"
+	models, _ := filepath.Glob(filepath.Join(root, "*", "*", "model.onnx"))
+	if len(models) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("no ONNX test models under %s: run `bash tools/setup.sh`", root)
+		}
+		t.Skipf("no ONNX test models under %s (installed by `bash tools/setup.sh`)", root)
+	}
+	if testing.Short() {
+		models = models[:len(models)/10]
+	}
+	ran := 0
+	for _, m := range models {
+		code, _, stderr := latent(t, "inspect", m)
+		if code != 0 && (code != 1 || !strings.HasPrefix(stderr, "latent inspect: ")) {
+			t.Errorf("inspect %s: exit %d: %s", m, code, stderr)
+		}
+		set := filepath.Join(filepath.Dir(m), "test_data_set_0")
+		if _, err := os.Stat(set); err != nil {
+			continue
+		}
+		code, stdout, stderr := latent(t, "run", m, "--inputs", set, "--outputs", t.TempDir())
+		switch code {
+		case 0:
+			ran++
+			if !strings.Contains(stdout, "wrote ") {
+				t.Errorf("run %s: no summary: %q", m, stdout)
+			}
+		case 1:
+			if !strings.HasPrefix(stderr, "latent run: ") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("run %s: error is not one line: %q", m, stderr)
+			}
+		default:
+			t.Errorf("run %s: exit %d: %s", m, code, stderr)
+		}
+	}
+	t.Logf("%d models inspected, %d ran", len(models), ran)
+}
