@@ -8,18 +8,52 @@ import (
 	"testing"
 )
 
-// withImpl runs f with Gemm forced onto impl, skipping when this CPU or
-// build cannot run it.
-func withImpl(t *testing.T, impl gemmImpl, f func(t *testing.T)) {
-	t.Run(impl.String(), func(t *testing.T) {
-		if !gemmAvailable(impl) {
-			t.Skipf("%s kernel not available on this CPU/build (amd64 without the feature, or -tags noasm)", impl)
+// gemmPath is one way through Gemm: a micro-kernel, and whether its
+// unpacked small-problem path may be used (packed: always pack).
+type gemmPath struct {
+	impl   gemmImpl
+	packed bool
+}
+
+func (p gemmPath) String() string {
+	if p.packed {
+		return p.impl.String() + "-packed"
+	}
+	return p.impl.String()
+}
+
+// allPaths lists every kernel both with its unpacked paths and forced
+// through packing, so that each path is checked on every shape.
+func allPaths() []gemmPath {
+	var ps []gemmPath
+	for _, impl := range allImpls() {
+		ps = append(ps, gemmPath{impl, false}, gemmPath{impl, true})
+	}
+	return ps
+}
+
+// withPath runs f with Gemm forced onto path, skipping when this CPU or
+// build cannot run its kernel.
+func withPath(t *testing.T, path gemmPath, f func(t *testing.T)) {
+	t.Run(path.String(), func(t *testing.T) {
+		if !gemmAvailable(path.impl) {
+			t.Skipf("%s kernel not available on this CPU/build (amd64 without the feature, or -tags noasm)", path.impl)
 		}
-		saved := gemmUse
-		gemmUse = impl
-		defer func() { gemmUse = saved }()
+		savedUse, savedKern := gemmUse, gemmKernels[path.impl]
+		gemmUse = path.impl
+		if path.packed {
+			kern := *savedKern
+			kern.small = nil
+			gemmKernels[path.impl] = &kern
+		}
+		defer func() { gemmUse, gemmKernels[path.impl] = savedUse, savedKern }()
 		f(t)
 	})
+}
+
+// withImpl runs f with Gemm forced onto impl (with its unpacked paths).
+func withImpl(t *testing.T, impl gemmImpl, f func(t *testing.T)) {
+	withPath(t, gemmPath{impl: impl}, f)
 }
 
 func allImpls() []gemmImpl { return []gemmImpl{implGo, implAVX2, implAVX512} }
@@ -114,9 +148,9 @@ func (g *gemmCase) check(t *testing.T, got, want []float32) {
 var gemmSizes = []int{1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 32, 33, 47, 64, 97}
 
 func TestGemmRandomShapes(t *testing.T) {
-	for _, impl := range allImpls() {
-		withImpl(t, impl, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, uint64(impl)))
+	for _, path := range allPaths() {
+		withPath(t, path, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, uint64(path.impl)))
 			alphas := []float32{1, -0.75, 2.5}
 			betas := []float32{0, 1, 0.5}
 			for it := 0; it < 400; it++ {
@@ -143,6 +177,7 @@ func TestGemmBlockEdges(t *testing.T) {
 		withImpl(t, impl, func(t *testing.T) {
 			kern := *gemmKernels[impl]
 			kern.mc, kern.kc, kern.nc = 2*kern.mr, 7, 2*kern.nr
+			kern.small = nil // the blocking is what is under test
 			rng := rand.New(rand.NewPCG(2, uint64(impl)))
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				for _, beta := range []float32{0, 0.5} {
@@ -162,9 +197,9 @@ func TestGemmBlockEdges(t *testing.T) {
 }
 
 func TestGemmLargeAllTransposes(t *testing.T) {
-	for _, impl := range allImpls() {
-		withImpl(t, impl, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(3, uint64(impl)))
+	for _, path := range allPaths() {
+		withPath(t, path, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, uint64(path.impl)))
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				// k > KC and m > MC exercise several blocks with the real sizes.
 				g := newGemmCase(rng, tr[0], tr[1], 157, 70, 611, 1, 0.25)
@@ -177,8 +212,8 @@ func TestGemmLargeAllTransposes(t *testing.T) {
 }
 
 func TestGemmDegenerate(t *testing.T) {
-	for _, impl := range allImpls() {
-		withImpl(t, impl, func(t *testing.T) {
+	for _, path := range allPaths() {
+		withPath(t, path, func(t *testing.T) {
 			// k = 0: C = beta·C, and beta = 0 clears NaNs.
 			c := []float32{1, 2, float32(math.NaN()), 4}
 			Gemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, c, 2)
@@ -217,9 +252,9 @@ func TestGemmDegenerate(t *testing.T) {
 
 func TestGemmEpilogue(t *testing.T) {
 	acts := []Act{ActNone, ActRelu, ActLeakyRelu, ActSigmoid, ActTanh, ActElu, ActSelu, ActSoftplus}
-	for _, impl := range allImpls() {
-		withImpl(t, impl, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(4, uint64(impl)))
+	for _, path := range allPaths() {
+		withPath(t, path, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(4, uint64(path.impl)))
 			for _, act := range acts {
 				for _, withBias := range []bool{false, true, false, true} {
 					// Few rows (the unpacked small-m path) and many.
@@ -252,9 +287,9 @@ func TestGemmEpilogue(t *testing.T) {
 func TestGemmParallel(t *testing.T) {
 	defer SetThreads(0)
 	shapes := [][3]int{{300, 90, 100}, {20, 700, 200}, {257, 263, 61}}
-	for _, impl := range allImpls() {
-		withImpl(t, impl, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(5, uint64(impl)))
+	for _, path := range allPaths() {
+		withPath(t, path, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(5, uint64(path.impl)))
 			for _, th := range []int{1, 2, 3} {
 				SetThreads(th)
 				for _, s := range shapes {

@@ -39,8 +39,10 @@ func avx512() []byte {
 	w.WriteString(header)
 	tile512(w, "sgemmKernAVX512", 2)
 	tile512(w, "sgemmKernAVX512N16", 1)
-	for r := 1; r <= 4; r++ {
-		gemvN(w, r)
+	for v := 1; v <= 4; v++ {
+		for r := 1; r <= gemvRows(v); r++ {
+			gemvN(w, r, v)
+		}
 	}
 	for r := 1; r <= 4; r++ {
 		dotT(w, r, 4)
@@ -309,15 +311,19 @@ func dotT(w *asm, R, J int) {
 	w.f("RET")
 }
 
-// gemvN writes the small-m kernel for R rows (1..4) of C against an
-// unpacked, row-major op(B) = B: for each of the k steps it loads 64
-// columns of a B row (four zmm, masked by K1..K4 at the right edge) and
-// adds A[r][p]·row to row r's four accumulators. Nothing is packed, so a
-// batch-1 dense layer streams B once.
-func gemvN(w *asm, R int) {
-	fmt.Fprintf(&w.Buffer, "\n// func sgemvNAVX512R%d(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, mask uint64, alpha, beta float32, flags int, bias *float32, leak float32)\n", R)
-	fmt.Fprintf(&w.Buffer, "TEXT ·sgemvNAVX512R%d(SB), NOSPLIT, $0-100\n", R)
-	rowPtr := []string{"R8", "R9", "R10", "R11"}
+// gemvN writes the unpacked kernel for R rows (1..8) × V zmm (1..4, so
+// 16·V columns) of C against a row-major op(B) = B: for each of the k
+// steps it loads V vectors of a B row (masked by K1..K4 at the right edge)
+// and adds A[r][p]·row to row r's accumulators (row r, vector q in
+// Z(r·V+q)). Nothing is packed: a batch-1 dense layer streams B once, and
+// while B stays in L2 this beats packing for many rows too.
+func gemvN(w *asm, R, V int) {
+	name := fmt.Sprintf("sgemvNAVX512R%dV%d", R, V)
+	fmt.Fprintf(&w.Buffer, "\n// func %s(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, mask uint64, alpha, beta float32, flags int, bias *float32, leak float32)\n", name)
+	fmt.Fprintf(&w.Buffer, "TEXT ·%s(SB), NOSPLIT, $0-100\n", name)
+	lbl := func(s string) string { return name + "_" + s }
+	acc := func(r, q int) int { return r*V + q }
+	rowPtr := []string{"R8", "R9", "R10", "R11", "AX", "DX", "SI", "DI"}
 	w.f("MOVQ k+0(FP), CX")
 	w.f("MOVQ a+8(FP), R8")
 	w.f("MOVQ ars+16(FP), R14")
@@ -331,26 +337,25 @@ func gemvN(w *asm, R int) {
 	w.f("MOVQ ldb+40(FP), R13")
 	w.f("SHLQ $2, R13")
 	w.f("MOVQ mask+64(FP), R15")
-	for q := 1; q <= 4; q++ {
-		w.f("KMOVW R15, K%d", q)
-		if q < 4 {
+	for q := 0; q < V; q++ {
+		w.f("KMOVW R15, K%d", q+1)
+		if q+1 < V {
 			w.f("SHRQ $16, R15")
 		}
 	}
-	for r := 0; r < 4*R; r++ {
+	for r := 0; r < R*V; r++ {
 		w.f("VPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
-	lbl := func(s string) string { return fmt.Sprintf("gemv%d_%s", R, s) }
 	w.label(lbl("loop"))
-	for q := 0; q < 4; q++ {
+	for q := 0; q < V; q++ {
 		w.f("VMOVUPS.Z %d(BX), K%d, Z%d", 64*q, q+1, 16+q)
 	}
 	for r := 0; r < R; r++ {
 		w.f("VBROADCASTSS (%s), Z%d", rowPtr[r], 20+r)
 	}
 	for r := 0; r < R; r++ {
-		for q := 0; q < 4; q++ {
-			w.f("VFMADD231PS Z%d, Z%d, Z%d", 16+q, 20+r, 4*r+q)
+		for q := 0; q < V; q++ {
+			w.f("VFMADD231PS Z%d, Z%d, Z%d", 16+q, 20+r, acc(r, q))
 		}
 	}
 	w.f("ADDQ R13, BX")
@@ -365,7 +370,7 @@ func gemvN(w *asm, R int) {
 	w.f("SHLQ $2, R8")
 	w.f("MOVQ flags+80(FP), R11")
 	w.f("VBROADCASTSS alpha+72(FP), Z26")
-	for r := 0; r < 4*R; r++ {
+	for r := 0; r < R*V; r++ {
 		w.f("VMULPS Z26, Z%d, Z%d", r, r)
 	}
 	w.f("TESTQ $%d, R11", flagReadC)
@@ -373,9 +378,9 @@ func gemvN(w *asm, R int) {
 	w.f("VBROADCASTSS beta+76(FP), Z27")
 	w.f("MOVQ DX, R12")
 	for r := 0; r < R; r++ {
-		for q := 0; q < 4; q++ {
+		for q := 0; q < V; q++ {
 			w.f("VMOVUPS.Z %d(R12), K%d, Z%d", 64*q, q+1, 16+q)
-			w.f("VFMADD231PS Z27, Z%d, Z%d", 16+q, 4*r+q)
+			w.f("VFMADD231PS Z27, Z%d, Z%d", 16+q, acc(r, q))
 		}
 		w.f("ADDQ R8, R12")
 	}
@@ -383,38 +388,44 @@ func gemvN(w *asm, R int) {
 	w.f("TESTQ $%d, R11", flagBias)
 	w.f("JZ %s", lbl("nobias"))
 	w.f("MOVQ bias+88(FP), R12")
-	for q := 0; q < 4; q++ {
+	for q := 0; q < V; q++ {
 		w.f("VMOVUPS.Z %d(R12), K%d, Z%d", 64*q, q+1, 16+q)
 	}
-	for r := 0; r < 4*R; r++ {
-		w.f("VADDPS Z%d, Z%d, Z%d", 16+r%4, r, r)
+	for r := 0; r < R; r++ {
+		for q := 0; q < V; q++ {
+			w.f("VADDPS Z%d, Z%d, Z%d", 16+q, acc(r, q), acc(r, q))
+		}
 	}
 	w.label(lbl("nobias"))
 	w.f("VPXORD Z28, Z28, Z28")
 	w.f("TESTQ $%d, R11", flagRelu)
 	w.f("JZ %s", lbl("norelu"))
-	for r := 0; r < 4*R; r++ {
+	for r := 0; r < R*V; r++ {
 		w.f("VMAXPS Z%d, Z28, Z%d", r, r)
 	}
 	w.label(lbl("norelu"))
 	w.f("TESTQ $%d, R11", flagLeaky)
 	w.f("JZ %s", lbl("store"))
 	w.f("VBROADCASTSS leak+96(FP), Z31")
-	for r := 0; r < 4*R; r++ {
+	for r := 0; r < R*V; r++ {
 		w.f("VMINPS Z%d, Z28, Z24", r)
 		w.f("VMAXPS Z%d, Z28, Z%d", r, r)
 		w.f("VFMADD231PS Z31, Z24, Z%d", r)
 	}
 	w.label(lbl("store"))
 	for r := 0; r < R; r++ {
-		for q := 0; q < 4; q++ {
-			w.f("VMOVUPS Z%d, K%d, %d(DX)", 4*r+q, q+1, 64*q)
+		for q := 0; q < V; q++ {
+			w.f("VMOVUPS Z%d, K%d, %d(DX)", acc(r, q), q+1, 64*q)
 		}
 		w.f("ADDQ R8, DX")
 	}
 	w.f("VZEROUPPER")
 	w.f("RET")
 }
+
+// gemvRows is the most rows the unpacked kernel takes with V vectors: 16
+// accumulators and 8 row pointers at most.
+func gemvRows(V int) int { return min(8, 16/V) }
 
 // avx2 writes the 6×16 kernel: 12 ymm accumulators (Y0..Y11), B in Y12/Y13,
 // A broadcast into Y14/Y15 alternately. It always writes a full tile; the Go
