@@ -219,6 +219,17 @@ func buildSplit(n *graph.Node, opset int64) (Kernel, error) {
 			}
 		}
 		outs := make([]*ops.Tensor, nOut)
+		if ops.NumElements(x.Shape[:a]) == 1 {
+			// Each piece is a contiguous run of the input: return views.
+			inner, off := ops.NumElements(x.Shape[a+1:]), 0
+			for i, s := range sizes {
+				shape := append([]int(nil), x.Shape...)
+				shape[a] = s
+				outs[i] = tkSubView(x, off, shape)
+				off += s * inner
+			}
+			return outs, nil
+		}
 		for i, s := range sizes {
 			shape := append([]int(nil), x.Shape...)
 			shape[a] = s
@@ -283,12 +294,69 @@ func buildSlice(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
+		if lo, ok := tkContiguousWindow(x.Shape, st, step, shape); ok {
+			return []*ops.Tensor{tkSubView(x, lo, shape)}, nil
+		}
 		out := env.New(x.DType, shape...)
 		if err := ops.SliceInto(out, x, st, step); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+// tkContiguousWindow reports whether the strided window (start, step,
+// count per axis) of a row-major array of the given shape is one
+// contiguous run of elements, and where it begins: leading axes take one
+// element, then one axis takes consecutive elements, and the axes after it
+// are taken whole.
+func tkContiguousWindow(shape, start, step, count []int) (int, bool) {
+	if ops.NumElements(count) == 0 {
+		return 0, false
+	}
+	k := 0
+	for k < len(shape) && count[k] == 1 {
+		k++
+	}
+	if k < len(shape) && step[k] != 1 {
+		return 0, false
+	}
+	for a := k + 1; a < len(shape); a++ {
+		if start[a] != 0 || step[a] != 1 || count[a] != shape[a] {
+			return 0, false
+		}
+	}
+	lo, st := 0, ops.Strides(shape)
+	for a := range shape {
+		lo += start[a] * st[a]
+	}
+	return lo, true
+}
+
+// tkSubView returns the tensor of the given shape whose elements are t's
+// from offset lo on, sharing t's data.
+func tkSubView(t *ops.Tensor, lo int, shape []int) *ops.Tensor {
+	hi := lo + ops.NumElements(shape)
+	var d any
+	switch s := t.Data.(type) {
+	case []float32:
+		d = s[lo:hi:hi]
+	case []float64:
+		d = s[lo:hi:hi]
+	case []uint16:
+		d = s[lo:hi:hi]
+	case []int64:
+		d = s[lo:hi:hi]
+	case []int32:
+		d = s[lo:hi:hi]
+	case []int8:
+		d = s[lo:hi:hi]
+	case []uint8:
+		d = s[lo:hi:hi]
+	case []bool:
+		d = s[lo:hi:hi]
+	}
+	return &ops.Tensor{DType: t.DType, Shape: shape, Data: d}
 }
 
 // SliceWindow resolves ONNX Slice parameters against an input shape into a

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -377,4 +378,76 @@ func TestRangeKernel(t *testing.T) {
 	tkFails(t, n, 11, "not supported", i8(1), i8(3), i8(1))
 	tkFails(t, n, 11, "must be a scalar", tkI64(0, 1), i64(3), i64(1))
 	tkFails(t, n, 11, "elements", f32(0), f32(1e30), f32(1e-30))
+}
+
+func TestSliceAndSplitViews(t *testing.T) {
+	x := tkSeqT(ops.Int32, 4, 3)
+	// Rows 1..2 are contiguous: a view at an interior address.
+	out := tkMust(t, tkNode("Slice", 3, 1), 13, x, tkI64(1), tkI64(3))[0]
+	tkCheck(t, "rows", out, tkPickT(x, []int{2, 3}, 3, 4, 5, 6, 7, 8))
+	if &out.I32()[0] != &x.I32()[3] {
+		t.Fatal("contiguous slice copied")
+	}
+	// One row, a run of columns: also contiguous.
+	out = tkMust(t, tkNode("Slice", 4, 1), 13, x, tkI64(2, 1), tkI64(3, 3), tkI64(0, 1))[0]
+	tkCheck(t, "row 2 cols 1..2", out, tkPickT(x, []int{1, 2}, 7, 8))
+	if &out.I32()[0] != &x.I32()[7] {
+		t.Fatal("contiguous row run copied")
+	}
+	// Columns are not contiguous: a fresh tensor.
+	out = tkMust(t, tkNode("Slice", 4, 1), 13, x, tkI64(1), tkI64(3), tkI64(1))[0]
+	if &out.I32()[0] == &x.I32()[1] {
+		t.Fatal("strided slice returned a view")
+	}
+	// Split along the leading axis returns views; along another axis copies.
+	parts := tkMust(t, tkNode("Split", 2, 2), 13, x, tkI64(1, 3))
+	tkCheck(t, "split part 1", parts[1], tkPickT(x, []int{3, 3}, 3, 4, 5, 6, 7, 8, 9, 10, 11))
+	if &parts[1].I32()[0] != &x.I32()[3] {
+		t.Fatal("leading-axis split copied")
+	}
+}
+
+// TestViewsThroughPlan runs Slice/Split views through the executor twice
+// with different inputs: recycled buffers must not leak between values.
+func TestViewsThroughPlan(t *testing.T) {
+	nodes := []*graph.Node{
+		{Name: "s", OpType: "Slice", Inputs: []string{"x", "st", "en"}, Outputs: []string{"rows"}},
+		{Name: "t", OpType: "Transpose", Inputs: []string{"rows"}, Outputs: []string{"rt"}},
+		{Name: "p", OpType: "Split", Inputs: []string{"x", "sp"}, Outputs: []string{"a", "b"}},
+		{Name: "c", OpType: "Concat", Inputs: []string{"b", "a"}, Outputs: []string{"ba"}, Attrs: map[string]*graph.Attr{"axis": tkAInt("axis", 0)}},
+	}
+	g := &graph.Graph{
+		Name:   "views",
+		Inputs: []graph.ValueInfo{{Name: "x", DType: ops.Float32}},
+		Outputs: []graph.ValueInfo{
+			{Name: "rt", DType: ops.Float32}, {Name: "a", DType: ops.Float32}, {Name: "ba", DType: ops.Float32},
+		},
+		Initializers: map[string]*ops.Tensor{"st": tkI64(1), "en": tkI64(3), "sp": tkI64(1, 2)},
+		Nodes:        nodes,
+	}
+	p, err := Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 3; run++ {
+		x := ops.New(ops.Float32, 3, 2)
+		for i := range x.F32() {
+			x.F32()[i] = float32(10*run + i)
+		}
+		outs, err := p.Run(context.Background(), []*ops.Tensor{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := func(v ...int) []float32 {
+			r := make([]float32, len(v))
+			for i, k := range v {
+				r[i] = float32(10*run + k)
+			}
+			return r
+		}
+		tkCheck(t, "rows transposed", outs[0], ops.FromFloat32([]int{2, 2}, f(2, 4, 3, 5)))
+		tkCheck(t, "split a", outs[1], ops.FromFloat32([]int{1, 2}, f(0, 1)))
+		tkCheck(t, "b then a", outs[2], ops.FromFloat32([]int{3, 2}, f(2, 3, 4, 5, 0, 1)))
+		tkCheck(t, "input untouched", x, ops.FromFloat32([]int{3, 2}, f(0, 1, 2, 3, 4, 5)))
+	}
 }
