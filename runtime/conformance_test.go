@@ -189,6 +189,12 @@ type suiteResult struct {
 // does a pass rate under the backend's minimum (95%; 99% for ort) for node
 // or for the PyTorch suites together.
 func runConformance(t *testing.T, backend string) {
+	runConformanceWith(t, backend)
+}
+
+// runConformanceWith is runConformance with extra session options (the
+// unoptimised native run).
+func runConformanceWith(t *testing.T, backend string, opts ...runtime.Option) {
 	root := conformanceDir()
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		t.Fatalf("ONNX backend test data not found at %s (%v): install it with `bash tools/setup.sh`, or run the whole suite with `bash tools/test.sh` (as CI=true does); LATENT_ONNX_TESTDATA overrides the folder", root, err)
@@ -240,7 +246,7 @@ func runConformance(t *testing.T, backend string) {
 					if skip {
 						t.Skip("skip.txt: " + reason)
 					}
-					runCase(t, backend, c)
+					runCase(t, backend, c, opts...)
 				})
 				if !ran {
 					continue // filtered out by -run
@@ -332,7 +338,7 @@ func topOps(counts map[string]int, n int) string {
 
 // runCase opens the case's model on the backend and checks every
 // test_data_set_N.
-func runCase(t *testing.T, backend string, c conformanceCase) {
+func runCase(t *testing.T, backend string, c conformanceCase, opts ...runtime.Option) {
 	defer func() {
 		if r := recover(); r != nil {
 			t.Fatalf("panic: %v", r)
@@ -341,7 +347,7 @@ func runCase(t *testing.T, backend string, c conformanceCase) {
 	if c.decodeErr != nil {
 		t.Fatalf("decode: %v", c.decodeErr)
 	}
-	s, err := runtime.OpenModel(c.model, runtime.WithBackend(backend))
+	s, err := runtime.OpenModel(c.model, append([]runtime.Option{runtime.WithBackend(backend)}, opts...)...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -490,6 +496,16 @@ func TestConformanceNative(t *testing.T) {
 		t.Skip("conformance suite skipped in -short mode (runs in full with `bash tools/test.sh`)")
 	}
 	runConformance(t, runtime.NativeBackendName)
+}
+
+// TestConformanceNativeUnoptimized runs the suite again without the graph
+// passes (Identity/Dropout removal, constant folding, Gemm fusion), so a
+// pass that changes results shows up as a difference between the two.
+func TestConformanceNativeUnoptimized(t *testing.T) {
+	if testing.Short() && os.Getenv("CI") == "" {
+		t.Skip("conformance suite skipped in -short mode (runs in full with `bash tools/test.sh`)")
+	}
+	runConformanceWith(t, runtime.NativeBackendName, runtime.WithOptimize(false))
 }
 
 // TestCompareTensors checks the comparison itself against hand-made cases.
