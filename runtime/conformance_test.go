@@ -189,12 +189,12 @@ type suiteResult struct {
 // does a pass rate under the backend's minimum (95%; 99% for ort) for node
 // or for the PyTorch suites together.
 func runConformance(t *testing.T, backend string) {
-	runConformanceWith(t, backend)
+	runConformanceWith(t, backend, backend)
 }
 
 // runConformanceWith is runConformance with extra session options (the
-// unoptimised native run).
-func runConformanceWith(t *testing.T, backend string, opts ...runtime.Option) {
+// unoptimised native run); label names the run in the log.
+func runConformanceWith(t *testing.T, label, backend string, opts ...runtime.Option) {
 	root := conformanceDir()
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		t.Fatalf("ONNX backend test data not found at %s (%v): install it with `bash tools/setup.sh`, or run the whole suite with `bash tools/test.sh` (as CI=true does); LATENT_ONNX_TESTDATA overrides the folder", root, err)
@@ -260,36 +260,36 @@ func runConformanceWith(t *testing.T, backend string, opts ...runtime.Option) {
 				}
 			}
 			t.Logf("conformance %s %s: %d/%d selected cases passed (%s), %d skipped via skip.txt, %d failed, %d filtered out by -run; %d cases need operators without a native kernel",
-				backend, suite, res.passed, res.selected, pct(res.passed, res.selected), res.skipped, res.ran-res.passed-res.skipped, res.selected-res.ran, res.unselected-res.policyOut-res.unrepresentable)
+				label, suite, res.passed, res.selected, pct(res.passed, res.selected), res.skipped, res.ran-res.passed-res.skipped, res.selected-res.ran, res.unselected-res.policyOut-res.unrepresentable)
 			if res.unrepresentable > 0 {
-				t.Logf("conformance %s %s: %d cases not selected: an input or output has a type latent does not represent", backend, suite, res.unrepresentable)
+				t.Logf("conformance %s %s: %d cases not selected: an input or output has a type latent does not represent", label, suite, res.unrepresentable)
 			}
 			if res.policyOut > 0 {
-				t.Logf("conformance %s %s: %d cases not selected: %s", backend, suite, res.policyOut, policy.reason)
+				t.Logf("conformance %s %s: %d cases not selected: %s", label, suite, res.policyOut, policy.reason)
 			}
 			if len(res.missingOps) > 0 {
-				t.Logf("conformance %s %s: most needed missing operators: %s", backend, suite, topOps(res.missingOps, 12))
+				t.Logf("conformance %s %s: most needed missing operators: %s", label, suite, topOps(res.missingOps, 12))
 			}
 		})
 	}
 
-	checkRate := func(label string, suites ...string) {
+	checkRate := func(what string, suites ...string) {
 		var sel, ran, passed int
 		for _, s := range suites {
 			r := results[s]
 			if !r.suiteRan {
-				t.Logf("conformance %s %s: suite %s was filtered out by -run; pass-rate check skipped", backend, label, s)
+				t.Logf("conformance %s %s: suite %s was filtered out by -run; pass-rate check skipped", label, what, s)
 				return
 			}
 			sel, ran, passed = sel+r.selected, ran+r.ran, passed+r.passed
 		}
 		if ran < sel {
-			t.Logf("conformance %s %s: only %d of %d selected cases ran (-run filter); pass-rate check skipped", backend, label, ran, sel)
+			t.Logf("conformance %s %s: only %d of %d selected cases ran (-run filter); pass-rate check skipped", label, what, ran, sel)
 			return
 		}
-		t.Logf("conformance %s %s: %d/%d passed (%s)", backend, label, passed, sel, pct(passed, sel))
+		t.Logf("conformance %s %s: %d/%d passed (%s)", label, what, passed, sel, pct(passed, sel))
 		if sel == 0 || float64(passed) < policy.minPassRate*float64(sel) {
-			t.Errorf("conformance %s %s: pass rate %s (%d/%d) is below %.0f%%", backend, label, pct(passed, sel), passed, sel, 100*policy.minPassRate)
+			t.Errorf("conformance %s %s: pass rate %s (%d/%d) is below %.0f%%", label, what, pct(passed, sel), passed, sel, 100*policy.minPassRate)
 		}
 	}
 	checkRate("node", "node")
@@ -505,7 +505,7 @@ func TestConformanceNativeUnoptimized(t *testing.T) {
 	if testing.Short() && os.Getenv("CI") == "" {
 		t.Skip("conformance suite skipped in -short mode (runs in full with `bash tools/test.sh`)")
 	}
-	runConformanceWith(t, runtime.NativeBackendName, runtime.WithOptimize(false))
+	runConformanceWith(t, "native-unoptimised", runtime.NativeBackendName, runtime.WithOptimize(false))
 }
 
 // TestCompareTensors checks the comparison itself against hand-made cases.
