@@ -79,4 +79,3 @@ func applyMetadata(gm *graph.Model, set map[string]string) {
 		gm.Metadata = append(gm.Metadata, graph.MetadataEntry{Key: k, Value: set[k]})
 	}
 }
-
