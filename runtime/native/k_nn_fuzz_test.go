@@ -52,6 +52,8 @@ var nnFuzzOps = []struct {
 	{"QLinearConv", 9, 1, 10, nil},
 	{"RNN", 6, 2, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional", "reverse"}, "layout": {1}}},
 	{"GRU", 6, 2, 14, map[string][]any{"hidden_size": {1, 2}, "linear_before_reset": {1}}},
+	{"RoiAlign", 3, 1, 16, map[string][]any{"mode": {"max"}, "output_height": {2}, "sampling_ratio": {1}, "spatial_scale": {float32(2)}}},
+	{"NonMaxSuppression", 5, 1, 11, map[string][]any{"center_point_box": {1}}},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }
 
