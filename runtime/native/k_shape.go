@@ -77,6 +77,11 @@ func tkInts(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
 
 // tkAxis normalises an axis for a rank-r tensor: valid range [-r, r-1]
 // (or [-r, r] when inclusive), negative values only from opset negSince on.
+//
+// The operators of this package's shape files pass negSince 0, accepting
+// negative axes at every opset as ONNX Runtime does (older exporters such
+// as PyTorch at opset 6 emit them); only Flatten keeps the spec's opset-11
+// rule.
 func tkAxis(n *graph.Node, what string, axis int64, r int, inclusive bool, opset, negSince int64) (int, error) {
 	hi := int64(r) - 1
 	if inclusive {
@@ -289,7 +294,7 @@ func buildSqueeze(n *graph.Node, opset int64) (Kernel, error) {
 		}
 		drop := make([]bool, len(x.Shape))
 		if given {
-			as, err := tkAxes(n, axes, len(x.Shape), opset, 11)
+			as, err := tkAxes(n, axes, len(x.Shape), opset, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -338,7 +343,7 @@ func buildUnsqueeze(n *graph.Node, opset int64) (Kernel, error) {
 			return nil, fmt.Errorf("node %s: missing input 1 (axes)", n.Label())
 		}
 		r := len(x.Shape) + len(axes)
-		as, err := tkAxes(n, axes, r, opset, 11)
+		as, err := tkAxes(n, axes, r, opset, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -112,7 +112,7 @@ func buildConcat(n *graph.Node, opset int64) (Kernel, error) {
 				return nil, err
 			}
 		}
-		a, err := tkAxis(n, "axis", axis, len(in[0].Shape), false, opset, 11)
+		a, err := tkAxis(n, "axis", axis, len(in[0].Shape), false, opset, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +167,7 @@ func buildSplit(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, err := tkAxis(n, "axis", axis, len(x.Shape), false, opset, 11)
+		a, err := tkAxis(n, "axis", axis, len(x.Shape), false, opset, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -467,7 +467,7 @@ func buildGather(n *graph.Node, opset int64) (Kernel, error) {
 		if len(x.Shape) == 0 {
 			return nil, fmt.Errorf("node %s: data must have rank ≥ 1, got a scalar", n.Label())
 		}
-		a, err := tkAxis(n, "axis", axis, len(x.Shape), false, opset, 11)
+		a, err := tkAxis(n, "axis", axis, len(x.Shape), false, opset, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -71,7 +71,7 @@ func tkElementsShapes(n *graph.Node, data, ind *ops.Tensor, axis int64, opset in
 	if r == 0 {
 		return 0, fmt.Errorf("node %s: data must have rank ≥ 1, got a scalar", n.Label())
 	}
-	a, err := tkAxis(n, "axis", axis, r, false, opset, 11)
+	a, err := tkAxis(n, "axis", axis, r, false, opset, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -447,7 +447,7 @@ func buildCompress(n *graph.Node, opset int64) (Kernel, error) {
 		}
 		src, a := x, 0
 		if hasAxis {
-			if a, err = tkAxis(n, "axis", axis, len(x.Shape), false, opset, 11); err != nil {
+			if a, err = tkAxis(n, "axis", axis, len(x.Shape), false, opset, 0); err != nil {
 				return nil, err
 			}
 		} else {

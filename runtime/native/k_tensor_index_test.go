@@ -130,7 +130,7 @@ func TestCompressKernel(t *testing.T) {
 	out := tkMust(t, tkNode("Compress", 2, 1), 11, x, ops.FromBool([]int{3}, []bool{false, true, true}))[0]
 	tkCheck(t, "long condition", out, tkPickT(x, []int{1}, 1))
 	tkFails(t, tkNode("Compress", 2, 1), 11, "1-D bool", x, tkI64(1))
-	tkFails(t, tkNode("Compress", 2, 1, tkAInt("axis", -1)), 9, "out of range", x, ops.FromBool([]int{1}, []bool{true}))
+	tkFails(t, tkNode("Compress", 2, 1, tkAInt("axis", -2)), 9, "out of range", x, ops.FromBool([]int{1}, []bool{true}))
 }
 
 func TestSizeKernel(t *testing.T) {

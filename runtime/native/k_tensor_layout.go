@@ -340,7 +340,7 @@ func buildOneHot(n *graph.Node, opset int64) (Kernel, error) {
 			return nil, err
 		}
 		r := len(it.Shape)
-		a, err := tkAxis(n, "axis", axis, r+1, false, opset, 1)
+		a, err := tkAxis(n, "axis", axis, r+1, false, opset, 0)
 		if err != nil {
 			return nil, err
 		}

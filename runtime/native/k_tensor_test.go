@@ -61,7 +61,9 @@ func TestConcatKernel(t *testing.T) {
 	if _, err := tkRun(tkNode("Concat", 2, 1), 13, a, a); err == nil {
 		t.Fatal("Concat-13 without axis: no error")
 	}
-	tkFails(t, tkNode("Concat", 2, 1, tkAInt("axis", -1)), 4, "out of range", a, a)
+	tkFails(t, tkNode("Concat", 2, 1, tkAInt("axis", -3)), 4, "out of range", a, a)
+	out = tkMust(t, tkNode("Concat", 2, 1, tkAInt("axis", -1)), 4, a, a)[0]
+	tkCheck(t, "opset 4 negative axis", out, tkPickT(a, []int{2, 4}, 0, 1, 0, 1, 2, 3, 2, 3))
 	tkFails(t, tkNode("Concat", 2, 1, tkAInt("axis", 0)), 13, "differs", a, tkSeqT(ops.Float32, 1, 3))
 	tkFails(t, tkNode("Concat", 2, 1, tkAInt("axis", 0)), 13, "int32", a, tkSeqT(ops.Int32, 1, 2))
 	tkFails(t, tkNode("Concat", 2, 1, tkAInt("axis", 0)), 13, "missing input 1", a, nil)
@@ -125,7 +127,8 @@ func TestSplitKernel(t *testing.T) {
 	tkFails(t, tkNode("Split", 1, 2, tkAInt("axis", 1)), 13, "does not split evenly", x)
 	tkFails(t, tkNode("Split", 2, 2, tkAInt("axis", 1)), 13, "sums to", x, tkI64(1, 1))
 	tkFails(t, tkNode("Split", 2, 2, tkAInt("axis", 1)), 13, "entries", x, tkI64(5))
-	tkFails(t, tkNode("Split", 1, 2, tkAInt("axis", -1)), 7, "out of range", x)
+	tkFails(t, tkNode("Split", 1, 2, tkAInt("axis", -3)), 7, "out of range", x)
+	check("split-7 negative axis", tkMust(t, tkNode("Split", 1, 2, tkAInt("axis", -1), tkAInts("split", 4, 1)), 7, x), cols(0, 1, 2, 3), cols(4))
 	tkFails(t, tkNode("Split", 1, 4, tkAInt("axis", 1), tkAInt("num_outputs", 4)), 18, "chunks", x)
 	if _, err := tkRun(tkNode("Split", 1, 2, tkAInt("num_outputs", 3)), 18, x); err == nil {
 		t.Fatal("num_outputs 3 with 2 outputs: no error")

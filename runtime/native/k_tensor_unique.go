@@ -36,7 +36,7 @@ func buildUnique(n *graph.Node, opset int64) (Kernel, error) {
 			if len(x.Shape) == 0 {
 				return nil, fmt.Errorf("node %s: axis given for a scalar input", n.Label())
 			}
-			if a, err = tkAxis(n, "axis", axis, len(x.Shape), false, opset, 11); err != nil {
+			if a, err = tkAxis(n, "axis", axis, len(x.Shape), false, opset, 0); err != nil {
 				return nil, err
 			}
 			src = x
