@@ -164,23 +164,40 @@ var sdotAVX512 = [...][2]sdotFunc{
 // kernel, which they beat by up to 4× on these shapes):
 //   - an untransposed B is streamed as it is for up to avx512SmallMMax
 //     rows, and for any number of rows while B (k·n elements) fits in L2;
-//   - a transposed B goes through dot products for up to avx512DotMMax
-//     rows. (Transposing it once and streaming it measured no faster than
-//     the packed kernel above that.)
+//   - a transposed B goes through dot products for up to avx512SmallMMax
+//     rows, or up to avx512DotMMax rows when k >= avx512DotMinK (the dot
+//     products' horizontal sums cost too much for short rows); otherwise,
+//     while it fits in L2, it is transposed once into 32-column panels that
+//     are streamed like an untransposed B.
 const (
 	avx512SmallMMax  = 8
 	avx512StreamBMax = 1 << 18
 	avx512DotMMax    = 64
+	avx512DotMinK    = 256
 )
 
 // avx512Small takes the calls the unpacked kernels run faster (see above).
 func avx512Small(g gemmCall) bool {
 	if g.transB {
 		aRows := !g.transA || (g.m == 1 && g.lda == 1) // op(A) rows contiguous along k
-		if g.m > avx512DotMMax || !aRows {
+		if aRows && (g.m <= avx512SmallMMax || (g.m <= avx512DotMMax && g.k >= avx512DotMinK)) {
+			avx512SmallT(g)
+			return true
+		}
+		if g.k*g.n > avx512StreamBMax || g.ldb > gatherMaxLd {
 			return false
 		}
-		avx512SmallT(g)
+		// Transpose B once, with gathers, into 32-column panels: panel j0
+		// (columns j0..j0+31 of op(B)) is a k×32 row-major block at
+		// bufs.b[j0*k:], streamed like an untransposed B.
+		bufs := gemmPool.Get().(*gemmBufs)
+		defer gemmPool.Put(bufs)
+		bufs.b = growBuf(bufs.b, g.k*roundUp(g.n, 32))
+		avx512PackB(bufs.b, 32, true, g.b, g.ldb, 0, g.k, 0, g.n)
+		for j0 := 0; j0 < g.n; j0 += 32 {
+			avx512Stream(g, bufs.b[j0*g.k:], 32, j0, min(32, g.n-j0))
+		}
+		finishAct(g)
 		return true
 	}
 	if g.m > avx512SmallMMax && g.k*g.n > avx512StreamBMax {
