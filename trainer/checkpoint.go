@@ -15,10 +15,10 @@ import (
 	"github.com/latent-ml/latent/trainer/data"
 )
 
-// Checkpoint file format, version 1 (all integers little endian):
+// Checkpoint file format, version 2 (all integers little endian):
 //
 //	magic    8 bytes  "LATENTCK"
-//	version  uint32   1
+//	version  uint32   2 (version 1 files are still read)
 //	hlen     uint32   length of the JSON header
 //	header   hlen bytes of JSON: {"spec", "scaler", "state", "tensors"}
 //	data     the tensors' float32 values, concatenated in header order
@@ -28,12 +28,20 @@ import (
 // and len counted in float32 elements from the start of data. Model
 // parameters use their Param names (enc0.W [out,in], enc0.b [1,out], ...);
 // training state adds "opt<slot>/<name>" (optimiser moments) and
-// "best/<name>" (early-stopping best weights). Files are written to a
+// "best/<name>" (early-stopping best weights). Version 2 adds the image and
+// VAE kinds: their layer parameters are named after the layers (enc.conv0.W
+// [out,in,k,k], mu.W, dec.conv0.W [in,out,k,k] for transposed convolutions,
+// ...) and non-trainable model state (batch norm running statistics,
+// "<layer>.running_mean" and "<layer>.running_var") follows the parameters;
+// version 1 files (dense kinds only) have the same layout without state.
+// Files are written to a
 // temporary file, synced and renamed, so a reader never sees a partial file.
 
 const (
 	ckptMagic   = "LATENTCK"
-	ckptVersion = 1
+	ckptVersion = 2
+	// ckptOldest is the oldest version LoadCheckpoint reads.
+	ckptOldest = 1
 )
 
 // TrainState is the resumable state of a training run.
@@ -80,17 +88,21 @@ func SaveCheckpoint(path string, m *Model, st *TrainState) error {
 		blobs = append(blobs, v)
 		off += int64(len(v))
 	}
-	for _, p := range m.net.params {
+	params := m.Params()
+	for _, p := range params {
+		add(p.Name, p.Shape, p.Data)
+	}
+	for _, p := range m.modelState() {
 		add(p.Name, p.Shape, p.Data)
 	}
 	if st != nil {
-		np := len(m.net.params)
+		np := len(params)
 		for i, s := range st.opt {
-			p := m.net.params[i%np]
+			p := params[i%np]
 			add(fmt.Sprintf("opt%d/%s", i/np, p.Name), p.Shape, s)
 		}
 		for i, b := range st.best {
-			p := m.net.params[i]
+			p := params[i]
 			add("best/"+p.Name, p.Shape, b)
 		}
 	}
@@ -174,8 +186,8 @@ func decodeCheckpoint(b []byte) (*Model, *TrainState, error) {
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], want) {
 		return nil, nil, ErrChecksum
 	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != ckptVersion {
-		return nil, nil, fmt.Errorf("unsupported checkpoint version %d (want %d)", v, ckptVersion)
+	if v := binary.LittleEndian.Uint32(b[8:]); v < ckptOldest || v > ckptVersion {
+		return nil, nil, fmt.Errorf("unsupported checkpoint version %d (want %d to %d)", v, ckptOldest, ckptVersion)
 	}
 	hlen := int(binary.LittleEndian.Uint32(b[12:]))
 	if 16+hlen > len(body) {
@@ -218,7 +230,8 @@ func decodeCheckpoint(b []byte) (*Model, *TrainState, error) {
 		}
 		return v, nil
 	}
-	for _, p := range m.net.params {
+	params := m.Params()
+	for _, p := range append(params[:len(params):len(params)], m.modelState()...) {
 		v, err := get(p.Name, p)
 		if err != nil {
 			return nil, nil, err
@@ -228,10 +241,10 @@ func decodeCheckpoint(b []byte) (*Model, *TrainState, error) {
 	st := h.State
 	if st != nil {
 		for slot := 0; ; slot++ {
-			if _, ok := tensors[fmt.Sprintf("opt%d/%s", slot, m.net.params[0].Name)]; !ok {
+			if _, ok := tensors[fmt.Sprintf("opt%d/%s", slot, params[0].Name)]; !ok {
 				break
 			}
-			for _, p := range m.net.params {
+			for _, p := range params {
 				v, err := get(fmt.Sprintf("opt%d/%s", slot, p.Name), p)
 				if err != nil {
 					return nil, nil, err
@@ -239,8 +252,8 @@ func decodeCheckpoint(b []byte) (*Model, *TrainState, error) {
 				st.opt = append(st.opt, append([]float32(nil), v...))
 			}
 		}
-		if _, ok := tensors["best/"+m.net.params[0].Name]; ok {
-			for _, p := range m.net.params {
+		if _, ok := tensors["best/"+params[0].Name]; ok {
+			for _, p := range params {
 				v, err := get("best/"+p.Name, p)
 				if err != nil {
 					return nil, nil, err

@@ -17,6 +17,8 @@ type Model struct {
 	Spec   models.Spec
 	Scaler data.Scaler
 	net    *net
+	// img is the layer network of the image and VAE kinds (net is nil then).
+	img *imageNet
 }
 
 // NewModel validates spec and builds a model with weights initialised from
@@ -24,6 +26,13 @@ type Model struct {
 func NewModel(spec models.Spec, seed uint64) (*Model, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("model spec: %w", err)
+	}
+	if models.IsImageKind(spec.Kind) {
+		img, err := newImageNet(spec, rand.New(rand.NewPCG(seed, streamInit)))
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
+		}
+		return &Model{Spec: spec, Scaler: data.Scaler{Kind: data.NoScaling}, img: img}, nil
 	}
 	n, err := newNet(layoutOf(spec), rand.New(rand.NewPCG(seed, streamInit)))
 	if err != nil {
@@ -40,7 +49,12 @@ const (
 
 // Params returns the model's trainable tensors in a fixed order (names
 // enc<i>.W, enc<i>.b, dec<j>.W, dec<j>.b; tied decoders have no W).
-func (m *Model) Params() []*Param { return m.net.params }
+func (m *Model) Params() []*Param {
+	if m.img != nil {
+		return m.img.params
+	}
+	return m.net.params
+}
 
 // Layer describes one dense layer for exporters: y = act(x·Wᵀ + B).
 type Layer struct {
@@ -84,8 +98,12 @@ func (m *Model) layer(i int) Layer {
 	return l
 }
 
-// Encoder returns the encoder layers, input side first.
+// Encoder returns the encoder layers, input side first (nil for the image
+// and VAE kinds: see Network).
 func (m *Model) Encoder() []Layer {
+	if m.net == nil {
+		return nil
+	}
 	out := make([]Layer, m.net.nEnc)
 	for i := range out {
 		out[i] = m.layer(i)
@@ -93,8 +111,12 @@ func (m *Model) Encoder() []Layer {
 	return out
 }
 
-// Decoder returns the decoder layers, code side first.
+// Decoder returns the decoder layers, code side first (nil for the image
+// and VAE kinds: see Network).
 func (m *Model) Decoder() []Layer {
+	if m.net == nil {
+		return nil
+	}
 	out := make([]Layer, len(m.net.layers)-m.net.nEnc)
 	for j := range out {
 		out[j] = m.layer(m.net.nEnc + j)
@@ -105,6 +127,9 @@ func (m *Model) Decoder() []Layer {
 // run scales raw rows, runs the network and returns either the code or the
 // reconstruction (in raw units).
 func (m *Model) run(x []float32, rows int, wantCode bool) ([]float32, error) {
+	if m.img != nil {
+		return m.runImage(x, rows, wantCode)
+	}
 	D := m.net.inputSize()
 	if rows <= 0 || len(x) != rows*D {
 		return nil, fmt.Errorf("model input: %d values for %d rows of %d features", len(x), rows, D)
@@ -150,8 +175,11 @@ func (m *Model) clone() (*Model, error) {
 		return nil, err
 	}
 	c.Scaler = data.Scaler{Kind: m.Scaler.Kind, Offset: slices.Clone(m.Scaler.Offset), Scale: slices.Clone(m.Scaler.Scale)}
-	for i, p := range m.net.params {
-		copy(c.net.params[i].Data, p.Data)
+	for i, p := range m.Params() {
+		copy(c.Params()[i].Data, p.Data)
+	}
+	for i, p := range m.modelState() {
+		copy(c.modelState()[i].Data, p.Data)
 	}
 	return c, nil
 }

@@ -9,16 +9,12 @@ import (
 
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/trainer/nn"
 )
 
-// Param is one trainable tensor of a network.
-type Param struct {
-	Name  string
-	Shape []int
-	Data  []float32
-	// Decay reports whether weight decay applies (weights, not biases).
-	Decay bool
-}
+// Param is one trainable tensor of a network (shared with the layers of
+// package nn).
+type Param = nn.Param
 
 // dense is a fully connected layer y = act(x·Wᵀ + b) with W [out,in]
 // row-major, or, when tied, y = act(x·V + b) with V = params[w] stored

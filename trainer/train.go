@@ -25,7 +25,8 @@ type Config struct {
 	Schedule  ScheduleConfig
 	Seed      uint64
 	// Scaling is fitted on the training rows and recorded in the model
-	// (default minmax; none for the recommender kind).
+	// (default minmax; none for the recommender, conv and conv-vae kinds, whose
+	// image loaders already scale pixels to [0,1]).
 	Scaling data.ScalingKind
 	// ValSplit holds out this fraction of rows (of observed ratings for the
 	// recommender kind) for validation; Val supplies a validation set
@@ -67,12 +68,18 @@ type Config struct {
 
 // EpochMetrics is one line of metrics.jsonl.
 type EpochMetrics struct {
-	Epoch       int      `json:"epoch"`
-	Loss        float64  `json:"loss"`       // total training loss (recon + reg)
-	ReconLoss   float64  `json:"recon_loss"` // training reconstruction loss
-	RegLoss     float64  `json:"reg_loss"`   // regulariser penalties
-	ValLoss     *float64 `json:"val_loss,omitempty"`
-	ValRMSE     *float64 `json:"val_rmse,omitempty"` // recommender: held-out ratings, raw units
+	Epoch     int      `json:"epoch"`
+	Loss      float64  `json:"loss"`       // total training loss (recon + reg)
+	ReconLoss float64  `json:"recon_loss"` // training reconstruction loss
+	RegLoss   float64  `json:"reg_loss"`   // regulariser penalties
+	ValLoss   *float64 `json:"val_loss,omitempty"`
+	ValRMSE   *float64 `json:"val_rmse,omitempty"` // recommender: held-out ratings, raw units
+	// KL is the VAE's mean KL divergence per sample (unweighted) and
+	// KLWeight the beta it was weighted with this epoch (RegLoss is their
+	// product); for VAEs ReconLoss is summed over features, averaged over
+	// samples, so Loss is the negative ELBO (at beta 1).
+	KL          *float64 `json:"kl,omitempty"`
+	KLWeight    *float64 `json:"kl_weight,omitempty"`
 	LR          float64  `json:"lr"`
 	Seconds     float64  `json:"seconds"`
 	SamplesPerS float64  `json:"samples_per_s"`
@@ -105,7 +112,7 @@ func (c *Config) defaults(kind models.Kind) {
 	}
 	if c.Scaling == "" {
 		c.Scaling = data.MinMax
-		if kind == models.Recommender {
+		if kind == models.Recommender || models.IsConv(kind) {
 			c.Scaling = data.NoScaling
 		}
 	}
@@ -252,7 +259,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 	if st != nil && cfg.Optimizer.Name == "" {
 		cfg.Optimizer = st.Optimizer // resume with the checkpoint's optimiser
 	}
-	opt, err := newOptimizer(cfg.Optimizer, m.net.params)
+	opt, err := newOptimizer(cfg.Optimizer, m.Params())
 	if err != nil {
 		return err
 	}
@@ -281,7 +288,12 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		}
 		st.Pretrained = true
 	}
-	eng := newEngine(m.net, cfg.BatchSize, cfg.Workers)
+	var eng stepper
+	if m.img != nil {
+		eng = newImageEngine(m.img, r.rng, cfg.Workers)
+	} else {
+		eng = newEngine(m.net, cfg.BatchSize, cfg.Workers)
+	}
 	ckpt := ""
 	if cfg.OutDir != "" {
 		ckpt = filepath.Join(cfg.OutDir, "checkpoint.latent")
@@ -298,6 +310,17 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		start := time.Now()
 		em, err := r.epoch(ctx, eng, opt, lr, epoch)
 		if err != nil {
+			if ckpt != "" && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				// Interrupted (SIGINT/SIGTERM in the CLI): keep the work
+				// done so far in a final checkpoint, written atomically.
+				// Resuming re-runs the interrupted epoch in full from the
+				// weights reached when it was stopped.
+				if serr := save(ckpt); serr != nil {
+					return fmt.Errorf("%w; final checkpoint not written: %v", err, serr)
+				}
+				r.res.Checkpoint = ckpt
+				return fmt.Errorf("%w (final checkpoint %s written after %d complete epochs; continue with --resume %s)", err, ckpt, st.Epoch, ckpt)
+			}
 			return err
 		}
 		monitored := em.Loss
@@ -320,7 +343,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		if monitored < st.BestLoss {
 			st.BestLoss, st.BestEpoch, st.Bad = monitored, epoch+1, 0
 			if cfg.EarlyStopping > 0 {
-				best = copyParams(m.net.params, best)
+				best = copyParams(m.Params(), best)
 			}
 		} else {
 			st.Bad++
@@ -353,7 +376,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		}
 	}
 	if cfg.EarlyStopping > 0 && best != nil {
-		for i, p := range m.net.params {
+		for i, p := range m.Params() {
 			copy(p.Data, best[i])
 		}
 	}
@@ -378,8 +401,12 @@ func copyParams(ps []*Param, dst [][]float32) [][]float32 {
 }
 
 // epoch runs one shuffled pass over the training rows.
-func (r *run) epoch(ctx context.Context, eng *engine, opt *optimizer, lr float64, epoch int) (EpochMetrics, error) {
-	n := eng.net
+func (r *run) epoch(ctx context.Context, eng stepper, opt *optimizer, lr float64, epoch int) (EpochMetrics, error) {
+	params := r.m.Params()
+	ie, _ := eng.(*imageEngine)
+	if ie != nil {
+		ie.startEpoch(epoch)
+	}
 	ds := r.train
 	D, B := ds.D, r.cfg.BatchSize
 	perm := r.rng.Perm(ds.N)
@@ -404,7 +431,7 @@ func (r *run) epoch(ctx context.Context, eng *engine, opt *optimizer, lr float64
 				copy(bm[i*D:(i+1)*D], ds.Mask[idx*D:(idx+1)*D])
 			}
 		}
-		applyNoise(n.spec.Noise, bx[:rows*D], r.rng, n == r.m.net)
+		applyNoise(r.m.Spec.Noise, bx[:rows*D], r.rng, true)
 		b := batchIn{x: bx[:rows*D], t: bt[:rows*D], rows: rows}
 		if bm != nil {
 			b.m = bm[:rows*D]
@@ -419,7 +446,7 @@ func (r *run) epoch(ctx context.Context, eng *engine, opt *optimizer, lr float64
 			return EpochMetrics{}, fmt.Errorf("epoch %d batch %d: loss %g, regulariser %g, gradient norm %g: %w (weights left at the last good step; %s)",
 				epoch+1, nb+1, rl, rg, gn, ErrNonFinite, where)
 		}
-		opt.update(n.params, eng.grads, lr, gn, eng.parallel)
+		opt.update(params, eng.gradients(), lr, gn, eng.parallel)
 		recon += rl * float64(rows)
 		reg += rg * float64(rows)
 		nb++
@@ -427,7 +454,12 @@ func (r *run) epoch(ctx context.Context, eng *engine, opt *optimizer, lr float64
 	}
 	recon /= float64(ds.N)
 	reg /= float64(ds.N)
-	return EpochMetrics{Epoch: epoch + 1, Loss: recon + reg, ReconLoss: recon, RegLoss: reg, LR: lr}, nil
+	em := EpochMetrics{Epoch: epoch + 1, Loss: recon + reg, ReconLoss: recon, RegLoss: reg, LR: lr}
+	if ie != nil && ie.net.Mu != nil {
+		kl, w := ie.epochKL(), float64(ie.beta)
+		em.KL, em.KLWeight = &kl, &w
+	}
+	return em, nil
 }
 
 // applyNoise corrupts x in place (denoising kinds only).
@@ -451,7 +483,7 @@ func applyNoise(nz models.Noise, x []float32, rng *rand.Rand, active bool) {
 
 // evaluate returns the reconstruction loss of ds and, for masked data, the
 // RMSE over observed target entries in raw units.
-func (r *run) evaluate(eng *engine, ds *data.Dataset) (loss, rmse float64) {
+func (r *run) evaluate(eng stepper, ds *data.Dataset) (loss, rmse float64) {
 	D, B := ds.D, r.cfg.BatchSize
 	tgt := ds.TargetData()
 	var sum, norm float64
