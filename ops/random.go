@@ -27,9 +27,49 @@ func RandomNormalInto(dst *Tensor, r *rand.Rand, mean, scale float64) error {
 }
 
 // RandomUniformInto fills a floating-point tensor with samples of the
-// uniform distribution on [low, high) drawn from r.
+// uniform distribution on [low, high) drawn from r. Samples that rounding
+// to float32 or float16 would carry up to high are replaced by the largest
+// value of the type below high, so high itself never appears (when
+// high > low).
 func RandomUniformInto(dst *Tensor, r *rand.Rand, low, high float64) error {
-	return randomFill(dst, r, func() float64 { return low + (high-low)*r.Float64() })
+	next := func() float64 { return low + (high-low)*r.Float64() }
+	if err := randomFill(dst, r, next); err != nil || !(high > low) {
+		return err
+	}
+	switch d := dst.Data.(type) {
+	case []float32:
+		below := float32(high) // the largest float32 below high
+		if float64(below) >= high {
+			below = math.Nextafter32(below, float32(math.Inf(-1)))
+		}
+		for i, v := range d {
+			if float64(v) >= high {
+				d[i] = below
+			}
+		}
+	case []uint16:
+		below := Float64ToFloat16(high) // the largest float16 below high
+		if float64(Float16ToFloat32(below)) >= high {
+			below = halfBelow(below)
+		}
+		for i, v := range d {
+			if float64(Float16ToFloat32(v)) >= high {
+				d[i] = below
+			}
+		}
+	}
+	return nil
+}
+
+// halfBelow returns the next float16 value below h (toward -Inf).
+func halfBelow(h uint16) uint16 {
+	switch {
+	case h&0x7fff == 0: // ±0
+		return 0x8001
+	case h&0x8000 == 0:
+		return h - 1
+	}
+	return h + 1
 }
 
 func randomFill(dst *Tensor, r *rand.Rand, next func() float64) error {

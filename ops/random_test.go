@@ -129,3 +129,37 @@ func TestRandomErrors(t *testing.T) {
 		t.Error("typed nil generator: no error")
 	}
 }
+
+func TestRandomUniformNeverReachesHigh(t *testing.T) {
+	// [1, 1+2^-20): in float32 the range holds 8 values and samples can
+	// round up to high; in float16 it holds only 1 itself and most samples
+	// round up. All must land in the range.
+	high := 1 + math.Ldexp(1, -20)
+	for _, dt := range []DType{Float32, Float16} {
+		x := New(dt, 10000)
+		if err := RandomUniformInto(x, NewSeededRand(1), 1, high); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range tkAsFloat64(x) {
+			if v >= high || v < 1 {
+				t.Fatalf("%v: sample %v outside [1, %v)", dt, v, high)
+			}
+		}
+	}
+	// A range just below zero for float16: values must stay below -0.
+	x := New(Float16, 1000)
+	if err := RandomUniformInto(x, NewSeededRand(2), -1e-9, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range tkAsFloat64(x) {
+		if v >= 0 {
+			t.Fatalf("float16 sample %v not below 0", v)
+		}
+	}
+	if got := halfBelow(0x3c00); got != 0x3bff {
+		t.Errorf("halfBelow(1) = %#x, want 0x3bff", got)
+	}
+	if got := halfBelow(0xbc00); got != 0xbc01 {
+		t.Errorf("halfBelow(-1) = %#x, want 0xbc01", got)
+	}
+}
