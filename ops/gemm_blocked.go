@@ -7,7 +7,7 @@ import (
 
 // gemmKernel is one micro-kernel with the cache blocking that suits it.
 //
-// The driver (gemmBlocked) packs a kc×nc block of op(B) into panels of nr
+// The driver (gemmCall.run) packs a kc×nc block of op(B) into panels of nr
 // columns (kc steps of nr contiguous values each) and an mc×kc block of
 // op(A) into panels of mr rows (kc steps of mr values each), zero-padding
 // partial panels, then calls tile once per mr×nr tile of C.
@@ -29,8 +29,9 @@ type gemmKernel struct {
 	packA func(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int)
 	packB func(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int)
 
-	// small, when set, may take over a whole call with few rows (it
-	// reports whether it did), streaming B without packing.
+	// small, when set, may take over a whole call that its unpacked
+	// kernels run faster (few rows, or a B that fits in cache); it reports
+	// whether it did.
 	small func(g gemmCall) bool
 }
 
