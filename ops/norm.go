@@ -193,3 +193,59 @@ func MeanVarianceNorm(shape []int, reduce []bool, x, y []float32) {
 		y[i] = float32((float64(v) - sum[g]) / sq[g])
 	}
 }
+
+// GroupNorm normalises x (n×c×spatial) over groups of c/groups consecutive
+// channels (with their spatial positions) by the group's mean and
+// population variance, then applies the per-channel scale and bias:
+// y = scale[ch]·(x − μ)/√(σ² + eps) + bias[ch]. groups must divide c.
+// y may alias x.
+func GroupNorm(n, c, spatial, groups int, x, scale, bias []float32, eps float32, y []float32) {
+	cg := c / groups
+	for i := 0; i < n; i++ {
+		for g := 0; g < groups; g++ {
+			off := (i*c + g*cg) * spatial
+			mu, inv := meanInvStd(x[off:off+cg*spatial], eps)
+			for k := 0; k < cg; k++ {
+				ch := g*cg + k
+				a := float64(scale[ch]) * inv
+				b := float64(bias[ch]) - mu*a
+				af, bf := float32(a), float32(b)
+				o := off + k*spatial
+				xs, ys := x[o:o+spatial], y[o:o+spatial]
+				for j, v := range xs {
+					ys[j] = v*af + bf
+				}
+			}
+		}
+	}
+}
+
+// LpNormalize divides each vector along the middle axis of x (outer×n×
+// inner) by its L1 (p = 1) or L2 (p = 2) norm; zero vectors stay zero.
+// y may alias x.
+func LpNormalize(outer, n, inner, p int, x, y []float32) {
+	for o := 0; o < outer; o++ {
+		for j := 0; j < inner; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				v := float64(x[(o*n+k)*inner+j])
+				if p == 1 {
+					s += math.Abs(v)
+				} else {
+					s += v * v
+				}
+			}
+			if p != 1 {
+				s = math.Sqrt(s)
+			}
+			for k := 0; k < n; k++ {
+				i := (o*n+k)*inner + j
+				if s == 0 {
+					y[i] = 0
+				} else {
+					y[i] = float32(float64(x[i]) / s)
+				}
+			}
+		}
+	}
+}

@@ -150,3 +150,34 @@ func TestMeanVarianceNorm(t *testing.T) {
 	s := float32(1 / math.Sqrt(0.5))
 	nnCheck(t, "all", y, []float32{-s, 0, s, 0}, 1e-6)
 }
+
+func TestGroupNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	n, c, sp, groups := 2, 6, 4, 3
+	x := nnRand(r, n*c*sp)
+	scale, bias := nnRand(r, c), nnRand(r, c)
+	// A group is c/groups consecutive channels: 2·4 = 8 contiguous values.
+	norm, _, _ := naiveNormRows(n*groups, c/groups*sp, x, 1e-5)
+	want := make([]float32, len(x))
+	for i := range want {
+		ch := (i / sp) % c
+		want[i] = norm[i]*scale[ch] + bias[ch]
+	}
+	y := make([]float32, len(x))
+	GroupNorm(n, c, sp, groups, x, scale, bias, 1e-5, y)
+	nnCheck(t, "groupnorm", y, want, 1e-5)
+	// One group per channel is instance norm.
+	InstanceNorm(n, c, sp, x, scale, bias, 1e-5, want)
+	GroupNorm(n, c, sp, c, x, scale, bias, 1e-5, y)
+	nnCheck(t, "groupnorm = instancenorm", y, want, 1e-6)
+}
+
+func TestLpNormalize(t *testing.T) {
+	y := make([]float32, 6)
+	// Along the middle axis of 1×2×3: columns [3 4], [0 0], [1 −1].
+	LpNormalize(1, 2, 3, 2, []float32{3, 0, 1, 4, 0, -1}, y)
+	s := float32(1 / math.Sqrt(2))
+	nnCheck(t, "L2", y, []float32{0.6, 0, s, 0.8, 0, -s}, 1e-6)
+	LpNormalize(1, 2, 3, 1, []float32{3, 0, 1, 4, 0, -1}, y)
+	nnCheck(t, "L1", y, []float32{3.0 / 7, 0, 0.5, 4.0 / 7, 0, -0.5}, 1e-6)
+}

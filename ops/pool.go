@@ -343,3 +343,50 @@ func MaxUnpool[T PoolElem](x []T, idx []int64, y []T) error {
 	}
 	return nil
 }
+
+// LpPool writes (Σ|x|^p)^(1/p) over each window of x into y; padding
+// contributes zeros.
+func LpPool(p *PoolParams, pw float64, x, y []float32) {
+	inSz, outSz := NumElements(p.In), NumElements(p.Out)
+	if outSz == 0 {
+		return
+	}
+	it := newPoolIter(p)
+	nd := it.nd
+	for pl := 0; pl < p.Planes; pl++ {
+		xp := x[pl*inSz : (pl+1)*inSz]
+		yp := y[pl*outSz : (pl+1)*outSz]
+		clear(it.oIdx)
+		for o := range yp {
+			var sum float64
+			if it.window() {
+				for d := 0; d < nd; d++ {
+					it.kIdx[d] = it.klo[d]
+				}
+				for {
+					pos := 0
+					for d := 0; d < nd-1; d++ {
+						pos += (it.start[d] + it.kIdx[d]*p.Dilations[d]) * it.inStr[d]
+					}
+					ld, s := p.Dilations[nd-1], it.start[nd-1]
+					for k := it.klo[nd-1]; k < it.khi[nd-1]; k++ {
+						sum += math.Pow(math.Abs(float64(xp[pos+s+k*ld])), pw)
+					}
+					d := nd - 2
+					for ; d >= 0; d-- {
+						it.kIdx[d]++
+						if it.kIdx[d] < it.khi[d] {
+							break
+						}
+						it.kIdx[d] = it.klo[d]
+					}
+					if d < 0 {
+						break
+					}
+				}
+			}
+			yp[o] = float32(math.Pow(sum, 1/pw))
+			it.nextOut()
+		}
+	}
+}

@@ -214,3 +214,50 @@ func TestMaxUnpoolInvertsMaxPool(t *testing.T) {
 		t.Error("index 8 of 8 accepted")
 	}
 }
+
+func TestLpPoolAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(37, 38))
+	for it := 0; it < 100; it++ {
+		p := randPoolParams(r, 1+it%3)
+		x := nnRand(r, p.Planes*NumElements(p.In))
+		for _, pw := range []float64{1, 2, 3} {
+			want := naiveLpPool(p, x, pw)
+			y := make([]float32, len(want))
+			LpPool(p, pw, x, y)
+			nnCheck(t, fmt.Sprintf("case %d p=%v", it, pw), y, want, 1e-5)
+		}
+	}
+}
+
+// naiveLpPool sums |x|^p over the in-image positions of each window by
+// brute force over all kernel offsets.
+func naiveLpPool(p *PoolParams, x []float32, pw float64) []float32 {
+	nd := len(p.In)
+	inSz := NumElements(p.In)
+	inStr := Strides(p.In)
+	var out []float32
+	for pl := 0; pl < p.Planes; pl++ {
+		o := make([]int, nd)
+		for oi := 0; oi < NumElements(p.Out); oi++ {
+			var s float64
+			k := make([]int, nd)
+			for ki := 0; ki < NumElements(p.Kernel); ki++ {
+				off, ok := 0, true
+				for d := 0; d < nd; d++ {
+					q := o[d]*p.Strides[d] - p.PadBegin[d] + k[d]*p.Dilations[d]
+					if q < 0 || q >= p.In[d] {
+						ok = false
+					}
+					off += q * inStr[d]
+				}
+				if ok {
+					s += math.Pow(math.Abs(float64(x[pl*inSz+off])), pw)
+				}
+				nnOdometer(k, p.Kernel)
+			}
+			out = append(out, float32(math.Pow(s, 1/pw)))
+			nnOdometer(o, p.Out)
+		}
+	}
+	return out
+}

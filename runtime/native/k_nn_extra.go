@@ -1,7 +1,7 @@
 package native
 
-// Further NN operators: Hardmax, LRN, MeanVarianceNormalization and
-// MaxUnpool.
+// Further NN operators: Hardmax, LRN, MeanVarianceNormalization,
+// MaxUnpool, GroupNormalization, LpNormalization, LpPool and GlobalLpPool.
 
 import (
 	"fmt"
@@ -22,6 +22,166 @@ func init() {
 	}
 	for _, v := range []int64{9, 11} {
 		Register("", "MaxUnpool", v, buildMaxUnpool)
+	}
+	for _, v := range []int64{18, 21} {
+		Register("", "GroupNormalization", v, buildGroupNorm)
+	}
+	Register("", "LpNormalization", 1, buildLpNormalization)
+	for _, v := range []int64{1, 2, 11, 18} {
+		Register("", "LpPool", v, buildLpPool(false))
+	}
+	for _, v := range []int64{1, 2} {
+		Register("", "GlobalLpPool", v, buildLpPool(true))
+	}
+}
+
+func buildGroupNorm(n *graph.Node, opset int64) (Kernel, error) {
+	eps, err := n.Float("epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := n.Int("num_groups", 0)
+	if err != nil {
+		return nil, err
+	}
+	if groups <= 0 {
+		return nil, fmt.Errorf("node %s: attribute num_groups must be positive, got %d", n.Label(), groups)
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if err := nnFloat(n, x, "X"); err != nil {
+			return nil, err
+		}
+		if x.Rank() < 2 {
+			return nil, fmt.Errorf("node %s: input X must be N×C×…, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		c, g := x.Shape[1], int(groups)
+		if c%g != 0 {
+			return nil, fmt.Errorf("node %s: num_groups %d must divide the %d channels", n.Label(), g, c)
+		}
+		// Opset 18 has one scale and bias per group, opset 21 per channel.
+		per := c
+		if opset < 21 {
+			per = g
+		}
+		var sb [2][]float32
+		for i, name := range []string{"scale", "bias"} {
+			t, err := nnIn(n, in, 1+i, name)
+			if err != nil {
+				return nil, err
+			}
+			v, err := nnF32Param(n, t, name, per)
+			if err != nil {
+				return nil, err
+			}
+			if per != c {
+				full := make([]float32, c)
+				for ch := range full {
+					full[ch] = v[ch/(c/g)]
+				}
+				v = full
+			}
+			sb[i] = v
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		ops.GroupNorm(x.Shape[0], c, ops.NumElements(x.Shape[2:]), g, nnF32(x), sb[0], sb[1], eps, o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildLpNormalization(n *graph.Node, opset int64) (Kernel, error) {
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	p, err := n.Int("p", 2)
+	if err != nil {
+		return nil, err
+	}
+	if p != 1 && p != 2 {
+		return nil, fmt.Errorf("node %s: p %d must be 1 or 2", n.Label(), p)
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		if err := nnFloat(n, x, "input"); err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		a := int(axis)
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return nil, fmt.Errorf("node %s: axis %d out of range for input of rank %d", n.Label(), axis, r)
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		ops.LpNormalize(ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:]), int(p), nnF32(x), o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildLpPool(global bool) Builder {
+	return func(n *graph.Node, opset int64) (Kernel, error) {
+		pv, err := n.Int("p", 2)
+		if err != nil {
+			return nil, err
+		}
+		if opset < 2 {
+			// LpPool-1 and GlobalLpPool-1 carry p as a float.
+			if a, ok := n.Attrs["p"]; ok && a.Type == graph.AttrFloat {
+				pv = int64(a.F)
+			}
+		}
+		if pv <= 0 {
+			return nil, fmt.Errorf("node %s: p %d must be positive", n.Label(), pv)
+		}
+		var win *nnWindow
+		if !global {
+			if win, err = nnParseWindow(n); err != nil {
+				return nil, err
+			}
+			if win.kernel == nil {
+				return nil, fmt.Errorf("node %s: missing required attribute kernel_shape", n.Label())
+			}
+		}
+		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			x, err := nnIn(n, in, 0, "X")
+			if err != nil {
+				return nil, err
+			}
+			if err := nnFloat(n, x, "X"); err != nil {
+				return nil, err
+			}
+			var p *ops.PoolParams
+			if global {
+				sp, err := nnSpatial(n, x, "X", 1)
+				if err != nil {
+					return nil, err
+				}
+				ones, zeros := make([]int, len(sp)), make([]int, len(sp))
+				for i := range ones {
+					ones[i] = 1
+				}
+				p = &ops.PoolParams{Planes: x.Shape[0] * x.Shape[1], In: sp, Kernel: sp, Out: ones, Strides: ones,
+					Dilations: ones, PadBegin: zeros, PadEnd: zeros}
+				for _, d := range sp {
+					if d == 0 {
+						return nil, fmt.Errorf("node %s: cannot pool an empty spatial axis of X %s", n.Label(), ops.ShapeString(x.Shape))
+					}
+				}
+			} else if p, err = nnPoolParams(n, win, x); err != nil {
+				return nil, err
+			}
+			o := nnNewOut(env, x.DType, append([]int{x.Shape[0], x.Shape[1]}, p.Out...))
+			ops.LpPool(p, float64(pv), nnF32(x), o.f)
+			return []*ops.Tensor{o.done()}, nil
+		}, nil
 	}
 }
 

@@ -54,6 +54,10 @@ var nnFuzzOps = []struct {
 	{"GRU", 6, 2, 14, map[string][]any{"hidden_size": {1, 2}, "linear_before_reset": {1}}},
 	{"RoiAlign", 3, 1, 16, map[string][]any{"mode": {"max"}, "output_height": {2}, "sampling_ratio": {1}, "spatial_scale": {float32(2)}}},
 	{"NonMaxSuppression", 5, 1, 11, map[string][]any{"center_point_box": {1}}},
+	{"GroupNormalization", 3, 1, 21, map[string][]any{"num_groups": {1, 2}}},
+	{"LpNormalization", 1, 1, 1, map[string][]any{"p": {1}, "axis": {0, 3}}},
+	{"LpPool", 1, 1, 18, map[string][]any{"kernel_shape": {[]int64{2}, []int64{2, 2}}, "p": {1, 3}, "pads": {[]int64{1, 1}}}},
+	{"GlobalLpPool", 1, 1, 2, nil},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }
 

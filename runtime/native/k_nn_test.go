@@ -432,3 +432,24 @@ func TestNNResizeOpsets(t *testing.T) {
 		t.Errorf("unknown mode: got %v", err)
 	}
 }
+
+func TestNNGroupNormAndLp(t *testing.T) {
+	// Two channels in one group: values 1, 3 | 5, 7 → mean 4, var 5.
+	x := nnF([]int{1, 2, 2}, 1, 3, 5, 7)
+	s := float32(1 / math.Sqrt(5))
+	// Opset 18: scale and bias per group.
+	out := nnMust(t, nnNode("GroupNormalization", 3, 1, "num_groups", 1, "epsilon", float32(0)), 18, x, nnF([]int{1}, 2), nnF([]int{1}, 1))
+	nnWant(t, "opset 18", out[0], []int{1, 2, 2}, 1-6*s, 1-2*s, 1+2*s, 1+6*s)
+	// Opset 21: per channel.
+	out = nnMust(t, nnNode("GroupNormalization", 3, 1, "num_groups", 1, "epsilon", float32(0)), 21, x, nnF([]int{2}, 1, 2), nnF([]int{2}, 0, 1))
+	nnWant(t, "opset 21", out[0], []int{1, 2, 2}, -3*s, -s, 1+2*s, 1+6*s)
+	nnFails(t, nnNode("GroupNormalization", 3, 1, "num_groups", 3), 21, "must divide", x, nnF([]int{2}, 1, 1), nnF([]int{2}, 0, 0))
+	nnFails(t, nnNode("GroupNormalization", 3, 1, "num_groups", 2), 18, "must have 2 elements", x, nnF([]int{1}, 1), nnF([]int{2}, 0, 0))
+
+	out = nnMust(t, nnNode("LpNormalization", 1, 1, "p", 1), 1, nnF([]int{2, 2}, 1, 3, -2, 2))
+	nnWant(t, "L1 rows", out[0], []int{2, 2}, 0.25, 0.75, -0.5, 0.5)
+	out = nnMust(t, nnNode("GlobalLpPool", 1, 1), 2, nnF([]int{1, 1, 2}, 3, 4))
+	nnWant(t, "global L2", out[0], []int{1, 1, 1}, 5)
+	out = nnMust(t, nnNode("LpPool", 1, 1, "kernel_shape", []int64{2}, "p", 1), 18, nnF([]int{1, 1, 3}, 1, -2, 3))
+	nnWant(t, "L1 pool", out[0], []int{1, 1, 2}, 3, 5)
+}
