@@ -409,3 +409,32 @@ func TestGemmCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmConcurrent calls large (split) Gemms from several goroutines at
+// once: bands that find every worker busy run on their caller, and each
+// call still gets its own result.
+func TestGemmConcurrent(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(2)
+	const callers = 4
+	cases := make([]*gemmCase, callers)
+	wants := make([][]float32, callers)
+	for i := range cases {
+		rng := rand.New(rand.NewPCG(8, uint64(i)))
+		cases[i] = newGemmCase(rng, i%2 == 1, i/2 == 1, 200+i, 150, 90, 1, 0)
+		wants[i] = cases[i].want()
+	}
+	done := make(chan int)
+	for i, g := range cases {
+		go func() {
+			for range 5 {
+				Gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
+			}
+			done <- i
+		}()
+	}
+	for range cases {
+		i := <-done
+		cases[i].check(t, cases[i].c, wants[i])
+	}
+}
