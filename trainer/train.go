@@ -305,21 +305,27 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		st.best = best
 		return SaveCheckpoint(path, m, st)
 	}
+	// interrupted writes a final checkpoint (atomically) when ctx is
+	// cancelled, e.g. by SIGINT/SIGTERM in the CLI, so --resume continues.
+	interrupted := func(err error) error {
+		if serr := save(ckpt); serr != nil {
+			return fmt.Errorf("%w; final checkpoint not written: %v", err, serr)
+		}
+		r.res.Checkpoint = ckpt
+		return fmt.Errorf("%w (final checkpoint %s written after %d complete epochs; continue with --resume %s)", err, ckpt, st.Epoch, ckpt)
+	}
 	for epoch := st.Epoch; epoch < cfg.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil && ckpt != "" {
+			return interrupted(fmt.Errorf("training cancelled before epoch %d: %w", epoch+1, err))
+		}
 		lr := cfg.Schedule.lrFor(cfg.LR, epoch, cfg.Epochs, &st.Schedule)
 		start := time.Now()
 		em, err := r.epoch(ctx, eng, opt, lr, epoch)
 		if err != nil {
 			if ckpt != "" && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-				// Interrupted (SIGINT/SIGTERM in the CLI): keep the work
-				// done so far in a final checkpoint, written atomically.
-				// Resuming re-runs the interrupted epoch in full from the
-				// weights reached when it was stopped.
-				if serr := save(ckpt); serr != nil {
-					return fmt.Errorf("%w; final checkpoint not written: %v", err, serr)
-				}
-				r.res.Checkpoint = ckpt
-				return fmt.Errorf("%w (final checkpoint %s written after %d complete epochs; continue with --resume %s)", err, ckpt, st.Epoch, ckpt)
+				// Stopped mid-epoch: the checkpoint keeps the weights
+				// reached; resuming re-runs that epoch in full.
+				return interrupted(err)
 			}
 			return err
 		}

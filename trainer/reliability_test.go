@@ -1,0 +1,305 @@
+package trainer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer"
+)
+
+// Cancelling training (what SIGINT/SIGTERM do in the CLI) between epochs
+// writes a final checkpoint even without --checkpoint-every, and resuming
+// from it reproduces the uninterrupted run bit for bit.
+func TestInterruptWritesFinalCheckpointAndResumes(t *testing.T) {
+	ds := manifold(200, 12, 21)
+	spec := resumeSpec()
+	cfgFor := func(dir string) trainer.Config {
+		c := resumeConfig(dir)
+		c.CheckpointEvery = 0
+		return c
+	}
+	full, _, err := trainer.Train(context.Background(), spec, ds, cfgFor(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := cfgFor(dir)
+	cfg.OnEpoch = func(em trainer.EpochMetrics) error {
+		if em.Epoch == 2 {
+			cancel()
+		}
+		return nil
+	}
+	_, res, err := trainer.Train(ctx, spec, ds, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: got %v, want context.Canceled", err)
+	}
+	ckpt := filepath.Join(dir, "checkpoint.latent")
+	if !strings.Contains(err.Error(), ckpt) || !strings.Contains(err.Error(), "--resume") {
+		t.Errorf("error does not tell where the final checkpoint is: %v", err)
+	}
+	if res.Checkpoint != ckpt {
+		t.Errorf("Result.Checkpoint = %q, want %q", res.Checkpoint, ckpt)
+	}
+	_, st, err := trainer.LoadCheckpoint(ckpt)
+	if err != nil {
+		t.Fatalf("final checkpoint unreadable: %v", err)
+	}
+	if st == nil || st.Epoch != 2 {
+		t.Fatalf("final checkpoint state %+v, want 2 complete epochs", st)
+	}
+	assertNoTempFiles(t, dir)
+
+	cfg = cfgFor(dir)
+	cfg.Resume = ckpt
+	resumed, res, err := trainer.Train(context.Background(), models.Spec{}, ds, cfg)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if res.Epochs != 6 || res.History[0].Epoch != 3 {
+		t.Errorf("resumed run covered epochs %d..%d, want 3..6", res.History[0].Epoch, res.Epochs)
+	}
+	sameParams(t, "interrupted+resumed vs uninterrupted", params(full), params(resumed))
+}
+
+// Cancelling in the middle of an epoch keeps the weights reached so far in
+// the final checkpoint; resuming re-runs that epoch and finishes.
+func TestInterruptMidEpochResumes(t *testing.T) {
+	ds := manifold(400, 12, 22)
+	dir := t.TempDir()
+	// The trainer checks ctx once before each epoch and before each
+	// mini-batch: the 5th check is epoch 1's 4th batch.
+	ctx := &countdownCtx{Context: context.Background(), n: 5}
+	cfg := trainer.Config{Epochs: 4, BatchSize: 10, LR: 1e-2, Seed: 3, OutDir: dir}
+	m, _, err := trainer.Train(ctx, models.NewUndercomplete(12, 3), ds, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if !strings.Contains(err.Error(), "in epoch 1") {
+		t.Errorf("cancellation was meant to land inside epoch 1: %v", err)
+	}
+	got, st, err := trainer.LoadCheckpoint(filepath.Join(dir, "checkpoint.latent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Epoch != 0 {
+		t.Errorf("checkpoint counts %d complete epochs, want 0", st.Epoch)
+	}
+	sameParams(t, "checkpoint vs model at interruption", params(m), params(got))
+	cfg = trainer.Config{Epochs: 4, BatchSize: 10, LR: 1e-2, OutDir: dir, Resume: filepath.Join(dir, "checkpoint.latent")}
+	_, res, err := trainer.Train(context.Background(), models.Spec{}, ds, cfg)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if res.Epochs != 4 || len(res.History) != 4 {
+		t.Errorf("resumed run: %d epochs, %d history lines; want 4 and 4", res.Epochs, len(res.History))
+	}
+}
+
+// countdownCtx reports cancellation from its n-th Err call on: a
+// deterministic stand-in for a signal arriving mid-epoch.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n > 0 {
+		c.n--
+	}
+	if c.n == 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A checkpoint that fails its checksum is refused by --resume.
+func TestResumeRefusesCorruptCheckpoint(t *testing.T) {
+	ds := manifold(60, 12, 23)
+	dir := t.TempDir()
+	cfg := trainer.Config{Epochs: 1, BatchSize: 10, Seed: 1, OutDir: dir, CheckpointEvery: 1}
+	if _, _, err := trainer.Train(context.Background(), models.NewUndercomplete(12, 3), ds, cfg); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "checkpoint.latent")
+	raw, err := os.ReadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 1 // one flipped bit in the weights
+	if err := os.WriteFile(ckpt, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg = trainer.Config{Epochs: 2, BatchSize: 10, OutDir: t.TempDir(), Resume: ckpt}
+	_, _, err = trainer.Train(context.Background(), models.Spec{}, ds, cfg)
+	if !errors.Is(err, trainer.ErrChecksum) || !strings.Contains(err.Error(), ckpt) {
+		t.Fatalf("got %v, want ErrChecksum naming %s", err, ckpt)
+	}
+}
+
+// A folder that cannot be written (permissions) fails with an error naming
+// the file, and the files already there are left intact.
+func TestCheckpointReadOnlyFolderKeepsPreviousFiles(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: directory permissions do not stop root's writes (TestCheckpointDiskFullKeepsPreviousFiles covers write failures)")
+	}
+	dir, m := trainedDir(t)
+	before := snapshot(t, dir)
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	err := trainer.SaveCheckpoint(filepath.Join(dir, "model.latent"), m, nil)
+	if err == nil || !strings.Contains(err.Error(), "model.latent") {
+		t.Fatalf("got %v, want an error naming model.latent", err)
+	}
+	os.Chmod(dir, 0o755)
+	if after := snapshot(t, dir); !sameSnapshot(before, after) {
+		t.Errorf("files changed by a failed write: before %v, after %v", keys(before), keys(after))
+	}
+}
+
+// A write that fails part-way (the disk fills up: simulated with
+// RLIMIT_FSIZE in a child process, so writes past the limit fail with
+// EFBIG) leaves the previous checkpoint intact and no temporary file.
+func TestCheckpointDiskFullKeepsPreviousFiles(t *testing.T) {
+	if os.Getenv("LATENT_DISKFULL_CHILD") != "" {
+		diskFullChild()
+		return
+	}
+	dir, _ := trainedDir(t)
+	before := snapshot(t, dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckpointDiskFullKeepsPreviousFiles$")
+	cmd.Env = append(os.Environ(), "LATENT_DISKFULL_CHILD="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "SAVE ERROR: save checkpoint "+filepath.Join(dir, "model.latent")) ||
+		!strings.Contains(string(out), "file too large") {
+		t.Fatalf("child did not report the failed write clearly:\n%s", out)
+	}
+	if after := snapshot(t, dir); !sameSnapshot(before, after) {
+		t.Errorf("files changed by a failed write: before %v, after %v", keys(before), keys(after))
+	}
+	if _, _, err := trainer.LoadCheckpoint(filepath.Join(dir, "model.latent")); err != nil {
+		t.Errorf("previous model unreadable after the failed write: %v", err)
+	}
+}
+
+// diskFullChild runs in the child process: it trains a model bigger than
+// the file-size limit and tries to overwrite DIR/model.latent with it.
+func diskFullChild() {
+	dir := os.Getenv("LATENT_DISKFULL_CHILD")
+	ds := manifold(50, 64, 1)
+	spec := models.NewDeep(64, []int{64}, 8)
+	m, _, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 1, BatchSize: 10, Seed: 9})
+	if err != nil {
+		fmt.Println("TRAIN ERROR:", err)
+		return
+	}
+	lim := syscall.Rlimit{Cur: 4096, Max: 4096}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		fmt.Println("SETRLIMIT ERROR:", err)
+		return
+	}
+	err = trainer.SaveCheckpoint(filepath.Join(dir, "model.latent"), m, nil)
+	fmt.Printf("SAVE ERROR: %v\n", err)
+}
+
+// trainedDir trains a small model into a fresh folder (model.latent and
+// checkpoint.latent) and returns the folder and the model.
+func trainedDir(t *testing.T) (string, *trainer.Model) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := trainer.Config{Epochs: 1, BatchSize: 10, Seed: 1, OutDir: dir, CheckpointEvery: 1}
+	m, _, err := trainer.Train(context.Background(), models.NewUndercomplete(12, 3), manifold(40, 12, 5), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, m
+}
+
+func snapshot(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := map[string][]byte{}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s[e.Name()] = b
+	}
+	return s
+}
+
+func sameSnapshot(a, b map[string][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !bytes.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func keys(m map[string][]byte) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	return k
+}
+
+func assertNoTempFiles(t *testing.T, dir string) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+// Training on data that makes the loss diverge stops with ErrNonFinite
+// and never returns non-finite weights (divergence detection).
+func TestDivergenceDetected(t *testing.T) {
+	ds := manifold(50, 12, 24)
+	for i := range ds.X {
+		ds.X[i] *= 1e30 // finite, but the gradients overflow float32
+	}
+	spec := models.NewUndercomplete(12, 3)
+	spec.OutputActivation = models.Identity
+	cfg := trainer.Config{Epochs: 3, BatchSize: 10, Seed: 1, Scaling: "none", LR: 1,
+		Optimizer: trainer.OptimizerConfig{Name: "sgd"}}
+	m, _, err := trainer.Train(context.Background(), spec, ds, cfg)
+	if !errors.Is(err, trainer.ErrNonFinite) {
+		t.Fatalf("got %v, want ErrNonFinite", err)
+	}
+	for _, p := range m.Params() {
+		for _, v := range p.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("non-finite weight in %s after divergence", p.Name)
+			}
+		}
+	}
+}
