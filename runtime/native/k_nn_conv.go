@@ -246,3 +246,72 @@ func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }
+
+func init() {
+	Register("", "Col2Im", 18, buildCol2Im)
+}
+
+// buildCol2Im is the ONNX Col2Im operator: input N×(C·∏block)×L columns,
+// image_shape and block_shape inputs, folded with ops.Col2Im.
+func buildCol2Im(n *graph.Node, opset int64) (Kernel, error) {
+	win, err := nnParseWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		if err := nnFloat(n, x, "input"); err != nil {
+			return nil, err
+		}
+		var dims [2][]int
+		for i, name := range []string{"image_shape", "block_shape"} {
+			t, err := nnIn(n, in, 1+i, name)
+			if err != nil {
+				return nil, err
+			}
+			v, err := tkInts(n, t, name)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range v {
+				if d <= 0 || d > 1<<31 {
+					return nil, fmt.Errorf("node %s: %s %v must be positive", n.Label(), name, v)
+				}
+				dims[i] = append(dims[i], int(d))
+			}
+		}
+		img, block := dims[0], dims[1]
+		nd := len(img)
+		if nd == 0 || len(block) != nd {
+			return nil, fmt.Errorf("node %s: image_shape %v and block_shape %v must be non-empty and of equal length", n.Label(), img, block)
+		}
+		if x.Rank() != 3 {
+			return nil, fmt.Errorf("node %s: input must be N×(C·∏block)×L, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		w := *win
+		w.kernel, w.autoPad = nil, "NOTSET"
+		geo, err := w.resolve(n, img, block)
+		if err != nil {
+			return nil, err
+		}
+		kb := ops.NumElements(block)
+		if x.Shape[1]%kb != 0 {
+			return nil, fmt.Errorf("node %s: input axis 1 (%d) is not a multiple of the block size %d", n.Label(), x.Shape[1], kb)
+		}
+		if l := ops.NumElements(geo.out); x.Shape[2] != l {
+			return nil, fmt.Errorf("node %s: input has %d columns, the geometry gives %d block positions %v", n.Label(), x.Shape[2], l, geo.out)
+		}
+		c := x.Shape[1] / kb
+		g := &ops.ConvGeom{C: c, Image: img, Kernel: block, Out: geo.out, Strides: geo.strides, Dilations: geo.dilations, PadBegin: geo.padBegin}
+		o := nnNewOut(env, x.DType, append([]int{x.Shape[0], c}, img...))
+		xs := nnF32(x)
+		per, imSz := x.Shape[1]*x.Shape[2], c*ops.NumElements(img)
+		for b := 0; b < x.Shape[0]; b++ {
+			ops.Col2Im(g, xs[b*per:(b+1)*per], o.f[b*imSz:(b+1)*imSz])
+		}
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}

@@ -453,3 +453,17 @@ func TestNNGroupNormAndLp(t *testing.T) {
 	out = nnMust(t, nnNode("LpPool", 1, 1, "kernel_shape", []int64{2}, "p", 1), 18, nnF([]int{1, 1, 3}, 1, -2, 3))
 	nnWant(t, "L1 pool", out[0], []int{1, 1, 2}, 3, 5)
 }
+
+func TestNNCol2Im(t *testing.T) {
+	// 1-D image of 4, block 2, stride 1: three columns; overlapping
+	// positions add up. Columns [a0 a1 a2] (block offset 0) and [b0 b1 b2]
+	// (offset 1): image = [a0, a1+b0, a2+b1, b2].
+	x := nnF([]int{1, 2, 3}, 1, 2, 3, 10, 20, 30)
+	out := nnMust(t, nnNode("Col2Im", 3, 1), 18, x, ops.FromInt64([]int{1}, []int64{4}), ops.FromInt64([]int{1}, []int64{2}))
+	nnWant(t, "1-D", out[0], []int{1, 1, 4}, 1, 12, 23, 30)
+	// Padding 1 on both sides with stride 2: columns at padded 0 and 2.
+	out = nnMust(t, nnNode("Col2Im", 3, 1, "pads", []int64{1, 1}, "strides", []int64{2}), 18,
+		nnF([]int{1, 2, 2}, 1, 2, 10, 20), ops.FromInt64([]int{1}, []int64{2}), ops.FromInt64([]int{1}, []int64{2}))
+	nnWant(t, "padded", out[0], []int{1, 1, 2}, 10, 2)
+	nnFails(t, nnNode("Col2Im", 3, 1), 18, "block positions", x, ops.FromInt64([]int{1}, []int64{5}), ops.FromInt64([]int{1}, []int64{2}))
+}
