@@ -1,0 +1,241 @@
+package serve
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+// batchable reports whether dynamic batching can merge requests to m: one
+// input whose first dimension is symbolic, and every output starting with
+// the same symbolic dimension, so outputs split back by rows.
+func batchable(m *model) bool {
+	if len(m.inputs) != 1 || len(m.inputs[0].Shape) == 0 {
+		return false
+	}
+	p := m.inputs[0].Shape[0].Param
+	if p == "" {
+		return false
+	}
+	for _, vi := range m.outputs {
+		if len(vi.Shape) == 0 || vi.Shape[0].Param != p {
+			return false
+		}
+	}
+	return len(m.outputs) > 0
+}
+
+type job struct {
+	ctx  context.Context
+	in   *ops.Tensor
+	done chan result
+}
+
+type result struct {
+	outs []*ops.Tensor
+	err  error
+}
+
+// batcher gathers concurrent requests to one model and runs them as one
+// batch: up to MaxBatch rows, waiting at most MaxDelay after the first.
+type batcher struct {
+	s    *Server
+	m    *model
+	jobs chan *job
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func newBatcher(s *Server, m *model) *batcher {
+	b := &batcher{s: s, m: m, jobs: make(chan *job), quit: make(chan struct{})}
+	b.wg.Add(1)
+	go b.loop()
+	return b
+}
+
+func (b *batcher) stop() {
+	b.once.Do(func() { close(b.quit) })
+	b.wg.Wait()
+}
+
+func (b *batcher) submit(ctx context.Context, in *ops.Tensor) ([]*ops.Tensor, error) {
+	j := &job{ctx: ctx, in: in, done: make(chan result, 1)}
+	select {
+	case b.jobs <- j:
+	case <-b.quit:
+		return nil, errorf(http.StatusServiceUnavailable, "server is shutting down")
+	case <-ctx.Done():
+		return nil, errorf(http.StatusServiceUnavailable, "request ended before it was scheduled: %v", ctx.Err())
+	}
+	select {
+	case r := <-j.done:
+		return r.outs, r.err
+	case <-ctx.Done():
+		return nil, errorf(http.StatusServiceUnavailable, "request ended before its batch ran: %v", ctx.Err())
+	}
+}
+
+func (b *batcher) loop() {
+	defer b.wg.Done()
+	var held []*job // jobs that did not fit the previous batch
+	var running sync.WaitGroup
+	defer running.Wait()
+	for {
+		var first *job
+		if len(held) > 0 {
+			first, held = held[0], held[1:]
+		} else {
+			select {
+			case first = <-b.jobs:
+			case <-b.quit:
+				return
+			}
+		}
+		batch := []*job{first}
+		rows := first.in.Shape[0]
+		timer := time.NewTimer(b.s.cfg.MaxDelay)
+		var rest []*job
+		for _, j := range held {
+			if rows < b.s.cfg.MaxBatch && compatible(first.in, j.in) && rows+j.in.Shape[0] <= b.s.cfg.MaxBatch {
+				batch, rows = append(batch, j), rows+j.in.Shape[0]
+			} else {
+				rest = append(rest, j)
+			}
+		}
+		held = rest
+	gather:
+		for rows < b.s.cfg.MaxBatch {
+			select {
+			case j := <-b.jobs:
+				if compatible(first.in, j.in) && rows+j.in.Shape[0] <= b.s.cfg.MaxBatch {
+					batch, rows = append(batch, j), rows+j.in.Shape[0]
+				} else {
+					held = append(held, j)
+				}
+			case <-timer.C:
+				break gather
+			case <-b.quit:
+				break gather
+			}
+		}
+		timer.Stop()
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			b.execute(batch, rows)
+		}()
+	}
+}
+
+// compatible reports whether b's rows can join a's batch.
+func compatible(a, b *ops.Tensor) bool {
+	return a.DType == b.DType && len(a.Shape) == len(b.Shape) && ops.SameShape(a.Shape[1:], b.Shape[1:])
+}
+
+func (b *batcher) execute(batch []*job, rows int) {
+	fail := func(err error) {
+		for _, j := range batch {
+			j.done <- result{err: err}
+		}
+	}
+	// Drop requests whose clients already left.
+	live := batch[:0]
+	for _, j := range batch {
+		if j.ctx.Err() != nil {
+			j.done <- result{err: errorf(http.StatusServiceUnavailable, "request ended before its batch ran")}
+			rows -= j.in.Shape[0]
+			continue
+		}
+		live = append(live, j)
+	}
+	batch = live
+	if len(batch) == 0 {
+		return
+	}
+	ctx := context.Background()
+	if err := b.s.acquire(batch[0].ctx); err != nil {
+		fail(err)
+		return
+	}
+	defer b.s.release()
+	b.s.batches.WithLabelValues(b.m.name).Observe(float64(len(batch)))
+	in := batch[0].in
+	if len(batch) > 1 {
+		in = concatRows(batch, rows)
+	}
+	outs, err := b.m.sess.RunOrdered(ctx, []*ops.Tensor{in})
+	if err != nil {
+		fail(errorf(http.StatusInternalServerError, "model %q: run: %v", b.m.name, err))
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- result{outs: outs}
+		return
+	}
+	for _, o := range outs {
+		if len(o.Shape) == 0 || o.Shape[0] != rows {
+			fail(errorf(http.StatusInternalServerError, "model %q: batched output has shape %s, not %d rows", b.m.name, ops.ShapeString(o.Shape), rows))
+			return
+		}
+	}
+	at := 0
+	for _, j := range batch {
+		n := j.in.Shape[0]
+		mine := make([]*ops.Tensor, len(outs))
+		for k, o := range outs {
+			mine[k] = rowSlice(o, at, at+n)
+		}
+		at += n
+		j.done <- result{outs: mine}
+	}
+}
+
+// concatRows stacks the jobs' inputs along axis 0.
+func concatRows(batch []*job, rows int) *ops.Tensor {
+	first := batch[0].in
+	shape := append([]int{rows}, first.Shape[1:]...)
+	out := ops.New(first.DType, shape...)
+	per := ops.NumElements(first.Shape[1:])
+	at := 0
+	for _, j := range batch {
+		n := j.in.Shape[0] * per
+		ops.CopyData(sliceAny(out.Data, at, at+n), j.in.Data)
+		at += n
+	}
+	return out
+}
+
+// rowSlice copies rows [from, to) of t into a new tensor.
+func rowSlice(t *ops.Tensor, from, to int) *ops.Tensor {
+	per := ops.NumElements(t.Shape[1:])
+	shape := append([]int{to - from}, t.Shape[1:]...)
+	out := ops.New(t.DType, shape...)
+	ops.CopyData(out.Data, sliceAny(t.Data, from*per, to*per))
+	return out
+}
+
+func sliceAny(d any, from, to int) any {
+	switch s := d.(type) {
+	case []float32:
+		return s[from:to]
+	case []float64:
+		return s[from:to]
+	case []uint16:
+		return s[from:to]
+	case []int64:
+		return s[from:to]
+	case []int32:
+		return s[from:to]
+	case []int8:
+		return s[from:to]
+	case []uint8:
+		return s[from:to]
+	case []bool:
+		return s[from:to]
+	}
+	return d
+}

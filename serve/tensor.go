@@ -1,0 +1,354 @@
+package serve
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+// Datatype names of the Open Inference Protocol for the element types
+// latent computes with.
+var datatypes = []struct {
+	name string
+	dt   ops.DType
+}{
+	{"FP32", ops.Float32}, {"FP64", ops.Float64}, {"FP16", ops.Float16},
+	{"INT64", ops.Int64}, {"INT32", ops.Int32}, {"INT8", ops.Int8},
+	{"UINT8", ops.Uint8}, {"BOOL", ops.Bool},
+}
+
+// DatatypeName returns the protocol name of dt ("FP32" …), or "" when the
+// protocol has none latent supports.
+func DatatypeName(dt ops.DType) string {
+	for _, d := range datatypes {
+		if d.dt == dt {
+			return d.name
+		}
+	}
+	return ""
+}
+
+func dtypeOf(name string) (ops.DType, bool) {
+	for _, d := range datatypes {
+		if d.name == name {
+			return d.dt, true
+		}
+	}
+	return ops.Invalid, false
+}
+
+func supportedNames() string {
+	s := ""
+	for i, d := range datatypes {
+		if i > 0 {
+			s += ", "
+		}
+		s += d.name
+	}
+	return s
+}
+
+// elemCount checks a request shape and returns its element count.
+func elemCount(what string, shape []int64) (int, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("%s: negative dimension in shape %v", what, shape)
+		}
+		if d > 0 && n > math.MaxInt32/int(d) {
+			return 0, fmt.Errorf("%s: shape %v is too large", what, shape)
+		}
+		n *= int(d)
+	}
+	return n, nil
+}
+
+// parseData decodes the JSON "data" of a tensor (a flat or nested array of
+// numbers or booleans) straight into a typed slice of n elements, without
+// building an intermediate []any.
+func parseData(what string, raw []byte, dt ops.DType, n int) (any, error) {
+	p := dataParser{b: raw, what: what, dt: dt, out: ops.MakeSlice(dt, n), n: n}
+	if err := p.value(0); err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.i != len(p.b) {
+		return nil, fmt.Errorf("%s: unexpected %q after data", what, p.rest())
+	}
+	if p.k != n {
+		return nil, fmt.Errorf("%s: data has %d elements, shape needs %d", what, p.k, n)
+	}
+	return p.out, nil
+}
+
+type dataParser struct {
+	b    []byte
+	i    int
+	what string
+	dt   ops.DType
+	out  any
+	n, k int
+}
+
+func (p *dataParser) skipSpace() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *dataParser) rest() string {
+	r := p.b[p.i:]
+	if len(r) > 20 {
+		r = r[:20]
+	}
+	return string(r)
+}
+
+func (p *dataParser) value(depth int) error {
+	if depth > 32 {
+		return fmt.Errorf("%s: data nested deeper than 32 levels", p.what)
+	}
+	p.skipSpace()
+	if p.i >= len(p.b) {
+		return fmt.Errorf("%s: data ends early", p.what)
+	}
+	if p.b[p.i] != '[' {
+		return p.scalar()
+	}
+	p.i++
+	p.skipSpace()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		return nil
+	}
+	for {
+		if err := p.value(depth + 1); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.i >= len(p.b) {
+			return fmt.Errorf("%s: data ends inside an array", p.what)
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return nil
+		default:
+			return fmt.Errorf("%s: unexpected %q in data", p.what, p.rest())
+		}
+	}
+}
+
+func (p *dataParser) scalar() error {
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		if c == ',' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			break
+		}
+		p.i++
+	}
+	tok := string(p.b[start:p.i])
+	if p.k >= p.n {
+		return fmt.Errorf("%s: data has more elements than the shape's %d", p.what, p.n)
+	}
+	k := p.k
+	p.k++
+	if p.dt == ops.Bool {
+		switch tok {
+		case "true":
+			p.out.([]bool)[k] = true
+		case "false":
+			p.out.([]bool)[k] = false
+		default:
+			return fmt.Errorf("%s: BOOL data element %d is %q, want true or false", p.what, k, tok)
+		}
+		return nil
+	}
+	if p.dt.IsFloat() {
+		v, err := strconv.ParseFloat(tok, 64)
+		if err != nil {
+			return fmt.Errorf("%s: element %d is %q, not a number", p.what, k, tok)
+		}
+		switch d := p.out.(type) {
+		case []float32:
+			d[k] = float32(v)
+		case []float64:
+			d[k] = v
+		case []uint16:
+			d[k] = ops.Float32ToFloat16(float32(v))
+		}
+		return nil
+	}
+	v, err := strconv.ParseInt(tok, 10, 64)
+	if err != nil {
+		// Accept integral values written as floats (1.0, 2e3).
+		f, ferr := strconv.ParseFloat(tok, 64)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return fmt.Errorf("%s: element %d is %q, not an integer", p.what, k, tok)
+		}
+		v = int64(f)
+	}
+	var lo, hi int64
+	switch d := p.out.(type) {
+	case []int64:
+		d[k] = v
+		return nil
+	case []int32:
+		lo, hi = math.MinInt32, math.MaxInt32
+		if v >= lo && v <= hi {
+			d[k] = int32(v)
+			return nil
+		}
+	case []int8:
+		lo, hi = math.MinInt8, math.MaxInt8
+		if v >= lo && v <= hi {
+			d[k] = int8(v)
+			return nil
+		}
+	case []uint8:
+		lo, hi = 0, math.MaxUint8
+		if v >= lo && v <= hi {
+			d[k] = uint8(v)
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: element %d (%d) is outside %s's range [%d, %d]", p.what, k, v, DatatypeName(p.dt), lo, hi)
+}
+
+// appendData appends the elements of t as a flat JSON array.
+func appendData(b []byte, t *ops.Tensor) ([]byte, error) {
+	b = append(b, '[')
+	n := t.Len()
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch d := t.Data.(type) {
+		case []float32:
+			v := float64(d[i])
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("element %d is %g, which JSON cannot carry (ask for binary_data)", i, v)
+			}
+			b = strconv.AppendFloat(b, v, 'g', -1, 32)
+		case []float64:
+			if math.IsNaN(d[i]) || math.IsInf(d[i], 0) {
+				return nil, fmt.Errorf("element %d is %g, which JSON cannot carry (ask for binary_data)", i, d[i])
+			}
+			b = strconv.AppendFloat(b, d[i], 'g', -1, 64)
+		case []uint16:
+			v := float64(ops.Float16ToFloat32(d[i]))
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("element %d is %g, which JSON cannot carry (ask for binary_data)", i, v)
+			}
+			b = strconv.AppendFloat(b, v, 'g', -1, 32)
+		case []int64:
+			b = strconv.AppendInt(b, d[i], 10)
+		case []int32:
+			b = strconv.AppendInt(b, int64(d[i]), 10)
+		case []int8:
+			b = strconv.AppendInt(b, int64(d[i]), 10)
+		case []uint8:
+			b = strconv.AppendInt(b, int64(d[i]), 10)
+		case []bool:
+			b = strconv.AppendBool(b, d[i])
+		default:
+			return nil, fmt.Errorf("element type %v has no protocol datatype", t.DType)
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// fromBinary decodes n little-endian elements (BOOL: one byte each) of the
+// binary tensor data extension.
+func fromBinary(what string, raw []byte, dt ops.DType, n int) (any, error) {
+	size := dt.Size()
+	if len(raw) != n*size {
+		return nil, fmt.Errorf("%s: binary data has %d bytes, shape and %s need %d", what, len(raw), DatatypeName(dt), n*size)
+	}
+	out := ops.MakeSlice(dt, n)
+	switch d := out.(type) {
+	case []float32:
+		for i := range d {
+			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+	case []float64:
+		for i := range d {
+			d[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		}
+	case []uint16:
+		for i := range d {
+			d[i] = binary.LittleEndian.Uint16(raw[2*i:])
+		}
+	case []int64:
+		for i := range d {
+			d[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+		}
+	case []int32:
+		for i := range d {
+			d[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+	case []int8:
+		for i := range d {
+			d[i] = int8(raw[i])
+		}
+	case []uint8:
+		copy(d, raw)
+	case []bool:
+		for i := range d {
+			d[i] = raw[i] != 0
+		}
+	}
+	return out, nil
+}
+
+// appendBinary appends t's elements in the binary tensor data layout.
+func appendBinary(b []byte, t *ops.Tensor) []byte {
+	switch d := t.Data.(type) {
+	case []float32:
+		for _, v := range d {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+	case []float64:
+		for _, v := range d {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		}
+	case []uint16:
+		for _, v := range d {
+			b = binary.LittleEndian.AppendUint16(b, v)
+		}
+	case []int64:
+		for _, v := range d {
+			b = binary.LittleEndian.AppendUint64(b, uint64(v))
+		}
+	case []int32:
+		for _, v := range d {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
+		}
+	case []int8:
+		for _, v := range d {
+			b = append(b, byte(v))
+		}
+	case []uint8:
+		b = append(b, d...)
+	case []bool:
+		for _, v := range d {
+			if v {
+				b = append(b, 1)
+			} else {
+				b = append(b, 0)
+			}
+		}
+	}
+	return b
+}
