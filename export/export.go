@@ -159,9 +159,12 @@ type Options struct {
 	Training *Summary
 }
 
-// Set is the three graphs of one export.
+// Set is the three graphs of one export (four for VAEs: Generate, see
+// conv.go).
 type Set struct {
 	Model, Encoder, Decoder *graph.Model
+	// Generate maps noise z ~ N(0, I) to samples (VAE kinds only, else nil).
+	Generate *graph.Model
 }
 
 // Build converts m into its three ONNX graphs.
@@ -177,9 +180,6 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	if models.IsImageKind(m.Spec.Kind) {
-		return nil, fmt.Errorf("export: kind %s is not supported yet (dense kinds only: %v)", m.Spec.Kind, models.Kinds())
-	}
 	if err := m.Spec.Validate(); err != nil {
 		return nil, fmt.Errorf("export: model spec: %w", err)
 	}
@@ -189,21 +189,17 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 	if opts.Threshold != nil && !finite(*opts.Threshold) {
 		return nil, fmt.Errorf("export: threshold %g is not finite", *opts.Threshold)
 	}
-	enc, dec := m.Encoder(), m.Decoder()
-	if len(enc) == 0 || len(dec) == 0 {
-		return nil, errors.New("export: model has no layers")
-	}
 	meta, err := metadataFor(m, opts)
 	if err != nil {
 		return nil, err
 	}
-	mk := func(part string, layers func(b *builder) error, in, out graph.ValueInfo, doc string) (*graph.Model, error) {
+	mkN := func(part string, layers func(b *builder) error, ins, outs []graph.ValueInfo, doc string) (*graph.Model, error) {
 		b := newBuilder(m.Spec.Kind, part)
 		if err := layers(b); err != nil {
 			return nil, err
 		}
-		b.g.Inputs = []graph.ValueInfo{in}
-		b.g.Outputs = []graph.ValueInfo{out}
+		b.g.Inputs = ins
+		b.g.Outputs = outs
 		b.g.DocString = doc
 		md := append([]graph.MetadataEntry{{Key: KeyPart, Value: part}}, meta...)
 		return &graph.Model{
@@ -214,6 +210,16 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 			Metadata:     md,
 			Graph:        b.g,
 		}, nil
+	}
+	if models.IsImageKind(m.Spec.Kind) {
+		return buildImage(m, opts, mkN)
+	}
+	mk := func(part string, layers func(b *builder) error, in, out graph.ValueInfo, doc string) (*graph.Model, error) {
+		return mkN(part, layers, []graph.ValueInfo{in}, []graph.ValueInfo{out}, doc)
+	}
+	enc, dec := m.Encoder(), m.Decoder()
+	if len(enc) == 0 || len(dec) == 0 {
+		return nil, errors.New("export: model has no layers")
 	}
 	D, C := m.Spec.Input, m.Spec.Code
 	inVI := valueInfo(InputName, D, "raw input rows (batch × features, training data units; scaling is applied inside the graph)")
@@ -248,6 +254,8 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 // Paths are the files written by Write.
 type Paths struct {
 	Model, Encoder, Decoder string
+	// Generate is generate.onnx for VAEs ("" otherwise).
+	Generate string
 }
 
 // Write exports m into dir (created if missing) as model.onnx, encoder.onnx
@@ -263,13 +271,19 @@ func Write(ctx context.Context, dir string, m *trainer.Model, opts Options) (Pat
 	}
 	p := Paths{Model: filepath.Join(dir, ModelFile), Encoder: filepath.Join(dir, EncoderFile), Decoder: filepath.Join(dir, DecoderFile)}
 	// Encode everything before touching the folder.
-	var blobs [3][]byte
-	for i, gm := range []*graph.Model{s.Model, s.Encoder, s.Decoder} {
+	graphs := []*graph.Model{s.Model, s.Encoder, s.Decoder}
+	paths := []string{p.Model, p.Encoder, p.Decoder}
+	if s.Generate != nil {
+		p.Generate = filepath.Join(dir, GenerateFile)
+		graphs, paths = append(graphs, s.Generate), append(paths, p.Generate)
+	}
+	blobs := make([][]byte, len(graphs))
+	for i, gm := range graphs {
 		if blobs[i], err = graph.Encode(gm); err != nil {
 			return Paths{}, fmt.Errorf("export: encode %s: %w", gm.Graph.Name, err)
 		}
 	}
-	for i, path := range []string{p.Model, p.Encoder, p.Decoder} {
+	for i, path := range paths {
 		if err := ctx.Err(); err != nil {
 			return Paths{}, fmt.Errorf("export: %w", err)
 		}

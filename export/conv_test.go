@@ -1,0 +1,155 @@
+package export_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/verify"
+	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+// blobImages returns n synthetic 1×8×8 images (blurred blobs, in [0,1]).
+func blobImages(n int, seed uint64) *data.Dataset {
+	r := rand.New(rand.NewPCG(seed, 3))
+	x := make([]float32, n*64)
+	for i := 0; i < n; i++ {
+		cy, cx := 1+r.Float64()*6, 1+r.Float64()*6
+		for y := 0; y < 8; y++ {
+			for xx := 0; xx < 8; xx++ {
+				d := (float64(y)-cy)*(float64(y)-cy) + (float64(xx)-cx)*(float64(xx)-cx)
+				x[i*64+y*8+xx] = float32(math.Exp(-d / 3))
+			}
+		}
+	}
+	return &data.Dataset{N: n, D: 64, X: x, Source: "blobs"}
+}
+
+func imageSpecs() map[string]models.Spec {
+	conv := models.NewConv([]int{1, 8, 8}, []int{3, 4}, 3)
+	convBN := conv
+	convBN.BatchNorm = true
+	convBN.Activation, convBN.Alpha = models.LeakyRelu, 0.2
+	near := conv
+	near.Upsampling = models.NearestConv
+	bil := conv
+	bil.Upsampling, bil.Loss, bil.OutputActivation = models.BilinearConv, models.MSE, models.Identity
+	vae := models.NewVAE(64, []int{6}, 2)
+	cvae := models.NewConvVAE([]int{1, 8, 8}, []int{3}, 2)
+	return map[string]models.Spec{"conv": conv, "conv-bn-leaky": convBN, "conv-nearest": near, "conv-bilinear": bil, "vae": vae, "conv-vae": cvae}
+}
+
+func runAll(t *testing.T, backend string, gm *graph.Model, in *ops.Tensor) []*ops.Tensor {
+	t.Helper()
+	b, err := graph.Encode(gm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gm, err = graph.Decode(b, ""); err != nil {
+		t.Fatal(err)
+	}
+	out, err := verify.RunBackend(context.Background(), backend, gm, runtime.Config{IntraOpThreads: 1, Optimize: true}, []*ops.Tensor{in})
+	if err != nil {
+		t.Fatalf("%s on %s: %v", gm.Graph.Name, backend, err)
+	}
+	return out
+}
+
+// Image and VAE exports reproduce the trainer's forward pass on every
+// backend: model (deterministic), encoder (code, mu, logvar), decoder and
+// generate.
+func TestImageExportsMatchTrainer(t *testing.T) {
+	bks := backends(t)
+	ds := blobImages(48, 1)
+	test := blobImages(5, 2)
+	for name, spec := range imageSpecs() {
+		t.Run(name, func(t *testing.T) {
+			m, _, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 2, BatchSize: 16, LR: 1e-2, Seed: 3, Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := export.Build(m, export.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := test.N
+			shape := []int{rows, 64}
+			if models.IsConv(spec.Kind) {
+				shape = []int{rows, 1, 8, 8}
+			}
+			x := ops.FromFloat32(shape, test.X)
+			rec, _ := m.Reconstruct(test.X, rows)
+			code, _ := m.Encode(test.X, rows)
+			codeT := ops.FromFloat32([]int{rows, spec.Code}, code)
+			recT := ops.FromFloat32(shape, rec)
+			z := make([]float32, rows*spec.Code)
+			r := rand.New(rand.NewPCG(9, 9))
+			for i := range z {
+				z[i] = float32(r.NormFloat64())
+			}
+			gen, err := m.Decode(z, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tol := 1e-5
+			for _, b := range bks {
+				near(t, b+" model", runAll(t, b, s.Model, x)[0], recT, tol)
+				enc := runAll(t, b, s.Encoder, x)
+				near(t, b+" encoder code", enc[0], codeT, tol)
+				near(t, b+" decoder", runAll(t, b, s.Decoder, codeT)[0], recT, tol)
+				if models.IsVAE(spec.Kind) {
+					if len(enc) != 3 || s.Generate == nil {
+						t.Fatalf("VAE encoder has %d outputs and generate %v", len(enc), s.Generate != nil)
+					}
+					near(t, b+" encoder mu", enc[1], codeT, tol)
+					lv := enc[2].F32()
+					if len(lv) != rows*spec.Code {
+						t.Fatalf("logvar has %d values", len(lv))
+					}
+					near(t, b+" generate", runAll(t, b, s.Generate, ops.FromFloat32([]int{rows, spec.Code}, z))[0], ops.FromFloat32(shape, gen), tol)
+				} else if len(enc) != 1 || s.Generate != nil {
+					t.Errorf("conv encoder has %d outputs, generate %v", len(enc), s.Generate != nil)
+				}
+			}
+			// Structure: NCHW input with a symbolic batch for conv kinds.
+			in := s.Model.Graph.Inputs[0]
+			if in.Shape[0].Param != export.BatchDim || len(in.Shape) != len(shape) {
+				t.Errorf("model input shape %v, want [batch %v]", in.Shape, shape[1:])
+			}
+		})
+	}
+}
+
+func TestWriteVAEFiles(t *testing.T) {
+	m, err := trainer.NewModel(models.NewVAE(10, nil, 2), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := export.Write(context.Background(), dir, m, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Generate != filepath.Join(dir, export.GenerateFile) {
+		t.Fatalf("generate path %q", p.Generate)
+	}
+	gm, err := graph.DecodeFile(p.Generate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := export.ReadMetadata(gm)
+	if err != nil || md.Part != export.PartGenerate || md.Spec.Kind != models.VAE {
+		t.Fatalf("generate metadata %+v, %v", md, err)
+	}
+	if gm.Graph.Inputs[0].Name != export.NoiseName {
+		t.Errorf("generate input %q, want %q", gm.Graph.Inputs[0].Name, export.NoiseName)
+	}
+}
