@@ -23,6 +23,7 @@ With --operators, lists the operators the native backend implements.
 examples:
   latent inspect testdata/models/dense-ae/model.onnx
   latent inspect model.onnx --json | jq .operators
+  latent inspect model.onnx --optimized   # after constant folding and Gemm fusion
   latent inspect --operators`
 
 func init() {
@@ -57,7 +58,7 @@ type valueReport struct {
 }
 
 type opReport struct {
-	Op     string `json:"op"` // "Conv", or "domain/Op" outside ai.onnx
+	Op     string `json:"op"` // "Conv", or "domain/Op" outside ai.onnx (latent.native/FusedGemm after --optimized)
 	Count  int    `json:"count"`
 	Native bool   `json:"native"` // the native backend has a kernel
 }
@@ -66,6 +67,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("inspect", inspectUsage, stderr)
 	asJSON := fs.Bool("json", false, "print a JSON object instead of text")
 	listOps := fs.Bool("operators", false, "list the operators the native backend implements")
+	optimized := fs.Bool("optimized", false, "describe the graph after the native backend's passes (folding, fusion)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -89,6 +91,15 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	m, err := graph.DecodeFile(pos[0])
 	if err != nil {
 		return err
+	}
+	if *optimized {
+		p, err := native.Compile(m, native.Options{Optimize: true})
+		if err != nil {
+			return err
+		}
+		om := *m
+		om.Graph = p.Graph()
+		m = &om
 	}
 	r := inspectModel(pos[0], m)
 	if *asJSON {
@@ -197,12 +208,16 @@ func printReport(w io.Writer, r modelReport) {
 		fmt.Fprintf(w, "  %-20s %s%s\n", v.Name, v.DType, v.Shape)
 	}
 	fmt.Fprintf(w, "operators (%d nodes):\n", r.Nodes)
+	width := 20
+	for _, o := range r.Operators {
+		width = max(width, len(o.Op))
+	}
 	for _, o := range r.Operators {
 		note := ""
 		if !o.Native {
 			note = "  (no native kernel)"
 		}
-		fmt.Fprintf(w, "  %-20s %d%s\n", o.Op, o.Count, note)
+		fmt.Fprintf(w, "  %-*s %d%s\n", width, o.Op, o.Count, note)
 	}
 	fmt.Fprintf(w, "parameters: %d in %d initializers\n", r.Parameters, r.Initializers)
 	if len(r.Metadata) > 0 {

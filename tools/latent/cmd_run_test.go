@@ -299,3 +299,22 @@ func TestEveryONNXTestModel(t *testing.T) {
 	}
 	t.Logf("%d models inspected, %d ran", len(models), ran)
 }
+
+func TestInspectOptimized(t *testing.T) {
+	code, stdout, stderr := latent(t, "inspect", exampleModel, "--optimized")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// Three Gemm+activation pairs fuse; the linear code layer stays a Gemm.
+	for _, want := range []string{"operators (4 nodes)", "latent.native/FusedGemm 3", "Gemm                    1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--optimized output lacks %q:\n%s", want, stdout)
+		}
+	}
+	unknownOp := writeModel(t, t.TempDir(), func(p *onnxpb.ModelProto) {
+		p.Graph.Node[1].OpType = proto.String("Frobnicate")
+	})
+	if code, _, stderr := latent(t, "inspect", unknownOp, "--optimized"); code != 1 || !strings.Contains(stderr, "unsupported operator Frobnicate") {
+		t.Errorf("--optimized with an unknown op: exit %d, %s", code, stderr)
+	}
+}
