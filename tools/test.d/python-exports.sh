@@ -5,32 +5,14 @@
 # against the trainer outputs recorded in testdata/golden/ae-*. Besides the
 # committed opset-17 goldens it checks fresh exports at opsets 13 and 21.
 #
-# The pinned packages of tools/python/requirements.txt are installed with
-# pip only when missing or at another version ($LATENT_PYTHON picks the
-# interpreter, default python3). pytest collecting no tests (exit 5) fails.
+# The pinned packages of tools/python/requirements.txt live in a cached
+# virtual environment made by tools/python/venv.sh ($LATENT_PYTHON picks
+# another interpreter instead). pytest collecting no tests (exit 5) fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-py="${LATENT_PYTHON:-python3}"
-req=tools/python/requirements.txt
-
-if ! "$py" - "$req" <<'PYEOF'; then
-import sys
-from importlib import metadata
-for line in open(sys.argv[1]):
-    line = line.split("#")[0].strip()
-    if not line:
-        continue
-    name, want = line.split("==")
-    try:
-        have = metadata.version(name)
-    except metadata.PackageNotFoundError:
-        sys.exit(1)
-    if have != want:
-        sys.exit(1)
-PYEOF
-	echo "python-exports: installing $req for $("$py" --version 2>&1)" >&2
-	"$py" -m pip install --quiet --disable-pip-version-check -r "$req"
-fi
+# The pinned venv (~/.cache/latent/venv, made once by tools/python/venv.sh;
+# LATENT_PYTHON bypasses it).
+py=$(bash tools/python/venv.sh ci)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# venv.sh makes (once) and prints the path of the Python interpreter of a
+# virtual environment holding latent's pinned Python packages:
+#
+#   py=$(bash tools/python/venv.sh)            # CI venv: onnx, onnxruntime, numpy, pytest
+#   py=$(bash tools/python/venv.sh fixtures)   # + torch, onnxscript, scikit-learn, skl2onnx
+#
+# The CI venv lives in ${LATENT_VENV:-~/.cache/latent/venv} and installs
+# tools/python/requirements.txt; the fixture venv lives in
+# ${LATENT_FIXTURE_VENV:-~/.cache/latent/venv-fixtures} and installs
+# tools/python/requirements-fixtures.txt (torch from PyPI is large: it is
+# only needed to regenerate testdata/interop, never in CI).
+#
+# Idempotent: a venv whose recorded requirements hash matches the file is
+# reused without touching the network. Set LATENT_PYTHON to bypass the venv
+# entirely (that interpreter is printed as is). Progress goes to stderr.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ -n "${LATENT_PYTHON:-}" ]; then
+	echo "$LATENT_PYTHON"
+	exit 0
+fi
+
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/latent"
+case "${1:-ci}" in
+ci)
+	dir="${LATENT_VENV:-$cache/venv}"
+	req=tools/python/requirements.txt
+	;;
+fixtures)
+	dir="${LATENT_FIXTURE_VENV:-$cache/venv-fixtures}"
+	req=tools/python/requirements-fixtures.txt
+	;;
+*)
+	echo "venv.sh: unknown venv ${1} (want ci or fixtures)" >&2
+	exit 2
+	;;
+esac
+
+base="${LATENT_BASE_PYTHON:-python3}"
+# The hash covers every requirements file the chosen one includes (-r).
+want=$(cat tools/python/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)-$("$base" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+stamp="$dir/.latent-requirements"
+if [ -x "$dir/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+	echo "$dir/bin/python"
+	exit 0
+fi
+
+echo "venv.sh: installing $req into $dir" >&2
+if [ ! -x "$dir/bin/python" ]; then
+	mkdir -p "$(dirname "$dir")"
+	"$base" -m venv "$dir" >&2
+fi
+"$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" >&2
+echo "$want" >"$stamp"
+echo "$dir/bin/python"
