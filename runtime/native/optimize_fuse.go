@@ -37,10 +37,17 @@ func FuseGemm(m *graph.Model, g *graph.Graph) *graph.Graph {
 	if !ok {
 		return g
 	}
+	// readers counts every read, including repeated ones (Add(m, m)) and
+	// those inside subgraphs.
 	readers := map[string]int{}
 	for _, n := range g.Nodes {
-		for _, in := range n.NodeInputs() {
+		for _, in := range n.Inputs {
 			readers[in]++
+		}
+		if hasSubgraph(n) {
+			for _, in := range n.NodeInputs() {
+				readers[in]++
+			}
 		}
 	}
 	for _, o := range g.Outputs {
@@ -94,7 +101,7 @@ func FuseGemm(m *graph.Model, g *graph.Graph) *graph.Graph {
 					break
 				}
 			}
-			if mm == nil || bias == "" {
+			if mm == nil || bias == "" || bias == mm.Outputs[0] {
 				continue
 			}
 			fused = fusedNode(mm, []string{mm.Inputs[0], mm.Inputs[1], bias}, act, tail.Outputs[0], opset, true)

@@ -32,7 +32,7 @@ func iattr(name string, v int64) *graph.Attr {
 func TestFuseGemmGraph(t *testing.T) {
 	g := &graph.Graph{
 		Inputs:  []graph.ValueInfo{{Name: "x"}},
-		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "g4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}},
+		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "g4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}, {Name: "y7"}},
 		Nodes: []*graph.Node{
 			{Name: "g1", OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"g1"}},
 			{Name: "r1", OpType: "Relu", Inputs: []string{"g1"}, Outputs: []string{"y1"}}, // fused
@@ -48,6 +48,8 @@ func TestFuseGemmGraph(t *testing.T) {
 			{Name: "t5", OpType: "Tanh", Inputs: []string{"m5"}, Outputs: []string{"t5"}}, // m5 read twice: kept
 			{Name: "s5", OpType: "Sum", Inputs: []string{"a5", "t5"}, Outputs: []string{"y5"}},
 			{Name: "g6", OpType: "Gemm", Inputs: []string{"x", "w"}, Outputs: []string{"y6"}}, // lone Gemm: kept
+			{Name: "m7", OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m7"}},
+			{Name: "a7", OpType: "Add", Inputs: []string{"m7", "m7"}, Outputs: []string{"y7"}}, // m7 read twice: kept
 		},
 	}
 	m := &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
@@ -59,11 +61,12 @@ func TestFuseGemmGraph(t *testing.T) {
 		"Gemm(x,w,b)->g4", "Relu(g4)->y4",
 		"MatMul(x,w)->m5", "Add(m5,b)->a5", "Tanh(m5)->t5", "Sum(a5,t5)->y5",
 		"Gemm(x,w)->y6",
+		"MatMul(x,w)->m7", "Add(m7,m7)->y7",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after fusion:\n got %q\nwant %q", got, want)
 	}
-	if len(g.Nodes) != 14 {
+	if len(g.Nodes) != 16 {
 		t.Fatal("FuseGemm modified its input")
 	}
 }
