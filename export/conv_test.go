@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/export/golden"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
@@ -151,5 +152,55 @@ func TestWriteVAEFiles(t *testing.T) {
 	}
 	if gm.Graph.Inputs[0].Name != export.NoiseName {
 		t.Errorf("generate input %q, want %q", gm.Graph.Inputs[0].Name, export.NoiseName)
+	}
+}
+
+// TestImageGoldens runs the committed image/VAE goldens
+// (testdata/golden/ae-{conv,vae,conv-vae}[-part], written by
+// tools/mkexports from the trainer's forward pass) on every backend.
+func TestImageGoldens(t *testing.T) {
+	bks := backends(t)
+	for _, kind := range models.ImageKinds() {
+		for _, part := range golden.ImageParts(kind) {
+			dir := filepath.Join(goldenDir, golden.Dir(kind, part))
+			t.Run(filepath.Base(dir), func(t *testing.T) {
+				gm, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+				if err != nil {
+					t.Fatalf("%v (regenerate with go run ./tools/mkexports -only %s)", err, kind)
+				}
+				tol, err := verify.LoadTolerance(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sets, err := verify.DataSets(dir)
+				if err != nil || len(sets) != len(golden.Batches) {
+					t.Fatalf("%d data sets, %v", len(sets), err)
+				}
+				for _, set := range sets {
+					ins, err := verify.ReadTensors(set, "input")
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := verify.ReadTensors(set, "output")
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, b := range bks {
+						got, err := verify.RunBackend(context.Background(), b, gm, runtime.Config{IntraOpThreads: 1, Optimize: true}, ins)
+						if err != nil {
+							t.Fatalf("%s: %v", b, err)
+						}
+						if len(got) != len(want) {
+							t.Fatalf("%s: %d outputs, golden has %d", b, len(got), len(want))
+						}
+						for i := range want {
+							if r := verify.CompareTensors(b, got[i], want[i], tol.Atol, tol.Rtol); !r.Pass {
+								t.Errorf("%s %s output %d: %+v", filepath.Base(set), b, i, r)
+							}
+						}
+					}
+				}
+			})
+		}
 	}
 }

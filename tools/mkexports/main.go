@@ -44,8 +44,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
 	done := 0
-	for _, kind := range models.Kinds() {
+	for _, kind := range models.AllKinds() {
 		if *only != "" && string(kind) != *only {
+			continue
+		}
+		if models.IsImageKind(kind) {
+			c, err := golden.TrainImage(ctx, kind)
+			if err != nil {
+				return err
+			}
+			if err := golden.WriteImage(ctx, *dir, c, *opset); err != nil {
+				return fmt.Errorf("%s: %w", kind, err)
+			}
+			for _, part := range golden.ImageParts(kind) {
+				fmt.Fprintf(stdout, "%s: %s\n", kind, golden.Dir(kind, part))
+			}
+			done++
 			continue
 		}
 		c, err := golden.Train(ctx, kind)
