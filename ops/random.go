@@ -97,3 +97,72 @@ func randomFill(dst *Tensor, r *rand.Rand, next func() float64) error {
 	}
 	return nil
 }
+
+// BernoulliInto sets each element of dst (any type) to 1 (true) with the
+// probability in the matching element of p (float32, float64 or float16,
+// same shape) and to 0 (false) otherwise, drawing from r. Probabilities
+// outside [0, 1] or NaN are an error.
+func BernoulliInto(dst, p *Tensor, r *rand.Rand) error {
+	if r == nil {
+		return fmt.Errorf("bernoulli: nil generator")
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("bernoulli: probabilities: %w", err)
+	}
+	if err := dst.Validate(); err != nil {
+		return fmt.Errorf("bernoulli: output: %w", err)
+	}
+	if !SameShape(dst.Shape, p.Shape) {
+		return fmt.Errorf("bernoulli: output shape %s, probabilities %s", ShapeString(dst.Shape), ShapeString(p.Shape))
+	}
+	prob := make([]float64, p.Len())
+	switch d := p.Data.(type) {
+	case []float32:
+		for i, v := range d {
+			prob[i] = float64(v)
+		}
+	case []float64:
+		copy(prob, d)
+	case []uint16:
+		for i, v := range d {
+			prob[i] = float64(Float16ToFloat32(v))
+		}
+	default:
+		return fmt.Errorf("bernoulli: probabilities must be floating point, got %v", p.DType)
+	}
+	for i, v := range prob {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("bernoulli: probability %g at element %d outside [0, 1]", v, i)
+		}
+	}
+	switch d := dst.Data.(type) {
+	case []float32:
+		bernoulliFill(d, prob, r, 1)
+	case []float64:
+		bernoulliFill(d, prob, r, 1)
+	case []uint16:
+		bernoulliFill(d, prob, r, 0x3c00) // float16 1.0
+	case []int64:
+		bernoulliFill(d, prob, r, 1)
+	case []int32:
+		bernoulliFill(d, prob, r, 1)
+	case []int8:
+		bernoulliFill(d, prob, r, 1)
+	case []uint8:
+		bernoulliFill(d, prob, r, 1)
+	case []bool:
+		bernoulliFill(d, prob, r, true)
+	}
+	return nil
+}
+
+func bernoulliFill[T any](dst []T, prob []float64, r *rand.Rand, one T) {
+	var zero T
+	for i, p := range prob {
+		if r.Float64() < p {
+			dst[i] = one
+		} else {
+			dst[i] = zero
+		}
+	}
+}

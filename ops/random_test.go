@@ -163,3 +163,70 @@ func TestRandomUniformNeverReachesHigh(t *testing.T) {
 		t.Errorf("halfBelow(-1) = %#x, want 0xbc01", got)
 	}
 }
+
+func TestBernoulliInto(t *testing.T) {
+	// Probabilities 0, 0.25 and 1 in blocks: the 0.25 block's mean is
+	// within 5 standard errors (sqrt(.25*.75/1e5) ≈ 0.0014) of 0.25.
+	const n = 100000
+	p := New(Float32, 3*n)
+	for i := range p.F32() {
+		p.F32()[i] = []float32{0, 0.25, 1}[i/n]
+	}
+	for _, dt := range tkAllDTypes {
+		out := New(dt, 3*n)
+		if err := BernoulliInto(out, p, NewSeededRand(9)); err != nil {
+			t.Fatal(err)
+		}
+		var v []float64
+		if dt == Bool {
+			for _, b := range out.B() {
+				v = append(v, map[bool]float64{false: 0, true: 1}[b])
+			}
+		} else if dt.IsFloat() {
+			v = tkAsFloat64(out)
+		} else {
+			c := New(Int64, 3*n)
+			for i := range c.I64() {
+				c.I64()[i] = int64(tkIntAt(out, i))
+			}
+			for _, x := range c.I64() {
+				v = append(v, float64(x))
+			}
+		}
+		var sums [3]float64
+		for i, x := range v {
+			if x != 0 && x != 1 {
+				t.Fatalf("%v: element %d is %v", dt, i, x)
+			}
+			sums[i/n] += x
+		}
+		if sums[0] != 0 || sums[2] != n || math.Abs(sums[1]/n-0.25) > 0.007 {
+			t.Fatalf("%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})
+		}
+	}
+	bad := FromFloat64([]int{2}, []float64{0.5, 1.5})
+	if err := BernoulliInto(New(Float64, 2), bad, NewSeededRand(1)); err == nil {
+		t.Error("probability 1.5: no error")
+	}
+	if err := BernoulliInto(New(Float64, 3), FromFloat64([]int{2}, []float64{0, 1}), NewSeededRand(1)); err == nil {
+		t.Error("shape mismatch: no error")
+	}
+	if err := BernoulliInto(New(Float64, 1), FromInt64([]int{1}, []int64{1}), NewSeededRand(1)); err == nil {
+		t.Error("int probabilities: no error")
+	}
+}
+
+// tkIntAt reads element i of an integer tensor as int.
+func tkIntAt(t *Tensor, i int) int {
+	switch d := t.Data.(type) {
+	case []int64:
+		return int(d[i])
+	case []int32:
+		return int(d[i])
+	case []int8:
+		return int(d[i])
+	case []uint8:
+		return int(d[i])
+	}
+	panic("not an integer tensor")
+}

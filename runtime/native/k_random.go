@@ -1,8 +1,9 @@
 package native
 
-// RandomNormal, RandomUniform, RandomNormalLike and RandomUniformLike. With
-// a seed attribute every run draws the same values (ops.NewSeededRand);
-// without one they come from the run's generator env.Rand.
+// RandomNormal, RandomUniform, RandomNormalLike, RandomUniformLike and
+// Bernoulli. With a seed attribute every run draws the same values
+// (ops.NewSeededRand); without one they come from the run's generator
+// env.Rand.
 
 import (
 	"fmt"
@@ -25,6 +26,45 @@ func init() {
 	Register("", "RandomUniform", 1, func(n *graph.Node, opset int64) (Kernel, error) {
 		return buildRandom(n, "low", 0, "high", 1, ops.RandomUniformInto)
 	})
+	Register("", "Bernoulli", 15, buildBernoulli)
+}
+
+// buildBernoulli compiles Bernoulli: 1 with the input's probability, else 0,
+// in the dtype attribute's type (any type latent holds) or the input's.
+func buildBernoulli(n *graph.Node, opset int64) (Kernel, error) {
+	dt := ops.Invalid
+	if n.Has("dtype") {
+		code, err := n.Int("dtype", 0)
+		if err != nil {
+			return nil, err
+		}
+		if dt = graph.DTypeFromElemType(int32(code)); dt == ops.Invalid {
+			return nil, fmt.Errorf("node %s: dtype %d is not a type latent computes with", n.Label(), code)
+		}
+	}
+	var seed *float32
+	if n.Has("seed") {
+		s, err := n.Float("seed", 0)
+		if err != nil {
+			return nil, err
+		}
+		seed = &s
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := tkInput(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		odt := dt
+		if odt == ops.Invalid {
+			odt = x.DType
+		}
+		out := env.New(odt, x.Shape...)
+		if err := ops.BernoulliInto(out, x, tkRandSource(env, seed)); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
 }
 
 // tkRandParams reads the attributes Random* nodes share: the two

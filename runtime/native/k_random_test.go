@@ -233,3 +233,33 @@ func TestRandomNormalUniformKernels(t *testing.T) {
 		}
 	}
 }
+
+func TestBernoulliKernel(t *testing.T) {
+	p := ops.New(ops.Float64, 4, 25000)
+	for i := range p.F64() {
+		p.F64()[i] = 0.7
+	}
+	n := tkNode("Bernoulli", 1, 1, tkAInt("dtype", 9), tkAFloat("seed", 3))
+	a := tkMust(t, n, 15, p)[0]
+	if a.DType != ops.Bool || !ops.SameShape(a.Shape, p.Shape) {
+		t.Fatalf("output %v, want bool[4 25000]", a)
+	}
+	ones := 0
+	for _, b := range a.B() {
+		if b {
+			ones++
+		}
+	}
+	// SE of the mean sqrt(.7*.3/1e5) ≈ 0.00145.
+	if f := float64(ones) / 1e5; math.Abs(f-0.7) > 0.0075 {
+		t.Fatalf("fraction of ones %g, want 0.7", f)
+	}
+	if b := tkMust(t, n, 15, p)[0]; !reflect.DeepEqual(a.Data, b.Data) {
+		t.Fatal("seeded Bernoulli differs between runs")
+	}
+	// Without dtype the output has the input's type.
+	out := tkMust(t, tkNode("Bernoulli", 1, 1), 15, ops.FromFloat32([]int{2}, []float32{0, 1}))[0]
+	tkCheck(t, "certain outcomes", out, ops.FromFloat32([]int{2}, []float32{0, 1}))
+	tkFails(t, tkNode("Bernoulli", 1, 1), 15, "outside [0, 1]", ops.FromFloat32([]int{1}, []float32{-0.5}))
+	tkFails(t, tkNode("Bernoulli", 1, 1), 15, "floating point", tkI64(1))
+}

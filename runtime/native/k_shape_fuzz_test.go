@@ -17,7 +17,7 @@ var tkFuzzOps = []string{
 	"ConstantOfShape", "Constant", "Range", "GatherElements", "ScatterElements",
 	"Scatter", "GatherND", "ScatterND", "Compress", "Trilu", "DepthToSpace",
 	"SpaceToDepth", "OneHot", "EyeLike", "RandomNormalLike", "RandomUniformLike",
-	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique",
+	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli",
 }
 
 // tkFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
