@@ -313,3 +313,17 @@ func BenchmarkConv2D3x3(b *testing.B) {
 		Conv(p, x, w, nil, y, col)
 	}
 }
+
+// A 3×3 image convolved with a 2×2 kernel of ones (no padding, stride 1)
+// sums each 2×2 block.
+func ExampleConv2D() {
+	p := &ConvParams{Batch: 1, InC: 1, OutC: 1, Group: 1,
+		In: []int{3, 3}, Kernel: []int{2, 2}, Out: []int{2, 2},
+		Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}}
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	w := []float32{1, 1, 1, 1}
+	y := make([]float32, 4)
+	Conv2D(p, x, w, nil, y)
+	fmt.Println(y)
+	// Output: [12 16 24 28]
+}

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -75,4 +76,14 @@ func TestHardmax(t *testing.T) {
 	nnCheck(t, "hardmax", y, []float32{0, 1, 0, 0, 1, 0}, 0)
 	Hardmax(2, 3, 1, x, y)
 	nnCheck(t, "hardmax rows", y, []float32{0, 1, 0, 1, 0, 0}, 0)
+}
+
+// Softmax normalises each row: equal scores share the mass, and a score
+// larger by ln 3 gets three times the weight.
+func ExampleSoftmax() {
+	x := []float32{0, 0, 0, float32(math.Log(3))}
+	y := make([]float32, 4)
+	Softmax(2, 2, x, y)
+	fmt.Printf("%.2f\n", y)
+	// Output: [0.50 0.50 0.25 0.75]
 }
