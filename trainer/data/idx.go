@@ -89,8 +89,8 @@ func ReadIDX(r io.Reader, name string, limit int) (*Images, error) {
 		n = limit
 	}
 	D := shape[0] * shape[1] * shape[2]
-	raw := make([]byte, n*D*esz)
-	if _, err := io.ReadFull(r, raw); err != nil {
+	raw, err := readExactly(r, n*D*esz)
+	if err != nil {
 		return nil, fmt.Errorf("%s: idx data (%d images of %v): %w", name, n, shape, err)
 	}
 	x := make([]float32, n*D)
@@ -131,7 +131,7 @@ func imageShape(dims []int, name string) ([]int, error) {
 			return nil, fmt.Errorf("%s: image array dimensions %v must be positive", name, dims)
 		}
 	}
-	if shape[0]*shape[1]*shape[2] > 1<<24 {
+	if d, err := elements(name, shape...); err != nil || d > 1<<24 {
 		return nil, fmt.Errorf("%s: images of %v are implausibly large", name, shape)
 	}
 	return shape, nil
@@ -249,8 +249,8 @@ func ReadImagesNPY(r io.Reader, name string, limit int) (*Images, error) {
 		n = limit
 	}
 	D := shape[0] * shape[1] * shape[2]
-	raw := make([]byte, n*D*esz)
-	if _, err := io.ReadFull(r, raw); err != nil {
+	raw, err := readExactly(r, n*D*esz)
+	if err != nil {
 		return nil, fmt.Errorf("%s: npy data (%d images of %v): %w", name, n, shape, err)
 	}
 	x := make([]float32, n*D)

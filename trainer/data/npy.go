@@ -122,12 +122,13 @@ func ReadNPY(r io.Reader, name string) (*Dataset, error) {
 	if rows == 0 || cols == 0 {
 		return nil, fmt.Errorf("%s: NPY array is empty (shape %v)", name, shape)
 	}
-	if rows*cols > 1<<31 {
-		return nil, fmt.Errorf("%s: NPY array shape %v is too large", name, shape)
+	total, err := elements(name+": NPY array", rows, cols)
+	if err != nil {
+		return nil, err
 	}
-	raw := make([]byte, rows*cols*size)
-	if n, err := io.ReadFull(r, raw); err != nil {
-		return nil, fmt.Errorf("%s: NPY data truncated: got %d of %d bytes: %w", name, n, len(raw), err)
+	raw, err := readExactly(r, total*size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: NPY data truncated: got %d of %d bytes: %w", name, len(raw), total*size, err)
 	}
 	d := &Dataset{N: rows, D: cols, X: make([]float32, rows*cols), Source: name}
 	for i := range d.X {
