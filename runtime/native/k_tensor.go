@@ -191,8 +191,8 @@ func buildSplit(n *graph.Node, opset int64) (Kernel, error) {
 			}
 			sum := 0
 			for i, s := range split {
-				if s < 0 {
-					return nil, fmt.Errorf("node %s: negative split size %d", n.Label(), s)
+				if s < 0 || s > int64(dim) {
+					return nil, fmt.Errorf("node %s: split size %d outside [0, %d] for axis %d of input %s", n.Label(), s, dim, a, ops.ShapeString(x.Shape))
 				}
 				sizes[i] = int(s)
 				sum += int(s)
