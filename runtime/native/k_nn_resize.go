@@ -286,7 +286,9 @@ func nnResizeRun(env *Env, n *graph.Node, a *nnResizeAttrs, x, roiT, scalesT, si
 				return nil, fmt.Errorf("node %s: scale %v on axis %d must be positive", n.Label(), sc[i], ax)
 			}
 			p.Scales[ax] = sc[i]
-			p.Out[ax] = int(math.Floor(sc[i] * float64(x.Shape[ax])))
+			// ONNX Runtime multiplies in float32 (0.7·10 is 7 there, 6.99…
+			// in float64); follow it so both backends agree on the shape.
+			p.Out[ax] = int(math.Floor(float64(float32(sc[i]) * float32(x.Shape[ax]))))
 		}
 	default:
 		return nil, fmt.Errorf("node %s: one of scales and sizes is required", n.Label())

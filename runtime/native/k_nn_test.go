@@ -467,3 +467,13 @@ func TestNNCol2Im(t *testing.T) {
 	nnWant(t, "padded", out[0], []int{1, 1, 2}, 10, 2)
 	nnFails(t, nnNode("Col2Im", 3, 1), 18, "block positions", x, ops.FromInt64([]int{1}, []int64{5}), ops.FromInt64([]int{1}, []int64{2}))
 }
+
+func TestNNResizeOutputSizeFloat32(t *testing.T) {
+	// float32(0.7)·10 rounds to exactly 7 in float32 (ONNX Runtime's
+	// arithmetic) although it is 6.99999988 in float64.
+	x := ops.New(ops.Float32, 10)
+	out := nnMust(t, nnNode("Resize", 3, 1), 13, x, nil, nnF([]int{1}, 0.7))
+	if out[0].Shape[0] != 7 {
+		t.Errorf("output size %d, want 7", out[0].Shape[0])
+	}
+}
