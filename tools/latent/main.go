@@ -79,6 +79,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	default:
 		fmt.Fprintf(stderr, "latent %s: %v\n", c.name, err)
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			return exitUsage

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	goruntime "runtime"
+
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/serve"
+)
+
+const versionUsage = `usage: latent version [--json]
+
+Prints latent's version, the Go toolchain and platform it was built with,
+the VCS revision when built from a checkout, whether cgo was enabled and
+the runtime backends compiled in (a static CGO_ENABLED=0 build lists the
+ONNX Runtime backend but cannot load it).
+
+examples:
+  latent version
+  latent version --json`
+
+func init() {
+	register(&command{name: "version", summary: "print version, build and backend information", run: cmdVersion})
+}
+
+type versionInfo struct {
+	Version  string   `json:"version"`
+	Go       string   `json:"go"`
+	Platform string   `json:"platform"`
+	Revision string   `json:"revision,omitempty"`
+	Modified bool     `json:"modified,omitempty"`
+	CGO      bool     `json:"cgo"`
+	Backends []string `json:"backends"`
+}
+
+func buildVersion() versionInfo {
+	v := versionInfo{Version: serve.Version(), Go: goruntime.Version(), Platform: goruntime.GOOS + "/" + goruntime.GOARCH,
+		Backends: runtime.BackendNames()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Revision = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			case "CGO_ENABLED":
+				v.CGO = s.Value == "1"
+			}
+		}
+	}
+	return v
+}
+
+func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", versionUsage, stderr)
+	asJSON := fs.Bool("json", false, "print as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("version takes no arguments, got %q", pos)
+	}
+	v := buildVersion()
+	if *asJSON {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode version: %w", err)
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+		return nil
+	}
+	rev := v.Revision
+	if rev == "" {
+		rev = "unknown"
+	} else if v.Modified {
+		rev += " (modified)"
+	}
+	fmt.Fprintf(stdout, "latent %s\n  go        %s %s\n  revision  %s\n  cgo       %v\n  backends  %s\n",
+		v.Version, v.Go, v.Platform, rev, v.CGO, strings.Join(v.Backends, ", "))
+	return nil
+}
