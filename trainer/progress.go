@@ -48,7 +48,9 @@ func (p *progress) epochDone(em EpochMetrics) {
 		return
 	}
 	s := fmt.Sprintf("epoch %d/%d loss %.6g recon %.6g", em.Epoch, p.epochs, em.Loss, em.ReconLoss)
-	if em.RegLoss != 0 {
+	if em.KL != nil {
+		s += fmt.Sprintf(" kl %.6g (weight %.3g)", *em.KL, *em.KLWeight)
+	} else if em.RegLoss != 0 {
 		s += fmt.Sprintf(" reg %.6g", em.RegLoss)
 	}
 	if em.ValLoss != nil {

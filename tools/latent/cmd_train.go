@@ -20,7 +20,9 @@ const trainUsage = `usage: latent train --model KIND --data PATH --out DIR [flag
 
 Trains a dense autoencoder natively in Go. KIND is one of undercomplete,
 deep, sparse-l1, sparse-kl, k-sparse, denoising, contractive, stacked,
-recommender (or give a JSON spec with --spec). Data is CSV/TSV (numeric,
+recommender, or the image/generative conv, vae, conv-vae (or give a JSON
+spec with --spec). Image kinds read IDX files (MNIST format, raw or gzip)
+or N×H×W / N×C×H×W NPY arrays, scaled to [0,1]. Data is CSV/TSV (numeric,
 optional header), NPY (2-D float32/float64) or MovieLens-style ratings
 (user item rating [timestamp]); the format follows the extension unless
 --format is given. Writes DIR/model.latent (spec, scaler, weights, training
@@ -34,7 +36,9 @@ examples:
   latent train --model denoising --data x.csv --noise gaussian --sigma 0.1 --code 8 --out runs/dae
   latent train --model sparse-kl --data x.csv --code 64 --rho 0.05 --beta 0.1 --out runs/skl
   latent train --model recommender --data u.data --format ratings --val-split 0.1 --epochs 100 --out runs/rec
-  latent train --data x.csv --out runs/deep --resume runs/deep/checkpoint.latent --epochs 40`
+  latent train --data x.csv --out runs/deep --resume runs/deep/checkpoint.latent --epochs 40
+  latent train --model conv --data train-images-idx3-ubyte.gz --filters 16,32 --code 16 --out runs/conv
+  latent train --model conv-vae --data images.npy --code 8 --beta 1 --kl-warmup 5 --out runs/cvae`
 
 func init() {
 	register(&command{
@@ -120,6 +124,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	resume := fs.String("resume", "", "resume from a checkpoint written with --checkpoint-every")
 	workers := fs.Int("workers", 0, "goroutines per step (default: all cores; never changes results)")
 	quiet := fs.Bool("quiet", false, "no progress output")
+	imgFlags := addImageFlags(fs)
 
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -144,15 +149,28 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fmtName == "" {
 		fmtName = formatOf(*dataPath)
 	}
-	train, err := loadData(*dataPath, fmtName, *header)
+	train, imgShape, isImg, err := loadImageData(*dataPath, *format, models.Kind(*kind), *imgFlags.limit)
 	if err != nil {
 		return err
 	}
-	var val *data.Dataset
-	if *valPath != "" {
-		if val, err = loadData(*valPath, fmtName, *header); err != nil {
+	if !isImg {
+		if train, err = loadData(*dataPath, fmtName, *header); err != nil {
 			return err
 		}
+	}
+	var val *data.Dataset
+	if *valPath != "" {
+		if isImg {
+			val, _, _, err = loadImageData(*valPath, *format, models.Kind(*kind), *imgFlags.limit)
+		} else {
+			val, err = loadData(*valPath, fmtName, *header)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if isImg && !set["scaling"] {
+		*scaling = string(data.NoScaling) // pixels are already in [0,1]
 	}
 
 	var spec models.Spec
@@ -179,8 +197,21 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if set["hidden"] {
 			h = append([]int{}, hidden...)
 		}
-		if spec, err = models.New(models.Kind(*kind), train.D, h, c); err != nil {
+		if models.IsConv(models.Kind(*kind)) {
+			spec = models.Spec{Kind: models.Kind(*kind)}
+			if models.IsVAE(spec.Kind) {
+				spec.Beta = 1
+			}
+			if err := applyImageFlags(&spec, imgFlags, set, imgShape, c, h); err != nil {
+				return usageError{err}
+			}
+		} else if spec, err = models.New(models.Kind(*kind), train.D, h, c); err != nil {
 			return usageError{err}
+		}
+		if !models.IsConv(spec.Kind) {
+			if err := applyImageFlags(&spec, imgFlags, set, nil, c, h); err != nil {
+				return usageError{err}
+			}
 		}
 		if set["activation"] {
 			spec.Activation = models.Activation(*act)
@@ -316,13 +347,17 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if res.StoppedEarly {
 		fmt.Fprintf(stdout, " (early stop; best epoch %d restored)", res.BestEpoch)
 	}
-	fmt.Fprintf(stdout, "\nmodel: %s\nonnx: %s, %s, %s\n", res.ModelPath, onnx.Model, onnx.Encoder, onnx.Decoder)
+	fmt.Fprintf(stdout, "\nmodel: %s\nonnx: %s, %s, %s", res.ModelPath, onnx.Model, onnx.Encoder, onnx.Decoder)
+	if onnx.Generate != "" {
+		fmt.Fprintf(stdout, ", %s", onnx.Generate)
+	}
+	fmt.Fprintln(stdout)
 	return nil
 }
 
 func kindNames() string {
 	var s []string
-	for _, k := range models.Kinds() {
+	for _, k := range models.AllKinds() {
 		s = append(s, string(k))
 	}
 	return strings.Join(s, ", ")

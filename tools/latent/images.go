@@ -1,0 +1,89 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+// imageFlags are the train flags of the image and VAE kinds.
+type imageFlags struct {
+	filters   intList
+	kernel    *int
+	batchNorm *bool
+	upsample  *string
+	klWarmup  *int
+	limit     *int
+}
+
+func addImageFlags(fs *flag.FlagSet) *imageFlags {
+	f := &imageFlags{}
+	fs.Var(&f.filters, "filters", "conv, conv-vae: channels of the stride-2 convolutions, e.g. 16,32 (decoder mirrors them)")
+	f.kernel = fs.Int("kernel", 0, "conv, conv-vae: odd square kernel size (default 3)")
+	f.batchNorm = fs.Bool("batch-norm", false, "conv, conv-vae: batch normalisation after hidden convolutions")
+	f.upsample = fs.String("upsampling", "", "conv, conv-vae decoder: transposed (default), nearest or bilinear (upsample then convolve)")
+	f.klWarmup = fs.Int("kl-warmup", 0, "vae, conv-vae: epochs over which the KL weight ramps up to --beta (default 0: full weight)")
+	f.limit = fs.Int("limit", 0, "idx/image data: use only the first N images (0: all)")
+	return f
+}
+
+// isImageFile reports whether path names an IDX file (MNIST naming:
+// *-idx3-ubyte[.gz], *.idx[.gz]).
+func isImageFile(path string) bool {
+	b := strings.ToLower(filepath.Base(path))
+	b = strings.TrimSuffix(b, ".gz")
+	return strings.Contains(b, "-ubyte") || strings.HasSuffix(b, ".idx") || strings.Contains(b, "idx3") || strings.Contains(b, "idx4")
+}
+
+// loadImageData loads IDX files (format idx) and, for image kinds, NPY
+// image arrays (N×H×W or N×C×H×W); ok is false when the path is ordinary
+// tabular data for loadData.
+func loadImageData(path, format string, kind models.Kind, limit int) (ds *data.Dataset, shape []int, ok bool, err error) {
+	if format == "" && isImageFile(path) {
+		format = "idx"
+	}
+	if format != "idx" && !(format == "npy" && models.IsConv(kind)) && format != "images" {
+		return nil, nil, false, nil
+	}
+	im, err := data.LoadImages(path, limit)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	return im.Dataset, im.Shape, true, nil
+}
+
+// applyImageFlags fills the image/VAE fields of a flag-built spec.
+func applyImageFlags(spec *models.Spec, f *imageFlags, set map[string]bool, shape []int, code int, hidden []int) error {
+	if !models.IsImageKind(spec.Kind) {
+		for _, n := range []string{"filters", "kernel", "batch-norm", "upsampling", "kl-warmup"} {
+			if set[n] {
+				return fmt.Errorf("--%s applies to conv, vae and conv-vae, not %s", n, spec.Kind)
+			}
+		}
+		return nil
+	}
+	if models.IsConv(spec.Kind) {
+		if shape == nil {
+			return fmt.Errorf("%s needs image data: an IDX file or an N×H×W / N×C×H×W NPY array (--format idx or images)", spec.Kind)
+		}
+		s := models.NewConv(shape, f.filters, code)
+		s.Kind, s.Beta = spec.Kind, spec.Beta
+		s.Hidden = hidden
+		*spec = s
+		if set["kernel"] {
+			spec.Kernel = *f.kernel
+		}
+		spec.BatchNorm = *f.batchNorm
+		if *f.upsample != "transposed" {
+			spec.Upsampling = models.Upsampling(*f.upsample)
+		}
+	}
+	if set["kl-warmup"] {
+		spec.KLWarmup = *f.klWarmup
+	}
+	return nil
+}
