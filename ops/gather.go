@@ -19,8 +19,8 @@ func GatherInto(dst, data *Tensor, axis int, idx []int) error {
 	if axis < 0 || axis >= len(data.Shape) {
 		return fmt.Errorf("gather: axis %d out of range for rank %d", axis, len(data.Shape))
 	}
-	if err := data.Validate(); err != nil {
-		return fmt.Errorf("gather: data: %w", err)
+	if !moveValid(data) {
+		return fmt.Errorf("gather: data: %w", data.Validate())
 	}
 	n := data.Shape[axis]
 	for i, v := range idx {

@@ -212,3 +212,21 @@ func BenchmarkTransposeNCHWtoNHWC(b *testing.B) {
 		Transpose(dst, src, shape, []int{0, 2, 3, 1})
 	}
 }
+
+func TestMoveValidAgreesWithValidate(t *testing.T) {
+	cases := []*Tensor{
+		nil,
+		New(Float32, 2, 3),
+		{DType: Float32, Shape: []int{2, 3}, Data: make([]float32, 5)},
+		{DType: Int32, Shape: []int{2}, Data: make([]float32, 2)},
+		{DType: Float16, Shape: []int{2}, Data: make([]uint16, 2)},
+		{DType: Bool, Shape: []int{-1}, Data: []bool{}},
+		{DType: Invalid, Shape: []int{}, Data: []int64{1}},
+		{DType: Uint8, Shape: []int{}, Data: []uint8{1}},
+	}
+	for i, c := range cases {
+		if got, want := moveValid(c), c.Validate() == nil; got != want {
+			t.Errorf("case %d (%v): moveValid %v, Validate ok %v", i, c, got, want)
+		}
+	}
+}
