@@ -188,6 +188,21 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 				}
 			}
 			succeeded[op]++
+			// Kernels must overwrite every element of the buffers env.New
+			// hands out: run again with dirty buffers and compare.
+			if tkFuzzRandom[op] && !n.Has("seed") {
+				return
+			}
+			dirty := &Env{alloc: tkDirtyAlloc}
+			again, err := k(dirty, in)
+			if err != nil {
+				t.Fatalf("%s: second run failed: %v", desc(), err)
+			}
+			for i := range outs {
+				if !tkSameBits(outs[i], again[i]) {
+					t.Fatalf("%s: output %d differs on a dirty buffer:\n%v\n%v", desc(), i, outs[i].Data, again[i].Data)
+				}
+			}
 		}()
 	}
 	// The inputs are random enough that every operator also runs
@@ -246,4 +261,77 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 	"Compress": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{tkAInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 3), ops.FromBool([]int{2}, []bool{true, false})}
 	},
+}
+
+// tkFuzzRandom are the operators whose output depends on the generator.
+var tkFuzzRandom = map[string]bool{
+	"RandomNormalLike": true, "RandomUniformLike": true, "RandomNormal": true,
+	"RandomUniform": true, "Bernoulli": true,
+}
+
+// tkDirtyAlloc is an Env allocator that returns buffers full of junk, as a
+// recycled buffer may be.
+func tkDirtyAlloc(dt ops.DType, shape []int) *ops.Tensor {
+	t := ops.New(dt, shape...)
+	switch d := t.Data.(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(math.NaN())
+		}
+	case []float64:
+		for i := range d {
+			d[i] = -12345.5
+		}
+	case []uint16:
+		for i := range d {
+			d[i] = 0x7e01
+		}
+	case []int64:
+		for i := range d {
+			d[i] = -77
+		}
+	case []int32:
+		for i := range d {
+			d[i] = 99
+		}
+	case []int8:
+		for i := range d {
+			d[i] = -5
+		}
+	case []uint8:
+		for i := range d {
+			d[i] = 201
+		}
+	case []bool:
+		for i := range d {
+			d[i] = true
+		}
+	}
+	return t
+}
+
+// tkSameBits compares tensors exactly, NaNs by bit pattern.
+func tkSameBits(a, b *ops.Tensor) bool {
+	if a.DType != b.DType || !ops.SameShape(a.Shape, b.Shape) {
+		return false
+	}
+	switch x := a.Data.(type) {
+	case []float32:
+		y := b.F32()
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	case []float64:
+		y := b.F64()
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return fmt.Sprint(a.Data) == fmt.Sprint(b.Data)
 }
