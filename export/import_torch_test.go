@@ -1,0 +1,248 @@
+package export_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/verify"
+	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+const interop = "../testdata/interop"
+
+// TestFromMLPFixtures imports dense autoencoders written by PyTorch's two
+// exporters (Gemm layers) and by skl2onnx (Cast, MatMul+Add, Reshape), and
+// checks that the trainer model reproduces the framework's recorded
+// outputs: the weights, their orientation and the activations all came
+// across.
+func TestFromMLPFixtures(t *testing.T) {
+	for _, c := range []struct {
+		dir                 string
+		kind                models.Kind
+		hidden              []int
+		code                int
+		act, codeAct, outAc models.Activation
+	}{
+		{"pytorch/dense_ae-dynamo", models.Deep, []int{8}, 4, models.Relu, models.Relu, models.Sigmoid},
+		{"pytorch/dense_ae-torchscript", models.Deep, []int{8}, 4, models.Relu, models.Relu, models.Sigmoid},
+		{"pytorch/recommender_ae-dynamo", models.Deep, []int{10}, 6, models.Selu, models.Selu, models.Identity},
+		{"pytorch/recommender_ae-torchscript", models.Deep, []int{10}, 6, models.Selu, models.Selu, models.Identity},
+		{"sklearn/mlp_regressor_ae", models.Deep, []int{8}, 3, models.Tanh, models.Tanh, models.Identity},
+	} {
+		t.Run(c.dir, func(t *testing.T) {
+			dir := filepath.Join(interop, c.dir)
+			m, md, err := export.ImportFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if md != nil {
+				t.Errorf("metadata %+v for a model latent did not write", md)
+			}
+			s := m.Spec
+			if s.Kind != c.kind || !slices.Equal(s.Hidden, c.hidden) || s.Code != c.code ||
+				s.Activation != c.act || s.CodeActivation != c.codeAct || s.OutputActivation != c.outAc {
+				t.Errorf("spec %s hidden %v code %d acts %s/%s/%s, want %s %v %d %s/%s/%s", s.Kind, s.Hidden, s.Code,
+					s.Activation, s.CodeActivation, s.OutputActivation, c.kind, c.hidden, c.code, c.act, c.codeAct, c.outAc)
+			}
+			checkAgainstFixture(t, m, dir)
+		})
+	}
+}
+
+// checkAgainstFixture compares the trainer's reconstruction with every
+// recorded data set in dir (atol 1e-4, like the runtime interop test).
+func checkAgainstFixture(t *testing.T, m *trainer.Model, dir string) {
+	t.Helper()
+	sets, err := verify.DataSets(dir)
+	if err != nil || len(sets) == 0 {
+		t.Fatalf("data sets in %s: %v (%d)", dir, err, len(sets))
+	}
+	for _, set := range sets {
+		in, err := verify.ReadTensors(set, "input")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := verify.ReadTensors(set, "output")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := in[0].Shape[0]
+		got, err := m.Reconstruct(in[0].F32(), rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := verify.CompareTensors("reconstruction", ops.FromFloat32(want[0].Shape, got), want[0], 1e-4, 0)
+		if !r.Pass {
+			t.Errorf("%s: trainer reconstruction differs from the framework's: %s %d failures, max abs %g", filepath.Base(set), r.Mismatch, r.Failures, r.MaxAbs)
+		}
+	}
+}
+
+// TestFineTuneTorchModel is the round trip of the interop issue: a
+// PyTorch-exported dense autoencoder imports into the trainer, trains on
+// (its loss falls below the imported weights' loss) and exports again; the
+// new model.onnx imports back with the trained weights and runs on the
+// native backend with the trainer's outputs.
+func TestFineTuneTorchModel(t *testing.T) {
+	ctx := context.Background()
+	m0, _, err := export.ImportFile(filepath.Join(interop, "pytorch", "dense_ae-dynamo", "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Data on a 2-D manifold in [0,1]^16 that the 16-8-4-8-16 model can learn.
+	const n, d = 256, 16
+	x := make([]float32, n*d)
+	for i := 0; i < n; i++ {
+		a, b := float64(i%16)/15, float64(i/16)/15
+		for j := 0; j < d; j++ {
+			x[i*d+j] = float32(0.5 + 0.4*math.Sin(3*a*float64(j+1)/d+2*b))
+		}
+	}
+	ds := &data.Dataset{N: n, D: d, X: x, Source: "manifold"}
+	before := mse(t, m0, x, n)
+	m1, res, err := trainer.Train(ctx, models.Spec{}, ds, trainer.Config{Epochs: 20, BatchSize: 32, LR: 1e-2, Seed: 1,
+		Scaling: data.NoScaling, Initial: m0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := mse(t, m1, x, n)
+	if !(after < 0.5*before) {
+		t.Errorf("fine-tuning: MSE %g after %d epochs, imported model had %g; want at least halved", after, res.Epochs, before)
+	}
+	dir := t.TempDir()
+	paths, err := export.Write(ctx, dir, m1, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, md, err := export.ImportFile(paths.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md == nil || md.Spec.Kind != models.Deep {
+		t.Fatalf("re-exported model metadata %+v, want latent.kind deep", md)
+	}
+	for i, p := range m1.Params() {
+		if q := m2.Params()[i]; q.Name != p.Name || !slices.Equal(q.Data, p.Data) {
+			t.Errorf("parameter %s did not survive export and import", p.Name)
+		}
+	}
+	s, err := runtime.Open(paths.Model, runtime.WithBackend("native"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.Run(ctx, map[string]*ops.Tensor{export.InputName: ops.FromFloat32([]int{n, d}, x)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m1.Reconstruct(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := verify.CompareTensors("reconstruction", out[0], ops.FromFloat32([]int{n, d}, want), 1e-5, 0); !r.Pass {
+		t.Errorf("exported fine-tuned model on native differs from the trainer: max abs %g", r.MaxAbs)
+	}
+}
+
+func mse(t *testing.T, m *trainer.Model, x []float32, rows int) float64 {
+	t.Helper()
+	y, err := m.Reconstruct(x, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s float64
+	for i := range x {
+		e := float64(y[i] - x[i])
+		s += e * e
+	}
+	return s / float64(len(x))
+}
+
+// TestFromMLPRejects checks that models outside the dense-MLP pattern get an
+// error naming what does not fit, never a panic or a wrong model.
+func TestFromMLPRejects(t *testing.T) {
+	load := func(t *testing.T, rel string) *graph.Model {
+		t.Helper()
+		gm, err := graph.DecodeFile(filepath.Join(interop, rel, "model.onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gm
+	}
+	nodeOf := func(gm *graph.Model, op string, nth int) *graph.Node {
+		for _, n := range gm.Graph.Nodes {
+			if n.OpType == op {
+				if nth == 0 {
+					return n
+				}
+				nth--
+			}
+		}
+		t.Fatalf("no %s #%d", op, nth)
+		return nil
+	}
+	for _, c := range []struct {
+		name   string
+		model  func(t *testing.T) *graph.Model
+		errHas []string
+	}{
+		{"conv", func(t *testing.T) *graph.Model { return load(t, "pytorch/conv_ae-torchscript") }, []string{"input", "shape"}},
+		{"vae", func(t *testing.T) *graph.Model { return load(t, "pytorch/vae-dynamo") }, []string{"exactly one output", "mu"}},
+		{"flatten", func(t *testing.T) *graph.Model { return load(t, "pytorch/deep_flatten_ae-dynamo") }, []string{"input", "fixed feature count"}},
+		{"mixed hidden activations", func(t *testing.T) *graph.Model {
+			gm := load(t, "pytorch/dense_ae-torchscript")
+			nodeOf(gm, "Relu", 2).OpType = "Tanh" // decoder hidden layer
+			return gm
+		}, []string{"hidden activation tanh differs from relu"}},
+		{"weight from data", func(t *testing.T) *graph.Model {
+			gm := load(t, "pytorch/dense_ae-torchscript")
+			g := nodeOf(gm, "Gemm", 1)
+			g.Inputs[1] = g.Inputs[0] // W is the activations, not a constant
+			return gm
+		}, []string{"Gemm", "not a constant float32 matrix"}},
+		{"odd layer count", func(t *testing.T) *graph.Model {
+			gm := load(t, "sklearn/mlp_regressor_ae")
+			// End the graph after the third layer: widths 12-8-3-8.
+			g := gm.Graph
+			last, mm, add := nodeOf(gm, "Tanh", 2), nodeOf(gm, "MatMul", 3), nodeOf(gm, "Add", 3)
+			g.Nodes = slices.DeleteFunc(g.Nodes, func(n *graph.Node) bool {
+				return n.OpType == "Reshape" || n == mm || n == add
+			})
+			g.Outputs[0].Name = last.Outputs[0]
+			return gm
+		}, []string{"3 linear layers", "[12 8 3 8]"}},
+		{"not mirrored", func(t *testing.T) *graph.Model {
+			gm := load(t, "pytorch/dense_ae-torchscript")
+			// First hidden layer 6 wide instead of 8: widths 16-6-4-8-16.
+			g0, g1 := nodeOf(gm, "Gemm", 0), nodeOf(gm, "Gemm", 1)
+			inits := gm.Graph.Initializers
+			inits[g0.Inputs[1]] = ops.FromFloat32([]int{6, 16}, make([]float32, 96))
+			inits[g0.Inputs[2]] = ops.FromFloat32([]int{6}, make([]float32, 6))
+			inits[g1.Inputs[1]] = ops.FromFloat32([]int{4, 6}, make([]float32, 24))
+			return gm
+		}, []string{"not mirrored", "[16 6 4 8 16]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := export.FromMLP(c.model(t))
+			if err == nil {
+				t.Fatalf("imported as %+v, want an error", m.Spec)
+			}
+			t.Log(err)
+			for _, s := range c.errHas {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not mention %q", err, s)
+				}
+			}
+		})
+	}
+}
