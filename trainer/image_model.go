@@ -83,13 +83,20 @@ func (m *Model) Sample(n int, seed uint64) (samples, z []float32, err error) {
 	if n <= 0 {
 		return nil, nil, fmt.Errorf("sample: count must be positive, got %d", n)
 	}
+	z = SampleNoise(n, m.Spec.Code, seed)
+	samples, err = m.Decode(z, n)
+	return samples, z, err
+}
+
+// SampleNoise returns n×code draws from N(0, I), seeded: the latent
+// vectors Model.Sample decodes (and latent sample feeds generate.onnx).
+func SampleNoise(n, code int, seed uint64) []float32 {
 	rng := rand.New(rand.NewPCG(seed, 0x5a4d))
-	z = make([]float32, n*m.Spec.Code)
+	z := make([]float32, n*code)
 	for i := range z {
 		z[i] = float32(rng.NormFloat64())
 	}
-	samples, err = m.Decode(z, n)
-	return samples, z, err
+	return z
 }
 
 // stepper is what the training loop needs from a network engine: the

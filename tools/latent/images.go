@@ -43,8 +43,13 @@ func isImageFile(path string) bool {
 // image arrays (N×H×W or N×C×H×W); ok is false when the path is ordinary
 // tabular data for loadData.
 func loadImageData(path, format string, kind models.Kind, limit int) (ds *data.Dataset, shape []int, ok bool, err error) {
-	if format == "" && isImageFile(path) {
-		format = "idx"
+	if format == "" {
+		switch {
+		case isImageFile(path):
+			format = "idx"
+		case strings.EqualFold(filepath.Ext(path), ".npy"):
+			format = "npy"
+		}
 	}
 	if format != "idx" && !(format == "npy" && models.IsConv(kind)) && format != "images" {
 		return nil, nil, false, nil
