@@ -164,6 +164,8 @@ var sdotAVX512 = [...][2]sdotFunc{
 // kernel, which they beat by up to 4× on these shapes):
 //   - an untransposed B is streamed as it is for up to avx512SmallMMax
 //     rows, and for any number of rows while B (k·n elements) fits in L2;
+//     a larger one is streamed in k-blocks (avx512StreamBlocked) unless A
+//     is transposed;
 //   - a transposed B goes through dot products for up to avx512SmallMMax
 //     rows, or up to avx512DotMMax rows when k >= avx512DotMinK (the dot
 //     products' horizontal sums cost too much for short rows); otherwise,
@@ -201,11 +203,48 @@ func avx512Small(g gemmCall) bool {
 		return true
 	}
 	if g.m > avx512SmallMMax && g.k*g.n > avx512StreamBMax {
-		return false
+		if g.transA {
+			return false
+		}
+		avx512StreamBlocked(g)
+		return true
 	}
 	avx512Stream(g, g.b, g.ldb, 0, g.n)
 	finishAct(g)
 	return true
+}
+
+// Blocking of avx512StreamBlocked: k steps per pass over C and rows per
+// block of A (interleaved runs on Zen 5: 1-16% faster than the packed
+// kernel at 1024³, 256×1024×1024, 2048×256×1024 and 512×2048×512).
+const (
+	avx512StreamKC = 256
+	avx512StreamMC = 128
+)
+
+// avx512StreamBlocked runs a large call with untransposed A and B by
+// streaming: for each block of avx512StreamMC rows and avx512StreamKC
+// steps, the unpacked kernels sweep B's k-block (strips of k×64 that fit
+// in L2) while the rows of A stay in cache. Later k-blocks accumulate into
+// C; the bias and activation come with the last one.
+func avx512StreamBlocked(g gemmCall) {
+	kcBlk := balance(g.k, avx512StreamKC, 1)
+	for ic := 0; ic < g.m; ic += avx512StreamMC {
+		for pc := 0; pc < g.k; pc += kcBlk {
+			part := g
+			part.m, part.k = min(avx512StreamMC, g.m-ic), min(kcBlk, g.k-pc)
+			part.a = g.a[ic*g.lda+pc:]
+			part.c = g.c[ic*g.ldc:]
+			if pc > 0 {
+				part.beta = 1
+			}
+			if pc+part.k < g.k {
+				part.bias, part.act = nil, ActNone
+			}
+			avx512Stream(part, g.b[pc*g.ldb:], g.ldb, 0, g.n)
+		}
+	}
+	finishAct(g)
 }
 
 // avx512Stream computes columns [j0, j0+n) of C with the unpacked

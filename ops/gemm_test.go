@@ -197,13 +197,16 @@ func TestGemmBlockEdges(t *testing.T) {
 }
 
 func TestGemmLargeAllTransposes(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(1) // whole problems: bands would change which path runs
 	for _, path := range allPaths() {
 		withPath(t, path, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, uint64(path.impl)))
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				// k > KC and m > MC exercise several blocks with the real
-				// sizes; 40×70×300 takes the dot products for a transposed B.
-				for _, s := range [][3]int{{157, 70, 611}, {40, 70, 300}} {
+				// sizes; 40×70×300 takes the dot products for a transposed
+				// B, 140×530×520 streams a B too large for L2 in k-blocks.
+				for _, s := range [][3]int{{157, 70, 611}, {40, 70, 300}, {140, 530, 520}} {
 					g := newGemmCase(rng, tr[0], tr[1], s[0], s[1], s[2], 1, 0.25)
 					want := g.want()
 					Gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
@@ -436,5 +439,26 @@ func TestGemmConcurrent(t *testing.T) {
 	for range cases {
 		i := <-done
 		cases[i].check(t, cases[i].c, wants[i])
+	}
+}
+
+// TestGemmEpilogueLargeB checks the epilogue where B is too large for the
+// L2-resident paths, so the product is accumulated over several k-blocks
+// and the bias and activation must come with the last one only.
+func TestGemmEpilogueLargeB(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(1) // one band, so B stays too large for L2
+	for _, path := range allPaths() {
+		withPath(t, path, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(path.impl)))
+			for _, act := range []Act{ActRelu, ActSigmoid} {
+				g := newGemmCase(rng, false, false, 150, 560, 480, 1, 0)
+				ep := Epilogue{Bias: randSlice(rng, g.n), Act: act}
+				want := g.want()
+				ApplyEpilogueRows(want, g.m, g.n, g.ldc, ep)
+				GemmEpilogue(false, false, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, ep)
+				g.check(t, g.c, want)
+			}
+		})
 	}
 }
