@@ -37,6 +37,7 @@ examples:
   latent train --model sparse-kl --data x.csv --code 64 --rho 0.05 --beta 0.1 --out runs/skl
   latent train --model recommender --data u.data --format ratings --val-split 0.1 --epochs 100 --out runs/rec
   latent train --data x.csv --out runs/deep --resume runs/deep/checkpoint.latent --epochs 40
+  latent train --from pytorch_ae.onnx --data x.csv --epochs 5 --out runs/ft
   latent train --model conv --data train-images-idx3-ubyte.gz --filters 16,32 --code 16 --out runs/conv
   latent train --model conv-vae --data images.npy --code 8 --beta 1 --kl-warmup 5 --out runs/cvae`
 
@@ -122,6 +123,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	early := fs.Int("early-stop", 0, "stop after N epochs without improvement and restore the best weights (0: off)")
 	every := fs.Int("checkpoint-every", 0, "write DIR/checkpoint.latent every N epochs (0: never)")
 	resume := fs.String("resume", "", "resume from a checkpoint written with --checkpoint-every")
+	initPath := fs.String("from", "", "start from the weights of this model.onnx: a latent export, or a dense MLP autoencoder exported from PyTorch or skl2onnx (its architecture is used)")
 	workers := fs.Int("workers", 0, "goroutines per step (default: all cores; never changes results)")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	imgFlags := addImageFlags(fs)
@@ -139,7 +141,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *out == "" {
 		return usagef("--out DIR is required (see latent train --help)")
 	}
-	if *kind == "" && *specPath == "" && *resume == "" {
+	if *kind == "" && *specPath == "" && *resume == "" && *initPath == "" {
 		return usagef("--model KIND (one of %s) or --spec FILE is required", kindNames())
 	}
 	set := map[string]bool{}
@@ -174,7 +176,16 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	var spec models.Spec
+	var initial *trainer.Model
 	switch {
+	case *initPath != "":
+		if *kind != "" || *specPath != "" || *resume != "" {
+			return usagef("--from takes the architecture from the model; drop --model, --spec and --resume")
+		}
+		if initial, _, err = export.ImportFile(*initPath); err != nil {
+			return err
+		}
+		spec = initial.Spec
 	case *resume != "" && *kind == "" && *specPath == "":
 		// The checkpoint carries the spec.
 	case *specPath != "":
@@ -284,6 +295,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Scaling: data.ScalingKind(*scaling), ValSplit: *valSplit, Val: val,
 		EarlyStopping: *early, CheckpointEvery: *every, OutDir: *out, Resume: *resume, Workers: *workers,
 	}
+	cfg.Initial = initial
 	if *resume != "" && !set["seed"] {
 		cfg.Seed = 0 // the checkpoint's seed
 	}
