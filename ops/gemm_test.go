@@ -332,13 +332,23 @@ func TestGemmNoAllocs(t *testing.T) {
 	m, n, k := 256, 256, 128
 	a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
 	for _, th := range []int{1, 2} {
-		SetThreads(th)
-		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) // warm the pools
-		allocs := testing.AllocsPerRun(20, func() {
-			Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		})
-		if allocs != 0 {
-			t.Errorf("threads=%d: %v allocations per Gemm call, want 0", th, allocs)
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
+			SetThreads(th)
+			lda, ldb := k, n
+			if tr[0] {
+				lda = m
+			}
+			if tr[1] {
+				ldb = k
+			}
+			Gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, c, n) // warm the pools
+			allocs := testing.AllocsPerRun(20, func() {
+				Gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, c, n)
+			})
+			if allocs != 0 {
+				t.Errorf("threads=%d transA=%v transB=%v: %v allocations per Gemm call, want 0",
+					th, tr[0], tr[1], allocs)
+			}
 		}
 	}
 }
