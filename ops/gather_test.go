@@ -73,3 +73,17 @@ func TestGatherErrors(t *testing.T) {
 		t.Error("wrong output size: no error")
 	}
 }
+
+func BenchmarkGatherRows(b *testing.B) {
+	// Embedding lookup: 256 rows of 128 floats from a 10000-row table.
+	src := make([]float32, 10000*128)
+	dst := make([]float32, 256*128)
+	idx := make([]int, 256)
+	for i := range idx {
+		idx[i] = i * 37 % 10000
+	}
+	b.SetBytes(int64(4 * len(dst)))
+	for b.Loop() {
+		Gather(dst, src, 1, 10000, 128, idx)
+	}
+}

@@ -95,3 +95,23 @@ func TestSliceOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSliceColumns(b *testing.B) {
+	// Every other column of a 512×768 float32 matrix.
+	src := make([]float32, 512*768)
+	dst := make([]float32, 512*384)
+	b.SetBytes(int64(4 * len(dst)))
+	for b.Loop() {
+		SliceCopy(dst, src, []int{512, 768}, []int{0, 0}, []int{1, 2}, []int{512, 384})
+	}
+}
+
+func BenchmarkSliceRowsReversed(b *testing.B) {
+	// All rows in reverse order: whole-row copies.
+	src := make([]float32, 512*768)
+	dst := make([]float32, len(src))
+	b.SetBytes(int64(4 * len(dst)))
+	for b.Loop() {
+		SliceCopy(dst, src, []int{512, 768}, []int{511, 0}, []int{-1, 1}, []int{512, 768})
+	}
+}

@@ -71,3 +71,15 @@ func TestTileErrors(t *testing.T) {
 		t.Error("output dim not a multiple: no error")
 	}
 }
+
+func BenchmarkRepeatCopyBroadcastRows(b *testing.B) {
+	// A [1, 768] bias broadcast to [512, 768] and a [512, 1] column to the
+	// same shape.
+	row, col := make([]float32, 768), make([]float32, 512)
+	dst := make([]float32, 512*768)
+	b.SetBytes(int64(2 * 4 * len(dst)))
+	for b.Loop() {
+		RepeatCopy(dst, row, []int{1, 768}, []int{512, 768})
+		RepeatCopy(dst, col, []int{512, 1}, []int{512, 768})
+	}
+}
