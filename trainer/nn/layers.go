@@ -98,7 +98,8 @@ type Conv2D struct {
 	Wt, B           *Param
 	p               ops.ConvParams
 	x, y, dz, dx    []float32
-	col             []float32
+	bufs            chunkBufs
+	n               int
 }
 
 // NewConv2D returns a convolution over inC×h×w images.
@@ -129,23 +130,52 @@ func (c *Conv2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c.p.Out[1]
 func (c *Conv2D) Params() []*Param { return []*Param{c.Wt, c.B} }
 
 func (c *Conv2D) Forward(x []float32, n int, _ *Pass) []float32 {
-	c.x, c.p.Batch = x, n
+	c.x, c.n = x, n
 	c.y = grow(c.y, n*size(c.OutShape()))
-	c.col = grow(c.col, c.p.ColSize(false))
-	ops.Conv(&c.p, x, c.Wt.Data, c.B.Data, c.y, c.col)
+	convChunks(&c.p, &c.bufs, false, n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
+		ops.Conv(p, x[lo*in:hi*in], c.Wt.Data, c.B.Data, c.y[lo*out:hi*out], col)
+	})
 	return c.y
 }
 
 func (c *Conv2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	c.dz = grow(c.dz, len(c.y))
 	actBackward(c.Act, c.dz, dy, c.y)
-	var dx []float32
 	if needInput {
 		c.dx = grow(c.dx, len(c.x))
-		dx = c.dx
 	}
-	ops.ConvBackward(&c.p, c.x, c.Wt.Data, c.dz, dx, grads[0], grads[1], c.col)
-	return dx
+	nc := convChunks(&c.p, &c.bufs, true, c.n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
+		var dx []float32
+		if needInput {
+			dx = c.dx[lo*in : hi*in]
+		}
+		ops.ConvBackward(p, c.x[lo*in:hi*in], c.Wt.Data, c.dz[lo*out:hi*out], dx, c.bufs.dw[ch], c.bufs.db[ch], col)
+	})
+	c.bufs.reduce(nc, grads[0], grads[1])
+	if !needInput {
+		return nil
+	}
+	return c.dx
+}
+
+// convChunks runs f over the batch chunks of n images with a per-chunk
+// copy of p (Batch set to the chunk's rows) and column scratch; in
+// backward mode it first zeroes the chunk gradient buffers. It returns the
+// number of chunks.
+func convChunks(p *ops.ConvParams, bufs *chunkBufs, backward bool, n, in, out, wSize, bSize int, f func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int)) int {
+	cs := chunks(n)
+	colSize := max(p.ColSize(false), p.ColSize(true))
+	bufs.ensure(len(cs), colSize, wSize, bSize)
+	runChunks(cs, func(c, lo, hi int) {
+		q := *p
+		q.Batch = hi - lo
+		if backward {
+			clear(bufs.dw[c])
+			clear(bufs.db[c])
+		}
+		f(&q, c, bufs.col[c], lo, hi, in, out)
+	})
+	return len(cs)
 }
 
 // ConvTranspose2D is y = act(convtranspose(x, W) + b) with W [InC,OutC,K,K]
@@ -158,7 +188,8 @@ type ConvTranspose2D struct {
 	Wt, B           *Param
 	p               ops.ConvParams
 	x, y, dz, dx    []float32
-	col             []float32
+	bufs            chunkBufs
+	n               int
 }
 
 // NewConvTranspose2D returns a transposed convolution over inC×h×w inputs.
@@ -191,23 +222,32 @@ func (c *ConvTranspose2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c
 func (c *ConvTranspose2D) Params() []*Param { return []*Param{c.Wt, c.B} }
 
 func (c *ConvTranspose2D) Forward(x []float32, n int, _ *Pass) []float32 {
-	c.x, c.p.Batch = x, n
+	c.x, c.n = x, n
 	c.y = grow(c.y, n*size(c.OutShape()))
-	c.col = grow(c.col, c.p.ColSize(true))
-	ops.ConvTranspose(&c.p, x, c.Wt.Data, c.B.Data, c.y, c.col)
+	convChunks(&c.p, &c.bufs, false, n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
+		ops.ConvTranspose(p, x[lo*in:hi*in], c.Wt.Data, c.B.Data, c.y[lo*out:hi*out], col)
+	})
 	return c.y
 }
 
 func (c *ConvTranspose2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	c.dz = grow(c.dz, len(c.y))
 	actBackward(c.Act, c.dz, dy, c.y)
-	var dx []float32
 	if needInput {
 		c.dx = grow(c.dx, len(c.x))
-		dx = c.dx
 	}
-	ops.ConvTransposeBackward(&c.p, c.x, c.Wt.Data, c.dz, dx, grads[0], grads[1], c.col)
-	return dx
+	nc := convChunks(&c.p, &c.bufs, true, c.n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
+		var dx []float32
+		if needInput {
+			dx = c.dx[lo*in : hi*in]
+		}
+		ops.ConvTransposeBackward(p, c.x[lo*in:hi*in], c.Wt.Data, c.dz[lo*out:hi*out], dx, c.bufs.dw[ch], c.bufs.db[ch], col)
+	})
+	c.bufs.reduce(nc, grads[0], grads[1])
+	if !needInput {
+		return nil
+	}
+	return c.dx
 }
 
 // Pool2D is max or average pooling with a square window (average excludes

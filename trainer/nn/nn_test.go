@@ -257,3 +257,51 @@ func TestDropout(t *testing.T) {
 		t.Error("dropout in evaluation is not the identity")
 	}
 }
+
+// Batches split into chunks give the same gradients as per-sample passes
+// summed (the chunked reduction is only a reordering of the same sums).
+func TestChunkedConvGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	c, _ := NewConv2D("c", 2, 6, 6, 3, ConvSpec{Kernel: 3, Stride: 2, Pad: 1}, Act{Fn: ops.ActTanh}, rng)
+	ct, _ := NewConvTranspose2D("t", 2, 3, 3, 3, ConvSpec{Kernel: 3, Stride: 2, Pad: 1, OutputPadding: 1}, Act{Fn: ops.ActTanh}, rng)
+	for _, l := range []Layer{c, ct} {
+		const n = 37
+		if len(chunks(n)) < 2 {
+			t.Fatalf("%d rows make %d chunks; the test needs several", n, len(chunks(n)))
+		}
+		in, out := size(l.InShape()), size(l.OutShape())
+		x, dy := randn(rng, n*in, 1), randn(rng, n*out, 1)
+		mk := func() [][]float32 {
+			g := make([][]float32, 2)
+			for i, p := range l.Params() {
+				g[i] = make([]float32, len(p.Data))
+			}
+			return g
+		}
+		whole := mk()
+		y := append([]float32(nil), l.Forward(x, n, nil)...)
+		dx := append([]float32(nil), l.Backward(dy, whole, true)...)
+		single := mk()
+		for r := 0; r < n; r++ {
+			yr := l.Forward(x[r*in:(r+1)*in], 1, nil)
+			for i, v := range yr {
+				if v != y[r*out+i] {
+					t.Fatalf("%s row %d: chunked forward differs", l.Op(), r)
+				}
+			}
+			dxr := l.Backward(dy[r*out:(r+1)*out], single, true)
+			for i, v := range dxr {
+				if math.Abs(float64(v-dx[r*in+i])) > 1e-6 {
+					t.Fatalf("%s row %d: input gradient %g vs %g", l.Op(), r, dx[r*in+i], v)
+				}
+			}
+		}
+		for pi := range whole {
+			for i := range whole[pi] {
+				if d := math.Abs(float64(whole[pi][i] - single[pi][i])); d > 1e-4*(1+math.Abs(float64(single[pi][i]))) {
+					t.Fatalf("%s param %d[%d]: chunked %g, per-row sum %g", l.Op(), pi, i, whole[pi][i], single[pi][i])
+				}
+			}
+		}
+	}
+}
