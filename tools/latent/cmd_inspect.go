@@ -11,7 +11,7 @@ import (
 	"github.com/latent-ml/latent/runtime/native"
 )
 
-const inspectUsage = `usage: latent inspect MODEL [--json]
+const inspectUsage = `usage: latent inspect MODEL [--json] [--optimized]
        latent inspect --operators [--json]
 
 Prints what an ONNX model contains: IR and opset versions, producer, graph
