@@ -251,10 +251,15 @@ func buildFusedGemm(n *graph.Node, _ int64) (Kernel, error) {
 	if act != ops.ActLeakyRelu {
 		actAlpha = 0
 	}
+	// Gemm before opset 7 broadcast C only with broadcast=1: leave those
+	// semantics to the Gemm kernel.
+	fast := mm != 0 || opset >= 7
 
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		if y := fusedFast(env, in, transA, transB, alpha, beta, act, actAlpha); y != nil {
-			return []*ops.Tensor{y}, nil
+		if fast {
+			if y := fusedFast(env, in, transA, transB, alpha, beta, act, actAlpha); y != nil {
+				return []*ops.Tensor{y}, nil
+			}
 		}
 		// Fallback: the original nodes, each fed the previous result.
 		var cur []*ops.Tensor
