@@ -36,6 +36,7 @@ type options struct {
 	backendName string
 	backend     Backend
 	cfg         Config
+	limits      graph.Limits
 }
 
 // WithBackend selects a registered backend by name ("native", "ort").
@@ -69,7 +70,7 @@ func WithOptimize(on bool) Option {
 // Open decodes the ONNX model at path and compiles it on the selected
 // backend. External tensor data is resolved relative to the model's folder.
 func Open(path string, opts ...Option) (*Session, error) {
-	m, err := graph.DecodeFile(path)
+	m, err := graph.DecodeFileLimited(path, limitsOf(opts))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -83,7 +84,7 @@ func Open(path string, opts ...Option) (*Session, error) {
 // OpenBytes decodes a serialised ONNX model and compiles it. The model must
 // not use external data files.
 func OpenBytes(data []byte, opts ...Option) (*Session, error) {
-	m, err := graph.Decode(data, "")
+	m, err := graph.DecodeLimited(data, "", limitsOf(opts))
 	if err != nil {
 		return nil, fmt.Errorf("open model: %w", err)
 	}
@@ -92,7 +93,7 @@ func OpenBytes(data []byte, opts ...Option) (*Session, error) {
 
 // OpenReader reads a serialised ONNX model from r and compiles it.
 func OpenReader(r io.Reader, opts ...Option) (*Session, error) {
-	data, err := io.ReadAll(r)
+	data, err := readModel(r, limitsOf(opts))
 	if err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
@@ -125,6 +126,9 @@ func OpenModelContext(ctx context.Context, m *graph.Model, opts ...Option) (*Ses
 		if vi.DType == ops.Invalid && vi.ElemTypeCode != 0 {
 			return nil, fmt.Errorf("input %q has element type %s, which latent does not support", vi.Name, graph.ElemTypeName(vi.ElemTypeCode))
 		}
+	}
+	if err := o.limits.CheckModel(m); err != nil {
+		return nil, err
 	}
 	exe, err := b.Compile(ctx, m, o.cfg)
 	if err != nil {
