@@ -1,0 +1,79 @@
+package serve
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+func TestReconstructionErrorByHand(t *testing.T) {
+	in := ops.FromFloat32([]int{2, 2}, []float32{1, 2, 3, 4})
+	rec := ops.FromFloat32([]int{2, 2}, []float32{1, 0, 0, 8})
+	got, err := ReconstructionError(in, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Row 0: (0² + 2²)/2 = 2; row 1: (3² + 4²)/2 = 12.5.
+	if len(got) != 2 || got[0] != 2 || got[1] != 12.5 {
+		t.Errorf("got %v, want [2 12.5]", got)
+	}
+	if _, err := ReconstructionError(in, ops.FromFloat32([]int{1, 4}, make([]float32, 4))); err == nil || !strings.Contains(err.Error(), "differ") {
+		t.Errorf("shape mismatch: %v", err)
+	}
+	if _, err := ReconstructionError(ops.FromInt64([]int{1}, []int64{1}), ops.FromInt64([]int{1}, []int64{1})); err == nil || !strings.Contains(err.Error(), "not floating point") {
+		t.Errorf("int tensors: %v", err)
+	}
+}
+
+func TestNegativeELBOByHand(t *testing.T) {
+	in := ops.FromFloat32([]int{1, 2}, []float32{1, 2})
+	rec := ops.FromFloat32([]int{1, 2}, []float32{0, 2})
+	mu := ops.FromFloat32([]int{1, 1}, []float32{1})
+	lv := ops.FromFloat32([]int{1, 1}, []float32{0})
+	got, err := NegativeELBO(in, rec, mu, lv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ½·Σ(x−x̂)² = ½·1 = 0.5; KL = −½(1 + 0 − 1 − e⁰) = 0.5.
+	if len(got) != 1 || math.Abs(got[0]-1) > 1e-12 {
+		t.Errorf("got %v, want [1]", got)
+	}
+	if _, err := NegativeELBO(in, rec, mu, ops.FromFloat32([]int{2}, []float32{0, 0})); err == nil {
+		t.Error("mismatched mu/logvar accepted")
+	}
+}
+
+func TestParseDataNestingAndErrors(t *testing.T) {
+	got, err := parseData("x", []byte(` [ [1, 2.5e0] ,[ -3,4 ] ] `), ops.Float32, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.([]float32); d[0] != 1 || d[1] != 2.5 || d[2] != -3 || d[3] != 4 {
+		t.Errorf("got %v", d)
+	}
+	for _, c := range []struct{ in, want string }{
+		{`[1,2`, "ends inside an array"},
+		{`[1,2] x`, "after data"},
+		{`[1;2]`, "not a number"},
+		{strings.Repeat("[", 40) + "1" + strings.Repeat("]", 40), "deeper than 32"},
+	} {
+		if _, err := parseData("x", []byte(c.in), ops.Float32, 2); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+func FuzzParseData(f *testing.F) {
+	f.Add([]byte(`[[1,2],[3,4]]`), 4)
+	f.Add([]byte(`[true,false]`), 2)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		if n < 0 || n > 64 {
+			return
+		}
+		for _, d := range datatypes {
+			parseData("fuzz", b, d.dt, n) // must not panic
+		}
+	})
+}

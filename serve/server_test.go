@@ -1,0 +1,667 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+const golden = "../testdata/golden/ae-undercomplete"
+
+// goldenIO returns the golden input and the trainer's reconstruction.
+func goldenIO(t *testing.T) (in, want *ops.Tensor) {
+	t.Helper()
+	_, in, err := graph.ReadTensorFile(filepath.Join(golden, "test_data_set_0", "input_0.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, err = graph.ReadTensorFile(filepath.Join(golden, "test_data_set_0", "output_0.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, want
+}
+
+// identityModel writes a model that passes one input of every protocol
+// datatype through Identity, named by its datatype in lower case.
+func identityModel(t *testing.T) string {
+	t.Helper()
+	g := &graph.Graph{Name: "identities", Initializers: map[string]*ops.Tensor{}}
+	for _, d := range datatypes {
+		name := strings.ToLower(d.name)
+		g.Inputs = append(g.Inputs, graph.ValueInfo{Name: name, DType: d.dt, HasShape: true,
+			Shape: graph.Shape{{Value: -1, Param: "n"}, {Value: 2}}, ElemTypeCode: graph.ElemTypeOf(d.dt)})
+		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: name + "_out", DType: d.dt, HasShape: true,
+			Shape: graph.Shape{{Value: -1, Param: "n"}, {Value: 2}}, ElemTypeCode: graph.ElemTypeOf(d.dt)})
+		g.Nodes = append(g.Nodes, &graph.Node{OpType: "Identity", Inputs: []string{name}, Outputs: []string{name + "_out"}})
+	}
+	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, ProducerName: "serve test", Graph: g}
+	b, err := graph.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "identity.onnx")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	if cfg.Models == nil {
+		cfg.Models = []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}
+	}
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		s.Close()
+	})
+	return s, ts
+}
+
+type reply struct {
+	code int
+	body []byte
+	hdr  http.Header
+}
+
+func do(t *testing.T, method, url string, body []byte, hdr map[string]string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{resp.StatusCode, b, resp.Header}
+}
+
+func decodeJSON(t *testing.T, r reply, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// wantError checks an error reply: status, JSON {"error": ...} holding want.
+func wantError(t *testing.T, what string, r reply, code int, want string) {
+	t.Helper()
+	if r.code != code {
+		b := r.body
+		if len(b) > 300 {
+			b = b[:300]
+		}
+		t.Errorf("%s: status %d, want %d (%s)", what, r.code, code, b)
+		return
+	}
+	var e map[string]string
+	if err := json.Unmarshal(r.body, &e); err != nil || len(e) != 1 {
+		t.Errorf("%s: body %q is not {\"error\": ...}", what, r.body)
+		return
+	}
+	if !strings.Contains(e["error"], want) {
+		t.Errorf("%s: error %q, want it to contain %q", what, e["error"], want)
+	}
+}
+
+func inferBody(name string, shape []int, datatype string, data any) []byte {
+	b, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": name, "shape": shape, "datatype": datatype, "data": data}}})
+	return b
+}
+
+func rowsOf(t *ops.Tensor) [][]float32 {
+	x := t.F32()
+	n, d := t.Shape[0], t.Shape[1]
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = x[i*d : (i+1)*d]
+	}
+	return out
+}
+
+type outTensor struct {
+	Name       string         `json:"name"`
+	Datatype   string         `json:"datatype"`
+	Shape      []int          `json:"shape"`
+	Parameters map[string]any `json:"parameters"`
+	Data       []float64      `json:"data"`
+}
+
+type inferReply struct {
+	ModelName  string         `json:"model_name"`
+	ID         string         `json:"id"`
+	Parameters map[string]any `json:"parameters"`
+	Outputs    []outTensor    `json:"outputs"`
+}
+
+func near(t *testing.T, what string, got []float64, want []float32, atol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Abs(got[i]-float64(want[i])) > atol {
+			t.Fatalf("%s[%d] = %g, want %g (atol %g)", what, i, got[i], want[i], atol)
+		}
+	}
+}
+
+func TestServerAndModelEndpoints(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	var md map[string]any
+	r := do(t, "GET", ts.URL+"/v2", nil, nil)
+	decodeJSON(t, r, &md)
+	if r.code != 200 || md["name"] != "latent" || md["version"] == "" {
+		t.Errorf("GET /v2: %d %s", r.code, r.body)
+	}
+	for _, p := range []string{"/v2/health/live", "/v2/health/ready"} {
+		if r := do(t, "GET", ts.URL+p, nil, nil); r.code != 200 {
+			t.Errorf("GET %s: %d %s", p, r.code, r.body)
+		}
+	}
+	for _, p := range []string{"/v2/models/ae", "/v2/models/ae/versions/1"} {
+		r := do(t, "GET", ts.URL+p, nil, nil)
+		var mm struct {
+			Name    string       `json:"name"`
+			Inputs  []tensorMeta `json:"inputs"`
+			Outputs []tensorMeta `json:"outputs"`
+		}
+		decodeJSON(t, r, &mm)
+		want := tensorMeta{Name: "input", Datatype: "FP32", Shape: []int64{-1, 8}}
+		if r.code != 200 || mm.Name != "ae" || len(mm.Inputs) != 1 || fmt.Sprint(mm.Inputs[0]) != fmt.Sprint(want) ||
+			len(mm.Outputs) != 1 || mm.Outputs[0].Name != "reconstruction" {
+			t.Errorf("GET %s: %d %s", p, r.code, r.body)
+		}
+	}
+	r = do(t, "GET", ts.URL+"/v2/models/ae/ready", nil, nil)
+	var rd map[string]any
+	decodeJSON(t, r, &rd)
+	if r.code != 200 || rd["ready"] != true || rd["name"] != "ae" {
+		t.Errorf("model ready: %d %s", r.code, r.body)
+	}
+	wantError(t, "unknown model", do(t, "GET", ts.URL+"/v2/models/nope", nil, nil), 404, `unknown model "nope"`)
+	wantError(t, "unknown model ready", do(t, "GET", ts.URL+"/v2/models/nope/ready", nil, nil), 404, `unknown model`)
+	wantError(t, "unknown model infer", do(t, "POST", ts.URL+"/v2/models/nope/infer", []byte("{}"), nil), 404, `unknown model`)
+	wantError(t, "unknown version", do(t, "GET", ts.URL+"/v2/models/ae/versions/2", nil, nil), 404, `no version "2"`)
+	wantError(t, "unknown path", do(t, "GET", ts.URL+"/v3/x", nil, nil), 404, "no endpoint GET /v3/x")
+}
+
+func TestInferMatchesTrainer(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	in, want := goldenIO(t)
+	for _, c := range []struct {
+		name string
+		data any
+	}{{"flat", in.F32()}, {"nested", rowsOf(in)}} {
+		body, _ := json.Marshal(map[string]any{"id": "req-7", "inputs": []map[string]any{{"name": "input", "shape": in.Shape, "datatype": "FP32", "data": c.data}}})
+		r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
+		if r.code != 200 {
+			t.Fatalf("%s: %d %s", c.name, r.code, r.body)
+		}
+		var ir inferReply
+		decodeJSON(t, r, &ir)
+		if ir.ModelName != "ae" || ir.ID != "req-7" || len(ir.Outputs) != 1 {
+			t.Fatalf("%s: reply %s", c.name, r.body)
+		}
+		o := ir.Outputs[0]
+		if o.Name != "reconstruction" || o.Datatype != "FP32" || fmt.Sprint(o.Shape) != fmt.Sprint(want.Shape) {
+			t.Fatalf("%s: output %s %s %v", c.name, o.Name, o.Datatype, o.Shape)
+		}
+		near(t, c.name, o.Data, want.F32(), 1e-5)
+	}
+}
+
+// binaryRequest builds a request in the binary tensor data extension.
+func binaryRequest(t *testing.T, in *ops.Tensor, outputs string) ([]byte, map[string]string) {
+	raw := appendBinary(nil, in)
+	js := fmt.Sprintf(`{"inputs":[{"name":"input","shape":[%d,%d],"datatype":"FP32","parameters":{"binary_data_size":%d}}]%s}`,
+		in.Shape[0], in.Shape[1], len(raw), outputs)
+	return append([]byte(js), raw...), map[string]string{headerLength: strconv.Itoa(len(js)), "Content-Type": "application/octet-stream"}
+}
+
+func TestInferBinaryTensors(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	in, want := goldenIO(t)
+	body, hdr := binaryRequest(t, in, `,"outputs":[{"name":"reconstruction","parameters":{"binary_data":true}}]`)
+	r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, hdr)
+	if r.code != 200 {
+		t.Fatalf("%d %s", r.code, r.body)
+	}
+	hl, err := strconv.Atoi(r.hdr.Get(headerLength))
+	if err != nil || hl > len(r.body) {
+		t.Fatalf("response %s header %q", headerLength, r.hdr.Get(headerLength))
+	}
+	var ir inferReply
+	if err := json.Unmarshal(r.body[:hl], &ir); err != nil {
+		t.Fatal(err)
+	}
+	raw := r.body[hl:]
+	if len(ir.Outputs) != 1 || ir.Outputs[0].Parameters["binary_data_size"] != float64(len(raw)) || len(raw) != 4*want.Len() {
+		t.Fatalf("reply %s with %d binary bytes", r.body[:hl], len(raw))
+	}
+	got := make([]float64, want.Len())
+	for i := range got {
+		got[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+	}
+	near(t, "binary", got, want.F32(), 1e-5)
+
+	// binary_data_output asks for every output in binary; JSON input data
+	// mixes freely with it.
+	body, _ = json.Marshal(map[string]any{"parameters": map[string]any{"binary_data_output": true},
+		"inputs": []map[string]any{{"name": "input", "shape": in.Shape, "datatype": "FP32", "data": in.F32()}}})
+	r = do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
+	if r.code != 200 || r.hdr.Get(headerLength) == "" {
+		t.Fatalf("binary_data_output: %d %q", r.code, r.hdr.Get(headerLength))
+	}
+}
+
+func TestInferDatatypes(t *testing.T) {
+	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "id", Path: identityModel(t)}}})
+	type in struct {
+		name, dt string
+		data any
+		want string
+	}
+	cases := []in{
+		{"fp32", "FP32", [][]float64{{1.5, -2}, {3, 4.25}}, "[1.5,-2,3,4.25]"},
+		{"fp64", "FP64", []float64{0.1, 1e300, -3, 4}, "[0.1,1e+300,-3,4]"},
+		{"fp16", "FP16", []float64{0.5, -2, 3, 65504}, "[0.5,-2,3,65504]"},
+		{"int64", "INT64", []int64{9007199254740993, -1, 0, 7}, "[9007199254740993,-1,0,7]"},
+		{"int32", "INT32", [][]int{{2147483647, -2147483648}, {1, 2.0}}, "[2147483647,-2147483648,1,2]"},
+		{"int8", "INT8", []int{-128, 127, 0, 1}, "[-128,127,0,1]"},
+		{"uint8", "UINT8", []int{0, 255, 3, 4}, "[0,255,3,4]"},
+		{"bool", "BOOL", [][]bool{{true, false}, {false, true}}, "[true,false,false,true]"},
+	}
+	var inputs []map[string]any
+	for _, c := range cases {
+		inputs = append(inputs, map[string]any{"name": c.name, "shape": []int{2, 2}, "datatype": c.dt, "data": c.data})
+	}
+	body, _ := json.Marshal(map[string]any{"inputs": inputs})
+	r := do(t, "POST", ts.URL+"/v2/models/id/infer", body, nil)
+	if r.code != 200 {
+		t.Fatalf("%d %s", r.code, r.body)
+	}
+	var ir struct {
+		Outputs []struct {
+			Name     string          `json:"name"`
+			Datatype string          `json:"datatype"`
+			Shape    []int           `json:"shape"`
+			Data     json.RawMessage `json:"data"`
+		} `json:"outputs"`
+	}
+	decodeJSON(t, r, &ir)
+	if len(ir.Outputs) != len(cases) {
+		t.Fatalf("%d outputs, want %d", len(ir.Outputs), len(cases))
+	}
+	for i, c := range cases {
+		o := ir.Outputs[i]
+		if o.Name != c.name+"_out" || o.Datatype != c.dt || fmt.Sprint(o.Shape) != "[2 2]" || string(o.Data) != c.want {
+			t.Errorf("%s: got %s %s %v %s, want data %s", c.name, o.Name, o.Datatype, o.Shape, o.Data, c.want)
+		}
+	}
+}
+
+func TestInferErrors(t *testing.T) {
+	_, ts := newTestServer(t, Config{MaxRequestBytes: 4096, Models: []ModelSpec{
+		{Name: "ae", Path: filepath.Join(golden, "model.onnx")}, {Name: "id", Path: identityModel(t)}}})
+	url := ts.URL + "/v2/models/ae/infer"
+	row := []float32{1, 2, 3, 4, 5, 6, 7, 8}
+	big := make([]float32, 8*600)
+	cases := []struct {
+		name string
+		body []byte
+		hdr  map[string]string
+		code int
+		want string
+	}{
+		{"bad json", []byte(`{"inputs": [`), nil, 400, "decode request JSON"},
+		{"no inputs", []byte(`{"inputs": []}`), nil, 400, "no inputs"},
+		{"unknown input", inferBody("x", []int{1, 8}, "FP32", row), nil, 400, `no input "x"`},
+		{"bad datatype", inferBody("input", []int{1, 8}, "FP128", row), nil, 400, `datatype "FP128" is not supported`},
+		{"wrong datatype", inferBody("input", []int{1, 8}, "INT64", []int{1, 2, 3, 4, 5, 6, 7, 8}), nil, 400, "expected datatype FP32, got INT64"},
+		{"wrong shape", inferBody("input", []int{2, 4}, "FP32", row), nil, 400, "expected shape [batch,8], got [2 4]"},
+		{"too few values", inferBody("input", []int{2, 8}, "FP32", row), nil, 400, "data has 8 elements, shape needs 16"},
+		{"too many values", inferBody("input", []int{1, 4}, "FP32", row), nil, 400, "more elements than the shape's 4"},
+		{"negative dim", inferBody("input", []int{-1, 8}, "FP32", row), nil, 400, "negative dimension"},
+		{"no shape", []byte(`{"inputs":[{"name":"input","datatype":"FP32","data":[1]}]}`), nil, 400, "shape missing"},
+		{"no data", []byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32"}]}`), nil, 400, "no data"},
+		{"not a number", inferBody("input", []int{1, 2}, "FP32", []any{1, "a"}), nil, 400, `element 1 is "\"a\"", not a number`},
+		{"twice", []byte(`{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP32","data":[1]},{"name":"input","shape":[1,1],"datatype":"FP32","data":[1]}]}`), nil, 400, "given twice"},
+		{"unknown output", []byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[1,2,3,4,5,6,7,8]}],"outputs":[{"name":"code"}]}`), nil, 400, `no output "code"`},
+		{"bad header length", inferBody("input", []int{1, 8}, "FP32", row), map[string]string{headerLength: "99999"}, 400, headerLength},
+		{"binary too short", []byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","parameters":{"binary_data_size":32}}]}` + "abcd"),
+			map[string]string{headerLength: "98"}, 400, "binary_data_size 32 does not fit"},
+		{"gzip", inferBody("input", []int{1, 8}, "FP32", row), map[string]string{"Content-Encoding": "gzip"}, 400, `Content-Encoding "gzip"`},
+		{"too large", inferBody("input", []int{600, 8}, "FP32", big), nil, 413, "exceeds 4096 bytes"},
+	}
+	for _, c := range cases {
+		wantError(t, c.name, do(t, "POST", url, c.body, c.hdr), c.code, c.want)
+	}
+	// Datatype-specific element checks on the identity model.
+	idURL := ts.URL + "/v2/models/id/infer"
+	wantError(t, "int8 range", do(t, "POST", idURL, inferBody("int8", []int{1, 2}, "INT8", []int{1, 300}), nil), 400, "outside INT8's range")
+	wantError(t, "fractional int", do(t, "POST", idURL, inferBody("int32", []int{1, 2}, "INT32", []float64{1, 2.5}), nil), 400, "not an integer")
+	wantError(t, "bool token", do(t, "POST", idURL, inferBody("bool", []int{1, 2}, "BOOL", []int{1, 0}), nil), 400, "want true or false")
+	wantError(t, "missing input", do(t, "POST", idURL, inferBody("bool", []int{1, 2}, "BOOL", []bool{true, false}), nil), 400, `missing input "fp32"`)
+	// Wrong methods get JSON errors too.
+	wantError(t, "GET infer", do(t, "GET", url, nil, nil), 404, "no endpoint GET /v2/models/ae/infer")
+}
+
+func TestScoreEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	calibrated := filepath.Join(dir, "model.onnx")
+	b, err := os.ReadFile(filepath.Join(golden, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(calibrated, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, want := goldenIO(t)
+	// Independent expectation: per-row MSE of input vs the trainer's reconstruction.
+	n, d := in.Shape[0], in.Shape[1]
+	mse := make([]float64, n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			e := float64(in.F32()[i*d+j]) - float64(want.F32()[i*d+j])
+			mse[i] += e * e / float64(d)
+		}
+	}
+	// A threshold between the smallest and largest score flags some rows.
+	lo, hi := mse[0], mse[0]
+	for _, v := range mse {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	thr := (lo + hi) / 2
+	if err := export.SetThreshold(context.Background(), calibrated, thr); err != nil {
+		t.Fatal(err)
+	}
+	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "raw", Path: filepath.Join(golden, "model.onnx")}, {Name: "cal", Path: calibrated}}})
+	body := inferBody("input", in.Shape, "FP32", in.F32())
+	check := func(what string, r reply, thr float64) {
+		t.Helper()
+		if r.code != 200 {
+			t.Fatalf("%s: %d %s", what, r.code, r.body)
+		}
+		var sr struct {
+			Parameters map[string]any `json:"parameters"`
+			Outputs    []struct {
+				Name  string          `json:"name"`
+				Shape []int           `json:"shape"`
+				Data  json.RawMessage `json:"data"`
+			} `json:"outputs"`
+		}
+		decodeJSON(t, r, &sr)
+		if len(sr.Outputs) != 2 || sr.Outputs[0].Name != "score" || sr.Outputs[1].Name != "anomaly" || sr.Parameters["threshold"] != thr {
+			t.Fatalf("%s: reply %s", what, r.body)
+		}
+		var scores []float64
+		var flags []bool
+		json.Unmarshal(sr.Outputs[0].Data, &scores)
+		json.Unmarshal(sr.Outputs[1].Data, &flags)
+		if len(scores) != n || len(flags) != n {
+			t.Fatalf("%s: %d scores, %d flags, want %d", what, len(scores), len(flags), n)
+		}
+		for i := range scores {
+			if math.Abs(scores[i]-mse[i]) > 1e-5*(1+mse[i]) {
+				t.Errorf("%s: score[%d] = %g, want %g", what, i, scores[i], mse[i])
+			}
+			if flags[i] != (mse[i] > thr) {
+				t.Errorf("%s: anomaly[%d] = %v with score %g and threshold %g", what, i, flags[i], mse[i], thr)
+			}
+		}
+	}
+	check("metadata threshold", do(t, "POST", ts.URL+"/v2/models/cal/score", body, nil), thr)
+	check("query threshold", do(t, "POST", ts.URL+"/v2/models/raw/score?threshold="+strconv.FormatFloat(lo, 'g', -1, 64), body, nil), lo)
+	wantError(t, "uncalibrated", do(t, "POST", ts.URL+"/v2/models/raw/score", body, nil), 400, "has no latent.threshold")
+	wantError(t, "bad threshold", do(t, "POST", ts.URL+"/v2/models/raw/score?threshold=abc", body, nil), 400, `threshold "abc"`)
+	wantError(t, "elbo on plain AE", do(t, "POST", ts.URL+"/v2/models/cal/score?elbo=true", body, nil), 400, `no "mu" and "logvar"`)
+}
+
+func TestMetrics(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	in, _ := goldenIO(t)
+	body := inferBody("input", in.Shape, "FP32", in.F32())
+	for i := 0; i < 3; i++ {
+		do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
+	}
+	do(t, "POST", ts.URL+"/v2/models/ae/infer", []byte("{"), nil)
+	r := do(t, "GET", ts.URL+"/metrics", nil, nil)
+	if r.code != 200 {
+		t.Fatalf("metrics: %d", r.code)
+	}
+	text := string(r.body)
+	for _, want := range []string{
+		`latent_requests_total{code="200",endpoint="infer",model="ae"} 3`,
+		`latent_requests_total{code="400",endpoint="infer",model="ae"} 1`,
+		`latent_request_errors_total{endpoint="infer",model="ae"} 1`,
+		`latent_request_duration_seconds_count{endpoint="infer",model="ae"} 4`,
+		`latent_batch_requests_count{model="ae"} 3`,
+		`latent_runs_in_flight 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestDynamicBatching(t *testing.T) {
+	s, ts := newTestServer(t, Config{MaxBatch: 64, MaxDelay: 100 * time.Millisecond})
+	if s.models["ae"].batcher == nil {
+		t.Fatal("batching is off for a batch-major model")
+	}
+	in, want := goldenIO(t)
+	n, d := in.Shape[0], in.Shape[1]
+	const clients = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			// Client c sends k = 1+c%3 rows: golden rows c, c+1, … (cyclic).
+			k := 1 + c%3
+			x := make([]float32, 0, k*d)
+			w := make([]float32, 0, k*d)
+			for i := 0; i < k; i++ {
+				r := (c + i) % n
+				x = append(x, in.F32()[r*d:(r+1)*d]...)
+				w = append(w, want.F32()[r*d:(r+1)*d]...)
+			}
+			body := inferBody("input", []int{k, d}, "FP32", x)
+			resp, err := http.Post(ts.URL+"/v2/models/ae/infer", "application/json", bytes.NewReader(body))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			var ir inferReply
+			if err := json.NewDecoder(resp.Body).Decode(&ir); err != nil || resp.StatusCode != 200 || len(ir.Outputs) != 1 {
+				errs <- fmt.Errorf("client %d: status %d, %v", c, resp.StatusCode, err)
+				return
+			}
+			if len(ir.Outputs[0].Data) != len(w) {
+				errs <- fmt.Errorf("client %d: %d values, want %d", c, len(ir.Outputs[0].Data), len(w))
+				return
+			}
+			for i, v := range ir.Outputs[0].Data {
+				if math.Abs(v-float64(w[i])) > 1e-5 {
+					errs <- fmt.Errorf("client %d: value %d = %g, want %g", c, i, v, w[i])
+					return
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	r := do(t, "GET", ts.URL+"/metrics", nil, nil)
+	m := regexpFind(string(r.body), `latent_batch_requests_count{model="ae"} `)
+	runs, _ := strconv.Atoi(m)
+	if runs < 1 || runs >= clients {
+		t.Errorf("%d concurrent requests ran as %d model runs; batching should merge some", clients, runs)
+	}
+}
+
+func regexpFind(text, prefix string) string {
+	i := strings.Index(text, prefix)
+	if i < 0 {
+		return ""
+	}
+	rest := text[i+len(prefix):]
+	if j := strings.IndexByte(rest, '\n'); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}
+
+func TestBoundedConcurrency(t *testing.T) {
+	s, ts := newTestServer(t, Config{MaxConcurrent: 1})
+	in, _ := goldenIO(t)
+	body := inferBody("input", in.Shape, "FP32", in.F32())
+	s.sem <- struct{}{} // the only slot is taken
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v2/models/ae/infer", bytes.NewReader(body))
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Error("request finished while the only run slot was held")
+	}
+	<-s.sem
+	if r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil); r.code != 200 {
+		t.Errorf("after the slot is free: %d %s", r.code, r.body)
+	}
+	// With the slot held and the server not ready, requests get 503.
+	s.ready.Store(false)
+	wantError(t, "not ready", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "shutting down")
+	if r := do(t, "GET", ts.URL+"/v2/health/ready", nil, nil); r.code != 503 {
+		t.Errorf("health/ready while not ready: %d", r.code)
+	}
+	if r := do(t, "GET", ts.URL+"/v2/models/ae/ready", nil, nil); r.code != 503 {
+		t.Errorf("model ready while not ready: %d", r.code)
+	}
+	if r := do(t, "GET", ts.URL+"/v2/health/live", nil, nil); r.code != 200 {
+		t.Errorf("health/live while not ready: %d", r.code)
+	}
+}
+
+func TestGracefulShutdownDrains(t *testing.T) {
+	s, err := New(context.Background(), Config{MaxConcurrent: 1, Models: []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	in, want := goldenIO(t)
+	body := inferBody("input", in.Shape, "FP32", in.F32())
+
+	s.sem <- struct{}{} // hold the run slot so the request stays in flight
+	got := make(chan reply, 1)
+	go func() {
+		resp, err := http.Post(base+"/v2/models/ae/infer", "application/json", bytes.NewReader(body))
+		if err != nil {
+			got <- reply{code: -1, body: []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- reply{code: resp.StatusCode, body: b}
+	}()
+	time.Sleep(100 * time.Millisecond) // the request is waiting for the slot
+	stop()
+	time.Sleep(100 * time.Millisecond)
+	if s.Ready() {
+		t.Error("server still ready after shutdown began")
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v with a request in flight", err)
+	default:
+	}
+	<-s.sem // let the in-flight request run
+	r := <-got
+	if r.code != 200 {
+		t.Fatalf("in-flight request: %d %s", r.code, r.body)
+	}
+	var ir inferReply
+	decodeJSON(t, r, &ir)
+	near(t, "drained", ir.Outputs[0].Data, want.F32(), 1e-5)
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after draining")
+	}
+	if _, err := http.Get(base + "/v2/health/live"); err == nil {
+		t.Error("server still accepts connections after shutdown")
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	ae := filepath.Join(golden, "model.onnx")
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"none", Config{}, "no models"},
+		{"missing file", Config{Models: []ModelSpec{{Name: "a", Path: "nope.onnx"}}}, "nope.onnx"},
+		{"duplicate", Config{Models: []ModelSpec{{Name: "a", Path: ae}, {Name: "a", Path: ae}}}, `"a" given twice`},
+		{"bad name", Config{Models: []ModelSpec{{Name: "a/b", Path: ae}}}, "may only hold"},
+		{"bad backend", Config{Backend: "tpu", Models: []ModelSpec{{Name: "a", Path: ae}}}, "tpu"},
+	}
+	for _, c := range cases {
+		s, err := New(context.Background(), c.cfg)
+		if err == nil {
+			s.Close()
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %q, want %q", c.name, err, c.want)
+		}
+	}
+}
