@@ -292,8 +292,8 @@ func TestInferDatatypes(t *testing.T) {
 	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "id", Path: identityModel(t)}}})
 	type in struct {
 		name, dt string
-		data any
-		want string
+		data     any
+		want     string
 	}
 	cases := []in{
 		{"fp32", "FP32", [][]float64{{1.5, -2}, {3, 4.25}}, "[1.5,-2,3,4.25]"},
