@@ -199,3 +199,35 @@ func TestFoldConstants(t *testing.T) {
 		t.Errorf("y shape %v, want [4 6]", res[1][0].Shape)
 	}
 }
+
+func TestDropPassThroughEdgeCases(t *testing.T) {
+	body := &graph.Graph{Nodes: []*graph.Node{{OpType: "Identity", Inputs: []string{"i2"}, Outputs: []string{"o"}}},
+		Outputs: []graph.ValueInfo{{Name: "o"}}}
+	g := &graph.Graph{
+		Inputs:  []graph.ValueInfo{{Name: "x"}},
+		Outputs: []graph.ValueInfo{{Name: "y"}, {Name: "z"}},
+		Nodes: []*graph.Node{
+			// opset-6 style Dropout: is_test=1 is inference (dropped), is_test=0 training (kept).
+			{OpType: "Dropout", Inputs: []string{"x"}, Outputs: []string{"d1"}, Attrs: map[string]*graph.Attr{"is_test": iattr("is_test", 1)}},
+			{OpType: "Dropout", Inputs: []string{"d1"}, Outputs: []string{"d2"}, Attrs: map[string]*graph.Attr{"is_test": iattr("is_test", 0)}},
+			// training_mode fed at run time: kept.
+			{OpType: "Dropout", Inputs: []string{"d2", "", "x"}, Outputs: []string{"d3"}},
+			// read by a subgraph: kept.
+			{OpType: "Identity", Inputs: []string{"d3"}, Outputs: []string{"i2"}},
+			{OpType: "If", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: map[string]*graph.Attr{"then_branch": {Name: "then_branch", Type: graph.AttrGraph, G: body}}},
+			// another domain's Identity is not ours to remove.
+			{OpType: "Identity", Domain: "com.example", Inputs: []string{"d3"}, Outputs: []string{"z"}},
+		},
+	}
+	got := opsOf(DropPassThrough(g))
+	want := []string{
+		"Dropout(x)->d2",
+		"Dropout(d2,,x)->d3",
+		"Identity(d3)->i2",
+		"If(x)->y",
+		"Identity(d3)->z",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after pass:\n got %q\nwant %q", got, want)
+	}
+}
