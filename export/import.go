@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 
+	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/trainer"
@@ -20,6 +21,19 @@ func Import(path string) (*trainer.Model, *Metadata, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("import %s: %w", path, err)
 	}
+	if md, err := ReadMetadata(gm); err == nil && md.Part == PartModel && models.IsVAE(md.Spec.Kind) {
+		// A VAE's deterministic model.onnx lacks the logvar head: take it
+		// from the encoder.onnx beside it.
+		enc, err := siblingEncoder(path, md.Spec.Kind)
+		if err != nil {
+			return nil, nil, fmt.Errorf("import %s: %w", path, err)
+		}
+		m, err := fromImageGraph(gm, md, enc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("import %s: %w", path, err)
+		}
+		return m, md, nil
+	}
 	m, md, err := FromGraph(gm)
 	if err != nil {
 		return nil, nil, fmt.Errorf("import %s: %w", path, err)
@@ -35,6 +49,10 @@ func FromGraph(gm *graph.Model) (*trainer.Model, *Metadata, error) {
 	}
 	if md.Part != PartModel {
 		return nil, nil, fmt.Errorf("%s is %q: only the full model (%s) holds encoder and decoder weights", KeyPart, md.Part, ModelFile)
+	}
+	if models.IsImageKind(md.Spec.Kind) {
+		m, err := fromImageGraph(gm, md, nil)
+		return m, md, err
 	}
 	g := gm.Graph
 	if len(g.Inputs) != 1 || g.Inputs[0].Name != InputName {
