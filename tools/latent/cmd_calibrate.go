@@ -69,7 +69,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	thr := percentile(scores, p)
+	thr := scorePercentile(scores, p)
 	flagged := 0
 	for _, s := range scores {
 		if s > thr {
@@ -91,9 +91,9 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// percentile returns the p-th percentile (0–100) of xs by linear
+// scorePercentile returns the p-th percentile (0–100) of xs by linear
 // interpolation between the closest order statistics.
-func percentile(xs []float64, p float64) float64 {
+func scorePercentile(xs []float64, p float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
 	}
