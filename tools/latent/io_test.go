@@ -106,7 +106,7 @@ func TestReadMatrixErrors(t *testing.T) {
 		{writeFile(t, dir, "short.idx", idxBytes(0x08, []uint32{2, 3}, []byte{1, 2})), "", "IDX data for shape [2 3]"},
 		{writeFile(t, dir, "nan.idx", idxBytes(0x0D, []uint32{1}, binary.BigEndian.AppendUint32(nil, math.Float32bits(float32(math.NaN()))))), "", "row 0 column 0 is NaN"},
 		{writeFile(t, dir, "ragged.jsonl", []byte("[1,2]\n[3]\n")), "", "ragged.jsonl:2: 1 values, earlier rows have 2"},
-		{writeFile(t, dir, "obj.jsonl", []byte(`{"a":1}` + "\n")), "", "want an array of numbers"},
+		{writeFile(t, dir, "obj.jsonl", []byte(`{"a":1}`+"\n")), "", "want an array of numbers"},
 		{writeFile(t, dir, "empty.jsonl", []byte("\n")), "", "no samples"},
 		{writeFile(t, dir, "x.csv", []byte("1,2\n")), "parquet", `unknown data format "parquet"`},
 		{filepath.Join(dir, "missing.csv"), "", "missing.csv"},
