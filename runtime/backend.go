@@ -44,6 +44,10 @@ type Config struct {
 	Seed uint64
 	// Optimize enables graph optimisation passes (default true via Open).
 	Optimize bool
+	// MaxTensorBytes bounds one tensor a run allocates (0: the
+	// graph.DefaultMaxTensorBytes default, negative: no bound); set from
+	// WithLimits. The native backend enforces it.
+	MaxTensorBytes int64
 }
 
 var (

@@ -29,6 +29,8 @@ func (nativeBackend) Compile(ctx context.Context, m *graph.Model, cfg Config) (E
 		Seed:     cfg.Seed,
 		Threads:  cfg.IntraOpThreads,
 		Optimize: cfg.Optimize,
+
+		MaxTensorBytes: cfg.MaxTensorBytes,
 	})
 	if err != nil {
 		return nil, err

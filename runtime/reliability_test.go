@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	goruntime "runtime"
 	"sync"
 	"testing"
 
@@ -290,4 +291,118 @@ func TestNaNInfPropagation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Absurd attributes and shape data (negative or zero strides, zero
+// kernels, huge pads, shapes whose product is astronomical) are errors
+// naming the node, raised before anything of the absurd size is
+// allocated; never a panic.
+func TestAbsurdAttributes(t *testing.T) {
+	huge := int64(1) << 40
+	cases := []struct {
+		name string
+		op   string
+		ins  []string
+		init func(b *builder)
+		attr []*onnxpb.AttributeProto
+	}{
+		{"conv negative stride", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("strides", -1, 1)}},
+		{"conv zero stride", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("strides", 0, 1)}},
+		{"conv zero kernel", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("kernel_shape", 0, 0)}},
+		{"conv zero dilation", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("dilations", 0, 1)}},
+		{"conv huge pads", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("pads", huge, huge, huge, huge)}},
+		{"conv negative pads", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("pads", -5, 0, 0, 0)}},
+		{"conv group 0", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInt("group", 0)}},
+		{"conv group 3", "Conv", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInt("group", 3)}},
+		{"conv transpose huge stride", "ConvTranspose", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("strides", huge, huge)}},
+		{"conv transpose huge output padding", "ConvTranspose", []string{"x", "W"}, nil, []*onnxpb.AttributeProto{aInts("output_padding", huge, huge)}},
+		{"maxpool zero kernel", "MaxPool", []string{"x"}, nil, []*onnxpb.AttributeProto{aInts("kernel_shape", 0, 0)}},
+		{"maxpool negative stride", "MaxPool", []string{"x"}, nil, []*onnxpb.AttributeProto{aInts("kernel_shape", 2, 2), aInts("strides", -2, -2)}},
+		{"maxpool huge pads", "MaxPool", []string{"x"}, nil, []*onnxpb.AttributeProto{aInts("kernel_shape", 2, 2), aInts("pads", huge, huge, huge, huge)}},
+		{"averagepool kernel larger than input", "AveragePool", []string{"x"}, nil, []*onnxpb.AttributeProto{aInts("kernel_shape", 100, 100)}},
+		{"pad huge", "Pad", []string{"x", "p"}, func(b *builder) { b.ints("p", 0, 0, huge, huge, 0, 0, huge, huge) }, nil},
+		{"resize huge scales", "Resize", []string{"x", "", "s"}, func(b *builder) { b.floats("s", 1, 1, 1e9, 1e9) }, nil},
+		{"tile huge repeats", "Tile", []string{"x", "r"}, func(b *builder) { b.ints("r", 1, 1, 1<<20, 1<<20) }, nil},
+		{"expand huge shape", "Expand", []string{"x", "r"}, func(b *builder) { b.ints("r", 1<<20, 1<<20, 8, 8) }, nil},
+		{"reshape two -1", "Reshape", []string{"x", "r"}, func(b *builder) { b.ints("r", -1, -1) }, nil},
+		{"reshape negative", "Reshape", []string{"x", "r"}, func(b *builder) { b.ints("r", -4, 16) }, nil},
+		{"transpose bad perm", "Transpose", []string{"x"}, nil, []*onnxpb.AttributeProto{aInts("perm", 0, 0, 1, 2)}},
+		{"softmax axis out of range", "Softmax", []string{"x"}, nil, []*onnxpb.AttributeProto{aInt("axis", 10)}},
+		{"concat axis out of range", "Concat", []string{"x", "x"}, nil, []*onnxpb.AttributeProto{aInt("axis", 99)}},
+		{"flatten axis out of range", "Flatten", []string{"x"}, nil, []*onnxpb.AttributeProto{aInt("axis", -9)}},
+		{"gather index out of range", "Gather", []string{"x", "r"}, func(b *builder) { b.ints("r", 5) }, nil},
+		{"split sizes do not add up", "Split", []string{"x", "r"}, func(b *builder) { b.ints("r", 1, 1) }, []*onnxpb.AttributeProto{aInt("axis", 2)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newBuilder("absurd", 3)
+			b.input("x", 1, 1, 8, 8)
+			b.param("W", 1, 1, 1, 3, 3)
+			if c.init != nil {
+				c.init(b)
+			}
+			b.node(c.op, c.ins, []string{"y"}, c.attr...)
+			b.output("y")
+			m := &onnxpb.ModelProto{IrVersion: proto.Int64(8),
+				OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}}, Graph: b.g}
+			data, err := proto.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after goruntime.MemStats
+			goruntime.ReadMemStats(&before)
+			err = openAndRun(data, ops.New(ops.Float32, 1, 1, 8, 8))
+			goruntime.ReadMemStats(&after)
+			node := c.op + "_0"
+			if err == nil {
+				t.Fatalf("%s accepted", c.name)
+			}
+			t.Log(err)
+			if !bytes.Contains([]byte(err.Error()), []byte(node)) {
+				t.Errorf("error does not name node %s: %v", node, err)
+			}
+			if a := after.TotalAlloc - before.TotalAlloc; a > 64<<20 {
+				t.Errorf("allocated %d MB before refusing", a>>20)
+			}
+		})
+	}
+}
+
+// openAndRun opens data on the native backend and runs it once on x,
+// turning a panic into a test-visible error.
+func openAndRun(data []byte, x *ops.Tensor) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("PANIC: %v", r)
+		}
+	}()
+	s, err := runtime.OpenBytes(data)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, err = s.Run(context.Background(), map[string]*ops.Tensor{"x": x})
+	return err
+}
+
+// The tensor-size cap also holds while running: an input batch that makes
+// an intermediate exceed it fails with an error wrapping graph.ErrLimit
+// and naming the node, and smaller batches still run.
+func TestRunTensorLimit(t *testing.T) {
+	s, err := runtime.Open(denseAE, runtime.WithLimits(graph.Limits{MaxTensorBytes: 4096}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	small, _ := randInput(rng, 4, 16)
+	if _, err := s.RunOrdered(context.Background(), []*ops.Tensor{small}); err != nil {
+		t.Fatalf("batch 4: %v", err)
+	}
+	big, _ := randInput(rng, 1000, 16)
+	_, err = s.RunOrdered(context.Background(), []*ops.Tensor{big})
+	if !errors.Is(err, graph.ErrLimit) || !bytes.Contains([]byte(err.Error()), []byte("node")) {
+		t.Fatalf("batch 1000 under a 4096-byte cap: got %v, want an ErrLimit naming the node", err)
+	}
+	t.Log(err)
 }

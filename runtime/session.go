@@ -130,6 +130,7 @@ func OpenModelContext(ctx context.Context, m *graph.Model, opts ...Option) (*Ses
 	if err := o.limits.CheckModel(m); err != nil {
 		return nil, err
 	}
+	o.cfg.MaxTensorBytes = o.limits.MaxTensorBytes
 	exe, err := b.Compile(ctx, m, o.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s backend: %w", b.Name(), err)

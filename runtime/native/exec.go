@@ -37,6 +37,7 @@ type runState struct {
 	in         []*ops.Tensor
 	pcg        *rand.PCG
 	env        Env
+	maxBytes   int64 // Options.MaxTensorBytes, resolved
 }
 
 type statePool struct{ pool sync.Pool }
@@ -53,6 +54,8 @@ func (sp *statePool) init(p *Plan) {
 			free: map[freeKey][]*buffer{},
 			in:   make([]*ops.Tensor, maxIn),
 			pcg:  rand.NewPCG(0, 0),
+
+			maxBytes: p.maxBytes,
 		}
 		s.env.Rand = rand.New(s.pcg)
 		s.env.alloc = s.alloc
@@ -65,6 +68,7 @@ func (sp *statePool) put(s *runState) { sp.pool.Put(s) }
 
 // alloc hands out a recycled or new buffer wrapped in a tensor.
 func (s *runState) alloc(dt ops.DType, shape []int) *ops.Tensor {
+	checkAlloc(dt, shape, s.maxBytes)
 	n := ops.NumElements(shape)
 	if n <= 0 || dt.Size() == 0 {
 		return ops.New(dt, shape...)
@@ -378,7 +382,10 @@ func (p *Plan) sharesConstant(t *ops.Tensor) bool {
 // node and wrapping kernel errors with the node label.
 func callKernel(st *step, env *Env, in []*ops.Tensor) (outs []*ops.Tensor, err error) {
 	defer func() {
-		if r := recover(); r != nil {
+		r := recover()
+		if le, ok := r.(*LimitError); ok {
+			outs, err = nil, fmt.Errorf("%s: %w", st.label, le)
+		} else if r != nil {
 			outs, err = nil, fmt.Errorf("%s: kernel panicked: %v", st.label, r)
 		}
 	}()

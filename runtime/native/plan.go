@@ -21,6 +21,11 @@ type Options struct {
 	// Optimize enables the graph passes (Identity/Dropout removal and
 	// constant folding) before planning.
 	Optimize bool
+	// MaxTensorBytes bounds one tensor a kernel allocates during Run (0:
+	// graph.DefaultMaxTensorBytes, negative: no bound): shapes computed
+	// from hostile attributes or data fail with a *LimitError naming the
+	// node instead of exhausting memory.
+	MaxTensorBytes int64
 }
 
 // Plan is a compiled graph: one kernel per node in execution order, value
@@ -46,8 +51,9 @@ type Plan struct {
 	steps []step
 	names []string // slot -> value name, for errors
 
-	seed  uint64
-	state statePool
+	seed     uint64
+	maxBytes int64
+	state    statePool
 }
 
 // step is one node to run.
@@ -96,7 +102,7 @@ func Compile(m *graph.Model, opts Options) (*Plan, error) {
 			return nil, fmt.Errorf("native: optimise: %w", err)
 		}
 	}
-	p := &Plan{graph: g, seed: opts.Seed}
+	p := &Plan{graph: g, seed: opts.Seed, maxBytes: allocLimit(opts.MaxTensorBytes)}
 	if err := p.build(m, g); err != nil {
 		return nil, err
 	}
