@@ -74,5 +74,8 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "exported %s %v (opset %d)\nmodel:   %s\nencoder: %s\ndecoder: %s\n",
 		m.Spec.Kind, m.Spec.Sizes(), *opset, p.Model, p.Encoder, p.Decoder)
+	if p.Generate != "" {
+		fmt.Fprintf(stdout, "generate: %s\n", p.Generate)
+	}
 	return nil
 }
