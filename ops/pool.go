@@ -8,8 +8,8 @@ import (
 // PoolParams describes N-d pooling over Planes independent planes (batch ×
 // channels) of spatial dims In, producing Out positions per axis. A window
 // of Kernel elements, spaced by Dilations, starts at o·Strides − PadBegin;
-// PadBegin/PadEnd are the explicit paddings (PadEnd matters for
-// count_include_pad averages only, Out already reflects ceil mode).
+// PadBegin/PadEnd are the explicit paddings (Out already reflects them and
+// ceil mode; the kernels only read PadBegin).
 type PoolParams struct {
 	Planes                               int
 	In, Kernel, Out                      []int
@@ -215,9 +215,10 @@ func lowestOf[T PoolElem]() T {
 }
 
 // AvgPool writes the mean of each window of x into y. With
-// countIncludePad the divisor counts window positions that fall in the
-// explicit padding (but not beyond it, e.g. the extra ceil-mode positions);
-// otherwise only positions inside the image. An empty window yields 0.
+// countIncludePad the divisor is the full kernel size, padding and any
+// ceil-mode overhang included (as ONNX Runtime and PyTorch with symmetric
+// pads divide); otherwise it counts the positions inside the image only.
+// An empty window yields 0.
 func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 	inSz, outSz := NumElements(p.In), NumElements(p.Out)
 	if outSz == 0 {
@@ -225,6 +226,7 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 	}
 	it := newPoolIter(p)
 	nd := it.nd
+	kSize := NumElements(p.Kernel)
 	for pl := 0; pl < p.Planes; pl++ {
 		xp := x[pl*inSz : (pl+1)*inSz]
 		yp := y[pl*outSz : (pl+1)*outSz]
@@ -261,17 +263,7 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 				}
 			}
 			if countIncludePad {
-				count = 1
-				for d := 0; d < nd; d++ {
-					c := 0
-					for k := 0; k < p.Kernel[d]; k++ {
-						q := it.start[d] + k*p.Dilations[d]
-						if q >= -p.PadBegin[d] && q < p.In[d]+p.PadEnd[d] {
-							c++
-						}
-					}
-					count *= c
-				}
+				count = kSize
 			}
 			if !ok || count == 0 {
 				yp[o] = 0

@@ -10,7 +10,8 @@ import (
 // naivePool evaluates every window by brute force over all kernel
 // positions, checking each against the image and the explicit pads.
 // It returns max, argmax (row-major within the plane, plus plane offset),
-// and the average under both count_include_pad settings.
+// and the average under both count_include_pad settings (the latter
+// dividing by the full kernel size).
 func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, avgIn []float32) {
 	nd := len(p.In)
 	inSz, outSz, kSz := NumElements(p.In), NumElements(p.Out), NumElements(p.Kernel)
@@ -20,23 +21,17 @@ func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, av
 		for oi := 0; oi < outSz; oi++ {
 			best, bestAt := float32(math.Inf(-1)), -1
 			var sum float64
-			cnt, cntPad := 0, 0
+			cnt := 0
 			k := make([]int, nd)
 			for ki := 0; ki < kSz; ki++ {
-				inImg, inPad := true, true
+				inImg := true
 				off := 0
 				for d := 0; d < nd; d++ {
 					q := o[d]*p.Strides[d] - p.PadBegin[d] + k[d]*p.Dilations[d]
 					if q < 0 || q >= p.In[d] {
 						inImg = false
 					}
-					if q < -p.PadBegin[d] || q >= p.In[d]+p.PadEnd[d] {
-						inPad = false
-					}
 					off += q * inStr[d]
-				}
-				if inPad {
-					cntPad++
 				}
 				if inImg {
 					v := x[pl*inSz+off]
@@ -54,7 +49,7 @@ func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, av
 				avgEx, avgIn = append(avgEx, 0), append(avgIn, 0)
 			} else {
 				avgEx = append(avgEx, float32(sum/float64(cnt)))
-				avgIn = append(avgIn, float32(sum/float64(cntPad)))
+				avgIn = append(avgIn, float32(sum/float64(kSz)))
 			}
 			nnOdometer(o, p.Out)
 		}

@@ -102,37 +102,43 @@ type resizeTaps struct {
 }
 
 // SourceCoord maps output coordinate o of an axis of length in resized to
-// out with the given scale to the source coordinate, for mode c. As in the
+// out with the given scale to the source coordinate, for mode c. The
+// arithmetic is float32, as in ONNX Runtime and the ONNX reference, so
+// that ties of the nearest rounding modes land on the same side. As in the
 // ONNX reference, align_corners and tf_crop_and_resize divide by the
 // unrounded resized length in·scale.
 func SourceCoord(c CoordMode, o float64, in, out int, scale, roiStart, roiEnd float64) float64 {
-	outF := float64(in) * scale
+	x, s, inF := float32(o), float32(scale), float32(in)
+	outF := inF * s
+	rs, re := float32(roiStart), float32(roiEnd)
+	var v float32
 	switch c {
 	case CoordHalfPixelSymmetric:
-		adj := float64(out) / (scale * float64(in))
-		center := float64(in) / 2
-		return center*(1-adj) + (o+0.5)/scale - 0.5
+		adj := float32(out) / outF
+		center := inF / 2
+		v = center*(1-adj) + (x+0.5)/s - 0.5
 	case CoordPytorchHalfPixel:
 		if out > 1 {
-			return (o+0.5)/scale - 0.5
+			v = (x+0.5)/s - 0.5
 		}
-		return 0
 	case CoordAlignCorners:
-		if out == 1 {
-			return 0
+		if out > 1 {
+			v = x * (inF - 1) / (outF - 1)
 		}
-		return o * float64(in-1) / (outF - 1)
 	case CoordAsymmetric:
-		return o / scale
+		v = x / s
 	case CoordTFHalfPixelForNN:
-		return (o + 0.5) / scale
+		v = (x + 0.5) / s
 	case CoordTFCropAndResize:
 		if out > 1 {
-			return roiStart*float64(in-1) + o*(roiEnd-roiStart)*float64(in-1)/(outF-1)
+			v = rs*(inF-1) + x*(re-rs)*(inF-1)/(outF-1)
+		} else {
+			v = 0.5 * (rs + re) * (inF - 1)
 		}
-		return 0.5 * (roiStart + roiEnd) * float64(in-1)
+	default:
+		v = (x+0.5)/s - 0.5
 	}
-	return (o+0.5)/scale - 0.5
+	return float64(v)
 }
 
 func roundNearest(m NearestMode, x, scale float64) int {
@@ -193,6 +199,13 @@ func (p *ResizeParams) axisTaps(d int) *resizeTaps {
 		}
 		start = int(math.Floor(-2/s)) + 1
 		t.n = 2 - 2*start
+	}
+	if in == out && scale == 1 && p.Coord != CoordTFCropAndResize {
+		// An axis that is not resized is copied, whatever the coordinate
+		// transform would make of it (tf_half_pixel_for_nn with ceil
+		// rounding would otherwise shift it by one), as ONNX Runtime does.
+		t.identity = true
+		return t
 	}
 	t.idx = make([]int, out*t.n)
 	t.w = make([]float32, out*t.n)

@@ -21,41 +21,50 @@ type naiveAxis struct {
 	extrapolation float64
 }
 
+// coordOf computes the source coordinate in float32, the precision of
+// the ONNX reference (NumPy float32 scales) and of ONNX Runtime.
 func (ax naiveAxis) coordOf(o int) float64 {
-	x, in, outF := float64(o), float64(ax.in), float64(ax.in)*ax.scale
+	x, in, sc := float32(o), float32(ax.in), float32(ax.scale)
+	outF := in * sc
+	rs, re := float32(ax.roiS), float32(ax.roiE)
+	var v float32
 	switch ax.coord {
 	case CoordHalfPixel:
-		return (x+0.5)/ax.scale - 0.5
+		v = (x+0.5)/sc - 0.5
 	case CoordHalfPixelSymmetric:
-		adj := float64(ax.out) / outF
-		return in/2*(1-adj) + (x+0.5)/ax.scale - 0.5
+		adj := float32(ax.out) / outF
+		v = in/2*(1-adj) + (x+0.5)/sc - 0.5
 	case CoordPytorchHalfPixel:
-		if ax.out == 1 {
-			return 0
+		if ax.out > 1 {
+			v = (x+0.5)/sc - 0.5
 		}
-		return (x+0.5)/ax.scale - 0.5
 	case CoordAlignCorners:
-		if ax.out == 1 {
-			return 0
+		if ax.out > 1 {
+			v = x * (in - 1) / (outF - 1)
 		}
-		return x * (in - 1) / (outF - 1)
 	case CoordAsymmetric:
-		return x / ax.scale
+		v = x / sc
 	case CoordTFHalfPixelForNN:
-		return (x + 0.5) / ax.scale
+		v = (x + 0.5) / sc
 	case CoordTFCropAndResize:
 		if ax.out == 1 {
-			return (ax.roiS + ax.roiE) * (in - 1) / 2
+			v = (rs + re) * (in - 1) / 2
+		} else {
+			v = rs*(in-1) + x*(re-rs)*(in-1)/(outF-1)
 		}
-		return ax.roiS*(in-1) + x*(ax.roiE-ax.roiS)*(in-1)/(outF-1)
+	default:
+		panic("coord")
 	}
-	panic("coord")
+	return float64(v)
 }
 
 // interp1 interpolates one output coordinate of an axis the way the ONNX
 // reference does: the n integers nearest to the source coordinate (ties
 // to the smaller), edge-clamped values, ratio in (0, 1].
 func (ax naiveAxis) interp1(o int, get func(i int) float64) float64 {
+	if ax.in == ax.out && ax.scale == 1 && ax.coord != CoordTFCropAndResize {
+		return get(o) // axes that are not resized are copied
+	}
 	x := ax.coordOf(o)
 	if ax.coord == CoordTFCropAndResize && (x < 0 || x > float64(ax.in-1)) {
 		return ax.extrapolation

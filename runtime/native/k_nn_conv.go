@@ -218,13 +218,15 @@ func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
 					padB[i], padE[i] = total-total/2, total/2
 				}
 			case win.autoPad == "SAME_UPPER" || win.autoPad == "SAME_LOWER":
-				out[i] = spIn[i] * strides[i]
-				total := max(0, full-out[i])
+				// Pad down to in·stride; a full output that is already
+				// shorter stays as it is (as ONNX Runtime does).
+				total := max(0, full-spIn[i]*strides[i])
 				if win.autoPad == "SAME_UPPER" {
 					padB[i], padE[i] = total/2, total-total/2
 				} else {
 					padB[i], padE[i] = total-total/2, total/2
 				}
+				out[i] = full - total
 			default:
 				out[i] = full - padB[i] - padE[i]
 			}
