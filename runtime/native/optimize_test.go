@@ -1,6 +1,7 @@
 package native
 
 import (
+	"bytes"
 	"context"
 	"reflect"
 	"testing"
@@ -229,5 +230,32 @@ func TestDropPassThroughEdgeCases(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after pass:\n got %q\nwant %q", got, want)
+	}
+}
+
+// Compiling with all passes must leave the caller's model untouched.
+func TestCompileDoesNotModifyModel(t *testing.T) {
+	m, err := graph.DecodeFile("../../testdata/models/dense-ae/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := graph.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := len(m.Graph.Nodes)
+	p, err := Compile(m, Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.NumSteps() >= nodes {
+		t.Fatalf("optimised plan has %d steps for %d nodes: nothing was fused", p.NumSteps(), nodes)
+	}
+	after, err := graph.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) || len(m.Graph.Nodes) != nodes || len(m.Graph.ValueInfo) != 0 {
+		t.Fatalf("Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
 	}
 }
