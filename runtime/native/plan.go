@@ -18,8 +18,8 @@ type Options struct {
 	// Threads bounds the goroutines one Run may use (0: default). Reserved
 	// for parallel kernels; the executor itself runs nodes in order.
 	Threads int
-	// Optimize enables the graph passes (Identity/Dropout removal and
-	// constant folding) before planning.
+	// Optimize enables the graph passes (Identity/Dropout removal, constant
+	// folding, Gemm/MatMul+Add+activation fusion) before planning.
 	Optimize bool
 	// MaxTensorBytes bounds one tensor a kernel allocates during Run (0:
 	// graph.DefaultMaxTensorBytes, negative: no bound): shapes computed
