@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+// scoreFixture writes 24 deterministic samples of the golden model's width as
+// CSV and returns the path with their expected scores: the per-row mean
+// squared error against the reconstruction of the trainer's forward pass
+// (export.Import), computed here independently of the runtime.
+func scoreFixture(t *testing.T, model string) (string, []float64) {
+	t.Helper()
+	m, _, err := export.Import(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, d = 24, 8
+	x := make([]float32, n*d)
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			x[i*d+j] = float32((i*7+j*3)%11)/4 - float32(i%5)
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatFloat(float64(x[i*d+j]), 'g', -1, 32))
+		}
+		b.WriteByte('\n')
+	}
+	rec, err := m.Reconstruct(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, n)
+	for i := range out {
+		for j := 0; j < d; j++ {
+			e := float64(x[i*d+j]) - float64(rec[i*d+j])
+			out[i] += e * e
+		}
+		out[i] /= d
+	}
+	path := filepath.Join(t.TempDir(), "samples.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, out
+}
+
+func TestScoreMatchesNaiveErrors(t *testing.T) {
+	dir := aeDir(t)
+	in, want := scoreFixture(t, filepath.Join(dir, "model.onnx"))
+	code, stdout, stderr := latent(t, "score", dir, "--data", in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if lines[0] != "row,score" || len(lines) != len(want)+1 {
+		t.Fatalf("output:\n%s", stdout)
+	}
+	for i, l := range lines[1:] {
+		cells := strings.Split(l, ",")
+		v, err := strconv.ParseFloat(cells[1], 64)
+		if err != nil || cells[0] != strconv.Itoa(i) || math.Abs(v-want[i]) > 1e-5*(1+want[i]) {
+			t.Errorf("line %q, want row %d score %g", l, i, want[i])
+		}
+	}
+
+	// A threshold between two scores flags exactly the rows above it.
+	lo, hi := want[0], want[0]
+	for _, v := range want {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	thr := (lo + hi) / 2
+	code, stdout, stderr = latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--output-format", "jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	flagged := 0
+	for i, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var rec struct {
+			Row     int     `json:"row"`
+			Score   float64 `json:"score"`
+			Anomaly bool    `json:"anomaly"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Row != i || rec.Anomaly != (want[i] > thr) {
+			t.Errorf("row %d: %+v with threshold %g and score %g", i, rec, thr, want[i])
+		}
+		if rec.Anomaly {
+			flagged++
+		}
+	}
+	if flagged == 0 || flagged == len(want) {
+		t.Fatalf("threshold %g flags %d of %d rows; the test needs a split", thr, flagged, len(want))
+	}
+
+	// --exit-code: 3 when something is flagged, 0 when nothing is.
+	if code, _, stderr := latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--exit-code", "--quiet"); code != 3 ||
+		!strings.Contains(stderr, strconv.Itoa(flagged)+" of "+strconv.Itoa(len(want))+" samples flagged") {
+		t.Errorf("--exit-code with anomalies: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(hi*2, 'g', -1, 64), "--exit-code", "--quiet"); code != 0 {
+		t.Errorf("--exit-code without anomalies: exit %d, %s", code, stderr)
+	}
+
+	// NPY output: row, score, anomaly columns.
+	npy := filepath.Join(t.TempDir(), "s.npy")
+	if code, _, stderr := latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--out", npy, "--quiet"); code != 0 {
+		t.Fatalf("npy: %s", stderr)
+	}
+	d, err := data.LoadNPY(npy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.N != len(want) || d.D != 3 {
+		t.Fatalf("npy is %d×%d", d.N, d.D)
+	}
+	for i := range want {
+		r := d.Row(i)
+		flag := float32(0)
+		if want[i] > thr {
+			flag = 1
+		}
+		if r[0] != float32(i) || math.Abs(float64(r[1])-want[i]) > 1e-5*(1+want[i]) || r[2] != flag {
+			t.Errorf("npy row %d = %v, want [%d %g %g]", i, r, i, want[i], flag)
+		}
+	}
+}
+
+func TestScoreErrors(t *testing.T) {
+	dir := aeDir(t)
+	in, _ := scoreFixture(t, filepath.Join(dir, "model.onnx"))
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"score", dir, "--data", in, "--threshold", "x"}, 2, `--threshold "x" is not a finite number`},
+		{[]string{"score", dir, "--data", in, "--exit-code"}, 1, "--exit-code needs a threshold"},
+		{[]string{"score", dir, "--data", in, "--elbo"}, 1, `--elbo needs a VAE`},
+		{[]string{"score", filepath.Join(dir, "encoder.onnx"), "--data", in}, 1, "input shape [24 8] and reconstruction shape [24 3] differ"},
+		{[]string{"score", dir, dir}, 2, "exactly one MODEL"},
+	}
+	for _, c := range cases {
+		code, _, stderr := latent(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}

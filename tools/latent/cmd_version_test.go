@@ -1,0 +1,40 @@
+package main
+
+import (
+	"encoding/json"
+	goruntime "runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := latent(t, "version", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var v versionInfo
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	if v.Go != goruntime.Version() || v.Platform != goruntime.GOOS+"/"+goruntime.GOARCH || v.Version == "" || !slices.Contains(v.Backends, "native") {
+		t.Errorf("version %+v", v)
+	}
+	code, stdout, _ = latent(t, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "latent ") || !strings.Contains(stdout, goruntime.Version()) {
+		t.Errorf("plain version: exit %d %q", code, stdout)
+	}
+	if code, _, stderr := latent(t, "version", "x"); code != 2 || !strings.Contains(stderr, "takes no arguments") {
+		t.Errorf("extra argument: exit %d %s", code, stderr)
+	}
+}
+
+// Every command of this task documents itself with examples.
+func TestHelpHasExamples(t *testing.T) {
+	for _, name := range []string{"encode", "decode", "score", "calibrate", "serve", "version"} {
+		code, _, stderr := latent(t, name, "--help")
+		if code != 0 || !strings.Contains(stderr, "usage: latent "+name) || !strings.Contains(stderr, "examples:") {
+			t.Errorf("%s --help: exit %d\n%s", name, code, stderr)
+		}
+	}
+}
