@@ -230,11 +230,14 @@ const (
 func avx512StreamBlocked(g gemmCall) {
 	kcBlk := balance(g.k, avx512StreamKC, 1)
 	for ic := 0; ic < g.m; ic += avx512StreamMC {
+		rows := g
+		rows.m = min(avx512StreamMC, g.m-ic)
+		rows.a = g.a[ic*g.lda:]
+		rows.c = g.c[ic*g.ldc:]
 		for pc := 0; pc < g.k; pc += kcBlk {
-			part := g
-			part.m, part.k = min(avx512StreamMC, g.m-ic), min(kcBlk, g.k-pc)
-			part.a = g.a[ic*g.lda+pc:]
-			part.c = g.c[ic*g.ldc:]
+			part := rows
+			part.k = min(kcBlk, g.k-pc)
+			part.a = rows.a[pc:]
 			if pc > 0 {
 				part.beta = 1
 			}
@@ -243,8 +246,8 @@ func avx512StreamBlocked(g gemmCall) {
 			}
 			avx512Stream(part, g.b[pc*g.ldb:], g.ldb, 0, g.n)
 		}
+		finishAct(rows) // while this block of C is still in cache
 	}
-	finishAct(g)
 }
 
 // avx512Stream computes columns [j0, j0+n) of C with the unpacked
