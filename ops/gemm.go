@@ -35,9 +35,9 @@ type Epilogue struct {
 // When beta is 0, C is overwritten without being read (NaNs in C do not
 // propagate).
 //
-// Gemm runs a packed, cache-blocked micro-kernel (AVX-512, AVX2+FMA or
-// portable Go, see GemmKernel) and splits large problems across up to
-// Threads() goroutines. It panics with GemmCheck's error, naming the
+// Gemm runs assembly micro-kernels (AVX-512 or AVX2+FMA, else portable Go;
+// see GemmKernel), either streaming B from cache or on packed, cache-blocked
+// panels, and splits large problems across up to Threads() goroutines. It panics with GemmCheck's error, naming the
 // argument, if a size is negative or a slice is too short for its shape and
 // stride.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
