@@ -43,9 +43,11 @@ func imageSpecs() map[string]models.Spec {
 	near.Upsampling = models.NearestConv
 	bil := conv
 	bil.Upsampling, bil.Loss, bil.OutputActivation = models.BilinearConv, models.MSE, models.Identity
+	near.Pooling = models.MaxPooling
+	bil.Pooling = models.AvgPooling
 	vae := models.NewVAE(64, []int{6}, 2)
 	cvae := models.NewConvVAE([]int{1, 8, 8}, []int{3}, 2)
-	return map[string]models.Spec{"conv": conv, "conv-bn-leaky": convBN, "conv-nearest": near, "conv-bilinear": bil, "vae": vae, "conv-vae": cvae}
+	return map[string]models.Spec{"conv": conv, "conv-bn-leaky": convBN, "conv-nearest-maxpool": near, "conv-bilinear-avgpool": bil, "vae": vae, "conv-vae": cvae}
 }
 
 func runAll(t *testing.T, backend string, gm *graph.Model, in *ops.Tensor) []*ops.Tensor {

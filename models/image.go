@@ -46,6 +46,16 @@ const (
 	BilinearConv   Upsampling = "bilinear" // bilinear ×2 upsample then a stride-1 convolution
 )
 
+// Downsampling names how a convolutional encoder halves its resolution.
+type Downsampling string
+
+// Encoder downsampling choices.
+const (
+	StridedConv Downsampling = ""    // stride-2 convolutions
+	MaxPooling  Downsampling = "max" // stride-1 convolution then 2×2 max pooling
+	AvgPooling  Downsampling = "avg" // stride-1 convolution then 2×2 average pooling
+)
+
 // ImageSpec holds the fields of the image and generative kinds (embedded in
 // Spec; all empty for the dense kinds).
 type ImageSpec struct {
@@ -60,21 +70,27 @@ type ImageSpec struct {
 	BatchNorm bool `json:"batch_norm,omitempty"`
 	// Upsampling selects the decoder's resolution doubling.
 	Upsampling Upsampling `json:"upsampling,omitempty"`
+	// Pooling selects the encoder's resolution halving.
+	Pooling Downsampling `json:"pooling,omitempty"`
 	// KLWarmup ramps the VAE's KL weight linearly from 0 to Beta over this
 	// many epochs (0: full weight from the start).
 	KLWarmup int `json:"kl_warmup,omitempty"`
 }
 
-// ConvStages returns, for each encoder convolution, its input [C,H,W]
-// under Kernel k with stride 2 and padding k/2, and the shape after the
-// last one.
+// ConvStages returns, for each encoder stage, its input [C,H,W] (stage:
+// a stride-2 convolution with Kernel k and padding k/2, or a stride-1
+// convolution and 2×2 pooling), and the shape after the last one.
 func (s *Spec) ConvStages() (ins [][]int, last []int) {
 	c, h, w := s.Image[0], s.Image[1], s.Image[2]
 	k := s.Kernel
 	for _, f := range s.Filters {
 		ins = append(ins, []int{c, h, w})
-		h = (h+2*(k/2)-k)/2 + 1
-		w = (w+2*(k/2)-k)/2 + 1
+		if s.Pooling != StridedConv {
+			h, w = h/2, w/2
+		} else {
+			h = (h+2*(k/2)-k)/2 + 1
+			w = (w+2*(k/2)-k)/2 + 1
+		}
 		c = f
 	}
 	return ins, []int{c, h, w}
@@ -200,8 +216,8 @@ func (s *Spec) validateImage() error {
 		if s.Input <= 0 {
 			bad("input size must be positive, got %d", s.Input)
 		}
-		if len(s.Image) != 0 || len(s.Filters) != 0 || s.BatchNorm || s.Upsampling != "" {
-			bad("vae is dense; image, filters, batch_norm and upsampling belong to conv and conv-vae")
+		if len(s.Image) != 0 || len(s.Filters) != 0 || s.BatchNorm || s.Upsampling != "" || s.Pooling != "" {
+			bad("vae is dense; image, filters, batch_norm, upsampling and pooling belong to conv and conv-vae")
 		}
 		return errors.Join(errs...)
 	}
@@ -229,6 +245,11 @@ func (s *Spec) validateImage() error {
 	default:
 		bad("upsampling %q is not empty (transposed convolutions), nearest or bilinear", s.Upsampling)
 	}
+	switch s.Pooling {
+	case StridedConv, MaxPooling, AvgPooling:
+	default:
+		bad("pooling %q is not empty (stride-2 convolutions), max or avg", s.Pooling)
+	}
 	if len(errs) == 0 {
 		h, w := s.Image[1], s.Image[2]
 		for i := range s.Filters {
@@ -238,6 +259,10 @@ func (s *Spec) validateImage() error {
 			}
 			if s.Upsampling != TransposedConv && (h%2 != 0 || w%2 != 0) {
 				bad("upsampling %s doubles sizes exactly: stage %d input %dx%d must be even", s.Upsampling, i, h, w)
+				break
+			}
+			if s.Pooling != StridedConv && (h%2 != 0 || w%2 != 0) {
+				bad("pooling %s halves sizes exactly: stage %d input %dx%d must be even", s.Pooling, i, h, w)
 				break
 			}
 			k := s.Kernel

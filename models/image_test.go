@@ -37,6 +37,10 @@ func TestImageKinds(t *testing.T) {
 	if len(ins) != 2 || ins[1][1] != 14 || last[0] != 32 || last[1] != 7 || last[2] != 7 {
 		t.Errorf("conv stages of 1x28x28 with [16 32]: %v then %v, want 14x14 then 32x7x7", ins, last)
 	}
+	c.Pooling = MaxPooling
+	if _, last := c.ConvStages(); last[1] != 7 {
+		t.Errorf("pooled stages end at %v, want 32x7x7", last)
+	}
 }
 
 func TestImageValidateErrors(t *testing.T) {
@@ -52,6 +56,8 @@ func TestImageValidateErrors(t *testing.T) {
 		{func(s *Spec) { s.Upsampling = "cubic" }, `upsampling "cubic"`},
 		{func(s *Spec) { s.Upsampling = NearestConv; s.Filters = []int{4, 4, 4} }, "must be even"},
 		{func(s *Spec) { s.Loss = MaskedMSE }, "is not mse or bce"},
+		{func(s *Spec) { s.Pooling = "median" }, `pooling "median"`},
+		{func(s *Spec) { s.Pooling = MaxPooling; s.Filters = []int{4, 4, 4} }, "pooling max halves sizes exactly"},
 		{func(s *Spec) { s.CodeActivation = Tanh }, "samples its code"},
 		{func(s *Spec) { s.Beta = -1 }, "beta must be non-negative"},
 		{func(s *Spec) { s.K = 3 }, "does not support the dense regularisers"},

@@ -99,7 +99,11 @@ func newImageNet(s models.Spec, rng *rand.Rand) (*imageNet, error) {
 			if s.BatchNorm {
 				act = none
 			}
-			c, err := nn.NewConv2D(fmt.Sprintf("enc.conv%d", i), in[0], in[1], in[2], f, nn.ConvSpec{Kernel: k, Stride: 2, Pad: k / 2}, act, rng)
+			stride := 2
+			if s.Pooling != models.StridedConv {
+				stride = 1
+			}
+			c, err := nn.NewConv2D(fmt.Sprintf("enc.conv%d", i), in[0], in[1], in[2], f, nn.ConvSpec{Kernel: k, Stride: stride, Pad: k / 2}, act, rng)
 			if err != nil {
 				return nil, err
 			}
@@ -108,6 +112,14 @@ func newImageNet(s models.Spec, rng *rand.Rand) (*imageNet, error) {
 				if enc, err = postConv(enc, fmt.Sprintf("enc.bn%d", i), c.OutShape()); err != nil {
 					return nil, err
 				}
+			}
+			if s.Pooling != models.StridedConv {
+				o := c.OutShape()
+				p, err := nn.NewPool2D(o[0], o[1], o[2], s.Pooling == models.MaxPooling, 2, 2, 0)
+				if err != nil {
+					return nil, err
+				}
+				enc = append(enc, p)
 			}
 		}
 		enc = append(enc, nn.NewFlatten(last))

@@ -39,10 +39,13 @@ func tinySpecs() map[string]models.Spec {
 	convUp := conv
 	convUp.Upsampling = models.BilinearConv
 	convUp.Loss, convUp.OutputActivation = models.MSE, models.Tanh
+	convMax := conv
+	convMax.Pooling = models.MaxPooling
 	vae := models.NewVAE(64, []int{6}, 2)
 	cvae := models.NewConvVAE([]int{1, 8, 8}, []int{2}, 2)
 	cvae.Beta = 0.5
-	return map[string]models.Spec{"conv": conv, "conv-bn": convBN, "conv-bilinear-mse": convUp, "vae": vae, "conv-vae": cvae}
+	cvae.Pooling = models.AvgPooling
+	return map[string]models.Spec{"conv": conv, "conv-bn": convBN, "conv-bilinear-mse": convUp, "conv-maxpool": convMax, "vae": vae, "conv-vae-avgpool": cvae}
 }
 
 // The whole network's analytic gradient (layers, reparameterisation, KL

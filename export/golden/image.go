@@ -26,9 +26,10 @@ import (
 // ImageSide is the side of the golden images.
 const ImageSide = 8
 
-// ImageSpec returns the tiny spec of an image kind: conv has two stride-2
-// convolutions with batch norm and transposed-convolution decoding;
-// conv-vae decodes with bilinear upsampling; vae has one hidden layer.
+// ImageSpec returns the tiny spec of an image kind: conv has two
+// convolution + max-pooling stages with batch norm and
+// transposed-convolution decoding; conv-vae pools by averaging and decodes
+// with bilinear upsampling; vae has one hidden layer.
 func ImageSpec(kind models.Kind) (models.Spec, error) {
 	img := []int{1, ImageSide, ImageSide}
 	var s models.Spec
@@ -36,11 +37,13 @@ func ImageSpec(kind models.Kind) (models.Spec, error) {
 	case models.Conv:
 		s = models.NewConv(img, []int{3, 4}, 3)
 		s.BatchNorm = true
+		s.Pooling = models.MaxPooling
 	case models.VAE:
 		s = models.NewVAE(ImageSide*ImageSide, []int{6}, 2)
 	case models.ConvVAE:
 		s = models.NewConvVAE(img, []int{3, 4}, 2)
 		s.Upsampling = models.BilinearConv
+		s.Pooling = models.AvgPooling
 	default:
 		return s, fmt.Errorf("%s is not an image kind", kind)
 	}

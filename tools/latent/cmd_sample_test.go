@@ -110,12 +110,19 @@ func TestTrainConvIDX(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := trainCLI(t, "--model", "conv", "--data", p, "--limit", "64", "--filters", "4,8",
-		"--code", "8", "--epochs", "1", "--batch-norm", "--upsampling", "nearest", "--out", dir)
+		"--code", "8", "--epochs", "1", "--batch-norm", "--upsampling", "nearest", "--pooling", "max", "--out", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if !strings.Contains(stdout, "trained conv [784 8]") {
 		t.Errorf("stdout %q", stdout)
+	}
+	m, _, err := trainer.LoadCheckpoint(filepath.Join(dir, "model.latent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Spec; s.Pooling != "max" || s.Upsampling != "nearest" || !s.BatchNorm || s.Filters[1] != 8 {
+		t.Errorf("spec from flags: %+v", s.ImageSpec)
 	}
 	code, _, stderr = trainCLI(t, "--model", "deep", "--data", p, "--limit", "64", "--filters", "4", "--out", dir)
 	if code == 0 || !strings.Contains(stderr, "--filters applies to conv") {

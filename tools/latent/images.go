@@ -16,6 +16,7 @@ type imageFlags struct {
 	kernel    *int
 	batchNorm *bool
 	upsample  *string
+	pooling   *string
 	klWarmup  *int
 	limit     *int
 }
@@ -26,6 +27,7 @@ func addImageFlags(fs *flag.FlagSet) *imageFlags {
 	f.kernel = fs.Int("kernel", 0, "conv, conv-vae: odd square kernel size (default 3)")
 	f.batchNorm = fs.Bool("batch-norm", false, "conv, conv-vae: batch normalisation after hidden convolutions")
 	f.upsample = fs.String("upsampling", "", "conv, conv-vae decoder: transposed (default), nearest or bilinear (upsample then convolve)")
+	f.pooling = fs.String("pooling", "", "conv, conv-vae encoder: strided (default: stride-2 convolutions), max or avg (stride-1 convolution then 2x2 pooling)")
 	f.klWarmup = fs.Int("kl-warmup", 0, "vae, conv-vae: epochs over which the KL weight ramps up to --beta (default 0: full weight)")
 	f.limit = fs.Int("limit", 0, "idx/image data: use only the first N images (0: all)")
 	return f
@@ -64,7 +66,7 @@ func loadImageData(path, format string, kind models.Kind, limit int) (ds *data.D
 // applyImageFlags fills the image/VAE fields of a flag-built spec.
 func applyImageFlags(spec *models.Spec, f *imageFlags, set map[string]bool, shape []int, code int, hidden []int) error {
 	if !models.IsImageKind(spec.Kind) {
-		for _, n := range []string{"filters", "kernel", "batch-norm", "upsampling", "kl-warmup"} {
+		for _, n := range []string{"filters", "kernel", "batch-norm", "upsampling", "pooling", "kl-warmup"} {
 			if set[n] {
 				return fmt.Errorf("--%s applies to conv, vae and conv-vae, not %s", n, spec.Kind)
 			}
@@ -85,6 +87,9 @@ func applyImageFlags(spec *models.Spec, f *imageFlags, set map[string]bool, shap
 		spec.BatchNorm = *f.batchNorm
 		if *f.upsample != "transposed" {
 			spec.Upsampling = models.Upsampling(*f.upsample)
+		}
+		if *f.pooling != "strided" {
+			spec.Pooling = models.Downsampling(*f.pooling)
 		}
 	}
 	if set["kl-warmup"] {
