@@ -371,6 +371,55 @@ func TestNNAgainstORT(t *testing.T) {
 		}
 		cases = append(cases, nnORTCase{op: op, opset: 14, attrs: attrs, in: ins, outs: outs, tol: 1e-4})
 	}
+	// Further operators: grid sampling, losses, quantised products,
+	// detection and the smaller normalisations.
+	for k := 0; k < 12; k++ {
+		n, c, h, w := 1+r.IntN(2), 1+r.IntN(3), 2+r.IntN(3), 2+r.IntN(3)
+		x := nnORTRand(r, n, c, h, w)
+		grid := nnORTRand(r, n, 1+r.IntN(3), 1+r.IntN(3), 2)
+		for i := range grid.F32() {
+			grid.F32()[i] *= 1.3 // some samples fall outside
+		}
+		cases = append(cases, nnORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: f32, tol: 1e-4,
+			attrs: map[string]any{"mode": []string{"bilinear", "nearest", "bicubic"}[k%3], "padding_mode": []string{"zeros", "border", "reflection"}[(k/3)%3], "align_corners": r.IntN(2)}})
+		scores := nnORTRand(r, n, c+1, h)
+		target := ops.New(ops.Int64, n, h)
+		for i := range target.I64() {
+			target.I64()[i] = int64(r.IntN(c + 1))
+		}
+		red := []string{"none", "sum", "mean"}[k%3]
+		lossAttrs := map[string]any{"reduction": red}
+		if k%2 == 0 {
+			lossAttrs["ignore_index"] = 0
+		}
+		cases = append(cases,
+			nnORTCase{op: "SoftmaxCrossEntropyLoss", opset: 13, attrs: lossAttrs, in: []*ops.Tensor{scores, target, nnORTRand(r, c+1)}, outs: []ops.DType{ops.Float32, ops.Float32}},
+			nnORTCase{op: "NegativeLogLikelihoodLoss", opset: 13, attrs: lossAttrs, in: []*ops.Tensor{scores, target}, outs: f32},
+			nnORTCase{op: "Hardmax", opset: 13, attrs: map[string]any{"axis": r.IntN(4) - 4}, in: []*ops.Tensor{x}, outs: f32},
+			nnORTCase{op: "MeanVarianceNormalization", opset: 13, in: []*ops.Tensor{x}, outs: f32, tol: 1e-4},
+			nnORTCase{op: "GlobalAveragePool", opset: 1, in: []*ops.Tensor{x}, outs: f32},
+			nnORTCase{op: "GlobalMaxPool", opset: 1, in: []*ops.Tensor{x}, outs: f32},
+			nnORTCase{op: "Upsample", opset: 9, attrs: map[string]any{"mode": []string{"nearest", "linear"}[k%2]},
+				in: []*ops.Tensor{x, ops.FromFloat32([]int{4}, []float32{1, 1, 2, 1.5})}, outs: f32},
+		)
+		// Quantised matrix product.
+		a, b := ops.New(ops.Uint8, 2+r.IntN(2), 3), ops.New(ops.Uint8, 3, 2)
+		for _, q := range []*ops.Tensor{a, b} {
+			for i := range q.U8() {
+				q.U8()[i] = uint8(r.IntN(256))
+			}
+		}
+		zp := func(v uint8) *ops.Tensor { t := ops.New(ops.Uint8); t.U8()[0] = v; return t }
+		cases = append(cases,
+			nnORTCase{op: "MatMulInteger", opset: 10, in: []*ops.Tensor{a, b, zp(uint8(r.IntN(256))), zp(uint8(r.IntN(256)))}, outs: []ops.DType{ops.Int32}},
+			nnORTCase{op: "QLinearMatMul", opset: 10, in: []*ops.Tensor{a, ops.Scalar(0.02), zp(uint8(r.IntN(256))), b, ops.Scalar(0.03),
+				zp(uint8(r.IntN(256))), ops.Scalar(0.1 + 0.1*float32(r.IntN(3))), zp(uint8(r.IntN(256)))}, outs: []ops.DType{ops.Uint8}},
+		)
+		rois := ops.FromFloat32([]int{2, 4}, []float32{0, 0, float32(w - 1), float32(h - 1), 0.5, 0.3, 1.7, 1.2})
+		cases = append(cases, nnORTCase{op: "RoiAlign", opset: 16, in: []*ops.Tensor{x, rois, ops.FromInt64([]int{2}, []int64{0, int64(n - 1)})}, outs: f32, tol: 1e-4,
+			attrs: map[string]any{"mode": []string{"avg", "max"}[k%2], "output_height": 2, "output_width": 1 + r.IntN(3), "sampling_ratio": r.IntN(3),
+				"coordinate_transformation_mode": []string{"half_pixel", "output_half_pixel"}[(k/2)%2]}})
+	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%d_%s", i, c.op), func(t *testing.T) { nnORTRun(t, c) })
 	}
