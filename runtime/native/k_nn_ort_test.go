@@ -120,6 +120,20 @@ func nnORTRun(t *testing.T, c nnORTCase) {
 	}
 }
 
+func nnORTHalf(t *ops.Tensor) *ops.Tensor {
+	h := make([]uint16, t.Len())
+	ops.Float32sToFloat16s(h, t.F32())
+	return &ops.Tensor{DType: ops.Float16, Shape: t.Shape, Data: h}
+}
+
+func nnORTDouble(t *ops.Tensor) *ops.Tensor {
+	d := make([]float64, t.Len())
+	for i, v := range t.F32() {
+		d[i] = float64(v)
+	}
+	return ops.FromFloat64(t.Shape, d)
+}
+
 func nnORTF64(t *ops.Tensor) []float64 {
 	out := make([]float64, t.Len())
 	switch d := t.Data.(type) {
@@ -140,6 +154,10 @@ func nnORTF64(t *ops.Tensor) []float64 {
 	case []uint8:
 		for i, v := range d {
 			out[i] = float64(v)
+		}
+	case []uint16:
+		for i, v := range d {
+			out[i] = float64(ops.Float16ToFloat32(v))
 		}
 	}
 	return out
@@ -419,6 +437,61 @@ func TestNNAgainstORT(t *testing.T) {
 		cases = append(cases, nnORTCase{op: "RoiAlign", opset: 16, in: []*ops.Tensor{x, rois, ops.FromInt64([]int{2}, []int64{0, int64(n - 1)})}, outs: f32, tol: 1e-4,
 			attrs: map[string]any{"mode": []string{"avg", "max"}[k%2], "output_height": 2, "output_width": 1 + r.IntN(3), "sampling_ratio": r.IntN(3),
 				"coordinate_transformation_mode": []string{"half_pixel", "output_half_pixel"}[(k/2)%2]}})
+	}
+	// Lp pooling and normalisation, group norm, integer convolutions,
+	// MaxUnpool, Col2Im and the float16/float64 paths.
+	for k := 0; k < 8; k++ {
+		n, c, h, w := 1+r.IntN(2), 2*(1+r.IntN(2)), 3+r.IntN(3), 3+r.IntN(3)
+		x := nnORTRand(r, n, c, h, w)
+		cases = append(cases,
+			nnORTCase{op: "LpPool", opset: 18, in: []*ops.Tensor{x}, outs: f32, tol: 1e-4,
+				attrs: map[string]any{"p": 1 + r.IntN(3), "kernel_shape": []int64{2, 2}, "strides": []int64{1, 2}, "pads": []int64{1, 0, 0, 1}}},
+			nnORTCase{op: "GlobalLpPool", opset: 2, attrs: map[string]any{"p": 1 + r.IntN(2)}, in: []*ops.Tensor{x}, outs: f32, tol: 1e-4},
+			nnORTCase{op: "LpNormalization", opset: 1, attrs: map[string]any{"p": 1 + r.IntN(2), "axis": r.IntN(4)}, in: []*ops.Tensor{x}, outs: f32},
+			nnORTCase{op: "GroupNormalization", opset: 21, attrs: map[string]any{"num_groups": []int{1, 2}[k%2], "epsilon": float32(1e-3)},
+				in: []*ops.Tensor{x, nnORTRand(r, c), nnORTRand(r, c)}, outs: f32, tol: 1e-4},
+		)
+		xq, wq := ops.New(ops.Uint8, n, c, h, w), ops.New(ops.Uint8, 3, c, 2, 2)
+		for _, q := range []*ops.Tensor{xq, wq} {
+			for i := range q.U8() {
+				q.U8()[i] = uint8(r.IntN(256))
+			}
+		}
+		zp := func(v int) *ops.Tensor { t := ops.New(ops.Uint8); t.U8()[0] = uint8(v); return t }
+		cases = append(cases,
+			nnORTCase{op: "ConvInteger", opset: 10, attrs: map[string]any{"pads": []int64{1, 0, 0, 1}, "strides": []int64{1, 2}},
+				in: []*ops.Tensor{xq, wq, zp(r.IntN(256)), zp(r.IntN(256))}, outs: []ops.DType{ops.Int32}},
+			nnORTCase{op: "QLinearConv", opset: 10, attrs: map[string]any{"pads": []int64{1, 1, 1, 1}},
+				in: []*ops.Tensor{xq, ops.Scalar(0.01), zp(r.IntN(256)), wq, ops.Scalar(0.02), zp(r.IntN(256)), ops.Scalar(0.5 + float32(r.IntN(3))), zp(r.IntN(256)),
+					ops.FromInt32([]int{3}, []int32{int32(r.IntN(2000) - 1000), 7, -3})}, outs: []ops.DType{ops.Uint8}},
+		)
+		// MaxUnpool of a MaxPool's indices (distinct values, so the argmax
+		// is unique).
+		px := nnORTRand(r, n, c, 2*h, 2*w)
+		for i := range px.F32() {
+			px.F32()[i] = float32(i) * float32(1-2*(i%3&1))
+		}
+		pooled := ops.New(ops.Float32, n, c, h, w)
+		idx := ops.New(ops.Int64, n, c, h, w)
+		pp := &ops.PoolParams{Planes: n * c, In: []int{2 * h, 2 * w}, Kernel: []int{2, 2}, Out: []int{h, w}, Strides: []int{2, 2},
+			Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
+		ops.MaxPool(pp, px.F32(), pooled.F32(), idx.I64(), false)
+		cases = append(cases, nnORTCase{op: "MaxUnpool", opset: 11, attrs: map[string]any{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
+			in: []*ops.Tensor{pooled, idx}, outs: f32})
+		// Col2Im: N×(C·4)×L columns of a 2×2 block over an h×w image.
+		L := (h - 1) * (w - 1)
+		cases = append(cases, nnORTCase{op: "Col2Im", opset: 18, in: []*ops.Tensor{nnORTRand(r, n, 2*4, L),
+			ops.FromInt64([]int{2}, []int64{int64(h), int64(w)}), ops.FromInt64([]int{2}, []int64{2, 2})}, outs: f32})
+		// float16 and float64 paths.
+		x16 := nnORTHalf(nnORTRand(r, 1, 2, 4, 4))
+		w16 := nnORTHalf(nnORTRand(r, 3, 2, 3, 3))
+		cases = append(cases,
+			nnORTCase{op: "Conv", opset: 11, attrs: map[string]any{"pads": []int64{1, 1, 1, 1}}, in: []*ops.Tensor{x16, w16}, outs: []ops.DType{ops.Float16}, tol: 4e-3},
+			nnORTCase{op: "MaxPool", opset: 12, attrs: map[string]any{"kernel_shape": []int64{2, 2}}, in: []*ops.Tensor{x16}, outs: []ops.DType{ops.Float16}},
+			nnORTCase{op: "Gemm", opset: 13, attrs: map[string]any{"transB": 1}, in: []*ops.Tensor{nnORTDouble(nnORTRand(r, 3, 4)), nnORTDouble(nnORTRand(r, 5, 4)), nnORTDouble(nnORTRand(r, 5))},
+				outs: []ops.DType{ops.Float64}, tol: 1e-12},
+			nnORTCase{op: "MatMul", opset: 13, in: []*ops.Tensor{nnORTDouble(nnORTRand(r, 2, 3, 4)), nnORTDouble(nnORTRand(r, 4, 2))}, outs: []ops.DType{ops.Float64}, tol: 1e-12},
+		)
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%d_%s", i, c.op), func(t *testing.T) { nnORTRun(t, c) })
