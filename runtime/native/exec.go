@@ -88,7 +88,21 @@ func (s *runState) alloc(dt ops.DType, shape []int) *ops.Tensor {
 	}
 	b.refs = 0
 	s.stepAllocs = append(s.stepAllocs, b)
+	if len(shape) <= len(tensorBox{}.dims) {
+		// One allocation for the header and its shape.
+		box := &tensorBox{t: ops.Tensor{DType: dt, Data: b.data}}
+		box.t.Shape = box.dims[:len(shape):len(shape)]
+		copy(box.t.Shape, shape)
+		return &box.t
+	}
 	return &ops.Tensor{DType: dt, Shape: append([]int(nil), shape...), Data: b.data}
+}
+
+// tensorBox holds a tensor header together with room for its shape, so
+// handing out a recycled buffer costs one small allocation, not two.
+type tensorBox struct {
+	t    ops.Tensor
+	dims [6]int
 }
 
 func (s *runState) recycle(b *buffer) {
