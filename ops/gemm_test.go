@@ -81,7 +81,7 @@ func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta f
 	if transB {
 		br, bc = n, k
 	}
-	g.lda, g.ldb, g.ldc = ac+pad(), bc+pad(), n+pad()
+	g.lda, g.ldb, g.ldc = max(1, ac+pad()), max(1, bc+pad()), max(1, n+pad())
 	g.a = randSlice(rng, ar*g.lda)
 	g.b = randSlice(rng, br*g.ldb)
 	g.c = make([]float32, m*g.ldc+pad())
