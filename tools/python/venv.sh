@@ -39,8 +39,9 @@ fixtures)
 esac
 
 base="${LATENT_BASE_PYTHON:-python3}"
-# The hash covers every requirements file the chosen one includes (-r).
-want=$(cat tools/python/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)-$("$base" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# The hash covers the chosen file and requirements.txt, which the fixture
+# file includes (-r).
+want=$(cat tools/python/requirements.txt "$req" | sha256sum | cut -d' ' -f1)-$("$base" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 stamp="$dir/.latent-requirements"
 if [ -x "$dir/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	echo "$dir/bin/python"
