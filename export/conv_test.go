@@ -46,6 +46,7 @@ func imageSpecs() map[string]models.Spec {
 	near.Pooling = models.MaxPooling
 	bil.Pooling = models.AvgPooling
 	vae := models.NewVAE(64, []int{6}, 2)
+	vae.Dropout = 0.2 // training only: the exports must match the trainer's inference
 	cvae := models.NewConvVAE([]int{1, 8, 8}, []int{3}, 2)
 	return map[string]models.Spec{"conv": conv, "conv-bn-leaky": convBN, "conv-nearest-maxpool": near, "conv-bilinear-avgpool": bil, "vae": vae, "conv-vae": cvae}
 }

@@ -72,6 +72,10 @@ type ImageSpec struct {
 	Upsampling Upsampling `json:"upsampling,omitempty"`
 	// Pooling selects the encoder's resolution halving.
 	Pooling Downsampling `json:"pooling,omitempty"`
+	// Dropout is the drop probability of a dropout layer after the
+	// flattened features and after each hidden dense layer of the encoder
+	// (training only; exported graphs omit it). 0: none.
+	Dropout float64 `json:"dropout,omitempty"`
 	// KLWarmup ramps the VAE's KL weight linearly from 0 to Beta over this
 	// many epochs (0: full weight from the start).
 	KLWarmup int `json:"kl_warmup,omitempty"`
@@ -208,6 +212,9 @@ func (s *Spec) validateImage() error {
 		}
 	} else if s.KLWarmup != 0 {
 		bad("kl_warmup is only used by vae and conv-vae")
+	}
+	if s.Dropout < 0 || s.Dropout >= 1 {
+		bad("dropout must be in [0,1), got %g", s.Dropout)
 	}
 	if s.K != 0 || s.L1 != 0 || s.Lambda != 0 || s.Tied || s.Noise.Type != NoNoise || s.PretrainEpochs != 0 || s.Rho != 0 {
 		bad("%s does not support the dense regularisers (k, l1, lambda, tied, noise, pretrain_epochs, rho)", s.Kind)

@@ -60,6 +60,7 @@ func TestImageValidateErrors(t *testing.T) {
 		{func(s *Spec) { s.Pooling = MaxPooling; s.Filters = []int{4, 4, 4} }, "pooling max halves sizes exactly"},
 		{func(s *Spec) { s.CodeActivation = Tanh }, "samples its code"},
 		{func(s *Spec) { s.Beta = -1 }, "beta must be non-negative"},
+		{func(s *Spec) { s.Dropout = 1 }, "dropout must be in [0,1)"},
 		{func(s *Spec) { s.K = 3 }, "does not support the dense regularisers"},
 	}
 	for _, tc := range cases {

@@ -126,9 +126,27 @@ func newImageNet(s models.Spec, rng *rand.Rand) (*imageNet, error) {
 		feat = []int{last[0] * last[1] * last[2]}
 	}
 	width := feat[0]
+	dropout := func(w int) error {
+		if s.Dropout == 0 {
+			return nil
+		}
+		d, err := nn.NewDropout([]int{w}, float32(s.Dropout))
+		if err == nil {
+			enc = append(enc, d)
+		}
+		return err
+	}
+	if conv {
+		if err := dropout(width); err != nil {
+			return nil, err
+		}
+	}
 	for j, h := range s.Hidden {
 		enc = append(enc, nn.NewDense(fmt.Sprintf("enc.fc%d", j), width, h, hid, rng))
 		width = h
+		if err := dropout(width); err != nil {
+			return nil, err
+		}
 	}
 	n := &imageNet{spec: s, bce: s.Loss == models.BCE}
 	if vae {

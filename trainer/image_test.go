@@ -42,10 +42,12 @@ func tinySpecs() map[string]models.Spec {
 	convMax := conv
 	convMax.Pooling = models.MaxPooling
 	vae := models.NewVAE(64, []int{6}, 2)
+	vaeDrop := vae
+	vaeDrop.Dropout = 0.3
 	cvae := models.NewConvVAE([]int{1, 8, 8}, []int{2}, 2)
 	cvae.Beta = 0.5
 	cvae.Pooling = models.AvgPooling
-	return map[string]models.Spec{"conv": conv, "conv-bn": convBN, "conv-bilinear-mse": convUp, "conv-maxpool": convMax, "vae": vae, "conv-vae-avgpool": cvae}
+	return map[string]models.Spec{"conv": conv, "conv-bn": convBN, "conv-bilinear-mse": convUp, "conv-maxpool": convMax, "vae": vae, "vae-dropout": vaeDrop, "conv-vae-avgpool": cvae}
 }
 
 // The whole network's analytic gradient (layers, reparameterisation, KL

@@ -17,6 +17,7 @@ type imageFlags struct {
 	batchNorm *bool
 	upsample  *string
 	pooling   *string
+	dropout   *float64
 	klWarmup  *int
 	limit     *int
 }
@@ -28,6 +29,7 @@ func addImageFlags(fs *flag.FlagSet) *imageFlags {
 	f.batchNorm = fs.Bool("batch-norm", false, "conv, conv-vae: batch normalisation after hidden convolutions")
 	f.upsample = fs.String("upsampling", "", "conv, conv-vae decoder: transposed (default), nearest or bilinear (upsample then convolve)")
 	f.pooling = fs.String("pooling", "", "conv, conv-vae encoder: strided (default: stride-2 convolutions), max or avg (stride-1 convolution then 2x2 pooling)")
+	f.dropout = fs.Float64("dropout", 0, "conv, vae, conv-vae: dropout probability after the encoder's flattened features and hidden dense layers (training only)")
 	f.klWarmup = fs.Int("kl-warmup", 0, "vae, conv-vae: epochs over which the KL weight ramps up to --beta (default 0: full weight)")
 	f.limit = fs.Int("limit", 0, "idx/image data: use only the first N images (0: all)")
 	return f
@@ -66,7 +68,7 @@ func loadImageData(path, format string, kind models.Kind, limit int) (ds *data.D
 // applyImageFlags fills the image/VAE fields of a flag-built spec.
 func applyImageFlags(spec *models.Spec, f *imageFlags, set map[string]bool, shape []int, code int, hidden []int) error {
 	if !models.IsImageKind(spec.Kind) {
-		for _, n := range []string{"filters", "kernel", "batch-norm", "upsampling", "pooling", "kl-warmup"} {
+		for _, n := range []string{"filters", "kernel", "batch-norm", "upsampling", "pooling", "dropout", "kl-warmup"} {
 			if set[n] {
 				return fmt.Errorf("--%s applies to conv, vae and conv-vae, not %s", n, spec.Kind)
 			}
@@ -91,6 +93,9 @@ func applyImageFlags(spec *models.Spec, f *imageFlags, set map[string]bool, shap
 		if *f.pooling != "strided" {
 			spec.Pooling = models.Downsampling(*f.pooling)
 		}
+	}
+	if set["dropout"] {
+		spec.Dropout = *f.dropout
 	}
 	if set["kl-warmup"] {
 		spec.KLWarmup = *f.klWarmup
