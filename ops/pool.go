@@ -139,6 +139,10 @@ func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
 		return
 	}
 	lowest := lowestOf[T]()
+	if len(p.In) == 2 {
+		maxPool2D(p, x, y, idx, colMajor, lowest)
+		return
+	}
 	it := newPoolIter(p)
 	nd := it.nd
 	for pl := 0; pl < p.Planes; pl++ {
@@ -190,6 +194,63 @@ func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
 				idx[pl*outSz+o] = int64(pl*inSz + q)
 			}
 			it.nextOut()
+		}
+	}
+}
+
+// poolRange is the range [lo, hi) of kernel offsets k for which
+// start + k·dil falls inside [0, n).
+func poolRange(start, k, dil, n int) (lo, hi int) {
+	if start < 0 {
+		lo = (-start + dil - 1) / dil
+	}
+	hi = k
+	if last := start + (k-1)*dil; last >= n {
+		if n-1-start < 0 {
+			return lo, 0
+		}
+		hi = (n-1-start)/dil + 1
+	}
+	return lo, hi
+}
+
+// maxPool2D is MaxPool for two spatial axes without the general N-d
+// odometer.
+func maxPool2D[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool, lowest T) {
+	ih, iw := p.In[0], p.In[1]
+	oh, ow := p.Out[0], p.Out[1]
+	kh, kw := p.Kernel[0], p.Kernel[1]
+	sh, sw := p.Strides[0], p.Strides[1]
+	dh, dw := p.Dilations[0], p.Dilations[1]
+	inSz, outSz := ih*iw, oh*ow
+	for pl := 0; pl < p.Planes; pl++ {
+		xp := x[pl*inSz : (pl+1)*inSz]
+		yp := y[pl*outSz : (pl+1)*outSz]
+		for i := 0; i < oh; i++ {
+			hs := i*sh - p.PadBegin[0]
+			hlo, hhi := poolRange(hs, kh, dh, ih)
+			for j := 0; j < ow; j++ {
+				ws := j*sw - p.PadBegin[1]
+				wlo, whi := poolRange(ws, kw, dw, iw)
+				best, bestPos := lowest, -1
+				for a := hlo; a < hhi; a++ {
+					row := (hs + a*dh) * iw
+					for b := wlo; b < whi; b++ {
+						q := row + ws + b*dw
+						if v := xp[q]; bestPos < 0 || v > best {
+							best, bestPos = v, q
+						}
+					}
+				}
+				yp[i*ow+j] = best
+				if idx != nil {
+					q := max(bestPos, 0)
+					if colMajor {
+						q = (q%iw)*ih + q/iw
+					}
+					idx[pl*outSz+i*ow+j] = int64(pl*inSz + q)
+				}
+			}
 		}
 	}
 }

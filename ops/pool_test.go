@@ -256,3 +256,14 @@ func naiveLpPool(p *PoolParams, x []float32, pw float64) []float32 {
 	}
 	return out
 }
+
+func BenchmarkMaxPool2x2(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	p := &PoolParams{Planes: 64, In: []int{64, 64}, Kernel: []int{2, 2}, Out: []int{32, 32}, Strides: []int{2, 2},
+		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
+	x := nnRand(r, 64*64*64)
+	y := make([]float32, 64*32*32)
+	for b.Loop() {
+		MaxPool(p, x, y, nil, false)
+	}
+}
