@@ -13,6 +13,7 @@ const (
 	PadWrap                    // wrap around (periodic)
 )
 
+// String names the mode as the ONNX mode attribute does.
 func (m PadMode) String() string {
 	switch m {
 	case PadConstant:
