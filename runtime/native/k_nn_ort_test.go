@@ -326,6 +326,16 @@ func TestNNAgainstORT(t *testing.T) {
 		}
 		cases = append(cases, nnORTCase{op: "Resize", opset: opset, attrs: attrs, in: in, outs: f32, tol: 1e-4})
 	}
+	// 8-bit images resize by nearest copying.
+	for k := 0; k < 6; k++ {
+		x := ops.New(ops.Uint8, 1, 1, 2+r.IntN(4), 2+r.IntN(4))
+		for i := range x.U8() {
+			x.U8()[i] = uint8(r.IntN(256))
+		}
+		cases = append(cases, nnORTCase{op: "Resize", opset: 13, outs: []ops.DType{ops.Uint8},
+			attrs: map[string]any{"mode": "nearest", "coordinate_transformation_mode": coords[k%len(coords)], "nearest_mode": nearest[k%4]},
+			in:    []*ops.Tensor{x, nil, nil, ops.FromInt64([]int{4}, []int64{1, 1, int64(1 + r.IntN(7)), int64(1 + r.IntN(7))})}})
+	}
 	// Normalisations, softmax, pad.
 	for k := 0; k < 12; k++ {
 		shape := []int{1 + r.IntN(3), 1 + r.IntN(4), 1 + r.IntN(4), 1 + r.IntN(3)}

@@ -195,7 +195,11 @@ func nnFloatList(n *graph.Node, t *ops.Tensor, name string) ([]float64, error) {
 }
 
 func nnResizeRun(env *Env, n *graph.Node, a *nnResizeAttrs, x, roiT, scalesT, sizesT *ops.Tensor) ([]*ops.Tensor, error) {
-	if err := nnFloat(n, x, "X"); err != nil {
+	byteImage := x.DType == ops.Uint8 || x.DType == ops.Int8
+	if byteImage && a.p.Mode != ops.ResizeNearest {
+		return nil, fmt.Errorf("node %s: %v input supports nearest mode only, not linear or cubic", n.Label(), x.DType)
+	}
+	if err := nnFloat(n, x, "X"); err != nil && !byteImage {
 		return nil, err
 	}
 	r := x.Rank()
@@ -314,6 +318,35 @@ func nnResizeRun(env *Env, n *graph.Node, a *nnResizeAttrs, x, roiT, scalesT, si
 	}
 	if err := p.Check(); err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	if byteImage {
+		// Nearest resampling only copies values, and 8-bit values are
+		// exact in float32.
+		xf := make([]float32, x.Len())
+		switch d := x.Data.(type) {
+		case []uint8:
+			for i, v := range d {
+				xf[i] = float32(v)
+			}
+		case []int8:
+			for i, v := range d {
+				xf[i] = float32(v)
+			}
+		}
+		yf := make([]float32, ops.NumElements(p.Out))
+		ops.Resize(&p, xf, yf)
+		y := env.New(x.DType, p.Out...)
+		switch d := y.Data.(type) {
+		case []uint8:
+			for i, v := range yf {
+				d[i] = uint8(v)
+			}
+		case []int8:
+			for i, v := range yf {
+				d[i] = int8(v)
+			}
+		}
+		return []*ops.Tensor{y}, nil
 	}
 	o := nnNewOut(env, x.DType, p.Out)
 	ops.Resize(&p, nnF32(x), o.f)

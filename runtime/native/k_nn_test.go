@@ -477,3 +477,14 @@ func TestNNResizeOutputSizeFloat32(t *testing.T) {
 		t.Errorf("output size %d, want 7", out[0].Shape[0])
 	}
 }
+
+func TestNNResizeBytes(t *testing.T) {
+	x := ops.New(ops.Uint8, 1, 2)
+	copy(x.U8(), []uint8{7, 250})
+	out := nnMust(t, nnNode("Resize", 3, 1, "coordinate_transformation_mode", "asymmetric"), 13, x, nil, nnF([]int{2}, 1, 2))
+	if out[0].DType != ops.Uint8 || !slices.Equal(out[0].U8(), []uint8{7, 7, 250, 250}) {
+		t.Errorf("uint8 nearest: got %v %v", out[0], out[0].Data)
+	}
+	nnFails(t, nnNode("Resize", 3, 1, "mode", "linear"), 13, "nearest mode only", x, nil, nnF([]int{2}, 1, 2))
+	nnFails(t, nnNode("Resize", 3, 1), 13, "must be float32", ops.FromInt64([]int{2}, []int64{1, 2}), nil, nnF([]int{1}, 2))
+}
