@@ -285,9 +285,13 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 	if outSz == 0 {
 		return
 	}
+	kSize := NumElements(p.Kernel)
+	if len(p.In) == 2 {
+		avgPool2D(p, x, y, countIncludePad, kSize)
+		return
+	}
 	it := newPoolIter(p)
 	nd := it.nd
-	kSize := NumElements(p.Kernel)
 	for pl := 0; pl < p.Planes; pl++ {
 		xp := x[pl*inSz : (pl+1)*inSz]
 		yp := y[pl*outSz : (pl+1)*outSz]
@@ -332,6 +336,45 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 				yp[o] = sum / float32(count)
 			}
 			it.nextOut()
+		}
+	}
+}
+
+// avgPool2D is AvgPool for two spatial axes without the N-d odometer.
+func avgPool2D(p *PoolParams, x, y []float32, countIncludePad bool, kSize int) {
+	ih, iw := p.In[0], p.In[1]
+	oh, ow := p.Out[0], p.Out[1]
+	inSz, outSz := ih*iw, oh*ow
+	dh, dw := p.Dilations[0], p.Dilations[1]
+	for pl := 0; pl < p.Planes; pl++ {
+		xp := x[pl*inSz : (pl+1)*inSz]
+		yp := y[pl*outSz : (pl+1)*outSz]
+		for i := 0; i < oh; i++ {
+			hs := i*p.Strides[0] - p.PadBegin[0]
+			hlo, hhi := poolRange(hs, p.Kernel[0], dh, ih)
+			for j := 0; j < ow; j++ {
+				ws := j*p.Strides[1] - p.PadBegin[1]
+				wlo, whi := poolRange(ws, p.Kernel[1], dw, iw)
+				var sum float32
+				for a := hlo; a < hhi; a++ {
+					row := xp[(hs+a*dh)*iw:]
+					for b := wlo; b < whi; b++ {
+						sum += row[ws+b*dw]
+					}
+				}
+				count := (hhi - hlo) * (whi - wlo)
+				if hhi <= hlo || whi <= wlo {
+					count = 0
+				}
+				switch {
+				case count == 0:
+					yp[i*ow+j] = 0
+				case countIncludePad:
+					yp[i*ow+j] = sum / float32(kSize)
+				default:
+					yp[i*ow+j] = sum / float32(count)
+				}
+			}
 		}
 	}
 }
