@@ -153,11 +153,11 @@ func (b *builder) layer(l nn.Layer, in, out string) error {
 		s := l.Spec
 		w := b.init(l.Wt.Name, paramTensor(l.Wt))
 		bias := b.init(l.B.Name, paramTensor(l.B))
-		return b.withAct(l.Wt.Name[:len(l.Wt.Name)-2], "ConvTranspose", fmt.Sprintf("transposed conv %dx%d stride %d pad %d output padding %d, %d→%d channels", s.Kernel, s.Kernel, s.Stride, s.Pad, s.OutputPadding, l.InC, l.OutC),
+		return b.withAct(l.Wt.Name[:len(l.Wt.Name)-2], "ConvTranspose", fmt.Sprintf("transposed conv %dx%d stride %d pad %d output padding %v, %d→%d channels", s.Kernel, s.Kernel, s.Stride, s.Pad, s.OutputPadding, l.InC, l.OutC),
 			[]string{in, w, bias}, out, l.Act,
 			intsAttr("kernel_shape", s.Kernel, s.Kernel), intsAttr("strides", s.Stride, s.Stride),
 			intsAttr("pads", s.Pad, s.Pad, s.Pad, s.Pad), intsAttr("dilations", s.Dilation, s.Dilation),
-			intsAttr("output_padding", s.OutputPadding, s.OutputPadding))
+			intsAttr("output_padding", s.OutputPadding[0], s.OutputPadding[1]))
 	case *nn.Pool2D:
 		name := fmt.Sprintf("%s_%s", l.Op(), out)
 		attrs := []*graph.Attr{intsAttr("kernel_shape", l.Kernel, l.Kernel), intsAttr("strides", l.Stride, l.Stride), intsAttr("pads", l.Pad, l.Pad, l.Pad, l.Pad)}

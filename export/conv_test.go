@@ -298,3 +298,39 @@ func TestImportImageKinds(t *testing.T) {
 		})
 	}
 }
+
+// A non-square, odd-width, two-channel conv model (per-axis output padding
+// in the decoder) exports and runs like the trainer on every backend.
+func TestNonSquareConvExport(t *testing.T) {
+	bks := backends(t)
+	spec := models.NewConv([]int{2, 8, 7}, []int{3, 2}, 3)
+	spec.Input = 2 * 8 * 7
+	for _, pool := range []models.Downsampling{models.StridedConv, models.AvgPooling} {
+		spec.Pooling = pool
+		if pool != models.StridedConv {
+			spec.Image = []int{2, 8, 12} // pooling halves exactly: even sizes
+			spec.Input = 2 * 8 * 12
+		}
+		m, err := trainer.NewModel(spec, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := export.Build(m, export.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 1))
+		x := make([]float32, 3*spec.Input)
+		for i := range x {
+			x[i] = r.Float32()
+		}
+		rec, err := m.Reconstruct(x, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shape := append([]int{3}, spec.Image...)
+		for _, b := range bks {
+			near(t, b+" model "+string(pool), runAll(t, b, s.Model, ops.FromFloat32(shape, x))[0], ops.FromFloat32(shape, rec), 1e-5)
+		}
+	}
+}

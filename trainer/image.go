@@ -181,11 +181,10 @@ func newImageNet(s models.Spec, rng *rand.Rand) (*imageNet, error) {
 			name := fmt.Sprintf("dec.conv%d", i)
 			var l nn.Layer
 			if s.Upsampling == models.TransposedConv {
-				o := (cur[1]-1)*2 - 2*(k/2) + k
-				op := target[1] - o
-				if ow := (cur[2]-1)*2 - 2*(k/2) + k; target[2]-ow != op {
-					return nil, fmt.Errorf("decoder stage %d: output padding differs between height (%d) and width (%d)", i, op, target[2]-ow)
-				}
+				// Output padding makes each axis come back to the encoder
+				// stage's input size (odd sizes need 0, even ones 1).
+				o := func(in int) int { return (in-1)*2 - 2*(k/2) + k }
+				op := [2]int{target[1] - o(cur[1]), target[2] - o(cur[2])}
 				l, err = nn.NewConvTranspose2D(name, cur[0], cur[1], cur[2], target[0], nn.ConvSpec{Kernel: k, Stride: 2, Pad: k / 2, OutputPadding: op}, act, rng)
 			} else {
 				u, uerr := nn.NewUpsample(cur[0], cur[1], cur[2], 2, s.Upsampling == models.BilinearConv)

@@ -84,9 +84,10 @@ func (d *Dense) Backward(dy []float32, grads [][]float32, needInput bool) []floa
 // ConvSpec is the geometry of a square-kernel 2-d convolution.
 type ConvSpec struct {
 	Kernel, Stride, Pad, Dilation int
-	// OutputPadding (transposed convolution only) adds rows and columns at
-	// the bottom/right of the output, to reach even sizes after stride 2.
-	OutputPadding int
+	// OutputPadding (transposed convolution only; height, width) adds rows
+	// and columns at the bottom/right of the output, to reach even sizes
+	// after stride 2.
+	OutputPadding [2]int
 }
 
 // Conv2D is y = act(conv(x, W) + b) over C×H×W images with W
@@ -197,12 +198,13 @@ func NewConvTranspose2D(name string, inC, h, w, outC int, s ConvSpec, act Act, r
 	if s.Dilation == 0 {
 		s.Dilation = 1
 	}
-	if s.Stride <= 0 || s.Kernel <= 0 || s.Pad < 0 || s.OutputPadding < 0 || s.OutputPadding >= max(s.Stride, s.Dilation) {
+	lim := max(s.Stride, s.Dilation)
+	if s.Stride <= 0 || s.Kernel <= 0 || s.Pad < 0 || min(s.OutputPadding[0], s.OutputPadding[1]) < 0 || max(s.OutputPadding[0], s.OutputPadding[1]) >= lim {
 		return nil, fmt.Errorf("conv-transpose2d %s: kernel %d and stride %d must be positive, padding %d non-negative and output padding %d below the stride or dilation",
 			name, s.Kernel, s.Stride, s.Pad, s.OutputPadding)
 	}
-	out := func(in int) int { return (in-1)*s.Stride - 2*s.Pad + s.Dilation*(s.Kernel-1) + 1 + s.OutputPadding }
-	oh, ow := out(h), out(w)
+	out := func(in, op int) int { return (in-1)*s.Stride - 2*s.Pad + s.Dilation*(s.Kernel-1) + 1 + op }
+	oh, ow := out(h, s.OutputPadding[0]), out(w, s.OutputPadding[1])
 	if oh <= 0 || ow <= 0 {
 		return nil, fmt.Errorf("conv-transpose2d %s: output %dx%d is empty", name, oh, ow)
 	}

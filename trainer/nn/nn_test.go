@@ -94,7 +94,7 @@ func TestLayerGradients(t *testing.T) {
 		{"conv s1 p1", mustConv(NewConv2D("c", 2, 5, 5, 3, ConvSpec{Kernel: 3, Stride: 1, Pad: 1}, tanh, rng))},
 		{"conv s2 p1", mustConv(NewConv2D("c", 1, 6, 6, 2, ConvSpec{Kernel: 3, Stride: 2, Pad: 1}, Act{}, rng))},
 		{"conv dilated", mustConv(NewConv2D("c", 2, 7, 7, 2, ConvSpec{Kernel: 3, Stride: 1, Pad: 2, Dilation: 2}, tanh, rng))},
-		{"convT s2 outpad", mustT(NewConvTranspose2D("t", 2, 3, 3, 2, ConvSpec{Kernel: 3, Stride: 2, Pad: 1, OutputPadding: 1}, tanh, rng))},
+		{"convT s2 outpad", mustT(NewConvTranspose2D("t", 2, 3, 3, 2, ConvSpec{Kernel: 3, Stride: 2, Pad: 1, OutputPadding: [2]int{1, 0}}, tanh, rng))},
 		{"convT s1", mustT(NewConvTranspose2D("t", 3, 4, 4, 1, ConvSpec{Kernel: 2, Stride: 1}, Act{}, rng))},
 	}
 	if p, err := NewPool2D(2, 6, 5, true, 2, 2, 0); err == nil {
@@ -212,7 +212,7 @@ func TestSeqShapesAndErrors(t *testing.T) {
 	if got := c.OutShape(); got[1] != 14 || got[2] != 14 {
 		t.Fatalf("stride-2 conv of 28x28 gives %v, want 4x14x14", got)
 	}
-	ct, err := NewConvTranspose2D("t", 4, 14, 14, 1, ConvSpec{Kernel: 3, Stride: 2, Pad: 1, OutputPadding: 1}, Act{}, rng)
+	ct, err := NewConvTranspose2D("t", 4, 14, 14, 1, ConvSpec{Kernel: 3, Stride: 2, Pad: 1, OutputPadding: [2]int{1, 1}}, Act{}, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestDropout(t *testing.T) {
 func TestChunkedConvGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	c, _ := NewConv2D("c", 2, 6, 6, 3, ConvSpec{Kernel: 3, Stride: 2, Pad: 1}, Act{Fn: ops.ActTanh}, rng)
-	ct, _ := NewConvTranspose2D("t", 2, 3, 3, 3, ConvSpec{Kernel: 3, Stride: 2, Pad: 1, OutputPadding: 1}, Act{Fn: ops.ActTanh}, rng)
+	ct, _ := NewConvTranspose2D("t", 2, 3, 3, 3, ConvSpec{Kernel: 3, Stride: 2, Pad: 1, OutputPadding: [2]int{1, 1}}, Act{Fn: ops.ActTanh}, rng)
 	for _, l := range []Layer{c, ct} {
 		const n = 37
 		if len(chunks(n)) < 2 {
