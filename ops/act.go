@@ -30,9 +30,7 @@ func ApplyAct(dst, src []float32, act Act, alpha float32) {
 			dst[i] = v
 		}
 	case ActSigmoid:
-		for i, v := range src {
-			dst[i] = Sigmoid32(v)
-		}
+		SigmoidSlice(dst, src) // vectorised (vec_act.go)
 	case ActTanh:
 		for i, v := range src {
 			dst[i] = float32(math.Tanh(float64(v)))

@@ -1,0 +1,35 @@
+//go:build amd64 && !noasm
+
+package ops
+
+import "golang.org/x/sys/cpu"
+
+var vecAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// sigmoidAVX2 and expAVX2 process n elements, n a multiple of 8.
+//
+//go:noescape
+func sigmoidAVX2(dst, src *float32, n int)
+
+//go:noescape
+func expAVX2(dst, src *float32, n int)
+
+// sigmoidVec runs the assembly loop on the longest multiple-of-8 prefix and
+// returns how many elements it did.
+func sigmoidVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	sigmoidAVX2(&dst[0], &src[0], n)
+	return n
+}
+
+func expVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	expAVX2(&dst[0], &src[0], n)
+	return n
+}

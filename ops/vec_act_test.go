@@ -1,0 +1,163 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// actInputs covers the whole float32 range the approximations clamp, the
+// reduction boundaries (multiples of ln2/2), signed zeros, infinities and
+// NaN, in a length that is not a multiple of the vector width.
+func actInputs() []float32 {
+	rng := rand.New(rand.NewPCG(7, 11))
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 1e-30, -1e-30, 1e-8, -1e-8,
+		88, 88.37, -87, -87.33, 100, -100, 1e10, -1e10,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for k := -200; k <= 200; k++ {
+		xs = append(xs, float32(k)*float32(math.Ln2/2))
+	}
+	for range 3001 {
+		xs = append(xs, float32(rng.NormFloat64()*20))
+	}
+	return xs
+}
+
+// vecClose reports whether got is within atol + rtol·|want| of want, NaN
+// matching NaN.
+func vecClose(got float32, want, atol, rtol float64) bool {
+	if math.IsNaN(want) {
+		return math.IsNaN(float64(got))
+	}
+	return math.Abs(float64(got)-want) <= atol+rtol*math.Abs(want)
+}
+
+func refSigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+func TestSigmoidSliceAgainstFloat64(t *testing.T) {
+	xs := actInputs()
+	for _, impl := range []struct {
+		name string
+		f    func(dst, src []float32)
+	}{{"dispatch", SigmoidSlice}, {"go", sigmoidGo}} {
+		got := make([]float32, len(xs))
+		impl.f(got, xs)
+		bad := 0
+		for i, x := range xs {
+			// 4e-7 relative is about 3 float32 ulps; below e^-87 the clamp
+			// leaves a value under 1.2e-38.
+			if !vecClose(got[i], refSigmoid(float64(x)), 1.2e-38, 4e-7) {
+				if bad++; bad < 10 {
+					t.Errorf("%s: sigmoid(%g) = %g, want %g", impl.name, x, got[i], refSigmoid(float64(x)))
+				}
+			}
+		}
+	}
+}
+
+func TestExpSliceAgainstFloat64(t *testing.T) {
+	xs := actInputs()
+	for _, impl := range []struct {
+		name string
+		f    func(dst, src []float32)
+	}{{"dispatch", ExpSlice}, {"go", expGo}} {
+		got := make([]float32, len(xs))
+		impl.f(got, xs)
+		bad := 0
+		for i, x := range xs {
+			want := math.Exp(float64(min(max(x, expLo), expHi))) // the documented clamp
+			if math.IsNaN(float64(x)) {
+				want = math.NaN()
+			}
+			if !vecClose(got[i], want, 0, 4e-7) {
+				if bad++; bad < 10 {
+					t.Errorf("%s: exp(%g) = %g, want %g", impl.name, x, got[i], want)
+				}
+			}
+		}
+	}
+	// Exact points: e^0 = 1, and the clamp bounds stay finite and normal.
+	got := make([]float32, 3)
+	ExpSlice(got, []float32{0, 1e6, -1e6})
+	if got[0] != 1 || math.IsInf(float64(got[1]), 0) || got[1] < 2e38 || got[2] <= 0 || got[2] > 1.2e-38 {
+		t.Errorf("ExpSlice(0, 1e6, -1e6) = %v", got)
+	}
+}
+
+// TestSigmoidVectorMatchesGoTwin runs the assembly path (when this CPU has
+// it) and the portable loop on the same inputs: they compute the same
+// formula, so they may differ only by FMA rounding (a few ulps).
+func TestSigmoidVectorMatchesGoTwin(t *testing.T) {
+	xs := actInputs()
+	vec := make([]float32, len(xs))
+	n := sigmoidVec(vec, xs)
+	if n == 0 {
+		t.Skip("no vector sigmoid on this build (noasm, other arch or no AVX2+FMA)")
+	}
+	twin := make([]float32, len(xs))
+	sigmoidGo(twin, xs)
+	for i := range n {
+		if !vecClose(vec[i], float64(twin[i]), 0, 6e-7) {
+			t.Errorf("sigmoid(%g): vector %g, go %g", xs[i], vec[i], twin[i])
+		}
+	}
+	ev := make([]float32, len(xs))
+	n = expVec(ev, xs)
+	et := make([]float32, len(xs))
+	expGo(et, xs)
+	for i := range n {
+		if !vecClose(ev[i], float64(et[i]), 0, 6e-7) {
+			t.Errorf("exp(%g): vector %g, go %g", xs[i], ev[i], et[i])
+		}
+	}
+}
+
+func TestSigmoidSliceInPlaceAndLengths(t *testing.T) {
+	for n := range 40 {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i) - 20
+		}
+		want := make([]float32, n)
+		sigmoidGo(want, src)
+		SigmoidSlice(src, src) // aliasing
+		for i := range src {
+			if !vecClose(src[i], float64(want[i]), 0, 2.5e-7) {
+				t.Fatalf("n=%d: in-place sigmoid[%d] = %g, want %g", n, i, src[i], want[i])
+			}
+		}
+	}
+	// dst longer than src: elements past len(src) untouched.
+	dst := []float32{9, 9, 9}
+	SigmoidSlice(dst, []float32{0})
+	if dst[0] != 0.5 || dst[1] != 9 || dst[2] != 9 {
+		t.Errorf("SigmoidSlice into a longer dst: %v", dst)
+	}
+}
+
+func BenchmarkSigmoidSlice(b *testing.B) {
+	src := make([]float32, 784*16)
+	for i := range src {
+		src[i] = float32(i%200)/10 - 10
+	}
+	dst := make([]float32, len(src))
+	for _, c := range []struct {
+		name string
+		f    func(dst, src []float32)
+	}{
+		{"vec", SigmoidSlice},
+		{"go", sigmoidGo},
+		{"math", func(dst, src []float32) {
+			for i, v := range src {
+				dst[i] = Sigmoid32(v)
+			}
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(src)))
+			for b.Loop() {
+				c.f(dst, src)
+			}
+		})
+	}
+}
