@@ -7,6 +7,12 @@
 //	encoder.onnx  input → code
 //	decoder.onnx  code  → reconstruction
 //
+// The image and VAE kinds (conv, vae, conv-vae; see conv.go) take NCHW
+// images [batch,C,H,W] for the conv kinds, give VAE encoders the outputs
+// code (= mu), mu and logvar, keep model.onnx deterministic (z = mu) and add
+// a fourth file, generate.onnx, mapping an explicit noise input z ~ N(0, I)
+// (not RandomNormalLike, so results are reproducible) to samples.
+//
 // Every graph is an inference graph: one Gemm (transB=1, W [out,in], 1-D
 // bias) plus one activation node per dense layer, no noise and no
 // regularisers. Tied decoder weights are written as real initializers (the
