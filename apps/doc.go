@@ -1,0 +1,12 @@
+// Package apps owns latent's applications on real data and the baselines and
+// measurements that judge them: a PCA baseline (gonum eigendecomposition of
+// the covariance), reconstruction MSE, PSNR, ROC-AUC, held-out RMSE for
+// ratings, top-N recommendation, code compression (float32/float16), the
+// Fashion-MNIST loaders (images and labels) and the PNG plots every training
+// run and application produces (loss curves, image grids, 2-D code
+// scatters, ROC curves) drawn with gonum.org/v1/plot.
+//
+// The functions here take plain []float32 rows (row-major, N×D) so that they
+// work equally on the trainer's outputs and on an ONNX session's outputs;
+// tools/latent's demo and recommend commands are thin glue around them.
+package apps
