@@ -75,9 +75,19 @@ func buildConv(n *graph.Node, opset int64) (Kernel, error) {
 		if b != nil {
 			bias = nnF32(b)
 		}
-		ops.Conv(p, nnF32(x), nnF32(w), bias, out.f, nil)
+		ops.Conv(p, nnF32(x), nnF32(w), bias, out.f, nnScratch(env, p.ColSize(false)))
 		return []*ops.Tensor{out.done()}, nil
 	}, nil
+}
+
+// nnScratch returns n float32s of scratch from the run's buffer pool (the
+// executor recycles buffers a kernel allocates but does not return), or
+// nil for none. The contents are arbitrary.
+func nnScratch(env *Env, n int) []float32 {
+	if n <= 0 {
+		return nil
+	}
+	return env.New(ops.Float32, n).F32()
 }
 
 // nnConvGeometry checks the shapes of a convolution's X (N×C×D…), W
@@ -244,7 +254,7 @@ func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
 		if b != nil {
 			bias = nnF32(b)
 		}
-		ops.ConvTranspose(p, nnF32(x), nnF32(w), bias, o.f, nil)
+		ops.ConvTranspose(p, nnF32(x), nnF32(w), bias, o.f, nnScratch(env, p.ColSize(true)))
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }

@@ -1,8 +1,10 @@
 package native
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -487,4 +489,49 @@ func TestNNResizeBytes(t *testing.T) {
 	}
 	nnFails(t, nnNode("Resize", 3, 1, "mode", "linear"), 13, "nearest mode only", x, nil, nnF([]int{2}, 1, 2))
 	nnFails(t, nnNode("Resize", 3, 1), 13, "must be float32", ops.FromInt64([]int{2}, []int64{1, 2}), nil, nnF([]int{1}, 2))
+}
+
+// TestNNRecycledBuffers runs a small conv/pool/softmax model several times
+// through the planner, whose pooled buffers (outputs and kernel scratch)
+// come back dirty, and checks every run against a fresh single-node run.
+func TestNNRecycledBuffers(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	w1, w2 := nnRandT(r, 4, 2, 3, 3), nnRandT(r, 4, 3, 2, 2)
+	g := &graph.Graph{Name: "nn", Initializers: map[string]*ops.Tensor{"w1": w1, "w2": w2}, InitOrder: []string{"w1", "w2"},
+		ValueInfo: map[string]graph.ValueInfo{}}
+	g.Inputs = []graph.ValueInfo{{Name: "x", DType: ops.Float16, Shape: graph.Shape{{Param: "n", Value: -1}, {Value: 2}, {Value: 6}, {Value: 6}}, HasShape: true}}
+	cast := nnNode("Cast", 1, 1, "to", 1)
+	cast.Inputs, cast.Outputs = []string{"x"}, []string{"xf"}
+	conv := nnNode("Conv", 2, 1, "pads", []int64{1, 1, 1, 1})
+	conv.Inputs, conv.Outputs = []string{"xf", "w1"}, []string{"c1"}
+	ct := nnNode("ConvTranspose", 2, 1, "strides", []int64{2, 2})
+	ct.Inputs, ct.Outputs = []string{"c1", "w2"}, []string{"c2"}
+	mp := nnNode("MaxPool", 1, 1, "kernel_shape", []int64{3, 3}, "strides", []int64{2, 2})
+	mp.Inputs, mp.Outputs = []string{"c2"}, []string{"p"}
+	sm := nnNode("Softmax", 1, 1, "axis", 1)
+	sm.Inputs, sm.Outputs = []string{"p"}, []string{"y"}
+	g.Nodes = []*graph.Node{cast, conv, ct, mp, sm}
+	g.Outputs = []graph.ValueInfo{{Name: "y", DType: ops.Float32}}
+	plan, err := Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 4; run++ {
+		x := nnRandT(r, 1+run%2, 2, 6, 6)
+		xh := nnToF16(x)
+		outs, err := plan.Run(context.Background(), []*ops.Tensor{xh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Reference: the same chain node by node on fresh tensors.
+		xf := ops.New(ops.Float32, x.Shape...)
+		ops.Float16sToFloat32s(xf.F32(), xh.F16())
+		c1 := nnMust(t, conv, 13, xf, w1)[0]
+		c2 := nnMust(t, ct, 13, c1, w2)[0]
+		p := nnMust(t, mp, 13, c2)[0]
+		want := nnMust(t, sm, 13, p)[0]
+		if msg := nnCompare(outs[0], want, 1e-6, 1e-6); msg != "" {
+			t.Fatalf("run %d: %s", run, msg)
+		}
+	}
 }

@@ -83,7 +83,7 @@ func nnNewOut(env *Env, dt ops.DType, shape []int) nnOut {
 	if dt == ops.Float32 {
 		return nnOut{t, t.F32()}
 	}
-	return nnOut{t, make([]float32, ops.NumElements(shape))}
+	return nnOut{t, nnScratch(env, ops.NumElements(shape))}
 }
 
 func (o nnOut) done() *ops.Tensor {
