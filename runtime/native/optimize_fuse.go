@@ -18,21 +18,24 @@ var fusedActs = map[string]ops.Act{
 
 func init() {
 	Register(FusedDomain, "FusedGemm", 1, buildFusedGemm)
+	Register(FusedDomain, "FusedConv", 1, buildFusedConv)
 }
 
-// FuseGemm returns a copy of g in which the dense-layer patterns exporters
-// write become one FusedGemm node (domain FusedDomain):
+// FuseLayers returns a copy of g in which the layer patterns exporters
+// write become one node of domain FusedDomain:
 //
-//	Gemm → act               (act: Relu, LeakyRelu, Sigmoid, Tanh)
-//	MatMul → Add(bias) [→ act]
+//	Gemm → act                  FusedGemm  (act: Relu, LeakyRelu, Sigmoid, Tanh)
+//	MatMul → Add(bias) [→ act]  FusedGemm
+//	Conv → act                  FusedConv
 //
 // A pattern is fused only when each intermediate value has that single
-// reader and is neither a graph output nor used by a subgraph. The fused
-// node computes act(A·B + bias) in one pass with ops.GemmEpilogue when the
-// run-time shapes allow (float32, 2-D A and B, 1-D bias, alpha = beta = 1)
-// and otherwise runs the original kernels one after the other, so results
-// never depend on whether fusion happened. g is not modified.
-func FuseGemm(m *graph.Model, g *graph.Graph) *graph.Graph {
+// reader and is neither a graph output nor used by a subgraph. FusedGemm
+// computes act(A·B + bias) in one pass with ops.GemmEpilogue when the
+// run-time shapes allow (float32, 2-D A and B, 1-D bias, alpha = beta = 1);
+// FusedConv applies the activation inside ops.Conv for float32. Otherwise
+// both run the original kernels one after the other, so results never
+// depend on whether fusion happened. g is not modified.
+func FuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 	opset, ok := opsetFor(m, "")
 	if !ok {
 		return g
@@ -89,6 +92,12 @@ func FuseGemm(m *graph.Model, g *graph.Graph) *graph.Graph {
 				continue // a lone Gemm gains nothing
 			}
 			fused = fusedNode(head, head.Inputs, act, tail.Outputs[0], opset, false)
+		case "Conv":
+			if act == nil || len(head.Inputs) < 2 {
+				continue
+			}
+			fused = fusedNode(head, head.Inputs, act, tail.Outputs[0], opset, false)
+			fused.OpType = "FusedConv"
 		case "Add":
 			if len(head.Inputs) != 2 {
 				continue
@@ -338,4 +347,80 @@ func fusedFast(env *Env, in []*ops.Tensor, transA, transB bool, alpha, beta floa
 	ops.GemmEpilogue(transA, transB, m, n, k, a.F32(), a.Shape[1], b.F32(), b.Shape[1], y.F32(), n,
 		ops.Epilogue{Bias: bias, Act: act, Alpha: actAlpha})
 	return y
+}
+
+// buildFusedConv compiles a FusedConv node: Conv with the activation applied
+// by ops.Conv for float32 inputs, the original Conv and activation kernels
+// otherwise.
+func buildFusedConv(n *graph.Node, _ int64) (Kernel, error) {
+	opset, err := n.Int("opset", 0)
+	if err != nil {
+		return nil, err
+	}
+	actName, err := n.String("activation", "")
+	if err != nil {
+		return nil, err
+	}
+	act, ok := fusedActs[actName]
+	if !ok {
+		return nil, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
+	}
+	actAlpha, err := n.Float("activation_alpha", 0.01)
+	if err != nil {
+		return nil, err
+	}
+	out := n.Outputs[0]
+	conv := &graph.Node{Name: n.Name, OpType: "Conv", Inputs: n.Inputs, Outputs: []string{out + "/pre-activation"}, Attrs: n.Attrs}
+	convK, err := buildDefault(conv, opset)
+	if err != nil {
+		return nil, err
+	}
+	actNodeName, _ := n.String("act_name", "")
+	actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: conv.Outputs, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
+	if n.Has("activation_alpha") {
+		actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
+	}
+	actK, err := buildDefault(actNode, opset)
+	if err != nil {
+		return nil, err
+	}
+	if act != ops.ActLeakyRelu {
+		actAlpha = 0
+	}
+	win, err := nnParseWindow(conv)
+	if err != nil {
+		return nil, err
+	}
+	group, err := conv.Int("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		if len(in) >= 2 && in[0] != nil && in[1] != nil && in[0].DType == ops.Float32 && group > 0 {
+			x, w, b, err := nnConvInputs(conv, in)
+			if err != nil {
+				return nil, err
+			}
+			p, err := nnConvGeometry(conv, win, int(group), x.Shape, w.Shape, b)
+			if err != nil {
+				return nil, err
+			}
+			p.Act, p.Alpha = act, actAlpha
+			y := env.New(ops.Float32, append([]int{p.Batch, p.OutC}, p.Out...)...)
+			var bias []float32
+			if b != nil {
+				bias = b.F32()
+			}
+			ops.Conv(p, x.F32(), w.F32(), bias, y.F32(), nil)
+			return []*ops.Tensor{y}, nil
+		}
+		res, err := convK(env, in)
+		if err != nil {
+			return nil, err
+		}
+		if len(res) == 0 || res[0] == nil {
+			return nil, fmt.Errorf("node %s: Conv returned no tensor", n.Label())
+		}
+		return actK(env, res[:1])
+	}, nil
 }

@@ -25,6 +25,10 @@ func fattr(name string, v float32) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
 }
 
+func intsAttr(name string, v ...int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
+}
+
 func iattr(name string, v int64) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
 }
@@ -32,7 +36,7 @@ func iattr(name string, v int64) *graph.Attr {
 func TestFuseGemmGraph(t *testing.T) {
 	g := &graph.Graph{
 		Inputs:  []graph.ValueInfo{{Name: "x"}},
-		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "g4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}, {Name: "y7"}},
+		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "g4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}, {Name: "y7"}, {Name: "y8"}},
 		Nodes: []*graph.Node{
 			{Name: "g1", OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"g1"}},
 			{Name: "r1", OpType: "Relu", Inputs: []string{"g1"}, Outputs: []string{"y1"}}, // fused
@@ -48,12 +52,14 @@ func TestFuseGemmGraph(t *testing.T) {
 			{Name: "t5", OpType: "Tanh", Inputs: []string{"m5"}, Outputs: []string{"t5"}}, // m5 read twice: kept
 			{Name: "s5", OpType: "Sum", Inputs: []string{"a5", "t5"}, Outputs: []string{"y5"}},
 			{Name: "g6", OpType: "Gemm", Inputs: []string{"x", "w"}, Outputs: []string{"y6"}}, // lone Gemm: kept
+			{Name: "c8", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c8"}},
+			{Name: "r8", OpType: "Relu", Inputs: []string{"c8"}, Outputs: []string{"y8"}}, // fused into FusedConv
 			{Name: "m7", OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m7"}},
 			{Name: "a7", OpType: "Add", Inputs: []string{"m7", "m7"}, Outputs: []string{"y7"}}, // m7 read twice: kept
 		},
 	}
 	m := &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
-	got := opsOf(FuseGemm(m, g))
+	got := opsOf(FuseLayers(m, g))
 	want := []string{
 		"FusedGemm(x,w,b)->y1",
 		"FusedGemm(x,w,b)->y2",
@@ -61,13 +67,14 @@ func TestFuseGemmGraph(t *testing.T) {
 		"Gemm(x,w,b)->g4", "Relu(g4)->y4",
 		"MatMul(x,w)->m5", "Add(m5,b)->a5", "Tanh(m5)->t5", "Sum(a5,t5)->y5",
 		"Gemm(x,w)->y6",
+		"FusedConv(x,w)->y8",
 		"MatMul(x,w)->m7", "Add(m7,m7)->y7",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after fusion:\n got %q\nwant %q", got, want)
 	}
-	if len(g.Nodes) != 16 {
-		t.Fatal("FuseGemm modified its input")
+	if len(g.Nodes) != 18 {
+		t.Fatal("FuseLayers modified its input")
 	}
 }
 
@@ -75,7 +82,7 @@ func TestFuseGemmGraph(t *testing.T) {
 // on shapes that take the fused fast path and on shapes that fall back to
 // the original kernels, and checks the results agree.
 func TestFusedMatchesUnfused(t *testing.T) {
-	needOps(t, "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "LeakyRelu")
+	needOps(t, "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Conv")
 	rng := rand.New(rand.NewPCG(7, 7))
 	randT := func(dt ops.DType, shape ...int) *ops.Tensor {
 		t := ops.New(dt, shape...)
@@ -125,6 +132,22 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			{OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m"}},
 			{OpType: "Add", Inputs: []string{"b", "m"}, Outputs: []string{"y"}}},
 			map[string]*ops.Tensor{"w": randT(ops.Float32, 6, 3), "b": randT(ops.Float32, 3)}, randT(ops.Float32, 2, 5, 6), true, []int{2, 5, 3}},
+		{"conv relu", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: map[string]*graph.Attr{"pads": intsAttr("pads", 1, 1, 1, 1)}},
+			{OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 4, 2, 3, 3), "b": randT(ops.Float32, 4)}, randT(ops.Float32, 2, 2, 5, 5), true, []int{2, 4, 5, 5}},
+		{"conv grouped strided leakyrelu", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: map[string]*graph.Attr{"group": iattr("group", 2), "strides": intsAttr("strides", 2, 2)}},
+			{OpType: "LeakyRelu", Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: map[string]*graph.Attr{"alpha": fattr("alpha", 0.3)}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 4, 1, 2, 2), "b": randT(ops.Float32, 4)}, randT(ops.Float32, 1, 2, 6, 6), true, []int{1, 4, 3, 3}},
+		{"conv no bias sigmoid", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
+			{OpType: "Sigmoid", Inputs: []string{"c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 3, 2, 3, 3)}, randT(ops.Float32, 1, 2, 4, 4), true, []int{1, 3, 2, 2}},
+		{"conv float64 tanh (fallback)", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
+			{OpType: "Tanh", Inputs: []string{"c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float64, 2, 1, 2, 2), "b": randT(ops.Float64, 2)}, randT(ops.Float64, 1, 1, 3, 3), true, []int{1, 2, 2, 2}},
 		{"matmul add full bias (fallback)", []*graph.Node{
 			{OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m"}},
 			{OpType: "Add", Inputs: []string{"m", "b"}, Outputs: []string{"a"}},
@@ -148,8 +171,8 @@ func TestFusedMatchesUnfused(t *testing.T) {
 				}
 				if opt {
 					ops := opsOf(p.Graph())
-					if c.fused && (len(ops) != 1 || p.Graph().Nodes[0].OpType != "FusedGemm") {
-						t.Fatalf("optimised graph %q, want one FusedGemm", ops)
+					if c.fused && (len(ops) != 1 || p.Graph().Nodes[0].Domain != FusedDomain) {
+						t.Fatalf("optimised graph %q, want one fused node", ops)
 					}
 				}
 				for run := 0; run < 2; run++ { // second run uses recycled buffers
