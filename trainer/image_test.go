@@ -329,3 +329,32 @@ func TestReadsVersion1Checkpoint(t *testing.T) {
 		t.Fatal("version 9 checkpoint accepted")
 	}
 }
+
+// Early stopping restores the best epoch's weights and its batch norm
+// statistics together: the restored model's validation loss is the best
+// one recorded.
+func TestImageEarlyStoppingRestoresState(t *testing.T) {
+	ds := tinyImages(48, 3)
+	val := tinyImages(16, 4)
+	spec := tinySpecs()["conv-bn"]
+	cfg := Config{Epochs: 6, BatchSize: 8, LR: 5e-2, Seed: 1, Val: val, EarlyStopping: 10}
+	m, res, err := Train(context.Background(), spec, ds, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BestEpoch == res.Epochs {
+		t.Skipf("the last epoch was the best (%d): nothing to restore", res.BestEpoch)
+	}
+	eng := newImageEngine(m.img, nil, 1)
+	var sum, norm float64
+	for lo := 0; lo < val.N; lo += cfg.BatchSize {
+		rows := min(cfg.BatchSize, val.N-lo)
+		s, n := eng.eval(batchIn{x: val.X[lo*64 : (lo+rows)*64], t: val.X[lo*64 : (lo+rows)*64], rows: rows}, nil)
+		sum, norm = sum+s, norm+n
+	}
+	got := sum / norm
+	t.Logf("best epoch %d of %d: loss %.9g, recorded %.9g", res.BestEpoch, res.Epochs, got, res.BestLoss)
+	if math.Abs(got-res.BestLoss) > 1e-12*math.Abs(res.BestLoss) {
+		t.Errorf("restored model's validation loss %.12g, best recorded %.12g", got, res.BestLoss)
+	}
+}

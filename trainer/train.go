@@ -263,7 +263,9 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 	if err != nil {
 		return err
 	}
-	var best [][]float32
+	// best holds the early-stopping best weights (checkpointed); bestState
+	// the layer state (batch norm statistics) of that epoch, kept in memory.
+	var best, bestState [][]float32
 	if st == nil {
 		st = &TrainState{Seed: cfg.Seed, Optimizer: opt.cfg, BestLoss: math.MaxFloat64,
 			Schedule: ScheduleState{LR: cfg.LR, Best: math.MaxFloat64}}
@@ -350,6 +352,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 			st.BestLoss, st.BestEpoch, st.Bad = monitored, epoch+1, 0
 			if cfg.EarlyStopping > 0 {
 				best = copyParams(m.Params(), best)
+				bestState = copyParams(m.modelState(), bestState)
 			}
 		} else {
 			st.Bad++
@@ -384,6 +387,11 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 	if cfg.EarlyStopping > 0 && best != nil {
 		for i, p := range m.Params() {
 			copy(p.Data, best[i])
+		}
+		if bestState != nil {
+			for i, p := range m.modelState() {
+				copy(p.Data, bestState[i])
+			}
 		}
 	}
 	if cfg.OutDir != "" {
