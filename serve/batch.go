@@ -156,8 +156,10 @@ func (b *batcher) execute(batch []*job, rows int) {
 	if len(batch) == 0 {
 		return
 	}
+	// The batch waits for a slot on behalf of all its requests, so one
+	// client leaving does not fail the others.
 	ctx := context.Background()
-	if err := b.s.acquire(batch[0].ctx); err != nil {
+	if err := b.s.acquire(ctx); err != nil {
 		fail(err)
 		return
 	}

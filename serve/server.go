@@ -80,11 +80,14 @@ type Config struct {
 // Server serves a fixed set of models. Create it with New, mount Handler
 // or call Serve, and Close it when done.
 type Server struct {
-	cfg     Config
-	models  map[string]*model
-	order   []string
-	sem     chan struct{}
+	cfg    Config
+	models map[string]*model
+	order  []string
+	sem    chan struct{}
+	// ready is false once shutdown begins (health reports it; requests
+	// already accepted still run) and closed once Close ran (runs get 503).
 	ready   atomic.Bool
+	closed  atomic.Bool
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	handler http.Handler
@@ -261,6 +264,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // in flight).
 func (s *Server) Close() error {
 	s.ready.Store(false)
+	s.closed.Store(true)
 	var first error
 	for _, m := range s.models {
 		if m.batcher != nil {
@@ -477,10 +481,11 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request, m *model) er
 	return nil
 }
 
-// acquire takes a run slot, waiting until ctx ends.
+// acquire takes a run slot, waiting until ctx ends. Requests accepted
+// before shutdown began still get one, so shutdown drains them.
 func (s *Server) acquire(ctx context.Context) error {
-	if !s.ready.Load() {
-		return errorf(http.StatusServiceUnavailable, "server is shutting down")
+	if s.closed.Load() {
+		return errorf(http.StatusServiceUnavailable, "server is shut down")
 	}
 	select {
 	case s.sem <- struct{}{}:

@@ -565,9 +565,11 @@ func TestBoundedConcurrency(t *testing.T) {
 	if r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil); r.code != 200 {
 		t.Errorf("after the slot is free: %d %s", r.code, r.body)
 	}
-	// With the slot held and the server not ready, requests get 503.
+	// Not ready (shutdown began): health says so, accepted requests still run.
 	s.ready.Store(false)
-	wantError(t, "not ready", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "shutting down")
+	if r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil); r.code != 200 {
+		t.Errorf("infer while draining: %d %s", r.code, r.body)
+	}
 	if r := do(t, "GET", ts.URL+"/v2/health/ready", nil, nil); r.code != 503 {
 		t.Errorf("health/ready while not ready: %d", r.code)
 	}
@@ -577,6 +579,10 @@ func TestBoundedConcurrency(t *testing.T) {
 	if r := do(t, "GET", ts.URL+"/v2/health/live", nil, nil); r.code != 200 {
 		t.Errorf("health/live while not ready: %d", r.code)
 	}
+	// After Close, runs are refused with 503 rather than failing on a
+	// closed session.
+	s.Close()
+	wantError(t, "closed", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "shut down")
 }
 
 func TestGracefulShutdownDrains(t *testing.T) {
