@@ -240,6 +240,7 @@ def make_sklearn(only):
     for init in onx.graph.initializer:
         if init.name == "shape_tensor":
             init.CopyFrom(onnx.numpy_helper.from_array(np.array([-1, 12], dtype=np.int64), "shape_tensor"))
+    onx.graph.name = name  # skl2onnx draws a random name; keep regeneration byte-identical
     out = onx.graph.output[0]
     out.type.tensor_type.shape.dim[1].dim_value = 12
     out.type.tensor_type.shape.dim[0].dim_param = "batch"
