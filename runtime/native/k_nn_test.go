@@ -535,3 +535,61 @@ func TestNNRecycledBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestNNConcurrentRuns runs one compiled NN plan from several goroutines
+// at once (the plan is shared, run state per call); every result must
+// match a sequential run on the same input. Run with -race to check the
+// kernels keep no shared mutable state.
+func TestNNConcurrentRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(73, 74))
+	w := nnRandT(r, 3, 2, 3, 3)
+	g := &graph.Graph{Name: "nn", Initializers: map[string]*ops.Tensor{"w": w}, InitOrder: []string{"w"}, ValueInfo: map[string]graph.ValueInfo{}}
+	g.Inputs = []graph.ValueInfo{{Name: "x", DType: ops.Float32, Shape: graph.ShapeOf(1, 2, 8, 8), HasShape: true}}
+	conv := nnNode("Conv", 2, 1, "pads", []int64{1, 1, 1, 1}, "strides", []int64{2, 2})
+	conv.Inputs, conv.Outputs = []string{"x", "w"}, []string{"c"}
+	rs := nnNode("Resize", 3, 1, "mode", "cubic")
+	rs.Inputs, rs.Outputs = []string{"c", "", "s"}, []string{"r"}
+	g.Initializers["s"] = nnF([]int{4}, 1, 1, 2, 2)
+	g.InitOrder = append(g.InitOrder, "s")
+	ln := nnNode("LayerNormalization", 2, 1, "axis", 1)
+	ln.Inputs, ln.Outputs = []string{"r", "scale"}, []string{"y"}
+	g.Initializers["scale"] = nnRandT(r, 3, 8, 8)
+	g.InitOrder = append(g.InitOrder, "scale")
+	g.Nodes = []*graph.Node{conv, rs, ln}
+	g.Outputs = []graph.ValueInfo{{Name: "y", DType: ops.Float32}}
+	plan, err := Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 18}, Graph: g}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 4
+	inputs := make([]*ops.Tensor, workers)
+	want := make([]*ops.Tensor, workers)
+	for i := range inputs {
+		inputs[i] = nnRandT(r, 1, 2, 8, 8)
+		out, err := plan.Run(context.Background(), []*ops.Tensor{inputs[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out[0].Clone()
+	}
+	errs := make(chan string, workers)
+	for i := 0; i < workers; i++ {
+		go func(i int) {
+			msg := ""
+			for k := 0; k < 20 && msg == ""; k++ {
+				out, err := plan.Run(context.Background(), []*ops.Tensor{inputs[i]})
+				if err != nil {
+					msg = err.Error()
+				} else {
+					msg = nnCompare(out[0], want[i], 0, 0)
+				}
+			}
+			errs <- msg
+		}(i)
+	}
+	for i := 0; i < workers; i++ {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
