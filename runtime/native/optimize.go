@@ -10,8 +10,9 @@ import (
 
 // Optimize returns an optimised copy of g (a graph of m): Identity and
 // inference-mode Dropout nodes are removed, constant subgraphs are folded,
-// then dense and convolution layers are fused with their activation
-// (FuseLayers).
+// BatchNormalization is folded into a preceding convolution
+// (FoldBatchNorm), then dense and convolution layers are fused with their
+// activation (FuseLayers).
 // g and its nodes are not modified.
 func Optimize(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	out := DropPassThrough(g)
@@ -19,7 +20,7 @@ func Optimize(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return FuseLayers(m, folded), nil
+	return FuseLayers(m, FoldBatchNorm(m, folded)), nil
 }
 
 // DropPassThrough returns a copy of g without Identity nodes and without
