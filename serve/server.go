@@ -60,9 +60,10 @@ type Config struct {
 	// Backend is the runtime backend name (default "native").
 	Backend string
 	// MaxConcurrent bounds model runs in flight across all models
-	// (default 2×GOMAXPROCS). Requests wait for a slot until their context
-	// ends (then 503).
+	// (default 2×GOMAXPROCS). Requests wait for a slot at most QueueTimeout
+	// (default 10s) or until the client leaves, then get 503.
 	MaxConcurrent int
+	QueueTimeout  time.Duration
 	// MaxBatch > 1 turns on dynamic batching: concurrent infer requests to
 	// a model with one batch-major input are concatenated along axis 0 up
 	// to MaxBatch rows, waiting at most MaxDelay for company.
@@ -137,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.WriteTimeout, 60*time.Second)
 	def(&cfg.IdleTimeout, 120*time.Second)
 	def(&cfg.ShutdownTimeout, 30*time.Second)
+	def(&cfg.QueueTimeout, 10*time.Second)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -491,6 +493,16 @@ func (s *Server) acquire(ctx context.Context) error {
 	case s.sem <- struct{}{}:
 		s.inflight.Inc()
 		return nil
+	default:
+	}
+	timer := time.NewTimer(s.cfg.QueueTimeout)
+	defer timer.Stop()
+	select {
+	case s.sem <- struct{}{}:
+		s.inflight.Inc()
+		return nil
+	case <-timer.C:
+		return errorf(http.StatusServiceUnavailable, "no capacity: %d runs in flight for %v", cap(s.sem), s.cfg.QueueTimeout)
 	case <-ctx.Done():
 		return errorf(http.StatusServiceUnavailable, "no capacity before the request ended: %v", ctx.Err())
 	}

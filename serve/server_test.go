@@ -561,6 +561,9 @@ func TestBoundedConcurrency(t *testing.T) {
 	if _, err := http.DefaultClient.Do(req); err == nil {
 		t.Error("request finished while the only run slot was held")
 	}
+	// A request that cannot get a slot within QueueTimeout gets 503.
+	s.cfg.QueueTimeout = 50 * time.Millisecond
+	wantError(t, "queue timeout", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "no capacity: 1 runs in flight for 50ms")
 	<-s.sem
 	if r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil); r.code != 200 {
 		t.Errorf("after the slot is free: %d %s", r.code, r.body)

@@ -66,6 +66,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8000", "listen address")
 	backend := fs.String("backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))
 	maxConc := fs.Int("max-concurrent", 0, "model runs in flight at once (0: 2×GOMAXPROCS)")
+	queueTO := fs.Duration("queue-timeout", 10*time.Second, "longest wait for a free run slot (503 after)")
 	maxBatch := fs.Int("max-batch", 0, "dynamic batching: rows merged into one run (0 or 1: off)")
 	maxDelay := fs.Duration("max-delay", 2*time.Millisecond, "dynamic batching: longest wait for more requests")
 	maxBytes := fs.Int64("max-request-bytes", 32<<20, "largest request body accepted (413 beyond)")
@@ -84,8 +85,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(models) == 0 {
 		return usagef("at least one --model NAME=PATH is required (see latent serve --help)")
 	}
-	if *maxBatch < 0 || *maxConc < 0 || *maxBytes <= 0 {
-		return usagef("--max-batch and --max-concurrent must be ≥ 0 and --max-request-bytes > 0")
+	if *maxBatch < 0 || *maxConc < 0 || *maxBytes <= 0 || *queueTO < 0 {
+		return usagef("--max-batch, --max-concurrent and --queue-timeout must be ≥ 0 and --max-request-bytes > 0")
 	}
 	var h slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logJSON {
@@ -93,7 +94,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(h)
 	srv, err := serve.New(ctx, serve.Config{
-		Models: models, Backend: *backend, MaxConcurrent: *maxConc, MaxBatch: *maxBatch, MaxDelay: *maxDelay,
+		Models: models, Backend: *backend, MaxConcurrent: *maxConc, QueueTimeout: *queueTO, MaxBatch: *maxBatch, MaxDelay: *maxDelay,
 		MaxRequestBytes: *maxBytes, ReadTimeout: *readTO, WriteTimeout: *writeTO, IdleTimeout: *idleTO,
 		ShutdownTimeout: *drain, Logger: logger,
 	})
