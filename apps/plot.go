@@ -67,20 +67,24 @@ func LossPlot(path, title string, hist []EpochLoss) error {
 	p.Title.Text = title
 	p.X.Label.Text = "epoch"
 	p.Y.Label.Text = "loss"
-	positive := true
+	lo, hi := math.Inf(1), math.Inf(-1)
 	var tr, va plotter.XYs
 	for _, e := range hist {
 		tr = append(tr, plotter.XY{X: float64(e.Epoch), Y: e.Loss})
-		positive = positive && e.Loss > 0
+		lo, hi = math.Min(lo, e.Loss), math.Max(hi, e.Loss)
 		if e.ValLoss != nil {
 			va = append(va, plotter.XY{X: float64(e.Epoch), Y: *e.ValLoss})
-			positive = positive && *e.ValLoss > 0
+			lo, hi = math.Min(lo, *e.ValLoss), math.Max(hi, *e.ValLoss)
 		}
 	}
-	if positive {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return errors.New("loss plot: losses are not finite")
 	}
+	pad := 0.05 * (hi - lo)
+	if pad == 0 {
+		pad = 0.05*math.Abs(hi) + 1e-12 // a single epoch
+	}
+	p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	if err := addLine(p, "train", tr, 0); err != nil {
 		return err
 	}
