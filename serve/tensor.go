@@ -70,6 +70,11 @@ func elemCount(what string, shape []int64) (int, error) {
 // numbers or booleans) straight into a typed slice of n elements, without
 // building an intermediate []any.
 func parseData(what string, raw []byte, dt ops.DType, n int) (any, error) {
+	// Every element takes at least one byte of JSON: refuse a shape the
+	// data cannot fill before allocating for it.
+	if n > len(raw) {
+		return nil, fmt.Errorf("%s: shape needs %d elements, more than the %d bytes of data can hold", what, n, len(raw))
+	}
 	p := dataParser{b: raw, what: what, dt: dt, out: ops.MakeSlice(dt, n), n: n}
 	if err := p.value(0); err != nil {
 		return nil, err
