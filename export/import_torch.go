@@ -75,6 +75,9 @@ func FromMLP(gm *graph.Model) (*trainer.Model, error) {
 	}
 	w := mlpWalker{g: g, consumers: map[string][]*graph.Node{}}
 	for _, n := range g.Nodes {
+		if n == nil {
+			return nil, fmt.Errorf("graph has a nil node")
+		}
 		for _, x := range n.Inputs {
 			if cs := w.consumers[x]; x != "" && (len(cs) == 0 || cs[len(cs)-1] != n) {
 				w.consumers[x] = append(cs, n)
@@ -137,6 +140,9 @@ func (w *mlpWalker) next(v string) (*graph.Node, error) {
 			labels[i] = n.Label()
 		}
 		return nil, fmt.Errorf("value %q is read by %d nodes %v: a dense autoencoder is a single chain", v, len(cs), labels)
+	}
+	if len(cs[0].Outputs) == 0 || cs[0].Outputs[0] == "" {
+		return nil, fmt.Errorf("%s has no output", cs[0].Label())
 	}
 	return cs[0], nil
 }
@@ -242,21 +248,13 @@ func (w *mlpWalker) walk(v string, width int, out string) ([]mlpLayer, error) {
 
 // constant returns the float32 initializer (or Constant/Transpose of one) named v.
 func (w *mlpWalker) constant(v string) (*ops.Tensor, bool) {
+	// An initializer that is also a graph input (older exporters' default)
+	// counts too: its stored value is the trained weight.
 	if t, ok := w.g.Initializers[v]; ok {
-		for _, o := range w.g.OverridableInits {
-			if o.Name == v {
-				return nil, false
-			}
-		}
-		for _, vi := range w.g.Inputs {
-			if vi.Name == v {
-				return nil, false // an initializer that is also an input may be overridden
-			}
-		}
-		return t, t.DType == ops.Float32
+		return t, t != nil && t.DType == ops.Float32
 	}
 	for _, n := range w.g.Nodes {
-		if len(n.Outputs) == 0 || n.Outputs[0] != v {
+		if n == nil || len(n.Outputs) == 0 || n.Outputs[0] != v {
 			continue
 		}
 		switch {

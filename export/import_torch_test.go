@@ -246,3 +246,79 @@ func TestFromMLPRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestFromMLPLayouts covers the layer forms the fixtures do not: Gemm with
+// transB = 0 and non-unit alpha/beta, a weight given as Transpose of an
+// initializer, and MatMul whose bias Add has the bias first. The imported
+// trainer model must compute what the native runtime computes from the
+// same graph.
+func TestFromMLPLayouts(t *testing.T) {
+	const in, hid = 5, 3
+	r := func(n int, seed float64) []float32 {
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = float32(math.Sin(seed*float64(i+1)) * 0.8)
+		}
+		return out
+	}
+	f32 := func(shape []int, seed float64) *ops.Tensor {
+		return ops.FromFloat32(shape, r(ops.NumElements(shape), seed))
+	}
+	attrI := func(name string, v int64) *graph.Attr { return &graph.Attr{Name: name, Type: graph.AttrInt, I: v} }
+	attrF := func(name string, v float32) *graph.Attr { return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v} }
+	inits := map[string]*ops.Tensor{
+		"W0":  f32([]int{in, hid}, 1.3), // [in,out]: transB = 0
+		"b0":  f32([]int{1, hid}, 2.1),
+		"W1t": f32([]int{in, hid}, 0.7), // Transpose → [hid,in] = [in-side,out-side] of MatMul
+		"b1":  f32([]int{in}, 3.7),
+	}
+	dim := func(n int64) graph.Dim { return graph.Dim{Value: n} }
+	gm := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: &graph.Graph{
+		Name:         "layouts",
+		Inputs:       []graph.ValueInfo{{Name: "x", DType: ops.Float32, HasShape: true, Shape: graph.Shape{{Value: -1, Param: "batch"}, dim(in)}}},
+		Outputs:      []graph.ValueInfo{{Name: "y", DType: ops.Float32, HasShape: true, Shape: graph.Shape{{Value: -1, Param: "batch"}, dim(in)}}},
+		Initializers: inits,
+		InitOrder:    []string{"W0", "b0", "W1t", "b1"},
+		Nodes: []*graph.Node{
+			{Name: "g0", OpType: "Gemm", Inputs: []string{"x", "W0", "b0"}, Outputs: []string{"h0"},
+				Attrs: map[string]*graph.Attr{"transB": attrI("transB", 0), "alpha": attrF("alpha", 0.5), "beta": attrF("beta", 2)}},
+			{Name: "a0", OpType: "Tanh", Inputs: []string{"h0"}, Outputs: []string{"h1"}},
+			{Name: "t1", OpType: "Transpose", Inputs: []string{"W1t"}, Outputs: []string{"W1"},
+				Attrs: map[string]*graph.Attr{"perm": {Name: "perm", Type: graph.AttrInts, Ints: []int64{1, 0}}}},
+			{Name: "m1", OpType: "MatMul", Inputs: []string{"h1", "W1"}, Outputs: []string{"h2"}},
+			{Name: "add1", OpType: "Add", Inputs: []string{"b1", "h2"}, Outputs: []string{"h3"}},
+			{Name: "a1", OpType: "Sigmoid", Inputs: []string{"h3"}, Outputs: []string{"y"}},
+		},
+	}}
+	for _, n := range gm.Graph.Nodes {
+		for k := range n.Attrs {
+			n.AttrOrder = append(n.AttrOrder, k)
+		}
+		slices.Sort(n.AttrOrder)
+	}
+	m, err := export.FromMLP(gm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Spec; s.Kind != models.Undercomplete || s.Code != hid || s.CodeActivation != models.Tanh || s.OutputActivation != models.Sigmoid {
+		t.Errorf("spec %+v, want undercomplete %d-%d tanh/sigmoid", s, in, hid)
+	}
+	const rows = 4
+	x := r(rows*in, 0.37)
+	want, err := m.Reconstruct(x, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := runtime.OpenModel(gm, runtime.WithBackend("native"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Run(context.Background(), map[string]*ops.Tensor{"x": ops.FromFloat32([]int{rows, in}, x)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := verify.CompareTensors("y", got[0], ops.FromFloat32([]int{rows, in}, want), 1e-6, 0); !r.Pass {
+		t.Errorf("imported model differs from the graph run natively: %s max abs %g", r.Mismatch, r.MaxAbs)
+	}
+}
