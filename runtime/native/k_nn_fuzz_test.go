@@ -58,6 +58,10 @@ var nnFuzzOps = []struct {
 	{"LpNormalization", 1, 1, 1, map[string][]any{"p": {1}, "axis": {0, 3}}},
 	{"LpPool", 1, 1, 18, map[string][]any{"kernel_shape": {[]int64{2}, []int64{2, 2}}, "p": {1, 3}, "pads": {[]int64{1, 1}}}},
 	{"GlobalLpPool", 1, 1, 2, nil},
+	{"QuantizeLinear", 3, 1, 13, map[string][]any{"axis": {0, 1, -1, 4}}},
+	{"DequantizeLinear", 3, 1, 13, map[string][]any{"axis": {0, 2}}},
+	{"DynamicQuantizeLinear", 1, 3, 11, nil},
+	{"Col2Im", 3, 1, 18, map[string][]any{"pads": {[]int64{1, 1}}, "strides": {[]int64{2}}}},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }
 

@@ -155,6 +155,10 @@ func nnORTF64(t *ops.Tensor) []float64 {
 		for i, v := range d {
 			out[i] = float64(v)
 		}
+	case []int8:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
 	case []uint16:
 		for i, v := range d {
 			out[i] = float64(ops.Float16ToFloat32(v))
@@ -501,6 +505,38 @@ func TestNNAgainstORT(t *testing.T) {
 			nnORTCase{op: "Gemm", opset: 13, attrs: map[string]any{"transB": 1}, in: []*ops.Tensor{nnORTDouble(nnORTRand(r, 3, 4)), nnORTDouble(nnORTRand(r, 5, 4)), nnORTDouble(nnORTRand(r, 5))},
 				outs: []ops.DType{ops.Float64}, tol: 1e-12},
 			nnORTCase{op: "MatMul", opset: 13, in: []*ops.Tensor{nnORTDouble(nnORTRand(r, 2, 3, 4)), nnORTDouble(nnORTRand(r, 4, 2))}, outs: []ops.DType{ops.Float64}, tol: 1e-12},
+		)
+	}
+	// Quantize/dequantize, per tensor and per axis.
+	for k := 0; k < 6; k++ {
+		x := nnORTRand(r, 2, 3, 4)
+		for i := range x.F32() {
+			x.F32()[i] *= 3
+		}
+		zpU := ops.New(ops.Uint8, 3)
+		zpI := ops.New(ops.Int8, 3)
+		for i := 0; i < 3; i++ {
+			zpU.U8()[i] = uint8(r.IntN(256))
+			zpI.I8()[i] = int8(r.IntN(256) - 128)
+		}
+		sc := ops.FromFloat32([]int{3}, []float32{0.01, 0.02 + 0.01*float32(k), 0.05})
+		zp := []*ops.Tensor{zpU, zpI}[k%2]
+		q := ops.New(zp.DType, 2, 3, 4)
+		switch d := q.Data.(type) {
+		case []uint8:
+			for i := range d {
+				d[i] = uint8(r.IntN(256))
+			}
+		case []int8:
+			for i := range d {
+				d[i] = int8(r.IntN(256) - 128)
+			}
+		}
+		cases = append(cases,
+			nnORTCase{op: "QuantizeLinear", opset: 13, attrs: map[string]any{"axis": 1}, in: []*ops.Tensor{x, sc, zp}, outs: []ops.DType{zp.DType}},
+			nnORTCase{op: "QuantizeLinear", opset: 13, in: []*ops.Tensor{x, ops.Scalar(0.03), nil}, outs: []ops.DType{ops.Uint8}},
+			nnORTCase{op: "DequantizeLinear", opset: 13, attrs: map[string]any{"axis": 1}, in: []*ops.Tensor{q, sc, zp}, outs: f32},
+			nnORTCase{op: "DynamicQuantizeLinear", opset: 11, in: []*ops.Tensor{x}, outs: []ops.DType{ops.Uint8, ops.Float32, ops.Uint8}},
 		)
 	}
 	for i, c := range cases {
