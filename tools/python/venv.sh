@@ -51,7 +51,11 @@ fi
 echo "venv.sh: installing $req into $dir" >&2
 if [ ! -x "$dir/bin/python" ]; then
 	mkdir -p "$(dirname "$dir")"
-	"$base" -m venv "$dir" >&2
+	if ! "$base" -m venv "$dir" >&2; then
+		rm -rf "$dir"
+		echo "venv.sh: $base -m venv failed; on Debian install python3-venv (apt-get install python3-venv) or set LATENT_BASE_PYTHON" >&2
+		exit 1
+	fi
 fi
 "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" >&2
 echo "$want" >"$stamp"
