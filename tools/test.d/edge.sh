@@ -14,7 +14,8 @@ CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/latent" ./tools/laten
 size=$(stat -c %s "$tmp/latent")
 echo "edge: linux/$(go env GOARCH) static binary $size bytes ($((size / 1024 / 1024)) MiB)"
 if [ "$size" -gt "$limit" ]; then
-	echo "edge: binary is $size bytes, over the $limit-byte budget" >&2
+	echo "edge: binary is $size bytes, over the $limit-byte budget; the modules linked in:" >&2
+	go version -m "$tmp/latent" | awk '$1 == "dep" {print "  " $2 " " $3}' >&2
 	exit 1
 fi
 if readelf -l "$tmp/latent" | grep -q "Requesting program interpreter"; then
