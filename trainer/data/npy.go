@@ -138,10 +138,13 @@ func ReadNPY(r io.Reader, name string) (*Dataset, error) {
 		} else {
 			v = math.Float64frombits(order.Uint64(raw[i*8:]))
 		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.IsInf(float64(float32(v)), 0) {
 			r, c := i/cols, i%cols
 			if fortran {
 				r, c = i%rows, i/rows
+			}
+			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+				return nil, fmt.Errorf("%s: row %d column %d is %g, beyond float32's range", name, r+1, c+1, v)
 			}
 			return nil, fmt.Errorf("%s: row %d column %d is %v", name, r+1, c+1, v)
 		}

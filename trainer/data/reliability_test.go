@@ -95,3 +95,19 @@ func TestReadExactly(t *testing.T) {
 		t.Errorf("short input: got %d bytes, %v; want %d and ErrUnexpectedEOF", len(b), err, len(src))
 	}
 }
+
+// A float64 NPY value beyond float32's range is an error naming its cell,
+// not a silent +Inf in the dataset (found by FuzzReadNPY).
+func TestNPYFloat64OverflowRefused(t *testing.T) {
+	h := "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }"
+	h += strings.Repeat(" ", (64-(10+len(h)+1)%64)%64) + "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(h)))
+	b.WriteString(h)
+	binary.Write(&b, binary.LittleEndian, []float64{1, 1e300})
+	_, err := ReadNPY(&b, "big.npy")
+	if err == nil || !strings.Contains(err.Error(), "big.npy: row 1 column 2 is 1e+300, beyond float32's range") {
+		t.Fatalf("got %v", err)
+	}
+}
