@@ -279,3 +279,18 @@ func ImageGrid(path string, rows [][]float32, h, w, scale int) error {
 	}
 	return f.Close()
 }
+
+// ReconstructionGrid writes a PNG of up to n single-channel h×w images
+// (top row) above their reconstructions (bottom row). x and rec hold the
+// images row-major; values are clamped to [0,1].
+func ReconstructionGrid(path string, x, rec []float32, n, h, w int) error {
+	per := h * w
+	if per <= 0 || len(x) != len(rec) || len(x)%per != 0 {
+		return fmt.Errorf("reconstruction grid %s: %d inputs and %d reconstructions are not %d×%d images", path, len(x), len(rec), h, w)
+	}
+	n = min(n, len(x)/per)
+	if n == 0 {
+		return fmt.Errorf("reconstruction grid %s: no images", path)
+	}
+	return ImageGrid(path, [][]float32{x[:n*per], rec[:n*per]}, h, w, 2)
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latent-ml/latent/apps"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
@@ -345,6 +346,25 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	lossPNG := ""
+	if len(res.History) > 0 {
+		if lossPNG, err = apps.LossPlotFromMetrics(*out, fmt.Sprintf("latent train %s: loss", m.Spec.Kind)); err != nil {
+			return err
+		}
+	}
+	reconPNG := ""
+	if isImg && len(imgShape) == 3 && imgShape[0] == 1 {
+		// Image data: the first training images above their reconstructions.
+		n := min(12, train.N)
+		rec, err := m.Reconstruct(train.X[:n*train.D], n)
+		if err != nil {
+			return err
+		}
+		reconPNG = filepath.Join(*out, "reconstructions.png")
+		if err := apps.ReconstructionGrid(reconPNG, train.X[:n*train.D], rec, n, imgShape[1], imgShape[2]); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "trained %s %v in %d epochs", m.Spec.Kind, m.Spec.Sizes(), res.Epochs)
 	if n := len(res.History); n > 0 {
 		last := res.History[n-1]
@@ -364,6 +384,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, ", %s", onnx.Generate)
 	}
 	fmt.Fprintln(stdout)
+	if lossPNG != "" {
+		fmt.Fprintf(stdout, "loss plot: %s\n", lossPNG)
+	}
+	if reconPNG != "" {
+		fmt.Fprintf(stdout, "reconstructions: %s\n", reconPNG)
+	}
 	return nil
 }
 
