@@ -38,6 +38,10 @@ func Col2Im(g *ConvGeom, col, img []float32) {
 
 func im2colWalk[T float32 | int32](g *ConvGeom, img, col []T, back bool) {
 	nd := len(g.Image)
+	if nd == 2 {
+		im2col2D(g, img, col, back) // conv_fast.go
+		return
+	}
 	kSize := NumElements(g.Kernel)
 	oSize := NumElements(g.Out)
 	imSize := NumElements(g.Image)

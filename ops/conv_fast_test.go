@@ -1,0 +1,113 @@
+package ops
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveIm2Col2D is the definition of the column matrix for two spatial
+// axes: col[(c,ki,kj), (oy,ox)] = img[c, oy·sh+ki·dh−ph, ox·sw+kj·dw−pw],
+// or 0 in the padding.
+func naiveIm2Col2D(g *ConvGeom, img []float32) []float32 {
+	ih, iw := g.Image[0], g.Image[1]
+	kh, kw := g.Kernel[0], g.Kernel[1]
+	oh, ow := g.Out[0], g.Out[1]
+	col := make([]float32, g.C*kh*kw*oh*ow)
+	for c := 0; c < g.C; c++ {
+		for ki := 0; ki < kh; ki++ {
+			for kj := 0; kj < kw; kj++ {
+				r := (c*kh+ki)*kw + kj
+				for oy := 0; oy < oh; oy++ {
+					for ox := 0; ox < ow; ox++ {
+						y := oy*g.Strides[0] + ki*g.Dilations[0] - g.PadBegin[0]
+						x := ox*g.Strides[1] + kj*g.Dilations[1] - g.PadBegin[1]
+						if y >= 0 && y < ih && x >= 0 && x < iw {
+							col[r*oh*ow+oy*ow+ox] = img[(c*ih+y)*iw+x]
+						}
+					}
+				}
+			}
+		}
+	}
+	return col
+}
+
+// TestIm2Col2DAgainstDefinition checks the 2-D fast path on random
+// geometries (padding wider than the kernel, strides and dilations up to 3,
+// outputs that miss the image entirely) against the definition, and
+// Col2Im against the adjoint identity <Im2Col(x), y> = <x, Col2Im(y)>
+// evaluated exactly on small integers.
+func TestIm2Col2DAgainstDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for trial := range 500 {
+		g := ConvGeom{
+			C:         1 + rng.IntN(3),
+			Image:     []int{1 + rng.IntN(9), 1 + rng.IntN(9)},
+			Kernel:    []int{1 + rng.IntN(4), 1 + rng.IntN(4)},
+			Strides:   []int{1 + rng.IntN(3), 1 + rng.IntN(3)},
+			Dilations: []int{1 + rng.IntN(2), 1 + rng.IntN(2)},
+			PadBegin:  []int{rng.IntN(5), rng.IntN(5)},
+		}
+		g.Out = make([]int, 2)
+		ok := true
+		for d := range 2 {
+			g.Out[d] = ConvOutSize(g.Image[d], g.Kernel[d], g.Strides[d], g.Dilations[d], g.PadBegin[d], rng.IntN(5))
+			ok = ok && g.Out[d] > 0
+		}
+		if !ok {
+			continue
+		}
+		img := make([]float32, g.C*g.Image[0]*g.Image[1])
+		for i := range img {
+			img[i] = float32(rng.IntN(19) - 9)
+		}
+		want := naiveIm2Col2D(&g, img)
+		got := make([]float32, len(want))
+		for i := range got {
+			got[i] = 1e9 // every element must be written
+		}
+		Im2Col(&g, img, got)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("trial %d %+v: col[%d] = %v, want %v", trial, g, i, got[i], want[i])
+			}
+		}
+
+		y := make([]float32, len(want))
+		for i := range y {
+			y[i] = float32(rng.IntN(7) - 3)
+		}
+		back := make([]float32, len(img))
+		for i := range back {
+			back[i] = 1e9 // Col2Im must zero first
+		}
+		Col2Im(&g, y, back)
+		var lhs, rhs float64
+		for i := range want {
+			lhs += float64(want[i]) * float64(y[i])
+		}
+		for i := range img {
+			rhs += float64(img[i]) * float64(back[i])
+		}
+		if lhs != rhs {
+			t.Fatalf("trial %d %+v: <Im2Col x, y> = %v, <x, Col2Im y> = %v", trial, g, lhs, rhs)
+		}
+	}
+}
+
+func BenchmarkIm2Col2D(b *testing.B) {
+	g := ConvGeom{C: 16, Image: []int{14, 14}, Kernel: []int{3, 3}, Out: []int{7, 7},
+		Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}}
+	img := make([]float32, 16*14*14)
+	col := make([]float32, g.ColRows()*g.ColCols())
+	b.Run("im2col", func(b *testing.B) {
+		for b.Loop() {
+			Im2Col(&g, img, col)
+		}
+	})
+	b.Run("col2im", func(b *testing.B) {
+		for b.Loop() {
+			Col2Im(&g, col, img)
+		}
+	})
+}
