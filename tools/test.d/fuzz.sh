@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# fuzz.sh runs every go test -fuzz target of latent for a bounded time
+# (LATENT_FUZZTIME per target, default 10s; 13 targets, under 3 minutes
+# with builds). The seed corpora under */testdata/fuzz/ already run as
+# ordinary tests in `go test ./...`; this adds fresh inputs. A failure
+# leaves the failing input in the package's testdata/fuzz/<Target>/ for
+# `go test -run=<Target>/<file>` to reproduce. See RELIABILITY.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fuzztime="${LATENT_FUZZTIME:-10s}"
+parallel="${LATENT_FUZZ_PARALLEL:-2}"
+
+targets=(
+	"./runtime/graph FuzzDecode"
+	"./runtime/graph FuzzDecodeTensor"
+	"./runtime/graph FuzzInferShapes"
+	"./runtime/graph FuzzValidate"
+	"./runtime/graph FuzzDecodeLimited"
+	"./runtime FuzzOpenAndRun"
+	"./trainer/data FuzzReadCSV"
+	"./trainer/data FuzzReadNPY"
+	"./trainer/data FuzzReadRatings"
+	"./trainer/data FuzzReadImages"
+	"./serve FuzzInferRequest"
+	"./serve FuzzParseData"
+	"./ops FuzzGemm"
+)
+# Every Fuzz function in the tree must be listed above.
+listed=$(printf '%s\n' "${targets[@]}" | awk '{print $2}' | sort)
+found=$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)\(' --include='*_test.go' . | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/' | sort)
+if [ "$listed" != "$found" ]; then
+	echo "fuzz.sh: targets listed here differ from the Fuzz functions in the tree:" >&2
+	diff <(echo "$listed") <(echo "$found") >&2 || true
+	exit 1
+fi
+
+for t in "${targets[@]}"; do
+	read -r pkg name <<<"$t"
+	echo "-- fuzz $pkg $name ($fuzztime)"
+	go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel "$parallel" >/tmp/latent-fuzz.$$.log 2>&1 || {
+		cat /tmp/latent-fuzz.$$.log >&2
+		rm -f /tmp/latent-fuzz.$$.log
+		echo "fuzz.sh: $pkg $name failed" >&2
+		exit 1
+	}
+	tail -n 1 /tmp/latent-fuzz.$$.log
+done
+rm -f /tmp/latent-fuzz.$$.log
