@@ -62,6 +62,7 @@ var nnFuzzOps = []struct {
 	{"DequantizeLinear", 3, 1, 13, map[string][]any{"axis": {0, 2}}},
 	{"DynamicQuantizeLinear", 1, 3, 11, nil},
 	{"Col2Im", 3, 1, 18, map[string][]any{"pads": {[]int64{1, 1}}, "strides": {[]int64{2}}}},
+	{"Einsum", 2, 1, 12, map[string][]any{"equation": {"ij,jk->ik", "...i,...i", "ii->i", "ab,bc->ad", "a...b,c->", "i,i,i->i"}}},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }
 

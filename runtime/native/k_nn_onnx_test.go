@@ -22,7 +22,7 @@ var nnONNXPrefixes = []string{
 	"test_globalaveragepool", "test_globalmaxpool", "test_batchnorm_", "test_instancenorm_",
 	"test_layer_normalization_", "test_resize_", "test_upsample_", "test_constant_pad", "test_edge_pad",
 	"test_reflect_pad", "test_wrap_pad", "test_softmax_", "test_logsoftmax_", "test_dropout_",
-	"test_training_dropout", "test_nllloss", "test_sce_", "test_hardmax", "test_lrn", "test_mvn", "test_maxunpool", "test_gridsample", "test_qlinearconv", "test_qlinearmatmul", "test_matmulinteger", "test_gru_", "test_lstm_", "test_rnn_", "test_simple_rnn_", "test_roialign", "test_nonmaxsuppression", "test_quantizelinear", "test_dequantizelinear", "test_dynamicquantizelinear",
+	"test_training_dropout", "test_nllloss", "test_sce_", "test_hardmax", "test_lrn", "test_mvn", "test_maxunpool", "test_gridsample", "test_qlinearconv", "test_qlinearmatmul", "test_matmulinteger", "test_gru_", "test_lstm_", "test_rnn_", "test_simple_rnn_", "test_roialign", "test_nonmaxsuppression", "test_quantizelinear", "test_dequantizelinear", "test_dynamicquantizelinear", "test_einsum_",
 }
 
 // nnONNXOthers are matched by a prefix above but exercise other operators

@@ -539,6 +539,30 @@ func TestNNAgainstORT(t *testing.T) {
 			nnORTCase{op: "DynamicQuantizeLinear", opset: 11, in: []*ops.Tensor{x}, outs: []ops.DType{ops.Uint8, ops.Float32, ops.Uint8}},
 		)
 	}
+	// Einsum: explicit and implicit outputs, diagonals, sums, broadcast
+	// ellipses.
+	for _, e := range []struct {
+		eq     string
+		shapes [][]int
+	}{
+		{"ij,jk->ik", [][]int{{3, 4}, {4, 2}}},
+		{"ij,jk", [][]int{{3, 4}, {4, 2}}},
+		{"bij,bjk->bik", [][]int{{2, 3, 4}, {2, 4, 5}}},
+		{"...ij,...jk->...ik", [][]int{{2, 5, 3, 4}, {2, 5, 4, 2}}},
+		{"ii->i", [][]int{{4, 4}}},
+		{"ij->", [][]int{{3, 5}}},
+		{"i,j->ij", [][]int{{3}, {4}}},
+		{"ijk->kji", [][]int{{2, 3, 4}}},
+		{"ij,ij->i", [][]int{{3, 4}, {3, 4}}},
+		{"...ii->...i", [][]int{{2, 3, 3}}},
+		{"ba,cb", [][]int{{3, 2}, {4, 3}}},
+	} {
+		var ins []*ops.Tensor
+		for _, sh := range e.shapes {
+			ins = append(ins, nnORTRand(r, sh...))
+		}
+		cases = append(cases, nnORTCase{op: "Einsum", opset: 12, attrs: map[string]any{"equation": e.eq}, in: ins, outs: f32})
+	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%d_%s", i, c.op), func(t *testing.T) { nnORTRun(t, c) })
 	}

@@ -593,3 +593,26 @@ func TestNNConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestNNEinsum(t *testing.T) {
+	// Broadcast ellipsis: a [2 1 2] · b [3 2] row-wise dot → [2 3].
+	a := nnF([]int{2, 1, 2}, 1, 2, 3, 4)
+	b := nnF([]int{3, 2}, 1, 0, 0, 1, 1, 1)
+	out := nnMust(t, nnNode("Einsum", 2, 1, "equation", "...i,...i->..."), 12, a, b)
+	nnWant(t, "broadcast dot", out[0], []int{2, 3}, 1, 2, 3, 3, 4, 7)
+	// Implicit output: letters once, alphabetical ("ba,cb" → "ac").
+	x, y := nnF([]int{2, 2}, 1, 2, 3, 4), nnF([]int{1, 2}, 5, 6)
+	out = nnMust(t, nnNode("Einsum", 2, 1, "equation", "ba,cb"), 12, x, y)
+	// out[a][c] = Σ_b x[b][a]·y[c][b]: a=0: 1·5+3·6 = 23; a=1: 2·5+4·6 = 34.
+	nnWant(t, "implicit", out[0], []int{2, 1}, 23, 34)
+	iout := nnMust(t, nnNode("Einsum", 1, 1, "equation", "ii"), 12, ops.FromInt64([]int{2, 2}, []int64{1, 2, 3, 4}))
+	if iout[0].Rank() != 0 || iout[0].I64()[0] != 5 {
+		t.Errorf("int64 trace: got %v %v, want scalar 5", iout[0], iout[0].Data)
+	}
+	nnFails(t, nnNode("Einsum", 2, 1, "equation", "ij,jk->ik"), 12, "label 'j' has sizes", x, nnF([]int{3, 1}, 1, 2, 3))
+	nnFails(t, nnNode("Einsum", 1, 1, "equation", "ij->k"), 12, "appears in no operand", x)
+	nnFails(t, nnNode("Einsum", 1, 1, "equation", "ijk"), 12, "rank", x)
+	if _, err := nnRun(nnNode("Einsum", 1, 1, "equation", "i1->i"), 12, x); err == nil || !strings.Contains(err.Error(), "invalid subscript") {
+		t.Errorf("bad subscript: got %v", err)
+	}
+}
