@@ -269,3 +269,21 @@ func TestNonFiniteInputs(t *testing.T) {
 		t.Error("NaN input produced no NaN output: the model hid it")
 	}
 }
+
+// A panic inside a handler never reaches the client as a dropped
+// connection: it becomes a 500 with a JSON error, is counted, and the
+// server keeps answering.
+func TestHandlerPanicBecomes500(t *testing.T) {
+	s, _ := newTestServer(t, Config{})
+	h := s.handle("test", func(w http.ResponseWriter, r *http.Request, m *model) error {
+		panic("boom")
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/panic", nil))
+	wantError(t, "panicking handler", reply{code: rec.Code, body: rec.Body.Bytes()}, 500, "internal error: boom")
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v2/health/live", nil))
+	if rec.Code != 200 {
+		t.Errorf("server unhealthy after a handler panic: %d", rec.Code)
+	}
+}
