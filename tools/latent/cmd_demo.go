@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/latent-ml/latent/apps"
@@ -122,5 +123,110 @@ func demoFashion(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func demoApp(ctx context.Context, job string, args []string, stdout, stderr io.Writer) error {
-	return usagef("unknown demo job %q (want fashion, scatter, denoise, anomaly or compress)", job)
+	switch job {
+	case "scatter", "denoise", "anomaly", "compress":
+	default:
+		return usagef("unknown demo job %q (want fashion, scatter, denoise, anomaly or compress)", job)
+	}
+	fs := newFlagSet("demo "+job, demoUsage, stderr)
+	dir := fs.String("data", apps.FashionDir, "Fashion-MNIST folder (IDX files)")
+	out := fs.String("out", "runs/"+job, "output folder")
+	epochs := fs.Int("epochs", 10, "training epochs")
+	limit := fs.Int("limit", 0, "use only the first N training images (0: all)")
+	batch := fs.Int("batch", 128, "mini-batch size")
+	seed := fs.Uint64("seed", 1, "random seed")
+	code := fs.Int("code", 32, "code size (denoise, anomaly)")
+	sigma := fs.Float64("sigma", 0.3, "denoise: Gaussian noise standard deviation (pixels in [0,1])")
+	normal := fs.Int("normal", 1, "anomaly: the Fashion-MNIST class trained as normal (0-9), or with --csv the normal label")
+	csv := fs.String("csv", "", "anomaly: a labelled CSV table (last column the class) instead of Fashion-MNIST, e.g. "+apps.BreastCancerCSV)
+	points := fs.Int("points", 3000, "scatter: test images plotted")
+	model := fs.String("model", "", "compress: a trained run folder or model.onnx with encoder.onnx and decoder.onnx beside it (default: train a deep AE)")
+	quiet := fs.Bool("quiet", false, "no progress output")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments %q (see latent demo --help)", pos)
+	}
+	if *epochs <= 0 || *batch <= 0 || *code <= 0 {
+		return usagef("--epochs, --batch and --code must be positive")
+	}
+	o := apps.TrainOptions{Epochs: *epochs, Batch: *batch, Seed: *seed}
+	if !*quiet {
+		o.Progress = stderr
+		o.Live = isTerminal(stderr)
+	}
+	if job == "anomaly" && *csv != "" {
+		x, labels, d, err := apps.LoadLabelledCSV(*csv)
+		if err != nil {
+			return err
+		}
+		r, err := apps.TabularAnomaly(ctx, *out, x, labels, d, *normal, 0, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d rows of %d features; trained on %d rows of %s\n", *csv, len(labels), d, r.TrainRows, r.Normal)
+		fmt.Fprintf(stdout, "test: %d normal, %d anomalies\nROC-AUC autoencoder %.4f, PCA %.4f\n", r.TestNormal, r.Test-r.TestNormal, r.AUC, r.PCAAUC)
+		fmt.Fprintf(stdout, "model: %s\nplots: %s, %s\nsplits: %s/{normal-train,normal-val,test,test-labels}.csv\n",
+			r.Model, r.ROCPlot, filepath.Join(*out, "loss.png"), *out)
+		return nil
+	}
+	train, err := apps.LoadFashion(*dir, "train", *limit)
+	if err != nil {
+		return err
+	}
+	test, err := apps.LoadFashion(*dir, "t10k", 0)
+	if err != nil {
+		return err
+	}
+	switch job {
+	case "scatter":
+		r, err := apps.Scatter(ctx, *out, train, test, *points, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "2-D codes of %d test images; leave-one-out 5-NN class accuracy: autoencoder %.3f, PCA-2 %.3f\nplots: %s, %s\n",
+			r.Points, r.AEKNN, r.PCAKNN, r.AEPlot, r.PCAPlot)
+	case "denoise":
+		r, err := apps.Denoise(ctx, *out, train, test, *code, *sigma, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Gaussian noise sigma %g on %d test images (PSNR vs clean, peak 1)\n", r.Sigma, test.N)
+		fmt.Fprintf(stdout, "noisy:            %.2f dB\ndenoised (AE):    %.2f dB\nPCA-%d projection: %.2f dB\nplot: %s\n", r.NoisyPSNR, r.DenoisedPSNR, *code, r.PCAPSNR, r.Grid)
+	case "anomaly":
+		r, err := apps.FashionAnomaly(ctx, *out, train, test, *normal, *code, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "normal class %s: trained on %d images; test %d normal, %d anomalies\nROC-AUC autoencoder %.4f, PCA-%d %.4f\nmodel: %s\nplot: %s\n",
+			r.Normal, r.TrainRows, r.TestNormal, r.Test-r.TestNormal, r.AUC, *code, r.PCAAUC, r.Model, r.ROCPlot)
+	case "compress":
+		mp := *model
+		if mp == "" {
+			fo := apps.FashionOptions{Dir: *dir, Out: *out, Epochs: *epochs, Batch: *batch, Limit: *limit, Seed: *seed, Code: *code,
+				Progress: o.Progress, Live: o.Live}
+			fr, err := apps.RunFashion(ctx, fo)
+			if err != nil {
+				return err
+			}
+			mp = fr.ModelPath
+		}
+		mp, err = resolveModel(mp, "model.onnx")
+		if err != nil {
+			return err
+		}
+		d := filepath.Dir(mp)
+		r, err := apps.Compress(ctx, filepath.Join(d, "encoder.onnx"), filepath.Join(d, "decoder.onnx"), train, test)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d test images, 784 8-bit pixels each (%d bytes)\n", test.N, test.N*784)
+		for _, c := range append(r.Reports, r.PCA) {
+			fmt.Fprintf(stdout, "%-18s %8d bytes  ratio %6.1f:1  MSE %.5f  PSNR %.2f dB  code max |error| %.2g\n",
+				c.DType, c.CodeBytes, c.Ratio, c.MSE, c.PSNR, c.CodeMaxAbs)
+		}
+	}
+	return nil
 }

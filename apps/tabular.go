@@ -1,0 +1,195 @@
+package apps
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer/data"
+)
+
+// BreastCancerCSV is the Wisconsin diagnostic breast cancer table (569
+// rows, 30 features, label 0 malignant / 1 benign) as shipped by Debian's
+// python3-sklearn.
+const BreastCancerCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv"
+
+// LoadLabelledCSV reads a comma-separated table of numbers whose last
+// column is an integer class label. Lines before the first all-numeric line
+// with the table's width (headers, sklearn's "n,d,names" line) are skipped.
+func LoadLabelledCSV(path string) (x []float32, labels []int, d int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("labelled csv: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	line := 0
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, strings.TrimSpace(sc.Text()))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, 0, fmt.Errorf("labelled csv %s: %w", path, err)
+	}
+	width := 0
+	for _, l := range lines[min(1, len(lines)):] { // the table's width from its second line
+		if l != "" {
+			width = len(strings.Split(l, ","))
+			break
+		}
+	}
+	if width < 2 {
+		return nil, nil, 0, fmt.Errorf("labelled csv %s: need at least one feature and a label column", path)
+	}
+	d = width - 1
+	started := false
+	for i, l := range lines {
+		line = i + 1
+		if l == "" {
+			continue
+		}
+		fields := strings.Split(l, ",")
+		row := make([]float32, 0, d)
+		ok := len(fields) == width
+		for _, fl := range fields {
+			if !ok {
+				break
+			}
+			v, err := strconv.ParseFloat(strings.TrimSpace(fl), 32)
+			if err != nil {
+				ok = false
+				break
+			}
+			row = append(row, float32(v))
+		}
+		if !ok {
+			if started {
+				return nil, nil, 0, fmt.Errorf("labelled csv %s:%d: want %d numeric fields", path, line, width)
+			}
+			continue
+		}
+		started = true
+		y := float64(row[d])
+		if y != float64(int(y)) || y < 0 {
+			return nil, nil, 0, fmt.Errorf("labelled csv %s:%d: label %v is not a non-negative integer", path, line, y)
+		}
+		x = append(x, row[:d]...)
+		labels = append(labels, int(y))
+	}
+	if len(labels) == 0 {
+		return nil, nil, 0, fmt.Errorf("labelled csv %s: no numeric rows", path)
+	}
+	return x, labels, d, nil
+}
+
+// TabularAnomaly splits a labelled table into normal rows (label normal:
+// 60% training, 20% validation for threshold calibration, 20% test) and
+// anomalies (all test), writes them as normal-train.csv, normal-val.csv,
+// test.csv and test-labels.csv (1 = anomaly; features standardised with
+// the normal training rows' statistics) into dir for the latent
+// train / calibrate / score commands, trains a deep autoencoder
+// (standard scaling) on the normal rows and reports the test ROC-AUC of its
+// reconstruction error next to PCA's; writes roc.png.
+func TabularAnomaly(ctx context.Context, dir string, x []float32, labels []int, d, normal, code int, o TrainOptions) (*AnomalyResult, error) {
+	var norm, anom []int
+	for i, y := range labels {
+		if y == normal {
+			norm = append(norm, i)
+		} else {
+			anom = append(anom, i)
+		}
+	}
+	if len(norm) < 10 || len(anom) == 0 {
+		return nil, fmt.Errorf("tabular anomaly: %d normal rows (label %d) and %d others; need at least 10 and 1", len(norm), normal, len(anom))
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0xa11))
+	rng.Shuffle(len(norm), func(i, j int) { norm[i], norm[j] = norm[j], norm[i] })
+	nTr, nVa := len(norm)*6/10, len(norm)*2/10
+	trRows, vaRows := norm[:nTr], norm[nTr:nTr+nVa]
+	teRows := append(append([]int(nil), norm[nTr+nVa:]...), anom...)
+	pick := func(rows []int) []float32 {
+		out := make([]float32, 0, len(rows)*d)
+		for _, r := range rows {
+			out = append(out, x[r*d:(r+1)*d]...)
+		}
+		return out
+	}
+	// Standardise every feature with the normal training rows' mean and
+	// deviation, so that reconstruction errors (latent score's raw units)
+	// weigh features alike.
+	st, err := data.Fit(data.Standard, &data.Dataset{N: len(trRows), D: d, X: pick(trRows), Source: "normal rows"})
+	if err != nil {
+		return nil, fmt.Errorf("tabular anomaly: %w", err)
+	}
+	xs := make([]float32, len(x))
+	for r := 0; r < len(labels); r++ {
+		st.Transform(xs[r*d:(r+1)*d], x[r*d:(r+1)*d])
+	}
+	x = xs
+	trX, vaX, teX := pick(trRows), pick(vaRows), pick(teRows)
+	pos := make([]bool, len(teRows))
+	lab := make([]float32, len(teRows))
+	for i, r := range teRows {
+		pos[i] = labels[r] != normal
+		if pos[i] {
+			lab[i] = 1
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("tabular anomaly: %w", err)
+	}
+	for _, f := range []struct {
+		name string
+		v    []float32
+		cols int
+	}{{"normal-train.csv", trX, d}, {"normal-val.csv", vaX, d}, {"test.csv", teX, d}, {"test-labels.csv", lab, 1}} {
+		if err := writeCSV(filepath.Join(dir, f.name), f.v, f.cols); err != nil {
+			return nil, err
+		}
+	}
+	if code <= 0 {
+		code = max(2, d/4)
+	}
+	spec := models.NewDeep(d, []int{max(code+1, d)}, code)
+	spec.OutputActivation = models.Identity
+	o.Scaling = data.Standard
+	ds := &data.Dataset{N: nTr, D: d, X: trX, Source: "normal-train.csv"}
+	_, paths, err := TrainRun(ctx, dir, "tabular autoencoder on normal rows: loss", spec, ds, o)
+	if err != nil {
+		return nil, err
+	}
+	r := &AnomalyResult{Normal: fmt.Sprintf("label %d", normal), TrainRows: nTr, TestNormal: len(teRows) - len(anom),
+		Test: len(teRows), Model: paths.Model}
+	if err := scoreBoth(ctx, r, dir, paths.Model, teX, trX, nTr, teX, len(teRows), code, pos); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func writeCSV(path string, v []float32, cols int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	for i, x := range v {
+		w.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 32))
+		if (i+1)%cols == 0 {
+			w.WriteByte('\n')
+		} else {
+			w.WriteByte(',')
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write csv %s: %w", path, err)
+	}
+	return f.Close()
+}
