@@ -4,7 +4,8 @@ package native
 // ellipses, repeated labels (diagonals) and summed labels, evaluated by a
 // direct loop over the joint index space with float64 (or int64)
 // accumulation. Meant for the small contractions models carry; large
-// matrix products should be MatMul.
+// matrix products should be MatMul (a long Einsum checks the run's
+// context so it can be cancelled).
 
 import (
 	"fmt"
@@ -227,6 +228,11 @@ func buildEinsum(n *graph.Node, opset int64) (Kernel, error) {
 		accF := make([]float64, outN)
 		accI := make([]int64, outN)
 		for o := 0; o < outN*sumN; o++ {
+			if o&(1<<20-1) == 0 && o > 0 && env != nil && env.Ctx != nil {
+				if err := env.Ctx.Err(); err != nil {
+					return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+				}
+			}
 			for i := range offs {
 				off := 0
 				for d, v := range idx {
