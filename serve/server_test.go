@@ -674,3 +674,40 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// failingModel writes a model that reshapes its [n,2] input to [5], which
+// only fails when it runs.
+func failingModel(t *testing.T) string {
+	t.Helper()
+	g := &graph.Graph{
+		Name:         "fails",
+		Initializers: map[string]*ops.Tensor{"shape": ops.FromInt64([]int{1}, []int64{5})},
+		InitOrder:    []string{"shape"},
+		Inputs: []graph.ValueInfo{{Name: "x", DType: ops.Float32, HasShape: true,
+			Shape: graph.Shape{{Value: -1, Param: "n"}, {Value: 2}}, ElemTypeCode: graph.ElemTypeOf(ops.Float32)}},
+		Outputs: []graph.ValueInfo{{Name: "y", DType: ops.Float32, ElemTypeCode: graph.ElemTypeOf(ops.Float32)}},
+		Nodes:   []*graph.Node{{Name: "reshape", OpType: "Reshape", Inputs: []string{"x", "shape"}, Outputs: []string{"y"}}},
+	}
+	b, err := graph.Encode(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "fails.onnx")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestModelFailureIs500(t *testing.T) {
+	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "f", Path: failingModel(t)}}})
+	r := do(t, "POST", ts.URL+"/v2/models/f/infer", inferBody("x", []int{1, 2}, "FP32", []float32{1, 2}), nil)
+	wantError(t, "runtime failure", r, 500, `model "f": run:`)
+	// An empty batch cannot become 5 elements either.
+	r = do(t, "POST", ts.URL+"/v2/models/f/infer", inferBody("x", []int{0, 2}, "FP32", []float32{}), nil)
+	wantError(t, "empty batch", r, 500, `model "f": run:`)
+	m := do(t, "GET", ts.URL+"/metrics", nil, nil)
+	if !strings.Contains(string(m.body), `latent_requests_total{code="500",endpoint="infer",model="f"} 2`) {
+		t.Error("500s are not counted per model")
+	}
+}
