@@ -16,12 +16,7 @@ func ApplyAct(dst, src []float32, act Act, alpha float32) {
 			copy(dst, src)
 		}
 	case ActRelu:
-		for i, v := range src {
-			if v < 0 {
-				v = 0
-			}
-			dst[i] = v
-		}
+		ReluSlice(dst, src) // vectorised (vec_act.go)
 	case ActLeakyRelu:
 		for i, v := range src {
 			if v < 0 {

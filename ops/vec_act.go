@@ -77,3 +77,22 @@ func ExpSlice(dst, src []float32) {
 	done := expVec(dst, src)
 	expGo(dst[done:], src[done:])
 }
+
+// reluGo writes max(x, 0) for each x of src into dst (NaN stays NaN, -0
+// stays -0).
+func reluGo(dst, src []float32) {
+	for i, v := range src {
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// ReluSlice writes max(x, 0) of src into dst (which may alias src; len(dst)
+// must be at least len(src)). NaN inputs stay NaN and -0 stays -0.
+func ReluSlice(dst, src []float32) {
+	dst = dst[:len(src)]
+	done := reluVec(dst, src)
+	reluGo(dst[done:], src[done:])
+}

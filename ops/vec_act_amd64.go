@@ -33,3 +33,15 @@ func expVec(dst, src []float32) int {
 	expAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func reluAVX2(dst, src *float32, n int)
+
+func reluVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	reluAVX2(&dst[0], &src[0], n)
+	return n
+}

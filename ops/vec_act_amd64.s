@@ -187,3 +187,26 @@ sigloop:
 sigdone:
 	VZEROUPPER
 	RET
+
+// func reluAVX2(dst, src *float32, n int)
+// max(x, 0) with x as the second source, so NaN lanes pass through and
+// -0 stays -0, like the scalar loop.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	VXORPS Y15, Y15, Y15
+
+reluloop:
+	CMPQ AX, CX
+	JAE  reludone
+	VMOVUPS (SI)(AX*4), Y0
+	VMAXPS Y0, Y15, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  reluloop
+
+reludone:
+	VZEROUPPER
+	RET

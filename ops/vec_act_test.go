@@ -161,3 +161,27 @@ func BenchmarkSigmoidSlice(b *testing.B) {
 		})
 	}
 }
+
+func TestReluSlice(t *testing.T) {
+	xs := actInputs()
+	got := make([]float32, len(xs))
+	ReluSlice(got, xs)
+	for i, x := range xs {
+		want := x
+		if x < 0 {
+			want = 0
+		}
+		if math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(got[i]))) {
+			t.Errorf("relu(%g) = %g, want %g", x, got[i], want)
+		}
+	}
+	// -0 keeps its sign, as the scalar loop does.
+	neg := float32(math.Copysign(0, -1))
+	in := []float32{neg, neg, neg, neg, neg, neg, neg, neg, neg}
+	ReluSlice(in, in)
+	for i, v := range in {
+		if math.Float32bits(v) != math.Float32bits(neg) {
+			t.Errorf("relu(-0)[%d] = %g (bits %x)", i, v, math.Float32bits(v))
+		}
+	}
+}
