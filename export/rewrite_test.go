@@ -76,6 +76,10 @@ func TestSetThreshold(t *testing.T) {
 			t.Errorf("opset/IR %d/%d, want %d/%d", after.Opset(), after.IRVersion, before.Opset(), before.IRVersion)
 		}
 	}
+	// The rewritten model still imports into the trainer, threshold included.
+	if _, md, err := export.Import(path); err != nil || md.Threshold == nil {
+		t.Errorf("import after SetThreshold: %v, %v", md, err)
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
