@@ -205,6 +205,9 @@ func decodeCheckpoint(b []byte) (*Model, *TrainState, error) {
 	for i := range vals {
 		vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[i*4:]))
 	}
+	if err := checkSpecFits(h.Spec, len(vals)); err != nil {
+		return nil, nil, err
+	}
 	m, err := NewModel(h.Spec, 0)
 	if err != nil {
 		return nil, nil, err
