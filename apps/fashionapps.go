@@ -29,7 +29,7 @@ func Scatter(ctx context.Context, dir string, train, test *Labelled, points int,
 	}
 	n := min(points, test.N)
 	x := test.X[:n*test.D]
-	z, err := RunOutput(ctx, paths.Model, "native", "code", x, n)
+	z, err := RunOutput(ctx, paths.Encoder, "native", "code", x, n)
 	if err != nil {
 		return nil, err
 	}
