@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -20,7 +21,9 @@ import (
 const scoreUsage = `usage: latent score MODEL [--data PATH|-] [--threshold T] [--out PATH] [flags]
 
 Scores every sample for anomaly: the mean squared reconstruction error in
-the data's raw units (with --elbo, a VAE's negative ELBO). MODEL is a
+the data's raw units (with --elbo, a VAE's negative ELBO under a unit
+Gaussian likelihood, ½·Σ(x−x̂)² + KL(q(z|x) ‖ N(0, I)), with mu and logvar
+from the model's outputs or from the encoder.onnx beside it). MODEL is a
 model.onnx or a folder written by latent train / export. Each sample is
 flagged when its score exceeds the threshold: --threshold, else the
 model's latent.threshold (see latent calibrate); without either only the
@@ -63,7 +66,7 @@ func (o *scoreOptions) register(fs interface {
 	fs.StringVar(&o.format, "format", "", "input format: "+inputFormats+" (default: from the extension; stdin: csv)")
 	fs.BoolVar(&o.header, "header", false, "CSV: the first line is a header (detected when non-numeric)")
 	fs.StringVar(&o.backend, "backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))
-	fs.BoolVar(&o.elbo, "elbo", false, "score a VAE by its negative ELBO (needs mu and logvar outputs)")
+	fs.BoolVar(&o.elbo, "elbo", false, "score a VAE by its negative ELBO (mu and logvar from the model or the encoder.onnx beside it)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	fs.IntVar(&o.batch, "batch", 1024, "rows per model run")
 }
@@ -87,18 +90,25 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w (score needs an autoencoder's model.onnx)", modelPath, err)
 	}
+	// --elbo reads mu and logvar from the model, or else from the
+	// encoder.onnx beside it (a latent VAE export's model.onnx is the
+	// deterministic z = mu path and has no logvar head).
+	var musrc *runtime.Session
 	mu, lv := -1, -1
 	if o.elbo {
-		for i, vi := range sess.Outputs() {
-			switch vi.Name {
-			case "mu":
-				mu = i
-			case "logvar":
-				lv = i
-			}
-		}
+		musrc = sess
+		mu, lv = muLogvar(sess)
 		if mu < 0 || lv < 0 {
-			return nil, nil, nil, fmt.Errorf("%s: --elbo needs a VAE with outputs \"mu\" and \"logvar\"", modelPath)
+			encPath := filepath.Join(filepath.Dir(modelPath), "encoder.onnx")
+			enc, err := runtime.Open(encPath, runtime.WithBackend(o.backend))
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("%s: --elbo needs a VAE: the model has no \"mu\" and \"logvar\" outputs and its encoder.onnx does not open: %w", modelPath, err)
+			}
+			defer enc.Close()
+			if mu, lv = muLogvar(enc); mu < 0 || lv < 0 {
+				return nil, nil, nil, fmt.Errorf("%s: --elbo needs a VAE: neither the model nor %s has \"mu\" and \"logvar\" outputs", modelPath, encPath)
+			}
+			musrc = enc
 		}
 	}
 	d, err := readMatrix(o.dataPath, o.format, o.header, os.Stdin)
@@ -111,7 +121,13 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 		var s []float64
 		var err error
 		if o.elbo {
-			s, err = serve.NegativeELBO(in, outs[rec], outs[mu], outs[lv])
+			mo := outs
+			if musrc != sess {
+				if mo, err = musrc.RunOrdered(ctx, []*ops.Tensor{in}); err != nil {
+					return fmt.Errorf("encoder: %w", err)
+				}
+			}
+			s, err = serve.NegativeELBO(in, outs[rec], mo[mu], mo[lv])
 		} else {
 			s, err = serve.ReconstructionError(in, outs[rec])
 		}
@@ -252,4 +268,19 @@ func writeScores(w io.Writer, format string, scores []float64, thr *float64) (in
 		return 0, fmt.Errorf("write scores: %w", err)
 	}
 	return flagged, nil
+}
+
+// muLogvar returns the indices of the "mu" and "logvar" outputs (-1 when
+// missing).
+func muLogvar(sess *runtime.Session) (mu, lv int) {
+	mu, lv = -1, -1
+	for i, vi := range sess.Outputs() {
+		switch vi.Name {
+		case "mu":
+			mu = i
+		case "logvar":
+			lv = i
+		}
+	}
+	return mu, lv
 }

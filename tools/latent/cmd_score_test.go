@@ -148,7 +148,7 @@ func TestScoreErrors(t *testing.T) {
 	}{
 		{[]string{"score", dir, "--data", in, "--threshold", "x"}, 2, `--threshold "x" is not a finite number`},
 		{[]string{"score", dir, "--data", in, "--exit-code"}, 1, "--exit-code needs a threshold"},
-		{[]string{"score", dir, "--data", in, "--elbo"}, 1, `--elbo needs a VAE`},
+		{[]string{"score", dir, "--data", in, "--elbo"}, 1, `neither the model nor`},
 		{[]string{"score", filepath.Join(dir, "encoder.onnx"), "--data", in}, 1, "input shape [24 8] and reconstruction shape [24 3] differ"},
 		{[]string{"score", dir, dir}, 2, "exactly one MODEL"},
 	}
@@ -157,5 +157,58 @@ func TestScoreErrors(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// A latent VAE export keeps mu and logvar in encoder.onnx; --elbo reads
+// them from there. The expectation uses the trainer's recorded outputs
+// (reconstruction of model.onnx, mu and logvar of encoder.onnx).
+func TestScoreELBOFromEncoder(t *testing.T) {
+	const vae = "../../testdata/golden/ae-vae"
+	dir := t.TempDir()
+	for src, dst := range map[string]string{vae + "/model.onnx": "model.onnx", vae + "-encoder/model.onnx": "encoder.onnx"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := filepath.Join(vae, "test_data_set_0", "input_0.pb")
+	_, x := readTensor(t, in)
+	_, rec := readTensor(t, filepath.Join(vae, "test_data_set_0", "output_0.pb"))
+	_, mu := readTensor(t, filepath.Join(vae+"-encoder", "test_data_set_0", "output_1.pb"))
+	_, lv := readTensor(t, filepath.Join(vae+"-encoder", "test_data_set_0", "output_2.pb"))
+	n, d, k := x.Shape[0], x.Shape[1], mu.Shape[1]
+	want := make([]float64, n)
+	for i := range want {
+		for j := 0; j < d; j++ {
+			e := float64(x.F32()[i*d+j] - rec.F32()[i*d+j])
+			want[i] += 0.5 * e * e
+		}
+		for j := 0; j < k; j++ {
+			m, l := float64(mu.F32()[i*k+j]), float64(lv.F32()[i*k+j])
+			want[i] -= 0.5 * (1 + l - m*m - math.Exp(l))
+		}
+	}
+	code, stdout, stderr := latent(t, "score", dir, "--data", in, "--elbo", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != n+1 {
+		t.Fatalf("output:\n%s", stdout)
+	}
+	for i, l := range lines[1:] {
+		v, err := strconv.ParseFloat(strings.Split(l, ",")[1], 64)
+		if err != nil || math.Abs(v-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+			t.Errorf("row %d: %q, want score %g", i, l, want[i])
+		}
+	}
+	// Without the encoder beside it the VAE's model.onnx cannot give an ELBO.
+	os.Remove(filepath.Join(dir, "encoder.onnx"))
+	if code, _, stderr := latent(t, "score", dir, "--data", in, "--elbo"); code != 1 || !strings.Contains(stderr, "encoder.onnx does not open") {
+		t.Errorf("no encoder: exit %d: %s", code, stderr)
 	}
 }
