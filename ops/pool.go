@@ -131,8 +131,9 @@ func (it *poolIter) nextOut() {
 // receives for each output the flat index of the chosen element in the
 // whole input (plane·∏In + position), with the position row-major or, when
 // colMajor, column-major (ONNX storage_order=1). Ties keep the first
-// element in row-major window order. A window lying entirely in padding
-// yields the lowest value of T.
+// element in row-major window order. NaNs are skipped, as ONNX Runtime
+// does; a window of NaNs only, or lying entirely in padding, yields the
+// lowest value of T.
 func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
 	inSz, outSz := NumElements(p.In), NumElements(p.Out)
 	if outSz == 0 {
@@ -163,7 +164,7 @@ func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
 					ld, s := p.Dilations[nd-1], it.start[nd-1]
 					for k := it.klo[nd-1]; k < it.khi[nd-1]; k++ {
 						q := pos + s + k*ld
-						if v := xp[q]; bestPos < 0 || v > best {
+						if v := xp[q]; v > best || (bestPos < 0 && v == v) {
 							best, bestPos = v, q
 						}
 					}
@@ -237,7 +238,7 @@ func maxPool2D[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool, 
 					row := (hs + a*dh) * iw
 					for b := wlo; b < whi; b++ {
 						q := row + ws + b*dw
-						if v := xp[q]; bestPos < 0 || v > best {
+						if v := xp[q]; v > best || (bestPos < 0 && v == v) {
 							best, bestPos = v, q
 						}
 					}

@@ -267,3 +267,27 @@ func BenchmarkMaxPool2x2(b *testing.B) {
 		MaxPool(p, x, y, nil, false)
 	}
 }
+
+func TestMaxPoolSkipsNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, in := range [][]int{{4}, {1, 4}, {1, 1, 4}} {
+		nd := len(in)
+		ones, zeros := make([]int, nd), make([]int, nd)
+		for i := range ones {
+			ones[i], zeros[i] = 1, 0
+		}
+		kern := append([]int(nil), ones...)
+		kern[nd-1] = 2
+		out := append([]int(nil), ones...)
+		out[nd-1] = 2
+		strides := append([]int(nil), ones...)
+		strides[nd-1] = 2
+		p := &PoolParams{Planes: 1, In: in, Kernel: kern, Out: out, Strides: strides, Dilations: ones, PadBegin: zeros, PadEnd: zeros}
+		y := make([]float32, 2)
+		idx := make([]int64, 2)
+		MaxPool(p, []float32{nan, 3, nan, nan}, y, idx, false)
+		if y[0] != 3 || idx[0] != 1 || !math.IsInf(float64(y[1]), -1) {
+			t.Errorf("%d-d: got %v %v, want [3 -Inf] with index 1", nd, y, idx)
+		}
+	}
+}

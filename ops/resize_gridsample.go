@@ -87,16 +87,13 @@ func GridSample2D(p *GridSampleParams, x, grid, y []float32) {
 			gx := float64(grid[(n*outSz+o)*2])
 			gy := float64(grid[(n*outSz+o)*2+1])
 			sx, sy := gridDenorm(gx, w, p.AlignCorners), gridDenorm(gy, h, p.AlignCorners)
-			// Positions outside the border box (pixel edges, or centres
-			// with AlignCorners) are moved in; inside it the taps alone
-			// are padded, as ONNX Runtime does (this matters for bicubic).
-			if sx < lo || sx > hiX || sy < lo || sy > hiY {
-				switch p.Padding {
-				case GridBorder:
-					sx, sy = min(max(sx, 0), float64(w-1)), min(max(sy, 0), float64(h-1))
-				case GridReflection:
-					sx, sy = gridReflect(sx, lo, hiX), gridReflect(sy, lo, hiY)
-				}
+			// Reflection folds positions outside the border box (pixel
+			// edges, or centres with AlignCorners) back in; border padding
+			// clamps the taps only (for nearest and bilinear that equals
+			// clamping the position; for bicubic it is what ONNX Runtime
+			// computes).
+			if p.Padding == GridReflection && (sx < lo || sx > hiX || sy < lo || sy > hiY) {
+				sx, sy = gridReflect(sx, lo, hiX), gridReflect(sy, lo, hiY)
 			}
 			for c := 0; c < p.C; c++ {
 				img := x[(n*p.C+c)*h*w : (n*p.C+c+1)*h*w]

@@ -330,6 +330,25 @@ func TestNNAgainstORT(t *testing.T) {
 		}
 		cases = append(cases, nnORTCase{op: "Resize", opset: opset, attrs: attrs, in: in, outs: f32, tol: 1e-4})
 	}
+	// Bicubic grid sampling far outside the image, every padding mode.
+	for k := 0; k < 12; k++ {
+		x := nnORTRand(r, 1, 2, 2+r.IntN(3), 2+r.IntN(3))
+		grid := nnORTRand(r, 1, 3, 3, 2)
+		for i := range grid.F32() {
+			grid.F32()[i] *= 2.5
+		}
+		cases = append(cases, nnORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: f32, tol: 1e-4,
+			attrs: map[string]any{"mode": "bicubic", "padding_mode": []string{"zeros", "border", "reflection"}[k%3], "align_corners": (k / 3) % 2}})
+	}
+	// NaNs in max pooling: skipped like ONNX Runtime does.
+	{
+		x := nnORTRand(r, 1, 1, 4, 4)
+		for _, i := range []int{0, 1, 4, 6, 15} {
+			x.F32()[i] = float32(math.NaN())
+		}
+		cases = append(cases, nnORTCase{op: "MaxPool", opset: 12, attrs: map[string]any{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
+			in: []*ops.Tensor{x}, outs: []ops.DType{ops.Float32, ops.Int64}})
+	}
 	// 8-bit images resize by nearest copying.
 	for k := 0; k < 6; k++ {
 		x := ops.New(ops.Uint8, 1, 1, 2+r.IntN(4), 2+r.IntN(4))
