@@ -22,7 +22,7 @@ type inferRequest struct {
 	ID         string           `json:"id,omitempty"`
 	Parameters map[string]any   `json:"parameters,omitempty"`
 	Inputs     []requestTensor  `json:"inputs"`
-	Outputs    []requestedOuput `json:"outputs,omitempty"`
+	Outputs    []requestedOutput `json:"outputs,omitempty"`
 }
 
 type requestTensor struct {
@@ -33,7 +33,7 @@ type requestTensor struct {
 	Data       json.RawMessage `json:"data,omitempty"`
 }
 
-type requestedOuput struct {
+type requestedOutput struct {
 	Name       string         `json:"name"`
 	Parameters map[string]any `json:"parameters,omitempty"`
 }
