@@ -19,9 +19,9 @@ import (
 const headerLength = "Inference-Header-Content-Length"
 
 type inferRequest struct {
-	ID         string           `json:"id,omitempty"`
-	Parameters map[string]any   `json:"parameters,omitempty"`
-	Inputs     []requestTensor  `json:"inputs"`
+	ID         string            `json:"id,omitempty"`
+	Parameters map[string]any    `json:"parameters,omitempty"`
+	Inputs     []requestTensor   `json:"inputs"`
 	Outputs    []requestedOutput `json:"outputs,omitempty"`
 }
 
