@@ -114,9 +114,12 @@ func SourceCoord(c CoordMode, o float64, in, out int, scale, roiStart, roiEnd fl
 	var v float32
 	switch c {
 	case CoordHalfPixelSymmetric:
+		// ONNX Runtime's expression mixes in double literals: the offset
+		// is float32, the rest double.
 		adj := float32(out) / outF
 		center := inF / 2
-		v = center*(1-adj) + (x+0.5)/s - 0.5
+		offset := center * (1 - adj)
+		v = float32(float64(offset) + (float64(x)+0.5)/float64(s) - 0.5)
 	case CoordPytorchHalfPixel:
 		if out > 1 {
 			v = (x+0.5)/s - 0.5

@@ -32,8 +32,10 @@ func (ax naiveAxis) coordOf(o int) float64 {
 	case CoordHalfPixel:
 		v = (x+0.5)/sc - 0.5
 	case CoordHalfPixelSymmetric:
+		// float32 offset, double remainder (ONNX Runtime's literals).
 		adj := float32(ax.out) / outF
-		v = in/2*(1-adj) + (x+0.5)/sc - 0.5
+		off := in / 2 * (1 - adj)
+		v = float32(float64(off) + (float64(x)+0.5)/float64(sc) - 0.5)
 	case CoordPytorchHalfPixel:
 		if ax.out > 1 {
 			v = (x+0.5)/sc - 0.5
