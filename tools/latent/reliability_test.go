@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,4 +84,84 @@ func TestTrainCLISignalWritesCheckpointAndResumes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil {
 		t.Errorf("resumed run did not export: %v", err)
 	}
+}
+
+// A real SIGTERM to `latent serve` while a request waits drains it: the
+// request completes with 200, the command exits 0 and logs that it stopped.
+func TestServeCLISignalDrains(t *testing.T) {
+	dir := aeDir(t)
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"serve", "--model", "ae=" + filepath.Join(dir, "model.onnx"), "--addr", "127.0.0.1:0"}, pw, &stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no listening line (%v); stderr: %s", err, stderr.String())
+	}
+	go io.Copy(io.Discard, pr)
+	base := strings.TrimSpace(line[strings.Index(line, "http://"):])
+	in, _ := goldenPair(t, goldenAE)
+	_, x := readTensor(t, in)
+	body, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "input", "shape": x.Shape, "datatype": "FP32", "data": x.F32()}}})
+	// Keep a request in flight across the signal: its body arrives slowly.
+	slow, slowW := io.Pipe()
+	got := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(base+"/v2/models/ae/infer", "application/json", slow)
+		if err != nil {
+			got <- -1
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	slowW.Write(body[:10])
+	time.Sleep(100 * time.Millisecond)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	slowW.Write(body[10:])
+	slowW.Close()
+	select {
+	case code := <-got:
+		if code != 200 {
+			t.Errorf("request in flight at SIGTERM: status %d, want 200", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("request in flight never completed")
+	}
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("latent serve exited %d after SIGTERM; stderr: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("latent serve did not exit after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("no shutdown log line: %s", stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
