@@ -551,19 +551,19 @@ func regexpFind(text, prefix string) string {
 }
 
 func TestBoundedConcurrency(t *testing.T) {
-	s, ts := newTestServer(t, Config{MaxConcurrent: 1})
+	s, ts := newTestServer(t, Config{MaxConcurrent: 1, QueueTimeout: 50 * time.Millisecond})
 	in, _ := goldenIO(t)
 	body := inferBody("input", in.Shape, "FP32", in.F32())
 	s.sem <- struct{}{} // the only slot is taken
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// A request that cannot get a slot within QueueTimeout gets 503.
+	wantError(t, "queue timeout", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "no capacity: 1 runs in flight for 50ms")
+	// A client that gives up while queued is let go (its handler returns).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v2/models/ae/infer", bytes.NewReader(body))
 	if _, err := http.DefaultClient.Do(req); err == nil {
 		t.Error("request finished while the only run slot was held")
 	}
-	// A request that cannot get a slot within QueueTimeout gets 503.
-	s.cfg.QueueTimeout = 50 * time.Millisecond
-	wantError(t, "queue timeout", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "no capacity: 1 runs in flight for 50ms")
 	<-s.sem
 	if r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil); r.code != 200 {
 		t.Errorf("after the slot is free: %d %s", r.code, r.body)
