@@ -9,7 +9,8 @@ import (
 // channels) of spatial dims In, producing Out positions per axis. A window
 // of Kernel elements, spaced by Dilations, starts at o·Strides − PadBegin;
 // PadBegin/PadEnd are the explicit paddings (Out already reflects them and
-// ceil mode; the kernels only read PadBegin).
+// ceil mode; the kernels only read PadBegin). A negative pad crops, which
+// auto_pad SAME produces for kernels shorter than the stride.
 type PoolParams struct {
 	Planes                               int
 	In, Kernel, Out                      []int
@@ -29,9 +30,6 @@ func (p *PoolParams) Check() error {
 	for i := 0; i < nd; i++ {
 		if p.Kernel[i] <= 0 || p.Strides[i] <= 0 || p.Dilations[i] <= 0 {
 			return fmt.Errorf("kernel %v, strides %v and dilations %v must be positive", p.Kernel, p.Strides, p.Dilations)
-		}
-		if p.PadBegin[i] < 0 || p.PadEnd[i] < 0 {
-			return fmt.Errorf("pads must be non-negative, got begin %v end %v", p.PadBegin, p.PadEnd)
 		}
 	}
 	return nil

@@ -616,3 +616,16 @@ func TestNNEinsum(t *testing.T) {
 		t.Errorf("bad subscript: got %v", err)
 	}
 }
+
+func TestNNSamePadShorterKernel(t *testing.T) {
+	// Kernel 1, stride 3 over [0 1 2]: the spec's pad_shape is −2, so
+	// SAME_UPPER starts at −(−2/2) = 1 and SAME_LOWER at −((−2+1)/2) = 0
+	// (C-style truncation), as in ONNX Runtime.
+	x := nnF([]int{1, 1, 3}, 0, 1, 2)
+	out := nnMust(t, nnNode("MaxPool", 1, 1, "kernel_shape", []int64{1}, "strides", []int64{3}, "auto_pad", "SAME_UPPER"), 12, x)
+	nnWant(t, "SAME_UPPER", out[0], []int{1, 1, 1}, 1)
+	out = nnMust(t, nnNode("MaxPool", 1, 1, "kernel_shape", []int64{1}, "strides", []int64{3}, "auto_pad", "SAME_LOWER"), 12, x)
+	nnWant(t, "SAME_LOWER", out[0], []int{1, 1, 1}, 0)
+	out = nnMust(t, nnNode("Conv", 2, 1, "strides", []int64{3}, "auto_pad", "SAME_UPPER"), 11, x, nnF([]int{1, 1, 1}, 2))
+	nnWant(t, "conv SAME_UPPER", out[0], []int{1, 1, 1}, 2)
+}

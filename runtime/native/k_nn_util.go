@@ -250,13 +250,17 @@ func (w *nnWindow) resolve(n *graph.Node, in []int, kernel []int) (*nnGeom, erro
 		s := g.strides[i]
 		switch w.autoPad {
 		case "SAME_UPPER", "SAME_LOWER":
+			// The spec's pad_shape, not clamped at 0: a kernel shorter
+			// than the stride gets a negative (cropping) pad, as in ONNX
+			// Runtime. Integer division truncates toward zero as in C++.
 			out := (in[i] + s - 1) / s
-			total := max(0, (out-1)*s+ek-in[i])
-			if w.autoPad == "SAME_UPPER" {
-				g.padBegin[i], g.padEnd[i] = total/2, total-total/2
+			total := (out-1)*s + ek - in[i]
+			if w.autoPad == "SAME_LOWER" {
+				g.padBegin[i] = (total + 1) / 2
 			} else {
-				g.padBegin[i], g.padEnd[i] = total-total/2, total/2
+				g.padBegin[i] = total / 2
 			}
+			g.padEnd[i] = total - g.padBegin[i]
 			g.out[i] = out
 			continue
 		}
