@@ -82,9 +82,10 @@ func padSource(o, n, begin int, mode PadMode) int {
 }
 
 // Pad writes x (of the given shape) into y padded by begin/end elements per
-// axis (negative values crop). y has shape PadShape(shape, begin, end).
-// Outside positions hold value (PadConstant) or are taken from x by mode.
-// The non-constant modes need every padded axis to be non-empty.
+// axis. Negative values crop, before the positive ones pad: reflect, edge
+// and wrap work on the cropped extent. y has shape PadShape(shape, begin,
+// end). Outside positions hold value (PadConstant) or are taken from x by
+// mode. The non-constant modes need every padded axis to be non-empty.
 func Pad[T any](shape, begin, end []int, mode PadMode, value T, x, y []T) error {
 	out, err := PadShape(shape, begin, end)
 	if err != nil {
@@ -97,12 +98,20 @@ func Pad[T any](shape, begin, end []int, mode PadMode, value T, x, y []T) error 
 	}
 	src := make([][]int, nd)
 	for d := 0; d < nd; d++ {
-		if mode != PadConstant && shape[d] == 0 && out[d] > 0 {
-			return fmt.Errorf("pad: %v mode cannot pad axis %d of size 0", mode, d)
+		// Negative pads crop first; the remaining pads then reflect,
+		// replicate or wrap the cropped extent (as NumPy and ONNX
+		// Runtime do).
+		lo, m := max(0, -begin[d]), shape[d]-max(0, -begin[d])-max(0, -end[d])
+		if mode != PadConstant && m <= 0 && out[d] > 0 {
+			return fmt.Errorf("pad: %v mode cannot pad axis %d, empty after cropping", mode, d)
 		}
 		src[d] = make([]int, out[d])
 		for o := range src[d] {
-			src[d][o] = padSource(o, shape[d], begin[d], mode)
+			if j := padSource(o, m, max(0, begin[d]), mode); j >= 0 {
+				src[d][o] = lo + j
+			} else {
+				src[d][o] = -1
+			}
 		}
 	}
 	total := NumElements(out)

@@ -43,6 +43,35 @@ func naivePadIndex(i, n int, mode PadMode) int {
 }
 
 func naivePad[T any](shape, begin, end []int, mode PadMode, value T, x []T) []T {
+	// Crop the negative pads away first, then pad the rest.
+	if crop := slices.ContainsFunc(begin, func(v int) bool { return v < 0 }) || slices.ContainsFunc(end, func(v int) bool { return v < 0 }); crop {
+		cs := make([]int, len(shape))
+		lo := make([]int, len(shape))
+		for d := range shape {
+			lo[d] = max(0, -begin[d])
+			cs[d] = shape[d] - lo[d] - max(0, -end[d])
+		}
+		var cx []T
+		if NumElements(cs) > 0 {
+			st := Strides(shape)
+			idx := make([]int, len(cs))
+			for {
+				off := 0
+				for d := range idx {
+					off += (idx[d] + lo[d]) * st[d]
+				}
+				cx = append(cx, x[off])
+				if !nnOdometer(idx, cs) {
+					break
+				}
+			}
+		}
+		pb, pe := make([]int, len(shape)), make([]int, len(shape))
+		for d := range shape {
+			pb[d], pe[d] = max(0, begin[d]), max(0, end[d])
+		}
+		return naivePad(cs, pb, pe, mode, value, cx)
+	}
 	out := make([]int, len(shape))
 	for i := range shape {
 		out[i] = shape[i] + begin[i] + end[i]
@@ -85,7 +114,7 @@ func TestPadAgainstNaive(t *testing.T) {
 			shape[d] = 1 + r.IntN(4)
 			begin[d] = r.IntN(7) - 1
 			end[d] = r.IntN(7) - 1
-			if begin[d]+end[d]+shape[d] < 0 {
+			if begin[d]+end[d]+shape[d] < 0 || (mode != PadConstant && shape[d]-max(0, -begin[d])-max(0, -end[d]) <= 0) {
 				begin[d], end[d] = 0, 0
 			}
 		}
@@ -123,6 +152,9 @@ func TestPadHandComputed(t *testing.T) {
 		{PadEdge, 2, 2, []float32{1, 1, 1, 2, 3, 3, 3}},
 		{PadWrap, 2, 2, []float32{2, 3, 1, 2, 3, 1, 2}},
 		{PadConstant, -1, 1, []float32{2, 3, 9}},
+		// Crop one, then reflect the cropped [2 3]: [2 3 2 3].
+		{PadReflect, -1, 2, []float32{2, 3, 2, 3}},
+		{PadWrap, 1, -1, []float32{2, 1, 2}},
 		{PadReflect, 4, 0, []float32{1, 2, 3, 2, 1, 2, 3}},
 	}
 	for _, c := range cases {
