@@ -214,21 +214,23 @@ func Conv(p *ConvParams, x, w, bias, y, col []float32) {
 		col = make([]float32, p.ColSize(false))
 	}
 	g := ConvGeom{C: cg, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
-	for n := 0; n < p.Batch; n++ {
-		for gi := 0; gi < p.Group; gi++ {
-			xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
-			yg := y[(n*p.OutC+gi*mg)*outSz : (n*p.OutC+(gi+1)*mg)*outSz]
-			src := xg
-			if !pw {
-				Im2Col(&g, xg, col)
-				src = col
+	convBatches(p.Batch, p.ColSize(false), p.Batch*p.OutC*outSz*kk, col, func(lo, hi int, col []float32) {
+		for n := lo; n < hi; n++ {
+			for gi := 0; gi < p.Group; gi++ {
+				xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
+				yg := y[(n*p.OutC+gi*mg)*outSz : (n*p.OutC+(gi+1)*mg)*outSz]
+				src := xg
+				if !pw {
+					Im2Col(&g, xg, col)
+					src = col
+				}
+				if outSz == 0 || mg == 0 {
+					continue
+				}
+				Gemm(false, false, mg, outSz, kk, 1, w[gi*mg*kk:], kk, src, outSz, 0, yg, outSz)
 			}
-			if outSz == 0 || mg == 0 {
-				continue
-			}
-			Gemm(false, false, mg, outSz, kk, 1, w[gi*mg*kk:], kk, src, outSz, 0, yg, outSz)
 		}
-	}
+	})
 	convEpilogue(p, bias, y)
 }
 
@@ -245,25 +247,27 @@ func ConvTranspose(p *ConvParams, x, w, bias, y, col []float32) {
 		col = make([]float32, p.ColSize(true))
 	}
 	g := ConvGeom{C: mg, Image: p.Out, Kernel: p.Kernel, Out: p.In, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
-	for n := 0; n < p.Batch; n++ {
-		for gi := 0; gi < p.Group; gi++ {
-			xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
-			yg := y[(n*p.OutC+gi*mg)*outSz : (n*p.OutC+(gi+1)*mg)*outSz]
-			wg := w[gi*cg*mk : (gi+1)*cg*mk]
-			if pw {
-				if mk*inSz > 0 {
-					Gemm(true, false, mk, inSz, cg, 1, wg, mk, xg, inSz, 0, yg, inSz)
+	convBatches(p.Batch, p.ColSize(true), p.Batch*p.Group*mk*inSz*cg, col, func(lo, hi int, col []float32) {
+		for n := lo; n < hi; n++ {
+			for gi := 0; gi < p.Group; gi++ {
+				xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
+				yg := y[(n*p.OutC+gi*mg)*outSz : (n*p.OutC+(gi+1)*mg)*outSz]
+				wg := w[gi*cg*mk : (gi+1)*cg*mk]
+				if pw {
+					if mk*inSz > 0 {
+						Gemm(true, false, mk, inSz, cg, 1, wg, mk, xg, inSz, 0, yg, inSz)
+					}
+					continue
 				}
-				continue
+				if mk*inSz > 0 {
+					Gemm(true, false, mk, inSz, cg, 1, wg, mk, xg, inSz, 0, col, inSz)
+				} else {
+					clear(col[:mk*inSz])
+				}
+				Col2Im(&g, col, yg)
 			}
-			if mk*inSz > 0 {
-				Gemm(true, false, mk, inSz, cg, 1, wg, mk, xg, inSz, 0, col, inSz)
-			} else {
-				clear(col[:mk*inSz])
-			}
-			Col2Im(&g, col, yg)
 		}
-	}
+	})
 	convEpilogue(p, bias, y)
 }
 

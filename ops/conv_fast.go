@@ -1,5 +1,7 @@
 package ops
 
+import "sync"
+
 // im2col2D is im2colWalk for two spatial axes (the NCHW convolutions the
 // autoencoders use). It writes the same column matrix (or, with back,
 // adds it into the image), but works out once per kernel offset which
@@ -83,4 +85,46 @@ func im2col2D[T float32 | int32](g *ConvGeom, img, col []T, back bool) {
 			}
 		}
 	}
+}
+
+// convParallelMin is the multiply-add count below which a convolution runs
+// its batch on the calling goroutine only.
+const convParallelMin = 1 << 20
+
+// colPool recycles the im2col scratch of the extra batch workers.
+var colPool sync.Pool
+
+// convBatches runs f over the images [0, batch) of a convolution, split
+// into contiguous ranges on up to Threads() goroutines when the call has
+// at least convParallelMin multiply-adds. Images are independent and each
+// is computed exactly as on one goroutine, so the result does not depend
+// on the split. The first range uses col; the others get pooled scratch of
+// colSize elements.
+func convBatches(batch, colSize, work int, col []float32, f func(lo, hi int, col []float32)) {
+	workers := min(Threads(), batch)
+	if workers <= 1 || work < convParallelMin {
+		f(0, batch, col)
+		return
+	}
+	per := (batch + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := per; lo < batch; lo += per {
+		hi := min(lo+per, batch)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []float32
+			if colSize > 0 {
+				if p, ok := colPool.Get().(*[]float32); ok && cap(*p) >= colSize {
+					scratch = (*p)[:colSize]
+				} else {
+					scratch = make([]float32, colSize)
+				}
+				defer colPool.Put(&scratch)
+			}
+			f(lo, hi, scratch)
+		}()
+	}
+	f(0, min(per, batch), col)
+	wg.Wait()
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -110,4 +111,73 @@ func BenchmarkIm2Col2D(b *testing.B) {
 			Col2Im(&g, col, img)
 		}
 	})
+}
+
+// TestConvBatchSplitIsExact runs Conv and ConvTranspose big enough to split
+// the batch over goroutines with 1, 2 and 3 threads: every image is
+// computed as on one goroutine, so the outputs must be bit-identical, and
+// the one-thread result must match the per-image definition within float32
+// rounding (checked through a batch-1 call per image, which never splits).
+func TestConvBatchSplitIsExact(t *testing.T) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(31, 32))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		return s
+	}
+	for _, transpose := range []bool{false, true} {
+		p := &ConvParams{Batch: 7, InC: 16, OutC: 32, Group: 1, In: []int{14, 14}, Kernel: []int{3, 3},
+			Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Act: ActRelu}
+		p.Out = []int{7, 7}
+		if transpose {
+			p.InC, p.OutC, p.In, p.Out = 32, 16, []int{7, 7}, []int{14, 14}
+		}
+		if err := p.Check(); err != nil {
+			t.Fatal(err)
+		}
+		inSz, outSz := p.InC*NumElements(p.In), p.OutC*NumElements(p.Out)
+		if p.Batch*p.OutC*NumElements(p.Out)*p.InC*9 < convParallelMin && !transpose {
+			t.Fatalf("test problem too small to split")
+		}
+		x, w, bias := fill(p.Batch*inSz), fill(p.InC*p.OutC*9), fill(p.OutC)
+		run := func(threads int) []float32 {
+			SetThreads(threads)
+			y := fill(p.Batch * outSz) // dirty: every element must be written
+			if transpose {
+				ConvTranspose(p, x, w, bias, y, nil)
+			} else {
+				Conv(p, x, w, bias, y, nil)
+			}
+			return y
+		}
+		one := run(1)
+		for _, th := range []int{2, 3} {
+			got := run(th)
+			for i := range one {
+				if math.Float32bits(got[i]) != math.Float32bits(one[i]) {
+					t.Fatalf("transpose=%v threads=%d: y[%d] = %v, one thread %v", transpose, th, i, got[i], one[i])
+				}
+			}
+		}
+		// Per image on its own (batch 1 never splits).
+		q := *p
+		q.Batch = 1
+		SetThreads(1)
+		for n := range p.Batch {
+			y := make([]float32, outSz)
+			if transpose {
+				ConvTranspose(&q, x[n*inSz:(n+1)*inSz], w, bias, y, nil)
+			} else {
+				Conv(&q, x[n*inSz:(n+1)*inSz], w, bias, y, nil)
+			}
+			for i, v := range y {
+				if v != one[n*outSz+i] {
+					t.Fatalf("transpose=%v image %d: y[%d] = %v batched, %v alone", transpose, n, i, one[n*outSz+i], v)
+				}
+			}
+		}
+	}
 }
