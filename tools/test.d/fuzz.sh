@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # fuzz.sh runs every go test -fuzz target of latent for a bounded time
-# (LATENT_FUZZTIME per target, default 10s; 14 targets, about 3 minutes
+# (LATENT_FUZZTIME per target, default 6s; 14 targets, about 3 minutes
 # with builds). The seed corpora under */testdata/fuzz/ already run as
 # ordinary tests in `go test ./...`; this adds fresh inputs. A failure
 # leaves the failing input in the package's testdata/fuzz/<Target>/ for
 # `go test -run=<Target>/<file>` to reproduce. See RELIABILITY.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-fuzztime="${LATENT_FUZZTIME:-10s}"
+fuzztime="${LATENT_FUZZTIME:-6s}"
 parallel="${LATENT_FUZZ_PARALLEL:-2}"
 
 targets=(
