@@ -177,6 +177,17 @@ type RecommenderOptions struct {
 	Code   int   // default 10
 	TrainOptions
 	Optimizer string
+	// ItemBased marks a split already transposed with Transposed (recorded
+	// in DIR/orientation.txt for latent recommend).
+	ItemBased bool
+}
+
+// Orientation names the layout: "user-based" or "item-based".
+func (o *RecommenderOptions) Orientation() string {
+	if o.ItemBased {
+		return "item-based"
+	}
+	return "user-based"
 }
 
 // TrainRecommender trains the recommender kind on s.Train with s.Test as
@@ -223,6 +234,9 @@ func TrainRecommender(ctx context.Context, dir string, s *RatingsSplit, o Recomm
 	}
 	if _, err := LossPlotFromMetrics(dir, "recommender: masked MSE"); err != nil {
 		return nil, 0, err
+	}
+	if err := os.WriteFile(dir+"/orientation.txt", []byte(o.Orientation()+"\n"), 0o644); err != nil {
+		return nil, 0, fmt.Errorf("recommender: %w", err)
 	}
 	pred, err := m.Reconstruct(s.Train.X, s.Train.N)
 	if err != nil {
@@ -301,4 +315,52 @@ func ItemMeanRMSE(s *RatingsSplit) (float64, error) {
 	}
 	r, _, err := MaskedRMSE(pred, s.Test.Target, s.Test.Mask, 1, 5)
 	return r, err
+}
+
+// Transposed returns the split with users and items swapped (item-based,
+// the AutoRec "I-AutoRec" orientation: each row is one item's ratings by
+// all users).
+func (s *RatingsSplit) Transposed() *RatingsSplit {
+	tr := func(v []float32, n, d int) []float32 {
+		if v == nil {
+			return nil
+		}
+		out := make([]float32, len(v))
+		for r := 0; r < n; r++ {
+			for c := 0; c < d; c++ {
+				out[c*n+r] = v[r*d+c]
+			}
+		}
+		return out
+	}
+	n, d := s.Train.N, s.Train.D
+	a := &data.Dataset{N: d, D: n, X: tr(s.Train.X, n, d), Mask: tr(s.Train.Mask, n, d), Source: s.Train.Source,
+		Users: s.Train.Items, Items: s.Train.Users}
+	b := &data.Dataset{N: d, D: n, X: a.X, Target: tr(s.Test.Target, n, d), Mask: tr(s.Test.Mask, n, d), Source: s.Test.Source,
+		Users: a.Users, Items: a.Items}
+	return &RatingsSplit{Train: a, Test: b, Dropped: s.Dropped}
+}
+
+// ItemBasedPredictions runs every item's row of the users × items matrix x
+// (transposed to items × users) through an item-based model.onnx and
+// returns the predictions for user u, one per item.
+func ItemBasedPredictions(ctx context.Context, modelPath, backend string, x []float32, users, items, u int) ([]float32, error) {
+	if len(x) != users*items || u < 0 || u >= users {
+		return nil, fmt.Errorf("item-based predictions: %d ratings for %d users × %d items, user %d", len(x), users, items, u)
+	}
+	t := make([]float32, len(x))
+	for r := 0; r < users; r++ {
+		for c := 0; c < items; c++ {
+			t[c*users+r] = x[r*items+c]
+		}
+	}
+	rec, err := ReconstructONNX(ctx, modelPath, backend, t, items)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, items)
+	for c := range out {
+		out[c] = rec[c*users+u]
+	}
+	return out, nil
 }

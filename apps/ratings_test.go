@@ -100,3 +100,30 @@ func TestRecommenderOnGeneratedRatings(t *testing.T) {
 		t.Fatal("one user accepted")
 	}
 }
+
+func TestTransposedSplit(t *testing.T) {
+	dir := t.TempDir()
+	base, test := filepath.Join(dir, "b"), filepath.Join(dir, "t")
+	os.WriteFile(base, []byte("1\t10\t4\n1\t20\t2\n2\t10\t3\n"), 0o644)
+	os.WriteFile(test, []byte("2\t20\t5\n"), 0o644)
+	s, err := LoadRatingsSplit(base, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := s.Transposed()
+	// Rows are items now: item 20's ratings by users 1, 2 are (2, —); the
+	// held-out (user 2, item 20) = 5 sits at row 1, column 1.
+	if tr.Train.N != 2 || tr.Train.X[2] != 2 || tr.Train.Mask[3] != 0 || tr.Test.Target[3] != 5 || tr.Train.Users[1] != "20" {
+		t.Fatalf("transposed %+v / %+v", tr.Train, tr.Test)
+	}
+	back := tr.Transposed()
+	for i := range s.Train.X {
+		if back.Train.X[i] != s.Train.X[i] || back.Test.Mask[i] != s.Test.Mask[i] {
+			t.Fatal("transposing twice does not give the original")
+		}
+	}
+	a, _ := ItemMeanRMSE(s)
+	if a != 3 {
+		t.Fatalf("item mean %v", a)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/latent-ml/latent/apps"
 	"github.com/latent-ml/latent/trainer/data"
@@ -19,11 +20,12 @@ Recommends items to a user with a recommender autoencoder (users × items,
 masked MSE over observed ratings). MODEL is a run folder or model.onnx
 trained on FILE, a MovieLens-style ratings file (user item rating
 [timestamp], tab/comma/"::" separated); the user's row of FILE goes
-through the model and the N unrated items with the highest predicted
+through the model (for an --item-based model every item's column goes
+through it) and the N unrated items with the highest predicted
 ratings are printed.
 
 train fits the classic stacked recommender (items-20-10-20-items, sigmoid,
-RMSprop) on BASE and reports the RMSE over the held-out ratings of TEST
+RMSprop; --item-based: one row per item, as I-AutoRec) on BASE and reports the RMSE over the held-out ratings of TEST
 (predictions clipped to 1-5), e.g. MovieLens-100k's u1.base / u1.test.
 generate writes a rank-R ratings set (base.data, test.data) in the same
 layout for trying it without downloading anything.
@@ -78,7 +80,13 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	row := ds.Row(u)
-	pred, err := apps.ReconstructONNX(ctx, mp, *backend, row, 1)
+	var pred []float32
+	orient, _ := os.ReadFile(filepath.Join(filepath.Dir(mp), "orientation.txt"))
+	if strings.TrimSpace(string(orient)) == "item-based" {
+		pred, err = apps.ItemBasedPredictions(ctx, mp, *backend, ds.X, ds.N, ds.D, u)
+	} else {
+		pred, err = apps.ReconstructONNX(ctx, mp, *backend, row, 1)
+	}
 	if err != nil {
 		return fmt.Errorf("%s (was it trained on %s? it has %d items): %w", mp, *ratings, ds.D, err)
 	}
@@ -112,6 +120,7 @@ func recommendTrain(ctx context.Context, args []string, stdout, stderr io.Writer
 	lr := fs.Float64("lr", 1e-2, "learning rate")
 	opt := fs.String("optimizer", "rmsprop", "optimizer")
 	seed := fs.Uint64("seed", 1, "random seed")
+	itemBased := fs.Bool("item-based", false, "one row per item (ratings by all users), as I-AutoRec, instead of one row per user")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -130,7 +139,15 @@ func recommendTrain(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	o := apps.RecommenderOptions{Code: *code, Optimizer: *opt,
+	baseline, err := apps.ItemMeanRMSE(s)
+	if err != nil {
+		return err
+	}
+	users, items := s.Train.N, s.Train.D
+	if *itemBased {
+		s = s.Transposed()
+	}
+	o := apps.RecommenderOptions{Code: *code, Optimizer: *opt, ItemBased: *itemBased,
 		TrainOptions: apps.TrainOptions{Epochs: *epochs, Batch: *batch, LR: *lr, Seed: *seed}}
 	if len(hidden) > 0 {
 		o.Hidden = hidden
@@ -149,13 +166,9 @@ func recommendTrain(ctx context.Context, args []string, stdout, stderr io.Writer
 			nt++
 		}
 	}
-	fmt.Fprintf(stdout, "%d users × %d items; %d test ratings", s.Train.N, s.Train.D, nt)
+	fmt.Fprintf(stdout, "%d users × %d items (%s); %d test ratings", users, items, o.Orientation(), nt)
 	if s.Dropped > 0 {
 		fmt.Fprintf(stdout, " (%d more of unseen users/items skipped)", s.Dropped)
-	}
-	baseline, err := apps.ItemMeanRMSE(s)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "\ntest RMSE %.4f (predictions clipped to 1-5); item-mean baseline %.4f\nmodel: %s\nplot: %s\n",
 		rmse, baseline, filepath.Join(*out, "model.onnx"), filepath.Join(*out, "loss.png"))

@@ -79,6 +79,21 @@ func TestRecommendGenerateTrainRecommend(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want %d with %q", c.args, code, errs, c.code, c.want)
 		}
 	}
+	// Item-based: the same top-N contract through every item's row.
+	runI := filepath.Join(dir, "runi")
+	if out, errs, code = appCLI(t, "recommend", "train", "--item-based", "--ratings", filepath.Join(data, "base.data"),
+		"--test", filepath.Join(data, "test.data"), "--epochs", "5", "--out", runI, "--quiet"); code != 0 || !strings.Contains(out, "(item-based)") {
+		t.Fatalf("item-based train: exit %d %s %s", code, out, errs)
+	}
+	out, errs, code = appCLI(t, "recommend", runI, "--ratings", filepath.Join(data, "base.data"), "--user", "7", "--top", "3")
+	if code != 0 {
+		t.Fatalf("item-based recommend: exit %d: %s", code, errs)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		if f := strings.Fields(l); rated[f[2]] {
+			t.Fatalf("item-based recommended already rated item %s", f[2])
+		}
+	}
 	// A model trained on other data: the item count differs.
 	other := filepath.Join(dir, "other")
 	appCLI(t, "recommend", "generate", "--out", other, "--users", "20", "--items", "30", "--density", "0.5")
