@@ -89,6 +89,9 @@ func ReadIDX(r io.Reader, name string, limit int) (*Images, error) {
 		n = limit
 	}
 	D := shape[0] * shape[1] * shape[2]
+	if _, err := elements(name+": images", n, D); err != nil {
+		return nil, err
+	}
 	raw, err := readExactly(r, n*D*esz)
 	if err != nil {
 		return nil, fmt.Errorf("%s: idx data (%d images of %v): %w", name, n, shape, err)
@@ -249,6 +252,9 @@ func ReadImagesNPY(r io.Reader, name string, limit int) (*Images, error) {
 		n = limit
 	}
 	D := shape[0] * shape[1] * shape[2]
+	if _, err := elements(name+": images", n, D); err != nil {
+		return nil, err
+	}
 	raw, err := readExactly(r, n*D*esz)
 	if err != nil {
 		return nil, fmt.Errorf("%s: npy data (%d images of %v): %w", name, n, shape, err)

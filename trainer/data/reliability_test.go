@@ -39,9 +39,11 @@ func TestHugeClaimsFailFast(t *testing.T) {
 		{"npy 10^12 elements", npyHeader("<f8", "1000000, 1000000"), npyReader, "more than 2147483648 elements"},
 		{"npy 2^31 elements", npyHeader("<f8", "65536, 32768"), npyReader, "truncated: got 100 of 17179869184 bytes"},
 		{"npy overflowing shape", npyHeader("<f4", "4294967296, 4294967296"), npyReader, "more than"},
-		{"idx 2^24 images of 4096x1024", idx(1<<24, 4096, 1024), idxReader, "idx data (16777216 images of [1 4096 1024])"},
+		{"idx 2^24 images of 4096x1024", idx(1<<24, 4096, 1024), idxReader, "images: shape [16777216 4194304] has more than 2147483648 elements"},
+		{"idx 8 GiB of float64 in 100 bytes", idx(1024, 1024, 1024), idxReader, "idx data (1024 images of [1 1024 1024]): unexpected EOF"},
 		{"idx overflowing image shape", idx(1, 1<<24, 1<<24, 1<<24), idxReader, "implausibly large"},
-		{"image npy 10^6 images", npyHeader("<f8", "1000000, 1024, 1024"), imageNPYReader, "npy data (1000000 images"},
+		{"image npy 10^6 images", npyHeader("<f8", "1000000, 1024, 1024"), imageNPYReader, "more than 2147483648 elements"},
+		{"image npy 8 GiB in 100 bytes", npyHeader("<f8", "1024, 1024, 1024"), imageNPYReader, "npy data (1024 images of [1 1024 1024])"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
