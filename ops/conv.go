@@ -36,7 +36,7 @@ func Col2Im(g *ConvGeom, col, img []float32) {
 	im2colWalk(g, img, col, true)
 }
 
-func im2colWalk[T float32 | int32](g *ConvGeom, img, col []T, back bool) {
+func im2colWalk[T float32 | float64 | int32](g *ConvGeom, img, col []T, back bool) {
 	nd := len(g.Image)
 	if nd == 2 {
 		im2col2D(g, img, col, back) // conv_fast.go

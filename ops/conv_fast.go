@@ -9,7 +9,7 @@ import "sync"
 // (stride 1) or a strided gather with no per-element bounds test. Small
 // feature maps (7×7, 14×14) made the per-element generic walk the largest
 // cost of a conv-AE run.
-func im2col2D[T float32 | int32](g *ConvGeom, img, col []T, back bool) {
+func im2col2D[T float32 | float64 | int32](g *ConvGeom, img, col []T, back bool) {
 	ih, iw := g.Image[0], g.Image[1]
 	kh, kw := g.Kernel[0], g.Kernel[1]
 	oh, ow := g.Out[0], g.Out[1]

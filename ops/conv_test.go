@@ -327,3 +327,42 @@ func ExampleConv2D() {
 	fmt.Println(y)
 	// Output: [12 16 24 28]
 }
+
+func TestConvF64(t *testing.T) {
+	r := rand.New(rand.NewPCG(81, 82))
+	for it := 0; it < 60; it++ {
+		p := randConvParams(r, 1+it%3, false)
+		x := nnRand(r, p.Batch*p.InC*NumElements(p.In))
+		w := nnRand(r, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
+		bias := nnRand(r, p.OutC)
+		x64, w64, b64 := make([]float64, len(x)), make([]float64, len(w)), make([]float64, len(bias))
+		for i, v := range x {
+			x64[i] = float64(v)
+		}
+		for i, v := range w {
+			w64[i] = float64(v)
+		}
+		for i, v := range bias {
+			b64[i] = float64(v)
+		}
+		y := make([]float64, p.Batch*p.OutC*NumElements(p.Out))
+		for i := range y {
+			y[i] = math.NaN()
+		}
+		ConvF64(p, x64, w64, b64, y)
+		got := make([]float32, len(y))
+		for i, v := range y {
+			got[i] = float32(v)
+		}
+		// naiveConv sums in float64 too and rounds once.
+		nnCheck(t, fmt.Sprintf("case %d", it), got, naiveConv(p, x, w, bias), 1e-7)
+	}
+	// Double precision survives: 1 + 1e-12 is not representable in float32.
+	p := &ConvParams{Batch: 1, InC: 1, OutC: 1, Group: 1, In: []int{2}, Kernel: []int{2}, Out: []int{1},
+		Strides: []int{1}, Dilations: []int{1}, PadBegin: []int{0}}
+	y := make([]float64, 1)
+	ConvF64(p, []float64{1, 1e-12}, []float64{1, 1}, nil, y)
+	if y[0] != 1+1e-12 {
+		t.Errorf("got %v, want 1+1e-12", y[0])
+	}
+}

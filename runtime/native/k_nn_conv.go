@@ -70,6 +70,16 @@ func buildConv(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
+		if x.DType == ops.Float64 {
+			// Double-precision models keep their precision.
+			y := env.New(ops.Float64, append([]int{p.Batch, p.OutC}, p.Out...)...)
+			var bias []float64
+			if b != nil {
+				bias = b.F64()
+			}
+			ops.ConvF64(p, x.F64(), w.F64(), bias, y.F64())
+			return []*ops.Tensor{y}, nil
+		}
 		out := nnNewOut(env, x.DType, append([]int{p.Batch, p.OutC}, p.Out...))
 		var bias []float32
 		if b != nil {

@@ -629,3 +629,12 @@ func TestNNSamePadShorterKernel(t *testing.T) {
 	out = nnMust(t, nnNode("Conv", 2, 1, "strides", []int64{3}, "auto_pad", "SAME_UPPER"), 11, x, nnF([]int{1, 1, 1}, 2))
 	nnWant(t, "conv SAME_UPPER", out[0], []int{1, 1, 1}, 2)
 }
+
+func TestNNConvFloat64KeepsPrecision(t *testing.T) {
+	x := ops.FromFloat64([]int{1, 1, 2}, []float64{1, 1e-12})
+	w := ops.FromFloat64([]int{1, 1, 2}, []float64{1, 1})
+	out := nnMust(t, nnNode("Conv", 2, 1), 11, x, w)
+	if out[0].DType != ops.Float64 || out[0].F64()[0] != 1+1e-12 {
+		t.Errorf("got %v %v, want float64 1+1e-12", out[0], out[0].Data)
+	}
+}
