@@ -12,7 +12,8 @@ import (
 // inference-mode Dropout nodes are removed, constant subgraphs are folded,
 // BatchNormalization is folded into a preceding convolution
 // (FoldBatchNorm), then dense and convolution layers are fused with their
-// activation (FuseLayers).
+// activation (FuseLayers) and fused dense layers get their weights in the
+// faster k×n layout (PrepackWeights).
 // g and its nodes are not modified.
 func Optimize(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	out := DropPassThrough(g)
@@ -20,7 +21,7 @@ func Optimize(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return FuseLayers(m, FoldBatchNorm(m, folded)), nil
+	return PrepackWeights(FuseLayers(m, FoldBatchNorm(m, folded))), nil
 }
 
 // DropPassThrough returns a copy of g without Identity nodes and without

@@ -1,0 +1,113 @@
+package native
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// prepackModel: x → Gemm(w1ᵀ, transB=1) → Relu → h → Gemm(w2ᵀ) → Sigmoid → y,
+// plus a lone Gemm reading w1 (not fused, so w1 must survive).
+func prepackModel(rng *rand.Rand, lone bool) *graph.Model {
+	tb := func() map[string]*graph.Attr {
+		return map[string]*graph.Attr{"transB": {Name: "transB", Type: graph.AttrInt, I: 1}}
+	}
+	g := &graph.Graph{
+		Inputs:  []graph.ValueInfo{{Name: "x", DType: ops.Float32}},
+		Outputs: []graph.ValueInfo{{Name: "y"}},
+		Initializers: map[string]*ops.Tensor{
+			"w1": bnRandTensor(rng, -1, 1, 6, 5), "b1": bnRandTensor(rng, -1, 1, 6),
+			"w2": bnRandTensor(rng, -1, 1, 5, 6), "b2": bnRandTensor(rng, -1, 1, 5),
+		},
+		InitOrder: []string{"w1", "b1", "w2", "b2"},
+		Nodes: []*graph.Node{
+			{Name: "g1", OpType: "Gemm", Inputs: []string{"x", "w1", "b1"}, Outputs: []string{"g1"}, Attrs: tb()},
+			{Name: "r1", OpType: "Relu", Inputs: []string{"g1"}, Outputs: []string{"h"}},
+			{Name: "g2", OpType: "Gemm", Inputs: []string{"h", "w2", "b2"}, Outputs: []string{"g2"}, Attrs: tb()},
+			{Name: "s2", OpType: "Sigmoid", Inputs: []string{"g2"}, Outputs: []string{"y"}},
+		},
+	}
+	if lone {
+		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: "z"})
+		g.Nodes = append(g.Nodes, &graph.Node{Name: "g3", OpType: "Gemm", Inputs: []string{"x", "w1"}, Outputs: []string{"z"}, Attrs: tb()})
+	}
+	return &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
+}
+
+func TestPrepackWeights(t *testing.T) {
+	for _, op := range []string{"Gemm", "Relu", "Sigmoid"} {
+		if !Supported("", op) {
+			t.Skipf("no %s kernel registered", op)
+		}
+	}
+	for _, lone := range []bool{false, true} {
+		rng := rand.New(rand.NewPCG(9, 10))
+		m := prepackModel(rng, lone)
+		fused := FuseLayers(m, m.Graph)
+		pg := PrepackWeights(fused)
+
+		var fusedNodes int
+		for _, n := range pg.Nodes {
+			if n.OpType != "FusedGemm" {
+				continue
+			}
+			fusedNodes++
+			if tb, _ := n.Int("transB", 1); tb != 0 {
+				t.Errorf("lone=%v: %s still has transB=%d", lone, n.Label(), tb)
+			}
+			w := pg.Initializers[n.Inputs[1]]
+			orig := m.Graph.Initializers[map[string]string{"g1": "w1", "g2": "w2"}[n.Name]]
+			if w == nil || w.Shape[0] != orig.Shape[1] || w.Shape[1] != orig.Shape[0] {
+				t.Fatalf("lone=%v: %s reads %q shaped %v, want the transpose of %v", lone, n.Label(), n.Inputs[1], w, orig.Shape)
+			}
+			for r := range orig.Shape[0] {
+				for c := range orig.Shape[1] {
+					if w.F32()[c*orig.Shape[0]+r] != orig.F32()[r*orig.Shape[1]+c] {
+						t.Fatalf("%s: packed[%d,%d] differs from w[%d,%d]", n.Label(), c, r, r, c)
+					}
+				}
+			}
+		}
+		if fusedNodes != 2 {
+			t.Fatalf("lone=%v: %d FusedGemm nodes, want 2", lone, fusedNodes)
+		}
+		if _, kept := pg.Initializers["w1"]; kept != lone {
+			t.Errorf("lone=%v: w1 kept = %v (the lone Gemm reads it: keep only then)", lone, kept)
+		}
+		if _, kept := pg.Initializers["w2"]; kept {
+			t.Errorf("w2 kept although only the packed node read it")
+		}
+		if len(m.Graph.Initializers) != 4 || m.Graph.Nodes[0].Attrs["transB"].I != 1 || len(fused.Initializers) != 4 {
+			t.Fatal("PrepackWeights modified its input")
+		}
+
+		for _, batch := range []int{1, 3} {
+			x := bnRandTensor(rng, -1, 1, batch, 5)
+			run := func(g *graph.Graph) []*ops.Tensor {
+				mc := *m
+				mc.Graph = g
+				p, err := Compile(&mc, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := p.Run(context.Background(), []*ops.Tensor{x})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			ref, got := run(m.Graph), run(pg)
+			for i := range ref {
+				for j, w := range ref[i].F32() {
+					if g := got[i].F32()[j]; math.Abs(float64(g-w)) > 1e-5+1e-5*math.Abs(float64(w)) {
+						t.Fatalf("lone=%v batch %d output %d[%d]: packed %g, original %g", lone, batch, i, j, g, w)
+					}
+				}
+			}
+		}
+	}
+}
