@@ -1,11 +1,8 @@
 package native
 
 import (
-	"context"
 	"math"
-	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,42 +27,28 @@ var ewONNXOps = []string{
 var ewONNXOthers = []string{"test_maxpool", "test_maxunpool", "test_mean_variance", "test_logsoftmax", "test_expand"}
 
 func TestONNXElementwiseConformance(t *testing.T) {
-	entries, err := os.ReadDir(tkONNXNodeDir)
-	if err != nil {
-		t.Skipf("ONNX node tests not installed (%v): apt-get install libonnx-testdata", err)
-	}
-	var cases []string
-	for _, e := range entries {
-		name := e.Name()
-		other := false
+	cases := onnxNodeCases(t, "elementwise operators", 280, func(name string) bool {
 		for _, o := range ewONNXOthers {
-			other = other || strings.HasPrefix(name, o)
-		}
-		if other {
-			continue
+			if strings.HasPrefix(name, o) {
+				return false
+			}
 		}
 		for _, op := range ewONNXOps {
 			rest, ok := strings.CutPrefix(name, "test_"+op)
 			if ok && (rest == "" || rest[0] == '_' || (op == "reduce") || (op == "and" || op == "or" || op == "xor") && rest[0] >= '0' && rest[0] <= '9') {
-				cases = append(cases, name)
-				break
+				return true
 			}
 		}
-	}
-	sort.Strings(cases)
-	if len(cases) < 280 {
-		t.Fatalf("found only %d node tests for the elementwise operators in %s", len(cases), tkONNXNodeDir)
-	}
+		return false
+	})
 	for _, name := range cases {
-		t.Run(name, func(t *testing.T) { ewRunNodeTest(t, filepath.Join(tkONNXNodeDir, name)) })
+		t.Run(name, func(t *testing.T) { ewRunNodeTest(t, filepath.Join(onnxNodeDir, name)) })
 	}
 }
 
 func ewRunNodeTest(t *testing.T, dir string) {
-	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
+	m := decodeNodeModel(t, dir)
 	for _, vs := range [][]graph.ValueInfo{m.Graph.Inputs, m.Graph.Outputs} {
 		for _, v := range vs {
 			if v.DType == ops.Invalid {
@@ -73,39 +56,9 @@ func ewRunNodeTest(t *testing.T, dir string) {
 			}
 		}
 	}
-	p, err := Compile(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
-	if len(sets) == 0 {
-		t.Fatalf("no test_data_set_* in %s", dir)
-	}
-	for _, set := range sets {
-		var inputs []*ops.Tensor
-		for i := range m.Graph.Inputs {
-			_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			inputs = append(inputs, x)
-		}
-		outs, err := p.Run(context.Background(), inputs)
-		if err != nil {
-			t.Fatalf("%s: %v", filepath.Base(set), err)
-		}
-		for i, got := range outs {
-			_, want, err := graph.ReadTensorFile(filepath.Join(set, "output_"+strconv.Itoa(i)+".pb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Cast results are exact (one rounding), so demand identical bits.
-			exact := strings.Contains(filepath.Base(dir), "cast")
-			if msg := ewCompare(got, want, exact); msg != "" {
-				t.Errorf("%s output %d (%s): %s", filepath.Base(set), i, m.Graph.Outputs[i].Name, msg)
-			}
-		}
-	}
+	// Cast results are exact (one rounding), so demand identical bits.
+	exact := strings.Contains(filepath.Base(dir), "cast")
+	runNodeTest(t, dir, m, func(got, want *ops.Tensor) string { return ewCompare(got, want, exact) })
 }
 
 // ewCompare checks type and shape exactly and values within a tolerance
@@ -114,7 +67,7 @@ func ewCompare(got, want *ops.Tensor, exact bool) string {
 	if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
 		return "got " + got.String() + ", want " + want.String()
 	}
-	g, w := ewFloats(got), ewFloats(want)
+	g, w := tensorF64(got), tensorF64(want)
 	tol := 0.0
 	switch got.DType {
 	case ops.Float32:
@@ -140,20 +93,4 @@ func ewCompare(got, want *ops.Tensor, exact bool) string {
 		}
 	}
 	return ""
-}
-
-func ewFloats(t *ops.Tensor) []float64 {
-	f := ops.New(ops.Float64, t.Shape...)
-	if t.DType == ops.Bool {
-		for i, b := range t.B() {
-			if b {
-				f.F64()[i] = 1
-			}
-		}
-		return f.F64()
-	}
-	if err := ops.Cast(f, t); err != nil {
-		panic(err)
-	}
-	return f.F64()
 }

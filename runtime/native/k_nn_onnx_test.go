@@ -6,13 +6,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/runtime/graph"
 )
 
 // nnONNXPrefixes select the ONNX backend node tests of the operators in
@@ -35,74 +32,36 @@ var nnONNXOthers = map[string]string{}
 // Expanded (function-body) variants run too: they exercise these kernels
 // next to the elementwise ones when those are registered.
 func TestNNONNXNodeConformance(t *testing.T) {
-	entries, err := os.ReadDir(tkONNXNodeDir)
-	if err != nil {
-		t.Skipf("ONNX node tests not installed (%v): apt-get install libonnx-testdata", err)
-	}
-	var cases []string
-	for _, e := range entries {
+	cases := onnxNodeCases(t, "NN operators", 100, func(name string) bool {
+		if strings.HasSuffix(name, "_expanded") {
+			return false
+		}
 		for _, p := range nnONNXPrefixes {
-			if strings.HasPrefix(e.Name(), p) && !strings.HasSuffix(e.Name(), "_expanded") {
-				cases = append(cases, e.Name())
-				break
+			if strings.HasPrefix(name, p) {
+				return true
 			}
 		}
-	}
-	sort.Strings(cases)
-	if len(cases) < 100 {
-		t.Fatalf("found only %d node tests for the NN operators in %s", len(cases), tkONNXNodeDir)
-	}
+		return false
+	})
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
 			if why, ok := nnONNXOthers[name]; ok {
 				t.Skipf("tests %s, not an operator of k_nn_*.go", why)
 			}
 			if strings.HasPrefix(name, "test_training_dropout") && !strings.Contains(name, "zero_ratio") {
-				nnCheckTrainingDropout(t, filepath.Join(tkONNXNodeDir, name))
+				nnCheckTrainingDropout(t, filepath.Join(onnxNodeDir, name))
 				return
 			}
-			nnRunNodeTest(t, filepath.Join(tkONNXNodeDir, name))
+			nnRunNodeTest(t, filepath.Join(onnxNodeDir, name))
 		})
 	}
 }
 
+// nnRunNodeTest runs one node test, floats within 1e-4 absolute plus
+// 1e-4 relative.
 func nnRunNodeTest(t *testing.T, dir string) {
 	t.Helper()
-	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
-	if len(sets) == 0 {
-		t.Fatalf("no test_data_set_* in %s", dir)
-	}
-	for _, set := range sets {
-		var inputs []*ops.Tensor
-		for i := range m.Graph.Inputs {
-			_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			inputs = append(inputs, x)
-		}
-		outs, err := p.Run(context.Background(), inputs)
-		if err != nil {
-			t.Fatalf("%s: %v", filepath.Base(set), err)
-		}
-		for i, got := range outs {
-			_, want, err := graph.ReadTensorFile(filepath.Join(set, "output_"+strconv.Itoa(i)+".pb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if msg := nnCompare(got, want, 1e-4, 1e-4); msg != "" {
-				t.Errorf("%s output %d (%s): %s", filepath.Base(set), i, m.Graph.Outputs[i].Name, msg)
-			}
-		}
-	}
+	runNodeTest(t, dir, decodeNodeModel(t, dir), func(got, want *ops.Tensor) string { return nnCompare(got, want, 1e-4, 1e-4) })
 }
 
 // nnCheckTrainingDropout runs a training-mode Dropout test. Its expected
@@ -112,38 +71,27 @@ func nnRunNodeTest(t *testing.T, dir string) {
 // and the dropped fraction is within 5 standard deviations of ratio.
 func nnCheckTrainingDropout(t *testing.T, dir string) {
 	t.Helper()
-	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := decodeNodeModel(t, dir)
 	p, err := Compile(m, Options{Seed: 42})
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := filepath.Join(dir, "test_data_set_0")
-	var inputs []*ops.Tensor
-	for i := range m.Graph.Inputs {
-		_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, x)
-	}
+	inputs := readNodeInputs(t, filepath.Join(dir, "test_data_set_0"), len(m.Graph.Inputs))
 	ratio := 0.5
 	if len(inputs) > 1 {
-		ratio = nnAsF64(inputs[1])[0]
+		ratio = tensorF64(inputs[1])[0]
 	}
 	outs, err := p.Run(context.Background(), inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y := nnAsF64(inputs[0]), nnAsF64(outs[0])
+	x, y := tensorF64(inputs[0]), tensorF64(outs[0])
 	var mask []float64
 	if len(outs) > 1 {
 		if outs[1].DType != ops.Bool {
 			t.Fatalf("mask is %v, want bool", outs[1])
 		}
-		mask = nnAsF64(outs[1])
+		mask = tensorF64(outs[1])
 	}
 	dropped := 0
 	for i := range x {
@@ -174,7 +122,7 @@ func nnCompare(got, want *ops.Tensor, atol, rtol float64) string {
 	if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
 		return fmt.Sprintf("got %v, want %v", got, want)
 	}
-	g, w := nnAsF64(got), nnAsF64(want)
+	g, w := tensorF64(got), tensorF64(want)
 	bad := 0
 	first := ""
 	for i := range w {
@@ -194,46 +142,6 @@ func nnCompare(got, want *ops.Tensor, atol, rtol float64) string {
 		return fmt.Sprintf("%d of %d elements differ; first %s", bad, len(w), first)
 	}
 	return ""
-}
-
-// nnAsF64 returns a tensor's elements as float64 for comparison.
-func nnAsF64(t *ops.Tensor) []float64 {
-	out := make([]float64, t.Len())
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, d)
-	case []uint16:
-		for i, v := range d {
-			out[i] = float64(ops.Float16ToFloat32(v))
-		}
-	case []int64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []bool:
-		for i, v := range d {
-			if v {
-				out[i] = 1
-			}
-		}
-	}
-	return out
 }
 
 // nnPyTorchCases are the PyTorch-exported models (libonnx-testdata
@@ -270,21 +178,18 @@ var nnPyTorchCases = []string{
 // A model that also needs an operator no kernel provides yet is skipped
 // with the compile error naming it.
 func TestNNPyTorchConformance(t *testing.T) {
-	root := filepath.Dir(tkONNXNodeDir)
+	root := filepath.Dir(onnxNodeDir)
 	if _, err := os.Stat(filepath.Join(root, "pytorch-converted")); err != nil {
 		t.Skipf("PyTorch conversion tests not installed (%v): apt-get install libonnx-testdata", err)
 	}
 	for _, name := range nnPyTorchCases {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			dir := filepath.Join(root, name)
-			m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := decodeNodeModel(t, dir)
 			if _, err := Compile(m, Options{}); err != nil && strings.Contains(err.Error(), "unsupported operator") {
 				t.Skipf("needs an operator outside k_nn_*.go that is not registered yet: %v", err)
 			}
-			nnRunNodeTest(t, dir)
+			runNodeTest(t, dir, m, func(got, want *ops.Tensor) string { return nnCompare(got, want, 1e-4, 1e-4) })
 		})
 	}
 }

@@ -93,7 +93,7 @@ func nnF(shape []int, v ...float32) *ops.Tensor { return ops.FromFloat32(shape, 
 func nnWant(t *testing.T, what string, got *ops.Tensor, shape []int, want ...float32) {
 	t.Helper()
 	if msg := nnCompare(got, nnF(shape, want...), 1e-5, 1e-5); msg != "" {
-		t.Fatalf("%s: %s (got %v)", what, msg, nnAsF64(got))
+		t.Fatalf("%s: %s (got %v)", what, msg, tensorF64(got))
 	}
 }
 

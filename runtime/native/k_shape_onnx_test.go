@@ -1,21 +1,14 @@
 package native
 
 import (
-	"context"
-	"os"
+	"fmt"
 	"path/filepath"
 	"reflect"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/runtime/graph"
 )
-
-// tkONNXNodeDir holds the ONNX backend node tests (Debian libonnx-testdata).
-const tkONNXNodeDir = "/usr/share/libonnx-testdata/data/node"
 
 // tkONNXPrefixes select the node tests of the operators in k_shape.go,
 // k_tensor.go and k_random.go.
@@ -42,70 +35,33 @@ var tkONNXOthers = map[string]string{
 // operators only move data (Range computes start + i·delta, exact for the
 // test values).
 func TestShapeONNXNodeConformance(t *testing.T) {
-	entries, err := os.ReadDir(tkONNXNodeDir)
-	if err != nil {
-		t.Skipf("ONNX node tests not installed (%v): apt-get install libonnx-testdata", err)
-	}
-	var cases []string
-	for _, e := range entries {
+	cases := onnxNodeCases(t, "shape operators", 50, func(name string) bool {
 		for _, p := range tkONNXPrefixes {
-			if strings.HasPrefix(e.Name(), p) {
-				cases = append(cases, e.Name())
-				break
+			if strings.HasPrefix(name, p) {
+				return true
 			}
 		}
-	}
-	sort.Strings(cases)
-	if len(cases) < 50 {
-		t.Fatalf("found only %d node tests for the shape operators in %s", len(cases), tkONNXNodeDir)
-	}
+		return false
+	})
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
 			if why, ok := tkONNXOthers[name]; ok {
 				t.Skipf("tests %s, not an operator of this file", why)
 			}
-			tkRunNodeTest(t, filepath.Join(tkONNXNodeDir, name))
+			tkRunNodeTest(t, filepath.Join(onnxNodeDir, name))
 		})
 	}
 }
 
+// tkRunNodeTest runs one node test demanding identical outputs.
 func tkRunNodeTest(t *testing.T, dir string) {
 	t.Helper()
-	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
-	if len(sets) == 0 {
-		t.Fatalf("no test_data_set_* in %s", dir)
-	}
-	for _, set := range sets {
-		var inputs []*ops.Tensor
-		for i := range m.Graph.Inputs {
-			_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			inputs = append(inputs, x)
+	runNodeTest(t, dir, decodeNodeModel(t, dir), func(got, want *ops.Tensor) string {
+		if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
+			return fmt.Sprintf("\n got %v %v\nwant %v %v", got, tkHead(got), want, tkHead(want))
 		}
-		outs, err := p.Run(context.Background(), inputs)
-		if err != nil {
-			t.Fatalf("%s: %v", filepath.Base(set), err)
-		}
-		for i, got := range outs {
-			_, want, err := graph.ReadTensorFile(filepath.Join(set, "output_"+strconv.Itoa(i)+".pb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-				t.Errorf("%s output %d (%s):\n got %v %v\nwant %v %v", filepath.Base(set), i, m.Graph.Outputs[i].Name, got, tkHead(got), want, tkHead(want))
-			}
-		}
-	}
+		return ""
+	})
 }
 
 // tkHead formats the first elements of a tensor for failure messages.

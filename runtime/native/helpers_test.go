@@ -1,0 +1,269 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+)
+
+// Helpers shared by the kernel tests of this package: the ONNX backend
+// node-test runner, tensor comparison and the never-panic fuzz harness.
+
+// onnxNodeDir holds the ONNX backend node tests (Debian libonnx-testdata).
+const onnxNodeDir = "/usr/share/libonnx-testdata/data/node"
+
+// onnxNodeCases lists the node tests in onnxNodeDir whose directory name
+// match accepts, sorted. It skips the test when the data is not installed
+// and fails it when fewer than atLeast match, so a renamed or missing
+// test set cannot silently shrink the coverage.
+func onnxNodeCases(t *testing.T, what string, atLeast int, match func(name string) bool) []string {
+	t.Helper()
+	entries, err := os.ReadDir(onnxNodeDir)
+	if err != nil {
+		t.Skipf("ONNX node tests not installed (%v): apt-get install libonnx-testdata", err)
+	}
+	var cases []string
+	for _, e := range entries {
+		if match(e.Name()) {
+			cases = append(cases, e.Name())
+		}
+	}
+	sort.Strings(cases)
+	if len(cases) < atLeast {
+		t.Fatalf("found only %d node tests for the %s in %s", len(cases), what, onnxNodeDir)
+	}
+	return cases
+}
+
+// readNodeInputs reads input_0.pb … input_{n-1}.pb of one test_data_set.
+func readNodeInputs(t *testing.T, set string, n int) []*ops.Tensor {
+	t.Helper()
+	inputs := make([]*ops.Tensor, 0, n)
+	for i := 0; i < n; i++ {
+		_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, x)
+	}
+	return inputs
+}
+
+// decodeNodeModel decodes dir/model.onnx.
+func decodeNodeModel(t *testing.T, dir string) *graph.Model {
+	t.Helper()
+	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// runNodeTest compiles the model of one ONNX node test directory, runs
+// every test_data_set_* in it and reports each output for which compare
+// returns a non-empty mismatch description.
+func runNodeTest(t *testing.T, dir string, m *graph.Model, compare func(got, want *ops.Tensor) string) {
+	t.Helper()
+	p, err := Compile(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
+	if len(sets) == 0 {
+		t.Fatalf("no test_data_set_* in %s", dir)
+	}
+	for _, set := range sets {
+		inputs := readNodeInputs(t, set, len(m.Graph.Inputs))
+		outs, err := p.Run(context.Background(), inputs)
+		if err != nil {
+			t.Fatalf("%s: %v", filepath.Base(set), err)
+		}
+		for i, got := range outs {
+			_, want, err := graph.ReadTensorFile(filepath.Join(set, "output_"+strconv.Itoa(i)+".pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := compare(got, want); msg != "" {
+				t.Errorf("%s output %d (%s): %s", filepath.Base(set), i, m.Graph.Outputs[i].Name, msg)
+			}
+		}
+	}
+}
+
+// tensorF64 returns a tensor's elements as float64 for comparison (bool as
+// 0/1, float16 through float32, which is exact).
+func tensorF64(t *ops.Tensor) []float64 {
+	out := make([]float64, t.Len())
+	switch d := t.Data.(type) {
+	case []float32:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []float64:
+		copy(out, d)
+	case []uint16:
+		for i, v := range d {
+			out[i] = float64(ops.Float16ToFloat32(v))
+		}
+	case []int64:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []int32:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []int8:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []uint8:
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+	case []bool:
+		for i, v := range d {
+			if v {
+				out[i] = 1
+			}
+		}
+	default:
+		panic(fmt.Sprintf("tensorF64: unsupported data %T", t.Data))
+	}
+	return out
+}
+
+// fuzzDesc describes one fuzzed call (operator, opset, attributes and
+// inputs) for a failure message.
+func fuzzDesc(op string, opset int64, n *graph.Node, in []*ops.Tensor) string {
+	s := fmt.Sprintf("%s-%d attrs", op, opset)
+	for _, a := range n.AttrOrder {
+		at := n.Attrs[a]
+		s += fmt.Sprintf(" %s=%v/%v/%v/%q", a, at.I, at.Ints, at.F, at.S)
+	}
+	for _, x := range in {
+		if x != nil {
+			s += fmt.Sprintf(" %v%v", x, x.Data)
+		} else {
+			s += " nil"
+		}
+	}
+	return s
+}
+
+// fuzzCall builds n with b at opset and runs the kernel on in, failing the
+// test on a panic, a nil output or (when every input is well-formed) an
+// output that is not a valid tensor. An error from the builder or the
+// kernel is a legitimate answer: fuzzCall then returns ok false. When the
+// call succeeds and then is not nil, it runs inside the same panic guard
+// with the kernel and its outputs, for further checks.
+func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Tensor, then func(k Kernel, outs []*ops.Tensor)) (ok bool) {
+	t.Helper()
+	desc := func() string { return fuzzDesc(n.OpType, opset, n, in) }
+	defer func() {
+		if p := recover(); p != nil {
+			t.Fatalf("%s: panic: %v", desc(), p)
+		}
+	}()
+	k, err := b(n, opset)
+	if err != nil {
+		return false
+	}
+	outs, err := k(&Env{}, in)
+	if err != nil {
+		return false
+	}
+	wellFormed := true
+	for _, x := range in {
+		wellFormed = wellFormed && (x == nil || x.Validate() == nil)
+	}
+	for i, o := range outs {
+		if o == nil {
+			t.Fatalf("%s: output %d is nil", desc(), i)
+		}
+		// A malformed input may pass through as a view (Cast to its own
+		// type); only well-formed inputs promise valid outputs.
+		if err := o.Validate(); err != nil && wellFormed {
+			t.Fatalf("%s: output %d: %v", desc(), i, err)
+		}
+	}
+	if then != nil {
+		then(k, outs)
+	}
+	return true
+}
+
+// dirtyAlloc is an Env allocator that returns buffers full of junk, as a
+// recycled buffer may be.
+func dirtyAlloc(dt ops.DType, shape []int) *ops.Tensor {
+	t := ops.New(dt, shape...)
+	switch d := t.Data.(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(math.NaN())
+		}
+	case []float64:
+		for i := range d {
+			d[i] = -12345.5
+		}
+	case []uint16:
+		for i := range d {
+			d[i] = 0x7e01
+		}
+	case []int64:
+		for i := range d {
+			d[i] = -77
+		}
+	case []int32:
+		for i := range d {
+			d[i] = 99
+		}
+	case []int8:
+		for i := range d {
+			d[i] = -5
+		}
+	case []uint8:
+		for i := range d {
+			d[i] = 201
+		}
+	case []bool:
+		for i := range d {
+			d[i] = true
+		}
+	}
+	return t
+}
+
+// sameBits compares tensors exactly, NaNs by bit pattern.
+func sameBits(a, b *ops.Tensor) bool {
+	if a.DType != b.DType || !ops.SameShape(a.Shape, b.Shape) {
+		return false
+	}
+	switch x := a.Data.(type) {
+	case []float32:
+		y := b.F32()
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	case []float64:
+		y := b.F64()
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return fmt.Sprint(a.Data) == fmt.Sprint(b.Data)
+}
