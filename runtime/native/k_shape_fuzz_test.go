@@ -1,7 +1,6 @@
 package native
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -150,60 +149,25 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 				}
 			}
 		}
-		desc := func() string {
-			s := fmt.Sprintf("%s-%d attrs", op, opset)
-			for _, a := range n.AttrOrder {
-				at := n.Attrs[a]
-				s += fmt.Sprintf(" %s=%v/%v/%v/%q", a, at.I, at.Ints, at.F, at.S)
-			}
-			for _, x := range in {
-				if x != nil {
-					s += fmt.Sprintf(" %v%v", x, x.Data)
-				} else {
-					s += " nil"
-				}
-			}
-			return s
-		}
-		func() {
-			defer func() {
-				if p := recover(); p != nil {
-					t.Fatalf("%s: panic: %v", desc(), p)
-				}
-			}()
-			k, err := b(n, opset)
-			if err != nil {
-				return
-			}
-			outs, err := k(&Env{}, in)
-			if err != nil {
-				return
-			}
-			for i, o := range outs {
-				if o == nil {
-					t.Fatalf("%s: output %d is nil", desc(), i)
-				}
-				if err := o.Validate(); err != nil {
-					t.Fatalf("%s: output %d: %v", desc(), i, err)
-				}
-			}
-			succeeded[op]++
+		ok := fuzzCall(t, b, n, opset, in, func(k Kernel, outs []*ops.Tensor) {
 			// Kernels must overwrite every element of the buffers env.New
 			// hands out: run again with dirty buffers and compare.
 			if tkFuzzRandom[op] && !n.Has("seed") {
 				return
 			}
-			dirty := &Env{alloc: tkDirtyAlloc}
-			again, err := k(dirty, in)
+			again, err := k(&Env{alloc: dirtyAlloc}, in)
 			if err != nil {
-				t.Fatalf("%s: second run failed: %v", desc(), err)
+				t.Fatalf("%s: second run failed: %v", fuzzDesc(op, opset, n, in), err)
 			}
 			for i := range outs {
-				if !tkSameBits(outs[i], again[i]) {
-					t.Fatalf("%s: output %d differs on a dirty buffer:\n%v\n%v", desc(), i, outs[i].Data, again[i].Data)
+				if !sameBits(outs[i], again[i]) {
+					t.Fatalf("%s: output %d differs on a dirty buffer:\n%v\n%v", fuzzDesc(op, opset, n, in), i, outs[i].Data, again[i].Data)
 				}
 			}
-		}()
+		})
+		if ok {
+			succeeded[op]++
+		}
 	}
 	// The inputs are random enough that every operator also runs
 	// successfully sometimes; otherwise the test only exercised its checks.
@@ -267,71 +231,4 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 var tkFuzzRandom = map[string]bool{
 	"RandomNormalLike": true, "RandomUniformLike": true, "RandomNormal": true,
 	"RandomUniform": true, "Bernoulli": true,
-}
-
-// tkDirtyAlloc is an Env allocator that returns buffers full of junk, as a
-// recycled buffer may be.
-func tkDirtyAlloc(dt ops.DType, shape []int) *ops.Tensor {
-	t := ops.New(dt, shape...)
-	switch d := t.Data.(type) {
-	case []float32:
-		for i := range d {
-			d[i] = float32(math.NaN())
-		}
-	case []float64:
-		for i := range d {
-			d[i] = -12345.5
-		}
-	case []uint16:
-		for i := range d {
-			d[i] = 0x7e01
-		}
-	case []int64:
-		for i := range d {
-			d[i] = -77
-		}
-	case []int32:
-		for i := range d {
-			d[i] = 99
-		}
-	case []int8:
-		for i := range d {
-			d[i] = -5
-		}
-	case []uint8:
-		for i := range d {
-			d[i] = 201
-		}
-	case []bool:
-		for i := range d {
-			d[i] = true
-		}
-	}
-	return t
-}
-
-// tkSameBits compares tensors exactly, NaNs by bit pattern.
-func tkSameBits(a, b *ops.Tensor) bool {
-	if a.DType != b.DType || !ops.SameShape(a.Shape, b.Shape) {
-		return false
-	}
-	switch x := a.Data.(type) {
-	case []float32:
-		y := b.F32()
-		for i := range x {
-			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
-				return false
-			}
-		}
-		return true
-	case []float64:
-		y := b.F64()
-		for i := range x {
-			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return fmt.Sprint(a.Data) == fmt.Sprint(b.Data)
 }
