@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -177,4 +178,47 @@ func mustFloat(s string) float64 {
 		panic(err)
 	}
 	return v
+}
+
+// latent train leaves loss.png beside metrics.jsonl, and for image data a
+// reconstruction grid: 2 rows of min(12, N) images, each 2× enlarged.
+func TestTrainWritesPlots(t *testing.T) {
+	dir := t.TempDir()
+	idx := filepath.Join(dir, "x-idx3-ubyte")
+	var b bytes.Buffer
+	b.Write([]byte{0, 0, 8, 3, 0, 0, 0, 16, 0, 0, 0, 4, 0, 0, 0, 5})
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := 0; i < 16*20; i++ {
+		b.WriteByte(byte(rng.IntN(256)))
+	}
+	os.WriteFile(idx, b.Bytes(), 0o644)
+	run := filepath.Join(dir, "run")
+	out, errs, code := appCLI(t, "train", "--model", "deep", "--hidden", "8", "--code", "2", "--data", idx,
+		"--epochs", "3", "--val-split", "0.25", "--out", run, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "loss plot: "+filepath.Join(run, "loss.png")) || !strings.Contains(out, "reconstructions: ") {
+		t.Fatalf("output:\n%s", out)
+	}
+	f, err := os.Open(filepath.Join(run, "reconstructions.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 12 images of 5 wide × 4 high at scale 2 with 1-pixel gaps.
+	if bd := img.Bounds(); bd.Dx() != 12*11+1 || bd.Dy() != 2*9+1 {
+		t.Fatalf("grid %v", bd)
+	}
+	hist, err := apps.ReadMetrics(filepath.Join(run, "metrics.jsonl"))
+	if err != nil || len(hist) != 3 || hist[0].ValLoss == nil {
+		t.Fatalf("metrics %+v, %v", hist, err)
+	}
+	if _, err := os.Stat(filepath.Join(run, "loss.png")); err != nil {
+		t.Fatal(err)
+	}
 }
