@@ -1,7 +1,6 @@
 package native_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/ort"
 )
@@ -182,54 +180,16 @@ func TestElementwiseAgainstORT(t *testing.T) {
 }
 
 func ortCheck(t *testing.T, c ortCase) {
-	g := &graph.Graph{Name: "t", Initializers: map[string]*ops.Tensor{}, ValueInfo: map[string]graph.ValueInfo{}}
-	var feed []*ops.Tensor
-	for i, name := range c.names {
-		if name == "" {
-			continue
-		}
-		g.Inputs = append(g.Inputs, graph.ValueInfo{Name: name, DType: c.in[i].DType, Shape: graph.ShapeOf(c.in[i].Shape...), HasShape: true})
-		feed = append(feed, c.in[i])
-	}
-	n := &graph.Node{OpType: c.op, Inputs: c.names, Outputs: []string{"out"}, Attrs: map[string]*graph.Attr{}}
-	for _, a := range c.attrs {
-		n.Attrs[a.Name] = a
-		n.AttrOrder = append(n.AttrOrder, a.Name)
-	}
-	g.Nodes = []*graph.Node{n}
-	g.Outputs = []graph.ValueInfo{{Name: "out", DType: c.out}}
-	m := &graph.Model{IRVersion: 8, ProducerName: "latent-test", Opsets: map[string]int64{"": c.opset}, Graph: g}
-	raw, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outs [2]*ops.Tensor
-	for i, backend := range []string{"native", "ort"} {
-		s, err := runtime.OpenBytes(raw, runtime.WithBackend(backend))
-		if err != nil {
-			t.Fatalf("%s: open: %v", backend, err)
-		}
-		res, err := s.RunOrdered(context.Background(), feed)
-		s.Close()
-		if err != nil {
-			t.Fatalf("%s: run %s%v on %v: %v", backend, c.op, n.AttrOrder, feed, err)
-		}
-		outs[i] = res[0]
-	}
-	got, want := outs[0], outs[1]
+	t.Helper()
+	m, feed := oneNodeModel(c.op, c.opset, c.attrs, c.names, c.in, []ops.DType{c.out}, false)
+	native, ort := runNativeAndORT(t, m, feed, fmt.Sprintf("%s%v", c.op, m.Graph.Nodes[0].AttrOrder))
+	got, want := native[0], ort[0]
 	if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
 		t.Fatalf("%s: native %v, ORT %v", c.op, got, want)
 	}
-	g64, w64 := ortF64(got), ortF64(want)
 	tol := map[ops.DType]float64{ops.Float32: 2e-6, ops.Float64: 1e-12, ops.Float16: 1e-3}[got.DType]
-	for i := range w64 {
-		a, b := g64[i], w64[i]
-		if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
-			continue
-		}
-		if math.Abs(a-b) > tol*(1+math.Abs(b)) {
-			t.Fatalf("%s%v %v: element %d: native %v, ORT %v", c.op, n.AttrOrder, ortShapesOf(c.in), i, a, b)
-		}
+	if i, a, b := firstMismatch(got, want, tol); i >= 0 {
+		t.Fatalf("%s%v %v: element %d: native %v, ORT %v", c.op, m.Graph.Nodes[0].AttrOrder, ortShapesOf(c.in), i, a, b)
 	}
 }
 
@@ -306,23 +266,6 @@ func ortConvert(f *ops.Tensor, dt ops.DType) *ops.Tensor {
 		panic(err)
 	}
 	return t
-}
-
-func ortF64(t *ops.Tensor) []float64 {
-	if t.DType == ops.Bool {
-		out := make([]float64, t.Len())
-		for i, b := range t.B() {
-			if b {
-				out[i] = 1
-			}
-		}
-		return out
-	}
-	f := ops.New(ops.Float64, t.Shape...)
-	if err := ops.Cast(f, t); err != nil {
-		panic(err)
-	}
-	return f.F64()
 }
 
 func ortInt(name string, v int64) *graph.Attr {

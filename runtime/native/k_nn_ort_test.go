@@ -1,7 +1,6 @@
 package native_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/ort"
 )
@@ -49,73 +47,30 @@ func nnORTRand(r *rand.Rand, shape ...int) *ops.Tensor {
 
 func nnORTRun(t *testing.T, c nnORTCase) {
 	t.Helper()
-	g := &graph.Graph{Name: "nn", Initializers: map[string]*ops.Tensor{}, ValueInfo: map[string]graph.ValueInfo{}}
-	n := &graph.Node{OpType: c.op, Attrs: map[string]*graph.Attr{}}
-	var feed []*ops.Tensor
-	for i, x := range c.in {
-		if x == nil {
-			n.Inputs = append(n.Inputs, "")
-			continue
-		}
-		name := fmt.Sprintf("in%d", i)
-		n.Inputs = append(n.Inputs, name)
-		// Symbolic dims on the data input keep ONNX Runtime from
-		// constant-folding output shapes from its static shape inference,
-		// which disagrees with its own pooling kernels in ceil mode.
-		shape := graph.ShapeOf(x.Shape...)
-		if i == 0 {
-			for d := range shape {
-				shape[d] = graph.Dim{Value: -1, Param: fmt.Sprintf("d%d", d)}
-			}
-		}
-		g.Inputs = append(g.Inputs, graph.ValueInfo{Name: name, DType: x.DType, Shape: shape, HasShape: true})
-		feed = append(feed, x)
-	}
-	for i, dt := range c.outs {
-		name := fmt.Sprintf("out%d", i)
-		n.Outputs = append(n.Outputs, name)
-		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: name, DType: dt})
-	}
+	var attrs []*graph.Attr
 	for k, v := range c.attrs {
-		n.Attrs[k] = nnORTAttr(k, v)
-		n.AttrOrder = append(n.AttrOrder, k)
+		attrs = append(attrs, nnORTAttr(k, v))
 	}
-	g.Nodes = []*graph.Node{n}
-	m := &graph.Model{IRVersion: 8, ProducerName: "latent-test", Opsets: map[string]int64{"": c.opset}, Graph: g}
-	raw, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res [2][]*ops.Tensor
-	for i, backend := range []string{"native", "ort"} {
-		s, err := runtime.OpenBytes(raw, runtime.WithBackend(backend))
-		if err != nil {
-			t.Fatalf("%s: open %s %v: %v", backend, c.op, c.attrs, err)
-		}
-		res[i], err = s.RunOrdered(context.Background(), feed)
-		s.Close()
-		if err != nil {
-			t.Fatalf("%s: run %s %v on %v: %v", backend, c.op, c.attrs, feed, err)
-		}
-	}
+	// Symbolic dims on the data input keep ONNX Runtime from
+	// constant-folding output shapes from its static shape inference,
+	// which disagrees with its own pooling kernels in ceil mode.
+	m, feed := oneNodeModel(c.op, c.opset, attrs, inputNames(c.in), c.in, c.outs, true)
+	native, ort := runNativeAndORT(t, m, feed, fmt.Sprintf("%s %v", c.op, c.attrs))
 	tol := c.tol
 	if tol == 0 {
 		tol = 1e-5
 	}
 	for o := range c.outs {
-		got, want := res[0][o], res[1][o]
+		got, want := native[o], ort[o]
 		if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
 			t.Fatalf("%s %v inputs %v: output %d: native %v, ORT %v", c.op, c.attrs, feed, o, got, want)
 		}
-		g64, w64 := nnORTF64(got), nnORTF64(want)
-		for i := range w64 {
-			a, b := g64[i], w64[i]
-			if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
-				continue
-			}
-			if !got.DType.IsFloat() || math.Abs(a-b) > tol*(1+math.Abs(b)) {
-				t.Fatalf("%s %v inputs %v: output %d element %d: native %v, ORT %v", c.op, c.attrs, feed, o, i, a, b)
-			}
+		otol := tol
+		if !got.DType.IsFloat() {
+			otol = 0
+		}
+		if i, a, b := firstMismatch(got, want, otol); i >= 0 {
+			t.Fatalf("%s %v inputs %v: output %d element %d: native %v, ORT %v", c.op, c.attrs, feed, o, i, a, b)
 		}
 	}
 }
@@ -132,39 +87,6 @@ func nnORTDouble(t *ops.Tensor) *ops.Tensor {
 		d[i] = float64(v)
 	}
 	return ops.FromFloat64(t.Shape, d)
-}
-
-func nnORTF64(t *ops.Tensor) []float64 {
-	out := make([]float64, t.Len())
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, d)
-	case []int64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint16:
-		for i, v := range d {
-			out[i] = float64(ops.Float16ToFloat32(v))
-		}
-	}
-	return out
 }
 
 // TestNNAgainstORT runs random attribute variants of the NN operators on

@@ -44,27 +44,15 @@ func (c tkOrtCase) String() string {
 
 func (c tkOrtCase) model(t *testing.T) *graph.Model {
 	t.Helper()
-	n := &graph.Node{OpType: c.op, Attrs: map[string]*graph.Attr{}}
-	g := &graph.Graph{Name: "xcheck", Nodes: []*graph.Node{n}}
-	for i, x := range c.in {
-		name := fmt.Sprintf("in%d", i)
-		n.Inputs = append(n.Inputs, name)
-		g.Inputs = append(g.Inputs, graph.ValueInfo{Name: name, DType: x.DType, Shape: graph.ShapeOf(x.Shape...), HasShape: true})
+	dt := c.in[0].DType
+	if c.outDT != ops.Invalid {
+		dt = c.outDT
 	}
-	for i := 0; i < max(c.nOut, 1); i++ {
-		name := fmt.Sprintf("out%d", i)
-		n.Outputs = append(n.Outputs, name)
-		dt := c.in[0].DType
-		if c.outDT != ops.Invalid {
-			dt = c.outDT
-		}
-		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: name, DType: dt})
+	outs := make([]ops.DType, max(c.nOut, 1))
+	for i := range outs {
+		outs[i] = dt
 	}
-	for _, a := range c.attrs {
-		n.Attrs[a.Name] = a
-		n.AttrOrder = append(n.AttrOrder, a.Name)
-	}
-	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": c.opset}, Graph: g}
+	m, _ := oneNodeModel(c.op, c.opset, c.attrs, inputNames(c.in), c.in, outs, false)
 	raw, err := graph.Encode(m)
 	if err != nil {
 		t.Fatal(err)
