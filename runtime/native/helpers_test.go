@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
@@ -266,4 +267,54 @@ func sameBits(a, b *ops.Tensor) bool {
 		return true
 	}
 	return fmt.Sprint(a.Data) == fmt.Sprint(b.Data)
+}
+
+// attrInt, attrInts and attrFloat build node attributes.
+func attrInt(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
+func attrInts(name string, v ...int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
+}
+func attrFloat(name string, v float32) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
+}
+
+// runNode builds n from the registry at opset and runs it once.
+func runNode(n *graph.Node, opset int64, in ...*ops.Tensor) ([]*ops.Tensor, error) {
+	b, err := Lookup(n.Domain, n.OpType, opset)
+	if err != nil {
+		return nil, err
+	}
+	k, err := b(n, opset)
+	if err != nil {
+		return nil, err
+	}
+	return k(&Env{}, in)
+}
+
+// mustRunNode is runNode that fails the test on error.
+func mustRunNode(t *testing.T, n *graph.Node, opset int64, in ...*ops.Tensor) []*ops.Tensor {
+	t.Helper()
+	out, err := runNode(n, opset, in...)
+	if err != nil {
+		t.Fatalf("%s at opset %d: %v", n.OpType, opset, err)
+	}
+	return out
+}
+
+// wantNodeError expects runNode to fail with an error that names the node
+// and contains want.
+func wantNodeError(t *testing.T, n *graph.Node, opset int64, want string, in ...*ops.Tensor) {
+	t.Helper()
+	_, err := runNode(n, opset, in...)
+	if err == nil {
+		t.Fatalf("%s at opset %d: no error, want one mentioning %q", n.OpType, opset, want)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("%s at opset %d: error %q does not mention %q", n.OpType, opset, err, want)
+	}
+	if !strings.Contains(err.Error(), n.Name) {
+		t.Fatalf("%s: error %q does not name the node %q", n.OpType, err, n.Name)
+	}
 }

@@ -21,28 +21,10 @@ func ewNode(op string, inputs []string, attrs ...*graph.Attr) *graph.Node {
 	return n
 }
 
-func ewInt(name string, v int64) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
-}
-func ewFloat(name string, v float32) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
-}
-func ewIntsAttr(name string, v ...int64) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
-}
-
-// ewRun compiles n at opset and runs it once.
+// ewRun compiles n at opset and runs it once, returning its first output.
 func ewRun(t *testing.T, n *graph.Node, opset int64, in ...*ops.Tensor) (*ops.Tensor, error) {
 	t.Helper()
-	b, err := Lookup(n.Domain, n.OpType, opset)
-	if err != nil {
-		return nil, err
-	}
-	k, err := b(n, opset)
-	if err != nil {
-		return nil, err
-	}
-	outs, err := k(&Env{}, in)
+	outs, err := runNode(n, opset, in...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,16 +84,16 @@ func TestElemBinaryKernels(t *testing.T) {
 func TestElemLegacyBroadcast(t *testing.T) {
 	a := f32([]int{2, 3, 2}, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 	perChannel := f32([]int{3}, 100, 200, 300)
-	out := ewMust(t, ewNode("Add", []string{"a", "b"}, ewInt("broadcast", 1), ewInt("axis", 1)), 6, a, perChannel)
+	out := ewMust(t, ewNode("Add", []string{"a", "b"}, attrInt("broadcast", 1), attrInt("axis", 1)), 6, a, perChannel)
 	if fmt.Sprint(out.F32()) != "[101 102 203 204 305 306 107 108 209 210 311 312]" || !ops.SameShape(out.Shape, a.Shape) {
 		t.Errorf("Add-6 axis=1 = %v %v", out.Shape, out.F32())
 	}
 	trailing := f32([]int{3, 2}, 1, 2, 3, 4, 5, 6)
-	out = ewMust(t, ewNode("Sub", []string{"a", "b"}, ewInt("broadcast", 1)), 1, a, trailing)
+	out = ewMust(t, ewNode("Sub", []string{"a", "b"}, attrInt("broadcast", 1)), 1, a, trailing)
 	if fmt.Sprint(out.F32()) != "[0 0 0 0 0 0 6 6 6 6 6 6]" {
 		t.Errorf("Sub-1 suffix broadcast = %v", out.F32())
 	}
-	out = ewMust(t, ewNode("Mul", []string{"a", "b"}, ewInt("broadcast", 1)), 6, a, f32([]int{1}, 2))
+	out = ewMust(t, ewNode("Mul", []string{"a", "b"}, attrInt("broadcast", 1)), 6, a, f32([]int{1}, 2))
 	if out.F32()[11] != 24 {
 		t.Errorf("Mul-6 scalar = %v", out.F32())
 	}
@@ -121,9 +103,9 @@ func TestElemLegacyBroadcast(t *testing.T) {
 	}
 	_, err := ewRun(t, ewNode("Add", []string{"a", "b"}), 6, a, perChannel)
 	ewWantErr(t, "Add-6 without broadcast", err, "n_add", "broadcast=0")
-	_, err = ewRun(t, ewNode("Add", []string{"a", "b"}, ewInt("broadcast", 1), ewInt("axis", 2)), 6, a, perChannel)
+	_, err = ewRun(t, ewNode("Add", []string{"a", "b"}, attrInt("broadcast", 1), attrInt("axis", 2)), 6, a, perChannel)
 	ewWantErr(t, "Add-6 wrong axis", err, "n_add", "axis 2")
-	pw := ewMust(t, ewNode("Pow", []string{"a", "b"}, ewInt("broadcast", 1)), 1, trailing, f32([]int{2}, 2, 0))
+	pw := ewMust(t, ewNode("Pow", []string{"a", "b"}, attrInt("broadcast", 1)), 1, trailing, f32([]int{2}, 2, 0))
 	if fmt.Sprint(pw.F32()) != "[1 1 9 1 25 1]" {
 		t.Errorf("Pow-1 broadcast = %v", pw.F32())
 	}
@@ -230,13 +212,13 @@ func TestElemUnaryAttributes(t *testing.T) {
 		want []float64
 	}{
 		{ewNode("LeakyRelu", []string{"x"}), []float64{-0.02, -0.005, 0, 3}},
-		{ewNode("LeakyRelu", []string{"x"}, ewFloat("alpha", 0.5)), []float64{-1, -0.25, 0, 3}},
+		{ewNode("LeakyRelu", []string{"x"}, attrFloat("alpha", 0.5)), []float64{-1, -0.25, 0, 3}},
 		{ewNode("Elu", []string{"x"}), []float64{math.Exp(-2) - 1, math.Exp(-0.5) - 1, 0, 3}},
-		{ewNode("Elu", []string{"x"}, ewFloat("alpha", 2)), []float64{2 * (math.Exp(-2) - 1), 2 * (math.Exp(-0.5) - 1), 0, 3}},
+		{ewNode("Elu", []string{"x"}, attrFloat("alpha", 2)), []float64{2 * (math.Exp(-2) - 1), 2 * (math.Exp(-0.5) - 1), 0, 3}},
 		{ewNode("Selu", []string{"x"}), []float64{1.0507009873554805 * 1.6732632423543772 * (math.Exp(-2) - 1),
 			1.0507009873554805 * 1.6732632423543772 * (math.Exp(-0.5) - 1), 0, 1.0507009873554805 * 3}},
 		{ewNode("HardSigmoid", []string{"x"}), []float64{0.1, 0.4, 0.5, 1}},
-		{ewNode("HardSigmoid", []string{"x"}, ewFloat("alpha", 1), ewFloat("beta", 0)), []float64{0, 0, 0, 1}},
+		{ewNode("HardSigmoid", []string{"x"}, attrFloat("alpha", 1), attrFloat("beta", 0)), []float64{0, 0, 0, 1}},
 		{ewNode("Relu", []string{"x"}), []float64{0, 0, 0, 3}},
 		{ewNode("Softsign", []string{"x"}), []float64{-2.0 / 3, -0.5 / 1.5, 0, 0.75}},
 		{ewNode("Abs", []string{"x"}), []float64{2, 0.5, 0, 3}},
@@ -250,7 +232,7 @@ func TestElemUnaryAttributes(t *testing.T) {
 			}
 		}
 	}
-	bad := ewNode("LeakyRelu", []string{"x"}, ewInt("alpha", 1))
+	bad := ewNode("LeakyRelu", []string{"x"}, attrInt("alpha", 1))
 	_, err := ewRun(t, bad, 16, x)
 	ewWantErr(t, "int alpha", err, "n_leakyrelu", "alpha")
 	_, err = ewRun(t, ewNode("Exp", []string{"x"}), 13, ops.FromInt64(nil, []int64{1}))
@@ -263,7 +245,7 @@ func TestElemUnaryAttributes(t *testing.T) {
 
 func TestElemClipOpsets(t *testing.T) {
 	x := f32([]int{4}, -5, -0.5, 0.5, 5)
-	old := ewMust(t, ewNode("Clip", []string{"x"}, ewFloat("min", -1), ewFloat("max", 1)), 6, x)
+	old := ewMust(t, ewNode("Clip", []string{"x"}, attrFloat("min", -1), attrFloat("max", 1)), 6, x)
 	if fmt.Sprint(old.F32()) != "[-1 -0.5 0.5 1]" {
 		t.Errorf("Clip-6 = %v", old.F32())
 	}
@@ -294,13 +276,13 @@ func TestCastKernel(t *testing.T) {
 	cases := map[int64]string{7: "[-1 0 2]", 6: "[-1 0 2]", 9: "[true false true]", 11: "[-1.5 0 2.9000000953674316]"}
 	for to, want := range cases {
 		for _, opset := range []int64{6, 13, 19, 21} {
-			out := ewMust(t, ewNode("Cast", []string{"x"}, ewInt("to", to)), opset, x)
+			out := ewMust(t, ewNode("Cast", []string{"x"}, attrInt("to", to)), opset, x)
 			if got := fmt.Sprint(out.Data); got != want {
 				t.Errorf("Cast-%d to %d = %s, want %s", opset, to, got, want)
 			}
 		}
 	}
-	same := ewMust(t, ewNode("Cast", []string{"x"}, ewInt("to", 1)), 13, x)
+	same := ewMust(t, ewNode("Cast", []string{"x"}, attrInt("to", 1)), 13, x)
 	if &same.F32()[0] != &x.F32()[0] {
 		t.Error("Cast to the same type copied instead of returning a view")
 	}
@@ -314,7 +296,7 @@ func TestCastKernel(t *testing.T) {
 	}
 	_, err := ewRun(t, ewNode("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT33")}), 1, x)
 	ewWantErr(t, "Cast-1 to unknown name", err, "n_cast", "INT33")
-	_, err = ewRun(t, ewNode("Cast", []string{"x"}, ewInt("to", 8)), 13, x)
+	_, err = ewRun(t, ewNode("Cast", []string{"x"}, attrInt("to", 8)), 13, x)
 	ewWantErr(t, "Cast to string", err, "n_cast", "STRING")
 	_, err = ewRun(t, ewNode("Cast", []string{"x"}), 13, x)
 	ewWantErr(t, "Cast without to", err, "n_cast", "to")
@@ -331,21 +313,21 @@ func TestReduceKernelOpsets(t *testing.T) {
 		want  string
 	}
 	cases := []tc{
-		{ewNode("ReduceSum", []string{"x"}, ewIntsAttr("axes", 1)), 11, []*ops.Tensor{x}, []int{2, 1}, "[6 15]"},
-		{ewNode("ReduceSum", []string{"x"}, ewIntsAttr("axes", -2), ewInt("keepdims", 0)), 11, []*ops.Tensor{x}, []int{3}, "[5 7 9]"},
+		{ewNode("ReduceSum", []string{"x"}, attrInts("axes", 1)), 11, []*ops.Tensor{x}, []int{2, 1}, "[6 15]"},
+		{ewNode("ReduceSum", []string{"x"}, attrInts("axes", -2), attrInt("keepdims", 0)), 11, []*ops.Tensor{x}, []int{3}, "[5 7 9]"},
 		{ewNode("ReduceSum", []string{"x"}), 1, []*ops.Tensor{x}, []int{1, 1}, "[21]"},
 		{ewNode("ReduceSum", []string{"x", "axes"}), 13, []*ops.Tensor{x, axes1}, []int{2, 1}, "[6 15]"},
-		{ewNode("ReduceSum", []string{"x", "axes"}, ewInt("keepdims", 0)), 13, []*ops.Tensor{x, ops.FromInt64([]int{0}, nil)}, []int{}, "[21]"},
-		{ewNode("ReduceSum", []string{"x", "axes"}, ewInt("noop_with_empty_axes", 1)), 13, []*ops.Tensor{x, ops.FromInt64([]int{0}, nil)}, []int{2, 3}, "[1 2 3 4 5 6]"},
-		{ewNode("ReduceSum", []string{"x"}, ewInt("noop_with_empty_axes", 1)), 13, []*ops.Tensor{x}, []int{2, 3}, "[1 2 3 4 5 6]"},
-		{ewNode("ReduceMean", []string{"x"}, ewIntsAttr("axes", 0)), 13, []*ops.Tensor{x}, []int{1, 3}, "[2.5 3.5 4.5]"},
+		{ewNode("ReduceSum", []string{"x", "axes"}, attrInt("keepdims", 0)), 13, []*ops.Tensor{x, ops.FromInt64([]int{0}, nil)}, []int{}, "[21]"},
+		{ewNode("ReduceSum", []string{"x", "axes"}, attrInt("noop_with_empty_axes", 1)), 13, []*ops.Tensor{x, ops.FromInt64([]int{0}, nil)}, []int{2, 3}, "[1 2 3 4 5 6]"},
+		{ewNode("ReduceSum", []string{"x"}, attrInt("noop_with_empty_axes", 1)), 13, []*ops.Tensor{x}, []int{2, 3}, "[1 2 3 4 5 6]"},
+		{ewNode("ReduceMean", []string{"x"}, attrInts("axes", 0)), 13, []*ops.Tensor{x}, []int{1, 3}, "[2.5 3.5 4.5]"},
 		{ewNode("ReduceMean", []string{"x", "axes"}), 18, []*ops.Tensor{x, axes1}, []int{2, 1}, "[2 5]"},
-		{ewNode("ReduceMax", []string{"x", "axes"}, ewInt("keepdims", 0)), 20, []*ops.Tensor{x, axes1}, []int{2}, "[3 6]"},
-		{ewNode("ReduceMin", []string{"x"}, ewIntsAttr("axes", 0, 1)), 12, []*ops.Tensor{x}, []int{1, 1}, "[1]"},
-		{ewNode("ReduceSumSquare", []string{"x"}, ewIntsAttr("axes", 1)), 13, []*ops.Tensor{x}, []int{2, 1}, "[14 77]"},
-		{ewNode("ReduceL2", []string{"x"}, ewIntsAttr("axes", 0)), 13, []*ops.Tensor{f32([]int{2, 2}, 3, 0, 4, 2)}, []int{1, 2}, "[5 2]"},
-		{ewNode("ReduceL1", []string{"x"}, ewIntsAttr("axes", 1)), 13, []*ops.Tensor{f32([]int{2, 2}, -3, 1, 4, -2)}, []int{2, 1}, "[4 6]"},
-		{ewNode("ReduceSumSquare", []string{"x", "axes"}, ewInt("noop_with_empty_axes", 1)), 18, []*ops.Tensor{f32([]int{2}, -3, 2)}, []int{2}, "[9 4]"},
+		{ewNode("ReduceMax", []string{"x", "axes"}, attrInt("keepdims", 0)), 20, []*ops.Tensor{x, axes1}, []int{2}, "[3 6]"},
+		{ewNode("ReduceMin", []string{"x"}, attrInts("axes", 0, 1)), 12, []*ops.Tensor{x}, []int{1, 1}, "[1]"},
+		{ewNode("ReduceSumSquare", []string{"x"}, attrInts("axes", 1)), 13, []*ops.Tensor{x}, []int{2, 1}, "[14 77]"},
+		{ewNode("ReduceL2", []string{"x"}, attrInts("axes", 0)), 13, []*ops.Tensor{f32([]int{2, 2}, 3, 0, 4, 2)}, []int{1, 2}, "[5 2]"},
+		{ewNode("ReduceL1", []string{"x"}, attrInts("axes", 1)), 13, []*ops.Tensor{f32([]int{2, 2}, -3, 1, 4, -2)}, []int{2, 1}, "[4 6]"},
+		{ewNode("ReduceSumSquare", []string{"x", "axes"}, attrInt("noop_with_empty_axes", 1)), 18, []*ops.Tensor{f32([]int{2}, -3, 2)}, []int{2}, "[9 4]"},
 	}
 	for _, c := range cases {
 		out := ewMust(t, c.node, c.opset, c.in...)
@@ -353,21 +335,21 @@ func TestReduceKernelOpsets(t *testing.T) {
 			t.Errorf("%s-%d %v: got %v %s, want %v %s", c.node.OpType, c.opset, c.node.AttrOrder, out.Shape, got, c.shape, c.want)
 		}
 	}
-	lse := ewMust(t, ewNode("ReduceLogSumExp", []string{"x"}, ewIntsAttr("axes", 1)), 13, f32([]int{2, 2}, 1000, 1000, -1, float32(math.Inf(-1))))
+	lse := ewMust(t, ewNode("ReduceLogSumExp", []string{"x"}, attrInts("axes", 1)), 13, f32([]int{2, 2}, 1000, 1000, -1, float32(math.Inf(-1))))
 	if g := lse.F32(); math.Abs(float64(g[0])-(1000+math.Ln2)) > 1e-3 || math.Abs(float64(g[1])+1) > 1e-6 {
 		t.Errorf("ReduceLogSumExp = %v, want [1000.693 -1]", g)
 	}
-	_, err := ewRun(t, ewNode("ReduceMean", []string{"x"}, ewIntsAttr("axes", 1)), 18, x)
+	_, err := ewRun(t, ewNode("ReduceMean", []string{"x"}, attrInts("axes", 1)), 18, x)
 	ewWantErr(t, "axes attribute at opset 18", err, "n_reducemean", "axes", "input")
-	_, err = ewRun(t, ewNode("ReduceSum", []string{"x"}, ewIntsAttr("axes", -1)), 1, x)
+	_, err = ewRun(t, ewNode("ReduceSum", []string{"x"}, attrInts("axes", -1)), 1, x)
 	ewWantErr(t, "negative axis at opset 1", err, "n_reducesum", "negative axis")
-	_, err = ewRun(t, ewNode("ReduceSum", []string{"x"}, ewIntsAttr("axes", 2)), 11, x)
+	_, err = ewRun(t, ewNode("ReduceSum", []string{"x"}, attrInts("axes", 2)), 11, x)
 	ewWantErr(t, "axis out of range", err, "n_reducesum", "out of range")
 	_, err = ewRun(t, ewNode("ReduceSum", []string{"x", "axes"}), 13, x, ops.FromInt32([]int{1}, []int32{0}))
 	ewWantErr(t, "int32 axes", err, "n_reducesum", "int64")
 	_, err = ewRun(t, ewNode("ReduceMax", []string{"x"}), 13, ops.FromBool([]int{1}, []bool{true}))
 	ewWantErr(t, "bool ReduceMax", err, "n_reducemax", "bool")
-	ri := ewMust(t, ewNode("ReduceSum", []string{"x"}, ewIntsAttr("axes", 0), ewInt("keepdims", 0)), 11, ops.FromInt64([]int{2, 2}, []int64{1, 2, 3, 4}))
+	ri := ewMust(t, ewNode("ReduceSum", []string{"x"}, attrInts("axes", 0), attrInt("keepdims", 0)), 11, ops.FromInt64([]int{2, 2}, []int64{1, 2, 3, 4}))
 	if fmt.Sprint(ri.I64()) != "[4 6]" {
 		t.Errorf("ReduceSum int64 = %v", ri.I64())
 	}
@@ -393,7 +375,7 @@ func TestElemMoreKernelErrors(t *testing.T) {
 	x := f32([]int{3}, 1, 2, 3)
 	_, err := ewRun(t, ewNode("Mod", []string{"a", "b"}), 13, x, x)
 	ewWantErr(t, "float Mod without fmod", err, "n_mod", "fmod=1")
-	out := ewMust(t, ewNode("Mod", []string{"a", "b"}, ewInt("fmod", 1)), 13, f32([]int{3}, -5, 5, 7), f32(nil, 3))
+	out := ewMust(t, ewNode("Mod", []string{"a", "b"}, attrInt("fmod", 1)), 13, f32([]int{3}, -5, 5, 7), f32(nil, 3))
 	if fmt.Sprint(out.F32()) != "[-2 2 1]" {
 		t.Errorf("Mod fmod=1 = %v", out.F32())
 	}
@@ -401,17 +383,17 @@ func TestElemMoreKernelErrors(t *testing.T) {
 	ewWantErr(t, "BitShift direction", err, "n_bitshift", "UP")
 	_, err = ewRun(t, ewNode("Gelu", []string{"x"}, &graph.Attr{Name: "approximate", Type: graph.AttrString, S: []byte("erf")}), 20, x)
 	ewWantErr(t, "Gelu approximate", err, "n_gelu", "erf")
-	_, err = ewRun(t, ewNode("ArgMax", []string{"x"}, ewInt("select_last_index", 1)), 11, x)
+	_, err = ewRun(t, ewNode("ArgMax", []string{"x"}, attrInt("select_last_index", 1)), 11, x)
 	ewWantErr(t, "select_last_index at 11", err, "n_argmax", "opset 12")
-	_, err = ewRun(t, ewNode("ArgMin", []string{"x"}, ewInt("axis", -1)), 1, x)
+	_, err = ewRun(t, ewNode("ArgMin", []string{"x"}, attrInt("axis", -1)), 1, x)
 	ewWantErr(t, "negative axis at opset 1", err, "n_argmin", "axis -1")
-	am := ewMust(t, ewNode("ArgMin", []string{"x"}, ewInt("axis", -1), ewInt("keepdims", 0)), 13, f32([]int{2, 3}, 3, 1, 2, 0, 5, 0))
+	am := ewMust(t, ewNode("ArgMin", []string{"x"}, attrInt("axis", -1), attrInt("keepdims", 0)), 13, f32([]int{2, 3}, 3, 1, 2, 0, 5, 0))
 	if fmt.Sprint(am.I64()) != "[1 0]" || !ops.SameShape(am.Shape, []int{2}) {
 		t.Errorf("ArgMin = %v %v", am.Shape, am.I64())
 	}
 	_, err = ewRun(t, ewNode("CumSum", []string{"x", "axis"}), 14, x, ops.FromInt64([]int{2}, []int64{0, 0}))
 	ewWantErr(t, "CumSum vector axis", err, "n_cumsum", "scalar")
-	cs := ewMust(t, ewNode("CumSum", []string{"x", "axis"}, ewInt("reverse", 1)), 14, x, ops.FromInt32(nil, []int32{-1}))
+	cs := ewMust(t, ewNode("CumSum", []string{"x", "axis"}, attrInt("reverse", 1)), 14, x, ops.FromInt32(nil, []int32{-1}))
 	if fmt.Sprint(cs.F32()) != "[6 5 3]" {
 		t.Errorf("CumSum reverse = %v", cs.F32())
 	}

@@ -14,14 +14,14 @@ func TestNNRoiAlignModes(t *testing.T) {
 	x := nnF([]int{1, 1, 2, 2}, 0, 10, 20, 30)
 	rois := nnF([]int{1, 4}, 0, 0, 1, 1)
 	bi := ops.FromInt64([]int{1}, []int64{0})
-	out := nnMust(t, nnNode("RoiAlign", 3, 1, "sampling_ratio", 2), 16, x, rois, bi)
+	out := mustRunNode(t, nnNode("RoiAlign", 3, 1, "sampling_ratio", 2), 16, x, rois, bi)
 	nnWant(t, "avg", out[0], []int{1, 1, 1, 1}, 3.75)
 	// Max mode pools the largest weighted corner term of each sample: the
 	// sample at (y 0.25, x 0) has 0.25·20 = 5.
-	out = nnMust(t, nnNode("RoiAlign", 3, 1, "sampling_ratio", 2, "mode", "max"), 16, x, rois, bi)
+	out = mustRunNode(t, nnNode("RoiAlign", 3, 1, "sampling_ratio", 2, "mode", "max"), 16, x, rois, bi)
 	nnWant(t, "max", out[0], []int{1, 1, 1, 1}, 5)
-	nnFails(t, nnNode("RoiAlign", 3, 1), 16, "batch_indices[0] = 3", x, rois, ops.FromInt64([]int{1}, []int64{3}))
-	nnFails(t, nnNode("RoiAlign", 3, 1), 16, "rois must be num_rois×4", x, nnF([]int{1, 3}, 1, 2, 3), bi)
+	wantNodeError(t, nnNode("RoiAlign", 3, 1), 16, "batch_indices[0] = 3", x, rois, ops.FromInt64([]int{1}, []int64{3}))
+	wantNodeError(t, nnNode("RoiAlign", 3, 1), 16, "rois must be num_rois×4", x, nnF([]int{1, 3}, 1, 2, 3), bi)
 }
 
 func TestNNNonMaxSuppression(t *testing.T) {
@@ -31,7 +31,7 @@ func TestNNNonMaxSuppression(t *testing.T) {
 	scores := nnF([]int{1, 1, 3}, 0.9, 0.8, 0.7)
 	n := nnNode("NonMaxSuppression", 5, 1)
 	run := func(maxOut int64, iou, score float32) []int64 {
-		out := nnMust(t, n, 11, boxes, scores, ops.FromInt64([]int{1}, []int64{maxOut}), nnF([]int{1}, iou), nnF([]int{1}, score))
+		out := mustRunNode(t, n, 11, boxes, scores, ops.FromInt64([]int{1}, []int64{maxOut}), nnF([]int{1}, iou), nnF([]int{1}, score))
 		return out[0].I64()
 	}
 	if got := run(10, 0.3, 0); !slices.Equal(got, []int64{0, 0, 0, 0, 0, 2}) {
@@ -51,6 +51,6 @@ func TestNNNonMaxSuppression(t *testing.T) {
 	if got := run(0, 0.5, 0); len(got) != 0 {
 		t.Errorf("max 0: got %v, want none", got)
 	}
-	nnFails(t, n, 11, "boxes must be B×N×4", nnF([]int{3, 4}, make([]float32, 12)...), scores)
-	nnFails(t, n, 11, "iou_threshold 2 must be in [0, 1]", boxes, scores, ops.FromInt64([]int{1}, []int64{1}), nnF([]int{1}, 2))
+	wantNodeError(t, n, 11, "boxes must be B×N×4", nnF([]int{3, 4}, make([]float32, 12)...), scores)
+	wantNodeError(t, n, 11, "iou_threshold 2 must be in [0, 1]", boxes, scores, ops.FromInt64([]int{1}, []int64{1}), nnF([]int{1}, 2))
 }

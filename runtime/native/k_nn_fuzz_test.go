@@ -137,7 +137,7 @@ func TestNNFuzzNoPanic(t *testing.T) {
 					t.Fatalf("iteration %d: %s attrs %v inputs %v panicked: %v", it, spec.op, nnAttrString(n), in, p)
 				}
 			}()
-			if _, err := nnRun(n, spec.opset, in...); err == nil {
+			if _, err := runNode(n, spec.opset, in...); err == nil {
 				nnFuzzOK[spec.op]++
 			}
 		}()
@@ -224,7 +224,7 @@ func TestNNFuzzWindowOps(t *testing.T) {
 					t.Fatalf("iteration %d: %s %s x %v w %v panicked: %v", it, op, nnAttrString(n), xs, ws, p)
 				}
 			}()
-			out, err := nnRun(n, 19, in...)
+			out, err := runNode(n, 19, in...)
 			if err == nil {
 				okRuns++
 				if err := out[0].Validate(); err != nil {

@@ -124,7 +124,7 @@ func TestNNRecurrentAgainstNaive(t *testing.T) {
 			if kind == "LSTM" {
 				nOut = 3
 			}
-			out := nnMust(t, nnNode(kind, 4, nOut, kv...), 14, x, w, rw, b)
+			out := mustRunNode(t, nnNode(kind, 4, nOut, kv...), 14, x, w, rw, b)
 			for bi := 0; bi < batch; bi++ {
 				xs := make([][]float64, seq)
 				for s := range xs {
@@ -179,7 +179,7 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 			rd := ops.FromFloat32([]int{nd, g * h, h}, rw.F32()[d*g*h*h:(d+nd)*g*h*h])
 			bd := ops.FromFloat32([]int{nd, 2 * g * h}, b.F32()[d*2*g*h:(d+nd)*2*g*h])
 			hd := ops.FromFloat32([]int{nd, batch, h}, h0.F32()[d*batch*h:(d+nd)*batch*h])
-			return nnMust(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", dir), 14, x, wd, rd, bd, sl, hd)
+			return mustRunNode(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", dir), 14, x, wd, rd, bd, sl, hd)
 		}
 		// Reverse (direction 1 weights) = forward over the time-reversed input.
 		xr := ops.New(ops.Float32, seq, batch, in)
@@ -226,7 +226,7 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 				rd := ops.FromFloat32([]int{1, g * h, h}, rw.F32()[d*g*h*h:(d+1)*g*h*h])
 				bd := ops.FromFloat32([]int{1, 2 * g * h}, b.F32()[d*2*g*h:(d+1)*2*g*h])
 				hd := ops.FromFloat32([]int{1, 1, h}, h0.F32()[(d*batch+bIdx)*h:(d*batch+bIdx+1)*h])
-				alone := nnMust(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", dir), 14, xl, wd, rd, bd, nil, hd)
+				alone := mustRunNode(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", dir), 14, xl, wd, rd, bd, nil, hd)
 				for s := 0; s < seq; s++ {
 					got := withLens[0].F32()[(s*batch+bIdx)*h : (s*batch+bIdx+1)*h]
 					want := make([]float32, h)
@@ -245,7 +245,7 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 		// Layout 1: batch-major input and outputs.
 		xb := ops.FromFloat32([]int{batch, seq, in}, nnSwap01(x.F32(), seq, batch, in))
 		hb := ops.FromFloat32([]int{batch, 2, h}, nnSwap01(h0.F32(), 2, batch, h))
-		lay := nnMust(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", "bidirectional", "layout", 1), 14, xb, w, rw, b, nil, hb)
+		lay := mustRunNode(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", "bidirectional", "layout", 1), 14, xb, w, rw, b, nil, hb)
 		for s := 0; s < seq; s++ {
 			for d := 0; d < 2; d++ {
 				for bIdx := 0; bIdx < batch; bIdx++ {
@@ -277,9 +277,9 @@ func nnFirstDiff(a, b []float32) int {
 func TestNNRecurrentErrors(t *testing.T) {
 	x := ops.New(ops.Float32, 2, 1, 3)
 	w, rw := ops.New(ops.Float32, 1, 4, 3), ops.New(ops.Float32, 1, 4, 4)
-	nnFails(t, nnNode("RNN", 3, 1, "hidden_size", 4), 14, "must have 12 elements", x, ops.New(ops.Float32, 1, 4, 2), rw)
-	nnFails(t, nnNode("RNN", 5, 1, "hidden_size", 4), 14, "sequence_lens[0] = 3 outside", x, w, rw, nil, ops.FromInt32([]int{1}, []int32{3}))
-	nnFails(t, nnNode("RNN", 3, 1, "hidden_size", 4), 14, "X must be 3-D", ops.New(ops.Float32, 2, 3), w, rw)
+	wantNodeError(t, nnNode("RNN", 3, 1, "hidden_size", 4), 14, "must have 12 elements", x, ops.New(ops.Float32, 1, 4, 2), rw)
+	wantNodeError(t, nnNode("RNN", 5, 1, "hidden_size", 4), 14, "sequence_lens[0] = 3 outside", x, w, rw, nil, ops.FromInt32([]int{1}, []int32{3}))
+	wantNodeError(t, nnNode("RNN", 3, 1, "hidden_size", 4), 14, "X must be 3-D", ops.New(ops.Float32, 2, 3), w, rw)
 	for _, c := range []struct {
 		kv   []any
 		want string
@@ -288,13 +288,13 @@ func TestNNRecurrentErrors(t *testing.T) {
 		{[]any{"hidden_size", 4, "direction", "sideways"}, "unknown direction"},
 		{[]any{"hidden_size", 4, "layout", 2}, "layout 2"},
 	} {
-		if _, err := nnRun(nnNode("RNN", 3, 1, c.kv...), 14, x, w, rw); err == nil || !nnContains(err, c.want) {
+		if _, err := runNode(nnNode("RNN", 3, 1, c.kv...), 14, x, w, rw); err == nil || !nnContains(err, c.want) {
 			t.Errorf("%v: got %v, want an error mentioning %q", c.kv, err, c.want)
 		}
 	}
 	n := nnNode("RNN", 3, 1, "hidden_size", 4)
 	n.Attrs["activations"] = &graph.Attr{Name: "activations", Type: graph.AttrStrings, Strings: [][]byte{[]byte("Gelu")}}
-	if _, err := nnRun(n, 14, x, w, rw); err == nil || !nnContains(err, "unsupported activation") {
+	if _, err := runNode(n, 14, x, w, rw); err == nil || !nnContains(err, "unsupported activation") {
 		t.Errorf("unknown activation: got %v", err)
 	}
 }

@@ -49,7 +49,7 @@ func tkStats(v []float32) (mean, std float64) {
 
 func TestRandomNormalLikeKernel(t *testing.T) {
 	x := ops.New(ops.Float32, 100, 1000)
-	k := tkRandKernel(t, "RandomNormalLike", tkAFloat("mean", 1), tkAFloat("scale", 2), tkAFloat("seed", 5))
+	k := tkRandKernel(t, "RandomNormalLike", attrFloat("mean", 1), attrFloat("scale", 2), attrFloat("seed", 5))
 	a := tkRandRun(t, k, &Env{}, x)
 	if !ops.SameShape(a.Shape, x.Shape) || a.DType != ops.Float32 {
 		t.Fatalf("output %v, want float32[100 1000]", a)
@@ -61,11 +61,11 @@ func TestRandomNormalLikeKernel(t *testing.T) {
 	}
 	// The seed fixes the values: again, and from a fresh build.
 	b := tkRandRun(t, k, &Env{Rand: rand.New(rand.NewPCG(9, 9))}, x)
-	c := tkRandRun(t, tkRandKernel(t, "RandomNormalLike", tkAFloat("mean", 1), tkAFloat("scale", 2), tkAFloat("seed", 5)), &Env{}, x)
+	c := tkRandRun(t, tkRandKernel(t, "RandomNormalLike", attrFloat("mean", 1), attrFloat("scale", 2), attrFloat("seed", 5)), &Env{}, x)
 	if !reflect.DeepEqual(a.Data, b.Data) || !reflect.DeepEqual(a.Data, c.Data) {
 		t.Fatal("seeded RandomNormalLike is not deterministic")
 	}
-	d := tkRandRun(t, tkRandKernel(t, "RandomNormalLike", tkAFloat("mean", 1), tkAFloat("scale", 2), tkAFloat("seed", 6)), &Env{}, x)
+	d := tkRandRun(t, tkRandKernel(t, "RandomNormalLike", attrFloat("mean", 1), attrFloat("scale", 2), attrFloat("seed", 6)), &Env{}, x)
 	if reflect.DeepEqual(a.Data, d.Data) {
 		t.Fatal("seeds 5 and 6 give the same values")
 	}
@@ -74,7 +74,7 @@ func TestRandomNormalLikeKernel(t *testing.T) {
 func TestRandomUniformLikeKernel(t *testing.T) {
 	// dtype attribute overrides the (integer) input type.
 	x := ops.New(ops.Int64, 100000)
-	k := tkRandKernel(t, "RandomUniformLike", tkAFloat("low", -2), tkAFloat("high", 4), tkAInt("dtype", 11))
+	k := tkRandKernel(t, "RandomUniformLike", attrFloat("low", -2), attrFloat("high", 4), attrInt("dtype", 11))
 	out := tkRandRun(t, k, &Env{Rand: rand.New(rand.NewPCG(1, 2))}, x)
 	if out.DType != ops.Float64 || !ops.SameShape(out.Shape, x.Shape) {
 		t.Fatalf("output %v, want float64[100000]", out)
@@ -103,7 +103,7 @@ func TestRandomUniformLikeKernel(t *testing.T) {
 		t.Fatalf("output %v", got)
 	}
 	// float16 output.
-	h := tkRandRun(t, tkRandKernel(t, "RandomUniformLike", tkAInt("dtype", 10), tkAFloat("seed", 1)), &Env{}, ops.New(ops.Bool, 1000))
+	h := tkRandRun(t, tkRandKernel(t, "RandomUniformLike", attrInt("dtype", 10), attrFloat("seed", 1)), &Env{}, ops.New(ops.Bool, 1000))
 	if h.DType != ops.Float16 {
 		t.Fatalf("dtype 10 gave %v", h.DType)
 	}
@@ -124,10 +124,10 @@ func TestRandomLikeErrors(t *testing.T) {
 			t.Errorf("%s without input: no error", op)
 		}
 		b, _ := Lookup("", op, 17)
-		if _, err := b(tkNode(op, 1, 1, tkAInt("dtype", 7)), 17); err == nil {
+		if _, err := b(tkNode(op, 1, 1, attrInt("dtype", 7)), 17); err == nil {
 			t.Errorf("%s with dtype int64: no error", op)
 		}
-		if _, err := b(tkNode(op, 1, 1, tkAInt("seed", 1)), 17); err == nil {
+		if _, err := b(tkNode(op, 1, 1, attrInt("seed", 1)), 17); err == nil {
 			t.Errorf("%s with an int seed: no error", op)
 		}
 	}
@@ -194,7 +194,7 @@ func TestRandomNormalUniformKernels(t *testing.T) {
 		return out[0]
 	}
 	// Default dtype float; shape from the attribute.
-	k := build("RandomNormal", tkAInts("shape", 250, 400), tkAFloat("mean", -3), tkAFloat("scale", 0.5), tkAFloat("seed", 2))
+	k := build("RandomNormal", attrInts("shape", 250, 400), attrFloat("mean", -3), attrFloat("scale", 0.5), attrFloat("seed", 2))
 	a := run(k, &Env{})
 	if a.DType != ops.Float32 || !ops.SameShape(a.Shape, []int{250, 400}) {
 		t.Fatalf("RandomNormal output %v", a)
@@ -207,7 +207,7 @@ func TestRandomNormalUniformKernels(t *testing.T) {
 	if b := run(k, &Env{}); !reflect.DeepEqual(a.Data, b.Data) {
 		t.Fatal("seeded RandomNormal differs between runs")
 	}
-	u := run(build("RandomUniform", tkAInts("shape", 100000), tkAFloat("low", 10), tkAFloat("high", 12), tkAInt("dtype", 11)), &Env{Rand: rand.New(rand.NewPCG(1, 1))})
+	u := run(build("RandomUniform", attrInts("shape", 100000), attrFloat("low", 10), attrFloat("high", 12), attrInt("dtype", 11)), &Env{Rand: rand.New(rand.NewPCG(1, 1))})
 	if u.DType != ops.Float64 {
 		t.Fatalf("dtype 11 gave %v", u.DType)
 	}
@@ -224,8 +224,8 @@ func TestRandomNormalUniformKernels(t *testing.T) {
 	}
 	for _, attrs := range [][]*graph.Attr{
 		nil, // no shape
-		{tkAInts("shape", 2, -1)},
-		{tkAInts("shape", 2), tkAInt("dtype", 6)},
+		{attrInts("shape", 2, -1)},
+		{attrInts("shape", 2), attrInt("dtype", 6)},
 	} {
 		b, _ := Lookup("", "RandomUniform", 17)
 		if _, err := b(tkNode("RandomUniform", 0, 1, attrs...), 17); err == nil {
@@ -239,8 +239,8 @@ func TestBernoulliKernel(t *testing.T) {
 	for i := range p.F64() {
 		p.F64()[i] = 0.7
 	}
-	n := tkNode("Bernoulli", 1, 1, tkAInt("dtype", 9), tkAFloat("seed", 3))
-	a := tkMust(t, n, 15, p)[0]
+	n := tkNode("Bernoulli", 1, 1, attrInt("dtype", 9), attrFloat("seed", 3))
+	a := mustRunNode(t, n, 15, p)[0]
 	if a.DType != ops.Bool || !ops.SameShape(a.Shape, p.Shape) {
 		t.Fatalf("output %v, want bool[4 25000]", a)
 	}
@@ -254,12 +254,12 @@ func TestBernoulliKernel(t *testing.T) {
 	if f := float64(ones) / 1e5; math.Abs(f-0.7) > 0.0075 {
 		t.Fatalf("fraction of ones %g, want 0.7", f)
 	}
-	if b := tkMust(t, n, 15, p)[0]; !reflect.DeepEqual(a.Data, b.Data) {
+	if b := mustRunNode(t, n, 15, p)[0]; !reflect.DeepEqual(a.Data, b.Data) {
 		t.Fatal("seeded Bernoulli differs between runs")
 	}
 	// Without dtype the output has the input's type.
-	out := tkMust(t, tkNode("Bernoulli", 1, 1), 15, ops.FromFloat32([]int{2}, []float32{0, 1}))[0]
+	out := mustRunNode(t, tkNode("Bernoulli", 1, 1), 15, ops.FromFloat32([]int{2}, []float32{0, 1}))[0]
 	tkCheck(t, "certain outcomes", out, ops.FromFloat32([]int{2}, []float32{0, 1}))
-	tkFails(t, tkNode("Bernoulli", 1, 1), 15, "outside [0, 1]", ops.FromFloat32([]int{1}, []float32{-0.5}))
-	tkFails(t, tkNode("Bernoulli", 1, 1), 15, "floating point", tkI64(1))
+	wantNodeError(t, tkNode("Bernoulli", 1, 1), 15, "outside [0, 1]", ops.FromFloat32([]int{1}, []float32{-0.5}))
+	wantNodeError(t, tkNode("Bernoulli", 1, 1), 15, "floating point", tkI64(1))
 }

@@ -190,7 +190,7 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 		return nil, []*ops.Tensor{s(0), s(5), s(2)}
 	},
 	"ScatterElements": func() ([]*graph.Attr, []*ops.Tensor) {
-		return []*graph.Attr{tkAInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Int32, 2, 3), ops.FromInt64([]int{2, 1}, []int64{2, -1}), ops.New(ops.Int32, 2, 1)}
+		return []*graph.Attr{attrInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Int32, 2, 3), ops.FromInt64([]int{2, 1}, []int64{2, -1}), ops.New(ops.Int32, 2, 1)}
 	},
 	"Scatter": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{ops.New(ops.Uint8, 3), tkI64(2), ops.New(ops.Uint8, 1)}
@@ -199,16 +199,16 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 		return nil, []*ops.Tensor{ops.New(ops.Float64, 3, 2), ops.FromInt64([]int{1, 1}, []int64{1}), ops.New(ops.Float64, 1, 2)}
 	},
 	"DepthToSpace": func() ([]*graph.Attr, []*ops.Tensor) {
-		return []*graph.Attr{tkAInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Float16, 1, 4, 2, 3)}
+		return []*graph.Attr{attrInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Float16, 1, 4, 2, 3)}
 	},
 	"SpaceToDepth": func() ([]*graph.Attr, []*ops.Tensor) {
-		return []*graph.Attr{tkAInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Bool, 1, 1, 2, 4)}
+		return []*graph.Attr{attrInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Bool, 1, 1, 2, 4)}
 	},
 	"OneHot": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{tkI64(0, 2, -1), ops.FromInt64([]int{}, []int64{3}), ops.FromFloat32([]int{2}, []float32{0, 1})}
 	},
 	"Concat": func() ([]*graph.Attr, []*ops.Tensor) {
-		return []*graph.Attr{tkAInt("axis", 0)}, []*ops.Tensor{ops.New(ops.Int8, 2, 2), ops.New(ops.Int8, 1, 2)}
+		return []*graph.Attr{attrInt("axis", 0)}, []*ops.Tensor{ops.New(ops.Int8, 2, 2), ops.New(ops.Int8, 1, 2)}
 	},
 	"Reshape": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 3), tkI64(3, -1)}
@@ -223,7 +223,7 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 		return nil, []*ops.Tensor{ops.New(ops.Int32, 3, 2, 2), tkI64(2, 3)}
 	},
 	"Compress": func() ([]*graph.Attr, []*ops.Tensor) {
-		return []*graph.Attr{tkAInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 3), ops.FromBool([]int{2}, []bool{true, false})}
+		return []*graph.Attr{attrInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 3), ops.FromBool([]int{2}, []bool{true, false})}
 	},
 }
 

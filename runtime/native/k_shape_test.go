@@ -10,17 +10,6 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
-// tkAttr helpers build node attributes.
-func tkAInt(name string, v int64) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
-}
-func tkAInts(name string, v ...int64) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
-}
-func tkAFloat(name string, v float32) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
-}
-
 // tkNode builds a node of op with nIn inputs, nOut outputs and attrs.
 func tkNode(op string, nIn, nOut int, attrs ...*graph.Attr) *graph.Node {
 	n := &graph.Node{Name: "t_" + strings.ToLower(op), OpType: op, Attrs: map[string]*graph.Attr{}}
@@ -35,44 +24,6 @@ func tkNode(op string, nIn, nOut int, attrs ...*graph.Attr) *graph.Node {
 		n.AttrOrder = append(n.AttrOrder, a.Name)
 	}
 	return n
-}
-
-// tkRun builds n from the registry at opset and runs it once.
-func tkRun(n *graph.Node, opset int64, in ...*ops.Tensor) ([]*ops.Tensor, error) {
-	b, err := Lookup(n.Domain, n.OpType, opset)
-	if err != nil {
-		return nil, err
-	}
-	k, err := b(n, opset)
-	if err != nil {
-		return nil, err
-	}
-	return k(&Env{}, in)
-}
-
-// tkMust is tkRun that fails the test on error.
-func tkMust(t *testing.T, n *graph.Node, opset int64, in ...*ops.Tensor) []*ops.Tensor {
-	t.Helper()
-	out, err := tkRun(n, opset, in...)
-	if err != nil {
-		t.Fatalf("%s at opset %d: %v", n.OpType, opset, err)
-	}
-	return out
-}
-
-// tkFails expects an error that names the node and contains want.
-func tkFails(t *testing.T, n *graph.Node, opset int64, want string, in ...*ops.Tensor) {
-	t.Helper()
-	_, err := tkRun(n, opset, in...)
-	if err == nil {
-		t.Fatalf("%s at opset %d: no error, want one mentioning %q", n.OpType, opset, want)
-	}
-	if !strings.Contains(err.Error(), want) {
-		t.Fatalf("%s at opset %d: error %q does not mention %q", n.OpType, opset, err, want)
-	}
-	if !strings.Contains(err.Error(), n.Name) && !strings.Contains(err.Error(), "attribute") {
-		t.Fatalf("%s: error %q does not name the node", n.OpType, err)
-	}
 }
 
 func tkI64(v ...int64) *ops.Tensor { return ops.FromInt64([]int{len(v)}, append([]int64{}, v...)) }
@@ -166,7 +117,7 @@ func TestReshape(t *testing.T) {
 			{[]int64{2, 1, 12, 1}, []int{2, 1, 12, 1}},
 		} {
 			for _, opset := range []int64{7, 13, 14, 21} {
-				out := tkMust(t, tkNode("Reshape", 2, 1), opset, x, tkI64(c.spec...))[0]
+				out := mustRunNode(t, tkNode("Reshape", 2, 1), opset, x, tkI64(c.spec...))[0]
 				want := &ops.Tensor{DType: dt, Shape: c.want, Data: x.Data}
 				tkCheck(t, fmt.Sprintf("%v reshape to %v", dt, c.spec), out, want)
 				if !tkSameData(out, x) {
@@ -177,30 +128,30 @@ func TestReshape(t *testing.T) {
 	}
 	// allowzero: 0 is a literal dimension from opset 14 on.
 	empty := ops.New(ops.Float32, 0, 3)
-	az := tkNode("Reshape", 2, 1, tkAInt("allowzero", 1))
-	out := tkMust(t, az, 14, empty, tkI64(3, 0))[0]
+	az := tkNode("Reshape", 2, 1, attrInt("allowzero", 1))
+	out := mustRunNode(t, az, 14, empty, tkI64(3, 0))[0]
 	if !ops.SameShape(out.Shape, []int{3, 0}) {
 		t.Fatalf("allowzero reshape of [0 3] to [3 0]: %v", out.Shape)
 	}
 	// Without allowzero (or before opset 14) the 0 copies dim 0 → [3, 0]
 	// has 0 elements either way, but [0, 3] → spec [0, 3] keeps 0.
-	out = tkMust(t, az, 13, ops.New(ops.Float32, 2, 3), tkI64(0, 3))[0]
+	out = mustRunNode(t, az, 13, ops.New(ops.Float32, 2, 3), tkI64(0, 3))[0]
 	if !ops.SameShape(out.Shape, []int{2, 3}) {
 		t.Fatalf("opset 13 ignores allowzero: got %v", out.Shape)
 	}
-	tkFails(t, az, 14, "element counts", ops.New(ops.Float32, 2, 3), tkI64(0, 3))
-	tkFails(t, az, 14, "mixing 0 and -1", empty, tkI64(0, -1))
+	wantNodeError(t, az, 14, "element counts", ops.New(ops.Float32, 2, 3), tkI64(0, 3))
+	wantNodeError(t, az, 14, "mixing 0 and -1", empty, tkI64(0, -1))
 
 	n := tkNode("Reshape", 2, 1)
 	x := tkSeqT(ops.Float32, 2, 3)
-	tkFails(t, n, 13, "more than one -1", x, tkI64(-1, -1))
-	tkFails(t, n, 13, "too many elements", x, tkI64(1<<40, 1<<40, 1<<40, 0))
-	tkFails(t, n, 13, "element counts", x, tkI64(4, 2))
-	tkFails(t, n, 13, "not a multiple", x, tkI64(4, -1))
-	tkFails(t, n, 13, "does not have", x, tkI64(6, 1, 0))
-	tkFails(t, n, 13, "invalid dimension", x, tkI64(-2, -3))
-	tkFails(t, n, 13, "must be int64", x, tkI32(6))
-	tkFails(t, n, 13, "missing input 1", x)
+	wantNodeError(t, n, 13, "more than one -1", x, tkI64(-1, -1))
+	wantNodeError(t, n, 13, "too many elements", x, tkI64(1<<40, 1<<40, 1<<40, 0))
+	wantNodeError(t, n, 13, "element counts", x, tkI64(4, 2))
+	wantNodeError(t, n, 13, "not a multiple", x, tkI64(4, -1))
+	wantNodeError(t, n, 13, "does not have", x, tkI64(6, 1, 0))
+	wantNodeError(t, n, 13, "invalid dimension", x, tkI64(-2, -3))
+	wantNodeError(t, n, 13, "must be int64", x, tkI32(6))
+	wantNodeError(t, n, 13, "missing input 1", x)
 }
 
 func TestFlatten(t *testing.T) {
@@ -216,16 +167,16 @@ func TestFlatten(t *testing.T) {
 		{-1, 11, []int{24, 5}},
 		{-4, 13, []int{1, 120}},
 	} {
-		out := tkMust(t, tkNode("Flatten", 1, 1, tkAInt("axis", c.axis)), c.opset, x)[0]
+		out := mustRunNode(t, tkNode("Flatten", 1, 1, attrInt("axis", c.axis)), c.opset, x)[0]
 		tkCheck(t, fmt.Sprintf("flatten axis %d", c.axis), out, &ops.Tensor{DType: ops.Int8, Shape: c.want, Data: x.Data})
 	}
-	out := tkMust(t, tkNode("Flatten", 1, 1), 13, x)[0]
+	out := mustRunNode(t, tkNode("Flatten", 1, 1), 13, x)[0]
 	if !ops.SameShape(out.Shape, []int{2, 60}) {
 		t.Fatalf("default axis: %v", out.Shape)
 	}
-	tkFails(t, tkNode("Flatten", 1, 1, tkAInt("axis", -1)), 9, "out of range", x)
-	tkFails(t, tkNode("Flatten", 1, 1, tkAInt("axis", 5)), 13, "out of range", x)
-	tkFails(t, tkNode("Flatten", 1, 1, tkAInt("axis", -5)), 13, "out of range", x)
+	wantNodeError(t, tkNode("Flatten", 1, 1, attrInt("axis", -1)), 9, "out of range", x)
+	wantNodeError(t, tkNode("Flatten", 1, 1, attrInt("axis", 5)), 13, "out of range", x)
+	wantNodeError(t, tkNode("Flatten", 1, 1, attrInt("axis", -5)), 13, "out of range", x)
 }
 
 func TestSqueeze(t *testing.T) {
@@ -243,9 +194,9 @@ func TestSqueeze(t *testing.T) {
 		// opset 11: attribute.
 		n := tkNode("Squeeze", 1, 1)
 		if c.axes != nil {
-			n = tkNode("Squeeze", 1, 1, tkAInts("axes", c.axes...))
+			n = tkNode("Squeeze", 1, 1, attrInts("axes", c.axes...))
 		}
-		out := tkMust(t, n, 11, x)[0]
+		out := mustRunNode(t, n, 11, x)[0]
 		tkCheck(t, fmt.Sprintf("squeeze-11 %v", c.axes), out, &ops.Tensor{DType: ops.Bool, Shape: c.want, Data: x.Data})
 		// opset 13: input.
 		var in []*ops.Tensor
@@ -254,23 +205,23 @@ func TestSqueeze(t *testing.T) {
 		} else {
 			in = []*ops.Tensor{x, nil}
 		}
-		out = tkMust(t, tkNode("Squeeze", 2, 1), 13, in...)[0]
+		out = mustRunNode(t, tkNode("Squeeze", 2, 1), 13, in...)[0]
 		tkCheck(t, fmt.Sprintf("squeeze-13 %v", c.axes), out, &ops.Tensor{DType: ops.Bool, Shape: c.want, Data: x.Data})
 	}
 	// No 1s: unchanged; all 1s: a scalar.
-	out := tkMust(t, tkNode("Squeeze", 1, 1), 13, tkSeqT(ops.Float32, 2, 3))[0]
+	out := mustRunNode(t, tkNode("Squeeze", 1, 1), 13, tkSeqT(ops.Float32, 2, 3))[0]
 	if !ops.SameShape(out.Shape, []int{2, 3}) {
 		t.Fatalf("squeeze [2 3]: %v", out.Shape)
 	}
-	out = tkMust(t, tkNode("Squeeze", 1, 1), 13, tkSeqT(ops.Float32, 1, 1))[0]
+	out = mustRunNode(t, tkNode("Squeeze", 1, 1), 13, tkSeqT(ops.Float32, 1, 1))[0]
 	if len(out.Shape) != 0 || out.Shape == nil {
 		t.Fatalf("squeeze [1 1]: %#v, want a non-nil empty shape", out.Shape)
 	}
-	tkFails(t, tkNode("Squeeze", 2, 1), 13, "not 1", x, tkI64(1))
-	tkFails(t, tkNode("Squeeze", 2, 1), 13, "repeated", x, tkI64(0, -5))
-	tkFails(t, tkNode("Squeeze", 2, 1), 13, "out of range", x, tkI64(5))
+	wantNodeError(t, tkNode("Squeeze", 2, 1), 13, "not 1", x, tkI64(1))
+	wantNodeError(t, tkNode("Squeeze", 2, 1), 13, "repeated", x, tkI64(0, -5))
+	wantNodeError(t, tkNode("Squeeze", 2, 1), 13, "out of range", x, tkI64(5))
 	// Negative axes are accepted before opset 11 too, as in ONNX Runtime.
-	out = tkMust(t, tkNode("Squeeze", 1, 1, tkAInts("axes", -1)), 7, x)[0]
+	out = mustRunNode(t, tkNode("Squeeze", 1, 1, attrInts("axes", -1)), 7, x)[0]
 	tkCheck(t, "squeeze-7 axis -1", out, &ops.Tensor{DType: ops.Bool, Shape: []int{1, 3, 1, 2}, Data: x.Data})
 }
 
@@ -289,62 +240,62 @@ func TestUnsqueeze(t *testing.T) {
 		{[]int64{-1, -4}, []int{1, 3, 4, 1}},
 	}
 	for _, c := range cases {
-		out := tkMust(t, tkNode("Unsqueeze", 1, 1, tkAInts("axes", c.axes...)), 11, x)[0]
+		out := mustRunNode(t, tkNode("Unsqueeze", 1, 1, attrInts("axes", c.axes...)), 11, x)[0]
 		tkCheck(t, fmt.Sprintf("unsqueeze-11 %v", c.axes), out, &ops.Tensor{DType: ops.Float16, Shape: c.want, Data: x.Data})
-		out = tkMust(t, tkNode("Unsqueeze", 2, 1), 13, x, tkI64(c.axes...))[0]
+		out = mustRunNode(t, tkNode("Unsqueeze", 2, 1), 13, x, tkI64(c.axes...))[0]
 		tkCheck(t, fmt.Sprintf("unsqueeze-13 %v", c.axes), out, &ops.Tensor{DType: ops.Float16, Shape: c.want, Data: x.Data})
 	}
 	// A scalar becomes [1].
-	out := tkMust(t, tkNode("Unsqueeze", 2, 1), 13, ops.Scalar(2), tkI64(0))[0]
+	out := mustRunNode(t, tkNode("Unsqueeze", 2, 1), 13, ops.Scalar(2), tkI64(0))[0]
 	if !ops.SameShape(out.Shape, []int{1}) {
 		t.Fatalf("unsqueeze scalar: %v", out.Shape)
 	}
-	tkFails(t, tkNode("Unsqueeze", 2, 1), 13, "repeated", x, tkI64(0, -4))
-	tkFails(t, tkNode("Unsqueeze", 2, 1), 13, "out of range", x, tkI64(3))
-	tkFails(t, tkNode("Unsqueeze", 2, 1), 13, "missing input 1", x, nil)
-	out = tkMust(t, tkNode("Unsqueeze", 1, 1, tkAInts("axes", -1)), 9, x)[0]
+	wantNodeError(t, tkNode("Unsqueeze", 2, 1), 13, "repeated", x, tkI64(0, -4))
+	wantNodeError(t, tkNode("Unsqueeze", 2, 1), 13, "out of range", x, tkI64(3))
+	wantNodeError(t, tkNode("Unsqueeze", 2, 1), 13, "missing input 1", x, nil)
+	out = mustRunNode(t, tkNode("Unsqueeze", 1, 1, attrInts("axes", -1)), 9, x)[0]
 	if !ops.SameShape(out.Shape, []int{3, 4, 1}) {
 		t.Fatalf("unsqueeze-9 axis -1: %v", out.Shape)
 	}
-	if _, err := tkRun(tkNode("Unsqueeze", 1, 1), 11, x); err == nil || !strings.Contains(err.Error(), "axes") {
+	if _, err := runNode(tkNode("Unsqueeze", 1, 1), 11, x); err == nil || !strings.Contains(err.Error(), "axes") {
 		t.Fatalf("Unsqueeze-11 without axes: %v", err)
 	}
 }
 
 func TestShape(t *testing.T) {
 	x := ops.New(ops.Uint8, 2, 0, 4, 5)
-	out := tkMust(t, tkNode("Shape", 1, 1), 13, x)[0]
+	out := mustRunNode(t, tkNode("Shape", 1, 1), 13, x)[0]
 	tkCheck(t, "shape", out, tkI64(2, 0, 4, 5))
 	for _, c := range []struct {
 		attrs []*graph.Attr
 		want  []int64
 	}{
 		{nil, []int64{2, 0, 4, 5}},
-		{[]*graph.Attr{tkAInt("start", 1)}, []int64{0, 4, 5}},
-		{[]*graph.Attr{tkAInt("end", -1)}, []int64{2, 0, 4}},
-		{[]*graph.Attr{tkAInt("start", -2)}, []int64{4, 5}},
-		{[]*graph.Attr{tkAInt("start", 1), tkAInt("end", 3)}, []int64{0, 4}},
-		{[]*graph.Attr{tkAInt("start", -10), tkAInt("end", 10)}, []int64{2, 0, 4, 5}},
-		{[]*graph.Attr{tkAInt("start", 3), tkAInt("end", 1)}, []int64{}},
+		{[]*graph.Attr{attrInt("start", 1)}, []int64{0, 4, 5}},
+		{[]*graph.Attr{attrInt("end", -1)}, []int64{2, 0, 4}},
+		{[]*graph.Attr{attrInt("start", -2)}, []int64{4, 5}},
+		{[]*graph.Attr{attrInt("start", 1), attrInt("end", 3)}, []int64{0, 4}},
+		{[]*graph.Attr{attrInt("start", -10), attrInt("end", 10)}, []int64{2, 0, 4, 5}},
+		{[]*graph.Attr{attrInt("start", 3), attrInt("end", 1)}, []int64{}},
 	} {
-		out := tkMust(t, tkNode("Shape", 1, 1, c.attrs...), 15, x)[0]
+		out := mustRunNode(t, tkNode("Shape", 1, 1, c.attrs...), 15, x)[0]
 		tkCheck(t, fmt.Sprintf("shape-15 %v", c.want), out, tkI64(c.want...))
 	}
 	// Before opset 15 start/end do not exist.
-	out = tkMust(t, tkNode("Shape", 1, 1, tkAInt("start", 1)), 13, x)[0]
+	out = mustRunNode(t, tkNode("Shape", 1, 1, attrInt("start", 1)), 13, x)[0]
 	tkCheck(t, "shape-13 ignores start", out, tkI64(2, 0, 4, 5))
-	out = tkMust(t, tkNode("Shape", 1, 1), 15, ops.Scalar(1))[0]
+	out = mustRunNode(t, tkNode("Shape", 1, 1), 15, ops.Scalar(1))[0]
 	tkCheck(t, "shape of scalar", out, tkI64())
 }
 
 func TestIdentity(t *testing.T) {
 	for _, dt := range tkDTypes {
 		x := tkSeqT(dt, 2, 2)
-		out := tkMust(t, tkNode("Identity", 1, 1), 14, x)[0]
+		out := mustRunNode(t, tkNode("Identity", 1, 1), 14, x)[0]
 		tkCheck(t, "identity", out, x)
 		if !tkSameData(out, x) {
 			t.Fatalf("identity of %v copied", dt)
 		}
 	}
-	tkFails(t, tkNode("Identity", 1, 1), 14, "missing input 0")
+	wantNodeError(t, tkNode("Identity", 1, 1), 14, "missing input 0")
 }

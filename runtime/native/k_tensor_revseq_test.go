@@ -25,19 +25,19 @@ func TestReverseSequenceKernel(t *testing.T) {
 				}
 			}
 		}
-		out := tkMust(t, tkNode("ReverseSequence", 2, 1), 10, x, tkI64(3, 1))[0]
+		out := mustRunNode(t, tkNode("ReverseSequence", 2, 1), 10, x, tkI64(3, 1))[0]
 		tkCheck(t, fmt.Sprintf("%v time-major", dt), out, tkPickT(x, []int{3, 2, 2}, idx...))
 		// Batch-major: x[b][t], lens [2, 0].
 		y := tkSeqT(dt, 2, 3)
-		out = tkMust(t, tkNode("ReverseSequence", 2, 1, tkAInt("batch_axis", 0), tkAInt("time_axis", 1)), 10, y, tkI64(2, 0))[0]
+		out = mustRunNode(t, tkNode("ReverseSequence", 2, 1, attrInt("batch_axis", 0), attrInt("time_axis", 1)), 10, y, tkI64(2, 0))[0]
 		tkCheck(t, fmt.Sprintf("%v batch-major", dt), out, tkPickT(y, []int{2, 3}, 1, 0, 2, 3, 4, 5))
 	}
 	x := tkSeqT(ops.Float32, 3, 2)
 	n := tkNode("ReverseSequence", 2, 1)
-	tkFails(t, n, 10, "outside [0, 3]", x, tkI64(4, 1))
-	tkFails(t, n, 10, "sequence_lens must be int64 of shape [2]", x, tkI64(1))
-	tkFails(t, n, 10, "rank", tkSeqT(ops.Float32, 3), tkI64(1))
-	if _, err := tkRun(tkNode("ReverseSequence", 2, 1, tkAInt("batch_axis", 2)), 10, x, tkI64(1, 1)); err == nil {
+	wantNodeError(t, n, 10, "outside [0, 3]", x, tkI64(4, 1))
+	wantNodeError(t, n, 10, "sequence_lens must be int64 of shape [2]", x, tkI64(1))
+	wantNodeError(t, n, 10, "rank", tkSeqT(ops.Float32, 3), tkI64(1))
+	if _, err := runNode(tkNode("ReverseSequence", 2, 1, attrInt("batch_axis", 2)), 10, x, tkI64(1, 1)); err == nil {
 		t.Fatal("batch_axis 2: no error")
 	}
 }

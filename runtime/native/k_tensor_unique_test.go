@@ -20,30 +20,30 @@ func TestUniqueKernel(t *testing.T) {
 		tkCheck(t, what+" inverse", outs[2], tkI64(inv...))
 		tkCheck(t, what+" counts", outs[3], tkI64(cnt...))
 	}
-	check("sorted", tkMust(t, tkNode("Unique", 1, 4), 11, x), []int64{1, 2, 3, 4}, []int64{1, 0, 3, 4}, []int64{1, 0, 0, 2, 3, 2}, []int64{2, 1, 2, 1})
-	check("unsorted", tkMust(t, tkNode("Unique", 1, 4, tkAInt("sorted", 0)), 11, x), []int64{2, 1, 3, 4}, []int64{0, 1, 3, 4}, []int64{0, 1, 1, 2, 3, 2}, []int64{1, 2, 2, 1})
+	check("sorted", mustRunNode(t, tkNode("Unique", 1, 4), 11, x), []int64{1, 2, 3, 4}, []int64{1, 0, 3, 4}, []int64{1, 0, 0, 2, 3, 2}, []int64{2, 1, 2, 1})
+	check("unsorted", mustRunNode(t, tkNode("Unique", 1, 4, attrInt("sorted", 0)), 11, x), []int64{2, 1, 3, 4}, []int64{0, 1, 3, 4}, []int64{0, 1, 1, 2, 3, 2}, []int64{1, 2, 2, 1})
 
 	// Rows of a matrix (axis 0) for every dtype: rows 0 and 2 equal.
 	for _, dt := range tkDTypes {
 		base := tkSeqT(dt, 4)
 		m := tkPickT(base, []int{3, 2}, 2, 3, 1, 0, 2, 3) // rows b, a, b
-		outs := tkMust(t, tkNode("Unique", 1, 4, tkAInt("axis", -2), tkAInt("sorted", 0)), 11, m)
+		outs := mustRunNode(t, tkNode("Unique", 1, 4, attrInt("axis", -2), attrInt("sorted", 0)), 11, m)
 		tkCheck(t, fmt.Sprintf("%v rows", dt), outs[0], tkPickT(base, []int{2, 2}, 2, 3, 1, 0))
 		tkCheck(t, fmt.Sprintf("%v row inverse", dt), outs[2], tkI64(0, 1, 0))
 		tkCheck(t, fmt.Sprintf("%v row counts", dt), outs[3], tkI64(2, 1))
 	}
 	// NaNs group together after the numbers.
 	f := ops.FromFloat32([]int{4}, []float32{float32(math.NaN()), 1, float32(math.NaN()), -1})
-	outs := tkMust(t, tkNode("Unique", 1, 4), 11, f)
+	outs := mustRunNode(t, tkNode("Unique", 1, 4), 11, f)
 	if got := outs[0].F32(); len(got) != 3 || got[0] != -1 || got[1] != 1 || got[2] == got[2] {
 		t.Fatalf("NaN uniques: %v", got)
 	}
 	tkCheck(t, "NaN counts", outs[3], tkI64(1, 1, 2))
 	// Empty input.
-	outs = tkMust(t, tkNode("Unique", 1, 4), 11, ops.New(ops.Int32, 0))
+	outs = mustRunNode(t, tkNode("Unique", 1, 4), 11, ops.New(ops.Int32, 0))
 	if outs[0].Len() != 0 || outs[2].Len() != 0 {
 		t.Fatalf("empty: %v %v", outs[0], outs[2])
 	}
-	tkFails(t, tkNode("Unique", 1, 4, tkAInt("axis", 1)), 11, "out of range", x)
-	tkFails(t, tkNode("Unique", 1, 4, tkAInt("axis", 0)), 11, "scalar", ops.Scalar(1))
+	wantNodeError(t, tkNode("Unique", 1, 4, attrInt("axis", 1)), 11, "out of range", x)
+	wantNodeError(t, tkNode("Unique", 1, 4, attrInt("axis", 0)), 11, "scalar", ops.Scalar(1))
 }
