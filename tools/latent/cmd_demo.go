@@ -102,7 +102,7 @@ func demoFashion(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Fashion-MNIST, %d training images, %d epochs (%.0f s), %d test images, pixels in [0,1]\n",
+	fmt.Fprintf(stdout, "Fashion-MNIST: %d training images (5%% held out for validation), %d epochs (%.0f s), %d test images, pixels in [0,1]\n",
 		r.TrainRows, r.Epochs, r.TrainSecs, r.TestRows)
 	fmt.Fprintf(stdout, "%-28s test MSE %.5f\n", fmt.Sprintf("%s autoencoder, code %d:", r.Kind, r.Spec.Code), r.TestMSE)
 	fmt.Fprintf(stdout, "%-28s test MSE %.5f\n", fmt.Sprintf("PCA, %d components:", r.Spec.Code), r.PCAMSE)
