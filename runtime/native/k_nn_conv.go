@@ -281,11 +281,8 @@ func buildCol2Im(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "input")
+		x, err := nnFloatIn(n, in, 0, "input")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, x, "input"); err != nil {
 			return nil, err
 		}
 		var dims [2][]int

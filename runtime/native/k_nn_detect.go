@@ -63,18 +63,12 @@ func buildRoiAlign(n *graph.Node, opset int64) (Kernel, error) {
 	}
 	halfPixel := ctm == "half_pixel"
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := nnFloatIn(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		if err := nnFloat(n, x, "X"); err != nil {
-			return nil, err
-		}
-		rois, err := nnIn(n, in, 1, "rois")
+		rois, err := nnFloatIn(n, in, 1, "rois")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, rois, "rois"); err != nil {
 			return nil, err
 		}
 		bi, err := nnIn(n, in, 2, "batch_indices")

@@ -48,11 +48,8 @@ func buildGroupNorm(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, fmt.Errorf("node %s: attribute num_groups must be positive, got %d", n.Label(), groups)
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := nnFloatIn(n, in, 0, "X")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, x, "X"); err != nil {
 			return nil, err
 		}
 		if x.Rank() < 2 {
@@ -105,20 +102,14 @@ func buildLpNormalization(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, fmt.Errorf("node %s: p %d must be 1 or 2", n.Label(), p)
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "input")
+		x, err := nnFloatIn(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
-		if err := nnFloat(n, x, "input"); err != nil {
-			return nil, err
-		}
 		r := x.Rank()
-		a := int(axis)
-		if a < 0 {
-			a += r
-		}
-		if a < 0 || a >= r {
-			return nil, fmt.Errorf("node %s: axis %d out of range for input of rank %d", n.Label(), axis, r)
+		a, err := nnAxis(n, axis, r, "input")
+		if err != nil {
+			return nil, err
 		}
 		o := nnNewOut(env, x.DType, x.Shape)
 		ops.LpNormalize(ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:]), int(p), nnF32(x), o.f)
@@ -143,19 +134,13 @@ func buildLpPool(global bool) Builder {
 		}
 		var win *nnWindow
 		if !global {
-			if win, err = nnParseWindow(n); err != nil {
+			if win, err = nnParsePoolWindow(n); err != nil {
 				return nil, err
-			}
-			if win.kernel == nil {
-				return nil, fmt.Errorf("node %s: missing required attribute kernel_shape", n.Label())
 			}
 		}
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnIn(n, in, 0, "X")
+			x, err := nnFloatIn(n, in, 0, "X")
 			if err != nil {
-				return nil, err
-			}
-			if err := nnFloat(n, x, "X"); err != nil {
 				return nil, err
 			}
 			var p *ops.PoolParams
@@ -186,29 +171,19 @@ func buildLpPool(global bool) Builder {
 }
 
 func buildHardmax(n *graph.Node, opset int64) (Kernel, error) {
-	def := int64(1)
-	if opset >= 13 {
-		def = -1
-	}
-	axis, err := n.Int("axis", def)
+	axis, err := n.Int("axis", nnLastAxisDefault(opset))
 	if err != nil {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "input")
+		x, err := nnFloatIn(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
-		if err := nnFloat(n, x, "input"); err != nil {
-			return nil, err
-		}
 		r := x.Rank()
-		a := int(axis)
-		if a < 0 {
-			a += r
-		}
-		if a < 0 || a >= r {
-			return nil, fmt.Errorf("node %s: axis %d out of range for input of rank %d", n.Label(), axis, r)
+		a, err := nnAxis(n, axis, r, "input")
+		if err != nil {
+			return nil, err
 		}
 		outer, mid, inner := ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:])
 		if opset < 13 {
@@ -241,11 +216,8 @@ func buildLRN(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := nnFloatIn(n, in, 0, "X")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, x, "X"); err != nil {
 			return nil, err
 		}
 		if x.Rank() < 2 {
@@ -263,11 +235,8 @@ func buildMVN(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := nnFloatIn(n, in, 0, "X")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, x, "X"); err != nil {
 			return nil, err
 		}
 		r := x.Rank()
@@ -288,12 +257,9 @@ func buildMVN(n *graph.Node, opset int64) (Kernel, error) {
 }
 
 func buildMaxUnpool(n *graph.Node, opset int64) (Kernel, error) {
-	win, err := nnParseWindow(n)
+	win, err := nnParsePoolWindow(n)
 	if err != nil {
 		return nil, err
-	}
-	if win.kernel == nil {
-		return nil, fmt.Errorf("node %s: missing required attribute kernel_shape", n.Label())
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		x, err := nnIn(n, in, 0, "X")

@@ -48,18 +48,12 @@ func buildGridSample(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := nnFloatIn(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		if err := nnFloat(n, x, "X"); err != nil {
-			return nil, err
-		}
-		g, err := nnIn(n, in, 1, "grid")
+		g, err := nnFloatIn(n, in, 1, "grid")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, g, "grid"); err != nil {
 			return nil, err
 		}
 		if x.Rank() != 4 {

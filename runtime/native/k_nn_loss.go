@@ -43,11 +43,8 @@ func buildLoss(softmax bool) Builder {
 		}
 		wantLogProb := softmax && len(n.Outputs) > 1 && n.Outputs[1] != ""
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnIn(n, in, 0, "input")
+			x, err := nnFloatIn(n, in, 0, "input")
 			if err != nil {
-				return nil, err
-			}
-			if err := nnFloat(n, x, "input"); err != nil {
 				return nil, err
 			}
 			tg, err := nnIn(n, in, 1, "target")

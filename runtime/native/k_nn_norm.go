@@ -131,11 +131,8 @@ func buildInstanceNorm(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "input")
+		x, err := nnFloatIn(n, in, 0, "input")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, x, "input"); err != nil {
 			return nil, err
 		}
 		if x.Rank() < 3 {
@@ -216,20 +213,14 @@ func buildLayerNorm(n *graph.Node, opset int64) (Kernel, error) {
 	}
 	want := func(i int) bool { return len(n.Outputs) > i && n.Outputs[i] != "" }
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := nnFloatIn(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		if err := nnFloat(n, x, "X"); err != nil {
-			return nil, err
-		}
 		r := x.Rank()
-		a := int(axis)
-		if a < 0 {
-			a += r
-		}
-		if a < 0 || a >= r {
-			return nil, fmt.Errorf("node %s: axis %d out of range for X of rank %d", n.Label(), axis, r)
+		a, err := nnAxis(n, axis, r, "X")
+		if err != nil {
+			return nil, err
 		}
 		norm := x.Shape[a:]
 		rows, cols := ops.NumElements(x.Shape[:a]), ops.NumElements(norm)

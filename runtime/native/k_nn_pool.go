@@ -40,12 +40,9 @@ func nnPoolParams(n *graph.Node, win *nnWindow, x *ops.Tensor) (*ops.PoolParams,
 }
 
 func buildMaxPool(n *graph.Node, opset int64) (Kernel, error) {
-	win, err := nnParseWindow(n)
+	win, err := nnParsePoolWindow(n)
 	if err != nil {
 		return nil, err
-	}
-	if win.kernel == nil {
-		return nil, fmt.Errorf("node %s: missing required attribute kernel_shape", n.Label())
 	}
 	so, err := n.Int("storage_order", 0)
 	if err != nil {
@@ -97,23 +94,17 @@ func buildMaxPool(n *graph.Node, opset int64) (Kernel, error) {
 }
 
 func buildAveragePool(n *graph.Node, opset int64) (Kernel, error) {
-	win, err := nnParseWindow(n)
+	win, err := nnParsePoolWindow(n)
 	if err != nil {
 		return nil, err
-	}
-	if win.kernel == nil {
-		return nil, fmt.Errorf("node %s: missing required attribute kernel_shape", n.Label())
 	}
 	cip, err := n.Int("count_include_pad", 0)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := nnFloatIn(n, in, 0, "X")
 		if err != nil {
-			return nil, err
-		}
-		if err := nnFloat(n, x, "X"); err != nil {
 			return nil, err
 		}
 		p, err := nnPoolParams(n, win, x)
@@ -129,11 +120,8 @@ func buildAveragePool(n *graph.Node, opset int64) (Kernel, error) {
 func buildGlobalPool(isMax bool) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnIn(n, in, 0, "X")
+			x, err := nnFloatIn(n, in, 0, "X")
 			if err != nil {
-				return nil, err
-			}
-			if err := nnFloat(n, x, "X"); err != nil {
 				return nil, err
 			}
 			if x.Rank() < 2 {

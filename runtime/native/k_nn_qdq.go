@@ -28,13 +28,9 @@ func nnAxisParams(n *graph.Node, shape []int, axis int64, count int) (inner, dim
 	if count == 1 {
 		return 1, 1, nil
 	}
-	r := len(shape)
-	a := int(axis)
-	if a < 0 {
-		a += r
-	}
-	if a < 0 || a >= r {
-		return 0, 0, fmt.Errorf("node %s: axis %d out of range for input of rank %d", n.Label(), axis, r)
+	a, err := nnAxis(n, axis, len(shape), "input")
+	if err != nil {
+		return 0, 0, err
 	}
 	if shape[a] != count {
 		return 0, 0, fmt.Errorf("node %s: per-axis scale has %d values, axis %d has %d", n.Label(), count, a, shape[a])
@@ -71,11 +67,8 @@ func buildQuantize(dequant bool) Builder {
 			if err != nil {
 				return nil, err
 			}
-			st, err := nnIn(n, in, 1, "scale")
+			st, err := nnFloatIn(n, in, 1, "scale")
 			if err != nil {
-				return nil, err
-			}
-			if err := nnFloat(n, st, "scale"); err != nil {
 				return nil, err
 			}
 			if st.Rank() > 1 {

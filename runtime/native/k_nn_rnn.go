@@ -236,11 +236,8 @@ func nnSwap01(src []float32, a, b, rest int) []float32 {
 
 func (r *nnRecurrent) run(env *Env, n *graph.Node, in []*ops.Tensor) ([]*ops.Tensor, error) {
 	names := []string{"X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"}
-	x, err := nnIn(n, in, 0, "X")
+	x, err := nnFloatIn(n, in, 0, "X")
 	if err != nil {
-		return nil, err
-	}
-	if err := nnFloat(n, x, "X"); err != nil {
 		return nil, err
 	}
 	if x.Rank() != 3 {

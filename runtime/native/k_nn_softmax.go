@@ -23,20 +23,13 @@ func init() {
 
 func buildSoftmax(log bool) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
-		def := int64(1)
-		if opset >= 13 {
-			def = -1
-		}
-		axis, err := n.Int("axis", def)
+		axis, err := n.Int("axis", nnLastAxisDefault(opset))
 		if err != nil {
 			return nil, err
 		}
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnIn(n, in, 0, "input")
+			x, err := nnFloatIn(n, in, 0, "input")
 			if err != nil {
-				return nil, err
-			}
-			if err := nnFloat(n, x, "input"); err != nil {
 				return nil, err
 			}
 			r := x.Rank()

@@ -39,6 +39,41 @@ func nnFloat(n *graph.Node, t *ops.Tensor, name string) error {
 	return nil
 }
 
+// nnFloatIn returns input i, which must be present, well-formed and of a
+// float type.
+func nnFloatIn(n *graph.Node, in []*ops.Tensor, i int, name string) (*ops.Tensor, error) {
+	t, err := nnIn(n, in, i, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := nnFloat(n, t, name); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// nnAxis resolves axis (negative counts from the end) against a tensor of
+// rank r, named what in the error when it is out of range.
+func nnAxis(n *graph.Node, axis int64, r int, what string) (int, error) {
+	a := axis
+	if a < 0 {
+		a += int64(r)
+	}
+	if a < 0 || a >= int64(r) {
+		return 0, fmt.Errorf("node %s: axis %d out of range for %s of rank %d", n.Label(), axis, what, r)
+	}
+	return int(a), nil
+}
+
+// nnLastAxisDefault returns the default axis of Softmax, LogSoftmax and
+// Hardmax: 1 (coerce to 2-D) before opset 13, -1 (the last axis) since.
+func nnLastAxisDefault(opset int64) int64 {
+	if opset >= 13 {
+		return -1
+	}
+	return 1
+}
+
 // nnF32 returns the elements of a float tensor as float32: float32 data is
 // returned as-is (callers must not write it), other float types converted.
 func nnF32(t *ops.Tensor) []float32 {
@@ -123,6 +158,19 @@ func nnIntsAttr(n *graph.Node, name string) ([]int, error) {
 		out[i] = int(x)
 	}
 	return out, nil
+}
+
+// nnParsePoolWindow is nnParseWindow for the pooling operators, whose
+// kernel_shape attribute is required.
+func nnParsePoolWindow(n *graph.Node) (*nnWindow, error) {
+	win, err := nnParseWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	if win.kernel == nil {
+		return nil, fmt.Errorf("node %s: missing required attribute kernel_shape", n.Label())
+	}
+	return win, nil
 }
 
 func nnParseWindow(n *graph.Node) (*nnWindow, error) {
