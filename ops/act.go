@@ -27,9 +27,7 @@ func ApplyAct(dst, src []float32, act Act, alpha float32) {
 	case ActSigmoid:
 		SigmoidSlice(dst, src) // vectorised (vec_act.go)
 	case ActTanh:
-		for i, v := range src {
-			dst[i] = float32(math.Tanh(float64(v)))
-		}
+		TanhSlice(dst, src) // vectorised (vec_act.go)
 	case ActElu:
 		for i, v := range src {
 			if v < 0 {

@@ -96,3 +96,44 @@ func ReluSlice(dst, src []float32) {
 	done := reluVec(dst, src)
 	reluGo(dst[done:], src[done:])
 }
+
+// Coefficients of tanh on |x| < 0.625: x + x·z·P(z), z = x² (Cephes tanhf).
+const (
+	tanhP0 = -5.70498872745e-3
+	tanhP1 = 2.06390887954e-2
+	tanhP2 = -5.37397155531e-2
+	tanhP3 = 1.33314422036e-1
+	tanhP4 = -3.33332819422e-1
+)
+
+// tanh32 is the scalar twin of the vector tanh: the odd polynomial near
+// zero, sign(x)·(1 − 2/(e^{2|x|}+1)) elsewhere.
+func tanh32(x float32) float32 {
+	ax := math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
+	if ax < 0.625 {
+		z := x * x
+		p := float32(tanhP0)
+		p = p*z + tanhP1
+		p = p*z + tanhP2
+		p = p*z + tanhP3
+		p = p*z + tanhP4
+		return x*z*p + x
+	}
+	r := 1 - 2/(exp32(2*ax)+1)
+	return math.Float32frombits(math.Float32bits(r) | math.Float32bits(x)&(1<<31))
+}
+
+// tanhGo writes tanh(x) for each x of src into dst.
+func tanhGo(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = tanh32(v)
+	}
+}
+
+// TanhSlice writes tanh(x) of src into dst (which may alias src; len(dst)
+// must be at least len(src)). NaN inputs give NaN.
+func TanhSlice(dst, src []float32) {
+	dst = dst[:len(src)]
+	done := tanhVec(dst, src)
+	tanhGo(dst[done:], src[done:])
+}

@@ -45,3 +45,15 @@ func reluVec(dst, src []float32) int {
 	reluAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func tanhAVX2(dst, src *float32, n int)
+
+func tanhVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	tanhAVX2(&dst[0], &src[0], n)
+	return n
+}

@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // Constant table (8 lanes each): hi, lo, log2e, c1, c2, p0..p5, one, the
-// int32 127, the sign bit. See vec_act.go for the formula.
+// int32 127, the sign bit, then for tanh: the abs mask, 2, 0.625, tp0..tp4. See vec_act.go for the formula.
 DATA expc<>+0(SB)/4, $0x42b0c0a5 // hi
 DATA expc<>+4(SB)/4, $0x42b0c0a5 // hi
 DATA expc<>+8(SB)/4, $0x42b0c0a5 // hi
@@ -116,7 +116,71 @@ DATA expc<>+432(SB)/4, $0x80000000 // sign
 DATA expc<>+436(SB)/4, $0x80000000 // sign
 DATA expc<>+440(SB)/4, $0x80000000 // sign
 DATA expc<>+444(SB)/4, $0x80000000 // sign
-GLOBL expc<>(SB), RODATA|NOPTR, $448
+DATA expc<>+448(SB)/4, $0x7fffffff // absmask
+DATA expc<>+452(SB)/4, $0x7fffffff // absmask
+DATA expc<>+456(SB)/4, $0x7fffffff // absmask
+DATA expc<>+460(SB)/4, $0x7fffffff // absmask
+DATA expc<>+464(SB)/4, $0x7fffffff // absmask
+DATA expc<>+468(SB)/4, $0x7fffffff // absmask
+DATA expc<>+472(SB)/4, $0x7fffffff // absmask
+DATA expc<>+476(SB)/4, $0x7fffffff // absmask
+DATA expc<>+480(SB)/4, $0x40000000 // two
+DATA expc<>+484(SB)/4, $0x40000000 // two
+DATA expc<>+488(SB)/4, $0x40000000 // two
+DATA expc<>+492(SB)/4, $0x40000000 // two
+DATA expc<>+496(SB)/4, $0x40000000 // two
+DATA expc<>+500(SB)/4, $0x40000000 // two
+DATA expc<>+504(SB)/4, $0x40000000 // two
+DATA expc<>+508(SB)/4, $0x40000000 // two
+DATA expc<>+512(SB)/4, $0x3f200000 // c0625
+DATA expc<>+516(SB)/4, $0x3f200000 // c0625
+DATA expc<>+520(SB)/4, $0x3f200000 // c0625
+DATA expc<>+524(SB)/4, $0x3f200000 // c0625
+DATA expc<>+528(SB)/4, $0x3f200000 // c0625
+DATA expc<>+532(SB)/4, $0x3f200000 // c0625
+DATA expc<>+536(SB)/4, $0x3f200000 // c0625
+DATA expc<>+540(SB)/4, $0x3f200000 // c0625
+DATA expc<>+544(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+548(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+552(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+556(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+560(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+564(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+568(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+572(SB)/4, $0xbbbaf0ea // tp0
+DATA expc<>+576(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+580(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+584(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+588(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+592(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+596(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+600(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+604(SB)/4, $0x3ca9134e // tp1
+DATA expc<>+608(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+612(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+616(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+620(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+624(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+628(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+632(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+636(SB)/4, $0xbd5c1e2d // tp2
+DATA expc<>+640(SB)/4, $0x3e088393 // tp3
+DATA expc<>+644(SB)/4, $0x3e088393 // tp3
+DATA expc<>+648(SB)/4, $0x3e088393 // tp3
+DATA expc<>+652(SB)/4, $0x3e088393 // tp3
+DATA expc<>+656(SB)/4, $0x3e088393 // tp3
+DATA expc<>+660(SB)/4, $0x3e088393 // tp3
+DATA expc<>+664(SB)/4, $0x3e088393 // tp3
+DATA expc<>+668(SB)/4, $0x3e088393 // tp3
+DATA expc<>+672(SB)/4, $0xbeaaaa99 // tp4
+DATA expc<>+676(SB)/4, $0xbeaaaa99 // tp4
+DATA expc<>+680(SB)/4, $0xbeaaaa99 // tp4
+DATA expc<>+684(SB)/4, $0xbeaaaa99 // tp4
+DATA expc<>+688(SB)/4, $0xbeaaaa99 // tp4
+DATA expc<>+692(SB)/4, $0xbeaaaa99 // tp4
+DATA expc<>+696(SB)/4, $0xbeaaaa99 // tp4
+DATA expc<>+700(SB)/4, $0xbeaaaa99 // tp4
+GLOBL expc<>(SB), RODATA|NOPTR, $704
 
 // EXP8 turns the 8 lanes of Y0 into e^x (clobbers Y1-Y4).
 #define EXP8 \
@@ -208,5 +272,47 @@ reluloop:
 	JMP  reluloop
 
 reludone:
+	VZEROUPPER
+	RET
+
+// func tanhAVX2(dst, src *float32, n int)
+// |x| < 0.625: x + x·z·P(z), z = x²; otherwise sign(x)·(1 − 2/(e^{2|x|}+1)).
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+tanhloop:
+	CMPQ AX, CX
+	JAE  tanhdone
+	VMOVUPS (SI)(AX*4), Y6
+	VANDPS expc<>+448(SB), Y6, Y8 // |x|
+	VADDPS Y8, Y8, Y0
+	EXP8
+	VADDPS expc<>+352(SB), Y0, Y0
+	VMOVUPS expc<>+480(SB), Y7
+	VDIVPS Y0, Y7, Y0             // 2/(e+1)
+	VMOVUPS expc<>+352(SB), Y7
+	VSUBPS Y0, Y7, Y0             // 1 - 2/(e+1)
+	VANDPS expc<>+416(SB), Y6, Y9 // sign of x
+	VORPS Y9, Y0, Y0
+	VMULPS Y6, Y6, Y1             // z
+	VMOVUPS expc<>+544(SB), Y2
+	VFMADD213PS expc<>+576(SB), Y1, Y2
+	VFMADD213PS expc<>+608(SB), Y1, Y2
+	VFMADD213PS expc<>+640(SB), Y1, Y2
+	VFMADD213PS expc<>+672(SB), Y1, Y2
+	VMULPS Y6, Y1, Y1             // x·z
+	VFMADD213PS Y6, Y1, Y2        // x·z·P + x
+	VCMPPS $1, expc<>+512(SB), Y8, Y3 // |x| < 0.625
+	VBLENDVPS Y3, Y2, Y0, Y0
+	VCMPPS $3, Y6, Y6, Y5         // NaN lanes
+	VBLENDVPS Y5, Y6, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  tanhloop
+
+tanhdone:
 	VZEROUPPER
 	RET

@@ -6,3 +6,4 @@ package ops
 func sigmoidVec(dst, src []float32) int { return 0 }
 func expVec(dst, src []float32) int     { return 0 }
 func reluVec(dst, src []float32) int    { return 0 }
+func tanhVec(dst, src []float32) int    { return 0 }

@@ -185,3 +185,43 @@ func TestReluSlice(t *testing.T) {
 		}
 	}
 }
+
+func TestTanhSliceAgainstFloat64(t *testing.T) {
+	xs := actInputs()
+	for k := -2000; k <= 2000; k++ { // both sides of the 0.625 switch
+		xs = append(xs, float32(k)/1000)
+	}
+	for _, impl := range []struct {
+		name string
+		f    func(dst, src []float32)
+	}{{"dispatch", TanhSlice}, {"go", tanhGo}} {
+		got := make([]float32, len(xs))
+		impl.f(got, xs)
+		bad := 0
+		for i, x := range xs {
+			want := math.Tanh(float64(x))
+			if !vecClose(got[i], want, 1e-37, 4e-7) {
+				if bad++; bad < 10 {
+					t.Errorf("%s: tanh(%g) = %g, want %g", impl.name, x, got[i], want)
+				}
+			}
+		}
+	}
+	vec := make([]float32, len(xs))
+	if n := tanhVec(vec, xs); n > 0 {
+		twin := make([]float32, len(xs))
+		tanhGo(twin, xs)
+		for i := range n {
+			if !vecClose(vec[i], float64(twin[i]), 1e-37, 6e-7) {
+				t.Errorf("tanh(%g): vector %g, go %g", xs[i], vec[i], twin[i])
+			}
+		}
+	}
+	// Odd symmetry and saturation are exact.
+	in := []float32{0.3, -0.3, 2, -2, 50, -50, 1e-20, -1e-20, 0.625}
+	out := make([]float32, len(in))
+	TanhSlice(out, in)
+	if out[0] != -out[1] || out[2] != -out[3] || out[4] != 1 || out[5] != -1 || out[6] != 1e-20 || out[7] != -1e-20 {
+		t.Errorf("TanhSlice(%v) = %v", in, out)
+	}
+}
