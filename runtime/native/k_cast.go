@@ -53,14 +53,11 @@ func ewBuildCast(n *graph.Node, opset int64) (Kernel, error) {
 
 func ewBuildCastLike(n *graph.Node, opset int64) (Kernel, error) {
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		ins, err := tkInputs(n, in, "input", "target_type")
 		if err != nil {
 			return nil, err
 		}
-		like, err := tkInput(n, in, 1, "target_type")
-		if err != nil {
-			return nil, err
-		}
+		x, like := ins[0], ins[1]
 		return ewCastTo(env, n, x, like.DType)
 	}, nil
 }

@@ -215,14 +215,11 @@ func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {
 // channel (axis 1), as PyTorch exported it.
 func ewBuildPRelu(n *graph.Node, opset int64) (Kernel, error) {
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "X")
+		ins, err := tkInputs(n, in, "X", "slope")
 		if err != nil {
 			return nil, err
 		}
-		slope, err := tkInput(n, in, 1, "slope")
-		if err != nil {
-			return nil, err
-		}
+		x, slope := ins[0], ins[1]
 		if err := ewSameType(n, x, slope); err != nil {
 			return nil, err
 		}

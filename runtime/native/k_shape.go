@@ -158,14 +158,11 @@ func buildReshape(n *graph.Node, opset int64) (Kernel, error) {
 		}
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "data")
+		ins, err := tkInputs(n, in, "data", "shape")
 		if err != nil {
 			return nil, err
 		}
-		st, err := tkInput(n, in, 1, "shape")
-		if err != nil {
-			return nil, err
-		}
+		x, st := ins[0], ins[1]
 		if st.DType != ops.Int64 {
 			return nil, fmt.Errorf("node %s: shape input must be int64, got %v", n.Label(), st.DType)
 		}
@@ -420,4 +417,15 @@ func buildSize(n *graph.Node, opset int64) (Kernel, error) {
 		out.I64()[0] = int64(x.Len())
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+// tkInputs returns the first len(names) inputs, all required; names[i]
+// names input i in the error when it is missing.
+func tkInputs(n *graph.Node, in []*ops.Tensor, names ...string) ([]*ops.Tensor, error) {
+	for i, name := range names {
+		if _, err := tkInput(n, in, i, name); err != nil {
+			return nil, err
+		}
+	}
+	return in[:len(names)], nil
 }

@@ -456,14 +456,11 @@ func buildGather(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "data")
+		ins, err := tkInputs(n, in, "data", "indices")
 		if err != nil {
 			return nil, err
 		}
-		it, err := tkInput(n, in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
+		x, it := ins[0], ins[1]
 		if len(x.Shape) == 0 {
 			return nil, fmt.Errorf("node %s: data must have rank ≥ 1, got a scalar", n.Label())
 		}
@@ -507,14 +504,11 @@ func buildGather(n *graph.Node, opset int64) (Kernel, error) {
 
 func buildTile(n *graph.Node, opset int64) (Kernel, error) {
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		ins, err := tkInputs(n, in, "input", "repeats")
 		if err != nil {
 			return nil, err
 		}
-		rt, err := tkInput(n, in, 1, "repeats")
-		if err != nil {
-			return nil, err
-		}
+		x, rt := ins[0], ins[1]
 		if rt.DType != ops.Int64 {
 			return nil, fmt.Errorf("node %s: repeats must be int64, got %v", n.Label(), rt.DType)
 		}
@@ -545,14 +539,11 @@ func buildTile(n *graph.Node, opset int64) (Kernel, error) {
 
 func buildExpand(n *graph.Node, opset int64) (Kernel, error) {
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		ins, err := tkInputs(n, in, "input", "shape")
 		if err != nil {
 			return nil, err
 		}
-		st, err := tkInput(n, in, 1, "shape")
-		if err != nil {
-			return nil, err
-		}
+		x, st := ins[0], ins[1]
 		if st.DType != ops.Int64 {
 			return nil, fmt.Errorf("node %s: shape must be int64, got %v", n.Label(), st.DType)
 		}

@@ -92,14 +92,11 @@ func buildGatherElements(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "data")
+		ins, err := tkInputs(n, in, "data", "indices")
 		if err != nil {
 			return nil, err
 		}
-		it, err := tkInput(n, in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
+		x, it := ins[0], ins[1]
 		a, err := tkElementsShapes(n, x, it, axis, opset)
 		if err != nil {
 			return nil, err
@@ -206,18 +203,11 @@ func buildScatterElements(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "data")
+		ins, err := tkInputs(n, in, "data", "indices", "updates")
 		if err != nil {
 			return nil, err
 		}
-		it, err := tkInput(n, in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
-		upd, err := tkInput(n, in, 2, "updates")
-		if err != nil {
-			return nil, err
-		}
+		x, it, upd := ins[0], ins[1], ins[2]
 		if err := tkScatterCheck(n, x, upd, red); err != nil {
 			return nil, err
 		}
@@ -333,14 +323,11 @@ func buildGatherND(n *graph.Node, opset int64) (Kernel, error) {
 		}
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "data")
+		ins, err := tkInputs(n, in, "data", "indices")
 		if err != nil {
 			return nil, err
 		}
-		it, err := tkInput(n, in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
+		x, it := ins[0], ins[1]
 		offs, blk, err := tkNDOffsets(n, x, it, int(batch))
 		if err != nil {
 			return nil, err
@@ -379,18 +366,11 @@ func buildScatterND(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "data")
+		ins, err := tkInputs(n, in, "data", "indices", "updates")
 		if err != nil {
 			return nil, err
 		}
-		it, err := tkInput(n, in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
-		upd, err := tkInput(n, in, 2, "updates")
-		if err != nil {
-			return nil, err
-		}
+		x, it, upd := ins[0], ins[1], ins[2]
 		if err := tkScatterCheck(n, x, upd, red); err != nil {
 			return nil, err
 		}
@@ -434,14 +414,11 @@ func buildCompress(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		ins, err := tkInputs(n, in, "input", "condition")
 		if err != nil {
 			return nil, err
 		}
-		ct, err := tkInput(n, in, 1, "condition")
-		if err != nil {
-			return nil, err
-		}
+		x, ct := ins[0], ins[1]
 		if ct.DType != ops.Bool || len(ct.Shape) != 1 {
 			return nil, fmt.Errorf("node %s: condition must be a 1-D bool tensor, got %v", n.Label(), ct)
 		}

@@ -309,18 +309,11 @@ func buildOneHot(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		it, err := tkInput(n, in, 0, "indices")
+		ins, err := tkInputs(n, in, "indices", "depth", "values")
 		if err != nil {
 			return nil, err
 		}
-		dt, err := tkInput(n, in, 1, "depth")
-		if err != nil {
-			return nil, err
-		}
-		vt, err := tkInput(n, in, 2, "values")
-		if err != nil {
-			return nil, err
-		}
+		it, dt, vt := ins[0], ins[1], ins[2]
 		if dt.Len() != 1 || len(dt.Shape) > 1 {
 			return nil, fmt.Errorf("node %s: depth must be a scalar, got %v", n.Label(), dt)
 		}

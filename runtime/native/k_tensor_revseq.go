@@ -27,14 +27,11 @@ func buildReverseSequence(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, fmt.Errorf("node %s: batch_axis %d and time_axis %d must be 0 and 1 in some order", n.Label(), batchAxis, timeAxis)
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		ins, err := tkInputs(n, in, "input", "sequence_lens")
 		if err != nil {
 			return nil, err
 		}
-		lt, err := tkInput(n, in, 1, "sequence_lens")
-		if err != nil {
-			return nil, err
-		}
+		x, lt := ins[0], ins[1]
 		if len(x.Shape) < 2 {
 			return nil, fmt.Errorf("node %s: input must have rank ≥ 2, got shape %s", n.Label(), ops.ShapeString(x.Shape))
 		}
