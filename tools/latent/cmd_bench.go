@@ -14,10 +14,11 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/verify"
 )
 
 const benchUsage = `usage: latent bench MODEL [--batch N] [--backend native|ort|both] [--threads T]
-                    [--warmup W] [--duration D] [--min-runs R] [--json]
+                    [--warmup W] [--duration D] [--min-runs R] [--json] [--no-check]
 
 Measures steady-state inference of MODEL on random inputs: W warm-up runs,
 then timed runs until D has passed (and at least R runs were made). It
@@ -32,10 +33,12 @@ uniform in [0, 1), integer and bool inputs are zero.
 backend's kernel pool (ops.SetThreads) and ONNX Runtime's intra-op
 threads. With --backend both the two backends run in one process,
 interleaved run by run (alternating which goes first), so machine noise hits
-both alike, and the native/ORT ratios are printed. --json prints one JSON
-object per backend per line (backend, model, batch, threads, runs, mean_us,
-p50_us, p99_us, min_us, samples_per_s; with both also native_over_ort, the
-native throughput divided by ORT's).
+both alike, and the native/ORT ratios are printed. Before timing, both
+must compute the same outputs (within atol 1e-5 + rtol 1e-4, as latent
+verify), unless --no-check. --json prints one JSON object per backend per
+line (backend, model, batch, threads, runs, mean_us, p50_us, p99_us,
+min_us, samples_per_s; with both also native_over_ort, the native
+throughput divided by ORT's, and max_abs_diff).
 
 examples:
   latent bench model.onnx --batch 1 --backend both --threads 1
@@ -62,6 +65,9 @@ type benchResult struct {
 	MinUS         float64 `json:"min_us"`
 	SamplesPerS   float64 `json:"samples_per_s"`
 	NativeOverORT float64 `json:"native_over_ort,omitempty"`
+	// MaxAbsDiff is the largest |native − ort| over all outputs (with
+	// --backend both, which refuses to time outputs that disagree).
+	MaxAbsDiff *float64 `json:"max_abs_diff,omitempty"`
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,6 +79,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", 3*time.Second, "measuring time (both backends together)")
 	minRuns := fs.Int("min-runs", 10, "timed runs per backend at least")
 	asJSON := fs.Bool("json", false, "print one JSON object per backend")
+	noCheck := fs.Bool("no-check", false, "with both: time even when the backends' outputs disagree")
 	optimize := fs.Bool("optimize", true, "run the native graph optimisation passes")
 	seed := fs.Uint64("seed", 1, "seed of the random inputs")
 	pos, err := parseFlags(fs, args)
@@ -123,6 +130,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 
+	var maxAbs *float64
+	if len(sessions) == 2 {
+		d, err := benchCheck(ctx, sessions, inputs)
+		if err != nil && !*noCheck {
+			return fmt.Errorf("bench %s: %w (--no-check times it anyway)", modelPath, err)
+		}
+		maxAbs = &d
+	}
 	times, err := benchRun(ctx, sessions, inputs, *warmup, *minRuns, *duration)
 	if err != nil {
 		return fmt.Errorf("bench %s: %w", modelPath, err)
@@ -140,6 +155,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		r := results[0].SamplesPerS / results[1].SamplesPerS
 		results[0].NativeOverORT = r
 		results[1].NativeOverORT = r
+		results[0].MaxAbsDiff = maxAbs
+		results[1].MaxAbsDiff = maxAbs
 	}
 
 	if *asJSON {
@@ -158,8 +175,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(results) == 2 {
 		n, o := results[0], results[1]
-		fmt.Fprintf(stdout, "native/ort: throughput ×%.2f, p50 latency ×%.2f (ort p50 / native p50)\n",
-			n.SamplesPerS/o.SamplesPerS, o.P50US/n.P50US)
+		fmt.Fprintf(stdout, "native/ort: throughput ×%.2f, p50 latency ×%.2f (ort p50 / native p50); outputs differ by at most %.3g\n",
+			n.SamplesPerS/o.SamplesPerS, o.P50US/n.P50US, *maxAbs)
 	}
 	return nil
 }
@@ -206,6 +223,38 @@ func benchInputs(vis []graph.ValueInfo, batch int, seed uint64) ([]*ops.Tensor, 
 		out[i] = t
 	}
 	return out, nil
+}
+
+// benchCheck runs the native and the ORT session once on inputs and
+// compares their outputs with the verify tolerance (atol 1e-5, rtol 1e-4),
+// returning the largest absolute difference and an error naming the first
+// output beyond tolerance.
+func benchCheck(ctx context.Context, sessions []*runtime.Session, inputs []*ops.Tensor) (float64, error) {
+	got, err := sessions[0].RunOrdered(ctx, inputs)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", sessions[0].Backend(), err)
+	}
+	want, err := sessions[1].RunOrdered(ctx, inputs)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", sessions[1].Backend(), err)
+	}
+	var maxAbs float64
+	var bad error
+	for i, vi := range sessions[1].Outputs() {
+		if i >= len(got) || i >= len(want) {
+			break
+		}
+		r := verify.CompareTensors(vi.Name, got[i], want[i], verify.DefaultAtol, verify.DefaultRtol)
+		maxAbs = max(maxAbs, r.MaxAbs)
+		if !r.Pass && bad == nil {
+			why := r.Mismatch
+			if why == "" {
+				why = fmt.Sprintf("%d elements beyond tolerance, max abs diff %.3g", r.Failures, r.MaxAbs)
+			}
+			bad = fmt.Errorf("native and ort disagree on output %q: %s", vi.Name, why)
+		}
+	}
+	return maxAbs, bad
 }
 
 // benchRun warms every session up, then runs them interleaved (the order

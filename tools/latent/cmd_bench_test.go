@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"math"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
@@ -84,6 +86,9 @@ func TestBenchBothInterleaved(t *testing.T) {
 		if math.Abs(r.NativeOverORT-want) > 1e-9*want {
 			t.Errorf("%s: native_over_ort %v, want %v", r.Backend, r.NativeOverORT, want)
 		}
+		if r.MaxAbsDiff == nil || *r.MaxAbsDiff > 1e-4 {
+			t.Errorf("%s: max_abs_diff %v, want a value within the verify tolerance", r.Backend, r.MaxAbsDiff)
+		}
 	}
 
 	code, out, errs = runCLI("bench", benchModel, "--backend", "both", "--threads", "1",
@@ -91,7 +96,7 @@ func TestBenchBothInterleaved(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("text mode: exit %d, stderr %s", code, errs)
 	}
-	for _, s := range []string{"batch 1, threads 1", "native ", "ort ", "native/ort: throughput ×"} {
+	for _, s := range []string{"batch 1, threads 1", "native ", "ort ", "native/ort: throughput ×", "outputs differ by at most"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("text output lacks %q:\n%s", s, out)
 		}
@@ -167,5 +172,56 @@ func TestPercentileNearestRank(t *testing.T) {
 	r := benchSummary([]time.Duration{3 * time.Microsecond, time.Microsecond, 2 * time.Microsecond, 10 * time.Microsecond})
 	if r.Runs != 4 || r.MeanUS != 4 || r.P50US != 2 || r.P99US != 10 || r.MinUS != 1 {
 		t.Errorf("benchSummary = %+v, want runs 4, mean 4, p50 2, p99 10, min 1", r)
+	}
+}
+
+// offset runs the native backend and adds 0.01 to every float32 output,
+// so benchCheck must refuse it.
+type offset struct{ runtime.Backend }
+
+func (o offset) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) (runtime.Executable, error) {
+	x, err := o.Backend.Compile(ctx, m, cfg)
+	return offsetExec{x}, err
+}
+
+type offsetExec struct{ runtime.Executable }
+
+func (o offsetExec) Run(ctx context.Context, in []*ops.Tensor) ([]*ops.Tensor, error) {
+	out, err := o.Executable.Run(ctx, in)
+	for _, t := range out {
+		if t != nil && t.DType == ops.Float32 {
+			for i := range t.F32() {
+				t.F32()[i] += 0.01
+			}
+		}
+	}
+	return out, err
+}
+
+func TestBenchCheckRefusesDisagreement(t *testing.T) {
+	nb, err := runtime.LookupBackend(runtime.NativeBackendName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(b runtime.Backend) *runtime.Session {
+		s, err := runtime.Open(benchModel, runtime.WithBackendImpl(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	native, shifted := open(nb), open(offset{nb})
+	in, err := benchInputs(native.Inputs(), 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if d, err := benchCheck(ctx, []*runtime.Session{native, open(nb)}, in); err != nil || d != 0 {
+		t.Errorf("native against itself: max abs %v, err %v", d, err)
+	}
+	d, err := benchCheck(ctx, []*runtime.Session{native, shifted}, in)
+	if err == nil || !strings.Contains(err.Error(), "disagree on output") || math.Abs(d-0.01) > 1e-6 {
+		t.Errorf("shifted outputs: max abs %v, err %v; want 0.01 and a disagreement error", d, err)
 	}
 }
