@@ -125,6 +125,45 @@ func (it *poolIter) nextOut() {
 	}
 }
 
+// The kernel odometer walks the rows of the current window: every kernel
+// offset of the leading dims, the last dim being left to the caller's inner
+// loop over k in [klo, khi) of that dim, at input position
+// rowBase() + start + k·dilation (see lastDim).
+
+// firstRow points the kernel odometer at the window's first row.
+func (it *poolIter) firstRow() {
+	copy(it.kIdx, it.klo)
+}
+
+// rowBase returns the flat input offset of the current row's leading dims.
+func (it *poolIter) rowBase() int {
+	p := it.p
+	pos := 0
+	for d := 0; d < it.nd-1; d++ {
+		pos += (it.start[d] + it.kIdx[d]*p.Dilations[d]) * it.inStr[d]
+	}
+	return pos
+}
+
+// lastDim returns the window's start, kernel range [klo, khi) and dilation
+// along the last dim.
+func (it *poolIter) lastDim() (start, klo, khi, dil int) {
+	l := it.nd - 1
+	return it.start[l], it.klo[l], it.khi[l], it.p.Dilations[l]
+}
+
+// nextRow advances the odometer to the next row; false after the last.
+func (it *poolIter) nextRow() bool {
+	for d := it.nd - 2; d >= 0; d-- {
+		it.kIdx[d]++
+		if it.kIdx[d] < it.khi[d] {
+			return true
+		}
+		it.kIdx[d] = it.klo[d]
+	}
+	return false
+}
+
 // MaxPool writes the maximum of each window of x into y. idx, when non-nil,
 // receives for each output the flat index of the chosen element in the
 // whole input (plane·∏In + position), with the position row-major or, when
@@ -151,31 +190,15 @@ func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
 		for o := range yp {
 			best, bestPos := lowest, -1
 			if it.window() {
-				for d := 0; d < nd; d++ {
-					it.kIdx[d] = it.klo[d]
-				}
-				for {
-					pos := 0
-					for d := 0; d < nd-1; d++ {
-						pos += (it.start[d] + it.kIdx[d]*p.Dilations[d]) * it.inStr[d]
-					}
-					ld, s := p.Dilations[nd-1], it.start[nd-1]
-					for k := it.klo[nd-1]; k < it.khi[nd-1]; k++ {
+				s, klo, khi, ld := it.lastDim()
+				it.firstRow()
+				for more := true; more; more = it.nextRow() {
+					pos := it.rowBase()
+					for k := klo; k < khi; k++ {
 						q := pos + s + k*ld
 						if v := xp[q]; v > best || (bestPos < 0 && v == v) {
 							best, bestPos = v, q
 						}
-					}
-					d := nd - 2
-					for ; d >= 0; d-- {
-						it.kIdx[d]++
-						if it.kIdx[d] < it.khi[d] {
-							break
-						}
-						it.kIdx[d] = it.klo[d]
-					}
-					if d < 0 {
-						break
 					}
 				}
 			}
@@ -301,28 +324,14 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 			ok := it.window()
 			if ok {
 				for d := 0; d < nd; d++ {
-					it.kIdx[d] = it.klo[d]
 					count *= it.khi[d] - it.klo[d]
 				}
-				for {
-					pos := 0
-					for d := 0; d < nd-1; d++ {
-						pos += (it.start[d] + it.kIdx[d]*p.Dilations[d]) * it.inStr[d]
-					}
-					ld, s := p.Dilations[nd-1], it.start[nd-1]
-					for k := it.klo[nd-1]; k < it.khi[nd-1]; k++ {
+				s, klo, khi, ld := it.lastDim()
+				it.firstRow()
+				for more := true; more; more = it.nextRow() {
+					pos := it.rowBase()
+					for k := klo; k < khi; k++ {
 						sum += xp[pos+s+k*ld]
-					}
-					d := nd - 2
-					for ; d >= 0; d-- {
-						it.kIdx[d]++
-						if it.kIdx[d] < it.khi[d] {
-							break
-						}
-						it.kIdx[d] = it.klo[d]
-					}
-					if d < 0 {
-						break
 					}
 				}
 			}
@@ -447,7 +456,6 @@ func LpPool(p *PoolParams, pw float64, x, y []float32) {
 		return
 	}
 	it := newPoolIter(p)
-	nd := it.nd
 	for pl := 0; pl < p.Planes; pl++ {
 		xp := x[pl*inSz : (pl+1)*inSz]
 		yp := y[pl*outSz : (pl+1)*outSz]
@@ -455,28 +463,12 @@ func LpPool(p *PoolParams, pw float64, x, y []float32) {
 		for o := range yp {
 			var sum float64
 			if it.window() {
-				for d := 0; d < nd; d++ {
-					it.kIdx[d] = it.klo[d]
-				}
-				for {
-					pos := 0
-					for d := 0; d < nd-1; d++ {
-						pos += (it.start[d] + it.kIdx[d]*p.Dilations[d]) * it.inStr[d]
-					}
-					ld, s := p.Dilations[nd-1], it.start[nd-1]
-					for k := it.klo[nd-1]; k < it.khi[nd-1]; k++ {
+				s, klo, khi, ld := it.lastDim()
+				it.firstRow()
+				for more := true; more; more = it.nextRow() {
+					pos := it.rowBase()
+					for k := klo; k < khi; k++ {
 						sum += math.Pow(math.Abs(float64(xp[pos+s+k*ld])), pw)
-					}
-					d := nd - 2
-					for ; d >= 0; d-- {
-						it.kIdx[d]++
-						if it.kIdx[d] < it.khi[d] {
-							break
-						}
-						it.kIdx[d] = it.klo[d]
-					}
-					if d < 0 {
-						break
 					}
 				}
 			}
