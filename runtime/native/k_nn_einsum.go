@@ -268,8 +268,9 @@ func buildEinsum(n *graph.Node, opset int64) (Kernel, error) {
 			return []*ops.Tensor{y}, nil
 		case ops.Int32:
 			y := env.New(ops.Int32, outShape...)
+			yd := y.I32()
 			for i, v := range accI {
-				y.I32()[i] = int32(v)
+				yd[i] = int32(v)
 			}
 			return []*ops.Tensor{y}, nil
 		case ops.Float64:

@@ -117,12 +117,13 @@ func buildUnique(n *graph.Node, opset int64) (Kernel, error) {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		idx, inv, cnt := env.New(ops.Int64, m), env.New(ops.Int64, dim), env.New(ops.Int64, m)
+		idxD, invD, cntD := idx.I64(), inv.I64(), cnt.I64()
 		for g, p := range first {
-			idx.I64()[rank[g]] = int64(p)
-			cnt.I64()[rank[g]] = int64(counts[g])
+			idxD[rank[g]] = int64(p)
+			cntD[rank[g]] = int64(counts[g])
 		}
 		for p := range dim {
-			inv.I64()[p] = int64(rank[group[p]])
+			invD[p] = int64(rank[group[p]])
 		}
 		return []*ops.Tensor{y, idx, inv, cnt}, nil
 	}, nil
