@@ -15,7 +15,7 @@ var ewFuzzOps = []string{
 	"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min", "Sum", "Mean", "Equal", "Greater", "Less",
 	"GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "Where", "Abs", "Neg", "Exp", "Log", "Sqrt",
 	"Reciprocal", "Sigmoid", "Tanh", "Floor", "Ceil", "Relu", "Erf", "Sign", "LeakyRelu", "Elu", "Selu",
-	"HardSigmoid", "Softplus", "Softsign", "Not", "Clip", "Cos", "Atanh", "Round", "Celu", "ThresholdedRelu",
+	"HardSigmoid", "Softplus", "Softsign", "Not", "Clip", "Cos", "Sin", "Tan", "Acos", "Asin", "Atan", "Cosh", "Sinh", "Acosh", "Asinh", "Atanh", "Round", "Celu", "ThresholdedRelu",
 	"Shrink", "HardSwish", "Mish", "Gelu", "IsNaN", "IsInf", "Mod", "BitShift", "Cast", "CastLike",
 	"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1",
 	"ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin", "CumSum",

@@ -9,14 +9,15 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
-// tkFuzzOps are the operators of k_shape.go, k_tensor*.go and k_random.go.
+// tkFuzzOps are the operators of k_shape.go, k_tensor*.go, k_random.go and
+// k_topk.go.
 var tkFuzzOps = []string{
 	"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Shape", "Size",
 	"Transpose", "Concat", "Split", "Slice", "Gather", "Tile", "Expand",
 	"ConstantOfShape", "Constant", "Range", "GatherElements", "ScatterElements",
 	"Scatter", "GatherND", "ScatterND", "Compress", "Trilu", "DepthToSpace",
 	"SpaceToDepth", "OneHot", "EyeLike", "RandomNormalLike", "RandomUniformLike",
-	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli",
+	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli", "TopK",
 }
 
 // tkFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims

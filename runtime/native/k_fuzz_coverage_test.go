@@ -1,0 +1,38 @@
+package native
+
+import (
+	"strings"
+	"testing"
+)
+
+// fuzzExempt are registered operators the never-panic fuzzers leave out,
+// with the reason.
+var fuzzExempt = map[string]string{
+	FusedDomain + "/FusedGemm": "built only by the fusion pass from a validated Gemm (optimize_fuse_test.go covers it)",
+	FusedDomain + "/FusedConv": "built only by the fusion pass from a validated Conv (optimize_fuse_test.go covers it)",
+}
+
+// TestEveryOperatorIsFuzzed keeps the never-panic fuzzers complete: each
+// registered operator is in ewFuzzOps, tkFuzzOps or nnFuzzOps, or exempt
+// with a reason, so a new kernel cannot skip the bad-input checks.
+func TestEveryOperatorIsFuzzed(t *testing.T) {
+	fuzzed := map[string]bool{}
+	for _, op := range ewFuzzOps {
+		fuzzed[op] = true
+	}
+	for _, op := range tkFuzzOps {
+		fuzzed[op] = true
+	}
+	for _, op := range nnFuzzOps {
+		fuzzed[op.op] = true
+	}
+	for _, name := range Operators() {
+		if _, ok := fuzzExempt[name]; ok {
+			continue
+		}
+		op, onnx := strings.CutPrefix(name, "ai.onnx/")
+		if !onnx || !fuzzed[op] {
+			t.Errorf("operator %s is in no fuzz list (ewFuzzOps, tkFuzzOps, nnFuzzOps) and not in fuzzExempt", name)
+		}
+	}
+}
