@@ -235,7 +235,9 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) error {
 		} else {
 			d, err := appendData(nil, t)
 			if err != nil {
-				return errorf(http.StatusInternalServerError, "output %q: %v", rt.Name, err)
+				// The run succeeded but its result has no JSON form (NaN or
+				// ±Inf): the request must ask for binary output instead.
+				return errorf(http.StatusBadRequest, "output %q: %v", rt.Name, err)
 			}
 			rt.Data = d
 		}

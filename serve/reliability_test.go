@@ -287,3 +287,29 @@ func TestHandlerPanicBecomes500(t *testing.T) {
 		t.Errorf("server unhealthy after a handler panic: %d", rec.Code)
 	}
 }
+
+// A JSON number beyond FP32's range is refused as bad input instead of
+// silently becoming ±Inf; a result whose JSON form does not exist (NaN or
+// ±Inf after a float overflow inside the model) is a 400 that says to ask
+// for binary output, not a server error.
+func TestUnrepresentableFloatsAre400(t *testing.T) {
+	s, _ := newTestServer(t, Config{})
+	post := func(body []byte) reply {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/v2/models/ae/infer", bytes.NewReader(body)))
+		return reply{code: rec.Code, body: rec.Body.Bytes()}
+	}
+	wantError(t, "1e70 as FP32", post([]byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[1e70,0,0,0,0,0,0,0]}]}`)),
+		400, "element 0 (1e70) is outside FP32's range")
+	// NaN reaches the model through the binary extension; asking for the
+	// output as JSON then has no answer the format can carry.
+	js := []byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","parameters":{"binary_data_size":32}}]}`)
+	bin := make([]byte, 32)
+	u := math.Float32bits(float32(math.NaN()))
+	bin[0], bin[1], bin[2], bin[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+	req := httptest.NewRequest("POST", "/v2/models/ae/infer", bytes.NewReader(append(js, bin...)))
+	req.Header.Set(headerLength, fmt.Sprint(len(js)))
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	wantError(t, "NaN output as JSON", reply{code: rec.Code, body: rec.Body.Bytes()}, 400, "which JSON cannot carry (ask for binary_data)")
+}

@@ -187,10 +187,16 @@ func (p *dataParser) scalar() error {
 		}
 		switch d := p.out.(type) {
 		case []float32:
+			if math.Abs(v) > math.MaxFloat32 {
+				return fmt.Errorf("%s: element %d (%s) is outside FP32's range", p.what, k, tok)
+			}
 			d[k] = float32(v)
 		case []float64:
 			d[k] = v
 		case []uint16:
+			if math.Abs(v) > 65504 {
+				return fmt.Errorf("%s: element %d (%s) is outside FP16's range", p.what, k, tok)
+			}
 			d[k] = ops.Float32ToFloat16(float32(v))
 		}
 		return nil
