@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -317,4 +318,48 @@ func wantNodeError(t *testing.T, n *graph.Node, opset int64, want string, in ...
 	if !strings.Contains(err.Error(), n.Name) {
 		t.Fatalf("%s: error %q does not name the node %q", n.OpType, err, n.Name)
 	}
+}
+
+// fuzzAttrSpec says how fuzzAttrs draws attributes.
+type fuzzAttrSpec struct {
+	names   []string           // attribute names, each drawn with probability 1/oneIn
+	oneIn   int                // see names
+	ints    int                // int values are drawn from [-4, ints-4)
+	strs    []string           // the string values
+	tensors func() *ops.Tensor // when set, a sixth kind: tensor-valued attributes
+}
+
+// fuzzAttrs returns random attributes following spec: ints (twice as
+// likely as the other kinds), int lists in [-4, 4], floats v/3, strings
+// and, when spec.tensors is set, tensors.
+func fuzzAttrs(r *rand.Rand, spec fuzzAttrSpec) []*graph.Attr {
+	kinds := 5
+	if spec.tensors != nil {
+		kinds = 6
+	}
+	var out []*graph.Attr
+	for _, name := range spec.names {
+		if r.IntN(spec.oneIn) != 0 {
+			continue
+		}
+		v := int64(r.IntN(spec.ints) - 4)
+		switch r.IntN(kinds) {
+		case 0, 1:
+			out = append(out, &graph.Attr{Name: name, Type: graph.AttrInt, I: v})
+		case 2:
+			var is []int64
+			for j := r.IntN(4); j > 0; j-- {
+				is = append(is, int64(r.IntN(9)-4))
+			}
+			out = append(out, &graph.Attr{Name: name, Type: graph.AttrInts, Ints: is})
+		case 3:
+			out = append(out, &graph.Attr{Name: name, Type: graph.AttrFloat, F: float32(v) / 3})
+		case 4:
+			s := spec.strs[r.IntN(len(spec.strs))]
+			out = append(out, &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(s)})
+		case 5:
+			out = append(out, &graph.Attr{Name: name, Type: graph.AttrTensor, T: spec.tensors()})
+		}
+	}
+	return out
 }

@@ -89,33 +89,16 @@ func ewFuzzTensor(r *rand.Rand) *ops.Tensor {
 	return t
 }
 
+// ewFuzzAttrs returns random attributes with the names these operators use.
 func ewFuzzAttrs(r *rand.Rand) []*graph.Attr {
-	names := []string{"alpha", "beta", "gamma", "axis", "axes", "keepdims", "noop_with_empty_axes",
-		"select_last_index", "to", "min", "max", "broadcast", "fmod", "direction", "approximate",
-		"exclusive", "reverse", "lambd", "bias", "detect_negative", "detect_positive"}
-	var out []*graph.Attr
-	for _, name := range names {
-		if r.IntN(5) != 0 {
-			continue
-		}
-		v := int64(r.IntN(13) - 4)
-		switch r.IntN(5) {
-		case 0, 1:
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrInt, I: v})
-		case 2:
-			var is []int64
-			for j := r.IntN(4); j > 0; j-- {
-				is = append(is, int64(r.IntN(9)-4))
-			}
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrInts, Ints: is})
-		case 3:
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrFloat, F: float32(v) / 3})
-		case 4:
-			s := []string{"LEFT", "RIGHT", "tanh", "none", "FLOAT", "INT64", "x"}[r.IntN(7)]
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(s)})
-		}
-	}
-	return out
+	return fuzzAttrs(r, fuzzAttrSpec{
+		names: []string{"alpha", "beta", "gamma", "axis", "axes", "keepdims", "noop_with_empty_axes",
+			"select_last_index", "to", "min", "max", "broadcast", "fmod", "direction", "approximate",
+			"exclusive", "reverse", "lambd", "bias", "detect_negative", "detect_positive"},
+		oneIn: 5,
+		ints:  13,
+		strs:  []string{"LEFT", "RIGHT", "tanh", "none", "FLOAT", "INT64", "x"},
+	})
 }
 
 // TestElemOpsNeverPanic feeds random, often invalid inputs and attributes

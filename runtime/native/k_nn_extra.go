@@ -106,8 +106,7 @@ func buildLpNormalization(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := x.Rank()
-		a, err := nnAxis(n, axis, r, "input")
+		a, err := nnAxis(n, axis, x.Rank(), "input")
 		if err != nil {
 			return nil, err
 		}
@@ -180,8 +179,7 @@ func buildHardmax(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := x.Rank()
-		a, err := nnAxis(n, axis, r, "input")
+		a, err := nnAxis(n, axis, x.Rank(), "input")
 		if err != nil {
 			return nil, err
 		}

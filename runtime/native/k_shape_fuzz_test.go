@@ -81,35 +81,16 @@ func tkFuzzTensor(r *rand.Rand) *ops.Tensor {
 
 // tkFuzzAttrs returns random attributes with the names these operators use.
 func tkFuzzAttrs(r *rand.Rand) []*graph.Attr {
-	names := []string{"axis", "axes", "perm", "split", "num_outputs", "starts", "ends", "allowzero",
-		"start", "end", "upper", "blocksize", "mode", "batch_dims", "reduction", "k", "dtype",
-		"seed", "mean", "scale", "low", "high", "shape", "value", "value_int", "value_ints",
-		"value_float", "value_floats"}
-	var out []*graph.Attr
-	for _, name := range names {
-		if r.IntN(4) != 0 {
-			continue
-		}
-		v := int64(r.IntN(9) - 4)
-		switch r.IntN(6) {
-		case 0, 1:
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrInt, I: v})
-		case 2:
-			var is []int64
-			for j := r.IntN(4); j > 0; j-- {
-				is = append(is, int64(r.IntN(9)-4))
-			}
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrInts, Ints: is})
-		case 3:
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrFloat, F: float32(v) / 3})
-		case 4:
-			s := []string{"DCR", "CRD", "add", "mul", "max", "min", "none", "x"}[r.IntN(8)]
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(s)})
-		case 5:
-			out = append(out, &graph.Attr{Name: name, Type: graph.AttrTensor, T: tkFuzzTensor(r)})
-		}
-	}
-	return out
+	return fuzzAttrs(r, fuzzAttrSpec{
+		names: []string{"axis", "axes", "perm", "split", "num_outputs", "starts", "ends", "allowzero",
+			"start", "end", "upper", "blocksize", "mode", "batch_dims", "reduction", "k", "dtype",
+			"seed", "mean", "scale", "low", "high", "shape", "value", "value_int", "value_ints",
+			"value_float", "value_floats"},
+		oneIn:   4,
+		ints:    9,
+		strs:    []string{"DCR", "CRD", "add", "mul", "max", "min", "none", "x"},
+		tensors: func() *ops.Tensor { return tkFuzzTensor(r) },
+	})
 }
 
 // TestShapeOpsNeverPanic feeds random, mostly invalid inputs and attributes

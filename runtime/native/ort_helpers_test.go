@@ -9,6 +9,7 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/native"
 )
 
 // Helpers shared by the tests that run one ONNX node on the native backend
@@ -90,7 +91,7 @@ func runNativeAndORT(t *testing.T, m *graph.Model, feed []*ops.Tensor, what stri
 // as float64: equal, both NaN or within tol·(1+|want|) match. It returns
 // the index and values of the first that does not, or -1.
 func firstMismatch(got, want *ops.Tensor, tol float64) (i int, g, w float64) {
-	g64, w64 := valuesF64(got), valuesF64(want)
+	g64, w64 := native.TensorF64(got), native.TensorF64(want)
 	for i := range w64 {
 		a, b := g64[i], w64[i]
 		if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
@@ -101,46 +102,4 @@ func firstMismatch(got, want *ops.Tensor, tol float64) (i int, g, w float64) {
 		}
 	}
 	return -1, 0, 0
-}
-
-// valuesF64 returns a tensor's elements as float64 (bool as 0/1).
-func valuesF64(t *ops.Tensor) []float64 {
-	out := make([]float64, t.Len())
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, d)
-	case []uint16:
-		for i, v := range d {
-			out[i] = float64(ops.Float16ToFloat32(v))
-		}
-	case []int64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []bool:
-		for i, v := range d {
-			if v {
-				out[i] = 1
-			}
-		}
-	default:
-		panic(fmt.Sprintf("valuesF64: unsupported data %T", t.Data))
-	}
-	return out
 }
