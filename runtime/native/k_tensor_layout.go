@@ -261,46 +261,37 @@ func tkElem(t *ops.Tensor, i int) *ops.Tensor {
 }
 
 // tkFillAt fills t with the scalar fill and then sets the elements at pos
-// to the scalar at.
+// to the scalar at (of t's type).
 func tkFillAt(t, fill, at *ops.Tensor, pos []int) error {
 	if err := ops.ExpandInto(t, fill); err != nil {
 		return err
 	}
 	switch d := t.Data.(type) {
 	case []float32:
-		for _, p := range pos {
-			d[p] = at.F32()[0]
-		}
+		tkSetAt(d, at.F32()[0], pos)
 	case []float64:
-		for _, p := range pos {
-			d[p] = at.F64()[0]
-		}
+		tkSetAt(d, at.F64()[0], pos)
 	case []uint16:
-		for _, p := range pos {
-			d[p] = at.F16()[0]
-		}
+		tkSetAt(d, at.F16()[0], pos)
 	case []int64:
-		for _, p := range pos {
-			d[p] = at.I64()[0]
-		}
+		tkSetAt(d, at.I64()[0], pos)
 	case []int32:
-		for _, p := range pos {
-			d[p] = at.I32()[0]
-		}
+		tkSetAt(d, at.I32()[0], pos)
 	case []int8:
-		for _, p := range pos {
-			d[p] = at.I8()[0]
-		}
+		tkSetAt(d, at.I8()[0], pos)
 	case []uint8:
-		for _, p := range pos {
-			d[p] = at.U8()[0]
-		}
+		tkSetAt(d, at.U8()[0], pos)
 	case []bool:
-		for _, p := range pos {
-			d[p] = at.B()[0]
-		}
+		tkSetAt(d, at.B()[0], pos)
 	}
 	return nil
+}
+
+// tkSetAt sets d[p] = v for every p in pos.
+func tkSetAt[T any](d []T, v T, pos []int) {
+	for _, p := range pos {
+		d[p] = v
+	}
 }
 
 func buildOneHot(n *graph.Node, opset int64) (Kernel, error) {
