@@ -181,16 +181,22 @@ func tkCombineHalf(red string) func(a, b uint16) uint16 {
 	}
 }
 
-// tkScatterCheck validates data/updates of a scatter: same type, and bool
-// only without a reduction.
-func tkScatterCheck(n *graph.Node, x, upd *ops.Tensor, red string) error {
+// tkScatterInputs returns the data, indices and updates inputs of a
+// scatter, checking that updates match data's type and that a reduction
+// other than none has numeric data.
+func tkScatterInputs(n *graph.Node, in []*ops.Tensor, red string) (x, it, upd *ops.Tensor, err error) {
+	ins, err := tkInputs(n, in, "data", "indices", "updates")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	x, it, upd = ins[0], ins[1], ins[2]
 	if upd.DType != x.DType {
-		return fmt.Errorf("node %s: updates are %v, data is %v", n.Label(), upd.DType, x.DType)
+		return nil, nil, nil, fmt.Errorf("node %s: updates are %v, data is %v", n.Label(), upd.DType, x.DType)
 	}
 	if x.DType == ops.Bool && red != "none" {
-		return fmt.Errorf("node %s: reduction %q needs numeric data, got bool", n.Label(), red)
+		return nil, nil, nil, fmt.Errorf("node %s: reduction %q needs numeric data, got bool", n.Label(), red)
 	}
-	return nil
+	return x, it, upd, nil
 }
 
 func buildScatterElements(n *graph.Node, opset int64) (Kernel, error) {
@@ -203,12 +209,8 @@ func buildScatterElements(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "data", "indices", "updates")
+		x, it, upd, err := tkScatterInputs(n, in, red)
 		if err != nil {
-			return nil, err
-		}
-		x, it, upd := ins[0], ins[1], ins[2]
-		if err := tkScatterCheck(n, x, upd, red); err != nil {
 			return nil, err
 		}
 		if !ops.SameShape(upd.Shape, it.Shape) {
@@ -366,12 +368,8 @@ func buildScatterND(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "data", "indices", "updates")
+		x, it, upd, err := tkScatterInputs(n, in, red)
 		if err != nil {
-			return nil, err
-		}
-		x, it, upd := ins[0], ins[1], ins[2]
-		if err := tkScatterCheck(n, x, upd, red); err != nil {
 			return nil, err
 		}
 		offs, blk, err := tkNDOffsets(n, x, it, 0)
