@@ -109,32 +109,26 @@ func buildGemm(n *graph.Node, opset int64) (Kernel, error) {
 			}
 			return []*ops.Tensor{out.done()}, nil
 		case ops.Float64:
-			y := env.New(ops.Float64, m, nn)
-			var cd []float64
-			if useC {
-				cd = c.F64()
-			}
-			nnGemmNaive(transA, transB, m, nn, k, float64(alpha), a.F64(), lda, b.F64(), ldb, float64(beta), cd, cRows, cCols, y.F64())
-			return []*ops.Tensor{y}, nil
+			return []*ops.Tensor{nnGemmTyped[float64](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
 		case ops.Int32:
-			y := env.New(ops.Int32, m, nn)
-			var cd []int32
-			if useC {
-				cd = c.I32()
-			}
-			nnGemmNaive(transA, transB, m, nn, k, int32(alpha), a.I32(), lda, b.I32(), ldb, int32(beta), cd, cRows, cCols, y.I32())
-			return []*ops.Tensor{y}, nil
+			return []*ops.Tensor{nnGemmTyped[int32](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
 		case ops.Int64:
-			y := env.New(ops.Int64, m, nn)
-			var cd []int64
-			if useC {
-				cd = c.I64()
-			}
-			nnGemmNaive(transA, transB, m, nn, k, int64(alpha), a.I64(), lda, b.I64(), ldb, int64(beta), cd, cRows, cCols, y.I64())
-			return []*ops.Tensor{y}, nil
+			return []*ops.Tensor{nnGemmTyped[int64](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
 		}
 		return nil, fmt.Errorf("node %s: unsupported type %v (want float32, float64, float16, int32 or int64)", n.Label(), a.DType)
 	}, nil
+}
+
+// nnGemmTyped runs nnGemmNaive on A, B and (when useC) C of element type
+// T, all of one type, into a new M×N output.
+func nnGemmTyped[T float64 | int32 | int64](env *Env, transA, transB bool, m, nn, k int, alpha, beta float32, a, b, c *ops.Tensor, useC bool, cRows, cCols int) *ops.Tensor {
+	y := env.New(a.DType, m, nn)
+	var cd []T
+	if useC {
+		cd = c.Data.([]T)
+	}
+	nnGemmNaive(transA, transB, m, nn, k, T(alpha), a.Data.([]T), a.Shape[1], b.Data.([]T), b.Shape[1], T(beta), cd, cRows, cCols, y.Data.([]T))
+	return y
 }
 
 // nnGemmNaive is Gemm with plain loops for the element types ops.Gemm does

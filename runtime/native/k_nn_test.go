@@ -120,6 +120,15 @@ func TestNNGemmBroadcastAndTypes(t *testing.T) {
 	if !slices.Equal(out[0].I64(), []int64{23}) {
 		t.Errorf("int64 Gemm: got %v, want [23]", out[0].I64())
 	}
+	// int32 with transA, alpha 2, beta 3 and a row C broadcast over rows:
+	// Aᵀ = [[1 3] [2 4]], Aᵀ·B = [[1+3 2+6] [2+4 4+8]] = [[4 8] [6 12]],
+	// 2·that + 3·[1 -1] = [[11 13] [15 21]].
+	ni32 := nnNode("Gemm", 3, 1, "transA", 1, "alpha", float32(2), "beta", float32(3))
+	out32 := mustRunNode(t, ni32, 13, ops.FromInt32([]int{2, 2}, []int32{1, 2, 3, 4}),
+		ops.FromInt32([]int{2, 2}, []int32{1, 2, 1, 2}), ops.FromInt32([]int{2}, []int32{1, -1}))
+	if out32[0].DType != ops.Int32 || !slices.Equal(out32[0].I32(), []int32{11, 13, 15, 21}) {
+		t.Errorf("int32 Gemm: got %v %v, want [11 13 15 21]", out32[0], out32[0].Data)
+	}
 
 	n := nnNode("Gemm", 3, 1)
 	wantNodeError(t, n, 13, "does not broadcast", nnF([]int{2, 2}, 1, 2, 3, 4), nnF([]int{2, 2}, 1, 2, 3, 4), nnF([]int{3}, 1, 2, 3))
