@@ -50,16 +50,9 @@ func nnConvInputs(n *graph.Node, in []*ops.Tensor) (x, w, b *ops.Tensor, err err
 }
 
 func buildConv(n *graph.Node, opset int64) (Kernel, error) {
-	win, err := nnParseWindow(n)
+	win, group, err := nnParseConvWindow(n)
 	if err != nil {
 		return nil, err
-	}
-	group, err := n.Int("group", 1)
-	if err != nil {
-		return nil, err
-	}
-	if group <= 0 {
-		return nil, fmt.Errorf("node %s: group %d must be positive", n.Label(), group)
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		x, w, b, err := nnConvInputs(n, in)
@@ -128,16 +121,9 @@ func nnConvGeometry(n *graph.Node, win *nnWindow, g int, xs, ws []int, b *ops.Te
 }
 
 func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
-	win, err := nnParseWindow(n)
+	win, group, err := nnParseConvWindow(n)
 	if err != nil {
 		return nil, err
-	}
-	group, err := n.Int("group", 1)
-	if err != nil {
-		return nil, err
-	}
-	if group <= 0 {
-		return nil, fmt.Errorf("node %s: group %d must be positive", n.Label(), group)
 	}
 	outPad, err := nnIntsAttr(n, "output_padding")
 	if err != nil {

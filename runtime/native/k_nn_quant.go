@@ -107,16 +107,9 @@ func nnRequantize(env *Env, dt ops.DType, shape []int, acc []int32, scale func(i
 
 func buildConvInteger(qlinear bool) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
-		win, err := nnParseWindow(n)
+		win, group, err := nnParseConvWindow(n)
 		if err != nil {
 			return nil, err
-		}
-		group, err := n.Int("group", 1)
-		if err != nil {
-			return nil, err
-		}
-		if group <= 0 {
-			return nil, fmt.Errorf("node %s: group %d must be positive", n.Label(), group)
 		}
 		// Input positions: ConvInteger x, w, x_zp, w_zp; QLinearConv x,
 		// x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B.

@@ -160,6 +160,23 @@ func nnIntsAttr(n *graph.Node, name string) ([]int, error) {
 	return out, nil
 }
 
+// nnParseConvWindow is nnParseWindow for the convolutions, with their
+// group attribute (default 1, must be positive).
+func nnParseConvWindow(n *graph.Node) (*nnWindow, int64, error) {
+	win, err := nnParseWindow(n)
+	if err != nil {
+		return nil, 0, err
+	}
+	group, err := n.Int("group", 1)
+	if err != nil {
+		return nil, 0, err
+	}
+	if group <= 0 {
+		return nil, 0, fmt.Errorf("node %s: group %d must be positive", n.Label(), group)
+	}
+	return win, group, nil
+}
+
 // nnParsePoolWindow is nnParseWindow for the pooling operators, whose
 // kernel_shape attribute is required.
 func nnParsePoolWindow(n *graph.Node) (*nnWindow, error) {
