@@ -7,15 +7,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"github.com/latent-ml/latent/apps/pngplot"
 )
 
 // EpochLoss is the part of a metrics.jsonl line the loss plot reads.
@@ -63,38 +59,39 @@ func LossPlot(path, title string, hist []EpochLoss) error {
 	if len(hist) == 0 {
 		return errors.New("loss plot: no epochs")
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = "loss"
-	lo, hi := math.Inf(1), math.Inf(-1)
-	var tr, va plotter.XYs
+	var tr, va pngplot.Line
+	tr = pngplot.Line{Name: "train", Color: pngplot.Color(0), Width: 2, Markers: len(hist) <= 60}
+	va = pngplot.Line{Name: "validation", Color: pngplot.Color(1), Width: 2, Markers: len(hist) <= 60}
+	positive := true
 	for _, e := range hist {
-		tr = append(tr, plotter.XY{X: float64(e.Epoch), Y: e.Loss})
-		lo, hi = math.Min(lo, e.Loss), math.Max(hi, e.Loss)
+		if math.IsNaN(e.Loss) || math.IsInf(e.Loss, 0) {
+			return fmt.Errorf("loss plot: the loss of epoch %d is not finite (%g)", e.Epoch, e.Loss)
+		}
+		tr.X = append(tr.X, float64(e.Epoch))
+		tr.Y = append(tr.Y, e.Loss)
+		positive = positive && e.Loss > 0
 		if e.ValLoss != nil {
-			va = append(va, plotter.XY{X: float64(e.Epoch), Y: *e.ValLoss})
-			lo, hi = math.Min(lo, *e.ValLoss), math.Max(hi, *e.ValLoss)
+			v := *e.ValLoss
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("loss plot: the validation loss of epoch %d is not finite (%g)", e.Epoch, v)
+			}
+			va.X = append(va.X, float64(e.Epoch))
+			va.Y = append(va.Y, v)
+			positive = positive && v > 0
 		}
 	}
-	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return errors.New("loss plot: losses are not finite")
+	p := &pngplot.Plot{
+		Title: title, XLabel: "epoch", YLabel: "loss",
+		Width: 640, Height: 440, LogY: positive,
+		Lines: []pngplot.Line{tr}, Legend: pngplot.TopRight,
 	}
-	pad := 0.05 * (hi - lo)
-	if pad == 0 {
-		pad = 0.05*math.Abs(hi) + 1e-12 // a single epoch
+	if len(va.X) > 0 {
+		p.Lines = append(p.Lines, va)
 	}
-	p.Y.Min, p.Y.Max = lo-pad, hi+pad
-	if err := addLine(p, "train", tr, 0); err != nil {
-		return err
+	if err := p.Save(path); err != nil {
+		return fmt.Errorf("loss plot: %w", err)
 	}
-	if len(va) > 0 {
-		if err := addLine(p, "validation", va, 1); err != nil {
-			return err
-		}
-	}
-	p.Legend.Top = true
-	return savePlot(p, path, 6*vg.Inch, 4*vg.Inch)
+	return nil
 }
 
 // LossPlotFromMetrics reads dir/metrics.jsonl and writes dir/loss.png.
@@ -107,89 +104,41 @@ func LossPlotFromMetrics(dir, title string) (string, error) {
 	return out, LossPlot(out, title, hist)
 }
 
-func addLine(p *plot.Plot, name string, xy plotter.XYs, i int) error {
-	l, pts, err := plotterLinePoints(xy)
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", name, err)
-	}
-	c := palette[i%len(palette)]
-	l.Color, pts.Color = c, c
-	pts.Shape = draw.CircleGlyph{}
-	pts.Radius = vg.Points(1.5)
-	p.Add(l, pts)
-	p.Legend.Add(name, l)
-	return nil
-}
-
-func plotterLinePoints(xy plotter.XYs) (*plotter.Line, *plotter.Scatter, error) {
-	l, err := plotter.NewLine(xy)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := plotter.NewScatter(xy)
-	if err != nil {
-		return nil, nil, err
-	}
-	return l, s, nil
-}
-
-func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := p.Save(w, h, path); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	return nil
-}
-
-// palette holds ten distinguishable colours (one per Fashion-MNIST class).
-var palette = []color.RGBA{
-	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
-	{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255},
-	{188, 189, 34, 255}, {23, 190, 207, 255},
-}
-
 // ScatterPlot writes a PNG of 2-D points (n×2, row-major) coloured by label,
 // with names[label] in the legend.
 func ScatterPlot(path, title string, xy []float32, labels []int, names []string) error {
 	if len(xy) != 2*len(labels) || len(labels) == 0 {
 		return fmt.Errorf("scatter %s: %d coordinates for %d labels (want 2 per label)", path, len(xy), len(labels))
 	}
-	byClass := map[int]plotter.XYs{}
 	maxLabel := 0
 	for i, y := range labels {
 		if y < 0 {
 			return fmt.Errorf("scatter %s: label %d of row %d is negative", path, y, i)
 		}
-		byClass[y] = append(byClass[y], plotter.XY{X: float64(xy[2*i]), Y: float64(xy[2*i+1])})
 		maxLabel = max(maxLabel, y)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	for y := 0; y <= maxLabel; y++ {
-		pts, ok := byClass[y]
-		if !ok {
+	groups := make([]pngplot.Points, maxLabel+1)
+	for i, y := range labels {
+		groups[y].X = append(groups[y].X, float64(xy[2*i]))
+		groups[y].Y = append(groups[y].Y, float64(xy[2*i+1]))
+	}
+	p := &pngplot.Plot{Title: title, Width: 760, Height: 600, Legend: pngplot.Right}
+	for y, g := range groups {
+		if len(g.X) == 0 {
 			continue
 		}
-		s, err := plotter.NewScatter(pts)
-		if err != nil {
-			return fmt.Errorf("scatter %s: %w", path, err)
-		}
-		s.Color = palette[y%len(palette)]
-		s.Shape = draw.CircleGlyph{}
-		s.Radius = vg.Points(1)
-		p.Add(s)
-		name := fmt.Sprint(y)
+		g.Name = fmt.Sprint(y)
 		if y < len(names) {
-			name = names[y]
+			g.Name = names[y]
 		}
-		p.Legend.Add(name, s)
+		g.Color = pngplot.Color(y)
+		g.Radius = 1
+		p.Points = append(p.Points, g)
 	}
-	p.Legend.Top = true
-	p.Legend.Left = false
-	p.Legend.XOffs = vg.Points(0)
-	return savePlot(p, path, 6*vg.Inch, 6*vg.Inch)
+	if err := p.Save(path); err != nil {
+		return fmt.Errorf("scatter: %w", err)
+	}
+	return nil
 }
 
 // ROCPlot writes a PNG of one or more ROC curves with their AUC in the legend.
@@ -197,32 +146,24 @@ func ROCPlot(path, title string, names []string, curves [][]ROCPoint, aucs []flo
 	if len(names) != len(curves) || len(curves) != len(aucs) || len(curves) == 0 {
 		return fmt.Errorf("roc plot %s: %d names, %d curves, %d AUCs", path, len(names), len(curves), len(aucs))
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "false positive rate"
-	p.Y.Label.Text = "true positive rate"
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	diag, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
-	diag.Color = color.Gray{Y: 180}
-	diag.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
-	p.Add(diag)
-	for i, c := range curves {
-		xy := make(plotter.XYs, len(c))
-		for j, pt := range c {
-			xy[j] = plotter.XY{X: pt.FPR, Y: pt.TPR}
-		}
-		l, err := plotter.NewLine(xy)
-		if err != nil {
-			return fmt.Errorf("roc plot %s: %w", path, err)
-		}
-		l.Color = palette[i%len(palette)]
-		l.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s (AUC %.3f)", names[i], aucs[i]), l)
+	p := &pngplot.Plot{
+		Title: title, XLabel: "false positive rate", YLabel: "true positive rate",
+		Width: 520, Height: 520, FixX: true, FixY: true, XMin: 0, XMax: 1, YMin: 0, YMax: 1,
+		Legend: pngplot.BottomRight,
 	}
-	p.Legend.Top = false
-	p.Legend.Left = false
-	return savePlot(p, path, 5*vg.Inch, 5*vg.Inch)
+	p.Lines = append(p.Lines, pngplot.Line{X: []float64{0, 1}, Y: []float64{0, 1}, Color: color.RGBA{170, 170, 170, 255}, Dashed: true})
+	for i, c := range curves {
+		l := pngplot.Line{Name: fmt.Sprintf("%s (AUC %.3f)", names[i], aucs[i]), Color: pngplot.Color(i), Width: 2}
+		for _, pt := range c {
+			l.X = append(l.X, pt.FPR)
+			l.Y = append(l.Y, pt.TPR)
+		}
+		p.Lines = append(p.Lines, l)
+	}
+	if err := p.Save(path); err != nil {
+		return fmt.Errorf("roc plot: %w", err)
+	}
+	return nil
 }
 
 // ImageGrid writes a PNG of greyscale images laid out in rows: rows[r] holds
@@ -266,18 +207,10 @@ func ImageGrid(path string, rows [][]float32, h, w, scale int) error {
 			}
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("image grid %s: %w", path, err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
+	if err := pngplot.WritePNG(path, img); err != nil {
 		return fmt.Errorf("image grid: %w", err)
 	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("image grid %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
 // ReconstructionGrid writes a PNG of up to n single-channel h×w images
