@@ -170,7 +170,7 @@ func (p *Plot) Render() (*Chart, error) {
 		return nil, err
 	}
 	var xt, yt []float64
-	xt = Ticks(xr[0], xr[1], max(2, (w-120)/90))
+	xt = Ticks(xr[0], xr[1], max(2, (w-100)/60))
 	if p.LogY {
 		yt = LogTicks(yr[0], yr[1])
 	} else {

@@ -52,8 +52,9 @@ func NiceStep(raw float64) float64 {
 
 // LogTicks returns tick values for a logarithmic axis over [lo, hi]
 // (both positive): the powers of ten inside the interval when there are at
-// least two, else the 1-2-5 multiples of powers of ten when there are at
-// least two of those, else linear Ticks(lo, hi, 4).
+// least four (every k-th one when there are more than twelve), else the
+// 1-2-5 multiples of powers of ten when there are at least two of those,
+// else linear Ticks(lo, hi, 4).
 func LogTicks(lo, hi float64) []float64 {
 	if lo > hi {
 		lo, hi = hi, lo
@@ -78,7 +79,7 @@ func LogTicks(lo, hi float64) []float64 {
 		}
 	}
 	switch {
-	case len(decades) >= 2 && len(decades) <= 12:
+	case len(decades) >= 4 && len(decades) <= 12:
 		return decades
 	case len(decades) > 12:
 		// Thin out to every k-th decade.
@@ -105,12 +106,16 @@ func FormatTick(v, step float64) string {
 	if a >= 1e6 || a < 1e-4 {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
+	// As many decimals as the step needs to be exact (0.25 → 2, 0.2 → 1).
 	dec := 0
-	if step > 0 && step < 1 {
-		dec = int(math.Ceil(-math.Log10(step) - 1e-9))
-	}
-	if dec > 8 {
-		dec = 8
+	if step > 0 {
+		for dec < 8 {
+			s := step * math.Pow(10, float64(dec))
+			if math.Abs(s-math.Round(s)) < 1e-6*s {
+				break
+			}
+			dec++
+		}
 	}
 	return strconv.FormatFloat(v, 'f', dec, 64)
 }
