@@ -4,7 +4,9 @@
 // ratings, top-N recommendation, code compression (float32/float16), the
 // Fashion-MNIST loaders (images and labels) and the PNG plots every training
 // run and application produces (loss curves, image grids, 2-D code
-// scatters, ROC curves) drawn with gonum.org/v1/plot.
+// scatters, ROC curves) drawn with the in-house apps/pngplot package
+// (standard library image/png and a bitmap font, so the static edge binary
+// stays small).
 //
 // The functions here take plain []float32 rows (row-major, N×D) so that they
 // work equally on the trainer's outputs and on an ONNX session's outputs;
