@@ -162,12 +162,14 @@ func fuzzDesc(op string, opset int64, n *graph.Node, in []*ops.Tensor) string {
 }
 
 // fuzzCall builds n with b at opset and runs the kernel on in, failing the
-// test on a panic, a nil output or (when every input is well-formed) an
-// output that is not a valid tensor. An error from the builder or the
-// kernel is a legitimate answer: fuzzCall then returns ok false. When the
-// call succeeds and then is not nil, it runs inside the same panic guard
-// with the kernel and its outputs, for further checks.
-func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Tensor, then func(k Kernel, outs []*ops.Tensor)) (ok bool) {
+// test on a panic, a nil output, an input the kernel wrote to, or (when
+// every input is well-formed) an output that is not a valid tensor. With
+// rerun it also runs the kernel again on buffers full of junk and demands
+// identical outputs, since kernels must overwrite every element env.New
+// hands out (pass false for operators whose output is random). An error
+// from the builder or the kernel is a legitimate answer: fuzzCall then
+// returns ok false.
+func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Tensor, rerun bool) (ok bool) {
 	t.Helper()
 	desc := func() string { return fuzzDesc(n.OpType, opset, n, in) }
 	defer func() {
@@ -179,13 +181,27 @@ func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Ten
 	if err != nil {
 		return false
 	}
-	outs, err := k(&Env{}, in)
-	if err != nil {
-		return false
-	}
 	wellFormed := true
 	for _, x := range in {
 		wellFormed = wellFormed && (x == nil || x.Validate() == nil)
+	}
+	var before []*ops.Tensor
+	if wellFormed {
+		before = make([]*ops.Tensor, len(in))
+		for i, x := range in {
+			if x != nil {
+				before[i] = x.Clone()
+			}
+		}
+	}
+	outs, err := k(&Env{}, in)
+	for i := range before {
+		if before[i] != nil && !sameBits(before[i], in[i]) {
+			t.Fatalf("%s: the kernel wrote to input %d", desc(), i)
+		}
+	}
+	if err != nil {
+		return false
 	}
 	for i, o := range outs {
 		if o == nil {
@@ -197,8 +213,17 @@ func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Ten
 			t.Fatalf("%s: output %d: %v", desc(), i, err)
 		}
 	}
-	if then != nil {
-		then(k, outs)
+	if !rerun || !wellFormed {
+		return true
+	}
+	again, err := k(&Env{alloc: dirtyAlloc}, in)
+	if err != nil {
+		t.Fatalf("%s: second run failed: %v", desc(), err)
+	}
+	for i := range outs {
+		if !sameBits(outs[i], again[i]) {
+			t.Fatalf("%s: output %d differs on a dirty buffer:\n%v\n%v", desc(), i, outs[i].Data, again[i].Data)
+		}
 	}
 	return true
 }

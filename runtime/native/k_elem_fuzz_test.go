@@ -143,7 +143,7 @@ func TestElemOpsNeverPanic(t *testing.T) {
 			n.Attrs["direction"] = &graph.Attr{Name: "direction", Type: graph.AttrString, S: []byte("LEFT")}
 			n.AttrOrder = append(n.AttrOrder, "direction")
 		}
-		if fuzzCall(t, b, n, opset, in, nil) {
+		if fuzzCall(t, b, n, opset, in, true) {
 			succeeded[op]++
 		}
 	}

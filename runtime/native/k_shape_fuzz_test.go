@@ -131,22 +131,8 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 				}
 			}
 		}
-		ok := fuzzCall(t, b, n, opset, in, func(k Kernel, outs []*ops.Tensor) {
-			// Kernels must overwrite every element of the buffers env.New
-			// hands out: run again with dirty buffers and compare.
-			if tkFuzzRandom[op] && !n.Has("seed") {
-				return
-			}
-			again, err := k(&Env{alloc: dirtyAlloc}, in)
-			if err != nil {
-				t.Fatalf("%s: second run failed: %v", fuzzDesc(op, opset, n, in), err)
-			}
-			for i := range outs {
-				if !sameBits(outs[i], again[i]) {
-					t.Fatalf("%s: output %d differs on a dirty buffer:\n%v\n%v", fuzzDesc(op, opset, n, in), i, outs[i].Data, again[i].Data)
-				}
-			}
-		})
+		// Random operators give the same output twice only with a seed.
+		ok := fuzzCall(t, b, n, opset, in, !tkFuzzRandom[op] || n.Has("seed"))
 		if ok {
 			succeeded[op]++
 		}
