@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -179,5 +180,89 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestConvPhaseSplitAgainstNaive drives the phase-split path (2-D, one
+// group, strides 1-3, dilations 1-2, uneven pads, batches spanning several
+// chunks) for Conv and ConvTranspose against the naive loops, with the
+// output pre-filled with NaN so every element must be written, on one and
+// two threads.
+func TestConvPhaseSplitAgainstNaive(t *testing.T) {
+	defer SetThreads(0)
+	r := rand.New(rand.NewPCG(41, 42))
+	hits := [2]int{}
+	for it := 0; it < 240; it++ {
+		transpose := it%2 == 1
+		p := &ConvParams{Batch: 1 + r.IntN(9), InC: 1 + r.IntN(5), OutC: 1 + r.IntN(5), Group: 1}
+		if it%3 == 2 {
+			p.Act = ActRelu
+		}
+		for d := 0; d < 2; d++ {
+			k := 1 + r.IntN(3)
+			s := 1 + r.IntN(3)
+			dl := 1 + r.IntN(2)
+			pb, pe := r.IntN(k+1), r.IntN(k+1)
+			ek := (k-1)*dl + 1
+			var in, out int
+			if transpose {
+				in = 1 + r.IntN(9)
+				pb, pe = min(pb, ek-1), min(pe, ek-1)
+				out = s*(in-1) + ek - pb - pe + r.IntN(s)
+				if out < 1 {
+					pb, pe = 0, 0
+					out = s*(in-1) + ek
+				}
+			} else {
+				in = ek + r.IntN(14)
+				out = ConvOutSize(in, k, s, dl, pb, pe)
+			}
+			p.In = append(p.In, in)
+			p.Kernel = append(p.Kernel, k)
+			p.Out = append(p.Out, out)
+			p.Strides = append(p.Strides, s)
+			p.Dilations = append(p.Dilations, dl)
+			p.PadBegin = append(p.PadBegin, pb)
+		}
+		if err := p.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if !fastConvOK(p, transpose) {
+			continue
+		}
+		hits[it%2]++
+		x := nnRand(r, p.Batch*p.InC*NumElements(p.In))
+		w := nnRand(r, p.OutC*p.InC*NumElements(p.Kernel))
+		var bias []float32
+		if it%4 < 2 {
+			bias = nnRand(r, p.OutC)
+		}
+		var want []float32
+		if transpose {
+			want = naiveConvTranspose(p, x, w, bias)
+		} else {
+			want = naiveConv(p, x, w, bias)
+		}
+		if transpose && p.Act == ActRelu { // naiveConv applies Relu itself
+			for i, v := range want {
+				want[i] = max(v, 0)
+			}
+		}
+		for _, th := range []int{1, 2} {
+			SetThreads(th)
+			y := make([]float32, p.Batch*p.OutC*NumElements(p.Out))
+			for i := range y {
+				y[i] = float32(math.NaN())
+			}
+			if transpose {
+				ConvTranspose(p, x, w, bias, y, nil)
+			} else {
+				Conv(p, x, w, bias, y, nil)
+			}
+			nnCheck(t, fmt.Sprintf("case %d transpose=%v threads=%d %+v", it, transpose, th, *p), y, want, 1e-5)
+		}
+	}
+	if hits[0] < 40 || hits[1] < 40 {
+		t.Fatalf("only %d Conv and %d ConvTranspose cases took the phase-split path", hits[0], hits[1])
 	}
 }

@@ -1,0 +1,245 @@
+package ops
+
+import "sync"
+
+// Phase-split 2-D convolution (the conv autoencoders' 3×3, stride-2 layers
+// on 7×7…28×28 maps).
+//
+// im2col on such maps works in rows of 7-14 elements, and a per-image Gemm
+// has n = 49…196: both are dominated by per-call overhead. Here the input
+// of a chunk of images is first split into its stride phases (phase (rh, rw)
+// holds padded pixels (s·a+rh, s·b+rw)), so every kernel tap reads a phase
+// image at a fixed offset with stride 1. A column-matrix row is then ONE
+// contiguous copy over all the chunk's images (columns: image, phase row,
+// phase column), and the Gemm sees n = images × phase pixels. Columns past
+// the output width/height of each image are computed and dropped by the
+// epilogue, which also adds the bias while scattering into NCHW.
+//
+// ConvTranspose uses the same machinery the other way round: output phase
+// (rh, rw) of a stride-s transposed convolution is an ordinary stride-1
+// correlation of the (shifted) input with the taps whose offset k·d ≡ r
+// (mod s), so col2im's scatter-adds become a Gemm per output phase.
+
+// phaseAxis is the geometry of one spatial axis.
+type phaseAxis struct {
+	s, t int // stride; largest tap shift ⌊(K-1)·d/s⌋
+	lead int // source position v holds input index v·s+r-lead (Conv) or v-lead (ConvTranspose)
+	src  int // source (phase image) length along the axis
+	a0   int // ConvTranspose: first output-phase position (common to all phases)
+}
+
+// fastConvWaste is the largest ratio of computed to useful Gemm columns the
+// phase-split path accepts; above it (big kernels on tiny maps) im2col is
+// cheaper.
+const fastConvWaste = 1.75
+
+// convChunkFloats bounds the per-chunk scratch (column matrix and Gemm
+// output) so a chunk stays in L2.
+const convChunkFloats = 1 << 16
+
+// convScratch is one worker's scratch for the phase-split path.
+type convScratch struct{ src, col, out, w []float32 }
+
+var convScratchPool = sync.Pool{New: func() any { return new(convScratch) }}
+
+func growF32(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// gemm1 is Gemm on the calling goroutine only (the callers split work
+// themselves).
+func gemm1(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkGemm(false, false, m, n, k, a, lda, b, ldb, c, ldc, nil)
+	g := gemmCall{kern: gemmKernels[gemmUse], m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	g.run()
+}
+
+// fastConvOK reports whether Conv (transpose false) or ConvTranspose can
+// take the phase-split path.
+func fastConvOK(p *ConvParams, transpose bool) bool {
+	if len(p.In) != 2 || p.Group != 1 || p.pointwise() || p.Batch == 0 || p.InC == 0 || p.OutC == 0 {
+		return false
+	}
+	useful, computed := 1, 1
+	for i := 0; i < 2; i++ {
+		if p.Out[i] == 0 || p.In[i] == 0 {
+			return false
+		}
+		ax := axisGeom(p, i, transpose)
+		if transpose {
+			useful *= p.In[i] // per phase, about In positions are produced
+			computed *= ax.src
+		} else {
+			useful *= p.Out[i]
+			computed *= ax.src
+		}
+	}
+	return float64(computed) <= fastConvWaste*float64(useful)
+}
+
+// axisGeom works out the phase geometry of spatial axis i.
+func axisGeom(p *ConvParams, i int, transpose bool) phaseAxis {
+	s, d, k := p.Strides[i], p.Dilations[i], p.Kernel[i]
+	ax := phaseAxis{s: s, t: (k - 1) * d / s}
+	if !transpose {
+		// Output o reads padded s·o + k·d = s·(o + ⌊k·d/s⌋) + (k·d mod s).
+		ax.lead = p.PadBegin[i]
+		ax.src = p.Out[i] + ax.t
+		return ax
+	}
+	// Output o: padded Y = o+pad = s·a + r; taps with k·d ≡ r read x[a - ⌊k·d/s⌋].
+	pad := p.PadBegin[i]
+	ax.a0 = pad / s
+	last := (pad + p.Out[i] - 1) / s
+	ax.src = last - ax.a0 + 1 + ax.t
+	// source v = a' + t - shift reads x[v + a0 - t].
+	ax.lead = ax.t - ax.a0
+	return ax
+}
+
+// splitChunks runs f over [0, batch) in chunks of at most per images, the
+// chunks dealt to up to Threads() goroutines when work is large enough.
+func splitChunks(batch, per, work int, f func(lo, hi int, sc *convScratch)) {
+	workers := min(Threads(), (batch+per-1)/per)
+	if workers <= 1 || work < convParallelMin {
+		sc := convScratchPool.Get().(*convScratch)
+		for lo := 0; lo < batch; lo += per {
+			f(lo, min(lo+per, batch), sc)
+		}
+		convScratchPool.Put(sc)
+		return
+	}
+	// Contiguous ranges of whole chunks per worker.
+	chunks := (batch + per - 1) / per
+	each := (chunks + workers - 1) / workers
+	var wg sync.WaitGroup
+	run := func(c0, c1 int) {
+		sc := convScratchPool.Get().(*convScratch)
+		for c := c0; c < c1; c++ {
+			f(c*per, min((c+1)*per, batch), sc)
+		}
+		convScratchPool.Put(sc)
+	}
+	for c0 := each; c0 < chunks; c0 += each {
+		wg.Add(1)
+		go func(c0 int) {
+			defer wg.Done()
+			run(c0, min(c0+each, chunks))
+		}(c0)
+	}
+	run(0, min(each, chunks))
+	wg.Wait()
+}
+
+// fillPhase writes the source image of one (phase, channel, image): dst
+// (hy.src × hx.src) gets img[(v·sy + ry - leady), (u·sx + rx - leadx)], zero
+// outside the image. For ConvTranspose pass s = 1 and r = 0.
+func fillPhase(dst, img []float32, ih, iw, sy, ry, leady, sx, rx, leadx, hs, ws int) {
+	// Columns u with 0 <= u·sx + rx - leadx < iw form [lo, hi).
+	x0 := rx - leadx
+	lo, hi := 0, 0
+	if x0 < 0 {
+		lo = min((-x0+sx-1)/sx, ws)
+	}
+	if iw-x0 > 0 {
+		hi = min((iw-x0+sx-1)/sx, ws)
+	}
+	hi = max(hi, lo)
+	for v := 0; v < hs; v++ {
+		seg := dst[v*ws : (v+1)*ws]
+		y := v*sy + ry - leady
+		if uint(y) >= uint(ih) || lo == hi {
+			clear(seg)
+			continue
+		}
+		line := img[y*iw : (y+1)*iw]
+		clear(seg[:lo])
+		clear(seg[hi:])
+		s := seg[lo:hi]
+		if sx == 1 {
+			copy(s, line[x0+lo:x0+hi])
+			continue
+		}
+		idx := x0 + lo*sx
+		for j := range s {
+			s[j] = line[idx]
+			idx += sx
+		}
+	}
+}
+
+// convFast2D is Conv on the phase-split path (fastConvOK must hold): y is
+// overwritten with act(conv(x, w) + bias).
+func convFast2D(p *ConvParams, x, w, bias, y []float32) {
+	ay, ax := axisGeom(p, 0, false), axisGeom(p, 1, false)
+	c, m := p.InC, p.OutC
+	kh, kw := p.Kernel[0], p.Kernel[1]
+	ih, iw := p.In[0], p.In[1]
+	oh, ow := p.Out[0], p.Out[1]
+	hs, ws := ay.src, ax.src
+	img := hs * ws
+	rows := c * kh * kw
+	nph := ay.s * ax.s
+	per := max(1, min(p.Batch, convChunkFloats/((rows+m)*img)))
+	slack := ay.t*ws + ax.t
+	work := p.Batch * m * oh * ow * rows
+	splitChunks(p.Batch, per, work, func(lo, hi int, sc *convScratch) {
+		nb := hi - lo
+		L := nb * img
+		// Phase images: [phase][c][image][hs×ws], then slack.
+		sc.src = growF32(sc.src, nph*c*L+slack)
+		clear(sc.src[nph*c*L:])
+		for ry := 0; ry < ay.s; ry++ {
+			for rx := 0; rx < ax.s; rx++ {
+				ph := ry*ax.s + rx
+				for ci := 0; ci < c; ci++ {
+					for n := 0; n < nb; n++ {
+						dst := sc.src[((ph*c+ci)*nb+n)*img:][:img]
+						src := x[((lo+n)*c+ci)*ih*iw:][:ih*iw]
+						fillPhase(dst, src, ih, iw, ay.s, ry, ay.lead, ax.s, rx, ax.lead, hs, ws)
+					}
+				}
+			}
+		}
+		// Column matrix: row (ci, ki, kj) is one copy.
+		sc.col = growF32(sc.col, rows*L)
+		r := 0
+		for ci := 0; ci < c; ci++ {
+			for ki := 0; ki < kh; ki++ {
+				dy := ki * p.Dilations[0]
+				for kj := 0; kj < kw; kj++ {
+					dx := kj * p.Dilations[1]
+					ph := (dy%ay.s)*ax.s + dx%ax.s
+					off := (ph*c+ci)*L + (dy/ay.s)*ws + dx/ax.s
+					copy(sc.col[r*L:(r+1)*L], sc.src[off:off+L])
+					r++
+				}
+			}
+		}
+		sc.out = growF32(sc.out, m*L)
+		gemm1(m, L, rows, w, rows, sc.col, L, sc.out, L)
+		for n := 0; n < nb; n++ {
+			for mi := 0; mi < m; mi++ {
+				var b float32
+				if bias != nil {
+					b = bias[mi]
+				}
+				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
+				src := sc.out[mi*L+n*img:][:img]
+				for o := 0; o < oh; o++ {
+					d := dst[o*ow : (o+1)*ow]
+					s := src[o*ws : o*ws+ow]
+					for j, v := range s {
+						d[j] = v + b
+					}
+				}
+				if p.Act != ActNone {
+					ApplyAct(dst, dst, p.Act, p.Alpha)
+				}
+			}
+		}
+	})
+}
