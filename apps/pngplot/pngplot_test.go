@@ -58,7 +58,8 @@ func TestLogTicks(t *testing.T) {
 	}{
 		{1e-5, 1, []float64{1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1}},
 		{0.008, 0.1, []float64{0.01, 0.02, 0.05, 0.1}}, // two decades only: 1-2-5
-		{3, 4, []float64{3, 3.5, 4}},                   // no 1-2-5 value inside: linear
+		{3, 4, []float64{3, 3.2, 3.4, 3.6, 3.8, 4}},    // no 1-2-5 value inside: linear
+		{0.59, 1.45, []float64{0.6, 0.8, 1, 1.2, 1.4}}, // one 1-2-5 value only: linear
 		{1e-30, 1e10, []float64{1e-30, 1e-25, 1e-20, 1e-15, 1e-10, 1e-5, 1, 1e5, 1e10}},
 		{0, 1, nil},
 	}

@@ -53,8 +53,8 @@ func NiceStep(raw float64) float64 {
 // LogTicks returns tick values for a logarithmic axis over [lo, hi]
 // (both positive): the powers of ten inside the interval when there are at
 // least four (every k-th one when there are more than twelve), else the
-// 1-2-5 multiples of powers of ten when there are at least two of those,
-// else linear Ticks(lo, hi, 4).
+// 1-2-5 multiples of powers of ten when there are at least three of those,
+// else linear Ticks(lo, hi, 6) (a range narrower than a decade).
 func LogTicks(lo, hi float64) []float64 {
 	if lo > hi {
 		lo, hi = hi, lo
@@ -89,10 +89,10 @@ func LogTicks(lo, hi float64) []float64 {
 			out = append(out, decades[i])
 		}
 		return out
-	case len(steps) >= 2:
+	case len(steps) >= 3:
 		return steps
 	}
-	return Ticks(lo, hi, 4)
+	return Ticks(lo, hi, 6)
 }
 
 // FormatTick formats a tick value with as many decimals as the spacing of
