@@ -1,12 +1,10 @@
 package native
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/runtime/graph"
 )
 
 // nnFuzzOps lists each NN operator with its input count, an opset and the
@@ -143,29 +141,11 @@ func TestNNFuzzNoPanic(t *testing.T) {
 	}
 }
 
-func nnAttrString(n *graph.Node) string {
-	s := ""
-	for _, k := range n.AttrOrder {
-		a := n.Attrs[k]
-		switch a.Type {
-		case graph.AttrInt:
-			s += fmt.Sprintf("%s=%d ", k, a.I)
-		case graph.AttrInts:
-			s += fmt.Sprintf("%s=%v ", k, a.Ints)
-		case graph.AttrString:
-			s += fmt.Sprintf("%s=%s ", k, a.S)
-		default:
-			s += k + " "
-		}
-	}
-	return s
-}
-
 // TestNNFuzzWindowOps drives Conv, ConvTranspose and the pools with
 // consistent tensor ranks but random sizes, pads, strides, dilations,
 // groups and auto_pad, so the geometry code sees small, empty and
 // oversized windows: results or errors, never a panic, and every
-// successful output has the shape its elements fill.
+// successful output has the shape its elements fill (fuzzCall's checks).
 func TestNNFuzzWindowOps(t *testing.T) {
 	r := rand.New(rand.NewPCG(43, 44))
 	okRuns := 0
@@ -217,20 +197,13 @@ func TestNNFuzzWindowOps(t *testing.T) {
 			in = append(in, ops.New(ops.Float32, ws...))
 		}
 		n := nnNode(op, len(in), 1, kv...)
-		func() {
-			defer func() {
-				if p := recover(); p != nil {
-					t.Fatalf("iteration %d: %s %s x %v w %v panicked: %v", it, op, nnAttrString(n), xs, ws, p)
-				}
-			}()
-			out, err := runNode(n, 19, in...)
-			if err == nil {
-				okRuns++
-				if err := out[0].Validate(); err != nil {
-					t.Fatalf("iteration %d: %s output: %v", it, op, err)
-				}
-			}
-		}()
+		b, err := Lookup("", op, 19)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fuzzCall(t, b, n, 19, in, true) {
+			okRuns++
+		}
 	}
 	if okRuns < 500 {
 		t.Errorf("only %d of 3000 random window-op runs succeeded: the fuzzer is not reaching the kernels", okRuns)
