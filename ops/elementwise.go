@@ -21,6 +21,18 @@ func dataOf[T any](t *Tensor, what string) ([]T, error) {
 	return d, nil
 }
 
+// dstSrcOf returns the elements of an output and an input tensor of one
+// element type T, checked as dataOf does.
+func dstSrcOf[T any](dst, src *Tensor) (d, s []T, err error) {
+	if d, err = dataOf[T](dst, "output"); err != nil {
+		return nil, nil, err
+	}
+	if s, err = dataOf[T](src, "input"); err != nil {
+		return nil, nil, err
+	}
+	return d, s, nil
+}
+
 // checkBroadcastTo verifies that shape broadcasts to out.
 func checkBroadcastTo(what string, shape, out []int) error {
 	bs, err := BroadcastShape(shape, out)

@@ -119,11 +119,7 @@ func Reduce(op ReduceOp, dst, src *Tensor, axes []int) error {
 }
 
 func reduceTyped[T Numeric](op ReduceOp, dst, src *Tensor, axes []int) error {
-	d, err := dataOf[T](dst, "output")
-	if err != nil {
-		return err
-	}
-	s, err := dataOf[T](src, "input")
+	d, s, err := dstSrcOf[T](dst, src)
 	if err != nil {
 		return err
 	}

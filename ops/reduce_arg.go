@@ -111,11 +111,7 @@ func CumSum(dst, src *Tensor, axis int, exclusive, reverse bool) error {
 }
 
 func cumTyped[T Numeric](dst, src *Tensor, outer, n, inner int, exclusive, reverse bool) error {
-	d, err := dataOf[T](dst, "output")
-	if err != nil {
-		return err
-	}
-	s, err := dataOf[T](src, "input")
+	d, s, err := dstSrcOf[T](dst, src)
 	if err != nil {
 		return err
 	}

@@ -399,11 +399,7 @@ func Unary(op UnaryOp, p UnaryParams, dst, src *Tensor) error {
 }
 
 func unaryTyped[T any](dst, src *Tensor, f func(d, s []T) error) error {
-	d, err := dataOf[T](dst, "output")
-	if err != nil {
-		return err
-	}
-	s, err := dataOf[T](src, "input")
+	d, s, err := dstSrcOf[T](dst, src)
 	if err != nil {
 		return err
 	}
@@ -475,11 +471,7 @@ func ClipTensor(dst, x, lo, hi *Tensor) error {
 }
 
 func clipTyped[T Numeric](dst, x, lo, hi *Tensor, min, max T) error {
-	d, err := dataOf[T](dst, "output")
-	if err != nil {
-		return err
-	}
-	s, err := dataOf[T](x, "input")
+	d, s, err := dstSrcOf[T](dst, x)
 	if err != nil {
 		return err
 	}
