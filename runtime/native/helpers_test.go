@@ -162,7 +162,8 @@ func fuzzDesc(op string, opset int64, n *graph.Node, in []*ops.Tensor) string {
 }
 
 // fuzzCall builds n with b at opset and runs the kernel on in, failing the
-// test on a panic, a nil output, an input the kernel wrote to, or (when
+// test on a panic, an error that does not name the node, a nil output, an
+// input the kernel wrote to, or (when
 // every input is well-formed) an output that is not a valid tensor. With
 // rerun it also runs the kernel again on buffers full of junk and demands
 // identical outputs, since kernels must overwrite every element env.New
@@ -179,6 +180,7 @@ func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Ten
 	}()
 	k, err := b(n, opset)
 	if err != nil {
+		fuzzErrNamesNode(t, desc, n, err)
 		return false
 	}
 	wellFormed := true
@@ -201,6 +203,7 @@ func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Ten
 		}
 	}
 	if err != nil {
+		fuzzErrNamesNode(t, desc, n, err)
 		return false
 	}
 	for i, o := range outs {
@@ -226,6 +229,14 @@ func fuzzCall(t *testing.T, b Builder, n *graph.Node, opset int64, in []*ops.Ten
 		}
 	}
 	return true
+}
+
+// fuzzErrNamesNode fails the test when err does not name node n.
+func fuzzErrNamesNode(t *testing.T, desc func() string, n *graph.Node, err error) {
+	t.Helper()
+	if !strings.Contains(err.Error(), n.Name) {
+		t.Fatalf("%s: error %q does not name the node %q", desc(), err, n.Name)
+	}
 }
 
 // dirtyAlloc is an Env allocator that returns buffers full of junk, as a
