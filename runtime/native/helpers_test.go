@@ -163,8 +163,8 @@ func fuzzDesc(op string, opset int64, n *graph.Node, in []*ops.Tensor) string {
 
 // fuzzCall builds n with b at opset and runs the kernel on in, failing the
 // test on a panic, an error that does not name the node, a nil output, an
-// input the kernel wrote to, or (when
-// every input is well-formed) an output that is not a valid tensor. With
+// input the kernel wrote to, or (when every input is well-formed) an
+// output that is not a valid tensor. With
 // rerun it also runs the kernel again on buffers full of junk and demands
 // identical outputs, since kernels must overwrite every element env.New
 // hands out (pass false for operators whose output is random). An error
