@@ -210,6 +210,11 @@ func Conv(p *ConvParams, x, w, bias, y, col []float32) {
 		convFast2D(p, x, w, bias, y) // conv_fast2d.go
 		return
 	}
+	convIm2Col(p, x, w, bias, y, col)
+}
+
+// convIm2Col is Conv through a per-image im2col and Gemm (any rank, groups).
+func convIm2Col(p *ConvParams, x, w, bias, y, col []float32) {
 	cg, mg := p.InC/p.Group, p.OutC/p.Group
 	inSz, outSz := NumElements(p.In), NumElements(p.Out)
 	kk := cg * NumElements(p.Kernel)
@@ -243,6 +248,16 @@ func Conv(p *ConvParams, x, w, bias, y, col []float32) {
 // p.ColSize(true) elements (nil allocates). bias may be nil; y is
 // overwritten.
 func ConvTranspose(p *ConvParams, x, w, bias, y, col []float32) {
+	if fastConvOK(p, true) {
+		convTransposeFast2D(p, x, w, bias, y) // conv_fast2d.go
+		return
+	}
+	convTransposeCol2Im(p, x, w, bias, y, col)
+}
+
+// convTransposeCol2Im is ConvTranspose through a per-image Gemm and Col2Im
+// (any rank, groups).
+func convTransposeCol2Im(p *ConvParams, x, w, bias, y, col []float32) {
 	cg, mg := p.InC/p.Group, p.OutC/p.Group
 	inSz, outSz := NumElements(p.In), NumElements(p.Out)
 	mk := mg * NumElements(p.Kernel)

@@ -38,13 +38,23 @@ const fastConvWaste = 1.75
 const convChunkFloats = 1 << 16
 
 // convScratch is one worker's scratch for the phase-split path.
-type convScratch struct{ src, col, out, w []float32 }
+type convScratch struct {
+	src, col, out, w []float32
+	offs             []int
+}
 
 var convScratchPool = sync.Pool{New: func() any { return new(convScratch) }}
 
 func growF32(s []float32, n int) []float32 {
 	if cap(s) < n {
 		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+func growInt(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
 	}
 	return s[:n]
 }
@@ -63,6 +73,11 @@ func fastConvOK(p *ConvParams, transpose bool) bool {
 	if len(p.In) != 2 || p.Group != 1 || p.pointwise() || p.Batch == 0 || p.InC == 0 || p.OutC == 0 {
 		return false
 	}
+	if transpose && p.InC > p.OutC {
+		// The phase Gemms' column matrices hold InC·K taps per output
+		// pixel; col2im's holds OutC·K: with fewer outputs that is less work.
+		return false
+	}
 	useful, computed := 1, 1
 	for i := 0; i < 2; i++ {
 		if p.Out[i] == 0 || p.In[i] == 0 {
@@ -70,7 +85,7 @@ func fastConvOK(p *ConvParams, transpose bool) bool {
 		}
 		ax := axisGeom(p, i, transpose)
 		if transpose {
-			useful *= p.In[i] // per phase, about In positions are produced
+			useful *= (p.Out[i] + ax.s - 1) / ax.s // positions per output phase
 			computed *= ax.src
 		} else {
 			useful *= p.Out[i]
@@ -242,4 +257,144 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 			}
 		}
 	})
+}
+
+// convTransposeFast2D is ConvTranspose on the phase-split path (fastConvOK
+// with transpose must hold): y is overwritten with
+// act(convtranspose(x, w) + bias). Output phase (ry, rx) is the Gemm of the
+// weights of its taps with the shifted input, so nothing is scatter-added.
+func convTransposeFast2D(p *ConvParams, x, w, bias, y []float32) {
+	ay, ax := axisGeom(p, 0, true), axisGeom(p, 1, true)
+	c, m := p.InC, p.OutC
+	kh, kw := p.Kernel[0], p.Kernel[1]
+	dh, dw := p.Dilations[0], p.Dilations[1]
+	ih, iw := p.In[0], p.In[1]
+	oh, ow := p.Out[0], p.Out[1]
+	hs, ws := ay.src, ax.src
+	img := hs * ws
+	nph := ay.s * ax.s
+	// Taps per phase: the most any phase has bounds the column matrix.
+	maxTaps := 0
+	for ry := 0; ry < ay.s; ry++ {
+		for rx := 0; rx < ax.s; rx++ {
+			maxTaps = max(maxTaps, phaseTaps(kh, dh, ay.s, ry)*phaseTaps(kw, dw, ax.s, rx))
+		}
+	}
+	maxRows := c * maxTaps
+	// Once per call: each phase's taps (their source offsets) and weights,
+	// A[mi][(ci, tap)] = w[ci][mi][ki][kj], shared read-only by the workers.
+	pre := convScratchPool.Get().(*convScratch)
+	defer convScratchPool.Put(pre)
+	pre.w = growF32(pre.w, m*c*kh*kw)
+	pre.offs = growInt(pre.offs, kh*kw+2*nph+1)
+	taps := pre.offs[:0]
+	tapLo := pre.offs[kh*kw : kh*kw+nph+1] // phase ph's taps are taps[tapLo[ph]:tapLo[ph+1]]
+	wLo := pre.offs[kh*kw+nph+1:]          // and its weights start at pre.w[wLo[ph]]
+	wn := 0
+	for ry := 0; ry < ay.s; ry++ {
+		for rx := 0; rx < ax.s; rx++ {
+			ph := ry*ax.s + rx
+			tapLo[ph] = len(taps)
+			wLo[ph] = wn
+			for ki := 0; ki < kh; ki++ {
+				if ki*dh%ay.s != ry {
+					continue
+				}
+				for kj := 0; kj < kw; kj++ {
+					if kj*dw%ax.s == rx {
+						taps = append(taps, ki*kw+kj)
+					}
+				}
+			}
+			for mi := 0; mi < m; mi++ {
+				for ci := 0; ci < c; ci++ {
+					for _, kk := range taps[tapLo[ph]:] {
+						pre.w[wn] = w[(ci*m+mi)*kh*kw+kk]
+						wn++
+					}
+				}
+			}
+		}
+	}
+	tapLo[nph] = len(taps)
+	per := max(1, min(p.Batch, convChunkFloats/((maxRows+nph*m)*img)))
+	slack := ay.t*ws + ax.t
+	work := p.Batch * m * ih * iw * c * kh * kw
+	splitChunks(p.Batch, per, work, func(lo, hi int, sc *convScratch) {
+		nb := hi - lo
+		L := nb * img
+		// Shifted input: [c][image][hs×ws], then slack.
+		sc.src = growF32(sc.src, c*L+slack)
+		clear(sc.src[c*L:])
+		for ci := 0; ci < c; ci++ {
+			for n := 0; n < nb; n++ {
+				fillPhase(sc.src[(ci*nb+n)*img:][:img], x[((lo+n)*c+ci)*ih*iw:][:ih*iw], ih, iw, 1, 0, ay.lead, 1, 0, ax.lead, hs, ws)
+			}
+		}
+		sc.col = growF32(sc.col, maxRows*L)
+		sc.out = growF32(sc.out, nph*m*L)
+		for ph := 0; ph < nph; ph++ {
+			pt := taps[tapLo[ph]:tapLo[ph+1]]
+			if len(pt) == 0 {
+				continue
+			}
+			rows := 0
+			for ci := 0; ci < c; ci++ {
+				for _, kk := range pt {
+					ki, kj := kk/kw, kk%kw
+					off := ci*L + (ay.t-ki*dh/ay.s)*ws + ax.t - kj*dw/ax.s
+					copy(sc.col[rows*L:(rows+1)*L], sc.src[off:off+L])
+					rows++
+				}
+			}
+			gemm1(m, L, rows, pre.w[wLo[ph]:], rows, sc.col, L, sc.out[ph*m*L:], L)
+		}
+		for n := 0; n < nb; n++ {
+			for mi := 0; mi < m; mi++ {
+				var b float32
+				if bias != nil {
+					b = bias[mi]
+				}
+				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
+				for o := 0; o < oh; o++ {
+					d := dst[o*ow : (o+1)*ow]
+					yy := o + p.PadBegin[0]
+					ry := yy % ay.s
+					ah := yy/ay.s - ay.a0
+					for rx := 0; rx < ax.s; rx++ {
+						o0 := ((rx-p.PadBegin[1])%ax.s + ax.s) % ax.s
+						if o0 >= ow {
+							continue
+						}
+						if ph := ry*ax.s + rx; tapLo[ph] == tapLo[ph+1] {
+							for j := o0; j < ow; j += ax.s {
+								d[j] = b
+							}
+							continue
+						}
+						aw := (o0+p.PadBegin[1])/ax.s - ax.a0
+						src := sc.out[(ry*ax.s+rx)*m*L+mi*L+n*img+ah*ws:][:ws]
+						for j := o0; j < ow; j += ax.s {
+							d[j] = src[aw] + b
+							aw++
+						}
+					}
+				}
+				if p.Act != ActNone {
+					ApplyAct(dst, dst, p.Act, p.Alpha)
+				}
+			}
+		}
+	})
+}
+
+// phaseTaps is the number of kernel offsets k < K with k·d ≡ r (mod s).
+func phaseTaps(k, d, s, r int) int {
+	n := 0
+	for i := 0; i < k; i++ {
+		if i*d%s == r {
+			n++
+		}
+	}
+	return n
 }

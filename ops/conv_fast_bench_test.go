@@ -30,7 +30,9 @@ func convAELayers(batch int) []struct {
 }
 
 // BenchmarkConvAE times each convolution of the conv AE at batch 64 on one
-// thread (the shapes `latent bench` runs through the native plan).
+// thread (the shapes `latent bench` runs through the native plan), on the
+// per-image im2col/col2im path and on the phase-split path Conv and
+// ConvTranspose now take.
 func BenchmarkConvAE(b *testing.B) {
 	defer SetThreads(0)
 	SetThreads(1)
@@ -42,7 +44,16 @@ func BenchmarkConvAE(b *testing.B) {
 		bias := nnRand(rng, p.OutC)
 		y := make([]float32, p.Batch*p.OutC*NumElements(p.Out))
 		col := make([]float32, p.ColSize(l.transpose))
-		b.Run(l.name, func(b *testing.B) {
+		b.Run(l.name+"/im2col", func(b *testing.B) {
+			for b.Loop() {
+				if l.transpose {
+					convTransposeCol2Im(&p, x, w, bias, y, col)
+				} else {
+					convIm2Col(&p, x, w, bias, y, col)
+				}
+			}
+		})
+		b.Run(l.name+"/phase", func(b *testing.B) {
 			for b.Loop() {
 				if l.transpose {
 					ConvTranspose(&p, x, w, bias, y, col)
