@@ -174,7 +174,7 @@ func (p *Plot) Render() (*Chart, error) {
 	if p.LogY {
 		yt = LogTicks(yr[0], yr[1])
 	} else {
-		yt = Ticks(yr[0], yr[1], max(2, (h-100)/60))
+		yt = Ticks(yr[0], yr[1], max(2, (h-80)/45))
 	}
 	ylabels := make([]string, len(yt))
 	ystep := tickStep(yt)
