@@ -61,9 +61,9 @@ func growInt(s []int, n int) []int {
 
 // gemm1 is Gemm on the calling goroutine only (the callers split work
 // themselves).
-func gemm1(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	checkGemm(false, false, m, n, k, a, lda, b, ldb, c, ldc, nil)
-	g := gemmCall{kern: gemmKernels[gemmUse], m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+func gemm1(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkGemm(transA, false, m, n, k, a, lda, b, ldb, c, ldc, nil)
+	g := gemmCall{kern: gemmKernels[gemmUse], transA: transA, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	g.run()
 }
 
@@ -71,11 +71,6 @@ func gemm1(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32,
 // take the phase-split path.
 func fastConvOK(p *ConvParams, transpose bool) bool {
 	if len(p.In) != 2 || p.Group != 1 || p.pointwise() || p.Batch == 0 || p.InC == 0 || p.OutC == 0 {
-		return false
-	}
-	if transpose && p.InC > p.OutC {
-		// The phase Gemms' column matrices hold InC·K taps per output
-		// pixel; col2im's holds OutC·K: with fewer outputs that is less work.
 		return false
 	}
 	useful, computed := 1, 1
@@ -235,7 +230,7 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 			}
 		}
 		sc.out = growF32(sc.out, m*L)
-		gemm1(m, L, rows, w, rows, sc.col, L, sc.out, L)
+		gemm1(false, m, L, rows, w, rows, sc.col, L, sc.out, L)
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
 				var b float32
@@ -257,6 +252,98 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 			}
 		}
 	})
+}
+
+// convTransposeShift2D is ConvTranspose for 2-D maps with more input than
+// output channels (the decoders' layers): col = Wᵀ·x as one Gemm over a
+// chunk of images whose input is laid out with T spare rows and columns,
+// so that every row of col lands in one output phase at a fixed shift: the
+// col2im becomes one contiguous add per row. The phases are then
+// interleaved into y with the bias and the activation.
+func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
+	c, m := p.InC, p.OutC
+	kh, kw := p.Kernel[0], p.Kernel[1]
+	dh, dw := p.Dilations[0], p.Dilations[1]
+	sy, sx := p.Strides[0], p.Strides[1]
+	ty, tx := (kh-1)*dh/sy, (kw-1)*dw/sx
+	ih, iw := p.In[0], p.In[1]
+	oh, ow := p.Out[0], p.Out[1]
+	hx, wx := ih+ty, iw+tx
+	img := hx * wx
+	nph := sy * sx
+	mk := m * kh * kw
+	per := max(1, min(p.Batch, convChunkFloats/((c+mk+nph*m)*img)))
+	slack := ty*wx + tx
+	work := p.Batch * mk * ih * iw * c
+	splitChunks(p.Batch, per, work, func(lo, hi int, sc *convScratch) {
+		nb := hi - lo
+		L := nb * img
+		sc.src = growF32(sc.src, c*L)
+		for ci := 0; ci < c; ci++ {
+			for n := 0; n < nb; n++ {
+				fillPhase(sc.src[(ci*nb+n)*img:][:img], x[((lo+n)*c+ci)*ih*iw:][:ih*iw], ih, iw, 1, 0, 0, 1, 0, 0, hx, wx)
+			}
+		}
+		sc.col = growF32(sc.col, mk*L)
+		gemm1(true, mk, L, c, w, mk, sc.src, L, sc.col, L)
+		sc.out = growF32(sc.out, nph*m*L+slack)
+		clear(sc.out)
+		r := 0
+		for mi := 0; mi < m; mi++ {
+			for ki := 0; ki < kh; ki++ {
+				for kj := 0; kj < kw; kj++ {
+					ph := (ki*dh%sy)*sx + kj*dw%sx
+					off := (ph*m+mi)*L + (ki*dh/sy)*wx + kj*dw/sx
+					addInto(sc.out[off:off+L], sc.col[r*L:(r+1)*L])
+					r++
+				}
+			}
+		}
+		for n := 0; n < nb; n++ {
+			for mi := 0; mi < m; mi++ {
+				var b float32
+				if bias != nil {
+					b = bias[mi]
+				}
+				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
+				for o := 0; o < oh; o++ {
+					d := dst[o*ow : (o+1)*ow]
+					yy := o + p.PadBegin[0]
+					ry, ah := yy%sy, yy/sy
+					if ah >= hx { // past every tap: bias only
+						for j := range d {
+							d[j] = b
+						}
+						continue
+					}
+					for rx := 0; rx < sx; rx++ {
+						o0 := ((rx-p.PadBegin[1])%sx + sx) % sx
+						aw := (o0 + p.PadBegin[1]) / sx
+						src := sc.out[(ry*sx+rx)*m*L+mi*L+n*img+ah*wx:][:wx]
+						for j := o0; j < ow; j += sx {
+							if aw < wx {
+								d[j] = src[aw] + b
+							} else {
+								d[j] = b
+							}
+							aw++
+						}
+					}
+				}
+				if p.Act != ActNone {
+					ApplyAct(dst, dst, p.Act, p.Alpha)
+				}
+			}
+		}
+	})
+}
+
+// addInto adds src into dst (same length).
+func addInto(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
 }
 
 // convTransposeFast2D is ConvTranspose on the phase-split path (fastConvOK
@@ -347,7 +434,7 @@ func convTransposeFast2D(p *ConvParams, x, w, bias, y []float32) {
 					rows++
 				}
 			}
-			gemm1(m, L, rows, pre.w[wLo[ph]:], rows, sc.col, L, sc.out[ph*m*L:], L)
+			gemm1(false, m, L, rows, pre.w[wLo[ph]:], rows, sc.col, L, sc.out[ph*m*L:], L)
 		}
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
