@@ -28,20 +28,12 @@ func buildGridSample(n *graph.Node, opset int64) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps, err := n.String("padding_mode", "zeros")
+	pad, err := nnEnum(n, "padding_mode", "zeros",
+		nnChoice[ops.GridPadding]{"zeros", ops.GridZeros},
+		nnChoice[ops.GridPadding]{"border", ops.GridBorder},
+		nnChoice[ops.GridPadding]{"reflection", ops.GridReflection})
 	if err != nil {
 		return nil, err
-	}
-	var pad ops.GridPadding
-	switch ps {
-	case "zeros":
-		pad = ops.GridZeros
-	case "border":
-		pad = ops.GridBorder
-	case "reflection":
-		pad = ops.GridReflection
-	default:
-		return nil, fmt.Errorf("node %s: unknown padding_mode %q (want zeros, border or reflection)", n.Label(), ps)
 	}
 	ac, err := n.Int("align_corners", 0)
 	if err != nil {

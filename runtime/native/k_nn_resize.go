@@ -57,43 +57,22 @@ func buildResize(n *graph.Node, opset int64) (Kernel, error) {
 		}
 		a.p.Coord, a.p.Nearest = ops.CoordAsymmetric, ops.NearestSimple
 	} else {
-		cs, err := n.String("coordinate_transformation_mode", "half_pixel")
-		if err != nil {
+		if a.p.Coord, err = nnEnum(n, "coordinate_transformation_mode", "half_pixel",
+			nnChoice[ops.CoordMode]{"half_pixel", ops.CoordHalfPixel},
+			nnChoice[ops.CoordMode]{"half_pixel_symmetric", ops.CoordHalfPixelSymmetric},
+			nnChoice[ops.CoordMode]{"pytorch_half_pixel", ops.CoordPytorchHalfPixel},
+			nnChoice[ops.CoordMode]{"align_corners", ops.CoordAlignCorners},
+			nnChoice[ops.CoordMode]{"asymmetric", ops.CoordAsymmetric},
+			nnChoice[ops.CoordMode]{"tf_half_pixel_for_nn", ops.CoordTFHalfPixelForNN},
+			nnChoice[ops.CoordMode]{"tf_crop_and_resize", ops.CoordTFCropAndResize}); err != nil {
 			return nil, err
 		}
-		switch cs {
-		case "half_pixel":
-			a.p.Coord = ops.CoordHalfPixel
-		case "half_pixel_symmetric":
-			a.p.Coord = ops.CoordHalfPixelSymmetric
-		case "pytorch_half_pixel":
-			a.p.Coord = ops.CoordPytorchHalfPixel
-		case "align_corners":
-			a.p.Coord = ops.CoordAlignCorners
-		case "asymmetric":
-			a.p.Coord = ops.CoordAsymmetric
-		case "tf_half_pixel_for_nn":
-			a.p.Coord = ops.CoordTFHalfPixelForNN
-		case "tf_crop_and_resize":
-			a.p.Coord = ops.CoordTFCropAndResize
-		default:
-			return nil, fmt.Errorf("node %s: unknown coordinate_transformation_mode %q", n.Label(), cs)
-		}
-		ns, err := n.String("nearest_mode", "round_prefer_floor")
-		if err != nil {
+		if a.p.Nearest, err = nnEnum(n, "nearest_mode", "round_prefer_floor",
+			nnChoice[ops.NearestMode]{"round_prefer_floor", ops.RoundPreferFloor},
+			nnChoice[ops.NearestMode]{"round_prefer_ceil", ops.RoundPreferCeil},
+			nnChoice[ops.NearestMode]{"floor", ops.NearestFloor},
+			nnChoice[ops.NearestMode]{"ceil", ops.NearestCeil}); err != nil {
 			return nil, err
-		}
-		switch ns {
-		case "round_prefer_floor":
-			a.p.Nearest = ops.RoundPreferFloor
-		case "round_prefer_ceil":
-			a.p.Nearest = ops.RoundPreferCeil
-		case "floor":
-			a.p.Nearest = ops.NearestFloor
-		case "ceil":
-			a.p.Nearest = ops.NearestCeil
-		default:
-			return nil, fmt.Errorf("node %s: unknown nearest_mode %q", n.Label(), ns)
 		}
 		ca, err := n.Float("cubic_coeff_a", -0.75)
 		if err != nil {

@@ -611,3 +611,22 @@ func TestNNConvFloat64KeepsPrecision(t *testing.T) {
 		t.Errorf("got %v %v, want float64 1+1e-12", out[0], out[0].Data)
 	}
 }
+
+// TestNNEnumAttributesRejectUnknown checks the string-valued attributes
+// parsed by nnEnum: an unknown value fails at build time naming the node,
+// the attribute and the accepted values.
+func TestNNEnumAttributesRejectUnknown(t *testing.T) {
+	for _, c := range []struct {
+		op    string
+		nIn   int
+		opset int64
+		attr  string
+		want  string
+	}{
+		{"Resize", 3, 13, "coordinate_transformation_mode", `unknown coordinate_transformation_mode "bogus" (want one of half_pixel, half_pixel_symmetric,`},
+		{"Resize", 3, 13, "nearest_mode", `unknown nearest_mode "bogus" (want one of round_prefer_floor, round_prefer_ceil, floor, ceil)`},
+		{"GridSample", 2, 16, "padding_mode", `unknown padding_mode "bogus" (want one of zeros, border, reflection)`},
+	} {
+		wantNodeError(t, nnNode(c.op, c.nIn, 1, c.attr, "bogus"), c.opset, c.want)
+	}
+}

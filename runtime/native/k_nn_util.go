@@ -7,6 +7,7 @@ package native
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -158,6 +159,31 @@ func nnIntsAttr(n *graph.Node, name string) ([]int, error) {
 		out[i] = int(x)
 	}
 	return out, nil
+}
+
+// nnChoice is one accepted value of a string-valued (enum) attribute.
+type nnChoice[T any] struct {
+	name string
+	v    T
+}
+
+// nnEnum reads the string attribute attr (default def) and returns the
+// value of the matching choice; an unknown string is an error naming the
+// node and listing the accepted ones.
+func nnEnum[T any](n *graph.Node, attr, def string, choices ...nnChoice[T]) (T, error) {
+	var zero T
+	s, err := n.String(attr, def)
+	if err != nil {
+		return zero, err
+	}
+	names := make([]string, len(choices))
+	for i, c := range choices {
+		if c.name == s {
+			return c.v, nil
+		}
+		names[i] = c.name
+	}
+	return zero, fmt.Errorf("node %s: unknown %s %q (want one of %s)", n.Label(), attr, s, strings.Join(names, ", "))
 }
 
 // nnParseConvWindow is nnParseWindow for the convolutions, with their
