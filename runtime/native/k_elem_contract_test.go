@@ -1,57 +1,12 @@
 package native
 
 import (
-	"math"
 	"reflect"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 )
-
-// ewGarbageEnv hands out buffers full of junk (NaN, 0x5a…, true), as a
-// recycled buffer may be, so a kernel that leaves an element unwritten
-// produces a visible difference.
-func ewGarbageEnv() *Env {
-	return &Env{alloc: func(dt ops.DType, shape []int) *ops.Tensor {
-		t := ops.New(dt, shape...)
-		switch d := t.Data.(type) {
-		case []float32:
-			for i := range d {
-				d[i] = float32(math.NaN())
-			}
-		case []float64:
-			for i := range d {
-				d[i] = math.NaN()
-			}
-		case []uint16:
-			for i := range d {
-				d[i] = 0x7e5a
-			}
-		case []int64:
-			for i := range d {
-				d[i] = 0x5a5a5a5a
-			}
-		case []int32:
-			for i := range d {
-				d[i] = 0x5a5a5a
-			}
-		case []int8:
-			for i := range d {
-				d[i] = 0x5a
-			}
-		case []uint8:
-			for i := range d {
-				d[i] = 0x5a
-			}
-		case []bool:
-			for i := range d {
-				d[i] = true
-			}
-		}
-		return t
-	}}
-}
 
 // TestElemKernelContract runs representative nodes of every kernel family
 // twice, with fresh zeroed buffers and with junk-filled recycled ones, and
@@ -109,7 +64,7 @@ func TestElemKernelContract(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.node.OpType, err)
 		}
-		junk, err := k(ewGarbageEnv(), c.in)
+		junk, err := k(&Env{alloc: dirtyAlloc}, c.in)
 		if err != nil {
 			t.Fatalf("%s with recycled buffers: %v", c.node.OpType, err)
 		}
