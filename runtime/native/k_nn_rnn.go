@@ -383,12 +383,9 @@ func (r *nnRecurrent) run(env *Env, n *graph.Node, in []*ops.Tensor) ([]*ops.Ten
 				ops.Gemm(false, true, batch, ng, h, 1, hs, h, rd, h, 0, hr[:batch*gh], gh)
 			}
 			for b := 0; b < batch; b++ {
-				if s >= lens[b] {
+				t, active := r.timeOf(s, b, d, lens)
+				if !active {
 					continue
-				}
-				t := s
-				if r.reverse[d] {
-					t = lens[b] - 1 - s
 				}
 				xr := xw[(t*batch+b)*gh : (t*batch+b+1)*gh]
 				hrow := hr[b*gh : (b+1)*gh]
@@ -445,12 +442,9 @@ func (r *nnRecurrent) run(env *Env, n *graph.Node, in []*ops.Tensor) ([]*ops.Ten
 				r.gruStep(s, batch, h, lens, d, xw, hr, hs, rh, hr2, rd, rb, acts)
 			}
 			for b := 0; b < batch; b++ {
-				if s >= lens[b] {
+				t, active := r.timeOf(s, b, d, lens)
+				if !active {
 					continue
-				}
-				t := s
-				if r.reverse[d] {
-					t = lens[b] - 1 - s
 				}
 				copy(y[((t*dirs+d)*batch+b)*h:((t*dirs+d)*batch+b+1)*h], hs[b*h:(b+1)*h])
 			}
@@ -461,17 +455,27 @@ func (r *nnRecurrent) run(env *Env, n *graph.Node, in []*ops.Tensor) ([]*ops.Ten
 	return r.outputs(env, n, x.DType, seq, batch, y, yh, yc)
 }
 
+// timeOf returns the time index that step s of direction d processes for
+// batch row b, and false when the row's sequence (lens[b]) has ended:
+// forward steps run 0, 1, …; reverse ones lens[b]-1, lens[b]-2, ….
+func (r *nnRecurrent) timeOf(s, b, d int, lens []int) (t int, active bool) {
+	if s >= lens[b] {
+		return 0, false
+	}
+	if r.reverse[d] {
+		return lens[b] - 1 - s, true
+	}
+	return s, true
+}
+
 // gruStep advances every active batch row of a GRU by one step. hr holds
 // H·R^T for the z and r gates (and, with linear_before_reset, h).
 func (r *nnRecurrent) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, rh, hr2, rd, rb []float32, acts []nnRNNAct) {
 	gh := 3 * h
 	for b := 0; b < batch; b++ {
-		if s >= lens[b] {
+		t, active := r.timeOf(s, b, d, lens)
+		if !active {
 			continue
-		}
-		t := s
-		if r.reverse[d] {
-			t = lens[b] - 1 - s
 		}
 		xr := xw[(t*batch+b)*gh : (t*batch+b+1)*gh]
 		hrow := hr[b*gh : (b+1)*gh]
@@ -491,12 +495,9 @@ func (r *nnRecurrent) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, rh
 		ops.Gemm(false, true, batch, h, h, 1, rh, h, rd[2*h*h:], h, 0, hr2, h)
 	}
 	for b := 0; b < batch; b++ {
-		if s >= lens[b] {
+		t, active := r.timeOf(s, b, d, lens)
+		if !active {
 			continue
-		}
-		t := s
-		if r.reverse[d] {
-			t = lens[b] - 1 - s
 		}
 		xr := xw[(t*batch+b)*gh : (t*batch+b+1)*gh]
 		hrow := hr[b*gh : (b+1)*gh]
