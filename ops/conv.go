@@ -248,12 +248,12 @@ func convIm2Col(p *ConvParams, x, w, bias, y, col []float32) {
 // p.ColSize(true) elements (nil allocates). bias may be nil; y is
 // overwritten.
 func ConvTranspose(p *ConvParams, x, w, bias, y, col []float32) {
-	if fastConvOK(p, true) { // conv_fast2d.go
-		if p.InC > p.OutC {
-			convTransposeShift2D(p, x, w, bias, y)
-		} else {
-			convTransposeFast2D(p, x, w, bias, y)
-		}
+	switch convTransposeRoute(p) { // conv_fast2d.go
+	case ctShift:
+		convTransposeShift2D(p, x, w, bias, y)
+		return
+	case ctPhase:
+		convTransposeFast2D(p, x, w, bias, y)
 		return
 	}
 	convTransposeCol2Im(p, x, w, bias, y, col)

@@ -254,6 +254,29 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 	})
 }
 
+// ConvTranspose routes (see convTransposeRoute).
+const (
+	ctCol2Im = iota // per-image Gemm and Col2Im
+	ctPhase         // convTransposeFast2D
+	ctShift         // convTransposeShift2D
+)
+
+// convTransposeRoute picks ConvTranspose's path: the phase Gemms when there
+// are at least as many output as input channels, the shifted adds when
+// there are more inputs and the column matrix has enough rows (OutC·K ≥ 32)
+// to beat a per-image Gemm and Col2Im (a 16→1 channel 3×3 layer does not).
+func convTransposeRoute(p *ConvParams) int {
+	switch {
+	case !fastConvOK(p, true):
+		return ctCol2Im
+	case p.InC <= p.OutC:
+		return ctPhase
+	case p.OutC*NumElements(p.Kernel) >= 32:
+		return ctShift
+	}
+	return ctCol2Im
+}
+
 // convTransposeShift2D is ConvTranspose for 2-D maps with more input than
 // output channels (the decoders' layers): col = Wᵀ·x as one Gemm over a
 // chunk of images whose input is laid out with T spare rows and columns,
@@ -275,6 +298,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 	per := max(1, min(p.Batch, convChunkFloats/((c+mk+nph*m)*img)))
 	slack := ty*wx + tx
 	work := p.Batch * mk * ih * iw * c
+	pair := sx == 2 && (ow-1+p.PadBegin[1])/2 < wx
 	splitChunks(p.Batch, per, work, func(lo, hi int, sc *convScratch) {
 		nb := hi - lo
 		L := nb * img
@@ -316,10 +340,28 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 						}
 						continue
 					}
+					rowAt := func(rx int) []float32 { return sc.out[(ry*sx+rx)*m*L+mi*L+n*img+ah*wx:][:wx] }
+					if pair {
+						// Stride 2 with every column inside the phase rows:
+						// even outputs from phase r0, odd ones from the other.
+						r0, a := p.PadBegin[1]%2, p.PadBegin[1]/2
+						ea := rowAt(r0)[a:]
+						ob := rowAt(1 - r0)[a+r0:]
+						half := ow / 2
+						ea, ob, dd := ea[:half+ow%2], ob[:half], d[:2*half]
+						for t := range ob {
+							dd[2*t] = ea[t] + b
+							dd[2*t+1] = ob[t] + b
+						}
+						if ow%2 == 1 {
+							d[ow-1] = ea[half] + b
+						}
+						continue
+					}
 					for rx := 0; rx < sx; rx++ {
 						o0 := ((rx-p.PadBegin[1])%sx + sx) % sx
 						aw := (o0 + p.PadBegin[1]) / sx
-						src := sc.out[(ry*sx+rx)*m*L+mi*L+n*img+ah*wx:][:wx]
+						src := rowAt(rx)
 						for j := o0; j < ow; j += sx {
 							if aw < wx {
 								d[j] = src[aw] + b

@@ -192,14 +192,22 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 	defer SetThreads(0)
 	r := rand.New(rand.NewPCG(41, 42))
 	hits := [3]int{} // Conv, ConvTranspose phase Gemms, ConvTranspose shifted adds
-	for it := 0; it < 240; it++ {
+	for it := 0; it < 600; it++ {
 		transpose := it%2 == 1
-		p := &ConvParams{Batch: 1 + r.IntN(9), InC: 1 + r.IntN(5), OutC: 1 + r.IntN(5), Group: 1}
+		p := &ConvParams{Batch: 1 + r.IntN(9), InC: 1 + r.IntN(7), OutC: 1 + r.IntN(7), Group: 1}
+		shift := transpose && it%4 == 3 // aim at the shifted-add route: InC > OutC, OutC·K ≥ 32
+		if shift {
+			p.OutC = 4 + r.IntN(4)
+			p.InC = p.OutC + 1 + r.IntN(6)
+		}
 		if it%3 == 2 {
 			p.Act = ActRelu
 		}
 		for d := 0; d < 2; d++ {
 			k := 1 + r.IntN(3)
+			if shift {
+				k = 2 + r.IntN(2)
+			}
 			s := 1 + r.IntN(3)
 			dl := 1 + r.IntN(2)
 			pb, pe := r.IntN(k+1), r.IntN(k+1)
@@ -227,16 +235,15 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 		if err := p.Check(); err != nil {
 			t.Fatal(err)
 		}
-		if !fastConvOK(p, transpose) {
-			continue
-		}
 		switch {
-		case !transpose:
+		case !transpose && fastConvOK(p, false):
 			hits[0]++
-		case p.InC <= p.OutC:
+		case transpose && convTransposeRoute(p) == ctPhase:
 			hits[1]++
-		default:
+		case transpose && convTransposeRoute(p) == ctShift:
 			hits[2]++
+		default:
+			continue
 		}
 		x := nnRand(r, p.Batch*p.InC*NumElements(p.In))
 		w := nnRand(r, p.OutC*p.InC*NumElements(p.Kernel))
