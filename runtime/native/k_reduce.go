@@ -71,10 +71,7 @@ func (p redParams) axes(n *graph.Node, opset int64, in []*ops.Tensor, x *ops.Ten
 	list := p.attrAxes
 	if p.axesInput {
 		if t := tkOptInput(in, 1); t != nil {
-			if t.DType != ops.Int64 {
-				return nil, false, fmt.Errorf("node %s: axes input must be int64, got %v", n.Label(), t.DType)
-			}
-			if list, err = tkInts(n, t, "axes"); err != nil {
+			if list, err = tkInt64List(n, t, "axes"); err != nil {
 				return nil, false, err
 			}
 		}

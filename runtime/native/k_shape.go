@@ -56,6 +56,15 @@ func tkOptInput(in []*ops.Tensor, i int) *ops.Tensor {
 	return in[i]
 }
 
+// tkInt64List is tkInts for the inputs the spec types as int64 only
+// (shapes, axes, repeats): another type is an error naming the input.
+func tkInt64List(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
+	if t.DType != ops.Int64 {
+		return nil, fmt.Errorf("node %s: input %s must be int64, got %v", n.Label(), name, t.DType)
+	}
+	return tkInts(n, t, name)
+}
+
 // tkInts reads a 1-D (or scalar) int64/int32 tensor used as a list of
 // integers (shapes, axes, starts …).
 func tkInts(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
@@ -163,10 +172,7 @@ func buildReshape(n *graph.Node, opset int64) (Kernel, error) {
 			return nil, err
 		}
 		x, st := ins[0], ins[1]
-		if st.DType != ops.Int64 {
-			return nil, fmt.Errorf("node %s: shape input must be int64, got %v", n.Label(), st.DType)
-		}
-		spec, err := tkInts(n, st, "shape")
+		spec, err := tkInt64List(n, st, "shape")
 		if err != nil {
 			return nil, err
 		}
@@ -265,10 +271,7 @@ func tkAxesSource(n *graph.Node, opset int64, in []*ops.Tensor, attr []int64) (a
 	if t == nil {
 		return nil, false, nil
 	}
-	if t.DType != ops.Int64 {
-		return nil, false, fmt.Errorf("node %s: axes input must be int64, got %v", n.Label(), t.DType)
-	}
-	axes, err = tkInts(n, t, "axes")
+	axes, err = tkInt64List(n, t, "axes")
 	return axes, true, err
 }
 

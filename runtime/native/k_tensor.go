@@ -509,10 +509,7 @@ func buildTile(n *graph.Node, opset int64) (Kernel, error) {
 			return nil, err
 		}
 		x, rt := ins[0], ins[1]
-		if rt.DType != ops.Int64 {
-			return nil, fmt.Errorf("node %s: repeats must be int64, got %v", n.Label(), rt.DType)
-		}
-		reps, err := tkInts(n, rt, "repeats")
+		reps, err := tkInt64List(n, rt, "repeats")
 		if err != nil {
 			return nil, err
 		}
@@ -544,10 +541,7 @@ func buildExpand(n *graph.Node, opset int64) (Kernel, error) {
 			return nil, err
 		}
 		x, st := ins[0], ins[1]
-		if st.DType != ops.Int64 {
-			return nil, fmt.Errorf("node %s: shape must be int64, got %v", n.Label(), st.DType)
-		}
-		spec, err := tkInts(n, st, "shape")
+		spec, err := tkInt64List(n, st, "shape")
 		if err != nil {
 			return nil, err
 		}
@@ -595,10 +589,7 @@ func buildConstantOfShape(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		if st.DType != ops.Int64 {
-			return nil, fmt.Errorf("node %s: shape input must be int64, got %v", n.Label(), st.DType)
-		}
-		spec, err := tkInts(n, st, "input")
+		spec, err := tkInt64List(n, st, "shape")
 		if err != nil {
 			return nil, err
 		}
