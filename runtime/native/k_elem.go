@@ -290,34 +290,29 @@ func ewBuildVariadic(op ops.BinOp, mean bool) Builder {
 }
 
 func ewBuildCompare(op ops.CmpOp) Builder {
-	return func(n *graph.Node, opset int64) (Kernel, error) {
-		legacy, err := ewParseLegacy(n, opset)
-		if err != nil {
-			return nil, err
+	return ewBuildToBool(func(n *graph.Node, a, b *ops.Tensor) error {
+		if err := ewSameType(n, a, b); err != nil {
+			return err
 		}
-		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, b, shape, err := ewTwo(n, in, legacy)
-			if err != nil {
-				return nil, err
-			}
-			if err := ewSameType(n, a, b); err != nil {
-				return nil, err
-			}
-			if !(op == ops.CmpEqual && a.DType == ops.Bool) {
-				if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
-					return nil, err
-				}
-			}
-			out := env.New(ops.Bool, shape...)
-			if err := ops.Compare(op, out, a, b); err != nil {
-				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
-			}
-			return []*ops.Tensor{out}, nil
-		}, nil
-	}
+		if !(op == ops.CmpEqual && a.DType == ops.Bool) {
+			return ewNumeric(n, a, n.Inputs[0])
+		}
+		return nil
+	}, func(out, a, b *ops.Tensor) error { return ops.Compare(op, out, a, b) })
 }
 
 func ewBuildLogic(op ops.LogicOp) Builder {
+	return ewBuildToBool(func(n *graph.Node, a, b *ops.Tensor) error {
+		if a.DType != ops.Bool || b.DType != ops.Bool {
+			return fmt.Errorf("node %s: inputs must be bool, got %v and %v", n.Label(), a.DType, b.DType)
+		}
+		return nil
+	}, func(out, a, b *ops.Tensor) error { return ops.Logic(op, out, a, b) })
+}
+
+// ewBuildToBool builds a broadcasting binary operator with a bool output
+// (comparisons, logic): check vets the two inputs, run computes into out.
+func ewBuildToBool(check func(n *graph.Node, a, b *ops.Tensor) error, run func(out, a, b *ops.Tensor) error) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
 		legacy, err := ewParseLegacy(n, opset)
 		if err != nil {
@@ -328,11 +323,11 @@ func ewBuildLogic(op ops.LogicOp) Builder {
 			if err != nil {
 				return nil, err
 			}
-			if a.DType != ops.Bool || b.DType != ops.Bool {
-				return nil, fmt.Errorf("node %s: inputs must be bool, got %v and %v", n.Label(), a.DType, b.DType)
+			if err := check(n, a, b); err != nil {
+				return nil, err
 			}
 			out := env.New(ops.Bool, shape...)
-			if err := ops.Logic(op, out, a, b); err != nil {
+			if err := run(out, a, b); err != nil {
 				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 			}
 			return []*ops.Tensor{out}, nil
