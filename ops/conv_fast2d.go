@@ -59,6 +59,13 @@ func growInt(s []int, n int) []int {
 	return s[:n]
 }
 
+// gemmAcc1 is gemm1 with C += op(A)·B (beta 1).
+func gemmAcc1(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkGemm(transA, false, m, n, k, a, lda, b, ldb, c, ldc, nil)
+	g := gemmCall{kern: gemmKernels[gemmUse], transA: transA, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc}
+	g.run()
+}
+
 // gemm1 is Gemm on the calling goroutine only (the callers split work
 // themselves).
 func gemm1(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
@@ -278,11 +285,11 @@ func convTransposeRoute(p *ConvParams) int {
 }
 
 // convTransposeShift2D is ConvTranspose for 2-D maps with more input than
-// output channels (the decoders' layers): col = Wᵀ·x as one Gemm over a
-// chunk of images whose input is laid out with T spare rows and columns,
-// so that every row of col lands in one output phase at a fixed shift: the
-// col2im becomes one contiguous add per row. The phases are then
-// interleaved into y with the bias and the activation.
+// output channels (the decoders' layers). The input of a chunk of images
+// is laid out with T spare rows and columns, so that each kernel tap's
+// contribution Wₜᵀ·x lands in one output phase at a fixed shift: col2im
+// becomes one accumulating Gemm per tap into the phase buffers, which are
+// then interleaved into y with the bias and the activation.
 func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 	c, m := p.InC, p.OutC
 	kh, kw := p.Kernel[0], p.Kernel[1]
@@ -295,10 +302,22 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 	img := hx * wx
 	nph := sy * sx
 	mk := m * kh * kw
-	per := max(1, min(p.Batch, convChunkFloats/((c+mk+nph*m)*img)))
+	per := max(1, min(p.Batch, convChunkFloats/((c+nph*m)*img)))
 	slack := ty*wx + tx
 	work := p.Batch * mk * ih * iw * c
 	pair := sx == 2 && (ow-1+p.PadBegin[1])/2 < wx
+	// Weights per tap, transposed-A layout: pre.w[tap][ci][mi] = w[ci][mi][tap].
+	pre := convScratchPool.Get().(*convScratch)
+	defer convScratchPool.Put(pre)
+	pre.w = growF32(pre.w, kh*kw*c*m)
+	for ci := 0; ci < c; ci++ {
+		for mi := 0; mi < m; mi++ {
+			src := w[(ci*m+mi)*kh*kw:][:kh*kw]
+			for t, v := range src {
+				pre.w[(t*c+ci)*m+mi] = v
+			}
+		}
+	}
 	splitChunks(p.Batch, per, work, func(lo, hi int, sc *convScratch) {
 		nb := hi - lo
 		L := nb * img
@@ -308,19 +327,16 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 				fillPhase(sc.src[(ci*nb+n)*img:][:img], x[((lo+n)*c+ci)*ih*iw:][:ih*iw], ih, iw, 1, 0, 0, 1, 0, 0, hx, wx)
 			}
 		}
-		sc.col = growF32(sc.col, mk*L)
-		gemm1(true, mk, L, c, w, mk, sc.src, L, sc.col, L)
 		sc.out = growF32(sc.out, nph*m*L+slack)
 		clear(sc.out)
-		r := 0
-		for mi := 0; mi < m; mi++ {
-			for ki := 0; ki < kh; ki++ {
-				for kj := 0; kj < kw; kj++ {
-					ph := (ki*dh%sy)*sx + kj*dw%sx
-					off := (ph*m+mi)*L + (ki*dh/sy)*wx + kj*dw/sx
-					addInto(sc.out[off:off+L], sc.col[r*L:(r+1)*L])
-					r++
-				}
+		// Tap (ki, kj) adds Wₜᵀ·x into its output phase, shifted: a Gemm
+		// accumulating (beta 1) straight into the phase buffer.
+		for ki := 0; ki < kh; ki++ {
+			for kj := 0; kj < kw; kj++ {
+				ph := (ki*dh%sy)*sx + kj*dw%sx
+				off := ph*m*L + (ki*dh/sy)*wx + kj*dw/sx
+				tw := pre.w[(ki*kw+kj)*c*m:]
+				gemmAcc1(true, m, L, c, tw, m, sc.src, L, sc.out[off:], L)
 			}
 		}
 		for n := 0; n < nb; n++ {
@@ -380,13 +396,6 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 	})
 }
 
-// addInto adds src into dst (same length).
-func addInto(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] += v
-	}
-}
 
 // convTransposeFast2D is ConvTranspose on the phase-split path (fastConvOK
 // with transpose must hold): y is overwritten with
