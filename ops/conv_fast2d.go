@@ -396,7 +396,6 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 	})
 }
 
-
 // convTransposeFast2D is ConvTranspose on the phase-split path (fastConvOK
 // with transpose must hold): y is overwritten with
 // act(convtranspose(x, w) + bias). Output phase (ry, rx) is the Gemm of the
