@@ -32,15 +32,9 @@ func init() {
 // buildBernoulli compiles Bernoulli: 1 with the input's probability, else 0,
 // in the dtype attribute's type (any type latent holds) or the input's.
 func buildBernoulli(n *graph.Node, opset int64) (Kernel, error) {
-	dt := ops.Invalid
-	if n.Has("dtype") {
-		code, err := n.Int("dtype", 0)
-		if err != nil {
-			return nil, err
-		}
-		if dt = graph.DTypeFromElemType(int32(code)); dt == ops.Invalid {
-			return nil, fmt.Errorf("node %s: dtype %d is not a type latent computes with", n.Label(), code)
-		}
+	dt, err := tkDTypeAttr(n)
+	if err != nil {
+		return nil, err
 	}
 	var seed *float32
 	if n.Has("seed") {
@@ -129,13 +123,8 @@ func buildRandom(n *graph.Node, pa string, da float32, pb string, db float32,
 	if err != nil {
 		return nil, err
 	}
-	shape := make([]int, len(spec))
-	for i, v := range spec {
-		if shape[i], err = tkDim(n, v, "shape entry"); err != nil {
-			return nil, err
-		}
-	}
-	if err := tkCheckSize(n, "output", shape); err != nil {
+	shape, err := tkShapeOf(n, spec)
+	if err != nil {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {

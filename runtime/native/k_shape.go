@@ -56,6 +56,40 @@ func tkOptInput(in []*ops.Tensor, i int) *ops.Tensor {
 	return in[i]
 }
 
+// tkShapeOf converts a shape given as integers (an attribute or an input)
+// to dims, checking each entry and the element count.
+func tkShapeOf(n *graph.Node, spec []int64) ([]int, error) {
+	shape := make([]int, len(spec))
+	for i, v := range spec {
+		d, err := tkDim(n, v, "shape entry")
+		if err != nil {
+			return nil, err
+		}
+		shape[i] = d
+	}
+	if err := tkCheckSize(n, "output", shape); err != nil {
+		return nil, err
+	}
+	return shape, nil
+}
+
+// tkDTypeAttr reads the optional dtype attribute (an ONNX element type
+// code); ops.Invalid when it is absent.
+func tkDTypeAttr(n *graph.Node) (ops.DType, error) {
+	if !n.Has("dtype") {
+		return ops.Invalid, nil
+	}
+	code, err := n.Int("dtype", 0)
+	if err != nil {
+		return ops.Invalid, err
+	}
+	dt := graph.DTypeFromElemType(int32(code))
+	if dt == ops.Invalid {
+		return ops.Invalid, fmt.Errorf("node %s: dtype %d is not a type latent computes with", n.Label(), code)
+	}
+	return dt, nil
+}
+
 // tkInt64List is tkInts for the inputs the spec types as int64 only
 // (shapes, axes, repeats): another type is an error naming the input.
 func tkInt64List(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {

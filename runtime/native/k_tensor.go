@@ -593,13 +593,8 @@ func buildConstantOfShape(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		shape := make([]int, len(spec))
-		for i, v := range spec {
-			if shape[i], err = tkDim(n, v, "shape entry"); err != nil {
-				return nil, err
-			}
-		}
-		if err := tkCheckSize(n, "output", shape); err != nil {
+		shape, err := tkShapeOf(n, spec)
+		if err != nil {
 			return nil, err
 		}
 		out := env.New(val.DType, shape...)

@@ -381,15 +381,9 @@ func buildEyeLike(n *graph.Node, opset int64) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	odt := ops.Invalid
-	if n.Has("dtype") {
-		code, err := n.Int("dtype", 0)
-		if err != nil {
-			return nil, err
-		}
-		if odt = graph.DTypeFromElemType(int32(code)); odt == ops.Invalid {
-			return nil, fmt.Errorf("node %s: dtype %d is not a type latent computes with", n.Label(), code)
-		}
+	odt, err := tkDTypeAttr(n)
+	if err != nil {
+		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		x, err := tkInput(n, in, 0, "input")
