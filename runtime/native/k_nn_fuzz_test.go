@@ -209,3 +209,42 @@ func TestNNFuzzWindowOps(t *testing.T) {
 		t.Errorf("only %d of 3000 random window-op runs succeeded: the fuzzer is not reaching the kernels", okRuns)
 	}
 }
+
+// TestNNFuzzEinsumEquations feeds Einsum random equations built from
+// labels, ellipses, commas, arrows and stray characters, with random
+// operand ranks: the parser and kernel answer with outputs or an error
+// naming the node, never a panic (fuzzCall's checks).
+func TestNNFuzzEinsumEquations(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	parts := []string{"a", "b", "c", ".", "...", ",", "->", " ", "A", "é", "-", ">"}
+	b, err := Lookup("", "Einsum", 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	okRuns := 0
+	for it := 0; it < 5000; it++ {
+		eq := ""
+		for j := r.IntN(10); j > 0; j-- {
+			eq += parts[r.IntN(len(parts))]
+		}
+		var in []*ops.Tensor
+		for j := r.IntN(3); j >= 0; j-- {
+			shape := make([]int, r.IntN(4))
+			for k := range shape {
+				shape[k] = 1 + r.IntN(3)
+			}
+			x := ops.New(ops.Float32, shape...)
+			for k := range x.F32() {
+				x.F32()[k] = r.Float32()
+			}
+			in = append(in, x)
+		}
+		if fuzzCall(t, b, nnNode("Einsum", len(in), 1, "equation", eq), 12, in, true) {
+			okRuns++
+		}
+	}
+	if okRuns < 50 {
+		t.Errorf("only %d of 5000 random equations ran: the fuzzer is not reaching the kernel", okRuns)
+	}
+	t.Logf("%d of 5000 random equations ran", okRuns)
+}
