@@ -19,24 +19,31 @@ func init() {
 	}
 }
 
-func buildGemm(n *graph.Node, opset int64) (Kernel, error) {
-	alpha, err := n.Float("alpha", 1)
-	if err != nil {
-		return nil, err
+// nnGemmAttrs reads Gemm's alpha, beta, transA and transB (the fused Gemm
+// of optimize_fuse.go carries the same attributes).
+func nnGemmAttrs(n *graph.Node) (alpha, beta float32, transA, transB bool, err error) {
+	if alpha, err = n.Float("alpha", 1); err != nil {
+		return
 	}
-	beta, err := n.Float("beta", 1)
-	if err != nil {
-		return nil, err
+	if beta, err = n.Float("beta", 1); err != nil {
+		return
 	}
 	ta, err := n.Int("transA", 0)
 	if err != nil {
-		return nil, err
+		return
 	}
 	tb, err := n.Int("transB", 0)
 	if err != nil {
+		return
+	}
+	return alpha, beta, ta != 0, tb != 0, nil
+}
+
+func buildGemm(n *graph.Node, opset int64) (Kernel, error) {
+	alpha, beta, transA, transB, err := nnGemmAttrs(n)
+	if err != nil {
 		return nil, err
 	}
-	transA, transB := ta != 0, tb != 0
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		a, err := nnIn(n, in, 0, "A")
 		if err != nil {
