@@ -34,8 +34,8 @@ type phaseAxis struct {
 const fastConvWaste = 1.75
 
 // convChunkFloats bounds the per-chunk scratch (column matrix and Gemm
-// output) so a chunk stays in L2.
-const convChunkFloats = 1 << 16
+// output, 512 KiB) so a chunk stays in L2 (1 MiB per core here).
+const convChunkFloats = 1 << 17
 
 // convScratch is one worker's scratch for the phase-split path.
 type convScratch struct {
