@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
-	"github.com/latent-ml/latent/runtime/ort"
 )
 
 // ortCase is one single-node model run on both backends.
@@ -27,12 +25,7 @@ type ortCase struct {
 // attribute variants of the elementwise, cast and reduce operators through
 // the native backend and ONNX Runtime and compares the outputs.
 func TestElementwiseAgainstORT(t *testing.T) {
-	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
+	requireORT(t)
 	rng := rand.New(rand.NewPCG(51, 52))
 	var cases []ortCase
 	bin := func(op string, opset int64, dt, out ops.DType, positiveB bool) {

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
-	"github.com/latent-ml/latent/runtime/ort"
 )
 
 // nnORTCase is one single-node model that the native backend and ONNX
@@ -95,12 +93,7 @@ func nnORTDouble(t *ops.Tensor) *ops.Tensor {
 // coordinate transform, pooling indices, normalisations, softmax axes and
 // the recurrent cells.
 func TestNNAgainstORT(t *testing.T) {
-	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
+	requireORT(t)
 	r := rand.New(rand.NewPCG(61, 62))
 	f32 := []ops.DType{ops.Float32}
 	var cases []nnORTCase

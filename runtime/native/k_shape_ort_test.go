@@ -13,7 +13,6 @@ import (
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
-	"github.com/latent-ml/latent/runtime/ort"
 )
 
 // tkOrtCase is one single-node model run on both backends.
@@ -304,9 +303,7 @@ func tkOrtCases() []tkOrtCase {
 // operators on the native backend and on ONNX Runtime and requires
 // identical outputs.
 func TestShapeOpsAgainstORT(t *testing.T) {
-	if err := ort.Available(); err != nil {
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
+	requireORT(t)
 	ob, err := runtime.LookupBackend("ort")
 	if err != nil {
 		t.Fatal(err)

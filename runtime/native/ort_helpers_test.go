@@ -4,16 +4,30 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/latent-ml/latent/runtime/ort"
 )
 
 // Helpers shared by the tests that run one ONNX node on the native backend
 // and on ONNX Runtime and compare the outputs.
+
+// requireORT skips the test when ONNX Runtime is unavailable, and fails
+// it instead under CI, where the cross-checks must run.
+func requireORT(t *testing.T) {
+	t.Helper()
+	if err := ort.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
+		}
+		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
+	}
+}
 
 // oneNodeModel returns a model of a single op node at opset. Input i is
 // named names[i] and fed in[i]; an empty name leaves an optional input out
