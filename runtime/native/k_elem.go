@@ -156,29 +156,12 @@ func ewNumeric(n *graph.Node, t *ops.Tensor, name string) error {
 }
 
 func ewBuildBinary(op ops.BinOp) Builder {
-	return func(n *graph.Node, opset int64) (Kernel, error) {
-		legacy, err := ewParseLegacy(n, opset)
-		if err != nil {
-			return nil, err
+	return ewBuildBroadcast2(ops.Invalid, func(n *graph.Node, a, b *ops.Tensor) error {
+		if err := ewSameType(n, a, b); err != nil {
+			return err
 		}
-		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, b, shape, err := ewTwo(n, in, legacy)
-			if err != nil {
-				return nil, err
-			}
-			if err := ewSameType(n, a, b); err != nil {
-				return nil, err
-			}
-			if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
-				return nil, err
-			}
-			out := env.New(a.DType, shape...)
-			if err := ops.Binary(op, out, a, b); err != nil {
-				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
-			}
-			return []*ops.Tensor{out}, nil
-		}, nil
-	}
+		return ewNumeric(n, a, n.Inputs[0])
+	}, func(out, a, b *ops.Tensor) error { return ops.Binary(op, out, a, b) })
 }
 
 func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {
@@ -290,7 +273,7 @@ func ewBuildVariadic(op ops.BinOp, mean bool) Builder {
 }
 
 func ewBuildCompare(op ops.CmpOp) Builder {
-	return ewBuildToBool(func(n *graph.Node, a, b *ops.Tensor) error {
+	return ewBuildBroadcast2(ops.Bool, func(n *graph.Node, a, b *ops.Tensor) error {
 		if err := ewSameType(n, a, b); err != nil {
 			return err
 		}
@@ -302,7 +285,7 @@ func ewBuildCompare(op ops.CmpOp) Builder {
 }
 
 func ewBuildLogic(op ops.LogicOp) Builder {
-	return ewBuildToBool(func(n *graph.Node, a, b *ops.Tensor) error {
+	return ewBuildBroadcast2(ops.Bool, func(n *graph.Node, a, b *ops.Tensor) error {
 		if a.DType != ops.Bool || b.DType != ops.Bool {
 			return fmt.Errorf("node %s: inputs must be bool, got %v and %v", n.Label(), a.DType, b.DType)
 		}
@@ -310,9 +293,10 @@ func ewBuildLogic(op ops.LogicOp) Builder {
 	}, func(out, a, b *ops.Tensor) error { return ops.Logic(op, out, a, b) })
 }
 
-// ewBuildToBool builds a broadcasting binary operator with a bool output
-// (comparisons, logic): check vets the two inputs, run computes into out.
-func ewBuildToBool(check func(n *graph.Node, a, b *ops.Tensor) error, run func(out, a, b *ops.Tensor) error) Builder {
+// ewBuildBroadcast2 builds a broadcasting binary operator (arithmetic,
+// comparison, logic): check vets the two inputs, run computes into an
+// output of type outDT (ops.Invalid: the first input's type).
+func ewBuildBroadcast2(outDT ops.DType, check func(n *graph.Node, a, b *ops.Tensor) error, run func(out, a, b *ops.Tensor) error) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
 		legacy, err := ewParseLegacy(n, opset)
 		if err != nil {
@@ -326,7 +310,11 @@ func ewBuildToBool(check func(n *graph.Node, a, b *ops.Tensor) error, run func(o
 			if err := check(n, a, b); err != nil {
 				return nil, err
 			}
-			out := env.New(ops.Bool, shape...)
+			dt := outDT
+			if dt == ops.Invalid {
+				dt = a.DType
+			}
+			out := env.New(dt, shape...)
 			if err := run(out, a, b); err != nil {
 				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 			}
