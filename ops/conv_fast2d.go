@@ -120,7 +120,7 @@ func axisGeom(p *ConvParams, i int, transpose bool) phaseAxis {
 // splitChunks runs f over [0, batch) in chunks of at most per images, the
 // chunks dealt to up to Threads() goroutines when work is large enough.
 func splitChunks(batch, per, work int, f func(lo, hi int, sc *convScratch)) {
-	workers := min(Threads(), (batch+per-1)/per)
+	workers := min(Threads(), batch)
 	if workers <= 1 || work < convParallelMin {
 		sc := convScratchPool.Get().(*convScratch)
 		for lo := 0; lo < batch; lo += per {
@@ -129,8 +129,11 @@ func splitChunks(batch, per, work int, f func(lo, hi int, sc *convScratch)) {
 		convScratchPool.Put(sc)
 		return
 	}
-	// Contiguous ranges of whole chunks per worker.
-	chunks := (batch + per - 1) / per
+	// Contiguous ranges of whole chunks per worker, as many chunks per
+	// worker each, of (nearly) equal size.
+	chunks := roundUp((batch+per-1)/per, workers)
+	per = (batch + chunks - 1) / chunks
+	chunks = (batch + per - 1) / per
 	each := (chunks + workers - 1) / workers
 	var wg sync.WaitGroup
 	run := func(c0, c1 int) {
