@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 
 	"github.com/latent-ml/latent/runtime"
+	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/latent-ml/latent/serve"
 )
 
@@ -18,8 +19,9 @@ const versionUsage = `usage: latent version [--json]
 
 Prints latent's version, the Go toolchain and platform it was built with,
 the VCS revision when built from a checkout, whether cgo was enabled and
-the runtime backends compiled in (a static CGO_ENABLED=0 build lists the
-ONNX Runtime backend but cannot load it).
+the runtime backends compiled in, with whether each can run here (a static
+CGO_ENABLED=0 build has the ONNX Runtime backend registered but cannot load
+it; a cgo build says which ONNX Runtime library it loaded, or why not).
 
 examples:
   latent version
@@ -37,6 +39,10 @@ type versionInfo struct {
 	Modified bool     `json:"modified,omitempty"`
 	CGO      bool     `json:"cgo"`
 	Backends []string `json:"backends"`
+	// Unavailable maps a compiled-in backend that cannot run here to why.
+	Unavailable map[string]string `json:"unavailable,omitempty"`
+	// ORTVersion is the ONNX Runtime library version loaded, if any.
+	ORTVersion string `json:"ort_version,omitempty"`
 }
 
 func buildVersion() versionInfo {
@@ -52,6 +58,16 @@ func buildVersion() versionInfo {
 			case "CGO_ENABLED":
 				v.CGO = s.Value == "1"
 			}
+		}
+	}
+	for _, name := range v.Backends {
+		if name != "ort" {
+			continue
+		}
+		if err := ort.Available(); err != nil {
+			v.Unavailable = map[string]string{name: err.Error()}
+		} else {
+			v.ORTVersion = ort.Version()
 		}
 	}
 	return v
@@ -82,7 +98,23 @@ func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else if v.Modified {
 		rev += " (modified)"
 	}
+	names := make([]string, len(v.Backends))
+	for i, b := range v.Backends {
+		switch {
+		case v.Unavailable[b] != "":
+			names[i] = b + " (unavailable)"
+		case b == "ort" && v.ORTVersion != "":
+			names[i] = b + " (ONNX Runtime " + v.ORTVersion + ")"
+		default:
+			names[i] = b
+		}
+	}
 	fmt.Fprintf(stdout, "latent %s\n  go        %s %s\n  revision  %s\n  cgo       %v\n  backends  %s\n",
-		v.Version, v.Go, v.Platform, rev, v.CGO, strings.Join(v.Backends, ", "))
+		v.Version, v.Go, v.Platform, rev, v.CGO, strings.Join(names, ", "))
+	for _, b := range v.Backends {
+		if why := v.Unavailable[b]; why != "" {
+			fmt.Fprintf(stdout, "  %s: %s\n", b, why)
+		}
+	}
 	return nil
 }
