@@ -8,8 +8,9 @@ import (
 // fuzzExempt are registered operators the never-panic fuzzers leave out,
 // with the reason.
 var fuzzExempt = map[string]string{
-	FusedDomain + "/FusedGemm": "built only by the fusion pass from a validated Gemm (optimize_fuse_test.go covers it)",
-	FusedDomain + "/FusedConv": "built only by the fusion pass from a validated Conv (optimize_fuse_test.go covers it)",
+	FusedDomain + "/FusedGemm":          "built only by the fusion pass from a validated Gemm (optimize_fuse_test.go covers it)",
+	FusedDomain + "/FusedConv":          "built only by the fusion pass from a validated Conv (optimize_fuse_test.go covers it)",
+	FusedDomain + "/FusedConvTranspose": "built only by the fusion pass from a validated ConvTranspose (optimize_fuse_test.go covers it)",
 }
 
 // TestEveryOperatorIsFuzzed keeps the never-panic fuzzers complete: each

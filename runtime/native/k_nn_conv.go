@@ -121,6 +121,13 @@ func nnConvGeometry(n *graph.Node, win *nnWindow, g int, xs, ws []int, b *ops.Te
 }
 
 func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
+	return buildConvTransposeAct(n, ops.ActNone, 0)
+}
+
+// buildConvTransposeAct compiles ConvTranspose with the activation act
+// applied inside ops.ConvTranspose (the FusedConvTranspose fast path; its
+// callers pass float32 inputs only, so the activation runs in float32).
+func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (Kernel, error) {
 	win, group, err := nnParseConvWindow(n)
 	if err != nil {
 		return nil, err
@@ -241,7 +248,7 @@ func buildConvTranspose(n *graph.Node, opset int64) (Kernel, error) {
 			}
 		}
 		p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: spIn, Kernel: kernel, Out: out,
-			Strides: strides, Dilations: dil, PadBegin: padB}
+			Strides: strides, Dilations: dil, PadBegin: padB, Act: act, Alpha: actAlpha}
 		if err := p.Check(); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}

@@ -19,6 +19,7 @@ var fusedActs = map[string]ops.Act{
 func init() {
 	Register(FusedDomain, "FusedGemm", 1, buildFusedGemm)
 	Register(FusedDomain, "FusedConv", 1, buildFusedConv)
+	Register(FusedDomain, "FusedConvTranspose", 1, buildFusedConvTranspose)
 }
 
 // FuseLayers returns a copy of g in which the layer patterns exporters
@@ -27,12 +28,14 @@ func init() {
 //	Gemm → act                  FusedGemm  (act: Relu, LeakyRelu, Sigmoid, Tanh)
 //	MatMul → Add(bias) [→ act]  FusedGemm
 //	Conv → act                  FusedConv
+//	ConvTranspose → act         FusedConvTranspose
 //
 // A pattern is fused only when each intermediate value has that single
 // reader and is neither a graph output nor used by a subgraph. FusedGemm
 // computes act(A·B + bias) in one pass with ops.GemmEpilogue when the
 // run-time shapes allow (float32, 2-D A and B, 1-D bias, alpha = beta = 1);
-// FusedConv applies the activation inside ops.Conv for float32. Otherwise
+// FusedConv and FusedConvTranspose apply the activation inside ops.Conv
+// and ops.ConvTranspose for float32. Otherwise
 // both run the original kernels one after the other, so results never
 // depend on whether fusion happened. g is not modified.
 func FuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
@@ -98,6 +101,12 @@ func FuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 			}
 			fused = fusedNode(head, head.Inputs, act, tail.Outputs[0], opset, false)
 			fused.OpType = "FusedConv"
+		case "ConvTranspose":
+			if act == nil || len(head.Inputs) < 2 {
+				continue
+			}
+			fused = fusedNode(head, head.Inputs, act, tail.Outputs[0], opset, false)
+			fused.OpType = "FusedConvTranspose"
 		case "Add":
 			if len(head.Inputs) != 2 {
 				continue

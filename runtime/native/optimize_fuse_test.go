@@ -36,7 +36,7 @@ func iattr(name string, v int64) *graph.Attr {
 func TestFuseGemmGraph(t *testing.T) {
 	g := &graph.Graph{
 		Inputs:  []graph.ValueInfo{{Name: "x"}},
-		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "g4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}, {Name: "y7"}, {Name: "y8"}},
+		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "g4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}, {Name: "y7"}, {Name: "y8"}, {Name: "y9"}},
 		Nodes: []*graph.Node{
 			{Name: "g1", OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"g1"}},
 			{Name: "r1", OpType: "Relu", Inputs: []string{"g1"}, Outputs: []string{"y1"}}, // fused
@@ -54,6 +54,8 @@ func TestFuseGemmGraph(t *testing.T) {
 			{Name: "g6", OpType: "Gemm", Inputs: []string{"x", "w"}, Outputs: []string{"y6"}}, // lone Gemm: kept
 			{Name: "c8", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c8"}},
 			{Name: "r8", OpType: "Relu", Inputs: []string{"c8"}, Outputs: []string{"y8"}}, // fused into FusedConv
+			{Name: "t9", OpType: "ConvTranspose", Inputs: []string{"x", "w"}, Outputs: []string{"t9"}},
+			{Name: "s9", OpType: "Sigmoid", Inputs: []string{"t9"}, Outputs: []string{"y9"}}, // fused into FusedConvTranspose
 			{Name: "m7", OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m7"}},
 			{Name: "a7", OpType: "Add", Inputs: []string{"m7", "m7"}, Outputs: []string{"y7"}}, // m7 read twice: kept
 		},
@@ -68,12 +70,13 @@ func TestFuseGemmGraph(t *testing.T) {
 		"MatMul(x,w)->m5", "Add(m5,b)->a5", "Tanh(m5)->t5", "Sum(a5,t5)->y5",
 		"Gemm(x,w)->y6",
 		"FusedConv(x,w)->y8",
+		"FusedConvTranspose(x,w)->y9",
 		"MatMul(x,w)->m7", "Add(m7,m7)->y7",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after fusion:\n got %q\nwant %q", got, want)
 	}
-	if len(g.Nodes) != 18 {
+	if len(g.Nodes) != 20 {
 		t.Fatal("FuseLayers modified its input")
 	}
 }
@@ -82,7 +85,7 @@ func TestFuseGemmGraph(t *testing.T) {
 // on shapes that take the fused fast path and on shapes that fall back to
 // the original kernels, and checks the results agree.
 func TestFusedMatchesUnfused(t *testing.T) {
-	needOps(t, "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Conv")
+	needOps(t, "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Conv", "ConvTranspose")
 	rng := rand.New(rand.NewPCG(7, 7))
 	randT := func(dt ops.DType, shape ...int) *ops.Tensor {
 		t := ops.New(dt, shape...)
@@ -148,6 +151,22 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
 			{OpType: "Tanh", Inputs: []string{"c"}, Outputs: []string{"y"}}},
 			map[string]*ops.Tensor{"w": randT(ops.Float64, 2, 1, 2, 2), "b": randT(ops.Float64, 2)}, randT(ops.Float64, 1, 1, 3, 3), true, []int{1, 2, 2, 2}},
+		{"convtranspose phase route relu", []*graph.Node{
+			{OpType: "ConvTranspose", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: map[string]*graph.Attr{"strides": intsAttr("strides", 2, 2), "pads": intsAttr("pads", 1, 1, 1, 1), "output_padding": intsAttr("output_padding", 1, 1)}},
+			{OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 2, 4, 3, 3), "b": randT(ops.Float32, 4)}, randT(ops.Float32, 3, 2, 5, 5), true, []int{3, 4, 10, 10}},
+		{"convtranspose shift route leakyrelu", []*graph.Node{
+			{OpType: "ConvTranspose", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: map[string]*graph.Attr{"strides": intsAttr("strides", 2, 2), "pads": intsAttr("pads", 1, 1, 1, 1), "output_padding": intsAttr("output_padding", 1, 1)}},
+			{OpType: "LeakyRelu", Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: map[string]*graph.Attr{"alpha": fattr("alpha", 0.3)}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 8, 4, 3, 3), "b": randT(ops.Float32, 4)}, randT(ops.Float32, 2, 8, 7, 7), true, []int{2, 4, 14, 14}},
+		{"convtranspose col2im route sigmoid", []*graph.Node{
+			{OpType: "ConvTranspose", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: map[string]*graph.Attr{"strides": intsAttr("strides", 2, 2), "pads": intsAttr("pads", 1, 1, 1, 1), "output_padding": intsAttr("output_padding", 1, 1)}},
+			{OpType: "Sigmoid", Inputs: []string{"c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 3, 1, 3, 3), "b": randT(ops.Float32, 1)}, randT(ops.Float32, 2, 3, 6, 6), true, []int{2, 1, 12, 12}},
+		{"convtranspose float64 tanh (fallback)", []*graph.Node{
+			{OpType: "ConvTranspose", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
+			{OpType: "Tanh", Inputs: []string{"c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float64, 1, 2, 2, 2), "b": randT(ops.Float64, 2)}, randT(ops.Float64, 1, 1, 3, 3), true, []int{1, 2, 4, 4}},
 		{"matmul add full bias (fallback)", []*graph.Node{
 			{OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m"}},
 			{OpType: "Add", Inputs: []string{"m", "b"}, Outputs: []string{"a"}},
