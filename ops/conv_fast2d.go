@@ -176,17 +176,30 @@ func fillPhase(dst, img []float32, ih, iw, sy, ry, leady, sx, rx, leadx, hs, ws 
 			continue
 		}
 		line := img[y*iw : (y+1)*iw]
-		clear(seg[:lo])
-		clear(seg[hi:])
-		s := seg[lo:hi]
-		if sx == 1 {
-			copy(s, line[x0+lo:x0+hi])
-			continue
+		// The padding margins are a column or two: scalar stores beat
+		// calls to clear.
+		for j := range seg[:lo] {
+			seg[j] = 0
 		}
-		idx := x0 + lo*sx
-		for j := range s {
-			s[j] = line[idx]
-			idx += sx
+		for j := range seg[hi:] {
+			seg[hi+j] = 0
+		}
+		s := seg[lo:hi]
+		switch sx {
+		case 1:
+			copy(s, line[x0+lo:x0+hi])
+		case 2:
+			src := line[x0+2*lo:]
+			src = src[:2*len(s)-1] // the last element read is src[2·(len(s)-1)]
+			for j := range s {
+				s[j] = src[2*j]
+			}
+		default:
+			idx := x0 + lo*sx
+			for j := range s {
+				s[j] = line[idx]
+				idx += sx
+			}
 		}
 	}
 }
@@ -256,10 +269,13 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 						d[j] = v + b
 					}
 				}
-				if p.Act != ActNone {
-					ApplyAct(dst, dst, p.Act, p.Alpha)
-				}
 			}
+		}
+		if p.Act != ActNone {
+			// One pass over the chunk's (contiguous) output: fewer
+			// calls and vector tails than one per channel.
+			done := y[lo*m*oh*ow : hi*m*oh*ow]
+			ApplyAct(done, done, p.Act, p.Alpha)
 		}
 	})
 }
@@ -391,10 +407,13 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 						}
 					}
 				}
-				if p.Act != ActNone {
-					ApplyAct(dst, dst, p.Act, p.Alpha)
-				}
 			}
+		}
+		if p.Act != ActNone {
+			// One pass over the chunk's (contiguous) output: fewer
+			// calls and vector tails than one per channel.
+			done := y[lo*m*oh*ow : hi*m*oh*ow]
+			ApplyAct(done, done, p.Act, p.Alpha)
 		}
 	})
 }
@@ -520,10 +539,13 @@ func convTransposeFast2D(p *ConvParams, x, w, bias, y []float32) {
 						}
 					}
 				}
-				if p.Act != ActNone {
-					ApplyAct(dst, dst, p.Act, p.Alpha)
-				}
 			}
+		}
+		if p.Act != ActNone {
+			// One pass over the chunk's (contiguous) output: fewer
+			// calls and vector tails than one per channel.
+			done := y[lo*m*oh*ow : hi*m*oh*ow]
+			ApplyAct(done, done, p.Act, p.Alpha)
 		}
 	})
 }
