@@ -150,14 +150,31 @@ func sdotAVX512R4J4(k int, a *float32, lda int, b *float32, ldb int, mask uint64
 //go:noescape
 func sdotAVX512R4J1(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
 
-type sdotFunc func(k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32)
-
-var sdotAVX512 = [...][2]sdotFunc{
-	{},
-	{sdotAVX512R1J1, sdotAVX512R1J4},
-	{sdotAVX512R2J1, sdotAVX512R2J4},
-	{sdotAVX512R3J1, sdotAVX512R3J4},
-	{sdotAVX512R4J1, sdotAVX512R4J4},
+// sdotAVX512Call calls the rows×cols (cols 1 or 4) dot kernel directly:
+// static calls to the //go:noescape assembly let the caller's out and mask
+// stay on its stack, where a call through a table of funcs made them escape (one
+// heap allocation per small Gemm).
+func sdotAVX512Call(rows, cols, k int, a *float32, lda int, b *float32, ldb int, mask uint64, out *float32) {
+	switch rows<<3 | cols {
+	case 1<<3 | 1:
+		sdotAVX512R1J1(k, a, lda, b, ldb, mask, out)
+	case 1<<3 | 4:
+		sdotAVX512R1J4(k, a, lda, b, ldb, mask, out)
+	case 2<<3 | 1:
+		sdotAVX512R2J1(k, a, lda, b, ldb, mask, out)
+	case 2<<3 | 4:
+		sdotAVX512R2J4(k, a, lda, b, ldb, mask, out)
+	case 3<<3 | 1:
+		sdotAVX512R3J1(k, a, lda, b, ldb, mask, out)
+	case 3<<3 | 4:
+		sdotAVX512R3J4(k, a, lda, b, ldb, mask, out)
+	case 4<<3 | 1:
+		sdotAVX512R4J1(k, a, lda, b, ldb, mask, out)
+	case 4<<3 | 4:
+		sdotAVX512R4J4(k, a, lda, b, ldb, mask, out)
+	default:
+		panic("ops: no AVX-512 dot kernel for this rows×cols")
+	}
 }
 
 // The unpacked AVX-512 paths (measured on Zen 5 against the packed 12×32
@@ -303,13 +320,12 @@ func avx512SmallT(g gemmCall) {
 	var out [16]float32
 	for i0 := 0; i0 < g.m; i0 += 4 {
 		rows := min(4, g.m-i0)
-		kerns := sdotAVX512[rows]
 		for j0 := 0; j0 < g.n; {
 			cols := 4
 			if j0+4 > g.n {
 				cols = 1
 			}
-			kerns[cols/4](g.k, &g.a[i0*g.lda], lda, &g.b[j0*g.ldb], g.ldb, mask, &out[0])
+			sdotAVX512Call(rows, cols, g.k, &g.a[i0*g.lda], lda, &g.b[j0*g.ldb], g.ldb, mask, &out[0])
 			finishDots(g, out[:], i0, rows, j0, cols)
 			j0 += cols
 		}
@@ -344,9 +360,23 @@ func sgemvNAVX2R3(k int, a *float32, ars, acs int, b *float32, ldb int, c *float
 func sgemvNAVX2R4(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
 	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32)
 
-var sgemvNAVX2 = [...]func(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
-	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32){
-	nil, sgemvNAVX2R1, sgemvNAVX2R2, sgemvNAVX2R3, sgemvNAVX2R4,
+// sgemvNAVX2Call calls sgemvNAVX2R{rows} directly (rows 1..4), so the
+// caller's mask stays on its stack (a call through a func table made it
+// escape: one heap allocation per small Gemm).
+func sgemvNAVX2Call(rows, k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int,
+	mask *int32, alpha, beta float32, flags int, bias *float32, leak float32) {
+	switch rows {
+	case 1:
+		sgemvNAVX2R1(k, a, ars, acs, b, ldb, c, ldc, mask, alpha, beta, flags, bias, leak)
+	case 2:
+		sgemvNAVX2R2(k, a, ars, acs, b, ldb, c, ldc, mask, alpha, beta, flags, bias, leak)
+	case 3:
+		sgemvNAVX2R3(k, a, ars, acs, b, ldb, c, ldc, mask, alpha, beta, flags, bias, leak)
+	case 4:
+		sgemvNAVX2R4(k, a, ars, acs, b, ldb, c, ldc, mask, alpha, beta, flags, bias, leak)
+	default:
+		panic("ops: no AVX2 gemv kernel for this row count")
+	}
 }
 
 // sdotAVX2R{R}J{J} are the AVX2 twins of sdotAVX512R*J* for R <= 2; the
@@ -367,10 +397,20 @@ func sdotAVX2R2J4(k int, a *float32, lda int, b *float32, ldb int, mask *int32, 
 //go:noescape
 func sdotAVX2R2J1(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32)
 
-var sdotAVX2 = [...][2]func(k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32){
-	{},
-	{sdotAVX2R1J1, sdotAVX2R1J4},
-	{sdotAVX2R2J1, sdotAVX2R2J4},
+// sdotAVX2Call is sdotAVX512Call for the AVX2 dot kernels (rows 1 or 2).
+func sdotAVX2Call(rows, cols, k int, a *float32, lda int, b *float32, ldb int, mask *int32, out *float32) {
+	switch rows<<3 | cols {
+	case 1<<3 | 1:
+		sdotAVX2R1J1(k, a, lda, b, ldb, mask, out)
+	case 1<<3 | 4:
+		sdotAVX2R1J4(k, a, lda, b, ldb, mask, out)
+	case 2<<3 | 1:
+		sdotAVX2R2J1(k, a, lda, b, ldb, mask, out)
+	case 2<<3 | 4:
+		sdotAVX2R2J4(k, a, lda, b, ldb, mask, out)
+	default:
+		panic("ops: no AVX2 dot kernel for this rows×cols")
+	}
 }
 
 // laneMask sets the int32 lanes of m to -1 for i < n and 0 after, as
@@ -419,7 +459,6 @@ func avx2Small(g gemmCall) bool {
 	var mask [16]int32
 	for i0 := 0; i0 < g.m; i0 += 4 {
 		rows := min(4, g.m-i0)
-		kern := sgemvNAVX2[rows]
 		laneMask(&mask, 16)
 		for j0 := 0; j0 < g.n; j0 += 16 {
 			cols := min(16, g.n-j0)
@@ -431,7 +470,7 @@ func avx2Small(g gemmCall) bool {
 				bias = g.bias[j0:]
 			}
 			flags, biasp := tileFlags(g.beta, bias, act)
-			kern(g.k, &g.a[i0*ars], ars, acs, &g.b[j0], g.ldb, &g.c[i0*g.ldc+j0], g.ldc,
+			sgemvNAVX2Call(rows, g.k, &g.a[i0*ars], ars, acs, &g.b[j0], g.ldb, &g.c[i0*g.ldc+j0], g.ldc,
 				&mask[0], g.alpha, g.beta, flags, biasp, g.leak)
 		}
 		if act != g.act {
@@ -451,13 +490,12 @@ func avx2SmallT(g gemmCall) {
 	var out [8]float32
 	for i0 := 0; i0 < g.m; i0 += 2 {
 		rows := min(2, g.m-i0)
-		kerns := sdotAVX2[rows]
 		for j0 := 0; j0 < g.n; {
 			cols := 4
 			if j0+4 > g.n {
 				cols = 1
 			}
-			kerns[cols/4](g.k, &g.a[i0*g.lda], g.lda, &g.b[j0*g.ldb], g.ldb, &mask[0], &out[0])
+			sdotAVX2Call(rows, cols, g.k, &g.a[i0*g.lda], g.lda, &g.b[j0*g.ldb], g.ldb, &mask[0], &out[0])
 			finishDots(g, out[:], i0, rows, j0, cols)
 			j0 += cols
 		}
