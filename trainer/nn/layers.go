@@ -65,7 +65,7 @@ func (d *Dense) Forward(x []float32, n int, _ *Pass) []float32 {
 func (d *Dense) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	n := d.n
 	d.dz = grow(d.dz, n*d.Out)
-	actBackward(d.Act, d.dz, dy, d.y)
+	ops.ActBackward(d.dz, dy, d.y, d.Act.Fn, d.Act.Alpha)
 	ops.Gemm(true, false, d.Out, d.In, n, 1, d.dz, d.Out, d.x, d.In, 1, grads[0], d.In)
 	gb := grads[1]
 	for r := 0; r < n; r++ {
@@ -141,7 +141,7 @@ func (c *Conv2D) Forward(x []float32, n int, _ *Pass) []float32 {
 
 func (c *Conv2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	c.dz = grow(c.dz, len(c.y))
-	actBackward(c.Act, c.dz, dy, c.y)
+	ops.ActBackward(c.dz, dy, c.y, c.Act.Fn, c.Act.Alpha)
 	if needInput {
 		c.dx = grow(c.dx, len(c.x))
 	}
@@ -234,7 +234,7 @@ func (c *ConvTranspose2D) Forward(x []float32, n int, _ *Pass) []float32 {
 
 func (c *ConvTranspose2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	c.dz = grow(c.dz, len(c.y))
-	actBackward(c.Act, c.dz, dy, c.y)
+	ops.ActBackward(c.dz, dy, c.y, c.Act.Fn, c.Act.Alpha)
 	if needInput {
 		c.dx = grow(c.dx, len(c.x))
 	}
@@ -547,6 +547,6 @@ func (a *Activation) Forward(x []float32, n int, _ *Pass) []float32 {
 
 func (a *Activation) Backward(dy []float32, _ [][]float32, _ bool) []float32 {
 	a.dx = grow(a.dx, len(dy))
-	actBackward(a.Act, a.dx, dy, a.y)
+	ops.ActBackward(a.dx, dy, a.y, a.Act.Fn, a.Act.Alpha)
 	return a.dx
 }
