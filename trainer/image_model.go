@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/latent-ml/latent/models"
 )
@@ -174,26 +173,7 @@ func (e *imageEngine) gradNorm() float64 {
 	return math.Sqrt(s)
 }
 
-func (e *imageEngine) parallel(n int, f func(c int)) {
-	if e.workers == 1 || n == 1 {
-		for c := range n {
-			f(c)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, e.workers)
-	for c := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			f(c)
-			<-sem
-		}()
-	}
-	wg.Wait()
-}
+func (e *imageEngine) parallel(n int, f func(c int)) { runParallel(e.workers, n, f) }
 
 // eval reports the deterministic (z = mu) reconstruction loss: summed over
 // elements with the element count as normaliser for conv, summed over

@@ -428,16 +428,21 @@ func newEngine(n *net, batch, workers int) *engine {
 }
 
 // parallel runs f(c) for chunks 0..nc-1 on at most e.workers goroutines.
-func (e *engine) parallel(nc int, f func(c int)) {
-	if e.workers == 1 || nc == 1 {
-		for c := range nc {
+func (e *engine) parallel(nc int, f func(c int)) { runParallel(e.workers, nc, f) }
+
+// runParallel runs f(c) for c in 0..n-1 on at most workers goroutines
+// (inline when workers or n is 1). Both engines split work through it;
+// the caller keeps results deterministic by writing per-chunk outputs.
+func runParallel(workers, n int, f func(c int)) {
+	if workers == 1 || n == 1 {
+		for c := range n {
 			f(c)
 		}
 		return
 	}
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, e.workers)
-	for c := range nc {
+	sem := make(chan struct{}, workers)
+	for c := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
