@@ -58,7 +58,7 @@ func (sp *statePool) init(p *Plan) {
 			maxBytes: p.maxBytes,
 		}
 		s.env.Rand = rand.New(s.pcg)
-		s.env.alloc = s.alloc
+		s.env.run = s
 		return s
 	}
 }
@@ -71,7 +71,7 @@ func (s *runState) alloc(dt ops.DType, shape []int) *ops.Tensor {
 	checkAlloc(dt, shape, s.maxBytes)
 	n := ops.NumElements(shape)
 	if n <= 0 || dt.Size() == 0 {
-		return ops.New(dt, shape...)
+		return ops.New(dt, append([]int(nil), shape...)...) // the copy keeps shape from escaping
 	}
 	k := freeKey{dt, n}
 	s.mu.Lock()

@@ -36,15 +36,24 @@ type Env struct {
 	// Rand is the run's random source (RandomNormalLike, …); seeded from the
 	// node's seed attribute when it has one, otherwise from the session.
 	Rand *rand.Rand
-	// alloc, when set by the executor, supplies recycled buffers.
+	// run, when set by the executor, supplies recycled buffers. A concrete
+	// pointer rather than a func value, so New's variadic shape does not
+	// escape (one heap allocation less per kernel call).
+	run *runState
+	// alloc, when set (tests inject dirty allocators), supplies buffers
+	// when run is nil.
 	alloc func(dt ops.DType, shape []int) *ops.Tensor
 }
 
 // New returns a zeroed-or-recycled tensor of the given type and shape.
 // Kernels must overwrite every element: recycled buffers are not cleared.
 func (e *Env) New(dt ops.DType, shape ...int) *ops.Tensor {
+	if e != nil && e.run != nil {
+		return e.run.alloc(dt, shape)
+	}
 	if e != nil && e.alloc != nil {
-		return e.alloc(dt, shape)
+		// A copy, so that shape itself never escapes on the executor's path.
+		return e.alloc(dt, append([]int(nil), shape...))
 	}
 	return ops.New(dt, shape...)
 }
