@@ -97,10 +97,7 @@ type Conv2D struct {
 	Spec            ConvSpec
 	Act             Act
 	Wt, B           *Param
-	p               ops.ConvParams
-	x, y, dz, dx    []float32
-	bufs            chunkBufs
-	n               int
+	convState
 }
 
 // NewConv2D returns a convolution over inC×h×w images.
@@ -131,32 +128,57 @@ func (c *Conv2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c.p.Out[1]
 func (c *Conv2D) Params() []*Param { return []*Param{c.Wt, c.B} }
 
 func (c *Conv2D) Forward(x []float32, n int, _ *Pass) []float32 {
-	c.x, c.n = x, n
-	c.y = grow(c.y, n*size(c.OutShape()))
-	convChunks(&c.p, &c.bufs, false, n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
-		ops.Conv(p, x[lo*in:hi*in], c.Wt.Data, c.B.Data, c.y[lo*out:hi*out], col)
-	})
-	return c.y
+	return c.forward(x, n, size(c.InShape()), size(c.OutShape()), c.Wt.Data, c.B.Data, ops.Conv)
 }
 
 func (c *Conv2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
-	c.dz = grow(c.dz, len(c.y))
-	ops.ActBackward(c.dz, dy, c.y, c.Act.Fn, c.Act.Alpha)
+	return c.backward(c.Act, dy, c.Wt.Data, c.B.Data, grads, needInput, size(c.InShape()), size(c.OutShape()), ops.ConvBackward)
+}
+
+// convState is the run state Conv2D and ConvTranspose2D share: the ops
+// parameters, the saved input and output, gradient buffers and per-chunk
+// scratch. Both layers differ only in the ops kernels they call.
+type convState struct {
+	p            ops.ConvParams
+	x, y, dz, dx []float32
+	bufs         chunkBufs
+	n            int
+}
+
+// forward runs f (ops.Conv or ops.ConvTranspose) over the batch chunks of
+// n inputs of inSz elements, into outputs of outSz elements.
+func (s *convState) forward(x []float32, n, inSz, outSz int, w, b []float32, f func(p *ops.ConvParams, x, w, b, y, col []float32)) []float32 {
+	s.x, s.n = x, n
+	s.y = grow(s.y, n*outSz)
+	convChunks(&s.p, &s.bufs, false, n, inSz, outSz, len(w), len(b), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
+		f(p, x[lo*in:hi*in], w, b, s.y[lo*out:hi*out], col)
+	})
+	return s.y
+}
+
+// backward differentiates the fused activation, runs f (ops.ConvBackward or
+// ops.ConvTransposeBackward) over the batch chunks, reduces the per-chunk
+// weight and bias gradients into grads in chunk order and returns the
+// input gradient (nil unless needInput). w and b are the layer's
+// parameters (b only sizes the bias-gradient scratch).
+func (s *convState) backward(act Act, dy, w, b []float32, grads [][]float32, needInput bool, inSz, outSz int, f func(p *ops.ConvParams, x, w, dy, dx, dw, db, col []float32)) []float32 {
+	s.dz = grow(s.dz, len(s.y))
+	ops.ActBackward(s.dz, dy, s.y, act.Fn, act.Alpha)
 	if needInput {
-		c.dx = grow(c.dx, len(c.x))
+		s.dx = grow(s.dx, len(s.x))
 	}
-	nc := convChunks(&c.p, &c.bufs, true, c.n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
+	nc := convChunks(&s.p, &s.bufs, true, s.n, inSz, outSz, len(w), len(b), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
 		var dx []float32
 		if needInput {
-			dx = c.dx[lo*in : hi*in]
+			dx = s.dx[lo*in : hi*in]
 		}
-		ops.ConvBackward(p, c.x[lo*in:hi*in], c.Wt.Data, c.dz[lo*out:hi*out], dx, c.bufs.dw[ch], c.bufs.db[ch], col)
+		f(p, s.x[lo*in:hi*in], w, s.dz[lo*out:hi*out], dx, s.bufs.dw[ch], s.bufs.db[ch], col)
 	})
-	c.bufs.reduce(nc, grads[0], grads[1])
+	s.bufs.reduce(nc, grads[0], grads[1])
 	if !needInput {
 		return nil
 	}
-	return c.dx
+	return s.dx
 }
 
 // convChunks runs f over the batch chunks of n images with a per-chunk
@@ -187,10 +209,7 @@ type ConvTranspose2D struct {
 	Spec            ConvSpec
 	Act             Act
 	Wt, B           *Param
-	p               ops.ConvParams
-	x, y, dz, dx    []float32
-	bufs            chunkBufs
-	n               int
+	convState
 }
 
 // NewConvTranspose2D returns a transposed convolution over inC×h×w inputs.
@@ -224,32 +243,11 @@ func (c *ConvTranspose2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c
 func (c *ConvTranspose2D) Params() []*Param { return []*Param{c.Wt, c.B} }
 
 func (c *ConvTranspose2D) Forward(x []float32, n int, _ *Pass) []float32 {
-	c.x, c.n = x, n
-	c.y = grow(c.y, n*size(c.OutShape()))
-	convChunks(&c.p, &c.bufs, false, n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
-		ops.ConvTranspose(p, x[lo*in:hi*in], c.Wt.Data, c.B.Data, c.y[lo*out:hi*out], col)
-	})
-	return c.y
+	return c.forward(x, n, size(c.InShape()), size(c.OutShape()), c.Wt.Data, c.B.Data, ops.ConvTranspose)
 }
 
 func (c *ConvTranspose2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
-	c.dz = grow(c.dz, len(c.y))
-	ops.ActBackward(c.dz, dy, c.y, c.Act.Fn, c.Act.Alpha)
-	if needInput {
-		c.dx = grow(c.dx, len(c.x))
-	}
-	nc := convChunks(&c.p, &c.bufs, true, c.n, size(c.InShape()), size(c.OutShape()), len(c.Wt.Data), len(c.B.Data), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
-		var dx []float32
-		if needInput {
-			dx = c.dx[lo*in : hi*in]
-		}
-		ops.ConvTransposeBackward(p, c.x[lo*in:hi*in], c.Wt.Data, c.dz[lo*out:hi*out], dx, c.bufs.dw[ch], c.bufs.db[ch], col)
-	})
-	c.bufs.reduce(nc, grads[0], grads[1])
-	if !needInput {
-		return nil
-	}
-	return c.dx
+	return c.backward(c.Act, dy, c.Wt.Data, c.B.Data, grads, needInput, size(c.InShape()), size(c.OutShape()), ops.ConvTransposeBackward)
 }
 
 // Pool2D is max or average pooling with a square window (average excludes
