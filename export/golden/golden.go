@@ -157,6 +157,47 @@ func Inputs(kind models.Kind, n int) *ops.Tensor {
 // testdata/golden) and writes the three folders' data sets from the
 // trainer's forward pass.
 func Write(ctx context.Context, golden string, c *Case, opset int64) error {
+	note := "written by `go run ./tools/mkexports` (package export/golden): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
+	reason := "tightened: exported graphs must reproduce the trainer's forward pass within 1e-5 absolute (issue 5)"
+	parts := []string{export.PartModel, export.PartEncoder, export.PartDecoder}
+	return writeParts(ctx, golden, c, opset, parts, note, reason, func(part string, n int) (*dataSet, error) {
+		x := Inputs(c.Kind, n)
+		rows := x.Shape[0]
+		code, err := c.Model.Encode(x.F32(), rows)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := c.Model.Reconstruct(x.F32(), rows)
+		if err != nil {
+			return nil, err
+		}
+		codeT := ops.FromFloat32([]int{rows, c.Model.Spec.Code}, code)
+		recT := ops.FromFloat32([]int{rows, c.Model.Spec.Input}, rec)
+		in, out := x, recT
+		inName, outName := export.InputName, export.ReconstructionName
+		switch part {
+		case export.PartEncoder:
+			out, outName = codeT, export.CodeName
+		case export.PartDecoder:
+			in, inName = codeT, export.CodeName
+		}
+		return &dataSet{[]string{inName}, []*ops.Tensor{in}, []string{outName}, []*ops.Tensor{out}}, nil
+	})
+}
+
+// dataSet is one test_data_set_N: named inputs and expected outputs.
+type dataSet struct {
+	inNames  []string
+	ins      []*ops.Tensor
+	outNames []string
+	outs     []*ops.Tensor
+}
+
+// writeParts exports c's model and writes each of parts as a golden folder
+// (model.onnx, the GENERATOR note, tolerance.json with reason, and one
+// test_data_set_N per entry of Batches from set). Write and WriteImage
+// differ only in their parts and data sets.
+func writeParts(ctx context.Context, golden string, c *Case, opset int64, parts []string, note, reason string, set func(part string, n int) (*dataSet, error)) error {
 	sum := export.SummaryOf(c.Result, c.Train.N, c.Train.D)
 	tmp, err := os.MkdirTemp("", "mkexports-*")
 	if err != nil {
@@ -167,30 +208,27 @@ func Write(ctx context.Context, golden string, c *Case, opset int64) error {
 	if err != nil {
 		return err
 	}
-	parts := []struct {
-		part, file string
-	}{{export.PartModel, paths.Model}, {export.PartEncoder, paths.Encoder}, {export.PartDecoder, paths.Decoder}}
-	for _, p := range parts {
-		dir := filepath.Join(golden, Dir(c.Kind, p.part))
+	files := map[string]string{export.PartModel: paths.Model, export.PartEncoder: paths.Encoder,
+		export.PartDecoder: paths.Decoder, export.PartGenerate: paths.Generate}
+	for _, part := range parts {
+		dir := filepath.Join(golden, Dir(c.Kind, part))
 		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		b, err := os.ReadFile(p.file)
+		b, err := os.ReadFile(files[part])
 		if err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, "model.onnx"), b, 0o644); err != nil {
 			return err
 		}
-		note := "written by `go run ./tools/mkexports` (package export/golden): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
 		if err := os.WriteFile(filepath.Join(dir, GeneratorFile), []byte(note), 0o644); err != nil {
 			return err
 		}
-		tol, err := json.MarshalIndent(verify.Tolerance{Atol: Atol, Rtol: 0,
-			Reason: "tightened: exported graphs must reproduce the trainer's forward pass within 1e-5 absolute (issue 5)"}, "", "  ")
+		tol, err := json.MarshalIndent(verify.Tolerance{Atol: Atol, Rtol: 0, Reason: reason}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -198,28 +236,12 @@ func Write(ctx context.Context, golden string, c *Case, opset int64) error {
 			return err
 		}
 		for n := range Batches {
-			x := Inputs(c.Kind, n)
-			rows := x.Shape[0]
-			code, err := c.Model.Encode(x.F32(), rows)
+			ds, err := set(part, n)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s data set %d: %w", Dir(c.Kind, part), n, err)
 			}
-			rec, err := c.Model.Reconstruct(x.F32(), rows)
-			if err != nil {
-				return err
-			}
-			codeT := ops.FromFloat32([]int{rows, c.Model.Spec.Code}, code)
-			recT := ops.FromFloat32([]int{rows, c.Model.Spec.Input}, rec)
-			in, out := x, recT
-			inName, outName := export.InputName, export.ReconstructionName
-			switch p.part {
-			case export.PartEncoder:
-				out, outName = codeT, export.CodeName
-			case export.PartDecoder:
-				in, inName = codeT, export.CodeName
-			}
-			set := filepath.Join(dir, fmt.Sprintf("test_data_set_%d", n))
-			if err := verify.WriteDataSet(set, []string{inName}, []*ops.Tensor{in}, []string{outName}, []*ops.Tensor{out}); err != nil {
+			dsDir := filepath.Join(dir, fmt.Sprintf("test_data_set_%d", n))
+			if err := verify.WriteDataSet(dsDir, ds.inNames, ds.ins, ds.outNames, ds.outs); err != nil {
 				return err
 			}
 		}

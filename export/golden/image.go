@@ -2,17 +2,13 @@ package golden
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/runtime/verify"
 	"github.com/latent-ml/latent/trainer"
 	"github.com/latent-ml/latent/trainer/data"
 )
@@ -118,94 +114,52 @@ func ImageParts(kind models.Kind) []string {
 
 // WriteImage exports c and writes its folders with the trainer's outputs.
 func WriteImage(ctx context.Context, golden string, c *Case, opset int64) error {
-	sum := export.SummaryOf(c.Result, c.Train.N, c.Train.D)
-	tmp, err := os.MkdirTemp("", "mkexports-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	paths, err := export.Write(ctx, tmp, c.Model, export.Options{Opset: opset, Training: &sum})
-	if err != nil {
-		return err
-	}
-	files := map[string]string{export.PartModel: paths.Model, export.PartEncoder: paths.Encoder,
-		export.PartDecoder: paths.Decoder, export.PartGenerate: paths.Generate}
+	note := "written by `go run ./tools/mkexports` (package export/golden, image.go): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
+	reason := "tightened: exported image/VAE graphs must reproduce the trainer's forward pass within 1e-5 absolute (issue 6)"
 	m := c.Model
 	C := m.Spec.Code
-	for _, part := range ImageParts(c.Kind) {
-		dir := filepath.Join(golden, Dir(c.Kind, part))
-		if err := os.RemoveAll(dir); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		b, err := os.ReadFile(files[part])
+	return writeParts(ctx, golden, c, opset, ImageParts(c.Kind), note, reason, func(part string, n int) (*dataSet, error) {
+		x := ImageInputs(c.Kind, n)
+		rows := x.Shape[0]
+		code, err := m.Encode(x.F32(), rows)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "model.onnx"), b, 0o644); err != nil {
-			return err
-		}
-		note := "written by `go run ./tools/mkexports` (package export/golden, image.go): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
-		if err := os.WriteFile(filepath.Join(dir, GeneratorFile), []byte(note), 0o644); err != nil {
-			return err
-		}
-		tol, err := json.MarshalIndent(verify.Tolerance{Atol: Atol, Rtol: 0,
-			Reason: "tightened: exported image/VAE graphs must reproduce the trainer's forward pass within 1e-5 absolute (issue 6)"}, "", "  ")
+		rec, err := m.Reconstruct(x.F32(), rows)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(dir, verify.ToleranceFile), append(tol, '\n'), 0o644); err != nil {
-			return err
-		}
-		for n := range Batches {
-			x := ImageInputs(c.Kind, n)
-			rows := x.Shape[0]
-			code, err := m.Encode(x.F32(), rows)
-			if err != nil {
-				return err
-			}
-			rec, err := m.Reconstruct(x.F32(), rows)
-			if err != nil {
-				return err
-			}
-			codeT := ops.FromFloat32([]int{rows, C}, code)
-			recT := ops.FromFloat32(ImageShape(c.Kind, rows), rec)
-			var ins, outs []*ops.Tensor
-			var inNames, outNames []string
-			switch part {
-			case export.PartModel:
-				ins, inNames, outs, outNames = []*ops.Tensor{x}, []string{export.InputName}, []*ops.Tensor{recT}, []string{export.ReconstructionName}
-			case export.PartEncoder:
-				ins, inNames = []*ops.Tensor{x}, []string{export.InputName}
-				outs, outNames = []*ops.Tensor{codeT}, []string{export.CodeName}
-				if models.IsVAE(c.Kind) {
-					lv, err := LogVar(m, x.F32(), rows)
-					if err != nil {
-						return err
-					}
-					outs = append(outs, codeT, ops.FromFloat32([]int{rows, C}, lv))
-					outNames = append(outNames, export.MuName, export.LogVarName)
-				}
-			case export.PartDecoder:
-				ins, inNames, outs, outNames = []*ops.Tensor{codeT}, []string{export.CodeName}, []*ops.Tensor{recT}, []string{export.ReconstructionName}
-			case export.PartGenerate:
-				z := Noise(C, n)
-				gen, err := m.Decode(z.F32(), rows)
+		codeT := ops.FromFloat32([]int{rows, C}, code)
+		recT := ops.FromFloat32(ImageShape(c.Kind, rows), rec)
+		var ins, outs []*ops.Tensor
+		var inNames, outNames []string
+		switch part {
+		case export.PartModel:
+			ins, inNames, outs, outNames = []*ops.Tensor{x}, []string{export.InputName}, []*ops.Tensor{recT}, []string{export.ReconstructionName}
+		case export.PartEncoder:
+			ins, inNames = []*ops.Tensor{x}, []string{export.InputName}
+			outs, outNames = []*ops.Tensor{codeT}, []string{export.CodeName}
+			if models.IsVAE(c.Kind) {
+				lv, err := LogVar(m, x.F32(), rows)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				ins, inNames = []*ops.Tensor{z}, []string{export.NoiseName}
-				outs, outNames = []*ops.Tensor{ops.FromFloat32(ImageShape(c.Kind, rows), gen)}, []string{export.ReconstructionName}
+				outs = append(outs, codeT, ops.FromFloat32([]int{rows, C}, lv))
+				outNames = append(outNames, export.MuName, export.LogVarName)
 			}
-			set := filepath.Join(dir, fmt.Sprintf("test_data_set_%d", n))
-			if err := verify.WriteDataSet(set, inNames, ins, outNames, outs); err != nil {
-				return err
+		case export.PartDecoder:
+			ins, inNames, outs, outNames = []*ops.Tensor{codeT}, []string{export.CodeName}, []*ops.Tensor{recT}, []string{export.ReconstructionName}
+		case export.PartGenerate:
+			z := Noise(C, n)
+			gen, err := m.Decode(z.F32(), rows)
+			if err != nil {
+				return nil, err
 			}
+			ins, inNames = []*ops.Tensor{z}, []string{export.NoiseName}
+			outs, outNames = []*ops.Tensor{ops.FromFloat32(ImageShape(c.Kind, rows), gen)}, []string{export.ReconstructionName}
 		}
-	}
-	return nil
+		return &dataSet{inNames, ins, outNames, outs}, nil
+	})
 }
 
 // LogVar returns a VAE's posterior log-variances for raw rows, computed
