@@ -178,11 +178,12 @@ func fillPhase(dst, img []float32, ih, iw, sy, ry, leady, sx, rx, leadx, hs, ws 
 		line := img[y*iw : (y+1)*iw]
 		// The padding margins are a column or two: scalar stores beat
 		// calls to clear.
-		for j := range seg[:lo] {
-			seg[j] = 0
+		head, tail := seg[:lo], seg[hi:]
+		for j := range head {
+			head[j] = 0
 		}
-		for j := range seg[hi:] {
-			seg[hi+j] = 0
+		for j := range tail {
+			tail[j] = 0
 		}
 		s := seg[lo:hi]
 		switch sx {
@@ -190,9 +191,9 @@ func fillPhase(dst, img []float32, ih, iw, sy, ry, leady, sx, rx, leadx, hs, ws 
 			copy(s, line[x0+lo:x0+hi])
 		case 2:
 			src := line[x0+2*lo:]
-			src = src[:2*len(s)-1] // the last element read is src[2·(len(s)-1)]
-			for j := range s {
-				s[j] = src[2*j]
+			// Both bounds in the loop condition: no checks inside.
+			for j, i := 0, 0; j < len(s) && i < len(src); j, i = j+1, i+2 {
+				s[j] = src[i]
 			}
 		default:
 			idx := x0 + lo*sx
