@@ -264,8 +264,8 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
 				src := sc.out[mi*L+n*img:][:img]
 				for o := 0; o < oh; o++ {
-					d := dst[o*ow : (o+1)*ow]
 					s := src[o*ws : o*ws+ow]
+					d := dst[o*ow:][:len(s)]
 					for j, v := range s {
 						d[j] = v + b
 					}
