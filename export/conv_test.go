@@ -2,7 +2,6 @@ package export_test
 
 import (
 	"context"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -15,24 +14,7 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/verify"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
-
-// blobImages returns n synthetic 1×8×8 images (blurred blobs, in [0,1]).
-func blobImages(n int, seed uint64) *data.Dataset {
-	r := rand.New(rand.NewPCG(seed, 3))
-	x := make([]float32, n*64)
-	for i := 0; i < n; i++ {
-		cy, cx := 1+r.Float64()*6, 1+r.Float64()*6
-		for y := 0; y < 8; y++ {
-			for xx := 0; xx < 8; xx++ {
-				d := (float64(y)-cy)*(float64(y)-cy) + (float64(xx)-cx)*(float64(xx)-cx)
-				x[i*64+y*8+xx] = float32(math.Exp(-d / 3))
-			}
-		}
-	}
-	return &data.Dataset{N: n, D: 64, X: x, Source: "blobs"}
-}
 
 func imageSpecs() map[string]models.Spec {
 	conv := models.NewConv([]int{1, 8, 8}, []int{3, 4}, 3)
@@ -72,8 +54,8 @@ func runAll(t *testing.T, backend string, gm *graph.Model, in *ops.Tensor) []*op
 // generate.
 func TestImageExportsMatchTrainer(t *testing.T) {
 	bks := backends(t)
-	ds := blobImages(48, 1)
-	test := blobImages(5, 2)
+	ds := golden.Images(48, 1)
+	test := golden.Images(5, 2)
 	for name, spec := range imageSpecs() {
 		t.Run(name, func(t *testing.T) {
 			m, _, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 2, BatchSize: 16, LR: 1e-2, Seed: 3, Workers: 1})
@@ -256,7 +238,7 @@ func TestImageGoldens(t *testing.T) {
 // Write then Import gives back the same weights and batch norm statistics
 // (VAEs take their logvar head from encoder.onnx beside model.onnx).
 func TestImportImageKinds(t *testing.T) {
-	ds := blobImages(32, 5)
+	ds := golden.Images(32, 5)
 	for name, spec := range imageSpecs() {
 		t.Run(name, func(t *testing.T) {
 			m, _, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 1, BatchSize: 16, Seed: 2})

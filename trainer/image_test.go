@@ -17,20 +17,7 @@ import (
 
 // tinyImages returns n synthetic 1×8×8 images in [0,1]: blurred blobs at
 // random positions (structure a convolution can exploit).
-func tinyImages(n int, seed uint64) *data.Dataset {
-	r := rand.New(rand.NewPCG(seed, 9))
-	x := make([]float32, n*64)
-	for i := 0; i < n; i++ {
-		cy, cx := 1+r.Float64()*6, 1+r.Float64()*6
-		for y := 0; y < 8; y++ {
-			for xx := 0; xx < 8; xx++ {
-				d := (float64(y)-cy)*(float64(y)-cy) + (float64(xx)-cx)*(float64(xx)-cx)
-				x[i*64+y*8+xx] = float32(math.Exp(-d / 3))
-			}
-		}
-	}
-	return &data.Dataset{N: n, D: 64, X: x, Source: "blobs"}
-}
+func tinyImages(n int, seed uint64) *data.Dataset { return data.Blobs(n, 8, seed, 9) }
 
 func tinySpecs() map[string]models.Spec {
 	conv := models.NewConv([]int{1, 8, 8}, []int{2, 3}, 3)

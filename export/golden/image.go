@@ -3,7 +3,6 @@ package golden
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/latent-ml/latent/export"
@@ -49,19 +48,7 @@ func ImageSpec(kind models.Kind) (models.Spec, error) {
 // Images returns n deterministic synthetic images (blurred blobs in
 // [0,1]), flattened.
 func Images(n int, seed uint64) *data.Dataset {
-	r := rand.New(rand.NewPCG(seed, 3))
-	const S = ImageSide
-	x := make([]float32, n*S*S)
-	for i := 0; i < n; i++ {
-		cy, cx := 1+r.Float64()*(S-2), 1+r.Float64()*(S-2)
-		for y := 0; y < S; y++ {
-			for xx := 0; xx < S; xx++ {
-				d := (float64(y)-cy)*(float64(y)-cy) + (float64(xx)-cx)*(float64(xx)-cx)
-				x[i*S*S+y*S+xx] = float32(math.Exp(-d / 3))
-			}
-		}
-	}
-	return &data.Dataset{N: n, D: S * S, X: x, Source: "synthetic blobs"}
+	return data.Blobs(n, ImageSide, seed, 3)
 }
 
 // TrainImage trains the tiny model of an image kind (3 epochs, seeded).
