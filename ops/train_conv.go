@@ -7,14 +7,8 @@ package ops
 // input gradient (nil to skip). col is scratch of at least p.ColSize(false)
 // elements (nil allocates). x and w are those of the forward pass.
 func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
-	cg, mg := p.InC/p.Group, p.OutC/p.Group
-	inSz, outSz := NumElements(p.In), NumElements(p.Out)
-	kk := cg * NumElements(p.Kernel)
-	pw := p.pointwise()
-	if !pw && len(col) < p.ColSize(false) {
-		col = make([]float32, p.ColSize(false))
-	}
-	g := ConvGeom{C: cg, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
+	l := p.layout(false, col)
+	cg, mg, inSz, outSz, kk, pw, g, col := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g, l.col
 	biasGrad(p.Batch, p.OutC, outSz, dy, db)
 	if outSz == 0 || mg == 0 || kk == 0 {
 		if dx != nil {
@@ -30,7 +24,7 @@ func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 			if dw != nil {
 				src := xg
 				if !pw {
-					Im2Col(&g, xg, col)
+					Im2Col(g, xg, col)
 					src = col
 				}
 				// dW_g (mg×kk) += dy_g (mg×outSz) · colᵀ (outSz×kk)
@@ -46,7 +40,7 @@ func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 			}
 			// dcol (kk×outSz) = W_gᵀ · dy_g, folded back onto the image.
 			Gemm(true, false, kk, outSz, mg, 1, wg, kk, dyg, outSz, 0, col, outSz)
-			Col2Im(&g, col, dxg)
+			Col2Im(g, col, dxg)
 		}
 	}
 }
@@ -57,14 +51,8 @@ func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 // gradient into db (nil skips either) and overwrites dx (nil skips). col is
 // scratch of at least p.ColSize(true) elements (nil allocates).
 func ConvTransposeBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
-	cg, mg := p.InC/p.Group, p.OutC/p.Group
-	inSz, outSz := NumElements(p.In), NumElements(p.Out)
-	mk := mg * NumElements(p.Kernel)
-	pw := p.pointwise()
-	if !pw && len(col) < p.ColSize(true) {
-		col = make([]float32, p.ColSize(true))
-	}
-	g := ConvGeom{C: mg, Image: p.Out, Kernel: p.Kernel, Out: p.In, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
+	l := p.layout(true, col)
+	cg, mg, inSz, outSz, mk, pw, g, col := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g, l.col
 	biasGrad(p.Batch, p.OutC, outSz, dy, db)
 	if inSz == 0 || mk == 0 || cg == 0 {
 		if dx != nil {
@@ -81,7 +69,7 @@ func ConvTransposeBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 			if !pw {
 				// The forward folded col = W_gᵀ·x_g into the output, so the
 				// gradient of col is the unfolded output gradient.
-				Im2Col(&g, dyg, col)
+				Im2Col(g, dyg, col)
 				dcol = col
 			}
 			if dw != nil {
@@ -110,4 +98,35 @@ func biasGrad(batch, c, size int, dy, db []float32) {
 			db[m] += s
 		}
 	}
+}
+
+// convLayout is the per-group geometry both convolution backward passes
+// start from: channels per group in and out, image sizes, the length k of a
+// weight row (cg·K for Conv, mg·K for ConvTranspose), whether the
+// convolution is pointwise, the im2col geometry of the side that is
+// unfolded, and column scratch of at least ColSize(transpose) elements.
+type convLayout struct {
+	cg, mg, inSz, outSz, k int
+	pw                     bool
+	g                      ConvGeom
+	col                    []float32
+}
+
+// layout returns p's convLayout for Conv (transpose false) or
+// ConvTranspose, allocating col when it is too short for a non-pointwise
+// convolution.
+func (p *ConvParams) layout(transpose bool, col []float32) convLayout {
+	l := convLayout{cg: p.InC / p.Group, mg: p.OutC / p.Group, inSz: NumElements(p.In), outSz: NumElements(p.Out), pw: p.pointwise()}
+	if !l.pw && len(col) < p.ColSize(transpose) {
+		col = make([]float32, p.ColSize(transpose))
+	}
+	l.col = col
+	if transpose {
+		l.k = l.mg * NumElements(p.Kernel)
+		l.g = ConvGeom{C: l.mg, Image: p.Out, Kernel: p.Kernel, Out: p.In, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
+	} else {
+		l.k = l.cg * NumElements(p.Kernel)
+		l.g = ConvGeom{C: l.cg, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
+	}
+	return l
 }
