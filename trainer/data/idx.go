@@ -80,23 +80,11 @@ func ReadIDX(r io.Reader, name string, limit int) (*Images, error) {
 		}
 		dims[i] = int(binary.BigEndian.Uint32(b[:]))
 	}
-	shape, err := imageShape(dims, name)
+	raw, n, shape, err := readImageData(r, name, "idx", dims, limit, esz)
 	if err != nil {
 		return nil, err
 	}
-	n := dims[0]
-	if limit > 0 && limit < n {
-		n = limit
-	}
-	D := shape[0] * shape[1] * shape[2]
-	if _, err := elements(name+": images", n, D); err != nil {
-		return nil, err
-	}
-	raw, err := readExactly(r, n*D*esz)
-	if err != nil {
-		return nil, fmt.Errorf("%s: idx data (%d images of %v): %w", name, n, shape, err)
-	}
-	x := make([]float32, n*D)
+	x := make([]float32, len(raw)/esz)
 	for i := range x {
 		b := raw[i*esz : (i+1)*esz]
 		switch hdr[2] {
@@ -114,11 +102,43 @@ func ReadIDX(r io.Reader, name string, limit int) (*Images, error) {
 			x[i] = float32(math.Float64frombits(binary.BigEndian.Uint64(b)))
 		}
 	}
-	if hdr[2] != 0x08 {
+	return imagesOf(name, x, n, shape, hdr[2] != 0x08)
+}
+
+// readImageData reads the pixel bytes of the first limit (all when 0)
+// images of an array of dims (N first, then [C,]H,W) with esz bytes per
+// element; format ("idx", "npy") names the file kind in errors. Both image
+// readers call it after parsing their header.
+func readImageData(r io.Reader, name, format string, dims []int, limit, esz int) (raw []byte, n int, shape []int, err error) {
+	shape, err = imageShape(dims, name)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	n = dims[0]
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	D := shape[0] * shape[1] * shape[2]
+	if _, err := elements(name+": images", n, D); err != nil {
+		return nil, 0, nil, err
+	}
+	raw, err = readExactly(r, n*D*esz)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("%s: %s data (%d images of %v): %w", name, format, n, shape, err)
+	}
+	return raw, n, shape, nil
+}
+
+// imagesOf wraps n decoded images of shape, rescaling them to [0,1] with
+// scaleUnit first when scale is set (every element type but uint8, which
+// the readers divide by 255 themselves).
+func imagesOf(name string, x []float32, n int, shape []int, scale bool) (*Images, error) {
+	if scale {
 		if err := scaleUnit(x, name); err != nil {
 			return nil, err
 		}
 	}
+	D := shape[0] * shape[1] * shape[2]
 	return &Images{Dataset: &Dataset{N: n, D: D, X: x, Source: name}, Shape: shape}, nil
 }
 
@@ -243,23 +263,11 @@ func ReadImagesNPY(r io.Reader, name string, limit int) (*Images, error) {
 	if len(dims) != 3 && len(dims) != 4 {
 		return nil, fmt.Errorf("%s: NPY array has shape %v, want N×H×W or N×C×H×W images", name, dims)
 	}
-	shape, err := imageShape(dims, name)
+	raw, n, shape, err := readImageData(r, name, "npy", dims, limit, esz)
 	if err != nil {
 		return nil, err
 	}
-	n := dims[0]
-	if limit > 0 && limit < n {
-		n = limit
-	}
-	D := shape[0] * shape[1] * shape[2]
-	if _, err := elements(name+": images", n, D); err != nil {
-		return nil, err
-	}
-	raw, err := readExactly(r, n*D*esz)
-	if err != nil {
-		return nil, fmt.Errorf("%s: npy data (%d images of %v): %w", name, n, shape, err)
-	}
-	x := make([]float32, n*D)
+	x := make([]float32, len(raw)/esz)
 	for i := range x {
 		b := raw[i*esz : (i+1)*esz]
 		switch esz {
@@ -271,12 +279,7 @@ func ReadImagesNPY(r io.Reader, name string, limit int) (*Images, error) {
 			x[i] = float32(math.Float64frombits(order.Uint64(b)))
 		}
 	}
-	if esz != 1 {
-		if err := scaleUnit(x, name); err != nil {
-			return nil, err
-		}
-	}
-	return &Images{Dataset: &Dataset{N: n, D: D, X: x, Source: name}, Shape: shape}, nil
+	return imagesOf(name, x, n, shape, esz != 1)
 }
 
 // WriteImagesNPY writes n images of shape [C,H,W] as a float32 NPY array
