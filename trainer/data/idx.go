@@ -194,39 +194,10 @@ func scaleUnit(x []float32, name string) error {
 // N×C×H×W, C order, dtype uint8 (divided by 255), float32 or float64
 // (scaled as described for scaleUnit). name labels errors.
 func ReadImagesNPY(r io.Reader, name string, limit int) (*Images, error) {
-	pre := make([]byte, 8)
-	if _, err := io.ReadFull(r, pre); err != nil {
-		return nil, fmt.Errorf("%s: npy preamble: %w", name, err)
+	h, descr, err := readNPYHeader(r, name)
+	if err != nil {
+		return nil, err
 	}
-	if !bytes.Equal(pre[:6], npyMagic) {
-		return nil, fmt.Errorf("%s: not an NPY file (bad magic %q)", name, pre[:6])
-	}
-	lenBytes := 4
-	switch pre[6] {
-	case 1:
-		lenBytes = 2
-	case 2, 3:
-	default:
-		return nil, fmt.Errorf("%s: unsupported NPY version %d.%d", name, pre[6], pre[7])
-	}
-	lb := make([]byte, 4)
-	if _, err := io.ReadFull(r, lb[:lenBytes]); err != nil {
-		return nil, fmt.Errorf("%s: npy header length: %w", name, err)
-	}
-	hlen := int(binary.LittleEndian.Uint32(lb))
-	if hlen > 1<<20 {
-		return nil, fmt.Errorf("%s: NPY header of %d bytes is implausibly large", name, hlen)
-	}
-	hb := make([]byte, hlen)
-	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, fmt.Errorf("%s: npy header: %w", name, err)
-	}
-	h := string(hb)
-	m := reDescr.FindStringSubmatch(h)
-	if m == nil {
-		return nil, fmt.Errorf("%s: NPY header has no descr: %q", name, h)
-	}
-	descr := m[1]
 	var esz int
 	var order binary.ByteOrder = binary.LittleEndian
 	switch strings.TrimLeft(descr, "<>|=") {
@@ -245,20 +216,9 @@ func ReadImagesNPY(r io.Reader, name string, limit int) (*Images, error) {
 	if fm := reFortran.FindStringSubmatch(h); fm != nil && fm[1] == "True" {
 		return nil, fmt.Errorf("%s: Fortran-ordered NPY images are not supported (save with C order)", name)
 	}
-	sm := reShape.FindStringSubmatch(h)
-	if sm == nil {
-		return nil, fmt.Errorf("%s: NPY header has no shape: %q", name, h)
-	}
-	var dims []int
-	for _, p := range strings.Split(sm[1], ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%s: bad NPY shape %q", name, sm[1])
-		}
-		dims = append(dims, v)
+	dims, err := npyShape(h, name)
+	if err != nil {
+		return nil, err
 	}
 	if len(dims) != 3 && len(dims) != 4 {
 		return nil, fmt.Errorf("%s: NPY array has shape %v, want N×H×W or N×C×H×W images", name, dims)

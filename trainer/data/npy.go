@@ -39,43 +39,10 @@ var (
 
 // ReadNPY decodes an NPY stream; name labels errors.
 func ReadNPY(r io.Reader, name string) (*Dataset, error) {
-	pre := make([]byte, 8)
-	if _, err := io.ReadFull(r, pre); err != nil {
-		return nil, fmt.Errorf("%s: npy preamble: %w", name, err)
+	h, descr, err := readNPYHeader(r, name)
+	if err != nil {
+		return nil, err
 	}
-	if !bytes.Equal(pre[:6], npyMagic) {
-		return nil, fmt.Errorf("%s: not an NPY file (bad magic %q)", name, pre[:6])
-	}
-	var hlen int
-	switch pre[6] {
-	case 1:
-		b := make([]byte, 2)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, fmt.Errorf("%s: npy header length: %w", name, err)
-		}
-		hlen = int(binary.LittleEndian.Uint16(b))
-	case 2, 3:
-		b := make([]byte, 4)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, fmt.Errorf("%s: npy header length: %w", name, err)
-		}
-		hlen = int(binary.LittleEndian.Uint32(b))
-	default:
-		return nil, fmt.Errorf("%s: unsupported NPY version %d.%d", name, pre[6], pre[7])
-	}
-	if hlen > 1<<20 {
-		return nil, fmt.Errorf("%s: NPY header of %d bytes is implausibly large", name, hlen)
-	}
-	hb := make([]byte, hlen)
-	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, fmt.Errorf("%s: npy header: %w", name, err)
-	}
-	h := string(hb)
-	m := reDescr.FindStringSubmatch(h)
-	if m == nil {
-		return nil, fmt.Errorf("%s: NPY header has no descr: %q", name, h)
-	}
-	descr := m[1]
 	var size int
 	var order binary.ByteOrder = binary.LittleEndian
 	switch descr {
@@ -94,21 +61,9 @@ func ReadNPY(r io.Reader, name string) (*Dataset, error) {
 	if m := reFortran.FindStringSubmatch(h); m != nil {
 		fortran = m[1] == "True"
 	}
-	m = reShape.FindStringSubmatch(h)
-	if m == nil {
-		return nil, fmt.Errorf("%s: NPY header has no shape: %q", name, h)
-	}
-	var shape []int
-	for _, p := range strings.Split(m[1], ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%s: bad NPY shape %q", name, m[1])
-		}
-		shape = append(shape, v)
+	shape, err := npyShape(h, name)
+	if err != nil {
+		return nil, err
 	}
 	var rows, cols int
 	switch len(shape) {
@@ -178,4 +133,63 @@ func WriteNPY(w io.Writer, rows, cols int, x []float32) error {
 	buf.Write(b)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// readNPYHeader reads an NPY preamble and header (versions 1 to 3) and
+// returns the header dictionary text and its descr (dtype) entry. Both
+// NPY readers start with it.
+func readNPYHeader(r io.Reader, name string) (h, descr string, err error) {
+	pre := make([]byte, 8)
+	if _, err := io.ReadFull(r, pre); err != nil {
+		return "", "", fmt.Errorf("%s: npy preamble: %w", name, err)
+	}
+	if !bytes.Equal(pre[:6], npyMagic) {
+		return "", "", fmt.Errorf("%s: not an NPY file (bad magic %q)", name, pre[:6])
+	}
+	lenBytes := 4
+	switch pre[6] {
+	case 1:
+		lenBytes = 2
+	case 2, 3:
+	default:
+		return "", "", fmt.Errorf("%s: unsupported NPY version %d.%d", name, pre[6], pre[7])
+	}
+	lb := make([]byte, 4)
+	if _, err := io.ReadFull(r, lb[:lenBytes]); err != nil {
+		return "", "", fmt.Errorf("%s: npy header length: %w", name, err)
+	}
+	hlen := int(binary.LittleEndian.Uint32(lb))
+	if hlen > 1<<20 {
+		return "", "", fmt.Errorf("%s: NPY header of %d bytes is implausibly large", name, hlen)
+	}
+	hb := make([]byte, hlen)
+	if _, err := io.ReadFull(r, hb); err != nil {
+		return "", "", fmt.Errorf("%s: npy header: %w", name, err)
+	}
+	h = string(hb)
+	m := reDescr.FindStringSubmatch(h)
+	if m == nil {
+		return "", "", fmt.Errorf("%s: NPY header has no descr: %q", name, h)
+	}
+	return h, m[1], nil
+}
+
+// npyShape parses the shape tuple of NPY header h.
+func npyShape(h, name string) ([]int, error) {
+	m := reShape.FindStringSubmatch(h)
+	if m == nil {
+		return nil, fmt.Errorf("%s: NPY header has no shape: %q", name, h)
+	}
+	var shape []int
+	for _, p := range strings.Split(m[1], ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%s: bad NPY shape %q", name, m[1])
+		}
+		shape = append(shape, v)
+	}
+	return shape, nil
 }
