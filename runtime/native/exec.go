@@ -31,8 +31,9 @@ type freeKey struct {
 type runState struct {
 	mu         sync.Mutex // guards free and stepAllocs against kernels allocating from several goroutines
 	vals       []*ops.Tensor
-	bufs       []*buffer // root buffer of each slot's value (nil: not recyclable)
-	free       map[freeKey][]*buffer
+	bufs       []*buffer       // root buffer of each slot's value (nil: not recyclable)
+	free       []freeList      // one list per buffer size seen
+	freeIdx    map[freeKey]int // index into free once it holds more than freeScanMax sizes
 	stepAllocs []*buffer
 	in         []*ops.Tensor
 	pcg        *rand.PCG
@@ -51,7 +52,6 @@ func (sp *statePool) init(p *Plan) {
 		s := &runState{
 			vals: make([]*ops.Tensor, p.nslots),
 			bufs: make([]*buffer, p.nslots),
-			free: map[freeKey][]*buffer{},
 			in:   make([]*ops.Tensor, maxIn),
 			pcg:  rand.NewPCG(0, 0),
 
@@ -77,10 +77,10 @@ func (s *runState) alloc(dt ops.DType, shape []int) *ops.Tensor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var b *buffer
-	if l := s.free[k]; len(l) > 0 {
-		b = l[len(l)-1]
-		l[len(l)-1] = nil
-		s.free[k] = l[:len(l)-1]
+	if fl := s.freeList(k); len(fl.bufs) > 0 {
+		b = fl.bufs[len(fl.bufs)-1]
+		fl.bufs[len(fl.bufs)-1] = nil
+		fl.bufs = fl.bufs[:len(fl.bufs)-1]
 	} else {
 		data := ops.MakeSlice(dt, n)
 		lo, hi := dataRange(data)
@@ -105,8 +105,47 @@ type tensorBox struct {
 	dims [6]int
 }
 
+// freeList is the free buffers of one (dtype, length).
+type freeList struct {
+	key  freeKey
+	bufs []*buffer
+}
+
+// freeList returns the free list for k, adding an empty one if needed.
+// A plan has a handful of distinct buffer sizes, so a linear scan is
+// cheaper than hashing the key on every allocation.
+// Past freeScanMax sizes an index map takes over, so graphs with many
+// distinct sizes do not pay a long scan per allocation.
+func (s *runState) freeList(k freeKey) *freeList {
+	if s.freeIdx != nil {
+		if i, ok := s.freeIdx[k]; ok {
+			return &s.free[i]
+		}
+	} else {
+		for i := range s.free {
+			if s.free[i].key == k {
+				return &s.free[i]
+			}
+		}
+	}
+	s.free = append(s.free, freeList{key: k})
+	if len(s.free) > freeScanMax {
+		if s.freeIdx == nil {
+			s.freeIdx = make(map[freeKey]int, 2*len(s.free))
+			for i, fl := range s.free {
+				s.freeIdx[fl.key] = i
+			}
+		}
+		s.freeIdx[k] = len(s.free) - 1
+	}
+	return &s.free[len(s.free)-1]
+}
+
+const freeScanMax = 16
+
 func (s *runState) recycle(b *buffer) {
-	s.free[b.key] = append(s.free[b.key], b)
+	fl := s.freeList(b.key)
+	fl.bufs = append(fl.bufs, b)
 }
 
 // release drops slot i's value and recycles its buffer if no live value
