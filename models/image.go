@@ -172,22 +172,7 @@ func newImage(kind Kind, input int, hidden []int, code int) (Spec, error) {
 func (s *Spec) validateImage() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if s.Code <= 0 {
-		bad("code size must be positive, got %d", s.Code)
-	}
-	for i, h := range s.Hidden {
-		if h <= 0 {
-			bad("hidden[%d] must be positive, got %d", i, h)
-		}
-	}
-	for _, a := range []struct {
-		name string
-		act  Activation
-	}{{"activation", s.Activation}, {"code_activation", s.CodeActivation}, {"output_activation", s.OutputActivation}} {
-		if !validAct(a.act) || a.act == Selu {
-			bad("%s %q is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, softplus", a.name, a.act)
-		}
-	}
+	s.checkLayers(bad, false)
 	if s.Init != Xavier && s.Init != He {
 		bad("init %q is not xavier or he", s.Init)
 	}

@@ -62,6 +62,9 @@ func TestImageValidateErrors(t *testing.T) {
 		{func(s *Spec) { s.Beta = -1 }, "beta must be non-negative"},
 		{func(s *Spec) { s.Dropout = 1 }, "dropout must be in [0,1)"},
 		{func(s *Spec) { s.K = 3 }, "does not support the dense regularisers"},
+		{func(s *Spec) { s.Activation = Selu }, `activation "selu" is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, softplus`},
+		{func(s *Spec) { s.Code = 0 }, "code size must be positive, got 0"},
+		{func(s *Spec) { s.Hidden = []int{3, -1} }, "hidden[1] must be positive, got -1"},
 	}
 	for _, tc := range cases {
 		s := NewConvVAE([]int{1, 28, 28}, nil, 8)

@@ -356,22 +356,7 @@ func (s *Spec) Validate() error {
 	if s.Input <= 0 {
 		bad("input size must be positive, got %d", s.Input)
 	}
-	if s.Code <= 0 {
-		bad("code size must be positive, got %d", s.Code)
-	}
-	for i, h := range s.Hidden {
-		if h <= 0 {
-			bad("hidden[%d] must be positive, got %d", i, h)
-		}
-	}
-	for _, a := range []struct {
-		name string
-		act  Activation
-	}{{"activation", s.Activation}, {"code_activation", s.CodeActivation}, {"output_activation", s.OutputActivation}} {
-		if !validAct(a.act) {
-			bad("%s %q is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus", a.name, a.act)
-		}
-	}
+	s.checkLayers(bad, true)
 	if s.Alpha < 0 {
 		bad("alpha must be non-negative, got %g", s.Alpha)
 	}
@@ -476,4 +461,31 @@ func Parse(data []byte) (Spec, error) {
 		return Spec{}, fmt.Errorf("invalid model spec: %w", err)
 	}
 	return s, nil
+}
+
+// checkLayers reports through bad a non-positive code or hidden size and
+// an activation that is not valid (Selu counting as valid only when selu
+// is set: the image layers cannot differentiate it). Validate and
+// validateImage share it.
+func (s *Spec) checkLayers(bad func(format string, a ...any), selu bool) {
+	if s.Code <= 0 {
+		bad("code size must be positive, got %d", s.Code)
+	}
+	for i, h := range s.Hidden {
+		if h <= 0 {
+			bad("hidden[%d] must be positive, got %d", i, h)
+		}
+	}
+	list := "identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus"
+	if !selu {
+		list = "identity, relu, leaky-relu, sigmoid, tanh, elu, softplus"
+	}
+	for _, a := range []struct {
+		name string
+		act  Activation
+	}{{"activation", s.Activation}, {"code_activation", s.CodeActivation}, {"output_activation", s.OutputActivation}} {
+		if !validAct(a.act) || (!selu && a.act == Selu) {
+			bad("%s %q is not one of %s", a.name, a.act, list)
+		}
+	}
 }

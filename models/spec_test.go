@@ -43,7 +43,10 @@ func TestValidateErrors(t *testing.T) {
 	}{
 		{func(s *Spec) { s.Input = 0 }, "input size must be positive, got 0"},
 		{func(s *Spec) { s.Code = 40 }, "undercomplete code size 40 must be smaller than input 20"},
-		{func(s *Spec) { s.Activation = "swish" }, `activation "swish" is not one of`},
+		{func(s *Spec) { s.Activation = "swish" }, `activation "swish" is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus`},
+		{func(s *Spec) { s.OutputActivation = "gelu" }, `output_activation "gelu" is not one of`},
+		{func(s *Spec) { s.Code = 0 }, "code size must be positive, got 0"},
+		{func(s *Spec) { s.Hidden = []int{0} }, "hidden[0] must be positive, got 0"},
 		{func(s *Spec) { s.Loss = BCE; s.OutputActivation = Relu }, "loss bce needs output_activation sigmoid"},
 		{func(s *Spec) { s.Kind = "gan" }, `kind "gan" is not one of`},
 		{func(s *Spec) { s.Hidden = []int{8} }, "undercomplete has one code layer"},
@@ -75,6 +78,11 @@ func TestValidateErrors(t *testing.T) {
 		if err := c.s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.s.Kind, err, c.want)
 		}
+	}
+	selu := NewUndercomplete(20, 4)
+	selu.Activation = Selu
+	if err := selu.Validate(); err != nil {
+		t.Errorf("dense selu must validate: %v", err)
 	}
 	c := NewContractive(10, 4, 0.1)
 	c.Hidden = []int{6}
