@@ -33,6 +33,8 @@ func imageSpecs() map[string]models.Spec {
 	return map[string]models.Spec{"conv": conv, "conv-bn-leaky": convBN, "conv-nearest-maxpool": near, "conv-bilinear-avgpool": bil, "vae": vae, "conv-vae": cvae}
 }
 
+// runAll runs gm on backend as a file would hold it (encoded and decoded
+// again, so the serialisation is under test too) and returns its outputs.
 func runAll(t *testing.T, backend string, gm *graph.Model, in *ops.Tensor) []*ops.Tensor {
 	t.Helper()
 	b, err := graph.Encode(gm)

@@ -15,7 +15,6 @@ import (
 	"github.com/latent-ml/latent/export/golden"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/latent-ml/latent/runtime/verify"
@@ -47,22 +46,11 @@ func backends(t *testing.T) []string {
 	return []string{"native", "ort"}
 }
 
+// runOn runs a one-output graph on backend after a serialisation round
+// trip (runAll) and returns its output.
 func runOn(t *testing.T, backend string, gm *graph.Model, in *ops.Tensor) *ops.Tensor {
 	t.Helper()
-	if gm.Raw == nil {
-		// Built in memory: run what a file would hold.
-		b, err := graph.Encode(gm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if gm, err = graph.Decode(b, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := verify.RunBackend(context.Background(), backend, gm, runtime.Config{IntraOpThreads: 1, Optimize: true}, []*ops.Tensor{in})
-	if err != nil {
-		t.Fatalf("%s on %s: %v", gm.Graph.Name, backend, err)
-	}
+	out := runAll(t, backend, gm, in)
 	if len(out) != 1 {
 		t.Fatalf("%s on %s: %d outputs, want 1", gm.Graph.Name, backend, len(out))
 	}
