@@ -115,9 +115,7 @@ func NewConv2D(name string, inC, h, w, outC int, s ConvSpec, act Act, rng *rand.
 	}
 	c := &Conv2D{InC: inC, H: h, W: w, OutC: outC, Spec: s, Act: act,
 		Wt: newParam(name+".W", true, outC, inC, s.Kernel, s.Kernel), B: newParam(name+".b", false, outC)}
-	c.p = ops.ConvParams{InC: inC, OutC: outC, Group: 1, In: []int{h, w}, Kernel: []int{s.Kernel, s.Kernel},
-		Out: []int{oh, ow}, Strides: []int{s.Stride, s.Stride}, Dilations: []int{s.Dilation, s.Dilation},
-		PadBegin: []int{s.Pad, s.Pad}, Act: act.Fn, Alpha: act.Alpha}
+	c.p = s.params(inC, h, w, outC, oh, ow, act)
 	initWeights(c.Wt.Data, inC*s.Kernel*s.Kernel, outC*s.Kernel*s.Kernel, act, rng)
 	return c, nil
 }
@@ -133,6 +131,15 @@ func (c *Conv2D) Forward(x []float32, n int, _ *Pass) []float32 {
 
 func (c *Conv2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	return c.backward(c.Act, dy, c.Wt.Data, c.B.Data, grads, needInput, size(c.InShape()), size(c.OutShape()), ops.ConvBackward)
+}
+
+// params returns the ops parameters of a square-kernel, symmetrically
+// padded, ungrouped 2-D convolution (or transposed convolution) from
+// inC×h×w to outC×oh×ow with act fused.
+func (s ConvSpec) params(inC, h, w, outC, oh, ow int, act Act) ops.ConvParams {
+	return ops.ConvParams{InC: inC, OutC: outC, Group: 1, In: []int{h, w}, Kernel: []int{s.Kernel, s.Kernel},
+		Out: []int{oh, ow}, Strides: []int{s.Stride, s.Stride}, Dilations: []int{s.Dilation, s.Dilation},
+		PadBegin: []int{s.Pad, s.Pad}, Act: act.Fn, Alpha: act.Alpha}
 }
 
 // convState is the run state Conv2D and ConvTranspose2D share: the ops
@@ -229,9 +236,7 @@ func NewConvTranspose2D(name string, inC, h, w, outC int, s ConvSpec, act Act, r
 	}
 	c := &ConvTranspose2D{InC: inC, H: h, W: w, OutC: outC, Spec: s, Act: act,
 		Wt: newParam(name+".W", true, inC, outC, s.Kernel, s.Kernel), B: newParam(name+".b", false, outC)}
-	c.p = ops.ConvParams{InC: inC, OutC: outC, Group: 1, In: []int{h, w}, Kernel: []int{s.Kernel, s.Kernel},
-		Out: []int{oh, ow}, Strides: []int{s.Stride, s.Stride}, Dilations: []int{s.Dilation, s.Dilation},
-		PadBegin: []int{s.Pad, s.Pad}, Act: act.Fn, Alpha: act.Alpha}
+	c.p = s.params(inC, h, w, outC, oh, ow, act)
 	fanIn := max(1, inC*s.Kernel*s.Kernel/(s.Stride*s.Stride))
 	initWeights(c.Wt.Data, fanIn, outC*s.Kernel*s.Kernel, act, rng)
 	return c, nil
