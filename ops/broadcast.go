@@ -242,3 +242,49 @@ func Where[T any](dst []T, out []int, cond []bool, cs []int, x []T, xs []int, y 
 		}
 	}
 }
+
+// BroadcastShapeInto is BroadcastShape writing into dst's backing array when
+// it has room (a caller's stack array keeps the steady state allocation-free);
+// it returns the shape, which aliases dst when it fits.
+func BroadcastShapeInto(dst, a, b []int) ([]int, error) {
+	n := max(len(a), len(b))
+	if cap(dst) < n {
+		dst = make([]int, n)
+	}
+	out := dst[:n]
+	for i := 0; i < n; i++ {
+		da, db := 1, 1
+		if j := i - (n - len(a)); j >= 0 {
+			da = a[j]
+		}
+		if j := i - (n - len(b)); j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		case db == 1:
+			out[i] = da
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast (axis %d: %d vs %d)", ShapeString(a), ShapeString(b), i, da, db)
+		}
+	}
+	return out, nil
+}
+
+// broadcastsTo reports whether shape broadcasts to out exactly (out is
+// already the broadcast shape of shape with itself), without allocating.
+func broadcastsTo(shape, out []int) bool {
+	if len(shape) > len(out) {
+		return false
+	}
+	off := len(out) - len(shape)
+	for i, d := range shape {
+		if d != 1 && d != out[i+off] {
+			return false
+		}
+	}
+	return true
+}

@@ -155,13 +155,51 @@ func ewNumeric(n *graph.Node, t *ops.Tensor, name string) error {
 	return fmt.Errorf("node %s: input %s has unsupported type %v (want a numeric type)", n.Label(), name, t.DType)
 }
 
+// ewBuildBinary builds Add, Sub, Mul and Div. Everything that does not
+// depend on the inputs (legacy broadcasting attributes, the per-type loops)
+// is resolved here, so a steady-state call allocates only its output.
 func ewBuildBinary(op ops.BinOp) Builder {
-	return ewBuildBroadcast2(ops.Invalid, func(n *graph.Node, a, b *ops.Tensor) error {
-		if err := ewSameType(n, a, b); err != nil {
-			return err
+	return func(n *graph.Node, opset int64) (Kernel, error) {
+		legacy, err := ewParseLegacy(n, opset)
+		if err != nil {
+			return nil, err
 		}
-		return ewNumeric(n, a, n.Inputs[0])
-	}, func(out, a, b *ops.Tensor) error { return ops.Binary(op, out, a, b) })
+		plan, err := ops.NewBinaryPlan(op)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			a, err := tkInput(n, in, 0, "A")
+			if err != nil {
+				return nil, err
+			}
+			b, err := tkInput(n, in, 1, "B")
+			if err != nil {
+				return nil, err
+			}
+			if legacy.on {
+				if b, err = legacy.apply(n, a, b); err != nil {
+					return nil, err
+				}
+			}
+			if err := ewSameType(n, a, b); err != nil {
+				return nil, err
+			}
+			if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
+				return nil, err
+			}
+			var dims [8]int
+			shape, err := ops.BroadcastShapeInto(dims[:0], a.Shape, b.Shape)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: inputs %s and %s: %w", n.Label(), n.Inputs[0], n.Inputs[1], err)
+			}
+			out := env.New(a.DType, shape...)
+			if err := plan.Run(out, a, b); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			return []*ops.Tensor{out}, nil
+		}, nil
+	}
 }
 
 func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {

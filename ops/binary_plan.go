@@ -1,0 +1,93 @@
+package ops
+
+import "fmt"
+
+// BinaryPlan is a binary arithmetic operator with its inner loops resolved
+// for every numeric element type once, so that running it costs no
+// allocation: build it when a graph is planned, call Run per inference.
+// Float16 operands go through Binary (they are widened per call).
+type BinaryPlan struct {
+	op  BinOp
+	f32 BinaryFuncs[float32, float32]
+	f64 BinaryFuncs[float64, float64]
+	i64 BinaryFuncs[int64, int64]
+	i32 BinaryFuncs[int32, int32]
+	i8  BinaryFuncs[int8, int8]
+	u8  BinaryFuncs[uint8, uint8]
+}
+
+// NewBinaryPlan resolves op's loops (BitShift: uint8 only). An unknown
+// operator is an error.
+func NewBinaryPlan(op BinOp) (*BinaryPlan, error) {
+	switch op {
+	case OpAdd, OpSub, OpMul, OpDiv, OpMax, OpMin, OpPRelu, OpPow, OpMod, OpFmod:
+	case OpShiftLeft, OpShiftRight:
+		return &BinaryPlan{op: op, u8: ShiftFuncsU8(op == OpShiftLeft)}, nil
+	default:
+		return nil, fmt.Errorf("binary plan: operator %v has no per-type loops", op)
+	}
+	return &BinaryPlan{op: op,
+		f32: ArithFuncs[float32](op), f64: ArithFuncs[float64](op),
+		i64: ArithFuncs[int64](op), i32: ArithFuncs[int32](op),
+		i8: ArithFuncs[int8](op), u8: ArithFuncs[uint8](op)}, nil
+}
+
+// Op is the operator the plan computes.
+func (p *BinaryPlan) Op() BinOp { return p.op }
+
+// Run computes dst = a op b with broadcasting, exactly as Binary does (same
+// checks, same errors), without allocating on success for non-float16 types.
+func (p *BinaryPlan) Run(dst, a, b *Tensor) error {
+	if err := sameTypes(p.op, dst, a.DType, a, b); err != nil {
+		return err
+	}
+	if (p.op == OpDiv || p.op == OpMod || p.op == OpFmod) && isIntType(a.DType) && HasZero(b) {
+		return fmt.Errorf("%v: integer division by zero (divisor %v has a zero element)", p.op, b)
+	}
+	if p.op == OpShiftLeft || p.op == OpShiftRight {
+		if a.DType == Uint8 {
+			return runBinaryPlanned(p.u8, dst, a, b)
+		}
+		return Binary(p.op, dst, a, b) // its type error
+	}
+	switch a.DType {
+	case Float32:
+		return runBinaryPlanned(p.f32, dst, a, b)
+	case Float64:
+		return runBinaryPlanned(p.f64, dst, a, b)
+	case Int64:
+		return runBinaryPlanned(p.i64, dst, a, b)
+	case Int32:
+		return runBinaryPlanned(p.i32, dst, a, b)
+	case Int8:
+		return runBinaryPlanned(p.i8, dst, a, b)
+	case Uint8:
+		return runBinaryPlanned(p.u8, dst, a, b)
+	}
+	return Binary(p.op, dst, a, b)
+}
+
+// runBinaryPlanned is runBinary with an allocation-free shape check on the
+// success path (the errors are built only when something is wrong).
+func runBinaryPlanned[T any](f BinaryFuncs[T, T], dst, a, b *Tensor) error {
+	dd, err := dataOf[T](dst, "output")
+	if err != nil {
+		return err
+	}
+	ad, err := dataOf[T](a, "A")
+	if err != nil {
+		return err
+	}
+	bd, err := dataOf[T](b, "B")
+	if err != nil {
+		return err
+	}
+	if !broadcastsTo(a.Shape, dst.Shape) {
+		return checkBroadcastTo("A", a.Shape, dst.Shape)
+	}
+	if !broadcastsTo(b.Shape, dst.Shape) {
+		return checkBroadcastTo("B", b.Shape, dst.Shape)
+	}
+	BroadcastBinary(f, dd, dst.Shape, ad, a.Shape, bd, b.Shape)
+	return nil
+}
