@@ -11,6 +11,7 @@ var fuzzExempt = map[string]string{
 	FusedDomain + "/FusedGemm":          "built only by the fusion pass from a validated Gemm (optimize_fuse_test.go covers it)",
 	FusedDomain + "/FusedConv":          "built only by the fusion pass from a validated Conv (optimize_fuse_test.go covers it)",
 	FusedDomain + "/FusedConvTranspose": "built only by the fusion pass from a validated ConvTranspose (optimize_fuse_test.go covers it)",
+	FusedDomain + "/Affine":             "built only by FoldAffine from validated Mul/Div and Add nodes (optimize_affine_test.go covers it, bad inputs included)",
 }
 
 // TestEveryOperatorIsFuzzed keeps the never-panic fuzzers complete: each

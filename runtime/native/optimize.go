@@ -10,7 +10,8 @@ import (
 
 // Optimize returns an optimised copy of g (a graph of m): Identity and
 // inference-mode Dropout nodes are removed, constant subgraphs are folded,
-// BatchNormalization is folded into a preceding convolution
+// constant per-feature scaling is folded into dense layers or fused into
+// one Affine pass (FoldAffine), BatchNormalization is folded into a preceding convolution
 // (FoldBatchNorm), then dense and convolution layers are fused with their
 // activation (FuseLayers) and fused dense layers get their weights in the
 // faster k×n layout (PrepackWeights).
@@ -21,7 +22,7 @@ func Optimize(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return PrepackWeights(FuseLayers(m, FoldBatchNorm(m, folded))), nil
+	return PrepackWeights(FuseLayers(m, FoldBatchNorm(m, FoldAffine(m, folded)))), nil
 }
 
 // DropPassThrough returns a copy of g without Identity nodes and without
