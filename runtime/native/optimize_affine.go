@@ -29,7 +29,8 @@ func init() {
 // known to be 2-D); s holds no zero and everything is finite; and each
 // intermediate value is read only by the next node and is not a graph
 // output. On the output side the two nodes become one latent.native Affine
-// node (one pass instead of two, same rounding). Only opset ≥ 7 graphs
+// node (one pass instead of two; a constant divisor becomes a multiply by
+// its reciprocal, within float32 rounding of the quotient). Only opset ≥ 7 graphs
 // (numpy broadcasting) are rewritten. g is not modified.
 func FoldAffine(m *graph.Model, g *graph.Graph) *graph.Graph {
 	opset, ok := opsetFor(m, "")
@@ -49,7 +50,7 @@ func FoldAffine(m *graph.Model, g *graph.Graph) *graph.Graph {
 		if removed[n] || replace[n] != nil {
 			continue
 		}
-		if f := a.fuseOutput(n, opset, removed); f != nil {
+		if f := a.fuseOutput(ng, n, removed); f != nil {
 			replace[n] = f
 		}
 	}
@@ -276,7 +277,12 @@ func (a *affineScan) foldGemmInput(ng *graph.Graph, n *graph.Node, removed map[*
 
 // fuseOutput turns Add(Mul(y, m) | Div(y, s), c) with constant m|s and c
 // into one Affine node, or returns nil. The Mul/Div is marked removed.
-func (a *affineScan) fuseOutput(n *graph.Node, opset int64, removed map[*graph.Node]bool) *graph.Node {
+//
+// A Div by a constant without zeros becomes a multiply by its reciprocal
+// (computed in float64, rounded once, added to ng): a divide costs several
+// multiplies, and the result stays within about one float32 rounding of
+// the quotient.
+func (a *affineScan) fuseOutput(ng *graph.Graph, n *graph.Node, removed map[*graph.Node]bool) *graph.Node {
 	if !defaultOp(n, "Add") {
 		return nil
 	}
@@ -300,6 +306,12 @@ func (a *affineScan) fuseOutput(n *graph.Node, opset int64, removed map[*graph.N
 		div := int64(0)
 		if p.OpType == "Div" {
 			div = 1
+			if r := reciprocal(a.constF32(s)); r != nil {
+				name := freshName(ng, s+"_reciprocal")
+				ng.Initializers[name] = r
+				ng.InitOrder = append(ng.InitOrder, name)
+				s, div = name, 0
+			}
 		}
 		return &graph.Node{
 			Name:    n.Name,
@@ -315,6 +327,21 @@ func (a *affineScan) fuseOutput(n *graph.Node, opset int64, removed map[*graph.N
 		}
 	}
 	return nil
+}
+
+// reciprocal returns 1/t elementwise, or nil when t holds a zero or the
+// reciprocal of an element is not finite.
+func reciprocal(t *ops.Tensor) *ops.Tensor {
+	d := t.F32()
+	r := make([]float32, len(d))
+	for i, v := range d {
+		q := float32(1 / float64(v))
+		if v == 0 || math.IsInf(float64(q), 0) || q != q || q == 0 {
+			return nil
+		}
+		r[i] = q
+	}
+	return ops.FromFloat32(append([]int(nil), t.Shape...), r)
 }
 
 // buildAffine compiles an Affine node: Y = X·S + C (divide = 0) or

@@ -46,7 +46,7 @@ func TestFoldAffine(t *testing.T) {
 			"cb": affineRand(rng, -0.5, 0.5, n, k), "z": ops.FromFloat32([]int{k}, []float32{1, 2, 0, 3, 4, 5}),
 			"one": ops.FromFloat32([]int{1}, []float32{1.5}),
 			"W":   affineRand(rng, -1, 1, o, k), "b": affineRand(rng, -1, 1, o),
-			"so": affineRand(rng, 0.5, 2, o), "co": affineRand(rng, -1, 1, o),
+			"so": affineRand(rng, 0.5, 2, o), "zo": ops.FromFloat32([]int{o}, []float32{1, 0, 2, 4}), "co": affineRand(rng, -1, 1, o),
 		}
 	}
 	cases := []struct {
@@ -81,7 +81,9 @@ func TestFoldAffine(t *testing.T) {
 		{"transB=0", []*graph.Node{nd("Sub", "x", "c", "xs"), {Name: "g", OpType: "Gemm", Inputs: []string{"xs", "Wt", "b"}, Outputs: []string{"y"}}}, nil, []string{"y"},
 			nil},
 		{"output div add", []*graph.Node{gemm("x", "W", "b", "h"), {Name: "sg", OpType: "Sigmoid", Inputs: []string{"h"}, Outputs: []string{"r"}}, nd("Div", "r", "so", "rs"), nd("Add", "rs", "co", "y")}, nil, []string{"y"},
-			[]string{"Gemm(x,W,b)->h", "Sigmoid(h)->r", "Affine(r,so,co)->y"}},
+			[]string{"Gemm(x,W,b)->h", "Sigmoid(h)->r", "Affine(r,so_reciprocal,co)->y"}},
+		{"output div by zero-holding constant stays a divide", []*graph.Node{gemm("x", "W", "b", "r"), nd("Div", "r", "zo", "rs"), nd("Add", "rs", "co", "y")}, nil, []string{"y"},
+			[]string{"Gemm(x,W,b)->r", "Affine(r,zo,co)->y"}},
 		{"output mul(scale first) add(offset first)", []*graph.Node{gemm("x", "W", "b", "h"), nd("Mul", "so", "h", "rs"), nd("Add", "co", "rs", "y")}, nil, []string{"y"},
 			[]string{"Gemm(x,W,b)->h", "Affine(h,so,co)->y"}},
 		{"output scaled value shared", []*graph.Node{gemm("x", "W", "b", "h"), nd("Mul", "h", "so", "rs"), nd("Add", "rs", "co", "y"), nd("Mul", "rs", "rs", "y2")}, nil, []string{"y", "y2"},
