@@ -457,9 +457,7 @@ func unwrap(flat, shape onnxruntime.Value, f16 bool) (*ops.Tensor, error) {
 	if f16 {
 		src := t.F32()
 		h := make([]uint16, len(src))
-		for i, v := range src {
-			h[i] = float32ToHalf(v)
-		}
+		ops.Float32sToFloat16s(h, src)
 		t = &ops.Tensor{DType: ops.Float16, Shape: dims, Data: h}
 	}
 	return t, nil

@@ -330,50 +330,6 @@ func TestCandidatePaths(t *testing.T) {
 	}
 }
 
-func TestFloat32ToHalf(t *testing.T) {
-	// Every half value must survive half -> float32 -> half.
-	for h := 0; h < 1<<16; h++ {
-		f := halfToFloat32(uint16(h))
-		got := float32ToHalf(f)
-		if f != f { // NaN: any NaN with the same sign is fine
-			if got&0x7c00 != 0x7c00 || got&0x3ff == 0 || got&0x8000 != uint16(h)&0x8000 {
-				t.Fatalf("NaN %#04x -> %#04x", h, got)
-			}
-			continue
-		}
-		if got != uint16(h) {
-			t.Fatalf("%#04x -> %v -> %#04x", h, f, got)
-		}
-	}
-	// Rounding: 1 + 2^-11 is halfway between 1 and 1+2^-10: ties to even (1).
-	if got := float32ToHalf(1 + 1.0/2048); got != 0x3c00 {
-		t.Errorf("tie: %#04x, want 0x3c00", got)
-	}
-	if got := float32ToHalf(70000); got != 0x7c00 {
-		t.Errorf("overflow: %#04x, want +Inf 0x7c00", got)
-	}
-}
-
-// halfToFloat32 is an independent, arithmetic decoding of binary16.
-func halfToFloat32(h uint16) float32 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	e := int(h>>10) & 0x1f
-	m := float64(h & 0x3ff)
-	switch e {
-	case 0:
-		return float32(sign * m * math.Pow(2, -24))
-	case 31:
-		if m != 0 {
-			return float32(math.Copysign(math.NaN(), sign))
-		}
-		return float32(sign * math.Inf(1))
-	}
-	return float32(sign * (1 + m/1024) * math.Pow(2, float64(e-15)))
-}
-
 func TestWrapOutputsOldOpset(t *testing.T) {
 	raw := buildModel(5, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat, nil}}, []testIO{{"y", elemFloat, nil}})
 	if _, err := wrapOutputs(raw, false); err != errNoRewrite {
