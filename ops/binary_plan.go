@@ -46,48 +46,23 @@ func (p *BinaryPlan) Run(dst, a, b *Tensor) error {
 	}
 	if p.op == OpShiftLeft || p.op == OpShiftRight {
 		if a.DType == Uint8 {
-			return runBinaryPlanned(p.u8, dst, a, b)
+			return runBinary(p.u8, dst, a, b)
 		}
 		return Binary(p.op, dst, a, b) // its type error
 	}
 	switch a.DType {
 	case Float32:
-		return runBinaryPlanned(p.f32, dst, a, b)
+		return runBinary(p.f32, dst, a, b)
 	case Float64:
-		return runBinaryPlanned(p.f64, dst, a, b)
+		return runBinary(p.f64, dst, a, b)
 	case Int64:
-		return runBinaryPlanned(p.i64, dst, a, b)
+		return runBinary(p.i64, dst, a, b)
 	case Int32:
-		return runBinaryPlanned(p.i32, dst, a, b)
+		return runBinary(p.i32, dst, a, b)
 	case Int8:
-		return runBinaryPlanned(p.i8, dst, a, b)
+		return runBinary(p.i8, dst, a, b)
 	case Uint8:
-		return runBinaryPlanned(p.u8, dst, a, b)
+		return runBinary(p.u8, dst, a, b)
 	}
 	return Binary(p.op, dst, a, b)
-}
-
-// runBinaryPlanned is runBinary with an allocation-free shape check on the
-// success path (the errors are built only when something is wrong).
-func runBinaryPlanned[T any](f BinaryFuncs[T, T], dst, a, b *Tensor) error {
-	dd, err := dataOf[T](dst, "output")
-	if err != nil {
-		return err
-	}
-	ad, err := dataOf[T](a, "A")
-	if err != nil {
-		return err
-	}
-	bd, err := dataOf[T](b, "B")
-	if err != nil {
-		return err
-	}
-	if !broadcastsTo(a.Shape, dst.Shape) {
-		return checkBroadcastTo("A", a.Shape, dst.Shape)
-	}
-	if !broadcastsTo(b.Shape, dst.Shape) {
-		return checkBroadcastTo("B", b.Shape, dst.Shape)
-	}
-	BroadcastBinary(f, dd, dst.Shape, ad, a.Shape, bd, b.Shape)
-	return nil
 }

@@ -5,28 +5,7 @@ import "fmt"
 // BroadcastShape returns the shape that a and b broadcast to under
 // NumPy/ONNX multidirectional broadcasting rules.
 func BroadcastShape(a, b []int) ([]int, error) {
-	n := max(len(a), len(b))
-	out := make([]int, n)
-	for i := 0; i < n; i++ {
-		da, db := 1, 1
-		if j := i - (n - len(a)); j >= 0 {
-			da = a[j]
-		}
-		if j := i - (n - len(b)); j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		case db == 1:
-			out[i] = da
-		default:
-			return nil, fmt.Errorf("shapes %v and %v do not broadcast (axis %d: %d vs %d)", ShapeString(a), ShapeString(b), i, da, db)
-		}
-	}
-	return out, nil
+	return BroadcastShapeInto(nil, a, b)
 }
 
 // BroadcastShapes folds BroadcastShape over several shapes.

@@ -33,8 +33,12 @@ func dstSrcOf[T any](dst, src *Tensor) (d, s []T, err error) {
 	return d, s, nil
 }
 
-// checkBroadcastTo verifies that shape broadcasts to out.
+// checkBroadcastTo verifies that shape broadcasts to out; it allocates only
+// to build the error.
 func checkBroadcastTo(what string, shape, out []int) error {
+	if broadcastsTo(shape, out) {
+		return nil
+	}
 	bs, err := BroadcastShape(shape, out)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
