@@ -278,13 +278,10 @@ func (w *mlpWalker) constant(v string) (*ops.Tensor, bool) {
 	return nil, false
 }
 
+// transposeF32 returns the cols×rows transpose of the row-major rows×cols a.
 func transposeF32(a []float32, rows, cols int) []float32 {
 	out := make([]float32, len(a))
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			out[c*rows+r] = a[r*cols+c]
-		}
-	}
+	ops.Transpose(out, a, []int{rows, cols}, []int{1, 0})
 	return out
 }
 

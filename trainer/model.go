@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/trainer/data"
 )
 
@@ -84,11 +85,7 @@ func (m *Model) layer(i int) Layer {
 	if d.tied {
 		l.Tied, l.TiedTo = true, len(n.layers)-1-i
 		l.W = make([]float32, d.in*d.out)
-		for r := 0; r < d.in; r++ {
-			for c := 0; c < d.out; c++ {
-				l.W[c*d.in+r] = W[r*d.out+c]
-			}
-		}
+		ops.Transpose(l.W, W, []int{d.in, d.out}, []int{1, 0})
 	} else {
 		l.W = W
 	}
