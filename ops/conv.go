@@ -215,22 +215,16 @@ func Conv(p *ConvParams, x, w, bias, y, col []float32) {
 
 // convIm2Col is Conv through a per-image im2col and Gemm (any rank, groups).
 func convIm2Col(p *ConvParams, x, w, bias, y, col []float32) {
-	cg, mg := p.InC/p.Group, p.OutC/p.Group
-	inSz, outSz := NumElements(p.In), NumElements(p.Out)
-	kk := cg * NumElements(p.Kernel)
-	pw := p.pointwise()
-	if !pw && len(col) < p.ColSize(false) {
-		col = make([]float32, p.ColSize(false))
-	}
-	g := ConvGeom{C: cg, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
-	convBatches(p.Batch, p.ColSize(false), p.Batch*p.OutC*outSz*kk, col, func(lo, hi int, col []float32) {
+	l := p.layout(false, col) // train_conv.go
+	cg, mg, inSz, outSz, kk, pw, g := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g
+	convBatches(p.Batch, p.ColSize(false), p.Batch*p.OutC*outSz*kk, l.col, func(lo, hi int, col []float32) {
 		for n := lo; n < hi; n++ {
 			for gi := 0; gi < p.Group; gi++ {
 				xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
 				yg := y[(n*p.OutC+gi*mg)*outSz : (n*p.OutC+(gi+1)*mg)*outSz]
 				src := xg
 				if !pw {
-					Im2Col(&g, xg, col)
+					Im2Col(g, xg, col)
 					src = col
 				}
 				if outSz == 0 || mg == 0 {
@@ -262,15 +256,9 @@ func ConvTranspose(p *ConvParams, x, w, bias, y, col []float32) {
 // convTransposeCol2Im is ConvTranspose through a per-image Gemm and Col2Im
 // (any rank, groups).
 func convTransposeCol2Im(p *ConvParams, x, w, bias, y, col []float32) {
-	cg, mg := p.InC/p.Group, p.OutC/p.Group
-	inSz, outSz := NumElements(p.In), NumElements(p.Out)
-	mk := mg * NumElements(p.Kernel)
-	pw := p.pointwise()
-	if !pw && len(col) < p.ColSize(true) {
-		col = make([]float32, p.ColSize(true))
-	}
-	g := ConvGeom{C: mg, Image: p.Out, Kernel: p.Kernel, Out: p.In, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
-	convBatches(p.Batch, p.ColSize(true), p.Batch*p.Group*mk*inSz*cg, col, func(lo, hi int, col []float32) {
+	l := p.layout(true, col) // train_conv.go
+	cg, mg, inSz, outSz, mk, pw, g := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g
+	convBatches(p.Batch, p.ColSize(true), p.Batch*p.Group*mk*inSz*cg, l.col, func(lo, hi int, col []float32) {
 		for n := lo; n < hi; n++ {
 			for gi := 0; gi < p.Group; gi++ {
 				xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
@@ -287,7 +275,7 @@ func convTransposeCol2Im(p *ConvParams, x, w, bias, y, col []float32) {
 				} else {
 					clear(col[:mk*inSz])
 				}
-				Col2Im(&g, col, yg)
+				Col2Im(g, col, yg)
 			}
 		}
 	})

@@ -100,11 +100,12 @@ func biasGrad(batch, c, size int, dy, db []float32) {
 	}
 }
 
-// convLayout is the per-group geometry both convolution backward passes
-// start from: channels per group in and out, image sizes, the length k of a
-// weight row (cg·K for Conv, mg·K for ConvTranspose), whether the
-// convolution is pointwise, the im2col geometry of the side that is
-// unfolded, and column scratch of at least ColSize(transpose) elements.
+// convLayout is the per-group geometry the im2col convolution passes
+// (forward and backward, Conv and ConvTranspose) start from: channels per
+// group in and out, image sizes, the length k of a weight row (cg·K for
+// Conv, mg·K for ConvTranspose), whether the convolution is pointwise,
+// the im2col geometry of the side that is unfolded, and column scratch of
+// at least ColSize(transpose) elements.
 type convLayout struct {
 	cg, mg, inSz, outSz, k int
 	pw                     bool
