@@ -322,15 +322,8 @@ func reduceInto[T Numeric](op ReduceOp, out, row []T, each bool) {
 func reduceFinish[T Numeric](op ReduceOp, out []T, count int) {
 	switch op {
 	case RedMean:
-		if isFloat[T]() {
-			c := T(count)
-			if count == 0 {
-				c = 0 // 0/0: NaN
-			}
-			for i := range out {
-				out[i] /= c
-			}
-		} else if count > 0 {
+		// An empty float reduction divides 0/0 (NaN); an integer one stays 0.
+		if isFloat[T]() || count > 0 {
 			c := T(count)
 			for i := range out {
 				out[i] /= c
