@@ -120,22 +120,28 @@ func (l ewLegacy) apply(n *graph.Node, a, b *ops.Tensor) (*ops.Tensor, error) {
 	return tkView(b, shape), nil
 }
 
-// ewTwo fetches the two inputs of a binary node and their broadcast shape,
-// applying pre-opset-7 broadcasting rules when l is on.
-func ewTwo(n *graph.Node, in []*ops.Tensor, l ewLegacy) (a, b *ops.Tensor, shape []int, err error) {
+// ewTwo fetches the two inputs of a binary node, applying pre-opset-7
+// broadcasting rules when l is on.
+func ewTwo(n *graph.Node, in []*ops.Tensor, l ewLegacy) (a, b *ops.Tensor, err error) {
 	if a, err = tkInput(n, in, 0, "A"); err != nil {
 		return
 	}
 	if b, err = tkInput(n, in, 1, "B"); err != nil {
 		return
 	}
-	if b, err = l.apply(n, a, b); err != nil {
-		return
-	}
-	if shape, err = ops.BroadcastShape(a.Shape, b.Shape); err != nil {
-		err = fmt.Errorf("node %s: inputs %s and %s: %w", n.Label(), n.Inputs[0], n.Inputs[1], err)
-	}
+	b, err = l.apply(n, a, b)
 	return
+}
+
+// ewBroadcast is the broadcast shape of a binary node's inputs a and b,
+// written into dst when it fits (a caller's stack array keeps the steady
+// state free of shape allocations).
+func ewBroadcast(n *graph.Node, dst []int, a, b *ops.Tensor) ([]int, error) {
+	shape, err := ops.BroadcastShapeInto(dst, a.Shape, b.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: inputs %s and %s: %w", n.Label(), n.Inputs[0], n.Inputs[1], err)
+	}
+	return shape, nil
 }
 
 // ewSameType checks that binary inputs share an element type.
@@ -160,45 +166,16 @@ func ewNumeric(n *graph.Node, t *ops.Tensor, name string) error {
 // is resolved here, so a steady-state call allocates only its output.
 func ewBuildBinary(op ops.BinOp) Builder {
 	return func(n *graph.Node, opset int64) (Kernel, error) {
-		legacy, err := ewParseLegacy(n, opset)
-		if err != nil {
-			return nil, err
-		}
 		plan, err := ops.NewBinaryPlan(op)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
-		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, err := tkInput(n, in, 0, "A")
-			if err != nil {
-				return nil, err
-			}
-			b, err := tkInput(n, in, 1, "B")
-			if err != nil {
-				return nil, err
-			}
-			if legacy.on {
-				if b, err = legacy.apply(n, a, b); err != nil {
-					return nil, err
-				}
-			}
+		return ewBuildBroadcast2(ops.Invalid, func(n *graph.Node, a, b *ops.Tensor) error {
 			if err := ewSameType(n, a, b); err != nil {
-				return nil, err
+				return err
 			}
-			if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
-				return nil, err
-			}
-			var dims [8]int
-			shape, err := ops.BroadcastShapeInto(dims[:0], a.Shape, b.Shape)
-			if err != nil {
-				return nil, fmt.Errorf("node %s: inputs %s and %s: %w", n.Label(), n.Inputs[0], n.Inputs[1], err)
-			}
-			out := env.New(a.DType, shape...)
-			if err := plan.Run(out, a, b); err != nil {
-				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
-			}
-			return []*ops.Tensor{out}, nil
-		}, nil
+			return ewNumeric(n, a, n.Inputs[0])
+		}, plan.Run)(n, opset)
 	}
 }
 
@@ -208,7 +185,12 @@ func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {
 		return nil, err
 	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		a, b, shape, err := ewTwo(n, in, legacy)
+		a, b, err := ewTwo(n, in, legacy)
+		if err != nil {
+			return nil, err
+		}
+		var dims [8]int
+		shape, err := ewBroadcast(n, dims[:0], a, b)
 		if err != nil {
 			return nil, err
 		}
@@ -341,11 +323,16 @@ func ewBuildBroadcast2(outDT ops.DType, check func(n *graph.Node, a, b *ops.Tens
 			return nil, err
 		}
 		return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, b, shape, err := ewTwo(n, in, legacy)
+			a, b, err := ewTwo(n, in, legacy)
 			if err != nil {
 				return nil, err
 			}
 			if err := check(n, a, b); err != nil {
+				return nil, err
+			}
+			var dims [8]int
+			shape, err := ewBroadcast(n, dims[:0], a, b)
+			if err != nil {
 				return nil, err
 			}
 			dt := outDT
