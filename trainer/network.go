@@ -476,24 +476,12 @@ func (n *net) norm(b batchIn) float64 {
 // e.grads and returns the reconstruction loss and the regulariser penalty.
 func (e *engine) step(b batchIn) (recon, reg float64) {
 	n := e.net
-	D, Out := n.inputSize(), n.outputSize()
+	D := n.inputSize()
 	nc := (b.rows + e.chunkRows - 1) / e.chunkRows
 	norm := n.norm(b)
-	span := func(c int) (lo, rows int) {
-		lo = c * e.chunkRows
-		return lo, min(e.chunkRows, b.rows-lo)
-	}
 	kl := n.beta > 0 && n.rho > 0
 	e.parallel(nc, func(c int) {
-		w := e.works[c]
-		lo, rows := span(c)
-		w.loss = 0
-		n.forward(w, b.x[lo*D:(lo+rows)*D], rows)
-		var m []float32
-		if n.masked && b.m != nil {
-			m = b.m[lo*Out : (lo+rows)*Out]
-		}
-		n.lossGrad(w, b.t[lo*Out:(lo+rows)*Out], m, rows, norm)
+		w, rows := e.forwardChunk(c, b, norm)
 		if kl {
 			clear(w.colSum)
 			cs := n.codeSize()
@@ -517,7 +505,7 @@ func (e *engine) step(b batchIn) (recon, reg float64) {
 		reg += pen
 	}
 	e.parallel(nc, func(c int) {
-		lo, rows := span(c)
+		lo, rows := e.span(c, b.rows)
 		n.backward(e.works[c], b.x[lo*D:(lo+rows)*D], rows, b.rows, dRho)
 	})
 	e.reduce(nc)
@@ -526,6 +514,34 @@ func (e *engine) step(b batchIn) (recon, reg float64) {
 		reg += e.works[c].reg
 	}
 	return recon / norm, reg
+}
+
+// span returns the first row and the row count of chunk c of a batch of
+// batchRows rows.
+func (e *engine) span(c, batchRows int) (lo, rows int) {
+	lo = c * e.chunkRows
+	return lo, min(e.chunkRows, batchRows-lo)
+}
+
+// forwardChunk runs chunk c of b forward in its workspace and, when b has
+// targets, puts the chunk's summed loss in w.loss and its output gradient
+// in place (step and eval share it). It returns the workspace and the
+// chunk's row count.
+func (e *engine) forwardChunk(c int, b batchIn, norm float64) (w *work, rows int) {
+	n := e.net
+	D, Out := n.inputSize(), n.outputSize()
+	w = e.works[c]
+	lo, rows := e.span(c, b.rows)
+	w.loss = 0
+	n.forward(w, b.x[lo*D:(lo+rows)*D], rows)
+	if b.t != nil {
+		var m []float32
+		if n.masked && b.m != nil {
+			m = b.m[lo*Out : (lo+rows)*Out]
+		}
+		n.lossGrad(w, b.t[lo*Out:(lo+rows)*Out], m, rows, norm)
+	}
+	return w, rows
 }
 
 // gradBlock is the span of one parallel task over parameter elements.
@@ -575,23 +591,13 @@ func (e *engine) gradNorm() float64 {
 // reconstructions (rows × output).
 func (e *engine) eval(b batchIn, out []float32) (sum, norm float64) {
 	n := e.net
-	D, Out := n.inputSize(), n.outputSize()
+	Out := n.outputSize()
 	nc := (b.rows + e.chunkRows - 1) / e.chunkRows
 	norm = n.norm(b)
 	e.parallel(nc, func(c int) {
-		w := e.works[c]
-		lo := c * e.chunkRows
-		rows := min(e.chunkRows, b.rows-lo)
-		w.loss = 0
-		n.forward(w, b.x[lo*D:(lo+rows)*D], rows)
-		var m []float32
-		if n.masked && b.m != nil {
-			m = b.m[lo*Out : (lo+rows)*Out]
-		}
-		if b.t != nil {
-			n.lossGrad(w, b.t[lo*Out:(lo+rows)*Out], m, rows, norm)
-		}
+		w, rows := e.forwardChunk(c, b, norm)
 		if out != nil {
+			lo, _ := e.span(c, b.rows)
 			copy(out[lo*Out:(lo+rows)*Out], n.output(w, rows))
 		}
 	})
