@@ -20,10 +20,10 @@ func Cast(dst, src *Tensor) error {
 	if !SameShape(dst.Shape, src.Shape) {
 		return fmt.Errorf("Cast: output shape %s differs from input shape %s", ShapeString(dst.Shape), ShapeString(src.Shape))
 	}
-	if n := SliceLen(dst.Data); n != dst.Len() || MakeSliceType(dst.DType) != dataTypeName(dst.Data) {
+	if n := SliceLen(dst.Data); n != dst.Len() || !dataMatches(dst.DType, dst.Data) {
 		return fmt.Errorf("Cast: output %v holds %T of length %d", dst, dst.Data, n)
 	}
-	if n := SliceLen(src.Data); n != src.Len() || MakeSliceType(src.DType) != dataTypeName(src.Data) {
+	if n := SliceLen(src.Data); n != src.Len() || !dataMatches(src.DType, src.Data) {
 		return fmt.Errorf("Cast: input %v holds %T of length %d", src, src.Data, n)
 	}
 	if dst.DType == src.DType {
@@ -51,29 +51,6 @@ func Cast(dst, src *Tensor) error {
 		return castFromBool(dst, s)
 	}
 	return fmt.Errorf("Cast: unsupported input type %v", src.DType)
-}
-
-// dataTypeName names the Go slice type of data like MakeSliceType does.
-func dataTypeName(data any) string {
-	switch data.(type) {
-	case []float32:
-		return "[]float32"
-	case []float64:
-		return "[]float64"
-	case []uint16:
-		return "[]uint16"
-	case []int64:
-		return "[]int64"
-	case []int32:
-		return "[]int32"
-	case []int8:
-		return "[]int8"
-	case []uint8:
-		return "[]uint8"
-	case []bool:
-		return "[]bool"
-	}
-	return ""
 }
 
 func castFrom[S Numeric](dst *Tensor, s []S) error {

@@ -270,7 +270,7 @@ func Variadic(op BinOp, mean bool, dst *Tensor, ins []*Tensor) error {
 	if len(ins) == 1 {
 		// One input is its own sum, max, min and mean: copy it (keeping -0).
 		if !SameShape(dst.Shape, ins[0].Shape) || SliceLen(dst.Data) != SliceLen(ins[0].Data) ||
-			dataTypeName(dst.Data) != dataTypeName(ins[0].Data) || dataTypeName(dst.Data) == "" {
+			!dataMatches(dst.DType, dst.Data) || !dataMatches(dst.DType, ins[0].Data) {
 			return fmt.Errorf("%v: output %v does not match the single input %v", op, dst, ins[0])
 		}
 		CopyData(dst.Data, ins[0].Data)

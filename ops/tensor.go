@@ -260,29 +260,6 @@ func dataMatches(dt DType, data any) bool {
 	return false
 }
 
-// MakeSliceType names the Go slice type that holds elements of dt.
-func MakeSliceType(dt DType) string {
-	switch dt {
-	case Float32:
-		return "[]float32"
-	case Float64:
-		return "[]float64"
-	case Float16:
-		return "[]uint16"
-	case Int64:
-		return "[]int64"
-	case Int32:
-		return "[]int32"
-	case Int8:
-		return "[]int8"
-	case Uint8:
-		return "[]uint8"
-	case Bool:
-		return "[]bool"
-	}
-	return ""
-}
-
 // NumElements is the product of the dimensions (1 for a scalar).
 func NumElements(shape []int) int {
 	n := 1
