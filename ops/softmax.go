@@ -72,11 +72,17 @@ func SoftmaxAxis(outer, n, inner int, x, y []float32, log bool) {
 				}
 			}
 		}
+		if log {
+			// One logarithm per column, not one per element.
+			for j, s := range sum {
+				sum[j] = math.Log(s)
+			}
+		}
 		for k := 0; k < n; k++ {
 			xs, ys := x[base+k*inner:base+(k+1)*inner], y[base+k*inner:base+(k+1)*inner]
 			if log {
 				for j, v := range xs {
-					ys[j] = v - mx[j] - float32(math.Log(sum[j]))
+					ys[j] = v - mx[j] - float32(sum[j])
 				}
 			} else {
 				for j := range ys {
