@@ -51,7 +51,7 @@ func CompareTensors(name string, got, want *ops.Tensor, atol, rtol float64) Outp
 		r.Mismatch = fmt.Sprintf("dtype %v, want %v", got.DType, want.DType)
 		return r
 	}
-	if !sameShape(got.Shape, want.Shape) {
+	if !ops.SameShape(got.Shape, want.Shape) {
 		r.Mismatch = fmt.Sprintf("shape %v, want %v", got.Shape, want.Shape)
 		return r
 	}
@@ -132,18 +132,6 @@ func CompareTensors(name string, got, want *ops.Tensor, atol, rtol float64) Outp
 	}
 	r.Pass = r.Failures == 0 && r.Mismatch == ""
 	return r
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // unravel turns a flat row-major index into a multi-dimensional one.
