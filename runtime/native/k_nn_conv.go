@@ -160,38 +160,18 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (Kernel
 		spIn := x.Shape[2:]
 		nd := len(spIn)
 		kernel := w.Shape[2:]
-		if win.kernel != nil {
-			if len(win.kernel) != nd {
-				return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, X has %d spatial axes", n.Label(), win.kernel, len(win.kernel), nd)
-			}
-			for i := range kernel {
-				if kernel[i] != win.kernel[i] {
-					return nil, fmt.Errorf("node %s: kernel_shape %v disagrees with weight spatial dims %v", n.Label(), win.kernel, kernel)
-				}
-			}
+		if err := nnCheckKernelAttr(n, win.kernel, kernel); err != nil {
+			return nil, err
 		}
-		ints := func(v []int, name string, def int) ([]int, error) {
-			if v == nil {
-				out := make([]int, nd)
-				for i := range out {
-					out[i] = def
-				}
-				return out, nil
-			}
-			if len(v) != nd {
-				return nil, fmt.Errorf("node %s: %s %v has %d values, X has %d spatial axes", n.Label(), name, v, len(v), nd)
-			}
-			return v, nil
-		}
-		strides, err := ints(win.strides, "strides", 1)
+		strides, err := nnPerAxis(n, win.strides, "strides", 1, nd)
 		if err != nil {
 			return nil, err
 		}
-		dil, err := ints(win.dilations, "dilations", 1)
+		dil, err := nnPerAxis(n, win.dilations, "dilations", 1, nd)
 		if err != nil {
 			return nil, err
 		}
-		opad, err := ints(outPad, "output_padding", 0)
+		opad, err := nnPerAxis(n, outPad, "output_padding", 0, nd)
 		if err != nil {
 			return nil, err
 		}

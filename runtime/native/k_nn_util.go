@@ -284,17 +284,10 @@ func (w *nnWindow) resolve(n *graph.Node, in []int, kernel []int) (*nnGeom, erro
 	nd := len(in)
 	g := &nnGeom{}
 	switch {
-	case kernel != nil && w.kernel != nil:
-		if len(w.kernel) != nd {
-			return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, input has %d spatial axes", n.Label(), w.kernel, len(w.kernel), nd)
-		}
-		for i := range kernel {
-			if kernel[i] != w.kernel[i] {
-				return nil, fmt.Errorf("node %s: kernel_shape %v disagrees with weight spatial dims %v", n.Label(), w.kernel, kernel)
-			}
-		}
-		g.kernel = kernel
 	case kernel != nil:
+		if err := nnCheckKernelAttr(n, w.kernel, kernel); err != nil {
+			return nil, err
+		}
 		g.kernel = kernel
 	case w.kernel != nil:
 		if len(w.kernel) != nd {
@@ -304,24 +297,11 @@ func (w *nnWindow) resolve(n *graph.Node, in []int, kernel []int) (*nnGeom, erro
 	default:
 		return nil, fmt.Errorf("node %s: missing attribute kernel_shape", n.Label())
 	}
-	fill := func(v []int, name string, def int) ([]int, error) {
-		if v == nil {
-			out := make([]int, nd)
-			for i := range out {
-				out[i] = def
-			}
-			return out, nil
-		}
-		if len(v) != nd {
-			return nil, fmt.Errorf("node %s: %s %v has %d values, input has %d spatial axes", n.Label(), name, v, len(v), nd)
-		}
-		return v, nil
-	}
 	var err error
-	if g.strides, err = fill(w.strides, "strides", 1); err != nil {
+	if g.strides, err = nnPerAxis(n, w.strides, "strides", 1, nd); err != nil {
 		return nil, err
 	}
-	if g.dilations, err = fill(w.dilations, "dilations", 1); err != nil {
+	if g.dilations, err = nnPerAxis(n, w.dilations, "dilations", 1, nd); err != nil {
 		return nil, err
 	}
 	g.padBegin, g.padEnd, g.out = make([]int, nd), make([]int, nd), make([]int, nd)
@@ -362,6 +342,37 @@ func (w *nnWindow) resolve(n *graph.Node, in []int, kernel []int) (*nnGeom, erro
 		}
 	}
 	return g, nil
+}
+
+// nnCheckKernelAttr checks an optional kernel_shape attribute (nil when
+// absent) against the spatial dims of the weights.
+func nnCheckKernelAttr(n *graph.Node, attr, kernel []int) error {
+	if attr == nil {
+		return nil
+	}
+	if len(attr) != len(kernel) {
+		return fmt.Errorf("node %s: kernel_shape %v has %d axes, input has %d spatial axes", n.Label(), attr, len(attr), len(kernel))
+	}
+	if !ops.SameShape(attr, kernel) {
+		return fmt.Errorf("node %s: kernel_shape %v disagrees with weight spatial dims %v", n.Label(), attr, kernel)
+	}
+	return nil
+}
+
+// nnPerAxis returns a per-spatial-axis attribute v checked to have nd
+// values, or nd copies of def when the attribute is absent (nil).
+func nnPerAxis(n *graph.Node, v []int, name string, def, nd int) ([]int, error) {
+	if v == nil {
+		out := make([]int, nd)
+		for i := range out {
+			out[i] = def
+		}
+		return out, nil
+	}
+	if len(v) != nd {
+		return nil, fmt.Errorf("node %s: %s %v has %d values, input has %d spatial axes", n.Label(), name, v, len(v), nd)
+	}
+	return v, nil
 }
 
 // nnSpatial checks that x is N×C×spatial… with at least minSpatial spatial
