@@ -13,13 +13,21 @@ func BatchNormInference(n, c, spatial int, x, scale, bias, mean, variance []floa
 	}
 }
 
+// affineRows applies affine to channel ch of each of the n samples of x
+// (n×c×spatial).
 func affineRows(n, c, spatial, ch int, a, b float32, x, y []float32) {
 	for i := 0; i < n; i++ {
 		off := (i*c + ch) * spatial
-		xs, ys := x[off:off+spatial], y[off:off+spatial]
-		for j, v := range xs {
-			ys[j] = v*a + b
-		}
+		affine(x[off:off+spatial], y[off:off+spatial], a, b)
+	}
+}
+
+// affine writes x·a + b for each x of xs into ys (which may alias xs): the
+// per-channel multiply-add every normalisation here ends with.
+func affine(xs, ys []float32, a, b float32) {
+	ys = ys[:len(xs)]
+	for j, v := range xs {
+		ys[j] = v*a + b
 	}
 }
 
@@ -63,11 +71,7 @@ func InstanceNorm(n, c, spatial int, x, scale, bias []float32, eps float32, y []
 			mu, inv := meanInvStd(x[off:off+spatial], eps)
 			a := float64(scale[ch]) * inv
 			b := float64(bias[ch]) - mu*a
-			xs, ys := x[off:off+spatial], y[off:off+spatial]
-			af, bf := float32(a), float32(b)
-			for j, v := range xs {
-				ys[j] = v*af + bf
-			}
+			affine(x[off:off+spatial], y[off:off+spatial], float32(a), float32(b))
 		}
 	}
 }
@@ -209,12 +213,8 @@ func GroupNorm(n, c, spatial, groups int, x, scale, bias []float32, eps float32,
 				ch := g*cg + k
 				a := float64(scale[ch]) * inv
 				b := float64(bias[ch]) - mu*a
-				af, bf := float32(a), float32(b)
 				o := off + k*spatial
-				xs, ys := x[o:o+spatial], y[o:o+spatial]
-				for j, v := range xs {
-					ys[j] = v*af + bf
-				}
+				affine(x[o:o+spatial], y[o:o+spatial], float32(a), float32(b))
 			}
 		}
 	}
