@@ -38,14 +38,7 @@ func DropPassThrough(g *graph.Graph) *graph.Graph {
 	}
 	inner := map[string]bool{}
 	for _, n := range g.Nodes {
-		for _, a := range n.Attrs {
-			if a.G != nil {
-				collectNames(a.G, inner)
-			}
-			for _, sg := range a.Graphs {
-				collectNames(sg, inner)
-			}
-		}
+		collectSubgraphNames(n, inner)
 	}
 
 	rename := map[string]string{}
@@ -139,17 +132,23 @@ func collectNames(g *graph.Graph, names map[string]bool) {
 		for _, in := range n.Inputs {
 			names[in] = true
 		}
-		for _, a := range n.Attrs {
-			if a.G != nil {
-				collectNames(a.G, names)
-			}
-			for _, sg := range a.Graphs {
-				collectNames(sg, names)
-			}
-		}
+		collectSubgraphNames(n, names)
 	}
 	for _, o := range g.Outputs {
 		names[o.Name] = true
+	}
+}
+
+// collectSubgraphNames adds every value name read inside n's subgraph
+// attributes (not n's own inputs) to names.
+func collectSubgraphNames(n *graph.Node, names map[string]bool) {
+	for _, a := range n.Attrs {
+		if a.G != nil {
+			collectNames(a.G, names)
+		}
+		for _, sg := range a.Graphs {
+			collectNames(sg, names)
+		}
 	}
 }
 

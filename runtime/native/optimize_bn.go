@@ -31,17 +31,10 @@ func FoldBatchNorm(m *graph.Model, g *graph.Graph) *graph.Graph {
 		for _, in := range n.Inputs {
 			reads[in]++
 		}
-		for _, a := range n.Attrs {
-			inner := map[string]bool{}
-			if a.G != nil {
-				collectNames(a.G, inner)
-			}
-			for _, sg := range a.Graphs {
-				collectNames(sg, inner)
-			}
-			for name := range inner {
-				reads[name] += 2 // read inside a subgraph: never fold away
-			}
+		inner := map[string]bool{}
+		collectSubgraphNames(n, inner)
+		for name := range inner {
+			reads[name] += 2 // read inside a subgraph: never fold away
 		}
 	}
 	for _, o := range g.Outputs {

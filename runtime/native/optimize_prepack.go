@@ -94,14 +94,7 @@ func PrepackWeights(g *graph.Graph) *graph.Graph {
 		for _, in := range n.Inputs {
 			read[in] = true
 		}
-		for _, a := range n.Attrs {
-			if a.G != nil {
-				collectNames(a.G, read)
-			}
-			for _, sg := range a.Graphs {
-				collectNames(sg, read)
-			}
-		}
+		collectSubgraphNames(n, read)
 	}
 	for _, o := range ng.Outputs {
 		read[o.Name] = true
