@@ -726,23 +726,36 @@ func (w windowAttrs) out(i int, in Dim) (Dim, error) {
 	return knownDim(o), nil
 }
 
-func inferConv(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
+// convInputs checks what Conv and ConvTranspose share: the X and W inputs
+// of the same rank ≥ 3 and a group ≥ 1. known is false (and the output only
+// typed, as x.DType) when either rank is unknown.
+func convInputs(n *Node, in []ValueInfo) (x, w ValueInfo, group int64, known bool, err error) {
 	if err := needInputs(n, in, 2); err != nil {
-		return nil, err
+		return x, w, 0, false, err
 	}
-	x, w := in[0], in[1]
+	x, w = in[0], in[1]
 	if !rankKnown(x) || !rankKnown(w) {
-		return one(ValueInfo{DType: x.DType}), nil
+		return x, w, 0, false, nil
 	}
 	if len(x.Shape) < 3 || len(w.Shape) != len(x.Shape) {
-		return nil, fmt.Errorf("X %s and W %s must have the same rank ≥ 3", x.Shape, w.Shape)
+		return x, w, 0, false, fmt.Errorf("X %s and W %s must have the same rank ≥ 3", x.Shape, w.Shape)
 	}
-	group, err := n.Int("group", 1)
+	if group, err = n.Int("group", 1); err != nil {
+		return x, w, 0, false, err
+	}
+	if group < 1 {
+		return x, w, 0, false, fmt.Errorf("group %d must be ≥ 1", group)
+	}
+	return x, w, group, true, nil
+}
+
+func inferConv(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
+	x, w, group, known, err := convInputs(n, in)
 	if err != nil {
 		return nil, err
 	}
-	if group < 1 {
-		return nil, fmt.Errorf("group %d must be ≥ 1", group)
+	if !known {
+		return one(ValueInfo{DType: x.DType}), nil
 	}
 	if cx, cw := x.Shape[1], w.Shape[1]; cx.Known() && cw.Known() && cx.Value != cw.Value*group {
 		return nil, fmt.Errorf("X has %d channels but W %s with group %d expects %d", cx.Value, w.Shape, group, cw.Value*group)
@@ -764,22 +777,12 @@ func inferConv(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 }
 
 func inferConvTranspose(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
-	if err := needInputs(n, in, 2); err != nil {
-		return nil, err
-	}
-	x, w := in[0], in[1]
-	if !rankKnown(x) || !rankKnown(w) {
-		return one(ValueInfo{DType: x.DType}), nil
-	}
-	if len(x.Shape) < 3 || len(w.Shape) != len(x.Shape) {
-		return nil, fmt.Errorf("X %s and W %s must have the same rank ≥ 3", x.Shape, w.Shape)
-	}
-	group, err := n.Int("group", 1)
+	x, w, group, known, err := convInputs(n, in)
 	if err != nil {
 		return nil, err
 	}
-	if group < 1 {
-		return nil, fmt.Errorf("group %d must be ≥ 1", group)
+	if !known {
+		return one(ValueInfo{DType: x.DType}), nil
 	}
 	if _, err := mergeDim(x.Shape[1], w.Shape[0]); err != nil {
 		return nil, fmt.Errorf("X %s has %s channels but W %s expects %s", x.Shape, x.Shape[1], w.Shape, w.Shape[0])
