@@ -272,8 +272,8 @@ func (n *imageNet) trainStep(b batchIn, grads [][]float32, beta float32, rng *ra
 	z := code
 	if vae {
 		m := rows * n.spec.Code
-		n.eps = growF(n.eps, m)
-		n.z = growF(n.z, m)
+		n.eps = nn.Grow(n.eps, m)
+		n.z = nn.Grow(n.z, m)
 		for i := range n.eps {
 			n.eps[i] = float32(rng.NormFloat64())
 		}
@@ -285,7 +285,7 @@ func (n *imageNet) trainStep(b batchIn, grads [][]float32, beta float32, rng *ra
 	if vae {
 		norm = float64(rows)
 	}
-	n.g = growF(n.g, rows*D)
+	n.g = nn.Grow(n.g, rows*D)
 	out := stepOut{recon: reconLossGrad(y, b.t[:rows*D], n.g, n.bce, norm)}
 	encG := grads[:n.nEnc]
 	decG := grads[n.nEnc+n.nMu+n.nLv:]
@@ -297,7 +297,7 @@ func (n *imageNet) trainStep(b batchIn, grads [][]float32, beta float32, rng *ra
 		return out
 	}
 	m := rows * n.spec.Code
-	n.dmu, n.dlv = growF(n.dmu, m), growF(n.dlv, m)
+	n.dmu, n.dlv = nn.Grow(n.dmu, m), nn.Grow(n.dlv, m)
 	clear(n.dmu)
 	clear(n.dlv)
 	nn.ReparameteriseBackward(dz, lv, n.eps, n.dmu, n.dlv)
@@ -306,10 +306,8 @@ func (n *imageNet) trainStep(b batchIn, grads [][]float32, beta float32, rng *ra
 	dh1 := n.Mu.Backward(n.dmu, grads[n.nEnc:n.nEnc+2], needH)
 	dh2 := n.LogVar.Backward(n.dlv, grads[n.nEnc+2:n.nEnc+4], needH)
 	if needH {
-		n.dh = growF(n.dh, len(dh1))
-		for i := range dh1 {
-			n.dh[i] = dh1[i] + dh2[i]
-		}
+		n.dh = nn.Grow(n.dh, len(dh1))
+		ops.AddF32(n.dh, dh1, dh2)
 		n.Encoder.Backward(n.dh, encG, false)
 	}
 	return out
@@ -335,13 +333,6 @@ func reconLossGrad(y, t, g []float32, bce bool, norm float64) float64 {
 		}
 	}
 	return sum / norm
-}
-
-func growF(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	return b[:n]
 }
 
 // infer returns the code (mu for VAEs) or the deterministic reconstruction

@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer/nn"
 )
 
 // Network returns the layer graph of an image or VAE model (kinds conv,
@@ -193,7 +194,7 @@ func (e *imageEngine) eval(b batchIn, out []float32) (sum, norm float64) {
 		norm = float64(b.rows)
 	}
 	if b.t != nil {
-		n.g = growF(n.g, b.rows*D)
+		n.g = nn.Grow(n.g, b.rows*D)
 		sum = reconLossGrad(y, b.t[:b.rows*D], n.g, n.bce, 1)
 	}
 	if out != nil {

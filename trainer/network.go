@@ -119,16 +119,11 @@ func newNet(l netLayout, rng *rand.Rand) (*net, error) {
 		if d.tied {
 			continue
 		}
-		var lim float64
+		fan := d.in + d.out
 		if l.init == models.He {
-			lim = math.Sqrt(6 / float64(d.in))
-		} else {
-			lim = math.Sqrt(6 / float64(d.in+d.out))
+			fan = d.in
 		}
-		w := n.params[d.w].Data
-		for i := range w {
-			w[i] = float32((2*rng.Float64() - 1) * lim)
-		}
+		nn.InitUniform(n.params[d.w].Data, fan, rng)
 	}
 	return n, nil
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/latent-ml/latent/ops"
 )
 
-// initUniform fills w with U(±sqrt(6/fan)) draws from rng.
-func initUniform(w []float32, fan int, rng *rand.Rand) {
+// InitUniform fills w with U(±sqrt(6/fan)) draws from rng: He uniform
+// for fan = fan-in, Xavier (Glorot) uniform for fan = fan-in + fan-out.
+func InitUniform(w []float32, fan int, rng *rand.Rand) {
 	lim := math.Sqrt(6 / float64(max(fan, 1)))
 	for i := range w {
 		w[i] = float32((2*rng.Float64() - 1) * lim)
@@ -25,9 +26,9 @@ func heLike(a Act) bool {
 
 func initWeights(w []float32, fanIn, fanOut int, a Act, rng *rand.Rand) {
 	if heLike(a) {
-		initUniform(w, fanIn, rng)
+		InitUniform(w, fanIn, rng)
 	} else {
-		initUniform(w, fanIn+fanOut, rng)
+		InitUniform(w, fanIn+fanOut, rng)
 	}
 }
 
@@ -56,7 +57,7 @@ func (d *Dense) Params() []*Param { return []*Param{d.W, d.B} }
 
 func (d *Dense) Forward(x []float32, n int, _ *Pass) []float32 {
 	d.x, d.n = x, n
-	d.y = grow(d.y, n*d.Out)
+	d.y = Grow(d.y, n*d.Out)
 	ops.GemmEpilogue(false, true, n, d.Out, d.In, x, d.In, d.W.Data, d.In, d.y, d.Out,
 		ops.Epilogue{Bias: d.B.Data, Act: d.Act.Fn, Alpha: d.Act.Alpha})
 	return d.y
@@ -64,7 +65,7 @@ func (d *Dense) Forward(x []float32, n int, _ *Pass) []float32 {
 
 func (d *Dense) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	n := d.n
-	d.dz = grow(d.dz, n*d.Out)
+	d.dz = Grow(d.dz, n*d.Out)
 	ops.ActBackward(d.dz, dy, d.y, d.Act.Fn, d.Act.Alpha)
 	ops.Gemm(true, false, d.Out, d.In, n, 1, d.dz, d.Out, d.x, d.In, 1, grads[0], d.In)
 	gb := grads[1]
@@ -76,7 +77,7 @@ func (d *Dense) Backward(dy []float32, grads [][]float32, needInput bool) []floa
 	if !needInput {
 		return nil
 	}
-	d.dx = grow(d.dx, n*d.In)
+	d.dx = Grow(d.dx, n*d.In)
 	ops.Gemm(false, false, n, d.In, d.Out, 1, d.dz, d.Out, d.W.Data, d.In, 0, d.dx, d.In)
 	return d.dx
 }
@@ -156,7 +157,7 @@ type convState struct {
 // n inputs of inSz elements, into outputs of outSz elements.
 func (s *convState) forward(x []float32, n, inSz, outSz int, w, b []float32, f func(p *ops.ConvParams, x, w, b, y, col []float32)) []float32 {
 	s.x, s.n = x, n
-	s.y = grow(s.y, n*outSz)
+	s.y = Grow(s.y, n*outSz)
 	convChunks(&s.p, &s.bufs, false, n, inSz, outSz, len(w), len(b), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
 		f(p, x[lo*in:hi*in], w, b, s.y[lo*out:hi*out], col)
 	})
@@ -169,10 +170,10 @@ func (s *convState) forward(x []float32, n, inSz, outSz int, w, b []float32, f f
 // input gradient (nil unless needInput). w and b are the layer's
 // parameters (b only sizes the bias-gradient scratch).
 func (s *convState) backward(act Act, dy, w, b []float32, grads [][]float32, needInput bool, inSz, outSz int, f func(p *ops.ConvParams, x, w, dy, dx, dw, db, col []float32)) []float32 {
-	s.dz = grow(s.dz, len(s.y))
+	s.dz = Grow(s.dz, len(s.y))
 	ops.ActBackward(s.dz, dy, s.y, act.Fn, act.Alpha)
 	if needInput {
-		s.dx = grow(s.dx, len(s.x))
+		s.dx = Grow(s.dx, len(s.x))
 	}
 	nc := convChunks(&s.p, &s.bufs, true, s.n, inSz, outSz, len(w), len(b), func(p *ops.ConvParams, ch int, col []float32, lo, hi, in, out int) {
 		var dx []float32
@@ -293,7 +294,7 @@ func (l *Pool2D) Params() []*Param { return nil }
 
 func (l *Pool2D) Forward(x []float32, n int, _ *Pass) []float32 {
 	l.n, l.p.Planes = n, n*l.C
-	l.y = grow(l.y, n*size(l.OutShape()))
+	l.y = Grow(l.y, n*size(l.OutShape()))
 	if l.Max {
 		if cap(l.idx) < len(l.y) {
 			l.idx = make([]int64, len(l.y))
@@ -310,7 +311,7 @@ func (l *Pool2D) Backward(dy []float32, _ [][]float32, needInput bool) []float32
 	if !needInput {
 		return nil
 	}
-	l.dx = grow(l.dx, l.n*l.C*l.H*l.W)
+	l.dx = Grow(l.dx, l.n*l.C*l.H*l.W)
 	if l.Max {
 		ops.MaxPoolBackward(dy, l.idx, l.dx)
 	} else {
@@ -343,7 +344,7 @@ func (u *Upsample) Params() []*Param { return nil }
 
 func (u *Upsample) Forward(x []float32, n int, _ *Pass) []float32 {
 	u.n = n
-	u.y = grow(u.y, n*size(u.OutShape()))
+	u.y = Grow(u.y, n*size(u.OutShape()))
 	ops.Upsample2D(n*u.C, u.H, u.W, u.Scale, u.Bilinear, x, u.y)
 	return u.y
 }
@@ -352,7 +353,7 @@ func (u *Upsample) Backward(dy []float32, _ [][]float32, needInput bool) []float
 	if !needInput {
 		return nil
 	}
-	u.dx = grow(u.dx, u.n*u.C*u.H*u.W)
+	u.dx = Grow(u.dx, u.n*u.C*u.H*u.W)
 	ops.Upsample2DBackward(u.n*u.C, u.H, u.W, u.Scale, u.Bilinear, dy, u.dx)
 	return u.dx
 }
@@ -396,7 +397,7 @@ func (b *BatchNorm) spatial() int { return size(b.Shape) / b.Shape[0] }
 func (b *BatchNorm) Forward(x []float32, n int, p *Pass) []float32 {
 	c, sp := b.Shape[0], b.spatial()
 	b.x, b.n, b.train = x, n, p != nil && p.Train
-	b.y = grow(b.y, len(x))
+	b.y = Grow(b.y, len(x))
 	if !b.train {
 		ops.BatchNormInference(n, c, sp, x, b.Scale.Data, b.Bias.Data, b.Mean.Data, b.Var.Data, b.Eps, b.y)
 		return b.y
@@ -417,7 +418,7 @@ func (b *BatchNorm) Forward(x []float32, n int, p *Pass) []float32 {
 
 func (b *BatchNorm) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	c, sp := b.Shape[0], b.spatial()
-	b.dx = grow(b.dx, len(b.x))
+	b.dx = Grow(b.dx, len(b.x))
 	if b.train {
 		ops.BatchNormTrainingBackward(b.n, c, sp, b.x, b.Scale.Data, b.bm, b.bv, b.Eps, dy, b.dx, grads[0], grads[1])
 	} else {
@@ -496,8 +497,8 @@ func (d *Dropout) Forward(x []float32, n int, p *Pass) []float32 {
 	if !d.train {
 		return x
 	}
-	d.mask = grow(d.mask, len(x))
-	d.y = grow(d.y, len(x))
+	d.mask = Grow(d.mask, len(x))
+	d.y = Grow(d.y, len(x))
 	keep := 1 / (1 - d.P)
 	for i, v := range x {
 		if p.RNG.Float32() < d.P {
@@ -513,7 +514,7 @@ func (d *Dropout) Backward(dy []float32, _ [][]float32, _ bool) []float32 {
 	if !d.train {
 		return dy
 	}
-	d.dx = grow(d.dx, len(dy))
+	d.dx = Grow(d.dx, len(dy))
 	for i, g := range dy {
 		d.dx[i] = g * d.mask[i]
 	}
@@ -543,13 +544,13 @@ func (a *Activation) OutShape() []int  { return a.Shape }
 func (a *Activation) Params() []*Param { return nil }
 
 func (a *Activation) Forward(x []float32, n int, _ *Pass) []float32 {
-	a.y = grow(a.y, len(x))
+	a.y = Grow(a.y, len(x))
 	ops.ApplyAct(a.y, x, a.Act.Fn, a.Act.Alpha)
 	return a.y
 }
 
 func (a *Activation) Backward(dy []float32, _ [][]float32, _ bool) []float32 {
-	a.dx = grow(a.dx, len(dy))
+	a.dx = Grow(a.dx, len(dy))
 	ops.ActBackward(a.dx, dy, a.y, a.Act.Fn, a.Act.Alpha)
 	return a.dx
 }

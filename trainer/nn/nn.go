@@ -63,8 +63,9 @@ type Stateful interface {
 
 func size(shape []int) int { return ops.NumElements(shape) }
 
-// grow returns buf resized to n elements, reallocating when too small.
-func grow(buf []float32, n int) []float32 {
+// Grow returns buf resized to n elements, reallocating when too small (the
+// per-layer and per-network scratch buffers of the trainer).
+func Grow(buf []float32, n int) []float32 {
 	if cap(buf) < n {
 		return make([]float32, n)
 	}
@@ -78,7 +79,6 @@ func newParam(name string, decay bool, shape ...int) *Param {
 // Seq runs layers one after another.
 type Seq struct {
 	Layers []Layer
-	needIn bool
 }
 
 // NewSeq checks that consecutive layers agree on shapes and returns the

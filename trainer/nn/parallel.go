@@ -52,9 +52,9 @@ func (b *chunkBufs) ensure(nc, colSize, wSize, bSize int) {
 		b.db = append(b.db, nil)
 	}
 	for c := 0; c < nc; c++ {
-		b.col[c] = grow(b.col[c], colSize)
-		b.dw[c] = grow(b.dw[c], wSize)
-		b.db[c] = grow(b.db[c], bSize)
+		b.col[c] = Grow(b.col[c], colSize)
+		b.dw[c] = Grow(b.dw[c], wSize)
+		b.db[c] = Grow(b.db[c], bSize)
 	}
 }
 
