@@ -260,41 +260,17 @@ func checkFinite(d *data.Dataset) error {
 	return nil
 }
 
-// toFloat32 converts a floating-point or integer tensor to float32.
+// toFloat32 converts a floating-point or integer tensor to float32 with
+// ops.Cast (ONNX Cast semantics); bool and string tensors are refused.
 func toFloat32(t *ops.Tensor) ([]float32, error) {
-	n := t.Len()
-	out := make([]float32, n)
-	switch d := t.Data.(type) {
-	case []float32:
-		copy(out, d[:n])
-	case []float64:
-		for i := range out {
-			out[i] = float32(d[i])
-		}
-	case []uint16:
-		for i := range out {
-			out[i] = ops.Float16ToFloat32(d[i])
-		}
-	case []int64:
-		for i := range out {
-			out[i] = float32(d[i])
-		}
-	case []int32:
-		for i := range out {
-			out[i] = float32(d[i])
-		}
-	case []int8:
-		for i := range out {
-			out[i] = float32(d[i])
-		}
-	case []uint8:
-		for i := range out {
-			out[i] = float32(d[i])
-		}
-	default:
+	if t.DType == ops.Bool {
 		return nil, fmt.Errorf("element type %v is not numeric", t.DType)
 	}
-	return out, nil
+	dst := ops.New(ops.Float32, t.Shape...)
+	if err := ops.Cast(dst, t); err != nil {
+		return nil, fmt.Errorf("element type %v is not numeric: %w", t.DType, err)
+	}
+	return dst.F32(), nil
 }
 
 // resolveModel returns the model file for MODEL: the path itself, or
