@@ -38,11 +38,8 @@ func (p *BinaryPlan) Op() BinOp { return p.op }
 // Run computes dst = a op b with broadcasting, exactly as Binary does (same
 // checks, same errors), without allocating on success for non-float16 types.
 func (p *BinaryPlan) Run(dst, a, b *Tensor) error {
-	if err := sameTypes(p.op, dst, a.DType, a, b); err != nil {
+	if err := checkBinary(p.op, dst, a, b); err != nil {
 		return err
-	}
-	if (p.op == OpDiv || p.op == OpMod || p.op == OpFmod) && isIntType(a.DType) && HasZero(b) {
-		return fmt.Errorf("%v: integer division by zero (divisor %v has a zero element)", p.op, b)
 	}
 	if p.op == OpShiftLeft || p.op == OpShiftRight {
 		if a.DType == Uint8 {

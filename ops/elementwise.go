@@ -131,11 +131,8 @@ func sameTypes(op fmt.Stringer, dst *Tensor, want DType, ins ...*Tensor) error {
 // element type among float32, float64, float16, int64, int32, int8 and
 // uint8. Integer Div by zero is an error.
 func Binary(op BinOp, dst, a, b *Tensor) error {
-	if err := sameTypes(op, dst, a.DType, a, b); err != nil {
+	if err := checkBinary(op, dst, a, b); err != nil {
 		return err
-	}
-	if (op == OpDiv || op == OpMod || op == OpFmod) && isIntType(a.DType) && HasZero(b) {
-		return fmt.Errorf("%v: integer division by zero (divisor %v has a zero element)", op, b)
 	}
 	if op == OpShiftLeft || op == OpShiftRight {
 		if a.DType != Uint8 {
@@ -162,6 +159,18 @@ func Binary(op BinOp, dst, a, b *Tensor) error {
 		}, a, b)
 	}
 	return fmt.Errorf("%v: unsupported element type %v", op, a.DType)
+}
+
+// checkBinary is the type and integer-division check Binary and
+// BinaryPlan.Run make before computing.
+func checkBinary(op BinOp, dst, a, b *Tensor) error {
+	if err := sameTypes(op, dst, a.DType, a, b); err != nil {
+		return err
+	}
+	if (op == OpDiv || op == OpMod || op == OpFmod) && isIntType(a.DType) && HasZero(b) {
+		return fmt.Errorf("%v: integer division by zero (divisor %v has a zero element)", op, b)
+	}
+	return nil
 }
 
 // HasZero reports whether a numeric tensor holds a zero element.
