@@ -8,16 +8,14 @@ package ops
 // overwritten. p.Act, p.Alpha and bias do not apply. It allocates its
 // column scratch.
 func ConvInt32(p *ConvParams, x, w, y []int32) {
-	cg, mg := p.InC/p.Group, p.OutC/p.Group
-	inSz, outSz := NumElements(p.In), NumElements(p.Out)
-	kk := cg * NumElements(p.Kernel)
-	g := ConvGeom{C: cg, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
+	l := p.geometry(false) // train_conv.go
+	cg, mg, inSz, outSz, kk, g := l.cg, l.mg, l.inSz, l.outSz, l.k, &l.g
 	col := make([]int32, kk*outSz)
 	for n := 0; n < p.Batch; n++ {
 		for gi := 0; gi < p.Group; gi++ {
 			xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
 			yg := y[(n*p.OutC+gi*mg)*outSz : (n*p.OutC+(gi+1)*mg)*outSz]
-			im2colWalk(&g, xg, col, false)
+			im2colWalk(g, xg, col, false)
 			clear(yg)
 			for m := 0; m < mg; m++ {
 				wrow := w[(gi*mg+m)*kk : (gi*mg+m+1)*kk]
@@ -39,16 +37,14 @@ func ConvInt32(p *ConvParams, x, w, y []int32) {
 // geometry, a plain float64 matrix product and the per-channel bias (no
 // fused activation). It allocates its column scratch.
 func ConvF64(p *ConvParams, x, w, bias, y []float64) {
-	cg, mg := p.InC/p.Group, p.OutC/p.Group
-	inSz, outSz := NumElements(p.In), NumElements(p.Out)
-	kk := cg * NumElements(p.Kernel)
-	g := ConvGeom{C: cg, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
+	l := p.geometry(false) // train_conv.go
+	cg, mg, inSz, outSz, kk, g := l.cg, l.mg, l.inSz, l.outSz, l.k, &l.g
 	col := make([]float64, kk*outSz)
 	for n := 0; n < p.Batch; n++ {
 		for gi := 0; gi < p.Group; gi++ {
 			xg := x[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
 			yg := y[(n*p.OutC+gi*mg)*outSz : (n*p.OutC+(gi+1)*mg)*outSz]
-			im2colWalk(&g, xg, col, false)
+			im2colWalk(g, xg, col, false)
 			for m := 0; m < mg; m++ {
 				yrow := yg[m*outSz : (m+1)*outSz]
 				b := 0.0

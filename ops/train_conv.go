@@ -117,11 +117,18 @@ type convLayout struct {
 // ConvTranspose, allocating col when it is too short for a non-pointwise
 // convolution.
 func (p *ConvParams) layout(transpose bool, col []float32) convLayout {
-	l := convLayout{cg: p.InC / p.Group, mg: p.OutC / p.Group, inSz: NumElements(p.In), outSz: NumElements(p.Out), pw: p.pointwise()}
+	l := p.geometry(transpose)
 	if !l.pw && len(col) < p.ColSize(transpose) {
 		col = make([]float32, p.ColSize(transpose))
 	}
 	l.col = col
+	return l
+}
+
+// geometry is layout without the column scratch, for the passes that
+// unfold into scratch of another element type (ConvInt32, ConvF64).
+func (p *ConvParams) geometry(transpose bool) convLayout {
+	l := convLayout{cg: p.InC / p.Group, mg: p.OutC / p.Group, inSz: NumElements(p.In), outSz: NumElements(p.Out), pw: p.pointwise()}
 	if transpose {
 		l.k = l.mg * NumElements(p.Kernel)
 		l.g = ConvGeom{C: l.mg, Image: p.Out, Kernel: p.Kernel, Out: p.In, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
