@@ -20,11 +20,7 @@ func buildGridSample(n *graph.Node, opset int64) (Kernel, error) {
 	if opset >= 20 {
 		def = "linear"
 	}
-	ms, err := n.String("mode", def)
-	if err != nil {
-		return nil, err
-	}
-	mode, err := nnParseResizeMode(n, ms)
+	mode, err := nnResizeMode(n, def)
 	if err != nil {
 		return nil, err
 	}

@@ -30,25 +30,22 @@ type nnResizeAttrs struct {
 	keepRatio string
 }
 
-func nnParseResizeMode(n *graph.Node, s string) (ops.ResizeMode, error) {
-	switch s {
-	case "nearest":
-		return ops.ResizeNearest, nil
-	case "linear", "bilinear", "trilinear":
-		return ops.ResizeLinear, nil
-	case "cubic", "bicubic":
-		return ops.ResizeCubic, nil
-	}
-	return 0, fmt.Errorf("node %s: unknown mode %q (want nearest, linear or cubic)", n.Label(), s)
+// nnResizeMode reads the mode attribute of Resize, Upsample and GridSample
+// (def when absent); the bi-/tri- spellings are GridSample's and opset 10's.
+func nnResizeMode(n *graph.Node, def string) (ops.ResizeMode, error) {
+	return nnEnum(n, "mode", def,
+		nnChoice[ops.ResizeMode]{"nearest", ops.ResizeNearest},
+		nnChoice[ops.ResizeMode]{"linear", ops.ResizeLinear},
+		nnChoice[ops.ResizeMode]{"bilinear", ops.ResizeLinear},
+		nnChoice[ops.ResizeMode]{"trilinear", ops.ResizeLinear},
+		nnChoice[ops.ResizeMode]{"cubic", ops.ResizeCubic},
+		nnChoice[ops.ResizeMode]{"bicubic", ops.ResizeCubic})
 }
 
 func buildResize(n *graph.Node, opset int64) (Kernel, error) {
 	var a nnResizeAttrs
-	modeS, err := n.String("mode", "nearest")
-	if err != nil {
-		return nil, err
-	}
-	if a.p.Mode, err = nnParseResizeMode(n, modeS); err != nil {
+	var err error
+	if a.p.Mode, err = nnResizeMode(n, "nearest"); err != nil {
 		return nil, err
 	}
 	if opset < 11 {
@@ -125,11 +122,8 @@ func buildResize(n *graph.Node, opset int64) (Kernel, error) {
 
 func buildUpsample(n *graph.Node, opset int64) (Kernel, error) {
 	var a nnResizeAttrs
-	modeS, err := n.String("mode", "nearest")
-	if err != nil {
-		return nil, err
-	}
-	if a.p.Mode, err = nnParseResizeMode(n, modeS); err != nil {
+	var err error
+	if a.p.Mode, err = nnResizeMode(n, "nearest"); err != nil {
 		return nil, err
 	}
 	if a.p.Mode == ops.ResizeCubic {
