@@ -276,15 +276,14 @@ func Resize(p *ResizeParams, x, y []float32) {
 	cur := append([]int(nil), p.In...)
 	src := x
 	var bufs [2][]float32
-	passes := 0
+	var todo []int
+	anyExtra := false
 	for d := 0; d < nd; d++ {
 		taps[d] = p.axisTaps(d)
-	}
-	var todo []int
-	for d := 0; d < nd; d++ {
 		if !taps[d].identity {
 			todo = append(todo, d)
 		}
+		anyExtra = anyExtra || taps[d].anyExtra
 	}
 	if len(todo) == 0 {
 		copy(y, x[:NumElements(p.Out)])
@@ -297,7 +296,7 @@ func Resize(p *ResizeParams, x, y []float32) {
 		if i == len(todo)-1 {
 			dst = y[:NumElements(next)]
 		} else {
-			b := passes % 2
+			b := i % 2
 			if cap(bufs[b]) < NumElements(next) {
 				bufs[b] = make([]float32, NumElements(next))
 			}
@@ -305,11 +304,6 @@ func Resize(p *ResizeParams, x, y []float32) {
 		}
 		resizeAxis(cur, d, taps[d], src, dst)
 		src, cur = dst, next
-		passes++
-	}
-	anyExtra := false
-	for _, t := range taps {
-		anyExtra = anyExtra || t.anyExtra
 	}
 	if !anyExtra || NumElements(p.Out) == 0 {
 		return
