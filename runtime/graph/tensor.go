@@ -259,6 +259,7 @@ func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape [
 		return nil, sizeErr(label, shape, n, got, " (in "+field+")")
 	}
 	t := &ops.Tensor{DType: dt, Shape: shape}
+	var err error
 	switch dt {
 	case ops.Float32:
 		t.Data = append(make([]float32, 0, n), tp.FloatData...)
@@ -269,32 +270,11 @@ func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape [
 	case ops.Int32:
 		t.Data = append(make([]int32, 0, n), tp.Int32Data...)
 	case ops.Int8:
-		d := make([]int8, n)
-		for i, v := range tp.Int32Data {
-			if v < math.MinInt8 || v > math.MaxInt8 {
-				return nil, fmt.Errorf("%s: int32_data[%d] = %d is out of range for INT8", label, i, v)
-			}
-			d[i] = int8(v)
-		}
-		t.Data = d
+		t.Data, err = narrowInt32[int8](label, tp.Int32Data, math.MinInt8, math.MaxInt8, "is out of range for INT8")
 	case ops.Uint8:
-		d := make([]uint8, n)
-		for i, v := range tp.Int32Data {
-			if v < 0 || v > math.MaxUint8 {
-				return nil, fmt.Errorf("%s: int32_data[%d] = %d is out of range for UINT8", label, i, v)
-			}
-			d[i] = uint8(v)
-		}
-		t.Data = d
+		t.Data, err = narrowInt32[uint8](label, tp.Int32Data, 0, math.MaxUint8, "is out of range for UINT8")
 	case ops.Float16:
-		d := make([]uint16, n)
-		for i, v := range tp.Int32Data {
-			if v < 0 || v > math.MaxUint16 {
-				return nil, fmt.Errorf("%s: int32_data[%d] = %d is not a FLOAT16 bit pattern", label, i, v)
-			}
-			d[i] = uint16(v)
-		}
-		t.Data = d
+		t.Data, err = narrowInt32[uint16](label, tp.Int32Data, 0, math.MaxUint16, "is not a FLOAT16 bit pattern")
 	case ops.Bool:
 		d := make([]bool, n)
 		for i, v := range tp.Int32Data {
@@ -304,7 +284,23 @@ func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape [
 	default:
 		return nil, fmt.Errorf("%s: element type %v has no typed-field decoding", label, dt)
 	}
+	if err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// narrowInt32 converts int32_data to the narrower element type T that ONNX
+// stores there (INT8, UINT8, FLOAT16 bits), refusing values outside [lo, hi].
+func narrowInt32[T int8 | uint8 | uint16](label string, vals []int32, lo, hi int32, what string) ([]T, error) {
+	d := make([]T, len(vals))
+	for i, v := range vals {
+		if v < lo || v > hi {
+			return nil, fmt.Errorf("%s: int32_data[%d] = %d %s", label, i, v, what)
+		}
+		d[i] = T(v)
+	}
+	return d, nil
 }
 
 // readExternal reads the bytes of an external-data tensor. want is the byte
