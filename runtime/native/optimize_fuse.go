@@ -362,39 +362,9 @@ func fusedFast(env *Env, in []*ops.Tensor, transA, transB bool, alpha, beta floa
 // by ops.Conv for float32 inputs, the original Conv and activation kernels
 // otherwise.
 func buildFusedConv(n *graph.Node, _ int64) (Kernel, error) {
-	opset, err := n.Int("opset", 0)
+	conv, slowK, act, actAlpha, err := buildFusedLayer(n, "Conv")
 	if err != nil {
 		return nil, err
-	}
-	actName, err := n.String("activation", "")
-	if err != nil {
-		return nil, err
-	}
-	act, ok := fusedActs[actName]
-	if !ok {
-		return nil, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
-	}
-	actAlpha, err := n.Float("activation_alpha", 0.01)
-	if err != nil {
-		return nil, err
-	}
-	out := n.Outputs[0]
-	conv := &graph.Node{Name: n.Name, OpType: "Conv", Inputs: n.Inputs, Outputs: []string{out + "/pre-activation"}, Attrs: n.Attrs}
-	convK, err := buildDefault(conv, opset)
-	if err != nil {
-		return nil, err
-	}
-	actNodeName, _ := n.String("act_name", "")
-	actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: conv.Outputs, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
-	if n.Has("activation_alpha") {
-		actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
-	}
-	actK, err := buildDefault(actNode, opset)
-	if err != nil {
-		return nil, err
-	}
-	if act != ops.ActLeakyRelu {
-		actAlpha = 0
 	}
 	win, err := nnParseWindow(conv)
 	if err != nil {
@@ -423,13 +393,6 @@ func buildFusedConv(n *graph.Node, _ int64) (Kernel, error) {
 			ops.Conv(p, x.F32(), w.F32(), bias, y.F32(), nil)
 			return []*ops.Tensor{y}, nil
 		}
-		res, err := convK(env, in)
-		if err != nil {
-			return nil, err
-		}
-		if len(res) == 0 || res[0] == nil {
-			return nil, fmt.Errorf("node %s: Conv returned no tensor", n.Label())
-		}
-		return actK(env, res[:1])
+		return slowK(env, in)
 	}, nil
 }

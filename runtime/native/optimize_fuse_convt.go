@@ -12,39 +12,9 @@ import (
 // (no separate pass over the output, no second buffer); other types run
 // the original ConvTranspose and activation kernels one after the other.
 func buildFusedConvTranspose(n *graph.Node, _ int64) (Kernel, error) {
-	opset, err := n.Int("opset", 0)
+	convT, slowK, act, actAlpha, err := buildFusedLayer(n, "ConvTranspose")
 	if err != nil {
 		return nil, err
-	}
-	actName, err := n.String("activation", "")
-	if err != nil {
-		return nil, err
-	}
-	act, ok := fusedActs[actName]
-	if !ok {
-		return nil, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
-	}
-	actAlpha, err := n.Float("activation_alpha", 0.01)
-	if err != nil {
-		return nil, err
-	}
-	out := n.Outputs[0]
-	convT := &graph.Node{Name: n.Name, OpType: "ConvTranspose", Inputs: n.Inputs, Outputs: []string{out + "/pre-activation"}, Attrs: n.Attrs}
-	convK, err := buildDefault(convT, opset)
-	if err != nil {
-		return nil, err
-	}
-	actNodeName, _ := n.String("act_name", "")
-	actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: convT.Outputs, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
-	if n.Has("activation_alpha") {
-		actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
-	}
-	actK, err := buildDefault(actNode, opset)
-	if err != nil {
-		return nil, err
-	}
-	if act != ops.ActLeakyRelu {
-		actAlpha = 0
 	}
 	fastK, err := buildConvTransposeAct(convT, act, actAlpha)
 	if err != nil {
@@ -54,13 +24,60 @@ func buildFusedConvTranspose(n *graph.Node, _ int64) (Kernel, error) {
 		if len(in) >= 2 && in[0] != nil && in[0].DType == ops.Float32 {
 			return fastK(env, in)
 		}
-		res, err := convK(env, in)
+		return slowK(env, in)
+	}, nil
+}
+
+// buildFusedLayer reads the fused activation of a FusedConv or
+// FusedConvTranspose node n and rebuilds its parts from the registry with
+// the original names: the layer node (an opType node over n's inputs and
+// attributes), the unfused kernel running that layer and then the
+// activation, and the activation with its alpha (0 unless LeakyRelu) for
+// the fast path.
+func buildFusedLayer(n *graph.Node, opType string) (layer *graph.Node, slow Kernel, act ops.Act, actAlpha float32, err error) {
+	opset, err := n.Int("opset", 0)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	actName, err := n.String("activation", "")
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	act, ok := fusedActs[actName]
+	if !ok {
+		return nil, nil, 0, 0, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
+	}
+	actAlpha, err = n.Float("activation_alpha", 0.01)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	out := n.Outputs[0]
+	layer = &graph.Node{Name: n.Name, OpType: opType, Inputs: n.Inputs, Outputs: []string{out + "/pre-activation"}, Attrs: n.Attrs}
+	layerK, err := buildDefault(layer, opset)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	actNodeName, _ := n.String("act_name", "")
+	actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: layer.Outputs, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
+	if n.Has("activation_alpha") {
+		actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
+	}
+	actK, err := buildDefault(actNode, opset)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	if act != ops.ActLeakyRelu {
+		actAlpha = 0
+	}
+	slow = func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		res, err := layerK(env, in)
 		if err != nil {
 			return nil, err
 		}
 		if len(res) == 0 || res[0] == nil {
-			return nil, fmt.Errorf("node %s: ConvTranspose returned no tensor", n.Label())
+			return nil, fmt.Errorf("node %s: %s returned no tensor", n.Label(), opType)
 		}
 		return actK(env, res[:1])
-	}, nil
+	}
+	return layer, slow, act, actAlpha, nil
 }
