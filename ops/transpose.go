@@ -98,26 +98,7 @@ func moveValid(t *Tensor) bool {
 		}
 		n *= d
 	}
-	var ok bool
-	switch t.Data.(type) {
-	case []float32:
-		ok = t.DType == Float32
-	case []float64:
-		ok = t.DType == Float64
-	case []uint16:
-		ok = t.DType == Float16
-	case []int64:
-		ok = t.DType == Int64
-	case []int32:
-		ok = t.DType == Int32
-	case []int8:
-		ok = t.DType == Int8
-	case []uint8:
-		ok = t.DType == Uint8
-	case []bool:
-		ok = t.DType == Bool
-	}
-	return ok && SliceLen(t.Data) == n
+	return dataMatches(t.DType, t.Data) && SliceLen(t.Data) == n
 }
 
 // transposeBlock is the tile edge of the blocked 2-D transpose: 32×32
