@@ -50,6 +50,8 @@ func imageInputShape(m *trainer.Model) []int {
 	return []int{m.Spec.Input}
 }
 
+// batchVI describes a float32 graph input or output of per-sample shape
+// shape behind the symbolic batch dimension.
 func batchVI(name string, shape []int, doc string) graph.ValueInfo {
 	s := graph.Shape{{Param: BatchDim}}
 	for _, d := range shape {
@@ -70,9 +72,10 @@ func stringAttr(name, v string) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(v)}
 }
 
-// scaleInShaped is scaleIn with the scaler reshaped to the per-sample
-// shape (so it broadcasts over NCHW batches).
-func (b *builder) scaleInShaped(s *data.Scaler, x string, shape []int) string {
+// scaleIn adds (x - input_offset) * input_scale, with the scaler reshaped
+// to the per-sample shape (so it broadcasts over NCHW batches), when s is
+// not the identity, and returns the name of the model-space input.
+func (b *builder) scaleIn(s *data.Scaler, x string, shape []int) string {
 	if s.Identity() {
 		return x
 	}
@@ -83,7 +86,9 @@ func (b *builder) scaleInShaped(s *data.Scaler, x string, shape []int) string {
 	return "input_scaled"
 }
 
-func (b *builder) unscaleShaped(s *data.Scaler, in string, shape []int) {
+// unscale maps the model-space output in back to raw units,
+// (in / input_scale) + input_offset, writing the reconstruction.
+func (b *builder) unscale(s *data.Scaler, in string, shape []int) {
 	sc := b.init("input_scale", ops.FromFloat32(shape, slices.Clone(s.Scale)))
 	off := b.init("input_offset", ops.FromFloat32(shape, slices.Clone(s.Offset)))
 	b.node("Div", "unscale_output/div", "divide by the scaler scale", []string{in, sc}, []string{"reconstruction_centered"})
@@ -265,7 +270,7 @@ func (b *builder) imageDecoder(net *trainer.Network, z string, s *data.Scaler, s
 		return err
 	}
 	if !s.Identity() {
-		b.unscaleShaped(s, out, shape)
+		b.unscale(s, out, shape)
 	}
 	return nil
 }
@@ -285,7 +290,7 @@ func buildImage(m *trainer.Model, opts Options, mk func(part string, layers func
 	var s Set
 	var err error
 	if s.Model, err = mk(PartModel, func(b *builder) error {
-		x := b.scaleInShaped(&scaler, InputName, shape)
+		x := b.scaleIn(&scaler, InputName, shape)
 		if err := b.imageEncoder(net, x, false); err != nil {
 			return err
 		}
@@ -299,7 +304,7 @@ func buildImage(m *trainer.Model, opts Options, mk func(part string, layers func
 			batchVI(LogVarName, []int{C}, "posterior log-variance (batch × code size)"))
 	}
 	if s.Encoder, err = mk(PartEncoder, func(b *builder) error {
-		return b.imageEncoder(net, b.scaleInShaped(&scaler, InputName, shape), true)
+		return b.imageEncoder(net, b.scaleIn(&scaler, InputName, shape), true)
 	}, []graph.ValueInfo{inVI}, encOuts, "input → code"); err != nil {
 		return nil, err
 	}

@@ -228,13 +228,13 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 		return nil, errors.New("export: model has no layers")
 	}
 	D, C := m.Spec.Input, m.Spec.Code
-	inVI := valueInfo(InputName, D, "raw input rows (batch × features, training data units; scaling is applied inside the graph)")
-	codeVI := valueInfo(CodeName, C, "latent code (batch × code size)")
-	recVI := valueInfo(ReconstructionName, D, "reconstruction of the input (batch × features, raw data units)")
+	inVI := batchVI(InputName, []int{D}, "raw input rows (batch × features, training data units; scaling is applied inside the graph)")
+	codeVI := batchVI(CodeName, []int{C}, "latent code (batch × code size)")
+	recVI := batchVI(ReconstructionName, []int{D}, "reconstruction of the input (batch × features, raw data units)")
 	scaler := m.Scaler
 	var s Set
 	if s.Model, err = mk(PartModel, func(b *builder) error {
-		x := b.scaleIn(&scaler, InputName)
+		x := b.scaleIn(&scaler, InputName, []int{D})
 		code, err := b.encoder(enc, x)
 		if err != nil {
 			return err
@@ -244,7 +244,7 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 		return nil, err
 	}
 	if s.Encoder, err = mk(PartEncoder, func(b *builder) error {
-		_, err := b.encoder(enc, b.scaleIn(&scaler, InputName))
+		_, err := b.encoder(enc, b.scaleIn(&scaler, InputName, []int{D}))
 		return err
 	}, inVI, codeVI, "input → code"); err != nil {
 		return nil, err
@@ -329,13 +329,6 @@ func writeAtomic(path string, b []byte) (err error) {
 	return os.Rename(tmp, path)
 }
 
-func valueInfo(name string, cols int, doc string) graph.ValueInfo {
-	return graph.ValueInfo{
-		Name: name, DType: ops.Float32, HasShape: true, DocString: doc,
-		Shape: graph.Shape{{Param: BatchDim}, {Value: int64(cols)}},
-	}
-}
-
 // builder accumulates the nodes and initializers of one graph.
 type builder struct {
 	g *graph.Graph
@@ -372,19 +365,6 @@ func intAttr(name string, v int64) *graph.Attr {
 
 func floatAttr(name string, v float32) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
-}
-
-// scaleIn adds (x - input_offset) * input_scale when s is not the identity
-// and returns the name of the model-space input.
-func (b *builder) scaleIn(s *data.Scaler, x string) string {
-	if s.Identity() {
-		return x
-	}
-	off := b.init("input_offset", ops.FromFloat32([]int{len(s.Offset)}, append([]float32(nil), s.Offset...)))
-	sc := b.init("input_scale", ops.FromFloat32([]int{len(s.Scale)}, append([]float32(nil), s.Scale...)))
-	b.node("Sub", "scale_input/sub", "subtract the scaler offset", []string{x, off}, []string{"input_centered"})
-	b.node("Mul", "scale_input/mul", "multiply by the scaler scale", []string{"input_centered", sc}, []string{"input_scaled"})
-	return "input_scaled"
 }
 
 // dense adds one Gemm + activation layer reading in and writing out.
@@ -498,10 +478,7 @@ func (b *builder) decoder(layers []trainer.Layer, code string, s *data.Scaler) e
 		in = out
 	}
 	if !s.Identity() {
-		sc := b.init("input_scale", ops.FromFloat32([]int{len(s.Scale)}, append([]float32(nil), s.Scale...)))
-		off := b.init("input_offset", ops.FromFloat32([]int{len(s.Offset)}, append([]float32(nil), s.Offset...)))
-		b.node("Div", "unscale_output/div", "divide by the scaler scale", []string{in, sc}, []string{"reconstruction_centered"})
-		b.node("Add", "unscale_output/add", "add the scaler offset", []string{"reconstruction_centered", off}, []string{ReconstructionName})
+		b.unscale(s, in, []int{len(s.Scale)})
 	}
 	return nil
 }
