@@ -90,23 +90,17 @@ func NegativeELBO(in, rec, mu, logvar *ops.Tensor) ([]float64, error) {
 	return out, nil
 }
 
-// floats returns t's elements as float64 (float32, float64 and float16).
+// floats returns t's elements as float64 (float32, float64 and float16),
+// widened by ops.Cast.
 func floats(t *ops.Tensor) ([]float64, error) {
-	n := t.Len()
-	out := make([]float64, n)
-	switch d := t.Data.(type) {
-	case []float32:
-		for i := range out {
-			out[i] = float64(d[i])
-		}
-	case []float64:
-		copy(out, d[:n])
-	case []uint16:
-		for i := range out {
-			out[i] = float64(ops.Float16ToFloat32(d[i]))
-		}
+	switch t.DType {
+	case ops.Float32, ops.Float64, ops.Float16:
 	default:
 		return nil, fmt.Errorf("element type %v is not floating point", t.DType)
 	}
-	return out, nil
+	out := ops.New(ops.Float64, t.Shape...)
+	if err := ops.Cast(out, t); err != nil {
+		return nil, err
+	}
+	return out.F64(), nil
 }
