@@ -445,7 +445,7 @@ func (r *run) epoch(ctx context.Context, eng stepper, opt *optimizer, lr float64
 				copy(bm[i*D:(i+1)*D], ds.Mask[idx*D:(idx+1)*D])
 			}
 		}
-		applyNoise(r.m.Spec.Noise, bx[:rows*D], r.rng, true)
+		applyNoise(r.m.Spec.Noise, bx[:rows*D], r.rng)
 		b := batchIn{x: bx[:rows*D], t: bt[:rows*D], rows: rows}
 		if bm != nil {
 			b.m = bm[:rows*D]
@@ -477,10 +477,7 @@ func (r *run) epoch(ctx context.Context, eng stepper, opt *optimizer, lr float64
 }
 
 // applyNoise corrupts x in place (denoising kinds only).
-func applyNoise(nz models.Noise, x []float32, rng *rand.Rand, active bool) {
-	if !active {
-		return
-	}
+func applyNoise(nz models.Noise, x []float32, rng *rand.Rand) {
 	switch nz.Type {
 	case models.MaskingNoise:
 		for i := range x {
@@ -501,21 +498,26 @@ func (r *run) evaluate(eng stepper, ds *data.Dataset) (loss, rmse float64) {
 	D, B := ds.D, r.cfg.BatchSize
 	tgt := ds.TargetData()
 	var sum, norm float64
-	out := make([]float32, B*D)
+	// Reconstructions are only needed for the masked RMSE.
+	var out, raw []float32
+	if ds.Mask != nil {
+		out, raw = make([]float32, B*D), make([]float32, B*D)
+	}
 	var se, cnt float64
 	for lo := 0; lo < ds.N; lo += B {
 		rows := min(B, ds.N-lo)
 		b := batchIn{x: ds.X[lo*D : (lo+rows)*D], t: tgt[lo*D : (lo+rows)*D], rows: rows}
+		var rec []float32
 		if ds.Mask != nil {
 			b.m = ds.Mask[lo*D : (lo+rows)*D]
+			rec = out[:rows*D]
 		}
-		s, nm := eng.eval(b, out[:rows*D])
+		s, nm := eng.eval(b, rec)
 		sum += s
 		norm += nm
 		if ds.Mask != nil {
-			rec := out[:rows*D]
+			raw := raw[:rows*D]
 			r.m.Scaler.Inverse(rec, rec)
-			raw := make([]float32, rows*D)
 			r.m.Scaler.Inverse(raw, b.t)
 			for i, mv := range b.m {
 				if mv != 0 {
