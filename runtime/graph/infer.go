@@ -237,6 +237,15 @@ func ranked(dt ops.DType, s Shape) ValueInfo {
 	return ValueInfo{DType: dt, Shape: s, HasShape: true}
 }
 
+// rankOnly is a value of known rank r whose dimensions are all unknown.
+func rankOnly(dt ops.DType, r int64) ValueInfo {
+	s := make(Shape, r)
+	for i := range s {
+		s[i] = unknownDim
+	}
+	return ranked(dt, s)
+}
+
 func one(v ValueInfo) []ValueInfo { return []ValueInfo{v} }
 
 func input(in []ValueInfo, i int) ValueInfo {
@@ -921,11 +930,7 @@ func inferReshape(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 	vals, ok := c.sym[n.Inputs[1]]
 	if !ok {
 		if r := in[1]; rankKnown(r) && len(r.Shape) == 1 && r.Shape[0].Known() {
-			s := make(Shape, r.Shape[0].Value)
-			for i := range s {
-				s[i] = unknownDim
-			}
-			return one(ranked(x.DType, s)), nil
+			return one(rankOnly(x.DType, r.Shape[0].Value)), nil
 		}
 		return one(ValueInfo{DType: x.DType}), nil
 	}
@@ -1370,35 +1375,19 @@ func inferSlice(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 			return nil, err
 		}
 	} else {
+		// An absent optional input is nil; a present one must be constant.
 		lit := func(i int) []int64 {
 			if i >= len(n.Inputs) || n.Inputs[i] == "" {
 				return nil
 			}
-			v, found := c.sym[n.Inputs[i]]
-			if !found {
-				ok = false
-				return nil
-			}
-			out := make([]int64, len(v))
-			for k, s := range v {
-				if !s.Lit {
-					ok = false
-				}
-				out[k] = s.Val
-			}
-			return out
+			v, found := c.intsOf(n, i)
+			ok = ok && found
+			return v
 		}
 		starts, ends, axes, steps = lit(1), lit(2), lit(3), lit(4)
 	}
-	unknownAll := func() []ValueInfo {
-		s := make(Shape, r)
-		for i := range s {
-			s[i] = unknownDim
-		}
-		return one(ranked(x.DType, s))
-	}
 	if !ok || starts == nil || ends == nil {
-		return unknownAll(), nil
+		return one(rankOnly(x.DType, int64(r))), nil
 	}
 	if len(starts) != len(ends) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
 		return nil, fmt.Errorf("starts %v, ends %v, axes %v and steps %v differ in length", starts, ends, axes, steps)

@@ -206,11 +206,7 @@ func inferResize(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 		}
 		return one(ranked(x.DType, out)), nil
 	}
-	s := make(Shape, r)
-	for i := range s {
-		s[i] = unknownDim
-	}
-	return one(ranked(x.DType, s)), nil
+	return one(rankOnly(x.DType, int64(r))), nil
 }
 
 func inferPad(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
@@ -234,11 +230,7 @@ func inferPad(c *inferer, n *Node, in []ValueInfo) ([]ValueInfo, error) {
 		pads, _ = c.intsOf(n, 1)
 	}
 	if pads == nil {
-		s := make(Shape, r)
-		for i := range s {
-			s[i] = unknownDim
-		}
-		return one(ranked(x.DType, s)), nil
+		return one(rankOnly(x.DType, int64(r))), nil
 	}
 	if len(pads) != 2*r {
 		return nil, fmt.Errorf("pads %v has %d entries, want %d for input %s", pads, len(pads), 2*r, x.Shape)
