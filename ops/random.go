@@ -50,7 +50,7 @@ func RandomUniformInto(dst *Tensor, r *rand.Rand, low, high float64) error {
 	case []uint16:
 		below := Float64ToFloat16(high) // the largest float16 below high
 		if float64(Float16ToFloat32(below)) >= high {
-			below = halfBelow(below)
+			below = nextHalfDown(below)
 		}
 		for i, v := range d {
 			if float64(Float16ToFloat32(v)) >= high {
@@ -59,17 +59,6 @@ func RandomUniformInto(dst *Tensor, r *rand.Rand, low, high float64) error {
 		}
 	}
 	return nil
-}
-
-// halfBelow returns the next float16 value below h (toward -Inf).
-func halfBelow(h uint16) uint16 {
-	switch {
-	case h&0x7fff == 0: // ±0
-		return 0x8001
-	case h&0x8000 == 0:
-		return h - 1
-	}
-	return h + 1
 }
 
 func randomFill(dst *Tensor, r *rand.Rand, next func() float64) error {

@@ -156,11 +156,11 @@ func TestRandomUniformNeverReachesHigh(t *testing.T) {
 			t.Fatalf("float16 sample %v not below 0", v)
 		}
 	}
-	if got := halfBelow(0x3c00); got != 0x3bff {
-		t.Errorf("halfBelow(1) = %#x, want 0x3bff", got)
+	if got := nextHalfDown(0x3c00); got != 0x3bff {
+		t.Errorf("nextHalfDown(1) = %#x, want 0x3bff", got)
 	}
-	if got := halfBelow(0xbc00); got != 0xbc01 {
-		t.Errorf("halfBelow(-1) = %#x, want 0xbc01", got)
+	if got := nextHalfDown(0xbc00); got != 0xbc01 {
+		t.Errorf("nextHalfDown(-1) = %#x, want 0xbc01", got)
 	}
 }
 
