@@ -419,6 +419,8 @@ func newEngine(n *net, batch, workers int) *engine {
 	for _, p := range n.params {
 		e.grads = append(e.grads, make([]float32, len(p.Data)))
 	}
+	e.blocks = paramBlocks(len(e.grads), func(i int) int { return len(e.grads[i]) })
+	e.blockSq = make([]float64, len(e.blocks))
 	return e
 }
 
@@ -546,14 +548,6 @@ const gradBlock = 1 << 15
 // element (so the result does not depend on scheduling), and records each
 // block's sum of squares for gradNorm.
 func (e *engine) reduce(nc int) {
-	if e.blocks == nil {
-		for p, g := range e.grads {
-			for lo := 0; lo < len(g); lo += gradBlock {
-				e.blocks = append(e.blocks, [2]int{p, lo})
-			}
-		}
-		e.blockSq = make([]float64, len(e.blocks))
-	}
 	e.parallel(len(e.blocks), func(b int) {
 		p, lo := e.blocks[b][0], e.blocks[b][1]
 		hi := min(lo+gradBlock, len(e.grads[p]))

@@ -72,6 +72,22 @@ type optimizer struct {
 	step  int64
 	state [][]float32 // slot-major: for each slot, one buffer per param
 	slots int
+	// blocks are the (param, offset) update blocks, fixed by the
+	// parameter sizes.
+	blocks [][2]int
+}
+
+// paramBlocks splits n tensors, tensor i of size(i) elements, into
+// (tensor, offset) blocks of at most gradBlock elements: the unit of the
+// parallel gradient reduction and optimiser update.
+func paramBlocks(n int, size func(i int) int) [][2]int {
+	var bs [][2]int
+	for i := range n {
+		for lo := 0; lo < size(i); lo += gradBlock {
+			bs = append(bs, [2]int{i, lo})
+		}
+	}
+	return bs
 }
 
 func newOptimizer(cfg OptimizerConfig, params []*Param) (*optimizer, error) {
@@ -79,7 +95,7 @@ func newOptimizer(cfg OptimizerConfig, params []*Param) (*optimizer, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	o := &optimizer{cfg: cfg}
+	o := &optimizer{cfg: cfg, blocks: paramBlocks(len(params), func(i int) int { return len(params[i].Data) })}
 	switch cfg.Name {
 	case "momentum", "nesterov", "rmsprop":
 		o.slots = 1
@@ -94,9 +110,10 @@ func newOptimizer(cfg OptimizerConfig, params []*Param) (*optimizer, error) {
 	return o, nil
 }
 
-// update applies one step with learning rate lr. gnorm is the gradient's
-// global norm (for clipping). The update is elementwise, so it is split into
-// blocks run by par without affecting results.
+// update applies one step with learning rate lr to params (those given to
+// newOptimizer). gnorm is the gradient's global norm (for clipping). The
+// update is elementwise, so it is split into blocks run by par without
+// affecting results.
 func (o *optimizer) update(params []*Param, grads [][]float32, lr float64, gnorm float64, par func(n int, f func(i int))) {
 	c := o.cfg
 	o.step++
@@ -104,18 +121,12 @@ func (o *optimizer) update(params []*Param, grads [][]float32, lr float64, gnorm
 	if c.ClipNorm > 0 && gnorm > c.ClipNorm {
 		scale = float32(c.ClipNorm / gnorm)
 	}
-	type task struct{ p, lo, hi int }
-	var tasks []task
-	for pi, p := range params {
-		for lo := 0; lo < len(p.Data); lo += gradBlock {
-			tasks = append(tasks, task{pi, lo, min(lo+gradBlock, len(p.Data))})
-		}
-	}
 	bc1 := float32(1 - math.Pow(c.Beta1, float64(o.step)))
 	bc2 := float32(1 - math.Pow(c.Beta2, float64(o.step)))
-	par(len(tasks), func(i int) {
-		t := tasks[i]
-		o.updateRange(params[t.p], t.p, len(params), grads[t.p], t.lo, t.hi, float32(lr), scale, bc1, bc2)
+	par(len(o.blocks), func(i int) {
+		pi, lo := o.blocks[i][0], o.blocks[i][1]
+		p := params[pi]
+		o.updateRange(p, pi, len(params), grads[pi], lo, min(lo+gradBlock, len(p.Data)), float32(lr), scale, bc1, bc2)
 	})
 }
 
