@@ -156,18 +156,23 @@ func (g *gemmCall) run() {
 // scaleOnly handles k == 0 or alpha == 0: C = beta·C, then the epilogue.
 func (g *gemmCall) scaleOnly() {
 	for i := 0; i < g.m; i++ {
-		row := g.c[i*g.ldc : i*g.ldc+g.n]
-		switch g.beta {
-		case 0:
-			clear(row)
-		case 1:
-		default:
-			for j := range row {
-				row[j] *= g.beta
-			}
-		}
+		scaleRow(g.c[i*g.ldc:i*g.ldc+g.n], g.beta)
 	}
 	ApplyEpilogueRows(g.c, g.m, g.n, g.ldc, Epilogue{Bias: g.bias, Act: g.act, Alpha: g.leak})
+}
+
+// scaleRow sets row to beta·row: cleared without being read when beta is
+// 0 (so NaNs in C do not propagate), untouched when it is 1.
+func scaleRow(row []float32, beta float32) {
+	switch beta {
+	case 0:
+		clear(row)
+	case 1:
+	default:
+		for j := range row {
+			row[j] *= beta
+		}
+	}
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }

@@ -15,15 +15,7 @@ func goSmall(g gemmCall) bool {
 	if !g.transB {
 		for i := 0; i < g.m; i++ {
 			crow := g.c[i*g.ldc : i*g.ldc+g.n]
-			switch g.beta {
-			case 0:
-				clear(crow)
-			case 1:
-			default:
-				for j := range crow {
-					crow[j] *= g.beta
-				}
-			}
+			scaleRow(crow, g.beta)
 			for p := 0; p < g.k; p++ {
 				var av float32
 				if g.transA {
