@@ -286,10 +286,8 @@ func checkInput(vi graph.ValueInfo, t *ops.Tensor, bound *symBindings) error {
 	if vi.DType != ops.Invalid && t.DType != vi.DType {
 		return fmt.Errorf("input %q: expected %v, got %v", vi.Name, vi.DType, t.DType)
 	}
-	if !wellFormed(t) {
-		if err := t.Validate(); err != nil {
-			return fmt.Errorf("input %q: %w", vi.Name, err)
-		}
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("input %q: %w", vi.Name, err)
 	}
 	if !vi.HasShape {
 		return nil
@@ -318,39 +316,6 @@ func checkInput(vi graph.ValueInfo, t *ops.Tensor, bound *symBindings) error {
 		}
 	}
 	return nil
-}
-
-// wellFormed is an allocation-free Tensor.Validate for the common case;
-// Validate itself builds the error message when it fails.
-func wellFormed(t *ops.Tensor) bool {
-	var ok bool
-	switch t.Data.(type) {
-	case []float32:
-		ok = t.DType == ops.Float32
-	case []float64:
-		ok = t.DType == ops.Float64
-	case []uint16:
-		ok = t.DType == ops.Float16
-	case []int64:
-		ok = t.DType == ops.Int64
-	case []int32:
-		ok = t.DType == ops.Int32
-	case []int8:
-		ok = t.DType == ops.Int8
-	case []uint8:
-		ok = t.DType == ops.Uint8
-	case []bool:
-		ok = t.DType == ops.Bool
-	}
-	if !ok {
-		return false
-	}
-	for _, d := range t.Shape {
-		if d < 0 {
-			return false
-		}
-	}
-	return ops.SliceLen(t.Data) == ops.NumElements(t.Shape)
 }
 
 // Close waits for runs in flight, then releases the backend's resources.
