@@ -237,8 +237,6 @@ func newImageNet(s models.Spec, rng *rand.Rand) (*imageNet, error) {
 	return n, nil
 }
 
-func (n *imageNet) codeSize() int { return n.spec.Code }
-
 // encode runs the encoder over rows samples: the code (conv) or the
 // (mu, logvar) pair (VAE; logvar nil otherwise).
 func (n *imageNet) encode(x []float32, rows int, p *nn.Pass) (code, logvar []float32) {

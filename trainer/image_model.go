@@ -124,12 +124,11 @@ type imageEngine struct {
 	rng     *rand.Rand
 	workers int
 	// KL weight of the current epoch, and the epoch's KL sum over rows.
-	beta          float32
-	klSum         float64
-	klRows        int
-	warmup        int
-	betaFull      float64
-	evalEps, outZ []float32
+	beta     float32
+	klSum    float64
+	klRows   int
+	warmup   int
+	betaFull float64
 }
 
 func newImageEngine(n *imageNet, rng *rand.Rand, workers int) *imageEngine {
