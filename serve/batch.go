@@ -167,7 +167,15 @@ func (b *batcher) execute(batch []*job, rows int) {
 	b.s.batches.WithLabelValues(b.m.name).Observe(float64(len(batch)))
 	in := batch[0].in
 	if len(batch) > 1 {
-		in = concatRows(batch, rows)
+		srcs := make([]*ops.Tensor, len(batch))
+		for i, j := range batch {
+			srcs[i] = j.in
+		}
+		in = ops.New(in.DType, append([]int{rows}, in.Shape[1:]...)...)
+		if err := ops.ConcatInto(in, srcs, 0); err != nil {
+			fail(errorf(http.StatusInternalServerError, "model %q: batching inputs: %v", b.m.name, err))
+			return
+		}
 	}
 	outs, err := b.m.sess.RunOrdered(ctx, []*ops.Tensor{in})
 	if err != nil {
@@ -184,60 +192,23 @@ func (b *batcher) execute(batch []*job, rows int) {
 			return
 		}
 	}
-	at := 0
-	for _, j := range batch {
-		n := j.in.Shape[0]
-		mine := make([]*ops.Tensor, len(outs))
-		for k, o := range outs {
-			mine[k] = rowSlice(o, at, at+n)
+	// mine[i][k] is request i's rows of output k.
+	mine := make([][]*ops.Tensor, len(batch))
+	for i := range mine {
+		mine[i] = make([]*ops.Tensor, len(outs))
+	}
+	parts := make([]*ops.Tensor, len(batch))
+	for k, o := range outs {
+		for i, j := range batch {
+			parts[i] = ops.New(o.DType, append([]int{j.in.Shape[0]}, o.Shape[1:]...)...)
+			mine[i][k] = parts[i]
 		}
-		at += n
-		j.done <- result{outs: mine}
+		if err := ops.SplitInto(parts, o, 0); err != nil {
+			fail(errorf(http.StatusInternalServerError, "model %q: splitting batched output: %v", b.m.name, err))
+			return
+		}
 	}
-}
-
-// concatRows stacks the jobs' inputs along axis 0.
-func concatRows(batch []*job, rows int) *ops.Tensor {
-	first := batch[0].in
-	shape := append([]int{rows}, first.Shape[1:]...)
-	out := ops.New(first.DType, shape...)
-	per := ops.NumElements(first.Shape[1:])
-	at := 0
-	for _, j := range batch {
-		n := j.in.Shape[0] * per
-		ops.CopyData(sliceAny(out.Data, at, at+n), j.in.Data)
-		at += n
+	for i, j := range batch {
+		j.done <- result{outs: mine[i]}
 	}
-	return out
-}
-
-// rowSlice copies rows [from, to) of t into a new tensor.
-func rowSlice(t *ops.Tensor, from, to int) *ops.Tensor {
-	per := ops.NumElements(t.Shape[1:])
-	shape := append([]int{to - from}, t.Shape[1:]...)
-	out := ops.New(t.DType, shape...)
-	ops.CopyData(out.Data, sliceAny(t.Data, from*per, to*per))
-	return out
-}
-
-func sliceAny(d any, from, to int) any {
-	switch s := d.(type) {
-	case []float32:
-		return s[from:to]
-	case []float64:
-		return s[from:to]
-	case []uint16:
-		return s[from:to]
-	case []int64:
-		return s[from:to]
-	case []int32:
-		return s[from:to]
-	case []int8:
-		return s[from:to]
-	case []uint8:
-		return s[from:to]
-	case []bool:
-		return s[from:to]
-	}
-	return d
 }
