@@ -18,25 +18,16 @@ func init() {
 }
 
 func buildPad(n *graph.Node, opset int64) (Kernel, error) {
-	modeS, err := n.String("mode", "constant")
+	mode, err := nnEnum(n, "mode", "constant",
+		nnChoice[ops.PadMode]{"constant", ops.PadConstant},
+		nnChoice[ops.PadMode]{"reflect", ops.PadReflect},
+		nnChoice[ops.PadMode]{"edge", ops.PadEdge},
+		nnChoice[ops.PadMode]{"wrap", ops.PadWrap})
 	if err != nil {
 		return nil, err
 	}
-	var mode ops.PadMode
-	switch modeS {
-	case "constant":
-		mode = ops.PadConstant
-	case "reflect":
-		mode = ops.PadReflect
-	case "edge":
-		mode = ops.PadEdge
-	case "wrap":
-		if opset < 19 {
-			return nil, fmt.Errorf("node %s: mode wrap needs opset 19, model has %d", n.Label(), opset)
-		}
-		mode = ops.PadWrap
-	default:
-		return nil, fmt.Errorf("node %s: unknown mode %q (want constant, reflect, edge or wrap)", n.Label(), modeS)
+	if mode == ops.PadWrap && opset < 19 {
+		return nil, fmt.Errorf("node %s: mode wrap needs opset 19, model has %d", n.Label(), opset)
 	}
 	var attrPads []int64
 	var attrValue float32
