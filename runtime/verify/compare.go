@@ -146,45 +146,22 @@ func unravel(i int, shape []int) []int {
 	return idx
 }
 
-// asFloat64 widens any tensor's elements to float64 for comparison.
+// asFloat64 widens any tensor's elements to float64 for comparison, with
+// ops.Cast's conversions (float16 exactly, bool as 1 or 0). It reads all of
+// Data whatever the shape claims, so the caller can report both lengths.
 func asFloat64(t *ops.Tensor) ([]float64, error) {
-	switch d := t.Data.(type) {
-	case []float32:
-		return widen(d), nil
-	case []float64:
+	if d, ok := t.Data.([]float64); ok {
 		return d, nil
-	case []uint16:
-		out := make([]float64, len(d))
-		for i, h := range d {
-			out[i] = float64(ops.Float16ToFloat32(h))
-		}
-		return out, nil
-	case []int64:
-		return widen(d), nil
-	case []int32:
-		return widen(d), nil
-	case []int8:
-		return widen(d), nil
-	case []uint8:
-		return widen(d), nil
-	case []bool:
-		out := make([]float64, len(d))
-		for i, b := range d {
-			if b {
-				out[i] = 1
-			}
-		}
-		return out, nil
 	}
-	return nil, fmt.Errorf("unsupported tensor data %T", t.Data)
-}
-
-func widen[T float32 | int64 | int32 | int8 | uint8](d []T) []float64 {
-	out := make([]float64, len(d))
-	for i, v := range d {
-		out[i] = float64(v)
+	n := ops.SliceLen(t.Data)
+	if n < 0 {
+		return nil, fmt.Errorf("unsupported tensor data %T", t.Data)
 	}
-	return out
+	out := ops.New(ops.Float64, n)
+	if err := ops.Cast(out, &ops.Tensor{DType: t.DType, Shape: []int{n}, Data: t.Data}); err != nil {
+		return nil, err
+	}
+	return out.F64(), nil
 }
 
 func int64s(t *ops.Tensor) []int64 {
