@@ -359,8 +359,8 @@ func WhereTensor(dst, cond, x, y *Tensor) error {
 	for _, c := range []struct {
 		name string
 		t    *Tensor
-	}{{"condition", cond}, {"X", x}, {"Y", y}} {
-		if err := checkBroadcastTo("Where: "+c.name, c.t.Shape, dst.Shape); err != nil {
+	}{{"Where: condition", cond}, {"Where: X", x}, {"Where: Y", y}} {
+		if err := checkBroadcastTo(c.name, c.t.Shape, dst.Shape); err != nil {
 			return err
 		}
 	}

@@ -580,3 +580,13 @@ func TestBroadcastBinaryIntoLargerOutput(t *testing.T) {
 		}
 	}
 }
+
+// Where on well-formed operands of the output's shape checks them without
+// allocating (the per-operand error prefixes are constants).
+func TestWhereTensorNoAllocs(t *testing.T) {
+	c := FromBool([]int{4}, []bool{true, false, true, false})
+	x, y, d := New(Float32, 4), New(Float32, 4), New(Float32, 4)
+	if n := testing.AllocsPerRun(100, func() { _ = WhereTensor(d, c, x, y) }); n != 0 {
+		t.Errorf("WhereTensor: %.1f allocations per call, want 0", n)
+	}
+}
