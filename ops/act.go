@@ -12,9 +12,7 @@ const (
 func ApplyAct(dst, src []float32, act Act, alpha float32) {
 	switch act {
 	case ActNone:
-		if &dst[0] != &src[0] {
-			copy(dst, src)
-		}
+		copy(dst, src) // a no-op when dst aliases src; safe on empty slices
 	case ActRelu:
 		ReluSlice(dst, src) // vectorised (vec_act.go)
 	case ActLeakyRelu:
