@@ -207,50 +207,6 @@ func dataRange(data any) (lo, hi uintptr) {
 	return lo, lo + uintptr(n*size)
 }
 
-// dtypeOfData returns the DType whose element slice data is (Invalid when
-// data is not an element slice).
-func dtypeOfData(data any) ops.DType {
-	switch data.(type) {
-	case []float32:
-		return ops.Float32
-	case []float64:
-		return ops.Float64
-	case []uint16:
-		return ops.Float16
-	case []int64:
-		return ops.Int64
-	case []int32:
-		return ops.Int32
-	case []int8:
-		return ops.Int8
-	case []uint8:
-		return ops.Uint8
-	case []bool:
-		return ops.Bool
-	}
-	return ops.Invalid
-}
-
-// checkTensor is a cheap, allocation-free form of Tensor.Validate.
-func checkTensor(t *ops.Tensor) error {
-	if t == nil {
-		return fmt.Errorf("nil tensor")
-	}
-	dt := dtypeOfData(t.Data)
-	if dt == ops.Invalid || dt != t.DType {
-		return fmt.Errorf("tensor %v holds %T", t, t.Data)
-	}
-	for _, d := range t.Shape {
-		if d < 0 {
-			return fmt.Errorf("tensor %v has a negative dimension", t)
-		}
-	}
-	if n := ops.SliceLen(t.Data); n != ops.NumElements(t.Shape) {
-		return fmt.Errorf("tensor %v needs %d elements, data has %d", t, ops.NumElements(t.Shape), n)
-	}
-	return nil
-}
-
 // contains reports whether the address lo lies inside b.
 func (b *buffer) contains(lo uintptr) bool { return lo >= b.lo && lo < b.hi }
 
@@ -278,7 +234,7 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 			}
 			continue
 		}
-		if err := checkTensor(t); err != nil {
+		if err := t.Validate(); err != nil {
 			return nil, fmt.Errorf("native: run: input %q: %w", name, err)
 		}
 		if i < p.nRequired {
@@ -335,7 +291,7 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 			if t == nil && !p.read[sl] {
 				continue // an optional output nobody reads
 			}
-			if err := checkTensor(t); err != nil {
+			if err := t.Validate(); err != nil {
 				return nil, fmt.Errorf("%s: output %q: kernel returned a bad tensor: %w", st.label, p.names[sl], err)
 			}
 			s.vals[sl] = t

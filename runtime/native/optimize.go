@@ -214,7 +214,7 @@ func evalNode(m *graph.Model, n *graph.Node, in []*ops.Tensor) (outs []*ops.Tens
 		if name == "" {
 			continue
 		}
-		if checkTensor(res[j]) != nil || res[j].Len() > maxFoldElements {
+		if res[j].Validate() != nil || res[j].Len() > maxFoldElements {
 			return nil
 		}
 	}

@@ -114,7 +114,7 @@ func (a *affineScan) constF32(name string) *ops.Tensor {
 		return nil
 	}
 	t := a.g.Initializers[name]
-	if t == nil || t.DType != ops.Float32 || checkTensor(t) != nil {
+	if t == nil || t.DType != ops.Float32 || t.Validate() != nil {
 		return nil
 	}
 	return t

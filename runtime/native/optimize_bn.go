@@ -60,7 +60,7 @@ func FoldBatchNorm(m *graph.Model, g *graph.Graph) *graph.Graph {
 			return nil
 		}
 		t := g.Initializers[name]
-		if t == nil || t.DType != ops.Float32 || checkTensor(t) != nil {
+		if t == nil || t.DType != ops.Float32 || t.Validate() != nil {
 			return nil
 		}
 		return t

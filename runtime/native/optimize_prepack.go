@@ -41,7 +41,7 @@ func PrepackWeights(g *graph.Graph) *graph.Graph {
 			return nil, false
 		}
 		b := g.Initializers[name]
-		if b == nil || b.DType != ops.Float32 || b.Rank() != 2 || checkTensor(b) != nil {
+		if b == nil || b.DType != ops.Float32 || b.Rank() != 2 || b.Validate() != nil {
 			return nil, false
 		}
 		return b, true
