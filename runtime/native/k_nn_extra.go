@@ -183,10 +183,7 @@ func buildHardmax(n *graph.Node, opset int64) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		outer, mid, inner := ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:])
-		if opset < 13 {
-			mid, inner = ops.NumElements(x.Shape[a:]), 1
-		}
+		outer, mid, inner := nnAxisSplit(x.Shape, a, opset)
 		o := nnNewOut(env, x.DType, x.Shape)
 		ops.Hardmax(outer, mid, inner, nnF32(x), o.f)
 		return []*ops.Tensor{o.done()}, nil

@@ -32,32 +32,34 @@ func buildSoftmax(log bool) Builder {
 			if err != nil {
 				return nil, err
 			}
-			r := x.Rank()
-			a := int(axis)
-			if a < 0 {
-				a += r
-			}
-			if r == 0 {
+			outer, mid, inner := 1, 1, 1
+			if x.Rank() == 0 {
 				if axis != 0 && axis != -1 {
 					return nil, fmt.Errorf("node %s: axis %d out of range for a scalar input", n.Label(), axis)
 				}
-				a = 0
-			} else if a < 0 || a >= r {
-				return nil, fmt.Errorf("node %s: axis %d out of range for input of rank %d", n.Label(), axis, r)
-			}
-			var outer, mid, inner int
-			if r == 0 {
-				outer, mid, inner = 1, 1, 1
-			} else if opset < 13 {
-				outer, mid, inner = ops.NumElements(x.Shape[:a]), ops.NumElements(x.Shape[a:]), 1
 			} else {
-				outer, mid, inner = ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:])
+				a, err := nnAxis(n, axis, x.Rank(), "input")
+				if err != nil {
+					return nil, err
+				}
+				outer, mid, inner = nnAxisSplit(x.Shape, a, opset)
 			}
 			o := nnNewOut(env, x.DType, x.Shape)
 			ops.SoftmaxAxis(outer, mid, inner, nnF32(x), o.f, log)
 			return []*ops.Tensor{o.done()}, nil
 		}, nil
 	}
+}
+
+// nnAxisSplit is the outer×mid×inner view of shape around axis a that
+// Softmax, LogSoftmax and Hardmax reduce over: before opset 13 the input is
+// coerced to 2-D at a (mid spans every axis from a on), since then mid is
+// axis a alone.
+func nnAxisSplit(shape []int, a int, opset int64) (outer, mid, inner int) {
+	if opset < 13 {
+		return ops.NumElements(shape[:a]), ops.NumElements(shape[a:]), 1
+	}
+	return ops.NumElements(shape[:a]), shape[a], ops.NumElements(shape[a+1:])
 }
 
 func buildDropout(n *graph.Node, opset int64) (Kernel, error) {
