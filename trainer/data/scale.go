@@ -94,11 +94,11 @@ func (s *Scaler) Transform(dst, x []float32) {
 		copy(dst, x)
 		return
 	}
-	d := len(s.Offset)
-	for i, v := range x {
-		j := i % d
-		dst[i] = (v - s.Offset[j]) * s.Scale[j]
-	}
+	s.rows(dst, x, func(d, x, off, sc []float32) {
+		for j, v := range x {
+			d[j] = (v - off[j]) * sc[j]
+		}
+	})
 }
 
 // Inverse maps scaled values back to raw units into dst, which may alias x.
@@ -107,10 +107,25 @@ func (s *Scaler) Inverse(dst, x []float32) {
 		copy(dst, x)
 		return
 	}
+	s.rows(dst, x, func(d, x, off, sc []float32) {
+		for j, v := range x {
+			d[j] = v/sc[j] + off[j]
+		}
+	})
+}
+
+// rows runs f over x row by row (the last row may be partial) with the
+// matching offsets and scales, so the per-element loops index features
+// directly instead of taking a modulo per value.
+func (s *Scaler) rows(dst, x []float32, f func(dst, x, off, sc []float32)) {
 	d := len(s.Offset)
-	for i, v := range x {
-		j := i % d
-		dst[i] = v/s.Scale[j] + s.Offset[j]
+	if d == 0 && len(x) > 0 {
+		panic("data: scaler without features applied to data (see Scaler.Check)")
+	}
+	for lo := 0; lo < len(x); lo += d {
+		xr := x[lo:min(lo+d, len(x))]
+		n := len(xr)
+		f(dst[lo:lo+n], xr, s.Offset[:n], s.Scale[:n])
 	}
 }
 
