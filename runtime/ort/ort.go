@@ -168,6 +168,9 @@ func (backend) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) 
 		if len(inNames) == 0 {
 			return nil, fmt.Errorf("ort: models without inputs need opset >= 6 on the ort backend (this one imports %d)", m.Opset())
 		}
+		for i := range outNames {
+			x.fetchAt = append(x.fetchAt, [2]int{i, -1})
+		}
 	default:
 		return nil, fmt.Errorf("ort: %w", err)
 	}
@@ -214,7 +217,7 @@ type executable struct {
 	irBefore4    bool // overridable initializers cannot be fed to ORT
 	wrap         *wrapped
 	// fetchAt gives, per output, the positions of its flattened data and
-	// shape among the fetched values (shape -1: fetched as is).
+	// shape among the nFetch fetched values (shape -1: fetched as is).
 	fetchAt [][2]int
 	nFetch  int
 
@@ -282,11 +285,7 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 		}
 		vals = append(vals, d)
 	}
-	nOut := len(x.outNames)
-	if x.wrap != nil {
-		nOut = x.nFetch
-	}
-	outs := make([]onnxruntime.Value, nOut)
+	outs := make([]onnxruntime.Value, x.nFetch)
 	defer func() {
 		for _, v := range outs {
 			if v != nil {
@@ -303,12 +302,10 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 	for i, name := range x.outNames {
 		var t *ops.Tensor
 		var err error
-		if x.wrap != nil && x.fetchAt[i][1] >= 0 {
-			t, err = unwrap(outs[x.fetchAt[i][0]], outs[x.fetchAt[i][1]], x.wrap.elem[i] == elemFloat16)
-		} else if x.wrap != nil {
-			t, err = fromValue(outs[x.fetchAt[i][0]])
+		if at := x.fetchAt[i]; at[1] >= 0 {
+			t, err = unwrap(outs[at[0]], outs[at[1]], x.wrap.elem[i] == elemFloat16)
 		} else {
-			t, err = fromValue(outs[i])
+			t, err = fromValue(outs[at[0]])
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ort: output %q: %w", name, err)
