@@ -24,6 +24,12 @@ func SetMetadata(ctx context.Context, path string, set map[string]string) error 
 	if err != nil {
 		return fmt.Errorf("set metadata: %w", err)
 	}
+	return rewriteMetadata(ctx, path, gm, set)
+}
+
+// rewriteMetadata applies set to gm, decoded from path, and writes it back
+// atomically.
+func rewriteMetadata(ctx context.Context, path string, gm *graph.Model, set map[string]string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("set metadata of %s: %w", path, err)
 	}
@@ -55,7 +61,7 @@ func SetThreshold(ctx context.Context, path string, threshold float64) error {
 	if _, err := ReadMetadata(gm); err != nil {
 		return fmt.Errorf("set threshold of %s: %w", path, err)
 	}
-	return SetMetadata(ctx, path, map[string]string{KeyThreshold: formatFloat(threshold)})
+	return rewriteMetadata(ctx, path, gm, map[string]string{KeyThreshold: formatFloat(threshold)})
 }
 
 // applyMetadata sets the entries of set on gm, replacing existing keys in
