@@ -99,31 +99,45 @@ func runGolden(t *testing.T, m *graph.Model, backend string, sets []string, tol 
 	}
 	defer x.Close()
 	for _, set := range sets {
-		inputs, err := verify.ReadTensors(set, "input")
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := verify.ReadTensors(set, "output")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(want) != len(m.Graph.Outputs) {
-			t.Fatalf("%s: %d output files for %d graph outputs", set, len(want), len(m.Graph.Outputs))
-		}
+		inputs, want := readGoldenSet(t, m, set)
 		got, err := x.Run(ctx, inputs)
 		if err != nil {
 			t.Errorf("%s: run on %s: %v", filepath.Base(set), backend, err)
 			continue
 		}
-		if len(got) != len(want) {
-			t.Errorf("%s: %s returned %d outputs, want %d", filepath.Base(set), backend, len(got), len(want))
-			continue
-		}
-		for k, o := range m.Graph.Outputs {
-			r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol)
-			if !r.Pass {
-				t.Errorf("%s output %q on %s: %s", filepath.Base(set), o.Name, backend, describe(r, tol))
-			}
+		compareSet(t, m, set, backend, got, want, tol)
+	}
+}
+
+// readGoldenSet reads a test_data_set directory's inputs and expected outputs,
+// failing the test when the outputs do not match m's graph outputs.
+func readGoldenSet(t *testing.T, m *graph.Model, set string) (inputs, want []*ops.Tensor) {
+	t.Helper()
+	inputs, err := verify.ReadTensors(set, "input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err = verify.ReadTensors(set, "output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != len(m.Graph.Outputs) {
+		t.Fatalf("%s: %d output files for %d graph outputs", set, len(want), len(m.Graph.Outputs))
+	}
+	return inputs, want
+}
+
+// compareSet reports every output of m that backend got outside tol.
+func compareSet(t *testing.T, m *graph.Model, set, backend string, got, want []*ops.Tensor, tol verify.Tolerance) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %s returned %d outputs, want %d", filepath.Base(set), backend, len(got), len(want))
+		return
+	}
+	for k, o := range m.Graph.Outputs {
+		r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol)
+		if !r.Pass {
+			t.Errorf("%s output %q on %s: %s", filepath.Base(set), o.Name, backend, describe(r, tol))
 		}
 	}
 }

@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,31 +98,11 @@ func TestInteropFixtures(t *testing.T) {
 
 func checkInteropSet(t *testing.T, m *graph.Model, backend string, cfg runtime.Config, set string, tol verify.Tolerance) {
 	t.Helper()
-	inputs, err := verify.ReadTensors(set, "input")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := verify.ReadTensors(set, "output")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(want) != len(m.Graph.Outputs) {
-		t.Fatalf("%s: %d output files for %d graph outputs", set, len(want), len(m.Graph.Outputs))
-	}
+	inputs, want := readGoldenSet(t, m, set)
 	got, err := verify.RunBackend(context.Background(), backend, m, cfg, inputs)
 	if err != nil {
 		t.Errorf("%s: %v", filepath.Base(set), err)
 		return
 	}
-	for k, o := range m.Graph.Outputs {
-		r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol)
-		if !r.Pass {
-			msg := r.Mismatch
-			if msg == "" {
-				msg = fmt.Sprintf("%d element(s) beyond atol %g; max abs %.3g; worst at %v: got %.9g, want %.9g",
-					r.Failures, tol.Atol, r.MaxAbs, r.Worst, r.Got, r.Want)
-			}
-			t.Errorf("%s output %q on %s: %s", filepath.Base(set), o.Name, backend, msg)
-		}
-	}
+	compareSet(t, m, set, backend, got, want, tol)
 }
