@@ -178,8 +178,14 @@ func RunFashion(ctx context.Context, o FashionOptions) (*FashionResult, error) {
 	}
 	r.ModelPath = paths.Model
 
-	// Test MSE from the exported graph on the native backend.
-	rec, err := ReconstructONNX(ctx, paths.Model, "native", test.X, test.N)
+	// Test MSE from the exported graph on the native backend; the same
+	// session shapes the verification input below.
+	sess, err := runtime.Open(paths.Model, runtime.WithBackend("native"))
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	rec, err := runOutput(ctx, sess, paths.Model, "reconstruction", test.X, test.N)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +209,7 @@ func RunFashion(ctx context.Context, o FashionOptions) (*FashionResult, error) {
 	if err := ort.Available(); err != nil {
 		r.VerifySkip = "ONNX Runtime not installed (bash tools/install-ort.sh)"
 	} else {
-		in, err := inputTensor(paths.Model, test.X[:64*test.D], 64)
+		in, err := shapeInput(sess, test.X[:64*test.D], 64)
 		if err != nil {
 			return nil, err
 		}
@@ -261,17 +267,8 @@ func firstOfEachClass(labels []int, n int) []int {
 	return out
 }
 
-// inputTensor shapes n rows of x as the model's first input: [n, D] for
-// dense models, [n, C, H, W] for image models.
-func inputTensor(modelPath string, x []float32, n int) (*ops.Tensor, error) {
-	s, err := runtime.Open(modelPath)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	return shapeInput(s, x, n)
-}
-
+// shapeInput shapes n rows of x as s's only input: [n, D] for dense
+// models, [n, C, H, W] for image models.
 func shapeInput(s *runtime.Session, x []float32, n int) (*ops.Tensor, error) {
 	in := s.Inputs()
 	if len(in) != 1 {
@@ -311,6 +308,11 @@ func RunOutput(ctx context.Context, modelPath, backend, output string, x []float
 		return nil, err
 	}
 	defer s.Close()
+	return runOutput(ctx, s, modelPath, output, x, n)
+}
+
+// runOutput is RunOutput on an open session; modelPath labels errors.
+func runOutput(ctx context.Context, s *runtime.Session, modelPath, output string, x []float32, n int) ([]float32, error) {
 	oi := -1
 	for i, o := range s.Outputs() {
 		if o.Name == output {
