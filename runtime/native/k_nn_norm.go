@@ -162,7 +162,7 @@ func buildInstanceNorm(n *graph.Node, opset int64) (Kernel, error) {
 }
 
 // nnBroadcastTo expands a float tensor to shape (unidirectional
-// broadcasting), returning its float32 elements.
+// broadcasting, by ops.ExpandInto), returning its float32 elements.
 func nnBroadcastTo(n *graph.Node, t *ops.Tensor, name string, shape []int) ([]float32, error) {
 	if err := nnFloat(n, t, name); err != nil {
 		return nil, err
@@ -171,28 +171,11 @@ func nnBroadcastTo(n *graph.Node, t *ops.Tensor, name string, shape []int) ([]fl
 	if ops.SameShape(t.Shape, shape) {
 		return src, nil
 	}
-	bs, err := ops.BroadcastShape(t.Shape, shape)
-	if err != nil || !ops.SameShape(bs, shape) {
+	out := ops.New(ops.Float32, shape...)
+	if err := ops.ExpandInto(out, ops.FromFloat32(t.Shape, src)); err != nil {
 		return nil, fmt.Errorf("node %s: input %s of shape %s does not broadcast to %s", n.Label(), name, ops.ShapeString(t.Shape), ops.ShapeString(shape))
 	}
-	st := ops.BroadcastStrides(t.Shape, shape)
-	out := make([]float32, ops.NumElements(shape))
-	idx := make([]int, len(shape))
-	for i := range out {
-		off := 0
-		for d, v := range idx {
-			off += v * st[d]
-		}
-		out[i] = src[off]
-		for d := len(idx) - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
-	}
-	return out, nil
+	return out.F32(), nil
 }
 
 func buildLayerNorm(n *graph.Node, opset int64) (Kernel, error) {
