@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/latent-ml/latent/runtime/verify"
 )
 
 // The ONNX backend-test data (Debian package libonnx-testdata).
@@ -425,11 +425,11 @@ func runCase(t *testing.T, backend string, c conformanceCase, opts ...runtime.Op
 	}
 	sort.Strings(sets)
 	for _, set := range sets {
-		inputs, err := readSet(set, "input")
+		inputs, err := verify.ReadTensors(set, "input")
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := readSet(set, "output")
+		want, err := verify.ReadTensors(set, "output")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,22 +448,6 @@ func runCase(t *testing.T, backend string, c conformanceCase, opts ...runtime.Op
 				t.Errorf("%s: output %d (%s): %v", filepath.Base(set), i, outs[i].Name, err)
 			}
 		}
-	}
-}
-
-// readSet reads prefix_0.pb, prefix_1.pb … from a test data set folder.
-func readSet(dir, prefix string) ([]*ops.Tensor, error) {
-	var out []*ops.Tensor
-	for k := 0; ; k++ {
-		path := filepath.Join(dir, fmt.Sprintf("%s_%d.pb", prefix, k))
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return out, nil
-		}
-		_, t, err := graph.ReadTensorFile(path)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
 	}
 }
 
