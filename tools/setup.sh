@@ -3,7 +3,8 @@
 # a second run installs nothing and downloads nothing new.
 #
 #   - Debian packages: libonnx-testdata (ONNX backend-test models for the
-#     conformance suite), protobuf-compiler, python3-onnx (cross-checks) and
+#     conformance suite), protobuf-compiler, python3-onnx (cross-checks),
+#     python3-venv (tools/python/venv.sh, when python3 is Debian's) and
 #     dataset-fashion-mnist (training examples); apt-get runs only when one
 #     of them is missing.
 #   - Go modules pinned in go.mod (go mod download).
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libonnx-testdata protobuf-compiler python3-onnx dataset-fashion-mnist)
+packages=(libonnx-testdata protobuf-compiler python3-onnx python3-venv dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
 	if ! dpkg -s "$p" >/dev/null 2>&1; then
