@@ -217,6 +217,10 @@ func ewBuildPow(n *graph.Node, opset int64) (Kernel, error) {
 // shape. Before opset 7 a 1-D slope of X's channel count applies per
 // channel (axis 1), as PyTorch exported it.
 func ewBuildPRelu(n *graph.Node, opset int64) (Kernel, error) {
+	plan, err := ops.NewBinaryPlan(ops.OpPRelu)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
 	return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		ins, err := tkInputs(n, in, "X", "slope")
 		if err != nil {
@@ -243,13 +247,14 @@ func ewBuildPRelu(n *graph.Node, opset int64) (Kernel, error) {
 				slope = tkView(slope, shape)
 			}
 		}
-		shape, err := ops.BroadcastShape(x.Shape, slope.Shape)
+		var dims [8]int
+		shape, err := ops.BroadcastShapeInto(dims[:0], x.Shape, slope.Shape)
 		if err != nil || !ops.SameShape(shape, x.Shape) {
 			return nil, fmt.Errorf("node %s: slope shape %s does not broadcast to X shape %s",
 				n.Label(), ops.ShapeString(slope.Shape), ops.ShapeString(x.Shape))
 		}
 		out := env.New(x.DType, x.Shape...)
-		if err := ops.Binary(ops.OpPRelu, out, x, slope); err != nil {
+		if err := plan.Run(out, x, slope); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil
