@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
@@ -13,18 +14,7 @@ import (
 func opsOf(g *graph.Graph) []string {
 	var out []string
 	for _, n := range g.Nodes {
-		out = append(out, n.OpType+"("+join(n.Inputs)+")->"+join(n.Outputs))
-	}
-	return out
-}
-
-func join(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += v
+		out = append(out, n.OpType+"("+strings.Join(n.Inputs, ",")+")->"+strings.Join(n.Outputs, ","))
 	}
 	return out
 }
