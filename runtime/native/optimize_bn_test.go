@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -96,20 +95,7 @@ func TestFoldBatchNormGraphAndOutputs(t *testing.T) {
 	}
 
 	x := bnRandTensor(rng, -1, 1, 2, 3, 6, 6)
-	run := func(g *graph.Graph) []*ops.Tensor {
-		mc := *m
-		mc.Graph = g
-		p, err := Compile(&mc, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := p.Run(context.Background(), []*ops.Tensor{x})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	ref, folded := run(m.Graph), run(fg)
+	ref, folded := runGraph(t, m, m.Graph, x), runGraph(t, m, fg, x)
 	for i := range ref {
 		if !reflect.DeepEqual(ref[i].Shape, folded[i].Shape) {
 			t.Fatalf("output %d: shape %v, want %v", i, folded[i].Shape, ref[i].Shape)

@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -87,20 +86,7 @@ func TestPrepackWeights(t *testing.T) {
 
 		for _, batch := range []int{1, 3} {
 			x := bnRandTensor(rng, -1, 1, batch, 5)
-			run := func(g *graph.Graph) []*ops.Tensor {
-				mc := *m
-				mc.Graph = g
-				p, err := Compile(&mc, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := p.Run(context.Background(), []*ops.Tensor{x})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return out
-			}
-			ref, got := run(m.Graph), run(pg)
+			ref, got := runGraph(t, m, m.Graph, x), runGraph(t, m, pg, x)
 			for i := range ref {
 				for j, w := range ref[i].F32() {
 					if g := got[i].F32()[j]; math.Abs(float64(g-w)) > 1e-5+1e-5*math.Abs(float64(w)) {

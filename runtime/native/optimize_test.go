@@ -19,6 +19,22 @@ func opsOf(g *graph.Graph) []string {
 	return out
 }
 
+// runGraph compiles g (unoptimised) with m's opsets and runs it on inputs.
+func runGraph(t *testing.T, m *graph.Model, g *graph.Graph, inputs ...*ops.Tensor) []*ops.Tensor {
+	t.Helper()
+	mc := *m
+	mc.Graph = g
+	p, err := Compile(&mc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Run(context.Background(), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestDropPassThrough(t *testing.T) {
 	testKernels()
 	falseT := ops.FromBool(nil, []bool{false})
