@@ -75,7 +75,7 @@ func TestGolden(t *testing.T) {
 					if backend == "ort" {
 						requireORTGolden(t)
 					}
-					runGolden(t, m, backend, sets, tol)
+					runGolden(t, m, backend, runtime.Config{Optimize: true, IntraOpThreads: 1}, sets, tol)
 				})
 			}
 			// The public path: Session.Run with named inputs.
@@ -87,13 +87,13 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func runGolden(t *testing.T, m *graph.Model, backend string, sets []string, tol verify.Tolerance) {
+func runGolden(t *testing.T, m *graph.Model, backend string, cfg runtime.Config, sets []string, tol verify.Tolerance) {
 	b, err := runtime.LookupBackend(backend)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	x, err := b.Compile(ctx, m, runtime.Config{Optimize: true, IntraOpThreads: 1})
+	x, err := b.Compile(ctx, m, cfg)
 	if err != nil {
 		t.Fatalf("compile on %s: %v", backend, err)
 	}

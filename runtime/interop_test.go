@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -87,22 +86,9 @@ func TestInteropFixtures(t *testing.T) {
 						}
 					}
 					cfg := runtime.Config{Optimize: run.optimize, IntraOpThreads: 1}
-					for _, set := range sets {
-						checkInteropSet(t, m, run.backend, cfg, set, tol)
-					}
+					runGolden(t, m, run.backend, cfg, sets, tol)
 				})
 			}
 		})
 	}
-}
-
-func checkInteropSet(t *testing.T, m *graph.Model, backend string, cfg runtime.Config, set string, tol verify.Tolerance) {
-	t.Helper()
-	inputs, want := readGoldenSet(t, m, set)
-	got, err := verify.RunBackend(context.Background(), backend, m, cfg, inputs)
-	if err != nil {
-		t.Errorf("%s: %v", filepath.Base(set), err)
-		return
-	}
-	compareSet(t, m, set, backend, got, want, tol)
 }
