@@ -222,24 +222,24 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 	}
 	if len(inputs) != p.nRequired && len(inputs) != len(p.inputSlots) {
 		if len(p.inputSlots) != p.nRequired {
-			return nil, fmt.Errorf("native: run: got %d inputs, want %d (or %d with overridable initializers)", len(inputs), p.nRequired, len(p.inputSlots))
+			return nil, fmt.Errorf("run: got %d inputs, want %d (or %d with overridable initializers)", len(inputs), p.nRequired, len(p.inputSlots))
 		}
-		return nil, fmt.Errorf("native: run: got %d inputs, want %d", len(inputs), p.nRequired)
+		return nil, fmt.Errorf("run: got %d inputs, want %d", len(inputs), p.nRequired)
 	}
 	for i, t := range inputs {
 		name := p.names[p.inputSlots[i]]
 		if t == nil {
 			if i < p.nRequired {
-				return nil, fmt.Errorf("native: run: missing input %q", name)
+				return nil, fmt.Errorf("run: missing input %q", name)
 			}
 			continue
 		}
 		if err := t.Validate(); err != nil {
-			return nil, fmt.Errorf("native: run: input %q: %w", name, err)
+			return nil, fmt.Errorf("run: input %q: %w", name, err)
 		}
 		if i < p.nRequired {
 			if want := p.graph.Inputs[i].DType; want != ops.Invalid && want != t.DType {
-				return nil, fmt.Errorf("native: run: input %q: expected %v, got %v", name, want, t.DType)
+				return nil, fmt.Errorf("run: input %q: expected %v, got %v", name, want, t.DType)
 			}
 		}
 	}
@@ -265,7 +265,7 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 	for si := range p.steps {
 		st := &p.steps[si]
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("native: run stopped before %s: %w", st.label, err)
+			return nil, fmt.Errorf("run stopped before %s: %w", st.label, err)
 		}
 		in := s.in[:len(st.in)]
 		for j, sl := range st.in {
@@ -337,7 +337,7 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 	for i, sl := range p.outputSlots {
 		t := s.vals[sl]
 		if t == nil {
-			return nil, fmt.Errorf("native: graph output %q was not computed", p.names[sl])
+			return nil, fmt.Errorf("graph output %q was not computed", p.names[sl])
 		}
 		if s.bufs[sl] == nil && (p.sharesConstant(t) || sharesAny(t, inputs)) {
 			// Never hand out an initializer (or a view of one): the caller
