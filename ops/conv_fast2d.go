@@ -160,14 +160,7 @@ func splitChunks(batch, per, work int, f func(lo, hi int, sc *convScratch)) {
 func fillPhase(dst, img []float32, ih, iw, sy, ry, leady, sx, rx, leadx, hs, ws int) {
 	// Columns u with 0 <= u·sx + rx - leadx < iw form [lo, hi).
 	x0 := rx - leadx
-	lo, hi := 0, 0
-	if x0 < 0 {
-		lo = min((-x0+sx-1)/sx, ws)
-	}
-	if iw-x0 > 0 {
-		hi = min((iw-x0+sx-1)/sx, ws)
-	}
-	hi = max(hi, lo)
+	lo, hi := inside(iw, sx, x0, ws)
 	for v := 0; v < hs; v++ {
 		seg := dst[v*ws : (v+1)*ws]
 		y := v*sy + ry - leady
@@ -205,6 +198,34 @@ func fillPhase(dst, img []float32, ih, iw, sy, ry, leady, sx, rx, leadx, hs, ws 
 	}
 }
 
+// inside returns the positions [lo, hi) among 0 <= v < count whose source
+// index v·s + x0 falls in [0, size).
+func inside(size, s, x0, count int) (lo, hi int) {
+	if x0 < 0 {
+		lo = min((-x0+s-1)/s, count)
+	}
+	if size-x0 > 0 {
+		hi = min((size-x0+s-1)/s, count)
+	}
+	return lo, max(hi, lo)
+}
+
+// splitPhases2 fills phase row ry of both column phases of one channel
+// image when the column stride is 2: each input row it reads is
+// de-interleaved once into phases (ry, 0) and (ry, 1); rows outside the
+// image are zero.
+func splitPhases2(d0, d1, img []float32, ih, iw, sy, ry, leady, leadx, hs, ws int) {
+	v0, v1 := inside(ih, sy, ry-leady, hs)
+	clear(d0[:v0*ws])
+	clear(d1[:v0*ws])
+	clear(d0[v1*ws : hs*ws])
+	clear(d1[v1*ws : hs*ws])
+	if v1 > v0 {
+		y0 := v0*sy + ry - leady
+		split2Rows(d0[v0*ws:], d1[v0*ws:], img[y0*iw:], v1-v0, sy*iw, ws, leadx, iw, ws)
+	}
+}
+
 // convFast2D is Conv on the phase-split path (fastConvOK must hold): y is
 // overwritten with act(conv(x, w) + bias).
 func convFast2D(p *ConvParams, x, w, bias, y []float32) {
@@ -227,6 +248,18 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 		sc.src = growF32(sc.src, nph*c*L+slack)
 		clear(sc.src[nph*c*L:])
 		for ry := 0; ry < ay.s; ry++ {
+			if ax.s == 2 {
+				ph := ry * 2
+				for ci := 0; ci < c; ci++ {
+					for n := 0; n < nb; n++ {
+						d0 := sc.src[((ph*c+ci)*nb+n)*img:][:img]
+						d1 := sc.src[(((ph+1)*c+ci)*nb+n)*img:][:img]
+						src := x[((lo+n)*c+ci)*ih*iw:][:ih*iw]
+						splitPhases2(d0, d1, src, ih, iw, ay.s, ry, ay.lead, ax.lead, hs, ws)
+					}
+				}
+				continue
+			}
 			for rx := 0; rx < ax.s; rx++ {
 				ph := ry*ax.s + rx
 				for ci := 0; ci < c; ci++ {
@@ -255,6 +288,7 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 		}
 		sc.out = growF32(sc.out, m*L)
 		gemm1(false, m, L, rows, w, rows, sc.col, L, sc.out, L)
+		relu := p.Act == ActRelu
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
 				var b float32
@@ -262,17 +296,10 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 					b = bias[mi]
 				}
 				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
-				src := sc.out[mi*L+n*img:][:img]
-				for o := 0; o < oh; o++ {
-					s := src[o*ws : o*ws+ow]
-					d := dst[o*ow:][:len(s)]
-					for j, v := range s {
-						d[j] = v + b
-					}
-				}
+				biasRows(dst, sc.out[mi*L+n*img:][:img], oh, ws, ow, ow, b, relu)
 			}
 		}
-		if p.Act != ActNone {
+		if p.Act != ActNone && !relu {
 			// One pass over the chunk's (contiguous) output: fewer
 			// calls and vector tails than one per channel.
 			done := y[lo*m*oh*ow : hi*m*oh*ow]
@@ -344,7 +371,9 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 		sc.src = growF32(sc.src, c*L)
 		for ci := 0; ci < c; ci++ {
 			for n := 0; n < nb; n++ {
-				fillPhase(sc.src[(ci*nb+n)*img:][:img], x[((lo+n)*c+ci)*ih*iw:][:ih*iw], ih, iw, 1, 0, 0, 1, 0, 0, hx, wx)
+				dst := sc.src[(ci*nb+n)*img:][:img]
+				padRows(dst, x[((lo+n)*c+ci)*ih*iw:][:ih*iw], ih, iw, wx, 0, iw, wx)
+				clear(dst[ih*wx:])
 			}
 		}
 		sc.out = growF32(sc.out, nph*m*L+slack)
@@ -359,6 +388,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 				gemmAcc1(true, m, L, c, tw, m, sc.src, L, sc.out[off:], L)
 			}
 		}
+		relu := pair && p.Act == ActRelu
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
 				var b float32
@@ -366,6 +396,29 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 					b = bias[mi]
 				}
 				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
+				if pair {
+					// Stride 2 with every column inside the phase rows:
+					// even outputs from phase r0, odd ones from the other.
+					// Output rows o0, o0+sy, ... read rows ah0, ah0+1, ...
+					// of the phases of row phase ry.
+					r0, a := p.PadBegin[1]%2, p.PadBegin[1]/2
+					for o0 := 0; o0 < min(sy, oh); o0++ {
+						ry, ah0 := (o0+p.PadBegin[0])%sy, (o0+p.PadBegin[0])/sy
+						rows := min((oh-o0+sy-1)/sy, max(hx-ah0, 0))
+						if rows == 0 {
+							continue
+						}
+						at := func(rx int) []float32 { return sc.out[(ry*sx+rx)*m*L+mi*L+n*img+ah0*wx:] }
+						interleave2Rows(dst[o0*ow:], at(r0)[a:], at(1 - r0)[a+r0:], rows, wx, sy*ow, ow, b, relu)
+						for o := o0 + rows*sy; o < oh; o += sy { // past every tap: bias only
+							d := dst[o*ow : (o+1)*ow]
+							for j := range d {
+								d[j] = b
+							}
+						}
+					}
+					continue
+				}
 				for o := 0; o < oh; o++ {
 					d := dst[o*ow : (o+1)*ow]
 					yy := o + p.PadBegin[0]
@@ -377,23 +430,6 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 						continue
 					}
 					rowAt := func(rx int) []float32 { return sc.out[(ry*sx+rx)*m*L+mi*L+n*img+ah*wx:][:wx] }
-					if pair {
-						// Stride 2 with every column inside the phase rows:
-						// even outputs from phase r0, odd ones from the other.
-						r0, a := p.PadBegin[1]%2, p.PadBegin[1]/2
-						ea := rowAt(r0)[a:]
-						ob := rowAt(1 - r0)[a+r0:]
-						half := ow / 2
-						ea, ob, dd := ea[:half+ow%2], ob[:half], d[:2*half]
-						for t := range ob {
-							dd[2*t] = ea[t] + b
-							dd[2*t+1] = ob[t] + b
-						}
-						if ow%2 == 1 {
-							d[ow-1] = ea[half] + b
-						}
-						continue
-					}
 					for rx := 0; rx < sx; rx++ {
 						o0 := ((rx-p.PadBegin[1])%sx + sx) % sx
 						aw := (o0 + p.PadBegin[1]) / sx
@@ -410,7 +446,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 				}
 			}
 		}
-		if p.Act != ActNone {
+		if p.Act != ActNone && !relu {
 			// One pass over the chunk's (contiguous) output: fewer
 			// calls and vector tails than one per channel.
 			done := y[lo*m*oh*ow : hi*m*oh*ow]

@@ -200,8 +200,11 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 			p.OutC = 4 + r.IntN(4)
 			p.InC = p.OutC + 1 + r.IntN(6)
 		}
-		if it%3 == 2 {
-			p.Act = ActRelu
+		switch {
+		case it%3 == 2:
+			p.Act = ActRelu // fused into the vector write-backs
+		case it%5 == 4:
+			p.Act = ActSigmoid // a separate pass over each chunk
 		}
 		for d := 0; d < 2; d++ {
 			k := 1 + r.IntN(3)
@@ -260,6 +263,11 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 		if transpose && p.Act == ActRelu { // naiveConv applies Relu itself
 			for i, v := range want {
 				want[i] = max(v, 0)
+			}
+		}
+		if p.Act == ActSigmoid {
+			for i, v := range want {
+				want[i] = float32(1 / (1 + math.Exp(-float64(v))))
 			}
 		}
 		for _, th := range []int{1, 2} {

@@ -1,0 +1,35 @@
+//go:build amd64 && !noasm
+
+package ops
+
+import "golang.org/x/sys/cpu"
+
+// moveVec enables the AVX-512 row movers of conv_move.go.
+var moveVec = cpu.X86.HasAVX512F
+
+// The AVX-512 row movers (conv_move_amd64.s); the Go wrappers in
+// conv_move.go check the slices and build the lane masks.
+
+// split2RowsAVX512 is split2Rows for w <= 16: bits 0-31 of m select the
+// lanes j of P[0:32] loaded from line[j-lead], bits 32-47 the w lanes
+// stored to each phase row.
+//
+//go:noescape
+func split2RowsAVX512(dst0, dst1, src *float32, rows, srcStride, dstStride, lead int, m uint64)
+
+// padRowsAVX512 is padRows for w <= 32: bits 0-31 of m select the lanes
+// loaded from line[j-lead], bits 32-63 the lanes stored.
+//
+//go:noescape
+func padRowsAVX512(dst, src *float32, rows, srcStride, dstStride, lead int, m uint64)
+
+// biasRowsAVX512 is biasRows for n <= 32: m holds the n lanes.
+//
+//go:noescape
+func biasRowsAVX512(dst, src *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool)
+
+// interleave2RowsAVX512 is interleave2Rows for n <= 32: bits 0-15 of m
+// select a's lanes, bits 16-31 c's, bits 32-63 the output lanes.
+//
+//go:noescape
+func interleave2RowsAVX512(dst, a, c *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool)

@@ -1,0 +1,254 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// AVX-512 row movers of the phase-split convolutions; see conv_move.go for
+// what each computes and the Go twins they are tested against. Every row
+// is one or two 16-lane masked loads and stores: masked-off load lanes
+// read nothing and come back zero, masked-off store lanes write nothing.
+
+// Permutation indices over the lane pair (table A = lanes 0-15, B = 16-31).
+DATA mvEven<>+0(SB)/4, $0
+DATA mvEven<>+4(SB)/4, $2
+DATA mvEven<>+8(SB)/4, $4
+DATA mvEven<>+12(SB)/4, $6
+DATA mvEven<>+16(SB)/4, $8
+DATA mvEven<>+20(SB)/4, $10
+DATA mvEven<>+24(SB)/4, $12
+DATA mvEven<>+28(SB)/4, $14
+DATA mvEven<>+32(SB)/4, $16
+DATA mvEven<>+36(SB)/4, $18
+DATA mvEven<>+40(SB)/4, $20
+DATA mvEven<>+44(SB)/4, $22
+DATA mvEven<>+48(SB)/4, $24
+DATA mvEven<>+52(SB)/4, $26
+DATA mvEven<>+56(SB)/4, $28
+DATA mvEven<>+60(SB)/4, $30
+GLOBL mvEven<>(SB), RODATA|NOPTR, $64
+DATA mvOdd<>+0(SB)/4, $1
+DATA mvOdd<>+4(SB)/4, $3
+DATA mvOdd<>+8(SB)/4, $5
+DATA mvOdd<>+12(SB)/4, $7
+DATA mvOdd<>+16(SB)/4, $9
+DATA mvOdd<>+20(SB)/4, $11
+DATA mvOdd<>+24(SB)/4, $13
+DATA mvOdd<>+28(SB)/4, $15
+DATA mvOdd<>+32(SB)/4, $17
+DATA mvOdd<>+36(SB)/4, $19
+DATA mvOdd<>+40(SB)/4, $21
+DATA mvOdd<>+44(SB)/4, $23
+DATA mvOdd<>+48(SB)/4, $25
+DATA mvOdd<>+52(SB)/4, $27
+DATA mvOdd<>+56(SB)/4, $29
+DATA mvOdd<>+60(SB)/4, $31
+GLOBL mvOdd<>(SB), RODATA|NOPTR, $64
+DATA mvZipLo<>+0(SB)/4, $0
+DATA mvZipLo<>+4(SB)/4, $16
+DATA mvZipLo<>+8(SB)/4, $1
+DATA mvZipLo<>+12(SB)/4, $17
+DATA mvZipLo<>+16(SB)/4, $2
+DATA mvZipLo<>+20(SB)/4, $18
+DATA mvZipLo<>+24(SB)/4, $3
+DATA mvZipLo<>+28(SB)/4, $19
+DATA mvZipLo<>+32(SB)/4, $4
+DATA mvZipLo<>+36(SB)/4, $20
+DATA mvZipLo<>+40(SB)/4, $5
+DATA mvZipLo<>+44(SB)/4, $21
+DATA mvZipLo<>+48(SB)/4, $6
+DATA mvZipLo<>+52(SB)/4, $22
+DATA mvZipLo<>+56(SB)/4, $7
+DATA mvZipLo<>+60(SB)/4, $23
+GLOBL mvZipLo<>(SB), RODATA|NOPTR, $64
+DATA mvZipHi<>+0(SB)/4, $8
+DATA mvZipHi<>+4(SB)/4, $24
+DATA mvZipHi<>+8(SB)/4, $9
+DATA mvZipHi<>+12(SB)/4, $25
+DATA mvZipHi<>+16(SB)/4, $10
+DATA mvZipHi<>+20(SB)/4, $26
+DATA mvZipHi<>+24(SB)/4, $11
+DATA mvZipHi<>+28(SB)/4, $27
+DATA mvZipHi<>+32(SB)/4, $12
+DATA mvZipHi<>+36(SB)/4, $28
+DATA mvZipHi<>+40(SB)/4, $13
+DATA mvZipHi<>+44(SB)/4, $29
+DATA mvZipHi<>+48(SB)/4, $14
+DATA mvZipHi<>+52(SB)/4, $30
+DATA mvZipHi<>+56(SB)/4, $15
+DATA mvZipHi<>+60(SB)/4, $31
+GLOBL mvZipHi<>(SB), RODATA|NOPTR, $64
+
+// func split2RowsAVX512(dst0, dst1, src *float32, rows, srcStride, dstStride, lead int, m uint64)
+TEXT ·split2RowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ dst0+0(FP), DI
+	MOVQ dst1+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ rows+24(FP), CX
+	MOVQ srcStride+32(FP), R9
+	MOVQ dstStride+40(FP), R10
+	MOVQ lead+48(FP), AX
+	MOVQ m+56(FP), BX
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, AX
+	SUBQ AX, SI // lane j of the padded row reads SI + 4j
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	SHRQ $16, BX
+	KMOVW BX, K3
+	VMOVUPS mvEven<>(SB), Z6
+	VMOVUPS mvOdd<>(SB), Z7
+
+split2loop:
+	TESTQ CX, CX
+	JZ    split2done
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVAPS   Z6, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z7, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, K3, (DI)
+	VMOVUPS   Z3, K3, (R8)
+	ADDQ      R9, SI
+	ADDQ      R10, DI
+	ADDQ      R10, R8
+	DECQ      CX
+	JMP       split2loop
+
+split2done:
+	VZEROUPPER
+	RET
+
+// func padRowsAVX512(dst, src *float32, rows, srcStride, dstStride, lead int, m uint64)
+TEXT ·padRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ srcStride+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	MOVQ lead+40(FP), AX
+	MOVQ m+48(FP), BX
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, AX
+	SUBQ AX, SI
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	SHRQ $16, BX
+	KMOVW BX, K3
+	SHRQ $16, BX
+	KMOVW BX, K4
+
+padloop:
+	TESTQ CX, CX
+	JZ    paddone
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, K3, (DI)
+	VMOVUPS   Z1, K4, 64(DI)
+	ADDQ      R9, SI
+	ADDQ      R10, DI
+	DECQ      CX
+	JMP       padloop
+
+paddone:
+	VZEROUPPER
+	RET
+
+// func biasRowsAVX512(dst, src *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool)
+// Relu is max(0, x) with x as the second source, so NaN passes and -0
+// stays -0, like the Go loop.
+TEXT ·biasRowsAVX512(SB), NOSPLIT, $0-53
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ srcStride+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	MOVQ m+40(FP), BX
+	VBROADCASTSS b+48(FP), Z4
+	MOVBLZX relu+52(FP), R11
+	SHLQ $2, R9
+	SHLQ $2, R10
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	VXORPS Z5, Z5, Z5
+
+biasloop:
+	TESTQ CX, CX
+	JZ    biasdone
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VADDPS    Z4, Z0, Z0
+	VADDPS    Z4, Z1, Z1
+	TESTQ     R11, R11
+	JZ        biasstore
+	VMAXPS    Z0, Z5, Z0
+	VMAXPS    Z1, Z5, Z1
+
+biasstore:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R9, SI
+	ADDQ    R10, DI
+	DECQ    CX
+	JMP     biasloop
+
+biasdone:
+	VZEROUPPER
+	RET
+
+// func interleave2RowsAVX512(dst, a, c *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool)
+TEXT ·interleave2RowsAVX512(SB), NOSPLIT, $0-61
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ c+16(FP), R8
+	MOVQ rows+24(FP), CX
+	MOVQ srcStride+32(FP), R9
+	MOVQ dstStride+40(FP), R10
+	MOVQ m+48(FP), BX
+	VBROADCASTSS b+56(FP), Z4
+	MOVBLZX relu+60(FP), R11
+	SHLQ $2, R9
+	SHLQ $2, R10
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	SHRQ $16, BX
+	KMOVW BX, K3
+	SHRQ $16, BX
+	KMOVW BX, K4
+	VXORPS Z5, Z5, Z5
+	VMOVUPS mvZipLo<>(SB), Z6
+	VMOVUPS mvZipHi<>(SB), Z7
+
+ziploop:
+	TESTQ CX, CX
+	JZ    zipdone
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (R8), K2, Z1
+	VMOVAPS   Z6, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z7, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VADDPS    Z4, Z2, Z2
+	VADDPS    Z4, Z3, Z3
+	TESTQ     R11, R11
+	JZ        zipstore
+	VMAXPS    Z2, Z5, Z2
+	VMAXPS    Z3, Z5, Z3
+
+zipstore:
+	VMOVUPS Z2, K3, (DI)
+	VMOVUPS Z3, K4, 64(DI)
+	ADDQ    R9, SI
+	ADDQ    R9, R8
+	ADDQ    R10, DI
+	DECQ    CX
+	JMP     ziploop
+
+zipdone:
+	VZEROUPPER
+	RET

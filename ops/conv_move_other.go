@@ -1,0 +1,19 @@
+//go:build !amd64 || noasm
+
+package ops
+
+// Without assembly the Go loops of conv_move.go do the work.
+const moveVec = false
+
+func split2RowsAVX512(dst0, dst1, src *float32, rows, srcStride, dstStride, lead int, m uint64) {
+	panic("ops: no vector row movers on this build")
+}
+func padRowsAVX512(dst, src *float32, rows, srcStride, dstStride, lead int, m uint64) {
+	panic("ops: no vector row movers on this build")
+}
+func biasRowsAVX512(dst, src *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool) {
+	panic("ops: no vector row movers on this build")
+}
+func interleave2RowsAVX512(dst, a, c *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool) {
+	panic("ops: no vector row movers on this build")
+}
