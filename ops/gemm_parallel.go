@@ -12,6 +12,9 @@ const gemmParallelMin = 1 << 21
 // so the split needs no synchronisation beyond the final wait.
 func gemmDispatch(g gemmCall) {
 	t := Threads()
+	if t > 1 && gemvSplit(g, t) {
+		return
+	}
 	if t <= 1 || g.m*g.n*g.k < gemmParallelMin {
 		g.run()
 		return
