@@ -288,7 +288,7 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 		}
 		sc.out = growF32(sc.out, m*L)
 		gemm1(false, m, L, rows, w, rows, sc.col, L, sc.out, L)
-		relu := p.Act == ActRelu
+		relu := fuseRelu(p.Act)
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
 				var b float32
@@ -388,7 +388,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 				gemmAcc1(true, m, L, c, tw, m, sc.src, L, sc.out[off:], L)
 			}
 		}
-		relu := pair && p.Act == ActRelu
+		relu := pair && fuseRelu(p.Act)
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
 				var b float32

@@ -32,7 +32,7 @@ func convAELayers(batch int) []struct {
 // BenchmarkConvAE times each convolution of the conv AE at batch 64 on one
 // thread (the shapes `latent bench` runs through the native plan), on the
 // per-image im2col/col2im path and on the phase-split path Conv and
-// ConvTranspose now take.
+// ConvTranspose now take, with each row mover (Go loops, AVX2, AVX-512).
 func BenchmarkConvAE(b *testing.B) {
 	defer SetThreads(0)
 	SetThreads(1)
@@ -53,14 +53,20 @@ func BenchmarkConvAE(b *testing.B) {
 				}
 			}
 		})
-		b.Run(l.name+"/phase", func(b *testing.B) {
-			for b.Loop() {
-				if l.transpose {
-					ConvTranspose(&p, x, w, bias, y, col)
-				} else {
-					Conv(&p, x, w, bias, y, col)
+		for _, impl := range moveImpls() {
+			// The phase path with each row mover this CPU runs (the
+			// fastest is the default).
+			b.Run(l.name+"/phase-"+moveNames[impl], func(b *testing.B) {
+				defer func(u int) { moveUse = u }(moveUse)
+				moveUse = impl
+				for b.Loop() {
+					if l.transpose {
+						ConvTranspose(&p, x, w, bias, y, col)
+					} else {
+						Conv(&p, x, w, bias, y, col)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -7,8 +7,30 @@ package ops
 // interleaving two phases. Feature maps of the conv autoencoders are 7-28
 // pixels wide, so per-row Go loops were mostly overhead: the AVX-512 twins
 // (conv_move_amd64.s) do one row per pair of masked vector loads and
-// stores. Each mover takes whole planes (rows at fixed strides); the Go
+// stores (conv_move_amd64.s also has AVX2 twins in 8-lane chunks). Each
+// mover takes whole planes (rows at fixed strides); the Go
 // loops below are the reference and the path on other CPUs.
+
+// Row mover implementations; moveUse (conv_move_amd64.go) picks one at init.
+const (
+	moveGo = iota
+	moveAVX2
+	moveAVX512
+)
+
+// laneBits writes the int32 lane masks of the AVX2 movers: -1 where bit i
+// of bits is set, 0 elsewhere.
+func laneBits(dst []int32, bits uint64) {
+	for i := range dst {
+		dst[i] = -int32(bits >> uint(i) & 1)
+	}
+}
+
+// fuseRelu reports whether the convolutions should have the write-back
+// movers apply act: the vector movers fuse Relu for free, while on the Go
+// loops one ReluSlice pass over a whole chunk (vectorised where it can be)
+// beats a branchy tail per 7-28 element row.
+func fuseRelu(act Act) bool { return act == ActRelu && moveUse != moveGo }
 
 // moveMaxWidth is the widest row (in output elements) the vector movers
 // take; wider maps use the Go loops.
@@ -36,28 +58,48 @@ func split2Rows(dst0, dst1, src []float32, rows, srcStride, dstStride, lead, n, 
 	if hi > lead {
 		_ = src[(rows-1)*srcStride+hi-lead-1]
 	}
-	if moveVec && w <= 16 && lead >= 0 {
-		split2RowsAVX512(&dst0[0], &dst1[0], &src[0], rows, srcStride, dstStride, lead, lanes(lead, hi)|lanes(0, w)<<32)
+	if moveUse != moveGo && w <= 16 && lead >= 0 {
+		m := lanes(lead, hi) | lanes(0, w)<<32
+		if moveUse == moveAVX512 {
+			split2RowsAVX512(&dst0[0], &dst1[0], &src[0], rows, srcStride, dstStride, lead, m)
+			return
+		}
+		var mk [48]int32
+		laneBits(mk[:], m)
+		split2RowsAVX2(&dst0[0], &dst1[0], &src[0], rows, srcStride, dstStride, lead, &mk[0])
 		return
 	}
 	split2RowsGo(dst0, dst1, src, rows, srcStride, dstStride, lead, n, w)
 }
 
 func split2RowsGo(dst0, dst1, src []float32, rows, srcStride, dstStride, lead, n, w int) {
+	// Phase r's u reads line[2u+r-lead]; inside the line for u in [lo, hi).
+	lo0, hi0 := inside(n, 2, -lead, w)
+	lo1, hi1 := inside(n, 2, 1-lead, w)
 	for r := 0; r < rows; r++ {
 		line := src[r*srcStride:]
-		d0 := dst0[r*dstStride : r*dstStride+w]
-		d1 := dst1[r*dstStride : r*dstStride+w]
-		for u := range d0 {
-			var a, b float32
-			if j := 2*u - lead; j >= 0 && j < n {
-				a = line[j]
-			}
-			if j := 2*u + 1 - lead; j >= 0 && j < n {
-				b = line[j]
-			}
-			d0[u], d1[u] = a, b
-		}
+		phaseRow(dst0[r*dstStride:r*dstStride+w], line, lo0, hi0, 2*lo0-lead)
+		phaseRow(dst1[r*dstStride:r*dstStride+w], line, lo1, hi1, 2*lo1+1-lead)
+	}
+}
+
+// phaseRow sets d[lo:hi] to every other element of line from index at and
+// the rest of d to zero.
+func phaseRow(d, line []float32, lo, hi, at int) {
+	for j := range d[:lo] {
+		d[j] = 0
+	}
+	for j := range d[hi:] {
+		d[hi+j] = 0
+	}
+	s := d[lo:hi]
+	if len(s) == 0 {
+		return
+	}
+	src := line[at : at+2*len(s)-1]
+	// Both bounds in the loop condition: no checks inside.
+	for j, i := 0, 0; j < len(s) && i < len(src); j, i = j+1, i+2 {
+		s[j] = src[i]
 	}
 }
 
@@ -73,24 +115,31 @@ func padRows(dst, src []float32, rows, srcStride, dstStride, lead, n, w int) {
 	if hi > max(lead, 0) {
 		_ = src[(rows-1)*srcStride+hi-lead-1]
 	}
-	if moveVec && w <= moveMaxWidth && lead >= 0 {
-		padRowsAVX512(&dst[0], &src[0], rows, srcStride, dstStride, lead, lanes(lead, hi)|lanes(0, w)<<32)
+	if moveUse != moveGo && w <= moveMaxWidth && lead >= 0 {
+		m := lanes(lead, hi) | lanes(0, w)<<32
+		if moveUse == moveAVX512 {
+			padRowsAVX512(&dst[0], &src[0], rows, srcStride, dstStride, lead, m)
+			return
+		}
+		var mk [64]int32
+		laneBits(mk[:], m)
+		padRowsAVX2(&dst[0], &src[0], rows, srcStride, dstStride, lead, &mk[0])
 		return
 	}
 	padRowsGo(dst, src, rows, srcStride, dstStride, lead, n, w)
 }
 
 func padRowsGo(dst, src []float32, rows, srcStride, dstStride, lead, n, w int) {
+	lo, hi := inside(n, 1, -lead, w)
 	for r := 0; r < rows; r++ {
-		line := src[r*srcStride:]
 		d := dst[r*dstStride : r*dstStride+w]
-		for j := range d {
-			var v float32
-			if i := j - lead; i >= 0 && i < n {
-				v = line[i]
-			}
-			d[j] = v
+		for j := range d[:lo] {
+			d[j] = 0
 		}
+		if hi > lo {
+			copy(d[lo:hi], src[r*srcStride+lo-lead:])
+		}
+		clear(d[hi:])
 	}
 }
 
@@ -102,8 +151,14 @@ func biasRows(dst, src []float32, rows, srcStride, dstStride, n int, b float32, 
 	}
 	_ = dst[(rows-1)*dstStride+n-1]
 	_ = src[(rows-1)*srcStride+n-1]
-	if moveVec && n <= moveMaxWidth {
-		biasRowsAVX512(&dst[0], &src[0], rows, srcStride, dstStride, lanes(0, n), b, relu)
+	if moveUse != moveGo && n <= moveMaxWidth {
+		if moveUse == moveAVX512 {
+			biasRowsAVX512(&dst[0], &src[0], rows, srcStride, dstStride, lanes(0, n), b, relu)
+			return
+		}
+		var mk [32]int32
+		laneBits(mk[:], lanes(0, n))
+		biasRowsAVX2(&dst[0], &src[0], rows, srcStride, dstStride, &mk[0], b, relu)
 		return
 	}
 	biasRowsGo(dst, src, rows, srcStride, dstStride, n, b, relu)
@@ -112,13 +167,12 @@ func biasRows(dst, src []float32, rows, srcStride, dstStride, n int, b float32, 
 func biasRowsGo(dst, src []float32, rows, srcStride, dstStride, n int, b float32, relu bool) {
 	for r := 0; r < rows; r++ {
 		s := src[r*srcStride : r*srcStride+n]
-		d := dst[r*dstStride : r*dstStride+n]
+		d := dst[r*dstStride:][:len(s)]
 		for j, v := range s {
-			v += b
-			if relu && v < 0 {
-				v = 0
-			}
-			d[j] = v
+			d[j] = v + b
+		}
+		if relu {
+			reluGo(d, d)
 		}
 	}
 }
@@ -137,33 +191,42 @@ func interleave2Rows(dst, a, c []float32, rows, srcStride, dstStride, n int, b f
 	if nc > 0 {
 		_ = c[(rows-1)*srcStride+nc-1]
 	}
-	if moveVec && n <= moveMaxWidth {
+	if moveUse != moveGo && n <= moveMaxWidth {
 		cp := &a[0] // no c values are read when nc == 0
 		if nc > 0 {
 			cp = &c[0]
 		}
 		m := lanes(0, na) | lanes(0, nc)<<16 | lanes(0, n)<<32
-		interleave2RowsAVX512(&dst[0], &a[0], cp, rows, srcStride, dstStride, m, b, relu)
+		if moveUse == moveAVX512 {
+			interleave2RowsAVX512(&dst[0], &a[0], cp, rows, srcStride, dstStride, m, b, relu)
+			return
+		}
+		var mk [64]int32
+		laneBits(mk[:], m)
+		interleave2RowsAVX2(&dst[0], &a[0], cp, rows, srcStride, dstStride, &mk[0], b, relu)
 		return
 	}
 	interleave2RowsGo(dst, a, c, rows, srcStride, dstStride, n, b, relu)
 }
 
 func interleave2RowsGo(dst, a, c []float32, rows, srcStride, dstStride, n int, b float32, relu bool) {
+	half := n / 2
 	for r := 0; r < rows; r++ {
 		d := dst[r*dstStride : r*dstStride+n]
-		for j := range d {
-			var v float32
-			if j%2 == 0 {
-				v = a[r*srcStride+j/2]
-			} else {
-				v = c[r*srcStride+j/2]
-			}
-			v += b
-			if relu && v < 0 {
-				v = 0
-			}
-			d[j] = v
+		ar, cr := a[r*srcStride:][:half+n%2], c[:0] // c may be empty when n == 1
+		if half > 0 {
+			cr = c[r*srcStride:][:half]
+		}
+		dd := d[:2*half]
+		for t := range cr {
+			dd[2*t] = ar[t] + b
+			dd[2*t+1] = cr[t] + b
+		}
+		if n%2 == 1 {
+			d[n-1] = ar[half] + b
+		}
+		if relu {
+			reluGo(d, d)
 		}
 	}
 }

@@ -4,8 +4,17 @@ package ops
 
 import "golang.org/x/sys/cpu"
 
-// moveVec enables the AVX-512 row movers of conv_move.go.
-var moveVec = cpu.X86.HasAVX512F
+// moveUse is the row mover implementation of conv_move.go this CPU runs
+// best (tests switch it to cover each one the CPU can run).
+var moveUse = func() int {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return moveAVX512
+	case cpu.X86.HasAVX2:
+		return moveAVX2
+	}
+	return moveGo
+}()
 
 // The AVX-512 row movers (conv_move_amd64.s); the Go wrappers in
 // conv_move.go check the slices and build the lane masks.
@@ -33,3 +42,32 @@ func biasRowsAVX512(dst, src *float32, rows, srcStride, dstStride int, m uint64,
 //
 //go:noescape
 func interleave2RowsAVX512(dst, a, c *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool)
+
+// The AVX2 twins take the masks as int32 lanes (-1 on) laid out by the
+// wrappers: m points at the lanes of the same bit layout as above (split2:
+// 32 load + 16 store lanes; pad: 32 + 32; bias: 32; interleave: 16 a,
+// 16 c, 32 out).
+
+//go:noescape
+func split2RowsAVX2(dst0, dst1, src *float32, rows, srcStride, dstStride, lead int, m *int32)
+
+//go:noescape
+func padRowsAVX2(dst, src *float32, rows, srcStride, dstStride, lead int, m *int32)
+
+//go:noescape
+func biasRowsAVX2(dst, src *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool)
+
+//go:noescape
+func interleave2RowsAVX2(dst, a, c *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool)
+
+// moveImpls lists the implementations this CPU can run, for the tests.
+func moveImpls() []int {
+	impls := []int{moveGo}
+	if cpu.X86.HasAVX2 {
+		impls = append(impls, moveAVX2)
+	}
+	if cpu.X86.HasAVX512F {
+		impls = append(impls, moveAVX512)
+	}
+	return impls
+}

@@ -252,3 +252,217 @@ zipstore:
 zipdone:
 	VZEROUPPER
 	RET
+
+// AVX2 twins: the same rows in 8-lane chunks, masked by int32 lanes (-1 =
+// on) that the Go wrappers lay out in m; VMASKMOVPS loads zero the lanes
+// that are off and never touch their memory.
+
+// func split2RowsAVX2(dst0, dst1, src *float32, rows, srcStride, dstStride, lead int, m *int32)
+// m: lanes 0-31 load, 32-47 store.
+TEXT ·split2RowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst0+0(FP), DI
+	MOVQ dst1+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ rows+24(FP), CX
+	MOVQ srcStride+32(FP), R9
+	MOVQ dstStride+40(FP), R10
+	MOVQ lead+48(FP), AX
+	MOVQ m+56(FP), BX
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, AX
+	SUBQ AX, SI
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	VMOVDQU 64(BX), Y10
+	VMOVDQU 96(BX), Y11
+	VMOVDQU 128(BX), Y12
+	VMOVDQU 160(BX), Y13
+
+s2loop:
+	TESTQ CX, CX
+	JZ    s2done
+	VMASKMOVPS (SI), Y8, Y0
+	VMASKMOVPS 32(SI), Y9, Y1
+	VMASKMOVPS 64(SI), Y10, Y2
+	VMASKMOVPS 96(SI), Y11, Y3
+	VSHUFPS    $0x88, Y1, Y0, Y4 // even lanes of P[0:16], qwords out of order
+	VSHUFPS    $0xDD, Y1, Y0, Y5 // odd lanes
+	VSHUFPS    $0x88, Y3, Y2, Y6
+	VSHUFPS    $0xDD, Y3, Y2, Y7
+	VPERMPD    $0xD8, Y4, Y4
+	VPERMPD    $0xD8, Y5, Y5
+	VPERMPD    $0xD8, Y6, Y6
+	VPERMPD    $0xD8, Y7, Y7
+	VMASKMOVPS Y4, Y12, (DI)
+	VMASKMOVPS Y6, Y13, 32(DI)
+	VMASKMOVPS Y5, Y12, (R8)
+	VMASKMOVPS Y7, Y13, 32(R8)
+	ADDQ       R9, SI
+	ADDQ       R10, DI
+	ADDQ       R10, R8
+	DECQ       CX
+	JMP        s2loop
+
+s2done:
+	VZEROUPPER
+	RET
+
+// func padRowsAVX2(dst, src *float32, rows, srcStride, dstStride, lead int, m *int32)
+// m: lanes 0-31 load, 32-63 store.
+TEXT ·padRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ srcStride+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	MOVQ lead+40(FP), AX
+	MOVQ m+48(FP), BX
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, AX
+	SUBQ AX, SI
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	VMOVDQU 64(BX), Y10
+	VMOVDQU 96(BX), Y11
+	VMOVDQU 128(BX), Y12
+	VMOVDQU 160(BX), Y13
+	VMOVDQU 192(BX), Y14
+	VMOVDQU 224(BX), Y15
+
+p2loop:
+	TESTQ CX, CX
+	JZ    p2done
+	VMASKMOVPS (SI), Y8, Y0
+	VMASKMOVPS 32(SI), Y9, Y1
+	VMASKMOVPS 64(SI), Y10, Y2
+	VMASKMOVPS 96(SI), Y11, Y3
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	VMASKMOVPS Y2, Y14, 64(DI)
+	VMASKMOVPS Y3, Y15, 96(DI)
+	ADDQ       R9, SI
+	ADDQ       R10, DI
+	DECQ       CX
+	JMP        p2loop
+
+p2done:
+	VZEROUPPER
+	RET
+
+// func biasRowsAVX2(dst, src *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool)
+// m: lanes 0-31, for the loads and the stores.
+TEXT ·biasRowsAVX2(SB), NOSPLIT, $0-53
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ srcStride+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	MOVQ m+40(FP), BX
+	VBROADCASTSS b+48(FP), Y4
+	MOVBLZX relu+52(FP), R11
+	SHLQ $2, R9
+	SHLQ $2, R10
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	VMOVDQU 64(BX), Y10
+	VMOVDQU 96(BX), Y11
+	VXORPS Y5, Y5, Y5
+
+b2loop:
+	TESTQ CX, CX
+	JZ    b2done
+	VMASKMOVPS (SI), Y8, Y0
+	VMASKMOVPS 32(SI), Y9, Y1
+	VMASKMOVPS 64(SI), Y10, Y2
+	VMASKMOVPS 96(SI), Y11, Y3
+	VADDPS     Y4, Y0, Y0
+	VADDPS     Y4, Y1, Y1
+	VADDPS     Y4, Y2, Y2
+	VADDPS     Y4, Y3, Y3
+	TESTQ      R11, R11
+	JZ         b2store
+	VMAXPS     Y0, Y5, Y0
+	VMAXPS     Y1, Y5, Y1
+	VMAXPS     Y2, Y5, Y2
+	VMAXPS     Y3, Y5, Y3
+
+b2store:
+	VMASKMOVPS Y0, Y8, (DI)
+	VMASKMOVPS Y1, Y9, 32(DI)
+	VMASKMOVPS Y2, Y10, 64(DI)
+	VMASKMOVPS Y3, Y11, 96(DI)
+	ADDQ       R9, SI
+	ADDQ       R10, DI
+	DECQ       CX
+	JMP        b2loop
+
+b2done:
+	VZEROUPPER
+	RET
+
+// func interleave2RowsAVX2(dst, a, c *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool)
+// m: lanes 0-15 a, 16-31 c, 32-63 the outputs.
+TEXT ·interleave2RowsAVX2(SB), NOSPLIT, $0-61
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ c+16(FP), R8
+	MOVQ rows+24(FP), CX
+	MOVQ srcStride+32(FP), R9
+	MOVQ dstStride+40(FP), R10
+	MOVQ m+48(FP), BX
+	VBROADCASTSS b+56(FP), Y4
+	MOVBLZX relu+60(FP), R11
+	SHLQ $2, R9
+	SHLQ $2, R10
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	VMOVDQU 64(BX), Y10
+	VMOVDQU 96(BX), Y11
+	VMOVDQU 128(BX), Y12
+	VMOVDQU 160(BX), Y13
+	VMOVDQU 192(BX), Y14
+	VMOVDQU 224(BX), Y15
+	VXORPS Y5, Y5, Y5
+
+z2loop:
+	TESTQ CX, CX
+	JZ    z2done
+	VMASKMOVPS (SI), Y8, Y0
+	VMASKMOVPS 32(SI), Y9, Y1
+	VMASKMOVPS (R8), Y10, Y2
+	VMASKMOVPS 32(R8), Y11, Y3
+	VUNPCKLPS  Y2, Y0, Y6 // a0 c0 a1 c1 | a4 c4 a5 c5
+	VUNPCKHPS  Y2, Y0, Y7 // a2 c2 a3 c3 | a6 c6 a7 c7
+	VPERM2F128 $0x20, Y7, Y6, Y0
+	VPERM2F128 $0x31, Y7, Y6, Y2
+	VUNPCKLPS  Y3, Y1, Y6
+	VUNPCKHPS  Y3, Y1, Y7
+	VPERM2F128 $0x20, Y7, Y6, Y1
+	VPERM2F128 $0x31, Y7, Y6, Y3
+	VADDPS     Y4, Y0, Y0
+	VADDPS     Y4, Y2, Y2
+	VADDPS     Y4, Y1, Y1
+	VADDPS     Y4, Y3, Y3
+	TESTQ      R11, R11
+	JZ         z2store
+	VMAXPS     Y0, Y5, Y0
+	VMAXPS     Y2, Y5, Y2
+	VMAXPS     Y1, Y5, Y1
+	VMAXPS     Y3, Y5, Y3
+
+z2store:
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y2, Y13, 32(DI)
+	VMASKMOVPS Y1, Y14, 64(DI)
+	VMASKMOVPS Y3, Y15, 96(DI)
+	ADDQ       R9, SI
+	ADDQ       R9, R8
+	ADDQ       R10, DI
+	DECQ       CX
+	JMP        z2loop
+
+z2done:
+	VZEROUPPER
+	RET

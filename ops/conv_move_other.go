@@ -3,7 +3,9 @@
 package ops
 
 // Without assembly the Go loops of conv_move.go do the work.
-const moveVec = false
+var moveUse = moveGo
+
+func moveImpls() []int { return []int{moveGo} }
 
 func split2RowsAVX512(dst0, dst1, src *float32, rows, srcStride, dstStride, lead int, m uint64) {
 	panic("ops: no vector row movers on this build")
@@ -15,5 +17,17 @@ func biasRowsAVX512(dst, src *float32, rows, srcStride, dstStride int, m uint64,
 	panic("ops: no vector row movers on this build")
 }
 func interleave2RowsAVX512(dst, a, c *float32, rows, srcStride, dstStride int, m uint64, b float32, relu bool) {
+	panic("ops: no vector row movers on this build")
+}
+func split2RowsAVX2(dst0, dst1, src *float32, rows, srcStride, dstStride, lead int, m *int32) {
+	panic("ops: no vector row movers on this build")
+}
+func padRowsAVX2(dst, src *float32, rows, srcStride, dstStride, lead int, m *int32) {
+	panic("ops: no vector row movers on this build")
+}
+func biasRowsAVX2(dst, src *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool) {
+	panic("ops: no vector row movers on this build")
+}
+func interleave2RowsAVX2(dst, a, c *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool) {
 	panic("ops: no vector row movers on this build")
 }

@@ -7,13 +7,23 @@ import (
 )
 
 // The row movers are checked against independent per-element definitions
-// (written from their doc comments), on every width the vector path takes
+// (written from their doc comments), on every width the vector paths take
 // and past it, with guard cells around each destination row that must stay
-// untouched. On amd64 with AVX-512 the wrappers run the assembly; the
-// *Go twins are checked the same way, so the noasm build and other CPUs
-// are covered too.
+// untouched, once per implementation this CPU can run (Go loops, AVX2,
+// AVX-512: forEachMove switches the wrappers between them).
 
 const guard = float32(-7777)
+
+var moveNames = map[int]string{moveGo: "go", moveAVX2: "avx2", moveAVX512: "avx512"}
+
+// forEachMove runs f with the wrappers on each implementation in turn.
+func forEachMove(t *testing.T, f func(t *testing.T)) {
+	defer func(u int) { moveUse = u }(moveUse)
+	for _, impl := range moveImpls() {
+		moveUse = impl
+		t.Run(moveNames[impl], f)
+	}
+}
 
 func moveRand(rng *rand.Rand, n int) []float32 {
 	s := make([]float32, n)
@@ -58,10 +68,11 @@ func checkRows(t *testing.T, what string, got []float32, rows, stride, w int, wa
 
 func TestSplit2Rows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, f := range []struct {
-		name string
-		fn   func(dst0, dst1, src []float32, rows, srcStride, dstStride, lead, n, w int)
-	}{{"split2Rows", split2Rows}, {"split2RowsGo", split2RowsGo}} {
+	forEachMove(t, func(t *testing.T) {
+		f := struct {
+			name string
+			fn   func(dst0, dst1, src []float32, rows, srcStride, dstStride, lead, n, w int)
+		}{"split2Rows", split2Rows}
 		for w := 1; w <= 20; w++ {
 			for _, lead := range []int{0, 1, 2, 3} {
 				for _, n := range []int{1, 2*w - 3, 2 * w, 2*w + 5} {
@@ -83,15 +94,16 @@ func TestSplit2Rows(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestPadRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, f := range []struct {
-		name string
-		fn   func(dst, src []float32, rows, srcStride, dstStride, lead, n, w int)
-	}{{"padRows", padRows}, {"padRowsGo", padRowsGo}} {
+	forEachMove(t, func(t *testing.T) {
+		f := struct {
+			name string
+			fn   func(dst, src []float32, rows, srcStride, dstStride, lead, n, w int)
+		}{"padRows", padRows}
 		for w := 1; w <= 40; w++ {
 			for _, lead := range []int{0, 1, 3} {
 				for _, n := range []int{1, w - lead - 1, w - lead, w + 4} {
@@ -111,7 +123,7 @@ func TestPadRows(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func relu32(v float32, on bool) float32 {
@@ -123,10 +135,11 @@ func relu32(v float32, on bool) float32 {
 
 func TestBiasRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, f := range []struct {
-		name string
-		fn   func(dst, src []float32, rows, srcStride, dstStride, n int, b float32, relu bool)
-	}{{"biasRows", biasRows}, {"biasRowsGo", biasRowsGo}} {
+	forEachMove(t, func(t *testing.T) {
+		f := struct {
+			name string
+			fn   func(dst, src []float32, rows, srcStride, dstStride, n int, b float32, relu bool)
+		}{"biasRows", biasRows}
 		for n := 1; n <= 40; n++ {
 			for _, relu := range []bool{false, true} {
 				rows, srcStride, dstStride := 1+rng.IntN(4), n+rng.IntN(3), n+rng.IntN(3)
@@ -146,15 +159,16 @@ func TestBiasRows(t *testing.T) {
 				})
 			}
 		}
-	}
+	})
 }
 
 func TestInterleave2Rows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, f := range []struct {
-		name string
-		fn   func(dst, a, c []float32, rows, srcStride, dstStride, n int, b float32, relu bool)
-	}{{"interleave2Rows", interleave2Rows}, {"interleave2RowsGo", interleave2RowsGo}} {
+	forEachMove(t, func(t *testing.T) {
+		f := struct {
+			name string
+			fn   func(dst, a, c []float32, rows, srcStride, dstStride, n int, b float32, relu bool)
+		}{"interleave2Rows", interleave2Rows}
 		for n := 1; n <= 40; n++ {
 			for _, relu := range []bool{false, true} {
 				na, nc := (n+1)/2, n/2
@@ -176,5 +190,5 @@ func TestInterleave2Rows(t *testing.T) {
 				})
 			}
 		}
-	}
+	})
 }
