@@ -71,3 +71,8 @@ func moveImpls() []int {
 	}
 	return impls
 }
+
+// pool2x2RowsAVX512 is pool2x2Rows (pool_fast.go) on AVX-512.
+//
+//go:noescape
+func pool2x2RowsAVX512(dst, src *float32, rows, srcStride, dstStride, below, full int, m uint64, avg bool)

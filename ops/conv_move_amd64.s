@@ -466,3 +466,104 @@ z2store:
 z2done:
 	VZEROUPPER
 	RET
+
+// POOL2X2 pools the rows Z0:Z1 (top) and Z2:Z3 (bottom) into Z4 (16
+// outputs): average when R13 != 0, else max. Max starts from -Inf with the
+// window value as the first source, so NaN inputs are skipped (a window of
+// NaNs gives -Inf) as MaxPool does, and on ties the earlier element in
+// row-major order is kept; average adds the rows, then the columns, and
+// scales by 1/4. Clobbers Z0-Z5.
+#define POOL2X2(label, done) \
+	TESTQ     R13, R13      \
+	JNZ       label         \
+	VMAXPS    Z8, Z0, Z0    \
+	VMAXPS    Z8, Z1, Z1    \
+	VMAXPS    Z0, Z2, Z0    \
+	VMAXPS    Z1, Z3, Z1    \
+	VMOVAPS   Z6, Z4        \
+	VPERMI2PS Z1, Z0, Z4    \
+	VMOVAPS   Z7, Z5        \
+	VPERMI2PS Z1, Z0, Z5    \
+	VMAXPS    Z4, Z5, Z4    \
+	JMP       done          \
+label:                      \
+	VADDPS    Z2, Z0, Z0    \
+	VADDPS    Z3, Z1, Z1    \
+	VMOVAPS   Z6, Z4        \
+	VPERMI2PS Z1, Z0, Z4    \
+	VMOVAPS   Z7, Z5        \
+	VPERMI2PS Z1, Z0, Z5    \
+	VADDPS    Z5, Z4, Z4    \
+	VMULPS    Z9, Z4, Z4    \
+done:
+
+// func pool2x2RowsAVX512(dst, src *float32, rows, srcStride, dstStride, below, full int, m uint64, avg bool)
+// Output row r pools src rows r·srcStride and r·srcStride+below over 2×2
+// windows at stride 2: full chunks of 16 outputs, then one tail chunk with
+// load lanes m bits 0-31 and store lanes bits 32-47 (skipped when empty).
+TEXT ·pool2x2RowsAVX512(SB), NOSPLIT, $0-65
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ srcStride+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	MOVQ below+40(FP), R11
+	MOVQ full+48(FP), R12
+	MOVQ m+56(FP), BX
+	MOVBLZX avg+64(FP), R13
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, R11
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	SHRQ $16, BX
+	KMOVW BX, K3
+	KXNORW K4, K4, K4 // all 16 lanes, for the full chunks
+	VMOVUPS mvEven<>(SB), Z6
+	VMOVUPS mvOdd<>(SB), Z7
+	MOVL $0xff800000, AX // -Inf
+	VPBROADCASTD AX, Z8
+	MOVL $0x3e800000, AX // 0.25
+	VPBROADCASTD AX, Z9
+
+prow:
+	TESTQ CX, CX
+	JZ    pdone
+	MOVQ  SI, AX // this row's input
+	MOVQ  DI, DX // this row's output
+	MOVQ  R12, R14
+
+pchunk:
+	TESTQ   R14, R14
+	JZ      ptail
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS (AX)(R11*1), Z2
+	VMOVUPS 64(AX)(R11*1), Z3
+	POOL2X2(pfullavg, pfulldone)
+	VMOVUPS Z4, K4, (DX)
+	ADDQ    $128, AX
+	ADDQ    $64, DX
+	DECQ    R14
+	JMP     pchunk
+
+ptail:
+	KORTESTW  K3, K3
+	JZ        pnext
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVUPS.Z (AX)(R11*1), K1, Z2
+	VMOVUPS.Z 64(AX)(R11*1), K2, Z3
+	POOL2X2(ptailavg, ptaildone)
+	VMOVUPS   Z4, K3, (DX)
+
+pnext:
+	ADDQ R9, SI
+	ADDQ R10, DI
+	DECQ CX
+	JMP  prow
+
+pdone:
+	VZEROUPPER
+	RET

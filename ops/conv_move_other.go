@@ -31,3 +31,6 @@ func biasRowsAVX2(dst, src *float32, rows, srcStride, dstStride int, m *int32, b
 func interleave2RowsAVX2(dst, a, c *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool) {
 	panic("ops: no vector row movers on this build")
 }
+func pool2x2RowsAVX512(dst, src *float32, rows, srcStride, dstStride, below, full int, m uint64, avg bool) {
+	panic("ops: no vector row movers on this build")
+}

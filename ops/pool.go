@@ -176,6 +176,9 @@ func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
 	if outSz == 0 {
 		return
 	}
+	if xf, ok := any(x).([]float32); ok && idx == nil && pool2x2(p, xf, any(y).([]float32), false) { // pool_fast.go
+		return
+	}
 	lowest := lowestOf[T]()
 	if len(p.In) == 2 {
 		maxPool2D(p, x, y, idx, colMajor, lowest)
@@ -305,6 +308,9 @@ func lowestOf[T PoolElem]() T {
 func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 	inSz, outSz := NumElements(p.In), NumElements(p.Out)
 	if outSz == 0 {
+		return
+	}
+	if pool2x2(p, x, y, true) { // pool_fast.go: every window full, so countIncludePad does not matter
 		return
 	}
 	kSize := NumElements(p.Kernel)
