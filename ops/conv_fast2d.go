@@ -30,8 +30,11 @@ type phaseAxis struct {
 
 // fastConvWaste is the largest ratio of computed to useful Gemm columns the
 // phase-split path accepts; above it (big kernels on tiny maps) im2col is
-// cheaper.
-const fastConvWaste = 1.75
+// cheaper. With the vector row movers the per-image im2col costs more than
+// a 3×3 stride-1 layer's spare columns on 4×4 maps (2.25×): PyTorch's
+// 8×8 conv AE fixture ran 25% faster at 2.5 than at 1.75, and no faster at
+// 4.5.
+const fastConvWaste = 2.5
 
 // convChunkFloats bounds the per-chunk scratch (column matrix and Gemm
 // output, 512 KiB) so a chunk stays in L2 (1 MiB per core here).
