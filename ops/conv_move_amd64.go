@@ -76,3 +76,12 @@ func moveImpls() []int {
 //
 //go:noescape
 func pool2x2RowsAVX512(dst, src *float32, rows, srcStride, dstStride, below, full int, m uint64, avg bool)
+
+// tapRowsAVX512 and gatherTapsAVX512 are the vector loops of resizeAxis
+// and resizeLastAxis (resize.go).
+//
+//go:noescape
+func tapRowsAVX512(dst, src *float32, blocks, blockIn, blockOut, full int, tail uint64, offs *int, w *float32, n int)
+
+//go:noescape
+func gatherTapsAVX512(dst, src *float32, rows, in, out, stride, chunks int, tail uint64, idx *int32, w *float32, n int)

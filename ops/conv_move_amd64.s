@@ -567,3 +567,148 @@ pnext:
 pdone:
 	VZEROUPPER
 	RET
+
+// TAPCHUNK accumulates the R13 taps of one 16-lane chunk at element offset
+// AX of a row: Z0 = Σk w[k]·src[offs[k]+AX] over the lanes in mask K,
+// product then sum in tap order (as the Go loop rounds), then stores Z0.
+#define TAPCHUNK(K, tap, store) \
+	VXORPS       Z0, Z0, Z0           \
+	XORQ         DX, DX               \
+tap:                                  \
+	CMPQ         DX, R13              \
+	JAE          store                \
+	MOVQ         (R11)(DX*8), BX      \
+	LEAQ         (SI)(BX*4), BX       \
+	VBROADCASTSS (R12)(DX*4), Z1      \
+	VMOVUPS.Z    (BX)(AX*4), K, Z2    \
+	VMULPS       Z1, Z2, Z2           \
+	VADDPS       Z2, Z0, Z0           \
+	INCQ         DX                   \
+	JMP          tap                  \
+store:                                \
+	VMOVUPS      Z0, K, (DI)(AX*4)
+
+// func tapRowsAVX512(dst, src *float32, blocks, blockIn, blockOut, full int, tail uint64, offs *int, w *float32, n int)
+// One output row per block: dst[b·blockOut+j] = Σk w[k]·src[b·blockIn+offs[k]+j]
+// for j over full 16-lane chunks and a tail chunk (lanes of tail).
+TEXT ·tapRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ blocks+16(FP), CX
+	MOVQ blockIn+24(FP), R8
+	MOVQ blockOut+32(FP), R9
+	MOVQ full+40(FP), R10
+	MOVQ tail+48(FP), BX
+	MOVQ offs+56(FP), R11
+	MOVQ w+64(FP), R12
+	MOVQ n+72(FP), R13
+	SHLQ $2, R8
+	SHLQ $2, R9
+	KMOVW BX, K2
+	KXNORW K1, K1, K1
+
+trblock:
+	TESTQ CX, CX
+	JZ    trdone
+	XORQ  AX, AX
+	MOVQ  R10, R14
+
+trfull:
+	TESTQ R14, R14
+	JZ    trtail
+	TAPCHUNK(K1, trftap, trfstore)
+	ADDQ  $16, AX
+	DECQ  R14
+	JMP   trfull
+
+trtail:
+	KORTESTW K2, K2
+	JZ       trnext
+	TAPCHUNK(K2, trttap, trtstore)
+
+trnext:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JMP  trblock
+
+trdone:
+	VZEROUPPER
+	RET
+
+// func gatherTapsAVX512(dst, src *float32, rows, in, out, stride, chunks int, tail uint64, idx *int32, w *float32, n int)
+// Along a contiguous axis: dst[r·out+o] = Σk w[k·stride+o]·src[r·in+idx[k·stride+o]]
+// for o in 16-lane chunks (the last one stored with the lanes of tail);
+// lanes whose weight is zero neither load nor add, as the Go loop skips
+// them.
+TEXT ·gatherTapsAVX512(SB), NOSPLIT, $0-88
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ in+24(FP), R8
+	MOVQ out+32(FP), R9
+	MOVQ stride+40(FP), R10
+	MOVQ chunks+48(FP), R14
+	MOVQ tail+56(FP), BX
+	MOVQ idx+64(FP), R11
+	MOVQ w+72(FP), R12
+	MOVQ n+80(FP), R13
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	KMOVW BX, K2
+	KXNORW K1, K1, K1
+	VXORPS Z7, Z7, Z7
+
+grow:
+	TESTQ CX, CX
+	JZ    gdone
+	XORQ  AX, AX // chunk offset in elements
+
+gchunk:
+	MOVQ  R14, DX
+	SHLQ  $4, DX
+	CMPQ  AX, DX
+	JAE   gnext
+	VXORPS Z0, Z0, Z0
+	LEAQ  (R11)(AX*4), R15 // idx of tap 0 at this chunk
+	LEAQ  (R12)(AX*4), BX  // w of tap 0
+	MOVQ  R13, DX
+
+gtap:
+	TESTQ DX, DX
+	JZ    gstore
+	VMOVUPS (R15), Z5
+	VMOVUPS (BX), Z1
+	VCMPPS  $4, Z7, Z1, K3 // w != 0
+	KMOVW   K3, K4
+	VGATHERDPS (SI)(Z5*4), K3, Z2
+	VMULPS  Z1, Z2, Z2
+	VADDPS  Z2, Z0, K4, Z0
+	ADDQ    R10, R15
+	ADDQ    R10, BX
+	DECQ    DX
+	JMP     gtap
+
+gstore:
+	LEAQ 16(AX), DX
+	MOVQ R14, BX
+	SHLQ $4, BX
+	CMPQ DX, BX
+	JAE  glast
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  gchunk
+
+glast:
+	VMOVUPS Z0, K2, (DI)(AX*4)
+
+gnext:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JMP  grow
+
+gdone:
+	VZEROUPPER
+	RET

@@ -34,3 +34,9 @@ func interleave2RowsAVX2(dst, a, c *float32, rows, srcStride, dstStride int, m *
 func pool2x2RowsAVX512(dst, src *float32, rows, srcStride, dstStride, below, full int, m uint64, avg bool) {
 	panic("ops: no vector row movers on this build")
 }
+func tapRowsAVX512(dst, src *float32, blocks, blockIn, blockOut, full int, tail uint64, offs *int, w *float32, n int) {
+	panic("ops: no vector row movers on this build")
+}
+func gatherTapsAVX512(dst, src *float32, rows, in, out, stride, chunks int, tail uint64, idx *int32, w *float32, n int) {
+	panic("ops: no vector row movers on this build")
+}

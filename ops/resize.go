@@ -343,6 +343,10 @@ func resizeAxis(shape []int, d int, t *resizeTaps, src, dst []float32) {
 		resizeLastAxis(outer, in, out, t, src, dst)
 		return
 	}
+	if t.n > 1 && moveUse == moveAVX512 && outer > 0 {
+		tapRowsVec(outer, in, out, inner, t, src, dst)
+		return
+	}
 	if t.n == 1 && out == 2*in && doubles(t.idx[:out]) && outer > 0 {
 		// Nearest doubling: input row r (over all outer blocks) goes to
 		// output rows 2r and 2r+1, two strided row copies in all.
@@ -394,6 +398,10 @@ func resizeLastAxis(rows, in, out int, t *resizeTaps, src, dst []float32) {
 		return
 	}
 	n := t.n
+	if n > 1 && moveUse == moveAVX512 {
+		gatherTapsVec(rows, in, out, t, src, dst)
+		return
+	}
 	for a := 0; a < rows; a++ {
 		sb := src[a*in : (a+1)*in]
 		db := dst[a*out : (a+1)*out]
@@ -426,4 +434,53 @@ func doubles(idx []int) bool {
 		}
 	}
 	return true
+}
+
+// tapRowsVec is resizeAxis's filter on AVX-512: one call per output row o
+// computes that row in every outer block from o's taps with a nonzero
+// weight (the Go loop skips zero weights too, so an Inf or NaN beside a
+// zero-weight tap does not leak in), in the same order and rounding.
+func tapRowsVec(outer, in, out, inner int, t *resizeTaps, src, dst []float32) {
+	_ = src[outer*in*inner-1]
+	_ = dst[outer*out*inner-1]
+	offs := make([]int, t.n)
+	w := make([]float32, t.n)
+	tail := lanes(0, inner%16)
+	for o := 0; o < out; o++ {
+		k := 0
+		for j, wk := range t.w[o*t.n : (o+1)*t.n] {
+			if wk != 0 {
+				offs[k], w[k] = t.idx[o*t.n+j]*inner, wk
+				k++
+			}
+		}
+		drow := dst[o*inner:]
+		if k == 0 {
+			for a := 0; a < outer; a++ {
+				clear(drow[a*out*inner : a*out*inner+inner])
+			}
+			continue
+		}
+		tapRowsAVX512(&drow[0], &src[0], outer, in*inner, out*inner, inner/16, tail, &offs[0], &w[0], k)
+	}
+}
+
+// gatherTapsVec is resizeLastAxis's filter on AVX-512: 16 outputs at a
+// time gather their taps' inputs; the tables are laid out tap by tap,
+// padded to whole chunks with zero weights (which load nothing).
+func gatherTapsVec(rows, in, out int, t *resizeTaps, src, dst []float32) {
+	_ = src[rows*in-1]
+	_ = dst[rows*out-1]
+	n := t.n
+	chunks := (out + 15) / 16
+	stride := 16 * chunks
+	idx := make([]int32, n*stride)
+	w := make([]float32, n*stride)
+	for o := 0; o < out; o++ {
+		for k := 0; k < n; k++ {
+			idx[k*stride+o] = int32(t.idx[o*n+k])
+			w[k*stride+o] = t.w[o*n+k]
+		}
+	}
+	gatherTapsAVX512(&dst[0], &src[0], rows, in, out, stride, chunks, lanes(0, out-16*(chunks-1)), &idx[0], &w[0], n)
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -69,6 +70,44 @@ func TestResizeNearestDoubling(t *testing.T) {
 				if math.Float32bits(y[o]) != math.Float32bits(x[src]) {
 					t.Fatalf("in %v axes %v: output %d = %v (bits %x), want x[%d] = %v (bits %x)", in, axes, o, y[o], math.Float32bits(y[o]), src, x[src], math.Float32bits(x[src]))
 				}
+			}
+		}
+	}
+}
+
+// TestResizeVectorMatchesLoops runs linear and cubic resizes (antialias,
+// exclude_outside, several coordinate modes, maps wider than a 16-lane
+// chunk, Inf and NaN inputs) with the vector filters and with the Go loops
+// and wants the same bits: both take the nonzero taps in the same order
+// with the same roundings.
+func TestResizeVectorMatchesLoops(t *testing.T) {
+	if !slices.Contains(moveImpls(), moveAVX512) {
+		t.Skip("no AVX-512 on this CPU: the Go loops are the only path")
+	}
+	defer func(u int) { moveUse = u }(moveUse)
+	rng := rand.New(rand.NewPCG(15, 16))
+	coords := []CoordMode{CoordHalfPixel, CoordPytorchHalfPixel, CoordAlignCorners, CoordAsymmetric}
+	for it := 0; it < 120; it++ {
+		in := []int{1 + rng.IntN(3), 1 + rng.IntN(40), 1 + rng.IntN(40)}
+		scale := []float64{0.3, 0.5, 0.75, 1.5, 2, 3.25}[rng.IntN(6)]
+		out := []int{in[0], max(1, int(float64(in[1])*scale)), max(1, int(float64(in[2])*scale))}
+		p := &ResizeParams{In: in, Out: out, Scales: []float64{1, scale, scale}, Mode: ResizeMode(1 + it%2),
+			Coord: coords[rng.IntN(len(coords))], CubicA: -0.75, ExcludeOutside: rng.IntN(3) == 0, Antialias: rng.IntN(3) == 0}
+		if err := p.Check(); err != nil {
+			t.Fatal(err)
+		}
+		x := nnRand(rng, NumElements(in))
+		for _, v := range []float32{float32(math.Inf(1)), float32(math.NaN()), negZero} {
+			x[rng.IntN(len(x))] = v
+		}
+		got, want := make([]float32, NumElements(out)), make([]float32, NumElements(out))
+		moveUse = moveAVX512
+		Resize(p, x, got)
+		moveUse = moveGo
+		Resize(p, x, want)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("case %d %+v: output %d = %v, loops give %v", it, *p, i, got[i], want[i])
 			}
 		}
 	}
