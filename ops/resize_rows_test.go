@@ -78,8 +78,8 @@ func TestResizeNearestDoubling(t *testing.T) {
 // TestResizeVectorMatchesLoops runs linear and cubic resizes (antialias,
 // exclude_outside, several coordinate modes, maps wider than a 16-lane
 // chunk, Inf and NaN inputs) with the vector filters and with the Go loops
-// and wants the same bits: both take the nonzero taps in the same order
-// with the same roundings.
+// and wants the same bits (any NaN for NaN): both take the nonzero taps in
+// the same order with the same roundings.
 func TestResizeVectorMatchesLoops(t *testing.T) {
 	if !slices.Contains(moveImpls(), moveAVX512) {
 		t.Skip("no AVX-512 on this CPU: the Go loops are the only path")
@@ -106,7 +106,11 @@ func TestResizeVectorMatchesLoops(t *testing.T) {
 		moveUse = moveGo
 		Resize(p, x, want)
 		for i := range want {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			g, w := got[i], want[i]
+			if g != g && w != w {
+				continue // NaN payloads depend on operand order, which the compiler may pick
+			}
+			if math.Float32bits(g) != math.Float32bits(w) {
 				t.Fatalf("case %d %+v: output %d = %v, loops give %v", it, *p, i, got[i], want[i])
 			}
 		}
