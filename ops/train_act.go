@@ -11,6 +11,8 @@ func ActBackward(dz, dy, y []float32, act Act, alpha float32) {
 	case ActNone:
 		copy(dz, dy)
 	case ActRelu:
+		done := reluBackVec(dz, dy, y) // vec_act_amd64.s; the loop does the rest
+		dz, dy, y = dz[done:], dy[done:], y[done:]
 		for i, v := range y {
 			if v > 0 {
 				dz[i] = dy[i]
@@ -27,6 +29,8 @@ func ActBackward(dz, dy, y []float32, act Act, alpha float32) {
 			}
 		}
 	case ActSigmoid:
+		done := sigmoidBackVec(dz, dy, y)
+		dz, dy, y = dz[done:], dy[done:], y[done:]
 		for i, v := range y {
 			dz[i] = dy[i] * v * (1 - v)
 		}

@@ -65,7 +65,18 @@ func expGo(dst, src []float32) {
 func SigmoidSlice(dst, src []float32) {
 	dst = dst[:len(src)]
 	done := sigmoidVec(dst, src)
-	sigmoidGo(dst[done:], src[done:])
+	if rest := src[done:]; len(rest) > 0 {
+		// The last len%8 elements go through the vector kernel too (in
+		// an 8-lane buffer), so a value's result does not depend on where
+		// a call's slice starts or ends: outputs stay batch-invariant.
+		var buf [8]float32
+		n := copy(buf[:], rest)
+		if sigmoidVec(buf[:], buf[:]) == len(buf) {
+			copy(dst[done:], buf[:n])
+			return
+		}
+		sigmoidGo(dst[done:], rest)
+	}
 }
 
 // ExpSlice writes e^x of src into dst (which may alias src). Inputs above
@@ -75,7 +86,18 @@ func SigmoidSlice(dst, src []float32) {
 func ExpSlice(dst, src []float32) {
 	dst = dst[:len(src)]
 	done := expVec(dst, src)
-	expGo(dst[done:], src[done:])
+	if rest := src[done:]; len(rest) > 0 {
+		// The last len%8 elements go through the vector kernel too (in
+		// an 8-lane buffer), so a value's result does not depend on where
+		// a call's slice starts or ends: outputs stay batch-invariant.
+		var buf [8]float32
+		n := copy(buf[:], rest)
+		if expVec(buf[:], buf[:]) == len(buf) {
+			copy(dst[done:], buf[:n])
+			return
+		}
+		expGo(dst[done:], rest)
+	}
 }
 
 // reluGo writes max(x, 0) for each x of src into dst (NaN stays NaN, -0
@@ -135,5 +157,16 @@ func tanhGo(dst, src []float32) {
 func TanhSlice(dst, src []float32) {
 	dst = dst[:len(src)]
 	done := tanhVec(dst, src)
-	tanhGo(dst[done:], src[done:])
+	if rest := src[done:]; len(rest) > 0 {
+		// The last len%8 elements go through the vector kernel too (in
+		// an 8-lane buffer), so a value's result does not depend on where
+		// a call's slice starts or ends: outputs stay batch-invariant.
+		var buf [8]float32
+		n := copy(buf[:], rest)
+		if tanhVec(buf[:], buf[:]) == len(buf) {
+			copy(dst[done:], buf[:n])
+			return
+		}
+		tanhGo(dst[done:], rest)
+	}
 }

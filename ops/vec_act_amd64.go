@@ -57,3 +57,31 @@ func tanhVec(dst, src []float32) int {
 	tanhAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func reluBackAVX2(dz, dy, y *float32, n int)
+
+//go:noescape
+func sigmoidBackAVX2(dz, dy, y *float32, n int)
+
+// reluBackVec and sigmoidBackVec run ActBackward's Relu and Sigmoid loops
+// on the longest multiple-of-8 prefix and return how many elements they did.
+func reluBackVec(dz, dy, y []float32) int {
+	n := len(y) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = dz[n-1], dy[n-1]
+	reluBackAVX2(&dz[0], &dy[0], &y[0], n)
+	return n
+}
+
+func sigmoidBackVec(dz, dy, y []float32) int {
+	n := len(y) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = dz[n-1], dy[n-1]
+	sigmoidBackAVX2(&dz[0], &dy[0], &y[0], n)
+	return n
+}
