@@ -319,9 +319,16 @@ func reconLossGrad(y, t, g []float32, bce bool, norm float64) float64 {
 	var sum float64
 	if bce {
 		for i, z := range y {
+			// One exponential serves the loss and the sigmoid:
+			// e = exp(-|z|), sigmoid(z) = 1/(1+e) for z >= 0, e/(1+e) below.
 			zv := float64(z)
-			sum += math.Max(zv, 0) - float64(t[i])*zv + math.Log1p(math.Exp(-math.Abs(zv)))
-			g[i] = (float32(1/(1+math.Exp(-zv))) - t[i]) * inv
+			e := math.Exp(-math.Abs(zv))
+			sum += math.Max(zv, 0) - float64(t[i])*zv + math.Log1p(e)
+			s := 1 / (1 + e)
+			if zv < 0 {
+				s = e / (1 + e)
+			}
+			g[i] = (float32(s) - t[i]) * inv
 		}
 	} else {
 		for i, v := range y {
