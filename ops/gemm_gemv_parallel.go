@@ -19,7 +19,10 @@ import (
 // scheduler, so each extra thread is one long-lived worker that spins on an
 // atomic word after each band: for gemvSpinHot on the word alone (the gap
 // between the layers of one inference), then yielding its core to other
-// threads between looks until gemvSpin, and only then parks on a channel.
+// threads between looks until gemvSpin. Then it dozes, looking every
+// gemvDozeTick, so that a call after a pause does not pay for waking it
+// (a futex wake costs the caller ~6 µs on a VM, more than the band); only
+// after gemvDozeMax without calls does it park on a channel.
 // The caller runs band 0 itself and then takes back whatever part of the
 // workers' bands they have not started (see gemvWorker), so a slow wake-up
 // or a core busy with another process costs little more than running the
@@ -35,6 +38,8 @@ const (
 	gemvSplitAlign = 16      // band width multiple: one vector of floats
 	gemvSpin       = 50 * time.Microsecond
 	gemvSpinHot    = 5 * time.Microsecond
+	gemvDozeTick   = 100 * time.Microsecond
+	gemvDozeMax    = 50 * time.Millisecond
 	gemvChunks     = 4  // chunks per worker band (fewer if narrow)
 	gemvChunkMin   = 64 // columns per chunk at least
 )
@@ -88,9 +93,9 @@ func gemvPool(n int) []*gemvWorker {
 	return ws
 }
 
-// loop runs posted chunks forever: it spins for gemvSpin after the last
-// one (yielding its P so that it never starves other goroutines), then
-// parks.
+// loop runs posted chunks forever. After the last one it spins for
+// gemvSpin (see the package comment above), then dozes, and after
+// gemvDozeMax without a call parks.
 func (w *gemvWorker) loop() {
 	for {
 		start := time.Now()
@@ -100,7 +105,7 @@ func (w *gemvWorker) loop() {
 			}
 			idle := time.Since(start)
 			if idle > gemvSpin {
-				w.park()
+				w.doze()
 				start = time.Now()
 				continue
 			}
@@ -113,6 +118,22 @@ func (w *gemvWorker) loop() {
 			w.runChunk(i)
 		}
 	}
+}
+
+// doze looks for work every gemvDozeTick, without the caller having to
+// wake it (a futex wake costs the caller several µs, as much as the band),
+// and returns as soon as there is work or a call has come and gone (more
+// are likely: back to spinning). After gemvDozeMax without a call it parks
+// until a post wakes it.
+func (w *gemvWorker) doze() {
+	gen := w.claims.Load() >> 32
+	for start := time.Now(); time.Since(start) < gemvDozeMax; {
+		time.Sleep(gemvDozeTick)
+		if w.pending() || w.claims.Load()>>32 != gen {
+			return
+		}
+	}
+	w.park()
 }
 
 // park blocks until chunks are posted. Setting sleeping before the last
