@@ -235,60 +235,16 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 	ay, ax := axisGeom(p, 0, false), axisGeom(p, 1, false)
 	c, m := p.InC, p.OutC
 	kh, kw := p.Kernel[0], p.Kernel[1]
-	ih, iw := p.In[0], p.In[1]
 	oh, ow := p.Out[0], p.Out[1]
-	hs, ws := ay.src, ax.src
-	img := hs * ws
+	ws := ax.src
+	img := ay.src * ws
 	rows := c * kh * kw
-	nph := ay.s * ax.s
 	per := max(1, min(p.Batch, convChunkFloats/((rows+m)*img)))
-	slack := ay.t*ws + ax.t
 	work := p.Batch * m * oh * ow * rows
 	splitChunks(p.Batch, per, work, func(lo, hi int, sc *convScratch) {
 		nb := hi - lo
 		L := nb * img
-		// Phase images: [phase][c][image][hs×ws], then slack.
-		sc.src = growF32(sc.src, nph*c*L+slack)
-		clear(sc.src[nph*c*L:])
-		for ry := 0; ry < ay.s; ry++ {
-			if ax.s == 2 {
-				ph := ry * 2
-				for ci := 0; ci < c; ci++ {
-					for n := 0; n < nb; n++ {
-						d0 := sc.src[((ph*c+ci)*nb+n)*img:][:img]
-						d1 := sc.src[(((ph+1)*c+ci)*nb+n)*img:][:img]
-						src := x[((lo+n)*c+ci)*ih*iw:][:ih*iw]
-						splitPhases2(d0, d1, src, ih, iw, ay.s, ry, ay.lead, ax.lead, hs, ws)
-					}
-				}
-				continue
-			}
-			for rx := 0; rx < ax.s; rx++ {
-				ph := ry*ax.s + rx
-				for ci := 0; ci < c; ci++ {
-					for n := 0; n < nb; n++ {
-						dst := sc.src[((ph*c+ci)*nb+n)*img:][:img]
-						src := x[((lo+n)*c+ci)*ih*iw:][:ih*iw]
-						fillPhase(dst, src, ih, iw, ay.s, ry, ay.lead, ax.s, rx, ax.lead, hs, ws)
-					}
-				}
-			}
-		}
-		// Column matrix: row (ci, ki, kj) is one copy.
-		sc.col = growF32(sc.col, rows*L)
-		r := 0
-		for ci := 0; ci < c; ci++ {
-			for ki := 0; ki < kh; ki++ {
-				dy := ki * p.Dilations[0]
-				for kj := 0; kj < kw; kj++ {
-					dx := kj * p.Dilations[1]
-					ph := (dy%ay.s)*ax.s + dx%ax.s
-					off := (ph*c+ci)*L + (dy/ay.s)*ws + dx/ax.s
-					copy(sc.col[r*L:(r+1)*L], sc.src[off:off+L])
-					r++
-				}
-			}
-		}
+		convColumns(p, ay, ax, x, lo, nb, sc)
 		sc.out = growF32(sc.out, m*L)
 		gemm1(false, m, L, rows, w, rows, sc.col, L, sc.out, L)
 		relu := fuseRelu(p.Act)
@@ -309,6 +265,64 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 			ApplyAct(done, done, p.Act, p.Alpha)
 		}
 	})
+}
+
+// convColumns builds, in sc.col, the phase-split column matrix of images
+// [lo, lo+nb) of x for Conv p (fastConvOK): rows (ci, ki, kj), each one
+// copy of nb·hs·ws columns (image, phase row, phase column) out of the
+// phase images it first writes to sc.src.
+func convColumns(p *ConvParams, ay, ax phaseAxis, x []float32, lo, nb int, sc *convScratch) {
+	c := p.InC
+	kh, kw := p.Kernel[0], p.Kernel[1]
+	ih, iw := p.In[0], p.In[1]
+	hs, ws := ay.src, ax.src
+	img := hs * ws
+	L := nb * img
+	nph := ay.s * ax.s
+	slack := ay.t*ws + ax.t
+	// Phase images: [phase][c][image][hs×ws], then slack.
+	sc.src = growF32(sc.src, nph*c*L+slack)
+	clear(sc.src[nph*c*L:])
+	for ry := 0; ry < ay.s; ry++ {
+		if ax.s == 2 {
+			ph := ry * 2
+			for ci := 0; ci < c; ci++ {
+				for n := 0; n < nb; n++ {
+					d0 := sc.src[((ph*c+ci)*nb+n)*img:][:img]
+					d1 := sc.src[(((ph+1)*c+ci)*nb+n)*img:][:img]
+					src := x[((lo+n)*c+ci)*ih*iw:][:ih*iw]
+					splitPhases2(d0, d1, src, ih, iw, ay.s, ry, ay.lead, ax.lead, hs, ws)
+				}
+			}
+			continue
+		}
+		for rx := 0; rx < ax.s; rx++ {
+			ph := ry*ax.s + rx
+			for ci := 0; ci < c; ci++ {
+				for n := 0; n < nb; n++ {
+					dst := sc.src[((ph*c+ci)*nb+n)*img:][:img]
+					src := x[((lo+n)*c+ci)*ih*iw:][:ih*iw]
+					fillPhase(dst, src, ih, iw, ay.s, ry, ay.lead, ax.s, rx, ax.lead, hs, ws)
+				}
+			}
+		}
+	}
+	// Column matrix: row (ci, ki, kj) is one copy.
+	rows := c * kh * kw
+	sc.col = growF32(sc.col, rows*L)
+	r := 0
+	for ci := 0; ci < c; ci++ {
+		for ki := 0; ki < kh; ki++ {
+			dy := ki * p.Dilations[0]
+			for kj := 0; kj < kw; kj++ {
+				dx := kj * p.Dilations[1]
+				ph := (dy%ay.s)*ax.s + dx%ax.s
+				off := (ph*c+ci)*L + (dy/ay.s)*ws + dx/ax.s
+				copy(sc.col[r*L:(r+1)*L], sc.src[off:off+L])
+				r++
+			}
+		}
+	}
 }
 
 // ConvTranspose routes (see convTransposeRoute).

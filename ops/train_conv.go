@@ -7,6 +7,15 @@ package ops
 // input gradient (nil to skip). col is scratch of at least p.ColSize(false)
 // elements (nil allocates). x and w are those of the forward pass.
 func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
+	if convBackwardFast(p, x, w, dy, dx, dw, db, col) { // train_conv_fast.go
+		return
+	}
+	convBackwardIm2Col(p, x, w, dy, dx, dw, db, col)
+}
+
+// convBackwardIm2Col is ConvBackward through a per-image im2col, two
+// Gemms and col2im (any rank, groups).
+func convBackwardIm2Col(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 	l := p.layout(false, col)
 	cg, mg, inSz, outSz, kk, pw, g, col := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g, l.col
 	biasGrad(p.Batch, p.OutC, outSz, dy, db)
@@ -51,6 +60,15 @@ func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 // gradient into db (nil skips either) and overwrites dx (nil skips). col is
 // scratch of at least p.ColSize(true) elements (nil allocates).
 func ConvTransposeBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
+	if convTransposeBackwardFast(p, x, w, dy, dx, dw, db, col) { // train_conv_fast.go
+		return
+	}
+	convTransposeBackwardIm2Col(p, x, w, dy, dx, dw, db, col)
+}
+
+// convTransposeBackwardIm2Col is ConvTransposeBackward through a per-image
+// im2col of dy and two Gemms (any rank, groups).
+func convTransposeBackwardIm2Col(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 	l := p.layout(true, col)
 	cg, mg, inSz, outSz, mk, pw, g, col := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g, l.col
 	biasGrad(p.Batch, p.OutC, outSz, dy, db)
