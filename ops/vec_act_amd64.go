@@ -85,3 +85,18 @@ func sigmoidBackVec(dz, dy, y []float32) int {
 	sigmoidBackAVX2(&dz[0], &dy[0], &y[0], n)
 	return n
 }
+
+//go:noescape
+func adamAVX2(w, grad, mom, vel *float32, n int, p *AdamParams)
+
+// adamVec runs AdamUpdate's loop on the longest multiple-of-8 prefix
+// (train_adam_amd64.s) and returns how many weights it did.
+func adamVec(w, g, m, v []float32, p *AdamParams) int {
+	n := len(w) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	_, _, _ = g[n-1], m[n-1], v[n-1]
+	adamAVX2(&w[0], &g[0], &m[0], &v[0], n, p)
+	return n
+}

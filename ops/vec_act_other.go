@@ -9,3 +9,5 @@ func reluVec(dst, src []float32) int         { return 0 }
 func tanhVec(dst, src []float32) int         { return 0 }
 func reluBackVec(dz, dy, y []float32) int    { return 0 }
 func sigmoidBackVec(dz, dy, y []float32) int { return 0 }
+
+func adamVec(w, g, m, v []float32, p *AdamParams) int { return 0 }
