@@ -55,7 +55,7 @@ func (d *Dataset) Validate() error {
 	}
 	for _, s := range [][]float32{d.X, d.Target} {
 		for i, v := range s {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			if v-v != 0 { // NaN or ±Inf: finite values give exactly 0
 				return fmt.Errorf("%s: row %d column %d is %v", d.name(), i/d.D+1, i%d.D+1, v)
 			}
 		}
