@@ -95,6 +95,9 @@ func TestNPYRoundTripAndErrors(t *testing.T) {
 	nan := append([]byte(nil), buf.Bytes()...)
 	copy(nan[len(nan)-4:], []byte{0, 0, 0xc0, 0x7f})
 	bad("nan.npy", nan, "row 2 column 3 is NaN")
+	inf := append([]byte(nil), buf.Bytes()...)
+	copy(inf[len(inf)-8:], []byte{0, 0, 0x80, 0xff}) // -Inf at row 2 column 2
+	bad("inf.npy", inf, "row 2 column 2 is -Inf")
 }
 
 func TestRatings(t *testing.T) {
