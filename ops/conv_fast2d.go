@@ -342,11 +342,17 @@ func convTransposeRoute(p *ConvParams) int {
 		return ctCol2Im
 	case p.InC <= p.OutC:
 		return ctPhase
-	case p.OutC*NumElements(p.Kernel) >= 32:
+	case p.OutC*NumElements(p.Kernel) >= 32 || p.OutC <= shiftFewOut:
 		return ctShift
 	}
 	return ctCol2Im
 }
+
+// shiftFewOut is the most output channels for which convTransposeShift2D
+// makes all taps' rows with one Gemm and adds them at their shifts (the 16→1
+// decoder layer: ~2× the per-tap Gemms, which beat col2im only from about
+// 32 rows of Wᵀ).
+const shiftFewOut = 2
 
 // convTransposeShift2D is ConvTranspose for 2-D maps with more input than
 // output channels (the decoders' layers). The input of a chunk of images
@@ -395,14 +401,32 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 		}
 		sc.out = growF32(sc.out, nph*m*L+slack)
 		clear(sc.out)
-		// Tap (ki, kj) adds Wₜᵀ·x into its output phase, shifted: a Gemm
-		// accumulating (beta 1) straight into the phase buffer.
-		for ki := 0; ki < kh; ki++ {
-			for kj := 0; kj < kw; kj++ {
-				ph := (ki*dh%sy)*sx + kj*dw%sx
-				off := ph*m*L + (ki*dh/sy)*wx + kj*dw/sx
-				tw := pre.w[(ki*kw+kj)*c*m:]
-				gemmAcc1(true, m, L, c, tw, m, sc.src, L, sc.out[off:], L)
+		if m <= shiftFewOut {
+			// Few output channels: per-tap Gemms of m rows would re-read
+			// the input once per tap. One Gemm makes every tap's rows,
+			// col ((mi, tap) × L) = Wᵀ·x (w is C × M·K row-major), and
+			// each row is added into its output phase at its shift.
+			sc.col = growF32(sc.col, mk*L)
+			gemm1(true, mk, L, c, w, mk, sc.src, L, sc.col, L)
+			for mi := 0; mi < m; mi++ {
+				for ki := 0; ki < kh; ki++ {
+					for kj := 0; kj < kw; kj++ {
+						ph := (ki*dh%sy)*sx + kj*dw%sx
+						off := ph*m*L + mi*L + (ki*dh/sy)*wx + kj*dw/sx
+						addTo(sc.out[off:off+L], sc.col[(mi*kh*kw+ki*kw+kj)*L:][:L])
+					}
+				}
+			}
+		} else {
+			// Tap (ki, kj) adds Wₜᵀ·x into its output phase, shifted: a
+			// Gemm accumulating (beta 1) straight into the phase buffer.
+			for ki := 0; ki < kh; ki++ {
+				for kj := 0; kj < kw; kj++ {
+					ph := (ki*dh%sy)*sx + kj*dw%sx
+					off := ph*m*L + (ki*dh/sy)*wx + kj*dw/sx
+					tw := pre.w[(ki*kw+kj)*c*m:]
+					gemmAcc1(true, m, L, c, tw, m, sc.src, L, sc.out[off:], L)
+				}
 			}
 		}
 		relu := pair && fuseRelu(p.Act)

@@ -191,7 +191,7 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 	defer SetThreads(0)
 	r := rand.New(rand.NewPCG(41, 42))
-	hits := [3]int{} // Conv, ConvTranspose phase Gemms, ConvTranspose shifted adds
+	hits := [4]int{} // Conv, ConvTranspose phase Gemms, ConvTranspose shifted adds, of which with few outputs
 	for it := 0; it < 600; it++ {
 		transpose := it%2 == 1
 		p := &ConvParams{Batch: 1 + r.IntN(9), InC: 1 + r.IntN(7), OutC: 1 + r.IntN(7), Group: 1}
@@ -245,6 +245,9 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 			hits[1]++
 		case transpose && convTransposeRoute(p) == ctShift:
 			hits[2]++
+			if p.OutC <= shiftFewOut {
+				hits[3]++
+			}
 		default:
 			continue
 		}
@@ -284,7 +287,7 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 			nnCheck(t, fmt.Sprintf("case %d transpose=%v threads=%d %+v", it, transpose, th, *p), y, want, 1e-5)
 		}
 	}
-	if hits[0] < 40 || hits[1] < 20 || hits[2] < 20 {
-		t.Fatalf("too few cases took the fast paths: %d Conv, %d ConvTranspose by phase, %d by shifted adds", hits[0], hits[1], hits[2])
+	if hits[0] < 40 || hits[1] < 20 || hits[2] < 20 || hits[3] < 10 {
+		t.Fatalf("too few cases took the fast paths: %d Conv, %d ConvTranspose by phase, %d by shifted adds (%d with few outputs)", hits[0], hits[1], hits[2], hits[3])
 	}
 }

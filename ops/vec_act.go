@@ -170,3 +170,12 @@ func TanhSlice(dst, src []float32) {
 		tanhGo(dst[done:], rest)
 	}
 }
+
+// addTo adds src into dst element by element (len(dst) >= len(src)).
+func addTo(dst, src []float32) {
+	done := addVec(dst, src)
+	d := dst[done:len(src)]
+	for i, v := range src[done:] {
+		d[i] += v
+	}
+}

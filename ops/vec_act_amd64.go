@@ -100,3 +100,18 @@ func adamVec(w, g, m, v []float32, p *AdamParams) int {
 	adamAVX2(&w[0], &g[0], &m[0], &v[0], n, p)
 	return n
 }
+
+//go:noescape
+func addAVX2(dst, src *float32, n int)
+
+// addVec adds the longest multiple-of-8 prefix of src into dst and returns
+// its length.
+func addVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	addAVX2(&dst[0], &src[0], n)
+	return n
+}

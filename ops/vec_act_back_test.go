@@ -84,3 +84,22 @@ func TestActSlicesCutInvariant(t *testing.T) {
 		}
 	}
 }
+
+// TestAddTo checks addTo (vectorised for the multiple-of-8 prefix) against
+// element-wise sums, leaving dst past len(src) alone.
+func TestAddTo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, n := range []int{0, 1, 7, 8, 9, 17, 100} {
+		src, dst := nnRand(rng, n), nnRand(rng, n+3)
+		want := append([]float32(nil), dst...)
+		for i, v := range src {
+			want[i] += v
+		}
+		addTo(dst, src)
+		for i := range want {
+			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: dst[%d] = %v, want %v", n, i, dst[i], want[i])
+			}
+		}
+	}
+}
