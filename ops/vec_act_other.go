@@ -11,4 +11,4 @@ func reluBackVec(dz, dy, y []float32) int    { return 0 }
 func sigmoidBackVec(dz, dy, y []float32) int { return 0 }
 
 func adamVec(w, g, m, v []float32, p *AdamParams) int { return 0 }
-func addVec(dst, src []float32) int { return 0 }
+func addVec(dst, src []float32) int                   { return 0 }
