@@ -8,12 +8,21 @@ import (
 )
 
 // TestPool2x2AgainstLoops runs 2×2 stride-2 max and average pooling on the
-// vector path and on the generic 2-D loops (maxPool2D, avgPool2D, which the
+// 2×2 paths (the vector one where the CPU has it, and pool2x2Go) and on the
+// generic 2-D loops (maxPool2D, avgPool2D, which the
 // conformance suite checks against ONNX Runtime) over widths around the
 // 16-output chunk edges, odd input sizes (a last row/column no window
 // reads) and NaN inputs. It fails if the vector path is not taken where the
 // CPU has it.
 func TestPool2x2AgainstLoops(t *testing.T) {
+	defer func(u int) { moveUse = u }(moveUse)
+	for _, impl := range moveImpls() {
+		moveUse = impl
+		t.Run(moveNames[impl], testPool2x2AgainstLoops)
+	}
+}
+
+func testPool2x2AgainstLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	vec := 0
 	for _, iw := range []int{2, 3, 14, 28, 31, 32, 33, 34, 64, 70} {
@@ -36,10 +45,7 @@ func TestPool2x2AgainstLoops(t *testing.T) {
 				name := fmt.Sprintf("%dx%dx%d avg=%v", planes, ih, iw, avg)
 				got, want := make([]float32, n), make([]float32, n)
 				if !pool2x2(p, x, got, avg) {
-					if moveUse == moveAVX512 {
-						t.Fatalf("%s: vector path not taken", name)
-					}
-					continue
+					t.Fatalf("%s: 2×2 path not taken", name)
 				}
 				vec++
 				if avg {
@@ -56,7 +62,7 @@ func TestPool2x2AgainstLoops(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d cases on the vector path", vec)
+	t.Logf("%d cases", vec)
 }
 
 // TestPool2x2Declines checks the shapes the vector path must leave to the
@@ -100,11 +106,16 @@ func BenchmarkPool2x2(b *testing.B) {
 	for _, avg := range []bool{false, true} {
 		op := map[bool]string{false: "max", true: "avg"}[avg]
 		b.Run(op+"/vector", func(b *testing.B) {
-			if !pool2x2OK(p) || moveUse != moveAVX512 {
+			if moveUse != moveAVX512 {
 				b.Skip("no vector pooling on this CPU")
 			}
 			for b.Loop() {
 				pool2x2(p, x, y, avg)
+			}
+		})
+		b.Run(op+"/go2x2", func(b *testing.B) {
+			for b.Loop() {
+				pool2x2Go(p, x, y, avg)
 			}
 		})
 		b.Run(op+"/loops", func(b *testing.B) {
