@@ -40,8 +40,8 @@ const (
 	gemvSpinHot    = 5 * time.Microsecond
 	gemvDozeTick   = 100 * time.Microsecond
 	gemvDozeMax    = 50 * time.Millisecond
-	gemvChunks     = 4  // chunks per worker band (fewer if narrow)
-	gemvChunkMin   = 64 // columns per chunk at least
+	gemvChunks     = 4  // chunks per worker band at most
+	gemvChunkAlign = 64 // chunk width multiple: the kernels' strip (narrower strips stream B slower)
 )
 
 // gemvWorker is one persistent helper with a mailbox for one band at a
@@ -264,7 +264,7 @@ func gemvSplit(g gemmCall, t int) bool {
 		if w := ws[i]; w.owner.CompareAndSwap(false, true) {
 			mine[i] = w
 			part := g.colBand(band*(i+1), min(band*(i+2), g.n))
-			w.post(part, max(gemvChunkMin, roundUp((part.n+gemvChunks-1)/gemvChunks, gemvSplitAlign)))
+			w.post(part, roundUp((part.n+gemvChunks-1)/gemvChunks, gemvChunkAlign))
 		}
 	}
 	first := g.colBand(0, band)
