@@ -40,7 +40,7 @@ const (
 	gemvSpinHot    = 5 * time.Microsecond
 	gemvDozeTick   = 100 * time.Microsecond
 	gemvDozeMax    = 50 * time.Millisecond
-	gemvChunks     = 4  // chunks per worker band at most
+	gemvChunks     = 8  // chunks per worker band at most
 	gemvChunkAlign = 64 // chunk width multiple: the kernels' strip (narrower strips stream B slower)
 )
 
