@@ -11,46 +11,14 @@ import (
 	"github.com/latent-ml/latent/runtime/native"
 )
 
-// BenchmarkConvAEBatch64 runs the conv autoencoder of the benchmark suite
-// (tools/bench-gorgonnx/models.sh: 1×28×28, filters 16 and 32, code 16) at
-// batch 64 on one thread, the shape issue 7's conv target is measured on
-// (set LATENT_BENCH_CONV to its model.onnx; skipped otherwise because the
-// model is not checked in). Profile it with -cpuprofile to see where a run
-// goes per kernel.
-func BenchmarkConvAEBatch64(b *testing.B) {
-	path := os.Getenv("LATENT_BENCH_CONV")
-	if path == "" {
-		b.Skip("LATENT_BENCH_CONV not set: no conv AE model to run")
-	}
-	m, err := graph.DecodeFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ops.SetThreads(0)
-	ops.SetThreads(1)
-	p, err := native.Compile(m, native.Options{Optimize: true, Threads: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := ops.New(ops.Float32, 64, 1, 28, 28)
-	for i := range x.F32() {
-		x.F32()[i] = float32(i%17) / 17
-	}
-	in := []*ops.Tensor{x}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := p.Run(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkModel runs any single-input float model through the optimised
 // plan on one thread (LATENT_BENCH_MODEL names the file; the first
 // dimension, when not fixed, is LATENT_BENCH_BATCH, default 64): a way to
 // profile a user's model per kernel with -cpuprofile, beside `latent
-// bench`, which times whole runs.
+// bench`, which times whole runs. For the conv AE of issue 7's conv target:
+//
+//	bash tools/bench-gorgonnx/models.sh /tmp/bm
+//	LATENT_BENCH_MODEL=/tmp/bm/conv/model.onnx go test ./runtime/native -run X -bench Model -cpuprofile cpu.out
 func BenchmarkModel(b *testing.B) {
 	path := os.Getenv("LATENT_BENCH_MODEL")
 	if path == "" {
@@ -64,6 +32,13 @@ func BenchmarkModel(b *testing.B) {
 		}
 		batch = n
 	}
+	benchModel(b, path, batch)
+}
+
+// benchModel times Plan.Run of the model at path on one thread, its one
+// float32 input filled with a fixed pattern and its first dimension set to
+// batch when the model leaves it open.
+func benchModel(b *testing.B, path string, batch int) {
 	m, err := graph.DecodeFile(path)
 	if err != nil {
 		b.Fatal(err)
