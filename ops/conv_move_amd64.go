@@ -85,3 +85,9 @@ func tapRowsAVX512(dst, src *float32, blocks, blockIn, blockOut, full int, tail 
 
 //go:noescape
 func gatherTapsAVX512(dst, src *float32, rows, in, out, stride, chunks int, tail uint64, idx *int32, w *float32, n int)
+
+// pool2x2RowsAVX2 is pool2x2RowsAVX512 in 8-output chunks; m points at 24
+// int32 lanes (16 input, 8 output) for the tail chunk.
+//
+//go:noescape
+func pool2x2RowsAVX2(dst, src *float32, rows, srcStride, dstStride, below, full int, m *int32, avg bool)

@@ -712,3 +712,101 @@ gnext:
 gdone:
 	VZEROUPPER
 	RET
+
+// POOL2X2AVX2 pools the rows Y0:Y1 (top, 16 inputs) and Y2:Y3 (bottom)
+// into Y4 (8 outputs) as POOL2X2 does with 16 lanes: R13 != 0 average,
+// else max (NaN skipped, earlier element kept on ties). Y8 = -Inf,
+// Y9 = 1/4. Clobbers Y0-Y5.
+#define POOL2X2AVX2(label, done) \
+	TESTQ   R13, R13           \
+	JNZ     label              \
+	VMAXPS  Y8, Y0, Y0         \
+	VMAXPS  Y8, Y1, Y1         \
+	VMAXPS  Y0, Y2, Y0         \
+	VMAXPS  Y1, Y3, Y1         \
+	VSHUFPS $0x88, Y1, Y0, Y4  \
+	VSHUFPS $0xDD, Y1, Y0, Y5  \
+	VPERMPD $0xD8, Y4, Y4      \
+	VPERMPD $0xD8, Y5, Y5      \
+	VMAXPS  Y4, Y5, Y4         \
+	JMP     done               \
+label:                         \
+	VADDPS  Y2, Y0, Y0         \
+	VADDPS  Y3, Y1, Y1         \
+	VSHUFPS $0x88, Y1, Y0, Y4  \
+	VSHUFPS $0xDD, Y1, Y0, Y5  \
+	VPERMPD $0xD8, Y4, Y4      \
+	VPERMPD $0xD8, Y5, Y5      \
+	VADDPS  Y5, Y4, Y4         \
+	VMULPS  Y9, Y4, Y4         \
+done:
+
+// func pool2x2RowsAVX2(dst, src *float32, rows, srcStride, dstStride, below, full int, m *int32, avg bool)
+// pool2x2RowsAVX512 in 8-output chunks: full chunks, then a tail chunk
+// whose lanes are m[0:16] (inputs) and m[16:24] (outputs), skipped when
+// m[16] is 0.
+TEXT ·pool2x2RowsAVX2(SB), NOSPLIT, $0-65
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ srcStride+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	MOVQ below+40(FP), R11
+	MOVQ full+48(FP), R12
+	MOVQ m+56(FP), BX
+	MOVBLZX avg+64(FP), R13
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, R11
+	VMOVDQU (BX), Y10
+	VMOVDQU 32(BX), Y11
+	VMOVDQU 64(BX), Y12
+	MOVL 64(BX), R8 // first output lane of the tail: 0 = no tail
+	MOVL $0xff800000, AX // -Inf
+	MOVQ AX, X8
+	VBROADCASTSS X8, Y8
+	MOVL $0x3e800000, AX // 0.25
+	MOVQ AX, X9
+	VBROADCASTSS X9, Y9
+
+p2row:
+	TESTQ CX, CX
+	JZ    p2done2
+	MOVQ  SI, AX
+	MOVQ  DI, DX
+	MOVQ  R12, R14
+
+p2chunk:
+	TESTQ   R14, R14
+	JZ      p2tail
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS (AX)(R11*1), Y2
+	VMOVUPS 32(AX)(R11*1), Y3
+	POOL2X2AVX2(p2favg, p2fdone)
+	VMOVUPS Y4, (DX)
+	ADDQ    $64, AX
+	ADDQ    $32, DX
+	DECQ    R14
+	JMP     p2chunk
+
+p2tail:
+	TESTL      R8, R8
+	JZ         p2next
+	VMASKMOVPS (AX), Y10, Y0
+	VMASKMOVPS 32(AX), Y11, Y1
+	LEAQ       (AX)(R11*1), BX
+	VMASKMOVPS (BX), Y10, Y2
+	VMASKMOVPS 32(BX), Y11, Y3
+	POOL2X2AVX2(p2tavg, p2tdone)
+	VMASKMOVPS Y4, Y12, (DX)
+
+p2next:
+	ADDQ R9, SI
+	ADDQ R10, DI
+	DECQ CX
+	JMP  p2row
+
+p2done2:
+	VZEROUPPER
+	RET

@@ -40,3 +40,6 @@ func tapRowsAVX512(dst, src *float32, blocks, blockIn, blockOut, full int, tail 
 func gatherTapsAVX512(dst, src *float32, rows, in, out, stride, chunks int, tail uint64, idx *int32, w *float32, n int) {
 	panic("ops: no vector row movers on this build")
 }
+func pool2x2RowsAVX2(dst, src *float32, rows, srcStride, dstStride, below, full int, m *int32, avg bool) {
+	panic("ops: no vector row movers on this build")
+}

@@ -37,6 +37,19 @@ func pool2x2(p *PoolParams, x, y []float32, avg bool) bool {
 	}
 	_ = x[p.Planes*ih*iw-1]
 	_ = y[p.Planes*oh*ow-1]
+	if moveUse == moveAVX2 {
+		tail := ow % 8
+		var mk [24]int32
+		laneBits(mk[:], lanes(0, 2*tail)|lanes(0, tail)<<16)
+		if ih == 2*oh {
+			pool2x2RowsAVX2(&y[0], &x[0], p.Planes*oh, 2*iw, ow, iw, ow/8, &mk[0], avg)
+			return true
+		}
+		for pl := 0; pl < p.Planes; pl++ {
+			pool2x2RowsAVX2(&y[pl*oh*ow], &x[pl*ih*iw], oh, 2*iw, ow, iw, ow/8, &mk[0], avg)
+		}
+		return true
+	}
 	if moveUse != moveAVX512 {
 		pool2x2Go(p, x, y, avg)
 		return true

@@ -96,7 +96,8 @@ func TestPool2x2Declines(t *testing.T) {
 }
 
 // BenchmarkPool2x2 pools a batch of 64 16×28×28 maps (a conv AE encoder's
-// first pooling) on the vector path and on the generic 2-D loops.
+// first pooling) on the 2×2 path with each implementation the CPU runs and
+// on the generic 2-D loops.
 func BenchmarkPool2x2(b *testing.B) {
 	p := &PoolParams{Planes: 64 * 16, In: []int{28, 28}, Kernel: []int{2, 2}, Out: []int{14, 14},
 		Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
@@ -105,19 +106,15 @@ func BenchmarkPool2x2(b *testing.B) {
 	y := make([]float32, p.Planes*14*14)
 	for _, avg := range []bool{false, true} {
 		op := map[bool]string{false: "max", true: "avg"}[avg]
-		b.Run(op+"/vector", func(b *testing.B) {
-			if moveUse != moveAVX512 {
-				b.Skip("no vector pooling on this CPU")
-			}
-			for b.Loop() {
-				pool2x2(p, x, y, avg)
-			}
-		})
-		b.Run(op+"/go2x2", func(b *testing.B) {
-			for b.Loop() {
-				pool2x2Go(p, x, y, avg)
-			}
-		})
+		for _, impl := range moveImpls() {
+			b.Run(op+"/2x2-"+moveNames[impl], func(b *testing.B) {
+				defer func(u int) { moveUse = u }(moveUse)
+				moveUse = impl
+				for b.Loop() {
+					pool2x2(p, x, y, avg)
+				}
+			})
+		}
 		b.Run(op+"/loops", func(b *testing.B) {
 			for b.Loop() {
 				if avg {
