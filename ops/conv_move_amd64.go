@@ -91,3 +91,12 @@ func gatherTapsAVX512(dst, src *float32, rows, in, out, stride, chunks int, tail
 //
 //go:noescape
 func pool2x2RowsAVX2(dst, src *float32, rows, srcStride, dstStride, below, full int, m *int32, avg bool)
+
+// tapRowsAVX2 and gatherTapsAVX2 are the AVX2 twins of tapRowsAVX512 and
+// gatherTapsAVX512, in 8-lane chunks with int32 lane masks for the tails.
+//
+//go:noescape
+func tapRowsAVX2(dst, src *float32, blocks, blockIn, blockOut, full int, tail *int32, offs *int, w *float32, n int)
+
+//go:noescape
+func gatherTapsAVX2(dst, src *float32, rows, in, out, stride, chunks int, tail *int32, idx *int32, w *float32, n int)

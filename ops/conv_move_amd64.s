@@ -810,3 +810,145 @@ p2next:
 p2done2:
 	VZEROUPPER
 	RET
+
+// TAPCHUNK2 is TAPCHUNK in 8 lanes: Y0 = Σk w[k]·src[offs[k]+AX] over the
+// lanes of the int32 mask in M (a ymm register), then stored under M.
+#define TAPCHUNK2(M, tap, store) \
+	VXORPS       Y0, Y0, Y0           \
+	XORQ         DX, DX               \
+tap:                                  \
+	CMPQ         DX, R13              \
+	JAE          store                \
+	MOVQ         (R11)(DX*8), BX      \
+	LEAQ         (SI)(BX*4), BX       \
+	VBROADCASTSS (R12)(DX*4), Y1      \
+	VMASKMOVPS   (BX)(AX*4), M, Y2    \
+	VMULPS       Y1, Y2, Y2           \
+	VADDPS       Y2, Y0, Y0           \
+	INCQ         DX                   \
+	JMP          tap                  \
+store:                                \
+	LEAQ         (DI)(AX*4), BX       \
+	VMASKMOVPS   Y0, M, (BX)
+
+// func tapRowsAVX2(dst, src *float32, blocks, blockIn, blockOut, full int, tail *int32, offs *int, w *float32, n int)
+// tapRowsAVX512 in 8-lane chunks; tail points at the 8 int32 lanes of the
+// last chunk (all off when there is none).
+TEXT ·tapRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ blocks+16(FP), CX
+	MOVQ blockIn+24(FP), R8
+	MOVQ blockOut+32(FP), R9
+	MOVQ full+40(FP), R10
+	MOVQ tail+48(FP), BX
+	MOVQ offs+56(FP), R11
+	MOVQ w+64(FP), R12
+	MOVQ n+72(FP), R13
+	SHLQ $2, R8
+	SHLQ $2, R9
+	VMOVDQU (BX), Y11
+	VPCMPEQD Y10, Y10, Y10 // all lanes on
+
+t2block:
+	TESTQ CX, CX
+	JZ    t2done
+	XORQ  AX, AX
+	MOVQ  R10, R14
+
+t2full:
+	TESTQ R14, R14
+	JZ    t2tail
+	TAPCHUNK2(Y10, t2ftap, t2fstore)
+	ADDQ  $8, AX
+	DECQ  R14
+	JMP   t2full
+
+t2tail:
+	TAPCHUNK2(Y11, t2ttap, t2tstore)
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JMP  t2block
+
+t2done:
+	VZEROUPPER
+	RET
+
+// func gatherTapsAVX2(dst, src *float32, rows, in, out, stride, chunks int, tail *int32, idx *int32, w *float32, n int)
+// gatherTapsAVX512 in 8-lane chunks (VGATHERDPS ymm): a lane whose weight
+// is zero neither loads nor adds (the sum is blended back), and the last
+// chunk is stored under the 8 int32 lanes of tail.
+TEXT ·gatherTapsAVX2(SB), NOSPLIT, $0-88
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ in+24(FP), R8
+	MOVQ out+32(FP), R9
+	MOVQ stride+40(FP), R10
+	MOVQ chunks+48(FP), R14
+	MOVQ tail+56(FP), BX
+	MOVQ idx+64(FP), R11
+	MOVQ w+72(FP), R12
+	MOVQ n+80(FP), R13
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	VMOVDQU (BX), Y11
+	VXORPS  Y7, Y7, Y7
+
+g2row:
+	TESTQ CX, CX
+	JZ    g2done
+	XORQ  AX, AX
+
+g2chunk:
+	MOVQ  R14, DX
+	SHLQ  $3, DX
+	CMPQ  AX, DX
+	JAE   g2next
+	VXORPS Y0, Y0, Y0
+	LEAQ  (R11)(AX*4), R15
+	LEAQ  (R12)(AX*4), BX
+	MOVQ  R13, DX
+
+g2tap:
+	TESTQ DX, DX
+	JZ    g2store
+	VMOVDQU (R15), Y5
+	VMOVUPS (BX), Y1
+	VCMPPS  $4, Y7, Y1, Y3 // w != 0
+	VMOVAPS Y3, Y4
+	VXORPS  Y2, Y2, Y2
+	VGATHERDPS Y4, (SI)(Y5*4), Y2
+	VMULPS  Y1, Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VBLENDVPS Y3, Y2, Y0, Y0 // take the sum where w != 0
+	ADDQ    R10, R15
+	ADDQ    R10, BX
+	DECQ    DX
+	JMP     g2tap
+
+g2store:
+	LEAQ 8(AX), DX
+	MOVQ R14, BX
+	SHLQ $3, BX
+	CMPQ DX, BX
+	JAE  g2last
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  g2chunk
+
+g2last:
+	LEAQ       (DI)(AX*4), BX
+	VMASKMOVPS Y0, Y11, (BX)
+
+g2next:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JMP  g2row
+
+g2done:
+	VZEROUPPER
+	RET

@@ -43,3 +43,9 @@ func gatherTapsAVX512(dst, src *float32, rows, in, out, stride, chunks int, tail
 func pool2x2RowsAVX2(dst, src *float32, rows, srcStride, dstStride, below, full int, m *int32, avg bool) {
 	panic("ops: no vector row movers on this build")
 }
+func tapRowsAVX2(dst, src *float32, blocks, blockIn, blockOut, full int, tail *int32, offs *int, w *float32, n int) {
+	panic("ops: no vector row movers on this build")
+}
+func gatherTapsAVX2(dst, src *float32, rows, in, out, stride, chunks int, tail *int32, idx *int32, w *float32, n int) {
+	panic("ops: no vector row movers on this build")
+}

@@ -343,7 +343,7 @@ func resizeAxis(shape []int, d int, t *resizeTaps, src, dst []float32) {
 		resizeLastAxis(outer, in, out, t, src, dst)
 		return
 	}
-	if t.n > 1 && moveUse == moveAVX512 && outer > 0 {
+	if t.n > 1 && moveUse != moveGo && outer > 0 {
 		tapRowsVec(outer, in, out, inner, t, src, dst)
 		return
 	}
@@ -398,7 +398,7 @@ func resizeLastAxis(rows, in, out int, t *resizeTaps, src, dst []float32) {
 		return
 	}
 	n := t.n
-	if n > 1 && moveUse == moveAVX512 {
+	if n > 1 && moveUse != moveGo {
 		gatherTapsVec(rows, in, out, t, src, dst)
 		return
 	}
@@ -436,7 +436,7 @@ func doubles(idx []int) bool {
 	return true
 }
 
-// tapRowsVec is resizeAxis's filter on AVX-512: one call per output row o
+// tapRowsVec is resizeAxis's filter on AVX-512 or AVX2: one call per output row o
 // computes that row in every outer block from o's taps with a nonzero
 // weight (the Go loop skips zero weights too, so an Inf or NaN beside a
 // zero-weight tap does not leak in), in the same order and rounding.
@@ -446,6 +446,8 @@ func tapRowsVec(outer, in, out, inner int, t *resizeTaps, src, dst []float32) {
 	offs := make([]int, t.n)
 	w := make([]float32, t.n)
 	tail := lanes(0, inner%16)
+	var tail8 [8]int32 // the AVX2 path's last chunk
+	laneBits(tail8[:], lanes(0, inner%8))
 	for o := 0; o < out; o++ {
 		k := 0
 		for j, wk := range t.w[o*t.n : (o+1)*t.n] {
@@ -461,19 +463,27 @@ func tapRowsVec(outer, in, out, inner int, t *resizeTaps, src, dst []float32) {
 			}
 			continue
 		}
-		tapRowsAVX512(&drow[0], &src[0], outer, in*inner, out*inner, inner/16, tail, &offs[0], &w[0], k)
+		if moveUse == moveAVX512 {
+			tapRowsAVX512(&drow[0], &src[0], outer, in*inner, out*inner, inner/16, tail, &offs[0], &w[0], k)
+			continue
+		}
+		tapRowsAVX2(&drow[0], &src[0], outer, in*inner, out*inner, inner/8, &tail8[0], &offs[0], &w[0], k)
 	}
 }
 
-// gatherTapsVec is resizeLastAxis's filter on AVX-512: 16 outputs at a
-// time gather their taps' inputs; the tables are laid out tap by tap,
+// gatherTapsVec is resizeLastAxis's filter on AVX-512 (AVX2): 16 (8)
+// outputs at a time gather their taps' inputs; the tables are laid out tap by tap,
 // padded to whole chunks with zero weights (which load nothing).
 func gatherTapsVec(rows, in, out int, t *resizeTaps, src, dst []float32) {
 	_ = src[rows*in-1]
 	_ = dst[rows*out-1]
 	n := t.n
-	chunks := (out + 15) / 16
-	stride := 16 * chunks
+	width := 16 // lanes per chunk
+	if moveUse != moveAVX512 {
+		width = 8
+	}
+	chunks := (out + width - 1) / width
+	stride := width * chunks
 	idx := make([]int32, n*stride)
 	w := make([]float32, n*stride)
 	for o := 0; o < out; o++ {
@@ -482,5 +492,12 @@ func gatherTapsVec(rows, in, out int, t *resizeTaps, src, dst []float32) {
 			w[k*stride+o] = t.w[o*n+k]
 		}
 	}
-	gatherTapsAVX512(&dst[0], &src[0], rows, in, out, stride, chunks, lanes(0, out-16*(chunks-1)), &idx[0], &w[0], n)
+	last := lanes(0, out-width*(chunks-1))
+	if width == 16 {
+		gatherTapsAVX512(&dst[0], &src[0], rows, in, out, stride, chunks, last, &idx[0], &w[0], n)
+		return
+	}
+	var tail [8]int32
+	laneBits(tail[:], last)
+	gatherTapsAVX2(&dst[0], &src[0], rows, in, out, stride, chunks, &tail[0], &idx[0], &w[0], n)
 }

@@ -3,13 +3,12 @@ package ops
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
 // BenchmarkResizeUpsample2x doubles the last two axes of 64×16×14×14
 // (a conv AE decoder's nn.Upsample(scale_factor=2)), nearest as PyTorch
-// exports it and bilinear.
+// exports it and bilinear, with each row mover the CPU runs.
 func BenchmarkResizeUpsample2x(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	in, out := []int{64, 16, 14, 14}, []int{64, 16, 28, 28}
@@ -24,11 +23,15 @@ func BenchmarkResizeUpsample2x(b *testing.B) {
 	} {
 		p := c.p
 		p.In, p.Out, p.Scales = in, out, []float64{1, 1, 2, 2}
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				Resize(&p, x, y)
-			}
-		})
+		for _, impl := range moveImpls() {
+			b.Run(c.name+"-"+moveNames[impl], func(b *testing.B) {
+				defer func(u int) { moveUse = u }(moveUse)
+				moveUse = impl
+				for b.Loop() {
+					Resize(&p, x, y)
+				}
+			})
+		}
 	}
 }
 
@@ -77,14 +80,21 @@ func TestResizeNearestDoubling(t *testing.T) {
 
 // TestResizeVectorMatchesLoops runs linear and cubic resizes (antialias,
 // exclude_outside, several coordinate modes, maps wider than a 16-lane
-// chunk, Inf and NaN inputs) with the vector filters and with the Go loops
+// chunk, Inf and NaN inputs) with each vector filter the CPU has (AVX2,
+// AVX-512) and with the Go loops
 // and wants the same bits (any NaN for NaN): both take the nonzero taps in
 // the same order with the same roundings.
 func TestResizeVectorMatchesLoops(t *testing.T) {
-	if !slices.Contains(moveImpls(), moveAVX512) {
-		t.Skip("no AVX-512 on this CPU: the Go loops are the only path")
+	if len(moveImpls()) == 1 {
+		t.Skip("no vector unit on this build: the Go loops are the only path")
 	}
 	defer func(u int) { moveUse = u }(moveUse)
+	for _, impl := range moveImpls()[1:] {
+		t.Run(moveNames[impl], func(t *testing.T) { testResizeVector(t, impl) })
+	}
+}
+
+func testResizeVector(t *testing.T, impl int) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	coords := []CoordMode{CoordHalfPixel, CoordPytorchHalfPixel, CoordAlignCorners, CoordAsymmetric}
 	for it := 0; it < 120; it++ {
@@ -101,7 +111,7 @@ func TestResizeVectorMatchesLoops(t *testing.T) {
 			x[rng.IntN(len(x))] = v
 		}
 		got, want := make([]float32, NumElements(out)), make([]float32, NumElements(out))
-		moveUse = moveAVX512
+		moveUse = impl
 		Resize(p, x, got)
 		moveUse = moveGo
 		Resize(p, x, want)
