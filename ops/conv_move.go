@@ -4,12 +4,14 @@ package ops
 // de-interleave that splits input rows into their two stride phases, the
 // zero-padded row copy, and the two write-backs that add the bias (and
 // apply Relu) while moving Gemm output rows into NCHW, one of them
-// interleaving two phases. Feature maps of the conv autoencoders are 7-28
-// pixels wide, so per-row Go loops were mostly overhead: the AVX-512 twins
-// (conv_move_amd64.s) do one row per pair of masked vector loads and
-// stores (conv_move_amd64.s also has AVX2 twins in 8-lane chunks). Each
-// mover takes whole planes (rows at fixed strides); the Go
-// loops below are the reference and the path on other CPUs.
+// interleaving two phases; Resize's nearest doubling uses them too.
+// Feature maps of the conv autoencoders are 7-28 pixels wide, so per-row
+// Go loops were mostly overhead: the assembly (conv_move_amd64.s, AVX-512
+// and AVX2 twins) does a row with one or two masked vector loads and
+// stores. Each mover takes whole planes (rows at fixed strides); the Go
+// loops below are the reference and the path on other CPUs. The same
+// assembly file holds the 2×2 pooling (pool_fast.go) and Resize filter
+// (resize.go) kernels, which share the lane masks and permutation tables.
 
 // Row mover implementations; moveUse (conv_move_amd64.go) picks one at init.
 const (
