@@ -339,6 +339,9 @@ func resizeAxis(shape []int, d int, t *resizeTaps, src, dst []float32) {
 	outer := NumElements(shape[:d])
 	inner := NumElements(shape[d+1:])
 	in, out := shape[d], len(t.extrap)
+	if outer == 0 || inner == 0 || out == 0 {
+		return // an empty tensor: nothing to write
+	}
 	if inner == 1 {
 		resizeLastAxis(outer, in, out, t, src, dst)
 		return

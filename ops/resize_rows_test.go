@@ -126,3 +126,26 @@ func testResizeVector(t *testing.T, impl int) {
 		}
 	}
 }
+
+// TestResizeEmptyTensors resizes tensors with a zero-length axis before,
+// at and after the resized ones, on every implementation: nothing to
+// write, and no path may index into the empty data.
+func TestResizeEmptyTensors(t *testing.T) {
+	defer func(u int) { moveUse = u }(moveUse)
+	for _, impl := range moveImpls() {
+		moveUse = impl
+		for _, mode := range []ResizeMode{ResizeNearest, ResizeLinear, ResizeCubic} {
+			for _, c := range []struct{ in, out []int }{
+				{[]int{1, 3, 0}, []int{1, 6, 0}},
+				{[]int{0, 3, 4}, []int{0, 6, 8}},
+				{[]int{2, 0, 4}, []int{2, 0, 8}},
+			} {
+				p := &ResizeParams{In: c.in, Out: c.out, Scales: []float64{1, 2, 2}, Mode: mode}
+				if err := p.Check(); err != nil {
+					t.Fatal(err)
+				}
+				Resize(p, nil, nil)
+			}
+		}
+	}
+}
