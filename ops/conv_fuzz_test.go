@@ -1,0 +1,105 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// FuzzConv runs fuzzed 2-D Conv and ConvTranspose geometries (strides,
+// dilations, pads, odd sizes, one or many channels) forward on whichever
+// path they take (phase split, shifted adds, col2im) with each row mover
+// the CPU has, and backward on the fast and im2col paths, against the
+// naive definitions (forward) and each other (backward). Sizes stay small
+// so an input runs in well under a millisecond:
+//
+//	go test ./ops -run '^$' -fuzz FuzzConv -fuzztime 60s
+func FuzzConv(f *testing.F) {
+	f.Add(uint64(1), uint8(0), uint8(0x21), uint8(0x13), uint8(0x14), uint8(14), uint8(14))
+	f.Add(uint64(2), uint8(1), uint8(0x12), uint8(0x13), uint8(0x14), uint8(7), uint8(7))
+	f.Add(uint64(3), uint8(1), uint8(0x81), uint8(0x13), uint8(0x14), uint8(14), uint8(14))
+	f.Add(uint64(4), uint8(2), uint8(0x33), uint8(0x22), uint8(0x37), uint8(5), uint8(9))
+	f.Fuzz(func(t *testing.T, seed uint64, flags, chans, kernel, geo, h, w uint8) {
+		transpose := flags&1 != 0
+		p := &ConvParams{Batch: 1 + int(flags>>1)%3, InC: 1 + int(chans>>4)%8, OutC: 1 + int(chans&15)%8, Group: 1}
+		if flags&8 != 0 {
+			p.Act = ActRelu
+		}
+		for d, in := range []int{1 + int(h)%16, 1 + int(w)%16} {
+			k := 1 + int(kernel>>(4*d))%4
+			s := 1 + int(geo>>(4*d))%3
+			dl := 1 + int(geo>>(4*d+2))%2
+			pb := int(flags>>(4+2*d)) % 3
+			ek := (k-1)*dl + 1
+			out := ConvOutSize(in, k, s, dl, pb, pb)
+			if transpose {
+				// ConvTranspose from `in` positions; pads at most ek-1.
+				pb = min(pb, ek-1)
+				out = s*(in-1) + ek - 2*pb
+			}
+			if out < 1 {
+				t.Skip("no output positions")
+			}
+			p.In, p.Out = append(p.In, in), append(p.Out, out)
+			p.Kernel, p.Strides, p.Dilations, p.PadBegin = append(p.Kernel, k), append(p.Strides, s), append(p.Dilations, dl), append(p.PadBegin, pb)
+		}
+		if err := p.Check(); err != nil {
+			t.Skip(err)
+		}
+		rng := rand.New(rand.NewPCG(seed, 1))
+		x := nnRand(rng, p.Batch*p.InC*NumElements(p.In))
+		wt := nnRand(rng, p.InC*p.OutC*NumElements(p.Kernel))
+		bias := nnRand(rng, p.OutC)
+		var want []float32
+		if transpose {
+			want = naiveConvTranspose(p, x, wt, bias)
+			if p.Act == ActRelu {
+				for i, v := range want {
+					want[i] = max(v, 0)
+				}
+			}
+		} else {
+			want = naiveConv(p, x, wt, bias)
+		}
+		name := fmt.Sprintf("transpose=%v %+v", transpose, *p)
+		defer func(u int) { moveUse = u }(moveUse)
+		for _, impl := range moveImpls() {
+			moveUse = impl
+			y := make([]float32, len(want))
+			for i := range y {
+				y[i] = float32(math.NaN())
+			}
+			if transpose {
+				ConvTranspose(p, x, wt, bias, y, nil)
+			} else {
+				Conv(p, x, wt, bias, y, nil)
+			}
+			nnCheck(t, name+" movers "+moveNames[impl], y, want, 1e-4)
+		}
+		// Backward: the fast paths (where p takes them) against the loops.
+		dy := nnRand(rng, len(want))
+		run := func(fast bool) (dx, dw, db []float32, ok bool) {
+			dx, dw, db = make([]float32, len(x)), make([]float32, len(wt)), make([]float32, p.OutC)
+			switch {
+			case !transpose && fast:
+				ok = convBackwardFast(p, x, wt, dy, dx, dw, db, nil)
+			case !transpose:
+				convBackwardIm2Col(p, x, wt, dy, dx, dw, db, nil)
+			case fast:
+				ok = convTransposeBackwardFast(p, x, wt, dy, dx, dw, db, nil)
+			default:
+				convTransposeBackwardIm2Col(p, x, wt, dy, dx, dw, db, nil)
+			}
+			return dx, dw, db, ok
+		}
+		fdx, fdw, fdb, ok := run(true)
+		if !ok {
+			return
+		}
+		dx, dw, db, _ := run(false)
+		nnCheck(t, name+" backward dx", fdx, dx, 1e-4)
+		nnCheck(t, name+" backward dw", fdw, dw, 1e-4)
+		nnCheck(t, name+" backward db", fdb, db, 1e-4)
+	})
+}
