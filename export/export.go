@@ -59,6 +59,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -293,40 +294,11 @@ func Write(ctx context.Context, dir string, m *trainer.Model, opts Options) (Pat
 		if err := ctx.Err(); err != nil {
 			return Paths{}, fmt.Errorf("export: %w", err)
 		}
-		if err := writeAtomic(path, blobs[i]); err != nil {
+		if err := atomicfile.Write(path, blobs[i]); err != nil {
 			return Paths{}, fmt.Errorf("export: write %s: %w", path, err)
 		}
 	}
 	return p, nil
-}
-
-// writeAtomic writes b to a temporary file beside path, syncs it and
-// renames it over path.
-func writeAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // builder accumulates the nodes and initializers of one graph.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
@@ -41,7 +42,7 @@ func rewriteMetadata(ctx context.Context, path string, gm *graph.Model, set map[
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("set metadata of %s: %w", path, err)
 	}
-	if err := writeAtomic(path, b); err != nil {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("set metadata of %s: write: %w", path, err)
 	}
 	return nil

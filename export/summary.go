@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/trainer"
 )
 
@@ -21,7 +22,7 @@ func SaveSummary(path string, s Summary) error {
 	if err != nil {
 		return fmt.Errorf("save training summary: %w", err)
 	}
-	if err := writeAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.Write(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("save training summary %s: %w", path, err)
 	}
 	return nil

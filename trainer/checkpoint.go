@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer/data"
 )
@@ -127,36 +127,9 @@ func SaveCheckpoint(path string, m *Model, st *TrainState) error {
 	return writeAtomic(path, buf.Bytes())
 }
 
-func writeAtomic(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
+func writeAtomic(path string, b []byte) error {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

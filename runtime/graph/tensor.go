@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/onnxpb"
 )
@@ -468,26 +469,8 @@ func WriteTensorFile(path, name string, t *ops.Tensor) error {
 	if err != nil {
 		return fmt.Errorf("write tensor %s: %w", path, err)
 	}
-	return writeFileAtomic(path, b)
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, werr)
+	if err := atomicfile.Write(path, b); err != nil {
+		return fmt.Errorf("write tensor %s: %w", path, err)
 	}
 	return nil
 }

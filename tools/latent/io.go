@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -409,31 +410,16 @@ func openOutput(path string, stdout io.Writer) (io.Writer, func(ok bool) error, 
 		bw := bufio.NewWriterSize(stdout, 1<<16)
 		return bw, func(bool) error { return bw.Flush() }, nil
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create output: %w", err)
 	}
-	bw := bufio.NewWriterSize(f, 1<<16)
-	return bw, func(ok bool) error {
+	return f, func(ok bool) error {
 		if !ok {
-			f.Close()
-			os.Remove(f.Name())
+			f.Abort()
 			return nil
 		}
-		err := bw.Flush()
-		if err == nil {
-			err = f.Close()
-		} else {
-			f.Close()
-		}
-		if err == nil {
-			err = os.Chmod(f.Name(), 0o644)
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), path)
-		}
-		if err != nil {
-			os.Remove(f.Name())
+		if err := f.Commit(); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 		return nil
