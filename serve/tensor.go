@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -287,79 +286,13 @@ func fromBinary(what string, raw []byte, dt ops.DType, n int) (any, error) {
 	if len(raw) != n*size {
 		return nil, fmt.Errorf("%s: binary data has %d bytes, shape and %s need %d", what, len(raw), DatatypeName(dt), n*size)
 	}
-	out := ops.MakeSlice(dt, n)
-	switch d := out.(type) {
-	case []float32:
-		for i := range d {
-			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	case []float64:
-		for i := range d {
-			d[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
-		}
-	case []uint16:
-		for i := range d {
-			d[i] = binary.LittleEndian.Uint16(raw[2*i:])
-		}
-	case []int64:
-		for i := range d {
-			d[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
-		}
-	case []int32:
-		for i := range d {
-			d[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	case []int8:
-		for i := range d {
-			d[i] = int8(raw[i])
-		}
-	case []uint8:
-		copy(d, raw)
-	case []bool:
-		for i := range d {
-			d[i] = raw[i] != 0
-		}
-	}
-	return out, nil
+	return ops.FromLE(dt, raw, n)
 }
 
-// appendBinary appends t's elements in the binary tensor data layout.
+// appendBinary appends t's elements in the binary tensor data layout
+// (little-endian, as ops.AppendLE writes them; t is one of the server's
+// own valid outputs, so every element type has a form).
 func appendBinary(b []byte, t *ops.Tensor) []byte {
-	switch d := t.Data.(type) {
-	case []float32:
-		for _, v := range d {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-		}
-	case []float64:
-		for _, v := range d {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-		}
-	case []uint16:
-		for _, v := range d {
-			b = binary.LittleEndian.AppendUint16(b, v)
-		}
-	case []int64:
-		for _, v := range d {
-			b = binary.LittleEndian.AppendUint64(b, uint64(v))
-		}
-	case []int32:
-		for _, v := range d {
-			b = binary.LittleEndian.AppendUint32(b, uint32(v))
-		}
-	case []int8:
-		for _, v := range d {
-			b = append(b, byte(v))
-		}
-	case []uint8:
-		b = append(b, d...)
-	case []bool:
-		for _, v := range d {
-			if v {
-				b = append(b, 1)
-			} else {
-				b = append(b, 0)
-			}
-		}
-	}
+	b, _ = ops.AppendLE(b, t)
 	return b
 }

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -184,59 +183,11 @@ func tensorFromRaw(label string, dt ops.DType, shape []int, n int, raw []byte) (
 		}
 		return nil, sizeErr(label, shape, n, len(raw)/size, "")
 	}
-	le := binary.LittleEndian
-	t := &ops.Tensor{DType: dt, Shape: shape}
-	switch dt {
-	case ops.Float32:
-		d := make([]float32, n)
-		for i := range d {
-			d[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-		t.Data = d
-	case ops.Float64:
-		d := make([]float64, n)
-		for i := range d {
-			d[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-		t.Data = d
-	case ops.Float16:
-		d := make([]uint16, n)
-		for i := range d {
-			d[i] = le.Uint16(raw[2*i:])
-		}
-		t.Data = d
-	case ops.Int64:
-		d := make([]int64, n)
-		for i := range d {
-			d[i] = int64(le.Uint64(raw[8*i:]))
-		}
-		t.Data = d
-	case ops.Int32:
-		d := make([]int32, n)
-		for i := range d {
-			d[i] = int32(le.Uint32(raw[4*i:]))
-		}
-		t.Data = d
-	case ops.Int8:
-		d := make([]int8, n)
-		for i := range d {
-			d[i] = int8(raw[i])
-		}
-		t.Data = d
-	case ops.Uint8:
-		d := make([]uint8, n)
-		copy(d, raw)
-		t.Data = d
-	case ops.Bool:
-		d := make([]bool, n)
-		for i := range d {
-			d[i] = raw[i] != 0
-		}
-		t.Data = d
-	default:
+	data, err := ops.FromLE(dt, raw, n)
+	if err != nil {
 		return nil, fmt.Errorf("%s: element type %v has no raw decoding", label, dt)
 	}
-	return t, nil
+	return &ops.Tensor{DType: dt, Shape: shape, Data: data}, nil
 }
 
 func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape []int, n int) (*ops.Tensor, error) {
@@ -373,44 +324,9 @@ func TensorToProto(name string, t *ops.Tensor) (*onnxpb.TensorProto, error) {
 	for i, d := range t.Shape {
 		dims[i] = int64(d)
 	}
-	n := t.Len()
-	raw := make([]byte, n*t.DType.Size())
-	le := binary.LittleEndian
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			le.PutUint32(raw[4*i:], math.Float32bits(v))
-		}
-	case []float64:
-		for i, v := range d {
-			le.PutUint64(raw[8*i:], math.Float64bits(v))
-		}
-	case []uint16:
-		for i, v := range d {
-			le.PutUint16(raw[2*i:], v)
-		}
-	case []int64:
-		for i, v := range d {
-			le.PutUint64(raw[8*i:], uint64(v))
-		}
-	case []int32:
-		for i, v := range d {
-			le.PutUint32(raw[4*i:], uint32(v))
-		}
-	case []int8:
-		for i, v := range d {
-			raw[i] = byte(v)
-		}
-	case []uint8:
-		copy(raw, d)
-	case []bool:
-		for i, v := range d {
-			if v {
-				raw[i] = 1
-			}
-		}
-	default:
-		return nil, fmt.Errorf("tensor %s: cannot encode %T", name, t.Data)
+	raw, err := ops.AppendLE(make([]byte, 0, t.Len()*t.DType.Size()), t)
+	if err != nil {
+		return nil, fmt.Errorf("tensor %s: %w", name, err)
 	}
 	tp := &onnxpb.TensorProto{Dims: dims, DataType: proto.Int32(code), RawData: raw}
 	if name != "" {
