@@ -5,10 +5,10 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
-// PrepackWeights returns a copy of g in which every FusedGemm node built
-// from a Gemm with transB=1 (the PyTorch Linear layout, weights stored
-// n×k) and a constant float32 B reads a transposed copy of B (k×n) with
-// transB=0 instead. The untransposed layout streams B along its rows and
+// PrepackWeights returns a copy of g in which every Gemm or FusedGemm node
+// (built from a Gemm) with transB=1 (the PyTorch Linear layout, weights
+// stored n×k) and a constant float32 B reads a transposed copy of B (k×n)
+// with transB=0 instead. The untransposed layout streams B along its rows and
 // is the faster kernel, most of all at batch 1 where the product is a
 // matrix-vector one (see BENCHMARKS.md "## Gemm": ~94 against ~57
 // GFLOPS). Nodes sharing a weight share its transposed copy, and the
@@ -25,10 +25,18 @@ func PrepackWeights(g *graph.Graph) *graph.Graph {
 		overridable[vi.Name] = true
 	}
 	candidate := func(n *graph.Node) (*ops.Tensor, bool) {
-		if n.Domain != FusedDomain || n.OpType != "FusedGemm" || len(n.Inputs) < 2 {
+		switch {
+		case n.Domain == FusedDomain && n.OpType == "FusedGemm":
+			if mm, err := n.Int("matmul", 0); err != nil || mm != 0 {
+				return nil, false
+			}
+		case n.Domain == "" && n.OpType == "Gemm":
+			// A layer without activation (an autoencoder's linear code
+			// layer) stays a plain Gemm: the same layout serves it.
+		default:
 			return nil, false
 		}
-		if mm, err := n.Int("matmul", 0); err != nil || mm != 0 {
+		if len(n.Inputs) < 2 {
 			return nil, false
 		}
 		ta, err1 := n.Int("transA", 0)

@@ -31,8 +31,12 @@ func prepackModel(rng *rand.Rand, lone bool) *graph.Model {
 		},
 	}
 	if lone {
-		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: "z"})
-		g.Nodes = append(g.Nodes, &graph.Node{Name: "g3", OpType: "Gemm", Inputs: []string{"x", "w1"}, Outputs: []string{"z"}, Attrs: tb()})
+		// A plain Gemm (no activation to fuse) shares w1's packed copy,
+		// and an Identity keeps reading w1 itself.
+		g.Outputs = append(g.Outputs, graph.ValueInfo{Name: "z"}, graph.ValueInfo{Name: "w1copy"})
+		g.Nodes = append(g.Nodes,
+			&graph.Node{Name: "g3", OpType: "Gemm", Inputs: []string{"x", "w1"}, Outputs: []string{"z"}, Attrs: tb()},
+			&graph.Node{Name: "keep", OpType: "Identity", Inputs: []string{"w1"}, Outputs: []string{"w1copy"}})
 	}
 	return &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
 }
@@ -49,17 +53,21 @@ func TestPrepackWeights(t *testing.T) {
 		fused := FuseLayers(m, m.Graph)
 		pg := PrepackWeights(fused)
 
-		var fusedNodes int
+		var fusedNodes, plainNodes int
 		for _, n := range pg.Nodes {
-			if n.OpType != "FusedGemm" {
+			switch n.OpType {
+			case "FusedGemm":
+				fusedNodes++
+			case "Gemm":
+				plainNodes++
+			default:
 				continue
 			}
-			fusedNodes++
 			if tb, _ := n.Int("transB", 1); tb != 0 {
 				t.Errorf("lone=%v: %s still has transB=%d", lone, n.Label(), tb)
 			}
 			w := pg.Initializers[n.Inputs[1]]
-			orig := m.Graph.Initializers[map[string]string{"g1": "w1", "g2": "w2"}[n.Name]]
+			orig := m.Graph.Initializers[map[string]string{"g1": "w1", "g2": "w2", "g3": "w1"}[n.Name]]
 			if w == nil || w.Shape[0] != orig.Shape[1] || w.Shape[1] != orig.Shape[0] {
 				t.Fatalf("lone=%v: %s reads %q shaped %v, want the transpose of %v", lone, n.Label(), n.Inputs[1], w, orig.Shape)
 			}
@@ -71,11 +79,14 @@ func TestPrepackWeights(t *testing.T) {
 				}
 			}
 		}
-		if fusedNodes != 2 {
-			t.Fatalf("lone=%v: %d FusedGemm nodes, want 2", lone, fusedNodes)
+		if want := map[bool]int{false: 0, true: 1}[lone]; fusedNodes != 2 || plainNodes != want {
+			t.Fatalf("lone=%v: %d FusedGemm and %d Gemm nodes, want 2 and %d", lone, fusedNodes, plainNodes, want)
+		}
+		if g1, g3 := findNode(pg, "g1"), findNode(pg, "g3"); lone && g1.Inputs[1] != g3.Inputs[1] {
+			t.Errorf("g1 and g3 read %q and %q: both should read w1's one packed copy", g1.Inputs[1], g3.Inputs[1])
 		}
 		if _, kept := pg.Initializers["w1"]; kept != lone {
-			t.Errorf("lone=%v: w1 kept = %v (the lone Gemm reads it: keep only then)", lone, kept)
+			t.Errorf("lone=%v: w1 kept = %v (the Identity reads it: keep only then)", lone, kept)
 		}
 		if _, kept := pg.Initializers["w2"]; kept {
 			t.Errorf("w2 kept although only the packed node read it")
@@ -96,4 +107,14 @@ func TestPrepackWeights(t *testing.T) {
 			}
 		}
 	}
+}
+
+// findNode returns g's node named name (nil if none).
+func findNode(g *graph.Graph, name string) *graph.Node {
+	for _, n := range g.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
 }
