@@ -60,13 +60,14 @@ func biasRowsAVX2(dst, src *float32, rows, srcStride, dstStride int, m *int32, b
 //go:noescape
 func interleave2RowsAVX2(dst, a, c *float32, rows, srcStride, dstStride int, m *int32, b float32, relu bool)
 
-// moveImpls lists the implementations this CPU can run, for the tests.
+// moveImpls lists the implementations this CPU can run (up to isaCap), for
+// the tests.
 func moveImpls() []int {
 	impls := []int{moveGo}
-	if cpu.X86.HasAVX2 {
+	if cpu.X86.HasAVX2 && isaCap >= implAVX2 {
 		impls = append(impls, moveAVX2)
 	}
-	if cpu.X86.HasAVX512F {
+	if cpu.X86.HasAVX512F && isaCap >= implAVX512 {
 		impls = append(impls, moveAVX512)
 	}
 	return impls

@@ -37,8 +37,10 @@ both alike, and the native/ORT ratios are printed. Before timing, both
 must compute the same outputs (within atol 1e-5 + rtol 1e-4, as latent
 verify), unless --no-check. --json prints one JSON object per backend per
 line (backend, model, batch, threads, runs, mean_us, p50_us, p99_us,
-min_us, samples_per_s; with both also native_over_ort, the native
-throughput divided by ORT's, and max_abs_diff).
+min_us, samples_per_s; native also kernels, the instruction set its
+kernels use; with both also native_over_ort, the native throughput divided
+by ORT's, and max_abs_diff). LATENT_ISA=avx2 or go caps the native
+kernels' instruction set (default: the best the CPU has).
 
 examples:
   latent bench model.onnx --batch 1 --backend both --threads 1
@@ -65,6 +67,10 @@ type benchResult struct {
 	MinUS         float64 `json:"min_us"`
 	SamplesPerS   float64 `json:"samples_per_s"`
 	NativeOverORT float64 `json:"native_over_ort,omitempty"`
+	// Kernels is the instruction set of the native kernels (avx512, avx2
+	// or go; see LATENT_ISA), so figures from different machines or
+	// builds can be told apart. Empty for ORT.
+	Kernels string `json:"kernels,omitempty"`
 	// MaxAbsDiff is the largest |native − ort| over all outputs (with
 	// --backend both, which refuses to time outputs that disagree).
 	MaxAbsDiff *float64 `json:"max_abs_diff,omitempty"`
@@ -150,6 +156,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		results[i].Batch = *batch
 		results[i].Threads = t
 		results[i].SamplesPerS = float64(*batch) * 1e6 / results[i].MeanUS
+		if b == "native" {
+			results[i].Kernels = ops.GemmKernel()
+		}
 	}
 	if len(results) == 2 {
 		r := results[0].SamplesPerS / results[1].SamplesPerS
@@ -168,7 +177,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	}
-	fmt.Fprintf(stdout, "model %s, batch %d, threads %d\n", modelPath, *batch, t)
+	fmt.Fprintf(stdout, "model %s, batch %d, threads %d, native kernels %s\n", modelPath, *batch, t, ops.GemmKernel())
 	fmt.Fprintf(stdout, "%-8s %8s %12s %12s %12s %12s %14s\n", "backend", "runs", "mean µs", "p50 µs", "p99 µs", "min µs", "samples/s")
 	for _, r := range results {
 		fmt.Fprintf(stdout, "%-8s %8d %12.1f %12.1f %12.1f %12.1f %14.0f\n", r.Backend, r.Runs, r.MeanUS, r.P50US, r.P99US, r.MinUS, r.SamplesPerS)
