@@ -40,9 +40,10 @@ func gemmDispatch(g gemmCall) {
 	defer wgPool.Put(wg)
 	var first gemmCall
 	for lo := 0; lo < size; lo += band {
-		part := g
 		hi := min(lo+band, size)
+		var part gemmCall
 		if alongM {
+			part = g
 			part.m = hi - lo
 			if g.transA {
 				part.a = g.a[lo:]
@@ -51,16 +52,7 @@ func gemmDispatch(g gemmCall) {
 			}
 			part.c = g.c[lo*g.ldc:]
 		} else {
-			part.n = hi - lo
-			if g.transB {
-				part.b = g.b[lo*g.ldb:]
-			} else {
-				part.b = g.b[lo:]
-			}
-			part.c = g.c[lo:]
-			if g.bias != nil {
-				part.bias = g.bias[lo:]
-			}
+			part = g.colBand(lo, hi) // gemm_gemv_parallel.go
 		}
 		if lo == 0 {
 			first = part
