@@ -1,6 +1,9 @@
 package ops
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Phase-split 2-D convolution (the conv autoencoders' 3×3, stride-2 layers
 // on 7×7…28×28 maps).
@@ -122,6 +125,10 @@ func axisGeom(p *ConvParams, i int, transpose bool) phaseAxis {
 
 // splitChunks runs f over [0, batch) in chunks of at most per images, the
 // chunks dealt to up to Threads() goroutines when work is large enough.
+// Chunks are claimed one at a time from a shared counter, and the caller
+// waits only for chunks a helper has claimed: a helper that starts late
+// (its core busy with another process) finds nothing left and the call
+// costs about what one thread would, instead of waiting for it.
 func splitChunks(batch, per, work int, f func(lo, hi int, sc *convScratch)) {
 	workers := min(Threads(), batch)
 	if workers <= 1 || work < convParallelMin {
@@ -132,29 +139,39 @@ func splitChunks(batch, per, work int, f func(lo, hi int, sc *convScratch)) {
 		convScratchPool.Put(sc)
 		return
 	}
-	// Contiguous ranges of whole chunks per worker, as many chunks per
-	// worker each, of (nearly) equal size.
+	// Enough chunks to balance the workers, each of (nearly) equal size.
 	chunks := roundUp((batch+per-1)/per, workers)
 	per = (batch + chunks - 1) / chunks
 	chunks = (batch + per - 1) / per
-	each := (chunks + workers - 1) / workers
-	var wg sync.WaitGroup
-	run := func(c0, c1 int) {
+	run := &chunkRun{total: int64(chunks), finished: make(chan struct{})}
+	work1 := func() {
 		sc := convScratchPool.Get().(*convScratch)
-		for c := c0; c < c1; c++ {
+		for {
+			c := int(run.next.Add(1) - 1)
+			if c >= chunks {
+				break
+			}
 			f(c*per, min((c+1)*per, batch), sc)
+			if run.done.Add(1) == run.total {
+				close(run.finished)
+			}
 		}
 		convScratchPool.Put(sc)
 	}
-	for c0 := each; c0 < chunks; c0 += each {
-		wg.Add(1)
-		go func(c0 int) {
-			defer wg.Done()
-			run(c0, min(c0+each, chunks))
-		}(c0)
+	for i := 1; i < min(workers, chunks); i++ {
+		go work1()
 	}
-	run(0, min(each, chunks))
-	wg.Wait()
+	work1()
+	<-run.finished
+}
+
+// chunkRun is the shared state of one splitChunks call: the next chunk to
+// claim, the number finished, and a channel closed by whoever finishes the
+// last one.
+type chunkRun struct {
+	next, done atomic.Int64
+	total      int64
+	finished   chan struct{}
 }
 
 // fillPhase writes the source image of one (phase, channel, image): dst
