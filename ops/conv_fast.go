@@ -1,7 +1,5 @@
 package ops
 
-import "sync"
-
 // im2col2D is im2colWalk for two spatial axes (the NCHW convolutions the
 // autoencoders use). It writes the same column matrix (or, with back,
 // adds it into the image), but works out once per kernel offset which
@@ -91,40 +89,23 @@ func im2col2D[T float32 | float64 | int32](g *ConvGeom, img, col []T, back bool)
 // its batch on the calling goroutine only.
 const convParallelMin = 1 << 20
 
-// colPool recycles the im2col scratch of the extra batch workers.
-var colPool sync.Pool
-
-// convBatches runs f over the images [0, batch) of a convolution, split
-// into contiguous ranges on up to Threads() goroutines when the call has
-// at least convParallelMin multiply-adds. Images are independent and each
-// is computed exactly as on one goroutine, so the result does not depend
-// on the split. The first range uses col; the others get pooled scratch of
-// colSize elements.
+// convBatches runs f over the images [0, batch) of a convolution, on up
+// to Threads() goroutines when the call has at least convParallelMin
+// multiply-adds. Images are independent and each is computed exactly as
+// on one goroutine, so the result does not depend on the split. On one
+// goroutine f sees the whole batch and col; otherwise the images are
+// claimed a few at a time from a shared counter (splitChunks, so a helper
+// that starts late leaves its share to the others), each worker with
+// pooled scratch of colSize elements.
 func convBatches(batch, colSize, work int, col []float32, f func(lo, hi int, col []float32)) {
 	workers := min(Threads(), batch)
 	if workers <= 1 || work < convParallelMin {
 		f(0, batch, col)
 		return
 	}
-	per := (batch + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := per; lo < batch; lo += per {
-		hi := min(lo+per, batch)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var scratch []float32
-			if colSize > 0 {
-				if p, ok := colPool.Get().(*[]float32); ok && cap(*p) >= colSize {
-					scratch = (*p)[:colSize]
-				} else {
-					scratch = make([]float32, colSize)
-				}
-				defer colPool.Put(&scratch)
-			}
-			f(lo, hi, scratch)
-		}()
-	}
-	f(0, min(per, batch), col)
-	wg.Wait()
+	per := max(1, batch/(4*workers)) // about four claims per worker
+	splitChunks(batch, per, work, func(lo, hi int, sc *convScratch) {
+		sc.col = growF32(sc.col, colSize)
+		f(lo, hi, sc.col)
+	})
 }
