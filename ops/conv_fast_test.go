@@ -129,8 +129,14 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 		}
 		return s
 	}
-	for _, transpose := range []bool{false, true} {
-		p := &ConvParams{Batch: 7, InC: 16, OutC: 32, Group: 1, In: []int{14, 14}, Kernel: []int{3, 3},
+	// Group 1 takes the phase-split paths; group 2 the per-image im2col
+	// ones (convBatches). Both must split exactly.
+	for _, c := range []struct {
+		transpose bool
+		group     int
+	}{{false, 1}, {true, 1}, {false, 2}, {true, 2}} {
+		transpose := c.transpose
+		p := &ConvParams{Batch: 10, InC: 16, OutC: 32, Group: c.group, In: []int{14, 14}, Kernel: []int{3, 3},
 			Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Act: ActRelu}
 		p.Out = []int{7, 7}
 		if transpose {
@@ -140,10 +146,10 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 			t.Fatal(err)
 		}
 		inSz, outSz := p.InC*NumElements(p.In), p.OutC*NumElements(p.Out)
-		if p.Batch*p.OutC*NumElements(p.Out)*p.InC*9 < convParallelMin && !transpose {
+		if p.Batch*p.OutC*NumElements(p.Out)*p.InC/p.Group*9 < convParallelMin && !transpose {
 			t.Fatalf("test problem too small to split")
 		}
-		x, w, bias := fill(p.Batch*inSz), fill(p.InC*p.OutC*9), fill(p.OutC)
+		x, w, bias := fill(p.Batch*inSz), fill(p.InC*p.OutC/p.Group*9), fill(p.OutC)
 		run := func(threads int) []float32 {
 			SetThreads(threads)
 			y := fill(p.Batch * outSz) // dirty: every element must be written
@@ -159,7 +165,7 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 			got := run(th)
 			for i := range one {
 				if math.Float32bits(got[i]) != math.Float32bits(one[i]) {
-					t.Fatalf("transpose=%v threads=%d: y[%d] = %v, one thread %v", transpose, th, i, got[i], one[i])
+					t.Fatalf("transpose=%v group=%d threads=%d: y[%d] = %v, one thread %v", transpose, p.Group, th, i, got[i], one[i])
 				}
 			}
 		}
