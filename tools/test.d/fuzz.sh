@@ -36,15 +36,29 @@ if [ "$listed" != "$found" ]; then
 	exit 1
 fi
 
+# Go 1.26's fuzz coordinator can report "context deadline exceeded" when
+# -fuzztime runs out while a worker is mid-input (golang/go#75804, fixed in
+# Go 1.27). That failure writes no reproducer; a real one always does. So
+# a run that fails with that message and leaves no new file under
+# testdata/fuzz/<Target>/ is reported and not counted as a failure.
+corpus_files() {
+	if [ -d "$1/testdata/fuzz/$2" ]; then find "$1/testdata/fuzz/$2" -type f | sort; fi
+}
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"
 	echo "-- fuzz $pkg $name ($fuzztime)"
-	go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel "$parallel" >/tmp/latent-fuzz.$$.log 2>&1 || {
+	before=$(corpus_files "$pkg" "$name")
+	if ! go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel "$parallel" >/tmp/latent-fuzz.$$.log 2>&1; then
+		after=$(corpus_files "$pkg" "$name")
+		if [ "$before" = "$after" ] && grep -q 'context deadline exceeded' /tmp/latent-fuzz.$$.log; then
+			echo "fuzz.sh: $pkg $name stopped with the Go 1.26 fuzztime race (golang/go#75804), no reproducer written: not a failure"
+			continue
+		fi
 		cat /tmp/latent-fuzz.$$.log >&2
 		rm -f /tmp/latent-fuzz.$$.log
 		echo "fuzz.sh: $pkg $name failed" >&2
 		exit 1
-	}
+	fi
 	tail -n 1 /tmp/latent-fuzz.$$.log
 done
 rm -f /tmp/latent-fuzz.$$.log
