@@ -349,26 +349,26 @@ const (
 	ctShift         // convTransposeShift2D
 )
 
-// convTransposeRoute picks ConvTranspose's path: the phase Gemms when there
-// are at least as many output as input channels, the shifted adds when
-// there are more inputs and the column matrix has enough rows (OutC·K ≥ 32)
-// to beat a per-image Gemm and Col2Im (a 16→1 channel 3×3 layer does not).
+// convTransposeRoute picks ConvTranspose's path: per-image Gemm and Col2Im
+// when the phase grid does not fit (fastConvOK), else the phase Gemms when
+// there are at least as many output as input channels and the shifted adds
+// when there are more inputs. (With the vector row movers the shifted adds
+// also beat Col2Im for decoders' last layers with 1-3 output channels:
+// 16→3 on 32→64 maps 0.99 → 0.37 ms, 16→1 on 14→28 0.15 → 0.08 ms.)
 func convTransposeRoute(p *ConvParams) int {
 	switch {
 	case !fastConvOK(p, true):
 		return ctCol2Im
 	case p.InC <= p.OutC:
 		return ctPhase
-	case p.OutC*NumElements(p.Kernel) >= 32 || p.OutC <= shiftFewOut:
-		return ctShift
 	}
-	return ctCol2Im
+	return ctShift
 }
 
 // shiftFewOut is the most output channels for which convTransposeShift2D
 // makes all taps' rows with one Gemm and adds them at their shifts (the 16→1
-// decoder layer: ~2× the per-tap Gemms, which beat col2im only from about
-// 32 rows of Wᵀ).
+// decoder layer: ~2× the per-tap Gemms; from 3 channels on the per-tap
+// Gemms are as fast or faster).
 const shiftFewOut = 2
 
 // convTransposeShift2D is ConvTranspose for 2-D maps with more input than
@@ -463,15 +463,18 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 					for o0 := 0; o0 < min(sy, oh); o0++ {
 						ry, ah0 := (o0+p.PadBegin[0])%sy, (o0+p.PadBegin[0])/sy
 						rows := min((oh-o0+sy-1)/sy, max(hx-ah0, 0))
-						if rows == 0 {
-							continue
+						if rows > 0 {
+							at := func(rx int) []float32 { return sc.out[(ry*sx+rx)*m*L+mi*L+n*img+ah0*wx:] }
+							interleave2Rows(dst[o0*ow:], at(r0)[a:], at(1 - r0)[a+r0:], rows, wx, sy*ow, ow, b, relu)
 						}
-						at := func(rx int) []float32 { return sc.out[(ry*sx+rx)*m*L+mi*L+n*img+ah0*wx:] }
-						interleave2Rows(dst[o0*ow:], at(r0)[a:], at(1 - r0)[a+r0:], rows, wx, sy*ow, ow, b, relu)
-						for o := o0 + rows*sy; o < oh; o += sy { // past every tap: bias only
+						bv := b // past every tap: the bias only, rectified here when Relu is fused
+						if relu && bv < 0 {
+							bv = 0
+						}
+						for o := o0 + rows*sy; o < oh; o += sy {
 							d := dst[o*ow : (o+1)*ow]
 							for j := range d {
-								d[j] = b
+								d[j] = bv
 							}
 						}
 					}

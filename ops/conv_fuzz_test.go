@@ -34,9 +34,11 @@ func FuzzConv(f *testing.F) {
 			ek := (k-1)*dl + 1
 			out := ConvOutSize(in, k, s, dl, pb, pb)
 			if transpose {
-				// ConvTranspose from `in` positions; pads at most ek-1.
+				// ConvTranspose from `in` positions; pads at most ek-1, and
+				// an output padding of up to 2·s-1 positions (rows past
+				// every tap hold the bias only).
 				pb = min(pb, ek-1)
-				out = s*(in-1) + ek - 2*pb
+				out = s*(in-1) + ek - 2*pb + int(seed>>(8*d))%(2*s)
 			}
 			if out < 1 {
 				t.Skip("no output positions")
