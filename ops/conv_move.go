@@ -34,9 +34,10 @@ func laneBits(dst []int32, bits uint64) {
 // beats a branchy tail per 7-28 element row.
 func fuseRelu(act Act) bool { return act == ActRelu && moveUse != moveGo }
 
-// moveMaxWidth is the widest row (in output elements) the vector movers
-// take; wider maps use the Go loops.
-const moveMaxWidth = 32
+// moveChunk is the most outputs of a row one assembly call writes (two
+// 16-lane vectors); wider rows take one call per chunk of columns, each
+// over all the rows.
+const moveChunk = 32
 
 // lanes returns a mask with bits [lo, hi) set (empty when hi <= lo).
 func lanes(lo, hi int) uint64 {
@@ -60,15 +61,22 @@ func split2Rows(dst0, dst1, src []float32, rows, srcStride, dstStride, lead, n, 
 	if hi > lead {
 		_ = src[(rows-1)*srcStride+hi-lead-1]
 	}
-	if moveUse != moveGo && w <= 16 && lead >= 0 {
-		m := lanes(lead, hi) | lanes(0, w)<<32
-		if moveUse == moveAVX512 {
-			split2RowsAVX512(&dst0[0], &dst1[0], &src[0], rows, srcStride, dstStride, lead, m)
-			return
+	if moveUse != moveGo && lead >= 0 && len(src) > 0 {
+		// 16 outputs (32 lanes of P) per call; a chunk's lead may be
+		// negative (its row starts past the padding), which the assembly
+		// takes as an offset into the row.
+		for u0 := 0; u0 < w; u0 += 16 {
+			cw := min(16, w-u0)
+			ld := lead - 2*u0
+			m := lanes(max(ld, 0), min(ld+n, 2*cw)) | lanes(0, cw)<<32
+			if moveUse == moveAVX512 {
+				split2RowsAVX512(&dst0[u0], &dst1[u0], &src[0], rows, srcStride, dstStride, ld, m)
+				continue
+			}
+			var mk [48]int32
+			laneBits(mk[:], m)
+			split2RowsAVX2(&dst0[u0], &dst1[u0], &src[0], rows, srcStride, dstStride, ld, &mk[0])
 		}
-		var mk [48]int32
-		laneBits(mk[:], m)
-		split2RowsAVX2(&dst0[0], &dst1[0], &src[0], rows, srcStride, dstStride, lead, &mk[0])
 		return
 	}
 	split2RowsGo(dst0, dst1, src, rows, srcStride, dstStride, lead, n, w)
@@ -117,15 +125,19 @@ func padRows(dst, src []float32, rows, srcStride, dstStride, lead, n, w int) {
 	if hi > max(lead, 0) {
 		_ = src[(rows-1)*srcStride+hi-lead-1]
 	}
-	if moveUse != moveGo && w <= moveMaxWidth && lead >= 0 {
-		m := lanes(lead, hi) | lanes(0, w)<<32
-		if moveUse == moveAVX512 {
-			padRowsAVX512(&dst[0], &src[0], rows, srcStride, dstStride, lead, m)
-			return
+	if moveUse != moveGo && lead >= 0 && len(src) > 0 {
+		for j0 := 0; j0 < w; j0 += moveChunk {
+			cw := min(moveChunk, w-j0)
+			ld := lead - j0 // negative past the padding: an offset into the row
+			m := lanes(max(ld, 0), min(ld+n, cw)) | lanes(0, cw)<<32
+			if moveUse == moveAVX512 {
+				padRowsAVX512(&dst[j0], &src[0], rows, srcStride, dstStride, ld, m)
+				continue
+			}
+			var mk [64]int32
+			laneBits(mk[:], m)
+			padRowsAVX2(&dst[j0], &src[0], rows, srcStride, dstStride, ld, &mk[0])
 		}
-		var mk [64]int32
-		laneBits(mk[:], m)
-		padRowsAVX2(&dst[0], &src[0], rows, srcStride, dstStride, lead, &mk[0])
 		return
 	}
 	padRowsGo(dst, src, rows, srcStride, dstStride, lead, n, w)
@@ -153,14 +165,17 @@ func biasRows(dst, src []float32, rows, srcStride, dstStride, n int, b float32, 
 	}
 	_ = dst[(rows-1)*dstStride+n-1]
 	_ = src[(rows-1)*srcStride+n-1]
-	if moveUse != moveGo && n <= moveMaxWidth {
-		if moveUse == moveAVX512 {
-			biasRowsAVX512(&dst[0], &src[0], rows, srcStride, dstStride, lanes(0, n), b, relu)
-			return
+	if moveUse != moveGo {
+		for j0 := 0; j0 < n; j0 += moveChunk {
+			m := lanes(0, min(moveChunk, n-j0))
+			if moveUse == moveAVX512 {
+				biasRowsAVX512(&dst[j0], &src[j0], rows, srcStride, dstStride, m, b, relu)
+				continue
+			}
+			var mk [32]int32
+			laneBits(mk[:], m)
+			biasRowsAVX2(&dst[j0], &src[j0], rows, srcStride, dstStride, &mk[0], b, relu)
 		}
-		var mk [32]int32
-		laneBits(mk[:], lanes(0, n))
-		biasRowsAVX2(&dst[0], &src[0], rows, srcStride, dstStride, &mk[0], b, relu)
 		return
 	}
 	biasRowsGo(dst, src, rows, srcStride, dstStride, n, b, relu)
@@ -193,19 +208,23 @@ func interleave2Rows(dst, a, c []float32, rows, srcStride, dstStride, n int, b f
 	if nc > 0 {
 		_ = c[(rows-1)*srcStride+nc-1]
 	}
-	if moveUse != moveGo && n <= moveMaxWidth {
-		cp := &a[0] // no c values are read when nc == 0
-		if nc > 0 {
-			cp = &c[0]
+	if moveUse != moveGo {
+		for j0 := 0; j0 < n; j0 += moveChunk { // j0 even: a and c start at j0/2
+			cw := min(moveChunk, n-j0)
+			ca, cc := (cw+1)/2, cw/2
+			cp := &a[j0/2] // no c values are read when cc == 0
+			if cc > 0 {
+				cp = &c[j0/2]
+			}
+			m := lanes(0, ca) | lanes(0, cc)<<16 | lanes(0, cw)<<32
+			if moveUse == moveAVX512 {
+				interleave2RowsAVX512(&dst[j0], &a[j0/2], cp, rows, srcStride, dstStride, m, b, relu)
+				continue
+			}
+			var mk [64]int32
+			laneBits(mk[:], m)
+			interleave2RowsAVX2(&dst[j0], &a[j0/2], cp, rows, srcStride, dstStride, &mk[0], b, relu)
 		}
-		m := lanes(0, na) | lanes(0, nc)<<16 | lanes(0, n)<<32
-		if moveUse == moveAVX512 {
-			interleave2RowsAVX512(&dst[0], &a[0], cp, rows, srcStride, dstStride, m, b, relu)
-			return
-		}
-		var mk [64]int32
-		laneBits(mk[:], m)
-		interleave2RowsAVX2(&dst[0], &a[0], cp, rows, srcStride, dstStride, &mk[0], b, relu)
 		return
 	}
 	interleave2RowsGo(dst, a, c, rows, srcStride, dstStride, n, b, relu)

@@ -7,8 +7,8 @@ import (
 )
 
 // The row movers are checked against independent per-element definitions
-// (written from their doc comments), on every width the vector paths take
-// and past it, with guard cells around each destination row that must stay
+// (written from their doc comments), on widths across several 16- and
+// 32-lane chunks (wide rows take one assembly call per chunk), with guard cells around each destination row that must stay
 // untouched, once per implementation this CPU can run (Go loops, AVX2,
 // AVX-512: forEachMove switches the wrappers between them).
 
@@ -73,7 +73,7 @@ func TestSplit2Rows(t *testing.T) {
 			name string
 			fn   func(dst0, dst1, src []float32, rows, srcStride, dstStride, lead, n, w int)
 		}{"split2Rows", split2Rows}
-		for w := 1; w <= 20; w++ {
+		for w := 1; w <= 40; w++ {
 			for _, lead := range []int{0, 1, 2, 3} {
 				for _, n := range []int{1, 2*w - 3, 2 * w, 2*w + 5} {
 					if n < 1 {
@@ -104,7 +104,7 @@ func TestPadRows(t *testing.T) {
 			name string
 			fn   func(dst, src []float32, rows, srcStride, dstStride, lead, n, w int)
 		}{"padRows", padRows}
-		for w := 1; w <= 40; w++ {
+		for w := 1; w <= 70; w++ {
 			for _, lead := range []int{0, 1, 3} {
 				for _, n := range []int{1, w - lead - 1, w - lead, w + 4} {
 					if n < 1 {
@@ -140,7 +140,7 @@ func TestBiasRows(t *testing.T) {
 			name string
 			fn   func(dst, src []float32, rows, srcStride, dstStride, n int, b float32, relu bool)
 		}{"biasRows", biasRows}
-		for n := 1; n <= 40; n++ {
+		for n := 1; n <= 70; n++ {
 			for _, relu := range []bool{false, true} {
 				rows, srcStride, dstStride := 1+rng.IntN(4), n+rng.IntN(3), n+rng.IntN(3)
 				src := moveRand(rng, (rows-1)*srcStride+n)
@@ -169,7 +169,7 @@ func TestInterleave2Rows(t *testing.T) {
 			name string
 			fn   func(dst, a, c []float32, rows, srcStride, dstStride, n int, b float32, relu bool)
 		}{"interleave2Rows", interleave2Rows}
-		for n := 1; n <= 40; n++ {
+		for n := 1; n <= 70; n++ {
 			for _, relu := range []bool{false, true} {
 				na, nc := (n+1)/2, n/2
 				rows, srcStride, dstStride := 1+rng.IntN(4), na+rng.IntN(3), n+rng.IntN(3)
