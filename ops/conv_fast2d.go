@@ -267,21 +267,30 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 		relu := fuseRelu(p.Act)
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
-				var b float32
-				if bias != nil {
-					b = bias[mi]
-				}
+				b := biasAt(bias, mi)
 				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
 				biasRows(dst, sc.out[mi*L+n*img:][:img], oh, ws, ow, ow, b, relu)
 			}
 		}
-		if p.Act != ActNone && !relu {
-			// One pass over the chunk's (contiguous) output: fewer
-			// calls and vector tails than one per channel.
-			done := y[lo*m*oh*ow : hi*m*oh*ow]
-			ApplyAct(done, done, p.Act, p.Alpha)
-		}
+		chunkAct(p, y[lo*m*oh*ow:hi*m*oh*ow], relu)
 	})
+}
+
+// biasAt is channel mi's bias, 0 without one.
+func biasAt(bias []float32, mi int) float32 {
+	if bias == nil {
+		return 0
+	}
+	return bias[mi]
+}
+
+// chunkAct applies p's activation to a chunk's output, one pass over its
+// contiguous images (fewer calls and vector tails than one per channel),
+// unless the write-back already fused it.
+func chunkAct(p *ConvParams, done []float32, fused bool) {
+	if p.Act != ActNone && !fused {
+		ApplyAct(done, done, p.Act, p.Alpha)
+	}
 }
 
 // convColumns builds, in sc.col, the phase-split column matrix of images
@@ -449,10 +458,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 		relu := pair && fuseRelu(p.Act)
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
-				var b float32
-				if bias != nil {
-					b = bias[mi]
-				}
+				b := biasAt(bias, mi)
 				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
 				if pair {
 					// Stride 2 with every column inside the phase rows:
@@ -507,12 +513,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 				}
 			}
 		}
-		if p.Act != ActNone && !relu {
-			// One pass over the chunk's (contiguous) output: fewer
-			// calls and vector tails than one per channel.
-			done := y[lo*m*oh*ow : hi*m*oh*ow]
-			ApplyAct(done, done, p.Act, p.Alpha)
-		}
+		chunkAct(p, y[lo*m*oh*ow:hi*m*oh*ow], relu)
 	})
 }
 
@@ -608,10 +609,7 @@ func convTransposeFast2D(p *ConvParams, x, w, bias, y []float32) {
 		}
 		for n := 0; n < nb; n++ {
 			for mi := 0; mi < m; mi++ {
-				var b float32
-				if bias != nil {
-					b = bias[mi]
-				}
+				b := biasAt(bias, mi)
 				dst := y[((lo+n)*m+mi)*oh*ow:][:oh*ow]
 				for o := 0; o < oh; o++ {
 					d := dst[o*ow : (o+1)*ow]
@@ -639,12 +637,7 @@ func convTransposeFast2D(p *ConvParams, x, w, bias, y []float32) {
 				}
 			}
 		}
-		if p.Act != ActNone {
-			// One pass over the chunk's (contiguous) output: fewer
-			// calls and vector tails than one per channel.
-			done := y[lo*m*oh*ow : hi*m*oh*ow]
-			ApplyAct(done, done, p.Act, p.Alpha)
-		}
+		chunkAct(p, y[lo*m*oh*ow:hi*m*oh*ow], false)
 	})
 }
 
