@@ -2,11 +2,9 @@ package serve
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,25 +51,7 @@ func TestLoopbackLoad(t *testing.T) {
 		t.Run(cfg.name, func(t *testing.T) {
 			c := cfg.c
 			c.Models = []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}
-			s, err := New(context.Background(), c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, stop := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- s.Serve(ctx, ln) }()
-			defer func() {
-				stop()
-				if err := <-done; err != nil {
-					t.Error(err)
-				}
-			}()
-			url := "http://" + ln.Addr().String() + "/v2/models/ae/infer"
+			url := startLoopback(t, c).base + "/v2/models/ae/infer"
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 			deadline := time.Now().Add(60 * time.Second)
 			var next atomic.Int64

@@ -87,25 +87,7 @@ func FuzzInferRequest(f *testing.F) {
 // 99th-percentile latency stays within a bound far above the median, not
 // growing with queueing pathologies.
 func TestConcurrentLoadNoErrorsBoundedP99(t *testing.T) {
-	s, err := New(context.Background(), Config{Models: []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	defer func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
-	url := "http://" + ln.Addr().String() + "/v2/models/ae/infer"
+	url := startLoopback(t, Config{Models: []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}}).base + "/v2/models/ae/infer"
 	in, _ := goldenIO(t)
 	body := inferBody("input", in.Shape, "FP32", in.F32())
 	serial := do(t, "POST", url, body, nil)
@@ -178,24 +160,13 @@ func TestConcurrentLoadNoErrorsBoundedP99(t *testing.T) {
 // A client that sends headers slowly (slowloris) or never finishes its
 // body is cut off after ReadTimeout instead of holding a connection open.
 func TestSlowClientTimesOut(t *testing.T) {
-	s, err := New(context.Background(), Config{ReadTimeout: 200 * time.Millisecond,
+	lb := startLoopback(t, Config{ReadTimeout: 200 * time.Millisecond,
 		Models: []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go s.Serve(ctx, ln)
 	for _, partial := range []string{
 		"POST /v2/models/ae/infer HTTP/1.1\r\nHost: x\r\n",                              // headers never end
 		"POST /v2/models/ae/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{", // body never ends
 	} {
-		conn, err := net.Dial("tcp", ln.Addr().String())
+		conn, err := net.Dial("tcp", lb.addr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -588,20 +588,54 @@ func TestBoundedConcurrency(t *testing.T) {
 	wantError(t, "closed", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "shut down")
 }
 
-func TestGracefulShutdownDrains(t *testing.T) {
-	s, err := New(context.Background(), Config{MaxConcurrent: 1, Models: []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}})
+// loopback is a server for the tests running Serve on a loopback port.
+type loopback struct {
+	s    *Server
+	addr string // host:port
+	base string // http://host:port
+	stop context.CancelFunc
+	done chan struct{} // closed when Serve has returned
+	err  error         // Serve's result, once done is closed
+}
+
+// startLoopback builds a server for c and serves it on a loopback port.
+// The test's cleanup stops it, requires Serve to return nil within 10 s
+// and closes the server.
+func startLoopback(t *testing.T, c Config) *loopback {
+	t.Helper()
+	s, err := New(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		s.Close()
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	lb := &loopback{s: s, addr: ln.Addr().String(), base: "http://" + ln.Addr().String(), stop: stop, done: make(chan struct{})}
+	go func() {
+		lb.err = s.Serve(ctx, ln)
+		close(lb.done)
+	}()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case <-lb.done:
+			if lb.err != nil {
+				t.Error(lb.err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return within 10 s of being stopped")
+		}
+		s.Close()
+	})
+	return lb
+}
+
+func TestGracefulShutdownDrains(t *testing.T) {
+	lb := startLoopback(t, Config{MaxConcurrent: 1, Models: []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}})
+	s, base := lb.s, lb.base
 	in, want := goldenIO(t)
 	body := inferBody("input", in.Shape, "FP32", in.F32())
 
@@ -618,14 +652,14 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		got <- reply{code: resp.StatusCode, body: b}
 	}()
 	time.Sleep(100 * time.Millisecond) // the request is waiting for the slot
-	stop()
+	lb.stop()
 	time.Sleep(100 * time.Millisecond)
 	if s.Ready() {
 		t.Error("server still ready after shutdown began")
 	}
 	select {
-	case err := <-served:
-		t.Fatalf("Serve returned %v with a request in flight", err)
+	case <-lb.done:
+		t.Fatalf("Serve returned %v with a request in flight", lb.err)
 	default:
 	}
 	<-s.sem // let the in-flight request run
@@ -637,9 +671,9 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	decodeJSON(t, r, &ir)
 	near(t, "drained", ir.Outputs[0].Data, want.F32(), 1e-5)
 	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatal(err)
+	case <-lb.done:
+		if lb.err != nil {
+			t.Fatal(lb.err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after draining")
