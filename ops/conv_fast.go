@@ -27,15 +27,7 @@ func im2col2D[T float32 | float64 | int32](g *ConvGeom, img, col []T, back bool)
 				row++
 				// Output columns j with 0 <= x0 + j·sw < iw form [lo, hi).
 				x0 := kj*dw - pw
-				lo := 0
-				if x0 < 0 {
-					lo = min((-x0+sw-1)/sw, ow)
-				}
-				hi := 0
-				if iw-x0 > 0 {
-					hi = min((iw-x0+sw-1)/sw, ow)
-				}
-				hi = max(hi, lo)
+				lo, hi := inside(iw, sw, x0, ow)
 				for o := 0; o < oh; o++ {
 					seg := dst[o*ow : (o+1)*ow]
 					y := o*sh + ki*dh - ph

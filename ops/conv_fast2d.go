@@ -221,12 +221,8 @@ func fillPhase(dst, img []float32, ih, iw, sy, ry, leady, sx, rx, leadx, hs, ws 
 // inside returns the positions [lo, hi) among 0 <= v < count whose source
 // index v·s + x0 falls in [0, size).
 func inside(size, s, x0, count int) (lo, hi int) {
-	if x0 < 0 {
-		lo = min((-x0+s-1)/s, count)
-	}
-	if size-x0 > 0 {
-		hi = min((size-x0+s-1)/s, count)
-	}
+	lo, hi = poolRange(x0, count, s, size) // pool.go: the same range for a window
+	lo = min(lo, count)
 	return lo, max(hi, lo)
 }
 

@@ -413,16 +413,6 @@ func sdotAVX2Call(rows, cols, k int, a *float32, lda int, b *float32, ldb int, m
 	}
 }
 
-// laneMask sets the int32 lanes of m to -1 for i < n and 0 after, as
-// VMASKMOVPS wants them.
-func laneMask(m *[16]int32, n int) {
-	for i := range m {
-		m[i] = 0
-		if i < n {
-			m[i] = -1
-		}
-	}
-}
 
 // The unpacked AVX2 paths take calls with at most avx2SmallMMax rows, and
 // calls with an untransposed B at most avx2StreamNMax columns wide that
@@ -459,11 +449,11 @@ func avx2Small(g gemmCall) bool {
 	var mask [16]int32
 	for i0 := 0; i0 < g.m; i0 += 4 {
 		rows := min(4, g.m-i0)
-		laneMask(&mask, 16)
+		laneBits(mask[:], lanes(0, 16))
 		for j0 := 0; j0 < g.n; j0 += 16 {
 			cols := min(16, g.n-j0)
 			if cols < 16 {
-				laneMask(&mask, cols)
+				laneBits(mask[:], lanes(0, cols))
 			}
 			var bias []float32
 			if g.bias != nil {
@@ -486,7 +476,7 @@ func avx2Small(g gemmCall) bool {
 // avx2SmallT is avx512SmallT for AVX2, two rows at a time.
 func avx2SmallT(g gemmCall) {
 	var mask [16]int32
-	laneMask(&mask, g.k%8)
+	laneBits(mask[:], lanes(0, g.k%8))
 	var out [8]float32
 	for i0 := 0; i0 < g.m; i0 += 2 {
 		rows := min(2, g.m-i0)
