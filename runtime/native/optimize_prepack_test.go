@@ -10,7 +10,8 @@ import (
 )
 
 // prepackModel: x → Gemm(w1ᵀ, transB=1) → Relu → h → Gemm(w2ᵀ) → Sigmoid → y,
-// plus a lone Gemm reading w1 (not fused, so w1 must survive).
+// and h → Gemm(w3ᵀ) → Relu → y3 with 8 outputs (too narrow to pack); with
+// lone, also a plain Gemm reading w1 and an Identity keeping w1 read.
 func prepackModel(rng *rand.Rand, lone bool) *graph.Model {
 	tb := func() map[string]*graph.Attr {
 		return map[string]*graph.Attr{"transB": {Name: "transB", Type: graph.AttrInt, I: 1}}
@@ -19,17 +20,22 @@ func prepackModel(rng *rand.Rand, lone bool) *graph.Model {
 		Inputs:  []graph.ValueInfo{{Name: "x", DType: ops.Float32}},
 		Outputs: []graph.ValueInfo{{Name: "y"}},
 		Initializers: map[string]*ops.Tensor{
-			"w1": bnRandTensor(rng, -1, 1, 6, 5), "b1": bnRandTensor(rng, -1, 1, 6),
-			"w2": bnRandTensor(rng, -1, 1, 5, 6), "b2": bnRandTensor(rng, -1, 1, 5),
+			"w1": bnRandTensor(rng, -1, 1, 40, 5), "b1": bnRandTensor(rng, -1, 1, 40),
+			"w2": bnRandTensor(rng, -1, 1, 36, 40), "b2": bnRandTensor(rng, -1, 1, 36),
+			// A layer narrower than prepackMinCols: left as it is.
+			"w3": bnRandTensor(rng, -1, 1, 8, 40), "b3": bnRandTensor(rng, -1, 1, 8),
 		},
-		InitOrder: []string{"w1", "b1", "w2", "b2"},
+		InitOrder: []string{"w1", "b1", "w2", "b2", "w3", "b3"},
 		Nodes: []*graph.Node{
 			{Name: "g1", OpType: "Gemm", Inputs: []string{"x", "w1", "b1"}, Outputs: []string{"g1"}, Attrs: tb()},
 			{Name: "r1", OpType: "Relu", Inputs: []string{"g1"}, Outputs: []string{"h"}},
 			{Name: "g2", OpType: "Gemm", Inputs: []string{"h", "w2", "b2"}, Outputs: []string{"g2"}, Attrs: tb()},
 			{Name: "s2", OpType: "Sigmoid", Inputs: []string{"g2"}, Outputs: []string{"y"}},
+			{Name: "g4", OpType: "Gemm", Inputs: []string{"h", "w3", "b3"}, Outputs: []string{"g4"}, Attrs: tb()},
+			{Name: "r4", OpType: "Relu", Inputs: []string{"g4"}, Outputs: []string{"y3"}},
 		},
 	}
+	g.Outputs = append(g.Outputs, graph.ValueInfo{Name: "y3"})
 	if lone {
 		// A plain Gemm (no activation to fuse) shares w1's packed copy,
 		// and an Identity keeps reading w1 itself.
@@ -55,6 +61,12 @@ func TestPrepackWeights(t *testing.T) {
 
 		var fusedNodes, plainNodes int
 		for _, n := range pg.Nodes {
+			if n.Name == "g4" {
+				if tb, _ := n.Int("transB", 0); tb != 1 || n.Inputs[1] != "w3" {
+					t.Errorf("lone=%v: the 8-output layer was packed (transB %d, reads %q)", lone, tb, n.Inputs[1])
+				}
+				continue
+			}
 			switch n.OpType {
 			case "FusedGemm":
 				fusedNodes++
@@ -91,7 +103,7 @@ func TestPrepackWeights(t *testing.T) {
 		if _, kept := pg.Initializers["w2"]; kept {
 			t.Errorf("w2 kept although only the packed node read it")
 		}
-		if len(m.Graph.Initializers) != 4 || m.Graph.Nodes[0].Attrs["transB"].I != 1 || len(fused.Initializers) != 4 {
+		if len(m.Graph.Initializers) != 6 || m.Graph.Nodes[0].Attrs["transB"].I != 1 || len(fused.Initializers) != 6 {
 			t.Fatal("PrepackWeights modified its input")
 		}
 
