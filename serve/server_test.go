@@ -439,7 +439,14 @@ func TestScoreEndpoint(t *testing.T) {
 			if math.Abs(scores[i]-mse[i]) > 1e-5*(1+mse[i]) {
 				t.Errorf("%s: score[%d] = %g, want %g", what, i, scores[i], mse[i])
 			}
-			if flags[i] != (mse[i] > thr) {
+			// The flag follows the score the server reported; against the
+			// independent expectation it must agree wherever the two
+			// scores are not within tolerance of the threshold (thr = lo
+			// puts one row exactly on it).
+			if flags[i] != (scores[i] > thr) {
+				t.Errorf("%s: anomaly[%d] = %v with reported score %g and threshold %g", what, i, flags[i], scores[i], thr)
+			}
+			if math.Abs(mse[i]-thr) > 1e-5*(1+mse[i]) && flags[i] != (mse[i] > thr) {
 				t.Errorf("%s: anomaly[%d] = %v with score %g and threshold %g", what, i, flags[i], mse[i], thr)
 			}
 		}
