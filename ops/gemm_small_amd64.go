@@ -413,7 +413,6 @@ func sdotAVX2Call(rows, cols, k int, a *float32, lda int, b *float32, ldb int, m
 	}
 }
 
-
 // The unpacked AVX2 paths take calls with at most avx2SmallMMax rows, and
 // calls with an untransposed B at most avx2StreamNMax columns wide that
 // fits in L2 (measured on Zen 5: 2-3× the packed 6×16 kernel on narrow
