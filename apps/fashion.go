@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/latent-ml/latent/trainer/data"
+	"github.com/latent-ml/latent/data"
 )
 
 // FashionDir is where Debian's dataset-fashion-mnist package installs the

@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // TrainOptions are the loop settings the application jobs share.

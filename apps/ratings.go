@@ -10,10 +10,10 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // GenerateRatings writes a MovieLens-style ratings set (user, item, rating

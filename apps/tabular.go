@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // BreastCancerCSV is the Wisconsin diagnostic breast cancer table (569

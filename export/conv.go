@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 	"github.com/latent-ml/latent/trainer/nn"
 )
 

@@ -59,12 +59,12 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // Opset range and default of exported graphs (default ONNX domain).

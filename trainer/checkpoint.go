@@ -10,9 +10,9 @@ import (
 	"math"
 	"os"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/models"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // Checkpoint file format, version 2 (all integers little endian):

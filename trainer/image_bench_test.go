@@ -5,9 +5,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // benchImages returns 1024 Fashion-MNIST images, or skips.

@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // tinyImages returns n synthetic 1×8×8 images in [0,1]: blurred blobs at

@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // Model is a dense autoencoder: its spec, the input scaler fitted on the

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // Config controls a training run. Zero values take the documented defaults.

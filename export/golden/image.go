@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // Image and VAE goldens (kinds conv, vae, conv-vae): tiny models on 1×8×8

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/ops"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 const goldenAE = "../../testdata/golden/ae-undercomplete"

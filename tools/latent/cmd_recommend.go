@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/latent-ml/latent/apps"
-	"github.com/latent-ml/latent/trainer/data"
+	"github.com/latent-ml/latent/data"
 )
 
 const recommendUsage = `usage: latent recommend MODEL --ratings FILE --user ID [--top N]

@@ -12,12 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 const sampleUsage = `usage: latent sample MODEL --n N --out FILE.npy [flags]

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // writeBlobNPY writes n 1×8×8 blob images as an N×H×W uint8-range float

@@ -11,11 +11,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/serve"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 const scoreUsage = `usage: latent score MODEL [--data PATH|-] [--threshold T] [--out PATH] [flags]

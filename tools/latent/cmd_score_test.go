@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // scoreFixture writes 24 deterministic samples of the golden model's width as

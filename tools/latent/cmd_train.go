@@ -11,10 +11,10 @@ import (
 	"strings"
 
 	"github.com/latent-ml/latent/apps"
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 const trainUsage = `usage: latent train --model KIND --data PATH --out DIR [flags]

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/trainer"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 func trainCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // imageFlags are the train flags of the image and VAE kinds.

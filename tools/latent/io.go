@@ -23,11 +23,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // inputFormats lists what readMatrix understands.

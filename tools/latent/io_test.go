@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
-	"github.com/latent-ml/latent/trainer/data"
 )
 
 // want is the 2×3 matrix every format below encodes.
