@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/export"
-	"github.com/latent-ml/latent/export/golden"
+	"github.com/latent-ml/latent/internal/golden"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"

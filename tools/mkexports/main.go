@@ -1,7 +1,7 @@
 // Command mkexports writes the golden vectors of latent's exported
 // autoencoders: for every trainer kind it trains a tiny model
 // deterministically, exports model/encoder/decoder and records the
-// trainer's own forward outputs (see package export/golden):
+// trainer's own forward outputs (see package internal/golden):
 //
 //	go run ./tools/mkexports            # every kind into testdata/golden
 //	go run ./tools/mkexports -only k-sparse
@@ -20,7 +20,7 @@ import (
 	"path/filepath"
 
 	"github.com/latent-ml/latent/export"
-	"github.com/latent-ml/latent/export/golden"
+	"github.com/latent-ml/latent/internal/golden"
 	"github.com/latent-ml/latent/models"
 )
 

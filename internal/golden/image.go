@@ -101,7 +101,7 @@ func ImageParts(kind models.Kind) []string {
 
 // WriteImage exports c and writes its folders with the trainer's outputs.
 func WriteImage(ctx context.Context, golden string, c *Case, opset int64) error {
-	note := "written by `go run ./tools/mkexports` (package export/golden, image.go): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
+	note := "written by `go run ./tools/mkexports` (package internal/golden, image.go): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
 	reason := "tightened: exported image/VAE graphs must reproduce the trainer's forward pass within 1e-5 absolute (issue 6)"
 	m := c.Model
 	C := m.Spec.Code

@@ -157,7 +157,7 @@ func Inputs(kind models.Kind, n int) *ops.Tensor {
 // testdata/golden) and writes the three folders' data sets from the
 // trainer's forward pass.
 func Write(ctx context.Context, golden string, c *Case, opset int64) error {
-	note := "written by `go run ./tools/mkexports` (package export/golden): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
+	note := "written by `go run ./tools/mkexports` (package internal/golden): expected outputs are latent's trainer forward pass, not ONNX Runtime's; tools/mkgolden leaves this folder alone.\n"
 	reason := "tightened: exported graphs must reproduce the trainer's forward pass within 1e-5 absolute (issue 5)"
 	parts := []string{export.PartModel, export.PartEncoder, export.PartDecoder}
 	return writeParts(ctx, golden, c, opset, parts, note, reason, func(part string, n int) (*dataSet, error) {
