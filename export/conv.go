@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/latent-ml/latent/data"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -39,7 +40,7 @@ const (
 	LogVarName = "logvar"
 	NoiseName  = "noise"
 	// PartGenerate is latent.part of generate.onnx.
-	PartGenerate = "generate"
+	PartGenerate = metadata.PartGenerate
 )
 
 // imageInputShape returns the per-sample shape of the graphs' input.

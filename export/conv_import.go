@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -26,7 +27,7 @@ func imageTensors(m *trainer.Model) []*nn.Param {
 // fromImageGraph rebuilds an image/VAE model from model.onnx and, for
 // VAEs (whose deterministic model.onnx has no logvar head), the
 // initializers of the matching encoder.onnx (extra may be nil otherwise).
-func fromImageGraph(gm *graph.Model, md *Metadata, extra *graph.Model) (*trainer.Model, error) {
+func fromImageGraph(gm *graph.Model, md *metadata.Metadata, extra *graph.Model) (*trainer.Model, error) {
 	g := gm.Graph
 	if len(g.Inputs) != 1 || g.Inputs[0].Name != InputName {
 		return nil, fmt.Errorf("graph inputs %v: want the single input %q", valueNames(g.Inputs), InputName)
@@ -87,8 +88,8 @@ func siblingEncoder(path string, kind models.Kind) (*graph.Model, error) {
 // FromGraphs rebuilds an image/VAE model from a decoded model.onnx and the
 // encoder.onnx of the same export (needed for a VAE's logvar head; it may
 // be nil for conv).
-func FromGraphs(model, encoder *graph.Model) (*trainer.Model, *Metadata, error) {
-	md, err := ReadMetadata(model)
+func FromGraphs(model, encoder *graph.Model) (*trainer.Model, *metadata.Metadata, error) {
+	md, err := metadata.Read(model)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +97,7 @@ func FromGraphs(model, encoder *graph.Model) (*trainer.Model, *Metadata, error) 
 		return nil, nil, fmt.Errorf("FromGraphs wants the model.onnx of a conv, vae or conv-vae export, got part %q of kind %s", md.Part, md.Spec.Kind)
 	}
 	if encoder != nil {
-		emd, err := ReadMetadata(encoder)
+		emd, err := metadata.Read(encoder)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encoder: %w", err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/internal/golden"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
@@ -133,7 +134,7 @@ func TestWriteVAEFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := export.ReadMetadata(gm)
+	md, err := metadata.Read(gm)
 	if err != nil || md.Part != export.PartGenerate || md.Spec.Kind != models.VAE {
 		t.Fatalf("generate metadata %+v, %v", md, err)
 	}

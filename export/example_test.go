@@ -9,6 +9,7 @@ import (
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/trainer"
@@ -41,7 +42,7 @@ func ExampleWrite() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		md, err := export.ReadMetadata(gm)
+		md, err := metadata.Read(gm)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -37,12 +37,10 @@
 //
 // # Metadata
 //
-// metadata_props carries, under keys prefixed "latent.": format_version,
-// part (model, encoder, decoder), kind, spec (the models.Spec as JSON),
-// input_size, code_size, loss, input_scaling, input_scaling_applied,
-// input_offset, input_scale, threshold (the anomaly threshold on the
-// per-sample reconstruction error, only once calibrated) and training (a
-// JSON Summary: epochs, final losses, data shape). ReadMetadata parses them.
+// Every graph carries the latent.* metadata_props of package metadata
+// (format version, part, kind, spec, sizes, loss, the scaler, the
+// threshold once calibrated, the training summary); metadata.Read parses
+// them without importing this package or the trainer.
 //
 // Graphs default to opset 17 (13 to 21 are accepted) with the matching IR
 // version, a symbolic batch dimension named "batch", doc strings on the
@@ -51,16 +49,15 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/internal/atomicfile"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -78,8 +75,6 @@ const (
 const (
 	ProducerName    = "latent"
 	ProducerVersion = "0.1.0"
-	// FormatVersion is the version of the latent.* metadata layout.
-	FormatVersion = "1"
 )
 
 // File names written by Write.
@@ -97,11 +92,11 @@ const (
 	BatchDim           = "batch"
 )
 
-// Parts of an export, as recorded in latent.part.
+// Parts of an export, as recorded in latent.part (see package metadata).
 const (
-	PartModel   = "model"
-	PartEncoder = "encoder"
-	PartDecoder = "decoder"
+	PartModel   = metadata.PartModel
+	PartEncoder = metadata.PartEncoder
+	PartDecoder = metadata.PartDecoder
 )
 
 // IRVersion returns the ONNX IR version that goes with an opset of the
@@ -121,23 +116,10 @@ func IRVersion(opset int64) (int64, error) {
 	}
 }
 
-// Summary describes the training run behind an export.
-type Summary struct {
-	Epochs         int      `json:"epochs"`
-	BestEpoch      int      `json:"best_epoch,omitempty"`
-	FinalLoss      float64  `json:"final_loss"`
-	FinalReconLoss float64  `json:"final_recon_loss"`
-	FinalValLoss   *float64 `json:"final_val_loss,omitempty"`
-	// DataShape is [rows, features] of the training data (before any
-	// validation split); nil when unknown.
-	DataShape    []int `json:"data_shape,omitempty"`
-	StoppedEarly bool  `json:"stopped_early,omitempty"`
-}
-
 // SummaryOf summarises a trainer result; rows and features describe the
 // training data (0 when unknown).
-func SummaryOf(res *trainer.Result, rows, features int) Summary {
-	s := Summary{}
+func SummaryOf(res *trainer.Result, rows, features int) metadata.Summary {
+	s := metadata.Summary{}
 	if res != nil {
 		s.Epochs, s.BestEpoch, s.StoppedEarly = res.Epochs, res.BestEpoch, res.StoppedEarly
 		if n := len(res.History); n > 0 {
@@ -163,7 +145,7 @@ type Options struct {
 	// Threshold is the calibrated anomaly threshold (nil: not calibrated).
 	Threshold *float64
 	// Training summarises the run (nil: omitted).
-	Training *Summary
+	Training *metadata.Summary
 }
 
 // Set is the three graphs of one export (four for VAEs: Generate, see
@@ -196,10 +178,7 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 	if opts.Threshold != nil && !finite(*opts.Threshold) {
 		return nil, fmt.Errorf("export: threshold %g is not finite", *opts.Threshold)
 	}
-	meta, err := metadataFor(m, opts)
-	if err != nil {
-		return nil, err
-	}
+	meta := metadataFor(m, opts)
 	mkN := func(part string, layers func(b *builder) error, ins, outs []graph.ValueInfo, doc string) (*graph.Model, error) {
 		b := newBuilder(m.Spec.Kind, part)
 		if err := layers(b); err != nil {
@@ -208,7 +187,12 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 		b.g.Inputs = ins
 		b.g.Outputs = outs
 		b.g.DocString = doc
-		md := append([]graph.MetadataEntry{{Key: KeyPart, Value: part}}, meta...)
+		pm := meta
+		pm.Part = part
+		md, err := pm.Entries()
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", part, err)
+		}
 		return &graph.Model{
 			IRVersion: ir, ProducerName: ProducerName, ProducerVersion: ProducerVersion,
 			ModelVersion: 1,
@@ -456,13 +440,3 @@ func (b *builder) decoder(layers []trainer.Layer, code string, s *data.Scaler) e
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-func jsonString(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
-}

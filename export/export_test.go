@@ -13,6 +13,7 @@ import (
 
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/internal/golden"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -353,7 +354,7 @@ func TestMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	for part, gm := range map[string]*graph.Model{"model": s.Model, "encoder": s.Encoder, "decoder": s.Decoder} {
-		md, err := export.ReadMetadata(gm)
+		md, err := metadata.Read(gm)
 		if err != nil {
 			t.Fatal(err)
 		}

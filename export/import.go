@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -16,12 +17,12 @@ import (
 // architecture comes from latent.spec and the weights from the initializers
 // named after the trainer's parameters (enc0.W, enc0.b, ...); the nodes are
 // not re-derived, so a graph edited by hand imports as its spec says.
-func Import(path string) (*trainer.Model, *Metadata, error) {
+func Import(path string) (*trainer.Model, *metadata.Metadata, error) {
 	gm, err := graph.DecodeFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("import %s: %w", path, err)
 	}
-	if md, err := ReadMetadata(gm); err == nil && md.Part == PartModel && models.IsVAE(md.Spec.Kind) {
+	if md, err := metadata.Read(gm); err == nil && md.Part == PartModel && models.IsVAE(md.Spec.Kind) {
 		// A VAE's deterministic model.onnx lacks the logvar head: take it
 		// from the encoder.onnx beside it.
 		enc, err := siblingEncoder(path, md.Spec.Kind)
@@ -42,13 +43,13 @@ func Import(path string) (*trainer.Model, *Metadata, error) {
 }
 
 // FromGraph rebuilds the trainer model of a decoded latent export.
-func FromGraph(gm *graph.Model) (*trainer.Model, *Metadata, error) {
-	md, err := ReadMetadata(gm)
+func FromGraph(gm *graph.Model) (*trainer.Model, *metadata.Metadata, error) {
+	md, err := metadata.Read(gm)
 	if err != nil {
 		return nil, nil, err
 	}
 	if md.Part != PartModel {
-		return nil, nil, fmt.Errorf("%s is %q: only the full model (%s) holds encoder and decoder weights", KeyPart, md.Part, ModelFile)
+		return nil, nil, fmt.Errorf("%s is %q: only the full model (%s) holds encoder and decoder weights", metadata.KeyPart, md.Part, ModelFile)
 	}
 	if models.IsImageKind(md.Spec.Kind) {
 		m, err := fromImageGraph(gm, md, nil)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -16,12 +17,12 @@ import (
 // its metadata; any other model must be a plain dense autoencoder as
 // PyTorch's exporters or skl2onnx write it (see FromMLP) and returns nil
 // metadata.
-func ImportFile(path string) (*trainer.Model, *Metadata, error) {
+func ImportFile(path string) (*trainer.Model, *metadata.Metadata, error) {
 	gm, err := graph.DecodeFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("import %s: %w", path, err)
 	}
-	if _, ok := gm.MetadataValue(KeyKind); ok {
+	if _, ok := gm.MetadataValue(metadata.KeyKind); ok {
 		m, md, err := FromGraph(gm)
 		if err != nil {
 			return nil, nil, fmt.Errorf("import %s: %w", path, err)

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/latent-ml/latent/internal/atomicfile"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
@@ -59,10 +60,10 @@ func SetThreshold(ctx context.Context, path string, threshold float64) error {
 	if err != nil {
 		return fmt.Errorf("set threshold: %w", err)
 	}
-	if _, err := ReadMetadata(gm); err != nil {
+	if _, err := metadata.Read(gm); err != nil {
 		return fmt.Errorf("set threshold of %s: %w", path, err)
 	}
-	return rewriteMetadata(ctx, path, gm, map[string]string{KeyThreshold: formatFloat(threshold)})
+	return rewriteMetadata(ctx, path, gm, map[string]string{metadata.KeyThreshold: metadata.FormatThreshold(threshold)})
 }
 
 // applyMetadata sets the entries of set on gm, replacing existing keys in

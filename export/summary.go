@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/latent-ml/latent/internal/atomicfile"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/trainer"
 )
 
@@ -17,7 +18,7 @@ import (
 const SummaryFile = "training.json"
 
 // SaveSummary atomically writes s as JSON to path.
-func SaveSummary(path string, s Summary) error {
+func SaveSummary(path string, s metadata.Summary) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save training summary: %w", err)
@@ -32,11 +33,11 @@ func SaveSummary(path string, s Summary) error {
 // path: DIR/training.json when present, else what DIR/metrics.jsonl (the
 // last epoch's losses) and the checkpoint's state tell. It returns nil
 // when neither exists and st is nil.
-func SummaryForCheckpoint(path string, st *trainer.TrainState) (*Summary, error) {
+func SummaryForCheckpoint(path string, st *trainer.TrainState) (*metadata.Summary, error) {
 	dir := filepath.Dir(path)
 	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
 	if err == nil {
-		var s Summary
+		var s metadata.Summary
 		if err := json.Unmarshal(b, &s); err != nil {
 			return nil, fmt.Errorf("training summary %s: %w", filepath.Join(dir, SummaryFile), err)
 		}
@@ -45,7 +46,7 @@ func SummaryForCheckpoint(path string, st *trainer.TrainState) (*Summary, error)
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("training summary: %w", err)
 	}
-	var s Summary
+	var s metadata.Summary
 	found := false
 	if st != nil {
 		s.Epochs, s.BestEpoch, found = st.Epoch, st.BestEpoch, true

@@ -3,10 +3,13 @@ package export_test
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/trainer"
 )
 
@@ -14,37 +17,29 @@ func TestSummaryForCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	ckpt := filepath.Join(dir, "model.latent")
 	// Nothing known.
-	if s, err := export.SummaryForCheckpoint(ckpt, nil); err != nil || s != nil {
-		t.Fatalf("empty folder: %+v, %v", s, err)
-	}
+	s, err := export.SummaryForCheckpoint(ckpt, nil)
+	require.NoError(t, err)
+	assert.Nil(t, s, "empty folder")
 	// metrics.jsonl: the last line's losses, epochs from the state.
 	metrics := `{"epoch":1,"loss":0.5,"recon_loss":0.4,"reg_loss":0.1,"lr":0.01,"seconds":1,"samples_per_s":10}
 {"epoch":2,"loss":0.25,"recon_loss":0.2,"reg_loss":0.05,"val_loss":0.3,"lr":0.01,"seconds":1,"samples_per_s":10}
 `
-	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(metrics), 0o644)
-	s, err := export.SummaryForCheckpoint(ckpt, &trainer.TrainState{Epoch: 2, BestEpoch: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Epochs != 2 || s.BestEpoch != 2 || s.FinalLoss != 0.25 || s.FinalReconLoss != 0.2 || s.FinalValLoss == nil || *s.FinalValLoss != 0.3 || s.DataShape != nil {
-		t.Errorf("from metrics: %+v", s)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(metrics), 0o644))
+	s, err = export.SummaryForCheckpoint(ckpt, &trainer.TrainState{Epoch: 2, BestEpoch: 2})
+	require.NoError(t, err)
+	val := 0.3
+	assert.Equal(t, &metadata.Summary{Epochs: 2, BestEpoch: 2, FinalLoss: 0.25, FinalReconLoss: 0.2, FinalValLoss: &val}, s, "from metrics")
 	// training.json wins.
-	if err := export.SaveSummary(filepath.Join(dir, export.SummaryFile), export.Summary{Epochs: 7, FinalLoss: 1, DataShape: []int{10, 3}}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, export.SaveSummary(filepath.Join(dir, export.SummaryFile), metadata.Summary{Epochs: 7, FinalLoss: 1, DataShape: []int{10, 3}}))
 	s, err = export.SummaryForCheckpoint(ckpt, nil)
-	if err != nil || s.Epochs != 7 || len(s.DataShape) != 2 {
-		t.Errorf("from training.json: %+v, %v", s, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, &metadata.Summary{Epochs: 7, FinalLoss: 1, DataShape: []int{10, 3}}, s, "from training.json")
 	// Malformed files are named.
-	os.WriteFile(filepath.Join(dir, export.SummaryFile), []byte("{"), 0o644)
-	if _, err := export.SummaryForCheckpoint(ckpt, nil); err == nil || !strings.Contains(err.Error(), export.SummaryFile) {
-		t.Errorf("bad training.json: err = %v", err)
-	}
-	os.Remove(filepath.Join(dir, export.SummaryFile))
-	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte("{\"epoch\":1}\nnot json\n"), 0o644)
-	if _, err := export.SummaryForCheckpoint(ckpt, nil); err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Errorf("bad metrics.jsonl: err = %v", err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, export.SummaryFile), []byte("{"), 0o644))
+	_, err = export.SummaryForCheckpoint(ckpt, nil)
+	assert.ErrorContains(t, err, export.SummaryFile, "bad training.json")
+	require.NoError(t, os.Remove(filepath.Join(dir, export.SummaryFile)))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte("{\"epoch\":1}\nnot json\n"), 0o644))
+	_, err = export.SummaryForCheckpoint(ckpt, nil)
+	assert.ErrorContains(t, err, "line 2", "bad metrics.jsonl")
 }

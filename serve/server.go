@@ -42,7 +42,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("serve: model %q: %w", ms.Name, err)
 		}
 		m := &model{name: ms.Name, path: ms.Path, sess: sess, inputs: sess.Inputs(), outputs: sess.Outputs()}
-		if md, err := export.ReadMetadata(sess.Model()); err == nil {
+		if md, err := metadata.Read(sess.Model()); err == nil {
 			m.latent, m.threshold = true, md.Threshold
 		}
 		for _, vi := range append(append([]graph.ValueInfo(nil), m.inputs...), m.outputs...) {
@@ -467,7 +467,7 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request, m *model)
 		params["threshold"] = *m.threshold
 	}
 	if m.latent {
-		params["kind"], _ = m.sess.Model().MetadataValue(export.KeyKind)
+		params["kind"], _ = m.sess.Model().MetadataValue(metadata.KeyKind)
 	}
 	md["parameters"] = params
 	writeJSON(w, http.StatusOK, md)

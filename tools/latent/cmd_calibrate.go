@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 )
 
 const calibrateUsage = `usage: latent calibrate MODEL --data VALIDATION [--percentile P | --contamination C] [flags]
@@ -87,7 +88,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := export.SetThreshold(ctx, path, thr); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s=%.9g into %s\n", export.KeyThreshold, thr, path)
+	fmt.Fprintf(stdout, "wrote %s=%.9g into %s\n", metadata.KeyThreshold, thr, path)
 	return nil
 }
 

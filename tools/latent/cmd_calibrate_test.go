@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
@@ -18,7 +18,7 @@ func thresholdOf(t *testing.T, path string) *float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := export.ReadMetadata(gm)
+	md, err := metadata.Read(gm)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -54,14 +54,14 @@ func TestTrainThenExport(t *testing.T) {
 		if gm.Opset() != opset {
 			t.Errorf("%s: opset %d, want %d", path, gm.Opset(), opset)
 		}
-		md, err := export.ReadMetadata(gm)
+		md, err := metadata.Read(gm)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if md.Training == nil || md.Training.Epochs != 2 {
 			t.Errorf("%s: training summary %+v, want 2 epochs", path, md.Training)
 		}
-		if got, _ := gm.MetadataValue(export.KeyThreshold); got != threshold {
+		if got, _ := gm.MetadataValue(metadata.KeyThreshold); got != threshold {
 			t.Errorf("%s: threshold %q, want %q", path, got, threshold)
 		}
 		out, err := verify.RunBackend(context.Background(), "native", gm, runtime.Config{}, []*ops.Tensor{x})
@@ -79,7 +79,7 @@ func TestTrainThenExport(t *testing.T) {
 	}
 	check(filepath.Join(dir, "model.onnx"), 17, "")
 	if md, err := graph.DecodeFile(filepath.Join(dir, "model.onnx")); err == nil {
-		if s, _ := md.MetadataValue(export.KeyTraining); !strings.Contains(s, `"data_shape":[120,7]`) {
+		if s, _ := md.MetadataValue(metadata.KeyTraining); !strings.Contains(s, `"data_shape":[120,7]`) {
 			t.Errorf("latent.training = %s, want data_shape [120,7]", s)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
@@ -146,7 +147,7 @@ func generateONNX(ctx context.Context, path string, n int, seed uint64, backend 
 		return nil, nil, err
 	}
 	defer sess.Close()
-	md, err := export.ReadMetadata(sess.Model())
+	md, err := metadata.Read(sess.Model())
 	if err != nil {
 		return nil, nil, fmt.Errorf("sample %s: %w", path, err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/latent-ml/latent/data"
-	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/serve"
@@ -83,7 +83,7 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 	}
 	defer sess.Close()
 	var thr *float64
-	if md, err := export.ReadMetadata(sess.Model()); err == nil {
+	if md, err := metadata.Read(sess.Model()); err == nil {
 		thr = md.Threshold
 	}
 	rec, err := outputIndex(sess, "reconstruction")
