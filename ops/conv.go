@@ -180,7 +180,10 @@ func (p *ConvParams) Check() error {
 	return nil
 }
 
-func (p *ConvParams) pointwise() bool {
+// Pointwise reports whether the convolution is a per-pixel channel mix:
+// every kernel dim 1, stride 1, no padding, output dims equal to input dims.
+// Such a convolution needs no column matrix (ColSize is 0).
+func (p *ConvParams) Pointwise() bool {
 	for i := range p.In {
 		if p.Kernel[i] != 1 || p.Strides[i] != 1 || p.PadBegin[i] != 0 || p.In[i] != p.Out[i] {
 			return false
@@ -192,7 +195,7 @@ func (p *ConvParams) pointwise() bool {
 // ColSize is the length of the scratch buffer Conv and ConvTranspose need
 // (0 when the convolution is pointwise and needs none).
 func (p *ConvParams) ColSize(transpose bool) int {
-	if p.pointwise() {
+	if p.Pointwise() {
 		return 0
 	}
 	k := NumElements(p.Kernel)
@@ -215,7 +218,7 @@ func Conv(p *ConvParams, x, w, bias, y, col []float32) {
 
 // convIm2Col is Conv through a per-image im2col and Gemm (any rank, groups).
 func convIm2Col(p *ConvParams, x, w, bias, y, col []float32) {
-	l := p.layout(false, col) // train_conv.go
+	l := p.layout(false, col)
 	cg, mg, inSz, outSz, kk, pw, g := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g
 	convBatches(p.Batch, p.ColSize(false), p.Batch*p.OutC*outSz*kk, l.col, func(lo, hi int, col []float32) {
 		for n := lo; n < hi; n++ {
@@ -256,7 +259,7 @@ func ConvTranspose(p *ConvParams, x, w, bias, y, col []float32) {
 // convTransposeCol2Im is ConvTranspose through a per-image Gemm and Col2Im
 // (any rank, groups).
 func convTransposeCol2Im(p *ConvParams, x, w, bias, y, col []float32) {
-	l := p.layout(true, col) // train_conv.go
+	l := p.layout(true, col)
 	cg, mg, inSz, outSz, mk, pw, g := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g
 	convBatches(p.Batch, p.ColSize(true), p.Batch*p.Group*mk*inSz*cg, l.col, func(lo, hi int, col []float32) {
 		for n := lo; n < hi; n++ {
@@ -314,4 +317,50 @@ func Conv2D(p *ConvParams, x, w, bias, y []float32) {
 		panic(fmt.Sprintf("ops: Conv2D with %d spatial axes", len(p.In)))
 	}
 	Conv(p, x, w, bias, y, nil)
+}
+
+// convLayout is the per-group geometry the im2col convolution passes
+// (forward and backward, Conv and ConvTranspose) start from: channels per
+// group in and out, image sizes, the length k of a weight row (cg·K for
+// Conv, mg·K for ConvTranspose), whether the convolution is pointwise,
+// the im2col geometry of the side that is unfolded, and column scratch of
+// at least ColSize(transpose) elements.
+type convLayout struct {
+	cg, mg, inSz, outSz, k int
+	pw                     bool
+	g                      ConvGeom
+	col                    []float32
+}
+
+// layout returns p's convLayout for Conv (transpose false) or
+// ConvTranspose, allocating col when it is too short for a non-pointwise
+// convolution.
+func (p *ConvParams) layout(transpose bool, col []float32) convLayout {
+	l := p.geometry(transpose)
+	if !l.pw && len(col) < p.ColSize(transpose) {
+		col = make([]float32, p.ColSize(transpose))
+	}
+	l.col = col
+	return l
+}
+
+// geometry is layout without the column scratch, for the passes that
+// unfold into scratch of another element type (ConvInt32, ConvF64).
+func (p *ConvParams) geometry(transpose bool) convLayout {
+	l := convLayout{cg: p.InC / p.Group, mg: p.OutC / p.Group, inSz: NumElements(p.In), outSz: NumElements(p.Out), pw: p.Pointwise(), g: p.GroupGeom(transpose)}
+	l.k = l.g.ColRows()
+	return l
+}
+
+// GroupGeom is the Im2Col geometry of one group of one image: for Conv
+// (transpose false) its input, InC/Group channels unfolded over the output
+// positions; for ConvTranspose its output, OutC/Group channels that Col2Im
+// folds the columns of its input positions into. ColRows is then the length
+// of one weight row (one output channel of Conv, one input channel of
+// ConvTranspose).
+func (p *ConvParams) GroupGeom(transpose bool) ConvGeom {
+	if transpose {
+		return ConvGeom{C: p.OutC / p.Group, Image: p.Out, Kernel: p.Kernel, Out: p.In, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
+	}
+	return ConvGeom{C: p.InC / p.Group, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
 }

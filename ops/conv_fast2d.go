@@ -83,7 +83,7 @@ func gemm1(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 // fastConvOK reports whether Conv (transpose false) or ConvTranspose can
 // take the phase-split path.
 func fastConvOK(p *ConvParams, transpose bool) bool {
-	if len(p.In) != 2 || p.Group != 1 || p.pointwise() || p.Batch == 0 || p.InC == 0 || p.OutC == 0 {
+	if len(p.In) != 2 || p.Group != 1 || p.Pointwise() || p.Batch == 0 || p.InC == 0 || p.OutC == 0 {
 		return false
 	}
 	useful, computed := 1, 1
@@ -286,6 +286,50 @@ func biasAt(bias []float32, mi int) float32 {
 func chunkAct(p *ConvParams, done []float32, fused bool) {
 	if p.Act != ActNone && !fused {
 		ApplyAct(done, done, p.Act, p.Alpha)
+	}
+}
+
+// PhaseSplit reports whether Conv p runs on the phase-split path: two
+// spatial axes, one group, not pointwise, and a phase grid that wastes at
+// most fastConvWaste of the Gemm's columns. ConvWeightGrad needs it.
+func (p *ConvParams) PhaseSplit() bool { return fastConvOK(p, false) }
+
+// ConvWeightGrad adds to dw (q.OutC × q.InC·∏Kernel) the gradient of Conv
+// q's weights over its batch: Σ over images of g, the gradient at q's
+// (pre-activation) output, times the column matrix of in, q's input, built
+// as the forward pass builds it, one Gemm per chunk of images. Chunks run
+// one after another into dw, so the sums keep one order. q must take the
+// phase-split path (q.PhaseSplit()); the backward passes in ops/train use
+// Im2Col and Gemm for the others (and for ConvTranspose call this with its
+// adjoint Conv).
+func ConvWeightGrad(q *ConvParams, in, g, dw []float32) {
+	if !fastConvOK(q, false) {
+		panic("ops: ConvWeightGrad on a convolution that is not phase-split (see ConvParams.PhaseSplit)")
+	}
+	ay, ax := axisGeom(q, 0, false), axisGeom(q, 1, false)
+	m := q.OutC
+	rows := q.InC * NumElements(q.Kernel)
+	oh, ow := q.Out[0], q.Out[1]
+	ws := ax.src
+	img := ay.src * ws
+	per := max(1, min(q.Batch, convChunkFloats/((rows+m)*img)))
+	sc := convScratchPool.Get().(*convScratch)
+	defer convScratchPool.Put(sc)
+	for lo := 0; lo < q.Batch; lo += per {
+		nb := min(per, q.Batch-lo)
+		L := nb * img
+		convColumns(q, ay, ax, in, lo, nb, sc)
+		// g on the phase grid: [m][image][hs×ws], zero past the outputs.
+		sc.out = growF32(sc.out, m*L)
+		for mi := 0; mi < m; mi++ {
+			for n := 0; n < nb; n++ {
+				d := sc.out[mi*L+n*img:][:img]
+				padRows(d, g[((lo+n)*m+mi)*oh*ow:][:oh*ow], oh, ow, ws, 0, ow, ws)
+				clear(d[oh*ws:])
+			}
+		}
+		// dw (m × rows) += G (m × L) · colᵀ (L × rows)
+		Gemm(false, true, m, rows, L, 1, sc.out, L, sc.col, L, 1, dw, rows)
 	}
 }
 

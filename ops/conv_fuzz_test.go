@@ -10,9 +10,9 @@ import (
 // FuzzConv runs fuzzed 2-D Conv and ConvTranspose geometries (strides,
 // dilations, pads, odd sizes, one or many channels) forward on whichever
 // path they take (phase split, shifted adds, col2im) with each row mover
-// the CPU has, and backward on the fast and im2col paths, against the
-// naive definitions (forward) and each other (backward). Sizes stay small
-// so an input runs in well under a millisecond:
+// the CPU has against the naive definitions (ops/train's FuzzConvBackward
+// runs the same geometries backward). Sizes stay small so an input runs in
+// well under a millisecond:
 //
 //	go test ./ops -run '^$' -fuzz FuzzConv -fuzztime 60s
 func FuzzConv(f *testing.F) {
@@ -79,29 +79,5 @@ func FuzzConv(f *testing.F) {
 			}
 			nnCheck(t, name+" movers "+moveNames[impl], y, want, 1e-4)
 		}
-		// Backward: the fast paths (where p takes them) against the loops.
-		dy := nnRand(rng, len(want))
-		run := func(fast bool) (dx, dw, db []float32, ok bool) {
-			dx, dw, db = make([]float32, len(x)), make([]float32, len(wt)), make([]float32, p.OutC)
-			switch {
-			case !transpose && fast:
-				ok = convBackwardFast(p, x, wt, dy, dx, dw, db, nil)
-			case !transpose:
-				convBackwardIm2Col(p, x, wt, dy, dx, dw, db, nil)
-			case fast:
-				ok = convTransposeBackwardFast(p, x, wt, dy, dx, dw, db, nil)
-			default:
-				convTransposeBackwardIm2Col(p, x, wt, dy, dx, dw, db, nil)
-			}
-			return dx, dw, db, ok
-		}
-		fdx, fdw, fdb, ok := run(true)
-		if !ok {
-			return
-		}
-		dx, dw, db, _ := run(false)
-		nnCheck(t, name+" backward dx", fdx, dx, 1e-4)
-		nnCheck(t, name+" backward dw", fdw, dw, 1e-4)
-		nnCheck(t, name+" backward db", fdb, db, 1e-4)
 	})
 }

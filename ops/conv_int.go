@@ -8,7 +8,7 @@ package ops
 // overwritten. p.Act, p.Alpha and bias do not apply. It allocates its
 // column scratch.
 func ConvInt32(p *ConvParams, x, w, y []int32) {
-	l := p.geometry(false) // train_conv.go
+	l := p.geometry(false)
 	cg, mg, inSz, outSz, kk, g := l.cg, l.mg, l.inSz, l.outSz, l.k, &l.g
 	col := make([]int32, kk*outSz)
 	for n := 0; n < p.Batch; n++ {
@@ -37,7 +37,7 @@ func ConvInt32(p *ConvParams, x, w, y []int32) {
 // geometry, a plain float64 matrix product and the per-channel bias (no
 // fused activation). It allocates its column scratch.
 func ConvF64(p *ConvParams, x, w, bias, y []float64) {
-	l := p.geometry(false) // train_conv.go
+	l := p.geometry(false)
 	cg, mg, inSz, outSz, kk, g := l.cg, l.mg, l.inSz, l.outSz, l.k, &l.g
 	col := make([]float64, kk*outSz)
 	for n := 0; n < p.Batch; n++ {

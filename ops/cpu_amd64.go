@@ -3,30 +3,14 @@
 package ops
 
 import (
-	"fmt"
-	"os"
-
 	"golang.org/x/sys/cpu"
+
+	"github.com/latent-ml/latent/ops/internal/isa"
 )
 
-// isaCap is the widest instruction set the kernels may use: all the CPU
-// has, unless the LATENT_ISA environment variable (avx512, avx2 or go)
-// caps it, so the whole test suite, goldens included, can run on each
-// code path of one machine (tools/test.d/isa.sh).
-var isaCap = parseISA(os.Getenv("LATENT_ISA"))
-
-func parseISA(v string) gemmImpl {
-	switch v {
-	case "", "avx512":
-		return implAVX512
-	case "avx2":
-		return implAVX2
-	case "go":
-		return implGo
-	}
-	fmt.Fprintf(os.Stderr, "latent: LATENT_ISA=%q is not one of avx512, avx2, go; using every instruction set this CPU has\n", v)
-	return implAVX512
-}
+// isaCap is the widest instruction set the kernels may use (see
+// ops/internal/isa: the CPU's, capped by LATENT_ISA).
+var isaCap = gemmImpl(isa.Cap) // implGo, implAVX2, implAVX512 follow isa.Go, isa.AVX2, isa.AVX512
 
 // init enables the assembly kernels this CPU can run (up to isaCap) and
 // picks the fastest. x/sys/cpu reports AVX2/AVX-512 only when the OS also
@@ -42,9 +26,6 @@ func init() {
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && isaCap >= implAVX512 {
 		gemmKernels[implAVX512] = &avx512Kernel
 		gemmUse = implAVX512
-	}
-	if isaCap < implAVX2 {
-		vecAVX2 = false
 	}
 	moveUse = min(moveUse, int(isaCap)) // moveGo, moveAVX2, moveAVX512 follow implGo, implAVX2, implAVX512
 }

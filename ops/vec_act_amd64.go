@@ -2,9 +2,11 @@
 
 package ops
 
-import "golang.org/x/sys/cpu"
+import "github.com/latent-ml/latent/ops/internal/isa"
 
-var vecAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// vecAVX2 enables the 8-lane kernels of vec_act_amd64.s (AVX2 and FMA,
+// unless LATENT_ISA caps them).
+var vecAVX2 = isa.AVX2FMA
 
 // sigmoidAVX2 and expAVX2 process n elements, n a multiple of 8.
 //
@@ -55,49 +57,6 @@ func tanhVec(dst, src []float32) int {
 		return 0
 	}
 	tanhAVX2(&dst[0], &src[0], n)
-	return n
-}
-
-//go:noescape
-func reluBackAVX2(dz, dy, y *float32, n int)
-
-//go:noescape
-func sigmoidBackAVX2(dz, dy, y *float32, n int)
-
-// reluBackVec and sigmoidBackVec run ActBackward's Relu and Sigmoid loops
-// on the longest multiple-of-8 prefix and return how many elements they did.
-func reluBackVec(dz, dy, y []float32) int {
-	n := len(y) &^ 7
-	if !vecAVX2 || n == 0 {
-		return 0
-	}
-	_, _ = dz[n-1], dy[n-1]
-	reluBackAVX2(&dz[0], &dy[0], &y[0], n)
-	return n
-}
-
-func sigmoidBackVec(dz, dy, y []float32) int {
-	n := len(y) &^ 7
-	if !vecAVX2 || n == 0 {
-		return 0
-	}
-	_, _ = dz[n-1], dy[n-1]
-	sigmoidBackAVX2(&dz[0], &dy[0], &y[0], n)
-	return n
-}
-
-//go:noescape
-func adamAVX2(w, grad, mom, vel *float32, n int, p *AdamParams)
-
-// adamVec runs AdamUpdate's loop on the longest multiple-of-8 prefix
-// (train_adam_amd64.s) and returns how many weights it did.
-func adamVec(w, g, m, v []float32, p *AdamParams) int {
-	n := len(w) &^ 7
-	if !vecAVX2 || n == 0 {
-		return 0
-	}
-	_, _, _ = g[n-1], m[n-1], v[n-1]
-	adamAVX2(&w[0], &g[0], &m[0], &v[0], n, p)
 	return n
 }
 

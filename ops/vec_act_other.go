@@ -3,12 +3,8 @@
 package ops
 
 // Without assembly the portable loops do all the work.
-func sigmoidVec(dst, src []float32) int      { return 0 }
-func expVec(dst, src []float32) int          { return 0 }
-func reluVec(dst, src []float32) int         { return 0 }
-func tanhVec(dst, src []float32) int         { return 0 }
-func reluBackVec(dz, dy, y []float32) int    { return 0 }
-func sigmoidBackVec(dz, dy, y []float32) int { return 0 }
-
-func adamVec(w, g, m, v []float32, p *AdamParams) int { return 0 }
-func addVec(dst, src []float32) int                   { return 0 }
+func sigmoidVec(dst, src []float32) int { return 0 }
+func expVec(dst, src []float32) int     { return 0 }
+func reluVec(dst, src []float32) int    { return 0 }
+func tanhVec(dst, src []float32) int    { return 0 }
+func addVec(dst, src []float32) int     { return 0 }

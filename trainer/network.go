@@ -9,6 +9,7 @@ import (
 
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/ops/train"
 	"github.com/latent-ml/latent/trainer/nn"
 )
 
@@ -287,7 +288,7 @@ func (n *net) backward(w *work, x []float32, rows, batchRows int, dRho []float32
 			n.codeGrad(w, y, g, rows, invB, dRho)
 		}
 		if !(i == len(n.layers)-1 && n.bceLogits) {
-			ops.ActBackward(g, g, y, d.oact, d.alpha)
+			train.ActBackward(g, g, y, d.oact, d.alpha)
 		}
 		if i == n.nEnc-1 && n.lambda > 0 {
 			n.contractive(w, d, y, g, rows, invB)
@@ -371,7 +372,7 @@ func (n *net) contractive(w *work, d *dense, y, dz []float32, rows int, invB flo
 			wsq += float64(v) * float64(v)
 		}
 		for r := 0; r < rows; r++ {
-			d1, d2 := ops.ActDerivs(y[r*d.out+j], d.oact, d.alpha)
+			d1, d2 := train.ActDerivs(y[r*d.out+j], d.oact, d.alpha)
 			w.sp2[j] += float64(d1) * float64(d1)
 			dz[r*d.out+j] += 2 * lam * d1 * d2 * float32(wsq)
 		}

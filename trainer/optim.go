@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/ops/train"
 )
 
 // OptimizerConfig selects and parameterises an optimiser. Zero fields take
@@ -177,8 +177,8 @@ func (o *optimizer) updateRange(p *Param, pi, np int, grad []float32, lo, hi int
 			dec = wd
 		}
 		// The same loop, 8 weights at a time where the CPU allows
-		// (bit-identical: ops.AdamUpdate keeps every operation's order).
-		ops.AdamUpdate(w, g, m, v, ops.AdamParams{Scale: scale, L2: l2, Beta1: b1, Beta2: b2,
+		// (bit-identical: train.AdamUpdate keeps every operation's order).
+		train.AdamUpdate(w, g, m, v, train.AdamParams{Scale: scale, L2: l2, Beta1: b1, Beta2: b2,
 			BC1: bc1, BC2: bc2, LR: lr32, Eps: eps, Decay: dec})
 	}
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh runs every go test -fuzz target of latent for a bounded time
-# (LATENT_FUZZTIME per target, default 6s; 15 targets, about 3 minutes
+# (LATENT_FUZZTIME per target, default 6s; 16 targets, about 3 minutes
 # with builds). The seed corpora under */testdata/fuzz/ already run as
 # ordinary tests in `go test ./...`; this adds fresh inputs. A failure
 # leaves the failing input in the package's testdata/fuzz/<Target>/ for
@@ -25,6 +25,7 @@ targets=(
 	"./serve FuzzParseData"
 	"./ops FuzzGemm"
 	"./ops FuzzConv"
+	"./ops/train FuzzConvBackward"
 	"./trainer FuzzDecodeCheckpoint"
 )
 # Every Fuzz function in the tree must be listed above.

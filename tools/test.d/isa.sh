@@ -3,9 +3,10 @@
 # conformance suite again with the native kernels capped at AVX2
 # (LATENT_ISA=avx2): on an AVX-512 machine the default run only exercises
 # the AVX-512 assembly, and noasm.sh the pure-Go twins, so this is the run
-# that keeps the AVX2 paths (Gemm, row movers, pooling, Resize,
-# activations, Adam) green end to end. On a CPU without AVX2 it repeats
-# the Go paths.
+# that keeps the AVX2 paths (Gemm, row movers, pooling, Resize and
+# activations in ops; the activation backward passes and Adam in
+# ops/train) green end to end. On a CPU without AVX2 it repeats the Go
+# paths.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export LATENT_ISA=avx2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # noasm.sh runs the ops tests on the portable pure-Go kernels: the `noasm`
 # build tag drops the amd64 assembly (AVX-512/AVX2 Gemm and vector
-# kernels), so the Go twins are checked against the same independent
-# expectations as the assembly paths that the plain `go test ./...` runs.
+# kernels in ops, the backward and Adam kernels in ops/train), so the Go
+# twins are checked against the same independent expectations as the
+# assembly paths that the plain `go test ./...` runs.
 # The runtime golden vectors (every shipped model) run this way too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

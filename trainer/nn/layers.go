@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/ops/train"
 )
 
 // InitUniform fills w with U(±sqrt(6/fan)) draws from rng: He uniform
@@ -66,7 +67,7 @@ func (d *Dense) Forward(x []float32, n int, _ *Pass) []float32 {
 func (d *Dense) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
 	n := d.n
 	d.dz = Grow(d.dz, n*d.Out)
-	ops.ActBackward(d.dz, dy, d.y, d.Act.Fn, d.Act.Alpha)
+	train.ActBackward(d.dz, dy, d.y, d.Act.Fn, d.Act.Alpha)
 	ops.Gemm(true, false, d.Out, d.In, n, 1, d.dz, d.Out, d.x, d.In, 1, grads[0], d.In)
 	gb := grads[1]
 	for r := 0; r < n; r++ {
@@ -131,7 +132,7 @@ func (c *Conv2D) Forward(x []float32, n int, _ *Pass) []float32 {
 }
 
 func (c *Conv2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
-	return c.backward(c.Act, dy, c.Wt.Data, c.B.Data, grads, needInput, size(c.InShape()), size(c.OutShape()), ops.ConvBackward)
+	return c.backward(c.Act, dy, c.Wt.Data, c.B.Data, grads, needInput, size(c.InShape()), size(c.OutShape()), train.ConvBackward)
 }
 
 // params returns the ops parameters of a square-kernel, symmetrically
@@ -164,14 +165,14 @@ func (s *convState) forward(x []float32, n, inSz, outSz int, w, b []float32, f f
 	return s.y
 }
 
-// backward differentiates the fused activation, runs f (ops.ConvBackward or
-// ops.ConvTransposeBackward) over the batch chunks, reduces the per-chunk
+// backward differentiates the fused activation, runs f (train.ConvBackward or
+// train.ConvTransposeBackward) over the batch chunks, reduces the per-chunk
 // weight and bias gradients into grads in chunk order and returns the
 // input gradient (nil unless needInput). w and b are the layer's
 // parameters (b only sizes the bias-gradient scratch).
 func (s *convState) backward(act Act, dy, w, b []float32, grads [][]float32, needInput bool, inSz, outSz int, f func(p *ops.ConvParams, x, w, dy, dx, dw, db, col []float32)) []float32 {
 	s.dz = Grow(s.dz, len(s.y))
-	ops.ActBackward(s.dz, dy, s.y, act.Fn, act.Alpha)
+	train.ActBackward(s.dz, dy, s.y, act.Fn, act.Alpha)
 	if needInput {
 		s.dx = Grow(s.dx, len(s.x))
 	}
@@ -253,7 +254,7 @@ func (c *ConvTranspose2D) Forward(x []float32, n int, _ *Pass) []float32 {
 }
 
 func (c *ConvTranspose2D) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
-	return c.backward(c.Act, dy, c.Wt.Data, c.B.Data, grads, needInput, size(c.InShape()), size(c.OutShape()), ops.ConvTransposeBackward)
+	return c.backward(c.Act, dy, c.Wt.Data, c.B.Data, grads, needInput, size(c.InShape()), size(c.OutShape()), train.ConvTransposeBackward)
 }
 
 // Pool2D is max or average pooling with a square window (average excludes
@@ -313,15 +314,15 @@ func (l *Pool2D) Backward(dy []float32, _ [][]float32, needInput bool) []float32
 	}
 	l.dx = Grow(l.dx, l.n*l.C*l.H*l.W)
 	if l.Max {
-		ops.MaxPoolBackward(dy, l.idx, l.dx)
+		train.MaxPoolBackward(dy, l.idx, l.dx)
 	} else {
-		ops.AvgPool2DBackward(&l.p, dy, l.dx)
+		train.AvgPool2DBackward(&l.p, dy, l.dx)
 	}
 	return l.dx
 }
 
 // Upsample enlarges C×H×W images by an integer Scale, nearest or bilinear
-// (see ops.Upsample2D).
+// (see train.Upsample2D).
 type Upsample struct {
 	C, H, W, Scale int
 	Bilinear       bool
@@ -345,7 +346,7 @@ func (u *Upsample) Params() []*Param { return nil }
 func (u *Upsample) Forward(x []float32, n int, _ *Pass) []float32 {
 	u.n = n
 	u.y = Grow(u.y, n*size(u.OutShape()))
-	ops.Upsample2D(n*u.C, u.H, u.W, u.Scale, u.Bilinear, x, u.y)
+	train.Upsample2D(n*u.C, u.H, u.W, u.Scale, u.Bilinear, x, u.y)
 	return u.y
 }
 
@@ -354,7 +355,7 @@ func (u *Upsample) Backward(dy []float32, _ [][]float32, needInput bool) []float
 		return nil
 	}
 	u.dx = Grow(u.dx, u.n*u.C*u.H*u.W)
-	ops.Upsample2DBackward(u.n*u.C, u.H, u.W, u.Scale, u.Bilinear, dy, u.dx)
+	train.Upsample2DBackward(u.n*u.C, u.H, u.W, u.Scale, u.Bilinear, dy, u.dx)
 	return u.dx
 }
 
@@ -420,7 +421,7 @@ func (b *BatchNorm) Backward(dy []float32, grads [][]float32, needInput bool) []
 	c, sp := b.Shape[0], b.spatial()
 	b.dx = Grow(b.dx, len(b.x))
 	if b.train {
-		ops.BatchNormTrainingBackward(b.n, c, sp, b.x, b.Scale.Data, b.bm, b.bv, b.Eps, dy, b.dx, grads[0], grads[1])
+		train.BatchNormTrainingBackward(b.n, c, sp, b.x, b.Scale.Data, b.bm, b.bv, b.Eps, dy, b.dx, grads[0], grads[1])
 	} else {
 		// Fixed statistics: an affine map per channel.
 		for ch := 0; ch < c; ch++ {
@@ -551,6 +552,6 @@ func (a *Activation) Forward(x []float32, n int, _ *Pass) []float32 {
 
 func (a *Activation) Backward(dy []float32, _ [][]float32, _ bool) []float32 {
 	a.dx = Grow(a.dx, len(dy))
-	ops.ActBackward(a.dx, dy, a.y, a.Act.Fn, a.Act.Alpha)
+	train.ActBackward(a.dx, dy, a.y, a.Act.Fn, a.Act.Alpha)
 	return a.dx
 }

@@ -1,4 +1,6 @@
-package ops
+package train
+
+import "github.com/latent-ml/latent/ops"
 
 import (
 	"fmt"
@@ -18,25 +20,25 @@ func TestConvBackwardFastMatchesIm2Col(t *testing.T) {
 	hits := [2]int{}
 	for it := 0; it < 300; it++ {
 		transpose := it%2 == 1
-		p := &ConvParams{Batch: 1 + r.IntN(6), InC: 1 + r.IntN(5), OutC: 1 + r.IntN(5), Group: 1}
+		p := &ops.ConvParams{Batch: 1 + r.IntN(6), InC: 1 + r.IntN(5), OutC: 1 + r.IntN(5), Group: 1}
 		for d := 0; d < 2; d++ {
 			k, s, dl := 1+r.IntN(3), 1+r.IntN(2), 1+r.IntN(2)
 			pb := r.IntN(k)
 			ek := (k-1)*dl + 1
 			in := ek + r.IntN(12)
-			out := ConvOutSize(in, k, s, dl, pb, pb)
+			out := ops.ConvOutSize(in, k, s, dl, pb, pb)
 			if transpose { // a ConvTranspose from out back to in
 				in, out = out, in
 			}
 			p.In, p.Out = append(p.In, in), append(p.Out, out)
 			p.Kernel, p.Strides, p.Dilations, p.PadBegin = append(p.Kernel, k), append(p.Strides, s), append(p.Dilations, dl), append(p.PadBegin, pb)
 		}
-		if err := p.Check(); err != nil || NumElements(p.In) == 0 || NumElements(p.Out) == 0 {
+		if err := p.Check(); err != nil || ops.NumElements(p.In) == 0 || ops.NumElements(p.Out) == 0 {
 			continue
 		}
-		x := trRand(r, p.Batch*p.InC*NumElements(p.In))
-		w := trRand(r, p.InC*p.OutC*NumElements(p.Kernel))
-		dy := trRand(r, p.Batch*p.OutC*NumElements(p.Out))
+		x := trRand(r, p.Batch*p.InC*ops.NumElements(p.In))
+		w := trRand(r, p.InC*p.OutC*ops.NumElements(p.Kernel))
+		dy := trRand(r, p.Batch*p.OutC*ops.NumElements(p.Out))
 		start := trRand(r, len(w)+p.OutC) // gradients accumulate onto these
 		run := func(fast bool) (dx, dw, db []float32) {
 			dx = make([]float32, len(x))
@@ -76,6 +78,6 @@ func TestConvBackwardFastMatchesIm2Col(t *testing.T) {
 		}
 	}
 	if hits[0] < 40 || hits[1] < 40 {
-		t.Fatalf("too few cases on the fast paths: %d Conv, %d ConvTranspose", hits[0], hits[1])
+		t.Fatalf("too few cases on the fast paths: %d ops.Conv, %d ConvTranspose", hits[0], hits[1])
 	}
 }

@@ -1,4 +1,6 @@
-package ops
+package train
+
+import "github.com/latent-ml/latent/ops"
 
 // MaxPoolBackward routes each output gradient to the input element that
 // won its window: it zeroes dx and adds dy[i] at the flat input index
@@ -13,7 +15,7 @@ func MaxPoolBackward(dy []float32, idx []int64, dx []float32) {
 // AvgPool2DBackward is the adjoint of AvgPool2D with countIncludePad false
 // and dilations of 1: it zeroes dx (Planes×In) and spreads each output
 // gradient evenly over the in-image elements of its window.
-func AvgPool2DBackward(p *PoolParams, dy, dx []float32) {
+func AvgPool2DBackward(p *ops.PoolParams, dy, dx []float32) {
 	H, W := p.In[0], p.In[1]
 	OH, OW := p.Out[0], p.Out[1]
 	clear(dx[:p.Planes*H*W])

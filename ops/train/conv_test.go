@@ -1,4 +1,6 @@
-package ops
+package train
+
+import "github.com/latent-ml/latent/ops"
 
 import (
 	"math"
@@ -54,9 +56,9 @@ func TestConvBackwardLinear(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			N := 2
-			oh := ConvOutSize(tc.h, tc.k, tc.s, tc.dil, tc.pad, tc.pad)
-			ow := ConvOutSize(tc.w, tc.k, tc.s, tc.dil, tc.pad, tc.pad)
-			p := &ConvParams{Batch: N, InC: tc.inC, OutC: tc.outC, Group: tc.group, In: []int{tc.h, tc.w},
+			oh := ops.ConvOutSize(tc.h, tc.k, tc.s, tc.dil, tc.pad, tc.pad)
+			ow := ops.ConvOutSize(tc.w, tc.k, tc.s, tc.dil, tc.pad, tc.pad)
+			p := &ops.ConvParams{Batch: N, InC: tc.inC, OutC: tc.outC, Group: tc.group, In: []int{tc.h, tc.w},
 				Kernel: []int{tc.k, tc.k}, Out: []int{oh, ow}, Strides: []int{tc.s, tc.s},
 				Dilations: []int{tc.dil, tc.dil}, PadBegin: []int{tc.pad, tc.pad}}
 			if err := p.Check(); err != nil {
@@ -71,9 +73,9 @@ func TestConvBackwardLinear(t *testing.T) {
 			dw := make([]float32, len(w))
 			db := make([]float32, len(b))
 			ConvBackward(p, x, w, dy, dx, dw, db, nil)
-			lossX := func(v []float32) float64 { Conv(p, v, w, nil, y, nil); return dot64(y, dy) }
-			lossW := func(v []float32) float64 { Conv(p, x, v, nil, y, nil); return dot64(y, dy) }
-			lossB := func(v []float32) float64 { Conv(p, x, w, v, y, nil); return dot64(y, dy) }
+			lossX := func(v []float32) float64 { ops.Conv(p, v, w, nil, y, nil); return dot64(y, dy) }
+			lossW := func(v []float32) float64 { ops.Conv(p, x, v, nil, y, nil); return dot64(y, dy) }
+			lossB := func(v []float32) float64 { ops.Conv(p, x, w, v, y, nil); return dot64(y, dy) }
 			checkLinearGrad(t, "dx", r, x, dx, lossX)
 			checkLinearGrad(t, "dw", r, w, dw, lossW)
 			checkLinearGrad(t, "db", r, b, db, lossB)
@@ -90,9 +92,9 @@ func TestConvBackwardLinear(t *testing.T) {
 			dwt := make([]float32, len(wt))
 			dbt := make([]float32, tc.inC)
 			ConvTransposeBackward(&pt, xt, wt, dyt, dxt, dwt, dbt, nil)
-			tX := func(v []float32) float64 { ConvTranspose(&pt, v, wt, nil, yt, nil); return dot64(yt, dyt) }
-			tW := func(v []float32) float64 { ConvTranspose(&pt, xt, v, nil, yt, nil); return dot64(yt, dyt) }
-			tB := func(v []float32) float64 { ConvTranspose(&pt, xt, wt, v, yt, nil); return dot64(yt, dyt) }
+			tX := func(v []float32) float64 { ops.ConvTranspose(&pt, v, wt, nil, yt, nil); return dot64(yt, dyt) }
+			tW := func(v []float32) float64 { ops.ConvTranspose(&pt, xt, v, nil, yt, nil); return dot64(yt, dyt) }
+			tB := func(v []float32) float64 { ops.ConvTranspose(&pt, xt, wt, v, yt, nil); return dot64(yt, dyt) }
 			checkLinearGrad(t, "transpose dx", r, xt, dxt, tX)
 			checkLinearGrad(t, "transpose dw", r, wt, dwt, tW)
 			checkLinearGrad(t, "transpose db", r, trRand(r, tc.inC), dbt, tB)
@@ -105,19 +107,19 @@ func TestPoolAndUpsampleBackward(t *testing.T) {
 	const planes, H, W = 3, 7, 6
 	x := trRand(r, planes*H*W)
 	for _, pad := range []int{0, 1} {
-		p := &PoolParams{Planes: planes, In: []int{H, W}, Kernel: []int{3, 3}, Strides: []int{2, 2},
+		p := &ops.PoolParams{Planes: planes, In: []int{H, W}, Kernel: []int{3, 3}, Strides: []int{2, 2},
 			Dilations: []int{1, 1}, PadBegin: []int{pad, pad}, PadEnd: []int{pad, pad}}
-		p.Out = []int{PoolOutSize(H, 3, 2, 1, pad, pad, false), PoolOutSize(W, 3, 2, 1, pad, pad, false)}
+		p.Out = []int{ops.PoolOutSize(H, 3, 2, 1, pad, pad, false), ops.PoolOutSize(W, 3, 2, 1, pad, pad, false)}
 		n := planes * p.Out[0] * p.Out[1]
 		dy := trRand(r, n)
 		y := make([]float32, n)
 		dx := make([]float32, len(x))
 		AvgPool2DBackward(p, dy, dx)
-		checkLinearGrad(t, "avgpool dx", r, x, dx, func(v []float32) float64 { AvgPool2D(p, v, y, false); return dot64(y, dy) })
+		checkLinearGrad(t, "avgpool dx", r, x, dx, func(v []float32) float64 { ops.AvgPool2D(p, v, y, false); return dot64(y, dy) })
 
 		// Max pooling is piecewise linear: a small step keeps the winners.
 		idx := make([]int64, n)
-		MaxPool(p, x, y, idx, false)
+		ops.MaxPool(p, x, y, idx, false)
 		MaxPoolBackward(dy, idx, dx)
 		u := trRand(r, len(x))
 		const h = 1e-3
@@ -126,7 +128,7 @@ func TestPoolAndUpsampleBackward(t *testing.T) {
 			xp[i] = x[i] + h*u[i]
 		}
 		base := dot64(y, dy)
-		MaxPool2D(p, xp, y)
+		ops.MaxPool2D(p, xp, y)
 		if got, want := dot64(dx, u), (dot64(y, dy)-base)/h; math.Abs(got-want) > 1e-2*(1+math.Abs(want)) {
 			t.Errorf("maxpool pad %d: directional derivative %.5f, finite difference %.5f", pad, got, want)
 		}
@@ -151,16 +153,16 @@ func TestUpsampleMatchesResize(t *testing.T) {
 	for _, bil := range []bool{false, true} {
 		got := make([]float32, planes*H*W*s*s)
 		Upsample2D(planes, H, W, s, bil, x, got)
-		p := &ResizeParams{In: []int{planes, H, W}, Out: []int{planes, H * s, W * s}, Scales: []float64{1, s, s},
-			Mode: ResizeNearest, Nearest: NearestFloor, Coord: CoordAsymmetric}
+		p := &ops.ResizeParams{In: []int{planes, H, W}, Out: []int{planes, H * s, W * s}, Scales: []float64{1, s, s},
+			Mode: ops.ResizeNearest, Nearest: ops.NearestFloor, Coord: ops.CoordAsymmetric}
 		if bil {
-			p.Mode, p.Coord = ResizeLinear, CoordHalfPixel
+			p.Mode, p.Coord = ops.ResizeLinear, ops.CoordHalfPixel
 		}
 		want := make([]float32, len(got))
-		Resize(p, x, want)
+		ops.Resize(p, x, want)
 		for i := range got {
 			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
-				t.Fatalf("bilinear=%v: element %d = %g, Resize gives %g", bil, i, got[i], want[i])
+				t.Fatalf("bilinear=%v: element %d = %g, ops.Resize gives %g", bil, i, got[i], want[i])
 			}
 		}
 	}
@@ -209,7 +211,7 @@ func TestBatchNormTrainingBackward(t *testing.T) {
 	}
 	y := make([]float32, len(x))
 	mean, vr := make([]float32, c), make([]float32, c)
-	BatchNormTraining(n, c, sp, x, scale, bias, eps, y, mean, vr)
+	ops.BatchNormTraining(n, c, sp, x, scale, bias, eps, y, mean, vr)
 	dx := make([]float32, len(x))
 	ds, db := make([]float32, c), make([]float32, c)
 	BatchNormTrainingBackward(n, c, sp, x, scale, mean, vr, eps, dy, dx, ds, db)

@@ -1,4 +1,6 @@
-package ops
+package train
+
+import "github.com/latent-ml/latent/ops"
 
 // ConvBackward is the backward pass of Conv without its activation: given
 // dy, the gradient with respect to Conv's pre-activation output
@@ -6,8 +8,8 @@ package ops
 // gradient into db (either may be nil to skip) and overwrites dx with the
 // input gradient (nil to skip). col is scratch of at least p.ColSize(false)
 // elements (nil allocates). x and w are those of the forward pass.
-func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
-	if convBackwardFast(p, x, w, dy, dx, dw, db, col) { // train_conv_fast.go
+func ConvBackward(p *ops.ConvParams, x, w, dy, dx, dw, db, col []float32) {
+	if convBackwardFast(p, x, w, dy, dx, dw, db, col) {
 		return
 	}
 	convBackwardIm2Col(p, x, w, dy, dx, dw, db, col)
@@ -15,8 +17,8 @@ func ConvBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 
 // convBackwardIm2Col is ConvBackward through a per-image im2col, two
 // Gemms and col2im (any rank, groups).
-func convBackwardIm2Col(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
-	l := p.layout(false, col)
+func convBackwardIm2Col(p *ops.ConvParams, x, w, dy, dx, dw, db, col []float32) {
+	l := layout(p, false, col)
 	cg, mg, inSz, outSz, kk, pw, g, col := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g, l.col
 	biasGrad(p.Batch, p.OutC, outSz, dy, db)
 	if outSz == 0 || mg == 0 || kk == 0 {
@@ -33,23 +35,23 @@ func convBackwardIm2Col(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 			if dw != nil {
 				src := xg
 				if !pw {
-					Im2Col(g, xg, col)
+					ops.Im2Col(g, xg, col)
 					src = col
 				}
 				// dW_g (mg×kk) += dy_g (mg×outSz) · colᵀ (outSz×kk)
-				Gemm(false, true, mg, kk, outSz, 1, dyg, outSz, src, outSz, 1, dw[gi*mg*kk:(gi+1)*mg*kk], kk)
+				ops.Gemm(false, true, mg, kk, outSz, 1, dyg, outSz, src, outSz, 1, dw[gi*mg*kk:(gi+1)*mg*kk], kk)
 			}
 			if dx == nil {
 				continue
 			}
 			dxg := dx[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
 			if pw {
-				Gemm(true, false, kk, outSz, mg, 1, wg, kk, dyg, outSz, 0, dxg, outSz)
+				ops.Gemm(true, false, kk, outSz, mg, 1, wg, kk, dyg, outSz, 0, dxg, outSz)
 				continue
 			}
 			// dcol (kk×outSz) = W_gᵀ · dy_g, folded back onto the image.
-			Gemm(true, false, kk, outSz, mg, 1, wg, kk, dyg, outSz, 0, col, outSz)
-			Col2Im(g, col, dxg)
+			ops.Gemm(true, false, kk, outSz, mg, 1, wg, kk, dyg, outSz, 0, col, outSz)
+			ops.Col2Im(g, col, dxg)
 		}
 	}
 }
@@ -59,8 +61,8 @@ func convBackwardIm2Col(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 // (Batch×OutC×Out…). It adds the weight gradient into dw and the bias
 // gradient into db (nil skips either) and overwrites dx (nil skips). col is
 // scratch of at least p.ColSize(true) elements (nil allocates).
-func ConvTransposeBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
-	if convTransposeBackwardFast(p, x, w, dy, dx, dw, db, col) { // train_conv_fast.go
+func ConvTransposeBackward(p *ops.ConvParams, x, w, dy, dx, dw, db, col []float32) {
+	if convTransposeBackwardFast(p, x, w, dy, dx, dw, db, col) {
 		return
 	}
 	convTransposeBackwardIm2Col(p, x, w, dy, dx, dw, db, col)
@@ -68,8 +70,8 @@ func ConvTransposeBackward(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
 
 // convTransposeBackwardIm2Col is ConvTransposeBackward through a per-image
 // im2col of dy and two Gemms (any rank, groups).
-func convTransposeBackwardIm2Col(p *ConvParams, x, w, dy, dx, dw, db, col []float32) {
-	l := p.layout(true, col)
+func convTransposeBackwardIm2Col(p *ops.ConvParams, x, w, dy, dx, dw, db, col []float32) {
+	l := layout(p, true, col)
 	cg, mg, inSz, outSz, mk, pw, g, col := l.cg, l.mg, l.inSz, l.outSz, l.k, l.pw, &l.g, l.col
 	biasGrad(p.Batch, p.OutC, outSz, dy, db)
 	if inSz == 0 || mk == 0 || cg == 0 {
@@ -87,16 +89,16 @@ func convTransposeBackwardIm2Col(p *ConvParams, x, w, dy, dx, dw, db, col []floa
 			if !pw {
 				// The forward folded col = W_gᵀ·x_g into the output, so the
 				// gradient of col is the unfolded output gradient.
-				Im2Col(g, dyg, col)
+				ops.Im2Col(g, dyg, col)
 				dcol = col
 			}
 			if dw != nil {
 				// dW_g (cg×mk) += x_g (cg×inSz) · dcolᵀ (inSz×mk)
-				Gemm(false, true, cg, mk, inSz, 1, xg, inSz, dcol, inSz, 1, dw[gi*cg*mk:(gi+1)*cg*mk], mk)
+				ops.Gemm(false, true, cg, mk, inSz, 1, xg, inSz, dcol, inSz, 1, dw[gi*cg*mk:(gi+1)*cg*mk], mk)
 			}
 			if dx != nil {
 				dxg := dx[(n*p.InC+gi*cg)*inSz : (n*p.InC+(gi+1)*cg)*inSz]
-				Gemm(false, false, cg, inSz, mk, 1, wg, mk, dcol, inSz, 0, dxg, inSz)
+				ops.Gemm(false, false, cg, inSz, mk, 1, wg, mk, dcol, inSz, 0, dxg, inSz)
 			}
 		}
 	}
@@ -118,41 +120,28 @@ func biasGrad(batch, c, size int, dy, db []float32) {
 	}
 }
 
-// convLayout is the per-group geometry the im2col convolution passes
-// (forward and backward, Conv and ConvTranspose) start from: channels per
-// group in and out, image sizes, the length k of a weight row (cg·K for
-// Conv, mg·K for ConvTranspose), whether the convolution is pointwise,
-// the im2col geometry of the side that is unfolded, and column scratch of
-// at least ColSize(transpose) elements.
-type convLayout struct {
+// groupLayout is the per-group geometry of the im2col passes: channels
+// per group in and out, image sizes, the length k of a weight row (cg·K
+// for Conv, mg·K for ConvTranspose), whether the convolution is
+// pointwise, the Im2Col geometry of the side that is unfolded, and column
+// scratch of at least ColSize(transpose) elements.
+type groupLayout struct {
 	cg, mg, inSz, outSz, k int
 	pw                     bool
-	g                      ConvGeom
+	g                      ops.ConvGeom
 	col                    []float32
 }
 
-// layout returns p's convLayout for Conv (transpose false) or
+// layout returns p's groupLayout for Conv (transpose false) or
 // ConvTranspose, allocating col when it is too short for a non-pointwise
 // convolution.
-func (p *ConvParams) layout(transpose bool, col []float32) convLayout {
-	l := p.geometry(transpose)
+func layout(p *ops.ConvParams, transpose bool, col []float32) groupLayout {
+	l := groupLayout{cg: p.InC / p.Group, mg: p.OutC / p.Group, inSz: ops.NumElements(p.In), outSz: ops.NumElements(p.Out),
+		pw: p.Pointwise(), g: p.GroupGeom(transpose)}
+	l.k = l.g.ColRows()
 	if !l.pw && len(col) < p.ColSize(transpose) {
 		col = make([]float32, p.ColSize(transpose))
 	}
 	l.col = col
-	return l
-}
-
-// geometry is layout without the column scratch, for the passes that
-// unfold into scratch of another element type (ConvInt32, ConvF64).
-func (p *ConvParams) geometry(transpose bool) convLayout {
-	l := convLayout{cg: p.InC / p.Group, mg: p.OutC / p.Group, inSz: NumElements(p.In), outSz: NumElements(p.Out), pw: p.pointwise()}
-	if transpose {
-		l.k = l.mg * NumElements(p.Kernel)
-		l.g = ConvGeom{C: l.mg, Image: p.Out, Kernel: p.Kernel, Out: p.In, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
-	} else {
-		l.k = l.cg * NumElements(p.Kernel)
-		l.g = ConvGeom{C: l.cg, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
-	}
 	return l
 }

@@ -1,4 +1,4 @@
-package ops
+package train
 
 // Upsample2D enlarges each of planes H×W planes of x by the integer factor s
 // along both axes into y (planes×sH×sW). Nearest copies each pixel into an

@@ -1,4 +1,6 @@
-package ops
+package train
+
+import "github.com/latent-ml/latent/ops"
 
 import "math"
 
@@ -6,12 +8,12 @@ import "math"
 // leaky-relu slope or elu scale), computing f' from the output y: every
 // activation ApplyAct supports has a derivative expressible in its output.
 // dz may alias dy. It is the backward pass both trainers share.
-func ActBackward(dz, dy, y []float32, act Act, alpha float32) {
+func ActBackward(dz, dy, y []float32, act ops.Act, alpha float32) {
 	switch act {
-	case ActNone:
+	case ops.ActNone:
 		copy(dz, dy)
-	case ActRelu:
-		done := reluBackVec(dz, dy, y) // vec_act_amd64.s; the loop does the rest
+	case ops.ActRelu:
+		done := reluBackVec(dz, dy, y) // act_amd64.s; the loop does the rest
 		dz, dy, y = dz[done:], dy[done:], y[done:]
 		for i, v := range y {
 			if v > 0 {
@@ -20,7 +22,7 @@ func ActBackward(dz, dy, y []float32, act Act, alpha float32) {
 				dz[i] = 0
 			}
 		}
-	case ActLeakyRelu:
+	case ops.ActLeakyRelu:
 		for i, v := range y {
 			if v > 0 {
 				dz[i] = dy[i]
@@ -28,17 +30,17 @@ func ActBackward(dz, dy, y []float32, act Act, alpha float32) {
 				dz[i] = dy[i] * alpha
 			}
 		}
-	case ActSigmoid:
+	case ops.ActSigmoid:
 		done := sigmoidBackVec(dz, dy, y)
 		dz, dy, y = dz[done:], dy[done:], y[done:]
 		for i, v := range y {
 			dz[i] = dy[i] * v * (1 - v)
 		}
-	case ActTanh:
+	case ops.ActTanh:
 		for i, v := range y {
 			dz[i] = dy[i] * (1 - v*v)
 		}
-	case ActElu:
+	case ops.ActElu:
 		for i, v := range y {
 			if v > 0 {
 				dz[i] = dy[i]
@@ -46,16 +48,16 @@ func ActBackward(dz, dy, y []float32, act Act, alpha float32) {
 				dz[i] = dy[i] * (v + alpha)
 			}
 		}
-	case ActSelu:
-		const ga = float32(SeluGamma * SeluAlpha)
+	case ops.ActSelu:
+		const ga = float32(ops.SeluGamma * ops.SeluAlpha)
 		for i, v := range y {
 			if v > 0 {
-				dz[i] = dy[i] * float32(SeluGamma)
+				dz[i] = dy[i] * float32(ops.SeluGamma)
 			} else {
 				dz[i] = dy[i] * (v + ga)
 			}
 		}
-	case ActSoftplus:
+	case ops.ActSoftplus:
 		for i, v := range y {
 			// f'(z) = sigmoid(z) = 1 - e^{-y}
 			dz[i] = dy[i] * float32(-math.Expm1(-float64(v)))
@@ -65,38 +67,38 @@ func ActBackward(dz, dy, y []float32, act Act, alpha float32) {
 
 // ActDerivs returns f'(z) and f”(z) for f = act computed from the output
 // y = f(z); second-order penalties (the contractive autoencoder's) need both.
-func ActDerivs(y float32, act Act, alpha float32) (d1, d2 float32) {
+func ActDerivs(y float32, act ops.Act, alpha float32) (d1, d2 float32) {
 	switch act {
-	case ActNone:
+	case ops.ActNone:
 		return 1, 0
-	case ActRelu:
+	case ops.ActRelu:
 		if y > 0 {
 			return 1, 0
 		}
 		return 0, 0
-	case ActLeakyRelu:
+	case ops.ActLeakyRelu:
 		if y > 0 {
 			return 1, 0
 		}
 		return alpha, 0
-	case ActSigmoid:
+	case ops.ActSigmoid:
 		d1 = y * (1 - y)
 		return d1, d1 * (1 - 2*y)
-	case ActTanh:
+	case ops.ActTanh:
 		d1 = 1 - y*y
 		return d1, -2 * y * d1
-	case ActElu:
+	case ops.ActElu:
 		if y > 0 {
 			return 1, 0
 		}
 		return y + alpha, y + alpha
-	case ActSelu:
+	case ops.ActSelu:
 		if y > 0 {
-			return float32(SeluGamma), 0
+			return float32(ops.SeluGamma), 0
 		}
-		v := y + float32(SeluGamma*SeluAlpha)
+		v := y + float32(ops.SeluGamma*ops.SeluAlpha)
 		return v, v
-	case ActSoftplus:
+	case ops.ActSoftplus:
 		p := float32(-math.Expm1(-float64(y)))
 		return p, p * (1 - p)
 	}
