@@ -97,7 +97,7 @@ func convBatches(batch, colSize, work int, col []float32, f func(lo, hi int, col
 	}
 	per := max(1, batch/(4*workers)) // about four claims per worker
 	splitChunks(batch, per, work, func(lo, hi int, sc *convScratch) {
-		sc.col = growF32(sc.col, colSize)
+		sc.col = grow(sc.col, colSize)
 		f(lo, hi, sc.col)
 	})
 }

@@ -51,20 +51,6 @@ type convScratch struct {
 
 var convScratchPool = sync.Pool{New: func() any { return new(convScratch) }}
 
-func growF32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
-
-func growInt(s []int, n int) []int {
-	if cap(s) < n {
-		return make([]int, n)
-	}
-	return s[:n]
-}
-
 // gemmAcc1 is gemm1 with C += op(A)·B (beta 1).
 func gemmAcc1(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	checkGemm(transA, false, m, n, k, a, lda, b, ldb, c, ldc, nil)
@@ -258,7 +244,7 @@ func convFast2D(p *ConvParams, x, w, bias, y []float32) {
 		nb := hi - lo
 		L := nb * img
 		convColumns(p, ay, ax, x, lo, nb, sc)
-		sc.out = growF32(sc.out, m*L)
+		sc.out = grow(sc.out, m*L)
 		gemm1(false, m, L, rows, w, rows, sc.col, L, sc.out, L)
 		relu := fuseRelu(p.Act)
 		for n := 0; n < nb; n++ {
@@ -320,7 +306,7 @@ func ConvWeightGrad(q *ConvParams, in, g, dw []float32) {
 		L := nb * img
 		convColumns(q, ay, ax, in, lo, nb, sc)
 		// g on the phase grid: [m][image][hs×ws], zero past the outputs.
-		sc.out = growF32(sc.out, m*L)
+		sc.out = grow(sc.out, m*L)
 		for mi := 0; mi < m; mi++ {
 			for n := 0; n < nb; n++ {
 				d := sc.out[mi*L+n*img:][:img]
@@ -347,7 +333,7 @@ func convColumns(p *ConvParams, ay, ax phaseAxis, x []float32, lo, nb int, sc *c
 	nph := ay.s * ax.s
 	slack := ay.t*ws + ax.t
 	// Phase images: [phase][c][image][hs×ws], then slack.
-	sc.src = growF32(sc.src, nph*c*L+slack)
+	sc.src = grow(sc.src, nph*c*L+slack)
 	clear(sc.src[nph*c*L:])
 	for ry := 0; ry < ay.s; ry++ {
 		if ax.s == 2 {
@@ -375,7 +361,7 @@ func convColumns(p *ConvParams, ay, ax phaseAxis, x []float32, lo, nb int, sc *c
 	}
 	// Column matrix: row (ci, ki, kj) is one copy.
 	rows := c * kh * kw
-	sc.col = growF32(sc.col, rows*L)
+	sc.col = grow(sc.col, rows*L)
 	r := 0
 	for ci := 0; ci < c; ci++ {
 		for ki := 0; ki < kh; ki++ {
@@ -445,7 +431,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 	// Weights per tap, transposed-A layout: pre.w[tap][ci][mi] = w[ci][mi][tap].
 	pre := convScratchPool.Get().(*convScratch)
 	defer convScratchPool.Put(pre)
-	pre.w = growF32(pre.w, kh*kw*c*m)
+	pre.w = grow(pre.w, kh*kw*c*m)
 	for ci := 0; ci < c; ci++ {
 		for mi := 0; mi < m; mi++ {
 			src := w[(ci*m+mi)*kh*kw:][:kh*kw]
@@ -457,7 +443,7 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 	splitChunks(p.Batch, per, work, func(lo, hi int, sc *convScratch) {
 		nb := hi - lo
 		L := nb * img
-		sc.src = growF32(sc.src, c*L)
+		sc.src = grow(sc.src, c*L)
 		for ci := 0; ci < c; ci++ {
 			for n := 0; n < nb; n++ {
 				dst := sc.src[(ci*nb+n)*img:][:img]
@@ -465,14 +451,14 @@ func convTransposeShift2D(p *ConvParams, x, w, bias, y []float32) {
 				clear(dst[ih*wx:])
 			}
 		}
-		sc.out = growF32(sc.out, nph*m*L+slack)
+		sc.out = grow(sc.out, nph*m*L+slack)
 		clear(sc.out)
 		if m <= shiftFewOut {
 			// Few output channels: per-tap Gemms of m rows would re-read
 			// the input once per tap. One Gemm makes every tap's rows,
 			// col ((mi, tap) × L) = Wᵀ·x (w is C × M·K row-major), and
 			// each row is added into its output phase at its shift.
-			sc.col = growF32(sc.col, mk*L)
+			sc.col = grow(sc.col, mk*L)
 			gemm1(true, mk, L, c, w, mk, sc.src, L, sc.col, L)
 			for mi := 0; mi < m; mi++ {
 				for ki := 0; ki < kh; ki++ {
@@ -583,8 +569,8 @@ func convTransposeFast2D(p *ConvParams, x, w, bias, y []float32) {
 	// A[mi][(ci, tap)] = w[ci][mi][ki][kj], shared read-only by the workers.
 	pre := convScratchPool.Get().(*convScratch)
 	defer convScratchPool.Put(pre)
-	pre.w = growF32(pre.w, m*c*kh*kw)
-	pre.offs = growInt(pre.offs, kh*kw+2*nph+1)
+	pre.w = grow(pre.w, m*c*kh*kw)
+	pre.offs = grow(pre.offs, kh*kw+2*nph+1)
 	taps := pre.offs[:0]
 	tapLo := pre.offs[kh*kw : kh*kw+nph+1] // phase ph's taps are taps[tapLo[ph]:tapLo[ph+1]]
 	wLo := pre.offs[kh*kw+nph+1:]          // and its weights start at pre.w[wLo[ph]]
@@ -622,15 +608,15 @@ func convTransposeFast2D(p *ConvParams, x, w, bias, y []float32) {
 		nb := hi - lo
 		L := nb * img
 		// Shifted input: [c][image][hs×ws], then slack.
-		sc.src = growF32(sc.src, c*L+slack)
+		sc.src = grow(sc.src, c*L+slack)
 		clear(sc.src[c*L:])
 		for ci := 0; ci < c; ci++ {
 			for n := 0; n < nb; n++ {
 				fillPhase(sc.src[(ci*nb+n)*img:][:img], x[((lo+n)*c+ci)*ih*iw:][:ih*iw], ih, iw, 1, 0, ay.lead, 1, 0, ax.lead, hs, ws)
 			}
 		}
-		sc.col = growF32(sc.col, maxRows*L)
-		sc.out = growF32(sc.out, nph*m*L)
+		sc.col = grow(sc.col, maxRows*L)
+		sc.out = grow(sc.out, nph*m*L)
 		for ph := 0; ph < nph; ph++ {
 			pt := taps[tapLo[ph]:tapLo[ph+1]]
 			if len(pt) == 0 {

@@ -50,11 +50,13 @@ type gemmBufs struct{ a, b []float32 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBufs) }}
 
-func growBuf(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
+// grow returns s resliced to length n, or a new slice when its capacity is
+// short (contents are not kept): the kernels' scratch buffers.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	return buf[:n]
+	return s[:n]
 }
 
 // gemmCall is one Gemm problem (or one part of it, for the parallel split).
@@ -104,8 +106,8 @@ func (g *gemmCall) run() {
 	kcBlk := balance(g.k, kern.kc, 1)
 	ncBlk := balance(g.n, kern.nc, nr)
 	mcBlk := balance(g.m, kern.mc, mr)
-	bufs.b = growBuf(bufs.b, kcBlk*roundUp(ncBlk, nr))
-	bufs.a = growBuf(bufs.a, kcBlk*roundUp(mcBlk, mr))
+	bufs.b = grow(bufs.b, kcBlk*roundUp(ncBlk, nr))
+	bufs.a = grow(bufs.a, kcBlk*roundUp(mcBlk, mr))
 
 	tileAct, leak := g.act, g.leak
 	if !fusedAct(tileAct) {

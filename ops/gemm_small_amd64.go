@@ -211,7 +211,7 @@ func avx512Small(g gemmCall) bool {
 		// bufs.b[j0*k:], streamed like an untransposed B.
 		bufs := gemmPool.Get().(*gemmBufs)
 		defer gemmPool.Put(bufs)
-		bufs.b = growBuf(bufs.b, g.k*roundUp(g.n, 32))
+		bufs.b = grow(bufs.b, g.k*roundUp(g.n, 32))
 		avx512PackB(bufs.b, 32, true, g.b, g.ldb, 0, g.k, 0, g.n)
 		for j0 := 0; j0 < g.n; j0 += 32 {
 			avx512Stream(g, bufs.b[j0*g.k:], 32, j0, min(32, g.n-j0))

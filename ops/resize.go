@@ -302,7 +302,7 @@ func Resize(p *ResizeParams, x, y []float32) {
 			dst = y[:NumElements(next)]
 		} else {
 			b := i % 2
-			*bufs[b] = growF32(*bufs[b], NumElements(next))
+			*bufs[b] = grow(*bufs[b], NumElements(next))
 			dst = *bufs[b]
 		}
 		resizeAxis(cur, d, taps[d], src, dst)

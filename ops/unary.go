@@ -204,12 +204,14 @@ func unaryFloat[T Floating](op UnaryOp, p UnaryParams, d, s []T) {
 			}
 		}
 	default:
-		unaryFloatMore(op, p, d, s)
+		unaryFloatMath(op, p, d, s)
 	}
 }
 
-// unaryFloatMore holds the trigonometric and less common activations.
-func unaryFloatMore[T Floating](op UnaryOp, p UnaryParams, d, s []T) {
+// unaryFloatMath holds the ops computed element by element in float64
+// math: trigonometric, hyperbolic and rounding functions and the less
+// common activations.
+func unaryFloatMath[T Floating](op UnaryOp, p UnaryParams, d, s []T) {
 	var f func(float64) float64
 	switch op {
 	case UnCos:
@@ -353,7 +355,7 @@ func unaryInt[T Numeric](op UnaryOp, p UnaryParams, d, s []T) error {
 		for i, v := range s {
 			floats[i] = float64(v)
 		}
-		unaryFloatMore(op, p, floats, floats)
+		unaryFloatMath(op, p, floats, floats)
 		for i, v := range floats {
 			d[i] = T(v)
 		}
