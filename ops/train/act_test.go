@@ -1,11 +1,13 @@
 package train
 
-import "github.com/latent-ml/latent/ops"
-
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/latent-ml/latent/ops"
 )
 
 // actRef is a float64 reference of each activation, written from its
@@ -59,16 +61,11 @@ func TestActBackwardFiniteDifferences(t *testing.T) {
 			f := func(z float64) float64 { return actRef(act, alpha, z) }
 			want1 := (f(z+h) - f(z-h)) / (2 * h)
 			want2 := (f(z+h) - 2*f(z) + f(z-h)) / (h * h)
-			if got, want := float64(dz[i]), float64(dy[i])*want1; math.Abs(got-want) > 1e-3*(1+math.Abs(want)) {
-				t.Errorf("act %d z=%g: ActBackward dz = %g, want dy·f' = %g", act, z, got, want)
-			}
+			want := float64(dy[i]) * want1
+			assert.InDeltaf(t, want, float64(dz[i]), 1e-3*(1+math.Abs(want)), "act %d z=%g: ActBackward dz, want dy·f'", act, z)
 			d1, d2 := ActDerivs(y[i], act, alpha)
-			if math.Abs(float64(d1)-want1) > 1e-3*(1+math.Abs(want1)) {
-				t.Errorf("act %d z=%g: ActDerivs f' = %g, want %g", act, z, d1, want1)
-			}
-			if math.Abs(float64(d2)-want2) > 2e-2*(1+math.Abs(want2)) {
-				t.Errorf("act %d z=%g: ActDerivs f'' = %g, want %g", act, z, d2, want2)
-			}
+			assert.InDeltaf(t, want1, float64(d1), 1e-3*(1+math.Abs(want1)), "act %d z=%g: ActDerivs f'", act, z)
+			assert.InDeltaf(t, want2, float64(d2), 2e-2*(1+math.Abs(want2)), "act %d z=%g: ActDerivs f''", act, z)
 		}
 	}
 }
@@ -78,9 +75,7 @@ func TestActBackwardAliased(t *testing.T) {
 	y := []float32{0.25, 0.5}
 	g := []float32{2, 4}
 	ActBackward(g, g, y, ops.ActSigmoid, 0)
-	if want := []float32{2 * 0.25 * 0.75, 4 * 0.5 * 0.5}; g[0] != want[0] || g[1] != want[1] {
-		t.Fatalf("aliased sigmoid backward = %v, want %v", g, want)
-	}
+	assert.Equal(t, []float32{2 * 0.25 * 0.75, 4 * 0.5 * 0.5}, g, "aliased sigmoid backward")
 }
 
 // TestActBackwardVector checks ActBackward's Relu and Sigmoid (vectorised
@@ -121,8 +116,9 @@ func TestActBackwardVector(t *testing.T) {
 				}
 				ActBackward(dz, dy, y, act, 0)
 				for i := range want {
-					if math.Float32bits(dz[i]) != math.Float32bits(want[i]) && !(dz[i] != dz[i] && want[i] != want[i]) {
-						t.Fatalf("%v n=%d alias=%v: dz[%d] = %v, want %v (y %v)", act, n, alias, i, dz[i], want[i], y[i])
+					same := math.Float32bits(dz[i]) == math.Float32bits(want[i]) || (dz[i] != dz[i] && want[i] != want[i])
+					if !assert.Truef(t, same, "%v n=%d alias=%v: dz[%d] = %v, want %v (y %v)", act, n, alias, i, dz[i], want[i], y[i]) {
+						return
 					}
 				}
 			}

@@ -1,12 +1,13 @@
 package train
 
-import "github.com/latent-ml/latent/ops"
-
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/latent-ml/latent/ops"
 )
 
 // TestConvBackwardFastMatchesIm2Col runs Conv and ConvTranspose backward on
@@ -36,48 +37,21 @@ func TestConvBackwardFastMatchesIm2Col(t *testing.T) {
 		if err := p.Check(); err != nil || ops.NumElements(p.In) == 0 || ops.NumElements(p.Out) == 0 {
 			continue
 		}
-		x := trRand(r, p.Batch*p.InC*ops.NumElements(p.In))
-		w := trRand(r, p.InC*p.OutC*ops.NumElements(p.Kernel))
-		dy := trRand(r, p.Batch*p.OutC*ops.NumElements(p.Out))
-		start := trRand(r, len(w)+p.OutC) // gradients accumulate onto these
-		run := func(fast bool) (dx, dw, db []float32) {
-			dx = make([]float32, len(x))
-			dw, db = append([]float32(nil), start[:len(w)]...), append([]float32(nil), start[len(w):]...)
-			switch {
-			case !transpose && fast:
-				if !convBackwardFast(p, x, w, dy, dx, dw, db, nil) {
-					return nil, nil, nil
-				}
-			case !transpose:
-				convBackwardIm2Col(p, x, w, dy, dx, dw, db, nil)
-			case fast:
-				if !convTransposeBackwardFast(p, x, w, dy, dx, dw, db, nil) {
-					return nil, nil, nil
-				}
-			default:
-				convTransposeBackwardIm2Col(p, x, w, dy, dx, dw, db, nil)
-			}
-			return dx, dw, db
-		}
-		fdx, fdw, fdb := run(true)
-		if fdx == nil {
+		x := normal(r, p.Batch*p.InC*ops.NumElements(p.In))
+		w := normal(r, p.InC*p.OutC*ops.NumElements(p.Kernel))
+		dy := normal(r, p.Batch*p.OutC*ops.NumElements(p.Out))
+		start := normal(r, len(w)+p.OutC) // gradients accumulate onto these
+		fdx, fdw, fdb, ok := convBackwardPath(p, transpose, true, x, w, dy, start)
+		if !ok {
 			continue
 		}
 		hits[it%2]++
-		dx, dw, db := run(false)
+		dx, dw, db, _ := convBackwardPath(p, transpose, false, x, w, dy, start)
 		name := fmt.Sprintf("case %d transpose=%v %+v", it, transpose, *p)
-		for _, c := range []struct {
-			what      string
-			got, want []float32
-		}{{"dx", fdx, dx}, {"dw", fdw, dw}, {"db", fdb, db}} {
-			for i := range c.want {
-				if d := math.Abs(float64(c.got[i] - c.want[i])); d > 1e-4*(1+math.Abs(float64(c.want[i]))) {
-					t.Fatalf("%s: %s[%d] = %v, im2col gives %v", name, c.what, i, c.got[i], c.want[i])
-				}
-			}
-		}
+		assertClose(t, name+" dx", dx, fdx, 1e-4)
+		assertClose(t, name+" dw", dw, fdw, 1e-4)
+		assertClose(t, name+" db", db, fdb, 1e-4)
 	}
-	if hits[0] < 40 || hits[1] < 40 {
-		t.Fatalf("too few cases on the fast paths: %d ops.Conv, %d ConvTranspose", hits[0], hits[1])
-	}
+	assert.GreaterOrEqual(t, hits[0], 40, "cases on Conv's phase-split path")
+	assert.GreaterOrEqual(t, hits[1], 40, "cases on ConvTranspose's phase-split path")
 }

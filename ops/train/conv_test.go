@@ -1,21 +1,17 @@
 package train
 
-import "github.com/latent-ml/latent/ops"
-
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/latent-ml/latent/ops"
 )
 
-func trRand(r *rand.Rand, n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-	}
-	return v
-}
-
+// dot64 is the inner product of a and b in float64.
 func dot64(a, b []float32) float64 {
 	var s float64
 	for i := range a {
@@ -29,16 +25,13 @@ func dot64(a, b []float32) float64 {
 // (exact for linear maps, up to rounding).
 func checkLinearGrad(t *testing.T, what string, r *rand.Rand, v, g []float32, L func([]float32) float64) {
 	t.Helper()
-	u := trRand(r, len(v))
+	u := normal(r, len(v))
 	vu := make([]float32, len(v))
 	for i := range v {
 		vu[i] = v[i] + u[i]
 	}
 	want := L(vu) - L(v)
-	got := dot64(g, u)
-	if math.Abs(got-want) > 1e-3*(1+math.Abs(want)) {
-		t.Errorf("%s: <grad,u> = %.6f, L(v+u)-L(v) = %.6f", what, got, want)
-	}
+	assert.InDeltaf(t, want, dot64(g, u), 1e-3*(1+math.Abs(want)), "%s: <grad,u> against L(v+u)-L(v)", what)
 }
 
 func TestConvBackwardLinear(t *testing.T) {
@@ -61,13 +54,11 @@ func TestConvBackwardLinear(t *testing.T) {
 			p := &ops.ConvParams{Batch: N, InC: tc.inC, OutC: tc.outC, Group: tc.group, In: []int{tc.h, tc.w},
 				Kernel: []int{tc.k, tc.k}, Out: []int{oh, ow}, Strides: []int{tc.s, tc.s},
 				Dilations: []int{tc.dil, tc.dil}, PadBegin: []int{tc.pad, tc.pad}}
-			if err := p.Check(); err != nil {
-				t.Fatal(err)
-			}
-			x := trRand(r, N*tc.inC*tc.h*tc.w)
-			w := trRand(r, tc.outC*tc.inC/tc.group*tc.k*tc.k)
-			b := trRand(r, tc.outC)
-			dy := trRand(r, N*tc.outC*oh*ow)
+			require.NoError(t, p.Check())
+			x := normal(r, N*tc.inC*tc.h*tc.w)
+			w := normal(r, tc.outC*tc.inC/tc.group*tc.k*tc.k)
+			b := normal(r, tc.outC)
+			dy := normal(r, N*tc.outC*oh*ow)
 			y := make([]float32, len(dy))
 			dx := make([]float32, len(x))
 			dw := make([]float32, len(w))
@@ -84,9 +75,9 @@ func TestConvBackwardLinear(t *testing.T) {
 			pt := *p
 			pt.InC, pt.OutC = tc.outC, tc.inC
 			pt.In, pt.Out = p.Out, p.In
-			wt := trRand(r, tc.outC*tc.inC/tc.group*tc.k*tc.k)
-			xt := trRand(r, N*tc.outC*oh*ow)
-			dyt := trRand(r, N*tc.inC*tc.h*tc.w)
+			wt := normal(r, tc.outC*tc.inC/tc.group*tc.k*tc.k)
+			xt := normal(r, N*tc.outC*oh*ow)
+			dyt := normal(r, N*tc.inC*tc.h*tc.w)
 			yt := make([]float32, len(dyt))
 			dxt := make([]float32, len(xt))
 			dwt := make([]float32, len(wt))
@@ -97,7 +88,7 @@ func TestConvBackwardLinear(t *testing.T) {
 			tB := func(v []float32) float64 { ops.ConvTranspose(&pt, xt, wt, v, yt, nil); return dot64(yt, dyt) }
 			checkLinearGrad(t, "transpose dx", r, xt, dxt, tX)
 			checkLinearGrad(t, "transpose dw", r, wt, dwt, tW)
-			checkLinearGrad(t, "transpose db", r, trRand(r, tc.inC), dbt, tB)
+			checkLinearGrad(t, "transpose db", r, normal(r, tc.inC), dbt, tB)
 		})
 	}
 }
@@ -105,13 +96,13 @@ func TestConvBackwardLinear(t *testing.T) {
 func TestPoolAndUpsampleBackward(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const planes, H, W = 3, 7, 6
-	x := trRand(r, planes*H*W)
+	x := normal(r, planes*H*W)
 	for _, pad := range []int{0, 1} {
 		p := &ops.PoolParams{Planes: planes, In: []int{H, W}, Kernel: []int{3, 3}, Strides: []int{2, 2},
 			Dilations: []int{1, 1}, PadBegin: []int{pad, pad}, PadEnd: []int{pad, pad}}
 		p.Out = []int{ops.PoolOutSize(H, 3, 2, 1, pad, pad, false), ops.PoolOutSize(W, 3, 2, 1, pad, pad, false)}
 		n := planes * p.Out[0] * p.Out[1]
-		dy := trRand(r, n)
+		dy := normal(r, n)
 		y := make([]float32, n)
 		dx := make([]float32, len(x))
 		AvgPool2DBackward(p, dy, dx)
@@ -121,7 +112,7 @@ func TestPoolAndUpsampleBackward(t *testing.T) {
 		idx := make([]int64, n)
 		ops.MaxPool(p, x, y, idx, false)
 		MaxPoolBackward(dy, idx, dx)
-		u := trRand(r, len(x))
+		u := normal(r, len(x))
 		const h = 1e-3
 		xp := make([]float32, len(x))
 		for i := range x {
@@ -129,13 +120,12 @@ func TestPoolAndUpsampleBackward(t *testing.T) {
 		}
 		base := dot64(y, dy)
 		ops.MaxPool2D(p, xp, y)
-		if got, want := dot64(dx, u), (dot64(y, dy)-base)/h; math.Abs(got-want) > 1e-2*(1+math.Abs(want)) {
-			t.Errorf("maxpool pad %d: directional derivative %.5f, finite difference %.5f", pad, got, want)
-		}
+		want := (dot64(y, dy) - base) / h
+		assert.InDeltaf(t, want, dot64(dx, u), 1e-2*(1+math.Abs(want)), "maxpool pad %d: directional derivative against the finite difference", pad)
 	}
 	for _, s := range []int{2, 3} {
 		for _, bil := range []bool{false, true} {
-			dy := trRand(r, planes*H*W*s*s)
+			dy := normal(r, planes*H*W*s*s)
 			y := make([]float32, len(dy))
 			dx := make([]float32, len(x))
 			Upsample2DBackward(planes, H, W, s, bil, dy, dx)
@@ -149,7 +139,7 @@ func TestPoolAndUpsampleBackward(t *testing.T) {
 func TestUpsampleMatchesResize(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const planes, H, W, s = 2, 5, 4, 2
-	x := trRand(r, planes*H*W)
+	x := normal(r, planes*H*W)
 	for _, bil := range []bool{false, true} {
 		got := make([]float32, planes*H*W*s*s)
 		Upsample2D(planes, H, W, s, bil, x, got)
@@ -160,11 +150,7 @@ func TestUpsampleMatchesResize(t *testing.T) {
 		}
 		want := make([]float32, len(got))
 		ops.Resize(p, x, want)
-		for i := range got {
-			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
-				t.Fatalf("bilinear=%v: element %d = %g, ops.Resize gives %g", bil, i, got[i], want[i])
-			}
-		}
+		assert.InDeltaSlicef(t, want, got, 1e-6, "bilinear=%v: Upsample2D against Resize", bil)
 	}
 }
 
@@ -172,9 +158,9 @@ func TestBatchNormTrainingBackward(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const n, c, sp = 3, 2, 5
 	const eps = 1e-5
-	x := trRand(r, n*c*sp)
-	scale, bias := trRand(r, c), trRand(r, c)
-	dy := trRand(r, n*c*sp)
+	x := normal(r, n*c*sp)
+	scale, bias := normal(r, c), normal(r, c)
+	dy := normal(r, n*c*sp)
 	// L = Σ dy·y computed in float64 from scratch (independent of the kernel).
 	L := func(x, scale, bias []float64) float64 {
 		var tot float64
@@ -228,16 +214,12 @@ func TestBatchNormTrainingBackward(t *testing.T) {
 	X, S, B := f64(x), f64(scale), f64(bias)
 	for i := range x {
 		want := fd(X, i, func(v []float64) float64 { return L(v, S, B) })
-		if math.Abs(float64(dx[i])-want) > 1e-3*(1+math.Abs(want)) {
-			t.Errorf("dx[%d] = %g, finite difference %g", i, dx[i], want)
-		}
+		assert.InDeltaf(t, want, float64(dx[i]), 1e-3*(1+math.Abs(want)), "dx[%d] against the finite difference", i)
 	}
 	for ch := 0; ch < c; ch++ {
-		if want := fd(S, ch, func(v []float64) float64 { return L(X, v, B) }); math.Abs(float64(ds[ch])-want) > 1e-3*(1+math.Abs(want)) {
-			t.Errorf("dscale[%d] = %g, finite difference %g", ch, ds[ch], want)
-		}
-		if want := fd(B, ch, func(v []float64) float64 { return L(X, S, v) }); math.Abs(float64(db[ch])-want) > 1e-3*(1+math.Abs(want)) {
-			t.Errorf("dbias[%d] = %g, finite difference %g", ch, db[ch], want)
-		}
+		want := fd(S, ch, func(v []float64) float64 { return L(X, v, B) })
+		assert.InDeltaf(t, want, float64(ds[ch]), 1e-3*(1+math.Abs(want)), "dscale[%d] against the finite difference", ch)
+		want = fd(B, ch, func(v []float64) float64 { return L(X, S, v) })
+		assert.InDeltaf(t, want, float64(db[ch]), 1e-3*(1+math.Abs(want)), "dbias[%d] against the finite difference", ch)
 	}
 }
