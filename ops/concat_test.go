@@ -12,15 +12,15 @@ func TestConcatHandWorked(t *testing.T) {
 	if err := ConcatInto(got, []*Tensor{a, b}, 1); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "axis 1", got, FromInt64([]int{2, 3}, []int64{1, 3, 4, 2, 5, 6}))
+	requireTensorEqual(t, "axis 1", got, FromInt64([]int{2, 3}, []int64{1, 3, 4, 2, 5, 6}))
 
 	// Split undoes it.
 	pa, pb := New(Int64, 2, 1), New(Int64, 2, 2)
 	if err := SplitInto([]*Tensor{pa, pb}, got, 1); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "split a", pa, a)
-	tkEqual(t, "split b", pb, b)
+	requireTensorEqual(t, "split a", pa, a)
+	requireTensorEqual(t, "split b", pb, b)
 }
 
 // naiveConcat builds the expected concatenation element by element from
@@ -29,14 +29,14 @@ func TestConcatHandWorked(t *testing.T) {
 func naiveConcat(srcs []*Tensor, axis int, oshape []int) *Tensor {
 	out := New(srcs[0].DType, oshape...)
 	for o := 0; o < out.Len(); o++ {
-		m := tkUnravel(o, oshape)
+		m := unravel(o, oshape)
 		k := m[axis]
 		for _, s := range srcs {
 			if k < s.Shape[axis] {
 				mm := append([]int{}, m...)
 				mm[axis] = k
-				one := tkPick(s, []int{1}, []int{tkRavel(mm, s.Shape)})
-				tkSetAt(out, o, one)
+				one := pickElements(s, []int{1}, []int{ravel(mm, s.Shape)})
+				setAt(out, o, one)
 				break
 			}
 			k -= s.Shape[axis]
@@ -45,8 +45,8 @@ func naiveConcat(srcs []*Tensor, axis int, oshape []int) *Tensor {
 	return out
 }
 
-// tkSetAt sets out[o] = one[0].
-func tkSetAt(out *Tensor, o int, one *Tensor) {
+// setAt sets out[o] = one[0].
+func setAt(out *Tensor, o int, one *Tensor) {
 	switch d := out.Data.(type) {
 	case []float32:
 		d[o] = one.F32()[0]
@@ -70,16 +70,16 @@ func tkSetAt(out *Tensor, o int, one *Tensor) {
 func TestConcatSplitAllDTypes(t *testing.T) {
 	base := []int{2, 3, 2}
 	sizes := []int{1, 0, 3, 2} // includes a zero-size input
-	for _, dt := range tkAllDTypes {
+	for _, dt := range allDTypes {
 		for axis := range base {
 			var srcs []*Tensor
 			var shapes [][]int
 			for i, s := range sizes {
 				sh := append([]int{}, base...)
 				sh[axis] = s
-				src := tkSeq(dt, sh...)
+				src := seqTensor(dt, sh...)
 				// Make the inputs differ from one another.
-				src = tkPick(src, sh, tkRotate(src.Len(), i))
+				src = pickElements(src, sh, rotation(src.Len(), i))
 				srcs = append(srcs, src)
 				shapes = append(shapes, sh)
 			}
@@ -92,7 +92,7 @@ func TestConcatSplitAllDTypes(t *testing.T) {
 			if err := ConcatInto(got, srcs, axis); err != nil {
 				t.Fatal(err)
 			}
-			tkEqual(t, fmt.Sprintf("concat %v axis %d", dt, axis), got, want)
+			requireTensorEqual(t, fmt.Sprintf("concat %v axis %d", dt, axis), got, want)
 
 			parts := make([]*Tensor, len(srcs))
 			for i, s := range srcs {
@@ -102,14 +102,14 @@ func TestConcatSplitAllDTypes(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range parts {
-				tkEqual(t, fmt.Sprintf("split %v axis %d part %d", dt, axis, i), parts[i], srcs[i])
+				requireTensorEqual(t, fmt.Sprintf("split %v axis %d part %d", dt, axis, i), parts[i], srcs[i])
 			}
 		}
 	}
 }
 
-// tkRotate is the index map of a rotation by k.
-func tkRotate(n, k int) []int {
+// rotation is the index map of a rotation by k.
+func rotation(n, k int) []int {
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = (i + k) % n
@@ -118,7 +118,7 @@ func tkRotate(n, k int) []int {
 }
 
 func TestConcatErrors(t *testing.T) {
-	a, b := tkSeq(Float32, 2, 3), tkSeq(Float32, 3, 3)
+	a, b := seqTensor(Float32, 2, 3), seqTensor(Float32, 3, 3)
 	if _, err := ConcatShape(1, a.Shape, b.Shape); err == nil {
 		t.Error("mismatched non-axis dims: no error")
 	}
@@ -128,7 +128,7 @@ func TestConcatErrors(t *testing.T) {
 	if _, err := ConcatShape(2, a.Shape); err == nil {
 		t.Error("axis 2 of rank 2: no error")
 	}
-	if err := ConcatInto(New(Float32, 5, 3), []*Tensor{a, tkSeq(Int32, 3, 3)}, 0); err == nil {
+	if err := ConcatInto(New(Float32, 5, 3), []*Tensor{a, seqTensor(Int32, 3, 3)}, 0); err == nil {
 		t.Error("mixed dtypes: no error")
 	}
 	if err := SplitInto([]*Tensor{New(Float32, 1, 3), New(Float32, 1, 3)}, b, 0); err == nil {

@@ -39,9 +39,9 @@ func BenchmarkConvAE(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, l := range convAELayers(64) {
 		p := l.p
-		x := nnRand(rng, p.Batch*p.InC*NumElements(p.In))
-		w := nnRand(rng, p.InC*p.OutC*9)
-		bias := nnRand(rng, p.OutC)
+		x := uniform(rng, p.Batch*p.InC*NumElements(p.In))
+		w := uniform(rng, p.InC*p.OutC*9)
+		bias := uniform(rng, p.OutC)
 		y := make([]float32, p.Batch*p.OutC*NumElements(p.Out))
 		col := make([]float32, p.ColSize(l.transpose))
 		b.Run(l.name+"/im2col", func(b *testing.B) {

@@ -257,11 +257,11 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 		default:
 			continue
 		}
-		x := nnRand(r, p.Batch*p.InC*NumElements(p.In))
-		w := nnRand(r, p.OutC*p.InC*NumElements(p.Kernel))
+		x := uniform(r, p.Batch*p.InC*NumElements(p.In))
+		w := uniform(r, p.OutC*p.InC*NumElements(p.Kernel))
 		var bias []float32
 		if it%4 < 2 {
-			bias = nnRand(r, p.OutC)
+			bias = uniform(r, p.OutC)
 		}
 		var want []float32
 		if transpose {
@@ -290,7 +290,7 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 			} else {
 				Conv(p, x, w, bias, y, nil)
 			}
-			nnCheck(t, fmt.Sprintf("case %d transpose=%v threads=%d %+v", it, transpose, th, *p), y, want, 1e-5)
+			requireClose(t, fmt.Sprintf("case %d transpose=%v threads=%d %+v", it, transpose, th, *p), y, want, 1e-5)
 		}
 	}
 	if hits[0] < 40 || hits[1] < 20 || hits[2] < 20 || hits[3] < 10 {

@@ -50,9 +50,9 @@ func FuzzConv(f *testing.F) {
 			t.Skip(err)
 		}
 		rng := rand.New(rand.NewPCG(seed, 1))
-		x := nnRand(rng, p.Batch*p.InC*NumElements(p.In))
-		wt := nnRand(rng, p.InC*p.OutC*NumElements(p.Kernel))
-		bias := nnRand(rng, p.OutC)
+		x := uniform(rng, p.Batch*p.InC*NumElements(p.In))
+		wt := uniform(rng, p.InC*p.OutC*NumElements(p.Kernel))
+		bias := uniform(rng, p.OutC)
 		var want []float32
 		if transpose {
 			want = naiveConvTranspose(p, x, wt, bias)
@@ -77,7 +77,7 @@ func FuzzConv(f *testing.F) {
 			} else {
 				Conv(p, x, wt, bias, y, nil)
 			}
-			nnCheck(t, name+" movers "+moveNames[impl], y, want, 1e-4)
+			requireClose(t, name+" movers "+moveNames[impl], y, want, 1e-4)
 		}
 	})
 }

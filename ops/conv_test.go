@@ -5,10 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
-// nnRand returns n uniform values in [-1, 1).
-func nnRand(r *rand.Rand, n int) []float32 {
+// uniform returns n uniform values in [-1, 1).
+func uniform(r *rand.Rand, n int) []float32 {
 	out := make([]float32, n)
 	for i := range out {
 		out[i] = r.Float32()*2 - 1
@@ -16,9 +18,9 @@ func nnRand(r *rand.Rand, n int) []float32 {
 	return out
 }
 
-// nnClose reports the first index where got and want differ by more than
+// firstMismatch reports the first index where got and want differ by more than
 // tol·(1+|want|), or -1.
-func nnClose(got, want []float32, tol float64) int {
+func firstMismatch(got, want []float32, tol float64) int {
 	if len(got) != len(want) {
 		return 0
 	}
@@ -33,19 +35,17 @@ func nnClose(got, want []float32, tol float64) int {
 	return -1
 }
 
-func nnCheck(t *testing.T, what string, got, want []float32, tol float64) {
+func requireClose(t *testing.T, what string, got, want []float32, tol float64) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: got %d elements, want %d", what, len(got), len(want))
-	}
-	if i := nnClose(got, want, tol); i >= 0 {
-		t.Fatalf("%s: element %d: got %v, want %v", what, i, got[i], want[i])
+	require.Len(t, got, len(want), what)
+	if i := firstMismatch(got, want, tol); i >= 0 {
+		require.Failf(t, "values differ", "%s: element %d: got %v, want %v (tolerance %g relative)", what, i, got[i], want[i], tol)
 	}
 }
 
-// nnOdometer advances idx over shape in row-major order and reports false
+// nextIndex advances idx over shape in row-major order and reports false
 // after the last index.
-func nnOdometer(idx, shape []int) bool {
+func nextIndex(idx, shape []int) bool {
 	for d := len(idx) - 1; d >= 0; d-- {
 		idx[d]++
 		if idx[d] < shape[d] {
@@ -88,7 +88,7 @@ func naiveConv(p *ConvParams, x, w, bias []float32) []float32 {
 							wv := w[(m*cg+c)*kSz+ki]
 							s += float64(xv) * float64(wv)
 						}
-						nnOdometer(k, p.Kernel)
+						nextIndex(k, p.Kernel)
 					}
 				}
 				v := float32(s)
@@ -96,7 +96,7 @@ func naiveConv(p *ConvParams, x, w, bias []float32) []float32 {
 					v = 0
 				}
 				y[(n*p.OutC+m)*outSz+oi] = v
-				nnOdometer(o, p.Out)
+				nextIndex(o, p.Out)
 			}
 		}
 	}
@@ -131,10 +131,10 @@ func naiveConvTranspose(p *ConvParams, x, w, bias []float32) []float32 {
 						if ok {
 							acc[(n*p.OutC+g*mg+m)*outSz+off] += xv * float64(w[(c*mg+m)*kSz+ki])
 						}
-						nnOdometer(k, p.Kernel)
+						nextIndex(k, p.Kernel)
 					}
 				}
-				nnOdometer(i, p.In)
+				nextIndex(i, p.In)
 			}
 		}
 	}
@@ -189,11 +189,11 @@ func TestConvAgainstNaive(t *testing.T) {
 		if err := p.Check(); err != nil {
 			t.Fatal(err)
 		}
-		x := nnRand(r, p.Batch*p.InC*NumElements(p.In))
-		w := nnRand(r, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
+		x := uniform(r, p.Batch*p.InC*NumElements(p.In))
+		w := uniform(r, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
 		var bias []float32
 		if it%2 == 0 {
-			bias = nnRand(r, p.OutC)
+			bias = uniform(r, p.OutC)
 		}
 		if it%5 == 0 {
 			p.Act = ActRelu
@@ -203,7 +203,7 @@ func TestConvAgainstNaive(t *testing.T) {
 			y[i] = float32(math.NaN()) // every element must be written
 		}
 		Conv(p, x, w, bias, y, nil)
-		nnCheck(t, fmt.Sprintf("case %d %+v", it, *p), y, naiveConv(p, x, w, bias), 1e-5)
+		requireClose(t, fmt.Sprintf("case %d %+v", it, *p), y, naiveConv(p, x, w, bias), 1e-5)
 	}
 }
 
@@ -215,11 +215,11 @@ func TestConvTransposeAgainstNaive(t *testing.T) {
 		if err := p.Check(); err != nil {
 			t.Fatal(err)
 		}
-		x := nnRand(r, p.Batch*p.InC*NumElements(p.In))
-		w := nnRand(r, p.InC*p.OutC/p.Group*NumElements(p.Kernel))
+		x := uniform(r, p.Batch*p.InC*NumElements(p.In))
+		w := uniform(r, p.InC*p.OutC/p.Group*NumElements(p.Kernel))
 		var bias []float32
 		if it%2 == 1 {
-			bias = nnRand(r, p.OutC)
+			bias = uniform(r, p.OutC)
 		}
 		y := make([]float32, p.Batch*p.OutC*NumElements(p.Out))
 		for i := range y {
@@ -227,7 +227,7 @@ func TestConvTransposeAgainstNaive(t *testing.T) {
 		}
 		col := make([]float32, p.ColSize(true))
 		ConvTranspose(p, x, w, bias, y, col)
-		nnCheck(t, fmt.Sprintf("case %d %+v", it, *p), y, naiveConvTranspose(p, x, w, bias), 1e-5)
+		requireClose(t, fmt.Sprintf("case %d %+v", it, *p), y, naiveConvTranspose(p, x, w, bias), 1e-5)
 	}
 }
 
@@ -238,14 +238,14 @@ func TestConv2DHandComputed(t *testing.T) {
 	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	y := make([]float32, 4)
 	Conv2D(p, x, []float32{1, 1, 1, 1}, []float32{0.5}, y)
-	nnCheck(t, "2x2 sums", y, []float32{12.5, 16.5, 24.5, 28.5}, 0)
+	requireClose(t, "2x2 sums", y, []float32{12.5, 16.5, 24.5, 28.5}, 0)
 
 	// Padding 1 on every side, stride 2, kernel [[0,1],[1,0]]:
 	// out(i,j) = x(2i-1, 2j) + x(2i, 2j-1) with zeros outside.
 	p = &ConvParams{Batch: 1, InC: 1, OutC: 1, Group: 1, In: []int{3, 3}, Kernel: []int{2, 2}, Out: []int{2, 2},
 		Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}}
 	Conv2D(p, x, []float32{0, 1, 1, 0}, nil, y)
-	nnCheck(t, "strided padded", y, []float32{0 + 0, 0 + 2, 0 + 4, 6 + 8}, 0)
+	requireClose(t, "strided padded", y, []float32{0 + 0, 0 + 2, 0 + 4, 6 + 8}, 0)
 }
 
 func TestConvTransposeHandComputed(t *testing.T) {
@@ -255,7 +255,7 @@ func TestConvTransposeHandComputed(t *testing.T) {
 		Strides: []int{2}, Dilations: []int{1}, PadBegin: []int{0}}
 	y := make([]float32, 5)
 	ConvTranspose(p, []float32{1, 2}, []float32{1, 10}, []float32{0.5}, y, nil)
-	nnCheck(t, "strided transpose", y, []float32{1.5, 10.5, 2.5, 20.5, 0.5}, 0)
+	requireClose(t, "strided transpose", y, []float32{1.5, 10.5, 2.5, 20.5, 0.5}, 0)
 }
 
 // TestIm2ColAdjoint checks <Im2Col(x), c> = <x, Col2Im(c)>, the property
@@ -265,8 +265,8 @@ func TestIm2ColAdjoint(t *testing.T) {
 	for it := 0; it < 60; it++ {
 		p := randConvParams(r, 1+it%3, false)
 		g := &ConvGeom{C: p.InC, Image: p.In, Kernel: p.Kernel, Out: p.Out, Strides: p.Strides, Dilations: p.Dilations, PadBegin: p.PadBegin}
-		x := nnRand(r, g.C*NumElements(g.Image))
-		c := nnRand(r, g.ColRows()*g.ColCols())
+		x := uniform(r, g.C*NumElements(g.Image))
+		c := uniform(r, g.ColRows()*g.ColCols())
 		col := make([]float32, len(c))
 		Im2Col(g, x, col)
 		img := make([]float32, len(x))
@@ -305,8 +305,8 @@ func BenchmarkConv2D3x3(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	p := &ConvParams{Batch: 1, InC: 32, OutC: 32, Group: 1, In: []int{32, 32}, Kernel: []int{3, 3}, Out: []int{32, 32},
 		Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}}
-	x := nnRand(r, 32*32*32)
-	w := nnRand(r, 32*32*9)
+	x := uniform(r, 32*32*32)
+	w := uniform(r, 32*32*9)
 	y := make([]float32, 32*32*32)
 	col := make([]float32, p.ColSize(false))
 	for b.Loop() {
@@ -332,9 +332,9 @@ func TestConvF64(t *testing.T) {
 	r := rand.New(rand.NewPCG(81, 82))
 	for it := 0; it < 60; it++ {
 		p := randConvParams(r, 1+it%3, false)
-		x := nnRand(r, p.Batch*p.InC*NumElements(p.In))
-		w := nnRand(r, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
-		bias := nnRand(r, p.OutC)
+		x := uniform(r, p.Batch*p.InC*NumElements(p.In))
+		w := uniform(r, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
+		bias := uniform(r, p.OutC)
 		x64, w64, b64 := make([]float64, len(x)), make([]float64, len(w)), make([]float64, len(bias))
 		for i, v := range x {
 			x64[i] = float64(v)
@@ -355,7 +355,7 @@ func TestConvF64(t *testing.T) {
 			got[i] = float32(v)
 		}
 		// naiveConv sums in float64 too and rounds once.
-		nnCheck(t, fmt.Sprintf("case %d", it), got, naiveConv(p, x, w, bias), 1e-7)
+		requireClose(t, fmt.Sprintf("case %d", it), got, naiveConv(p, x, w, bias), 1e-7)
 	}
 	// Double precision survives: 1 + 1e-12 is not representable in float32.
 	p := &ConvParams{Batch: 1, InC: 1, OutC: 1, Group: 1, In: []int{2}, Kernel: []int{2}, Out: []int{1},

@@ -22,9 +22,9 @@ func TestConvWideMaps(t *testing.T) {
 					if transpose {
 						p.In, p.Out = p.Out, []int{2*(p.Out[0]-1) + 1, 2*(p.Out[1]-1) + 1}
 					}
-					x := nnRand(rng, p.Batch*p.InC*NumElements(p.In))
-					w := nnRand(rng, p.InC*p.OutC*9)
-					b := nnRand(rng, p.OutC)
+					x := uniform(rng, p.Batch*p.InC*NumElements(p.In))
+					w := uniform(rng, p.InC*p.OutC*9)
+					b := uniform(rng, p.OutC)
 					var want []float32
 					y := make([]float32, p.Batch*p.OutC*NumElements(p.Out))
 					if transpose {
@@ -39,7 +39,7 @@ func TestConvWideMaps(t *testing.T) {
 						want = naiveConv(p, x, w, b)
 						Conv(p, x, w, b, y, nil)
 					}
-					nnCheck(t, fmt.Sprintf("impl %d in %d transpose %v", impl, in, transpose), y, want, 1e-4)
+					requireClose(t, fmt.Sprintf("impl %d in %d transpose %v", impl, in, transpose), y, want, 1e-4)
 				}
 			}
 		}
@@ -62,9 +62,9 @@ func BenchmarkConvWide(b *testing.B) {
 		p    ConvParams
 	}{{"conv3x64-16x32", false, mk(3, 16, 64, 32)}, {"conv16x32-32x16", false, mk(16, 32, 32, 16)}, {"convT32x16-16x32", true, mk(32, 16, 16, 32)}, {"convT16x32-3x64", true, mk(16, 3, 32, 64)}, {"convT32x16-4x32", true, mk(32, 4, 16, 32)}, {"convT32x16-8x32", true, mk(32, 8, 16, 32)}, {"convT8x14-4x28", true, mk(8, 4, 14, 28)}} {
 		p := l.p
-		x := nnRand(rng, p.Batch*p.InC*NumElements(p.In))
-		w := nnRand(rng, p.InC*p.OutC*9)
-		bias := nnRand(rng, p.OutC)
+		x := uniform(rng, p.Batch*p.InC*NumElements(p.In))
+		w := uniform(rng, p.InC*p.OutC*9)
+		bias := uniform(rng, p.OutC)
 		y := make([]float32, p.Batch*p.OutC*NumElements(p.Out))
 		for _, impl := range moveImpls() {
 			b.Run(l.name+"-"+moveNames[impl], func(b *testing.B) {

@@ -12,7 +12,7 @@ func TestExpandHandWorked(t *testing.T) {
 	if err := ExpandInto(got, src); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "3x1 to 2x3x2", got, FromFloat32([]int{2, 3, 2}, []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}))
+	requireTensorEqual(t, "3x1 to 2x3x2", got, FromFloat32([]int{2, 3, 2}, []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}))
 }
 
 func TestExpandAllDTypes(t *testing.T) {
@@ -26,34 +26,34 @@ func TestExpandAllDTypes(t *testing.T) {
 		{[]int{2, 1, 3}, []int{5, 2, 2, 3}},
 		{[]int{1, 2}, []int{0, 2}},
 	}
-	for _, dt := range tkAllDTypes {
+	for _, dt := range allDTypes {
 		for _, c := range cases {
-			src := tkSeq(dt, c.in...)
+			src := seqTensor(dt, c.in...)
 			off := len(c.out) - len(c.in)
 			idx := make([]int, NumElements(c.out))
 			for o := range idx {
-				m := tkUnravel(o, c.out)[off:]
+				m := unravel(o, c.out)[off:]
 				for a := range m {
 					if c.in[a] == 1 {
 						m[a] = 0
 					}
 				}
-				idx[o] = tkRavel(m, c.in)
+				idx[o] = ravel(m, c.in)
 			}
 			got := New(dt, c.out...)
 			if err := ExpandInto(got, src); err != nil {
 				t.Fatal(err)
 			}
-			tkEqual(t, fmt.Sprintf("%v %v to %v", dt, c.in, c.out), got, tkPick(src, c.out, idx))
+			requireTensorEqual(t, fmt.Sprintf("%v %v to %v", dt, c.in, c.out), got, pickElements(src, c.out, idx))
 		}
 	}
 }
 
 func TestExpandErrors(t *testing.T) {
-	if err := ExpandInto(New(Float32, 2, 4), tkSeq(Float32, 2, 3)); err == nil {
+	if err := ExpandInto(New(Float32, 2, 4), seqTensor(Float32, 2, 3)); err == nil {
 		t.Error("3 to 4: no error")
 	}
-	if err := ExpandInto(New(Float32, 3), tkSeq(Float32, 2, 3)); err == nil {
+	if err := ExpandInto(New(Float32, 3), seqTensor(Float32, 2, 3)); err == nil {
 		t.Error("rank reduction: no error")
 	}
 }

@@ -37,7 +37,7 @@ func TestGatherScatterElementsRandom(t *testing.T) {
 				ishape[a] = r.IntN(6)
 			}
 		}
-		data := tkSeq(Int64, dshape...)
+		data := seqTensor(Int64, dshape...)
 		ni := NumElements(ishape)
 		idx := make([]int, ni)
 		for i := range idx {
@@ -46,13 +46,13 @@ func TestGatherScatterElementsRandom(t *testing.T) {
 		// Naive: replace the axis coordinate of each output multi-index.
 		want := make([]int, ni)
 		for o := range want {
-			m := tkUnravel(o, ishape)
+			m := unravel(o, ishape)
 			m[axis] = idx[o]
-			want[o] = tkRavel(m, dshape)
+			want[o] = ravel(m, dshape)
 		}
 		got := New(Int64, ishape...)
 		GatherElements(got.I64(), data.I64(), dshape, ishape, axis, idx)
-		tkEqual(t, fmt.Sprintf("gather %v from %v axis %d", ishape, dshape, axis), got, tkPick(data, ishape, want))
+		requireTensorEqual(t, fmt.Sprintf("gather %v from %v axis %d", ishape, dshape, axis), got, pickElements(data, ishape, want))
 
 		// Scatter the gathered values into zeros: every touched element gets
 		// the data value (duplicates write the same value).

@@ -14,7 +14,7 @@ func TestGatherHandWorked(t *testing.T) {
 	if err := GatherInto(got, data, 0, []int{0, 1, 1, 2}); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "axis 0", got, FromFloat32([]int{2, 2, 2}, []float32{1, 2, 3, 4, 3, 4, 5, 6}))
+	requireTensorEqual(t, "axis 0", got, FromFloat32([]int{2, 2, 2}, []float32{1, 2, 3, 4, 3, 4, 5, 6}))
 
 	// axis 1, indices [[0 2]] on [[1 2 3] [4 5 6]] -> [[[1 3]] [[4 6]]].
 	data = FromFloat32([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
@@ -22,15 +22,15 @@ func TestGatherHandWorked(t *testing.T) {
 	if err := GatherInto(got, data, 1, []int{0, 2}); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "axis 1", got, FromFloat32([]int{2, 1, 2}, []float32{1, 3, 4, 6}))
+	requireTensorEqual(t, "axis 1", got, FromFloat32([]int{2, 1, 2}, []float32{1, 3, 4, 6}))
 }
 
 func TestGatherAllDTypesAxes(t *testing.T) {
 	dshape := []int{3, 4, 2}
-	for _, dt := range tkAllDTypes {
+	for _, dt := range allDTypes {
 		for axis := range dshape {
 			for _, ishape := range [][]int{{}, {0}, {5}, {2, 3}} {
-				data := tkSeq(dt, dshape...)
+				data := seqTensor(dt, dshape...)
 				idx := make([]int, NumElements(ishape))
 				for i := range idx {
 					idx[i] = (i*5 + 1) % dshape[axis]
@@ -42,24 +42,24 @@ func TestGatherAllDTypesAxes(t *testing.T) {
 				// Naive: output multi-index = (pre…, ind…, post…).
 				want := make([]int, NumElements(oshape))
 				for o := range want {
-					m := tkUnravel(o, oshape)
+					m := unravel(o, oshape)
 					pre, ind, post := m[:axis], m[axis:axis+len(ishape)], m[axis+len(ishape):]
-					k := idx[tkRavel(ind, ishape)]
+					k := idx[ravel(ind, ishape)]
 					im := append(append(append([]int{}, pre...), k), post...)
-					want[o] = tkRavel(im, dshape)
+					want[o] = ravel(im, dshape)
 				}
 				got := New(dt, oshape...)
 				if err := GatherInto(got, data, axis, idx); err != nil {
 					t.Fatal(err)
 				}
-				tkEqual(t, fmt.Sprintf("%v axis %d indices %v", dt, axis, ishape), got, tkPick(data, oshape, want))
+				requireTensorEqual(t, fmt.Sprintf("%v axis %d indices %v", dt, axis, ishape), got, pickElements(data, oshape, want))
 			}
 		}
 	}
 }
 
 func TestGatherErrors(t *testing.T) {
-	data := tkSeq(Int64, 3, 2)
+	data := seqTensor(Int64, 3, 2)
 	if err := GatherInto(New(Int64, 1, 2), data, 0, []int{3}); err == nil {
 		t.Error("index 3 of 3: no error")
 	}

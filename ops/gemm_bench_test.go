@@ -48,7 +48,7 @@ func BenchmarkGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, s := range gemmBenchShapes {
 		m, n, k, transB := s[0], s[1], s[2], s[3] == 1
-		a, bb, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+		a, bb, c := uniform(rng, m*k), uniform(rng, k*n), make([]float32, m*n)
 		name := fmt.Sprintf("%dx%dx%d", m, n, k)
 		ldb, gbT, gb := n, blas.NoTrans, blas32.General{Rows: k, Cols: n, Stride: n, Data: bb}
 		if transB {

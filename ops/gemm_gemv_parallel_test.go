@@ -42,7 +42,7 @@ func TestGemvSplitMatchesOneThread(t *testing.T) {
 							g := newGemmCase(rng, tr[0], tr[1], s[0], s[1], s[2], 1, 0)
 							ep := Epilogue{Act: e.act, Alpha: 0.1}
 							if e.bias {
-								ep.Bias = randSlice(rng, s[1])
+								ep.Bias = uniform(rng, s[1])
 							}
 							want := g.want()
 							ApplyEpilogueRows(want, g.m, g.n, g.ldc, ep)
@@ -119,8 +119,8 @@ func TestGemvSplitConcurrent(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(24, seed))
 			m, n, k := 1+int(seed)%4, 784, 256
-			a, b := randSlice(rng, m*k), randSlice(rng, k*n)
-			bias := randSlice(rng, n)
+			a, b := uniform(rng, m*k), uniform(rng, k*n)
+			bias := uniform(rng, n)
 			want := make([]float32, m*n)
 			gemmRef(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
 			ApplyEpilogueRows(want, m, n, n, Epilogue{Bias: bias, Act: ActRelu})
@@ -156,7 +156,7 @@ func TestGemvSplitNoAllocs(t *testing.T) {
 	SetThreads(2)
 	rng := rand.New(rand.NewPCG(25, 1))
 	m, n, k := 1, 784, 256
-	a, b, c, bias := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n), randSlice(rng, n)
+	a, b, c, bias := uniform(rng, m*k), uniform(rng, k*n), make([]float32, m*n), uniform(rng, n)
 	ep := Epilogue{Bias: bias, Act: ActSigmoid}
 	GemmEpilogue(false, false, m, n, k, a, k, b, n, c, n, ep)
 	if allocs := testing.AllocsPerRun(50, func() {
@@ -178,11 +178,11 @@ func BenchmarkGemvSplit(b *testing.B) {
 	bs := make([][]float32, 4)
 	xs := make([][]float32, 5)
 	for i := range ws {
-		ws[i] = randSlice(rng, dims[i]*dims[i+1])
-		bs[i] = randSlice(rng, dims[i+1])
+		ws[i] = uniform(rng, dims[i]*dims[i+1])
+		bs[i] = uniform(rng, dims[i+1])
 	}
 	for i, d := range dims {
-		xs[i] = randSlice(rng, d)
+		xs[i] = uniform(rng, d)
 	}
 	layer := func(i int) {
 		GemmEpilogue(false, false, 1, dims[i+1], dims[i], xs[i], dims[i], ws[i], dims[i+1], xs[i+1], dims[i+1],
@@ -216,7 +216,7 @@ func TestGemvWorkerTakeBack(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 1))
 	m, n, k := 2, 300, 256
 	g := newGemmCase(rng, false, false, m, n, k, 1, 0)
-	bias := randSlice(rng, n)
+	bias := uniform(rng, n)
 	want := g.want()
 	ApplyEpilogueRows(want, m, n, g.ldc, Epilogue{Bias: bias, Act: ActRelu})
 	w := &gemvWorker{wake: make(chan struct{}, 1)}

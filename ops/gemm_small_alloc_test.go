@@ -25,8 +25,8 @@ func TestSmallGemmNoAllocs(t *testing.T) {
 		gemmUse = impl
 		for _, sh := range [][3]int{{1, 256, 784}, {1, 64, 256}, {1, 787, 65}, {3, 61, 100}, {5, 19, 33}} {
 			m, n, k := sh[0], sh[1], sh[2]
-			a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
-			bias := randSlice(rng, n)
+			a, b, c := uniform(rng, m*k), uniform(rng, k*n), make([]float32, m*n)
+			bias := uniform(rng, n)
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				lda, ldb := k, n
 				if tr[0] {

@@ -82,8 +82,8 @@ func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta f
 		br, bc = n, k
 	}
 	g.lda, g.ldb, g.ldc = max(1, ac+pad()), max(1, bc+pad()), max(1, n+pad())
-	g.a = randSlice(rng, ar*g.lda)
-	g.b = randSlice(rng, br*g.ldb)
+	g.a = uniform(rng, ar*g.lda)
+	g.b = uniform(rng, br*g.ldb)
 	g.c = make([]float32, m*g.ldc+pad())
 	for i := range g.c {
 		g.c[i] = sentinel
@@ -98,14 +98,6 @@ func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta f
 		}
 	}
 	return g
-}
-
-func randSlice(rng *rand.Rand, n int) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = rng.Float32()*2 - 1
-	}
-	return s
 }
 
 func (g *gemmCase) String() string {
@@ -273,7 +265,7 @@ func TestGemmEpilogue(t *testing.T) {
 					g := newGemmCase(rng, rng.IntN(2) == 1, rng.IntN(2) == 1, m, n, k, 1, 0)
 					ep := Epilogue{Act: act, Alpha: 0.1}
 					if withBias {
-						ep.Bias = randSlice(rng, n)
+						ep.Bias = uniform(rng, n)
 					}
 					want := g.want()
 					ApplyEpilogueRows(want, m, n, g.ldc, ep)
@@ -300,7 +292,7 @@ func TestGemmParallel(t *testing.T) {
 				SetThreads(th)
 				for _, s := range shapes {
 					g := newGemmCase(rng, rng.IntN(2) == 1, rng.IntN(2) == 1, s[0], s[1], s[2], 1, 0)
-					ep := Epilogue{Bias: randSlice(rng, s[1]), Act: ActRelu}
+					ep := Epilogue{Bias: uniform(rng, s[1]), Act: ActRelu}
 					want := g.want()
 					ApplyEpilogueRows(want, g.m, g.n, g.ldc, ep)
 					GemmEpilogue(g.transA, g.transB, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, ep)
@@ -330,7 +322,7 @@ func TestGemmNoAllocs(t *testing.T) {
 	defer SetThreads(0)
 	rng := rand.New(rand.NewPCG(6, 6))
 	m, n, k := 256, 256, 128
-	a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+	a, b, c := uniform(rng, m*k), uniform(rng, k*n), make([]float32, m*n)
 	for _, th := range []int{1, 2} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
 			SetThreads(th)
@@ -463,7 +455,7 @@ func TestGemmEpilogueLargeB(t *testing.T) {
 			rng := rand.New(rand.NewPCG(9, uint64(path.impl)))
 			for _, act := range []Act{ActRelu, ActSigmoid} {
 				g := newGemmCase(rng, false, false, 150, 560, 480, 1, 0)
-				ep := Epilogue{Bias: randSlice(rng, g.n), Act: act}
+				ep := Epilogue{Bias: uniform(rng, g.n), Act: act}
 				want := g.want()
 				ApplyEpilogueRows(want, g.m, g.n, g.ldc, ep)
 				GemmEpilogue(false, false, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, ep)

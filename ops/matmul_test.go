@@ -52,7 +52,7 @@ func naiveMatMul(as, bs []int, a, b []float64) ([]int, []float64) {
 				y = append(y, s)
 			}
 		}
-		nnOdometer(idx, batch)
+		nextIndex(idx, batch)
 	}
 	out := append([]int(nil), batch...)
 	if len(as) > 1 {
@@ -77,7 +77,7 @@ func TestMatMulAgainstNaive(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v x %v: %v", as, bs, err)
 		}
-		a32, b32 := nnRand(r, NumElements(as)), nnRand(r, NumElements(bs))
+		a32, b32 := uniform(r, NumElements(as)), uniform(r, NumElements(bs))
 		a64, b64 := make([]float64, len(a32)), make([]float64, len(b32))
 		for i, v := range a32 {
 			a64[i] = float64(v)
@@ -98,7 +98,7 @@ func TestMatMulAgainstNaive(t *testing.T) {
 		for i, v := range want {
 			want32[i] = float32(v)
 		}
-		nnCheck(t, fmt.Sprintf("float32 %v x %v", as, bs), y32, want32, 1e-5)
+		requireClose(t, fmt.Sprintf("float32 %v x %v", as, bs), y32, want32, 1e-5)
 		y64 := make([]float64, len(want))
 		MatMulNaive(p, a64, b64, y64)
 		for i := range want {

@@ -9,8 +9,8 @@ import (
 func TestBatchNormInference(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	n, c, sp := 3, 4, 5
-	x := nnRand(r, n*c*sp)
-	scale, bias, mean := nnRand(r, c), nnRand(r, c), nnRand(r, c)
+	x := uniform(r, n*c*sp)
+	scale, bias, mean := uniform(r, c), uniform(r, c), uniform(r, c)
 	variance := make([]float32, c)
 	for i := range variance {
 		variance[i] = r.Float32() + 0.1
@@ -27,10 +27,10 @@ func TestBatchNormInference(t *testing.T) {
 	}
 	y := make([]float32, len(x))
 	BatchNormInference(n, c, sp, x, scale, bias, mean, variance, eps, y)
-	nnCheck(t, "batchnorm", y, want, 1e-5)
+	requireClose(t, "batchnorm", y, want, 1e-5)
 	// In place.
 	BatchNormInference(n, c, sp, x, scale, bias, mean, variance, eps, x)
-	nnCheck(t, "batchnorm in place", x, want, 1e-5)
+	requireClose(t, "batchnorm in place", x, want, 1e-5)
 }
 
 func TestBatchNormTraining(t *testing.T) {
@@ -43,7 +43,7 @@ func TestBatchNormTraining(t *testing.T) {
 		t.Fatalf("batch stats: got %v %v, want 2.5 1.25", bm[0], bv[0])
 	}
 	s := 1 / math.Sqrt(1.25)
-	nnCheck(t, "training output", y, []float32{float32(2*(-1.5)*s + 1), float32(2*(-0.5)*s + 1), float32(2*0.5*s + 1), float32(2*1.5*s + 1)}, 1e-6)
+	requireClose(t, "training output", y, []float32{float32(2*(-1.5)*s + 1), float32(2*(-0.5)*s + 1), float32(2*0.5*s + 1), float32(2*1.5*s + 1)}, 1e-6)
 }
 
 // naiveNormRows normalises each row of x by its own statistics.
@@ -72,8 +72,8 @@ func naiveNormRows(rows, cols int, x []float32, eps float64) (y, mean, inv []flo
 func TestInstanceNorm(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	n, c, sp := 2, 3, 7
-	x := nnRand(r, n*c*sp)
-	scale, bias := nnRand(r, c), nnRand(r, c)
+	x := uniform(r, n*c*sp)
+	scale, bias := uniform(r, c), uniform(r, c)
 	norm, _, _ := naiveNormRows(n*c, sp, x, 1e-5)
 	want := make([]float32, len(x))
 	for i := range want {
@@ -82,14 +82,14 @@ func TestInstanceNorm(t *testing.T) {
 	}
 	y := make([]float32, len(x))
 	InstanceNorm(n, c, sp, x, scale, bias, 1e-5, y)
-	nnCheck(t, "instancenorm", y, want, 1e-5)
+	requireClose(t, "instancenorm", y, want, 1e-5)
 }
 
 func TestLayerNorm(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	rows, cols := 5, 9
-	x := nnRand(r, rows*cols)
-	scale, bias := nnRand(r, cols), nnRand(r, cols)
+	x := uniform(r, rows*cols)
+	scale, bias := uniform(r, cols), uniform(r, cols)
 	norm, wm, wi := naiveNormRows(rows, cols, x, 1e-5)
 	want, wantNoBias := make([]float32, len(x)), make([]float32, len(x))
 	for i := range want {
@@ -99,22 +99,22 @@ func TestLayerNorm(t *testing.T) {
 	y := make([]float32, len(x))
 	mean, inv := make([]float32, rows), make([]float32, rows)
 	LayerNorm(rows, cols, x, scale, bias, 1e-5, y, mean, inv)
-	nnCheck(t, "layernorm", y, want, 1e-5)
-	nnCheck(t, "layernorm mean", mean, wm, 1e-6)
-	nnCheck(t, "layernorm invstd", inv, wi, 1e-6)
+	requireClose(t, "layernorm", y, want, 1e-5)
+	requireClose(t, "layernorm mean", mean, wm, 1e-6)
+	requireClose(t, "layernorm invstd", inv, wi, 1e-6)
 	LayerNorm(rows, cols, x, scale, nil, 1e-5, y, nil, nil)
-	nnCheck(t, "layernorm without bias", y, wantNoBias, 1e-5)
+	requireClose(t, "layernorm without bias", y, wantNoBias, 1e-5)
 
 	// Hand-computed: row [1 3], eps 0: mean 2, std 1 → [-1 1].
 	y2 := make([]float32, 2)
 	LayerNorm(1, 2, []float32{1, 3}, []float32{1, 1}, nil, 0, y2, nil, nil)
-	nnCheck(t, "layernorm [1 3]", y2, []float32{-1, 1}, 0)
+	requireClose(t, "layernorm [1 3]", y2, []float32{-1, 1}, 0)
 }
 
 func TestLRNAgainstNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(25, 26))
 	n, c, sp := 2, 5, 3
-	x := nnRand(r, n*c*sp)
+	x := uniform(r, n*c*sp)
 	for _, size := range []int{1, 2, 3, 4} {
 		want := make([]float32, len(x))
 		for i := 0; i < n; i++ {
@@ -134,7 +134,7 @@ func TestLRNAgainstNaive(t *testing.T) {
 		}
 		y := make([]float32, len(x))
 		LRN(n, c, sp, size, 0.5, 0.75, 2, x, y)
-		nnCheck(t, "lrn", y, want, 1e-6)
+		requireClose(t, "lrn", y, want, 1e-6)
 	}
 }
 
@@ -144,18 +144,18 @@ func TestMeanVarianceNorm(t *testing.T) {
 	x := []float32{1, 2, 3, 2}
 	y := make([]float32, 4)
 	MeanVarianceNorm([]int{2, 2}, []bool{true, false}, x, y)
-	nnCheck(t, "columns", y, []float32{-1, 0, 1, 0}, 1e-6)
+	requireClose(t, "columns", y, []float32{-1, 0, 1, 0}, 1e-6)
 	MeanVarianceNorm([]int{2, 2}, []bool{true, true}, x, y)
 	// mean 2, σ = √0.5.
 	s := float32(1 / math.Sqrt(0.5))
-	nnCheck(t, "all", y, []float32{-s, 0, s, 0}, 1e-6)
+	requireClose(t, "all", y, []float32{-s, 0, s, 0}, 1e-6)
 }
 
 func TestGroupNorm(t *testing.T) {
 	r := rand.New(rand.NewPCG(35, 36))
 	n, c, sp, groups := 2, 6, 4, 3
-	x := nnRand(r, n*c*sp)
-	scale, bias := nnRand(r, c), nnRand(r, c)
+	x := uniform(r, n*c*sp)
+	scale, bias := uniform(r, c), uniform(r, c)
 	// A group is c/groups consecutive channels: 2·4 = 8 contiguous values.
 	norm, _, _ := naiveNormRows(n*groups, c/groups*sp, x, 1e-5)
 	want := make([]float32, len(x))
@@ -165,11 +165,11 @@ func TestGroupNorm(t *testing.T) {
 	}
 	y := make([]float32, len(x))
 	GroupNorm(n, c, sp, groups, x, scale, bias, 1e-5, y)
-	nnCheck(t, "groupnorm", y, want, 1e-5)
+	requireClose(t, "groupnorm", y, want, 1e-5)
 	// One group per channel is instance norm.
 	InstanceNorm(n, c, sp, x, scale, bias, 1e-5, want)
 	GroupNorm(n, c, sp, c, x, scale, bias, 1e-5, y)
-	nnCheck(t, "groupnorm = instancenorm", y, want, 1e-6)
+	requireClose(t, "groupnorm = instancenorm", y, want, 1e-6)
 }
 
 func TestLpNormalize(t *testing.T) {
@@ -177,7 +177,7 @@ func TestLpNormalize(t *testing.T) {
 	// Along the middle axis of 1×2×3: columns [3 4], [0 0], [1 −1].
 	LpNormalize(1, 2, 3, 2, []float32{3, 0, 1, 4, 0, -1}, y)
 	s := float32(1 / math.Sqrt(2))
-	nnCheck(t, "L2", y, []float32{0.6, 0, s, 0.8, 0, -s}, 1e-6)
+	requireClose(t, "L2", y, []float32{0.6, 0, s, 0.8, 0, -s}, 1e-6)
 	LpNormalize(1, 2, 3, 1, []float32{3, 0, 1, 4, 0, -1}, y)
-	nnCheck(t, "L1", y, []float32{3.0 / 7, 0, 0.5, 4.0 / 7, 0, -0.5}, 1e-6)
+	requireClose(t, "L1", y, []float32{3.0 / 7, 0, 0.5, 4.0 / 7, 0, -0.5}, 1e-6)
 }

@@ -61,7 +61,7 @@ func naivePad[T any](shape, begin, end []int, mode PadMode, value T, x []T) []T 
 					off += (idx[d] + lo[d]) * st[d]
 				}
 				cx = append(cx, x[off])
-				if !nnOdometer(idx, cs) {
+				if !nextIndex(idx, cs) {
 					break
 				}
 			}
@@ -97,7 +97,7 @@ func naivePad[T any](shape, begin, end []int, mode PadMode, value T, x []T) []T 
 		} else {
 			y = append(y, value)
 		}
-		if !nnOdometer(idx, out) {
+		if !nextIndex(idx, out) {
 			break
 		}
 	}
@@ -162,14 +162,14 @@ func TestPadHandComputed(t *testing.T) {
 		if err := Pad([]int{3}, []int{c.begin}, []int{c.end}, c.mode, 9, x, y); err != nil {
 			t.Fatal(err)
 		}
-		nnCheck(t, fmt.Sprintf("%v %d,%d", c.mode, c.begin, c.end), y, c.want, 0)
+		requireClose(t, fmt.Sprintf("%v %d,%d", c.mode, c.begin, c.end), y, c.want, 0)
 	}
 	// 2-D constant padding of a 2×2 block.
 	y := make([]float32, 3*4)
 	if err := Pad([]int{2, 2}, []int{1, 0}, []int{0, 2}, PadConstant, 0, []float32{1, 2, 3, 4}, y); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "2-D", y, []float32{0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}, 0)
+	requireClose(t, "2-D", y, []float32{0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}, 0)
 }
 
 func TestPadErrors(t *testing.T) {

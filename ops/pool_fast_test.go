@@ -102,7 +102,7 @@ func BenchmarkPool2x2(b *testing.B) {
 	p := &PoolParams{Planes: 64 * 16, In: []int{28, 28}, Kernel: []int{2, 2}, Out: []int{14, 14},
 		Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := nnRand(rng, p.Planes*28*28)
+	x := uniform(rng, p.Planes*28*28)
 	y := make([]float32, p.Planes*14*14)
 	for _, avg := range []bool{false, true} {
 		op := map[bool]string{false: "max", true: "avg"}[avg]

@@ -41,7 +41,7 @@ func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, av
 					sum += float64(v)
 					cnt++
 				}
-				nnOdometer(k, p.Kernel)
+				nextIndex(k, p.Kernel)
 			}
 			mx = append(mx, best)
 			arg = append(arg, int64(pl*inSz+max(bestAt, 0)))
@@ -51,7 +51,7 @@ func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, av
 				avgEx = append(avgEx, float32(sum/float64(cnt)))
 				avgIn = append(avgIn, float32(sum/float64(kSz)))
 			}
-			nnOdometer(o, p.Out)
+			nextIndex(o, p.Out)
 		}
 	}
 	return
@@ -84,23 +84,23 @@ func TestPoolAgainstNaive(t *testing.T) {
 		if err := p.Check(); err != nil {
 			t.Fatal(err)
 		}
-		x := nnRand(r, p.Planes*NumElements(p.In))
+		x := uniform(r, p.Planes*NumElements(p.In))
 		mx, arg, avgEx, avgIn := naivePool(p, x)
 		n := p.Planes * NumElements(p.Out)
 		y := make([]float32, n)
 		idx := make([]int64, n)
 		MaxPool(p, x, y, idx, false)
 		what := fmt.Sprintf("case %d %+v", it, *p)
-		nnCheck(t, what+" max", y, mx, 0)
+		requireClose(t, what+" max", y, mx, 0)
 		for i := range idx {
 			if idx[i] != arg[i] {
 				t.Fatalf("%s: index %d: got %d, want %d", what, i, idx[i], arg[i])
 			}
 		}
 		AvgPool(p, x, y, false)
-		nnCheck(t, what+" avg", y, avgEx, 1e-5)
+		requireClose(t, what+" avg", y, avgEx, 1e-5)
 		AvgPool(p, x, y, true)
-		nnCheck(t, what+" avg count_include_pad", y, avgIn, 1e-5)
+		requireClose(t, what+" avg count_include_pad", y, avgIn, 1e-5)
 	}
 }
 
@@ -115,9 +115,9 @@ func TestPoolHandComputed(t *testing.T) {
 		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
 	y := make([]float32, 4)
 	MaxPool2D(p, x, y)
-	nnCheck(t, "max 2x2/2", y, []float32{6, 8, 14, 16}, 0)
+	requireClose(t, "max 2x2/2", y, []float32{6, 8, 14, 16}, 0)
 	AvgPool2D(p, x, y, false)
-	nnCheck(t, "avg 2x2/2", y, []float32{3.5, 5.5, 11.5, 13.5}, 0)
+	requireClose(t, "avg 2x2/2", y, []float32{3.5, 5.5, 11.5, 13.5}, 0)
 
 	// 3×3 window, stride 1, pad 1: the corner window covers 4 pixels of
 	// 9 positions.
@@ -185,9 +185,9 @@ func TestGlobalPool(t *testing.T) {
 	x := []float32{1, 2, 3, 4, -5, -6, -7, -8}
 	y := make([]float32, 2)
 	GlobalAvgPool(2, 4, x, y)
-	nnCheck(t, "global avg", y, []float32{2.5, -6.5}, 0)
+	requireClose(t, "global avg", y, []float32{2.5, -6.5}, 0)
 	GlobalMaxPool(2, 4, x, y)
-	nnCheck(t, "global max", y, []float32{4, -5}, 0)
+	requireClose(t, "global max", y, []float32{4, -5}, 0)
 }
 
 func TestMaxUnpoolInvertsMaxPool(t *testing.T) {
@@ -204,7 +204,7 @@ func TestMaxUnpoolInvertsMaxPool(t *testing.T) {
 	if err := MaxUnpool(y, idx, back); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "unpool", back, []float32{0, 9, 0, 3, 0, 8, 7, 0}, 0)
+	requireClose(t, "unpool", back, []float32{0, 9, 0, 3, 0, 8, 7, 0}, 0)
 	if err := MaxUnpool(y, []int64{0, 1, 2, 8}, back); err == nil {
 		t.Error("index 8 of 8 accepted")
 	}
@@ -214,12 +214,12 @@ func TestLpPoolAgainstNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(37, 38))
 	for it := 0; it < 100; it++ {
 		p := randPoolParams(r, 1+it%3)
-		x := nnRand(r, p.Planes*NumElements(p.In))
+		x := uniform(r, p.Planes*NumElements(p.In))
 		for _, pw := range []float64{1, 2, 3} {
 			want := naiveLpPool(p, x, pw)
 			y := make([]float32, len(want))
 			LpPool(p, pw, x, y)
-			nnCheck(t, fmt.Sprintf("case %d p=%v", it, pw), y, want, 1e-5)
+			requireClose(t, fmt.Sprintf("case %d p=%v", it, pw), y, want, 1e-5)
 		}
 	}
 }
@@ -248,10 +248,10 @@ func naiveLpPool(p *PoolParams, x []float32, pw float64) []float32 {
 				if ok {
 					s += math.Pow(math.Abs(float64(x[pl*inSz+off])), pw)
 				}
-				nnOdometer(k, p.Kernel)
+				nextIndex(k, p.Kernel)
 			}
 			out = append(out, float32(math.Pow(s, 1/pw)))
-			nnOdometer(o, p.Out)
+			nextIndex(o, p.Out)
 		}
 	}
 	return out
@@ -261,7 +261,7 @@ func BenchmarkMaxPool2x2(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	p := &PoolParams{Planes: 64, In: []int{64, 64}, Kernel: []int{2, 2}, Out: []int{32, 32}, Strides: []int{2, 2},
 		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
-	x := nnRand(r, 64*64*64)
+	x := uniform(r, 64*64*64)
 	y := make([]float32, 64*32*32)
 	for b.Loop() {
 		MaxPool(p, x, y, nil, false)

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// tkMoments returns the sample mean and standard deviation.
-func tkMoments(x []float64) (mean, std float64) {
+// moments returns the sample mean and standard deviation.
+func moments(x []float64) (mean, std float64) {
 	for _, v := range x {
 		mean += v
 	}
@@ -19,32 +19,15 @@ func tkMoments(x []float64) (mean, std float64) {
 	return mean, math.Sqrt(std / float64(len(x)-1))
 }
 
-func tkAsFloat64(t *Tensor) []float64 {
-	out := make([]float64, t.Len())
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, d)
-	case []uint16:
-		for i, v := range d {
-			out[i] = float64(Float16ToFloat32(v))
-		}
-	}
-	return out
-}
-
-const tkSamples = 100000
+const samples = 100000
 
 func TestRandomNormalStatistics(t *testing.T) {
 	for _, dt := range []DType{Float32, Float64, Float16} {
-		x := New(dt, tkSamples)
+		x := New(dt, samples)
 		if err := RandomNormalInto(x, NewSeededRand(7), 2.5, 0.5); err != nil {
 			t.Fatal(err)
 		}
-		m, s := tkMoments(tkAsFloat64(x))
+		m, s := moments(valuesOf(x))
 		// Standard error of the mean is 0.5/sqrt(1e5) ≈ 0.0016; allow 5σ
 		// (float16 rounding near 2.5 is 2^-9, far below that).
 		if math.Abs(m-2.5) > 0.008 {
@@ -56,12 +39,12 @@ func TestRandomNormalStatistics(t *testing.T) {
 		}
 		// About 68.3% within one sigma.
 		in := 0
-		for _, v := range tkAsFloat64(x) {
+		for _, v := range valuesOf(x) {
 			if math.Abs(v-2.5) < 0.5 {
 				in++
 			}
 		}
-		if f := float64(in) / tkSamples; math.Abs(f-0.6827) > 0.01 {
+		if f := float64(in) / samples; math.Abs(f-0.6827) > 0.01 {
 			t.Errorf("%v: %.4f of samples within one sigma, want 0.683", dt, f)
 		}
 	}
@@ -69,12 +52,12 @@ func TestRandomNormalStatistics(t *testing.T) {
 
 func TestRandomUniformStatistics(t *testing.T) {
 	for _, dt := range []DType{Float32, Float64, Float16} {
-		x := New(dt, tkSamples)
+		x := New(dt, samples)
 		if err := RandomUniformInto(x, NewSeededRand(11), -1, 3); err != nil {
 			t.Fatal(err)
 		}
-		v := tkAsFloat64(x)
-		m, s := tkMoments(v)
+		v := valuesOf(x)
+		m, s := moments(v)
 		// U(-1,3): mean 1, std 4/sqrt(12) ≈ 1.1547; SE of mean ≈ 0.0037.
 		if math.Abs(m-1) > 0.02 {
 			t.Errorf("%v: mean %g, want 1", dt, m)
@@ -91,7 +74,7 @@ func TestRandomUniformStatistics(t *testing.T) {
 			bins[min(int(x+1), 3)]++
 		}
 		for i, b := range bins {
-			if f := float64(b) / tkSamples; math.Abs(f-0.25) > 0.01 {
+			if f := float64(b) / samples; math.Abs(f-0.25) > 0.01 {
 				t.Errorf("%v: bin %d holds %.4f of samples", dt, i, f)
 			}
 		}
@@ -140,7 +123,7 @@ func TestRandomUniformNeverReachesHigh(t *testing.T) {
 		if err := RandomUniformInto(x, NewSeededRand(1), 1, high); err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range tkAsFloat64(x) {
+		for _, v := range valuesOf(x) {
 			if v >= high || v < 1 {
 				t.Fatalf("%v: sample %v outside [1, %v)", dt, v, high)
 			}
@@ -151,7 +134,7 @@ func TestRandomUniformNeverReachesHigh(t *testing.T) {
 	if err := RandomUniformInto(x, NewSeededRand(2), -1e-9, 0); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range tkAsFloat64(x) {
+	for _, v := range valuesOf(x) {
 		if v >= 0 {
 			t.Fatalf("float16 sample %v not below 0", v)
 		}
@@ -172,7 +155,7 @@ func TestBernoulliInto(t *testing.T) {
 	for i := range p.F32() {
 		p.F32()[i] = []float32{0, 0.25, 1}[i/n]
 	}
-	for _, dt := range tkAllDTypes {
+	for _, dt := range allDTypes {
 		out := New(dt, 3*n)
 		if err := BernoulliInto(out, p, NewSeededRand(9)); err != nil {
 			t.Fatal(err)
@@ -183,11 +166,11 @@ func TestBernoulliInto(t *testing.T) {
 				v = append(v, map[bool]float64{false: 0, true: 1}[b])
 			}
 		} else if dt.IsFloat() {
-			v = tkAsFloat64(out)
+			v = valuesOf(out)
 		} else {
 			c := New(Int64, 3*n)
 			for i := range c.I64() {
-				c.I64()[i] = int64(tkIntAt(out, i))
+				c.I64()[i] = int64(intAt(out, i))
 			}
 			for _, x := range c.I64() {
 				v = append(v, float64(x))
@@ -216,8 +199,8 @@ func TestBernoulliInto(t *testing.T) {
 	}
 }
 
-// tkIntAt reads element i of an integer tensor as int.
-func tkIntAt(t *Tensor, i int) int {
+// intAt reads element i of an integer tensor as int.
+func intAt(t *Tensor, i int) int {
 	switch d := t.Data.(type) {
 	case []int64:
 		return int(d[i])

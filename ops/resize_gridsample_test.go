@@ -10,7 +10,7 @@ import (
 func TestGridSampleIdentity(t *testing.T) {
 	r := rand.New(rand.NewPCG(27, 28))
 	h, w := 3, 4
-	x := nnRand(r, 2*h*w)
+	x := uniform(r, 2*h*w)
 	for _, align := range []bool{false, true} {
 		grid := make([]float32, 0, h*w*2)
 		for i := 0; i < h; i++ {
@@ -29,7 +29,7 @@ func TestGridSampleIdentity(t *testing.T) {
 				p := &GridSampleParams{N: 1, C: 2, H: h, W: w, OutH: h, OutW: w, Mode: mode, Padding: pad, AlignCorners: align}
 				y := make([]float32, len(x))
 				GridSample2D(p, x, grid, y)
-				nnCheck(t, "identity", y, x, 1e-5)
+				requireClose(t, "identity", y, x, 1e-5)
 			}
 		}
 	}
@@ -43,14 +43,14 @@ func TestGridSampleHandComputed(t *testing.T) {
 	grid := []float32{0, 0, -1, 1, 2, -1}
 	y := make([]float32, 3)
 	GridSample2D(p, x, grid, y)
-	nnCheck(t, "zeros", y, []float32{15, 20, 5}, 1e-6)
+	requireClose(t, "zeros", y, []float32{15, 20, 5}, 1e-6)
 	p.Padding = GridBorder
 	GridSample2D(p, x, grid, y)
-	nnCheck(t, "border", y, []float32{15, 20, 10}, 1e-6)
+	requireClose(t, "border", y, []float32{15, 20, 10}, 1e-6)
 	// Reflection about [0, 1] (align_corners): 1.5 → 0.5.
 	p.Padding = GridReflection
 	GridSample2D(p, x, grid, y)
-	nnCheck(t, "reflection", y, []float32{15, 20, 5}, 1e-6)
+	requireClose(t, "reflection", y, []float32{15, 20, 5}, 1e-6)
 	if v := gridReflect(-0.25, 0, 1); v != 0.25 {
 		t.Errorf("gridReflect(-0.25, 0, 1) = %v, want 0.25", v)
 	}

@@ -12,7 +12,7 @@ import (
 func BenchmarkResizeUpsample2x(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	in, out := []int{64, 16, 14, 14}, []int{64, 16, 28, 28}
-	x := nnRand(rng, NumElements(in))
+	x := uniform(rng, NumElements(in))
 	y := make([]float32, NumElements(out))
 	for _, c := range []struct {
 		name string
@@ -53,7 +53,7 @@ func TestResizeNearestDoubling(t *testing.T) {
 				}
 			}
 			p := &ResizeParams{In: in, Out: out, Scales: scales, Mode: ResizeNearest, Nearest: NearestFloor, Coord: CoordAsymmetric}
-			x := nnRand(rng, NumElements(in))
+			x := uniform(rng, NumElements(in))
 			specials := []float32{negZero, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
 			for i, v := range specials {
 				x[(i*7)%len(x)] = v
@@ -106,7 +106,7 @@ func testResizeVector(t *testing.T, impl int) {
 		if err := p.Check(); err != nil {
 			t.Fatal(err)
 		}
-		x := nnRand(rng, NumElements(in))
+		x := uniform(rng, NumElements(in))
 		for _, v := range []float32{float32(math.Inf(1)), float32(math.NaN()), negZero} {
 			x[rng.IntN(len(x))] = v
 		}

@@ -195,13 +195,13 @@ func TestResizeAgainstNaive(t *testing.T) {
 		if err := p.Check(); err != nil {
 			t.Fatal(err)
 		}
-		x := nnRand(r, p.In[0]*p.In[1])
+		x := uniform(r, p.In[0]*p.In[1])
 		y := make([]float32, p.Out[0]*p.Out[1])
 		for i := range y {
 			y[i] = float32(math.NaN())
 		}
 		Resize(p, x, y)
-		nnCheck(t, fmt.Sprintf("case %d %+v", it, *p), y, naiveResize2D(ax[0], ax[1], x), 1e-5)
+		requireClose(t, fmt.Sprintf("case %d %+v", it, *p), y, naiveResize2D(ax[0], ax[1], x), 1e-5)
 	}
 }
 
@@ -212,20 +212,20 @@ func TestResizeHandComputed(t *testing.T) {
 		Resize(p, in, y)
 		return y
 	}
-	nnCheck(t, "nearest asymmetric x2", one(ResizeNearest, CoordAsymmetric, []float32{1, 2}, 4, 2), []float32{1, 1, 2, 2}, 0)
+	requireClose(t, "nearest asymmetric x2", one(ResizeNearest, CoordAsymmetric, []float32{1, 2}, 4, 2), []float32{1, 1, 2, 2}, 0)
 	// half_pixel: x = (o+0.5)/2 − 0.5 = −0.25, 0.25, 0.75, 1.25 (clamped).
-	nnCheck(t, "linear half_pixel x2", one(ResizeLinear, CoordHalfPixel, []float32{0, 10}, 4, 2), []float32{0, 2.5, 7.5, 10}, 1e-6)
-	nnCheck(t, "linear align_corners", one(ResizeLinear, CoordAlignCorners, []float32{0, 10}, 3, 1.5), []float32{0, 5, 10}, 1e-6)
+	requireClose(t, "linear half_pixel x2", one(ResizeLinear, CoordHalfPixel, []float32{0, 10}, 4, 2), []float32{0, 2.5, 7.5, 10}, 1e-6)
+	requireClose(t, "linear align_corners", one(ResizeLinear, CoordAlignCorners, []float32{0, 10}, 3, 1.5), []float32{0, 5, 10}, 1e-6)
 	// Cubic at integer source coordinates (even outputs, asymmetric)
 	// reproduces the samples.
 	yc := one(ResizeCubic, CoordAsymmetric, []float32{3, -1, 4, 1}, 8, 2)
-	nnCheck(t, "cubic at sample points", []float32{yc[0], yc[2], yc[4], yc[6]}, []float32{3, -1, 4, 1}, 1e-6)
+	requireClose(t, "cubic at sample points", []float32{yc[0], yc[2], yc[4], yc[6]}, []float32{3, -1, 4, 1}, 1e-6)
 
 	// 2-D nearest upsampling of a 2×2 image by 2 on both axes.
 	p := &ResizeParams{In: []int{1, 1, 2, 2}, Out: []int{1, 1, 4, 4}, Scales: []float64{1, 1, 2, 2}, Mode: ResizeNearest, Coord: CoordAsymmetric, Nearest: NearestSimple}
 	y := make([]float32, 16)
 	Resize(p, []float32{1, 2, 3, 4}, y)
-	nnCheck(t, "nearest 2-D", y, []float32{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}, 0)
+	requireClose(t, "nearest 2-D", y, []float32{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}, 0)
 
 	// Antialiased linear downscale by 2 (half_pixel): the tent filter is
 	// stretched to 4 taps with weights 1/8, 3/8, 3/8, 1/8 (edge-clamped):
@@ -233,11 +233,11 @@ func TestResizeHandComputed(t *testing.T) {
 	p = &ResizeParams{In: []int{4}, Out: []int{2}, Scales: []float64{0.5}, Mode: ResizeLinear, Coord: CoordHalfPixel, Antialias: true}
 	y = make([]float32, 2)
 	Resize(p, []float32{0, 4, 8, 12}, y)
-	nnCheck(t, "antialias linear", y, []float32{2.5, 9.5}, 1e-6)
+	requireClose(t, "antialias linear", y, []float32{2.5, 9.5}, 1e-6)
 	// Without antialias: x = 0.5, 2.5 → 2, 10.
 	p.Antialias = false
 	Resize(p, []float32{0, 4, 8, 12}, y)
-	nnCheck(t, "linear downscale", y, []float32{2, 10}, 1e-6)
+	requireClose(t, "linear downscale", y, []float32{2, 10}, 1e-6)
 }
 
 func TestResizeCheck(t *testing.T) {

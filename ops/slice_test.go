@@ -12,11 +12,11 @@ func naiveSliceIdx(shape, starts, steps, counts []int) []int {
 	n := NumElements(counts)
 	idx := make([]int, n)
 	for o := range idx {
-		m := tkUnravel(o, counts)
+		m := unravel(o, counts)
 		for a := range m {
 			m[a] = starts[a] + m[a]*steps[a]
 		}
-		idx[o] = tkRavel(m, shape)
+		idx[o] = ravel(m, shape)
 	}
 	return idx
 }
@@ -28,20 +28,20 @@ func TestSliceHandWorked(t *testing.T) {
 	if err := SliceInto(dst, src, []int{2, 1}, []int{-2, 2}); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "rows 2,0 cols 1,3", dst, FromInt32([]int{2, 2}, []int32{9, 11, 1, 3}))
+	requireTensorEqual(t, "rows 2,0 cols 1,3", dst, FromInt32([]int{2, 2}, []int32{9, 11, 1, 3}))
 
 	// Middle row, all columns: a contiguous block.
 	dst = New(Int32, 1, 4)
 	if err := SliceInto(dst, src, []int{1, 0}, []int{1, 1}); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "row 1", dst, FromInt32([]int{1, 4}, []int32{4, 5, 6, 7}))
+	requireTensorEqual(t, "row 1", dst, FromInt32([]int{1, 4}, []int32{4, 5, 6, 7}))
 }
 
 func TestSliceAllDTypesRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for it := 0; it < 300; it++ {
-		dt := tkAllDTypes[it%len(tkAllDTypes)]
+		dt := allDTypes[it%len(allDTypes)]
 		rank := r.IntN(5)
 		shape := make([]int, rank)
 		starts, steps, counts := make([]int, rank), make([]int, rank), make([]int, rank)
@@ -69,18 +69,18 @@ func TestSliceAllDTypesRandom(t *testing.T) {
 				starts[a], steps[a], counts[a] = 0, 1, shape[a]
 			}
 		}
-		src := tkSeq(dt, shape...)
-		want := tkPick(src, counts, naiveSliceIdx(shape, starts, steps, counts))
+		src := seqTensor(dt, shape...)
+		want := pickElements(src, counts, naiveSliceIdx(shape, starts, steps, counts))
 		got := New(dt, counts...)
 		if err := SliceInto(got, src, starts, steps); err != nil {
 			t.Fatal(err)
 		}
-		tkEqual(t, fmt.Sprintf("%v %v starts %v steps %v counts %v", dt, shape, starts, steps, counts), got, want)
+		requireTensorEqual(t, fmt.Sprintf("%v %v starts %v steps %v counts %v", dt, shape, starts, steps, counts), got, want)
 	}
 }
 
 func TestSliceOutOfRange(t *testing.T) {
-	src := tkSeq(Float32, 4, 3)
+	src := seqTensor(Float32, 4, 3)
 	for _, c := range []struct {
 		starts, steps, counts []int
 	}{

@@ -14,26 +14,26 @@ func TestNLLLossHandComputed(t *testing.T) {
 	if err := NLLLoss(2, 3, 1, x, target, nil, 0, false, ReduceNone, out); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "none", out, []float32{3, 4}, 0)
+	requireClose(t, "none", out, []float32{3, 4}, 0)
 	if err := NLLLoss(2, 3, 1, x, target, nil, 0, false, ReduceMean, out); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "mean", out[:1], []float32{3.5}, 0)
+	requireClose(t, "mean", out[:1], []float32{3.5}, 0)
 	// Weighted mean: (0.5·3 + 2·4)/(0.5 + 2).
 	w := []float32{2, 1, 0.5}
 	if err := NLLLoss(2, 3, 1, x, target, w, 0, false, ReduceMean, out); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "weighted mean", out[:1], []float32{9.5 / 2.5}, 1e-7)
+	requireClose(t, "weighted mean", out[:1], []float32{9.5 / 2.5}, 1e-7)
 	// Ignoring class 0 drops the second sample from sum and weight.
 	if err := NLLLoss(2, 3, 1, x, target, w, 0, true, ReduceMean, out); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "ignore", out[:1], []float32{3}, 1e-7)
+	requireClose(t, "ignore", out[:1], []float32{3}, 1e-7)
 	if err := NLLLoss(2, 3, 1, x, target, nil, 0, true, ReduceSum, out); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "ignore sum", out[:1], []float32{3}, 0)
+	requireClose(t, "ignore sum", out[:1], []float32{3}, 0)
 	if err := NLLLoss(2, 3, 1, x, []int64{3, 0}, nil, 0, false, ReduceSum, out); err == nil {
 		t.Error("target 3 of 3 classes accepted")
 	}
@@ -42,7 +42,7 @@ func TestNLLLossHandComputed(t *testing.T) {
 func TestSoftmaxCrossEntropyAgainstNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	n, c, d := 3, 4, 5
-	x := nnRand(r, n*c*d)
+	x := uniform(r, n*c*d)
 	target := make([]int64, n*d)
 	for i := range target {
 		target[i] = int64(r.IntN(c))
@@ -68,9 +68,9 @@ func TestSoftmaxCrossEntropyAgainstNaive(t *testing.T) {
 	if err := SoftmaxCrossEntropy(n, c, d, x, target, w, 0, false, ReduceNone, lp, out); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "none", out, want, 1e-5)
+	requireClose(t, "none", out, want, 1e-5)
 	if err := SoftmaxCrossEntropy(n, c, d, x, target, w, 0, false, ReduceMean, lp, out); err != nil {
 		t.Fatal(err)
 	}
-	nnCheck(t, "weighted mean", out[:1], []float32{float32(sum / wsum)}, 1e-5)
+	requireClose(t, "weighted mean", out[:1], []float32{float32(sum / wsum)}, 1e-5)
 }

@@ -37,14 +37,14 @@ func TestSoftmaxAgainstNaive(t *testing.T) {
 		if it%3 == 0 {
 			inner = 1
 		}
-		x := nnRand(r, outer*n*inner)
+		x := uniform(r, outer*n*inner)
 		for i := range x {
 			x[i] *= 5
 		}
 		for _, log := range []bool{false, true} {
 			y := make([]float32, len(x))
 			SoftmaxAxis(outer, n, inner, x, y, log)
-			nnCheck(t, "softmax", y, naiveSoftmax(outer, n, inner, x, log), 1e-5)
+			requireClose(t, "softmax", y, naiveSoftmax(outer, n, inner, x, log), 1e-5)
 		}
 	}
 }
@@ -52,16 +52,16 @@ func TestSoftmaxAgainstNaive(t *testing.T) {
 func TestSoftmaxHandComputed(t *testing.T) {
 	y := make([]float32, 3)
 	Softmax(1, 3, []float32{0, 0, math.Float32frombits(0x7f7fffff)}, y) // max float: no overflow
-	nnCheck(t, "huge", y, []float32{0, 0, 1}, 0)
+	requireClose(t, "huge", y, []float32{0, 0, 1}, 0)
 	Softmax(1, 3, []float32{1, 1, 1}, y)
-	nnCheck(t, "uniform", y, []float32{1.0 / 3, 1.0 / 3, 1.0 / 3}, 1e-7)
+	requireClose(t, "uniform", y, []float32{1.0 / 3, 1.0 / 3, 1.0 / 3}, 1e-7)
 	LogSoftmax(1, 3, []float32{1000, 1000, 1000}, y)
 	l3 := float32(-math.Log(3))
-	nnCheck(t, "log uniform large", y, []float32{l3, l3, l3}, 1e-6)
+	requireClose(t, "log uniform large", y, []float32{l3, l3, l3}, 1e-6)
 	// In place, two rows.
 	x := []float32{0, float32(math.Log(3)), 2, 2}
 	Softmax(2, 2, x, x)
-	nnCheck(t, "in place", x, []float32{0.25, 0.75, 0.5, 0.5}, 1e-6)
+	requireClose(t, "in place", x, []float32{0.25, 0.75, 0.5, 0.5}, 1e-6)
 }
 
 func TestHardmax(t *testing.T) {
@@ -73,9 +73,9 @@ func TestHardmax(t *testing.T) {
 		y[i] = 9
 	}
 	Hardmax(1, 3, 2, x, y)
-	nnCheck(t, "hardmax", y, []float32{0, 1, 0, 0, 1, 0}, 0)
+	requireClose(t, "hardmax", y, []float32{0, 1, 0, 0, 1, 0}, 0)
 	Hardmax(2, 3, 1, x, y)
-	nnCheck(t, "hardmax rows", y, []float32{0, 1, 0, 1, 0, 0}, 0)
+	requireClose(t, "hardmax rows", y, []float32{0, 1, 0, 1, 0, 0}, 0)
 }
 
 // Softmax normalises each row: equal scores share the mass, and a score

@@ -16,7 +16,7 @@ func TestTileHandWorked(t *testing.T) {
 	if err := TileInto(got, src); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "tile 2x3", got, FromInt64([]int{4, 6}, []int64{
+	requireTensorEqual(t, "tile 2x3", got, FromInt64([]int{4, 6}, []int64{
 		1, 2, 1, 2, 1, 2,
 		3, 4, 3, 4, 3, 4,
 		1, 2, 1, 2, 1, 2,
@@ -36,26 +36,26 @@ func TestTileAllDTypes(t *testing.T) {
 		{[]int{0, 3}, []int{2, 2}},
 		{[]int{1, 2, 2, 1}, []int{2, 1, 3, 2}},
 	}
-	for _, dt := range tkAllDTypes {
+	for _, dt := range allDTypes {
 		for _, c := range cases {
-			src := tkSeq(dt, c.shape...)
+			src := seqTensor(dt, c.shape...)
 			oshape, err := TileShape(c.shape, c.reps)
 			if err != nil {
 				t.Fatal(err)
 			}
 			idx := make([]int, NumElements(oshape))
 			for o := range idx {
-				m := tkUnravel(o, oshape)
+				m := unravel(o, oshape)
 				for a := range m {
 					m[a] %= c.shape[a]
 				}
-				idx[o] = tkRavel(m, c.shape)
+				idx[o] = ravel(m, c.shape)
 			}
 			got := New(dt, oshape...)
 			if err := TileInto(got, src); err != nil {
 				t.Fatal(err)
 			}
-			tkEqual(t, fmt.Sprintf("%v %v reps %v", dt, c.shape, c.reps), got, tkPick(src, oshape, idx))
+			requireTensorEqual(t, fmt.Sprintf("%v %v reps %v", dt, c.shape, c.reps), got, pickElements(src, oshape, idx))
 		}
 	}
 }
@@ -67,7 +67,7 @@ func TestTileErrors(t *testing.T) {
 	if _, err := TileShape([]int{2, 3}, []int{2, -1}); err == nil {
 		t.Error("negative repeat: no error")
 	}
-	if err := TileInto(New(Float32, 5, 3), tkSeq(Float32, 2, 3)); err == nil {
+	if err := TileInto(New(Float32, 5, 3), seqTensor(Float32, 2, 3)); err == nil {
 		t.Error("output dim not a multiple: no error")
 	}
 }

@@ -5,14 +5,16 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
-// tkAllDTypes lists every element type a Tensor holds.
-var tkAllDTypes = []DType{Float32, Float64, Float16, Int64, Int32, Int8, Uint8, Bool}
+// allDTypes lists every element type a Tensor holds.
+var allDTypes = []DType{Float32, Float64, Float16, Int64, Int32, Int8, Uint8, Bool}
 
-// tkSeq returns a tensor of type dt whose element i is derived from i, so
+// seqTensor returns a tensor of type dt whose element i is derived from i, so
 // that (for small tensors) elements are distinguishable.
-func tkSeq(dt DType, shape ...int) *Tensor {
+func seqTensor(dt DType, shape ...int) *Tensor {
 	t := New(dt, shape...)
 	switch d := t.Data.(type) {
 	case []float32:
@@ -51,9 +53,9 @@ func tkSeq(dt DType, shape ...int) *Tensor {
 	return t
 }
 
-// tkPick builds the expected tensor out[i] = src[idx[i]] element by element
+// pickElements builds the expected tensor out[i] = src[idx[i]] element by element
 // through reflection: deliberately nothing like the kernels under test.
-func tkPick(src *Tensor, shape []int, idx []int) *Tensor {
+func pickElements(src *Tensor, shape []int, idx []int) *Tensor {
 	out := New(src.DType, shape...)
 	sv, ov := reflect.ValueOf(src.Data), reflect.ValueOf(out.Data)
 	for i, k := range idx {
@@ -62,18 +64,8 @@ func tkPick(src *Tensor, shape []int, idx []int) *Tensor {
 	return out
 }
 
-// tkUnravel turns a flat row-major index into a multi-index.
-func tkUnravel(i int, shape []int) []int {
-	m := make([]int, len(shape))
-	for a := len(shape) - 1; a >= 0; a-- {
-		m[a] = i % shape[a]
-		i /= shape[a]
-	}
-	return m
-}
-
-// tkRavel is the inverse of tkUnravel.
-func tkRavel(m, shape []int) int {
+// ravel is the inverse of unravel.
+func ravel(m, shape []int) int {
 	i := 0
 	for a := range shape {
 		i = i*shape[a] + m[a]
@@ -81,11 +73,13 @@ func tkRavel(m, shape []int) int {
 	return i
 }
 
-func tkEqual(t *testing.T, what string, got, want *Tensor) {
+// requireTensorEqual stops the test unless got has want's type, shape and
+// elements.
+func requireTensorEqual(t *testing.T, what string, got, want *Tensor) {
 	t.Helper()
-	if got.DType != want.DType || !SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-		t.Fatalf("%s:\n got %v %v\nwant %v %v", what, got, got.Data, want, want.Data)
-	}
+	require.Equal(t, want.DType, got.DType, what)
+	require.Truef(t, SameShape(got.Shape, want.Shape), "%s: shape %v, want %v", what, got.Shape, want.Shape)
+	require.Equal(t, want.Data, got.Data, what)
 }
 
 // naiveTransposeIdx maps each output element to its input element.
@@ -97,12 +91,12 @@ func naiveTransposeIdx(shape, perm []int) ([]int, []int) {
 	n := NumElements(shape)
 	idx := make([]int, n)
 	for o := 0; o < n; o++ {
-		om := tkUnravel(o, os)
+		om := unravel(o, os)
 		im := make([]int, len(shape))
 		for i, p := range perm {
 			im[p] = om[i]
 		}
-		idx[o] = tkRavel(im, shape)
+		idx[o] = ravel(im, shape)
 	}
 	return os, idx
 }
@@ -114,7 +108,7 @@ func TestTransposeHandWorked(t *testing.T) {
 	if err := TransposeInto(dst, src, nil); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "2x3", dst, FromFloat32([]int{3, 2}, []float32{1, 4, 2, 5, 3, 6}))
+	requireTensorEqual(t, "2x3", dst, FromFloat32([]int{3, 2}, []float32{1, 4, 2, 5, 3, 6}))
 
 	// shape [2,1,2] perm [2,0,1]: out[k][i][j] = in[i][j][k].
 	src = FromInt64([]int{2, 1, 2}, []int64{10, 11, 20, 21})
@@ -122,15 +116,15 @@ func TestTransposeHandWorked(t *testing.T) {
 	if err := TransposeInto(dst, src, []int{2, 0, 1}); err != nil {
 		t.Fatal(err)
 	}
-	tkEqual(t, "2x1x2", dst, FromInt64([]int{2, 2, 1}, []int64{10, 20, 11, 21}))
+	requireTensorEqual(t, "2x1x2", dst, FromInt64([]int{2, 2, 1}, []int64{10, 20, 11, 21}))
 }
 
-func tkPerms(n int) [][]int {
+func permutations(n int) [][]int {
 	if n == 0 {
 		return [][]int{{}}
 	}
 	var out [][]int
-	for _, p := range tkPerms(n - 1) {
+	for _, p := range permutations(n - 1) {
 		for pos := 0; pos <= len(p); pos++ {
 			q := append(append(append([]int{}, p[:pos]...), n-1), p[pos:]...)
 			out = append(out, q)
@@ -141,17 +135,17 @@ func tkPerms(n int) [][]int {
 
 func TestTransposeAllPermsAllDTypes(t *testing.T) {
 	shapes := [][]int{{}, {5}, {3, 4}, {37, 45}, {2, 3, 4}, {2, 1, 3, 4}, {3, 2, 1, 5, 2}, {2, 0, 3}, {1, 1}, {33, 1, 65}}
-	for _, dt := range tkAllDTypes {
+	for _, dt := range allDTypes {
 		for _, shape := range shapes {
-			for _, perm := range tkPerms(len(shape)) {
-				src := tkSeq(dt, shape...)
+			for _, perm := range permutations(len(shape)) {
+				src := seqTensor(dt, shape...)
 				os, idx := naiveTransposeIdx(shape, perm)
-				want := tkPick(src, os, idx)
+				want := pickElements(src, os, idx)
 				got := New(dt, os...)
 				if err := TransposeInto(got, src, perm); err != nil {
 					t.Fatal(err)
 				}
-				tkEqual(t, fmt.Sprintf("%v %v perm %v", dt, shape, perm), got, want)
+				requireTensorEqual(t, fmt.Sprintf("%v %v perm %v", dt, shape, perm), got, want)
 			}
 		}
 	}
@@ -166,18 +160,18 @@ func TestTransposeRandomShapes(t *testing.T) {
 			shape[i] = 1 + r.IntN(6)
 		}
 		perm := r.Perm(n)
-		src := tkSeq(Float32, shape...)
+		src := seqTensor(Float32, shape...)
 		os, idx := naiveTransposeIdx(shape, perm)
 		got := New(Float32, os...)
 		if err := TransposeInto(got, src, perm); err != nil {
 			t.Fatal(err)
 		}
-		tkEqual(t, fmt.Sprintf("%v perm %v", shape, perm), got, tkPick(src, os, idx))
+		requireTensorEqual(t, fmt.Sprintf("%v perm %v", shape, perm), got, pickElements(src, os, idx))
 	}
 }
 
 func TestTransposeErrors(t *testing.T) {
-	src := tkSeq(Float32, 2, 3)
+	src := seqTensor(Float32, 2, 3)
 	for _, c := range []struct {
 		perm []int
 		dst  *Tensor

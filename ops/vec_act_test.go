@@ -263,7 +263,7 @@ func TestActSlicesCutInvariant(t *testing.T) {
 func TestAddTo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	for _, n := range []int{0, 1, 7, 8, 9, 17, 100} {
-		src, dst := nnRand(rng, n), nnRand(rng, n+3)
+		src, dst := uniform(rng, n), uniform(rng, n+3)
 		want := append([]float32(nil), dst...)
 		for i, v := range src {
 			want[i] += v
