@@ -17,7 +17,7 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
-	"github.com/latent-ml/latent/runtime/native"
+	"github.com/latent-ml/latent/runtime/operators"
 	"github.com/latent-ml/latent/runtime/verify"
 )
 
@@ -162,7 +162,7 @@ func selectCase(suite, name, dir string) conformanceCase {
 			if n.OpType == "Dropout" && (n.Domain == "" || n.Domain == "ai.onnx") && trainingDropout(dir, m, n) {
 				c.random = "Dropout (training mode)"
 			}
-			if !native.Supported(n.Domain, n.OpType) {
+			if !operators.Supported(n.Domain, n.OpType) {
 				key := n.OpType
 				if n.Domain != "" && n.Domain != "ai.onnx" {
 					key = n.Domain + "/" + n.OpType

@@ -13,7 +13,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
-	"github.com/latent-ml/latent/runtime/native"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 // Session tests use kernels in a private domain so they do not depend on
@@ -25,8 +25,8 @@ var sessKernels sync.Once
 func registerSessKernels() {
 	sessKernels.Do(func() {
 		// AddRows: y[b, j] = x[b, j] + w[j] (w one row).
-		native.Register(sessDomain, "AddRows", 1, func(n *graph.Node, opset int64) (native.Kernel, error) {
-			return func(env *native.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(sessDomain, "AddRows", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x, w := in[0], in[1]
 				if x.Rank() != 2 || w.Len() != x.Shape[1] {
 					return nil, fmt.Errorf("AddRows: x %v, w %v", x, w)
@@ -40,8 +40,8 @@ func registerSessKernels() {
 			}, nil
 		})
 		// SumRows: y[b] = sum_j x[b, j].
-		native.Register(sessDomain, "SumRows", 1, func(n *graph.Node, opset int64) (native.Kernel, error) {
-			return func(env *native.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(sessDomain, "SumRows", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0]
 				y := env.New(ops.Float32, x.Shape[0])
 				ys := y.F32()

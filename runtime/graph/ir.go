@@ -182,6 +182,16 @@ func (n *Node) Label() string {
 	return n.OpType
 }
 
+// HasSubgraph reports whether n carries a graph attribute (If, Loop, Scan).
+func (n *Node) HasSubgraph() bool {
+	for _, a := range n.Attrs {
+		if a != nil && (a.G != nil || len(a.Graphs) > 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // AttrType is the kind of value an attribute holds.
 type AttrType uint8
 

@@ -6,39 +6,21 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/internal/buffers"
+	"github.com/latent-ml/latent/runtime/operators"
 )
-
-// buffer is an element slice handed out by the run's allocator. The
-// executor counts the live values that use it (directly or as views) and
-// puts it back on the free list when the count drops to zero.
-type buffer struct {
-	data   any
-	key    freeKey
-	lo, hi uintptr // address range of the elements
-	refs   int
-}
-
-type freeKey struct {
-	dt ops.DType
-	n  int
-}
 
 // runState is what one Run needs besides the immutable Plan. States are
 // pooled, so buffers freed in one run are reused by the next.
 type runState struct {
-	mu         sync.Mutex // guards free and stepAllocs against kernels allocating from several goroutines
-	vals       []*ops.Tensor
-	bufs       []*buffer       // root buffer of each slot's value (nil: not recyclable)
-	free       []freeList      // one list per buffer size seen
-	freeIdx    map[freeKey]int // index into free once it holds more than freeScanMax sizes
-	stepAllocs []*buffer
-	in         []*ops.Tensor
-	pcg        *rand.PCG
-	env        Env
-	maxBytes   int64 // Options.MaxTensorBytes, resolved
+	buffers buffers.Pool
+	vals    []*ops.Tensor
+	bufs    []*buffers.Buffer // root buffer of each slot's value (nil: not recyclable)
+	in      []*ops.Tensor
+	pcg     *rand.PCG
+	env     operators.Env
 }
 
 type statePool struct{ pool sync.Pool }
@@ -51,14 +33,13 @@ func (sp *statePool) init(p *Plan) {
 	sp.pool.New = func() any {
 		s := &runState{
 			vals: make([]*ops.Tensor, p.nslots),
-			bufs: make([]*buffer, p.nslots),
+			bufs: make([]*buffers.Buffer, p.nslots),
 			in:   make([]*ops.Tensor, maxIn),
 			pcg:  rand.NewPCG(0, 0),
-
-			maxBytes: p.maxBytes,
 		}
+		s.buffers.MaxBytes = p.maxBytes
 		s.env.Rand = rand.New(s.pcg)
-		s.env.run = s
+		s.env.Buffers = &s.buffers
 		return s
 	}
 }
@@ -66,100 +47,14 @@ func (sp *statePool) init(p *Plan) {
 func (sp *statePool) get() *runState  { return sp.pool.Get().(*runState) }
 func (sp *statePool) put(s *runState) { sp.pool.Put(s) }
 
-// alloc hands out a recycled or new buffer wrapped in a tensor.
-func (s *runState) alloc(dt ops.DType, shape []int) *ops.Tensor {
-	checkAlloc(dt, shape, s.maxBytes)
-	n := ops.NumElements(shape)
-	if n <= 0 || dt.Size() == 0 {
-		return ops.New(dt, append([]int(nil), shape...)...) // the copy keeps shape from escaping
-	}
-	k := freeKey{dt, n}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b *buffer
-	if fl := s.freeList(k); len(fl.bufs) > 0 {
-		b = fl.bufs[len(fl.bufs)-1]
-		fl.bufs[len(fl.bufs)-1] = nil
-		fl.bufs = fl.bufs[:len(fl.bufs)-1]
-	} else {
-		data := ops.MakeSlice(dt, n)
-		lo, hi := dataRange(data)
-		b = &buffer{data: data, key: k, lo: lo, hi: hi}
-	}
-	b.refs = 0
-	s.stepAllocs = append(s.stepAllocs, b)
-	if len(shape) <= len(tensorBox{}.dims) {
-		// One allocation for the header and its shape.
-		box := &tensorBox{t: ops.Tensor{DType: dt, Data: b.data}}
-		box.t.Shape = box.dims[:len(shape):len(shape)]
-		copy(box.t.Shape, shape)
-		return &box.t
-	}
-	return &ops.Tensor{DType: dt, Shape: append([]int(nil), shape...), Data: b.data}
-}
-
-// tensorBox holds a tensor header together with room for its shape, so
-// handing out a recycled buffer costs one small allocation, not two.
-type tensorBox struct {
-	t    ops.Tensor
-	dims [6]int
-}
-
-// freeList is the free buffers of one (dtype, length).
-type freeList struct {
-	key  freeKey
-	bufs []*buffer
-}
-
-// freeList returns the free list for k, adding an empty one if needed.
-// A plan has a handful of distinct buffer sizes, so a linear scan is
-// cheaper than hashing the key on every allocation.
-// Past freeScanMax sizes an index map takes over, so graphs with many
-// distinct sizes do not pay a long scan per allocation.
-func (s *runState) freeList(k freeKey) *freeList {
-	if s.freeIdx != nil {
-		if i, ok := s.freeIdx[k]; ok {
-			return &s.free[i]
-		}
-	} else {
-		for i := range s.free {
-			if s.free[i].key == k {
-				return &s.free[i]
-			}
-		}
-	}
-	s.free = append(s.free, freeList{key: k})
-	if len(s.free) > freeScanMax {
-		if s.freeIdx == nil {
-			s.freeIdx = make(map[freeKey]int, 2*len(s.free))
-			for i, fl := range s.free {
-				s.freeIdx[fl.key] = i
-			}
-		}
-		s.freeIdx[k] = len(s.free) - 1
-	}
-	return &s.free[len(s.free)-1]
-}
-
-const freeScanMax = 16
-
-func (s *runState) recycle(b *buffer) {
-	fl := s.freeList(b.key)
-	fl.bufs = append(fl.bufs, b)
-}
-
 // release drops slot i's value and recycles its buffer if no live value
 // uses it any more.
 func (s *runState) release(i int) {
 	b := s.bufs[i]
 	s.vals[i] = nil
 	s.bufs[i] = nil
-	if b == nil {
-		return
-	}
-	b.refs--
-	if b.refs == 0 {
-		s.recycle(b)
+	if b != nil {
+		s.buffers.Release(b)
 	}
 }
 
@@ -170,45 +65,9 @@ func (s *runState) reset() {
 	clear(s.vals)
 	clear(s.bufs)
 	clear(s.in)
-	clear(s.stepAllocs)
-	s.stepAllocs = s.stepAllocs[:0]
+	s.buffers.Forget()
 	s.env.Ctx = nil
 }
-
-// dataRange returns the address range covered by the capacity of an element
-// slice, or (0, 0) for empty or unknown slices.
-func dataRange(data any) (lo, hi uintptr) {
-	var p unsafe.Pointer
-	var n, size int
-	switch d := data.(type) {
-	case []float32:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 4
-	case []float64:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 8
-	case []uint16:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 2
-	case []int64:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 8
-	case []int32:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 4
-	case []int8:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 1
-	case []uint8:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 1
-	case []bool:
-		p, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 1
-	default:
-		return 0, 0
-	}
-	if p == nil || n == 0 {
-		return 0, 0
-	}
-	lo = uintptr(p)
-	return lo, lo + uintptr(n*size)
-}
-
-// contains reports whether the address lo lies inside b.
-func (b *buffer) contains(lo uintptr) bool { return lo >= b.lo && lo < b.hi }
 
 // Run executes the plan. inputs follow the graph's Inputs order; they may be
 // followed by values for the graph's OverridableInits (nil keeps the
@@ -275,7 +134,6 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 				in[j] = s.vals[sl]
 			}
 		}
-		s.stepAllocs = s.stepAllocs[:0]
 		outs, err := callKernel(st, &s.env, in)
 		if err != nil {
 			return nil, err
@@ -295,38 +153,26 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 				return nil, fmt.Errorf("%s: output %q: kernel returned a bad tensor: %w", st.label, p.names[sl], err)
 			}
 			s.vals[sl] = t
-			lo, _ := dataRange(t.Data)
+			lo, _ := buffers.DataRange(t.Data)
 			if lo == 0 {
 				continue
 			}
-			var root *buffer
-			for _, b := range s.stepAllocs {
-				if b.contains(lo) {
-					root = b
-					break
-				}
-			}
+			root := s.buffers.StepBuffer(lo)
 			if root == nil {
 				for _, isl := range st.in {
-					if isl >= 0 && s.bufs[isl] != nil && s.bufs[isl].contains(lo) {
+					if isl >= 0 && s.bufs[isl] != nil && s.bufs[isl].Contains(lo) {
 						root = s.bufs[isl]
 						break
 					}
 				}
 			}
 			if root != nil {
-				root.refs++
+				root.Refs++
 				s.bufs[sl] = root
 			}
 		}
 		// Scratch buffers the kernel allocated but did not return.
-		for j, b := range s.stepAllocs {
-			if b.refs == 0 {
-				s.recycle(b)
-			}
-			s.stepAllocs[j] = nil
-		}
-		s.stepAllocs = s.stepAllocs[:0]
+		s.buffers.EndStep()
 		clear(in)
 		for _, sl := range st.release {
 			s.release(sl)
@@ -353,7 +199,7 @@ func (p *Plan) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, er
 
 // sharesAny reports whether t's data lies inside one of ts.
 func sharesAny(t *ops.Tensor, ts []*ops.Tensor) bool {
-	lo, _ := dataRange(t.Data)
+	lo, _ := buffers.DataRange(t.Data)
 	if lo == 0 {
 		return false
 	}
@@ -361,7 +207,7 @@ func sharesAny(t *ops.Tensor, ts []*ops.Tensor) bool {
 		if c == nil {
 			continue
 		}
-		clo, chi := dataRange(c.Data)
+		clo, chi := buffers.DataRange(c.Data)
 		if lo >= clo && lo < chi {
 			return true
 		}
@@ -371,7 +217,7 @@ func sharesAny(t *ops.Tensor, ts []*ops.Tensor) bool {
 
 // sharesConstant reports whether t's data lies inside an initializer.
 func (p *Plan) sharesConstant(t *ops.Tensor) bool {
-	lo, _ := dataRange(t.Data)
+	lo, _ := buffers.DataRange(t.Data)
 	if lo == 0 {
 		return false
 	}
@@ -379,7 +225,7 @@ func (p *Plan) sharesConstant(t *ops.Tensor) bool {
 		if c == nil {
 			continue
 		}
-		clo, chi := dataRange(c.Data)
+		clo, chi := buffers.DataRange(c.Data)
 		if lo >= clo && lo < chi {
 			return true
 		}
@@ -389,10 +235,10 @@ func (p *Plan) sharesConstant(t *ops.Tensor) bool {
 
 // callKernel runs one step, turning a kernel panic into an error naming the
 // node and wrapping kernel errors with the node label.
-func callKernel(st *step, env *Env, in []*ops.Tensor) (outs []*ops.Tensor, err error) {
+func callKernel(st *step, env *operators.Env, in []*ops.Tensor) (outs []*ops.Tensor, err error) {
 	defer func() {
 		r := recover()
-		if le, ok := r.(*LimitError); ok {
+		if le, ok := r.(*buffers.LimitError); ok {
 			outs, err = nil, fmt.Errorf("%s: %w", st.label, le)
 		} else if r != nil {
 			outs, err = nil, fmt.Errorf("%s: kernel panicked: %v", st.label, r)

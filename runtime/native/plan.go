@@ -1,13 +1,24 @@
+// Package native owns the native execution backend's planner and executor:
+// Compile turns a graph.Model into an immutable Plan (optionally optimised
+// by runtime/native/passes, one kernel per node built from the operator
+// registry in runtime/operators, value slots and buffer lifetimes), and
+// Plan.Run executes it with buffers recycled between runs. The kernels live
+// in runtime/native/kernels. It needs no cgo.
 package native
 
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/internal/buffers"
+	_ "github.com/latent-ml/latent/runtime/native/kernels" // registers the native kernels
+	"github.com/latent-ml/latent/runtime/native/passes"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 // Options configures Compile.
@@ -26,6 +37,22 @@ type Options struct {
 	// from hostile attributes or data fail with a *LimitError naming the
 	// node instead of exhausting memory.
 	MaxTensorBytes int64
+}
+
+// LimitError reports a tensor a kernel tried to allocate that exceeds
+// Options.MaxTensorBytes; Run returns it wrapped with the node's label.
+// It wraps graph.ErrLimit.
+type LimitError = buffers.LimitError
+
+// allocLimit resolves Options.MaxTensorBytes.
+func allocLimit(v int64) int64 {
+	switch {
+	case v == 0:
+		return graph.DefaultMaxTensorBytes
+	case v < 0:
+		return math.MaxInt64
+	}
+	return v
 }
 
 // Plan is a compiled graph: one kernel per node in execution order, value
@@ -60,7 +87,7 @@ type Plan struct {
 type step struct {
 	node   *graph.Node
 	label  string
-	kernel Kernel
+	kernel operators.Kernel
 	in     []int // input slots, -1 for omitted optional inputs
 	out    []int // output slots, -1 for omitted optional outputs
 	// implicit lists slots of outer values the node's subgraphs read: they
@@ -97,7 +124,7 @@ func Compile(m *graph.Model, opts Options) (*Plan, error) {
 	g := m.Graph
 	if opts.Optimize {
 		var err error
-		g, err = Optimize(m, g)
+		g, err = passes.Optimize(m, g)
 		if err != nil {
 			return nil, fmt.Errorf("native: optimise: %w", err)
 		}
@@ -116,19 +143,6 @@ func (p *Plan) Graph() *graph.Graph { return p.graph }
 
 // NumSteps reports how many nodes the plan runs.
 func (p *Plan) NumSteps() int { return len(p.steps) }
-
-// opsetFor returns the model's imported version of domain.
-func opsetFor(m *graph.Model, domain string) (int64, bool) {
-	if domain == "" || domain == "ai.onnx" {
-		if v, ok := m.Opsets[""]; ok {
-			return v, true
-		}
-		v, ok := m.Opsets["ai.onnx"]
-		return v, ok
-	}
-	v, ok := m.Opsets[domain]
-	return v, ok
-}
 
 func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 	slot := map[string]int{}
@@ -190,7 +204,7 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			}
 			st.in = append(st.in, s)
 		}
-		if hasSubgraph(n) {
+		if n.HasSubgraph() {
 			explicit := map[string]bool{}
 			for _, name := range n.Inputs {
 				explicit[name] = true
@@ -211,15 +225,15 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			}
 			st.out = append(st.out, newSlot(name))
 		}
-		opset, ok := opsetFor(m, n.Domain)
-		if n.Domain == FusedDomain {
+		opset, ok := operators.ImportedVersion(m, n.Domain)
+		if n.Domain == operators.FusedDomain {
 			opset, ok = 1, true // created by the optimiser, never imported
 		}
 		if !ok {
-			unsupported = append(unsupported, fmt.Sprintf("%s: the model does not import operator domain %q", st.label, domainName(n.Domain)))
+			unsupported = append(unsupported, fmt.Sprintf("%s: the model does not import operator domain %q", st.label, operators.DomainName(n.Domain)))
 			continue
 		}
-		b, err := Lookup(n.Domain, n.OpType, opset)
+		b, err := operators.Lookup(n.Domain, n.OpType, opset)
 		if err != nil {
 			unsupported = append(unsupported, fmt.Sprintf("%s: %v", st.label, err))
 			continue
@@ -309,18 +323,8 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 	return nil
 }
 
-// hasSubgraph reports whether n carries a graph attribute (If, Loop, Scan).
-func hasSubgraph(n *graph.Node) bool {
-	for _, a := range n.Attrs {
-		if a != nil && (a.G != nil || len(a.Graphs) > 0) {
-			return true
-		}
-	}
-	return false
-}
-
 // safeBuild runs a builder, turning a panic into an error.
-func safeBuild(b Builder, n *graph.Node, opset int64) (k Kernel, err error) {
+func safeBuild(b operators.Builder, n *graph.Node, opset int64) (k operators.Kernel, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kernel builder panicked: %v", r)

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 // The planner tests use kernels registered in a private domain so they do
@@ -22,8 +24,8 @@ var registerTestKernels sync.Once
 func testKernels() {
 	registerTestKernels.Do(func() {
 		// AddOne: fresh output = in + 1.
-		Register(testDomain, "AddOne", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "AddOne", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0].F32()
 				out := env.New(ops.Float32, in[0].Shape...)
 				o := out.F32()
@@ -34,8 +36,8 @@ func testKernels() {
 			}, nil
 		})
 		// Add: fresh output = a + b (same shape).
-		Register(testDomain, "Add", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Add", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				if !ops.SameShape(in[0].Shape, in[1].Shape) {
 					return nil, fmt.Errorf("shapes %v and %v differ", in[0].Shape, in[1].Shape)
 				}
@@ -50,15 +52,15 @@ func testKernels() {
 		})
 		// Tail: a view of all but the first element (shares the input's
 		// buffer at an interior address).
-		Register(testDomain, "Tail", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Tail", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0].F32()
 				return []*ops.Tensor{ops.FromFloat32([]int{len(x) - 1}, x[1:])}, nil
 			}, nil
 		})
 		// Head: a fresh copy of all but the last element.
-		Register(testDomain, "Head", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Head", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0].F32()
 				out := env.New(ops.Float32, len(x)-1)
 				copy(out.F32(), x[:len(x)-1])
@@ -66,8 +68,8 @@ func testKernels() {
 			}, nil
 		})
 		// Same: returns its input unchanged (an alias).
-		Register(testDomain, "Same", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Same", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				return []*ops.Tensor{in[0]}, nil
 			}, nil
 		})
@@ -75,8 +77,8 @@ func testKernels() {
 		// 999 and returns a fresh result = in * 2; the scratch buffer goes
 		// back to the free list, so a recycled-too-early buffer shows up as
 		// 999s in the result.
-		Register(testDomain, "Double", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Double", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				scratch := env.New(ops.Float32, in[0].Shape...)
 				for i := range scratch.F32() {
 					scratch.F32()[i] = 999
@@ -88,24 +90,24 @@ func testKernels() {
 				return []*ops.Tensor{out}, nil
 			}, nil
 		})
-		Register(testDomain, "Panic", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Panic", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				var s []float32
 				_ = s[3]
 				return nil, nil
 			}, nil
 		})
-		Register(testDomain, "Fail", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Fail", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				return nil, errors.New("boom")
 			}, nil
 		})
-		Register(testDomain, "BadAttr", 1, func(n *graph.Node, opset int64) (Kernel, error) {
+		operators.Register(testDomain, "BadAttr", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, fmt.Errorf("attribute k must be positive")
 		})
 		// Rand: output of the input's shape filled from env.Rand.
-		Register(testDomain, "Rand", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Rand", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				out := env.New(ops.Float32, in[0].Shape...)
 				for i := range out.F32() {
 					out.F32()[i] = env.Rand.Float32()
@@ -114,14 +116,14 @@ func testKernels() {
 			}, nil
 		})
 		// HalfOut names two outputs but only computes the first.
-		Register(testDomain, "HalfOut", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "HalfOut", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				return []*ops.Tensor{in[0], nil}, nil
 			}, nil
 		})
 		// Wait blocks until the run's context is cancelled.
-		Register(testDomain, "Wait", 1, func(n *graph.Node, opset int64) (Kernel, error) {
-			return func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		operators.Register(testDomain, "Wait", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				<-env.Ctx.Done()
 				return []*ops.Tensor{in[0]}, nil
 			}, nil
@@ -509,5 +511,32 @@ func TestSubgraphReadsKeepValuesAlive(t *testing.T) {
 				t.Fatalf("a released after step %d, want 2", i)
 			}
 		}
+	}
+}
+
+// Compiling with all passes must leave the caller's model untouched.
+func TestCompileDoesNotModifyModel(t *testing.T) {
+	m, err := graph.DecodeFile("../../testdata/models/dense-ae/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := graph.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := len(m.Graph.Nodes)
+	p, err := Compile(m, Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.NumSteps() >= nodes {
+		t.Fatalf("optimised plan has %d steps for %d nodes: nothing was fused", p.NumSteps(), nodes)
+	}
+	after, err := graph.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) || len(m.Graph.Nodes) != nodes || len(m.Graph.ValueInfo) != 0 {
+		t.Fatalf("Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 const inspectUsage = `usage: latent inspect MODEL [--json] [--optimized]
@@ -76,7 +77,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if len(pos) != 0 {
 			return usagef("--operators takes no MODEL argument")
 		}
-		names := native.Operators()
+		names := operators.Operators()
 		if *asJSON {
 			return json.NewEncoder(stdout).Encode(names)
 		}
@@ -154,7 +155,7 @@ func inspectModel(path string, m *graph.Model) modelReport {
 			c.Count++
 			continue
 		}
-		counts[key] = &opReport{Op: key, Count: 1, Native: native.Supported(n.Domain, n.OpType)}
+		counts[key] = &opReport{Op: key, Count: 1, Native: operators.Supported(n.Domain, n.OpType)}
 	}
 	for _, c := range counts {
 		r.Operators = append(r.Operators, *c)

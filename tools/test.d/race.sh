@@ -10,4 +10,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 go test -race -count=1 ./runtime -run 'TestRun64Goroutines|TestConcurrentRunsMatchSequential|TestSessionConcurrentRuns|TestCloseWaitsForRuns'
 go test -race -count=1 ./serve -run 'TestConcurrentLoadNoErrorsBoundedP99|TestBoundedConcurrency|TestDynamicBatching|TestGracefulShutdownDrains|TestLoopbackLoad'
-go test -race -count=1 ./ops ./runtime/native
+go test -race -count=1 ./ops ./runtime/native/... ./runtime/internal/...

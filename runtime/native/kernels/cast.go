@@ -1,0 +1,75 @@
+package kernels
+
+// Cast and CastLike among latent's element types.
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/onnxpb"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+func init() {
+	for _, v := range []int64{1, 6, 9, 13, 19, 21} {
+		operators.Register("", "Cast", v, ewBuildCast)
+	}
+	for _, v := range []int64{15, 19, 21} {
+		operators.Register("", "CastLike", v, ewBuildCastLike)
+	}
+}
+
+func ewBuildCast(n *graph.Node, opset int64) (operators.Kernel, error) {
+	if !n.Has("to") {
+		return nil, fmt.Errorf("node %s: missing required attribute \"to\"", n.Label())
+	}
+	var to int64
+	if a := n.Attrs["to"]; a.Type == graph.AttrString {
+		// Cast-1 names the type ("FLOAT", "INT64", …).
+		code, ok := onnxpb.TensorProto_DataType_value[string(a.S)]
+		if !ok {
+			return nil, fmt.Errorf("node %s: unknown type name %q in attribute \"to\"", n.Label(), a.S)
+		}
+		to = int64(code)
+	} else {
+		var err error
+		if to, err = n.Int("to", 0); err != nil {
+			return nil, err
+		}
+	}
+	dt := graph.DTypeFromElemType(int32(to))
+	if dt == ops.Invalid {
+		return nil, fmt.Errorf("node %s: cast to %s is not supported (latent computes with float32, float64, float16, int64, int32, int8, uint8 and bool)",
+			n.Label(), graph.ElemTypeName(int32(to)))
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := tkInput(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		return ewCastTo(env, n, x, dt)
+	}, nil
+}
+
+func ewBuildCastLike(n *graph.Node, opset int64) (operators.Kernel, error) {
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := tkInputs(n, in, "input", "target_type")
+		if err != nil {
+			return nil, err
+		}
+		x, like := ins[0], ins[1]
+		return ewCastTo(env, n, x, like.DType)
+	}, nil
+}
+
+func ewCastTo(env *operators.Env, n *graph.Node, x *ops.Tensor, dt ops.DType) ([]*ops.Tensor, error) {
+	if x.DType == dt {
+		return []*ops.Tensor{x}, nil // same type: a view of the input
+	}
+	out := env.New(dt, x.Shape...)
+	if err := ops.Cast(out, x); err != nil {
+		return nil, fmt.Errorf("node %s: input %s: %w", n.Label(), n.Inputs[0], err)
+	}
+	return []*ops.Tensor{out}, nil
+}

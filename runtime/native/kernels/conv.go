@@ -1,0 +1,310 @@
+package kernels
+
+// Conv and ConvTranspose over N×C×D1…Dn float tensors (any n ≥ 1), on
+// ops.Conv / ops.ConvTranspose (im2col or col2im plus ops.Gemm).
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+func init() {
+	for _, v := range []int64{1, 11} {
+		operators.Register("", "Conv", v, buildConv)
+		operators.Register("", "ConvTranspose", v, buildConvTranspose)
+	}
+}
+
+// nnConvInputs fetches and checks X, W and the optional bias B of a
+// convolution. wOutAxis is the axis of W holding output channels (per
+// group): 0 for Conv, 1 for ConvTranspose.
+func nnConvInputs(n *graph.Node, in []*ops.Tensor) (x, w, b *ops.Tensor, err error) {
+	if x, err = nnIn(n, in, 0, "X"); err != nil {
+		return
+	}
+	if w, err = nnIn(n, in, 1, "W"); err != nil {
+		return
+	}
+	if b = nnOpt(in, 2); b != nil {
+		if err = b.Validate(); err != nil {
+			err = fmt.Errorf("node %s: input B: %w", n.Label(), err)
+			return
+		}
+	}
+	if err = nnFloat(n, x, "X"); err != nil {
+		return
+	}
+	if w.DType != x.DType || (b != nil && b.DType != x.DType) {
+		err = fmt.Errorf("node %s: X, W and B must share one type, got %v, %v and %v", n.Label(), x.DType, w.DType, b)
+		return
+	}
+	if _, err = nnSpatial(n, x, "X", 1); err != nil {
+		return
+	}
+	if w.Rank() != x.Rank() {
+		err = fmt.Errorf("node %s: W of shape %s should have the rank of X %s", n.Label(), ops.ShapeString(w.Shape), ops.ShapeString(x.Shape))
+	}
+	return
+}
+
+func buildConv(n *graph.Node, opset int64) (operators.Kernel, error) {
+	win, group, err := nnParseConvWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, w, b, err := nnConvInputs(n, in)
+		if err != nil {
+			return nil, err
+		}
+		p, err := nnConvGeometry(n, win, int(group), x.Shape, w.Shape, b)
+		if err != nil {
+			return nil, err
+		}
+		if x.DType == ops.Float64 {
+			// Double-precision models keep their precision.
+			y := env.New(ops.Float64, append([]int{p.Batch, p.OutC}, p.Out...)...)
+			var bias []float64
+			if b != nil {
+				bias = b.F64()
+			}
+			ops.ConvF64(p, x.F64(), w.F64(), bias, y.F64())
+			return []*ops.Tensor{y}, nil
+		}
+		out := nnNewOut(env, x.DType, append([]int{p.Batch, p.OutC}, p.Out...))
+		var bias []float32
+		if b != nil {
+			bias = nnF32(b)
+		}
+		ops.Conv(p, nnF32(x), nnF32(w), bias, out.f, nnScratch(env, p.ColSize(false)))
+		return []*ops.Tensor{out.done()}, nil
+	}, nil
+}
+
+// nnScratch returns n float32s of scratch from the run's buffer pool (the
+// executor recycles buffers a kernel allocates but does not return), or
+// nil for none. The contents are arbitrary.
+func nnScratch(env *operators.Env, n int) []float32 {
+	if n <= 0 {
+		return nil
+	}
+	return env.New(ops.Float32, n).F32()
+}
+
+// nnConvGeometry checks the shapes of a convolution's X (N×C×D…), W
+// (M×C/group×K…) and optional bias and resolves the window against them.
+func nnConvGeometry(n *graph.Node, win *nnWindow, g int, xs, ws []int, b *ops.Tensor) (*ops.ConvParams, error) {
+	nb, c := xs[0], xs[1]
+	m := ws[0]
+	if c%g != 0 || m%g != 0 {
+		return nil, fmt.Errorf("node %s: group %d must divide input channels %d and output channels %d", n.Label(), g, c, m)
+	}
+	if ws[1] != c/g {
+		return nil, fmt.Errorf("node %s: W of shape %s expects %d input channels per group, X %s has %d (group %d)",
+			n.Label(), ops.ShapeString(ws), ws[1], ops.ShapeString(xs), c/g, g)
+	}
+	if b != nil && b.Len() != m {
+		return nil, fmt.Errorf("node %s: B must have %d elements (one per output channel), has shape %s", n.Label(), m, ops.ShapeString(b.Shape))
+	}
+	geo, err := win.resolve(n, xs[2:], ws[2:])
+	if err != nil {
+		return nil, err
+	}
+	p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: xs[2:], Kernel: geo.kernel, Out: geo.out,
+		Strides: geo.strides, Dilations: geo.dilations, PadBegin: geo.padBegin}
+	if err := p.Check(); err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	return p, nil
+}
+
+func buildConvTranspose(n *graph.Node, opset int64) (operators.Kernel, error) {
+	return buildConvTransposeAct(n, ops.ActNone, 0)
+}
+
+// buildConvTransposeAct compiles ConvTranspose with the activation act
+// applied inside ops.ConvTranspose (the FusedConvTranspose fast path; its
+// callers pass float32 inputs only, so the activation runs in float32).
+func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operators.Kernel, error) {
+	win, group, err := nnParseConvWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	outPad, err := nnIntsAttr(n, "output_padding")
+	if err != nil {
+		return nil, err
+	}
+	outShape, err := nnIntsAttr(n, "output_shape")
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, w, b, err := nnConvInputs(n, in)
+		if err != nil {
+			return nil, err
+		}
+		g := int(group)
+		nb, c := x.Shape[0], x.Shape[1]
+		if w.Shape[0] != c {
+			return nil, fmt.Errorf("node %s: W of shape %s should have %d (input channels) on axis 0", n.Label(), ops.ShapeString(w.Shape), c)
+		}
+		if c%g != 0 {
+			return nil, fmt.Errorf("node %s: group %d must divide input channels %d", n.Label(), g, c)
+		}
+		m := w.Shape[1] * g
+		if b != nil && b.Len() != m {
+			return nil, fmt.Errorf("node %s: B must have %d elements (one per output channel), has shape %s", n.Label(), m, ops.ShapeString(b.Shape))
+		}
+		spIn := x.Shape[2:]
+		nd := len(spIn)
+		kernel := w.Shape[2:]
+		if err := nnCheckKernelAttr(n, win.kernel, kernel); err != nil {
+			return nil, err
+		}
+		strides, err := nnPerAxis(n, win.strides, "strides", 1, nd)
+		if err != nil {
+			return nil, err
+		}
+		dil, err := nnPerAxis(n, win.dilations, "dilations", 1, nd)
+		if err != nil {
+			return nil, err
+		}
+		opad, err := nnPerAxis(n, outPad, "output_padding", 0, nd)
+		if err != nil {
+			return nil, err
+		}
+		var oshape []int
+		if outShape != nil {
+			oshape = outShape
+			if len(oshape) == nd+2 {
+				oshape = oshape[2:]
+			}
+			if len(oshape) != nd {
+				return nil, fmt.Errorf("node %s: output_shape %v should have %d spatial values", n.Label(), outShape, nd)
+			}
+		}
+		padB, padE, out := make([]int, nd), make([]int, nd), make([]int, nd)
+		if win.autoPad == "NOTSET" && win.pads != nil {
+			if len(win.pads) != 2*nd {
+				return nil, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), win.pads, 2*nd)
+			}
+			copy(padB, win.pads[:nd])
+			copy(padE, win.pads[nd:])
+		}
+		for i := 0; i < nd; i++ {
+			ek := (kernel[i]-1)*dil[i] + 1
+			full := strides[i]*(spIn[i]-1) + opad[i] + ek
+			switch {
+			case oshape != nil:
+				out[i] = oshape[i]
+				total := full - out[i]
+				if total < 0 {
+					// The requested output is larger than the full
+					// transposed convolution: the tail stays bias only.
+					total = 0
+				}
+				if win.autoPad == "SAME_UPPER" {
+					padB[i], padE[i] = total/2, total-total/2
+				} else {
+					padB[i], padE[i] = total-total/2, total/2
+				}
+			case win.autoPad == "SAME_UPPER" || win.autoPad == "SAME_LOWER":
+				// Pad down to in·stride; a full output that is already
+				// shorter stays as it is (as ONNX Runtime does).
+				total := max(0, full-spIn[i]*strides[i])
+				if win.autoPad == "SAME_UPPER" {
+					padB[i], padE[i] = total/2, total-total/2
+				} else {
+					padB[i], padE[i] = total-total/2, total/2
+				}
+				out[i] = full - total
+			default:
+				out[i] = full - padB[i] - padE[i]
+			}
+			if out[i] < 0 {
+				return nil, fmt.Errorf("node %s: output size %d on spatial axis %d is negative (pads %d+%d too large)", n.Label(), out[i], i, padB[i], padE[i])
+			}
+		}
+		p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: spIn, Kernel: kernel, Out: out,
+			Strides: strides, Dilations: dil, PadBegin: padB, Act: act, Alpha: actAlpha}
+		if err := p.Check(); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		o := nnNewOut(env, x.DType, append([]int{nb, m}, out...))
+		var bias []float32
+		if b != nil {
+			bias = nnF32(b)
+		}
+		ops.ConvTranspose(p, nnF32(x), nnF32(w), bias, o.f, nnScratch(env, p.ColSize(true)))
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func init() {
+	operators.Register("", "Col2Im", 18, buildCol2Im)
+}
+
+// buildCol2Im is the ONNX Col2Im operator: input N×(C·∏block)×L columns,
+// image_shape and block_shape inputs, folded with ops.Col2Im.
+func buildCol2Im(n *graph.Node, opset int64) (operators.Kernel, error) {
+	win, err := nnParseWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnFloatIn(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		var dims [2][]int
+		for i, name := range []string{"image_shape", "block_shape"} {
+			t, err := nnIn(n, in, 1+i, name)
+			if err != nil {
+				return nil, err
+			}
+			v, err := tkInts(n, t, name)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range v {
+				if d <= 0 || d > 1<<31 {
+					return nil, fmt.Errorf("node %s: %s %v must be positive", n.Label(), name, v)
+				}
+				dims[i] = append(dims[i], int(d))
+			}
+		}
+		img, block := dims[0], dims[1]
+		nd := len(img)
+		if nd == 0 || len(block) != nd {
+			return nil, fmt.Errorf("node %s: image_shape %v and block_shape %v must be non-empty and of equal length", n.Label(), img, block)
+		}
+		if x.Rank() != 3 {
+			return nil, fmt.Errorf("node %s: input must be N×(C·∏block)×L, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		w := *win
+		w.kernel, w.autoPad = nil, "NOTSET"
+		geo, err := w.resolve(n, img, block)
+		if err != nil {
+			return nil, err
+		}
+		kb := ops.NumElements(block)
+		if x.Shape[1]%kb != 0 {
+			return nil, fmt.Errorf("node %s: input axis 1 (%d) is not a multiple of the block size %d", n.Label(), x.Shape[1], kb)
+		}
+		if l := ops.NumElements(geo.out); x.Shape[2] != l {
+			return nil, fmt.Errorf("node %s: input has %d columns, the geometry gives %d block positions %v", n.Label(), x.Shape[2], l, geo.out)
+		}
+		c := x.Shape[1] / kb
+		g := &ops.ConvGeom{C: c, Image: img, Kernel: block, Out: geo.out, Strides: geo.strides, Dilations: geo.dilations, PadBegin: geo.padBegin}
+		o := nnNewOut(env, x.DType, append([]int{x.Shape[0], c}, img...))
+		xs := nnF32(x)
+		per, imSz := x.Shape[1]*x.Shape[2], c*ops.NumElements(img)
+		for b := 0; b < x.Shape[0]; b++ {
+			ops.Col2Im(g, xs[b*per:(b+1)*per], o.f[b*imSz:(b+1)*imSz])
+		}
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}

@@ -1,0 +1,239 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+// fusedActs maps the activations the fusion pass absorbs to ops.Act.
+var fusedActs = map[string]ops.Act{
+	"Relu": ops.ActRelu, "LeakyRelu": ops.ActLeakyRelu, "Sigmoid": ops.ActSigmoid, "Tanh": ops.ActTanh,
+}
+
+// FusableActivation reports whether the fused kernels (FusedGemm, FusedConv,
+// FusedConvTranspose) can apply the ai.onnx activation op in their epilogue.
+func FusableActivation(op string) bool {
+	_, ok := fusedActs[op]
+	return ok
+}
+
+func init() {
+	operators.Register(operators.FusedDomain, "FusedGemm", 1, buildFusedGemm)
+	operators.Register(operators.FusedDomain, "FusedConv", 1, buildFusedConv)
+	operators.Register(operators.FusedDomain, "FusedConvTranspose", 1, buildFusedConvTranspose)
+}
+
+// buildFusedGemm compiles a FusedGemm node: the fast fused path plus the
+// original kernels as the fallback.
+func buildFusedGemm(n *graph.Node, _ int64) (operators.Kernel, error) {
+	opset, err := n.Int("opset", 0)
+	if err != nil {
+		return nil, err
+	}
+	mm, err := n.Int("matmul", 0)
+	if err != nil {
+		return nil, err
+	}
+	actName, err := n.String("activation", "")
+	if err != nil {
+		return nil, err
+	}
+	actAlpha, err := n.Float("activation_alpha", 0.01)
+	if err != nil {
+		return nil, err
+	}
+	alpha, err := n.Float("alpha", 1)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := n.Float("beta", 1)
+	if err != nil {
+		return nil, err
+	}
+	ta, err := n.Int("transA", 0)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := n.Int("transB", 0)
+	if err != nil {
+		return nil, err
+	}
+	transA, transB := ta != 0, tb != 0
+
+	// The unfused chain, rebuilt from the registry with the original
+	// names so its errors read like the model's nodes.
+	out := n.Outputs[0]
+	var chain []operators.Kernel
+	headOut := out
+	if actName != "" {
+		headOut = out + "/pre-activation"
+	}
+	if mm != 0 {
+		addName, _ := n.String("add_name", "")
+		mmNode := &graph.Node{Name: n.Name, OpType: "MatMul", Inputs: n.Inputs[:2], Outputs: []string{headOut + "/matmul"}}
+		addNode := &graph.Node{Name: addName, OpType: "Add", Inputs: []string{mmNode.Outputs[0], n.Inputs[2]}, Outputs: []string{headOut}}
+		for _, sub := range []*graph.Node{mmNode, addNode} {
+			k, err := buildDefault(sub, opset)
+			if err != nil {
+				return nil, err
+			}
+			chain = append(chain, k)
+		}
+	} else {
+		gemmNode := &graph.Node{Name: n.Name, OpType: "Gemm", Inputs: n.Inputs, Outputs: []string{headOut}, Attrs: n.Attrs}
+		k, err := buildDefault(gemmNode, opset)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, k)
+	}
+	act := ops.ActNone
+	if actName != "" {
+		var ok bool
+		if act, ok = fusedActs[actName]; !ok {
+			return nil, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
+		}
+		actNodeName, _ := n.String("act_name", "")
+		actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: []string{headOut}, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
+		if n.Has("activation_alpha") {
+			actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
+		}
+		k, err := buildDefault(actNode, opset)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, k)
+	}
+	if act != ops.ActLeakyRelu {
+		actAlpha = 0
+	}
+	// Gemm before opset 7 broadcast C only with broadcast=1: leave those
+	// semantics to the Gemm kernel.
+	fast := mm != 0 || opset >= 7
+
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		if fast {
+			if y := fusedFast(env, in, transA, transB, alpha, beta, act, actAlpha); y != nil {
+				return []*ops.Tensor{y}, nil
+			}
+		}
+		// Fallback: the original nodes, each fed the previous result.
+		var cur []*ops.Tensor
+		if mm != 0 {
+			if len(in) != 3 {
+				return nil, fmt.Errorf("node %s: want 3 inputs, got %d", n.Label(), len(in))
+			}
+			cur = in[:2]
+		} else {
+			cur = in
+		}
+		var res []*ops.Tensor
+		for i, k := range chain {
+			var err error
+			if res, err = k(env, cur); err != nil {
+				return nil, err
+			}
+			if len(res) == 0 || res[0] == nil {
+				return nil, fmt.Errorf("node %s: fused step %d returned no tensor", n.Label(), i)
+			}
+			if mm != 0 && i == 0 {
+				cur = []*ops.Tensor{res[0], in[2]}
+			} else {
+				cur = res[:1]
+			}
+		}
+		return res[:1], nil
+	}, nil
+}
+
+// buildDefault builds an ai.onnx node at opset with the registered kernel.
+func buildDefault(n *graph.Node, opset int64) (operators.Kernel, error) {
+	b, err := operators.Lookup("", n.OpType, opset)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	return b(n, opset)
+}
+
+// fusedFast computes act(op(A)·op(B) + C) with ops.GemmEpilogue when the
+// operands allow it, and returns nil otherwise.
+func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha, beta float32, act ops.Act, actAlpha float32) *ops.Tensor {
+	if len(in) < 2 || alpha != 1 {
+		return nil
+	}
+	a, b := in[0], in[1]
+	if a == nil || b == nil || a.DType != ops.Float32 || b.DType != ops.Float32 || a.Rank() != 2 || b.Rank() != 2 {
+		return nil
+	}
+	m, k := a.Shape[0], a.Shape[1]
+	if transA {
+		m, k = k, m
+	}
+	k2, n := b.Shape[0], b.Shape[1]
+	if transB {
+		k2, n = n, k2
+	}
+	if k != k2 || m == 0 || n == 0 || k == 0 {
+		return nil
+	}
+	var bias []float32
+	if len(in) > 2 && in[2] != nil {
+		c := in[2]
+		if c.DType != ops.Float32 || beta != 1 {
+			return nil
+		}
+		switch {
+		case c.Rank() == 1 && c.Shape[0] == n:
+		case c.Rank() == 2 && c.Shape[0] == 1 && c.Shape[1] == n:
+		default:
+			return nil
+		}
+		bias = c.F32()
+	}
+	y := env.New(ops.Float32, m, n)
+	ops.GemmEpilogue(transA, transB, m, n, k, a.F32(), a.Shape[1], b.F32(), b.Shape[1], y.F32(), n,
+		ops.Epilogue{Bias: bias, Act: act, Alpha: actAlpha})
+	return y
+}
+
+// buildFusedConv compiles a FusedConv node: Conv with the activation applied
+// by ops.Conv for float32 inputs, the original Conv and activation kernels
+// otherwise.
+func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
+	conv, slowK, act, actAlpha, err := buildFusedLayer(n, "Conv")
+	if err != nil {
+		return nil, err
+	}
+	win, err := nnParseWindow(conv)
+	if err != nil {
+		return nil, err
+	}
+	group, err := conv.Int("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		if len(in) >= 2 && in[0] != nil && in[1] != nil && in[0].DType == ops.Float32 && group > 0 {
+			x, w, b, err := nnConvInputs(conv, in)
+			if err != nil {
+				return nil, err
+			}
+			p, err := nnConvGeometry(conv, win, int(group), x.Shape, w.Shape, b)
+			if err != nil {
+				return nil, err
+			}
+			p.Act, p.Alpha = act, actAlpha
+			y := env.New(ops.Float32, append([]int{p.Batch, p.OutC}, p.Out...)...)
+			var bias []float32
+			if b != nil {
+				bias = b.F32()
+			}
+			ops.Conv(p, x.F32(), w.F32(), bias, y.F32(), nil)
+			return []*ops.Tensor{y}, nil
+		}
+		return slowK(env, in)
+	}, nil
+}

@@ -1,0 +1,452 @@
+package kernels
+
+// Index-driven data movement: GatherElements, ScatterElements (and the
+// deprecated Scatter), GatherND, ScatterND and Compress, for every element
+// type ops.Tensor holds (scatter reductions: numeric types only).
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+func init() {
+	for _, v := range []int64{11, 13} {
+		operators.Register("", "GatherElements", v, buildGatherElements)
+	}
+	for _, v := range []int64{11, 13, 16, 18} {
+		operators.Register("", "ScatterElements", v, buildScatterElements)
+	}
+	operators.Register("", "Scatter", 9, buildScatterElements)
+	for _, v := range []int64{11, 12, 13} {
+		operators.Register("", "GatherND", v, buildGatherND)
+	}
+	for _, v := range []int64{11, 13, 16, 18} {
+		operators.Register("", "ScatterND", v, buildScatterND)
+	}
+	for _, v := range []int64{9, 11} {
+		operators.Register("", "Compress", v, buildCompress)
+	}
+}
+
+// tkIndices reads an int32/int64 index tensor, adding dim to negative
+// values and rejecting values outside [-dim, dim).
+func tkIndices(n *graph.Node, t *ops.Tensor, name string, dim int) ([]int, error) {
+	idx := make([]int, t.Len())
+	bad := func(i int, v int64) error {
+		return fmt.Errorf("node %s: %s value %d at position %d out of range [%d, %d)", n.Label(), name, v, i, -dim, dim)
+	}
+	switch d := t.Data.(type) {
+	case []int64:
+		for i, v := range d {
+			if v < -int64(dim) || v >= int64(dim) {
+				return nil, bad(i, v)
+			}
+			if v < 0 {
+				v += int64(dim)
+			}
+			idx[i] = int(v)
+		}
+	case []int32:
+		for i, v := range d {
+			if int64(v) < -int64(dim) || int64(v) >= int64(dim) {
+				return nil, bad(i, int64(v))
+			}
+			if v < 0 {
+				v += int32(dim)
+			}
+			idx[i] = int(v)
+		}
+	default:
+		return nil, fmt.Errorf("node %s: %s must be int64 or int32, got %v", n.Label(), name, t.DType)
+	}
+	return idx, nil
+}
+
+// tkElementsShapes checks the shapes of GatherElements/ScatterElements: the
+// indices have data's rank and, off the axis, no larger dims.
+func tkElementsShapes(n *graph.Node, data, ind *ops.Tensor, axis int64, opset int64) (int, error) {
+	r := len(data.Shape)
+	if r == 0 {
+		return 0, fmt.Errorf("node %s: data must have rank ≥ 1, got a scalar", n.Label())
+	}
+	a, err := tkAxis(n, "axis", axis, r, false, opset, 0)
+	if err != nil {
+		return 0, err
+	}
+	if len(ind.Shape) != r {
+		return 0, fmt.Errorf("node %s: indices shape %s must have the rank of data %s", n.Label(), ops.ShapeString(ind.Shape), ops.ShapeString(data.Shape))
+	}
+	for i := range ind.Shape {
+		if i != a && ind.Shape[i] > data.Shape[i] {
+			return 0, fmt.Errorf("node %s: indices shape %s exceeds data shape %s on axis %d", n.Label(), ops.ShapeString(ind.Shape), ops.ShapeString(data.Shape), i)
+		}
+	}
+	return a, nil
+}
+
+func buildGatherElements(n *graph.Node, opset int64) (operators.Kernel, error) {
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := tkInputs(n, in, "data", "indices")
+		if err != nil {
+			return nil, err
+		}
+		x, it := ins[0], ins[1]
+		a, err := tkElementsShapes(n, x, it, axis, opset)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := tkIndices(n, it, "indices", x.Shape[a])
+		if err != nil {
+			return nil, err
+		}
+		out := env.New(x.DType, it.Shape...)
+		if out.Len() == 0 {
+			return []*ops.Tensor{out}, nil
+		}
+		switch s := x.Data.(type) {
+		case []float32:
+			ops.GatherElements(out.F32(), s, x.Shape, it.Shape, a, idx)
+		case []float64:
+			ops.GatherElements(out.F64(), s, x.Shape, it.Shape, a, idx)
+		case []uint16:
+			ops.GatherElements(out.F16(), s, x.Shape, it.Shape, a, idx)
+		case []int64:
+			ops.GatherElements(out.I64(), s, x.Shape, it.Shape, a, idx)
+		case []int32:
+			ops.GatherElements(out.I32(), s, x.Shape, it.Shape, a, idx)
+		case []int8:
+			ops.GatherElements(out.I8(), s, x.Shape, it.Shape, a, idx)
+		case []uint8:
+			ops.GatherElements(out.U8(), s, x.Shape, it.Shape, a, idx)
+		case []bool:
+			ops.GatherElements(out.B(), s, x.Shape, it.Shape, a, idx)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// tkReduction reads the reduction attribute of ScatterElements/ScatterND:
+// "none" always, "add"/"mul" from opset 16, "max"/"min" from 18.
+func tkReduction(n *graph.Node, opset int64) (string, error) {
+	if opset < 16 {
+		return "none", nil
+	}
+	red, err := n.String("reduction", "none")
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case red == "none", red == "add" || red == "mul":
+	case (red == "max" || red == "min") && opset >= 18:
+	default:
+		return "", fmt.Errorf("node %s: reduction %q is not defined at opset %d", n.Label(), red, opset)
+	}
+	return red, nil
+}
+
+type tkNumber interface {
+	~float32 | ~float64 | ~int64 | ~int32 | ~int8 | ~uint8
+}
+
+// tkCombineOf returns the element combiner of a scatter reduction (nil for
+// "none").
+func tkCombineOf[T tkNumber](red string) func(a, b T) T {
+	switch red {
+	case "add":
+		return func(a, b T) T { return a + b }
+	case "mul":
+		return func(a, b T) T { return a * b }
+	case "max":
+		return func(a, b T) T { return max(a, b) }
+	case "min":
+		return func(a, b T) T { return min(a, b) }
+	}
+	return nil
+}
+
+// tkCombineHalf is tkCombineOf for float16 bits, computing in float32.
+func tkCombineHalf(red string) func(a, b uint16) uint16 {
+	f := tkCombineOf[float32](red)
+	if f == nil {
+		return nil
+	}
+	return func(a, b uint16) uint16 {
+		return ops.Float32ToFloat16(f(ops.Float16ToFloat32(a), ops.Float16ToFloat32(b)))
+	}
+}
+
+// tkScatterInputs returns the data, indices and updates inputs of a
+// scatter, checking that updates match data's type and that a reduction
+// other than none has numeric data.
+func tkScatterInputs(n *graph.Node, in []*ops.Tensor, red string) (x, it, upd *ops.Tensor, err error) {
+	ins, err := tkInputs(n, in, "data", "indices", "updates")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	x, it, upd = ins[0], ins[1], ins[2]
+	if upd.DType != x.DType {
+		return nil, nil, nil, fmt.Errorf("node %s: updates are %v, data is %v", n.Label(), upd.DType, x.DType)
+	}
+	if x.DType == ops.Bool && red != "none" {
+		return nil, nil, nil, fmt.Errorf("node %s: reduction %q needs numeric data, got bool", n.Label(), red)
+	}
+	return x, it, upd, nil
+}
+
+func buildScatterElements(n *graph.Node, opset int64) (operators.Kernel, error) {
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	red, err := tkReduction(n, opset)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, it, upd, err := tkScatterInputs(n, in, red)
+		if err != nil {
+			return nil, err
+		}
+		if !ops.SameShape(upd.Shape, it.Shape) {
+			return nil, fmt.Errorf("node %s: updates shape %s differs from indices shape %s", n.Label(), ops.ShapeString(upd.Shape), ops.ShapeString(it.Shape))
+		}
+		a, err := tkElementsShapes(n, x, it, axis, opset)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := tkIndices(n, it, "indices", x.Shape[a])
+		if err != nil {
+			return nil, err
+		}
+		out := env.New(x.DType, x.Shape...)
+		ops.CopyData(out.Data, x.Data)
+		if it.Len() == 0 {
+			return []*ops.Tensor{out}, nil
+		}
+		ds, us := x.Shape, it.Shape
+		switch d := out.Data.(type) {
+		case []float32:
+			ops.ScatterElements(d, upd.F32(), ds, us, a, idx, tkCombineOf[float32](red))
+		case []float64:
+			ops.ScatterElements(d, upd.F64(), ds, us, a, idx, tkCombineOf[float64](red))
+		case []uint16:
+			ops.ScatterElements(d, upd.F16(), ds, us, a, idx, tkCombineHalf(red))
+		case []int64:
+			ops.ScatterElements(d, upd.I64(), ds, us, a, idx, tkCombineOf[int64](red))
+		case []int32:
+			ops.ScatterElements(d, upd.I32(), ds, us, a, idx, tkCombineOf[int32](red))
+		case []int8:
+			ops.ScatterElements(d, upd.I8(), ds, us, a, idx, tkCombineOf[int8](red))
+		case []uint8:
+			ops.ScatterElements(d, upd.U8(), ds, us, a, idx, tkCombineOf[uint8](red))
+		case []bool:
+			ops.ScatterElements(d, upd.B(), ds, us, a, idx, nil)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// tkNDOffsets turns the index tuples of GatherND/ScatterND into element
+// offsets in data. ind has shape batch ++ I ++ [q]; data has shape
+// batch ++ D with q ≤ len(D). It returns one offset per (batch, tuple) and
+// the block size prod(D[q:]).
+func tkNDOffsets(n *graph.Node, data, ind *ops.Tensor, batch int) (offs []int, blk int, err error) {
+	ir, dr := len(ind.Shape), len(data.Shape)
+	if ir < 1 {
+		return nil, 0, fmt.Errorf("node %s: indices must have rank ≥ 1", n.Label())
+	}
+	q := ind.Shape[ir-1]
+	if batch+q > dr || batch >= ir {
+		return nil, 0, fmt.Errorf("node %s: indices %s with batch_dims %d do not fit data %s", n.Label(), ops.ShapeString(ind.Shape), batch, ops.ShapeString(data.Shape))
+	}
+	for i := 0; i < batch; i++ {
+		if ind.Shape[i] != data.Shape[i] {
+			return nil, 0, fmt.Errorf("node %s: batch dim %d of indices %s differs from data %s", n.Label(), i, ops.ShapeString(ind.Shape), ops.ShapeString(data.Shape))
+		}
+	}
+	raw := make([]int64, ind.Len())
+	switch d := ind.Data.(type) {
+	case []int64:
+		copy(raw, d)
+	case []int32:
+		for i, v := range d {
+			raw[i] = int64(v)
+		}
+	default:
+		return nil, 0, fmt.Errorf("node %s: indices must be int64 or int32, got %v", n.Label(), ind.DType)
+	}
+	ds := ops.Strides(data.Shape)
+	nb := ops.NumElements(data.Shape[:batch])
+	batchStride := ops.NumElements(data.Shape[batch:])
+	blk = ops.NumElements(data.Shape[batch+q:])
+	tuples := 0
+	if q > 0 {
+		tuples = len(raw) / q
+	} else {
+		tuples = ops.NumElements(ind.Shape[:ir-1])
+	}
+	perBatch := 0
+	if nb > 0 {
+		perBatch = tuples / nb
+	}
+	offs = make([]int, tuples)
+	for t := range offs {
+		off := (t / max(perBatch, 1)) * batchStride
+		for k := 0; k < q; k++ {
+			v, dim := raw[t*q+k], int64(data.Shape[batch+k])
+			if v < -dim || v >= dim {
+				return nil, 0, fmt.Errorf("node %s: index %d for axis %d of data %s out of range [%d, %d)", n.Label(), v, batch+k, ops.ShapeString(data.Shape), -dim, dim)
+			}
+			if v < 0 {
+				v += dim
+			}
+			off += int(v) * ds[batch+k]
+		}
+		offs[t] = off
+	}
+	return offs, blk, nil
+}
+
+func buildGatherND(n *graph.Node, opset int64) (operators.Kernel, error) {
+	batch := int64(0)
+	if opset >= 12 {
+		var err error
+		if batch, err = n.Int("batch_dims", 0); err != nil {
+			return nil, err
+		}
+		if batch < 0 {
+			return nil, fmt.Errorf("node %s: negative batch_dims %d", n.Label(), batch)
+		}
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := tkInputs(n, in, "data", "indices")
+		if err != nil {
+			return nil, err
+		}
+		x, it := ins[0], ins[1]
+		offs, blk, err := tkNDOffsets(n, x, it, int(batch))
+		if err != nil {
+			return nil, err
+		}
+		q := it.Shape[len(it.Shape)-1]
+		shape := append(append([]int{}, it.Shape[:len(it.Shape)-1]...), x.Shape[int(batch)+q:]...)
+		out := env.New(x.DType, shape...)
+		if out.Len() == 0 {
+			return []*ops.Tensor{out}, nil
+		}
+		switch s := x.Data.(type) {
+		case []float32:
+			ops.GatherBlocks(out.F32(), s, offs, blk)
+		case []float64:
+			ops.GatherBlocks(out.F64(), s, offs, blk)
+		case []uint16:
+			ops.GatherBlocks(out.F16(), s, offs, blk)
+		case []int64:
+			ops.GatherBlocks(out.I64(), s, offs, blk)
+		case []int32:
+			ops.GatherBlocks(out.I32(), s, offs, blk)
+		case []int8:
+			ops.GatherBlocks(out.I8(), s, offs, blk)
+		case []uint8:
+			ops.GatherBlocks(out.U8(), s, offs, blk)
+		case []bool:
+			ops.GatherBlocks(out.B(), s, offs, blk)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+func buildScatterND(n *graph.Node, opset int64) (operators.Kernel, error) {
+	red, err := tkReduction(n, opset)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, it, upd, err := tkScatterInputs(n, in, red)
+		if err != nil {
+			return nil, err
+		}
+		offs, blk, err := tkNDOffsets(n, x, it, 0)
+		if err != nil {
+			return nil, err
+		}
+		q := it.Shape[len(it.Shape)-1]
+		want := append(append([]int{}, it.Shape[:len(it.Shape)-1]...), x.Shape[q:]...)
+		if !ops.SameShape(upd.Shape, want) {
+			return nil, fmt.Errorf("node %s: updates shape %s, want %s for indices %s and data %s", n.Label(), ops.ShapeString(upd.Shape), ops.ShapeString(want), ops.ShapeString(it.Shape), ops.ShapeString(x.Shape))
+		}
+		out := env.New(x.DType, x.Shape...)
+		ops.CopyData(out.Data, x.Data)
+		switch d := out.Data.(type) {
+		case []float32:
+			ops.ScatterBlocks(d, upd.F32(), offs, blk, tkCombineOf[float32](red))
+		case []float64:
+			ops.ScatterBlocks(d, upd.F64(), offs, blk, tkCombineOf[float64](red))
+		case []uint16:
+			ops.ScatterBlocks(d, upd.F16(), offs, blk, tkCombineHalf(red))
+		case []int64:
+			ops.ScatterBlocks(d, upd.I64(), offs, blk, tkCombineOf[int64](red))
+		case []int32:
+			ops.ScatterBlocks(d, upd.I32(), offs, blk, tkCombineOf[int32](red))
+		case []int8:
+			ops.ScatterBlocks(d, upd.I8(), offs, blk, tkCombineOf[int8](red))
+		case []uint8:
+			ops.ScatterBlocks(d, upd.U8(), offs, blk, tkCombineOf[uint8](red))
+		case []bool:
+			ops.ScatterBlocks(d, upd.B(), offs, blk, nil)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+func buildCompress(n *graph.Node, opset int64) (operators.Kernel, error) {
+	hasAxis := n.Has("axis")
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := tkInputs(n, in, "input", "condition")
+		if err != nil {
+			return nil, err
+		}
+		x, ct := ins[0], ins[1]
+		if ct.DType != ops.Bool || len(ct.Shape) != 1 {
+			return nil, fmt.Errorf("node %s: condition must be a 1-D bool tensor, got %v", n.Label(), ct)
+		}
+		src, a := x, 0
+		if hasAxis {
+			if a, err = tkAxis(n, "axis", axis, len(x.Shape), false, opset, 0); err != nil {
+				return nil, err
+			}
+		} else {
+			src = tkView(x, []int{x.Len()})
+		}
+		dim := src.Shape[a]
+		cond := ct.B()
+		if len(cond) > dim {
+			// Entries past the axis select nothing (as in ONNX Runtime).
+			cond = cond[:dim]
+		}
+		var idx []int
+		for i, c := range cond {
+			if c {
+				idx = append(idx, i)
+			}
+		}
+		shape := append([]int{}, src.Shape...)
+		shape[a] = len(idx)
+		out := env.New(x.DType, shape...)
+		if err := ops.GatherInto(out, src, a, idx); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}

@@ -1,0 +1,248 @@
+package kernels
+
+// Normalisation operators: BatchNormalization (inference, and training
+// mode with batch statistics and running-stat outputs), InstanceNormalization
+// and LayerNormalization, on ops.BatchNorm*/InstanceNorm/LayerNorm.
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+func init() {
+	for _, v := range []int64{1, 6, 7, 9, 14, 15} {
+		operators.Register("", "BatchNormalization", v, buildBatchNorm)
+	}
+	for _, v := range []int64{1, 6} {
+		operators.Register("", "InstanceNormalization", v, buildInstanceNorm)
+	}
+	operators.Register("", "LayerNormalization", 17, buildLayerNorm)
+}
+
+func buildBatchNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
+	eps, err := n.Float("epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	momentum, err := n.Float("momentum", 0.9)
+	if err != nil {
+		return nil, err
+	}
+	spatial := int64(1)
+	if opset < 9 {
+		if spatial, err = n.Int("spatial", 1); err != nil {
+			return nil, err
+		}
+	}
+	training := false
+	nOut := 0
+	for _, o := range n.Outputs {
+		if o != "" {
+			nOut++
+		}
+	}
+	if opset >= 14 {
+		tm, err := n.Int("training_mode", 0)
+		if err != nil {
+			return nil, err
+		}
+		training = tm != 0
+		if !training && nOut > 1 {
+			return nil, fmt.Errorf("node %s: outputs running_mean and running_var need training_mode=1", n.Label())
+		}
+	} else {
+		// Before opset 14 the optional statistics outputs are what select
+		// training behaviour (and, before opset 7, is_test=0).
+		training = nOut > 1
+		if opset < 7 {
+			isTest, err := n.Int("is_test", 0)
+			if err != nil {
+				return nil, err
+			}
+			training = training && isTest == 0
+		}
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		names := []string{"X", "scale", "B", "input_mean", "input_var"}
+		var t [5]*ops.Tensor
+		for i, nm := range names {
+			var err error
+			if t[i], err = nnIn(n, in, i, nm); err != nil {
+				return nil, err
+			}
+			if err := nnFloat(n, t[i], nm); err != nil {
+				return nil, err
+			}
+		}
+		x := t[0]
+		if x.Rank() < 2 {
+			return nil, fmt.Errorf("node %s: input X must be N×C×…, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		nb, c := x.Shape[0], x.Shape[1]
+		sp := ops.NumElements(x.Shape[2:])
+		if spatial == 0 {
+			c, sp = c*sp, 1
+		}
+		var p [4][]float32
+		for i := 1; i < 5; i++ {
+			var err error
+			if p[i-1], err = nnF32Param(n, t[i], names[i], c); err != nil {
+				return nil, err
+			}
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		if !training {
+			ops.BatchNormInference(nb, c, sp, nnF32(x), p[0], p[1], p[2], p[3], eps, o.f)
+			return []*ops.Tensor{o.done()}, nil
+		}
+		bm, bv := make([]float32, c), make([]float32, c)
+		ops.BatchNormTraining(nb, c, sp, nnF32(x), p[0], p[1], eps, o.f, bm, bv)
+		outs := []*ops.Tensor{o.done()}
+		stat := func(src *ops.Tensor, v []float32) *ops.Tensor {
+			r := nnNewOut(env, src.DType, src.Shape)
+			copy(r.f, v)
+			return r.done()
+		}
+		run := func(cur, batch []float32) []float32 {
+			out := make([]float32, c)
+			for i := range out {
+				out[i] = cur[i]*momentum + batch[i]*(1-momentum)
+			}
+			return out
+		}
+		outs = append(outs, stat(t[3], run(p[2], bm)), stat(t[4], run(p[3], bv)))
+		if opset < 14 {
+			outs = append(outs, stat(t[3], bm), stat(t[4], bv))
+		}
+		for i := range outs {
+			if i >= len(n.Outputs) || n.Outputs[i] == "" {
+				outs[i] = nil
+			}
+		}
+		return outs[:min(len(outs), len(n.Outputs))], nil
+	}, nil
+}
+
+func buildInstanceNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
+	eps, err := n.Float("epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnFloatIn(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		if x.Rank() < 3 {
+			return nil, fmt.Errorf("node %s: input must be N×C×D1…, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		sc, err := nnIn(n, in, 1, "scale")
+		if err != nil {
+			return nil, err
+		}
+		b, err := nnIn(n, in, 2, "B")
+		if err != nil {
+			return nil, err
+		}
+		c := x.Shape[1]
+		scale, err := nnF32Param(n, sc, "scale", c)
+		if err != nil {
+			return nil, err
+		}
+		bias, err := nnF32Param(n, b, "B", c)
+		if err != nil {
+			return nil, err
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		ops.InstanceNorm(x.Shape[0], c, ops.NumElements(x.Shape[2:]), nnF32(x), scale, bias, eps, o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+// nnBroadcastTo expands a float tensor to shape (unidirectional
+// broadcasting, by ops.ExpandInto), returning its float32 elements.
+func nnBroadcastTo(n *graph.Node, t *ops.Tensor, name string, shape []int) ([]float32, error) {
+	if err := nnFloat(n, t, name); err != nil {
+		return nil, err
+	}
+	src := nnF32(t)
+	if ops.SameShape(t.Shape, shape) {
+		return src, nil
+	}
+	out := ops.New(ops.Float32, shape...)
+	if err := ops.ExpandInto(out, ops.FromFloat32(t.Shape, src)); err != nil {
+		return nil, fmt.Errorf("node %s: input %s of shape %s does not broadcast to %s", n.Label(), name, ops.ShapeString(t.Shape), ops.ShapeString(shape))
+	}
+	return out.F32(), nil
+}
+
+func buildLayerNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
+	eps, err := n.Float("epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	stash, err := n.Int("stash_type", 1)
+	if err != nil {
+		return nil, err
+	}
+	if stash != 1 {
+		return nil, fmt.Errorf("node %s: stash_type %d unsupported (only 1, float32)", n.Label(), stash)
+	}
+	want := func(i int) bool { return len(n.Outputs) > i && n.Outputs[i] != "" }
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnFloatIn(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		a, err := nnAxis(n, axis, r, "X")
+		if err != nil {
+			return nil, err
+		}
+		norm := x.Shape[a:]
+		rows, cols := ops.NumElements(x.Shape[:a]), ops.NumElements(norm)
+		sc, err := nnIn(n, in, 1, "Scale")
+		if err != nil {
+			return nil, err
+		}
+		scale, err := nnBroadcastTo(n, sc, "Scale", norm)
+		if err != nil {
+			return nil, err
+		}
+		var bias []float32
+		if b := nnOpt(in, 2); b != nil {
+			if bias, err = nnBroadcastTo(n, b, "B", norm); err != nil {
+				return nil, err
+			}
+		}
+		statShape := make([]int, r)
+		for i := range statShape {
+			if i < a {
+				statShape[i] = x.Shape[i]
+			} else {
+				statShape[i] = 1
+			}
+		}
+		o := nnNewOut(env, x.DType, x.Shape)
+		outs := []*ops.Tensor{nil, nil, nil}
+		var mean, inv []float32
+		if want(1) {
+			outs[1] = env.New(ops.Float32, statShape...)
+			mean = outs[1].F32()
+		}
+		if want(2) {
+			outs[2] = env.New(ops.Float32, statShape...)
+			inv = outs[2].F32()
+		}
+		ops.LayerNorm(rows, cols, nnF32(x), scale, bias, eps, o.f, mean, inv)
+		outs[0] = o.done()
+		return outs[:max(1, min(3, len(n.Outputs)))], nil
+	}, nil
+}

@@ -1,0 +1,174 @@
+package kernels
+
+// Pad for every tensor type, on ops.Pad: pads and value as attributes
+// before opset 11, as inputs from 11, with the axes input from 18 and wrap
+// mode from 19. Negative pads crop.
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+func init() {
+	for _, v := range []int64{1, 2, 11, 13, 18, 19, 21} {
+		operators.Register("", "Pad", v, buildPad)
+	}
+}
+
+func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
+	mode, err := nnEnum(n, "mode", "constant",
+		nnChoice[ops.PadMode]{"constant", ops.PadConstant},
+		nnChoice[ops.PadMode]{"reflect", ops.PadReflect},
+		nnChoice[ops.PadMode]{"edge", ops.PadEdge},
+		nnChoice[ops.PadMode]{"wrap", ops.PadWrap})
+	if err != nil {
+		return nil, err
+	}
+	if mode == ops.PadWrap && opset < 19 {
+		return nil, fmt.Errorf("node %s: mode wrap needs opset 19, model has %d", n.Label(), opset)
+	}
+	var attrPads []int64
+	var attrValue float32
+	if opset < 11 {
+		name := "pads"
+		if opset < 2 && !n.Has("pads") {
+			name = "paddings"
+		}
+		if attrPads, err = n.Ints(name, nil); err != nil {
+			return nil, err
+		}
+		if attrPads == nil {
+			return nil, fmt.Errorf("node %s: missing required attribute %s", n.Label(), name)
+		}
+		if attrValue, err = n.Float("value", 0); err != nil {
+			return nil, err
+		}
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := nnIn(n, in, 0, "data")
+		if err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		pads := attrPads
+		var cv *ops.Tensor
+		axes := make([]int, r)
+		for i := range axes {
+			axes[i] = i
+		}
+		if opset >= 11 {
+			pt, err := nnIn(n, in, 1, "pads")
+			if err != nil {
+				return nil, err
+			}
+			if pads, err = tkInts(n, pt, "pads"); err != nil {
+				return nil, err
+			}
+			if cv = nnOpt(in, 2); cv != nil {
+				if cv.DType != x.DType || cv.Len() != 1 {
+					return nil, fmt.Errorf("node %s: constant_value must be a one-element %v tensor, got %v", n.Label(), x.DType, cv)
+				}
+			}
+			if at := nnOpt(in, 3); at != nil && opset >= 18 {
+				av, err := tkInts(n, at, "axes")
+				if err != nil {
+					return nil, err
+				}
+				axes = axes[:0]
+				seen := make([]bool, r)
+				for _, a := range av {
+					if a < -int64(r) || a >= int64(r) {
+						return nil, fmt.Errorf("node %s: axis %d out of range for data of rank %d", n.Label(), a, r)
+					}
+					if a < 0 {
+						a += int64(r)
+					}
+					if seen[a] {
+						return nil, fmt.Errorf("node %s: axis %d repeated in axes %v", n.Label(), a, av)
+					}
+					seen[a] = true
+					axes = append(axes, int(a))
+				}
+			}
+		}
+		na := len(axes)
+		if len(pads) != 2*na {
+			return nil, fmt.Errorf("node %s: pads has %d values, want %d (begin and end for %d axes)", n.Label(), len(pads), 2*na, na)
+		}
+		begin, end := make([]int, r), make([]int, r)
+		for i, a := range axes {
+			begin[a], end[a] = int(pads[i]), int(pads[na+i])
+		}
+		shape, err := ops.PadShape(x.Shape, begin, end)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		if mode == ops.PadReflect {
+			for d := 0; d < r; d++ {
+				if (begin[d] > 0 || end[d] > 0) && x.Shape[d] == 0 {
+					return nil, fmt.Errorf("node %s: reflect mode cannot pad empty axis %d", n.Label(), d)
+				}
+			}
+		}
+		y := env.New(x.DType, shape...)
+		switch xd := x.Data.(type) {
+		case []float32:
+			v := attrValue
+			if cv != nil {
+				v = cv.F32()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.F32())
+		case []float64:
+			v := float64(attrValue)
+			if cv != nil {
+				v = cv.F64()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.F64())
+		case []uint16:
+			v := ops.Float32ToFloat16(attrValue)
+			if cv != nil {
+				v = cv.F16()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.F16())
+		case []int64:
+			v := int64(attrValue)
+			if cv != nil {
+				v = cv.I64()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.I64())
+		case []int32:
+			v := int32(attrValue)
+			if cv != nil {
+				v = cv.I32()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.I32())
+		case []int8:
+			v := int8(attrValue)
+			if cv != nil {
+				v = cv.I8()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.I8())
+		case []uint8:
+			v := uint8(attrValue)
+			if cv != nil {
+				v = cv.U8()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.U8())
+		case []bool:
+			v := attrValue != 0
+			if cv != nil {
+				v = cv.B()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.B())
+		default:
+			return nil, fmt.Errorf("node %s: unsupported data type %v", n.Label(), x.DType)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{y}, nil
+	}, nil
+}

@@ -1,0 +1,167 @@
+package kernels
+
+// RandomNormal, RandomUniform, RandomNormalLike, RandomUniformLike and
+// Bernoulli. With a seed attribute every run draws the same values
+// (ops.NewSeededRand); without one they come from the run's generator
+// env.Rand.
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+func init() {
+	operators.Register("", "RandomNormalLike", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		return buildRandomLike(n, "mean", 0, "scale", 1, ops.RandomNormalInto)
+	})
+	operators.Register("", "RandomUniformLike", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		return buildRandomLike(n, "low", 0, "high", 1, ops.RandomUniformInto)
+	})
+	operators.Register("", "RandomNormal", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		return buildRandom(n, "mean", 0, "scale", 1, ops.RandomNormalInto)
+	})
+	operators.Register("", "RandomUniform", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		return buildRandom(n, "low", 0, "high", 1, ops.RandomUniformInto)
+	})
+	operators.Register("", "Bernoulli", 15, buildBernoulli)
+}
+
+// buildBernoulli compiles Bernoulli: 1 with the input's probability, else 0,
+// in the dtype attribute's type (any type latent holds) or the input's.
+func buildBernoulli(n *graph.Node, opset int64) (operators.Kernel, error) {
+	dt, err := tkDTypeAttr(n)
+	if err != nil {
+		return nil, err
+	}
+	var seed *float32
+	if n.Has("seed") {
+		s, err := n.Float("seed", 0)
+		if err != nil {
+			return nil, err
+		}
+		seed = &s
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := tkInput(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		odt := dt
+		if odt == ops.Invalid {
+			odt = x.DType
+		}
+		out := env.New(odt, x.Shape...)
+		if err := ops.BernoulliInto(out, x, tkRandSource(env, seed)); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// tkRandParams reads the attributes Random* nodes share: the two
+// distribution parameters, the optional dtype (ops.Invalid when absent) and
+// the optional seed.
+func tkRandParams(n *graph.Node, pa string, da float32, pb string, db float32) (a, b float32, dt ops.DType, seed *float32, err error) {
+	if a, err = n.Float(pa, da); err != nil {
+		return
+	}
+	if b, err = n.Float(pb, db); err != nil {
+		return
+	}
+	dt = ops.Invalid
+	if n.Has("dtype") {
+		var code int64
+		if code, err = n.Int("dtype", 0); err != nil {
+			return
+		}
+		dt = graph.DTypeFromElemType(int32(code))
+		if !dt.IsFloat() {
+			err = fmt.Errorf("node %s: dtype %d is not float16, float or double", n.Label(), code)
+			return
+		}
+	}
+	if n.Has("seed") {
+		var s float32
+		if s, err = n.Float("seed", 0); err != nil {
+			return
+		}
+		seed = &s
+	}
+	return
+}
+
+// tkRandSource picks the generator of one run: a fresh one from the seed
+// attribute, else the run's env.Rand, else a randomly seeded one.
+func tkRandSource(env *operators.Env, seed *float32) *rand.Rand {
+	switch {
+	case seed != nil:
+		return ops.NewSeededRand(*seed)
+	case env != nil && env.Rand != nil:
+		return env.Rand
+	}
+	return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+}
+
+// buildRandom compiles RandomNormal/RandomUniform: the output shape comes
+// from the shape attribute, the type from dtype (default float).
+func buildRandom(n *graph.Node, pa string, da float32, pb string, db float32,
+	fill func(*ops.Tensor, *rand.Rand, float64, float64) error) (operators.Kernel, error) {
+	a, b, dt, seed, err := tkRandParams(n, pa, da, pb, db)
+	if err != nil {
+		return nil, err
+	}
+	if dt == ops.Invalid {
+		dt = ops.Float32
+	}
+	if !n.Has("shape") {
+		return nil, fmt.Errorf("node %s: missing attribute shape", n.Label())
+	}
+	spec, err := n.Ints("shape", nil)
+	if err != nil {
+		return nil, err
+	}
+	shape, err := tkShapeOf(n, spec)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		out := env.New(dt, shape...)
+		if err := fill(out, tkRandSource(env, seed), float64(a), float64(b)); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// buildRandomLike compiles a Random*Like node whose two float parameters are
+// attributes pa and pb; fill draws the samples. The output has the input's
+// shape, and its type unless dtype says otherwise.
+func buildRandomLike(n *graph.Node, pa string, da float32, pb string, db float32,
+	fill func(*ops.Tensor, *rand.Rand, float64, float64) error) (operators.Kernel, error) {
+	a, b, dt, seed, err := tkRandParams(n, pa, da, pb, db)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := tkInput(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		odt := dt
+		if odt == ops.Invalid {
+			if !x.DType.IsFloat() {
+				return nil, fmt.Errorf("node %s: input is %v and no dtype attribute names a float output type", n.Label(), x.DType)
+			}
+			odt = x.DType
+		}
+		out := env.New(odt, x.Shape...)
+		if err := fill(out, tkRandSource(env, seed), float64(a), float64(b)); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}

@@ -1,0 +1,223 @@
+package kernels
+
+// Reductions: ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd,
+// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum and ReduceLogSumExp.
+// Axes come from the "axes" attribute until ReduceSum-13 / the others' 18,
+// and from the optional second input after; keepdims and
+// noop_with_empty_axes follow the spec of the node's opset.
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
+)
+
+func init() {
+	for _, v := range []int64{1, 11, 13} {
+		operators.Register("", "ReduceSum", v, redBuild(ops.RedSum, 13))
+	}
+	for name, op := range map[string]ops.ReduceOp{
+		"ReduceMean": ops.RedMean, "ReduceProd": ops.RedProd, "ReduceSumSquare": ops.RedSumSquare,
+		"ReduceL1": ops.RedL1, "ReduceL2": ops.RedL2, "ReduceLogSum": ops.RedLogSum,
+	} {
+		for _, v := range []int64{1, 11, 13, 18} {
+			operators.Register("", name, v, redBuild(op, 18))
+		}
+	}
+	for _, v := range []int64{1, 11, 12, 13, 18, 20} {
+		operators.Register("", "ReduceMax", v, redBuild(ops.RedMax, 18))
+		operators.Register("", "ReduceMin", v, redBuild(ops.RedMin, 18))
+	}
+	for _, v := range []int64{1, 11, 13, 18} {
+		operators.Register("", "ReduceLogSumExp", v, redBuildLogSumExp)
+	}
+}
+
+// redParams are a reduce node's parsed attributes.
+type redParams struct {
+	keep      bool
+	noop      bool
+	attrAxes  []int64
+	axesInput bool // axes come from input 1 (opset >= inputSince)
+}
+
+func redParse(n *graph.Node, opset, inputSince int64) (redParams, error) {
+	var p redParams
+	keep, err := n.Int("keepdims", 1)
+	if err != nil {
+		return p, err
+	}
+	p.keep = keep != 0
+	p.axesInput = opset >= inputSince
+	if p.axesInput {
+		noop, err := n.Int("noop_with_empty_axes", 0)
+		if err != nil {
+			return p, err
+		}
+		p.noop = noop != 0
+		if n.Has("axes") {
+			return p, fmt.Errorf("node %s: axes is an input from opset %d, not an attribute (model opset %d)", n.Label(), inputSince, opset)
+		}
+	} else if p.attrAxes, err = n.Ints("axes", nil); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// axes resolves the reduced axes for x; reduce is false for the noop case
+// (empty axes with noop_with_empty_axes).
+func (p redParams) axes(n *graph.Node, opset int64, in []*ops.Tensor, x *ops.Tensor) (axes []int, reduce bool, err error) {
+	list := p.attrAxes
+	if p.axesInput {
+		if t := tkOptInput(in, 1); t != nil {
+			if list, err = tkInt64List(n, t, "axes"); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if len(list) == 0 {
+		if p.noop {
+			return nil, false, nil
+		}
+		all := make([]int, len(x.Shape))
+		for i := range all {
+			all[i] = i
+		}
+		return all, true, nil
+	}
+	if opset < 11 {
+		for _, a := range list {
+			if a < 0 {
+				return nil, false, fmt.Errorf("node %s: negative axis %d needs opset 11 (model opset %d)", n.Label(), a, opset)
+			}
+		}
+	}
+	axes, err = ops.ReduceAxes(list, len(x.Shape))
+	if err != nil {
+		return nil, false, fmt.Errorf("node %s: axes %v for input %s of shape %s: %w", n.Label(), list, n.Inputs[0], ops.ShapeString(x.Shape), err)
+	}
+	return axes, true, nil
+}
+
+func redInput(n *graph.Node, in []*ops.Tensor) (*ops.Tensor, error) {
+	x, err := tkInput(n, in, 0, "data")
+	if err != nil {
+		return nil, err
+	}
+	if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func redBuild(op ops.ReduceOp, inputSince int64) operators.Builder {
+	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		p, err := redParse(n, opset, inputSince)
+		if err != nil {
+			return nil, err
+		}
+		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			x, err := redInput(n, in)
+			if err != nil {
+				return nil, err
+			}
+			axes, reduce, err := p.axes(n, opset, in, x)
+			if err != nil {
+				return nil, err
+			}
+			if !reduce {
+				// noop_with_empty_axes: the elementwise part of the
+				// reduction applied to each element alone.
+				axes = nil
+				if op == ops.RedSum || op == ops.RedMean || op == ops.RedMax || op == ops.RedMin || op == ops.RedProd {
+					return []*ops.Tensor{x}, nil
+				}
+			}
+			out := env.New(x.DType, ops.ReduceShape(x.Shape, axes, p.keep)...)
+			if err := ops.Reduce(op, out, x, axes); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			return []*ops.Tensor{out}, nil
+		}, nil
+	}
+}
+
+// redBuildLogSumExp computes log(Σ exp(x - m)) + m with m the max over the
+// reduced axes, so large inputs do not overflow.
+func redBuildLogSumExp(n *graph.Node, opset int64) (operators.Kernel, error) {
+	p, err := redParse(n, opset, 18)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := redInput(n, in)
+		if err != nil {
+			return nil, err
+		}
+		if !x.DType.IsFloat() {
+			return nil, fmt.Errorf("node %s: input %s has unsupported type %v (floating point only)", n.Label(), n.Inputs[0], x.DType)
+		}
+		axes, reduce, err := p.axes(n, opset, in, x)
+		if err != nil {
+			return nil, err
+		}
+		if !reduce {
+			return []*ops.Tensor{x}, nil // log(exp(x)) per element
+		}
+		wrap := func(err error) error { return fmt.Errorf("node %s: %w", n.Label(), err) }
+		kept := ops.ReduceShape(x.Shape, axes, true)
+		m := ops.New(x.DType, kept...)
+		if err := ops.Reduce(ops.RedMax, m, x, axes); err != nil {
+			return nil, wrap(err)
+		}
+		// Infinite maxima would give inf-inf; shift by 0 there instead.
+		if err := redZeroNonFinite(m); err != nil {
+			return nil, wrap(err)
+		}
+		e := ops.New(x.DType, x.Shape...)
+		if err := ops.Binary(ops.OpSub, e, x, m); err != nil {
+			return nil, wrap(err)
+		}
+		if err := ops.Unary(ops.UnExp, ops.UnaryParams{}, e, e); err != nil {
+			return nil, wrap(err)
+		}
+		s := ops.New(x.DType, kept...)
+		if err := ops.Reduce(ops.RedLogSum, s, e, axes); err != nil {
+			return nil, wrap(err)
+		}
+		out := env.New(x.DType, ops.ReduceShape(x.Shape, axes, p.keep)...)
+		if err := ops.Binary(ops.OpAdd, out.Reshaped(kept...), s, m); err != nil {
+			return nil, wrap(err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// redZeroNonFinite replaces ±Inf and NaN in a float tensor by 0.
+func redZeroNonFinite(t *ops.Tensor) error {
+	switch d := t.Data.(type) {
+	case []float32:
+		for i, v := range d {
+			if v-v != 0 {
+				d[i] = 0
+			}
+		}
+	case []float64:
+		for i, v := range d {
+			if v-v != 0 {
+				d[i] = 0
+			}
+		}
+	case []uint16:
+		for i, v := range d {
+			if v&0x7c00 == 0x7c00 {
+				d[i] = 0
+			}
+		}
+	default:
+		return fmt.Errorf("unsupported type %v", t.DType)
+	}
+	return nil
+}

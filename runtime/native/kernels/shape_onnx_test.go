@@ -1,0 +1,74 @@
+package kernels_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+)
+
+// tkONNXPrefixes select the node tests of the operators in k_shape.go,
+// k_tensor.go and k_random.go.
+var tkONNXPrefixes = []string{
+	"test_reshape_", "test_flatten_", "test_transpose_", "test_squeeze", "test_unsqueeze_",
+	"test_concat_", "test_split_", "test_slice", "test_gather_", "test_shape",
+	"test_expand_", "test_tile", "test_constantofshape_", "test_constant", "test_identity",
+	"test_range_", "test_size", "test_gather_elements", "test_gathernd", "test_scatter",
+	"test_compress", "test_tril", "test_triu", "test_depthtospace", "test_spacetodepth",
+	"test_onehot", "test_eyelike", "test_reversesequence", "test_unique",
+}
+
+// tkONNXOthers are matched by a prefix above but exercise other operators.
+var tkONNXOthers = map[string]string{
+	"test_constant_pad":                             "Pad",
+	"test_identity_opt":                             "optional types",
+	"test_identity_sequence":                        "sequence types",
+	"test_range_float_type_positive_delta_expanded": "Loop",
+	"test_range_int32_type_negative_delta_expanded": "Loop",
+}
+
+// TestShapeONNXNodeConformance runs the ONNX backend node tests of this file's
+// operators through Compile and Run and demands exact outputs: the
+// operators only move data (Range computes start + i·delta, exact for the
+// test values).
+func TestShapeONNXNodeConformance(t *testing.T) {
+	cases := onnxNodeCases(t, "shape operators", 50, func(name string) bool {
+		for _, p := range tkONNXPrefixes {
+			if strings.HasPrefix(name, p) {
+				return true
+			}
+		}
+		return false
+	})
+	for _, name := range cases {
+		t.Run(name, func(t *testing.T) {
+			if why, ok := tkONNXOthers[name]; ok {
+				t.Skipf("tests %s, not an operator of this file", why)
+			}
+			tkRunNodeTest(t, filepath.Join(onnxNodeDir, name))
+		})
+	}
+}
+
+// tkRunNodeTest runs one node test demanding identical outputs.
+func tkRunNodeTest(t *testing.T, dir string) {
+	t.Helper()
+	runNodeTest(t, dir, decodeNodeModel(t, dir), func(got, want *ops.Tensor) string {
+		if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
+			return fmt.Sprintf("\n got %v %v\nwant %v %v", got, tkHead(got), want, tkHead(want))
+		}
+		return ""
+	})
+}
+
+// tkHead formats the first elements of a tensor for failure messages.
+func tkHead(t *ops.Tensor) any {
+	v := reflect.ValueOf(t.Data)
+	if v.Len() > 16 {
+		return v.Slice(0, 16).Interface()
+	}
+	return t.Data
+}
