@@ -1,6 +1,10 @@
 package ops
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 // Every activation accepts empty slices (a zero-row batch reaches them
 // through fused epilogues); ActNone used to index dst[0].
@@ -8,9 +12,8 @@ func TestApplyActEmpty(t *testing.T) {
 	for act := ActNone; act <= ActSoftplus; act++ {
 		func() {
 			defer func() {
-				if r := recover(); r != nil {
-					t.Errorf("ApplyAct(%d) on empty slices panicked: %v", act, r)
-				}
+				r := recover()
+				assert.Nilf(t, r, "ApplyAct(%d) on empty slices panicked: %v", act, r)
 			}()
 			ApplyAct(nil, nil, act, 0.1)
 			ApplyAct([]float32{}, []float32{}, act, 0.1)

@@ -1,6 +1,11 @@
 package ops
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
 
 // TestBinaryPlanMatchesBinary runs every planned operator against Binary
 // (the reference entry point) over broadcasting shapes and element types,
@@ -10,9 +15,7 @@ func TestBinaryPlanMatchesBinary(t *testing.T) {
 	shapes := [][2][]int{{{2, 3}, {2, 3}}, {{1, 784}, {784}}, {{2, 3, 4}, {3, 1}}, {{4}, {}}, {{1}, {2, 2}}}
 	for _, op := range []BinOp{OpAdd, OpSub, OpMul, OpDiv, OpMax, OpMin, OpPow} {
 		p, err := NewBinaryPlan(op)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, dt := range []DType{Float32, Float64, Int32, Float16} {
 			for _, sh := range shapes {
 				a, b := New(dt, sh[0]...), New(dt, sh[1]...)
@@ -24,40 +27,26 @@ func TestBinaryPlanMatchesBinary(t *testing.T) {
 				}
 				out, _ := BroadcastShape(a.Shape, b.Shape)
 				want, got := New(dt, out...), New(dt, out...)
-				if err := Binary(op, want, a, b); err != nil {
-					t.Fatal(err)
-				}
-				if err := p.Run(got, a, b); err != nil {
-					t.Fatalf("%v %v %v: %v", op, dt, sh, err)
-				}
+				require.NoError(t, Binary(op, want, a, b))
+				require.NoErrorf(t, p.Run(got, a, b), "%v %v %v", op, dt, sh)
 				for i := range want.Len() {
-					if floatT(got, i) != floatT(want, i) {
-						t.Fatalf("%v %v %v: [%d] = %v, want %v", op, dt, sh, i, floatT(got, i), floatT(want, i))
-					}
+					require.Equalf(t, floatT(want, i), floatT(got, i), "%v %v %v: [%d] = %v, want %v", op, dt, sh, i, floatT(got, i), floatT(want, i))
 				}
 			}
 		}
 	}
 	p, _ := NewBinaryPlan(OpAdd)
 	bad := New(Float32, 2, 4)
-	if err := p.Run(bad, New(Float32, 2, 3), New(Float32, 3)); err == nil {
-		t.Error("output [2 4] for inputs [2 3], [3]: want a shape error")
-	}
-	if _, err := NewBinaryPlan(BinOp(200)); err == nil {
-		t.Error("NewBinaryPlan(BinOp(200)): want an error")
-	}
+	assert.Error(t, p.Run(bad, New(Float32, 2, 3), New(Float32, 3)), "output [2 4] for inputs [2 3], [3]: want a shape error")
+	_, err := NewBinaryPlan(BinOp(200))
+	assert.Error(t, err, "NewBinaryPlan(BinOp(200))")
 	sh, _ := NewBinaryPlan(OpShiftLeft)
 	x, y, z := &Tensor{DType: Uint8, Shape: []int{3}, Data: []uint8{1, 3, 255}}, &Tensor{DType: Uint8, Shape: []int{3}, Data: []uint8{1, 8, 1}}, New(Uint8, 3)
-	if err := sh.Run(z, x, y); err != nil || z.U8()[0] != 2 || z.U8()[1] != 0 || z.U8()[2] != 254 {
-		t.Errorf("planned BitShift left [1 3 255] << [1 8 1] = %v (%v), want [2 0 254]", z.U8(), err)
-	}
-	if err := sh.Run(New(Int32, 3), New(Int32, 3), New(Int32, 3)); err == nil {
-		t.Error("planned BitShift on int32: want a type error")
-	}
+	require.NoError(t, sh.Run(z, x, y))
+	assert.Equal(t, []uint8{2, 0, 254}, z.U8(), "planned BitShift left [1 3 255] << [1 8 1]")
+	assert.Error(t, sh.Run(New(Int32, 3), New(Int32, 3), New(Int32, 3)), "planned BitShift on int32: want a type error")
 	a, b, d := New(Float32, 1, 784), New(Float32, 784), New(Float32, 1, 784)
-	if n := testing.AllocsPerRun(100, func() { _ = p.Run(d, a, b) }); n != 0 {
-		t.Errorf("planned float32 Add: %.1f allocations per call, want 0", n)
-	}
+	assert.Zerof(t, testing.AllocsPerRun(100, func() { _ = p.Run(d, a, b) }), "planned float32 Add: %.1f allocations per call, want 0")
 }
 
 // setFloatT and Float are test-only element accessors over the types above.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var castTypes = []DType{Float32, Float64, Float16, Int64, Int32, Int8, Uint8, Bool}
@@ -48,14 +51,10 @@ func TestCastAllPairsSmallValues(t *testing.T) {
 			}
 			src := fill(from, vals)
 			dst := New(to, len(vals))
-			if err := Cast(dst, src); err != nil {
-				t.Fatalf("%v -> %v: %v", from, to, err)
-			}
+			require.NoErrorf(t, Cast(dst, src), "%v -> %v", from, to)
 			got := valuesOf(dst)
 			for i, w := range vals {
-				if got[i] != w {
-					t.Errorf("%v -> %v: %v became %v", from, to, w, got[i])
-				}
+				assert.Equalf(t, w, got[i], "%v -> %v: %v became %v", from, to, w, got[i])
 			}
 		}
 	}
@@ -96,12 +95,9 @@ func TestCastEdgeCases(t *testing.T) {
 			}
 		}
 		dst := New(c.to, len(c.in))
-		if err := Cast(dst, src); err != nil {
-			t.Fatal(err)
-		}
-		if got := fmt.Sprint(dst.Data); got != c.want {
-			t.Errorf("%v %v -> %v: got %s, want %s", c.from, c.in, c.to, got, c.want)
-		}
+		require.NoError(t, Cast(dst, src))
+		got := fmt.Sprint(dst.Data)
+		assert.Equalf(t, c.want, got, "%v %v -> %v: got %s, want %s", c.from, c.in, c.to, got, c.want)
 	}
 }
 
@@ -110,42 +106,24 @@ func TestCastToFloat16Rounding(t *testing.T) {
 	// 2051 is halfway between 2050 and 2052: even is 2052.
 	src := FromInt64([]int{4}, []int64{2049, 2051, 70000, -3})
 	dst := New(Float16, 4)
-	if err := Cast(dst, src); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Cast(dst, src))
 	got := make([]float32, 4)
 	Float16sToFloat32s(got, dst.F16())
-	if fmt.Sprint(got) != "[2048 2052 +Inf -3]" {
-		t.Errorf("int64 -> float16 = %v", got)
-	}
+	assert.Equalf(t, "[2048 2052 +Inf -3]", fmt.Sprint(got), "int64 -> float16 = %v", got)
 	// 1 + 2^-11 + 2^-30 in float64 is just above a tie: rounds up, whereas
 	// rounding through float32 first would land on the tie and go down.
 	f := FromFloat64([]int{2}, []float64{1 + math.Ldexp(1, -11) + math.Ldexp(1, -30), 65519.999})
 	dst = New(Float16, 2)
-	if err := Cast(dst, f); err != nil {
-		t.Fatal(err)
-	}
-	if dst.F16()[0] != 0x3c01 || dst.F16()[1] != 0x7bff {
-		t.Errorf("float64 -> float16 = %#04x %#04x, want 0x3c01 0x7bff", dst.F16()[0], dst.F16()[1])
-	}
+	require.NoError(t, Cast(dst, f))
+	assert.Falsef(t, dst.F16()[0] != 0x3c01 || dst.F16()[1] != 0x7bff, "float64 -> float16 = %#04x %#04x, want 0x3c01 0x7bff", dst.F16()[0], dst.F16()[1])
 	b := FromBool([]int{2}, []bool{true, false})
-	if err := Cast(dst, b); err != nil {
-		t.Fatal(err)
-	}
-	if dst.F16()[0] != 0x3c00 || dst.F16()[1] != 0 {
-		t.Errorf("bool -> float16 = %#04x", dst.F16()[:2])
-	}
+	require.NoError(t, Cast(dst, b))
+	assert.Falsef(t, dst.F16()[0] != 0x3c00 || dst.F16()[1] != 0, "bool -> float16 = %#04x", dst.F16()[:2])
 }
 
 func TestCastErrors(t *testing.T) {
-	if err := Cast(New(Float32, 3), New(Int64, 2)); err == nil {
-		t.Error("shape mismatch: no error")
-	}
+	assert.Error(t, Cast(New(Float32, 3), New(Int64, 2)), "shape mismatch: no error")
 	bad := &Tensor{DType: Float32, Shape: []int{2}, Data: []int64{1, 2}}
-	if err := Cast(New(Int64, 2), bad); err == nil {
-		t.Error("data type not matching DType: no error")
-	}
-	if err := Cast(&Tensor{DType: Invalid, Shape: []int{1}, Data: []string{"x"}}, New(Float32, 1)); err == nil {
-		t.Error("invalid output type: no error")
-	}
+	assert.Error(t, Cast(New(Int64, 2), bad), "data type not matching DType: no error")
+	assert.Error(t, Cast(&Tensor{DType: Invalid, Shape: []int{1}, Data: []string{"x"}}, New(Float32, 1)), "invalid output type: no error")
 }

@@ -3,22 +3,21 @@ package ops
 import (
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConcatHandWorked(t *testing.T) {
 	a := FromInt64([]int{2, 1}, []int64{1, 2})
 	b := FromInt64([]int{2, 2}, []int64{3, 4, 5, 6})
 	got := New(Int64, 2, 3)
-	if err := ConcatInto(got, []*Tensor{a, b}, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ConcatInto(got, []*Tensor{a, b}, 1))
 	requireTensorEqual(t, "axis 1", got, FromInt64([]int{2, 3}, []int64{1, 3, 4, 2, 5, 6}))
 
 	// Split undoes it.
 	pa, pb := New(Int64, 2, 1), New(Int64, 2, 2)
-	if err := SplitInto([]*Tensor{pa, pb}, got, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, SplitInto([]*Tensor{pa, pb}, got, 1))
 	requireTensorEqual(t, "split a", pa, a)
 	requireTensorEqual(t, "split b", pb, b)
 }
@@ -84,23 +83,17 @@ func TestConcatSplitAllDTypes(t *testing.T) {
 				shapes = append(shapes, sh)
 			}
 			oshape, err := ConcatShape(axis, shapes...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			want := naiveConcat(srcs, axis, oshape)
 			got := New(dt, oshape...)
-			if err := ConcatInto(got, srcs, axis); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, ConcatInto(got, srcs, axis))
 			requireTensorEqual(t, fmt.Sprintf("concat %v axis %d", dt, axis), got, want)
 
 			parts := make([]*Tensor, len(srcs))
 			for i, s := range srcs {
 				parts[i] = New(dt, s.Shape...)
 			}
-			if err := SplitInto(parts, want, axis); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, SplitInto(parts, want, axis))
 			for i := range parts {
 				requireTensorEqual(t, fmt.Sprintf("split %v axis %d part %d", dt, axis, i), parts[i], srcs[i])
 			}
@@ -119,19 +112,12 @@ func rotation(n, k int) []int {
 
 func TestConcatErrors(t *testing.T) {
 	a, b := seqTensor(Float32, 2, 3), seqTensor(Float32, 3, 3)
-	if _, err := ConcatShape(1, a.Shape, b.Shape); err == nil {
-		t.Error("mismatched non-axis dims: no error")
-	}
-	if _, err := ConcatShape(0, a.Shape, []int{2}); err == nil {
-		t.Error("rank mismatch: no error")
-	}
-	if _, err := ConcatShape(2, a.Shape); err == nil {
-		t.Error("axis 2 of rank 2: no error")
-	}
-	if err := ConcatInto(New(Float32, 5, 3), []*Tensor{a, seqTensor(Int32, 3, 3)}, 0); err == nil {
-		t.Error("mixed dtypes: no error")
-	}
-	if err := SplitInto([]*Tensor{New(Float32, 1, 3), New(Float32, 1, 3)}, b, 0); err == nil {
-		t.Error("split parts not covering the input: no error")
-	}
+	_, err := ConcatShape(1, a.Shape, b.Shape)
+	assert.Error(t, err, "mismatched non-axis dims: no error")
+	_, err = ConcatShape(0, a.Shape, []int{2})
+	assert.Error(t, err, "rank mismatch: no error")
+	_, err = ConcatShape(2, a.Shape)
+	assert.Error(t, err, "axis 2 of rank 2: no error")
+	assert.Error(t, ConcatInto(New(Float32, 5, 3), []*Tensor{a, seqTensor(Int32, 3, 3)}, 0), "mixed dtypes: no error")
+	assert.Error(t, SplitInto([]*Tensor{New(Float32, 1, 3), New(Float32, 1, 3)}, b, 0), "split parts not covering the input: no error")
 }

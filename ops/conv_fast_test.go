@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // naiveIm2Col2D is the definition of the column matrix for two spatial
@@ -70,9 +72,7 @@ func TestIm2Col2DAgainstDefinition(t *testing.T) {
 		}
 		Im2Col(&g, img, got)
 		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("trial %d %+v: col[%d] = %v, want %v", trial, g, i, got[i], want[i])
-			}
+			require.Equalf(t, want[i], got[i], "trial %d %+v: col[%d] = %v, want %v", trial, g, i, got[i], want[i])
 		}
 
 		y := make([]float32, len(want))
@@ -91,9 +91,7 @@ func TestIm2Col2DAgainstDefinition(t *testing.T) {
 		for i := range img {
 			rhs += float64(img[i]) * float64(back[i])
 		}
-		if lhs != rhs {
-			t.Fatalf("trial %d %+v: <Im2Col x, y> = %v, <x, Col2Im y> = %v", trial, g, lhs, rhs)
-		}
+		require.Equalf(t, rhs, lhs, "trial %d %+v: <Im2Col x, y> = %v, <x, Col2Im y> = %v", trial, g, lhs, rhs)
 	}
 }
 
@@ -142,13 +140,9 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 		if transpose {
 			p.InC, p.OutC, p.In, p.Out = 32, 16, []int{7, 7}, []int{14, 14}
 		}
-		if err := p.Check(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Check())
 		inSz, outSz := p.InC*NumElements(p.In), p.OutC*NumElements(p.Out)
-		if p.Batch*p.OutC*NumElements(p.Out)*p.InC/p.Group*9 < convParallelMin && !transpose {
-			t.Fatalf("test problem too small to split")
-		}
+		require.Falsef(t, p.Batch*p.OutC*NumElements(p.Out)*p.InC/p.Group*9 < convParallelMin && !transpose, "test problem too small to split")
 		x, w, bias := fill(p.Batch*inSz), fill(p.InC*p.OutC/p.Group*9), fill(p.OutC)
 		run := func(threads int) []float32 {
 			SetThreads(threads)
@@ -164,9 +158,7 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 		for _, th := range []int{2, 3} {
 			got := run(th)
 			for i := range one {
-				if math.Float32bits(got[i]) != math.Float32bits(one[i]) {
-					t.Fatalf("transpose=%v group=%d threads=%d: y[%d] = %v, one thread %v", transpose, p.Group, th, i, got[i], one[i])
-				}
+				require.Equalf(t, math.Float32bits(one[i]), math.Float32bits(got[i]), "transpose=%v group=%d threads=%d: y[%d] = %v, one thread %v", transpose, p.Group, th, i, got[i], one[i])
 			}
 		}
 		// Per image on its own (batch 1 never splits).
@@ -181,9 +173,7 @@ func TestConvBatchSplitIsExact(t *testing.T) {
 				Conv(&q, x[n*inSz:(n+1)*inSz], w, bias, y, nil)
 			}
 			for i, v := range y {
-				if v != one[n*outSz+i] {
-					t.Fatalf("transpose=%v image %d: y[%d] = %v batched, %v alone", transpose, n, i, one[n*outSz+i], v)
-				}
+				require.Equalf(t, one[n*outSz+i], v, "transpose=%v image %d: y[%d] = %v batched, %v alone", transpose, n, i, one[n*outSz+i], v)
 			}
 		}
 	}
@@ -241,9 +231,7 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 			p.Dilations = append(p.Dilations, dl)
 			p.PadBegin = append(p.PadBegin, pb)
 		}
-		if err := p.Check(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Check())
 		switch {
 		case !transpose && fastConvOK(p, false):
 			hits[0]++
@@ -293,7 +281,5 @@ func TestConvPhaseSplitAgainstNaive(t *testing.T) {
 			requireClose(t, fmt.Sprintf("case %d transpose=%v threads=%d %+v", it, transpose, th, *p), y, want, 1e-5)
 		}
 	}
-	if hits[0] < 40 || hits[1] < 20 || hits[2] < 20 || hits[3] < 10 {
-		t.Fatalf("too few cases took the fast paths: %d Conv, %d ConvTranspose by phase, %d by shifted adds (%d with few outputs)", hits[0], hits[1], hits[2], hits[3])
-	}
+	require.Falsef(t, hits[0] < 40 || hits[1] < 20 || hits[2] < 20 || hits[3] < 10, "too few cases took the fast paths: %d Conv, %d ConvTranspose by phase, %d by shifted adds (%d with few outputs)", hits[0], hits[1], hits[2], hits[3])
 }

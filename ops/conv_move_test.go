@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The row movers are checked against independent per-element definitions
@@ -51,18 +53,12 @@ func checkRows(t *testing.T, what string, got []float32, rows, stride, w int, wa
 			i := r*stride + j
 			inRow[i] = true
 			wv := want(r, j)
-			if got[i] != wv && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(wv))) {
-				t.Fatalf("%s: row %d col %d = %v, want %v", what, r, j, got[i], wv)
-			}
-			if wv == 0 && math.Signbit(float64(wv)) != math.Signbit(float64(got[i])) {
-				t.Fatalf("%s: row %d col %d = %v, want %v (sign of zero)", what, r, j, got[i], wv)
-			}
+			require.Falsef(t, got[i] != wv && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(wv))), "%s: row %d col %d = %v, want %v", what, r, j, got[i], wv)
+			require.Falsef(t, wv == 0 && math.Signbit(float64(wv)) != math.Signbit(float64(got[i])), "%s: row %d col %d = %v, want %v (sign of zero)", what, r, j, got[i], wv)
 		}
 	}
 	for i, v := range got {
-		if !inRow[i] && v != guard {
-			t.Fatalf("%s: cell %d outside the rows written: %v", what, i, v)
-		}
+		require.Falsef(t, !inRow[i] && v != guard, "%s: cell %d outside the rows written: %v", what, i, v)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -186,9 +187,7 @@ func TestConvAgainstNaive(t *testing.T) {
 	for it := 0; it < 150; it++ {
 		nd := 1 + it%3
 		p := randConvParams(r, nd, false)
-		if err := p.Check(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Check())
 		x := uniform(r, p.Batch*p.InC*NumElements(p.In))
 		w := uniform(r, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
 		var bias []float32
@@ -212,9 +211,7 @@ func TestConvTransposeAgainstNaive(t *testing.T) {
 	for it := 0; it < 150; it++ {
 		nd := 1 + it%3
 		p := randConvParams(r, nd, true)
-		if err := p.Check(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Check())
 		x := uniform(r, p.Batch*p.InC*NumElements(p.In))
 		w := uniform(r, p.InC*p.OutC/p.Group*NumElements(p.Kernel))
 		var bias []float32
@@ -281,9 +278,7 @@ func TestIm2ColAdjoint(t *testing.T) {
 		for i := range x {
 			b += float64(x[i]) * float64(img[i])
 		}
-		if math.Abs(a-b) > 1e-4*(1+math.Abs(a)) {
-			t.Fatalf("case %d: <im2col x, c> = %v, <x, col2im c> = %v", it, a, b)
-		}
+		require.Falsef(t, math.Abs(a-b) > 1e-4*(1+math.Abs(a)), "case %d: <im2col x, c> = %v, <x, col2im c> = %v", it, a, b)
 	}
 }
 
@@ -295,9 +290,7 @@ func TestConvParamsCheck(t *testing.T) {
 		{Batch: 1, InC: 2, OutC: 2, Group: 1},
 	}
 	for i, p := range bad {
-		if err := p.Check(); err == nil {
-			t.Errorf("case %d: Check accepted %+v", i, *p)
-		}
+		assert.Errorf(t, p.Check(), "case %d: Check accepted %+v", i, *p)
 	}
 }
 
@@ -362,7 +355,5 @@ func TestConvF64(t *testing.T) {
 		Strides: []int{1}, Dilations: []int{1}, PadBegin: []int{0}}
 	y := make([]float64, 1)
 	ConvF64(p, []float64{1, 1e-12}, []float64{1, 1}, nil, y)
-	if y[0] != 1+1e-12 {
-		t.Errorf("got %v, want 1+1e-12", y[0])
-	}
+	assert.Equalf(t, 1+1e-12, y[0], "got %v, want 1+1e-12", y[0])
 }

@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // unravel turns a flat row-major index into a multi-index of shape.
@@ -208,9 +211,7 @@ func TestBinaryBroadcastAgainstReference(t *testing.T) {
 	}
 	for _, sh := range shapes {
 		out, err := BroadcastShape(sh[0], sh[1])
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, dt := range dtypes {
 			for _, op := range ops {
 				av, bv := randF64(rng, NumElements(sh[0])), randF64(rng, NumElements(sh[1]))
@@ -233,9 +234,7 @@ func TestBinaryBroadcastAgainstReference(t *testing.T) {
 					bt = tensorOf(dt, sh[1], bv)
 				}
 				dst := New(dt, out...)
-				if err := Binary(op, dst, at, bt); err != nil {
-					t.Fatalf("%v %v %v,%v: %v", op, dt, sh[0], sh[1], err)
-				}
+				require.NoErrorf(t, Binary(op, dst, at, bt), "%v %v %v,%v", op, dt, sh[0], sh[1])
 				ga, gb, got := valuesOf(at), valuesOf(bt), valuesOf(dst)
 				for i := range got {
 					idx := unravel(i, out)
@@ -243,9 +242,7 @@ func TestBinaryBroadcastAgainstReference(t *testing.T) {
 					if dt == Float16 {
 						want = float64(Float16ToFloat32(Float64ToFloat16(want)))
 					}
-					if !closeTo(got[i], want, tolFor(dt)) {
-						t.Fatalf("%v %v %v,%v at %v: got %v, want %v", op, dt, sh[0], sh[1], idx, got[i], want)
-					}
+					require.Truef(t, closeTo(got[i], want, tolFor(dt)), "%v %v %v,%v at %v: got %v, want %v", op, dt, sh[0], sh[1], idx, got[i], want)
 				}
 			}
 		}
@@ -257,57 +254,34 @@ func TestBinaryEdgeValues(t *testing.T) {
 	a := FromFloat32([]int{4}, []float32{nan, 1, inf, -inf})
 	b := FromFloat32([]int{4}, []float32{1, nan, 1, 0})
 	mx, mn := New(Float32, 4), New(Float32, 4)
-	if err := Binary(OpMax, mx, a, b); err != nil {
-		t.Fatal(err)
-	}
-	if err := Binary(OpMin, mn, a, b); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Binary(OpMax, mx, a, b))
+	require.NoError(t, Binary(OpMin, mn, a, b))
 	for i, w := range []float32{nan, nan, inf, 0} {
-		if g := mx.F32()[i]; !(g == w || (w != w && g != g)) {
-			t.Errorf("Max[%d] = %v, want %v", i, g, w)
-		}
+		g := mx.F32()[i]
+		assert.Truef(t, g == w || (w != w && g != g), "Max[%d] = %v, want %v", i, g, w)
 	}
 	for i, w := range []float32{nan, nan, 1, -inf} {
-		if g := mn.F32()[i]; !(g == w || (w != w && g != g)) {
-			t.Errorf("Min[%d] = %v, want %v", i, g, w)
-		}
+		g := mn.F32()[i]
+		assert.Truef(t, g == w || (w != w && g != g), "Min[%d] = %v, want %v", i, g, w)
 	}
 	// Integer division truncates toward zero, and by zero is an error.
 	q := New(Int32, 4)
-	if err := Binary(OpDiv, q, FromInt32([]int{4}, []int32{-7, 7, -7, 7}), FromInt32([]int{4}, []int32{2, 2, -2, -2})); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Binary(OpDiv, q, FromInt32([]int{4}, []int32{-7, 7, -7, 7}), FromInt32([]int{4}, []int32{2, 2, -2, -2})))
 	for i, w := range []int32{-3, 3, 3, -3} {
-		if q.I32()[i] != w {
-			t.Errorf("int Div[%d] = %d, want %d", i, q.I32()[i], w)
-		}
+		assert.Equalf(t, w, q.I32()[i], "int Div[%d] = %d, want %d", i, q.I32()[i], w)
 	}
-	if err := Binary(OpDiv, New(Int64, 2), FromInt64([]int{2}, []int64{1, 2}), FromInt64([]int{2}, []int64{1, 0})); err == nil {
-		t.Error("int64 division by zero: no error")
-	}
+	assert.Error(t, Binary(OpDiv, New(Int64, 2), FromInt64([]int{2}, []int64{1, 2}), FromInt64([]int{2}, []int64{1, 0})), "int64 division by zero: no error")
 	// Float division by zero follows IEEE.
 	f := New(Float32, 3)
-	if err := Binary(OpDiv, f, FromFloat32([]int{3}, []float32{1, -1, 0}), Scalar(0)); err != nil {
-		t.Fatal(err)
-	}
-	if g := f.F32(); !math.IsInf(float64(g[0]), 1) || !math.IsInf(float64(g[1]), -1) || g[2] == g[2] {
-		t.Errorf("float Div by 0 = %v", g)
-	}
+	require.NoError(t, Binary(OpDiv, f, FromFloat32([]int{3}, []float32{1, -1, 0}), Scalar(0)))
+	g := f.F32()
+	assert.Falsef(t, !math.IsInf(float64(g[0]), 1) || !math.IsInf(float64(g[1]), -1) || g[2] == g[2], "float Div by 0 = %v", g)
 	// Mismatched types and shapes are errors, not panics.
-	if err := Binary(OpAdd, New(Float32, 2), Scalar(1), FromFloat64(nil, []float64{1})); err == nil {
-		t.Error("float32 + float64: no error")
-	}
-	if err := Binary(OpAdd, New(Float32, 2), New(Float32, 3), New(Float32, 2)); err == nil {
-		t.Error("[3] + [2]: no error")
-	}
-	if err := Binary(OpAdd, New(Bool, 1), New(Bool, 1), New(Bool, 1)); err == nil {
-		t.Error("bool + bool: no error")
-	}
+	assert.Error(t, Binary(OpAdd, New(Float32, 2), Scalar(1), FromFloat64(nil, []float64{1})), "float32 + float64: no error")
+	assert.Error(t, Binary(OpAdd, New(Float32, 2), New(Float32, 3), New(Float32, 2)), "[3] + [2]: no error")
+	assert.Error(t, Binary(OpAdd, New(Bool, 1), New(Bool, 1), New(Bool, 1)), "bool + bool: no error")
 	bad := &Tensor{DType: Float32, Shape: []int{3}, Data: []float32{1}}
-	if err := Binary(OpAdd, New(Float32, 3), bad, New(Float32, 3)); err == nil {
-		t.Error("short data: no error")
-	}
+	assert.Error(t, Binary(OpAdd, New(Float32, 3), bad, New(Float32, 3)), "short data: no error")
 }
 
 func TestCompareAndLogic(t *testing.T) {
@@ -326,18 +300,14 @@ func TestCompareAndLogic(t *testing.T) {
 				}
 				at, bt := tensorOf(dt, as, av), tensorOf(dt, bs, bv)
 				dst := New(Bool, out...)
-				if err := Compare(op, dst, at, bt); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, Compare(op, dst, at, bt))
 				ga, gb := valuesOf(at), valuesOf(bt)
 				for i, g := range dst.B() {
 					idx := unravel(i, out)
 					x, y := ga[bcastIndex(idx, as)], gb[bcastIndex(idx, bs)]
 					w := map[CmpOp]bool{CmpEqual: x == y, CmpGreater: x > y, CmpLess: x < y,
 						CmpGreaterOrEqual: x >= y, CmpLessOrEqual: x <= y}[op]
-					if g != w {
-						t.Fatalf("%v %v: %v vs %v = %v", op, dt, x, y, g)
-					}
+					require.Equalf(t, w, g, "%v %v: %v vs %v = %v", op, dt, x, y, g)
 				}
 			}
 		}
@@ -345,28 +315,17 @@ func TestCompareAndLogic(t *testing.T) {
 	nan := float32(math.NaN())
 	d := New(Bool, 2)
 	for _, op := range []CmpOp{CmpEqual, CmpGreater, CmpLess, CmpGreaterOrEqual, CmpLessOrEqual} {
-		if err := Compare(op, d, FromFloat32([]int{2}, []float32{nan, 1}), FromFloat32([]int{2}, []float32{nan, nan})); err != nil {
-			t.Fatal(err)
-		}
-		if d.B()[0] || d.B()[1] {
-			t.Errorf("%v with NaN gave true", op)
-		}
+		require.NoError(t, Compare(op, d, FromFloat32([]int{2}, []float32{nan, 1}), FromFloat32([]int{2}, []float32{nan, nan})))
+		assert.Falsef(t, d.B()[0] || d.B()[1], "%v with NaN gave true", op)
 	}
 	bx, by := FromBool([]int{4}, []bool{false, false, true, true}), FromBool([]int{4}, []bool{false, true, false, true})
 	d4 := New(Bool, 4)
-	if err := Compare(CmpEqual, d4, bx, by); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(d4.B()) != "[true false false true]" {
-		t.Errorf("Equal on bool = %v", d4.B())
-	}
+	require.NoError(t, Compare(CmpEqual, d4, bx, by))
+	assert.Equalf(t, "[true false false true]", fmt.Sprint(d4.B()), "Equal on bool = %v", d4.B())
 	n := New(Bool, 4)
-	if err := NotTensor(n, bx); err != nil || fmt.Sprint(n.B()) != "[true true false false]" {
-		t.Errorf("Not = %v, %v", n.B(), err)
-	}
-	if err := Compare(CmpGreater, d4, bx, by); err == nil {
-		t.Error("Greater on bool: no error")
-	}
+	require.NoError(t, NotTensor(n, bx), "Not")
+	assert.Equal(t, "[true true false false]", fmt.Sprint(n.B()), "Not")
+	assert.Error(t, Compare(CmpGreater, d4, bx, by), "Greater on bool: no error")
 }
 
 func TestLogicOps(t *testing.T) {
@@ -375,12 +334,9 @@ func TestLogicOps(t *testing.T) {
 	for op, want := range map[LogicOp]string{LogicAnd: "[false false false true]", LogicOr: "[false true true true]",
 		LogicXor: "[false true true false]", LogicEqual: "[true false false true]"} {
 		d := New(Bool, 2, 2)
-		if err := Logic(op, d, bx, by); err != nil {
-			t.Fatal(err)
-		}
-		if got := fmt.Sprint(d.B()); got != want {
-			t.Errorf("%v: got %s, want %s", logicName(op), got, want)
-		}
+		require.NoError(t, Logic(op, d, bx, by))
+		got := fmt.Sprint(d.B())
+		assert.Equalf(t, want, got, "%v: got %s, want %s", logicName(op), got, want)
 	}
 }
 
@@ -411,9 +367,7 @@ func TestVariadic(t *testing.T) {
 					oshape, _ = BroadcastShapes(shapes[:n]...)
 				}
 				dst := New(dt, oshape...)
-				if err := Variadic(c.op, c.mean, dst, ins[:n]); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, Variadic(c.op, c.mean, dst, ins[:n]))
 				got := valuesOf(dst)
 				for i := range got {
 					idx := unravel(i, oshape)
@@ -433,9 +387,7 @@ func TestVariadic(t *testing.T) {
 						acc /= float64(n)
 					}
 					tol := tolFor(dt) * 4
-					if !closeTo(got[i], acc, tol) {
-						t.Fatalf("%v mean=%v %v n=%d at %v: got %v want %v", c.op, c.mean, dt, n, idx, got[i], acc)
-					}
+					require.Truef(t, closeTo(got[i], acc, tol), "%v mean=%v %v n=%d at %v: got %v want %v", c.op, c.mean, dt, n, idx, got[i], acc)
 				}
 			}
 		}
@@ -454,37 +406,18 @@ func TestPowMixedTypes(t *testing.T) {
 	}
 	for _, c := range cases {
 		d := New(Float32, 3)
-		if err := PowTensor(d, base, c.exp); err != nil {
-			t.Fatal(err)
-		}
-		for i, w := range c.want {
-			if d.F32()[i] != w {
-				t.Errorf("Pow(%v, %v) = %v, want %v", base.F32(), c.exp.Data, d.F32(), c.want)
-				break
-			}
-		}
+		require.NoError(t, PowTensor(d, base, c.exp))
+		assert.Equalf(t, c.want, d.F32(), "Pow(%v, %v)", base.F32(), c.exp.Data)
 	}
 	ib := FromInt64([]int{5}, []int64{3, 4, -3, 1 << 20, 2})
 	d := New(Int64, 5)
-	if err := PowTensor(d, ib, FromFloat32([]int{5}, []float32{2, 0.5, 3, 3, -1})); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(d.I64()) != "[9 2 -27 1152921504606846976 0]" {
-		t.Errorf("int64 ^ float32 = %v", d.I64())
-	}
-	if err := PowTensor(d, ib, FromInt32([]int{5}, []int32{2, 3, 3, 3, -1})); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(d.I64()) != "[9 64 -27 1152921504606846976 0]" {
-		t.Errorf("int64 ^ int32 = %v", d.I64())
-	}
+	require.NoError(t, PowTensor(d, ib, FromFloat32([]int{5}, []float32{2, 0.5, 3, 3, -1})))
+	assert.Equalf(t, "[9 2 -27 1152921504606846976 0]", fmt.Sprint(d.I64()), "int64 ^ float32 = %v", d.I64())
+	require.NoError(t, PowTensor(d, ib, FromInt32([]int{5}, []int32{2, 3, 3, 3, -1})))
+	assert.Equalf(t, "[9 64 -27 1152921504606846976 0]", fmt.Sprint(d.I64()), "int64 ^ int32 = %v", d.I64())
 	i32 := New(Int32, 4)
-	if err := PowTensor(i32, FromInt32([]int{4}, []int32{-1, -1, 1, 0}), FromInt64([]int{4}, []int64{-3, -2, -5, -1})); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(i32.I32()) != "[-1 1 1 0]" {
-		t.Errorf("negative int exponents = %v", i32.I32())
-	}
+	require.NoError(t, PowTensor(i32, FromInt32([]int{4}, []int32{-1, -1, 1, 0}), FromInt64([]int{4}, []int64{-3, -2, -5, -1})))
+	assert.Equalf(t, "[-1 1 1 0]", fmt.Sprint(i32.I32()), "negative int exponents = %v", i32.I32())
 }
 
 func TestWhere(t *testing.T) {
@@ -500,9 +433,7 @@ func TestWhere(t *testing.T) {
 			cond := tensorOf(Bool, cs, randF64(rng, NumElements(cs)))
 			x, y := tensorOf(dt, xs, randF64(rng, NumElements(xs))), tensorOf(dt, ys, randF64(rng, NumElements(ys)))
 			dst := New(dt, out...)
-			if err := WhereTensor(dst, cond, x, y); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, WhereTensor(dst, cond, x, y))
 			gx, gy, got := valuesOf(x), valuesOf(y), valuesOf(dst)
 			for i := range got {
 				idx := unravel(i, out)
@@ -510,32 +441,22 @@ func TestWhere(t *testing.T) {
 				if cond.B()[bcastIndex(idx, cs)] {
 					w = gx[bcastIndex(idx, xs)]
 				}
-				if got[i] != w {
-					t.Fatalf("Where %v %v %v %v at %v: got %v want %v", dt, cs, xs, ys, idx, got[i], w)
-				}
+				require.Equalf(t, w, got[i], "Where %v %v %v %v at %v: got %v want %v", dt, cs, xs, ys, idx, got[i], w)
 			}
 		}
 	}
-	if err := WhereTensor(New(Float32, 2), New(Float32, 2), New(Float32, 2), New(Float32, 2)); err == nil {
-		t.Error("float condition: no error")
-	}
+	assert.Error(t, WhereTensor(New(Float32, 2), New(Float32, 2), New(Float32, 2), New(Float32, 2)), "float condition: no error")
 }
 
 func TestFastPathHelpers(t *testing.T) {
 	a := []float32{1, 2, 3, 4, 5, 6}
 	d := make([]float32, 6)
 	AddRowsF32(d, a, []float32{10, 20, 30})
-	if fmt.Sprint(d) != "[11 22 33 14 25 36]" {
-		t.Errorf("AddRowsF32 = %v", d)
-	}
+	assert.Equalf(t, "[11 22 33 14 25 36]", fmt.Sprint(d), "AddRowsF32 = %v", d)
 	ScaleF32(d, a, 2)
-	if fmt.Sprint(d) != "[2 4 6 8 10 12]" {
-		t.Errorf("ScaleF32 = %v", d)
-	}
+	assert.Equalf(t, "[2 4 6 8 10 12]", fmt.Sprint(d), "ScaleF32 = %v", d)
 	MulF32(d, a, a)
-	if fmt.Sprint(d) != "[1 4 9 16 25 36]" {
-		t.Errorf("MulF32 = %v", d)
-	}
+	assert.Equalf(t, "[1 4 9 16 25 36]", fmt.Sprint(d), "MulF32 = %v", d)
 }
 
 func BenchmarkAddBias(b *testing.B) {
@@ -574,9 +495,8 @@ func TestBroadcastBinaryIntoLargerOutput(t *testing.T) {
 		BroadcastBinary(ArithFuncs[float64](OpSub), dst, out, a, as, b, bs)
 		for i, g := range dst {
 			idx := unravel(i, out)
-			if w := a[bcastIndex(idx, as)] - b[bcastIndex(idx, bs)]; g != w {
-				t.Fatalf("%v - %v -> %v at %v: got %v want %v", as, bs, out, idx, g, w)
-			}
+			w := a[bcastIndex(idx, as)] - b[bcastIndex(idx, bs)]
+			require.Equalf(t, w, g, "%v - %v -> %v at %v: got %v want %v", as, bs, out, idx, g, w)
 		}
 	}
 }
@@ -586,7 +506,5 @@ func TestBroadcastBinaryIntoLargerOutput(t *testing.T) {
 func TestWhereTensorNoAllocs(t *testing.T) {
 	c := FromBool([]int{4}, []bool{true, false, true, false})
 	x, y, d := New(Float32, 4), New(Float32, 4), New(Float32, 4)
-	if n := testing.AllocsPerRun(100, func() { _ = WhereTensor(d, c, x, y) }); n != 0 {
-		t.Errorf("WhereTensor: %.1f allocations per call, want 0", n)
-	}
+	assert.Zerof(t, testing.AllocsPerRun(100, func() { _ = WhereTensor(d, c, x, y) }), "WhereTensor: %.1f allocations per call, want 0")
 }

@@ -3,15 +3,16 @@ package ops
 import (
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestExpandHandWorked(t *testing.T) {
 	// [[1] [2] [3]] expanded to [2, 3, 2].
 	src := FromFloat32([]int{3, 1}, []float32{1, 2, 3})
 	got := New(Float32, 2, 3, 2)
-	if err := ExpandInto(got, src); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ExpandInto(got, src))
 	requireTensorEqual(t, "3x1 to 2x3x2", got, FromFloat32([]int{2, 3, 2}, []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}))
 }
 
@@ -41,19 +42,13 @@ func TestExpandAllDTypes(t *testing.T) {
 				idx[o] = ravel(m, c.in)
 			}
 			got := New(dt, c.out...)
-			if err := ExpandInto(got, src); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, ExpandInto(got, src))
 			requireTensorEqual(t, fmt.Sprintf("%v %v to %v", dt, c.in, c.out), got, pickElements(src, c.out, idx))
 		}
 	}
 }
 
 func TestExpandErrors(t *testing.T) {
-	if err := ExpandInto(New(Float32, 2, 4), seqTensor(Float32, 2, 3)); err == nil {
-		t.Error("3 to 4: no error")
-	}
-	if err := ExpandInto(New(Float32, 3), seqTensor(Float32, 2, 3)); err == nil {
-		t.Error("rank reduction: no error")
-	}
+	assert.Error(t, ExpandInto(New(Float32, 2, 4), seqTensor(Float32, 2, 3)), "3 to 4: no error")
+	assert.Error(t, ExpandInto(New(Float32, 3), seqTensor(Float32, 2, 3)), "rank reduction: no error")
 }

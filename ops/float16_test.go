@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // halfValue decodes half bits by the IEEE 754 definition, independently of
@@ -35,35 +37,26 @@ func TestFloat16ToFloat32AllPatterns(t *testing.T) {
 		got := Float16ToFloat32(h)
 		want := halfValue(h)
 		if math.IsNaN(want) {
-			if !math.IsNaN(float64(got)) {
-				t.Fatalf("%#04x: got %v, want NaN", h, got)
-			}
+			require.Truef(t, math.IsNaN(float64(got)), "%#04x: got %v, want NaN", h, got)
 			continue
 		}
-		if float64(got) != want || math.Signbit(float64(got)) != math.Signbit(want) {
-			t.Fatalf("%#04x: got %v, want %v", h, got, want)
-		}
+		require.Falsef(t, float64(got) != want || math.Signbit(float64(got)) != math.Signbit(want), "%#04x: got %v, want %v", h, got, want)
 	}
 }
 
 func TestFloat16RoundTripAllPatterns(t *testing.T) {
 	for i := 0; i < 1<<16; i++ {
 		h := uint16(i)
-		if back := Float32ToFloat16(Float16ToFloat32(h)); back != h {
-			t.Fatalf("%#04x -> %v -> %#04x", h, Float16ToFloat32(h), back)
-		}
-		back := Float64ToFloat16(float64(Float16ToFloat32(h)))
+		back := Float32ToFloat16(Float16ToFloat32(h))
+		require.Equalf(t, h, back, "%#04x -> %v -> %#04x", h, Float16ToFloat32(h), back)
+		back = Float64ToFloat16(float64(Float16ToFloat32(h)))
 		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
 			// Widening a signalling NaN to float64 quiets it in hardware;
 			// only NaN-ness and the sign are kept.
-			if back&0x7c00 != 0x7c00 || back&0x3ff == 0 || back&0x8000 != h&0x8000 {
-				t.Fatalf("float64 path: NaN %#04x -> %#04x", h, back)
-			}
+			require.Falsef(t, back&0x7c00 != 0x7c00 || back&0x3ff == 0 || back&0x8000 != h&0x8000, "float64 path: NaN %#04x -> %#04x", h, back)
 			continue
 		}
-		if back != h {
-			t.Fatalf("float64 path: %#04x -> %#04x", h, back)
-		}
+		require.Equalf(t, h, back, "float64 path: %#04x -> %#04x", h, back)
 	}
 }
 
@@ -123,14 +116,10 @@ func TestFloat32ToFloat16Rounding(t *testing.T) {
 		got := Float32ToFloat16(f)
 		want := ht.round(float64(f))
 		if math.IsNaN(float64(f)) {
-			if got&0x7c00 != 0x7c00 || got&0x3ff == 0 {
-				t.Fatalf("%v: got %#04x, want a NaN", f, got)
-			}
+			require.Falsef(t, got&0x7c00 != 0x7c00 || got&0x3ff == 0, "%v: got %#04x, want a NaN", f, got)
 			return
 		}
-		if got != want {
-			t.Fatalf("%v (%#08x): got %#04x, want %#04x", f, math.Float32bits(f), got, want)
-		}
+		require.Equalf(t, want, got, "%v (%#08x): got %#04x, want %#04x", f, math.Float32bits(f), got, want)
 	}
 	// Every half, and the midpoints and near-midpoints between neighbours.
 	for h := uint16(0); h < 0x7c00; h++ {
@@ -154,9 +143,8 @@ func TestFloat32ToFloat16Rounding(t *testing.T) {
 		check(f)
 	}
 	// NaN payloads survive narrowing.
-	if got := Float32ToFloat16(math.Float32frombits(0x7f800001)); got&0x3ff == 0 || got&0x7c00 != 0x7c00 {
-		t.Fatalf("NaN with low payload became %#04x", got)
-	}
+	got := Float32ToFloat16(math.Float32frombits(0x7f800001))
+	require.Falsef(t, got&0x3ff == 0 || got&0x7c00 != 0x7c00, "NaN with low payload became %#04x", got)
 }
 
 func TestFloat64ToFloat16Rounding(t *testing.T) {
@@ -170,9 +158,8 @@ func TestFloat64ToFloat16Rounding(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			x = -x
 		}
-		if got, want := Float64ToFloat16(x), ht.round(x); got != want {
-			t.Fatalf("%v: got %#04x, want %#04x", x, got, want)
-		}
+		got, want := Float64ToFloat16(x), ht.round(x)
+		require.Equalf(t, want, got, "%v: got %#04x, want %#04x", x, got, want)
 	}
 }
 
@@ -184,8 +171,6 @@ func TestFloat16Slices(t *testing.T) {
 	Float16sToFloat32s(back, h)
 	want := []float32{1, -2.5, 65504, float32(math.Inf(1))}
 	for i := range want {
-		if back[i] != want[i] {
-			t.Fatalf("element %d: got %v, want %v", i, back[i], want[i])
-		}
+		require.Equalf(t, want[i], back[i], "element %d: got %v, want %v", i, back[i], want[i])
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestGatherElementsHandWorked(t *testing.T) {
@@ -12,16 +14,12 @@ func TestGatherElementsHandWorked(t *testing.T) {
 	data := []float32{1, 2, 3, 4}
 	dst := make([]float32, 4)
 	GatherElements(dst, data, []int{2, 2}, []int{2, 2}, 1, []int{0, 0, 1, 0})
-	if fmt.Sprint(dst) != "[1 1 4 3]" {
-		t.Fatalf("got %v, want [1 1 4 3]", dst)
-	}
+	require.Equalf(t, "[1 1 4 3]", fmt.Sprint(dst), "got %v, want [1 1 4 3]", dst)
 	// Scatter back with add: x = zeros, updates [[1 2] [3 4]] at the same
 	// indices -> [[1+2 0] [4 3]].
 	acc := make([]float32, 4)
 	ScatterElements(acc, []float32{1, 2, 3, 4}, []int{2, 2}, []int{2, 2}, 1, []int{0, 0, 1, 0}, func(a, b float32) float32 { return a + b })
-	if fmt.Sprint(acc) != "[3 0 4 3]" {
-		t.Fatalf("scatter add: got %v, want [3 0 4 3]", acc)
-	}
+	require.Equalf(t, "[3 0 4 3]", fmt.Sprint(acc), "scatter add: got %v, want [3 0 4 3]", acc)
 }
 
 func TestGatherScatterElementsRandom(t *testing.T) {
@@ -62,9 +60,7 @@ func TestGatherScatterElementsRandom(t *testing.T) {
 		for _, p := range want {
 			exp[p] = data.I64()[p]
 		}
-		if fmt.Sprint(sc) != fmt.Sprint(exp) {
-			t.Fatalf("scatter %v into %v axis %d: got %v want %v", ishape, dshape, axis, sc, exp)
-		}
+		require.Equalf(t, fmt.Sprint(exp), fmt.Sprint(sc), "scatter %v into %v axis %d: got %v want %v", ishape, dshape, axis, sc, exp)
 	}
 }
 
@@ -72,21 +68,13 @@ func TestGatherScatterBlocks(t *testing.T) {
 	src := []int32{0, 1, 2, 3, 4, 5, 6, 7, 8}
 	dst := make([]int32, 6)
 	GatherBlocks(dst, src, []int{6, 0, 3}, 2)
-	if fmt.Sprint(dst) != "[6 7 0 1 3 4]" {
-		t.Fatalf("GatherBlocks: %v", dst)
-	}
+	require.Equalf(t, "[6 7 0 1 3 4]", fmt.Sprint(dst), "GatherBlocks: %v", dst)
 	one := make([]int32, 3)
 	GatherBlocks(one, src, []int{8, 2, 2}, 1)
-	if fmt.Sprint(one) != "[8 2 2]" {
-		t.Fatalf("GatherBlocks blk 1: %v", one)
-	}
+	require.Equalf(t, "[8 2 2]", fmt.Sprint(one), "GatherBlocks blk 1: %v", one)
 	out := append([]int32{}, src...)
 	ScatterBlocks(out, []int32{10, 11, 20, 21}, []int{1, 1}, 2, func(a, b int32) int32 { return a * b })
-	if fmt.Sprint(out) != "[0 200 462 3 4 5 6 7 8]" {
-		t.Fatalf("ScatterBlocks mul: %v", out)
-	}
+	require.Equalf(t, "[0 200 462 3 4 5 6 7 8]", fmt.Sprint(out), "ScatterBlocks mul: %v", out)
 	ScatterBlocks(out, []int32{-1, -2}, []int{7}, 2, nil)
-	if fmt.Sprint(out) != "[0 200 462 3 4 5 6 -1 -2]" {
-		t.Fatalf("ScatterBlocks: %v", out)
-	}
+	require.Equalf(t, "[0 200 462 3 4 5 6 -1 -2]", fmt.Sprint(out), "ScatterBlocks: %v", out)
 }

@@ -3,6 +3,9 @@ package ops
 import (
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestGatherHandWorked(t *testing.T) {
@@ -11,17 +14,13 @@ func TestGatherHandWorked(t *testing.T) {
 	data := FromFloat32([]int{3, 2}, []float32{1, 2, 3, 4, 5, 6})
 	shape := GatherShape(data.Shape, []int{2, 2}, 0)
 	got := New(Float32, shape...)
-	if err := GatherInto(got, data, 0, []int{0, 1, 1, 2}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, GatherInto(got, data, 0, []int{0, 1, 1, 2}))
 	requireTensorEqual(t, "axis 0", got, FromFloat32([]int{2, 2, 2}, []float32{1, 2, 3, 4, 3, 4, 5, 6}))
 
 	// axis 1, indices [[0 2]] on [[1 2 3] [4 5 6]] -> [[[1 3]] [[4 6]]].
 	data = FromFloat32([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
 	got = New(Float32, GatherShape(data.Shape, []int{1, 2}, 1)...)
-	if err := GatherInto(got, data, 1, []int{0, 2}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, GatherInto(got, data, 1, []int{0, 2}))
 	requireTensorEqual(t, "axis 1", got, FromFloat32([]int{2, 1, 2}, []float32{1, 3, 4, 6}))
 }
 
@@ -36,9 +35,7 @@ func TestGatherAllDTypesAxes(t *testing.T) {
 					idx[i] = (i*5 + 1) % dshape[axis]
 				}
 				oshape := GatherShape(dshape, ishape, axis)
-				if len(oshape) != len(dshape)-1+len(ishape) {
-					t.Fatalf("GatherShape(%v, %v, %d) = %v", dshape, ishape, axis, oshape)
-				}
+				require.Equalf(t, len(dshape)-1+len(ishape), len(oshape), "GatherShape(%v, %v, %d) = %v", dshape, ishape, axis, oshape)
 				// Naive: output multi-index = (pre…, ind…, post…).
 				want := make([]int, NumElements(oshape))
 				for o := range want {
@@ -49,9 +46,7 @@ func TestGatherAllDTypesAxes(t *testing.T) {
 					want[o] = ravel(im, dshape)
 				}
 				got := New(dt, oshape...)
-				if err := GatherInto(got, data, axis, idx); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, GatherInto(got, data, axis, idx))
 				requireTensorEqual(t, fmt.Sprintf("%v axis %d indices %v", dt, axis, ishape), got, pickElements(data, oshape, want))
 			}
 		}
@@ -60,18 +55,10 @@ func TestGatherAllDTypesAxes(t *testing.T) {
 
 func TestGatherErrors(t *testing.T) {
 	data := seqTensor(Int64, 3, 2)
-	if err := GatherInto(New(Int64, 1, 2), data, 0, []int{3}); err == nil {
-		t.Error("index 3 of 3: no error")
-	}
-	if err := GatherInto(New(Int64, 1, 2), data, 0, []int{-1}); err == nil {
-		t.Error("unnormalised index -1: no error")
-	}
-	if err := GatherInto(New(Int64, 1, 2), data, 2, []int{0}); err == nil {
-		t.Error("axis 2 of rank 2: no error")
-	}
-	if err := GatherInto(New(Int64, 2, 2), data, 0, []int{0}); err == nil {
-		t.Error("wrong output size: no error")
-	}
+	assert.Error(t, GatherInto(New(Int64, 1, 2), data, 0, []int{3}), "index 3 of 3: no error")
+	assert.Error(t, GatherInto(New(Int64, 1, 2), data, 0, []int{-1}), "unnormalised index -1: no error")
+	assert.Error(t, GatherInto(New(Int64, 1, 2), data, 2, []int{0}), "axis 2 of rank 2: no error")
+	assert.Error(t, GatherInto(New(Int64, 2, 2), data, 0, []int{0}), "wrong output size: no error")
 }
 
 func BenchmarkGatherRows(b *testing.B) {

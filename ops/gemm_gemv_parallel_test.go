@@ -6,6 +6,9 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // gemvSplitShapes are m×n×k small-m problems over gemvSplitMinKN: the two
@@ -54,12 +57,7 @@ func TestGemvSplitMatchesOneThread(t *testing.T) {
 							SetThreads(th)
 							GemmEpilogue(g.transA, g.transB, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, ep)
 							g.check(t, g.c, want)
-							for i := range one {
-								if one[i] != g.c[i] {
-									t.Errorf("%s: C[%d] = %g split, %g on one thread", name, i, g.c[i], one[i])
-									break
-								}
-							}
+							assert.Equalf(t, one, g.c, "%s: split against one thread", name)
 						}
 					}
 				}
@@ -94,9 +92,8 @@ func TestGemvSplitTakesShapes(t *testing.T) {
 		g := newGemmCase(rng, false, false, c.m, c.n, c.k, 1, 0)
 		call := gemmCall{kern: gemmKernels[gemmUse], m: c.m, n: c.n, k: c.k, alpha: 1,
 			a: g.a, lda: g.lda, b: g.b, ldb: g.ldb, c: g.c, ldc: g.ldc}
-		if got := gemvSplit(call, c.threads); got != c.want {
-			t.Errorf("gemvSplit(m=%d n=%d k=%d, threads=%d) = %v, want %v", c.m, c.n, c.k, c.threads, got, c.want)
-		}
+		got := gemvSplit(call, c.threads)
+		assert.Equalf(t, c.want, got, "gemvSplit(m=%d n=%d k=%d, threads=%d) = %v, want %v", c.m, c.n, c.k, c.threads, got, c.want)
 		if c.want {
 			want := g.want()
 			g.check(t, g.c, want)
@@ -142,7 +139,7 @@ func TestGemvSplitConcurrent(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for e := range errs {
-		t.Error(e)
+		assert.Fail(t, "concurrent callers disagree", e)
 	}
 }
 
@@ -159,11 +156,10 @@ func TestGemvSplitNoAllocs(t *testing.T) {
 	a, b, c, bias := uniform(rng, m*k), uniform(rng, k*n), make([]float32, m*n), uniform(rng, n)
 	ep := Epilogue{Bias: bias, Act: ActSigmoid}
 	GemmEpilogue(false, false, m, n, k, a, k, b, n, c, n, ep)
-	if allocs := testing.AllocsPerRun(50, func() {
+	allocs := testing.AllocsPerRun(50, func() {
 		GemmEpilogue(false, false, m, n, k, a, k, b, n, c, n, ep)
-	}); allocs != 0 {
-		t.Errorf("%v allocations per split GemmEpilogue, want 0", allocs)
-	}
+	})
+	assert.Zero(t, allocs, "allocations per split GemmEpilogue")
 }
 
 // BenchmarkGemvSplit times the dense AE's batch-1 layer sequence
@@ -226,23 +222,18 @@ func TestGemvWorkerTakeBack(t *testing.T) {
 			a: g.a, lda: g.lda, b: g.b, ldb: g.ldb, c: c, ldc: g.ldc, bias: bias, act: ActRelu}
 		w.owner.Store(true)
 		w.post(call, 64)
-		if !w.pending() {
-			t.Fatalf("generation %d: nothing pending after post", front)
-		}
+		require.Truef(t, w.pending(), "generation %d: nothing pending after post", front)
 		for i := 0; i < front; i++ {
-			if got := w.take(false); got != i {
-				t.Fatalf("generation %d: worker took chunk %d, want %d", front, got, i)
-			}
+			got := w.take(false)
+			require.Equalf(t, i, got, "generation %d: worker took chunk %d, want %d", front, got, i)
 			w.runChunk(i)
 		}
 		w.finish()
-		if w.pending() || w.owner.Load() || int(w.done.Load()) != 5 {
-			t.Fatalf("generation %d: after finish pending=%v owner=%v done=%d, want false, false, 5",
-				front, w.pending(), w.owner.Load(), w.done.Load())
-		}
-		if got := w.take(false); got != -1 {
-			t.Fatalf("generation %d: take after finish = %d, want -1", front, got)
-		}
+		require.Falsef(t, w.pending(), "generation %d: pending after finish", front)
+		require.Falsef(t, w.owner.Load(), "generation %d: owned after finish", front)
+		require.EqualValuesf(t, 5, w.done.Load(), "generation %d: chunks done after finish", front)
+		got := w.take(false)
+		require.Equalf(t, -1, got, "generation %d: take after finish = %d, want -1", front, got)
 		g.check(t, c, want)
 	}
 }

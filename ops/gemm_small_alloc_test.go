@@ -3,6 +3,8 @@ package ops
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestSmallGemmNoAllocs checks the batch-1 shapes of a dense autoencoder
@@ -39,10 +41,8 @@ func TestSmallGemmNoAllocs(t *testing.T) {
 					GemmEpilogue(tr[0], tr[1], m, n, k, a, lda, b, ldb, c, n, Epilogue{Alpha: 1, Bias: bias, Act: ActRelu})
 				}
 				call()
-				if allocs := testing.AllocsPerRun(20, call); allocs != 0 {
-					t.Errorf("%v %d×%d×%d transA=%v transB=%v: %v allocations per call, want 0",
-						impl, m, n, k, tr[0], tr[1], allocs)
-				}
+				assert.Zerof(t, testing.AllocsPerRun(20, call), "%v %d×%d×%d transA=%v transB=%v: allocations per call",
+					impl, m, n, k, tr[0], tr[1])
 			}
 		}
 	}

@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // gemmPath is one way through Gemm: a micro-kernel, and whether its
@@ -123,16 +126,14 @@ func (g *gemmCase) check(t *testing.T, got, want []float32) {
 		inside := i < g.m && j < g.n
 		gv, wv := got[idx], want[idx]
 		if !inside {
-			if gv != sentinel {
-				t.Errorf("%v: C[%d] outside the result changed to %g", g, idx, gv)
+			if !assert.Equalf(t, float32(sentinel), gv, "%v: C[%d] outside the result changed", g, idx) {
 				return
 			}
 			continue
 		}
 		if math.IsNaN(float64(gv)) || math.Abs(float64(gv-wv)) > tol*math.Max(1, math.Abs(float64(wv))) {
-			if bad++; bad <= 3 {
-				t.Errorf("%v: C[%d,%d] = %g, want %g (tol %g)", g, i, j, gv, wv, tol)
-			}
+			bad++
+			assert.Falsef(t, bad <= 3, "%v: C[%d,%d] = %g, want %g (tol %g)", g, i, j, gv, wv, tol)
 		}
 	}
 }
@@ -215,35 +216,25 @@ func TestGemmDegenerate(t *testing.T) {
 			// k = 0: C = beta·C, and beta = 0 clears NaNs.
 			c := []float32{1, 2, float32(math.NaN()), 4}
 			Gemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, c, 2)
-			if c[0] != 0.5 || c[1] != 1 || !math.IsNaN(float64(c[2])) || c[3] != 2 {
-				t.Errorf("k=0 beta=0.5: C = %v, want [0.5 1 NaN 2]", c)
-			}
+			assert.Falsef(t, c[0] != 0.5 || c[1] != 1 || !math.IsNaN(float64(c[2])) || c[3] != 2, "k=0 beta=0.5: C = %v, want [0.5 1 NaN 2]", c)
 			c = []float32{1, float32(math.NaN())}
 			Gemm(false, false, 1, 2, 0, 1, nil, 1, nil, 2, 0, c, 2)
-			if c[0] != 0 || c[1] != 0 {
-				t.Errorf("k=0 beta=0: C = %v, want [0 0]", c)
-			}
+			assert.Falsef(t, c[0] != 0 || c[1] != 0, "k=0 beta=0: C = %v, want [0 0]", c)
 			// m = 0 or n = 0: nothing to do, nothing touched.
 			Gemm(false, false, 0, 3, 4, 1, nil, 4, make([]float32, 12), 3, 0, nil, 3)
 			c = []float32{7}
 			Gemm(false, false, 1, 0, 4, 1, make([]float32, 4), 4, nil, 1, 0, c, 1)
-			if c[0] != 7 {
-				t.Errorf("n=0 wrote C: %v", c)
-			}
+			assert.Equalf(t, float32(7), c[0], "n=0 wrote C: %v", c)
 			// alpha = 0 with beta = 1 leaves C as is.
 			c = []float32{3, 4}
 			Gemm(false, false, 1, 2, 1, 0, []float32{1}, 1, []float32{1, 1}, 2, 1, c, 2)
-			if c[0] != 3 || c[1] != 4 {
-				t.Errorf("alpha=0 beta=1: C = %v, want [3 4]", c)
-			}
+			assert.Falsef(t, c[0] != 3 || c[1] != 4, "alpha=0 beta=1: C = %v, want [3 4]", c)
 			// A hand-computed 2×3·3×2 product.
 			a := []float32{1, 2, 3, 4, 5, 6}
 			b := []float32{7, 8, 9, 10, 11, 12}
 			c = []float32{1, 1, 1, 1}
 			Gemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 1, c, 2)
-			if want := []float32{59, 65, 140, 155}; fmt.Sprint(c) != fmt.Sprint(want) {
-				t.Errorf("2×3·3×2 + 1 = %v, want %v", c, want)
-			}
+			assert.Equal(t, []float32{59, 65, 140, 155}, c, "2×3·3×2 + 1")
 		})
 	}
 }
@@ -271,9 +262,7 @@ func TestGemmEpilogue(t *testing.T) {
 					ApplyEpilogueRows(want, m, n, g.ldc, ep)
 					GemmEpilogue(g.transA, g.transB, m, n, k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, ep)
 					g.check(t, g.c, want)
-					if t.Failed() {
-						t.Fatalf("act %d bias %v", act, withBias)
-					}
+					require.Falsef(t, t.Failed(), "act %d bias %v", act, withBias)
 				}
 			}
 		})
@@ -306,13 +295,9 @@ func TestGemmParallel(t *testing.T) {
 func TestSetThreads(t *testing.T) {
 	defer SetThreads(0)
 	SetThreads(3)
-	if Threads() != 3 {
-		t.Errorf("Threads() = %d after SetThreads(3)", Threads())
-	}
+	assert.Equalf(t, 3, Threads(), "Threads() = %d after SetThreads(3)", Threads())
 	SetThreads(-1)
-	if Threads() < 1 {
-		t.Errorf("Threads() = %d after reset, want GOMAXPROCS", Threads())
-	}
+	assert.Falsef(t, Threads() < 1, "Threads() = %d after reset, want GOMAXPROCS", Threads())
 }
 
 func TestGemmNoAllocs(t *testing.T) {
@@ -337,10 +322,7 @@ func TestGemmNoAllocs(t *testing.T) {
 			allocs := testing.AllocsPerRun(20, func() {
 				Gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, c, n)
 			})
-			if allocs != 0 {
-				t.Errorf("threads=%d transA=%v transB=%v: %v allocations per Gemm call, want 0",
-					th, tr[0], tr[1], allocs)
-			}
+			assert.Zerof(t, allocs, "threads=%d transA=%v transB=%v: allocations per Gemm call", th, tr[0], tr[1])
 		}
 	}
 }
@@ -374,12 +356,9 @@ func TestGemmBadInputPanics(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
 				r := recover()
-				if r == nil {
-					t.Fatalf("no panic, want one mentioning %q", tc.want)
-				}
-				if msg := fmt.Sprint(r); !strings.Contains(msg, tc.want) {
-					t.Errorf("panic %q, want it to mention %q", msg, tc.want)
-				}
+				require.Falsef(t, r == nil, "no panic, want one mentioning %q", tc.want)
+				msg := fmt.Sprint(r)
+				assert.Truef(t, strings.Contains(msg, tc.want), "panic %q, want it to mention %q", msg, tc.want)
 			}()
 			tc.f()
 		})
@@ -406,11 +385,10 @@ func TestGemmCheck(t *testing.T) {
 	}
 	for _, tc := range cases {
 		err := GemmCheck(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.a, tc.lda, tc.b, tc.ldb, tc.c, tc.ldc, tc.bias)
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%s: unexpected error %v", tc.name, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
+		if tc.want == "" {
+			assert.NoError(t, err, tc.name)
+		} else {
+			assert.ErrorContains(t, err, tc.want, tc.name)
 		}
 	}
 }

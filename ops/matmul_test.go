@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // naiveMatMul evaluates NumPy matmul semantics directly: it promotes
@@ -74,9 +77,7 @@ func TestMatMulAgainstNaive(t *testing.T) {
 	for _, c := range cases {
 		as, bs := c[0], c[1]
 		p, err := PlanMatMul(as, bs)
-		if err != nil {
-			t.Fatalf("%v x %v: %v", as, bs, err)
-		}
+		require.NoErrorf(t, err, "%v x %v", as, bs)
 		a32, b32 := uniform(r, NumElements(as)), uniform(r, NumElements(bs))
 		a64, b64 := make([]float64, len(a32)), make([]float64, len(b32))
 		for i, v := range a32 {
@@ -86,9 +87,7 @@ func TestMatMulAgainstNaive(t *testing.T) {
 			b64[i] = float64(v)
 		}
 		shape, want := naiveMatMul(as, bs, a64, b64)
-		if !slices.Equal(shape, p.Out) {
-			t.Fatalf("%v x %v: shape %v, want %v", as, bs, p.Out, shape)
-		}
+		require.Truef(t, slices.Equal(shape, p.Out), "%v x %v: shape %v, want %v", as, bs, p.Out, shape)
 		y32 := make([]float32, NumElements(p.Out))
 		for i := range y32 {
 			y32[i] = 42
@@ -102,29 +101,23 @@ func TestMatMulAgainstNaive(t *testing.T) {
 		y64 := make([]float64, len(want))
 		MatMulNaive(p, a64, b64, y64)
 		for i := range want {
-			if d := y64[i] - want[i]; d > 1e-12 || d < -1e-12 {
-				t.Fatalf("float64 %v x %v: element %d: %v, want %v", as, bs, i, y64[i], want[i])
-			}
+			d := y64[i] - want[i]
+			require.Falsef(t, d > 1e-12 || d < -1e-12, "float64 %v x %v: element %d: %v, want %v", as, bs, i, y64[i], want[i])
 		}
 	}
 }
 
 func TestMatMulIntegers(t *testing.T) {
 	p, err := PlanMatMul([]int{2, 2}, []int{2, 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	y := make([]int64, 4)
 	MatMulNaive(p, []int64{1, 2, 3, 4}, []int64{5, 6, 7, 8}, y)
-	if !slices.Equal(y, []int64{19, 22, 43, 50}) {
-		t.Errorf("got %v, want [19 22 43 50]", y)
-	}
+	assert.Equal(t, []int64{19, 22, 43, 50}, y)
 }
 
 func TestMatMulShapeErrors(t *testing.T) {
 	for _, c := range [][2][]int{{{2, 3}, {4, 5}}, {{2, 2, 3}, {3, 3, 4}}, {{}, {3}}, {{3}, {4}}} {
-		if _, err := PlanMatMul(c[0], c[1]); err == nil {
-			t.Errorf("%v x %v accepted", c[0], c[1])
-		}
+		_, err := PlanMatMul(c[0], c[1])
+		assert.Errorf(t, err, "%v x %v accepted", c[0], c[1])
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // naivePadIndex maps an unpadded coordinate i of an axis of length n to
@@ -123,20 +126,14 @@ func TestPadAgainstNaive(t *testing.T) {
 			x[i] = int64(i + 1)
 		}
 		ps, err := PadShape(shape, begin, end)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		y := make([]int64, NumElements(ps))
 		for i := range y {
 			y[i] = -99
 		}
-		if err := Pad(shape, begin, end, mode, -7, x, y); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, Pad(shape, begin, end, mode, -7, x, y))
 		want := naivePad(shape, begin, end, mode, -7, x)
-		if !slices.Equal(y, want) {
-			t.Fatalf("case %d %v shape %v pads %v %v:\n got %v\nwant %v", it, mode, shape, begin, end, y, want)
-		}
+		require.Truef(t, slices.Equal(y, want), "case %d %v shape %v pads %v %v:\n got %v\nwant %v", it, mode, shape, begin, end, y, want)
 	}
 }
 
@@ -159,27 +156,19 @@ func TestPadHandComputed(t *testing.T) {
 	}
 	for _, c := range cases {
 		y := make([]float32, 3+c.begin+c.end)
-		if err := Pad([]int{3}, []int{c.begin}, []int{c.end}, c.mode, 9, x, y); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, Pad([]int{3}, []int{c.begin}, []int{c.end}, c.mode, 9, x, y))
 		requireClose(t, fmt.Sprintf("%v %d,%d", c.mode, c.begin, c.end), y, c.want, 0)
 	}
 	// 2-D constant padding of a 2×2 block.
 	y := make([]float32, 3*4)
-	if err := Pad([]int{2, 2}, []int{1, 0}, []int{0, 2}, PadConstant, 0, []float32{1, 2, 3, 4}, y); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Pad([]int{2, 2}, []int{1, 0}, []int{0, 2}, PadConstant, 0, []float32{1, 2, 3, 4}, y))
 	requireClose(t, "2-D", y, []float32{0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}, 0)
 }
 
 func TestPadErrors(t *testing.T) {
-	if _, err := PadShape([]int{2}, []int{-2}, []int{-1}); err == nil {
-		t.Error("PadShape accepted a negative result")
-	}
-	if _, err := PadShape([]int{2, 2}, []int{0}, []int{0}); err == nil {
-		t.Error("PadShape accepted pads of the wrong rank")
-	}
-	if err := Pad([]int{0}, []int{1}, []int{0}, PadEdge, 0, []float32{}, make([]float32, 1)); err == nil {
-		t.Error("edge padding of an empty axis accepted")
-	}
+	_, err := PadShape([]int{2}, []int{-2}, []int{-1})
+	assert.Error(t, err, "PadShape accepted a negative result")
+	_, err = PadShape([]int{2, 2}, []int{0}, []int{0})
+	assert.Error(t, err, "PadShape accepted pads of the wrong rank")
+	assert.Error(t, Pad([]int{0}, []int{1}, []int{0}, PadEdge, 0, []float32{}, make([]float32, 1)), "edge padding of an empty axis accepted")
 }

@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestPool2x2AgainstLoops runs 2×2 stride-2 max and average pooling on the
@@ -44,9 +47,7 @@ func testPool2x2AgainstLoops(t *testing.T) {
 			for _, avg := range []bool{false, true} {
 				name := fmt.Sprintf("%dx%dx%d avg=%v", planes, ih, iw, avg)
 				got, want := make([]float32, n), make([]float32, n)
-				if !pool2x2(p, x, got, avg) {
-					t.Fatalf("%s: 2×2 path not taken", name)
-				}
+				require.Truef(t, pool2x2(p, x, got, avg), "%s: 2×2 path not taken", name)
 				vec++
 				if avg {
 					avgPool2D(p, x, want, false, 4)
@@ -55,9 +56,7 @@ func testPool2x2AgainstLoops(t *testing.T) {
 				}
 				for i := range want {
 					g, w := float64(got[i]), float64(want[i])
-					if math.IsNaN(w) != math.IsNaN(g) || (!math.IsNaN(w) && math.Abs(g-w) > 1e-6*max(1, math.Abs(w))) {
-						t.Fatalf("%s: output %d = %v, want %v", name, i, g, w)
-					}
+					require.Falsef(t, math.IsNaN(w) != math.IsNaN(g) || (!math.IsNaN(w) && math.Abs(g-w) > 1e-6*max(1, math.Abs(w))), "%s: output %d = %v, want %v", name, i, g, w)
 				}
 			}
 		}
@@ -86,13 +85,9 @@ func TestPool2x2Declines(t *testing.T) {
 	for name, edit := range cases {
 		p := base()
 		edit(p)
-		if pool2x2OK(p) {
-			t.Errorf("%s: pool2x2OK accepted %+v", name, *p)
-		}
+		assert.Falsef(t, pool2x2OK(p), "%s: pool2x2OK accepted %+v", name, *p)
 	}
-	if !pool2x2OK(base()) {
-		t.Errorf("pool2x2OK refused a plain 2×2 stride-2 pooling")
-	}
+	assert.Truef(t, pool2x2OK(base()), "pool2x2OK refused a plain 2×2 stride-2 pooling")
 }
 
 // BenchmarkPool2x2 pools a batch of 64 16×28×28 maps (a conv AE encoder's

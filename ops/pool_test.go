@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // naivePool evaluates every window by brute force over all kernel
@@ -81,9 +84,7 @@ func TestPoolAgainstNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for it := 0; it < 300; it++ {
 		p := randPoolParams(r, 1+it%3)
-		if err := p.Check(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Check())
 		x := uniform(r, p.Planes*NumElements(p.In))
 		mx, arg, avgEx, avgIn := naivePool(p, x)
 		n := p.Planes * NumElements(p.Out)
@@ -93,9 +94,7 @@ func TestPoolAgainstNaive(t *testing.T) {
 		what := fmt.Sprintf("case %d %+v", it, *p)
 		requireClose(t, what+" max", y, mx, 0)
 		for i := range idx {
-			if idx[i] != arg[i] {
-				t.Fatalf("%s: index %d: got %d, want %d", what, i, idx[i], arg[i])
-			}
+			require.Equalf(t, arg[i], idx[i], "%s: index %d: got %d, want %d", what, i, idx[i], arg[i])
 		}
 		AvgPool(p, x, y, false)
 		requireClose(t, what+" avg", y, avgEx, 1e-5)
@@ -125,13 +124,9 @@ func TestPoolHandComputed(t *testing.T) {
 		Dilations: []int{1, 1}, PadBegin: []int{1, 1}, PadEnd: []int{1, 1}}
 	y = make([]float32, 16)
 	AvgPool(p, x, y, false)
-	if y[0] != (1+2+5+6)/4.0 {
-		t.Errorf("avg corner excluding pad: got %v, want %v", y[0], (1+2+5+6)/4.0)
-	}
+	assert.Equal(t, float32(1+2+5+6)/4, y[0], "avg corner excluding pad")
 	AvgPool(p, x, y, true)
-	if y[0] != (1+2+5+6)/9.0 {
-		t.Errorf("avg corner including pad: got %v, want %v", y[0], (1+2+5+6)/9.0)
-	}
+	assert.Equal(t, float32(1+2+5+6)/9, y[0], "avg corner including pad")
 
 	// Column-major indices (storage_order=1) of a 2×2 max pool over a 2×3
 	// plane with the maximum at (1, 2): row-major 5, column-major 2·2+1.
@@ -139,14 +134,10 @@ func TestPoolHandComputed(t *testing.T) {
 		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
 	idx := make([]int64, 2)
 	MaxPool(p, []float32{0, 1, 2, 3, 4, 9, 0, 0, 0, 0, 0, 9}, make([]float32, 2), idx, true)
-	if idx[0] != 5 || idx[1] != 6+5 {
-		t.Errorf("column-major indices: got %v, want [5 11]", idx)
-	}
+	assert.Falsef(t, idx[0] != 5 || idx[1] != 6+5, "column-major indices: got %v, want [5 11]", idx)
 	p.Planes = 1
 	MaxPool(p, []float32{0, 9, 2, 3, 4, 5}, make([]float32, 1), idx, true)
-	if idx[0] != 2 { // (0,1) → 0 + 1·2
-		t.Errorf("column-major index of (0,1): got %d, want 2", idx[0])
-	}
+	assert.Equal(t, int64(2), idx[0], "column-major index of (0,1) is 0 + 1·2")
 }
 
 func TestMaxPoolUint8(t *testing.T) {
@@ -154,9 +145,7 @@ func TestMaxPoolUint8(t *testing.T) {
 		Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
 	y := make([]uint8, 3)
 	MaxPool(p, []uint8{3, 200, 7, 1, 255}, y, nil, false)
-	if y[0] != 200 || y[1] != 200 || y[2] != 255 {
-		t.Errorf("got %v, want [200 200 255]", y)
-	}
+	assert.Falsef(t, y[0] != 200 || y[1] != 200 || y[2] != 255, "got %v, want [200 200 255]", y)
 }
 
 func TestPoolOutSize(t *testing.T) {
@@ -175,9 +164,8 @@ func TestPoolOutSize(t *testing.T) {
 		{7, 3, 1, 2, 0, 0, false, 3},
 	}
 	for _, c := range cases {
-		if got := PoolOutSize(c.in, c.k, c.s, c.d, c.pb, c.pe, c.ceil); got != c.want {
-			t.Errorf("PoolOutSize%+v = %d, want %d", c, got, c.want)
-		}
+		got := PoolOutSize(c.in, c.k, c.s, c.d, c.pb, c.pe, c.ceil)
+		assert.Equalf(t, c.want, got, "PoolOutSize%+v = %d, want %d", c, got, c.want)
 	}
 }
 
@@ -201,13 +189,9 @@ func TestMaxUnpoolInvertsMaxPool(t *testing.T) {
 	for i := range back {
 		back[i] = -1
 	}
-	if err := MaxUnpool(y, idx, back); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, MaxUnpool(y, idx, back))
 	requireClose(t, "unpool", back, []float32{0, 9, 0, 3, 0, 8, 7, 0}, 0)
-	if err := MaxUnpool(y, []int64{0, 1, 2, 8}, back); err == nil {
-		t.Error("index 8 of 8 accepted")
-	}
+	assert.Error(t, MaxUnpool(y, []int64{0, 1, 2, 8}, back), "index 8 of 8 accepted")
 }
 
 func TestLpPoolAgainstNaive(t *testing.T) {
@@ -286,8 +270,6 @@ func TestMaxPoolSkipsNaN(t *testing.T) {
 		y := make([]float32, 2)
 		idx := make([]int64, 2)
 		MaxPool(p, []float32{nan, 3, nan, nan}, y, idx, false)
-		if y[0] != 3 || idx[0] != 1 || !math.IsInf(float64(y[1]), -1) {
-			t.Errorf("%d-d: got %v %v, want [3 -Inf] with index 1", nd, y, idx)
-		}
+		assert.Falsef(t, y[0] != 3 || idx[0] != 1 || !math.IsInf(float64(y[1]), -1), "%d-d: got %v %v, want [3 -Inf] with index 1", nd, y, idx)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // moments returns the sample mean and standard deviation.
@@ -24,19 +27,13 @@ const samples = 100000
 func TestRandomNormalStatistics(t *testing.T) {
 	for _, dt := range []DType{Float32, Float64, Float16} {
 		x := New(dt, samples)
-		if err := RandomNormalInto(x, NewSeededRand(7), 2.5, 0.5); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, RandomNormalInto(x, NewSeededRand(7), 2.5, 0.5))
 		m, s := moments(valuesOf(x))
 		// Standard error of the mean is 0.5/sqrt(1e5) ≈ 0.0016; allow 5σ
 		// (float16 rounding near 2.5 is 2^-9, far below that).
-		if math.Abs(m-2.5) > 0.008 {
-			t.Errorf("%v: mean %g, want 2.5", dt, m)
-		}
+		assert.Falsef(t, math.Abs(m-2.5) > 0.008, "%v: mean %g, want 2.5", dt, m)
 		// The std's standard error is about 0.5/sqrt(2e5) ≈ 0.0011.
-		if math.Abs(s-0.5) > 0.006 {
-			t.Errorf("%v: std %g, want 0.5", dt, s)
-		}
+		assert.Falsef(t, math.Abs(s-0.5) > 0.006, "%v: std %g, want 0.5", dt, s)
 		// About 68.3% within one sigma.
 		in := 0
 		for _, v := range valuesOf(x) {
@@ -44,73 +41,47 @@ func TestRandomNormalStatistics(t *testing.T) {
 				in++
 			}
 		}
-		if f := float64(in) / samples; math.Abs(f-0.6827) > 0.01 {
-			t.Errorf("%v: %.4f of samples within one sigma, want 0.683", dt, f)
-		}
+		f := float64(in) / samples
+		assert.Falsef(t, math.Abs(f-0.6827) > 0.01, "%v: %.4f of samples within one sigma, want 0.683", dt, f)
 	}
 }
 
 func TestRandomUniformStatistics(t *testing.T) {
 	for _, dt := range []DType{Float32, Float64, Float16} {
 		x := New(dt, samples)
-		if err := RandomUniformInto(x, NewSeededRand(11), -1, 3); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, RandomUniformInto(x, NewSeededRand(11), -1, 3))
 		v := valuesOf(x)
 		m, s := moments(v)
 		// U(-1,3): mean 1, std 4/sqrt(12) ≈ 1.1547; SE of mean ≈ 0.0037.
-		if math.Abs(m-1) > 0.02 {
-			t.Errorf("%v: mean %g, want 1", dt, m)
-		}
-		if math.Abs(s-4/math.Sqrt(12)) > 0.01 {
-			t.Errorf("%v: std %g, want %g", dt, s, 4/math.Sqrt(12))
-		}
+		assert.Falsef(t, math.Abs(m-1) > 0.02, "%v: mean %g, want 1", dt, m)
+		assert.Falsef(t, math.Abs(s-4/math.Sqrt(12)) > 0.01, "%v: std %g, want %g", dt, s, 4/math.Sqrt(12))
 		// Every sample in range, each quarter holds about a quarter.
 		var bins [4]int
 		for _, x := range v {
-			if x < -1 || x > 3 {
-				t.Fatalf("%v: sample %g outside [-1, 3]", dt, x)
-			}
+			require.Falsef(t, x < -1 || x > 3, "%v: sample %g outside [-1, 3]", dt, x)
 			bins[min(int(x+1), 3)]++
 		}
 		for i, b := range bins {
-			if f := float64(b) / samples; math.Abs(f-0.25) > 0.01 {
-				t.Errorf("%v: bin %d holds %.4f of samples", dt, i, f)
-			}
+			f := float64(b) / samples
+			assert.Falsef(t, math.Abs(f-0.25) > 0.01, "%v: bin %d holds %.4f of samples", dt, i, f)
 		}
 	}
 }
 
 func TestRandomDeterminism(t *testing.T) {
 	a, b, c := New(Float32, 1000), New(Float32, 1000), New(Float32, 1000)
-	if err := RandomNormalInto(a, NewSeededRand(3), 0, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := RandomNormalInto(b, NewSeededRand(3), 0, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := RandomNormalInto(c, NewSeededRand(4), 0, 1); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(a.Data, b.Data) {
-		t.Error("same seed, different values")
-	}
-	if reflect.DeepEqual(a.Data, c.Data) {
-		t.Error("seeds 3 and 4 give identical values")
-	}
+	require.NoError(t, RandomNormalInto(a, NewSeededRand(3), 0, 1))
+	require.NoError(t, RandomNormalInto(b, NewSeededRand(3), 0, 1))
+	require.NoError(t, RandomNormalInto(c, NewSeededRand(4), 0, 1))
+	assert.True(t, reflect.DeepEqual(a.Data, b.Data), "same seed, different values")
+	assert.False(t, reflect.DeepEqual(a.Data, c.Data), "seeds 3 and 4 give identical values")
 }
 
 func TestRandomErrors(t *testing.T) {
-	if err := RandomNormalInto(New(Int32, 3), NewSeededRand(1), 0, 1); err == nil {
-		t.Error("int32 output: no error")
-	}
-	if err := RandomUniformInto(New(Float32, 3), nil, 0, 1); err == nil {
-		t.Error("nil generator: no error")
-	}
+	assert.Error(t, RandomNormalInto(New(Int32, 3), NewSeededRand(1), 0, 1), "int32 output: no error")
+	assert.Error(t, RandomUniformInto(New(Float32, 3), nil, 0, 1), "nil generator: no error")
 	var r *rand.Rand
-	if err := RandomUniformInto(New(Float32, 3), r, 0, 1); err == nil {
-		t.Error("typed nil generator: no error")
-	}
+	assert.Error(t, RandomUniformInto(New(Float32, 3), r, 0, 1), "typed nil generator: no error")
 }
 
 func TestRandomUniformNeverReachesHigh(t *testing.T) {
@@ -120,31 +91,21 @@ func TestRandomUniformNeverReachesHigh(t *testing.T) {
 	high := 1 + math.Ldexp(1, -20)
 	for _, dt := range []DType{Float32, Float16} {
 		x := New(dt, 10000)
-		if err := RandomUniformInto(x, NewSeededRand(1), 1, high); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, RandomUniformInto(x, NewSeededRand(1), 1, high))
 		for _, v := range valuesOf(x) {
-			if v >= high || v < 1 {
-				t.Fatalf("%v: sample %v outside [1, %v)", dt, v, high)
-			}
+			require.Falsef(t, v >= high || v < 1, "%v: sample %v outside [1, %v)", dt, v, high)
 		}
 	}
 	// A range just below zero for float16: values must stay below -0.
 	x := New(Float16, 1000)
-	if err := RandomUniformInto(x, NewSeededRand(2), -1e-9, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, RandomUniformInto(x, NewSeededRand(2), -1e-9, 0))
 	for _, v := range valuesOf(x) {
-		if v >= 0 {
-			t.Fatalf("float16 sample %v not below 0", v)
-		}
+		require.Falsef(t, v >= 0, "float16 sample %v not below 0", v)
 	}
-	if got := nextHalfDown(0x3c00); got != 0x3bff {
-		t.Errorf("nextHalfDown(1) = %#x, want 0x3bff", got)
-	}
-	if got := nextHalfDown(0xbc00); got != 0xbc01 {
-		t.Errorf("nextHalfDown(-1) = %#x, want 0xbc01", got)
-	}
+	got := nextHalfDown(0x3c00)
+	assert.Equalf(t, uint16(0x3bff), got, "nextHalfDown(1) = %#x, want 0x3bff", got)
+	got = nextHalfDown(0xbc00)
+	assert.Equalf(t, uint16(0xbc01), got, "nextHalfDown(-1) = %#x, want 0xbc01", got)
 }
 
 func TestBernoulliInto(t *testing.T) {
@@ -157,9 +118,7 @@ func TestBernoulliInto(t *testing.T) {
 	}
 	for _, dt := range allDTypes {
 		out := New(dt, 3*n)
-		if err := BernoulliInto(out, p, NewSeededRand(9)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, BernoulliInto(out, p, NewSeededRand(9)))
 		var v []float64
 		if dt == Bool {
 			for _, b := range out.B() {
@@ -178,25 +137,15 @@ func TestBernoulliInto(t *testing.T) {
 		}
 		var sums [3]float64
 		for i, x := range v {
-			if x != 0 && x != 1 {
-				t.Fatalf("%v: element %d is %v", dt, i, x)
-			}
+			require.Falsef(t, x != 0 && x != 1, "%v: element %d is %v", dt, i, x)
 			sums[i/n] += x
 		}
-		if sums[0] != 0 || sums[2] != n || math.Abs(sums[1]/n-0.25) > 0.007 {
-			t.Fatalf("%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})
-		}
+		require.Falsef(t, sums[0] != 0 || sums[2] != n || math.Abs(sums[1]/n-0.25) > 0.007, "%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})
 	}
 	bad := FromFloat64([]int{2}, []float64{0.5, 1.5})
-	if err := BernoulliInto(New(Float64, 2), bad, NewSeededRand(1)); err == nil {
-		t.Error("probability 1.5: no error")
-	}
-	if err := BernoulliInto(New(Float64, 3), FromFloat64([]int{2}, []float64{0, 1}), NewSeededRand(1)); err == nil {
-		t.Error("shape mismatch: no error")
-	}
-	if err := BernoulliInto(New(Float64, 1), FromInt64([]int{1}, []int64{1}), NewSeededRand(1)); err == nil {
-		t.Error("int probabilities: no error")
-	}
+	assert.Error(t, BernoulliInto(New(Float64, 2), bad, NewSeededRand(1)), "probability 1.5: no error")
+	assert.Error(t, BernoulliInto(New(Float64, 3), FromFloat64([]int{2}, []float64{0, 1}), NewSeededRand(1)), "shape mismatch: no error")
+	assert.Error(t, BernoulliInto(New(Float64, 1), FromInt64([]int{1}, []int64{1}), NewSeededRand(1)), "int probabilities: no error")
 }
 
 // intAt reads element i of an integer tensor as int.

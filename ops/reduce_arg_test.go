@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestArgReduceAgainstReference(t *testing.T) {
@@ -27,9 +30,7 @@ func TestArgReduceAgainstReference(t *testing.T) {
 				for _, last := range []bool{false, true} {
 					oshape := ReduceShape(shape, []int{axis}, true)
 					dst := New(Int64, oshape...)
-					if err := ArgReduce(dst, src, axis, max, last); err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, ArgReduce(dst, src, axis, max, last))
 					for o := range dst.I64() {
 						idx := unravel(o, oshape)
 						best := -1
@@ -41,20 +42,15 @@ func TestArgReduceAgainstReference(t *testing.T) {
 								best, bv = j, x
 							}
 						}
-						if got := dst.I64()[o]; got != int64(best) {
-							t.Fatalf("%v %v axis %d max=%v last=%v out %d: got %d want %d", dt, shape, axis, max, last, o, got, best)
-						}
+						got := dst.I64()[o]
+						require.Equalf(t, int64(best), got, "%v %v axis %d max=%v last=%v out %d: got %d want %d", dt, shape, axis, max, last, o, got, best)
 					}
 				}
 			}
 		}
 	}
-	if err := ArgReduce(New(Int64, 1), New(Float32, 2, 3), 2, true, false); err == nil {
-		t.Error("axis out of range: no error")
-	}
-	if err := ArgReduce(New(Int64, 2), New(Float32, 2, 0), 1, true, false); err == nil {
-		t.Error("empty axis: no error")
-	}
+	assert.Error(t, ArgReduce(New(Int64, 1), New(Float32, 2, 3), 2, true, false), "axis out of range: no error")
+	assert.Error(t, ArgReduce(New(Int64, 2), New(Float32, 2, 0), 1, true, false), "empty axis: no error")
 }
 
 func TestCumSum(t *testing.T) {
@@ -73,82 +69,59 @@ func TestCumSum(t *testing.T) {
 	}
 	for _, c := range cases {
 		d := New(Float32, 2, 3)
-		if err := CumSum(d, x, c.axis, c.exclusive, c.rev); err != nil {
-			t.Fatal(err)
-		}
-		if got := fmt.Sprint(d.F32()); got != c.want {
-			t.Errorf("CumSum axis %d exclusive=%v reverse=%v = %s, want %s", c.axis, c.exclusive, c.rev, got, c.want)
-		}
+		require.NoError(t, CumSum(d, x, c.axis, c.exclusive, c.rev))
+		got := fmt.Sprint(d.F32())
+		assert.Equalf(t, c.want, got, "CumSum axis %d exclusive=%v reverse=%v = %s, want %s", c.axis, c.exclusive, c.rev, got, c.want)
 	}
 	di := New(Int32, 3)
-	if err := CumSum(di, FromInt32([]int{3}, []int32{5, -2, 7}), 0, false, false); err != nil || fmt.Sprint(di.I32()) != "[5 3 10]" {
-		t.Errorf("CumSum int32 = %v, %v", di.I32(), err)
-	}
-	if err := CumSum(New(Bool, 2), New(Bool, 2), 0, false, false); err == nil {
-		t.Error("bool CumSum: no error")
-	}
+	require.NoError(t, CumSum(di, FromInt32([]int{3}, []int32{5, -2, 7}), 0, false, false), "CumSum int32")
+	assert.Equal(t, "[5 3 10]", fmt.Sprint(di.I32()), "CumSum int32")
+	assert.Error(t, CumSum(New(Bool, 2), New(Bool, 2), 0, false, false), "bool CumSum: no error")
 }
 
 func TestModAndShift(t *testing.T) {
 	a := FromInt64([]int{4}, []int64{7, -7, 7, -7})
 	b := FromInt64([]int{4}, []int64{3, 3, -3, -3})
 	d := New(Int64, 4)
-	if err := Binary(OpMod, d, a, b); err != nil || fmt.Sprint(d.I64()) != "[1 2 -2 -1]" {
-		t.Errorf("Mod (sign of divisor) = %v, %v", d.I64(), err)
-	}
-	if err := Binary(OpFmod, d, a, b); err != nil || fmt.Sprint(d.I64()) != "[1 -1 1 -1]" {
-		t.Errorf("Fmod (sign of dividend) = %v, %v", d.I64(), err)
-	}
-	if err := Binary(OpMod, d, a, FromInt64([]int{4}, []int64{1, 0, 1, 1})); err == nil {
-		t.Error("Mod by zero: no error")
-	}
+	require.NoError(t, Binary(OpMod, d, a, b), "Mod (sign of divisor)")
+	assert.Equal(t, "[1 2 -2 -1]", fmt.Sprint(d.I64()), "Mod (sign of divisor)")
+	require.NoError(t, Binary(OpFmod, d, a, b), "Fmod (sign of dividend)")
+	assert.Equal(t, "[1 -1 1 -1]", fmt.Sprint(d.I64()), "Fmod (sign of dividend)")
+	assert.Error(t, Binary(OpMod, d, a, FromInt64([]int{4}, []int64{1, 0, 1, 1})), "Mod by zero: no error")
 	fa := FromFloat32([]int{3}, []float32{5.5, -5.5, 5.5})
 	fb := FromFloat32([]int{3}, []float32{2, 2, -2})
 	fd := New(Float32, 3)
-	if err := Binary(OpFmod, fd, fa, fb); err != nil || fmt.Sprint(fd.F32()) != "[1.5 -1.5 1.5]" {
-		t.Errorf("float Fmod = %v, %v", fd.F32(), err)
-	}
-	if err := Binary(OpMod, fd, fa, fb); err != nil || fmt.Sprint(fd.F32()) != "[1.5 0.5 -0.5]" {
-		t.Errorf("float Mod = %v, %v", fd.F32(), err)
-	}
+	require.NoError(t, Binary(OpFmod, fd, fa, fb), "float Fmod")
+	assert.Equal(t, "[1.5 -1.5 1.5]", fmt.Sprint(fd.F32()), "float Fmod")
+	require.NoError(t, Binary(OpMod, fd, fa, fb), "float Mod")
+	assert.Equal(t, "[1.5 0.5 -0.5]", fmt.Sprint(fd.F32()), "float Mod")
 	u := &Tensor{DType: Uint8, Shape: []int{4}, Data: []uint8{1, 16, 255, 3}}
 	s := &Tensor{DType: Uint8, Shape: []int{4}, Data: []uint8{1, 2, 4, 8}}
 	ud := New(Uint8, 4)
-	if err := Binary(OpShiftLeft, ud, u, s); err != nil || fmt.Sprint(ud.U8()) != "[2 64 240 0]" {
-		t.Errorf("shift left = %v, %v", ud.U8(), err)
-	}
-	if err := Binary(OpShiftRight, ud, u, s); err != nil || fmt.Sprint(ud.U8()) != "[0 4 15 0]" {
-		t.Errorf("shift right = %v, %v", ud.U8(), err)
-	}
-	if err := Binary(OpShiftLeft, d, a, b); err == nil {
-		t.Error("int64 BitShift: no error")
-	}
+	require.NoError(t, Binary(OpShiftLeft, ud, u, s), "shift left")
+	assert.Equal(t, "[2 64 240 0]", fmt.Sprint(ud.U8()), "shift left")
+	require.NoError(t, Binary(OpShiftRight, ud, u, s), "shift right")
+	assert.Equal(t, "[0 4 15 0]", fmt.Sprint(ud.U8()), "shift right")
+	assert.Error(t, Binary(OpShiftLeft, d, a, b), "int64 BitShift: no error")
 }
 
 func TestIsNaNIsInf(t *testing.T) {
 	x := FromFloat64([]int{4}, []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1})
 	d := New(Bool, 4)
-	if err := IsNaNTensor(d, x); err != nil || fmt.Sprint(d.B()) != "[true false false false]" {
-		t.Errorf("IsNaN = %v, %v", d.B(), err)
-	}
+	require.NoError(t, IsNaNTensor(d, x), "IsNaN")
+	assert.Equal(t, "[true false false false]", fmt.Sprint(d.B()), "IsNaN")
 	for _, c := range []struct {
 		neg, pos bool
 		want     string
 	}{{true, true, "[false true true false]"}, {false, true, "[false true false false]"}, {true, false, "[false false true false]"}} {
-		if err := IsInfTensor(d, x, c.neg, c.pos); err != nil || fmt.Sprint(d.B()) != c.want {
-			t.Errorf("IsInf(neg=%v, pos=%v) = %v, %v", c.neg, c.pos, d.B(), err)
-		}
+		require.NoError(t, IsInfTensor(d, x, c.neg, c.pos), "IsInf(neg=%v, pos=%v)")
+		assert.Equal(t, c.want, fmt.Sprint(d.B()), "IsInf(neg=%v, pos=%v)")
 	}
 	h := New(Float16, 2)
 	h.F16()[0], h.F16()[1] = 0x7e00, 0xfc00
-	if err := IsNaNTensor(d.Reshaped(4), x); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, IsNaNTensor(d.Reshaped(4), x))
 	d2 := New(Bool, 2)
-	if err := IsInfTensor(d2, h, true, true); err != nil || fmt.Sprint(d2.B()) != "[false true]" {
-		t.Errorf("IsInf float16 = %v, %v", d2.B(), err)
-	}
-	if err := IsNaNTensor(d, New(Int32, 4)); err == nil {
-		t.Error("IsNaN on int32: no error")
-	}
+	require.NoError(t, IsInfTensor(d2, h, true, true), "IsInf float16")
+	assert.Equal(t, "[false true]", fmt.Sprint(d2.B()), "IsInf float16")
+	assert.Error(t, IsNaNTensor(d, New(Int32, 4)), "IsNaN on int32: no error")
 }

@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // refReduce reduces v (shape) over axes by visiting every input element and
@@ -106,9 +109,7 @@ func TestReduceAgainstReference(t *testing.T) {
 				src := fill(dt, v)
 				src.Shape = append([]int(nil), shape...)
 				dst := New(dt, ReduceShape(shape, axes, false)...)
-				if err := Reduce(op, dst, src, axes); err != nil {
-					t.Fatalf("%v %v %v axes %v: %v", op, dt, shape, axes, err)
-				}
+				require.NoErrorf(t, Reduce(op, dst, src, axes), "%v %v %v axes %v", op, dt, shape, axes)
 				want := refReduce(op, valuesOf(src), shape, axes)
 				got := valuesOf(dst)
 				tol := tolFor(dt) * 16
@@ -123,9 +124,7 @@ func TestReduceAgainstReference(t *testing.T) {
 					case Float16:
 						w = float64(Float16ToFloat32(Float64ToFloat16(w)))
 					}
-					if !closeTo(got[i], w, tol) {
-						t.Fatalf("%v %v %v axes %v: out[%d] = %v, want %v", op, dt, shape, axes, i, got[i], w)
-					}
+					require.Truef(t, closeTo(got[i], w, tol), "%v %v %v axes %v: out[%d] = %v, want %v", op, dt, shape, axes, i, got[i], w)
 				}
 			}
 		}
@@ -137,12 +136,9 @@ func TestReduceSpecialCases(t *testing.T) {
 	src := New(Float32, 2, 0, 3)
 	for op, want := range map[ReduceOp]float64{RedSum: 0, RedProd: 1, RedMax: math.Inf(-1), RedMin: math.Inf(1), RedMean: math.NaN()} {
 		dst := New(Float32, 2, 3)
-		if err := Reduce(op, dst, src, []int{1}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, Reduce(op, dst, src, []int{1}))
 		for _, g := range dst.F32() {
-			if !closeTo(float64(g), want, 0) {
-				t.Errorf("%v over empty axis = %v, want %v", op, g, want)
+			if !assert.Truef(t, closeTo(float64(g), want, 0), "%v over empty axis = %v, want %v", op, g, want) {
 				break
 			}
 		}
@@ -151,44 +147,26 @@ func TestReduceSpecialCases(t *testing.T) {
 	x := FromFloat32([]int{3}, []float32{1, float32(math.NaN()), 3})
 	for _, op := range []ReduceOp{RedMax, RedMin, RedSum} {
 		d := New(Float32)
-		if err := Reduce(op, d, x, []int{0}); err != nil {
-			t.Fatal(err)
-		}
-		if g := d.F32()[0]; g == g {
-			t.Errorf("%v with NaN = %v", op, g)
-		}
+		require.NoError(t, Reduce(op, d, x, []int{0}))
+		g := d.F32()[0]
+		assert.Falsef(t, g == g, "%v with NaN = %v", op, g)
 	}
 	// Integer mean divides with truncation; integer max starts from the
 	// type's minimum.
 	xi := FromInt32([]int{2, 3}, []int32{-7, -8, -9, 1, 2, 4})
 	d := New(Int32, 2)
-	if err := Reduce(RedMean, d, xi, []int{1}); err != nil {
-		t.Fatal(err)
-	}
-	if d.I32()[0] != -8 || d.I32()[1] != 2 {
-		t.Errorf("int32 mean = %v, want [-8 2]", d.I32())
-	}
-	if err := Reduce(RedMax, d, xi, []int{1}); err != nil {
-		t.Fatal(err)
-	}
-	if d.I32()[0] != -7 || d.I32()[1] != 4 {
-		t.Errorf("int32 max = %v, want [-7 4]", d.I32())
-	}
-	if err := Reduce(RedSum, New(Float32, 5), New(Float32, 2, 3), []int{1}); err == nil {
-		t.Error("wrong output size: no error")
-	}
-	if err := Reduce(RedSum, New(Float32, 2), New(Float32, 2, 3), []int{2}); err == nil {
-		t.Error("axis out of range: no error")
-	}
-	if err := Reduce(RedSum, New(Bool, 1), New(Bool, 3), []int{0}); err == nil {
-		t.Error("bool input: no error")
-	}
-	if _, err := ReduceAxes([]int64{0, -2}, 2); err == nil {
-		t.Error("duplicate axis (0 and -2 in rank 2): no error")
-	}
-	if ax, err := ReduceAxes([]int64{-1, 0}, 3); err != nil || ax[0] != 0 || ax[1] != 2 {
-		t.Errorf("ReduceAxes([-1 0], 3) = %v, %v", ax, err)
-	}
+	require.NoError(t, Reduce(RedMean, d, xi, []int{1}))
+	assert.Falsef(t, d.I32()[0] != -8 || d.I32()[1] != 2, "int32 mean = %v, want [-8 2]", d.I32())
+	require.NoError(t, Reduce(RedMax, d, xi, []int{1}))
+	assert.Falsef(t, d.I32()[0] != -7 || d.I32()[1] != 4, "int32 max = %v, want [-7 4]", d.I32())
+	assert.Error(t, Reduce(RedSum, New(Float32, 5), New(Float32, 2, 3), []int{1}), "wrong output size: no error")
+	assert.Error(t, Reduce(RedSum, New(Float32, 2), New(Float32, 2, 3), []int{2}), "axis out of range: no error")
+	assert.Error(t, Reduce(RedSum, New(Bool, 1), New(Bool, 3), []int{0}), "bool input: no error")
+	_, err := ReduceAxes([]int64{0, -2}, 2)
+	assert.Error(t, err, "duplicate axis (0 and -2 in rank 2): no error")
+	ax, err := ReduceAxes([]int64{-1, 0}, 3)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 2}, ax, "ReduceAxes([-1 0], 3)")
 }
 
 func BenchmarkReduceSumRows(b *testing.B) {

@@ -3,6 +3,8 @@ package ops
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestGridSampleIdentity samples every pixel centre: any mode and padding
@@ -51,10 +53,8 @@ func TestGridSampleHandComputed(t *testing.T) {
 	p.Padding = GridReflection
 	GridSample2D(p, x, grid, y)
 	requireClose(t, "reflection", y, []float32{15, 20, 5}, 1e-6)
-	if v := gridReflect(-0.25, 0, 1); v != 0.25 {
-		t.Errorf("gridReflect(-0.25, 0, 1) = %v, want 0.25", v)
-	}
-	if v := gridReflect(2.5, 0, 1); v != 0.5 {
-		t.Errorf("gridReflect(2.5, 0, 1) = %v, want 0.5", v)
-	}
+	v := gridReflect(-0.25, 0, 1)
+	assert.Equalf(t, 0.25, v, "gridReflect(-0.25, 0, 1) = %v, want 0.25", v)
+	v = gridReflect(2.5, 0, 1)
+	assert.Equalf(t, 0.5, v, "gridReflect(2.5, 0, 1) = %v, want 0.5", v)
 }

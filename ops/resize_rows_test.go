@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkResizeUpsample2x doubles the last two axes of 64×16×14×14
@@ -70,9 +72,7 @@ func TestResizeNearestDoubling(t *testing.T) {
 					}
 					src += c * inStr[d]
 				}
-				if math.Float32bits(y[o]) != math.Float32bits(x[src]) {
-					t.Fatalf("in %v axes %v: output %d = %v (bits %x), want x[%d] = %v (bits %x)", in, axes, o, y[o], math.Float32bits(y[o]), src, x[src], math.Float32bits(x[src]))
-				}
+				require.Equalf(t, math.Float32bits(x[src]), math.Float32bits(y[o]), "in %v axes %v: output %d = %v (bits %x), want x[%d] = %v (bits %x)", in, axes, o, y[o], math.Float32bits(y[o]), src, x[src], math.Float32bits(x[src]))
 			}
 		}
 	}
@@ -103,9 +103,7 @@ func testResizeVector(t *testing.T, impl int) {
 		out := []int{in[0], max(1, int(float64(in[1])*scale)), max(1, int(float64(in[2])*scale))}
 		p := &ResizeParams{In: in, Out: out, Scales: []float64{1, scale, scale}, Mode: ResizeMode(1 + it%2),
 			Coord: coords[rng.IntN(len(coords))], CubicA: -0.75, ExcludeOutside: rng.IntN(3) == 0, Antialias: rng.IntN(3) == 0}
-		if err := p.Check(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Check())
 		x := uniform(rng, NumElements(in))
 		for _, v := range []float32{float32(math.Inf(1)), float32(math.NaN()), negZero} {
 			x[rng.IntN(len(x))] = v
@@ -120,9 +118,7 @@ func testResizeVector(t *testing.T, impl int) {
 			if g != g && w != w {
 				continue // NaN payloads depend on operand order, which the compiler may pick
 			}
-			if math.Float32bits(g) != math.Float32bits(w) {
-				t.Fatalf("case %d %+v: output %d = %v, loops give %v", it, *p, i, got[i], want[i])
-			}
+			require.Equalf(t, math.Float32bits(w), math.Float32bits(g), "case %d %+v: output %d = %v, loops give %v", it, *p, i, got[i], want[i])
 		}
 	}
 }
@@ -141,9 +137,7 @@ func TestResizeEmptyTensors(t *testing.T) {
 				{[]int{2, 0, 4}, []int{2, 0, 8}},
 			} {
 				p := &ResizeParams{In: c.in, Out: c.out, Scales: []float64{1, 2, 2}, Mode: mode}
-				if err := p.Check(); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, p.Check())
 				Resize(p, nil, nil)
 			}
 		}

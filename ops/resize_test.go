@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // naiveAxis is the per-axis setting of the naive resize reference.
@@ -192,9 +195,7 @@ func TestResizeAgainstNaive(t *testing.T) {
 			p.RoiStart = append(p.RoiStart, rs)
 			p.RoiEnd = append(p.RoiEnd, re)
 		}
-		if err := p.Check(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Check())
 		x := uniform(r, p.In[0]*p.In[1])
 		y := make([]float32, p.Out[0]*p.Out[1])
 		for i := range y {
@@ -248,8 +249,6 @@ func TestResizeCheck(t *testing.T) {
 		{In: []int{2}, Out: []int{2}, Scales: []float64{1}, Coord: CoordTFCropAndResize},
 	}
 	for i, p := range bad {
-		if err := p.Check(); err == nil {
-			t.Errorf("case %d: Check accepted %+v", i, *p)
-		}
+		assert.Errorf(t, p.Check(), "case %d: Check accepted %+v", i, *p)
 	}
 }

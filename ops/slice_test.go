@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // naiveSliceIdx lists, for each output element, the input element a slice
@@ -25,16 +28,12 @@ func TestSliceHandWorked(t *testing.T) {
 	// x = [[0 1 2 3] [4 5 6 7] [8 9 10 11]]; rows 2,0 (step -2), cols 1,3.
 	src := FromInt32([]int{3, 4}, []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
 	dst := New(Int32, 2, 2)
-	if err := SliceInto(dst, src, []int{2, 1}, []int{-2, 2}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, SliceInto(dst, src, []int{2, 1}, []int{-2, 2}))
 	requireTensorEqual(t, "rows 2,0 cols 1,3", dst, FromInt32([]int{2, 2}, []int32{9, 11, 1, 3}))
 
 	// Middle row, all columns: a contiguous block.
 	dst = New(Int32, 1, 4)
-	if err := SliceInto(dst, src, []int{1, 0}, []int{1, 1}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, SliceInto(dst, src, []int{1, 0}, []int{1, 1}))
 	requireTensorEqual(t, "row 1", dst, FromInt32([]int{1, 4}, []int32{4, 5, 6, 7}))
 }
 
@@ -72,9 +71,7 @@ func TestSliceAllDTypesRandom(t *testing.T) {
 		src := seqTensor(dt, shape...)
 		want := pickElements(src, counts, naiveSliceIdx(shape, starts, steps, counts))
 		got := New(dt, counts...)
-		if err := SliceInto(got, src, starts, steps); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, SliceInto(got, src, starts, steps))
 		requireTensorEqual(t, fmt.Sprintf("%v %v starts %v steps %v counts %v", dt, shape, starts, steps, counts), got, want)
 	}
 }
@@ -90,9 +87,7 @@ func TestSliceOutOfRange(t *testing.T) {
 		{[]int{0, 0}, []int{0, 1}, []int{2, 3}},  // zero step
 		{[]int{0}, []int{1}, []int{4, 3}},        // rank mismatch
 	} {
-		if err := SliceInto(New(Float32, c.counts...), src, c.starts, c.steps); err == nil {
-			t.Errorf("starts %v steps %v counts %v: no error", c.starts, c.steps, c.counts)
-		}
+		assert.Errorf(t, SliceInto(New(Float32, c.counts...), src, c.starts, c.steps), "starts %v steps %v counts %v: no error", c.starts, c.steps, c.counts)
 	}
 }
 

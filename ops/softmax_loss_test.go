@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNLLLossHandComputed(t *testing.T) {
@@ -11,32 +14,20 @@ func TestNLLLossHandComputed(t *testing.T) {
 	x := []float32{-1, -2, -3, -4, -5, -6}
 	target := []int64{2, 0}
 	out := make([]float32, 2)
-	if err := NLLLoss(2, 3, 1, x, target, nil, 0, false, ReduceNone, out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, NLLLoss(2, 3, 1, x, target, nil, 0, false, ReduceNone, out))
 	requireClose(t, "none", out, []float32{3, 4}, 0)
-	if err := NLLLoss(2, 3, 1, x, target, nil, 0, false, ReduceMean, out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, NLLLoss(2, 3, 1, x, target, nil, 0, false, ReduceMean, out))
 	requireClose(t, "mean", out[:1], []float32{3.5}, 0)
 	// Weighted mean: (0.5·3 + 2·4)/(0.5 + 2).
 	w := []float32{2, 1, 0.5}
-	if err := NLLLoss(2, 3, 1, x, target, w, 0, false, ReduceMean, out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, NLLLoss(2, 3, 1, x, target, w, 0, false, ReduceMean, out))
 	requireClose(t, "weighted mean", out[:1], []float32{9.5 / 2.5}, 1e-7)
 	// Ignoring class 0 drops the second sample from sum and weight.
-	if err := NLLLoss(2, 3, 1, x, target, w, 0, true, ReduceMean, out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, NLLLoss(2, 3, 1, x, target, w, 0, true, ReduceMean, out))
 	requireClose(t, "ignore", out[:1], []float32{3}, 1e-7)
-	if err := NLLLoss(2, 3, 1, x, target, nil, 0, true, ReduceSum, out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, NLLLoss(2, 3, 1, x, target, nil, 0, true, ReduceSum, out))
 	requireClose(t, "ignore sum", out[:1], []float32{3}, 0)
-	if err := NLLLoss(2, 3, 1, x, []int64{3, 0}, nil, 0, false, ReduceSum, out); err == nil {
-		t.Error("target 3 of 3 classes accepted")
-	}
+	assert.Error(t, NLLLoss(2, 3, 1, x, []int64{3, 0}, nil, 0, false, ReduceSum, out), "target 3 of 3 classes accepted")
 }
 
 func TestSoftmaxCrossEntropyAgainstNaive(t *testing.T) {
@@ -65,12 +56,8 @@ func TestSoftmaxCrossEntropyAgainstNaive(t *testing.T) {
 	}
 	lp := make([]float32, len(x))
 	out := make([]float32, n*d)
-	if err := SoftmaxCrossEntropy(n, c, d, x, target, w, 0, false, ReduceNone, lp, out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, SoftmaxCrossEntropy(n, c, d, x, target, w, 0, false, ReduceNone, lp, out))
 	requireClose(t, "none", out, want, 1e-5)
-	if err := SoftmaxCrossEntropy(n, c, d, x, target, w, 0, false, ReduceMean, lp, out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, SoftmaxCrossEntropy(n, c, d, x, target, w, 0, false, ReduceMean, lp, out))
 	requireClose(t, "weighted mean", out[:1], []float32{float32(sum / wsum)}, 1e-5)
 }

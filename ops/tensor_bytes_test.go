@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestByteFormRoundTrip checks AppendLE and FromLE against hand-written
@@ -24,22 +27,16 @@ func TestByteFormRoundTrip(t *testing.T) {
 	}
 	for _, c := range cases {
 		got, err := AppendLE([]byte{9}, c.t)
-		if err != nil || !bytes.Equal(got, append([]byte{9}, c.bytes...)) {
-			t.Fatalf("%v: AppendLE = % x, %v; want 09 % x", c.t.DType, got, err, c.bytes)
-		}
+		require.NoErrorf(t, err, "%v: AppendLE", c.t.DType)
+		require.Equalf(t, append([]byte{9}, c.bytes...), got, "%v: AppendLE after one byte", c.t.DType)
 		back, err := FromLE(c.t.DType, c.bytes, c.t.Len())
-		if err != nil {
-			t.Fatalf("%v: FromLE: %v", c.t.DType, err)
-		}
+		require.NoErrorf(t, err, "%v: FromLE", c.t.DType)
 		again, _ := AppendLE(nil, &Tensor{DType: c.t.DType, Shape: c.t.Shape, Data: back})
-		if !bytes.Equal(again, c.bytes) {
-			t.Fatalf("%v: round trip gives % x, want % x", c.t.DType, again, c.bytes)
-		}
+		require.Truef(t, bytes.Equal(again, c.bytes), "%v: round trip gives % x, want % x", c.t.DType, again, c.bytes)
 	}
-	if _, err := FromLE(Float32, make([]byte, 7), 2); err == nil {
-		t.Error("FromLE accepted 7 bytes for 2 float32")
-	}
-	if v, err := FromLE(Bool, []byte{0, 2}, 2); err != nil || !v.([]bool)[1] {
-		t.Errorf("FromLE(Bool, 0 2) = %v, %v; want [false true]", v, err)
-	}
+	_, err := FromLE(Float32, make([]byte, 7), 2)
+	assert.Error(t, err, "FromLE accepted 7 bytes for 2 float32")
+	v, err := FromLE(Bool, []byte{0, 2}, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []bool{false, true}, v, "FromLE(Bool, 0 2): any non-zero byte is true")
 }

@@ -1,8 +1,9 @@
 package ops
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestValidate(t *testing.T) {
@@ -11,9 +12,7 @@ func TestValidate(t *testing.T) {
 		New(Int32, 1), New(Int8, 2), New(Uint8, 2), New(Bool, 3),
 	}
 	for _, g := range good {
-		if err := g.Validate(); err != nil {
-			t.Errorf("%v: %v", g, err)
-		}
+		assert.NoError(t, g.Validate(), g)
 	}
 	bad := []struct {
 		t    *Tensor
@@ -28,13 +27,8 @@ func TestValidate(t *testing.T) {
 		{&Tensor{DType: Float32, Shape: []int{1}, Data: "x"}, "data is string"},
 	}
 	for _, b := range bad {
-		err := b.t.Validate()
-		if err == nil || !strings.Contains(err.Error(), b.want) {
-			t.Errorf("Validate(%v) = %v, want error containing %q", b.t, err, b.want)
-		}
+		assert.ErrorContainsf(t, b.t.Validate(), b.want, "Validate(%v)", b.t)
 	}
 	ok := New(Float32, 64)
-	if n := testing.AllocsPerRun(100, func() { _ = ok.Validate() }); n != 0 {
-		t.Errorf("Validate of a good tensor allocates %v times", n)
-	}
+	assert.Zerof(t, testing.AllocsPerRun(100, func() { _ = ok.Validate() }), "Validate of a good tensor allocates allocations")
 }

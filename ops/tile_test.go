@@ -3,19 +3,18 @@ package ops
 import (
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTileHandWorked(t *testing.T) {
 	// [[1 2] [3 4]] tiled (2, 3).
 	src := FromInt64([]int{2, 2}, []int64{1, 2, 3, 4})
 	shape, err := TileShape(src.Shape, []int{2, 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got := New(Int64, shape...)
-	if err := TileInto(got, src); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, TileInto(got, src))
 	requireTensorEqual(t, "tile 2x3", got, FromInt64([]int{4, 6}, []int64{
 		1, 2, 1, 2, 1, 2,
 		3, 4, 3, 4, 3, 4,
@@ -40,9 +39,7 @@ func TestTileAllDTypes(t *testing.T) {
 		for _, c := range cases {
 			src := seqTensor(dt, c.shape...)
 			oshape, err := TileShape(c.shape, c.reps)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			idx := make([]int, NumElements(oshape))
 			for o := range idx {
 				m := unravel(o, oshape)
@@ -52,24 +49,18 @@ func TestTileAllDTypes(t *testing.T) {
 				idx[o] = ravel(m, c.shape)
 			}
 			got := New(dt, oshape...)
-			if err := TileInto(got, src); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, TileInto(got, src))
 			requireTensorEqual(t, fmt.Sprintf("%v %v reps %v", dt, c.shape, c.reps), got, pickElements(src, oshape, idx))
 		}
 	}
 }
 
 func TestTileErrors(t *testing.T) {
-	if _, err := TileShape([]int{2, 3}, []int{2}); err == nil {
-		t.Error("repeats of wrong length: no error")
-	}
-	if _, err := TileShape([]int{2, 3}, []int{2, -1}); err == nil {
-		t.Error("negative repeat: no error")
-	}
-	if err := TileInto(New(Float32, 5, 3), seqTensor(Float32, 2, 3)); err == nil {
-		t.Error("output dim not a multiple: no error")
-	}
+	_, err := TileShape([]int{2, 3}, []int{2})
+	assert.Error(t, err, "repeats of wrong length: no error")
+	_, err = TileShape([]int{2, 3}, []int{2, -1})
+	assert.Error(t, err, "negative repeat: no error")
+	assert.Error(t, TileInto(New(Float32, 5, 3), seqTensor(Float32, 2, 3)), "output dim not a multiple: no error")
 }
 
 func BenchmarkRepeatCopyBroadcastRows(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -105,17 +106,13 @@ func TestTransposeHandWorked(t *testing.T) {
 	// [[1 2 3] [4 5 6]] transposed is [[1 4] [2 5] [3 6]].
 	src := FromFloat32([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
 	dst := New(Float32, 3, 2)
-	if err := TransposeInto(dst, src, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, TransposeInto(dst, src, nil))
 	requireTensorEqual(t, "2x3", dst, FromFloat32([]int{3, 2}, []float32{1, 4, 2, 5, 3, 6}))
 
 	// shape [2,1,2] perm [2,0,1]: out[k][i][j] = in[i][j][k].
 	src = FromInt64([]int{2, 1, 2}, []int64{10, 11, 20, 21})
 	dst = New(Int64, 2, 2, 1)
-	if err := TransposeInto(dst, src, []int{2, 0, 1}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, TransposeInto(dst, src, []int{2, 0, 1}))
 	requireTensorEqual(t, "2x1x2", dst, FromInt64([]int{2, 2, 1}, []int64{10, 20, 11, 21}))
 }
 
@@ -142,9 +139,7 @@ func TestTransposeAllPermsAllDTypes(t *testing.T) {
 				os, idx := naiveTransposeIdx(shape, perm)
 				want := pickElements(src, os, idx)
 				got := New(dt, os...)
-				if err := TransposeInto(got, src, perm); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, TransposeInto(got, src, perm))
 				requireTensorEqual(t, fmt.Sprintf("%v %v perm %v", dt, shape, perm), got, want)
 			}
 		}
@@ -163,9 +158,7 @@ func TestTransposeRandomShapes(t *testing.T) {
 		src := seqTensor(Float32, shape...)
 		os, idx := naiveTransposeIdx(shape, perm)
 		got := New(Float32, os...)
-		if err := TransposeInto(got, src, perm); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, TransposeInto(got, src, perm))
 		requireTensorEqual(t, fmt.Sprintf("%v perm %v", shape, perm), got, pickElements(src, os, idx))
 	}
 }
@@ -182,9 +175,7 @@ func TestTransposeErrors(t *testing.T) {
 		{[]int{1, 0}, New(Float32, 2, 3)}, // wrong output shape
 		{[]int{1, 0}, New(Int32, 3, 2)},   // wrong output type
 	} {
-		if err := TransposeInto(c.dst, src, c.perm); err == nil {
-			t.Errorf("perm %v into %v: no error", c.perm, c.dst)
-		}
+		assert.Errorf(t, TransposeInto(c.dst, src, c.perm), "perm %v into %v: no error", c.perm, c.dst)
 	}
 }
 
@@ -219,8 +210,7 @@ func TestMoveValidAgreesWithValidate(t *testing.T) {
 		{DType: Uint8, Shape: []int{}, Data: []uint8{1}},
 	}
 	for i, c := range cases {
-		if got, want := moveValid(c), c.Validate() == nil; got != want {
-			t.Errorf("case %d (%v): moveValid %v, Validate ok %v", i, c, got, want)
-		}
+		got, want := moveValid(c), c.Validate() == nil
+		assert.Equalf(t, want, got, "case %d (%v): moveValid %v, Validate ok %v", i, c, got, want)
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // refUnary is each operator written from its textbook definition in
@@ -152,9 +155,7 @@ func TestUnaryAgainstReference(t *testing.T) {
 				}
 			}
 			dst := New(dt, len(vals))
-			if err := Unary(op, p, dst, x); err != nil {
-				t.Fatalf("%v %v: %v", op, dt, err)
-			}
+			require.NoErrorf(t, Unary(op, p, dst, x), "%v %v", op, dt)
 			in, got := valuesOf(x), valuesOf(dst)
 			for i := range got {
 				want := refUnary(op, p, in[i])
@@ -180,9 +181,7 @@ func TestUnaryAgainstReference(t *testing.T) {
 				case Float32:
 					want = float64(float32(want))
 				}
-				if !closeTo(got[i], want, tol) && !(math.Abs(want) < 1e-30 && math.Abs(got[i]) < 1e-30) {
-					t.Fatalf("%v %v(%v) = %v, want %v", op, dt, in[i], got[i], want)
-				}
+				require.Falsef(t, !closeTo(got[i], want, tol) && !(math.Abs(want) < 1e-30 && math.Abs(got[i]) < 1e-30), "%v %v(%v) = %v, want %v", op, dt, in[i], got[i], want)
 			}
 		}
 	}
@@ -192,24 +191,12 @@ func TestUnarySignedZero(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
 	x := FromFloat32([]int{1}, []float32{negZero})
 	d := New(Float32, 1)
-	if err := Unary(UnAbs, UnaryParams{}, d, x); err != nil {
-		t.Fatal(err)
-	}
-	if math.Signbit(float64(d.F32()[0])) {
-		t.Error("Abs(-0) kept the sign bit")
-	}
-	if err := Unary(UnRelu, UnaryParams{}, d, x); err != nil {
-		t.Fatal(err)
-	}
-	if d.F32()[0] != 0 {
-		t.Errorf("Relu(-0) = %v", d.F32()[0])
-	}
-	if err := Unary(UnNeg, UnaryParams{}, d, FromFloat32([]int{1}, []float32{0})); err != nil {
-		t.Fatal(err)
-	}
-	if !math.Signbit(float64(d.F32()[0])) {
-		t.Error("Neg(0) is not -0")
-	}
+	require.NoError(t, Unary(UnAbs, UnaryParams{}, d, x))
+	assert.False(t, math.Signbit(float64(d.F32()[0])), "Abs(-0) kept the sign bit")
+	require.NoError(t, Unary(UnRelu, UnaryParams{}, d, x))
+	assert.Equal(t, float32(0), d.F32()[0], "Relu(-0)")
+	require.NoError(t, Unary(UnNeg, UnaryParams{}, d, FromFloat32([]int{1}, []float32{0})))
+	assert.True(t, math.Signbit(float64(d.F32()[0])), "Neg(0) is not -0")
 }
 
 func TestUnaryIntegers(t *testing.T) {
@@ -222,84 +209,47 @@ func TestUnaryIntegers(t *testing.T) {
 	}
 	for op, want := range cases {
 		d := New(Int64, 4)
-		if err := Unary(op, UnaryParams{}, d, FromInt64([]int{4}, src)); err != nil {
-			t.Fatal(err)
-		}
-		for i := range want {
-			if d.I64()[i] != want[i] {
-				t.Errorf("%v int64 = %v, want %v", op, d.I64(), want)
-				break
-			}
-		}
+		require.NoError(t, Unary(op, UnaryParams{}, d, FromInt64([]int{4}, src)))
+		assert.Equalf(t, want, d.I64(), "%v int64", op)
 	}
 	i8 := &Tensor{DType: Int8, Shape: []int{3}, Data: []int8{-3, 0, 4}}
 	d8 := New(Int8, 3)
-	if err := Unary(UnRelu, UnaryParams{}, d8, i8); err != nil || d8.I8()[0] != 0 || d8.I8()[2] != 4 {
-		t.Errorf("Relu int8 = %v, %v", d8.I8(), err)
-	}
-	if err := Unary(UnExp, UnaryParams{}, New(Int32, 1), New(Int32, 1)); err == nil {
-		t.Error("Exp on int32: no error")
-	}
-	if err := Unary(UnNeg, UnaryParams{}, New(Uint8, 1), New(Uint8, 1)); err == nil {
-		t.Error("Neg on uint8: no error")
-	}
-	if err := Unary(UnAbs, UnaryParams{}, New(Float32, 2), New(Float32, 3)); err == nil {
-		t.Error("shape mismatch: no error")
-	}
+	require.NoError(t, Unary(UnRelu, UnaryParams{}, d8, i8))
+	assert.Equal(t, []int8{0, 0, 4}, d8.I8(), "Relu int8")
+	assert.Error(t, Unary(UnExp, UnaryParams{}, New(Int32, 1), New(Int32, 1)), "Exp on int32: no error")
+	assert.Error(t, Unary(UnNeg, UnaryParams{}, New(Uint8, 1), New(Uint8, 1)), "Neg on uint8: no error")
+	assert.Error(t, Unary(UnAbs, UnaryParams{}, New(Float32, 2), New(Float32, 3)), "shape mismatch: no error")
 }
 
 func TestClip(t *testing.T) {
 	nan := float32(math.NaN())
 	x := FromFloat32([]int{5}, []float32{-3, 0.5, 9, nan, 2})
 	d := New(Float32, 5)
-	if err := ClipTensor(d, x, Scalar(-1), Scalar(2)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ClipTensor(d, x, Scalar(-1), Scalar(2)))
 	want := []float32{-1, 0.5, 2, nan, 2}
 	for i, w := range want {
-		if g := d.F32()[i]; g != w && !(w != w && g != g) {
-			t.Errorf("Clip[%d] = %v, want %v", i, g, w)
-		}
+		g := d.F32()[i]
+		assert.Falsef(t, g != w && !(w != w && g != g), "Clip[%d] = %v, want %v", i, g, w)
 	}
 	// Only a lower bound.
-	if err := ClipTensor(d, x, Scalar(1), nil); err != nil {
-		t.Fatal(err)
-	}
-	if d.F32()[0] != 1 || d.F32()[2] != 9 {
-		t.Errorf("Clip(min=1) = %v", d.F32())
-	}
+	require.NoError(t, ClipTensor(d, x, Scalar(1), nil))
+	assert.Falsef(t, d.F32()[0] != 1 || d.F32()[2] != 9, "Clip(min=1) = %v", d.F32())
 	// min > max: everything becomes max.
-	if err := ClipTensor(d, x, Scalar(5), Scalar(1)); err != nil {
-		t.Fatal(err)
-	}
-	if d.F32()[0] != 1 || d.F32()[1] != 1 || d.F32()[2] != 1 {
-		t.Errorf("Clip(min>max) = %v", d.F32())
-	}
+	require.NoError(t, ClipTensor(d, x, Scalar(5), Scalar(1)))
+	assert.Falsef(t, d.F32()[0] != 1 || d.F32()[1] != 1 || d.F32()[2] != 1, "Clip(min>max) = %v", d.F32())
 	xi := &Tensor{DType: Int8, Shape: []int{3}, Data: []int8{-128, 5, 127}}
 	di := New(Int8, 3)
-	if err := ClipTensor(di, xi, nil, &Tensor{DType: Int8, Data: []int8{6}}); err != nil {
-		t.Fatal(err)
-	}
-	if di.I8()[0] != -128 || di.I8()[1] != 5 || di.I8()[2] != 6 {
-		t.Errorf("Clip int8 = %v", di.I8())
-	}
+	require.NoError(t, ClipTensor(di, xi, nil, &Tensor{DType: Int8, Data: []int8{6}}))
+	assert.Falsef(t, di.I8()[0] != -128 || di.I8()[1] != 5 || di.I8()[2] != 6, "Clip int8 = %v", di.I8())
 	h := New(Float16, 2)
 	xh := New(Float16, 2)
 	Float32sToFloat16s(xh.F16(), []float32{-10, 10})
 	lo, hi := New(Float16), New(Float16)
 	lo.F16()[0], hi.F16()[0] = Float32ToFloat16(-1), Float32ToFloat16(1.5)
-	if err := ClipTensor(h, xh, lo, hi); err != nil {
-		t.Fatal(err)
-	}
-	if Float16ToFloat32(h.F16()[0]) != -1 || Float16ToFloat32(h.F16()[1]) != 1.5 {
-		t.Errorf("Clip float16 = %v", h.F16())
-	}
-	if err := ClipTensor(d, x, FromFloat64(nil, []float64{1}), nil); err == nil {
-		t.Error("float64 bound for float32 input: no error")
-	}
-	if err := ClipTensor(d, x, FromFloat32([]int{2}, []float32{1, 2}), nil); err == nil {
-		t.Error("non-scalar bound: no error")
-	}
+	require.NoError(t, ClipTensor(h, xh, lo, hi))
+	assert.Falsef(t, Float16ToFloat32(h.F16()[0]) != -1 || Float16ToFloat32(h.F16()[1]) != 1.5, "Clip float16 = %v", h.F16())
+	assert.Error(t, ClipTensor(d, x, FromFloat64(nil, []float64{1}), nil), "float64 bound for float32 input: no error")
+	assert.Error(t, ClipTensor(d, x, FromFloat32([]int{2}, []float32{1, 2}), nil), "non-scalar bound: no error")
 }
 
 func BenchmarkUnarySigmoid(b *testing.B) {

@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // actInputs covers the whole float32 range the approximations clamp, the
@@ -47,9 +50,8 @@ func TestSigmoidSliceAgainstFloat64(t *testing.T) {
 			// 4e-7 relative is about 3 float32 ulps; below e^-87 the clamp
 			// leaves a value under 1.2e-38.
 			if !vecClose(got[i], refSigmoid(float64(x)), 1.2e-38, 4e-7) {
-				if bad++; bad < 10 {
-					t.Errorf("%s: sigmoid(%g) = %g, want %g", impl.name, x, got[i], refSigmoid(float64(x)))
-				}
+				bad++
+				assert.Falsef(t, bad < 10, "%s: sigmoid(%g) = %g, want %g", impl.name, x, got[i], refSigmoid(float64(x)))
 			}
 		}
 	}
@@ -70,18 +72,15 @@ func TestExpSliceAgainstFloat64(t *testing.T) {
 				want = math.NaN()
 			}
 			if !vecClose(got[i], want, 0, 4e-7) {
-				if bad++; bad < 10 {
-					t.Errorf("%s: exp(%g) = %g, want %g", impl.name, x, got[i], want)
-				}
+				bad++
+				assert.Falsef(t, bad < 10, "%s: exp(%g) = %g, want %g", impl.name, x, got[i], want)
 			}
 		}
 	}
 	// Exact points: e^0 = 1, and the clamp bounds stay finite and normal.
 	got := make([]float32, 3)
 	ExpSlice(got, []float32{0, 1e6, -1e6})
-	if got[0] != 1 || math.IsInf(float64(got[1]), 0) || got[1] < 2e38 || got[2] <= 0 || got[2] > 1.2e-38 {
-		t.Errorf("ExpSlice(0, 1e6, -1e6) = %v", got)
-	}
+	assert.Falsef(t, got[0] != 1 || math.IsInf(float64(got[1]), 0) || got[1] < 2e38 || got[2] <= 0 || got[2] > 1.2e-38, "ExpSlice(0, 1e6, -1e6) = %v", got)
 }
 
 // TestSigmoidVectorMatchesGoTwin runs the assembly path (when this CPU has
@@ -97,18 +96,14 @@ func TestSigmoidVectorMatchesGoTwin(t *testing.T) {
 	twin := make([]float32, len(xs))
 	sigmoidGo(twin, xs)
 	for i := range n {
-		if !vecClose(vec[i], float64(twin[i]), 0, 6e-7) {
-			t.Errorf("sigmoid(%g): vector %g, go %g", xs[i], vec[i], twin[i])
-		}
+		assert.Truef(t, vecClose(vec[i], float64(twin[i]), 0, 6e-7), "sigmoid(%g): vector %g, go %g", xs[i], vec[i], twin[i])
 	}
 	ev := make([]float32, len(xs))
 	n = expVec(ev, xs)
 	et := make([]float32, len(xs))
 	expGo(et, xs)
 	for i := range n {
-		if !vecClose(ev[i], float64(et[i]), 0, 6e-7) {
-			t.Errorf("exp(%g): vector %g, go %g", xs[i], ev[i], et[i])
-		}
+		assert.Truef(t, vecClose(ev[i], float64(et[i]), 0, 6e-7), "exp(%g): vector %g, go %g", xs[i], ev[i], et[i])
 	}
 }
 
@@ -122,17 +117,13 @@ func TestSigmoidSliceInPlaceAndLengths(t *testing.T) {
 		sigmoidGo(want, src)
 		SigmoidSlice(src, src) // aliasing
 		for i := range src {
-			if !vecClose(src[i], float64(want[i]), 0, 2.5e-7) {
-				t.Fatalf("n=%d: in-place sigmoid[%d] = %g, want %g", n, i, src[i], want[i])
-			}
+			require.Truef(t, vecClose(src[i], float64(want[i]), 0, 2.5e-7), "n=%d: in-place sigmoid[%d] = %g, want %g", n, i, src[i], want[i])
 		}
 	}
 	// dst longer than src: elements past len(src) untouched.
 	dst := []float32{9, 9, 9}
 	SigmoidSlice(dst, []float32{0})
-	if dst[0] != 0.5 || dst[1] != 9 || dst[2] != 9 {
-		t.Errorf("SigmoidSlice into a longer dst: %v", dst)
-	}
+	assert.Falsef(t, dst[0] != 0.5 || dst[1] != 9 || dst[2] != 9, "SigmoidSlice into a longer dst: %v", dst)
 }
 
 func BenchmarkSigmoidSlice(b *testing.B) {
@@ -171,18 +162,14 @@ func TestReluSlice(t *testing.T) {
 		if x < 0 {
 			want = 0
 		}
-		if math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(got[i]))) {
-			t.Errorf("relu(%g) = %g, want %g", x, got[i], want)
-		}
+		assert.Falsef(t, math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(got[i]))), "relu(%g) = %g, want %g", x, got[i], want)
 	}
 	// -0 keeps its sign, as the scalar loop does.
 	neg := float32(math.Copysign(0, -1))
 	in := []float32{neg, neg, neg, neg, neg, neg, neg, neg, neg}
 	ReluSlice(in, in)
 	for i, v := range in {
-		if math.Float32bits(v) != math.Float32bits(neg) {
-			t.Errorf("relu(-0)[%d] = %g (bits %x)", i, v, math.Float32bits(v))
-		}
+		assert.Equalf(t, math.Float32bits(neg), math.Float32bits(v), "relu(-0)[%d] = %g (bits %x)", i, v, math.Float32bits(v))
 	}
 }
 
@@ -201,9 +188,8 @@ func TestTanhSliceAgainstFloat64(t *testing.T) {
 		for i, x := range xs {
 			want := math.Tanh(float64(x))
 			if !vecClose(got[i], want, 1e-37, 4e-7) {
-				if bad++; bad < 10 {
-					t.Errorf("%s: tanh(%g) = %g, want %g", impl.name, x, got[i], want)
-				}
+				bad++
+				assert.Falsef(t, bad < 10, "%s: tanh(%g) = %g, want %g", impl.name, x, got[i], want)
 			}
 		}
 	}
@@ -212,18 +198,14 @@ func TestTanhSliceAgainstFloat64(t *testing.T) {
 		twin := make([]float32, len(xs))
 		tanhGo(twin, xs)
 		for i := range n {
-			if !vecClose(vec[i], float64(twin[i]), 1e-37, 6e-7) {
-				t.Errorf("tanh(%g): vector %g, go %g", xs[i], vec[i], twin[i])
-			}
+			assert.Truef(t, vecClose(vec[i], float64(twin[i]), 1e-37, 6e-7), "tanh(%g): vector %g, go %g", xs[i], vec[i], twin[i])
 		}
 	}
 	// Odd symmetry and saturation are exact.
 	in := []float32{0.3, -0.3, 2, -2, 50, -50, 1e-20, -1e-20, 0.625}
 	out := make([]float32, len(in))
 	TanhSlice(out, in)
-	if out[0] != -out[1] || out[2] != -out[3] || out[4] != 1 || out[5] != -1 || out[6] != 1e-20 || out[7] != -1e-20 {
-		t.Errorf("TanhSlice(%v) = %v", in, out)
-	}
+	assert.Falsef(t, out[0] != -out[1] || out[2] != -out[3] || out[4] != 1 || out[5] != -1 || out[6] != 1e-20 || out[7] != -1e-20, "TanhSlice(%v) = %v", in, out)
 }
 
 // TestActSlicesCutInvariant wants Sigmoid, Tanh and Exp of a value to be
@@ -245,16 +227,12 @@ func TestActSlicesCutInvariant(t *testing.T) {
 				part := make([]float32, hi-lo)
 				f(part, x[lo:hi])
 				for i, v := range part {
-					if math.Float32bits(v) != math.Float32bits(whole[lo+i]) {
-						t.Fatalf("%s(x[%d]) = %v in x[%d:%d], %v in the whole slice", name, lo+i, v, lo, hi, whole[lo+i])
-					}
+					require.Equalf(t, math.Float32bits(whole[lo+i]), math.Float32bits(v), "%s(x[%d]) = %v in x[%d:%d], %v in the whole slice", name, lo+i, v, lo, hi, whole[lo+i])
 				}
 			}
 		}
 		dst := make([]float32, 13)
-		if a := testing.AllocsPerRun(100, func() { f(dst, x[:13]) }); a != 0 {
-			t.Errorf("%s allocates %v times per call", name, a)
-		}
+		assert.Zerof(t, testing.AllocsPerRun(100, func() { f(dst, x[:13]) }), "%s allocates allocations per call", name)
 	}
 }
 
@@ -270,9 +248,7 @@ func TestAddTo(t *testing.T) {
 		}
 		addTo(dst, src)
 		for i := range want {
-			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("n=%d: dst[%d] = %v, want %v", n, i, dst[i], want[i])
-			}
+			require.Equalf(t, math.Float32bits(want[i]), math.Float32bits(dst[i]), "n=%d: dst[%d] = %v, want %v", n, i, dst[i], want[i])
 		}
 	}
 }
