@@ -6,11 +6,17 @@ output_K.pb).
     py=$(bash tools/python/venv.sh fixtures)
     "$py" tools/python/make_fixtures.py            # every fixture
     "$py" tools/python/make_fixtures.py dense_ae   # only names containing this
+    "$py" tools/python/make_fixtures.py --full-zoo # the full-size benchmark zoo, into a cache
 
 PyTorch models are exported twice: with the exporter recent torch uses by
 default (dynamo=True, opset 18) into pytorch/<name>-dynamo and with the
 TorchScript exporter (dynamo=False, opset 17) into pytorch/<name>-torchscript,
-both with a dynamic batch dimension named "batch". Every data set is checked
+both with a dynamic batch dimension named "batch". The benchmark zoo
+(tools/python/zoo.py: torchvision and transformers architectures, sequence,
+convolutional and transformer autoencoders) is exported the same way: its
+reduced-width copies into zoo/<name>-<exporter> (committed), its full-size
+models with --full-zoo into ~/.cache/latent/zoo (for `latent bench --zoo`,
+never committed). Every data set is checked
 with onnxruntime against the framework before it is written, so a fixture
 that ONNX Runtime cannot reproduce is never committed. Go's
 runtime/interop_test.go runs them all on the native and ORT backends.
@@ -45,11 +51,29 @@ def write_set(folder, idx, in_names, inputs, out_names, outputs):
             f.write(onnx.numpy_helper.from_array(np.ascontiguousarray(a), n).SerializeToString())
 
 
-def finish(folder, data_sets, framework, generator):
-    """Checks the model with onnx and onnxruntime, then writes the data sets."""
+def strip_stack_traces(g):
+    """Drops the dynamo exporter's per-node Python stack traces: they name
+    this machine's paths, so regeneration would never be byte-identical
+    (the exporter's other node metadata, e.g. "namespace", stays)."""
+    for n in g.node:
+        keep = [p for p in n.metadata_props if p.key != "pkg.torch.onnx.stack_trace"]
+        if len(keep) != len(n.metadata_props):
+            del n.metadata_props[:]
+            n.metadata_props.extend(keep)
+        for a in n.attribute:
+            if a.HasField("g"):
+                strip_stack_traces(a.g)
+            for sg in a.graphs:
+                strip_stack_traces(sg)
+
+
+def finish(folder, data_sets, framework, generator, atol=ATOL, rtol=0, reason=None, note=""):
+    """Checks the model with onnx and onnxruntime (within atol + rtol*|want|
+    of the framework's outputs), then writes the data sets."""
     path = os.path.join(folder, "model.onnx")
     model = onnx.load(path)
     onnx.checker.check_model(model, full_check=True)
+    strip_stack_traces(model.graph)
     # Keep the fixture self-contained: no external-data files.
     onnx.save_model(model, path, save_as_external_data=False)
     for f in os.listdir(folder):
@@ -59,22 +83,28 @@ def finish(folder, data_sets, framework, generator):
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     in_names = [i.name for i in sess.get_inputs()]
     out_names = [o.name for o in sess.get_outputs()]
+    worst = 0.0  # largest |ort - framework| / (atol + rtol*|framework|)
     for idx, (inputs, outputs) in enumerate(data_sets):
         assert len(inputs) == len(in_names) and len(outputs) == len(out_names), (folder, in_names, out_names)
         got = sess.run(None, dict(zip(in_names, inputs)))
         for name, g, w in zip(out_names, got, outputs):
-            np.testing.assert_allclose(g, w, rtol=0, atol=ATOL, err_msg="%s %s set %d" % (folder, name, idx))
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg="%s %s set %d" % (folder, name, idx))
+            worst = max(worst, float(np.max(np.abs(g.astype(np.float64) - w) / (atol + rtol * np.abs(w.astype(np.float64))))))
         write_set(folder, idx, in_names, inputs, out_names, outputs)
     with open(os.path.join(folder, "GENERATOR"), "w") as f:
         f.write("tools/python/make_fixtures.py (%s); expected outputs are %s's own.\n" % (generator, framework))
+        if note:
+            f.write(note + "\n")
     with open(os.path.join(folder, "tolerance.json"), "w") as f:
-        json.dump({"atol": ATOL, "rtol": 0,
-                   "reason": "expected outputs come from %s, not ONNX Runtime; float32 kernels differ in summation order" % framework},
+        json.dump({"atol": atol, "rtol": rtol,
+                   "reason": reason or "expected outputs come from %s, not ONNX Runtime; float32 kernels differ in summation order" % framework},
                   f, indent=2)
         f.write("\n")
     ops = sorted({n.op_type for n in model.graph.node})
-    print("%s: opset %d, ops %s" % (os.path.relpath(folder, ROOT),
-                                    max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), " ".join(ops)))
+    print("%s: opset %d, %.0f kB, ORT uses %.2g of the tolerance, ops %s" % (
+        os.path.relpath(folder, ROOT) if folder.startswith(ROOT) else folder,
+        max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
+        os.path.getsize(path) / 1024, worst, " ".join(ops)), flush=True)
 
 
 # ---------------------------------------------------------------- PyTorch
@@ -194,24 +224,88 @@ def make_torch(only):
                 y = model(torch.from_numpy(x))
             ys = y if isinstance(y, tuple) else (y,)
             sets.append(([x], [t.numpy().astype(np.float32) for t in ys]))
-        example = (torch.from_numpy(sets[0][0][0]),)
-        for exporter in ("dynamo", "torchscript"):
+        for exporter in EXPORTERS:
             folder = os.path.join(OUT, "pytorch", "%s-%s" % (name, exporter))
-            os.makedirs(folder, exist_ok=True)
-            path = os.path.join(folder, "model.onnx")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if exporter == "dynamo":
-                    batch = torch.export.Dim("batch", min=1, max=4096)
-                    torch.onnx.export(model, example, path, dynamo=True, opset_version=18,
-                                      input_names=["input"], output_names=out_names,
-                                      dynamic_shapes=({0: batch},), external_data=False)
-                else:
-                    axes = {"input": {0: "batch"}}
-                    axes.update({o: {0: "batch"} for o in out_names})
-                    torch.onnx.export(model, example, path, dynamo=False, opset_version=17,
-                                      input_names=["input"], output_names=out_names, dynamic_axes=axes)
+            export_torch(model, sets[0][0], folder, exporter, ["input"], out_names)
             finish(folder, sets, "PyTorch %s" % torch.__version__, "%s exporter" % exporter)
+
+
+# The two exporters and their opsets: torch.onnx.export's default (dynamo)
+# and the TorchScript one that older code and most tutorials still use.
+EXPORTERS = ("dynamo", "torchscript")
+OPSET = {"dynamo": 18, "torchscript": 17}
+
+
+def export_torch(model, example, folder, exporter, in_names, out_names):
+    """Exports model (in eval mode) to folder/model.onnx with the given
+    exporter, every input's and output's first dimension dynamic ("batch")."""
+    import torch
+
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "model.onnx")
+    example = tuple(torch.from_numpy(a) for a in example)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if exporter == "dynamo":
+            batch = torch.export.Dim("batch", min=1, max=4096)
+            torch.onnx.export(model, example, path, dynamo=True, opset_version=OPSET[exporter],
+                              input_names=in_names, output_names=out_names,
+                              dynamic_shapes=tuple({0: batch} for _ in example), external_data=False)
+        else:
+            axes = {n: {0: "batch"} for n in list(in_names) + list(out_names)}
+            torch.onnx.export(model, example, path, dynamo=False, opset_version=OPSET[exporter],
+                              input_names=in_names, output_names=out_names, dynamic_axes=axes)
+
+
+# ------------------------------------------------------------------- zoo
+
+# The zoo's tolerance against PyTorch: relative 1e-4, plus an absolute
+# term of 1e-4 times the output's largest magnitude for elements near zero
+# (deep random-weight networks have outputs of any scale, and an element
+# that cancels to ~0 has no meaningful relative error).
+ZOO_RTOL = 1e-4
+ZOO_ATOL_SCALE = 1e-4
+
+
+def zoo_cache():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "latent", "zoo")
+
+
+def make_zoo(only, size, out):
+    """Exports every zoo family of the given size into out/<name>-<exporter>:
+    small copies with data sets at batch 3 and 1, full-size ones at batch 2."""
+    import torch
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import zoo
+
+    torch.set_num_threads(1)
+    for i, fam in enumerate(zoo.families(size)):
+        if only and only not in fam.name:
+            continue
+        seed = SEED + 100 + i
+        torch.manual_seed(seed)
+        model = zoo.randomise(fam.build(), seed).eval()
+        rng = np.random.default_rng(seed)
+        sets = []
+        for n in ((3, 1) if size == "small" else (2,)):
+            xs = fam.sample(rng, n)
+            with torch.no_grad():
+                y = model(*[torch.from_numpy(x) for x in xs])
+            ys = y if isinstance(y, tuple) else (y,)
+            sets.append((xs, [t.numpy().astype(np.float32) for t in ys]))
+        scale = max(float(np.max(np.abs(o))) for _, outs in sets for o in outs)
+        atol = float("%.2g" % (ZOO_ATOL_SCALE * max(scale, 1e-3)))
+        reason = ("expected outputs come from PyTorch %s, not ONNX Runtime; float32 kernels differ in summation order "
+                  "and elementary functions: rtol %g, and atol %g (1e-4 of the largest output magnitude, %.3g) for "
+                  "elements that cancel to near zero" % (torch.__version__, ZOO_RTOL, atol, scale))
+        for exporter in EXPORTERS:
+            folder = os.path.join(out, "%s-%s" % (fam.name, exporter))
+            export_torch(model, sets[0][0], folder, exporter, fam.inputs, fam.outputs)
+            finish(folder, sets, "PyTorch %s" % torch.__version__,
+                   "zoo, %s size, %s exporter, opset %d" % (size, exporter, OPSET[exporter]),
+                   atol=atol, rtol=ZOO_RTOL, reason=reason, note=fam.note)
 
 
 # ----------------------------------------------------------- scikit-learn
@@ -259,9 +353,17 @@ def make_sklearn(only):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("only", nargs="?", default="", help="only fixtures whose name contains this")
+    ap.add_argument("--full-zoo", action="store_true",
+                    help="write the full-size benchmark zoo (into --out) instead of the committed fixtures")
+    ap.add_argument("--out", default=zoo_cache(), help="folder of the full-size zoo (default %(default)s)")
     args = ap.parse_args()
+    if args.full_zoo:
+        make_zoo(args.only, "full", args.out)
+        print(args.out)
+        return
     make_torch(args.only)
     make_sklearn(args.only)
+    make_zoo(args.only, "small", os.path.join(OUT, "zoo"))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@
 # the AVX-512 assembly, and noasm.sh the pure-Go twins, so this is the run
 # that keeps the AVX2 paths (Gemm, row movers, pooling, Resize and
 # activations in ops; the activation backward passes and Adam in
-# ops/train) green end to end. On a CPU without AVX2 it repeats the Go
-# paths.
+# ops/train) green end to end, against ORT's and PyTorch's outputs (the
+# interop fixtures include the benchmark zoo's small copies). On a CPU
+# without AVX2 it repeats the Go paths.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export LATENT_ISA=avx2
 go test -count=1 ./ops/... ./trainer/nn/
-go test -count=1 -run 'Golden|Conformance' ./runtime/ ./runtime/native/
+go test -count=1 -run 'Golden|Conformance|Interop' ./runtime/ ./runtime/native/

@@ -4,8 +4,9 @@
 # kernels in ops, the backward and Adam kernels in ops/train), so the Go
 # twins are checked against the same independent expectations as the
 # assembly paths that the plain `go test ./...` runs.
-# The runtime golden vectors (every shipped model) run this way too.
+# The runtime golden vectors (every shipped model) and the interop fixtures
+# (PyTorch's outputs, the benchmark zoo's small copies) run this way too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 go test -tags noasm -timeout "${LATENT_TEST_TIMEOUT:-30m}" ./ops/...
-go test -tags noasm -run Golden ./runtime/
+go test -tags noasm -run 'Golden|Interop' ./runtime/
