@@ -3,12 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
 	goruntime "runtime"
 	"slices"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/latent-ml/latent/ops"
@@ -17,8 +24,9 @@ import (
 	"github.com/latent-ml/latent/runtime/verify"
 )
 
-const benchUsage = `usage: latent bench MODEL [--batch N] [--backend native|ort|both] [--threads T]
-                    [--warmup W] [--duration D] [--min-runs R] [--json] [--no-check]
+const benchUsage = `usage: latent bench MODEL [--batch N[,N…]] [--backend native|ort|both] [--threads T[,T…]]
+                    [--warmup W] [--duration D] [--min-runs R] [--memory] [--json] [--no-check]
+       latent bench --zoo DIR [--models REGEXP] [--batch 1,2,8] [--threads 1,2] [--memory=false] …
 
 Measures steady-state inference of MODEL on random inputs: W warm-up runs,
 then timed runs until D has passed (and at least R runs were made). It
@@ -39,17 +47,41 @@ verify), unless --no-check. --json prints one JSON object per backend per
 line (backend, model, batch, threads, runs, mean_us, p50_us, p99_us,
 min_us, samples_per_s; native also kernels, the instruction set its
 kernels use; with both also native_over_ort, the native throughput divided
-by ORT's, and max_abs_diff). LATENT_ISA=avx2 or go caps the native
+by ORT's, and max_abs_diff; with --memory peak_bytes, loaded_bytes). LATENT_ISA=avx2 or go caps the native
 kernels' instruction set (default: the best the CPU has).
+
+--batch and --threads take comma-separated lists; every combination is
+measured and, with more than one, printed as one table (Markdown) whose
+throughputs and native/ORT ratios come from the median (p50) run time,
+which a few runs preempted on a busy machine do not move.
+
+--zoo DIR benchmarks every DIR/*/model.onnx (the benchmark zoo written by
+tools/python/make_fixtures.py --full-zoo, or any folder of models) on both
+backends at every --batch (default 1,2,8) and --threads (default 1,2), one
+table row per model, batch and threads, then the geometric mean of the
+native/ORT throughput ratios per thread count and batch, and over all. A
+model that fails to load, run or agree is listed after the table with its
+error and left out of the means. --models keeps the models whose folder
+name matches REGEXP.
+
+--memory (default with --zoo) adds each backend's peak memory: a child
+process per backend, batch and thread count loads the model, drops
+everything but the backend's own state (for ORT: the Go-side copy of the
+model), and runs it W+3 times; the figure is the peak resident set size
+during those runs (Linux VmHWM, reset after loading) minus the resident size
+before the model was loaded. It counts weights, prepacked copies, activation
+buffers, scratch and, for native, the Go heap's headroom, as the operating
+system sees them; load-time transients are not counted for either backend.
 
 examples:
   latent bench model.onnx --batch 1 --backend both --threads 1
-  latent bench model.onnx --batch 256 --backend native --json`
+  latent bench model.onnx --batch 256 --backend native --json
+  latent bench --zoo ~/.cache/latent/zoo --models dynamo --duration 2s`
 
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "measure inference latency and throughput on native, ort or both",
+		summary: "measure inference latency, throughput and memory on native, ort or both",
 		run:     cmdBench,
 	})
 }
@@ -74,16 +106,38 @@ type benchResult struct {
 	// MaxAbsDiff is the largest |native − ort| over all outputs (with
 	// --backend both, which refuses to time outputs that disagree).
 	MaxAbsDiff *float64 `json:"max_abs_diff,omitempty"`
+	// PeakBytes is the peak resident memory of running the model, above
+	// the process's size before loading it, and LoadedBytes the resident
+	// memory after loading it (see benchMemory); with --memory only.
+	PeakBytes   int64 `json:"peak_bytes,omitempty"`
+	LoadedBytes int64 `json:"loaded_bytes,omitempty"`
+}
+
+// benchConfig is what every measurement shares.
+type benchConfig struct {
+	backends          []string
+	warmup, minRuns   int
+	duration          time.Duration
+	noCheck, optimize bool
+	memory            bool
+	seed              uint64
+	stderr            io.Writer // progress, with --zoo
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", benchUsage, stderr)
-	batch := fs.Int("batch", 1, "batch size bound to the first input dimension")
-	backend := fs.String("backend", "native", "native, ort or both")
-	threads := fs.Int("threads", 0, "threads per run (0: GOMAXPROCS)")
+	batches := commaInts{1}
+	fs.Var(&batches, "batch", "batch sizes bound to the first input dimension, comma-separated (--zoo: 1,2,8)")
+	threadList := commaInts{0}
+	fs.Var(&threadList, "threads", "threads per run, comma-separated; 0 is GOMAXPROCS (--zoo: 1,2)")
+	backend := fs.String("backend", "native", "native, ort or both (--zoo: both)")
+	zoo := fs.String("zoo", "", "benchmark every DIR/*/model.onnx on both backends")
+	models := fs.String("models", "", "with --zoo: only the models whose folder name matches this regular expression")
 	warmup := fs.Int("warmup", 20, "untimed runs per backend before measuring")
-	duration := fs.Duration("duration", 3*time.Second, "measuring time (both backends together)")
+	duration := fs.Duration("duration", 3*time.Second, "measuring time per model, batch and thread count (both backends together)")
 	minRuns := fs.Int("min-runs", 10, "timed runs per backend at least")
+	memory := fs.Bool("memory", false, "measure each backend's peak memory in a child process (default with --zoo)")
+	memoryChild := fs.Bool("memory-child", false, "internal: be the child process of --memory")
 	asJSON := fs.Bool("json", false, "print one JSON object per backend")
 	noCheck := fs.Bool("no-check", false, "with both: time even when the backends' outputs disagree")
 	optimize := fs.Bool("optimize", true, "run the native graph optimisation passes")
@@ -92,14 +146,41 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %d (see latent bench --help)", len(pos))
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *zoo != "" {
+		if len(pos) != 0 {
+			return usagef("--zoo takes no MODEL argument, got %q", pos[0])
+		}
+		if !set["batch"] {
+			batches = commaInts{1, 2, 8}
+		}
+		if !set["threads"] {
+			threadList = commaInts{1, 2}
+		}
+		if !set["backend"] {
+			*backend = "both"
+		}
+		if !set["memory"] {
+			*memory = true
+		}
+	} else {
+		if len(pos) != 1 {
+			return usagef("want exactly one MODEL argument, got %d (see latent bench --help)", len(pos))
+		}
+		if *models != "" {
+			return usagef("--models needs --zoo")
+		}
 	}
-	if *batch < 1 {
-		return usagef("--batch must be at least 1, got %d", *batch)
+	for _, b := range batches {
+		if b < 1 {
+			return usagef("--batch must be at least 1, got %d", b)
+		}
 	}
-	if *threads < 0 {
-		return usagef("--threads must be 0 or more, got %d", *threads)
+	for _, t := range threadList {
+		if t < 0 {
+			return usagef("--threads must be 0 or more, got %d", t)
+		}
 	}
 	if *warmup < 0 || *minRuns < 1 || *duration < 0 {
 		return usagef("--warmup must be ≥ 0, --min-runs ≥ 1 and --duration ≥ 0 (got %d, %d, %v)", *warmup, *minRuns, *duration)
@@ -113,81 +194,344 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return usagef("--backend must be native, ort or both, got %q", *backend)
 	}
-	modelPath := pos[0]
-	t := *threads
-	if t == 0 {
-		t = goruntime.GOMAXPROCS(0)
+	for i, t := range threadList {
+		if t == 0 {
+			threadList[i] = goruntime.GOMAXPROCS(0)
+		}
 	}
+	cfg := benchConfig{backends: backends, warmup: *warmup, minRuns: *minRuns, duration: *duration,
+		noCheck: *noCheck, optimize: *optimize, memory: *memory, seed: *seed}
 	prevThreads := ops.Threads()
-	ops.SetThreads(t)
 	defer ops.SetThreads(prevThreads)
 
-	sessions := make([]*runtime.Session, len(backends))
-	for i, b := range backends {
-		s, err := runtime.Open(modelPath, runtime.WithBackend(b), runtime.WithThreads(t), runtime.WithOptimize(*optimize))
+	if *memoryChild {
+		if len(backends) != 1 || len(batches) != 1 || len(threadList) != 1 {
+			return usagef("--memory-child measures one backend, batch and thread count")
+		}
+		return benchMemoryChild(ctx, pos[0], backends[0], batches[0], threadList[0], cfg, stdout)
+	}
+
+	var paths []string
+	if *zoo != "" {
+		cfg.stderr = stderr
+		if paths, err = zooModels(*zoo, *models); err != nil {
+			return err
+		}
+	} else {
+		paths = pos
+	}
+	var rows []benchRow
+	for _, path := range paths {
+		for _, t := range threadList {
+			rs, err := benchOneModel(ctx, path, batches, t, cfg)
+			if err != nil && *zoo == "" {
+				return err
+			}
+			rows = append(rows, rs...)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			for _, res := range r.results {
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			}
+			if r.err != nil {
+				fmt.Fprintf(stderr, "%s, batch %d, threads %d: %v\n", r.model, r.batch, r.threads, r.err)
+			}
+		}
+		return nil
+	}
+	if *zoo == "" && len(rows) == 1 && !*memory {
+		printBenchOne(stdout, rows[0])
+		return nil
+	}
+	printBenchTable(stdout, rows, *zoo)
+	return nil
+}
+
+// commaInts is a flag taking comma-separated integers of any sign (the
+// bench flags check their own ranges, with their own messages).
+type commaInts []int
+
+func (l *commaInts) String() string {
+	s := make([]string, len(*l))
+	for i, v := range *l {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *commaInts) Set(v string) error {
+	var out commaInts
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
-			return fmt.Errorf("open %s on %s: %w", modelPath, b, err)
+			return fmt.Errorf("want comma-separated integers, got %q", v)
+		}
+		out = append(out, n)
+	}
+	*l = out
+	return nil
+}
+
+// zooModels lists dir/*/model.onnx (and dir/*.onnx), sorted, keeping those
+// whose folder (or file) name matches filter.
+func zooModels(dir, filter string) ([]string, error) {
+	re, err := regexp.Compile(filter)
+	if err != nil {
+		return nil, usagef("--models: %v", err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--zoo %s: not a folder of models (write the zoo with tools/python/make_fixtures.py --full-zoo)", dir)
+	}
+	nested, _ := filepath.Glob(filepath.Join(dir, "*", "model.onnx"))
+	flat, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+	var out []string
+	for _, p := range append(nested, flat...) {
+		if re.MatchString(zooName(p)) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--zoo %s: no */model.onnx or *.onnx (matching --models %q)", dir, filter)
+	}
+	return out, nil
+}
+
+// zooName is how a zoo table names a model: its folder, or its file name.
+func zooName(path string) string {
+	if filepath.Base(path) == "model.onnx" {
+		return filepath.Base(filepath.Dir(path))
+	}
+	return strings.TrimSuffix(filepath.Base(path), ".onnx")
+}
+
+// benchRow is one model at one batch and thread count: a result per
+// backend, or the error that stopped it.
+type benchRow struct {
+	model          string
+	batch, threads int
+	results        []benchResult
+	maxAbs         *float64
+	err            error
+}
+
+// benchOneModel opens path once per backend with threads threads and measures
+// it at every batch size.
+func benchOneModel(ctx context.Context, path string, batches []int, threads int, cfg benchConfig) ([]benchRow, error) {
+	fail := func(err error) ([]benchRow, error) {
+		var rows []benchRow
+		for _, b := range batches {
+			rows = append(rows, benchRow{model: path, batch: b, threads: threads, err: err})
+		}
+		return rows, err
+	}
+	ops.SetThreads(threads)
+	sessions := make([]*runtime.Session, len(cfg.backends))
+	for i, b := range cfg.backends {
+		s, err := runtime.Open(path, runtime.WithBackend(b), runtime.WithThreads(threads), runtime.WithOptimize(cfg.optimize))
+		if err != nil {
+			return fail(fmt.Errorf("open %s on %s: %w", path, b, err))
 		}
 		defer s.Close()
 		sessions[i] = s
 	}
-	inputs, err := benchInputs(sessions[0].Inputs(), *batch, *seed)
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
+	var rows []benchRow
+	var firstErr error
+	for _, batch := range batches {
+		if cfg.stderr != nil {
+			fmt.Fprintf(cfg.stderr, "bench %s: batch %d, threads %d\n", zooName(path), batch, threads)
+		}
+		row := benchRow{model: path, batch: batch, threads: threads}
+		row.results, row.maxAbs, row.err = benchBatch(ctx, sessions, path, batch, threads, cfg)
+		if row.err == nil && cfg.memory {
+			for i, b := range cfg.backends {
+				m, err := benchMemory(ctx, path, b, batch, threads, cfg)
+				if err != nil {
+					row.err = fmt.Errorf("memory on %s: %w", b, err)
+					break
+				}
+				row.results[i].PeakBytes = m.PeakBytes - m.BaselineBytes
+				row.results[i].LoadedBytes = m.LoadedBytes - m.BaselineBytes
+			}
+		}
+		if row.err != nil && firstErr == nil {
+			firstErr = row.err
+		}
+		rows = append(rows, row)
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
 	}
+	return rows, firstErr
+}
 
+// benchBatch checks (with two backends) and times sessions at one batch.
+func benchBatch(ctx context.Context, sessions []*runtime.Session, path string, batch, threads int, cfg benchConfig) ([]benchResult, *float64, error) {
+	inputs, err := benchInputs(sessions[0].Inputs(), batch, cfg.seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
 	var maxAbs *float64
 	if len(sessions) == 2 {
 		d, err := benchCheck(ctx, sessions, inputs)
-		if err != nil && !*noCheck {
-			return fmt.Errorf("bench %s: %w (--no-check times it anyway)", modelPath, err)
+		if err != nil && !cfg.noCheck {
+			return nil, nil, fmt.Errorf("bench %s: %w (--no-check times it anyway)", path, err)
 		}
 		maxAbs = &d
 	}
-	times, err := benchRun(ctx, sessions, inputs, *warmup, *minRuns, *duration)
+	times, err := benchRun(ctx, sessions, inputs, cfg.warmup, cfg.minRuns, cfg.duration)
 	if err != nil {
-		return fmt.Errorf("bench %s: %w", modelPath, err)
+		return nil, nil, fmt.Errorf("bench %s: %w", path, err)
 	}
-	results := make([]benchResult, len(backends))
-	for i, b := range backends {
+	results := make([]benchResult, len(sessions))
+	for i, b := range cfg.backends {
 		results[i] = benchSummary(times[i])
 		results[i].Backend = b
-		results[i].Model = modelPath
-		results[i].Batch = *batch
-		results[i].Threads = t
-		results[i].SamplesPerS = float64(*batch) * 1e6 / results[i].MeanUS
+		results[i].Model = path
+		results[i].Batch = batch
+		results[i].Threads = threads
+		results[i].SamplesPerS = float64(batch) * 1e6 / results[i].MeanUS
 		if b == "native" {
 			results[i].Kernels = ops.GemmKernel()
 		}
 	}
 	if len(results) == 2 {
 		r := results[0].SamplesPerS / results[1].SamplesPerS
-		results[0].NativeOverORT = r
-		results[1].NativeOverORT = r
-		results[0].MaxAbsDiff = maxAbs
-		results[1].MaxAbsDiff = maxAbs
-	}
-
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, r := range results {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
+		for i := range results {
+			results[i].NativeOverORT = r
+			results[i].MaxAbsDiff = maxAbs
 		}
-		return nil
 	}
-	fmt.Fprintf(stdout, "model %s, batch %d, threads %d, native kernels %s\n", modelPath, *batch, t, ops.GemmKernel())
-	fmt.Fprintf(stdout, "%-8s %8s %12s %12s %12s %12s %14s\n", "backend", "runs", "mean µs", "p50 µs", "p99 µs", "min µs", "samples/s")
+	return results, maxAbs, nil
+}
+
+// printBenchOne prints one model at one batch and thread count, the
+// format latent bench has always had.
+func printBenchOne(w io.Writer, row benchRow) {
+	results := row.results
+	fmt.Fprintf(w, "model %s, batch %d, threads %d, native kernels %s\n", row.model, row.batch, row.threads, ops.GemmKernel())
+	fmt.Fprintf(w, "%-8s %8s %12s %12s %12s %12s %14s\n", "backend", "runs", "mean µs", "p50 µs", "p99 µs", "min µs", "samples/s")
 	for _, r := range results {
-		fmt.Fprintf(stdout, "%-8s %8d %12.1f %12.1f %12.1f %12.1f %14.0f\n", r.Backend, r.Runs, r.MeanUS, r.P50US, r.P99US, r.MinUS, r.SamplesPerS)
+		fmt.Fprintf(w, "%-8s %8d %12.1f %12.1f %12.1f %12.1f %14.0f\n", r.Backend, r.Runs, r.MeanUS, r.P50US, r.P99US, r.MinUS, r.SamplesPerS)
 	}
 	if len(results) == 2 {
 		n, o := results[0], results[1]
-		fmt.Fprintf(stdout, "native/ort: throughput ×%.2f, p50 latency ×%.2f (ort p50 / native p50); outputs differ by at most %.3g\n",
-			n.SamplesPerS/o.SamplesPerS, o.P50US/n.P50US, *maxAbs)
+		fmt.Fprintf(w, "native/ort: throughput ×%.2f, p50 latency ×%.2f (ort p50 / native p50); outputs differ by at most %.3g\n",
+			n.SamplesPerS/o.SamplesPerS, o.P50US/n.P50US, *row.maxAbs)
 	}
-	return nil
+}
+
+// sig3 formats v with three significant digits and no exponent (0.00123,
+// 1.23, 1235).
+func sig3(v float64) string {
+	d := 0
+	if v > 0 {
+		d = max(0, 2-int(math.Floor(math.Log10(v))))
+	}
+	return strconv.FormatFloat(v, 'f', d, 64)
+}
+
+// p50Throughput is samples per second at the median run time.
+func p50Throughput(r benchResult) float64 { return float64(r.Batch) * 1e6 / r.P50US }
+
+// printBenchTable prints rows as a Markdown table (one row per model,
+// batch and thread count), the failures, and the geometric means of the
+// native/ORT throughput ratios per thread count and batch. The table's
+// throughputs and ratios come from the median run time, not the mean: on a
+// shared machine a few preempted runs move the mean of one backend but
+// not the other, while the interleaved medians see the same machine.
+func printBenchTable(w io.Writer, rows []benchRow, zoo string) {
+	both := false
+	for _, r := range rows {
+		if len(r.results) == 2 {
+			both = true
+		}
+	}
+	if zoo != "" {
+		fmt.Fprintf(w, "zoo %s, native kernels %s, GOMAXPROCS %d\n\n", zoo, ops.GemmKernel(), goruntime.GOMAXPROCS(0))
+	}
+	if both {
+		fmt.Fprintln(w, "| model | batch | threads | native p50 ms | ORT p50 ms | native /s | ORT /s | native/ORT | native MiB | ORT MiB |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	} else {
+		fmt.Fprintln(w, "| model | batch | threads | backend | p50 ms | p99 ms | /s | MiB |")
+		fmt.Fprintln(w, "|---|--:|--:|---|--:|--:|--:|--:|")
+	}
+	mib := func(r benchResult) string {
+		if r.PeakBytes == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", float64(r.PeakBytes)/(1<<20))
+	}
+	var failed []benchRow
+	type key struct{ threads, batch int }
+	logs := map[key][]float64{}
+	var all []float64
+	var keys []key
+	for _, r := range rows {
+		name := zooName(r.model)
+		if r.err != nil {
+			failed = append(failed, r)
+			continue
+		}
+		if len(r.results) == 2 {
+			n, o := r.results[0], r.results[1]
+			ratio := o.P50US / n.P50US
+			fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %.2f | %s | %s |\n", name, r.batch, r.threads,
+				sig3(n.P50US/1e3), sig3(o.P50US/1e3), sig3(p50Throughput(n)), sig3(p50Throughput(o)), ratio, mib(n), mib(o))
+			k := key{r.threads, r.batch}
+			if _, ok := logs[k]; !ok {
+				keys = append(keys, k)
+			}
+			logs[k] = append(logs[k], math.Log(ratio))
+			all = append(all, math.Log(ratio))
+			continue
+		}
+		for _, res := range r.results {
+			fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", name, r.batch, r.threads, res.Backend,
+				sig3(res.P50US/1e3), sig3(res.P99US/1e3), sig3(p50Throughput(res)), mib(res))
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "\nnot measured (%d):\n", len(failed))
+		for _, r := range failed {
+			fmt.Fprintf(w, "- %s, batch %d, threads %d: %v\n", zooName(r.model), r.batch, r.threads, r.err)
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	geo := func(ls []float64) float64 {
+		var s float64
+		for _, l := range ls {
+			s += l
+		}
+		return math.Exp(s / float64(len(ls)))
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].threads != keys[j].threads {
+			return keys[i].threads < keys[j].threads
+		}
+		return keys[i].batch < keys[j].batch
+	})
+	fmt.Fprintf(w, "\ngeometric mean of native/ORT throughput (from the p50s):\n")
+	for i := 0; i < len(keys); {
+		t := keys[i].threads
+		var parts []string
+		var ls []float64
+		for ; i < len(keys) && keys[i].threads == t; i++ {
+			k := keys[i]
+			parts = append(parts, fmt.Sprintf("batch %d ×%.2f (%d models)", k.batch, geo(logs[k]), len(logs[k])))
+			ls = append(ls, logs[k]...)
+		}
+		fmt.Fprintf(w, "- threads %d: %s; together ×%.2f\n", t, strings.Join(parts, ", "), geo(ls))
+	}
+	fmt.Fprintf(w, "- all %d rows: ×%.2f\n", len(all), geo(all))
 }
 
 // benchInputs makes one random tensor per graph input, binding a symbolic
