@@ -1,5 +1,8 @@
 package kernels
 
+// Affine (domain latent.native, created by the optimiser's FoldAffine):
+// Y = X·S + C or X/S + C in one pass.
+
 import (
 	"fmt"
 
@@ -53,7 +56,7 @@ func buildAffine(n *graph.Node, _ int64) (operators.Kernel, error) {
 		}
 		// General path: the original two nodes.
 		for i, t := range in {
-			if err := ewNumeric(n, t, n.Inputs[i]); err != nil {
+			if err := checkNumeric(n, t, n.Inputs[i]); err != nil {
 				return nil, err
 			}
 		}

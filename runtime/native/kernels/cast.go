@@ -13,14 +13,14 @@ import (
 
 func init() {
 	for _, v := range []int64{1, 6, 9, 13, 19, 21} {
-		operators.Register("", "Cast", v, ewBuildCast)
+		operators.Register("", "Cast", v, buildCast)
 	}
 	for _, v := range []int64{15, 19, 21} {
-		operators.Register("", "CastLike", v, ewBuildCastLike)
+		operators.Register("", "CastLike", v, buildCastLike)
 	}
 }
 
-func ewBuildCast(n *graph.Node, opset int64) (operators.Kernel, error) {
+func buildCast(n *graph.Node, opset int64) (operators.Kernel, error) {
 	if !n.Has("to") {
 		return nil, fmt.Errorf("node %s: missing required attribute \"to\"", n.Label())
 	}
@@ -44,26 +44,26 @@ func ewBuildCast(n *graph.Node, opset int64) (operators.Kernel, error) {
 			n.Label(), graph.ElemTypeName(int32(to)))
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
-		return ewCastTo(env, n, x, dt)
+		return castTo(env, n, x, dt)
 	}, nil
 }
 
-func ewBuildCastLike(n *graph.Node, opset int64) (operators.Kernel, error) {
+func buildCastLike(n *graph.Node, opset int64) (operators.Kernel, error) {
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "input", "target_type")
+		ins, err := requiredInputs(n, in, "input", "target_type")
 		if err != nil {
 			return nil, err
 		}
 		x, like := ins[0], ins[1]
-		return ewCastTo(env, n, x, like.DType)
+		return castTo(env, n, x, like.DType)
 	}, nil
 }
 
-func ewCastTo(env *operators.Env, n *graph.Node, x *ops.Tensor, dt ops.DType) ([]*ops.Tensor, error) {
+func castTo(env *operators.Env, n *graph.Node, x *ops.Tensor, dt ops.DType) ([]*ops.Tensor, error) {
 	if x.DType == dt {
 		return []*ops.Tensor{x}, nil // same type: a view of the input
 	}

@@ -18,30 +18,30 @@ func init() {
 	}
 }
 
-// nnConvInputs fetches and checks X, W and the optional bias B of a
+// convInputs fetches and checks X, W and the optional bias B of a
 // convolution. wOutAxis is the axis of W holding output channels (per
 // group): 0 for Conv, 1 for ConvTranspose.
-func nnConvInputs(n *graph.Node, in []*ops.Tensor) (x, w, b *ops.Tensor, err error) {
-	if x, err = nnIn(n, in, 0, "X"); err != nil {
+func convInputs(n *graph.Node, in []*ops.Tensor) (x, w, b *ops.Tensor, err error) {
+	if x, err = requiredInput(n, in, 0, "X"); err != nil {
 		return
 	}
-	if w, err = nnIn(n, in, 1, "W"); err != nil {
+	if w, err = requiredInput(n, in, 1, "W"); err != nil {
 		return
 	}
-	if b = nnOpt(in, 2); b != nil {
+	if b = optionalInput(in, 2); b != nil {
 		if err = b.Validate(); err != nil {
 			err = fmt.Errorf("node %s: input B: %w", n.Label(), err)
 			return
 		}
 	}
-	if err = nnFloat(n, x, "X"); err != nil {
+	if err = checkFloat(n, x, "X"); err != nil {
 		return
 	}
 	if w.DType != x.DType || (b != nil && b.DType != x.DType) {
 		err = fmt.Errorf("node %s: X, W and B must share one type, got %v, %v and %v", n.Label(), x.DType, w.DType, b)
 		return
 	}
-	if _, err = nnSpatial(n, x, "X", 1); err != nil {
+	if _, err = checkSpatial(n, x, "X", 1); err != nil {
 		return
 	}
 	if w.Rank() != x.Rank() {
@@ -51,16 +51,16 @@ func nnConvInputs(n *graph.Node, in []*ops.Tensor) (x, w, b *ops.Tensor, err err
 }
 
 func buildConv(n *graph.Node, opset int64) (operators.Kernel, error) {
-	win, group, err := nnParseConvWindow(n)
+	win, group, err := parseConvWindow(n)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, w, b, err := nnConvInputs(n, in)
+		x, w, b, err := convInputs(n, in)
 		if err != nil {
 			return nil, err
 		}
-		p, err := nnConvGeometry(n, win, int(group), x.Shape, w.Shape, b)
+		p, err := convGeometry(n, win, int(group), x.Shape, w.Shape, b)
 		if err != nil {
 			return nil, err
 		}
@@ -74,29 +74,29 @@ func buildConv(n *graph.Node, opset int64) (operators.Kernel, error) {
 			ops.ConvF64(p, x.F64(), w.F64(), bias, y.F64())
 			return []*ops.Tensor{y}, nil
 		}
-		out := nnNewOut(env, x.DType, append([]int{p.Batch, p.OutC}, p.Out...))
+		out := newFloatOutput(env, x.DType, append([]int{p.Batch, p.OutC}, p.Out...))
 		var bias []float32
 		if b != nil {
-			bias = nnF32(b)
+			bias = float32s(b)
 		}
-		ops.Conv(p, nnF32(x), nnF32(w), bias, out.f, nnScratch(env, p.ColSize(false)))
+		ops.Conv(p, float32s(x), float32s(w), bias, out.f, scratchFloats(env, p.ColSize(false)))
 		return []*ops.Tensor{out.done()}, nil
 	}, nil
 }
 
-// nnScratch returns n float32s of scratch from the run's buffer pool (the
+// scratchFloats returns n float32s of scratch from the run's buffer pool (the
 // executor recycles buffers a kernel allocates but does not return), or
 // nil for none. The contents are arbitrary.
-func nnScratch(env *operators.Env, n int) []float32 {
+func scratchFloats(env *operators.Env, n int) []float32 {
 	if n <= 0 {
 		return nil
 	}
 	return env.New(ops.Float32, n).F32()
 }
 
-// nnConvGeometry checks the shapes of a convolution's X (N×C×D…), W
+// convGeometry checks the shapes of a convolution's X (N×C×D…), W
 // (M×C/group×K…) and optional bias and resolves the window against them.
-func nnConvGeometry(n *graph.Node, win *nnWindow, g int, xs, ws []int, b *ops.Tensor) (*ops.ConvParams, error) {
+func convGeometry(n *graph.Node, win *window, g int, xs, ws []int, b *ops.Tensor) (*ops.ConvParams, error) {
 	nb, c := xs[0], xs[1]
 	m := ws[0]
 	if c%g != 0 || m%g != 0 {
@@ -129,20 +129,20 @@ func buildConvTranspose(n *graph.Node, opset int64) (operators.Kernel, error) {
 // applied inside ops.ConvTranspose (the FusedConvTranspose fast path; its
 // callers pass float32 inputs only, so the activation runs in float32).
 func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operators.Kernel, error) {
-	win, group, err := nnParseConvWindow(n)
+	win, group, err := parseConvWindow(n)
 	if err != nil {
 		return nil, err
 	}
-	outPad, err := nnIntsAttr(n, "output_padding")
+	outPad, err := intsAttr(n, "output_padding")
 	if err != nil {
 		return nil, err
 	}
-	outShape, err := nnIntsAttr(n, "output_shape")
+	outShape, err := intsAttr(n, "output_shape")
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, w, b, err := nnConvInputs(n, in)
+		x, w, b, err := convInputs(n, in)
 		if err != nil {
 			return nil, err
 		}
@@ -161,18 +161,18 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operat
 		spIn := x.Shape[2:]
 		nd := len(spIn)
 		kernel := w.Shape[2:]
-		if err := nnCheckKernelAttr(n, win.kernel, kernel); err != nil {
+		if err := checkKernelShape(n, win.kernel, kernel); err != nil {
 			return nil, err
 		}
-		strides, err := nnPerAxis(n, win.strides, "strides", 1, nd)
+		strides, err := perSpatialAxis(n, win.strides, "strides", 1, nd)
 		if err != nil {
 			return nil, err
 		}
-		dil, err := nnPerAxis(n, win.dilations, "dilations", 1, nd)
+		dil, err := perSpatialAxis(n, win.dilations, "dilations", 1, nd)
 		if err != nil {
 			return nil, err
 		}
-		opad, err := nnPerAxis(n, outPad, "output_padding", 0, nd)
+		opad, err := perSpatialAxis(n, outPad, "output_padding", 0, nd)
 		if err != nil {
 			return nil, err
 		}
@@ -233,12 +233,12 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operat
 		if err := p.Check(); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
-		o := nnNewOut(env, x.DType, append([]int{nb, m}, out...))
+		o := newFloatOutput(env, x.DType, append([]int{nb, m}, out...))
 		var bias []float32
 		if b != nil {
-			bias = nnF32(b)
+			bias = float32s(b)
 		}
-		ops.ConvTranspose(p, nnF32(x), nnF32(w), bias, o.f, nnScratch(env, p.ColSize(true)))
+		ops.ConvTranspose(p, float32s(x), float32s(w), bias, o.f, scratchFloats(env, p.ColSize(true)))
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }
@@ -250,22 +250,22 @@ func init() {
 // buildCol2Im is the ONNX Col2Im operator: input N×(C·∏block)×L columns,
 // image_shape and block_shape inputs, folded with ops.Col2Im.
 func buildCol2Im(n *graph.Node, opset int64) (operators.Kernel, error) {
-	win, err := nnParseWindow(n)
+	win, err := parseWindow(n)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnFloatIn(n, in, 0, "input")
+		x, err := floatInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
 		var dims [2][]int
 		for i, name := range []string{"image_shape", "block_shape"} {
-			t, err := nnIn(n, in, 1+i, name)
+			t, err := requiredInput(n, in, 1+i, name)
 			if err != nil {
 				return nil, err
 			}
-			v, err := tkInts(n, t, name)
+			v, err := intListInput(n, t, name)
 			if err != nil {
 				return nil, err
 			}
@@ -299,8 +299,8 @@ func buildCol2Im(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		c := x.Shape[1] / kb
 		g := &ops.ConvGeom{C: c, Image: img, Kernel: block, Out: geo.out, Strides: geo.strides, Dilations: geo.dilations, PadBegin: geo.padBegin}
-		o := nnNewOut(env, x.DType, append([]int{x.Shape[0], c}, img...))
-		xs := nnF32(x)
+		o := newFloatOutput(env, x.DType, append([]int{x.Shape[0], c}, img...))
+		xs := float32s(x)
 		per, imSz := x.Shape[1]*x.Shape[2], c*ops.NumElements(img)
 		for b := 0; b < x.Shape[0]; b++ {
 			ops.Col2Im(g, xs[b*per:(b+1)*per], o.f[b*imSz:(b+1)*imSz])

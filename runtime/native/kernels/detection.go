@@ -64,15 +64,15 @@ func buildRoiAlign(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}
 	halfPixel := ctm == "half_pixel"
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnFloatIn(n, in, 0, "X")
+		x, err := floatInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		rois, err := nnFloatIn(n, in, 1, "rois")
+		rois, err := floatInput(n, in, 1, "rois")
 		if err != nil {
 			return nil, err
 		}
-		bi, err := nnIn(n, in, 2, "batch_indices")
+		bi, err := requiredInput(n, in, 2, "batch_indices")
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +83,7 @@ func buildRoiAlign(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, fmt.Errorf("node %s: rois must be num_rois×4, got shape %s", n.Label(), ops.ShapeString(rois.Shape))
 		}
 		nr := rois.Shape[0]
-		idx, err := nnIndexList(n, bi, "batch_indices")
+		idx, err := indexValues(n, bi, "batch_indices")
 		if err != nil {
 			return nil, err
 		}
@@ -91,9 +91,9 @@ func buildRoiAlign(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, fmt.Errorf("node %s: batch_indices has %d values for %d rois", n.Label(), len(idx), nr)
 		}
 		nb, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-		xs, rs := nnF32(x), nnF32(rois)
+		xs, rs := float32s(x), float32s(rois)
 		ohi, owi := int(oh), int(ow)
-		o := nnNewOut(env, x.DType, []int{nr, c, ohi, owi})
+		o := newFloatOutput(env, x.DType, []int{nr, c, ohi, owi})
 		off := 0.0
 		if halfPixel {
 			off = 0.5
@@ -185,16 +185,16 @@ func buildNMS(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, fmt.Errorf("node %s: center_point_box %d must be 0 or 1", n.Label(), cpb)
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		boxes, err := nnIn(n, in, 0, "boxes")
+		boxes, err := requiredInput(n, in, 0, "boxes")
 		if err != nil {
 			return nil, err
 		}
-		scores, err := nnIn(n, in, 1, "scores")
+		scores, err := requiredInput(n, in, 1, "scores")
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range []*ops.Tensor{boxes, scores} {
-			if err := nnFloat(n, t, "boxes/scores"); err != nil {
+			if err := checkFloat(n, t, "boxes/scores"); err != nil {
 				return nil, err
 			}
 		}
@@ -204,31 +204,31 @@ func buildNMS(n *graph.Node, opset int64) (operators.Kernel, error) {
 				n.Label(), ops.ShapeString(boxes.Shape), ops.ShapeString(scores.Shape))
 		}
 		maxOut := int64(0)
-		if t := nnOpt(in, 2); t != nil && t.Len() > 0 {
-			v, err := nnIndexList(n, t, "max_output_boxes_per_class")
+		if t := optionalInput(in, 2); t != nil && t.Len() > 0 {
+			v, err := indexValues(n, t, "max_output_boxes_per_class")
 			if err != nil {
 				return nil, err
 			}
 			maxOut = v[0]
 		}
 		iouTh, scoreTh := 0.0, math.Inf(-1)
-		if t := nnOpt(in, 3); t != nil && t.Len() > 0 {
-			if err := nnFloat(n, t, "iou_threshold"); err != nil {
+		if t := optionalInput(in, 3); t != nil && t.Len() > 0 {
+			if err := checkFloat(n, t, "iou_threshold"); err != nil {
 				return nil, err
 			}
-			iouTh = float64(nnF32(t)[0])
+			iouTh = float64(float32s(t)[0])
 			if iouTh < 0 || iouTh > 1 {
 				return nil, fmt.Errorf("node %s: iou_threshold %v must be in [0, 1]", n.Label(), iouTh)
 			}
 		}
-		if t := nnOpt(in, 4); t != nil && t.Len() > 0 {
-			if err := nnFloat(n, t, "score_threshold"); err != nil {
+		if t := optionalInput(in, 4); t != nil && t.Len() > 0 {
+			if err := checkFloat(n, t, "score_threshold"); err != nil {
 				return nil, err
 			}
-			scoreTh = float64(nnF32(t)[0])
+			scoreTh = float64(float32s(t)[0])
 		}
 		nb, nc, nbox := scores.Shape[0], scores.Shape[1], scores.Shape[2]
-		bx, sc := nnF32(boxes), nnF32(scores)
+		bx, sc := float32s(boxes), float32s(scores)
 		// Corners (y1, x1, y2, x2) with y1 <= y2, x1 <= x2, per box.
 		corners := make([][4]float64, nb*nbox)
 		for i := range corners {

@@ -7,31 +7,31 @@ import (
 	"github.com/latent-ml/latent/ops"
 )
 
-func TestNNRoiAlignModes(t *testing.T) {
+func TestRoiAlignModes(t *testing.T) {
 	// 2×2 image [[0 10] [20 30]], roi [0, 0]–[1, 1]: with the half_pixel
 	// shift the bin spans −0.5…0.5, so the 2×2 samples sit at −0.25 (read
 	// as 0) and 0.25 on each axis: values 0, 2.5, 5 and 7.5, mean 3.75.
-	x := nnF([]int{1, 1, 2, 2}, 0, 10, 20, 30)
-	rois := nnF([]int{1, 4}, 0, 0, 1, 1)
+	x := floats([]int{1, 1, 2, 2}, 0, 10, 20, 30)
+	rois := floats([]int{1, 4}, 0, 0, 1, 1)
 	bi := ops.FromInt64([]int{1}, []int64{0})
-	out := mustRunNode(t, nnNode("RoiAlign", 3, 1, "sampling_ratio", 2), 16, x, rois, bi)
-	nnWant(t, "avg", out[0], []int{1, 1, 1, 1}, 3.75)
+	out := mustRunNode(t, newNodeKV("RoiAlign", 3, 1, "sampling_ratio", 2), 16, x, rois, bi)
+	checkFloats(t, "avg", out[0], []int{1, 1, 1, 1}, 3.75)
 	// Max mode pools the largest weighted corner term of each sample: the
 	// sample at (y 0.25, x 0) has 0.25·20 = 5.
-	out = mustRunNode(t, nnNode("RoiAlign", 3, 1, "sampling_ratio", 2, "mode", "max"), 16, x, rois, bi)
-	nnWant(t, "max", out[0], []int{1, 1, 1, 1}, 5)
-	wantNodeError(t, nnNode("RoiAlign", 3, 1), 16, "batch_indices[0] = 3", x, rois, ops.FromInt64([]int{1}, []int64{3}))
-	wantNodeError(t, nnNode("RoiAlign", 3, 1), 16, "rois must be num_rois×4", x, nnF([]int{1, 3}, 1, 2, 3), bi)
+	out = mustRunNode(t, newNodeKV("RoiAlign", 3, 1, "sampling_ratio", 2, "mode", "max"), 16, x, rois, bi)
+	checkFloats(t, "max", out[0], []int{1, 1, 1, 1}, 5)
+	wantNodeError(t, newNodeKV("RoiAlign", 3, 1), 16, "batch_indices[0] = 3", x, rois, ops.FromInt64([]int{1}, []int64{3}))
+	wantNodeError(t, newNodeKV("RoiAlign", 3, 1), 16, "rois must be num_rois×4", x, floats([]int{1, 3}, 1, 2, 3), bi)
 }
 
-func TestNNNonMaxSuppression(t *testing.T) {
+func TestNonMaxSuppression(t *testing.T) {
 	// Three boxes: 0 and 1 overlap with IoU 1/3 (unit boxes shifted by
 	// half), 2 is disjoint. Scores 0.9, 0.8, 0.7.
-	boxes := nnF([]int{1, 3, 4}, 0, 0, 1, 1, 0, 0.5, 1, 1.5, 5, 5, 6, 6)
-	scores := nnF([]int{1, 1, 3}, 0.9, 0.8, 0.7)
-	n := nnNode("NonMaxSuppression", 5, 1)
+	boxes := floats([]int{1, 3, 4}, 0, 0, 1, 1, 0, 0.5, 1, 1.5, 5, 5, 6, 6)
+	scores := floats([]int{1, 1, 3}, 0.9, 0.8, 0.7)
+	n := newNodeKV("NonMaxSuppression", 5, 1)
 	run := func(maxOut int64, iou, score float32) []int64 {
-		out := mustRunNode(t, n, 11, boxes, scores, ops.FromInt64([]int{1}, []int64{maxOut}), nnF([]int{1}, iou), nnF([]int{1}, score))
+		out := mustRunNode(t, n, 11, boxes, scores, ops.FromInt64([]int{1}, []int64{maxOut}), floats([]int{1}, iou), floats([]int{1}, score))
 		return out[0].I64()
 	}
 	if got := run(10, 0.3, 0); !slices.Equal(got, []int64{0, 0, 0, 0, 0, 2}) {
@@ -51,6 +51,6 @@ func TestNNNonMaxSuppression(t *testing.T) {
 	if got := run(0, 0.5, 0); len(got) != 0 {
 		t.Errorf("max 0: got %v, want none", got)
 	}
-	wantNodeError(t, n, 11, "boxes must be B×N×4", nnF([]int{3, 4}, make([]float32, 12)...), scores)
-	wantNodeError(t, n, 11, "iou_threshold 2 must be in [0, 1]", boxes, scores, ops.FromInt64([]int{1}, []int64{1}), nnF([]int{1}, 2))
+	wantNodeError(t, n, 11, "boxes must be B×N×4", floats([]int{3, 4}, make([]float32, 12)...), scores)
+	wantNodeError(t, n, 11, "iou_threshold 2 must be in [0, 1]", boxes, scores, ops.FromInt64([]int{1}, []int64{1}), floats([]int{1}, 2))
 }

@@ -21,17 +21,17 @@ func init() {
 	operators.Register("", "Einsum", 12, buildEinsum)
 }
 
-// nnEinsumSpec is a parsed equation: per operand and for the output, the
+// einsumSpec is a parsed equation: per operand and for the output, the
 // label of every axis, with ellipsis axes given labels '0', '1', … .
-type nnEinsumSpec struct {
+type einsumSpec struct {
 	terms    []string // operand subscripts as written, "..." kept
 	out      string   // output subscripts, or "" for implicit
 	explicit bool
 }
 
-func nnParseEinsum(n *graph.Node, eq string) (*nnEinsumSpec, error) {
+func parseEinsum(n *graph.Node, eq string) (*einsumSpec, error) {
 	eq = strings.ReplaceAll(eq, " ", "")
-	s := &nnEinsumSpec{}
+	s := &einsumSpec{}
 	lhs := eq
 	if i := strings.Index(eq, "->"); i >= 0 {
 		lhs, s.out, s.explicit = eq[:i], eq[i+2:], true
@@ -57,7 +57,7 @@ func nnParseEinsum(n *graph.Node, eq string) (*nnEinsumSpec, error) {
 // expand replaces the ellipsis of term (for an operand of rank r) with
 // nEll ellipsis labels, right-aligned: the first axes the ellipsis covers
 // get the labels of the highest broadcast dims.
-func nnEinsumExpand(term string, r, nEll int) ([]rune, error) {
+func einsumExpand(term string, r, nEll int) ([]rune, error) {
 	i := strings.Index(term, "...")
 	if i < 0 {
 		if len(term) != r {
@@ -82,7 +82,7 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, err := nnParseEinsum(n, eq)
+	spec, err := parseEinsum(n, eq)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 		count := map[rune]int{}
 		labels := make([][]rune, len(in))
 		for i, t := range in {
-			l, err := nnEinsumExpand(spec.terms[i], t.Rank(), nEll)
+			l, err := einsumExpand(spec.terms[i], t.Rank(), nEll)
 			if err != nil {
 				return nil, fmt.Errorf("node %s: operand %d: %w", n.Label(), i, err)
 			}
@@ -138,7 +138,7 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		var outL []rune
 		if spec.explicit {
-			o, err := nnEinsumExpand(spec.out, len(spec.out)-3*strings.Count(spec.out, "...")+nEll*strings.Count(spec.out, "..."), nEll)
+			o, err := einsumExpand(spec.out, len(spec.out)-3*strings.Count(spec.out, "...")+nEll*strings.Count(spec.out, "..."), nEll)
 			if err != nil {
 				return nil, fmt.Errorf("node %s: output: %w", n.Label(), err)
 			}
@@ -213,7 +213,7 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 					ivals[i][j] = int64(v)
 				}
 			default:
-				f := nnF32(t)
+				f := float32s(t)
 				if dt == ops.Float64 {
 					vals[i] = t.F64()
 					continue
@@ -279,7 +279,7 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 			copy(y.F64(), accF)
 			return []*ops.Tensor{y}, nil
 		}
-		o := nnNewOut(env, dt, outShape)
+		o := newFloatOutput(env, dt, outShape)
 		for i, v := range accF {
 			o.f[i] = float32(v)
 		}

@@ -1,9 +1,9 @@
 package kernels
 
-// Broadcasting elementwise operators: arithmetic (Add … Pow, PRelu), the
-// variadic Max/Min/Sum/Mean, comparisons, boolean logic and Where. The
-// loops live in package ops; these builders check inputs against the ONNX
-// signatures and allocate outputs.
+// Broadcasting arithmetic: Add, Sub, Mul, Div, Pow, PRelu, Mod, BitShift
+// and the variadic Max/Min/Sum/Mean, with the pre-opset-7 broadcast rule.
+// The loops live in package ops; these builders check inputs against the
+// ONNX signatures and allocate outputs.
 
 import (
 	"fmt"
@@ -17,60 +17,45 @@ func init() {
 	arith := map[string]ops.BinOp{"Add": ops.OpAdd, "Sub": ops.OpSub, "Mul": ops.OpMul, "Div": ops.OpDiv}
 	for name, op := range arith {
 		for _, v := range []int64{1, 6, 7, 13, 14} {
-			operators.Register("", name, v, ewBuildBinary(op))
+			operators.Register("", name, v, buildArithmetic(op))
 		}
 	}
 	for _, v := range []int64{1, 7, 12, 13, 15} {
-		operators.Register("", "Pow", v, ewBuildPow)
+		operators.Register("", "Pow", v, buildPow)
 	}
 	for _, v := range []int64{1, 6, 7, 9, 16} {
-		operators.Register("", "PRelu", v, ewBuildPRelu)
+		operators.Register("", "PRelu", v, buildPRelu)
 	}
 	for _, v := range []int64{1, 6, 8, 12, 13} {
-		operators.Register("", "Max", v, ewBuildVariadic(ops.OpMax, false))
-		operators.Register("", "Min", v, ewBuildVariadic(ops.OpMin, false))
+		operators.Register("", "Max", v, buildVariadic(ops.OpMax, false))
+		operators.Register("", "Min", v, buildVariadic(ops.OpMin, false))
 	}
 	for _, v := range []int64{1, 6, 8, 13} {
-		operators.Register("", "Sum", v, ewBuildVariadic(ops.OpAdd, false))
-		operators.Register("", "Mean", v, ewBuildVariadic(ops.OpAdd, true))
+		operators.Register("", "Sum", v, buildVariadic(ops.OpAdd, false))
+		operators.Register("", "Mean", v, buildVariadic(ops.OpAdd, true))
 	}
-	for _, v := range []int64{1, 7, 11, 13, 19} {
-		operators.Register("", "Equal", v, ewBuildCompare(ops.CmpEqual))
+	for _, v := range []int64{10, 13} {
+		operators.Register("", "Mod", v, buildMod)
 	}
-	for _, v := range []int64{1, 7, 9, 13} {
-		operators.Register("", "Greater", v, ewBuildCompare(ops.CmpGreater))
-		operators.Register("", "Less", v, ewBuildCompare(ops.CmpLess))
-	}
-	for _, v := range []int64{12, 16} {
-		operators.Register("", "GreaterOrEqual", v, ewBuildCompare(ops.CmpGreaterOrEqual))
-		operators.Register("", "LessOrEqual", v, ewBuildCompare(ops.CmpLessOrEqual))
-	}
-	for _, v := range []int64{1, 7} {
-		operators.Register("", "And", v, ewBuildLogic(ops.LogicAnd))
-		operators.Register("", "Or", v, ewBuildLogic(ops.LogicOr))
-		operators.Register("", "Xor", v, ewBuildLogic(ops.LogicXor))
-	}
-	for _, v := range []int64{9, 16} {
-		operators.Register("", "Where", v, ewBuildWhere)
-	}
+	operators.Register("", "BitShift", 11, buildBitShift)
 }
 
-// ewLegacy is the broadcasting of binary operators before opset 7: with
+// legacyBroadcast is the broadcasting of binary operators before opset 7: with
 // attribute broadcast=1, B's shape matches a contiguous run of A's dims
 // starting at axis (by default A's trailing dims) and is repeated over the
 // rest; without it the shapes must be equal.
-type ewLegacy struct {
+type legacyBroadcast struct {
 	on        bool // the node is pre-opset-7
 	broadcast bool
 	axis      int64
 	hasAxis   bool
 }
 
-func ewParseLegacy(n *graph.Node, opset int64) (ewLegacy, error) {
+func parseLegacyBroadcast(n *graph.Node, opset int64) (legacyBroadcast, error) {
 	if opset >= 7 {
-		return ewLegacy{}, nil
+		return legacyBroadcast{}, nil
 	}
-	l := ewLegacy{on: true, hasAxis: n.Has("axis")}
+	l := legacyBroadcast{on: true, hasAxis: n.Has("axis")}
 	b, err := n.Int("broadcast", 0)
 	if err != nil {
 		return l, err
@@ -84,7 +69,7 @@ func ewParseLegacy(n *graph.Node, opset int64) (ewLegacy, error) {
 
 // apply returns b reshaped (a view) so that numpy broadcasting against a
 // gives the legacy result, or an error when the shapes do not fit.
-func (l ewLegacy) apply(n *graph.Node, a, b *ops.Tensor) (*ops.Tensor, error) {
+func (l legacyBroadcast) apply(n *graph.Node, a, b *ops.Tensor) (*ops.Tensor, error) {
 	if !l.on || ops.SameShape(a.Shape, b.Shape) {
 		return b, nil
 	}
@@ -93,7 +78,7 @@ func (l ewLegacy) apply(n *graph.Node, a, b *ops.Tensor) (*ops.Tensor, error) {
 			n.Label(), n.Inputs[0], ops.ShapeString(a.Shape), n.Inputs[1], ops.ShapeString(b.Shape))
 	}
 	if b.Len() == 1 {
-		return tkView(b, nil), nil
+		return viewAs(b, nil), nil
 	}
 	ra, rb := len(a.Shape), len(b.Shape)
 	axis := int64(ra - rb)
@@ -118,26 +103,26 @@ func (l ewLegacy) apply(n *graph.Node, a, b *ops.Tensor) (*ops.Tensor, error) {
 		}
 		shape[int(axis)+i] = d
 	}
-	return tkView(b, shape), nil
+	return viewAs(b, shape), nil
 }
 
-// ewTwo fetches the two inputs of a binary node, applying pre-opset-7
+// binaryInputs fetches the two inputs of a binary node, applying pre-opset-7
 // broadcasting rules when l is on.
-func ewTwo(n *graph.Node, in []*ops.Tensor, l ewLegacy) (a, b *ops.Tensor, err error) {
-	if a, err = tkInput(n, in, 0, "A"); err != nil {
+func binaryInputs(n *graph.Node, in []*ops.Tensor, l legacyBroadcast) (a, b *ops.Tensor, err error) {
+	if a, err = requiredInput(n, in, 0, "A"); err != nil {
 		return
 	}
-	if b, err = tkInput(n, in, 1, "B"); err != nil {
+	if b, err = requiredInput(n, in, 1, "B"); err != nil {
 		return
 	}
 	b, err = l.apply(n, a, b)
 	return
 }
 
-// ewBroadcast is the broadcast shape of a binary node's inputs a and b,
+// broadcastShape is the broadcast shape of a binary node's inputs a and b,
 // written into dst when it fits (a caller's stack array keeps the steady
 // state free of shape allocations).
-func ewBroadcast(n *graph.Node, dst []int, a, b *ops.Tensor) ([]int, error) {
+func broadcastShape(n *graph.Node, dst []int, a, b *ops.Tensor) ([]int, error) {
 	shape, err := ops.BroadcastShapeInto(dst, a.Shape, b.Shape)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: inputs %s and %s: %w", n.Label(), n.Inputs[0], n.Inputs[1], err)
@@ -145,16 +130,16 @@ func ewBroadcast(n *graph.Node, dst []int, a, b *ops.Tensor) ([]int, error) {
 	return shape, nil
 }
 
-// ewSameType checks that binary inputs share an element type.
-func ewSameType(n *graph.Node, a, b *ops.Tensor) error {
+// checkSameType checks that binary inputs share an element type.
+func checkSameType(n *graph.Node, a, b *ops.Tensor) error {
 	if a.DType != b.DType {
 		return fmt.Errorf("node %s: input %s is %v but %s is %v (types must match)", n.Label(), n.Inputs[0], a.DType, n.Inputs[1], b.DType)
 	}
 	return nil
 }
 
-// ewNumeric rejects element types arithmetic is not defined on.
-func ewNumeric(n *graph.Node, t *ops.Tensor, name string) error {
+// checkNumeric rejects element types arithmetic is not defined on.
+func checkNumeric(n *graph.Node, t *ops.Tensor, name string) error {
 	switch t.DType {
 	case ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8:
 		return nil
@@ -162,48 +147,48 @@ func ewNumeric(n *graph.Node, t *ops.Tensor, name string) error {
 	return fmt.Errorf("node %s: input %s has unsupported type %v (want a numeric type)", n.Label(), name, t.DType)
 }
 
-// ewBuildBinary builds Add, Sub, Mul and Div. Everything that does not
+// buildArithmetic builds Add, Sub, Mul and Div. Everything that does not
 // depend on the inputs (legacy broadcasting attributes, the per-type loops)
 // is resolved here, so a steady-state call allocates only its output.
-func ewBuildBinary(op ops.BinOp) operators.Builder {
+func buildArithmetic(op ops.BinOp) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		plan, err := ops.NewBinaryPlan(op)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
-		return ewBuildBroadcast2(ops.Invalid, func(n *graph.Node, a, b *ops.Tensor) error {
-			if err := ewSameType(n, a, b); err != nil {
+		return buildBroadcastBinary(ops.Invalid, func(n *graph.Node, a, b *ops.Tensor) error {
+			if err := checkSameType(n, a, b); err != nil {
 				return err
 			}
-			return ewNumeric(n, a, n.Inputs[0])
+			return checkNumeric(n, a, n.Inputs[0])
 		}, plan.Run)(n, opset)
 	}
 }
 
-func ewBuildPow(n *graph.Node, opset int64) (operators.Kernel, error) {
-	legacy, err := ewParseLegacy(n, opset)
+func buildPow(n *graph.Node, opset int64) (operators.Kernel, error) {
+	legacy, err := parseLegacyBroadcast(n, opset)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		a, b, err := ewTwo(n, in, legacy)
+		a, b, err := binaryInputs(n, in, legacy)
 		if err != nil {
 			return nil, err
 		}
 		var dims [8]int
-		shape, err := ewBroadcast(n, dims[:0], a, b)
+		shape, err := broadcastShape(n, dims[:0], a, b)
 		if err != nil {
 			return nil, err
 		}
 		if opset < 12 {
-			if err := ewSameType(n, a, b); err != nil {
+			if err := checkSameType(n, a, b); err != nil {
 				return nil, err
 			}
 		}
-		if err := ewNumeric(n, a, n.Inputs[0]); err != nil {
+		if err := checkNumeric(n, a, n.Inputs[0]); err != nil {
 			return nil, err
 		}
-		if err := ewNumeric(n, b, n.Inputs[1]); err != nil {
+		if err := checkNumeric(n, b, n.Inputs[1]); err != nil {
 			return nil, err
 		}
 		out := env.New(a.DType, shape...)
@@ -214,38 +199,38 @@ func ewBuildPow(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}, nil
 }
 
-// ewBuildPRelu: slope broadcasts unidirectionally to X; the output has X's
+// buildPRelu: slope broadcasts unidirectionally to X; the output has X's
 // shape. Before opset 7 a 1-D slope of X's channel count applies per
 // channel (axis 1), as PyTorch exported it.
-func ewBuildPRelu(n *graph.Node, opset int64) (operators.Kernel, error) {
+func buildPRelu(n *graph.Node, opset int64) (operators.Kernel, error) {
 	plan, err := ops.NewBinaryPlan(ops.OpPRelu)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "X", "slope")
+		ins, err := requiredInputs(n, in, "X", "slope")
 		if err != nil {
 			return nil, err
 		}
 		x, slope := ins[0], ins[1]
-		if err := ewSameType(n, x, slope); err != nil {
+		if err := checkSameType(n, x, slope); err != nil {
 			return nil, err
 		}
-		if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
+		if err := checkNumeric(n, x, n.Inputs[0]); err != nil {
 			return nil, err
 		}
 		if opset < 7 {
 			// PRelu-1/6: one slope shared by all, or one per channel (axis 1).
 			switch {
 			case slope.Len() == 1:
-				slope = tkView(slope, nil)
+				slope = viewAs(slope, nil)
 			case len(slope.Shape) == 1 && len(x.Shape) >= 2 && slope.Shape[0] == x.Shape[1]:
 				shape := make([]int, len(x.Shape)-1)
 				for i := range shape {
 					shape[i] = 1
 				}
 				shape[0] = slope.Shape[0]
-				slope = tkView(slope, shape)
+				slope = viewAs(slope, shape)
 			}
 		}
 		var dims [8]int
@@ -262,7 +247,7 @@ func ewBuildPRelu(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}, nil
 }
 
-func ewBuildVariadic(op ops.BinOp, mean bool) operators.Builder {
+func buildVariadic(op ops.BinOp, mean bool) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		if len(n.Inputs) == 0 {
 			return nil, fmt.Errorf("node %s: needs at least one input", n.Label())
@@ -279,7 +264,7 @@ func ewBuildVariadic(op ops.BinOp, mean bool) operators.Builder {
 				}
 				shapes[i] = t.Shape
 			}
-			if err := ewNumeric(n, in[0], n.Inputs[0]); err != nil {
+			if err := checkNumeric(n, in[0], n.Inputs[0]); err != nil {
 				return nil, err
 			}
 			if floatOnly && !in[0].DType.IsFloat() {
@@ -298,38 +283,17 @@ func ewBuildVariadic(op ops.BinOp, mean bool) operators.Builder {
 	}
 }
 
-func ewBuildCompare(op ops.CmpOp) operators.Builder {
-	return ewBuildBroadcast2(ops.Bool, func(n *graph.Node, a, b *ops.Tensor) error {
-		if err := ewSameType(n, a, b); err != nil {
-			return err
-		}
-		if !(op == ops.CmpEqual && a.DType == ops.Bool) {
-			return ewNumeric(n, a, n.Inputs[0])
-		}
-		return nil
-	}, func(out, a, b *ops.Tensor) error { return ops.Compare(op, out, a, b) })
-}
-
-func ewBuildLogic(op ops.LogicOp) operators.Builder {
-	return ewBuildBroadcast2(ops.Bool, func(n *graph.Node, a, b *ops.Tensor) error {
-		if a.DType != ops.Bool || b.DType != ops.Bool {
-			return fmt.Errorf("node %s: inputs must be bool, got %v and %v", n.Label(), a.DType, b.DType)
-		}
-		return nil
-	}, func(out, a, b *ops.Tensor) error { return ops.Logic(op, out, a, b) })
-}
-
-// ewBuildBroadcast2 builds a broadcasting binary operator (arithmetic,
+// buildBroadcastBinary builds a broadcasting binary operator (arithmetic,
 // comparison, logic): check vets the two inputs, run computes into an
 // output of type outDT (ops.Invalid: the first input's type).
-func ewBuildBroadcast2(outDT ops.DType, check func(n *graph.Node, a, b *ops.Tensor) error, run func(out, a, b *ops.Tensor) error) operators.Builder {
+func buildBroadcastBinary(outDT ops.DType, check func(n *graph.Node, a, b *ops.Tensor) error, run func(out, a, b *ops.Tensor) error) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
-		legacy, err := ewParseLegacy(n, opset)
+		legacy, err := parseLegacyBroadcast(n, opset)
 		if err != nil {
 			return nil, err
 		}
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, b, err := ewTwo(n, in, legacy)
+			a, b, err := binaryInputs(n, in, legacy)
 			if err != nil {
 				return nil, err
 			}
@@ -337,7 +301,7 @@ func ewBuildBroadcast2(outDT ops.DType, check func(n *graph.Node, a, b *ops.Tens
 				return nil, err
 			}
 			var dims [8]int
-			shape, err := ewBroadcast(n, dims[:0], a, b)
+			shape, err := broadcastShape(n, dims[:0], a, b)
 			if err != nil {
 				return nil, err
 			}
@@ -354,31 +318,54 @@ func ewBuildBroadcast2(outDT ops.DType, check func(n *graph.Node, a, b *ops.Tens
 	}
 }
 
-func ewBuildWhere(n *graph.Node, opset int64) (operators.Kernel, error) {
+// buildMod: fmod=0 is the integer remainder with the divisor's sign;
+// fmod=1 (required for floating-point inputs) has the dividend's sign.
+func buildMod(n *graph.Node, opset int64) (operators.Kernel, error) {
+	fmod, err := n.Int("fmod", 0)
+	if err != nil {
+		return nil, err
+	}
+	if fmod != 0 && fmod != 1 {
+		return nil, fmt.Errorf("node %s: fmod must be 0 or 1, got %d", n.Label(), fmod)
+	}
+	op := ops.OpMod
+	if fmod == 1 {
+		op = ops.OpFmod
+	}
+	bin, err := buildArithmetic(op)(n, opset)
+	if err != nil {
+		return nil, err
+	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		var ts [3]*ops.Tensor
-		for i, name := range []string{"condition", "X", "Y"} {
-			t, err := tkInput(n, in, i, name)
-			if err != nil {
-				return nil, err
-			}
-			ts[i] = t
+		if fmod == 0 && len(in) > 0 && in[0] != nil && in[0].DType.IsFloat() {
+			return nil, fmt.Errorf("node %s: floating-point input %s needs fmod=1", n.Label(), n.Inputs[0])
 		}
-		c, x, y := ts[0], ts[1], ts[2]
-		if c.DType != ops.Bool {
-			return nil, fmt.Errorf("node %s: condition %s must be bool, got %v", n.Label(), n.Inputs[0], c.DType)
+		return bin(env, in)
+	}, nil
+}
+
+func buildBitShift(n *graph.Node, opset int64) (operators.Kernel, error) {
+	dir, err := n.String("direction", "")
+	if err != nil {
+		return nil, err
+	}
+	var op ops.BinOp
+	switch dir {
+	case "LEFT":
+		op = ops.OpShiftLeft
+	case "RIGHT":
+		op = ops.OpShiftRight
+	default:
+		return nil, fmt.Errorf("node %s: direction must be \"LEFT\" or \"RIGHT\", got %q", n.Label(), dir)
+	}
+	bin, err := buildArithmetic(op)(n, opset)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		if len(in) > 0 && in[0] != nil && in[0].DType != ops.Uint8 {
+			return nil, fmt.Errorf("node %s: input %s has unsupported type %v (latent supports BitShift on uint8)", n.Label(), n.Inputs[0], in[0].DType)
 		}
-		if err := ewSameType(n, x, y); err != nil {
-			return nil, fmt.Errorf("node %s: X is %v but Y is %v (types must match)", n.Label(), x.DType, y.DType)
-		}
-		shape, err := ops.BroadcastShapes(c.Shape, x.Shape, y.Shape)
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
-		}
-		out := env.New(x.DType, shape...)
-		if err := ops.WhereTensor(out, c, x, y); err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
-		}
-		return []*ops.Tensor{out}, nil
+		return bin(env, in)
 	}, nil
 }

@@ -13,8 +13,8 @@ import (
 // twice, with fresh zeroed buffers and with junk-filled recycled ones, and
 // demands identical outputs and untouched inputs.
 func TestElemKernelContract(t *testing.T) {
-	x := f32([]int{2, 3}, -1.5, 0, 2, 3.5, -4, 5)
-	row := f32([]int{3}, 1, -2, 0.5)
+	x := floats([]int{2, 3}, -1.5, 0, 2, 3.5, -4, 5)
+	row := floats([]int{3}, 1, -2, 0.5)
 	h := ops.New(ops.Float16, 2, 3)
 	ops.Float32sToFloat16s(h.F16(), x.F32())
 	i64 := ops.FromInt64([]int{2, 3}, []int64{-3, 0, 2, 7, -8, 1})
@@ -25,28 +25,28 @@ func TestElemKernelContract(t *testing.T) {
 		opset int64
 		in    []*ops.Tensor
 	}{
-		{ewNode("Add", []string{"a", "b"}), 14, []*ops.Tensor{x, row}},
-		{ewNode("Div", []string{"a", "b"}), 14, []*ops.Tensor{h, h}},
-		{ewNode("Pow", []string{"a", "b"}), 15, []*ops.Tensor{x, ops.FromInt64(nil, []int64{2})}},
-		{ewNode("Sum", []string{"a", "b", "c"}), 13, []*ops.Tensor{x, row, f32(nil, 1)}},
-		{ewNode("Mean", []string{"a", "b"}), 13, []*ops.Tensor{h, h}},
-		{ewNode("Max", []string{"a", "b"}), 13, []*ops.Tensor{i64, ops.FromInt64(nil, []int64{0})}},
-		{ewNode("PRelu", []string{"a", "b"}), 16, []*ops.Tensor{x, row}},
-		{ewNode("Greater", []string{"a", "b"}), 13, []*ops.Tensor{x, row}},
-		{ewNode("Where", []string{"c", "a", "b"}), 16, []*ops.Tensor{cond, x, f32(nil, 9)}},
-		{ewNode("Sigmoid", []string{"x"}), 13, []*ops.Tensor{h}},
-		{ewNode("Relu", []string{"x"}), 14, []*ops.Tensor{i64}},
-		{ewNode("Clip", []string{"x", "lo", "hi"}), 13, []*ops.Tensor{x, f32(nil, -1), f32(nil, 1)}},
-		{ewNode("Cast", []string{"x"}, attrInt("to", 10)), 13, []*ops.Tensor{x}},
-		{ewNode("Cast", []string{"x"}, attrInt("to", 9)), 13, []*ops.Tensor{i64}},
-		{ewNode("ReduceSum", []string{"x", "axes"}), 13, []*ops.Tensor{x, axes}},
-		{ewNode("ReduceMax", []string{"x", "axes"}, attrInt("keepdims", 0)), 18, []*ops.Tensor{i64, axes}},
-		{ewNode("ReduceL2", []string{"x"}), 13, []*ops.Tensor{h}},
-		{ewNode("ReduceLogSumExp", []string{"x"}, attrInts("axes", 0)), 13, []*ops.Tensor{x}},
-		{ewNode("ArgMax", []string{"x"}, attrInt("axis", 1)), 13, []*ops.Tensor{x}},
-		{ewNode("CumSum", []string{"x", "axis"}, attrInt("exclusive", 1)), 14, []*ops.Tensor{x, ops.FromInt64(nil, []int64{1})}},
-		{ewNode("Mod", []string{"a", "b"}), 13, []*ops.Tensor{i64, ops.FromInt64(nil, []int64{3})}},
-		{ewNode("IsInf", []string{"x"}), 20, []*ops.Tensor{x}},
+		{newNodeInputs("Add", []string{"a", "b"}), 14, []*ops.Tensor{x, row}},
+		{newNodeInputs("Div", []string{"a", "b"}), 14, []*ops.Tensor{h, h}},
+		{newNodeInputs("Pow", []string{"a", "b"}), 15, []*ops.Tensor{x, ops.FromInt64(nil, []int64{2})}},
+		{newNodeInputs("Sum", []string{"a", "b", "c"}), 13, []*ops.Tensor{x, row, floats(nil, 1)}},
+		{newNodeInputs("Mean", []string{"a", "b"}), 13, []*ops.Tensor{h, h}},
+		{newNodeInputs("Max", []string{"a", "b"}), 13, []*ops.Tensor{i64, ops.FromInt64(nil, []int64{0})}},
+		{newNodeInputs("PRelu", []string{"a", "b"}), 16, []*ops.Tensor{x, row}},
+		{newNodeInputs("Greater", []string{"a", "b"}), 13, []*ops.Tensor{x, row}},
+		{newNodeInputs("Where", []string{"c", "a", "b"}), 16, []*ops.Tensor{cond, x, floats(nil, 9)}},
+		{newNodeInputs("Sigmoid", []string{"x"}), 13, []*ops.Tensor{h}},
+		{newNodeInputs("Relu", []string{"x"}), 14, []*ops.Tensor{i64}},
+		{newNodeInputs("Clip", []string{"x", "lo", "hi"}), 13, []*ops.Tensor{x, floats(nil, -1), floats(nil, 1)}},
+		{newNodeInputs("Cast", []string{"x"}, attrInt("to", 10)), 13, []*ops.Tensor{x}},
+		{newNodeInputs("Cast", []string{"x"}, attrInt("to", 9)), 13, []*ops.Tensor{i64}},
+		{newNodeInputs("ReduceSum", []string{"x", "axes"}), 13, []*ops.Tensor{x, axes}},
+		{newNodeInputs("ReduceMax", []string{"x", "axes"}, attrInt("keepdims", 0)), 18, []*ops.Tensor{i64, axes}},
+		{newNodeInputs("ReduceL2", []string{"x"}), 13, []*ops.Tensor{h}},
+		{newNodeInputs("ReduceLogSumExp", []string{"x"}, attrInts("axes", 0)), 13, []*ops.Tensor{x}},
+		{newNodeInputs("ArgMax", []string{"x"}, attrInt("axis", 1)), 13, []*ops.Tensor{x}},
+		{newNodeInputs("CumSum", []string{"x", "axis"}, attrInt("exclusive", 1)), 14, []*ops.Tensor{x, ops.FromInt64(nil, []int64{1})}},
+		{newNodeInputs("Mod", []string{"a", "b"}), 13, []*ops.Tensor{i64, ops.FromInt64(nil, []int64{3})}},
+		{newNodeInputs("IsInf", []string{"x"}), 20, []*ops.Tensor{x}},
 	}
 	for _, c := range cases {
 		before := make([]*ops.Tensor, len(c.in))
@@ -69,16 +69,16 @@ func TestElemKernelContract(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s with recycled buffers: %v", c.node.OpType, err)
 		}
-		if msg := ewCompare(junk[0], fresh[0], true); msg != "" {
+		if msg := compareTensors(junk[0], fresh[0], 0, 0); msg != "" {
 			t.Errorf("%s: recycled-buffer output differs from fresh output: %s", c.node.OpType, msg)
 		}
 		for i := range c.in {
-			if !reflect.DeepEqual(before[i].Data, c.in[i].Data) && !ewNaNEqual(before[i], c.in[i]) {
+			if !reflect.DeepEqual(before[i].Data, c.in[i].Data) && !equalWithNaN(before[i], c.in[i]) {
 				t.Errorf("%s wrote into input %d", c.node.OpType, i)
 			}
 		}
 	}
 }
 
-// ewNaNEqual compares float tensors treating NaN as equal to NaN.
-func ewNaNEqual(a, b *ops.Tensor) bool { return ewCompare(a, b, true) == "" }
+// equalWithNaN compares float tensors treating NaN as equal to NaN.
+func equalWithNaN(a, b *ops.Tensor) bool { return compareTensors(a, b, 0, 0) == "" }

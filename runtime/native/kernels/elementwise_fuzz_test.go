@@ -11,8 +11,8 @@ import (
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-// ewFuzzOps are the operators of k_elem*.go, k_reduce*.go and k_cast.go.
-var ewFuzzOps = []string{
+// elementwiseFuzzOps are the operators of elementwise.go, compare.go, unary.go, reduce.go and cast.go.
+var elementwiseFuzzOps = []string{
 	"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min", "Sum", "Mean", "Equal", "Greater", "Less",
 	"GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "Where", "Abs", "Neg", "Exp", "Log", "Sqrt",
 	"Reciprocal", "Sigmoid", "Tanh", "Floor", "Ceil", "Relu", "Erf", "Sign", "LeakyRelu", "Elu", "Selu",
@@ -22,11 +22,11 @@ var ewFuzzOps = []string{
 	"ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin", "CumSum",
 }
 
-// ewFuzzTensor returns a small random tensor of any dtype, rank 0..4 and
+// elementwiseFuzzTensor returns a small random tensor of any dtype, rank 0..4 and
 // dims 0..3 (sometimes sharing dims so broadcasting works), with values
 // that include zeros, extremes and NaN. One in 40 is malformed: its data
 // does not match its dtype or its shape.
-func ewFuzzTensor(r *rand.Rand) *ops.Tensor {
+func elementwiseFuzzTensor(r *rand.Rand) *ops.Tensor {
 	dts := []ops.DType{ops.Float32, ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8, ops.Bool}
 	dt := dts[r.IntN(len(dts))]
 	shape := make([]int, r.IntN(5))
@@ -90,8 +90,8 @@ func ewFuzzTensor(r *rand.Rand) *ops.Tensor {
 	return t
 }
 
-// ewFuzzAttrs returns random attributes with the names these operators use.
-func ewFuzzAttrs(r *rand.Rand) []*graph.Attr {
+// elementwiseFuzzAttrs returns random attributes with the names these operators use.
+func elementwiseFuzzAttrs(r *rand.Rand) []*graph.Attr {
 	return fuzzAttrs(r, fuzzAttrSpec{
 		names: []string{"alpha", "beta", "gamma", "axis", "axes", "keepdims", "noop_with_empty_axes",
 			"select_last_index", "to", "min", "max", "broadcast", "fmod", "direction", "approximate",
@@ -110,7 +110,7 @@ func TestElemOpsNeverPanic(t *testing.T) {
 	opsets := []int64{1, 6, 7, 9, 11, 12, 13, 14, 16, 18, 20, 21}
 	succeeded := map[string]int{}
 	for it := 0; it < 30000; it++ {
-		op := ewFuzzOps[r.IntN(len(ewFuzzOps))]
+		op := elementwiseFuzzOps[r.IntN(len(elementwiseFuzzOps))]
 		opset := opsets[r.IntN(len(opsets))]
 		b, err := operators.Lookup("", op, opset)
 		if err != nil {
@@ -119,7 +119,7 @@ func TestElemOpsNeverPanic(t *testing.T) {
 		nIn := r.IntN(4)
 		names := make([]string, nIn)
 		in := make([]*ops.Tensor, nIn)
-		base := ewFuzzTensor(r)
+		base := elementwiseFuzzTensor(r)
 		if op == "BitShift" && r.IntN(2) == 0 {
 			u := ops.New(ops.Uint8, base.Shape...)
 			for i := range u.U8() {
@@ -133,13 +133,13 @@ func TestElemOpsNeverPanic(t *testing.T) {
 			case 0:
 				names[i] = "" // omitted optional input
 			case 1, 2:
-				in[i] = ewFuzzTensor(r)
+				in[i] = elementwiseFuzzTensor(r)
 			default:
 				// Same dtype and shape as the first: these calls often succeed.
 				in[i] = base
 			}
 		}
-		n := ewNode(op, names, ewFuzzAttrs(r)...)
+		n := newNodeInputs(op, names, elementwiseFuzzAttrs(r)...)
 		if op == "BitShift" && r.IntN(2) == 0 {
 			n.Attrs["direction"] = &graph.Attr{Name: "direction", Type: graph.AttrString, S: []byte("LEFT")}
 			n.AttrOrder = append(n.AttrOrder, "direction")
@@ -148,7 +148,7 @@ func TestElemOpsNeverPanic(t *testing.T) {
 			succeeded[op]++
 		}
 	}
-	for _, op := range ewFuzzOps {
+	for _, op := range elementwiseFuzzOps {
 		if succeeded[op] == 0 {
 			t.Errorf("%s never ran successfully on random inputs", op)
 		}

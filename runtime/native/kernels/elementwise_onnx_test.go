@@ -10,9 +10,9 @@ import (
 	"github.com/latent-ml/latent/runtime/native/kernels"
 )
 
-// ewONNXOps are the operators of k_elem*.go, k_reduce.go and k_cast.go
+// elementwiseNodeTestOps are the operators of elementwise.go, compare.go, unary.go, reduce.go and cast.go
 // whose ONNX backend node tests (test_<op>*) run here.
-var ewONNXOps = []string{
+var elementwiseNodeTestOps = []string{
 	"abs", "add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "pow", "reciprocal",
 	"max", "min", "sum", "mean", "clip", "relu", "leakyrelu", "prelu", "elu", "selu",
 	"sigmoid", "hardsigmoid", "tanh", "softplus", "softsign", "erf", "equal", "greater",
@@ -22,17 +22,17 @@ var ewONNXOps = []string{
 	"argmax", "argmin", "cumsum",
 }
 
-// ewONNXOthers are matched by a prefix above but test other operators.
-var ewONNXOthers = []string{"test_maxpool", "test_maxunpool", "test_mean_variance", "test_logsoftmax", "test_expand"}
+// elementwiseNodeTestOthers are matched by a prefix above but test other operators.
+var elementwiseNodeTestOthers = []string{"test_maxpool", "test_maxunpool", "test_mean_variance", "test_logsoftmax", "test_expand"}
 
 func TestONNXElementwiseConformance(t *testing.T) {
 	cases := onnxNodeCases(t, "elementwise operators", 280, func(name string) bool {
-		for _, o := range ewONNXOthers {
+		for _, o := range elementwiseNodeTestOthers {
 			if strings.HasPrefix(name, o) {
 				return false
 			}
 		}
-		for _, op := range ewONNXOps {
+		for _, op := range elementwiseNodeTestOps {
 			rest, ok := strings.CutPrefix(name, "test_"+op)
 			if ok && (rest == "" || rest[0] == '_' || (op == "reduce") || (op == "and" || op == "or" || op == "xor") && rest[0] >= '0' && rest[0] <= '9') {
 				return true
@@ -41,11 +41,11 @@ func TestONNXElementwiseConformance(t *testing.T) {
 		return false
 	})
 	for _, name := range cases {
-		t.Run(name, func(t *testing.T) { ewRunNodeTest(t, filepath.Join(onnxNodeDir, name)) })
+		t.Run(name, func(t *testing.T) { runElementwiseNodeTest(t, filepath.Join(onnxNodeDir, name)) })
 	}
 }
 
-func ewRunNodeTest(t *testing.T, dir string) {
+func runElementwiseNodeTest(t *testing.T, dir string) {
 	t.Helper()
 	m := decodeNodeModel(t, dir)
 	for _, vs := range [][]graph.ValueInfo{m.Graph.Inputs, m.Graph.Outputs} {
@@ -57,5 +57,11 @@ func ewRunNodeTest(t *testing.T, dir string) {
 	}
 	// Cast results are exact (one rounding), so demand identical bits.
 	exact := strings.Contains(filepath.Base(dir), "cast")
-	runNodeTest(t, dir, m, func(got, want *ops.Tensor) string { return kernels.EWCompare(got, want, exact) })
+	runNodeTest(t, dir, m, func(got, want *ops.Tensor) string {
+		tol := kernels.Tolerance(want.DType)
+		if exact {
+			tol = 0
+		}
+		return kernels.CompareTensors(got, want, tol, tol)
+	})
 }

@@ -10,24 +10,24 @@ import (
 // fuzzExempt are registered operators the never-panic fuzzers leave out,
 // with the reason.
 var fuzzExempt = map[string]string{
-	operators.FusedDomain + "/FusedGemm":          "built only by the fusion pass from a validated Gemm (optimize_fuse_test.go covers it)",
-	operators.FusedDomain + "/FusedConv":          "built only by the fusion pass from a validated Conv (optimize_fuse_test.go covers it)",
-	operators.FusedDomain + "/FusedConvTranspose": "built only by the fusion pass from a validated ConvTranspose (optimize_fuse_test.go covers it)",
-	operators.FusedDomain + "/Affine":             "built only by FoldAffine from validated Mul/Div and Add nodes (optimize_affine_test.go covers it, bad inputs included)",
+	operators.FusedDomain + "/FusedGemm":          "built only by the fusion pass from a validated Gemm (passes/fuse_test.go covers it)",
+	operators.FusedDomain + "/FusedConv":          "built only by the fusion pass from a validated Conv (passes/fuse_test.go covers it)",
+	operators.FusedDomain + "/FusedConvTranspose": "built only by the fusion pass from a validated ConvTranspose (passes/fuse_test.go covers it)",
+	operators.FusedDomain + "/Affine":             "built only by FoldAffine from validated Mul/Div and Add nodes (passes/affine_test.go and affine_test.go cover it, bad inputs included)",
 }
 
 // TestEveryOperatorIsFuzzed keeps the never-panic fuzzers complete: each
-// registered operator is in ewFuzzOps, tkFuzzOps or nnFuzzOps, or exempt
+// registered operator is in elementwiseFuzzOps, shapeFuzzOps or layerFuzzOps, or exempt
 // with a reason, so a new kernel cannot skip the bad-input checks.
 func TestEveryOperatorIsFuzzed(t *testing.T) {
 	fuzzed := map[string]bool{}
-	for _, op := range ewFuzzOps {
+	for _, op := range elementwiseFuzzOps {
 		fuzzed[op] = true
 	}
-	for _, op := range tkFuzzOps {
+	for _, op := range shapeFuzzOps {
 		fuzzed[op] = true
 	}
-	for _, op := range nnFuzzOps {
+	for _, op := range layerFuzzOps {
 		fuzzed[op.op] = true
 	}
 	for _, name := range operators.Operators() {
@@ -36,7 +36,7 @@ func TestEveryOperatorIsFuzzed(t *testing.T) {
 		}
 		op, onnx := strings.CutPrefix(name, "ai.onnx/")
 		if !onnx || !fuzzed[op] {
-			t.Errorf("operator %s is in no fuzz list (ewFuzzOps, tkFuzzOps, nnFuzzOps) and not in fuzzExempt", name)
+			t.Errorf("operator %s is in no fuzz list (elementwiseFuzzOps, shapeFuzzOps, layerFuzzOps) and not in fuzzExempt", name)
 		}
 	}
 }

@@ -20,9 +20,9 @@ func init() {
 	}
 }
 
-// nnGemmAttrs reads Gemm's alpha, beta, transA and transB (the fused Gemm
-// of optimize_fuse.go carries the same attributes).
-func nnGemmAttrs(n *graph.Node) (alpha, beta float32, transA, transB bool, err error) {
+// gemmAttrs reads Gemm's alpha, beta, transA and transB (the fused Gemm
+// of fused.go carries the same attributes).
+func gemmAttrs(n *graph.Node) (alpha, beta float32, transA, transB bool, err error) {
 	if alpha, err = n.Float("alpha", 1); err != nil {
 		return
 	}
@@ -41,20 +41,20 @@ func nnGemmAttrs(n *graph.Node) (alpha, beta float32, transA, transB bool, err e
 }
 
 func buildGemm(n *graph.Node, opset int64) (operators.Kernel, error) {
-	alpha, beta, transA, transB, err := nnGemmAttrs(n)
+	alpha, beta, transA, transB, err := gemmAttrs(n)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		a, err := nnIn(n, in, 0, "A")
+		a, err := requiredInput(n, in, 0, "A")
 		if err != nil {
 			return nil, err
 		}
-		b, err := nnIn(n, in, 1, "B")
+		b, err := requiredInput(n, in, 1, "B")
 		if err != nil {
 			return nil, err
 		}
-		c := nnOpt(in, 2)
+		c := optionalInput(in, 2)
 		if c != nil {
 			if err := c.Validate(); err != nil {
 				return nil, fmt.Errorf("node %s: input C: %w", n.Label(), err)
@@ -99,11 +99,11 @@ func buildGemm(n *graph.Node, opset int64) (operators.Kernel, error) {
 		lda, ldb := a.Shape[1], b.Shape[1]
 		switch a.DType {
 		case ops.Float32, ops.Float16:
-			out := nnNewOut(env, a.DType, []int{m, nn})
+			out := newFloatOutput(env, a.DType, []int{m, nn})
 			y := out.f
 			bv := float32(0)
 			if useC {
-				cf := nnF32(c)
+				cf := float32s(c)
 				for i := 0; i < m; i++ {
 					row := y[i*nn : (i+1)*nn]
 					for j := range row {
@@ -113,35 +113,35 @@ func buildGemm(n *graph.Node, opset int64) (operators.Kernel, error) {
 				bv = 1
 			}
 			if m*nn > 0 {
-				ops.Gemm(transA, transB, m, nn, k, alpha, nnF32(a), lda, nnF32(b), ldb, bv, y, nn)
+				ops.Gemm(transA, transB, m, nn, k, alpha, float32s(a), lda, float32s(b), ldb, bv, y, nn)
 			}
 			return []*ops.Tensor{out.done()}, nil
 		case ops.Float64:
-			return []*ops.Tensor{nnGemmTyped[float64](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
+			return []*ops.Tensor{gemmTyped[float64](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
 		case ops.Int32:
-			return []*ops.Tensor{nnGemmTyped[int32](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
+			return []*ops.Tensor{gemmTyped[int32](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
 		case ops.Int64:
-			return []*ops.Tensor{nnGemmTyped[int64](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
+			return []*ops.Tensor{gemmTyped[int64](env, transA, transB, m, nn, k, alpha, beta, a, b, c, useC, cRows, cCols)}, nil
 		}
 		return nil, fmt.Errorf("node %s: unsupported type %v (want float32, float64, float16, int32 or int64)", n.Label(), a.DType)
 	}, nil
 }
 
-// nnGemmTyped runs nnGemmNaive on A, B and (when useC) C of element type
+// gemmTyped runs gemmNaive on A, B and (when useC) C of element type
 // T, all of one type, into a new M×N output.
-func nnGemmTyped[T float64 | int32 | int64](env *operators.Env, transA, transB bool, m, nn, k int, alpha, beta float32, a, b, c *ops.Tensor, useC bool, cRows, cCols int) *ops.Tensor {
+func gemmTyped[T float64 | int32 | int64](env *operators.Env, transA, transB bool, m, nn, k int, alpha, beta float32, a, b, c *ops.Tensor, useC bool, cRows, cCols int) *ops.Tensor {
 	y := env.New(a.DType, m, nn)
 	var cd []T
 	if useC {
 		cd = c.Data.([]T)
 	}
-	nnGemmNaive(transA, transB, m, nn, k, T(alpha), a.Data.([]T), a.Shape[1], b.Data.([]T), b.Shape[1], T(beta), cd, cRows, cCols, y.Data.([]T))
+	gemmNaive(transA, transB, m, nn, k, T(alpha), a.Data.([]T), a.Shape[1], b.Data.([]T), b.Shape[1], T(beta), cd, cRows, cCols, y.Data.([]T))
 	return y
 }
 
-// nnGemmNaive is Gemm with plain loops for the element types ops.Gemm does
+// gemmNaive is Gemm with plain loops for the element types ops.Gemm does
 // not cover. c (nil when absent) is read at c[i*cRows+j*cCols].
-func nnGemmNaive[T float64 | int32 | int64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, cRows, cCols int, y []T) {
+func gemmNaive[T float64 | int32 | int64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, cRows, cCols int, y []T) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
 			var s T
@@ -170,11 +170,11 @@ func nnGemmNaive[T float64 | int32 | int64](transA, transB bool, m, n, k int, al
 
 func buildMatMul(n *graph.Node, opset int64) (operators.Kernel, error) {
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		a, err := nnIn(n, in, 0, "A")
+		a, err := requiredInput(n, in, 0, "A")
 		if err != nil {
 			return nil, err
 		}
-		b, err := nnIn(n, in, 1, "B")
+		b, err := requiredInput(n, in, 1, "B")
 		if err != nil {
 			return nil, err
 		}
@@ -187,8 +187,8 @@ func buildMatMul(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		switch a.DType {
 		case ops.Float32, ops.Float16:
-			out := nnNewOut(env, a.DType, p.Out)
-			ops.MatMulF32(p, nnF32(a), nnF32(b), out.f)
+			out := newFloatOutput(env, a.DType, p.Out)
+			ops.MatMulF32(p, float32s(a), float32s(b), out.f)
 			return []*ops.Tensor{out.done()}, nil
 		case ops.Float64:
 			y := env.New(ops.Float64, p.Out...)

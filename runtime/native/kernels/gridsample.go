@@ -21,14 +21,14 @@ func buildGridSample(n *graph.Node, opset int64) (operators.Kernel, error) {
 	if opset >= 20 {
 		def = "linear"
 	}
-	mode, err := nnResizeMode(n, def)
+	mode, err := resizeMode(n, def)
 	if err != nil {
 		return nil, err
 	}
-	pad, err := nnEnum(n, "padding_mode", "zeros",
-		nnChoice[ops.GridPadding]{"zeros", ops.GridZeros},
-		nnChoice[ops.GridPadding]{"border", ops.GridBorder},
-		nnChoice[ops.GridPadding]{"reflection", ops.GridReflection})
+	pad, err := enumAttr(n, "padding_mode", "zeros",
+		enumChoice[ops.GridPadding]{"zeros", ops.GridZeros},
+		enumChoice[ops.GridPadding]{"border", ops.GridBorder},
+		enumChoice[ops.GridPadding]{"reflection", ops.GridReflection})
 	if err != nil {
 		return nil, err
 	}
@@ -37,11 +37,11 @@ func buildGridSample(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnFloatIn(n, in, 0, "X")
+		x, err := floatInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		g, err := nnFloatIn(n, in, 1, "grid")
+		g, err := floatInput(n, in, 1, "grid")
 		if err != nil {
 			return nil, err
 		}
@@ -56,8 +56,8 @@ func buildGridSample(n *graph.Node, opset int64) (operators.Kernel, error) {
 		if (p.H == 0 || p.W == 0) && p.OutH*p.OutW > 0 {
 			return nil, fmt.Errorf("node %s: cannot sample an empty image of shape %s", n.Label(), ops.ShapeString(x.Shape))
 		}
-		o := nnNewOut(env, x.DType, []int{p.N, p.C, p.OutH, p.OutW})
-		ops.GridSample2D(p, nnF32(x), nnF32(g), o.f)
+		o := newFloatOutput(env, x.DType, []int{p.N, p.C, p.OutH, p.OutW})
+		ops.GridSample2D(p, float32s(x), float32s(g), o.f)
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -316,44 +315,10 @@ func fuzzAttrs(r *rand.Rand, spec fuzzAttrSpec) []*graph.Attr {
 	return out
 }
 
-// ewCompare checks type and shape exactly and values within a tolerance
-// suited to the element type (floats), exactly otherwise. NaN matches NaN.
-func ewCompare(got, want *ops.Tensor, exact bool) string {
-	if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
-		return "got " + got.String() + ", want " + want.String()
-	}
-	g, w := tensorF64(got), tensorF64(want)
-	tol := 0.0
-	switch got.DType {
-	case ops.Float32:
-		tol = 1e-5
-	case ops.Float64:
-		tol = 1e-12
-	case ops.Float16:
-		tol = 1e-3
-	}
-	if exact {
-		tol = 0
-	}
-	for i := range w {
-		if math.IsNaN(w[i]) && math.IsNaN(g[i]) {
-			continue
-		}
-		if g[i] == w[i] {
-			continue
-		}
-		if d := math.Abs(g[i] - w[i]); !(d <= tol*(1+math.Abs(w[i]))) {
-			return "element " + strconv.Itoa(i) + ": got " + strconv.FormatFloat(g[i], 'g', -1, 64) +
-				", want " + strconv.FormatFloat(w[i], 'g', -1, 64)
-		}
-	}
-	return ""
-}
-
-// nnCompare checks got against want: same type and shape, floats within
+// compareTensors checks got against want: same type and shape, floats within
 // atol + rtol·|want| (NaN matches NaN), others exactly. It returns "" or a
 // description of the first mismatch.
-func nnCompare(got, want *ops.Tensor, atol, rtol float64) string {
+func compareTensors(got, want *ops.Tensor, atol, rtol float64) string {
 	if got == nil {
 		return "got nil tensor"
 	}
@@ -380,4 +345,21 @@ func nnCompare(got, want *ops.Tensor, atol, rtol float64) string {
 		return fmt.Sprintf("%d of %d elements differ; first %s", bad, len(w), first)
 	}
 	return ""
+}
+
+// floats builds a float32 tensor.
+func floats(shape []int, v ...float32) *ops.Tensor { return ops.FromFloat32(shape, v) }
+
+// tolerance is the comparison tolerance (absolute and relative) suited to
+// results computed in dt: float rounding differences, exact otherwise.
+func tolerance(dt ops.DType) float64 {
+	switch dt {
+	case ops.Float32:
+		return 1e-5
+	case ops.Float64:
+		return 1e-12
+	case ops.Float16:
+		return 1e-3
+	}
+	return 0
 }

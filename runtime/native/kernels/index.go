@@ -1,8 +1,8 @@
 package kernels
 
-// Index-driven data movement: GatherElements, ScatterElements (and the
-// deprecated Scatter), GatherND, ScatterND and Compress, for every element
-// type ops.Tensor holds (scatter reductions: numeric types only).
+// Index-driven data movement: Gather, GatherElements, ScatterElements (and
+// the deprecated Scatter), GatherND, ScatterND and Compress, for every
+// element type ops.Tensor holds (scatter reductions: numeric types only).
 
 import (
 	"fmt"
@@ -29,11 +29,14 @@ func init() {
 	for _, v := range []int64{9, 11} {
 		operators.Register("", "Compress", v, buildCompress)
 	}
+	for _, v := range []int64{1, 11, 13} {
+		operators.Register("", "Gather", v, buildGather)
+	}
 }
 
-// tkIndices reads an int32/int64 index tensor, adding dim to negative
+// readIndices reads an int32/int64 index tensor, adding dim to negative
 // values and rejecting values outside [-dim, dim).
-func tkIndices(n *graph.Node, t *ops.Tensor, name string, dim int) ([]int, error) {
+func readIndices(n *graph.Node, t *ops.Tensor, name string, dim int) ([]int, error) {
 	idx := make([]int, t.Len())
 	bad := func(i int, v int64) error {
 		return fmt.Errorf("node %s: %s value %d at position %d out of range [%d, %d)", n.Label(), name, v, i, -dim, dim)
@@ -65,14 +68,14 @@ func tkIndices(n *graph.Node, t *ops.Tensor, name string, dim int) ([]int, error
 	return idx, nil
 }
 
-// tkElementsShapes checks the shapes of GatherElements/ScatterElements: the
+// checkElementsShapes checks the shapes of GatherElements/ScatterElements: the
 // indices have data's rank and, off the axis, no larger dims.
-func tkElementsShapes(n *graph.Node, data, ind *ops.Tensor, axis int64, opset int64) (int, error) {
+func checkElementsShapes(n *graph.Node, data, ind *ops.Tensor, axis int64, opset int64) (int, error) {
 	r := len(data.Shape)
 	if r == 0 {
 		return 0, fmt.Errorf("node %s: data must have rank ≥ 1, got a scalar", n.Label())
 	}
-	a, err := tkAxis(n, "axis", axis, r, false, opset, 0)
+	a, err := resolveAxis(n, axis, r)
 	if err != nil {
 		return 0, err
 	}
@@ -93,16 +96,16 @@ func buildGatherElements(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "data", "indices")
+		ins, err := requiredInputs(n, in, "data", "indices")
 		if err != nil {
 			return nil, err
 		}
 		x, it := ins[0], ins[1]
-		a, err := tkElementsShapes(n, x, it, axis, opset)
+		a, err := checkElementsShapes(n, x, it, axis, opset)
 		if err != nil {
 			return nil, err
 		}
-		idx, err := tkIndices(n, it, "indices", x.Shape[a])
+		idx, err := readIndices(n, it, "indices", x.Shape[a])
 		if err != nil {
 			return nil, err
 		}
@@ -132,9 +135,9 @@ func buildGatherElements(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}, nil
 }
 
-// tkReduction reads the reduction attribute of ScatterElements/ScatterND:
+// scatterReduction reads the reduction attribute of ScatterElements/ScatterND:
 // "none" always, "add"/"mul" from opset 16, "max"/"min" from 18.
-func tkReduction(n *graph.Node, opset int64) (string, error) {
+func scatterReduction(n *graph.Node, opset int64) (string, error) {
 	if opset < 16 {
 		return "none", nil
 	}
@@ -151,13 +154,13 @@ func tkReduction(n *graph.Node, opset int64) (string, error) {
 	return red, nil
 }
 
-type tkNumber interface {
+type number interface {
 	~float32 | ~float64 | ~int64 | ~int32 | ~int8 | ~uint8
 }
 
-// tkCombineOf returns the element combiner of a scatter reduction (nil for
+// combinerOf returns the element combiner of a scatter reduction (nil for
 // "none").
-func tkCombineOf[T tkNumber](red string) func(a, b T) T {
+func combinerOf[T number](red string) func(a, b T) T {
 	switch red {
 	case "add":
 		return func(a, b T) T { return a + b }
@@ -171,9 +174,9 @@ func tkCombineOf[T tkNumber](red string) func(a, b T) T {
 	return nil
 }
 
-// tkCombineHalf is tkCombineOf for float16 bits, computing in float32.
-func tkCombineHalf(red string) func(a, b uint16) uint16 {
-	f := tkCombineOf[float32](red)
+// combineHalf is combinerOf for float16 bits, computing in float32.
+func combineHalf(red string) func(a, b uint16) uint16 {
+	f := combinerOf[float32](red)
 	if f == nil {
 		return nil
 	}
@@ -182,11 +185,11 @@ func tkCombineHalf(red string) func(a, b uint16) uint16 {
 	}
 }
 
-// tkScatterInputs returns the data, indices and updates inputs of a
+// scatterInputs returns the data, indices and updates inputs of a
 // scatter, checking that updates match data's type and that a reduction
 // other than none has numeric data.
-func tkScatterInputs(n *graph.Node, in []*ops.Tensor, red string) (x, it, upd *ops.Tensor, err error) {
-	ins, err := tkInputs(n, in, "data", "indices", "updates")
+func scatterInputs(n *graph.Node, in []*ops.Tensor, red string) (x, it, upd *ops.Tensor, err error) {
+	ins, err := requiredInputs(n, in, "data", "indices", "updates")
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -205,23 +208,23 @@ func buildScatterElements(n *graph.Node, opset int64) (operators.Kernel, error) 
 	if err != nil {
 		return nil, err
 	}
-	red, err := tkReduction(n, opset)
+	red, err := scatterReduction(n, opset)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, it, upd, err := tkScatterInputs(n, in, red)
+		x, it, upd, err := scatterInputs(n, in, red)
 		if err != nil {
 			return nil, err
 		}
 		if !ops.SameShape(upd.Shape, it.Shape) {
 			return nil, fmt.Errorf("node %s: updates shape %s differs from indices shape %s", n.Label(), ops.ShapeString(upd.Shape), ops.ShapeString(it.Shape))
 		}
-		a, err := tkElementsShapes(n, x, it, axis, opset)
+		a, err := checkElementsShapes(n, x, it, axis, opset)
 		if err != nil {
 			return nil, err
 		}
-		idx, err := tkIndices(n, it, "indices", x.Shape[a])
+		idx, err := readIndices(n, it, "indices", x.Shape[a])
 		if err != nil {
 			return nil, err
 		}
@@ -233,19 +236,19 @@ func buildScatterElements(n *graph.Node, opset int64) (operators.Kernel, error) 
 		ds, us := x.Shape, it.Shape
 		switch d := out.Data.(type) {
 		case []float32:
-			ops.ScatterElements(d, upd.F32(), ds, us, a, idx, tkCombineOf[float32](red))
+			ops.ScatterElements(d, upd.F32(), ds, us, a, idx, combinerOf[float32](red))
 		case []float64:
-			ops.ScatterElements(d, upd.F64(), ds, us, a, idx, tkCombineOf[float64](red))
+			ops.ScatterElements(d, upd.F64(), ds, us, a, idx, combinerOf[float64](red))
 		case []uint16:
-			ops.ScatterElements(d, upd.F16(), ds, us, a, idx, tkCombineHalf(red))
+			ops.ScatterElements(d, upd.F16(), ds, us, a, idx, combineHalf(red))
 		case []int64:
-			ops.ScatterElements(d, upd.I64(), ds, us, a, idx, tkCombineOf[int64](red))
+			ops.ScatterElements(d, upd.I64(), ds, us, a, idx, combinerOf[int64](red))
 		case []int32:
-			ops.ScatterElements(d, upd.I32(), ds, us, a, idx, tkCombineOf[int32](red))
+			ops.ScatterElements(d, upd.I32(), ds, us, a, idx, combinerOf[int32](red))
 		case []int8:
-			ops.ScatterElements(d, upd.I8(), ds, us, a, idx, tkCombineOf[int8](red))
+			ops.ScatterElements(d, upd.I8(), ds, us, a, idx, combinerOf[int8](red))
 		case []uint8:
-			ops.ScatterElements(d, upd.U8(), ds, us, a, idx, tkCombineOf[uint8](red))
+			ops.ScatterElements(d, upd.U8(), ds, us, a, idx, combinerOf[uint8](red))
 		case []bool:
 			ops.ScatterElements(d, upd.B(), ds, us, a, idx, nil)
 		}
@@ -253,11 +256,11 @@ func buildScatterElements(n *graph.Node, opset int64) (operators.Kernel, error) 
 	}, nil
 }
 
-// tkNDOffsets turns the index tuples of GatherND/ScatterND into element
+// gatherNDOffsets turns the index tuples of GatherND/ScatterND into element
 // offsets in data. ind has shape batch ++ I ++ [q]; data has shape
 // batch ++ D with q ≤ len(D). It returns one offset per (batch, tuple) and
 // the block size prod(D[q:]).
-func tkNDOffsets(n *graph.Node, data, ind *ops.Tensor, batch int) (offs []int, blk int, err error) {
+func gatherNDOffsets(n *graph.Node, data, ind *ops.Tensor, batch int) (offs []int, blk int, err error) {
 	ir, dr := len(ind.Shape), len(data.Shape)
 	if ir < 1 {
 		return nil, 0, fmt.Errorf("node %s: indices must have rank ≥ 1", n.Label())
@@ -326,12 +329,12 @@ func buildGatherND(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "data", "indices")
+		ins, err := requiredInputs(n, in, "data", "indices")
 		if err != nil {
 			return nil, err
 		}
 		x, it := ins[0], ins[1]
-		offs, blk, err := tkNDOffsets(n, x, it, int(batch))
+		offs, blk, err := gatherNDOffsets(n, x, it, int(batch))
 		if err != nil {
 			return nil, err
 		}
@@ -364,16 +367,16 @@ func buildGatherND(n *graph.Node, opset int64) (operators.Kernel, error) {
 }
 
 func buildScatterND(n *graph.Node, opset int64) (operators.Kernel, error) {
-	red, err := tkReduction(n, opset)
+	red, err := scatterReduction(n, opset)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, it, upd, err := tkScatterInputs(n, in, red)
+		x, it, upd, err := scatterInputs(n, in, red)
 		if err != nil {
 			return nil, err
 		}
-		offs, blk, err := tkNDOffsets(n, x, it, 0)
+		offs, blk, err := gatherNDOffsets(n, x, it, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -386,19 +389,19 @@ func buildScatterND(n *graph.Node, opset int64) (operators.Kernel, error) {
 		ops.CopyData(out.Data, x.Data)
 		switch d := out.Data.(type) {
 		case []float32:
-			ops.ScatterBlocks(d, upd.F32(), offs, blk, tkCombineOf[float32](red))
+			ops.ScatterBlocks(d, upd.F32(), offs, blk, combinerOf[float32](red))
 		case []float64:
-			ops.ScatterBlocks(d, upd.F64(), offs, blk, tkCombineOf[float64](red))
+			ops.ScatterBlocks(d, upd.F64(), offs, blk, combinerOf[float64](red))
 		case []uint16:
-			ops.ScatterBlocks(d, upd.F16(), offs, blk, tkCombineHalf(red))
+			ops.ScatterBlocks(d, upd.F16(), offs, blk, combineHalf(red))
 		case []int64:
-			ops.ScatterBlocks(d, upd.I64(), offs, blk, tkCombineOf[int64](red))
+			ops.ScatterBlocks(d, upd.I64(), offs, blk, combinerOf[int64](red))
 		case []int32:
-			ops.ScatterBlocks(d, upd.I32(), offs, blk, tkCombineOf[int32](red))
+			ops.ScatterBlocks(d, upd.I32(), offs, blk, combinerOf[int32](red))
 		case []int8:
-			ops.ScatterBlocks(d, upd.I8(), offs, blk, tkCombineOf[int8](red))
+			ops.ScatterBlocks(d, upd.I8(), offs, blk, combinerOf[int8](red))
 		case []uint8:
-			ops.ScatterBlocks(d, upd.U8(), offs, blk, tkCombineOf[uint8](red))
+			ops.ScatterBlocks(d, upd.U8(), offs, blk, combinerOf[uint8](red))
 		case []bool:
 			ops.ScatterBlocks(d, upd.B(), offs, blk, nil)
 		}
@@ -413,7 +416,7 @@ func buildCompress(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "input", "condition")
+		ins, err := requiredInputs(n, in, "input", "condition")
 		if err != nil {
 			return nil, err
 		}
@@ -423,11 +426,11 @@ func buildCompress(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		src, a := x, 0
 		if hasAxis {
-			if a, err = tkAxis(n, "axis", axis, len(x.Shape), false, opset, 0); err != nil {
+			if a, err = resolveAxis(n, axis, len(x.Shape)); err != nil {
 				return nil, err
 			}
 		} else {
-			src = tkView(x, []int{x.Len()})
+			src = viewAs(x, []int{x.Len()})
 		}
 		dim := src.Shape[a]
 		cond := ct.B()
@@ -445,6 +448,58 @@ func buildCompress(n *graph.Node, opset int64) (operators.Kernel, error) {
 		shape[a] = len(idx)
 		out := env.New(x.DType, shape...)
 		if err := ops.GatherInto(out, src, a, idx); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+func buildGather(n *graph.Node, opset int64) (operators.Kernel, error) {
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := requiredInputs(n, in, "data", "indices")
+		if err != nil {
+			return nil, err
+		}
+		x, it := ins[0], ins[1]
+		if len(x.Shape) == 0 {
+			return nil, fmt.Errorf("node %s: data must have rank ≥ 1, got a scalar", n.Label())
+		}
+		a, err := resolveAxis(n, axis, len(x.Shape))
+		if err != nil {
+			return nil, err
+		}
+		dim := x.Shape[a]
+		idx := make([]int, it.Len())
+		switch d := it.Data.(type) {
+		case []int64:
+			for i, v := range d {
+				if v < -int64(dim) || v >= int64(dim) {
+					return nil, fmt.Errorf("node %s: index %d at position %d out of range [%d, %d) for axis %d of data %s", n.Label(), v, i, -dim, dim, a, ops.ShapeString(x.Shape))
+				}
+				if v < 0 {
+					v += int64(dim)
+				}
+				idx[i] = int(v)
+			}
+		case []int32:
+			for i, v := range d {
+				if int(v) < -dim || int(v) >= dim {
+					return nil, fmt.Errorf("node %s: index %d at position %d out of range [%d, %d) for axis %d of data %s", n.Label(), v, i, -dim, dim, a, ops.ShapeString(x.Shape))
+				}
+				if v < 0 {
+					v += int32(dim)
+				}
+				idx[i] = int(v)
+			}
+		default:
+			return nil, fmt.Errorf("node %s: indices must be int64 or int32, got %v", n.Label(), it.DType)
+		}
+		out := env.New(x.DType, ops.GatherShape(x.Shape, it.Shape, a)...)
+		if err := ops.GatherInto(out, x, a, idx); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil

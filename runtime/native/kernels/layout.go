@@ -1,7 +1,7 @@
 package kernels
 
-// Layout and pattern operators: Trilu, DepthToSpace, SpaceToDepth, OneHot
-// and EyeLike, for every element type ops.Tensor holds.
+// Layout operators: Transpose, Tile, Expand, DepthToSpace, SpaceToDepth
+// and Trilu, for every element type ops.Tensor holds.
 
 import (
 	"fmt"
@@ -20,11 +20,14 @@ func init() {
 	for _, v := range []int64{1, 13} {
 		operators.Register("", "SpaceToDepth", v, buildSpaceToDepth)
 	}
-	for _, v := range []int64{9, 11} {
-		operators.Register("", "OneHot", v, buildOneHot)
+	for _, v := range []int64{1, 13, 21} {
+		operators.Register("", "Transpose", v, buildTranspose)
 	}
-	for _, v := range []int64{9, 22} {
-		operators.Register("", "EyeLike", v, buildEyeLike)
+	for _, v := range []int64{6, 13} {
+		operators.Register("", "Tile", v, buildTile)
+	}
+	for _, v := range []int64{8, 13} {
+		operators.Register("", "Expand", v, buildExpand)
 	}
 }
 
@@ -34,7 +37,7 @@ func buildTrilu(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +46,7 @@ func buildTrilu(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, fmt.Errorf("node %s: input must have rank ≥ 2, got shape %s", n.Label(), ops.ShapeString(x.Shape))
 		}
 		k := int64(0)
-		if kt := tkOptInput(in, 1); kt != nil {
+		if kt := optionalInput(in, 1); kt != nil {
 			if kt.DType != ops.Int64 || kt.Len() != 1 {
 				return nil, fmt.Errorf("node %s: k must be an int64 scalar, got %v", n.Label(), kt)
 			}
@@ -57,29 +60,29 @@ func buildTrilu(n *graph.Node, opset int64) (operators.Kernel, error) {
 		up := upper != 0
 		switch s := x.Data.(type) {
 		case []float32:
-			tkTrilu(out.F32(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.F32(), s, batch, rows, cols, int(k), up)
 		case []float64:
-			tkTrilu(out.F64(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.F64(), s, batch, rows, cols, int(k), up)
 		case []uint16:
-			tkTrilu(out.F16(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.F16(), s, batch, rows, cols, int(k), up)
 		case []int64:
-			tkTrilu(out.I64(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.I64(), s, batch, rows, cols, int(k), up)
 		case []int32:
-			tkTrilu(out.I32(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.I32(), s, batch, rows, cols, int(k), up)
 		case []int8:
-			tkTrilu(out.I8(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.I8(), s, batch, rows, cols, int(k), up)
 		case []uint8:
-			tkTrilu(out.U8(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.U8(), s, batch, rows, cols, int(k), up)
 		case []bool:
-			tkTrilu(out.B(), s, batch, rows, cols, int(k), up)
+			applyTrilu(out.B(), s, batch, rows, cols, int(k), up)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
 }
 
-// tkTrilu keeps, in each rows×cols matrix, the elements with j-i ≥ k
+// applyTrilu keeps, in each rows×cols matrix, the elements with j-i ≥ k
 // (upper) or j-i ≤ k (lower) and zeroes the rest.
-func tkTrilu[T any](dst, src []T, batch, rows, cols, k int, upper bool) {
+func applyTrilu[T any](dst, src []T, batch, rows, cols, k int, upper bool) {
 	var zero T
 	for b := 0; b < batch; b++ {
 		for i := 0; i < rows; i++ {
@@ -105,8 +108,8 @@ func tkTrilu[T any](dst, src []T, batch, rows, cols, k int, upper bool) {
 	}
 }
 
-// tkBlocksize reads the required, positive blocksize attribute.
-func tkBlocksize(n *graph.Node) (int, error) {
+// blocksizeAttr reads the required, positive blocksize attribute.
+func blocksizeAttr(n *graph.Node) (int, error) {
 	if !n.Has("blocksize") {
 		return 0, fmt.Errorf("node %s: missing attribute blocksize", n.Label())
 	}
@@ -120,10 +123,10 @@ func tkBlocksize(n *graph.Node) (int, error) {
 	return int(b), nil
 }
 
-// tkPermuteView transposes x viewed as shape by perm into a fresh tensor
+// permuteInto transposes x viewed as shape by perm into a fresh tensor
 // and returns it viewed as final.
-func tkPermuteView(env *operators.Env, n *graph.Node, x *ops.Tensor, shape, perm, final []int) ([]*ops.Tensor, error) {
-	v := tkView(x, shape)
+func permuteInto(env *operators.Env, n *graph.Node, x *ops.Tensor, shape, perm, final []int) ([]*ops.Tensor, error) {
+	v := viewAs(x, shape)
 	ts, err := ops.TransposeShape(shape, perm)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
@@ -132,11 +135,11 @@ func tkPermuteView(env *operators.Env, n *graph.Node, x *ops.Tensor, shape, perm
 	if err := ops.TransposeInto(out, v, perm); err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 	}
-	return []*ops.Tensor{tkView(out, final)}, nil
+	return []*ops.Tensor{viewAs(out, final)}, nil
 }
 
 func buildDepthToSpace(n *graph.Node, opset int64) (operators.Kernel, error) {
-	b, err := tkBlocksize(n)
+	b, err := blocksizeAttr(n)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +153,7 @@ func buildDepthToSpace(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
@@ -164,19 +167,19 @@ func buildDepthToSpace(n *graph.Node, opset int64) (operators.Kernel, error) {
 		c := C / (b * b)
 		final := []int{N, c, H * b, W * b}
 		if mode == "DCR" {
-			return tkPermuteView(env, n, x, []int{N, b, b, c, H, W}, []int{0, 3, 4, 1, 5, 2}, final)
+			return permuteInto(env, n, x, []int{N, b, b, c, H, W}, []int{0, 3, 4, 1, 5, 2}, final)
 		}
-		return tkPermuteView(env, n, x, []int{N, c, b, b, H, W}, []int{0, 1, 4, 2, 5, 3}, final)
+		return permuteInto(env, n, x, []int{N, c, b, b, H, W}, []int{0, 1, 4, 2, 5, 3}, final)
 	}, nil
 }
 
 func buildSpaceToDepth(n *graph.Node, opset int64) (operators.Kernel, error) {
-	b, err := tkBlocksize(n)
+	b, err := blocksizeAttr(n)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
@@ -187,226 +190,123 @@ func buildSpaceToDepth(n *graph.Node, opset int64) (operators.Kernel, error) {
 		if H%b != 0 || W%b != 0 {
 			return nil, fmt.Errorf("node %s: spatial dims of input %s are not multiples of blocksize %d", n.Label(), ops.ShapeString(x.Shape), b)
 		}
-		return tkPermuteView(env, n, x, []int{N, C, H / b, b, W / b, b}, []int{0, 3, 5, 1, 2, 4}, []int{N, C * b * b, H / b, W / b})
+		return permuteInto(env, n, x, []int{N, C, H / b, b, W / b, b}, []int{0, 3, 5, 1, 2, 4}, []int{N, C * b * b, H / b, W / b})
 	}, nil
 }
 
-// tkAsInt64s reads a numeric tensor as int64 values (floats truncate).
-func tkAsInt64s(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
-	out := make([]int64, t.Len())
-	switch d := t.Data.(type) {
-	case []int64:
-		copy(out, d)
-	case []int32:
-		for i, v := range d {
-			out[i] = int64(v)
-		}
-	case []int8:
-		for i, v := range d {
-			out[i] = int64(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = int64(v)
-		}
-	case []float32:
-		for i, v := range d {
-			if math.IsNaN(float64(v)) || math.Abs(float64(v)) > 1<<62 {
-				return nil, fmt.Errorf("node %s: %s value %g is not an integer index", n.Label(), name, v)
-			}
-			out[i] = int64(v)
-		}
-	case []float64:
-		for i, v := range d {
-			if math.IsNaN(v) || math.Abs(v) > 1<<62 {
-				return nil, fmt.Errorf("node %s: %s value %g is not an integer index", n.Label(), name, v)
-			}
-			out[i] = int64(v)
-		}
-	case []uint16:
-		for i, v := range d {
-			f := float64(ops.Float16ToFloat32(v))
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("node %s: %s value %g is not an integer index", n.Label(), name, f)
-			}
-			out[i] = int64(f)
-		}
-	default:
-		return nil, fmt.Errorf("node %s: %s must be numeric, got %v", n.Label(), name, t.DType)
-	}
-	return out, nil
-}
-
-// tkElem returns element i of t as a rank-0 tensor sharing t's data type.
-func tkElem(t *ops.Tensor, i int) *ops.Tensor {
-	out := ops.New(t.DType)
-	switch d := out.Data.(type) {
-	case []float32:
-		d[0] = t.F32()[i]
-	case []float64:
-		d[0] = t.F64()[i]
-	case []uint16:
-		d[0] = t.F16()[i]
-	case []int64:
-		d[0] = t.I64()[i]
-	case []int32:
-		d[0] = t.I32()[i]
-	case []int8:
-		d[0] = t.I8()[i]
-	case []uint8:
-		d[0] = t.U8()[i]
-	case []bool:
-		d[0] = t.B()[i]
-	}
-	return out
-}
-
-// tkFillAt fills t with the scalar fill and then sets the elements at pos
-// to the scalar at (of t's type).
-func tkFillAt(t, fill, at *ops.Tensor, pos []int) error {
-	if err := ops.ExpandInto(t, fill); err != nil {
-		return err
-	}
-	switch d := t.Data.(type) {
-	case []float32:
-		tkSetAt(d, at.F32()[0], pos)
-	case []float64:
-		tkSetAt(d, at.F64()[0], pos)
-	case []uint16:
-		tkSetAt(d, at.F16()[0], pos)
-	case []int64:
-		tkSetAt(d, at.I64()[0], pos)
-	case []int32:
-		tkSetAt(d, at.I32()[0], pos)
-	case []int8:
-		tkSetAt(d, at.I8()[0], pos)
-	case []uint8:
-		tkSetAt(d, at.U8()[0], pos)
-	case []bool:
-		tkSetAt(d, at.B()[0], pos)
-	}
-	return nil
-}
-
-// tkSetAt sets d[p] = v for every p in pos.
-func tkSetAt[T any](d []T, v T, pos []int) {
-	for _, p := range pos {
-		d[p] = v
-	}
-}
-
-func buildOneHot(n *graph.Node, opset int64) (operators.Kernel, error) {
-	axis, err := n.Int("axis", -1)
+func buildTranspose(n *graph.Node, opset int64) (operators.Kernel, error) {
+	perm64, err := n.Ints("perm", nil)
 	if err != nil {
 		return nil, err
 	}
+	var perm []int
+	if perm64 != nil {
+		perm = make([]int, len(perm64))
+		for i, p := range perm64 {
+			perm[i] = int(p)
+		}
+	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "indices", "depth", "values")
+		x, err := requiredInput(n, in, 0, "data")
 		if err != nil {
 			return nil, err
 		}
-		it, dt, vt := ins[0], ins[1], ins[2]
-		if dt.Len() != 1 || len(dt.Shape) > 1 {
-			return nil, fmt.Errorf("node %s: depth must be a scalar, got %v", n.Label(), dt)
+		p := perm
+		if p == nil {
+			p = ops.ReversedPerm(len(x.Shape))
 		}
-		if vt.Len() != 2 || len(vt.Shape) != 1 {
-			return nil, fmt.Errorf("node %s: values must be [off_value, on_value], got %v", n.Label(), vt)
-		}
-		dv, err := tkAsInt64s(n, dt, "depth")
+		shape, err := ops.TransposeShape(x.Shape, p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
-		depth := dv[0]
-		if depth < 1 || depth > tkMaxElements {
-			return nil, fmt.Errorf("node %s: depth %d must be positive", n.Label(), depth)
+		if keepsOrder(x.Shape, p) {
+			return []*ops.Tensor{viewAs(x, shape)}, nil
 		}
-		idx, err := tkAsInt64s(n, it, "indices")
-		if err != nil {
-			return nil, err
-		}
-		r := len(it.Shape)
-		a, err := tkAxis(n, "axis", axis, r+1, false, opset, 0)
-		if err != nil {
-			return nil, err
-		}
-		shape := append(append(append([]int{}, it.Shape[:a]...), int(depth)), it.Shape[a:]...)
-		if err := tkCheckSize(n, "output", shape); err != nil {
-			return nil, err
-		}
-		inner := ops.NumElements(it.Shape[a:])
-		pos := make([]int, 0, len(idx))
-		for i, v := range idx {
-			if v < 0 && opset >= 11 {
-				v += depth
-			}
-			if v < 0 || v >= depth {
-				continue // out of range: the row stays all off_value
-			}
-			o, j := i/inner, i%inner
-			pos = append(pos, (o*int(depth)+int(v))*inner+j)
-		}
-		out := env.New(vt.DType, shape...)
-		if err := tkFillAt(out, tkElem(vt, 0), tkElem(vt, 1), pos); err != nil {
+		out := env.New(x.DType, shape...)
+		if err := ops.TransposeInto(out, x, p); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
 }
 
-// tkOne returns a rank-0 tensor holding 1 (true) of type dt.
-func tkOne(dt ops.DType) *ops.Tensor {
-	t := ops.New(dt)
-	switch d := t.Data.(type) {
-	case []float32:
-		d[0] = 1
-	case []float64:
-		d[0] = 1
-	case []uint16:
-		d[0] = ops.Float32ToFloat16(1)
-	case []int64:
-		d[0] = 1
-	case []int32:
-		d[0] = 1
-	case []int8:
-		d[0] = 1
-	case []uint8:
-		d[0] = 1
-	case []bool:
-		d[0] = true
+// keepsOrder reports whether perm moves only size-1 axes, so the
+// transposed data is the input's data in the same order.
+func keepsOrder(shape, perm []int) bool {
+	last := -1
+	for _, p := range perm {
+		if shape[p] == 1 {
+			continue
+		}
+		if p < last {
+			return false
+		}
+		last = p
 	}
-	return t
+	return true
 }
 
-func buildEyeLike(n *graph.Node, opset int64) (operators.Kernel, error) {
-	k, err := n.Int("k", 0)
-	if err != nil {
-		return nil, err
-	}
-	odt, err := tkDTypeAttr(n)
-	if err != nil {
-		return nil, err
-	}
+func buildTile(n *graph.Node, opset int64) (operators.Kernel, error) {
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		ins, err := requiredInputs(n, in, "input", "repeats")
 		if err != nil {
 			return nil, err
 		}
-		if len(x.Shape) != 2 {
-			return nil, fmt.Errorf("node %s: input must be 2-D, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		x, rt := ins[0], ins[1]
+		reps, err := int64ListInput(n, rt, "repeats")
+		if err != nil {
+			return nil, err
 		}
-		dt := odt
-		if dt == ops.Invalid {
-			dt = x.DType
-		}
-		rows, cols := x.Shape[0], x.Shape[1]
-		var pos []int
-		for i := 0; i < rows; i++ {
-			if j := int64(i) + k; j >= 0 && j < int64(cols) {
-				pos = append(pos, i*cols+int(j))
+		r := make([]int, len(reps))
+		for i, v := range reps {
+			if r[i], err = checkedDim(n, v, "repeat"); err != nil {
+				return nil, err
 			}
 		}
-		out := env.New(dt, rows, cols)
-		if err := tkFillAt(out, ops.New(dt), tkOne(dt), pos); err != nil {
+		shape, err := ops.TileShape(x.Shape, r)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		if err := checkElementCount(n, "output", shape); err != nil {
+			return nil, err
+		}
+		out := env.New(x.DType, shape...)
+		if err := ops.TileInto(out, x); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+func buildExpand(n *graph.Node, opset int64) (operators.Kernel, error) {
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := requiredInputs(n, in, "input", "shape")
+		if err != nil {
+			return nil, err
+		}
+		x, st := ins[0], ins[1]
+		spec, err := int64ListInput(n, st, "shape")
+		if err != nil {
+			return nil, err
+		}
+		want := make([]int, len(spec))
+		for i, v := range spec {
+			if want[i], err = checkedDim(n, v, "shape entry"); err != nil {
+				return nil, err
+			}
+		}
+		shape, err := ops.BroadcastShape(x.Shape, want)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: expand: %w", n.Label(), err)
+		}
+		if err := checkElementCount(n, "output", shape); err != nil {
+			return nil, err
+		}
+		if ops.SameShape(shape, x.Shape) {
+			return []*ops.Tensor{viewAs(x, shape)}, nil
+		}
+		out := env.New(x.DType, shape...)
+		if err := ops.ExpandInto(out, x); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil

@@ -44,11 +44,11 @@ func buildLoss(softmax bool) operators.Builder {
 		}
 		wantLogProb := softmax && len(n.Outputs) > 1 && n.Outputs[1] != ""
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnFloatIn(n, in, 0, "input")
+			x, err := floatInput(n, in, 0, "input")
 			if err != nil {
 				return nil, err
 			}
-			tg, err := nnIn(n, in, 1, "target")
+			tg, err := requiredInput(n, in, 1, "target")
 			if err != nil {
 				return nil, err
 			}
@@ -61,13 +61,13 @@ func buildLoss(softmax bool) operators.Builder {
 			if !ops.SameShape(tg.Shape, want) {
 				return nil, fmt.Errorf("node %s: target of shape %s should have shape %s", n.Label(), ops.ShapeString(tg.Shape), ops.ShapeString(want))
 			}
-			target, err := nnIndexList(n, tg, "target")
+			target, err := indexValues(n, tg, "target")
 			if err != nil {
 				return nil, err
 			}
 			var weight []float32
-			if w := nnOpt(in, 2); w != nil {
-				if weight, err = nnF32Param(n, w, "weight", c); err != nil {
+			if w := optionalInput(in, 2); w != nil {
+				if weight, err = float32Param(n, w, "weight", c); err != nil {
 					return nil, err
 				}
 			}
@@ -75,10 +75,10 @@ func buildLoss(softmax bool) operators.Builder {
 			if red == ops.ReduceNone {
 				shape = want
 			}
-			out := nnNewOut(env, x.DType, shape)
-			xs := nnF32(x)
+			out := newFloatOutput(env, x.DType, shape)
+			xs := float32s(x)
 			if softmax {
-				lp := nnNewOut(env, x.DType, x.Shape)
+				lp := newFloatOutput(env, x.DType, x.Shape)
 				err = ops.SoftmaxCrossEntropy(nb, c, d, xs, target, weight, ignore, hasIgnore, red, lp.f, out.f)
 				if err != nil {
 					return nil, fmt.Errorf("node %s: %w", n.Label(), err)
@@ -96,8 +96,8 @@ func buildLoss(softmax bool) operators.Builder {
 	}
 }
 
-// nnIndexList returns an int64 or int32 tensor's elements as int64.
-func nnIndexList(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
+// indexValues returns an int64 or int32 tensor's elements as int64.
+func indexValues(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
 	switch d := t.Data.(type) {
 	case []int64:
 		return d, nil

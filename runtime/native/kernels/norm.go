@@ -1,8 +1,9 @@
 package kernels
 
 // Normalisation operators: BatchNormalization (inference, and training
-// mode with batch statistics and running-stat outputs), InstanceNormalization
-// and LayerNormalization, on ops.BatchNorm*/InstanceNorm/LayerNorm.
+// mode with batch statistics and running-stat outputs),
+// InstanceNormalization, LayerNormalization, GroupNormalization,
+// MeanVarianceNormalization, LpNormalization and LRN.
 
 import (
 	"fmt"
@@ -20,6 +21,16 @@ func init() {
 		operators.Register("", "InstanceNormalization", v, buildInstanceNorm)
 	}
 	operators.Register("", "LayerNormalization", 17, buildLayerNorm)
+	for _, v := range []int64{1, 13} {
+		operators.Register("", "LRN", v, buildLRN)
+	}
+	for _, v := range []int64{9, 13} {
+		operators.Register("", "MeanVarianceNormalization", v, buildMVN)
+	}
+	for _, v := range []int64{18, 21} {
+		operators.Register("", "GroupNormalization", v, buildGroupNorm)
+	}
+	operators.Register("", "LpNormalization", 1, buildLpNormalization)
 }
 
 func buildBatchNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -70,10 +81,10 @@ func buildBatchNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
 		var t [5]*ops.Tensor
 		for i, nm := range names {
 			var err error
-			if t[i], err = nnIn(n, in, i, nm); err != nil {
+			if t[i], err = requiredInput(n, in, i, nm); err != nil {
 				return nil, err
 			}
-			if err := nnFloat(n, t[i], nm); err != nil {
+			if err := checkFloat(n, t[i], nm); err != nil {
 				return nil, err
 			}
 		}
@@ -89,20 +100,20 @@ func buildBatchNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
 		var p [4][]float32
 		for i := 1; i < 5; i++ {
 			var err error
-			if p[i-1], err = nnF32Param(n, t[i], names[i], c); err != nil {
+			if p[i-1], err = float32Param(n, t[i], names[i], c); err != nil {
 				return nil, err
 			}
 		}
-		o := nnNewOut(env, x.DType, x.Shape)
+		o := newFloatOutput(env, x.DType, x.Shape)
 		if !training {
-			ops.BatchNormInference(nb, c, sp, nnF32(x), p[0], p[1], p[2], p[3], eps, o.f)
+			ops.BatchNormInference(nb, c, sp, float32s(x), p[0], p[1], p[2], p[3], eps, o.f)
 			return []*ops.Tensor{o.done()}, nil
 		}
 		bm, bv := make([]float32, c), make([]float32, c)
-		ops.BatchNormTraining(nb, c, sp, nnF32(x), p[0], p[1], eps, o.f, bm, bv)
+		ops.BatchNormTraining(nb, c, sp, float32s(x), p[0], p[1], eps, o.f, bm, bv)
 		outs := []*ops.Tensor{o.done()}
 		stat := func(src *ops.Tensor, v []float32) *ops.Tensor {
-			r := nnNewOut(env, src.DType, src.Shape)
+			r := newFloatOutput(env, src.DType, src.Shape)
 			copy(r.f, v)
 			return r.done()
 		}
@@ -132,43 +143,43 @@ func buildInstanceNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnFloatIn(n, in, 0, "input")
+		x, err := floatInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
 		if x.Rank() < 3 {
 			return nil, fmt.Errorf("node %s: input must be N×C×D1…, got shape %s", n.Label(), ops.ShapeString(x.Shape))
 		}
-		sc, err := nnIn(n, in, 1, "scale")
+		sc, err := requiredInput(n, in, 1, "scale")
 		if err != nil {
 			return nil, err
 		}
-		b, err := nnIn(n, in, 2, "B")
+		b, err := requiredInput(n, in, 2, "B")
 		if err != nil {
 			return nil, err
 		}
 		c := x.Shape[1]
-		scale, err := nnF32Param(n, sc, "scale", c)
+		scale, err := float32Param(n, sc, "scale", c)
 		if err != nil {
 			return nil, err
 		}
-		bias, err := nnF32Param(n, b, "B", c)
+		bias, err := float32Param(n, b, "B", c)
 		if err != nil {
 			return nil, err
 		}
-		o := nnNewOut(env, x.DType, x.Shape)
-		ops.InstanceNorm(x.Shape[0], c, ops.NumElements(x.Shape[2:]), nnF32(x), scale, bias, eps, o.f)
+		o := newFloatOutput(env, x.DType, x.Shape)
+		ops.InstanceNorm(x.Shape[0], c, ops.NumElements(x.Shape[2:]), float32s(x), scale, bias, eps, o.f)
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }
 
-// nnBroadcastTo expands a float tensor to shape (unidirectional
+// broadcastFloatTo expands a float tensor to shape (unidirectional
 // broadcasting, by ops.ExpandInto), returning its float32 elements.
-func nnBroadcastTo(n *graph.Node, t *ops.Tensor, name string, shape []int) ([]float32, error) {
-	if err := nnFloat(n, t, name); err != nil {
+func broadcastFloatTo(n *graph.Node, t *ops.Tensor, name string, shape []int) ([]float32, error) {
+	if err := checkFloat(n, t, name); err != nil {
 		return nil, err
 	}
-	src := nnF32(t)
+	src := float32s(t)
 	if ops.SameShape(t.Shape, shape) {
 		return src, nil
 	}
@@ -197,28 +208,28 @@ func buildLayerNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}
 	want := func(i int) bool { return len(n.Outputs) > i && n.Outputs[i] != "" }
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnFloatIn(n, in, 0, "X")
+		x, err := floatInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
 		r := x.Rank()
-		a, err := nnAxis(n, axis, r, "X")
+		a, err := resolveAxis(n, axis, r)
 		if err != nil {
 			return nil, err
 		}
 		norm := x.Shape[a:]
 		rows, cols := ops.NumElements(x.Shape[:a]), ops.NumElements(norm)
-		sc, err := nnIn(n, in, 1, "Scale")
+		sc, err := requiredInput(n, in, 1, "Scale")
 		if err != nil {
 			return nil, err
 		}
-		scale, err := nnBroadcastTo(n, sc, "Scale", norm)
+		scale, err := broadcastFloatTo(n, sc, "Scale", norm)
 		if err != nil {
 			return nil, err
 		}
 		var bias []float32
-		if b := nnOpt(in, 2); b != nil {
-			if bias, err = nnBroadcastTo(n, b, "B", norm); err != nil {
+		if b := optionalInput(in, 2); b != nil {
+			if bias, err = broadcastFloatTo(n, b, "B", norm); err != nil {
 				return nil, err
 			}
 		}
@@ -230,7 +241,7 @@ func buildLayerNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
 				statShape[i] = 1
 			}
 		}
-		o := nnNewOut(env, x.DType, x.Shape)
+		o := newFloatOutput(env, x.DType, x.Shape)
 		outs := []*ops.Tensor{nil, nil, nil}
 		var mean, inv []float32
 		if want(1) {
@@ -241,8 +252,150 @@ func buildLayerNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
 			outs[2] = env.New(ops.Float32, statShape...)
 			inv = outs[2].F32()
 		}
-		ops.LayerNorm(rows, cols, nnF32(x), scale, bias, eps, o.f, mean, inv)
+		ops.LayerNorm(rows, cols, float32s(x), scale, bias, eps, o.f, mean, inv)
 		outs[0] = o.done()
 		return outs[:max(1, min(3, len(n.Outputs)))], nil
+	}, nil
+}
+
+func buildLRN(n *graph.Node, opset int64) (operators.Kernel, error) {
+	size, err := n.Int("size", 0)
+	if err != nil {
+		return nil, err
+	}
+	if size <= 0 {
+		return nil, fmt.Errorf("node %s: attribute size must be a positive integer, got %d", n.Label(), size)
+	}
+	alpha, err := n.Float("alpha", 1e-4)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := n.Float("beta", 0.75)
+	if err != nil {
+		return nil, err
+	}
+	bias, err := n.Float("bias", 1)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := floatInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if x.Rank() < 2 {
+			return nil, fmt.Errorf("node %s: input X must be N×C×…, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		o := newFloatOutput(env, x.DType, x.Shape)
+		ops.LRN(x.Shape[0], x.Shape[1], ops.NumElements(x.Shape[2:]), int(size), alpha, beta, bias, float32s(x), o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildMVN(n *graph.Node, opset int64) (operators.Kernel, error) {
+	axes, err := n.Ints("axes", []int64{0, 2, 3})
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := floatInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		reduce := make([]bool, r)
+		for _, a := range axes {
+			if a < -int64(r) || a >= int64(r) {
+				return nil, fmt.Errorf("node %s: axis %d out of range for X of rank %d", n.Label(), a, r)
+			}
+			if a < 0 {
+				a += int64(r)
+			}
+			reduce[a] = true
+		}
+		o := newFloatOutput(env, x.DType, x.Shape)
+		ops.MeanVarianceNorm(x.Shape, reduce, float32s(x), o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildGroupNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
+	eps, err := n.Float("epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := n.Int("num_groups", 0)
+	if err != nil {
+		return nil, err
+	}
+	if groups <= 0 {
+		return nil, fmt.Errorf("node %s: attribute num_groups must be positive, got %d", n.Label(), groups)
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := floatInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if x.Rank() < 2 {
+			return nil, fmt.Errorf("node %s: input X must be N×C×…, got shape %s", n.Label(), ops.ShapeString(x.Shape))
+		}
+		c, g := x.Shape[1], int(groups)
+		if c%g != 0 {
+			return nil, fmt.Errorf("node %s: num_groups %d must divide the %d channels", n.Label(), g, c)
+		}
+		// Opset 18 has one scale and bias per group, opset 21 per channel.
+		per := c
+		if opset < 21 {
+			per = g
+		}
+		var sb [2][]float32
+		for i, name := range []string{"scale", "bias"} {
+			t, err := requiredInput(n, in, 1+i, name)
+			if err != nil {
+				return nil, err
+			}
+			v, err := float32Param(n, t, name, per)
+			if err != nil {
+				return nil, err
+			}
+			if per != c {
+				full := make([]float32, c)
+				for ch := range full {
+					full[ch] = v[ch/(c/g)]
+				}
+				v = full
+			}
+			sb[i] = v
+		}
+		o := newFloatOutput(env, x.DType, x.Shape)
+		ops.GroupNorm(x.Shape[0], c, ops.NumElements(x.Shape[2:]), g, float32s(x), sb[0], sb[1], eps, o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func buildLpNormalization(n *graph.Node, opset int64) (operators.Kernel, error) {
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	p, err := n.Int("p", 2)
+	if err != nil {
+		return nil, err
+	}
+	if p != 1 && p != 2 {
+		return nil, fmt.Errorf("node %s: p %d must be 1 or 2", n.Label(), p)
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := floatInput(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		a, err := resolveAxis(n, axis, x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		o := newFloatOutput(env, x.DType, x.Shape)
+		ops.LpNormalize(ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:]), int(p), float32s(x), o.f)
+		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }

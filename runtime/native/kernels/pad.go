@@ -19,11 +19,11 @@ func init() {
 }
 
 func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
-	mode, err := nnEnum(n, "mode", "constant",
-		nnChoice[ops.PadMode]{"constant", ops.PadConstant},
-		nnChoice[ops.PadMode]{"reflect", ops.PadReflect},
-		nnChoice[ops.PadMode]{"edge", ops.PadEdge},
-		nnChoice[ops.PadMode]{"wrap", ops.PadWrap})
+	mode, err := enumAttr(n, "mode", "constant",
+		enumChoice[ops.PadMode]{"constant", ops.PadConstant},
+		enumChoice[ops.PadMode]{"reflect", ops.PadReflect},
+		enumChoice[ops.PadMode]{"edge", ops.PadEdge},
+		enumChoice[ops.PadMode]{"wrap", ops.PadWrap})
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "data")
+		x, err := requiredInput(n, in, 0, "data")
 		if err != nil {
 			return nil, err
 		}
@@ -60,20 +60,20 @@ func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
 			axes[i] = i
 		}
 		if opset >= 11 {
-			pt, err := nnIn(n, in, 1, "pads")
+			pt, err := requiredInput(n, in, 1, "pads")
 			if err != nil {
 				return nil, err
 			}
-			if pads, err = tkInts(n, pt, "pads"); err != nil {
+			if pads, err = intListInput(n, pt, "pads"); err != nil {
 				return nil, err
 			}
-			if cv = nnOpt(in, 2); cv != nil {
+			if cv = optionalInput(in, 2); cv != nil {
 				if cv.DType != x.DType || cv.Len() != 1 {
 					return nil, fmt.Errorf("node %s: constant_value must be a one-element %v tensor, got %v", n.Label(), x.DType, cv)
 				}
 			}
-			if at := nnOpt(in, 3); at != nil && opset >= 18 {
-				av, err := tkInts(n, at, "axes")
+			if at := optionalInput(in, 3); at != nil && opset >= 18 {
+				av, err := intListInput(n, at, "axes")
 				if err != nil {
 					return nil, err
 				}

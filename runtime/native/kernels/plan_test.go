@@ -18,21 +18,21 @@ import (
 // TestNNRecycledBuffers runs a small conv/pool/softmax model several times
 // through the planner, whose pooled buffers (outputs and kernel scratch)
 // come back dirty, and checks every run against a fresh single-node run.
-func TestNNRecycledBuffers(t *testing.T) {
+func TestRecycledBuffers(t *testing.T) {
 	r := rand.New(rand.NewPCG(71, 72))
-	w1, w2 := kernels.NNRandT(r, 4, 2, 3, 3), kernels.NNRandT(r, 4, 3, 2, 2)
+	w1, w2 := kernels.RandFloats(r, 4, 2, 3, 3), kernels.RandFloats(r, 4, 3, 2, 2)
 	g := &graph.Graph{Name: "nn", Initializers: map[string]*ops.Tensor{"w1": w1, "w2": w2}, InitOrder: []string{"w1", "w2"},
 		ValueInfo: map[string]graph.ValueInfo{}}
 	g.Inputs = []graph.ValueInfo{{Name: "x", DType: ops.Float16, Shape: graph.Shape{{Param: "n", Value: -1}, {Value: 2}, {Value: 6}, {Value: 6}}, HasShape: true}}
-	cast := kernels.NNNode("Cast", 1, 1, "to", 1)
+	cast := kernels.NewNodeKV("Cast", 1, 1, "to", 1)
 	cast.Inputs, cast.Outputs = []string{"x"}, []string{"xf"}
-	conv := kernels.NNNode("Conv", 2, 1, "pads", []int64{1, 1, 1, 1})
+	conv := kernels.NewNodeKV("Conv", 2, 1, "pads", []int64{1, 1, 1, 1})
 	conv.Inputs, conv.Outputs = []string{"xf", "w1"}, []string{"c1"}
-	ct := kernels.NNNode("ConvTranspose", 2, 1, "strides", []int64{2, 2})
+	ct := kernels.NewNodeKV("ConvTranspose", 2, 1, "strides", []int64{2, 2})
 	ct.Inputs, ct.Outputs = []string{"c1", "w2"}, []string{"c2"}
-	mp := kernels.NNNode("MaxPool", 1, 1, "kernel_shape", []int64{3, 3}, "strides", []int64{2, 2})
+	mp := kernels.NewNodeKV("MaxPool", 1, 1, "kernel_shape", []int64{3, 3}, "strides", []int64{2, 2})
 	mp.Inputs, mp.Outputs = []string{"c2"}, []string{"p"}
-	sm := kernels.NNNode("Softmax", 1, 1, "axis", 1)
+	sm := kernels.NewNodeKV("Softmax", 1, 1, "axis", 1)
 	sm.Inputs, sm.Outputs = []string{"p"}, []string{"y"}
 	g.Nodes = []*graph.Node{cast, conv, ct, mp, sm}
 	g.Outputs = []graph.ValueInfo{{Name: "y", DType: ops.Float32}}
@@ -41,8 +41,8 @@ func TestNNRecycledBuffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for run := 0; run < 4; run++ {
-		x := kernels.NNRandT(r, 1+run%2, 2, 6, 6)
-		xh := kernels.NNToF16(x)
+		x := kernels.RandFloats(r, 1+run%2, 2, 6, 6)
+		xh := kernels.ToFloat16(x)
 		outs, err := plan.Run(context.Background(), []*ops.Tensor{xh})
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func TestNNRecycledBuffers(t *testing.T) {
 		c2 := kernels.MustRunNode(t, ct, 13, c1, w2)[0]
 		p := kernels.MustRunNode(t, mp, 13, c2)[0]
 		want := kernels.MustRunNode(t, sm, 13, p)[0]
-		if msg := kernels.NNCompare(outs[0], want, 1e-6, 1e-6); msg != "" {
+		if msg := kernels.CompareTensors(outs[0], want, 1e-6, 1e-6); msg != "" {
 			t.Fatalf("run %d: %s", run, msg)
 		}
 	}
@@ -64,20 +64,20 @@ func TestNNRecycledBuffers(t *testing.T) {
 // at once (the plan is shared, run state per call); every result must
 // match a sequential run on the same input. Run with -race to check the
 // kernels keep no shared mutable state.
-func TestNNConcurrentRuns(t *testing.T) {
+func TestConcurrentRuns(t *testing.T) {
 	r := rand.New(rand.NewPCG(73, 74))
-	w := kernels.NNRandT(r, 3, 2, 3, 3)
+	w := kernels.RandFloats(r, 3, 2, 3, 3)
 	g := &graph.Graph{Name: "nn", Initializers: map[string]*ops.Tensor{"w": w}, InitOrder: []string{"w"}, ValueInfo: map[string]graph.ValueInfo{}}
 	g.Inputs = []graph.ValueInfo{{Name: "x", DType: ops.Float32, Shape: graph.ShapeOf(1, 2, 8, 8), HasShape: true}}
-	conv := kernels.NNNode("Conv", 2, 1, "pads", []int64{1, 1, 1, 1}, "strides", []int64{2, 2})
+	conv := kernels.NewNodeKV("Conv", 2, 1, "pads", []int64{1, 1, 1, 1}, "strides", []int64{2, 2})
 	conv.Inputs, conv.Outputs = []string{"x", "w"}, []string{"c"}
-	rs := kernels.NNNode("Resize", 3, 1, "mode", "cubic")
+	rs := kernels.NewNodeKV("Resize", 3, 1, "mode", "cubic")
 	rs.Inputs, rs.Outputs = []string{"c", "", "s"}, []string{"r"}
-	g.Initializers["s"] = kernels.NNF([]int{4}, 1, 1, 2, 2)
+	g.Initializers["s"] = kernels.Floats([]int{4}, 1, 1, 2, 2)
 	g.InitOrder = append(g.InitOrder, "s")
-	ln := kernels.NNNode("LayerNormalization", 2, 1, "axis", 1)
+	ln := kernels.NewNodeKV("LayerNormalization", 2, 1, "axis", 1)
 	ln.Inputs, ln.Outputs = []string{"r", "scale"}, []string{"y"}
-	g.Initializers["scale"] = kernels.NNRandT(r, 3, 8, 8)
+	g.Initializers["scale"] = kernels.RandFloats(r, 3, 8, 8)
 	g.InitOrder = append(g.InitOrder, "scale")
 	g.Nodes = []*graph.Node{conv, rs, ln}
 	g.Outputs = []graph.ValueInfo{{Name: "y", DType: ops.Float32}}
@@ -89,7 +89,7 @@ func TestNNConcurrentRuns(t *testing.T) {
 	inputs := make([]*ops.Tensor, workers)
 	want := make([]*ops.Tensor, workers)
 	for i := range inputs {
-		inputs[i] = kernels.NNRandT(r, 1, 2, 8, 8)
+		inputs[i] = kernels.RandFloats(r, 1, 2, 8, 8)
 		out, err := plan.Run(context.Background(), []*ops.Tensor{inputs[i]})
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +105,7 @@ func TestNNConcurrentRuns(t *testing.T) {
 				if err != nil {
 					msg = err.Error()
 				} else {
-					msg = kernels.NNCompare(out[0], want[i], 0, 0)
+					msg = kernels.CompareTensors(out[0], want[i], 0, 0)
 				}
 			}
 			errs <- msg
@@ -172,7 +172,7 @@ func TestViewsThroughPlan(t *testing.T) {
 		Outputs: []graph.ValueInfo{
 			{Name: "rt", DType: ops.Float32}, {Name: "a", DType: ops.Float32}, {Name: "ba", DType: ops.Float32},
 		},
-		Initializers: map[string]*ops.Tensor{"st": kernels.TKI64(1), "en": kernels.TKI64(3), "sp": kernels.TKI64(1, 2)},
+		Initializers: map[string]*ops.Tensor{"st": kernels.Int64s(1), "en": kernels.Int64s(3), "sp": kernels.Int64s(1, 2)},
 		Nodes:        nodes,
 	}
 	p, err := native.Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}, native.Options{})
@@ -195,9 +195,9 @@ func TestViewsThroughPlan(t *testing.T) {
 			}
 			return r
 		}
-		kernels.TKCheck(t, "rows transposed", outs[0], ops.FromFloat32([]int{2, 2}, f(2, 4, 3, 5)))
-		kernels.TKCheck(t, "split a", outs[1], ops.FromFloat32([]int{1, 2}, f(0, 1)))
-		kernels.TKCheck(t, "b then a", outs[2], ops.FromFloat32([]int{3, 2}, f(2, 3, 4, 5, 0, 1)))
-		kernels.TKCheck(t, "input untouched", x, ops.FromFloat32([]int{3, 2}, f(0, 1, 2, 3, 4, 5)))
+		kernels.CheckTensor(t, "rows transposed", outs[0], ops.FromFloat32([]int{2, 2}, f(2, 4, 3, 5)))
+		kernels.CheckTensor(t, "split a", outs[1], ops.FromFloat32([]int{1, 2}, f(0, 1)))
+		kernels.CheckTensor(t, "b then a", outs[2], ops.FromFloat32([]int{3, 2}, f(2, 3, 4, 5, 0, 1)))
+		kernels.CheckTensor(t, "input untouched", x, ops.FromFloat32([]int{3, 2}, f(0, 1, 2, 3, 4, 5)))
 	}
 }

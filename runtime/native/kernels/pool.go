@@ -1,7 +1,8 @@
 package kernels
 
-// Pooling: MaxPool (optional int64 Indices), AveragePool, GlobalAveragePool
-// and GlobalMaxPool over N×C×D1…Dn tensors, on ops.MaxPool / ops.AvgPool.
+// Pooling: MaxPool (optional int64 Indices), AveragePool, LpPool, their
+// Global forms over N×C×D1…Dn tensors (on ops.MaxPool / ops.AvgPool), and
+// MaxUnpool.
 
 import (
 	"fmt"
@@ -20,11 +21,20 @@ func init() {
 	}
 	operators.Register("", "GlobalAveragePool", 1, buildGlobalPool(false))
 	operators.Register("", "GlobalMaxPool", 1, buildGlobalPool(true))
+	for _, v := range []int64{9, 11} {
+		operators.Register("", "MaxUnpool", v, buildMaxUnpool)
+	}
+	for _, v := range []int64{1, 2, 11, 18} {
+		operators.Register("", "LpPool", v, buildLpPool(false))
+	}
+	for _, v := range []int64{1, 2} {
+		operators.Register("", "GlobalLpPool", v, buildLpPool(true))
+	}
 }
 
-// nnPoolParams resolves the window of a pooling node against input x.
-func nnPoolParams(n *graph.Node, win *nnWindow, x *ops.Tensor) (*ops.PoolParams, error) {
-	sp, err := nnSpatial(n, x, "X", 1)
+// poolParams resolves the window of a pooling node against input x.
+func poolParams(n *graph.Node, win *window, x *ops.Tensor) (*ops.PoolParams, error) {
+	sp, err := checkSpatial(n, x, "X", 1)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +51,7 @@ func nnPoolParams(n *graph.Node, win *nnWindow, x *ops.Tensor) (*ops.PoolParams,
 }
 
 func buildMaxPool(n *graph.Node, opset int64) (operators.Kernel, error) {
-	win, err := nnParsePoolWindow(n)
+	win, err := parsePoolWindow(n)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +64,11 @@ func buildMaxPool(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}
 	wantIdx := len(n.Outputs) > 1 && n.Outputs[1] != ""
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := requiredInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		p, err := nnPoolParams(n, win, x)
+		p, err := poolParams(n, win, x)
 		if err != nil {
 			return nil, err
 		}
@@ -72,8 +82,8 @@ func buildMaxPool(n *graph.Node, opset int64) (operators.Kernel, error) {
 		var y *ops.Tensor
 		switch x.DType {
 		case ops.Float32, ops.Float16:
-			o := nnNewOut(env, x.DType, shape)
-			ops.MaxPool(p, nnF32(x), o.f, id, so == 1)
+			o := newFloatOutput(env, x.DType, shape)
+			ops.MaxPool(p, float32s(x), o.f, id, so == 1)
 			y = o.done()
 		case ops.Float64:
 			y = env.New(ops.Float64, shape...)
@@ -95,7 +105,7 @@ func buildMaxPool(n *graph.Node, opset int64) (operators.Kernel, error) {
 }
 
 func buildAveragePool(n *graph.Node, opset int64) (operators.Kernel, error) {
-	win, err := nnParsePoolWindow(n)
+	win, err := parsePoolWindow(n)
 	if err != nil {
 		return nil, err
 	}
@@ -104,16 +114,16 @@ func buildAveragePool(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnFloatIn(n, in, 0, "X")
+		x, err := floatInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		p, err := nnPoolParams(n, win, x)
+		p, err := poolParams(n, win, x)
 		if err != nil {
 			return nil, err
 		}
-		o := nnNewOut(env, x.DType, append([]int{x.Shape[0], x.Shape[1]}, p.Out...))
-		ops.AvgPool(p, nnF32(x), o.f, cip != 0)
+		o := newFloatOutput(env, x.DType, append([]int{x.Shape[0], x.Shape[1]}, p.Out...))
+		ops.AvgPool(p, float32s(x), o.f, cip != 0)
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }
@@ -121,7 +131,7 @@ func buildAveragePool(n *graph.Node, opset int64) (operators.Kernel, error) {
 func buildGlobalPool(isMax bool) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnFloatIn(n, in, 0, "X")
+			x, err := floatInput(n, in, 0, "X")
 			if err != nil {
 				return nil, err
 			}
@@ -135,13 +145,177 @@ func buildGlobalPool(isMax bool) operators.Builder {
 			}
 			planes := x.Shape[0] * x.Shape[1]
 			size := ops.NumElements(x.Shape[2:])
-			o := nnNewOut(env, x.DType, shape)
+			o := newFloatOutput(env, x.DType, shape)
 			if isMax {
-				ops.GlobalMaxPool(planes, size, nnF32(x), o.f)
+				ops.GlobalMaxPool(planes, size, float32s(x), o.f)
 			} else {
-				ops.GlobalAvgPool(planes, size, nnF32(x), o.f)
+				ops.GlobalAvgPool(planes, size, float32s(x), o.f)
 			}
 			return []*ops.Tensor{o.done()}, nil
 		}, nil
 	}
+}
+
+func buildLpPool(global bool) operators.Builder {
+	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		pv, err := n.Int("p", 2)
+		if err != nil {
+			return nil, err
+		}
+		if opset < 2 {
+			// LpPool-1 and GlobalLpPool-1 carry p as a float.
+			if a, ok := n.Attrs["p"]; ok && a.Type == graph.AttrFloat {
+				pv = int64(a.F)
+			}
+		}
+		if pv <= 0 {
+			return nil, fmt.Errorf("node %s: p %d must be positive", n.Label(), pv)
+		}
+		var win *window
+		if !global {
+			if win, err = parsePoolWindow(n); err != nil {
+				return nil, err
+			}
+		}
+		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			x, err := floatInput(n, in, 0, "X")
+			if err != nil {
+				return nil, err
+			}
+			var p *ops.PoolParams
+			if global {
+				sp, err := checkSpatial(n, x, "X", 1)
+				if err != nil {
+					return nil, err
+				}
+				ones, zeros := make([]int, len(sp)), make([]int, len(sp))
+				for i := range ones {
+					ones[i] = 1
+				}
+				p = &ops.PoolParams{Planes: x.Shape[0] * x.Shape[1], In: sp, Kernel: sp, Out: ones, Strides: ones,
+					Dilations: ones, PadBegin: zeros, PadEnd: zeros}
+				for _, d := range sp {
+					if d == 0 {
+						return nil, fmt.Errorf("node %s: cannot pool an empty spatial axis of X %s", n.Label(), ops.ShapeString(x.Shape))
+					}
+				}
+			} else if p, err = poolParams(n, win, x); err != nil {
+				return nil, err
+			}
+			o := newFloatOutput(env, x.DType, append([]int{x.Shape[0], x.Shape[1]}, p.Out...))
+			ops.LpPool(p, float64(pv), float32s(x), o.f)
+			return []*ops.Tensor{o.done()}, nil
+		}, nil
+	}
+}
+
+func buildMaxUnpool(n *graph.Node, opset int64) (operators.Kernel, error) {
+	win, err := parsePoolWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := requiredInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		it, err := requiredInput(n, in, 1, "I")
+		if err != nil {
+			return nil, err
+		}
+		if it.DType != ops.Int64 || !ops.SameShape(it.Shape, x.Shape) {
+			return nil, fmt.Errorf("node %s: indices I must be int64 of X's shape %s, got %v", n.Label(), ops.ShapeString(x.Shape), it)
+		}
+		sp, err := checkSpatial(n, x, "X", 1)
+		if err != nil {
+			return nil, err
+		}
+		nd := len(sp)
+		if len(win.kernel) != nd {
+			return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, X has %d spatial axes", n.Label(), win.kernel, len(win.kernel), nd)
+		}
+		// The indices address the default output (what MaxPool's input
+		// would have been); an explicit output_shape places those
+		// coordinates into a larger or equal tensor.
+		def := []int{x.Shape[0], x.Shape[1]}
+		for i := 0; i < nd; i++ {
+			s, pb, pe := 1, 0, 0
+			if win.strides != nil {
+				if len(win.strides) != nd {
+					return nil, fmt.Errorf("node %s: strides %v should have %d values", n.Label(), win.strides, nd)
+				}
+				s = win.strides[i]
+			}
+			if win.pads != nil {
+				if len(win.pads) != 2*nd {
+					return nil, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), win.pads, 2*nd)
+				}
+				pb, pe = win.pads[i], win.pads[nd+i]
+			}
+			d := (sp[i]-1)*s + win.kernel[i] - pb - pe
+			if d < 0 {
+				return nil, fmt.Errorf("node %s: output size %d on spatial axis %d is negative", n.Label(), d, i)
+			}
+			def = append(def, d)
+		}
+		shape := def
+		idx := it.I64()
+		if os := optionalInput(in, 2); os != nil {
+			v, err := intListInput(n, os, "output_shape")
+			if err != nil {
+				return nil, err
+			}
+			if len(v) != x.Rank() {
+				return nil, fmt.Errorf("node %s: output_shape %v should have %d values", n.Label(), v, x.Rank())
+			}
+			shape = make([]int, len(v))
+			for i, d := range v {
+				if d < 0 {
+					return nil, fmt.Errorf("node %s: negative dimension in output_shape %v", n.Label(), v)
+				}
+				shape[i] = int(d)
+			}
+			if !ops.SameShape(shape, def) {
+				defSt, outSt := ops.Strides(def), ops.Strides(shape)
+				total := int64(ops.NumElements(def))
+				mapped := make([]int64, len(idx))
+				for k, q := range idx {
+					if q < 0 || q >= total {
+						return nil, fmt.Errorf("node %s: index %d outside the pooled input of shape %s", n.Label(), q, ops.ShapeString(def))
+					}
+					r := int(q)
+					off := 0
+					for d := range def {
+						c := r / defSt[d]
+						r %= defSt[d]
+						if c >= shape[d] {
+							return nil, fmt.Errorf("node %s: index %d does not fit output_shape %v", n.Label(), q, v)
+						}
+						off += c * outSt[d]
+					}
+					mapped[k] = int64(off)
+				}
+				idx = mapped
+			}
+		}
+		var y *ops.Tensor
+		switch xd := x.Data.(type) {
+		case []float32:
+			y = env.New(ops.Float32, shape...)
+			err = ops.MaxUnpool(xd, idx, y.F32())
+		case []float64:
+			y = env.New(ops.Float64, shape...)
+			err = ops.MaxUnpool(xd, idx, y.F64())
+		case []uint16:
+			o := newFloatOutput(env, ops.Float16, shape)
+			err = ops.MaxUnpool(float32s(x), idx, o.f)
+			y = o.done()
+		default:
+			return nil, fmt.Errorf("node %s: unsupported type %v (want float32, float64 or float16)", n.Label(), x.DType)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{y}, nil
+	}, nil
 }

@@ -22,14 +22,14 @@ func init() {
 	operators.Register("", "DynamicQuantizeLinear", 11, buildDynamicQuantize)
 }
 
-// nnAxisParams checks a per-axis parameter of count values along axis of
+// perAxisParams checks a per-axis parameter of count values along axis of
 // shape and returns inner and dim such that flat element i uses parameter
 // (i / inner) % dim (a single value: inner = dim = 1).
-func nnAxisParams(n *graph.Node, shape []int, axis int64, count int) (inner, dim int, err error) {
+func perAxisParams(n *graph.Node, shape []int, axis int64, count int) (inner, dim int, err error) {
 	if count == 1 {
 		return 1, 1, nil
 	}
-	a, err := nnAxis(n, axis, len(shape), "input")
+	a, err := resolveAxis(n, axis, len(shape))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -64,23 +64,23 @@ func buildQuantize(dequant bool) operators.Builder {
 			}
 		}
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnIn(n, in, 0, "x")
+			x, err := requiredInput(n, in, 0, "x")
 			if err != nil {
 				return nil, err
 			}
-			st, err := nnFloatIn(n, in, 1, "scale")
+			st, err := floatInput(n, in, 1, "scale")
 			if err != nil {
 				return nil, err
 			}
 			if st.Rank() > 1 {
 				return nil, fmt.Errorf("node %s: scale must be a scalar or 1-D, got shape %s", n.Label(), ops.ShapeString(st.Shape))
 			}
-			scale := nnF32(st)
-			inner, dim, err := nnAxisParams(n, x.Shape, axis, len(scale))
+			scale := float32s(st)
+			inner, dim, err := perAxisParams(n, x.Shape, axis, len(scale))
 			if err != nil {
 				return nil, err
 			}
-			zpT := nnOpt(in, 2)
+			zpT := optionalInput(in, 2)
 			if zpT != nil && zpT.Len() != len(scale) {
 				return nil, fmt.Errorf("node %s: zero point has %d values, scale %d", n.Label(), zpT.Len(), len(scale))
 			}
@@ -89,7 +89,7 @@ func buildQuantize(dequant bool) operators.Builder {
 				var xv []int32
 				switch d := x.Data.(type) {
 				case []uint8, []int8:
-					if xv, err = nnQuantInts(n, x, "x"); err != nil {
+					if xv, err = quantizedInts(n, x, "x"); err != nil {
 						return nil, err
 					}
 				case []int32:
@@ -104,30 +104,30 @@ func buildQuantize(dequant bool) operators.Builder {
 					}
 					if zpT.DType == ops.Int32 {
 						zp = zpT.I32()
-					} else if zp, err = nnQuantInts(n, zpT, "x_zero_point"); err != nil {
+					} else if zp, err = quantizedInts(n, zpT, "x_zero_point"); err != nil {
 						return nil, err
 					}
 				}
 				dt := st.DType
-				o := nnNewOut(env, dt, x.Shape)
+				o := newFloatOutput(env, dt, x.Shape)
 				for i, v := range xv {
 					k := param(i)
-					o.f[i] = float32(v-nnAt(zp, k)) * scale[k]
+					o.f[i] = float32(v-paramAt(zp, k)) * scale[k]
 				}
 				return []*ops.Tensor{o.done()}, nil
 			}
-			if err := nnFloat(n, x, "x"); err != nil {
+			if err := checkFloat(n, x, "x"); err != nil {
 				return nil, err
 			}
 			var zp []int32
 			dt := outDT
 			if zpT != nil {
 				dt = zpT.DType
-				if zp, err = nnQuantInts(n, zpT, "y_zero_point"); err != nil {
+				if zp, err = quantizedInts(n, zpT, "y_zero_point"); err != nil {
 					return nil, err
 				}
 			}
-			xs := nnF32(x)
+			xs := float32s(x)
 			y := env.New(dt, x.Shape...)
 			lo, hi := 0.0, 255.0
 			if dt == ops.Int8 {
@@ -135,7 +135,7 @@ func buildQuantize(dequant bool) operators.Builder {
 			}
 			q := func(i int) float64 {
 				k := param(i)
-				v := math.RoundToEven(float64(xs[i]/scale[k])) + float64(nnAt(zp, k))
+				v := math.RoundToEven(float64(xs[i]/scale[k])) + float64(paramAt(zp, k))
 				return math.Min(math.Max(v, lo), hi)
 			}
 			switch d := y.Data.(type) {
@@ -155,7 +155,7 @@ func buildQuantize(dequant bool) operators.Builder {
 
 func buildDynamicQuantize(n *graph.Node, opset int64) (operators.Kernel, error) {
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "x")
+		x, err := requiredInput(n, in, 0, "x")
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,8 @@
 package kernels
 
-// RandomNormal, RandomUniform, RandomNormalLike, RandomUniformLike and
-// Bernoulli. With a seed attribute every run draws the same values
+// RandomNormal, RandomUniform, RandomNormalLike, RandomUniformLike,
+// Bernoulli and Dropout (identity in inference, inverted dropout in
+// training mode). With a seed attribute every run draws the same values
 // (ops.NewSeededRand); without one they come from the run's generator
 // env.Rand.
 
@@ -28,12 +29,15 @@ func init() {
 		return buildRandom(n, "low", 0, "high", 1, ops.RandomUniformInto)
 	})
 	operators.Register("", "Bernoulli", 15, buildBernoulli)
+	for _, v := range []int64{1, 6, 7, 10, 12, 13} {
+		operators.Register("", "Dropout", v, buildDropout)
+	}
 }
 
 // buildBernoulli compiles Bernoulli: 1 with the input's probability, else 0,
 // in the dtype attribute's type (any type latent holds) or the input's.
 func buildBernoulli(n *graph.Node, opset int64) (operators.Kernel, error) {
-	dt, err := tkDTypeAttr(n)
+	dt, err := dtypeAttr(n)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +50,7 @@ func buildBernoulli(n *graph.Node, opset int64) (operators.Kernel, error) {
 		seed = &s
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
@@ -55,17 +59,17 @@ func buildBernoulli(n *graph.Node, opset int64) (operators.Kernel, error) {
 			odt = x.DType
 		}
 		out := env.New(odt, x.Shape...)
-		if err := ops.BernoulliInto(out, x, tkRandSource(env, seed)); err != nil {
+		if err := ops.BernoulliInto(out, x, randomSource(env, seed)); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
 }
 
-// tkRandParams reads the attributes Random* nodes share: the two
+// randomParams reads the attributes Random* nodes share: the two
 // distribution parameters, the optional dtype (ops.Invalid when absent) and
 // the optional seed.
-func tkRandParams(n *graph.Node, pa string, da float32, pb string, db float32) (a, b float32, dt ops.DType, seed *float32, err error) {
+func randomParams(n *graph.Node, pa string, da float32, pb string, db float32) (a, b float32, dt ops.DType, seed *float32, err error) {
 	if a, err = n.Float(pa, da); err != nil {
 		return
 	}
@@ -94,9 +98,9 @@ func tkRandParams(n *graph.Node, pa string, da float32, pb string, db float32) (
 	return
 }
 
-// tkRandSource picks the generator of one run: a fresh one from the seed
+// randomSource picks the generator of one run: a fresh one from the seed
 // attribute, else the run's env.Rand, else a randomly seeded one.
-func tkRandSource(env *operators.Env, seed *float32) *rand.Rand {
+func randomSource(env *operators.Env, seed *float32) *rand.Rand {
 	switch {
 	case seed != nil:
 		return ops.NewSeededRand(*seed)
@@ -110,7 +114,7 @@ func tkRandSource(env *operators.Env, seed *float32) *rand.Rand {
 // from the shape attribute, the type from dtype (default float).
 func buildRandom(n *graph.Node, pa string, da float32, pb string, db float32,
 	fill func(*ops.Tensor, *rand.Rand, float64, float64) error) (operators.Kernel, error) {
-	a, b, dt, seed, err := tkRandParams(n, pa, da, pb, db)
+	a, b, dt, seed, err := randomParams(n, pa, da, pb, db)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +128,13 @@ func buildRandom(n *graph.Node, pa string, da float32, pb string, db float32,
 	if err != nil {
 		return nil, err
 	}
-	shape, err := tkShapeOf(n, spec)
+	shape, err := shapeFromInts(n, spec)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		out := env.New(dt, shape...)
-		if err := fill(out, tkRandSource(env, seed), float64(a), float64(b)); err != nil {
+		if err := fill(out, randomSource(env, seed), float64(a), float64(b)); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil
@@ -142,12 +146,12 @@ func buildRandom(n *graph.Node, pa string, da float32, pb string, db float32,
 // shape, and its type unless dtype says otherwise.
 func buildRandomLike(n *graph.Node, pa string, da float32, pb string, db float32,
 	fill func(*ops.Tensor, *rand.Rand, float64, float64) error) (operators.Kernel, error) {
-	a, b, dt, seed, err := tkRandParams(n, pa, da, pb, db)
+	a, b, dt, seed, err := randomParams(n, pa, da, pb, db)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
@@ -159,9 +163,95 @@ func buildRandomLike(n *graph.Node, pa string, da float32, pb string, db float32
 			odt = x.DType
 		}
 		out := env.New(odt, x.Shape...)
-		if err := fill(out, tkRandSource(env, seed), float64(a), float64(b)); err != nil {
+		if err := fill(out, randomSource(env, seed), float64(a), float64(b)); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+func buildDropout(n *graph.Node, opset int64) (operators.Kernel, error) {
+	ratioAttr, err := n.Float("ratio", 0.5)
+	if err != nil {
+		return nil, err
+	}
+	wantMask := len(n.Outputs) > 1 && n.Outputs[1] != ""
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := requiredInput(n, in, 0, "data")
+		if err != nil {
+			return nil, err
+		}
+		ratio := ratioAttr
+		training := false
+		if opset >= 12 {
+			ratio = 0.5
+			if r := optionalInput(in, 1); r != nil {
+				if r.Len() != 1 || !r.DType.IsFloat() {
+					return nil, fmt.Errorf("node %s: input ratio must be a float scalar, got %v", n.Label(), r)
+				}
+				ratio = float32s(r)[0]
+			}
+			if t := optionalInput(in, 2); t != nil {
+				if t.DType != ops.Bool || t.Len() != 1 {
+					return nil, fmt.Errorf("node %s: input training_mode must be a bool scalar, got %v", n.Label(), t)
+				}
+				training = t.B()[0]
+			}
+		}
+		if training && (ratio < 0 || ratio >= 1) {
+			return nil, fmt.Errorf("node %s: ratio %v must be in [0, 1)", n.Label(), ratio)
+		}
+		if !training || ratio == 0 {
+			if !wantMask {
+				return []*ops.Tensor{x}, nil
+			}
+			return []*ops.Tensor{x, dropoutMask(env, opset, x, nil)}, nil
+		}
+		if !x.DType.IsFloat() {
+			return nil, fmt.Errorf("node %s: training-mode Dropout needs float data, got %v", n.Label(), x.DType)
+		}
+		if env == nil || env.Rand == nil {
+			return nil, fmt.Errorf("node %s: training-mode Dropout needs a random source (operators.Env.Rand)", n.Label())
+		}
+		keep := make([]bool, x.Len())
+		for i := range keep {
+			keep[i] = env.Rand.Float32() >= ratio
+		}
+		xf := float32s(x)
+		o := newFloatOutput(env, x.DType, x.Shape)
+		s := 1 / (1 - ratio)
+		for i, k := range keep {
+			if k {
+				o.f[i] = xf[i] * s
+			} else {
+				o.f[i] = 0
+			}
+		}
+		if !wantMask {
+			return []*ops.Tensor{o.done()}, nil
+		}
+		return []*ops.Tensor{o.done(), dropoutMask(env, opset, x, keep)}, nil
+	}, nil
+}
+
+// dropoutMask builds the mask output: bool from opset 10, the data type
+// before; keep nil means all kept.
+func dropoutMask(env *operators.Env, opset int64, x *ops.Tensor, keep []bool) *ops.Tensor {
+	if opset >= 10 || !x.DType.IsFloat() {
+		m := env.New(ops.Bool, x.Shape...)
+		b := m.B()
+		for i := range b {
+			b[i] = keep == nil || keep[i]
+		}
+		return m
+	}
+	o := newFloatOutput(env, x.DType, x.Shape)
+	for i := range o.f {
+		if keep == nil || keep[i] {
+			o.f[i] = 1
+		} else {
+			o.f[i] = 0
+		}
+	}
+	return o.done()
 }

@@ -1,7 +1,8 @@
 package kernels
 
 // Reductions: ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd,
-// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum and ReduceLogSumExp.
+// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum and ReduceLogSumExp,
+// ArgMax and ArgMin, and the scan CumSum.
 // Axes come from the "axes" attribute until ReduceSum-13 / the others' 18,
 // and from the optional second input after; keepdims and
 // noop_with_empty_axes follow the spec of the node's opset.
@@ -16,35 +17,42 @@ import (
 
 func init() {
 	for _, v := range []int64{1, 11, 13} {
-		operators.Register("", "ReduceSum", v, redBuild(ops.RedSum, 13))
+		operators.Register("", "ReduceSum", v, buildReduce(ops.RedSum, 13))
 	}
 	for name, op := range map[string]ops.ReduceOp{
 		"ReduceMean": ops.RedMean, "ReduceProd": ops.RedProd, "ReduceSumSquare": ops.RedSumSquare,
 		"ReduceL1": ops.RedL1, "ReduceL2": ops.RedL2, "ReduceLogSum": ops.RedLogSum,
 	} {
 		for _, v := range []int64{1, 11, 13, 18} {
-			operators.Register("", name, v, redBuild(op, 18))
+			operators.Register("", name, v, buildReduce(op, 18))
 		}
 	}
 	for _, v := range []int64{1, 11, 12, 13, 18, 20} {
-		operators.Register("", "ReduceMax", v, redBuild(ops.RedMax, 18))
-		operators.Register("", "ReduceMin", v, redBuild(ops.RedMin, 18))
+		operators.Register("", "ReduceMax", v, buildReduce(ops.RedMax, 18))
+		operators.Register("", "ReduceMin", v, buildReduce(ops.RedMin, 18))
 	}
 	for _, v := range []int64{1, 11, 13, 18} {
-		operators.Register("", "ReduceLogSumExp", v, redBuildLogSumExp)
+		operators.Register("", "ReduceLogSumExp", v, buildReduceLogSumExp)
+	}
+	for _, v := range []int64{1, 11, 12, 13} {
+		operators.Register("", "ArgMax", v, buildArgMinMax(true))
+		operators.Register("", "ArgMin", v, buildArgMinMax(false))
+	}
+	for _, v := range []int64{11, 14} {
+		operators.Register("", "CumSum", v, buildCumSum)
 	}
 }
 
-// redParams are a reduce node's parsed attributes.
-type redParams struct {
+// reduceParams are a reduce node's parsed attributes.
+type reduceParams struct {
 	keep      bool
 	noop      bool
 	attrAxes  []int64
 	axesInput bool // axes come from input 1 (opset >= inputSince)
 }
 
-func redParse(n *graph.Node, opset, inputSince int64) (redParams, error) {
-	var p redParams
+func parseReduce(n *graph.Node, opset, inputSince int64) (reduceParams, error) {
+	var p reduceParams
 	keep, err := n.Int("keepdims", 1)
 	if err != nil {
 		return p, err
@@ -68,11 +76,11 @@ func redParse(n *graph.Node, opset, inputSince int64) (redParams, error) {
 
 // axes resolves the reduced axes for x; reduce is false for the noop case
 // (empty axes with noop_with_empty_axes).
-func (p redParams) axes(n *graph.Node, opset int64, in []*ops.Tensor, x *ops.Tensor) (axes []int, reduce bool, err error) {
+func (p reduceParams) axes(n *graph.Node, opset int64, in []*ops.Tensor, x *ops.Tensor) (axes []int, reduce bool, err error) {
 	list := p.attrAxes
 	if p.axesInput {
-		if t := tkOptInput(in, 1); t != nil {
-			if list, err = tkInt64List(n, t, "axes"); err != nil {
+		if t := optionalInput(in, 1); t != nil {
+			if list, err = int64ListInput(n, t, "axes"); err != nil {
 				return nil, false, err
 			}
 		}
@@ -101,25 +109,25 @@ func (p redParams) axes(n *graph.Node, opset int64, in []*ops.Tensor, x *ops.Ten
 	return axes, true, nil
 }
 
-func redInput(n *graph.Node, in []*ops.Tensor) (*ops.Tensor, error) {
-	x, err := tkInput(n, in, 0, "data")
+func reduceInput(n *graph.Node, in []*ops.Tensor) (*ops.Tensor, error) {
+	x, err := requiredInput(n, in, 0, "data")
 	if err != nil {
 		return nil, err
 	}
-	if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
+	if err := checkNumeric(n, x, n.Inputs[0]); err != nil {
 		return nil, err
 	}
 	return x, nil
 }
 
-func redBuild(op ops.ReduceOp, inputSince int64) operators.Builder {
+func buildReduce(op ops.ReduceOp, inputSince int64) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
-		p, err := redParse(n, opset, inputSince)
+		p, err := parseReduce(n, opset, inputSince)
 		if err != nil {
 			return nil, err
 		}
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := redInput(n, in)
+			x, err := reduceInput(n, in)
 			if err != nil {
 				return nil, err
 			}
@@ -144,15 +152,15 @@ func redBuild(op ops.ReduceOp, inputSince int64) operators.Builder {
 	}
 }
 
-// redBuildLogSumExp computes log(Σ exp(x - m)) + m with m the max over the
+// buildReduceLogSumExp computes log(Σ exp(x - m)) + m with m the max over the
 // reduced axes, so large inputs do not overflow.
-func redBuildLogSumExp(n *graph.Node, opset int64) (operators.Kernel, error) {
-	p, err := redParse(n, opset, 18)
+func buildReduceLogSumExp(n *graph.Node, opset int64) (operators.Kernel, error) {
+	p, err := parseReduce(n, opset, 18)
 	if err != nil {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := redInput(n, in)
+		x, err := reduceInput(n, in)
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +181,7 @@ func redBuildLogSumExp(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, wrap(err)
 		}
 		// Infinite maxima would give inf-inf; shift by 0 there instead.
-		if err := redZeroNonFinite(m); err != nil {
+		if err := zeroNonFinite(m); err != nil {
 			return nil, wrap(err)
 		}
 		e := ops.New(x.DType, x.Shape...)
@@ -195,8 +203,8 @@ func redBuildLogSumExp(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}, nil
 }
 
-// redZeroNonFinite replaces ±Inf and NaN in a float tensor by 0.
-func redZeroNonFinite(t *ops.Tensor) error {
+// zeroNonFinite replaces ±Inf and NaN in a float tensor by 0.
+func zeroNonFinite(t *ops.Tensor) error {
 	switch d := t.Data.(type) {
 	case []float32:
 		for i, v := range d {
@@ -220,4 +228,82 @@ func redZeroNonFinite(t *ops.Tensor) error {
 		return fmt.Errorf("unsupported type %v", t.DType)
 	}
 	return nil
+}
+
+func buildArgMinMax(max bool) operators.Builder {
+	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		axis, err := n.Int("axis", 0)
+		if err != nil {
+			return nil, err
+		}
+		keep, err := n.Int("keepdims", 1)
+		if err != nil {
+			return nil, err
+		}
+		last, err := n.Int("select_last_index", 0)
+		if err != nil {
+			return nil, err
+		}
+		if last != 0 && opset < 12 {
+			return nil, fmt.Errorf("node %s: select_last_index needs opset 12 (model opset %d)", n.Label(), opset)
+		}
+		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+			x, err := reduceInput(n, in)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkNegativeAxis(n, axis, opset, 11); err != nil {
+				return nil, err
+			}
+			ax, err := resolveAxis(n, axis, len(x.Shape))
+			if err != nil {
+				return nil, err
+			}
+			out := env.New(ops.Int64, ops.ReduceShape(x.Shape, []int{ax}, keep != 0)...)
+			if err := ops.ArgReduce(out, x, ax, max, last != 0); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			return []*ops.Tensor{out}, nil
+		}, nil
+	}
+}
+
+func buildCumSum(n *graph.Node, opset int64) (operators.Kernel, error) {
+	excl, err := n.Int("exclusive", 0)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := n.Int("reverse", 0)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := reduceInput(n, in)
+		if err != nil {
+			return nil, err
+		}
+		at, err := requiredInput(n, in, 1, "axis")
+		if err != nil {
+			return nil, err
+		}
+		if at.Len() != 1 {
+			return nil, fmt.Errorf("node %s: axis must be a scalar, got shape %s", n.Label(), ops.ShapeString(at.Shape))
+		}
+		axes, err := intListInput(n, viewAs(at, []int{1}), "axis")
+		if err != nil {
+			return nil, err
+		}
+		if len(axes) != 1 {
+			return nil, fmt.Errorf("node %s: axis input holds %d values, want 1", n.Label(), len(axes))
+		}
+		ax, err := resolveAxis(n, axes[0], len(x.Shape))
+		if err != nil {
+			return nil, err
+		}
+		out := env.New(x.DType, x.Shape...)
+		if err := ops.CumSum(out, x, ax, excl != 0, rev != 0); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
 }

@@ -24,29 +24,29 @@ func init() {
 	}
 }
 
-// nnResizeAttrs are the parsed attributes of a Resize or Upsample node.
-type nnResizeAttrs struct {
+// resizeAttrs are the parsed attributes of a Resize or Upsample node.
+type resizeAttrs struct {
 	p         ops.ResizeParams // mode/coord/nearest/cubic/exclude/extrapolation/antialias
 	axes      []int64
 	keepRatio string
 }
 
-// nnResizeMode reads the mode attribute of Resize, Upsample and GridSample
+// resizeMode reads the mode attribute of Resize, Upsample and GridSample
 // (def when absent); the bi-/tri- spellings are GridSample's and opset 10's.
-func nnResizeMode(n *graph.Node, def string) (ops.ResizeMode, error) {
-	return nnEnum(n, "mode", def,
-		nnChoice[ops.ResizeMode]{"nearest", ops.ResizeNearest},
-		nnChoice[ops.ResizeMode]{"linear", ops.ResizeLinear},
-		nnChoice[ops.ResizeMode]{"bilinear", ops.ResizeLinear},
-		nnChoice[ops.ResizeMode]{"trilinear", ops.ResizeLinear},
-		nnChoice[ops.ResizeMode]{"cubic", ops.ResizeCubic},
-		nnChoice[ops.ResizeMode]{"bicubic", ops.ResizeCubic})
+func resizeMode(n *graph.Node, def string) (ops.ResizeMode, error) {
+	return enumAttr(n, "mode", def,
+		enumChoice[ops.ResizeMode]{"nearest", ops.ResizeNearest},
+		enumChoice[ops.ResizeMode]{"linear", ops.ResizeLinear},
+		enumChoice[ops.ResizeMode]{"bilinear", ops.ResizeLinear},
+		enumChoice[ops.ResizeMode]{"trilinear", ops.ResizeLinear},
+		enumChoice[ops.ResizeMode]{"cubic", ops.ResizeCubic},
+		enumChoice[ops.ResizeMode]{"bicubic", ops.ResizeCubic})
 }
 
 func buildResize(n *graph.Node, opset int64) (operators.Kernel, error) {
-	var a nnResizeAttrs
+	var a resizeAttrs
 	var err error
-	if a.p.Mode, err = nnResizeMode(n, "nearest"); err != nil {
+	if a.p.Mode, err = resizeMode(n, "nearest"); err != nil {
 		return nil, err
 	}
 	if opset < 11 {
@@ -55,21 +55,21 @@ func buildResize(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		a.p.Coord, a.p.Nearest = ops.CoordAsymmetric, ops.NearestSimple
 	} else {
-		if a.p.Coord, err = nnEnum(n, "coordinate_transformation_mode", "half_pixel",
-			nnChoice[ops.CoordMode]{"half_pixel", ops.CoordHalfPixel},
-			nnChoice[ops.CoordMode]{"half_pixel_symmetric", ops.CoordHalfPixelSymmetric},
-			nnChoice[ops.CoordMode]{"pytorch_half_pixel", ops.CoordPytorchHalfPixel},
-			nnChoice[ops.CoordMode]{"align_corners", ops.CoordAlignCorners},
-			nnChoice[ops.CoordMode]{"asymmetric", ops.CoordAsymmetric},
-			nnChoice[ops.CoordMode]{"tf_half_pixel_for_nn", ops.CoordTFHalfPixelForNN},
-			nnChoice[ops.CoordMode]{"tf_crop_and_resize", ops.CoordTFCropAndResize}); err != nil {
+		if a.p.Coord, err = enumAttr(n, "coordinate_transformation_mode", "half_pixel",
+			enumChoice[ops.CoordMode]{"half_pixel", ops.CoordHalfPixel},
+			enumChoice[ops.CoordMode]{"half_pixel_symmetric", ops.CoordHalfPixelSymmetric},
+			enumChoice[ops.CoordMode]{"pytorch_half_pixel", ops.CoordPytorchHalfPixel},
+			enumChoice[ops.CoordMode]{"align_corners", ops.CoordAlignCorners},
+			enumChoice[ops.CoordMode]{"asymmetric", ops.CoordAsymmetric},
+			enumChoice[ops.CoordMode]{"tf_half_pixel_for_nn", ops.CoordTFHalfPixelForNN},
+			enumChoice[ops.CoordMode]{"tf_crop_and_resize", ops.CoordTFCropAndResize}); err != nil {
 			return nil, err
 		}
-		if a.p.Nearest, err = nnEnum(n, "nearest_mode", "round_prefer_floor",
-			nnChoice[ops.NearestMode]{"round_prefer_floor", ops.RoundPreferFloor},
-			nnChoice[ops.NearestMode]{"round_prefer_ceil", ops.RoundPreferCeil},
-			nnChoice[ops.NearestMode]{"floor", ops.NearestFloor},
-			nnChoice[ops.NearestMode]{"ceil", ops.NearestCeil}); err != nil {
+		if a.p.Nearest, err = enumAttr(n, "nearest_mode", "round_prefer_floor",
+			enumChoice[ops.NearestMode]{"round_prefer_floor", ops.RoundPreferFloor},
+			enumChoice[ops.NearestMode]{"round_prefer_ceil", ops.RoundPreferCeil},
+			enumChoice[ops.NearestMode]{"floor", ops.NearestFloor},
+			enumChoice[ops.NearestMode]{"ceil", ops.NearestCeil}); err != nil {
 			return nil, err
 		}
 		ca, err := n.Float("cubic_coeff_a", -0.75)
@@ -105,26 +105,26 @@ func buildResize(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := requiredInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
 		var roi, scales, sizes *ops.Tensor
 		if opset < 11 {
-			if scales, err = nnIn(n, in, 1, "scales"); err != nil {
+			if scales, err = requiredInput(n, in, 1, "scales"); err != nil {
 				return nil, err
 			}
 		} else {
-			roi, scales, sizes = nnOpt(in, 1), nnOpt(in, 2), nnOpt(in, 3)
+			roi, scales, sizes = optionalInput(in, 1), optionalInput(in, 2), optionalInput(in, 3)
 		}
-		return nnResizeRun(env, n, &a, x, roi, scales, sizes)
+		return runResize(env, n, &a, x, roi, scales, sizes)
 	}, nil
 }
 
 func buildUpsample(n *graph.Node, opset int64) (operators.Kernel, error) {
-	var a nnResizeAttrs
+	var a resizeAttrs
 	var err error
-	if a.p.Mode, err = nnResizeMode(n, "nearest"); err != nil {
+	if a.p.Mode, err = resizeMode(n, "nearest"); err != nil {
 		return nil, err
 	}
 	if a.p.Mode == ops.ResizeCubic {
@@ -141,26 +141,26 @@ func buildUpsample(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := nnIn(n, in, 0, "X")
+		x, err := requiredInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
 		var st *ops.Tensor
 		if attrScales != nil {
 			st = ops.FromFloat32([]int{len(attrScales)}, attrScales)
-		} else if st, err = nnIn(n, in, 1, "scales"); err != nil {
+		} else if st, err = requiredInput(n, in, 1, "scales"); err != nil {
 			return nil, err
 		}
-		return nnResizeRun(env, n, &a, x, nil, st, nil)
+		return runResize(env, n, &a, x, nil, st, nil)
 	}, nil
 }
 
-// nnFloatList reads a 1-D float tensor as float64 values.
-func nnFloatList(n *graph.Node, t *ops.Tensor, name string) ([]float64, error) {
+// float64List reads a 1-D float tensor as float64 values.
+func float64List(n *graph.Node, t *ops.Tensor, name string) ([]float64, error) {
 	if t.Rank() > 1 || !t.DType.IsFloat() {
 		return nil, fmt.Errorf("node %s: input %s must be a 1-D float tensor, got %v", n.Label(), name, t)
 	}
-	f := nnF32(t)
+	f := float32s(t)
 	out := make([]float64, len(f))
 	for i, v := range f {
 		out[i] = float64(v)
@@ -168,12 +168,12 @@ func nnFloatList(n *graph.Node, t *ops.Tensor, name string) ([]float64, error) {
 	return out, nil
 }
 
-func nnResizeRun(env *operators.Env, n *graph.Node, a *nnResizeAttrs, x, roiT, scalesT, sizesT *ops.Tensor) ([]*ops.Tensor, error) {
+func runResize(env *operators.Env, n *graph.Node, a *resizeAttrs, x, roiT, scalesT, sizesT *ops.Tensor) ([]*ops.Tensor, error) {
 	byteImage := x.DType == ops.Uint8 || x.DType == ops.Int8
 	if byteImage && a.p.Mode != ops.ResizeNearest {
 		return nil, fmt.Errorf("node %s: %v input supports nearest mode only, not linear or cubic", n.Label(), x.DType)
 	}
-	if err := nnFloat(n, x, "X"); err != nil && !byteImage {
+	if err := checkFloat(n, x, "X"); err != nil && !byteImage {
 		return nil, err
 	}
 	r := x.Rank()
@@ -216,7 +216,7 @@ func nnResizeRun(env *operators.Env, n *graph.Node, a *nnResizeAttrs, x, roiT, s
 	case sizesT != nil && scalesT != nil:
 		return nil, fmt.Errorf("node %s: only one of scales and sizes may be given", n.Label())
 	case sizesT != nil:
-		sz, err := tkInts(n, sizesT, "sizes")
+		sz, err := intListInput(n, sizesT, "sizes")
 		if err != nil {
 			return nil, err
 		}
@@ -252,7 +252,7 @@ func nnResizeRun(env *operators.Env, n *graph.Node, a *nnResizeAttrs, x, roiT, s
 			}
 		}
 	case scalesT != nil:
-		sc, err := nnFloatList(n, scalesT, "scales")
+		sc, err := float64List(n, scalesT, "scales")
 		if err != nil {
 			return nil, err
 		}
@@ -275,7 +275,7 @@ func nnResizeRun(env *operators.Env, n *graph.Node, a *nnResizeAttrs, x, roiT, s
 		if roiT == nil || roiT.Len() == 0 {
 			return nil, fmt.Errorf("node %s: tf_crop_and_resize needs the roi input", n.Label())
 		}
-		roi, err := nnFloatList(n, roiT, "roi")
+		roi, err := float64List(n, roiT, "roi")
 		if err != nil {
 			return nil, err
 		}
@@ -322,7 +322,7 @@ func nnResizeRun(env *operators.Env, n *graph.Node, a *nnResizeAttrs, x, roiT, s
 		}
 		return []*ops.Tensor{y}, nil
 	}
-	o := nnNewOut(env, x.DType, p.Out)
-	ops.Resize(&p, nnF32(x), o.f)
+	o := newFloatOutput(env, x.DType, p.Out)
+	ops.Resize(&p, float32s(x), o.f)
 	return []*ops.Tensor{o.done()}, nil
 }

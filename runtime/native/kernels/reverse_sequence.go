@@ -1,7 +1,7 @@
 package kernels
 
 // ReverseSequence: reverses the first sequence_lens[b] time steps of each
-// batch entry. (TopK lives in k_topk.go.)
+// batch entry.
 
 import (
 	"fmt"
@@ -28,7 +28,7 @@ func buildReverseSequence(n *graph.Node, opset int64) (operators.Kernel, error) 
 		return nil, fmt.Errorf("node %s: batch_axis %d and time_axis %d must be 0 and 1 in some order", n.Label(), batchAxis, timeAxis)
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		ins, err := tkInputs(n, in, "input", "sequence_lens")
+		ins, err := requiredInputs(n, in, "input", "sequence_lens")
 		if err != nil {
 			return nil, err
 		}

@@ -18,33 +18,33 @@ import (
 
 func init() {
 	for _, v := range []int64{7, 14, 22} {
-		operators.Register("", "RNN", v, buildRecurrent(nnRNN))
-		operators.Register("", "GRU", v, buildRecurrent(nnGRU))
-		operators.Register("", "LSTM", v, buildRecurrent(nnLSTM))
+		operators.Register("", "RNN", v, buildRecurrent(cellRNN))
+		operators.Register("", "GRU", v, buildRecurrent(cellGRU))
+		operators.Register("", "LSTM", v, buildRecurrent(cellLSTM))
 	}
 }
 
-type nnCellKind uint8
+type cellKind uint8
 
 const (
-	nnRNN nnCellKind = iota
-	nnGRU
-	nnLSTM
+	cellRNN cellKind = iota
+	cellGRU
+	cellLSTM
 )
 
 // gates is the number of stacked gate blocks in W, R and B.
-func (k nnCellKind) gates() int { return [...]int{1, 3, 4}[k] }
+func (k cellKind) gates() int { return [...]int{1, 3, 4}[k] }
 
 // acts is the number of activation functions per direction.
-func (k nnCellKind) acts() int { return [...]int{1, 2, 3}[k] }
+func (k cellKind) acts() int { return [...]int{1, 2, 3}[k] }
 
-// nnRNNAct is one recurrent activation function with its parameters.
-type nnRNNAct struct {
+// rnnActivation is one recurrent activation function with its parameters.
+type rnnActivation struct {
 	kind        string
 	alpha, beta float32
 }
 
-func (a nnRNNAct) apply(v []float32) {
+func (a rnnActivation) apply(v []float32) {
 	switch a.kind {
 	case "tanh":
 		for i, x := range v {
@@ -99,35 +99,35 @@ func (a nnRNNAct) apply(v []float32) {
 	}
 }
 
-// nnActDefaults are the default alpha/beta of the parameterised
+// activationDefaults are the default alpha/beta of the parameterised
 // activations (ONNX Runtime's values).
-var nnActDefaults = map[string][2]float32{
+var activationDefaults = map[string][2]float32{
 	"affine": {1, 0}, "leakyrelu": {0.01, 0}, "thresholdedrelu": {1, 0}, "scaledtanh": {1, 1},
 	"hardsigmoid": {0.2, 0.5}, "elu": {1, 0},
 }
 
-// nnActNParams is how many of activation_alpha/beta an activation uses.
-var nnActNParams = map[string][2]bool{
+// activationParamCount is how many of activation_alpha/beta an activation uses.
+var activationParamCount = map[string][2]bool{
 	"affine": {true, true}, "leakyrelu": {true, false}, "thresholdedrelu": {true, false},
 	"scaledtanh": {true, true}, "hardsigmoid": {true, true}, "elu": {true, false},
 	"tanh": {}, "sigmoid": {}, "relu": {}, "softsign": {}, "softplus": {},
 }
 
-type nnRecurrent struct {
-	kind        nnCellKind
+type recurrentCell struct {
+	kind        cellKind
 	hidden      int
 	dirs        int
 	reverse     [2]bool
-	acts        [2][]nnRNNAct
+	acts        [2][]rnnActivation
 	clip        float32
 	layout      int64
 	lbr         bool // GRU linear_before_reset
 	inputForget bool
 }
 
-func buildRecurrent(kind nnCellKind) operators.Builder {
+func buildRecurrent(kind cellKind) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
-		r := &nnRecurrent{kind: kind}
+		r := &recurrentCell{kind: kind}
 		hs, err := n.Int("hidden_size", 0)
 		if err != nil {
 			return nil, err
@@ -202,11 +202,11 @@ func buildRecurrent(kind nnCellKind) operators.Builder {
 		ai, bi := 0, 0
 		for i, nm := range names {
 			k := strings.ToLower(nm)
-			uses, ok := nnActNParams[k]
+			uses, ok := activationParamCount[k]
 			if !ok {
 				return nil, fmt.Errorf("node %s: unsupported activation %q", n.Label(), nm)
 			}
-			a := nnRNNAct{kind: k, alpha: nnActDefaults[k][0], beta: nnActDefaults[k][1]}
+			a := rnnActivation{kind: k, alpha: activationDefaults[k][0], beta: activationDefaults[k][1]}
 			if uses[0] && ai < len(alphas) {
 				a.alpha = alphas[ai]
 				ai++
@@ -223,9 +223,9 @@ func buildRecurrent(kind nnCellKind) operators.Builder {
 	}
 }
 
-// nnSwap01 swaps the first two axes of a float32 buffer of shape
+// swapFirstAxes swaps the first two axes of a float32 buffer of shape
 // a×b×rest.
-func nnSwap01(src []float32, a, b, rest int) []float32 {
+func swapFirstAxes(src []float32, a, b, rest int) []float32 {
 	dst := make([]float32, len(src))
 	for i := 0; i < a; i++ {
 		for j := 0; j < b; j++ {
@@ -235,9 +235,9 @@ func nnSwap01(src []float32, a, b, rest int) []float32 {
 	return dst
 }
 
-func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) ([]*ops.Tensor, error) {
+func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) ([]*ops.Tensor, error) {
 	names := []string{"X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"}
-	x, err := nnFloatIn(n, in, 0, "X")
+	x, err := floatInput(n, in, 0, "X")
 	if err != nil {
 		return nil, err
 	}
@@ -250,28 +250,28 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 	}
 	h, g, dirs := r.hidden, r.kind.gates(), r.dirs
 	gh := g * h
-	w, err := nnIn(n, in, 1, "W")
+	w, err := requiredInput(n, in, 1, "W")
 	if err != nil {
 		return nil, err
 	}
-	rw, err := nnIn(n, in, 2, "R")
+	rw, err := requiredInput(n, in, 2, "R")
 	if err != nil {
 		return nil, err
 	}
-	wf, err := nnF32Param(n, w, "W", dirs*gh*inSz)
+	wf, err := float32Param(n, w, "W", dirs*gh*inSz)
 	if err != nil {
 		return nil, err
 	}
-	rf, err := nnF32Param(n, rw, "R", dirs*gh*h)
+	rf, err := float32Param(n, rw, "R", dirs*gh*h)
 	if err != nil {
 		return nil, err
 	}
 	opt := func(i, size int) ([]float32, error) {
-		t := nnOpt(in, i)
+		t := optionalInput(in, i)
 		if t == nil || (i < len(n.Inputs) && n.Inputs[i] == "") {
 			return nil, nil
 		}
-		return nnF32Param(n, t, names[i], size)
+		return float32Param(n, t, names[i], size)
 	}
 	bf, err := opt(3, dirs*2*gh)
 	if err != nil {
@@ -282,7 +282,7 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 		return nil, err
 	}
 	var c0, pf []float32
-	if r.kind == nnLSTM {
+	if r.kind == cellLSTM {
 		if c0, err = opt(6, dirs*batch*h); err != nil {
 			return nil, err
 		}
@@ -292,18 +292,18 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 	}
 	if r.layout == 1 {
 		if h0 != nil {
-			h0 = nnSwap01(h0, batch, dirs, h)
+			h0 = swapFirstAxes(h0, batch, dirs, h)
 		}
 		if c0 != nil {
-			c0 = nnSwap01(c0, batch, dirs, h)
+			c0 = swapFirstAxes(c0, batch, dirs, h)
 		}
 	}
 	lens := make([]int, batch)
 	for i := range lens {
 		lens[i] = seq
 	}
-	if sl := nnOpt(in, 4); sl != nil {
-		v, err := nnIndexList(n, sl, "sequence_lens")
+	if sl := optionalInput(in, 4); sl != nil {
+		v, err := indexValues(n, sl, "sequence_lens")
 		if err != nil {
 			return nil, err
 		}
@@ -317,9 +317,9 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 			lens[i] = int(l)
 		}
 	}
-	xf := nnF32(x)
+	xf := float32s(x)
 	if r.layout == 1 {
-		xf = nnSwap01(xf, batch, seq, inSz)
+		xf = swapFirstAxes(xf, batch, seq, inSz)
 	}
 	y := make([]float32, seq*dirs*batch*h)
 	yh := make([]float32, dirs*batch*h)
@@ -329,7 +329,7 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 	gate := make([]float32, gh)
 	hs, cs := make([]float32, batch*h), make([]float32, batch*h)
 	var rh, hr2 []float32
-	if r.kind == nnGRU {
+	if r.kind == cellGRU {
 		rh, hr2 = make([]float32, batch*h), make([]float32, batch*h)
 	}
 	for d := 0; d < dirs; d++ {
@@ -346,7 +346,7 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 				xr := xw[row*gh : (row+1)*gh]
 				for j := range xr {
 					xr[j] += wb[j]
-					if !(r.kind == nnGRU && j >= 2*h && r.lbr) {
+					if !(r.kind == cellGRU && j >= 2*h && r.lbr) {
 						xr[j] += rb[j]
 					}
 				}
@@ -377,7 +377,7 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 			// Hidden projections of all rows for the gates that use H
 			// directly (all but GRU's candidate unless linear_before_reset).
 			ng := gh
-			if r.kind == nnGRU && !r.lbr {
+			if r.kind == cellGRU && !r.lbr {
 				ng = 2 * h
 			}
 			if batch > 0 {
@@ -392,13 +392,13 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 				hrow := hr[b*gh : (b+1)*gh]
 				hb, cb := hs[b*h:(b+1)*h], cs[b*h:(b+1)*h]
 				switch r.kind {
-				case nnRNN:
+				case cellRNN:
 					for j := range gate[:h] {
 						gate[j] = r.clipv(xr[j] + hrow[j])
 					}
 					acts[0].apply(gate[:h])
 					copy(hb, gate[:h])
-				case nnLSTM:
+				case cellLSTM:
 					// Gate order i, o, f, c.
 					for j := 0; j < gh; j++ {
 						gate[j] = xr[j] + hrow[j]
@@ -439,7 +439,7 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 					}
 				}
 			}
-			if r.kind == nnGRU {
+			if r.kind == cellGRU {
 				r.gruStep(s, batch, h, lens, d, xw, hr, hs, rh, hr2, rd, rb, acts)
 			}
 			for b := 0; b < batch; b++ {
@@ -459,7 +459,7 @@ func (r *nnRecurrent) run(env *operators.Env, n *graph.Node, in []*ops.Tensor) (
 // timeOf returns the time index that step s of direction d processes for
 // batch row b, and false when the row's sequence (lens[b]) has ended:
 // forward steps run 0, 1, …; reverse ones lens[b]-1, lens[b]-2, ….
-func (r *nnRecurrent) timeOf(s, b, d int, lens []int) (t int, active bool) {
+func (r *recurrentCell) timeOf(s, b, d int, lens []int) (t int, active bool) {
 	if s >= lens[b] {
 		return 0, false
 	}
@@ -471,7 +471,7 @@ func (r *nnRecurrent) timeOf(s, b, d int, lens []int) (t int, active bool) {
 
 // gruStep advances every active batch row of a GRU by one step. hr holds
 // H·R^T for the z and r gates (and, with linear_before_reset, h).
-func (r *nnRecurrent) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, rh, hr2, rd, rb []float32, acts []nnRNNAct) {
+func (r *recurrentCell) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, rh, hr2, rd, rb []float32, acts []rnnActivation) {
 	gh := 3 * h
 	for b := 0; b < batch; b++ {
 		t, active := r.timeOf(s, b, d, lens)
@@ -524,14 +524,14 @@ func (r *nnRecurrent) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, rh
 	}
 }
 
-func (r *nnRecurrent) clipv(v float32) float32 {
+func (r *recurrentCell) clipv(v float32) float32 {
 	if r.clip > 0 {
 		return min(max(v, -r.clip), r.clip)
 	}
 	return v
 }
 
-func (r *nnRecurrent) clipAll(v []float32) {
+func (r *recurrentCell) clipAll(v []float32) {
 	if r.clip > 0 {
 		for i, x := range v {
 			v[i] = min(max(x, -r.clip), r.clip)
@@ -541,12 +541,12 @@ func (r *nnRecurrent) clipAll(v []float32) {
 
 // outputs converts Y, Y_h and Y_c to the requested layout and dtype,
 // leaving omitted outputs nil.
-func (r *nnRecurrent) outputs(env *operators.Env, n *graph.Node, dt ops.DType, seq, batch int, y, yh, yc []float32) ([]*ops.Tensor, error) {
+func (r *recurrentCell) outputs(env *operators.Env, n *graph.Node, dt ops.DType, seq, batch int, y, yh, yc []float32) ([]*ops.Tensor, error) {
 	h, dirs := r.hidden, r.dirs
 	want := func(i int) bool { return i < len(n.Outputs) && n.Outputs[i] != "" }
 	var outs []*ops.Tensor
 	mk := func(data []float32, shape []int) *ops.Tensor {
-		o := nnNewOut(env, dt, shape)
+		o := newFloatOutput(env, dt, shape)
 		copy(o.f, data)
 		return o.done()
 	}
@@ -569,7 +569,7 @@ func (r *nnRecurrent) outputs(env *operators.Env, n *graph.Node, dt ops.DType, s
 		outs = append(outs, nil)
 	}
 	for i, st := range [][]float32{yh, yc} {
-		if i == 1 && r.kind != nnLSTM {
+		if i == 1 && r.kind != cellLSTM {
 			break
 		}
 		if !want(i + 1) {
@@ -577,7 +577,7 @@ func (r *nnRecurrent) outputs(env *operators.Env, n *graph.Node, dt ops.DType, s
 			continue
 		}
 		if r.layout == 1 {
-			outs = append(outs, mk(nnSwap01(st, dirs, batch, h), []int{batch, dirs, h}))
+			outs = append(outs, mk(swapFirstAxes(st, dirs, batch, h), []int{batch, dirs, h}))
 		} else {
 			outs = append(outs, mk(st, []int{dirs, batch, h}))
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
-func nnRandT(r *rand.Rand, shape ...int) *ops.Tensor {
+func randFloats(r *rand.Rand, shape ...int) *ops.Tensor {
 	t := ops.New(ops.Float32, shape...)
 	for i := range t.F32() {
 		t.F32()[i] = r.Float32()*2 - 1
@@ -18,7 +18,7 @@ func nnRandT(r *rand.Rand, shape ...int) *ops.Tensor {
 	return t
 }
 
-func nnSig(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // naiveCell runs one forward direction of a recurrent cell over one batch
 // row with scalar loops straight from the ONNX equations. w is G·H×I, rw
@@ -66,8 +66,8 @@ func naiveCell(kind string, xs [][]float64, w, rw, b []float32, h int, lbr, inpu
 		case "GRU":
 			z, r := make([]float64, h), make([]float64, h)
 			for j := 0; j < h; j++ {
-				z[j] = nnSig(cl(wx(x, 0, j) + rh(hp, 0, j)))
-				r[j] = nnSig(cl(wx(x, 1, j) + rh(hp, 1, j)))
+				z[j] = sigmoid(cl(wx(x, 0, j) + rh(hp, 0, j)))
+				r[j] = sigmoid(cl(wx(x, 1, j) + rh(hp, 1, j)))
 			}
 			rhp := make([]float64, h)
 			for j := range rhp {
@@ -85,14 +85,14 @@ func naiveCell(kind string, xs [][]float64, w, rw, b []float32, h int, lbr, inpu
 			}
 		case "LSTM":
 			for j := 0; j < h; j++ {
-				i := nnSig(cl(wx(x, 0, j) + rh(hp, 0, j)))
-				f := nnSig(cl(wx(x, 2, j) + rh(hp, 2, j)))
+				i := sigmoid(cl(wx(x, 0, j) + rh(hp, 0, j)))
+				f := sigmoid(cl(wx(x, 2, j) + rh(hp, 2, j)))
 				if inputForget {
 					f = 1 - i
 				}
 				cc := math.Tanh(cl(wx(x, 3, j) + rh(hp, 3, j)))
 				c[j] = f*c[j] + i*cc
-				o := nnSig(cl(wx(x, 1, j) + rh(hp, 1, j)))
+				o := sigmoid(cl(wx(x, 1, j) + rh(hp, 1, j)))
 				hn[j] = o * math.Tanh(c[j])
 			}
 		}
@@ -102,14 +102,14 @@ func naiveCell(kind string, xs [][]float64, w, rw, b []float32, h int, lbr, inpu
 	return hs, c
 }
 
-func TestNNRecurrentAgainstNaive(t *testing.T) {
+func TestRecurrentAgainstNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	seq, batch, in, h := 4, 2, 3, 5
 	for _, kind := range []string{"RNN", "GRU", "LSTM"} {
 		for _, variant := range []string{"plain", "lbr", "clip", "input_forget"} {
 			g := map[string]int{"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
-			x := nnRandT(r, seq, batch, in)
-			w, rw, b := nnRandT(r, 1, g*h, in), nnRandT(r, 1, g*h, h), nnRandT(r, 1, 2*g*h)
+			x := randFloats(r, seq, batch, in)
+			w, rw, b := randFloats(r, 1, g*h, in), randFloats(r, 1, g*h, h), randFloats(r, 1, 2*g*h)
 			kv := []any{"hidden_size", h}
 			lbr, inf, clip := false, false, 0.0
 			switch variant {
@@ -124,7 +124,7 @@ func TestNNRecurrentAgainstNaive(t *testing.T) {
 			if kind == "LSTM" {
 				nOut = 3
 			}
-			out := mustRunNode(t, nnNode(kind, 4, nOut, kv...), 14, x, w, rw, b)
+			out := mustRunNode(t, newNodeKV(kind, 4, nOut, kv...), 14, x, w, rw, b)
 			for bi := 0; bi < batch; bi++ {
 				xs := make([][]float64, seq)
 				for s := range xs {
@@ -161,15 +161,15 @@ func TestNNRecurrentAgainstNaive(t *testing.T) {
 // sequence, bidirectional stacks the two, a row with sequence length L
 // equals a run over its first L steps (zeros after), and layout 1 is
 // layout 0 with batch and time swapped.
-func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
+func TestRecurrentDirectionsAndLengths(t *testing.T) {
 	r := rand.New(rand.NewPCG(33, 34))
 	seq, batch, in, h := 5, 3, 2, 4
 	for _, kind := range []string{"RNN", "GRU", "LSTM"} {
 		g := map[string]int{"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
-		x := nnRandT(r, seq, batch, in)
-		w, rw, b := nnRandT(r, 2, g*h, in), nnRandT(r, 2, g*h, h), nnRandT(r, 2, 2*g*h)
+		x := randFloats(r, seq, batch, in)
+		w, rw, b := randFloats(r, 2, g*h, in), randFloats(r, 2, g*h, h), randFloats(r, 2, 2*g*h)
 		lens := ops.FromInt32([]int{batch}, []int32{5, 2, 3})
-		h0 := nnRandT(r, 2, batch, h)
+		h0 := randFloats(r, 2, batch, h)
 		run := func(dir string, x *ops.Tensor, d int, sl *ops.Tensor) []*ops.Tensor {
 			nd := 1
 			if dir == "bidirectional" {
@@ -179,7 +179,7 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 			rd := ops.FromFloat32([]int{nd, g * h, h}, rw.F32()[d*g*h*h:(d+nd)*g*h*h])
 			bd := ops.FromFloat32([]int{nd, 2 * g * h}, b.F32()[d*2*g*h:(d+nd)*2*g*h])
 			hd := ops.FromFloat32([]int{nd, batch, h}, h0.F32()[d*batch*h:(d+nd)*batch*h])
-			return mustRunNode(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", dir), 14, x, wd, rd, bd, sl, hd)
+			return mustRunNode(t, newNodeKV(kind, 6, 2, "hidden_size", h, "direction", dir), 14, x, wd, rd, bd, sl, hd)
 		}
 		// Reverse (direction 1 weights) = forward over the time-reversed input.
 		xr := ops.New(ops.Float32, seq, batch, in)
@@ -191,7 +191,7 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 		for s := 0; s < seq; s++ {
 			a := rev[0].F32()[s*batch*h : (s+1)*batch*h]
 			bb := fwdOfRev[0].F32()[(seq-1-s)*batch*h : (seq-s)*batch*h]
-			if i := nnFirstDiff(a, bb); i >= 0 {
+			if i := firstDiff(a, bb); i >= 0 {
 				t.Fatalf("%s: reverse Y at step %d differs from forward over reversed input at %d", kind, s, i)
 			}
 		}
@@ -201,12 +201,12 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 		for s := 0; s < seq; s++ {
 			for d, one := range []*ops.Tensor{fw[0], rev[0]} {
 				a := bi[0].F32()[(s*2+d)*batch*h : (s*2+d+1)*batch*h]
-				if i := nnFirstDiff(a, one.F32()[s*batch*h:(s+1)*batch*h]); i >= 0 {
+				if i := firstDiff(a, one.F32()[s*batch*h:(s+1)*batch*h]); i >= 0 {
 					t.Fatalf("%s: bidirectional Y[%d, %d] differs at %d", kind, s, d, i)
 				}
 			}
 		}
-		if i := nnFirstDiff(bi[1].F32(), append(append([]float32{}, fw[1].F32()...), rev[1].F32()...)); i >= 0 {
+		if i := firstDiff(bi[1].F32(), append(append([]float32{}, fw[1].F32()...), rev[1].F32()...)); i >= 0 {
 			t.Fatalf("%s: bidirectional Y_h differs at %d", kind, i)
 		}
 		// Sequence lengths, both directions: row b with length L equals a
@@ -226,32 +226,32 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 				rd := ops.FromFloat32([]int{1, g * h, h}, rw.F32()[d*g*h*h:(d+1)*g*h*h])
 				bd := ops.FromFloat32([]int{1, 2 * g * h}, b.F32()[d*2*g*h:(d+1)*2*g*h])
 				hd := ops.FromFloat32([]int{1, 1, h}, h0.F32()[(d*batch+bIdx)*h:(d*batch+bIdx+1)*h])
-				alone := mustRunNode(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", dir), 14, xl, wd, rd, bd, nil, hd)
+				alone := mustRunNode(t, newNodeKV(kind, 6, 2, "hidden_size", h, "direction", dir), 14, xl, wd, rd, bd, nil, hd)
 				for s := 0; s < seq; s++ {
 					got := withLens[0].F32()[(s*batch+bIdx)*h : (s*batch+bIdx+1)*h]
 					want := make([]float32, h)
 					if s < int(l) {
 						want = alone[0].F32()[s*h : (s+1)*h]
 					}
-					if i := nnFirstDiff(got, want); i >= 0 {
+					if i := firstDiff(got, want); i >= 0 {
 						t.Fatalf("%s %s: row %d (length %d) step %d differs at %d: %v vs %v", kind, dir, bIdx, l, s, i, got, want)
 					}
 				}
-				if i := nnFirstDiff(withLens[1].F32()[bIdx*h:(bIdx+1)*h], alone[1].F32()); i >= 0 {
+				if i := firstDiff(withLens[1].F32()[bIdx*h:(bIdx+1)*h], alone[1].F32()); i >= 0 {
 					t.Fatalf("%s %s: Y_h of row %d differs at %d", kind, dir, bIdx, i)
 				}
 			}
 		}
 		// Layout 1: batch-major input and outputs.
-		xb := ops.FromFloat32([]int{batch, seq, in}, nnSwap01(x.F32(), seq, batch, in))
-		hb := ops.FromFloat32([]int{batch, 2, h}, nnSwap01(h0.F32(), 2, batch, h))
-		lay := mustRunNode(t, nnNode(kind, 6, 2, "hidden_size", h, "direction", "bidirectional", "layout", 1), 14, xb, w, rw, b, nil, hb)
+		xb := ops.FromFloat32([]int{batch, seq, in}, swapFirstAxes(x.F32(), seq, batch, in))
+		hb := ops.FromFloat32([]int{batch, 2, h}, swapFirstAxes(h0.F32(), 2, batch, h))
+		lay := mustRunNode(t, newNodeKV(kind, 6, 2, "hidden_size", h, "direction", "bidirectional", "layout", 1), 14, xb, w, rw, b, nil, hb)
 		for s := 0; s < seq; s++ {
 			for d := 0; d < 2; d++ {
 				for bIdx := 0; bIdx < batch; bIdx++ {
 					got := lay[0].F32()[((bIdx*seq+s)*2+d)*h : ((bIdx*seq+s)*2+d+1)*h]
 					want := bi[0].F32()[((s*2+d)*batch+bIdx)*h : ((s*2+d)*batch+bIdx+1)*h]
-					if i := nnFirstDiff(got, want); i >= 0 {
+					if i := firstDiff(got, want); i >= 0 {
 						t.Fatalf("%s layout 1: Y[%d, %d, %d] differs", kind, bIdx, s, d)
 					}
 				}
@@ -260,9 +260,9 @@ func TestNNRecurrentDirectionsAndLengths(t *testing.T) {
 	}
 }
 
-// nnFirstDiff returns the first index where a and b differ by more than
+// firstDiff returns the first index where a and b differ by more than
 // 1e-5, or -1.
-func nnFirstDiff(a, b []float32) int {
+func firstDiff(a, b []float32) int {
 	if len(a) != len(b) {
 		return 0
 	}
@@ -274,12 +274,12 @@ func nnFirstDiff(a, b []float32) int {
 	return -1
 }
 
-func TestNNRecurrentErrors(t *testing.T) {
+func TestRecurrentErrors(t *testing.T) {
 	x := ops.New(ops.Float32, 2, 1, 3)
 	w, rw := ops.New(ops.Float32, 1, 4, 3), ops.New(ops.Float32, 1, 4, 4)
-	wantNodeError(t, nnNode("RNN", 3, 1, "hidden_size", 4), 14, "must have 12 elements", x, ops.New(ops.Float32, 1, 4, 2), rw)
-	wantNodeError(t, nnNode("RNN", 5, 1, "hidden_size", 4), 14, "sequence_lens[0] = 3 outside", x, w, rw, nil, ops.FromInt32([]int{1}, []int32{3}))
-	wantNodeError(t, nnNode("RNN", 3, 1, "hidden_size", 4), 14, "X must be 3-D", ops.New(ops.Float32, 2, 3), w, rw)
+	wantNodeError(t, newNodeKV("RNN", 3, 1, "hidden_size", 4), 14, "must have 12 elements", x, ops.New(ops.Float32, 1, 4, 2), rw)
+	wantNodeError(t, newNodeKV("RNN", 5, 1, "hidden_size", 4), 14, "sequence_lens[0] = 3 outside", x, w, rw, nil, ops.FromInt32([]int{1}, []int32{3}))
+	wantNodeError(t, newNodeKV("RNN", 3, 1, "hidden_size", 4), 14, "X must be 3-D", ops.New(ops.Float32, 2, 3), w, rw)
 	for _, c := range []struct {
 		kv   []any
 		want string
@@ -288,15 +288,15 @@ func TestNNRecurrentErrors(t *testing.T) {
 		{[]any{"hidden_size", 4, "direction", "sideways"}, "unknown direction"},
 		{[]any{"hidden_size", 4, "layout", 2}, "layout 2"},
 	} {
-		if _, err := runNode(nnNode("RNN", 3, 1, c.kv...), 14, x, w, rw); err == nil || !nnContains(err, c.want) {
+		if _, err := runNode(newNodeKV("RNN", 3, 1, c.kv...), 14, x, w, rw); err == nil || !errContains(err, c.want) {
 			t.Errorf("%v: got %v, want an error mentioning %q", c.kv, err, c.want)
 		}
 	}
-	n := nnNode("RNN", 3, 1, "hidden_size", 4)
+	n := newNodeKV("RNN", 3, 1, "hidden_size", 4)
 	n.Attrs["activations"] = &graph.Attr{Name: "activations", Type: graph.AttrStrings, Strings: [][]byte{[]byte("Gelu")}}
-	if _, err := runNode(n, 14, x, w, rw); err == nil || !nnContains(err, "unsupported activation") {
+	if _, err := runNode(n, 14, x, w, rw); err == nil || !errContains(err, "unsupported activation") {
 		t.Errorf("unknown activation: got %v", err)
 	}
 }
 
-func nnContains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
+func errContains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }

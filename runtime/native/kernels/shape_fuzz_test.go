@@ -10,9 +10,9 @@ import (
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-// tkFuzzOps are the operators of k_shape.go, k_tensor*.go, k_random.go and
-// k_topk.go.
-var tkFuzzOps = []string{
+// shapeFuzzOps are the operators of shape.go, slice.go, layout.go, constant.go,
+// index.go, random.go and topk.go.
+var shapeFuzzOps = []string{
 	"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Shape", "Size",
 	"Transpose", "Concat", "Split", "Slice", "Gather", "Tile", "Expand",
 	"ConstantOfShape", "Constant", "Range", "GatherElements", "ScatterElements",
@@ -21,10 +21,10 @@ var tkFuzzOps = []string{
 	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli", "TopK",
 }
 
-// tkFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
+// shapeFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
 // 0..3, integer values near the dims so they are sometimes valid indices,
 // shapes or axes.
-func tkFuzzTensor(r *rand.Rand) *ops.Tensor {
+func shapeFuzzTensor(r *rand.Rand) *ops.Tensor {
 	dts := []ops.DType{ops.Int64, ops.Int64, ops.Int64, ops.Float32, ops.Int32, ops.Bool, ops.Float16, ops.Float64, ops.Int8, ops.Uint8}
 	dt := dts[r.IntN(len(dts))]
 	shape := make([]int, r.IntN(5))
@@ -80,8 +80,8 @@ func tkFuzzTensor(r *rand.Rand) *ops.Tensor {
 	return t
 }
 
-// tkFuzzAttrs returns random attributes with the names these operators use.
-func tkFuzzAttrs(r *rand.Rand) []*graph.Attr {
+// shapeFuzzAttrs returns random attributes with the names these operators use.
+func shapeFuzzAttrs(r *rand.Rand) []*graph.Attr {
 	return fuzzAttrs(r, fuzzAttrSpec{
 		names: []string{"axis", "axes", "perm", "split", "num_outputs", "starts", "ends", "allowzero",
 			"start", "end", "upper", "blocksize", "mode", "batch_dims", "reduction", "k", "dtype",
@@ -90,7 +90,7 @@ func tkFuzzAttrs(r *rand.Rand) []*graph.Attr {
 		oneIn:   4,
 		ints:    9,
 		strs:    []string{"DCR", "CRD", "add", "mul", "max", "min", "none", "x"},
-		tensors: func() *ops.Tensor { return tkFuzzTensor(r) },
+		tensors: func() *ops.Tensor { return shapeFuzzTensor(r) },
 	})
 }
 
@@ -103,44 +103,44 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 	opsets := []int64{7, 9, 10, 11, 12, 13, 14, 16, 18, 21}
 	succeeded := map[string]int{}
 	for it := 0; it < 20000; it++ {
-		op := tkFuzzOps[r.IntN(len(tkFuzzOps))]
+		op := shapeFuzzOps[r.IntN(len(shapeFuzzOps))]
 		opset := opsets[r.IntN(len(opsets))]
 		b, err := operators.Lookup("", op, opset)
 		if err != nil {
 			continue
 		}
 		nIn, nOut := r.IntN(6), 1+r.IntN(3)
-		n := tkNode(op, nIn, nOut, tkFuzzAttrs(r)...)
+		n := newNode(op, nIn, nOut, shapeFuzzAttrs(r)...)
 		in := make([]*ops.Tensor, nIn)
 		for i := range in {
 			if r.IntN(8) != 0 {
-				in[i] = tkFuzzTensor(r)
+				in[i] = shapeFuzzTensor(r)
 			}
 		}
-		if seed, ok := tkFuzzSeeds[op]; ok && r.IntN(2) == 0 {
+		if seed, ok := shapeFuzzSeeds[op]; ok && r.IntN(2) == 0 {
 			// Start from a valid call and change one input or attribute.
 			attrs, sin := seed()
-			n = tkNode(op, len(sin), 1, attrs...)
+			n = newNode(op, len(sin), 1, attrs...)
 			in = sin
 			switch j := r.IntN(len(in) + 2); {
 			case j < len(in):
-				in[j] = tkFuzzTensor(r)
+				in[j] = shapeFuzzTensor(r)
 			case j == len(in):
-				if fa := tkFuzzAttrs(r); len(fa) > 0 {
+				if fa := shapeFuzzAttrs(r); len(fa) > 0 {
 					n.Attrs[fa[0].Name] = fa[0]
 					n.AttrOrder = append(n.AttrOrder, fa[0].Name)
 				}
 			}
 		}
 		// Random operators give the same output twice only with a seed.
-		ok := fuzzCall(t, b, n, opset, in, !tkFuzzRandom[op] || n.Has("seed"))
+		ok := fuzzCall(t, b, n, opset, in, !shapeFuzzRandom[op] || n.Has("seed"))
 		if ok {
 			succeeded[op]++
 		}
 	}
 	// The inputs are random enough that every operator also runs
 	// successfully sometimes; otherwise the test only exercised its checks.
-	for _, op := range tkFuzzOps {
+	for _, op := range shapeFuzzOps {
 		if succeeded[op] == 0 {
 			t.Errorf("%s never ran successfully on random inputs", op)
 		}
@@ -148,11 +148,11 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 	t.Logf("successful random runs per operator: %v", succeeded)
 }
 
-// tkFuzzSeeds build valid calls of the operators whose inputs random
+// shapeFuzzSeeds build valid calls of the operators whose inputs random
 // tensors rarely satisfy; the fuzz test mutates them.
-var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
+var shapeFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 	"Slice": func() ([]*graph.Attr, []*ops.Tensor) {
-		return nil, []*ops.Tensor{ops.New(ops.Float32, 3, 4), tkI64(1, -1), tkI64(3, 0), tkI64(0, 1), tkI64(1, -2)}
+		return nil, []*ops.Tensor{ops.New(ops.Float32, 3, 4), int64s(1, -1), int64s(3, 0), int64s(0, 1), int64s(1, -2)}
 	},
 	"Range": func() ([]*graph.Attr, []*ops.Tensor) {
 		s := func(v int64) *ops.Tensor { return ops.FromInt64([]int{}, []int64{v}) }
@@ -162,7 +162,7 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 		return []*graph.Attr{attrInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Int32, 2, 3), ops.FromInt64([]int{2, 1}, []int64{2, -1}), ops.New(ops.Int32, 2, 1)}
 	},
 	"Scatter": func() ([]*graph.Attr, []*ops.Tensor) {
-		return nil, []*ops.Tensor{ops.New(ops.Uint8, 3), tkI64(2), ops.New(ops.Uint8, 1)}
+		return nil, []*ops.Tensor{ops.New(ops.Uint8, 3), int64s(2), ops.New(ops.Uint8, 1)}
 	},
 	"ScatterND": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{ops.New(ops.Float64, 3, 2), ops.FromInt64([]int{1, 1}, []int64{1}), ops.New(ops.Float64, 1, 2)}
@@ -174,30 +174,30 @@ var tkFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 		return []*graph.Attr{attrInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Bool, 1, 1, 2, 4)}
 	},
 	"OneHot": func() ([]*graph.Attr, []*ops.Tensor) {
-		return nil, []*ops.Tensor{tkI64(0, 2, -1), ops.FromInt64([]int{}, []int64{3}), ops.FromFloat32([]int{2}, []float32{0, 1})}
+		return nil, []*ops.Tensor{int64s(0, 2, -1), ops.FromInt64([]int{}, []int64{3}), ops.FromFloat32([]int{2}, []float32{0, 1})}
 	},
 	"Concat": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{attrInt("axis", 0)}, []*ops.Tensor{ops.New(ops.Int8, 2, 2), ops.New(ops.Int8, 1, 2)}
 	},
 	"Reshape": func() ([]*graph.Attr, []*ops.Tensor) {
-		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 3), tkI64(3, -1)}
+		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 3), int64s(3, -1)}
 	},
 	"GatherElements": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 3), ops.FromInt64([]int{1, 2}, []int64{1, 0})}
 	},
 	"Tile": func() ([]*graph.Attr, []*ops.Tensor) {
-		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 3), tkI64(2, 1)}
+		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 3), int64s(2, 1)}
 	},
 	"ReverseSequence": func() ([]*graph.Attr, []*ops.Tensor) {
-		return nil, []*ops.Tensor{ops.New(ops.Int32, 3, 2, 2), tkI64(2, 3)}
+		return nil, []*ops.Tensor{ops.New(ops.Int32, 3, 2, 2), int64s(2, 3)}
 	},
 	"Compress": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{attrInt("axis", 1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 3), ops.FromBool([]int{2}, []bool{true, false})}
 	},
 }
 
-// tkFuzzRandom are the operators whose output depends on the generator.
-var tkFuzzRandom = map[string]bool{
+// shapeFuzzRandom are the operators whose output depends on the generator.
+var shapeFuzzRandom = map[string]bool{
 	"RandomNormalLike": true, "RandomUniformLike": true, "RandomNormal": true,
 	"RandomUniform": true, "Bernoulli": true,
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/latent-ml/latent/ops"
 )
 
-// tkONNXPrefixes select the node tests of the operators in k_shape.go,
-// k_tensor.go and k_random.go.
-var tkONNXPrefixes = []string{
+// shapeNodeTestPrefixes select the node tests of the operators in shape.go,
+// slice.go, layout.go, constant.go, index.go and random.go.
+var shapeNodeTestPrefixes = []string{
 	"test_reshape_", "test_flatten_", "test_transpose_", "test_squeeze", "test_unsqueeze_",
 	"test_concat_", "test_split_", "test_slice", "test_gather_", "test_shape",
 	"test_expand_", "test_tile", "test_constantofshape_", "test_constant", "test_identity",
@@ -21,8 +21,8 @@ var tkONNXPrefixes = []string{
 	"test_onehot", "test_eyelike", "test_reversesequence", "test_unique",
 }
 
-// tkONNXOthers are matched by a prefix above but exercise other operators.
-var tkONNXOthers = map[string]string{
+// shapeNodeTestOthers are matched by a prefix above but exercise other operators.
+var shapeNodeTestOthers = map[string]string{
 	"test_constant_pad":                             "Pad",
 	"test_identity_opt":                             "optional types",
 	"test_identity_sequence":                        "sequence types",
@@ -36,7 +36,7 @@ var tkONNXOthers = map[string]string{
 // test values).
 func TestShapeONNXNodeConformance(t *testing.T) {
 	cases := onnxNodeCases(t, "shape operators", 50, func(name string) bool {
-		for _, p := range tkONNXPrefixes {
+		for _, p := range shapeNodeTestPrefixes {
 			if strings.HasPrefix(name, p) {
 				return true
 			}
@@ -45,27 +45,27 @@ func TestShapeONNXNodeConformance(t *testing.T) {
 	})
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
-			if why, ok := tkONNXOthers[name]; ok {
+			if why, ok := shapeNodeTestOthers[name]; ok {
 				t.Skipf("tests %s, not an operator of this file", why)
 			}
-			tkRunNodeTest(t, filepath.Join(onnxNodeDir, name))
+			runShapeNodeTest(t, filepath.Join(onnxNodeDir, name))
 		})
 	}
 }
 
-// tkRunNodeTest runs one node test demanding identical outputs.
-func tkRunNodeTest(t *testing.T, dir string) {
+// runShapeNodeTest runs one node test demanding identical outputs.
+func runShapeNodeTest(t *testing.T, dir string) {
 	t.Helper()
 	runNodeTest(t, dir, decodeNodeModel(t, dir), func(got, want *ops.Tensor) string {
 		if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-			return fmt.Sprintf("\n got %v %v\nwant %v %v", got, tkHead(got), want, tkHead(want))
+			return fmt.Sprintf("\n got %v %v\nwant %v %v", got, firstElements(got), want, firstElements(want))
 		}
 		return ""
 	})
 }
 
-// tkHead formats the first elements of a tensor for failure messages.
-func tkHead(t *ops.Tensor) any {
+// firstElements formats the first elements of a tensor for failure messages.
+func firstElements(t *ops.Tensor) any {
 	v := reflect.ValueOf(t.Data)
 	if v.Len() > 16 {
 		return v.Slice(0, 16).Interface()

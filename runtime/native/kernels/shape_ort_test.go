@@ -15,8 +15,8 @@ import (
 	"github.com/latent-ml/latent/runtime/native"
 )
 
-// tkOrtCase is one single-node model run on both backends.
-type tkOrtCase struct {
+// shapeORTCase is one single-node model run on both backends.
+type shapeORTCase struct {
 	op    string
 	opset int64
 	attrs []*graph.Attr
@@ -25,7 +25,7 @@ type tkOrtCase struct {
 	outDT ops.DType // output type when it is not the first input's
 }
 
-func (c tkOrtCase) String() string {
+func (c shapeORTCase) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s-%d", c.op, c.opset)
 	for _, a := range c.attrs {
@@ -41,7 +41,7 @@ func (c tkOrtCase) String() string {
 	return b.String()
 }
 
-func (c tkOrtCase) model(t *testing.T) *graph.Model {
+func (c shapeORTCase) model(t *testing.T) *graph.Model {
 	t.Helper()
 	dt := c.in[0].DType
 	if c.outDT != ops.Invalid {
@@ -71,8 +71,8 @@ func intA(name string, v int64) *graph.Attr {
 }
 func i64s(v ...int64) *ops.Tensor { return ops.FromInt64([]int{len(v)}, append([]int64{}, v...)) }
 
-// tkRandTensor fills a tensor of type dt with random values.
-func tkRandTensor(r *rand.Rand, dt ops.DType, shape ...int) *ops.Tensor {
+// randTensor fills a tensor of type dt with random values.
+func randTensor(r *rand.Rand, dt ops.DType, shape ...int) *ops.Tensor {
 	t := ops.New(dt, shape...)
 	switch d := t.Data.(type) {
 	case []float32:
@@ -111,9 +111,9 @@ func tkRandTensor(r *rand.Rand, dt ops.DType, shape ...int) *ops.Tensor {
 	return t
 }
 
-var tkXDTypes = []ops.DType{ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8, ops.Bool}
+var allDTypes = []ops.DType{ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8, ops.Bool}
 
-func tkRandShape(r *rand.Rand, rank, maxDim int) []int {
+func randShape(r *rand.Rand, rank, maxDim int) []int {
 	s := make([]int, rank)
 	for i := range s {
 		s[i] = 1 + r.IntN(maxDim)
@@ -121,14 +121,14 @@ func tkRandShape(r *rand.Rand, rank, maxDim int) []int {
 	return s
 }
 
-// tkOrtCases generates randomised cases of the shape operators.
-func tkOrtCases() []tkOrtCase {
+// shapeORTCases generates randomised cases of the shape operators.
+func shapeORTCases() []shapeORTCase {
 	r := rand.New(rand.NewPCG(2026, 11))
-	var cs []tkOrtCase
-	dt := func() ops.DType { return tkXDTypes[r.IntN(len(tkXDTypes))] }
+	var cs []shapeORTCase
+	dt := func() ops.DType { return allDTypes[r.IntN(len(allDTypes))] }
 	edge := []int64{math.MinInt64, math.MinInt32, -9, -4, -2, -1, 0, 1, 2, 3, 5, 9, math.MaxInt32, math.MaxInt64}
 	for i := 0; i < 60; i++ {
-		shape := tkRandShape(r, 1+r.IntN(3), 5)
+		shape := randShape(r, 1+r.IntN(3), 5)
 		rank := len(shape)
 		var st, en, ax, sp []int64
 		for _, a := range r.Perm(rank)[:1+r.IntN(rank)] {
@@ -141,41 +141,41 @@ func tkOrtCases() []tkOrtCase {
 			}
 			sp = append(sp, step)
 		}
-		cs = append(cs, tkOrtCase{op: "Slice", opset: 13, in: []*ops.Tensor{tkRandTensor(r, dt(), shape...), i64s(st...), i64s(en...), i64s(ax...), i64s(sp...)}})
+		cs = append(cs, shapeORTCase{op: "Slice", opset: 13, in: []*ops.Tensor{randTensor(r, dt(), shape...), i64s(st...), i64s(en...), i64s(ax...), i64s(sp...)}})
 	}
 	// INT_MAX ends with backward steps, int32 and int64.
 	for _, end := range []int64{math.MaxInt32, math.MaxInt64, math.MinInt32, math.MinInt64} {
-		x := tkRandTensor(r, ops.Float32, 5)
-		cs = append(cs, tkOrtCase{op: "Slice", opset: 13, in: []*ops.Tensor{x, i64s(3), i64s(end), i64s(0), i64s(-2)}})
-		cs = append(cs, tkOrtCase{op: "Slice", opset: 13, in: []*ops.Tensor{x, i64s(1), i64s(end), i64s(0), i64s(2)}})
-		cs = append(cs, tkOrtCase{op: "Slice", opset: 13, in: []*ops.Tensor{x, ops.FromInt32([]int{1}, []int32{3}), ops.FromInt32([]int{1}, []int32{int32(max(min(end, math.MaxInt32), math.MinInt32))}), ops.FromInt32([]int{1}, []int32{0}), ops.FromInt32([]int{1}, []int32{-1})}})
+		x := randTensor(r, ops.Float32, 5)
+		cs = append(cs, shapeORTCase{op: "Slice", opset: 13, in: []*ops.Tensor{x, i64s(3), i64s(end), i64s(0), i64s(-2)}})
+		cs = append(cs, shapeORTCase{op: "Slice", opset: 13, in: []*ops.Tensor{x, i64s(1), i64s(end), i64s(0), i64s(2)}})
+		cs = append(cs, shapeORTCase{op: "Slice", opset: 13, in: []*ops.Tensor{x, ops.FromInt32([]int{1}, []int32{3}), ops.FromInt32([]int{1}, []int32{int32(max(min(end, math.MaxInt32), math.MinInt32))}), ops.FromInt32([]int{1}, []int32{0}), ops.FromInt32([]int{1}, []int32{-1})}})
 	}
 	for i := 0; i < 30; i++ {
-		shape := tkRandShape(r, 1+r.IntN(5), 4)
+		shape := randShape(r, 1+r.IntN(5), 4)
 		perm := r.Perm(len(shape))
 		p := make([]int64, len(perm))
 		for j, v := range perm {
 			p[j] = int64(v)
 		}
-		cs = append(cs, tkOrtCase{op: "Transpose", opset: 13, attrs: []*graph.Attr{ints("perm", p...)}, in: []*ops.Tensor{tkRandTensor(r, dt(), shape...)}})
+		cs = append(cs, shapeORTCase{op: "Transpose", opset: 13, attrs: []*graph.Attr{ints("perm", p...)}, in: []*ops.Tensor{randTensor(r, dt(), shape...)}})
 	}
 	for i := 0; i < 20; i++ {
-		shape := tkRandShape(r, 1+r.IntN(3), 4)
+		shape := randShape(r, 1+r.IntN(3), 4)
 		axis := r.IntN(len(shape))
 		ind := make([]int64, 1+r.IntN(5))
 		for j := range ind {
 			ind[j] = int64(r.IntN(2*shape[axis]) - shape[axis])
 		}
-		cs = append(cs, tkOrtCase{op: "Gather", opset: 13, attrs: []*graph.Attr{intA("axis", int64(axis-len(shape)*r.IntN(2)))}, in: []*ops.Tensor{tkRandTensor(r, dt(), shape...), ops.FromInt64([]int{len(ind)}, ind)}})
+		cs = append(cs, shapeORTCase{op: "Gather", opset: 13, attrs: []*graph.Attr{intA("axis", int64(axis-len(shape)*r.IntN(2)))}, in: []*ops.Tensor{randTensor(r, dt(), shape...), ops.FromInt64([]int{len(ind)}, ind)}})
 	}
 	for i := 0; i < 15; i++ {
-		shape := tkRandShape(r, 1+r.IntN(3), 4)
+		shape := randShape(r, 1+r.IntN(3), 4)
 		d := dt()
 		reps := make([]int64, len(shape))
 		for j := range reps {
 			reps[j] = int64(r.IntN(3))
 		}
-		cs = append(cs, tkOrtCase{op: "Tile", opset: 13, in: []*ops.Tensor{tkRandTensor(r, d, shape...), i64s(reps...)}})
+		cs = append(cs, shapeORTCase{op: "Tile", opset: 13, in: []*ops.Tensor{randTensor(r, d, shape...), i64s(reps...)}})
 		// Expand: random 1s in the input broadcast against the target.
 		in := append([]int{}, shape...)
 		tgt := make([]int64, len(shape)+r.IntN(2))
@@ -194,11 +194,11 @@ func tkOrtCases() []tkOrtCase {
 				tgt[j+off] = int64(in[j])
 			}
 		}
-		cs = append(cs, tkOrtCase{op: "Expand", opset: 13, in: []*ops.Tensor{tkRandTensor(r, d, in...), i64s(tgt...)}})
+		cs = append(cs, shapeORTCase{op: "Expand", opset: 13, in: []*ops.Tensor{randTensor(r, d, in...), i64s(tgt...)}})
 	}
 	for i := 0; i < 12; i++ {
 		d := dt()
-		shape := tkRandShape(r, 2+r.IntN(2), 4)
+		shape := randShape(r, 2+r.IntN(2), 4)
 		axis := r.IntN(len(shape))
 		var in []*ops.Tensor
 		for k := 0; k < 2+r.IntN(2); k++ {
@@ -207,9 +207,9 @@ func tkOrtCases() []tkOrtCase {
 			if d == ops.Float16 && s[axis] == 0 {
 				s[axis] = 1 // the ort backend cannot pass empty float16 tensors
 			}
-			in = append(in, tkRandTensor(r, d, s...))
+			in = append(in, randTensor(r, d, s...))
 		}
-		cs = append(cs, tkOrtCase{op: "Concat", opset: 13, attrs: []*graph.Attr{intA("axis", int64(axis-len(shape)*r.IntN(2)))}, in: in})
+		cs = append(cs, shapeORTCase{op: "Concat", opset: 13, attrs: []*graph.Attr{intA("axis", int64(axis-len(shape)*r.IntN(2)))}, in: in})
 		size := 1 + r.IntN(7)
 		s := append([]int{}, shape...)
 		s[axis] = size
@@ -217,17 +217,17 @@ func tkOrtCases() []tkOrtCase {
 		if (size+nOut-1)/nOut*(nOut-1) >= size {
 			nOut = 1
 		}
-		cs = append(cs, tkOrtCase{op: "Split", opset: 18, nOut: nOut, attrs: []*graph.Attr{intA("axis", int64(axis)), intA("num_outputs", int64(nOut))}, in: []*ops.Tensor{tkRandTensor(r, d, s...)}})
+		cs = append(cs, shapeORTCase{op: "Split", opset: 18, nOut: nOut, attrs: []*graph.Attr{intA("axis", int64(axis)), intA("num_outputs", int64(nOut))}, in: []*ops.Tensor{randTensor(r, d, s...)}})
 	}
 	for i := 0; i < 10; i++ {
-		shape := tkRandShape(r, 2+r.IntN(2), 5)
+		shape := randShape(r, 2+r.IntN(2), 5)
 		k := int64(r.IntN(9) - 4)
 		// ONNX Runtime implements Trilu for these types only.
 		tdt := []ops.DType{ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Bool}[r.IntN(5)]
-		cs = append(cs, tkOrtCase{op: "Trilu", opset: 14, attrs: []*graph.Attr{intA("upper", int64(r.IntN(2)))}, in: []*ops.Tensor{tkRandTensor(r, tdt, shape...), ops.FromInt64([]int{}, []int64{k})}})
+		cs = append(cs, shapeORTCase{op: "Trilu", opset: 14, attrs: []*graph.Attr{intA("upper", int64(r.IntN(2)))}, in: []*ops.Tensor{randTensor(r, tdt, shape...), ops.FromInt64([]int{}, []int64{k})}})
 	}
 	for i := 0; i < 10; i++ {
-		shape := tkRandShape(r, 2, 4)
+		shape := randShape(r, 2, 4)
 		axis := r.IntN(2)
 		ishape := append([]int{}, shape...)
 		ishape[axis] = 1 + r.IntN(4)
@@ -235,12 +235,12 @@ func tkOrtCases() []tkOrtCase {
 		for j := range ind.I64() {
 			ind.I64()[j] = int64(r.IntN(2*shape[axis]) - shape[axis])
 		}
-		cs = append(cs, tkOrtCase{op: "GatherElements", opset: 13, attrs: []*graph.Attr{intA("axis", int64(axis))}, in: []*ops.Tensor{tkRandTensor(r, dt(), shape...), ind}})
+		cs = append(cs, shapeORTCase{op: "GatherElements", opset: 13, attrs: []*graph.Attr{intA("axis", int64(axis))}, in: []*ops.Tensor{randTensor(r, dt(), shape...), ind}})
 	}
 	for i := 0; i < 10; i++ {
 		d := dt()
-		shape := tkRandShape(r, 1+r.IntN(4), 3)
-		x := tkRandTensor(r, d, shape...)
+		shape := randShape(r, 1+r.IntN(4), 3)
+		x := randTensor(r, d, shape...)
 		// Reshape: a permutation of the dims with a 0 and a -1 mixed in.
 		spec := make([]int64, len(shape))
 		for j, k := range r.Perm(len(shape)) {
@@ -250,51 +250,51 @@ func tkOrtCases() []tkOrtCase {
 		if j := r.IntN(len(spec)); spec[j] != -1 && spec[j] == int64(shape[j]) {
 			spec[j] = 0
 		}
-		cs = append(cs, tkOrtCase{op: "Reshape", opset: 14, in: []*ops.Tensor{x, i64s(spec...)}})
+		cs = append(cs, shapeORTCase{op: "Reshape", opset: 14, in: []*ops.Tensor{x, i64s(spec...)}})
 		ax := int64(r.IntN(2*len(shape)+1) - len(shape))
-		cs = append(cs, tkOrtCase{op: "Flatten", opset: 13, attrs: []*graph.Attr{intA("axis", ax)}, in: []*ops.Tensor{x}})
+		cs = append(cs, shapeORTCase{op: "Flatten", opset: 13, attrs: []*graph.Attr{intA("axis", ax)}, in: []*ops.Tensor{x}})
 		uax := []int64{int64(r.IntN(len(shape) + 1)), -1}
 		if uax[0] == int64(len(shape)) {
 			uax = uax[:1]
 		}
-		u := tkOrtCase{op: "Unsqueeze", opset: 13, in: []*ops.Tensor{x, i64s(uax...)}}
+		u := shapeORTCase{op: "Unsqueeze", opset: 13, in: []*ops.Tensor{x, i64s(uax...)}}
 		cs = append(cs, u)
-		cs = append(cs, tkOrtCase{op: "Squeeze", opset: 13, in: []*ops.Tensor{tkRandTensor(r, d, append([]int{1}, append(shape, 1)...)...), i64s(-1, 0)}})
-		cs = append(cs, tkOrtCase{op: "Shape", opset: 15, outDT: ops.Int64, attrs: []*graph.Attr{intA("start", int64(r.IntN(7)-3)), intA("end", int64(r.IntN(7)-3))}, in: []*ops.Tensor{x}})
-		cs = append(cs, tkOrtCase{op: "Size", opset: 13, outDT: ops.Int64, in: []*ops.Tensor{x}})
+		cs = append(cs, shapeORTCase{op: "Squeeze", opset: 13, in: []*ops.Tensor{randTensor(r, d, append([]int{1}, append(shape, 1)...)...), i64s(-1, 0)}})
+		cs = append(cs, shapeORTCase{op: "Shape", opset: 15, outDT: ops.Int64, attrs: []*graph.Attr{intA("start", int64(r.IntN(7)-3)), intA("end", int64(r.IntN(7)-3))}, in: []*ops.Tensor{x}})
+		cs = append(cs, shapeORTCase{op: "Size", opset: 13, outDT: ops.Int64, in: []*ops.Tensor{x}})
 	}
 	for _, c := range [][3]float64{{0, 1, 0.1}, {-3.5, 2.25, 0.75}, {5, -5, -1.3}, {1, 1, 1}, {0.1, 0.95, 0.05}} {
 		f := func(v float64) *ops.Tensor { return ops.FromFloat32([]int{}, []float32{float32(v)}) }
 		d := func(v float64) *ops.Tensor { return ops.FromFloat64([]int{}, []float64{v}) }
-		cs = append(cs, tkOrtCase{op: "Range", opset: 11, in: []*ops.Tensor{f(c[0]), f(c[1]), f(c[2])}})
-		cs = append(cs, tkOrtCase{op: "Range", opset: 11, in: []*ops.Tensor{d(c[0]), d(c[1]), d(c[2])}})
+		cs = append(cs, shapeORTCase{op: "Range", opset: 11, in: []*ops.Tensor{f(c[0]), f(c[1]), f(c[2])}})
+		cs = append(cs, shapeORTCase{op: "Range", opset: 11, in: []*ops.Tensor{d(c[0]), d(c[1]), d(c[2])}})
 	}
 	for i := 0; i < 6; i++ {
 		ind := ops.New(ops.Int64, 2, 3)
 		for j := range ind.I64() {
 			ind.I64()[j] = int64(r.IntN(9) - 4)
 		}
-		vals := tkRandTensor(r, ops.Float32, 2)
-		cs = append(cs, tkOrtCase{op: "OneHot", opset: 11, outDT: ops.Float32, attrs: []*graph.Attr{intA("axis", int64(r.IntN(6)-3))}, in: []*ops.Tensor{ind, ops.FromInt64([]int{}, []int64{3}), vals}})
+		vals := randTensor(r, ops.Float32, 2)
+		cs = append(cs, shapeORTCase{op: "OneHot", opset: 11, outDT: ops.Float32, attrs: []*graph.Attr{intA("axis", int64(r.IntN(6)-3))}, in: []*ops.Tensor{ind, ops.FromInt64([]int{}, []int64{3}), vals}})
 		// ONNX Runtime implements DepthToSpace/SpaceToDepth for floats only.
 		fdt := func() ops.DType { return []ops.DType{ops.Float32, ops.Float64}[r.IntN(2)] }
-		x := tkRandTensor(r, fdt(), 2, 8, 2, 3)
+		x := randTensor(r, fdt(), 2, 8, 2, 3)
 		mode := []string{"DCR", "CRD"}[r.IntN(2)]
-		cs = append(cs, tkOrtCase{op: "DepthToSpace", opset: 13, attrs: []*graph.Attr{intA("blocksize", 2), {Name: "mode", Type: graph.AttrString, S: []byte(mode)}}, in: []*ops.Tensor{x}})
-		cs = append(cs, tkOrtCase{op: "SpaceToDepth", opset: 13, attrs: []*graph.Attr{intA("blocksize", 2)}, in: []*ops.Tensor{tkRandTensor(r, fdt(), 1, 3, 4, 6)}})
+		cs = append(cs, shapeORTCase{op: "DepthToSpace", opset: 13, attrs: []*graph.Attr{intA("blocksize", 2), {Name: "mode", Type: graph.AttrString, S: []byte(mode)}}, in: []*ops.Tensor{x}})
+		cs = append(cs, shapeORTCase{op: "SpaceToDepth", opset: 13, attrs: []*graph.Attr{intA("blocksize", 2)}, in: []*ops.Tensor{randTensor(r, fdt(), 1, 3, 4, 6)}})
 		gi := ops.New(ops.Int64, 3, 2)
 		for j := range gi.I64() {
 			gi.I64()[j] = int64(r.IntN(6) - 3)
 		}
-		gd := tkRandTensor(r, dt(), 3, 3, 2)
-		cs = append(cs, tkOrtCase{op: "GatherND", opset: 13, in: []*ops.Tensor{gd, gi}})
+		gd := randTensor(r, dt(), 3, 3, 2)
+		cs = append(cs, shapeORTCase{op: "GatherND", opset: 13, in: []*ops.Tensor{gd, gi}})
 		si := ops.FromInt64([]int{2, 1}, []int64{int64(r.IntN(3)), int64(r.IntN(3) - 3)})
 		if (si.I64()[0]+3)%3 == (si.I64()[1]+3)%3 {
 			si.I64()[1] = (si.I64()[0]+1)%3 - 3
 		}
-		cs = append(cs, tkOrtCase{op: "ScatterND", opset: 13, in: []*ops.Tensor{gd, si, tkRandTensor(r, gd.DType, 2, 3, 2)}})
-		cond := tkRandTensor(r, ops.Bool, 1+r.IntN(3))
-		cs = append(cs, tkOrtCase{op: "Compress", opset: 11, attrs: []*graph.Attr{intA("axis", int64(r.IntN(3)-3))}, in: []*ops.Tensor{gd, cond}})
+		cs = append(cs, shapeORTCase{op: "ScatterND", opset: 13, in: []*ops.Tensor{gd, si, randTensor(r, gd.DType, 2, 3, 2)}})
+		cond := randTensor(r, ops.Bool, 1+r.IntN(3))
+		cs = append(cs, shapeORTCase{op: "Compress", opset: 11, attrs: []*graph.Attr{intA("axis", int64(r.IntN(3)-3))}, in: []*ops.Tensor{gd, cond}})
 	}
 	return cs
 }
@@ -309,7 +309,7 @@ func TestShapeOpsAgainstORT(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for i, c := range tkOrtCases() {
+	for i, c := range shapeORTCases() {
 		t.Run(fmt.Sprintf("%03d_%s", i, c.op), func(t *testing.T) {
 			m := c.model(t)
 			p, err := native.Compile(m, native.Options{})

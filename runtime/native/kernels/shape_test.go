@@ -10,8 +10,8 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
-// tkNode builds a node of op with nIn inputs, nOut outputs and attrs.
-func tkNode(op string, nIn, nOut int, attrs ...*graph.Attr) *graph.Node {
+// newNode builds a node of op with nIn inputs, nOut outputs and attrs.
+func newNode(op string, nIn, nOut int, attrs ...*graph.Attr) *graph.Node {
 	n := &graph.Node{Name: "t_" + strings.ToLower(op), OpType: op, Attrs: map[string]*graph.Attr{}}
 	for i := 0; i < nIn; i++ {
 		n.Inputs = append(n.Inputs, fmt.Sprintf("in%d", i))
@@ -26,13 +26,13 @@ func tkNode(op string, nIn, nOut int, attrs ...*graph.Attr) *graph.Node {
 	return n
 }
 
-func tkI64(v ...int64) *ops.Tensor { return ops.FromInt64([]int{len(v)}, append([]int64{}, v...)) }
-func tkI32(v ...int32) *ops.Tensor { return ops.FromInt32([]int{len(v)}, v) }
+func int64s(v ...int64) *ops.Tensor { return ops.FromInt64([]int{len(v)}, append([]int64{}, v...)) }
+func int32s(v ...int32) *ops.Tensor { return ops.FromInt32([]int{len(v)}, v) }
 
-// tkSeqT returns a tensor of type dt and shape whose element i is derived
+// sequence returns a tensor of type dt and shape whose element i is derived
 // from i (distinct for small tensors), and the float64 value of each
 // element for building expectations.
-func tkSeqT(dt ops.DType, shape ...int) *ops.Tensor {
+func sequence(dt ops.DType, shape ...int) *ops.Tensor {
 	t := ops.New(dt, shape...)
 	switch d := t.Data.(type) {
 	case []float32:
@@ -71,10 +71,10 @@ func tkSeqT(dt ops.DType, shape ...int) *ops.Tensor {
 	return t
 }
 
-var tkDTypes = []ops.DType{ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8, ops.Bool}
+var allDTypes = []ops.DType{ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8, ops.Bool}
 
-// tkPickT builds out[i] = src[idx[i]] through reflection.
-func tkPickT(src *ops.Tensor, shape []int, idx ...int) *ops.Tensor {
+// pick builds out[i] = src[idx[i]] through reflection.
+func pick(src *ops.Tensor, shape []int, idx ...int) *ops.Tensor {
 	out := ops.New(src.DType, shape...)
 	sv, ov := reflect.ValueOf(src.Data), reflect.ValueOf(out.Data)
 	for i, k := range idx {
@@ -83,29 +83,29 @@ func tkPickT(src *ops.Tensor, shape []int, idx ...int) *ops.Tensor {
 	return out
 }
 
-func tkCheck(t *testing.T, what string, got, want *ops.Tensor) {
+func checkTensor(t *testing.T, what string, got, want *ops.Tensor) {
 	t.Helper()
 	if got == nil || got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-		t.Fatalf("%s:\n got %v %v\nwant %v %v", what, got, tkDataOrNil(got), want, want.Data)
+		t.Fatalf("%s:\n got %v %v\nwant %v %v", what, got, dataOrNil(got), want, want.Data)
 	}
 }
 
-func tkDataOrNil(t *ops.Tensor) any {
+func dataOrNil(t *ops.Tensor) any {
 	if t == nil {
 		return nil
 	}
 	return t.Data
 }
 
-// tkSameData reports whether a and b share their first element.
-func tkSameData(a, b *ops.Tensor) bool {
+// sameData reports whether a and b share their first element.
+func sameData(a, b *ops.Tensor) bool {
 	va, vb := reflect.ValueOf(a.Data), reflect.ValueOf(b.Data)
 	return va.Len() > 0 && vb.Len() > 0 && va.Index(0).Addr().Pointer() == vb.Index(0).Addr().Pointer()
 }
 
 func TestReshape(t *testing.T) {
-	for _, dt := range tkDTypes {
-		x := tkSeqT(dt, 2, 3, 4)
+	for _, dt := range allDTypes {
+		x := sequence(dt, 2, 3, 4)
 		for _, c := range []struct {
 			spec []int64
 			want []int
@@ -117,10 +117,10 @@ func TestReshape(t *testing.T) {
 			{[]int64{2, 1, 12, 1}, []int{2, 1, 12, 1}},
 		} {
 			for _, opset := range []int64{7, 13, 14, 21} {
-				out := mustRunNode(t, tkNode("Reshape", 2, 1), opset, x, tkI64(c.spec...))[0]
+				out := mustRunNode(t, newNode("Reshape", 2, 1), opset, x, int64s(c.spec...))[0]
 				want := &ops.Tensor{DType: dt, Shape: c.want, Data: x.Data}
-				tkCheck(t, fmt.Sprintf("%v reshape to %v", dt, c.spec), out, want)
-				if !tkSameData(out, x) {
+				checkTensor(t, fmt.Sprintf("%v reshape to %v", dt, c.spec), out, want)
+				if !sameData(out, x) {
 					t.Fatalf("reshape of %v copied its input", dt)
 				}
 			}
@@ -128,34 +128,34 @@ func TestReshape(t *testing.T) {
 	}
 	// allowzero: 0 is a literal dimension from opset 14 on.
 	empty := ops.New(ops.Float32, 0, 3)
-	az := tkNode("Reshape", 2, 1, attrInt("allowzero", 1))
-	out := mustRunNode(t, az, 14, empty, tkI64(3, 0))[0]
+	az := newNode("Reshape", 2, 1, attrInt("allowzero", 1))
+	out := mustRunNode(t, az, 14, empty, int64s(3, 0))[0]
 	if !ops.SameShape(out.Shape, []int{3, 0}) {
 		t.Fatalf("allowzero reshape of [0 3] to [3 0]: %v", out.Shape)
 	}
 	// Without allowzero (or before opset 14) the 0 copies dim 0 → [3, 0]
 	// has 0 elements either way, but [0, 3] → spec [0, 3] keeps 0.
-	out = mustRunNode(t, az, 13, ops.New(ops.Float32, 2, 3), tkI64(0, 3))[0]
+	out = mustRunNode(t, az, 13, ops.New(ops.Float32, 2, 3), int64s(0, 3))[0]
 	if !ops.SameShape(out.Shape, []int{2, 3}) {
 		t.Fatalf("opset 13 ignores allowzero: got %v", out.Shape)
 	}
-	wantNodeError(t, az, 14, "element counts", ops.New(ops.Float32, 2, 3), tkI64(0, 3))
-	wantNodeError(t, az, 14, "mixing 0 and -1", empty, tkI64(0, -1))
+	wantNodeError(t, az, 14, "element counts", ops.New(ops.Float32, 2, 3), int64s(0, 3))
+	wantNodeError(t, az, 14, "mixing 0 and -1", empty, int64s(0, -1))
 
-	n := tkNode("Reshape", 2, 1)
-	x := tkSeqT(ops.Float32, 2, 3)
-	wantNodeError(t, n, 13, "more than one -1", x, tkI64(-1, -1))
-	wantNodeError(t, n, 13, "too many elements", x, tkI64(1<<40, 1<<40, 1<<40, 0))
-	wantNodeError(t, n, 13, "element counts", x, tkI64(4, 2))
-	wantNodeError(t, n, 13, "not a multiple", x, tkI64(4, -1))
-	wantNodeError(t, n, 13, "does not have", x, tkI64(6, 1, 0))
-	wantNodeError(t, n, 13, "invalid dimension", x, tkI64(-2, -3))
-	wantNodeError(t, n, 13, "must be int64", x, tkI32(6))
+	n := newNode("Reshape", 2, 1)
+	x := sequence(ops.Float32, 2, 3)
+	wantNodeError(t, n, 13, "more than one -1", x, int64s(-1, -1))
+	wantNodeError(t, n, 13, "too many elements", x, int64s(1<<40, 1<<40, 1<<40, 0))
+	wantNodeError(t, n, 13, "element counts", x, int64s(4, 2))
+	wantNodeError(t, n, 13, "not a multiple", x, int64s(4, -1))
+	wantNodeError(t, n, 13, "does not have", x, int64s(6, 1, 0))
+	wantNodeError(t, n, 13, "invalid dimension", x, int64s(-2, -3))
+	wantNodeError(t, n, 13, "must be int64", x, int32s(6))
 	wantNodeError(t, n, 13, "missing input 1", x)
 }
 
 func TestFlatten(t *testing.T) {
-	x := tkSeqT(ops.Int8, 2, 3, 4, 5)
+	x := sequence(ops.Int8, 2, 3, 4, 5)
 	for _, c := range []struct {
 		axis, opset int64
 		want        []int
@@ -167,20 +167,20 @@ func TestFlatten(t *testing.T) {
 		{-1, 11, []int{24, 5}},
 		{-4, 13, []int{1, 120}},
 	} {
-		out := mustRunNode(t, tkNode("Flatten", 1, 1, attrInt("axis", c.axis)), c.opset, x)[0]
-		tkCheck(t, fmt.Sprintf("flatten axis %d", c.axis), out, &ops.Tensor{DType: ops.Int8, Shape: c.want, Data: x.Data})
+		out := mustRunNode(t, newNode("Flatten", 1, 1, attrInt("axis", c.axis)), c.opset, x)[0]
+		checkTensor(t, fmt.Sprintf("flatten axis %d", c.axis), out, &ops.Tensor{DType: ops.Int8, Shape: c.want, Data: x.Data})
 	}
-	out := mustRunNode(t, tkNode("Flatten", 1, 1), 13, x)[0]
+	out := mustRunNode(t, newNode("Flatten", 1, 1), 13, x)[0]
 	if !ops.SameShape(out.Shape, []int{2, 60}) {
 		t.Fatalf("default axis: %v", out.Shape)
 	}
-	wantNodeError(t, tkNode("Flatten", 1, 1, attrInt("axis", -1)), 9, "out of range", x)
-	wantNodeError(t, tkNode("Flatten", 1, 1, attrInt("axis", 5)), 13, "out of range", x)
-	wantNodeError(t, tkNode("Flatten", 1, 1, attrInt("axis", -5)), 13, "out of range", x)
+	wantNodeError(t, newNode("Flatten", 1, 1, attrInt("axis", -1)), 9, "out of range", x)
+	wantNodeError(t, newNode("Flatten", 1, 1, attrInt("axis", 5)), 13, "out of range", x)
+	wantNodeError(t, newNode("Flatten", 1, 1, attrInt("axis", -5)), 13, "out of range", x)
 }
 
 func TestSqueeze(t *testing.T) {
-	x := tkSeqT(ops.Bool, 1, 3, 1, 2, 1)
+	x := sequence(ops.Bool, 1, 3, 1, 2, 1)
 	cases := []struct {
 		axes []int64
 		want []int
@@ -192,41 +192,41 @@ func TestSqueeze(t *testing.T) {
 	}
 	for _, c := range cases {
 		// opset 11: attribute.
-		n := tkNode("Squeeze", 1, 1)
+		n := newNode("Squeeze", 1, 1)
 		if c.axes != nil {
-			n = tkNode("Squeeze", 1, 1, attrInts("axes", c.axes...))
+			n = newNode("Squeeze", 1, 1, attrInts("axes", c.axes...))
 		}
 		out := mustRunNode(t, n, 11, x)[0]
-		tkCheck(t, fmt.Sprintf("squeeze-11 %v", c.axes), out, &ops.Tensor{DType: ops.Bool, Shape: c.want, Data: x.Data})
+		checkTensor(t, fmt.Sprintf("squeeze-11 %v", c.axes), out, &ops.Tensor{DType: ops.Bool, Shape: c.want, Data: x.Data})
 		// opset 13: input.
 		var in []*ops.Tensor
 		if c.axes != nil {
-			in = []*ops.Tensor{x, tkI64(c.axes...)}
+			in = []*ops.Tensor{x, int64s(c.axes...)}
 		} else {
 			in = []*ops.Tensor{x, nil}
 		}
-		out = mustRunNode(t, tkNode("Squeeze", 2, 1), 13, in...)[0]
-		tkCheck(t, fmt.Sprintf("squeeze-13 %v", c.axes), out, &ops.Tensor{DType: ops.Bool, Shape: c.want, Data: x.Data})
+		out = mustRunNode(t, newNode("Squeeze", 2, 1), 13, in...)[0]
+		checkTensor(t, fmt.Sprintf("squeeze-13 %v", c.axes), out, &ops.Tensor{DType: ops.Bool, Shape: c.want, Data: x.Data})
 	}
 	// No 1s: unchanged; all 1s: a scalar.
-	out := mustRunNode(t, tkNode("Squeeze", 1, 1), 13, tkSeqT(ops.Float32, 2, 3))[0]
+	out := mustRunNode(t, newNode("Squeeze", 1, 1), 13, sequence(ops.Float32, 2, 3))[0]
 	if !ops.SameShape(out.Shape, []int{2, 3}) {
 		t.Fatalf("squeeze [2 3]: %v", out.Shape)
 	}
-	out = mustRunNode(t, tkNode("Squeeze", 1, 1), 13, tkSeqT(ops.Float32, 1, 1))[0]
+	out = mustRunNode(t, newNode("Squeeze", 1, 1), 13, sequence(ops.Float32, 1, 1))[0]
 	if len(out.Shape) != 0 || out.Shape == nil {
 		t.Fatalf("squeeze [1 1]: %#v, want a non-nil empty shape", out.Shape)
 	}
-	wantNodeError(t, tkNode("Squeeze", 2, 1), 13, "not 1", x, tkI64(1))
-	wantNodeError(t, tkNode("Squeeze", 2, 1), 13, "repeated", x, tkI64(0, -5))
-	wantNodeError(t, tkNode("Squeeze", 2, 1), 13, "out of range", x, tkI64(5))
+	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "not 1", x, int64s(1))
+	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "repeated", x, int64s(0, -5))
+	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "out of range", x, int64s(5))
 	// Negative axes are accepted before opset 11 too, as in ONNX Runtime.
-	out = mustRunNode(t, tkNode("Squeeze", 1, 1, attrInts("axes", -1)), 7, x)[0]
-	tkCheck(t, "squeeze-7 axis -1", out, &ops.Tensor{DType: ops.Bool, Shape: []int{1, 3, 1, 2}, Data: x.Data})
+	out = mustRunNode(t, newNode("Squeeze", 1, 1, attrInts("axes", -1)), 7, x)[0]
+	checkTensor(t, "squeeze-7 axis -1", out, &ops.Tensor{DType: ops.Bool, Shape: []int{1, 3, 1, 2}, Data: x.Data})
 }
 
 func TestUnsqueeze(t *testing.T) {
-	x := tkSeqT(ops.Float16, 3, 4)
+	x := sequence(ops.Float16, 3, 4)
 	cases := []struct {
 		axes []int64
 		want []int
@@ -240,32 +240,32 @@ func TestUnsqueeze(t *testing.T) {
 		{[]int64{-1, -4}, []int{1, 3, 4, 1}},
 	}
 	for _, c := range cases {
-		out := mustRunNode(t, tkNode("Unsqueeze", 1, 1, attrInts("axes", c.axes...)), 11, x)[0]
-		tkCheck(t, fmt.Sprintf("unsqueeze-11 %v", c.axes), out, &ops.Tensor{DType: ops.Float16, Shape: c.want, Data: x.Data})
-		out = mustRunNode(t, tkNode("Unsqueeze", 2, 1), 13, x, tkI64(c.axes...))[0]
-		tkCheck(t, fmt.Sprintf("unsqueeze-13 %v", c.axes), out, &ops.Tensor{DType: ops.Float16, Shape: c.want, Data: x.Data})
+		out := mustRunNode(t, newNode("Unsqueeze", 1, 1, attrInts("axes", c.axes...)), 11, x)[0]
+		checkTensor(t, fmt.Sprintf("unsqueeze-11 %v", c.axes), out, &ops.Tensor{DType: ops.Float16, Shape: c.want, Data: x.Data})
+		out = mustRunNode(t, newNode("Unsqueeze", 2, 1), 13, x, int64s(c.axes...))[0]
+		checkTensor(t, fmt.Sprintf("unsqueeze-13 %v", c.axes), out, &ops.Tensor{DType: ops.Float16, Shape: c.want, Data: x.Data})
 	}
 	// A scalar becomes [1].
-	out := mustRunNode(t, tkNode("Unsqueeze", 2, 1), 13, ops.Scalar(2), tkI64(0))[0]
+	out := mustRunNode(t, newNode("Unsqueeze", 2, 1), 13, ops.Scalar(2), int64s(0))[0]
 	if !ops.SameShape(out.Shape, []int{1}) {
 		t.Fatalf("unsqueeze scalar: %v", out.Shape)
 	}
-	wantNodeError(t, tkNode("Unsqueeze", 2, 1), 13, "repeated", x, tkI64(0, -4))
-	wantNodeError(t, tkNode("Unsqueeze", 2, 1), 13, "out of range", x, tkI64(3))
-	wantNodeError(t, tkNode("Unsqueeze", 2, 1), 13, "missing input 1", x, nil)
-	out = mustRunNode(t, tkNode("Unsqueeze", 1, 1, attrInts("axes", -1)), 9, x)[0]
+	wantNodeError(t, newNode("Unsqueeze", 2, 1), 13, "repeated", x, int64s(0, -4))
+	wantNodeError(t, newNode("Unsqueeze", 2, 1), 13, "out of range", x, int64s(3))
+	wantNodeError(t, newNode("Unsqueeze", 2, 1), 13, "missing input 1", x, nil)
+	out = mustRunNode(t, newNode("Unsqueeze", 1, 1, attrInts("axes", -1)), 9, x)[0]
 	if !ops.SameShape(out.Shape, []int{3, 4, 1}) {
 		t.Fatalf("unsqueeze-9 axis -1: %v", out.Shape)
 	}
-	if _, err := runNode(tkNode("Unsqueeze", 1, 1), 11, x); err == nil || !strings.Contains(err.Error(), "axes") {
+	if _, err := runNode(newNode("Unsqueeze", 1, 1), 11, x); err == nil || !strings.Contains(err.Error(), "axes") {
 		t.Fatalf("Unsqueeze-11 without axes: %v", err)
 	}
 }
 
 func TestShape(t *testing.T) {
 	x := ops.New(ops.Uint8, 2, 0, 4, 5)
-	out := mustRunNode(t, tkNode("Shape", 1, 1), 13, x)[0]
-	tkCheck(t, "shape", out, tkI64(2, 0, 4, 5))
+	out := mustRunNode(t, newNode("Shape", 1, 1), 13, x)[0]
+	checkTensor(t, "shape", out, int64s(2, 0, 4, 5))
 	for _, c := range []struct {
 		attrs []*graph.Attr
 		want  []int64
@@ -278,24 +278,24 @@ func TestShape(t *testing.T) {
 		{[]*graph.Attr{attrInt("start", -10), attrInt("end", 10)}, []int64{2, 0, 4, 5}},
 		{[]*graph.Attr{attrInt("start", 3), attrInt("end", 1)}, []int64{}},
 	} {
-		out := mustRunNode(t, tkNode("Shape", 1, 1, c.attrs...), 15, x)[0]
-		tkCheck(t, fmt.Sprintf("shape-15 %v", c.want), out, tkI64(c.want...))
+		out := mustRunNode(t, newNode("Shape", 1, 1, c.attrs...), 15, x)[0]
+		checkTensor(t, fmt.Sprintf("shape-15 %v", c.want), out, int64s(c.want...))
 	}
 	// Before opset 15 start/end do not exist.
-	out = mustRunNode(t, tkNode("Shape", 1, 1, attrInt("start", 1)), 13, x)[0]
-	tkCheck(t, "shape-13 ignores start", out, tkI64(2, 0, 4, 5))
-	out = mustRunNode(t, tkNode("Shape", 1, 1), 15, ops.Scalar(1))[0]
-	tkCheck(t, "shape of scalar", out, tkI64())
+	out = mustRunNode(t, newNode("Shape", 1, 1, attrInt("start", 1)), 13, x)[0]
+	checkTensor(t, "shape-13 ignores start", out, int64s(2, 0, 4, 5))
+	out = mustRunNode(t, newNode("Shape", 1, 1), 15, ops.Scalar(1))[0]
+	checkTensor(t, "shape of scalar", out, int64s())
 }
 
 func TestIdentity(t *testing.T) {
-	for _, dt := range tkDTypes {
-		x := tkSeqT(dt, 2, 2)
-		out := mustRunNode(t, tkNode("Identity", 1, 1), 14, x)[0]
-		tkCheck(t, "identity", out, x)
-		if !tkSameData(out, x) {
+	for _, dt := range allDTypes {
+		x := sequence(dt, 2, 2)
+		out := mustRunNode(t, newNode("Identity", 1, 1), 14, x)[0]
+		checkTensor(t, "identity", out, x)
+		if !sameData(out, x) {
 			t.Fatalf("identity of %v copied", dt)
 		}
 	}
-	wantNodeError(t, tkNode("Identity", 1, 1), 14, "missing input 0")
+	wantNodeError(t, newNode("Identity", 1, 1), 14, "missing input 0")
 }

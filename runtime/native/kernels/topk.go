@@ -49,20 +49,20 @@ func buildTopK(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "X")
+		x, err := requiredInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
 		if len(x.Shape) == 0 {
 			return nil, fmt.Errorf("node %s: input X must have rank >= 1, got a scalar", n.Label())
 		}
-		ax, err := tkAxis(n, "axis", axis, len(x.Shape), false, opset, 1) // default -1 at every opset
+		ax, err := resolveAxis(n, axis, len(x.Shape)) // default -1 at every opset
 		if err != nil {
 			return nil, err
 		}
 		k := kAttr
 		if opset >= 10 {
-			kt, err := tkInput(n, in, 1, "K")
+			kt, err := requiredInput(n, in, 1, "K")
 			if err != nil {
 				return nil, err
 			}

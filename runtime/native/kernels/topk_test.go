@@ -10,22 +10,22 @@ import (
 
 func TestTopKHandComputed(t *testing.T) {
 	// Ties (3 and 3, 1 and 1) must come out lower index first.
-	x := nnF([]int{2, 4}, 1, 3, 3, 2, 5, 1, 1, 7)
+	x := floats([]int{2, 4}, 1, 3, 3, 2, 5, 1, 1, 7)
 	k := ops.FromInt64([]int{1}, []int64{3})
-	out := mustRunNode(t, nnNode("TopK", 2, 2), 11, x, k)
-	nnWant(t, "largest values", out[0], []int{2, 3}, 3, 3, 2, 7, 5, 1)
+	out := mustRunNode(t, newNodeKV("TopK", 2, 2), 11, x, k)
+	checkFloats(t, "largest values", out[0], []int{2, 3}, 3, 3, 2, 7, 5, 1)
 	if got := out[1].I64(); !slices.Equal(got, []int64{1, 2, 3, 3, 0, 1}) {
 		t.Errorf("largest indices = %v, want [1 2 3 3 0 1]", got)
 	}
-	out = mustRunNode(t, nnNode("TopK", 2, 2, "largest", 0), 11, x, k)
-	nnWant(t, "smallest values", out[0], []int{2, 3}, 1, 2, 3, 1, 1, 5)
+	out = mustRunNode(t, newNodeKV("TopK", 2, 2, "largest", 0), 11, x, k)
+	checkFloats(t, "smallest values", out[0], []int{2, 3}, 1, 2, 3, 1, 1, 5)
 	if got := out[1].I64(); !slices.Equal(got, []int64{0, 3, 1, 1, 2, 0}) {
 		t.Errorf("smallest indices = %v, want [0 3 1 1 2 0]", got)
 	}
 	// Axis 0 of a [3,2] tensor, k as an attribute (opset 1).
-	y := nnF([]int{3, 2}, 1, 6, 4, 2, 4, 9)
-	out = mustRunNode(t, nnNode("TopK", 1, 2, "axis", 0, "k", 2), 1, y)
-	nnWant(t, "axis 0 values", out[0], []int{2, 2}, 4, 9, 4, 6)
+	y := floats([]int{3, 2}, 1, 6, 4, 2, 4, 9)
+	out = mustRunNode(t, newNodeKV("TopK", 1, 2, "axis", 0, "k", 2), 1, y)
+	checkFloats(t, "axis 0 values", out[0], []int{2, 2}, 4, 9, 4, 6)
 	if got := out[1].I64(); !slices.Equal(got, []int64{1, 2, 2, 0}) {
 		t.Errorf("axis 0 indices = %v, want [1 2 2 0]", got)
 	}
@@ -86,7 +86,7 @@ func TestTopKAgainstNaive(t *testing.T) {
 				if largest {
 					l = 1
 				}
-				n := nnNode("TopK", 2, 2, "axis", axis, "largest", l, "sorted", 1)
+				n := newNodeKV("TopK", 2, 2, "axis", axis, "largest", l, "sorted", 1)
 				out := mustRunNode(t, n, 11, xt, ops.FromInt64([]int{1}, []int64{int64(k)}))
 				wv, wi := naiveTopK(x, shape, a, k, largest)
 				if !slices.Equal(out[0].F32(), wv) || !slices.Equal(out[1].I64(), wi) {
@@ -101,13 +101,13 @@ func TestTopKAgainstNaive(t *testing.T) {
 		}
 	}
 	// Other dtypes select the same indices.
-	f64 := mustRunNode(t, nnNode("TopK", 2, 2), 11, nnToF64(xt), ops.FromInt64([]int{1}, []int64{2}))
+	f64 := mustRunNode(t, newNodeKV("TopK", 2, 2), 11, toFloat64(xt), ops.FromInt64([]int{1}, []int64{2}))
 	i64 := make([]int64, len(x))
 	for i, v := range x {
 		i64[i] = int64(v)
 	}
-	ints := mustRunNode(t, nnNode("TopK", 2, 2), 11, ops.FromInt64(shape, i64), ops.FromInt64([]int{1}, []int64{2}))
-	half := mustRunNode(t, nnNode("TopK", 2, 2), 11, nnToF16(xt), ops.FromInt64([]int{1}, []int64{2}))
+	ints := mustRunNode(t, newNodeKV("TopK", 2, 2), 11, ops.FromInt64(shape, i64), ops.FromInt64([]int{1}, []int64{2}))
+	half := mustRunNode(t, newNodeKV("TopK", 2, 2), 11, toFloat16(xt), ops.FromInt64([]int{1}, []int64{2}))
 	_, wi := naiveTopK(x, shape, 2, 2, true)
 	for name, got := range map[string][]int64{"float64": f64[1].I64(), "int64": ints[1].I64(), "float16": half[1].I64()} {
 		if !slices.Equal(got, wi) {
@@ -117,15 +117,15 @@ func TestTopKAgainstNaive(t *testing.T) {
 }
 
 func TestTopKErrors(t *testing.T) {
-	x := nnF([]int{2, 3}, 1, 2, 3, 4, 5, 6)
-	wantNodeError(t, nnNode("TopK", 2, 2), 11, "k=4 out of range", x, ops.FromInt64([]int{1}, []int64{4}))
-	wantNodeError(t, nnNode("TopK", 2, 2), 11, "k=-1 out of range", x, ops.FromInt64([]int{1}, []int64{-1}))
-	wantNodeError(t, nnNode("TopK", 2, 2), 11, "input K must be one int64", x, ops.FromInt64([]int{2}, []int64{1, 2}))
-	wantNodeError(t, nnNode("TopK", 2, 2, "axis", 2), 11, "axis 2 out of range", x, ops.FromInt64([]int{1}, []int64{1}))
-	if _, err := buildTopK(nnNode("TopK", 1, 2), 1); err == nil {
+	x := floats([]int{2, 3}, 1, 2, 3, 4, 5, 6)
+	wantNodeError(t, newNodeKV("TopK", 2, 2), 11, "k=4 out of range", x, ops.FromInt64([]int{1}, []int64{4}))
+	wantNodeError(t, newNodeKV("TopK", 2, 2), 11, "k=-1 out of range", x, ops.FromInt64([]int{1}, []int64{-1}))
+	wantNodeError(t, newNodeKV("TopK", 2, 2), 11, "input K must be one int64", x, ops.FromInt64([]int{2}, []int64{1, 2}))
+	wantNodeError(t, newNodeKV("TopK", 2, 2, "axis", 2), 11, "axis 2 out of range", x, ops.FromInt64([]int{1}, []int64{1}))
+	if _, err := buildTopK(newNodeKV("TopK", 1, 2), 1); err == nil {
 		t.Error("opset 1 without k: no error")
 	}
-	if _, err := buildTopK(nnNode("TopK", 2, 2, "largest", 0), 10); err == nil {
+	if _, err := buildTopK(newNodeKV("TopK", 2, 2, "largest", 0), 10); err == nil {
 		t.Error("largest=0 at opset 10: no error")
 	}
 }

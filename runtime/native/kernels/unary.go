@@ -1,6 +1,8 @@
 package kernels
 
-// Unary elementwise operators and activations (Abs … Erf), Clip and Not.
+// Unary elementwise operators: the activations (Relu … Gelu), the
+// trigonometric and hyperbolic functions, Round, Clip, Not, IsNaN and
+// IsInf.
 
 import (
 	"fmt"
@@ -19,38 +21,59 @@ func init() {
 		"Floor": ops.UnFloor, "Ceil": ops.UnCeil,
 	} {
 		for _, v := range v6_13 {
-			operators.Register("", name, v, ewBuildUnary(op, nil))
+			operators.Register("", name, v, buildUnary(op, nil))
 		}
 	}
 	for _, v := range []int64{1, 6, 13, 14} {
-		operators.Register("", "Relu", v, ewBuildUnary(ops.UnRelu, nil))
+		operators.Register("", "Relu", v, buildUnary(ops.UnRelu, nil))
 	}
 	for _, v := range []int64{9, 13} {
-		operators.Register("", "Erf", v, ewBuildUnary(ops.UnErf, nil))
-		operators.Register("", "Sign", v, ewBuildUnary(ops.UnSign, nil))
+		operators.Register("", "Erf", v, buildUnary(ops.UnErf, nil))
+		operators.Register("", "Sign", v, buildUnary(ops.UnSign, nil))
 	}
 	for _, v := range []int64{1, 6, 16} {
-		operators.Register("", "LeakyRelu", v, ewBuildUnary(ops.UnLeakyRelu, ewAttrs{"alpha": 0.01}))
+		operators.Register("", "LeakyRelu", v, buildUnary(ops.UnLeakyRelu, floatAttrs{"alpha": 0.01}))
 	}
-	operators.Register("", "Elu", 1, ewBuildUnary(ops.UnElu, ewAttrs{"alpha": 1}))
-	operators.Register("", "Elu", 6, ewBuildUnary(ops.UnElu, ewAttrs{"alpha": 1}))
+	operators.Register("", "Elu", 1, buildUnary(ops.UnElu, floatAttrs{"alpha": 1}))
+	operators.Register("", "Elu", 6, buildUnary(ops.UnElu, floatAttrs{"alpha": 1}))
 	// ONNX Selu's defaults are the float32 roundings of the paper's constants.
-	operators.Register("", "Selu", 1, ewBuildUnary(ops.UnSelu, ewAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}))
-	operators.Register("", "Selu", 6, ewBuildUnary(ops.UnSelu, ewAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}))
-	operators.Register("", "HardSigmoid", 1, ewBuildUnary(ops.UnHardSigmoid, ewAttrs{"alpha": 0.2, "beta": 0.5}))
-	operators.Register("", "HardSigmoid", 6, ewBuildUnary(ops.UnHardSigmoid, ewAttrs{"alpha": 0.2, "beta": 0.5}))
-	operators.Register("", "Softplus", 1, ewBuildUnary(ops.UnSoftplus, nil))
-	operators.Register("", "Softsign", 1, ewBuildUnary(ops.UnSoftsign, nil))
-	operators.Register("", "Not", 1, ewBuildNot)
+	operators.Register("", "Selu", 1, buildUnary(ops.UnSelu, floatAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}))
+	operators.Register("", "Selu", 6, buildUnary(ops.UnSelu, floatAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}))
+	operators.Register("", "HardSigmoid", 1, buildUnary(ops.UnHardSigmoid, floatAttrs{"alpha": 0.2, "beta": 0.5}))
+	operators.Register("", "HardSigmoid", 6, buildUnary(ops.UnHardSigmoid, floatAttrs{"alpha": 0.2, "beta": 0.5}))
+	operators.Register("", "Softplus", 1, buildUnary(ops.UnSoftplus, nil))
+	operators.Register("", "Softsign", 1, buildUnary(ops.UnSoftsign, nil))
+	operators.Register("", "Not", 1, buildNot)
 	for _, v := range []int64{1, 6, 11, 12, 13} {
-		operators.Register("", "Clip", v, ewBuildClip)
+		operators.Register("", "Clip", v, buildClip)
+	}
+	for name, op := range map[string]ops.UnaryOp{"Cos": ops.UnCos, "Sin": ops.UnSin, "Tan": ops.UnTan,
+		"Acos": ops.UnAcos, "Asin": ops.UnAsin, "Atan": ops.UnAtan} {
+		operators.Register("", name, 7, buildUnary(op, nil))
+	}
+	for name, op := range map[string]ops.UnaryOp{"Cosh": ops.UnCosh, "Sinh": ops.UnSinh,
+		"Acosh": ops.UnAcosh, "Asinh": ops.UnAsinh, "Atanh": ops.UnAtanh} {
+		operators.Register("", name, 9, buildUnary(op, nil))
+	}
+	operators.Register("", "Round", 11, buildUnary(ops.UnRound, nil))
+	operators.Register("", "Celu", 12, buildUnary(ops.UnCelu, floatAttrs{"alpha": 1}))
+	operators.Register("", "ThresholdedRelu", 10, buildUnary(ops.UnThresholdedRelu, floatAttrs{"alpha": 1}))
+	operators.Register("", "Shrink", 9, buildShrink)
+	operators.Register("", "HardSwish", 14, buildUnary(ops.UnHardSwish, nil))
+	operators.Register("", "Mish", 18, buildUnary(ops.UnMish, nil))
+	operators.Register("", "Gelu", 20, buildGelu)
+	for _, v := range []int64{9, 13, 20} {
+		operators.Register("", "IsNaN", v, buildIsNaN)
+	}
+	for _, v := range []int64{10, 20} {
+		operators.Register("", "IsInf", v, buildIsInf)
 	}
 }
 
-// ewAttrs lists a unary operator's float attributes and their defaults.
-type ewAttrs map[string]float32
+// floatAttrs lists a unary operator's float attributes and their defaults.
+type floatAttrs map[string]float32
 
-func ewBuildUnary(op ops.UnaryOp, attrs ewAttrs) operators.Builder {
+func buildUnary(op ops.UnaryOp, attrs floatAttrs) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		var p ops.UnaryParams
 		for name, def := range attrs {
@@ -67,18 +90,18 @@ func ewBuildUnary(op ops.UnaryOp, attrs ewAttrs) operators.Builder {
 				p.Gamma = v
 			}
 		}
-		return ewUnaryKernel(n, op, p), nil
+		return unaryKernel(n, op, p), nil
 	}
 }
 
-// ewUnaryKernel runs op with fixed parameters on the node's one input.
-func ewUnaryKernel(n *graph.Node, op ops.UnaryOp, p ops.UnaryParams) operators.Kernel {
+// unaryKernel runs op with fixed parameters on the node's one input.
+func unaryKernel(n *graph.Node, op ops.UnaryOp, p ops.UnaryParams) operators.Kernel {
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "X")
+		x, err := requiredInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
+		if err := checkNumeric(n, x, n.Inputs[0]); err != nil {
 			return nil, err
 		}
 		if !x.DType.IsFloat() && !op.IntegerOK() {
@@ -92,9 +115,9 @@ func ewUnaryKernel(n *graph.Node, op ops.UnaryOp, p ops.UnaryParams) operators.K
 	}
 }
 
-func ewBuildNot(n *graph.Node, opset int64) (operators.Kernel, error) {
+func buildNot(n *graph.Node, opset int64) (operators.Kernel, error) {
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "X")
+		x, err := requiredInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
@@ -109,9 +132,9 @@ func ewBuildNot(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}, nil
 }
 
-// ewBuildClip: before opset 11 the bounds are float attributes (defaulting
+// buildClip: before opset 11 the bounds are float attributes (defaulting
 // to the float range); from 11 they are optional scalar inputs of X's type.
-func ewBuildClip(n *graph.Node, opset int64) (operators.Kernel, error) {
+func buildClip(n *graph.Node, opset int64) (operators.Kernel, error) {
 	var attrLo, attrHi *ops.Tensor
 	if opset < 11 {
 		lo, err := n.Float("min", -math.MaxFloat32)
@@ -125,19 +148,19 @@ func ewBuildClip(n *graph.Node, opset int64) (operators.Kernel, error) {
 		attrLo, attrHi = ops.Scalar(lo), ops.Scalar(hi)
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "input")
+		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
-		if err := ewNumeric(n, x, n.Inputs[0]); err != nil {
+		if err := checkNumeric(n, x, n.Inputs[0]); err != nil {
 			return nil, err
 		}
-		lo, hi := tkOptInput(in, 1), tkOptInput(in, 2)
+		lo, hi := optionalInput(in, 1), optionalInput(in, 2)
 		if opset < 11 {
 			if !x.DType.IsFloat() {
 				return nil, fmt.Errorf("node %s: input %s has unsupported type %v at opset %d (floating point only)", n.Label(), n.Inputs[0], x.DType, opset)
 			}
-			lo, hi = ewCastScalar(attrLo, x.DType), ewCastScalar(attrHi, x.DType)
+			lo, hi = castScalar(attrLo, x.DType), castScalar(attrHi, x.DType)
 		}
 		for i, b := range []*ops.Tensor{lo, hi} {
 			if b == nil {
@@ -159,8 +182,8 @@ func ewBuildClip(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}, nil
 }
 
-// ewCastScalar converts a float32 scalar attribute to a float dtype.
-func ewCastScalar(s *ops.Tensor, dt ops.DType) *ops.Tensor {
+// castScalar converts a float32 scalar attribute to a float dtype.
+func castScalar(s *ops.Tensor, dt ops.DType) *ops.Tensor {
 	if dt == ops.Float32 {
 		return s
 	}
@@ -169,4 +192,64 @@ func ewCastScalar(s *ops.Tensor, dt ops.DType) *ops.Tensor {
 		return s // unreachable for float targets; ClipTensor reports the mismatch
 	}
 	return t
+}
+
+// buildShrink maps lambd and bias onto UnaryParams.Alpha and Beta.
+func buildShrink(n *graph.Node, opset int64) (operators.Kernel, error) {
+	lambd, err := n.Float("lambd", 0.5)
+	if err != nil {
+		return nil, err
+	}
+	bias, err := n.Float("bias", 0)
+	if err != nil {
+		return nil, err
+	}
+	return unaryKernel(n, ops.UnShrink, ops.UnaryParams{Alpha: lambd, Beta: bias}), nil
+}
+
+func buildGelu(n *graph.Node, opset int64) (operators.Kernel, error) {
+	approx, err := n.String("approximate", "none")
+	if err != nil {
+		return nil, err
+	}
+	switch approx {
+	case "none":
+		return unaryKernel(n, ops.UnGelu, ops.UnaryParams{}), nil
+	case "tanh":
+		return unaryKernel(n, ops.UnGeluTanh, ops.UnaryParams{}), nil
+	}
+	return nil, fmt.Errorf("node %s: approximate must be \"none\" or \"tanh\", got %q", n.Label(), approx)
+}
+
+func buildIsNaN(n *graph.Node, opset int64) (operators.Kernel, error) {
+	return classifyFloats(n, ops.IsNaNTensor), nil
+}
+
+func buildIsInf(n *graph.Node, opset int64) (operators.Kernel, error) {
+	neg, err := n.Int("detect_negative", 1)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := n.Int("detect_positive", 1)
+	if err != nil {
+		return nil, err
+	}
+	return classifyFloats(n, func(dst, src *ops.Tensor) error { return ops.IsInfTensor(dst, src, neg != 0, pos != 0) }), nil
+}
+
+func classifyFloats(n *graph.Node, f func(dst, src *ops.Tensor) error) operators.Kernel {
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := requiredInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if !x.DType.IsFloat() {
+			return nil, fmt.Errorf("node %s: input %s has unsupported type %v (floating point only)", n.Label(), n.Inputs[0], x.DType)
+		}
+		out := env.New(ops.Bool, x.Shape...)
+		if err := f(out, x); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}
 }

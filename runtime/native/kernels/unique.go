@@ -28,16 +28,16 @@ func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		x, err := tkInput(n, in, 0, "X")
+		x, err := requiredInput(n, in, 0, "X")
 		if err != nil {
 			return nil, err
 		}
-		src, a := tkView(x, []int{x.Len()}), 0
+		src, a := viewAs(x, []int{x.Len()}), 0
 		if hasAxis {
 			if len(x.Shape) == 0 {
 				return nil, fmt.Errorf("node %s: axis given for a scalar input", n.Label())
 			}
-			if a, err = tkAxis(n, "axis", axis, len(x.Shape), false, opset, 0); err != nil {
+			if a, err = resolveAxis(n, axis, len(x.Shape)); err != nil {
 				return nil, err
 			}
 			src = x
@@ -46,23 +46,23 @@ func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {
 		var cmpSlices func(p, q int) int
 		switch d := src.Data.(type) {
 		case []float32:
-			cmpSlices = tkSliceCmp(d, outer, dim, inner, tkCmpFloat[float32])
+			cmpSlices = compareSlices(d, outer, dim, inner, compareFloats[float32])
 		case []float64:
-			cmpSlices = tkSliceCmp(d, outer, dim, inner, tkCmpFloat[float64])
+			cmpSlices = compareSlices(d, outer, dim, inner, compareFloats[float64])
 		case []uint16:
 			f := make([]float32, len(d))
 			ops.Float16sToFloat32s(f, d)
-			cmpSlices = tkSliceCmp(f, outer, dim, inner, tkCmpFloat[float32])
+			cmpSlices = compareSlices(f, outer, dim, inner, compareFloats[float32])
 		case []int64:
-			cmpSlices = tkSliceCmp(d, outer, dim, inner, cmp.Compare[int64])
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[int64])
 		case []int32:
-			cmpSlices = tkSliceCmp(d, outer, dim, inner, cmp.Compare[int32])
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[int32])
 		case []int8:
-			cmpSlices = tkSliceCmp(d, outer, dim, inner, cmp.Compare[int8])
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[int8])
 		case []uint8:
-			cmpSlices = tkSliceCmp(d, outer, dim, inner, cmp.Compare[uint8])
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[uint8])
 		case []bool:
-			cmpSlices = tkSliceCmp(d, outer, dim, inner, func(p, q bool) int {
+			cmpSlices = compareSlices(d, outer, dim, inner, func(p, q bool) int {
 				switch {
 				case p == q:
 					return 0
@@ -114,7 +114,7 @@ func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {
 		shape := append([]int{}, src.Shape...)
 		shape[a] = m
 		y := env.New(x.DType, shape...)
-		if err := ops.GatherInto(y, tkView(src, []int{outer, dim, inner}), 1, uniq); err != nil {
+		if err := ops.GatherInto(y, viewAs(src, []int{outer, dim, inner}), 1, uniq); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		idx, inv, cnt := env.New(ops.Int64, m), env.New(ops.Int64, dim), env.New(ops.Int64, m)
@@ -130,9 +130,9 @@ func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}, nil
 }
 
-// tkCmpFloat orders floats with every NaN equal to the others and above all
+// compareFloats orders floats with every NaN equal to the others and above all
 // numbers, so that sorting and grouping are consistent.
-func tkCmpFloat[F float32 | float64](p, q F) int {
+func compareFloats[F float32 | float64](p, q F) int {
 	pn, qn := p != p, q != q
 	switch {
 	case pn && qn:
@@ -145,9 +145,9 @@ func tkCmpFloat[F float32 | float64](p, q F) int {
 	return cmp.Compare(p, q)
 }
 
-// tkSliceCmp compares slices p and q of d viewed as [outer, dim, inner]
+// compareSlices compares slices p and q of d viewed as [outer, dim, inner]
 // (slice j = d[o, j, i] for all o, i) lexicographically, by position on ties.
-func tkSliceCmp[T any](d []T, outer, dim, inner int, c func(a, b T) int) func(p, q int) int {
+func compareSlices[T any](d []T, outer, dim, inner int, c func(a, b T) int) func(p, q int) int {
 	return func(p, q int) int {
 		for o := 0; o < outer; o++ {
 			bp, bq := (o*dim+p)*inner, (o*dim+q)*inner

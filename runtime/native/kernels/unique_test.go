@@ -15,35 +15,35 @@ func TestUniqueKernel(t *testing.T) {
 	x := ops.FromInt64([]int{6}, []int64{2, 1, 1, 3, 4, 3})
 	check := func(what string, outs []*ops.Tensor, y, idx, inv, cnt []int64) {
 		t.Helper()
-		tkCheck(t, what+" Y", outs[0], ops.FromInt64([]int{len(y)}, y))
-		tkCheck(t, what+" indices", outs[1], tkI64(idx...))
-		tkCheck(t, what+" inverse", outs[2], tkI64(inv...))
-		tkCheck(t, what+" counts", outs[3], tkI64(cnt...))
+		checkTensor(t, what+" Y", outs[0], ops.FromInt64([]int{len(y)}, y))
+		checkTensor(t, what+" indices", outs[1], int64s(idx...))
+		checkTensor(t, what+" inverse", outs[2], int64s(inv...))
+		checkTensor(t, what+" counts", outs[3], int64s(cnt...))
 	}
-	check("sorted", mustRunNode(t, tkNode("Unique", 1, 4), 11, x), []int64{1, 2, 3, 4}, []int64{1, 0, 3, 4}, []int64{1, 0, 0, 2, 3, 2}, []int64{2, 1, 2, 1})
-	check("unsorted", mustRunNode(t, tkNode("Unique", 1, 4, attrInt("sorted", 0)), 11, x), []int64{2, 1, 3, 4}, []int64{0, 1, 3, 4}, []int64{0, 1, 1, 2, 3, 2}, []int64{1, 2, 2, 1})
+	check("sorted", mustRunNode(t, newNode("Unique", 1, 4), 11, x), []int64{1, 2, 3, 4}, []int64{1, 0, 3, 4}, []int64{1, 0, 0, 2, 3, 2}, []int64{2, 1, 2, 1})
+	check("unsorted", mustRunNode(t, newNode("Unique", 1, 4, attrInt("sorted", 0)), 11, x), []int64{2, 1, 3, 4}, []int64{0, 1, 3, 4}, []int64{0, 1, 1, 2, 3, 2}, []int64{1, 2, 2, 1})
 
 	// Rows of a matrix (axis 0) for every dtype: rows 0 and 2 equal.
-	for _, dt := range tkDTypes {
-		base := tkSeqT(dt, 4)
-		m := tkPickT(base, []int{3, 2}, 2, 3, 1, 0, 2, 3) // rows b, a, b
-		outs := mustRunNode(t, tkNode("Unique", 1, 4, attrInt("axis", -2), attrInt("sorted", 0)), 11, m)
-		tkCheck(t, fmt.Sprintf("%v rows", dt), outs[0], tkPickT(base, []int{2, 2}, 2, 3, 1, 0))
-		tkCheck(t, fmt.Sprintf("%v row inverse", dt), outs[2], tkI64(0, 1, 0))
-		tkCheck(t, fmt.Sprintf("%v row counts", dt), outs[3], tkI64(2, 1))
+	for _, dt := range allDTypes {
+		base := sequence(dt, 4)
+		m := pick(base, []int{3, 2}, 2, 3, 1, 0, 2, 3) // rows b, a, b
+		outs := mustRunNode(t, newNode("Unique", 1, 4, attrInt("axis", -2), attrInt("sorted", 0)), 11, m)
+		checkTensor(t, fmt.Sprintf("%v rows", dt), outs[0], pick(base, []int{2, 2}, 2, 3, 1, 0))
+		checkTensor(t, fmt.Sprintf("%v row inverse", dt), outs[2], int64s(0, 1, 0))
+		checkTensor(t, fmt.Sprintf("%v row counts", dt), outs[3], int64s(2, 1))
 	}
 	// NaNs group together after the numbers.
 	f := ops.FromFloat32([]int{4}, []float32{float32(math.NaN()), 1, float32(math.NaN()), -1})
-	outs := mustRunNode(t, tkNode("Unique", 1, 4), 11, f)
+	outs := mustRunNode(t, newNode("Unique", 1, 4), 11, f)
 	if got := outs[0].F32(); len(got) != 3 || got[0] != -1 || got[1] != 1 || got[2] == got[2] {
 		t.Fatalf("NaN uniques: %v", got)
 	}
-	tkCheck(t, "NaN counts", outs[3], tkI64(1, 1, 2))
+	checkTensor(t, "NaN counts", outs[3], int64s(1, 1, 2))
 	// Empty input.
-	outs = mustRunNode(t, tkNode("Unique", 1, 4), 11, ops.New(ops.Int32, 0))
+	outs = mustRunNode(t, newNode("Unique", 1, 4), 11, ops.New(ops.Int32, 0))
 	if outs[0].Len() != 0 || outs[2].Len() != 0 {
 		t.Fatalf("empty: %v %v", outs[0], outs[2])
 	}
-	wantNodeError(t, tkNode("Unique", 1, 4, attrInt("axis", 1)), 11, "out of range", x)
-	wantNodeError(t, tkNode("Unique", 1, 4, attrInt("axis", 0)), 11, "scalar", ops.Scalar(1))
+	wantNodeError(t, newNode("Unique", 1, 4, attrInt("axis", 1)), 11, "out of range", x)
+	wantNodeError(t, newNode("Unique", 1, 4, attrInt("axis", 0)), 11, "scalar", ops.Scalar(1))
 }

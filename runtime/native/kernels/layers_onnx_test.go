@@ -13,9 +13,9 @@ import (
 	"github.com/latent-ml/latent/runtime/native/kernels"
 )
 
-// nnONNXPrefixes select the ONNX backend node tests of the operators in
-// k_nn_*.go.
-var nnONNXPrefixes = []string{
+// layerNodeTestPrefixes select the ONNX backend node tests of the operators in
+// conv, pool, norm, rnn, resize and the other layer files.
+var layerNodeTestPrefixes = []string{
 	"test_gemm_", "test_matmul_", "test_conv", "test_basic_conv", "test_maxpool_", "test_averagepool_",
 	"test_globalaveragepool", "test_globalmaxpool", "test_batchnorm_", "test_instancenorm_",
 	"test_layer_normalization_", "test_resize_", "test_upsample_", "test_constant_pad", "test_edge_pad",
@@ -23,21 +23,21 @@ var nnONNXPrefixes = []string{
 	"test_training_dropout", "test_nllloss", "test_sce_", "test_hardmax", "test_lrn", "test_mvn", "test_maxunpool", "test_gridsample", "test_qlinearconv", "test_qlinearmatmul", "test_matmulinteger", "test_gru_", "test_lstm_", "test_rnn_", "test_simple_rnn_", "test_roialign", "test_nonmaxsuppression", "test_quantizelinear", "test_dequantizelinear", "test_dynamicquantizelinear", "test_einsum_",
 }
 
-// nnONNXOthers are matched by a prefix above but exercise other operators
+// layerNodeTestOthers are matched by a prefix above but exercise other operators
 // (or features outside these kernels), with the reason.
-var nnONNXOthers = map[string]string{}
+var layerNodeTestOthers = map[string]string{}
 
 // TestNNONNXNodeConformance runs the ONNX backend node tests of the NN
 // operators through Compile and Run and compares with the expected outputs
 // within float32 tolerance (exactly for integer and bool outputs).
 // Expanded (function-body) variants run too: they exercise these kernels
 // next to the elementwise ones when those are registered.
-func TestNNONNXNodeConformance(t *testing.T) {
+func TestONNXNodeConformance(t *testing.T) {
 	cases := onnxNodeCases(t, "NN operators", 100, func(name string) bool {
 		if strings.HasSuffix(name, "_expanded") {
 			return false
 		}
-		for _, p := range nnONNXPrefixes {
+		for _, p := range layerNodeTestPrefixes {
 			if strings.HasPrefix(name, p) {
 				return true
 			}
@@ -46,31 +46,31 @@ func TestNNONNXNodeConformance(t *testing.T) {
 	})
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
-			if why, ok := nnONNXOthers[name]; ok {
-				t.Skipf("tests %s, not an operator of k_nn_*.go", why)
+			if why, ok := layerNodeTestOthers[name]; ok {
+				t.Skipf("tests %s, not a layer operator", why)
 			}
 			if strings.HasPrefix(name, "test_training_dropout") && !strings.Contains(name, "zero_ratio") {
-				nnCheckTrainingDropout(t, filepath.Join(onnxNodeDir, name))
+				checkTrainingDropout(t, filepath.Join(onnxNodeDir, name))
 				return
 			}
-			nnRunNodeTest(t, filepath.Join(onnxNodeDir, name))
+			runLayerNodeTest(t, filepath.Join(onnxNodeDir, name))
 		})
 	}
 }
 
-// nnRunNodeTest runs one node test, floats within 1e-4 absolute plus
+// runLayerNodeTest runs one node test, floats within 1e-4 absolute plus
 // 1e-4 relative.
-func nnRunNodeTest(t *testing.T, dir string) {
+func runLayerNodeTest(t *testing.T, dir string) {
 	t.Helper()
-	runNodeTest(t, dir, decodeNodeModel(t, dir), func(got, want *ops.Tensor) string { return kernels.NNCompare(got, want, 1e-4, 1e-4) })
+	runNodeTest(t, dir, decodeNodeModel(t, dir), func(got, want *ops.Tensor) string { return kernels.CompareTensors(got, want, 1e-4, 1e-4) })
 }
 
-// nnCheckTrainingDropout runs a training-mode Dropout test. Its expected
+// checkTrainingDropout runs a training-mode Dropout test. Its expected
 // outputs come from NumPy's random generator, which latent does not
 // reproduce, so the test checks the defining properties instead: every
 // output is 0 or x/(1−ratio), the mask marks exactly the kept elements,
 // and the dropped fraction is within 5 standard deviations of ratio.
-func nnCheckTrainingDropout(t *testing.T, dir string) {
+func checkTrainingDropout(t *testing.T, dir string) {
 	t.Helper()
 	m := decodeNodeModel(t, dir)
 	p, err := native.Compile(m, native.Options{Seed: 42})
@@ -113,9 +113,9 @@ func nnCheckTrainingDropout(t *testing.T, dir string) {
 	}
 }
 
-// nnPyTorchCases are the PyTorch-exported models (libonnx-testdata
+// pyTorchCases are the PyTorch-exported models (libonnx-testdata
 // pytorch-converted and pytorch-operator) whose operators are NN kernels.
-var nnPyTorchCases = []string{
+var pyTorchCases = []string{
 	"pytorch-converted/test_AvgPool1d", "pytorch-converted/test_AvgPool1d_stride", "pytorch-converted/test_AvgPool2d",
 	"pytorch-converted/test_AvgPool2d_stride", "pytorch-converted/test_AvgPool3d", "pytorch-converted/test_AvgPool3d_stride",
 	"pytorch-converted/test_AvgPool3d_stride1_pad0_gpu_input", "pytorch-converted/test_BatchNorm1d_3d_input_eval",
@@ -146,19 +146,16 @@ var nnPyTorchCases = []string{
 // operators (old opsets, IR 3 models with initializers listed as inputs).
 // A model that also needs an operator no kernel provides yet is skipped
 // with the compile error naming it.
-func TestNNPyTorchConformance(t *testing.T) {
+func TestPyTorchConformance(t *testing.T) {
 	root := filepath.Dir(onnxNodeDir)
 	if _, err := os.Stat(filepath.Join(root, "pytorch-converted")); err != nil {
 		t.Skipf("PyTorch conversion tests not installed (%v): apt-get install libonnx-testdata", err)
 	}
-	for _, name := range nnPyTorchCases {
+	for _, name := range pyTorchCases {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			dir := filepath.Join(root, name)
 			m := decodeNodeModel(t, dir)
-			if _, err := native.Compile(m, native.Options{}); err != nil && strings.Contains(err.Error(), "unsupported operator") {
-				t.Skipf("needs an operator outside k_nn_*.go that is not registered yet: %v", err)
-			}
-			runNodeTest(t, dir, m, func(got, want *ops.Tensor) string { return kernels.NNCompare(got, want, 1e-4, 1e-4) })
+			runNodeTest(t, dir, m, func(got, want *ops.Tensor) string { return kernels.CompareTensors(got, want, 1e-4, 1e-4) })
 		})
 	}
 }

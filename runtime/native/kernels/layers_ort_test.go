@@ -10,9 +10,9 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
-// nnORTCase is one single-node model that the native backend and ONNX
+// layerORTCase is one single-node model that the native backend and ONNX
 // Runtime both run; all outputs are compared.
-type nnORTCase struct {
+type layerORTCase struct {
 	op    string
 	opset int64
 	attrs map[string]any
@@ -21,7 +21,7 @@ type nnORTCase struct {
 	tol   float64 // relative+absolute tolerance for float outputs
 }
 
-func nnORTAttr(name string, v any) *graph.Attr {
+func layerORTAttr(name string, v any) *graph.Attr {
 	switch x := v.(type) {
 	case int:
 		return &graph.Attr{Name: name, Type: graph.AttrInt, I: int64(x)}
@@ -32,10 +32,10 @@ func nnORTAttr(name string, v any) *graph.Attr {
 	case string:
 		return &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(x)}
 	}
-	panic(fmt.Sprintf("nnORTAttr %T", v))
+	panic(fmt.Sprintf("layerORTAttr %T", v))
 }
 
-func nnORTRand(r *rand.Rand, shape ...int) *ops.Tensor {
+func layerORTRand(r *rand.Rand, shape ...int) *ops.Tensor {
 	t := ops.New(ops.Float32, shape...)
 	for i := range t.F32() {
 		t.F32()[i] = r.Float32()*2 - 1
@@ -43,11 +43,11 @@ func nnORTRand(r *rand.Rand, shape ...int) *ops.Tensor {
 	return t
 }
 
-func nnORTRun(t *testing.T, c nnORTCase) {
+func runLayerORT(t *testing.T, c layerORTCase) {
 	t.Helper()
 	var attrs []*graph.Attr
 	for k, v := range c.attrs {
-		attrs = append(attrs, nnORTAttr(k, v))
+		attrs = append(attrs, layerORTAttr(k, v))
 	}
 	// Symbolic dims on the data input keep ONNX Runtime from
 	// constant-folding output shapes from its static shape inference,
@@ -73,13 +73,13 @@ func nnORTRun(t *testing.T, c nnORTCase) {
 	}
 }
 
-func nnORTHalf(t *ops.Tensor) *ops.Tensor {
+func layerORTHalf(t *ops.Tensor) *ops.Tensor {
 	h := make([]uint16, t.Len())
 	ops.Float32sToFloat16s(h, t.F32())
 	return &ops.Tensor{DType: ops.Float16, Shape: t.Shape, Data: h}
 }
 
-func nnORTDouble(t *ops.Tensor) *ops.Tensor {
+func layerORTDouble(t *ops.Tensor) *ops.Tensor {
 	d := make([]float64, t.Len())
 	for i, v := range t.F32() {
 		d[i] = float64(v)
@@ -92,11 +92,11 @@ func nnORTDouble(t *ops.Tensor) *ops.Tensor {
 // auto_pad, ceil mode, output_padding/output_shape), every Resize mode and
 // coordinate transform, pooling indices, normalisations, softmax axes and
 // the recurrent cells.
-func TestNNAgainstORT(t *testing.T) {
+func TestAgainstORT(t *testing.T) {
 	requireORT(t)
 	r := rand.New(rand.NewPCG(61, 62))
-	f32 := []ops.DType{ops.Float32}
-	var cases []nnORTCase
+	floats := []ops.DType{ops.Float32}
+	var cases []layerORTCase
 	ints := func(v ...int) []int64 {
 		out := make([]int64, len(v))
 		for i, x := range v {
@@ -141,9 +141,9 @@ func TestNNAgainstORT(t *testing.T) {
 		}
 		var b *ops.Tensor
 		if r.IntN(2) == 0 {
-			b = nnORTRand(r, m)
+			b = layerORTRand(r, m)
 		}
-		cases = append(cases, nnORTCase{op: "Conv", opset: 11, attrs: attrs, in: []*ops.Tensor{nnORTRand(r, xs...), nnORTRand(r, ws...), b}, outs: f32})
+		cases = append(cases, layerORTCase{op: "Conv", opset: 11, attrs: attrs, in: []*ops.Tensor{layerORTRand(r, xs...), layerORTRand(r, ws...), b}, outs: floats})
 		// ConvTranspose with the same geometry read backwards.
 		txs, tws := []int{1 + r.IntN(2), c}, []int{c, m / g}
 		var opad []int
@@ -173,7 +173,7 @@ func TestNNAgainstORT(t *testing.T) {
 		case 2:
 			tattrs["auto_pad"] = []string{"SAME_UPPER", "SAME_LOWER"}[r.IntN(2)]
 		}
-		cases = append(cases, nnORTCase{op: "ConvTranspose", opset: 11, attrs: tattrs, in: []*ops.Tensor{nnORTRand(r, txs...), nnORTRand(r, tws...), b}, outs: f32})
+		cases = append(cases, layerORTCase{op: "ConvTranspose", opset: 11, attrs: tattrs, in: []*ops.Tensor{layerORTRand(r, txs...), layerORTRand(r, tws...), b}, outs: floats})
 	}
 	// Pooling.
 	for k := 0; k < 40; k++ {
@@ -191,17 +191,17 @@ func TestNNAgainstORT(t *testing.T) {
 			pads = append(pads, r.IntN(kern[d%nd]))
 		}
 		ceil := r.IntN(2)
-		x := nnORTRand(r, xs...)
+		x := layerORTRand(r, xs...)
 		mp := map[string]any{"kernel_shape": ints(kern...), "strides": ints(strides...), "pads": ints(pads...), "dilations": ints(dil...),
 			"ceil_mode": ceil, "storage_order": r.IntN(2)}
-		cases = append(cases, nnORTCase{op: "MaxPool", opset: 12, attrs: mp, in: []*ops.Tensor{x}, outs: []ops.DType{ops.Float32, ops.Int64}})
+		cases = append(cases, layerORTCase{op: "MaxPool", opset: 12, attrs: mp, in: []*ops.Tensor{x}, outs: []ops.DType{ops.Float32, ops.Int64}})
 		ap := map[string]any{"kernel_shape": ints(kern...), "strides": ints(strides...), "pads": ints(pads...),
 			"ceil_mode": ceil, "count_include_pad": r.IntN(2)}
-		cases = append(cases, nnORTCase{op: "AveragePool", opset: 11, attrs: ap, in: []*ops.Tensor{x}, outs: f32})
+		cases = append(cases, layerORTCase{op: "AveragePool", opset: 11, attrs: ap, in: []*ops.Tensor{x}, outs: floats})
 		if k%4 == 0 {
 			sp := map[string]any{"kernel_shape": ints(kern...), "strides": ints(strides...), "auto_pad": []string{"SAME_UPPER", "SAME_LOWER", "VALID"}[r.IntN(3)]}
-			cases = append(cases, nnORTCase{op: "MaxPool", opset: 12, attrs: sp, in: []*ops.Tensor{x}, outs: f32},
-				nnORTCase{op: "AveragePool", opset: 11, attrs: sp, in: []*ops.Tensor{x}, outs: f32})
+			cases = append(cases, layerORTCase{op: "MaxPool", opset: 12, attrs: sp, in: []*ops.Tensor{x}, outs: floats},
+				layerORTCase{op: "AveragePool", opset: 11, attrs: sp, in: []*ops.Tensor{x}, outs: floats})
 		}
 	}
 	// Resize: every mode and coordinate transform, scales and sizes.
@@ -219,7 +219,7 @@ func TestNNAgainstORT(t *testing.T) {
 		if mode != "nearest" && coord == "tf_half_pixel_for_nn" {
 			coord = "half_pixel"
 		}
-		x := nnORTRand(r, 1, 2, 2+r.IntN(4), 2+r.IntN(4))
+		x := layerORTRand(r, 1, 2, 2+r.IntN(4), 2+r.IntN(4))
 		attrs := map[string]any{"mode": mode, "coordinate_transformation_mode": coord, "nearest_mode": nearest[r.IntN(4)],
 			"cubic_coeff_a": float32(-0.5 - 0.25*float32(r.IntN(2))), "extrapolation_value": float32(0.5)}
 		if mode == "cubic" {
@@ -243,25 +243,25 @@ func TestNNAgainstORT(t *testing.T) {
 		} else {
 			in[3] = ops.FromInt64([]int{4}, []int64{1, 2, int64(1 + r.IntN(7)), int64(1 + r.IntN(7))})
 		}
-		cases = append(cases, nnORTCase{op: "Resize", opset: opset, attrs: attrs, in: in, outs: f32, tol: 1e-4})
+		cases = append(cases, layerORTCase{op: "Resize", opset: opset, attrs: attrs, in: in, outs: floats, tol: 1e-4})
 	}
 	// Bicubic grid sampling far outside the image, every padding mode.
 	for k := 0; k < 12; k++ {
-		x := nnORTRand(r, 1, 2, 2+r.IntN(3), 2+r.IntN(3))
-		grid := nnORTRand(r, 1, 3, 3, 2)
+		x := layerORTRand(r, 1, 2, 2+r.IntN(3), 2+r.IntN(3))
+		grid := layerORTRand(r, 1, 3, 3, 2)
 		for i := range grid.F32() {
 			grid.F32()[i] *= 2.5
 		}
-		cases = append(cases, nnORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: f32, tol: 1e-4,
+		cases = append(cases, layerORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: floats, tol: 1e-4,
 			attrs: map[string]any{"mode": "bicubic", "padding_mode": []string{"zeros", "border", "reflection"}[k%3], "align_corners": (k / 3) % 2}})
 	}
 	// NaNs in max pooling: skipped like ONNX Runtime does.
 	{
-		x := nnORTRand(r, 1, 1, 4, 4)
+		x := layerORTRand(r, 1, 1, 4, 4)
 		for _, i := range []int{0, 1, 4, 6, 15} {
 			x.F32()[i] = float32(math.NaN())
 		}
-		cases = append(cases, nnORTCase{op: "MaxPool", opset: 12, attrs: map[string]any{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
+		cases = append(cases, layerORTCase{op: "MaxPool", opset: 12, attrs: map[string]any{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
 			in: []*ops.Tensor{x}, outs: []ops.DType{ops.Float32, ops.Int64}})
 	}
 	// 8-bit images resize by nearest copying.
@@ -270,14 +270,14 @@ func TestNNAgainstORT(t *testing.T) {
 		for i := range x.U8() {
 			x.U8()[i] = uint8(r.IntN(256))
 		}
-		cases = append(cases, nnORTCase{op: "Resize", opset: 13, outs: []ops.DType{ops.Uint8},
+		cases = append(cases, layerORTCase{op: "Resize", opset: 13, outs: []ops.DType{ops.Uint8},
 			attrs: map[string]any{"mode": "nearest", "coordinate_transformation_mode": coords[k%len(coords)], "nearest_mode": nearest[k%4]},
 			in:    []*ops.Tensor{x, nil, nil, ops.FromInt64([]int{4}, []int64{1, 1, int64(1 + r.IntN(7)), int64(1 + r.IntN(7))})}})
 	}
 	// Normalisations, softmax, pad.
 	for k := 0; k < 12; k++ {
 		shape := []int{1 + r.IntN(3), 1 + r.IntN(4), 1 + r.IntN(4), 1 + r.IntN(3)}
-		x := nnORTRand(r, shape...)
+		x := layerORTRand(r, shape...)
 		c := shape[1]
 		ax := 1 + r.IntN(3)
 		padMode := []string{"constant", "reflect", "edge"}[k%3]
@@ -288,26 +288,26 @@ func TestNNAgainstORT(t *testing.T) {
 		if padMode == "reflect" && (shape[2] < 2 || shape[3] < 3) {
 			padMode = "edge" // ONNX Runtime needs two elements left to reflect
 		}
-		v := nnORTRand(r, c)
+		v := layerORTRand(r, c)
 		for i := range v.F32() {
 			v.F32()[i] = v.F32()[i]*v.F32()[i] + 0.1
 		}
 		cases = append(cases,
-			nnORTCase{op: "BatchNormalization", opset: 15, attrs: map[string]any{"epsilon": float32(1e-3)}, in: []*ops.Tensor{x, nnORTRand(r, c), nnORTRand(r, c), nnORTRand(r, c), v}, outs: f32},
-			nnORTCase{op: "InstanceNormalization", opset: 6, in: []*ops.Tensor{x, nnORTRand(r, c), nnORTRand(r, c)}, outs: f32, tol: 1e-4},
-			nnORTCase{op: "LayerNormalization", opset: 17, attrs: map[string]any{"axis": ax}, outs: []ops.DType{ops.Float32, ops.Float32, ops.Float32},
+			layerORTCase{op: "BatchNormalization", opset: 15, attrs: map[string]any{"epsilon": float32(1e-3)}, in: []*ops.Tensor{x, layerORTRand(r, c), layerORTRand(r, c), layerORTRand(r, c), v}, outs: floats},
+			layerORTCase{op: "InstanceNormalization", opset: 6, in: []*ops.Tensor{x, layerORTRand(r, c), layerORTRand(r, c)}, outs: floats, tol: 1e-4},
+			layerORTCase{op: "LayerNormalization", opset: 17, attrs: map[string]any{"axis": ax}, outs: []ops.DType{ops.Float32, ops.Float32, ops.Float32},
 				// InvStdDev of nearly constant rows is large and ONNX Runtime
 				// accumulates in float32: allow 1e-3.
-				in: []*ops.Tensor{x, nnORTRand(r, shape[ax:]...), nnORTRand(r, shape[ax:]...)}, tol: 1e-3},
-			nnORTCase{op: "Softmax", opset: []int64{11, 13}[k%2], attrs: map[string]any{"axis": r.IntN(4) - 2}, in: []*ops.Tensor{x}, outs: f32},
-			nnORTCase{op: "LogSoftmax", opset: []int64{11, 13}[k%2], attrs: map[string]any{"axis": r.IntN(4)}, in: []*ops.Tensor{x}, outs: f32},
+				in: []*ops.Tensor{x, layerORTRand(r, shape[ax:]...), layerORTRand(r, shape[ax:]...)}, tol: 1e-3},
+			layerORTCase{op: "Softmax", opset: []int64{11, 13}[k%2], attrs: map[string]any{"axis": r.IntN(4) - 2}, in: []*ops.Tensor{x}, outs: floats},
+			layerORTCase{op: "LogSoftmax", opset: []int64{11, 13}[k%2], attrs: map[string]any{"axis": r.IntN(4)}, in: []*ops.Tensor{x}, outs: floats},
 			// ONNX Runtime takes odd LRN sizes only.
-			nnORTCase{op: "LRN", opset: 13, attrs: map[string]any{"size": 1 + 2*r.IntN(3), "alpha": float32(0.01), "beta": float32(0.5), "bias": float32(1.5)}, in: []*ops.Tensor{x}, outs: f32},
-			nnORTCase{op: "Pad", opset: 18, attrs: map[string]any{"mode": padMode},
-				in: []*ops.Tensor{x, ops.FromInt64([]int{8}, []int64{0, 0, int64(r.IntN(shape[2])), -int64(crop), 0, 0, int64(r.IntN(shape[2])), int64(r.IntN(shape[3]))}), ops.Scalar(0.25)}, outs: f32},
-			nnORTCase{op: "Gemm", opset: 13, attrs: map[string]any{"transA": 1, "alpha": float32(0.5), "beta": float32(2)},
-				in: []*ops.Tensor{nnORTRand(r, 3, shape[0]), nnORTRand(r, 3, shape[1]), nnORTRand(r, 1, shape[1])}, outs: f32},
-			nnORTCase{op: "MatMul", opset: 13, in: []*ops.Tensor{nnORTRand(r, shape[0], 1, shape[2], 3), nnORTRand(r, shape[1], 3, shape[3])}, outs: f32},
+			layerORTCase{op: "LRN", opset: 13, attrs: map[string]any{"size": 1 + 2*r.IntN(3), "alpha": float32(0.01), "beta": float32(0.5), "bias": float32(1.5)}, in: []*ops.Tensor{x}, outs: floats},
+			layerORTCase{op: "Pad", opset: 18, attrs: map[string]any{"mode": padMode},
+				in: []*ops.Tensor{x, ops.FromInt64([]int{8}, []int64{0, 0, int64(r.IntN(shape[2])), -int64(crop), 0, 0, int64(r.IntN(shape[2])), int64(r.IntN(shape[3]))}), ops.Scalar(0.25)}, outs: floats},
+			layerORTCase{op: "Gemm", opset: 13, attrs: map[string]any{"transA": 1, "alpha": float32(0.5), "beta": float32(2)},
+				in: []*ops.Tensor{layerORTRand(r, 3, shape[0]), layerORTRand(r, 3, shape[1]), layerORTRand(r, 1, shape[1])}, outs: floats},
+			layerORTCase{op: "MatMul", opset: 13, in: []*ops.Tensor{layerORTRand(r, shape[0], 1, shape[2], 3), layerORTRand(r, shape[1], 3, shape[3])}, outs: floats},
 		)
 	}
 	// Recurrent cells.
@@ -328,27 +328,27 @@ func TestNNAgainstORT(t *testing.T) {
 		if op == "GRU" && r.IntN(2) == 0 {
 			attrs["linear_before_reset"] = 1
 		}
-		ins := []*ops.Tensor{nnORTRand(r, seq, batch, in), nnORTRand(r, nd, gates*h, in), nnORTRand(r, nd, gates*h, h),
-			nnORTRand(r, nd, 2*gates*h), ops.FromInt32([]int{batch}, lens), nnORTRand(r, nd, batch, h)}
+		ins := []*ops.Tensor{layerORTRand(r, seq, batch, in), layerORTRand(r, nd, gates*h, in), layerORTRand(r, nd, gates*h, h),
+			layerORTRand(r, nd, 2*gates*h), ops.FromInt32([]int{batch}, lens), layerORTRand(r, nd, batch, h)}
 		outs := []ops.DType{ops.Float32, ops.Float32}
 		if op == "LSTM" {
-			ins = append(ins, nnORTRand(r, nd, batch, h), nnORTRand(r, nd, 3*h))
+			ins = append(ins, layerORTRand(r, nd, batch, h), layerORTRand(r, nd, 3*h))
 			outs = append(outs, ops.Float32)
 		}
-		cases = append(cases, nnORTCase{op: op, opset: 14, attrs: attrs, in: ins, outs: outs, tol: 1e-4})
+		cases = append(cases, layerORTCase{op: op, opset: 14, attrs: attrs, in: ins, outs: outs, tol: 1e-4})
 	}
 	// Further operators: grid sampling, losses, quantised products,
 	// detection and the smaller normalisations.
 	for k := 0; k < 12; k++ {
 		n, c, h, w := 1+r.IntN(2), 1+r.IntN(3), 2+r.IntN(3), 2+r.IntN(3)
-		x := nnORTRand(r, n, c, h, w)
-		grid := nnORTRand(r, n, 1+r.IntN(3), 1+r.IntN(3), 2)
+		x := layerORTRand(r, n, c, h, w)
+		grid := layerORTRand(r, n, 1+r.IntN(3), 1+r.IntN(3), 2)
 		for i := range grid.F32() {
 			grid.F32()[i] *= 1.3 // some samples fall outside
 		}
-		cases = append(cases, nnORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: f32, tol: 1e-4,
+		cases = append(cases, layerORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: floats, tol: 1e-4,
 			attrs: map[string]any{"mode": []string{"bilinear", "nearest", "bicubic"}[k%3], "padding_mode": []string{"zeros", "border", "reflection"}[(k/3)%3], "align_corners": r.IntN(2)}})
-		scores := nnORTRand(r, n, c+1, h)
+		scores := layerORTRand(r, n, c+1, h)
 		target := ops.New(ops.Int64, n, h)
 		for i := range target.I64() {
 			target.I64()[i] = int64(r.IntN(c + 1))
@@ -359,14 +359,14 @@ func TestNNAgainstORT(t *testing.T) {
 			lossAttrs["ignore_index"] = 0
 		}
 		cases = append(cases,
-			nnORTCase{op: "SoftmaxCrossEntropyLoss", opset: 13, attrs: lossAttrs, in: []*ops.Tensor{scores, target, nnORTRand(r, c+1)}, outs: []ops.DType{ops.Float32, ops.Float32}},
-			nnORTCase{op: "NegativeLogLikelihoodLoss", opset: 13, attrs: lossAttrs, in: []*ops.Tensor{scores, target}, outs: f32},
-			nnORTCase{op: "Hardmax", opset: 13, attrs: map[string]any{"axis": r.IntN(4) - 4}, in: []*ops.Tensor{x}, outs: f32},
-			nnORTCase{op: "MeanVarianceNormalization", opset: 13, in: []*ops.Tensor{x}, outs: f32, tol: 1e-4},
-			nnORTCase{op: "GlobalAveragePool", opset: 1, in: []*ops.Tensor{x}, outs: f32},
-			nnORTCase{op: "GlobalMaxPool", opset: 1, in: []*ops.Tensor{x}, outs: f32},
-			nnORTCase{op: "Upsample", opset: 9, attrs: map[string]any{"mode": []string{"nearest", "linear"}[k%2]},
-				in: []*ops.Tensor{x, ops.FromFloat32([]int{4}, []float32{1, 1, 2, 1.5})}, outs: f32},
+			layerORTCase{op: "SoftmaxCrossEntropyLoss", opset: 13, attrs: lossAttrs, in: []*ops.Tensor{scores, target, layerORTRand(r, c+1)}, outs: []ops.DType{ops.Float32, ops.Float32}},
+			layerORTCase{op: "NegativeLogLikelihoodLoss", opset: 13, attrs: lossAttrs, in: []*ops.Tensor{scores, target}, outs: floats},
+			layerORTCase{op: "Hardmax", opset: 13, attrs: map[string]any{"axis": r.IntN(4) - 4}, in: []*ops.Tensor{x}, outs: floats},
+			layerORTCase{op: "MeanVarianceNormalization", opset: 13, in: []*ops.Tensor{x}, outs: floats, tol: 1e-4},
+			layerORTCase{op: "GlobalAveragePool", opset: 1, in: []*ops.Tensor{x}, outs: floats},
+			layerORTCase{op: "GlobalMaxPool", opset: 1, in: []*ops.Tensor{x}, outs: floats},
+			layerORTCase{op: "Upsample", opset: 9, attrs: map[string]any{"mode": []string{"nearest", "linear"}[k%2]},
+				in: []*ops.Tensor{x, ops.FromFloat32([]int{4}, []float32{1, 1, 2, 1.5})}, outs: floats},
 		)
 		// Quantised matrix product.
 		a, b := ops.New(ops.Uint8, 2+r.IntN(2), 3), ops.New(ops.Uint8, 3, 2)
@@ -377,12 +377,12 @@ func TestNNAgainstORT(t *testing.T) {
 		}
 		zp := func(v uint8) *ops.Tensor { t := ops.New(ops.Uint8); t.U8()[0] = v; return t }
 		cases = append(cases,
-			nnORTCase{op: "MatMulInteger", opset: 10, in: []*ops.Tensor{a, b, zp(uint8(r.IntN(256))), zp(uint8(r.IntN(256)))}, outs: []ops.DType{ops.Int32}},
-			nnORTCase{op: "QLinearMatMul", opset: 10, in: []*ops.Tensor{a, ops.Scalar(0.02), zp(uint8(r.IntN(256))), b, ops.Scalar(0.03),
+			layerORTCase{op: "MatMulInteger", opset: 10, in: []*ops.Tensor{a, b, zp(uint8(r.IntN(256))), zp(uint8(r.IntN(256)))}, outs: []ops.DType{ops.Int32}},
+			layerORTCase{op: "QLinearMatMul", opset: 10, in: []*ops.Tensor{a, ops.Scalar(0.02), zp(uint8(r.IntN(256))), b, ops.Scalar(0.03),
 				zp(uint8(r.IntN(256))), ops.Scalar(0.1 + 0.1*float32(r.IntN(3))), zp(uint8(r.IntN(256)))}, outs: []ops.DType{ops.Uint8}},
 		)
 		rois := ops.FromFloat32([]int{2, 4}, []float32{0, 0, float32(w - 1), float32(h - 1), 0.5, 0.3, 1.7, 1.2})
-		cases = append(cases, nnORTCase{op: "RoiAlign", opset: 16, in: []*ops.Tensor{x, rois, ops.FromInt64([]int{2}, []int64{0, int64(n - 1)})}, outs: f32, tol: 1e-4,
+		cases = append(cases, layerORTCase{op: "RoiAlign", opset: 16, in: []*ops.Tensor{x, rois, ops.FromInt64([]int{2}, []int64{0, int64(n - 1)})}, outs: floats, tol: 1e-4,
 			attrs: map[string]any{"mode": []string{"avg", "max"}[k%2], "output_height": 2, "output_width": 1 + r.IntN(3), "sampling_ratio": r.IntN(3),
 				"coordinate_transformation_mode": []string{"half_pixel", "output_half_pixel"}[(k/2)%2]}})
 	}
@@ -390,14 +390,14 @@ func TestNNAgainstORT(t *testing.T) {
 	// MaxUnpool, Col2Im and the float16/float64 paths.
 	for k := 0; k < 8; k++ {
 		n, c, h, w := 1+r.IntN(2), 2*(1+r.IntN(2)), 3+r.IntN(3), 3+r.IntN(3)
-		x := nnORTRand(r, n, c, h, w)
+		x := layerORTRand(r, n, c, h, w)
 		cases = append(cases,
-			nnORTCase{op: "LpPool", opset: 18, in: []*ops.Tensor{x}, outs: f32, tol: 1e-4,
+			layerORTCase{op: "LpPool", opset: 18, in: []*ops.Tensor{x}, outs: floats, tol: 1e-4,
 				attrs: map[string]any{"p": 1 + r.IntN(3), "kernel_shape": []int64{2, 2}, "strides": []int64{1, 2}, "pads": []int64{1, 0, 0, 1}}},
-			nnORTCase{op: "GlobalLpPool", opset: 2, attrs: map[string]any{"p": 1 + r.IntN(2)}, in: []*ops.Tensor{x}, outs: f32, tol: 1e-4},
-			nnORTCase{op: "LpNormalization", opset: 1, attrs: map[string]any{"p": 1 + r.IntN(2), "axis": r.IntN(4)}, in: []*ops.Tensor{x}, outs: f32},
-			nnORTCase{op: "GroupNormalization", opset: 21, attrs: map[string]any{"num_groups": []int{1, 2}[k%2], "epsilon": float32(1e-3)},
-				in: []*ops.Tensor{x, nnORTRand(r, c), nnORTRand(r, c)}, outs: f32, tol: 1e-4},
+			layerORTCase{op: "GlobalLpPool", opset: 2, attrs: map[string]any{"p": 1 + r.IntN(2)}, in: []*ops.Tensor{x}, outs: floats, tol: 1e-4},
+			layerORTCase{op: "LpNormalization", opset: 1, attrs: map[string]any{"p": 1 + r.IntN(2), "axis": r.IntN(4)}, in: []*ops.Tensor{x}, outs: floats},
+			layerORTCase{op: "GroupNormalization", opset: 21, attrs: map[string]any{"num_groups": []int{1, 2}[k%2], "epsilon": float32(1e-3)},
+				in: []*ops.Tensor{x, layerORTRand(r, c), layerORTRand(r, c)}, outs: floats, tol: 1e-4},
 		)
 		xq, wq := ops.New(ops.Uint8, n, c, h, w), ops.New(ops.Uint8, 3, c, 2, 2)
 		for _, q := range []*ops.Tensor{xq, wq} {
@@ -407,15 +407,15 @@ func TestNNAgainstORT(t *testing.T) {
 		}
 		zp := func(v int) *ops.Tensor { t := ops.New(ops.Uint8); t.U8()[0] = uint8(v); return t }
 		cases = append(cases,
-			nnORTCase{op: "ConvInteger", opset: 10, attrs: map[string]any{"pads": []int64{1, 0, 0, 1}, "strides": []int64{1, 2}},
+			layerORTCase{op: "ConvInteger", opset: 10, attrs: map[string]any{"pads": []int64{1, 0, 0, 1}, "strides": []int64{1, 2}},
 				in: []*ops.Tensor{xq, wq, zp(r.IntN(256)), zp(r.IntN(256))}, outs: []ops.DType{ops.Int32}},
-			nnORTCase{op: "QLinearConv", opset: 10, attrs: map[string]any{"pads": []int64{1, 1, 1, 1}},
+			layerORTCase{op: "QLinearConv", opset: 10, attrs: map[string]any{"pads": []int64{1, 1, 1, 1}},
 				in: []*ops.Tensor{xq, ops.Scalar(0.01), zp(r.IntN(256)), wq, ops.Scalar(0.02), zp(r.IntN(256)), ops.Scalar(0.5 + float32(r.IntN(3))), zp(r.IntN(256)),
 					ops.FromInt32([]int{3}, []int32{int32(r.IntN(2000) - 1000), 7, -3})}, outs: []ops.DType{ops.Uint8}},
 		)
 		// MaxUnpool of a MaxPool's indices (distinct values, so the argmax
 		// is unique).
-		px := nnORTRand(r, n, c, 2*h, 2*w)
+		px := layerORTRand(r, n, c, 2*h, 2*w)
 		for i := range px.F32() {
 			px.F32()[i] = float32(i) * float32(1-2*(i%3&1))
 		}
@@ -424,26 +424,26 @@ func TestNNAgainstORT(t *testing.T) {
 		pp := &ops.PoolParams{Planes: n * c, In: []int{2 * h, 2 * w}, Kernel: []int{2, 2}, Out: []int{h, w}, Strides: []int{2, 2},
 			Dilations: []int{1, 1}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
 		ops.MaxPool(pp, px.F32(), pooled.F32(), idx.I64(), false)
-		cases = append(cases, nnORTCase{op: "MaxUnpool", opset: 11, attrs: map[string]any{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
-			in: []*ops.Tensor{pooled, idx}, outs: f32})
+		cases = append(cases, layerORTCase{op: "MaxUnpool", opset: 11, attrs: map[string]any{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
+			in: []*ops.Tensor{pooled, idx}, outs: floats})
 		// Col2Im: N×(C·4)×L columns of a 2×2 block over an h×w image.
 		L := (h - 1) * (w - 1)
-		cases = append(cases, nnORTCase{op: "Col2Im", opset: 18, in: []*ops.Tensor{nnORTRand(r, n, 2*4, L),
-			ops.FromInt64([]int{2}, []int64{int64(h), int64(w)}), ops.FromInt64([]int{2}, []int64{2, 2})}, outs: f32})
+		cases = append(cases, layerORTCase{op: "Col2Im", opset: 18, in: []*ops.Tensor{layerORTRand(r, n, 2*4, L),
+			ops.FromInt64([]int{2}, []int64{int64(h), int64(w)}), ops.FromInt64([]int{2}, []int64{2, 2})}, outs: floats})
 		// float16 and float64 paths.
-		x16 := nnORTHalf(nnORTRand(r, 1, 2, 4, 4))
-		w16 := nnORTHalf(nnORTRand(r, 3, 2, 3, 3))
+		x16 := layerORTHalf(layerORTRand(r, 1, 2, 4, 4))
+		w16 := layerORTHalf(layerORTRand(r, 3, 2, 3, 3))
 		cases = append(cases,
-			nnORTCase{op: "Conv", opset: 11, attrs: map[string]any{"pads": []int64{1, 1, 1, 1}}, in: []*ops.Tensor{x16, w16}, outs: []ops.DType{ops.Float16}, tol: 4e-3},
-			nnORTCase{op: "MaxPool", opset: 12, attrs: map[string]any{"kernel_shape": []int64{2, 2}}, in: []*ops.Tensor{x16}, outs: []ops.DType{ops.Float16}},
-			nnORTCase{op: "Gemm", opset: 13, attrs: map[string]any{"transB": 1}, in: []*ops.Tensor{nnORTDouble(nnORTRand(r, 3, 4)), nnORTDouble(nnORTRand(r, 5, 4)), nnORTDouble(nnORTRand(r, 5))},
+			layerORTCase{op: "Conv", opset: 11, attrs: map[string]any{"pads": []int64{1, 1, 1, 1}}, in: []*ops.Tensor{x16, w16}, outs: []ops.DType{ops.Float16}, tol: 4e-3},
+			layerORTCase{op: "MaxPool", opset: 12, attrs: map[string]any{"kernel_shape": []int64{2, 2}}, in: []*ops.Tensor{x16}, outs: []ops.DType{ops.Float16}},
+			layerORTCase{op: "Gemm", opset: 13, attrs: map[string]any{"transB": 1}, in: []*ops.Tensor{layerORTDouble(layerORTRand(r, 3, 4)), layerORTDouble(layerORTRand(r, 5, 4)), layerORTDouble(layerORTRand(r, 5))},
 				outs: []ops.DType{ops.Float64}, tol: 1e-12},
-			nnORTCase{op: "MatMul", opset: 13, in: []*ops.Tensor{nnORTDouble(nnORTRand(r, 2, 3, 4)), nnORTDouble(nnORTRand(r, 4, 2))}, outs: []ops.DType{ops.Float64}, tol: 1e-12},
+			layerORTCase{op: "MatMul", opset: 13, in: []*ops.Tensor{layerORTDouble(layerORTRand(r, 2, 3, 4)), layerORTDouble(layerORTRand(r, 4, 2))}, outs: []ops.DType{ops.Float64}, tol: 1e-12},
 		)
 	}
 	// Quantize/dequantize, per tensor and per axis.
 	for k := 0; k < 6; k++ {
-		x := nnORTRand(r, 2, 3, 4)
+		x := layerORTRand(r, 2, 3, 4)
 		for i := range x.F32() {
 			x.F32()[i] *= 3
 		}
@@ -467,10 +467,10 @@ func TestNNAgainstORT(t *testing.T) {
 			}
 		}
 		cases = append(cases,
-			nnORTCase{op: "QuantizeLinear", opset: 13, attrs: map[string]any{"axis": 1}, in: []*ops.Tensor{x, sc, zp}, outs: []ops.DType{zp.DType}},
-			nnORTCase{op: "QuantizeLinear", opset: 13, in: []*ops.Tensor{x, ops.Scalar(0.03), nil}, outs: []ops.DType{ops.Uint8}},
-			nnORTCase{op: "DequantizeLinear", opset: 13, attrs: map[string]any{"axis": 1}, in: []*ops.Tensor{q, sc, zp}, outs: f32},
-			nnORTCase{op: "DynamicQuantizeLinear", opset: 11, in: []*ops.Tensor{x}, outs: []ops.DType{ops.Uint8, ops.Float32, ops.Uint8}},
+			layerORTCase{op: "QuantizeLinear", opset: 13, attrs: map[string]any{"axis": 1}, in: []*ops.Tensor{x, sc, zp}, outs: []ops.DType{zp.DType}},
+			layerORTCase{op: "QuantizeLinear", opset: 13, in: []*ops.Tensor{x, ops.Scalar(0.03), nil}, outs: []ops.DType{ops.Uint8}},
+			layerORTCase{op: "DequantizeLinear", opset: 13, attrs: map[string]any{"axis": 1}, in: []*ops.Tensor{q, sc, zp}, outs: floats},
+			layerORTCase{op: "DynamicQuantizeLinear", opset: 11, in: []*ops.Tensor{x}, outs: []ops.DType{ops.Uint8, ops.Float32, ops.Uint8}},
 		)
 	}
 	// Einsum: explicit and implicit outputs, diagonals, sums, broadcast
@@ -493,11 +493,11 @@ func TestNNAgainstORT(t *testing.T) {
 	} {
 		var ins []*ops.Tensor
 		for _, sh := range e.shapes {
-			ins = append(ins, nnORTRand(r, sh...))
+			ins = append(ins, layerORTRand(r, sh...))
 		}
-		cases = append(cases, nnORTCase{op: "Einsum", opset: 12, attrs: map[string]any{"equation": e.eq}, in: ins, outs: f32})
+		cases = append(cases, layerORTCase{op: "Einsum", opset: 12, attrs: map[string]any{"equation": e.eq}, in: ins, outs: floats})
 	}
 	for i, c := range cases {
-		t.Run(fmt.Sprintf("%d_%s", i, c.op), func(t *testing.T) { nnORTRun(t, c) })
+		t.Run(fmt.Sprintf("%d_%s", i, c.op), func(t *testing.T) { runLayerORT(t, c) })
 	}
 }

@@ -24,8 +24,8 @@ func init() {
 	}
 }
 
-// nnQuantInts returns the values of a uint8 or int8 tensor as int32.
-func nnQuantInts(n *graph.Node, t *ops.Tensor, name string) ([]int32, error) {
+// quantizedInts returns the values of a uint8 or int8 tensor as int32.
+func quantizedInts(n *graph.Node, t *ops.Tensor, name string) ([]int32, error) {
 	switch d := t.Data.(type) {
 	case []uint8:
 		out := make([]int32, len(d))
@@ -43,10 +43,10 @@ func nnQuantInts(n *graph.Node, t *ops.Tensor, name string) ([]int32, error) {
 	return nil, fmt.Errorf("node %s: input %s must be uint8 or int8, got %v", n.Label(), name, t.DType)
 }
 
-// nnPerAxis reads an optional zero point (8-bit) or scale (float) that is
+// perSpatialAxis reads an optional zero point (8-bit) or scale (float) that is
 // a scalar or has one value per index along an axis of length count; it
 // returns nil for an absent zero point.
-func nnZeroPoints(n *graph.Node, t *ops.Tensor, name string, like *ops.Tensor, count int) ([]int32, error) {
+func zeroPoints(n *graph.Node, t *ops.Tensor, name string, like *ops.Tensor, count int) ([]int32, error) {
 	if t == nil {
 		return nil, nil
 	}
@@ -56,10 +56,10 @@ func nnZeroPoints(n *graph.Node, t *ops.Tensor, name string, like *ops.Tensor, c
 	if t.Len() != 1 && t.Len() != count {
 		return nil, fmt.Errorf("node %s: %s must be a scalar or have %d values, has shape %s", n.Label(), name, count, ops.ShapeString(t.Shape))
 	}
-	return nnQuantInts(n, t, name)
+	return quantizedInts(n, t, name)
 }
 
-func nnScales(n *graph.Node, t *ops.Tensor, name string, count int) ([]float32, error) {
+func quantScales(n *graph.Node, t *ops.Tensor, name string, count int) ([]float32, error) {
 	if t.DType != ops.Float32 {
 		return nil, fmt.Errorf("node %s: %s must be float32, got %v", n.Label(), name, t.DType)
 	}
@@ -69,8 +69,8 @@ func nnScales(n *graph.Node, t *ops.Tensor, name string, count int) ([]float32, 
 	return t.F32(), nil
 }
 
-// nnAt returns v[i], or v[0] for a one-value (scalar) list, or 0 for nil.
-func nnAt[T int32 | float32](v []T, i int) T {
+// paramAt returns v[i], or v[0] for a one-value (scalar) list, or 0 for nil.
+func paramAt[T int32 | float32](v []T, i int) T {
 	switch len(v) {
 	case 0:
 		return 0
@@ -80,9 +80,9 @@ func nnAt[T int32 | float32](v []T, i int) T {
 	return v[i]
 }
 
-// nnRequantize writes round(acc·scale) + zp, saturated, into an 8-bit
+// requantize writes round(acc·scale) + zp, saturated, into an 8-bit
 // tensor of the zero point's type.
-func nnRequantize(env *operators.Env, dt ops.DType, shape []int, acc []int32, scale func(i int) float32, zp func(i int) int32) *ops.Tensor {
+func requantize(env *operators.Env, dt ops.DType, shape []int, acc []int32, scale func(i int) float32, zp func(i int) int32) *ops.Tensor {
 	y := env.New(dt, shape...)
 	lo, hi := int32(0), int32(255)
 	if dt == ops.Int8 {
@@ -108,7 +108,7 @@ func nnRequantize(env *operators.Env, dt ops.DType, shape []int, acc []int32, sc
 
 func buildConvInteger(qlinear bool) operators.Builder {
 	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
-		win, group, err := nnParseConvWindow(n)
+		win, group, err := parseConvWindow(n)
 		if err != nil {
 			return nil, err
 		}
@@ -119,11 +119,11 @@ func buildConvInteger(qlinear bool) operators.Builder {
 			ix, iw, ixz, iwz = 0, 3, 2, 5
 		}
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := nnIn(n, in, ix, "x")
+			x, err := requiredInput(n, in, ix, "x")
 			if err != nil {
 				return nil, err
 			}
-			w, err := nnIn(n, in, iw, "w")
+			w, err := requiredInput(n, in, iw, "w")
 			if err != nil {
 				return nil, err
 			}
@@ -132,29 +132,29 @@ func buildConvInteger(qlinear bool) operators.Builder {
 			}
 			var bias *ops.Tensor
 			if qlinear {
-				bias = nnOpt(in, 8)
+				bias = optionalInput(in, 8)
 			}
-			p, err := nnConvGeometry(n, win, int(group), x.Shape, w.Shape, bias)
+			p, err := convGeometry(n, win, int(group), x.Shape, w.Shape, bias)
 			if err != nil {
 				return nil, err
 			}
-			xv, err := nnQuantInts(n, x, "x")
+			xv, err := quantizedInts(n, x, "x")
 			if err != nil {
 				return nil, err
 			}
-			wv, err := nnQuantInts(n, w, "w")
+			wv, err := quantizedInts(n, w, "w")
 			if err != nil {
 				return nil, err
 			}
-			xz, err := nnZeroPoints(n, nnOpt(in, ixz), "x_zero_point", x, 1)
+			xz, err := zeroPoints(n, optionalInput(in, ixz), "x_zero_point", x, 1)
 			if err != nil {
 				return nil, err
 			}
-			wz, err := nnZeroPoints(n, nnOpt(in, iwz), "w_zero_point", w, p.OutC)
+			wz, err := zeroPoints(n, optionalInput(in, iwz), "w_zero_point", w, p.OutC)
 			if err != nil {
 				return nil, err
 			}
-			if z := nnAt(xz, 0); z != 0 {
+			if z := paramAt(xz, 0); z != 0 {
 				for i := range xv {
 					xv[i] -= z
 				}
@@ -162,7 +162,7 @@ func buildConvInteger(qlinear bool) operators.Builder {
 			if wz != nil {
 				per := len(wv) / max(p.OutC, 1)
 				for i := range wv {
-					wv[i] -= nnAt(wz, i/per)
+					wv[i] -= paramAt(wz, i/per)
 				}
 			}
 			shape := append([]int{p.Batch, p.OutC}, p.Out...)
@@ -184,34 +184,34 @@ func buildConvInteger(qlinear bool) operators.Builder {
 				}
 			}
 			for _, i := range []int{1, 4, 6} {
-				if _, err := nnIn(n, in, i, "scale"); err != nil {
+				if _, err := requiredInput(n, in, i, "scale"); err != nil {
 					return nil, err
 				}
 			}
-			xs, err := nnScales(n, in[1], "x_scale", 1)
+			xs, err := quantScales(n, in[1], "x_scale", 1)
 			if err != nil {
 				return nil, err
 			}
-			ws, err := nnScales(n, in[4], "w_scale", p.OutC)
+			ws, err := quantScales(n, in[4], "w_scale", p.OutC)
 			if err != nil {
 				return nil, err
 			}
-			ys, err := nnScales(n, in[6], "y_scale", 1)
+			ys, err := quantScales(n, in[6], "y_scale", 1)
 			if err != nil {
 				return nil, err
 			}
-			yzT := nnOpt(in, 7)
+			yzT := optionalInput(in, 7)
 			dt := x.DType
 			var yz []int32
 			if yzT != nil {
 				dt = yzT.DType
-				if yz, err = nnQuantInts(n, yzT, "y_zero_point"); err != nil {
+				if yz, err = quantizedInts(n, yzT, "y_zero_point"); err != nil {
 					return nil, err
 				}
 			}
-			scale := func(i int) float32 { return xs[0] * nnAt(ws, (i/outSz)%p.OutC) / ys[0] }
-			zp := func(int) int32 { return nnAt(yz, 0) }
-			return []*ops.Tensor{nnRequantize(env, dt, shape, acc, scale, zp)}, nil
+			scale := func(i int) float32 { return xs[0] * paramAt(ws, (i/outSz)%p.OutC) / ys[0] }
+			zp := func(int) int32 { return paramAt(yz, 0) }
+			return []*ops.Tensor{requantize(env, dt, shape, acc, scale, zp)}, nil
 		}, nil
 	}
 }
@@ -225,11 +225,11 @@ func buildMatMulInteger(qlinear bool) operators.Builder {
 			ia, ib, iaz, ibz = 0, 3, 2, 5
 		}
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			a, err := nnIn(n, in, ia, "A")
+			a, err := requiredInput(n, in, ia, "A")
 			if err != nil {
 				return nil, err
 			}
-			b, err := nnIn(n, in, ib, "B")
+			b, err := requiredInput(n, in, ib, "B")
 			if err != nil {
 				return nil, err
 			}
@@ -237,29 +237,29 @@ func buildMatMulInteger(qlinear bool) operators.Builder {
 			if err != nil {
 				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 			}
-			av, err := nnQuantInts(n, a, "A")
+			av, err := quantizedInts(n, a, "A")
 			if err != nil {
 				return nil, err
 			}
-			bv, err := nnQuantInts(n, b, "B")
+			bv, err := quantizedInts(n, b, "B")
 			if err != nil {
 				return nil, err
 			}
-			az, err := nnZeroPoints(n, nnOpt(in, iaz), "a_zero_point", a, p.M)
+			az, err := zeroPoints(n, optionalInput(in, iaz), "a_zero_point", a, p.M)
 			if err != nil {
 				return nil, err
 			}
-			bz, err := nnZeroPoints(n, nnOpt(in, ibz), "b_zero_point", b, p.N)
+			bz, err := zeroPoints(n, optionalInput(in, ibz), "b_zero_point", b, p.N)
 			if err != nil {
 				return nil, err
 			}
 			// Per-row zero points of A index its M axis, per-column ones of
 			// B its N axis.
 			for i := range av {
-				av[i] -= nnAt(az, (i/max(p.K, 1))%max(p.M, 1))
+				av[i] -= paramAt(az, (i/max(p.K, 1))%max(p.M, 1))
 			}
 			for i := range bv {
-				bv[i] -= nnAt(bz, i%max(p.N, 1))
+				bv[i] -= paramAt(bz, i%max(p.N, 1))
 			}
 			acc := make([]int32, ops.NumElements(p.Out))
 			ops.MatMulNaive(p, av, bv, acc)
@@ -269,32 +269,32 @@ func buildMatMulInteger(qlinear bool) operators.Builder {
 				return []*ops.Tensor{y}, nil
 			}
 			for _, i := range []int{1, 4, 6, 7} {
-				if _, err := nnIn(n, in, i, "scale/zero point"); err != nil {
+				if _, err := requiredInput(n, in, i, "scale/zero point"); err != nil {
 					return nil, err
 				}
 			}
-			as, err := nnScales(n, in[1], "a_scale", p.M)
+			as, err := quantScales(n, in[1], "a_scale", p.M)
 			if err != nil {
 				return nil, err
 			}
-			bs, err := nnScales(n, in[4], "b_scale", p.N)
+			bs, err := quantScales(n, in[4], "b_scale", p.N)
 			if err != nil {
 				return nil, err
 			}
-			ys, err := nnScales(n, in[6], "y_scale", 1)
+			ys, err := quantScales(n, in[6], "y_scale", 1)
 			if err != nil {
 				return nil, err
 			}
-			yz, err := nnQuantInts(n, in[7], "y_zero_point")
+			yz, err := quantizedInts(n, in[7], "y_zero_point")
 			if err != nil {
 				return nil, err
 			}
 			m, nn := max(p.M, 1), max(p.N, 1)
 			scale := func(i int) float32 {
-				return nnAt(as, (i/nn)%m) * nnAt(bs, i%nn) / ys[0]
+				return paramAt(as, (i/nn)%m) * paramAt(bs, i%nn) / ys[0]
 			}
 			zp := func(int) int32 { return yz[0] }
-			return []*ops.Tensor{nnRequantize(env, in[7].DType, p.Out, acc, scale, zp)}, nil
+			return []*ops.Tensor{requantize(env, in[7].DType, p.Out, acc, scale, zp)}, nil
 		}, nil
 	}
 }

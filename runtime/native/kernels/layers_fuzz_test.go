@@ -8,9 +8,9 @@ import (
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-// nnFuzzOps lists each NN operator with its input count, an opset and the
+// layerFuzzOps lists each NN operator with its input count, an opset and the
 // attribute values the fuzzer picks from.
-var nnFuzzOps = []struct {
+var layerFuzzOps = []struct {
 	op    string
 	nIn   int
 	nOut  int
@@ -65,10 +65,10 @@ var nnFuzzOps = []struct {
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }
 
-// nnFuzzTensor draws a small tensor: usually float32 with rank 0–4 and
+// layerFuzzTensor draws a small tensor: usually float32 with rank 0–4 and
 // dims mostly equal to base (so that inputs of one node often fit each
 // other), sometimes another type, sometimes nil.
-func nnFuzzTensor(r *rand.Rand, base int) *ops.Tensor {
+func layerFuzzTensor(r *rand.Rand, base int) *ops.Tensor {
 	if r.IntN(10) == 0 {
 		return nil
 	}
@@ -106,7 +106,7 @@ func nnFuzzTensor(r *rand.Rand, base int) *ops.Tensor {
 // attribute combinations: each must return valid outputs or an error,
 // never panic, never write its inputs, and give the same outputs on
 // recycled (dirty) buffers.
-func TestNNFuzzNoPanic(t *testing.T) {
+func TestLayerOpsNeverPanic(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
 	iters := 6000
 	if testing.Short() {
@@ -115,21 +115,21 @@ func TestNNFuzzNoPanic(t *testing.T) {
 	nnFuzzOK := map[string]int{}
 	defer func() { t.Logf("successful runs per operator: %v", nnFuzzOK) }()
 	for it := 0; it < iters; it++ {
-		spec := nnFuzzOps[it%len(nnFuzzOps)]
+		spec := layerFuzzOps[it%len(layerFuzzOps)]
 		var kv []any
 		for name, vals := range spec.attrs {
 			if r.IntN(2) == 0 {
 				kv = append(kv, name, vals[r.IntN(len(vals))])
 			}
 		}
-		n := nnNode(spec.op, spec.nIn, spec.nOut, kv...)
+		n := newNodeKV(spec.op, spec.nIn, spec.nOut, kv...)
 		in := make([]*ops.Tensor, r.IntN(spec.nIn+1))
 		if r.IntN(2) == 0 {
 			in = make([]*ops.Tensor, spec.nIn)
 		}
 		base := 1 + r.IntN(3)
 		for i := range in {
-			in[i] = nnFuzzTensor(r, base)
+			in[i] = layerFuzzTensor(r, base)
 		}
 		b, err := operators.Lookup("", spec.op, spec.opset)
 		if err != nil {
@@ -147,7 +147,7 @@ func TestNNFuzzNoPanic(t *testing.T) {
 // groups and auto_pad, so the geometry code sees small, empty and
 // oversized windows: results or errors, never a panic, and every
 // successful output has the shape its elements fill (fuzzCall's checks).
-func TestNNFuzzWindowOps(t *testing.T) {
+func TestWindowOpsNeverPanic(t *testing.T) {
 	r := rand.New(rand.NewPCG(43, 44))
 	okRuns := 0
 	for it := 0; it < 3000; it++ {
@@ -197,7 +197,7 @@ func TestNNFuzzWindowOps(t *testing.T) {
 		if op == "Conv" || op == "ConvTranspose" {
 			in = append(in, ops.New(ops.Float32, ws...))
 		}
-		n := nnNode(op, len(in), 1, kv...)
+		n := newNodeKV(op, len(in), 1, kv...)
 		b, err := operators.Lookup("", op, 19)
 		if err != nil {
 			t.Fatal(err)
@@ -215,7 +215,7 @@ func TestNNFuzzWindowOps(t *testing.T) {
 // labels, ellipses, commas, arrows and stray characters, with random
 // operand ranks: the parser and kernel answer with outputs or an error
 // naming the node, never a panic (fuzzCall's checks).
-func TestNNFuzzEinsumEquations(t *testing.T) {
+func TestEinsumEquationsNeverPanic(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
 	parts := []string{"a", "b", "c", ".", "...", ",", "->", " ", "A", "é", "-", ">"}
 	b, err := operators.Lookup("", "Einsum", 12)
@@ -240,7 +240,7 @@ func TestNNFuzzEinsumEquations(t *testing.T) {
 			}
 			in = append(in, x)
 		}
-		if fuzzCall(t, b, nnNode("Einsum", len(in), 1, "equation", eq), 12, in, true) {
+		if fuzzCall(t, b, newNodeKV("Einsum", len(in), 1, "equation", eq), 12, in, true) {
 			okRuns++
 		}
 	}
