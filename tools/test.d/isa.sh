@@ -12,4 +12,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export LATENT_ISA=avx2
 go test -count=1 ./ops/... ./trainer/nn/
-go test -count=1 -run 'Golden|Conformance|Interop' ./runtime/ ./runtime/native/
+go test -count=1 -run 'Golden|Conformance|Interop' ./runtime/ ./runtime/native/...
