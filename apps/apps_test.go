@@ -1,10 +1,7 @@
 package apps
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -15,34 +12,6 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 )
-
-func TestReadIDXLabels(t *testing.T) {
-	var b bytes.Buffer
-	binary.Write(&b, binary.BigEndian, uint32(0x801))
-	binary.Write(&b, binary.BigEndian, uint32(4))
-	b.Write([]byte{3, 1, 4, 1})
-	got, err := ReadIDXLabels(bytes.NewReader(b.Bytes()), "x", 3)
-	if err != nil || len(got) != 3 || got[0] != 3 || got[2] != 4 {
-		t.Fatalf("labels = %v, %v", got, err)
-	}
-	// gzip file on disk, no limit.
-	p := filepath.Join(t.TempDir(), "l-idx1-ubyte.gz")
-	f, _ := os.Create(p)
-	gz := gzip.NewWriter(f)
-	gz.Write(b.Bytes())
-	gz.Close()
-	f.Close()
-	if got, err := LoadIDXLabels(p, 0); err != nil || len(got) != 4 || got[3] != 1 {
-		t.Fatalf("gz labels = %v, %v", got, err)
-	}
-	bad := append([]byte{0, 0, 8, 3}, b.Bytes()[4:]...)
-	if _, err := ReadIDXLabels(bytes.NewReader(bad), "bad", 0); err == nil || !strings.Contains(err.Error(), "magic") {
-		t.Fatalf("bad magic: %v", err)
-	}
-	if _, err := ReadIDXLabels(bytes.NewReader(b.Bytes()[:10]), "short", 0); err == nil {
-		t.Fatal("truncated labels accepted")
-	}
-}
 
 func TestImageGridPixels(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "g.png")

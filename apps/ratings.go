@@ -106,8 +106,7 @@ type RatingsSplit struct {
 	Dropped     int
 }
 
-// LoadRatingsSplit reads basePath and testPath (see data.LoadRatings for
-// the format).
+// LoadRatingsSplit reads basePath and testPath with data.LoadRatings.
 func LoadRatingsSplit(basePath, testPath string) (*RatingsSplit, error) {
 	tr, err := data.LoadRatings(basePath)
 	if err != nil {

@@ -1,7 +1,6 @@
 package apps
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -21,26 +20,17 @@ const BreastCancerCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/br
 
 // LoadLabelledCSV reads a comma-separated table of numbers whose last
 // column is an integer class label. Lines before the first all-numeric line
-// with the table's width (headers, sklearn's "n,d,names" line) are skipped.
+// with the table's width (headers, sklearn's "n,d,names" line) are skipped;
+// the rest is read by the data package's CSV reader.
 func LoadLabelledCSV(path string) (x []float32, labels []int, d int, err error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("labelled csv: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<24)
-	line := 0
-	var lines []string
-	for sc.Scan() {
-		lines = append(lines, strings.TrimSpace(sc.Text()))
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, 0, fmt.Errorf("labelled csv %s: %w", path, err)
-	}
+	lines := strings.Split(string(b), "\n")
 	width := 0
 	for _, l := range lines[min(1, len(lines)):] { // the table's width from its second line
-		if l != "" {
+		if l = strings.TrimSpace(l); l != "" {
 			width = len(strings.Split(l, ","))
 			break
 		}
@@ -48,45 +38,42 @@ func LoadLabelledCSV(path string) (x []float32, labels []int, d int, err error) 
 	if width < 2 {
 		return nil, nil, 0, fmt.Errorf("labelled csv %s: need at least one feature and a label column", path)
 	}
-	d = width - 1
-	started := false
+	// Blank the preamble (keeping line numbers for errors).
 	for i, l := range lines {
-		line = i + 1
-		if l == "" {
-			continue
+		if numericRow(l, width) {
+			break
 		}
-		fields := strings.Split(l, ",")
-		row := make([]float32, 0, d)
-		ok := len(fields) == width
-		for _, fl := range fields {
-			if !ok {
-				break
-			}
-			v, err := strconv.ParseFloat(strings.TrimSpace(fl), 32)
-			if err != nil {
-				ok = false
-				break
-			}
-			row = append(row, float32(v))
-		}
-		if !ok {
-			if started {
-				return nil, nil, 0, fmt.Errorf("labelled csv %s:%d: want %d numeric fields", path, line, width)
-			}
-			continue
-		}
-		started = true
+		lines[i] = ""
+	}
+	t, err := data.ReadCSV(strings.NewReader(strings.Join(lines, "\n")), "labelled csv "+path, data.CSVOptions{Comma: ','})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	d = width - 1
+	for r := 0; r < t.N; r++ {
+		row := t.Row(r)
 		y := float64(row[d])
 		if y != float64(int(y)) || y < 0 {
-			return nil, nil, 0, fmt.Errorf("labelled csv %s:%d: label %v is not a non-negative integer", path, line, y)
+			return nil, nil, 0, fmt.Errorf("labelled csv %s: row %d: label %v is not a non-negative integer", path, r+1, y)
 		}
 		x = append(x, row[:d]...)
 		labels = append(labels, int(y))
 	}
-	if len(labels) == 0 {
-		return nil, nil, 0, fmt.Errorf("labelled csv %s: no numeric rows", path)
-	}
 	return x, labels, d, nil
+}
+
+// numericRow reports whether line holds width comma-separated numbers.
+func numericRow(line string, width int) bool {
+	f := strings.Split(strings.TrimSpace(line), ",")
+	if len(f) != width {
+		return false
+	}
+	for _, c := range f {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(c), 32); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // TabularAnomaly splits a labelled table into normal rows (label normal:
@@ -173,21 +160,13 @@ func TabularAnomaly(ctx context.Context, dir string, x []float32, labels []int, 
 	return r, nil
 }
 
+// writeCSV writes rows of cols values with the data package's CSV writer.
 func writeCSV(path string, v []float32, cols int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
-	w := bufio.NewWriter(f)
-	for i, x := range v {
-		w.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 32))
-		if (i+1)%cols == 0 {
-			w.WriteByte('\n')
-		} else {
-			w.WriteByte(',')
-		}
-	}
-	if err := w.Flush(); err != nil {
+	if err := data.WriteCSV(f, &data.Dataset{N: len(v) / cols, D: cols, X: v}); err != nil {
 		f.Close()
 		return fmt.Errorf("write csv %s: %w", path, err)
 	}

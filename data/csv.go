@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
 
-// CSVOptions controls LoadCSV.
+// CSVOptions controls ReadCSV.
 type CSVOptions struct {
 	// Header skips the first non-empty line. When false, a first line none
 	// of whose cells is numeric is treated as a header automatically (a line
@@ -18,20 +17,20 @@ type CSVOptions struct {
 	Header bool
 	// Comma is the separator; 0 detects ',' or '\t' from the first line.
 	Comma rune
+	// Limit keeps only the first Limit rows (0: all).
+	Limit int
 }
 
-// LoadCSV reads a numeric CSV or TSV file into a Dataset.
-func LoadCSV(path string, opt CSVOptions) (*Dataset, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load csv: %w", err)
-	}
-	defer f.Close()
-	return ReadCSV(f, path, opt)
+func readCSV(r io.Reader, name string, opt Options) (*Dataset, error) {
+	return ReadCSV(r, name, CSVOptions{Header: opt.Header, Limit: opt.Limit})
 }
 
-// ReadCSV reads numeric CSV from r; name labels errors. Empty lines are
-// skipped. Ragged rows, non-numeric cells and NaN/Inf values are errors that
+func readTSV(r io.Reader, name string, opt Options) (*Dataset, error) {
+	return ReadCSV(r, name, CSVOptions{Header: opt.Header, Comma: '\t', Limit: opt.Limit})
+}
+
+// ReadCSV reads numeric CSV or TSV from r, values as stored; name labels
+// errors. Empty lines are skipped. Ragged rows, non-numeric cells and NaN/Inf values are errors that
 // name the file, line and column.
 func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	sc := bufio.NewScanner(r)
@@ -40,7 +39,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	comma := opt.Comma
 	line := 0
 	first := true
-	for sc.Scan() {
+	for (opt.Limit <= 0 || d.N < opt.Limit) && sc.Scan() {
 		line++
 		text := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
 		if text == "" {

@@ -3,22 +3,18 @@ package data
 import (
 	"bytes"
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // checkDataset is what every loader promises about what it returns.
 func checkDataset(t *testing.T, d *Dataset) {
 	t.Helper()
-	if err := d.Validate(); err != nil {
-		t.Fatalf("loader returned an invalid dataset: %v", err)
-	}
-	if d.Mask != nil {
-		for i, m := range d.Mask {
-			if m != 0 && m != 1 {
-				t.Fatalf("mask[%d] = %v, want 0 or 1", i, m)
-			}
-		}
+	require.NoError(t, d.Validate(), "loader returned an invalid dataset")
+	for i, m := range d.Mask {
+		require.True(t, m == 0 || m == 1, "mask[%d] = %v, want 0 or 1", i, m)
 	}
 }
 
@@ -33,53 +29,79 @@ func FuzzReadCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, header bool) {
 		d, err := ReadCSV(bytes.NewReader(b), "fuzz.csv", CSVOptions{Header: header})
 		if err != nil {
-			if !strings.Contains(err.Error(), "fuzz.csv") {
-				t.Fatalf("error does not name the input: %v", err)
-			}
+			require.ErrorContains(t, err, "fuzz.csv", "error does not name the input")
 			return
 		}
 		checkDataset(t, d)
 		var buf bytes.Buffer
-		if err := WriteCSV(&buf, d); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, WriteCSV(&buf, d))
 		d2, err := ReadCSV(&buf, "again.csv", CSVOptions{})
-		if err != nil {
-			t.Fatalf("written CSV does not read back: %v", err)
-		}
-		if d2.N != d.N || d2.D != d.D || !equal(d2.X, d.X) {
-			t.Fatalf("CSV round trip changed the data: %d×%d vs %d×%d", d.N, d.D, d2.N, d2.D)
-		}
+		require.NoError(t, err, "written CSV does not read back")
+		assert.Equal(t, d.N, d2.N)
+		assert.Equal(t, d.D, d2.D)
+		assert.Equal(t, d.X, d2.X, "CSV round trip changed the data")
 	})
 }
 
 // FuzzReadNPY: no panics and no allocation beyond the data present; an
-// accepted array is valid and survives WriteNPY/ReadNPY bit for bit.
+// accepted array is valid and survives WriteArrayNPY/ReadNPY bit for bit.
 func FuzzReadNPY(f *testing.F) {
 	var ok bytes.Buffer
 	WriteNPY(&ok, 2, 3, []float32{1, -2, 3.5, 4, 5, 6})
 	f.Add(ok.Bytes())
 	f.Add(bytes.Replace(ok.Bytes(), []byte("(2, 3)"), []byte("(9999999999, 9)"), 1))
 	f.Add(bytes.Replace(ok.Bytes(), []byte("'<f4'"), []byte("'>f8'"), 1))
+	f.Add(bytes.Replace(ok.Bytes(), []byte("'<f4'"), []byte("'|u1'"), 1))
 	f.Add(bytes.Replace(ok.Bytes(), []byte("False"), []byte("True "), 1))
 	f.Add([]byte("\x93NUMPY\x02\x00\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := ReadNPY(bytes.NewReader(b), "fuzz.npy")
+		d, err := ReadNPY(bytes.NewReader(b), "fuzz.npy", 0)
 		if err != nil {
 			return
 		}
 		checkDataset(t, d)
+		shape := append([]int{d.N}, d.Shape...)
+		if d.Shape == nil {
+			shape = []int{d.N, d.D}
+		}
 		var buf bytes.Buffer
-		if err := WriteNPY(&buf, d.N, d.D, d.X); err != nil {
-			t.Fatal(err)
-		}
-		d2, err := ReadNPY(&buf, "again.npy")
-		if err != nil {
-			t.Fatalf("written NPY does not read back: %v", err)
-		}
+		require.NoError(t, WriteArrayNPY(&buf, shape, d.X))
+		d2, err := ReadNPY(&buf, "again.npy", 0)
+		require.NoError(t, err, "written NPY does not read back")
+		require.Len(t, d2.X, len(d.X))
 		for i := range d.X {
-			if math.Float32bits(d.X[i]) != math.Float32bits(d2.X[i]) {
-				t.Fatalf("NPY round trip changed element %d", i)
+			require.Equal(t, math.Float32bits(d.X[i]), math.Float32bits(d2.X[i]), "NPY round trip changed element %d", i)
+		}
+	})
+}
+
+// FuzzReadImages: IDX and NPY streams (the image formats) never panic or
+// allocate for sizes the stream does not hold; an accepted array is a
+// valid dataset of at most limit samples, and uint8 data lies in [0,1].
+func FuzzReadImages(f *testing.F) {
+	f.Add(idxBytes(), uint8(0))
+	f.Add([]byte{0, 0, 0x0D, 4, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x3f, 0x80, 0, 0}, uint8(0))
+	f.Add([]byte{0, 0, 0x08, 3, 0, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0, 0, 0x10, 0}, uint8(0))
+	var npy bytes.Buffer
+	WriteImagesNPY(&npy, 2, []int{1, 2, 2}, []float32{0, 0.5, 1, 0.25, 1, 1, 0, 0})
+	f.Add(npy.Bytes(), uint8(1))
+	f.Fuzz(func(t *testing.T, b []byte, limit uint8) {
+		for _, read := range []func() (*Dataset, error){
+			func() (*Dataset, error) { return ReadIDX(bytes.NewReader(b), "fuzz.idx", int(limit)) },
+			func() (*Dataset, error) { return ReadNPY(bytes.NewReader(b), "fuzz.npy", int(limit)) },
+		} {
+			d, err := read()
+			if err != nil {
+				continue
+			}
+			checkDataset(t, d)
+			if limit > 0 {
+				require.LessOrEqual(t, d.N, int(limit), "samples returned beyond the limit")
+			}
+			if d.Units == BytesOver255 {
+				for i, v := range d.X {
+					require.True(t, v >= 0 && v <= 1, "byte intensity %d = %v outside [0,1]", i, v)
+				}
 			}
 		}
 	})
@@ -98,48 +120,10 @@ func FuzzReadRatings(f *testing.F) {
 			return
 		}
 		checkDataset(t, d)
-		if len(d.Users) != d.N || len(d.Items) != d.D {
-			t.Fatalf("%d users and %d items for a %d×%d matrix", len(d.Users), len(d.Items), d.N, d.D)
-		}
+		require.Len(t, d.Users, d.N)
+		require.Len(t, d.Items, d.D)
 		for i, m := range d.Mask {
-			if (m == 1) != (d.X[i] != 0) {
-				t.Fatalf("entry %d: mask %v but rating %v", i, m, d.X[i])
-			}
-		}
-	})
-}
-
-// FuzzReadImages: IDX and NPY image streams (LoadImages' two formats)
-// never panic or allocate for sizes the stream does not hold; accepted
-// images have the claimed shape and pixels in [0,1].
-func FuzzReadImages(f *testing.F) {
-	f.Add(idxBytes(), uint8(0))
-	f.Add([]byte{0, 0, 0x0D, 4, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x3f, 0x80, 0, 0}, uint8(0))
-	f.Add([]byte{0, 0, 0x08, 3, 0, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0, 0, 0x10, 0}, uint8(0))
-	var npy bytes.Buffer
-	WriteImagesNPY(&npy, 2, []int{1, 2, 2}, []float32{0, 0.5, 1, 0.25, 1, 1, 0, 0})
-	f.Add(npy.Bytes(), uint8(1))
-	f.Fuzz(func(t *testing.T, b []byte, limit uint8) {
-		for _, read := range []func() (*Images, error){
-			func() (*Images, error) { return ReadIDX(bytes.NewReader(b), "fuzz.idx", int(limit)) },
-			func() (*Images, error) { return ReadImagesNPY(bytes.NewReader(b), "fuzz.npy", int(limit)) },
-		} {
-			im, err := read()
-			if err != nil {
-				continue
-			}
-			checkDataset(t, im.Dataset)
-			if len(im.Shape) != 3 || im.Shape[0]*im.Shape[1]*im.Shape[2] != im.D {
-				t.Fatalf("shape %v for rows of %d values", im.Shape, im.D)
-			}
-			if limit > 0 && im.N > int(limit) {
-				t.Fatalf("%d images returned with limit %d", im.N, limit)
-			}
-			for i, v := range im.X {
-				if v < 0 || v > 1 {
-					t.Fatalf("pixel %d = %v outside [0,1]", i, v)
-				}
-			}
+			require.Equal(t, m == 1, d.X[i] != 0, "entry %d: mask %v but rating %v", i, m, d.X[i])
 		}
 	})
 }

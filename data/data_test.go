@@ -3,233 +3,176 @@ package data
 import (
 	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestReadCSV(t *testing.T) {
 	d, err := ReadCSV(strings.NewReader("a,b,c\n1,2,3\n\n4,5.5,-6e1\n"), "x.csv", CSVOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []float32{1, 2, 3, 4, 5.5, -60}
-	if d.N != 2 || d.D != 3 || !equal(d.X, want) {
-		t.Fatalf("got %d×%d %v, want 2×3 %v", d.N, d.D, d.X, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, d.N)
+	assert.Equal(t, 3, d.D)
+	assert.Equal(t, []float32{1, 2, 3, 4, 5.5, -60}, d.X)
+	assert.Nil(t, d.Shape)
+
 	d, err = ReadCSV(strings.NewReader("1\t2\n3\t4\n"), "x.tsv", CSVOptions{})
-	if err != nil || d.N != 2 || d.D != 2 || !equal(d.X, []float32{1, 2, 3, 4}) {
-		t.Fatalf("tsv: %v %+v", err, d)
-	}
+	require.NoError(t, err, "tsv")
+	assert.Equal(t, []float32{1, 2, 3, 4}, d.X)
+	assert.Equal(t, 2, d.D)
+
 	d, err = ReadCSV(strings.NewReader("9;8\n1;2\n"), "x.csv", CSVOptions{Header: true, Comma: ';'})
-	if err != nil || d.N != 1 || !equal(d.X, []float32{1, 2}) {
-		t.Fatalf("explicit header: %v %+v", err, d)
-	}
+	require.NoError(t, err, "explicit header")
+	assert.Equal(t, []float32{1, 2}, d.X)
+
+	d, err = ReadCSV(strings.NewReader("1,2\n3,4\n5,x\n"), "x.csv", CSVOptions{Limit: 2})
+	require.NoError(t, err, "limit stops before the bad third row")
+	assert.Equal(t, []float32{1, 2, 3, 4}, d.X)
 }
 
 func TestReadCSVErrors(t *testing.T) {
-	cases := []struct{ in, want string }{
+	for _, c := range []struct{ in, want string }{
 		{"1,2\n3\n", "x.csv:2: ragged row: 1 columns, want 2"},
 		{"1,2\n3,abc\n", `x.csv:2: column 2: non-numeric value "abc"`},
 		{"1,2\nNaN,1\n", `x.csv:2: column 1: value "NaN" is not finite`},
 		{"1,Inf\n", `x.csv:1: column 2: value "Inf" is not finite`},
 		{"", "x.csv: no data rows"},
 		{"h1,h2\n", "x.csv: no data rows"},
-	}
-	for _, c := range cases {
+	} {
 		_, err := ReadCSV(strings.NewReader(c.in), "x.csv", CSVOptions{})
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: got %v, want %q", c.in, err, c.want)
-		}
-	}
-	if _, err := LoadCSV(filepath.Join(t.TempDir(), "missing.csv"), CSVOptions{}); err == nil || !strings.Contains(err.Error(), "missing.csv") {
-		t.Errorf("missing file: %v", err)
+		assert.ErrorContains(t, err, c.want, "%q", c.in)
 	}
 }
 
-func TestNPYRoundTripAndErrors(t *testing.T) {
-	x := []float32{1, -2, 3.5, 4, 5, 6}
+func TestWriteCSVReadBack(t *testing.T) {
+	d := &Dataset{N: 2, D: 2, X: []float32{1.25, -3, 1e-7, 4}}
 	var buf bytes.Buffer
-	if err := WriteNPY(&buf, 2, 3, x); err != nil {
-		t.Fatal(err)
+	require.NoError(t, WriteCSV(&buf, d))
+	assert.Equal(t, "1.25,-3\n1e-07,4\n", buf.String())
+	got, err := ReadCSV(&buf, "d.csv", CSVOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, d.X, got.X)
+}
+
+func TestReadJSONL(t *testing.T) {
+	d, err := ReadJSONL(strings.NewReader("[1,2,3]\n\n[[4,5],[6]]\n[7,8,9]\n"), "x.jsonl", 2)
+	require.NoError(t, err)
+	assert.Equal(t, 2, d.N)
+	assert.Equal(t, []float32{1, 2, 3, 4, 5, 6}, d.X)
+	for _, c := range []struct{ in, want string }{
+		{"[1,2]\n[3]\n", "x.jsonl:2: 1 values, earlier rows have 2"},
+		{`{"a":1}` + "\n", "x.jsonl:1: want an array of numbers, found map"},
+		{"[1,\n", "x.jsonl:1: unexpected end of JSON input"},
+		{"[]\n", "x.jsonl:1: empty sample"},
+		{"[1e300]\n", "x.jsonl:1: value 1e+300 is beyond float32's range"},
+		{`[1,"2"]` + "\n", "found string"},
+	} {
+		_, err := ReadJSONL(strings.NewReader(c.in), "x.jsonl", 0)
+		assert.ErrorContains(t, err, c.want, "%q", c.in)
 	}
-	if (buf.Len()-len(x)*4)%64 != 0 {
-		t.Errorf("header not padded to 64 bytes: total %d", buf.Len())
-	}
-	d, err := ReadNPY(bytes.NewReader(buf.Bytes()), "x.npy")
-	if err != nil || d.N != 2 || d.D != 3 || !equal(d.X, x) {
-		t.Fatalf("round trip: %v %+v", err, d)
-	}
-	// Hand-built float64 Fortran-order file: [[1,2],[3,4]] stored column-major.
-	h := "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }"
-	h += strings.Repeat(" ", 64-(10+len(h)+1)%64) + "\n"
-	var f64 bytes.Buffer
-	f64.WriteString("\x93NUMPY\x01\x00")
-	f64.Write([]byte{byte(len(h)), 0})
-	f64.WriteString(h)
-	for _, v := range []float64{1, 3, 2, 4} {
-		var b [8]byte
-		u := math.Float64bits(v)
-		for i := range b {
-			b[i] = byte(u >> (8 * i))
-		}
-		f64.Write(b[:])
-	}
-	d, err = ReadNPY(bytes.NewReader(f64.Bytes()), "f.npy")
-	if err != nil || !equal(d.X, []float32{1, 2, 3, 4}) {
-		t.Fatalf("fortran f8: %v %+v", err, d)
-	}
-	bad := func(name string, b []byte, want string) {
-		t.Helper()
-		if _, err := ReadNPY(bytes.NewReader(b), name); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: got %v, want %q", name, err, want)
-		}
-	}
-	bad("magic.npy", []byte("not an npy file at all"), "not an NPY file")
-	bad("trunc.npy", buf.Bytes()[:buf.Len()-3], "truncated")
-	i8 := bytes.Replace(buf.Bytes(), []byte("<f4"), []byte("<i4"), 1)
-	bad("int.npy", i8, `dtype "<i4" unsupported`)
-	d3 := bytes.Replace(buf.Bytes(), []byte("(2, 3)"), []byte("(1,2,3)"), 1)
-	bad("3d.npy", d3, "3 dimensions")
-	nan := append([]byte(nil), buf.Bytes()...)
-	copy(nan[len(nan)-4:], []byte{0, 0, 0xc0, 0x7f})
-	bad("nan.npy", nan, "row 2 column 3 is NaN")
-	inf := append([]byte(nil), buf.Bytes()...)
-	copy(inf[len(inf)-8:], []byte{0, 0, 0x80, 0xff}) // -Inf at row 2 column 2
-	bad("inf.npy", inf, "row 2 column 2 is -Inf")
 }
 
 func TestRatings(t *testing.T) {
 	in := "user\titem\trating\tts\n10\t7\t4\t1\n2\t7\t3\t1\n10\t1\t5\t2\n"
 	d, err := ReadRatings(strings.NewReader(in), "r.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// users sorted numerically: 2, 10; items: 1, 7.
-	if d.N != 2 || d.D != 2 || d.Users[0] != "2" || d.Items[1] != "7" {
-		t.Fatalf("got %d×%d users %v items %v", d.N, d.D, d.Users, d.Items)
-	}
-	if !equal(d.X, []float32{0, 3, 5, 4}) || !equal(d.Mask, []float32{0, 1, 1, 1}) {
-		t.Fatalf("X %v mask %v", d.X, d.Mask)
-	}
-	if d2, err := ReadRatings(strings.NewReader("1::2::3::4\n"), "ml.dat"); err != nil || d2.X[0] != 3 {
-		t.Errorf(":: separator: %v", err)
-	}
+	assert.Equal(t, []string{"2", "10"}, d.Users)
+	assert.Equal(t, []string{"1", "7"}, d.Items)
+	assert.Equal(t, []float32{0, 3, 5, 4}, d.X)
+	assert.Equal(t, []float32{0, 1, 1, 1}, d.Mask)
+	assert.Equal(t, AsStored, d.Units)
+
+	d, err = ReadRatings(strings.NewReader("1::2::3::4\n"), "ml.dat")
+	require.NoError(t, err, ":: separator")
+	assert.Equal(t, []float32{3}, d.X)
+	d, err = ReadRatings(strings.NewReader("a b 2.5\n"), "sp.txt")
+	require.NoError(t, err, "space separator, string ids")
+	assert.Equal(t, []string{"a"}, d.Users)
+
 	for _, c := range []struct{ in, want string }{
-		{"1,2,3\n1,2,4\n", "r.csv:2: duplicate rating"},
+		{"1,2,3\n1,2,4\n", "r.csv:2: duplicate rating of item 2 by user 1"},
 		{"1,2,3\n1,3,x\n", `r.csv:2: rating "x" is not numeric`},
 		{"1,2\n", "r.csv:1: want user, item, rating"},
-		{"1,2,NaN\n", "not finite"},
+		{"1,2,NaN\n", "r.csv:1: rating NaN is not finite"},
+		{"1,2,0\n", "r.csv:1: rating 0 is reserved"},
+		{"1, ,3\n", "r.csv:1: empty user or item id"},
 		{"", "r.csv: no ratings"},
 	} {
-		if _, err := ReadRatings(strings.NewReader(c.in), "r.csv"); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: got %v, want %q", c.in, err, c.want)
-		}
+		_, err := ReadRatings(strings.NewReader(c.in), "r.csv")
+		assert.ErrorContains(t, err, c.want, "%q", c.in)
 	}
+	_, err = Read(strings.NewReader("1 2 3\n"), "u.data", Options{Limit: 3})
+	assert.ErrorContains(t, err, "u.data: a sample limit does not apply to ratings")
+}
+
+// A second ratings format is a parser: RatingsMatrix does the rest.
+func TestRatingsMatrixFromParser(t *testing.T) {
+	rs := []Rating{{User: "u2", Item: "b", Value: 1, Line: 1}, {User: "u1", Item: "a", Value: 2, Line: 2}}
+	d, err := RatingsMatrix("custom", rs)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"u1", "u2"}, d.Users)
+	assert.Equal(t, []string{"a", "b"}, d.Items)
+	assert.Equal(t, []float32{2, 0, 0, 1}, d.X)
+	_, err = RatingsMatrix("custom", append(rs, Rating{User: "u1", Item: "a", Value: 3, Line: 7}))
+	assert.ErrorContains(t, err, "custom:7: duplicate rating")
 }
 
 func TestSplitRatings(t *testing.T) {
 	d := &Dataset{N: 3, D: 4, X: []float32{1, 2, 3, 4, 5, 0, 0, 0, 1, 1, 1, 0},
 		Mask: []float32{1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0}}
 	tr, val, err := SplitRatings(d, 0.5, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range d.Mask {
-		if d.Mask[i] != tr.Mask[i]+val.Mask[i] {
-			t.Fatalf("entry %d: train %v + val %v != observed %v", i, tr.Mask[i], val.Mask[i], d.Mask[i])
+		require.Equal(t, d.Mask[i], tr.Mask[i]+val.Mask[i], "entry %d: train + val masks must be the observed mask", i)
+		if val.Mask[i] != 0 {
+			assert.Equal(t, d.X[i], val.Target[i], "held-out entry %d", i)
+			assert.Zero(t, tr.X[i], "held-out entry %d leaked into training input", i)
 		}
-		if val.Mask[i] != 0 && (val.Target[i] != d.X[i] || tr.X[i] != 0) {
-			t.Fatalf("held-out entry %d leaked into training input", i)
-		}
 	}
-	if tr.Mask[4] != 1 {
-		t.Error("a user's only rating was held out")
-	}
-	if val.Mask[0]+val.Mask[1]+val.Mask[2]+val.Mask[3] != 2 {
-		t.Errorf("want 2 of 4 ratings of user 0 held out, mask %v", val.Mask[:4])
-	}
+	assert.Equal(t, float32(1), tr.Mask[4], "a user's only rating was held out")
+	assert.Equal(t, float32(2), val.Mask[0]+val.Mask[1]+val.Mask[2]+val.Mask[3], "2 of user 0's 4 ratings held out")
 }
 
 func TestScalers(t *testing.T) {
 	d := &Dataset{N: 3, D: 2, X: []float32{0, 5, 2, 5, 4, 5}}
 	mm, err := Fit(MinMax, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := mm.Apply(d)
-	if !equal(out.X, []float32{0, 0, 0.5, 0, 1, 0}) {
-		t.Errorf("minmax: %v", out.X)
-	}
-	st, _ := Fit(Standard, d)
-	out, _ = st.Apply(d)
+	require.NoError(t, err)
+	out, err := mm.Apply(d)
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0, 0, 0.5, 0, 1, 0}, out.X, "minmax")
+
+	st, err := Fit(Standard, d)
+	require.NoError(t, err)
+	out, err = st.Apply(d)
+	require.NoError(t, err)
 	s := float32(math.Sqrt(8.0 / 3))
-	want := []float32{-2 / s, 0, 0, 0, 2 / s, 0}
-	for i := range want {
-		if math.Abs(float64(out.X[i]-want[i])) > 1e-6 {
-			t.Fatalf("standard: %v want %v", out.X, want)
-		}
-	}
+	assert.InDeltaSlice(t, []float32{-2 / s, 0, 0, 0, 2 / s, 0}, out.X, 1e-6, "standard")
 	back := make([]float32, 6)
 	st.Inverse(back, out.X)
-	for i := range back {
-		if math.Abs(float64(back[i]-d.X[i])) > 1e-5 {
-			t.Fatalf("inverse: %v", back)
-		}
-	}
-	if _, err := Fit("log", d); err == nil {
-		t.Error("unknown scaling accepted")
-	}
-	if err := mm.Check(3); err == nil {
-		t.Error("scaler for 2 features accepted 3")
-	}
+	assert.InDeltaSlice(t, d.X, back, 1e-5, "inverse")
+
+	_, err = Fit("log", d)
+	assert.ErrorContains(t, err, `unknown scaling "log"`)
+	assert.ErrorContains(t, mm.Check(3), "2/2 offsets/scales for 3 features")
 }
 
 func TestValidateAndSplitRows(t *testing.T) {
 	d := &Dataset{N: 2, D: 2, X: []float32{1, 2, float32(math.Inf(1)), 4}, Source: "s"}
-	if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "s: row 2 column 1 is +Inf") {
-		t.Errorf("got %v", err)
-	}
-	d = &Dataset{N: 10, D: 1, X: []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}
+	assert.ErrorContains(t, d.Validate(), "s: row 2 column 1 is +Inf")
+	d = &Dataset{N: 1, D: 4, X: make([]float32, 4), Shape: []int{1, 3, 1}, Source: "s"}
+	assert.ErrorContains(t, d.Validate(), "s: sample shape [1 3 1] holds 3 values, rows have 4")
+
+	d = &Dataset{N: 10, D: 1, X: []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, Units: BytesOver255, Shape: []int{1, 1, 1}}
 	tr, val, err := SplitRows(d, 0.3, 4)
-	if err != nil || tr.N != 7 || val.N != 3 {
-		t.Fatalf("split: %v %d/%d", err, tr.N, val.N)
-	}
-	seen := map[float32]bool{}
-	for _, v := range append(append([]float32(nil), tr.X...), val.X...) {
-		seen[v] = true
-	}
-	if len(seen) != 10 {
-		t.Errorf("split lost or duplicated rows: %v %v", tr.X, val.X)
-	}
-	if _, _, err := SplitRows(&Dataset{N: 1, D: 1, X: []float32{1}}, 0.5, 1); err == nil {
-		t.Error("split of one row accepted")
-	}
-}
-
-func TestWriteCSVReadBack(t *testing.T) {
-	d := &Dataset{N: 2, D: 2, X: []float32{1.25, -3, 1e-7, 4}}
-	p := filepath.Join(t.TempDir(), "d.csv")
-	f, _ := os.Create(p)
-	if err := WriteCSV(f, d); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	got, err := LoadCSV(p, CSVOptions{})
-	if err != nil || !equal(got.X, d.X) {
-		t.Fatalf("%v %v", err, got)
-	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	require.NoError(t, err)
+	assert.Equal(t, 7, tr.N)
+	assert.Equal(t, 3, val.N)
+	assert.ElementsMatch(t, d.X, append(append([]float32(nil), tr.X...), val.X...), "split lost or duplicated rows")
+	assert.Equal(t, BytesOver255, tr.Units, "subsets keep the units")
+	assert.Equal(t, []int{1, 1, 1}, val.Shape, "subsets keep the sample shape")
+	_, _, err = SplitRows(&Dataset{N: 1, D: 1, X: []float32{1}}, 0.5, 1)
+	assert.ErrorContains(t, err, "leaves no training rows")
 }

@@ -1,7 +1,26 @@
-// Package data owns the trainer's datasets: loading CSV, NPY and
-// MovieLens-style ratings files into dense float32 matrices with clear
-// errors naming file and line, splitting them, and fitting and applying
-// per-feature scaling.
+// Package data owns latent's data files and what is done to them before a
+// model sees them: one reader per format (CSV/TSV, JSON lines, NPY, IDX
+// images and labels, MovieLens-style ratings, and ONNX TensorProto .pb
+// through package data/tensorpb), the format chosen by file extension
+// unless Options.Format says otherwise (Read, Load, FormatOf); the dense
+// Dataset they return; splitting it; and the per-feature scaling (Fit,
+// Scaler) the trainer fits and the exported graphs apply.
+//
+// # The scaling rule
+//
+// Every reader returns values as stored, with one exception: unsigned
+// bytes (IDX element type 0x08, NPY uint8, TensorProto UINT8) are pixel
+// intensities and are divided by 255 into [0, 1]. Dataset.Units says which
+// happened (AsStored or BytesOver255). The trainer, the CLI commands and
+// the server read files only through this package, so one file gives the
+// same numbers everywhere. Fit records the units and the range of the data
+// a scaler was fitted on; exported models carry them (latent.input_units,
+// latent.input_range), and Scaler.CheckScale refuses data that is plainly
+// on another scale, such as raw 0–255 pixels fed to a model trained on
+// [0, 1] intensities.
+//
+// The package reads nothing of ONNX or of training: the trainer, the
+// runtime and the server all sit above it.
 package data
 
 import (
@@ -21,6 +40,13 @@ type Dataset struct {
 	X      []float32
 	Target []float32
 	Mask   []float32
+	// Shape is the shape of one sample when samples are arrays of rank
+	// two or more, channel-major: [C, H, W] for images (a file of N×H×W
+	// images gives [1, H, W]). Its product is D. Nil for flat rows.
+	Shape []int
+	// Units says how the reader mapped stored values to X (see the
+	// package doc); "" means AsStored.
+	Units Units
 	// Source names where the data came from, for error messages.
 	Source string
 	// Users and Items map row and column indices back to the identifiers of
@@ -53,6 +79,15 @@ func (d *Dataset) Validate() error {
 	if d.Mask != nil && len(d.Mask) != len(d.X) {
 		return fmt.Errorf("%s: mask has %d values, want %d", d.name(), len(d.Mask), len(d.X))
 	}
+	if d.Shape != nil {
+		p := 1
+		for _, s := range d.Shape {
+			p *= s
+		}
+		if p != d.D {
+			return fmt.Errorf("%s: sample shape %v holds %d values, rows have %d", d.name(), d.Shape, p, d.D)
+		}
+	}
 	for _, s := range [][]float32{d.X, d.Target} {
 		for i, v := range s {
 			if v-v != 0 { // NaN or ±Inf: finite values give exactly 0
@@ -61,6 +96,22 @@ func (d *Dataset) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Range returns the smallest and largest input value, over the observed
+// entries only when d has a mask (ok is false when there are none).
+func (d *Dataset) Range() (lo, hi float32, ok bool) {
+	for i, v := range d.X {
+		if d.Mask != nil && d.Mask[i] == 0 {
+			continue
+		}
+		if !ok {
+			lo, hi, ok = v, v, true
+			continue
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, ok
 }
 
 func (d *Dataset) name() string {
@@ -72,7 +123,7 @@ func (d *Dataset) name() string {
 
 // Subset returns a copy of the given rows.
 func (d *Dataset) Subset(rows []int) *Dataset {
-	out := &Dataset{N: len(rows), D: d.D, Source: d.Source, Items: d.Items}
+	out := &Dataset{N: len(rows), D: d.D, Shape: d.Shape, Units: d.Units, Source: d.Source, Items: d.Items}
 	out.X = make([]float32, 0, len(rows)*d.D)
 	for _, r := range rows {
 		out.X = append(out.X, d.Row(r)...)
@@ -125,9 +176,9 @@ func SplitRatings(d *Dataset, frac float64, seed uint64) (train, val *Dataset, e
 		return nil, nil, fmt.Errorf("%s: ratings split needs an observation mask", d.name())
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed7))
-	train = &Dataset{N: d.N, D: d.D, Source: d.Source, Users: d.Users, Items: d.Items,
+	train = &Dataset{N: d.N, D: d.D, Shape: d.Shape, Units: d.Units, Source: d.Source, Users: d.Users, Items: d.Items,
 		X: append([]float32(nil), d.X...), Mask: append([]float32(nil), d.Mask...)}
-	val = &Dataset{N: d.N, D: d.D, Source: d.Source, Users: d.Users, Items: d.Items,
+	val = &Dataset{N: d.N, D: d.D, Shape: d.Shape, Units: d.Units, Source: d.Source, Users: d.Users, Items: d.Items,
 		X: train.X, Target: make([]float32, len(d.X)), Mask: make([]float32, len(d.X))}
 	held := 0
 	var obs []int

@@ -3,116 +3,152 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-func idxBytes() []byte {
-	// Two 2×3 uint8 images.
-	b := []byte{0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3}
-	return append(b, 0, 51, 255, 102, 0, 0, 255, 255, 255, 0, 0, 153)
+// idxFile builds an IDX stream by hand: 00 00 type ndims, big-endian
+// sizes, then the elements.
+func idxFile(typ byte, dims []uint32, elems []byte) []byte {
+	b := []byte{0, 0, typ, byte(len(dims))}
+	for _, d := range dims {
+		b = binary.BigEndian.AppendUint32(b, d)
+	}
+	return append(b, elems...)
 }
 
-func TestLoadIDXRawAndGzip(t *testing.T) {
+// idxBytes is two 2×3 uint8 images.
+func idxBytes() []byte {
+	return idxFile(0x08, []uint32{2, 2, 3}, []byte{0, 51, 255, 102, 0, 0, 255, 255, 255, 0, 0, 153})
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write(b)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+// uint8 pixels are divided by 255, raw or gzip, by extension or content.
+func TestReadIDXBytesAreIntensities(t *testing.T) {
 	dir := t.TempDir()
 	raw := filepath.Join(dir, "img.idx")
-	os.WriteFile(raw, idxBytes(), 0o644)
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(idxBytes())
-	zw.Close()
-	gzp := filepath.Join(dir, "img.idx.gz")
-	os.WriteFile(gzp, gz.Bytes(), 0o644)
-	for _, p := range []string{raw, gzp} {
-		im, err := LoadImages(p, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if im.N != 2 || im.D != 6 || im.Shape[0] != 1 || im.Shape[1] != 2 || im.Shape[2] != 3 {
-			t.Fatalf("%s: N=%d D=%d shape %v", p, im.N, im.D, im.Shape)
-		}
-		want := []float32{0, 0.2, 1, 0.4, 0, 0, 1, 1, 1, 0, 0, 0.6}
-		for i, v := range want {
-			if d := im.X[i] - v; d > 1e-6 || d < -1e-6 {
-				t.Fatalf("%s: pixel %d = %g, want %g", p, i, im.X[i], v)
-			}
-		}
+	require.NoError(t, os.WriteFile(raw, idxBytes(), 0o644))
+	gzp := filepath.Join(dir, "train-images-idx3-ubyte.gz")
+	require.NoError(t, os.WriteFile(gzp, gzipped(t, idxBytes()), 0o644))
+	unnamed := filepath.Join(dir, "blob")
+	require.NoError(t, os.WriteFile(unnamed, idxBytes(), 0o644))
+	// Hand-computed: v/255 for 0, 51, 255, 102, 0, 0 | 255, 255, 255, 0, 0, 153.
+	want := []float32{0, 0.2, 1, 0.4, 0, 0, 1, 1, 1, 0, 0, 0.6}
+	for _, p := range []string{raw, gzp, unnamed} {
+		d, err := Load(p, Options{})
+		require.NoError(t, err, p)
+		assert.Equal(t, 2, d.N, p)
+		assert.Equal(t, 6, d.D, p)
+		assert.Equal(t, []int{1, 2, 3}, d.Shape, p)
+		assert.Equal(t, BytesOver255, d.Units, p)
+		assert.InDeltaSlice(t, want, d.X, 1e-7, p)
 	}
-	im, err := LoadImages(raw, 1)
-	if err != nil || im.N != 1 {
-		t.Fatalf("limit 1: %v %v", im, err)
+	d, err := Load(raw, Options{Limit: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 1, d.N)
+	assert.Len(t, d.X, 6)
+}
+
+// Every element type but uint8 is kept as stored, at any rank.
+func TestReadIDXOtherTypesAsStored(t *testing.T) {
+	var f32 []byte
+	for _, v := range []float32{1, 2, 3, 4, 5, 300} {
+		f32 = binary.BigEndian.AppendUint32(f32, math.Float32bits(v))
+	}
+	var f64 []byte
+	for _, v := range []float64{-1.5, 2} {
+		f64 = binary.BigEndian.AppendUint64(f64, math.Float64bits(v))
+	}
+	for _, c := range []struct {
+		name  string
+		b     []byte
+		n, d  int
+		shape []int
+		want  []float32
+	}{
+		{"float32 2-D", idxFile(0x0D, []uint32{2, 3}, f32), 2, 3, nil, []float32{1, 2, 3, 4, 5, 300}},
+		{"float32 N×C×H×W", idxFile(0x0D, []uint32{1, 2, 1, 3}, f32), 1, 6, []int{2, 1, 3}, []float32{1, 2, 3, 4, 5, 300}},
+		{"float64 1-D", idxFile(0x0E, []uint32{2}, f64), 2, 1, nil, []float32{-1.5, 2}},
+		{"int16", idxFile(0x0B, []uint32{2, 1}, []byte{0xff, 0xfe, 0x01, 0x00}), 2, 1, nil, []float32{-2, 256}},
+		{"int8", idxFile(0x09, []uint32{1, 2}, []byte{0xff, 0x7f}), 1, 2, nil, []float32{-1, 127}},
+		{"int32", idxFile(0x0C, []uint32{1, 1}, []byte{0xff, 0xff, 0xff, 0xfd}), 1, 1, nil, []float32{-3}},
+	} {
+		d, err := ReadIDX(bytes.NewReader(c.b), c.name, 0)
+		require.NoError(t, err, c.name)
+		assert.Equal(t, c.n, d.N, c.name)
+		assert.Equal(t, c.d, d.D, c.name)
+		assert.Equal(t, c.shape, d.Shape, c.name)
+		assert.Equal(t, c.want, d.X, c.name)
+		assert.Equal(t, AsStored, d.Units, c.name)
 	}
 }
 
-func TestLoadIDXErrors(t *testing.T) {
-	dir := t.TempDir()
-	cases := map[string][]byte{
-		"not an IDX file":    {1, 2, 3, 4},
-		"type code 0x07":     {0, 0, 7, 3},
-		"2 dimensions":       {0, 0, 8, 2, 0, 0, 0, 1, 0, 0, 0, 1},
-		"idx data":           idxBytes()[:20],
-		"dimensions [0 2 3]": {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 3},
-	}
-	for want, b := range cases {
-		p := filepath.Join(dir, "bad")
-		os.WriteFile(p, b, 0o644)
-		if _, err := LoadImages(p, 0); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("got %v, want an error containing %q", err, want)
-		}
+func TestReadIDXErrors(t *testing.T) {
+	for want, b := range map[string][]byte{
+		"bad: not an IDX file":                 {1, 2, 3, 4},
+		"bad: IDX element type 0x07 unknown":   {0, 0, 7, 3},
+		"bad: IDX array with 0 dimensions":     {0, 0, 8, 0},
+		"bad: idx dimension 1: unexpected EOF": {0, 0, 8, 2, 0, 0, 0, 1, 0},
+		"bad: idx data (2 samples of [2 3])":   idxBytes()[:20],
+		"bad: sample 1 value 1 is NaN":         idxFile(0x0D, []uint32{1}, binary.BigEndian.AppendUint32(nil, math.Float32bits(float32(math.NaN())))),
+	} {
+		_, err := ReadIDX(bytes.NewReader(b), "bad", 0)
+		assert.ErrorContains(t, err, want)
 	}
 }
 
-func TestImagesNPYRoundTrip(t *testing.T) {
-	dir := t.TempDir()
-	x := []float32{0, 0.5, 1, 0.25, 0.75, 0.125, 1, 0, 0.5, 0.5, 0.5, 0.5}
-	for _, shape := range [][]int{{1, 2, 3}, {2, 1, 3}} {
-		var buf bytes.Buffer
-		if err := WriteImagesNPY(&buf, 2, shape, x); err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, "x.npy")
-		os.WriteFile(p, buf.Bytes(), 0o644)
-		im, err := LoadImages(p, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if im.N != 2 || im.Shape[0] != shape[0] || im.Shape[1] != shape[1] || im.Shape[2] != shape[2] {
-			t.Fatalf("shape %v read back as N=%d %v", shape, im.N, im.Shape)
-		}
-		for i := range x {
-			if im.X[i] != x[i] {
-				t.Fatalf("value %d: %g, want %g", i, im.X[i], x[i])
-			}
-		}
-	}
-	// Values 0..255 in float32 are divided by 255.
-	var buf bytes.Buffer
-	WriteImagesNPY(&buf, 1, []int{1, 1, 2}, []float32{0, 255})
-	im, err := ReadImagesNPY(&buf, "f", 0)
-	if err != nil || im.X[1] != 1 {
-		t.Fatalf("0..255 floats: %v %v", im, err)
-	}
+func TestIDXLabels(t *testing.T) {
+	b := idxFile(0x08, []uint32{4}, []byte{9, 0, 3, 7})
+	labels, err := ReadIDXLabels(bytes.NewReader(b), "l", 3)
+	require.NoError(t, err)
+	assert.Equal(t, []int{9, 0, 3}, labels, "labels are class indices, not intensities")
+	p := filepath.Join(t.TempDir(), "t10k-labels-idx1-ubyte.gz")
+	require.NoError(t, os.WriteFile(p, gzipped(t, b), 0o644))
+	labels, err = LoadIDXLabels(p, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []int{9, 0, 3, 7}, labels)
+	_, err = ReadIDXLabels(bytes.NewReader(idxBytes()), "img", 0)
+	assert.ErrorContains(t, err, "labels img: magic 0x00000803 is not an IDX1 uint8 file")
+	_, err = ReadIDXLabels(bytes.NewReader(b[:10]), "short", 0)
+	assert.ErrorContains(t, err, "labels short: want 4 labels")
 }
 
-func TestFashionMNISTHeader(t *testing.T) {
-	p := "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+func TestFashionMNISTFiles(t *testing.T) {
+	dir := "/usr/share/datasets/fashion-mnist"
+	p := filepath.Join(dir, "t10k-images-idx3-ubyte.gz")
 	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Fashion-MNIST missing under CI (tools/setup.sh installs dataset-fashion-mnist): %v", err)
+		}
 		t.Skipf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist): %v", err)
 	}
-	im, err := LoadImages(p, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if im.N != 10 || im.D != 784 || im.Shape[1] != 28 {
-		t.Fatalf("N=%d D=%d shape %v", im.N, im.D, im.Shape)
-	}
-	var lo, hi float32 = 1, 0
-	for _, v := range im.X {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	if lo != 0 || hi != 1 {
-		t.Errorf("pixel range [%g, %g], want [0, 1]", lo, hi)
-	}
+	d, err := Load(p, Options{Limit: 10})
+	require.NoError(t, err)
+	assert.Equal(t, 10, d.N)
+	assert.Equal(t, 784, d.D)
+	assert.Equal(t, []int{1, 28, 28}, d.Shape)
+	assert.Equal(t, BytesOver255, d.Units)
+	lo, hi, ok := d.Range()
+	require.True(t, ok)
+	assert.Equal(t, float32(0), lo)
+	assert.Equal(t, float32(1), hi)
+	labels, err := LoadIDXLabels(filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"), 10)
+	require.NoError(t, err)
+	// The first ten t10k labels of Fashion-MNIST, as published.
+	assert.Equal(t, []int{9, 2, 1, 1, 6, 1, 4, 6, 5, 7}, labels)
 }

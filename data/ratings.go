@@ -5,35 +5,67 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// LoadRatings reads a MovieLens-style ratings file: one "user item rating
-// [timestamp]" record per line, separated by tabs, commas, "::" or spaces.
-// It returns a users × items matrix whose Mask marks observed ratings;
-// missing ratings are 0. A header line whose rating column is not numeric
-// is skipped. Users and items are indexed in sorted order of their IDs
-// (numerically when all IDs are integers).
-func LoadRatings(path string) (*Dataset, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load ratings: %w", err)
-	}
-	defer f.Close()
-	return ReadRatings(f, path)
+// Rating is one observed entry of a ratings file.
+type Rating struct {
+	User, Item string
+	Value      float32
+	// Line is the record's line number, for error messages.
+	Line int
 }
 
-// ReadRatings is LoadRatings from a reader; name labels errors.
-func ReadRatings(r io.Reader, name string) (*Dataset, error) {
-	type rec struct {
-		u, i string
-		v    float32
-		line int
+// RatingsParser reads the records of one ratings file format; name labels
+// errors. Each ratings format is such a parser plus an entry in the
+// format table that turns its records into a matrix with RatingsMatrix:
+// adding a format (recbole's .inter, say) is one parser.
+type RatingsParser func(r io.Reader, name string) ([]Rating, error)
+
+// ratingsReader makes a format reader of a ratings parser.
+func ratingsReader(parse RatingsParser) ReadFunc {
+	return func(r io.Reader, name string, opt Options) (*Dataset, error) {
+		if opt.Limit > 0 {
+			return nil, fmt.Errorf("%s: a sample limit does not apply to ratings (rows are users)", name)
+		}
+		rs, err := parse(r, name)
+		if err != nil {
+			return nil, err
+		}
+		return RatingsMatrix(name, rs)
 	}
-	var recs []rec
+}
+
+var readRatings = ratingsReader(ParseMovieLens)
+
+// LoadRatings reads the ratings file at path in the ratings format its
+// name says, MovieLens-style (ParseMovieLens) when it says none: a
+// ratings.csv or ratings.txt is ratings, not a CSV matrix.
+func LoadRatings(path string) (*Dataset, error) {
+	f := FormatOf(path)
+	formatsMu.RLock()
+	e := formats[f]
+	formatsMu.RUnlock()
+	if e == nil || !e.ratings {
+		f = Ratings
+	}
+	return Load(path, Options{Format: f})
+}
+
+// ReadRatings reads a MovieLens-style ratings file (ParseMovieLens) into
+// its users × items matrix (RatingsMatrix).
+func ReadRatings(r io.Reader, name string) (*Dataset, error) {
+	return readRatings(r, name, Options{})
+}
+
+// ParseMovieLens reads MovieLens-style records: one "user item rating
+// [timestamp]" per line, separated by tabs (u.data), "::" (ratings.dat),
+// commas (ratings.csv) or spaces. A first line whose rating is not a
+// number is a header and skipped. Ratings are kept as stored.
+func ParseMovieLens(r io.Reader, name string) ([]Rating, error) {
+	var recs []Rating
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	line := 0
@@ -67,40 +99,48 @@ func ReadRatings(r io.Reader, name string) (*Dataset, error) {
 			}
 			return nil, fmt.Errorf("%s:%d: rating %q is not numeric", name, line, f[2])
 		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%s:%d: rating %q is not finite", name, line, f[2])
-		}
-		if v == 0 {
-			return nil, fmt.Errorf("%s:%d: rating 0 is reserved for missing entries", name, line)
-		}
-		if f[0] == "" || f[1] == "" {
-			return nil, fmt.Errorf("%s:%d: empty user or item id", name, line)
-		}
-		recs = append(recs, rec{f[0], f[1], float32(v), line})
+		recs = append(recs, Rating{User: f[0], Item: f[1], Value: float32(v), Line: line})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
-	if len(recs) == 0 {
+	return recs, nil
+}
+
+// RatingsMatrix turns ratings into a users × items Dataset whose Mask marks
+// the observed entries; missing ratings are 0, so a rating of 0 is
+// refused. Users and items are indexed in sorted order of their IDs
+// (numerically when all IDs are integers) and recorded in Users and Items.
+// Ratings must be finite, IDs non-empty and each (user, item) rated once.
+func RatingsMatrix(name string, rs []Rating) (*Dataset, error) {
+	if len(rs) == 0 {
 		return nil, fmt.Errorf("%s: no ratings", name)
 	}
 	users, items := map[string]int{}, map[string]int{}
-	for _, r := range recs {
-		users[r.u], items[r.i] = 0, 0
+	for _, r := range rs {
+		switch {
+		case math.IsNaN(float64(r.Value)) || math.IsInf(float64(r.Value), 0):
+			return nil, fmt.Errorf("%s:%d: rating %v is not finite", name, r.Line, r.Value)
+		case r.Value == 0:
+			return nil, fmt.Errorf("%s:%d: rating 0 is reserved for missing entries", name, r.Line)
+		case r.User == "" || r.Item == "":
+			return nil, fmt.Errorf("%s:%d: empty user or item id", name, r.Line)
+		}
+		users[r.User], items[r.Item] = 0, 0
 	}
 	ul, il := sortedIDs(users), sortedIDs(items)
-	d := &Dataset{N: len(ul), D: len(il), Source: name, Users: ul, Items: il}
-	if d.N*d.D > 1<<30 {
+	d := &Dataset{N: len(ul), D: len(il), Units: AsStored, Source: name, Users: ul, Items: il}
+	if _, err := elements(name+": ratings matrix", d.N, d.D); err != nil || d.N*d.D > 1<<30 {
 		return nil, fmt.Errorf("%s: %d users × %d items is too large for a dense matrix", name, d.N, d.D)
 	}
 	d.X = make([]float32, d.N*d.D)
 	d.Mask = make([]float32, d.N*d.D)
-	for _, r := range recs {
-		i := users[r.u]*d.D + items[r.i]
+	for _, r := range rs {
+		i := users[r.User]*d.D + items[r.Item]
 		if d.Mask[i] != 0 {
-			return nil, fmt.Errorf("%s:%d: duplicate rating of item %s by user %s", name, r.line, r.i, r.u)
+			return nil, fmt.Errorf("%s:%d: duplicate rating of item %s by user %s", name, r.Line, r.Item, r.User)
 		}
-		d.X[i], d.Mask[i] = r.v, 1
+		d.X[i], d.Mask[i] = r.Value, 1
 	}
 	return d, nil
 }

@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // ScalingKind names a per-feature scaling.
@@ -17,24 +18,37 @@ const (
 
 // Scaler maps raw features to model inputs as (x - Offset[j]) * Scale[j].
 // It is fitted on training data and recorded in checkpoints so that the
-// exporter and inference apply the same transform.
+// exporter and inference apply the same transform. Units and Range
+// describe the raw data it was fitted on, for CheckScale.
 type Scaler struct {
 	Kind   ScalingKind `json:"kind"`
 	Offset []float32   `json:"offset,omitempty"`
 	Scale  []float32   `json:"scale,omitempty"`
+	// Units is how the training data's reader produced its values.
+	Units Units `json:"units,omitempty"`
+	// Range is [min, max] of the training data's raw values (observed
+	// entries only for masked data); nil when unknown, e.g. for models
+	// exported before latent recorded it, or imported from elsewhere.
+	Range []float32 `json:"range,omitempty"`
 }
 
 // Fit computes a scaler of the given kind from d's input columns (only
-// observed entries when d has a mask). Constant columns get scale 1.
+// observed entries when d has a mask), recording d's units and range.
+// Constant columns get scale 1.
 func Fit(kind ScalingKind, d *Dataset) (Scaler, error) {
+	var units Units
+	var rng []float32
+	if lo, hi, ok := d.Range(); ok {
+		units, rng = d.Units.orAsStored(), []float32{lo, hi}
+	}
 	switch kind {
 	case "", NoScaling:
-		return Scaler{Kind: NoScaling}, nil
+		return Scaler{Kind: NoScaling, Units: units, Range: rng}, nil
 	case MinMax, Standard:
 	default:
 		return Scaler{}, fmt.Errorf("unknown scaling %q (want none, minmax or standard)", kind)
 	}
-	s := Scaler{Kind: kind, Offset: make([]float32, d.D), Scale: make([]float32, d.D)}
+	s := Scaler{Kind: kind, Offset: make([]float32, d.D), Scale: make([]float32, d.D), Units: units, Range: rng}
 	for j := 0; j < d.D; j++ {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		var sum, sq float64
@@ -74,11 +88,25 @@ func Fit(kind ScalingKind, d *Dataset) (Scaler, error) {
 	return s, nil
 }
 
+// Clone returns a deep copy of s.
+func (s Scaler) Clone() Scaler {
+	s.Offset, s.Scale, s.Range = slices.Clone(s.Offset), slices.Clone(s.Scale), slices.Clone(s.Range)
+	return s
+}
+
 // Identity reports whether s leaves values unchanged.
 func (s *Scaler) Identity() bool { return s.Kind == "" || s.Kind == NoScaling }
 
 // Check reports whether s fits data with d columns.
 func (s *Scaler) Check(d int) error {
+	if s.Range != nil {
+		if len(s.Range) != 2 || !(s.Range[0] <= s.Range[1]) || !finite32(s.Range[0]) || !finite32(s.Range[1]) {
+			return fmt.Errorf("scaler range %v is not [min, max] of finite values", s.Range)
+		}
+	}
+	if err := s.Units.check(); err != nil {
+		return err
+	}
 	if s.Identity() {
 		return nil
 	}
@@ -87,6 +115,8 @@ func (s *Scaler) Check(d int) error {
 	}
 	return nil
 }
+
+func finite32(v float32) bool { return v-v == 0 }
 
 // Transform scales x (rows of len(Offset) features) into dst, which may alias x.
 func (s *Scaler) Transform(dst, x []float32) {

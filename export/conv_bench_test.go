@@ -24,7 +24,7 @@ func BenchmarkConvAEInference(b *testing.B) {
 	if _, err := os.Stat(p); err != nil {
 		b.Skipf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist): %v", err)
 	}
-	im, err := data.LoadImages(p, 64)
+	im, err := data.Load(p, data.Options{Limit: 64})
 	if err != nil {
 		b.Fatal(err)
 	}

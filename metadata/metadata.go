@@ -19,6 +19,9 @@
 //	input_scaling_applied  "in-graph": the graphs scale inputs themselves
 //	input_offset, input_scale
 //	                       the scaler's per-feature offsets and scales (JSON)
+//	input_units            how the training data's reader produced its values:
+//	                       "as-stored", or "uint8/255" (bytes divided by 255)
+//	input_range            [min, max] of the training data's raw values (JSON)
 //	threshold              the calibrated anomaly threshold (once calibrated)
 //	training               the training Summary as JSON
 package metadata
@@ -50,6 +53,8 @@ const (
 	KeyScalingApplied = "latent.input_scaling_applied"
 	KeyInputOffset    = "latent.input_offset"
 	KeyInputScale     = "latent.input_scale"
+	KeyInputUnits     = "latent.input_units"
+	KeyInputRange     = "latent.input_range"
 	KeyThreshold      = "latent.threshold"
 	KeyTraining       = "latent.training"
 )
@@ -129,6 +134,18 @@ func (md *Metadata) Entries() ([]graph.MetadataEntry, error) {
 		{Key: KeyInputOffset, Value: offJ},
 		{Key: KeyInputScale, Value: scJ},
 	}
+	if md.Scaler.Range != nil {
+		rj, err := jsonString(md.Scaler.Range)
+		if err != nil {
+			return nil, fmt.Errorf("metadata: input range: %w", err)
+		}
+		units := md.Scaler.Units
+		if units == "" {
+			units = data.AsStored
+		}
+		out = append(out, graph.MetadataEntry{Key: KeyInputUnits, Value: string(units)},
+			graph.MetadataEntry{Key: KeyInputRange, Value: rj})
+	}
 	if md.Threshold != nil {
 		out = append(out, graph.MetadataEntry{Key: KeyThreshold, Value: FormatThreshold(*md.Threshold)})
 	}
@@ -195,6 +212,20 @@ func Read(gm *graph.Model) (*Metadata, error) {
 		}
 		if err := md.Scaler.Check(md.Spec.Input); err != nil {
 			return nil, fmt.Errorf("metadata %s/%s: %w", KeyInputOffset, KeyInputScale, err)
+		}
+	}
+	// The training data's units and range (absent from models exported
+	// before latent recorded them: no scale check then).
+	if s, ok := gm.MetadataValue(KeyInputRange); ok {
+		if err := json.Unmarshal([]byte(s), &md.Scaler.Range); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", KeyInputRange, err)
+		}
+		u, _ := gm.MetadataValue(KeyInputUnits)
+		if md.Scaler.Units, err = data.ParseUnits(u); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", KeyInputUnits, err)
+		}
+		if err := md.Scaler.Check(md.Spec.Input); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", KeyInputRange, err)
 		}
 	}
 	if s, ok := gm.MetadataValue(KeyThreshold); ok {

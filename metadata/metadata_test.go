@@ -18,9 +18,10 @@ func sample(t *testing.T) Metadata {
 	thr := 0.125
 	val := 0.5
 	return Metadata{
-		Part:      PartEncoder,
-		Spec:      spec,
-		Scaler:    data.Scaler{Kind: data.MinMax, Offset: []float32{0, -1, 2.5}, Scale: []float32{1, 0.5, 4}},
+		Part: PartEncoder,
+		Spec: spec,
+		Scaler: data.Scaler{Kind: data.MinMax, Offset: []float32{0, -1, 2.5}, Scale: []float32{1, 0.5, 4},
+			Units: data.BytesOver255, Range: []float32{0, 0.75}},
 		Threshold: &thr,
 		Training:  &Summary{Epochs: 3, BestEpoch: 2, FinalLoss: 0.25, FinalReconLoss: 0.2, FinalValLoss: &val, DataShape: []int{10, 3}},
 	}
@@ -37,12 +38,13 @@ func TestEntriesRoundTrip(t *testing.T) {
 	assert.Equal(t, []string{"latent.part", "latent.format_version", "latent.kind", "latent.spec",
 		"latent.input_size", "latent.code_size", "latent.loss", "latent.input_scaling",
 		"latent.input_scaling_applied", "latent.input_offset", "latent.input_scale",
-		"latent.threshold", "latent.training"}, keys)
+		"latent.input_units", "latent.input_range", "latent.threshold", "latent.training"}, keys)
 	gm := &graph.Model{Metadata: ents}
 	for key, want := range map[string]string{
 		KeyPart: "encoder", KeyFormatVersion: "1", KeyKind: "deep", KeyInputSize: "3", KeyCodeSize: "2",
 		KeyInputScaling: "minmax", KeyScalingApplied: "in-graph",
 		KeyInputOffset: "[0,-1,2.5]", KeyInputScale: "[1,0.5,4]", KeyThreshold: "0.125",
+		KeyInputUnits: "uint8/255", KeyInputRange: "[0,0.75]",
 	} {
 		got, ok := gm.MetadataValue(key)
 		require.True(t, ok, "key %s missing", key)
@@ -59,7 +61,7 @@ func TestEntriesOptionalKeys(t *testing.T) {
 	ents, err := md.Entries()
 	require.NoError(t, err)
 	gm := &graph.Model{Metadata: ents}
-	for _, key := range []string{KeyThreshold, KeyTraining} {
+	for _, key := range []string{KeyThreshold, KeyTraining, KeyInputUnits, KeyInputRange} {
 		_, ok := gm.MetadataValue(key)
 		assert.False(t, ok, "%s written without a value", key)
 	}
@@ -70,6 +72,7 @@ func TestEntriesOptionalKeys(t *testing.T) {
 	assert.Equal(t, data.NoScaling, back.Scaler.Kind)
 	assert.Nil(t, back.Threshold)
 	assert.Nil(t, back.Training)
+	assert.Nil(t, back.Scaler.Range, "no range recorded: nothing to check inputs against")
 
 	md.Part = ""
 	_, err = md.Entries()
@@ -92,6 +95,9 @@ func TestReadErrors(t *testing.T) {
 		{KeyInputScale, "nope", "latent.input_scale"},
 		{KeyThreshold, "high", "latent.threshold"},
 		{KeyTraining, "[]", "latent.training"},
+		{KeyInputRange, "[1]", "latent.input_range: scaler range [1] is not [min, max]"},
+		{KeyInputRange, "{}", "latent.input_range"},
+		{KeyInputUnits, "bytes", `latent.input_units: units "bytes" unknown`},
 	} {
 		md := sample(t)
 		ents, err := md.Entries()

@@ -11,12 +11,12 @@ import (
 )
 
 // benchImages returns 1024 Fashion-MNIST images, or skips.
-func benchImages(b *testing.B) *data.Images {
+func benchImages(b *testing.B) *data.Dataset {
 	p := "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 	if _, err := os.Stat(p); err != nil {
 		b.Skipf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist): %v", err)
 	}
-	im, err := data.LoadImages(p, 1024)
+	im, err := data.Load(p, data.Options{Limit: 1024})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func BenchmarkConvAETrain(b *testing.B) {
 	iters := 0
 	for b.Loop() {
 		iters++
-		if _, _, err := trainer.Train(context.Background(), spec, im.Dataset, cfg); err != nil {
+		if _, _, err := trainer.Train(context.Background(), spec, im, cfg); err != nil {
 			b.Fatal(err)
 		}
 	}

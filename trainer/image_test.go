@@ -102,13 +102,13 @@ func TestImageNetGradients(t *testing.T) {
 	}
 }
 
-func fashion(t *testing.T, n int) *data.Images {
+func fashion(t *testing.T, n int) *data.Dataset {
 	t.Helper()
 	p := "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist): %v", err)
 	}
-	im, err := data.LoadImages(p, n)
+	im, err := data.Load(p, data.Options{Limit: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestVAETraining(t *testing.T) {
 	for _, spec := range []models.Spec{models.NewVAE(784, []int{64}, 4), models.NewConvVAE(im.Shape, []int{4, 8}, 4)} {
 		t.Run(string(spec.Kind), func(t *testing.T) {
 			spec.KLWarmup = 2
-			m, res, err := Train(context.Background(), spec, im.Dataset, Config{Epochs: 5, BatchSize: 32, LR: 3e-3, Seed: 2})
+			m, res, err := Train(context.Background(), spec, im, Config{Epochs: 5, BatchSize: 32, LR: 3e-3, Seed: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

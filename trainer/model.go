@@ -3,7 +3,6 @@ package trainer
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
@@ -171,7 +170,7 @@ func (m *Model) clone() (*Model, error) {
 	if err := m.Scaler.Check(m.Spec.Input); err != nil {
 		return nil, err
 	}
-	c.Scaler = data.Scaler{Kind: m.Scaler.Kind, Offset: slices.Clone(m.Scaler.Offset), Scale: slices.Clone(m.Scaler.Scale)}
+	c.Scaler = m.Scaler.Clone()
 	for i, p := range m.Params() {
 		copy(c.Params()[i].Data, p.Data)
 	}

@@ -42,8 +42,10 @@ func TestImportDirection(t *testing.T) {
 	}{
 		{"./serve", training, "serve imports the runtime and model metadata, nothing of training"},
 		{"./metadata", training, "model metadata is read by the server without the trainer"},
-		{"./data", append(training, "runtime", "metadata"), "the data readers sit below the trainer and the runtime"},
+		{"./data", append(training, "runtime", "metadata"), "the data readers sit below the trainer and the runtime (.pb lives in data/tensorpb)"},
+		{"./data/tensorpb", training, "the TensorProto reader needs the graph codec, nothing of training"},
 		{"./runtime/...", training, "the runtime knows nothing of training"},
+		{"./trainer/...", append(onnx, "export", "metadata", "serve", "apps", "tools"), "the trainer knows nothing of ONNX or protobuf"},
 		{"./ops/...", append(onnx, training...), "ops knows nothing of ONNX"},
 		{"./models", append(onnx, training...), "a model spec is plain data"},
 	} {

@@ -14,7 +14,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/latent-ml/latent/apps"
+	"github.com/latent-ml/latent/data"
+	"github.com/latent-ml/latent/metadata"
+	"github.com/latent-ml/latent/runtime/graph"
 )
 
 // appCLI runs the latent command in-process: stdout, stderr, exit status.
@@ -25,44 +31,66 @@ func appCLI(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// The main job on a small slice of Fashion-MNIST: the printed MSEs must be
-// those of result.json, PCA's must match an independent PCA fit, and the
-// plots must exist.
-func TestDemoFashionSmall(t *testing.T) {
+// needFashion skips without Fashion-MNIST, except under CI, where its
+// absence is a failure (tools/setup.sh installs it).
+func needFashion(t *testing.T) {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join(apps.FashionDir, "t10k-images-idx3-ubyte.gz")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Fashion-MNIST missing under CI (tools/setup.sh installs dataset-fashion-mnist): %v", err)
+		}
 		t.Skip("Fashion-MNIST not installed (bash tools/setup.sh installs dataset-fashion-mnist)")
 	}
+}
+
+// readScores parses latent score's CSV (row,score[,anomaly]).
+func readScores(t *testing.T, path string) []float64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.NotEmpty(t, lines)
+	var s []float64
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		require.GreaterOrEqual(t, len(f), 2, "score line %q", l)
+		v, err := strconv.ParseFloat(f[1], 64)
+		require.NoError(t, err, "score line %q", l)
+		s = append(s, v)
+	}
+	return s
+}
+
+// The main job on a small slice of Fashion-MNIST: the printed MSEs must be
+// those of result.json, PCA's must be a sane MSE, and the plots must
+// exist. Then the exported model, scored by latent score on the test IDX
+// file itself, must give the demo's test MSE: the same reader and the
+// same [0,1] pixels in both (issue 17: score used to read raw 0–255
+// pixels and report errors in the thousands). Raw 0–255 pixels as CSV are
+// refused with the fix in the message.
+func TestDemoFashionSmall(t *testing.T) {
+	needFashion(t)
 	if testing.Short() {
 		t.Skip("trains on 1000 images and scores 10 000")
 	}
 	dir := t.TempDir()
 	out, errs, code := appCLI(t, "demo", "--limit", "1000", "--epochs", "2", "--hidden", "64", "--code", "8", "--out", dir, "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
+	require.Equal(t, 0, code, errs)
 	var r apps.FashionResult
 	b, err := os.ReadFile(filepath.Join(dir, "result.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	if r.TrainRows != 1000 || r.TestRows != 10000 || r.Epochs != 2 || r.Spec.Code != 8 {
-		t.Fatalf("result %+v", r)
-	}
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &r))
+	require.Equal(t, 1000, r.TrainRows)
+	require.Equal(t, 10000, r.TestRows)
+	require.Equal(t, 2, r.Epochs)
+	require.Equal(t, 8, r.Spec.Code)
 	for _, want := range []string{fmt.Sprintf("test MSE %.5f", r.TestMSE), fmt.Sprintf("test MSE %.5f", r.PCAMSE), "PCA, 8 components", "loss.png", "reconstructions.png"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want)
 	}
-	// PCA baseline recomputed independently (float64 power iteration is
-	// overkill; FitPCA is tested in apps) — here check it is a sane MSE: below
-	// the variance of the test pixels (PCA-0) and above zero.
+	// PCA's MSE must lie below the variance of the test pixels (PCA-0)
+	// and above zero; the autoencoder's within twice that variance.
 	test, err := apps.LoadFashion(apps.FashionDir, "t10k", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var mean, v float64
 	for _, p := range test.X {
 		mean += float64(p)
@@ -72,16 +100,69 @@ func TestDemoFashionSmall(t *testing.T) {
 		v += (float64(p) - mean) * (float64(p) - mean)
 	}
 	v /= float64(len(test.X))
-	if !(r.PCAMSE > 0 && r.PCAMSE < v && r.TestMSE > 0 && r.TestMSE < 2*v) {
-		t.Fatalf("MSEs ae %v pca %v vs pixel variance %v", r.TestMSE, r.PCAMSE, v)
-	}
+	assert.True(t, r.PCAMSE > 0 && r.PCAMSE < v, "PCA MSE %v vs pixel variance %v", r.PCAMSE, v)
+	assert.True(t, r.TestMSE > 0 && r.TestMSE < 2*v, "test MSE %v vs pixel variance %v", r.TestMSE, v)
 	for _, f := range []string{"loss.png", "reconstructions.png", "model.onnx", "encoder.onnx", "decoder.onnx", "metrics.jsonl"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Error(err)
-		}
+		assert.FileExists(t, filepath.Join(dir, f))
 	}
-	if r.Verify == nil && !strings.Contains(out, "skipped") {
-		t.Errorf("no verify line: %s", out)
+	if r.Verify == nil {
+		assert.Contains(t, out, "skipped", "no verify line")
+	}
+
+	// The model records the scale of its training data.
+	gm, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+	require.NoError(t, err)
+	md, err := metadata.Read(gm)
+	require.NoError(t, err)
+	assert.Equal(t, data.BytesOver255, md.Scaler.Units)
+	require.Len(t, md.Scaler.Range, 2)
+	assert.Equal(t, float32(0), md.Scaler.Range[0])
+	assert.Equal(t, float32(1), md.Scaler.Range[1])
+
+	// demo → score on the test IDX file: the mean score is the demo's test
+	// MSE (same model, same pixels; per-sample MSEs of equal width average
+	// to the global MSE), and no score is on the 0–255² scale.
+	idx := filepath.Join(apps.FashionDir, "t10k-images-idx3-ubyte.gz")
+	scoresPath := filepath.Join(t.TempDir(), "scores.csv")
+	_, errs, code = appCLI(t, "score", dir, "--data", idx, "--out", scoresPath, "--quiet")
+	require.Equal(t, 0, code, errs)
+	scores := readScores(t, scoresPath)
+	require.Len(t, scores, 10000)
+	var sum, hi float64
+	for _, s := range scores {
+		sum += s
+		hi = max(hi, s)
+	}
+	assert.InEpsilon(t, r.TestMSE, sum/float64(len(scores)), 1e-4, "mean score of the test IDX file vs the demo's test MSE")
+	assert.Less(t, hi, 1.0, "a per-pixel MSE of [0,1] images is below 1")
+
+	// The same images as raw 0–255 CSV: refused, naming the fix; with
+	// --allow-scale-mismatch scored as they are (thousands).
+	raw := filepath.Join(t.TempDir(), "raw.csv")
+	var sb strings.Builder
+	for i := 0; i < 20; i++ {
+		for j, p := range test.Row(i) {
+			if j > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(strconv.Itoa(int(math.Round(float64(p) * 255))))
+		}
+		sb.WriteByte('\n')
+	}
+	require.NoError(t, os.WriteFile(raw, []byte(sb.String()), 0o644))
+	_, errs, code = appCLI(t, "score", dir, "--data", raw, "--quiet")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errs, "raw.csv: 20 of 20 samples have values far outside the model's training range [0, 1] (uint8 pixels divided by 255)")
+	assert.Contains(t, errs, "divide 0–255 values by 255")
+	assert.Contains(t, errs, "--allow-scale-mismatch")
+	_, errs, code = appCLI(t, "encode", dir, "--data", raw, "--quiet")
+	assert.Equal(t, exitFail, code, "encode checks the scale too")
+	assert.Contains(t, errs, "on another scale")
+	rawScores := filepath.Join(t.TempDir(), "raw-scores.csv")
+	_, errs, code = appCLI(t, "score", dir, "--data", raw, "--allow-scale-mismatch", "--out", rawScores, "--quiet")
+	require.Equal(t, 0, code, errs)
+	for _, s := range readScores(t, rawScores) {
+		assert.Greater(t, s, 100.0, "raw pixels scored as they are")
 	}
 }
 
@@ -97,19 +178,19 @@ func TestDemoUsageErrors(t *testing.T) {
 		{[]string{"demo", "fashion", "extra"}, "unexpected arguments"},
 	} {
 		_, errs, code := appCLI(t, c.args...)
-		if code != exitUsage || !strings.Contains(errs, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want usage error with %q", c.args, code, errs, c.want)
-		}
+		assert.Equal(t, exitUsage, code, "%v", c.args)
+		assert.Contains(t, errs, c.want, "%v", c.args)
 	}
 	_, errs, code := appCLI(t, "demo", "scatter", "--data", t.TempDir(), "--quiet")
-	if code != exitFail || !strings.Contains(errs, "dataset-fashion-mnist") {
-		t.Errorf("missing data: exit %d, %q", code, errs)
-	}
+	assert.Equal(t, exitFail, code, "missing data")
+	assert.Contains(t, errs, "dataset-fashion-mnist")
 }
 
 // Tabular anomaly detection end to end: demo anomaly --csv writes the
 // splits and the model; latent calibrate and latent score then flag test
 // rows, and the flags must agree with the threshold applied to the scores.
+// The test rows are mostly anomalies, a few widths out of the training
+// range: the scale check must let them through.
 func TestDemoAnomalyCSVCalibrateScore(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	var sb strings.Builder
@@ -124,39 +205,35 @@ func TestDemoAnomalyCSVCalibrateScore(t *testing.T) {
 	}
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "table.csv")
-	os.WriteFile(csv, []byte(sb.String()), 0o644)
+	require.NoError(t, os.WriteFile(csv, []byte(sb.String()), 0o644))
 	run := filepath.Join(dir, "run")
 	out, errs, code := appCLI(t, "demo", "anomaly", "--csv", csv, "--out", run, "--epochs", "80", "--batch", "16", "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
+	require.Equal(t, 0, code, errs)
 	m := regexp.MustCompile(`ROC-AUC autoencoder ([0-9.]+), PCA ([0-9.]+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no AUC line:\n%s", out)
-	}
-	if auc, _ := strconv.ParseFloat(m[1], 64); auc < 0.9 {
-		t.Fatalf("AUC %v on separable data:\n%s", auc, out)
-	}
-	if _, errs, code = appCLI(t, "calibrate", run, "--data", filepath.Join(run, "normal-val.csv"), "--percentile", "95", "--quiet"); code != 0 {
-		t.Fatalf("calibrate: exit %d: %s", code, errs)
-	}
+	require.NotNil(t, m, "no AUC line:\n%s", out)
+	demoAUC, err := strconv.ParseFloat(m[1], 64)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, demoAUC, 0.9, "AUC on separable data:\n%s", out)
+	_, errs, code = appCLI(t, "calibrate", run, "--data", filepath.Join(run, "normal-val.csv"), "--percentile", "95", "--quiet")
+	require.Equal(t, 0, code, "calibrate: %s", errs)
 	scores := filepath.Join(dir, "scores.csv")
-	if _, errs, code = appCLI(t, "score", run, "--data", filepath.Join(run, "test.csv"), "--out", scores, "--quiet"); code != 0 {
-		t.Fatalf("score: exit %d: %s", code, errs)
-	}
-	sc, _ := os.ReadFile(scores)
-	lab, _ := os.ReadFile(filepath.Join(run, "test-labels.csv"))
+	_, errs, code = appCLI(t, "score", run, "--data", filepath.Join(run, "test.csv"), "--out", scores, "--quiet")
+	require.Equal(t, 0, code, "score: %s", errs)
+	sc, err := os.ReadFile(scores)
+	require.NoError(t, err)
+	lab, err := os.ReadFile(filepath.Join(run, "test-labels.csv"))
+	require.NoError(t, err)
 	rows := strings.Split(strings.TrimSpace(string(sc)), "\n")[1:]
 	labels := strings.Fields(string(lab))
-	if len(rows) != len(labels) || len(rows) != 100+60 {
-		t.Fatalf("%d score rows, %d labels (want 160: 60 normal test rows + 100 anomalies)", len(rows), len(labels))
-	}
+	require.Len(t, rows, 100+60, "60 normal test rows + 100 anomalies")
+	require.Len(t, labels, len(rows))
 	var s []float64
 	var pos []bool
 	caught := 0
 	for i, r := range rows {
 		f := strings.Split(r, ",")
-		v, _ := strconv.ParseFloat(f[1], 64)
+		v, err := strconv.ParseFloat(f[1], 64)
+		require.NoError(t, err)
 		s = append(s, v)
 		pos = append(pos, labels[i] == "1")
 		if pos[i] && f[2] == "true" {
@@ -164,20 +241,9 @@ func TestDemoAnomalyCSVCalibrateScore(t *testing.T) {
 		}
 	}
 	auc, err := apps.ROCAUC(s, pos)
-	if err != nil || auc < 0.9 || math.Abs(auc-mustFloat(m[1])) > 1e-3 {
-		t.Fatalf("AUC from latent score %v (%v), demo printed %s", auc, err, m[1])
-	}
-	if caught < 80 {
-		t.Fatalf("calibrated threshold flags only %d of 100 anomalies", caught)
-	}
-}
-
-func mustFloat(s string) float64 {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		panic(err)
-	}
-	return v
+	require.NoError(t, err)
+	assert.InDelta(t, demoAUC, auc, 1e-3, "AUC from latent score vs the demo's")
+	assert.GreaterOrEqual(t, caught, 80, "calibrated threshold flags too few of 100 anomalies")
 }
 
 // latent train leaves loss.png beside metrics.jsonl, and for image data a
@@ -191,34 +257,24 @@ func TestTrainWritesPlots(t *testing.T) {
 	for i := 0; i < 16*20; i++ {
 		b.WriteByte(byte(rng.IntN(256)))
 	}
-	os.WriteFile(idx, b.Bytes(), 0o644)
+	require.NoError(t, os.WriteFile(idx, b.Bytes(), 0o644))
 	run := filepath.Join(dir, "run")
 	out, errs, code := appCLI(t, "train", "--model", "deep", "--hidden", "8", "--code", "2", "--data", idx,
 		"--epochs", "3", "--val-split", "0.25", "--out", run, "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	if !strings.Contains(out, "loss plot: "+filepath.Join(run, "loss.png")) || !strings.Contains(out, "reconstructions: ") {
-		t.Fatalf("output:\n%s", out)
-	}
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "loss plot: "+filepath.Join(run, "loss.png"))
+	assert.Contains(t, out, "reconstructions: ")
 	f, err := os.Open(filepath.Join(run, "reconstructions.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// 12 images of 5 wide × 4 high at scale 2 with 1-pixel gaps.
-	if bd := img.Bounds(); bd.Dx() != 12*11+1 || bd.Dy() != 2*9+1 {
-		t.Fatalf("grid %v", bd)
-	}
+	assert.Equal(t, 12*11+1, img.Bounds().Dx())
+	assert.Equal(t, 2*9+1, img.Bounds().Dy())
 	hist, err := apps.ReadMetrics(filepath.Join(run, "metrics.jsonl"))
-	if err != nil || len(hist) != 3 || hist[0].ValLoss == nil {
-		t.Fatalf("metrics %+v, %v", hist, err)
-	}
-	if _, err := os.Stat(filepath.Join(run, "loss.png")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Len(t, hist, 3)
+	assert.NotNil(t, hist[0].ValLoss)
+	assert.FileExists(t, filepath.Join(run, "loss.png"))
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 )
@@ -18,8 +19,12 @@ MODEL is an encoder .onnx or a folder written by latent train / export
 (its encoder.onnx is used). Data is read from --data (default: stdin) as
 CSV/TSV, JSON lines (one array per line), NPY, IDX (raw or .gz),
 MovieLens-style ratings or an ONNX TensorProto .pb, chosen by the
-extension unless --format is given. Codes are written one row per sample
-to --out (default: stdout) as CSV, JSON lines or NPY (by extension or
+extension unless --format is given; uint8 data (IDX, NPY, .pb) is divided
+by 255, as latent train and demo read it. Data plainly on another scale
+than the model's training data (latent.input_range), such as raw 0–255
+pixels for a model trained on [0,1], is refused unless
+--allow-scale-mismatch is given. Codes are written one row per sample to
+--out (default: stdout) as CSV, JSON lines or NPY (by extension or
 --output-format).
 
 examples:
@@ -56,13 +61,17 @@ func cmdDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func transform(ctx context.Context, args []string, stdout, stderr io.Writer, name, usage, part, output string) error {
 	fs := newFlagSet(name, usage, stderr)
 	dataPath := fs.String("data", "-", "input file, or - for stdin")
-	format := fs.String("format", "", "input format: "+inputFormats+" (default: from the extension; stdin: csv)")
+	format := fs.String("format", "", "input format: "+data.FormatNames()+" (default: from the extension; stdin: csv)")
 	header := fs.Bool("header", false, "CSV: the first line is a header (detected when non-numeric)")
 	out := fs.String("out", "-", "output file, or - for stdout")
 	outFormat := fs.String("output-format", "", "output format: "+outputFormats+" (default: from --out's extension, else csv)")
 	backend := fs.String("backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))
 	batch := fs.Int("batch", 1024, "rows per model run")
 	quiet := fs.Bool("quiet", false, "no progress output")
+	allow := new(bool)
+	if part == "encoder.onnx" {
+		allow = fs.Bool("allow-scale-mismatch", false, "encode data even when it is plainly on another scale than the model's training data")
+	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -92,6 +101,9 @@ func transform(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	}
 	d, err := readMatrix(*dataPath, *format, *header, os.Stdin)
 	if err != nil {
+		return err
+	}
+	if err := checkScale(sess, d, *allow); err != nil {
 		return err
 	}
 	w, commit, err := openOutput(*out, stdout)

@@ -97,7 +97,7 @@ func TestEncodeDecodeMatchTrainer(t *testing.T) {
 	if code, _, stderr := latent(t, "encode", dir, "--data", in, "--out", codes, "--quiet"); code != 0 {
 		t.Fatalf("encode to npy: %s", stderr)
 	}
-	d, err := data.LoadNPY(codes)
+	d, err := data.Load(codes, data.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,8 @@ import (
 const scoreUsage = `usage: latent score MODEL [--data PATH|-] [--threshold T] [--out PATH] [flags]
 
 Scores every sample for anomaly: the mean squared reconstruction error in
-the data's raw units (with --elbo, a VAE's negative ELBO under a unit
+the data's raw units (as latent reads them: uint8 IDX/NPY/.pb pixels
+divided by 255, everything else as stored) (with --elbo, a VAE's negative ELBO under a unit
 Gaussian likelihood, ½·Σ(x−x̂)² + KL(q(z|x) ‖ N(0, I)), with mu and logvar
 from the model's outputs or from the encoder.onnx beside it). MODEL is a
 model.onnx or a folder written by latent train / export. Each sample is
@@ -29,6 +30,10 @@ flagged when its score exceeds the threshold: --threshold, else the
 model's latent.threshold (see latent calibrate); without either only the
 scores are written. Output columns: row, score[, anomaly] as CSV, JSON
 lines or NPY (float32, anomaly as 0/1).
+
+Data plainly on another scale than the model's training data
+(latent.input_range), such as raw 0–255 pixels for a model trained on
+[0,1], is an error unless --allow-scale-mismatch is given.
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage, and with
 --exit-code 3 when any sample is flagged.
@@ -54,6 +59,7 @@ func (e anomalyError) ExitCode() int { return 3 }
 type scoreOptions struct {
 	dataPath, format, backend string
 	header, elbo, quiet       bool
+	allowScaleMismatch        bool
 	batch                     int
 }
 
@@ -63,11 +69,12 @@ func (o *scoreOptions) register(fs interface {
 	IntVar(*int, string, int, string)
 }) {
 	fs.StringVar(&o.dataPath, "data", "-", "samples file, or - for stdin")
-	fs.StringVar(&o.format, "format", "", "input format: "+inputFormats+" (default: from the extension; stdin: csv)")
+	fs.StringVar(&o.format, "format", "", "input format: "+data.FormatNames()+" (default: from the extension; stdin: csv)")
 	fs.BoolVar(&o.header, "header", false, "CSV: the first line is a header (detected when non-numeric)")
 	fs.StringVar(&o.backend, "backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))
 	fs.BoolVar(&o.elbo, "elbo", false, "score a VAE by its negative ELBO (mu and logvar from the model or the encoder.onnx beside it)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&o.allowScaleMismatch, "allow-scale-mismatch", false, "use data even when it is plainly on another scale than the model's training data")
 	fs.IntVar(&o.batch, "batch", 1024, "rows per model run")
 }
 
@@ -113,6 +120,9 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 	}
 	d, err := readMatrix(o.dataPath, o.format, o.header, os.Stdin)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkScale(sess, d, o.allowScaleMismatch); err != nil {
 		return nil, nil, nil, err
 	}
 	scores := make([]float64, 0, d.N)

@@ -119,7 +119,7 @@ func TestScoreMatchesNaiveErrors(t *testing.T) {
 	if code, _, stderr := latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--out", npy, "--quiet"); code != 0 {
 		t.Fatalf("npy: %s", stderr)
 	}
-	d, err := data.LoadNPY(npy)
+	d, err := data.Load(npy, data.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,11 +22,14 @@ const trainUsage = `usage: latent train --model KIND --data PATH --out DIR [flag
 Trains a dense autoencoder natively in Go. KIND is one of undercomplete,
 deep, sparse-l1, sparse-kl, k-sparse, denoising, contractive, stacked,
 recommender, or the image/generative conv, vae, conv-vae (or give a JSON
-spec with --spec). Image kinds read IDX files (MNIST format, raw or gzip)
-or N×H×W / N×C×H×W NPY arrays, scaled to [0,1]. Data is CSV/TSV (numeric,
-optional header), NPY (2-D float32/float64) or MovieLens-style ratings
-(user item rating [timestamp]); the format follows the extension unless
---format is given. Writes DIR/model.latent (spec, scaler, weights, training
+spec with --spec). Data is CSV/TSV (numeric, optional header), JSON lines,
+NPY, IDX (MNIST format, raw or gzip), MovieLens-style ratings (user item
+rating [timestamp]) or an ONNX TensorProto .pb, samples along the first
+axis; the format follows the extension unless --format is given. Image
+kinds take N×H×W or N×C×H×W arrays (IDX, NPY, .pb). uint8 data is divided
+by 255, everything else used as stored; the model records the units and
+range of its training data (latent.input_units, latent.input_range) so
+that encode, score, calibrate and serve can tell data on another scale. Writes DIR/model.latent (spec, scaler, weights, training
 state), DIR/spec.json, DIR/metrics.jsonl (one JSON object per epoch) and,
 with --checkpoint-every, DIR/checkpoint.latent for --resume. The trained
 model is exported to DIR/model.onnx, DIR/encoder.onnx and DIR/decoder.onnx
@@ -81,7 +84,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	kind := fs.String("model", "", "model kind: "+kindNames())
 	specPath := fs.String("spec", "", "JSON model spec (instead of --model and the architecture flags)")
 	dataPath := fs.String("data", "", "training data file (required)")
-	format := fs.String("format", "", "data format: csv, npy or ratings (default: from the extension)")
+	format := fs.String("format", "", "data format: "+data.FormatNames()+" (default: from the extension)")
 	header := fs.Bool("header", false, "CSV: the first line is a header (detected automatically when non-numeric)")
 	valPath := fs.String("val", "", "validation data file (same format)")
 	out := fs.String("out", "", "output directory (required)")
@@ -148,32 +151,23 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	fmtName := *format
-	if fmtName == "" {
-		fmtName = formatOf(*dataPath)
+	if *format == "images" {
+		*format = string(data.NPY) // the name earlier versions gave NPY image arrays
 	}
-	train, imgShape, isImg, err := loadImageData(*dataPath, *format, models.Kind(*kind), *imgFlags.limit)
+	train, err := readSamples(*dataPath, *format, *header, *imgFlags.limit, os.Stdin)
 	if err != nil {
 		return err
 	}
-	if !isImg {
-		if train, err = loadData(*dataPath, fmtName, *header); err != nil {
-			return err
-		}
-	}
+	imgShape := train.Shape
+	isImg := len(imgShape) == 3
 	var val *data.Dataset
 	if *valPath != "" {
-		if isImg {
-			val, _, _, err = loadImageData(*valPath, *format, models.Kind(*kind), *imgFlags.limit)
-		} else {
-			val, err = loadData(*valPath, fmtName, *header)
-		}
-		if err != nil {
+		if val, err = readSamples(*valPath, *format, *header, *imgFlags.limit, os.Stdin); err != nil {
 			return err
 		}
 	}
 	if isImg && !set["scaling"] {
-		*scaling = string(data.NoScaling) // pixels are already in [0,1]
+		*scaling = string(data.NoScaling) // images: no per-pixel scaler
 	}
 
 	var spec models.Spec
@@ -284,6 +278,14 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	if sk := data.ScalingKind(*scaling); spec.Loss == models.BCE && (sk == "" && isImg || sk == data.NoScaling) {
+		// Binary cross-entropy reconstructs through a sigmoid: unscaled
+		// data must already be intensities in [0, 1].
+		if lo, hi, ok := train.Range(); ok && (lo < 0 || hi > 1) {
+			return usagef("loss bce (the %s default) needs data in [0, 1], but %s spans [%g, %g] as stored: "+
+				"divide 0–255 pixels by 255 (uint8 IDX/NPY files are read that way), or pass --scaling minmax", spec.Kind, train.Source, lo, hi)
+		}
+	}
 	isRec := spec.Kind == models.Recommender
 	if isRec && val != nil {
 		return usagef("--val is not supported for recommender (user and item ids must line up with training); use --val-split")
@@ -399,28 +401,6 @@ func kindNames() string {
 		s = append(s, string(k))
 	}
 	return strings.Join(s, ", ")
-}
-
-func formatOf(path string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".npy":
-		return "npy"
-	case ".data", ".dat", ".ratings":
-		return "ratings"
-	}
-	return "csv"
-}
-
-func loadData(path, format string, header bool) (*data.Dataset, error) {
-	switch format {
-	case "csv":
-		return data.LoadCSV(path, data.CSVOptions{Header: header})
-	case "npy":
-		return data.LoadNPY(path)
-	case "ratings":
-		return data.LoadRatings(path)
-	}
-	return nil, usagef("unknown --format %q (want csv, npy or ratings)", format)
 }
 
 // isTerminal reports whether w is a character device (a live progress line

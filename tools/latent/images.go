@@ -3,10 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
-	"strings"
 
-	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 )
 
@@ -31,38 +28,8 @@ func addImageFlags(fs *flag.FlagSet) *imageFlags {
 	f.pooling = fs.String("pooling", "", "conv, conv-vae encoder: strided (default: stride-2 convolutions), max or avg (stride-1 convolution then 2x2 pooling)")
 	f.dropout = fs.Float64("dropout", 0, "conv, vae, conv-vae: dropout probability after the encoder's flattened features and hidden dense layers (training only)")
 	f.klWarmup = fs.Int("kl-warmup", 0, "vae, conv-vae: epochs over which the KL weight ramps up to --beta (default 0: full weight)")
-	f.limit = fs.Int("limit", 0, "idx/image data: use only the first N images (0: all)")
+	f.limit = fs.Int("limit", 0, "use only the first N samples of --data and --val (0: all; not for ratings)")
 	return f
-}
-
-// isImageFile reports whether path names an IDX file (MNIST naming:
-// *-idx3-ubyte[.gz], *.idx[.gz]).
-func isImageFile(path string) bool {
-	b := strings.ToLower(filepath.Base(path))
-	b = strings.TrimSuffix(b, ".gz")
-	return strings.Contains(b, "-ubyte") || strings.HasSuffix(b, ".idx") || strings.Contains(b, "idx3") || strings.Contains(b, "idx4")
-}
-
-// loadImageData loads IDX files (format idx) and, for image kinds, NPY
-// image arrays (N×H×W or N×C×H×W); ok is false when the path is ordinary
-// tabular data for loadData.
-func loadImageData(path, format string, kind models.Kind, limit int) (ds *data.Dataset, shape []int, ok bool, err error) {
-	if format == "" {
-		switch {
-		case isImageFile(path):
-			format = "idx"
-		case strings.EqualFold(filepath.Ext(path), ".npy"):
-			format = "npy"
-		}
-	}
-	if format != "idx" && !(format == "npy" && models.IsConv(kind)) && format != "images" {
-		return nil, nil, false, nil
-	}
-	im, err := data.LoadImages(path, limit)
-	if err != nil {
-		return nil, nil, true, err
-	}
-	return im.Dataset, im.Shape, true, nil
 }
 
 // applyImageFlags fills the image/VAE fields of a flag-built spec.

@@ -1,22 +1,19 @@
 package main
 
-// Shared data I/O of the encode, decode, score and calibrate commands:
-// reading sample matrices (CSV/TSV, JSON lines, NPY, IDX, MovieLens-style
-// ratings, ONNX TensorProto .pb) from files or stdin, writing matrices and
-// per-sample results as CSV, JSON lines or NPY, feeding a session in
-// batches, and a progress line on terminals (slog lines otherwise).
+// Shared data I/O of the train, encode, decode, score and calibrate
+// commands: reading samples with package data (every format it knows,
+// TensorProto .pb included through data/tensorpb) from files or stdin,
+// the scale check against a model's recorded training data, writing
+// matrices and per-sample results as CSV, JSON lines or NPY, feeding a
+// session in batches, and a progress line on terminals (slog lines
+// otherwise).
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,239 +21,47 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/data"
+	_ "github.com/latent-ml/latent/data/tensorpb" // .pb sample files
 	"github.com/latent-ml/latent/internal/atomicfile"
+	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 )
 
-// inputFormats lists what readMatrix understands.
-const inputFormats = "csv, jsonl, npy, idx, ratings, pb"
-
-// inferInputFormat picks a data format from a file name ("" for stdin:
-// csv). IDX files are recognised by the idx/ubyte naming of the MNIST
-// files, with or without .gz.
-func inferInputFormat(path string) string {
-	base := strings.ToLower(filepath.Base(path))
-	base = strings.TrimSuffix(base, ".gz")
-	switch {
-	case path == "" || path == "-":
-		return "csv"
-	case strings.HasSuffix(base, ".npy"):
-		return "npy"
-	case strings.HasSuffix(base, ".pb"):
-		return "pb"
-	case strings.HasSuffix(base, ".jsonl"), strings.HasSuffix(base, ".ndjson"), strings.HasSuffix(base, ".json"):
-		return "jsonl"
-	case strings.HasSuffix(base, ".idx"), strings.Contains(base, "-ubyte"), strings.Contains(base, ".idx1"),
-		strings.Contains(base, ".idx2"), strings.Contains(base, ".idx3"), strings.Contains(base, ".idx4"):
-		return "idx"
-	case strings.HasSuffix(base, ".data"), strings.HasSuffix(base, ".dat"), strings.HasSuffix(base, ".ratings"):
-		return "ratings"
-	}
-	return "csv"
-}
-
-// readMatrix reads the samples at path ("-": stdin) as an N×D matrix.
-// format "" infers it from the name. Images and other higher-rank samples
-// are flattened to rows.
+// readMatrix reads the samples at path ("-" or "": stdin) with the data
+// package's readers: format "" infers it from the file name, else from
+// the content (stdin: CSV unless it starts like NPY, IDX or gzip). Every
+// command reads data through here, so one file gives the same numbers
+// (and the same uint8 scaling) in train, encode, score and calibrate.
 func readMatrix(path, format string, header bool, stdin io.Reader) (*data.Dataset, error) {
-	if format == "" {
-		format = inferInputFormat(path)
+	return readSamples(path, format, header, 0, stdin)
+}
+
+// readSamples is readMatrix keeping the first limit samples (0: all).
+func readSamples(path, format string, header bool, limit int, stdin io.Reader) (*data.Dataset, error) {
+	f, err := data.ParseFormat(format)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	var r io.Reader
-	name := path
+	opt := data.Options{Format: f, Header: header, Limit: limit}
 	if path == "-" || path == "" {
-		r, name = stdin, "stdin"
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("read data: %w", err)
-		}
-		defer f.Close()
-		r = f
+		return data.Read(stdin, "stdin", opt)
 	}
-	br := bufio.NewReaderSize(r, 1<<16)
-	var (
-		d   *data.Dataset
-		err error
-	)
-	switch format {
-	case "csv", "tsv":
-		d, err = data.ReadCSV(br, name, data.CSVOptions{Header: header})
-	case "npy":
-		d, err = data.ReadNPY(br, name)
-	case "ratings":
-		d, err = data.ReadRatings(br, name)
-	case "idx":
-		d, err = readIDX(br, name)
-	case "jsonl":
-		d, err = readJSONLines(br, name)
-	case "pb":
-		d, err = readTensorPB(br, name)
-	default:
-		return nil, usagef("unknown data format %q (want %s)", format, inputFormats)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if d.N == 0 {
-		return nil, fmt.Errorf("%s: no samples", name)
-	}
-	return d, nil
+	return data.Load(path, opt)
 }
 
-// readIDX decodes an IDX file (the MNIST format), raw or gzip-compressed:
-// two zero bytes, a type code, the number of dimensions, big-endian uint32
-// sizes, then big-endian elements. The first dimension is the sample axis.
-func readIDX(br *bufio.Reader, name string) (*data.Dataset, error) {
-	var r io.Reader = br
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		defer gz.Close()
-		r = bufio.NewReaderSize(gz, 1<<16)
+// checkScale refuses data on another scale than the latent model in sess
+// was trained on (see data.Scaler.CheckScale) unless allow is set. Models
+// without latent metadata, decoders (their input is a code) and models
+// exported before latent recorded the training range are not checked.
+func checkScale(sess *runtime.Session, d *data.Dataset, allow bool) error {
+	md, err := metadata.Read(sess.Model())
+	if err != nil || allow || (md.Part != metadata.PartModel && md.Part != metadata.PartEncoder) {
+		return nil
 	}
-	var head [4]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil {
-		return nil, fmt.Errorf("%s: idx header: %w", name, err)
-	}
-	if head[0] != 0 || head[1] != 0 {
-		return nil, fmt.Errorf("%s: not an IDX file (magic % x, want 00 00 type dims)", name, head[:])
-	}
-	size := map[byte]int{0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}[head[2]]
-	if size == 0 {
-		return nil, fmt.Errorf("%s: IDX element type 0x%02x unknown (want 08, 09, 0B, 0C, 0D or 0E)", name, head[2])
-	}
-	nd := int(head[3])
-	if nd < 1 {
-		return nil, fmt.Errorf("%s: IDX file with %d dimensions", name, nd)
-	}
-	dims := make([]int, nd)
-	total := 1
-	for i := range dims {
-		var b [4]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, fmt.Errorf("%s: idx dimension %d: %w", name, i, err)
-		}
-		dims[i] = int(binary.BigEndian.Uint32(b[:]))
-		if dims[i] > 0 && total > (1<<31)/dims[i] {
-			return nil, fmt.Errorf("%s: IDX shape %v is too large", name, dims)
-		}
-		total *= dims[i]
-	}
-	raw := make([]byte, total*size)
-	if _, err := io.ReadFull(r, raw); err != nil {
-		return nil, fmt.Errorf("%s: IDX data for shape %v (%d bytes): %w", name, dims, len(raw), err)
-	}
-	x := make([]float32, total)
-	for i := range x {
-		switch head[2] {
-		case 0x08:
-			x[i] = float32(raw[i])
-		case 0x09:
-			x[i] = float32(int8(raw[i]))
-		case 0x0B:
-			x[i] = float32(int16(binary.BigEndian.Uint16(raw[2*i:])))
-		case 0x0C:
-			x[i] = float32(int32(binary.BigEndian.Uint32(raw[4*i:])))
-		case 0x0D:
-			x[i] = math.Float32frombits(binary.BigEndian.Uint32(raw[4*i:]))
-		case 0x0E:
-			x[i] = float32(math.Float64frombits(binary.BigEndian.Uint64(raw[8*i:])))
-		}
-	}
-	d := &data.Dataset{N: dims[0], D: 1, X: x, Source: name}
-	if dims[0] > 0 {
-		d.D = total / dims[0]
-	}
-	return d, checkFinite(d)
-}
-
-// readJSONLines reads one sample per line: a JSON array of numbers (nested
-// arrays are flattened).
-func readJSONLines(br *bufio.Reader, name string) (*data.Dataset, error) {
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	d := &data.Dataset{Source: name}
-	line := 0
-	var row []float32
-	for sc.Scan() {
-		line++
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
-		var v any
-		if err := json.Unmarshal(text, &v); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		row = row[:0]
-		if err := flattenJSON(v, &row); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		if d.N == 0 {
-			d.D = len(row)
-		} else if len(row) != d.D {
-			return nil, fmt.Errorf("%s:%d: %d values, earlier rows have %d", name, line, len(row), d.D)
-		}
-		d.X = append(d.X, row...)
-		d.N++
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return d, checkFinite(d)
-}
-
-func flattenJSON(v any, out *[]float32) error {
-	switch x := v.(type) {
-	case float64:
-		*out = append(*out, float32(x))
-	case []any:
-		for _, e := range x {
-			if err := flattenJSON(e, out); err != nil {
-				return err
-			}
-		}
-	default:
-		return fmt.Errorf("want an array of numbers, found %T", v)
-	}
-	return nil
-}
-
-// readTensorPB reads a serialised ONNX TensorProto (float32 or float64)
-// whose first dimension is the sample axis.
-func readTensorPB(br *bufio.Reader, name string) (*data.Dataset, error) {
-	b, err := io.ReadAll(br)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	_, t, err := graph.DecodeTensor(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(t.Shape) == 0 {
-		return nil, fmt.Errorf("%s: tensor is a scalar, want samples along the first dimension", name)
-	}
-	x, err := toFloat32(t)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	d := &data.Dataset{N: t.Shape[0], D: 1, X: x, Source: name}
-	if d.N > 0 {
-		d.D = len(x) / d.N
-	}
-	return d, checkFinite(d)
-}
-
-func checkFinite(d *data.Dataset) error {
-	for i, v := range d.X {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%s: row %d column %d is %v", d.Source, i/max(d.D, 1), i%max(d.D, 1), v)
-		}
+	if err := md.Scaler.CheckScale(d.Source, d.X, d.D, d.Units); err != nil {
+		return fmt.Errorf("%w (to use the data as it is, pass --allow-scale-mismatch)", err)
 	}
 	return nil
 }
