@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/ops"
 )
 
@@ -23,6 +25,9 @@ type inferRequest struct {
 	Parameters map[string]any    `json:"parameters,omitempty"`
 	Inputs     []requestTensor   `json:"inputs"`
 	Outputs    []requestedOutput `json:"outputs,omitempty"`
+	// units is how the data input's values were produced (UINT8 inputs of
+	// latent models are divided by 255).
+	units data.Units
 }
 
 type requestTensor struct {
@@ -115,7 +120,10 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 		if !ok {
 			return nil, nil, errorf(http.StatusBadRequest, "%s: datatype %q is not supported (want one of %s)", what, rt.Datatype, supportedNames())
 		}
-		if want := m.inputs[idx].DType; want != ops.Invalid && want != dt {
+		// The data package's rule: a latent model's uint8 input is pixel
+		// bytes, divided by 255 into the float32 intensities it takes.
+		fromBytes := m.scaler != nil && dt == ops.Uint8 && m.inputs[idx].DType == ops.Float32
+		if want := m.inputs[idx].DType; want != ops.Invalid && want != dt && !fromBytes {
 			return nil, nil, errorf(http.StatusBadRequest, "%s: expected datatype %s, got %s", what, DatatypeName(want), rt.Datatype)
 		}
 		if rt.Shape == nil {
@@ -125,7 +133,7 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 		if err != nil {
 			return nil, nil, errorf(http.StatusBadRequest, "%v", err)
 		}
-		var data any
+		var vals any
 		if size, ok := rt.Parameters["binary_data_size"]; ok {
 			f, isNum := size.(float64)
 			if !isNum || f < 0 || f != math.Trunc(f) || int(f) > len(bin) {
@@ -134,13 +142,13 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 			if len(rt.Data) > 0 {
 				return nil, nil, errorf(http.StatusBadRequest, "%s: both data and binary_data_size given", what)
 			}
-			data, err = fromBinary(what, bin[:int(f)], dt, n)
+			vals, err = fromBinary(what, bin[:int(f)], dt, n)
 			bin = bin[int(f):]
 		} else {
 			if len(rt.Data) == 0 {
 				return nil, nil, errorf(http.StatusBadRequest, "%s: no data (give \"data\" or parameters.binary_data_size)", what)
 			}
-			data, err = parseData(what, rt.Data, dt, n)
+			vals, err = parseData(what, rt.Data, dt, n)
 		}
 		if err != nil {
 			return nil, nil, errorf(http.StatusBadRequest, "%v", err)
@@ -149,7 +157,13 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 		for i, d := range rt.Shape {
 			shape[i] = int(d)
 		}
-		ins[idx] = &ops.Tensor{DType: dt, Shape: shape, Data: data}
+		ins[idx] = &ops.Tensor{DType: dt, Shape: shape, Data: vals}
+		if fromBytes {
+			x := make([]float32, n)
+			data.BytesToUnit(x, vals.([]uint8))
+			ins[idx] = &ops.Tensor{DType: ops.Float32, Shape: shape, Data: x}
+			req.units = data.BytesOver255
+		}
 	}
 	if len(bin) > 0 {
 		return nil, nil, errorf(http.StatusBadRequest, "%d bytes of binary data are not claimed by any input's binary_data_size", len(bin))
@@ -175,6 +189,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) error {
 	if err != nil {
 		return err
 	}
+	warning := s.checkScale(m, req, ins)
 	allBinary, err := boolParam(req.Parameters, "binary_data_output")
 	if err != nil {
 		return errorf(http.StatusBadRequest, "%v", err)
@@ -218,6 +233,9 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) error {
 		return err
 	}
 	resp := inferResponse{ModelName: m.name, ModelVersion: "1", ID: req.ID}
+	if warning != "" {
+		resp.Parameters = map[string]any{"scale_warning": warning}
+	}
 	var bin []byte
 	for _, p := range picks {
 		t := outs[p.idx]
@@ -299,6 +317,7 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, m *model) error {
 	if err != nil {
 		return err
 	}
+	warning := s.checkScale(m, req, ins)
 	outs, err := s.run(r.Context(), m, ins)
 	if err != nil {
 		return err
@@ -314,6 +333,9 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, m *model) error {
 	st := ops.FromFloat64([]int{len(scores)}, scores)
 	ft := ops.FromBool([]int{len(flags)}, flags)
 	resp := inferResponse{ModelName: m.name, ModelVersion: "1", ID: req.ID, Parameters: map[string]any{"threshold": *thr, "score": plan.kind}}
+	if warning != "" {
+		resp.Parameters["scale_warning"] = warning
+	}
 	for _, o := range []struct {
 		name string
 		t    *ops.Tensor
@@ -368,4 +390,32 @@ func (p *scorePlan) scores(in *ops.Tensor, outs []*ops.Tensor) ([]float64, error
 		return NegativeELBO(in, outs[p.rec], outs[p.mu], outs[p.logvar])
 	}
 	return ReconstructionError(in, outs[p.rec])
+}
+
+// scaleLogEvery is the least time between two logged scale warnings of
+// one model.
+const scaleLogEvery = time.Minute
+
+// checkScale checks a latent model's data input against the scale of its
+// training data (data.Scaler.CheckScale) and returns the warning, or "".
+// The server answers such requests all the same: a check over one
+// request must not drop live traffic, and the CLI, which sees whole files,
+// is where mismatches are refused. The warning goes into the response's
+// "scale_warning" parameter, the latent_input_scale_warnings_total counter
+// and, at most once a minute per model, the log.
+func (s *Server) checkScale(m *model, req *inferRequest, ins []*ops.Tensor) string {
+	if m.scaler == nil || len(ins) != 1 || ins[0].DType != ops.Float32 || len(ins[0].Shape) == 0 || ins[0].Shape[0] == 0 {
+		return ""
+	}
+	in := ins[0]
+	err := m.scaler.CheckScale("input \""+m.inputs[0].Name+"\"", in.F32(), in.Len()/in.Shape[0], req.units)
+	if err == nil {
+		return ""
+	}
+	s.scaleWarnings.WithLabelValues(m.name).Inc()
+	now := time.Now().UnixNano()
+	if last := m.lastScaleLog.Load(); now-last >= int64(scaleLogEvery) && m.lastScaleLog.CompareAndSwap(last, now) {
+		s.log.Warn("input on another scale than the training data", "model", m.name, "err", err)
+	}
+	return err.Error()
 }

@@ -15,6 +15,14 @@
 //	POST /v2/models/{name}/score              anomaly scores and flags
 //	GET  /metrics                             Prometheus metrics
 //
+// A latent model whose metadata records the scale of its training data
+// (latent.input_units, latent.input_range; see package data) takes UINT8
+// inputs as pixel bytes, divided by 255 as every latent command reads
+// them, and answers inputs plainly on another scale (raw 0–255 pixels for
+// a model trained on [0, 1]) with a "scale_warning" response parameter,
+// counted in latent_input_scale_warnings_total; the model metadata
+// endpoint reports input_units and input_range.
+//
 // Tensors travel as JSON ("data" flat or nested, in row-major order) or
 // with the binary tensor data extension (Inference-Header-Content-Length)
 // that tritonclient uses by default. Errors are {"error": "..."} with
@@ -42,6 +50,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
@@ -98,6 +107,8 @@ type Server struct {
 	latency  *prometheus.HistogramVec
 	batches  *prometheus.HistogramVec
 	inflight prometheus.Gauge
+
+	scaleWarnings *prometheus.CounterVec
 }
 
 type model struct {
@@ -108,7 +119,13 @@ type model struct {
 	outputs   []graph.ValueInfo
 	threshold *float64
 	latent    bool // carries latent metadata
-	batcher   *batcher
+	// scaler is the recorded training data of a latent model whose input
+	// is data (model and encoder parts; nil otherwise): UINT8 inputs are
+	// mapped to [0,1] by the data package's rule, and inputs plainly on
+	// another scale draw a warning.
+	scaler       *data.Scaler
+	lastScaleLog atomic.Int64 // unix nanoseconds of the last scale warning logged
+	batcher      *batcher
 }
 
 // New opens every model (failing on the first that does not load) and
@@ -164,6 +181,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		m := &model{name: ms.Name, path: ms.Path, sess: sess, inputs: sess.Inputs(), outputs: sess.Outputs()}
 		if md, err := metadata.Read(sess.Model()); err == nil {
 			m.latent, m.threshold = true, md.Threshold
+			if (md.Part == metadata.PartModel || md.Part == metadata.PartEncoder) && len(m.inputs) == 1 {
+				m.scaler = &md.Scaler
+			}
 		}
 		for _, vi := range append(append([]graph.ValueInfo(nil), m.inputs...), m.outputs...) {
 			if vi.DType != ops.Invalid && DatatypeName(vi.DType) == "" {
@@ -218,7 +238,10 @@ func (s *Server) initMetrics() {
 	s.inflight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "latent_runs_in_flight", Help: "Model runs executing now.",
 	})
-	s.reg.MustRegister(s.requests, s.errs, s.latency, s.batches, s.inflight)
+	s.scaleWarnings = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "latent_input_scale_warnings_total", Help: "Requests whose input was plainly on another scale than the model's training data.",
+	}, []string{"model"})
+	s.reg.MustRegister(s.requests, s.errs, s.latency, s.batches, s.inflight, s.scaleWarnings)
 }
 
 // Handler returns the HTTP handler of the API and /metrics.
@@ -468,6 +491,11 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request, m *model)
 	}
 	if m.latent {
 		params["kind"], _ = m.sess.Model().MetadataValue(metadata.KeyKind)
+	}
+	if m.scaler != nil && m.scaler.Range != nil {
+		// What a client must send: values on the training data's scale.
+		params["input_units"] = string(m.scaler.Units)
+		params["input_range"] = m.scaler.Range
 	}
 	md["parameters"] = params
 	writeJSON(w, http.StatusOK, md)
