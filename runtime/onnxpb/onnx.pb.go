@@ -44,7 +44,10 @@ const (
 	Version_IR_VERSION_2021_7_30  Version = 8
 	Version_IR_VERSION_2023_5_5   Version = 9
 	Version_IR_VERSION_2024_3_25  Version = 10
-	Version_IR_VERSION            Version = 11
+	Version_IR_VERSION_2025_05_12 Version = 11
+	Version_IR_VERSION_2025_08_26 Version = 12
+	Version_IR_VERSION_2025_11_06 Version = 13
+	Version_IR_VERSION            Version = 14
 )
 
 // Enum value maps for Version.
@@ -61,7 +64,10 @@ var (
 		8:  "IR_VERSION_2021_7_30",
 		9:  "IR_VERSION_2023_5_5",
 		10: "IR_VERSION_2024_3_25",
-		11: "IR_VERSION",
+		11: "IR_VERSION_2025_05_12",
+		12: "IR_VERSION_2025_08_26",
+		13: "IR_VERSION_2025_11_06",
+		14: "IR_VERSION",
 	}
 	Version_value = map[string]int32{
 		"_START_VERSION":        0,
@@ -75,7 +81,10 @@ var (
 		"IR_VERSION_2021_7_30":  8,
 		"IR_VERSION_2023_5_5":   9,
 		"IR_VERSION_2024_3_25":  10,
-		"IR_VERSION":            11,
+		"IR_VERSION_2025_05_12": 11,
+		"IR_VERSION_2025_08_26": 12,
+		"IR_VERSION_2025_11_06": 13,
+		"IR_VERSION":            14,
 	}
 )
 
@@ -296,6 +305,11 @@ const (
 	TensorProto_UINT4          TensorProto_DataType = 21
 	TensorProto_INT4           TensorProto_DataType = 22
 	TensorProto_FLOAT4E2M1     TensorProto_DataType = 23
+	TensorProto_FLOAT8E8M0     TensorProto_DataType = 24
+	TensorProto_UINT2          TensorProto_DataType = 25
+	TensorProto_INT2           TensorProto_DataType = 26
+	TensorProto_FLOAT6E2M3     TensorProto_DataType = 27
+	TensorProto_FLOAT6E3M2     TensorProto_DataType = 28
 )
 
 // Enum value maps for TensorProto_DataType.
@@ -325,6 +339,11 @@ var (
 		21: "UINT4",
 		22: "INT4",
 		23: "FLOAT4E2M1",
+		24: "FLOAT8E8M0",
+		25: "UINT2",
+		26: "INT2",
+		27: "FLOAT6E2M3",
+		28: "FLOAT6E3M2",
 	}
 	TensorProto_DataType_value = map[string]int32{
 		"UNDEFINED":      0,
@@ -351,6 +370,11 @@ var (
 		"UINT4":          21,
 		"INT4":           22,
 		"FLOAT4E2M1":     23,
+		"FLOAT8E8M0":     24,
+		"UINT2":          25,
+		"INT2":           26,
+		"FLOAT6E2M3":     27,
+		"FLOAT6E3M2":     28,
 	}
 )
 
@@ -445,6 +469,144 @@ func (x *TensorProto_DataLocation) UnmarshalJSON(b []byte) error {
 // Deprecated: Use TensorProto_DataLocation.Descriptor instead.
 func (TensorProto_DataLocation) EnumDescriptor() ([]byte, []int) {
 	return file_onnx_proto_rawDescGZIP(), []int{8, 1}
+}
+
+// The kinds of element a sequence, or an optional, may hold.
+type SequenceProto_DataType int32
+
+const (
+	SequenceProto_UNDEFINED     SequenceProto_DataType = 0
+	SequenceProto_TENSOR        SequenceProto_DataType = 1
+	SequenceProto_SPARSE_TENSOR SequenceProto_DataType = 2
+	SequenceProto_SEQUENCE      SequenceProto_DataType = 3
+	SequenceProto_MAP           SequenceProto_DataType = 4
+	SequenceProto_OPTIONAL      SequenceProto_DataType = 5
+)
+
+// Enum value maps for SequenceProto_DataType.
+var (
+	SequenceProto_DataType_name = map[int32]string{
+		0: "UNDEFINED",
+		1: "TENSOR",
+		2: "SPARSE_TENSOR",
+		3: "SEQUENCE",
+		4: "MAP",
+		5: "OPTIONAL",
+	}
+	SequenceProto_DataType_value = map[string]int32{
+		"UNDEFINED":     0,
+		"TENSOR":        1,
+		"SPARSE_TENSOR": 2,
+		"SEQUENCE":      3,
+		"MAP":           4,
+		"OPTIONAL":      5,
+	}
+)
+
+func (x SequenceProto_DataType) Enum() *SequenceProto_DataType {
+	p := new(SequenceProto_DataType)
+	*p = x
+	return p
+}
+
+func (x SequenceProto_DataType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SequenceProto_DataType) Descriptor() protoreflect.EnumDescriptor {
+	return file_onnx_proto_enumTypes[5].Descriptor()
+}
+
+func (SequenceProto_DataType) Type() protoreflect.EnumType {
+	return &file_onnx_proto_enumTypes[5]
+}
+
+func (x SequenceProto_DataType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Do not use.
+func (x *SequenceProto_DataType) UnmarshalJSON(b []byte) error {
+	num, err := protoimpl.X.UnmarshalJSONEnum(x.Descriptor(), b)
+	if err != nil {
+		return err
+	}
+	*x = SequenceProto_DataType(num)
+	return nil
+}
+
+// Deprecated: Use SequenceProto_DataType.Descriptor instead.
+func (SequenceProto_DataType) EnumDescriptor() ([]byte, []int) {
+	return file_onnx_proto_rawDescGZIP(), []int{14, 0}
+}
+
+// The kind of value held (SequenceProto.DataType's numbering).
+type OptionalProto_DataType int32
+
+const (
+	OptionalProto_UNDEFINED     OptionalProto_DataType = 0
+	OptionalProto_TENSOR        OptionalProto_DataType = 1
+	OptionalProto_SPARSE_TENSOR OptionalProto_DataType = 2
+	OptionalProto_SEQUENCE      OptionalProto_DataType = 3
+	OptionalProto_MAP           OptionalProto_DataType = 4
+	OptionalProto_OPTIONAL      OptionalProto_DataType = 5
+)
+
+// Enum value maps for OptionalProto_DataType.
+var (
+	OptionalProto_DataType_name = map[int32]string{
+		0: "UNDEFINED",
+		1: "TENSOR",
+		2: "SPARSE_TENSOR",
+		3: "SEQUENCE",
+		4: "MAP",
+		5: "OPTIONAL",
+	}
+	OptionalProto_DataType_value = map[string]int32{
+		"UNDEFINED":     0,
+		"TENSOR":        1,
+		"SPARSE_TENSOR": 2,
+		"SEQUENCE":      3,
+		"MAP":           4,
+		"OPTIONAL":      5,
+	}
+)
+
+func (x OptionalProto_DataType) Enum() *OptionalProto_DataType {
+	p := new(OptionalProto_DataType)
+	*p = x
+	return p
+}
+
+func (x OptionalProto_DataType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OptionalProto_DataType) Descriptor() protoreflect.EnumDescriptor {
+	return file_onnx_proto_enumTypes[6].Descriptor()
+}
+
+func (OptionalProto_DataType) Type() protoreflect.EnumType {
+	return &file_onnx_proto_enumTypes[6]
+}
+
+func (x OptionalProto_DataType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Do not use.
+func (x *OptionalProto_DataType) UnmarshalJSON(b []byte) error {
+	num, err := protoimpl.X.UnmarshalJSONEnum(x.Descriptor(), b)
+	if err != nil {
+		return err
+	}
+	*x = OptionalProto_DataType(num)
+	return nil
+}
+
+// Deprecated: Use OptionalProto_DataType.Descriptor instead.
+func (OptionalProto_DataType) EnumDescriptor() ([]byte, []int) {
+	return file_onnx_proto_rawDescGZIP(), []int{16, 0}
 }
 
 // AttributeProto is a named, typed constant parameter of a node.
@@ -1832,6 +1994,276 @@ func (x *FunctionProto) GetMetadataProps() []*StringStringEntryProto {
 	return nil
 }
 
+// SequenceProto is a value of a sequence type, as ONNX's backend-test files
+// store sequence inputs and outputs: elements of one kind, held in the
+// field for that kind (elem_type says which).
+type SequenceProto struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Name               *string                `protobuf:"bytes,1,opt,name=name" json:"name,omitempty"`
+	ElemType           *int32                 `protobuf:"varint,2,opt,name=elem_type,json=elemType" json:"elem_type,omitempty"`
+	TensorValues       []*TensorProto         `protobuf:"bytes,3,rep,name=tensor_values,json=tensorValues" json:"tensor_values,omitempty"`
+	SparseTensorValues []*SparseTensorProto   `protobuf:"bytes,4,rep,name=sparse_tensor_values,json=sparseTensorValues" json:"sparse_tensor_values,omitempty"`
+	SequenceValues     []*SequenceProto       `protobuf:"bytes,5,rep,name=sequence_values,json=sequenceValues" json:"sequence_values,omitempty"`
+	MapValues          []*MapProto            `protobuf:"bytes,6,rep,name=map_values,json=mapValues" json:"map_values,omitempty"`
+	OptionalValues     []*OptionalProto       `protobuf:"bytes,7,rep,name=optional_values,json=optionalValues" json:"optional_values,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SequenceProto) Reset() {
+	*x = SequenceProto{}
+	mi := &file_onnx_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SequenceProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SequenceProto) ProtoMessage() {}
+
+func (x *SequenceProto) ProtoReflect() protoreflect.Message {
+	mi := &file_onnx_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SequenceProto.ProtoReflect.Descriptor instead.
+func (*SequenceProto) Descriptor() ([]byte, []int) {
+	return file_onnx_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SequenceProto) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *SequenceProto) GetElemType() int32 {
+	if x != nil && x.ElemType != nil {
+		return *x.ElemType
+	}
+	return 0
+}
+
+func (x *SequenceProto) GetTensorValues() []*TensorProto {
+	if x != nil {
+		return x.TensorValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetSparseTensorValues() []*SparseTensorProto {
+	if x != nil {
+		return x.SparseTensorValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetSequenceValues() []*SequenceProto {
+	if x != nil {
+		return x.SequenceValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetMapValues() []*MapProto {
+	if x != nil {
+		return x.MapValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetOptionalValues() []*OptionalProto {
+	if x != nil {
+		return x.OptionalValues
+	}
+	return nil
+}
+
+// MapProto is a value of a map type: keys of one integer or string type
+// (key_type is a TensorProto.DataType) and the values, in key order, as a
+// sequence.
+type MapProto struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    *string                `protobuf:"bytes,1,opt,name=name" json:"name,omitempty"`
+	KeyType *int32                 `protobuf:"varint,2,opt,name=key_type,json=keyType" json:"key_type,omitempty"`
+	// Integer keys.
+	Keys []int64 `protobuf:"varint,3,rep,name=keys" json:"keys,omitempty"`
+	// STRING keys.
+	StringKeys    [][]byte       `protobuf:"bytes,4,rep,name=string_keys,json=stringKeys" json:"string_keys,omitempty"`
+	Values        *SequenceProto `protobuf:"bytes,5,opt,name=values" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MapProto) Reset() {
+	*x = MapProto{}
+	mi := &file_onnx_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MapProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MapProto) ProtoMessage() {}
+
+func (x *MapProto) ProtoReflect() protoreflect.Message {
+	mi := &file_onnx_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MapProto.ProtoReflect.Descriptor instead.
+func (*MapProto) Descriptor() ([]byte, []int) {
+	return file_onnx_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MapProto) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *MapProto) GetKeyType() int32 {
+	if x != nil && x.KeyType != nil {
+		return *x.KeyType
+	}
+	return 0
+}
+
+func (x *MapProto) GetKeys() []int64 {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *MapProto) GetStringKeys() [][]byte {
+	if x != nil {
+		return x.StringKeys
+	}
+	return nil
+}
+
+func (x *MapProto) GetValues() *SequenceProto {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// OptionalProto is a value of an optional type: elem_type UNDEFINED for an
+// absent value, otherwise the kind of the one value present.
+type OptionalProto struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              *string                `protobuf:"bytes,1,opt,name=name" json:"name,omitempty"`
+	ElemType          *int32                 `protobuf:"varint,2,opt,name=elem_type,json=elemType" json:"elem_type,omitempty"`
+	TensorValue       *TensorProto           `protobuf:"bytes,3,opt,name=tensor_value,json=tensorValue" json:"tensor_value,omitempty"`
+	SparseTensorValue *SparseTensorProto     `protobuf:"bytes,4,opt,name=sparse_tensor_value,json=sparseTensorValue" json:"sparse_tensor_value,omitempty"`
+	SequenceValue     *SequenceProto         `protobuf:"bytes,5,opt,name=sequence_value,json=sequenceValue" json:"sequence_value,omitempty"`
+	MapValue          *MapProto              `protobuf:"bytes,6,opt,name=map_value,json=mapValue" json:"map_value,omitempty"`
+	OptionalValue     *OptionalProto         `protobuf:"bytes,7,opt,name=optional_value,json=optionalValue" json:"optional_value,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *OptionalProto) Reset() {
+	*x = OptionalProto{}
+	mi := &file_onnx_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OptionalProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OptionalProto) ProtoMessage() {}
+
+func (x *OptionalProto) ProtoReflect() protoreflect.Message {
+	mi := &file_onnx_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OptionalProto.ProtoReflect.Descriptor instead.
+func (*OptionalProto) Descriptor() ([]byte, []int) {
+	return file_onnx_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *OptionalProto) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *OptionalProto) GetElemType() int32 {
+	if x != nil && x.ElemType != nil {
+		return *x.ElemType
+	}
+	return 0
+}
+
+func (x *OptionalProto) GetTensorValue() *TensorProto {
+	if x != nil {
+		return x.TensorValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetSparseTensorValue() *SparseTensorProto {
+	if x != nil {
+		return x.SparseTensorValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetSequenceValue() *SequenceProto {
+	if x != nil {
+		return x.SequenceValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetMapValue() *MapProto {
+	if x != nil {
+		return x.MapValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetOptionalValue() *OptionalProto {
+	if x != nil {
+		return x.OptionalValue
+	}
+	return nil
+}
+
 // Segment marks a chunk of a larger tensor.
 type TensorProto_Segment struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1843,7 +2275,7 @@ type TensorProto_Segment struct {
 
 func (x *TensorProto_Segment) Reset() {
 	*x = TensorProto_Segment{}
-	mi := &file_onnx_proto_msgTypes[14]
+	mi := &file_onnx_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1855,7 +2287,7 @@ func (x *TensorProto_Segment) String() string {
 func (*TensorProto_Segment) ProtoMessage() {}
 
 func (x *TensorProto_Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_proto_msgTypes[14]
+	mi := &file_onnx_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +2331,7 @@ type TensorShapeProto_Dimension struct {
 
 func (x *TensorShapeProto_Dimension) Reset() {
 	*x = TensorShapeProto_Dimension{}
-	mi := &file_onnx_proto_msgTypes[15]
+	mi := &file_onnx_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2343,7 @@ func (x *TensorShapeProto_Dimension) String() string {
 func (*TensorShapeProto_Dimension) ProtoMessage() {}
 
 func (x *TensorShapeProto_Dimension) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_proto_msgTypes[15]
+	mi := &file_onnx_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1985,7 +2417,7 @@ type TypeProto_Tensor struct {
 
 func (x *TypeProto_Tensor) Reset() {
 	*x = TypeProto_Tensor{}
-	mi := &file_onnx_proto_msgTypes[16]
+	mi := &file_onnx_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2429,7 @@ func (x *TypeProto_Tensor) String() string {
 func (*TypeProto_Tensor) ProtoMessage() {}
 
 func (x *TypeProto_Tensor) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_proto_msgTypes[16]
+	mi := &file_onnx_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2036,7 +2468,7 @@ type TypeProto_Sequence struct {
 
 func (x *TypeProto_Sequence) Reset() {
 	*x = TypeProto_Sequence{}
-	mi := &file_onnx_proto_msgTypes[17]
+	mi := &file_onnx_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2480,7 @@ func (x *TypeProto_Sequence) String() string {
 func (*TypeProto_Sequence) ProtoMessage() {}
 
 func (x *TypeProto_Sequence) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_proto_msgTypes[17]
+	mi := &file_onnx_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2081,7 +2513,7 @@ type TypeProto_Map struct {
 
 func (x *TypeProto_Map) Reset() {
 	*x = TypeProto_Map{}
-	mi := &file_onnx_proto_msgTypes[18]
+	mi := &file_onnx_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2525,7 @@ func (x *TypeProto_Map) String() string {
 func (*TypeProto_Map) ProtoMessage() {}
 
 func (x *TypeProto_Map) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_proto_msgTypes[18]
+	mi := &file_onnx_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2564,7 @@ type TypeProto_Optional struct {
 
 func (x *TypeProto_Optional) Reset() {
 	*x = TypeProto_Optional{}
-	mi := &file_onnx_proto_msgTypes[19]
+	mi := &file_onnx_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2144,7 +2576,7 @@ func (x *TypeProto_Optional) String() string {
 func (*TypeProto_Optional) ProtoMessage() {}
 
 func (x *TypeProto_Optional) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_proto_msgTypes[19]
+	mi := &file_onnx_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2177,7 +2609,7 @@ type TypeProto_SparseTensor struct {
 
 func (x *TypeProto_SparseTensor) Reset() {
 	*x = TypeProto_SparseTensor{}
-	mi := &file_onnx_proto_msgTypes[20]
+	mi := &file_onnx_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2189,7 +2621,7 @@ func (x *TypeProto_SparseTensor) String() string {
 func (*TypeProto_SparseTensor) ProtoMessage() {}
 
 func (x *TypeProto_SparseTensor) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_proto_msgTypes[20]
+	mi := &file_onnx_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2327,7 +2759,7 @@ const file_onnx_proto_rawDesc = "" +
 	"\n" +
 	"value_info\x18\r \x03(\v2\x14.onnx.ValueInfoProtoR\tvalueInfo\x12O\n" +
 	"\x17quantization_annotation\x18\x0e \x03(\v2\x16.onnx.TensorAnnotationR\x16quantizationAnnotation\x12C\n" +
-	"\x0emetadata_props\x18\x10 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\"\x8c\b\n" +
+	"\x0emetadata_props\x18\x10 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\"\xd1\b\n" +
 	"\vTensorProto\x12\x12\n" +
 	"\x04dims\x18\x01 \x03(\x03R\x04dims\x12\x1b\n" +
 	"\tdata_type\x18\x02 \x01(\x05R\bdataType\x123\n" +
@@ -2354,7 +2786,7 @@ const file_onnx_proto_rawDesc = "" +
 	"\x0emetadata_props\x18\x10 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\x1a1\n" +
 	"\aSegment\x12\x14\n" +
 	"\x05begin\x18\x01 \x01(\x03R\x05begin\x12\x10\n" +
-	"\x03end\x18\x02 \x01(\x03R\x03end\"\xc9\x02\n" +
+	"\x03end\x18\x02 \x01(\x03R\x03end\"\x8e\x03\n" +
 	"\bDataType\x12\r\n" +
 	"\tUNDEFINED\x10\x00\x12\t\n" +
 	"\x05FLOAT\x10\x01\x12\t\n" +
@@ -2388,7 +2820,15 @@ const file_onnx_proto_rawDesc = "" +
 	"\x05UINT4\x10\x15\x12\b\n" +
 	"\x04INT4\x10\x16\x12\x0e\n" +
 	"\n" +
-	"FLOAT4E2M1\x10\x17\")\n" +
+	"FLOAT4E2M1\x10\x17\x12\x0e\n" +
+	"\n" +
+	"FLOAT8E8M0\x10\x18\x12\t\n" +
+	"\x05UINT2\x10\x19\x12\b\n" +
+	"\x04INT2\x10\x1a\x12\x0e\n" +
+	"\n" +
+	"FLOAT6E2M3\x10\x1b\x12\x0e\n" +
+	"\n" +
+	"FLOAT6E3M2\x10\x1c\")\n" +
 	"\fDataLocation\x12\v\n" +
 	"\aDEFAULT\x10\x00\x12\f\n" +
 	"\bEXTERNAL\x10\x01\"\x7f\n" +
@@ -2448,7 +2888,47 @@ const file_onnx_proto_rawDesc = "" +
 	"\boverload\x18\r \x01(\tR\boverload\x123\n" +
 	"\n" +
 	"value_info\x18\f \x03(\v2\x14.onnx.ValueInfoProtoR\tvalueInfo\x12C\n" +
-	"\x0emetadata_props\x18\x0e \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps*\xb1\x02\n" +
+	"\x0emetadata_props\x18\x0e \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\"\xcd\x03\n" +
+	"\rSequenceProto\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\telem_type\x18\x02 \x01(\x05R\belemType\x126\n" +
+	"\rtensor_values\x18\x03 \x03(\v2\x11.onnx.TensorProtoR\ftensorValues\x12I\n" +
+	"\x14sparse_tensor_values\x18\x04 \x03(\v2\x17.onnx.SparseTensorProtoR\x12sparseTensorValues\x12<\n" +
+	"\x0fsequence_values\x18\x05 \x03(\v2\x13.onnx.SequenceProtoR\x0esequenceValues\x12-\n" +
+	"\n" +
+	"map_values\x18\x06 \x03(\v2\x0e.onnx.MapProtoR\tmapValues\x12<\n" +
+	"\x0foptional_values\x18\a \x03(\v2\x13.onnx.OptionalProtoR\x0eoptionalValues\"]\n" +
+	"\bDataType\x12\r\n" +
+	"\tUNDEFINED\x10\x00\x12\n" +
+	"\n" +
+	"\x06TENSOR\x10\x01\x12\x11\n" +
+	"\rSPARSE_TENSOR\x10\x02\x12\f\n" +
+	"\bSEQUENCE\x10\x03\x12\a\n" +
+	"\x03MAP\x10\x04\x12\f\n" +
+	"\bOPTIONAL\x10\x05\"\x9b\x01\n" +
+	"\bMapProto\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\bkey_type\x18\x02 \x01(\x05R\akeyType\x12\x12\n" +
+	"\x04keys\x18\x03 \x03(\x03R\x04keys\x12\x1f\n" +
+	"\vstring_keys\x18\x04 \x03(\fR\n" +
+	"stringKeys\x12+\n" +
+	"\x06values\x18\x05 \x01(\v2\x13.onnx.SequenceProtoR\x06values\"\xc3\x03\n" +
+	"\rOptionalProto\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\telem_type\x18\x02 \x01(\x05R\belemType\x124\n" +
+	"\ftensor_value\x18\x03 \x01(\v2\x11.onnx.TensorProtoR\vtensorValue\x12G\n" +
+	"\x13sparse_tensor_value\x18\x04 \x01(\v2\x17.onnx.SparseTensorProtoR\x11sparseTensorValue\x12:\n" +
+	"\x0esequence_value\x18\x05 \x01(\v2\x13.onnx.SequenceProtoR\rsequenceValue\x12+\n" +
+	"\tmap_value\x18\x06 \x01(\v2\x0e.onnx.MapProtoR\bmapValue\x12:\n" +
+	"\x0eoptional_value\x18\a \x01(\v2\x13.onnx.OptionalProtoR\roptionalValue\"]\n" +
+	"\bDataType\x12\r\n" +
+	"\tUNDEFINED\x10\x00\x12\n" +
+	"\n" +
+	"\x06TENSOR\x10\x01\x12\x11\n" +
+	"\rSPARSE_TENSOR\x10\x02\x12\f\n" +
+	"\bSEQUENCE\x10\x03\x12\a\n" +
+	"\x03MAP\x10\x04\x12\f\n" +
+	"\bOPTIONAL\x10\x05*\x82\x03\n" +
 	"\aVersion\x12\x12\n" +
 	"\x0e_START_VERSION\x10\x00\x12\x19\n" +
 	"\x15IR_VERSION_2017_10_10\x10\x01\x12\x19\n" +
@@ -2461,9 +2941,12 @@ const file_onnx_proto_rawDesc = "" +
 	"\x14IR_VERSION_2021_7_30\x10\b\x12\x17\n" +
 	"\x13IR_VERSION_2023_5_5\x10\t\x12\x18\n" +
 	"\x14IR_VERSION_2024_3_25\x10\n" +
-	"\x12\x0e\n" +
+	"\x12\x19\n" +
+	"\x15IR_VERSION_2025_05_12\x10\v\x12\x19\n" +
+	"\x15IR_VERSION_2025_08_26\x10\f\x12\x19\n" +
+	"\x15IR_VERSION_2025_11_06\x10\r\x12\x0e\n" +
 	"\n" +
-	"IR_VERSION\x10\v*.\n" +
+	"IR_VERSION\x10\x0e*.\n" +
 	"\x0eOperatorStatus\x12\x10\n" +
 	"\fEXPERIMENTAL\x10\x00\x12\n" +
 	"\n" +
@@ -2481,95 +2964,111 @@ func file_onnx_proto_rawDescGZIP() []byte {
 	return file_onnx_proto_rawDescData
 }
 
-var file_onnx_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_onnx_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_onnx_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_onnx_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_onnx_proto_goTypes = []any{
 	(Version)(0),                       // 0: onnx.Version
 	(OperatorStatus)(0),                // 1: onnx.OperatorStatus
 	(AttributeProto_AttributeType)(0),  // 2: onnx.AttributeProto.AttributeType
 	(TensorProto_DataType)(0),          // 3: onnx.TensorProto.DataType
 	(TensorProto_DataLocation)(0),      // 4: onnx.TensorProto.DataLocation
-	(*AttributeProto)(nil),             // 5: onnx.AttributeProto
-	(*ValueInfoProto)(nil),             // 6: onnx.ValueInfoProto
-	(*NodeProto)(nil),                  // 7: onnx.NodeProto
-	(*TrainingInfoProto)(nil),          // 8: onnx.TrainingInfoProto
-	(*ModelProto)(nil),                 // 9: onnx.ModelProto
-	(*StringStringEntryProto)(nil),     // 10: onnx.StringStringEntryProto
-	(*TensorAnnotation)(nil),           // 11: onnx.TensorAnnotation
-	(*GraphProto)(nil),                 // 12: onnx.GraphProto
-	(*TensorProto)(nil),                // 13: onnx.TensorProto
-	(*SparseTensorProto)(nil),          // 14: onnx.SparseTensorProto
-	(*TensorShapeProto)(nil),           // 15: onnx.TensorShapeProto
-	(*TypeProto)(nil),                  // 16: onnx.TypeProto
-	(*OperatorSetIdProto)(nil),         // 17: onnx.OperatorSetIdProto
-	(*FunctionProto)(nil),              // 18: onnx.FunctionProto
-	(*TensorProto_Segment)(nil),        // 19: onnx.TensorProto.Segment
-	(*TensorShapeProto_Dimension)(nil), // 20: onnx.TensorShapeProto.Dimension
-	(*TypeProto_Tensor)(nil),           // 21: onnx.TypeProto.Tensor
-	(*TypeProto_Sequence)(nil),         // 22: onnx.TypeProto.Sequence
-	(*TypeProto_Map)(nil),              // 23: onnx.TypeProto.Map
-	(*TypeProto_Optional)(nil),         // 24: onnx.TypeProto.Optional
-	(*TypeProto_SparseTensor)(nil),     // 25: onnx.TypeProto.SparseTensor
+	(SequenceProto_DataType)(0),        // 5: onnx.SequenceProto.DataType
+	(OptionalProto_DataType)(0),        // 6: onnx.OptionalProto.DataType
+	(*AttributeProto)(nil),             // 7: onnx.AttributeProto
+	(*ValueInfoProto)(nil),             // 8: onnx.ValueInfoProto
+	(*NodeProto)(nil),                  // 9: onnx.NodeProto
+	(*TrainingInfoProto)(nil),          // 10: onnx.TrainingInfoProto
+	(*ModelProto)(nil),                 // 11: onnx.ModelProto
+	(*StringStringEntryProto)(nil),     // 12: onnx.StringStringEntryProto
+	(*TensorAnnotation)(nil),           // 13: onnx.TensorAnnotation
+	(*GraphProto)(nil),                 // 14: onnx.GraphProto
+	(*TensorProto)(nil),                // 15: onnx.TensorProto
+	(*SparseTensorProto)(nil),          // 16: onnx.SparseTensorProto
+	(*TensorShapeProto)(nil),           // 17: onnx.TensorShapeProto
+	(*TypeProto)(nil),                  // 18: onnx.TypeProto
+	(*OperatorSetIdProto)(nil),         // 19: onnx.OperatorSetIdProto
+	(*FunctionProto)(nil),              // 20: onnx.FunctionProto
+	(*SequenceProto)(nil),              // 21: onnx.SequenceProto
+	(*MapProto)(nil),                   // 22: onnx.MapProto
+	(*OptionalProto)(nil),              // 23: onnx.OptionalProto
+	(*TensorProto_Segment)(nil),        // 24: onnx.TensorProto.Segment
+	(*TensorShapeProto_Dimension)(nil), // 25: onnx.TensorShapeProto.Dimension
+	(*TypeProto_Tensor)(nil),           // 26: onnx.TypeProto.Tensor
+	(*TypeProto_Sequence)(nil),         // 27: onnx.TypeProto.Sequence
+	(*TypeProto_Map)(nil),              // 28: onnx.TypeProto.Map
+	(*TypeProto_Optional)(nil),         // 29: onnx.TypeProto.Optional
+	(*TypeProto_SparseTensor)(nil),     // 30: onnx.TypeProto.SparseTensor
 }
 var file_onnx_proto_depIdxs = []int32{
 	2,  // 0: onnx.AttributeProto.type:type_name -> onnx.AttributeProto.AttributeType
-	13, // 1: onnx.AttributeProto.t:type_name -> onnx.TensorProto
-	12, // 2: onnx.AttributeProto.g:type_name -> onnx.GraphProto
-	14, // 3: onnx.AttributeProto.sparse_tensor:type_name -> onnx.SparseTensorProto
-	16, // 4: onnx.AttributeProto.tp:type_name -> onnx.TypeProto
-	13, // 5: onnx.AttributeProto.tensors:type_name -> onnx.TensorProto
-	12, // 6: onnx.AttributeProto.graphs:type_name -> onnx.GraphProto
-	14, // 7: onnx.AttributeProto.sparse_tensors:type_name -> onnx.SparseTensorProto
-	16, // 8: onnx.AttributeProto.type_protos:type_name -> onnx.TypeProto
-	16, // 9: onnx.ValueInfoProto.type:type_name -> onnx.TypeProto
-	10, // 10: onnx.ValueInfoProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	5,  // 11: onnx.NodeProto.attribute:type_name -> onnx.AttributeProto
-	10, // 12: onnx.NodeProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	12, // 13: onnx.TrainingInfoProto.initialization:type_name -> onnx.GraphProto
-	12, // 14: onnx.TrainingInfoProto.algorithm:type_name -> onnx.GraphProto
-	10, // 15: onnx.TrainingInfoProto.initialization_binding:type_name -> onnx.StringStringEntryProto
-	10, // 16: onnx.TrainingInfoProto.update_binding:type_name -> onnx.StringStringEntryProto
-	17, // 17: onnx.ModelProto.opset_import:type_name -> onnx.OperatorSetIdProto
-	12, // 18: onnx.ModelProto.graph:type_name -> onnx.GraphProto
-	10, // 19: onnx.ModelProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	8,  // 20: onnx.ModelProto.training_info:type_name -> onnx.TrainingInfoProto
-	18, // 21: onnx.ModelProto.functions:type_name -> onnx.FunctionProto
-	10, // 22: onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> onnx.StringStringEntryProto
-	7,  // 23: onnx.GraphProto.node:type_name -> onnx.NodeProto
-	13, // 24: onnx.GraphProto.initializer:type_name -> onnx.TensorProto
-	14, // 25: onnx.GraphProto.sparse_initializer:type_name -> onnx.SparseTensorProto
-	6,  // 26: onnx.GraphProto.input:type_name -> onnx.ValueInfoProto
-	6,  // 27: onnx.GraphProto.output:type_name -> onnx.ValueInfoProto
-	6,  // 28: onnx.GraphProto.value_info:type_name -> onnx.ValueInfoProto
-	11, // 29: onnx.GraphProto.quantization_annotation:type_name -> onnx.TensorAnnotation
-	10, // 30: onnx.GraphProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	19, // 31: onnx.TensorProto.segment:type_name -> onnx.TensorProto.Segment
-	10, // 32: onnx.TensorProto.external_data:type_name -> onnx.StringStringEntryProto
+	15, // 1: onnx.AttributeProto.t:type_name -> onnx.TensorProto
+	14, // 2: onnx.AttributeProto.g:type_name -> onnx.GraphProto
+	16, // 3: onnx.AttributeProto.sparse_tensor:type_name -> onnx.SparseTensorProto
+	18, // 4: onnx.AttributeProto.tp:type_name -> onnx.TypeProto
+	15, // 5: onnx.AttributeProto.tensors:type_name -> onnx.TensorProto
+	14, // 6: onnx.AttributeProto.graphs:type_name -> onnx.GraphProto
+	16, // 7: onnx.AttributeProto.sparse_tensors:type_name -> onnx.SparseTensorProto
+	18, // 8: onnx.AttributeProto.type_protos:type_name -> onnx.TypeProto
+	18, // 9: onnx.ValueInfoProto.type:type_name -> onnx.TypeProto
+	12, // 10: onnx.ValueInfoProto.metadata_props:type_name -> onnx.StringStringEntryProto
+	7,  // 11: onnx.NodeProto.attribute:type_name -> onnx.AttributeProto
+	12, // 12: onnx.NodeProto.metadata_props:type_name -> onnx.StringStringEntryProto
+	14, // 13: onnx.TrainingInfoProto.initialization:type_name -> onnx.GraphProto
+	14, // 14: onnx.TrainingInfoProto.algorithm:type_name -> onnx.GraphProto
+	12, // 15: onnx.TrainingInfoProto.initialization_binding:type_name -> onnx.StringStringEntryProto
+	12, // 16: onnx.TrainingInfoProto.update_binding:type_name -> onnx.StringStringEntryProto
+	19, // 17: onnx.ModelProto.opset_import:type_name -> onnx.OperatorSetIdProto
+	14, // 18: onnx.ModelProto.graph:type_name -> onnx.GraphProto
+	12, // 19: onnx.ModelProto.metadata_props:type_name -> onnx.StringStringEntryProto
+	10, // 20: onnx.ModelProto.training_info:type_name -> onnx.TrainingInfoProto
+	20, // 21: onnx.ModelProto.functions:type_name -> onnx.FunctionProto
+	12, // 22: onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> onnx.StringStringEntryProto
+	9,  // 23: onnx.GraphProto.node:type_name -> onnx.NodeProto
+	15, // 24: onnx.GraphProto.initializer:type_name -> onnx.TensorProto
+	16, // 25: onnx.GraphProto.sparse_initializer:type_name -> onnx.SparseTensorProto
+	8,  // 26: onnx.GraphProto.input:type_name -> onnx.ValueInfoProto
+	8,  // 27: onnx.GraphProto.output:type_name -> onnx.ValueInfoProto
+	8,  // 28: onnx.GraphProto.value_info:type_name -> onnx.ValueInfoProto
+	13, // 29: onnx.GraphProto.quantization_annotation:type_name -> onnx.TensorAnnotation
+	12, // 30: onnx.GraphProto.metadata_props:type_name -> onnx.StringStringEntryProto
+	24, // 31: onnx.TensorProto.segment:type_name -> onnx.TensorProto.Segment
+	12, // 32: onnx.TensorProto.external_data:type_name -> onnx.StringStringEntryProto
 	4,  // 33: onnx.TensorProto.data_location:type_name -> onnx.TensorProto.DataLocation
-	10, // 34: onnx.TensorProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	13, // 35: onnx.SparseTensorProto.values:type_name -> onnx.TensorProto
-	13, // 36: onnx.SparseTensorProto.indices:type_name -> onnx.TensorProto
-	20, // 37: onnx.TensorShapeProto.dim:type_name -> onnx.TensorShapeProto.Dimension
-	21, // 38: onnx.TypeProto.tensor_type:type_name -> onnx.TypeProto.Tensor
-	22, // 39: onnx.TypeProto.sequence_type:type_name -> onnx.TypeProto.Sequence
-	23, // 40: onnx.TypeProto.map_type:type_name -> onnx.TypeProto.Map
-	24, // 41: onnx.TypeProto.optional_type:type_name -> onnx.TypeProto.Optional
-	25, // 42: onnx.TypeProto.sparse_tensor_type:type_name -> onnx.TypeProto.SparseTensor
-	5,  // 43: onnx.FunctionProto.attribute_proto:type_name -> onnx.AttributeProto
-	7,  // 44: onnx.FunctionProto.node:type_name -> onnx.NodeProto
-	17, // 45: onnx.FunctionProto.opset_import:type_name -> onnx.OperatorSetIdProto
-	6,  // 46: onnx.FunctionProto.value_info:type_name -> onnx.ValueInfoProto
-	10, // 47: onnx.FunctionProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	15, // 48: onnx.TypeProto.Tensor.shape:type_name -> onnx.TensorShapeProto
-	16, // 49: onnx.TypeProto.Sequence.elem_type:type_name -> onnx.TypeProto
-	16, // 50: onnx.TypeProto.Map.value_type:type_name -> onnx.TypeProto
-	16, // 51: onnx.TypeProto.Optional.elem_type:type_name -> onnx.TypeProto
-	15, // 52: onnx.TypeProto.SparseTensor.shape:type_name -> onnx.TensorShapeProto
-	53, // [53:53] is the sub-list for method output_type
-	53, // [53:53] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	12, // 34: onnx.TensorProto.metadata_props:type_name -> onnx.StringStringEntryProto
+	15, // 35: onnx.SparseTensorProto.values:type_name -> onnx.TensorProto
+	15, // 36: onnx.SparseTensorProto.indices:type_name -> onnx.TensorProto
+	25, // 37: onnx.TensorShapeProto.dim:type_name -> onnx.TensorShapeProto.Dimension
+	26, // 38: onnx.TypeProto.tensor_type:type_name -> onnx.TypeProto.Tensor
+	27, // 39: onnx.TypeProto.sequence_type:type_name -> onnx.TypeProto.Sequence
+	28, // 40: onnx.TypeProto.map_type:type_name -> onnx.TypeProto.Map
+	29, // 41: onnx.TypeProto.optional_type:type_name -> onnx.TypeProto.Optional
+	30, // 42: onnx.TypeProto.sparse_tensor_type:type_name -> onnx.TypeProto.SparseTensor
+	7,  // 43: onnx.FunctionProto.attribute_proto:type_name -> onnx.AttributeProto
+	9,  // 44: onnx.FunctionProto.node:type_name -> onnx.NodeProto
+	19, // 45: onnx.FunctionProto.opset_import:type_name -> onnx.OperatorSetIdProto
+	8,  // 46: onnx.FunctionProto.value_info:type_name -> onnx.ValueInfoProto
+	12, // 47: onnx.FunctionProto.metadata_props:type_name -> onnx.StringStringEntryProto
+	15, // 48: onnx.SequenceProto.tensor_values:type_name -> onnx.TensorProto
+	16, // 49: onnx.SequenceProto.sparse_tensor_values:type_name -> onnx.SparseTensorProto
+	21, // 50: onnx.SequenceProto.sequence_values:type_name -> onnx.SequenceProto
+	22, // 51: onnx.SequenceProto.map_values:type_name -> onnx.MapProto
+	23, // 52: onnx.SequenceProto.optional_values:type_name -> onnx.OptionalProto
+	21, // 53: onnx.MapProto.values:type_name -> onnx.SequenceProto
+	15, // 54: onnx.OptionalProto.tensor_value:type_name -> onnx.TensorProto
+	16, // 55: onnx.OptionalProto.sparse_tensor_value:type_name -> onnx.SparseTensorProto
+	21, // 56: onnx.OptionalProto.sequence_value:type_name -> onnx.SequenceProto
+	22, // 57: onnx.OptionalProto.map_value:type_name -> onnx.MapProto
+	23, // 58: onnx.OptionalProto.optional_value:type_name -> onnx.OptionalProto
+	17, // 59: onnx.TypeProto.Tensor.shape:type_name -> onnx.TensorShapeProto
+	18, // 60: onnx.TypeProto.Sequence.elem_type:type_name -> onnx.TypeProto
+	18, // 61: onnx.TypeProto.Map.value_type:type_name -> onnx.TypeProto
+	18, // 62: onnx.TypeProto.Optional.elem_type:type_name -> onnx.TypeProto
+	17, // 63: onnx.TypeProto.SparseTensor.shape:type_name -> onnx.TensorShapeProto
+	64, // [64:64] is the sub-list for method output_type
+	64, // [64:64] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_onnx_proto_init() }
@@ -2584,7 +3083,7 @@ func file_onnx_proto_init() {
 		(*TypeProto_OptionalType)(nil),
 		(*TypeProto_SparseTensorType)(nil),
 	}
-	file_onnx_proto_msgTypes[15].OneofWrappers = []any{
+	file_onnx_proto_msgTypes[18].OneofWrappers = []any{
 		(*TensorShapeProto_Dimension_DimValue)(nil),
 		(*TensorShapeProto_Dimension_DimParam)(nil),
 	}
@@ -2593,8 +3092,8 @@ func file_onnx_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onnx_proto_rawDesc), len(file_onnx_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   21,
+			NumEnums:      7,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
