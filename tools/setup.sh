@@ -10,6 +10,9 @@
 #   - Go modules pinned in go.mod (go mod download).
 #   - The ONNX Runtime shared library for the runtime/ort backend, through
 #     tools/install-ort.sh when that script exists.
+#   - The current ONNX backend-test cases, generated once per onnx version
+#     from the pinned onnx package (tools/onnx-testdata.sh, which makes the
+#     CI Python venv of tools/python/venv.sh when it is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +38,5 @@ go mod download
 if [ -f tools/install-ort.sh ]; then
 	bash tools/install-ort.sh >/dev/null
 fi
+
+bash tools/onnx-testdata.sh >/dev/null
