@@ -44,6 +44,10 @@ type Config struct {
 	Seed uint64
 	// Optimize enables graph optimisation passes (default true via Open).
 	Optimize bool
+	// DisabledPasses names native optimiser passes to skip (see
+	// WithoutPasses); the ONNX Runtime backend has its own optimiser and
+	// ignores it.
+	DisabledPasses []string
 	// MaxTensorBytes bounds one tensor a run allocates (0: the
 	// graph.DefaultMaxTensorBytes default, negative: no bound); set from
 	// WithLimits. The native backend enforces it.

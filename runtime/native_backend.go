@@ -7,6 +7,7 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/latent-ml/latent/runtime/native/passes"
 )
 
 // NativeBackendName is the registry name of the pure-Go backend.
@@ -25,10 +26,15 @@ func (nativeBackend) Compile(ctx context.Context, m *graph.Model, cfg Config) (E
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	pipeline, err := passes.Default().Without(cfg.DisabledPasses...)
+	if err != nil {
+		return nil, err
+	}
 	p, err := native.Compile(m, native.Options{
 		Seed:     cfg.Seed,
 		Threads:  cfg.IntraOpThreads,
 		Optimize: cfg.Optimize,
+		Passes:   pipeline,
 
 		MaxTensorBytes: cfg.MaxTensorBytes,
 	})

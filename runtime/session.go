@@ -67,6 +67,14 @@ func WithOptimize(on bool) Option {
 	return func(o *options) { o.cfg.Optimize = on }
 }
 
+// WithoutPasses switches the named passes of the native optimiser off
+// (names as `latent inspect --passes` lists them, e.g. "fuse-layers"): for
+// narrowing a wrong result or a slowdown down to one rewrite. Open fails on
+// an unknown name. The ONNX Runtime backend ignores it.
+func WithoutPasses(names ...string) Option {
+	return func(o *options) { o.cfg.DisabledPasses = append(o.cfg.DisabledPasses, names...) }
+}
+
 // Open decodes the ONNX model at path and compiles it on the selected
 // backend. External tensor data is resolved relative to the model's folder.
 func Open(path string, opts ...Option) (*Session, error) {

@@ -29,9 +29,13 @@ type Options struct {
 	// Threads bounds the goroutines one Run may use (0: default). Reserved
 	// for parallel kernels; the executor itself runs nodes in order.
 	Threads int
-	// Optimize enables the graph passes (Identity/Dropout removal, constant
-	// folding, Gemm/MatMul+Add+activation fusion) before planning.
+	// Optimize runs the optimiser's passes on a copy of the graph before
+	// planning: Passes, or passes.Default() when Passes is nil.
 	Optimize bool
+	// Passes is the pipeline Optimize runs. Build variants from
+	// passes.Default(), e.g. Without("fuse-layers") to rule a pass out
+	// while debugging.
+	Passes passes.Pipeline
 	// MaxTensorBytes bounds one tensor a kernel allocates during Run (0:
 	// graph.DefaultMaxTensorBytes, negative: no bound): shapes computed
 	// from hostile attributes or data fail with a *LimitError naming the
@@ -124,7 +128,11 @@ func Compile(m *graph.Model, opts Options) (*Plan, error) {
 	g := m.Graph
 	if opts.Optimize {
 		var err error
-		g, err = passes.Optimize(m, g)
+		pipeline := opts.Passes
+		if pipeline == nil {
+			pipeline = passes.Default()
+		}
+		g, err = pipeline.Run(m, g)
 		if err != nil {
 			return nil, fmt.Errorf("native: optimise: %w", err)
 		}

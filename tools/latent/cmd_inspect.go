@@ -6,26 +6,34 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/latent-ml/latent/runtime/native/passes"
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-const inspectUsage = `usage: latent inspect MODEL [--json] [--optimized]
+const inspectUsage = `usage: latent inspect MODEL [--json] [--optimized [--disable-pass NAMES]]
        latent inspect --operators [--json]
+       latent inspect --passes [--json]
 
 Prints what an ONNX model contains: IR and opset versions, producer, graph
 inputs and outputs with element types and (symbolic) shapes, a histogram
 of operators (marking those the native backend lacks), the parameter count
 and the metadata. The model is decoded and validated but not compiled.
-With --operators, lists the operators the native backend implements.
+With --optimized, describes the graph the native backend runs, after its
+optimiser passes, and what each pass changed; --disable-pass leaves the
+named passes (comma-separated) out. With --operators, lists the operators
+the native backend implements; with --passes, its passes in order.
 
 examples:
   latent inspect testdata/models/dense-ae/model.onnx
   latent inspect model.onnx --json | jq .operators
   latent inspect model.onnx --optimized   # after constant folding and Gemm fusion
-  latent inspect --operators`
+  latent inspect model.onnx --optimized --disable-pass fuse-layers,prepack-weights
+  latent inspect --operators
+  latent inspect --passes`
 
 func init() {
 	register(&command{
@@ -50,6 +58,18 @@ type modelReport struct {
 	Initializers    int               `json:"initializers"`
 	Parameters      int64             `json:"parameters"`
 	Metadata        map[string]string `json:"metadata"`
+	// Passes, with --optimized: what each optimiser pass changed, in order.
+	Passes []passReport `json:"passes,omitempty"`
+}
+
+// passReport is one optimiser pass of an --optimized inspection.
+type passReport struct {
+	Name        string  `json:"name"`
+	NodesBefore int     `json:"nodes_before"`
+	NodesAfter  int     `json:"nodes_after"`
+	InitsBefore int     `json:"initializers_before"`
+	InitsAfter  int     `json:"initializers_after"`
+	Millis      float64 `json:"ms"`
 }
 
 type valueReport struct {
@@ -69,9 +89,34 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asJSON := fs.Bool("json", false, "print a JSON object instead of text")
 	listOps := fs.Bool("operators", false, "list the operators the native backend implements")
 	optimized := fs.Bool("optimized", false, "describe the graph after the native backend's passes (folding, fusion)")
+	listPasses := fs.Bool("passes", false, "list the native optimiser's passes in order")
+	disable := fs.String("disable-pass", "", "with --optimized: comma-separated passes to leave out")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *listPasses {
+		if len(pos) != 0 || *listOps {
+			return usagef("--passes takes no MODEL argument")
+		}
+		type passDoc struct {
+			Name string `json:"name"`
+			Doc  string `json:"doc"`
+		}
+		var docs []passDoc
+		for _, p := range passes.Default() {
+			docs = append(docs, passDoc{p.Name, p.Doc})
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(docs)
+		}
+		for _, d := range docs {
+			fmt.Fprintf(stdout, "%-20s %s\n", d.Name, d.Doc)
+		}
+		return nil
+	}
+	if *disable != "" && !*optimized {
+		return usagef("--disable-pass needs --optimized")
 	}
 	if *listOps {
 		if len(pos) != 0 {
@@ -93,8 +138,21 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	var steps []passReport
 	if *optimized {
-		p, err := native.Compile(m, native.Options{Optimize: true})
+		pipeline, err := passes.Default().Without(splitList(*disable)...)
+		if err != nil {
+			return usagef("--disable-pass: %v", err)
+		}
+		traced := passes.Pipeline{{Name: "trace", Run: func(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
+			return pipeline.Trace(m, g, func(s passes.Step) {
+				steps = append(steps, passReport{Name: s.Pass, NodesBefore: s.NodesBefore, NodesAfter: s.NodesAfter,
+					InitsBefore: s.InitsBefore, InitsAfter: s.InitsAfter, Millis: float64(s.Elapsed.Microseconds()) / 1000})
+			})
+		}}}
+		// Compile, not just the passes: the report is of the graph the
+		// backend runs, and a model it cannot plan is an error here too.
+		p, err := native.Compile(m, native.Options{Optimize: true, Passes: traced})
 		if err != nil {
 			return err
 		}
@@ -103,6 +161,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		m = &om
 	}
 	r := inspectModel(pos[0], m)
+	r.Passes = steps
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -221,6 +280,12 @@ func printReport(w io.Writer, r modelReport) {
 		fmt.Fprintf(w, "  %-*s %d%s\n", width, o.Op, o.Count, note)
 	}
 	fmt.Fprintf(w, "parameters: %d in %d initializers\n", r.Parameters, r.Initializers)
+	if len(r.Passes) > 0 {
+		fmt.Fprintf(w, "passes (nodes, initializers):\n")
+		for _, p := range r.Passes {
+			fmt.Fprintf(w, "  %-20s %4d -> %-4d %4d -> %-4d %8.3f ms\n", p.Name, p.NodesBefore, p.NodesAfter, p.InitsBefore, p.InitsAfter, p.Millis)
+		}
+	}
 	if len(r.Metadata) > 0 {
 		keys := make([]string, 0, len(r.Metadata))
 		for k := range r.Metadata {
@@ -232,4 +297,15 @@ func printReport(w io.Writer, r modelReport) {
 			fmt.Fprintf(w, "  %s = %s\n", k, r.Metadata[k])
 		}
 	}
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

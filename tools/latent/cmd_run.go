@@ -26,7 +26,8 @@ and a short summary of each output is printed.
 examples:
   latent run testdata/models/dense-ae/model.onnx \
       --inputs testdata/models/dense-ae/test_data_set_0 --outputs /tmp/out
-  latent run model.onnx --inputs in/ --backend ort --seed 7`
+  latent run model.onnx --inputs in/ --backend ort --seed 7
+  latent run model.onnx --inputs in/ --disable-pass fuse-layers   # rule one rewrite out`
 
 func init() {
 	register(&command{
@@ -44,6 +45,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	seed := fs.Uint64("seed", 0, "seed for random operators without a seed attribute")
 	threads := fs.Int("threads", 0, "threads per run (0: backend default)")
 	optimize := fs.Bool("optimize", true, "run graph optimisation passes")
+	disable := fs.String("disable-pass", "", "comma-separated native optimiser passes to skip (latent inspect --passes lists them)")
 	show := fs.Int("show", 8, "values of each output to print")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -58,7 +60,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	modelPath := pos[0]
 
 	sess, err := runtime.Open(modelPath, runtime.WithBackend(*backend), runtime.WithSeed(*seed),
-		runtime.WithThreads(*threads), runtime.WithOptimize(*optimize))
+		runtime.WithThreads(*threads), runtime.WithOptimize(*optimize), runtime.WithoutPasses(splitList(*disable)...))
 	if err != nil {
 		return err
 	}

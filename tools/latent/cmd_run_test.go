@@ -10,11 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/onnxpb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 )
 
 const (
@@ -302,19 +303,64 @@ func TestEveryONNXTestModel(t *testing.T) {
 
 func TestInspectOptimized(t *testing.T) {
 	code, stdout, stderr := latent(t, "inspect", exampleModel, "--optimized")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, stderr)
 	// Three Gemm+activation pairs fuse; the linear code layer stays a Gemm.
 	for _, want := range []string{"operators (4 nodes)", "latent.native/FusedGemm 3", "Gemm                    1"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("--optimized output lacks %q:\n%s", want, stdout)
-		}
+		assert.Contains(t, stdout, want)
 	}
+	// What each pass did, in order: only fuse-layers changes this model.
+	assert.Regexp(t, `(?s)passes \(nodes, initializers\):\n  remove-passthrough +7 -> 7 .*\n  fold-constants .*\n  fold-affine .*\n  fold-batchnorm .*\n  fuse-layers +7 -> 4 .*\n  prepack-weights +4 -> 4 `, stdout)
+
+	code, stdout, stderr = latent(t, "inspect", exampleModel, "--optimized", "--json")
+	require.Equal(t, 0, code, stderr)
+	var r struct {
+		Nodes  int `json:"nodes"`
+		Passes []struct {
+			Name        string `json:"name"`
+			NodesBefore int    `json:"nodes_before"`
+			NodesAfter  int    `json:"nodes_after"`
+		} `json:"passes"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	require.Len(t, r.Passes, 6)
+	assert.Equal(t, "fuse-layers", r.Passes[4].Name)
+	assert.Equal(t, 7, r.Passes[4].NodesBefore)
+	assert.Equal(t, 4, r.Passes[4].NodesAfter)
+	assert.Equal(t, 4, r.Nodes)
+
+	// Without fusion the graph keeps its seven nodes, and the pass is not listed.
+	code, stdout, stderr = latent(t, "inspect", exampleModel, "--optimized", "--disable-pass", "fuse-layers, prepack-weights")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "operators (7 nodes)")
+	assert.NotContains(t, stdout, "fuse-layers")
+	assert.NotContains(t, stdout, "FusedGemm")
+
+	code, _, stderr = latent(t, "inspect", exampleModel, "--optimized", "--disable-pass", "fuse-everything")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `unknown pass "fuse-everything"`)
+	code, _, stderr = latent(t, "inspect", exampleModel, "--disable-pass", "fuse-layers")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--disable-pass needs --optimized")
+
 	unknownOp := writeModel(t, t.TempDir(), func(p *onnxpb.ModelProto) {
 		p.Graph.Node[1].OpType = proto.String("Frobnicate")
 	})
-	if code, _, stderr := latent(t, "inspect", unknownOp, "--optimized"); code != 1 || !strings.Contains(stderr, "unsupported operator Frobnicate") {
-		t.Errorf("--optimized with an unknown op: exit %d, %s", code, stderr)
+	code, _, stderr = latent(t, "inspect", unknownOp, "--optimized")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "unsupported operator Frobnicate")
+}
+
+// TestInspectPasses lists the optimiser's passes in the order they run.
+func TestInspectPasses(t *testing.T) {
+	code, stdout, stderr := latent(t, "inspect", "--passes")
+	require.Equal(t, 0, code, stderr)
+	var names []string
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		f := strings.Fields(l)
+		require.Greater(t, len(f), 1, "a pass without a description: %q", l)
+		names = append(names, f[0])
 	}
+	assert.Equal(t, []string{"remove-passthrough", "fold-constants", "fold-affine", "fold-batchnorm", "fuse-layers", "prepack-weights"}, names)
+	code, _, _ = latent(t, "inspect", "--passes", exampleModel)
+	assert.Equal(t, 2, code)
 }

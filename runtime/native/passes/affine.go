@@ -8,7 +8,17 @@ import (
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-// FoldAffine returns a copy of g with constant per-feature scaling removed
+// FoldAffine folds constant per-feature scaling into dense layers or one
+// Affine pass; see foldAffine.
+var FoldAffine = Pass{
+	Name: "fold-affine",
+	Doc:  "constant input scaling folded into the first Gemm, output scaling into one Affine node",
+	Run: func(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
+		return foldAffine(m, g), nil
+	},
+}
+
+// foldAffine returns a copy of g with constant per-feature scaling removed
 // from around dense layers, the shape exporters give in-graph input
 // scaling:
 //
@@ -28,7 +38,7 @@ import (
 // node (one pass instead of two; a constant divisor becomes a multiply by
 // its reciprocal, within float32 rounding of the quotient). Only opset ≥ 7 graphs
 // (numpy broadcasting) are rewritten. g is not modified.
-func FoldAffine(m *graph.Model, g *graph.Graph) *graph.Graph {
+func foldAffine(m *graph.Model, g *graph.Graph) *graph.Graph {
 	opset, ok := operators.ImportedVersion(m, "")
 	if !ok || opset < 7 {
 		return g

@@ -4,13 +4,13 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"reflect"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
 	"github.com/latent-ml/latent/runtime/native/passes"
+	"github.com/stretchr/testify/require"
 )
 
 func affineRand(rng *rand.Rand, lo, hi float64, shape ...int) *ops.Tensor {
@@ -21,7 +21,7 @@ func affineRand(rng *rand.Rand, lo, hi float64, shape ...int) *ops.Tensor {
 	return t
 }
 
-// TestFoldAffine shows the graph before and after passes.FoldAffine for the
+// TestFoldAffine shows the graph before and after the fold-affine pass for the
 // patterns it rewrites and those it must leave alone, and checks that the
 // optimised plan computes what the unoptimised one does within 1e-5
 // relative (the Affine node itself is bit-exact: TestAffineKernel; the
@@ -54,7 +54,7 @@ func TestFoldAffine(t *testing.T) {
 		nodes   []*graph.Node
 		inputs  []string // graph inputs besides x
 		outputs []string // graph outputs
-		want    []string // passes.FoldAffine's graph; nil: unchanged
+		want    []string // the graph after fold-affine; nil: unchanged
 	}{
 		{"sub div gemm", []*graph.Node{nd("Sub", "x", "c", "xc"), nd("Div", "xc", "s", "xs"), gemm("xs", "W", "b", "y")}, nil, []string{"y"},
 			[]string{"Gemm(x,W_affine,y_bias_affine)->y"}},
@@ -114,39 +114,29 @@ func TestFoldAffine(t *testing.T) {
 			}
 			m := &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
 			before := opsOf(g)
-			got := opsOf(passes.FoldAffine(m, g))
+			got := opsOf(runPass(t, passes.FoldAffine, m, g))
 			want := c.want
 			if want == nil {
 				want = before
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("after passes.FoldAffine:\n got %q\nwant %q", got, want)
-			}
-			if !reflect.DeepEqual(opsOf(g), before) || len(g.Initializers) != len(in) {
-				t.Fatal("FoldAffine modified its input graph")
-			}
+			require.Equal(t, want, got, "after fold-affine")
+			require.Equal(t, before, opsOf(g), "fold-affine modified its input graph")
+			require.Len(t, g.Initializers, len(in), "fold-affine modified its input graph")
 			var res [2][]*ops.Tensor
 			for i, opt := range []bool{false, true} {
 				p, err := native.Compile(m, native.Options{Optimize: opt})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				for run := 0; run < 2; run++ { // the second run gets recycled buffers
-					if res[i], err = p.Run(context.Background(), feeds); err != nil {
-						t.Fatal(err)
-					}
+					res[i], err = p.Run(context.Background(), feeds)
+					require.NoError(t, err)
 				}
 			}
 			for j := range res[0] {
 				a, b := res[0][j], res[1][j]
-				if !ops.SameShape(a.Shape, b.Shape) {
-					t.Fatalf("output %d: unoptimised %v, optimised %v", j, a.Shape, b.Shape)
-				}
+				require.Equal(t, a.Shape, b.Shape, "output %d: optimised shape", j)
 				for i, av := range a.F32() {
 					bv := b.F32()[i]
-					if math.Abs(float64(av-bv)) > 1e-5*math.Max(1, math.Abs(float64(av))) {
-						t.Fatalf("output %d element %d: unoptimised %v, optimised %v", j, i, av, bv)
-					}
+					require.InDelta(t, av, bv, 1e-5*math.Max(1, math.Abs(float64(av))), "output %d element %d: unoptimised %v, optimised %v", j, i, av, bv)
 				}
 			}
 		})

@@ -9,7 +9,17 @@ import (
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-// FoldBatchNorm returns a copy of g in which every inference-mode
+// FoldBatchNorm folds inference-mode BatchNormalization into the preceding
+// convolution; see foldBatchNorm.
+var FoldBatchNorm = Pass{
+	Name: "fold-batchnorm",
+	Doc:  "BatchNormalization folded into the weights of the Conv or ConvTranspose before it",
+	Run: func(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
+		return foldBatchNorm(m, g), nil
+	},
+}
+
+// foldBatchNorm returns a copy of g in which every inference-mode
 // BatchNormalization that directly follows a Conv (or a group-1
 // ConvTranspose) is folded into that convolution's weights and bias:
 // with s = scale/√(var+ε) per output channel, W' = W·s and
@@ -23,7 +33,7 @@ import (
 // subgraph or as a graph output), and the BatchNormalization produces only
 // Y, outside training mode, at opset 9 or later. g, its nodes and its
 // initializers are not modified; folded weights are new initializers.
-func FoldBatchNorm(m *graph.Model, g *graph.Graph) *graph.Graph {
+func foldBatchNorm(m *graph.Model, g *graph.Graph) *graph.Graph {
 	if opset, ok := operators.ImportedVersion(m, ""); !ok || opset < 9 {
 		return g
 	}

@@ -3,12 +3,13 @@ package passes_test
 import (
 	"math"
 	"math/rand/v2"
-	"reflect"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native/passes"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func bnRandTensor(rng *rand.Rand, lo, hi float32, shape ...int) *ops.Tensor {
@@ -77,30 +78,23 @@ func TestFoldBatchNormGraphAndOutputs(t *testing.T) {
 	before := bnNodeOps(m.Graph)
 	nInits := len(m.Graph.Initializers)
 
-	fg := passes.FoldBatchNorm(m, m.Graph)
+	fg := runPass(t, passes.FoldBatchNorm, m, m.Graph)
 	got := bnNodeOps(fg)
 	want := []string{"Conv", "Relu", "ConvTranspose", "Conv", "BatchNormalization"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("after folding: %v, want %v", got, want)
-	}
-	if !reflect.DeepEqual(bnNodeOps(m.Graph), before) || len(m.Graph.Initializers) != nInits {
-		t.Fatal("FoldBatchNorm modified its input graph")
-	}
-	if fg.Nodes[0].Outputs[0] != "bn1" || fg.Nodes[2].Outputs[0] != "y2" || len(fg.Nodes[2].Inputs) != 3 {
-		t.Errorf("folded convolutions: %+v, %+v", fg.Nodes[0], fg.Nodes[2])
-	}
+	require.Equal(t, want, got, "after folding")
+	require.Equal(t, before, bnNodeOps(m.Graph), "fold-batchnorm modified its input graph")
+	require.Len(t, m.Graph.Initializers, nInits, "fold-batchnorm modified its input graph")
+	assert.Equal(t, "bn1", fg.Nodes[0].Outputs[0], "the folded Conv writes the BatchNormalization's output")
+	assert.Equal(t, "y2", fg.Nodes[2].Outputs[0], "the folded ConvTranspose writes the BatchNormalization's output")
+	assert.Len(t, fg.Nodes[2].Inputs, 3, "the folded ConvTranspose gains a bias")
 
 	x := bnRandTensor(rng, -1, 1, 2, 3, 6, 6)
 	ref, folded := runGraph(t, m, m.Graph, x), runGraph(t, m, fg, x)
 	for i := range ref {
-		if !reflect.DeepEqual(ref[i].Shape, folded[i].Shape) {
-			t.Fatalf("output %d: shape %v, want %v", i, folded[i].Shape, ref[i].Shape)
-		}
+		require.Equal(t, folded[i].Shape, ref[i].Shape, "output")
 		for j, w := range ref[i].F32() {
 			g := folded[i].F32()[j]
-			if math.Abs(float64(g-w)) > 1e-5+1e-5*math.Abs(float64(w)) {
-				t.Fatalf("output %d[%d]: folded %g, unfolded %g", i, j, g, w)
-			}
+			require.InDelta(t, w, g, 1e-5+1e-5*math.Abs(float64(w)), "output %d[%d]: folded %g, unfolded %g", i, j, g, w)
 		}
 	}
 }
@@ -123,9 +117,9 @@ func TestFoldBatchNormKeepsWhatItCannotFold(t *testing.T) {
 	for name, mutate := range cases {
 		m := bnTestModel(rng)
 		mutate(m)
-		fg := passes.FoldBatchNorm(m, m.Graph)
-		if fg.Nodes[0].OpType != "Conv" || fg.Nodes[1].OpType != "BatchNormalization" || fg.Nodes[1].Inputs[0] != "c1" {
-			t.Errorf("%s: first pair folded anyway: %v", name, bnNodeOps(fg))
-		}
+		fg := runPass(t, passes.FoldBatchNorm, m, m.Graph)
+		assert.Equal(t, "Conv", fg.Nodes[0].OpType, "%s: first pair folded anyway: %v", name, bnNodeOps(fg))
+		assert.Equal(t, "BatchNormalization", fg.Nodes[1].OpType, "%s: first pair folded anyway: %v", name, bnNodeOps(fg))
+		assert.Equal(t, "c1", fg.Nodes[1].Inputs[0], "%s: first pair folded anyway: %v", name, bnNodeOps(fg))
 	}
 }

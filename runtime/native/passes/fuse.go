@@ -6,7 +6,17 @@ import (
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-// FuseLayers returns a copy of g in which the layer patterns exporters
+// FuseLayers fuses dense and convolution layers with their activation;
+// see fuseLayers.
+var FuseLayers = Pass{
+	Name: "fuse-layers",
+	Doc:  "Gemm, MatMul+Add, Conv and ConvTranspose fused with the activation after them",
+	Run: func(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
+		return fuseLayers(m, g), nil
+	},
+}
+
+// fuseLayers returns a copy of g in which the layer patterns exporters
 // write become one node of domain operators.FusedDomain:
 //
 //	Gemm → act                  FusedGemm  (act: Relu, LeakyRelu, Sigmoid, Tanh)
@@ -22,7 +32,7 @@ import (
 // and ops.ConvTranspose for float32. Otherwise
 // both run the original kernels one after the other, so results never
 // depend on whether fusion happened. g is not modified.
-func FuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
+func fuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 	opset, ok := operators.ImportedVersion(m, "")
 	if !ok {
 		return g

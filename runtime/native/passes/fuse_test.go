@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
@@ -13,6 +11,8 @@ import (
 	"github.com/latent-ml/latent/runtime/native"
 	"github.com/latent-ml/latent/runtime/native/passes"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func fattr(name string, v float32) *graph.Attr {
@@ -55,7 +55,7 @@ func TestFuseGemmGraph(t *testing.T) {
 		},
 	}
 	m := &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
-	got := opsOf(passes.FuseLayers(m, g))
+	got := opsOf(runPass(t, passes.FuseLayers, m, g))
 	want := []string{
 		"FusedGemm(x,w,b)->y1",
 		"FusedGemm(x,w,b)->y2",
@@ -67,12 +67,8 @@ func TestFuseGemmGraph(t *testing.T) {
 		"FusedConvTranspose(x,w)->y9",
 		"MatMul(x,w)->m7", "Add(m7,m7)->y7",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("after fusion:\n got %q\nwant %q", got, want)
-	}
-	if len(g.Nodes) != 20 {
-		t.Fatal("FuseLayers modified its input")
-	}
+	require.Equal(t, want, got, "after fusion")
+	require.Len(t, g.Nodes, 20, "fuse-layers modified its input")
 }
 
 // TestFusedMatchesUnfused runs dense layers with and without optimisation
@@ -178,26 +174,23 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			var res [2]*ops.Tensor
 			for i, opt := range []bool{false, true} {
 				p, err := native.Compile(m, native.Options{Optimize: opt})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				if opt {
 					ops := opsOf(p.Graph())
-					if c.fused && (len(ops) != 1 || p.Graph().Nodes[0].Domain != operators.FusedDomain) {
-						t.Fatalf("optimised graph %q, want one fused node", ops)
+					if c.fused {
+						require.Len(t, ops, 1, "optimised graph %q, want one fused node", ops)
+						require.Equal(t, operators.FusedDomain, p.Graph().Nodes[0].Domain, "optimised graph %q, want one fused node", ops)
 					}
 				}
 				for run := 0; run < 2; run++ { // second run uses recycled buffers
 					out, err := p.Run(context.Background(), []*ops.Tensor{c.x})
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					res[i] = out[0]
 				}
 			}
-			if !ops.SameShape(res[0].Shape, c.outDim) || !ops.SameShape(res[1].Shape, c.outDim) || res[0].DType != res[1].DType {
-				t.Fatalf("unfused %v, fused %v, want shape %v", res[0], res[1], c.outDim)
-			}
+			require.Equal(t, c.outDim, res[0].Shape, "unfused shape")
+			require.Equal(t, c.outDim, res[1].Shape, "fused shape")
+			require.Equal(t, res[0].DType, res[1].DType, "fused type")
 			for i := 0; i < res[0].Len(); i++ {
 				var a, b float64
 				if res[0].DType == ops.Float64 {
@@ -205,9 +198,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 				} else {
 					a, b = float64(res[0].F32()[i]), float64(res[1].F32()[i])
 				}
-				if math.Abs(a-b) > 1e-6+1e-5*math.Abs(a) {
-					t.Fatalf("element %d: unfused %v, fused %v", i, a, b)
-				}
+				require.InDelta(t, a, b, 1e-6+1e-5*math.Abs(a), "element %d: unfused %v, fused %v", i, a, b)
 			}
 		})
 	}
@@ -224,20 +215,8 @@ func TestFusedGemmErrorsNameTheOriginalNode(t *testing.T) {
 		},
 	}
 	p, err := native.Compile(&graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}, native.Options{Optimize: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = p.Run(context.Background(), []*ops.Tensor{ops.New(ops.Float32, 2, 5)}) // inner dims 5 vs 4
-	if err == nil || !containsAll(err.Error(), "dense1", "Gemm") {
-		t.Fatalf("got %v, want an error naming node dense1 (Gemm)", err)
-	}
-}
-
-func containsAll(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "dense1 (Gemm)", "the error names the original node")
 }

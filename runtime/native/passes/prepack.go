@@ -16,7 +16,17 @@ import (
 // 256→16, and 784→8 loses), and batch 1 is the latency that matters.
 const prepackMinCols = 32
 
-// PrepackWeights returns a copy of g in which every Gemm or FusedGemm node
+// PrepackWeights stores the constant weights of wide dense layers in the
+// faster k×n layout; see prepackWeights.
+var PrepackWeights = Pass{
+	Name: "prepack-weights",
+	Doc:  "constant weights of Gemm layers with 32 or more outputs stored k×n",
+	Run: func(_ *graph.Model, g *graph.Graph) (*graph.Graph, error) {
+		return prepackWeights(g), nil
+	},
+}
+
+// prepackWeights returns a copy of g in which every Gemm or FusedGemm node
 // (built from a Gemm) with transB=1 (the PyTorch Linear layout, weights
 // stored n×k) and a constant float32 B reads a transposed copy of B (k×n)
 // with transB=0 instead. The untransposed layout streams B along its rows and
@@ -27,9 +37,9 @@ const prepackMinCols = 32
 //
 // Layers narrower than prepackMinCols outputs keep their layout.
 //
-// Run it after FuseLayers. g, its nodes and its initializers are not
+// Run it after fuseLayers. g, its nodes and its initializers are not
 // modified.
-func PrepackWeights(g *graph.Graph) *graph.Graph {
+func prepackWeights(g *graph.Graph) *graph.Graph {
 	overridable := map[string]bool{}
 	for _, vi := range g.OverridableInits {
 		overridable[vi.Name] = true

@@ -8,6 +8,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native/passes"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // prepackModel: x → Gemm(w1ᵀ, transB=1) → Relu → h → Gemm(w2ᵀ) → Sigmoid → y,
@@ -52,15 +54,15 @@ func TestPrepackWeights(t *testing.T) {
 	for _, lone := range []bool{false, true} {
 		rng := rand.New(rand.NewPCG(9, 10))
 		m := prepackModel(rng, lone)
-		fused := passes.FuseLayers(m, m.Graph)
-		pg := passes.PrepackWeights(fused)
+		fused := runPass(t, passes.FuseLayers, m, m.Graph)
+		pg := runPass(t, passes.PrepackWeights, m, fused)
 
 		var fusedNodes, plainNodes int
 		for _, n := range pg.Nodes {
 			if n.Name == "g4" {
-				if tb, _ := n.Int("transB", 0); tb != 1 || n.Inputs[1] != "w3" {
-					t.Errorf("lone=%v: the 8-output layer was packed (transB %d, reads %q)", lone, tb, n.Inputs[1])
-				}
+				tb, _ := n.Int("transB", 0)
+				assert.Equal(t, int64(1), tb, "lone=%v: the 8-output layer was packed", lone)
+				assert.Equal(t, "w3", n.Inputs[1], "lone=%v: the 8-output layer was packed", lone)
 				continue
 			}
 			switch n.OpType {
@@ -71,46 +73,38 @@ func TestPrepackWeights(t *testing.T) {
 			default:
 				continue
 			}
-			if tb, _ := n.Int("transB", 1); tb != 0 {
-				t.Errorf("lone=%v: %s still has transB=%d", lone, n.Label(), tb)
-			}
+			tb, _ := n.Int("transB", 1)
+			assert.Equal(t, int64(0), tb, "lone=%v: %s transB", lone, n.Label())
 			w := pg.Initializers[n.Inputs[1]]
 			orig := m.Graph.Initializers[map[string]string{"g1": "w1", "g2": "w2", "g3": "w1"}[n.Name]]
-			if w == nil || w.Shape[0] != orig.Shape[1] || w.Shape[1] != orig.Shape[0] {
-				t.Fatalf("lone=%v: %s reads %q shaped %v, want the transpose of %v", lone, n.Label(), n.Inputs[1], w, orig.Shape)
-			}
+			require.NotNil(t, w, "lone=%v: %s reads %q", lone, n.Label(), n.Inputs[1])
+			require.Equal(t, []int{orig.Shape[1], orig.Shape[0]}, w.Shape, "lone=%v: %s reads %q, want the transpose", lone, n.Label(), n.Inputs[1])
 			for r := range orig.Shape[0] {
 				for c := range orig.Shape[1] {
-					if w.F32()[c*orig.Shape[0]+r] != orig.F32()[r*orig.Shape[1]+c] {
-						t.Fatalf("%s: packed[%d,%d] differs from w[%d,%d]", n.Label(), c, r, r, c)
-					}
+					require.Equal(t, orig.F32()[r*orig.Shape[1]+c], w.F32()[c*orig.Shape[0]+r], "%s: packed[%d,%d] differs from w[%d,%d]", n.Label(), c, r, r, c)
 				}
 			}
 		}
-		if want := map[bool]int{false: 0, true: 1}[lone]; fusedNodes != 2 || plainNodes != want {
-			t.Fatalf("lone=%v: %d FusedGemm and %d Gemm nodes, want 2 and %d", lone, fusedNodes, plainNodes, want)
+		require.Equal(t, 2, fusedNodes, "lone=%v: FusedGemm nodes", lone)
+		require.Equal(t, map[bool]int{false: 0, true: 1}[lone], plainNodes, "lone=%v: Gemm nodes", lone)
+		if lone {
+			g1, g3 := findNode(pg, "g1"), findNode(pg, "g3")
+			assert.Equal(t, g1.Inputs[1], g3.Inputs[1], "g1 and g3 should read w1's one packed copy")
 		}
-		if g1, g3 := findNode(pg, "g1"), findNode(pg, "g3"); lone && g1.Inputs[1] != g3.Inputs[1] {
-			t.Errorf("g1 and g3 read %q and %q: both should read w1's one packed copy", g1.Inputs[1], g3.Inputs[1])
-		}
-		if _, kept := pg.Initializers["w1"]; kept != lone {
-			t.Errorf("lone=%v: w1 kept = %v (the Identity reads it: keep only then)", lone, kept)
-		}
-		if _, kept := pg.Initializers["w2"]; kept {
-			t.Errorf("w2 kept although only the packed node read it")
-		}
-		if len(m.Graph.Initializers) != 6 || m.Graph.Nodes[0].Attrs["transB"].I != 1 || len(fused.Initializers) != 6 {
-			t.Fatal("PrepackWeights modified its input")
-		}
+		_, kept := pg.Initializers["w1"]
+		assert.Equal(t, lone, kept, "lone=%v: w1 kept (the Identity reads it: keep only then)", lone)
+		assert.NotContains(t, pg.Initializers, "w2", "w2 kept although only the packed node read it")
+		require.Len(t, m.Graph.Initializers, 6, "prepack-weights modified its input")
+		require.Equal(t, int64(1), m.Graph.Nodes[0].Attrs["transB"].I, "prepack-weights modified its input")
+		require.Len(t, fused.Initializers, 6, "prepack-weights modified its input")
 
 		for _, batch := range []int{1, 3} {
 			x := bnRandTensor(rng, -1, 1, batch, 5)
 			ref, got := runGraph(t, m, m.Graph, x), runGraph(t, m, pg, x)
 			for i := range ref {
 				for j, w := range ref[i].F32() {
-					if g := got[i].F32()[j]; math.Abs(float64(g-w)) > 1e-5+1e-5*math.Abs(float64(w)) {
-						t.Fatalf("lone=%v batch %d output %d[%d]: packed %g, original %g", lone, batch, i, j, g, w)
-					}
+					g := got[i].F32()[j]
+					require.InDelta(t, w, g, 1e-5+1e-5*math.Abs(float64(w)), "lone=%v batch %d output %d[%d]: packed %g, original %g", lone, batch, i, j, g, w)
 				}
 			}
 		}
