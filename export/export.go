@@ -1,25 +1,35 @@
 // Package export owns latent's ONNX writer for trained autoencoders and its
 // reader back into the trainer.
 //
-// Write turns a trained trainer.Model into three standard ONNX files:
+// Write turns a trained trainer.Model of any kind into standard ONNX files
+// by walking its layer chain (trainer.Model.Network), one operator pattern
+// per layer type:
 //
-//	model.onnx    input → reconstruction
-//	encoder.onnx  input → code
-//	decoder.onnx  code  → reconstruction
+//	model.onnx     input → reconstruction
+//	encoder.onnx   input → code (VAEs: code, mu, logvar)
+//	decoder.onnx   code  → reconstruction
+//	generate.onnx  noise → sample (VAEs only)
 //
-// The image and VAE kinds (conv, vae, conv-vae; see conv.go) take NCHW
-// images [batch,C,H,W] for the conv kinds, give VAE encoders the outputs
-// code (= mu), mu and logvar, keep model.onnx deterministic (z = mu) and add
-// a fourth file, generate.onnx, mapping an explicit noise input z ~ N(0, I)
-// (not RandomNormalLike, so results are reproducible) to samples.
+// Dense layers become Gemm (transB=1, W [out,in], 1-D bias) and an
+// activation node; tied decoder weights are written as real initializers
+// (the transposed encoder weights). Convolutions become Conv and
+// ConvTranspose (output_padding), pooling MaxPool/AveragePool, upsampling
+// Resize (nearest: asymmetric + floor; bilinear: linear + half_pixel), batch
+// norm BatchNormalization with the running statistics, reshapes Flatten or
+// Reshape. A k-sparse code keeps its k largest values per sample inside the
+// graph with TopK, Shape, ConstantOfShape and ScatterElements; equal values
+// keep the lower index first, exactly like the trainer. Training-only
+// layers (input noise, dropout) and the regularisers leave no trace: every
+// graph is an inference graph.
 //
-// Every graph is an inference graph: one Gemm (transB=1, W [out,in], 1-D
-// bias) plus one activation node per dense layer, no noise and no
-// regularisers. Tied decoder weights are written as real initializers (the
-// transposed encoder weights). A k-sparse code keeps its k largest values
-// per sample inside the graph with TopK, Shape, ConstantOfShape and
-// ScatterElements; equal values keep the lower index first, exactly like
-// the trainer.
+// Conv kinds take NCHW images: input and reconstruction are [batch, C, H, W]
+// (the trained image shape); codes are [batch, code]; the other kinds take
+// [batch, features]. A VAE's encoder.onnx has three outputs, `code` (the
+// posterior mean, first so tools that read one output get the code), `mu`
+// (the same values) and `logvar`; its model.onnx is deterministic
+// (z = mu); generate.onnx maps an explicit `noise` input [batch, code]
+// (draws from N(0, I), supplied by the caller; not RandomNormalLike, so
+// results are reproducible and golden-testable) to samples.
 //
 // # Scaling is inside the graphs
 //
@@ -28,7 +38,8 @@
 // (min-max or standard), the graphs start with
 // Sub(input, input_offset) → Mul(·, input_scale) and end with
 // Div(·, input_scale) → Add(·, input_offset), using the initializers
-// `input_offset` and `input_scale`. Callers feed raw rows and read raw
+// `input_offset` and `input_scale` (shaped like one sample, so they
+// broadcast over NCHW batches). Callers feed raw rows and read raw
 // reconstructions, exactly as with trainer.Model.Encode and Reconstruct.
 // The code is never rescaled. The same offsets and scales are repeated in
 // the metadata (latent.input_offset, latent.input_scale, as JSON arrays,
@@ -45,6 +56,11 @@
 // Graphs default to opset 17 (13 to 21 are accepted) with the matching IR
 // version, a symbolic batch dimension named "batch", doc strings on the
 // model, graph and its inputs and outputs, and producer "latent".
+//
+// Import (and FromGraph, FromGraphs) read a latent export back into a
+// trainer.Model by building the spec's layers and filling their tensors
+// from the initializers of the same names; FromMLP and ImportFile read a
+// plain dense autoencoder exported by PyTorch or scikit-learn.
 package export
 
 import (
@@ -55,7 +71,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
@@ -79,9 +94,10 @@ const (
 
 // File names written by Write.
 const (
-	ModelFile   = "model.onnx"
-	EncoderFile = "encoder.onnx"
-	DecoderFile = "decoder.onnx"
+	ModelFile    = "model.onnx"
+	EncoderFile  = "encoder.onnx"
+	DecoderFile  = "decoder.onnx"
+	GenerateFile = "generate.onnx" // VAEs only
 )
 
 // Tensor names of the exported graphs.
@@ -89,14 +105,20 @@ const (
 	InputName          = "input"
 	CodeName           = "code"
 	ReconstructionName = "reconstruction"
-	BatchDim           = "batch"
+	// MuName, LogVarName: a VAE encoder's posterior outputs; NoiseName:
+	// the input of generate.onnx.
+	MuName     = "mu"
+	LogVarName = "logvar"
+	NoiseName  = "noise"
+	BatchDim   = "batch"
 )
 
 // Parts of an export, as recorded in latent.part (see package metadata).
 const (
-	PartModel   = metadata.PartModel
-	PartEncoder = metadata.PartEncoder
-	PartDecoder = metadata.PartDecoder
+	PartModel    = metadata.PartModel
+	PartEncoder  = metadata.PartEncoder
+	PartDecoder  = metadata.PartDecoder
+	PartGenerate = metadata.PartGenerate
 )
 
 // IRVersion returns the ONNX IR version that goes with an opset of the
@@ -148,15 +170,14 @@ type Options struct {
 	Training *metadata.Summary
 }
 
-// Set is the three graphs of one export (four for VAEs: Generate, see
-// conv.go).
+// Set is the three graphs of one export (four for VAEs: Generate).
 type Set struct {
 	Model, Encoder, Decoder *graph.Model
 	// Generate maps noise z ~ N(0, I) to samples (VAE kinds only, else nil).
 	Generate *graph.Model
 }
 
-// Build converts m into its three ONNX graphs.
+// Build converts m into its ONNX graphs (three, four for VAEs).
 func Build(m *trainer.Model, opts Options) (*Set, error) {
 	if m == nil {
 		return nil, errors.New("export: nil model")
@@ -179,7 +200,7 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("export: threshold %g is not finite", *opts.Threshold)
 	}
 	meta := metadataFor(m, opts)
-	mkN := func(part string, layers func(b *builder) error, ins, outs []graph.ValueInfo, doc string) (*graph.Model, error) {
+	mk := func(part string, layers func(b *builder) error, ins, outs []graph.ValueInfo, doc string) (*graph.Model, error) {
 		b := newBuilder(m.Spec.Kind, part)
 		if err := layers(b); err != nil {
 			return nil, err
@@ -202,42 +223,46 @@ func Build(m *trainer.Model, opts Options) (*Set, error) {
 			Graph:        b.g,
 		}, nil
 	}
-	if models.IsImageKind(m.Spec.Kind) {
-		return buildImage(m, opts, mkN)
-	}
-	mk := func(part string, layers func(b *builder) error, in, out graph.ValueInfo, doc string) (*graph.Model, error) {
-		return mkN(part, layers, []graph.ValueInfo{in}, []graph.ValueInfo{out}, doc)
-	}
-	enc, dec := m.Encoder(), m.Decoder()
-	if len(enc) == 0 || len(dec) == 0 {
-		return nil, errors.New("export: model has no layers")
-	}
-	D, C := m.Spec.Input, m.Spec.Code
-	inVI := batchVI(InputName, []int{D}, "raw input rows (batch × features, training data units; scaling is applied inside the graph)")
-	codeVI := batchVI(CodeName, []int{C}, "latent code (batch × code size)")
-	recVI := batchVI(ReconstructionName, []int{D}, "reconstruction of the input (batch × features, raw data units)")
+	net := m.Network()
+	inShape, outShape := net.InShape(), net.OutShape()
+	C := m.Spec.Code
+	inVI := batchVI(InputName, inShape, fmt.Sprintf("raw input (batch × %s, training data units; scaling is applied inside the graph)", dimsString(inShape)))
+	recVI := batchVI(ReconstructionName, outShape, fmt.Sprintf("reconstruction of the input (batch × %s, raw data units)", dimsString(outShape)))
+	codeVI := batchVI(CodeName, []int{C}, "latent code (batch × code size); for VAEs the posterior mean")
+	vae := posteriorOf(net) != nil
 	scaler := m.Scaler
 	var s Set
 	if s.Model, err = mk(PartModel, func(b *builder) error {
-		x := b.scaleIn(&scaler, InputName, []int{D})
-		code, err := b.encoder(enc, x)
-		if err != nil {
+		if err := b.walk(net.Encoder(), b.scaleIn(&scaler, InputName, inShape), CodeName, "enc.y", false); err != nil {
 			return err
 		}
-		return b.decoder(dec, code, &scaler)
-	}, inVI, recVI, "input → reconstruction"); err != nil {
+		return b.decoder(net, CodeName, &scaler, outShape)
+	}, []graph.ValueInfo{inVI}, []graph.ValueInfo{recVI}, "input → reconstruction"); err != nil {
 		return nil, err
 	}
+	encOuts := []graph.ValueInfo{codeVI}
+	if vae {
+		encOuts = append(encOuts, batchVI(MuName, []int{C}, "posterior mean (batch × code size)"),
+			batchVI(LogVarName, []int{C}, "posterior log-variance (batch × code size)"))
+	}
 	if s.Encoder, err = mk(PartEncoder, func(b *builder) error {
-		_, err := b.encoder(enc, b.scaleIn(&scaler, InputName, []int{D}))
-		return err
-	}, inVI, codeVI, "input → code"); err != nil {
+		return b.walk(net.Encoder(), b.scaleIn(&scaler, InputName, inShape), CodeName, "enc.y", true)
+	}, []graph.ValueInfo{inVI}, encOuts, "input → code"); err != nil {
 		return nil, err
 	}
 	if s.Decoder, err = mk(PartDecoder, func(b *builder) error {
-		return b.decoder(dec, CodeName, &scaler)
-	}, codeVI, recVI, "code → reconstruction"); err != nil {
+		return b.decoder(net, CodeName, &scaler, outShape)
+	}, []graph.ValueInfo{codeVI}, []graph.ValueInfo{recVI}, "code → reconstruction"); err != nil {
 		return nil, err
+	}
+	if vae {
+		noiseVI := batchVI(NoiseName, []int{C}, "latent draws z ~ N(0, I) (batch × code size), supplied by the caller")
+		sampleVI := batchVI(ReconstructionName, outShape, "generated samples (raw data units)")
+		if s.Generate, err = mk(PartGenerate, func(b *builder) error {
+			return b.decoder(net, NoiseName, &scaler, outShape)
+		}, []graph.ValueInfo{noiseVI}, []graph.ValueInfo{sampleVI}, "noise z ~ N(0, I) → generated sample"); err != nil {
+			return nil, err
+		}
 	}
 	return &s, nil
 }
@@ -250,7 +275,7 @@ type Paths struct {
 }
 
 // Write exports m into dir (created if missing) as model.onnx, encoder.onnx
-// and decoder.onnx. Each file is written to a temporary file in dir, synced
+// and decoder.onnx (and generate.onnx for VAEs). Each file is written to a temporary file in dir, synced
 // and renamed, so no reader ever sees a half-written model.
 func Write(ctx context.Context, dir string, m *trainer.Model, opts Options) (Paths, error) {
 	s, err := Build(m, opts)
@@ -313,130 +338,6 @@ func (b *builder) node(op, name, doc string, ins, outs []string, attrs ...*graph
 		n.AttrOrder = append(n.AttrOrder, a.Name)
 	}
 	b.g.Nodes = append(b.g.Nodes, n)
-}
-
-func intAttr(name string, v int64) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
-}
-
-func floatAttr(name string, v float32) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
-}
-
-// dense adds one Gemm + activation layer reading in and writing out.
-func (b *builder) dense(name string, l trainer.Layer, in, out string) error {
-	if len(l.W) != l.In*l.Out || len(l.B) != l.Out {
-		return fmt.Errorf("export: layer %s: W has %d values and B %d for %d→%d", name, len(l.W), len(l.B), l.In, l.Out)
-	}
-	w := b.init(name+".W", ops.FromFloat32([]int{l.Out, l.In}, append([]float32(nil), l.W...)))
-	bias := b.init(name+".b", ops.FromFloat32([]int{l.Out}, append([]float32(nil), l.B...)))
-	doc := fmt.Sprintf("dense %d→%d", l.In, l.Out)
-	if l.Tied {
-		doc += fmt.Sprintf(" (tied: weights are the transpose of enc%d.W)", l.TiedTo)
-	}
-	actOp, attrs, err := onnxAct(l)
-	if err != nil {
-		return fmt.Errorf("export: layer %s: %w", name, err)
-	}
-	z := out
-	if actOp != "" {
-		z = name + ".z"
-	}
-	b.node("Gemm", name+"/gemm", doc, []string{in, w, bias}, []string{z}, intAttr("transB", 1))
-	if actOp != "" {
-		b.node(actOp, name+"/"+string(l.Activation), "activation "+string(l.Activation), []string{z}, []string{out}, attrs...)
-	}
-	return nil
-}
-
-// onnxAct maps a trainer activation to an ONNX operator and attributes
-// ("" for identity).
-func onnxAct(l trainer.Layer) (string, []*graph.Attr, error) {
-	switch l.Activation {
-	case models.Identity, "":
-		return "", nil, nil
-	case models.Relu:
-		return "Relu", nil, nil
-	case models.LeakyRelu:
-		return "LeakyRelu", []*graph.Attr{floatAttr("alpha", float32(l.Alpha))}, nil
-	case models.Sigmoid:
-		return "Sigmoid", nil, nil
-	case models.Tanh:
-		return "Tanh", nil, nil
-	case models.Elu:
-		return "Elu", []*graph.Attr{floatAttr("alpha", float32(l.Alpha))}, nil
-	case models.Selu:
-		return "Selu", []*graph.Attr{floatAttr("alpha", float32(ops.SeluAlpha)), floatAttr("gamma", float32(ops.SeluGamma))}, nil
-	case models.Softplus:
-		return "Softplus", nil, nil
-	}
-	return "", nil, fmt.Errorf("activation %q has no ONNX export", l.Activation)
-}
-
-// encoder adds the encoder layers reading x; the last one writes "code".
-func (b *builder) encoder(layers []trainer.Layer, x string) (string, error) {
-	in := x
-	for i, l := range layers {
-		name := fmt.Sprintf("enc%d", i)
-		out := name + ".y"
-		last := i == len(layers)-1
-		if last {
-			out = CodeName
-			if l.K > 0 {
-				out = "code_dense"
-			}
-		}
-		if err := b.dense(name, l, in, out); err != nil {
-			return "", err
-		}
-		if last && l.K > 0 {
-			if l.K > l.Out {
-				return "", fmt.Errorf("export: k-sparse keeps %d of %d code units", l.K, l.Out)
-			}
-			b.kSparse(out, CodeName, l.K)
-			out = CodeName
-		}
-		in = out
-	}
-	return in, nil
-}
-
-// kSparse keeps the k largest values of each row of in (ties: lower index
-// first) and zeroes the others.
-func (b *builder) kSparse(in, out string, k int) {
-	kk := b.init("code_k", ops.FromInt64([]int{1}, []int64{int64(k)}))
-	b.node("TopK", "ksparse/topk", fmt.Sprintf("the %d largest code values per sample (ties: lower index first)", k),
-		[]string{in, kk}, []string{"code_topk_values", "code_topk_indices"},
-		intAttr("axis", 1), intAttr("largest", 1), intAttr("sorted", 1))
-	b.node("Shape", "ksparse/shape", "", []string{in}, []string{"code_shape"})
-	b.node("ConstantOfShape", "ksparse/zeros", "zeros shaped like the code", []string{"code_shape"}, []string{"code_zeros"},
-		&graph.Attr{Name: "value", Type: graph.AttrTensor, T: ops.FromFloat32([]int{1}, []float32{0})})
-	b.node("ScatterElements", "ksparse/scatter", "put the kept values back at their positions", []string{"code_zeros", "code_topk_indices", "code_topk_values"}, []string{out},
-		intAttr("axis", 1))
-}
-
-// decoder adds the decoder layers from code to "reconstruction", mapping
-// back to raw units when the scaler is not the identity.
-func (b *builder) decoder(layers []trainer.Layer, code string, s *data.Scaler) error {
-	in := code
-	for j, l := range layers {
-		name := fmt.Sprintf("dec%d", j)
-		out := name + ".y"
-		if j == len(layers)-1 {
-			out = ReconstructionName
-			if !s.Identity() {
-				out = "reconstruction_scaled"
-			}
-		}
-		if err := b.dense(name, l, in, out); err != nil {
-			return err
-		}
-		in = out
-	}
-	if !s.Identity() {
-		b.unscale(s, in, []int{len(s.Scale)})
-	}
-	return nil
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/internal/golden"
 	"github.com/latent-ml/latent/metadata"
@@ -20,6 +23,7 @@ import (
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/latent-ml/latent/runtime/verify"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/nn"
 )
 
 const goldenDir = "../testdata/golden"
@@ -238,24 +242,24 @@ func TestGraphStructure(t *testing.T) {
 	}
 	// Tied decoder weights are real initializers equal to the transposed
 	// encoder weights.
-	enc := c.Model.Encoder()
-	for j, l := range c.Model.Decoder() {
-		if !l.Tied {
-			t.Fatalf("decoder layer %d not tied", j)
+	tied := 0
+	for _, l := range c.Model.Network().Decoder() {
+		d, ok := l.(*nn.Dense)
+		if !ok {
+			continue
 		}
-		w := s.Model.Graph.Initializers[fmt.Sprintf("dec%d.W", j)]
-		ew := enc[l.TiedTo].W
-		if w == nil || !slices.Equal(w.Shape, []int{l.Out, l.In}) {
-			t.Fatalf("dec%d.W = %v", j, w)
-		}
-		for r := 0; r < l.Out; r++ {
-			for k := 0; k < l.In; k++ {
-				if w.F32()[r*l.In+k] != ew[k*l.Out+r] {
-					t.Fatalf("dec%d.W[%d,%d] is not enc%d.W[%d,%d]", j, r, k, l.TiedTo, k, r)
-				}
+		require.True(t, d.Transposed, "decoder layer %s not tied", d.Name)
+		tied++
+		w := s.Model.Graph.Initializers[d.Name+".W"]
+		require.NotNil(t, w, "%s.W", d.Name)
+		require.Equal(t, []int{d.Out, d.In}, w.Shape, "%s.W shape", d.Name)
+		for r := 0; r < d.Out; r++ {
+			for k := 0; k < d.In; k++ {
+				require.Equal(t, d.W.Data[k*d.Out+r], w.F32()[r*d.In+k], "%s.W[%d,%d] is not %s[%d,%d]", d.Name, r, k, d.W.Name, k, r)
 			}
 		}
 	}
+	assert.Equal(t, 2, tied, "tied decoder layers")
 }
 
 // TestOpsets exports at every supported opset: the IR version follows, and

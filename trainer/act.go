@@ -5,27 +5,40 @@ import (
 
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/trainer/nn"
 )
 
-// opsAct maps a spec activation to the ops kernel activation.
-func opsAct(a models.Activation) (ops.Act, error) {
-	switch a {
-	case models.Identity:
-		return ops.ActNone, nil
-	case models.Relu:
-		return ops.ActRelu, nil
-	case models.LeakyRelu:
-		return ops.ActLeakyRelu, nil
-	case models.Sigmoid:
-		return ops.ActSigmoid, nil
-	case models.Tanh:
-		return ops.ActTanh, nil
-	case models.Elu:
-		return ops.ActElu, nil
-	case models.Selu:
-		return ops.ActSelu, nil
-	case models.Softplus:
-		return ops.ActSoftplus, nil
+// activations is the activation table: the ops kernel of every spec
+// activation (each has its derivative in train.ActBackward, so every layer
+// of every kind can use every activation).
+var activations = map[models.Activation]ops.Act{
+	models.Identity:  ops.ActNone,
+	models.Relu:      ops.ActRelu,
+	models.LeakyRelu: ops.ActLeakyRelu,
+	models.Sigmoid:   ops.ActSigmoid,
+	models.Tanh:      ops.ActTanh,
+	models.Elu:       ops.ActElu,
+	models.Selu:      ops.ActSelu,
+	models.Softplus:  ops.ActSoftplus,
+}
+
+// actOf returns the layer activation of a spec activation, with its
+// parameter (leaky-relu slope, elu scale) from the spec.
+func actOf(s models.Spec, a models.Activation) (nn.Act, error) {
+	fn, ok := activations[a]
+	if !ok {
+		return nn.Act{}, fmt.Errorf("unknown activation %q", a)
 	}
-	return 0, fmt.Errorf("unknown activation %q", a)
+	return nn.Act{Fn: fn, Alpha: float32(s.ActivationAlpha(a))}, nil
+}
+
+// ActivationName returns the spec name of a layer activation function
+// (for exporters and importers that map between the two).
+func ActivationName(fn ops.Act) (models.Activation, bool) {
+	for name, f := range activations {
+		if f == fn {
+			return name, true
+		}
+	}
+	return "", false
 }

@@ -92,7 +92,7 @@ func SaveCheckpoint(path string, m *Model, st *TrainState) error {
 	for _, p := range params {
 		add(p.Name, p.Shape, p.Data)
 	}
-	for _, p := range m.modelState() {
+	for _, p := range m.state() {
 		add(p.Name, p.Shape, p.Data)
 	}
 	if st != nil {
@@ -207,7 +207,7 @@ func decodeCheckpoint(b []byte) (*Model, *TrainState, error) {
 		return v, nil
 	}
 	params := m.Params()
-	for _, p := range append(params[:len(params):len(params)], m.modelState()...) {
+	for _, p := range append(params[:len(params):len(params)], m.state()...) {
 		v, err := get(p.Name, p)
 		if err != nil {
 			return nil, nil, err

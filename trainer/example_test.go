@@ -8,6 +8,7 @@ import (
 
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/latent-ml/latent/trainer/nn"
 )
 
 // Train an undercomplete autoencoder and encode data with it.
@@ -23,7 +24,11 @@ func ExampleTrain() {
 	first, last := res.History[0], res.History[len(res.History)-1]
 	fmt.Println("epochs:", res.Epochs)
 	fmt.Println("validation loss fell:", *last.ValLoss < *first.ValLoss/2)
-	codes, _ := m.Encode(ds.X[:3*8], 3)
+	codes, err := m.Encode(ds.X[:3*8], 3)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println("codes for 3 rows:", len(codes))
 	// Output:
 	// epochs: 20
@@ -31,12 +36,21 @@ func ExampleTrain() {
 	// codes for 3 rows: 6
 }
 
-// Save a model and walk its layers, as the ONNX exporter does.
+// Save a model and walk its layers, as the ONNX exporter does: every kind
+// is one chain of layers, the code at Network().Code.
 func ExampleLoadCheckpoint() {
 	spec := models.NewDeep(8, []int{6}, 3)
 	spec.Tied = true
-	m, _ := trainer.NewModel(spec, 1)
-	dir, _ := os.MkdirTemp("", "latent-example")
+	m, err := trainer.NewModel(spec, 1)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	dir, err := os.MkdirTemp("", "latent-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "model.latent")
 	if err := trainer.SaveCheckpoint(path, m, nil); err != nil {
@@ -48,15 +62,18 @@ func ExampleLoadCheckpoint() {
 		fmt.Println(err)
 		return
 	}
-	for i, l := range loaded.Encoder() {
-		fmt.Printf("encoder %d: W [%d,%d] %s\n", i, l.Out, l.In, l.Activation)
-	}
-	for i, l := range loaded.Decoder() {
-		fmt.Printf("decoder %d: W [%d,%d] %s tied=%v to encoder %d\n", i, l.Out, l.In, l.Activation, l.Tied, l.TiedTo)
+	net := loaded.Network()
+	for i, l := range net.Layers {
+		part := "encoder"
+		if i >= net.Code {
+			part = "decoder"
+		}
+		d := l.(*nn.Dense)
+		fmt.Printf("%s %s: %d→%d weights %s transposed=%v\n", part, d.Name, d.In, d.Out, d.W.Name, d.Transposed)
 	}
 	// Output:
-	// encoder 0: W [6,8] relu
-	// encoder 1: W [3,6] identity
-	// decoder 0: W [6,3] relu tied=true to encoder 1
-	// decoder 1: W [8,6] sigmoid tied=true to encoder 0
+	// encoder enc0: 8→6 weights enc0.W transposed=false
+	// encoder enc1: 6→3 weights enc1.W transposed=false
+	// decoder dec0: 3→6 weights enc1.W transposed=true
+	// decoder dec1: 6→8 weights enc0.W transposed=true
 }

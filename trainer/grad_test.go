@@ -6,26 +6,35 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer/nn"
 )
 
-// fdCheck compares the analytic gradient of the total loss (reconstruction
-// + penalties) with central finite differences over every parameter.
+// fdCheck compares the engine's gradient of the whole training objective
+// (reconstruction loss and penalties, through every layer, over a batch
+// split into several chunks) with central finite differences over the
+// parameters (every element of small tensors, a sample of large ones).
+// The step's stochastic layers draw the same values each time (one batch
+// key), so the objective is a fixed function of the parameters.
 func fdCheck(t *testing.T, spec models.Spec, rows int, withMask bool) {
 	t.Helper()
-	if err := spec.Validate(); err != nil {
-		t.Fatalf("spec: %v", err)
-	}
+	require.NoError(t, spec.Validate())
 	rng := rand.New(rand.NewPCG(7, 7))
-	n, err := newNet(layoutOf(spec), rng)
-	if err != nil {
-		t.Fatal(err)
+	net, obj, err := build(spec, rng)
+	require.NoError(t, err)
+	obj.startEpoch(0)
+	if obj.kl != nil {
+		obj.kl.W = 0.7
 	}
+	params := net.Params()
 	// Non-trivial biases so that every bias gradient is exercised.
-	for _, p := range n.params {
+	for _, p := range params {
 		if !p.Decay {
 			for i := range p.Data {
-				p.Data[i] = float32(rng.NormFloat64() * 0.1)
+				p.Data[i] += float32(rng.NormFloat64() * 0.1)
 			}
 		}
 	}
@@ -43,62 +52,59 @@ func fdCheck(t *testing.T, spec models.Spec, rows int, withMask bool) {
 			}
 		}
 	}
-	eng := newEngine(n, rows, 2)
-	eng.step(b)
+	eng := newEngine(net, obj, rows, 2, 5)
+	const key = 3
+	eng.step(b, key)
+	require.Greater(t, len(eng.chunks), 1, "the check runs on a batch of several chunks")
 	// k-sparse selection is piecewise constant; a perturbation that changes
 	// which units survive makes the loss jump, so such coordinates are
 	// skipped (and counted).
 	sel := func() string {
 		var s []byte
-		for _, w := range eng.works {
-			s = append(s, w.kmask...)
+		for _, c := range eng.chunks {
+			for _, l := range c.net.Layers {
+				if k, ok := l.(*nn.KSparse); ok {
+					s = append(s, k.Kept()...)
+				}
+			}
 		}
 		return string(s)
+	}
+	objective := func() float64 {
+		r, p := eng.step(b, key)
+		return r + p
 	}
 	base := sel()
 	skipped, total := 0, 0
 	var num, den float64
-	for pi, p := range n.params {
+	for pi, p := range params {
 		g := append([]float32(nil), eng.grads[pi]...)
-		for i := range p.Data {
+		step := max(1, len(p.Data)/60)
+		for i := 0; i < len(p.Data); i += step {
 			const h = 1e-3
 			orig := p.Data[i]
 			p.Data[i] = orig + h
-			lp, rp := eng.step(b)
+			lp := objective()
+			same := sel() == base
 			p.Data[i] = orig - h
-			lm, rm := eng.step(b)
+			lm := objective()
+			same = same && sel() == base
 			p.Data[i] = orig
 			total++
-			if n.k > 0 {
-				eng.step(b)
-				lpSel := sel()
-				p.Data[i] = orig + h
-				eng.step(b)
-				same := sel() == lpSel
-				p.Data[i] = orig - h
-				eng.step(b)
-				same = same && sel() == lpSel && lpSel == base
-				p.Data[i] = orig
-				if !same {
-					skipped++
-					continue
-				}
+			if !same {
+				skipped++
+				continue
 			}
-			fd := ((lp + rp) - (lm + rm)) / (2 * h)
+			fd := (lp - lm) / (2 * h)
 			diff := fd - float64(g[i])
 			num += diff * diff
 			den += fd*fd + float64(g[i])*float64(g[i])
-			if math.Abs(diff) > 0.05*math.Abs(fd)+2e-3 {
-				t.Errorf("%s[%d]: analytic %g, finite difference %g", p.Name, i, g[i], fd)
-			}
+			assert.InDelta(t, fd, g[i], 0.05*math.Abs(fd)+2e-3, "%s[%d]: analytic vs finite difference", p.Name, i)
 		}
 	}
-	if skipped > total/4 {
-		t.Errorf("top-k selection changed for %d of %d coordinates: too few checked", skipped, total)
-	}
-	if rel := math.Sqrt(num / den); rel > 1e-2 || den == 0 {
-		t.Errorf("relative gradient error %g (norm² %g)", rel, den)
-	}
+	assert.LessOrEqual(t, skipped, total/4, "top-k selection changed for too many coordinates to check")
+	require.NotZero(t, den, "gradient is zero everywhere")
+	assert.Less(t, math.Sqrt(num/den), 1e-2, "relative gradient error")
 }
 
 func smallSpec(kind models.Kind) models.Spec {
@@ -165,7 +171,52 @@ func TestGradRegularisers(t *testing.T) {
 	ct := models.NewContractive(6, 3, 0.5)
 	ct.Tied = true
 	cases["contractive-tied"] = ct
+	// Stochastic layers: the step's draws are fixed by its key.
+	dn := smallSpec(models.Denoising)
+	dn.Noise = models.Noise{Type: models.GaussianNoise, Sigma: 0.3}
+	dn.CodeActivation = models.Tanh
+	cases["denoising-gaussian"] = dn
+	dm := smallSpec(models.Denoising)
+	dm.CodeActivation = models.Tanh
+	cases["denoising-mask"] = dm
 	for name, s := range cases {
 		t.Run(name, func(t *testing.T) { fdCheck(t, s, 150, false) })
+	}
+}
+
+// imageSpecs are tiny specs of the kinds with convolutions or a Gaussian
+// posterior, covering each layer option.
+func imageSpecs() map[string]models.Spec {
+	conv := models.NewConv([]int{1, 8, 8}, []int{2, 3}, 3)
+	convBN := conv
+	convBN.BatchNorm = true
+	convUp := conv
+	convUp.Upsampling = models.BilinearConv
+	convUp.Loss, convUp.OutputActivation = models.MSE, models.Tanh
+	convMax := conv
+	convMax.Pooling = models.MaxPooling
+	vae := models.NewVAE(64, []int{6}, 2)
+	vaeDrop := vae
+	vaeDrop.Dropout = 0.3
+	cvae := models.NewConvVAE([]int{1, 8, 8}, []int{2}, 2)
+	cvae.Beta = 0.5
+	cvae.Pooling = models.AvgPooling
+	// Non-square with an odd width: output padding differs per axis.
+	rect := models.NewConv([]int{2, 8, 7}, []int{2, 3}, 3)
+	rect.Input = 2 * 8 * 7
+	return map[string]models.Spec{"conv-2x8x7": rect, "conv": conv, "conv-bn": convBN, "conv-bilinear-mse": convUp, "conv-maxpool": convMax, "vae": vae, "vae-dropout": vaeDrop, "conv-vae-avgpool": cvae}
+}
+
+// The same check through convolutions, pooling, upsampling, batch norm
+// (statistics over the whole batch, across chunks), dropout, the VAE's
+// sampling and KL term.
+func TestGradImageKinds(t *testing.T) {
+	for name, spec := range imageSpecs() {
+		t.Run(name, func(t *testing.T) {
+			// Smooth activations: finite differences across relu kinks
+			// are meaningless.
+			spec.Activation = models.Tanh
+			fdCheck(t, spec, 150, false)
+		})
 	}
 }

@@ -27,26 +27,18 @@ func checkSpecFits(s models.Spec, nvals int) error {
 		}
 		return n, nil
 	}
-	if !models.IsImageKind(s.Kind) {
-		sz := s.Sizes()
-		for i := 1; i < len(sz); i++ {
-			if _, err := fits(fmt.Sprintf("layer %d", i), sz[i-1], sz[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	width, err := fits("image", s.Image...)
-	if err != nil {
-		return err
-	}
+	width := s.Input
 	if len(s.Filters) > 0 {
+		if _, err := fits("image", s.Image...); err != nil {
+			return err
+		}
 		ins, last := s.ConvStages()
 		for i, f := range s.Filters {
 			if _, err := fits(fmt.Sprintf("convolution %d", i), ins[i][0], f, s.Kernel, s.Kernel); err != nil {
 				return err
 			}
 		}
+		var err error
 		if width, err = fits("feature map", last...); err != nil {
 			return err
 		}

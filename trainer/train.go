@@ -10,10 +10,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer/nn"
 )
 
 // Config controls a training run. Zero values take the documented defaults.
@@ -290,12 +292,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		}
 		st.Pretrained = true
 	}
-	var eng stepper
-	if m.img != nil {
-		eng = newImageEngine(m.img, r.rng, cfg.Workers)
-	} else {
-		eng = newEngine(m.net, cfg.BatchSize, cfg.Workers)
-	}
+	eng := newEngine(m.net, m.obj, cfg.BatchSize, cfg.Workers, cfg.Seed)
 	ckpt := ""
 	if cfg.OutDir != "" {
 		ckpt = filepath.Join(cfg.OutDir, "checkpoint.latent")
@@ -322,7 +319,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 		}
 		lr := cfg.Schedule.lrFor(cfg.LR, epoch, cfg.Epochs, &st.Schedule)
 		start := time.Now()
-		em, err := r.epoch(ctx, eng, opt, lr, epoch)
+		em, err := r.epoch(ctx, eng, opt, lr, phaseTrain, epoch)
 		if err != nil {
 			if ckpt != "" && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				// Stopped mid-epoch: the checkpoint keeps the weights
@@ -352,7 +349,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 			st.BestLoss, st.BestEpoch, st.Bad = monitored, epoch+1, 0
 			if cfg.EarlyStopping > 0 {
 				best = copyParams(m.Params(), best)
-				bestState = copyParams(m.modelState(), bestState)
+				bestState = copyParams(m.state(), bestState)
 			}
 		} else {
 			st.Bad++
@@ -389,7 +386,7 @@ func (r *run) loop(ctx context.Context, st *TrainState) error {
 			copy(p.Data, best[i])
 		}
 		if bestState != nil {
-			for i, p := range m.modelState() {
+			for i, p := range m.state() {
 				copy(p.Data, bestState[i])
 			}
 		}
@@ -414,13 +411,18 @@ func copyParams(ps []*Param, dst [][]float32) [][]float32 {
 	return dst
 }
 
+// Phases of a run, part of the key of the stochastic layers' streams.
+const (
+	phaseTrain = iota
+	// phasePretrain + i is the pre-training of stacked layer i.
+	phasePretrain
+)
+
 // epoch runs one shuffled pass over the training rows.
-func (r *run) epoch(ctx context.Context, eng stepper, opt *optimizer, lr float64, epoch int) (EpochMetrics, error) {
+func (r *run) epoch(ctx context.Context, eng *engine, opt *optimizer, lr float64, phase, epoch int) (EpochMetrics, error) {
 	params := r.m.Params()
-	ie, _ := eng.(*imageEngine)
-	if ie != nil {
-		ie.startEpoch(epoch)
-	}
+	eng.obj.startEpoch(epoch)
+	var klSum float64
 	ds := r.train
 	D, B := ds.D, r.cfg.BatchSize
 	perm := r.rng.Perm(ds.N)
@@ -445,12 +447,11 @@ func (r *run) epoch(ctx context.Context, eng stepper, opt *optimizer, lr float64
 				copy(bm[i*D:(i+1)*D], ds.Mask[idx*D:(idx+1)*D])
 			}
 		}
-		applyNoise(r.m.Spec.Noise, bx[:rows*D], r.rng)
 		b := batchIn{x: bx[:rows*D], t: bt[:rows*D], rows: rows}
 		if bm != nil {
 			b.m = bm[:rows*D]
 		}
-		rl, rg := eng.step(b)
+		rl, rg := eng.step(b, uint64(phase)<<48|uint64(epoch)<<24|uint64(nb))
 		gn := eng.gradNorm()
 		if bad := math.IsNaN(rl + rg + gn); bad || math.IsInf(rl+rg+gn, 0) {
 			where := "no checkpoint was written"
@@ -460,7 +461,10 @@ func (r *run) epoch(ctx context.Context, eng stepper, opt *optimizer, lr float64
 			return EpochMetrics{}, fmt.Errorf("epoch %d batch %d: loss %g, regulariser %g, gradient norm %g: %w (weights left at the last good step; %s)",
 				epoch+1, nb+1, rl, rg, gn, ErrNonFinite, where)
 		}
-		opt.update(params, eng.gradients(), lr, gn, eng.parallel)
+		opt.update(params, eng.grads, lr, gn, eng.parallel)
+		if kl := eng.obj.kl; kl != nil {
+			klSum += eng.penRaw[slices.Index(eng.obj.penalties, nn.Penalty(kl))] * float64(rows)
+		}
 		recon += rl * float64(rows)
 		reg += rg * float64(rows)
 		nb++
@@ -469,32 +473,16 @@ func (r *run) epoch(ctx context.Context, eng stepper, opt *optimizer, lr float64
 	recon /= float64(ds.N)
 	reg /= float64(ds.N)
 	em := EpochMetrics{Epoch: epoch + 1, Loss: recon + reg, ReconLoss: recon, RegLoss: reg, LR: lr}
-	if ie != nil && ie.net.Mu != nil {
-		kl, w := ie.epochKL(), float64(ie.beta)
-		em.KL, em.KLWeight = &kl, &w
+	if kl := eng.obj.kl; kl != nil {
+		mean, w := klSum/float64(ds.N), kl.W
+		em.KL, em.KLWeight = &mean, &w
 	}
 	return em, nil
 }
 
-// applyNoise corrupts x in place (denoising kinds only).
-func applyNoise(nz models.Noise, x []float32, rng *rand.Rand) {
-	switch nz.Type {
-	case models.MaskingNoise:
-		for i := range x {
-			if rng.Float64() < nz.Drop {
-				x[i] = 0
-			}
-		}
-	case models.GaussianNoise:
-		for i := range x {
-			x[i] += float32(rng.NormFloat64() * nz.Sigma)
-		}
-	}
-}
-
 // evaluate returns the reconstruction loss of ds and, for masked data, the
 // RMSE over observed target entries in raw units.
-func (r *run) evaluate(eng stepper, ds *data.Dataset) (loss, rmse float64) {
+func (r *run) evaluate(eng *engine, ds *data.Dataset) (loss, rmse float64) {
 	D, B := ds.D, r.cfg.BatchSize
 	tgt := ds.TargetData()
 	var sum, norm float64
@@ -536,52 +524,68 @@ func (r *run) evaluate(eng stepper, ds *data.Dataset) (loss, rmse float64) {
 
 // pretrain runs greedy layer-wise pre-training for the stacked kind: each
 // encoder layer i with its mirror decoder layer is trained as a shallow
-// autoencoder on the codes of layers < i, then copied into the network.
+// autoencoder on the codes of layers < i. The shallow networks are made of
+// the model's own layers, so training them trains the model.
 func (r *run) pretrain(ctx context.Context) error {
 	m, cfg := r.m, r.cfg
 	spec := m.Spec
-	sizes, enc, dec := spec.Sizes(), spec.EncoderActivations(), spec.DecoderActivations()
-	L := len(sizes) - 1
+	var enc, dec []*nn.Dense
+	for _, l := range m.net.Encoder() {
+		if d, ok := l.(*nn.Dense); ok {
+			enc = append(enc, d)
+		}
+	}
+	for _, l := range m.net.Decoder() {
+		if d, ok := l.(*nn.Dense); ok {
+			dec = append(dec, d)
+		}
+	}
+	L := len(enc)
+	if len(dec) != L {
+		return fmt.Errorf("pretrain: %d encoder and %d decoder layers do not mirror", L, len(dec))
+	}
+	init := nn.Xavier
+	if spec.Init == models.He {
+		init = nn.He
+	}
 	in := r.train
 	initRNG := rand.New(rand.NewPCG(cfg.Seed, streamInit+100))
 	for i := 0; i < L; i++ {
-		lay := netLayout{sizes: sizes[i : i+2], encActs: enc[i : i+1], decActs: dec[L-1-i : L-i], init: spec.Init, spec: spec, loss: models.MSE}
+		layers := []nn.Layer{enc[i], dec[L-1-i]}
+		obj := &objective{lossAt: 2} // squared error on the codes below
 		if i == 0 {
-			lay.loss = spec.Loss
+			// The first layer reconstructs the data: the model's own loss
+			// and output activation.
+			obj.loss = m.obj.loss
+			layers = append(layers, m.net.Layers[m.obj.lossAt:]...)
 		}
-		sub, err := newNet(lay, initRNG)
+		enc[i].Reset(init, initRNG)
+		dec[L-1-i].Reset(init, initRNG)
+		sub, err := nn.NewNet(1, layers...)
 		if err != nil {
 			return fmt.Errorf("pretrain layer %d: %w", i+1, err)
 		}
-		eng := newEngine(sub, cfg.BatchSize, cfg.Workers)
-		opt, err := newOptimizer(cfg.Optimizer, sub.params)
+		eng := newEngine(sub, obj, cfg.BatchSize, cfg.Workers, cfg.Seed)
+		opt, err := newOptimizer(cfg.Optimizer, sub.Params())
 		if err != nil {
 			return err
 		}
-		sr := &run{cfg: cfg, m: &Model{Spec: spec, Scaler: m.Scaler, net: sub}, train: in, rng: r.rng, prog: &progress{}}
+		sr := &run{cfg: cfg, m: &Model{Spec: spec, Scaler: m.Scaler, net: sub, obj: obj}, train: in, rng: r.rng, prog: &progress{}}
 		for e := 0; e < spec.PretrainEpochs; e++ {
-			em, err := sr.epoch(ctx, eng, opt, cfg.LR, e)
+			em, err := sr.epoch(ctx, eng, opt, cfg.LR, phasePretrain+i, e)
 			if err != nil {
 				return fmt.Errorf("pretrain layer %d: %w", i+1, err)
 			}
 			r.prog.line(fmt.Sprintf("pretrain layer %d/%d epoch %d/%d loss %.6g", i+1, L, e+1, spec.PretrainEpochs, em.Loss))
 		}
-		full := m.net
-		copy(full.params[full.layers[i].w].Data, sub.params[sub.layers[0].w].Data)
-		copy(full.params[full.layers[i].b].Data, sub.params[sub.layers[0].b].Data)
-		dj := len(full.layers) - 1 - i
-		copy(full.params[full.layers[dj].w].Data, sub.params[sub.layers[1].w].Data)
-		copy(full.params[full.layers[dj].b].Data, sub.params[sub.layers[1].b].Data)
 		if i == L-1 {
 			break
 		}
 		// Next layer's data: this layer's codes.
-		codes := &data.Dataset{N: in.N, D: sizes[i+1], X: make([]float32, in.N*sizes[i+1]), Source: in.Source}
-		w := sub.newWork(eng.chunkRows)
-		for lo := 0; lo < in.N; lo += w.cap {
-			rows := min(w.cap, in.N-lo)
-			sub.forward(w, in.X[lo*in.D:(lo+rows)*in.D], rows)
-			copy(codes.X[lo*codes.D:], sub.code(w, rows))
+		codes := &data.Dataset{N: in.N, D: enc[i].Out, X: make([]float32, in.N*enc[i].Out), Source: in.Source}
+		for lo := 0; lo < in.N; lo += eng.chunkRows {
+			rows := min(eng.chunkRows, in.N-lo)
+			copy(codes.X[lo*codes.D:], enc[i].Forward(in.X[lo*in.D:(lo+rows)*in.D], rows, &nn.Pass{}))
 		}
 		in = codes
 	}

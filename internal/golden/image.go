@@ -150,17 +150,8 @@ func WriteImage(ctx context.Context, golden string, c *Case, opset int64) error 
 }
 
 // LogVar returns a VAE's posterior log-variances for raw rows, computed
-// with the trainer's layers (encoder then the logvar head).
+// with the trainer's layers.
 func LogVar(m *trainer.Model, x []float32, rows int) ([]float32, error) {
-	net := m.Network()
-	if net == nil || net.LogVar == nil {
-		return nil, fmt.Errorf("%s has no logvar head", m.Spec.Kind)
-	}
-	xs := make([]float32, len(x))
-	m.Scaler.Transform(xs, x)
-	h := xs
-	if len(net.Encoder.Layers) > 0 {
-		h = net.Encoder.Forward(xs, rows, nil)
-	}
-	return append([]float32(nil), net.LogVar.Forward(h, rows, nil)...), nil
+	_, lv, err := m.Posterior(x, rows)
+	return lv, err
 }

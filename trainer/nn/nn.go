@@ -1,25 +1,38 @@
-// Package nn owns the trainer's layer abstraction for the image and
-// generative autoencoders: a Layer owns its parameters, runs a batch forward
-// and propagates gradients backward, and a Seq chains layers. The training
-// loop, losses and optimisers see only Params, their gradients and the
-// input/output shapes; they know nothing about layer internals.
+// Package nn owns the trainer's layer model, the one every autoencoder kind
+// is built from: a Layer owns its parameters, runs a batch forward and
+// propagates gradients backward; a Net chains layers and marks where the
+// code is; a Loss compares the network's output with its target; a Penalty
+// adds a regulariser on the activations at one point of a Net (L1 and KL
+// sparsity, the contractive Jacobian norm, a VAE's KL divergence). The
+// training loop, the optimisers and the exporter see only parameters,
+// their gradients, shapes and the layer types; they know nothing about
+// layer internals.
+//
+// Layers cover dense (optionally sharing a mirror layer's weights
+// transposed: tied weights), 2-D convolution and transposed convolution,
+// pooling, upsampling, batch norm, reshape, activation, dropout, input
+// noise, k-sparse selection and the VAE's Gaussian posterior and sampling.
 //
 // Data is batch-major contiguous []float32: a batch of n samples of
 // per-sample shape S (e.g. [C,H,W] for images, [D] for vectors) is n·∏S
 // values. Forward and Backward reuse per-layer buffers, so the slices they
 // return are valid until the layer's next call; a layer never writes the
-// slices it is given. Every compute step runs on ops/ kernels, the same
-// kernels the native runtime uses for the exported graphs.
+// slices it is given. To run chunks of one batch concurrently, the
+// trainer takes a Replica of each layer per chunk: replicas share
+// parameters and state but not buffers. Every compute step runs on ops/
+// kernels, the same kernels the native runtime uses for exported graphs.
 package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/latent-ml/latent/ops"
 )
 
-// Param is one trainable tensor (also aliased as trainer.Param).
+// Param is one trainable tensor (also aliased as trainer.Param), or one
+// tensor of non-trainable layer state (batch norm's running statistics).
 type Param struct {
 	Name  string
 	Shape []int
@@ -29,12 +42,14 @@ type Param struct {
 }
 
 // Pass carries what a forward pass needs besides the data: whether it is a
-// training pass (batch statistics, dropout) and the random source of
-// stochastic layers.
+// training pass (batch statistics, dropout, noise, sampling) and the random
+// source of stochastic layers.
 type Pass struct {
 	Train bool
 	RNG   *rand.Rand
 }
+
+func (p *Pass) training() bool { return p != nil && p.Train }
 
 // Layer is one differentiable stage of a network.
 type Layer interface {
@@ -43,7 +58,8 @@ type Layer interface {
 	// InShape and OutShape are the per-sample shapes.
 	InShape() []int
 	OutShape() []int
-	// Params returns the trainable tensors, in a fixed order.
+	// Params returns the trainable tensors, in a fixed order. A tensor
+	// may be shared with another layer (tied weights).
 	Params() []*Param
 	// Forward maps n samples x to the output (owned by the layer).
 	Forward(x []float32, n int, p *Pass) []float32
@@ -53,12 +69,40 @@ type Layer interface {
 	// to that Forward's input (owned by the layer; nil when needInput is
 	// false).
 	Backward(dy []float32, grads [][]float32, needInput bool) []float32
+	// Replica returns a layer that shares this layer's parameters and
+	// state but has buffers of its own, so that replicas can run
+	// different chunks of one batch at the same time.
+	Replica() Layer
 }
 
 // Stateful is implemented by layers holding non-trainable state that must
 // be saved with the model (batch norm's running statistics).
 type Stateful interface {
 	State() []*Param
+}
+
+// Coupled is implemented by layers whose training pass depends on the
+// whole batch, not on each sample alone (batch norm's statistics). When a
+// batch runs as several chunks, the trainer calls ForwardBatch and
+// BackwardBatch on one replica with every chunk's replica (reps, in chunk
+// order, including the receiver) instead of Forward and Backward on each.
+type Coupled interface {
+	Layer
+	// ForwardBatch runs the chunks xs (ns[c] samples each) as one batch
+	// and returns each chunk's output.
+	ForwardBatch(reps []Layer, xs [][]float32, ns []int, p *Pass) [][]float32
+	// BackwardBatch propagates every chunk's output gradient, adding the
+	// parameter gradients into grads (the receiver's; the batch's
+	// gradient is added once), and returns each chunk's input gradient
+	// (nil when needInput is false).
+	BackwardBatch(reps []Layer, dys [][]float32, grads [][]float32, needInput bool) [][]float32
+}
+
+// Worker is implemented by layers that do enough arithmetic per sample
+// for it to matter: Work is the multiply-adds per sample of a forward
+// pass. The trainer sizes its data-parallel chunks by it.
+type Worker interface {
+	Work() int
 }
 
 func size(shape []int) int { return ops.NumElements(shape) }
@@ -76,65 +120,49 @@ func newParam(name string, decay bool, shape ...int) *Param {
 	return &Param{Name: name, Shape: shape, Data: make([]float32, size(shape)), Decay: decay}
 }
 
-// Seq runs layers one after another.
-type Seq struct {
-	Layers []Layer
+// Init names a weight initialisation: uniform draws from ±sqrt(6/fan).
+type Init int
+
+const (
+	// Xavier (Glorot) uniform: fan = fan-in + fan-out.
+	Xavier Init = iota
+	// He uniform: fan = fan-in.
+	He
+)
+
+// InitUniform fills w with U(±sqrt(6/fan)) draws from rng: He uniform
+// for fan = fan-in, Xavier (Glorot) uniform for fan = fan-in + fan-out.
+func InitUniform(w []float32, fan int, rng *rand.Rand) {
+	lim := math.Sqrt(6 / float64(max(fan, 1)))
+	for i := range w {
+		w[i] = float32((2*rng.Float64() - 1) * lim)
+	}
 }
 
-// NewSeq checks that consecutive layers agree on shapes and returns the
-// chain.
-func NewSeq(layers ...Layer) (*Seq, error) {
+// fill draws w for a layer of the given fan-in and fan-out.
+func (in Init) fill(w []float32, fanIn, fanOut int, rng *rand.Rand) {
+	if in == He {
+		InitUniform(w, fanIn, rng)
+		return
+	}
+	InitUniform(w, fanIn+fanOut, rng)
+}
+
+func (in Init) String() string {
+	if in == He {
+		return "he"
+	}
+	return "xavier"
+}
+
+// checkShapes reports a chain whose consecutive layers disagree on the
+// number of values per sample.
+func checkShapes(layers []Layer) error {
 	for i := 1; i < len(layers); i++ {
 		a, b := layers[i-1].OutShape(), layers[i].InShape()
 		if size(a) != size(b) {
-			return nil, fmt.Errorf("layer %d (%s) outputs %v but layer %d (%s) expects %v", i-1, layers[i-1].Op(), a, i, layers[i].Op(), b)
+			return fmt.Errorf("layer %d (%s) outputs %v but layer %d (%s) expects %v", i-1, layers[i-1].Op(), a, i, layers[i].Op(), b)
 		}
 	}
-	return &Seq{Layers: layers}, nil
-}
-
-// InShape and OutShape are the chain's per-sample shapes.
-func (s *Seq) InShape() []int  { return s.Layers[0].InShape() }
-func (s *Seq) OutShape() []int { return s.Layers[len(s.Layers)-1].OutShape() }
-
-// Params lists every layer's parameters in layer order.
-func (s *Seq) Params() []*Param {
-	var ps []*Param
-	for _, l := range s.Layers {
-		ps = append(ps, l.Params()...)
-	}
-	return ps
-}
-
-// State lists every stateful layer's state tensors in layer order.
-func (s *Seq) State() []*Param {
-	var ps []*Param
-	for _, l := range s.Layers {
-		if st, ok := l.(Stateful); ok {
-			ps = append(ps, st.State()...)
-		}
-	}
-	return ps
-}
-
-// Forward runs x through every layer.
-func (s *Seq) Forward(x []float32, n int, p *Pass) []float32 {
-	for _, l := range s.Layers {
-		x = l.Forward(x, n, p)
-	}
-	return x
-}
-
-// Backward propagates dy through the layers in reverse. grads holds one
-// slice per entry of Params, in the same order. It returns the gradient
-// with respect to the input when needInput.
-func (s *Seq) Backward(dy []float32, grads [][]float32, needInput bool) []float32 {
-	off := len(grads)
-	for i := len(s.Layers) - 1; i >= 0; i-- {
-		l := s.Layers[i]
-		np := len(l.Params())
-		off -= np
-		dy = l.Backward(dy, grads[off:off+np], needInput || i > 0)
-	}
-	return dy
+	return nil
 }
