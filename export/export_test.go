@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/latent-ml/latent/runtime/verify"
@@ -28,124 +30,50 @@ import (
 
 const goldenDir = "../testdata/golden"
 
-// requireORT skips outside CI and fails under CI when ONNX Runtime cannot
-// be loaded.
-func requireORT(t *testing.T) {
-	t.Helper()
-	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
-}
-
+// backends returns the backends to check: native, and ONNX Runtime when it
+// loads (under CI it must).
 func backends(t *testing.T) []string {
 	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
+		require.Empty(t, os.Getenv("CI"), "CI is set but ONNX Runtime is unavailable: %v", err)
 		t.Logf("ONNX Runtime unavailable, native backend only (run `%s`): %v", ort.InstallCommand, err)
 		return []string{"native"}
 	}
 	return []string{"native", "ort"}
 }
 
-// runOn runs a one-output graph on backend after a serialisation round
-// trip (runAll) and returns its output.
+// runAll runs gm on backend as a file would hold it (encoded and decoded
+// again, so the serialisation is under test too) and returns its outputs.
+func runAll(t *testing.T, backend string, gm *graph.Model, ins ...*ops.Tensor) []*ops.Tensor {
+	t.Helper()
+	b, err := graph.Encode(gm)
+	require.NoError(t, err)
+	gm, err = graph.Decode(b, "")
+	require.NoError(t, err)
+	out, err := verify.RunBackend(context.Background(), backend, gm, runtime.Config{IntraOpThreads: 1, Optimize: true}, ins)
+	require.NoError(t, err, "%s on %s", gm.Graph.Name, backend)
+	return out
+}
+
+// runOn runs a one-output graph on backend (runAll) and returns its output.
 func runOn(t *testing.T, backend string, gm *graph.Model, in *ops.Tensor) *ops.Tensor {
 	t.Helper()
 	out := runAll(t, backend, gm, in)
-	if len(out) != 1 {
-		t.Fatalf("%s on %s: %d outputs, want 1", gm.Graph.Name, backend, len(out))
-	}
+	require.Len(t, out, 1, "%s on %s: outputs", gm.Graph.Name, backend)
 	return out[0]
 }
 
 func near(t *testing.T, what string, got, want *ops.Tensor, atol float64) {
 	t.Helper()
-	if r := verify.CompareTensors(what, got, want, atol, 0); !r.Pass {
-		t.Errorf("%s: %+v", what, r)
-	}
+	r := verify.CompareTensors(what, got, want, atol, 0)
+	assert.True(t, r.Pass, "%s: %+v", what, r)
 }
 
-// tensorOf wraps rows of a trainer result.
-func tensorOf(rows, cols int, v []float32) *ops.Tensor {
-	return ops.FromFloat32([]int{rows, cols}, v)
-}
+// shaped wraps trainer values in a tensor of the given shape.
+func shaped(v []float32, shape ...int) *ops.Tensor { return ops.FromFloat32(shape, v) }
 
-// TestGoldenExports runs every committed export (testdata/golden/ae-*) and
-// checks, per kind: the trainer (the model imported back from model.onnx)
-// reproduces the recorded outputs; native and ONNX Runtime reproduce them
-// within 1e-5; decoder(encoder(x)) == model(x) on every backend.
-func TestGoldenExports(t *testing.T) {
-	bks := backends(t)
-	for _, kind := range models.Kinds() {
-		t.Run(string(kind), func(t *testing.T) {
-			load := func(part string) (*graph.Model, []string) {
-				dir := filepath.Join(goldenDir, golden.Dir(kind, part))
-				gm, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-				if err != nil {
-					t.Fatalf("%v (regenerate with go run ./tools/mkexports)", err)
-				}
-				sets, err := verify.DataSets(dir)
-				if err != nil || len(sets) != len(golden.Batches) {
-					t.Fatalf("%s: data sets %v, %v; want %d", dir, sets, err, len(golden.Batches))
-				}
-				return gm, sets
-			}
-			full, sets := load(export.PartModel)
-			enc, encSets := load(export.PartEncoder)
-			dec, decSets := load(export.PartDecoder)
-			m, md, err := export.FromGraph(full)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if md.Spec.Kind != kind {
-				t.Fatalf("latent.spec kind %s, want %s", md.Spec.Kind, kind)
-			}
-			for n := range sets {
-				x := readOne(t, sets[n], "input")
-				want := readOne(t, sets[n], "output")
-				code := readOne(t, encSets[n], "output")
-				if !slices.Equal(readOne(t, encSets[n], "input").F32(), x.F32()) {
-					t.Fatalf("set %d: encoder and model inputs differ", n)
-				}
-				if !slices.Equal(readOne(t, decSets[n], "input").F32(), code.F32()) {
-					t.Fatalf("set %d: decoder input is not the encoder's expected code", n)
-				}
-				rows := x.Shape[0]
-				// Trainer forward of the imported model.
-				rec, err := m.Reconstruct(x.F32(), rows)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, err := m.Encode(x.F32(), rows)
-				if err != nil {
-					t.Fatal(err)
-				}
-				near(t, fmt.Sprintf("set %d trainer reconstruction", n), tensorOf(rows, m.Spec.Input, rec), want, golden.Atol)
-				near(t, fmt.Sprintf("set %d trainer code", n), tensorOf(rows, m.Spec.Code, c), code, golden.Atol)
-				for _, b := range bks {
-					near(t, fmt.Sprintf("set %d %s model", n, b), runOn(t, b, full, x), want, golden.Atol)
-					gotCode := runOn(t, b, enc, x)
-					near(t, fmt.Sprintf("set %d %s encoder", n, b), gotCode, code, golden.Atol)
-					near(t, fmt.Sprintf("set %d %s decoder", n, b), runOn(t, b, dec, code), want, golden.Atol)
-					// decoder(encoder(x)) on the backend's own code.
-					near(t, fmt.Sprintf("set %d %s decoder(encoder(x)) vs model(x)", n, b), runOn(t, b, dec, gotCode), runOn(t, b, full, x), golden.Atol)
-				}
-			}
-		})
-	}
-}
-
-func readOne(t *testing.T, dir, prefix string) *ops.Tensor {
-	t.Helper()
-	ts, err := verify.ReadTensors(dir, prefix)
-	if err != nil || len(ts) != 1 {
-		t.Fatalf("%s/%s_*.pb: %d tensors, %v", dir, prefix, len(ts), err)
-	}
-	return ts[0]
+// batchShape is a model's graph input shape for rows samples.
+func batchShape(m *trainer.Model, rows int) []int {
+	return append([]int{rows}, m.Network().InShape()...)
 }
 
 var (
@@ -153,7 +81,7 @@ var (
 	cases   = map[models.Kind]*golden.Case{}
 )
 
-// tiny trains (once per test binary) the tiny model of kind.
+// tiny trains (once per test binary) the golden model of kind.
 func tiny(t *testing.T, kind models.Kind) *golden.Case {
 	t.Helper()
 	casesMu.Lock()
@@ -162,34 +90,161 @@ func tiny(t *testing.T, kind models.Kind) *golden.Case {
 		return c
 	}
 	c, err := golden.Train(context.Background(), kind)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases[kind] = c
 	return c
 }
 
+// trainerOutputs is what the trainer computes for a part's inputs: the
+// reconstruction, the code (and a VAE's mu and logvar), the decoding.
+func trainerOutputs(t *testing.T, m *trainer.Model, part string, x *ops.Tensor) []*ops.Tensor {
+	t.Helper()
+	rows, C := x.Shape[0], m.Spec.Code
+	outShape := append([]int{rows}, m.Network().OutShape()...)
+	switch part {
+	case export.PartModel:
+		rec, err := m.Reconstruct(x.F32(), rows)
+		require.NoError(t, err)
+		return []*ops.Tensor{shaped(rec, outShape...)}
+	case export.PartEncoder:
+		code, err := m.Encode(x.F32(), rows)
+		require.NoError(t, err)
+		out := []*ops.Tensor{shaped(code, rows, C)}
+		if models.IsVAE(m.Spec.Kind) {
+			mu, lv, err := m.Posterior(x.F32(), rows)
+			require.NoError(t, err)
+			out = append(out, shaped(mu, rows, C), shaped(lv, rows, C))
+		}
+		return out
+	}
+	rec, err := m.Decode(x.F32(), rows) // decoder and generate
+	require.NoError(t, err)
+	return []*ops.Tensor{shaped(rec, outShape...)}
+}
+
+// TestGoldenExports runs every committed export (testdata/golden/ae-*,
+// every part of every kind) and checks: the trainer (the model imported
+// back from the export) reproduces the recorded outputs; native and ONNX
+// Runtime reproduce them within the folder's tolerance;
+// decoder(encoder(x)) == model(x) on every backend.
+func TestGoldenExports(t *testing.T) {
+	bks := backends(t)
+	for _, kind := range models.AllKinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			graphs := map[string]*graph.Model{}
+			for _, part := range golden.Parts(kind) {
+				gm, err := graph.DecodeFile(filepath.Join(goldenDir, golden.Dir(kind, part), "model.onnx"))
+				require.NoError(t, err, "regenerate with go run ./tools/mkexports -only %s", kind)
+				graphs[part] = gm
+			}
+			// The golden folders hold one graph each: a VAE's logvar head
+			// comes from the encoder folder.
+			m, md, err := export.FromGraphs(graphs[export.PartModel], graphs[export.PartEncoder])
+			require.NoError(t, err)
+			require.Equal(t, kind, md.Spec.Kind, "latent.spec kind")
+			for _, part := range golden.Parts(kind) {
+				dir := filepath.Join(goldenDir, golden.Dir(kind, part))
+				gm := graphs[part]
+				tol, err := verify.LoadTolerance(dir)
+				require.NoError(t, err)
+				sets, err := verify.DataSets(dir)
+				require.NoError(t, err)
+				require.Len(t, sets, len(golden.Batches), "%s data sets", dir)
+				for _, set := range sets {
+					ins, err := verify.ReadTensors(set, "input")
+					require.NoError(t, err)
+					want, err := verify.ReadTensors(set, "output")
+					require.NoError(t, err)
+					require.Len(t, ins, 1)
+					name := filepath.Base(dir) + "/" + filepath.Base(set)
+					got := trainerOutputs(t, m, part, ins[0])
+					require.Len(t, got, len(want), "%s: trainer outputs", name)
+					for i := range want {
+						near(t, fmt.Sprintf("%s trainer output %d", name, i), got[i], want[i], golden.Atol)
+					}
+					for _, b := range bks {
+						got := runAll(t, b, gm, ins...)
+						require.Len(t, got, len(want), "%s on %s: outputs", name, b)
+						for i := range want {
+							r := verify.CompareTensors(b, got[i], want[i], tol.Atol, tol.Rtol)
+							assert.True(t, r.Pass, "%s %s output %d: %+v", name, b, i, r)
+						}
+					}
+				}
+			}
+			// decoder(encoder(x)) on each backend's own code is model(x).
+			x := golden.Inputs(m, 1)
+			for _, b := range bks {
+				code := runAll(t, b, graphs[export.PartEncoder], x)[0]
+				near(t, b+" decoder(encoder(x)) vs model(x)", runOn(t, b, graphs[export.PartDecoder], code), runOn(t, b, graphs[export.PartModel], x), golden.Atol)
+			}
+		})
+	}
+}
+
+// exportSpecs are specs beyond the golden ones that exercise each layer
+// option of the kinds with convolutions or a posterior.
+func exportSpecs() map[string]models.Spec {
+	conv := models.NewConv([]int{1, 8, 8}, []int{3, 4}, 3)
+	convBN := conv
+	convBN.BatchNorm = true
+	convBN.Activation, convBN.Alpha = models.LeakyRelu, 0.2
+	nearest := conv
+	nearest.Upsampling = models.NearestConv
+	nearest.Pooling = models.MaxPooling
+	bil := conv
+	bil.Upsampling, bil.Loss, bil.OutputActivation = models.BilinearConv, models.MSE, models.Identity
+	bil.Pooling = models.AvgPooling
+	selu := conv
+	selu.Activation, selu.Loss, selu.OutputActivation = models.Selu, models.MSE, models.Sigmoid
+	vae := models.NewVAE(64, []int{6}, 2)
+	vae.Dropout = 0.2 // training only: the exports must match the trainer's inference
+	cvae := models.NewConvVAE([]int{1, 8, 8}, []int{3}, 2)
+	deepDrop := models.NewDeep(64, []int{12}, 3)
+	deepDrop.Dropout = 0.3
+	return map[string]models.Spec{"conv": conv, "conv-bn-leaky": convBN, "conv-nearest-maxpool": nearest, "conv-bilinear-avgpool": bil,
+		"conv-selu-mse": selu, "vae-dropout": vae, "conv-vae": cvae, "deep-dropout": deepDrop}
+}
+
 // TestFreshExportsMatchTrainer exports freshly trained models of every kind
-// (this machine's trainer, not the committed files) and compares every
-// backend with the trainer's forward pass.
+// and layer option (this machine's trainer, not the committed files) and
+// compares every part on every backend with the trainer's forward pass.
 func TestFreshExportsMatchTrainer(t *testing.T) {
 	bks := backends(t)
-	for _, kind := range models.Kinds() {
-		t.Run(string(kind), func(t *testing.T) {
-			c := tiny(t, kind)
-			s, err := export.Build(c.Model, export.Options{})
-			if err != nil {
-				t.Fatal(err)
+	ms := map[string]*trainer.Model{}
+	for _, kind := range models.AllKinds() {
+		ms[string(kind)] = tiny(t, kind).Model
+	}
+	ds := golden.Images(48, 1)
+	for name, spec := range exportSpecs() {
+		m, _, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 2, BatchSize: 16, LR: 1e-2, Seed: 3, Workers: 1})
+		require.NoError(t, err, name)
+		ms[name] = m
+	}
+	for name, m := range ms {
+		t.Run(name, func(t *testing.T) {
+			s, err := export.Build(m, export.Options{})
+			require.NoError(t, err)
+			x := golden.Inputs(m, 1)
+			rows, C := x.Shape[0], m.Spec.Code
+			code := trainerOutputs(t, m, export.PartEncoder, x)
+			z := golden.Noise(C, 1)
+			graphs := map[string]*graph.Model{export.PartModel: s.Model, export.PartEncoder: s.Encoder, export.PartDecoder: s.Decoder, export.PartGenerate: s.Generate}
+			ins := map[string]*ops.Tensor{export.PartModel: x, export.PartEncoder: x, export.PartDecoder: code[0], export.PartGenerate: z}
+			assert.Equal(t, models.IsVAE(m.Spec.Kind), s.Generate != nil, "generate.onnx for VAEs only")
+			for _, part := range golden.Parts(m.Spec.Kind) {
+				want := trainerOutputs(t, m, part, ins[part])
+				for _, b := range bks {
+					got := runAll(t, b, graphs[part], ins[part])
+					require.Len(t, got, len(want), "%s on %s: outputs", part, b)
+					for i := range want {
+						near(t, fmt.Sprintf("%s %s output %d", b, part, i), got[i], want[i], golden.Atol)
+					}
+				}
 			}
-			x := golden.Inputs(kind, 1)
-			rows := x.Shape[0]
-			rec, _ := c.Model.Reconstruct(x.F32(), rows)
-			code, _ := c.Model.Encode(x.F32(), rows)
-			for _, b := range bks {
-				near(t, b+" model", runOn(t, b, s.Model, x), tensorOf(rows, golden.Features, rec), golden.Atol)
-				near(t, b+" encoder", runOn(t, b, s.Encoder, x), tensorOf(rows, c.Model.Spec.Code, code), golden.Atol)
-				near(t, b+" decoder", runOn(t, b, s.Decoder, tensorOf(rows, c.Model.Spec.Code, code)), tensorOf(rows, golden.Features, rec), golden.Atol)
-			}
+			in := s.Model.Graph.Inputs[0]
+			assert.Equal(t, export.BatchDim, in.Shape[0].Param, "symbolic batch")
+			assert.Len(t, in.Shape, len(batchShape(m, rows)), "model input rank")
 		})
 	}
 }
@@ -200,45 +255,44 @@ func TestFreshExportsMatchTrainer(t *testing.T) {
 func TestGraphStructure(t *testing.T) {
 	c := tiny(t, models.Deep) // tied, leaky-relu, hidden layer, minmax scaling
 	s, err := export.Build(c.Model, export.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		gm      *graph.Model
 		in, out string
 		gemms   int
 	}{{s.Model, "input", "reconstruction", 4}, {s.Encoder, "input", "code", 2}, {s.Decoder, "code", "reconstruction", 2}} {
 		gm := tc.gm
-		if gm.IRVersion != 8 || gm.Opset() != 17 {
-			t.Errorf("%s: IR %d opset %d, want 8 and 17", gm.Graph.Name, gm.IRVersion, gm.Opset())
-		}
-		if gm.ProducerName != "latent" || gm.ProducerVersion == "" || gm.DocString == "" || gm.Graph.DocString == "" {
-			t.Errorf("%s: producer %q %q, doc %q / %q", gm.Graph.Name, gm.ProducerName, gm.ProducerVersion, gm.DocString, gm.Graph.DocString)
-		}
+		name := gm.Graph.Name
+		assert.Equal(t, int64(8), gm.IRVersion, name)
+		assert.Equal(t, int64(17), gm.Opset(), name)
+		assert.Equal(t, "latent", gm.ProducerName, name)
+		assert.NotEmpty(t, gm.ProducerVersion, name)
+		assert.NotEmpty(t, gm.DocString, name)
+		assert.NotEmpty(t, gm.Graph.DocString, name)
 		for _, io := range []struct {
 			vis  []graph.ValueInfo
 			name string
 		}{{gm.Graph.Inputs, tc.in}, {gm.Graph.Outputs, tc.out}} {
-			if len(io.vis) != 1 || io.vis[0].Name != io.name || io.vis[0].DType != ops.Float32 ||
-				len(io.vis[0].Shape) != 2 || io.vis[0].Shape[0].Param != "batch" || io.vis[0].DocString == "" {
-				t.Errorf("%s: value %+v, want %s float32 [batch, n] with a doc string", gm.Graph.Name, io.vis, io.name)
-			}
+			require.Len(t, io.vis, 1, name)
+			vi := io.vis[0]
+			assert.Equal(t, io.name, vi.Name, name)
+			assert.Equal(t, ops.Float32, vi.DType, name)
+			require.Len(t, vi.Shape, 2, "%s: %s is [batch, n]", name, vi.Name)
+			assert.Equal(t, "batch", vi.Shape[0].Param, name)
+			assert.NotEmpty(t, vi.DocString, name)
 		}
 		gemms := 0
 		for _, n := range gm.Graph.Nodes {
 			switch n.OpType {
 			case "Gemm":
 				gemms++
-				if tb, _ := n.Int("transB", 0); tb != 1 {
-					t.Errorf("%s: %s has transB %d", gm.Graph.Name, n.Label(), tb)
-				}
-			case "Dropout", "RandomNormalLike", "RandomUniformLike", "Bernoulli":
-				t.Errorf("%s: training-only node %s", gm.Graph.Name, n.Label())
+				tb, _ := n.Int("transB", 0)
+				assert.Equal(t, int64(1), tb, "%s: %s transB", name, n.Label())
+			case "Dropout", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Identity":
+				assert.Fail(t, "training-only or idle node", "%s: %s", name, n.Label())
 			}
 		}
-		if gemms != tc.gemms {
-			t.Errorf("%s: %d Gemm nodes, want %d", gm.Graph.Name, gemms, tc.gemms)
-		}
+		assert.Equal(t, tc.gemms, gemms, "%s: Gemm nodes", name)
 	}
 	// Tied decoder weights are real initializers equal to the transposed
 	// encoder weights.
@@ -260,32 +314,45 @@ func TestGraphStructure(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, tied, "tied decoder layers")
+	// Training-only layers leave no node: a denoising model's graph starts
+	// with the scaling, a dropout VAE's has no Dropout or Identity but the
+	// code's.
+	dn, err := export.Build(tiny(t, models.Denoising).Model, export.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "Sub", dn.Model.Graph.Nodes[0].OpType, "first node of a denoising model")
+	v, err := trainer.NewModel(exportSpecs()["vae-dropout"], 1)
+	require.NoError(t, err)
+	vs, err := export.Build(v, export.Options{})
+	require.NoError(t, err)
+	var ops []string
+	for _, n := range vs.Encoder.Graph.Nodes {
+		ops = append(ops, n.OpType)
+	}
+	assert.Equal(t, []string{"Gemm", "Relu", "Gemm", "Gemm", "Identity"}, ops, "VAE encoder: hidden layer, mu, logvar, code = mu")
 }
 
 // TestOpsets exports at every supported opset: the IR version follows, and
 // the native backend and ONNX Runtime (when present) still agree with the
 // trainer. Opsets outside 13..21 are refused.
 func TestOpsets(t *testing.T) {
-	c := tiny(t, models.KSparse)
-	x := golden.Inputs(models.KSparse, 1)
-	rec, _ := c.Model.Reconstruct(x.F32(), x.Shape[0])
-	want := map[int64]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10}
 	bks := backends(t)
-	for opset := int64(export.MinOpset); opset <= export.MaxOpset; opset++ {
-		s, err := export.Build(c.Model, export.Options{Opset: opset})
-		if err != nil {
-			t.Fatalf("opset %d: %v", opset, err)
+	want := map[int64]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10}
+	for _, kind := range []models.Kind{models.KSparse, models.Conv, models.VAE} {
+		m := tiny(t, kind).Model
+		x := golden.Inputs(m, 1)
+		rec := trainerOutputs(t, m, export.PartModel, x)[0]
+		for opset := int64(export.MinOpset); opset <= export.MaxOpset; opset++ {
+			s, err := export.Build(m, export.Options{Opset: opset})
+			require.NoError(t, err, "%s opset %d", kind, opset)
+			assert.Equal(t, opset, s.Model.Opset())
+			assert.Equal(t, want[opset], s.Model.IRVersion, "opset %d IR version", opset)
+			for _, b := range bks {
+				near(t, fmt.Sprintf("%s opset %d on %s", kind, opset, b), runOn(t, b, s.Model, x), rec, golden.Atol)
+			}
 		}
-		if s.Model.Opset() != opset || s.Model.IRVersion != want[opset] {
-			t.Errorf("opset %d: got opset %d IR %d, want IR %d", opset, s.Model.Opset(), s.Model.IRVersion, want[opset])
-		}
-		for _, b := range bks {
-			near(t, fmt.Sprintf("opset %d on %s", opset, b), runOn(t, b, s.Model, x), tensorOf(x.Shape[0], golden.Features, rec), golden.Atol)
-		}
-	}
-	for _, bad := range []int64{12, 22, -1} {
-		if _, err := export.Build(c.Model, export.Options{Opset: bad}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("opset %d", bad)) {
-			t.Errorf("opset %d: err = %v", bad, err)
+		for _, bad := range []int64{12, 22, -1} {
+			_, err := export.Build(m, export.Options{Opset: bad})
+			assert.ErrorContains(t, err, fmt.Sprintf("opset %d", bad))
 		}
 	}
 }
@@ -295,9 +362,7 @@ func TestOpsets(t *testing.T) {
 func TestKSparseTies(t *testing.T) {
 	spec := models.NewKSparse(3, 5, 2)
 	m, err := trainer.NewModel(spec, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// enc0.W rows 1, 2 and 4 identical, biases equal: units 1, 2, 4 tie.
 	W := m.Params()[0].Data
 	for k := 0; k < 3; k++ {
@@ -306,24 +371,18 @@ func TestKSparseTies(t *testing.T) {
 	}
 	x := ops.FromFloat32([]int{3, 3}, []float32{1, 2, 3, -1, 0.5, 2, 0, 0, 0})
 	code, err := m.Encode(x.F32(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := m.Reconstruct(x.F32(), 3)
+	require.NoError(t, err)
+	rec, err := m.Reconstruct(x.F32(), 3)
+	require.NoError(t, err)
 	s, err := export.Build(m, export.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, b := range backends(t) {
 		got := runOn(t, b, s.Encoder, x)
-		near(t, b+" code", got, tensorOf(3, 5, code), golden.Atol)
+		near(t, b+" code", got, shaped(code, 3, 5), golden.Atol)
 		for i, v := range got.F32() {
-			if (v == 0) != (code[i] == 0) {
-				t.Errorf("%s keeps other units than the trainer: code %v, trainer %v", b, got.F32(), code)
-				break
-			}
+			require.Equal(t, code[i] == 0, v == 0, "%s keeps other units than the trainer: code %v, trainer %v", b, got.F32(), code)
 		}
-		near(t, b+" reconstruction", runOn(t, b, s.Model, x), tensorOf(3, 3, rec), golden.Atol)
+		near(t, b+" reconstruction", runOn(t, b, s.Model, x), shaped(rec, 3, 3), golden.Atol)
 	}
 	// Units 1, 2 and 4 are equal in every row; at least one row must keep
 	// unit 1 and drop its twin 2 at the k-th place for this test to mean
@@ -336,16 +395,10 @@ func TestKSparseTies(t *testing.T) {
 				nz++
 			}
 		}
-		if nz > 2 {
-			t.Errorf("row %d keeps %d units, want at most 2", r, nz)
-		}
-		if code[r*5+1] != 0 && code[r*5+2] == 0 {
-			tied = true
-		}
+		assert.LessOrEqual(t, nz, 2, "row %d keeps too many units", r)
+		tied = tied || code[r*5+1] != 0 && code[r*5+2] == 0
 	}
-	if !tied {
-		t.Errorf("no row had its tie resolved to the lower index: %v", code)
-	}
+	assert.True(t, tied, "no row had its tie resolved to the lower index: %v", code)
 }
 
 // TestMetadata reads back every latent.* key.
@@ -354,193 +407,153 @@ func TestMetadata(t *testing.T) {
 	sum := export.SummaryOf(c.Result, c.Train.N, c.Train.D)
 	thr := 0.125
 	s, err := export.Build(c.Model, export.Options{Threshold: &thr, Training: &sum})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for part, gm := range map[string]*graph.Model{"model": s.Model, "encoder": s.Encoder, "decoder": s.Decoder} {
 		md, err := metadata.Read(gm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if md.Part != part || md.Spec.Kind != models.Undercomplete || md.Spec.Code != c.Model.Spec.Code {
-			t.Errorf("%s: part %q spec %+v", part, md.Part, md.Spec)
-		}
-		if md.Scaler.Kind != c.Model.Scaler.Kind || !slices.Equal(md.Scaler.Offset, c.Model.Scaler.Offset) || !slices.Equal(md.Scaler.Scale, c.Model.Scaler.Scale) {
-			t.Errorf("%s: scaler %+v, want %+v", part, md.Scaler, c.Model.Scaler)
-		}
-		if md.Threshold == nil || *md.Threshold != thr {
-			t.Errorf("%s: threshold %v", part, md.Threshold)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, part, md.Part)
+		assert.Equal(t, models.Undercomplete, md.Spec.Kind, part)
+		assert.Equal(t, c.Model.Spec.Code, md.Spec.Code, part)
+		assert.Equal(t, c.Model.Scaler.Kind, md.Scaler.Kind, part)
+		assert.Equal(t, c.Model.Scaler.Offset, md.Scaler.Offset, part)
+		assert.Equal(t, c.Model.Scaler.Scale, md.Scaler.Scale, part)
+		require.NotNil(t, md.Threshold, part)
+		assert.Equal(t, thr, *md.Threshold, part)
 		last := c.Result.History[len(c.Result.History)-1]
-		if md.Training == nil || md.Training.Epochs != 3 || md.Training.FinalLoss != last.Loss ||
-			!slices.Equal(md.Training.DataShape, []int{golden.Rows, golden.Features}) {
-			t.Errorf("%s: training %+v", part, md.Training)
-		}
+		require.NotNil(t, md.Training, part)
+		assert.Equal(t, 3, md.Training.Epochs, part)
+		assert.Equal(t, last.Loss, md.Training.FinalLoss, part)
+		assert.Equal(t, []int{golden.Rows, golden.Features}, md.Training.DataShape, part)
 		for key, want := range map[string]string{"latent.kind": "undercomplete", "latent.loss": "mse", "latent.code_size": "3",
 			"latent.input_size": "8", "latent.input_scaling": "minmax", "latent.input_scaling_applied": "in-graph", "latent.threshold": "0.125"} {
-			if v, _ := gm.MetadataValue(key); v != want {
-				t.Errorf("%s: %s = %q, want %q", part, key, v, want)
-			}
+			v, _ := gm.MetadataValue(key)
+			assert.Equal(t, want, v, "%s: %s", part, key)
 		}
 	}
 	// No threshold until calibrated.
-	s, _ = export.Build(c.Model, export.Options{})
-	if _, ok := s.Model.MetadataValue("latent.threshold"); ok {
-		t.Error("latent.threshold written without a calibrated threshold")
-	}
+	s, err = export.Build(c.Model, export.Options{})
+	require.NoError(t, err)
+	_, ok := s.Model.MetadataValue("latent.threshold")
+	assert.False(t, ok, "latent.threshold written without a calibrated threshold")
 	nan := math.NaN()
-	if _, err := export.Build(c.Model, export.Options{Threshold: &nan}); err == nil || !strings.Contains(err.Error(), "threshold") {
-		t.Errorf("NaN threshold: err = %v", err)
-	}
-}
-
-// TestWriteAndImport writes the three files, checks nothing else is left
-// in the folder, imports model.onnx back and continues training from it.
-func TestWriteAndImport(t *testing.T) {
-	c := tiny(t, models.Denoising)
-	dir := filepath.Join(t.TempDir(), "out")
-	// A stale model.onnx is replaced.
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "model.onnx"), []byte("stale"), 0o644)
-	p, err := export.Write(context.Background(), dir, c.Model, export.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ents, _ := os.ReadDir(dir)
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	if !slices.Equal(names, []string{"decoder.onnx", "encoder.onnx", "model.onnx"}) {
-		t.Errorf("folder holds %v, want exactly the three models", names)
-	}
-	m, md, err := export.Import(p.Model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if md.Spec.Kind != models.Denoising {
-		t.Errorf("imported kind %s", md.Spec.Kind)
-	}
-	x := golden.Inputs(models.Denoising, 1)
-	a, _ := c.Model.Reconstruct(x.F32(), x.Shape[0])
-	b, _ := m.Reconstruct(x.F32(), x.Shape[0])
-	if !slices.Equal(a, b) {
-		t.Errorf("imported model reconstructs %v, original %v", b, a)
-	}
-	for i, p := range m.Params() {
-		if !slices.Equal(p.Data, c.Model.Params()[i].Data) {
-			t.Errorf("param %s differs after import", p.Name)
-		}
-	}
-	// Continue training from the imported model.
-	m2, res, err := trainer.Train(context.Background(), models.Spec{}, c.Train, trainer.Config{Epochs: 2, BatchSize: 16, LR: 1e-2, Seed: 5, Initial: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Epochs != 2 || slices.Equal(m2.Params()[0].Data, m.Params()[0].Data) {
-		t.Errorf("continued training: %d epochs, weights changed: %v", res.Epochs, !slices.Equal(m2.Params()[0].Data, m.Params()[0].Data))
-	}
-	// A fresh model starts far worse than the imported one.
-	if first, final := res.History[0].ReconLoss, c.Result.History[0].ReconLoss; first >= final {
-		t.Errorf("first continued epoch loss %g not below the original first epoch %g", first, final)
-	}
-
-	// Refusals.
-	if _, _, err := export.Import(p.Encoder); err == nil || !strings.Contains(err.Error(), "only the full model") {
-		t.Errorf("import encoder.onnx: err = %v", err)
-	}
-	if _, _, err := export.Import(filepath.Join(goldenDir, "dense_gemm", "model.onnx")); err == nil || !strings.Contains(err.Error(), "latent.format_version") {
-		t.Errorf("import a foreign model: err = %v", err)
-	}
-	if _, err := export.Write(context.Background(), filepath.Join(dir, "model.onnx", "sub"), c.Model, export.Options{}); err == nil {
-		t.Error("writing under a file: no error")
-	}
-	if _, err := export.Write(context.Background(), dir, nil, export.Options{}); err == nil {
-		t.Error("nil model: no error")
-	}
-}
-
-// TestImportRejectsEdits changes an exported graph in ways import must
-// notice.
-func TestImportRejectsEdits(t *testing.T) {
-	c := tiny(t, models.Deep)
-	build := func() *graph.Model {
-		s, err := export.Build(c.Model, export.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Model
-	}
-	gm := build()
-	gm.Graph.Initializers["dec0.W"].F32()[0] += 1
-	if _, _, err := export.FromGraph(gm); err == nil || !strings.Contains(err.Error(), "not the transpose") {
-		t.Errorf("edited tied weights: err = %v", err)
-	}
-	gm = build()
-	delete(gm.Graph.Initializers, "enc1.b")
-	if _, _, err := export.FromGraph(gm); err == nil || !strings.Contains(err.Error(), "enc1.b missing") {
-		t.Errorf("missing initializer: err = %v", err)
-	}
-	gm = build()
-	gm.Graph.Initializers["enc0.W"] = ops.FromFloat32([]int{2}, []float32{1, 2})
-	if _, _, err := export.FromGraph(gm); err == nil || !strings.Contains(err.Error(), "enc0.W has shape [2]") {
-		t.Errorf("wrong initializer shape: err = %v", err)
-	}
-	gm = build()
-	for i := range gm.Metadata {
-		if gm.Metadata[i].Key == "latent.input_offset" {
-			gm.Metadata[i].Value = "[1,2]"
-		}
-	}
-	if _, _, err := export.FromGraph(gm); err == nil || !strings.Contains(err.Error(), "latent.input_offset") {
-		t.Errorf("short offsets: err = %v", err)
-	}
+	_, err = export.Build(c.Model, export.Options{Threshold: &nan})
+	assert.ErrorContains(t, err, "threshold")
 }
 
 // TestActivationsAndBCE exports untrained models (random weights and
 // biases) with every activation in every position, including a BCE output
 // (the trainer computes logits, the graph a sigmoid) and custom alphas,
-// and compares every backend with the trainer.
+// dense and convolutional, and compares every backend with the trainer.
 func TestActivationsAndBCE(t *testing.T) {
 	bks := backends(t)
 	for _, act := range models.Activations() {
 		for _, loss := range []models.Loss{models.MSE, models.BCE} {
-			spec := models.NewDeep(5, []int{4}, 3)
-			spec.Activation, spec.CodeActivation = act, act
-			spec.Loss = loss
-			if loss == models.MSE {
-				spec.OutputActivation = act
-			}
-			if act == models.LeakyRelu {
-				spec.Alpha = 0.2
-			}
-			if act == models.Elu {
-				spec.Alpha = 0.7
-			}
-			name := fmt.Sprintf("%s/%s", act, loss)
-			m, err := trainer.NewModel(spec, 11)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			for _, p := range m.Params() {
-				if strings.HasSuffix(p.Name, ".b") {
-					for i := range p.Data {
-						p.Data[i] = float32(i%3) - 0.8
+			dense := models.NewDeep(5, []int{4}, 3)
+			conv := models.NewConv([]int{1, 4, 4}, []int{2}, 3)
+			for _, spec := range []models.Spec{dense, conv} {
+				spec.Activation, spec.Loss = act, loss
+				if spec.Kind == models.Deep {
+					spec.CodeActivation = act
+				}
+				if loss == models.MSE {
+					spec.OutputActivation = act
+				}
+				if act == models.LeakyRelu {
+					spec.Alpha = 0.2
+				}
+				if act == models.Elu {
+					spec.Alpha = 0.7
+				}
+				name := fmt.Sprintf("%s/%s/%s", spec.Kind, act, loss)
+				m, err := trainer.NewModel(spec, 11)
+				require.NoError(t, err, name)
+				for _, p := range m.Params() {
+					if strings.HasSuffix(p.Name, ".b") {
+						for i := range p.Data {
+							p.Data[i] = float32(i%3) - 0.8
+						}
 					}
 				}
-			}
-			x := ops.FromFloat32([]int{2, 5}, []float32{-2, -0.5, 0, 0.5, 2, 1.5, -1, 3, -3, 0.25})
-			rec, err := m.Reconstruct(x.F32(), 2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := export.Build(m, export.Options{})
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			for _, b := range bks {
-				near(t, name+" on "+b, runOn(t, b, s.Model, x), tensorOf(2, 5, rec), golden.Atol)
+				r := rand.New(rand.NewPCG(4, 4))
+				x := make([]float32, 2*spec.Input)
+				for i := range x {
+					x[i] = float32(r.NormFloat64() * 1.5)
+				}
+				xt := shaped(x, batchShape(m, 2)...)
+				rec := trainerOutputs(t, m, export.PartModel, xt)[0]
+				s, err := export.Build(m, export.Options{})
+				require.NoError(t, err, name)
+				for _, b := range bks {
+					near(t, name+" on "+b, runOn(t, b, s.Model, xt), rec, golden.Atol)
+				}
 			}
 		}
 	}
+}
+
+// A non-square, odd-width, two-channel conv model (per-axis output padding
+// in the decoder) exports and runs like the trainer on every backend.
+func TestNonSquareConvExport(t *testing.T) {
+	bks := backends(t)
+	spec := models.NewConv([]int{2, 8, 7}, []int{3, 2}, 3)
+	spec.Input = 2 * 8 * 7
+	for _, pool := range []models.Downsampling{models.StridedConv, models.AvgPooling} {
+		spec.Pooling = pool
+		if pool != models.StridedConv {
+			spec.Image = []int{2, 8, 12} // pooling halves exactly: even sizes
+			spec.Input = 2 * 8 * 12
+		}
+		m, err := trainer.NewModel(spec, 4)
+		require.NoError(t, err)
+		s, err := export.Build(m, export.Options{})
+		require.NoError(t, err)
+		r := rand.New(rand.NewPCG(1, 1))
+		x := make([]float32, 3*spec.Input)
+		for i := range x {
+			x[i] = r.Float32()
+		}
+		xt := shaped(x, batchShape(m, 3)...)
+		rec := trainerOutputs(t, m, export.PartModel, xt)[0]
+		for _, b := range bks {
+			near(t, b+" model "+string(pool), runOn(t, b, s.Model, xt), rec, 1e-5)
+		}
+	}
+}
+
+func TestWriteFiles(t *testing.T) {
+	for _, kind := range []models.Kind{models.Deep, models.VAE} {
+		m := tiny(t, kind).Model
+		dir := filepath.Join(t.TempDir(), "out")
+		// A stale model.onnx is replaced.
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "model.onnx"), []byte("stale"), 0o644))
+		p, err := export.Write(context.Background(), dir, m, export.Options{})
+		require.NoError(t, err)
+		ents, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		want := []string{"decoder.onnx", "encoder.onnx", "model.onnx"}
+		if kind == models.VAE {
+			want = []string{"decoder.onnx", "encoder.onnx", "generate.onnx", "model.onnx"}
+			assert.Equal(t, filepath.Join(dir, export.GenerateFile), p.Generate)
+			gm, err := graph.DecodeFile(p.Generate)
+			require.NoError(t, err)
+			md, err := metadata.Read(gm)
+			require.NoError(t, err)
+			assert.Equal(t, export.PartGenerate, md.Part)
+			assert.Equal(t, models.VAE, md.Spec.Kind)
+			assert.Equal(t, export.NoiseName, gm.Graph.Inputs[0].Name, "generate input")
+		} else {
+			assert.Empty(t, p.Generate)
+		}
+		assert.Equal(t, want, names, "%s: the folder holds exactly the exports", kind)
+		assert.True(t, slices.IsSorted(names))
+		_, err = export.Write(context.Background(), filepath.Join(dir, "model.onnx", "sub"), m, export.Options{})
+		assert.Error(t, err, "writing under a file")
+	}
+	_, err := export.Write(context.Background(), t.TempDir(), nil, export.Options{})
+	assert.ErrorContains(t, err, "nil model")
 }

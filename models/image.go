@@ -1,13 +1,10 @@
 package models
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
-// The image and generative kinds. Their networks are built from layers
-// (trainer/nn) rather than the dense stacks; Input is always the flattened
-// per-sample size (C·H·W for images).
+// The image and generative kinds. Like every kind they are a chain of
+// layers (package trainer/nn); Input is always the flattened per-sample
+// size (C·H·W for images).
 const (
 	// Conv is a convolutional autoencoder: stride-2 convolutions (one per
 	// Filters entry) → flatten → optional dense Hidden → code, mirrored by
@@ -26,9 +23,6 @@ func ImageKinds() []Kind { return []Kind{Conv, VAE, ConvVAE} }
 
 // AllKinds lists every kind: the dense kinds then the image kinds.
 func AllKinds() []Kind { return append(Kinds(), ImageKinds()...) }
-
-// IsImageKind reports whether k is built from layers (conv, vae, conv-vae).
-func IsImageKind(k Kind) bool { return k == Conv || k == VAE || k == ConvVAE }
 
 // IsVAE reports whether k is variational.
 func IsVAE(k Kind) bool { return k == VAE || k == ConvVAE }
@@ -73,8 +67,9 @@ type ImageSpec struct {
 	// Pooling selects the encoder's resolution halving.
 	Pooling Downsampling `json:"pooling,omitempty"`
 	// Dropout is the drop probability of a dropout layer after the
-	// flattened features and after each hidden dense layer of the encoder
-	// (training only; exported graphs omit it). 0: none.
+	// flattened features (conv kinds) and after each hidden dense layer of
+	// the encoder, in every kind (training only; exported graphs omit
+	// it). 0: none.
 	Dropout float64 `json:"dropout,omitempty"`
 	// KLWarmup ramps the VAE's KL weight linearly from 0 to Beta over this
 	// many epochs (0: full weight from the start).
@@ -168,61 +163,21 @@ func newImage(kind Kind, input int, hidden []int, code int) (Spec, error) {
 	return Spec{}, fmt.Errorf("unknown model kind %q", kind)
 }
 
-// validateImage is Validate for the image kinds.
-func (s *Spec) validateImage() error {
+// validateConv reports what is wrong with the convolution fields of a
+// conv kind.
+func (s *Spec) validateConv() []error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	s.checkLayers(bad, false)
-	if s.Init != Xavier && s.Init != He {
-		bad("init %q is not xavier or he", s.Init)
-	}
-	switch s.Loss {
-	case MSE:
-	case BCE:
-		if s.OutputActivation != Sigmoid {
-			bad("loss bce needs output_activation sigmoid, got %q", s.OutputActivation)
-		}
-	default:
-		bad("loss %q is not mse or bce (the %s kind)", s.Loss, s.Kind)
-	}
-	if IsVAE(s.Kind) {
-		if s.Beta < 0 {
-			bad("%s KL weight beta must be non-negative, got %g", s.Kind, s.Beta)
-		}
-		if s.KLWarmup < 0 {
-			bad("kl_warmup must be non-negative, got %d", s.KLWarmup)
-		}
-		if s.CodeActivation != Identity {
-			bad("%s samples its code; code_activation must be identity, got %q", s.Kind, s.CodeActivation)
-		}
-	} else if s.KLWarmup != 0 {
-		bad("kl_warmup is only used by vae and conv-vae")
-	}
-	if s.Dropout < 0 || s.Dropout >= 1 {
-		bad("dropout must be in [0,1), got %g", s.Dropout)
-	}
-	if s.K != 0 || s.L1 != 0 || s.Lambda != 0 || s.Tied || s.Noise.Type != NoNoise || s.PretrainEpochs != 0 || s.Rho != 0 {
-		bad("%s does not support the dense regularisers (k, l1, lambda, tied, noise, pretrain_epochs, rho)", s.Kind)
-	}
-	if !IsConv(s.Kind) {
-		if s.Input <= 0 {
-			bad("input size must be positive, got %d", s.Input)
-		}
-		if len(s.Image) != 0 || len(s.Filters) != 0 || s.BatchNorm || s.Upsampling != "" || s.Pooling != "" {
-			bad("vae is dense; image, filters, batch_norm, upsampling and pooling belong to conv and conv-vae")
-		}
-		return errors.Join(errs...)
-	}
 	if len(s.Image) != 3 || s.Image[0] <= 0 || s.Image[1] <= 0 || s.Image[2] <= 0 {
 		bad("%s needs image [channels, height, width] with positive entries, got %v", s.Kind, s.Image)
-		return errors.Join(errs...)
+		return errs
 	}
 	if n := s.Image[0] * s.Image[1] * s.Image[2]; s.Input != n {
 		bad("input %d must equal channels·height·width = %d", s.Input, n)
 	}
 	if s.Kernel <= 0 || s.Kernel%2 == 0 {
 		bad("kernel must be a positive odd size, got %d", s.Kernel)
-		return errors.Join(errs...)
+		return errs
 	}
 	if len(s.Filters) == 0 {
 		bad("%s needs at least one convolution (filters)", s.Kind)
@@ -261,5 +216,5 @@ func (s *Spec) validateImage() error {
 			h, w = (h+2*(k/2)-k)/2+1, (w+2*(k/2)-k)/2+1
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }

@@ -2,45 +2,38 @@ package models
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestImageKinds(t *testing.T) {
 	for _, k := range ImageKinds() {
 		s, err := New(k, 784, nil, 8)
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
-		}
-		if err := s.Validate(); err != nil {
-			t.Errorf("%s defaults invalid: %v", k, err)
-		}
-		if s.Loss != BCE || s.OutputActivation != Sigmoid {
-			t.Errorf("%s: loss %s output %s, want bce and sigmoid", k, s.Loss, s.OutputActivation)
-		}
-		if IsVAE(k) != (s.Beta == 1) {
-			t.Errorf("%s: beta %g", k, s.Beta)
-		}
-		b, _ := s.Marshal()
+		require.NoError(t, err, k)
+		assert.NoError(t, s.Validate(), "%s defaults", k)
+		assert.Equal(t, BCE, s.Loss, k)
+		assert.Equal(t, Sigmoid, s.OutputActivation, k)
+		assert.Equal(t, IsVAE(k), s.Beta == 1, "%s: beta %g", k, s.Beta)
+		b, err := s.Marshal()
+		require.NoError(t, err)
 		back, err := Parse(b)
-		if err != nil {
-			t.Fatalf("%s: round trip: %v", k, err)
-		}
-		b2, _ := json.Marshal(back)
-		b1, _ := json.Marshal(s)
-		if string(b1) != string(b2) {
-			t.Errorf("%s: JSON round trip changed the spec:\n%s\n%s", k, b1, b2)
-		}
+		require.NoError(t, err, "%s: round trip", k)
+		b1, err := json.Marshal(s)
+		require.NoError(t, err)
+		b2, err := json.Marshal(back)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(b1), string(b2), "%s: JSON round trip", k)
 	}
 	c := NewConv([]int{1, 28, 28}, nil, 16)
 	ins, last := c.ConvStages()
-	if len(ins) != 2 || ins[1][1] != 14 || last[0] != 32 || last[1] != 7 || last[2] != 7 {
-		t.Errorf("conv stages of 1x28x28 with [16 32]: %v then %v, want 14x14 then 32x7x7", ins, last)
-	}
+	require.Len(t, ins, 2)
+	assert.Equal(t, []int{16, 14, 14}, ins[1], "second stage input")
+	assert.Equal(t, []int{32, 7, 7}, last, "conv stages of 1x28x28 with [16 32]")
 	c.Pooling = MaxPooling
-	if _, last := c.ConvStages(); last[1] != 7 {
-		t.Errorf("pooled stages end at %v, want 32x7x7", last)
-	}
+	_, last = c.ConvStages()
+	assert.Equal(t, []int{32, 7, 7}, last, "pooled stages")
 }
 
 func TestImageValidateErrors(t *testing.T) {
@@ -59,24 +52,33 @@ func TestImageValidateErrors(t *testing.T) {
 		{func(s *Spec) { s.Pooling = "median" }, `pooling "median"`},
 		{func(s *Spec) { s.Pooling = MaxPooling; s.Filters = []int{4, 4, 4} }, "pooling max halves sizes exactly"},
 		{func(s *Spec) { s.CodeActivation = Tanh }, "samples its code"},
-		{func(s *Spec) { s.Beta = -1 }, "beta must be non-negative"},
+		{func(s *Spec) { s.Beta = -1 }, "penalty weights must be non-negative (l1=0 beta=-1 lambda=0)"},
 		{func(s *Spec) { s.Dropout = 1 }, "dropout must be in [0,1)"},
 		{func(s *Spec) { s.K = 3 }, "does not support the dense regularisers"},
-		{func(s *Spec) { s.Activation = Selu }, `activation "selu" is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, softplus`},
+		{func(s *Spec) { s.Activation = "swish" }, `activation "swish" is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus`},
 		{func(s *Spec) { s.Code = 0 }, "code size must be positive, got 0"},
 		{func(s *Spec) { s.Hidden = []int{3, -1} }, "hidden[1] must be positive, got -1"},
+		{func(s *Spec) { s.KLWarmup = -2 }, "kl_warmup must be non-negative"},
 	}
 	for _, tc := range cases {
 		s := NewConvVAE([]int{1, 28, 28}, nil, 8)
 		tc.edit(&s)
-		err := s.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("got %v, want %q", err, tc.want)
-		}
+		assert.ErrorContains(t, s.Validate(), tc.want)
 	}
+	// Every layer differentiates selu: every kind accepts it.
+	s := NewConvVAE([]int{1, 28, 28}, nil, 8)
+	s.Activation = Selu
+	assert.NoError(t, s.Validate(), "conv-vae with selu")
 	v := NewVAE(20, []int{8}, 2)
 	v.Image = []int{1, 4, 5}
-	if err := v.Validate(); err == nil || !strings.Contains(err.Error(), "vae is dense") {
-		t.Errorf("dense vae with an image: %v", err)
-	}
+	assert.ErrorContains(t, v.Validate(), "vae has no convolutions", "dense vae with an image")
+	c := NewConv([]int{1, 8, 8}, nil, 2)
+	c.KLWarmup = 2
+	assert.ErrorContains(t, c.Validate(), "kl_warmup is only used by vae and conv-vae")
+	d := NewDeep(8, []int{4}, 2)
+	d.Kernel = 3
+	assert.ErrorContains(t, d.Validate(), "deep has no convolutions")
+	d = NewDeep(8, []int{4}, 2)
+	d.Dropout = 0.2
+	assert.NoError(t, d.Validate(), "dropout is a layer every kind can use")
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -283,11 +284,10 @@ func NewRecommender(items int) Spec {
 // beta=1e-1; k-sparse k=max(1, code/4); denoising masking noise 0.2;
 // contractive lambda=1e-2; stacked 5 pre-training epochs per layer.
 func New(kind Kind, input int, hidden []int, code int) (Spec, error) {
-	if IsImageKind(kind) {
-		return newImage(kind, input, hidden, code)
-	}
 	var s Spec
 	switch kind {
+	case Conv, ConvVAE, VAE:
+		return newImage(kind, input, hidden, code)
 	case Undercomplete:
 		s = NewUndercomplete(input, code)
 	case Deep:
@@ -330,44 +330,47 @@ func kindList() string {
 	return strings.Join(names, ", ")
 }
 
-func validAct(a Activation) bool {
-	for _, v := range Activations() {
-		if a == v {
-			return true
-		}
-	}
-	return false
-}
-
 // Validate reports every inconsistency in s, joined into one error.
 func (s *Spec) Validate() error {
-	if IsImageKind(s.Kind) {
-		return s.validateImage()
-	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	known := false
-	for _, k := range Kinds() {
-		known = known || s.Kind == k
-	}
-	if !known {
+	if !slices.Contains(AllKinds(), s.Kind) {
 		bad("kind %q is not one of %s", s.Kind, kindList())
 	}
-	if s.Input <= 0 {
+	if s.Input <= 0 && len(s.Image) == 0 {
 		bad("input size must be positive, got %d", s.Input)
 	}
-	s.checkLayers(bad, true)
+	if s.Code <= 0 {
+		bad("code size must be positive, got %d", s.Code)
+	}
+	for i, h := range s.Hidden {
+		if h <= 0 {
+			bad("hidden[%d] must be positive, got %d", i, h)
+		}
+	}
+	for _, a := range []struct {
+		name string
+		act  Activation
+	}{{"activation", s.Activation}, {"code_activation", s.CodeActivation}, {"output_activation", s.OutputActivation}} {
+		if !slices.Contains(Activations(), a.act) {
+			bad("%s %q is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus", a.name, a.act)
+		}
+	}
 	if s.Alpha < 0 {
 		bad("alpha must be non-negative, got %g", s.Alpha)
 	}
 	if s.Init != Xavier && s.Init != He {
 		bad("init %q is not xavier or he", s.Init)
 	}
+	layered := IsConv(s.Kind) || IsVAE(s.Kind)
 	switch s.Loss {
-	case MSE, MaskedMSE:
-	case BCE:
-		if s.OutputActivation != Sigmoid {
+	case MSE, BCE:
+		if s.Loss == BCE && s.OutputActivation != Sigmoid {
 			bad("loss bce needs output_activation sigmoid, got %q", s.OutputActivation)
+		}
+	case MaskedMSE:
+		if layered {
+			bad("loss %q is not mse or bce (the %s kind)", s.Loss, s.Kind)
 		}
 	default:
 		bad("loss %q is not mse, bce or masked-mse", s.Loss)
@@ -387,6 +390,24 @@ func (s *Spec) Validate() error {
 		}
 	default:
 		bad("noise type %q is not mask or gaussian", s.Noise.Type)
+	}
+	if s.Kind != Denoising && s.Noise.Type != NoNoise && !layered {
+		bad("noise is only used by the denoising kind, not %s", s.Kind)
+	}
+	if s.Dropout < 0 || s.Dropout >= 1 {
+		bad("dropout must be in [0,1), got %g", s.Dropout)
+	}
+	if s.KLWarmup < 0 {
+		bad("kl_warmup must be non-negative, got %d", s.KLWarmup)
+	}
+	if !IsVAE(s.Kind) && s.KLWarmup != 0 {
+		bad("kl_warmup is only used by vae and conv-vae")
+	}
+	if !IsConv(s.Kind) && (len(s.Image) != 0 || len(s.Filters) != 0 || s.BatchNorm || s.Upsampling != "" || s.Pooling != "" || s.Kernel != 0) {
+		bad("%s has no convolutions; image, filters, kernel, batch_norm, upsampling and pooling belong to conv and conv-vae", s.Kind)
+	}
+	if layered && (s.K != 0 || s.L1 != 0 || s.Lambda != 0 || s.Tied || s.Noise.Type != NoNoise || s.PretrainEpochs != 0 || s.Rho != 0) {
+		bad("%s does not support the dense regularisers (k, l1, lambda, tied, noise, pretrain_epochs, rho)", s.Kind)
 	}
 	switch s.Kind {
 	case Undercomplete:
@@ -439,9 +460,13 @@ func (s *Spec) Validate() error {
 		if s.Loss != MaskedMSE {
 			bad("recommender needs loss masked-mse, got %q", s.Loss)
 		}
+	case VAE, ConvVAE:
+		if s.CodeActivation != Identity {
+			bad("%s samples its code; code_activation must be identity, got %q", s.Kind, s.CodeActivation)
+		}
 	}
-	if s.Kind != Denoising && s.Noise.Type != NoNoise {
-		bad("noise is only used by the denoising kind, not %s", s.Kind)
+	if IsConv(s.Kind) {
+		errs = append(errs, s.validateConv()...)
 	}
 	return errors.Join(errs...)
 }
@@ -461,31 +486,4 @@ func Parse(data []byte) (Spec, error) {
 		return Spec{}, fmt.Errorf("invalid model spec: %w", err)
 	}
 	return s, nil
-}
-
-// checkLayers reports through bad a non-positive code or hidden size and
-// an activation that is not valid (Selu counting as valid only when selu
-// is set: the image layers cannot differentiate it). Validate and
-// validateImage share it.
-func (s *Spec) checkLayers(bad func(format string, a ...any), selu bool) {
-	if s.Code <= 0 {
-		bad("code size must be positive, got %d", s.Code)
-	}
-	for i, h := range s.Hidden {
-		if h <= 0 {
-			bad("hidden[%d] must be positive, got %d", i, h)
-		}
-	}
-	list := "identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus"
-	if !selu {
-		list = "identity, relu, leaky-relu, sigmoid, tanh, elu, softplus"
-	}
-	for _, a := range []struct {
-		name string
-		act  Activation
-	}{{"activation", s.Activation}, {"code_activation", s.CodeActivation}, {"output_activation", s.OutputActivation}} {
-		if !validAct(a.act) || (!selu && a.act == Selu) {
-			bad("%s %q is not one of %s", a.name, a.act, list)
-		}
-	}
 }

@@ -1,39 +1,31 @@
 package models
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConstructorsValidate(t *testing.T) {
 	for _, k := range Kinds() {
 		s, err := New(k, 20, []int{12}, 4)
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
-		}
-		if s.Kind != k {
-			t.Errorf("New(%s) made kind %s", k, s.Kind)
-		}
+		require.NoError(t, err, k)
+		assert.Equal(t, k, s.Kind)
 		// undercomplete and contractive ignore hidden unless asked; New
 		// passes hidden through, so validate the constructor forms too.
 		if k == Undercomplete || k == Contractive {
 			s.Hidden = nil
 		}
-		if err := s.Validate(); err != nil {
-			t.Errorf("%s defaults invalid: %v", k, err)
-		}
+		assert.NoError(t, s.Validate(), "%s defaults", k)
 	}
 	r := NewRecommender(50)
-	if got := r.Sizes(); len(got) != 3 || got[0] != 50 || got[1] != 20 || got[2] != 10 {
-		t.Errorf("recommender sizes %v, want [50 20 10]", got)
-	}
-	if r.Loss != MaskedMSE || r.Activation != Sigmoid || r.OutputActivation != Identity {
-		t.Errorf("recommender defaults %+v", r)
-	}
+	assert.Equal(t, []int{50, 20, 10}, r.Sizes(), "recommender sizes")
+	assert.Equal(t, MaskedMSE, r.Loss)
+	assert.Equal(t, Sigmoid, r.Activation)
+	assert.Equal(t, Identity, r.OutputActivation)
 	d := NewDeep(784, []int{256, 64}, 32)
-	if acts := d.DecoderActivations(); len(acts) != 3 || acts[2] != Sigmoid || acts[0] != Relu {
-		t.Errorf("deep decoder activations %v", acts)
-	}
+	assert.Equal(t, []Activation{Relu, Relu, Sigmoid}, d.DecoderActivations(), "deep decoder activations")
 }
 
 func TestValidateErrors(t *testing.T) {
@@ -56,10 +48,7 @@ func TestValidateErrors(t *testing.T) {
 	for _, c := range cases {
 		s := NewUndercomplete(20, 4)
 		c.mut(&s)
-		err := s.Validate()
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("got %v, want %q", err, c.want)
-		}
+		assert.ErrorContains(t, s.Validate(), c.want)
 	}
 	kind := []struct {
 		s    Spec
@@ -75,23 +64,16 @@ func TestValidateErrors(t *testing.T) {
 		{NewStacked(10, []int{6}, 4, 0), "stacked needs pretrain_epochs > 0"},
 	}
 	for _, c := range kind {
-		if err := c.s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: got %v, want %q", c.s.Kind, err, c.want)
-		}
+		assert.ErrorContains(t, c.s.Validate(), c.want, c.s.Kind)
 	}
 	selu := NewUndercomplete(20, 4)
 	selu.Activation = Selu
-	if err := selu.Validate(); err != nil {
-		t.Errorf("dense selu must validate: %v", err)
-	}
+	assert.NoError(t, selu.Validate(), "dense selu")
 	c := NewContractive(10, 4, 0.1)
 	c.Hidden = []int{6}
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "single encoder layer") {
-		t.Errorf("deep contractive: %v", err)
-	}
-	if _, err := New("nope", 1, nil, 1); err == nil || !strings.Contains(err.Error(), `unknown model kind "nope"`) {
-		t.Errorf("New(nope): %v", err)
-	}
+	assert.ErrorContains(t, c.Validate(), "single encoder layer", "deep contractive")
+	_, err := New("nope", 1, nil, 1)
+	assert.ErrorContains(t, err, `unknown model kind "nope"`)
 }
 
 func TestJSONRoundTrip(t *testing.T) {
@@ -99,24 +81,16 @@ func TestJSONRoundTrip(t *testing.T) {
 	s.Hidden = []int{16, 8}
 	s.Tied = true
 	b, err := s.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b2, _ := got.Marshal()
-	if string(b) != string(b2) {
-		t.Errorf("round trip changed spec:\n%s\n%s", b, b2)
-	}
-	if !strings.Contains(string(b), `"sigma": 0.3`) || strings.Contains(string(b), `"rho"`) {
-		t.Errorf("JSON form: %s", b)
-	}
-	if _, err := Parse([]byte(`{"kind":"deep","input":4,"code":2,"hiden":[3]}`)); err == nil || !strings.Contains(err.Error(), "hiden") {
-		t.Errorf("unknown field accepted: %v", err)
-	}
-	if _, err := Parse([]byte(`{"kind":"deep","input":4,"code":2}`)); err == nil || !strings.Contains(err.Error(), "invalid model spec") {
-		t.Errorf("incomplete spec accepted: %v", err)
-	}
+	require.NoError(t, err)
+	b2, err := got.Marshal()
+	require.NoError(t, err)
+	assert.Equal(t, string(b), string(b2), "round trip")
+	assert.Contains(t, string(b), `"sigma": 0.3`)
+	assert.NotContains(t, string(b), `"rho"`)
+	_, err = Parse([]byte(`{"kind":"deep","input":4,"code":2,"hiden":[3]}`))
+	assert.ErrorContains(t, err, "hiden", "unknown field")
+	_, err = Parse([]byte(`{"kind":"deep","input":4,"code":2}`))
+	assert.ErrorContains(t, err, "invalid model spec", "incomplete spec")
 }

@@ -31,14 +31,3 @@ func actOf(s models.Spec, a models.Activation) (nn.Act, error) {
 	}
 	return nn.Act{Fn: fn, Alpha: float32(s.ActivationAlpha(a))}, nil
 }
-
-// ActivationName returns the spec name of a layer activation function
-// (for exporters and importers that map between the two).
-func ActivationName(fn ops.Act) (models.Activation, bool) {
-	for name, f := range activations {
-		if f == fn {
-			return name, true
-		}
-	}
-	return "", false
-}

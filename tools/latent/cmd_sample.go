@@ -15,7 +15,6 @@ import (
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/metadata"
-	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/trainer"
@@ -129,11 +128,7 @@ func generate(ctx context.Context, path string, n int, seed uint64, backend stri
 	if err != nil {
 		return nil, nil, err
 	}
-	shape := []int{m.Spec.Input}
-	if models.IsConv(m.Spec.Kind) {
-		shape = m.Spec.Image
-	}
-	return s, shape, nil
+	return s, m.Network().OutShape(), nil
 }
 
 func fileExists(p string) bool {

@@ -26,21 +26,22 @@ func addImageFlags(fs *flag.FlagSet) *imageFlags {
 	f.batchNorm = fs.Bool("batch-norm", false, "conv, conv-vae: batch normalisation after hidden convolutions")
 	f.upsample = fs.String("upsampling", "", "conv, conv-vae decoder: transposed (default), nearest or bilinear (upsample then convolve)")
 	f.pooling = fs.String("pooling", "", "conv, conv-vae encoder: strided (default: stride-2 convolutions), max or avg (stride-1 convolution then 2x2 pooling)")
-	f.dropout = fs.Float64("dropout", 0, "conv, vae, conv-vae: dropout probability after the encoder's flattened features and hidden dense layers (training only)")
+	f.dropout = fs.Float64("dropout", 0, "dropout probability after the encoder's hidden dense layers (and a conv encoder's flattened features; training only)")
 	f.klWarmup = fs.Int("kl-warmup", 0, "vae, conv-vae: epochs over which the KL weight ramps up to --beta (default 0: full weight)")
 	f.limit = fs.Int("limit", 0, "use only the first N samples of --data and --val (0: all; not for ratings)")
 	return f
 }
 
-// applyImageFlags fills the image/VAE fields of a flag-built spec.
+// applyImageFlags fills the convolution, dropout and KL warm-up fields of
+// a flag-built spec.
 func applyImageFlags(spec *models.Spec, f *imageFlags, set map[string]bool, shape []int, code int, hidden []int) error {
-	if !models.IsImageKind(spec.Kind) {
-		for _, n := range []string{"filters", "kernel", "batch-norm", "upsampling", "pooling", "dropout", "kl-warmup"} {
-			if set[n] {
-				return fmt.Errorf("--%s applies to conv, vae and conv-vae, not %s", n, spec.Kind)
-			}
+	for _, n := range []string{"filters", "kernel", "batch-norm", "upsampling", "pooling"} {
+		if set[n] && !models.IsConv(spec.Kind) {
+			return fmt.Errorf("--%s applies to conv and conv-vae, not %s", n, spec.Kind)
 		}
-		return nil
+	}
+	if set["kl-warmup"] && !models.IsVAE(spec.Kind) {
+		return fmt.Errorf("--kl-warmup applies to vae and conv-vae, not %s", spec.Kind)
 	}
 	if models.IsConv(spec.Kind) {
 		if shape == nil {

@@ -1,7 +1,8 @@
 // Command mkexports writes the golden vectors of latent's exported
 // autoencoders: for every trainer kind it trains a tiny model
-// deterministically, exports model/encoder/decoder and records the
-// trainer's own forward outputs (see package internal/golden):
+// deterministically, exports it (model, encoder, decoder; generate for
+// VAEs) and records the trainer's own forward outputs (see package
+// internal/golden):
 //
 //	go run ./tools/mkexports            # every kind into testdata/golden
 //	go run ./tools/mkexports -only k-sparse
@@ -18,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/internal/golden"
@@ -48,20 +50,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *only != "" && string(kind) != *only {
 			continue
 		}
-		if models.IsImageKind(kind) {
-			c, err := golden.TrainImage(ctx, kind)
-			if err != nil {
-				return err
-			}
-			if err := golden.WriteImage(ctx, *dir, c, *opset); err != nil {
-				return fmt.Errorf("%s: %w", kind, err)
-			}
-			for _, part := range golden.ImageParts(kind) {
-				fmt.Fprintf(stdout, "%s: %s\n", kind, golden.Dir(kind, part))
-			}
-			done++
-			continue
-		}
 		c, err := golden.Train(ctx, kind)
 		if err != nil {
 			return err
@@ -69,7 +57,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := golden.Write(ctx, *dir, c, *opset); err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
-		fmt.Fprintf(stdout, "%s: %s, %s, %s\n", kind, golden.Dir(kind, ""), golden.Dir(kind, "encoder"), golden.Dir(kind, "decoder"))
+		var dirs []string
+		for _, part := range golden.Parts(kind) {
+			dirs = append(dirs, golden.Dir(kind, part))
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", kind, strings.Join(dirs, ", "))
 		done++
 	}
 	if done == 0 {
