@@ -315,10 +315,11 @@ func lowestOf[T PoolElem]() T {
 }
 
 // AvgPool writes the mean of each window of x into y. With
-// countIncludePad the divisor is the full kernel size, padding and any
-// ceil-mode overhang included (as ONNX Runtime and PyTorch with symmetric
-// pads divide); otherwise it counts the positions inside the image only.
-// An empty window yields 0.
+// countIncludePad the divisor counts the window's positions inside the
+// padded input, padding included but not the part of a ceil-mode last
+// window that hangs past the end padding (as the ONNX reference, ONNX
+// Runtime 1.31 and PyTorch divide); otherwise it counts the positions
+// inside the image only. An empty window yields 0.
 func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 	inSz, outSz := NumElements(p.In), NumElements(p.Out)
 	if outSz == 0 {
@@ -327,9 +328,8 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 	if pool2x2(p, x, y, true) { // pool_fast.go: every window full, so countIncludePad does not matter
 		return
 	}
-	kSize := NumElements(p.Kernel)
 	if len(p.In) == 2 {
-		avgPool2D(p, x, y, countIncludePad, kSize)
+		avgPool2D(p, x, y, countIncludePad)
 		return
 	}
 	it := newPoolIter(p)
@@ -356,7 +356,10 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 				}
 			}
 			if countIncludePad {
-				count = kSize
+				count = 1
+				for d := 0; d < nd; d++ {
+					count *= paddedTaps(it.start[d], p.Kernel[d], p.Dilations[d], p.In[d]+p.PadEnd[d])
+				}
 			}
 			if !ok || count == 0 {
 				yp[o] = 0
@@ -368,8 +371,17 @@ func AvgPool(p *PoolParams, x, y []float32, countIncludePad bool) {
 	}
 }
 
+// paddedTaps counts the taps s + k·d (k < kernel) of a window starting at
+// s that lie before end, the end of the padded input.
+func paddedTaps(s, kernel, d, end int) int {
+	if s >= end {
+		return 0
+	}
+	return min(kernel, (end-1-s)/d+1)
+}
+
 // avgPool2D is AvgPool for two spatial axes without the N-d odometer.
-func avgPool2D(p *PoolParams, x, y []float32, countIncludePad bool, kSize int) {
+func avgPool2D(p *PoolParams, x, y []float32, countIncludePad bool) {
 	ih, iw := p.In[0], p.In[1]
 	oh, ow := p.Out[0], p.Out[1]
 	inSz, outSz := ih*iw, oh*ow
@@ -398,7 +410,7 @@ func avgPool2D(p *PoolParams, x, y []float32, countIncludePad bool, kSize int) {
 				case count == 0:
 					yp[i*ow+j] = 0
 				case countIncludePad:
-					yp[i*ow+j] = sum / float32(kSize)
+					yp[i*ow+j] = sum / float32(paddedTaps(hs, p.Kernel[0], dh, ih+p.PadEnd[0])*paddedTaps(ws, p.Kernel[1], dw, iw+p.PadEnd[1]))
 				default:
 					yp[i*ow+j] = sum / float32(count)
 				}

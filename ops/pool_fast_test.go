@@ -50,7 +50,7 @@ func testPool2x2AgainstLoops(t *testing.T) {
 				require.Truef(t, pool2x2(p, x, got, avg), "%s: 2×2 path not taken", name)
 				vec++
 				if avg {
-					avgPool2D(p, x, want, false, 4)
+					avgPool2D(p, x, want, false)
 				} else {
 					maxPool2D(p, x, want, nil, false, float32(math.Inf(-1)))
 				}
@@ -113,7 +113,7 @@ func BenchmarkPool2x2(b *testing.B) {
 		b.Run(op+"/loops", func(b *testing.B) {
 			for b.Loop() {
 				if avg {
-					avgPool2D(p, x, y, false, 4)
+					avgPool2D(p, x, y, false)
 				} else {
 					maxPool2D(p, x, y, nil, false, float32(math.Inf(-1)))
 				}

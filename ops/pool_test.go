@@ -14,7 +14,8 @@ import (
 // positions, checking each against the image and the explicit pads.
 // It returns max, argmax (row-major within the plane, plus plane offset),
 // and the average under both count_include_pad settings (the latter
-// dividing by the full kernel size).
+// dividing by the window positions inside the padded input: pads count,
+// a ceil-mode overhang past the end padding does not).
 func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, avgIn []float32) {
 	nd := len(p.In)
 	inSz, outSz, kSz := NumElements(p.In), NumElements(p.Out), NumElements(p.Kernel)
@@ -24,17 +25,23 @@ func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, av
 		for oi := 0; oi < outSz; oi++ {
 			best, bestAt := float32(math.Inf(-1)), -1
 			var sum float64
-			cnt := 0
+			cnt, padded := 0, 0
 			k := make([]int, nd)
 			for ki := 0; ki < kSz; ki++ {
-				inImg := true
+				inImg, inPadded := true, true
 				off := 0
 				for d := 0; d < nd; d++ {
 					q := o[d]*p.Strides[d] - p.PadBegin[d] + k[d]*p.Dilations[d]
 					if q < 0 || q >= p.In[d] {
 						inImg = false
 					}
+					if q >= p.In[d]+p.PadEnd[d] {
+						inPadded = false
+					}
 					off += q * inStr[d]
+				}
+				if inPadded {
+					padded++
 				}
 				if inImg {
 					v := x[pl*inSz+off]
@@ -52,7 +59,7 @@ func naivePool(p *PoolParams, x []float32) (mx []float32, arg []int64, avgEx, av
 				avgEx, avgIn = append(avgEx, 0), append(avgIn, 0)
 			} else {
 				avgEx = append(avgEx, float32(sum/float64(cnt)))
-				avgIn = append(avgIn, float32(sum/float64(kSz)))
+				avgIn = append(avgIn, float32(sum/float64(padded)))
 			}
 			nextIndex(o, p.Out)
 		}
@@ -127,6 +134,24 @@ func TestPoolHandComputed(t *testing.T) {
 	assert.Equal(t, float32(1+2+5+6)/4, y[0], "avg corner excluding pad")
 	AvgPool(p, x, y, true)
 	assert.Equal(t, float32(1+2+5+6)/9, y[0], "avg corner including pad")
+
+	// Ceil mode, kernel 3, stride 2, pads 2 and 1 on a row of 7 (the ONNX
+	// reference's values): the last window starts on the last pixel and
+	// covers it, the end pad and one position past the padded input, which
+	// count_include_pad does not count.
+	row := []float32{1, 2, 3, 4, 5, 6, 7}
+	p = &PoolParams{Planes: 1, In: []int{7}, Kernel: []int{3}, Strides: []int{2}, Dilations: []int{1}, PadBegin: []int{2}, PadEnd: []int{1}}
+	p.Out = []int{PoolOutSize(7, 3, 2, 1, 2, 1, true)}
+	require.Equal(t, []int{5}, p.Out)
+	y = make([]float32, 5)
+	AvgPool(p, row, y, true)
+	requireClose(t, "avg ceil overhang including pad", y, []float32{1.0 / 3, 2, 4, 6, 3.5}, 1e-7)
+	AvgPool(p, row, y, false)
+	requireClose(t, "avg ceil overhang excluding pad", y, []float32{1, 2, 4, 6, 7}, 1e-7)
+	p2 := *p
+	p2.In, p2.Out, p2.Kernel, p2.Strides, p2.Dilations, p2.PadBegin, p2.PadEnd = []int{1, 7}, []int{1, 5}, []int{1, 3}, []int{1, 2}, []int{1, 1}, []int{0, 2}, []int{0, 1}
+	AvgPool(&p2, row, y, true)
+	requireClose(t, "2-d avg ceil overhang including pad", y, []float32{1.0 / 3, 2, 4, 6, 3.5}, 1e-7)
 
 	// Column-major indices (storage_order=1) of a 2×2 max pool over a 2×3
 	// plane with the maximum at (1, 2): row-major 5, column-major 2·2+1.
