@@ -12,15 +12,15 @@
 # matches, nothing is downloaded.
 #
 # The pinned version must provide the ORT C API version requested by the
-# pinned github.com/yalue/onnxruntime_go (v1.27.0 requests ORT_API_VERSION 24,
-# i.e. ONNX Runtime >= 1.24). Keep ORT_VERSION in runtime/ort/lib.go in step.
+# pinned github.com/yalue/onnxruntime_go (v1.38.0 requests ORT_API_VERSION 31,
+# i.e. ONNX Runtime >= 1.31). Keep ORT_VERSION in runtime/ort/lib.go in step.
 set -euo pipefail
 
-ORT_VERSION=1.24.1
-# npm's dist.integrity for onnxruntime-node@1.24.1 (sha512 of the tarball).
-TARBALL_SHA512='Ex/oUXKdhDoxvlNxBT3oYtW0MH88yYpPlXQeVQUXpcJQmN24usd/8RCoPLN5kCHwDsiZ+nqsnjciyFRl423dQw=='
+ORT_VERSION=1.31.1
+# npm's dist.integrity for onnxruntime-node@1.31.1 (sha512 of the tarball).
+TARBALL_SHA512='ijnSghbDHVWaQ2nDPmVccPlCHI8kH1Mx1aJ4a/qzRP16bBcVs4E3EqZQKZCkhWnbqN1tuQWxagimFtDpbPYYQw=='
 # sha256 of package/bin/napi-v6/linux/x64/libonnxruntime.so.1 in that tarball.
-LIB_SHA256='53ef1ac028dd1b05554b8da28d9159eb3876f99868193d2aaa6e67f0243c23d4'
+LIB_SHA256='f19a4da48c4c65e0cdccff82354482f657fa91a3455b66174195b94ca55b0e6f'
 LIB_NAME=libonnxruntime.so.1
 
 die() {

@@ -23,8 +23,8 @@ import (
 
 // ORTVersion is the ONNX Runtime release the backend is pinned to. It must
 // provide the C API version that the pinned onnxruntime_go requests
-// (v1.27.0: ORT_API_VERSION 24, ONNX Runtime 1.24).
-const ORTVersion = "1.24.1"
+// (v1.38.0: ORT_API_VERSION 31, ONNX Runtime 1.31).
+const ORTVersion = "1.31.1"
 
 // LibraryEnv names the environment variable that overrides the library path.
 const LibraryEnv = "LATENT_ORT_LIB"

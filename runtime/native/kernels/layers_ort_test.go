@@ -2,9 +2,10 @@ package kernels_test
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -60,16 +61,14 @@ func runLayerORT(t *testing.T, c layerORTCase) {
 	}
 	for o := range c.outs {
 		got, want := native[o], ort[o]
-		if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
-			t.Fatalf("%s %v inputs %v: output %d: native %v, ORT %v", c.op, c.attrs, feed, o, got, want)
-		}
+		require.True(t, got.DType == want.DType && ops.SameShape(got.Shape, want.Shape),
+			"%s %v inputs %v: output %d: native %v, ORT %v", c.op, c.attrs, feed, o, got, want)
 		otol := tol
 		if !got.DType.IsFloat() {
 			otol = 0
 		}
-		if i, a, b := firstMismatch(got, want, otol); i >= 0 {
-			t.Fatalf("%s %v inputs %v: output %d element %d: native %v, ORT %v", c.op, c.attrs, feed, o, i, a, b)
-		}
+		i, a, b := firstMismatch(got, want, otol)
+		require.Negative(t, i, "%s %v inputs %v: output %d element %d: native %v, ORT %v", c.op, c.attrs, feed, o, i, a, b)
 	}
 }
 
@@ -199,7 +198,17 @@ func TestAgainstORT(t *testing.T) {
 			"ceil_mode": ceil, "count_include_pad": r.IntN(2)}
 		cases = append(cases, layerORTCase{op: "AveragePool", opset: 11, attrs: ap, in: []*ops.Tensor{x}, outs: floats})
 		if k%4 == 0 {
-			sp := map[string]any{"kernel_shape": ints(kern...), "strides": ints(strides...), "auto_pad": []string{"SAME_UPPER", "SAME_LOWER", "VALID"}[r.IntN(3)]}
+			autoPad := []string{"SAME_UPPER", "SAME_LOWER", "VALID"}[r.IntN(3)]
+			// A stride longer than the kernel can make SAME's total
+			// padding negative; the ONNX reference (and latent) pad
+			// nothing then, ONNX Runtime 1.31 refuses the node.
+			for d := 0; d < nd && autoPad != "VALID"; d++ {
+				in := xs[2+d]
+				if out := (in + strides[d] - 1) / strides[d]; (out-1)*strides[d]+kern[d] < in {
+					autoPad = "VALID"
+				}
+			}
+			sp := map[string]any{"kernel_shape": ints(kern...), "strides": ints(strides...), "auto_pad": autoPad}
 			cases = append(cases, layerORTCase{op: "MaxPool", opset: 12, attrs: sp, in: []*ops.Tensor{x}, outs: floats},
 				layerORTCase{op: "AveragePool", opset: 11, attrs: sp, in: []*ops.Tensor{x}, outs: floats})
 		}
@@ -255,15 +264,10 @@ func TestAgainstORT(t *testing.T) {
 		cases = append(cases, layerORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: floats, tol: 1e-4,
 			attrs: map[string]any{"mode": "bicubic", "padding_mode": []string{"zeros", "border", "reflection"}[k%3], "align_corners": (k / 3) % 2}})
 	}
-	// NaNs in max pooling: skipped like ONNX Runtime does.
-	{
-		x := layerORTRand(r, 1, 1, 4, 4)
-		for _, i := range []int{0, 1, 4, 6, 15} {
-			x.F32()[i] = float32(math.NaN())
-		}
-		cases = append(cases, layerORTCase{op: "MaxPool", opset: 12, attrs: map[string]any{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
-			in: []*ops.Tensor{x}, outs: []ops.DType{ops.Float32, ops.Int64}})
-	}
+	// NaNs in max pooling are not compared: ONNX Runtime 1.31's result
+	// depends on where the NaN sits in the window (first position: NaN,
+	// elsewhere: skipped; 1.24 skipped them all), while the ONNX reference
+	// propagates them. latent skips them (ops.TestMaxPoolSkipsNaN).
 	// 8-bit images resize by nearest copying.
 	for k := 0; k < 6; k++ {
 		x := ops.New(ops.Uint8, 1, 1, 2+r.IntN(4), 2+r.IntN(4))
