@@ -1,0 +1,19 @@
+package main
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadCPU returns the CPU time the calling OS thread has used, and true;
+// latent profile reads it around each node (with the goroutine locked to
+// its thread), so node times do not count the time the thread waited for
+// a core on a busy machine.
+func threadCPU() (time.Duration, bool) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0, false
+	}
+	return time.Duration(ts.Nano()), true
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package main
+
+import "time"
+
+// threadCPU is not available here: latent profile falls back to wall time.
+func threadCPU() (time.Duration, bool) { return 0, false }
