@@ -2,7 +2,8 @@
 # race.sh runs the concurrency tests under the race detector: Session.Run
 # from 64 goroutines on every available backend, concurrent runs with
 # buffer recycling, Close racing Run, and the server under concurrent load,
-# dynamic batching and graceful shutdown; and the whole of ops and
+# dynamic batching and graceful shutdown; and the whole of ops (with
+# ops/train, whose conv backward passes run the parallel forward paths) and
 # runtime/native, whose kernels split work across goroutines (conv chunks,
 # parallel Gemm bands, the batch-1 Gemm workers) — about a minute. The rest
 # of the suite under -race is too slow. See RELIABILITY.md.
@@ -10,4 +11,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 go test -race -count=1 ./runtime -run 'TestRun64Goroutines|TestConcurrentRunsMatchSequential|TestSessionConcurrentRuns|TestCloseWaitsForRuns'
 go test -race -count=1 ./serve -run 'TestConcurrentLoadNoErrorsBoundedP99|TestBoundedConcurrency|TestDynamicBatching|TestGracefulShutdownDrains|TestLoopbackLoad'
-go test -race -count=1 ./ops ./runtime/native/... ./runtime/internal/...
+go test -race -count=1 ./ops/... ./runtime/native/... ./runtime/internal/...
