@@ -29,13 +29,15 @@ func batchable(m *model) bool {
 }
 
 type job struct {
-	ctx  context.Context
-	in   *ops.Tensor
-	done chan result
+	ctx      context.Context
+	in       *ops.Tensor
+	done     chan result
+	enqueued time.Time
 }
 
 type result struct {
 	outs []*ops.Tensor
+	info runInfo
 	err  error
 }
 
@@ -62,20 +64,20 @@ func (b *batcher) stop() {
 	b.wg.Wait()
 }
 
-func (b *batcher) submit(ctx context.Context, in *ops.Tensor) ([]*ops.Tensor, error) {
-	j := &job{ctx: ctx, in: in, done: make(chan result, 1)}
+func (b *batcher) submit(ctx context.Context, in *ops.Tensor) ([]*ops.Tensor, runInfo, error) {
+	j := &job{ctx: ctx, in: in, done: make(chan result, 1), enqueued: time.Now()}
 	select {
 	case b.jobs <- j:
 	case <-b.quit:
-		return nil, errorf(http.StatusServiceUnavailable, "server is shutting down")
+		return nil, runInfo{}, errorf(http.StatusServiceUnavailable, "model %q is shutting down", b.m.name)
 	case <-ctx.Done():
-		return nil, errorf(http.StatusServiceUnavailable, "request ended before it was scheduled: %v", ctx.Err())
+		return nil, runInfo{}, errorf(http.StatusServiceUnavailable, "request ended before it was scheduled: %w", ctx.Err())
 	}
 	select {
 	case r := <-j.done:
-		return r.outs, r.err
+		return r.outs, r.info, r.err
 	case <-ctx.Done():
-		return nil, errorf(http.StatusServiceUnavailable, "request ended before its batch ran: %v", ctx.Err())
+		return nil, runInfo{}, errorf(http.StatusServiceUnavailable, "request ended before its batch ran: %w", ctx.Err())
 	}
 }
 
@@ -145,8 +147,8 @@ func (b *batcher) execute(batch []*job, rows int) {
 	// Drop requests whose clients already left.
 	live := batch[:0]
 	for _, j := range batch {
-		if j.ctx.Err() != nil {
-			j.done <- result{err: errorf(http.StatusServiceUnavailable, "request ended before its batch ran")}
+		if err := j.ctx.Err(); err != nil {
+			j.done <- result{err: errorf(http.StatusServiceUnavailable, "request ended before its batch ran: %w", err)}
 			rows -= j.in.Shape[0]
 			continue
 		}
@@ -164,7 +166,8 @@ func (b *batcher) execute(batch []*job, rows int) {
 		return
 	}
 	defer b.s.release()
-	b.s.batches.WithLabelValues(b.m.name).Observe(float64(len(batch)))
+	b.s.metrics.batches.WithLabelValues(b.m.name).Observe(float64(len(batch)))
+	start := time.Now()
 	in := batch[0].in
 	if len(batch) > 1 {
 		srcs := make([]*ops.Tensor, len(batch))
@@ -177,13 +180,17 @@ func (b *batcher) execute(batch []*job, rows int) {
 			return
 		}
 	}
+	ran := time.Now()
 	outs, err := b.m.sess.RunOrdered(ctx, []*ops.Tensor{in})
+	done := time.Now()
 	if err != nil {
 		fail(errorf(http.StatusInternalServerError, "model %q: run: %v", b.m.name, err))
 		return
 	}
+	info := func(j *job) runInfo { return runInfo{queue: start.Sub(j.enqueued), infer: done.Sub(ran)} }
 	if len(batch) == 1 {
-		batch[0].done <- result{outs: outs}
+		b.m.stats.execution(rows, ran.Sub(start), done.Sub(ran), 0)
+		batch[0].done <- result{outs: outs, info: info(batch[0])}
 		return
 	}
 	for _, o := range outs {
@@ -208,7 +215,8 @@ func (b *batcher) execute(batch []*job, rows int) {
 			return
 		}
 	}
+	b.m.stats.execution(rows, ran.Sub(start), done.Sub(ran), time.Since(done))
 	for i, j := range batch {
-		j.done <- result{outs: mine[i]}
+		j.done <- result{outs: mine[i], info: info(j)}
 	}
 }

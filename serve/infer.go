@@ -9,10 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
-	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/ops"
 )
 
@@ -25,9 +22,6 @@ type inferRequest struct {
 	Parameters map[string]any    `json:"parameters,omitempty"`
 	Inputs     []requestTensor   `json:"inputs"`
 	Outputs    []requestedOutput `json:"outputs,omitempty"`
-	// units is how the data input's values were produced (UINT8 inputs of
-	// latent models are divided by 255).
-	units data.Units
 }
 
 type requestTensor struct {
@@ -103,37 +97,18 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 	}
 	ins := make([]*ops.Tensor, len(m.inputs))
 	for _, rt := range req.Inputs {
-		idx := -1
-		for i, vi := range m.inputs {
-			if vi.Name == rt.Name {
-				idx = i
-			}
-		}
-		if idx < 0 {
-			return nil, nil, errorf(http.StatusBadRequest, "model %q has no input %q (inputs: %s)", m.name, rt.Name, inputList(m))
-		}
-		if ins[idx] != nil {
-			return nil, nil, errorf(http.StatusBadRequest, "input %q given twice", rt.Name)
-		}
 		what := fmt.Sprintf("input %q", rt.Name)
-		dt, ok := dtypeOf(rt.Datatype)
-		if !ok {
-			return nil, nil, errorf(http.StatusBadRequest, "%s: datatype %q is not supported (want one of %s)", what, rt.Datatype, supportedNames())
+		if err := checkTensorParams(what, keysOf(rt.Parameters)); err != nil {
+			return nil, nil, err
 		}
-		// The data package's rule: a latent model's uint8 input is pixel
-		// bytes, divided by 255 into the float32 intensities it takes.
-		fromBytes := m.scaler != nil && dt == ops.Uint8 && m.inputs[idx].DType == ops.Float32
-		if want := m.inputs[idx].DType; want != ops.Invalid && want != dt && !fromBytes {
-			return nil, nil, errorf(http.StatusBadRequest, "%s: expected datatype %s, got %s", what, DatatypeName(want), rt.Datatype)
-		}
-		if rt.Shape == nil {
+		if rt.Shape == nil && m.inputIndex(rt.Name) >= 0 {
 			return nil, nil, errorf(http.StatusBadRequest, "%s: shape missing", what)
 		}
-		n, err := elemCount(what, rt.Shape)
+		idx, dt, n, err := inputHeader(m, ins, rt.Name, rt.Datatype, rt.Shape)
 		if err != nil {
-			return nil, nil, errorf(http.StatusBadRequest, "%v", err)
+			return nil, nil, err
 		}
-		var vals any
+		var data any
 		if size, ok := rt.Parameters["binary_data_size"]; ok {
 			f, isNum := size.(float64)
 			if !isNum || f < 0 || f != math.Trunc(f) || int(f) > len(bin) {
@@ -142,54 +117,45 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 			if len(rt.Data) > 0 {
 				return nil, nil, errorf(http.StatusBadRequest, "%s: both data and binary_data_size given", what)
 			}
-			vals, err = fromBinary(what, bin[:int(f)], dt, n)
+			data, err = fromBinary(what, bin[:int(f)], dt, n)
 			bin = bin[int(f):]
 		} else {
 			if len(rt.Data) == 0 {
 				return nil, nil, errorf(http.StatusBadRequest, "%s: no data (give \"data\" or parameters.binary_data_size)", what)
 			}
-			vals, err = parseData(what, rt.Data, dt, n)
+			data, err = parseData(what, rt.Data, dt, n)
 		}
 		if err != nil {
 			return nil, nil, errorf(http.StatusBadRequest, "%v", err)
 		}
-		shape := make([]int, len(rt.Shape))
-		for i, d := range rt.Shape {
-			shape[i] = int(d)
-		}
-		ins[idx] = &ops.Tensor{DType: dt, Shape: shape, Data: vals}
-		if fromBytes {
-			x := make([]float32, n)
-			data.BytesToUnit(x, vals.([]uint8))
-			ins[idx] = &ops.Tensor{DType: ops.Float32, Shape: shape, Data: x}
-			req.units = data.BytesOver255
-		}
+		ins[idx] = tensorOf(dt, rt.Shape, data)
 	}
 	if len(bin) > 0 {
 		return nil, nil, errorf(http.StatusBadRequest, "%d bytes of binary data are not claimed by any input's binary_data_size", len(bin))
 	}
-	for i, t := range ins {
-		if t == nil {
-			return nil, nil, errorf(http.StatusBadRequest, "missing input %q (model %q takes %s)", m.inputs[i].Name, m.name, inputList(m))
-		}
+	if err := allInputs(m, ins); err != nil {
+		return nil, nil, err
 	}
 	return &req, ins, nil
 }
 
-func inputList(m *model) string {
-	var s []string
-	for _, vi := range m.inputs {
-		s = append(s, fmt.Sprintf("%q", vi.Name))
+func keysOf[V any](p map[string]V) []string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
 	}
-	return strings.Join(s, ", ")
+	return keys
 }
 
-func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) error {
+func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) (err error) {
+	tr := m.trace()
+	defer func() { tr.finish(err) }()
 	req, ins, err := s.readRequest(w, r, m)
 	if err != nil {
 		return err
 	}
-	warning := s.checkScale(m, req, ins)
+	warning := s.prepareInputs(m, ins)
+	tr.inputsDecoded()
 	allBinary, err := boolParam(req.Parameters, "binary_data_output")
 	if err != nil {
 		return errorf(http.StatusBadRequest, "%v", err)
@@ -206,43 +172,36 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) error {
 		}
 	}
 	for _, ro := range req.Outputs {
-		idx := -1
-		for i, vi := range m.outputs {
-			if vi.Name == ro.Name {
-				idx = i
-			}
+		idx, err := outputIndexOf(m, ro.Name)
+		if err != nil {
+			return err
 		}
-		if idx < 0 {
-			var names []string
-			for _, vi := range m.outputs {
-				names = append(names, fmt.Sprintf("%q", vi.Name))
-			}
-			return errorf(http.StatusBadRequest, "model %q has no output %q (outputs: %s)", m.name, ro.Name, strings.Join(names, ", "))
+		what := fmt.Sprintf("output %q", ro.Name)
+		if err := checkTensorParams(what, keysOf(ro.Parameters)); err != nil {
+			return err
 		}
 		b, err := boolParam(ro.Parameters, "binary_data")
 		if err != nil {
-			return errorf(http.StatusBadRequest, "output %q: %v", ro.Name, err)
+			return errorf(http.StatusBadRequest, "%s: %v", what, err)
 		}
 		if _, set := ro.Parameters["binary_data"]; !set {
 			b = allBinary
 		}
 		picks = append(picks, pick{idx, b})
 	}
-	outs, err := s.run(r.Context(), m, ins)
+	outs, ri, err := s.run(r.Context(), m, ins)
 	if err != nil {
 		return err
 	}
-	resp := inferResponse{ModelName: m.name, ModelVersion: "1", ID: req.ID}
+	tr.modelRan(ri, m.samples(ins))
+	resp := inferResponse{ModelName: m.name, ModelVersion: m.version, ID: req.ID}
 	if warning != "" {
 		resp.Parameters = map[string]any{"scale_warning": warning}
 	}
 	var bin []byte
 	for _, p := range picks {
 		t := outs[p.idx]
-		rt := responseTensor{Name: m.outputs[p.idx].Name, Datatype: DatatypeName(t.DType), Shape: make([]int64, len(t.Shape))}
-		for i, d := range t.Shape {
-			rt.Shape[i] = int64(d)
-		}
+		rt := responseTensor{Name: m.outputs[p.idx].Name, Datatype: DatatypeName(t.DType), Shape: shape64(t.Shape)}
 		if rt.Datatype == "" {
 			return errorf(http.StatusInternalServerError, "output %q has element type %v, which the protocol cannot carry", rt.Name, t.DType)
 		}
@@ -288,7 +247,9 @@ func writeResponse(w http.ResponseWriter, resp any, bin []byte) error {
 // "anomaly" (BOOL: score > threshold) tensors. The threshold comes from
 // ?threshold= or the model's latent.threshold; ?elbo=true scores VAEs by
 // their negative ELBO instead of the reconstruction error.
-func (s *Server) score(w http.ResponseWriter, r *http.Request, m *model) error {
+func (s *Server) score(w http.ResponseWriter, r *http.Request, m *model) (err error) {
+	tr := m.trace()
+	defer func() { tr.finish(err) }()
 	q := r.URL.Query()
 	thr := m.threshold
 	if v := q.Get("threshold"); v != "" {
@@ -317,11 +278,13 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, m *model) error {
 	if err != nil {
 		return err
 	}
-	warning := s.checkScale(m, req, ins)
-	outs, err := s.run(r.Context(), m, ins)
+	warning := s.prepareInputs(m, ins)
+	tr.inputsDecoded()
+	outs, ri, err := s.run(r.Context(), m, ins)
 	if err != nil {
 		return err
 	}
+	tr.modelRan(ri, m.samples(ins))
 	scores, err := plan.scores(ins[0], outs)
 	if err != nil {
 		return errorf(http.StatusBadRequest, "model %q: %v", m.name, err)
@@ -332,7 +295,7 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, m *model) error {
 	}
 	st := ops.FromFloat64([]int{len(scores)}, scores)
 	ft := ops.FromBool([]int{len(flags)}, flags)
-	resp := inferResponse{ModelName: m.name, ModelVersion: "1", ID: req.ID, Parameters: map[string]any{"threshold": *thr, "score": plan.kind}}
+	resp := inferResponse{ModelName: m.name, ModelVersion: m.version, ID: req.ID, Parameters: map[string]any{"threshold": *thr, "score": plan.kind}}
 	if warning != "" {
 		resp.Parameters["scale_warning"] = warning
 	}
@@ -390,32 +353,4 @@ func (p *scorePlan) scores(in *ops.Tensor, outs []*ops.Tensor) ([]float64, error
 		return NegativeELBO(in, outs[p.rec], outs[p.mu], outs[p.logvar])
 	}
 	return ReconstructionError(in, outs[p.rec])
-}
-
-// scaleLogEvery is the least time between two logged scale warnings of
-// one model.
-const scaleLogEvery = time.Minute
-
-// checkScale checks a latent model's data input against the scale of its
-// training data (data.Scaler.CheckScale) and returns the warning, or "".
-// The server answers such requests all the same: a check over one
-// request must not drop live traffic, and the CLI, which sees whole files,
-// is where mismatches are refused. The warning goes into the response's
-// "scale_warning" parameter, the latent_input_scale_warnings_total counter
-// and, at most once a minute per model, the log.
-func (s *Server) checkScale(m *model, req *inferRequest, ins []*ops.Tensor) string {
-	if m.scaler == nil || len(ins) != 1 || ins[0].DType != ops.Float32 || len(ins[0].Shape) == 0 || ins[0].Shape[0] == 0 {
-		return ""
-	}
-	in := ins[0]
-	err := m.scaler.CheckScale("input \""+m.inputs[0].Name+"\"", in.F32(), in.Len()/in.Shape[0], req.units)
-	if err == nil {
-		return ""
-	}
-	s.scaleWarnings.WithLabelValues(m.name).Inc()
-	now := time.Now().UnixNano()
-	if last := m.lastScaleLog.Load(); now-last >= int64(scaleLogEvery) && m.lastScaleLog.CompareAndSwap(last, now) {
-		s.log.Warn("input on another scale than the training data", "model", m.name, "err", err)
-	}
-	return err.Error()
 }

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -30,13 +33,9 @@ const golden = "../testdata/golden/ae-undercomplete"
 func goldenIO(t *testing.T) (in, want *ops.Tensor) {
 	t.Helper()
 	_, in, err := graph.ReadTensorFile(filepath.Join(golden, "test_data_set_0", "input_0.pb"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, want, err = graph.ReadTensorFile(filepath.Join(golden, "test_data_set_0", "output_0.pb"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return in, want
 }
 
@@ -55,13 +54,9 @@ func identityModel(t *testing.T) string {
 	}
 	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, ProducerName: "serve test", Graph: g}
 	b, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "identity.onnx")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, b, 0o644))
 	return path
 }
 
@@ -71,9 +66,7 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 		cfg.Models = []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}
 	}
 	s, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		ts.Close()
@@ -91,50 +84,39 @@ type reply struct {
 func do(t *testing.T, method, url string, body []byte, hdr map[string]string) reply {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return reply{resp.StatusCode, b, resp.Header}
 }
 
 func decodeJSON(t *testing.T, r reply, v any) {
 	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
+	require.NoError(t, json.Unmarshal(r.body, v), "decode %s", r.body)
 }
 
 // wantError checks an error reply: status, JSON {"error": ...} holding want.
 func wantError(t *testing.T, what string, r reply, code int, want string) {
 	t.Helper()
-	if r.code != code {
-		b := r.body
-		if len(b) > 300 {
-			b = b[:300]
-		}
-		t.Errorf("%s: status %d, want %d (%s)", what, r.code, code, b)
+	b := r.body
+	if len(b) > 300 {
+		b = b[:300]
+	}
+	if !assert.Equal(t, code, r.code, "%s: status (%s)", what, b) {
 		return
 	}
 	var e map[string]string
-	if err := json.Unmarshal(r.body, &e); err != nil || len(e) != 1 {
-		t.Errorf("%s: body %q is not {\"error\": ...}", what, r.body)
+	if !assert.NoError(t, json.Unmarshal(r.body, &e), "%s: body %q is not {\"error\": ...}", what, r.body) ||
+		!assert.Len(t, e, 1, "%s: body %q is not {\"error\": ...}", what, r.body) {
 		return
 	}
-	if !strings.Contains(e["error"], want) {
-		t.Errorf("%s: error %q, want it to contain %q", what, e["error"], want)
-	}
+	assert.Contains(t, e["error"], want, what)
 }
 
 func inferBody(name string, shape []int, datatype string, data any) []byte {
@@ -169,13 +151,9 @@ type inferReply struct {
 
 func near(t *testing.T, what string, got []float64, want []float32, atol float64) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
+	require.Len(t, got, len(want), what)
 	for i := range got {
-		if math.Abs(got[i]-float64(want[i])) > atol {
-			t.Fatalf("%s[%d] = %g, want %g (atol %g)", what, i, got[i], want[i], atol)
-		}
+		require.InDelta(t, float64(want[i]), got[i], atol, "%s[%d]", what, i)
 	}
 }
 
@@ -184,34 +162,34 @@ func TestServerAndModelEndpoints(t *testing.T) {
 	var md map[string]any
 	r := do(t, "GET", ts.URL+"/v2", nil, nil)
 	decodeJSON(t, r, &md)
-	if r.code != 200 || md["name"] != "latent" || md["version"] == "" {
-		t.Errorf("GET /v2: %d %s", r.code, r.body)
-	}
+	assert.Equal(t, 200, r.code)
+	assert.Equal(t, "latent", md["name"])
+	assert.NotEmpty(t, md["version"])
+	assert.ElementsMatch(t, []any{"binary_tensor_data", "model_repository", "statistics", "score"}, md["extensions"])
 	for _, p := range []string{"/v2/health/live", "/v2/health/ready"} {
-		if r := do(t, "GET", ts.URL+p, nil, nil); r.code != 200 {
-			t.Errorf("GET %s: %d %s", p, r.code, r.body)
-		}
+		assert.Equal(t, 200, do(t, "GET", ts.URL+p, nil, nil).code, p)
 	}
 	for _, p := range []string{"/v2/models/ae", "/v2/models/ae/versions/1"} {
 		r := do(t, "GET", ts.URL+p, nil, nil)
 		var mm struct {
-			Name    string       `json:"name"`
-			Inputs  []tensorMeta `json:"inputs"`
-			Outputs []tensorMeta `json:"outputs"`
+			Name     string       `json:"name"`
+			Versions []string     `json:"versions"`
+			Inputs   []tensorMeta `json:"inputs"`
+			Outputs  []tensorMeta `json:"outputs"`
 		}
 		decodeJSON(t, r, &mm)
-		want := tensorMeta{Name: "input", Datatype: "FP32", Shape: []int64{-1, 8}}
-		if r.code != 200 || mm.Name != "ae" || len(mm.Inputs) != 1 || fmt.Sprint(mm.Inputs[0]) != fmt.Sprint(want) ||
-			len(mm.Outputs) != 1 || mm.Outputs[0].Name != "reconstruction" {
-			t.Errorf("GET %s: %d %s", p, r.code, r.body)
-		}
+		require.Equal(t, 200, r.code, "GET %s: %s", p, r.body)
+		assert.Equal(t, "ae", mm.Name)
+		assert.Equal(t, []string{"1"}, mm.Versions)
+		assert.Equal(t, []tensorMeta{{Name: "input", Datatype: "FP32", Shape: []int64{-1, 8}}}, mm.Inputs, p)
+		require.Len(t, mm.Outputs, 1, p)
+		assert.Equal(t, "reconstruction", mm.Outputs[0].Name)
 	}
 	r = do(t, "GET", ts.URL+"/v2/models/ae/ready", nil, nil)
 	var rd map[string]any
 	decodeJSON(t, r, &rd)
-	if r.code != 200 || rd["ready"] != true || rd["name"] != "ae" {
-		t.Errorf("model ready: %d %s", r.code, r.body)
-	}
+	assert.Equal(t, 200, r.code)
+	assert.Equal(t, map[string]any{"name": "ae", "ready": true}, rd)
 	wantError(t, "unknown model", do(t, "GET", ts.URL+"/v2/models/nope", nil, nil), 404, `unknown model "nope"`)
 	wantError(t, "unknown model ready", do(t, "GET", ts.URL+"/v2/models/nope/ready", nil, nil), 404, `unknown model`)
 	wantError(t, "unknown model infer", do(t, "POST", ts.URL+"/v2/models/nope/infer", []byte("{}"), nil), 404, `unknown model`)
@@ -228,18 +206,16 @@ func TestInferMatchesTrainer(t *testing.T) {
 	}{{"flat", in.F32()}, {"nested", rowsOf(in)}} {
 		body, _ := json.Marshal(map[string]any{"id": "req-7", "inputs": []map[string]any{{"name": "input", "shape": in.Shape, "datatype": "FP32", "data": c.data}}})
 		r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
-		if r.code != 200 {
-			t.Fatalf("%s: %d %s", c.name, r.code, r.body)
-		}
+		require.Equal(t, 200, r.code, "%s: %s", c.name, r.body)
 		var ir inferReply
 		decodeJSON(t, r, &ir)
-		if ir.ModelName != "ae" || ir.ID != "req-7" || len(ir.Outputs) != 1 {
-			t.Fatalf("%s: reply %s", c.name, r.body)
-		}
+		assert.Equal(t, "ae", ir.ModelName, c.name)
+		assert.Equal(t, "req-7", ir.ID, c.name)
+		require.Len(t, ir.Outputs, 1, c.name)
 		o := ir.Outputs[0]
-		if o.Name != "reconstruction" || o.Datatype != "FP32" || fmt.Sprint(o.Shape) != fmt.Sprint(want.Shape) {
-			t.Fatalf("%s: output %s %s %v", c.name, o.Name, o.Datatype, o.Shape)
-		}
+		assert.Equal(t, "reconstruction", o.Name, c.name)
+		assert.Equal(t, "FP32", o.Datatype, c.name)
+		assert.Equal(t, want.Shape, o.Shape, c.name)
 		near(t, c.name, o.Data, want.F32(), 1e-5)
 	}
 }
@@ -257,21 +233,16 @@ func TestInferBinaryTensors(t *testing.T) {
 	in, want := goldenIO(t)
 	body, hdr := binaryRequest(t, in, `,"outputs":[{"name":"reconstruction","parameters":{"binary_data":true}}]`)
 	r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, hdr)
-	if r.code != 200 {
-		t.Fatalf("%d %s", r.code, r.body)
-	}
+	require.Equal(t, 200, r.code, "%s", r.body)
 	hl, err := strconv.Atoi(r.hdr.Get(headerLength))
-	if err != nil || hl > len(r.body) {
-		t.Fatalf("response %s header %q", headerLength, r.hdr.Get(headerLength))
-	}
+	require.NoError(t, err, "response %s header", headerLength)
+	require.LessOrEqual(t, hl, len(r.body))
 	var ir inferReply
-	if err := json.Unmarshal(r.body[:hl], &ir); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(r.body[:hl], &ir))
 	raw := r.body[hl:]
-	if len(ir.Outputs) != 1 || ir.Outputs[0].Parameters["binary_data_size"] != float64(len(raw)) || len(raw) != 4*want.Len() {
-		t.Fatalf("reply %s with %d binary bytes", r.body[:hl], len(raw))
-	}
+	require.Len(t, ir.Outputs, 1)
+	assert.Equal(t, float64(len(raw)), ir.Outputs[0].Parameters["binary_data_size"])
+	require.Len(t, raw, 4*want.Len())
 	got := make([]float64, want.Len())
 	for i := range got {
 		got[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
@@ -283,9 +254,8 @@ func TestInferBinaryTensors(t *testing.T) {
 	body, _ = json.Marshal(map[string]any{"parameters": map[string]any{"binary_data_output": true},
 		"inputs": []map[string]any{{"name": "input", "shape": in.Shape, "datatype": "FP32", "data": in.F32()}}})
 	r = do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
-	if r.code != 200 || r.hdr.Get(headerLength) == "" {
-		t.Fatalf("binary_data_output: %d %q", r.code, r.hdr.Get(headerLength))
-	}
+	assert.Equal(t, 200, r.code)
+	assert.NotEmpty(t, r.hdr.Get(headerLength), "binary_data_output")
 }
 
 func TestInferDatatypes(t *testing.T) {
@@ -311,9 +281,7 @@ func TestInferDatatypes(t *testing.T) {
 	}
 	body, _ := json.Marshal(map[string]any{"inputs": inputs})
 	r := do(t, "POST", ts.URL+"/v2/models/id/infer", body, nil)
-	if r.code != 200 {
-		t.Fatalf("%d %s", r.code, r.body)
-	}
+	require.Equal(t, 200, r.code, "%s", r.body)
 	var ir struct {
 		Outputs []struct {
 			Name     string          `json:"name"`
@@ -323,14 +291,13 @@ func TestInferDatatypes(t *testing.T) {
 		} `json:"outputs"`
 	}
 	decodeJSON(t, r, &ir)
-	if len(ir.Outputs) != len(cases) {
-		t.Fatalf("%d outputs, want %d", len(ir.Outputs), len(cases))
-	}
+	require.Len(t, ir.Outputs, len(cases))
 	for i, c := range cases {
 		o := ir.Outputs[i]
-		if o.Name != c.name+"_out" || o.Datatype != c.dt || fmt.Sprint(o.Shape) != "[2 2]" || string(o.Data) != c.want {
-			t.Errorf("%s: got %s %s %v %s, want data %s", c.name, o.Name, o.Datatype, o.Shape, o.Data, c.want)
-		}
+		assert.Equal(t, c.name+"_out", o.Name)
+		assert.Equal(t, c.dt, o.Datatype, c.name)
+		assert.Equal(t, []int{2, 2}, o.Shape, c.name)
+		assert.Equal(t, c.want, string(o.Data), c.name)
 	}
 }
 
@@ -351,6 +318,7 @@ func TestInferErrors(t *testing.T) {
 		{"no inputs", []byte(`{"inputs": []}`), nil, 400, "no inputs"},
 		{"unknown input", inferBody("x", []int{1, 8}, "FP32", row), nil, 400, `no input "x"`},
 		{"bad datatype", inferBody("input", []int{1, 8}, "FP128", row), nil, 400, `datatype "FP128" is not supported`},
+		{"strings", inferBody("input", []int{1, 8}, "BYTES", row), nil, 400, `datatype BYTES (strings) is not supported`},
 		{"wrong datatype", inferBody("input", []int{1, 8}, "INT64", []int{1, 2, 3, 4, 5, 6, 7, 8}), nil, 400, "expected datatype FP32, got INT64"},
 		{"wrong shape", inferBody("input", []int{2, 4}, "FP32", row), nil, 400, "expected shape [batch,8], got [2 4]"},
 		{"too few values", inferBody("input", []int{2, 8}, "FP32", row), nil, 400, "data has 8 elements, shape needs 16"},
@@ -361,6 +329,7 @@ func TestInferErrors(t *testing.T) {
 		{"not a number", inferBody("input", []int{1, 2}, "FP32", []any{1, "a"}), nil, 400, `element 1 is "\"a\"", not a number`},
 		{"twice", []byte(`{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP32","data":[1]},{"name":"input","shape":[1,1],"datatype":"FP32","data":[1]}]}`), nil, 400, "given twice"},
 		{"unknown output", []byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[1,2,3,4,5,6,7,8]}],"outputs":[{"name":"code"}]}`), nil, 400, `no output "code"`},
+		{"shared memory", []byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","parameters":{"shared_memory_region":"r"}}]}`), nil, 400, "shared memory is not supported"},
 		{"bad header length", inferBody("input", []int{1, 8}, "FP32", row), map[string]string{headerLength: "99999"}, 400, headerLength},
 		{"binary too short", []byte(`{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","parameters":{"binary_data_size":32}}]}` + "abcd"),
 			map[string]string{headerLength: "98"}, 400, "binary_data_size 32 does not fit"},
@@ -384,12 +353,8 @@ func TestScoreEndpoint(t *testing.T) {
 	dir := t.TempDir()
 	calibrated := filepath.Join(dir, "model.onnx")
 	b, err := os.ReadFile(filepath.Join(golden, "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(calibrated, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(calibrated, b, 0o644))
 	in, want := goldenIO(t)
 	// Independent expectation: per-row MSE of input vs the trainer's reconstruction.
 	n, d := in.Shape[0], in.Shape[1]
@@ -406,16 +371,12 @@ func TestScoreEndpoint(t *testing.T) {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
 	thr := (lo + hi) / 2
-	if err := export.SetThreshold(context.Background(), calibrated, thr); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, export.SetThreshold(context.Background(), calibrated, thr))
 	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "raw", Path: filepath.Join(golden, "model.onnx")}, {Name: "cal", Path: calibrated}}})
 	body := inferBody("input", in.Shape, "FP32", in.F32())
 	check := func(what string, r reply, thr float64) {
 		t.Helper()
-		if r.code != 200 {
-			t.Fatalf("%s: %d %s", what, r.code, r.body)
-		}
+		require.Equal(t, 200, r.code, "%s: %s", what, r.body)
 		var sr struct {
 			Parameters map[string]any `json:"parameters"`
 			Outputs    []struct {
@@ -425,29 +386,25 @@ func TestScoreEndpoint(t *testing.T) {
 			} `json:"outputs"`
 		}
 		decodeJSON(t, r, &sr)
-		if len(sr.Outputs) != 2 || sr.Outputs[0].Name != "score" || sr.Outputs[1].Name != "anomaly" || sr.Parameters["threshold"] != thr {
-			t.Fatalf("%s: reply %s", what, r.body)
-		}
+		require.Len(t, sr.Outputs, 2, what)
+		assert.Equal(t, "score", sr.Outputs[0].Name, what)
+		assert.Equal(t, "anomaly", sr.Outputs[1].Name, what)
+		assert.Equal(t, thr, sr.Parameters["threshold"], what)
 		var scores []float64
 		var flags []bool
-		json.Unmarshal(sr.Outputs[0].Data, &scores)
-		json.Unmarshal(sr.Outputs[1].Data, &flags)
-		if len(scores) != n || len(flags) != n {
-			t.Fatalf("%s: %d scores, %d flags, want %d", what, len(scores), len(flags), n)
-		}
+		require.NoError(t, json.Unmarshal(sr.Outputs[0].Data, &scores))
+		require.NoError(t, json.Unmarshal(sr.Outputs[1].Data, &flags))
+		require.Len(t, scores, n, what)
+		require.Len(t, flags, n, what)
 		for i := range scores {
-			if math.Abs(scores[i]-mse[i]) > 1e-5*(1+mse[i]) {
-				t.Errorf("%s: score[%d] = %g, want %g", what, i, scores[i], mse[i])
-			}
+			assert.InDelta(t, mse[i], scores[i], 1e-5*(1+mse[i]), "%s: score[%d]", what, i)
 			// The flag follows the score the server reported; against the
 			// independent expectation it must agree wherever the two
 			// scores are not within tolerance of the threshold (thr = lo
 			// puts one row exactly on it).
-			if flags[i] != (scores[i] > thr) {
-				t.Errorf("%s: anomaly[%d] = %v with reported score %g and threshold %g", what, i, flags[i], scores[i], thr)
-			}
-			if math.Abs(mse[i]-thr) > 1e-5*(1+mse[i]) && flags[i] != (mse[i] > thr) {
-				t.Errorf("%s: anomaly[%d] = %v with score %g and threshold %g", what, i, flags[i], mse[i], thr)
+			assert.Equal(t, scores[i] > thr, flags[i], "%s: anomaly[%d] with reported score %g and threshold %g", what, i, scores[i], thr)
+			if math.Abs(mse[i]-thr) > 1e-5*(1+mse[i]) {
+				assert.Equal(t, mse[i] > thr, flags[i], "%s: anomaly[%d] with score %g and threshold %g", what, i, mse[i], thr)
 			}
 		}
 	}
@@ -466,30 +423,34 @@ func TestMetrics(t *testing.T) {
 		do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
 	}
 	do(t, "POST", ts.URL+"/v2/models/ae/infer", []byte("{"), nil)
+	do(t, "POST", ts.URL+"/v2/models/nope/infer", body, nil)
 	r := do(t, "GET", ts.URL+"/metrics", nil, nil)
-	if r.code != 200 {
-		t.Fatalf("metrics: %d", r.code)
-	}
+	require.Equal(t, 200, r.code)
 	text := string(r.body)
 	for _, want := range []string{
-		`latent_requests_total{code="200",endpoint="infer",model="ae"} 3`,
-		`latent_requests_total{code="400",endpoint="infer",model="ae"} 1`,
-		`latent_request_errors_total{endpoint="infer",model="ae"} 1`,
-		`latent_request_duration_seconds_count{endpoint="infer",model="ae"} 4`,
+		`latent_requests_total{code="200",endpoint="infer",model="ae",protocol="http"} 3`,
+		`latent_requests_total{code="400",endpoint="infer",model="ae",protocol="http"} 1`,
+		// Names of models the server does not know are not labels (they
+		// would grow the series without bound).
+		`latent_requests_total{code="404",endpoint="infer",model="",protocol="http"} 1`,
+		`latent_request_errors_total{endpoint="infer",model="ae",protocol="http"} 1`,
+		`latent_request_duration_seconds_count{endpoint="infer",model="ae",protocol="http"} 4`,
 		`latent_batch_requests_count{model="ae"} 3`,
 		`latent_runs_in_flight 0`,
+		`latent_models_loaded 1`,
+		`latent_model_loads_total{model="ae",result="ok"} 1`,
 	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("metrics lack %q", want)
-		}
+		assert.Contains(t, text, want)
 	}
 }
 
 func TestDynamicBatching(t *testing.T) {
 	s, ts := newTestServer(t, Config{MaxBatch: 64, MaxDelay: 100 * time.Millisecond})
-	if s.models["ae"].batcher == nil {
-		t.Fatal("batching is off for a batch-major model")
-	}
+	m, err := s.repo.get("ae", "")
+	require.NoError(t, err)
+	batched := m.batcher != nil
+	m.release()
+	require.True(t, batched, "batching is off for a batch-major model")
 	in, want := goldenIO(t)
 	n, d := in.Shape[0], in.Shape[1]
 	const clients = 8
@@ -535,14 +496,12 @@ func TestDynamicBatching(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		assert.NoError(t, err)
 	}
 	r := do(t, "GET", ts.URL+"/metrics", nil, nil)
-	m := regexpFind(string(r.body), `latent_batch_requests_count{model="ae"} `)
-	runs, _ := strconv.Atoi(m)
-	if runs < 1 || runs >= clients {
-		t.Errorf("%d concurrent requests ran as %d model runs; batching should merge some", clients, runs)
-	}
+	runs, _ := strconv.Atoi(regexpFind(string(r.body), `latent_batch_requests_count{model="ae"} `))
+	assert.GreaterOrEqual(t, runs, 1)
+	assert.Less(t, runs, clients, "%d concurrent requests ran as %d model runs; batching should merge some", clients, runs)
 }
 
 func regexpFind(text, prefix string) string {
@@ -568,70 +527,72 @@ func TestBoundedConcurrency(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v2/models/ae/infer", bytes.NewReader(body))
-	if _, err := http.DefaultClient.Do(req); err == nil {
-		t.Error("request finished while the only run slot was held")
-	}
+	_, err := http.DefaultClient.Do(req)
+	assert.Error(t, err, "request finished while the only run slot was held")
 	<-s.sem
-	if r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil); r.code != 200 {
-		t.Errorf("after the slot is free: %d %s", r.code, r.body)
-	}
+	r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
+	assert.Equal(t, 200, r.code, "after the slot is free: %s", r.body)
 	// Not ready (shutdown began): health says so, accepted requests still run.
 	s.ready.Store(false)
-	if r := do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil); r.code != 200 {
-		t.Errorf("infer while draining: %d %s", r.code, r.body)
-	}
-	if r := do(t, "GET", ts.URL+"/v2/health/ready", nil, nil); r.code != 503 {
-		t.Errorf("health/ready while not ready: %d", r.code)
-	}
-	if r := do(t, "GET", ts.URL+"/v2/models/ae/ready", nil, nil); r.code != 503 {
-		t.Errorf("model ready while not ready: %d", r.code)
-	}
-	if r := do(t, "GET", ts.URL+"/v2/health/live", nil, nil); r.code != 200 {
-		t.Errorf("health/live while not ready: %d", r.code)
-	}
+	r = do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil)
+	assert.Equal(t, 200, r.code, "infer while draining: %s", r.body)
+	assert.Equal(t, 503, do(t, "GET", ts.URL+"/v2/health/ready", nil, nil).code, "health/ready while not ready")
+	assert.Equal(t, 503, do(t, "GET", ts.URL+"/v2/models/ae/ready", nil, nil).code, "model ready while not ready")
+	assert.Equal(t, 200, do(t, "GET", ts.URL+"/v2/health/live", nil, nil).code, "health/live while not ready")
 	// After Close, runs are refused with 503 rather than failing on a
 	// closed session.
-	s.Close()
+	require.NoError(t, s.Close())
 	wantError(t, "closed", do(t, "POST", ts.URL+"/v2/models/ae/infer", body, nil), 503, "shut down")
 }
 
-// loopback is a server for the tests running Serve on a loopback port.
+// loopback is a server for the tests running Serve (and ServeGRPC) on
+// loopback ports.
 type loopback struct {
-	s    *Server
-	addr string // host:port
-	base string // http://host:port
-	stop context.CancelFunc
-	done chan struct{} // closed when Serve has returned
-	err  error         // Serve's result, once done is closed
+	s        *Server
+	addr     string // host:port
+	base     string // http://host:port
+	grpcAddr string // host:port of the gRPC service
+	stop     context.CancelFunc
+	done     chan struct{} // closed when Serve and ServeGRPC have returned
+	err      error         // their first error, once done is closed
 }
 
-// startLoopback builds a server for c and serves it on a loopback port.
-// The test's cleanup stops it, requires Serve to return nil within 10 s
-// and closes the server.
+// startLoopback builds a server for c and serves REST and gRPC on
+// loopback ports. The test's cleanup stops it, requires Serve and
+// ServeGRPC to return nil within 10 s and closes the server.
 func startLoopback(t *testing.T, c Config) *loopback {
 	t.Helper()
 	s, err := New(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		s.Close()
-		t.Fatal(err)
+		require.NoError(t, err)
+	}
+	gln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		s.Close()
+		require.NoError(t, err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	lb := &loopback{s: s, addr: ln.Addr().String(), base: "http://" + ln.Addr().String(), stop: stop, done: make(chan struct{})}
+	lb := &loopback{s: s, addr: ln.Addr().String(), base: "http://" + ln.Addr().String(), grpcAddr: gln.Addr().String(),
+		stop: stop, done: make(chan struct{})}
+	errc := make(chan error, 2)
+	go func() { errc <- s.Serve(ctx, ln) }()
+	go func() { errc <- s.ServeGRPC(ctx, gln) }()
 	go func() {
-		lb.err = s.Serve(ctx, ln)
+		lb.err = <-errc
+		if err := <-errc; lb.err == nil {
+			lb.err = err
+		}
 		close(lb.done)
 	}()
 	t.Cleanup(func() {
 		stop()
 		select {
 		case <-lb.done:
-			if lb.err != nil {
-				t.Error(lb.err)
-			}
+			assert.NoError(t, lb.err)
 		case <-time.After(10 * time.Second):
 			t.Error("Serve did not return within 10 s of being stopped")
 		}
@@ -661,33 +622,26 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the request is waiting for the slot
 	lb.stop()
 	time.Sleep(100 * time.Millisecond)
-	if s.Ready() {
-		t.Error("server still ready after shutdown began")
-	}
+	assert.False(t, s.Ready(), "server still ready after shutdown began")
 	select {
 	case <-lb.done:
-		t.Fatalf("Serve returned %v with a request in flight", lb.err)
+		require.Fail(t, "Serve returned with a request in flight", "%v", lb.err)
 	default:
 	}
 	<-s.sem // let the in-flight request run
 	r := <-got
-	if r.code != 200 {
-		t.Fatalf("in-flight request: %d %s", r.code, r.body)
-	}
+	require.Equal(t, 200, r.code, "in-flight request: %s", r.body)
 	var ir inferReply
 	decodeJSON(t, r, &ir)
 	near(t, "drained", ir.Outputs[0].Data, want.F32(), 1e-5)
 	select {
 	case <-lb.done:
-		if lb.err != nil {
-			t.Fatal(lb.err)
-		}
+		require.NoError(t, lb.err)
 	case <-time.After(5 * time.Second):
-		t.Fatal("Serve did not return after draining")
+		require.Fail(t, "Serve did not return after draining")
 	}
-	if _, err := http.Get(base + "/v2/health/live"); err == nil {
-		t.Error("server still accepts connections after shutdown")
-	}
+	_, err := http.Get(base + "/v2/health/live")
+	assert.Error(t, err, "server still accepts connections after shutdown")
 }
 
 func TestNewErrors(t *testing.T) {
@@ -701,18 +655,18 @@ func TestNewErrors(t *testing.T) {
 		{"missing file", Config{Models: []ModelSpec{{Name: "a", Path: "nope.onnx"}}}, "nope.onnx"},
 		{"duplicate", Config{Models: []ModelSpec{{Name: "a", Path: ae}, {Name: "a", Path: ae}}}, `"a" given twice`},
 		{"bad name", Config{Models: []ModelSpec{{Name: "a/b", Path: ae}}}, "may only hold"},
+		{"dot dot", Config{Models: []ModelSpec{{Name: "..", Path: ae}}}, "path element"},
 		{"bad backend", Config{Backend: "tpu", Models: []ModelSpec{{Name: "a", Path: ae}}}, "tpu"},
+		{"no repository", Config{Repository: "/nonexistent/repo"}, "/nonexistent/repo"},
+		{"repository is a file", Config{Repository: ae}, "is not a folder"},
 	}
 	for _, c := range cases {
 		s, err := New(context.Background(), c.cfg)
-		if err == nil {
+		if !assert.Error(t, err, c.name) {
 			s.Close()
-			t.Errorf("%s: no error", c.name)
 			continue
 		}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %q, want %q", c.name, err, c.want)
-		}
+		assert.Contains(t, err.Error(), c.want, c.name)
 	}
 }
 
@@ -730,13 +684,9 @@ func failingModel(t *testing.T) string {
 		Nodes:   []*graph.Node{{Name: "reshape", OpType: "Reshape", Inputs: []string{"x", "shape"}, Outputs: []string{"y"}}},
 	}
 	b, err := graph.Encode(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: g})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "fails.onnx")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, b, 0o644))
 	return path
 }
 
@@ -748,7 +698,5 @@ func TestModelFailureIs500(t *testing.T) {
 	r = do(t, "POST", ts.URL+"/v2/models/f/infer", inferBody("x", []int{0, 2}, "FP32", []float32{}), nil)
 	wantError(t, "empty batch", r, 500, `model "f": run:`)
 	m := do(t, "GET", ts.URL+"/metrics", nil, nil)
-	if !strings.Contains(string(m.body), `latent_requests_total{code="500",endpoint="infer",model="f"} 2`) {
-		t.Error("500s are not counted per model")
-	}
+	assert.Contains(t, string(m.body), `latent_requests_total{code="500",endpoint="infer",model="f",protocol="http"} 2`, "500s are counted per model")
 }
