@@ -52,7 +52,8 @@ type entry struct {
 // located is where a model's file is and the version it is served as.
 type located struct {
 	path, version string
-	err           error // the folder holds no model file
+	err           error // why there is no model file to load
+	missing       bool  // the folder holds no model file at all
 }
 
 // fileStamp identifies a model file's contents for polling.
@@ -188,7 +189,7 @@ func findModel(folder string) located {
 			return located{path: file, version: strconv.FormatUint(v.n, 10)}
 		}
 	}
-	return located{err: fmt.Errorf("no model file in %s: want %s or %s", folder,
+	return located{missing: true, err: fmt.Errorf("no model file in %s: want %s or %s", folder,
 		filepath.Join(folder, "model.onnx"), filepath.Join(folder, "<version>", "model.onnx"))}
 }
 
@@ -464,9 +465,10 @@ func (r *repository) unloadLocked(ctx context.Context, name string, e *entry, re
 	return nil
 }
 
-// loadAll loads every model at start. A model file that fails to load is
-// an error; a repository folder without a model file is only reported
-// (state UNAVAILABLE), so stray folders (lost+found) do not stop a server.
+// loadAll loads every model at start. A model file that fails to load, or
+// a folder with several candidates, is an error; a repository folder
+// without any model file is only reported (state UNAVAILABLE), so stray
+// folders (lost+found) do not stop a server.
 func (r *repository) loadAll(ctx context.Context) error {
 	names := make([]string, 0, len(r.fixed))
 	for n := range r.fixed {
@@ -477,6 +479,9 @@ func (r *repository) loadAll(ctx context.Context) error {
 		return err
 	}
 	for n, loc := range found {
+		if loc.err != nil && !loc.missing {
+			return fmt.Errorf("model %q: %w", n, loc.err)
+		}
 		if loc.err != nil {
 			e := r.entry(n)
 			r.setState(e, stateUnavailable, loc.err.Error(), "")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # race.sh runs the concurrency tests under the race detector: Session.Run
 # from 64 goroutines on every available backend, concurrent runs with
-# buffer recycling, Close racing Run, and the server under concurrent load,
-# dynamic batching and graceful shutdown; and the whole of ops (with
+# buffer recycling, Close racing Run, and the whole server package
+# (concurrent load over REST and gRPC, dynamic batching, hot reloads under
+# load, cancellation, graceful shutdown; ~15 s); and the whole of ops (with
 # ops/train, whose conv backward passes run the parallel forward paths) and
 # runtime/native, whose kernels split work across goroutines (conv chunks,
 # parallel Gemm bands, the batch-1 Gemm workers) — about a minute. The rest
@@ -10,5 +11,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 go test -race -count=1 ./runtime -run 'TestRun64Goroutines|TestConcurrentRunsMatchSequential|TestSessionConcurrentRuns|TestCloseWaitsForRuns'
-go test -race -count=1 ./serve -run 'TestConcurrentLoadNoErrorsBoundedP99|TestBoundedConcurrency|TestDynamicBatching|TestGracefulShutdownDrains|TestLoopbackLoad'
+go test -race -count=1 ./serve
 go test -race -count=1 ./ops/... ./runtime/native/... ./runtime/internal/...
