@@ -5,11 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/latent-ml/latent/serve"
+	"github.com/latent-ml/latent/serve/inferencepb"
 )
 
 // Serve an exported autoencoder and send it one v2 infer request.
@@ -46,4 +53,58 @@ func Example() {
 	o := reply.Outputs[0]
 	fmt.Println(resp.StatusCode, reply.ModelName, o.Name, o.Datatype, o.Shape, len(o.Data))
 	// Output: 200 ae reconstruction FP32 [2 8] 16
+}
+
+// Serve a model repository over gRPC and call it with the generated
+// client: the Open Inference Protocol's ModelInfer with raw contents, as
+// tritonclient sends it.
+func ExampleServer_ServeGRPC() {
+	// A repository with one model folder, ae/1/model.onnx.
+	repo, err := os.MkdirTemp("", "repo")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(repo)
+	b, err := os.ReadFile("../testdata/golden/ae-undercomplete/model.onnx")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "ae", "1"), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "ae", "1", "model.onnx"), b, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	srv, err := serve.New(context.Background(), serve.Config{Repository: repo})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeGRPC(ctx, ln) }()
+	defer func() { stop(); <-done }()
+
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	client := inferencepb.NewGRPCInferenceServiceClient(conn)
+	x := make([]byte, 4*8) // one row of eight float32 zeros, little-endian
+	resp, err := client.ModelInfer(ctx, &inferencepb.ModelInferRequest{
+		ModelName:        "ae",
+		Inputs:           []*inferencepb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP32", Shape: []int64{1, 8}}},
+		RawInputContents: [][]byte{x},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	o := resp.Outputs[0]
+	fmt.Println(resp.ModelName, resp.ModelVersion, o.Name, o.Datatype, o.Shape, len(resp.RawOutputContents[0]), "bytes")
+	// Output: ae 1 reconstruction FP32 [1 8] 32 bytes
 }
