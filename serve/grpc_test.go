@@ -429,3 +429,32 @@ func TestGRPCAndRESTShareBatching(t *testing.T) {
 	assert.Equal(t, uint64(2*each*in.Shape[0]), ms.GetInferenceCount())
 	assert.Less(t, ms.GetExecutionCount(), uint64(2*each), "no requests were merged")
 }
+
+// The data package's uint8 rule and the scale check apply to gRPC as to
+// REST: UINT8 pixels run as pixels/255, raw 0–255 floats are answered
+// with a scale_warning response parameter.
+func TestGRPCInputScale(t *testing.T) {
+	lb := startLoopback(t, Config{Models: []ModelSpec{{Name: "px", Path: pixelModel(t)}}})
+	c, ctx := grpcClient(t, lb), testCtx(t)
+	bytes := []uint32{0, 51, 102, 153, 204, 255, 12, 240}
+	unit, raw := make([]float32, 8), make([]float32, 8)
+	for i, b := range bytes {
+		unit[i], raw[i] = float32(b)/255, float32(b)
+	}
+	infer := func(dt string, contents *pb.InferTensorContents) *pb.ModelInferResponse {
+		t.Helper()
+		resp, err := c.ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "px", Inputs: []*pb.ModelInferRequest_InferInputTensor{
+			{Name: "input", Datatype: dt, Shape: []int64{1, 8}, Contents: contents}}})
+		require.NoError(t, err)
+		return resp
+	}
+	fromBytes := infer("UINT8", &pb.InferTensorContents{UintContents: bytes})
+	fromUnit := infer("FP32", &pb.InferTensorContents{Fp32Contents: unit})
+	assert.Equal(t, fromUnit.GetOutputs()[0].GetContents().GetFp32Contents(), fromBytes.GetOutputs()[0].GetContents().GetFp32Contents())
+	assert.Empty(t, fromBytes.GetParameters())
+	fromRaw := infer("FP32", &pb.InferTensorContents{Fp32Contents: raw})
+	require.Contains(t, fromRaw.GetParameters(), "scale_warning")
+	assert.Contains(t, fromRaw.GetParameters()["scale_warning"].GetStringParam(), "far outside the model's training range [0, 1]")
+	m := do(t, "GET", lb.base+"/metrics", nil, nil)
+	assert.Contains(t, string(m.body), `latent_input_scale_warnings_total{model="px"} 1`)
+}

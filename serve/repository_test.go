@@ -82,7 +82,7 @@ func TestRepositoryLayouts(t *testing.T) {
 	scaleModel(t, filepath.Join(dir, "versioned", "1", "model.onnx"), 1)
 	scaleModel(t, filepath.Join(dir, "versioned", "3", "model.onnx"), 3)
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "versioned", "4"), 0o755)) // being copied: no model yet
-	scaleModel(t, filepath.Join(dir, "named", "ae.onnx"), 5)                      // the only .onnx file
+	scaleModel(t, filepath.Join(dir, "named", "ae.onnx"), 5)                     // the only .onnx file
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "lost+found"), 0o755))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "empty"), 0o755))
 	scaleModel(t, filepath.Join(dir, ".hidden", "model.onnx"), 9)
