@@ -3,54 +3,41 @@ package serve
 import (
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/latent-ml/latent/internal/promtext"
 )
 
 // metrics are the server's Prometheus metrics, shared by both protocols:
 // protocol is "http" or "grpc", and code is the HTTP status or the gRPC
 // code name ("OK", "InvalidArgument" …) the request was answered with.
 type metrics struct {
-	requests *prometheus.CounterVec
-	errs     *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	batches  *prometheus.HistogramVec
-	inflight prometheus.Gauge
-	loads    *prometheus.CounterVec
-	loaded   prometheus.Gauge
-
-	scaleWarnings *prometheus.CounterVec
+	requests      *promtext.CounterVec
+	errs          *promtext.CounterVec
+	latency       *promtext.HistogramVec
+	batches       *promtext.HistogramVec
+	inflight      *promtext.Gauge
+	loads         *promtext.CounterVec
+	loaded        *promtext.Gauge
+	scaleWarnings *promtext.CounterVec
 }
 
 func (s *Server) initMetrics() {
-	s.reg = prometheus.NewRegistry()
-	m := &s.metrics
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "latent_requests_total", Help: "Requests by model, endpoint, protocol and status (HTTP status or gRPC code).",
-	}, []string{"model", "endpoint", "protocol", "code"})
-	m.errs = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "latent_request_errors_total", Help: "Requests answered with an error, by model, endpoint and protocol.",
-	}, []string{"model", "endpoint", "protocol"})
-	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "latent_request_duration_seconds", Help: "Request latency by model, endpoint and protocol.",
-		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 14),
-	}, []string{"model", "endpoint", "protocol"})
-	m.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "latent_batch_requests", Help: "Requests merged into one model run by dynamic batching.",
-		Buckets: prometheus.LinearBuckets(1, 1, 16),
-	}, []string{"model"})
-	m.inflight = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "latent_runs_in_flight", Help: "Model runs executing now.",
-	})
-	m.loads = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "latent_model_loads_total", Help: "Model loads and reloads by model and result (ok, error).",
-	}, []string{"model", "result"})
-	m.loaded = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "latent_models_loaded", Help: "Models loaded and serving.",
-	})
-	m.scaleWarnings = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "latent_input_scale_warnings_total", Help: "Requests whose input was plainly on another scale than the model's training data.",
-	}, []string{"model"})
-	s.reg.MustRegister(m.requests, m.errs, m.latency, m.batches, m.inflight, m.loads, m.loaded, m.scaleWarnings)
+	r := promtext.NewRegistry()
+	s.reg = r
+	s.metrics = metrics{
+		requests: r.Counter("latent_requests_total", "Requests by model, endpoint, protocol and status (HTTP status or gRPC code).",
+			"model", "endpoint", "protocol", "code"),
+		errs: r.Counter("latent_request_errors_total", "Requests answered with an error, by model, endpoint and protocol.",
+			"model", "endpoint", "protocol"),
+		latency: r.Histogram("latent_request_duration_seconds", "Request latency by model, endpoint and protocol.",
+			promtext.ExponentialBuckets(0.0001, 2.5, 14), "model", "endpoint", "protocol"),
+		batches: r.Histogram("latent_batch_requests", "Requests merged into one model run by dynamic batching.",
+			promtext.LinearBuckets(1, 1, 16), "model"),
+		inflight: r.Gauge("latent_runs_in_flight", "Model runs executing now."),
+		loads:    r.Counter("latent_model_loads_total", "Model loads and reloads by model and result (ok, error).", "model", "result"),
+		loaded:   r.Gauge("latent_models_loaded", "Models loaded and serving."),
+		scaleWarnings: r.Counter("latent_input_scale_warnings_total",
+			"Requests whose input was plainly on another scale than the model's training data.", "model"),
+	}
 }
 
 // observe counts one answered request.

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // statusRecorder captures the status code for metrics.
@@ -94,7 +92,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.reg.Handler())
 	mux.HandleFunc("GET /v2", s.handle("server_metadata", s.serverMetadata))
 	mux.HandleFunc("GET /v2/{$}", s.handle("server_metadata", s.serverMetadata))
 	mux.HandleFunc("GET /v2/health/live", s.handle("live", func(w http.ResponseWriter, r *http.Request, _ *model) error {

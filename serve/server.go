@@ -60,8 +60,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/latent-ml/latent/internal/promtext"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 )
@@ -126,7 +125,7 @@ type Server struct {
 	ready   atomic.Bool
 	closed  atomic.Bool
 	log     *slog.Logger
-	reg     *prometheus.Registry
+	reg     *promtext.Registry
 	handler http.Handler
 	repo    repository
 	metrics metrics
