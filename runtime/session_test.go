@@ -25,7 +25,7 @@ var sessKernels sync.Once
 func registerSessKernels() {
 	sessKernels.Do(func() {
 		// AddRows: y[b, j] = x[b, j] + w[j] (w one row).
-		operators.Register(sessDomain, "AddRows", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: sessDomain, Type: "AddRows", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x, w := in[0], in[1]
 				if x.Rank() != 2 || w.Len() != x.Shape[1] {
@@ -38,9 +38,9 @@ func registerSessKernels() {
 				}
 				return []*ops.Tensor{y}, nil
 			}, nil
-		})
+		}}, 1)
 		// SumRows: y[b] = sum_j x[b, j].
-		operators.Register(sessDomain, "SumRows", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: sessDomain, Type: "SumRows", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0]
 				y := env.New(ops.Float32, x.Shape[0])
@@ -54,7 +54,7 @@ func registerSessKernels() {
 				}
 				return []*ops.Tensor{y}, nil
 			}, nil
-		})
+		}}, 1)
 	})
 }
 

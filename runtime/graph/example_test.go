@@ -11,7 +11,8 @@ import (
 )
 
 // A tiny encoder, y = Relu(x·Wᵀ + b) with a symbolic batch, built in memory,
-// written as an ONNX file, read back and shape-inferred.
+// written as an ONNX file and read back. (runtime/operators' InferShapes
+// example types its values.)
 func Example() {
 	w := ops.FromFloat32([]int{2, 3}, []float32{1, 0, 0, 0, 1, 0})
 	b := ops.FromFloat32([]int{2}, []float32{0.5, -0.5})
@@ -51,19 +52,18 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := graph.InferShapes(back); err != nil {
-		log.Fatal(err)
-	}
 	kind, _ := back.MetadataValue("latent.kind")
 	fmt.Println("kind:", kind, "opset:", back.Opset())
+	in := back.Graph.Inputs[0]
+	fmt.Printf("input %s %v%s\n", in.Name, in.DType, in.Shape)
 	for _, n := range back.Graph.Nodes {
-		out := back.Graph.ValueInfo[n.Outputs[0]]
-		fmt.Printf("%s -> %s %v%s\n", n.OpType, out.Name, out.DType, out.Shape)
+		fmt.Println(n.OpType, n.Inputs, "->", n.Outputs)
 	}
 	// Output:
 	// kind: ae opset: 17
-	// Gemm -> h float32[batch,2]
-	// Relu -> code float32[batch,2]
+	// input input float32[batch,3]
+	// Gemm [input W b] -> [h]
+	// Relu [h] -> [code]
 }
 
 // Backend-test tensors (test_data_set_N/input_K.pb) are single TensorProto

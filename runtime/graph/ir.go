@@ -256,3 +256,13 @@ func itoa(v int64) string {
 	}
 	return string(b[i:])
 }
+
+// TensorInfo describes tensor t as the value name: its element type and
+// static shape.
+func TensorInfo(name string, t *ops.Tensor) ValueInfo {
+	s := make(Shape, len(t.Shape))
+	for i, d := range t.Shape {
+		s[i] = Dim{Value: int64(d)}
+	}
+	return ValueInfo{Name: name, DType: t.DType, ElemTypeCode: ElemTypeOf(t.DType), Shape: s, HasShape: true}
+}

@@ -158,6 +158,10 @@ func (g *Graph) Sort() error {
 	return g.sort(freeMemo{})
 }
 
+// Order returns the nodes in the order Sort would give them, without
+// changing g.
+func (g *Graph) Order() ([]*Node, error) { return g.order(freeMemo{}) }
+
 func (g *Graph) sort(memo freeMemo) error {
 	order, err := g.order(memo)
 	if err != nil {

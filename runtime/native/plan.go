@@ -241,7 +241,7 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			unsupported = append(unsupported, fmt.Sprintf("%s: the model does not import operator domain %q", st.label, operators.DomainName(n.Domain)))
 			continue
 		}
-		b, err := operators.Lookup(n.Domain, n.OpType, opset)
+		b, err := operators.KernelBuilder(n.Domain, n.OpType, opset)
 		if err != nil {
 			unsupported = append(unsupported, fmt.Sprintf("%s: %v", st.label, err))
 			continue

@@ -24,7 +24,7 @@ var registerTestKernels sync.Once
 func testKernels() {
 	registerTestKernels.Do(func() {
 		// AddOne: fresh output = in + 1.
-		operators.Register(testDomain, "AddOne", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "AddOne", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0].F32()
 				out := env.New(ops.Float32, in[0].Shape...)
@@ -34,9 +34,9 @@ func testKernels() {
 				}
 				return []*ops.Tensor{out}, nil
 			}, nil
-		})
+		}}, 1)
 		// Add: fresh output = a + b (same shape).
-		operators.Register(testDomain, "Add", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "Add", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				if !ops.SameShape(in[0].Shape, in[1].Shape) {
 					return nil, fmt.Errorf("shapes %v and %v differ", in[0].Shape, in[1].Shape)
@@ -49,35 +49,35 @@ func testKernels() {
 				}
 				return []*ops.Tensor{out}, nil
 			}, nil
-		})
+		}}, 1)
 		// Tail: a view of all but the first element (shares the input's
 		// buffer at an interior address).
-		operators.Register(testDomain, "Tail", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "Tail", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0].F32()
 				return []*ops.Tensor{ops.FromFloat32([]int{len(x) - 1}, x[1:])}, nil
 			}, nil
-		})
+		}}, 1)
 		// Head: a fresh copy of all but the last element.
-		operators.Register(testDomain, "Head", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "Head", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				x := in[0].F32()
 				out := env.New(ops.Float32, len(x)-1)
 				copy(out.F32(), x[:len(x)-1])
 				return []*ops.Tensor{out}, nil
 			}, nil
-		})
+		}}, 1)
 		// Same: returns its input unchanged (an alias).
-		operators.Register(testDomain, "Same", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "Same", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				return []*ops.Tensor{in[0]}, nil
 			}, nil
-		})
+		}}, 1)
 		// Overwrite: allocates a buffer of the input's size, fills it with
 		// 999 and returns a fresh result = in * 2; the scratch buffer goes
 		// back to the free list, so a recycled-too-early buffer shows up as
 		// 999s in the result.
-		operators.Register(testDomain, "Double", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "Double", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				scratch := env.New(ops.Float32, in[0].Shape...)
 				for i := range scratch.F32() {
@@ -89,24 +89,24 @@ func testKernels() {
 				}
 				return []*ops.Tensor{out}, nil
 			}, nil
-		})
-		operators.Register(testDomain, "Panic", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		}}, 1)
+		operators.Register(operators.Op{Domain: testDomain, Type: "Panic", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				var s []float32
 				_ = s[3]
 				return nil, nil
 			}, nil
-		})
-		operators.Register(testDomain, "Fail", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		}}, 1)
+		operators.Register(operators.Op{Domain: testDomain, Type: "Fail", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				return nil, errors.New("boom")
 			}, nil
-		})
-		operators.Register(testDomain, "BadAttr", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		}}, 1)
+		operators.Register(operators.Op{Domain: testDomain, Type: "BadAttr", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, fmt.Errorf("attribute k must be positive")
-		})
+		}}, 1)
 		// Rand: output of the input's shape filled from env.Rand.
-		operators.Register(testDomain, "Rand", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "Rand", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				out := env.New(ops.Float32, in[0].Shape...)
 				for i := range out.F32() {
@@ -114,20 +114,20 @@ func testKernels() {
 				}
 				return []*ops.Tensor{out}, nil
 			}, nil
-		})
+		}}, 1)
 		// HalfOut names two outputs but only computes the first.
-		operators.Register(testDomain, "HalfOut", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "HalfOut", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				return []*ops.Tensor{in[0], nil}, nil
 			}, nil
-		})
+		}}, 1)
 		// Wait blocks until the run's context is cancelled.
-		operators.Register(testDomain, "Wait", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		operators.Register(operators.Op{Domain: testDomain, Type: "Wait", Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 				<-env.Ctx.Done()
 				return []*ops.Tensor{in[0]}, nil
 			}, nil
-		})
+		}}, 1)
 	})
 }
 

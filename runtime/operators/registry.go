@@ -1,9 +1,12 @@
-// Package operators owns the operator registry: for each (domain, op type,
-// since-version) one registration carrying the operator's native kernel
-// builder, and the contract kernels are written against (Kernel, Builder,
-// Env). Kernels (runtime/native/kernels) register themselves from init
-// functions; the planner, the optimiser passes and `latent inspect` look
-// operators up here.
+// Package operators owns the operator registry and the typed stage. For
+// each (domain, op type, since-version) there is one registration, an Op,
+// carrying both the operator's output type/shape rule and its native
+// kernel builder; runtime/native/kernels registers them from init
+// functions. InferShapes runs the rules over a model (the typed IR every
+// session gets, whatever its backend); the planner, the optimiser passes
+// and `latent inspect` look kernels up here. The package also defines the
+// contract kernels are written against (Kernel, Builder, Env) and the
+// dimension arithmetic rules use.
 package operators
 
 import (
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/latent-ml/latent/ops"
@@ -61,11 +65,59 @@ func (e *Env) New(dt ops.DType, shape ...int) *ops.Tensor {
 	return ops.New(dt, shape...)
 }
 
+// Op is the registration of one operator: its shape/type rule and its
+// native kernel, owned together so that what the typed stage promises and
+// what the kernel computes come from one place (conv and pool windows, for
+// instance, are resolved by one function both use).
+type Op struct {
+	// Domain is the operator domain: "" (or "ai.onnx") for the default
+	// ONNX domain, FusedDomain for the optimiser's nodes.
+	Domain string
+	// Type is the operator's name in its domain ("Conv").
+	Type string
+	// Inputs constrains each input's element type as the operator's
+	// specification does at this version: Inputs[i] for input i, the last
+	// entry for any further (variadic) inputs, nil for any type. The typed
+	// stage checks it when the input's type is known, so a model feeding
+	// an int64 tensor to Conv fails when it is opened.
+	Inputs []TypeSet
+	// Infer computes the element types and (symbolic) shapes of the
+	// outputs from the inputs'; see Rule. Nil leaves the outputs unknown.
+	Infer Rule
+	// Build compiles a node into a native kernel. Nil: the native backend
+	// cannot run the operator (the typed stage still uses Infer).
+	Build Builder
+}
+
+// TypeSet is the element types an operator input admits.
+type TypeSet []ops.DType
+
+// FloatTypes are the floating-point types latent computes with.
+var FloatTypes = TypeSet{ops.Float32, ops.Float64, ops.Float16}
+
+// Has reports whether dt is in the set.
+func (s TypeSet) Has(dt ops.DType) bool {
+	for _, t := range s {
+		if t == dt {
+			return true
+		}
+	}
+	return false
+}
+
+func (s TypeSet) String() string {
+	names := make([]string, len(s))
+	for i, t := range s {
+		names[i] = t.String()
+	}
+	return strings.Join(names, ", ")
+}
+
 type regKey struct{ domain, op string }
 
 type regEntry struct {
 	since int64
-	build Builder
+	op    *Op
 }
 
 var (
@@ -73,28 +125,37 @@ var (
 	registry = map[regKey][]regEntry{}
 )
 
-// Register adds a builder for op in domain ("" for ai.onnx) valid from
-// opset version since until the next registered version. It is meant to be
-// called from init functions; a duplicate registration panics.
-func Register(domain, op string, since int64, b Builder) {
-	if domain == "ai.onnx" {
-		domain = ""
+// Register adds op at each of the given since-versions: the registration
+// for a (domain, type, since) holds from that opset version until the next
+// registered one. It is meant to be called from init functions; a
+// duplicate (domain, type, since) or an Op with neither Infer nor Build
+// panics.
+func Register(op Op, since ...int64) {
+	if op.Domain == "ai.onnx" {
+		op.Domain = ""
+	}
+	if op.Type == "" || len(since) == 0 || (op.Infer == nil && op.Build == nil) {
+		panic(fmt.Sprintf("operators: bad registration of %s/%s at %v", DomainName(op.Domain), op.Type, since))
 	}
 	regMu.Lock()
 	defer regMu.Unlock()
-	k := regKey{domain, op}
-	for _, e := range registry[k] {
-		if e.since == since {
-			panic(fmt.Sprintf("operators: %s/%s since %d registered twice", domain, op, since))
+	k := regKey{op.Domain, op.Type}
+	for _, v := range since {
+		for _, e := range registry[k] {
+			if e.since == v {
+				panic(fmt.Sprintf("operators: %s/%s since %d registered twice", DomainName(op.Domain), op.Type, v))
+			}
 		}
+		o := op
+		registry[k] = append(registry[k], regEntry{v, &o})
 	}
-	es := append(registry[k], regEntry{since, b})
+	es := registry[k]
 	sort.Slice(es, func(i, j int) bool { return es[i].since < es[j].since })
-	registry[k] = es
 }
 
-// Lookup finds the builder for op in domain at the given opset version.
-func Lookup(domain, op string, opset int64) (Builder, error) {
+// Lookup finds the registration of op in domain in effect at the given
+// opset version of that domain.
+func Lookup(domain, op string, opset int64) (*Op, error) {
 	if domain == "ai.onnx" {
 		domain = ""
 	}
@@ -104,10 +165,10 @@ func Lookup(domain, op string, opset int64) (Builder, error) {
 	if len(es) == 0 {
 		return nil, fmt.Errorf("unsupported operator %s in domain %q", op, DomainName(domain))
 	}
-	var found Builder
+	var found *Op
 	for _, e := range es {
 		if e.since <= opset {
-			found = e.build
+			found = e.op
 		}
 	}
 	if found == nil {
@@ -116,23 +177,47 @@ func Lookup(domain, op string, opset int64) (Builder, error) {
 	return found, nil
 }
 
-// Supported reports whether op in domain has any registered kernel.
+// KernelBuilder finds the native kernel builder of op in domain at the
+// given opset version.
+func KernelBuilder(domain, op string, opset int64) (Builder, error) {
+	o, err := Lookup(domain, op, opset)
+	if err != nil {
+		return nil, err
+	}
+	if o.Build == nil {
+		return nil, fmt.Errorf("unsupported operator %s in domain %q: no native kernel", op, DomainName(domain))
+	}
+	return o.Build, nil
+}
+
+// Supported reports whether op in domain has a native kernel at some
+// version.
 func Supported(domain, op string) bool {
 	if domain == "ai.onnx" {
 		domain = ""
 	}
 	regMu.RLock()
 	defer regMu.RUnlock()
-	return len(registry[regKey{domain, op}]) > 0
+	for _, e := range registry[regKey{domain, op}] {
+		if e.op.Build != nil {
+			return true
+		}
+	}
+	return false
 }
 
-// Operators lists the registered (domain, op) pairs, sorted.
+// Operators lists the (domain, op) pairs with a native kernel, sorted.
 func Operators() []string {
 	regMu.RLock()
 	defer regMu.RUnlock()
 	var out []string
-	for k := range registry {
-		out = append(out, DomainName(k.domain)+"/"+k.op)
+	for k, es := range registry {
+		for _, e := range es {
+			if e.op.Build != nil {
+				out = append(out, DomainName(k.domain)+"/"+k.op)
+				break
+			}
+		}
 	}
 	sort.Strings(out)
 	return out

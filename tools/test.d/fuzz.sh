@@ -13,7 +13,7 @@ parallel="${LATENT_FUZZ_PARALLEL:-2}"
 targets=(
 	"./runtime/graph FuzzDecode"
 	"./runtime/graph FuzzDecodeTensor"
-	"./runtime/graph FuzzInferShapes"
+	"./runtime/operators FuzzInferShapes"
 	"./runtime/graph FuzzValidate"
 	"./runtime/graph FuzzDecodeLimited"
 	"./runtime FuzzOpenAndRun"

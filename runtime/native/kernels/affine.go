@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	operators.Register(operators.FusedDomain, "Affine", 1, buildAffine)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "Affine", Build: buildAffine}, 1)
 }
 
 // buildAffine compiles an Affine node: Y = X·S + C (divide = 0) or

@@ -3,6 +3,7 @@ package kernels
 // Cast and CastLike among latent's element types.
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/latent-ml/latent/ops"
@@ -12,12 +13,8 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 6, 9, 13, 19, 21} {
-		operators.Register("", "Cast", v, buildCast)
-	}
-	for _, v := range []int64{15, 19, 21} {
-		operators.Register("", "CastLike", v, buildCastLike)
-	}
+	operators.Register(operators.Op{Type: "Cast", Infer: inferCast, Build: buildCast}, 1, 6, 9, 13, 19, 21)
+	operators.Register(operators.Op{Type: "CastLike", Infer: inferCastLike, Build: buildCastLike}, 15, 19, 21)
 }
 
 func buildCast(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -72,4 +69,35 @@ func castTo(env *operators.Env, n *graph.Node, x *ops.Tensor, dt ops.DType) ([]*
 		return nil, fmt.Errorf("node %s: input %s: %w", n.Label(), n.Inputs[0], err)
 	}
 	return []*ops.Tensor{out}, nil
+}
+
+func inferCast(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	to, err := n.Int("to", 0)
+	if err != nil {
+		return nil, err
+	}
+	if !n.Has("to") {
+		return nil, errors.New(`attribute "to" is required`)
+	}
+	out[0].DType = graph.DTypeFromElemType(int32(to))
+	if out[0].DType == ops.Int64 || out[0].DType == ops.Int32 {
+		c.CopyValues(n.Inputs[0], n.Outputs[0])
+	}
+	return out, nil
+}
+
+func inferCastLike(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType = in[1].DType
+	return out, nil
 }

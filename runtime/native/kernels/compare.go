@@ -13,25 +13,15 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 7, 11, 13, 19} {
-		operators.Register("", "Equal", v, buildCompare(ops.CmpEqual))
-	}
-	for _, v := range []int64{1, 7, 9, 13} {
-		operators.Register("", "Greater", v, buildCompare(ops.CmpGreater))
-		operators.Register("", "Less", v, buildCompare(ops.CmpLess))
-	}
-	for _, v := range []int64{12, 16} {
-		operators.Register("", "GreaterOrEqual", v, buildCompare(ops.CmpGreaterOrEqual))
-		operators.Register("", "LessOrEqual", v, buildCompare(ops.CmpLessOrEqual))
-	}
-	for _, v := range []int64{1, 7} {
-		operators.Register("", "And", v, buildLogic(ops.LogicAnd))
-		operators.Register("", "Or", v, buildLogic(ops.LogicOr))
-		operators.Register("", "Xor", v, buildLogic(ops.LogicXor))
-	}
-	for _, v := range []int64{9, 16} {
-		operators.Register("", "Where", v, buildWhere)
-	}
+	operators.Register(operators.Op{Type: "Equal", Infer: inferCompare, Build: buildCompare(ops.CmpEqual)}, 1, 7, 11, 13, 19)
+	operators.Register(operators.Op{Type: "Greater", Infer: inferCompare, Build: buildCompare(ops.CmpGreater)}, 1, 7, 9, 13)
+	operators.Register(operators.Op{Type: "Less", Infer: inferCompare, Build: buildCompare(ops.CmpLess)}, 1, 7, 9, 13)
+	operators.Register(operators.Op{Type: "GreaterOrEqual", Infer: inferCompare, Build: buildCompare(ops.CmpGreaterOrEqual)}, 12, 16)
+	operators.Register(operators.Op{Type: "LessOrEqual", Infer: inferCompare, Build: buildCompare(ops.CmpLessOrEqual)}, 12, 16)
+	operators.Register(operators.Op{Type: "And", Infer: inferCompare, Build: buildLogic(ops.LogicAnd)}, 1, 7)
+	operators.Register(operators.Op{Type: "Or", Infer: inferCompare, Build: buildLogic(ops.LogicOr)}, 1, 7)
+	operators.Register(operators.Op{Type: "Xor", Infer: inferCompare, Build: buildLogic(ops.LogicXor)}, 1, 7)
+	operators.Register(operators.Op{Type: "Where", Infer: inferWhere, Build: buildWhere}, 9, 16)
 }
 
 func buildCompare(op ops.CmpOp) operators.Builder {
@@ -82,4 +72,28 @@ func buildWhere(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+func inferCompare(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferBroadcast(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	c.DropValues(n.Outputs[0])
+	out[0].DType = ops.Bool
+	return out, nil
+}
+
+func inferWhere(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	s, ok, err := broadcastInputs(in)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return one(graph.ValueInfo{DType: in[1].DType}), nil
+	}
+	return one(ranked(in[1].DType, s)), nil
 }

@@ -5,6 +5,7 @@ package kernels
 // ops.Tensor holds (Range: numeric types only).
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -14,19 +15,11 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{9, 20, 21} {
-		operators.Register("", "ConstantOfShape", v, buildConstantOfShape)
-	}
-	for _, v := range []int64{1, 9, 11, 12, 13, 19, 21} {
-		operators.Register("", "Constant", v, buildConstant)
-	}
-	operators.Register("", "Range", 11, buildRange)
-	for _, v := range []int64{9, 11} {
-		operators.Register("", "OneHot", v, buildOneHot)
-	}
-	for _, v := range []int64{9, 22} {
-		operators.Register("", "EyeLike", v, buildEyeLike)
-	}
+	operators.Register(operators.Op{Type: "ConstantOfShape", Infer: inferConstantOfShape, Build: buildConstantOfShape}, 9, 20, 21)
+	operators.Register(operators.Op{Type: "Constant", Infer: inferConstant, Build: buildConstant}, 1, 9, 11, 12, 13, 19, 21)
+	operators.Register(operators.Op{Type: "Range", Infer: inferRange, Build: buildRange}, 11)
+	operators.Register(operators.Op{Type: "OneHot", Build: buildOneHot}, 9, 11)
+	operators.Register(operators.Op{Type: "EyeLike", Build: buildEyeLike}, 9, 22)
 }
 
 func buildConstantOfShape(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -65,7 +58,10 @@ func buildConstantOfShape(n *graph.Node, opset int64) (operators.Kernel, error) 
 	}, nil
 }
 
-func buildConstant(n *graph.Node, opset int64) (operators.Kernel, error) {
+// constantValue returns the tensor a Constant node produces, checking that
+// it has exactly one value attribute of a kind latent supports at opset.
+// The kernel and the shape rule both use it.
+func constantValue(n *graph.Node, opset int64) (*ops.Tensor, error) {
 	kinds := []string{"value", "sparse_value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings"}
 	var have []string
 	for _, k := range kinds {
@@ -80,7 +76,6 @@ func buildConstant(n *graph.Node, opset int64) (operators.Kernel, error) {
 	if kind != "value" && kind != "sparse_value" && opset < 12 {
 		return nil, fmt.Errorf("node %s: Constant attribute %s needs opset 12, model has %d", n.Label(), kind, opset)
 	}
-	var val *ops.Tensor
 	switch kind {
 	case "value":
 		t, err := n.Tensor("value")
@@ -93,33 +88,40 @@ func buildConstant(n *graph.Node, opset int64) (operators.Kernel, error) {
 		if err := t.Validate(); err != nil {
 			return nil, fmt.Errorf("node %s: attribute value: %w", n.Label(), err)
 		}
-		val = t
+		return t, nil
 	case "value_float":
 		f, err := n.Float(kind, 0)
 		if err != nil {
 			return nil, err
 		}
-		val = ops.Scalar(f)
+		return ops.Scalar(f), nil
 	case "value_floats":
 		fs, err := n.Floats(kind, nil)
 		if err != nil {
 			return nil, err
 		}
-		val = ops.FromFloat32([]int{len(fs)}, append([]float32{}, fs...))
+		return ops.FromFloat32([]int{len(fs)}, append([]float32{}, fs...)), nil
 	case "value_int":
 		i, err := n.Int(kind, 0)
 		if err != nil {
 			return nil, err
 		}
-		val = ops.FromInt64([]int{}, []int64{i})
+		return ops.FromInt64([]int{}, []int64{i}), nil
 	case "value_ints":
 		is, err := n.Ints(kind, nil)
 		if err != nil {
 			return nil, err
 		}
-		val = ops.FromInt64([]int{len(is)}, append([]int64{}, is...))
+		return ops.FromInt64([]int{len(is)}, append([]int64{}, is...)), nil
 	default:
 		return nil, fmt.Errorf("node %s: Constant attribute %s is not supported (latent has no string or sparse tensors)", n.Label(), kind)
+	}
+}
+
+func buildConstant(n *graph.Node, opset int64) (operators.Kernel, error) {
+	val, err := constantValue(n, opset)
+	if err != nil {
+		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		// A copy: the attribute must stay intact even if the caller gets
@@ -446,4 +448,68 @@ func buildEyeLike(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+func inferConstant(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	for _, k := range []string{"sparse_value", "value_string", "value_strings"} {
+		if n.Has(k) {
+			return nil, nil // a value latent cannot hold: unknown, for ONNX Runtime to run
+		}
+	}
+	t, err := constantValue(n, c.Opset())
+	if err != nil {
+		return nil, err
+	}
+	if len(n.Outputs) > 0 {
+		c.SetConst(n.Outputs[0], t)
+	}
+	return one(graph.TensorInfo("", t)), nil
+}
+
+func inferConstantOfShape(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	dt := ops.Float32
+	if v, err := n.Tensor("value"); err != nil {
+		return nil, err
+	} else if v != nil {
+		dt = v.DType
+	}
+	vals, ok := c.Values(n.Inputs[0])
+	if !ok {
+		return one(graph.ValueInfo{DType: dt}), nil
+	}
+	s := make(graph.Shape, len(vals))
+	for i, v := range vals {
+		if v.Lit && v.Val < 0 {
+			return nil, fmt.Errorf("shape input has negative dimension %d", v.Val)
+		}
+		s[i] = v.Dim()
+	}
+	return one(ranked(dt, s)), nil
+}
+
+func inferRange(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	size := operators.UnknownDim
+	if s, ok1 := c.Ints(n, 0); ok1 {
+		l, ok2 := c.Ints(n, 1)
+		d, ok3 := c.Ints(n, 2)
+		if ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(d) == 1 {
+			if d[0] == 0 {
+				return nil, errors.New("delta is 0")
+			}
+			// ceil((limit - start) / delta), at least 0.
+			num, den := l[0]-s[0], d[0]
+			cnt := num / den
+			if num%den != 0 && (num < 0) == (den < 0) {
+				cnt++
+			}
+			size = operators.KnownDim(max(cnt, 0))
+		}
+	}
+	return one(ranked(in[0].DType, graph.Shape{size})), nil
 }

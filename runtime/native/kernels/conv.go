@@ -12,10 +12,8 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 11} {
-		operators.Register("", "Conv", v, buildConv)
-		operators.Register("", "ConvTranspose", v, buildConvTranspose)
-	}
+	operators.Register(operators.Op{Type: "Conv", Infer: inferConv, Build: buildConv}, 1, 11)
+	operators.Register(operators.Op{Type: "ConvTranspose", Infer: inferConvTranspose, Build: buildConvTranspose}, 1, 11)
 }
 
 // convInputs fetches and checks X, W and the optional bias B of a
@@ -244,7 +242,7 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operat
 }
 
 func init() {
-	operators.Register("", "Col2Im", 18, buildCol2Im)
+	operators.Register(operators.Op{Type: "Col2Im", Build: buildCol2Im}, 18)
 }
 
 // buildCol2Im is the ONNX Col2Im operator: input N×(C·∏block)×L columns,
@@ -307,4 +305,118 @@ func buildCol2Im(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
+}
+
+// convInputs checks what Conv and ConvTranspose share: the X and W inputs
+// of the same rank ≥ 3 and a group ≥ 1. known is false (and the output only
+// typed, as x.DType) when either rank is unknown.
+func convShapes(n *graph.Node, in []graph.ValueInfo) (x, w graph.ValueInfo, group int64, known bool, err error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return x, w, 0, false, err
+	}
+	x, w = in[0], in[1]
+	if !operators.RankKnown(x) || !operators.RankKnown(w) {
+		return x, w, 0, false, nil
+	}
+	if len(x.Shape) < 3 || len(w.Shape) != len(x.Shape) {
+		return x, w, 0, false, fmt.Errorf("X %s and W %s must have the same rank ≥ 3", x.Shape, w.Shape)
+	}
+	if group, err = n.Int("group", 1); err != nil {
+		return x, w, 0, false, err
+	}
+	if group < 1 {
+		return x, w, 0, false, fmt.Errorf("group %d must be ≥ 1", group)
+	}
+	return x, w, group, true, nil
+}
+
+func inferConv(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	x, w, group, known, err := convShapes(n, in)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	if cx, cw := x.Shape[1], w.Shape[1]; cx.Known() && cw.Known() && cx.Value != cw.Value*group {
+		return nil, fmt.Errorf("X has %d channels but W %s with group %d expects %d", cx.Value, w.Shape, group, cw.Value*group)
+	}
+	spatial := len(x.Shape) - 2
+	wa, err := readWindow(n, spatial, w.Shape[2:])
+	if err != nil {
+		return nil, err
+	}
+	out := graph.Shape{x.Shape[0], w.Shape[0]}
+	for i := 0; i < spatial; i++ {
+		d, err := wa.out(i, x.Shape[2+i])
+		if err != nil {
+			return nil, fmt.Errorf("spatial axis %d: %w", i, err)
+		}
+		out = append(out, d)
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+func inferConvTranspose(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	x, w, group, known, err := convShapes(n, in)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	if _, err := operators.MergeDim(x.Shape[1], w.Shape[0]); err != nil {
+		return nil, fmt.Errorf("X %s has %s channels but W %s expects %s", x.Shape, x.Shape[1], w.Shape, w.Shape[0])
+	}
+	spatial := len(x.Shape) - 2
+	wa, err := readWindow(n, spatial, w.Shape[2:])
+	if err != nil {
+		return nil, err
+	}
+	outPad, err := n.Ints("output_padding", nil)
+	if err != nil {
+		return nil, err
+	}
+	if outPad == nil {
+		outPad = make([]int64, spatial)
+	}
+	outShape, err := n.Ints("output_shape", nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(outPad) != spatial || (outShape != nil && len(outShape) != spatial && len(outShape) != spatial+2) {
+		return nil, fmt.Errorf("output_padding %v / output_shape %v do not match %d spatial axes", outPad, outShape, spatial)
+	}
+	mc := operators.UnknownDim
+	if w.Shape[1].Known() {
+		mc = operators.KnownDim(w.Shape[1].Value * group)
+	}
+	out := graph.Shape{x.Shape[0], mc}
+	for i := 0; i < spatial; i++ {
+		if outShape != nil {
+			out = append(out, operators.KnownDim(outShape[len(outShape)-spatial+i]))
+			continue
+		}
+		in := x.Shape[2+i]
+		if !in.Known() || wa.kernel == nil {
+			out = append(out, operators.UnknownDim)
+			continue
+		}
+		s := wa.strides[i]
+		var o int64
+		if wa.autoPad == "SAME_UPPER" || wa.autoPad == "SAME_LOWER" {
+			o = in.Value * s
+		} else {
+			pads := wa.pads[i] + wa.pads[i+spatial]
+			if wa.autoPad == "VALID" {
+				pads = 0
+			}
+			o = s*(in.Value-1) + outPad[i] + (wa.kernel[i]-1)*wa.dilations[i] + 1 - pads
+		}
+		if o < 0 {
+			return nil, fmt.Errorf("spatial axis %d: output size %d is negative", i, o)
+		}
+		out = append(out, operators.KnownDim(o))
+	}
+	return one(ranked(x.DType, out)), nil
 }

@@ -15,12 +15,8 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{10, 16, 22} {
-		operators.Register("", "RoiAlign", v, buildRoiAlign)
-	}
-	for _, v := range []int64{10, 11} {
-		operators.Register("", "NonMaxSuppression", v, buildNMS)
-	}
+	operators.Register(operators.Op{Type: "RoiAlign", Build: buildRoiAlign}, 10, 16, 22)
+	operators.Register(operators.Op{Type: "NonMaxSuppression", Build: buildNMS}, 10, 11)
 }
 
 func buildRoiAlign(n *graph.Node, opset int64) (operators.Kernel, error) {

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	operators.Register("", "Einsum", 12, buildEinsum)
+	operators.Register(operators.Op{Type: "Einsum", Build: buildEinsum}, 12)
 }
 
 // einsumSpec is a parsed equation: per operand and for the output, the

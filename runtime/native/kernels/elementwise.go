@@ -16,28 +16,16 @@ import (
 func init() {
 	arith := map[string]ops.BinOp{"Add": ops.OpAdd, "Sub": ops.OpSub, "Mul": ops.OpMul, "Div": ops.OpDiv}
 	for name, op := range arith {
-		for _, v := range []int64{1, 6, 7, 13, 14} {
-			operators.Register("", name, v, buildArithmetic(op))
-		}
+		operators.Register(operators.Op{Type: name, Infer: inferBroadcast, Build: buildArithmetic(op)}, 1, 6, 7, 13, 14)
 	}
-	for _, v := range []int64{1, 7, 12, 13, 15} {
-		operators.Register("", "Pow", v, buildPow)
-	}
-	for _, v := range []int64{1, 6, 7, 9, 16} {
-		operators.Register("", "PRelu", v, buildPRelu)
-	}
-	for _, v := range []int64{1, 6, 8, 12, 13} {
-		operators.Register("", "Max", v, buildVariadic(ops.OpMax, false))
-		operators.Register("", "Min", v, buildVariadic(ops.OpMin, false))
-	}
-	for _, v := range []int64{1, 6, 8, 13} {
-		operators.Register("", "Sum", v, buildVariadic(ops.OpAdd, false))
-		operators.Register("", "Mean", v, buildVariadic(ops.OpAdd, true))
-	}
-	for _, v := range []int64{10, 13} {
-		operators.Register("", "Mod", v, buildMod)
-	}
-	operators.Register("", "BitShift", 11, buildBitShift)
+	operators.Register(operators.Op{Type: "Pow", Infer: inferBroadcast, Build: buildPow}, 1, 7, 12, 13, 15)
+	operators.Register(operators.Op{Type: "PRelu", Infer: inferSame, Build: buildPRelu}, 1, 6, 7, 9, 16)
+	operators.Register(operators.Op{Type: "Max", Infer: inferBroadcast, Build: buildVariadic(ops.OpMax, false)}, 1, 6, 8, 12, 13)
+	operators.Register(operators.Op{Type: "Min", Infer: inferBroadcast, Build: buildVariadic(ops.OpMin, false)}, 1, 6, 8, 12, 13)
+	operators.Register(operators.Op{Type: "Sum", Infer: inferBroadcast, Build: buildVariadic(ops.OpAdd, false)}, 1, 6, 8, 13)
+	operators.Register(operators.Op{Type: "Mean", Infer: inferBroadcast, Build: buildVariadic(ops.OpAdd, true)}, 1, 6, 8, 13)
+	operators.Register(operators.Op{Type: "Mod", Infer: inferBroadcast, Build: buildMod}, 10, 13)
+	operators.Register(operators.Op{Type: "BitShift", Infer: inferBroadcast, Build: buildBitShift}, 11)
 }
 
 // legacyBroadcast is the broadcasting of binary operators before opset 7: with
@@ -368,4 +356,80 @@ func buildBitShift(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return bin(env, in)
 	}, nil
+}
+
+// inferBroadcast is the rule of the broadcasting arithmetic operators: the
+// inputs share one element type (Pow's exponent excepted) and broadcast
+// together (numpy-style; before opset 7, B onto A as the legacy broadcast
+// attribute says, so the output is A's shape).
+func inferBroadcast(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	same := in
+	if n.OpType == "Pow" {
+		same = in[:1]
+	}
+	if err := sameElemType(same); err != nil {
+		return nil, err
+	}
+	if c.Opset() < 7 && (n.OpType == "Add" || n.OpType == "Sub" || n.OpType == "Mul" || n.OpType == "Div" || n.OpType == "Pow") {
+		symArith(c, n)
+		return one(graph.ValueInfo{DType: in[0].DType, Shape: in[0].Shape, HasShape: operators.RankKnown(in[0])}), nil
+	}
+	s, ok, err := broadcastInputs(in)
+	if err != nil {
+		return nil, err
+	}
+	symArith(c, n)
+	if !ok {
+		return one(graph.ValueInfo{DType: in[0].DType}), nil
+	}
+	return one(ranked(in[0].DType, s)), nil
+}
+
+// symArith tracks small integer arithmetic on shape values (e.g. a
+// dimension divided by the number of heads) when both sides are literals.
+func symArith(c *operators.InferContext, n *graph.Node) {
+	if len(n.Inputs) != 2 || len(n.Outputs) == 0 {
+		return
+	}
+	a, okA := c.Values(n.Inputs[0])
+	b, okB := c.Values(n.Inputs[1])
+	if !okA || !okB || (len(a) != len(b) && len(a) != 1 && len(b) != 1) {
+		return
+	}
+	l := max(len(a), len(b))
+	out := make([]operators.SymInt, l)
+	for i := range out {
+		x, y := a[min(i, len(a)-1)], b[min(i, len(b)-1)]
+		if !x.Lit || !y.Lit {
+			if n.OpType == "Mul" && x.Lit && x.Val == 1 {
+				out[i] = y
+			} else if (n.OpType == "Mul" || n.OpType == "Div") && y.Lit && y.Val == 1 {
+				out[i] = x
+			}
+			continue
+		}
+		switch n.OpType {
+		case "Add":
+			out[i] = operators.SymInt{Val: x.Val + y.Val, Lit: true}
+		case "Sub":
+			out[i] = operators.SymInt{Val: x.Val - y.Val, Lit: true}
+		case "Mul":
+			out[i] = operators.SymInt{Val: x.Val * y.Val, Lit: true}
+		case "Div":
+			if y.Val == 0 {
+				return
+			}
+			q := x.Val / y.Val
+			if (x.Val%y.Val != 0) && ((x.Val < 0) != (y.Val < 0)) {
+				q-- // integer Div floors
+			}
+			out[i] = operators.SymInt{Val: q, Lit: true}
+		default:
+			return
+		}
+	}
+	c.SetValues(n.Outputs[0], out)
 }

@@ -40,7 +40,7 @@ func TestBinaryKernelAllocs(t *testing.T) {
 	}
 	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
 		n := &graph.Node{Name: "n", OpType: op, Inputs: []string{"a", "b"}, Outputs: []string{"y"}}
-		bld, err := operators.Lookup("", op, 13)
+		bld, err := operators.KernelBuilder("", op, 13)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ func TestElemKernelContract(t *testing.T) {
 		for i, t := range c.in {
 			before[i] = t.Clone()
 		}
-		b, err := operators.Lookup("", c.node.OpType, c.opset)
+		b, err := operators.KernelBuilder("", c.node.OpType, c.opset)
 		if err != nil {
 			t.Fatal(err)
 		}

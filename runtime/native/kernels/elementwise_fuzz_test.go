@@ -112,7 +112,7 @@ func TestElemOpsNeverPanic(t *testing.T) {
 	for it := 0; it < 30000; it++ {
 		op := elementwiseFuzzOps[r.IntN(len(elementwiseFuzzOps))]
 		opset := opsets[r.IntN(len(opsets))]
-		b, err := operators.Lookup("", op, opset)
+		b, err := operators.KernelBuilder("", op, opset)
 		if err != nil {
 			continue
 		}

@@ -26,9 +26,9 @@ func FusableActivation(op string) bool {
 }
 
 func init() {
-	operators.Register(operators.FusedDomain, "FusedGemm", 1, buildFusedGemm)
-	operators.Register(operators.FusedDomain, "FusedConv", 1, buildFusedConv)
-	operators.Register(operators.FusedDomain, "FusedConvTranspose", 1, buildFusedConvTranspose)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedGemm", Build: buildFusedGemm}, 1)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedConv", Build: buildFusedConv}, 1)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedConvTranspose", Build: buildFusedConvTranspose}, 1)
 }
 
 // buildFusedGemm compiles a FusedGemm node: the fast fused path plus the
@@ -156,7 +156,7 @@ func buildFusedGemm(n *graph.Node, _ int64) (operators.Kernel, error) {
 
 // buildDefault builds an ai.onnx node at opset with the registered kernel.
 func buildDefault(n *graph.Node, opset int64) (operators.Kernel, error) {
-	b, err := operators.Lookup("", n.OpType, opset)
+	b, err := operators.KernelBuilder("", n.OpType, opset)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 	}

@@ -12,12 +12,8 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 6, 7, 9, 11, 13} {
-		operators.Register("", "Gemm", v, buildGemm)
-	}
-	for _, v := range []int64{1, 9, 13} {
-		operators.Register("", "MatMul", v, buildMatMul)
-	}
+	operators.Register(operators.Op{Type: "Gemm", Infer: inferGemm, Build: buildGemm}, 1, 6, 7, 9, 11, 13)
+	operators.Register(operators.Op{Type: "MatMul", Infer: inferMatMul, Build: buildMatMul}, 1, 9, 13)
 }
 
 // gemmAttrs reads Gemm's alpha, beta, transA and transB (the fused Gemm
@@ -205,4 +201,81 @@ func buildMatMul(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return nil, fmt.Errorf("node %s: unsupported type %v (want float32, float64, float16, int32 or int64)", n.Label(), a.DType)
 	}, nil
+}
+
+func inferGemm(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	a, b := in[0], in[1]
+	ta, err := n.Int("transA", 0)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := n.Int("transB", 0)
+	if err != nil {
+		return nil, err
+	}
+	if !operators.RankKnown(a) || !operators.RankKnown(b) {
+		return one(graph.ValueInfo{DType: a.DType}), nil
+	}
+	if len(a.Shape) != 2 || len(b.Shape) != 2 {
+		return nil, fmt.Errorf("A %s and B %s must both be 2-D", a.Shape, b.Shape)
+	}
+	m, ka := a.Shape[0], a.Shape[1]
+	if ta != 0 {
+		m, ka = ka, m
+	}
+	kb, nn := b.Shape[0], b.Shape[1]
+	if tb != 0 {
+		kb, nn = nn, kb
+	}
+	if _, err := operators.MergeDim(ka, kb); err != nil {
+		return nil, fmt.Errorf("inner dimensions differ: A %s (transA=%d) has K=%s, B %s (transB=%d) has K=%s", a.Shape, ta, ka, b.Shape, tb, kb)
+	}
+	out := graph.Shape{m, nn}
+	if cv := input(in, 2); cv.Name != "" && operators.RankKnown(cv) {
+		if _, err := operators.BroadcastShapes(out, cv.Shape); err != nil {
+			return nil, fmt.Errorf("C %s does not broadcast to [M,N] %s", cv.Shape, out)
+		}
+	}
+	return one(ranked(a.DType, out)), nil
+}
+
+func inferMatMul(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	a, b := in[0], in[1]
+	if !operators.RankKnown(a) || !operators.RankKnown(b) {
+		return one(graph.ValueInfo{DType: a.DType}), nil
+	}
+	as, bs := a.Shape, b.Shape
+	if len(as) == 0 || len(bs) == 0 {
+		return nil, fmt.Errorf("MatMul operands must have rank ≥ 1, got %s and %s", as, bs)
+	}
+	a1, b1 := len(as) == 1, len(bs) == 1
+	if a1 {
+		as = graph.Shape{operators.KnownDim(1), as[0]}
+	}
+	if b1 {
+		bs = graph.Shape{bs[0], operators.KnownDim(1)}
+	}
+	ka, kb := as[len(as)-1], bs[len(bs)-2]
+	if _, err := operators.MergeDim(ka, kb); err != nil {
+		return nil, fmt.Errorf("inner dimensions differ: A %s has K=%s, B %s has K=%s", a.Shape, ka, b.Shape, kb)
+	}
+	batch, err := operators.BroadcastShapes(as[:len(as)-2], bs[:len(bs)-2])
+	if err != nil {
+		return nil, fmt.Errorf("batch dimensions: %w", err)
+	}
+	// The axes added for 1-D operands are removed again.
+	out := batch
+	if !a1 {
+		out = append(out, as[len(as)-2])
+	}
+	if !b1 {
+		out = append(out, bs[len(bs)-1])
+	}
+	return one(ranked(a.DType, out)), nil
 }

@@ -11,9 +11,7 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{16, 20, 22} {
-		operators.Register("", "GridSample", v, buildGridSample)
-	}
+	operators.Register(operators.Op{Type: "GridSample", Build: buildGridSample}, 16, 20, 22)
 }
 
 func buildGridSample(n *graph.Node, opset int64) (operators.Kernel, error) {

@@ -234,7 +234,7 @@ func attrFloat(name string, v float32) *graph.Attr {
 
 // runNode builds n from the registry at opset and runs it once.
 func runNode(n *graph.Node, opset int64, in ...*ops.Tensor) ([]*ops.Tensor, error) {
-	b, err := operators.Lookup(n.Domain, n.OpType, opset)
+	b, err := operators.KernelBuilder(n.Domain, n.OpType, opset)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ package kernels
 // element type ops.Tensor holds (scatter reductions: numeric types only).
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/latent-ml/latent/ops"
@@ -13,25 +14,15 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{11, 13} {
-		operators.Register("", "GatherElements", v, buildGatherElements)
-	}
-	for _, v := range []int64{11, 13, 16, 18} {
-		operators.Register("", "ScatterElements", v, buildScatterElements)
-	}
-	operators.Register("", "Scatter", 9, buildScatterElements)
-	for _, v := range []int64{11, 12, 13} {
-		operators.Register("", "GatherND", v, buildGatherND)
-	}
-	for _, v := range []int64{11, 13, 16, 18} {
-		operators.Register("", "ScatterND", v, buildScatterND)
-	}
-	for _, v := range []int64{9, 11} {
-		operators.Register("", "Compress", v, buildCompress)
-	}
-	for _, v := range []int64{1, 11, 13} {
-		operators.Register("", "Gather", v, buildGather)
-	}
+	// No native kernel: the rule serves the typed stage (ONNX Runtime runs it).
+	operators.Register(operators.Op{Type: "NonZero", Infer: inferNonZero}, 9, 13)
+	operators.Register(operators.Op{Type: "GatherElements", Build: buildGatherElements}, 11, 13)
+	operators.Register(operators.Op{Type: "ScatterElements", Infer: inferSame, Build: buildScatterElements}, 11, 13, 16, 18)
+	operators.Register(operators.Op{Type: "Scatter", Infer: inferSame, Build: buildScatterElements}, 9)
+	operators.Register(operators.Op{Type: "GatherND", Build: buildGatherND}, 11, 12, 13)
+	operators.Register(operators.Op{Type: "ScatterND", Infer: inferSame, Build: buildScatterND}, 11, 13, 16, 18)
+	operators.Register(operators.Op{Type: "Compress", Build: buildCompress}, 9, 11)
+	operators.Register(operators.Op{Type: "Gather", Infer: inferGather, Build: buildGather}, 1, 11, 13)
 }
 
 // readIndices reads an int32/int64 index tensor, adding dim to negative
@@ -504,4 +495,58 @@ func buildGather(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+func inferGather(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	data, idx := in[0], in[1]
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	if !operators.RankKnown(data) || !operators.RankKnown(idx) {
+		return one(graph.ValueInfo{DType: data.DType}), nil
+	}
+	r := len(data.Shape)
+	if r == 0 {
+		return nil, errors.New("cannot gather from a scalar")
+	}
+	a, err := resolveAxis(n, axis, r)
+	if err != nil {
+		return nil, err
+	}
+	out := append(append(append(graph.Shape{}, data.Shape[:a]...), idx.Shape...), data.Shape[a+1:]...)
+	// Track values: picking dimensions out of a graph.Shape output.
+	if vals, ok := c.Values(n.Inputs[0]); ok && r == 1 && len(n.Outputs) > 0 {
+		if ix, ok := c.Values(n.Inputs[1]); ok {
+			picked := make([]operators.SymInt, 0, len(ix))
+			for _, i := range ix {
+				if !i.Lit {
+					return one(ranked(data.DType, out)), nil
+				}
+				k := i.Val
+				if k < 0 {
+					k += int64(len(vals))
+				}
+				if k < 0 || k >= int64(len(vals)) {
+					return nil, fmt.Errorf("index %d is out of range for axis of size %d", i.Val, len(vals))
+				}
+				picked = append(picked, vals[k])
+			}
+			c.SetValues(n.Outputs[0], picked)
+		}
+	}
+	return one(ranked(data.DType, out)), nil
+}
+
+func inferNonZero(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	if !operators.RankKnown(in[0]) {
+		return one(graph.ValueInfo{DType: ops.Int64}), nil
+	}
+	return one(ranked(ops.Int64, graph.Shape{operators.KnownDim(int64(len(in[0].Shape))), operators.UnknownDim})), nil
 }

@@ -16,12 +16,10 @@ import (
 )
 
 func init() {
-	operators.Register("", "ConvInteger", 10, buildConvInteger(false))
-	operators.Register("", "QLinearConv", 10, buildConvInteger(true))
-	operators.Register("", "MatMulInteger", 10, buildMatMulInteger(false))
-	for _, v := range []int64{10, 21} {
-		operators.Register("", "QLinearMatMul", v, buildMatMulInteger(true))
-	}
+	operators.Register(operators.Op{Type: "ConvInteger", Build: buildConvInteger(false)}, 10)
+	operators.Register(operators.Op{Type: "QLinearConv", Build: buildConvInteger(true)}, 10)
+	operators.Register(operators.Op{Type: "MatMulInteger", Build: buildMatMulInteger(false)}, 10)
+	operators.Register(operators.Op{Type: "QLinearMatMul", Build: buildMatMulInteger(true)}, 10, 21)
 }
 
 // quantizedInts returns the values of a uint8 or int8 tensor as int32.

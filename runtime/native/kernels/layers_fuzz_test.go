@@ -131,7 +131,7 @@ func TestLayerOpsNeverPanic(t *testing.T) {
 		for i := range in {
 			in[i] = layerFuzzTensor(r, base)
 		}
-		b, err := operators.Lookup("", spec.op, spec.opset)
+		b, err := operators.KernelBuilder("", spec.op, spec.opset)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +198,7 @@ func TestWindowOpsNeverPanic(t *testing.T) {
 			in = append(in, ops.New(ops.Float32, ws...))
 		}
 		n := newNodeKV(op, len(in), 1, kv...)
-		b, err := operators.Lookup("", op, 19)
+		b, err := operators.KernelBuilder("", op, 19)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestWindowOpsNeverPanic(t *testing.T) {
 func TestEinsumEquationsNeverPanic(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
 	parts := []string{"a", "b", "c", ".", "...", ",", "->", " ", "A", "é", "-", ">"}
-	b, err := operators.Lookup("", "Einsum", 12)
+	b, err := operators.KernelBuilder("", "Einsum", 12)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,22 +13,12 @@ import (
 )
 
 func init() {
-	operators.Register("", "Trilu", 14, buildTrilu)
-	for _, v := range []int64{1, 11, 13} {
-		operators.Register("", "DepthToSpace", v, buildDepthToSpace)
-	}
-	for _, v := range []int64{1, 13} {
-		operators.Register("", "SpaceToDepth", v, buildSpaceToDepth)
-	}
-	for _, v := range []int64{1, 13, 21} {
-		operators.Register("", "Transpose", v, buildTranspose)
-	}
-	for _, v := range []int64{6, 13} {
-		operators.Register("", "Tile", v, buildTile)
-	}
-	for _, v := range []int64{8, 13} {
-		operators.Register("", "Expand", v, buildExpand)
-	}
+	operators.Register(operators.Op{Type: "Trilu", Infer: inferSame, Build: buildTrilu}, 14)
+	operators.Register(operators.Op{Type: "DepthToSpace", Build: buildDepthToSpace}, 1, 11, 13)
+	operators.Register(operators.Op{Type: "SpaceToDepth", Build: buildSpaceToDepth}, 1, 13)
+	operators.Register(operators.Op{Type: "Transpose", Infer: inferTranspose, Build: buildTranspose}, 1, 13, 21)
+	operators.Register(operators.Op{Type: "Tile", Infer: inferTile, Build: buildTile}, 6, 13)
+	operators.Register(operators.Op{Type: "Expand", Infer: inferExpand, Build: buildExpand}, 8, 13)
 }
 
 func buildTrilu(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -311,4 +301,84 @@ func buildExpand(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+func inferExpand(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	vals, ok := c.Values(n.Inputs[1])
+	if !ok || !operators.RankKnown(in[0]) {
+		return one(graph.ValueInfo{DType: in[0].DType}), nil
+	}
+	target := make(graph.Shape, len(vals))
+	for i, v := range vals {
+		target[i] = v.Dim()
+	}
+	s, err := operators.BroadcastShapes(in[0].Shape, target)
+	if err != nil {
+		return nil, err
+	}
+	return one(ranked(in[0].DType, s)), nil
+}
+
+func inferTranspose(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	perm, err := n.Ints("perm", nil)
+	if err != nil {
+		return nil, err
+	}
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape)
+	if perm == nil {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v has %d entries for input %s of rank %d", perm, len(perm), x.Shape, r)
+	}
+	seen := make([]bool, r)
+	out := make(graph.Shape, r)
+	for i, p := range perm {
+		if p < 0 || p >= int64(r) || seen[p] {
+			return nil, fmt.Errorf("perm %v is not a permutation of 0..%d", perm, r-1)
+		}
+		seen[p] = true
+		out[i] = x.Shape[p]
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+func inferTile(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	reps, ok := c.Ints(n, 1)
+	if !operators.RankKnown(x) || !ok {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	if len(reps) != len(x.Shape) {
+		return nil, fmt.Errorf("repeats %v has %d entries for input %s", reps, len(reps), x.Shape)
+	}
+	out := make(graph.Shape, len(reps))
+	for i, r := range reps {
+		switch d := x.Shape[i]; {
+		case r < 0:
+			return nil, fmt.Errorf("repeats %v has a negative entry", reps)
+		case r == 1:
+			out[i] = d
+		case d.Known():
+			out[i] = operators.KnownDim(d.Value * r)
+		default:
+			out[i] = operators.UnknownDim
+		}
+	}
+	return one(ranked(x.DType, out)), nil
 }

@@ -12,12 +12,8 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{12, 13, 22} {
-		operators.Register("", "NegativeLogLikelihoodLoss", v, buildLoss(false))
-	}
-	for _, v := range []int64{12, 13} {
-		operators.Register("", "SoftmaxCrossEntropyLoss", v, buildLoss(true))
-	}
+	operators.Register(operators.Op{Type: "NegativeLogLikelihoodLoss", Build: buildLoss(false)}, 12, 13, 22)
+	operators.Register(operators.Op{Type: "SoftmaxCrossEntropyLoss", Build: buildLoss(true)}, 12, 13)
 }
 
 func buildLoss(softmax bool) operators.Builder {

@@ -14,23 +14,13 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 6, 7, 9, 14, 15} {
-		operators.Register("", "BatchNormalization", v, buildBatchNorm)
-	}
-	for _, v := range []int64{1, 6} {
-		operators.Register("", "InstanceNormalization", v, buildInstanceNorm)
-	}
-	operators.Register("", "LayerNormalization", 17, buildLayerNorm)
-	for _, v := range []int64{1, 13} {
-		operators.Register("", "LRN", v, buildLRN)
-	}
-	for _, v := range []int64{9, 13} {
-		operators.Register("", "MeanVarianceNormalization", v, buildMVN)
-	}
-	for _, v := range []int64{18, 21} {
-		operators.Register("", "GroupNormalization", v, buildGroupNorm)
-	}
-	operators.Register("", "LpNormalization", 1, buildLpNormalization)
+	operators.Register(operators.Op{Type: "BatchNormalization", Infer: inferSame, Build: buildBatchNorm}, 1, 6, 7, 9, 14, 15)
+	operators.Register(operators.Op{Type: "InstanceNormalization", Infer: inferSame, Build: buildInstanceNorm}, 1, 6)
+	operators.Register(operators.Op{Type: "LayerNormalization", Infer: inferLayerNorm, Build: buildLayerNorm}, 17)
+	operators.Register(operators.Op{Type: "LRN", Infer: inferSame, Build: buildLRN}, 1, 13)
+	operators.Register(operators.Op{Type: "MeanVarianceNormalization", Infer: inferSame, Build: buildMVN}, 9, 13)
+	operators.Register(operators.Op{Type: "GroupNormalization", Build: buildGroupNorm}, 18, 21)
+	operators.Register(operators.Op{Type: "LpNormalization", Infer: inferSame, Build: buildLpNormalization}, 1)
 }
 
 func buildBatchNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -398,4 +388,33 @@ func buildLpNormalization(n *graph.Node, opset int64) (operators.Kernel, error) 
 		ops.LpNormalize(ops.NumElements(x.Shape[:a]), x.Shape[a], ops.NumElements(x.Shape[a+1:]), int(p), float32s(x), o.f)
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
+}
+
+func inferLayerNorm(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	stash, err := n.Int("stash_type", 1)
+	if err != nil {
+		return nil, err
+	}
+	sdt := graph.DTypeFromElemType(int32(stash))
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return append(out, graph.ValueInfo{DType: sdt}, graph.ValueInfo{DType: sdt}), nil
+	}
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	a, err := resolveAxis(n, axis, len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	stat := append(graph.Shape(nil), x.Shape[:a]...)
+	for range x.Shape[a:] {
+		stat = append(stat, operators.KnownDim(1))
+	}
+	return append(out, ranked(sdt, stat), ranked(sdt, append(graph.Shape(nil), stat...))), nil
 }

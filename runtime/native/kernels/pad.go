@@ -13,9 +13,7 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 2, 11, 13, 18, 19, 21} {
-		operators.Register("", "Pad", v, buildPad)
-	}
+	operators.Register(operators.Op{Type: "Pad", Infer: inferPad, Build: buildPad}, 1, 2, 11, 13, 18, 19, 21)
 }
 
 func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -171,4 +169,48 @@ func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{y}, nil
 	}, nil
+}
+
+func inferPad(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape)
+	var pads []int64
+	if c.Opset() < 11 {
+		var err error
+		if pads, err = n.Ints("pads", nil); err != nil {
+			return nil, err
+		}
+	} else if len(n.Inputs) > 3 && n.Inputs[3] != "" {
+		pads = nil // axes input: not tracked
+	} else {
+		pads, _ = c.Ints(n, 1)
+	}
+	if pads == nil {
+		return one(rankOnly(x.DType, int64(r))), nil
+	}
+	if len(pads) != 2*r {
+		return nil, fmt.Errorf("pads %v has %d entries, want %d for input %s", pads, len(pads), 2*r, x.Shape)
+	}
+	out := make(graph.Shape, r)
+	for i, d := range x.Shape {
+		switch {
+		case pads[i] == 0 && pads[i+r] == 0:
+			out[i] = d
+		case d.Known():
+			v := d.Value + pads[i] + pads[i+r]
+			if v < 0 {
+				return nil, fmt.Errorf("pads %v make axis %d of %s negative", pads, i, x.Shape)
+			}
+			out[i] = operators.KnownDim(v)
+		default:
+			out[i] = operators.UnknownDim
+		}
+	}
+	return one(ranked(x.DType, out)), nil
 }

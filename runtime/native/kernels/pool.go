@@ -5,6 +5,7 @@ package kernels
 // MaxUnpool.
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/latent-ml/latent/ops"
@@ -13,23 +14,13 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 8, 10, 11, 12} {
-		operators.Register("", "MaxPool", v, buildMaxPool)
-	}
-	for _, v := range []int64{1, 7, 10, 11, 19} {
-		operators.Register("", "AveragePool", v, buildAveragePool)
-	}
-	operators.Register("", "GlobalAveragePool", 1, buildGlobalPool(false))
-	operators.Register("", "GlobalMaxPool", 1, buildGlobalPool(true))
-	for _, v := range []int64{9, 11} {
-		operators.Register("", "MaxUnpool", v, buildMaxUnpool)
-	}
-	for _, v := range []int64{1, 2, 11, 18} {
-		operators.Register("", "LpPool", v, buildLpPool(false))
-	}
-	for _, v := range []int64{1, 2} {
-		operators.Register("", "GlobalLpPool", v, buildLpPool(true))
-	}
+	operators.Register(operators.Op{Type: "MaxPool", Infer: inferPool, Build: buildMaxPool}, 1, 8, 10, 11, 12)
+	operators.Register(operators.Op{Type: "AveragePool", Infer: inferPool, Build: buildAveragePool}, 1, 7, 10, 11, 19)
+	operators.Register(operators.Op{Type: "GlobalAveragePool", Infer: inferGlobalPool, Build: buildGlobalPool(false)}, 1)
+	operators.Register(operators.Op{Type: "GlobalMaxPool", Infer: inferGlobalPool, Build: buildGlobalPool(true)}, 1)
+	operators.Register(operators.Op{Type: "MaxUnpool", Build: buildMaxUnpool}, 9, 11)
+	operators.Register(operators.Op{Type: "LpPool", Infer: inferPool, Build: buildLpPool(false)}, 1, 2, 11, 18)
+	operators.Register(operators.Op{Type: "GlobalLpPool", Infer: inferGlobalPool, Build: buildLpPool(true)}, 1, 2)
 }
 
 // poolParams resolves the window of a pooling node against input x.
@@ -318,4 +309,52 @@ func buildMaxUnpool(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{y}, nil
 	}, nil
+}
+
+func inferPool(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return []graph.ValueInfo{{DType: x.DType}, {DType: ops.Int64}}, nil
+	}
+	if len(x.Shape) < 3 {
+		return nil, fmt.Errorf("X %s must have rank ≥ 3", x.Shape)
+	}
+	spatial := len(x.Shape) - 2
+	if !n.Has("kernel_shape") {
+		return nil, errors.New(`attribute "kernel_shape" is required`)
+	}
+	wa, err := readWindow(n, spatial, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := graph.Shape{x.Shape[0], x.Shape[1]}
+	for i := 0; i < spatial; i++ {
+		d, err := wa.out(i, x.Shape[2+i])
+		if err != nil {
+			return nil, fmt.Errorf("spatial axis %d: %w", i, err)
+		}
+		out = append(out, d)
+	}
+	return []graph.ValueInfo{ranked(x.DType, out), ranked(ops.Int64, append(graph.Shape(nil), out...))}, nil
+}
+
+func inferGlobalPool(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	if len(x.Shape) < 3 {
+		return nil, fmt.Errorf("X %s must have rank ≥ 3", x.Shape)
+	}
+	out := graph.Shape{x.Shape[0], x.Shape[1]}
+	for range x.Shape[2:] {
+		out = append(out, operators.KnownDim(1))
+	}
+	return one(ranked(x.DType, out)), nil
 }

@@ -15,11 +15,9 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{10, 13, 19, 21} {
-		operators.Register("", "QuantizeLinear", v, buildQuantize(false))
-		operators.Register("", "DequantizeLinear", v, buildQuantize(true))
-	}
-	operators.Register("", "DynamicQuantizeLinear", 11, buildDynamicQuantize)
+	operators.Register(operators.Op{Type: "QuantizeLinear", Infer: inferQuantize, Build: buildQuantize(false)}, 10, 13, 19, 21)
+	operators.Register(operators.Op{Type: "DequantizeLinear", Infer: inferDequantize, Build: buildQuantize(true)}, 10, 13, 19, 21)
+	operators.Register(operators.Op{Type: "DynamicQuantizeLinear", Build: buildDynamicQuantize}, 11)
 }
 
 // perAxisParams checks a per-axis parameter of count values along axis of
@@ -188,4 +186,28 @@ func buildDynamicQuantize(n *graph.Node, opset int64) (operators.Kernel, error) 
 		zt.U8()[0] = uint8(zp)
 		return []*ops.Tensor{y, st, zt}, nil
 	}, nil
+}
+
+func inferDequantize(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType = ops.Float32
+	if s := input(in, 1); s.DType != ops.Invalid && c.Opset() >= 19 {
+		out[0].DType = s.DType
+	}
+	return out, nil
+}
+
+func inferQuantize(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType = ops.Uint8
+	if z := input(in, 2); z.Name != "" {
+		out[0].DType = z.DType
+	}
+	return out, nil
 }

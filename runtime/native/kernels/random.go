@@ -7,6 +7,7 @@ package kernels
 // env.Rand.
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -16,22 +17,20 @@ import (
 )
 
 func init() {
-	operators.Register("", "RandomNormalLike", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+	operators.Register(operators.Op{Type: "RandomNormalLike", Infer: inferRandomLike, Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return buildRandomLike(n, "mean", 0, "scale", 1, ops.RandomNormalInto)
-	})
-	operators.Register("", "RandomUniformLike", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+	}}, 1)
+	operators.Register(operators.Op{Type: "RandomUniformLike", Infer: inferRandomLike, Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return buildRandomLike(n, "low", 0, "high", 1, ops.RandomUniformInto)
-	})
-	operators.Register("", "RandomNormal", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+	}}, 1)
+	operators.Register(operators.Op{Type: "RandomNormal", Infer: inferRandom, Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return buildRandom(n, "mean", 0, "scale", 1, ops.RandomNormalInto)
-	})
-	operators.Register("", "RandomUniform", 1, func(n *graph.Node, opset int64) (operators.Kernel, error) {
+	}}, 1)
+	operators.Register(operators.Op{Type: "RandomUniform", Infer: inferRandom, Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return buildRandom(n, "low", 0, "high", 1, ops.RandomUniformInto)
-	})
-	operators.Register("", "Bernoulli", 15, buildBernoulli)
-	for _, v := range []int64{1, 6, 7, 10, 12, 13} {
-		operators.Register("", "Dropout", v, buildDropout)
-	}
+	}}, 1)
+	operators.Register(operators.Op{Type: "Bernoulli", Build: buildBernoulli}, 15)
+	operators.Register(operators.Op{Type: "Dropout", Infer: inferDropout, Build: buildDropout}, 1, 6, 7, 10, 12, 13)
 }
 
 // buildBernoulli compiles Bernoulli: 1 with the input's probability, else 0,
@@ -254,4 +253,58 @@ func dropoutMask(env *operators.Env, opset int64, x *ops.Tensor, keep []bool) *o
 		}
 	}
 	return o.done()
+}
+
+func inferDropout(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	mask := out[0]
+	mask.DType = ops.Bool
+	return append(out, mask), nil
+}
+
+func randomDType(n *graph.Node, def ops.DType) (ops.DType, error) {
+	if !n.Has("dtype") {
+		return def, nil
+	}
+	code, err := n.Int("dtype", 0)
+	if err != nil {
+		return ops.Invalid, err
+	}
+	return graph.DTypeFromElemType(int32(code)), nil
+}
+
+func inferRandomLike(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	if out[0].DType, err = randomDType(n, in[0].DType); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func inferRandom(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	dt, err := randomDType(n, ops.Float32)
+	if err != nil {
+		return nil, err
+	}
+	shape, err := n.Ints("shape", nil)
+	if err != nil {
+		return nil, err
+	}
+	if shape == nil {
+		return nil, errors.New(`attribute "shape" is required`)
+	}
+	out := make(graph.Shape, len(shape))
+	for i, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("shape %v has a negative dimension", shape)
+		}
+		out[i] = operators.KnownDim(d)
+	}
+	return one(ranked(dt, out)), nil
 }

@@ -15,7 +15,7 @@ import (
 func randomKernel(t *testing.T, op string, attrs ...*graph.Attr) operators.Kernel {
 	t.Helper()
 	n := newNode(op, 1, 1, attrs...)
-	b, err := operators.Lookup("", op, 17)
+	b, err := operators.KernelBuilder("", op, 17)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestRandomLikeErrors(t *testing.T) {
 		if _, err := k(&operators.Env{}, []*ops.Tensor{nil}); err == nil {
 			t.Errorf("%s without input: no error", op)
 		}
-		b, _ := operators.Lookup("", op, 17)
+		b, _ := operators.KernelBuilder("", op, 17)
 		if _, err := b(newNode(op, 1, 1, attrInt("dtype", 7)), 17); err == nil {
 			t.Errorf("%s with dtype int64: no error", op)
 		}
@@ -136,7 +136,7 @@ func TestRandomLikeErrors(t *testing.T) {
 func TestRandomNormalUniformKernels(t *testing.T) {
 	build := func(op string, attrs ...*graph.Attr) operators.Kernel {
 		t.Helper()
-		b, err := operators.Lookup("", op, 17)
+		b, err := operators.KernelBuilder("", op, 17)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestRandomNormalUniformKernels(t *testing.T) {
 		{attrInts("shape", 2, -1)},
 		{attrInts("shape", 2), attrInt("dtype", 6)},
 	} {
-		b, _ := operators.Lookup("", "RandomUniform", 17)
+		b, _ := operators.KernelBuilder("", "RandomUniform", 17)
 		if _, err := b(newNode("RandomUniform", 0, 1, attrs...), 17); err == nil {
 			t.Errorf("RandomUniform with %v: no error", attrs)
 		}

@@ -16,31 +16,19 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 11, 13} {
-		operators.Register("", "ReduceSum", v, buildReduce(ops.RedSum, 13))
-	}
+	operators.Register(operators.Op{Type: "ReduceSum", Infer: inferReduce, Build: buildReduce(ops.RedSum, 13)}, 1, 11, 13)
 	for name, op := range map[string]ops.ReduceOp{
 		"ReduceMean": ops.RedMean, "ReduceProd": ops.RedProd, "ReduceSumSquare": ops.RedSumSquare,
 		"ReduceL1": ops.RedL1, "ReduceL2": ops.RedL2, "ReduceLogSum": ops.RedLogSum,
 	} {
-		for _, v := range []int64{1, 11, 13, 18} {
-			operators.Register("", name, v, buildReduce(op, 18))
-		}
+		operators.Register(operators.Op{Type: name, Infer: inferReduce, Build: buildReduce(op, 18)}, 1, 11, 13, 18)
 	}
-	for _, v := range []int64{1, 11, 12, 13, 18, 20} {
-		operators.Register("", "ReduceMax", v, buildReduce(ops.RedMax, 18))
-		operators.Register("", "ReduceMin", v, buildReduce(ops.RedMin, 18))
-	}
-	for _, v := range []int64{1, 11, 13, 18} {
-		operators.Register("", "ReduceLogSumExp", v, buildReduceLogSumExp)
-	}
-	for _, v := range []int64{1, 11, 12, 13} {
-		operators.Register("", "ArgMax", v, buildArgMinMax(true))
-		operators.Register("", "ArgMin", v, buildArgMinMax(false))
-	}
-	for _, v := range []int64{11, 14} {
-		operators.Register("", "CumSum", v, buildCumSum)
-	}
+	operators.Register(operators.Op{Type: "ReduceMax", Infer: inferReduce, Build: buildReduce(ops.RedMax, 18)}, 1, 11, 12, 13, 18, 20)
+	operators.Register(operators.Op{Type: "ReduceMin", Infer: inferReduce, Build: buildReduce(ops.RedMin, 18)}, 1, 11, 12, 13, 18, 20)
+	operators.Register(operators.Op{Type: "ReduceLogSumExp", Infer: inferReduce, Build: buildReduceLogSumExp}, 1, 11, 13, 18)
+	operators.Register(operators.Op{Type: "ArgMax", Infer: inferArg, Build: buildArgMinMax(true)}, 1, 11, 12, 13)
+	operators.Register(operators.Op{Type: "ArgMin", Infer: inferArg, Build: buildArgMinMax(false)}, 1, 11, 12, 13)
+	operators.Register(operators.Op{Type: "CumSum", Infer: inferSame, Build: buildCumSum}, 11, 14)
 }
 
 // reduceParams are a reduce node's parsed attributes.
@@ -306,4 +294,89 @@ func buildCumSum(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+func inferReduce(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	keep, err := n.Int("keepdims", 1)
+	if err != nil {
+		return nil, err
+	}
+	noopEmpty, err := n.Int("noop_with_empty_axes", 0)
+	if err != nil {
+		return nil, err
+	}
+	since := int64(18)
+	if n.OpType == "ReduceSum" {
+		since = 13
+	}
+	axes, given, ok, err := c.Axes(n, 1, since)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape)
+	red := make([]bool, r)
+	if !given || len(axes) == 0 {
+		if noopEmpty != 0 {
+			return one(ranked(x.DType, append(graph.Shape(nil), x.Shape...))), nil
+		}
+		for i := range red {
+			red[i] = true
+		}
+	}
+	for _, a := range axes {
+		k, err := resolveAxis(n, a, r)
+		if err != nil {
+			return nil, err
+		}
+		red[k] = true
+	}
+	out := graph.Shape{}
+	for i, d := range x.Shape {
+		switch {
+		case !red[i]:
+			out = append(out, d)
+		case keep != 0:
+			out = append(out, operators.KnownDim(1))
+		}
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+func inferArg(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: ops.Int64}), nil
+	}
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	keep, err := n.Int("keepdims", 1)
+	if err != nil {
+		return nil, err
+	}
+	a, err := resolveAxis(n, axis, len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	out := graph.Shape{}
+	for i, d := range x.Shape {
+		switch {
+		case i != a:
+			out = append(out, d)
+		case keep != 0:
+			out = append(out, operators.KnownDim(1))
+		}
+	}
+	return one(ranked(ops.Int64, out)), nil
 }

@@ -16,12 +16,8 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{10, 11, 13, 18, 19} {
-		operators.Register("", "Resize", v, buildResize)
-	}
-	for _, v := range []int64{7, 9} {
-		operators.Register("", "Upsample", v, buildUpsample)
-	}
+	operators.Register(operators.Op{Type: "Resize", Infer: inferResize, Build: buildResize}, 10, 11, 13, 18, 19)
+	operators.Register(operators.Op{Type: "Upsample", Infer: inferResize, Build: buildUpsample}, 7, 9)
 }
 
 // resizeAttrs are the parsed attributes of a Resize or Upsample node.
@@ -325,4 +321,69 @@ func runResize(env *operators.Env, n *graph.Node, a *resizeAttrs, x, roiT, scale
 	o := newFloatOutput(env, x.DType, p.Out)
 	ops.Resize(&p, float32s(x), o.f)
 	return []*ops.Tensor{o.done()}, nil
+}
+
+func inferResize(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) || n.Has("axes") {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape)
+	var scales []float64
+	var sizes []int64
+	switch {
+	case n.OpType == "Upsample" && c.Opset() < 9:
+		fs, err := n.Floats("scales", nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			scales = append(scales, float64(f))
+		}
+	case n.OpType == "Upsample" || c.Opset() < 11:
+		scales, _ = c.Floats(n, 1)
+	default:
+		if s, ok := c.Ints(n, 3); ok && len(s) > 0 {
+			sizes = s
+		} else if f, ok := c.Floats(n, 2); ok && len(f) > 0 {
+			scales = f
+		}
+	}
+	switch {
+	case sizes != nil:
+		if len(sizes) != r {
+			return nil, fmt.Errorf("sizes %v has %d entries for input %s of rank %d", sizes, len(sizes), x.Shape, r)
+		}
+		out := make(graph.Shape, r)
+		for i, s := range sizes {
+			if s < 0 {
+				return nil, fmt.Errorf("sizes %v has a negative entry", sizes)
+			}
+			out[i] = operators.KnownDim(s)
+		}
+		return one(ranked(x.DType, out)), nil
+	case scales != nil:
+		if len(scales) != r {
+			return nil, fmt.Errorf("scales %v has %d entries for input %s of rank %d", scales, len(scales), x.Shape, r)
+		}
+		out := make(graph.Shape, r)
+		for i, s := range scales {
+			if !(s > 0) || math.IsInf(s, 0) {
+				return nil, fmt.Errorf("scales %v must be positive", scales)
+			}
+			switch d := x.Shape[i]; {
+			case s == 1:
+				out[i] = d
+			case d.Known():
+				out[i] = operators.KnownDim(int64(math.Floor(float64(d.Value) * s)))
+			default:
+				out[i] = operators.UnknownDim
+			}
+		}
+		return one(ranked(x.DType, out)), nil
+	}
+	return one(rankOnly(x.DType, int64(r))), nil
 }

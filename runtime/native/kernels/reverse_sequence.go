@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	operators.Register("", "ReverseSequence", 10, buildReverseSequence)
+	operators.Register(operators.Op{Type: "ReverseSequence", Infer: inferSame, Build: buildReverseSequence}, 10)
 }
 
 func buildReverseSequence(n *graph.Node, opset int64) (operators.Kernel, error) {

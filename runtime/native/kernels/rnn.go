@@ -17,11 +17,9 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{7, 14, 22} {
-		operators.Register("", "RNN", v, buildRecurrent(cellRNN))
-		operators.Register("", "GRU", v, buildRecurrent(cellGRU))
-		operators.Register("", "LSTM", v, buildRecurrent(cellLSTM))
-	}
+	operators.Register(operators.Op{Type: "RNN", Infer: inferRecurrent, Build: buildRecurrent(cellRNN)}, 7, 14, 22)
+	operators.Register(operators.Op{Type: "GRU", Infer: inferRecurrent, Build: buildRecurrent(cellGRU)}, 7, 14, 22)
+	operators.Register(operators.Op{Type: "LSTM", Infer: inferRecurrent, Build: buildRecurrent(cellLSTM)}, 7, 14, 22)
 }
 
 type cellKind uint8
@@ -583,4 +581,59 @@ func (r *recurrentCell) outputs(env *operators.Env, n *graph.Node, dt ops.DType,
 		}
 	}
 	return outs[:min(len(outs), max(1, len(n.Outputs)))], nil
+}
+
+func inferRecurrent(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	unknown := []graph.ValueInfo{{DType: x.DType}, {DType: x.DType}, {DType: x.DType}}
+	hidden, err := n.Int("hidden_size", -1)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := n.String("direction", "forward")
+	if err != nil {
+		return nil, err
+	}
+	layout, err := n.Int("layout", 0)
+	if err != nil {
+		return nil, err
+	}
+	dirs := int64(1)
+	switch dir {
+	case "forward", "reverse":
+	case "bidirectional":
+		dirs = 2
+	default:
+		return nil, fmt.Errorf("unknown direction %q", dir)
+	}
+	if !operators.RankKnown(x) {
+		return unknown, nil
+	}
+	if len(x.Shape) != 3 {
+		return nil, fmt.Errorf("X %s must be 3-D", x.Shape)
+	}
+	if w := in[1]; operators.RankKnown(w) && len(w.Shape) == 3 {
+		if _, err := operators.MergeDim(w.Shape[0], operators.KnownDim(dirs)); err != nil {
+			return nil, fmt.Errorf("W %s has %s directions, direction %q needs %d", w.Shape, w.Shape[0], dir, dirs)
+		}
+		if _, err := operators.MergeDim(w.Shape[2], x.Shape[2]); err != nil {
+			return nil, fmt.Errorf("W %s expects input size %s, X %s has %s", w.Shape, w.Shape[2], x.Shape, x.Shape[2])
+		}
+	}
+	hd := operators.UnknownDim
+	if hidden > 0 {
+		hd = operators.KnownDim(hidden)
+	}
+	seq, batch := x.Shape[0], x.Shape[1]
+	y := graph.Shape{seq, operators.KnownDim(dirs), batch, hd}
+	h := graph.Shape{operators.KnownDim(dirs), batch, hd}
+	if layout != 0 {
+		batch, seq = x.Shape[0], x.Shape[1]
+		y = graph.Shape{batch, seq, operators.KnownDim(dirs), hd}
+		h = graph.Shape{batch, operators.KnownDim(dirs), hd}
+	}
+	return []graph.ValueInfo{ranked(x.DType, y), ranked(x.DType, h), ranked(x.DType, append(graph.Shape(nil), h...))}, nil
 }

@@ -5,8 +5,10 @@ package kernels
 // Data, new Shape).
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -14,25 +16,13 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{5, 13, 14, 19, 21} {
-		operators.Register("", "Reshape", v, buildReshape)
-	}
-	for _, v := range []int64{1, 9, 11, 13, 21} {
-		operators.Register("", "Flatten", v, buildFlatten)
-	}
-	for _, v := range []int64{1, 11, 13, 21} {
-		operators.Register("", "Squeeze", v, buildSqueeze)
-		operators.Register("", "Unsqueeze", v, buildUnsqueeze)
-	}
-	for _, v := range []int64{1, 13, 14, 16, 19, 21} {
-		operators.Register("", "Identity", v, buildIdentity)
-	}
-	for _, v := range []int64{1, 13, 15, 19, 21} {
-		operators.Register("", "Shape", v, buildShape)
-	}
-	for _, v := range []int64{1, 13, 19, 21} {
-		operators.Register("", "Size", v, buildSize)
-	}
+	operators.Register(operators.Op{Type: "Reshape", Infer: inferReshape, Build: buildReshape}, 5, 13, 14, 19, 21)
+	operators.Register(operators.Op{Type: "Flatten", Infer: inferFlatten, Build: buildFlatten}, 1, 9, 11, 13, 21)
+	operators.Register(operators.Op{Type: "Squeeze", Infer: inferSqueeze, Build: buildSqueeze}, 1, 11, 13, 21)
+	operators.Register(operators.Op{Type: "Unsqueeze", Infer: inferUnsqueeze, Build: buildUnsqueeze}, 1, 11, 13, 21)
+	operators.Register(operators.Op{Type: "Identity", Infer: inferIdentity, Build: buildIdentity}, 1, 13, 14, 16, 19, 21)
+	operators.Register(operators.Op{Type: "Shape", Infer: inferShape, Build: buildShape}, 1, 13, 15, 19, 21)
+	operators.Register(operators.Op{Type: "Size", Infer: inferSize, Build: buildSize}, 1, 13, 19, 21)
 }
 
 func buildReshape(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -297,4 +287,297 @@ func buildSize(n *graph.Node, opset int64) (operators.Kernel, error) {
 		out.I64()[0] = int64(x.Len())
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+func inferIdentity(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err == nil && len(n.Outputs) > 0 {
+		c.CopyValues(n.Inputs[0], n.Outputs[0])
+	}
+	return out, err
+}
+
+func inferReshape(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	vals, ok := c.Values(n.Inputs[1])
+	if !ok {
+		if r := in[1]; operators.RankKnown(r) && len(r.Shape) == 1 && r.Shape[0].Known() {
+			return one(rankOnly(x.DType, r.Shape[0].Value)), nil
+		}
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	allowZero, err := n.Int("allowzero", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make(graph.Shape, len(vals))
+	infer := -1
+	for i, v := range vals {
+		switch {
+		case v.Lit && v.Val == -1:
+			if infer >= 0 {
+				return nil, fmt.Errorf("shape %s has more than one -1", symString(vals))
+			}
+			infer = i
+			out[i] = operators.UnknownDim
+		case v.Lit && v.Val == 0 && allowZero == 0:
+			if !operators.RankKnown(x) {
+				out[i] = operators.UnknownDim
+			} else if i >= len(x.Shape) {
+				return nil, fmt.Errorf("shape %s copies axis %d with 0, but the input %s has rank %d", symString(vals), i, x.Shape, len(x.Shape))
+			} else {
+				out[i] = x.Shape[i]
+			}
+		case v.Lit && v.Val < 0:
+			return nil, fmt.Errorf("shape %s has invalid dimension %d", symString(vals), v.Val)
+		default:
+			out[i] = v.Dim()
+		}
+	}
+	if !operators.RankKnown(x) {
+		return one(ranked(x.DType, out)), nil
+	}
+	// Cancel what input and output have in common; the rest decides -1
+	// or, without -1, must agree.
+	inKnown, inSyms, inUnknown := splitDims(x.Shape)
+	outDims := make(graph.Shape, 0, len(out))
+	for i, d := range out {
+		if i != infer {
+			outDims = append(outDims, d)
+		}
+	}
+	outKnown, outSyms, outUnknown := splitDims(outDims)
+	inSyms, outSyms = cancelSyms(inSyms, outSyms)
+	if inUnknown || outUnknown {
+		return one(ranked(x.DType, out)), nil
+	}
+	if infer >= 0 {
+		switch {
+		case len(outSyms) == 0 && len(inSyms) == 0:
+			if outKnown == 0 {
+				if inKnown != 0 {
+					return nil, fmt.Errorf("cannot reshape %s to %s: -1 with a zero-sized dimension", x.Shape, symString(vals))
+				}
+			} else if inKnown%outKnown != 0 {
+				return nil, fmt.Errorf("cannot reshape %s (%d elements) to %s", x.Shape, inKnown, symString(vals))
+			} else {
+				out[infer] = operators.KnownDim(inKnown / outKnown)
+			}
+		case len(outSyms) == 0 && len(inSyms) == 1 && inKnown == outKnown:
+			out[infer] = graph.Dim{Value: -1, Param: inSyms[0]}
+		}
+		return one(ranked(x.DType, out)), nil
+	}
+	if len(inSyms) == 0 && len(outSyms) == 0 && inKnown != outKnown {
+		return nil, fmt.Errorf("cannot reshape %s (%d elements) to %s (%d elements)", x.Shape, inKnown, out, outKnown)
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+func splitDims(s graph.Shape) (known int64, syms []string, unknown bool) {
+	known = 1
+	for _, d := range s {
+		switch {
+		case d.Known():
+			known *= d.Value
+		case d.Param != "":
+			syms = append(syms, d.Param)
+		default:
+			unknown = true
+		}
+	}
+	return known, syms, unknown
+}
+
+func cancelSyms(a, b []string) ([]string, []string) {
+	b = append([]string(nil), b...)
+	var ra []string
+outer:
+	for _, s := range a {
+		for j, t := range b {
+			if s == t {
+				b = append(b[:j], b[j+1:]...)
+				continue outer
+			}
+		}
+		ra = append(ra, s)
+	}
+	return ra, b
+}
+
+func symString(v []operators.SymInt) string {
+	s := make(graph.Shape, len(v))
+	for i, x := range v {
+		if x.Lit {
+			s[i] = graph.Dim{Value: x.Val}
+			if x.Val < 0 {
+				s[i] = graph.Dim{Value: -1, Param: strconv.FormatInt(x.Val, 10)}
+			}
+		} else {
+			s[i] = x.Dim()
+		}
+	}
+	return s.String()
+}
+
+func inferFlatten(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	axis, err := n.Int("axis", 1)
+	if err != nil {
+		return nil, err
+	}
+	if !operators.RankKnown(x) {
+		return one(ranked(x.DType, graph.Shape{operators.UnknownDim, operators.UnknownDim})), nil
+	}
+	r := int64(len(x.Shape))
+	if axis < -r || axis > r {
+		return nil, fmt.Errorf("axis %d is out of range for rank %d", axis, r)
+	}
+	if axis < 0 {
+		axis += r
+	}
+	return one(ranked(x.DType, graph.Shape{operators.ProductDim(x.Shape[:axis]), operators.ProductDim(x.Shape[axis:])})), nil
+}
+
+func inferSqueeze(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	axes, given, ok, err := c.Axes(n, 1, 13)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape)
+	drop := make([]bool, r)
+	if given {
+		for _, a := range axes {
+			k, err := resolveAxis(n, a, r)
+			if err != nil {
+				return nil, err
+			}
+			if d := x.Shape[k]; d.Known() && d.Value != 1 {
+				return nil, fmt.Errorf("cannot squeeze axis %d of %s: size %d", a, x.Shape, d.Value)
+			}
+			drop[k] = true
+		}
+	} else {
+		for k, d := range x.Shape {
+			if !d.Known() {
+				return one(graph.ValueInfo{DType: x.DType}), nil
+			}
+			drop[k] = d.Value == 1
+		}
+	}
+	out := graph.Shape{}
+	for k, d := range x.Shape {
+		if !drop[k] {
+			out = append(out, d)
+		}
+	}
+	if v, ok := c.Values(n.Inputs[0]); ok && len(n.Outputs) > 0 {
+		c.SetValues(n.Outputs[0], v)
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+func inferUnsqueeze(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	axes, given, ok, err := c.Axes(n, 1, 13)
+	if err != nil {
+		return nil, err
+	}
+	if ok && !given {
+		return nil, errors.New("axes are required")
+	}
+	if !ok || !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape) + len(axes)
+	ins := make([]bool, r)
+	for _, a := range axes {
+		k, err := resolveAxis(n, a, r)
+		if err != nil {
+			return nil, err
+		}
+		if ins[k] {
+			return nil, fmt.Errorf("axes %v repeat axis %d", axes, k)
+		}
+		ins[k] = true
+	}
+	out := make(graph.Shape, 0, r)
+	j := 0
+	for k := 0; k < r; k++ {
+		if ins[k] {
+			out = append(out, operators.KnownDim(1))
+		} else {
+			out = append(out, x.Shape[j])
+			j++
+		}
+	}
+	if v, ok := c.Values(n.Inputs[0]); ok && len(n.Outputs) > 0 {
+		c.SetValues(n.Outputs[0], v)
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+func inferShape(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return one(ranked(ops.Int64, graph.Shape{operators.UnknownDim})), nil
+	}
+	start, err := n.Int("start", 0)
+	if err != nil {
+		return nil, err
+	}
+	end, err := n.Int("end", math.MaxInt64)
+	if err != nil {
+		return nil, err
+	}
+	r := int64(len(x.Shape))
+	clamp := func(v int64) int64 {
+		if v < 0 {
+			v += r
+		}
+		return min(max(v, 0), r)
+	}
+	s, e := clamp(start), clamp(end)
+	if e < s {
+		e = s
+	}
+	vals := make([]operators.SymInt, 0, e-s)
+	for _, d := range x.Shape[s:e] {
+		vals = append(vals, operators.SymOfDim(d))
+	}
+	if len(n.Outputs) > 0 {
+		c.SetValues(n.Outputs[0], vals)
+	}
+	return one(ranked(ops.Int64, graph.Shape{operators.KnownDim(e - s)})), nil
+}
+
+func inferSize(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	if x := in[0]; operators.RankKnown(x) && len(n.Outputs) > 0 {
+		if p := operators.ProductDim(x.Shape); p.Known() || p.Param != "" {
+			c.SetValues(n.Outputs[0], []operators.SymInt{operators.SymOfDim(p)})
+		}
+	}
+	return one(ranked(ops.Int64, graph.Shape{})), nil
 }

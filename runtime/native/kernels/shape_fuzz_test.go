@@ -105,7 +105,7 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 	for it := 0; it < 20000; it++ {
 		op := shapeFuzzOps[r.IntN(len(shapeFuzzOps))]
 		opset := opsets[r.IntN(len(opsets))]
-		b, err := operators.Lookup("", op, opset)
+		b, err := operators.KernelBuilder("", op, opset)
 		if err != nil {
 			continue
 		}

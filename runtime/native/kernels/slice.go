@@ -4,6 +4,7 @@ package kernels
 // the outer axes are views of their input (same Data).
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -13,15 +14,9 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 4, 11, 13} {
-		operators.Register("", "Concat", v, buildConcat)
-	}
-	for _, v := range []int64{2, 11, 13, 18} {
-		operators.Register("", "Split", v, buildSplit)
-	}
-	for _, v := range []int64{1, 10, 11, 13} {
-		operators.Register("", "Slice", v, buildSlice)
-	}
+	operators.Register(operators.Op{Type: "Concat", Infer: inferConcat, Build: buildConcat}, 1, 4, 11, 13)
+	operators.Register(operators.Op{Type: "Split", Infer: inferSplit, Build: buildSplit}, 2, 11, 13, 18)
+	operators.Register(operators.Op{Type: "Slice", Infer: inferSlice, Build: buildSlice}, 1, 10, 11, 13)
 }
 
 func buildConcat(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -377,4 +372,268 @@ func SliceWindow(shape []int, starts, ends, axes, steps []int64) (start, step, c
 		start[a], step[a], count[a] = int(b), int(s), int(cnt)
 	}
 	return start, step, count, nil
+}
+
+func inferConcat(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	if !n.Has("axis") && c.Opset() >= 4 {
+		return nil, errors.New(`attribute "axis" is required`)
+	}
+	concatSym(c, n)
+	var out graph.Shape
+	for i, v := range in {
+		if !operators.RankKnown(v) {
+			return one(graph.ValueInfo{DType: in[0].DType}), nil
+		}
+		if i == 0 {
+			out = append(graph.Shape(nil), v.Shape...)
+			if len(out) == 0 {
+				return nil, errors.New("cannot concatenate scalars")
+			}
+			a, err := resolveAxis(n, axis, len(out))
+			if err != nil {
+				return nil, err
+			}
+			axis = int64(a)
+			continue
+		}
+		if len(v.Shape) != len(out) {
+			return nil, fmt.Errorf("input %d %s has rank %d, input 0 has rank %d", i, v.Shape, len(v.Shape), len(out))
+		}
+		for k := range out {
+			if k == int(axis) {
+				if out[k].Known() && v.Shape[k].Known() {
+					out[k] = operators.KnownDim(out[k].Value + v.Shape[k].Value)
+				} else {
+					out[k] = operators.UnknownDim
+				}
+				continue
+			}
+			d, err := operators.MergeDim(out[k], v.Shape[k])
+			if err != nil {
+				return nil, fmt.Errorf("input %d %s differs from the others on axis %d: %w", i, v.Shape, k, err)
+			}
+			out[k] = d
+		}
+	}
+	return one(ranked(in[0].DType, out)), nil
+}
+
+func concatSym(c *operators.InferContext, n *graph.Node) {
+	if len(n.Outputs) == 0 {
+		return
+	}
+	var out []operators.SymInt
+	for _, name := range n.Inputs {
+		v, ok := c.Values(name)
+		if !ok {
+			return
+		}
+		out = append(out, v...)
+	}
+	c.SetValues(n.Outputs[0], out)
+}
+
+func inferSlice(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape)
+	var starts, ends, axes, steps []int64
+	ok := true
+	if c.Opset() < 10 {
+		var err error
+		if starts, err = n.Ints("starts", nil); err != nil {
+			return nil, err
+		}
+		if ends, err = n.Ints("ends", nil); err != nil {
+			return nil, err
+		}
+		if axes, err = n.Ints("axes", nil); err != nil {
+			return nil, err
+		}
+	} else {
+		// An absent optional input is nil; a present one must be constant.
+		lit := func(i int) []int64 {
+			if i >= len(n.Inputs) || n.Inputs[i] == "" {
+				return nil
+			}
+			v, found := c.Ints(n, i)
+			ok = ok && found
+			return v
+		}
+		starts, ends, axes, steps = lit(1), lit(2), lit(3), lit(4)
+	}
+	if !ok || starts == nil || ends == nil {
+		return one(rankOnly(x.DType, int64(r))), nil
+	}
+	if len(starts) != len(ends) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("starts %v, ends %v, axes %v and steps %v differ in length", starts, ends, axes, steps)
+	}
+	out := append(graph.Shape(nil), x.Shape...)
+	type span struct{ start, end, step int64 }
+	spans := make(map[int]span, len(starts))
+	for i := range starts {
+		ax := int64(i)
+		if axes != nil {
+			ax = axes[i]
+		}
+		k, err := resolveAxis(n, ax, r)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := spans[k]; dup {
+			return nil, fmt.Errorf("axis %d is sliced twice", k)
+		}
+		step := int64(1)
+		if steps != nil {
+			step = steps[i]
+		}
+		if step == 0 {
+			return nil, errors.New("slice step is 0")
+		}
+		spans[k] = span{starts[i], ends[i], step}
+		d := x.Shape[k]
+		if !d.Known() {
+			if step == 1 && starts[i] == 0 && ends[i] >= math.MaxInt32 {
+				continue // the whole axis: keeps its symbol
+			}
+			out[k] = operators.UnknownDim
+			continue
+		}
+		out[k] = operators.KnownDim(sliceLen(d.Value, starts[i], ends[i], step))
+	}
+	if vals, found := c.Values(n.Inputs[0]); found && r == 1 && len(n.Outputs) > 0 {
+		if sp, ok := spans[0]; ok {
+			l := int64(len(vals))
+			s, _ := sliceBounds(l, sp.start, sp.end, sp.step)
+			count := sliceLen(l, sp.start, sp.end, sp.step)
+			picked := make([]operators.SymInt, 0, count)
+			for k := int64(0); k < count; k++ {
+				// k*step stays within [-l, l]: count bounds it.
+				picked = append(picked, vals[s+k*sp.step])
+			}
+			c.SetValues(n.Outputs[0], picked)
+		} else {
+			c.SetValues(n.Outputs[0], vals)
+		}
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+// sliceBounds clamps start and end as ONNX Slice does for an axis of size d.
+func sliceBounds(d, start, end, step int64) (int64, int64) {
+	if start < 0 {
+		start += d
+	}
+	if end < 0 {
+		end += d
+	}
+	if step > 0 {
+		start = min(max(start, 0), d)
+		end = min(max(end, 0), d)
+	} else {
+		start = min(max(start, 0), d-1)
+		end = min(max(end, -1), d-1)
+	}
+	return start, end
+}
+
+// sliceLen is the number of elements Slice takes from an axis of size d;
+// it cannot overflow for any int64 start, end and non-zero step.
+func sliceLen(d, start, end, step int64) int64 {
+	s, e := sliceBounds(d, start, end, step)
+	if step > 0 {
+		if e <= s {
+			return 0
+		}
+		return 1 + (e-s-1)/step
+	}
+	if e >= s {
+		return 0
+	}
+	if step == math.MinInt64 {
+		return 1
+	}
+	return 1 + (s-e-1)/(-step)
+}
+
+func inferSplit(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	k := len(n.Outputs)
+	unknown := make([]graph.ValueInfo, k)
+	for i := range unknown {
+		unknown[i] = graph.ValueInfo{DType: x.DType}
+	}
+	if !operators.RankKnown(x) || k == 0 {
+		return unknown, nil
+	}
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	a, err := resolveAxis(n, axis, len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	var split []int64
+	if c.Opset() < 13 {
+		if split, err = n.Ints("split", nil); err != nil {
+			return nil, err
+		}
+	} else if len(n.Inputs) > 1 && n.Inputs[1] != "" {
+		var ok bool
+		if split, ok = c.Ints(n, 1); !ok {
+			return unknown, nil
+		}
+	}
+	d := x.Shape[a]
+	if split == nil {
+		// Equal parts; from opset 18 the last part may be smaller.
+		if !d.Known() {
+			return unknown, nil
+		}
+		size := (d.Value + int64(k) - 1) / int64(k)
+		if c.Opset() < 18 && d.Value%int64(k) != 0 {
+			return nil, fmt.Errorf("axis %d of size %d does not split into %d equal parts", a, d.Value, k)
+		}
+		rest := d.Value
+		for i := 0; i < k; i++ {
+			split = append(split, min(size, rest))
+			rest -= min(size, rest)
+		}
+	}
+	if len(split) != k {
+		return nil, fmt.Errorf("split %v has %d parts for %d outputs", split, len(split), k)
+	}
+	total := int64(0)
+	for _, s := range split {
+		if s < 0 {
+			return nil, fmt.Errorf("split %v has a negative part", split)
+		}
+		total += s
+	}
+	if d.Known() && total != d.Value {
+		return nil, fmt.Errorf("split %v sums to %d, axis %d has size %d", split, total, a, d.Value)
+	}
+	out := make([]graph.ValueInfo, k)
+	for i, s := range split {
+		sh := append(graph.Shape(nil), x.Shape...)
+		sh[a] = operators.KnownDim(s)
+		out[i] = ranked(x.DType, sh)
+	}
+	return out, nil
 }

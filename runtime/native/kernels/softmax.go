@@ -12,13 +12,9 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 11, 13} {
-		operators.Register("", "Softmax", v, buildSoftmax(false))
-		operators.Register("", "LogSoftmax", v, buildSoftmax(true))
-	}
-	for _, v := range []int64{1, 11, 13} {
-		operators.Register("", "Hardmax", v, buildHardmax)
-	}
+	operators.Register(operators.Op{Type: "Softmax", Infer: inferSame, Build: buildSoftmax(false)}, 1, 11, 13)
+	operators.Register(operators.Op{Type: "LogSoftmax", Infer: inferSame, Build: buildSoftmax(true)}, 1, 11, 13)
+	operators.Register(operators.Op{Type: "Hardmax", Infer: inferSame, Build: buildHardmax}, 1, 11, 13)
 }
 
 func buildSoftmax(log bool) operators.Builder {

@@ -14,9 +14,7 @@ import (
 )
 
 func init() {
-	for _, v := range []int64{1, 10, 11} {
-		operators.Register("", "TopK", v, buildTopK)
-	}
+	operators.Register(operators.Op{Type: "TopK", Infer: inferTopK, Build: buildTopK}, 1, 10, 11)
 }
 
 // buildTopK compiles TopK. Opset 1 takes k as an attribute, opset 10 as a
@@ -162,4 +160,44 @@ func gatherTopK[T any](g topkGeom, x, vals []T, idx []int64) {
 			}
 		}
 	}
+}
+
+func inferTopK(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	unknown := []graph.ValueInfo{{DType: x.DType}, {DType: ops.Int64}}
+	if !operators.RankKnown(x) {
+		return unknown, nil
+	}
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	a, err := resolveAxis(n, axis, len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	k := operators.UnknownDim
+	if c.Opset() < 10 {
+		kv, err := n.Int("k", -1)
+		if err != nil {
+			return nil, err
+		}
+		if kv >= 0 {
+			k = operators.KnownDim(kv)
+		}
+	} else if kv, ok := c.Ints(n, 1); ok {
+		if len(kv) != 1 || kv[0] < 0 {
+			return nil, fmt.Errorf("K %v must be one non-negative value", kv)
+		}
+		k = operators.KnownDim(kv[0])
+	}
+	if d := x.Shape[a]; k.Known() && d.Known() && k.Value > d.Value {
+		return nil, fmt.Errorf("K %d exceeds axis %d of size %d", k.Value, a, d.Value)
+	}
+	sh := append(graph.Shape(nil), x.Shape...)
+	sh[a] = k
+	return []graph.ValueInfo{ranked(x.DType, sh), ranked(ops.Int64, append(graph.Shape(nil), sh...))}, nil
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	operators.Register("", "Unique", 11, buildUnique)
+	operators.Register(operators.Op{Type: "Unique", Build: buildUnique}, 11)
 }
 
 func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {

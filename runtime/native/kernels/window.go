@@ -9,6 +9,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 // window holds the sliding-window attributes of Conv, ConvTranspose and
@@ -234,4 +235,126 @@ func checkSpatial(n *graph.Node, x *ops.Tensor, name string, minSpatial int) ([]
 		return nil, fmt.Errorf("node %s: input %s must be N×C×D1… with at least %d spatial axes, got shape %s", n.Label(), name, minSpatial, ops.ShapeString(x.Shape))
 	}
 	return x.Shape[2:], nil
+}
+
+type windowAttrs struct {
+	kernel, strides, dilations, pads []int64
+	autoPad                          string
+	ceil                             bool
+}
+
+func readWindow(n *graph.Node, spatial int, kernelFromW graph.Shape) (windowAttrs, error) {
+	var w windowAttrs
+	var err error
+	if w.kernel, err = n.Ints("kernel_shape", nil); err != nil {
+		return w, err
+	}
+	if w.kernel == nil && kernelFromW != nil {
+		for _, d := range kernelFromW {
+			if !d.Known() {
+				w.kernel = nil
+				break
+			}
+			w.kernel = append(w.kernel, d.Value)
+		}
+	}
+	if w.strides, err = n.Ints("strides", nil); err != nil {
+		return w, err
+	}
+	if w.dilations, err = n.Ints("dilations", nil); err != nil {
+		return w, err
+	}
+	if w.pads, err = n.Ints("pads", nil); err != nil {
+		return w, err
+	}
+	if w.autoPad, err = n.String("auto_pad", "NOTSET"); err != nil {
+		return w, err
+	}
+	ceil, err := n.Int("ceil_mode", 0)
+	if err != nil {
+		return w, err
+	}
+	w.ceil = ceil != 0
+	fill := func(name string, v []int64, n int, def int64) ([]int64, error) {
+		if v == nil {
+			v = make([]int64, n)
+			for i := range v {
+				v[i] = def
+			}
+		}
+		if len(v) != n {
+			return nil, fmt.Errorf("attribute %s has %d values, want %d for %d spatial axes", name, len(v), n, spatial)
+		}
+		return v, nil
+	}
+	if w.kernel != nil && len(w.kernel) != spatial {
+		return w, fmt.Errorf("kernel_shape has %d values, want %d spatial axes", len(w.kernel), spatial)
+	}
+	if w.strides, err = fill("strides", w.strides, spatial, 1); err != nil {
+		return w, err
+	}
+	if w.dilations, err = fill("dilations", w.dilations, spatial, 1); err != nil {
+		return w, err
+	}
+	if w.pads, err = fill("pads", w.pads, 2*spatial, 0); err != nil {
+		return w, err
+	}
+	for i := 0; i < spatial; i++ {
+		if w.strides[i] < 1 || w.dilations[i] < 1 {
+			return w, fmt.Errorf("strides %v and dilations %v must be ≥ 1", w.strides, w.dilations)
+		}
+		if w.pads[i] < 0 || w.pads[i+spatial] < 0 {
+			return w, fmt.Errorf("pads %v must be ≥ 0", w.pads)
+		}
+		if w.kernel != nil && w.kernel[i] < 1 {
+			return w, fmt.Errorf("kernel_shape %v must be ≥ 1", w.kernel)
+		}
+	}
+	switch w.autoPad {
+	case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", "":
+	default:
+		return w, fmt.Errorf("unknown auto_pad %q", w.autoPad)
+	}
+	return w, nil
+}
+
+// windowOut computes one spatial output size of a convolution or pooling.
+func (w windowAttrs) out(i int, in graph.Dim) (graph.Dim, error) {
+	if !in.Known() || w.kernel == nil {
+		k := int64(1)
+		if w.kernel != nil {
+			k = w.kernel[i]
+		}
+		if k == 1 && w.strides[i] == 1 && w.pads[i] == 0 && w.pads[i+len(w.strides)] == 0 {
+			return in, nil // identity window keeps the symbol
+		}
+		if (w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER") && w.strides[i] == 1 {
+			return in, nil
+		}
+		return operators.UnknownDim, nil
+	}
+	x, s := in.Value, w.strides[i]
+	span := (w.kernel[i]-1)*w.dilations[i] + 1
+	switch w.autoPad {
+	case "SAME_UPPER", "SAME_LOWER":
+		return operators.KnownDim((x + s - 1) / s), nil
+	case "VALID":
+		if x < span {
+			return in, fmt.Errorf("input size %d is smaller than the kernel extent %d", x, span)
+		}
+		return operators.KnownDim((x-span)/s + 1), nil
+	}
+	total := x + w.pads[i] + w.pads[i+len(w.strides)] - span
+	if total < 0 {
+		return in, fmt.Errorf("padded input size %d is smaller than the kernel extent %d", x+w.pads[i]+w.pads[i+len(w.strides)], span)
+	}
+	o := total/s + 1
+	if w.ceil && total%s != 0 {
+		o++
+		// The last window must start inside the input or left padding.
+		if (o-1)*s >= x+w.pads[i] {
+			o--
+		}
+	}
+	return operators.KnownDim(o), nil
 }

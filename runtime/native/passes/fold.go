@@ -21,11 +21,11 @@ var FoldConstants = Pass{
 	Run:  foldConstants,
 }
 
-// foldConstants folds a copy of g with graph.FoldConstants, evaluating
-// nodes with the registered kernels (evalNode). Shapes are inferred first
-// (on the copy) so Shape nodes of statically shaped values fold too; an
-// inference failure only means fewer nodes fold. Nodes whose kernel fails
-// are kept, so the error surfaces at run time with full context.
+// foldConstants folds a copy of g with foldGraph, evaluating nodes with the
+// registered kernels (evalNode). The typed stage runs first (on the copy)
+// so Shape nodes of statically shaped values fold too; a contradiction it
+// finds is an error naming the node. Nodes whose kernel fails are kept, so
+// the error surfaces at run time with full context.
 func foldConstants(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	ng := *g
 	ng.Nodes = append([]*graph.Node(nil), g.Nodes...)
@@ -40,11 +40,14 @@ func foldConstants(m *graph.Model, g *graph.Graph) (*graph.Graph, error) {
 	}
 	mc := *m
 	mc.Graph = &ng
-	_ = graph.InferShapes(&mc) // best effort: only enables more folding
+	typed, err := operators.Infer(&mc)
+	if err != nil {
+		return nil, err
+	}
 	eval := func(n *graph.Node, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		return evalNode(m, n, in), nil
 	}
-	if _, err := graph.FoldConstants(&ng, eval); err != nil {
+	if _, err := foldGraph(&ng, typed, eval); err != nil {
 		return nil, err
 	}
 	return &ng, nil
@@ -57,7 +60,7 @@ func evalNode(m *graph.Model, n *graph.Node, in []*ops.Tensor) (outs []*ops.Tens
 	if !ok {
 		return nil
 	}
-	b, err := operators.Lookup(n.Domain, n.OpType, opset)
+	b, err := operators.KernelBuilder(n.Domain, n.OpType, opset)
 	if err != nil {
 		return nil
 	}

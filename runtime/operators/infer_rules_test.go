@@ -1,9 +1,11 @@
-package graph
+package operators_test
 
 import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 func TestInferMoreOps(t *testing.T) {
@@ -12,7 +14,7 @@ func TestInferMoreOps(t *testing.T) {
 	cases := []struct {
 		name  string
 		opset int64
-		node  *Node
+		node  *graph.Node
 		inits map[string]*ops.Tensor
 		want  map[string]string // output → "dtype shape"
 	}{
@@ -28,7 +30,7 @@ func TestInferMoreOps(t *testing.T) {
 			map[string]string{"y": "float32[batch,4,15]"}},
 		{"resize sizes", 13, op("Resize", []string{"x", "", "", "sz"}, []string{"y"}), map[string]*ops.Tensor{"sz": i64(2, 8, 3)},
 			map[string]string{"y": "float32[2,8,3]"}},
-		{"upsample attr", 7, op("Upsample", []string{"x"}, []string{"y"}, &Attr{Name: "scales", Type: AttrFloats, Floats: []float32{1, 2, 2}}), nil,
+		{"upsample attr", 7, op("Upsample", []string{"x"}, []string{"y"}, &graph.Attr{Name: "scales", Type: graph.AttrFloats, Floats: []float32{1, 2, 2}}), nil,
 			map[string]string{"y": "float32[batch,8,12]"}},
 		{"pad input", 13, op("Pad", []string{"x", "p"}, []string{"y"}), map[string]*ops.Tensor{"p": i64(0, 1, 2, 0, 3, -1)},
 			map[string]string{"y": "float32[batch,8,7]"}},
@@ -64,8 +66,8 @@ func TestInferMoreOps(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m := model(c.opset, []ValueInfo{x}, c.inits, c.node)
-			if err := InferShapes(m); err != nil {
+			m := model(c.opset, []graph.ValueInfo{x}, c.inits, c.node)
+			if err := operators.InferShapes(m); err != nil {
 				t.Fatal(err)
 			}
 			for name, want := range c.want {
@@ -86,7 +88,7 @@ func TestInferMoreContradictions(t *testing.T) {
 	cases := []struct {
 		name  string
 		opset int64
-		node  *Node
+		node  *graph.Node
 		inits map[string]*ops.Tensor
 		frags []string
 	}{
@@ -110,14 +112,14 @@ func TestInferMoreContradictions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantErr(t, InferShapes(model(c.opset, []ValueInfo{x}, c.inits, c.node)), c.frags...)
+			wantErr(t, operators.InferShapes(model(c.opset, []graph.ValueInfo{x}, c.inits, c.node)), c.frags...)
 		})
 	}
 	seq := tvi("x", ops.Float32, 5, "batch", 6)
-	m := model(14, []ValueInfo{seq}, map[string]*ops.Tensor{"W": f32(1, 20, 7), "R": f32(1, 20, 5)},
+	m := model(14, []graph.ValueInfo{seq}, map[string]*ops.Tensor{"W": f32(1, 20, 7), "R": f32(1, 20, 5)},
 		op("LSTM", []string{"x", "W", "R"}, []string{"Y"}, aInt("hidden_size", 5)))
-	wantErr(t, InferShapes(m), "node LSTM -> Y", "W [1,20,7] expects input size 7, X [5,batch,6] has 6")
-	m = model(14, []ValueInfo{seq}, map[string]*ops.Tensor{"W": f32(1, 20, 6), "R": f32(1, 20, 5)},
+	wantErr(t, operators.InferShapes(m), "node LSTM -> Y", "W [1,20,7] expects input size 7, X [5,batch,6] has 6")
+	m = model(14, []graph.ValueInfo{seq}, map[string]*ops.Tensor{"W": f32(1, 20, 6), "R": f32(1, 20, 5)},
 		op("LSTM", []string{"x", "W", "R"}, []string{"Y"}, aInt("hidden_size", 5), aStr("direction", "bidirectional")))
-	wantErr(t, InferShapes(m), "node LSTM -> Y", "direction \"bidirectional\" needs 2")
+	wantErr(t, operators.InferShapes(m), "node LSTM -> Y", "direction \"bidirectional\" needs 2")
 }

@@ -1,10 +1,12 @@
-package graph
+package passes
 
 import (
 	"errors"
 	"fmt"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 // randomOps never fold: each run must draw fresh values. Dropout is left
@@ -19,9 +21,9 @@ var randomOps = map[string]bool{
 // that callers cannot override, or outputs of Constant nodes and of nodes
 // folded earlier — by initializers holding their outputs, computed with
 // eval (a backend passes its kernels in). Constant nodes themselves become
-// initializers, and Shape and Size nodes become initializers when the input
-// shape is fully known from the graph's inputs, initializers or ValueInfo
-// (run InferShapes first), so the Shape → Gather → Unsqueeze → Concat →
+// initializers, and graph.Shape and Size nodes become initializers when the input
+// shape is fully known from the graph's inputs, initializers or graph.ValueInfo
+// (run InferShapes first), so the graph.Shape → Gather → Unsqueeze → Concat →
 // Reshape chains exporters emit collapse when shapes are static.
 //
 // It repeats until nothing more folds and returns the number of nodes
@@ -30,7 +32,7 @@ var randomOps = map[string]bool{
 // removed. eval may decline a node (an operator it lacks, an output too
 // large to keep) by returning a nil slice and nil error: the node stays.
 // An error from eval is returned naming the node.
-func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor, error)) (int, error) {
+func foldGraph(g *graph.Graph, typed *operators.Typed, eval func(n *graph.Node, in []*ops.Tensor) ([]*ops.Tensor, error)) (int, error) {
 	if g == nil {
 		return 0, errors.New("fold constants: nil graph")
 	}
@@ -41,7 +43,7 @@ func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor
 		g.Initializers = map[string]*ops.Tensor{}
 	}
 	if g.ValueInfo == nil {
-		g.ValueInfo = map[string]ValueInfo{}
+		g.ValueInfo = map[string]graph.ValueInfo{}
 	}
 	overridable := map[string]bool{}
 	for _, vi := range g.OverridableInits {
@@ -51,7 +53,7 @@ func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor
 		_, ok := g.Initializers[name]
 		return ok && !overridable[name]
 	}
-	order, err := g.order(freeMemo{})
+	order, err := g.Order()
 	if err != nil {
 		return 0, fmt.Errorf("fold constants: %w", err)
 	}
@@ -62,7 +64,7 @@ func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor
 		folded := 0
 		kept := g.Nodes[:0:0]
 		for _, n := range g.Nodes {
-			outs, err := foldNode(g, n, isConst, eval)
+			outs, err := foldNode(g, typed, n, isConst, eval)
 			if err != nil {
 				return total + folded, fmt.Errorf("fold constants: node %s: %w", n.Label(), err)
 			}
@@ -77,7 +79,7 @@ func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor
 				t := outs[i]
 				g.Initializers[name] = t
 				g.InitOrder = append(g.InitOrder, name)
-				vi := tensorInfo(name, t)
+				vi := graph.TensorInfo(name, t)
 				vi.DocString = g.ValueInfo[name].DocString
 				g.ValueInfo[name] = vi
 			}
@@ -94,13 +96,13 @@ func FoldConstants(g *Graph, eval func(n *Node, in []*ops.Tensor) ([]*ops.Tensor
 			break
 		}
 	}
-	g.pruneInitializers(candidates, overridable)
+	pruneInitializers(g, candidates, overridable)
 	return total, nil
 }
 
 // foldNode returns the outputs of n if it can be folded, nil otherwise.
-func foldNode(g *Graph, n *Node, isConst func(string) bool, eval func(*Node, []*ops.Tensor) ([]*ops.Tensor, error)) ([]*ops.Tensor, error) {
-	if (n.Domain != DefaultDomain && n.Domain != "ai.onnx") || randomOps[n.OpType] {
+func foldNode(g *graph.Graph, typed *operators.Typed, n *graph.Node, isConst func(string) bool, eval func(*graph.Node, []*ops.Tensor) ([]*ops.Tensor, error)) ([]*ops.Tensor, error) {
+	if (n.Domain != graph.DefaultDomain && n.Domain != "ai.onnx") || randomOps[n.OpType] {
 		return nil, nil
 	}
 	for _, a := range n.Attrs {
@@ -110,34 +112,21 @@ func foldNode(g *Graph, n *Node, isConst func(string) bool, eval func(*Node, []*
 	}
 	switch n.OpType {
 	case "Constant":
-		t, err := constantValue(n)
-		if err != nil || t == nil {
+		outs, err := eval(n, nil)
+		if err != nil || outs == nil {
 			return nil, err
 		}
-		return checkFolded(n, []*ops.Tensor{t})
+		return checkFolded(n, outs)
 	case "Shape", "Size":
-		if len(n.Inputs) == 0 || n.Inputs[0] == "" {
-			return nil, nil
+		if len(n.Outputs) != 1 || n.Outputs[0] == "" || typed == nil {
+			break
 		}
-		dims, ok := g.concreteShape(n.Inputs[0], isConst)
+		vals, ok := typed.Ints(n.Outputs[0])
 		if !ok {
 			break // maybe the input itself is constant: eval below
 		}
 		if n.OpType == "Size" {
-			return checkFolded(n, []*ops.Tensor{ops.FromInt64(nil, []int64{int64(ops.NumElements(dims))})})
-		}
-		start, err := n.Int("start", 0)
-		if err != nil {
-			return nil, err
-		}
-		end, err := n.Int("end", int64(len(dims)))
-		if err != nil {
-			return nil, err
-		}
-		s, e := sliceBounds(int64(len(dims)), start, end, 1)
-		vals := []int64{}
-		for _, d := range dims[s:max(s, e)] {
-			vals = append(vals, int64(d))
+			return checkFolded(n, []*ops.Tensor{ops.FromInt64(nil, vals)})
 		}
 		return checkFolded(n, []*ops.Tensor{ops.FromInt64([]int{len(vals)}, vals)})
 	}
@@ -164,7 +153,7 @@ func foldNode(g *Graph, n *Node, isConst func(string) bool, eval func(*Node, []*
 }
 
 // checkFolded verifies that every named output got a valid tensor.
-func checkFolded(n *Node, outs []*ops.Tensor) ([]*ops.Tensor, error) {
+func checkFolded(n *graph.Node, outs []*ops.Tensor) ([]*ops.Tensor, error) {
 	for i, name := range n.Outputs {
 		if name == "" {
 			continue
@@ -179,44 +168,14 @@ func checkFolded(n *Node, outs []*ops.Tensor) ([]*ops.Tensor, error) {
 	return outs, nil
 }
 
-// concreteShape returns the fully known shape of a value from constant
-// initializers, graph inputs or ValueInfo.
-func (g *Graph) concreteShape(name string, isConst func(string) bool) ([]int, bool) {
-	if t, ok := g.Initializers[name]; ok {
-		if isConst(name) {
-			return t.Shape, true
-		}
-	}
-	var vi ValueInfo
-	found := false
-	for _, in := range g.Inputs {
-		if in.Name == name {
-			vi, found = in, true
-		}
-	}
-	for _, in := range g.OverridableInits {
-		if in.Name == name {
-			vi, found = in, true
-		}
-	}
-	if v, ok := g.ValueInfo[name]; ok && !found {
-		vi, found = v, true
-	}
-	if !found || !rankKnown(vi) {
-		return nil, false
-	}
-	return vi.Shape.Concrete()
-}
-
 // pruneInitializers drops candidate initializers nothing reads any more.
-func (g *Graph) pruneInitializers(candidates, keep map[string]bool) {
+func pruneInitializers(g *graph.Graph, candidates, keep map[string]bool) {
 	if len(candidates) == 0 {
 		return
 	}
 	used := map[string]bool{}
-	memo := freeMemo{}
 	for _, n := range g.Nodes {
-		for _, in := range n.inputs(memo) {
+		for _, in := range n.NodeInputs() {
 			used[in] = true
 		}
 	}

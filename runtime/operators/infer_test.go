@@ -1,4 +1,4 @@
-package graph
+package operators_test
 
 import (
 	"fmt"
@@ -9,38 +9,46 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 // ir-level builders for inference tests.
 
-func sym(dims ...any) Shape {
-	s := make(Shape, len(dims))
+func sym(dims ...any) graph.Shape {
+	s := make(graph.Shape, len(dims))
 	for i, d := range dims {
 		switch v := d.(type) {
 		case int:
-			s[i] = knownDim(int64(v))
+			s[i] = operators.KnownDim(int64(v))
 		case string:
-			s[i] = Dim{Value: -1, Param: v}
+			s[i] = graph.Dim{Value: -1, Param: v}
 		default:
-			s[i] = unknownDim
+			s[i] = operators.UnknownDim
 		}
 	}
 	return s
 }
 
-func tvi(name string, dt ops.DType, dims ...any) ValueInfo {
-	return ValueInfo{Name: name, DType: dt, Shape: sym(dims...), HasShape: true}
+func tvi(name string, dt ops.DType, dims ...any) graph.ValueInfo {
+	return graph.ValueInfo{Name: name, DType: dt, Shape: sym(dims...), HasShape: true}
 }
 
-func aInt(name string, v int64) *Attr     { return &Attr{Name: name, Type: AttrInt, I: v} }
-func aInts(name string, v ...int64) *Attr { return &Attr{Name: name, Type: AttrInts, Ints: v} }
-func aStr(name, v string) *Attr           { return &Attr{Name: name, Type: AttrString, S: []byte(v)} }
-func aTensor(name string, t *ops.Tensor) *Attr {
-	return &Attr{Name: name, Type: AttrTensor, T: t}
+func aInt(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
+func aInts(name string, v ...int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
+}
+func aStr(name, v string) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(v)}
+}
+func aTensor(name string, t *ops.Tensor) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrTensor, T: t}
 }
 
-func op(typ string, ins, outs []string, attrs ...*Attr) *Node {
-	n := &Node{OpType: typ, Inputs: ins, Outputs: outs, Attrs: map[string]*Attr{}}
+func op(typ string, ins, outs []string, attrs ...*graph.Attr) *graph.Node {
+	n := &graph.Node{OpType: typ, Inputs: ins, Outputs: outs, Attrs: map[string]*graph.Attr{}}
 	for _, a := range attrs {
 		n.Attrs[a.Name] = a
 		n.AttrOrder = append(n.AttrOrder, a.Name)
@@ -48,17 +56,17 @@ func op(typ string, ins, outs []string, attrs ...*Attr) *Node {
 	return n
 }
 
-func model(opset int64, inputs []ValueInfo, inits map[string]*ops.Tensor, nodes ...*Node) *Model {
+func model(opset int64, inputs []graph.ValueInfo, inits map[string]*ops.Tensor, nodes ...*graph.Node) *graph.Model {
 	if inits == nil {
 		inits = map[string]*ops.Tensor{}
 	}
-	g := &Graph{Inputs: inputs, Initializers: inits, Nodes: nodes, ValueInfo: map[string]ValueInfo{}}
+	g := &graph.Graph{Inputs: inputs, Initializers: inits, Nodes: nodes, ValueInfo: map[string]graph.ValueInfo{}}
 	last := nodes[len(nodes)-1]
-	g.Outputs = []ValueInfo{{Name: last.Outputs[0]}}
-	return &Model{Opsets: map[string]int64{"": opset}, Graph: g}
+	g.Outputs = []graph.ValueInfo{{Name: last.Outputs[0]}}
+	return &graph.Model{Opsets: map[string]int64{"": opset}, Graph: g}
 }
 
-func wantShape(t *testing.T, m *Model, name string, dt ops.DType, want string) {
+func wantShape(t *testing.T, m *graph.Model, name string, dt ops.DType, want string) {
 	t.Helper()
 	vi, ok := m.Graph.ValueInfo[name]
 	if !ok {
@@ -67,8 +75,8 @@ func wantShape(t *testing.T, m *Model, name string, dt ops.DType, want string) {
 	if vi.DType != dt || vi.Shape.String() != want || !vi.HasShape {
 		t.Fatalf("%s: got %v %s (HasShape %v), want %v %s", name, vi.DType, vi.Shape, vi.HasShape, dt, want)
 	}
-	if vi.ElemTypeCode != ElemTypeOf(dt) {
-		t.Fatalf("%s: elem type code %d, want %d", name, vi.ElemTypeCode, ElemTypeOf(dt))
+	if vi.ElemTypeCode != graph.ElemTypeOf(dt) {
+		t.Fatalf("%s: elem type code %d, want %d", name, vi.ElemTypeCode, graph.ElemTypeOf(dt))
 	}
 }
 
@@ -84,7 +92,7 @@ func TestInferPyTorchReshapeChainKeepsBatch(t *testing.T) {
 		"W": f32(16, 8, 3, 3), "B": f32(16), "FW": f32(10, 64), "FB": f32(10),
 		"zero": ops.FromInt64(nil, []int64{0}), "minus1": i64(-1),
 	}
-	m := model(13, []ValueInfo{tvi("x", ops.Float32, "batch", 8, 4, 4)}, inits,
+	m := model(13, []graph.ValueInfo{tvi("x", ops.Float32, "batch", 8, 4, 4)}, inits,
 		op("Conv", []string{"x", "W", "B"}, []string{"c"}, aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1)),
 		op("Relu", []string{"c"}, []string{"r"}),
 		op("MaxPool", []string{"r"}, []string{"p"}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2)),
@@ -97,7 +105,7 @@ func TestInferPyTorchReshapeChainKeepsBatch(t *testing.T) {
 		op("Gemm", []string{"flat", "FW", "FB"}, []string{"logits"}, aInt("transB", 1)),
 		op("Softmax", []string{"logits"}, []string{"prob"}, aInt("axis", 1)),
 	)
-	if err := InferShapes(m); err != nil {
+	if err := operators.InferShapes(m); err != nil {
 		t.Fatal(err)
 	}
 	wantShape(t, m, "c", ops.Float32, "[batch,16,4,4]")
@@ -110,11 +118,11 @@ func TestInferPyTorchReshapeChainKeepsBatch(t *testing.T) {
 	wantShape(t, m, "logits", ops.Float32, "[batch,10]")
 	wantShape(t, m, "prob", ops.Float32, "[batch,10]")
 	// Round trip keeps the inferred value_info with the symbol.
-	b, err := Encode(m)
+	b, err := graph.Encode(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := Decode(b, "")
+	m2, err := graph.Decode(b, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +134,8 @@ func TestInferPyTorchReshapeChainKeepsBatch(t *testing.T) {
 func TestInferWindowArithmetic(t *testing.T) {
 	cases := []struct {
 		name  string
-		in    ValueInfo
-		node  *Node
+		in    graph.ValueInfo
+		node  *graph.Node
 		inits map[string]*ops.Tensor
 		want  string
 	}{
@@ -168,8 +176,8 @@ func TestInferWindowArithmetic(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m := model(13, []ValueInfo{c.in}, c.inits, c.node)
-			if err := InferShapes(m); err != nil {
+			m := model(13, []graph.ValueInfo{c.in}, c.inits, c.node)
+			if err := operators.InferShapes(m); err != nil {
 				t.Fatal(err)
 			}
 			wantShape(t, m, "y", ops.Float32, c.want)
@@ -182,7 +190,7 @@ func TestInferShapeOps(t *testing.T) {
 	cases := []struct {
 		name  string
 		opset int64
-		node  *Node
+		node  *graph.Node
 		inits map[string]*ops.Tensor
 		dt    ops.DType
 		want  string
@@ -229,8 +237,8 @@ func TestInferShapeOps(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m := model(c.opset, []ValueInfo{x}, c.inits, c.node)
-			if err := InferShapes(m); err != nil {
+			m := model(c.opset, []graph.ValueInfo{x}, c.inits, c.node)
+			if err := operators.InferShapes(m); err != nil {
 				t.Fatal(err)
 			}
 			wantShape(t, m, "y", c.dt, c.want)
@@ -239,12 +247,12 @@ func TestInferShapeOps(t *testing.T) {
 }
 
 func TestInferUnknownOpAndDynamicInputs(t *testing.T) {
-	m := model(13, []ValueInfo{tvi("x", ops.Float32, 2, 3), tvi("s", ops.Int64, 2)}, nil,
+	m := model(13, []graph.ValueInfo{tvi("x", ops.Float32, 2, 3), tvi("s", ops.Int64, 2)}, nil,
 		op("FancyOp", []string{"x"}, []string{"u"}),
 		op("Relu", []string{"u"}, []string{"r"}),
 		op("Reshape", []string{"x", "s"}, []string{"y"}),
 	)
-	if err := InferShapes(m); err != nil {
+	if err := operators.InferShapes(m); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := m.Graph.ValueInfo["u"]; ok {
@@ -260,68 +268,68 @@ func TestInferUnknownOpAndDynamicInputs(t *testing.T) {
 func TestInferContradictions(t *testing.T) {
 	cases := []struct {
 		name  string
-		in    []ValueInfo
+		in    []graph.ValueInfo
 		inits map[string]*ops.Tensor
-		node  *Node
+		node  *graph.Node
 		frags []string
 	}{
-		{"gemm inner", []ValueInfo{tvi("x", ops.Float32, "batch", 3)}, map[string]*ops.Tensor{"W": f32(4, 5)},
+		{"gemm inner", []graph.ValueInfo{tvi("x", ops.Float32, "batch", 3)}, map[string]*ops.Tensor{"W": f32(4, 5)},
 			op("Gemm", []string{"x", "W"}, []string{"y"}), []string{"node Gemm -> y", "inner dimensions differ", "K=3", "K=4"}},
-		{"gemm rank", []ValueInfo{tvi("x", ops.Float32, 2, 3, 4)}, map[string]*ops.Tensor{"W": f32(4, 5)},
+		{"gemm rank", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3, 4)}, map[string]*ops.Tensor{"W": f32(4, 5)},
 			op("Gemm", []string{"x", "W"}, []string{"y"}), []string{"node Gemm -> y", "2-D"}},
-		{"matmul inner", []ValueInfo{tvi("x", ops.Float32, "b", 2, 3)}, map[string]*ops.Tensor{"W": f32(4, 5)},
+		{"matmul inner", []graph.ValueInfo{tvi("x", ops.Float32, "b", 2, 3)}, map[string]*ops.Tensor{"W": f32(4, 5)},
 			op("MatMul", []string{"x", "W"}, []string{"y"}), []string{"node MatMul -> y", "K=3", "K=4"}},
-		{"broadcast", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"b": f32(4)},
+		{"broadcast", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"b": f32(4)},
 			op("Add", []string{"x", "b"}, []string{"y"}), []string{"node Add -> y", "3 and 4 do not broadcast"}},
-		{"conv channels", []ValueInfo{tvi("x", ops.Float32, 1, 3, 5, 5)}, map[string]*ops.Tensor{"W": f32(8, 2, 3, 3)},
+		{"conv channels", []graph.ValueInfo{tvi("x", ops.Float32, 1, 3, 5, 5)}, map[string]*ops.Tensor{"W": f32(8, 2, 3, 3)},
 			op("Conv", []string{"x", "W"}, []string{"y"}), []string{"node Conv -> y", "X has 3 channels", "expects 2"}},
-		{"conv kernel too big", []ValueInfo{tvi("x", ops.Float32, 1, 3, 2, 2)}, map[string]*ops.Tensor{"W": f32(8, 3, 3, 3)},
+		{"conv kernel too big", []graph.ValueInfo{tvi("x", ops.Float32, 1, 3, 2, 2)}, map[string]*ops.Tensor{"W": f32(8, 3, 3, 3)},
 			op("Conv", []string{"x", "W"}, []string{"y"}), []string{"node Conv -> y", "smaller than the kernel extent 3"}},
-		{"concat", []ValueInfo{tvi("x", ops.Float32, 2, 3), tvi("z", ops.Float32, 2, 4)}, nil,
+		{"concat", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3), tvi("z", ops.Float32, 2, 4)}, nil,
 			op("Concat", []string{"x", "z"}, []string{"y"}, aInt("axis", 0)), []string{"node Concat -> y", "input 1 [2,4]", "axis 1"}},
-		{"reshape count", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"s": i64(4, 2)},
+		{"reshape count", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"s": i64(4, 2)},
 			op("Reshape", []string{"x", "s"}, []string{"y"}), []string{"node Reshape -> y", "6 elements", "8 elements"}},
-		{"reshape two -1", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"s": i64(-1, -1)},
+		{"reshape two -1", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"s": i64(-1, -1)},
 			op("Reshape", []string{"x", "s"}, []string{"y"}), []string{"node Reshape -> y", "more than one -1"}},
-		{"reshape -1 indivisible", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"s": i64(-1, 4)},
+		{"reshape -1 indivisible", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"s": i64(-1, 4)},
 			op("Reshape", []string{"x", "s"}, []string{"y"}), []string{"node Reshape -> y", "cannot reshape [2,3]"}},
-		{"transpose perm", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
+		{"transpose perm", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
 			op("Transpose", []string{"x"}, []string{"y"}, aInts("perm", 0, 0)), []string{"node Transpose -> y", "not a permutation"}},
-		{"squeeze non-1", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
+		{"squeeze non-1", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
 			op("Squeeze", []string{"x"}, []string{"y"}, aInts("axes", 0)), []string{"node Squeeze -> y", "size 2"}},
-		{"axis range", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
+		{"axis range", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
 			op("Flatten", []string{"x"}, []string{"y"}, aInt("axis", 5)), []string{"node Flatten -> y", "axis 5 is out of range"}},
-		{"pool without kernel", []ValueInfo{tvi("x", ops.Float32, 1, 1, 4, 4)}, nil,
+		{"pool without kernel", []graph.ValueInfo{tvi("x", ops.Float32, 1, 1, 4, 4)}, nil,
 			op("MaxPool", []string{"x"}, []string{"y"}), []string{"node MaxPool -> y", "kernel_shape"}},
-		{"bad attr kind", []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
+		{"bad attr kind", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
 			op("Transpose", []string{"x"}, []string{"y"}, aInt("perm", 1)), []string{"Transpose -> y", `"perm" should be ints`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := model(11, c.in, c.inits, c.node)
-			wantErr(t, InferShapes(m), append([]string{"shape inference"}, c.frags...)...)
+			wantErr(t, operators.InferShapes(m), append([]string{"shape inference"}, c.frags...)...)
 		})
 	}
 	// A file's value_info that contradicts inference is an error too.
-	m := model(13, []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil, op("Relu", []string{"x"}, []string{"y"}))
+	m := model(13, []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil, op("Relu", []string{"x"}, []string{"y"}))
 	m.Graph.ValueInfo["y"] = tvi("y", ops.Float32, 2, 4)
-	wantErr(t, InferShapes(m), "node Relu -> y", "output y", "declared shape [2,4], inferred [2,3]")
+	wantErr(t, operators.InferShapes(m), "node Relu -> y", "output y", "declared shape [2,4], inferred [2,3]")
 	// ... but a less specific one is refined.
-	m = model(13, []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil, op("Relu", []string{"x"}, []string{"y"}))
+	m = model(13, []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil, op("Relu", []string{"x"}, []string{"y"}))
 	m.Graph.ValueInfo["y"] = tvi("y", ops.Float32, "n", nil)
-	if err := InferShapes(m); err != nil {
+	if err := operators.InferShapes(m); err != nil {
 		t.Fatal(err)
 	}
 	wantShape(t, m, "y", ops.Float32, "[2,3]")
 	// A value whose type latent cannot name (Cast to STRING) keeps its
 	// shape for later nodes but stays out of value_info, which ONNX
 	// requires to carry an elem_type; a declared code is kept.
-	m = model(13, []ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
+	m = model(13, []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
 		op("Cast", []string{"x"}, []string{"s"}, aInt("to", 8)),
 		op("Cast", []string{"x"}, []string{"s2"}, aInt("to", 8)),
 		op("Shape", []string{"s"}, []string{"y"}))
-	m.Graph.ValueInfo["s2"] = ValueInfo{Name: "s2", ElemTypeCode: 8}
-	if err := InferShapes(m); err != nil {
+	m.Graph.ValueInfo["s2"] = graph.ValueInfo{Name: "s2", ElemTypeCode: 8}
+	if err := operators.InferShapes(m); err != nil {
 		t.Fatal(err)
 	}
 	if vi, ok := m.Graph.ValueInfo["s"]; ok {
@@ -331,7 +339,7 @@ func TestInferContradictions(t *testing.T) {
 		t.Errorf("declared string value s2 = %+v", vi)
 	}
 	wantShape(t, m, "y", ops.Int64, "[2]")
-	if err := InferShapes(&Model{}); err == nil {
+	if err := operators.InferShapes(&graph.Model{}); err == nil {
 		t.Error("no error for a model without graph")
 	}
 }
@@ -346,11 +354,11 @@ func TestInferAgainstTestdataOutputs(t *testing.T) {
 	}
 	match := 0
 	for _, f := range files {
-		m, err := DecodeFile(f)
+		m, err := graph.DecodeFile(f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if err := InferShapes(m); err != nil {
+		if err := operators.InferShapes(m); err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
@@ -359,7 +367,7 @@ func TestInferAgainstTestdataOutputs(t *testing.T) {
 			if _, err := os.Stat(p); err != nil {
 				continue
 			}
-			_, ref, err := ReadTensorFile(p)
+			_, ref, err := graph.ReadTensorFile(p)
 			if err != nil {
 				continue // unsupported element type or a sequence
 			}
@@ -411,7 +419,7 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
 	if err != nil {
 		t.Skipf("python3 with the onnx package is not usable: %v", err)
 	}
-	models := map[string]*Model{}
+	models := map[string]*graph.Model{}
 	match, unknown := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		fl := strings.Fields(line)
@@ -421,10 +429,10 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
 		m, ok := models[fl[0]]
 		if !ok {
 			var err error
-			if m, err = DecodeFile(fl[0]); err != nil {
+			if m, err = graph.DecodeFile(fl[0]); err != nil {
 				t.Fatal(err)
 			}
-			if err := InferShapes(m); err != nil {
+			if err := operators.InferShapes(m); err != nil {
 				t.Fatalf("%s: %v", fl[0], err)
 			}
 			models[fl[0]] = m
