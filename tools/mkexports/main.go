@@ -9,15 +9,21 @@
 //	go run ./tools/mkexports -golden /tmp/x -opset 21   # other opsets, for checkers
 //
 // The results are checked by runtime's TestGolden (native and ONNX Runtime
-// against the trainer) and by export's tests.
+// against the trainer) and by export's tests. The command trains and
+// records with the portable Go kernels (it re-runs itself with
+// LATENT_ISA=go): the vector kernels round differently on each instruction
+// set, and the goldens must be the same bytes on every amd64 machine, which
+// tools/test.d/generate.sh checks.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -27,6 +33,20 @@ import (
 )
 
 func main() {
+	if os.Getenv("LATENT_ISA") != "go" {
+		cmd := exec.Command(os.Args[0], os.Args[1:]...)
+		cmd.Env = append(os.Environ(), "LATENT_ISA=go")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				os.Exit(exit.ExitCode())
+			}
+			fmt.Fprintln(os.Stderr, "mkexports: re-run with LATENT_ISA=go:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mkexports:", err)
 		os.Exit(1)

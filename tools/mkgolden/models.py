@@ -290,6 +290,10 @@ def main():
         path = os.path.join(d, "model.onnx")
         location = EXTERNAL.get(build.__name__)
         if location is not None:
+            # onnx appends to an existing external-data file: start afresh
+            # so that reruns write identical files.
+            if os.path.exists(os.path.join(d, location)):
+                os.remove(os.path.join(d, location))
             onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                             location=location, size_threshold=0)
         else:
