@@ -1,1 +1,1 @@
-BreconstructionJ †Ö?ÁI@'à@Ši@«z$@No@k—Ÿ?†28@
+BreconstructionJ †Ö?ÀI@'à@Ši@«z$@Oo@l—Ÿ?†28@

@@ -1,1 +1,1 @@
-BreconstructionJ S’$@%V@h$@θ®@€@νό?ϋ¥Ξ?"@
+BreconstructionJ X%@¨@μ&@Ώ0@R³@b~ϊ?€AΝ?©@

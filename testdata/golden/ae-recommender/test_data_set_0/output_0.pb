@@ -1,1 +1,1 @@
-BreconstructionJ þÀþ>–t’>?p¿Î?nÿ¬?çý4>-Ç>êN“>
+BreconstructionJ þÀþ>—t’>?p¿Î?nÿ¬?åý4>-Ç>êN“>

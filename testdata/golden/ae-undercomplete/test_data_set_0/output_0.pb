@@ -1,1 +1,1 @@
-BreconstructionJ ü=@žˆ	@a(@â²@nô(@Êô@	ÿ?*U@
+BreconstructionJ ü=@žˆ	@a(@â²@nô(@Éô@	ÿ?+U@
