@@ -123,7 +123,8 @@ type Spec struct {
 	Beta float64 `json:"beta,omitempty"`
 	// K is the number of code activations kept per sample (k-sparse).
 	K int `json:"k,omitempty"`
-	// Noise corrupts the input during training (denoising).
+	// Noise corrupts the input during training: required by the denoising
+	// kind, input noise (e.g. input dropout) for any other.
 	Noise Noise `json:"noise,omitzero"`
 	// Lambda is the weight of the contractive penalty (contractive).
 	Lambda float64 `json:"lambda,omitempty"`
@@ -391,9 +392,6 @@ func (s *Spec) Validate() error {
 	default:
 		bad("noise type %q is not mask or gaussian", s.Noise.Type)
 	}
-	if s.Kind != Denoising && s.Noise.Type != NoNoise && !layered {
-		bad("noise is only used by the denoising kind, not %s", s.Kind)
-	}
 	if s.Dropout < 0 || s.Dropout >= 1 {
 		bad("dropout must be in [0,1), got %g", s.Dropout)
 	}
@@ -406,8 +404,8 @@ func (s *Spec) Validate() error {
 	if !IsConv(s.Kind) && (len(s.Image) != 0 || len(s.Filters) != 0 || s.BatchNorm || s.Upsampling != "" || s.Pooling != "" || s.Kernel != 0) {
 		bad("%s has no convolutions; image, filters, kernel, batch_norm, upsampling and pooling belong to conv and conv-vae", s.Kind)
 	}
-	if layered && (s.K != 0 || s.L1 != 0 || s.Lambda != 0 || s.Tied || s.Noise.Type != NoNoise || s.PretrainEpochs != 0 || s.Rho != 0) {
-		bad("%s does not support the dense regularisers (k, l1, lambda, tied, noise, pretrain_epochs, rho)", s.Kind)
+	if layered && (s.K != 0 || s.L1 != 0 || s.Lambda != 0 || s.Tied || s.PretrainEpochs != 0 || s.Rho != 0) {
+		bad("%s does not support the dense regularisers (k, l1, lambda, tied, pretrain_epochs, rho)", s.Kind)
 	}
 	switch s.Kind {
 	case Undercomplete:

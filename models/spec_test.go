@@ -42,7 +42,7 @@ func TestValidateErrors(t *testing.T) {
 		{func(s *Spec) { s.Loss = BCE; s.OutputActivation = Relu }, "loss bce needs output_activation sigmoid"},
 		{func(s *Spec) { s.Kind = "gan" }, `kind "gan" is not one of`},
 		{func(s *Spec) { s.Hidden = []int{8} }, "undercomplete has one code layer"},
-		{func(s *Spec) { s.Noise = Noise{Type: GaussianNoise, Sigma: 1} }, "noise is only used by the denoising kind"},
+		{func(s *Spec) { s.Noise = Noise{Type: GaussianNoise, Sigma: -1} }, "gaussian noise sigma must be positive"},
 		{func(s *Spec) { s.Init = "zeros" }, `init "zeros" is not xavier or he`},
 	}
 	for _, c := range cases {
@@ -69,6 +69,9 @@ func TestValidateErrors(t *testing.T) {
 	selu := NewUndercomplete(20, 4)
 	selu.Activation = Selu
 	assert.NoError(t, selu.Validate(), "dense selu")
+	noisy := NewRecommender(20)
+	noisy.Noise = Noise{Type: MaskingNoise, Drop: 0.2}
+	assert.NoError(t, noisy.Validate(), "input noise (input dropout) on a recommender")
 	c := NewContractive(10, 4, 0.1)
 	c.Hidden = []int{6}
 	assert.ErrorContains(t, c.Validate(), "single encoder layer", "deep contractive")

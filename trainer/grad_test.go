@@ -142,6 +142,12 @@ func TestGradLosses(t *testing.T) {
 		s := smallSpec(models.Recommender)
 		fdCheck(t, s, 150, true)
 	})
+	t.Run("masked-mse-input-dropout", func(t *testing.T) {
+		s := smallSpec(models.Recommender)
+		s.Noise = models.Noise{Type: models.MaskingNoise, Drop: 0.3}
+		s.Dropout = 0.2
+		fdCheck(t, s, 150, true)
+	})
 	t.Run("tied", func(t *testing.T) {
 		s := smallSpec(models.Deep)
 		s.Tied = true

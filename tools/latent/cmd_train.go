@@ -102,9 +102,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rho := fs.Float64("rho", 0, "sparse-kl: target mean activation")
 	beta := fs.Float64("beta", 0, "sparse-kl: KL penalty weight")
 	k := fs.Int("k", 0, "k-sparse: code activations kept per sample")
-	noise := fs.String("noise", "", "denoising: mask or gaussian")
-	drop := fs.Float64("drop", 0, "denoising: masking-noise drop probability")
-	sigma := fs.Float64("sigma", 0, "denoising: gaussian-noise standard deviation")
+	noise := fs.String("noise", "", "input noise in training, mask or gaussian (required by denoising; input dropout for any other kind)")
+	drop := fs.Float64("drop", 0, "masking-noise drop probability")
+	sigma := fs.Float64("sigma", 0, "gaussian-noise standard deviation")
 	lambda := fs.Float64("lambda", 0, "contractive: Jacobian penalty weight")
 	pretrain := fs.Int("pretrain-epochs", 0, "stacked: greedy pre-training epochs per layer")
 
