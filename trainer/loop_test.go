@@ -9,7 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/latent-ml/latent/data"
@@ -269,5 +271,46 @@ func TestLiveProgress(t *testing.T) {
 	out := prog.String()
 	for _, want := range []string{"\repoch 1/2 [", "ETA", "\r\033[Kepoch 2/2 loss"} {
 		assert.Contains(t, out, want, "live progress")
+	}
+}
+
+// Inference on a trained model may run from several goroutines at once
+// (each call has its own layer buffers) and gives the sequential results.
+func TestConcurrentInference(t *testing.T) {
+	ds := manifold(300, 12, 4)
+	conv := models.NewConv([]int{1, 4, 3}, []int{2}, 3)
+	for _, spec := range []models.Spec{models.NewDeep(12, []int{8}, 3), conv, models.NewVAE(12, []int{6}, 2)} {
+		m, _, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 1, Seed: 1})
+		require.NoError(t, err, spec.Kind)
+		want, err := m.Reconstruct(ds.X, ds.N)
+		require.NoError(t, err)
+		wantCode, err := m.Encode(ds.X, ds.N)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for g := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 5 {
+					got, err := m.Reconstruct(ds.X, ds.N)
+					if err == nil && !slices.Equal(got, want) {
+						err = errors.New("reconstruction differs from the sequential one")
+					}
+					code, cerr := m.Encode(ds.X, ds.N)
+					if cerr == nil && !slices.Equal(code, wantCode) {
+						cerr = errors.New("code differs from the sequential one")
+					}
+					if err = errors.Join(err, cerr); err != nil {
+						errs[g] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for g, err := range errs {
+			assert.NoError(t, err, "%s goroutine %d", spec.Kind, g)
+		}
 	}
 }

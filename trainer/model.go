@@ -18,8 +18,9 @@ type Param = nn.Param
 // on the training data and its network, one chain of nn layers. Inference
 // (and an exported graph) scales raw inputs with Scaler.Transform before
 // the first layer and maps reconstructions back with Scaler.Inverse; codes
-// are not rescaled. A Model's methods reuse the layers' buffers: do not
-// call them from several goroutines at once.
+// are not rescaled. Encode, Reconstruct, Decode, Posterior and Sample may
+// be called from several goroutines at once (each call runs its own
+// replica of the layers), but not while the model is being trained.
 type Model struct {
 	Spec   models.Spec
 	Scaler data.Scaler
@@ -81,9 +82,10 @@ func (m *Model) run(what string, x []float32, rows, lo, hi, in, out int, scaleIn
 		x = xs
 	}
 	y := make([]float32, rows*out)
+	net := m.net.Replica() // own buffers: calls may run concurrently
 	for r := 0; r < rows; r += inferRows {
 		n := min(inferRows, rows-r)
-		copy(y[r*out:], m.net.Forward(lo, hi, x[r*in:(r+n)*in], n, &nn.Pass{}))
+		copy(y[r*out:], net.Forward(lo, hi, x[r*in:(r+n)*in], n, &nn.Pass{}))
 	}
 	if unscaleOut {
 		m.Scaler.Inverse(y, y)
