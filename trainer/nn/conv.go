@@ -63,7 +63,6 @@ func (c *Conv2D) Op() string       { return "conv2d" }
 func (c *Conv2D) InShape() []int   { return []int{c.InC, c.H, c.W} }
 func (c *Conv2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c.p.Out[1]} }
 func (c *Conv2D) Params() []*Param { return []*Param{c.Wt, c.B} }
-func (c *Conv2D) Work() int        { return len(c.Wt.Data) * c.p.Out[0] * c.p.Out[1] }
 func (c *Conv2D) Replica() Layer {
 	r := *c
 	r.convState = convState{p: c.p}
@@ -164,7 +163,6 @@ func (c *ConvTranspose2D) Op() string       { return "conv-transpose2d" }
 func (c *ConvTranspose2D) InShape() []int   { return []int{c.InC, c.H, c.W} }
 func (c *ConvTranspose2D) OutShape() []int  { return []int{c.OutC, c.p.Out[0], c.p.Out[1]} }
 func (c *ConvTranspose2D) Params() []*Param { return []*Param{c.Wt, c.B} }
-func (c *ConvTranspose2D) Work() int        { return len(c.Wt.Data) * c.H * c.W }
 func (c *ConvTranspose2D) Replica() Layer {
 	r := *c
 	r.convState = convState{p: c.p}

@@ -66,7 +66,6 @@ func (d *Dense) Op() string       { return "dense" }
 func (d *Dense) InShape() []int   { return []int{d.In} }
 func (d *Dense) OutShape() []int  { return []int{d.Out} }
 func (d *Dense) Params() []*Param { return []*Param{d.W, d.B} }
-func (d *Dense) Work() int        { return d.In * d.Out }
 func (d *Dense) Replica() Layer {
 	r := *d
 	r.buf = denseBuf{}

@@ -98,13 +98,6 @@ type Coupled interface {
 	BackwardBatch(reps []Layer, dys [][]float32, grads [][]float32, needInput bool) [][]float32
 }
 
-// Worker is implemented by layers that do enough arithmetic per sample
-// for it to matter: Work is the multiply-adds per sample of a forward
-// pass. The trainer sizes its data-parallel chunks by it.
-type Worker interface {
-	Work() int
-}
-
 func size(shape []int) int { return ops.NumElements(shape) }
 
 // Grow returns buf resized to n elements, reallocating when too small (the

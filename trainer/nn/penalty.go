@@ -13,8 +13,6 @@ import (
 // Net (and possibly of parameters), averaged over the batch. Penalties
 // hold no run state, so the chunks of a batch share one.
 type Penalty interface {
-	// Name labels the penalty in errors and metrics.
-	Name() string
 	// At is the point the penalty reads and adds its gradient to.
 	At() int
 	// Weight multiplies the penalty's value in the objective.
@@ -52,7 +50,6 @@ type L1 struct {
 	W     float64
 }
 
-func (p *L1) Name() string                                    { return "l1" }
 func (p *L1) At() int                                         { return p.Point }
 func (p *L1) Weight() float64                                 { return p.W }
 func (p *L1) StatSize() int                                   { return 0 }
@@ -86,7 +83,6 @@ type SparsityKL struct {
 	W     float64
 }
 
-func (p *SparsityKL) Name() string    { return "kl-sparsity" }
 func (p *SparsityKL) At() int         { return p.Point }
 func (p *SparsityKL) Weight() float64 { return p.W }
 func (p *SparsityKL) StatSize() int   { return p.Width }
@@ -142,7 +138,6 @@ func NewContractive(point int, linear *Dense, act Act, weight float64) (*Contrac
 	return &Contractive{Point: point, Linear: linear, Act: act, W: weight}, nil
 }
 
-func (p *Contractive) Name() string                                    { return "contractive" }
 func (p *Contractive) At() int                                         { return p.Point }
 func (p *Contractive) Weight() float64                                 { return p.W }
 func (p *Contractive) StatSize() int                                   { return 0 }
@@ -187,7 +182,6 @@ type GaussianKL struct {
 	W     float64
 }
 
-func (p *GaussianKL) Name() string                                    { return "kl" }
 func (p *GaussianKL) At() int                                         { return p.Point }
 func (p *GaussianKL) Weight() float64                                 { return p.W }
 func (p *GaussianKL) StatSize() int                                   { return 0 }

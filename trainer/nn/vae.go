@@ -28,7 +28,6 @@ func (q *Posterior) Op() string       { return "posterior" }
 func (q *Posterior) InShape() []int   { return []int{q.Mu.In} }
 func (q *Posterior) OutShape() []int  { return []int{2 * q.Mu.Out} }
 func (q *Posterior) Params() []*Param { return []*Param{q.Mu.W, q.Mu.B, q.LogVar.W, q.LogVar.B} }
-func (q *Posterior) Work() int        { return 2 * q.Mu.Work() }
 func (q *Posterior) Replica() Layer {
 	return &Posterior{Mu: q.Mu.Replica().(*Dense), LogVar: q.LogVar.Replica().(*Dense)}
 }
