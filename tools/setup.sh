@@ -4,9 +4,10 @@
 #
 #   - Debian packages: libonnx-testdata (ONNX backend-test models for the
 #     conformance suite), protobuf-compiler, python3-onnx (cross-checks),
-#     python3-venv (tools/python/venv.sh, when python3 is Debian's) and
-#     dataset-fashion-mnist (training examples); apt-get runs only when one
-#     of them is missing.
+#     python3-venv (tools/python/venv.sh, when python3 is Debian's),
+#     dataset-fashion-mnist (training examples), and buildah, podman and
+#     runc (tools/test.d/deploy.sh builds and runs the container image);
+#     apt-get runs only when one of them is missing.
 #   - Go modules pinned in go.mod (go mod download).
 #   - The ONNX Runtime shared library for the runtime/ort backend, through
 #     tools/install-ort.sh when that script exists.
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libonnx-testdata protobuf-compiler python3-onnx python3-venv dataset-fashion-mnist)
+packages=(libonnx-testdata protobuf-compiler python3-onnx python3-venv dataset-fashion-mnist buildah podman runc)
 missing=()
 for p in "${packages[@]}"; do
 	if ! dpkg -s "$p" >/dev/null 2>&1; then
