@@ -85,7 +85,11 @@ func TestInputScale(t *testing.T) {
 // recorded one, and foreign models) keep the strict datatype check and
 // draw no warnings.
 func TestInputScaleUnrecorded(t *testing.T) {
-	_, ts := newTestServer(t, Config{})
+	// A model without latent metadata (the goldens now record their
+	// training range, so they cannot stand in for one).
+	foreign := filepath.Join(t.TempDir(), "model.onnx")
+	scaleModel(t, foreign, 1)
+	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "ae", Path: foreign}}})
 	r := do(t, "POST", ts.URL+"/v2/models/ae/infer", inferBody("input", []int{1, 8}, "FP32", []float32{1e6, 0, 0, 0, 0, 0, 0, 0}), nil)
 	require.Equal(t, 200, r.code, "%s", r.body)
 	var rep inferReply
