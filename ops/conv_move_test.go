@@ -53,12 +53,18 @@ func checkRows(t *testing.T, what string, got []float32, rows, stride, w int, wa
 			i := r*stride + j
 			inRow[i] = true
 			wv := want(r, j)
-			require.Falsef(t, got[i] != wv && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(wv))), "%s: row %d col %d = %v, want %v", what, r, j, got[i], wv)
-			require.Falsef(t, wv == 0 && math.Signbit(float64(wv)) != math.Signbit(float64(got[i])), "%s: row %d col %d = %v, want %v (sign of zero)", what, r, j, got[i], wv)
+			if got[i] != wv && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(wv))) {
+				require.Failf(t, "got[i] != wv && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(wv)))", "%s: row %d col %d = %v, want %v", what, r, j, got[i], wv)
+			}
+			if wv == 0 && math.Signbit(float64(wv)) != math.Signbit(float64(got[i])) {
+				require.Failf(t, "wv == 0 && math.Signbit(float64(wv)) != math.Signbit(float64(got[i]))", "%s: row %d col %d = %v, want %v (sign of zero)", what, r, j, got[i], wv)
+			}
 		}
 	}
 	for i, v := range got {
-		require.Falsef(t, !inRow[i] && v != guard, "%s: cell %d outside the rows written: %v", what, i, v)
+		if !inRow[i] && v != guard {
+			require.Failf(t, "!inRow[i] && v != guard", "%s: cell %d outside the rows written: %v", what, i, v)
+		}
 	}
 }
 

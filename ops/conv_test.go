@@ -278,7 +278,9 @@ func TestIm2ColAdjoint(t *testing.T) {
 		for i := range x {
 			b += float64(x[i]) * float64(img[i])
 		}
-		require.Falsef(t, math.Abs(a-b) > 1e-4*(1+math.Abs(a)), "case %d: <im2col x, c> = %v, <x, col2im c> = %v", it, a, b)
+		if math.Abs(a-b) > 1e-4*(1+math.Abs(a)) {
+			require.Failf(t, "math.Abs(a-b) > 1e-4*(1+math.Abs(a))", "case %d: <im2col x, c> = %v, <x, col2im c> = %v", it, a, b)
+		}
 	}
 }
 

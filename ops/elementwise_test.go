@@ -242,7 +242,9 @@ func TestBinaryBroadcastAgainstReference(t *testing.T) {
 					if dt == Float16 {
 						want = float64(Float16ToFloat32(Float64ToFloat16(want)))
 					}
-					require.Truef(t, closeTo(got[i], want, tolFor(dt)), "%v %v %v,%v at %v: got %v, want %v", op, dt, sh[0], sh[1], idx, got[i], want)
+					if !(closeTo(got[i], want, tolFor(dt))) {
+						require.Failf(t, "!(closeTo(got[i], want, tolFor(dt)))", "%v %v %v,%v at %v: got %v, want %v", op, dt, sh[0], sh[1], idx, got[i], want)
+					}
 				}
 			}
 		}
@@ -307,7 +309,9 @@ func TestCompareAndLogic(t *testing.T) {
 					x, y := ga[bcastIndex(idx, as)], gb[bcastIndex(idx, bs)]
 					w := map[CmpOp]bool{CmpEqual: x == y, CmpGreater: x > y, CmpLess: x < y,
 						CmpGreaterOrEqual: x >= y, CmpLessOrEqual: x <= y}[op]
-					require.Equalf(t, w, g, "%v %v: %v vs %v = %v", op, dt, x, y, g)
+					if w != g {
+						require.Equalf(t, w, g, "%v %v: %v vs %v = %v", op, dt, x, y, g)
+					}
 				}
 			}
 		}
@@ -336,7 +340,9 @@ func TestLogicOps(t *testing.T) {
 		d := New(Bool, 2, 2)
 		require.NoError(t, Logic(op, d, bx, by))
 		got := fmt.Sprint(d.B())
-		assert.Equalf(t, want, got, "%v: got %s, want %s", logicName(op), got, want)
+		if want != got {
+			assert.Equalf(t, want, got, "%v: got %s, want %s", logicName(op), got, want)
+		}
 	}
 }
 
@@ -387,7 +393,9 @@ func TestVariadic(t *testing.T) {
 						acc /= float64(n)
 					}
 					tol := tolFor(dt) * 4
-					require.Truef(t, closeTo(got[i], acc, tol), "%v mean=%v %v n=%d at %v: got %v want %v", c.op, c.mean, dt, n, idx, got[i], acc)
+					if !(closeTo(got[i], acc, tol)) {
+						require.Failf(t, "!(closeTo(got[i], acc, tol))", "%v mean=%v %v n=%d at %v: got %v want %v", c.op, c.mean, dt, n, idx, got[i], acc)
+					}
 				}
 			}
 		}
@@ -441,7 +449,9 @@ func TestWhere(t *testing.T) {
 				if cond.B()[bcastIndex(idx, cs)] {
 					w = gx[bcastIndex(idx, xs)]
 				}
-				require.Equalf(t, w, got[i], "Where %v %v %v %v at %v: got %v want %v", dt, cs, xs, ys, idx, got[i], w)
+				if w != got[i] {
+					require.Equalf(t, w, got[i], "Where %v %v %v %v at %v: got %v want %v", dt, cs, xs, ys, idx, got[i], w)
+				}
 			}
 		}
 	}
@@ -496,7 +506,9 @@ func TestBroadcastBinaryIntoLargerOutput(t *testing.T) {
 		for i, g := range dst {
 			idx := unravel(i, out)
 			w := a[bcastIndex(idx, as)] - b[bcastIndex(idx, bs)]
-			require.Equalf(t, w, g, "%v - %v -> %v at %v: got %v want %v", as, bs, out, idx, g, w)
+			if w != g {
+				require.Equalf(t, w, g, "%v - %v -> %v at %v: got %v want %v", as, bs, out, idx, g, w)
+			}
 		}
 	}
 }

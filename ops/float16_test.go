@@ -37,10 +37,14 @@ func TestFloat16ToFloat32AllPatterns(t *testing.T) {
 		got := Float16ToFloat32(h)
 		want := halfValue(h)
 		if math.IsNaN(want) {
-			require.Truef(t, math.IsNaN(float64(got)), "%#04x: got %v, want NaN", h, got)
+			if !(math.IsNaN(float64(got))) {
+				require.Failf(t, "!(math.IsNaN(float64(got)))", "%#04x: got %v, want NaN", h, got)
+			}
 			continue
 		}
-		require.Falsef(t, float64(got) != want || math.Signbit(float64(got)) != math.Signbit(want), "%#04x: got %v, want %v", h, got, want)
+		if float64(got) != want || math.Signbit(float64(got)) != math.Signbit(want) {
+			require.Failf(t, "float64(got) != want || math.Signbit(float64(got)) != math.Signbit(want)", "%#04x: got %v, want %v", h, got, want)
+		}
 	}
 }
 
@@ -48,15 +52,21 @@ func TestFloat16RoundTripAllPatterns(t *testing.T) {
 	for i := 0; i < 1<<16; i++ {
 		h := uint16(i)
 		back := Float32ToFloat16(Float16ToFloat32(h))
-		require.Equalf(t, h, back, "%#04x -> %v -> %#04x", h, Float16ToFloat32(h), back)
+		if h != back {
+			require.Equalf(t, h, back, "%#04x -> %v -> %#04x", h, Float16ToFloat32(h), back)
+		}
 		back = Float64ToFloat16(float64(Float16ToFloat32(h)))
 		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
 			// Widening a signalling NaN to float64 quiets it in hardware;
 			// only NaN-ness and the sign are kept.
-			require.Falsef(t, back&0x7c00 != 0x7c00 || back&0x3ff == 0 || back&0x8000 != h&0x8000, "float64 path: NaN %#04x -> %#04x", h, back)
+			if back&0x7c00 != 0x7c00 || back&0x3ff == 0 || back&0x8000 != h&0x8000 {
+				require.Failf(t, "back&0x7c00 != 0x7c00 || back&0x3ff == 0 || back&0x8000 != h&0x8000", "float64 path: NaN %#04x -> %#04x", h, back)
+			}
 			continue
 		}
-		require.Equalf(t, h, back, "float64 path: %#04x -> %#04x", h, back)
+		if h != back {
+			require.Equalf(t, h, back, "float64 path: %#04x -> %#04x", h, back)
+		}
 	}
 }
 
@@ -119,7 +129,9 @@ func TestFloat32ToFloat16Rounding(t *testing.T) {
 			require.Falsef(t, got&0x7c00 != 0x7c00 || got&0x3ff == 0, "%v: got %#04x, want a NaN", f, got)
 			return
 		}
-		require.Equalf(t, want, got, "%v (%#08x): got %#04x, want %#04x", f, math.Float32bits(f), got, want)
+		if got != want { // checked first: this runs for every half and ~400k floats
+			require.Equalf(t, want, got, "%v (%#08x): got %#04x, want %#04x", f, math.Float32bits(f), got, want)
+		}
 	}
 	// Every half, and the midpoints and near-midpoints between neighbours.
 	for h := uint16(0); h < 0x7c00; h++ {
@@ -159,7 +171,9 @@ func TestFloat64ToFloat16Rounding(t *testing.T) {
 			x = -x
 		}
 		got, want := Float64ToFloat16(x), ht.round(x)
-		require.Equalf(t, want, got, "%v: got %#04x, want %#04x", x, got, want)
+		if want != got {
+			require.Equalf(t, want, got, "%v: got %#04x, want %#04x", x, got, want)
+		}
 	}
 }
 
@@ -171,6 +185,8 @@ func TestFloat16Slices(t *testing.T) {
 	Float16sToFloat32s(back, h)
 	want := []float32{1, -2.5, 65504, float32(math.Inf(1))}
 	for i := range want {
-		require.Equalf(t, want[i], back[i], "element %d: got %v, want %v", i, back[i], want[i])
+		if want[i] != back[i] {
+			require.Equalf(t, want[i], back[i], "element %d: got %v, want %v", i, back[i], want[i])
+		}
 	}
 }

@@ -60,7 +60,9 @@ func TestGatherScatterElementsRandom(t *testing.T) {
 		for _, p := range want {
 			exp[p] = data.I64()[p]
 		}
-		require.Equalf(t, fmt.Sprint(exp), fmt.Sprint(sc), "scatter %v into %v axis %d: got %v want %v", ishape, dshape, axis, sc, exp)
+		if fmt.Sprint(exp) != fmt.Sprint(sc) {
+			require.Equalf(t, fmt.Sprint(exp), fmt.Sprint(sc), "scatter %v into %v axis %d: got %v want %v", ishape, dshape, axis, sc, exp)
+		}
 	}
 }
 

@@ -222,18 +222,28 @@ func TestGemvWorkerTakeBack(t *testing.T) {
 			a: g.a, lda: g.lda, b: g.b, ldb: g.ldb, c: c, ldc: g.ldc, bias: bias, act: ActRelu}
 		w.owner.Store(true)
 		w.post(call, 64)
-		require.Truef(t, w.pending(), "generation %d: nothing pending after post", front)
+		if !(w.pending()) {
+			require.Failf(t, "!(w.pending())", "generation %d: nothing pending after post", front)
+		}
 		for i := 0; i < front; i++ {
 			got := w.take(false)
-			require.Equalf(t, i, got, "generation %d: worker took chunk %d, want %d", front, got, i)
+			if i != got {
+				require.Equalf(t, i, got, "generation %d: worker took chunk %d, want %d", front, got, i)
+			}
 			w.runChunk(i)
 		}
 		w.finish()
-		require.Falsef(t, w.pending(), "generation %d: pending after finish", front)
-		require.Falsef(t, w.owner.Load(), "generation %d: owned after finish", front)
+		if w.pending() {
+			require.Failf(t, "w.pending()", "generation %d: pending after finish", front)
+		}
+		if w.owner.Load() {
+			require.Failf(t, "w.owner.Load()", "generation %d: owned after finish", front)
+		}
 		require.EqualValuesf(t, 5, w.done.Load(), "generation %d: chunks done after finish", front)
 		got := w.take(false)
-		require.Equalf(t, -1, got, "generation %d: take after finish = %d, want -1", front, got)
+		if -1 != got {
+			require.Equalf(t, -1, got, "generation %d: take after finish = %d, want -1", front, got)
+		}
 		g.check(t, c, want)
 	}
 }

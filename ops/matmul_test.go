@@ -102,7 +102,9 @@ func TestMatMulAgainstNaive(t *testing.T) {
 		MatMulNaive(p, a64, b64, y64)
 		for i := range want {
 			d := y64[i] - want[i]
-			require.Falsef(t, d > 1e-12 || d < -1e-12, "float64 %v x %v: element %d: %v, want %v", as, bs, i, y64[i], want[i])
+			if d > 1e-12 || d < -1e-12 {
+				require.Failf(t, "d > 1e-12 || d < -1e-12", "float64 %v x %v: element %d: %v, want %v", as, bs, i, y64[i], want[i])
+			}
 		}
 	}
 }

@@ -56,7 +56,9 @@ func testPool2x2AgainstLoops(t *testing.T) {
 				}
 				for i := range want {
 					g, w := float64(got[i]), float64(want[i])
-					require.Falsef(t, math.IsNaN(w) != math.IsNaN(g) || (!math.IsNaN(w) && math.Abs(g-w) > 1e-6*max(1, math.Abs(w))), "%s: output %d = %v, want %v", name, i, g, w)
+					if math.IsNaN(w) != math.IsNaN(g) || (!math.IsNaN(w) && math.Abs(g-w) > 1e-6*max(1, math.Abs(w))) {
+						require.Failf(t, "math.IsNaN(w) != math.IsNaN(g) || (!math.IsNaN(w) && math.Abs(g-w) > 1e-6*max(1, math.Abs(w)))", "%s: output %d = %v, want %v", name, i, g, w)
+					}
 				}
 			}
 		}

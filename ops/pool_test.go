@@ -101,7 +101,9 @@ func TestPoolAgainstNaive(t *testing.T) {
 		what := fmt.Sprintf("case %d %+v", it, *p)
 		requireClose(t, what+" max", y, mx, 0)
 		for i := range idx {
-			require.Equalf(t, arg[i], idx[i], "%s: index %d: got %d, want %d", what, i, idx[i], arg[i])
+			if arg[i] != idx[i] {
+				require.Equalf(t, arg[i], idx[i], "%s: index %d: got %d, want %d", what, i, idx[i], arg[i])
+			}
 		}
 		AvgPool(p, x, y, false)
 		requireClose(t, what+" avg", y, avgEx, 1e-5)

@@ -58,12 +58,16 @@ func TestRandomUniformStatistics(t *testing.T) {
 		// Every sample in range, each quarter holds about a quarter.
 		var bins [4]int
 		for _, x := range v {
-			require.Falsef(t, x < -1 || x > 3, "%v: sample %g outside [-1, 3]", dt, x)
+			if x < -1 || x > 3 {
+				require.Failf(t, "x < -1 || x > 3", "%v: sample %g outside [-1, 3]", dt, x)
+			}
 			bins[min(int(x+1), 3)]++
 		}
 		for i, b := range bins {
 			f := float64(b) / samples
-			assert.Falsef(t, math.Abs(f-0.25) > 0.01, "%v: bin %d holds %.4f of samples", dt, i, f)
+			if math.Abs(f-0.25) > 0.01 {
+				assert.Failf(t, "math.Abs(f-0.25) > 0.01", "%v: bin %d holds %.4f of samples", dt, i, f)
+			}
 		}
 	}
 }
@@ -93,14 +97,18 @@ func TestRandomUniformNeverReachesHigh(t *testing.T) {
 		x := New(dt, 10000)
 		require.NoError(t, RandomUniformInto(x, NewSeededRand(1), 1, high))
 		for _, v := range valuesOf(x) {
-			require.Falsef(t, v >= high || v < 1, "%v: sample %v outside [1, %v)", dt, v, high)
+			if v >= high || v < 1 {
+				require.Failf(t, "v >= high || v < 1", "%v: sample %v outside [1, %v)", dt, v, high)
+			}
 		}
 	}
 	// A range just below zero for float16: values must stay below -0.
 	x := New(Float16, 1000)
 	require.NoError(t, RandomUniformInto(x, NewSeededRand(2), -1e-9, 0))
 	for _, v := range valuesOf(x) {
-		require.Falsef(t, v >= 0, "float16 sample %v not below 0", v)
+		if v >= 0 {
+			require.Failf(t, "v >= 0", "float16 sample %v not below 0", v)
+		}
 	}
 	got := nextHalfDown(0x3c00)
 	assert.Equalf(t, uint16(0x3bff), got, "nextHalfDown(1) = %#x, want 0x3bff", got)
@@ -137,7 +145,9 @@ func TestBernoulliInto(t *testing.T) {
 		}
 		var sums [3]float64
 		for i, x := range v {
-			require.Falsef(t, x != 0 && x != 1, "%v: element %d is %v", dt, i, x)
+			if x != 0 && x != 1 {
+				require.Failf(t, "x != 0 && x != 1", "%v: element %d is %v", dt, i, x)
+			}
 			sums[i/n] += x
 		}
 		require.Falsef(t, sums[0] != 0 || sums[2] != n || math.Abs(sums[1]/n-0.25) > 0.007, "%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})

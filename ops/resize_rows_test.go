@@ -72,7 +72,9 @@ func TestResizeNearestDoubling(t *testing.T) {
 					}
 					src += c * inStr[d]
 				}
-				require.Equalf(t, math.Float32bits(x[src]), math.Float32bits(y[o]), "in %v axes %v: output %d = %v (bits %x), want x[%d] = %v (bits %x)", in, axes, o, y[o], math.Float32bits(y[o]), src, x[src], math.Float32bits(x[src]))
+				if math.Float32bits(x[src]) != math.Float32bits(y[o]) {
+					require.Equalf(t, math.Float32bits(x[src]), math.Float32bits(y[o]), "in %v axes %v: output %d = %v (bits %x), want x[%d] = %v (bits %x)", in, axes, o, y[o], math.Float32bits(y[o]), src, x[src], math.Float32bits(x[src]))
+				}
 			}
 		}
 	}
@@ -118,7 +120,9 @@ func testResizeVector(t *testing.T, impl int) {
 			if g != g && w != w {
 				continue // NaN payloads depend on operand order, which the compiler may pick
 			}
-			require.Equalf(t, math.Float32bits(w), math.Float32bits(g), "case %d %+v: output %d = %v, loops give %v", it, *p, i, got[i], want[i])
+			if math.Float32bits(w) != math.Float32bits(g) {
+				require.Equalf(t, math.Float32bits(w), math.Float32bits(g), "case %d %+v: output %d = %v, loops give %v", it, *p, i, got[i], want[i])
+			}
 		}
 	}
 }

@@ -51,7 +51,9 @@ func TestSigmoidSliceAgainstFloat64(t *testing.T) {
 			// leaves a value under 1.2e-38.
 			if !vecClose(got[i], refSigmoid(float64(x)), 1.2e-38, 4e-7) {
 				bad++
-				assert.Falsef(t, bad < 10, "%s: sigmoid(%g) = %g, want %g", impl.name, x, got[i], refSigmoid(float64(x)))
+				if bad < 10 {
+					assert.Failf(t, "bad < 10", "%s: sigmoid(%g) = %g, want %g", impl.name, x, got[i], refSigmoid(float64(x)))
+				}
 			}
 		}
 	}
@@ -73,7 +75,9 @@ func TestExpSliceAgainstFloat64(t *testing.T) {
 			}
 			if !vecClose(got[i], want, 0, 4e-7) {
 				bad++
-				assert.Falsef(t, bad < 10, "%s: exp(%g) = %g, want %g", impl.name, x, got[i], want)
+				if bad < 10 {
+					assert.Failf(t, "bad < 10", "%s: exp(%g) = %g, want %g", impl.name, x, got[i], want)
+				}
 			}
 		}
 	}
@@ -96,14 +100,18 @@ func TestSigmoidVectorMatchesGoTwin(t *testing.T) {
 	twin := make([]float32, len(xs))
 	sigmoidGo(twin, xs)
 	for i := range n {
-		assert.Truef(t, vecClose(vec[i], float64(twin[i]), 0, 6e-7), "sigmoid(%g): vector %g, go %g", xs[i], vec[i], twin[i])
+		if !(vecClose(vec[i], float64(twin[i]), 0, 6e-7)) {
+			assert.Failf(t, "!(vecClose(vec[i], float64(twin[i]), 0, 6e-7))", "sigmoid(%g): vector %g, go %g", xs[i], vec[i], twin[i])
+		}
 	}
 	ev := make([]float32, len(xs))
 	n = expVec(ev, xs)
 	et := make([]float32, len(xs))
 	expGo(et, xs)
 	for i := range n {
-		assert.Truef(t, vecClose(ev[i], float64(et[i]), 0, 6e-7), "exp(%g): vector %g, go %g", xs[i], ev[i], et[i])
+		if !(vecClose(ev[i], float64(et[i]), 0, 6e-7)) {
+			assert.Failf(t, "!(vecClose(ev[i], float64(et[i]), 0, 6e-7))", "exp(%g): vector %g, go %g", xs[i], ev[i], et[i])
+		}
 	}
 }
 
@@ -117,7 +125,9 @@ func TestSigmoidSliceInPlaceAndLengths(t *testing.T) {
 		sigmoidGo(want, src)
 		SigmoidSlice(src, src) // aliasing
 		for i := range src {
-			require.Truef(t, vecClose(src[i], float64(want[i]), 0, 2.5e-7), "n=%d: in-place sigmoid[%d] = %g, want %g", n, i, src[i], want[i])
+			if !(vecClose(src[i], float64(want[i]), 0, 2.5e-7)) {
+				require.Failf(t, "!(vecClose(src[i], float64(want[i]), 0, 2.5e-7))", "n=%d: in-place sigmoid[%d] = %g, want %g", n, i, src[i], want[i])
+			}
 		}
 	}
 	// dst longer than src: elements past len(src) untouched.
@@ -162,14 +172,18 @@ func TestReluSlice(t *testing.T) {
 		if x < 0 {
 			want = 0
 		}
-		assert.Falsef(t, math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(got[i]))), "relu(%g) = %g, want %g", x, got[i], want)
+		if math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(got[i]))) {
+			assert.Failf(t, "math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(got[i])))", "relu(%g) = %g, want %g", x, got[i], want)
+		}
 	}
 	// -0 keeps its sign, as the scalar loop does.
 	neg := float32(math.Copysign(0, -1))
 	in := []float32{neg, neg, neg, neg, neg, neg, neg, neg, neg}
 	ReluSlice(in, in)
 	for i, v := range in {
-		assert.Equalf(t, math.Float32bits(neg), math.Float32bits(v), "relu(-0)[%d] = %g (bits %x)", i, v, math.Float32bits(v))
+		if math.Float32bits(neg) != math.Float32bits(v) {
+			assert.Equalf(t, math.Float32bits(neg), math.Float32bits(v), "relu(-0)[%d] = %g (bits %x)", i, v, math.Float32bits(v))
+		}
 	}
 }
 
@@ -189,7 +203,9 @@ func TestTanhSliceAgainstFloat64(t *testing.T) {
 			want := math.Tanh(float64(x))
 			if !vecClose(got[i], want, 1e-37, 4e-7) {
 				bad++
-				assert.Falsef(t, bad < 10, "%s: tanh(%g) = %g, want %g", impl.name, x, got[i], want)
+				if bad < 10 {
+					assert.Failf(t, "bad < 10", "%s: tanh(%g) = %g, want %g", impl.name, x, got[i], want)
+				}
 			}
 		}
 	}
@@ -198,7 +214,9 @@ func TestTanhSliceAgainstFloat64(t *testing.T) {
 		twin := make([]float32, len(xs))
 		tanhGo(twin, xs)
 		for i := range n {
-			assert.Truef(t, vecClose(vec[i], float64(twin[i]), 1e-37, 6e-7), "tanh(%g): vector %g, go %g", xs[i], vec[i], twin[i])
+			if !(vecClose(vec[i], float64(twin[i]), 1e-37, 6e-7)) {
+				assert.Failf(t, "!(vecClose(vec[i], float64(twin[i]), 1e-37, 6e-7))", "tanh(%g): vector %g, go %g", xs[i], vec[i], twin[i])
+			}
 		}
 	}
 	// Odd symmetry and saturation are exact.
@@ -227,7 +245,9 @@ func TestActSlicesCutInvariant(t *testing.T) {
 				part := make([]float32, hi-lo)
 				f(part, x[lo:hi])
 				for i, v := range part {
-					require.Equalf(t, math.Float32bits(whole[lo+i]), math.Float32bits(v), "%s(x[%d]) = %v in x[%d:%d], %v in the whole slice", name, lo+i, v, lo, hi, whole[lo+i])
+					if math.Float32bits(whole[lo+i]) != math.Float32bits(v) {
+						require.Equalf(t, math.Float32bits(whole[lo+i]), math.Float32bits(v), "%s(x[%d]) = %v in x[%d:%d], %v in the whole slice", name, lo+i, v, lo, hi, whole[lo+i])
+					}
 				}
 			}
 		}
@@ -248,7 +268,9 @@ func TestAddTo(t *testing.T) {
 		}
 		addTo(dst, src)
 		for i := range want {
-			require.Equalf(t, math.Float32bits(want[i]), math.Float32bits(dst[i]), "n=%d: dst[%d] = %v, want %v", n, i, dst[i], want[i])
+			if math.Float32bits(want[i]) != math.Float32bits(dst[i]) {
+				require.Equalf(t, math.Float32bits(want[i]), math.Float32bits(dst[i]), "n=%d: dst[%d] = %v, want %v", n, i, dst[i], want[i])
+			}
 		}
 	}
 }
