@@ -158,14 +158,14 @@ func cmdProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		p.cpu += now - lastCPU
 		lastCPU = now
 	}
-	start := time.Now()
+	start, procStart := time.Now(), processCPU()
 	for range *runs {
 		lastCPU, _ = threadCPU()
 		if _, err := plan.RunObserved(ctx, inputs, observe); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	observed := time.Since(start)
+	observed, procCPU := time.Since(start), processCPU()-procStart
 	if wall == 0 {
 		wall = observed
 	}
@@ -196,16 +196,19 @@ func cmdProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	}
-	printProfile(stdout, path, *batch, t, *runs, wall, sum, sumCPU, haveCPU, nodes, *top)
+	printProfile(stdout, path, *batch, t, *runs, wall, sum, sumCPU, procCPU, haveCPU, nodes, *top)
 	return nil
 }
 
 // printProfile prints the per-kind table and the slowest nodes: wall and
-// (where available) CPU milliseconds per run, shares of the CPU time.
-func printProfile(w io.Writer, path string, batch, threads, runs int, wall, sum, sumCPU time.Duration, haveCPU bool, nodes []*nodeProfile, top int) {
+// (where available) CPU milliseconds per run, shares of the CPU time. The
+// header gives the whole process's CPU time per run beside the nodes' sum:
+// a process figure well above it means kernels used helper threads (or the
+// garbage collector ran), which the per-node CPU times do not see.
+func printProfile(w io.Writer, path string, batch, threads, runs int, wall, sum, sumCPU, procCPU time.Duration, haveCPU bool, nodes []*nodeProfile, top int) {
 	perRun := func(d time.Duration) float64 { return float64(d) / float64(runs) / float64(time.Millisecond) }
-	fmt.Fprintf(w, "model %s, batch %d, threads %d, native kernels %s: %d runs, %.3f ms per run (nodes: wall %.3f ms, CPU %.3f ms; %d nodes after optimisation)\n\n",
-		path, batch, threads, ops.GemmKernel(), runs, perRun(wall), perRun(sum), perRun(sumCPU), len(nodes))
+	fmt.Fprintf(w, "model %s, batch %d, threads %d, native kernels %s: %d runs, %.3f ms per run (nodes: wall %.3f ms, CPU %.3f ms; process CPU %.3f ms; %d nodes after optimisation)\n\n",
+		path, batch, threads, ops.GemmKernel(), runs, perRun(wall), perRun(sum), perRun(sumCPU), perRun(procCPU), len(nodes))
 	cost := func(p *nodeProfile) time.Duration {
 		if haveCPU {
 			return p.cpu
