@@ -53,7 +53,11 @@ kernels' instruction set (default: the best the CPU has).
 --batch and --threads take comma-separated lists; every combination is
 measured and, with more than one, printed as one table (Markdown) whose
 throughputs and native/ORT ratios come from the median (p50) run time,
-which a few runs preempted on a busy machine do not move.
+which a few runs preempted on a busy machine do not move. On Linux, rows
+with one thread also give the ratio of the median CPU time the running
+thread spent per run ("by CPU time"): with one thread both backends compute
+on the calling thread, so this is each run's cost without the time it
+waited for a core, the figure to trust on a machine busy with other work.
 
 --zoo DIR benchmarks every DIR/*/model.onnx (the benchmark zoo written by
 tools/python/make_fixtures.py --full-zoo, or any folder of models) on both
@@ -106,6 +110,11 @@ type benchResult struct {
 	// MaxAbsDiff is the largest |native − ort| over all outputs (with
 	// --backend both, which refuses to time outputs that disagree).
 	MaxAbsDiff *float64 `json:"max_abs_diff,omitempty"`
+	// CPUP50US is the median CPU time of the calling thread per run
+	// (Linux; 0 elsewhere): the whole cost of a one-thread run, which
+	// time spent waiting for a core on a busy machine does not inflate.
+	// With more threads it misses the helpers' work.
+	CPUP50US float64 `json:"cpu_p50_us,omitempty"`
 	// PeakBytes is the peak resident memory of running the model, above
 	// the process's size before loading it, and LoadedBytes the resident
 	// memory after loading it (see benchMemory); with --memory only.
@@ -384,13 +393,17 @@ func benchBatch(ctx context.Context, sessions []*runtime.Session, path string, b
 		}
 		maxAbs = &d
 	}
-	times, err := benchRun(ctx, sessions, inputs, cfg.warmup, cfg.minRuns, cfg.duration)
+	times, cpu, err := benchRun(ctx, sessions, inputs, cfg.warmup, cfg.minRuns, cfg.duration)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench %s: %w", path, err)
 	}
 	results := make([]benchResult, len(sessions))
 	for i, b := range cfg.backends {
 		results[i] = benchSummary(times[i])
+		if cpu != nil {
+			slices.Sort(cpu[i])
+			results[i].CPUP50US = float64(percentile(cpu[i], 50)) / float64(time.Microsecond)
+		}
 		results[i].Backend = b
 		results[i].Model = path
 		results[i].Batch = batch
@@ -456,8 +469,8 @@ func printBenchTable(w io.Writer, rows []benchRow, zoo string) {
 		fmt.Fprintf(w, "zoo %s, native kernels %s, GOMAXPROCS %d\n\n", zoo, ops.GemmKernel(), goruntime.GOMAXPROCS(0))
 	}
 	if both {
-		fmt.Fprintln(w, "| model | batch | threads | native p50 ms | ORT p50 ms | native /s | ORT /s | native/ORT | native MiB | ORT MiB |")
-		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		fmt.Fprintln(w, "| model | batch | threads | native p50 ms | ORT p50 ms | native /s | ORT /s | native/ORT | by CPU time | native MiB | ORT MiB |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	} else {
 		fmt.Fprintln(w, "| model | batch | threads | backend | p50 ms | p99 ms | /s | MiB |")
 		fmt.Fprintln(w, "|---|--:|--:|---|--:|--:|--:|--:|")
@@ -471,6 +484,7 @@ func printBenchTable(w io.Writer, rows []benchRow, zoo string) {
 	var failed []benchRow
 	type key struct{ threads, batch int }
 	logs := map[key][]float64{}
+	cpuLogs := map[int][]float64{} // batch -> log CPU-time ratios, one thread
 	var all []float64
 	var keys []key
 	for _, r := range rows {
@@ -482,8 +496,14 @@ func printBenchTable(w io.Writer, rows []benchRow, zoo string) {
 		if len(r.results) == 2 {
 			n, o := r.results[0], r.results[1]
 			ratio := o.P50US / n.P50US
-			fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %.2f | %s | %s |\n", name, r.batch, r.threads,
-				sig3(n.P50US/1e3), sig3(o.P50US/1e3), sig3(p50Throughput(n)), sig3(p50Throughput(o)), ratio, mib(n), mib(o))
+			byCPU := "–"
+			if r.threads == 1 && n.CPUP50US > 0 && o.CPUP50US > 0 {
+				c := o.CPUP50US / n.CPUP50US
+				byCPU = fmt.Sprintf("%.2f", c)
+				cpuLogs[r.batch] = append(cpuLogs[r.batch], math.Log(c))
+			}
+			fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %.2f | %s | %s | %s |\n", name, r.batch, r.threads,
+				sig3(n.P50US/1e3), sig3(o.P50US/1e3), sig3(p50Throughput(n)), sig3(p50Throughput(o)), ratio, byCPU, mib(n), mib(o))
 			k := key{r.threads, r.batch}
 			if _, ok := logs[k]; !ok {
 				keys = append(keys, k)
@@ -532,6 +552,20 @@ func printBenchTable(w io.Writer, rows []benchRow, zoo string) {
 		fmt.Fprintf(w, "- threads %d: %s; together ×%.2f\n", t, strings.Join(parts, ", "), geo(ls))
 	}
 	fmt.Fprintf(w, "- all %d rows: ×%.2f\n", len(all), geo(all))
+	if len(cpuLogs) > 0 {
+		var bs []int
+		for b := range cpuLogs {
+			bs = append(bs, b)
+		}
+		sort.Ints(bs)
+		var parts []string
+		var ls []float64
+		for _, b := range bs {
+			parts = append(parts, fmt.Sprintf("batch %d ×%.2f (%d models)", b, geo(cpuLogs[b]), len(cpuLogs[b])))
+			ls = append(ls, cpuLogs[b]...)
+		}
+		fmt.Fprintf(w, "- by CPU time, threads 1: %s; together ×%.2f\n", strings.Join(parts, ", "), geo(ls))
+	}
 }
 
 // benchInputs makes one random tensor per graph input, binding a symbolic
@@ -612,34 +646,49 @@ func benchCheck(ctx context.Context, sessions []*runtime.Session, inputs []*ops.
 
 // benchRun warms every session up, then runs them interleaved (the order
 // alternating each round) until d has passed and each made minRuns runs.
-// It returns each session's run times.
-func benchRun(ctx context.Context, sessions []*runtime.Session, inputs []*ops.Tensor, warmup, minRuns int, d time.Duration) ([][]time.Duration, error) {
+// It returns each session's run times and, where the platform has it
+// (Linux), the CPU time the calling thread spent in each run (nil
+// otherwise): with one thread both backends compute on that thread, so its
+// CPU time is the run's cost without the waits for a core on a busy
+// machine.
+func benchRun(ctx context.Context, sessions []*runtime.Session, inputs []*ops.Tensor, warmup, minRuns int, d time.Duration) (times, cpu [][]time.Duration, err error) {
 	for _, s := range sessions {
 		for range warmup {
 			if _, err := s.RunOrdered(ctx, inputs); err != nil {
-				return nil, fmt.Errorf("%s: %w", s.Backend(), err)
+				return nil, nil, fmt.Errorf("%s: %w", s.Backend(), err)
 			}
 		}
 	}
-	times := make([][]time.Duration, len(sessions))
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	_, haveCPU := threadCPU()
+	times = make([][]time.Duration, len(sessions))
+	if haveCPU {
+		cpu = make([][]time.Duration, len(sessions))
+	}
 	start := time.Now()
 	for round := 0; round < minRuns || time.Since(start) < d; round++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k := range sessions {
 			i := k
 			if round%2 == 1 {
 				i = len(sessions) - 1 - k
 			}
+			c0, _ := threadCPU()
 			t0 := time.Now()
 			if _, err := sessions[i].RunOrdered(ctx, inputs); err != nil {
-				return nil, fmt.Errorf("%s: %w", sessions[i].Backend(), err)
+				return nil, nil, fmt.Errorf("%s: %w", sessions[i].Backend(), err)
 			}
 			times[i] = append(times[i], time.Since(t0))
+			if haveCPU {
+				c1, _ := threadCPU()
+				cpu[i] = append(cpu[i], c1-c0)
+			}
 		}
 	}
-	return times, nil
+	return times, cpu, nil
 }
 
 // benchSummary computes the latency statistics of ts (which it sorts) in

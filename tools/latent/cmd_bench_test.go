@@ -70,6 +70,8 @@ func TestBenchNativeJSON(t *testing.T) {
 	require.Len(t, rs, 1, out)
 	checkResult(t, rs[0], benchModel, "native", 3, 1)
 	assert.GreaterOrEqual(t, rs[0].Runs, 5)
+	assert.Positive(t, rs[0].CPUP50US, "the thread's CPU time per run (Linux)")
+	assert.LessOrEqual(t, rs[0].CPUP50US, rs[0].P99US, "a run cannot use more CPU than its wall time on one thread")
 	assert.Zero(t, rs[0].NativeOverORT, "native alone reports no ratio")
 	assert.Zero(t, rs[0].PeakBytes, "no memory figure without --memory")
 }
@@ -125,7 +127,7 @@ func TestBenchLists(t *testing.T) {
 }
 
 // zooRow matches one row of the zoo table and captures its numbers.
-var zooRow = regexp.MustCompile(`(?m)^\| (\S+) \| (\d+) \| (\d+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$`)
+var zooRow = regexp.MustCompile(`(?m)^\| (\S+) \| (\d+) \| (\d+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$`)
 
 // TestBenchZoo runs --zoo over two of the committed zoo models (both
 // backends, two batch sizes, memory in child processes) and checks the
@@ -136,7 +138,7 @@ func TestBenchZoo(t *testing.T) {
 	code, out, errs := runCLI("bench", "--zoo", zooDir, "--models", `^(conv2d_ae|lstm_ae)-dynamo$`,
 		"--batch", "1,2", "--threads", "1", "--warmup", "1", "--duration", "5ms", "--min-runs", "3")
 	require.Equal(t, exitOK, code, "stderr %s", errs)
-	assert.Contains(t, out, "| model | batch | threads | native p50 ms | ORT p50 ms | native /s | ORT /s | native/ORT | native MiB | ORT MiB |")
+	assert.Contains(t, out, "| model | batch | threads | native p50 ms | ORT p50 ms | native /s | ORT /s | native/ORT | by CPU time | native MiB | ORT MiB |")
 	rows := zooRow.FindAllStringSubmatch(out, -1)
 	require.Len(t, rows, 4, out)
 	var logSum float64
@@ -154,9 +156,13 @@ func TestBenchZoo(t *testing.T) {
 		assert.InEpsilon(t, batch*1e3/nP50, nRate, 0.02, "native throughput = batch / p50")
 		assert.InEpsilon(t, batch*1e3/oP50, oRate, 0.02, "ORT throughput = batch / p50")
 		assert.InEpsilon(t, oP50/nP50, ratio, 0.05, "ratio = ORT p50 / native p50")
+		// One thread: the CPU-time ratio is there, and since both
+		// backends compute on the timed thread, it is of the same order
+		// as the wall-clock one (within 5x either way on a busy machine).
+		assert.InDelta(t, 0, math.Log(num(9)/ratio), math.Log(5), "CPU-time ratio %v against wall %v", num(9), ratio)
 		// Peak memory above the pre-load baseline: positive, and well
 		// under what a model of this size could need.
-		for _, mib := range []float64{num(9), num(10)} {
+		for _, mib := range []float64{num(10), num(11)} {
 			assert.Greater(t, mib, 0.0)
 			assert.Less(t, mib, 256.0)
 		}
@@ -168,6 +174,7 @@ func TestBenchZoo(t *testing.T) {
 	require.NoError(t, err)
 	assert.InEpsilon(t, math.Exp(logSum/4), g, 0.03, "geometric mean of the rows' ratios")
 	assert.Contains(t, out, "- threads 1: batch 1 ×")
+	assert.Contains(t, out, "- by CPU time, threads 1: batch 1 ×")
 	assert.Contains(t, errs, "bench lstm_ae-dynamo: batch 2, threads 1", "progress on stderr")
 }
 
