@@ -11,6 +11,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
 )
 
 // Session is an opened model ready to run. Its methods are safe for
@@ -139,6 +140,9 @@ func OpenModelContext(ctx context.Context, m *graph.Model, opts ...Option) (*Ses
 		return nil, err
 	}
 	o.cfg.MaxTensorBytes = o.limits.MaxTensorBytes
+	if err := typeCheck(m); err != nil {
+		return nil, err
+	}
 	exe, err := b.Compile(ctx, m, o.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s backend: %w", b.Name(), err)
@@ -355,4 +359,21 @@ func quoteList(names []string) string {
 		return "none"
 	}
 	return strings.Join(q, ", ")
+}
+
+// typeCheck runs the typed stage (operators.InferShapes) on a copy of m,
+// whatever the backend: an input type an operator does not admit, or
+// shapes that contradict each other, fail Open with an error naming the
+// node, instead of a kernel error at the first Run (or an ONNX Runtime
+// message about its own graph). What the rules cannot tell stays unknown
+// and is not an error. m is not modified.
+func typeCheck(m *graph.Model) error {
+	g := *m.Graph
+	g.ValueInfo = make(map[string]graph.ValueInfo, len(m.Graph.ValueInfo))
+	for k, v := range m.Graph.ValueInfo {
+		g.ValueInfo[k] = v
+	}
+	typed := *m
+	typed.Graph = &g
+	return operators.InferShapes(&typed)
 }

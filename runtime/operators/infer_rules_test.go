@@ -6,6 +6,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestInferMoreOps(t *testing.T) {
@@ -67,17 +69,11 @@ func TestInferMoreOps(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := model(c.opset, []graph.ValueInfo{x}, c.inits, c.node)
-			if err := operators.InferShapes(m); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, operators.InferShapes(m))
 			for name, want := range c.want {
 				vi, ok := m.Graph.ValueInfo[name]
-				if !ok {
-					t.Fatalf("%s not inferred", name)
-				}
-				if got := vi.DType.String() + vi.Shape.String(); got != want {
-					t.Errorf("%s: got %s, want %s", name, got, want)
-				}
+				require.True(t, ok, "%s not inferred", name)
+				assert.Equal(t, want, vi.DType.String()+vi.Shape.String(), name)
 			}
 		})
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // ir-level builders for inference tests.
@@ -69,15 +71,11 @@ func model(opset int64, inputs []graph.ValueInfo, inits map[string]*ops.Tensor, 
 func wantShape(t *testing.T, m *graph.Model, name string, dt ops.DType, want string) {
 	t.Helper()
 	vi, ok := m.Graph.ValueInfo[name]
-	if !ok {
-		t.Fatalf("%s: not inferred", name)
-	}
-	if vi.DType != dt || vi.Shape.String() != want || !vi.HasShape {
-		t.Fatalf("%s: got %v %s (HasShape %v), want %v %s", name, vi.DType, vi.Shape, vi.HasShape, dt, want)
-	}
-	if vi.ElemTypeCode != graph.ElemTypeOf(dt) {
-		t.Fatalf("%s: elem type code %d, want %d", name, vi.ElemTypeCode, graph.ElemTypeOf(dt))
-	}
+	require.True(t, ok, "%s: not inferred", name)
+	require.Equal(t, dt, vi.DType, "%s: type", name)
+	require.True(t, vi.HasShape, "%s: no shape", name)
+	require.Equal(t, want, vi.Shape.String(), "%s: shape", name)
+	require.Equal(t, graph.ElemTypeOf(dt), vi.ElemTypeCode, "%s: elem type code", name)
 }
 
 func f32(shape ...int) *ops.Tensor { return ops.New(ops.Float32, shape...) }
@@ -105,9 +103,7 @@ func TestInferPyTorchReshapeChainKeepsBatch(t *testing.T) {
 		op("Gemm", []string{"flat", "FW", "FB"}, []string{"logits"}, aInt("transB", 1)),
 		op("Softmax", []string{"logits"}, []string{"prob"}, aInt("axis", 1)),
 	)
-	if err := operators.InferShapes(m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, operators.InferShapes(m))
 	wantShape(t, m, "c", ops.Float32, "[batch,16,4,4]")
 	wantShape(t, m, "p", ops.Float32, "[batch,16,2,2]")
 	wantShape(t, m, "s", ops.Int64, "[4]")
@@ -119,16 +115,10 @@ func TestInferPyTorchReshapeChainKeepsBatch(t *testing.T) {
 	wantShape(t, m, "prob", ops.Float32, "[batch,10]")
 	// Round trip keeps the inferred value_info with the symbol.
 	b, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m2, err := graph.Decode(b, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m2.Graph.ValueInfo["flat"].Shape.String() != "[batch,64]" {
-		t.Errorf("after round trip: %s", m2.Graph.ValueInfo["flat"].Shape)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "[batch,64]", m2.Graph.ValueInfo["flat"].Shape.String(), "after round trip")
 }
 
 func TestInferWindowArithmetic(t *testing.T) {
@@ -177,9 +167,7 @@ func TestInferWindowArithmetic(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := model(13, []graph.ValueInfo{c.in}, c.inits, c.node)
-			if err := operators.InferShapes(m); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, operators.InferShapes(m))
 			wantShape(t, m, "y", ops.Float32, c.want)
 		})
 	}
@@ -238,9 +226,7 @@ func TestInferShapeOps(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := model(c.opset, []graph.ValueInfo{x}, c.inits, c.node)
-			if err := operators.InferShapes(m); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, operators.InferShapes(m))
 			wantShape(t, m, "y", c.dt, c.want)
 		})
 	}
@@ -252,15 +238,9 @@ func TestInferUnknownOpAndDynamicInputs(t *testing.T) {
 		op("Relu", []string{"u"}, []string{"r"}),
 		op("Reshape", []string{"x", "s"}, []string{"y"}),
 	)
-	if err := operators.InferShapes(m); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := m.Graph.ValueInfo["u"]; ok {
-		t.Error("unknown op output got a type")
-	}
-	if _, ok := m.Graph.ValueInfo["r"]; ok {
-		t.Error("Relu of an unknown value got a type")
-	}
+	require.NoError(t, operators.InferShapes(m))
+	assert.NotContains(t, m.Graph.ValueInfo, "u", "unknown op output got a type")
+	assert.NotContains(t, m.Graph.ValueInfo, "r", "Relu of an unknown value got a type")
 	// Reshape to a runtime shape of length 2: rank known, dims unknown.
 	wantShape(t, m, "y", ops.Float32, "[?,?]")
 }
@@ -282,9 +262,9 @@ func TestInferContradictions(t *testing.T) {
 		{"broadcast", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"b": f32(4)},
 			op("Add", []string{"x", "b"}, []string{"y"}), []string{"node Add -> y", "3 and 4 do not broadcast"}},
 		{"conv channels", []graph.ValueInfo{tvi("x", ops.Float32, 1, 3, 5, 5)}, map[string]*ops.Tensor{"W": f32(8, 2, 3, 3)},
-			op("Conv", []string{"x", "W"}, []string{"y"}), []string{"node Conv -> y", "X has 3 channels", "expects 2"}},
+			op("Conv", []string{"x", "W"}, []string{"y"}), []string{"node Conv -> y", "expects 2 input channels per group, X [1 3 5 5] has 3", "expects 2"}},
 		{"conv kernel too big", []graph.ValueInfo{tvi("x", ops.Float32, 1, 3, 2, 2)}, map[string]*ops.Tensor{"W": f32(8, 3, 3, 3)},
-			op("Conv", []string{"x", "W"}, []string{"y"}), []string{"node Conv -> y", "smaller than the kernel extent 3"}},
+			op("Conv", []string{"x", "W"}, []string{"y"}), []string{"node Conv -> y", "smaller than the effective kernel 3"}},
 		{"concat", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3), tvi("z", ops.Float32, 2, 4)}, nil,
 			op("Concat", []string{"x", "z"}, []string{"y"}, aInt("axis", 0)), []string{"node Concat -> y", "input 1 [2,4]", "axis 1"}},
 		{"reshape count", []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, map[string]*ops.Tensor{"s": i64(4, 2)},
@@ -317,9 +297,7 @@ func TestInferContradictions(t *testing.T) {
 	// ... but a less specific one is refined.
 	m = model(13, []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil, op("Relu", []string{"x"}, []string{"y"}))
 	m.Graph.ValueInfo["y"] = tvi("y", ops.Float32, "n", nil)
-	if err := operators.InferShapes(m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, operators.InferShapes(m))
 	wantShape(t, m, "y", ops.Float32, "[2,3]")
 	// A value whose type latent cannot name (Cast to STRING) keeps its
 	// shape for later nodes but stays out of value_info, which ONNX
@@ -329,19 +307,13 @@ func TestInferContradictions(t *testing.T) {
 		op("Cast", []string{"x"}, []string{"s2"}, aInt("to", 8)),
 		op("Shape", []string{"s"}, []string{"y"}))
 	m.Graph.ValueInfo["s2"] = graph.ValueInfo{Name: "s2", ElemTypeCode: 8}
-	if err := operators.InferShapes(m); err != nil {
-		t.Fatal(err)
-	}
-	if vi, ok := m.Graph.ValueInfo["s"]; ok {
-		t.Errorf("string value recorded: %+v", vi)
-	}
-	if vi := m.Graph.ValueInfo["s2"]; vi.ElemTypeCode != 8 || vi.Shape.String() != "[2,3]" {
-		t.Errorf("declared string value s2 = %+v", vi)
-	}
+	require.NoError(t, operators.InferShapes(m))
+	assert.NotContains(t, m.Graph.ValueInfo, "s", "string value recorded")
+	s2 := m.Graph.ValueInfo["s2"]
+	assert.Equal(t, int32(8), s2.ElemTypeCode, "declared string value s2")
+	assert.Equal(t, "[2,3]", s2.Shape.String(), "declared string value s2")
 	wantShape(t, m, "y", ops.Int64, "[2]")
-	if err := operators.InferShapes(&graph.Model{}); err == nil {
-		t.Error("no error for a model without graph")
-	}
+	assert.Error(t, operators.InferShapes(&graph.Model{}), "a model without graph")
 }
 
 // TestInferAgainstTestdataOutputs runs inference on every ONNX test model
@@ -355,11 +327,8 @@ func TestInferAgainstTestdataOutputs(t *testing.T) {
 	match := 0
 	for _, f := range files {
 		m, err := graph.DecodeFile(f)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if err := operators.InferShapes(m); err != nil {
-			t.Errorf("%s: %v", f, err)
+		require.NoError(t, err, "%s", f)
+		if !assert.NoError(t, operators.InferShapes(m), f) {
 			continue
 		}
 		for k, o := range m.Graph.Outputs {
@@ -379,17 +348,14 @@ func TestInferAgainstTestdataOutputs(t *testing.T) {
 			if !ok || vi.Shape == nil {
 				continue
 			}
-			if !ops.SameShape(got, ref.Shape) || vi.DType != ref.DType {
-				t.Errorf("%s: output %s inferred %v%s, reference is %v", f, o.Name, vi.DType, vi.Shape, ref)
+			if !assert.Equal(t, ref.Shape, got, "%s: output %s shape", f, o.Name) || !assert.Equal(t, ref.DType, vi.DType, "%s: output %s type", f, o.Name) {
 				continue
 			}
 			match++
 		}
 	}
 	t.Logf("%d graph outputs inferred exactly", match)
-	if match < 500 {
-		t.Errorf("only %d outputs inferred exactly", match)
-	}
+	assert.GreaterOrEqual(t, match, 500, "outputs inferred exactly")
 }
 
 // TestInferAgainstONNXShapeInference compares every value our inference
@@ -423,18 +389,13 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
 	match, unknown := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		fl := strings.Fields(line)
-		if len(fl) != 4 {
-			t.Fatalf("bad python line %q", line)
-		}
+		require.Len(t, fl, 4, "python line %q", line)
 		m, ok := models[fl[0]]
 		if !ok {
 			var err error
-			if m, err = graph.DecodeFile(fl[0]); err != nil {
-				t.Fatal(err)
-			}
-			if err := operators.InferShapes(m); err != nil {
-				t.Fatalf("%s: %v", fl[0], err)
-			}
+			m, err = graph.DecodeFile(fl[0])
+			require.NoError(t, err)
+			require.NoError(t, operators.InferShapes(m), fl[0])
 			models[fl[0]] = m
 		}
 		vi, ok := m.Graph.ValueInfo[fl[1]]
@@ -451,14 +412,11 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
 		if got == "" {
 			got = "scalar"
 		}
-		if want := fl[2] + " " + fl[3]; strconv.Itoa(int(vi.ElemTypeCode))+" "+got != want {
-			t.Errorf("%s: %s inferred elem %d shape %s, ONNX shape inference says %s", fl[0], fl[1], vi.ElemTypeCode, got, want)
+		if !assert.Equal(t, fl[2]+" "+fl[3], strconv.Itoa(int(vi.ElemTypeCode))+" "+got, "%s: %s (elem type, shape) against ONNX shape inference", fl[0], fl[1]) {
 			continue
 		}
 		match++
 	}
 	t.Logf("%d values agree with ONNX shape inference; %d it knows are left unknown here", match, unknown)
-	if match < 1000 {
-		t.Errorf("only %d values compared", match)
-	}
+	assert.GreaterOrEqual(t, match, 1000, "values compared")
 }

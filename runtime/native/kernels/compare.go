@@ -88,6 +88,9 @@ func inferWhere(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) 
 	if err := needInputs(n, in, 3); err != nil {
 		return nil, err
 	}
+	if err := sameElemType(in[1:]); err != nil {
+		return nil, err
+	}
 	s, ok, err := broadcastInputs(in)
 	if err != nil {
 		return nil, err

@@ -12,8 +12,8 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "Conv", Infer: inferConv, Build: buildConv}, 1, 11)
-	operators.Register(operators.Op{Type: "ConvTranspose", Infer: inferConvTranspose, Build: buildConvTranspose}, 1, 11)
+	operators.Register(operators.Op{Type: "Conv", Inputs: floatInputs, Infer: inferConv, Build: buildConv}, 1, 11)
+	operators.Register(operators.Op{Type: "ConvTranspose", Inputs: floatInputs, Infer: inferConvTranspose, Build: buildConvTranspose}, 1, 11)
 }
 
 // convInputs fetches and checks X, W and the optional bias B of a
@@ -156,75 +156,10 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operat
 		if b != nil && b.Len() != m {
 			return nil, fmt.Errorf("node %s: B must have %d elements (one per output channel), has shape %s", n.Label(), m, ops.ShapeString(b.Shape))
 		}
-		spIn := x.Shape[2:]
-		nd := len(spIn)
-		kernel := w.Shape[2:]
-		if err := checkKernelShape(n, win.kernel, kernel); err != nil {
-			return nil, err
-		}
-		strides, err := perSpatialAxis(n, win.strides, "strides", 1, nd)
+		spIn, kernel := x.Shape[2:], w.Shape[2:]
+		strides, dil, padB, out, err := win.transposeGeometry(n, spIn, kernel, outPad, outShape)
 		if err != nil {
 			return nil, err
-		}
-		dil, err := perSpatialAxis(n, win.dilations, "dilations", 1, nd)
-		if err != nil {
-			return nil, err
-		}
-		opad, err := perSpatialAxis(n, outPad, "output_padding", 0, nd)
-		if err != nil {
-			return nil, err
-		}
-		var oshape []int
-		if outShape != nil {
-			oshape = outShape
-			if len(oshape) == nd+2 {
-				oshape = oshape[2:]
-			}
-			if len(oshape) != nd {
-				return nil, fmt.Errorf("node %s: output_shape %v should have %d spatial values", n.Label(), outShape, nd)
-			}
-		}
-		padB, padE, out := make([]int, nd), make([]int, nd), make([]int, nd)
-		if win.autoPad == "NOTSET" && win.pads != nil {
-			if len(win.pads) != 2*nd {
-				return nil, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), win.pads, 2*nd)
-			}
-			copy(padB, win.pads[:nd])
-			copy(padE, win.pads[nd:])
-		}
-		for i := 0; i < nd; i++ {
-			ek := (kernel[i]-1)*dil[i] + 1
-			full := strides[i]*(spIn[i]-1) + opad[i] + ek
-			switch {
-			case oshape != nil:
-				out[i] = oshape[i]
-				total := full - out[i]
-				if total < 0 {
-					// The requested output is larger than the full
-					// transposed convolution: the tail stays bias only.
-					total = 0
-				}
-				if win.autoPad == "SAME_UPPER" {
-					padB[i], padE[i] = total/2, total-total/2
-				} else {
-					padB[i], padE[i] = total-total/2, total/2
-				}
-			case win.autoPad == "SAME_UPPER" || win.autoPad == "SAME_LOWER":
-				// Pad down to in·stride; a full output that is already
-				// shorter stays as it is (as ONNX Runtime does).
-				total := max(0, full-spIn[i]*strides[i])
-				if win.autoPad == "SAME_UPPER" {
-					padB[i], padE[i] = total/2, total-total/2
-				} else {
-					padB[i], padE[i] = total-total/2, total/2
-				}
-				out[i] = full - total
-			default:
-				out[i] = full - padB[i] - padE[i]
-			}
-			if out[i] < 0 {
-				return nil, fmt.Errorf("node %s: output size %d on spatial axis %d is negative (pads %d+%d too large)", n.Label(), out[i], i, padB[i], padE[i])
-			}
 		}
 		p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: spIn, Kernel: kernel, Out: out,
 			Strides: strides, Dilations: dil, PadBegin: padB, Act: act, Alpha: actAlpha}
@@ -314,6 +249,9 @@ func convShapes(n *graph.Node, in []graph.ValueInfo) (x, w graph.ValueInfo, grou
 	if err := needInputs(n, in, 2); err != nil {
 		return x, w, 0, false, err
 	}
+	if err := sameElemType(in); err != nil {
+		return x, w, 0, false, err
+	}
 	x, w = in[0], in[1]
 	if !operators.RankKnown(x) || !operators.RankKnown(w) {
 		return x, w, 0, false, nil
@@ -330,6 +268,9 @@ func convShapes(n *graph.Node, in []graph.ValueInfo) (x, w graph.ValueInfo, grou
 	return x, w, group, true, nil
 }
 
+// inferConv is Conv's rule: X and W share a type and a rank ≥ 3, X's
+// channels are W's input channels times group, and the spatial output
+// sizes come from the window fit the kernel uses.
 func inferConv(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
 	x, w, group, known, err := convShapes(n, in)
 	if err != nil {
@@ -338,25 +279,34 @@ func inferConv(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) (
 	if !known {
 		return one(graph.ValueInfo{DType: x.DType}), nil
 	}
-	if cx, cw := x.Shape[1], w.Shape[1]; cx.Known() && cw.Known() && cx.Value != cw.Value*group {
-		return nil, fmt.Errorf("X has %d channels but W %s with group %d expects %d", cx.Value, w.Shape, group, cw.Value*group)
-	}
-	spatial := len(x.Shape) - 2
-	wa, err := readWindow(n, spatial, w.Shape[2:])
+	win, _, err := parseConvWindow(n)
 	if err != nil {
 		return nil, err
 	}
-	out := graph.Shape{x.Shape[0], w.Shape[0]}
-	for i := 0; i < spatial; i++ {
-		d, err := wa.out(i, x.Shape[2+i])
+	xs, xok := x.Shape.Concrete()
+	ws, wok := w.Shape.Concrete()
+	if xok && wok {
+		// Static shapes: exactly the kernel's checks and geometry.
+		p, err := convGeometry(n, win, int(group), xs, ws, nil)
 		if err != nil {
-			return nil, fmt.Errorf("spatial axis %d: %w", i, err)
+			return nil, err
 		}
-		out = append(out, d)
+		return one(ranked(x.DType, graph.ShapeOf(append([]int{p.Batch, p.OutC}, p.Out...)...))), nil
 	}
-	return one(ranked(x.DType, out)), nil
+	if cx, cw := x.Shape[1], w.Shape[1]; cx.Known() && cw.Known() && cx.Value != cw.Value*group {
+		return nil, fmt.Errorf("X has %d channels but W %s with group %d expects %d", cx.Value, w.Shape, group, cw.Value*group)
+	}
+	sp, err := win.outShape(n, x.Shape[2:], w.Shape[2:])
+	if err != nil {
+		return nil, err
+	}
+	return one(ranked(x.DType, append(graph.Shape{x.Shape[0], w.Shape[0]}, sp...))), nil
 }
 
+// inferConvTranspose is ConvTranspose's rule: the output channels are W's
+// times group, and the spatial sizes come from the geometry the kernel
+// resolves (output_shape, or pads / auto_pad and output_padding) when the
+// input's spatial sizes and the kernel are known.
 func inferConvTranspose(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
 	x, w, group, known, err := convShapes(n, in)
 	if err != nil {
@@ -368,55 +318,41 @@ func inferConvTranspose(c *operators.InferContext, n *graph.Node, in []graph.Val
 	if _, err := operators.MergeDim(x.Shape[1], w.Shape[0]); err != nil {
 		return nil, fmt.Errorf("X %s has %s channels but W %s expects %s", x.Shape, x.Shape[1], w.Shape, w.Shape[0])
 	}
-	spatial := len(x.Shape) - 2
-	wa, err := readWindow(n, spatial, w.Shape[2:])
+	win, _, err := parseConvWindow(n)
 	if err != nil {
 		return nil, err
 	}
-	outPad, err := n.Ints("output_padding", nil)
+	outPad, err := intsAttr(n, "output_padding")
 	if err != nil {
 		return nil, err
 	}
-	if outPad == nil {
-		outPad = make([]int64, spatial)
-	}
-	outShape, err := n.Ints("output_shape", nil)
+	outShape, err := intsAttr(n, "output_shape")
 	if err != nil {
 		return nil, err
-	}
-	if len(outPad) != spatial || (outShape != nil && len(outShape) != spatial && len(outShape) != spatial+2) {
-		return nil, fmt.Errorf("output_padding %v / output_shape %v do not match %d spatial axes", outPad, outShape, spatial)
 	}
 	mc := operators.UnknownDim
 	if w.Shape[1].Known() {
 		mc = operators.KnownDim(w.Shape[1].Value * group)
 	}
-	out := graph.Shape{x.Shape[0], mc}
-	for i := 0; i < spatial; i++ {
-		if outShape != nil {
-			out = append(out, operators.KnownDim(outShape[len(outShape)-spatial+i]))
-			continue
-		}
-		in := x.Shape[2+i]
-		if !in.Known() || wa.kernel == nil {
-			out = append(out, operators.UnknownDim)
-			continue
-		}
-		s := wa.strides[i]
-		var o int64
-		if wa.autoPad == "SAME_UPPER" || wa.autoPad == "SAME_LOWER" {
-			o = in.Value * s
-		} else {
-			pads := wa.pads[i] + wa.pads[i+spatial]
-			if wa.autoPad == "VALID" {
-				pads = 0
-			}
-			o = s*(in.Value-1) + outPad[i] + (wa.kernel[i]-1)*wa.dilations[i] + 1 - pads
-		}
-		if o < 0 {
-			return nil, fmt.Errorf("spatial axis %d: output size %d is negative", i, o)
-		}
-		out = append(out, operators.KnownDim(o))
+	nd := len(x.Shape) - 2
+	sp := make(graph.Shape, nd)
+	for i := range sp {
+		sp[i] = operators.UnknownDim
 	}
-	return one(ranked(x.DType, out)), nil
+	spIn, okIn := x.Shape[2:].Concrete()
+	kernel, okK := w.Shape[2:].Concrete()
+	if okIn && okK {
+		_, _, _, out, err := win.transposeGeometry(n, spIn, kernel, outPad, outShape)
+		if err != nil {
+			return nil, err
+		}
+		for i, o := range out {
+			sp[i] = operators.KnownDim(int64(o))
+		}
+	} else if outShape != nil && (len(outShape) == nd || len(outShape) == nd+2) {
+		for i := range sp {
+			sp[i] = operators.KnownDim(int64(outShape[len(outShape)-nd+i]))
+		}
+	}
+	return one(ranked(x.DType, append(graph.Shape{x.Shape[0], mc}, sp...))), nil
 }

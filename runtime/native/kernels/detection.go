@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "RoiAlign", Build: buildRoiAlign}, 10, 16, 22)
+	operators.Register(operators.Op{Type: "RoiAlign", Inputs: []operators.TypeSet{operators.FloatTypes, operators.FloatTypes, {ops.Int64}}, Build: buildRoiAlign}, 10, 16, 22)
 	operators.Register(operators.Op{Type: "NonMaxSuppression", Build: buildNMS}, 10, 11)
 }
 

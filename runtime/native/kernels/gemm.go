@@ -207,6 +207,9 @@ func inferGemm(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) (
 	if err := needInputs(n, in, 2); err != nil {
 		return nil, err
 	}
+	if err := sameElemType(in); err != nil {
+		return nil, err
+	}
 	a, b := in[0], in[1]
 	ta, err := n.Int("transA", 0)
 	if err != nil {
@@ -244,6 +247,9 @@ func inferGemm(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) (
 
 func inferMatMul(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
 	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	if err := sameElemType(in); err != nil {
 		return nil, err
 	}
 	a, b := in[0], in[1]

@@ -14,13 +14,13 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "BatchNormalization", Infer: inferSame, Build: buildBatchNorm}, 1, 6, 7, 9, 14, 15)
-	operators.Register(operators.Op{Type: "InstanceNormalization", Infer: inferSame, Build: buildInstanceNorm}, 1, 6)
-	operators.Register(operators.Op{Type: "LayerNormalization", Infer: inferLayerNorm, Build: buildLayerNorm}, 17)
-	operators.Register(operators.Op{Type: "LRN", Infer: inferSame, Build: buildLRN}, 1, 13)
-	operators.Register(operators.Op{Type: "MeanVarianceNormalization", Infer: inferSame, Build: buildMVN}, 9, 13)
-	operators.Register(operators.Op{Type: "GroupNormalization", Build: buildGroupNorm}, 18, 21)
-	operators.Register(operators.Op{Type: "LpNormalization", Infer: inferSame, Build: buildLpNormalization}, 1)
+	operators.Register(operators.Op{Type: "BatchNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildBatchNorm}, 1, 6, 7, 9, 14, 15)
+	operators.Register(operators.Op{Type: "InstanceNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildInstanceNorm}, 1, 6)
+	operators.Register(operators.Op{Type: "LayerNormalization", Inputs: floatInputs, Infer: inferLayerNorm, Build: buildLayerNorm}, 17)
+	operators.Register(operators.Op{Type: "LRN", Inputs: floatInputs, Infer: inferSame, Build: buildLRN}, 1, 13)
+	operators.Register(operators.Op{Type: "MeanVarianceNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildMVN}, 9, 13)
+	operators.Register(operators.Op{Type: "GroupNormalization", Inputs: floatInputs, Build: buildGroupNorm}, 18, 21)
+	operators.Register(operators.Op{Type: "LpNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildLpNormalization}, 1)
 }
 
 func buildBatchNorm(n *graph.Node, opset int64) (operators.Kernel, error) {

@@ -5,7 +5,6 @@ package kernels
 // MaxUnpool.
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/latent-ml/latent/ops"
@@ -15,12 +14,12 @@ import (
 
 func init() {
 	operators.Register(operators.Op{Type: "MaxPool", Infer: inferPool, Build: buildMaxPool}, 1, 8, 10, 11, 12)
-	operators.Register(operators.Op{Type: "AveragePool", Infer: inferPool, Build: buildAveragePool}, 1, 7, 10, 11, 19)
-	operators.Register(operators.Op{Type: "GlobalAveragePool", Infer: inferGlobalPool, Build: buildGlobalPool(false)}, 1)
-	operators.Register(operators.Op{Type: "GlobalMaxPool", Infer: inferGlobalPool, Build: buildGlobalPool(true)}, 1)
+	operators.Register(operators.Op{Type: "AveragePool", Inputs: floatInputs, Infer: inferPool, Build: buildAveragePool}, 1, 7, 10, 11, 19)
+	operators.Register(operators.Op{Type: "GlobalAveragePool", Inputs: floatInputs, Infer: inferGlobalPool, Build: buildGlobalPool(false)}, 1)
+	operators.Register(operators.Op{Type: "GlobalMaxPool", Inputs: floatInputs, Infer: inferGlobalPool, Build: buildGlobalPool(true)}, 1)
 	operators.Register(operators.Op{Type: "MaxUnpool", Build: buildMaxUnpool}, 9, 11)
-	operators.Register(operators.Op{Type: "LpPool", Infer: inferPool, Build: buildLpPool(false)}, 1, 2, 11, 18)
-	operators.Register(operators.Op{Type: "GlobalLpPool", Infer: inferGlobalPool, Build: buildLpPool(true)}, 1, 2)
+	operators.Register(operators.Op{Type: "LpPool", Inputs: floatInputs, Infer: inferPool, Build: buildLpPool(false)}, 1, 2, 11, 18)
+	operators.Register(operators.Op{Type: "GlobalLpPool", Inputs: floatInputs, Infer: inferGlobalPool, Build: buildLpPool(true)}, 1, 2)
 }
 
 // poolParams resolves the window of a pooling node against input x.
@@ -316,28 +315,21 @@ func inferPool(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) (
 		return nil, err
 	}
 	x := in[0]
+	win, err := parsePoolWindow(n)
+	if err != nil {
+		return nil, err
+	}
 	if !operators.RankKnown(x) {
 		return []graph.ValueInfo{{DType: x.DType}, {DType: ops.Int64}}, nil
 	}
 	if len(x.Shape) < 3 {
 		return nil, fmt.Errorf("X %s must have rank ≥ 3", x.Shape)
 	}
-	spatial := len(x.Shape) - 2
-	if !n.Has("kernel_shape") {
-		return nil, errors.New(`attribute "kernel_shape" is required`)
-	}
-	wa, err := readWindow(n, spatial, nil)
+	sp, err := win.outShape(n, x.Shape[2:], nil)
 	if err != nil {
 		return nil, err
 	}
-	out := graph.Shape{x.Shape[0], x.Shape[1]}
-	for i := 0; i < spatial; i++ {
-		d, err := wa.out(i, x.Shape[2+i])
-		if err != nil {
-			return nil, fmt.Errorf("spatial axis %d: %w", i, err)
-		}
-		out = append(out, d)
-	}
+	out := append(graph.Shape{x.Shape[0], x.Shape[1]}, sp...)
 	return []graph.ValueInfo{ranked(x.DType, out), ranked(ops.Int64, append(graph.Shape(nil), out...))}, nil
 }
 

@@ -17,9 +17,12 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "RNN", Infer: inferRecurrent, Build: buildRecurrent(cellRNN)}, 7, 14, 22)
-	operators.Register(operators.Op{Type: "GRU", Infer: inferRecurrent, Build: buildRecurrent(cellGRU)}, 7, 14, 22)
-	operators.Register(operators.Op{Type: "LSTM", Infer: inferRecurrent, Build: buildRecurrent(cellLSTM)}, 7, 14, 22)
+	// X, W, R, B, sequence_lens, initial_h (, initial_c, P)
+	inputs := []operators.TypeSet{operators.FloatTypes, operators.FloatTypes, operators.FloatTypes, operators.FloatTypes,
+		{ops.Int32}, operators.FloatTypes}
+	operators.Register(operators.Op{Type: "RNN", Inputs: inputs, Infer: inferRecurrent, Build: buildRecurrent(cellRNN)}, 7, 14, 22)
+	operators.Register(operators.Op{Type: "GRU", Inputs: inputs, Infer: inferRecurrent, Build: buildRecurrent(cellGRU)}, 7, 14, 22)
+	operators.Register(operators.Op{Type: "LSTM", Inputs: inputs, Infer: inferRecurrent, Build: buildRecurrent(cellLSTM)}, 7, 14, 22)
 }
 
 type cellKind uint8

@@ -8,6 +8,9 @@ import (
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
+// floatInputs constrains every input of an operator to the float types.
+var floatInputs = []operators.TypeSet{operators.FloatTypes}
+
 func ranked(dt ops.DType, s graph.Shape) graph.ValueInfo {
 	if s == nil {
 		s = graph.Shape{}

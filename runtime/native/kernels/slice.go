@@ -378,6 +378,9 @@ func inferConcat(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo)
 	if err := needInputs(n, in, 1); err != nil {
 		return nil, err
 	}
+	if err := sameElemType(in); err != nil {
+		return nil, err
+	}
 	axis, err := n.Int("axis", 0)
 	if err != nil {
 		return nil, err

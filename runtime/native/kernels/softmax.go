@@ -12,9 +12,9 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "Softmax", Infer: inferSame, Build: buildSoftmax(false)}, 1, 11, 13)
-	operators.Register(operators.Op{Type: "LogSoftmax", Infer: inferSame, Build: buildSoftmax(true)}, 1, 11, 13)
-	operators.Register(operators.Op{Type: "Hardmax", Infer: inferSame, Build: buildHardmax}, 1, 11, 13)
+	operators.Register(operators.Op{Type: "Softmax", Inputs: floatInputs, Infer: inferSame, Build: buildSoftmax(false)}, 1, 11, 13)
+	operators.Register(operators.Op{Type: "LogSoftmax", Inputs: floatInputs, Infer: inferSame, Build: buildSoftmax(true)}, 1, 11, 13)
+	operators.Register(operators.Op{Type: "Hardmax", Inputs: floatInputs, Infer: inferSame, Build: buildHardmax}, 1, 11, 13)
 }
 
 func buildSoftmax(log bool) operators.Builder {

@@ -19,37 +19,41 @@ func init() {
 		"Reciprocal": ops.UnReciprocal, "Sigmoid": ops.UnSigmoid, "Tanh": ops.UnTanh,
 		"Floor": ops.UnFloor, "Ceil": ops.UnCeil,
 	} {
-		operators.Register(operators.Op{Type: name, Infer: inferSame, Build: buildUnary(op, nil)}, 1, 6, 13)
+		types := floatInputs
+		if name == "Abs" || name == "Neg" {
+			types = nil // every numeric type
+		}
+		operators.Register(operators.Op{Type: name, Inputs: types, Infer: inferSame, Build: buildUnary(op, nil)}, 1, 6, 13)
 	}
 	operators.Register(operators.Op{Type: "Relu", Infer: inferSame, Build: buildUnary(ops.UnRelu, nil)}, 1, 6, 13, 14)
 	operators.Register(operators.Op{Type: "Erf", Infer: inferSame, Build: buildUnary(ops.UnErf, nil)}, 9, 13)
 	operators.Register(operators.Op{Type: "Sign", Infer: inferSame, Build: buildUnary(ops.UnSign, nil)}, 9, 13)
-	operators.Register(operators.Op{Type: "LeakyRelu", Infer: inferSame, Build: buildUnary(ops.UnLeakyRelu, floatAttrs{"alpha": 0.01})}, 1, 6, 16)
-	operators.Register(operators.Op{Type: "Elu", Infer: inferSame, Build: buildUnary(ops.UnElu, floatAttrs{"alpha": 1})}, 1, 6)
+	operators.Register(operators.Op{Type: "LeakyRelu", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnLeakyRelu, floatAttrs{"alpha": 0.01})}, 1, 6, 16)
+	operators.Register(operators.Op{Type: "Elu", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnElu, floatAttrs{"alpha": 1})}, 1, 6)
 	// ONNX Selu's defaults are the float32 roundings of the paper's constants.
-	operators.Register(operators.Op{Type: "Selu", Infer: inferSame, Build: buildUnary(ops.UnSelu, floatAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875})}, 1, 6)
-	operators.Register(operators.Op{Type: "HardSigmoid", Infer: inferSame, Build: buildUnary(ops.UnHardSigmoid, floatAttrs{"alpha": 0.2, "beta": 0.5})}, 1, 6)
-	operators.Register(operators.Op{Type: "Softplus", Infer: inferSame, Build: buildUnary(ops.UnSoftplus, nil)}, 1)
-	operators.Register(operators.Op{Type: "Softsign", Infer: inferSame, Build: buildUnary(ops.UnSoftsign, nil)}, 1)
+	operators.Register(operators.Op{Type: "Selu", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnSelu, floatAttrs{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875})}, 1, 6)
+	operators.Register(operators.Op{Type: "HardSigmoid", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnHardSigmoid, floatAttrs{"alpha": 0.2, "beta": 0.5})}, 1, 6)
+	operators.Register(operators.Op{Type: "Softplus", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnSoftplus, nil)}, 1)
+	operators.Register(operators.Op{Type: "Softsign", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnSoftsign, nil)}, 1)
 	operators.Register(operators.Op{Type: "Not", Infer: inferSame, Build: buildNot}, 1)
 	operators.Register(operators.Op{Type: "Clip", Infer: inferSame, Build: buildClip}, 1, 6, 11, 12, 13)
 	for name, op := range map[string]ops.UnaryOp{"Cos": ops.UnCos, "Sin": ops.UnSin, "Tan": ops.UnTan,
 		"Acos": ops.UnAcos, "Asin": ops.UnAsin, "Atan": ops.UnAtan} {
-		operators.Register(operators.Op{Type: name, Infer: inferSame, Build: buildUnary(op, nil)}, 7)
+		operators.Register(operators.Op{Type: name, Inputs: floatInputs, Infer: inferSame, Build: buildUnary(op, nil)}, 7)
 	}
 	for name, op := range map[string]ops.UnaryOp{"Cosh": ops.UnCosh, "Sinh": ops.UnSinh,
 		"Acosh": ops.UnAcosh, "Asinh": ops.UnAsinh, "Atanh": ops.UnAtanh} {
-		operators.Register(operators.Op{Type: name, Infer: inferSame, Build: buildUnary(op, nil)}, 9)
+		operators.Register(operators.Op{Type: name, Inputs: floatInputs, Infer: inferSame, Build: buildUnary(op, nil)}, 9)
 	}
-	operators.Register(operators.Op{Type: "Round", Infer: inferSame, Build: buildUnary(ops.UnRound, nil)}, 11)
-	operators.Register(operators.Op{Type: "Celu", Infer: inferSame, Build: buildUnary(ops.UnCelu, floatAttrs{"alpha": 1})}, 12)
-	operators.Register(operators.Op{Type: "ThresholdedRelu", Infer: inferSame, Build: buildUnary(ops.UnThresholdedRelu, floatAttrs{"alpha": 1})}, 10)
+	operators.Register(operators.Op{Type: "Round", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnRound, nil)}, 11)
+	operators.Register(operators.Op{Type: "Celu", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnCelu, floatAttrs{"alpha": 1})}, 12)
+	operators.Register(operators.Op{Type: "ThresholdedRelu", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnThresholdedRelu, floatAttrs{"alpha": 1})}, 10)
 	operators.Register(operators.Op{Type: "Shrink", Infer: inferSame, Build: buildShrink}, 9)
-	operators.Register(operators.Op{Type: "HardSwish", Infer: inferSame, Build: buildUnary(ops.UnHardSwish, nil)}, 14)
-	operators.Register(operators.Op{Type: "Mish", Infer: inferSame, Build: buildUnary(ops.UnMish, nil)}, 18)
-	operators.Register(operators.Op{Type: "Gelu", Infer: inferSame, Build: buildGelu}, 20)
-	operators.Register(operators.Op{Type: "IsNaN", Infer: inferSameBool, Build: buildIsNaN}, 9, 13, 20)
-	operators.Register(operators.Op{Type: "IsInf", Infer: inferSameBool, Build: buildIsInf}, 10, 20)
+	operators.Register(operators.Op{Type: "HardSwish", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnHardSwish, nil)}, 14)
+	operators.Register(operators.Op{Type: "Mish", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnMish, nil)}, 18)
+	operators.Register(operators.Op{Type: "Gelu", Inputs: floatInputs, Infer: inferSame, Build: buildGelu}, 20)
+	operators.Register(operators.Op{Type: "IsNaN", Inputs: floatInputs, Infer: inferSameBool, Build: buildIsNaN}, 9, 13, 20)
+	operators.Register(operators.Op{Type: "IsInf", Inputs: floatInputs, Infer: inferSameBool, Build: buildIsInf}, 10, 20)
 }
 
 // floatAttrs lists a unary operator's float attributes and their defaults.

@@ -129,12 +129,11 @@ type windowGeometry struct {
 	kernel, strides, dilations, padBegin, padEnd, out []int
 }
 
-// resolve fills defaults for nd spatial axes of sizes in, computes
-// auto_pad pads and the output size (floor or ceil rounding per ceil,
-// which the convolutions never set). kernel is the kernel from the weights
-// (nil for pooling, which needs the attribute).
-func (w *window) resolve(n *graph.Node, in []int, kernel []int) (*windowGeometry, error) {
-	nd := len(in)
+// geometry fills the window's defaults for nd spatial axes and checks the
+// attributes against them: kernel is the kernel from the weights (nil for
+// pooling, which needs the attribute). The pads are the explicit ones; fit
+// resolves auto_pad and the output sizes per axis.
+func (w *window) geometry(n *graph.Node, nd int, kernel []int) (*windowGeometry, error) {
 	g := &windowGeometry{}
 	switch {
 	case kernel != nil:
@@ -169,32 +168,179 @@ func (w *window) resolve(n *graph.Node, in []int, kernel []int) (*windowGeometry
 			}
 		}
 	}
-	for i := 0; i < nd; i++ {
-		ek := (g.kernel[i]-1)*g.dilations[i] + 1
-		s := g.strides[i]
-		switch w.autoPad {
-		case "SAME_UPPER", "SAME_LOWER":
-			// The spec's pad_shape, not clamped at 0: a kernel shorter
-			// than the stride gets a negative (cropping) pad, as in ONNX
-			// Runtime. Integer division truncates toward zero as in C++.
-			out := (in[i] + s - 1) / s
-			total := (out-1)*s + ek - in[i]
-			if w.autoPad == "SAME_LOWER" {
-				g.padBegin[i] = (total + 1) / 2
-			} else {
-				g.padBegin[i] = total / 2
-			}
-			g.padEnd[i] = total - g.padBegin[i]
-			g.out[i] = out
-			continue
+	return g, nil
+}
+
+// fit resolves spatial axis i of size in: the auto_pad pads and the output
+// size (floor or ceil rounding per ceil_mode, which the convolutions never
+// set).
+func (g *windowGeometry) fit(n *graph.Node, w *window, i, in int) error {
+	ek := (g.kernel[i]-1)*g.dilations[i] + 1
+	s := g.strides[i]
+	switch w.autoPad {
+	case "SAME_UPPER", "SAME_LOWER":
+		// The spec's pad_shape, not clamped at 0: a kernel shorter than
+		// the stride gets a negative (cropping) pad, as in ONNX Runtime.
+		// Integer division truncates toward zero as in C++.
+		out := (in + s - 1) / s
+		total := (out-1)*s + ek - in
+		if w.autoPad == "SAME_LOWER" {
+			g.padBegin[i] = (total + 1) / 2
+		} else {
+			g.padBegin[i] = total / 2
 		}
-		g.out[i] = ops.PoolOutSize(in[i], g.kernel[i], s, g.dilations[i], g.padBegin[i], g.padEnd[i], w.ceil)
-		if in[i]+g.padBegin[i]+g.padEnd[i] < ek {
-			return nil, fmt.Errorf("node %s: spatial axis %d of size %d (pads %d+%d) is smaller than the effective kernel %d",
-				n.Label(), i, in[i], g.padBegin[i], g.padEnd[i], ek)
+		g.padEnd[i] = total - g.padBegin[i]
+		g.out[i] = out
+		return nil
+	}
+	if in+g.padBegin[i]+g.padEnd[i] < ek {
+		return fmt.Errorf("node %s: spatial axis %d of size %d (pads %d+%d) is smaller than the effective kernel %d",
+			n.Label(), i, in, g.padBegin[i], g.padEnd[i], ek)
+	}
+	g.out[i] = ops.PoolOutSize(in, g.kernel[i], s, g.dilations[i], g.padBegin[i], g.padEnd[i], w.ceil)
+	return nil
+}
+
+// resolve is geometry and fit for the concrete spatial sizes in: what the
+// kernels run with.
+func (w *window) resolve(n *graph.Node, in []int, kernel []int) (*windowGeometry, error) {
+	g, err := w.geometry(n, len(in), kernel)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range in {
+		if err := g.fit(n, w, i, d); err != nil {
+			return nil, err
 		}
 	}
 	return g, nil
+}
+
+// outShape is the shape rules' view of resolve: the output sizes of the
+// spatial dims in, some of which may be symbolic or unknown, computed by
+// the same fit the kernels use. kernel is the weights' spatial dims (nil
+// for pooling); an unknown kernel size leaves every output size unknown
+// but for the two that keep their input's size: a window of one with
+// stride one and no padding, and SAME padding with stride one.
+func (w *window) outShape(n *graph.Node, in, kernel graph.Shape) (graph.Shape, error) {
+	nd := len(in)
+	var k []int
+	if kernel != nil {
+		k = make([]int, nd)
+		for i, d := range kernel {
+			if !d.Known() {
+				k = nil
+				break
+			}
+			k[i] = int(d.Value)
+		}
+	}
+	if k == nil && w.kernel != nil {
+		// Pooling, or weights of unknown spatial size: the attribute says.
+		if len(w.kernel) != nd {
+			return nil, fmt.Errorf("node %s: kernel_shape %v has %d axes, input has %d spatial axes", n.Label(), w.kernel, len(w.kernel), nd)
+		}
+		k = w.kernel
+	}
+	var g *windowGeometry
+	if k != nil {
+		var err error
+		if g, err = w.geometry(n, nd, k); err != nil {
+			return nil, err
+		}
+	}
+	out := make(graph.Shape, nd)
+	for i, d := range in {
+		switch {
+		case g != nil && d.Known():
+			if err := g.fit(n, w, i, int(d.Value)); err != nil {
+				return nil, err
+			}
+			out[i] = operators.KnownDim(int64(g.out[i]))
+		case g != nil && g.kernel[i] == 1 && g.strides[i] == 1 && g.padBegin[i] == 0 && g.padEnd[i] == 0 && w.autoPad == "NOTSET":
+			out[i] = d // an identity window keeps the symbol
+		case (w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER") && (w.strides == nil || w.strides[i] == 1):
+			out[i] = d
+		default:
+			out[i] = operators.UnknownDim
+		}
+	}
+	return out, nil
+}
+
+// transposeGeometry resolves ConvTranspose's window for the concrete
+// spatial sizes in: strides, dilations, the begin pads and the output
+// sizes, from output_shape when given, otherwise from the pads or
+// auto_pad and output_padding.
+func (w *window) transposeGeometry(n *graph.Node, in, kernel, outPad, outShape []int) (strides, dil, padB, out []int, err error) {
+	nd := len(in)
+	if err := checkKernelShape(n, w.kernel, kernel); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if strides, err = perSpatialAxis(n, w.strides, "strides", 1, nd); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if dil, err = perSpatialAxis(n, w.dilations, "dilations", 1, nd); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	opad, err := perSpatialAxis(n, outPad, "output_padding", 0, nd)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var oshape []int
+	if outShape != nil {
+		oshape = outShape
+		if len(oshape) == nd+2 {
+			oshape = oshape[2:]
+		}
+		if len(oshape) != nd {
+			return nil, nil, nil, nil, fmt.Errorf("node %s: output_shape %v should have %d spatial values", n.Label(), outShape, nd)
+		}
+	}
+	padB, padE := make([]int, nd), make([]int, nd)
+	out = make([]int, nd)
+	if w.autoPad == "NOTSET" && w.pads != nil {
+		if len(w.pads) != 2*nd {
+			return nil, nil, nil, nil, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), w.pads, 2*nd)
+		}
+		copy(padB, w.pads[:nd])
+		copy(padE, w.pads[nd:])
+	}
+	for i := 0; i < nd; i++ {
+		ek := (kernel[i]-1)*dil[i] + 1
+		full := strides[i]*(in[i]-1) + opad[i] + ek
+		switch {
+		case oshape != nil:
+			out[i] = oshape[i]
+			total := full - out[i]
+			if total < 0 {
+				// The requested output is larger than the full
+				// transposed convolution: the tail stays bias only.
+				total = 0
+			}
+			if w.autoPad == "SAME_UPPER" {
+				padB[i], padE[i] = total/2, total-total/2
+			} else {
+				padB[i], padE[i] = total-total/2, total/2
+			}
+		case w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER":
+			// Pad down to in·stride; a full output that is already
+			// shorter stays as it is (as ONNX Runtime does).
+			total := max(0, full-in[i]*strides[i])
+			if w.autoPad == "SAME_UPPER" {
+				padB[i], padE[i] = total/2, total-total/2
+			} else {
+				padB[i], padE[i] = total-total/2, total/2
+			}
+			out[i] = full - total
+		default:
+			out[i] = full - padB[i] - padE[i]
+		}
+		if out[i] < 0 {
+			return nil, nil, nil, nil, fmt.Errorf("node %s: output size %d on spatial axis %d is negative (pads %d+%d too large)", n.Label(), out[i], i, padB[i], padE[i])
+		}
+	}
+	return strides, dil, padB, out, nil
 }
 
 // checkKernelShape checks an optional kernel_shape attribute (nil when
@@ -235,126 +381,4 @@ func checkSpatial(n *graph.Node, x *ops.Tensor, name string, minSpatial int) ([]
 		return nil, fmt.Errorf("node %s: input %s must be N×C×D1… with at least %d spatial axes, got shape %s", n.Label(), name, minSpatial, ops.ShapeString(x.Shape))
 	}
 	return x.Shape[2:], nil
-}
-
-type windowAttrs struct {
-	kernel, strides, dilations, pads []int64
-	autoPad                          string
-	ceil                             bool
-}
-
-func readWindow(n *graph.Node, spatial int, kernelFromW graph.Shape) (windowAttrs, error) {
-	var w windowAttrs
-	var err error
-	if w.kernel, err = n.Ints("kernel_shape", nil); err != nil {
-		return w, err
-	}
-	if w.kernel == nil && kernelFromW != nil {
-		for _, d := range kernelFromW {
-			if !d.Known() {
-				w.kernel = nil
-				break
-			}
-			w.kernel = append(w.kernel, d.Value)
-		}
-	}
-	if w.strides, err = n.Ints("strides", nil); err != nil {
-		return w, err
-	}
-	if w.dilations, err = n.Ints("dilations", nil); err != nil {
-		return w, err
-	}
-	if w.pads, err = n.Ints("pads", nil); err != nil {
-		return w, err
-	}
-	if w.autoPad, err = n.String("auto_pad", "NOTSET"); err != nil {
-		return w, err
-	}
-	ceil, err := n.Int("ceil_mode", 0)
-	if err != nil {
-		return w, err
-	}
-	w.ceil = ceil != 0
-	fill := func(name string, v []int64, n int, def int64) ([]int64, error) {
-		if v == nil {
-			v = make([]int64, n)
-			for i := range v {
-				v[i] = def
-			}
-		}
-		if len(v) != n {
-			return nil, fmt.Errorf("attribute %s has %d values, want %d for %d spatial axes", name, len(v), n, spatial)
-		}
-		return v, nil
-	}
-	if w.kernel != nil && len(w.kernel) != spatial {
-		return w, fmt.Errorf("kernel_shape has %d values, want %d spatial axes", len(w.kernel), spatial)
-	}
-	if w.strides, err = fill("strides", w.strides, spatial, 1); err != nil {
-		return w, err
-	}
-	if w.dilations, err = fill("dilations", w.dilations, spatial, 1); err != nil {
-		return w, err
-	}
-	if w.pads, err = fill("pads", w.pads, 2*spatial, 0); err != nil {
-		return w, err
-	}
-	for i := 0; i < spatial; i++ {
-		if w.strides[i] < 1 || w.dilations[i] < 1 {
-			return w, fmt.Errorf("strides %v and dilations %v must be ≥ 1", w.strides, w.dilations)
-		}
-		if w.pads[i] < 0 || w.pads[i+spatial] < 0 {
-			return w, fmt.Errorf("pads %v must be ≥ 0", w.pads)
-		}
-		if w.kernel != nil && w.kernel[i] < 1 {
-			return w, fmt.Errorf("kernel_shape %v must be ≥ 1", w.kernel)
-		}
-	}
-	switch w.autoPad {
-	case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", "":
-	default:
-		return w, fmt.Errorf("unknown auto_pad %q", w.autoPad)
-	}
-	return w, nil
-}
-
-// windowOut computes one spatial output size of a convolution or pooling.
-func (w windowAttrs) out(i int, in graph.Dim) (graph.Dim, error) {
-	if !in.Known() || w.kernel == nil {
-		k := int64(1)
-		if w.kernel != nil {
-			k = w.kernel[i]
-		}
-		if k == 1 && w.strides[i] == 1 && w.pads[i] == 0 && w.pads[i+len(w.strides)] == 0 {
-			return in, nil // identity window keeps the symbol
-		}
-		if (w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER") && w.strides[i] == 1 {
-			return in, nil
-		}
-		return operators.UnknownDim, nil
-	}
-	x, s := in.Value, w.strides[i]
-	span := (w.kernel[i]-1)*w.dilations[i] + 1
-	switch w.autoPad {
-	case "SAME_UPPER", "SAME_LOWER":
-		return operators.KnownDim((x + s - 1) / s), nil
-	case "VALID":
-		if x < span {
-			return in, fmt.Errorf("input size %d is smaller than the kernel extent %d", x, span)
-		}
-		return operators.KnownDim((x-span)/s + 1), nil
-	}
-	total := x + w.pads[i] + w.pads[i+len(w.strides)] - span
-	if total < 0 {
-		return in, fmt.Errorf("padded input size %d is smaller than the kernel extent %d", x+w.pads[i]+w.pads[i+len(w.strides)], span)
-	}
-	o := total/s + 1
-	if w.ceil && total%s != 0 {
-		o++
-		// The last window must start inside the input or left padding.
-		if (o-1)*s >= x+w.pads[i] {
-			o--
-		}
-	}
-	return operators.KnownDim(o), nil
 }

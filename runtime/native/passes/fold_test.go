@@ -76,3 +76,22 @@ func TestFoldConstants(t *testing.T) {
 	}
 	assert.Equal(t, []int{4, 6}, res[1][0].Shape, "y shape")
 }
+
+// TestFoldReportsTypedStageErrors: the pass runs the typed stage to fold
+// Shape nodes, and a contradiction it finds fails compilation naming the
+// node instead of being ignored.
+func TestFoldReportsTypedStageErrors(t *testing.T) {
+	g := &graph.Graph{
+		Inputs:       []graph.ValueInfo{{Name: "x", DType: ops.Float32, Shape: graph.ShapeOf(2, 4), HasShape: true}},
+		Outputs:      []graph.ValueInfo{{Name: "y"}},
+		Initializers: map[string]*ops.Tensor{"W": ops.New(ops.Float32, 3, 5)},
+		Nodes:        []*graph.Node{{Name: "mm", OpType: "MatMul", Inputs: []string{"x", "W"}, Outputs: []string{"y"}}},
+	}
+	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
+	_, err := passes.FoldConstants.Run(m, g)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "node mm (MatMul): inner dimensions differ")
+	_, err = native.Compile(m, native.Options{Optimize: true})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "node mm (MatMul)")
+}
