@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/latent-ml/latent/ops"
 )
@@ -17,83 +19,60 @@ func TestImageGridPixels(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "g.png")
 	// Two rows of two 2×2 images; scale 2, 1-pixel gaps.
 	rows := [][]float32{{0, 1, 0.5, 2, 1, 1, 1, 1}, {0, 0, 0, 0, -1, 0, 0, float32(math.NaN())}}
-	if err := ImageGrid(p, rows, 2, 2, 2); err != nil {
-		t.Fatal(err)
-	}
-	f, _ := os.Open(p)
+	require.NoError(t, ImageGrid(p, rows, 2, 2, 2))
+	f, err := os.Open(p)
+	require.NoError(t, err)
 	defer f.Close()
 	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// width = 2 images × (2·2+1) + 1 = 11; height likewise 11.
-	if b := img.Bounds(); b.Dx() != 11 || b.Dy() != 11 {
-		t.Fatalf("bounds %v", b)
-	}
+	require.Equal(t, 11, img.Bounds().Dx())
+	require.Equal(t, 11, img.Bounds().Dy())
 	grey := func(x, y int) uint32 { r, _, _, _ := img.At(x, y).RGBA(); return r >> 8 }
-	// Image 0 pixel (row 0, col 1) = 1 → white at x = 1+2..1+3, y = 1..2.
-	if grey(3, 1) != 255 || grey(1, 1) != 0 || grey(0, 0) != 128 {
-		t.Fatalf("pixels %d %d %d", grey(3, 1), grey(1, 1), grey(0, 0))
-	}
+	// Image 0 pixel (row 0, col 1) = 1 → white at x = 1+2..1+3, y = 1..2;
+	// the background between tiles is mid grey.
+	assert.Equal(t, uint32(255), grey(3, 1))
+	assert.Equal(t, uint32(0), grey(1, 1))
+	assert.Equal(t, uint32(128), grey(0, 0))
 	// 0.5 → 128; 2 clamps to 255.
-	if grey(1, 3) != 128 || grey(3, 4) != 255 {
-		t.Fatalf("pixels %d %d", grey(1, 3), grey(3, 4))
-	}
-	if err := ImageGrid(p, [][]float32{{0, 1}}, 2, 2, 1); err == nil {
-		t.Fatal("short row accepted")
-	}
+	assert.Equal(t, uint32(128), grey(1, 3))
+	assert.Equal(t, uint32(255), grey(3, 4))
+	assert.Error(t, ImageGrid(p, [][]float32{{0, 1}}, 2, 2, 1), "short row accepted")
 }
 
 func TestPlotsWritePNG(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(
-		`{"epoch":1,"loss":0.5,"val_loss":0.6}`+"\n"+`{"epoch":2,"loss":0.3}`+"\n"+`{"epoch":2,"loss":0.25,"val_loss":0.4}`+"\n"), 0o644)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(
+		`{"epoch":1,"loss":0.5,"val_loss":0.6}`+"\n"+`{"epoch":2,"loss":0.3}`+"\n"+`{"epoch":2,"loss":0.25,"val_loss":0.4}`+"\n"), 0o644))
 	hist, err := ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
-	if err != nil || len(hist) != 2 || hist[1].Loss != 0.25 {
-		t.Fatalf("metrics = %+v, %v (a repeated epoch must replace the earlier line)", hist, err)
-	}
+	require.NoError(t, err)
+	require.Len(t, hist, 2, "a repeated epoch must replace the earlier line")
+	assert.Equal(t, 0.25, hist[1].Loss)
 	out, err := LossPlotFromMetrics(dir, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkPNG(t, out)
 	sp := filepath.Join(dir, "s.png")
-	if err := ScatterPlot(sp, "s", []float32{0, 0, 1, 1, 2, 0}, []int{0, 1, 1}, FashionClasses); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ScatterPlot(sp, "s", []float32{0, 0, 1, 1, 2, 0}, []int{0, 1, 1}, FashionClasses))
 	checkPNG(t, sp)
-	if err := ScatterPlot(sp, "s", []float32{0, 0, 1}, []int{0, 1}, nil); err == nil {
-		t.Fatal("odd coordinates accepted")
-	}
-	c, _ := ROCCurve([]float64{1, 2, 3}, []bool{false, true, true})
+	assert.Error(t, ScatterPlot(sp, "s", []float32{0, 0, 1}, []int{0, 1}, nil), "odd coordinates accepted")
+	c, err := ROCCurve([]float64{1, 2, 3}, []bool{false, true, true})
+	require.NoError(t, err)
 	rp := filepath.Join(dir, "r.png")
-	if err := ROCPlot(rp, "r", []string{"a"}, [][]ROCPoint{c}, []float64{1}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ROCPlot(rp, "r", []string{"a"}, [][]ROCPoint{c}, []float64{1}))
 	checkPNG(t, rp)
-	if err := LossPlot(filepath.Join(dir, "x.png"), "t", nil); err == nil {
-		t.Fatal("empty history accepted")
-	}
-	nan := math.NaN()
-	if err := LossPlot(filepath.Join(dir, "x.png"), "t", []EpochLoss{{Epoch: 1, Loss: nan}}); err == nil {
-		t.Fatal("NaN loss accepted")
-	}
+	assert.Error(t, LossPlot(filepath.Join(dir, "x.png"), "t", nil), "empty history accepted")
+	assert.Error(t, LossPlot(filepath.Join(dir, "x.png"), "t", []EpochLoss{{Epoch: 1, Loss: math.NaN()}}), "NaN loss accepted")
 }
 
 func checkPNG(t *testing.T, p string) {
 	t.Helper()
 	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
-	if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
-		t.Fatalf("%s: tiny image %v", p, b)
-	}
+	require.NoError(t, err, p)
+	assert.GreaterOrEqual(t, img.Bounds().Dx(), 100, "%s: tiny image", p)
+	assert.GreaterOrEqual(t, img.Bounds().Dy(), 100, "%s: tiny image", p)
 }
 
 func TestKNNAccuracy(t *testing.T) {
@@ -102,52 +81,41 @@ func TestKNNAccuracy(t *testing.T) {
 	// label (k=2 → tie broken to label 0).
 	x := []float32{0, 0, 0.1, 0, 0, 0.1, 10, 10, 10.1, 10, 10, 10.1}
 	acc, err := KNNAccuracy(x, []int{0, 0, 0, 1, 1, 1}, 2, 2)
-	if err != nil || acc != 1 {
-		t.Fatalf("clusters: %v, %v", acc, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, acc, "clusters")
 	line := []float32{0, 1, 2, 3, 4}
-	acc, _ = KNNAccuracy(line, []int{0, 1, 0, 1, 0}, 1, 1)
-	if acc != 0 {
-		t.Fatalf("alternating 1-NN accuracy %v, want 0", acc)
-	}
-	if _, err := KNNAccuracy(line, []int{0, 1}, 1, 1); err == nil {
-		t.Fatal("mismatched sizes accepted")
-	}
+	acc, err = KNNAccuracy(line, []int{0, 1, 0, 1, 0}, 1, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 0.0, acc, "alternating 1-NN")
+	_, err = KNNAccuracy(line, []int{0, 1}, 1, 1)
+	assert.Error(t, err, "mismatched sizes accepted")
 }
 
 func TestQuantizeAndCompression(t *testing.T) {
 	z := []float32{1, -2.5, 0.1, 65504, 1e-8, 3}
 	c16, err := Quantize(z, 2, 3, ops.Float16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c16.Bytes() != 12 {
-		t.Fatalf("float16 bytes %d", c16.Bytes())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 12, c16.Bytes())
 	w := c16.Float32()
 	for i, v := range z {
 		// float16: relative error <= 2^-11 for normal values; tiny values flush toward 0.
-		if d := math.Abs(float64(w[i] - v)); d > math.Abs(float64(v))/2048+6e-8 {
-			t.Fatalf("code %d: %v -> %v", i, v, w[i])
-		}
+		assert.InDelta(t, v, w[i], math.Abs(float64(v))/2048+6e-8, "code %d", i)
 	}
-	c32, _ := Quantize(z, 2, 3, ops.Float32)
-	if c32.Bytes() != 24 || c32.Float32()[1] != -2.5 {
-		t.Fatalf("float32 codes %v", c32)
-	}
-	if _, err := Quantize(z, 2, 3, ops.Int8); err == nil {
-		t.Fatal("int8 codes accepted")
-	}
+	c32, err := Quantize(z, 2, 3, ops.Float32)
+	require.NoError(t, err)
+	assert.Equal(t, 24, c32.Bytes())
+	assert.Equal(t, float32(-2.5), c32.Float32()[1])
+	_, err = Quantize(z, 2, 3, ops.Int8)
+	assert.Error(t, err, "int8 codes accepted")
 	x := []float32{0, 1, 0.5, 0.5}
 	dec := []float32{0, 0.5, 0.5, 0.5}
 	r, err := CompareCompression(x, 1, z[:2], &Codes{N: 1, K: 2, DType: ops.Float32, F32: []float32{1, -2}}, dec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// 4 raw bytes / 8 code bytes; MSE 0.25/4; code error 0.5.
-	if r.Ratio != 0.5 || r.MSE != 0.0625 || r.CodeMaxAbs != 0.5 || math.Abs(r.PSNR-10*math.Log10(16)) > 1e-9 {
-		t.Fatalf("report %+v", r)
-	}
+	assert.Equal(t, 0.5, r.Ratio)
+	assert.Equal(t, 0.0625, r.MSE)
+	assert.Equal(t, 0.5, r.CodeMaxAbs)
+	assert.InDelta(t, 10*math.Log10(16), r.PSNR, 1e-9)
 }
 
 func TestAddGaussianNoiseStatistics(t *testing.T) {
@@ -159,29 +127,26 @@ func TestAddGaussianNoiseStatistics(t *testing.T) {
 		s2 += float64(v) * float64(v)
 	}
 	n := float64(len(y))
-	if m, sd := s/n, math.Sqrt(s2/n); math.Abs(m) > 0.005 || math.Abs(sd-0.3) > 0.005 {
-		t.Fatalf("noise mean %v sd %v, want 0 and 0.3", m, sd)
-	}
-	if z := AddGaussianNoise(x[:5], 0.3, 7); z[0] != y[0] || z[4] != y[4] {
-		t.Fatal("noise is not a function of the seed")
-	}
+	assert.InDelta(t, 0, s/n, 0.005, "noise mean")
+	assert.InDelta(t, 0.3, math.Sqrt(s2/n), 0.005, "noise sd")
+	z := AddGaussianNoise(x[:5], 0.3, 7)
+	assert.Equal(t, y[:5], z, "noise is not a function of the seed")
 }
 
 func TestLoadLabelledCSV(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "t.csv")
-	os.WriteFile(p, []byte("3,2,no,yes\n1.5,2,0\n3,4,1\n\n5,6,1\n"), 0o644)
+	require.NoError(t, os.WriteFile(p, []byte("3,2,no,yes\n1.5,2,0\n3,4,1\n\n5,6,1\n"), 0o644))
 	x, y, d, err := LoadLabelledCSV(p)
-	if err != nil || d != 2 || len(y) != 3 || y[1] != 1 || x[4] != 5 {
-		t.Fatalf("x %v y %v d %d err %v", x, y, d, err)
-	}
-	os.WriteFile(p, []byte("1,2,0\n1,x,1\n"), 0o644)
-	if _, _, _, err := LoadLabelledCSV(p); err == nil || !strings.Contains(err.Error(), ":2") {
-		t.Fatalf("non-numeric row: %v", err)
-	}
-	os.WriteFile(p, []byte("1,2,0.5\n"), 0o644)
-	if _, _, _, err := LoadLabelledCSV(p); err == nil {
-		t.Fatal("fractional label accepted")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, d)
+	assert.Equal(t, []int{0, 1, 1}, y)
+	assert.Equal(t, []float32{1.5, 2, 3, 4, 5, 6}, x)
+	require.NoError(t, os.WriteFile(p, []byte("1,2,0\n1,x,1\n"), 0o644))
+	_, _, _, err = LoadLabelledCSV(p)
+	assert.ErrorContains(t, err, "t.csv:2: column 2: non-numeric value")
+	require.NoError(t, os.WriteFile(p, []byte("1,2,0.5\n"), 0o644))
+	_, _, _, err = LoadLabelledCSV(p)
+	assert.ErrorContains(t, err, "label 0.5 is not a non-negative integer")
 }
 
 // Normal rows lie near a line in 6-D; anomalies are spread out. The
@@ -210,21 +175,16 @@ func TestTabularAnomalySeparates(t *testing.T) {
 	}
 	dir := t.TempDir()
 	r, err := TabularAnomaly(context.Background(), dir, x, labels, d, 1, 2, TrainOptions{Epochs: 60, Batch: 16, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.AUC < 0.9 || r.PCAAUC < 0.9 {
-		t.Fatalf("AUC autoencoder %v, PCA %v; want > 0.9 on separable data", r.AUC, r.PCAAUC)
-	}
-	if r.TrainRows != 144 || r.Test != 48+60 || r.TestNormal != 48 {
-		t.Fatalf("split %+v (240 normal: 144 train, 48 val, 48 test; 60 anomalies)", r)
-	}
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, r.AUC, 0.9, "autoencoder AUC on separable data")
+	assert.GreaterOrEqual(t, r.PCAAUC, 0.9, "PCA AUC on separable data")
+	// 240 normal: 144 train, 48 val, 48 test; 60 anomalies.
+	assert.Equal(t, 144, r.TrainRows)
+	assert.Equal(t, 48+60, r.Test)
+	assert.Equal(t, 48, r.TestNormal)
 	for _, f := range []string{"normal-train.csv", "normal-val.csv", "test.csv", "test-labels.csv", "roc.png", "loss.png", "model.onnx"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatal(err)
-		}
+		assert.FileExists(t, filepath.Join(dir, f))
 	}
-	if _, err := TabularAnomaly(context.Background(), dir, x, labels, d, 7, 2, TrainOptions{Epochs: 1}); err == nil {
-		t.Fatal("absent normal label accepted")
-	}
+	_, err = TabularAnomaly(context.Background(), dir, x, labels, d, 7, 2, TrainOptions{Epochs: 1})
+	assert.Error(t, err, "absent normal label accepted")
 }

@@ -28,10 +28,17 @@ func LoadLabelledCSV(path string) (x []float32, labels []int, d int, err error) 
 		return nil, nil, 0, fmt.Errorf("labelled csv: %w", err)
 	}
 	lines := strings.Split(string(b), "\n")
+	// The table's width from its second line (the first may be a header
+	// or sklearn's "n,d,names"), or from the first when it is alone.
 	width := 0
-	for _, l := range lines[min(1, len(lines)):] { // the table's width from its second line
-		if l = strings.TrimSpace(l); l != "" {
-			width = len(strings.Split(l, ","))
+	for _, from := range []int{min(1, len(lines)), 0} {
+		for _, l := range lines[from:] {
+			if l = strings.TrimSpace(l); l != "" {
+				width = len(strings.Split(l, ","))
+				break
+			}
+		}
+		if width > 0 {
 			break
 		}
 	}

@@ -90,6 +90,9 @@ func readSamples(r io.Reader, name, format string, dims []int, limit, esz int) (
 		if d < 0 || d > 1<<31 {
 			return nil, 0, fmt.Errorf("%s: %s dimensions %v out of range", name, format, dims)
 		}
+		if d == 0 {
+			return nil, 0, fmt.Errorf("%s: %s array of shape %v holds no values", name, format, dims)
+		}
 	}
 	per, err := elements(name+": sample", dims[1:]...)
 	if err != nil {

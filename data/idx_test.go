@@ -100,12 +100,14 @@ func TestReadIDXOtherTypesAsStored(t *testing.T) {
 
 func TestReadIDXErrors(t *testing.T) {
 	for want, b := range map[string][]byte{
-		"bad: not an IDX file":                 {1, 2, 3, 4},
-		"bad: IDX element type 0x07 unknown":   {0, 0, 7, 3},
-		"bad: IDX array with 0 dimensions":     {0, 0, 8, 0},
-		"bad: idx dimension 1: unexpected EOF": {0, 0, 8, 2, 0, 0, 0, 1, 0},
-		"bad: idx data (2 samples of [2 3])":   idxBytes()[:20],
-		"bad: sample 1 value 1 is NaN":         idxFile(0x0D, []uint32{1}, binary.BigEndian.AppendUint32(nil, math.Float32bits(float32(math.NaN())))),
+		"bad: not an IDX file":                            {1, 2, 3, 4},
+		"bad: IDX element type 0x07 unknown":              {0, 0, 7, 3},
+		"bad: IDX array with 0 dimensions":                {0, 0, 8, 0},
+		"bad: idx dimension 1: unexpected EOF":            {0, 0, 8, 2, 0, 0, 0, 1, 0},
+		"bad: idx data (2 samples of [2 3])":              idxBytes()[:20],
+		"bad: idx array of shape [3 0 2] holds no values": idxFile(0x08, []uint32{3, 0, 2}, nil),
+		"bad: idx array of shape [0] holds no values":     idxFile(0x08, []uint32{0}, nil),
+		"bad: sample 1 value 1 is NaN":                    idxFile(0x0D, []uint32{1}, binary.BigEndian.AppendUint32(nil, math.Float32bits(float32(math.NaN())))),
 	} {
 		_, err := ReadIDX(bytes.NewReader(b), "bad", 0)
 		assert.ErrorContains(t, err, want)

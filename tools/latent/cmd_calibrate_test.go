@@ -1,13 +1,18 @@
 package main
 
 import (
-	"math"
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/metadata"
 	"github.com/latent-ml/latent/runtime/graph"
 )
@@ -15,13 +20,9 @@ import (
 func thresholdOf(t *testing.T, path string) *float64 {
 	t.Helper()
 	gm, err := graph.DecodeFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	md, err := metadata.Read(gm)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return md.Threshold
 }
 
@@ -39,63 +40,51 @@ func TestCalibrateWritesPercentile(t *testing.T) {
 	}
 
 	// --dry-run leaves the file alone.
-	before, _ := os.ReadFile(model)
-	if code, stdout, stderr := latent(t, "calibrate", dir, "--data", in, "--percentile", "50", "--dry-run"); code != 0 || !strings.Contains(stdout, "threshold") {
-		t.Fatalf("dry run: exit %d %s %s", code, stdout, stderr)
-	}
-	after, _ := os.ReadFile(model)
-	if string(before) != string(after) {
-		t.Error("--dry-run rewrote the model")
-	}
+	before, err := os.ReadFile(model)
+	require.NoError(t, err)
+	code, stdout, stderr := latent(t, "calibrate", dir, "--data", in, "--percentile", "50", "--dry-run")
+	require.Equal(t, 0, code, "dry run: %s", stderr)
+	assert.Contains(t, stdout, "threshold")
+	after, err := os.ReadFile(model)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "--dry-run rewrote the model")
 
 	// --contamination 0.5 is the 50th percentile.
-	code, stdout, stderr := latent(t, "calibrate", dir, "--data", in, "--contamination", "0.5", "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if !strings.Contains(stdout, "wrote latent.threshold") {
-		t.Errorf("stdout: %s", stdout)
-	}
+	code, stdout, stderr = latent(t, "calibrate", dir, "--data", in, "--contamination", "0.5", "--quiet")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "wrote latent.threshold")
 	thr := thresholdOf(t, model)
-	if thr == nil || math.Abs(*thr-median) > 1e-5*(1+median) {
-		t.Fatalf("threshold %v, want the median %g", thr, median)
-	}
+	require.NotNil(t, thr)
+	require.InDelta(t, median, *thr, 1e-5*(1+median), "threshold vs the median")
 	// The rest of the model still runs and score now uses the threshold.
 	code, stdout, stderr = latent(t, "score", dir, "--data", in, "--quiet")
-	if code != 0 {
-		t.Fatalf("score after calibrate: %s", stderr)
-	}
+	require.Equal(t, 0, code, "score after calibrate: %s", stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if lines[0] != "row,score,anomaly" {
-		t.Fatalf("score after calibrate prints %q", lines[0])
-	}
-	flagged := strings.Count(stdout, ",true")
+	assert.Equal(t, "row,score,anomaly", lines[0])
 	wantFlagged := 0
 	for _, s := range scores {
 		if s > *thr {
 			wantFlagged++
 		}
 	}
-	if flagged != wantFlagged {
-		t.Errorf("%d rows flagged, want %d", flagged, wantFlagged)
-	}
+	assert.Equal(t, wantFlagged, strings.Count(stdout, ",true"), "rows flagged")
 
 	// Recalibrating replaces the value (percentile 100 = the largest score).
-	if code, _, stderr := latent(t, "calibrate", model, "--data", in, "--percentile", "100", "--quiet"); code != 0 {
-		t.Fatal(stderr)
-	}
-	if thr := thresholdOf(t, model); thr == nil || math.Abs(*thr-sorted[n-1]) > 1e-5*(1+sorted[n-1]) {
-		t.Errorf("threshold %v, want the maximum %g", thr, sorted[n-1])
-	}
+	code, _, stderr = latent(t, "calibrate", model, "--data", in, "--percentile", "100", "--quiet")
+	require.Equal(t, 0, code, stderr)
+	thr = thresholdOf(t, model)
+	require.NotNil(t, thr)
+	assert.InDelta(t, sorted[n-1], *thr, 1e-5*(1+sorted[n-1]), "threshold vs the maximum")
 }
 
 func TestCalibrateErrors(t *testing.T) {
 	dir := aeDir(t)
 	in, _ := scoreFixture(t, filepath.Join(dir, "model.onnx"))
 	foreign := filepath.Join(t.TempDir(), "m.onnx")
-	b, _ := os.ReadFile("../../testdata/golden/dense_gemm/model.onnx")
-	os.WriteFile(foreign, b, 0o644)
-	cases := []struct {
+	b, err := os.ReadFile("../../testdata/golden/dense_gemm/model.onnx")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(foreign, b, 0o644))
+	for _, c := range []struct {
 		args []string
 		code int
 		want string
@@ -105,20 +94,60 @@ func TestCalibrateErrors(t *testing.T) {
 		{[]string{"calibrate", dir, "--data", in, "--percentile", "101"}, 2, "--percentile must be in [0, 100]"},
 		{[]string{"calibrate", dir, "--data", in, "--percentile", "-3"}, 2, "must not be negative"},
 		{[]string{"calibrate", "--data", in}, 2, "exactly one MODEL"},
-	}
-	for _, c := range cases {
+	} {
 		code, _, stderr := latent(t, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.want)
-		}
+		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)
+		assert.Contains(t, stderr, c.want, "%v", c.args)
 	}
 	// A model without latent metadata cannot hold a threshold: either it has
 	// no reconstruction output or SetThreshold refuses it; the file stays.
 	code, _, stderr := latent(t, "calibrate", foreign, "--data", in, "--quiet")
-	if code != 1 {
-		t.Errorf("foreign model: exit %d: %s", code, stderr)
+	assert.Equal(t, 1, code, "foreign model: %s", stderr)
+	after, err := os.ReadFile(foreign)
+	require.NoError(t, err)
+	assert.Equal(t, b, after, "failed calibrate changed the model")
+}
+
+// calibrate refuses data on another scale than the model's training data:
+// a threshold on the wrong scale would be written into the model.
+func TestCalibrateRefusesOtherScale(t *testing.T) {
+	dir := aeDir(t)
+	model := filepath.Join(dir, "model.onnx")
+	// Record what latent train records: the golden model was trained on
+	// values within [-5, 3] (scoreFixture's samples lie there too).
+	require.NoError(t, export.SetMetadata(context.Background(), model, map[string]string{
+		metadata.KeyInputUnits: "as-stored", metadata.KeyInputRange: "[-5,3]"}))
+	in, _ := scoreFixture(t, model)
+	code, _, stderr := latent(t, "calibrate", dir, "--data", in, "--percentile", "99", "--quiet")
+	require.Equal(t, 0, code, "data on the training scale: %s", stderr)
+
+	// The same samples ×1000: far outside [-5, 3].
+	b, err := os.ReadFile(in)
+	require.NoError(t, err)
+	var sb strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		for j, c := range strings.Split(line, ",") {
+			v, err := strconv.ParseFloat(c, 64)
+			require.NoError(t, err)
+			if j > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(strconv.FormatFloat(v*1000, 'g', -1, 64))
+		}
+		sb.WriteByte('\n')
 	}
-	if after, _ := os.ReadFile(foreign); string(after) != string(b) {
-		t.Error("failed calibrate changed the model")
-	}
+	big := filepath.Join(t.TempDir(), "big.csv")
+	require.NoError(t, os.WriteFile(big, []byte(sb.String()), 0o644))
+	before, err := os.ReadFile(model)
+	require.NoError(t, err)
+	code, _, stderr = latent(t, "calibrate", dir, "--data", big, "--percentile", "99", "--quiet")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, stderr, "big.csv: ")
+	assert.Contains(t, stderr, "samples have values far outside the model's training range [-5, 3]")
+	assert.Contains(t, stderr, "rescale it to the units of the training data (to use the data as it is, pass --allow-scale-mismatch)")
+	after, err := os.ReadFile(model)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "a refused calibrate changed the model")
+	code, _, stderr = latent(t, "calibrate", dir, "--data", big, "--percentile", "99", "--allow-scale-mismatch", "--quiet")
+	assert.Equal(t, 0, code, "--allow-scale-mismatch: %s", stderr)
 }

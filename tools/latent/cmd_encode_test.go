@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/ops"
@@ -26,12 +28,8 @@ func aeDir(t *testing.T) string {
 		goldenAE + "-decoder/model.onnx": "decoder.onnx",
 	} {
 		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, dst), b, 0o644))
 	}
 	return dir
 }
@@ -39,6 +37,7 @@ func aeDir(t *testing.T) string {
 // goldenPair returns input_0.pb's path and the expected output of a golden
 // folder.
 func goldenPair(t *testing.T, folder string) (string, *ops.Tensor) {
+	t.Helper()
 	in := filepath.Join(folder, "test_data_set_0", "input_0.pb")
 	_, want := readTensor(t, filepath.Join(folder, "test_data_set_0", "output_0.pb"))
 	return in, want
@@ -53,9 +52,7 @@ func parseCSV(t *testing.T, text string) [][]float64 {
 		var row []float64
 		for _, c := range strings.Split(sc.Text(), ",") {
 			v, err := strconv.ParseFloat(c, 64)
-			if err != nil {
-				t.Fatalf("cell %q: %v", c, err)
-			}
+			require.NoError(t, err, "cell %q", c)
 			row = append(row, v)
 		}
 		rows = append(rows, row)
@@ -67,17 +64,11 @@ func checkRows(t *testing.T, what string, rows [][]float64, want *ops.Tensor, at
 	t.Helper()
 	w := want.F32()
 	n, d := want.Shape[0], want.Shape[1]
-	if len(rows) != n {
-		t.Fatalf("%s: %d rows, want %d", what, len(rows), n)
-	}
+	require.Len(t, rows, n, what)
 	for i, r := range rows {
-		if len(r) != d {
-			t.Fatalf("%s: row %d has %d values, want %d", what, i, len(r), d)
-		}
+		require.Len(t, r, d, "%s: row %d", what, i)
 		for j, v := range r {
-			if math.Abs(v-float64(w[i*d+j])) > atol {
-				t.Fatalf("%s: [%d,%d] = %g, want %g", what, i, j, v, w[i*d+j])
-			}
+			require.InDelta(t, w[i*d+j], v, atol, "%s: [%d,%d]", what, i, j)
 		}
 	}
 }
@@ -86,28 +77,19 @@ func TestEncodeDecodeMatchTrainer(t *testing.T) {
 	dir := aeDir(t)
 	in, wantCode := goldenPair(t, goldenAE+"-encoder")
 	code, stdout, stderr := latent(t, "encode", dir, "--data", in, "--batch", "3")
-	if code != 0 {
-		t.Fatalf("encode: exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, "encode: %s", stderr)
 	checkRows(t, "codes", parseCSV(t, stdout), wantCode, 1e-5)
 
 	// Decode the golden decoder input, written as NPY by the CLI itself.
 	decIn, wantRec := goldenPair(t, goldenAE+"-decoder")
 	codes := filepath.Join(t.TempDir(), "codes.npy")
-	if code, _, stderr := latent(t, "encode", dir, "--data", in, "--out", codes, "--quiet"); code != 0 {
-		t.Fatalf("encode to npy: %s", stderr)
-	}
+	code, _, stderr = latent(t, "encode", dir, "--data", in, "--out", codes, "--quiet")
+	require.Equal(t, 0, code, "encode to npy: %s", stderr)
 	d, err := data.Load(codes, data.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != wantCode.Shape[0] || d.D != wantCode.Shape[1] {
-		t.Fatalf("codes.npy is %d×%d, want %v", d.N, d.D, wantCode.Shape)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, wantCode.Shape, []int{d.N, d.D}, "codes.npy")
 	code, stdout, stderr = latent(t, "decode", filepath.Join(dir, "decoder.onnx"), "--data", decIn, "--output-format", "jsonl")
-	if code != 0 {
-		t.Fatalf("decode: exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, "decode: %s", stderr)
 	var rows [][]float64
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		rows = append(rows, parseCSV(t, strings.Trim(line, "[]"))[0])
@@ -117,18 +99,16 @@ func TestEncodeDecodeMatchTrainer(t *testing.T) {
 	// encode ∘ decode is the full model (codes round-trip through NPY).
 	_, wantFull := goldenPair(t, goldenAE)
 	code, stdout, stderr = latent(t, "decode", dir, "--data", codes)
-	if code != 0 {
-		t.Fatalf("decode npy: %s", stderr)
-	}
+	require.Equal(t, 0, code, "decode npy: %s", stderr)
 	checkRows(t, "encode∘decode", parseCSV(t, stdout), wantFull, 1e-4)
 }
 
 func TestEncodeErrors(t *testing.T) {
 	dir := aeDir(t)
 	bad := filepath.Join(t.TempDir(), "x.csv")
-	os.WriteFile(bad, []byte("1,2,3\n"), 0o644)
+	require.NoError(t, os.WriteFile(bad, []byte("1,2,3\n"), 0o644))
 	out := filepath.Join(t.TempDir(), "codes.csv")
-	cases := []struct {
+	for _, c := range []struct {
 		args []string
 		code int
 		want string
@@ -136,20 +116,18 @@ func TestEncodeErrors(t *testing.T) {
 		{[]string{"encode"}, 2, "exactly one MODEL"},
 		{[]string{"encode", dir, "--batch", "0"}, 2, "--batch must be positive"},
 		{[]string{"encode", dir, "--data", bad, "--output-format", "xml"}, 2, `unknown output format "xml"`},
+		{[]string{"encode", dir, "--data", bad, "--format", "xml"}, 2, `unknown data format "xml"`},
 		{[]string{"encode", filepath.Join(dir, "nope")}, 1, "nope"},
 		{[]string{"encode", t.TempDir()}, 1, "has no encoder.onnx"},
 		{[]string{"encode", dir, "--data", bad, "--out", out}, 1, "3 values per sample, model input \"input\" takes [batch,8]"},
-	}
-	for _, c := range cases {
+		{[]string{"decode", dir, "--data", bad, "--allow-scale-mismatch"}, 2, "flag provided but not defined: -allow-scale-mismatch"},
+	} {
 		code, _, stderr := latent(t, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.want)
-		}
+		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)
+		assert.Contains(t, stderr, c.want, "%v", c.args)
 	}
-	if _, err := os.Stat(out); err == nil {
-		t.Error("a failed encode left its output file behind")
-	}
-	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 0 {
-		t.Errorf("temporary files left: %v", ents)
-	}
+	assert.NoFileExists(t, out, "a failed encode left its output file behind")
+	ents, err := os.ReadDir(filepath.Dir(out))
+	require.NoError(t, err)
+	assert.Empty(t, ents, "temporary files left")
 }

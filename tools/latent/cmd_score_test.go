@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
 )
@@ -20,9 +23,7 @@ import (
 func scoreFixture(t *testing.T, model string) (string, []float64) {
 	t.Helper()
 	m, _, err := export.Import(model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const n, d = 24, 8
 	x := make([]float32, n*d)
 	var b strings.Builder
@@ -37,9 +38,7 @@ func scoreFixture(t *testing.T, model string) (string, []float64) {
 		b.WriteByte('\n')
 	}
 	rec, err := m.Reconstruct(x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := make([]float64, n)
 	for i := range out {
 		for j := 0; j < d; j++ {
@@ -49,9 +48,7 @@ func scoreFixture(t *testing.T, model string) (string, []float64) {
 		out[i] /= d
 	}
 	path := filepath.Join(t.TempDir(), "samples.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
 	return path, out
 }
 
@@ -59,19 +56,16 @@ func TestScoreMatchesNaiveErrors(t *testing.T) {
 	dir := aeDir(t)
 	in, want := scoreFixture(t, filepath.Join(dir, "model.onnx"))
 	code, stdout, stderr := latent(t, "score", dir, "--data", in)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if lines[0] != "row,score" || len(lines) != len(want)+1 {
-		t.Fatalf("output:\n%s", stdout)
-	}
+	require.Equal(t, "row,score", lines[0])
+	require.Len(t, lines, len(want)+1)
 	for i, l := range lines[1:] {
 		cells := strings.Split(l, ",")
+		assert.Equal(t, strconv.Itoa(i), cells[0])
 		v, err := strconv.ParseFloat(cells[1], 64)
-		if err != nil || cells[0] != strconv.Itoa(i) || math.Abs(v-want[i]) > 1e-5*(1+want[i]) {
-			t.Errorf("line %q, want row %d score %g", l, i, want[i])
-		}
+		require.NoError(t, err, "line %q", l)
+		assert.InDelta(t, want[i], v, 1e-5*(1+want[i]), "row %d", i)
 	}
 
 	// A threshold between two scores flags exactly the rows above it.
@@ -81,9 +75,7 @@ func TestScoreMatchesNaiveErrors(t *testing.T) {
 	}
 	thr := (lo + hi) / 2
 	code, stdout, stderr = latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--output-format", "jsonl")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, stderr)
 	flagged := 0
 	for i, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		var rec struct {
@@ -91,57 +83,46 @@ func TestScoreMatchesNaiveErrors(t *testing.T) {
 			Score   float64 `json:"score"`
 			Anomaly bool    `json:"anomaly"`
 		}
-		if err := json.Unmarshal([]byte(l), &rec); err != nil {
-			t.Fatal(err)
-		}
-		if rec.Row != i || rec.Anomaly != (want[i] > thr) {
-			t.Errorf("row %d: %+v with threshold %g and score %g", i, rec, thr, want[i])
-		}
+		require.NoError(t, json.Unmarshal([]byte(l), &rec))
+		assert.Equal(t, i, rec.Row)
+		assert.Equal(t, want[i] > thr, rec.Anomaly, "row %d: score %g, threshold %g", i, want[i], thr)
 		if rec.Anomaly {
 			flagged++
 		}
 	}
-	if flagged == 0 || flagged == len(want) {
-		t.Fatalf("threshold %g flags %d of %d rows; the test needs a split", thr, flagged, len(want))
-	}
+	require.True(t, flagged > 0 && flagged < len(want), "threshold %g flags %d of %d rows; the test needs a split", thr, flagged, len(want))
 
 	// --exit-code: 3 when something is flagged, 0 when nothing is.
-	if code, _, stderr := latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--exit-code", "--quiet"); code != 3 ||
-		!strings.Contains(stderr, strconv.Itoa(flagged)+" of "+strconv.Itoa(len(want))+" samples flagged") {
-		t.Errorf("--exit-code with anomalies: exit %d, %s", code, stderr)
-	}
-	if code, _, stderr := latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(hi*2, 'g', -1, 64), "--exit-code", "--quiet"); code != 0 {
-		t.Errorf("--exit-code without anomalies: exit %d, %s", code, stderr)
-	}
+	code, _, stderr = latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--exit-code", "--quiet")
+	assert.Equal(t, 3, code, "--exit-code with anomalies")
+	assert.Contains(t, stderr, strconv.Itoa(flagged)+" of "+strconv.Itoa(len(want))+" samples flagged")
+	code, _, stderr = latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(hi*2, 'g', -1, 64), "--exit-code", "--quiet")
+	assert.Equal(t, 0, code, "--exit-code without anomalies: %s", stderr)
 
 	// NPY output: row, score, anomaly columns.
 	npy := filepath.Join(t.TempDir(), "s.npy")
-	if code, _, stderr := latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--out", npy, "--quiet"); code != 0 {
-		t.Fatalf("npy: %s", stderr)
-	}
+	code, _, stderr = latent(t, "score", dir, "--data", in, "--threshold", strconv.FormatFloat(thr, 'g', -1, 64), "--out", npy, "--quiet")
+	require.Equal(t, 0, code, "npy: %s", stderr)
 	d, err := data.Load(npy, data.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != len(want) || d.D != 3 {
-		t.Fatalf("npy is %d×%d", d.N, d.D)
-	}
+	require.NoError(t, err)
+	require.Equal(t, len(want), d.N)
+	require.Equal(t, 3, d.D)
 	for i := range want {
 		r := d.Row(i)
 		flag := float32(0)
 		if want[i] > thr {
 			flag = 1
 		}
-		if r[0] != float32(i) || math.Abs(float64(r[1])-want[i]) > 1e-5*(1+want[i]) || r[2] != flag {
-			t.Errorf("npy row %d = %v, want [%d %g %g]", i, r, i, want[i], flag)
-		}
+		assert.Equal(t, float32(i), r[0], "npy row %d", i)
+		assert.InDelta(t, want[i], r[1], 1e-5*(1+want[i]), "npy row %d", i)
+		assert.Equal(t, flag, r[2], "npy row %d", i)
 	}
 }
 
 func TestScoreErrors(t *testing.T) {
 	dir := aeDir(t)
 	in, _ := scoreFixture(t, filepath.Join(dir, "model.onnx"))
-	cases := []struct {
+	for _, c := range []struct {
 		args []string
 		code int
 		want string
@@ -151,12 +132,11 @@ func TestScoreErrors(t *testing.T) {
 		{[]string{"score", dir, "--data", in, "--elbo"}, 1, `neither the model nor`},
 		{[]string{"score", filepath.Join(dir, "encoder.onnx"), "--data", in}, 1, "input shape [24 8] and reconstruction shape [24 3] differ"},
 		{[]string{"score", dir, dir}, 2, "exactly one MODEL"},
-	}
-	for _, c := range cases {
+		{[]string{"score", dir, "--data", in, "--format", "parquet"}, 2, `unknown data format "parquet"`},
+	} {
 		code, _, stderr := latent(t, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.want)
-		}
+		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)
+		assert.Contains(t, stderr, c.want, "%v", c.args)
 	}
 }
 
@@ -168,12 +148,8 @@ func TestScoreELBOFromEncoder(t *testing.T) {
 	dir := t.TempDir()
 	for src, dst := range map[string]string{vae + "/model.onnx": "model.onnx", vae + "-encoder/model.onnx": "encoder.onnx"} {
 		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, dst), b, 0o644))
 	}
 	in := filepath.Join(vae, "test_data_set_0", "input_0.pb")
 	_, x := readTensor(t, in)
@@ -193,22 +169,17 @@ func TestScoreELBOFromEncoder(t *testing.T) {
 		}
 	}
 	code, stdout, stderr := latent(t, "score", dir, "--data", in, "--elbo", "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != n+1 {
-		t.Fatalf("output:\n%s", stdout)
-	}
+	require.Len(t, lines, n+1)
 	for i, l := range lines[1:] {
 		v, err := strconv.ParseFloat(strings.Split(l, ",")[1], 64)
-		if err != nil || math.Abs(v-want[i]) > 1e-4*(1+math.Abs(want[i])) {
-			t.Errorf("row %d: %q, want score %g", i, l, want[i])
-		}
+		require.NoError(t, err, "row %d: %q", i, l)
+		assert.InDelta(t, want[i], v, 1e-4*(1+math.Abs(want[i])), "row %d", i)
 	}
 	// Without the encoder beside it the VAE's model.onnx cannot give an ELBO.
-	os.Remove(filepath.Join(dir, "encoder.onnx"))
-	if code, _, stderr := latent(t, "score", dir, "--data", in, "--elbo"); code != 1 || !strings.Contains(stderr, "encoder.onnx does not open") {
-		t.Errorf("no encoder: exit %d: %s", code, stderr)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "encoder.onnx")))
+	code, _, stderr = latent(t, "score", dir, "--data", in, "--elbo")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "encoder.onnx does not open")
 }
