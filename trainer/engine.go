@@ -196,8 +196,8 @@ func (e *engine) forward(b batchIn, nc int, train bool) {
 			}
 		})
 		if k < e.obj.lossAt {
-			reps, xs, ns := e.coupledArgs(k, nc, func(ch *chunk) []float32 { return ch.points[k] })
-			ys := reps[0].(nn.Coupled).ForwardBatch(reps, xs, ns, &e.chunks[0].pass)
+			xs, ns := e.coupledArgs(nc, func(ch *chunk) []float32 { return ch.points[k] })
+			ys := e.chunks[0].net.Layers[k].(nn.Coupled).ForwardBatch(xs, ns, &e.chunks[0].pass)
 			for c := range nc {
 				e.chunks[c].points[k+1] = ys[c]
 			}
@@ -206,17 +206,16 @@ func (e *engine) forward(b batchIn, nc int, train bool) {
 	}
 }
 
-// coupledArgs collects layer k's replicas, one slice per chunk (from get)
-// and the chunks' rows.
-func (e *engine) coupledArgs(k, nc int, get func(*chunk) []float32) ([]nn.Layer, [][]float32, []int) {
-	reps := make([]nn.Layer, nc)
+// coupledArgs collects one slice per chunk (from get) and the chunks'
+// rows, for a coupled layer.
+func (e *engine) coupledArgs(nc int, get func(*chunk) []float32) ([][]float32, []int) {
 	xs := make([][]float32, nc)
 	ns := make([]int, nc)
 	for c := range nc {
 		ch := e.chunks[c]
-		reps[c], xs[c], ns[c] = ch.net.Layers[k], get(ch), ch.n
+		xs[c], ns[c] = get(ch), ch.n
 	}
-	return reps, xs, ns
+	return xs, ns
 }
 
 // inject adds the gradients of the penalties at point p into g, the
@@ -325,8 +324,8 @@ func (e *engine) backward(b batchIn, nc int, norm float64) {
 		})
 		if s > 0 {
 			k := coupled[s-1]
-			reps, dys, _ := e.coupledArgs(k, nc, func(ch *chunk) []float32 { return ch.cur })
-			dxs := reps[0].(nn.Coupled).BackwardBatch(reps, dys, e.chunks[0].views[k], k > 0)
+			dys, _ := e.coupledArgs(nc, func(ch *chunk) []float32 { return ch.cur })
+			dxs := e.chunks[0].net.Layers[k].(nn.Coupled).BackwardBatch(dys, e.chunks[0].views[k], k > 0)
 			for c := range nc {
 				e.chunks[c].cur = nil
 				if dxs != nil {

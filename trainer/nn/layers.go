@@ -140,7 +140,7 @@ func (s *bnBuf) split(all []float32, parts [][]float32, dst [][]float32) [][]flo
 
 // ForwardBatch normalises the chunks together (batch statistics over all
 // of them); the outputs are views of the receiver's buffer.
-func (b *BatchNorm) ForwardBatch(_ []Layer, xs [][]float32, ns []int, p *Pass) [][]float32 {
+func (b *BatchNorm) ForwardBatch(xs [][]float32, ns []int, p *Pass) [][]float32 {
 	n := 0
 	for _, k := range ns {
 		n += k
@@ -153,7 +153,7 @@ func (b *BatchNorm) ForwardBatch(_ []Layer, xs [][]float32, ns []int, p *Pass) [
 
 // BackwardBatch propagates the chunks' gradients through the whole-batch
 // normalisation of ForwardBatch.
-func (b *BatchNorm) BackwardBatch(_ []Layer, dys [][]float32, grads [][]float32, needInput bool) [][]float32 {
+func (b *BatchNorm) BackwardBatch(dys [][]float32, grads [][]float32, needInput bool) [][]float32 {
 	dx := b.Backward(b.buf.gather(&b.buf.gdy, dys), grads, needInput)
 	if !needInput {
 		return nil

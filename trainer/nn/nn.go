@@ -84,18 +84,17 @@ type Stateful interface {
 // Coupled is implemented by layers whose training pass depends on the
 // whole batch, not on each sample alone (batch norm's statistics). When a
 // batch runs as several chunks, the trainer calls ForwardBatch and
-// BackwardBatch on one replica with every chunk's replica (reps, in chunk
-// order, including the receiver) instead of Forward and Backward on each.
+// BackwardBatch on the first chunk's replica with every chunk's data
+// instead of Forward and Backward on each replica.
 type Coupled interface {
 	Layer
-	// ForwardBatch runs the chunks xs (ns[c] samples each) as one batch
-	// and returns each chunk's output.
-	ForwardBatch(reps []Layer, xs [][]float32, ns []int, p *Pass) [][]float32
+	// ForwardBatch runs the chunks xs (ns[c] samples each, in batch order)
+	// as one batch and returns each chunk's output.
+	ForwardBatch(xs [][]float32, ns []int, p *Pass) [][]float32
 	// BackwardBatch propagates every chunk's output gradient, adding the
-	// parameter gradients into grads (the receiver's; the batch's
-	// gradient is added once), and returns each chunk's input gradient
-	// (nil when needInput is false).
-	BackwardBatch(reps []Layer, dys [][]float32, grads [][]float32, needInput bool) [][]float32
+	// batch's parameter gradients into grads once, and returns each
+	// chunk's input gradient (nil when needInput is false).
+	BackwardBatch(dys [][]float32, grads [][]float32, needInput bool) [][]float32
 }
 
 func size(shape []int) int { return ops.NumElements(shape) }
