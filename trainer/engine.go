@@ -13,7 +13,7 @@ import (
 // row chunks, each run forward and backward by its own replica of the
 // layers (sharing the parameters) on its own goroutine; the chunks'
 // gradients are summed in chunk order. The number of chunks depends only
-// on the batch size and the network (never on the number of cores), the
+// on the batch size (never on the number of cores), the
 // stochastic layers draw from a stream per batch and chunk, and layers
 // that need the whole batch (batch norm) see it through nn.Coupled, so
 // results are bit-for-bit deterministic given a seed, independent of

@@ -42,13 +42,13 @@ func NewModel(spec models.Spec, seed uint64) (*Model, error) {
 	return &Model{Spec: spec, Scaler: data.Scaler{Kind: data.NoScaling}, net: net, obj: obj}, nil
 }
 
-// RNG streams derived from the seed.
+// RNG streams derived from the seed: initialisation and the training
+// loop's (shuffling, validation split). The stochastic layers (noise,
+// dropout, a VAE's sampling) draw from a stream per batch and chunk (see
+// engine.step).
 const (
 	streamInit  = 1
 	streamTrain = 2
-	// streamLayers seeds the stochastic layers (noise, dropout, a VAE's
-	// sampling) per batch and chunk.
-	streamLayers = 3
 )
 
 // Network returns the model's layer chain, for exporters and inspection:
