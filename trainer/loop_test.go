@@ -37,7 +37,9 @@ func sameParams(t *testing.T, what string, a, b [][]float32) {
 	for i := range a {
 		require.Len(t, b[i], len(a[i]), "%s: param %d size", what, i)
 		for j := range a[i] {
-			require.Equal(t, math.Float32bits(a[i][j]), math.Float32bits(b[i][j]), "%s: param %d[%d] differs: %v vs %v", what, i, j, a[i][j], b[i][j])
+			if math.Float32bits(a[i][j]) != math.Float32bits(b[i][j]) {
+				require.Failf(t, "parameters differ", "%s: param %d[%d]: %v vs %v", what, i, j, a[i][j], b[i][j])
+			}
 		}
 	}
 }
