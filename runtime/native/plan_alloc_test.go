@@ -8,18 +8,16 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func compileDenseAE(t testing.TB) *native.Plan {
 	t.Helper()
 	m, err := graph.DecodeFile("../../testdata/golden/dense-ae/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p, err := native.Compile(m, native.Options{Optimize: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return p
 }
 
@@ -42,9 +40,8 @@ func TestSteadyStateAllocs(t *testing.T) {
 		in := []*ops.Tensor{x}
 		ctx := context.Background()
 		run := func() {
-			if _, err := p.Run(ctx, in); err != nil {
-				t.Fatal(err)
-			}
+			_, err := p.Run(ctx, in)
+			require.NoError(t, err, err)
 		}
 		run()
 		allocs := testing.AllocsPerRun(50, run)
@@ -66,14 +63,12 @@ func TestSteadyStateAllocs(t *testing.T) {
 		// shape of env.New, the kernel's output slice and a kernel's
 		// scratch header or two; per graph output its buffer and
 		// bookkeeping; plus the result slice.
-		if limit := float64(6*steps + 2*2 + 2); allocs > limit {
-			t.Errorf("batch %d: %.1f allocs per Run, want at most %.0f", batch, allocs, limit)
-		}
+		limit := float64(6*steps + 2*2 + 2)
+		assert.False(t, allocs > limit, "batch %d: %.1f allocs per Run, want at most %.0f", batch, allocs, limit)
 		// The three hidden activations alone would add batch·(8+4+8)·4
 		// bytes if they were not recycled.
-		if limit := outBytes + 2048; bytes > limit {
-			t.Errorf("batch %d: %.0f bytes per Run, want at most %.0f (outputs %.0f + 2 KiB)", batch, bytes, limit, outBytes)
-		}
+		limit = outBytes + 2048
+		assert.False(t, bytes > limit, "batch %d: %.0f bytes per Run, want at most %.0f (outputs %.0f + 2 KiB)", batch, bytes, limit, outBytes)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The planner tests use kernels registered in a private domain so they do
@@ -151,22 +153,16 @@ func vec(v ...float32) *ops.Tensor { return ops.FromFloat32([]int{len(v)}, v) }
 
 func wantVec(t *testing.T, name string, got *ops.Tensor, want ...float32) {
 	t.Helper()
-	if got == nil || got.DType != ops.Float32 || !ops.SameShape(got.Shape, []int{len(want)}) {
-		t.Fatalf("%s: got %v, want float32[%d]", name, got, len(want))
-	}
+	require.False(t, got == nil || got.DType != ops.Float32 || !ops.SameShape(got.Shape, []int{len(want)}), "%s: got %v, want float32[%d]", name, got, len(want))
 	for i, w := range want {
-		if got.F32()[i] != w {
-			t.Fatalf("%s: got %v, want %v", name, got.F32(), want)
-		}
+		require.Equal(t, w, got.F32()[i], "%s: got %v, want %v", name, got.F32(), want)
 	}
 }
 
 func compile(t *testing.T, m *graph.Model) *Plan {
 	t.Helper()
 	p, err := Compile(m, Options{Optimize: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return p
 }
 
@@ -177,27 +173,21 @@ func TestUnsupportedOperatorsAreCollected(t *testing.T) {
 	)
 	m.Opsets["com.example"] = 1
 	_, err := Compile(m, Options{})
-	if err == nil {
-		t.Fatal("compile succeeded with unknown operators")
-	}
+	require.Error(t, err, "compile succeeded with unknown operators")
 	msg := err.Error()
 	for _, want := range []string{
 		`node "conv1" (Foo): unsupported operator Foo in domain "ai.onnx"`,
 		`node Bar -> "z": unsupported operator Bar in domain "com.example"`,
 		"2 nodes",
 	} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q does not contain %q", msg, want)
-		}
+		assert.True(t, strings.Contains(msg, want), "error %q does not contain %q", msg, want)
 	}
 
 	// A single unknown operator: exactly one message.
 	m = model([]string{"x"}, []string{"y"}, nil,
 		&graph.Node{Name: "conv1", OpType: "Foo", Inputs: []string{"x"}, Outputs: []string{"y"}})
 	_, err = Compile(m, Options{})
-	if err == nil || err.Error() != `node "conv1" (Foo): unsupported operator Foo in domain "ai.onnx"` {
-		t.Fatalf("got %v", err)
-	}
+	require.False(t, err == nil || err.Error() != `node "conv1" (Foo): unsupported operator Foo in domain "ai.onnx"`, "got %v", err)
 }
 
 func TestCompileErrors(t *testing.T) {
@@ -224,14 +214,11 @@ func TestCompileErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Compile(c.m, Options{})
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("got %v, want error containing %q", err, c.want)
-			}
+			require.ErrorContains(t, err, c.want, "got %v, want error containing %q", err, c.want)
 		})
 	}
-	if _, err := Compile(nil, Options{}); err == nil {
-		t.Fatal("nil model compiled")
-	}
+	_, err := Compile(nil, Options{})
+	require.Error(t, err, "nil model compiled")
 }
 
 func TestRunChainAndTopologicalOrder(t *testing.T) {
@@ -243,9 +230,7 @@ func TestRunChainAndTopologicalOrder(t *testing.T) {
 	p := compile(t, m)
 	for i := 0; i < 3; i++ {
 		out, err := p.Run(context.Background(), []*ops.Tensor{vec(1, 2, 3)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		wantVec(t, "z", out[0], 12, 23, 34)
 	}
 }
@@ -268,9 +253,7 @@ func TestViewsKeepBuffersAlive(t *testing.T) {
 	x := vec(1, 2, 3, 4)
 	for i := 0; i < 4; i++ {
 		out, err := p.Run(context.Background(), []*ops.Tensor{x})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		// a = 2,3,4,5; t = s = 3,4,5; h = 2,3,4,5; hh = 2,3,4; d = 6,8,10
 		wantVec(t, "out", out[0], 8, 11, 14)
 		wantVec(t, "alias", out[1], 3, 4, 5)
@@ -299,9 +282,8 @@ func TestBuffersAreReused(t *testing.T) {
 	p := compile(t, m)
 	x := ops.New(ops.Float32, 1<<16)
 	ctx := context.Background()
-	if _, err := p.Run(ctx, []*ops.Tensor{x}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.Run(ctx, []*ops.Tensor{x})
+	require.NoError(t, err)
 	// Without reuse every run would allocate 4 buffers of 256 KiB; with the
 	// free list only the output is new. Measure bytes, not object counts.
 	var before, after testingMemStats
@@ -309,18 +291,12 @@ func TestBuffersAreReused(t *testing.T) {
 	const runs = 20
 	for i := 0; i < runs; i++ {
 		out, err := p.Run(ctx, []*ops.Tensor{x})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out[0].F32()[7] != 4 {
-			t.Fatalf("y[7] = %v, want 4", out[0].F32()[7])
-		}
+		require.NoError(t, err)
+		require.Equal(t, float32(4), out[0].F32()[7], "y[7]")
 	}
 	after.read()
 	perRun := (after.TotalAlloc - before.TotalAlloc) / runs
-	if perRun > 2*(1<<18) {
-		t.Fatalf("each run allocated %d bytes: intermediate buffers are not reused", perRun)
-	}
+	require.False(t, perRun > 2*(1<<18), "each run allocated %d bytes: intermediate buffers are not reused", perRun)
 }
 
 func TestInitializerOutputIsCopied(t *testing.T) {
@@ -329,9 +305,7 @@ func TestInitializerOutputIsCopied(t *testing.T) {
 		node("v", "Tail", []string{"w"}, []string{"v"}))
 	p := compile(t, m)
 	out, err := p.Run(context.Background(), []*ops.Tensor{vec(0)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out[0].F32()[0] = 100
 	out[1].F32()[0] = 100
 	wantVec(t, "w", w, 1, 2)
@@ -345,9 +319,7 @@ func TestKernelFailuresNameTheNode(t *testing.T) {
 		m := model([]string{"x"}, []string{"y"}, nil, node("bad", c.op, []string{"x"}, []string{"y"}))
 		p := compile(t, m)
 		_, err := p.Run(context.Background(), []*ops.Tensor{vec(1)})
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: got %v, want %q", c.op, err, c.want)
-		}
+		assert.ErrorContains(t, err, c.want, "%s: got %v, want %q", c.op, err, c.want)
 	}
 }
 
@@ -364,9 +336,7 @@ func TestRunInputChecks(t *testing.T) {
 		{[]*ops.Tensor{{DType: ops.Float32, Shape: []int{3}, Data: []float32{1}}}, `input "x"`},
 	} {
 		_, err := p.Run(ctx, c.in)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("got %v, want %q", err, c.want)
-		}
+		assert.ErrorContains(t, err, c.want, "got %v, want %q", err, c.want)
 	}
 }
 
@@ -377,31 +347,21 @@ func TestContextCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := p.Run(ctx, []*ops.Tensor{vec(1)})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("got %v, want context.Canceled", err)
-	}
+	require.True(t, errors.Is(err, context.Canceled), "got %v, want context.Canceled", err)
 }
 
 func TestSeededRand(t *testing.T) {
 	m := model([]string{"x"}, []string{"y"}, nil, node("r", "Rand", []string{"x"}, []string{"y"}))
 	run := func(seed uint64) []float32 {
 		p, err := Compile(m, Options{Seed: seed})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out, err := p.Run(context.Background(), []*ops.Tensor{ops.New(ops.Float32, 8)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return out[0].F32()
 	}
 	a, b, c := run(1), run(1), run(2)
-	if fmt.Sprint(a) != fmt.Sprint(b) {
-		t.Fatalf("same seed, different values: %v vs %v", a, b)
-	}
-	if fmt.Sprint(a) == fmt.Sprint(c) {
-		t.Fatalf("different seeds, same values: %v", a)
-	}
+	require.Equal(t, fmt.Sprint(b), fmt.Sprint(a), "same seed, different values: %v vs %v", a, b)
+	require.NotEqual(t, fmt.Sprint(c), fmt.Sprint(a), "different seeds, same values: %v", a)
 }
 
 func TestConcurrentRuns(t *testing.T) {
@@ -444,7 +404,7 @@ func TestConcurrentRuns(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 }
 
@@ -460,18 +420,14 @@ func TestUnreadOptionalOutputMayBeNil(t *testing.T) {
 		node("h", "HalfOut", []string{"x"}, []string{"a", "mask"}),
 		node("y", "AddOne", []string{"a"}, []string{"y"})))
 	out, err := p.Run(context.Background(), []*ops.Tensor{vec(1)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wantVec(t, "y", out[0], 2)
 
 	p = compile(t, model([]string{"x"}, []string{"y"}, nil,
 		node("h", "HalfOut", []string{"x"}, []string{"a", "mask"}),
 		node("y", "AddOne", []string{"mask"}, []string{"y"})))
 	_, err = p.Run(context.Background(), []*ops.Tensor{vec(1)})
-	if err == nil || !strings.Contains(err.Error(), `node "h" (HalfOut): output "mask": kernel returned a bad tensor`) {
-		t.Fatalf("got %v", err)
-	}
+	require.False(t, err == nil || !strings.Contains(err.Error(), `node "h" (HalfOut): output "mask": kernel returned a bad tensor`), "got %v", err)
 }
 
 func TestOutputsAliasingInputsAreCopied(t *testing.T) {
@@ -480,9 +436,7 @@ func TestOutputsAliasingInputsAreCopied(t *testing.T) {
 		node("t", "Tail", []string{"x"}, []string{"t"})))
 	x := vec(1, 2, 3)
 	out, err := p.Run(context.Background(), []*ops.Tensor{x})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x.F32()[1] = 100 // the caller reuses its input buffer
 	wantVec(t, "s", out[0], 1, 2, 3)
 	wantVec(t, "t", out[1], 2, 3)
@@ -500,16 +454,12 @@ func TestSubgraphReadsKeepValuesAlive(t *testing.T) {
 		sub,
 		node("y", "Add", []string{"b", "s"}, []string{"y"}))
 	p, err := Compile(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// "a" is read by no explicit input: without the subgraph it would be
 	// released right after step 0; with it, after step 2.
 	for i, st := range p.steps {
 		for _, s := range st.release {
-			if p.names[s] == "a" && i != 2 {
-				t.Fatalf("a released after step %d, want 2", i)
-			}
+			require.False(t, p.names[s] == "a" && i != 2, "a released after step %d, want 2", i)
 		}
 	}
 }
@@ -517,26 +467,14 @@ func TestSubgraphReadsKeepValuesAlive(t *testing.T) {
 // Compiling with all passes must leave the caller's model untouched.
 func TestCompileDoesNotModifyModel(t *testing.T) {
 	m, err := graph.DecodeFile("../../testdata/models/dense-ae/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	before, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	nodes := len(m.Graph.Nodes)
 	p, err := Compile(m, Options{Optimize: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.NumSteps() >= nodes {
-		t.Fatalf("optimised plan has %d steps for %d nodes: nothing was fused", p.NumSteps(), nodes)
-	}
+	require.NoError(t, err)
+	require.False(t, p.NumSteps() >= nodes, "optimised plan has %d steps for %d nodes: nothing was fused", p.NumSteps(), nodes)
 	after, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(before, after) || len(m.Graph.Nodes) != nodes || len(m.Graph.ValueInfo) != 0 {
-		t.Fatalf("Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
-	}
+	require.NoError(t, err)
+	require.False(t, !bytes.Equal(before, after) || len(m.Graph.Nodes) != nodes || len(m.Graph.ValueInfo) != 0, "Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
 }

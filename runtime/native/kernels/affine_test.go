@@ -2,12 +2,13 @@ package kernels
 
 import (
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAffineKernel checks the Affine node against a naive per-element
@@ -29,19 +30,13 @@ func TestAffineKernel(t *testing.T) {
 		nd := &graph.Node{Name: "aff", OpType: "Affine", Domain: operators.FusedDomain, Inputs: []string{"x", "s", "c"}, Outputs: []string{"y"},
 			Attrs: map[string]*graph.Attr{"divide": attrInt("divide", div)}}
 		k, err := buildAffine(nd, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, c := range cases {
 			x, s, off := affineRand(rng, -2, 2, c.x...), affineRand(rng, 0.5, 2, c.s...), affineRand(rng, -1, 1, c.c...)
 			got, err := k(&operators.Env{Alloc: dirtyAlloc}, []*ops.Tensor{x, s, off})
-			if err != nil {
-				t.Fatalf("divide=%d %v %v %v: %v", div, c.x, c.s, c.c, err)
-			}
+			require.NoError(t, err, "divide=%d %v %v %v", div, c.x, c.s, c.c)
 			y := got[0]
-			if !ops.SameShape(y.Shape, c.out) {
-				t.Fatalf("divide=%d %v %v %v: shape %v, want %v", div, c.x, c.s, c.c, y.Shape, c.out)
-			}
+			require.True(t, ops.SameShape(y.Shape, c.out), "divide=%d %v %v %v: shape %v, want %v", div, c.x, c.s, c.c, y.Shape, c.out)
 			xs, ss, cs := ops.BroadcastStrides(c.x, c.out), ops.BroadcastStrides(c.s, c.out), ops.BroadcastStrides(c.c, c.out)
 			st := ops.Strides(c.out)
 			for i := range y.Len() {
@@ -58,9 +53,7 @@ func TestAffineKernel(t *testing.T) {
 				} else {
 					want = float32(x.F32()[xi]*s.F32()[si]) + off.F32()[ci]
 				}
-				if y.F32()[i] != want {
-					t.Fatalf("divide=%d %v %v %v: y[%d] = %v, want %v", div, c.x, c.s, c.c, i, y.F32()[i], want)
-				}
+				require.Equal(t, want, y.F32()[i], "divide=%d %v %v %v: y[%d] = %v, want %v", div, c.x, c.s, c.c, i, y.F32()[i], want)
 			}
 		}
 		bad := [][]*ops.Tensor{
@@ -71,14 +64,14 @@ func TestAffineKernel(t *testing.T) {
 			{ops.New(ops.Bool, 2, 5), ops.New(ops.Float32, 5), ops.New(ops.Float32, 5)},
 		}
 		for i, in := range bad {
-			if _, err := k(&operators.Env{}, in); err == nil || !strings.Contains(err.Error(), "aff") {
-				t.Errorf("divide=%d bad input %d: error %v, want one naming node aff", div, i, err)
+			_, err := k(&operators.Env{}, in)
+			if assert.Error(t, err, "divide=%d bad input %d", div, i) {
+				assert.Contains(t, err.Error(), "aff", "divide=%d bad input %d: the error names node aff", div, i)
 			}
 		}
 	}
-	if _, err := buildAffine(&graph.Node{Name: "aff", OpType: "Affine", Attrs: map[string]*graph.Attr{"divide": attrInt("divide", 2)}}, 1); err == nil {
-		t.Error("divide=2: want an error")
-	}
+	_, err := buildAffine(&graph.Node{Name: "aff", OpType: "Affine", Attrs: map[string]*graph.Attr{"divide": attrInt("divide", 2)}}, 1)
+	assert.Error(t, err, "divide=2")
 }
 
 func affineRand(rng *rand.Rand, lo, hi float64, shape ...int) *ops.Tensor {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConstantKernel(t *testing.T) {
@@ -30,9 +31,8 @@ func TestConstantKernel(t *testing.T) {
 	for _, c := range cases {
 		out := mustRunNode(t, newNode("Constant", 0, 1, c.attr), 13, nil...)[0]
 		checkTensor(t, c.attr.Name, out, c.want)
-		if _, err := runNode(newNode("Constant", 0, 1, c.attr), 11); err == nil {
-			t.Fatalf("%s at opset 11: no error", c.attr.Name)
-		}
+		_, err := runNode(newNode("Constant", 0, 1, c.attr), 11)
+		require.Error(t, err, "%s at opset 11: no error", c.attr.Name)
 	}
 	for _, attrs := range [][]*graph.Attr{
 		nil,
@@ -40,9 +40,8 @@ func TestConstantKernel(t *testing.T) {
 		{{Name: "value_string", Type: graph.AttrString, S: []byte("x")}},
 		{{Name: "sparse_value", Type: graph.AttrSparseTensor}},
 	} {
-		if _, err := runNode(newNode("Constant", 0, 1, attrs...), 13); err == nil {
-			t.Fatalf("Constant with %d attributes %v: no error", len(attrs), attrs)
-		}
+		_, err := runNode(newNode("Constant", 0, 1, attrs...), 13)
+		require.Error(t, err, "Constant with %d attributes %v: no error", len(attrs), attrs)
 	}
 }
 
@@ -59,14 +58,11 @@ func TestConstantOfShapeKernel(t *testing.T) {
 		checkTensor(t, fmt.Sprintf("%v scalar", dt), out, pick(v, []int{}, 0))
 	}
 	out = mustRunNode(t, newNode("ConstantOfShape", 1, 1), 20, int64s(0, 3))[0]
-	if out.Len() != 0 || !ops.SameShape(out.Shape, []int{0, 3}) {
-		t.Fatalf("zero dim: %v", out)
-	}
+	require.False(t, out.Len() != 0 || !ops.SameShape(out.Shape, []int{0, 3}), "zero dim: %v", out)
 	wantNodeError(t, newNode("ConstantOfShape", 1, 1), 9, "not a valid dimension", int64s(-2))
 	wantNodeError(t, newNode("ConstantOfShape", 1, 1), 9, "int64", int32s(2))
-	if _, err := runNode(newNode("ConstantOfShape", 1, 1, &graph.Attr{Name: "value", Type: graph.AttrTensor, T: int64s(1, 2)}), 9, int64s(2)); err == nil {
-		t.Fatal("two-element value: no error")
-	}
+	_, err := runNode(newNode("ConstantOfShape", 1, 1, &graph.Attr{Name: "value", Type: graph.AttrTensor, T: int64s(1, 2)}), 9, int64s(2))
+	require.Error(t, err, "two-element value")
 }
 
 func TestRangeKernel(t *testing.T) {
@@ -115,9 +111,7 @@ func TestEyeLikeKernel(t *testing.T) {
 				}
 			}
 			out := mustRunNode(t, newNode("EyeLike", 1, 1, attrInt("k", k)), 9, ops.New(ops.Int32, 3, 4))[0]
-			if out.DType != ops.Int32 {
-				t.Fatalf("without dtype: %v", out.DType)
-			}
+			require.Equal(t, ops.Int32, out.DType, "without dtype: %v", out.DType)
 			out = mustRunNode(t, newNode("EyeLike", 1, 1, attrInt("k", k), attrInt("dtype", int64(graphElemType(dt)))), 9, ops.New(ops.Int32, 3, 4))[0]
 			checkTensor(t, fmt.Sprintf("%v k=%d", dt, k), out, pick(src, []int{3, 4}, idx...))
 		}

@@ -1,10 +1,10 @@
 package kernels
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/assert"
 )
 
 func TestRoiAlignModes(t *testing.T) {
@@ -34,23 +34,18 @@ func TestNonMaxSuppression(t *testing.T) {
 		out := mustRunNode(t, n, 11, boxes, scores, ops.FromInt64([]int{1}, []int64{maxOut}), floats([]int{1}, iou), floats([]int{1}, score))
 		return out[0].I64()
 	}
-	if got := run(10, 0.3, 0); !slices.Equal(got, []int64{0, 0, 0, 0, 0, 2}) {
-		t.Errorf("iou 0.3: got %v, want boxes 0 and 2", got)
-	}
+	got := run(10, 0.3, 0)
+	assert.Equal(t, []int64{0, 0, 0, 0, 0, 2}, got, "iou 0.3: got %v, want boxes 0 and 2", got)
 	// IoU 1/3 is not above a threshold of 0.34: box 1 survives.
-	if got := run(10, 0.34, 0); !slices.Equal(got, []int64{0, 0, 0, 0, 0, 1, 0, 0, 2}) {
-		t.Errorf("iou 0.34: got %v, want all three boxes", got)
-	}
-	if got := run(1, 0.5, 0); !slices.Equal(got, []int64{0, 0, 0}) {
-		t.Errorf("max 1: got %v, want box 0 only", got)
-	}
+	got = run(10, 0.34, 0)
+	assert.Equal(t, []int64{0, 0, 0, 0, 0, 1, 0, 0, 2}, got, "iou 0.34: got %v, want all three boxes", got)
+	got = run(1, 0.5, 0)
+	assert.Equal(t, []int64{0, 0, 0}, got, "max 1: got %v, want box 0 only", got)
 	// The score threshold is strict: 0.7 itself is dropped.
-	if got := run(10, 0.34, 0.7); !slices.Equal(got, []int64{0, 0, 0, 0, 0, 1}) {
-		t.Errorf("score 0.7: got %v, want boxes 0 and 1", got)
-	}
-	if got := run(0, 0.5, 0); len(got) != 0 {
-		t.Errorf("max 0: got %v, want none", got)
-	}
+	got = run(10, 0.34, 0.7)
+	assert.Equal(t, []int64{0, 0, 0, 0, 0, 1}, got, "score 0.7: got %v, want boxes 0 and 1", got)
+	got = run(0, 0.5, 0)
+	assert.Len(t, got, 0, "max 0: got %v, want none", got)
 	wantNodeError(t, n, 11, "boxes must be B×N×4", floats([]int{3, 4}, make([]float32, 12)...), scores)
 	wantNodeError(t, n, 11, "iou_threshold 2 must be in [0, 1]", boxes, scores, ops.FromInt64([]int{1}, []int64{1}), floats([]int{1}, 2))
 }

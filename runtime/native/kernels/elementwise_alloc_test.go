@@ -7,6 +7,8 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/internal/buffers"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestBinaryKernelAllocs pins the steady-state cost of Add/Sub/Mul/Div on
@@ -41,35 +43,23 @@ func TestBinaryKernelAllocs(t *testing.T) {
 	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
 		n := &graph.Node{Name: "n", OpType: op, Inputs: []string{"a", "b"}, Outputs: []string{"y"}}
 		bld, err := operators.KernelBuilder("", op, 13)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		k, err := bld(n, 13)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		in := []*ops.Tensor{a, b}
 		out, err := k(env, in)
-		if err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		if !ops.SameShape(out[0].Shape, []int{1, 784}) {
-			t.Fatalf("%s: shape %v, want [1 784]", op, out[0].Shape)
-		}
+		require.NoError(t, err, "%s", op)
+		require.True(t, ops.SameShape(out[0].Shape, []int{1, 784}), "%s: shape %v, want [1 784]", op, out[0].Shape)
 		for i, v := range out[0].F32() {
-			if want := naive[op](a.F32()[i], b.F32()[i]); v != want {
-				t.Fatalf("%s: y[%d] = %v, want %v", op, i, v, want)
-			}
+			want := naive[op](a.F32()[i], b.F32()[i])
+			require.False(t, v != want, "%s: y[%d] = %v, want %v", op, i, v, want)
 		}
 		cycle()
 		got := testing.AllocsPerRun(200, func() {
-			if _, err := k(env, in); err != nil {
-				t.Fatal(err)
-			}
+			_, err := k(env, in)
+			require.NoError(t, err, err)
 			cycle()
 		})
-		if got > newOnly+1 {
-			t.Errorf("%s: %.1f allocations per call, want at most %.1f (env.New) + 1 (result slice)", op, got, newOnly)
-		}
+		assert.False(t, got > newOnly+1, "%s: %.1f allocations per call, want at most %.1f (env.New) + 1 (result slice)", op, got, newOnly)
 	}
 }

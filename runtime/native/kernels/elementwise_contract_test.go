@@ -7,6 +7,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestElemKernelContract runs representative nodes of every kernel family
@@ -54,28 +56,16 @@ func TestElemKernelContract(t *testing.T) {
 			before[i] = t.Clone()
 		}
 		b, err := operators.KernelBuilder("", c.node.OpType, c.opset)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		k, err := b(c.node, c.opset)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		fresh, err := k(&operators.Env{}, c.in)
-		if err != nil {
-			t.Fatalf("%s: %v", c.node.OpType, err)
-		}
+		require.NoError(t, err, "%s", c.node.OpType)
 		junk, err := k(&operators.Env{Alloc: dirtyAlloc}, c.in)
-		if err != nil {
-			t.Fatalf("%s with recycled buffers: %v", c.node.OpType, err)
-		}
-		if msg := compareTensors(junk[0], fresh[0], 0, 0); msg != "" {
-			t.Errorf("%s: recycled-buffer output differs from fresh output: %s", c.node.OpType, msg)
-		}
+		require.NoError(t, err, "%s with recycled buffers", c.node.OpType)
+		assert.Empty(t, compareTensors(junk[0], fresh[0], 0, 0), "%s: recycled-buffer output differs from fresh output", c.node.OpType)
 		for i := range c.in {
-			if !reflect.DeepEqual(before[i].Data, c.in[i].Data) && !equalWithNaN(before[i], c.in[i]) {
-				t.Errorf("%s wrote into input %d", c.node.OpType, i)
-			}
+			assert.False(t, !reflect.DeepEqual(before[i].Data, c.in[i].Data) && !equalWithNaN(before[i], c.in[i]), "%s wrote into input %d", c.node.OpType, i)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
 )
 
 // elementwiseFuzzOps are the operators of elementwise.go, compare.go, unary.go, reduce.go and cast.go.
@@ -149,8 +150,6 @@ func TestElemOpsNeverPanic(t *testing.T) {
 		}
 	}
 	for _, op := range elementwiseFuzzOps {
-		if succeeded[op] == 0 {
-			t.Errorf("%s never ran successfully on random inputs", op)
-		}
+		assert.NotEqual(t, 0, succeeded[op], "%s never ran successfully on random inputs", op)
 	}
 }

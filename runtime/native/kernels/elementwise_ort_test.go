@@ -9,6 +9,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/require"
 )
 
 // ortCase is one single-node model run on both backends.
@@ -62,9 +63,8 @@ func TestElementwiseAgainstORT(t *testing.T) {
 			as, bs := ortShapes(rng)
 			b := ortPositive(rng, dt, bs)
 			neg := ops.New(dt, bs...)
-			if err := ops.Binary(ops.OpSub, neg, ops.New(dt), b); err != nil {
-				t.Fatal(err)
-			}
+			err := ops.Binary(ops.OpSub, neg, ops.New(dt), b)
+			require.NoError(t, err, err)
 			for _, op := range []string{"Div", "Mod"} {
 				cases = append(cases, ortCase{op: op, opset: 14, names: []string{"a", "b"}, out: dt,
 					in: []*ops.Tensor{ortRand(rng, dt, as), neg}})
@@ -177,13 +177,10 @@ func ortCheck(t *testing.T, c ortCase) {
 	m, feed := oneNodeModel(c.op, c.opset, c.attrs, c.names, c.in, []ops.DType{c.out}, false)
 	native, ort := runNativeAndORT(t, m, feed, fmt.Sprintf("%s%v", c.op, m.Graph.Nodes[0].AttrOrder))
 	got, want := native[0], ort[0]
-	if got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) {
-		t.Fatalf("%s: native %v, ORT %v", c.op, got, want)
-	}
+	require.False(t, got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape), "%s: native %v, ORT %v", c.op, got, want)
 	tol := map[ops.DType]float64{ops.Float32: 2e-6, ops.Float64: 1e-12, ops.Float16: 1e-3}[got.DType]
-	if i, a, b := firstMismatch(got, want, tol); i >= 0 {
-		t.Fatalf("%s%v %v: element %d: native %v, ORT %v", c.op, m.Graph.Nodes[0].AttrOrder, ortShapesOf(c.in), i, a, b)
-	}
+	i, a, b := firstMismatch(got, want, tol)
+	require.False(t, i >= 0, "%s%v %v: element %d: native %v, ORT %v", c.op, m.Graph.Nodes[0].AttrOrder, ortShapesOf(c.in), i, a, b)
 }
 
 // ortHasF64 lists the unary operators ONNX Runtime implements for float64.

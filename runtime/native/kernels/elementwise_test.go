@@ -8,6 +8,8 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // newNodeInputs builds a node with n inputs named in0, in1, … ("" entries in
@@ -34,22 +36,17 @@ func runFirst(t *testing.T, n *graph.Node, opset int64, in ...*ops.Tensor) (*ops
 func mustRunFirst(t *testing.T, n *graph.Node, opset int64, in ...*ops.Tensor) *ops.Tensor {
 	t.Helper()
 	out, err := runFirst(t, n, opset, in...)
-	if err != nil {
-		t.Fatalf("%s at opset %d: %v", n.OpType, opset, err)
-	}
+	require.NoError(t, err, "%s at opset %d", n.OpType, opset)
 	return out
 }
 
 func wantErrorParts(t *testing.T, what string, err error, parts ...string) {
 	t.Helper()
-	if err == nil {
-		t.Errorf("%s: no error", what)
+	if !assert.Error(t, err, what) {
 		return
 	}
 	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: error %q does not mention %q", what, err, p)
-		}
+		assert.Contains(t, err.Error(), p)
 	}
 }
 
@@ -62,9 +59,8 @@ func TestElemBinaryKernels(t *testing.T) {
 	} {
 		for _, opset := range []int64{7, 13, 14, 21} {
 			out := mustRunFirst(t, newNodeInputs(op, []string{"x", "b"}), opset, x, bias)
-			if got := fmt.Sprint(out.F32()); got != want || !ops.SameShape(out.Shape, []int{2, 3}) {
-				t.Errorf("%s opset %d = %v %s, want %s", op, opset, out.Shape, got, want)
-			}
+			got := fmt.Sprint(out.F32())
+			assert.False(t, got != want || !ops.SameShape(out.Shape, []int{2, 3}), "%s opset %d = %v %s, want %s", op, opset, out.Shape, got, want)
 		}
 	}
 	_, err := runFirst(t, newNodeInputs("Add", []string{"x", "b"}), 14, x, floats([]int{2}, 1, 2))
@@ -83,35 +79,23 @@ func TestElemLegacyBroadcast(t *testing.T) {
 	a := floats([]int{2, 3, 2}, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 	perChannel := floats([]int{3}, 100, 200, 300)
 	out := mustRunFirst(t, newNodeInputs("Add", []string{"a", "b"}, attrInt("broadcast", 1), attrInt("axis", 1)), 6, a, perChannel)
-	if fmt.Sprint(out.F32()) != "[101 102 203 204 305 306 107 108 209 210 311 312]" || !ops.SameShape(out.Shape, a.Shape) {
-		t.Errorf("Add-6 axis=1 = %v %v", out.Shape, out.F32())
-	}
+	assert.False(t, fmt.Sprint(out.F32()) != "[101 102 203 204 305 306 107 108 209 210 311 312]" || !ops.SameShape(out.Shape, a.Shape), "Add-6 axis=1 = %v %v", out.Shape, out.F32())
 	trailing := floats([]int{3, 2}, 1, 2, 3, 4, 5, 6)
 	out = mustRunFirst(t, newNodeInputs("Sub", []string{"a", "b"}, attrInt("broadcast", 1)), 1, a, trailing)
-	if fmt.Sprint(out.F32()) != "[0 0 0 0 0 0 6 6 6 6 6 6]" {
-		t.Errorf("Sub-1 suffix broadcast = %v", out.F32())
-	}
+	assert.Equal(t, "[0 0 0 0 0 0 6 6 6 6 6 6]", fmt.Sprint(out.F32()), "Sub-1 suffix broadcast = %v", out.F32())
 	out = mustRunFirst(t, newNodeInputs("Mul", []string{"a", "b"}, attrInt("broadcast", 1)), 6, a, floats([]int{1}, 2))
-	if out.F32()[11] != 24 {
-		t.Errorf("Mul-6 scalar = %v", out.F32())
-	}
+	assert.Equal(t, float32(24), out.F32()[11], "Mul-6 scalar = %v", out.F32())
 	same := mustRunFirst(t, newNodeInputs("Div", []string{"a", "b"}), 6, a, a)
-	if same.F32()[5] != 1 {
-		t.Errorf("Div-6 same shapes = %v", same.F32())
-	}
+	assert.Equal(t, float32(1), same.F32()[5], "Div-6 same shapes = %v", same.F32())
 	_, err := runFirst(t, newNodeInputs("Add", []string{"a", "b"}), 6, a, perChannel)
 	wantErrorParts(t, "Add-6 without broadcast", err, "n_add", "broadcast=0")
 	_, err = runFirst(t, newNodeInputs("Add", []string{"a", "b"}, attrInt("broadcast", 1), attrInt("axis", 2)), 6, a, perChannel)
 	wantErrorParts(t, "Add-6 wrong axis", err, "n_add", "axis 2")
 	pw := mustRunFirst(t, newNodeInputs("Pow", []string{"a", "b"}, attrInt("broadcast", 1)), 1, trailing, floats([]int{2}, 2, 0))
-	if fmt.Sprint(pw.F32()) != "[1 1 9 1 25 1]" {
-		t.Errorf("Pow-1 broadcast = %v", pw.F32())
-	}
+	assert.Equal(t, "[1 1 9 1 25 1]", fmt.Sprint(pw.F32()), "Pow-1 broadcast = %v", pw.F32())
 	x := floats([]int{2, 3, 2}, -1, -1, -1, -1, -1, -1, 1, 1, 1, 1, -2, -2)
 	pr := mustRunFirst(t, newNodeInputs("PRelu", []string{"x", "s"}), 6, x, floats([]int{3}, 0.1, 0.2, 0.3))
-	if fmt.Sprint(pr.F32()) != "[-0.1 -0.1 -0.2 -0.2 -0.3 -0.3 1 1 1 1 -0.6 -0.6]" {
-		t.Errorf("PRelu-6 per channel = %v", pr.F32())
-	}
+	assert.Equal(t, "[-0.1 -0.1 -0.2 -0.2 -0.3 -0.3 1 1 1 1 -0.6 -0.6]", fmt.Sprint(pr.F32()), "PRelu-6 per channel = %v", pr.F32())
 }
 
 func TestElemPowOpsets(t *testing.T) {
@@ -121,9 +105,7 @@ func TestElemPowOpsets(t *testing.T) {
 	wantErrorParts(t, "Pow-7 mixed types", err, "n_pow", "float32", "int64")
 	for _, opset := range []int64{12, 13, 15} {
 		out := mustRunFirst(t, newNodeInputs("Pow", []string{"x", "e"}), opset, base, e)
-		if fmt.Sprint(out.F32()) != "[8 9 0.25]" || out.DType != ops.Float32 {
-			t.Errorf("Pow-%d = %v %v", opset, out.DType, out.F32())
-		}
+		assert.False(t, fmt.Sprint(out.F32()) != "[8 9 0.25]" || out.DType != ops.Float32, "Pow-%d = %v %v", opset, out.DType, out.F32())
 	}
 }
 
@@ -131,9 +113,7 @@ func TestElemPRelu(t *testing.T) {
 	x := floats([]int{2, 2, 2}, -1, 1, -2, 2, -3, 3, -4, 4)
 	slope := floats([]int{2, 1, 1}, 0.5, 0.25) // per-channel slope as PyTorch exports it
 	out := mustRunFirst(t, newNodeInputs("PRelu", []string{"x", "s"}), 9, x, slope)
-	if fmt.Sprint(out.F32()) != "[-0.5 1 -1 2 -0.75 3 -1 4]" {
-		t.Errorf("PRelu = %v", out.F32())
-	}
+	assert.Equal(t, "[-0.5 1 -1 2 -0.75 3 -1 4]", fmt.Sprint(out.F32()), "PRelu = %v", out.F32())
 	_, err := runFirst(t, newNodeInputs("PRelu", []string{"x", "s"}), 16, floats([]int{2}, 1, 2), floats([]int{2, 2}, 1, 2, 3, 4))
 	wantErrorParts(t, "slope larger than X", err, "n_prelu", "slope shape [2 2]", "X shape [2]")
 }
@@ -149,19 +129,14 @@ func TestElemVariadic(t *testing.T) {
 	for op, want := range cases {
 		for _, opset := range []int64{8, 13} {
 			out := mustRunFirst(t, newNodeInputs(op, []string{"a", "b", "c"}), opset, a, b, c)
-			if got := fmt.Sprint(out.F32()); got != want || !ops.SameShape(out.Shape, []int{2, 3}) {
-				t.Errorf("%s-%d = %v %s, want %s", op, opset, out.Shape, got, want)
-			}
+			got := fmt.Sprint(out.F32())
+			assert.False(t, got != want || !ops.SameShape(out.Shape, []int{2, 3}), "%s-%d = %v %s, want %s", op, opset, out.Shape, got, want)
 		}
 	}
 	one := mustRunFirst(t, newNodeInputs("Max", []string{"a"}), 13, a)
-	if fmt.Sprint(one.F32()) != "[1 5]" {
-		t.Errorf("Max of one input = %v", one.F32())
-	}
+	assert.Equal(t, "[1 5]", fmt.Sprint(one.F32()), "Max of one input = %v", one.F32())
 	mi := mustRunFirst(t, newNodeInputs("Max", []string{"a", "b"}), 13, ops.FromInt64([]int{2}, []int64{-1, 9}), ops.FromInt64(nil, []int64{4}))
-	if fmt.Sprint(mi.I64()) != "[4 9]" {
-		t.Errorf("Max int64 = %v", mi.I64())
-	}
+	assert.Equal(t, "[4 9]", fmt.Sprint(mi.I64()), "Max int64 = %v", mi.I64())
 	_, err := runFirst(t, newNodeInputs("Sum", []string{"a", "b"}), 13, ops.FromInt64(nil, []int64{1}), ops.FromInt64(nil, []int64{1}))
 	wantErrorParts(t, "Sum of int64", err, "n_sum", "int64")
 	_, err = runFirst(t, newNodeInputs("Min", []string{"a", "b"}), 13, a, ops.FromFloat64(nil, []float64{1}))
@@ -173,30 +148,22 @@ func TestElemCompareLogicWhere(t *testing.T) {
 	for op, want := range map[string]string{"Equal": "[false true false]", "Greater": "[false false true]",
 		"Less": "[true false false]", "GreaterOrEqual": "[false true true]", "LessOrEqual": "[true true false]"} {
 		out := mustRunFirst(t, newNodeInputs(op, []string{"a", "b"}), 13, a, b)
-		if out.DType != ops.Bool || fmt.Sprint(out.B()) != want {
-			t.Errorf("%s = %v %v, want %s", op, out.DType, out.Data, want)
-		}
+		assert.False(t, out.DType != ops.Bool || fmt.Sprint(out.B()) != want, "%s = %v %v, want %s", op, out.DType, out.Data, want)
 	}
 	p, q := ops.FromBool([]int{2, 2}, []bool{false, false, true, true}), ops.FromBool([]int{2}, []bool{false, true})
 	for op, want := range map[string]string{"And": "[false false false true]", "Or": "[false true true true]", "Xor": "[false true true false]"} {
 		out := mustRunFirst(t, newNodeInputs(op, []string{"p", "q"}), 7, p, q)
-		if fmt.Sprint(out.B()) != want {
-			t.Errorf("%s = %v, want %s", op, out.B(), want)
-		}
+		assert.Equal(t, want, fmt.Sprint(out.B()), "%s = %v, want %s", op, out.B(), want)
 	}
 	not := mustRunFirst(t, newNodeInputs("Not", []string{"p"}), 1, p)
-	if fmt.Sprint(not.B()) != "[true true false false]" {
-		t.Errorf("Not = %v", not.B())
-	}
+	assert.Equal(t, "[true true false false]", fmt.Sprint(not.B()), "Not = %v", not.B())
 	_, err := runFirst(t, newNodeInputs("Not", []string{"x"}), 1, a)
 	wantErrorParts(t, "Not float", err, "n_not", "bool")
 	_, err = runFirst(t, newNodeInputs("And", []string{"a", "b"}), 7, a, b)
 	wantErrorParts(t, "And float", err, "n_and", "bool")
 
 	w := mustRunFirst(t, newNodeInputs("Where", []string{"c", "x", "y"}), 16, q, floats([]int{2, 1}, 1, 2), floats(nil, -1))
-	if fmt.Sprint(w.F32()) != "[-1 1 -1 2]" || !ops.SameShape(w.Shape, []int{2, 2}) {
-		t.Errorf("Where = %v %v", w.Shape, w.F32())
-	}
+	assert.False(t, fmt.Sprint(w.F32()) != "[-1 1 -1 2]" || !ops.SameShape(w.Shape, []int{2, 2}), "Where = %v %v", w.Shape, w.F32())
 	_, err = runFirst(t, newNodeInputs("Where", []string{"c", "x", "y"}), 16, a, a, a)
 	wantErrorParts(t, "Where float condition", err, "n_where", "condition", "bool")
 	_, err = runFirst(t, newNodeInputs("Where", []string{"c", "x", "y"}), 16, q, a, ops.FromInt64(nil, []int64{1}))
@@ -224,8 +191,7 @@ func TestElemUnaryAttributes(t *testing.T) {
 	for _, c := range cases {
 		out := mustRunFirst(t, c.node, 13, x)
 		for i, w := range c.want {
-			if g := float64(out.F32()[i]); math.Abs(g-w) > 1e-6 {
-				t.Errorf("%s%v = %v, want %v", c.node.OpType, c.node.AttrOrder, out.F32(), c.want)
+			if !assert.InDelta(t, w, float64(out.F32()[i]), 1e-6, "%s%v = %v, want %v", c.node.OpType, c.node.AttrOrder, out.F32(), c.want) {
 				break
 			}
 		}
@@ -236,33 +202,21 @@ func TestElemUnaryAttributes(t *testing.T) {
 	_, err = runFirst(t, newNodeInputs("Exp", []string{"x"}), 13, ops.FromInt64(nil, []int64{1}))
 	wantErrorParts(t, "Exp int64", err, "n_exp", "int64")
 	ri := mustRunFirst(t, newNodeInputs("Relu", []string{"x"}), 14, ops.FromInt32([]int{2}, []int32{-4, 4}))
-	if fmt.Sprint(ri.I32()) != "[0 4]" {
-		t.Errorf("Relu-14 int32 = %v", ri.I32())
-	}
+	assert.Equal(t, "[0 4]", fmt.Sprint(ri.I32()), "Relu-14 int32 = %v", ri.I32())
 }
 
 func TestElemClipOpsets(t *testing.T) {
 	x := floats([]int{4}, -5, -0.5, 0.5, 5)
 	old := mustRunFirst(t, newNodeInputs("Clip", []string{"x"}, attrFloat("min", -1), attrFloat("max", 1)), 6, x)
-	if fmt.Sprint(old.F32()) != "[-1 -0.5 0.5 1]" {
-		t.Errorf("Clip-6 = %v", old.F32())
-	}
+	assert.Equal(t, "[-1 -0.5 0.5 1]", fmt.Sprint(old.F32()), "Clip-6 = %v", old.F32())
 	noBounds := mustRunFirst(t, newNodeInputs("Clip", []string{"x"}), 6, x)
-	if fmt.Sprint(noBounds.F32()) != "[-5 -0.5 0.5 5]" {
-		t.Errorf("Clip-6 without attributes = %v", noBounds.F32())
-	}
+	assert.Equal(t, "[-5 -0.5 0.5 5]", fmt.Sprint(noBounds.F32()), "Clip-6 without attributes = %v", noBounds.F32())
 	newer := mustRunFirst(t, newNodeInputs("Clip", []string{"x", "lo", "hi"}), 13, x, ops.Scalar(-1), ops.Scalar(1))
-	if fmt.Sprint(newer.F32()) != "[-1 -0.5 0.5 1]" {
-		t.Errorf("Clip-13 = %v", newer.F32())
-	}
+	assert.Equal(t, "[-1 -0.5 0.5 1]", fmt.Sprint(newer.F32()), "Clip-13 = %v", newer.F32())
 	onlyMax := mustRunFirst(t, newNodeInputs("Clip", []string{"x", "", "hi"}), 11, x, nil, ops.Scalar(0))
-	if fmt.Sprint(onlyMax.F32()) != "[-5 -0.5 0 0]" {
-		t.Errorf("Clip-11 max only = %v", onlyMax.F32())
-	}
+	assert.Equal(t, "[-5 -0.5 0 0]", fmt.Sprint(onlyMax.F32()), "Clip-11 max only = %v", onlyMax.F32())
 	ints := mustRunFirst(t, newNodeInputs("Clip", []string{"x", "lo"}), 12, ops.FromInt64([]int{3}, []int64{-9, 0, 9}), ops.FromInt64(nil, []int64{-1}))
-	if fmt.Sprint(ints.I64()) != "[-1 0 9]" {
-		t.Errorf("Clip-12 int64 = %v", ints.I64())
-	}
+	assert.Equal(t, "[-1 0 9]", fmt.Sprint(ints.I64()), "Clip-12 int64 = %v", ints.I64())
 	_, err := runFirst(t, newNodeInputs("Clip", []string{"x", "lo"}), 13, x, floats([]int{2}, 0, 1))
 	wantErrorParts(t, "non-scalar min", err, "n_clip", "min", "scalar")
 	_, err = runFirst(t, newNodeInputs("Clip", []string{"x", "lo"}), 13, x, ops.FromFloat64(nil, []float64{0}))
@@ -275,23 +229,16 @@ func TestCastKernel(t *testing.T) {
 	for to, want := range cases {
 		for _, opset := range []int64{6, 13, 19, 21} {
 			out := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", to)), opset, x)
-			if got := fmt.Sprint(out.Data); got != want {
-				t.Errorf("Cast-%d to %d = %s, want %s", opset, to, got, want)
-			}
+			got := fmt.Sprint(out.Data)
+			assert.False(t, got != want, "Cast-%d to %d = %s, want %s", opset, to, got, want)
 		}
 	}
 	same := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", 1)), 13, x)
-	if &same.F32()[0] != &x.F32()[0] {
-		t.Error("Cast to the same type copied instead of returning a view")
-	}
+	assert.Same(t, &x.F32()[0], &same.F32()[0], "Cast to the same type copied instead of returning a view")
 	like := mustRunFirst(t, newNodeInputs("CastLike", []string{"x", "t"}), 15, x, ops.FromInt64(nil, []int64{0}))
-	if like.DType != ops.Int64 || fmt.Sprint(like.I64()) != "[-1 0 2]" {
-		t.Errorf("CastLike = %v %v", like.DType, like.Data)
-	}
+	assert.False(t, like.DType != ops.Int64 || fmt.Sprint(like.I64()) != "[-1 0 2]", "CastLike = %v %v", like.DType, like.Data)
 	named := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT32")}), 1, x)
-	if named.DType != ops.Int32 || fmt.Sprint(named.I32()) != "[-1 0 2]" {
-		t.Errorf("Cast-1 to \"INT32\" = %v %v", named.DType, named.Data)
-	}
+	assert.False(t, named.DType != ops.Int32 || fmt.Sprint(named.I32()) != "[-1 0 2]", "Cast-1 to \"INT32\" = %v %v", named.DType, named.Data)
 	_, err := runFirst(t, newNodeInputs("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT33")}), 1, x)
 	wantErrorParts(t, "Cast-1 to unknown name", err, "n_cast", "INT33")
 	_, err = runFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", 8)), 13, x)
@@ -329,14 +276,12 @@ func TestReduceKernelOpsets(t *testing.T) {
 	}
 	for _, c := range cases {
 		out := mustRunFirst(t, c.node, c.opset, c.in...)
-		if got := fmt.Sprint(out.F32()); got != c.want || !ops.SameShape(out.Shape, c.shape) {
-			t.Errorf("%s-%d %v: got %v %s, want %v %s", c.node.OpType, c.opset, c.node.AttrOrder, out.Shape, got, c.shape, c.want)
-		}
+		got := fmt.Sprint(out.F32())
+		assert.False(t, got != c.want || !ops.SameShape(out.Shape, c.shape), "%s-%d %v: got %v %s, want %v %s", c.node.OpType, c.opset, c.node.AttrOrder, out.Shape, got, c.shape, c.want)
 	}
 	lse := mustRunFirst(t, newNodeInputs("ReduceLogSumExp", []string{"x"}, attrInts("axes", 1)), 13, floats([]int{2, 2}, 1000, 1000, -1, float32(math.Inf(-1))))
-	if g := lse.F32(); math.Abs(float64(g[0])-(1000+math.Ln2)) > 1e-3 || math.Abs(float64(g[1])+1) > 1e-6 {
-		t.Errorf("ReduceLogSumExp = %v, want [1000.693 -1]", g)
-	}
+	g := lse.F32()
+	assert.False(t, math.Abs(float64(g[0])-(1000+math.Ln2)) > 1e-3 || math.Abs(float64(g[1])+1) > 1e-6, "ReduceLogSumExp = %v, want [1000.693 -1]", g)
 	_, err := runFirst(t, newNodeInputs("ReduceMean", []string{"x"}, attrInts("axes", 1)), 18, x)
 	wantErrorParts(t, "axes attribute at opset 18", err, "n_reducemean", "axes", "input")
 	_, err = runFirst(t, newNodeInputs("ReduceSum", []string{"x"}, attrInts("axes", -1)), 1, x)
@@ -348,9 +293,7 @@ func TestReduceKernelOpsets(t *testing.T) {
 	_, err = runFirst(t, newNodeInputs("ReduceMax", []string{"x"}), 13, ops.FromBool([]int{1}, []bool{true}))
 	wantErrorParts(t, "bool ReduceMax", err, "n_reducemax", "bool")
 	ri := mustRunFirst(t, newNodeInputs("ReduceSum", []string{"x"}, attrInts("axes", 0), attrInt("keepdims", 0)), 11, ops.FromInt64([]int{2, 2}, []int64{1, 2, 3, 4}))
-	if fmt.Sprint(ri.I64()) != "[4 6]" {
-		t.Errorf("ReduceSum int64 = %v", ri.I64())
-	}
+	assert.Equal(t, "[4 6]", fmt.Sprint(ri.I64()), "ReduceSum int64 = %v", ri.I64())
 }
 
 func TestElemFloat16Kernels(t *testing.T) {
@@ -359,14 +302,10 @@ func TestElemFloat16Kernels(t *testing.T) {
 	out := mustRunFirst(t, newNodeInputs("Mul", []string{"a", "b"}), 14, h, h)
 	got := make([]float32, 3)
 	ops.Float16sToFloat32s(got, out.F16())
-	if out.DType != ops.Float16 || fmt.Sprint(got) != "[1 4 0.25]" {
-		t.Errorf("float16 Mul = %v %v", out.DType, got)
-	}
+	assert.False(t, out.DType != ops.Float16 || fmt.Sprint(got) != "[1 4 0.25]", "float16 Mul = %v %v", out.DType, got)
 	s := mustRunFirst(t, newNodeInputs("Sigmoid", []string{"a"}), 13, h)
 	ops.Float16sToFloat32s(got, s.F16())
-	if math.Abs(float64(got[0])-0.7310586) > 1e-3 || math.Abs(float64(got[1])-0.1192029) > 1e-3 {
-		t.Errorf("float16 Sigmoid = %v", got)
-	}
+	assert.False(t, math.Abs(float64(got[0])-0.7310586) > 1e-3 || math.Abs(float64(got[1])-0.1192029) > 1e-3, "float16 Sigmoid = %v", got)
 }
 
 func TestElemMoreKernelErrors(t *testing.T) {
@@ -374,9 +313,7 @@ func TestElemMoreKernelErrors(t *testing.T) {
 	_, err := runFirst(t, newNodeInputs("Mod", []string{"a", "b"}), 13, x, x)
 	wantErrorParts(t, "float Mod without fmod", err, "n_mod", "fmod=1")
 	out := mustRunFirst(t, newNodeInputs("Mod", []string{"a", "b"}, attrInt("fmod", 1)), 13, floats([]int{3}, -5, 5, 7), floats(nil, 3))
-	if fmt.Sprint(out.F32()) != "[-2 2 1]" {
-		t.Errorf("Mod fmod=1 = %v", out.F32())
-	}
+	assert.Equal(t, "[-2 2 1]", fmt.Sprint(out.F32()), "Mod fmod=1 = %v", out.F32())
 	_, err = runFirst(t, newNodeInputs("BitShift", []string{"a", "b"}, &graph.Attr{Name: "direction", Type: graph.AttrString, S: []byte("UP")}), 11, x, x)
 	wantErrorParts(t, "BitShift direction", err, "n_bitshift", "UP")
 	_, err = runFirst(t, newNodeInputs("Gelu", []string{"x"}, &graph.Attr{Name: "approximate", Type: graph.AttrString, S: []byte("erf")}), 20, x)
@@ -386,15 +323,11 @@ func TestElemMoreKernelErrors(t *testing.T) {
 	_, err = runFirst(t, newNodeInputs("ArgMin", []string{"x"}, attrInt("axis", -1)), 1, x)
 	wantErrorParts(t, "negative axis at opset 1", err, "n_argmin", "axis -1")
 	am := mustRunFirst(t, newNodeInputs("ArgMin", []string{"x"}, attrInt("axis", -1), attrInt("keepdims", 0)), 13, floats([]int{2, 3}, 3, 1, 2, 0, 5, 0))
-	if fmt.Sprint(am.I64()) != "[1 0]" || !ops.SameShape(am.Shape, []int{2}) {
-		t.Errorf("ArgMin = %v %v", am.Shape, am.I64())
-	}
+	assert.False(t, fmt.Sprint(am.I64()) != "[1 0]" || !ops.SameShape(am.Shape, []int{2}), "ArgMin = %v %v", am.Shape, am.I64())
 	_, err = runFirst(t, newNodeInputs("CumSum", []string{"x", "axis"}), 14, x, ops.FromInt64([]int{2}, []int64{0, 0}))
 	wantErrorParts(t, "CumSum vector axis", err, "n_cumsum", "scalar")
 	cs := mustRunFirst(t, newNodeInputs("CumSum", []string{"x", "axis"}, attrInt("reverse", 1)), 14, x, ops.FromInt32(nil, []int32{-1}))
-	if fmt.Sprint(cs.F32()) != "[6 5 3]" {
-		t.Errorf("CumSum reverse = %v", cs.F32())
-	}
+	assert.Equal(t, "[6 5 3]", fmt.Sprint(cs.F32()), "CumSum reverse = %v", cs.F32())
 	_, err = runFirst(t, newNodeInputs("IsNaN", []string{"x"}), 20, ops.FromInt64(nil, []int64{1}))
 	wantErrorParts(t, "IsNaN int64", err, "n_isnan", "int64")
 }

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/require"
 )
 
 // Helpers shared by the kernel tests of this package: the ONNX backend
@@ -89,9 +89,8 @@ func fuzzCall(t *testing.T, b operators.Builder, n *graph.Node, opset int64, in 
 	t.Helper()
 	desc := func() string { return fuzzDesc(n.OpType, opset, n, in) }
 	defer func() {
-		if p := recover(); p != nil {
-			t.Fatalf("%s: panic: %v", desc(), p)
-		}
+		p := recover()
+		require.False(t, p != nil, "%s: panic: %v", desc(), p)
 	}()
 	k, err := b(n, opset)
 	if err != nil {
@@ -113,35 +112,26 @@ func fuzzCall(t *testing.T, b operators.Builder, n *graph.Node, opset int64, in 
 	}
 	outs, err := k(&operators.Env{}, in)
 	for i := range before {
-		if before[i] != nil && !sameBits(before[i], in[i]) {
-			t.Fatalf("%s: the kernel wrote to input %d", desc(), i)
-		}
+		require.False(t, before[i] != nil && !sameBits(before[i], in[i]), "%s: the kernel wrote to input %d", desc(), i)
 	}
 	if err != nil {
 		fuzzErrNamesNode(t, desc, n, err)
 		return false
 	}
 	for i, o := range outs {
-		if o == nil {
-			t.Fatalf("%s: output %d is nil", desc(), i)
-		}
+		require.NotEqual(t, nil, o, "%s: output %d is nil", desc(), i)
 		// A malformed input may pass through as a view (Cast to its own
 		// type); only well-formed inputs promise valid outputs.
-		if err := o.Validate(); err != nil && wellFormed {
-			t.Fatalf("%s: output %d: %v", desc(), i, err)
-		}
+		err := o.Validate()
+		require.False(t, err != nil && wellFormed, "%s: output %d: %v", desc(), i, err)
 	}
 	if !rerun || !wellFormed {
 		return true
 	}
 	again, err := k(&operators.Env{Alloc: dirtyAlloc}, in)
-	if err != nil {
-		t.Fatalf("%s: second run failed: %v", desc(), err)
-	}
+	require.NoError(t, err, "%s: second run failed", desc())
 	for i := range outs {
-		if !sameBits(outs[i], again[i]) {
-			t.Fatalf("%s: output %d differs on a dirty buffer:\n%v\n%v", desc(), i, outs[i].Data, again[i].Data)
-		}
+		require.True(t, sameBits(outs[i], again[i]), "%s: output %d differs on a dirty buffer:\n%v\n%v", desc(), i, outs[i].Data, again[i].Data)
 	}
 	return true
 }
@@ -149,9 +139,7 @@ func fuzzCall(t *testing.T, b operators.Builder, n *graph.Node, opset int64, in 
 // fuzzErrNamesNode fails the test when err does not name node n.
 func fuzzErrNamesNode(t *testing.T, desc func() string, n *graph.Node, err error) {
 	t.Helper()
-	if !strings.Contains(err.Error(), n.Name) {
-		t.Fatalf("%s: error %q does not name the node %q", desc(), err, n.Name)
-	}
+	require.Contains(t, err.Error(), n.Name)
 }
 
 // dirtyAlloc is an operators.Env allocator that returns buffers full of junk, as a
@@ -249,9 +237,7 @@ func runNode(n *graph.Node, opset int64, in ...*ops.Tensor) ([]*ops.Tensor, erro
 func mustRunNode(t *testing.T, n *graph.Node, opset int64, in ...*ops.Tensor) []*ops.Tensor {
 	t.Helper()
 	out, err := runNode(n, opset, in...)
-	if err != nil {
-		t.Fatalf("%s at opset %d: %v", n.OpType, opset, err)
-	}
+	require.NoError(t, err, "%s at opset %d", n.OpType, opset)
 	return out
 }
 
@@ -260,15 +246,9 @@ func mustRunNode(t *testing.T, n *graph.Node, opset int64, in ...*ops.Tensor) []
 func wantNodeError(t *testing.T, n *graph.Node, opset int64, want string, in ...*ops.Tensor) {
 	t.Helper()
 	_, err := runNode(n, opset, in...)
-	if err == nil {
-		t.Fatalf("%s at opset %d: no error, want one mentioning %q", n.OpType, opset, want)
-	}
-	if !strings.Contains(err.Error(), want) {
-		t.Fatalf("%s at opset %d: error %q does not mention %q", n.OpType, opset, err, want)
-	}
-	if !strings.Contains(err.Error(), n.Name) {
-		t.Fatalf("%s: error %q does not name the node %q", n.OpType, err, n.Name)
-	}
+	require.NotEqual(t, nil, err, "%s at opset %d: no error, want one mentioning %q", n.OpType, opset, want)
+	require.Contains(t, err.Error(), want)
+	require.Contains(t, err.Error(), n.Name)
 }
 
 // fuzzAttrSpec says how fuzzAttrs draws attributes.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/assert"
 )
 
 func uint8s(shape []int, v ...uint8) *ops.Tensor {
@@ -25,9 +26,7 @@ func TestMatMulIntegerZeroPoints(t *testing.T) {
 	// Per-row a_zero_point [10 12] → A' = [[0 1] [0 1]]; per-column
 	// b_zero_point [1 0] → B' = [[0 −1] [1 0]]; A'·B' = [[1 0] [1 0]].
 	out := mustRunNode(t, newNodeKV("MatMulInteger", 4, 1), 10, a, b, uint8s([]int{2}, 10, 12), int8s([]int{2}, 1, 0))
-	if out[0].DType != ops.Int32 || !slices.Equal(out[0].I32(), []int32{1, 0, 1, 0}) {
-		t.Errorf("got %v %v, want int32 [1 0 1 0]", out[0], out[0].Data)
-	}
+	assert.False(t, out[0].DType != ops.Int32 || !slices.Equal(out[0].I32(), []int32{1, 0, 1, 0}), "got %v %v, want int32 [1 0 1 0]", out[0], out[0].Data)
 	wantNodeError(t, newNodeKV("MatMulInteger", 3, 1), 10, "a_zero_point must be uint8", a, b, int8s(nil, 1))
 	wantNodeError(t, newNodeKV("MatMulInteger", 2, 1), 10, "must be uint8 or int8", floats([]int{1, 2}, 1, 2), b)
 }
@@ -46,15 +45,11 @@ func TestQLinearMatMulSaturates(t *testing.T) {
 	}{{1, 1, 0, 255}, {4, 1, 5, 80}, {200, 0.5, 0, 1}}
 	for _, c := range cases {
 		out := mustRunNode(t, n, 10, a, f(c.as), zero, b, f(1), zero, f(c.ys), uint8s(nil, c.yz))
-		if out[0].U8()[0] != c.want {
-			t.Errorf("y_scale %v a_scale %v zp %d: got %d, want %d", c.ys, c.as, c.yz, out[0].U8()[0], c.want)
-		}
+		assert.Equal(t, c.want, out[0].U8()[0], "y_scale %v a_scale %v zp %d: got %d, want %d", c.ys, c.as, c.yz, out[0].U8()[0], c.want)
 	}
 	// Round half to even: 2.5 → 2 (acc 5, scale 0.5).
 	out := mustRunNode(t, n, 10, uint8s([]int{1, 1}, 5), f(0.5), zero, uint8s([]int{1, 1}, 1), f(1), zero, f(1), zero)
-	if out[0].U8()[0] != 2 {
-		t.Errorf("2.5 rounded to %d, want 2", out[0].U8()[0])
-	}
+	assert.Equal(t, uint8(2), out[0].U8()[0], "2.5 rounded to even")
 }
 
 func TestConvIntegerPerChannel(t *testing.T) {
@@ -63,8 +58,6 @@ func TestConvIntegerPerChannel(t *testing.T) {
 	w := uint8s([]int{2, 1, 2}, 1, 2, 1, 2)
 	out := mustRunNode(t, newNodeKV("ConvInteger", 4, 1), 10, x, w, uint8s(nil, 4), uint8s([]int{2}, 1, 2))
 	// x' = [1 2 3]; channel 0: [2 3]; channel 1: [−1 −2].
-	if !slices.Equal(out[0].Shape, []int{1, 2, 2}) || !slices.Equal(out[0].I32(), []int32{2, 3, -1, -2}) {
-		t.Errorf("got %v %v, want [1 2 2] [2 3 -1 -2]", out[0], out[0].Data)
-	}
+	assert.False(t, !slices.Equal(out[0].Shape, []int{1, 2, 2}) || !slices.Equal(out[0].I32(), []int32{2, 3, -1, -2}), "got %v %v, want [1 2 2] [2 3 -1 -2]", out[0], out[0].Data)
 	wantNodeError(t, newNodeKV("ConvInteger", 4, 1), 10, "w_zero_point must be a scalar or have 2 values", x, w, nil, uint8s([]int{3}, 1, 2, 3))
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // layerFuzzOps lists each NN operator with its input count, an opset and the
@@ -132,9 +134,7 @@ func TestLayerOpsNeverPanic(t *testing.T) {
 			in[i] = layerFuzzTensor(r, base)
 		}
 		b, err := operators.KernelBuilder("", spec.op, spec.opset)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		// Dropout may draw a mask (training_mode); the rest are deterministic.
 		if fuzzCall(t, b, n, spec.opset, in, spec.op != "Dropout") {
 			nnFuzzOK[spec.op]++
@@ -199,16 +199,12 @@ func TestWindowOpsNeverPanic(t *testing.T) {
 		}
 		n := newNodeKV(op, len(in), 1, kv...)
 		b, err := operators.KernelBuilder("", op, 19)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if fuzzCall(t, b, n, 19, in, true) {
 			okRuns++
 		}
 	}
-	if okRuns < 500 {
-		t.Errorf("only %d of 3000 random window-op runs succeeded: the fuzzer is not reaching the kernels", okRuns)
-	}
+	assert.False(t, okRuns < 500, "only %d of 3000 random window-op runs succeeded: the fuzzer is not reaching the kernels", okRuns)
 }
 
 // TestNNFuzzEinsumEquations feeds Einsum random equations built from
@@ -219,9 +215,7 @@ func TestEinsumEquationsNeverPanic(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
 	parts := []string{"a", "b", "c", ".", "...", ",", "->", " ", "A", "é", "-", ">"}
 	b, err := operators.KernelBuilder("", "Einsum", 12)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	okRuns := 0
 	for it := 0; it < 5000; it++ {
 		eq := ""
@@ -244,8 +238,6 @@ func TestEinsumEquationsNeverPanic(t *testing.T) {
 			okRuns++
 		}
 	}
-	if okRuns < 50 {
-		t.Errorf("only %d of 5000 random equations ran: the fuzzer is not reaching the kernel", okRuns)
-	}
+	assert.False(t, okRuns < 50, "only %d of 5000 random equations ran: the fuzzer is not reaching the kernel", okRuns)
 	t.Logf("%d of 5000 random equations ran", okRuns)
 }

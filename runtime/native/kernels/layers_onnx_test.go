@@ -11,6 +11,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/native"
 	"github.com/latent-ml/latent/runtime/native/kernels"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // layerNodeTestPrefixes select the ONNX backend node tests of the operators in
@@ -74,43 +76,34 @@ func checkTrainingDropout(t *testing.T, dir string) {
 	t.Helper()
 	m := decodeNodeModel(t, dir)
 	p, err := native.Compile(m, native.Options{Seed: 42})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inputs := readNodeInputs(t, filepath.Join(dir, "test_data_set_0"), len(m.Graph.Inputs))
 	ratio := 0.5
 	if len(inputs) > 1 {
 		ratio = kernels.TensorF64(inputs[1])[0]
 	}
 	outs, err := p.Run(context.Background(), inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x, y := kernels.TensorF64(inputs[0]), kernels.TensorF64(outs[0])
 	var mask []float64
 	if len(outs) > 1 {
-		if outs[1].DType != ops.Bool {
-			t.Fatalf("mask is %v, want bool", outs[1])
-		}
+		require.Equal(t, ops.Bool, outs[1].DType, "mask is %v, want bool", outs[1])
 		mask = kernels.TensorF64(outs[1])
 	}
 	dropped := 0
 	for i := range x {
 		kept := math.Abs(y[i]-x[i]/(1-ratio)) <= 1e-5*(1+math.Abs(y[i]))
-		if !kept && y[i] != 0 {
-			t.Fatalf("element %d: y = %v is neither 0 nor x/(1-ratio) = %v", i, y[i], x[i]/(1-ratio))
-		}
+		require.False(t, !kept && y[i] != 0, "element %d: y = %v is neither 0 nor x/(1-ratio) = %v", i, y[i], x[i]/(1-ratio))
 		if !kept {
 			dropped++
 		}
-		if mask != nil && (mask[i] == 1) != kept {
-			t.Fatalf("element %d: mask %v but y = %v (x = %v)", i, mask[i], y[i], x[i])
+		if mask != nil {
+			require.Equal(t, kept, mask[i] == 1, "element %d: mask %v but y = %v (x = %v)", i, mask[i], y[i], x[i])
 		}
 	}
 	nf := float64(len(x))
-	if sd := math.Sqrt(nf * ratio * (1 - ratio)); math.Abs(float64(dropped)-ratio*nf) > 5*sd+1 {
-		t.Errorf("dropped %d of %d elements, expected about %.0f", dropped, len(x), ratio*nf)
-	}
+	sd := math.Sqrt(nf * ratio * (1 - ratio))
+	assert.False(t, math.Abs(float64(dropped)-ratio*nf) > 5*sd+1, "dropped %d of %d elements, expected about %.0f", dropped, len(x), ratio*nf)
 }
 
 // pyTorchCases are the PyTorch-exported models (libonnx-testdata

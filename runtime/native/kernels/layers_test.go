@@ -9,6 +9,8 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // attrOf builds an attribute from a Go value: int64, []int64, float32,
@@ -52,9 +54,7 @@ func newNodeKV(op string, nIn, nOut int, kv ...any) *graph.Node {
 // checkFloats compares got with a float32 expectation of the given shape.
 func checkFloats(t *testing.T, what string, got *ops.Tensor, shape []int, want ...float32) {
 	t.Helper()
-	if msg := compareTensors(got, floats(shape, want...), 1e-5, 1e-5); msg != "" {
-		t.Fatalf("%s: %s (got %v)", what, msg, tensorF64(got))
-	}
+	require.Empty(t, compareTensors(got, floats(shape, want...), 1e-5, 1e-5), "%s: %s (got %v)", what, tensorF64(got))
 }
 
 func toFloat16(t *ops.Tensor) *ops.Tensor {
@@ -100,31 +100,21 @@ func TestGemmBroadcastAndTypes(t *testing.T) {
 			in16[2], in64[2] = toFloat16(c.c), toFloat64(c.c)
 		}
 		out16 := mustRunNode(t, n, 13, in16...)
-		if out16[0].DType != ops.Float16 {
-			t.Fatalf("float16 Gemm returned %v", out16[0])
-		}
+		require.Equal(t, ops.Float16, out16[0].DType, "float16 Gemm returned %v", out16[0])
 		out64 := mustRunNode(t, n, 13, in64...)
-		if msg := compareTensors(out64[0], toFloat64(floats([]int{2, 2}, c.want...)), 1e-12, 1e-12); msg != "" {
-			t.Fatalf("float64 case %d: %s", i, msg)
-		}
-		if msg := compareTensors(out16[0], toFloat16(floats([]int{2, 2}, c.want...)), 1e-2, 1e-3); msg != "" {
-			t.Fatalf("float16 case %d: %s", i, msg)
-		}
+		require.Empty(t, compareTensors(out64[0], toFloat64(floats([]int{2, 2}, c.want...)), 1e-12, 1e-12), "float64 case %d", i)
+		require.Empty(t, compareTensors(out16[0], toFloat16(floats([]int{2, 2}, c.want...)), 1e-2, 1e-3), "float16 case %d", i)
 	}
 	ni := newNodeKV("Gemm", 2, 1)
 	out := mustRunNode(t, ni, 13, ops.FromInt64([]int{1, 2}, []int64{2, 3}), ops.FromInt64([]int{2, 1}, []int64{4, 5}))
-	if !slices.Equal(out[0].I64(), []int64{23}) {
-		t.Errorf("int64 Gemm: got %v, want [23]", out[0].I64())
-	}
+	assert.True(t, slices.Equal(out[0].I64(), []int64{23}), "int64 Gemm: got %v, want [23]", out[0].I64())
 	// int32 with transA, alpha 2, beta 3 and a row C broadcast over rows:
 	// Aᵀ = [[1 3] [2 4]], Aᵀ·B = [[1+3 2+6] [2+4 4+8]] = [[4 8] [6 12]],
 	// 2·that + 3·[1 -1] = [[11 13] [15 21]].
 	ni32 := newNodeKV("Gemm", 3, 1, "transA", 1, "alpha", float32(2), "beta", float32(3))
 	out32 := mustRunNode(t, ni32, 13, ops.FromInt32([]int{2, 2}, []int32{1, 2, 3, 4}),
 		ops.FromInt32([]int{2, 2}, []int32{1, 2, 1, 2}), ops.FromInt32([]int{2}, []int32{1, -1}))
-	if out32[0].DType != ops.Int32 || !slices.Equal(out32[0].I32(), []int32{11, 13, 15, 21}) {
-		t.Errorf("int32 Gemm: got %v %v, want [11 13 15 21]", out32[0], out32[0].Data)
-	}
+	assert.False(t, out32[0].DType != ops.Int32 || !slices.Equal(out32[0].I32(), []int32{11, 13, 15, 21}), "int32 Gemm: got %v %v, want [11 13 15 21]", out32[0], out32[0].Data)
 
 	n := newNodeKV("Gemm", 3, 1)
 	wantNodeError(t, n, 13, "does not broadcast", floats([]int{2, 2}, 1, 2, 3, 4), floats([]int{2, 2}, 1, 2, 3, 4), floats([]int{3}, 1, 2, 3))
@@ -137,18 +127,12 @@ func TestGemmBroadcastAndTypes(t *testing.T) {
 func TestMatMulTypes(t *testing.T) {
 	n := newNodeKV("MatMul", 2, 1)
 	out := mustRunNode(t, n, 13, ops.FromInt32([]int{2}, []int32{1, 2}), ops.FromInt32([]int{2, 2}, []int32{3, 4, 5, 6}))
-	if !slices.Equal(out[0].Shape, []int{2}) || !slices.Equal(out[0].I32(), []int32{13, 16}) {
-		t.Errorf("int32 vector·matrix: got %v %v, want [2] [13 16]", out[0], out[0].I32())
-	}
+	assert.False(t, !slices.Equal(out[0].Shape, []int{2}) || !slices.Equal(out[0].I32(), []int32{13, 16}), "int32 vector·matrix: got %v %v, want [2] [13 16]", out[0], out[0].I32())
 	a := floats([]int{2, 1, 1, 2}, 1, 2, 3, 4)
 	b := floats([]int{3, 2, 1}, 1, 1, 0, 1, 1, 0)
 	out = mustRunNode(t, n, 13, toFloat16(a), toFloat16(b))
-	if out[0].DType != ops.Float16 || !slices.Equal(out[0].Shape, []int{2, 3, 1, 1}) {
-		t.Fatalf("float16 batched: got %v", out[0])
-	}
-	if msg := compareTensors(out[0], toFloat16(floats([]int{2, 3, 1, 1}, 3, 2, 1, 7, 4, 3)), 0, 0); msg != "" {
-		t.Errorf("float16 batched: %s", msg)
-	}
+	require.False(t, out[0].DType != ops.Float16 || !slices.Equal(out[0].Shape, []int{2, 3, 1, 1}), "float16 batched: got %v", out[0])
+	assert.Empty(t, compareTensors(out[0], toFloat16(floats([]int{2, 3, 1, 1}, 3, 2, 1, 7, 4, 3)), 0, 0), "float16 batched")
 	wantNodeError(t, n, 13, "inner dimensions differ", floats([]int{2, 3}, 1, 2, 3, 4, 5, 6), floats([]int{2, 3}, 1, 2, 3, 4, 5, 6))
 	wantNodeError(t, n, 13, "A is float32 but B is int64", floats([]int{1}, 1), ops.FromInt64([]int{1}, []int64{1}))
 }
@@ -173,9 +157,7 @@ func TestConvAutoPad(t *testing.T) {
 	checkFloats(t, "pads+dilation", out[0], []int{1, 1, 3}, 11, 12, 14)
 	// float64 input computes too.
 	out = mustRunNode(t, newNodeKV("Conv", 2, 1, "auto_pad", "VALID"), 11, toFloat64(x), toFloat64(w))
-	if out[0].DType != ops.Float64 || out[0].F64()[2] != 12 {
-		t.Errorf("float64 conv: got %v %v", out[0], out[0].Data)
-	}
+	assert.False(t, out[0].DType != ops.Float64 || out[0].F64()[2] != 12, "float64 conv: got %v %v", out[0], out[0].Data)
 }
 
 func TestConvErrors(t *testing.T) {
@@ -189,9 +171,8 @@ func TestConvErrors(t *testing.T) {
 	wantNodeError(t, n, 11, "smaller than the effective kernel", x, floats([]int{1, 2, 4}, 1, 1, 1, 1, 1, 1, 1, 1))
 	wantNodeError(t, n, 11, "at least 1 spatial axes", floats([]int{1, 2}, 1, 2), floats([]int{1, 2}, 1, 2))
 	wantNodeError(t, newNodeKV("Conv", 2, 1, "pads", []int64{1}), 11, "pads [1] should have 2 values", x, floats([]int{1, 2, 1}, 1, 1))
-	if _, err := runNode(newNodeKV("Conv", 2, 1, "auto_pad", "SAME"), 11); err == nil || !strings.Contains(err.Error(), "auto_pad") {
-		t.Errorf("unknown auto_pad: got %v", err)
-	}
+	_, err := runNode(newNodeKV("Conv", 2, 1, "auto_pad", "SAME"), 11)
+	assert.ErrorContains(t, err, "auto_pad", "unknown auto_pad: got %v", err)
 }
 
 func TestConvTransposeShapes(t *testing.T) {
@@ -225,29 +206,21 @@ func TestMaxPoolIndicesAndTypes(t *testing.T) {
 	n := newNodeKV("MaxPool", 1, 2, "kernel_shape", []int64{2, 2})
 	out := mustRunNode(t, n, 12, x)
 	checkFloats(t, "max", out[0], []int{1, 1, 1, 2}, 6, 5)
-	if !slices.Equal(out[1].I64(), []int64{3, 1}) {
-		t.Errorf("row-major indices: got %v, want [3 1]", out[1].I64())
-	}
+	assert.Equal(t, []int64{3, 1}, out[1].I64(), "row-major indices")
 	n = newNodeKV("MaxPool", 1, 2, "kernel_shape", []int64{2, 2}, "storage_order", 1)
 	out = mustRunNode(t, n, 12, x)
-	if !slices.Equal(out[1].I64(), []int64{1, 2}) { // (1,0) → 1, (0,1) → 2
-		t.Errorf("column-major indices: got %v, want [1 2]", out[1].I64())
-	}
+	assert.Equal(t, []int64{1, 2}, out[1].I64(), "column-major indices") // (1,0) → 1, (0,1) → 2
 	xi := ops.New(ops.Int8, 1, 1, 3)
 	copy(xi.I8(), []int8{-5, -7, -2})
 	out = mustRunNode(t, newNodeKV("MaxPool", 1, 1, "kernel_shape", []int64{2}, "pads", []int64{1, 0}), 12, xi)
-	if !slices.Equal(out[0].I8(), []int8{-5, -5, -2}) {
-		t.Errorf("int8 max pool with padding: got %v, want [-5 -5 -2]", out[0].I8())
-	}
+	assert.True(t, slices.Equal(out[0].I8(), []int8{-5, -5, -2}), "int8 max pool with padding: got %v, want [-5 -5 -2]", out[0].I8())
 	out = mustRunNode(t, newNodeKV("MaxPool", 1, 1, "kernel_shape", []int64{2}, "strides", []int64{2}, "ceil_mode", 1), 12, floats([]int{1, 1, 5}, 1, 2, 3, 4, 5))
 	checkFloats(t, "ceil_mode", out[0], []int{1, 1, 3}, 2, 4, 5)
 	wantNodeError(t, newNodeKV("MaxPool", 1, 1, "kernel_shape", []int64{2}), 12, "unsupported type", ops.FromInt64([]int{1, 1, 2}, []int64{1, 2}))
-	if _, err := runNode(newNodeKV("MaxPool", 1, 1), 12, x); err == nil || !strings.Contains(err.Error(), "kernel_shape") {
-		t.Errorf("missing kernel_shape: got %v", err)
-	}
-	if _, err := runNode(newNodeKV("MaxPool", 1, 1, "kernel_shape", []int64{2}, "auto_pad", "VALID", "pads", []int64{1, 1}), 12, x); err == nil {
-		t.Error("pads with auto_pad VALID accepted")
-	}
+	_, err := runNode(newNodeKV("MaxPool", 1, 1), 12, x)
+	assert.ErrorContains(t, err, "kernel_shape", "missing kernel_shape: got %v", err)
+	_, err = runNode(newNodeKV("MaxPool", 1, 1, "kernel_shape", []int64{2}, "auto_pad", "VALID", "pads", []int64{1, 1}), 12, x)
+	assert.Error(t, err, "pads with auto_pad VALID")
 }
 
 func TestAveragePool(t *testing.T) {
@@ -261,9 +234,7 @@ func TestAveragePool(t *testing.T) {
 	out = mustRunNode(t, newNodeKV("GlobalAveragePool", 1, 1), 1, floats([]int{1, 2, 2}, 1, 3, 5, 9))
 	checkFloats(t, "global average", out[0], []int{1, 2, 1}, 2, 7)
 	out = mustRunNode(t, newNodeKV("GlobalMaxPool", 1, 1), 1, toFloat16(floats([]int{1, 2, 2}, 1, 3, 5, 9)))
-	if msg := compareTensors(out[0], toFloat16(floats([]int{1, 2, 1}, 3, 9)), 0, 0); msg != "" {
-		t.Errorf("float16 global max: %s", msg)
-	}
+	assert.Empty(t, compareTensors(out[0], toFloat16(floats([]int{1, 2, 1}, 3, 9)), 0, 0), "float16 global max")
 	wantNodeError(t, newNodeKV("GlobalMaxPool", 1, 1), 1, "must be float32", ops.FromInt64([]int{1, 1}, []int64{1}))
 }
 
@@ -324,9 +295,7 @@ func TestSoftmaxOpsets(t *testing.T) {
 func TestDropout(t *testing.T) {
 	x := floats([]int{3}, 1, 2, 3)
 	out := mustRunNode(t, newNodeKV("Dropout", 1, 2), 13, x)
-	if out[0] != x || out[1].DType != ops.Bool || !slices.Equal(out[1].B(), []bool{true, true, true}) {
-		t.Errorf("inference dropout: got %v %v", out[0], out[1])
-	}
+	assert.False(t, out[0] != x || out[1].DType != ops.Bool || !slices.Equal(out[1].B(), []bool{true, true, true}), "inference dropout: got %v %v", out[0], out[1])
 	out = mustRunNode(t, newNodeKV("Dropout", 1, 2), 7, x)
 	checkFloats(t, "opset 7 mask", out[1], []int{3}, 1, 1, 1)
 	on := ops.FromBool(nil, []bool{true})
@@ -347,18 +316,13 @@ func TestPadOpsets(t *testing.T) {
 	checkFloats(t, "opset 18 axes", out[0], []int{2, 2}, 5, 1, 5, 3)
 	out = mustRunNode(t, newNodeKV("Pad", 2, 1, "mode", "wrap"), 19, x, ops.FromInt64([]int{4}, []int64{0, 1, 0, 1}))
 	checkFloats(t, "wrap", out[0], []int{2, 4}, 2, 1, 2, 1, 4, 3, 4, 3)
-	if _, err := runNode(newNodeKV("Pad", 2, 1, "mode", "wrap"), 18); err == nil || !strings.Contains(err.Error(), "opset 19") {
-		t.Errorf("wrap at opset 18: got %v", err)
-	}
+	_, err := runNode(newNodeKV("Pad", 2, 1, "mode", "wrap"), 18)
+	assert.ErrorContains(t, err, "opset 19", "wrap at opset 18: got %v", err)
 	xb := ops.FromBool([]int{2}, []bool{true, false})
 	out = mustRunNode(t, newNodeKV("Pad", 3, 1), 13, xb, ops.FromInt64([]int{2}, []int64{1, 1}), ops.FromBool(nil, []bool{true}))
-	if !slices.Equal(out[0].B(), []bool{true, true, false, true}) {
-		t.Errorf("bool pad: got %v", out[0].B())
-	}
+	assert.True(t, slices.Equal(out[0].B(), []bool{true, true, false, true}), "bool pad: got %v", out[0].B())
 	out = mustRunNode(t, newNodeKV("Pad", 2, 1, "mode", "reflect"), 13, toFloat16(floats([]int{3}, 1, 2, 3)), ops.FromInt64([]int{2}, []int64{2, 0}))
-	if msg := compareTensors(out[0], toFloat16(floats([]int{5}, 3, 2, 1, 2, 3)), 0, 0); msg != "" {
-		t.Errorf("float16 reflect: %s", msg)
-	}
+	assert.Empty(t, compareTensors(out[0], toFloat16(floats([]int{5}, 3, 2, 1, 2, 3)), 0, 0), "float16 reflect")
 	wantNodeError(t, newNodeKV("Pad", 2, 1), 13, "pads has 2 values, want 4", x, ops.FromInt64([]int{2}, []int64{1, 1}))
 	wantNodeError(t, newNodeKV("Pad", 2, 1), 13, "negative size", x, ops.FromInt64([]int{4}, []int64{-2, 0, -1, 0}))
 	wantNodeError(t, newNodeKV("Pad", 3, 1), 13, "constant_value", x, ops.FromInt64([]int{4}, []int64{0, 0, 0, 0}), ops.FromInt64(nil, []int64{1}))
@@ -378,9 +342,7 @@ func TestResizeOpsets(t *testing.T) {
 	checkFloats(t, "not_larger", out[0], []int{4, 4}, 1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4)
 	n = newNodeKV("Resize", 4, 1, "keep_aspect_ratio_policy", "not_smaller")
 	out = mustRunNode(t, n, 18, x2, nil, nil, ops.FromInt64([]int{2}, []int64{4, 6}))
-	if !slices.Equal(out[0].Shape, []int{6, 6}) {
-		t.Errorf("not_smaller shape: got %v, want [6 6]", out[0].Shape)
-	}
+	assert.True(t, slices.Equal(out[0].Shape, []int{6, 6}), "not_smaller shape: got %v, want [6 6]", out[0].Shape)
 	// Opset 10: asymmetric nearest.
 	out = mustRunNode(t, newNodeKV("Resize", 2, 1), 10, floats([]int{3}, 1, 2, 3), floats([]int{1}, 2))
 	checkFloats(t, "opset 10", out[0], []int{6}, 1, 1, 2, 2, 3, 3)
@@ -391,17 +353,14 @@ func TestResizeOpsets(t *testing.T) {
 	checkFloats(t, "upsample 9 linear", out[0], []int{1, 4}, 1, 2, 3, 3)
 	// float16 passes through float32.
 	out = mustRunNode(t, newNodeKV("Resize", 3, 1), 13, toFloat16(floats([]int{2}, 1, 2)), nil, floats([]int{1}, 2))
-	if out[0].DType != ops.Float16 || !slices.Equal(out[0].Shape, []int{4}) {
-		t.Errorf("float16 resize: got %v", out[0])
-	}
+	assert.False(t, out[0].DType != ops.Float16 || !slices.Equal(out[0].Shape, []int{4}), "float16 resize: got %v", out[0])
 	wantNodeError(t, newNodeKV("Resize", 4, 1), 13, "only one of scales and sizes", x2, nil, floats([]int{2}, 1, 1), ops.FromInt64([]int{2}, []int64{2, 2}))
 	wantNodeError(t, newNodeKV("Resize", 3, 1), 13, "scales has 1 values, want 2", x2, nil, floats([]int{1}, 2))
 	wantNodeError(t, newNodeKV("Resize", 3, 1, "coordinate_transformation_mode", "tf_crop_and_resize"), 13, "needs the roi", x2, nil, floats([]int{2}, 1, 1))
 	wantNodeError(t, newNodeKV("Resize", 3, 1), 13, "must be positive", x2, nil, floats([]int{2}, 1, -1))
 	wantNodeError(t, newNodeKV("Resize", 1, 1), 13, "one of scales and sizes is required", x2)
-	if _, err := runNode(newNodeKV("Resize", 3, 1, "mode", "area"), 13); err == nil || !strings.Contains(err.Error(), "unknown mode") {
-		t.Errorf("unknown mode: got %v", err)
-	}
+	_, err := runNode(newNodeKV("Resize", 3, 1, "mode", "area"), 13)
+	assert.ErrorContains(t, err, "unknown mode", "unknown mode: got %v", err)
 }
 
 func TestGroupNormAndLp(t *testing.T) {
@@ -444,18 +403,14 @@ func TestResizeOutputSizeFloat32(t *testing.T) {
 	// arithmetic) although it is 6.99999988 in float64.
 	x := ops.New(ops.Float32, 10)
 	out := mustRunNode(t, newNodeKV("Resize", 3, 1), 13, x, nil, floats([]int{1}, 0.7))
-	if out[0].Shape[0] != 7 {
-		t.Errorf("output size %d, want 7", out[0].Shape[0])
-	}
+	assert.Equal(t, 7, out[0].Shape[0], "output size %d, want 7", out[0].Shape[0])
 }
 
 func TestResizeBytes(t *testing.T) {
 	x := ops.New(ops.Uint8, 1, 2)
 	copy(x.U8(), []uint8{7, 250})
 	out := mustRunNode(t, newNodeKV("Resize", 3, 1, "coordinate_transformation_mode", "asymmetric"), 13, x, nil, floats([]int{2}, 1, 2))
-	if out[0].DType != ops.Uint8 || !slices.Equal(out[0].U8(), []uint8{7, 7, 250, 250}) {
-		t.Errorf("uint8 nearest: got %v %v", out[0], out[0].Data)
-	}
+	assert.False(t, out[0].DType != ops.Uint8 || !slices.Equal(out[0].U8(), []uint8{7, 7, 250, 250}), "uint8 nearest: got %v %v", out[0], out[0].Data)
 	wantNodeError(t, newNodeKV("Resize", 3, 1, "mode", "linear"), 13, "nearest mode only", x, nil, floats([]int{2}, 1, 2))
 	wantNodeError(t, newNodeKV("Resize", 3, 1), 13, "must be float32", ops.FromInt64([]int{2}, []int64{1, 2}), nil, floats([]int{1}, 2))
 }
@@ -472,15 +427,12 @@ func TestEinsum(t *testing.T) {
 	// out[a][c] = Σ_b x[b][a]·y[c][b]: a=0: 1·5+3·6 = 23; a=1: 2·5+4·6 = 34.
 	checkFloats(t, "implicit", out[0], []int{2, 1}, 23, 34)
 	iout := mustRunNode(t, newNodeKV("Einsum", 1, 1, "equation", "ii"), 12, ops.FromInt64([]int{2, 2}, []int64{1, 2, 3, 4}))
-	if iout[0].Rank() != 0 || iout[0].I64()[0] != 5 {
-		t.Errorf("int64 trace: got %v %v, want scalar 5", iout[0], iout[0].Data)
-	}
+	assert.False(t, iout[0].Rank() != 0 || iout[0].I64()[0] != 5, "int64 trace: got %v %v, want scalar 5", iout[0], iout[0].Data)
 	wantNodeError(t, newNodeKV("Einsum", 2, 1, "equation", "ij,jk->ik"), 12, "label 'j' has sizes", x, floats([]int{3, 1}, 1, 2, 3))
 	wantNodeError(t, newNodeKV("Einsum", 1, 1, "equation", "ij->k"), 12, "appears in no operand", x)
 	wantNodeError(t, newNodeKV("Einsum", 1, 1, "equation", "ijk"), 12, "rank", x)
-	if _, err := runNode(newNodeKV("Einsum", 1, 1, "equation", "i1->i"), 12, x); err == nil || !strings.Contains(err.Error(), "invalid subscript") {
-		t.Errorf("bad subscript: got %v", err)
-	}
+	_, err := runNode(newNodeKV("Einsum", 1, 1, "equation", "i1->i"), 12, x)
+	assert.ErrorContains(t, err, "invalid subscript", "bad subscript: got %v", err)
 }
 
 func TestSamePadShorterKernel(t *testing.T) {
@@ -500,9 +452,7 @@ func TestConvFloat64KeepsPrecision(t *testing.T) {
 	x := ops.FromFloat64([]int{1, 1, 2}, []float64{1, 1e-12})
 	w := ops.FromFloat64([]int{1, 1, 2}, []float64{1, 1})
 	out := mustRunNode(t, newNodeKV("Conv", 2, 1), 11, x, w)
-	if out[0].DType != ops.Float64 || out[0].F64()[0] != 1+1e-12 {
-		t.Errorf("got %v %v, want float64 1+1e-12", out[0], out[0].Data)
-	}
+	assert.False(t, out[0].DType != ops.Float64 || out[0].F64()[0] != 1+1e-12, "got %v %v, want float64 1+1e-12", out[0], out[0].Data)
 }
 
 // TestNNEnumAttributesRejectUnknown checks the string-valued attributes

@@ -6,6 +6,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTriluKernel(t *testing.T) {
@@ -77,12 +78,10 @@ func TestDepthSpaceKernels(t *testing.T) {
 	wantNodeError(t, newNode("DepthToSpace", 1, 1, attrInt("blocksize", 2)), 13, "multiple of blocksize", x)
 	wantNodeError(t, newNode("SpaceToDepth", 1, 1, attrInt("blocksize", 3)), 13, "multiples of blocksize", x)
 	wantNodeError(t, newNode("DepthToSpace", 1, 1, attrInt("blocksize", 2)), 13, "4-D", sequence(ops.Float32, 4, 2))
-	if _, err := runNode(newNode("DepthToSpace", 1, 1), 13, x); err == nil {
-		t.Fatal("no blocksize: no error")
-	}
-	if _, err := runNode(newNode("DepthToSpace", 1, 1, attrInt("blocksize", 2), attrString("mode", "XYZ")), 13, x); err == nil {
-		t.Fatal("bad mode: no error")
-	}
+	_, err := runNode(newNode("DepthToSpace", 1, 1), 13, x)
+	require.Error(t, err, "no blocksize: no error")
+	_, err = runNode(newNode("DepthToSpace", 1, 1, attrInt("blocksize", 2), attrString("mode", "XYZ")), 13, x)
+	require.Error(t, err, "bad mode: no error")
 }
 
 // graphElemType is the ONNX elem_type code of dt.
@@ -100,9 +99,7 @@ func TestExpandKernel(t *testing.T) {
 	out := mustRunNode(t, newNode("Expand", 2, 1), 8, x, int64s(3))[0]
 	checkTensor(t, "no-op expand", out, x)
 	out = mustRunNode(t, newNode("Expand", 2, 1), 8, x, int64s(0, 1, 1))[0]
-	if !ops.SameShape(out.Shape, []int{0, 2, 3}) {
-		t.Fatalf("expand to a zero dim: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{0, 2, 3}), "expand to a zero dim: %v", out.Shape)
 	wantNodeError(t, newNode("Expand", 2, 1), 13, "broadcast", x, int64s(4))
 	wantNodeError(t, newNode("Expand", 2, 1), 13, "too many elements", x, int64s(1<<30, 1<<30, 1, 3))
 	wantNodeError(t, newNode("Tile", 2, 1), 13, "too many elements", x, int64s(1<<30, 1<<30))
@@ -120,9 +117,7 @@ func TestTileKernel(t *testing.T) {
 	out := mustRunNode(t, newNode("Tile", 2, 1), 6, x, int64s(2))[0]
 	checkTensor(t, "tile-6 1-D", out, pick(x, []int{6}, 0, 1, 2, 0, 1, 2))
 	out = mustRunNode(t, newNode("Tile", 2, 1), 13, x, int64s(0))[0]
-	if !ops.SameShape(out.Shape, []int{0}) {
-		t.Fatalf("tile by 0: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{0}), "tile by 0: %v", out.Shape)
 	wantNodeError(t, newNode("Tile", 2, 1), 13, "repeats for rank", x, int64s(1, 2))
 	wantNodeError(t, newNode("Tile", 2, 1), 13, "not a valid dimension", x, int64s(-1))
 	wantNodeError(t, newNode("Tile", 2, 1), 13, "int64", x, int32s(2))
@@ -145,9 +140,7 @@ func TestTransposeKernel(t *testing.T) {
 	checkTensor(t, "size-1 move", out, &ops.Tensor{DType: ops.Float32, Shape: []int{1, 3, 4}, Data: x.Data})
 	// Empty tensors transpose to empty tensors.
 	out = mustRunNode(t, newNode("Transpose", 1, 1), 13, ops.New(ops.Bool, 0, 3))[0]
-	if !ops.SameShape(out.Shape, []int{3, 0}) {
-		t.Fatalf("empty transpose: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{3, 0}), "empty transpose: %v", out.Shape)
 	wantNodeError(t, newNode("Transpose", 1, 1, attrInts("perm", 0, 0)), 13, "not a permutation", sequence(ops.Float32, 2, 2))
 	wantNodeError(t, newNode("Transpose", 1, 1, attrInts("perm", 0)), 13, "perm", sequence(ops.Float32, 2, 2))
 }

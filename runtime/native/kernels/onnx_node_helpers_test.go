@@ -15,6 +15,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // onnxNodeDir holds the ONNX backend node tests (Debian libonnx-testdata).
@@ -37,9 +39,7 @@ func onnxNodeCases(t *testing.T, what string, atLeast int, match func(name strin
 		}
 	}
 	sort.Strings(cases)
-	if len(cases) < atLeast {
-		t.Fatalf("found only %d node tests for the %s in %s", len(cases), what, onnxNodeDir)
-	}
+	require.False(t, len(cases) < atLeast, "found only %d node tests for the %s in %s", len(cases), what, onnxNodeDir)
 	return cases
 }
 
@@ -49,9 +49,7 @@ func readNodeInputs(t *testing.T, set string, n int) []*ops.Tensor {
 	inputs := make([]*ops.Tensor, 0, n)
 	for i := 0; i < n; i++ {
 		_, x, err := graph.ReadTensorFile(filepath.Join(set, "input_"+strconv.Itoa(i)+".pb"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		inputs = append(inputs, x)
 	}
 	return inputs
@@ -61,9 +59,7 @@ func readNodeInputs(t *testing.T, set string, n int) []*ops.Tensor {
 func decodeNodeModel(t *testing.T, dir string) *graph.Model {
 	t.Helper()
 	m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -73,27 +69,17 @@ func decodeNodeModel(t *testing.T, dir string) *graph.Model {
 func runNodeTest(t *testing.T, dir string, m *graph.Model, compare func(got, want *ops.Tensor) string) {
 	t.Helper()
 	p, err := native.Compile(m, native.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
-	if len(sets) == 0 {
-		t.Fatalf("no test_data_set_* in %s", dir)
-	}
+	require.NotEqual(t, 0, len(sets), "no test_data_set_* in %s", dir)
 	for _, set := range sets {
 		inputs := readNodeInputs(t, set, len(m.Graph.Inputs))
 		outs, err := p.Run(context.Background(), inputs)
-		if err != nil {
-			t.Fatalf("%s: %v", filepath.Base(set), err)
-		}
+		require.NoError(t, err, "%s", filepath.Base(set))
 		for i, got := range outs {
 			_, want, err := graph.ReadTensorFile(filepath.Join(set, "output_"+strconv.Itoa(i)+".pb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if msg := compare(got, want); msg != "" {
-				t.Errorf("%s output %d (%s): %s", filepath.Base(set), i, m.Graph.Outputs[i].Name, msg)
-			}
+			require.NoError(t, err)
+			assert.Empty(t, compare(got, want), "%s output %d (%s)", filepath.Base(set), i, m.Graph.Outputs[i].Name)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native/kernels"
 	"github.com/latent-ml/latent/runtime/ort"
+	"github.com/stretchr/testify/require"
 )
 
 // Helpers shared by the tests that run one ONNX node on the native backend
@@ -22,9 +23,7 @@ import (
 func requireORT(t *testing.T) {
 	t.Helper()
 	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
+		require.Equal(t, "", os.Getenv("CI"), "CI is set but ONNX Runtime is unavailable: %v", err)
 		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
 	}
 }
@@ -83,20 +82,14 @@ func inputNames(in []*ops.Tensor) []string {
 func runNativeAndORT(t *testing.T, m *graph.Model, feed []*ops.Tensor, what string) (native, ort []*ops.Tensor) {
 	t.Helper()
 	raw, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var res [2][]*ops.Tensor
 	for i, backend := range []string{"native", "ort"} {
 		s, err := runtime.OpenBytes(raw, runtime.WithBackend(backend))
-		if err != nil {
-			t.Fatalf("%s: open %s: %v", backend, what, err)
-		}
+		require.NoError(t, err, "%s: open %s", backend, what)
 		res[i], err = s.RunOrdered(context.Background(), feed)
 		s.Close()
-		if err != nil {
-			t.Fatalf("%s: run %s on %v: %v", backend, what, feed, err)
-		}
+		require.NoError(t, err, "%s: run %s on %v", backend, what, feed)
 	}
 	return res[0], res[1]
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
 	"github.com/latent-ml/latent/runtime/native/kernels"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestNNRecycledBuffers runs a small conv/pool/softmax model several times
@@ -37,16 +39,12 @@ func TestRecycledBuffers(t *testing.T) {
 	g.Nodes = []*graph.Node{cast, conv, ct, mp, sm}
 	g.Outputs = []graph.ValueInfo{{Name: "y", DType: ops.Float32}}
 	plan, err := native.Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}, native.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for run := 0; run < 4; run++ {
 		x := kernels.RandFloats(r, 1+run%2, 2, 6, 6)
 		xh := kernels.ToFloat16(x)
 		outs, err := plan.Run(context.Background(), []*ops.Tensor{xh})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		// Reference: the same chain node by node on fresh tensors.
 		xf := ops.New(ops.Float32, x.Shape...)
 		ops.Float16sToFloat32s(xf.F32(), xh.F16())
@@ -54,9 +52,7 @@ func TestRecycledBuffers(t *testing.T) {
 		c2 := kernels.MustRunNode(t, ct, 13, c1, w2)[0]
 		p := kernels.MustRunNode(t, mp, 13, c2)[0]
 		want := kernels.MustRunNode(t, sm, 13, p)[0]
-		if msg := kernels.CompareTensors(outs[0], want, 1e-6, 1e-6); msg != "" {
-			t.Fatalf("run %d: %s", run, msg)
-		}
+		require.Empty(t, kernels.CompareTensors(outs[0], want, 1e-6, 1e-6), "run %d", run)
 	}
 }
 
@@ -82,18 +78,14 @@ func TestConcurrentRuns(t *testing.T) {
 	g.Nodes = []*graph.Node{conv, rs, ln}
 	g.Outputs = []graph.ValueInfo{{Name: "y", DType: ops.Float32}}
 	plan, err := native.Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 18}, Graph: g}, native.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const workers = 4
 	inputs := make([]*ops.Tensor, workers)
 	want := make([]*ops.Tensor, workers)
 	for i := range inputs {
 		inputs[i] = kernels.RandFloats(r, 1, 2, 8, 8)
 		out, err := plan.Run(context.Background(), []*ops.Tensor{inputs[i]})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want[i] = out[0].Clone()
 	}
 	errs := make(chan string, workers)
@@ -112,9 +104,8 @@ func TestConcurrentRuns(t *testing.T) {
 		}(i)
 	}
 	for i := 0; i < workers; i++ {
-		if msg := <-errs; msg != "" {
-			t.Error(msg)
-		}
+		msg := <-errs
+		assert.False(t, msg != "", msg)
 	}
 }
 
@@ -131,30 +122,20 @@ func TestRandomLikeInPlan(t *testing.T) {
 	}
 	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: g}
 	p, err := native.Compile(m, native.Options{Seed: 42})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x := ops.New(ops.Float32, 64)
 	a, err := p.Run(context.Background(), []*ops.Tensor{x})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := p.Run(context.Background(), []*ops.Tensor{x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(a[0].Data, b[0].Data) {
-		t.Fatal("runs of a seeded plan differ")
-	}
+	require.NoError(t, err)
+	require.True(t, reflect.DeepEqual(a[0].Data, b[0].Data), "runs of a seeded plan differ")
 	var zero int
 	for _, v := range a[0].F32() {
 		if v == 0 {
 			zero++
 		}
 	}
-	if zero > 1 {
-		t.Fatalf("%d of 64 normal samples are exactly 0", zero)
-	}
+	require.False(t, zero > 1, "%d of 64 normal samples are exactly 0", zero)
 }
 
 // TestViewsThroughPlan runs Slice/Split views through the executor twice
@@ -176,18 +157,14 @@ func TestViewsThroughPlan(t *testing.T) {
 		Nodes:        nodes,
 	}
 	p, err := native.Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}, native.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for run := 0; run < 3; run++ {
 		x := ops.New(ops.Float32, 3, 2)
 		for i := range x.F32() {
 			x.F32()[i] = float32(10*run + i)
 		}
 		outs, err := p.Run(context.Background(), []*ops.Tensor{x})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		f := func(v ...int) []float32 {
 			r := make([]float32, len(v))
 			for i, k := range v {

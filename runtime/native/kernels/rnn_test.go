@@ -8,6 +8,8 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func randFloats(r *rand.Rand, shape ...int) *ops.Tensor {
@@ -136,19 +138,15 @@ func TestRecurrentAgainstNaive(t *testing.T) {
 				for s := range hs {
 					for j := 0; j < h; j++ {
 						got := float64(out[0].F32()[(s*batch+bi)*h+j])
-						if math.Abs(got-hs[s][j]) > 1e-5 {
-							t.Fatalf("%s %s: Y[%d, 0, %d, %d] = %v, want %v", kind, variant, s, bi, j, got, hs[s][j])
-						}
+						require.False(t, math.Abs(got-hs[s][j]) > 1e-5, "%s %s: Y[%d, 0, %d, %d] = %v, want %v", kind, variant, s, bi, j, got, hs[s][j])
 					}
 				}
 				for j := 0; j < h; j++ {
-					if got := float64(out[1].F32()[bi*h+j]); math.Abs(got-hs[seq-1][j]) > 1e-5 {
-						t.Fatalf("%s %s: Y_h[0, %d, %d] = %v, want %v", kind, variant, bi, j, got, hs[seq-1][j])
-					}
+					got := float64(out[1].F32()[bi*h+j])
+					require.False(t, math.Abs(got-hs[seq-1][j]) > 1e-5, "%s %s: Y_h[0, %d, %d] = %v, want %v", kind, variant, bi, j, got, hs[seq-1][j])
 					if kind == "LSTM" {
-						if got := float64(out[2].F32()[bi*h+j]); math.Abs(got-c[j]) > 1e-5 {
-							t.Fatalf("%s %s: Y_c[0, %d, %d] = %v, want %v", kind, variant, bi, j, got, c[j])
-						}
+						got := float64(out[2].F32()[bi*h+j])
+						require.False(t, math.Abs(got-c[j]) > 1e-5, "%s %s: Y_c[0, %d, %d] = %v, want %v", kind, variant, bi, j, got, c[j])
 					}
 				}
 			}
@@ -191,9 +189,8 @@ func TestRecurrentDirectionsAndLengths(t *testing.T) {
 		for s := 0; s < seq; s++ {
 			a := rev[0].F32()[s*batch*h : (s+1)*batch*h]
 			bb := fwdOfRev[0].F32()[(seq-1-s)*batch*h : (seq-s)*batch*h]
-			if i := firstDiff(a, bb); i >= 0 {
-				t.Fatalf("%s: reverse Y at step %d differs from forward over reversed input at %d", kind, s, i)
-			}
+			i := firstDiff(a, bb)
+			require.Less(t, i, 0, "%s: reverse Y at step %d differs from forward over reversed input at %d", kind, s, i)
 		}
 		// Bidirectional = forward and reverse stacked on the direction axis.
 		bi := run("bidirectional", x, 0, nil)
@@ -201,14 +198,11 @@ func TestRecurrentDirectionsAndLengths(t *testing.T) {
 		for s := 0; s < seq; s++ {
 			for d, one := range []*ops.Tensor{fw[0], rev[0]} {
 				a := bi[0].F32()[(s*2+d)*batch*h : (s*2+d+1)*batch*h]
-				if i := firstDiff(a, one.F32()[s*batch*h:(s+1)*batch*h]); i >= 0 {
-					t.Fatalf("%s: bidirectional Y[%d, %d] differs at %d", kind, s, d, i)
-				}
+				i := firstDiff(a, one.F32()[s*batch*h:(s+1)*batch*h])
+				require.Less(t, i, 0, "%s: bidirectional Y[%d, %d] differs at %d", kind, s, d, i)
 			}
 		}
-		if i := firstDiff(bi[1].F32(), append(append([]float32{}, fw[1].F32()...), rev[1].F32()...)); i >= 0 {
-			t.Fatalf("%s: bidirectional Y_h differs at %d", kind, i)
-		}
+		require.Equal(t, append(append([]float32{}, fw[1].F32()...), rev[1].F32()...), bi[1].F32(), "%s: bidirectional Y_h", kind)
 		// Sequence lengths, both directions: row b with length L equals a
 		// run over its first L steps alone.
 		for _, dir := range []string{"forward", "reverse"} {
@@ -233,13 +227,11 @@ func TestRecurrentDirectionsAndLengths(t *testing.T) {
 					if s < int(l) {
 						want = alone[0].F32()[s*h : (s+1)*h]
 					}
-					if i := firstDiff(got, want); i >= 0 {
-						t.Fatalf("%s %s: row %d (length %d) step %d differs at %d: %v vs %v", kind, dir, bIdx, l, s, i, got, want)
-					}
+					i := firstDiff(got, want)
+					require.Less(t, i, 0, "%s %s: row %d (length %d) step %d differs at %d: %v vs %v", kind, dir, bIdx, l, s, i, got, want)
 				}
-				if i := firstDiff(withLens[1].F32()[bIdx*h:(bIdx+1)*h], alone[1].F32()); i >= 0 {
-					t.Fatalf("%s %s: Y_h of row %d differs at %d", kind, dir, bIdx, i)
-				}
+				i := firstDiff(withLens[1].F32()[bIdx*h:(bIdx+1)*h], alone[1].F32())
+				require.Less(t, i, 0, "%s %s: Y_h of row %d differs at %d", kind, dir, bIdx, i)
 			}
 		}
 		// Layout 1: batch-major input and outputs.
@@ -251,9 +243,8 @@ func TestRecurrentDirectionsAndLengths(t *testing.T) {
 				for bIdx := 0; bIdx < batch; bIdx++ {
 					got := lay[0].F32()[((bIdx*seq+s)*2+d)*h : ((bIdx*seq+s)*2+d+1)*h]
 					want := bi[0].F32()[((s*2+d)*batch+bIdx)*h : ((s*2+d)*batch+bIdx+1)*h]
-					if i := firstDiff(got, want); i >= 0 {
-						t.Fatalf("%s layout 1: Y[%d, %d, %d] differs", kind, bIdx, s, d)
-					}
+					i := firstDiff(got, want)
+					require.Less(t, i, 0, "%s layout 1: Y[%d, %d, %d] differs", kind, bIdx, s, d)
 				}
 			}
 		}
@@ -288,15 +279,13 @@ func TestRecurrentErrors(t *testing.T) {
 		{[]any{"hidden_size", 4, "direction", "sideways"}, "unknown direction"},
 		{[]any{"hidden_size", 4, "layout", 2}, "layout 2"},
 	} {
-		if _, err := runNode(newNodeKV("RNN", 3, 1, c.kv...), 14, x, w, rw); err == nil || !errContains(err, c.want) {
-			t.Errorf("%v: got %v, want an error mentioning %q", c.kv, err, c.want)
-		}
+		_, err := runNode(newNodeKV("RNN", 3, 1, c.kv...), 14, x, w, rw)
+		assert.False(t, err == nil || !errContains(err, c.want), "%v: got %v, want an error mentioning %q", c.kv, err, c.want)
 	}
 	n := newNodeKV("RNN", 3, 1, "hidden_size", 4)
 	n.Attrs["activations"] = &graph.Attr{Name: "activations", Type: graph.AttrStrings, Strings: [][]byte{[]byte("Gelu")}}
-	if _, err := runNode(n, 14, x, w, rw); err == nil || !errContains(err, "unsupported activation") {
-		t.Errorf("unknown activation: got %v", err)
-	}
+	_, err := runNode(n, 14, x, w, rw)
+	assert.False(t, err == nil || !errContains(err, "unsupported activation"), "unknown activation: got %v", err)
 }
 
 func errContains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }

@@ -8,6 +8,7 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
 )
 
 // shapeFuzzOps are the operators of shape.go, slice.go, layout.go, constant.go,
@@ -141,9 +142,7 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 	// The inputs are random enough that every operator also runs
 	// successfully sometimes; otherwise the test only exercised its checks.
 	for _, op := range shapeFuzzOps {
-		if succeeded[op] == 0 {
-			t.Errorf("%s never ran successfully on random inputs", op)
-		}
+		assert.NotEqual(t, 0, succeeded[op], "%s never ran successfully on random inputs", op)
 	}
 	t.Logf("successful random runs per operator: %v", succeeded)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
+	"github.com/stretchr/testify/require"
 )
 
 // shapeORTCase is one single-node model run on both backends.
@@ -53,13 +54,9 @@ func (c shapeORTCase) model(t *testing.T) *graph.Model {
 	}
 	m, _ := oneNodeModel(c.op, c.opset, c.attrs, inputNames(c.in), c.in, outs, false)
 	raw, err := graph.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dm, err := graph.Decode(raw, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return dm
 }
 
@@ -305,38 +302,26 @@ func shapeORTCases() []shapeORTCase {
 func TestShapeOpsAgainstORT(t *testing.T) {
 	requireORT(t)
 	ob, err := runtime.LookupBackend("ort")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	for i, c := range shapeORTCases() {
 		t.Run(fmt.Sprintf("%03d_%s", i, c.op), func(t *testing.T) {
 			m := c.model(t)
 			p, err := native.Compile(m, native.Options{})
-			if err != nil {
-				t.Fatalf("%v: native compile: %v", c, err)
-			}
+			require.NoError(t, err, "%v: native compile", c)
 			got, err := p.Run(ctx, c.in)
-			if err != nil {
-				t.Fatalf("%v: native: %v", c, err)
-			}
+			require.NoError(t, err, "%v: native", c)
 			ex, err := ob.Compile(ctx, m, runtime.Config{})
-			if err != nil {
-				t.Fatalf("%v: ort compile: %v", c, err)
-			}
+			require.NoError(t, err, "%v: ort compile", c)
 			defer ex.Close()
 			want, err := ex.Run(ctx, c.in)
-			if err != nil {
-				t.Fatalf("%v: ort: %v", c, err)
-			}
+			require.NoError(t, err, "%v: ort", c)
 			for k := range want {
 				same := got[k].DType == want[k].DType && ops.SameShape(got[k].Shape, want[k].Shape)
 				if same && got[k].Len() > 0 {
 					same = reflect.DeepEqual(got[k].Data, want[k].Data)
 				}
-				if !same {
-					t.Fatalf("%v output %d:\nnative %v %v\n   ort %v %v", c, k, got[k], got[k].Data, want[k], want[k].Data)
-				}
+				require.True(t, same, "%v output %d:\nnative %v %v\n   ort %v %v", c, k, got[k], got[k].Data, want[k], want[k].Data)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/require"
 )
 
 // newNode builds a node of op with nIn inputs, nOut outputs and attrs.
@@ -85,9 +86,7 @@ func pick(src *ops.Tensor, shape []int, idx ...int) *ops.Tensor {
 
 func checkTensor(t *testing.T, what string, got, want *ops.Tensor) {
 	t.Helper()
-	if got == nil || got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-		t.Fatalf("%s:\n got %v %v\nwant %v %v", what, got, dataOrNil(got), want, want.Data)
-	}
+	require.False(t, got == nil || got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data), "%s:\n got %v %v\nwant %v %v", what, got, dataOrNil(got), want, want.Data)
 }
 
 func dataOrNil(t *ops.Tensor) any {
@@ -120,9 +119,7 @@ func TestReshape(t *testing.T) {
 				out := mustRunNode(t, newNode("Reshape", 2, 1), opset, x, int64s(c.spec...))[0]
 				want := &ops.Tensor{DType: dt, Shape: c.want, Data: x.Data}
 				checkTensor(t, fmt.Sprintf("%v reshape to %v", dt, c.spec), out, want)
-				if !sameData(out, x) {
-					t.Fatalf("reshape of %v copied its input", dt)
-				}
+				require.True(t, sameData(out, x), "reshape of %v copied its input", dt)
 			}
 		}
 	}
@@ -130,15 +127,11 @@ func TestReshape(t *testing.T) {
 	empty := ops.New(ops.Float32, 0, 3)
 	az := newNode("Reshape", 2, 1, attrInt("allowzero", 1))
 	out := mustRunNode(t, az, 14, empty, int64s(3, 0))[0]
-	if !ops.SameShape(out.Shape, []int{3, 0}) {
-		t.Fatalf("allowzero reshape of [0 3] to [3 0]: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{3, 0}), "allowzero reshape of [0 3] to [3 0]: %v", out.Shape)
 	// Without allowzero (or before opset 14) the 0 copies dim 0 → [3, 0]
 	// has 0 elements either way, but [0, 3] → spec [0, 3] keeps 0.
 	out = mustRunNode(t, az, 13, ops.New(ops.Float32, 2, 3), int64s(0, 3))[0]
-	if !ops.SameShape(out.Shape, []int{2, 3}) {
-		t.Fatalf("opset 13 ignores allowzero: got %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{2, 3}), "opset 13 ignores allowzero: got %v", out.Shape)
 	wantNodeError(t, az, 14, "element counts", ops.New(ops.Float32, 2, 3), int64s(0, 3))
 	wantNodeError(t, az, 14, "mixing 0 and -1", empty, int64s(0, -1))
 
@@ -171,9 +164,7 @@ func TestFlatten(t *testing.T) {
 		checkTensor(t, fmt.Sprintf("flatten axis %d", c.axis), out, &ops.Tensor{DType: ops.Int8, Shape: c.want, Data: x.Data})
 	}
 	out := mustRunNode(t, newNode("Flatten", 1, 1), 13, x)[0]
-	if !ops.SameShape(out.Shape, []int{2, 60}) {
-		t.Fatalf("default axis: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{2, 60}), "default axis: %v", out.Shape)
 	wantNodeError(t, newNode("Flatten", 1, 1, attrInt("axis", -1)), 9, "out of range", x)
 	wantNodeError(t, newNode("Flatten", 1, 1, attrInt("axis", 5)), 13, "out of range", x)
 	wantNodeError(t, newNode("Flatten", 1, 1, attrInt("axis", -5)), 13, "out of range", x)
@@ -210,13 +201,9 @@ func TestSqueeze(t *testing.T) {
 	}
 	// No 1s: unchanged; all 1s: a scalar.
 	out := mustRunNode(t, newNode("Squeeze", 1, 1), 13, sequence(ops.Float32, 2, 3))[0]
-	if !ops.SameShape(out.Shape, []int{2, 3}) {
-		t.Fatalf("squeeze [2 3]: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{2, 3}), "squeeze [2 3]: %v", out.Shape)
 	out = mustRunNode(t, newNode("Squeeze", 1, 1), 13, sequence(ops.Float32, 1, 1))[0]
-	if len(out.Shape) != 0 || out.Shape == nil {
-		t.Fatalf("squeeze [1 1]: %#v, want a non-nil empty shape", out.Shape)
-	}
+	require.False(t, len(out.Shape) != 0 || out.Shape == nil, "squeeze [1 1]: %#v, want a non-nil empty shape", out.Shape)
 	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "not 1", x, int64s(1))
 	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "repeated", x, int64s(0, -5))
 	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "out of range", x, int64s(5))
@@ -247,19 +234,14 @@ func TestUnsqueeze(t *testing.T) {
 	}
 	// A scalar becomes [1].
 	out := mustRunNode(t, newNode("Unsqueeze", 2, 1), 13, ops.Scalar(2), int64s(0))[0]
-	if !ops.SameShape(out.Shape, []int{1}) {
-		t.Fatalf("unsqueeze scalar: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{1}), "unsqueeze scalar: %v", out.Shape)
 	wantNodeError(t, newNode("Unsqueeze", 2, 1), 13, "repeated", x, int64s(0, -4))
 	wantNodeError(t, newNode("Unsqueeze", 2, 1), 13, "out of range", x, int64s(3))
 	wantNodeError(t, newNode("Unsqueeze", 2, 1), 13, "missing input 1", x, nil)
 	out = mustRunNode(t, newNode("Unsqueeze", 1, 1, attrInts("axes", -1)), 9, x)[0]
-	if !ops.SameShape(out.Shape, []int{3, 4, 1}) {
-		t.Fatalf("unsqueeze-9 axis -1: %v", out.Shape)
-	}
-	if _, err := runNode(newNode("Unsqueeze", 1, 1), 11, x); err == nil || !strings.Contains(err.Error(), "axes") {
-		t.Fatalf("Unsqueeze-11 without axes: %v", err)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{3, 4, 1}), "unsqueeze-9 axis -1: %v", out.Shape)
+	_, err := runNode(newNode("Unsqueeze", 1, 1), 11, x)
+	require.ErrorContains(t, err, "axes", "Unsqueeze-11 without axes: %v", err)
 }
 
 func TestShape(t *testing.T) {
@@ -293,9 +275,7 @@ func TestIdentity(t *testing.T) {
 		x := sequence(dt, 2, 2)
 		out := mustRunNode(t, newNode("Identity", 1, 1), 14, x)[0]
 		checkTensor(t, "identity", out, x)
-		if !sameData(out, x) {
-			t.Fatalf("identity of %v copied", dt)
-		}
+		require.True(t, sameData(out, x), "identity of %v copied", dt)
 	}
 	wantNodeError(t, newNode("Identity", 1, 1), 14, "missing input 0")
 }

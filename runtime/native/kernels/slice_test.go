@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConcatKernel(t *testing.T) {
@@ -32,9 +33,8 @@ func TestConcatKernel(t *testing.T) {
 	out = mustRunNode(t, newNode("Concat", 2, 1), 1, a, a)[0]
 	checkTensor(t, "opset 1 default axis", out, pick(a, []int{2, 4}, 0, 1, 0, 1, 2, 3, 2, 3))
 
-	if _, err := runNode(newNode("Concat", 2, 1), 13, a, a); err == nil {
-		t.Fatal("Concat-13 without axis: no error")
-	}
+	_, err := runNode(newNode("Concat", 2, 1), 13, a, a)
+	require.Error(t, err, "Concat-13 without axis: no error")
 	wantNodeError(t, newNode("Concat", 2, 1, attrInt("axis", -3)), 4, "out of range", a, a)
 	out = mustRunNode(t, newNode("Concat", 2, 1, attrInt("axis", -1)), 4, a, a)[0]
 	checkTensor(t, "opset 4 negative axis", out, pick(a, []int{2, 4}, 0, 1, 0, 1, 2, 3, 2, 3))
@@ -79,9 +79,7 @@ func TestSplitKernel(t *testing.T) {
 	}
 	check := func(what string, outs []*ops.Tensor, want ...*ops.Tensor) {
 		t.Helper()
-		if len(outs) != len(want) {
-			t.Fatalf("%s: %d outputs, want %d", what, len(outs), len(want))
-		}
+		require.Equal(t, len(want), len(outs), "%s: %d outputs, want %d", what, len(outs), len(want))
 		for i := range want {
 			checkTensor(t, fmt.Sprintf("%s output %d", what, i), outs[i], want[i])
 		}
@@ -104,9 +102,8 @@ func TestSplitKernel(t *testing.T) {
 	wantNodeError(t, newNode("Split", 1, 2, attrInt("axis", -3)), 7, "out of range", x)
 	check("split-7 negative axis", mustRunNode(t, newNode("Split", 1, 2, attrInt("axis", -1), attrInts("split", 4, 1)), 7, x), cols(0, 1, 2, 3), cols(4))
 	wantNodeError(t, newNode("Split", 1, 4, attrInt("axis", 1), attrInt("num_outputs", 4)), 18, "chunks", x)
-	if _, err := runNode(newNode("Split", 1, 2, attrInt("num_outputs", 3)), 18, x); err == nil {
-		t.Fatal("num_outputs 3 with 2 outputs: no error")
-	}
+	_, err := runNode(newNode("Split", 1, 2, attrInt("num_outputs", 3)), 18, x)
+	require.Error(t, err, "num_outputs 3 with 2 outputs: no error")
 }
 
 // pySliceIndices lists the indices Python's x[start:end:step] visits for a
@@ -186,9 +183,7 @@ func TestSliceKernel(t *testing.T) {
 	checkTensor(t, "rows 1..2", out, pick(x, []int{2, 4}, 4, 5, 6, 7, 8, 9, 10, 11))
 	// Empty result.
 	out = mustRunNode(t, newNode("Slice", 3, 1), 13, x, int64s(2), int64s(1))[0]
-	if !ops.SameShape(out.Shape, []int{0, 4}) {
-		t.Fatalf("empty slice: %v", out.Shape)
-	}
+	require.True(t, ops.SameShape(out.Shape, []int{0, 4}), "empty slice: %v", out.Shape)
 
 	wantNodeError(t, newNode("Slice", 5, 1), 13, "step 0", x, int64s(0), int64s(1), int64s(0), int64s(0))
 	wantNodeError(t, newNode("Slice", 4, 1), 13, "given twice", x, int64s(0, 0), int64s(1, 1), int64s(1, -1))
@@ -196,9 +191,8 @@ func TestSliceKernel(t *testing.T) {
 	wantNodeError(t, newNode("Slice", 3, 1), 13, "2 ends", x, int64s(0), int64s(1, 1))
 	wantNodeError(t, newNode("Slice", 3, 1), 13, "int64 or int32", x, ops.FromFloat32([]int{1}, []float32{0}), int64s(1))
 	wantNodeError(t, newNode("Slice", 3, 1), 13, "missing input 2", x, int64s(0))
-	if _, err := runNode(newNode("Slice", 1, 1, attrInts("starts", 0)), 9, x); err == nil {
-		t.Fatal("Slice-9 without ends: no error")
-	}
+	_, err := runNode(newNode("Slice", 1, 1, attrInts("starts", 0)), 9, x)
+	require.Error(t, err, "Slice-9 without ends: no error")
 }
 
 func TestSliceAndSplitViews(t *testing.T) {
@@ -206,24 +200,16 @@ func TestSliceAndSplitViews(t *testing.T) {
 	// Rows 1..2 are contiguous: a view at an interior address.
 	out := mustRunNode(t, newNode("Slice", 3, 1), 13, x, int64s(1), int64s(3))[0]
 	checkTensor(t, "rows", out, pick(x, []int{2, 3}, 3, 4, 5, 6, 7, 8))
-	if &out.I32()[0] != &x.I32()[3] {
-		t.Fatal("contiguous slice copied")
-	}
+	require.Same(t, &x.I32()[3], &out.I32()[0], "contiguous slice copied")
 	// One row, a run of columns: also contiguous.
 	out = mustRunNode(t, newNode("Slice", 4, 1), 13, x, int64s(2, 1), int64s(3, 3), int64s(0, 1))[0]
 	checkTensor(t, "row 2 cols 1..2", out, pick(x, []int{1, 2}, 7, 8))
-	if &out.I32()[0] != &x.I32()[7] {
-		t.Fatal("contiguous row run copied")
-	}
+	require.Same(t, &x.I32()[7], &out.I32()[0], "contiguous row run copied")
 	// Columns are not contiguous: a fresh tensor.
 	out = mustRunNode(t, newNode("Slice", 4, 1), 13, x, int64s(1), int64s(3), int64s(1))[0]
-	if &out.I32()[0] == &x.I32()[1] {
-		t.Fatal("strided slice returned a view")
-	}
+	require.NotSame(t, &x.I32()[1], &out.I32()[0], "strided slice returned a view")
 	// Split along the leading axis returns views; along another axis copies.
 	parts := mustRunNode(t, newNode("Split", 2, 2), 13, x, int64s(1, 3))
 	checkTensor(t, "split part 1", parts[1], pick(x, []int{3, 3}, 3, 4, 5, 6, 7, 8, 9, 10, 11))
-	if &parts[1].I32()[0] != &x.I32()[3] {
-		t.Fatal("leading-axis split copied")
-	}
+	require.Same(t, &x.I32()[3], &parts[1].I32()[0], "leading-axis split copied")
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTopKHandComputed(t *testing.T) {
@@ -14,21 +16,18 @@ func TestTopKHandComputed(t *testing.T) {
 	k := ops.FromInt64([]int{1}, []int64{3})
 	out := mustRunNode(t, newNodeKV("TopK", 2, 2), 11, x, k)
 	checkFloats(t, "largest values", out[0], []int{2, 3}, 3, 3, 2, 7, 5, 1)
-	if got := out[1].I64(); !slices.Equal(got, []int64{1, 2, 3, 3, 0, 1}) {
-		t.Errorf("largest indices = %v, want [1 2 3 3 0 1]", got)
-	}
+	got := out[1].I64()
+	assert.Equal(t, []int64{1, 2, 3, 3, 0, 1}, got, "largest indices = %v, want [1 2 3 3 0 1]", got)
 	out = mustRunNode(t, newNodeKV("TopK", 2, 2, "largest", 0), 11, x, k)
 	checkFloats(t, "smallest values", out[0], []int{2, 3}, 1, 2, 3, 1, 1, 5)
-	if got := out[1].I64(); !slices.Equal(got, []int64{0, 3, 1, 1, 2, 0}) {
-		t.Errorf("smallest indices = %v, want [0 3 1 1 2 0]", got)
-	}
+	got = out[1].I64()
+	assert.Equal(t, []int64{0, 3, 1, 1, 2, 0}, got, "smallest indices = %v, want [0 3 1 1 2 0]", got)
 	// Axis 0 of a [3,2] tensor, k as an attribute (opset 1).
 	y := floats([]int{3, 2}, 1, 6, 4, 2, 4, 9)
 	out = mustRunNode(t, newNodeKV("TopK", 1, 2, "axis", 0, "k", 2), 1, y)
 	checkFloats(t, "axis 0 values", out[0], []int{2, 2}, 4, 9, 4, 6)
-	if got := out[1].I64(); !slices.Equal(got, []int64{1, 2, 2, 0}) {
-		t.Errorf("axis 0 indices = %v, want [1 2 2 0]", got)
-	}
+	got = out[1].I64()
+	assert.Equal(t, []int64{1, 2, 2, 0}, got, "axis 0 indices = %v, want [1 2 2 0]", got)
 }
 
 // naiveTopK selects by repeated scans: the best unused element, the first
@@ -89,14 +88,10 @@ func TestTopKAgainstNaive(t *testing.T) {
 				n := newNodeKV("TopK", 2, 2, "axis", axis, "largest", l, "sorted", 1)
 				out := mustRunNode(t, n, 11, xt, ops.FromInt64([]int{1}, []int64{int64(k)}))
 				wv, wi := naiveTopK(x, shape, a, k, largest)
-				if !slices.Equal(out[0].F32(), wv) || !slices.Equal(out[1].I64(), wi) {
-					t.Fatalf("axis %d k %d largest %v: got %v %v, want %v %v", axis, k, largest, out[0].F32(), out[1].I64(), wv, wi)
-				}
+				require.False(t, !slices.Equal(out[0].F32(), wv) || !slices.Equal(out[1].I64(), wi), "axis %d k %d largest %v: got %v %v, want %v %v", axis, k, largest, out[0].F32(), out[1].I64(), wv, wi)
 				want := slices.Clone(shape)
 				want[a] = k
-				if !slices.Equal(out[0].Shape, want) || !slices.Equal(out[1].Shape, want) {
-					t.Fatalf("axis %d k %d: shapes %v %v, want %v", axis, k, out[0].Shape, out[1].Shape, want)
-				}
+				require.False(t, !slices.Equal(out[0].Shape, want) || !slices.Equal(out[1].Shape, want), "axis %d k %d: shapes %v %v, want %v", axis, k, out[0].Shape, out[1].Shape, want)
 			}
 		}
 	}
@@ -110,9 +105,7 @@ func TestTopKAgainstNaive(t *testing.T) {
 	half := mustRunNode(t, newNodeKV("TopK", 2, 2), 11, toFloat16(xt), ops.FromInt64([]int{1}, []int64{2}))
 	_, wi := naiveTopK(x, shape, 2, 2, true)
 	for name, got := range map[string][]int64{"float64": f64[1].I64(), "int64": ints[1].I64(), "float16": half[1].I64()} {
-		if !slices.Equal(got, wi) {
-			t.Errorf("%s indices = %v, want %v", name, got, wi)
-		}
+		assert.True(t, slices.Equal(got, wi), "%s indices = %v, want %v", name, got, wi)
 	}
 }
 
@@ -122,10 +115,8 @@ func TestTopKErrors(t *testing.T) {
 	wantNodeError(t, newNodeKV("TopK", 2, 2), 11, "k=-1 out of range", x, ops.FromInt64([]int{1}, []int64{-1}))
 	wantNodeError(t, newNodeKV("TopK", 2, 2), 11, "input K must be one int64", x, ops.FromInt64([]int{2}, []int64{1, 2}))
 	wantNodeError(t, newNodeKV("TopK", 2, 2, "axis", 2), 11, "axis 2 out of range", x, ops.FromInt64([]int{1}, []int64{1}))
-	if _, err := buildTopK(newNodeKV("TopK", 1, 2), 1); err == nil {
-		t.Error("opset 1 without k: no error")
-	}
-	if _, err := buildTopK(newNodeKV("TopK", 2, 2, "largest", 0), 10); err == nil {
-		t.Error("largest=0 at opset 10: no error")
-	}
+	_, err := buildTopK(newNodeKV("TopK", 1, 2), 1)
+	assert.Error(t, err, "opset 1 without k: no error")
+	_, err = buildTopK(newNodeKV("TopK", 2, 2, "largest", 0), 10)
+	assert.Error(t, err, "largest=0 at opset 10: no error")
 }

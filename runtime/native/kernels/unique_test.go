@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/require"
 )
 
 func TestUniqueKernel(t *testing.T) {
@@ -35,15 +36,12 @@ func TestUniqueKernel(t *testing.T) {
 	// NaNs group together after the numbers.
 	f := ops.FromFloat32([]int{4}, []float32{float32(math.NaN()), 1, float32(math.NaN()), -1})
 	outs := mustRunNode(t, newNode("Unique", 1, 4), 11, f)
-	if got := outs[0].F32(); len(got) != 3 || got[0] != -1 || got[1] != 1 || got[2] == got[2] {
-		t.Fatalf("NaN uniques: %v", got)
-	}
+	got := outs[0].F32()
+	require.False(t, len(got) != 3 || got[0] != -1 || got[1] != 1 || got[2] == got[2], "NaN uniques: %v", got)
 	checkTensor(t, "NaN counts", outs[3], int64s(1, 1, 2))
 	// Empty input.
 	outs = mustRunNode(t, newNode("Unique", 1, 4), 11, ops.New(ops.Int32, 0))
-	if outs[0].Len() != 0 || outs[2].Len() != 0 {
-		t.Fatalf("empty: %v %v", outs[0], outs[2])
-	}
+	require.False(t, outs[0].Len() != 0 || outs[2].Len() != 0, "empty: %v %v", outs[0], outs[2])
 	wantNodeError(t, newNode("Unique", 1, 4, attrInt("axis", 1)), 11, "out of range", x)
 	wantNodeError(t, newNode("Unique", 1, 4, attrInt("axis", 0)), 11, "scalar", ops.Scalar(1))
 }
