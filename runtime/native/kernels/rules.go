@@ -1,5 +1,9 @@
 package kernels
 
+// What the operators' shape rules share (each rule lives beside its
+// kernel, in its family's file): building ValueInfos, required inputs,
+// the same-shape and broadcasting rules, and the element-type checks.
+
 import (
 	"fmt"
 
@@ -11,6 +15,7 @@ import (
 // floatInputs constrains every input of an operator to the float types.
 var floatInputs = []operators.TypeSet{operators.FloatTypes}
 
+// ranked is a value of element type dt and shape s.
 func ranked(dt ops.DType, s graph.Shape) graph.ValueInfo {
 	if s == nil {
 		s = graph.Shape{}
@@ -27,8 +32,10 @@ func rankOnly(dt ops.DType, r int64) graph.ValueInfo {
 	return ranked(dt, s)
 }
 
+// one is a rule's result for a node with one output.
 func one(v graph.ValueInfo) []graph.ValueInfo { return []graph.ValueInfo{v} }
 
+// input returns in[i], or an unknown value past the end.
 func input(in []graph.ValueInfo, i int) graph.ValueInfo {
 	if i < len(in) {
 		return in[i]
@@ -36,6 +43,7 @@ func input(in []graph.ValueInfo, i int) graph.ValueInfo {
 	return graph.ValueInfo{}
 }
 
+// needInputs checks that the first k inputs are present.
 func needInputs(n *graph.Node, in []graph.ValueInfo, k int) error {
 	if len(in) < k {
 		return fmt.Errorf("needs %d inputs, has %d", k, len(in))
@@ -48,8 +56,9 @@ func needInputs(n *graph.Node, in []graph.ValueInfo, k int) error {
 	return nil
 }
 
-// --- simple propagation ---
-
+// inferSame is the rule of operators whose output has the type and shape
+// of their first input (the unary elementwise operators, normalisations,
+// Softmax …).
 func inferSame(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
 	if err := needInputs(n, in, 1); err != nil {
 		return nil, err
@@ -58,6 +67,7 @@ func inferSame(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) (
 	return one(graph.ValueInfo{DType: x.DType, Shape: append(graph.Shape(nil), x.Shape...), HasShape: operators.RankKnown(x)}), nil
 }
 
+// inferSameBool is inferSame with a bool output (IsNaN, IsInf).
 func inferSameBool(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
 	out, err := inferSame(c, n, in)
 	if err == nil {
@@ -66,8 +76,8 @@ func inferSameBool(c *operators.InferContext, n *graph.Node, in []graph.ValueInf
 	return out, err
 }
 
-// --- broadcasting ---
-
+// broadcastInputs is the numpy broadcast of the present inputs' shapes;
+// ok is false when a rank is unknown.
 func broadcastInputs(in []graph.ValueInfo) (graph.Shape, bool, error) {
 	shapes := make([]graph.Shape, 0, len(in))
 	for _, v := range in {
