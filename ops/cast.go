@@ -5,18 +5,34 @@ import (
 	"math"
 )
 
-// Cast converts src into dst (same shape, any pair of element types among
-// float32, float64, float16, int64, int32, int8, uint8 and bool), following
-// ONNX Cast:
+// CastOptions are ONNX Cast's attributes for the 8-bit float targets.
+type CastOptions struct {
+	// Saturate clamps values beyond a float8 type's range (and
+	// infinities) to ±max instead of NaN or ±inf (ONNX's default: true).
+	Saturate bool
+	// E8M0 is how a value between two powers of two becomes FLOAT8E8M0.
+	E8M0 E8M0Rounding
+}
+
+// Cast converts src into dst (same shape, any pair of numeric or bool
+// element types), following ONNX Cast with saturation on (see CastWith):
 //
 //   - float to integer truncates toward zero. Values the target cannot hold,
 //     ±Inf and NaN are undefined in ONNX; here they give what x86 hardware
 //     (and so numpy and ONNX Runtime) gives: the minimum of int64 or int32,
-//     and int8/uint8 take the low bits of that int32 conversion.
-//   - integer to integer wraps (two's complement), as C and numpy.
-//   - to float16 rounds to nearest even once, from the exact source value.
+//     and the narrower integers (int16 … int2, uint32 … uint2) take the low
+//     bits of that int32 (int64 for uint32 and uint64) conversion, as
+//     numpy and ml_dtypes do.
+//   - integer to integer wraps (two's complement), as C, numpy and ml_dtypes.
+//   - to a float type rounds to nearest even once, from the exact source
+//     value (see Float64ToNarrow for the 8- and 4-bit ones).
 //   - to bool is x != 0 (NaN is true); from bool is 1 or 0.
-func Cast(dst, src *Tensor) error {
+//
+// Strings are not converted (an error).
+func Cast(dst, src *Tensor) error { return CastWith(dst, src, CastOptions{Saturate: true}) }
+
+// CastWith is Cast with ONNX Cast's saturate and round_mode attributes.
+func CastWith(dst, src *Tensor, o CastOptions) error {
 	if !SameShape(dst.Shape, src.Shape) {
 		return fmt.Errorf("Cast: output shape %s differs from input shape %s", ShapeString(dst.Shape), ShapeString(src.Shape))
 	}
@@ -29,6 +45,12 @@ func Cast(dst, src *Tensor) error {
 	if dst.DType == src.DType {
 		CopyData(dst.Data, src.Data)
 		return nil
+	}
+	if dst.DType == String || src.DType == String {
+		return fmt.Errorf("Cast: %v to %v is not supported", src.DType, dst.DType)
+	}
+	if !legacyType(src.DType) || !legacyType(dst.DType) {
+		return castGeneral(dst, src, o)
 	}
 	switch s := src.Data.(type) {
 	case []float32:
@@ -177,4 +199,201 @@ func FloatToInt32(v float64) int32 {
 		return int32(v)
 	}
 	return math.MinInt32
+}
+
+// legacyType reports whether dt is one of the eight types the typed fast
+// paths above handle (their slice types name them unambiguously).
+func legacyType(dt DType) bool {
+	switch dt {
+	case Float32, Float64, Float16, Int64, Int32, Int8, Uint8, Bool:
+		return true
+	}
+	return false
+}
+
+// castGeneral converts between any numeric or bool types through a wide
+// intermediate: float64 for float sources (exact), int64 or uint64 for
+// integer and bool sources.
+func castGeneral(dst, src *Tensor, o CastOptions) error {
+	n := src.Len()
+	switch {
+	case src.DType == Bool || src.DType.IsSigned():
+		v := make([]int64, n)
+		if err := readInts(v, src); err != nil {
+			return err
+		}
+		return writeFrom(dst, n, o, func(i int) float64 { return float64(v[i]) }, func(i int) (int64, bool) { return v[i], false })
+	case src.DType.IsUnsigned():
+		v := make([]uint64, n)
+		readUints(v, src)
+		return writeFrom(dst, n, o, func(i int) float64 { return float64(v[i]) }, func(i int) (int64, bool) { return int64(v[i]), true })
+	case src.DType.IsFloat() || src.DType.IsNarrowFloat():
+		v := make([]float64, n)
+		if err := readFloats(v, src); err != nil {
+			return err
+		}
+		return writeFrom(dst, n, o, func(i int) float64 { return v[i] }, nil)
+	}
+	return fmt.Errorf("Cast: unsupported input type %v", src.DType)
+}
+
+func readInts(v []int64, t *Tensor) error {
+	switch d := t.Data.(type) {
+	case []int64:
+		copy(v, d)
+	case []int32:
+		widen(v, d)
+	case []int16:
+		widen(v, d)
+	case []int8: // Int8, Int4, Int2
+		widen(v, d)
+	case []bool:
+		for i, b := range d {
+			if b {
+				v[i] = 1
+			}
+		}
+	default:
+		return fmt.Errorf("Cast: unsupported input type %v", t.DType)
+	}
+	return nil
+}
+
+func readUints(v []uint64, t *Tensor) {
+	switch d := t.Data.(type) {
+	case []uint64:
+		copy(v, d)
+	case []uint32:
+		widen(v, d)
+	case []uint16:
+		widen(v, d)
+	case []uint8: // Uint8, Uint4, Uint2
+		widen(v, d)
+	}
+}
+
+func widen[D, S int64 | uint64 | int32 | uint32 | int16 | uint16 | int8 | uint8](d []D, s []S) {
+	for i, x := range s {
+		d[i] = D(x)
+	}
+}
+
+func readFloats(v []float64, t *Tensor) error {
+	switch t.DType {
+	case Float64:
+		copy(v, t.F64())
+	case Float32:
+		for i, x := range t.F32() {
+			v[i] = float64(x)
+		}
+	default:
+		f := make([]float32, len(v))
+		if err := WidenToFloat32(f, t); err != nil {
+			return fmt.Errorf("Cast: %w", err)
+		}
+		for i, x := range f {
+			v[i] = float64(x)
+		}
+	}
+	return nil
+}
+
+// writeFrom writes n values into dst. fl gives element i as a float64;
+// in, when non-nil (integer sources), gives it exactly as an int64 (u: the
+// bits of a uint64), so integer targets wrap instead of going through a
+// float.
+func writeFrom(dst *Tensor, n int, o CastOptions, fl func(int) float64, in func(int) (int64, bool)) error {
+	dt := dst.DType
+	// toInt is the value truncated (float sources, x86 semantics) or as is.
+	toInt := func(i int, wide bool) int64 {
+		if in != nil {
+			v, _ := in(i)
+			return v
+		}
+		if wide {
+			return FloatToInt64(fl(i))
+		}
+		return int64(FloatToInt32(fl(i)))
+	}
+	switch d := dst.Data.(type) {
+	case []bool:
+		for i := range d[:n] {
+			if in != nil {
+				v, _ := in(i)
+				d[i] = v != 0
+			} else {
+				d[i] = fl(i) != 0
+			}
+		}
+	case []float32:
+		for i := range d[:n] {
+			if in != nil {
+				if v, u := in(i); u {
+					d[i] = float32(uint64(v))
+				} else {
+					d[i] = float32(v)
+				}
+				continue
+			}
+			d[i] = float32(fl(i))
+		}
+	case []float64:
+		for i := range d[:n] {
+			d[i] = fl(i)
+		}
+	case []int64:
+		for i := range d[:n] {
+			d[i] = toInt(i, true)
+		}
+	case []int32:
+		for i := range d[:n] {
+			d[i] = int32(toInt(i, false))
+		}
+	case []int16:
+		for i := range d[:n] {
+			d[i] = int16(toInt(i, false))
+		}
+	case []uint64:
+		for i := range d[:n] {
+			d[i] = uint64(toInt(i, true))
+		}
+	case []uint32:
+		for i := range d[:n] {
+			d[i] = uint32(toInt(i, true))
+		}
+	case []int8: // Int8, Int4, Int2: wrap to the width, sign-extended
+		shift := 8 - dt.Bits()
+		for i := range d[:n] {
+			d[i] = int8(uint8(toInt(i, false))<<shift) >> shift
+		}
+	case []uint16:
+		if dt == Uint16 {
+			for i := range d[:n] {
+				d[i] = uint16(toInt(i, false))
+			}
+			break
+		}
+		for i := range d[:n] { // Float16, BFloat16
+			d[i] = Float64ToNarrow(dt, fl(i), o.Saturate)
+		}
+	case []uint8:
+		switch {
+		case dt.IsUnsigned(): // Uint8, Uint4, Uint2: wrap to the width
+			mask := uint8(1)<<dt.Bits() - 1
+			for i := range d[:n] {
+				d[i] = uint8(toInt(i, false)) & mask
+			}
+		case dt == Float8E8M0:
+			for i := range d[:n] {
+				d[i] = Float32ToFloat8E8M0(float32(fl(i)), o.Saturate, o.E8M0)
+			}
+		default: // the 8- and 4-bit floats
+			for i := range d[:n] {
+				d[i] = uint8(Float64ToNarrow(dt, fl(i), o.Saturate))
+			}
+		}
+	default:
+		return fmt.Errorf("Cast: unsupported output type %v", dt)
+	}
+	return nil
 }

@@ -129,3 +129,179 @@ func TestCastErrors(t *testing.T) {
 	assert.Error(t, Cast(New(Int64, 2), bad), "data type not matching DType: no error")
 	assert.Error(t, Cast(&Tensor{DType: Invalid, Shape: []int{1}, Data: []string{"x"}}, New(Float32, 1)), "invalid output type: no error")
 }
+
+// numericTypes are every element type but String.
+func numericTypes() []DType {
+	var out []DType
+	for _, dt := range DTypes() {
+		if dt != String {
+			out = append(out, dt)
+		}
+	}
+	return out
+}
+
+// holds reports whether dt represents x exactly.
+func holds(dt DType, x float64) bool {
+	if lo, hi, ok := dt.IntRange(); ok {
+		return x == math.Trunc(x) && x >= float64(lo) && x <= float64(hi)
+	}
+	switch dt {
+	case Bool:
+		return x == 0 || x == 1
+	case Float32, Float64:
+		return true
+	}
+	return float64(NarrowToFloat32(dt, Float64ToNarrow(dt, x, false))) == x
+}
+
+// setExact writes values dt holds exactly, by storage, without Cast.
+func setExact(dt DType, vals []float64) *Tensor {
+	t := New(dt, len(vals))
+	for i, x := range vals {
+		switch d := t.Data.(type) {
+		case []float32:
+			d[i] = float32(x)
+		case []float64:
+			d[i] = x
+		case []int64:
+			d[i] = int64(x)
+		case []int32:
+			d[i] = int32(x)
+		case []int16:
+			d[i] = int16(x)
+		case []int8:
+			d[i] = int8(x)
+		case []uint64:
+			d[i] = uint64(x)
+		case []uint32:
+			d[i] = uint32(x)
+		case []bool:
+			d[i] = x != 0
+		case []uint16:
+			if dt == Uint16 {
+				d[i] = uint16(x)
+			} else {
+				d[i] = Float64ToNarrow(dt, x, false)
+			}
+		case []uint8:
+			if dt.IsUnsigned() {
+				d[i] = uint8(x)
+			} else {
+				d[i] = uint8(Float64ToNarrow(dt, x, false))
+			}
+		}
+	}
+	return t
+}
+
+// readExact reads any numeric tensor as float64, by DType, without Cast.
+func readExact(t *Tensor) []float64 {
+	out := make([]float64, t.Len())
+	for i := range out {
+		switch d := t.Data.(type) {
+		case []float32:
+			out[i] = float64(d[i])
+		case []float64:
+			out[i] = d[i]
+		case []int64:
+			out[i] = float64(d[i])
+		case []int32:
+			out[i] = float64(d[i])
+		case []int16:
+			out[i] = float64(d[i])
+		case []int8:
+			out[i] = float64(d[i])
+		case []uint64:
+			out[i] = float64(d[i])
+		case []uint32:
+			out[i] = float64(d[i])
+		case []bool:
+			if d[i] {
+				out[i] = 1
+			}
+		case []uint16:
+			if t.DType == Uint16 {
+				out[i] = float64(d[i])
+			} else {
+				out[i] = float64(NarrowToFloat32(t.DType, d[i]))
+			}
+		case []uint8:
+			if t.DType.IsUnsigned() {
+				out[i] = float64(d[i])
+			} else {
+				out[i] = float64(NarrowToFloat32(t.DType, uint16(d[i])))
+			}
+		}
+	}
+	return out
+}
+
+// Every pair of numeric types converts the values both hold exactly, in
+// particular the pairs involving the types beyond the original eight,
+// which take the general path.
+func TestCastEveryPairExactValues(t *testing.T) {
+	candidates := []float64{0, 1, 2, 3, -1, -2, 0.5, 4, 6}
+	for _, from := range numericTypes() {
+		for _, to := range numericTypes() {
+			var vals []float64
+			for _, x := range candidates {
+				if holds(from, x) && holds(to, x) {
+					vals = append(vals, x)
+				}
+			}
+			if len(vals) == 0 {
+				continue
+			}
+			dst := New(to, len(vals))
+			require.NoError(t, Cast(dst, setExact(from, vals)), "%v -> %v", from, to)
+			assert.Equal(t, vals, readExact(dst), "%v -> %v", from, to)
+		}
+	}
+}
+
+// The values ONNX's reference (numpy and ml_dtypes astype) gives where
+// types wrap or round; checked with onnx 1.23.2's venv.
+func TestCastNarrowIntegersLikeMLDtypes(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	floats := FromFloat32([]int{12}, []float32{1.7, -1.7, -9, 20, 7.5, 8, -8.5, float32(nan), float32(inf), float32(-inf), 2.5, 3.5})
+	ints := FromInt32([]int{5}, []int32{20, -9, 7, 300, -1})
+	cases := []struct {
+		src  *Tensor
+		to   DType
+		want []float64
+	}{
+		{floats, Int4, []float64{1, -1, 7, 4, 7, -8, -8, 0, 0, 0, 2, 3}},
+		{floats, Uint4, []float64{1, 15, 7, 4, 7, 8, 8, 0, 0, 0, 2, 3}},
+		{floats, Int2, []float64{1, -1, -1, 0, -1, 0, 0, 0, 0, 0, -2, -1}},
+		{floats, Uint2, []float64{1, 3, 3, 0, 3, 0, 0, 0, 0, 0, 2, 3}},
+		{floats, Int16, []float64{1, -1, -9, 20, 7, 8, -8, 0, 0, 0, 2, 3}},
+		{floats, Uint16, []float64{1, 65535, 65527, 20, 7, 8, 65528, 0, 0, 0, 2, 3}},
+		{ints, Int4, []float64{4, 7, 7, -4, -1}},
+		{ints, Uint4, []float64{4, 7, 7, 12, 15}},
+		{ints, Int2, []float64{0, -1, -1, 0, -1}},
+		{ints, Uint2, []float64{0, 3, 3, 0, 3}},
+		{FromFloat32([]int{3}, []float32{1e5, -1e5, 70000.5}), Int16, []float64{-31072, 31072, 4464}},
+		{FromFloat32([]int{4}, []float32{-1.7, 1e10, 7.9, -9}), Uint32, []float64{4294967295, 1410065408, 7, 4294967287}},
+		{FromFloat32([]int{2}, []float32{-1.7, 20}), Uint64, []float64{18446744073709551615, 20}},
+	}
+	for _, c := range cases {
+		dst := New(c.to, c.src.Len())
+		require.NoError(t, Cast(dst, c.src))
+		assert.Equal(t, c.want, readExact(dst), "%v -> %v", c.src.DType, c.to)
+	}
+}
+
+func TestCastFloat8Saturation(t *testing.T) {
+	src := FromFloat32([]int{4}, []float32{500, -1e9, float32(math.Inf(1)), 1})
+	sat, plain := New(Float8E4M3FN, 4), New(Float8E4M3FN, 4)
+	require.NoError(t, CastWith(sat, src, CastOptions{Saturate: true}))
+	require.NoError(t, CastWith(plain, src, CastOptions{Saturate: false}))
+	assert.Equal(t, []uint8{0x7E, 0xFE, 0x7E, 0x38}, sat.U8(), "±448")
+	assert.Equal(t, []uint8{0x7F, 0xFF, 0x7F, 0x38}, plain.U8(), "NaN")
+	e8 := New(Float8E8M0, 2)
+	require.NoError(t, CastWith(e8, FromFloat32([]int{2}, []float32{1.5, 3}), CastOptions{Saturate: true, E8M0: E8M0Down}))
+	assert.Equal(t, []uint8{127, 128}, e8.U8())
+	assert.Error(t, Cast(New(String, 1), New(Float32, 1)), "strings are not cast")
+	assert.Error(t, Cast(New(Float32, 1), New(String, 1)), "strings are not cast")
+}

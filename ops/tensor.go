@@ -5,57 +5,16 @@ import (
 	"strings"
 )
 
-// DType is the element type of a Tensor.
-type DType uint8
-
-// The element types a Tensor can hold. The zero value is Invalid.
-const (
-	Invalid DType = iota
-	Float32
-	Float64
-	Float16 // stored as IEEE 754 half bits in a []uint16
-	Int64
-	Int32
-	Int8
-	Uint8
-	Bool
-)
-
-var dtypeNames = [...]string{
-	Invalid: "invalid", Float32: "float32", Float64: "float64", Float16: "float16",
-	Int64: "int64", Int32: "int32", Int8: "int8", Uint8: "uint8", Bool: "bool",
-}
-
-func (d DType) String() string {
-	if int(d) < len(dtypeNames) {
-		return dtypeNames[d]
-	}
-	return fmt.Sprintf("dtype(%d)", uint8(d))
-}
-
-// Size is the number of bytes one element occupies in memory.
-func (d DType) Size() int {
-	switch d {
-	case Float64, Int64:
-		return 8
-	case Float32, Int32:
-		return 4
-	case Float16:
-		return 2
-	case Int8, Uint8, Bool:
-		return 1
-	}
-	return 0
-}
-
-// IsFloat reports whether d is a floating-point type.
-func (d DType) IsFloat() bool { return d == Float32 || d == Float64 || d == Float16 }
-
 // Tensor is a dense, row-major n-dimensional array.
 //
-// Data holds the elements in a slice whose type matches DType:
-// []float32, []float64, []uint16 (Float16 bits), []int64, []int32, []int8,
-// []uint8 or []bool. A scalar has an empty Shape and one element.
+// Data holds the elements in the slice type DType.Storage names:
+// []float32, []float64, []int64, []int32, []int16, []int8, []uint64,
+// []uint32, []uint16, []uint8, []bool or []string. Types that share a
+// storage type (Float16, BFloat16 and Uint16 in []uint16; the 8-bit and
+// smaller floats and unsigned integers in []uint8; Int4 and Int2 in
+// []int8) are told apart by DType only, so code that computes with the
+// values dispatches on DType; code that only moves elements may dispatch on
+// the slice type. A scalar has an empty Shape and one element.
 type Tensor struct {
 	DType DType
 	Shape []int
@@ -70,23 +29,31 @@ func New(dt DType, shape ...int) *Tensor {
 
 // MakeSlice allocates a zeroed element slice of type dt and length n.
 func MakeSlice(dt DType, n int) any {
-	switch dt {
+	switch dt.storage() {
 	case Float32:
 		return make([]float32, n)
 	case Float64:
 		return make([]float64, n)
-	case Float16:
+	case Uint16:
 		return make([]uint16, n)
 	case Int64:
 		return make([]int64, n)
 	case Int32:
 		return make([]int32, n)
+	case Int16:
+		return make([]int16, n)
 	case Int8:
 		return make([]int8, n)
 	case Uint8:
 		return make([]uint8, n)
+	case Uint32:
+		return make([]uint32, n)
+	case Uint64:
+		return make([]uint64, n)
 	case Bool:
 		return make([]bool, n)
+	case String:
+		return make([]string, n)
 	}
 	panic(fmt.Sprintf("ops: MakeSlice of %v", dt))
 }
@@ -144,6 +111,22 @@ func (t *Tensor) B() []bool { return t.Data.([]bool) }
 // F16 returns the raw half-precision bits of a Float16 tensor.
 func (t *Tensor) F16() []uint16 { return t.Data.([]uint16) }
 
+// I16 returns the elements of an Int16 tensor.
+func (t *Tensor) I16() []int16 { return t.Data.([]int16) }
+
+// U16 returns the elements of a Uint16 tensor, or the bits of a BFloat16
+// or Float16 one.
+func (t *Tensor) U16() []uint16 { return t.Data.([]uint16) }
+
+// U32 returns the elements of a Uint32 tensor.
+func (t *Tensor) U32() []uint32 { return t.Data.([]uint32) }
+
+// U64 returns the elements of a Uint64 tensor.
+func (t *Tensor) U64() []uint64 { return t.Data.([]uint64) }
+
+// Str returns the elements of a String tensor.
+func (t *Tensor) Str() []string { return t.Data.([]string) }
+
 // Len is the number of elements.
 func (t *Tensor) Len() int { return NumElements(t.Shape) }
 
@@ -190,6 +173,14 @@ func CopyData(dst, src any) int {
 		return copy(d, src.([]uint8))
 	case []bool:
 		return copy(d, src.([]bool))
+	case []int16:
+		return copy(d, src.([]int16))
+	case []uint32:
+		return copy(d, src.([]uint32))
+	case []uint64:
+		return copy(d, src.([]uint64))
+	case []string:
+		return copy(d, src.([]string))
 	}
 	panic(fmt.Sprintf("ops: CopyData of %T", dst))
 }
@@ -212,6 +203,14 @@ func SliceLen(data any) int {
 	case []uint8:
 		return len(d)
 	case []bool:
+		return len(d)
+	case []int16:
+		return len(d)
+	case []uint32:
+		return len(d)
+	case []uint64:
+		return len(d)
+	case []string:
 		return len(d)
 	}
 	return -1
@@ -245,22 +244,29 @@ func dataMatches(dt DType, data any) bool {
 	case []float64:
 		return dt == Float64
 	case []uint16:
-		return dt == Float16
+		return dt.storage() == Uint16
 	case []int64:
 		return dt == Int64
 	case []int32:
 		return dt == Int32
+	case []int16:
+		return dt == Int16
 	case []int8:
-		return dt == Int8
+		return dt.storage() == Int8
 	case []uint8:
-		return dt == Uint8
+		return dt.storage() == Uint8
+	case []uint32:
+		return dt == Uint32
+	case []uint64:
+		return dt == Uint64
 	case []bool:
 		return dt == Bool
+	case []string:
+		return dt == String
 	}
 	return false
 }
 
-// NumElements is the product of the dimensions (1 for a scalar).
 func NumElements(shape []int) int {
 	n := 1
 	for _, d := range shape {
