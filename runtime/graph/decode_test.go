@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/latent-ml/latent/ops"
@@ -88,139 +90,109 @@ func richModel() *onnxpb.ModelProto {
 func TestDecodeRichModel(t *testing.T) {
 	data := mustMarshal(t, richModel())
 	m, err := Decode(data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(m.Raw, data) {
-		t.Error("Raw is not the decoded bytes")
-	}
-	if m.Opset() != 17 || m.Opsets["custom"] != 1 {
-		t.Errorf("opsets %v", m.Opsets)
-	}
-	if v, ok := m.MetadataValue("latent.kind"); !ok || v != "ae" {
-		t.Errorf("metadata latent.kind = %q %v", v, ok)
-	}
-	if m.ProducerName != "latent-test" || m.ModelVersion != 3 || m.DocString != "model doc" || m.Domain != "ml.latent" {
-		t.Errorf("model fields %+v", m)
-	}
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(m.Raw, data), "Raw is the decoded bytes")
+	assert.Equal(t, int64(17), m.Opset())
+	assert.Equal(t, int64(1), m.Opsets["custom"])
+	v, ok := m.MetadataValue("latent.kind")
+	assert.True(t, ok)
+	assert.Equal(t, "ae", v, "metadata latent.kind")
+	assert.Equal(t, "latent-test", m.ProducerName)
+	assert.Equal(t, int64(3), m.ModelVersion)
+	assert.Equal(t, "model doc", m.DocString)
+	assert.Equal(t, "ml.latent", m.Domain)
 	g := m.Graph
 	// Inputs: non-initializers in file order; B is overridable.
 	var names []string
 	for _, in := range g.Inputs {
 		names = append(names, in.Name)
 	}
-	if strings.Join(names, ",") != "x,cond,names,seq" {
-		t.Errorf("inputs %v", names)
-	}
-	if len(g.OverridableInits) != 1 || g.OverridableInits[0].Name != "B" {
-		t.Errorf("overridable %v", g.OverridableInits)
+	assert.Equal(t, []string{"x", "cond", "names", "seq"}, names)
+	if assert.Len(t, g.OverridableInits, 1) {
+		assert.Equal(t, "B", g.OverridableInits[0].Name)
 	}
 	x := g.Inputs[0]
-	if x.DType != ops.Float32 || x.ElemTypeCode != 1 || !x.HasShape || x.Shape.String() != "[batch,3]" {
-		t.Errorf("x = %+v", x)
-	}
-	if g.Inputs[1].DType != ops.Bool || !g.Inputs[1].HasShape || g.Inputs[1].Shape == nil || len(g.Inputs[1].Shape) != 0 {
-		t.Errorf("cond (scalar) = %+v", g.Inputs[1])
-	}
-	if s := g.Inputs[2]; s.DType != ops.Invalid || s.ElemTypeCode != 8 || s.DocString != "string input" {
-		t.Errorf("string input = %+v", s)
-	}
-	if s := g.Inputs[3]; s.DType != ops.Invalid || s.TypeRaw == nil {
-		t.Errorf("sequence input = %+v", s)
-	}
-	if z := g.Outputs[0]; z.Shape.String() != "[batch,?]" || z.Shape[1].Known() {
-		t.Errorf("z = %+v", z)
-	}
+	assert.Equal(t, ops.Float32, x.DType)
+	assert.Equal(t, int32(1), x.ElemTypeCode)
+	assert.True(t, x.HasShape)
+	assert.Equal(t, "[batch,3]", x.Shape.String())
+	cond := g.Inputs[1]
+	assert.Equal(t, ops.Bool, cond.DType)
+	assert.True(t, cond.HasShape && cond.Shape != nil && len(cond.Shape) == 0, "cond is a scalar: %+v", cond)
+	str := g.Inputs[2]
+	assert.Equal(t, ops.String, str.DType)
+	assert.Equal(t, int32(8), str.ElemTypeCode)
+	assert.Equal(t, "string input", str.DocString)
+	seq := g.Inputs[3]
+	assert.Equal(t, ops.Invalid, seq.DType)
+	assert.NotNil(t, seq.TypeRaw, "the sequence type is kept")
+	z := g.Outputs[0]
+	assert.Equal(t, "[batch,?]", z.Shape.String())
+	assert.False(t, z.Shape[1].Known())
 	// Topological order: gemm, If, MyRelu.
 	var ops_ []string
 	for _, n := range g.Nodes {
 		ops_ = append(ops_, n.OpType)
 	}
-	if strings.Join(ops_, ",") != "Gemm,If,MyRelu" {
-		t.Errorf("node order %v", ops_)
-	}
+	assert.Equal(t, []string{"Gemm", "If", "MyRelu"}, ops_, "node order")
 	gemm := g.Nodes[0]
-	if gemm.Domain != "" || gemm.DocString != "node doc" {
-		t.Errorf("gemm domain %q doc %q", gemm.Domain, gemm.DocString)
+	assert.Equal(t, "", gemm.Domain)
+	assert.Equal(t, "node doc", gemm.DocString)
+	alpha, _ := gemm.Float("alpha", 1)
+	assert.Equal(t, float32(0.5), alpha)
+	tb, _ := gemm.Int("transB", 0)
+	assert.Equal(t, int64(1), tb)
+	note, _ := gemm.String("note", "")
+	assert.Equal(t, "hi", note)
+	is, _ := gemm.Ints("is", nil)
+	assert.Equal(t, []int64{3, -1}, is)
+	assert.Equal(t, AttrSparseTensor, gemm.Attrs["sparse_value"].Type)
+	assert.NotNil(t, gemm.Attrs["sparse_value"].Raw)
+	assert.Equal(t, AttrTypeProto, gemm.Attrs["dtype_proto"].Type)
+	assert.NotNil(t, gemm.Attrs["dtype_proto"].Raw)
+	if tt, _ := gemm.Tensor("t"); assert.NotNil(t, tt, "tensor attr") {
+		assert.Equal(t, float32(2), tt.F32()[1])
 	}
-	if a, _ := gemm.Float("alpha", 1); a != 0.5 {
-		t.Errorf("alpha %v", a)
+	if ts := gemm.Attrs["ts"].Tensors; assert.Len(t, ts, 1) {
+		assert.Equal(t, []int64{7}, ts[0].I64())
+		assert.Empty(t, ts[0].Shape)
 	}
-	if tb, _ := gemm.Int("transB", 0); tb != 1 {
-		t.Errorf("transB %v", tb)
-	}
-	if s, _ := gemm.String("note", ""); s != "hi" {
-		t.Errorf("note %q", s)
-	}
-	if is, _ := gemm.Ints("is", nil); len(is) != 2 || is[1] != -1 {
-		t.Errorf("is %v", is)
-	}
-	if gemm.Attrs["sparse_value"].Type != AttrSparseTensor || gemm.Attrs["sparse_value"].Raw == nil {
-		t.Errorf("sparse attr %+v", gemm.Attrs["sparse_value"])
-	}
-	if gemm.Attrs["dtype_proto"].Type != AttrTypeProto || gemm.Attrs["dtype_proto"].Raw == nil {
-		t.Errorf("type proto attr %+v", gemm.Attrs["dtype_proto"])
-	}
-	if tt, _ := gemm.Tensor("t"); tt == nil || tt.F32()[1] != 2 {
-		t.Errorf("tensor attr %v", tt)
-	}
-	if ts := gemm.Attrs["ts"].Tensors; len(ts) != 1 || ts[0].I64()[0] != 7 || len(ts[0].Shape) != 0 {
-		t.Errorf("tensors attr %v", ts)
-	}
-	if strings.Join(gemm.AttrOrder, ",") != "alpha,transB,note,fs,ss,is,sparse_value,dtype_proto,t,ts" {
-		t.Errorf("attr order %v", gemm.AttrOrder)
-	}
+	assert.Equal(t, "alpha,transB,note,fs,ss,is,sparse_value,dtype_proto,t,ts", strings.Join(gemm.AttrOrder, ","), "attr order")
 	iff := g.Nodes[1]
-	if iff.Attrs["then_branch"].G == nil || iff.Attrs["then_branch"].G.Nodes[0].OpType != "Add" {
-		t.Errorf("then branch %+v", iff.Attrs["then_branch"])
+	if then := iff.Attrs["then_branch"].G; assert.NotNil(t, then, "then branch") {
+		assert.Equal(t, "Add", then.Nodes[0].OpType)
 	}
-	if vi, ok := g.ValueInfo["h"]; !ok || vi.Shape.String() != "[batch,3]" {
-		t.Errorf("value_info h %+v", vi)
-	}
-	if len(m.Functions) != 1 {
-		t.Errorf("functions %d", len(m.Functions))
-	}
+	vi, ok := g.ValueInfo["h"]
+	assert.True(t, ok, "value_info h")
+	assert.Equal(t, "[batch,3]", vi.Shape.String())
+	assert.Len(t, m.Functions, 1)
 }
 
 func roundTrip(t *testing.T, m *Model, dir string) *Model {
 	t.Helper()
 	b, err := Encode(m)
-	if err != nil {
-		t.Fatalf("encode: %v", err)
-	}
+	require.NoError(t, err, "encode")
 	m2, err := Decode(b, dir)
-	if err != nil {
-		t.Fatalf("re-decode: %v", err)
-	}
-	if err := sameModel(m, m2); err != nil {
-		t.Fatalf("round trip changed the IR: %v", err)
-	}
+	require.NoError(t, err, "re-decode")
+	require.NoError(t, sameModel(m, m2), "round trip changed the IR")
 	b2, err := Encode(m2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !bytes.Equal(b, b2) {
-		t.Fatalf("second encode differs from the first (%d vs %d bytes)", len(b), len(b2))
+		require.Failf(t, "second encode differs from the first", "%d vs %d bytes", len(b), len(b2))
 	}
 	return m2
 }
 
 func TestRoundTripRichModel(t *testing.T) {
 	m, err := Decode(mustMarshal(t, richModel()), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m2 := roundTrip(t, m, "")
 	// The re-encoded proto still carries the sparse attribute and the
 	// function verbatim, and the sequence type of input "seq".
 	p, err := ToProto(m2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	orig := richModel()
-	if !proto.Equal(p.Functions[0], orig.Functions[0]) {
-		t.Error("function changed")
-	}
+	assert.True(t, proto.Equal(p.Functions[0], orig.Functions[0]), "function changed")
 	var sparse *onnxpb.AttributeProto
 	for _, n := range p.Graph.Node {
 		for _, a := range n.Attribute {
@@ -229,20 +201,19 @@ func TestRoundTripRichModel(t *testing.T) {
 			}
 		}
 	}
-	if sparse == nil || sparse.GetSparseTensor().GetDims()[0] != 4 {
-		t.Errorf("sparse attribute lost: %v", sparse)
+	if assert.NotNil(t, sparse, "sparse attribute lost") {
+		assert.Equal(t, int64(4), sparse.GetSparseTensor().GetDims()[0])
 	}
 	for _, in := range p.Graph.Input {
-		if in.GetName() == "seq" && in.GetType().GetSequenceType() == nil {
-			t.Error("sequence type of input seq lost")
+		if in.GetName() == "seq" {
+			assert.NotNil(t, in.GetType().GetSequenceType(), "sequence type of input seq lost")
 		}
-		if in.GetName() == "names" && in.GetType().GetTensorType().GetElemType() != int32(onnxpb.TensorProto_STRING) {
-			t.Error("string elem type of input names lost")
+		if in.GetName() == "names" {
+			assert.Equal(t, int32(onnxpb.TensorProto_STRING), in.GetType().GetTensorType().GetElemType(), "string elem type of input names lost")
 		}
 	}
-	if len(p.OpsetImport) != 2 || p.GetIrVersion() != 8 {
-		t.Errorf("opsets %v ir %d", p.OpsetImport, p.GetIrVersion())
-	}
+	assert.Len(t, p.OpsetImport, 2)
+	assert.Equal(t, int64(8), p.GetIrVersion())
 }
 
 func TestRoundTripTestdata(t *testing.T) {
@@ -257,12 +228,9 @@ func TestRoundTripTestdata(t *testing.T) {
 		name := strings.TrimPrefix(f, "/usr/share/libonnx-testdata/data/")
 		t.Run(name, func(t *testing.T) {
 			m, err := DecodeFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.Dir != filepath.Dir(f) || m.Raw == nil {
-				t.Fatalf("Dir %q Raw %d bytes", m.Dir, len(m.Raw))
-			}
+			require.NoError(t, err)
+			require.Equal(t, filepath.Dir(f), m.Dir)
+			require.NotNil(t, m.Raw)
 			roundTrip(t, m, m.Dir)
 		})
 	}
@@ -295,8 +263,7 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
 			continue
 		}
 		m, err := DecodeFile(fields[0])
-		if err != nil {
-			t.Errorf("%s: %v", fields[0], err)
+		if !assert.NoError(t, err, fields[0]) {
 			continue
 		}
 		var ins []string
@@ -305,14 +272,10 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
 		}
 		got := strings.TrimSpace(strings.Join([]string{itoa(int64(len(m.Graph.Nodes))), itoa(m.Opset()), strings.Join(ins, ",")}, " "))
 		want := strings.TrimSpace(strings.Join(fields[1:], " "))
-		if got != want {
-			t.Errorf("%s: got %q, python onnx says %q", fields[0], got, want)
-		}
+		assert.Equal(t, want, got, "%s: python onnx vs latent", fields[0])
 		checked++
 	}
-	if checked != len(files) {
-		t.Errorf("only %d of %d models cross-checked", checked, len(files))
-	}
+	assert.Equal(t, len(files), checked, "models cross-checked")
 }
 
 func TestDecodeFileErrors(t *testing.T) {
@@ -320,9 +283,7 @@ func TestDecodeFileErrors(t *testing.T) {
 	wantErr(t, err, "read model", "missing.onnx")
 
 	path := filepath.Join(t.TempDir(), "bad.onnx")
-	if err := os.WriteFile(path, []byte{0x0a, 0xff, 0xff}, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte{0x0a, 0xff, 0xff}, 0o644))
 	_, err = DecodeFile(path)
 	wantErr(t, err, "bad.onnx", "decode ModelProto")
 
@@ -336,21 +297,29 @@ func TestElemTypeMapping(t *testing.T) {
 		onnxpb.TensorProto_FLOAT16: ops.Float16, onnxpb.TensorProto_INT64: ops.Int64,
 		onnxpb.TensorProto_INT32: ops.Int32, onnxpb.TensorProto_INT8: ops.Int8,
 		onnxpb.TensorProto_UINT8: ops.Uint8, onnxpb.TensorProto_BOOL: ops.Bool,
-		onnxpb.TensorProto_STRING: ops.Invalid, onnxpb.TensorProto_BFLOAT16: ops.Invalid,
-		onnxpb.TensorProto_UINT16: ops.Invalid, onnxpb.TensorProto_COMPLEX64: ops.Invalid,
-		onnxpb.TensorProto_INT16: ops.Invalid, onnxpb.TensorProto_UINT64: ops.Invalid,
+		onnxpb.TensorProto_STRING: ops.String, onnxpb.TensorProto_BFLOAT16: ops.BFloat16,
+		onnxpb.TensorProto_UINT16: ops.Uint16, onnxpb.TensorProto_COMPLEX64: ops.Invalid,
+		onnxpb.TensorProto_INT16: ops.Int16, onnxpb.TensorProto_UINT64: ops.Uint64,
+		onnxpb.TensorProto_UINT32: ops.Uint32, onnxpb.TensorProto_COMPLEX128: ops.Invalid,
+		onnxpb.TensorProto_FLOAT8E4M3FN: ops.Float8E4M3FN, onnxpb.TensorProto_FLOAT8E4M3FNUZ: ops.Float8E4M3FNUZ,
+		onnxpb.TensorProto_FLOAT8E5M2: ops.Float8E5M2, onnxpb.TensorProto_FLOAT8E5M2FNUZ: ops.Float8E5M2FNUZ,
+		onnxpb.TensorProto_FLOAT8E8M0: ops.Float8E8M0, onnxpb.TensorProto_FLOAT4E2M1: ops.Float4E2M1,
+		onnxpb.TensorProto_INT4: ops.Int4, onnxpb.TensorProto_UINT4: ops.Uint4,
+		onnxpb.TensorProto_INT2: ops.Int2, onnxpb.TensorProto_UINT2: ops.Uint2,
+		onnxpb.TensorProto_FLOAT6E2M3: ops.Invalid, onnxpb.TensorProto_FLOAT6E3M2: ops.Invalid,
 	}
 	for code, want := range cases {
-		if got := DTypeFromElemType(int32(code)); got != want {
-			t.Errorf("%v -> %v, want %v", code, got, want)
-		}
-		if want != ops.Invalid && ElemTypeOf(want) != int32(code) {
-			t.Errorf("ElemTypeOf(%v) = %d, want %d", want, ElemTypeOf(want), code)
+		assert.Equal(t, want, DTypeFromElemType(int32(code)), "%v", code)
+		if want != ops.Invalid {
+			assert.Equal(t, int32(code), ElemTypeOf(want), "ElemTypeOf(%v)", want)
 		}
 	}
-	if ElemTypeName(8) != "STRING" || ElemTypeName(99) != "elem_type(99)" {
-		t.Errorf("names %q %q", ElemTypeName(8), ElemTypeName(99))
+	// Every DType has a code and back.
+	for _, dt := range ops.DTypes() {
+		assert.Equal(t, dt, DTypeFromElemType(ElemTypeOf(dt)), "%v", dt)
 	}
+	assert.Equal(t, "STRING", ElemTypeName(8))
+	assert.Equal(t, "elem_type(99)", ElemTypeName(99))
 }
 
 func TestDecodeStructuralErrors(t *testing.T) {
@@ -375,9 +344,9 @@ func TestDecodeStructuralErrors(t *testing.T) {
 		{"initializer size", func(g *onnxpb.GraphProto, _ *onnxpb.ModelProto) {
 			g.Initializer = append(g.Initializer, pfloats("W", []int64{2, 3}, 1, 2, 3, 4, 5))
 		}, []string{"initializer W: dims [2 3] need 6 elements, data has 5"}},
-		{"string initializer", func(g *onnxpb.GraphProto, _ *onnxpb.ModelProto) {
-			g.Initializer = append(g.Initializer, &onnxpb.TensorProto{Name: proto.String("S"), DataType: proto.Int32(8), StringData: [][]byte{[]byte("a")}})
-		}, []string{"initializer S", "STRING", "not supported"}},
+		{"complex initializer", func(g *onnxpb.GraphProto, _ *onnxpb.ModelProto) {
+			g.Initializer = append(g.Initializer, &onnxpb.TensorProto{Name: proto.String("C"), DataType: proto.Int32(14), FloatData: []float32{1, 2}})
+		}, []string{"initializer C", "COMPLEX64", "not supported"}},
 		{"duplicate input", func(g *onnxpb.GraphProto, _ *onnxpb.ModelProto) {
 			g.Input = append(g.Input, pvi("x", onnxpb.TensorProto_FLOAT, 2))
 		}, []string{"input x is declared twice"}},
@@ -435,19 +404,17 @@ func TestAttrTypeInferredWhenUnset(t *testing.T) {
 		)},
 	}
 	m, err := Decode(mustMarshal(t, pmodel(g, 6)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := m.Graph.Nodes[0]
-	if a, err := n.Float("alpha", 0); err != nil || a != 0.2 {
-		t.Errorf("alpha %v %v", a, err)
-	}
-	if p, err := n.Ints("perm", nil); err != nil || len(p) != 2 {
-		t.Errorf("perm %v %v", p, err)
-	}
-	if k, err := n.Int("k", 0); err != nil || k != 4 {
-		t.Errorf("k %v %v", k, err)
-	}
+	a, err := n.Float("alpha", 0)
+	assert.NoError(t, err)
+	assert.Equal(t, float32(0.2), a)
+	perm, err := n.Ints("perm", nil)
+	assert.NoError(t, err)
+	assert.Len(t, perm, 2)
+	k, err := n.Int("k", 0)
+	assert.NoError(t, err)
+	assert.Equal(t, int64(4), k)
 }
 
 func TestEncodeErrors(t *testing.T) {

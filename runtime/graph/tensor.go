@@ -16,65 +16,53 @@ import (
 	"github.com/latent-ml/latent/runtime/onnxpb"
 )
 
-// ONNX TensorProto.DataType codes of the element types latent computes with.
-const (
-	elemFloat   = int32(onnxpb.TensorProto_FLOAT)
-	elemUint8   = int32(onnxpb.TensorProto_UINT8)
-	elemInt8    = int32(onnxpb.TensorProto_INT8)
-	elemInt32   = int32(onnxpb.TensorProto_INT32)
-	elemInt64   = int32(onnxpb.TensorProto_INT64)
-	elemBool    = int32(onnxpb.TensorProto_BOOL)
-	elemFloat16 = int32(onnxpb.TensorProto_FLOAT16)
-	elemDouble  = int32(onnxpb.TensorProto_DOUBLE)
-)
+// elemTypes maps ONNX TensorProto.DataType codes to the element types
+// latent holds. The 6-bit floats and the complex types have none.
+var elemTypes = map[onnxpb.TensorProto_DataType]ops.DType{
+	onnxpb.TensorProto_FLOAT:          ops.Float32,
+	onnxpb.TensorProto_UINT8:          ops.Uint8,
+	onnxpb.TensorProto_INT8:           ops.Int8,
+	onnxpb.TensorProto_UINT16:         ops.Uint16,
+	onnxpb.TensorProto_INT16:          ops.Int16,
+	onnxpb.TensorProto_INT32:          ops.Int32,
+	onnxpb.TensorProto_INT64:          ops.Int64,
+	onnxpb.TensorProto_STRING:         ops.String,
+	onnxpb.TensorProto_BOOL:           ops.Bool,
+	onnxpb.TensorProto_FLOAT16:        ops.Float16,
+	onnxpb.TensorProto_DOUBLE:         ops.Float64,
+	onnxpb.TensorProto_UINT32:         ops.Uint32,
+	onnxpb.TensorProto_UINT64:         ops.Uint64,
+	onnxpb.TensorProto_BFLOAT16:       ops.BFloat16,
+	onnxpb.TensorProto_FLOAT8E4M3FN:   ops.Float8E4M3FN,
+	onnxpb.TensorProto_FLOAT8E4M3FNUZ: ops.Float8E4M3FNUZ,
+	onnxpb.TensorProto_FLOAT8E5M2:     ops.Float8E5M2,
+	onnxpb.TensorProto_FLOAT8E5M2FNUZ: ops.Float8E5M2FNUZ,
+	onnxpb.TensorProto_UINT4:          ops.Uint4,
+	onnxpb.TensorProto_INT4:           ops.Int4,
+	onnxpb.TensorProto_FLOAT4E2M1:     ops.Float4E2M1,
+	onnxpb.TensorProto_FLOAT8E8M0:     ops.Float8E8M0,
+	onnxpb.TensorProto_UINT2:          ops.Uint2,
+	onnxpb.TensorProto_INT2:           ops.Int2,
+}
+
+// elemCodes is elemTypes inverted.
+var elemCodes = func() map[ops.DType]int32 {
+	m := make(map[ops.DType]int32, len(elemTypes))
+	for code, dt := range elemTypes {
+		m[dt] = int32(code)
+	}
+	return m
+}()
 
 // DTypeFromElemType maps an ONNX elem_type code to an ops.DType, returning
-// ops.Invalid for types latent does not compute with (string, uint16,
-// bfloat16, complex …).
+// ops.Invalid for types latent does not hold (the complex and 6-bit float
+// types, unknown codes).
 func DTypeFromElemType(code int32) ops.DType {
-	switch code {
-	case elemFloat:
-		return ops.Float32
-	case elemUint8:
-		return ops.Uint8
-	case elemInt8:
-		return ops.Int8
-	case elemInt32:
-		return ops.Int32
-	case elemInt64:
-		return ops.Int64
-	case elemBool:
-		return ops.Bool
-	case elemFloat16:
-		return ops.Float16
-	case elemDouble:
-		return ops.Float64
-	}
-	return ops.Invalid
+	return elemTypes[onnxpb.TensorProto_DataType(code)]
 }
 
 // ElemTypeOf maps an ops.DType to its ONNX elem_type code (0 for Invalid).
-func ElemTypeOf(dt ops.DType) int32 {
-	switch dt {
-	case ops.Float32:
-		return elemFloat
-	case ops.Uint8:
-		return elemUint8
-	case ops.Int8:
-		return elemInt8
-	case ops.Int32:
-		return elemInt32
-	case ops.Int64:
-		return elemInt64
-	case ops.Bool:
-		return elemBool
-	case ops.Float16:
-		return elemFloat16
-	case ops.Float64:
-		return elemDouble
-	}
-	return 0
-}
+func ElemTypeOf(dt ops.DType) int32 { return elemCodes[dt] }
 
 // ElemTypeName names an ONNX elem_type code as ONNX spells it (e.g. "STRING").
 func ElemTypeName(code int32) string {
@@ -149,7 +137,10 @@ func tensorFromProto(tp *onnxpb.TensorProto, dir, label string) (*ops.Tensor, er
 		if hasRaw || typedLen(tp) > 0 {
 			return nil, fmt.Errorf("%s: external data location but the tensor also carries inline data", label)
 		}
-		if raw, err = readExternal(tp, dir, label, n*dt.Size()); err != nil {
+		if dt == ops.String {
+			return nil, fmt.Errorf("%s: STRING tensors cannot keep their data externally", label)
+		}
+		if raw, err = readExternal(tp, dir, label, packedBytes(dt, n)); err != nil {
 			return nil, err
 		}
 		hasRaw = true
@@ -157,6 +148,9 @@ func tensorFromProto(tp *onnxpb.TensorProto, dir, label string) (*ops.Tensor, er
 	if hasRaw {
 		if tl := typedLen(tp); tl > 0 {
 			return nil, fmt.Errorf("%s: has both raw_data and %d typed elements", label, tl)
+		}
+		if dt == ops.String {
+			return nil, fmt.Errorf("%s: STRING tensors keep their data in string_data, not raw_data", label)
 		}
 		return tensorFromRaw(label, dt, shape, n, raw)
 	}
@@ -175,13 +169,15 @@ func sizeErr(label string, shape []int, n, got int, unit string) error {
 
 func shapeList(s []int) string { return ops.ShapeString(s) }
 
+// packedBytes is the size of n elements of dt in raw_data (ops.LEBytes).
+func packedBytes(dt ops.DType, n int) int { return ops.LEBytes(dt, n) }
+
 func tensorFromRaw(label string, dt ops.DType, shape []int, n int, raw []byte) (*ops.Tensor, error) {
-	size := dt.Size()
-	if len(raw)%size != 0 || len(raw)/size != n {
-		if len(raw)%size != 0 {
-			return nil, fmt.Errorf("%s: dims %v need %d elements (%d bytes of %v), raw data has %d bytes", label, shapeList(shape), n, n*size, dt, len(raw))
+	if want := packedBytes(dt, n); len(raw) != want {
+		if size := dt.Size(); dt.Bits() >= 8 && len(raw)%size == 0 {
+			return nil, sizeErr(label, shape, n, len(raw)/size, "")
 		}
-		return nil, sizeErr(label, shape, n, len(raw)/size, "")
+		return nil, fmt.Errorf("%s: dims %v need %d elements (%d bytes of %v), raw data has %d bytes", label, shapeList(shape), n, want, dt, len(raw))
 	}
 	data, err := ops.FromLE(dt, raw, n)
 	if err != nil {
@@ -192,8 +188,10 @@ func tensorFromRaw(label string, dt ops.DType, shape []int, n int, raw []byte) (
 
 func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape []int, n int) (*ops.Tensor, error) {
 	// Exactly one typed field may carry data, the one ONNX assigns to dt.
+	// The 4- and 2-bit types keep one packed byte per int32_data element.
 	var field string
 	var got int
+	want := n
 	switch dt {
 	case ops.Float32:
 		field, got = "float_data", len(tp.FloatData)
@@ -201,13 +199,23 @@ func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape [
 		field, got = "double_data", len(tp.DoubleData)
 	case ops.Int64:
 		field, got = "int64_data", len(tp.Int64Data)
+	case ops.Uint32, ops.Uint64:
+		field, got = "uint64_data", len(tp.Uint64Data)
+	case ops.String:
+		field, got = "string_data", len(tp.StringData)
 	default:
 		field, got = "int32_data", len(tp.Int32Data)
+		if dt.Bits() < 8 {
+			want = packedBytes(dt, n)
+		}
 	}
 	if other := typedLen(tp) - got; other > 0 {
 		return nil, fmt.Errorf("%s: %v data belongs in %s, but %d elements are in other typed fields", label, dt, field, other)
 	}
-	if got != n {
+	if got != want {
+		if want != n {
+			return nil, fmt.Errorf("%s: dims %v need %d elements (%d packed bytes in %s), data has %d", label, shapeList(shape), n, want, field, got)
+		}
 		return nil, sizeErr(label, shape, n, got, " (in "+field+")")
 	}
 	t := &ops.Tensor{DType: dt, Shape: shape}
@@ -221,12 +229,41 @@ func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape [
 		t.Data = append(make([]int64, 0, n), tp.Int64Data...)
 	case ops.Int32:
 		t.Data = append(make([]int32, 0, n), tp.Int32Data...)
+	case ops.Int16:
+		t.Data, err = narrowInt32[int16](label, tp.Int32Data, math.MinInt16, math.MaxInt16, "is out of range for INT16")
 	case ops.Int8:
 		t.Data, err = narrowInt32[int8](label, tp.Int32Data, math.MinInt8, math.MaxInt8, "is out of range for INT8")
 	case ops.Uint8:
 		t.Data, err = narrowInt32[uint8](label, tp.Int32Data, 0, math.MaxUint8, "is out of range for UINT8")
-	case ops.Float16:
-		t.Data, err = narrowInt32[uint16](label, tp.Int32Data, 0, math.MaxUint16, "is not a FLOAT16 bit pattern")
+	case ops.Uint16:
+		t.Data, err = narrowInt32[uint16](label, tp.Int32Data, 0, math.MaxUint16, "is out of range for UINT16")
+	case ops.Float16, ops.BFloat16:
+		t.Data, err = narrowInt32[uint16](label, tp.Int32Data, 0, math.MaxUint16, "is not a "+ElemTypeName(ElemTypeOf(dt))+" bit pattern")
+	case ops.Float8E4M3FN, ops.Float8E4M3FNUZ, ops.Float8E5M2, ops.Float8E5M2FNUZ, ops.Float8E8M0:
+		t.Data, err = narrowInt32[uint8](label, tp.Int32Data, 0, math.MaxUint8, "is not a "+ElemTypeName(ElemTypeOf(dt))+" bit pattern")
+	case ops.Int4, ops.Uint4, ops.Float4E2M1, ops.Int2, ops.Uint2:
+		var packed []uint8
+		packed, err = narrowInt32[uint8](label, tp.Int32Data, 0, math.MaxUint8, "is not a byte of packed "+ElemTypeName(ElemTypeOf(dt))+" values")
+		if err == nil {
+			t.Data, err = ops.FromLE(dt, packed, n)
+		}
+	case ops.Uint32:
+		d := make([]uint32, n)
+		for i, v := range tp.Uint64Data {
+			if v > math.MaxUint32 {
+				return nil, fmt.Errorf("%s: uint64_data[%d] = %d is out of range for UINT32", label, i, v)
+			}
+			d[i] = uint32(v)
+		}
+		t.Data = d
+	case ops.Uint64:
+		t.Data = append(make([]uint64, 0, n), tp.Uint64Data...)
+	case ops.String:
+		d := make([]string, n)
+		for i, v := range tp.StringData {
+			d[i] = string(v)
+		}
+		t.Data = d
 	case ops.Bool:
 		d := make([]bool, n)
 		for i, v := range tp.Int32Data {
@@ -243,8 +280,10 @@ func tensorFromTyped(label string, tp *onnxpb.TensorProto, dt ops.DType, shape [
 }
 
 // narrowInt32 converts int32_data to the narrower element type T that ONNX
-// stores there (INT8, UINT8, FLOAT16 bits), refusing values outside [lo, hi].
-func narrowInt32[T int8 | uint8 | uint16](label string, vals []int32, lo, hi int32, what string) ([]T, error) {
+// stores there (INT8, UINT8, INT16, UINT16, the bits of FLOAT16, BFLOAT16
+// and the 8-bit floats, packed 4- and 2-bit values), refusing values outside
+// [lo, hi].
+func narrowInt32[T int8 | uint8 | int16 | uint16](label string, vals []int32, lo, hi int32, what string) ([]T, error) {
 	d := make([]T, len(vals))
 	for i, v := range vals {
 		if v < lo || v > hi {
@@ -314,7 +353,8 @@ func readExternal(tp *onnxpb.TensorProto, dir, label string, want int) ([]byte, 
 }
 
 // TensorToProto converts t to a TensorProto named name, with the elements in
-// raw_data (little-endian), the form ONNX tools read fastest.
+// raw_data (ops.AppendLE's form: little-endian, the 4- and 2-bit types
+// packed), the form ONNX tools read fastest, or in string_data for strings.
 func TensorToProto(name string, t *ops.Tensor) (*onnxpb.TensorProto, error) {
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("tensor %s: %w", name, err)
@@ -324,11 +364,20 @@ func TensorToProto(name string, t *ops.Tensor) (*onnxpb.TensorProto, error) {
 	for i, d := range t.Shape {
 		dims[i] = int64(d)
 	}
-	raw, err := ops.AppendLE(make([]byte, 0, t.Len()*t.DType.Size()), t)
-	if err != nil {
-		return nil, fmt.Errorf("tensor %s: %w", name, err)
+	tp := &onnxpb.TensorProto{Dims: dims, DataType: proto.Int32(code)}
+	switch {
+	case t.DType == ops.String:
+		tp.StringData = make([][]byte, t.Len())
+		for i, v := range t.Str() {
+			tp.StringData[i] = []byte(v)
+		}
+	default:
+		raw, err := ops.AppendLE(make([]byte, 0, packedBytes(t.DType, t.Len())), t)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %s: %w", name, err)
+		}
+		tp.RawData = raw
 	}
-	tp := &onnxpb.TensorProto{Dims: dims, DataType: proto.Int32(code), RawData: raw}
 	if name != "" {
 		tp.Name = proto.String(name)
 	}

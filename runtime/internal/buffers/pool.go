@@ -183,6 +183,14 @@ func DataRange(data any) (lo, hi uintptr) {
 		ptr, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 1
 	case []bool:
 		ptr, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 1
+	case []int16:
+		ptr, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 2
+	case []uint32:
+		ptr, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 4
+	case []uint64:
+		ptr, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), 8
+	case []string:
+		ptr, n, size = unsafe.Pointer(unsafe.SliceData(d)), cap(d), int(unsafe.Sizeof(""))
 	default:
 		return 0, 0
 	}

@@ -3,6 +3,9 @@ package buffers
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/latent-ml/latent/ops"
 )
 
@@ -16,15 +19,13 @@ func TestFreeListReuse(t *testing.T) {
 	for i := 1; i <= sizes; i++ {
 		for _, dt := range []ops.DType{ops.Float32, ops.Int64} {
 			x := s.Alloc(dt, []int{i, 2})
-			if x.DType != dt || len(x.Shape) != 2 || x.Shape[0] != i || x.Shape[1] != 2 || ops.SliceLen(x.Data) != 2*i {
-				t.Fatalf("alloc(%v, [%d 2]) = %v with %d elements", dt, i, x, ops.SliceLen(x.Data))
-			}
+			require.Equal(t, dt, x.DType)
+			require.Equal(t, []int{i, 2}, x.Shape)
+			require.Equal(t, 2*i, ops.SliceLen(x.Data))
 			got = append(got, s.step[len(s.step)-1])
 		}
 	}
-	if s.freeIdx == nil {
-		t.Fatalf("%d sizes: want the index map past %d", len(s.free), freeScanMax)
-	}
+	require.NotNil(t, s.freeIdx, "%d sizes: want the index map past %d", len(s.free), freeScanMax)
 	for _, b := range got {
 		s.Recycle(b)
 	}
@@ -33,19 +34,26 @@ func TestFreeListReuse(t *testing.T) {
 		for j, dt := range []ops.DType{ops.Float32, ops.Int64} {
 			x := s.Alloc(dt, []int{2 * i})
 			want := got[2*(i-1)+j]
-			if lo, _ := DataRange(x.Data); lo != want.lo {
-				t.Errorf("alloc(%v, [%d]) did not reuse the recycled buffer of that size", dt, 2*i)
-			}
-			if x.Shape[0] != 2*i || ops.SliceLen(x.Data) != 2*i {
-				t.Errorf("alloc(%v, [%d]) = %v", dt, 2*i, x)
-			}
+			lo, _ := DataRange(x.Data)
+			assert.Equal(t, want.lo, lo, "alloc(%v, [%d]) reuses the recycled buffer of that size", dt, 2*i)
+			assert.Equal(t, []int{2 * i}, x.Shape)
+			assert.Equal(t, 2*i, ops.SliceLen(x.Data))
 		}
 	}
 	// Every list is empty now: a new request gets a fresh buffer.
 	x := s.Alloc(ops.Float32, []int{4})
 	for _, b := range got {
-		if lo, _ := DataRange(x.Data); lo == b.lo {
-			t.Fatal("alloc handed out a buffer that is still in use")
-		}
+		lo, _ := DataRange(x.Data)
+		require.NotEqual(t, b.lo, lo, "alloc handed out a buffer that is still in use")
+	}
+}
+
+// DataRange knows every element storage, so views of any type are tracked.
+func TestDataRangeEveryType(t *testing.T) {
+	for _, dt := range ops.DTypes() {
+		x := ops.New(dt, 3)
+		lo, hi := DataRange(x.Data)
+		require.NotZero(t, lo, "%v", dt)
+		assert.Equal(t, uintptr(3*dt.Size()), hi-lo, "%v", dt)
 	}
 }

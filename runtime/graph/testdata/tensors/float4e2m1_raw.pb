@@ -1,0 +1,2 @@
+B
+float4e2m1Jq
