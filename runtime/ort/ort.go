@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unsafe"
 
 	onnxruntime "github.com/yalue/onnxruntime_go"
 
@@ -303,7 +302,7 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 		var t *ops.Tensor
 		var err error
 		if at := x.fetchAt[i]; at[1] >= 0 {
-			t, err = unwrap(outs[at[0]], outs[at[1]], x.wrap.elem[i] == elemFloat16)
+			t, err = unwrap(outs[at[0]], outs[at[1]], graph.DTypeFromElemType(x.wrap.elem[i]))
 		} else {
 			t, err = fromValue(outs[at[0]])
 		}
@@ -387,21 +386,64 @@ func toValue(t *ops.Tensor) (onnxruntime.Value, error) {
 		return newValue(shape, t.I64())
 	case ops.Int32:
 		return newValue(shape, t.I32())
+	case ops.Int16:
+		return newValue(shape, t.I16())
 	case ops.Int8:
 		return newValue(shape, t.I8())
+	case ops.Uint64:
+		return newValue(shape, t.U64())
+	case ops.Uint32:
+		return newValue(shape, t.U32())
+	case ops.Uint16:
+		return newValue(shape, t.U16())
 	case ops.Uint8:
 		return newValue(shape, t.U8())
 	case ops.Bool:
 		return newValue(shape, t.B())
-	case ops.Float16:
-		d := t.F16()
-		if len(shape) == 0 || len(d) == 0 {
-			return nil, fmt.Errorf("float16 tensors of shape %v are not supported by the ort backend (onnxruntime_go needs rank >= 1 and at least one element)", t.Shape)
+	case ops.String:
+		if len(shape) == 0 {
+			return nil, errors.New("rank-0 string tensors are not supported by the ort backend (onnxruntime_go needs rank >= 1)")
 		}
-		b := unsafe.Slice((*byte)(unsafe.Pointer(&d[0])), 2*len(d))
-		return onnxruntime.NewCustomDataTensor(shape, b, onnxruntime.TensorElementDataTypeFloat16)
+		st, err := onnxruntime.NewStringTensor(shape)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.SetContents(t.Str()); err != nil {
+			st.Destroy()
+			return nil, err
+		}
+		return st, nil
 	}
-	return nil, fmt.Errorf("unsupported element type %v", t.DType)
+	code, ok := customTypes[t.DType]
+	if !ok {
+		return nil, fmt.Errorf("unsupported element type %v", t.DType)
+	}
+	if len(shape) == 0 || t.Len() == 0 {
+		return nil, fmt.Errorf("%v tensors of shape %v are not supported by the ort backend (onnxruntime_go needs rank >= 1 and at least one element)", t.DType, t.Shape)
+	}
+	// The types onnxruntime_go has no Go type for go in as their bytes
+	// (16-bit bits, 8-bit bits, packed 4- and 2-bit values).
+	b, err := ops.AppendLE(nil, t)
+	if err != nil {
+		return nil, err
+	}
+	return onnxruntime.NewCustomDataTensor(shape, b, code)
+}
+
+// customTypes are the element types fed to ONNX Runtime as raw bytes.
+var customTypes = map[ops.DType]onnxruntime.TensorElementDataType{
+	ops.Float16:        onnxruntime.TensorElementDataTypeFloat16,
+	ops.BFloat16:       onnxruntime.TensorElementDataTypeBFloat16,
+	ops.Float8E4M3FN:   onnxruntime.TensorElementDataTypeFloat8E4M3FN,
+	ops.Float8E4M3FNUZ: onnxruntime.TensorElementDataTypeFloat8E4M3FNUZ,
+	ops.Float8E5M2:     onnxruntime.TensorElementDataTypeFloat8E5M2,
+	ops.Float8E5M2FNUZ: onnxruntime.TensorElementDataTypeFloat8E5M2FNUZ,
+	ops.Float8E8M0:     onnxruntime.TensorElementDataTypeFloat8E8M0,
+	ops.Float4E2M1:     onnxruntime.TensorElementDataTypeFloat4E2M1,
+	ops.Int4:           onnxruntime.TensorElementDataTypeInt4,
+	ops.Uint4:          onnxruntime.TensorElementDataTypeUint4,
+	ops.Int2:           onnxruntime.TensorElementDataTypeInt2,
+	ops.Uint2:          onnxruntime.TensorElementDataTypeUint2,
 }
 
 func newValue[T onnxruntime.TensorData](shape onnxruntime.Shape, data []T) (onnxruntime.Value, error) {
@@ -411,30 +453,12 @@ func newValue[T onnxruntime.TensorData](shape onnxruntime.Shape, data []T) (onnx
 	return onnxruntime.NewTensor(shape, data)
 }
 
-func sliceLen(d any) int {
-	switch s := d.(type) {
-	case []float32:
-		return len(s)
-	case []float64:
-		return len(s)
-	case []uint16:
-		return len(s)
-	case []int64:
-		return len(s)
-	case []int32:
-		return len(s)
-	case []int8:
-		return len(s)
-	case []uint8:
-		return len(s)
-	case []bool:
-		return len(s)
-	}
-	return -1
-}
+func sliceLen(d any) int { return ops.SliceLen(d) }
 
-// unwrap rebuilds an output from its flattened data and its shape.
-func unwrap(flat, shape onnxruntime.Value, f16 bool) (*ops.Tensor, error) {
+// unwrap rebuilds an output from its flattened data and its shape. want is
+// the output's declared type (Invalid when unknown): types fetched through
+// a wider one (fetchAs) are converted back, exactly.
+func unwrap(flat, shape onnxruntime.Value, want ops.DType) (*ops.Tensor, error) {
 	st, ok := shape.(*onnxruntime.Tensor[int64])
 	if !ok {
 		return nil, fmt.Errorf("shape output has unexpected Go type %T", shape)
@@ -451,11 +475,23 @@ func unwrap(flat, shape onnxruntime.Value, f16 bool) (*ops.Tensor, error) {
 		return nil, fmt.Errorf("got %d elements for shape %v", t.Len(), dims)
 	}
 	t.Shape = dims
-	if f16 {
+	switch want {
+	case ops.Float16, ops.BFloat16, ops.Float4E2M1:
 		src := t.F32()
-		h := make([]uint16, len(src))
-		ops.Float32sToFloat16s(h, src)
-		t = &ops.Tensor{DType: ops.Float16, Shape: dims, Data: h}
+		out := ops.New(want, dims...)
+		switch d := out.Data.(type) {
+		case []uint16:
+			for i, v := range src {
+				d[i] = ops.Float32ToNarrow(want, v, false)
+			}
+		case []uint8:
+			for i, v := range src {
+				d[i] = uint8(ops.Float32ToNarrow(want, v, false))
+			}
+		}
+		t = out
+	case ops.Int4, ops.Int2, ops.Uint4, ops.Uint2:
+		t = &ops.Tensor{DType: want, Shape: dims, Data: t.Data}
 	}
 	return t, nil
 }
@@ -487,6 +523,32 @@ func fromValue(v onnxruntime.Value) (*ops.Tensor, error) {
 		return &ops.Tensor{DType: ops.Uint8, Shape: dims, Data: tv.GetData()}, nil
 	case *onnxruntime.Tensor[bool]:
 		return &ops.Tensor{DType: ops.Bool, Shape: dims, Data: tv.GetData()}, nil
+	case *onnxruntime.Tensor[int16]:
+		return &ops.Tensor{DType: ops.Int16, Shape: dims, Data: tv.GetData()}, nil
+	case *onnxruntime.Tensor[uint16]:
+		return &ops.Tensor{DType: ops.Uint16, Shape: dims, Data: tv.GetData()}, nil
+	case *onnxruntime.Tensor[uint32]:
+		return &ops.Tensor{DType: ops.Uint32, Shape: dims, Data: tv.GetData()}, nil
+	case *onnxruntime.Tensor[uint64]:
+		return &ops.Tensor{DType: ops.Uint64, Shape: dims, Data: tv.GetData()}, nil
+	case *onnxruntime.StringTensor:
+		s, err := tv.GetContents()
+		if err != nil {
+			return nil, err
+		}
+		return &ops.Tensor{DType: ops.String, Shape: dims, Data: s}, nil
+	case *onnxruntime.CustomDataTensor:
+		// One byte per element: the 8-bit float types (wider and packed
+		// types are cast on the way out, see fetchAs).
+		for dt, code := range customTypes {
+			if dt.Bits() == 8 && onnxruntime.TensorElementDataType(tv.DataType()) == code {
+				data, err := ops.FromLE(dt, tv.GetData(), ops.NumElements(dims))
+				if err != nil {
+					return nil, err
+				}
+				return &ops.Tensor{DType: dt, Shape: dims, Data: data}, nil
+			}
+		}
 	}
 	return nil, fmt.Errorf("element type %v is not supported by latent", onnxruntime.TensorElementDataType(v.DataType()))
 }

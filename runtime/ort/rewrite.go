@@ -8,12 +8,15 @@ import (
 )
 
 // onnxruntime_go converts ONNX Runtime's outputs into Go tensors itself, and
-// that conversion cannot represent rank-0 tensors and truncates float16 data.
-// So the backend never fetches a model's outputs directly: wrapOutputs adds,
-// for every graph output y, two extra outputs that it can represent,
+// that conversion cannot represent rank-0 tensors and truncates float16 and
+// bfloat16 data (and overruns packed 4- and 2-bit data). So the backend never
+// fetches a model's outputs directly: wrapOutputs adds, for every graph
+// output y, two extra outputs that it can represent,
 //
-//	Shape(y)                        -> int64 [rank]
-//	Reshape(y or Cast(y, FLOAT), [-1]) -> 1-D data (float32 for float16 y)
+//	Shape(y)                           -> int64 [rank]
+//	Reshape(y or Cast(y, T), [-1])     -> 1-D data (T: float32 for float16,
+//	                                      bfloat16 and float4 y; int8/uint8
+//	                                      for the 4- and 2-bit integers)
 //
 // and the backend rebuilds y from the pair. Shape and Reshape are views in
 // ONNX Runtime, so the cost is a few tiny nodes.
@@ -53,9 +56,33 @@ const (
 	tensorElem    = 1
 
 	elemFloat   = 1
+	elemUint8   = 2
+	elemInt8    = 3
 	elemInt64   = 7
 	elemFloat16 = 10
+	elemBF16    = 16
+	elemUint4   = 21
+	elemInt4    = 22
+	elemFloat4  = 23
+	elemUint2   = 25
+	elemInt2    = 26
 )
+
+// fetchAs is the element type an output of type elem is fetched as:
+// onnxruntime_go copies outputs of types it has no Go type for one byte per
+// element, which truncates 16-bit and overruns packed 4- and 2-bit data, so
+// those are cast (exactly) to a type it copies whole and turned back in Go.
+func fetchAs(elem int32) int32 {
+	switch elem {
+	case elemFloat16, elemBF16, elemFloat4:
+		return elemFloat
+	case elemInt4, elemInt2:
+		return elemInt8
+	case elemUint4, elemUint2:
+		return elemUint8
+	}
+	return elem
+}
 
 // wrapped describes the rewritten model's extra outputs.
 type wrapped struct {
@@ -156,10 +183,10 @@ func wrapOutputs(model []byte, addDummy bool) (*wrapped, error) {
 		shape := fmt.Sprintf("%sshape_%d", prefix, i)
 		src := o.name
 		elem := o.elem
-		if elem == elemFloat16 {
+		if to := fetchAs(elem); to != elem {
 			cast := fmt.Sprintf("%scast_%d", prefix, i)
-			extra = appendBytesField(extra, graphNode, node("Cast", []string{src}, cast, attrInt("to", elemFloat)))
-			src, elem = cast, elemFloat
+			extra = appendBytesField(extra, graphNode, node("Cast", []string{src}, cast, attrInt("to", int64(to))))
+			src, elem = cast, to
 		}
 		extra = appendBytesField(extra, graphNode, node("Shape", []string{o.name}, shape, nil))
 		extra = appendBytesField(extra, graphNode, node("Reshape", []string{src, flatShape}, flat, nil))
