@@ -299,16 +299,15 @@ func TestInferContradictions(t *testing.T) {
 	m.Graph.ValueInfo["y"] = tvi("y", ops.Float32, "n", nil)
 	require.NoError(t, operators.InferShapes(m))
 	wantShape(t, m, "y", ops.Float32, "[2,3]")
-	// A value whose type latent cannot name (Cast to STRING) keeps its
-	// shape for later nodes but stays out of value_info, which ONNX
-	// requires to carry an elem_type; a declared code is kept.
+	// A Cast to STRING gives a string value of the input's shape; a
+	// declared code is kept.
 	m = model(13, []graph.ValueInfo{tvi("x", ops.Float32, 2, 3)}, nil,
 		op("Cast", []string{"x"}, []string{"s"}, aInt("to", 8)),
 		op("Cast", []string{"x"}, []string{"s2"}, aInt("to", 8)),
 		op("Shape", []string{"s"}, []string{"y"}))
 	m.Graph.ValueInfo["s2"] = graph.ValueInfo{Name: "s2", ElemTypeCode: 8}
 	require.NoError(t, operators.InferShapes(m))
-	assert.NotContains(t, m.Graph.ValueInfo, "s", "string value recorded")
+	wantShape(t, m, "s", ops.String, "[2,3]")
 	s2 := m.Graph.ValueInfo["s2"]
 	assert.Equal(t, int32(8), s2.ElemTypeCode, "declared string value s2")
 	assert.Equal(t, "[2,3]", s2.Shape.String(), "declared string value s2")
@@ -347,6 +346,9 @@ func TestInferAgainstTestdataOutputs(t *testing.T) {
 			got, ok := vi.Shape.Concrete()
 			if !ok || vi.Shape == nil {
 				continue
+			}
+			if vi.DType == ops.BFloat16 && ref.DType == ops.Uint16 {
+				continue // ONNX 1.12's data stores bfloat16 references as UINT16 bits
 			}
 			if !assert.Equal(t, ref.Shape, got, "%s: output %s shape", f, o.Name) || !assert.Equal(t, ref.DType, vi.DType, "%s: output %s type", f, o.Name) {
 				continue
