@@ -9,7 +9,7 @@ import (
 // for. float16 is not among them: it is widened to float32 for arithmetic.
 // The set is exact (no ~): a few kernels pick per-type constants by type.
 type Numeric interface {
-	float32 | float64 | int64 | int32 | int8 | uint8
+	float32 | float64 | int64 | int32 | int16 | int8 | uint64 | uint32 | uint16 | uint8
 }
 
 // Floating is the set of floating-point element types with native math.
@@ -395,10 +395,34 @@ func funcVS[T Numeric](f func(x, y T) T) func(d, a []T, b T) {
 
 // ShiftFuncsU8 returns the inner loops of BitShift on uint8: x << y or
 // x >> y, 0 once y reaches 8.
-func ShiftFuncsU8(left bool) BinaryFuncs[uint8, uint8] {
-	f := func(x, y uint8) uint8 { return x >> y }
-	if left {
-		f = func(x, y uint8) uint8 { return x << y }
+func ShiftFuncsU8(left bool) BinaryFuncs[uint8, uint8] { return ShiftFuncs[uint8](left) }
+
+// Integer is the set of integer element types BitShift applies to.
+type Integer interface {
+	int64 | int32 | int16 | int8 | uint64 | uint32 | uint16 | uint8
+}
+
+// ShiftFuncs returns the loops of ONNX BitShift for T: a shift count that
+// is negative or at least the width gives 0, or -1 for a right shift of a
+// negative value (the sign fills it); left shifts of signed values wrap;
+// right shifts of signed values are arithmetic.
+func ShiftFuncs[T Integer](left bool) BinaryFuncs[T, T] {
+	f := func(x, y T) T {
+		if y < 0 {
+			if !left && x < 0 {
+				return ^T(0) // -1
+			}
+			return 0
+		}
+		return x >> uint64(y) // Go: counts of the width or more fill with the sign
 	}
-	return BinaryFuncs[uint8, uint8]{funcVV(f), funcVS(f), funcSV(f)}
+	if left {
+		f = func(x, y T) T {
+			if y < 0 {
+				return 0
+			}
+			return x << uint64(y)
+		}
+	}
+	return BinaryFuncs[T, T]{funcVV(f), funcVS(f), funcSV(f)}
 }

@@ -12,24 +12,33 @@ type BinaryPlan struct {
 	f64 BinaryFuncs[float64, float64]
 	i64 BinaryFuncs[int64, int64]
 	i32 BinaryFuncs[int32, int32]
+	i16 BinaryFuncs[int16, int16]
 	i8  BinaryFuncs[int8, int8]
+	u64 BinaryFuncs[uint64, uint64]
+	u32 BinaryFuncs[uint32, uint32]
+	u16 BinaryFuncs[uint16, uint16]
 	u8  BinaryFuncs[uint8, uint8]
 }
 
-// NewBinaryPlan resolves op's loops (BitShift: uint8 only). An unknown
-// operator is an error.
+// NewBinaryPlan resolves op's loops (BitShift: the integer types only). An
+// unknown operator is an error.
 func NewBinaryPlan(op BinOp) (*BinaryPlan, error) {
 	switch op {
 	case OpAdd, OpSub, OpMul, OpDiv, OpMax, OpMin, OpPRelu, OpPow, OpMod, OpFmod:
 	case OpShiftLeft, OpShiftRight:
-		return &BinaryPlan{op: op, u8: ShiftFuncsU8(op == OpShiftLeft)}, nil
+		l := op == OpShiftLeft
+		return &BinaryPlan{op: op,
+			i64: ShiftFuncs[int64](l), i32: ShiftFuncs[int32](l), i16: ShiftFuncs[int16](l), i8: ShiftFuncs[int8](l),
+			u64: ShiftFuncs[uint64](l), u32: ShiftFuncs[uint32](l), u16: ShiftFuncs[uint16](l), u8: ShiftFuncs[uint8](l)}, nil
 	default:
 		return nil, fmt.Errorf("binary plan: operator %v has no per-type loops", op)
 	}
 	return &BinaryPlan{op: op,
 		f32: ArithFuncs[float32](op), f64: ArithFuncs[float64](op),
 		i64: ArithFuncs[int64](op), i32: ArithFuncs[int32](op),
-		i8: ArithFuncs[int8](op), u8: ArithFuncs[uint8](op)}, nil
+		i16: ArithFuncs[int16](op), i8: ArithFuncs[int8](op),
+		u64: ArithFuncs[uint64](op), u32: ArithFuncs[uint32](op),
+		u16: ArithFuncs[uint16](op), u8: ArithFuncs[uint8](op)}, nil
 }
 
 // Op is the operator the plan computes.
@@ -41,23 +50,30 @@ func (p *BinaryPlan) Run(dst, a, b *Tensor) error {
 	if err := checkBinary(p.op, dst, a, b); err != nil {
 		return err
 	}
-	if p.op == OpShiftLeft || p.op == OpShiftRight {
-		if a.DType == Uint8 {
-			return runBinary(p.u8, dst, a, b)
-		}
-		return Binary(p.op, dst, a, b) // its type error
-	}
+	shift := p.op == OpShiftLeft || p.op == OpShiftRight
 	switch a.DType {
 	case Float32:
-		return runBinary(p.f32, dst, a, b)
+		if !shift {
+			return runBinary(p.f32, dst, a, b)
+		}
 	case Float64:
-		return runBinary(p.f64, dst, a, b)
+		if !shift {
+			return runBinary(p.f64, dst, a, b)
+		}
 	case Int64:
 		return runBinary(p.i64, dst, a, b)
 	case Int32:
 		return runBinary(p.i32, dst, a, b)
+	case Int16:
+		return runBinary(p.i16, dst, a, b)
 	case Int8:
 		return runBinary(p.i8, dst, a, b)
+	case Uint64:
+		return runBinary(p.u64, dst, a, b)
+	case Uint32:
+		return runBinary(p.u32, dst, a, b)
+	case Uint16:
+		return runBinary(p.u16, dst, a, b)
 	case Uint8:
 		return runBinary(p.u8, dst, a, b)
 	}

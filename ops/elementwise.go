@@ -72,26 +72,25 @@ func runBinary[T, U any](f BinaryFuncs[T, U], dst, a, b *Tensor) error {
 	return nil
 }
 
-// WidenF32 returns a float32 copy of a float16 tensor.
+// WidenF32 returns a float32 copy of a float tensor of any format (float16,
+// bfloat16, the 8- and 4-bit floats; see WidenToFloat32).
 func WidenF32(t *Tensor) (*Tensor, error) {
-	h, err := dataOf[uint16](t, "float16 tensor")
-	if err != nil {
+	f := make([]float32, t.Len())
+	if err := WidenToFloat32(f, t); err != nil {
 		return nil, err
 	}
-	f := make([]float32, len(h))
-	Float16sToFloat32s(f, h)
 	return FromFloat32(t.Shape, f), nil
 }
 
-// withF16 runs fn on float32 copies of float16 operands and narrows its
-// float32 result into dst.
+// withF16 runs fn on float32 copies of float16 and bfloat16 operands and
+// narrows its float32 result into dst (float16 or bfloat16).
 func withF16(dst *Tensor, fn func(dst32 *Tensor, ins []*Tensor) error, ins ...*Tensor) error {
 	w := make([]*Tensor, len(ins))
 	for i, t := range ins {
 		if t == nil {
 			continue
 		}
-		if t.DType != Float16 {
+		if t.DType != Float16 && t.DType != BFloat16 {
 			w[i] = t
 			continue
 		}
@@ -107,6 +106,12 @@ func withF16(dst *Tensor, fn func(dst32 *Tensor, ins []*Tensor) error, ins ...*T
 	d32 := New(Float32, dst.Shape...)
 	if err := fn(d32, w); err != nil {
 		return err
+	}
+	if dst.DType == BFloat16 {
+		for i, v := range d32.F32() {
+			hd[i] = Float32ToBFloat16(v)
+		}
+		return nil
 	}
 	Float32sToFloat16s(hd, d32.F32())
 	return nil
@@ -128,17 +133,33 @@ func sameTypes(op fmt.Stringer, dst *Tensor, want DType, ins ...*Tensor) error {
 }
 
 // Binary computes dst = a op b with broadcasting. a, b and dst share one
-// element type among float32, float64, float16, int64, int32, int8 and
-// uint8. Integer Div by zero is an error.
+// element type among float32, float64, float16 and the 64- to 8-bit
+// integers (BitShift: the integers only). Integer Div by zero is an error.
 func Binary(op BinOp, dst, a, b *Tensor) error {
 	if err := checkBinary(op, dst, a, b); err != nil {
 		return err
 	}
 	if op == OpShiftLeft || op == OpShiftRight {
-		if a.DType != Uint8 {
-			return fmt.Errorf("BitShift: unsupported element type %v (uint8 only)", a.DType)
+		left := op == OpShiftLeft
+		switch a.DType {
+		case Int64:
+			return runBinary(ShiftFuncs[int64](left), dst, a, b)
+		case Int32:
+			return runBinary(ShiftFuncs[int32](left), dst, a, b)
+		case Int16:
+			return runBinary(ShiftFuncs[int16](left), dst, a, b)
+		case Int8:
+			return runBinary(ShiftFuncs[int8](left), dst, a, b)
+		case Uint64:
+			return runBinary(ShiftFuncs[uint64](left), dst, a, b)
+		case Uint32:
+			return runBinary(ShiftFuncs[uint32](left), dst, a, b)
+		case Uint16:
+			return runBinary(ShiftFuncs[uint16](left), dst, a, b)
+		case Uint8:
+			return runBinary(ShiftFuncs[uint8](left), dst, a, b)
 		}
-		return runBinary(ShiftFuncsU8(op == OpShiftLeft), dst, a, b)
+		return fmt.Errorf("BitShift: unsupported element type %v (integers only)", a.DType)
 	}
 	switch a.DType {
 	case Float32:
@@ -149,11 +170,19 @@ func Binary(op BinOp, dst, a, b *Tensor) error {
 		return runBinary(ArithFuncs[int64](op), dst, a, b)
 	case Int32:
 		return runBinary(ArithFuncs[int32](op), dst, a, b)
+	case Int16:
+		return runBinary(ArithFuncs[int16](op), dst, a, b)
 	case Int8:
 		return runBinary(ArithFuncs[int8](op), dst, a, b)
+	case Uint64:
+		return runBinary(ArithFuncs[uint64](op), dst, a, b)
+	case Uint32:
+		return runBinary(ArithFuncs[uint32](op), dst, a, b)
+	case Uint16:
+		return runBinary(ArithFuncs[uint16](op), dst, a, b)
 	case Uint8:
 		return runBinary(ArithFuncs[uint8](op), dst, a, b)
-	case Float16:
+	case Float16, BFloat16:
 		return withF16(dst, func(d *Tensor, in []*Tensor) error {
 			return runBinary(ArithFuncs[float32](op), d, in[0], in[1])
 		}, a, b)
@@ -180,7 +209,15 @@ func HasZero(t *Tensor) bool {
 		return hasZero(d)
 	case []int32:
 		return hasZero(d)
+	case []int16:
+		return hasZero(d)
 	case []int8:
+		return hasZero(d)
+	case []uint64:
+		return hasZero(d)
+	case []uint32:
+		return hasZero(d)
+	case []uint16: // only asked of integer tensors (checkBinary)
 		return hasZero(d)
 	case []uint8:
 		return hasZero(d)
@@ -216,11 +253,19 @@ func Compare(op CmpOp, dst, a, b *Tensor) error {
 		return runBinary(CompareFuncs[int64](op), dst, a, b)
 	case Int32:
 		return runBinary(CompareFuncs[int32](op), dst, a, b)
+	case Int16:
+		return runBinary(CompareFuncs[int16](op), dst, a, b)
 	case Int8:
 		return runBinary(CompareFuncs[int8](op), dst, a, b)
+	case Uint64:
+		return runBinary(CompareFuncs[uint64](op), dst, a, b)
+	case Uint32:
+		return runBinary(CompareFuncs[uint32](op), dst, a, b)
+	case Uint16:
+		return runBinary(CompareFuncs[uint16](op), dst, a, b)
 	case Uint8:
 		return runBinary(CompareFuncs[uint8](op), dst, a, b)
-	case Float16:
+	case Float16, BFloat16:
 		wa, err := WidenF32(a)
 		if err != nil {
 			return err
@@ -341,8 +386,14 @@ func PowTensor(dst, a, b *Tensor) error {
 	return Cast(dst, fd)
 }
 
+// isIntType reports whether dt is an integer type the arithmetic kernels
+// compute with (the 4- and 2-bit ones are storage only).
 func isIntType(dt DType) bool {
-	return dt == Int64 || dt == Int32 || dt == Int8 || dt == Uint8
+	switch dt {
+	case Int64, Int32, Int16, Int8, Uint64, Uint32, Uint16, Uint8:
+		return true
+	}
+	return false
 }
 
 func isNumericType(dt DType) bool { return dt.IsFloat() || isIntType(dt) }
@@ -368,23 +419,32 @@ func WhereTensor(dst, cond, x, y *Tensor) error {
 	if err != nil {
 		return err
 	}
-	switch x.DType {
-	case Float32:
+	// Where only moves elements: any type, by its storage.
+	switch x.Data.(type) {
+	case []float32:
 		return whereTyped[float32](dst, cd, cond, x, y)
-	case Float64:
+	case []float64:
 		return whereTyped[float64](dst, cd, cond, x, y)
-	case Float16:
+	case []uint16:
 		return whereTyped[uint16](dst, cd, cond, x, y)
-	case Int64:
+	case []int64:
 		return whereTyped[int64](dst, cd, cond, x, y)
-	case Int32:
+	case []int32:
 		return whereTyped[int32](dst, cd, cond, x, y)
-	case Int8:
+	case []int16:
+		return whereTyped[int16](dst, cd, cond, x, y)
+	case []int8:
 		return whereTyped[int8](dst, cd, cond, x, y)
-	case Uint8:
+	case []uint64:
+		return whereTyped[uint64](dst, cd, cond, x, y)
+	case []uint32:
+		return whereTyped[uint32](dst, cd, cond, x, y)
+	case []uint8:
 		return whereTyped[uint8](dst, cd, cond, x, y)
-	case Bool:
+	case []bool:
 		return whereTyped[bool](dst, cd, cond, x, y)
+	case []string:
+		return whereTyped[string](dst, cd, cond, x, y)
 	}
 	return fmt.Errorf("Where: unsupported element type %v", x.DType)
 }

@@ -311,6 +311,9 @@ func Float64ToNarrow(dt DType, v float64, saturate bool) uint16 {
 // (float32, float64, float16, bfloat16, the 8- and 4-bit floats) to dst as
 // float32 (float64 rounds). It errors for other types.
 func WidenToFloat32(dst []float32, t *Tensor) error {
+	if !dataMatches(t.DType, t.Data) || SliceLen(t.Data) != t.Len() {
+		return fmt.Errorf("widen %v: data is %T of length %d", t, t.Data, SliceLen(t.Data))
+	}
 	if len(dst) < t.Len() {
 		return fmt.Errorf("widen %v: %d values into %d", t, t.Len(), len(dst))
 	}

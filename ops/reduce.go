@@ -113,11 +113,19 @@ func Reduce(op ReduceOp, dst, src *Tensor, axes []int) error {
 		return reduceTyped[int64](op, dst, src, axes)
 	case Int32:
 		return reduceTyped[int32](op, dst, src, axes)
+	case Int16:
+		return reduceTyped[int16](op, dst, src, axes)
 	case Int8:
 		return reduceTyped[int8](op, dst, src, axes)
+	case Uint64:
+		return reduceTyped[uint64](op, dst, src, axes)
+	case Uint32:
+		return reduceTyped[uint32](op, dst, src, axes)
+	case Uint16:
+		return reduceTyped[uint16](op, dst, src, axes)
 	case Uint8:
 		return reduceTyped[uint8](op, dst, src, axes)
-	case Float16:
+	case Float16, BFloat16:
 		return withF16(dst, func(d *Tensor, in []*Tensor) error {
 			return reduceTyped[float32](op, d, in[0], axes)
 		}, src)
@@ -225,8 +233,16 @@ func lowest[T Numeric]() T {
 		r = int64(math.MinInt64)
 	case int32:
 		r = int32(math.MinInt32)
+	case int16:
+		r = int16(math.MinInt16)
 	case int8:
 		r = int8(math.MinInt8)
+	case uint64:
+		r = uint64(0)
+	case uint32:
+		r = uint32(0)
+	case uint16:
+		r = uint16(0)
 	case uint8:
 		r = uint8(0)
 	}
@@ -245,8 +261,16 @@ func highest[T Numeric]() T {
 		r = int64(math.MaxInt64)
 	case int32:
 		r = int32(math.MaxInt32)
+	case int16:
+		r = int16(math.MaxInt16)
 	case int8:
 		r = int8(math.MaxInt8)
+	case uint64:
+		r = uint64(math.MaxUint64)
+	case uint32:
+		r = uint32(math.MaxUint32)
+	case uint16:
+		r = uint16(math.MaxUint16)
 	case uint8:
 		r = uint8(math.MaxUint8)
 	}

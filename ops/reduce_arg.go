@@ -35,11 +35,19 @@ func ArgReduce(dst, src *Tensor, axis int, max, last bool) error {
 		return argTyped[int64](d, src, outer, n, inner, max, last)
 	case Int32:
 		return argTyped[int32](d, src, outer, n, inner, max, last)
+	case Int16:
+		return argTyped[int16](d, src, outer, n, inner, max, last)
 	case Int8:
 		return argTyped[int8](d, src, outer, n, inner, max, last)
+	case Uint64:
+		return argTyped[uint64](d, src, outer, n, inner, max, last)
+	case Uint32:
+		return argTyped[uint32](d, src, outer, n, inner, max, last)
+	case Uint16:
+		return argTyped[uint16](d, src, outer, n, inner, max, last)
 	case Uint8:
 		return argTyped[uint8](d, src, outer, n, inner, max, last)
-	case Float16:
+	case Float16, BFloat16:
 		w, err := WidenF32(src)
 		if err != nil {
 			return err
@@ -102,7 +110,7 @@ func CumSum(dst, src *Tensor, axis int, exclusive, reverse bool) error {
 		return cumTyped[int64](dst, src, outer, n, inner, exclusive, reverse)
 	case Int32:
 		return cumTyped[int32](dst, src, outer, n, inner, exclusive, reverse)
-	case Float16:
+	case Float16, BFloat16:
 		return withF16(dst, func(d *Tensor, in []*Tensor) error {
 			return cumTyped[float32](d, in[0], outer, n, inner, exclusive, reverse)
 		}, src)

@@ -104,7 +104,27 @@ func TestModAndShift(t *testing.T) {
 	assert.Equal(t, "[2 64 240 0]", fmt.Sprint(ud.U8()), "shift left")
 	require.NoError(t, Binary(OpShiftRight, ud, u, s), "shift right")
 	assert.Equal(t, "[0 4 15 0]", fmt.Sprint(ud.U8()), "shift right")
-	assert.Error(t, Binary(OpShiftLeft, d, a, b), "int64 BitShift: no error")
+	// Signed and wider types, with the reference's cases: arithmetic right
+	// shifts, counts of the width or more, negative counts, left overflow.
+	x := &Tensor{DType: Int8, Shape: []int{6}, Data: []int8{-8, 4, -1, 64, -64, 5}}
+	c := &Tensor{DType: Int8, Shape: []int{6}, Data: []int8{1, 9, 127, 1, 1, -1}}
+	xd := New(Int8, 6)
+	require.NoError(t, Binary(OpShiftRight, xd, x, c))
+	assert.Equal(t, []int8{-4, 0, -1, 32, -32, 0}, xd.I8(), "int8 right")
+	require.NoError(t, Binary(OpShiftLeft, xd, x, c))
+	assert.Equal(t, []int8{-16, 0, 0, -128, -128, 0}, xd.I8(), "int8 left")
+	w := &Tensor{DType: Uint16, Shape: []int{2}, Data: []uint16{0x8001, 3}}
+	wc := &Tensor{DType: Uint16, Shape: []int{2}, Data: []uint16{1, 16}}
+	wd := New(Uint16, 2)
+	require.NoError(t, Binary(OpShiftLeft, wd, w, wc))
+	assert.Equal(t, []uint16{2, 0}, wd.U16(), "uint16 left")
+	fs := New(Float32, 3)
+	assert.Error(t, Binary(OpShiftLeft, fs, fa, fb), "float BitShift: no error")
+	plan, err := NewBinaryPlan(OpShiftRight)
+	require.NoError(t, err)
+	require.NoError(t, plan.Run(xd, x, c))
+	assert.Equal(t, []int8{-4, 0, -1, 32, -32, 0}, xd.I8(), "plan: int8 right")
+	assert.Error(t, plan.Run(fs, fa, fb), "plan: float BitShift: no error")
 }
 
 func TestIsNaNIsInf(t *testing.T) {
@@ -126,4 +146,36 @@ func TestIsNaNIsInf(t *testing.T) {
 	require.NoError(t, IsInfTensor(d2, h, true, true), "IsInf float16")
 	assert.Equal(t, "[false true]", fmt.Sprint(d2.B()), "IsInf float16")
 	assert.Error(t, IsNaNTensor(d, New(Int32, 4)), "IsNaN on int32: no error")
+}
+
+// The wider integer types compute as integers: uint16 shares float16's
+// storage but adds as an integer; uint64 compares beyond int64's range;
+// integer division by zero is an error, not a panic.
+func TestWiderIntegerTypes(t *testing.T) {
+	a := &Tensor{DType: Uint16, Shape: []int{2}, Data: []uint16{0x3C00, 65535}}
+	b := &Tensor{DType: Uint16, Shape: []int{2}, Data: []uint16{0x3C00, 1}}
+	d := New(Uint16, 2)
+	require.NoError(t, Binary(OpAdd, d, a, b))
+	assert.Equal(t, []uint16{0x7800, 0}, d.U16(), "integer add, wrapping")
+	require.NoError(t, Binary(OpMax, d, a, b))
+	assert.Equal(t, []uint16{0x3C00, 65535}, d.U16())
+	assert.Error(t, Binary(OpDiv, d, a, &Tensor{DType: Uint16, Shape: []int{2}, Data: []uint16{1, 0}}), "division by zero")
+
+	u := &Tensor{DType: Uint64, Shape: []int{2}, Data: []uint64{1 << 63, 5}}
+	v := &Tensor{DType: Uint64, Shape: []int{2}, Data: []uint64{1, 1 << 63}}
+	c := New(Bool, 2)
+	require.NoError(t, Compare(CmpGreater, c, u, v))
+	assert.Equal(t, []bool{true, false}, c.B())
+
+	s := &Tensor{DType: Int16, Shape: []int{2, 2}, Data: []int16{-32768, 7, 3, -2}}
+	r := New(Int16, 2)
+	require.NoError(t, Reduce(RedMax, r, s, []int{1}))
+	assert.Equal(t, []int16{7, 3}, r.I16())
+	require.NoError(t, Reduce(RedMin, r, s, []int{1}))
+	assert.Equal(t, []int16{-32768, -2}, r.I16())
+
+	w := &Tensor{DType: Uint32, Shape: []int{3}, Data: []uint32{4000000000, 1, 7}}
+	idx := New(Int64, 1)
+	require.NoError(t, ArgReduce(idx, w, 0, true, false))
+	assert.Equal(t, []int64{0}, idx.I64())
 }

@@ -383,7 +383,7 @@ func Unary(op UnaryOp, p UnaryParams, dst, src *Tensor) error {
 		return unaryTyped(dst, src, func(d, s []float32) error { UnaryF32(op, p, d, s); return nil })
 	case Float64:
 		return unaryTyped(dst, src, func(d, s []float64) error { unaryFloat(op, p, d, s); return nil })
-	case Float16:
+	case Float16, BFloat16:
 		return withF16(dst, func(d *Tensor, in []*Tensor) error {
 			UnaryF32(op, p, d.F32(), in[0].F32())
 			return nil
@@ -392,8 +392,16 @@ func Unary(op UnaryOp, p UnaryParams, dst, src *Tensor) error {
 		return unaryTyped(dst, src, func(d, s []int64) error { return unaryInt(op, p, d, s) })
 	case Int32:
 		return unaryTyped(dst, src, func(d, s []int32) error { return unaryInt(op, p, d, s) })
+	case Int16:
+		return unaryTyped(dst, src, func(d, s []int16) error { return unaryInt(op, p, d, s) })
 	case Int8:
 		return unaryTyped(dst, src, func(d, s []int8) error { return unaryInt(op, p, d, s) })
+	case Uint64:
+		return unaryTyped(dst, src, func(d, s []uint64) error { return unaryInt(op, p, d, s) })
+	case Uint32:
+		return unaryTyped(dst, src, func(d, s []uint32) error { return unaryInt(op, p, d, s) })
+	case Uint16:
+		return unaryTyped(dst, src, func(d, s []uint16) error { return unaryInt(op, p, d, s) })
 	case Uint8:
 		return unaryTyped(dst, src, func(d, s []uint8) error { return unaryInt(op, p, d, s) })
 	}
@@ -460,11 +468,19 @@ func ClipTensor(dst, x, lo, hi *Tensor) error {
 		return clipTyped[int64](dst, x, lo, hi, math.MinInt64, math.MaxInt64)
 	case Int32:
 		return clipTyped[int32](dst, x, lo, hi, math.MinInt32, math.MaxInt32)
+	case Int16:
+		return clipTyped[int16](dst, x, lo, hi, math.MinInt16, math.MaxInt16)
 	case Int8:
 		return clipTyped[int8](dst, x, lo, hi, math.MinInt8, math.MaxInt8)
+	case Uint64:
+		return clipTyped[uint64](dst, x, lo, hi, 0, math.MaxUint64)
+	case Uint32:
+		return clipTyped[uint32](dst, x, lo, hi, 0, math.MaxUint32)
+	case Uint16:
+		return clipTyped[uint16](dst, x, lo, hi, 0, math.MaxUint16)
 	case Uint8:
 		return clipTyped[uint8](dst, x, lo, hi, 0, math.MaxUint8)
-	case Float16:
+	case Float16, BFloat16:
 		return withF16(dst, func(d *Tensor, in []*Tensor) error {
 			return clipTyped(d, in[0], in[1], in[2], float32(math.Inf(-1)), float32(math.Inf(1)))
 		}, x, lo, hi)
