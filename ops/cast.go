@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // CastOptions are ONNX Cast's attributes for the 8-bit float targets.
@@ -27,8 +29,12 @@ type CastOptions struct {
 //   - to a float type rounds to nearest even once, from the exact source
 //     value (see Float64ToNarrow for the 8- and 4-bit ones).
 //   - to bool is x != 0 (NaN is true); from bool is 1 or 0.
-//
-// Strings are not converted (an error).
+//   - to string: integers in decimal, bool as True/False, floats in the
+//     shortest form that reads back to the same value, as Python prints
+//     floats (positional with at least one decimal for exponents -4 to
+//     15, scientific otherwise; inf, -inf, nan); from string: parsed as a
+//     number (leading and trailing spaces allowed; "inf", "INF", "NaN" …),
+//     an error for text that is not one.
 func Cast(dst, src *Tensor) error { return CastWith(dst, src, CastOptions{Saturate: true}) }
 
 // CastWith is Cast with ONNX Cast's saturate and round_mode attributes.
@@ -47,7 +53,7 @@ func CastWith(dst, src *Tensor, o CastOptions) error {
 		return nil
 	}
 	if dst.DType == String || src.DType == String {
-		return fmt.Errorf("Cast: %v to %v is not supported", src.DType, dst.DType)
+		return castString(dst, src)
 	}
 	if !legacyType(src.DType) || !legacyType(dst.DType) {
 		return castGeneral(dst, src, o)
@@ -396,4 +402,128 @@ func writeFrom(dst *Tensor, n int, o CastOptions, fl func(int) float64, in func(
 		return fmt.Errorf("Cast: unsupported output type %v", dt)
 	}
 	return nil
+}
+
+// castString converts to or from strings.
+func castString(dst, src *Tensor) error {
+	n := src.Len()
+	if dst.DType == String {
+		d := dst.Str()
+		switch {
+		case src.DType == Bool:
+			for i, b := range src.B() {
+				d[i] = "False"
+				if b {
+					d[i] = "True"
+				}
+			}
+		case src.DType.IsFloat() || src.DType.IsNarrowFloat():
+			v := make([]float64, n)
+			if err := readFloats(v, src); err != nil {
+				return err
+			}
+			bits := 32
+			switch src.DType {
+			case Float64:
+				bits = 64
+			case Float32:
+			default:
+				bits = 0 // shortest that reads back to the narrow value
+			}
+			for i, x := range v {
+				d[i] = formatFloat(x, bits, src.DType)
+			}
+		case src.DType.IsUnsigned():
+			u := make([]uint64, n)
+			readUints(u, src)
+			for i, x := range u {
+				d[i] = strconv.FormatUint(x, 10)
+			}
+		default:
+			v := make([]int64, n)
+			if err := readInts(v, src); err != nil {
+				return err
+			}
+			for i, x := range v {
+				d[i] = strconv.FormatInt(x, 10)
+			}
+		}
+		return nil
+	}
+	s := src.Str()
+	v := make([]float64, n)
+	ints := make([]int64, n)
+	isInt := dst.DType.IsInteger()
+	for i, x := range s {
+		t := strings.TrimSpace(x)
+		if isInt {
+			if k, err := strconv.ParseInt(t, 10, 64); err == nil {
+				ints[i], v[i] = k, float64(k)
+				continue
+			}
+		}
+		f, err := strconv.ParseFloat(t, 64)
+		if err != nil {
+			return fmt.Errorf("Cast: string %q at index %d is not a number", x, i)
+		}
+		v[i], ints[i] = f, FloatToInt64(f)
+	}
+	if dst.DType == Bool {
+		d := dst.B()
+		for i := range d {
+			d[i] = v[i] != 0
+		}
+		return nil
+	}
+	if isInt {
+		return writeFrom(dst, n, CastOptions{Saturate: true}, func(i int) float64 { return v[i] }, func(i int) (int64, bool) { return ints[i], false })
+	}
+	return writeFrom(dst, n, CastOptions{Saturate: true}, func(i int) float64 { return v[i] }, nil)
+}
+
+// formatFloat prints x as Python prints a float: the shortest digits that
+// read back to the same value in a float of the given bits (0: of type dt,
+// found by trying more digits), positional for decimal exponents -4 to 15
+// (with ".0" when integral), scientific otherwise.
+func formatFloat(x float64, bits int, dt DType) string {
+	switch {
+	case math.IsNaN(x):
+		return "nan"
+	case math.IsInf(x, 1):
+		return "inf"
+	case math.IsInf(x, -1):
+		return "-inf"
+	}
+	var digits string // mantissa digits in 'e' form, e.g. "1.5e-07"
+	if bits != 0 {
+		digits = strconv.FormatFloat(x, 'e', -1, bits)
+	} else {
+		for p := 0; p < 17; p++ {
+			digits = strconv.FormatFloat(x, 'e', p, 64)
+			back, _ := strconv.ParseFloat(digits, 64)
+			if Float64ToNarrow(dt, back, true) == Float64ToNarrow(dt, x, true) {
+				break
+			}
+		}
+	}
+	mant, expStr, _ := strings.Cut(digits, "e")
+	exp, _ := strconv.Atoi(expStr)
+	if exp < -4 || exp >= 16 {
+		mant = strings.TrimSuffix(strings.TrimRight(mant, "0"), ".")
+		sign := "+"
+		if exp < 0 {
+			sign, exp = "-", -exp
+		}
+		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
+	}
+	s := strconv.FormatFloat(mustParse(digits), 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+func mustParse(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
 }

@@ -302,6 +302,33 @@ func TestCastFloat8Saturation(t *testing.T) {
 	e8 := New(Float8E8M0, 2)
 	require.NoError(t, CastWith(e8, FromFloat32([]int{2}, []float32{1.5, 3}), CastOptions{Saturate: true, E8M0: E8M0Down}))
 	assert.Equal(t, []uint8{127, 128}, e8.U8())
-	assert.Error(t, Cast(New(String, 1), New(Float32, 1)), "strings are not cast")
-	assert.Error(t, Cast(New(Float32, 1), New(String, 1)), "strings are not cast")
+}
+
+// Strings as the ONNX reference (numpy astype) writes and reads them.
+func TestCastStrings(t *testing.T) {
+	f := FromFloat32([]int{8}, []float32{0.9767611, 0.039187793, 100, 1e16, 1.5e-7, float32(math.Copysign(0, -1)), float32(math.Inf(-1)), float32(math.NaN())})
+	s := New(String, 8)
+	require.NoError(t, Cast(s, f))
+	assert.Equal(t, []string{"0.9767611", "0.039187793", "100.0", "1e+16", "1.5e-07", "-0.0", "-inf", "nan"}, s.Str())
+	h := &Tensor{DType: Float16, Shape: []int{2}, Data: []uint16{Float32ToFloat16(0.1), Float32ToFloat16(100)}}
+	hs := New(String, 2)
+	require.NoError(t, Cast(hs, h))
+	assert.Equal(t, []string{"0.1", "100.0"}, hs.Str(), "the shortest digits that read back as the same float16")
+	is := New(String, 3)
+	require.NoError(t, Cast(is, &Tensor{DType: Uint64, Shape: []int{3}, Data: []uint64{0, 1 << 63, 7}}))
+	assert.Equal(t, []string{"0", "9223372036854775808", "7"}, is.Str())
+	bs := New(String, 2)
+	require.NoError(t, Cast(bs, FromBool([]int{2}, []bool{true, false})))
+	assert.Equal(t, []string{"True", "False"}, bs.Str())
+
+	in := &Tensor{DType: String, Shape: []int{6}, Data: []string{"0.47892547", "NaN", "INF", "+INF", "-INF", " 7 "}}
+	back := New(Float32, 6)
+	require.NoError(t, Cast(back, in))
+	assert.Equal(t, float32(0.47892547), back.F32()[0])
+	assert.True(t, math.IsNaN(float64(back.F32()[1])))
+	assert.Equal(t, []float32{float32(math.Inf(1)), float32(math.Inf(1)), float32(math.Inf(-1)), 7}, back.F32()[2:])
+	n := New(Int64, 2)
+	require.NoError(t, Cast(n, &Tensor{DType: String, Shape: []int{2}, Data: []string{"9007199254740993", "-3"}}))
+	assert.Equal(t, []int64{9007199254740993, -3}, n.I64(), "integers parse exactly")
+	assert.Error(t, Cast(New(Float32, 1), &Tensor{DType: String, Shape: []int{1}, Data: []string{"seven"}}))
 }
