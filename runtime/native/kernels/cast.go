@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "Cast", Infer: inferCast, Build: buildCast}, 1, 6, 9, 13, 19, 21)
-	operators.Register(operators.Op{Type: "CastLike", Infer: inferCastLike, Build: buildCastLike}, 15, 19, 21)
+	operators.Register(operators.Op{Type: "Cast", Infer: inferCast, Build: buildCast}, 1, 6, 9, 13, 19, 21, 23, 24, 25)
+	operators.Register(operators.Op{Type: "CastLike", Infer: inferCastLike, Build: buildCastLike}, 15, 19, 21, 23, 24, 25)
 }
 
 func buildCast(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -37,35 +37,60 @@ func buildCast(n *graph.Node, opset int64) (operators.Kernel, error) {
 	}
 	dt := graph.DTypeFromElemType(int32(to))
 	if dt == ops.Invalid {
-		return nil, fmt.Errorf("node %s: cast to %s is not supported (latent computes with float32, float64, float16, int64, int32, int8, uint8 and bool)",
-			n.Label(), graph.ElemTypeName(int32(to)))
+		return nil, fmt.Errorf("node %s: cast to %s is not supported", n.Label(), graph.ElemTypeName(int32(to)))
+	}
+	opts, err := castOptions(n)
+	if err != nil {
+		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		x, err := requiredInput(n, in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
-		return castTo(env, n, x, dt)
+		return castTo(env, n, x, dt, opts)
 	}, nil
 }
 
+// castOptions reads the saturate (opset 19) and round_mode (opset 24)
+// attributes of Cast and CastLike.
+func castOptions(n *graph.Node) (ops.CastOptions, error) {
+	sat, err := n.Int("saturate", 1)
+	if err != nil {
+		return ops.CastOptions{}, err
+	}
+	mode, err := n.String("round_mode", "up")
+	if err != nil {
+		return ops.CastOptions{}, err
+	}
+	r, err := ops.ParseE8M0Rounding(mode)
+	if err != nil {
+		return ops.CastOptions{}, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	return ops.CastOptions{Saturate: sat != 0, E8M0: r}, nil
+}
+
 func buildCastLike(n *graph.Node, opset int64) (operators.Kernel, error) {
+	opts, err := castOptions(n)
+	if err != nil {
+		return nil, err
+	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		ins, err := requiredInputs(n, in, "input", "target_type")
 		if err != nil {
 			return nil, err
 		}
 		x, like := ins[0], ins[1]
-		return castTo(env, n, x, like.DType)
+		return castTo(env, n, x, like.DType, opts)
 	}, nil
 }
 
-func castTo(env *operators.Env, n *graph.Node, x *ops.Tensor, dt ops.DType) ([]*ops.Tensor, error) {
+func castTo(env *operators.Env, n *graph.Node, x *ops.Tensor, dt ops.DType, opts ops.CastOptions) ([]*ops.Tensor, error) {
 	if x.DType == dt {
 		return []*ops.Tensor{x}, nil // same type: a view of the input
 	}
 	out := env.New(dt, x.Shape...)
-	if err := ops.Cast(out, x); err != nil {
+	if err := ops.CastWith(out, x, opts); err != nil {
 		return nil, fmt.Errorf("node %s: input %s: %w", n.Label(), n.Inputs[0], err)
 	}
 	return []*ops.Tensor{out}, nil

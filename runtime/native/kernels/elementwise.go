@@ -129,7 +129,8 @@ func checkSameType(n *graph.Node, a, b *ops.Tensor) error {
 // checkNumeric rejects element types arithmetic is not defined on.
 func checkNumeric(n *graph.Node, t *ops.Tensor, name string) error {
 	switch t.DType {
-	case ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8:
+	case ops.Float32, ops.Float64, ops.Float16,
+		ops.Int64, ops.Int32, ops.Int16, ops.Int8, ops.Uint64, ops.Uint32, ops.Uint16, ops.Uint8:
 		return nil
 	}
 	return fmt.Errorf("node %s: input %s has unsupported type %v (want a numeric type)", n.Label(), name, t.DType)
@@ -351,8 +352,8 @@ func buildBitShift(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		if len(in) > 0 && in[0] != nil && in[0].DType != ops.Uint8 {
-			return nil, fmt.Errorf("node %s: input %s has unsupported type %v (latent supports BitShift on uint8)", n.Label(), n.Inputs[0], in[0].DType)
+		if len(in) > 0 && in[0] != nil && (!in[0].DType.IsInteger() || in[0].DType.Bits() < 8) {
+			return nil, fmt.Errorf("node %s: input %s has unsupported type %v (BitShift takes integers)", n.Label(), n.Inputs[0], in[0].DType)
 		}
 		return bin(env, in)
 	}, nil

@@ -53,6 +53,11 @@ func runElementwiseNodeTest(t *testing.T, dir string) {
 			if v.DType == ops.Invalid {
 				t.Skipf("value %s has type %s, which latent does not compute with", v.Name, graph.ElemTypeName(v.ElemTypeCode))
 			}
+			if v.DType == ops.BFloat16 {
+				// ONNX 1.12 wrote bfloat16 data as UINT16 tensors; the onnx
+				// 1.23.2 cases (runtime's TestConformance) have them typed.
+				t.Skipf("value %s is bfloat16, stored as UINT16 in this data", v.Name)
+			}
 		}
 	}
 	// Cast results are exact (one rounding), so demand identical bits.

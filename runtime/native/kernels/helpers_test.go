@@ -18,44 +18,13 @@ import (
 // tensorF64 returns a tensor's elements as float64 for comparison (bool as
 // 0/1, float16 through float32, which is exact).
 func tensorF64(t *ops.Tensor) []float64 {
-	out := make([]float64, t.Len())
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, d)
-	case []uint16:
-		for i, v := range d {
-			out[i] = float64(ops.Float16ToFloat32(v))
-		}
-	case []int64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []bool:
-		for i, v := range d {
-			if v {
-				out[i] = 1
-			}
-		}
-	default:
-		panic(fmt.Sprintf("tensorF64: unsupported data %T", t.Data))
+	// ops.Cast reads every numeric type by its DType (uint16 is not float16)
+	// and writes float64 exactly (integers up to 2^53).
+	out := ops.New(ops.Float64, t.Shape...)
+	if err := ops.Cast(out, t); err != nil {
+		panic(fmt.Sprintf("tensorF64: %v", err))
 	}
-	return out
+	return out.F64()
 }
 
 // fuzzDesc describes one fuzzed call (operator, opset, attributes and

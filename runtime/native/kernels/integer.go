@@ -24,6 +24,11 @@ func init() {
 
 // quantizedInts returns the values of a uint8 or int8 tensor as int32.
 func quantizedInts(n *graph.Node, t *ops.Tensor, name string) ([]int32, error) {
+	if t.DType != ops.Uint8 && t.DType != ops.Int8 {
+		// uint8 and int8 storage also holds the 8- and 4-bit floats and the
+		// 4- and 2-bit integers: only the DType tells them apart.
+		return nil, fmt.Errorf("node %s: input %s must be uint8 or int8, got %v", n.Label(), name, t.DType)
+	}
 	switch d := t.Data.(type) {
 	case []uint8:
 		out := make([]int32, len(d))

@@ -1,7 +1,9 @@
 package kernels
 
-// QuantizeLinear, DequantizeLinear (per-tensor or per-axis scale and zero
-// point, 8-bit and int32 data) and DynamicQuantizeLinear (uint8 with
+// QuantizeLinear and DequantizeLinear (per-tensor, per-axis or blocked
+// scale and zero point; 16-, 8-, 4- and 2-bit integers, the 8-bit floats
+// and float4, int32 data for DequantizeLinear; the arithmetic is
+// ops.Quantize and ops.Dequantize) and DynamicQuantizeLinear (uint8 with
 // scale and zero point from the data's range). Rounding is half to even
 // with saturation, as the ONNX specification requires.
 
@@ -15,8 +17,8 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "QuantizeLinear", Infer: inferQuantize, Build: buildQuantize(false)}, 10, 13, 19, 21)
-	operators.Register(operators.Op{Type: "DequantizeLinear", Infer: inferDequantize, Build: buildQuantize(true)}, 10, 13, 19, 21)
+	operators.Register(operators.Op{Type: "QuantizeLinear", Infer: inferQuantize, Build: buildQuantize(false)}, 10, 13, 19, 21, 23, 24, 25)
+	operators.Register(operators.Op{Type: "DequantizeLinear", Infer: inferDequantize, Build: buildQuantize(true)}, 10, 13, 19, 21, 23, 24, 25)
 	operators.Register(operators.Op{Type: "DynamicQuantizeLinear", Build: buildDynamicQuantize}, 11)
 }
 
@@ -43,22 +45,34 @@ func buildQuantize(dequant bool) operators.Builder {
 		if err != nil {
 			return nil, err
 		}
-		if bs, err := n.Int("block_size", 0); err != nil {
+		bs, err := n.Int("block_size", 0)
+		if err != nil {
 			return nil, err
-		} else if bs != 0 {
-			return nil, fmt.Errorf("node %s: blocked quantization (block_size %d) is not supported", n.Label(), bs)
 		}
-		// saturate only concerns float8 outputs, which latent does not
-		// represent; 8-bit integers always saturate.
-		outDT := ops.Uint8
-		if a, ok := n.Attrs["output_dtype"]; ok && a.Type == graph.AttrInt && a.I != 0 {
-			switch a.I {
-			case 2:
-				outDT = ops.Uint8
-			case 3:
-				outDT = ops.Int8
-			default:
-				return nil, fmt.Errorf("node %s: output_dtype %d unsupported (uint8 or int8 only)", n.Label(), a.I)
+		if bs < 0 {
+			return nil, fmt.Errorf("node %s: block_size %d is negative", n.Label(), bs)
+		}
+		saturate, err := n.Int("saturate", 1)
+		if err != nil {
+			return nil, err
+		}
+		outDT := ops.Invalid // from the zero point, else the default
+		if code, err := n.Int("output_dtype", 0); err != nil {
+			return nil, err
+		} else if code != 0 {
+			if outDT = graph.DTypeFromElemType(int32(code)); outDT == ops.Invalid {
+				return nil, fmt.Errorf("node %s: output_dtype %s is not supported", n.Label(), graph.ElemTypeName(int32(code)))
+			}
+			if !dequant && !ops.IsQuantizedType(outDT) {
+				return nil, fmt.Errorf("node %s: output_dtype %v is not a quantized type", n.Label(), outDT)
+			}
+		}
+		precision := ops.Invalid
+		if code, err := n.Int("precision", 0); err != nil {
+			return nil, err
+		} else if code != 0 {
+			if precision = graph.DTypeFromElemType(int32(code)); !precision.IsFloat() && !precision.IsNarrowFloat() {
+				return nil, fmt.Errorf("node %s: precision %s is not a float type", n.Label(), graph.ElemTypeName(int32(code)))
 			}
 		}
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
@@ -66,85 +80,65 @@ func buildQuantize(dequant bool) operators.Builder {
 			if err != nil {
 				return nil, err
 			}
-			st, err := floatInput(n, in, 1, "scale")
+			scale, err := requiredInput(n, in, 1, "scale")
 			if err != nil {
 				return nil, err
 			}
-			if st.Rank() > 1 {
-				return nil, fmt.Errorf("node %s: scale must be a scalar or 1-D, got shape %s", n.Label(), ops.ShapeString(st.Shape))
+			if !scale.DType.IsFloat() && !scale.DType.IsNarrowFloat() {
+				return nil, fmt.Errorf("node %s: scale must be a float type, got %v", n.Label(), scale.DType)
 			}
-			scale := float32s(st)
-			inner, dim, err := perAxisParams(n, x.Shape, axis, len(scale))
-			if err != nil {
-				return nil, err
+			if bs == 0 && scale.Rank() > 1 {
+				return nil, fmt.Errorf("node %s: scale must be a scalar or 1-D without block_size, got shape %s", n.Label(), ops.ShapeString(scale.Shape))
 			}
-			zpT := optionalInput(in, 2)
-			if zpT != nil && zpT.Len() != len(scale) {
-				return nil, fmt.Errorf("node %s: zero point has %d values, scale %d", n.Label(), zpT.Len(), len(scale))
-			}
-			param := func(i int) int { return (i / inner) % dim }
-			if dequant {
-				var xv []int32
-				switch d := x.Data.(type) {
-				case []uint8, []int8:
-					if xv, err = quantizedInts(n, x, "x"); err != nil {
-						return nil, err
-					}
-				case []int32:
-					xv = d
-				default:
-					return nil, fmt.Errorf("node %s: input x must be uint8, int8 or int32, got %v", n.Label(), x.DType)
-				}
-				var zp []int32
-				if zpT != nil {
-					if zpT.DType != x.DType {
-						return nil, fmt.Errorf("node %s: zero point must be %v like x, got %v", n.Label(), x.DType, zpT.DType)
-					}
-					if zpT.DType == ops.Int32 {
-						zp = zpT.I32()
-					} else if zp, err = quantizedInts(n, zpT, "x_zero_point"); err != nil {
-						return nil, err
-					}
-				}
-				dt := st.DType
-				o := newFloatOutput(env, dt, x.Shape)
-				for i, v := range xv {
-					k := param(i)
-					o.f[i] = float32(v-paramAt(zp, k)) * scale[k]
-				}
-				return []*ops.Tensor{o.done()}, nil
-			}
-			if err := checkFloat(n, x, "x"); err != nil {
-				return nil, err
-			}
-			var zp []int32
-			dt := outDT
-			if zpT != nil {
-				dt = zpT.DType
-				if zp, err = quantizedInts(n, zpT, "y_zero_point"); err != nil {
+			zp := optionalInput(in, 2)
+			p := ops.QuantParams{BlockSize: int(bs)}
+			if scale.Len() > 1 || bs > 0 {
+				a, err := resolveAxis(n, axis, x.Rank())
+				if err != nil {
 					return nil, err
 				}
+				p.Axis = a
 			}
-			xs := float32s(x)
+			if dequant {
+				dt := scale.DType
+				if outDT != ops.Invalid {
+					dt = outDT
+				}
+				if opset < 19 {
+					dt = ops.Float32
+				}
+				if !dt.IsFloat() && dt != ops.BFloat16 {
+					return nil, fmt.Errorf("node %s: output type %v is not supported (float32, float64, float16, bfloat16)", n.Label(), dt)
+				}
+				if !ops.IsQuantizedType(x.DType) && x.DType != ops.Int32 {
+					return nil, fmt.Errorf("node %s: input x has unsupported type %v", n.Label(), x.DType)
+				}
+				y := env.New(dt, x.Shape...)
+				if err := ops.Dequantize(y, x, scale, zp, p); err != nil {
+					return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+				}
+				return []*ops.Tensor{y}, nil
+			}
+			switch x.DType {
+			case ops.Float32, ops.Float16, ops.BFloat16, ops.Int32:
+			default:
+				return nil, fmt.Errorf("node %s: input x has unsupported type %v (float32, float16, bfloat16, int32)", n.Label(), x.DType)
+			}
+			dt := ops.Uint8
+			switch {
+			case zp != nil && outDT != ops.Invalid && zp.DType != outDT:
+				return nil, fmt.Errorf("node %s: output_dtype %v differs from the zero point's type %v", n.Label(), outDT, zp.DType)
+			case zp != nil:
+				dt = zp.DType
+			case outDT != ops.Invalid:
+				dt = outDT
+			}
+			if !ops.IsQuantizedType(dt) {
+				return nil, fmt.Errorf("node %s: output type %v is not a quantized type", n.Label(), dt)
+			}
 			y := env.New(dt, x.Shape...)
-			lo, hi := 0.0, 255.0
-			if dt == ops.Int8 {
-				lo, hi = -128, 127
-			}
-			q := func(i int) float64 {
-				k := param(i)
-				v := math.RoundToEven(float64(xs[i]/scale[k])) + float64(paramAt(zp, k))
-				return math.Min(math.Max(v, lo), hi)
-			}
-			switch d := y.Data.(type) {
-			case []uint8:
-				for i := range d {
-					d[i] = uint8(q(i))
-				}
-			case []int8:
-				for i := range d {
-					d[i] = int8(q(i))
-				}
+			if err := ops.Quantize(y, x, scale, zp, p, saturate != 0, precision); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 			}
 			return []*ops.Tensor{y}, nil
 		}, nil
@@ -197,6 +191,9 @@ func inferDequantize(c *operators.InferContext, n *graph.Node, in []graph.ValueI
 	if s := input(in, 1); s.DType != ops.Invalid && c.Opset() >= 19 {
 		out[0].DType = s.DType
 	}
+	if code, _ := n.Int("output_dtype", 0); code != 0 {
+		out[0].DType = graph.DTypeFromElemType(int32(code))
+	}
 	return out, nil
 }
 
@@ -206,7 +203,10 @@ func inferQuantize(c *operators.InferContext, n *graph.Node, in []graph.ValueInf
 		return nil, err
 	}
 	out[0].DType = ops.Uint8
-	if z := input(in, 2); z.Name != "" {
+	if code, _ := n.Int("output_dtype", 0); code != 0 {
+		out[0].DType = graph.DTypeFromElemType(int32(code))
+	}
+	if z := input(in, 2); z.Name != "" && z.DType != ops.Invalid {
 		out[0].DType = z.DType
 	}
 	return out, nil
