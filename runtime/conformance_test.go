@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -635,19 +636,28 @@ func compareTensors(got, want *ops.Tensor) (string, error) {
 				mark(i, g[i], w[i])
 			}
 		}
-	case []uint16:
-		g := got.F16()
-		for i := range w {
-			gf, wf := float64(ops.Float16ToFloat32(g[i])), float64(ops.Float16ToFloat32(w[i]))
-			if !floatEq(gf, wf) {
-				mark(i, gf, wf)
-			}
-		}
 	default:
-		n := want.Len()
-		for i := 0; i < n; i++ {
-			g, w := elemAt(got.Data, i), elemAt(want.Data, i)
-			if g == nil || g != w {
+		if want.DType.IsFloat() || want.DType.IsNarrowFloat() {
+			// float16, bfloat16, the 8- and 4-bit floats: compared as
+			// their (exact) float32 values.
+			gf, wf := make([]float32, got.Len()), make([]float32, want.Len())
+			if err := ops.WidenToFloat32(gf, got); err != nil {
+				return "invalid tensor", err
+			}
+			if err := ops.WidenToFloat32(wf, want); err != nil {
+				return "invalid tensor", err
+			}
+			for i := range wf {
+				if !floatEq(float64(gf[i]), float64(wf[i])) {
+					mark(i, gf[i], wf[i])
+				}
+			}
+			break
+		}
+		// Integers, bools and strings: exactly.
+		gv, wv := reflect.ValueOf(got.Data), reflect.ValueOf(want.Data)
+		for i := 0; i < want.Len(); i++ {
+			if g, w := gv.Index(i).Interface(), wv.Index(i).Interface(); g != w {
 				mark(i, g, w)
 			}
 		}
@@ -656,22 +666,6 @@ func compareTensors(got, want *ops.Tensor) (string, error) {
 		return "wrong values", fmt.Errorf("%d of %d values differ; first at flat index %d: got %s, want %s", bad, want.Len(), first, gv, wv)
 	}
 	return "", nil
-}
-
-func elemAt(data any, i int) any {
-	switch d := data.(type) {
-	case []int64:
-		return d[i]
-	case []int32:
-		return d[i]
-	case []int8:
-		return d[i]
-	case []uint8:
-		return d[i]
-	case []bool:
-		return d[i]
-	}
-	return nil
 }
 
 // confRun is one backend's run of the conformance cases.
@@ -913,6 +907,15 @@ func TestCompareTensors(t *testing.T) {
 		{ops.FromInt64([]int{2}, []int64{1, 2}), ops.FromInt64([]int{2}, []int64{1, 2}), true},
 		{ops.FromInt64([]int{2}, []int64{1, 3}), ops.FromInt64([]int{2}, []int64{1, 2}), false}, // ints exact
 		{ops.FromBool([]int{2}, []bool{true, false}), ops.FromBool([]int{2}, []bool{true, true}), false},
+		// uint16 shares float16's storage but compares as integers, exactly.
+		{&ops.Tensor{DType: ops.Uint16, Shape: []int{1}, Data: []uint16{15360}}, &ops.Tensor{DType: ops.Uint16, Shape: []int{1}, Data: []uint16{15361}}, false},
+		{&ops.Tensor{DType: ops.Float16, Shape: []int{1}, Data: []uint16{15360}}, &ops.Tensor{DType: ops.Float16, Shape: []int{1}, Data: []uint16{15361}}, true},       // 1 vs 1.001
+		{&ops.Tensor{DType: ops.BFloat16, Shape: []int{1}, Data: []uint16{0x3F80}}, &ops.Tensor{DType: ops.BFloat16, Shape: []int{1}, Data: []uint16{0x3F81}}, false},  // 1 vs 1.0078
+		{&ops.Tensor{DType: ops.Float8E4M3FN, Shape: []int{1}, Data: []uint8{0x7F}}, &ops.Tensor{DType: ops.Float8E4M3FN, Shape: []int{1}, Data: []uint8{0xFF}}, true}, // NaN == NaN
+		{&ops.Tensor{DType: ops.Int4, Shape: []int{2}, Data: []int8{-8, 7}}, &ops.Tensor{DType: ops.Int4, Shape: []int{2}, Data: []int8{-8, 7}}, true},
+		{&ops.Tensor{DType: ops.Uint64, Shape: []int{1}, Data: []uint64{1 << 63}}, &ops.Tensor{DType: ops.Uint64, Shape: []int{1}, Data: []uint64{1<<63 + 1}}, false},
+		{&ops.Tensor{DType: ops.String, Shape: []int{2}, Data: []string{"a", "b"}}, &ops.Tensor{DType: ops.String, Shape: []int{2}, Data: []string{"a", "b"}}, true},
+		{&ops.Tensor{DType: ops.String, Shape: []int{1}, Data: []string{"a"}}, &ops.Tensor{DType: ops.String, Shape: []int{1}, Data: []string{"A"}}, false},
 	}
 	for i, c := range cases {
 		_, err := compareTensors(c.got, c.want)
