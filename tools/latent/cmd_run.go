@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/latent-ml/latent/ops"
@@ -163,6 +165,8 @@ func summarize(t *ops.Tensor, n int) string {
 	return b.String()
 }
 
+// formatElem formats element i by t's DType (float16, bfloat16 and uint16
+// share a storage type; so do the 8-bit floats and uint8).
 func formatElem(t *ops.Tensor, i int) string {
 	switch d := t.Data.(type) {
 	case []float32:
@@ -170,17 +174,19 @@ func formatElem(t *ops.Tensor, i int) string {
 	case []float64:
 		return fmt.Sprintf("%.6g", d[i])
 	case []uint16:
-		return fmt.Sprintf("%.4g", ops.Float16ToFloat32(d[i]))
-	case []int64:
-		return fmt.Sprint(d[i])
-	case []int32:
-		return fmt.Sprint(d[i])
-	case []int8:
-		return fmt.Sprint(d[i])
+		if t.DType == ops.Uint16 {
+			return fmt.Sprint(d[i])
+		}
+		return fmt.Sprintf("%.4g", ops.NarrowToFloat32(t.DType, d[i]))
 	case []uint8:
+		if t.DType.IsNarrowFloat() {
+			return fmt.Sprintf("%.4g", ops.NarrowToFloat32(t.DType, uint16(d[i])))
+		}
 		return fmt.Sprint(d[i])
-	case []bool:
-		return fmt.Sprint(d[i])
+	case []string:
+		return strconv.Quote(d[i])
+	case []int64, []int32, []int16, []int8, []uint64, []uint32, []bool:
+		return fmt.Sprint(reflect.ValueOf(d).Index(i).Interface())
 	}
 	return "?"
 }

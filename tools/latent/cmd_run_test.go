@@ -364,3 +364,24 @@ func TestInspectPasses(t *testing.T) {
 	code, _, _ = latent(t, "inspect", "--passes", exampleModel)
 	assert.Equal(t, 2, code)
 }
+
+// Values print by DType: uint16 is not float16, the 8-bit floats print
+// their value, not their bits.
+func TestSummarizeElementTypes(t *testing.T) {
+	cases := []struct {
+		t    *ops.Tensor
+		want string
+	}{
+		{&ops.Tensor{DType: ops.Uint16, Shape: []int{2}, Data: []uint16{15360, 7}}, "[15360 7]"},
+		{&ops.Tensor{DType: ops.Float16, Shape: []int{1}, Data: []uint16{15360}}, "[1]"},
+		{&ops.Tensor{DType: ops.BFloat16, Shape: []int{1}, Data: []uint16{0xC020}}, "[-2.5]"},
+		{&ops.Tensor{DType: ops.Float8E4M3FN, Shape: []int{2}, Data: []uint8{0x7E, 0x38}}, "[448 1]"},
+		{&ops.Tensor{DType: ops.Uint8, Shape: []int{1}, Data: []uint8{0x7E}}, "[126]"},
+		{&ops.Tensor{DType: ops.Int4, Shape: []int{2}, Data: []int8{-8, 7}}, "[-8 7]"},
+		{&ops.Tensor{DType: ops.Uint64, Shape: []int{1}, Data: []uint64{1 << 63}}, "[9223372036854775808]"},
+		{&ops.Tensor{DType: ops.String, Shape: []int{2}, Data: []string{"a b", ""}}, `["a b" ""]`},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, summarize(c.t, 8), "%v", c.t)
+	}
+}
