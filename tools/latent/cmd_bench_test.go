@@ -156,10 +156,11 @@ func TestBenchZoo(t *testing.T) {
 		assert.InEpsilon(t, batch*1e3/nP50, nRate, 0.02, "native throughput = batch / p50")
 		assert.InEpsilon(t, batch*1e3/oP50, oRate, 0.02, "ORT throughput = batch / p50")
 		assert.InEpsilon(t, oP50/nP50, ratio, 0.05, "ratio = ORT p50 / native p50")
-		// One thread: the CPU-time ratio is there, and since both
-		// backends compute on the timed thread, it is of the same order
-		// as the wall-clock one (within 5x either way on a busy machine).
-		assert.InDelta(t, 0, math.Log(num(9)/ratio), math.Log(5), "CPU-time ratio %v against wall %v", num(9), ratio)
+		// One thread: the CPU-time ratio is there. How it compares with
+		// the wall-clock one depends on the machine's load, which a test
+		// must not assert on (speed is for benchmarks).
+		cpuRatio := num(9)
+		assert.True(t, cpuRatio > 0 && !math.IsInf(cpuRatio, 0), "CPU-time ratio %v", cpuRatio)
 		// Peak memory above the pre-load baseline: positive, and well
 		// under what a model of this size could need.
 		for _, mib := range []float64{num(10), num(11)} {
