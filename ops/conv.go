@@ -209,6 +209,10 @@ func (p *ConvParams) ColSize(transpose bool) int {
 // Gemm, one group at a time. col is scratch of at least p.ColSize(false)
 // elements (nil allocates). bias may be nil. y is overwritten.
 func Conv(p *ConvParams, x, w, bias, y, col []float32) {
+	if convDirectOK(p) {
+		convDirect(p, x, w, bias, y) // conv_direct.go
+		return
+	}
 	if fastConvOK(p, false) {
 		convFast2D(p, x, w, bias, y) // conv_fast2d.go
 		return

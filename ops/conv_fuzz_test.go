@@ -8,8 +8,8 @@ import (
 )
 
 // FuzzConv runs fuzzed 2-D Conv and ConvTranspose geometries (strides,
-// dilations, pads, odd sizes, one or many channels) forward on whichever
-// path they take (phase split, shifted adds, col2im) with each row mover
+// dilations, pads, odd sizes, one or many channels, groups) forward on whichever
+// path they take (direct grouped taps, phase split, shifted adds, col2im) with each row mover
 // the CPU has against the naive definitions (ops/train's FuzzConvBackward
 // runs the same geometries backward). Sizes stay small so an input runs in
 // well under a millisecond:
@@ -20,11 +20,18 @@ func FuzzConv(f *testing.F) {
 	f.Add(uint64(2), uint8(1), uint8(0x12), uint8(0x13), uint8(0x14), uint8(7), uint8(7))
 	f.Add(uint64(3), uint8(1), uint8(0x81), uint8(0x13), uint8(0x14), uint8(14), uint8(14))
 	f.Add(uint64(4), uint8(2), uint8(0x33), uint8(0x22), uint8(0x37), uint8(5), uint8(9))
+	f.Add(uint64(4)<<32|5, uint8(0x52), uint8(0x01), uint8(0x55), uint8(0x11), uint8(7), uint8(7))
+	f.Add(uint64(2)<<32|6, uint8(0x16), uint8(0x32), uint8(0x33), uint8(0x05), uint8(14), uint8(11))
 	f.Fuzz(func(t *testing.T, seed uint64, flags, chans, kernel, geo, h, w uint8) {
 		transpose := flags&1 != 0
 		p := &ConvParams{Batch: 1 + int(flags>>1)%3, InC: 1 + int(chans>>4)%8, OutC: 1 + int(chans&15)%8, Group: 1}
 		if flags&8 != 0 {
 			p.Act = ActRelu
+		}
+		if g := 1 + int(seed>>32)%5; g > 1 && !transpose {
+			// Grouped and depthwise (the direct path): 1-4 input and 1-3
+			// output channels per group.
+			p.Group, p.InC, p.OutC = g, g*(1+int(chans>>4)%4), g*(1+int(chans&15)%3)
 		}
 		for d, in := range []int{1 + int(h)%16, 1 + int(w)%16} {
 			k := 1 + int(kernel>>(4*d))%4
@@ -51,7 +58,7 @@ func FuzzConv(f *testing.F) {
 		}
 		rng := rand.New(rand.NewPCG(seed, 1))
 		x := uniform(rng, p.Batch*p.InC*NumElements(p.In))
-		wt := uniform(rng, p.InC*p.OutC*NumElements(p.Kernel))
+		wt := uniform(rng, p.InC/p.Group*p.OutC*NumElements(p.Kernel))
 		bias := uniform(rng, p.OutC)
 		var want []float32
 		if transpose {

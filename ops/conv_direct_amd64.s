@@ -1,0 +1,217 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// Tap accumulation of the direct convolution (conv_direct.go):
+//
+//	dst[i] = Σ_t w[t]·src[offs[t]+i]   for i < n
+//
+// n is a multiple of the vector width (16 floats on AVX-512, 8 on AVX2)
+// and taps ≥ 1; the caller pads src so every read is in bounds. Outputs go
+// in blocks of 8, 4 and 1 vectors, each block's accumulators held in
+// registers across all taps, every tap one broadcast weight and one load +
+// FMA per vector. Each lane sums its taps in tap order, as the Go twin does.
+
+// func convTapsAVX512(dst, src *float32, n int, offs *int, w *float32, taps int)
+TEXT ·convTapsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ taps+40(FP), R10
+
+z8block:
+	CMPQ   CX, $128
+	JLT    z4block
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	XORQ   BX, BX
+
+z8tap:
+	MOVQ         (R8)(BX*8), AX
+	LEAQ         (SI)(AX*4), DX
+	VBROADCASTSS (R9)(BX*4), Z8
+	VFMADD231PS  (DX), Z8, Z0
+	VFMADD231PS  64(DX), Z8, Z1
+	VFMADD231PS  128(DX), Z8, Z2
+	VFMADD231PS  192(DX), Z8, Z3
+	VFMADD231PS  256(DX), Z8, Z4
+	VFMADD231PS  320(DX), Z8, Z5
+	VFMADD231PS  384(DX), Z8, Z6
+	VFMADD231PS  448(DX), Z8, Z7
+	INCQ         BX
+	CMPQ         BX, R10
+	JLT          z8tap
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	VMOVUPS      Z2, 128(DI)
+	VMOVUPS      Z3, 192(DI)
+	VMOVUPS      Z4, 256(DI)
+	VMOVUPS      Z5, 320(DI)
+	VMOVUPS      Z6, 384(DI)
+	VMOVUPS      Z7, 448(DI)
+	ADDQ         $512, DI
+	ADDQ         $512, SI
+	SUBQ         $128, CX
+	JMP          z8block
+
+z4block:
+	CMPQ   CX, $64
+	JLT    z1block
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	XORQ   BX, BX
+
+z4tap:
+	MOVQ         (R8)(BX*8), AX
+	LEAQ         (SI)(AX*4), DX
+	VBROADCASTSS (R9)(BX*4), Z8
+	VFMADD231PS  (DX), Z8, Z0
+	VFMADD231PS  64(DX), Z8, Z1
+	VFMADD231PS  128(DX), Z8, Z2
+	VFMADD231PS  192(DX), Z8, Z3
+	INCQ         BX
+	CMPQ         BX, R10
+	JLT          z4tap
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	VMOVUPS      Z2, 128(DI)
+	VMOVUPS      Z3, 192(DI)
+	ADDQ         $256, DI
+	ADDQ         $256, SI
+	SUBQ         $64, CX
+	JMP          z4block
+
+z1block:
+	TESTQ  CX, CX
+	JLE    zdone
+	VXORPS Z0, Z0, Z0
+	XORQ   BX, BX
+
+z1tap:
+	MOVQ         (R8)(BX*8), AX
+	VBROADCASTSS (R9)(BX*4), Z8
+	VFMADD231PS  (SI)(AX*4), Z8, Z0
+	INCQ         BX
+	CMPQ         BX, R10
+	JLT          z1tap
+	VMOVUPS      Z0, (DI)
+	ADDQ         $64, DI
+	ADDQ         $64, SI
+	SUBQ         $16, CX
+	JMP          z1block
+
+zdone:
+	VZEROUPPER
+	RET
+
+// func convTapsAVX2(dst, src *float32, n int, offs *int, w *float32, taps int)
+TEXT ·convTapsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ taps+40(FP), R10
+
+y8block:
+	CMPQ   CX, $64
+	JLT    y4block
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   BX, BX
+
+y8tap:
+	MOVQ         (R8)(BX*8), AX
+	LEAQ         (SI)(AX*4), DX
+	VBROADCASTSS (R9)(BX*4), Y8
+	VFMADD231PS  (DX), Y8, Y0
+	VFMADD231PS  32(DX), Y8, Y1
+	VFMADD231PS  64(DX), Y8, Y2
+	VFMADD231PS  96(DX), Y8, Y3
+	VFMADD231PS  128(DX), Y8, Y4
+	VFMADD231PS  160(DX), Y8, Y5
+	VFMADD231PS  192(DX), Y8, Y6
+	VFMADD231PS  224(DX), Y8, Y7
+	INCQ         BX
+	CMPQ         BX, R10
+	JLT          y8tap
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 64(DI)
+	VMOVUPS      Y3, 96(DI)
+	VMOVUPS      Y4, 128(DI)
+	VMOVUPS      Y5, 160(DI)
+	VMOVUPS      Y6, 192(DI)
+	VMOVUPS      Y7, 224(DI)
+	ADDQ         $256, DI
+	ADDQ         $256, SI
+	SUBQ         $64, CX
+	JMP          y8block
+
+y4block:
+	CMPQ   CX, $32
+	JLT    y1block
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   BX, BX
+
+y4tap:
+	MOVQ         (R8)(BX*8), AX
+	LEAQ         (SI)(AX*4), DX
+	VBROADCASTSS (R9)(BX*4), Y8
+	VFMADD231PS  (DX), Y8, Y0
+	VFMADD231PS  32(DX), Y8, Y1
+	VFMADD231PS  64(DX), Y8, Y2
+	VFMADD231PS  96(DX), Y8, Y3
+	INCQ         BX
+	CMPQ         BX, R10
+	JLT          y4tap
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 64(DI)
+	VMOVUPS      Y3, 96(DI)
+	ADDQ         $128, DI
+	ADDQ         $128, SI
+	SUBQ         $32, CX
+	JMP          y4block
+
+y1block:
+	TESTQ  CX, CX
+	JLE    ydone
+	VXORPS Y0, Y0, Y0
+	XORQ   BX, BX
+
+y1tap:
+	MOVQ         (R8)(BX*8), AX
+	VBROADCASTSS (R9)(BX*4), Y8
+	VFMADD231PS  (SI)(AX*4), Y8, Y0
+	INCQ         BX
+	CMPQ         BX, R10
+	JLT          y1tap
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, DI
+	ADDQ         $32, SI
+	SUBQ         $8, CX
+	JMP          y1block
+
+ydone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,6 @@
+//go:build !amd64 || noasm
+
+package ops
+
+// convTapsVec: without assembly convTapsGo does the work.
+func convTapsVec(dst, src []float32, offs []int, w []float32) bool { return false }

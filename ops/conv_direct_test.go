@@ -1,0 +1,106 @@
+package ops
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestConvTapsKernels runs every tap kernel the CPU has against the Go twin
+// on lengths that take each block size (8, 4 and 1 vectors) and on tap
+// lists with repeated and descending offsets.
+func TestConvTapsKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	defer func(u int) { moveUse = u }(moveUse)
+	for _, n := range []int{16, 48, 64, 80, 128, 144, 192, 256 + 48, 1024 + 16} {
+		for _, taps := range []int{1, 2, 9, 25, 49} {
+			offs := make([]int, taps)
+			for i := range offs {
+				offs[i] = rng.IntN(300)
+			}
+			src := uniform(rng, 300+n)
+			w := uniform(rng, taps)
+			want := make([]float32, n)
+			convTapsGo(want, src, offs, w)
+			for _, impl := range moveImpls() {
+				moveUse = impl
+				got := make([]float32, n)
+				convTaps(got, src, offs, w)
+				requireClose(t, fmt.Sprintf("n=%d taps=%d %s", n, taps, moveNames[impl]), got, want, 1e-6)
+			}
+		}
+	}
+}
+
+// TestConvDirectAgainstNaive runs depthwise and grouped convolutions of
+// every kernel size MobileNet/EfficientNet/ConvNeXt use and odd ones
+// (1-D and 2-D, strides 1-3, dilation, asymmetric padding, channel
+// multipliers, odd sizes) against the definition, on every row mover.
+func TestConvDirectAgainstNaive(t *testing.T) {
+	type geo struct {
+		c, m, g    int
+		in, k, out []int
+		s, d, pb   []int
+		act        Act
+	}
+	var cases []geo
+	for _, k := range []int{1, 3, 5, 7, 4} {
+		for _, s := range []int{1, 2, 3} {
+			for _, hw := range [][2]int{{7, 7}, {14, 14}, {9, 13}, {1, 5}, {23, 2}} {
+				pad := k / 2
+				oh := ConvOutSize(hw[0], k, s, 1, pad, pad)
+				ow := ConvOutSize(hw[1], k, s, 1, pad, pad)
+				if oh < 1 || ow < 1 {
+					continue
+				}
+				cases = append(cases, geo{c: 3, m: 3, g: 3, in: hw[:], k: []int{k, k}, out: []int{oh, ow},
+					s: []int{s, s}, d: []int{1, 1}, pb: []int{pad, pad}})
+			}
+		}
+	}
+	cases = append(cases,
+		geo{c: 4, m: 8, g: 4, in: []int{10, 11}, k: []int{3, 3}, out: []int{10, 11}, s: []int{1, 1}, d: []int{1, 1}, pb: []int{1, 1}, act: ActRelu},
+		geo{c: 8, m: 8, g: 2, in: []int{9, 9}, k: []int{3, 3}, out: []int{5, 5}, s: []int{2, 2}, d: []int{1, 1}, pb: []int{1, 1}, act: ActSigmoid},
+		geo{c: 6, m: 6, g: 6, in: []int{12, 12}, k: []int{3, 3}, out: []int{8, 8}, s: []int{1, 1}, d: []int{2, 2}, pb: []int{0, 0}},
+		geo{c: 5, m: 5, g: 5, in: []int{8, 9}, k: []int{2, 3}, out: []int{8, 4}, s: []int{1, 2}, d: []int{1, 1}, pb: []int{1, 0}},
+		geo{c: 16, m: 16, g: 16, in: []int{37}, k: []int{7}, out: []int{37}, s: []int{1}, d: []int{1}, pb: []int{3}},
+		geo{c: 4, m: 8, g: 2, in: []int{20}, k: []int{5}, out: []int{8}, s: []int{2}, d: []int{1}, pb: []int{0}, act: ActRelu},
+	)
+	rng := rand.New(rand.NewPCG(7, 8))
+	defer func(u int) { moveUse = u }(moveUse)
+	for _, c := range cases {
+		p := &ConvParams{Batch: 2, InC: c.c, OutC: c.m, Group: c.g, In: c.in, Kernel: c.k, Out: c.out,
+			Strides: c.s, Dilations: c.d, PadBegin: c.pb, Act: c.act}
+		require.NoError(t, p.Check())
+		require.True(t, convDirectOK(p), "%+v takes the direct path", *p)
+		x := uniform(rng, p.Batch*p.InC*NumElements(p.In))
+		w := uniform(rng, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
+		bias := uniform(rng, p.OutC)
+		want := naiveConv(p, x, w, bias)
+		if p.Act == ActSigmoid {
+			SigmoidSlice(want, want)
+		}
+		for _, impl := range moveImpls() {
+			moveUse = impl
+			y := make([]float32, len(want))
+			Conv(p, x, w, bias, y, nil)
+			requireClose(t, fmt.Sprintf("%+v %s", *p, moveNames[impl]), y, want, 1e-5)
+		}
+	}
+}
+
+// TestConvDirectRoute checks which grouped convolutions take the direct
+// path: small groups do, large ones (a Gemm per group) and group 1 do not.
+func TestConvDirectRoute(t *testing.T) {
+	mk := func(c, m, g int) *ConvParams {
+		return &ConvParams{Batch: 1, InC: c, OutC: m, Group: g, In: []int{8, 8}, Kernel: []int{3, 3}, Out: []int{8, 8},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}}
+	}
+	assert.True(t, convDirectOK(mk(576, 576, 576)), "depthwise")
+	assert.True(t, convDirectOK(mk(64, 128, 32)), "2→4 channels per group")
+	assert.False(t, convDirectOK(mk(64, 64, 1)), "group 1")
+	assert.False(t, convDirectOK(mk(128, 128, 2)), "64×64 per group")
+}
