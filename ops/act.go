@@ -8,20 +8,30 @@ const (
 	SeluGamma = 1.0507009873554804934193349852946
 )
 
-// ApplyAct writes act(src) into dst (which may alias src).
+// ApplyAct writes act(src) into dst (which may alias src), for the
+// activations with at most one parameter (ApplyActivation with beta 0).
 func ApplyAct(dst, src []float32, act Act, alpha float32) {
+	ApplyActivation(dst, src, act, alpha, 0)
+}
+
+// ApplyActivation writes act(src) into dst (which may alias src); alpha and
+// beta are the activation's parameters (see Act).
+func ApplyActivation(dst, src []float32, act Act, alpha, beta float32) {
 	switch act {
 	case ActNone:
 		copy(dst, src) // a no-op when dst aliases src; safe on empty slices
 	case ActRelu:
 		ReluSlice(dst, src) // vectorised (vec_act.go)
 	case ActLeakyRelu:
-		for i, v := range src {
-			if v < 0 {
-				v *= alpha
-			}
-			dst[i] = v
-		}
+		LeakyReluSlice(dst, src, alpha) // vectorised (vec_hard.go)
+	case ActHardSigmoid:
+		HardSigmoidSlice(dst, src, alpha, beta)
+	case ActHardSwish:
+		HardSwishSlice(dst, src)
+	case ActClip:
+		ClipSlice(dst, src, alpha, beta)
+	case ActSiLU:
+		SiLUSlice(dst, src)
 	case ActSigmoid:
 		SigmoidSlice(dst, src) // vectorised (vec_act.go)
 	case ActTanh:

@@ -145,14 +145,14 @@ func ConvOutSize(in, k, stride, dilation, padBegin, padEnd int) int {
 // InC×(OutC/Group)×Kernel… and In/Out are the transposed convolution's own
 // input and output dims. PadBegin is the leading padding of each spatial
 // axis; the trailing padding is whatever makes Out consistent.
-// Bias (optional) has one value per output channel; Act and Alpha select a
-// fused activation applied last.
+// Bias (optional) has one value per output channel; Act, Alpha and Beta
+// select a fused activation applied last (see Epilogue).
 type ConvParams struct {
 	Batch, InC, OutC, Group      int
 	In, Kernel, Out              []int
 	Strides, Dilations, PadBegin []int
 	Act                          Act
-	Alpha                        float32
+	Alpha, Beta                  float32
 }
 
 // Check reports inconsistent parameters (rank mismatches, channel counts not
@@ -308,7 +308,7 @@ func convEpilogue(p *ConvParams, bias, y []float32) {
 				}
 			}
 			if p.Act != ActNone {
-				ApplyAct(row, row, p.Act, p.Alpha)
+				ApplyActivation(row, row, p.Act, p.Alpha, p.Beta)
 			}
 		}
 	}

@@ -271,7 +271,7 @@ func biasAt(bias []float32, mi int) float32 {
 // unless the write-back already fused it.
 func chunkAct(p *ConvParams, done []float32, fused bool) {
 	if p.Act != ActNone && !fused {
-		ApplyAct(done, done, p.Act, p.Alpha)
+		ApplyActivation(done, done, p.Act, p.Alpha, p.Beta)
 	}
 }
 

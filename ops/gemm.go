@@ -5,7 +5,8 @@ package ops
 type Act uint8
 
 // Activations. ActLeakyRelu and ActElu read their slope from the Alpha field
-// of the epilogue that carries them.
+// of the epilogue that carries them, ActHardSigmoid and ActClip both Alpha
+// and Beta.
 const (
 	ActNone Act = iota
 	ActRelu
@@ -15,6 +16,10 @@ const (
 	ActElu
 	ActSelu
 	ActSoftplus
+	ActHardSigmoid // max(0, min(1, Alpha·x + Beta)) (ONNX HardSigmoid)
+	ActHardSwish   // x·max(0, min(1, x/6 + 1/2))
+	ActClip        // min(max(x, Alpha), Beta) (Relu6 is Clip(0, 6))
+	ActSiLU        // x·sigmoid(x) (Swish; SiLU in PyTorch)
 )
 
 // Epilogue describes what a fused kernel does to each output element after
@@ -22,11 +27,11 @@ const (
 //
 // Bias, when non-nil, has one value per output column (length n) for Gemm,
 // or one per output channel for convolutions. Alpha parameterises
-// ActLeakyRelu and ActElu.
+// ActLeakyRelu and ActElu, Alpha and Beta ActHardSigmoid and ActClip.
 type Epilogue struct {
-	Bias  []float32
-	Act   Act
-	Alpha float32
+	Bias        []float32
+	Act         Act
+	Alpha, Beta float32
 }
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, where
@@ -60,7 +65,7 @@ func GemmEpilogue(transA, transB bool, m, n, k int, a []float32, lda int,
 	gemmDispatch(gemmCall{
 		kern: gemmKernels[gemmUse], transA: transA, transB: transB,
 		m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-		beta: 0, c: c, ldc: ldc, bias: ep.Bias, act: ep.Act, leak: ep.Alpha,
+		beta: 0, c: c, ldc: ldc, bias: ep.Bias, act: ep.Act, leak: ep.Alpha, actBeta: ep.Beta,
 	})
 }
 
@@ -76,7 +81,7 @@ func ApplyEpilogueRows(c []float32, m, n, ldc int, ep Epilogue) {
 				row[j] += ep.Bias[j]
 			}
 		}
-		ApplyAct(row, row, ep.Act, ep.Alpha)
+		ApplyActivation(row, row, ep.Act, ep.Alpha, ep.Beta)
 	}
 }
 

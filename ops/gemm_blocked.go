@@ -75,6 +75,7 @@ type gemmCall struct {
 	bias           []float32 // nil: no bias; else starts at column 0 of c
 	act            Act
 	leak           float32
+	actBeta        float32 // Beta of ActHardSigmoid and ActClip
 }
 
 // run computes the call on the calling goroutine with blocking and packing.
@@ -145,7 +146,7 @@ func (g *gemmCall) run() {
 						if last && act != g.act {
 							for i := 0; i < rows; i++ {
 								row := g.c[off+i*g.ldc : off+i*g.ldc+cols]
-								ApplyAct(row, row, g.act, g.leak)
+								ApplyActivation(row, row, g.act, g.leak, g.actBeta)
 							}
 						}
 					}
@@ -160,7 +161,7 @@ func (g *gemmCall) scaleOnly() {
 	for i := 0; i < g.m; i++ {
 		scaleRow(g.c[i*g.ldc:i*g.ldc+g.n], g.beta)
 	}
-	ApplyEpilogueRows(g.c, g.m, g.n, g.ldc, Epilogue{Bias: g.bias, Act: g.act, Alpha: g.leak})
+	ApplyEpilogueRows(g.c, g.m, g.n, g.ldc, Epilogue{Bias: g.bias, Act: g.act, Alpha: g.leak, Beta: g.actBeta})
 }
 
 // scaleRow sets row to beta·row: cleared without being read when beta is

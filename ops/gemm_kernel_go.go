@@ -39,7 +39,7 @@ func goSmall(g gemmCall) bool {
 			}
 		}
 	}
-	ApplyEpilogueRows(g.c, g.m, g.n, g.ldc, Epilogue{Bias: g.bias, Act: g.act, Alpha: g.leak})
+	ApplyEpilogueRows(g.c, g.m, g.n, g.ldc, Epilogue{Bias: g.bias, Act: g.act, Alpha: g.leak, Beta: g.actBeta})
 	return true
 }
 

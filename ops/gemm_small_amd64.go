@@ -308,7 +308,7 @@ func finishAct(g gemmCall) {
 	}
 	for i := 0; i < g.m; i++ {
 		row := g.c[i*g.ldc : i*g.ldc+g.n]
-		ApplyAct(row, row, g.act, g.leak)
+		ApplyActivation(row, row, g.act, g.leak, g.actBeta)
 	}
 }
 
@@ -332,7 +332,7 @@ func avx512SmallT(g gemmCall) {
 		if g.act != ActNone {
 			for i := i0; i < i0+rows; i++ {
 				row := g.c[i*g.ldc : i*g.ldc+g.n]
-				ApplyAct(row, row, g.act, g.leak)
+				ApplyActivation(row, row, g.act, g.leak, g.actBeta)
 			}
 		}
 	}
@@ -465,7 +465,7 @@ func avx2Small(g gemmCall) bool {
 		if act != g.act {
 			for i := i0; i < i0+rows; i++ {
 				row := g.c[i*g.ldc : i*g.ldc+g.n]
-				ApplyAct(row, row, g.act, g.leak)
+				ApplyActivation(row, row, g.act, g.leak, g.actBeta)
 			}
 		}
 	}
@@ -491,7 +491,7 @@ func avx2SmallT(g gemmCall) {
 		if g.act != ActNone {
 			for i := i0; i < i0+rows; i++ {
 				row := g.c[i*g.ldc : i*g.ldc+g.n]
-				ApplyAct(row, row, g.act, g.leak)
+				ApplyActivation(row, row, g.act, g.leak, g.actBeta)
 			}
 		}
 	}

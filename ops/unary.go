@@ -94,6 +94,10 @@ func UnaryF32(op UnaryOp, p UnaryParams, dst, src []float32) {
 		ApplyAct(dst, src, ActTanh, 0)
 	case UnSoftplus:
 		ApplyAct(dst, src, ActSoftplus, 0)
+	case UnHardSigmoid:
+		HardSigmoidSlice(dst, src, p.Alpha, p.Beta) // vectorised (vec_hard.go)
+	case UnHardSwish:
+		HardSwishSlice(dst, src)
 	default:
 		unaryFloat(op, p, dst, src)
 	}
@@ -506,6 +510,10 @@ func clipTyped[T Numeric](dst, x, lo, hi *Tensor, min, max T) error {
 			return err
 		}
 		max = h[0]
+	}
+	if d32, ok := any(d).([]float32); ok {
+		ClipSlice(d32, any(s).([]float32)[:len(d32)], any(min).(float32), any(max).(float32)) // vectorised, the same bits
+		return nil
 	}
 	Clip(d, s, min, max)
 	return nil
