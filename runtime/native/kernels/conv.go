@@ -120,13 +120,13 @@ func convGeometry(n *graph.Node, win *window, g int, xs, ws []int, b *ops.Tensor
 }
 
 func buildConvTranspose(n *graph.Node, opset int64) (operators.Kernel, error) {
-	return buildConvTransposeAct(n, ops.ActNone, 0)
+	return buildConvTransposeAct(n, ops.ActNone, 0, 0)
 }
 
 // buildConvTransposeAct compiles ConvTranspose with the activation act
 // applied inside ops.ConvTranspose (the FusedConvTranspose fast path; its
 // callers pass float32 inputs only, so the activation runs in float32).
-func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operators.Kernel, error) {
+func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha, actBeta float32) (operators.Kernel, error) {
 	win, group, err := parseConvWindow(n)
 	if err != nil {
 		return nil, err
@@ -162,7 +162,7 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha float32) (operat
 			return nil, err
 		}
 		p := &ops.ConvParams{Batch: nb, InC: c, OutC: m, Group: g, In: spIn, Kernel: kernel, Out: out,
-			Strides: strides, Dilations: dil, PadBegin: padB, Act: act, Alpha: actAlpha}
+			Strides: strides, Dilations: dil, PadBegin: padB, Act: act, Alpha: actAlpha, Beta: actBeta}
 		if err := p.Check(); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}

@@ -7,22 +7,120 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
 )
 
-// fusedActs maps the activations the fusion pass absorbs to ops.Act.
-var fusedActs = map[string]ops.Act{
-	"Relu": ops.ActRelu, "LeakyRelu": ops.ActLeakyRelu, "Sigmoid": ops.ActSigmoid, "Tanh": ops.ActTanh,
+// fusedAct is an activation the fused kernels apply in their epilogue:
+// the ops.Act and the defaults of its parameters (alpha, beta) when the
+// fused node does not set activation_alpha / activation_beta.
+type fusedAct struct {
+	act         ops.Act
+	alpha, beta float32
+}
+
+// fusedActs maps the activations the fusion pass absorbs to ops.Act. The
+// names are ai.onnx operators, except Silu: x·Sigmoid(x), the pattern
+// exporters write for PyTorch's SiLU (and for which the fallback runs a
+// Sigmoid and a Mul). Clip carries min and max as activation_alpha and
+// activation_beta.
+var fusedActs = map[string]fusedAct{
+	"Relu":        {act: ops.ActRelu},
+	"LeakyRelu":   {act: ops.ActLeakyRelu, alpha: 0.01},
+	"Sigmoid":     {act: ops.ActSigmoid},
+	"Tanh":        {act: ops.ActTanh},
+	"HardSigmoid": {act: ops.ActHardSigmoid, alpha: 0.2, beta: 0.5},
+	"HardSwish":   {act: ops.ActHardSwish},
+	"Clip":        {act: ops.ActClip, alpha: -math.MaxFloat32, beta: math.MaxFloat32},
+	"Silu":        {act: ops.ActSiLU},
 }
 
 // FusableActivation reports whether the fused kernels (FusedGemm, FusedConv,
-// FusedConvTranspose) can apply the ai.onnx activation op in their epilogue.
+// FusedConvTranspose) can apply the activation op (a fusedActs name) in
+// their epilogue.
 func FusableActivation(op string) bool {
 	_, ok := fusedActs[op]
 	return ok
+}
+
+// fusedActivation reads a fused node's activation: its ops.Act and
+// parameters for the fast path and a kernel computing it from the
+// pre-activation value named in (into out) for the fallback, built from
+// the registry at opset with the original node's name. Without an
+// activation attribute act is ActNone and chain nil.
+func fusedActivation(n *graph.Node, in, out string, opset int64) (act ops.Act, alpha, beta float32, chain operators.Kernel, err error) {
+	name, err := n.String("activation", "")
+	if err != nil || name == "" {
+		return ops.ActNone, 0, 0, nil, err
+	}
+	spec, ok := fusedActs[name]
+	if !ok {
+		return 0, 0, 0, nil, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), name)
+	}
+	if alpha, err = n.Float("activation_alpha", spec.alpha); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	if beta, err = n.Float("activation_beta", spec.beta); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	actName, _ := n.String("act_name", "")
+	fattr := func(k string, v float32) *graph.Attr { return &graph.Attr{Name: k, Type: graph.AttrFloat, F: v} }
+	var nodes []*graph.Node
+	switch name {
+	case "Silu":
+		sig := &graph.Node{Name: actName + "/sigmoid", OpType: "Sigmoid", Inputs: []string{in}, Outputs: []string{out + "/sigmoid"}}
+		mul := &graph.Node{Name: actName, OpType: "Mul", Inputs: []string{in, sig.Outputs[0]}, Outputs: []string{out}}
+		nodes = []*graph.Node{sig, mul}
+	case "Clip":
+		// The attribute form of Clip (opset 6: floats only, which is all
+		// the fallback sees) carries the bounds the fusion pass read.
+		nodes = []*graph.Node{{Name: actName, OpType: "Clip", Inputs: []string{in}, Outputs: []string{out},
+			Attrs: map[string]*graph.Attr{"min": fattr("min", alpha), "max": fattr("max", beta)}}}
+		opset = 6
+	case "HardSwish":
+		// Also fused from x·HardSigmoid(x) in models older than
+		// HardSwish (opset 14); the operator is the same at 14.
+		nodes = []*graph.Node{{Name: actName, OpType: name, Inputs: []string{in}, Outputs: []string{out}}}
+		opset = max(opset, 14)
+	default:
+		a := &graph.Node{Name: actName, OpType: name, Inputs: []string{in}, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
+		if n.Has("activation_alpha") {
+			a.Attrs["alpha"] = fattr("alpha", alpha)
+		}
+		if n.Has("activation_beta") {
+			a.Attrs["beta"] = fattr("beta", beta)
+		}
+		nodes = []*graph.Node{a}
+	}
+	ks := make([]operators.Kernel, len(nodes))
+	for i, an := range nodes {
+		if ks[i], err = buildDefault(an, opset); err != nil {
+			return 0, 0, 0, nil, err
+		}
+	}
+	chain = func(env *operators.Env, x []*ops.Tensor) ([]*ops.Tensor, error) {
+		if len(ks) == 1 {
+			return ks[0](env, x)
+		}
+		s, err := ks[0](env, x)
+		if err != nil {
+			return nil, err
+		}
+		if len(s) == 0 || s[0] == nil {
+			return nil, fmt.Errorf("node %s: sigmoid returned no tensor", n.Label())
+		}
+		return ks[1](env, []*ops.Tensor{x[0], s[0]})
+	}
+	if spec.act != ops.ActLeakyRelu && spec.act != ops.ActHardSigmoid && spec.act != ops.ActClip {
+		alpha = 0
+	}
+	if spec.act != ops.ActHardSigmoid && spec.act != ops.ActClip {
+		beta = 0
+	}
+	return spec.act, alpha, beta, chain, nil
 }
 
 func init() {
@@ -43,10 +141,6 @@ func buildFusedGemm(n *graph.Node, _ int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	actName, err := n.String("activation", "")
-	if err != nil {
-		return nil, err
-	}
-	actAlpha, err := n.Float("activation_alpha", 0.01)
 	if err != nil {
 		return nil, err
 	}
@@ -95,25 +189,12 @@ func buildFusedGemm(n *graph.Node, _ int64) (operators.Kernel, error) {
 		}
 		chain = append(chain, k)
 	}
-	act := ops.ActNone
-	if actName != "" {
-		var ok bool
-		if act, ok = fusedActs[actName]; !ok {
-			return nil, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
-		}
-		actNodeName, _ := n.String("act_name", "")
-		actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: []string{headOut}, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
-		if n.Has("activation_alpha") {
-			actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
-		}
-		k, err := buildDefault(actNode, opset)
-		if err != nil {
-			return nil, err
-		}
-		chain = append(chain, k)
+	act, actAlpha, actBeta, actK, err := fusedActivation(n, headOut, out, opset)
+	if err != nil {
+		return nil, err
 	}
-	if act != ops.ActLeakyRelu {
-		actAlpha = 0
+	if actK != nil {
+		chain = append(chain, actK)
 	}
 	// Gemm before opset 7 broadcast C only with broadcast=1: leave those
 	// semantics to the Gemm kernel.
@@ -121,7 +202,7 @@ func buildFusedGemm(n *graph.Node, _ int64) (operators.Kernel, error) {
 
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		if fast {
-			if y := fusedFast(env, in, transA, transB, alpha, beta, act, actAlpha); y != nil {
+			if y := fusedFast(env, in, transA, transB, alpha, beta, ops.Epilogue{Act: act, Alpha: actAlpha, Beta: actBeta}); y != nil {
 				return []*ops.Tensor{y}, nil
 			}
 		}
@@ -165,7 +246,7 @@ func buildDefault(n *graph.Node, opset int64) (operators.Kernel, error) {
 
 // fusedFast computes act(op(A)·op(B) + C) with ops.GemmEpilogue when the
 // operands allow it, and returns nil otherwise.
-func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha, beta float32, act ops.Act, actAlpha float32) *ops.Tensor {
+func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha, beta float32, ep ops.Epilogue) *ops.Tensor {
 	if len(in) < 2 || alpha != 1 {
 		return nil
 	}
@@ -184,7 +265,6 @@ func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha,
 	if k != k2 || m == 0 || n == 0 || k == 0 {
 		return nil
 	}
-	var bias []float32
 	if len(in) > 2 && in[2] != nil {
 		c := in[2]
 		if c.DType != ops.Float32 || beta != 1 {
@@ -196,11 +276,10 @@ func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha,
 		default:
 			return nil
 		}
-		bias = c.F32()
+		ep.Bias = c.F32()
 	}
 	y := env.New(ops.Float32, m, n)
-	ops.GemmEpilogue(transA, transB, m, n, k, a.F32(), a.Shape[1], b.F32(), b.Shape[1], y.F32(), n,
-		ops.Epilogue{Bias: bias, Act: act, Alpha: actAlpha})
+	ops.GemmEpilogue(transA, transB, m, n, k, a.F32(), a.Shape[1], b.F32(), b.Shape[1], y.F32(), n, ep)
 	return y
 }
 
@@ -208,7 +287,7 @@ func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha,
 // by ops.Conv for float32 inputs, the original Conv and activation kernels
 // otherwise.
 func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
-	conv, slowK, act, actAlpha, err := buildFusedLayer(n, "Conv")
+	conv, slowK, act, actAlpha, actBeta, err := buildFusedLayer(n, "Conv")
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +309,7 @@ func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			p.Act, p.Alpha = act, actAlpha
+			p.Act, p.Alpha, p.Beta = act, actAlpha, actBeta
 			y := env.New(ops.Float32, append([]int{p.Batch, p.OutC}, p.Out...)...)
 			var bias []float32
 			if b != nil {
@@ -248,11 +327,11 @@ func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
 // (no separate pass over the output, no second buffer); other types run
 // the original ConvTranspose and activation kernels one after the other.
 func buildFusedConvTranspose(n *graph.Node, _ int64) (operators.Kernel, error) {
-	convT, slowK, act, actAlpha, err := buildFusedLayer(n, "ConvTranspose")
+	convT, slowK, act, actAlpha, actBeta, err := buildFusedLayer(n, "ConvTranspose")
 	if err != nil {
 		return nil, err
 	}
-	fastK, err := buildConvTransposeAct(convT, act, actAlpha)
+	fastK, err := buildConvTransposeAct(convT, act, actAlpha, actBeta)
 	if err != nil {
 		return nil, err
 	}
@@ -268,42 +347,24 @@ func buildFusedConvTranspose(n *graph.Node, _ int64) (operators.Kernel, error) {
 // FusedConvTranspose node n and rebuilds its parts from the registry with
 // the original names: the layer node (an opType node over n's inputs and
 // attributes), the unfused kernel running that layer and then the
-// activation, and the activation with its alpha (0 unless LeakyRelu) for
-// the fast path.
-func buildFusedLayer(n *graph.Node, opType string) (layer *graph.Node, slow operators.Kernel, act ops.Act, actAlpha float32, err error) {
+// activation, and the activation with its parameters for the fast path.
+func buildFusedLayer(n *graph.Node, opType string) (layer *graph.Node, slow operators.Kernel, act ops.Act, actAlpha, actBeta float32, err error) {
 	opset, err := n.Int("opset", 0)
 	if err != nil {
-		return nil, nil, 0, 0, err
+		return nil, nil, 0, 0, 0, err
 	}
-	actName, err := n.String("activation", "")
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	act, ok := fusedActs[actName]
-	if !ok {
-		return nil, nil, 0, 0, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), actName)
-	}
-	actAlpha, err = n.Float("activation_alpha", 0.01)
-	if err != nil {
-		return nil, nil, 0, 0, err
+	if name, _ := n.String("activation", ""); name == "" {
+		return nil, nil, 0, 0, 0, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), name)
 	}
 	out := n.Outputs[0]
 	layer = &graph.Node{Name: n.Name, OpType: opType, Inputs: n.Inputs, Outputs: []string{out + "/pre-activation"}, Attrs: n.Attrs}
 	layerK, err := buildDefault(layer, opset)
 	if err != nil {
-		return nil, nil, 0, 0, err
+		return nil, nil, 0, 0, 0, err
 	}
-	actNodeName, _ := n.String("act_name", "")
-	actNode := &graph.Node{Name: actNodeName, OpType: actName, Inputs: layer.Outputs, Outputs: []string{out}, Attrs: map[string]*graph.Attr{}}
-	if n.Has("activation_alpha") {
-		actNode.Attrs["alpha"] = &graph.Attr{Name: "alpha", Type: graph.AttrFloat, F: actAlpha}
-	}
-	actK, err := buildDefault(actNode, opset)
+	act, actAlpha, actBeta, actK, err := fusedActivation(n, layer.Outputs[0], out, opset)
 	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	if act != ops.ActLeakyRelu {
-		actAlpha = 0
+		return nil, nil, 0, 0, 0, err
 	}
 	slow = func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		res, err := layerK(env, in)
@@ -315,5 +376,5 @@ func buildFusedLayer(n *graph.Node, opType string) (layer *graph.Node, slow oper
 		}
 		return actK(env, res[:1])
 	}
-	return layer, slow, act, actAlpha, nil
+	return layer, slow, act, actAlpha, actBeta, nil
 }

@@ -1,6 +1,8 @@
 package passes
 
 import (
+	"math"
+
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native/kernels"
 	"github.com/latent-ml/latent/runtime/operators"
@@ -60,6 +62,7 @@ func fuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 		}
 	}
 	single := func(name string) bool { return name != "" && readers[name] == 1 }
+	consts := newAffineScan(g)
 	isDefault := func(n *graph.Node) bool { return n.Domain == "" || n.Domain == "ai.onnx" }
 
 	// Visit candidate tails last to first, so that an activation claims its
@@ -71,16 +74,21 @@ func fuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 		if absorbed[tail] || !isDefault(tail) || len(tail.Outputs) != 1 || tail.Outputs[0] == "" {
 			continue
 		}
-		head, act := tail, (*graph.Node)(nil)
-		if kernels.FusableActivation(tail.OpType) {
-			if len(tail.Inputs) != 1 {
-				continue
-			}
+		head, act := tail, matchActivation(tail, opset, readers, producer, consts)
+		if act != nil {
 			p := producer[tail.Inputs[0]]
-			if p == nil || !single(tail.Inputs[0]) || !isDefault(p) || absorbed[p] || len(p.Outputs) != 1 {
+			if act.x != "" {
+				p = producer[act.x]
+			}
+			if p == nil || !isDefault(p) || absorbed[p] || len(p.Outputs) != 1 {
 				continue
 			}
-			head, act = p, tail
+			if act.sigmoid != nil && absorbed[act.sigmoid] {
+				continue
+			}
+			head = p
+		} else if kernels.FusableActivation(tail.OpType) || tail.OpType == "Mul" {
+			continue
 		}
 		var fused *graph.Node
 		switch head.OpType {
@@ -125,6 +133,9 @@ func fuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 		if head != tail {
 			absorbed[head] = true
 		}
+		if act != nil && act.sigmoid != nil {
+			absorbed[act.sigmoid] = true
+		}
 		replace[tail] = fused
 	}
 	if len(replace) == 0 {
@@ -148,7 +159,7 @@ func fuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 // fusedNode builds the FusedGemm node for a Gemm or MatMul head, carrying
 // the head's attributes, the activation and the default-domain opset the
 // fallback kernels are built at.
-func fusedNode(head *graph.Node, inputs []string, act *graph.Node, out string, opset int64, matmul bool) *graph.Node {
+func fusedNode(head *graph.Node, inputs []string, act *actMatch, out string, opset int64, matmul bool) *graph.Node {
 	f := &graph.Node{
 		Name:    head.Name,
 		OpType:  "FusedGemm",
@@ -165,10 +176,13 @@ func fusedNode(head *graph.Node, inputs []string, act *graph.Node, out string, o
 		f.Attrs["matmul"] = &graph.Attr{Name: "matmul", Type: graph.AttrInt, I: 1}
 	}
 	if act != nil {
-		f.Attrs["activation"] = &graph.Attr{Name: "activation", Type: graph.AttrString, S: []byte(act.OpType)}
-		f.Attrs["act_name"] = &graph.Attr{Name: "act_name", Type: graph.AttrString, S: []byte(act.Name)}
-		if a, ok := act.Attrs["alpha"]; ok {
-			f.Attrs["activation_alpha"] = &graph.Attr{Name: "activation_alpha", Type: graph.AttrFloat, F: a.F}
+		f.Attrs["activation"] = &graph.Attr{Name: "activation", Type: graph.AttrString, S: []byte(act.name)}
+		f.Attrs["act_name"] = &graph.Attr{Name: "act_name", Type: graph.AttrString, S: []byte(act.node.Name)}
+		if act.alpha != nil {
+			f.Attrs["activation_alpha"] = &graph.Attr{Name: "activation_alpha", Type: graph.AttrFloat, F: *act.alpha}
+		}
+		if act.beta != nil {
+			f.Attrs["activation_beta"] = &graph.Attr{Name: "activation_beta", Type: graph.AttrFloat, F: *act.beta}
 		}
 	}
 	for _, k := range []string{"alpha", "beta", "transA", "transB"} {
@@ -177,4 +191,93 @@ func fusedNode(head *graph.Node, inputs []string, act *graph.Node, out string, o
 		}
 	}
 	return f
+}
+
+// actMatch is an activation found after a layer: its fused name (a
+// kernels.FusableActivation), the node that ends it, its parameters when
+// set, and for the x·Sigmoid(x) and x·HardSigmoid(x) patterns the layer
+// output x and the Sigmoid/HardSigmoid node the fusion also absorbs.
+type actMatch struct {
+	name        string
+	node        *graph.Node
+	alpha, beta *float32
+	x           string
+	sigmoid     *graph.Node
+}
+
+// matchActivation recognises the activation that tail ends, reading its
+// input from a layer:
+//
+//	Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish   the operator
+//	Clip(x, min, max)            min and max attributes or constant scalars (Relu6 is Clip(x, 0, 6))
+//	Mul(x, Sigmoid(x))           Silu (PyTorch's SiLU as the exporters write it), either operand order
+//	Mul(x, HardSigmoid(x))       HardSwish, when alpha is 1/6 and beta 1/2
+//
+// The layer output x must have no other readers than the pattern's own
+// nodes. It returns nil when tail is none of these.
+func matchActivation(tail *graph.Node, opset int64, readers map[string]int, producer map[string]*graph.Node, consts *affineScan) *actMatch {
+	attr := func(n *graph.Node, k string) *float32 {
+		if a, ok := n.Attrs[k]; ok && a.Type == graph.AttrFloat {
+			v := a.F
+			return &v
+		}
+		return nil
+	}
+	isDefault := func(n *graph.Node) bool { return n.Domain == "" || n.Domain == "ai.onnx" }
+	if !isDefault(tail) || len(tail.Inputs) == 0 || tail.Inputs[0] == "" || readers[tail.Inputs[0]] != 1 && tail.OpType != "Mul" {
+		return nil
+	}
+	switch tail.OpType {
+	case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish":
+		if len(tail.Inputs) != 1 {
+			return nil
+		}
+		return &actMatch{name: tail.OpType, node: tail, alpha: attr(tail, "alpha"), beta: attr(tail, "beta")}
+	case "Clip":
+		m := &actMatch{name: "Clip", node: tail}
+		if opset < 11 {
+			m.alpha, m.beta = attr(tail, "min"), attr(tail, "max")
+			return m
+		}
+		for i := 1; i < len(tail.Inputs) && i < 3; i++ {
+			if tail.Inputs[i] == "" {
+				continue
+			}
+			t := consts.constF32(tail.Inputs[i])
+			if t == nil || t.Len() != 1 {
+				return nil
+			}
+			v := t.F32()[0]
+			if i == 1 {
+				m.alpha = &v
+			} else {
+				m.beta = &v
+			}
+		}
+		if len(tail.Inputs) > 3 {
+			return nil
+		}
+		return m
+	case "Mul":
+		if len(tail.Inputs) != 2 {
+			return nil
+		}
+		for j, in := range tail.Inputs {
+			s, x := producer[in], tail.Inputs[1-j]
+			if s == nil || !isDefault(s) || len(s.Inputs) != 1 || s.Inputs[0] != x || len(s.Outputs) != 1 ||
+				readers[in] != 1 || readers[x] != 2 || x == in {
+				continue
+			}
+			switch s.OpType {
+			case "Sigmoid":
+				return &actMatch{name: "Silu", node: tail, x: x, sigmoid: s}
+			case "HardSigmoid":
+				a, b := attr(s, "alpha"), attr(s, "beta")
+				if a != nil && b != nil && math.Abs(float64(*a)-1.0/6) < 1e-6 && *b == 0.5 {
+					return &actMatch{name: "HardSwish", node: tail, x: x, sigmoid: s}
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -156,6 +156,41 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			{OpType: "ConvTranspose", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
 			{OpType: "Tanh", Inputs: []string{"c"}, Outputs: []string{"y"}}},
 			map[string]*ops.Tensor{"w": randT(ops.Float64, 1, 2, 2, 2), "b": randT(ops.Float64, 2)}, randT(ops.Float64, 1, 1, 3, 3), true, []int{1, 2, 4, 4}},
+		{"depthwise conv hardswish", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: map[string]*graph.Attr{"group": iattr("group", 3), "pads": intsAttr("pads", 2, 2, 2, 2)}},
+			{OpType: "HardSwish", Inputs: []string{"c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 3, 1, 5, 5), "b": randT(ops.Float32, 3)}, randT(ops.Float32, 2, 3, 7, 7), true, []int{2, 3, 7, 7}},
+		{"conv hardsigmoid", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
+			{OpType: "HardSigmoid", Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: map[string]*graph.Attr{"alpha": fattr("alpha", 1.0/6)}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 4, 3, 1, 1), "b": randT(ops.Float32, 4)}, randT(ops.Float32, 2, 3, 4, 4), true, []int{2, 4, 4, 4}},
+		{"conv relu6 clip", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
+			{OpType: "Clip", Inputs: []string{"c", "lo", "hi"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 4, 3, 3, 3), "b": randT(ops.Float32, 4), "lo": ops.Scalar(float32(0)), "hi": ops.Scalar(float32(0.5))}, randT(ops.Float32, 2, 3, 6, 6), true, []int{2, 4, 4, 4}},
+		{"conv clip max only", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
+			{OpType: "Clip", Inputs: []string{"c", "", "hi"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 4, 3, 3, 3), "b": randT(ops.Float32, 4), "hi": ops.Scalar(float32(0.25))}, randT(ops.Float32, 1, 3, 5, 5), true, []int{1, 4, 3, 3}},
+		{"conv silu as x*sigmoid(x)", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: map[string]*graph.Attr{"pads": intsAttr("pads", 1, 1, 1, 1)}},
+			{OpType: "Sigmoid", Inputs: []string{"c"}, Outputs: []string{"s"}},
+			{OpType: "Mul", Inputs: []string{"c", "s"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 5, 3, 3, 3), "b": randT(ops.Float32, 5)}, randT(ops.Float32, 2, 3, 6, 6), true, []int{2, 5, 6, 6}},
+		{"conv silu sigmoid first, float64 (fallback)", []*graph.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}},
+			{OpType: "Sigmoid", Inputs: []string{"c"}, Outputs: []string{"s"}},
+			{OpType: "Mul", Inputs: []string{"s", "c"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float64, 2, 1, 2, 2), "b": randT(ops.Float64, 2)}, randT(ops.Float64, 1, 1, 3, 3), true, []int{1, 2, 2, 2}},
+		{"gemm hardswish as x*hardsigmoid(x)", []*graph.Node{
+			{OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"h"}},
+			{OpType: "HardSigmoid", Inputs: []string{"h"}, Outputs: []string{"s"}, Attrs: map[string]*graph.Attr{"alpha": fattr("alpha", 1.0/6), "beta": fattr("beta", 0.5)}},
+			{OpType: "Mul", Inputs: []string{"h", "s"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float32, 7, 40), "b": randT(ops.Float32, 40)}, randT(ops.Float32, 3, 7), true, []int{3, 40}},
+		{"gemm clip float64 (fallback)", []*graph.Node{
+			{OpType: "Gemm", Inputs: []string{"x", "w", "b"}, Outputs: []string{"h"}},
+			{OpType: "Clip", Inputs: []string{"h", "lo", "hi"}, Outputs: []string{"y"}}},
+			map[string]*ops.Tensor{"w": randT(ops.Float64, 7, 5), "b": randT(ops.Float64, 5), "lo": ops.FromFloat64(nil, []float64{-0.2}), "hi": ops.FromFloat64(nil, []float64{0.3})}, randT(ops.Float64, 2, 7), false, []int{2, 5}},
 		{"matmul add full bias (fallback)", []*graph.Node{
 			{OpType: "MatMul", Inputs: []string{"x", "w"}, Outputs: []string{"m"}},
 			{OpType: "Add", Inputs: []string{"m", "b"}, Outputs: []string{"a"}},
@@ -170,7 +205,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 				Initializers: c.inits,
 				Nodes:        c.nodes,
 			}
-			m := &graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}
+			m := &graph.Model{Opsets: map[string]int64{"": 14}, Graph: g}
 			var res [2]*ops.Tensor
 			for i, opt := range []bool{false, true} {
 				p, err := native.Compile(m, native.Options{Optimize: opt})
@@ -219,4 +254,65 @@ func TestFusedGemmErrorsNameTheOriginalNode(t *testing.T) {
 	_, err = p.Run(context.Background(), []*ops.Tensor{ops.New(ops.Float32, 2, 5)}) // inner dims 5 vs 4
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dense1 (Gemm)", "the error names the original node")
+}
+
+// TestFuseActivationPatternsGraph checks which activation patterns after a
+// convolution fuse-layers absorbs: the single operators, Clip with constant
+// bounds (Relu6), and the exporters' decompositions x·Sigmoid(x) (SiLU)
+// and x·HardSigmoid(x) with PyTorch's constants (HardSwish); and which it
+// must leave alone.
+func TestFuseActivationPatternsGraph(t *testing.T) {
+	conv := func(out string) *graph.Node {
+		return &graph.Node{Name: "conv_" + out, OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{out}}
+	}
+	hsig := func(in, out string, a float32) *graph.Node {
+		return &graph.Node{OpType: "HardSigmoid", Inputs: []string{in}, Outputs: []string{out}, Attrs: map[string]*graph.Attr{"alpha": fattr("alpha", a), "beta": fattr("beta", 0.5)}}
+	}
+	g := &graph.Graph{
+		Inputs:  []graph.ValueInfo{{Name: "x"}, {Name: "dyn"}},
+		Outputs: []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}, {Name: "y7"}, {Name: "s7"}, {Name: "y8"}},
+		Initializers: map[string]*ops.Tensor{"w": ops.New(ops.Float32, 2, 2, 1, 1),
+			"zero": ops.Scalar(0), "six": ops.Scalar(6), "pair": ops.New(ops.Float32, 2)},
+		Nodes: []*graph.Node{
+			conv("c1"), {OpType: "Sigmoid", Inputs: []string{"c1"}, Outputs: []string{"s1"}},
+			{OpType: "Mul", Inputs: []string{"s1", "c1"}, Outputs: []string{"y1"}}, // SiLU: fused
+			conv("c2"), hsig("c2", "s2", 1.0/6), {OpType: "Mul", Inputs: []string{"c2", "s2"}, Outputs: []string{"y2"}}, // HardSwish: fused
+			conv("c3"), hsig("c3", "s3", 0.2), {OpType: "Mul", Inputs: []string{"c3", "s3"}, Outputs: []string{"y3"}}, // alpha 0.2 is not HardSwish, and c3 has two readers: kept
+			conv("c4"), {OpType: "Clip", Inputs: []string{"c4", "zero", "six"}, Outputs: []string{"y4"}}, // Relu6: fused
+			conv("c5"), {OpType: "Clip", Inputs: []string{"c5", "zero", "dyn"}, Outputs: []string{"y5"}}, // bound fed at run time: kept
+			conv("c6"), {OpType: "Clip", Inputs: []string{"c6", "pair"}, Outputs: []string{"y6"}}, // bound not a scalar: kept
+			conv("c7"), {OpType: "Sigmoid", Inputs: []string{"c7"}, Outputs: []string{"s7"}},
+			{OpType: "Mul", Inputs: []string{"c7", "s7"}, Outputs: []string{"y7"}}, // the Sigmoid's output is a graph output: kept
+			conv("c8"), {OpType: "HardSwish", Inputs: []string{"c8"}, Outputs: []string{"y8"}}, // fused
+		},
+	}
+	m := &graph.Model{Opsets: map[string]int64{"": 14}, Graph: g}
+	out := runPass(t, passes.FuseLayers, m, g)
+	want := []string{
+		"FusedConv(x,w)->y1",
+		"FusedConv(x,w)->y2",
+		"Conv(x,w)->c3", "HardSigmoid(c3)->s3", "Mul(c3,s3)->y3",
+		"FusedConv(x,w)->y4",
+		"Conv(x,w)->c5", "Clip(c5,zero,dyn)->y5",
+		"Conv(x,w)->c6", "Clip(c6,pair)->y6",
+		"Conv(x,w)->c7", "Sigmoid(c7)->s7", "Mul(c7,s7)->y7",
+		"FusedConv(x,w)->y8",
+	}
+	require.Equal(t, want, opsOf(out), "after fusion")
+	acts := map[string]string{}
+	for _, n := range out.Nodes {
+		if n.OpType == "FusedConv" {
+			a, err := n.String("activation", "")
+			require.NoError(t, err)
+			acts[n.Outputs[0]] = a
+		}
+	}
+	assert.Equal(t, map[string]string{"y1": "Silu", "y2": "HardSwish", "y4": "Clip", "y8": "HardSwish"}, acts, "fused activations")
+	for _, n := range out.Nodes {
+		if n.Outputs[0] == "y4" {
+			assert.Equal(t, float32(0), n.Attrs["activation_alpha"].F, "Clip min")
+			assert.Equal(t, float32(6), n.Attrs["activation_beta"].F, "Clip max")
+		}
+	}
+	require.Len(t, g.Nodes, 20, "fuse-layers modified its input")
 }
