@@ -213,6 +213,10 @@ func Conv(p *ConvParams, x, w, bias, y, col []float32) {
 		convDirect(p, x, w, bias, y) // conv_direct.go
 		return
 	}
+	if p.Group == 1 && p.Pointwise() {
+		convPointwise(p, x, w, bias, y) // conv_pointwise.go
+		return
+	}
 	if fastConvOK(p, false) {
 		convFast2D(p, x, w, bias, y) // conv_fast2d.go
 		return

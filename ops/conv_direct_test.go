@@ -104,3 +104,38 @@ func TestConvDirectRoute(t *testing.T) {
 	assert.False(t, convDirectOK(mk(64, 64, 1)), "group 1")
 	assert.False(t, convDirectOK(mk(128, 128, 2)), "64×64 per group")
 }
+
+// TestConvPointwiseBlocks runs pointwise convolutions whose outputs span
+// several column blocks (a partial one last), with and without bias, with
+// each fused activation, against the definition on every row mover.
+func TestConvPointwiseBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	defer func(u int) { moveUse = u }(moveUse)
+	for _, c := range []struct {
+		inC, outC, h, w int
+		act             Act
+		bias            bool
+	}{
+		{16, 70, 33, 31, ActSiLU, true}, {3, 200, 20, 20, ActHardSwish, false}, {5, 9, 3, 3, ActRelu, true},
+		{24, 40, 45, 45, ActNone, true}, {7, 64, 64, 64, ActRelu, false}, {0, 4, 5, 5, ActNone, true},
+	} {
+		p := &ConvParams{Batch: 3, InC: c.inC, OutC: c.outC, Group: 1, In: []int{c.h, c.w}, Kernel: []int{1, 1}, Out: []int{c.h, c.w},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Act: c.act}
+		x := uniform(rng, p.Batch*p.InC*c.h*c.w)
+		w := uniform(rng, p.OutC*p.InC)
+		var bias []float32
+		if c.bias {
+			bias = uniform(rng, p.OutC)
+		}
+		q := *p
+		q.Act = ActNone
+		want := naiveConv(&q, x, w, bias)
+		ApplyActivation(want, want, c.act, 0, 0)
+		for _, impl := range moveImpls() {
+			moveUse = impl
+			y := make([]float32, len(want))
+			Conv(p, x, w, bias, y, nil)
+			requireClose(t, fmt.Sprintf("%+v %s", *p, moveNames[impl]), y, want, 1e-5)
+		}
+	}
+}

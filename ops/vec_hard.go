@@ -93,6 +93,8 @@ const siluChunk = 256
 // an exporter's Sigmoid followed by Mul gives on the native kernels.
 func SiLUSlice(dst, src []float32) {
 	dst = dst[:len(src)]
+	done := siluVec(dst, src)
+	dst, src = dst[done:], src[done:]
 	var buf [siluChunk]float32
 	for lo := 0; lo < len(src); lo += siluChunk {
 		x := src[lo:min(lo+siluChunk, len(src))]

@@ -45,6 +45,21 @@ func leakyReluAVX512(dst, src *float32, n int, alpha float32)
 func leakyReluAVX2(dst, src *float32, n int, alpha float32)
 
 //go:noescape
+func siluAVX512(dst, src *float32, n int)
+
+// siluVec runs the AVX-512 SiLU on the longest multiple-of-16 prefix (the
+// AVX2 path is SigmoidSlice and a product, which gives the same bits).
+func siluVec(dst, src []float32) int {
+	n := len(src) &^ 15
+	if hardUse != 16 || n == 0 || !vecAVX2 {
+		return 0
+	}
+	_ = dst[n-1]
+	siluAVX512(&dst[0], &src[0], n)
+	return n
+}
+
+//go:noescape
 func mulAVX512(dst, a, b *float32, n int)
 
 //go:noescape

@@ -2,6 +2,24 @@
 
 #include "textflag.h"
 
+// The constants of sigmoidAVX2's e^x (vec_act.go: expHi … expP5), one
+// float each, for siluAVX512 to broadcast.
+DATA silc<>+0(SB)/4, $0x42b0c0a5 // hi
+DATA silc<>+4(SB)/4, $0xc2aeac50 // lo
+DATA silc<>+8(SB)/4, $0x3fb8aa3b // log2e
+DATA silc<>+12(SB)/4, $0x3f318000 // c1
+DATA silc<>+16(SB)/4, $0xb95e8083 // c2
+DATA silc<>+20(SB)/4, $0x39506967 // p0
+DATA silc<>+24(SB)/4, $0x3ab743ce // p1
+DATA silc<>+28(SB)/4, $0x3c088908 // p2
+DATA silc<>+32(SB)/4, $0x3d2aa9c1 // p3
+DATA silc<>+36(SB)/4, $0x3e2aaaaa // p4
+DATA silc<>+40(SB)/4, $0x3f000000 // p5
+DATA silc<>+44(SB)/4, $0x3f800000 // one
+DATA silc<>+48(SB)/4, $0x0000007f // i127
+DATA silc<>+52(SB)/4, $0x80000000 // sign
+GLOBL silc<>(SB), RODATA|NOPTR, $56
+
 // Piecewise-linear activations and the SiLU product (vec_hard.go), 16
 // (AVX-512) or 8 (AVX2) lanes at a time; n is a multiple of the width.
 // Every lane does exactly the float32 operations of the Go twins, in the
@@ -194,5 +212,68 @@ myloop:
 	JMP     myloop
 
 mydone:
+	VZEROUPPER
+	RET
+
+// func siluAVX512(dst, src *float32, n int)
+// dst = x·sigmoid(x), the sigmoid computed by sigmoidAVX2's instructions
+// (vec_act_amd64.s) in 16 lanes: the same IEEE operations on each lane, so
+// the same bits as SigmoidSlice followed by a multiply. The constants
+// (silc) are broadcast once into Z16-Z29.
+TEXT ·siluAVX512(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS silc<>+0(SB), Z16   // hi
+	VBROADCASTSS silc<>+4(SB), Z17  // lo
+	VBROADCASTSS silc<>+8(SB), Z18  // log2e
+	VBROADCASTSS silc<>+12(SB), Z19  // c1
+	VBROADCASTSS silc<>+16(SB), Z20 // c2
+	VBROADCASTSS silc<>+20(SB), Z21 // p0
+	VBROADCASTSS silc<>+24(SB), Z22 // p1
+	VBROADCASTSS silc<>+28(SB), Z23 // p2
+	VBROADCASTSS silc<>+32(SB), Z24 // p3
+	VBROADCASTSS silc<>+36(SB), Z25 // p4
+	VBROADCASTSS silc<>+40(SB), Z26 // p5
+	VBROADCASTSS silc<>+44(SB), Z27 // one
+	VPBROADCASTD silc<>+48(SB), Z28 // int32 127
+	VPBROADCASTD silc<>+52(SB), Z29 // sign bit
+
+siluloop:
+	TESTQ        CX, CX
+	JLE          siludone
+	VMOVUPS      (SI), Z6
+	VCMPPS       $3, Z6, Z6, K1      // unordered: NaN lanes
+	VPXORD       Z29, Z6, Z0         // -x
+	VMINPS       Z16, Z0, Z0
+	VMAXPS       Z17, Z0, Z0
+	VMULPS       Z18, Z0, Z1
+	VRNDSCALEPS  $0, Z1, Z1
+	VFNMADD231PS Z19, Z1, Z0
+	VFNMADD231PS Z20, Z1, Z0
+	VMOVAPS      Z21, Z2
+	VFMADD213PS  Z22, Z0, Z2
+	VFMADD213PS  Z23, Z0, Z2
+	VFMADD213PS  Z24, Z0, Z2
+	VFMADD213PS  Z25, Z0, Z2
+	VFMADD213PS  Z26, Z0, Z2
+	VMULPS       Z0, Z0, Z3
+	VADDPS       Z27, Z0, Z4
+	VFMADD231PS  Z3, Z2, Z4
+	VCVTPS2DQ    Z1, Z1
+	VPADDD       Z28, Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z1, Z4, Z0          // e^-x
+	VADDPS       Z27, Z0, Z0
+	VDIVPS       Z0, Z27, Z0         // 1/(1+e^-x)
+	VBLENDMPS    Z6, Z0, K1, Z0      // NaN stays NaN
+	VMULPS       Z6, Z0, Z0          // x·sigmoid(x)
+	VMOVUPS      Z0, (DI)
+	ADDQ         $64, SI
+	ADDQ         $64, DI
+	SUBQ         $16, CX
+	JMP          siluloop
+
+siludone:
 	VZEROUPPER
 	RET

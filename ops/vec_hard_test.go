@@ -75,6 +75,18 @@ func TestHardKernelsMatchTwins(t *testing.T) {
 				sameBits(t, fmt.Sprintf("%s n=%d width %d in place", f.name, n, w), inPlace, want)
 			}
 		}
+		// SiLU on every width is SigmoidSlice times x, bit for bit.
+		sig := make([]float32, n)
+		SigmoidSlice(sig, x)
+		for i := range sig {
+			sig[i] *= x[i]
+		}
+		for _, w := range hardWidths() {
+			hardUse = w
+			got := make([]float32, n)
+			SiLUSlice(got, x)
+			sameBits(t, fmt.Sprintf("SiLU n=%d width %d", n, w), got, sig)
+		}
 		a, b := hardInputs(rng, n), hardInputs(rng, n)
 		want := make([]float32, n)
 		for i := range a {
