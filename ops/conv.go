@@ -192,6 +192,40 @@ func (p *ConvParams) Pointwise() bool {
 	return true
 }
 
+// as2D returns a 1-D convolution as the 2-D one of height 1 it is (same
+// memory layout of x, w and y), so it takes the 2-D paths (direct,
+// pointwise, phase split); ok is false for other ranks.
+func (p *ConvParams) as2D() (*ConvParams, bool) {
+	if len(p.In) != 1 {
+		return nil, false
+	}
+	q := *p
+	q.In, q.Kernel, q.Out = []int{1, p.In[0]}, []int{1, p.Kernel[0]}, []int{1, p.Out[0]}
+	q.Strides, q.Dilations, q.PadBegin = []int{1, p.Strides[0]}, []int{1, p.Dilations[0]}, []int{0, p.PadBegin[0]}
+	return &q, true
+}
+
+// ScratchSize is the length of the col scratch Conv (transpose false) or
+// ConvTranspose needs on the path it takes for p: ColSize for the
+// im2col/col2im paths, 0 for the others (direct grouped, pointwise,
+// phase split, shifted adds), which need none or keep their own.
+func (p *ConvParams) ScratchSize(transpose bool) int {
+	q := p
+	if q2, ok := p.as2D(); ok {
+		q = q2
+	}
+	if transpose {
+		if convTransposeRoute(q) != ctCol2Im {
+			return 0
+		}
+		return q.ColSize(true)
+	}
+	if convDirectOK(q) || (q.Group == 1 && q.Pointwise()) || fastConvOK(q, false) {
+		return 0
+	}
+	return q.ColSize(false)
+}
+
 // ColSize is the length of the scratch buffer Conv and ConvTranspose need
 // (0 when the convolution is pointwise and needs none).
 func (p *ConvParams) ColSize(transpose bool) int {
@@ -209,6 +243,10 @@ func (p *ConvParams) ColSize(transpose bool) int {
 // Gemm, one group at a time. col is scratch of at least p.ColSize(false)
 // elements (nil allocates). bias may be nil. y is overwritten.
 func Conv(p *ConvParams, x, w, bias, y, col []float32) {
+	if q, ok := p.as2D(); ok {
+		Conv(q, x, w, bias, y, col)
+		return
+	}
 	if convDirectOK(p) {
 		convDirect(p, x, w, bias, y) // conv_direct.go
 		return
@@ -253,6 +291,10 @@ func convIm2Col(p *ConvParams, x, w, bias, y, col []float32) {
 // p.ColSize(true) elements (nil allocates). bias may be nil; y is
 // overwritten.
 func ConvTranspose(p *ConvParams, x, w, bias, y, col []float32) {
+	if q, ok := p.as2D(); ok {
+		ConvTranspose(q, x, w, bias, y, col)
+		return
+	}
 	switch convTransposeRoute(p) { // conv_fast2d.go
 	case ctShift:
 		convTransposeShift2D(p, x, w, bias, y)

@@ -76,9 +76,8 @@ func convTaps(dst, src []float32, offs []int, w []float32) {
 // overwritten with act(conv(x, w) + bias).
 func convDirect(p *ConvParams, x, w, bias, y []float32) {
 	q := *p
-	if len(p.In) == 1 { // a 1-D convolution is a 2-D one of height 1
-		q.In, q.Kernel, q.Out = []int{1, p.In[0]}, []int{1, p.Kernel[0]}, []int{1, p.Out[0]}
-		q.Strides, q.Dilations, q.PadBegin = []int{1, p.Strides[0]}, []int{1, p.Dilations[0]}, []int{0, p.PadBegin[0]}
+	if q2, ok := p.as2D(); ok {
+		q = *q2
 	}
 	ay, ax := axisGeom(&q, 0, false), axisGeom(&q, 1, false)
 	cg, mg := q.InC/q.Group, q.OutC/q.Group

@@ -139,3 +139,28 @@ func TestConvPointwiseBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestConvScratchSize checks that only the im2col/col2im routes ask the
+// runtime for column scratch, and that they run with exactly that much.
+func TestConvScratchSize(t *testing.T) {
+	mk := func(c, m, g int, in, k, s []int) *ConvParams {
+		p := &ConvParams{Batch: 2, InC: c, OutC: m, Group: g, In: in, Kernel: k, Strides: s}
+		for i := range in {
+			p.Dilations = append(p.Dilations, 1)
+			p.PadBegin = append(p.PadBegin, 0)
+			p.Out = append(p.Out, ConvOutSize(in[i], k[i], s[i], 1, 0, 0))
+		}
+		return p
+	}
+	assert.Zero(t, mk(8, 8, 8, []int{9, 9}, []int{3, 3}, []int{1, 1}).ScratchSize(false), "depthwise")
+	assert.Zero(t, mk(8, 16, 1, []int{9, 9}, []int{1, 1}, []int{1, 1}).ScratchSize(false), "pointwise")
+	assert.Zero(t, mk(8, 16, 1, []int{9, 9}, []int{3, 3}, []int{2, 2}).ScratchSize(false), "phase split")
+	assert.Zero(t, mk(8, 16, 1, []int{40}, []int{5}, []int{2}).ScratchSize(false), "1-D on the phase split")
+	p3 := mk(2, 3, 1, []int{4, 5, 6}, []int{2, 2, 2}, []int{1, 1, 1})
+	require.Equal(t, p3.ColSize(false), p3.ScratchSize(false), "3-D takes im2col")
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, w := uniform(rng, 2*2*4*5*6), uniform(rng, 3*2*8)
+	y := make([]float32, 2*3*NumElements(p3.Out))
+	Conv(p3, x, w, nil, y, make([]float32, p3.ScratchSize(false)))
+	requireClose(t, "3-D", y, naiveConv(p3, x, w, nil), 1e-5)
+}

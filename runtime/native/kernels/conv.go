@@ -77,7 +77,7 @@ func buildConv(n *graph.Node, opset int64) (operators.Kernel, error) {
 		if b != nil {
 			bias = float32s(b)
 		}
-		ops.Conv(p, float32s(x), float32s(w), bias, out.f, scratchFloats(env, p.ColSize(false)))
+		ops.Conv(p, float32s(x), float32s(w), bias, out.f, scratchFloats(env, p.ScratchSize(false)))
 		return []*ops.Tensor{out.done()}, nil
 	}, nil
 }
@@ -171,7 +171,7 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha, actBeta float32
 		if b != nil {
 			bias = float32s(b)
 		}
-		ops.ConvTranspose(p, float32s(x), float32s(w), bias, o.f, scratchFloats(env, p.ColSize(true)))
+		ops.ConvTranspose(p, float32s(x), float32s(w), bias, o.f, scratchFloats(env, p.ScratchSize(true)))
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
 }

@@ -315,7 +315,7 @@ func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
 			if b != nil {
 				bias = b.F32()
 			}
-			ops.Conv(p, x.F32(), w.F32(), bias, y.F32(), nil)
+			ops.Conv(p, x.F32(), w.F32(), bias, y.F32(), scratchFloats(env, p.ScratchSize(false)))
 			return []*ops.Tensor{y}, nil
 		}
 		return slowK(env, in)
