@@ -100,26 +100,20 @@ func meanInvStd(xs []float32, eps float32) (mean, invStd float64) {
 // scale and bias hold cols values (bias may be nil). mean and invStd, when
 // non-nil, receive one value per row (1/√(σ² + eps) for invStd), as the
 // ONNX LayerNormalization optional outputs and the trainer's backward pass
-// need. y may alias x.
+// need. Each row runs LayerNormRow's vector kernels (float32 sums in vector
+// lanes, mean first, then the squared deviations). y may alias x.
 func LayerNorm(rows, cols int, x, scale, bias []float32, eps float32, y, mean, invStd []float32) {
 	for r := 0; r < rows; r++ {
-		xs, ys := x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols]
-		mu, inv := meanInvStd(xs, eps)
+		var b []float32
+		if bias != nil {
+			b = bias[:cols]
+		}
+		mu, inv := LayerNormRow(y[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], scale[:cols], b, eps)
 		if mean != nil {
-			mean[r] = float32(mu)
+			mean[r] = mu
 		}
 		if invStd != nil {
-			invStd[r] = float32(inv)
-		}
-		muf, invf := float32(mu), float32(inv)
-		if bias == nil {
-			for j, v := range xs {
-				ys[j] = (v - muf) * invf * scale[j]
-			}
-			continue
-		}
-		for j, v := range xs {
-			ys[j] = (v-muf)*invf*scale[j] + bias[j]
+			invStd[r] = inv
 		}
 	}
 }

@@ -12,9 +12,14 @@ func LogSoftmax(rows, cols int, x, y []float32) { SoftmaxAxis(rows, cols, 1, x, 
 
 // SoftmaxAxis applies softmax (or, with log, log-softmax) along the middle
 // axis of x viewed as outer×n×inner, i.e. along an axis with stride inner.
-// Sums are accumulated in float64. y may alias x.
+// Softmax over the last axis (inner = 1) runs SoftmaxRow's vector kernels;
+// the other cases accumulate sums in float64. y may alias x.
 func SoftmaxAxis(outer, n, inner int, x, y []float32, log bool) {
 	if n == 0 || inner == 0 {
+		return
+	}
+	if inner == 1 && !log {
+		SoftmaxRows(outer, n, x, y, false)
 		return
 	}
 	if inner == 1 {
@@ -90,6 +95,18 @@ func SoftmaxAxis(outer, n, inner int, x, y []float32, log bool) {
 				}
 			}
 		}
+	}
+}
+
+// SoftmaxRows writes the softmax of each of rows rows of n elements of x
+// into y (which may alias x), with SoftmaxRow's vector kernels; with
+// nanToZero, NaN results become 0 (see SoftmaxRow).
+func SoftmaxRows(rows, n int, x, y []float32, nanToZero bool) {
+	if n == 0 {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		SoftmaxRow(y[r*n:(r+1)*n], x[r*n:(r+1)*n], nanToZero)
 	}
 }
 

@@ -98,6 +98,12 @@ func UnaryF32(op UnaryOp, p UnaryParams, dst, src []float32) {
 		HardSigmoidSlice(dst, src, p.Alpha, p.Beta) // vectorised (vec_hard.go)
 	case UnHardSwish:
 		HardSwishSlice(dst, src)
+	case UnErf:
+		ErfSlice(dst, src) // vectorised (vec_math.go)
+	case UnGelu:
+		GeluSlice(dst, src)
+	case UnGeluTanh:
+		GeluTanhSlice(dst, src)
 	default:
 		unaryFloat(op, p, dst, src)
 	}
