@@ -1,6 +1,9 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+)
 
 // ConcatShape returns the shape of srcs joined along axis, checking that all
 // have the same rank and agree on every other axis.
@@ -153,5 +156,75 @@ func Split[T any](dsts [][]T, src []T, outer int, inners []int) {
 			copy(d[r*n:r*n+n], src[o:o+n])
 			o += n
 		}
+	}
+}
+
+// PutIndex writes src into dst at index i along axis: dst[…, i, …] = src,
+// where src has dst's shape without axis (the step of stacking slices
+// one by one, as Loop and Scan build their scan outputs).
+func PutIndex(dst *Tensor, axis, i int, src *Tensor) error {
+	outer, n, inner, err := indexGeometry("put index", dst, src, axis, i)
+	if err != nil {
+		return err
+	}
+	for o := range outer {
+		moveElements(dst.Data, (o*n+i)*inner, src.Data, o*inner, inner)
+	}
+	return nil
+}
+
+// TakeIndex writes src[…, i, …] (index i along axis) into dst, which has
+// src's shape without axis (the slice Scan feeds its body).
+func TakeIndex(dst, src *Tensor, axis, i int) error {
+	outer, n, inner, err := indexGeometry("take index", src, dst, axis, i)
+	if err != nil {
+		return err
+	}
+	for o := range outer {
+		moveElements(dst.Data, o*inner, src.Data, (o*n+i)*inner, inner)
+	}
+	return nil
+}
+
+// indexGeometry checks that part is whole without axis and returns whole
+// as [outer, n, inner] around axis.
+func indexGeometry(op string, whole, part *Tensor, axis, i int) (outer, n, inner int, err error) {
+	if axis < 0 || axis >= len(whole.Shape) {
+		return 0, 0, 0, fmt.Errorf("%s: axis %d out of range for rank %d", op, axis, len(whole.Shape))
+	}
+	want := append(append(make([]int, 0, len(whole.Shape)-1), whole.Shape[:axis]...), whole.Shape[axis+1:]...)
+	if err := moveCheck(op, part, whole, want); err != nil {
+		return 0, 0, 0, err
+	}
+	n = whole.Shape[axis]
+	if i < 0 || i >= n {
+		return 0, 0, 0, fmt.Errorf("%s: index %d out of range [0, %d)", op, i, n)
+	}
+	return NumElements(whole.Shape[:axis]), n, NumElements(whole.Shape[axis+1:]), nil
+}
+
+// moveElements copies n elements from src[si:] to dst[di:]; both are
+// element slices of the same type.
+func moveElements(dst any, di int, src any, si, n int) {
+	switch d := dst.(type) {
+	case []float32:
+		copy(d[di:di+n], src.([]float32)[si:si+n])
+	case []float64:
+		copy(d[di:di+n], src.([]float64)[si:si+n])
+	case []uint16:
+		copy(d[di:di+n], src.([]uint16)[si:si+n])
+	case []int64:
+		copy(d[di:di+n], src.([]int64)[si:si+n])
+	case []int32:
+		copy(d[di:di+n], src.([]int32)[si:si+n])
+	case []int8:
+		copy(d[di:di+n], src.([]int8)[si:si+n])
+	case []uint8:
+		copy(d[di:di+n], src.([]uint8)[si:si+n])
+	case []bool:
+		copy(d[di:di+n], src.([]bool)[si:si+n])
+	default:
+		// Element types without a case of their own: correct, slower.
+		reflect.Copy(reflect.ValueOf(dst).Slice(di, di+n), reflect.ValueOf(src).Slice(si, si+n))
 	}
 }

@@ -121,3 +121,37 @@ func TestConcatErrors(t *testing.T) {
 	assert.Error(t, ConcatInto(New(Float32, 5, 3), []*Tensor{a, seqTensor(Int32, 3, 3)}, 0), "mixed dtypes: no error")
 	assert.Error(t, SplitInto([]*Tensor{New(Float32, 1, 3), New(Float32, 1, 3)}, b, 0), "split parts not covering the input: no error")
 }
+
+// PutIndex and TakeIndex against the index arithmetic written out: a
+// [2 3 4] tensor stacked and unstacked along each axis.
+func TestPutTakeIndex(t *testing.T) {
+	whole := New(Int64, 2, 3, 4)
+	for i := range whole.I64() {
+		whole.I64()[i] = int64(i)
+	}
+	for axis := range 3 {
+		partShape := append(append([]int(nil), whole.Shape[:axis]...), whole.Shape[axis+1:]...)
+		rebuilt := New(Int64, whole.Shape...)
+		for i := range whole.Shape[axis] {
+			part := New(Int64, partShape...)
+			require.NoError(t, TakeIndex(part, whole, axis, i))
+			for k, v := range part.I64() {
+				// Element k of the slice, as (a, b) over partShape, is whole at
+				// the same position with i inserted at axis.
+				idx := []int{k / partShape[1], k % partShape[1]}
+				full := append(append(append([]int(nil), idx[:axis]...), i), idx[axis:]...)
+				want := int64(full[0]*12 + full[1]*4 + full[2])
+				if v != want {
+					t.Fatalf("axis %d index %d element %d: got %d, want %d", axis, i, k, v, want)
+				}
+			}
+			require.NoError(t, PutIndex(rebuilt, axis, i, part))
+		}
+		assert.Equal(t, whole.I64(), rebuilt.I64(), "axis %d", axis)
+	}
+	part := New(Int64, 3, 4)
+	assert.ErrorContains(t, TakeIndex(part, whole, 0, 2), "index 2 out of range [0, 2)")
+	assert.ErrorContains(t, TakeIndex(part, whole, 1, 0), "output shape [3 4], want [2 4]")
+	assert.ErrorContains(t, PutIndex(whole, 3, 0, part), "axis 3 out of range")
+	assert.ErrorContains(t, PutIndex(New(Float32, 2, 3, 4), 0, 0, part), "is int64")
+}
