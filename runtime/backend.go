@@ -34,6 +34,13 @@ type Executable interface {
 	Close() error
 }
 
+// ValueExecutable is an Executable that also runs models whose inputs or
+// outputs are sequences, optionals or maps (Session.RunValues). inputs
+// follow m.Graph.Inputs order, checked against the declared types.
+type ValueExecutable interface {
+	RunValues(ctx context.Context, inputs []*graph.Value) ([]*graph.Value, error)
+}
+
 // Config carries backend-independent settings.
 type Config struct {
 	// IntraOpThreads bounds the threads one Run uses (0: backend default).
@@ -52,6 +59,11 @@ type Config struct {
 	// graph.DefaultMaxTensorBytes default, negative: no bound); set from
 	// WithLimits. The native backend enforces it.
 	MaxTensorBytes int64
+	// MaxLoopIterations and MaxSequenceLength bound one Loop's iterations
+	// and one sequence's elements while a model runs (graph.Limits; 0:
+	// the defaults, negative: no bound). The native backend enforces them.
+	MaxLoopIterations int64
+	MaxSequenceLength int64
 }
 
 var (

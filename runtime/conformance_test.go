@@ -480,9 +480,6 @@ func runCase(backend string, c *confCase, opts ...runtime.Option) (out outcome) 
 			return failed(cleanReason(err.Error(), c.dir), err.Error())
 		}
 	}
-	if c.nonTensor != "" {
-		return failed(c.nonTensor+": Session.Run takes and returns tensors only", "")
-	}
 	s, err := runtime.OpenModel(m, append([]runtime.Option{runtime.WithBackend(backend)}, opts...)...)
 	if err != nil {
 		return failed("open: "+cleanReason(err.Error(), c.dir), err.Error())
@@ -490,12 +487,8 @@ func runCase(backend string, c *confCase, opts ...runtime.Option) (out outcome) 
 	defer s.Close()
 	outs := s.Outputs()
 	for i, d := range data {
-		inputs := make([]*ops.Tensor, len(d.inputs))
-		for k, v := range d.inputs {
-			inputs[k] = v.Tensor
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		got, err := s.RunOrdered(ctx, inputs)
+		got, err := s.RunValuesOrdered(ctx, d.inputs)
 		cancel()
 		set := filepath.Base(sets[i])
 		if err != nil {
@@ -505,7 +498,7 @@ func runCase(backend string, c *confCase, opts ...runtime.Option) (out outcome) 
 			return failed(fmt.Sprintf("%d outputs, the data has %d", len(got), len(d.outputs)), "")
 		}
 		for k := range d.outputs {
-			if cmp, err := compareTensors(got[k], d.outputs[k].Tensor); err != nil {
+			if cmp, err := compareValues(got[k], d.outputs[k]); err != nil {
 				return failed(fmt.Sprintf("output %s: %s", outs[k].Name, cmp), fmt.Sprintf("%s: output %d (%s): %v", set, k, outs[k].Name, err))
 			}
 		}
@@ -583,6 +576,44 @@ func skipSignature(s string) string {
 		}
 	}
 	return s
+}
+
+// compareValues compares values of any kind: tensors as compareTensors
+// does, sequences element by element, optionals by presence and contents.
+func compareValues(got, want *graph.Value) (string, error) {
+	if got == nil {
+		return "no value", errors.New("no value")
+	}
+	if got.Kind != want.Kind {
+		err := fmt.Errorf("a %s, want a %s", got.Kind, want.Kind)
+		return err.Error(), err
+	}
+	switch want.Kind {
+	case graph.TensorValue:
+		return compareTensors(got.Tensor, want.Tensor)
+	case graph.SequenceValue, graph.MapValue:
+		if len(got.Elems) != len(want.Elems) {
+			err := fmt.Errorf("%d elements, want %d", len(got.Elems), len(want.Elems))
+			return "wrong sequence length", err
+		}
+		for i := range want.Elems {
+			if cmp, err := compareValues(got.Elems[i], want.Elems[i]); err != nil {
+				return "element: " + cmp, fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		if want.Kind == graph.MapValue {
+			return compareTensors(got.Keys, want.Keys)
+		}
+	case graph.OptionalValue:
+		if (got.Elem == nil) != (want.Elem == nil) {
+			err := fmt.Errorf("optional %v, want %v", got, want)
+			return "wrong optional presence", err
+		}
+		if want.Elem != nil {
+			return compareValues(got.Elem, want.Elem)
+		}
+	}
+	return "", nil
 }
 
 // compareTensors checks dtype, shape and values: floats within

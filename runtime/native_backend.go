@@ -36,7 +36,9 @@ func (nativeBackend) Compile(ctx context.Context, m *graph.Model, cfg Config) (E
 		Optimize: cfg.Optimize,
 		Passes:   pipeline,
 
-		MaxTensorBytes: cfg.MaxTensorBytes,
+		MaxTensorBytes:    cfg.MaxTensorBytes,
+		MaxLoopIterations: cfg.MaxLoopIterations,
+		MaxSequenceLength: cfg.MaxSequenceLength,
 	})
 	if err != nil {
 		return nil, err
@@ -48,6 +50,14 @@ type nativeExecutable struct{ plan *native.Plan }
 
 func (e nativeExecutable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
 	out, err := e.plan.Run(ctx, inputs)
+	if err != nil {
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	return out, nil
+}
+
+func (e nativeExecutable) RunValues(ctx context.Context, inputs []*graph.Value) ([]*graph.Value, error) {
+	out, err := e.plan.RunValues(ctx, inputs)
 	if err != nil {
 		return nil, fmt.Errorf("native: %w", err)
 	}

@@ -140,6 +140,8 @@ func OpenModelContext(ctx context.Context, m *graph.Model, opts ...Option) (*Ses
 		return nil, err
 	}
 	o.cfg.MaxTensorBytes = o.limits.MaxTensorBytes
+	o.cfg.MaxLoopIterations = o.limits.MaxLoopIterations
+	o.cfg.MaxSequenceLength = o.limits.MaxSequenceLength
 	if err := typeCheck(m); err != nil {
 		return nil, err
 	}
@@ -183,7 +185,9 @@ func (s *Session) Metadata() map[string]string {
 	return out
 }
 
-// Run feeds the named inputs and returns the graph outputs in order.
+// Run feeds the named inputs and returns the graph outputs in order. A
+// model whose graph inputs or outputs are sequences, optionals or maps
+// runs with RunValues.
 // Initializers the model also lists as inputs (older exporters) may be fed
 // too; otherwise every name must be a graph input and every graph input
 // must be present. Inputs are checked against the declared element types
@@ -215,6 +219,181 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*ops.Tensor) ([]*op
 		ordered = ordered[:len(g.Inputs)]
 	}
 	return s.RunOrdered(ctx, ordered)
+}
+
+// RunValues is Run for models whose inputs or outputs may be sequences,
+// optionals or maps as well as tensors: it takes and returns graph.Values
+// (graph.TensorOf, graph.TensorSequence, graph.OptionalOf …), checked
+// against the declared types. It runs tensor-only models too.
+func (s *Session) RunValues(ctx context.Context, inputs map[string]*graph.Value) ([]*graph.Value, error) {
+	g := s.model.Graph
+	ordered := make([]*graph.Value, len(g.Inputs), len(g.Inputs)+len(g.OverridableInits))
+	var unknown []string
+	overrides := false
+	for name, v := range inputs {
+		i, ok := s.index[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		if i >= len(g.Inputs) {
+			overrides = true
+			ordered = ordered[:len(g.Inputs)+len(g.OverridableInits)]
+		}
+		ordered[i] = v
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("unknown input %s (the model's inputs are %s)", quoteList(unknown), quoteList(inputNames(g)))
+	}
+	if !overrides {
+		ordered = ordered[:len(g.Inputs)]
+	}
+	return s.RunValuesOrdered(ctx, ordered)
+}
+
+// RunValuesOrdered is RunValues with inputs in graph order (Inputs()),
+// optionally followed by values for the overridable initializers.
+func (s *Session) RunValuesOrdered(ctx context.Context, inputs []*graph.Value) ([]*graph.Value, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, errors.New("session is closed")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := s.CheckValues(inputs); err != nil {
+		return nil, err
+	}
+	var out []*graph.Value
+	if ve, ok := s.exe.(ValueExecutable); ok {
+		var err error
+		if out, err = ve.RunValues(ctx, inputs); err != nil {
+			return nil, err
+		}
+	} else {
+		// A backend of tensors only.
+		ts := make([]*ops.Tensor, len(inputs))
+		for i, v := range inputs {
+			if v == nil {
+				continue
+			}
+			if v.Kind != graph.TensorValue {
+				return nil, fmt.Errorf("input %q is a %s; the %s backend takes tensors only", s.inputInfo(i).Name, v.Kind, s.backend.Name())
+			}
+			ts[i] = v.Tensor
+		}
+		res, err := s.exe.Run(ctx, ts)
+		if err != nil {
+			return nil, err
+		}
+		out = make([]*graph.Value, len(res))
+		for i, t := range res {
+			out[i] = graph.TensorOf(t)
+		}
+	}
+	if len(out) != len(s.model.Graph.Outputs) {
+		return nil, fmt.Errorf("%s backend returned %d outputs, the model has %d", s.backend.Name(), len(out), len(s.model.Graph.Outputs))
+	}
+	return out, nil
+}
+
+// inputInfo describes input i of RunOrdered's slice: a graph input or an
+// overridable initializer.
+func (s *Session) inputInfo(i int) graph.ValueInfo {
+	g := s.model.Graph
+	if i < len(g.Inputs) {
+		return g.Inputs[i]
+	}
+	return g.OverridableInits[i-len(g.Inputs)]
+}
+
+// CheckValues verifies inputs (in graph order) against the declared types
+// and shapes without running the model: a value of the declared kind
+// (tensor, sequence, optional, map), element types as declared, tensors'
+// shapes as CheckInputs checks them.
+func (s *Session) CheckValues(inputs []*graph.Value) error {
+	g := s.model.Graph
+	nReq, nAll := len(g.Inputs), len(g.Inputs)+len(g.OverridableInits)
+	if len(inputs) != nReq && len(inputs) != nAll {
+		if nAll != nReq {
+			return fmt.Errorf("got %d inputs, the model takes %d (or %d with overridable initializers)", len(inputs), nReq, nAll)
+		}
+		return fmt.Errorf("got %d inputs, the model takes %d (%s)", len(inputs), nReq, quoteList(inputNames(g)))
+	}
+	var bound symBindings
+	for i, v := range inputs {
+		vi := s.inputInfo(i)
+		if v == nil {
+			if i < nReq {
+				return fmt.Errorf("missing input %q", vi.Name)
+			}
+			continue
+		}
+		if err := v.Check(); err != nil {
+			return fmt.Errorf("input %q: %w", vi.Name, err)
+		}
+		if v.Kind == graph.TensorValue {
+			if kind, err := graph.DeclaredKind(vi); err == nil && kind != graph.TensorValue {
+				return fmt.Errorf("input %q: expected %s, got a tensor", vi.Name, graph.TypeString(vi))
+			}
+			if err := checkInput(vi, v.Tensor, &bound); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := checkValueType(vi, v, 0); err != nil {
+			return fmt.Errorf("input %q: %w", vi.Name, err)
+		}
+	}
+	return nil
+}
+
+// checkValueType checks v (any kind) against the type vi declares, down to
+// element types; shapes inside sequences and optionals are not checked.
+func checkValueType(vi graph.ValueInfo, v *graph.Value, depth int) error {
+	kind, err := graph.DeclaredKind(vi)
+	if err != nil {
+		return err
+	}
+	if vi.TypeRaw == nil && vi.DType == ops.Invalid && vi.ElemTypeCode == 0 {
+		return nil // nothing declared
+	}
+	if v.Kind != kind {
+		return fmt.Errorf("expected %s, got a %s", graph.TypeString(vi), v.Kind)
+	}
+	switch v.Kind {
+	case graph.TensorValue:
+		if vi.DType != ops.Invalid && v.Tensor.DType != vi.DType {
+			return fmt.Errorf("expected %s, got %v", graph.TypeString(vi), v.Tensor.DType)
+		}
+	case graph.SequenceValue:
+		e, ok := graph.ElementInfo(vi)
+		if !ok {
+			return nil
+		}
+		if len(v.Elems) == 0 && v.DType != ops.Invalid && e.DType != ops.Invalid && e.TypeRaw == nil && v.DType != e.DType {
+			return fmt.Errorf("expected %s, got an empty sequence of %v", graph.TypeString(vi), v.DType)
+		}
+		for i, el := range v.Elems {
+			if err := checkValueType(e, el, depth+1); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+	case graph.OptionalValue:
+		if v.Elem == nil {
+			return nil
+		}
+		e, ok := graph.ElementInfo(vi)
+		if !ok {
+			return nil
+		}
+		if err := checkValueType(e, v.Elem, depth+1); err != nil {
+			return fmt.Errorf("optional: %w", err)
+		}
+	}
+	return nil
 }
 
 // RunOrdered runs the model with inputs in graph order (Inputs()),
@@ -255,17 +434,17 @@ func (s *Session) CheckInputs(inputs []*ops.Tensor) error {
 	}
 	var bound symBindings
 	for i, t := range inputs {
-		var vi graph.ValueInfo
-		if i < nReq {
-			vi = g.Inputs[i]
-		} else {
-			vi = g.OverridableInits[i-nReq]
-		}
+		vi := s.inputInfo(i)
 		if t == nil {
 			if i < nReq {
 				return fmt.Errorf("missing input %q", vi.Name)
 			}
 			continue
+		}
+		if vi.TypeRaw != nil {
+			if kind, err := graph.DeclaredKind(vi); err == nil && kind != graph.TensorValue {
+				return fmt.Errorf("input %q is %s: run the model with RunValues", vi.Name, graph.TypeString(vi))
+			}
 		}
 		if err := checkInput(vi, t, &bound); err != nil {
 			return err

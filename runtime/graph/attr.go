@@ -3,7 +3,10 @@ package graph
 import (
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/onnxpb"
 )
 
 // Attribute accessors with defaults. Each returns an error naming the node
@@ -86,4 +89,29 @@ func (n *Node) Has(name string) bool { _, ok := n.Attrs[name]; return ok }
 
 func (n *Node) attrKindErr(a *Attr, want string) error {
 	return fmt.Errorf("node %s: attribute %q should be %s, is kind %d", n.Label(), a.Name, want, a.Type)
+}
+
+// TypeAttr returns the type a TYPE_PROTO attribute holds (Optional's
+// "type") as a ValueInfo named like the attribute; false when the node
+// has no such attribute.
+func (n *Node) TypeAttr(name string) (ValueInfo, bool, error) {
+	a, ok := n.Attrs[name]
+	if !ok || a == nil {
+		return ValueInfo{}, false, nil
+	}
+	if a.Type != AttrTypeProto {
+		return ValueInfo{}, false, n.attrKindErr(a, "a type")
+	}
+	var ap onnxpb.AttributeProto
+	if err := proto.Unmarshal(a.Raw, &ap); err != nil {
+		return ValueInfo{}, false, fmt.Errorf("node %s: attribute %s: %w", n.Label(), name, err)
+	}
+	if ap.Tp == nil {
+		return ValueInfo{}, false, fmt.Errorf("node %s: attribute %s holds no type", n.Label(), name)
+	}
+	vi, err := valueInfoFromProto(&onnxpb.ValueInfoProto{Name: proto.String(name), Type: ap.Tp})
+	if err != nil {
+		return ValueInfo{}, false, fmt.Errorf("node %s: attribute %s: %w", n.Label(), name, err)
+	}
+	return vi, true, nil
 }

@@ -30,6 +30,16 @@ type Limits struct {
 	// MaxGraphDepth bounds the nesting of subgraphs (If/Loop/Scan bodies).
 	// Default 64.
 	MaxGraphDepth int
+	// MaxLoopIterations bounds the iterations of one Loop (and the steps
+	// of one Scan) while a model runs, so a loop whose trip count and
+	// condition never stop it fails instead of running forever. Default
+	// 10,000,000. Scan outputs stacked over the iterations are bounded by
+	// MaxTensorBytes like any tensor.
+	MaxLoopIterations int64
+	// MaxSequenceLength bounds the elements of one sequence value while a
+	// model runs (SequenceInsert in a loop, SplitToSequence). Default
+	// 1,000,000.
+	MaxSequenceLength int64
 }
 
 // Defaults of Limits; see the field docs.
@@ -38,12 +48,16 @@ const (
 	DefaultMaxTensorBytes = 4 << 30
 	DefaultMaxNodes       = 1_000_000
 	DefaultMaxGraphDepth  = 64
+
+	DefaultMaxLoopIterations = 10_000_000
+	DefaultMaxSequenceLength = 1_000_000
 )
 
 // DefaultLimits returns the limits used when none are given.
 func DefaultLimits() Limits {
 	return Limits{MaxModelBytes: DefaultMaxModelBytes, MaxTensorBytes: DefaultMaxTensorBytes,
-		MaxNodes: DefaultMaxNodes, MaxGraphDepth: DefaultMaxGraphDepth}
+		MaxNodes: DefaultMaxNodes, MaxGraphDepth: DefaultMaxGraphDepth,
+		MaxLoopIterations: DefaultMaxLoopIterations, MaxSequenceLength: DefaultMaxSequenceLength}
 }
 
 // withDefaults fills zero fields from DefaultLimits and turns negative
@@ -70,7 +84,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	return Limits{MaxModelBytes: fix64(l.MaxModelBytes, d.MaxModelBytes),
 		MaxTensorBytes: fix64(l.MaxTensorBytes, d.MaxTensorBytes),
-		MaxNodes:       fix(l.MaxNodes, d.MaxNodes), MaxGraphDepth: fix(l.MaxGraphDepth, d.MaxGraphDepth)}
+		MaxNodes:       fix(l.MaxNodes, d.MaxNodes), MaxGraphDepth: fix(l.MaxGraphDepth, d.MaxGraphDepth),
+		MaxLoopIterations: fix64(l.MaxLoopIterations, d.MaxLoopIterations),
+		MaxSequenceLength: fix64(l.MaxSequenceLength, d.MaxSequenceLength)}
 }
 
 // ErrLimit is wrapped by every error that reports a Limits cap exceeded.

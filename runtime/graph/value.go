@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/onnxpb"
 )
@@ -52,10 +53,105 @@ type Value struct {
 	Keys *ops.Tensor
 	// Elem is an OptionalValue's element, nil when the optional is empty.
 	Elem *Value
+	// DType is the element type of a SequenceValue's tensors, known even
+	// when the sequence is empty (SequenceEmpty's dtype, the declared
+	// type); ops.Invalid when unknown or when the elements are not
+	// tensors.
+	DType ops.DType
 }
 
 // TensorOf wraps a tensor as a Value.
 func TensorOf(t *ops.Tensor) *Value { return &Value{Kind: TensorValue, Tensor: t} }
+
+// SequenceOf returns a sequence of the given elements. dt is the element
+// type of its tensors (needed for an empty sequence; ops.Invalid takes it
+// from the first element when that is a tensor).
+func SequenceOf(dt ops.DType, elems ...*Value) *Value {
+	if dt == ops.Invalid && len(elems) > 0 && elems[0] != nil && elems[0].Kind == TensorValue && elems[0].Tensor != nil {
+		dt = elems[0].Tensor.DType
+	}
+	return &Value{Kind: SequenceValue, Elems: elems, DType: dt}
+}
+
+// TensorSequence returns a sequence of tensors of type dt.
+func TensorSequence(dt ops.DType, ts ...*ops.Tensor) *Value {
+	elems := make([]*Value, len(ts))
+	for i, t := range ts {
+		elems[i] = TensorOf(t)
+	}
+	return &Value{Kind: SequenceValue, Elems: elems, DType: dt}
+}
+
+// OptionalOf returns an optional holding v, or an empty optional when v
+// is nil.
+func OptionalOf(v *Value) *Value { return &Value{Kind: OptionalValue, Elem: v} }
+
+// Check reports a malformed value: a kind out of range, a tensor value
+// without a (valid) tensor, a nil element, a sequence whose tensors differ
+// in element type or disagree with its DType, nesting deeper than the
+// decoder accepts. The error names where, e.g. "element 2: tensor: …".
+func (v *Value) Check() error { return v.check(0) }
+
+func (v *Value) check(depth int) error {
+	if v == nil {
+		return errors.New("nil value")
+	}
+	if depth > maxValueDepth {
+		return fmt.Errorf("values nested deeper than %d levels", maxValueDepth)
+	}
+	switch v.Kind {
+	case TensorValue:
+		if v.Tensor == nil {
+			return errors.New("tensor value without a tensor")
+		}
+		return v.Tensor.Validate()
+	case SequenceValue, MapValue:
+		for i, e := range v.Elems {
+			if err := e.check(depth + 1); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+			if v.Kind == SequenceValue && e.Kind == TensorValue && v.DType != ops.Invalid && e.Tensor.DType != v.DType {
+				return fmt.Errorf("element %d is %v in a sequence of %v", i, e.Tensor.DType, v.DType)
+			}
+			if i > 0 && e.Kind != v.Elems[0].Kind {
+				return fmt.Errorf("element %d is a %s, element 0 a %s", i, e.Kind, v.Elems[0].Kind)
+			}
+		}
+		if v.Kind == MapValue && (v.Keys == nil || v.Keys.Len() != len(v.Elems)) {
+			return fmt.Errorf("map with %d values has no matching keys", len(v.Elems))
+		}
+		return nil
+	case OptionalValue:
+		if v.Elem == nil {
+			return nil
+		}
+		if err := v.Elem.check(depth + 1); err != nil {
+			return fmt.Errorf("optional: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("invalid value kind %d", uint8(v.Kind))
+}
+
+// Tensors calls f with every tensor inside v (v's own for a tensor, the
+// elements of sequences and maps, an optional's contents), depth first.
+func (v *Value) Tensors(f func(*ops.Tensor)) {
+	if v == nil {
+		return
+	}
+	switch v.Kind {
+	case TensorValue:
+		if v.Tensor != nil {
+			f(v.Tensor)
+		}
+	case SequenceValue, MapValue:
+		for _, e := range v.Elems {
+			e.Tensors(f)
+		}
+	case OptionalValue:
+		v.Elem.Tensors(f)
+	}
+}
 
 // String describes the value's type and shape, e.g. "float32[2 3]",
 // "sequence(2: float32[2], float32[3])", "optional(none)".
@@ -67,6 +163,9 @@ func (v *Value) String() string {
 	case TensorValue:
 		return v.Tensor.String()
 	case SequenceValue, MapValue:
+		if len(v.Elems) == 0 && v.DType != ops.Invalid {
+			return fmt.Sprintf("%s(0 of %v)", v.Kind, v.DType)
+		}
 		parts := make([]string, len(v.Elems))
 		for i, e := range v.Elems {
 			parts[i] = e.String()
@@ -118,10 +217,14 @@ func typeOf(vi ValueInfo) (*onnxpb.TypeProto, error) {
 // "map(int64,tensor(float))".
 func TypeString(vi ValueInfo) string {
 	if vi.TypeRaw == nil {
-		if vi.ElemTypeCode == 0 {
+		code := vi.ElemTypeCode
+		if code == 0 {
+			code = ElemTypeOf(vi.DType)
+		}
+		if code == 0 {
 			return "tensor(?)"
 		}
-		return "tensor(" + strings.ToLower(ElemTypeName(vi.ElemTypeCode)) + ")"
+		return "tensor(" + strings.ToLower(ElemTypeName(code)) + ")"
 	}
 	tp, err := typeOf(vi)
 	if err != nil {
@@ -212,6 +315,14 @@ func decodeValue(b []byte, vi ValueInfo, dir string) (*Value, error) {
 	case *onnxpb.OptionalProto:
 		v, err = d.optional(m, 0)
 	}
+	if err == nil && kind != TensorValue {
+		if v.Kind == SequenceValue && v.DType == ops.Invalid {
+			if e, ok := ElementInfo(vi); ok {
+				v.DType = e.DType
+			}
+		}
+		err = v.Check()
+	}
 	if err != nil {
 		if kind == TensorValue {
 			return nil, err // TensorFromProto names the tensor
@@ -271,6 +382,9 @@ func (d valueDecoder) sequence(sp *onnxpb.SequenceProto, depth int) (*Value, err
 			if err := add(d.tensor(tp)); err != nil {
 				return nil, err
 			}
+		}
+		if len(v.Elems) > 0 {
+			v.DType = v.Elems[0].Tensor.DType
 		}
 	case elemKindSequence:
 		for _, e := range sp.SequenceValues {
@@ -361,4 +475,254 @@ func (d valueDecoder) optional(op *onnxpb.OptionalProto, depth int) (*Value, err
 		return nil, err
 	}
 	return v, nil
+}
+
+// EncodeValue serialises v as the backend-test data files hold it: a
+// TensorProto for a tensor, a SequenceProto, OptionalProto or MapProto
+// (integer keys) for the others, named name.
+func EncodeValue(name string, v *Value) ([]byte, error) {
+	if err := v.Check(); err != nil {
+		return nil, fmt.Errorf("value %s: %w", name, err)
+	}
+	var msg proto.Message
+	var err error
+	switch v.Kind {
+	case TensorValue:
+		msg, err = TensorToProto(name, v.Tensor)
+	case SequenceValue:
+		msg, err = sequenceToProto(name, v)
+	case OptionalValue:
+		msg, err = optionalToProto(name, v)
+	case MapValue:
+		msg, err = mapToProto(name, v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("value %s: %w", name, err)
+	}
+	return proto.Marshal(msg)
+}
+
+// WriteValueFile writes v to path as EncodeValue serialises it,
+// atomically (a temporary file renamed over path).
+func WriteValueFile(path, name string, v *Value) error {
+	b, err := EncodeValue(name, v)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := atomicfile.Write(path, b); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// elemKindOf is the SequenceProto/OptionalProto elem_type of a value.
+func elemKindOf(v *Value) int32 {
+	switch v.Kind {
+	case TensorValue:
+		return elemKindTensor
+	case SequenceValue:
+		return elemKindSequence
+	case MapValue:
+		return elemKindMap
+	case OptionalValue:
+		return elemKindOptional
+	}
+	return elemKindUndefined
+}
+
+func optName(name string) *string {
+	if name == "" {
+		return nil
+	}
+	return proto.String(name)
+}
+
+func sequenceToProto(name string, v *Value) (*onnxpb.SequenceProto, error) {
+	sp := &onnxpb.SequenceProto{Name: optName(name)}
+	kind := elemKindUndefined
+	if len(v.Elems) > 0 {
+		kind = elemKindOf(v.Elems[0])
+	} else if v.DType != ops.Invalid {
+		kind = elemKindTensor
+	}
+	sp.ElemType = proto.Int32(kind)
+	for i, e := range v.Elems {
+		var err error
+		switch e.Kind {
+		case TensorValue:
+			var tp *onnxpb.TensorProto
+			if tp, err = TensorToProto("", e.Tensor); err == nil {
+				sp.TensorValues = append(sp.TensorValues, tp)
+			}
+		case SequenceValue:
+			var ep *onnxpb.SequenceProto
+			if ep, err = sequenceToProto("", e); err == nil {
+				sp.SequenceValues = append(sp.SequenceValues, ep)
+			}
+		case OptionalValue:
+			var ep *onnxpb.OptionalProto
+			if ep, err = optionalToProto("", e); err == nil {
+				sp.OptionalValues = append(sp.OptionalValues, ep)
+			}
+		case MapValue:
+			var ep *onnxpb.MapProto
+			if ep, err = mapToProto("", e); err == nil {
+				sp.MapValues = append(sp.MapValues, ep)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return sp, nil
+}
+
+func optionalToProto(name string, v *Value) (*onnxpb.OptionalProto, error) {
+	op := &onnxpb.OptionalProto{Name: optName(name)}
+	e := v.Elem
+	if e == nil {
+		op.ElemType = proto.Int32(elemKindUndefined)
+		return op, nil
+	}
+	op.ElemType = proto.Int32(elemKindOf(e))
+	var err error
+	switch e.Kind {
+	case TensorValue:
+		op.TensorValue, err = TensorToProto("", e.Tensor)
+	case SequenceValue:
+		op.SequenceValue, err = sequenceToProto("", e)
+	case OptionalValue:
+		op.OptionalValue, err = optionalToProto("", e)
+	case MapValue:
+		op.MapValue, err = mapToProto("", e)
+	}
+	return op, err
+}
+
+func mapToProto(name string, v *Value) (*onnxpb.MapProto, error) {
+	keys := v.Keys.I64()
+	if keys == nil {
+		return nil, fmt.Errorf("map keys are %v; latent writes int64 keys", v.Keys.DType)
+	}
+	vals, err := sequenceToProto("", &Value{Kind: SequenceValue, Elems: v.Elems})
+	if err != nil {
+		return nil, err
+	}
+	return &onnxpb.MapProto{Name: optName(name), KeyType: proto.Int32(int32(onnxpb.TensorProto_INT64)),
+		Keys: append([]int64(nil), keys...), Values: vals}, nil
+}
+
+// typeProtoOf returns the TypeProto vi declares (nil when vi says
+// nothing about its type).
+func typeProtoOf(vi ValueInfo) (*onnxpb.TypeProto, error) {
+	vp, err := valueInfoToProto(vi)
+	if err != nil {
+		return nil, err
+	}
+	return vp.Type, nil
+}
+
+// SequenceInfo returns the ValueInfo of a value named name whose type is a
+// sequence of elements of elem's type (the typed stage's rules for the
+// sequence operators build their outputs with it). An elem without a type
+// gives a sequence of unknown elements.
+func SequenceInfo(name string, elem ValueInfo) ValueInfo {
+	et, err := typeProtoOf(elem)
+	if err != nil {
+		et = nil
+	}
+	return wrappedInfo(name, &onnxpb.TypeProto{Value: &onnxpb.TypeProto_SequenceType{SequenceType: &onnxpb.TypeProto_Sequence{ElemType: et}}})
+}
+
+// OptionalInfo returns the ValueInfo of a value named name whose type is
+// an optional of elem's type.
+func OptionalInfo(name string, elem ValueInfo) ValueInfo {
+	et, err := typeProtoOf(elem)
+	if err != nil {
+		et = nil
+	}
+	return wrappedInfo(name, &onnxpb.TypeProto{Value: &onnxpb.TypeProto_OptionalType{OptionalType: &onnxpb.TypeProto_Optional{ElemType: et}}})
+}
+
+func wrappedInfo(name string, tp *onnxpb.TypeProto) ValueInfo {
+	b, err := marshal(tp)
+	if err != nil {
+		return ValueInfo{Name: name}
+	}
+	return ValueInfo{Name: name, TypeRaw: b}
+}
+
+// ElementInfo returns the type of the elements of the sequence, or of the
+// contents of the optional, that vi declares (named like vi); false when vi
+// declares neither or says nothing of the element type.
+func ElementInfo(vi ValueInfo) (ValueInfo, bool) {
+	if vi.TypeRaw == nil {
+		return ValueInfo{}, false
+	}
+	tp, err := typeOf(vi)
+	if err != nil {
+		return ValueInfo{}, false
+	}
+	var et *onnxpb.TypeProto
+	switch t := tp.Value.(type) {
+	case *onnxpb.TypeProto_SequenceType:
+		et = t.SequenceType.GetElemType()
+	case *onnxpb.TypeProto_OptionalType:
+		et = t.OptionalType.GetElemType()
+	default:
+		return ValueInfo{}, false
+	}
+	if et == nil || et.Value == nil {
+		return ValueInfo{}, false
+	}
+	e, err := valueInfoFromProto(&onnxpb.ValueInfoProto{Name: proto.String(vi.Name), Type: et})
+	if err != nil {
+		return ValueInfo{}, false
+	}
+	return e, true
+}
+
+// SameType reports whether a and b declare compatible types, ignoring
+// shapes: the same kind and nesting, and the same element types where
+// both say ("tensor(float)" matches "tensor(float)" of any shape, and an
+// undeclared type or element type matches anything).
+func SameType(a, b ValueInfo) bool {
+	ta, err := typeProtoOf(a)
+	if err != nil {
+		return false
+	}
+	tb, err := typeProtoOf(b)
+	if err != nil {
+		return false
+	}
+	return sameTypeProto(ta, tb, 0)
+}
+
+func sameTypeProto(a, b *onnxpb.TypeProto, depth int) bool {
+	if a == nil || b == nil || a.Value == nil || b.Value == nil {
+		return true
+	}
+	if depth > maxValueDepth {
+		return false
+	}
+	elem := func(x, y int32) bool { return x == 0 || y == 0 || x == y }
+	switch ta := a.Value.(type) {
+	case *onnxpb.TypeProto_TensorType:
+		tb, ok := b.Value.(*onnxpb.TypeProto_TensorType)
+		return ok && elem(ta.TensorType.GetElemType(), tb.TensorType.GetElemType())
+	case *onnxpb.TypeProto_SequenceType:
+		tb, ok := b.Value.(*onnxpb.TypeProto_SequenceType)
+		return ok && sameTypeProto(ta.SequenceType.GetElemType(), tb.SequenceType.GetElemType(), depth+1)
+	case *onnxpb.TypeProto_OptionalType:
+		tb, ok := b.Value.(*onnxpb.TypeProto_OptionalType)
+		return ok && sameTypeProto(ta.OptionalType.GetElemType(), tb.OptionalType.GetElemType(), depth+1)
+	case *onnxpb.TypeProto_MapType:
+		tb, ok := b.Value.(*onnxpb.TypeProto_MapType)
+		return ok && elem(ta.MapType.GetKeyType(), tb.MapType.GetKeyType()) &&
+			sameTypeProto(ta.MapType.GetValueType(), tb.MapType.GetValueType(), depth+1)
+	case *onnxpb.TypeProto_SparseTensorType:
+		tb, ok := b.Value.(*onnxpb.TypeProto_SparseTensorType)
+		return ok && elem(ta.SparseTensorType.GetElemType(), tb.SparseTensorType.GetElemType())
+	}
+	return false
 }

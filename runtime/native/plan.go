@@ -41,6 +41,14 @@ type Options struct {
 	// from hostile attributes or data fail with a *LimitError naming the
 	// node instead of exhausting memory.
 	MaxTensorBytes int64
+	// MaxLoopIterations bounds the iterations of one Loop (0:
+	// graph.DefaultMaxLoopIterations, negative: no bound), so a model
+	// whose trip count and condition never stop it fails instead of
+	// running forever.
+	MaxLoopIterations int64
+	// MaxSequenceLength bounds the elements of one sequence value (0:
+	// graph.DefaultMaxSequenceLength, negative: no bound).
+	MaxSequenceLength int64
 }
 
 // LimitError reports a tensor a kernel tried to allocate that exceeds
@@ -48,21 +56,31 @@ type Options struct {
 // It wraps graph.ErrLimit.
 type LimitError = buffers.LimitError
 
-// allocLimit resolves Options.MaxTensorBytes.
-func allocLimit(v int64) int64 {
+// limit resolves an Options bound: 0 takes def, a negative value lifts it.
+func limit(v, def int64) int64 {
 	switch {
 	case v == 0:
-		return graph.DefaultMaxTensorBytes
+		return def
 	case v < 0:
 		return math.MaxInt64
 	}
 	return v
 }
 
+// runLimits are a plan's resolved bounds, shared with its subgraphs.
+type runLimits struct {
+	maxBytes, maxIters, maxSeqLen int64
+}
+
 // Plan is a compiled graph: one kernel per node in execution order, value
 // slots and the step after which each intermediate value is dead. A Plan
 // is immutable after Compile and safe for concurrent Run calls; per-run
 // state comes from a pool.
+//
+// The subgraphs of If, Loop, Scan and SequenceMap nodes are Plans too,
+// compiled once with their enclosing plan (see body): their outer-scope
+// values are slots captured from the enclosing run, their buffers come
+// from the enclosing run's pool.
 type Plan struct {
 	graph *graph.Graph // the (possibly optimised) graph the plan was built from
 
@@ -81,19 +99,44 @@ type Plan struct {
 	read  []bool
 	steps []step
 	names []string // slot -> value name, for errors
+	// hasValues is set when a slot may hold a sequence, optional or map
+	// (a non-tensor graph input, a value kernel, a subgraph that makes
+	// one): only then does the executor look for them before a tensor
+	// kernel runs.
+	hasValues bool
+	// pinned marks slots whose values the plan never releases: constants,
+	// captured outer values, and the graph inputs of a main plan.
+	pinned []bool
 
-	seed     uint64
-	maxBytes int64
-	state    statePool
+	// body is set for a subgraph's plan; captures lists the outer values
+	// it reads, copied from the enclosing run when it starts.
+	body     bool
+	captures []capture
+	// optionalIn marks the subgraph inputs declared optional: a value of
+	// another kind given to one is wrapped.
+	optionalIn []bool
+
+	seed  uint64
+	lim   *runLimits
+	state statePool
 }
+
+// capture is an outer-scope value a subgraph reads: the slot of the
+// enclosing plan it comes from and the subgraph's own slot for it.
+type capture struct{ outer, inner int }
 
 // step is one node to run.
 type step struct {
 	node   *graph.Node
 	label  string
 	kernel operators.Kernel
-	in     []int // input slots, -1 for omitted optional inputs
-	out    []int // output slots, -1 for omitted optional outputs
+	// values runs the node when an input is not a tensor, or when it has
+	// no tensor kernel (sequence and optional operators).
+	values operators.ValueKernel
+	// control runs a node with subgraphs (If, Loop, Scan, SequenceMap).
+	control controlKernel
+	in      []int // input slots, -1 for omitted optional inputs
+	out     []int // output slots, -1 for omitted optional outputs
 	// implicit lists slots of outer values the node's subgraphs read: they
 	// stay alive until the node has run.
 	implicit []int
@@ -137,8 +180,18 @@ func Compile(m *graph.Model, opts Options) (*Plan, error) {
 			return nil, fmt.Errorf("native: optimise: %w", err)
 		}
 	}
-	p := &Plan{graph: g, seed: opts.Seed, maxBytes: allocLimit(opts.MaxTensorBytes)}
-	if err := p.build(m, g); err != nil {
+	lim := &runLimits{
+		maxBytes:  limit(opts.MaxTensorBytes, graph.DefaultMaxTensorBytes),
+		maxIters:  limit(opts.MaxLoopIterations, graph.DefaultMaxLoopIterations),
+		maxSeqLen: limit(opts.MaxSequenceLength, graph.DefaultMaxSequenceLength),
+	}
+	p := &Plan{graph: g, seed: opts.Seed, lim: lim}
+	for _, vi := range g.Inputs {
+		if kind, err := graph.DeclaredKind(vi); err != nil || kind != graph.TensorValue {
+			p.hasValues = true
+		}
+	}
+	if err := p.build(m, g, nil); err != nil {
 		return nil, err
 	}
 	p.state.init(p)
@@ -152,7 +205,9 @@ func (p *Plan) Graph() *graph.Graph { return p.graph }
 // NumSteps reports how many nodes the plan runs.
 func (p *Plan) NumSteps() int { return len(p.steps) }
 
-func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
+// build plans g. outer is the slot map of the enclosing plan when g is a
+// subgraph (p.body), nil for the main graph.
+func (p *Plan) build(m *graph.Model, g *graph.Graph, outer map[string]int) error {
 	slot := map[string]int{}
 	newSlot := func(name string) int {
 		i := len(p.names)
@@ -171,6 +226,18 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 		p.inputSlots = append(p.inputSlots, newSlot(vi.Name))
 	}
 	p.nRequired = len(g.Inputs)
+	if p.body {
+		// Outer values the subgraph (or one nested in it) reads: captured
+		// from the enclosing run. A name the subgraph defines itself
+		// shadows the outer one, as FreeValues leaves it out.
+		for _, name := range g.FreeValues() {
+			os, ok := outer[name]
+			if !ok {
+				return fmt.Errorf("value %q is not defined in the subgraph or an enclosing graph", name)
+			}
+			p.captures = append(p.captures, capture{outer: os, inner: newSlot(name)})
+		}
+	}
 	for _, name := range initNames(g) {
 		t := g.Initializers[name]
 		if t == nil {
@@ -218,9 +285,14 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 				explicit[name] = true
 			}
 			for _, name := range n.NodeInputs() {
-				if s, ok := slot[name]; ok && !explicit[name] {
-					st.implicit = append(st.implicit, s)
+				if explicit[name] {
+					continue
 				}
+				s, ok := slot[name]
+				if !ok {
+					return fmt.Errorf("native: %s: a subgraph reads %q, which is not defined before the node", st.label, name)
+				}
+				st.implicit = append(st.implicit, s)
 			}
 		}
 		for _, name := range n.Outputs {
@@ -241,21 +313,20 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			unsupported = append(unsupported, fmt.Sprintf("%s: the model does not import operator domain %q", st.label, operators.DomainName(n.Domain)))
 			continue
 		}
-		b, err := operators.KernelBuilder(n.Domain, n.OpType, opset)
+		op, err := operators.NativeOp(n.Domain, n.OpType, opset)
 		if err != nil {
 			unsupported = append(unsupported, fmt.Sprintf("%s: %v", st.label, err))
 			continue
 		}
-		k, err := safeBuild(b, n, opset)
-		if err != nil {
-			buildErrs = append(buildErrs, fmt.Errorf("%s: %w", st.label, err))
+		if err := p.buildStep(m, &st, op, opset, slot); err != nil {
+			var unsup *unsupportedError
+			if errors.As(err, &unsup) {
+				unsupported = append(unsupported, fmt.Sprintf("%s: %v", st.label, unsup.msg))
+			} else {
+				buildErrs = append(buildErrs, fmt.Errorf("%s: %w", st.label, err))
+			}
 			continue
 		}
-		if k == nil {
-			buildErrs = append(buildErrs, fmt.Errorf("%s: builder returned no kernel", st.label))
-			continue
-		}
-		st.kernel = k
 		p.steps = append(p.steps, st)
 	}
 	if len(unsupported) == 1 {
@@ -314,18 +385,79 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 			p.read[s] = true
 		}
 	}
-	pinned := make([]bool, p.nslots)
-	for _, s := range p.inputSlots {
-		pinned[s] = true
+	// The graph inputs of a main plan belong to the caller. A subgraph's
+	// inputs are the enclosing node's to give: Loop hands over the
+	// buffers of the previous iteration's outputs, which go back to the
+	// pool after their last reader like any value.
+	p.pinned = make([]bool, p.nslots)
+	if !p.body {
+		for _, s := range p.inputSlots {
+			p.pinned[s] = true
+		}
 	}
 	for s, c := range p.consts {
 		if c != nil {
-			pinned[s] = true
+			p.pinned[s] = true
 		}
 	}
+	for _, c := range p.captures {
+		p.pinned[c.inner] = true
+	}
 	for s, l := range last {
-		if l >= 0 && !pinned[s] && !p.isOutput[s] {
+		if l >= 0 && !p.pinned[s] && !p.isOutput[s] {
 			p.steps[l].release = append(p.steps[l].release, s)
+		}
+	}
+	return nil
+}
+
+// unsupportedError marks a build failure that means "the native backend
+// cannot run this" (collected with the unsupported operators) rather than
+// "the node is malformed".
+type unsupportedError struct{ msg string }
+
+func (e *unsupportedError) Error() string { return e.msg }
+
+// buildStep builds st's kernels from op's registration: the tensor
+// kernel, the value kernel, or the planner's own kernel for a node with
+// subgraphs (whose bodies are compiled here, once).
+func (p *Plan) buildStep(m *graph.Model, st *step, op *operators.Op, opset int64, slot map[string]int) error {
+	n := st.node
+	if op.Subgraphs {
+		cb, ok := controlBuilders[n.OpType]
+		if !ok || n.Domain != "" {
+			return &unsupportedError{fmt.Sprintf("operator %s in domain %q runs subgraphs the native planner does not know", n.OpType, operators.DomainName(n.Domain))}
+		}
+		k, values, err := cb(&controlBuild{plan: p, model: m, node: n, opset: opset, slot: slot})
+		if err != nil {
+			return err
+		}
+		st.control = k
+		p.hasValues = p.hasValues || values
+		return nil
+	}
+	if op.Build != nil {
+		k, err := safeBuild(op.Build, n, opset)
+		if err != nil {
+			return err
+		}
+		if k == nil {
+			return errors.New("builder returned no kernel")
+		}
+		st.kernel = k
+	}
+	if op.BuildValues != nil {
+		k, err := safeBuildValues(op.BuildValues, n, opset)
+		if err != nil {
+			return err
+		}
+		if k == nil {
+			return errors.New("builder returned no value kernel")
+		}
+		st.values = k
+		if op.Build == nil {
+			// Its inputs or outputs are not tensors.
+			p.hasValues = true
 		}
 	}
 	return nil
@@ -333,6 +465,17 @@ func (p *Plan) build(m *graph.Model, g *graph.Graph) error {
 
 // safeBuild runs a builder, turning a panic into an error.
 func safeBuild(b operators.Builder, n *graph.Node, opset int64) (k operators.Kernel, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kernel builder panicked: %v", r)
+		}
+	}()
+	return b(n, opset)
+}
+
+// safeBuildValues runs a value kernel builder, turning a panic into an
+// error.
+func safeBuildValues(b operators.ValueBuilder, n *graph.Node, opset int64) (k operators.ValueKernel, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kernel builder panicked: %v", r)
@@ -386,9 +529,15 @@ func topoSort(g *graph.Graph, defined map[string]int) ([]*graph.Node, error) {
 	for name := range defined {
 		avail[name] = true
 	}
+	reads := func(n *graph.Node) []string {
+		if n.HasSubgraph() {
+			return n.NodeInputs() // outer values its subgraphs read too
+		}
+		return n.Inputs
+	}
 	inOrder := true
 	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
+		for _, in := range reads(n) {
 			if in != "" && !avail[in] {
 				inOrder = false
 			}
@@ -404,7 +553,7 @@ func topoSort(g *graph.Graph, defined map[string]int) ([]*graph.Node, error) {
 	indeg := make([]int, len(g.Nodes))
 	users := make([][]int, len(g.Nodes))
 	for i, n := range g.Nodes {
-		for _, in := range n.Inputs {
+		for _, in := range reads(n) {
 			if in == "" {
 				continue
 			}

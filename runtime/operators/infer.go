@@ -262,12 +262,15 @@ func Infer(m *graph.Model) (*Typed, error) {
 			if i >= len(n.Outputs) || n.Outputs[i] == "" {
 				continue
 			}
-			if vi.DType == ops.Invalid && !RankKnown(vi) {
+			if vi.DType == ops.Invalid && !RankKnown(vi) && vi.TypeRaw == nil {
 				continue
 			}
 			name := n.Outputs[i]
 			vi.Name = name
-			if vi.HasShape = RankKnown(vi); vi.HasShape && vi.Shape == nil {
+			if vi.TypeRaw != nil {
+				// A sequence, optional or map: its type is all there is.
+				vi.DType, vi.Shape, vi.HasShape, vi.ElemTypeCode = ops.Invalid, nil, false, 0
+			} else if vi.HasShape = RankKnown(vi); vi.HasShape && vi.Shape == nil {
 				vi.Shape = graph.Shape{}
 			}
 			if old, ok := info[name]; ok {
@@ -283,7 +286,7 @@ func Infer(m *graph.Model) (*Typed, error) {
 			info[name] = vi
 			// ONNX requires an elem_type in value_info: values of a type
 			// latent cannot name stay out of it.
-			if vi.ElemTypeCode != 0 {
+			if vi.ElemTypeCode != 0 || vi.TypeRaw != nil {
 				g.ValueInfo[name] = vi
 			}
 		}
@@ -300,8 +303,20 @@ func nameNode(n *graph.Node, err error) error {
 	return fmt.Errorf("node %s: %w", n.Label(), err)
 }
 
-// checkTypes checks the known input element types against op.Inputs.
+// checkTypes checks the known input element types against op.Inputs,
+// and that an operator with only a tensor kernel gets no sequence,
+// optional or map.
 func checkTypes(op *Op, n *graph.Node, in []graph.ValueInfo) error {
+	if op.Build != nil && op.BuildValues == nil && !op.Subgraphs {
+		for i, v := range in {
+			if v.Name == "" || v.TypeRaw == nil {
+				continue
+			}
+			if kind, err := graph.DeclaredKind(v); err == nil && kind != graph.TensorValue {
+				return fmt.Errorf("input %d (%s) is %s; %s takes tensors", i, v.Name, graph.TypeString(v), n.OpType)
+			}
+		}
+	}
 	if len(op.Inputs) == 0 {
 		return nil
 	}
@@ -323,6 +338,16 @@ func RankKnown(v graph.ValueInfo) bool { return v.HasShape || v.Shape != nil }
 // mergeInfo combines what the file declared about a value with what
 // inference found; known sizes that disagree are an error.
 func mergeInfo(old, inf graph.ValueInfo) (graph.ValueInfo, error) {
+	if old.TypeRaw != nil || inf.TypeRaw != nil {
+		declared := old.TypeRaw != nil || old.DType != ops.Invalid
+		if declared && !graph.SameType(old, inf) {
+			return inf, fmt.Errorf("declared type %s, inferred %s", graph.TypeString(old), graph.TypeString(inf))
+		}
+		if old.TypeRaw != nil {
+			return old, nil
+		}
+		return inf, nil
+	}
 	out := inf
 	if out.DType == ops.Invalid {
 		out.DType, out.ElemTypeCode, out.TypeRaw = old.DType, old.ElemTypeCode, old.TypeRaw

@@ -37,6 +37,21 @@ type Kernel func(env *Env, in []*ops.Tensor) ([]*ops.Tensor, error)
 // opset is the model's imported version of the node's domain.
 type Builder func(n *graph.Node, opset int64) (Kernel, error)
 
+// ValueKernel runs one compiled node whose inputs or outputs may be
+// sequences, optionals or maps (the sequence and optional operators;
+// Identity on such values). in holds the node's inputs in order (a tensor
+// input arrives as a TensorValue; nil for an omitted optional input) and
+// is valid only during the call; the kernel returns one value per output.
+//
+// Values are immutable: a kernel never modifies an input value, its
+// elements or their tensors, but may return them or share them in its
+// outputs (SequenceInsert's output holds the input sequence's tensors).
+// Tensors it creates come from env.New like any kernel's.
+type ValueKernel func(env *Env, in []*graph.Value) ([]*graph.Value, error)
+
+// ValueBuilder compiles a node into a ValueKernel once, at plan time.
+type ValueBuilder func(n *graph.Node, opset int64) (ValueKernel, error)
+
 // Env is what a kernel may use while it runs.
 type Env struct {
 	Ctx context.Context
@@ -84,10 +99,26 @@ type Op struct {
 	// Infer computes the element types and (symbolic) shapes of the
 	// outputs from the inputs'; see Rule. Nil leaves the outputs unknown.
 	Infer Rule
-	// Build compiles a node into a native kernel. Nil: the native backend
-	// cannot run the operator (the typed stage still uses Infer).
+	// Build compiles a node into a native kernel over tensors. Nil: the
+	// native backend cannot run the operator on tensors (the typed stage
+	// still uses Infer).
 	Build Builder
+	// BuildValues compiles a node into a kernel over any values:
+	// sequences, optionals, maps and tensors. The executor runs it when an
+	// input is not a tensor, or when Build is nil (SequenceConstruct,
+	// Optional, …). Identity has both.
+	BuildValues ValueBuilder
+	// Subgraphs marks the operators that run graph attributes (If, Loop,
+	// Scan, SequenceMap). Their kernels are the native planner's own: it
+	// compiles the bodies once, at plan time, and runs them with the
+	// enclosing graph's values in scope and buffers shared with the run
+	// (runtime/native registers them, with their rules). Build and
+	// BuildValues are nil for them.
+	Subgraphs bool
 }
+
+// Native reports whether the native backend can run the operator.
+func (o *Op) Native() bool { return o.Build != nil || o.BuildValues != nil || o.Subgraphs }
 
 // TypeSet is the element types an operator input admits.
 type TypeSet []ops.DType
@@ -134,7 +165,7 @@ func Register(op Op, since ...int64) {
 	if op.Domain == "ai.onnx" {
 		op.Domain = ""
 	}
-	if op.Type == "" || len(since) == 0 || (op.Infer == nil && op.Build == nil) {
+	if op.Type == "" || len(since) == 0 || (op.Infer == nil && !op.Native()) {
 		panic(fmt.Sprintf("operators: bad registration of %s/%s at %v", DomainName(op.Domain), op.Type, since))
 	}
 	regMu.Lock()
@@ -190,6 +221,20 @@ func KernelBuilder(domain, op string, opset int64) (Builder, error) {
 	return o.Build, nil
 }
 
+// NativeOp finds the registration of op in domain at the given opset
+// version, failing when the native backend cannot run it (no Build,
+// BuildValues or Subgraphs).
+func NativeOp(domain, op string, opset int64) (*Op, error) {
+	o, err := Lookup(domain, op, opset)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Native() {
+		return nil, fmt.Errorf("unsupported operator %s in domain %q: no native kernel", op, DomainName(domain))
+	}
+	return o, nil
+}
+
 // Supported reports whether op in domain has a native kernel at some
 // version.
 func Supported(domain, op string) bool {
@@ -199,7 +244,7 @@ func Supported(domain, op string) bool {
 	regMu.RLock()
 	defer regMu.RUnlock()
 	for _, e := range registry[regKey{domain, op}] {
-		if e.op.Build != nil {
+		if e.op.Native() {
 			return true
 		}
 	}
@@ -213,7 +258,7 @@ func Operators() []string {
 	var out []string
 	for k, es := range registry {
 		for _, e := range es {
-			if e.op.Build != nil {
+			if e.op.Native() {
 				out = append(out, DomainName(k.domain)+"/"+k.op)
 				break
 			}

@@ -17,6 +17,7 @@ targets=(
 	"./runtime/graph FuzzValidate"
 	"./runtime/graph FuzzDecodeLimited"
 	"./runtime FuzzOpenAndRun"
+	"./runtime FuzzControlFlow"
 	"./data FuzzReadCSV"
 	"./data FuzzReadNPY"
 	"./data FuzzReadRatings"

@@ -20,6 +20,7 @@ type Buffer struct {
 	key    freeKey
 	lo, hi uintptr // address range of the elements
 	Refs   int
+	free   bool // on a free list
 }
 
 type freeKey struct {
@@ -35,6 +36,7 @@ type Pool struct {
 	free     []freeList
 	freeIdx  map[freeKey]int // index into free once it holds more than freeScanMax sizes
 	step     []*Buffer       // buffers handed out since the last EndStep
+	base     int             // step[:base] belong to enclosing scopes (BeginScope)
 	MaxBytes int64           // the largest tensor Alloc hands out, in bytes
 }
 
@@ -55,6 +57,7 @@ func (p *Pool) Alloc(dt ops.DType, shape []int) *ops.Tensor {
 		b = fl.bufs[len(fl.bufs)-1]
 		fl.bufs[len(fl.bufs)-1] = nil
 		fl.bufs = fl.bufs[:len(fl.bufs)-1]
+		b.free = false
 	} else {
 		data := ops.MakeSlice(dt, n)
 		lo, hi := DataRange(data)
@@ -117,8 +120,14 @@ func (p *Pool) freeList(k freeKey) *freeList {
 
 const freeScanMax = 16
 
-// Recycle puts b back on its free list.
+// Recycle puts b back on its free list; a buffer already there stays
+// there once (a buffer released inside a subgraph's scope may also be
+// recycled by that scope's EndStep).
 func (p *Pool) Recycle(b *Buffer) {
+	if b.free {
+		return
+	}
+	b.free = true
 	fl := p.freeList(b.key)
 	fl.bufs = append(fl.bufs, b)
 }
@@ -131,10 +140,10 @@ func (p *Pool) Release(b *Buffer) {
 	}
 }
 
-// StepBuffer returns the buffer handed out since the last EndStep whose
-// elements contain address lo, or nil.
+// StepBuffer returns the buffer handed out since the last EndStep (of the
+// current scope) whose elements contain address lo, or nil.
 func (p *Pool) StepBuffer(lo uintptr) *Buffer {
-	for _, b := range p.step {
+	for _, b := range p.step[p.base:] {
 		if b.Contains(lo) {
 			return b
 		}
@@ -142,23 +151,43 @@ func (p *Pool) StepBuffer(lo uintptr) *Buffer {
 	return nil
 }
 
-// EndStep recycles the buffers handed out since the last EndStep that no
-// value references (a kernel's scratch space) and starts a new step.
+// EndStep recycles the buffers handed out since the last EndStep (of the
+// current scope) that no value references (a kernel's scratch space) and
+// starts a new step.
 func (p *Pool) EndStep() {
-	for i, b := range p.step {
-		if b.Refs == 0 {
+	for i := p.base; i < len(p.step); i++ {
+		if b := p.step[i]; b.Refs == 0 {
 			p.Recycle(b)
 		}
 		p.step[i] = nil
 	}
-	p.step = p.step[:0]
+	p.step = p.step[:p.base]
+}
+
+// BeginScope starts a scope of steps nested in the current step (one
+// iteration of a subgraph run by a Loop, Scan or If node): until EndScope,
+// StepBuffer and EndStep see only the buffers handed out inside it, so the
+// enclosing step's own buffers are neither found nor recycled by the
+// subgraph's steps. It returns what EndScope needs.
+func (p *Pool) BeginScope() int {
+	old := p.base
+	p.base = len(p.step)
+	return old
+}
+
+// EndScope ends the scope BeginScope started (recycling its unreferenced
+// buffers as EndStep does) and returns to the enclosing step.
+func (p *Pool) EndScope(old int) {
+	p.EndStep()
+	p.base = old
 }
 
 // Forget drops the current step's buffers without recycling them (the run
-// failed, or its values were handed to the caller).
+// failed, or its values were handed to the caller), leaving every scope.
 func (p *Pool) Forget() {
 	clear(p.step)
 	p.step = p.step[:0]
+	p.base = 0
 }
 
 // DataRange returns the address range covered by the capacity of an element

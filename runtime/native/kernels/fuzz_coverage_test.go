@@ -15,11 +15,16 @@ var fuzzExempt = map[string]string{
 	operators.FusedDomain + "/FusedConv":          "built only by the fusion pass from a validated Conv (passes/fuse_test.go covers it)",
 	operators.FusedDomain + "/FusedConvTranspose": "built only by the fusion pass from a validated ConvTranspose (passes/fuse_test.go covers it)",
 	operators.FusedDomain + "/Affine":             "built only by FoldAffine from validated Mul/Div and Add nodes (passes/affine_test.go and affine_test.go cover it, bad inputs included)",
+	"ai.onnx/If":                                  "runs subgraphs (runtime/native/control.go): runtime.FuzzControlFlow fuzzes it in whole models",
+	"ai.onnx/Loop":                                "runs subgraphs (runtime/native/control.go): runtime.FuzzControlFlow fuzzes it in whole models",
+	"ai.onnx/Scan":                                "runs subgraphs (runtime/native/control.go): runtime.FuzzControlFlow fuzzes it in whole models",
+	"ai.onnx/SequenceMap":                         "runs subgraphs (runtime/native/control.go): runtime.FuzzControlFlow fuzzes it in whole models",
 }
 
 // TestEveryOperatorIsFuzzed keeps the never-panic fuzzers complete: each
-// registered operator is in elementwiseFuzzOps, shapeFuzzOps or layerFuzzOps, or exempt
-// with a reason, so a new kernel cannot skip the bad-input checks.
+// registered operator is in elementwiseFuzzOps, shapeFuzzOps, layerFuzzOps
+// or sequenceFuzzOps, or exempt with a reason, so a new kernel cannot skip
+// the bad-input checks.
 func TestEveryOperatorIsFuzzed(t *testing.T) {
 	fuzzed := map[string]bool{}
 	for _, op := range elementwiseFuzzOps {
@@ -31,11 +36,14 @@ func TestEveryOperatorIsFuzzed(t *testing.T) {
 	for _, op := range layerFuzzOps {
 		fuzzed[op.op] = true
 	}
+	for _, op := range sequenceFuzzOps {
+		fuzzed[op] = true
+	}
 	for _, name := range operators.Operators() {
 		if _, ok := fuzzExempt[name]; ok {
 			continue
 		}
 		op, onnx := strings.CutPrefix(name, "ai.onnx/")
-		assert.False(t, !onnx || !fuzzed[op], "operator %s is in no fuzz list (elementwiseFuzzOps, shapeFuzzOps, layerFuzzOps) and not in fuzzExempt", name)
+		assert.False(t, !onnx || !fuzzed[op], "operator %s is in no fuzz list (elementwiseFuzzOps, shapeFuzzOps, layerFuzzOps, sequenceFuzzOps) and not in fuzzExempt", name)
 	}
 }

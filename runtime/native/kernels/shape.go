@@ -20,7 +20,7 @@ func init() {
 	operators.Register(operators.Op{Type: "Flatten", Infer: inferFlatten, Build: buildFlatten}, 1, 9, 11, 13, 21)
 	operators.Register(operators.Op{Type: "Squeeze", Infer: inferSqueeze, Build: buildSqueeze}, 1, 11, 13, 21)
 	operators.Register(operators.Op{Type: "Unsqueeze", Infer: inferUnsqueeze, Build: buildUnsqueeze}, 1, 11, 13, 21)
-	operators.Register(operators.Op{Type: "Identity", Infer: inferIdentity, Build: buildIdentity}, 1, 13, 14, 16, 19, 21)
+	operators.Register(operators.Op{Type: "Identity", Infer: inferIdentity, Build: buildIdentity, BuildValues: buildIdentityValues}, 1, 13, 14, 16, 19, 21)
 	operators.Register(operators.Op{Type: "Shape", Infer: inferShape, Build: buildShape}, 1, 13, 15, 19, 21)
 	operators.Register(operators.Op{Type: "Size", Infer: inferSize, Build: buildSize}, 1, 13, 19, 21)
 }
@@ -290,6 +290,9 @@ func buildSize(n *graph.Node, opset int64) (operators.Kernel, error) {
 }
 
 func inferIdentity(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if len(in) > 0 && in[0].TypeRaw != nil {
+		return one(in[0]), nil // a sequence or optional: the same type
+	}
 	out, err := inferSame(c, n, in)
 	if err == nil && len(n.Outputs) > 0 {
 		c.CopyValues(n.Inputs[0], n.Outputs[0])
