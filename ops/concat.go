@@ -223,8 +223,48 @@ func moveElements(dst any, di int, src any, si, n int) {
 		copy(d[di:di+n], src.([]uint8)[si:si+n])
 	case []bool:
 		copy(d[di:di+n], src.([]bool)[si:si+n])
+	case []int16:
+		copy(d[di:di+n], src.([]int16)[si:si+n])
+	case []uint32:
+		copy(d[di:di+n], src.([]uint32)[si:si+n])
+	case []uint64:
+		copy(d[di:di+n], src.([]uint64)[si:si+n])
+	case []string:
+		copy(d[di:di+n], src.([]string)[si:si+n])
 	default:
 		// Element types without a case of their own: correct, slower.
 		reflect.Copy(reflect.ValueOf(dst).Slice(di, di+n), reflect.ValueOf(src).Slice(si, si+n))
 	}
+}
+
+// SliceData returns data[lo:hi] for an element slice (a Tensor's Data):
+// the elements of a view, without copying.
+func SliceData(data any, lo, hi int) any {
+	switch d := data.(type) {
+	case []float32:
+		return d[lo:hi]
+	case []float64:
+		return d[lo:hi]
+	case []uint16:
+		return d[lo:hi]
+	case []int64:
+		return d[lo:hi]
+	case []int32:
+		return d[lo:hi]
+	case []int8:
+		return d[lo:hi]
+	case []uint8:
+		return d[lo:hi]
+	case []bool:
+		return d[lo:hi]
+	case []int16:
+		return d[lo:hi]
+	case []uint32:
+		return d[lo:hi]
+	case []uint64:
+		return d[lo:hi]
+	case []string:
+		return d[lo:hi]
+	}
+	return reflect.ValueOf(data).Slice(lo, hi).Interface()
 }

@@ -389,7 +389,7 @@ func (a *accumulator) add(pool *buffers.Pool, x *ops.Tensor, capHint int64) erro
 // buffer.
 func (a *accumulator) result() *ops.Tensor {
 	shape := append([]int{a.n}, a.elem...)
-	return &ops.Tensor{DType: a.dtype, Shape: shape, Data: subSlice(a.t.Data, 0, ops.NumElements(shape))}
+	return &ops.Tensor{DType: a.dtype, Shape: shape, Data: ops.SliceData(a.t.Data, 0, ops.NumElements(shape))}
 }
 
 func buildLoop(c *controlBuild) (controlKernel, bool, error) {
@@ -894,37 +894,14 @@ func (sc *scan) run8(s *runState, st *step) error {
 func itemOf(x *ops.Tensor, i int) *ops.Tensor {
 	per := ops.NumElements(x.Shape[1:])
 	t := &ops.Tensor{DType: x.DType, Shape: append([]int(nil), x.Shape[1:]...)}
-	t.Data = subSlice(x.Data, i*per, (i+1)*per)
+	t.Data = ops.SliceData(x.Data, i*per, (i+1)*per)
 	return t
 }
 
 // prefixOf returns the first n entries of x along axis 0 (a view).
 func prefixOf(x *ops.Tensor, n int) *ops.Tensor {
 	shape := append([]int{n}, x.Shape[1:]...)
-	return &ops.Tensor{DType: x.DType, Shape: shape, Data: subSlice(x.Data, 0, ops.NumElements(shape))}
-}
-
-// subSlice returns data[lo:hi] for an element slice.
-func subSlice(data any, lo, hi int) any {
-	switch d := data.(type) {
-	case []float32:
-		return d[lo:hi]
-	case []float64:
-		return d[lo:hi]
-	case []uint16:
-		return d[lo:hi]
-	case []int64:
-		return d[lo:hi]
-	case []int32:
-		return d[lo:hi]
-	case []int8:
-		return d[lo:hi]
-	case []uint8:
-		return d[lo:hi]
-	case []bool:
-		return d[lo:hi]
-	}
-	panic(fmt.Sprintf("native: slice of %T", data))
+	return &ops.Tensor{DType: x.DType, Shape: shape, Data: ops.SliceData(x.Data, 0, ops.NumElements(shape))}
 }
 
 // stackBatch stacks per-item tensors along a new batch axis. With lens,

@@ -432,7 +432,7 @@ func (s *runState) setValue(st *step, sl int, v *graph.Value) {
 // execValues runs a value kernel, or a node with subgraphs.
 func (p *Plan) execValues(s *runState, st *step) error {
 	if st.control != nil {
-		return st.control(s, st)
+		return callControl(st, s)
 	}
 	if st.values == nil {
 		for j, sl := range st.in {
@@ -605,6 +605,21 @@ func callKernel(st *step, env *operators.Env, in []*ops.Tensor) (outs []*ops.Ten
 		return nil, nameStep(st, err)
 	}
 	return outs, nil
+}
+
+// callControl runs a node with subgraphs, turning a panic into an error
+// naming the node (the body's own kernels are recovered, and named, on
+// their own).
+func callControl(st *step, s *runState) (err error) {
+	defer func() {
+		r := recover()
+		if le, ok := r.(*buffers.LimitError); ok {
+			err = fmt.Errorf("%s: %w", st.label, le)
+		} else if r != nil {
+			err = fmt.Errorf("%s: kernel panicked: %v", st.label, r)
+		}
+	}()
+	return st.control(s, st)
 }
 
 // callValueKernel is callKernel for value kernels.
