@@ -223,8 +223,8 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) (err er
 	return writeResponse(w, resp, bin)
 }
 
-func writeResponse(w http.ResponseWriter, resp any, bin []byte) error {
-	js, err := json.Marshal(resp)
+func writeResponse(w http.ResponseWriter, resp inferResponse, bin []byte) error {
+	js, err := resp.appendJSON(nil)
 	if err != nil {
 		return errorf(http.StatusInternalServerError, "encode response: %v", err)
 	}
@@ -240,6 +240,67 @@ func writeResponse(w http.ResponseWriter, resp any, bin []byte) error {
 	w.Write(js)
 	w.Write(bin)
 	return nil
+}
+
+// appendJSON encodes r as json.Marshal would, but copies the tensors'
+// data (already valid JSON, written by appendData) as it is instead of
+// scanning and compacting it again: for large tensors that second pass
+// cost as much as writing the numbers.
+func (r inferResponse) appendJSON(b []byte) ([]byte, error) {
+	str := func(key, v string) {
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		q, _ := json.Marshal(v)
+		b = append(b, q...)
+	}
+	obj := func(key string, v any) error {
+		q, err := json.Marshal(v)
+		b = append(b, ',', '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		b = append(b, q...)
+		return err
+	}
+	b = append(b, '{')
+	str("model_name", r.ModelName)
+	if r.ModelVersion != "" {
+		b = append(b, ',')
+		str("model_version", r.ModelVersion)
+	}
+	if r.ID != "" {
+		b = append(b, ',')
+		str("id", r.ID)
+	}
+	if len(r.Parameters) > 0 {
+		if err := obj("parameters", r.Parameters); err != nil {
+			return nil, err
+		}
+	}
+	b = append(b, `,"outputs":[`...)
+	for i, o := range r.Outputs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		str("name", o.Name)
+		b = append(b, ',')
+		str("datatype", o.Datatype)
+		if err := obj("shape", o.Shape); err != nil {
+			return nil, err
+		}
+		if len(o.Parameters) > 0 {
+			if err := obj("parameters", o.Parameters); err != nil {
+				return nil, err
+			}
+		}
+		if len(o.Data) > 0 {
+			b = append(b, `,"data":`...)
+			b = append(b, o.Data...)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']', '}'), nil
 }
 
 // score answers POST /v2/models/{name}/score: the infer request format for

@@ -47,7 +47,7 @@ func (s *Server) openModel(name, version, path string) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, err := runtime.Open(path, runtime.WithBackend(s.cfg.Backend))
+	sess, err := runtime.Open(path, runtime.WithBackend(s.cfg.Backend), runtime.WithThreads(s.cfg.Threads))
 	if err != nil {
 		return nil, err
 	}

@@ -92,6 +92,9 @@ type Config struct {
 	PollInterval time.Duration
 	// Backend is the runtime backend name (default "native").
 	Backend string
+	// Threads bounds the goroutines (native) or threads (ORT) one model
+	// run may use (default: the backend's, GOMAXPROCS for native).
+	Threads int
 	// MaxConcurrent bounds model runs in flight across all models
 	// (default 2×GOMAXPROCS). Requests wait for a slot at most QueueTimeout
 	// (default 10s) or until the client leaves, then get 503.

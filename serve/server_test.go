@@ -705,3 +705,22 @@ func TestModelFailureIs500(t *testing.T) {
 	m := do(t, "GET", ts.URL+"/metrics", nil, nil)
 	assert.Contains(t, string(m.body), `latent_requests_total{code="500",endpoint="infer",model="f",protocol="http"} 2`, "500s are counted per model")
 }
+
+// The hand-written response encoder gives what encoding/json gives.
+func TestResponseJSONMatchesEncodingJSON(t *testing.T) {
+	for _, r := range []inferResponse{
+		{ModelName: "ae", Outputs: []responseTensor{}},
+		{ModelName: "a\"b\\c\n<x>", ModelVersion: "2", ID: "id-\u2028", Parameters: map[string]any{"scale_warning": "w", "n": 1.5},
+			Outputs: []responseTensor{
+				{Name: "out", Datatype: "FP32", Shape: []int64{2, 1}, Data: json.RawMessage(`[1,2.5]`)},
+				{Name: "bin", Datatype: "BOOL", Shape: []int64{0}, Parameters: map[string]any{"binary_data_size": 0}},
+			}},
+	} {
+		want, err := json.Marshal(r)
+		require.NoError(t, err)
+		got, err := r.appendJSON(nil)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(want), string(got))
+		assert.Equal(t, string(want), string(got), "byte for byte")
+	}
+}

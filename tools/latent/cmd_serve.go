@@ -86,6 +86,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	grpcAddr := fs.String("grpc-addr", "", "gRPC listen address (empty: no gRPC; KServe's convention is port 8081)")
 	backend := fs.String("backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))
 	maxConc := fs.Int("max-concurrent", 0, "model runs in flight at once (0: 2×GOMAXPROCS)")
+	threads := fs.Int("threads", 0, "goroutines (native) or threads (ort) one model run may use (0: GOMAXPROCS)")
 	queueTO := fs.Duration("queue-timeout", 10*time.Second, "longest wait for a free run slot (503 after)")
 	maxBatch := fs.Int("max-batch", 0, "dynamic batching: rows merged into one run (0 or 1: off)")
 	maxDelay := fs.Duration("max-delay", 2*time.Millisecond, "dynamic batching: longest wait for more requests")
@@ -105,8 +106,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(models) == 0 && *repo == "" {
 		return usagef("give a model: --model NAME=PATH or --model-repository DIR (see latent serve --help)")
 	}
-	if *maxBatch < 0 || *maxConc < 0 || *maxBytes <= 0 || *queueTO < 0 || *poll < 0 {
-		return usagef("--max-batch, --max-concurrent, --queue-timeout and --repository-poll must be ≥ 0 and --max-request-bytes > 0")
+	if *maxBatch < 0 || *maxConc < 0 || *threads < 0 || *maxBytes <= 0 || *queueTO < 0 || *poll < 0 {
+		return usagef("--max-batch, --max-concurrent, --threads, --queue-timeout and --repository-poll must be ≥ 0 and --max-request-bytes > 0")
 	}
 	if *repo == "" && (*modelName != "" || *poll > 0) {
 		return usagef("--model-name and --repository-poll need --model-repository")
@@ -117,7 +118,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(h)
 	srv, err := serve.New(ctx, serve.Config{
-		Models: models, Repository: *repo, ModelName: *modelName, PollInterval: *poll, Backend: *backend, MaxConcurrent: *maxConc, QueueTimeout: *queueTO, MaxBatch: *maxBatch, MaxDelay: *maxDelay,
+		Models: models, Repository: *repo, ModelName: *modelName, PollInterval: *poll, Backend: *backend, Threads: *threads, MaxConcurrent: *maxConc, QueueTimeout: *queueTO, MaxBatch: *maxBatch, MaxDelay: *maxDelay,
 		MaxRequestBytes: *maxBytes, ReadTimeout: *readTO, WriteTimeout: *writeTO, IdleTimeout: *idleTO,
 		ShutdownTimeout: *drain, Logger: logger,
 	})

@@ -4,12 +4,15 @@
 #
 #   py=$(bash tools/python/venv.sh)            # CI venv: onnx, onnxruntime, numpy, pytest
 #   py=$(bash tools/python/venv.sh fixtures)   # + torch, onnxscript, scikit-learn, skl2onnx
+#   py=$(bash tools/python/venv.sh kserve)     # kserve 0.21 + onnxruntime (tools/servebench's baseline)
 #
 # The CI venv lives in ${LATENT_VENV:-~/.cache/latent/venv} and installs
 # tools/python/requirements.txt; the fixture venv lives in
 # ${LATENT_FIXTURE_VENV:-~/.cache/latent/venv-fixtures} and installs
 # tools/python/requirements-fixtures.txt (torch from PyPI is large: it is
-# only needed to regenerate testdata/interop, never in CI).
+# only needed to regenerate testdata/interop, never in CI); the kserve venv
+# lives in ${LATENT_KSERVE_VENV:-~/.cache/latent/venv-kserve} and installs
+# tools/python/requirements-kserve.txt alone (never in CI).
 #
 # Idempotent: a venv whose recorded requirements hash matches the file is
 # reused without touching the network. Set LATENT_PYTHON to bypass the venv
@@ -32,16 +35,24 @@ fixtures)
 	dir="${LATENT_FIXTURE_VENV:-$cache/venv-fixtures}"
 	req=tools/python/requirements-fixtures.txt
 	;;
+kserve)
+	dir="${LATENT_KSERVE_VENV:-$cache/venv-kserve}"
+	req=tools/python/requirements-kserve.txt
+	;;
 *)
-	echo "venv.sh: unknown venv ${1} (want ci or fixtures)" >&2
+	echo "venv.sh: unknown venv ${1} (want ci, fixtures or kserve)" >&2
 	exit 2
 	;;
 esac
 
 base="${LATENT_BASE_PYTHON:-python3}"
 # The hash covers the chosen file and requirements.txt, which the fixture
-# file includes (-r).
-want=$(cat tools/python/requirements.txt "$req" | sha256sum | cut -d' ' -f1)-$("$base" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# file includes (-r); the kserve file stands alone.
+hashed=(tools/python/requirements.txt "$req")
+if [ "${1:-ci}" = kserve ]; then
+	hashed=("$req")
+fi
+want=$(cat "${hashed[@]}" | sha256sum | cut -d' ' -f1)-$("$base" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 stamp="$dir/.latent-requirements"
 if [ -x "$dir/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	echo "$dir/bin/python"
