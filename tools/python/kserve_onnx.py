@@ -48,10 +48,14 @@ class OnnxModel(kserve.Model):
         if missing:
             raise kserve.errors.InvalidInput(f"missing inputs {sorted(missing)}")
         results = self.session.run(None, feeds)
+        # Encode each output once, in the form the request asked for: raw
+        # bytes for gRPC raw requests and REST binary_data outputs, else
+        # typed values (a list, which KServe's JSON and contents take).
+        binary = payload.use_binary_outputs or any(o.binary_data for o in payload.request_outputs or [])
         outputs = []
         for (name, datatype), value in zip(self.outputs, results):
             out = InferOutput(name=name, shape=list(value.shape), datatype=datatype)
-            out.set_data_from_numpy(np.ascontiguousarray(value), binary_data=payload.use_binary_outputs)
+            out.set_data_from_numpy(np.ascontiguousarray(value), binary_data=bool(binary))
             outputs.append(out)
         return InferResponse(response_id=payload.id or generate_uuid(), model_name=self.name, infer_outputs=outputs,
                              use_binary_outputs=payload.use_binary_outputs,
