@@ -167,49 +167,51 @@ func newImage(kind Kind, input int, hidden []int, code int) (Spec, error) {
 // conv kind.
 func (s *Spec) validateConv() []error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)})
+	}
 	if len(s.Image) != 3 || s.Image[0] <= 0 || s.Image[1] <= 0 || s.Image[2] <= 0 {
-		bad("%s needs image [channels, height, width] with positive entries, got %v", s.Kind, s.Image)
+		bad("image", "%s needs image [channels, height, width] with positive entries, got %v", s.Kind, s.Image)
 		return errs
 	}
 	if n := s.Image[0] * s.Image[1] * s.Image[2]; s.Input != n {
-		bad("input %d must equal channels·height·width = %d", s.Input, n)
+		bad("input", "input %d must equal channels·height·width = %d", s.Input, n)
 	}
 	if s.Kernel <= 0 || s.Kernel%2 == 0 {
-		bad("kernel must be a positive odd size, got %d", s.Kernel)
+		bad("kernel", "kernel must be a positive odd size, got %d", s.Kernel)
 		return errs
 	}
 	if len(s.Filters) == 0 {
-		bad("%s needs at least one convolution (filters)", s.Kind)
+		bad("filters", "%s needs at least one convolution (filters)", s.Kind)
 	}
 	for i, f := range s.Filters {
 		if f <= 0 {
-			bad("filters[%d] must be positive, got %d", i, f)
+			bad("filters", "filters[%d] must be positive, got %d", i, f)
 		}
 	}
 	switch s.Upsampling {
 	case TransposedConv, NearestConv, BilinearConv:
 	default:
-		bad("upsampling %q is not empty (transposed convolutions), nearest or bilinear", s.Upsampling)
+		bad("upsampling", "upsampling %q is not empty (transposed convolutions), nearest or bilinear", s.Upsampling)
 	}
 	switch s.Pooling {
 	case StridedConv, MaxPooling, AvgPooling:
 	default:
-		bad("pooling %q is not empty (stride-2 convolutions), max or avg", s.Pooling)
+		bad("pooling", "pooling %q is not empty (stride-2 convolutions), max or avg", s.Pooling)
 	}
 	if len(errs) == 0 {
 		h, w := s.Image[1], s.Image[2]
 		for i := range s.Filters {
 			if h < 2 || w < 2 {
-				bad("image %v is too small for %d stride-2 convolutions (stage %d sees %dx%d)", s.Image, len(s.Filters), i, h, w)
+				bad("filters", "image %v is too small for %d stride-2 convolutions (stage %d sees %dx%d)", s.Image, len(s.Filters), i, h, w)
 				break
 			}
 			if s.Upsampling != TransposedConv && (h%2 != 0 || w%2 != 0) {
-				bad("upsampling %s doubles sizes exactly: stage %d input %dx%d must be even", s.Upsampling, i, h, w)
+				bad("upsampling", "upsampling %s doubles sizes exactly: stage %d input %dx%d must be even", s.Upsampling, i, h, w)
 				break
 			}
 			if s.Pooling != StridedConv && (h%2 != 0 || w%2 != 0) {
-				bad("pooling %s halves sizes exactly: stage %d input %dx%d must be even", s.Pooling, i, h, w)
+				bad("pooling", "pooling %s halves sizes exactly: stage %d input %dx%d must be even", s.Pooling, i, h, w)
 				break
 			}
 			k := s.Kernel

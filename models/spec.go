@@ -279,11 +279,36 @@ func NewRecommender(items int) Spec {
 	return s
 }
 
-// New returns the default spec of kind for the given input and code size
-// (hidden sizes only for deep and stacked; ignored otherwise unless the
-// kind has a default). Defaults: sparse-l1 l1=1e-3; sparse-kl rho=0.05,
-// beta=1e-1; k-sparse k=max(1, code/4); denoising masking noise 0.2;
-// contractive lambda=1e-2; stacked 5 pre-training epochs per layer.
+// DefaultHiddenRule says in words what DefaultHidden computes.
+const DefaultHiddenRule = "powers of two from the largest below the input (at most 1024), each a quarter of the one before, while wider than the code, at most three layers"
+
+// DefaultHidden returns the encoder hidden sizes deep and stacked
+// autoencoders get when none are given, derived from the input and code
+// sizes (DefaultHiddenRule): 784 inputs with code 32 give 512,128 (the
+// Fashion-MNIST demo's stack), 30 inputs with code 7 give 16, 3072 inputs
+// with code 32 give 1024,256,64. When no such layer fits (an input of
+// two or one), one layer as wide as the code.
+func DefaultHidden(input, code int) []int {
+	var h []int
+	w := 1
+	for w*2 < input && w < 1024 {
+		w *= 2
+	}
+	for ; w > code && w < input && len(h) < 3; w /= 4 {
+		h = append(h, w)
+	}
+	if len(h) == 0 {
+		h = []int{max(1, code)}
+	}
+	return h
+}
+
+// New returns the default spec of kind for the given input and code size.
+// Hidden sizes apply to every kind that has hidden layers; nil gives deep
+// and stacked DefaultHidden(input, code). Defaults: sparse-l1 l1=1e-3;
+// sparse-kl rho=0.05, beta=1e-1; k-sparse k=max(1, code/4); denoising
+// masking noise 0.2; contractive lambda=1e-2; stacked 5 pre-training
+// epochs per layer.
 func New(kind Kind, input int, hidden []int, code int) (Spec, error) {
 	var s Spec
 	switch kind {
@@ -292,6 +317,9 @@ func New(kind Kind, input int, hidden []int, code int) (Spec, error) {
 	case Undercomplete:
 		s = NewUndercomplete(input, code)
 	case Deep:
+		if hidden == nil {
+			hidden = DefaultHidden(input, code)
+		}
 		s = NewDeep(input, hidden, code)
 	case SparseL1:
 		s = NewSparseL1(input, code, 1e-3)
@@ -304,6 +332,9 @@ func New(kind Kind, input int, hidden []int, code int) (Spec, error) {
 	case Contractive:
 		s = NewContractive(input, code, 1e-2)
 	case Stacked:
+		if hidden == nil {
+			hidden = DefaultHidden(input, code)
+		}
 		s = NewStacked(input, hidden, code, 5)
 	case Recommender:
 		s = NewRecommender(input)
@@ -331,22 +362,48 @@ func kindList() string {
 	return strings.Join(names, ", ")
 }
 
-// Validate reports every inconsistency in s, joined into one error.
+// FieldError is one inconsistency Validate found, with the spec field that
+// holds the bad or missing value (its JSON name; "noise.type",
+// "noise.drop" and "noise.sigma" for the Noise fields), so that a caller
+// that filled the spec from elsewhere, such as latent train's flags, can
+// name its own spelling of that setting.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Msg }
+
+// penaltyField names the first negative penalty weight of s.
+func penaltyField(s *Spec) string {
+	switch {
+	case s.L1 < 0:
+		return "l1"
+	case s.Beta < 0:
+		return "beta"
+	}
+	return "lambda"
+}
+
+// Validate reports every inconsistency in s, joined into one error; each
+// joined error is a *FieldError.
 func (s *Spec) Validate() error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)})
+	}
 	if !slices.Contains(AllKinds(), s.Kind) {
-		bad("kind %q is not one of %s", s.Kind, kindList())
+		bad("kind", "kind %q is not one of %s", s.Kind, kindList())
 	}
 	if s.Input <= 0 && len(s.Image) == 0 {
-		bad("input size must be positive, got %d", s.Input)
+		bad("input", "input size must be positive, got %d", s.Input)
 	}
 	if s.Code <= 0 {
-		bad("code size must be positive, got %d", s.Code)
+		bad("code", "code size must be positive, got %d", s.Code)
 	}
 	for i, h := range s.Hidden {
 		if h <= 0 {
-			bad("hidden[%d] must be positive, got %d", i, h)
+			bad("hidden", "hidden[%d] must be positive, got %d", i, h)
 		}
 	}
 	for _, a := range []struct {
@@ -354,113 +411,113 @@ func (s *Spec) Validate() error {
 		act  Activation
 	}{{"activation", s.Activation}, {"code_activation", s.CodeActivation}, {"output_activation", s.OutputActivation}} {
 		if !slices.Contains(Activations(), a.act) {
-			bad("%s %q is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus", a.name, a.act)
+			bad(a.name, "%s %q is not one of identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus", a.name, a.act)
 		}
 	}
 	if s.Alpha < 0 {
-		bad("alpha must be non-negative, got %g", s.Alpha)
+		bad("alpha", "alpha must be non-negative, got %g", s.Alpha)
 	}
 	if s.Init != Xavier && s.Init != He {
-		bad("init %q is not xavier or he", s.Init)
+		bad("init", "init %q is not xavier or he", s.Init)
 	}
 	layered := IsConv(s.Kind) || IsVAE(s.Kind)
 	switch s.Loss {
 	case MSE, BCE:
 		if s.Loss == BCE && s.OutputActivation != Sigmoid {
-			bad("loss bce needs output_activation sigmoid, got %q", s.OutputActivation)
+			bad("output_activation", "loss bce needs output_activation sigmoid, got %q", s.OutputActivation)
 		}
 	case MaskedMSE:
 		if layered {
-			bad("loss %q is not mse or bce (the %s kind)", s.Loss, s.Kind)
+			bad("loss", "loss %q is not mse or bce (the %s kind)", s.Loss, s.Kind)
 		}
 	default:
-		bad("loss %q is not mse, bce or masked-mse", s.Loss)
+		bad("loss", "loss %q is not mse, bce or masked-mse", s.Loss)
 	}
 	if s.L1 < 0 || s.Beta < 0 || s.Lambda < 0 {
-		bad("penalty weights must be non-negative (l1=%g beta=%g lambda=%g)", s.L1, s.Beta, s.Lambda)
+		bad(penaltyField(s), "penalty weights must be non-negative (l1=%g beta=%g lambda=%g)", s.L1, s.Beta, s.Lambda)
 	}
 	switch s.Noise.Type {
 	case NoNoise:
 	case MaskingNoise:
 		if s.Noise.Drop <= 0 || s.Noise.Drop >= 1 {
-			bad("masking noise drop probability must be in (0,1), got %g", s.Noise.Drop)
+			bad("noise.drop", "masking noise drop probability must be in (0,1), got %g", s.Noise.Drop)
 		}
 	case GaussianNoise:
 		if s.Noise.Sigma <= 0 {
-			bad("gaussian noise sigma must be positive, got %g", s.Noise.Sigma)
+			bad("noise.sigma", "gaussian noise sigma must be positive, got %g", s.Noise.Sigma)
 		}
 	default:
-		bad("noise type %q is not mask or gaussian", s.Noise.Type)
+		bad("noise.type", "noise type %q is not mask or gaussian", s.Noise.Type)
 	}
 	if s.Dropout < 0 || s.Dropout >= 1 {
-		bad("dropout must be in [0,1), got %g", s.Dropout)
+		bad("dropout", "dropout must be in [0,1), got %g", s.Dropout)
 	}
 	if s.KLWarmup < 0 {
-		bad("kl_warmup must be non-negative, got %d", s.KLWarmup)
+		bad("kl_warmup", "kl_warmup must be non-negative, got %d", s.KLWarmup)
 	}
 	if !IsVAE(s.Kind) && s.KLWarmup != 0 {
-		bad("kl_warmup is only used by vae and conv-vae")
+		bad("kl_warmup", "kl_warmup is only used by vae and conv-vae")
 	}
 	if !IsConv(s.Kind) && (len(s.Image) != 0 || len(s.Filters) != 0 || s.BatchNorm || s.Upsampling != "" || s.Pooling != "" || s.Kernel != 0) {
-		bad("%s has no convolutions; image, filters, kernel, batch_norm, upsampling and pooling belong to conv and conv-vae", s.Kind)
+		bad("kind", "%s has no convolutions; image, filters, kernel, batch_norm, upsampling and pooling belong to conv and conv-vae", s.Kind)
 	}
 	if layered && (s.K != 0 || s.L1 != 0 || s.Lambda != 0 || s.Tied || s.PretrainEpochs != 0 || s.Rho != 0) {
-		bad("%s does not support the dense regularisers (k, l1, lambda, tied, pretrain_epochs, rho)", s.Kind)
+		bad("kind", "%s does not support the dense regularisers (k, l1, lambda, tied, pretrain_epochs, rho)", s.Kind)
 	}
 	switch s.Kind {
 	case Undercomplete:
 		if len(s.Hidden) != 0 {
-			bad("undercomplete has one code layer; hidden must be empty, got %v", s.Hidden)
+			bad("hidden", "undercomplete has one code layer; hidden must be empty, got %v", s.Hidden)
 		}
 		if s.Code >= s.Input && s.Input > 0 {
-			bad("undercomplete code size %d must be smaller than input %d", s.Code, s.Input)
+			bad("code", "undercomplete code size %d must be smaller than input %d", s.Code, s.Input)
 		}
 	case Deep, Stacked:
 		if len(s.Hidden) == 0 {
-			bad("%s needs at least one hidden layer", s.Kind)
+			bad("hidden", "%s needs at least one hidden layer", s.Kind)
 		}
 		if s.Kind == Stacked && s.PretrainEpochs <= 0 {
-			bad("stacked needs pretrain_epochs > 0, got %d", s.PretrainEpochs)
+			bad("pretrain_epochs", "stacked needs pretrain_epochs > 0, got %d", s.PretrainEpochs)
 		}
 		if s.Kind == Stacked && s.Tied {
-			bad("stacked does not support tied weights")
+			bad("tied", "stacked does not support tied weights")
 		}
 	case SparseL1:
 		if s.L1 <= 0 {
-			bad("sparse-l1 needs l1 > 0, got %g", s.L1)
+			bad("l1", "sparse-l1 needs l1 > 0, got %g", s.L1)
 		}
 	case SparseKL:
 		if s.Rho <= 0 || s.Rho >= 1 {
-			bad("sparse-kl target rho must be in (0,1), got %g", s.Rho)
+			bad("rho", "sparse-kl target rho must be in (0,1), got %g", s.Rho)
 		}
 		if s.Beta <= 0 {
-			bad("sparse-kl needs beta > 0, got %g", s.Beta)
+			bad("beta", "sparse-kl needs beta > 0, got %g", s.Beta)
 		}
 		if s.CodeActivation != Sigmoid {
-			bad("sparse-kl needs code_activation sigmoid, got %q", s.CodeActivation)
+			bad("code_activation", "sparse-kl needs code_activation sigmoid, got %q", s.CodeActivation)
 		}
 	case KSparse:
 		if s.K <= 0 || s.K > s.Code {
-			bad("k-sparse k must be in [1, code=%d], got %d", s.Code, s.K)
+			bad("k", "k-sparse k must be in [1, code=%d], got %d", s.Code, s.K)
 		}
 	case Denoising:
 		if s.Noise.Type == NoNoise {
-			bad("denoising needs a noise type (mask or gaussian)")
+			bad("noise.type", "denoising needs a noise type (mask or gaussian)")
 		}
 	case Contractive:
 		if s.Lambda <= 0 {
-			bad("contractive needs lambda > 0, got %g", s.Lambda)
+			bad("lambda", "contractive needs lambda > 0, got %g", s.Lambda)
 		}
 		if len(s.Hidden) != 0 {
-			bad("contractive computes ||dh/dx||_F exactly for a single encoder layer; hidden must be empty, got %v", s.Hidden)
+			bad("hidden", "contractive computes ||dh/dx||_F exactly for a single encoder layer; hidden must be empty, got %v", s.Hidden)
 		}
 	case Recommender:
 		if s.Loss != MaskedMSE {
-			bad("recommender needs loss masked-mse, got %q", s.Loss)
+			bad("loss", "recommender needs loss masked-mse, got %q", s.Loss)
 		}
 	case VAE, ConvVAE:
 		if s.CodeActivation != Identity {
-			bad("%s samples its code; code_activation must be identity, got %q", s.Kind, s.CodeActivation)
+			bad("code_activation", "%s samples its code; code_activation must be identity, got %q", s.Kind, s.CodeActivation)
 		}
 	}
 	if IsConv(s.Kind) {

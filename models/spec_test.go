@@ -50,21 +50,29 @@ func TestValidateErrors(t *testing.T) {
 		c.mut(&s)
 		assert.ErrorContains(t, s.Validate(), c.want)
 	}
+	// Each error names the field that holds the bad value, so that the CLI
+	// can name its flag.
 	kind := []struct {
-		s    Spec
-		want string
+		s     Spec
+		want  string
+		field string
 	}{
-		{NewSparseKL(10, 4, 1.5, 1), "target rho must be in (0,1), got 1.5"},
-		{NewKSparse(10, 4, 0), "k-sparse k must be in [1, code=4], got 0"},
-		{NewDenoising(10, 4, Noise{Type: MaskingNoise, Drop: 1}), "drop probability must be in (0,1), got 1"},
-		{NewDenoising(10, 4, Noise{}), "denoising needs a noise type"},
-		{NewContractive(10, 4, 0), "contractive needs lambda > 0"},
-		{NewSparseL1(10, 4, 0), "sparse-l1 needs l1 > 0"},
-		{NewStacked(10, nil, 4, 3), "stacked needs at least one hidden layer"},
-		{NewStacked(10, []int{6}, 4, 0), "stacked needs pretrain_epochs > 0"},
+		{NewSparseKL(10, 4, 1.5, 1), "target rho must be in (0,1), got 1.5", "rho"},
+		{NewKSparse(10, 4, 0), "k-sparse k must be in [1, code=4], got 0", "k"},
+		{NewDenoising(10, 4, Noise{Type: MaskingNoise, Drop: 1}), "drop probability must be in (0,1), got 1", "noise.drop"},
+		{NewDenoising(10, 4, Noise{}), "denoising needs a noise type", "noise.type"},
+		{NewContractive(10, 4, 0), "contractive needs lambda > 0", "lambda"},
+		{NewSparseL1(10, 4, 0), "sparse-l1 needs l1 > 0", "l1"},
+		{NewStacked(10, nil, 4, 3), "stacked needs at least one hidden layer", "hidden"},
+		{NewStacked(10, []int{6}, 4, 0), "stacked needs pretrain_epochs > 0", "pretrain_epochs"},
 	}
 	for _, c := range kind {
-		assert.ErrorContains(t, c.s.Validate(), c.want, c.s.Kind)
+		err := c.s.Validate()
+		assert.ErrorContains(t, err, c.want, c.s.Kind)
+		var fe *FieldError
+		if assert.ErrorAs(t, err, &fe, c.s.Kind) {
+			assert.Equal(t, c.field, fe.Field, c.want)
+		}
 	}
 	selu := NewUndercomplete(20, 4)
 	selu.Activation = Selu
@@ -77,6 +85,43 @@ func TestValidateErrors(t *testing.T) {
 	assert.ErrorContains(t, c.Validate(), "single encoder layer", "deep contractive")
 	_, err := New("nope", 1, nil, 1)
 	assert.ErrorContains(t, err, `unknown model kind "nope"`)
+}
+
+// Deep and stacked get a hidden stack from the input and code sizes when
+// none is given; the stacks below are worked out by hand from the rule
+// (powers of two from the largest below the input, capped at 1024, a
+// quarter each step while wider than the code, at most three).
+func TestDefaultHidden(t *testing.T) {
+	cases := []struct {
+		input, code int
+		want        []int
+	}{
+		{784, 32, []int{512, 128}}, // the Fashion-MNIST demo's stack
+		{784, 8, []int{512, 128, 32}},
+		{784, 128, []int{512}},
+		{30, 7, []int{16}},
+		{8, 2, []int{4}},
+		{3072, 32, []int{1024, 256, 64}}, // capped at 1024 and three layers
+		{100000, 1, []int{1024, 256, 64}},
+		{1024, 32, []int{512, 128}}, // strictly below the input
+		{2, 1, []int{1}},            // nothing fits between: one code-wide layer
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, DefaultHidden(c.input, c.code), "input %d code %d", c.input, c.code)
+	}
+	for _, k := range []Kind{Deep, Stacked} {
+		s, err := New(k, 784, nil, 32)
+		require.NoError(t, err)
+		assert.Equal(t, []int{784, 512, 128, 32}, s.Sizes(), k)
+		assert.NoError(t, s.Validate(), k)
+		s, err = New(k, 784, []int{64}, 32)
+		require.NoError(t, err)
+		assert.Equal(t, []int{784, 64, 32}, s.Sizes(), "%s with hidden given", k)
+		// An explicitly empty stack is the caller's choice, and invalid.
+		s, err = New(k, 784, []int{}, 32)
+		require.NoError(t, err)
+		assert.ErrorContains(t, s.Validate(), "needs at least one hidden layer", k)
+	}
 }
 
 func TestJSONRoundTrip(t *testing.T) {
