@@ -19,10 +19,16 @@ type OutputReport struct {
 	// DType and Shape are the reference's.
 	DType ops.DType
 	Shape []int
-	// MaxAbs is the largest |got-want| and MaxRel the largest
-	// |got-want|/|want| over all elements (0 when both are equal, +Inf when
-	// want is 0 and got is not). Elements that are NaN in both are equal.
+	// MaxAbs is the largest |got-want| over all elements. MaxRel is the
+	// largest |got-want|/|want| over the elements where the relative term
+	// governs the bound, |want| >= atol/rtol (below that atol decides and
+	// a relative error says nothing: 1e-7 against 0 is "infinitely" wrong
+	// and well within tolerance); RelElements counts those elements, and
+	// MaxRel means nothing when it is 0 (rtol 0, integer outputs, or every
+	// reference value small). A mismatched infinity counts with MaxAbs and
+	// MaxRel +Inf. Elements that are NaN in both are equal.
 	MaxAbs, MaxRel float64
+	RelElements    int
 	// Worst is the multi-dimensional index of the element that comes
 	// closest to (or furthest beyond) the tolerance, and Got/Want its
 	// values; nil for empty tensors.
@@ -68,6 +74,10 @@ func CompareTensors(name string, got, want *ops.Tensor, atol, rtol float64) Outp
 	gi, wi := int64s(got), int64s(want)
 	worst, worstScore := -1, math.Inf(-1)
 	nanAt := -1
+	relFloor := math.Inf(1) // |want| from which rtol governs the bound
+	if rtol > 0 && !exact {
+		relFloor = atol / rtol
+	}
 	for i := 0; i < n; i++ {
 		g, w := ga[i], wa[i]
 		gn, wn := math.IsNaN(g), math.IsNaN(w)
@@ -88,6 +98,7 @@ func CompareTensors(name string, got, want *ops.Tensor, atol, rtol float64) Outp
 		if d != 0 {
 			rel = d / math.Abs(w)
 		}
+		relevant := math.Abs(w) >= relFloor
 		bound := atol + rtol*math.Abs(w)
 		if exact {
 			bound = 0
@@ -95,10 +106,13 @@ func CompareTensors(name string, got, want *ops.Tensor, atol, rtol float64) Outp
 		ok := d <= bound
 		if d != 0 && (math.IsInf(g, 0) || math.IsInf(w, 0)) {
 			// An infinity only matches the same infinity.
-			d, rel, ok = math.Inf(1), math.Inf(1), false
+			d, rel, ok, relevant = math.Inf(1), math.Inf(1), false, true
 		}
 		r.MaxAbs = math.Max(r.MaxAbs, d)
-		r.MaxRel = math.Max(r.MaxRel, rel)
+		if relevant {
+			r.MaxRel = math.Max(r.MaxRel, rel)
+			r.RelElements++
+		}
 		if gi != nil {
 			ok = gi[i] == wi[i]
 			if !ok && d == 0 {

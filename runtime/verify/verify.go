@@ -224,7 +224,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 			g = fmt.Sprintf("%.7g", o.Got)
 			wv = fmt.Sprintf("%.7g", o.Want)
 		}
-		fmt.Fprintf(tw, "%s\t%v\t%v\t%.3g\t%.3g\t%s\t%s\t%s\t%s\n", o.Name, o.DType, o.Shape, o.MaxAbs, o.MaxRel, at, g, wv, res)
+		rel := "-" // no element where the relative error decides
+		if o.RelElements > 0 {
+			rel = fmt.Sprintf("%.3g", o.MaxRel)
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%.3g\t%s\t%s\t%s\t%s\t%s\n", o.Name, o.DType, o.Shape, o.MaxAbs, rel, at, g, wv, res)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -14,6 +14,8 @@ import (
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/ort"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func f32(shape []int, v ...float32) *ops.Tensor { return ops.FromFloat32(shape, v) }
@@ -23,30 +25,60 @@ func TestCompareTensorsWithinAndBeyond(t *testing.T) {
 	// Errors: 5e-6 (abs bound 1e-5+1e-4), 0.009 (bound 1e-5+1e-2), 0, 0.
 	got := f32([]int{2, 2}, 1+5e-6, 100.009, -3, 0)
 	r := CompareTensors("y", got, want, 1e-5, 1e-4)
-	if !r.Pass || r.Failures != 0 || r.Mismatch != "" {
-		t.Fatalf("within tolerance reported as %+v", r)
-	}
-	if math.Abs(r.MaxAbs-0.009) > 1e-5 || math.Abs(r.MaxRel-9e-5) > 1e-7 {
-		t.Errorf("max abs %g rel %g, want about 0.009 and 9e-5", r.MaxAbs, r.MaxRel)
-	}
-	// The element using most of its allowance is [0 0]: 5e-6/1.0001e-4 = 0.05
-	// versus [0 1]: 0.009/0.01001 = 0.9.
-	if !reflect.DeepEqual(r.Worst, []int{0, 1}) {
-		t.Errorf("worst %v, want [0 1]", r.Worst)
-	}
+	require.True(t, r.Pass, "within tolerance reported as %+v", r)
+	assert.Zero(t, r.Failures)
+	assert.Empty(t, r.Mismatch)
+	assert.InDelta(t, 0.009, r.MaxAbs, 1e-5)
+	// The relative error counts where rtol governs, |want| >= atol/rtol =
+	// 0.1: 1, 100 and -3, not 0.
+	assert.InDelta(t, 9e-5, r.MaxRel, 1e-7)
+	assert.Equal(t, 3, r.RelElements)
+	// The element using most of its allowance is [0 1]: 0.009/0.01001 =
+	// 0.9, versus [0 0]: 5e-6/1.0001e-4 = 0.05.
+	assert.Equal(t, []int{0, 1}, r.Worst)
 
-	// [1 0] off by 1e-3 with |want| 3: bound 3.1e-4 -> fails; [1 1] 0 vs 1e-6 passes (atol).
+	// [1 0] off by 1e-3 with |want| 3: bound 3.1e-4 -> fails; [1 1] 0 vs
+	// 1e-6 passes (atol) and, being below atol/rtol, leaves the relative
+	// error alone (1e-6 against 0 would make it +Inf).
 	got = f32([]int{2, 2}, 1, 100, -3.001, 1e-6)
 	r = CompareTensors("y", got, want, 1e-5, 1e-4)
-	if r.Pass || r.Failures != 1 {
-		t.Fatalf("one failure expected, got %+v", r)
+	require.False(t, r.Pass)
+	assert.Equal(t, 1, r.Failures)
+	assert.Equal(t, []int{1, 0}, r.Worst)
+	assert.Equal(t, float32(-3.001), float32(r.Got))
+	assert.Equal(t, -3.0, r.Want)
+	assert.InDelta(t, 1e-3/3, r.MaxRel, 1e-7)
+}
+
+// The table prints a relative error only where one was measured: "-" for
+// rtol 0, integer outputs and references below atol/rtol, never "+Inf"
+// beside "ok".
+func TestWriteTableRelativeError(t *testing.T) {
+	small := CompareTensors("small", f32([]int{2}, 1e-7, 0), f32([]int{2}, 0, 0), 1e-5, 1e-4)
+	large := CompareTensors("large", ops.FromFloat64([]int{2}, []float64{2.0001, 0}), ops.FromFloat64([]int{2}, []float64{2, 0}), 1e-5, 1e-4)
+	ints := CompareTensors("ints", ops.FromInt64([]int{1}, []int64{3}), ops.FromInt64([]int{1}, []int64{3}), 1e-5, 1e-4)
+	inf := CompareTensors("inf", f32([]int{1}, float32(math.Inf(1))), f32([]int{1}, 1), 1e-5, 1e-4)
+	require.True(t, small.Pass)
+	require.True(t, large.Pass)
+	require.True(t, ints.Pass)
+	require.False(t, inf.Pass)
+	rep := &Report{Model: "m.onnx", Candidate: "native", Reference: "ort", Atol: 1e-5, Rtol: 1e-4,
+		Outputs: []OutputReport{small, large, ints, inf}}
+	var b bytes.Buffer
+	require.NoError(t, rep.WriteTable(&b))
+	rows := map[string][]string{}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = f
+		}
 	}
-	if !reflect.DeepEqual(r.Worst, []int{1, 0}) || float32(r.Got) != -3.001 || r.Want != -3 {
-		t.Errorf("worst %v got %v want %v; want [1 0], -3.001, -3", r.Worst, r.Got, r.Want)
-	}
-	if !math.IsInf(r.MaxRel, 1) {
-		t.Errorf("max rel %v, want +Inf (1e-6 against 0)", r.MaxRel)
-	}
+	// Columns: output dtype shape max-abs max-rel worst got want result.
+	assert.Equal(t, "-", rows["small"][4], b.String())
+	assert.Equal(t, "ok", rows["small"][len(rows["small"])-1])
+	assert.Equal(t, "5e-05", rows["large"][4])
+	assert.Equal(t, "-", rows["ints"][4])
+	assert.Equal(t, "+Inf", rows["inf"][4])
+	assert.Equal(t, "FAIL", rows["inf"][len(rows["inf"])-3])
 }
 
 func TestCompareTensorsWorstIndexIsMultiDim(t *testing.T) {
