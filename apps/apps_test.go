@@ -12,32 +12,33 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/ops"
 )
 
-func TestImageGridPixels(t *testing.T) {
+// ImageGrid writes the labelled grid as a PNG (pngplot's tests check the
+// layout pixel by pixel).
+func TestImageGridWritesPNG(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "g.png")
-	// Two rows of two 2×2 images; scale 2, 1-pixel gaps.
-	rows := [][]float32{{0, 1, 0.5, 2, 1, 1, 1, 1}, {0, 0, 0, 0, -1, 0, 0, float32(math.NaN())}}
-	require.NoError(t, ImageGrid(p, rows, 2, 2, 2))
-	f, err := os.Open(p)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
-	// width = 2 images × (2·2+1) + 1 = 11; height likewise 11.
-	require.Equal(t, 11, img.Bounds().Dx())
-	require.Equal(t, 11, img.Bounds().Dy())
-	grey := func(x, y int) uint32 { r, _, _, _ := img.At(x, y).RGBA(); return r >> 8 }
-	// Image 0 pixel (row 0, col 1) = 1 → white at x = 1+2..1+3, y = 1..2;
-	// the background between tiles is mid grey.
-	assert.Equal(t, uint32(255), grey(3, 1))
-	assert.Equal(t, uint32(0), grey(1, 1))
-	assert.Equal(t, uint32(128), grey(0, 0))
-	// 0.5 → 128; 2 clamps to 255.
-	assert.Equal(t, uint32(128), grey(1, 3))
-	assert.Equal(t, uint32(255), grey(3, 4))
-	assert.Error(t, ImageGrid(p, [][]float32{{0, 1}}, 2, 2, 1), "short row accepted")
+	rows := [][]float32{make([]float32, 4*784), make([]float32, 4*784)}
+	require.NoError(t, ImageGrid(p, "deep autoencoder 784-512-128-32 on Fashion-MNIST", []string{"original", "reconstruction"}, rows, 28, 28, 2))
+	checkPNG(t, p)
+	assert.Error(t, ImageGrid(p, "t", nil, [][]float32{{0, 1}}, 2, 2, 1), "short row accepted")
+}
+
+// Titles name the model, its data and its loss.
+func TestPlotTitles(t *testing.T) {
+	deep := models.NewDeep(784, []int{512, 128}, 32)
+	assert.Equal(t, "deep autoencoder 784-512-128-32", ModelTitle(deep))
+	assert.Equal(t, "deep autoencoder 784-512-128-32 on Fashion-MNIST: MSE per epoch", LossTitle(deep, "Fashion-MNIST"))
+	conv := models.NewConv([]int{1, 28, 28}, []int{32, 64}, 16)
+	assert.Equal(t, "conv autoencoder 1x28x28, filters 32,64, code 16", ModelTitle(conv))
+	assert.Equal(t, "binary cross-entropy", LossName(conv))
+	vae := models.NewVAE(784, []int{512}, 32)
+	assert.Equal(t, "vae 784-512-32", ModelTitle(vae))
+	assert.Contains(t, LossName(vae), "+ beta*KL")
+	skl := models.NewSparseKL(20, 4, 0.05, 0.1)
+	assert.Equal(t, "MSE + sparsity penalty", LossName(skl))
 }
 
 func TestPlotsWritePNG(t *testing.T) {

@@ -23,7 +23,7 @@ type ScatterResult struct {
 // writes scatter-ae.png and scatter-pca.png into dir.
 func Scatter(ctx context.Context, dir string, train, test *Labelled, points int, o TrainOptions) (*ScatterResult, error) {
 	spec := models.NewDeep(train.D, []int{256, 64}, 2)
-	_, paths, err := TrainRun(ctx, dir, "deep autoencoder, code 2: loss", spec, train.Dataset, o)
+	_, paths, err := TrainRun(ctx, dir, "Fashion-MNIST", spec, train.Dataset, o)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func Denoise(ctx context.Context, dir string, train, test *Labelled, code int, s
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	_, paths, err := TrainRun(ctx, dir, fmt.Sprintf("denoising autoencoder (sigma %g): loss", sigma), spec, train.Dataset, o)
+	_, paths, err := TrainRun(ctx, dir, fmt.Sprintf("Fashion-MNIST with noise sigma %g", sigma), spec, train.Dataset, o)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,8 @@ func Denoise(ctx context.Context, dir string, train, test *Labelled, code int, s
 		b = append(b, den[i*test.D:(i+1)*test.D]...)
 		c = append(c, test.Row(i)...)
 	}
-	return r, ImageGrid(r.Grid, [][]float32{a, b, c}, 28, 28, 2)
+	return r, ImageGrid(r.Grid, fmt.Sprintf("%s on Fashion-MNIST test images, noise sigma %g", ModelTitle(spec), sigma),
+		[]string{"noisy", "denoised", "clean"}, [][]float32{a, b, c}, 28, 28, 2)
 }
 
 // AnomalyResult reports an anomaly-detection job.
@@ -139,7 +140,7 @@ func FashionAnomaly(ctx context.Context, dir string, train, test *Labelled, norm
 	}
 	tr := train.Select(func(y int) bool { return y == normal })
 	spec := models.NewDeep(train.D, []int{256, 64}, code)
-	_, paths, err := TrainRun(ctx, dir, fmt.Sprintf("autoencoder on %s only: loss", FashionClasses[normal]), spec, tr.Dataset, o)
+	_, paths, err := TrainRun(ctx, dir, fmt.Sprintf("Fashion-MNIST, %s only", FashionClasses[normal]), spec, tr.Dataset, o)
 	if err != nil {
 		return nil, err
 	}

@@ -168,7 +168,7 @@ func RunFashion(ctx context.Context, o FashionOptions) (*FashionResult, error) {
 	if err := mf.Close(); err != nil {
 		return nil, fmt.Errorf("fashion job: metrics: %w", err)
 	}
-	if r.LossPlot, err = LossPlotFromMetrics(o.Out, fmt.Sprintf("%s autoencoder on Fashion-MNIST: loss", spec.Kind)); err != nil {
+	if r.LossPlot, err = LossPlotFromMetrics(o.Out, LossTitle(m.Spec, fmt.Sprintf("Fashion-MNIST (%d images)", train.N))); err != nil {
 		return nil, err
 	}
 	sum := export.SummaryOf(res, train.N, train.D)
@@ -233,7 +233,9 @@ func RunFashion(ctx context.Context, o FashionOptions) (*FashionResult, error) {
 		pc = append(pc, prec[i*test.D:(i+1)*test.D]...)
 	}
 	r.ReconPlot = filepath.Join(o.Out, "reconstructions.png")
-	if err := ImageGrid(r.ReconPlot, [][]float32{orig, ae, pc}, 28, 28, 2); err != nil {
+	title := fmt.Sprintf("%s vs PCA-%d on Fashion-MNIST test images", ModelTitle(m.Spec), o.Code)
+	if err := ImageGrid(r.ReconPlot, title, []string{"original", "autoencoder", fmt.Sprintf("PCA-%d", o.Code)},
+		[][]float32{orig, ae, pc}, 28, 28, 2); err != nil {
 		return nil, err
 	}
 	b, _ := json.MarshalIndent(r, "", "  ")

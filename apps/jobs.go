@@ -30,8 +30,9 @@ type TrainOptions struct {
 
 // TrainRun trains spec on ds into dir (model.latent, metrics.jsonl with a
 // 5% validation split, loss.png, model/encoder/decoder.onnx) and returns
-// the model and the exported paths.
-func TrainRun(ctx context.Context, dir, title string, spec models.Spec, ds *data.Dataset, o TrainOptions) (*trainer.Model, export.Paths, error) {
+// the model and the exported paths. dataName says what ds is in the loss
+// plot's title ("Fashion-MNIST, Trouser only").
+func TrainRun(ctx context.Context, dir, dataName string, spec models.Spec, ds *data.Dataset, o TrainOptions) (*trainer.Model, export.Paths, error) {
 	var paths export.Paths
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, paths, fmt.Errorf("train %s: %w", dir, err)
@@ -54,7 +55,7 @@ func TrainRun(ctx context.Context, dir, title string, spec models.Spec, ds *data
 	if err := mf.Close(); err != nil {
 		return nil, paths, fmt.Errorf("train %s: metrics: %w", dir, err)
 	}
-	if _, err := LossPlotFromMetrics(dir, title); err != nil {
+	if _, err := LossPlotFromMetrics(dir, LossTitle(m.Spec, dataName)); err != nil {
 		return nil, paths, err
 	}
 	sum := export.SummaryOf(res, ds.N, ds.D)

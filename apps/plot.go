@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/latent-ml/latent/apps/pngplot"
+	"github.com/latent-ml/latent/models"
 )
 
 // EpochLoss is the part of a metrics.jsonl line the loss plot reads.
@@ -53,8 +55,58 @@ func ReadMetrics(path string) ([]EpochLoss, error) {
 	return out, nil
 }
 
+// ModelTitle names a model for plot titles (ASCII: the plots' bitmap font
+// has no other characters): its kind and layer widths,
+// "deep autoencoder 784-512-128-32"; convolutional kinds give the image
+// and channels, "conv autoencoder 1x28x28, filters 32,64, code 32".
+func ModelTitle(s models.Spec) string {
+	name := string(s.Kind) + " autoencoder"
+	if models.IsVAE(s.Kind) {
+		name = string(s.Kind)
+	}
+	if models.IsConv(s.Kind) && len(s.Image) == 3 {
+		fs := make([]string, len(s.Filters))
+		for i, f := range s.Filters {
+			fs[i] = strconv.Itoa(f)
+		}
+		return fmt.Sprintf("%s %dx%dx%d, filters %s, code %d", name, s.Image[0], s.Image[1], s.Image[2], strings.Join(fs, ","), s.Code)
+	}
+	ws := make([]string, 0, len(s.Hidden)+2)
+	for _, w := range s.Sizes() {
+		ws = append(ws, strconv.Itoa(w))
+	}
+	return name + " " + strings.Join(ws, "-")
+}
+
+// LossName says what a spec trains on: "MSE", "binary cross-entropy",
+// "masked MSE", plus the KL term of a VAE and a sparsity or contractive
+// penalty when the spec has one.
+func LossName(s models.Spec) string {
+	name := map[models.Loss]string{models.MSE: "MSE", models.BCE: "binary cross-entropy", models.MaskedMSE: "masked MSE"}[s.Loss]
+	if name == "" {
+		name = string(s.Loss)
+	}
+	switch {
+	case models.IsVAE(s.Kind):
+		name += " + beta*KL"
+	case s.L1 > 0 || s.Beta > 0 && s.Kind == models.SparseKL:
+		name += " + sparsity penalty"
+	case s.Lambda > 0:
+		name += " + contractive penalty"
+	}
+	return name
+}
+
+// LossTitle is the title of a training run's loss plot: the model, the
+// data it trained on and the loss, e.g. "deep autoencoder 784-512-128-32
+// on Fashion-MNIST: MSE per epoch".
+func LossTitle(s models.Spec, data string) string {
+	return fmt.Sprintf("%s on %s: %s per epoch", ModelTitle(s), data, LossName(s))
+}
+
 // LossPlot writes a PNG of the training (and, when present, validation)
-// loss per epoch, on a log scale when the losses are positive.
+// loss per epoch, on a log scale when the losses are positive (the axis
+// label says so).
 func LossPlot(path, title string, hist []EpochLoss) error {
 	if len(hist) == 0 {
 		return errors.New("loss plot: no epochs")
@@ -166,57 +218,24 @@ func ROCPlot(path, title string, names []string, curves [][]ROCPoint, aucs []flo
 	return nil
 }
 
-// ImageGrid writes a PNG of greyscale images laid out in rows: rows[r] holds
-// the images of row r concatenated (each h×w, values in [0,1], clamped).
-// Every row must hold the same number of images. scale enlarges each pixel
-// to a scale×scale block; a one-pixel grey gap separates images.
-func ImageGrid(path string, rows [][]float32, h, w, scale int) error {
-	if len(rows) == 0 || h <= 0 || w <= 0 || scale <= 0 {
-		return fmt.Errorf("image grid %s: need rows and positive sizes (got %d rows, %d×%d, scale %d)", path, len(rows), h, w, scale)
-	}
-	per := h * w
-	cols := len(rows[0]) / per
-	for r, row := range rows {
-		if len(row) != cols*per || cols == 0 {
-			return fmt.Errorf("image grid %s: row %d holds %d values, want %d images of %d×%d", path, r, len(row), cols, h, w)
-		}
-	}
-	gap := 1
-	cw, ch := w*scale+gap, h*scale+gap
-	img := image.NewGray(image.Rect(0, 0, cols*cw+gap, len(rows)*ch+gap))
-	for i := range img.Pix {
-		img.Pix[i] = 128
-	}
-	for r, row := range rows {
-		for c := 0; c < cols; c++ {
-			im := row[c*per : (c+1)*per]
-			for y := 0; y < h; y++ {
-				for x := 0; x < w; x++ {
-					v := float64(im[y*w+x])
-					if math.IsNaN(v) {
-						v = 0
-					}
-					g := uint8(math.Round(255 * math.Min(1, math.Max(0, v))))
-					for dy := 0; dy < scale; dy++ {
-						off := (gap+r*ch+y*scale+dy)*img.Stride + gap + c*cw + x*scale
-						for dx := 0; dx < scale; dx++ {
-							img.Pix[off+dx] = g
-						}
-					}
-				}
-			}
-		}
-	}
-	if err := pngplot.WritePNG(path, img); err != nil {
+// ImageGrid writes a PNG of greyscale images laid out in rows under
+// title, row r named labels[r] on its left: rows[r] holds the images of
+// row r concatenated (each h×w, values in [0,1], clamped). Every row must
+// hold the same number of images. scale enlarges each pixel to a
+// scale×scale block; a one-pixel grey gap separates images.
+func ImageGrid(path, title string, labels []string, rows [][]float32, h, w, scale int) error {
+	g := &pngplot.Grid{Title: title, Labels: labels, Rows: rows, H: h, W: w, Scale: scale}
+	if err := g.Save(path); err != nil {
 		return fmt.Errorf("image grid: %w", err)
 	}
 	return nil
 }
 
 // ReconstructionGrid writes a PNG of up to n single-channel h×w images
-// (top row) above their reconstructions (bottom row). x and rec hold the
-// images row-major; values are clamped to [0,1].
-func ReconstructionGrid(path string, x, rec []float32, n, h, w int) error {
+// (top row, "original") above their reconstructions (bottom row,
+// "reconstruction") under title. x and rec hold the images row-major;
+// values are clamped to [0,1].
+func ReconstructionGrid(path, title string, x, rec []float32, n, h, w int) error {
 	per := h * w
 	if per <= 0 || len(x) != len(rec) || len(x)%per != 0 {
 		return fmt.Errorf("reconstruction grid %s: %d inputs and %d reconstructions are not %d×%d images", path, len(x), len(rec), h, w)
@@ -225,5 +244,5 @@ func ReconstructionGrid(path string, x, rec []float32, n, h, w int) error {
 	if n == 0 {
 		return fmt.Errorf("reconstruction grid %s: no images", path)
 	}
-	return ImageGrid(path, [][]float32{x[:n*per], rec[:n*per]}, h, w, 2)
+	return ImageGrid(path, title, []string{"original", "reconstruction"}, [][]float32{x[:n*per], rec[:n*per]}, h, w, 2)
 }

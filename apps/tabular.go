@@ -155,7 +155,7 @@ func TabularAnomaly(ctx context.Context, dir string, x []float32, labels []int, 
 	spec.OutputActivation = models.Identity
 	o.Scaling = data.Standard
 	ds := &data.Dataset{N: nTr, D: d, X: trX, Source: "normal-train.csv"}
-	_, paths, err := TrainRun(ctx, dir, "tabular autoencoder on normal rows: loss", spec, ds, o)
+	_, paths, err := TrainRun(ctx, dir, fmt.Sprintf("the normal rows (label %d)", normal), spec, ds, o)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@
 // charts drawn straight into an image.RGBA and written as PNG, with axes,
 // 1-2-5 tick values and their labels, an optional logarithmic y axis, a
 // title, axis labels, grid lines, optional point markers, dashed lines and a
-// legend, in a categorical palette of ten colours.
+// legend, in a categorical palette of ten colours; a logarithmic axis says
+// so in its label. Grid lays greyscale images out in labelled rows under a
+// title (originals above their reconstructions).
 //
 // It uses only the standard library image packages and the fixed 7×13
 // bitmap face of golang.org/x/image/font/basicfont, so a binary that draws

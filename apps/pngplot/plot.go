@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -72,7 +73,7 @@ type Plot struct {
 	XMin, XMax            float64
 	YMin, YMax            float64
 	FixX, FixY            bool
-	LogY                  bool // logarithmic y axis (all plotted y must be > 0)
+	LogY                  bool // logarithmic y axis (all plotted y must be > 0); the y label says so
 	Lines                 []Line
 	Points                []Points
 	Legend                LegendPos
@@ -176,6 +177,7 @@ func (p *Plot) Render() (*Chart, error) {
 	} else {
 		yt = Ticks(yr[0], yr[1], max(2, (h-80)/45))
 	}
+	ylabel := p.ShownYLabel()
 	ylabels := make([]string, len(yt))
 	ystep := tickStep(yt)
 	wide := 0
@@ -191,7 +193,7 @@ func (p *Plot) Render() (*Chart, error) {
 	// Layout: title on top, y label and tick labels on the left, x tick
 	// labels and x label at the bottom, optional legend on the right.
 	left := pad + wide + tickLen + 4
-	if p.YLabel != "" {
+	if ylabel != "" {
 		left += charH + 6
 	}
 	top := pad
@@ -253,8 +255,8 @@ func (p *Plot) Render() (*Chart, error) {
 	if p.XLabel != "" {
 		drawText(img, p.XLabel, area.Min.X+(area.Dx()-textWidth(p.XLabel))/2, h-pad-2, black)
 	}
-	if p.YLabel != "" {
-		drawTextUp(img, p.YLabel, pad, area.Min.Y+(area.Dy()+textWidth(p.YLabel))/2, black)
+	if ylabel != "" {
+		drawTextUp(img, ylabel, pad, area.Min.Y+(area.Dy()+textWidth(ylabel))/2, black)
 	}
 
 	// Data, clipped to the plot area.
@@ -293,6 +295,16 @@ func (p *Plot) Render() (*Chart, error) {
 		drawLegend(img, area, p.Legend, entries)
 	}
 	return c, nil
+}
+
+// ShownYLabel is the y-axis label as drawn: YLabel, with "(log scale)"
+// added on a logarithmic axis whose label does not already say "log" (a
+// log axis is read wrongly unless it says so).
+func (p *Plot) ShownYLabel() string {
+	if p.LogY && !strings.Contains(strings.ToLower(p.YLabel), "log") {
+		return strings.TrimSpace(p.YLabel + " (log scale)")
+	}
+	return p.YLabel
 }
 
 // Save renders the plot and writes it as a PNG file, creating the parent
