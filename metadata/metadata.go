@@ -82,6 +82,10 @@ type Summary struct {
 	// validation split); nil when unknown.
 	DataShape    []int `json:"data_shape,omitempty"`
 	StoppedEarly bool  `json:"stopped_early,omitempty"`
+	// Defaults are the settings latent train chose because they were not
+	// given: flag name → value and, for sizes, the rule that gave it
+	// (e.g. "hidden": "512,128 (derived from 784 inputs and code 32: …)").
+	Defaults map[string]string `json:"defaults,omitempty"`
 }
 
 // Metadata is the parsed latent.* metadata of an exported model.

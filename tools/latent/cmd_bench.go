@@ -175,7 +175,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	} else {
 		if len(pos) != 1 {
-			return usagef("want exactly one MODEL argument, got %d (see latent bench --help)", len(pos))
+			_, err := modelArg(pos, "")
+			return err
 		}
 		if *models != "" {
 			return usagef("--models needs --zoo")
@@ -206,6 +207,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for i, t := range threadList {
 		if t == 0 {
 			threadList[i] = goruntime.GOMAXPROCS(0)
+		}
+	}
+	if *zoo == "" {
+		if pos[0], err = resolveModel(pos[0], "model.onnx"); err != nil {
+			return err
 		}
 	}
 	cfg := benchConfig{backends: backends, warmup: *warmup, minRuns: *minRuns, duration: *duration,

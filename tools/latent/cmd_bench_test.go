@@ -26,11 +26,15 @@ const benchModel = "../../testdata/golden/dense-ae/model.onnx"
 // zooDir holds the committed small copies of the benchmark zoo.
 const zooDir = "../../testdata/interop/zoo"
 
-// TestMain lets benchMemory's child processes run: they re-execute this
-// test binary (os.Executable) with a latent command line.
+// TestMain lets this test binary act as latent: benchMemory's child
+// processes re-execute it (os.Executable) with a latent command line, and
+// TestDocs puts it on PATH as latent (with $LATENT_TEST_AS_CLI set).
 func TestMain(m *testing.M) {
-	if os.Getenv(benchChildEnv) != "" {
+	switch {
+	case os.Getenv(benchChildEnv) != "":
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	case os.Getenv(cliEnv) != "":
+		os.Exit(run(cliArgs(os.Args[1:]), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -225,7 +229,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bench"}, "exactly one MODEL"},
+		{[]string{"bench"}, "missing MODEL argument"},
 		{[]string{"bench", benchModel, "--batch", "0"}, "--batch must be at least 1"},
 		{[]string{"bench", benchModel, "--batch", "1,x"}, "want comma-separated integers"},
 		{[]string{"bench", benchModel, "--backend", "gpu"}, `--backend must be native, ort or both, got "gpu"`},

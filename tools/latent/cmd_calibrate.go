@@ -43,7 +43,8 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %d (see latent calibrate --help)", len(pos))
+		_, err := modelArg(pos, "model.onnx")
+		return err
 	}
 	p := 99.0
 	switch {

@@ -93,7 +93,7 @@ func TestCalibrateErrors(t *testing.T) {
 		{[]string{"calibrate", dir, "--data", in, "--contamination", "1.5"}, 2, "--contamination must be in [0, 1)"},
 		{[]string{"calibrate", dir, "--data", in, "--percentile", "101"}, 2, "--percentile must be in [0, 100]"},
 		{[]string{"calibrate", dir, "--data", in, "--percentile", "-3"}, 2, "must not be negative"},
-		{[]string{"calibrate", "--data", in}, 2, "exactly one MODEL"},
+		{[]string{"calibrate", "--data", in}, 2, "missing MODEL argument"},
 	} {
 		code, _, stderr := latent(t, c.args...)
 		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)

@@ -71,7 +71,7 @@ func demoFashion(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("unexpected arguments %q (see latent demo --help)", pos)
+		return usagef("unexpected arguments %q", pos)
 	}
 	o := apps.FashionOptions{Dir: *dir, Out: *out, Kind: models.Kind(*kind), Code: *code,
 		Epochs: *epochs, Batch: *batch, LR: *lr, Limit: *limit, Seed: *seed}
@@ -126,7 +126,7 @@ func demoApp(ctx context.Context, job string, args []string, stdout, stderr io.W
 	switch job {
 	case "scatter", "denoise", "anomaly", "compress":
 	default:
-		return usagef("unknown demo job %q (want fashion, scatter, denoise, anomaly or compress)", job)
+		return unknownName("demo job", job, []string{"fashion", "scatter", "denoise", "anomaly", "compress"})
 	}
 	fs := newFlagSet("demo "+job, demoUsage, stderr)
 	dir := fs.String("data", apps.FashionDir, "Fashion-MNIST folder (IDX files)")
@@ -147,7 +147,7 @@ func demoApp(ctx context.Context, job string, args []string, stdout, stderr io.W
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("unexpected arguments %q (see latent demo --help)", pos)
+		return usagef("unexpected arguments %q", pos)
 	}
 	if *epochs <= 0 || *batch <= 0 || *code <= 0 {
 		return usagef("--epochs, --batch and --code must be positive")

@@ -77,7 +77,8 @@ func transform(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %d (see latent %s --help)", len(pos), name)
+		_, err := modelArg(pos, "model.onnx")
+		return err
 	}
 	if *batch <= 0 {
 		return usagef("--batch must be positive, got %d", *batch)

@@ -113,14 +113,14 @@ func TestEncodeErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"encode"}, 2, "exactly one MODEL"},
+		{[]string{"encode"}, 2, "missing MODEL argument"},
 		{[]string{"encode", dir, "--batch", "0"}, 2, "--batch must be positive"},
 		{[]string{"encode", dir, "--data", bad, "--output-format", "xml"}, 2, `unknown output format "xml"`},
 		{[]string{"encode", dir, "--data", bad, "--format", "xml"}, 2, `unknown data format "xml"`},
 		{[]string{"encode", filepath.Join(dir, "nope")}, 1, "nope"},
 		{[]string{"encode", t.TempDir()}, 1, "has no encoder.onnx"},
 		{[]string{"encode", dir, "--data", bad, "--out", out}, 1, "3 values per sample, model input \"input\" takes [batch,8]"},
-		{[]string{"decode", dir, "--data", bad, "--allow-scale-mismatch"}, 2, "flag provided but not defined: -allow-scale-mismatch"},
+		{[]string{"decode", dir, "--data", bad, "--allow-scale-mismatch"}, 2, "unknown flag --allow-scale-mismatch; see latent decode --help"},
 	} {
 		code, _, stderr := latent(t, c.args...)
 		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)

@@ -45,8 +45,12 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("export takes exactly one CHECKPOINT argument, got %d", len(pos))
+	switch len(pos) {
+	case 0:
+		return usagef("missing CHECKPOINT argument (a model.latent file or the run folder latent train wrote)")
+	case 1:
+	default:
+		return usagef("want one CHECKPOINT argument, got %d: %q", len(pos), pos)
 	}
 	if *out == "" {
 		return usagef("--out DIR is required")
@@ -61,11 +65,15 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opts.Threshold = threshold
 	}
-	m, st, err := trainer.LoadCheckpoint(pos[0])
+	ckpt, err := resolveModel(pos[0], "model.latent")
 	if err != nil {
 		return err
 	}
-	if opts.Training, err = export.SummaryForCheckpoint(pos[0], st); err != nil {
+	m, st, err := trainer.LoadCheckpoint(ckpt)
+	if err != nil {
+		return err
+	}
+	if opts.Training, err = export.SummaryForCheckpoint(ckpt, st); err != nil {
 		return err
 	}
 	p, err := export.Write(ctx, *out, m, opts)

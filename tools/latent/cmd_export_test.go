@@ -90,7 +90,7 @@ func TestExportCLIErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--out", "x"}, exitUsage, "exactly one CHECKPOINT"},
+		{[]string{"--out", "x"}, exitUsage, "missing CHECKPOINT argument"},
 		{[]string{"a.latent"}, exitUsage, "--out DIR is required"},
 		{[]string{"a.latent", "--out", "x", "--opset", "12"}, exitUsage, "--opset 12 not supported"},
 		{[]string{"a.latent", "--out", "x", "--threshold", "inf"}, exitUsage, "--threshold must be finite"},

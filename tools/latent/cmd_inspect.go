@@ -131,10 +131,11 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %d (see latent inspect --help)", len(pos))
+	path, err := modelArg(pos, "model.onnx")
+	if err != nil {
+		return err
 	}
-	m, err := graph.DecodeFile(pos[0])
+	m, err := graph.DecodeFile(path)
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		om.Graph = p.Graph()
 		m = &om
 	}
-	r := inspectModel(pos[0], m)
+	r := inspectModel(path, m)
 	r.Passes = steps
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -79,14 +79,14 @@ func cmdProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %d (see latent profile --help)", len(pos))
-	}
 	if *batch < 1 || *threads < 0 || *runs < 1 || *warmup < 0 || *top < 0 {
 		return usagef("--batch and --runs must be at least 1, --threads, --warmup and --top at least 0 (got %d, %d, %d, %d, %d)",
 			*batch, *runs, *threads, *warmup, *top)
 	}
-	path := pos[0]
+	path, err := modelArg(pos, "model.onnx")
+	if err != nil {
+		return err
+	}
 	t := *threads
 	if t == 0 {
 		t = ops.Threads()

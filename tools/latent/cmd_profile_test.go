@@ -82,7 +82,7 @@ func TestProfileUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"profile"}, "exactly one MODEL"},
+		{[]string{"profile"}, "missing MODEL argument"},
 		{[]string{"profile", profileModel, "--batch", "0"}, "--batch and --runs must be at least 1"},
 		{[]string{"profile", profileModel, "--runs", "0"}, "--batch and --runs must be at least 1"},
 	} {

@@ -53,13 +53,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %d (see latent run --help)", len(pos))
-	}
 	if *inDir == "" {
-		return usagef("--inputs DIR is required (see latent run --help)")
+		return usagef("--inputs DIR is required (a folder of input_0.pb, input_1.pb … such as testdata/models/dense-ae/test_data_set_0)")
 	}
-	modelPath := pos[0]
+	modelPath, err := modelArg(pos, "model.onnx")
+	if err != nil {
+		return err
+	}
 
 	sess, err := runtime.Open(modelPath, runtime.WithBackend(*backend), runtime.WithSeed(*seed),
 		runtime.WithThreads(*threads), runtime.WithOptimize(*optimize), runtime.WithoutPasses(splitList(*disable)...))

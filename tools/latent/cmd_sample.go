@@ -52,10 +52,11 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %q (see latent sample --help)", pos)
+		_, err := modelArg(pos, "model.onnx")
+		return err
 	}
 	if *out == "" {
-		return usagef("--out FILE is required (see latent sample --help)")
+		return usagef("--out FILE is required")
 	}
 	if *n <= 0 {
 		return usagef("--n must be positive, got %d", *n)

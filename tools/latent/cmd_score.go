@@ -166,7 +166,8 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want exactly one MODEL argument, got %d (see latent score --help)", len(pos))
+		_, err := modelArg(pos, "model.onnx")
+		return err
 	}
 	var thr *float64
 	if *thrFlag != "" {

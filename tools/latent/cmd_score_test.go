@@ -131,7 +131,7 @@ func TestScoreErrors(t *testing.T) {
 		{[]string{"score", dir, "--data", in, "--exit-code"}, 1, "--exit-code needs a threshold"},
 		{[]string{"score", dir, "--data", in, "--elbo"}, 1, `neither the model nor`},
 		{[]string{"score", filepath.Join(dir, "encoder.onnx"), "--data", in}, 1, "input shape [24 8] and reconstruction shape [24 3] differ"},
-		{[]string{"score", dir, dir}, 2, "exactly one MODEL"},
+		{[]string{"score", dir, dir}, 2, "want one MODEL argument, got 2"},
 		{[]string{"score", dir, "--data", in, "--format", "parquet"}, 2, `unknown data format "parquet"`},
 	} {
 		code, _, stderr := latent(t, c.args...)

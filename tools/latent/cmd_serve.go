@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -66,19 +68,34 @@ func (m *modelFlags) String() string {
 	return strings.Join(s, ",")
 }
 
+// Set takes NAME=PATH or PATH alone (named after its folder, or the file
+// without .onnx); PATH is a .onnx file or a run folder (its model.onnx).
 func (m *modelFlags) Set(v string) error {
 	name, path, ok := strings.Cut(v, "=")
-	if !ok || name == "" || path == "" {
-		return fmt.Errorf("%q is not NAME=PATH", v)
+	if !ok {
+		name, path = "", v
 	}
-	*m = append(*m, serve.ModelSpec{Name: name, Path: path})
+	if path == "" || ok && name == "" {
+		return fmt.Errorf("%q is not NAME=PATH or PATH", v)
+	}
+	p := path
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		p = filepath.Join(path, "model.onnx") // a run folder
+	}
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(p), ".onnx")
+		if name == "model" {
+			name = filepath.Base(filepath.Dir(p))
+		}
+	}
+	*m = append(*m, serve.ModelSpec{Name: name, Path: p})
 	return nil
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", serveUsage, stderr)
 	var models modelFlags
-	fs.Var(&models, "model", "NAME=PATH of a model to serve (repeatable)")
+	fs.Var(&models, "model", "NAME=PATH or PATH of a model to serve: a .onnx file or a run folder, named after the folder when NAME is left out (repeatable)")
 	repo := fs.String("model-repository", "", "model repository folder (DIR/NAME/model.onnx, DIR/NAME/<version>/model.onnx, or DIR/model.onnx)")
 	modelName := fs.String("model-name", "", "name of the model of a single-model repository folder (DIR/model.onnx; default \"model\")")
 	poll := fs.Duration("repository-poll", 0, "rescan the model repository this often for new, changed and removed models (0: never)")

@@ -110,7 +110,7 @@ func TestServeUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve"}, 2, "give a model: --model NAME=PATH or --model-repository DIR"},
-		{[]string{"serve", "--model", "noequals"}, 2, `"noequals" is not NAME=PATH`},
+		{[]string{"serve", "--model", "=x.onnx"}, 2, `"=x.onnx" is not NAME=PATH or PATH`},
 		{[]string{"serve", "--model", "a=x.onnx", "extra"}, 2, "unexpected arguments"},
 		{[]string{"serve", "--model", "a=x.onnx", "--max-batch", "-1"}, 2, "must be ≥ 0"},
 		{[]string{"serve", "--model", "a=x.onnx", "--model-name", "b"}, 2, "need --model-repository"},

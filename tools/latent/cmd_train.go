@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -29,11 +31,23 @@ axis; the format follows the extension unless --format is given. Image
 kinds take N×H×W or N×C×H×W arrays (IDX, NPY, .pb). uint8 data is divided
 by 255, everything else used as stored; the model records the units and
 range of its training data (latent.input_units, latent.input_range) so
-that encode, score, calibrate and serve can tell data on another scale. Writes DIR/model.latent (spec, scaler, weights, training
-state), DIR/spec.json, DIR/metrics.jsonl (one JSON object per epoch) and,
-with --checkpoint-every, DIR/checkpoint.latent for --resume. The trained
-model is exported to DIR/model.onnx, DIR/encoder.onnx and DIR/decoder.onnx
-(see latent export) with DIR/training.json summarising the run.
+that encode, score, calibrate and serve can tell data on another scale.
+
+Every kind trains with --model and --data alone: the code is min(32,
+inputs/4) (at least 1), deep and stacked without --hidden get a hidden
+stack derived from the input size (powers of two from the largest below
+the input, at most 1024, each a quarter of the one before while wider
+than the code, at most three layers: 784 inputs and code 32 give
+784-512-128-32), and each kind has its own regulariser defaults (below).
+latent train prints the defaults it chose and records them, with their
+rules, under "defaults" in DIR/training.json.
+
+Writes DIR/model.latent (spec, scaler, weights, training state),
+DIR/spec.json, DIR/metrics.jsonl (one JSON object per epoch), loss.png
+(and reconstructions.png for images) and, with --checkpoint-every,
+DIR/checkpoint.latent for --resume. The trained model is exported to
+DIR/model.onnx, DIR/encoder.onnx and DIR/decoder.onnx (see latent export)
+with DIR/training.json summarising the run.
 
 examples:
   latent train --model deep --data mnist.npy --hidden 256,64 --code 32 --epochs 20 --out runs/deep
@@ -48,7 +62,7 @@ examples:
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "train a dense autoencoder (writes checkpoint and metrics.jsonl)",
+		summary: "train an autoencoder of any kind on data (writes the model, its ONNX exports, metrics and plots)",
 		run:     cmdTrain,
 	})
 }
@@ -88,9 +102,10 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	header := fs.Bool("header", false, "CSV: the first line is a header (detected automatically when non-numeric)")
 	valPath := fs.String("val", "", "validation data file (same format)")
 	out := fs.String("out", "", "output directory (required)")
-	code := fs.Int("code", 0, "code size (default: kind default, else min(32, input/4))")
+	code := fs.Int("code", 0, "code size (default: min(32, inputs/4), at least 1; recommender 10)")
 	var hidden intList
-	fs.Var(&hidden, "hidden", "encoder hidden sizes, e.g. 256,64 (decoder mirrors them)")
+	fs.Var(&hidden, "hidden", "encoder hidden sizes, e.g. 256,64 (decoder mirrors them); default for deep and stacked: "+
+		models.DefaultHiddenRule+" (784 inputs, code 32: 512,128); vae: max(2·code, min(256, inputs/2))")
 	act := fs.String("activation", "", "hidden activation: identity, relu, leaky-relu, sigmoid, tanh, elu, selu, softplus")
 	codeAct := fs.String("code-activation", "", "code layer activation")
 	outAct := fs.String("output-activation", "", "reconstruction activation")
@@ -98,15 +113,15 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	initName := fs.String("init", "", "weight init: xavier or he")
 	tied := fs.Bool("tied", false, "tie decoder weights to the transposed encoder weights")
 	loss := fs.String("loss", "", "loss: mse, bce or masked-mse")
-	l1 := fs.Float64("l1", 0, "sparse-l1: L1 penalty weight on the code")
-	rho := fs.Float64("rho", 0, "sparse-kl: target mean activation")
-	beta := fs.Float64("beta", 0, "sparse-kl: KL penalty weight")
-	k := fs.Int("k", 0, "k-sparse: code activations kept per sample")
-	noise := fs.String("noise", "", "input noise in training, mask or gaussian (required by denoising; input dropout for any other kind)")
-	drop := fs.Float64("drop", 0, "masking-noise drop probability")
-	sigma := fs.Float64("sigma", 0, "gaussian-noise standard deviation")
-	lambda := fs.Float64("lambda", 0, "contractive: Jacobian penalty weight")
-	pretrain := fs.Int("pretrain-epochs", 0, "stacked: greedy pre-training epochs per layer")
+	l1 := fs.Float64("l1", 0, "sparse-l1: L1 penalty weight on the code (default 1e-3)")
+	rho := fs.Float64("rho", 0, "sparse-kl: target mean activation (default 0.05)")
+	beta := fs.Float64("beta", 0, "sparse-kl: KL penalty weight (default 0.1); vae, conv-vae: KL weight (default 1)")
+	k := fs.Int("k", 0, "k-sparse: code activations kept per sample (default max(1, code/4))")
+	noise := fs.String("noise", "", "input noise in training, mask or gaussian (denoising default: mask with --drop 0.2; for any other kind, input dropout)")
+	drop := fs.Float64("drop", 0, "masking-noise drop probability (default 0.2)")
+	sigma := fs.Float64("sigma", 0, "gaussian-noise standard deviation (default 0.1)")
+	lambda := fs.Float64("lambda", 0, "contractive: Jacobian penalty weight (default 1e-2)")
+	pretrain := fs.Int("pretrain-epochs", 0, "stacked: greedy pre-training epochs per layer (default 5)")
 
 	epochs := fs.Int("epochs", 10, "epochs")
 	batch := fs.Int("batch", 64, "mini-batch size")
@@ -137,13 +152,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("unexpected arguments %q (see latent train --help)", pos)
+		return usagef("unexpected arguments %q", pos)
 	}
 	if *dataPath == "" {
-		return usagef("--data PATH is required (see latent train --help)")
+		return usagef("--data PATH is required")
 	}
 	if *out == "" {
-		return usagef("--out DIR is required (see latent train --help)")
+		return usagef("--out DIR is required")
 	}
 	if *kind == "" && *specPath == "" && *resume == "" && *initPath == "" {
 		return usagef("--model KIND (one of %s) or --spec FILE is required", kindNames())
@@ -274,8 +289,16 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			spec.PretrainEpochs = *pretrain
 		}
 		if err := spec.Validate(); err != nil {
-			return usagef("invalid model: %v", err)
+			return usagef("invalid model: %s", flagNamedErrors(err))
 		}
+	}
+	if spec.Loss == models.MaskedMSE && train.Mask == nil {
+		return usagef("%s trains on ratings (loss masked-mse), but %s is not a ratings file: give --data a file of user item rating [timestamp] lines (--format ratings unless the extension is .data, .dat or .ratings)", spec.Kind, train.Source)
+	}
+	defaults := specDefaults(spec, set, *kind != "" && *specPath == "" && *initPath == "")
+	if len(defaults) > 0 && !*quiet {
+		fmt.Fprintf(stderr, "latent train: %s %s with defaults %s (rules: latent train --help, %s)\n",
+			spec.Kind, sizesString(spec.Sizes()), defaultsLine(defaults), filepath.Join(*out, export.SummaryFile))
 	}
 
 	if sk := data.ScalingKind(*scaling); spec.Loss == models.BCE && (sk == "" && isImg || sk == data.NoScaling) {
@@ -341,6 +364,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("metrics: %w", err)
 	}
 	sum := export.SummaryOf(res, train.N, train.D)
+	sum.Defaults = defaults
 	if err := export.SaveSummary(filepath.Join(*out, export.SummaryFile), sum); err != nil {
 		return err
 	}
@@ -350,7 +374,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	lossPNG := ""
 	if len(res.History) > 0 {
-		if lossPNG, err = apps.LossPlotFromMetrics(*out, fmt.Sprintf("latent train %s: loss", m.Spec.Kind)); err != nil {
+		if lossPNG, err = apps.LossPlotFromMetrics(*out, apps.LossTitle(m.Spec, filepath.Base(train.Source))); err != nil {
 			return err
 		}
 	}
@@ -363,7 +387,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		reconPNG = filepath.Join(*out, "reconstructions.png")
-		if err := apps.ReconstructionGrid(reconPNG, train.X[:n*train.D], rec, n, imgShape[1], imgShape[2]); err != nil {
+		title := fmt.Sprintf("%s on %s: training images", apps.ModelTitle(m.Spec), filepath.Base(train.Source))
+		if err := apps.ReconstructionGrid(reconPNG, title, train.X[:n*train.D], rec, n, imgShape[1], imgShape[2]); err != nil {
 			return err
 		}
 	}
@@ -393,6 +418,115 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "reconstructions: %s\n", reconPNG)
 	}
 	return nil
+}
+
+// specFlags maps the spec fields models.Validate names (FieldError.Field)
+// to the train flags that set them.
+var specFlags = map[string]string{
+	"kind": "model", "input": "data", "image": "data", "code": "code", "hidden": "hidden",
+	"activation": "activation", "code_activation": "code-activation", "output_activation": "output-activation",
+	"alpha": "alpha", "init": "init", "loss": "loss", "tied": "tied", "l1": "l1", "rho": "rho", "beta": "beta",
+	"k": "k", "noise.type": "noise", "noise.drop": "drop", "noise.sigma": "sigma", "lambda": "lambda",
+	"pretrain_epochs": "pretrain-epochs", "dropout": "dropout", "kl_warmup": "kl-warmup", "filters": "filters",
+	"kernel": "kernel", "upsampling": "upsampling", "pooling": "pooling", "batch_norm": "batch-norm",
+}
+
+// flagNamedErrors renders the errors of models.Spec.Validate on one line,
+// each followed by the flag that sets the field it names.
+func flagNamedErrors(err error) string {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	var parts []string
+	for _, e := range errs {
+		msg := e.Error()
+		var fe *models.FieldError
+		if errors.As(e, &fe) {
+			if f, ok := specFlags[fe.Field]; ok {
+				msg += " (--" + f + ")"
+			}
+		}
+		parts = append(parts, msg)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// specDefaults lists the settings of a flag-built spec that the user did
+// not give and latent chose: flag name → value and, for sizes, the rule.
+// latent train prints them and records them in training.json.
+func specDefaults(spec models.Spec, set map[string]bool, fromFlags bool) map[string]string {
+	if !fromFlags {
+		return nil
+	}
+	d := map[string]string{}
+	if !set["code"] {
+		if spec.Kind == models.Recommender {
+			d["code"] = fmt.Sprintf("%d (the recommender's)", spec.Code)
+		} else {
+			d["code"] = fmt.Sprintf("%d (min(32, inputs/4) for %d inputs)", spec.Code, spec.Input)
+		}
+	}
+	if !set["hidden"] && len(spec.Hidden) > 0 {
+		rule := "the " + string(spec.Kind) + " default"
+		switch {
+		case spec.Kind == models.Deep || spec.Kind == models.Stacked:
+			rule = fmt.Sprintf("derived from %d inputs and code %d: %s", spec.Input, spec.Code, models.DefaultHiddenRule)
+		case spec.Kind == models.VAE:
+			rule = "max(2·code, min(256, inputs/2))"
+		}
+		d["hidden"] = fmt.Sprintf("%s (%s)", (*intList)(&spec.Hidden).String(), rule)
+	}
+	if models.IsConv(spec.Kind) && !set["filters"] {
+		d["filters"] = (*intList)(&spec.Filters).String()
+	}
+	num := func(flag string, v float64) {
+		if !set[flag] && v != 0 {
+			d[flag] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+	}
+	num("l1", spec.L1)
+	num("rho", spec.Rho)
+	num("beta", spec.Beta)
+	num("lambda", spec.Lambda)
+	num("k", float64(spec.K))
+	num("pretrain-epochs", float64(spec.PretrainEpochs))
+	if spec.Noise.Type != models.NoNoise && !set["noise"] {
+		d["noise"] = string(spec.Noise.Type)
+		num("drop", spec.Noise.Drop)
+		num("sigma", spec.Noise.Sigma)
+	}
+	if len(d) == 0 {
+		return nil
+	}
+	return d
+}
+
+// sizesString renders layer widths as 784-512-128-32.
+func sizesString(sizes []int) string {
+	s := make([]string, len(sizes))
+	for i, v := range sizes {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, "-")
+}
+
+// defaultsLine renders the values of defaults as flags, sorted, without
+// their rules: "--code 32 --hidden 512,128".
+func defaultsLine(d map[string]string) string {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		v, _, _ := strings.Cut(d[k], " (")
+		parts = append(parts, "--"+k+" "+v)
+	}
+	return strings.Join(parts, " ")
 }
 
 func kindNames() string {

@@ -58,7 +58,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("verify takes exactly one MODEL argument, got %d", len(pos))
+		_, err := modelArg(pos, "")
+		return err
 	}
 	if *atol <= 0 || *rtol < 0 {
 		return usagef("--atol must be positive and --rtol non-negative (got %g, %g)", *atol, *rtol)
@@ -71,7 +72,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *inputs != "" && batchSet {
 		return usagef("--batch applies to random inputs only; drop it or --inputs")
 	}
-	model := pos[0]
+	model, err := resolveModel(pos[0], "model.onnx")
+	if err != nil {
+		return err
+	}
 	m, err := graph.DecodeFile(model)
 	if err != nil {
 		return err

@@ -103,8 +103,8 @@ func TestVerifyCommandErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"verify"}, exitUsage, "exactly one MODEL"},
-		{[]string{"verify", "a.onnx", "b.onnx"}, exitUsage, "exactly one MODEL"},
+		{[]string{"verify"}, exitUsage, "missing MODEL argument"},
+		{[]string{"verify", "a.onnx", "b.onnx"}, exitUsage, "want one MODEL argument, got 2"},
 		{[]string{"verify", verifyModel, "--atol", "-1"}, exitUsage, "--atol"},
 		{[]string{"verify", verifyModel, "--batch", "0"}, exitUsage, "--batch"},
 		{[]string{"verify", verifyModel, "--inputs", "x", "--batch", "2"}, exitUsage, "--batch applies to random inputs"},

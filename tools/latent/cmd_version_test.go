@@ -40,13 +40,3 @@ func TestVersion(t *testing.T) {
 		t.Errorf("extra argument: exit %d %s", code, stderr)
 	}
 }
-
-// Every command of this task documents itself with examples.
-func TestHelpHasExamples(t *testing.T) {
-	for _, name := range []string{"encode", "decode", "score", "calibrate", "serve", "version"} {
-		code, _, stderr := latent(t, name, "--help")
-		if code != 0 || !strings.Contains(stderr, "usage: latent "+name) || !strings.Contains(stderr, "examples:") {
-			t.Errorf("%s --help: exit %d\n%s", name, code, stderr)
-		}
-	}
-}

@@ -79,6 +79,20 @@ func toFloat32(t *ops.Tensor) ([]float32, error) {
 	return dst.F32(), nil
 }
 
+// modelArg checks that pos holds exactly one MODEL argument and resolves
+// it with resolveModel: every command that takes a model takes a .onnx
+// file or a run folder (what latent train, export and demo write).
+func modelArg(pos []string, part string) (string, error) {
+	switch len(pos) {
+	case 0:
+		return "", usagef("missing MODEL argument (a .onnx file or a run folder such as runs/fashion)")
+	case 1:
+	default:
+		return "", usagef("want one MODEL argument, got %d: %q", len(pos), pos)
+	}
+	return resolveModel(pos[0], part)
+}
+
 // resolveModel returns the model file for MODEL: the path itself, or
 // MODEL/part when MODEL is a directory (latent train/export output).
 func resolveModel(path, part string) (string, error) {
@@ -89,7 +103,7 @@ func resolveModel(path, part string) (string, error) {
 	if st.IsDir() {
 		p := filepath.Join(path, part)
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("model folder %s has no %s: %w", path, part, err)
+			return "", fmt.Errorf("model folder %s has no %s (latent train and latent export write one)", path, part)
 		}
 		return p, nil
 	}

@@ -36,14 +36,6 @@ func register(c *command) {
 	commands[c.name] = c
 }
 
-// usageError marks errors caused by how the command was called.
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
-
 // Exit codes.
 const (
 	exitOK    = 0
@@ -56,6 +48,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "help" {
+		args = []string{args[1], "--help"} // latent help CMD
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stderr)
 		if len(args) == 0 {
@@ -65,8 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "latent: unknown command %q\n\n", args[0])
-		printUsage(stderr)
+		fmt.Fprintf(stderr, "latent: %s\n", usageLine("", unknownName("command", args[0], commandNames())))
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -78,64 +72,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	default:
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "latent %s: %s\n", c.name, usageLine(c.name, err))
+			return exitUsage
+		}
 		fmt.Fprintf(stderr, "latent %s: %v\n", c.name, err)
 		var ec interface{ ExitCode() int }
 		if errors.As(err, &ec) {
 			return ec.ExitCode()
 		}
-		var ue usageError
-		if errors.As(err, &ue) {
-			return exitUsage
-		}
 		return exitFail
 	}
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: latent <command> [flags] [args]")
-	fmt.Fprintln(w, "\ncommands:")
+// commandNames returns the registered command names, sorted.
+func commandNames() []string {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
+	return names
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: latent <command> [flags] [args]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'latent <command> --help' for a command's flags and examples.")
-}
-
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// prints usage with examples on --help.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("latent "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "%s\n\nflags:\n", usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args, allowing flags after positional arguments
-// (latent run MODEL --inputs DIR), and returns the positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
+	fmt.Fprintln(w, "\nA MODEL argument is a .onnx file or a run folder (runs/fashion, as train, export and demo write).")
+	fmt.Fprintln(w, "Run 'latent <command> --help' for a command's flags and examples.")
 }
