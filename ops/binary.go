@@ -40,11 +40,18 @@ const (
 	// uint8 only): shifting by the width or more gives 0. See ShiftFuncsU8.
 	OpShiftLeft
 	OpShiftRight
+	// OpBitAnd, OpBitOr and OpBitXor combine the bits of integers (ONNX
+	// BitwiseAnd, BitwiseOr, BitwiseXor); like the shifts they take the
+	// integer types only (see IntegerFuncs).
+	OpBitAnd
+	OpBitOr
+	OpBitXor
 )
 
 var binOpNames = [...]string{OpAdd: "Add", OpSub: "Sub", OpMul: "Mul", OpDiv: "Div",
 	OpMax: "Max", OpMin: "Min", OpPRelu: "PRelu", OpPow: "Pow", OpMod: "Mod", OpFmod: "Mod",
-	OpShiftLeft: "BitShift", OpShiftRight: "BitShift"}
+	OpShiftLeft: "BitShift", OpShiftRight: "BitShift",
+	OpBitAnd: "BitwiseAnd", OpBitOr: "BitwiseOr", OpBitXor: "BitwiseXor"}
 
 func (o BinOp) String() string {
 	if int(o) < len(binOpNames) {
@@ -365,8 +372,17 @@ func pyMod[T Numeric](r, y T) T {
 	return r
 }
 
-func pyModFloat[T Numeric](x, y T) T { return pyMod(fmodFloat(x, y), y) }
-func pyModInt[T Numeric](x, y T) T   { return pyMod(fmodInt(x, y), y) }
+// pyModFloat is the floored remainder of floats (numpy's mod): a zero
+// remainder takes the sign of y; infinities and zero divisors give NaN as
+// fmod does, and a finite x over an infinite y of the other sign gives y.
+func pyModFloat[T Numeric](x, y T) T {
+	r := fmodFloat(x, y)
+	if r == 0 {
+		return T(math.Copysign(0, float64(y)))
+	}
+	return pyMod(r, y)
+}
+func pyModInt[T Numeric](x, y T) T { return pyMod(fmodInt(x, y), y) }
 
 func modFuncs[T Numeric](fmod bool) BinaryFuncs[T, T] {
 	var f func(x, y T) T
@@ -400,6 +416,32 @@ func ShiftFuncsU8(left bool) BinaryFuncs[uint8, uint8] { return ShiftFuncs[uint8
 // Integer is the set of integer element types BitShift applies to.
 type Integer interface {
 	int64 | int32 | int16 | int8 | uint64 | uint32 | uint16 | uint8
+}
+
+// IntegerOnly reports whether op is defined on the integer types only (the
+// shifts and the bitwise operators).
+func (o BinOp) IntegerOnly() bool {
+	switch o {
+	case OpShiftLeft, OpShiftRight, OpBitAnd, OpBitOr, OpBitXor:
+		return true
+	}
+	return false
+}
+
+// IntegerFuncs returns the loops of an integer-only operator (IntegerOnly)
+// for T.
+func IntegerFuncs[T Integer](op BinOp) BinaryFuncs[T, T] {
+	switch op {
+	case OpShiftLeft, OpShiftRight:
+		return ShiftFuncs[T](op == OpShiftLeft)
+	case OpBitAnd:
+		return BinaryFuncs[T, T]{funcVV(func(x, y T) T { return x & y }), funcVS(func(x, y T) T { return x & y }), funcSV(func(x, y T) T { return x & y })}
+	case OpBitOr:
+		return BinaryFuncs[T, T]{funcVV(func(x, y T) T { return x | y }), funcVS(func(x, y T) T { return x | y }), funcSV(func(x, y T) T { return x | y })}
+	case OpBitXor:
+		return BinaryFuncs[T, T]{funcVV(func(x, y T) T { return x ^ y }), funcVS(func(x, y T) T { return x ^ y }), funcSV(func(x, y T) T { return x ^ y })}
+	}
+	panic("ops: " + op.String() + " is not an integer-only operator")
 }
 
 // ShiftFuncs returns the loops of ONNX BitShift for T: a shift count that

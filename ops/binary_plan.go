@@ -20,16 +20,15 @@ type BinaryPlan struct {
 	u8  BinaryFuncs[uint8, uint8]
 }
 
-// NewBinaryPlan resolves op's loops (BitShift: the integer types only). An
-// unknown operator is an error.
+// NewBinaryPlan resolves op's loops (BitShift and the bitwise operators:
+// the integer types only). An unknown operator is an error.
 func NewBinaryPlan(op BinOp) (*BinaryPlan, error) {
 	switch op {
 	case OpAdd, OpSub, OpMul, OpDiv, OpMax, OpMin, OpPRelu, OpPow, OpMod, OpFmod:
-	case OpShiftLeft, OpShiftRight:
-		l := op == OpShiftLeft
+	case OpShiftLeft, OpShiftRight, OpBitAnd, OpBitOr, OpBitXor:
 		return &BinaryPlan{op: op,
-			i64: ShiftFuncs[int64](l), i32: ShiftFuncs[int32](l), i16: ShiftFuncs[int16](l), i8: ShiftFuncs[int8](l),
-			u64: ShiftFuncs[uint64](l), u32: ShiftFuncs[uint32](l), u16: ShiftFuncs[uint16](l), u8: ShiftFuncs[uint8](l)}, nil
+			i64: IntegerFuncs[int64](op), i32: IntegerFuncs[int32](op), i16: IntegerFuncs[int16](op), i8: IntegerFuncs[int8](op),
+			u64: IntegerFuncs[uint64](op), u32: IntegerFuncs[uint32](op), u16: IntegerFuncs[uint16](op), u8: IntegerFuncs[uint8](op)}, nil
 	default:
 		return nil, fmt.Errorf("binary plan: operator %v has no per-type loops", op)
 	}
@@ -50,7 +49,7 @@ func (p *BinaryPlan) Run(dst, a, b *Tensor) error {
 	if err := checkBinary(p.op, dst, a, b); err != nil {
 		return err
 	}
-	shift := p.op == OpShiftLeft || p.op == OpShiftRight
+	shift := p.op.IntegerOnly()
 	switch a.DType {
 	case Float32:
 		if !shift {

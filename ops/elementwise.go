@@ -134,32 +134,31 @@ func sameTypes(op fmt.Stringer, dst *Tensor, want DType, ins ...*Tensor) error {
 
 // Binary computes dst = a op b with broadcasting. a, b and dst share one
 // element type among float32, float64, float16 and the 64- to 8-bit
-// integers (BitShift: the integers only). Integer Div by zero is an error.
+// integers (BitShift and the bitwise operators: the integers only). Integer Div by zero is an error.
 func Binary(op BinOp, dst, a, b *Tensor) error {
 	if err := checkBinary(op, dst, a, b); err != nil {
 		return err
 	}
-	if op == OpShiftLeft || op == OpShiftRight {
-		left := op == OpShiftLeft
+	if op.IntegerOnly() {
 		switch a.DType {
 		case Int64:
-			return runBinary(ShiftFuncs[int64](left), dst, a, b)
+			return runBinary(IntegerFuncs[int64](op), dst, a, b)
 		case Int32:
-			return runBinary(ShiftFuncs[int32](left), dst, a, b)
+			return runBinary(IntegerFuncs[int32](op), dst, a, b)
 		case Int16:
-			return runBinary(ShiftFuncs[int16](left), dst, a, b)
+			return runBinary(IntegerFuncs[int16](op), dst, a, b)
 		case Int8:
-			return runBinary(ShiftFuncs[int8](left), dst, a, b)
+			return runBinary(IntegerFuncs[int8](op), dst, a, b)
 		case Uint64:
-			return runBinary(ShiftFuncs[uint64](left), dst, a, b)
+			return runBinary(IntegerFuncs[uint64](op), dst, a, b)
 		case Uint32:
-			return runBinary(ShiftFuncs[uint32](left), dst, a, b)
+			return runBinary(IntegerFuncs[uint32](op), dst, a, b)
 		case Uint16:
-			return runBinary(ShiftFuncs[uint16](left), dst, a, b)
+			return runBinary(IntegerFuncs[uint16](op), dst, a, b)
 		case Uint8:
-			return runBinary(ShiftFuncs[uint8](left), dst, a, b)
+			return runBinary(IntegerFuncs[uint8](op), dst, a, b)
 		}
-		return fmt.Errorf("BitShift: unsupported element type %v (integers only)", a.DType)
+		return fmt.Errorf("%v: unsupported element type %v (integers only)", op, a.DType)
 	}
 	switch a.DType {
 	case Float32:

@@ -118,6 +118,24 @@ func LayerNorm(rows, cols int, x, scale, bias []float32, eps float32, y, mean, i
 	}
 }
 
+// RMSNorm divides each of rows rows of cols elements of x by the row's
+// root mean square and multiplies by scale (cols values): y = x /
+// √(mean(x²) + eps) · scale. The sum of squares accumulates in float64. y
+// may alias x.
+func RMSNorm(rows, cols int, x, scale []float32, eps float32, y []float32) {
+	for r := 0; r < rows; r++ {
+		xs, ys := x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols]
+		var ss float64
+		for _, v := range xs {
+			ss += float64(v) * float64(v)
+		}
+		inv := float32(1 / math.Sqrt(ss/float64(cols)+float64(eps)))
+		for j, v := range xs {
+			ys[j] = v * inv * scale[j]
+		}
+	}
+}
+
 // LRN is local response normalisation across channels of x (n×c×spatial):
 // y = x / (bias + alpha/size · Σ x²)^beta, the sum running over the
 // channels c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉ that exist.

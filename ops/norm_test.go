@@ -181,3 +181,15 @@ func TestLpNormalize(t *testing.T) {
 	LpNormalize(1, 2, 3, 1, []float32{3, 0, 1, 4, 0, -1}, y)
 	requireClose(t, "L1", y, []float32{3.0 / 7, 0, 0.5, 4.0 / 7, 0, -0.5}, 1e-6)
 }
+
+func TestRMSNorm(t *testing.T) {
+	// Row [3, 4]: mean of squares 12.5; row [0, 0] stays 0 (eps keeps it finite).
+	x := []float32{3, 4, 0, 0}
+	y := make([]float32, 4)
+	RMSNorm(2, 2, x, []float32{1, 2}, 0, y[:2])
+	RMSNorm(1, 2, x[2:], []float32{1, 2}, 1e-5, y[2:])
+	r := float32(math.Sqrt(12.5))
+	requireClose(t, "rmsnorm", y, []float32{3 / r, 8 / r, 0, 0}, 1e-6)
+	RMSNorm(1, 2, x, []float32{1, 1}, 0, x) // in place
+	requireClose(t, "rmsnorm in place", x[:2], []float32{3 / r, 4 / r}, 1e-6)
+}

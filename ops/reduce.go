@@ -84,8 +84,9 @@ func ReduceShape(shape []int, axes []int, keepdims bool) []int {
 // Reduce reduces src over the normalised axes (see ReduceAxes) into dst,
 // whose element count must be that of ReduceShape (with or without
 // keepdims). An empty axes list reduces nothing: each element is only
-// transformed (squared for SumSquare, …). Element types: float32, float64,
-// float16, int64, int32, int8, uint8; integers accumulate in their own type.
+// transformed (squared for SumSquare, …). Element types: the float and
+// integer types (integers accumulate in their own type); bool for Max and
+// Min.
 func Reduce(op ReduceOp, dst, src *Tensor, axes []int) error {
 	if dst.DType != src.DType {
 		return fmt.Errorf("%v: output is %v, input is %v", op, dst.DType, src.DType)
@@ -129,8 +130,35 @@ func Reduce(op ReduceOp, dst, src *Tensor, axes []int) error {
 		return withF16(dst, func(d *Tensor, in []*Tensor) error {
 			return reduceTyped[float32](op, d, in[0], axes)
 		}, src)
+	case Bool:
+		if op == RedMax || op == RedMin {
+			return reduceBool(op, dst, src, axes)
+		}
 	}
 	return fmt.Errorf("%v: unsupported element type %v", op, src.DType)
+}
+
+// reduceBool is Max (any) and Min (all) of booleans, false < true: an
+// empty Max is false, an empty Min true.
+func reduceBool(op ReduceOp, dst, src *Tensor, axes []int) error {
+	d, s, err := dstSrcOf[bool](dst, src)
+	if err != nil {
+		return err
+	}
+	su := make([]uint8, len(s))
+	for i, v := range s {
+		if v {
+			su[i] = 1
+		}
+	}
+	du := New(Uint8, dst.Shape...)
+	if err := reduceTyped[uint8](op, du, &Tensor{DType: Uint8, Shape: src.Shape, Data: su}, axes); err != nil {
+		return err
+	}
+	for i, v := range du.U8() {
+		d[i] = v != 0
+	}
+	return nil
 }
 
 func reduceTyped[T Numeric](op ReduceOp, dst, src *Tensor, axes []int) error {

@@ -93,54 +93,87 @@ func ArgReduceSlice[T Numeric](d []int64, s []T, outer, n, inner int, max, last 
 // and type). With exclusive each sum leaves out its own element; with
 // reverse the sums run from the end of the axis.
 func CumSum(dst, src *Tensor, axis int, exclusive, reverse bool) error {
-	if axis < 0 || axis >= len(src.Shape) {
-		return fmt.Errorf("CumSum: axis %d is out of range for rank %d", axis, len(src.Shape))
-	}
-	if dst.DType != src.DType || !SameShape(dst.Shape, src.Shape) {
-		return fmt.Errorf("CumSum: output %v does not match input %v", dst, src)
-	}
-	outer, n := NumElements(src.Shape[:axis]), src.Shape[axis]
-	inner := NumElements(src.Shape[axis+1:])
-	switch src.DType {
-	case Float32:
-		return cumTyped[float32](dst, src, outer, n, inner, exclusive, reverse)
-	case Float64:
-		return cumTyped[float64](dst, src, outer, n, inner, exclusive, reverse)
-	case Int64:
-		return cumTyped[int64](dst, src, outer, n, inner, exclusive, reverse)
-	case Int32:
-		return cumTyped[int32](dst, src, outer, n, inner, exclusive, reverse)
-	case Float16, BFloat16:
-		return withF16(dst, func(d *Tensor, in []*Tensor) error {
-			return cumTyped[float32](d, in[0], outer, n, inner, exclusive, reverse)
-		}, src)
-	}
-	return fmt.Errorf("CumSum: unsupported element type %v", src.DType)
+	return cumulative("CumSum", false, dst, src, axis, exclusive, reverse)
 }
 
-func cumTyped[T Numeric](dst, src *Tensor, outer, n, inner int, exclusive, reverse bool) error {
+// CumProd is CumSum with products: an exclusive product starts at 1.
+func CumProd(dst, src *Tensor, axis int, exclusive, reverse bool) error {
+	return cumulative("CumProd", true, dst, src, axis, exclusive, reverse)
+}
+
+func cumulative(name string, prod bool, dst, src *Tensor, axis int, exclusive, reverse bool) error {
+	if axis < 0 || axis >= len(src.Shape) {
+		return fmt.Errorf("%s: axis %d is out of range for rank %d", name, axis, len(src.Shape))
+	}
+	if dst.DType != src.DType || !SameShape(dst.Shape, src.Shape) {
+		return fmt.Errorf("%s: output %v does not match input %v", name, dst, src)
+	}
+	g := cumGeom{NumElements(src.Shape[:axis]), src.Shape[axis], NumElements(src.Shape[axis+1:]), exclusive, reverse, prod}
+	switch src.DType {
+	case Float32:
+		return cumTyped[float32](dst, src, g)
+	case Float64:
+		return cumTyped[float64](dst, src, g)
+	case Int64:
+		return cumTyped[int64](dst, src, g)
+	case Int32:
+		return cumTyped[int32](dst, src, g)
+	case Int16:
+		return cumTyped[int16](dst, src, g)
+	case Int8:
+		return cumTyped[int8](dst, src, g)
+	case Uint64:
+		return cumTyped[uint64](dst, src, g)
+	case Uint32:
+		return cumTyped[uint32](dst, src, g)
+	case Uint16:
+		return cumTyped[uint16](dst, src, g)
+	case Uint8:
+		return cumTyped[uint8](dst, src, g)
+	case Float16, BFloat16:
+		return withF16(dst, func(d *Tensor, in []*Tensor) error {
+			return cumTyped[float32](d, in[0], g)
+		}, src)
+	}
+	return fmt.Errorf("%s: unsupported element type %v", name, src.DType)
+}
+
+// cumGeom is a scan's [outer, n, inner] view and its options.
+type cumGeom struct {
+	outer, n, inner          int
+	exclusive, reverse, prod bool
+}
+
+func cumTyped[T Numeric](dst, src *Tensor, g cumGeom) error {
 	d, s, err := dstSrcOf[T](dst, src)
 	if err != nil {
 		return err
 	}
-	acc := make([]T, inner)
-	for o := 0; o < outer; o++ {
-		clear(acc)
-		for kk := 0; kk < n; kk++ {
-			k := kk
-			if reverse {
-				k = n - 1 - kk
+	acc := make([]T, g.inner)
+	for o := 0; o < g.outer; o++ {
+		for j := range acc {
+			acc[j] = 0
+			if g.prod {
+				acc[j] = 1
 			}
-			off := (o*n + k) * inner
-			row, out := s[off:off+inner], d[off:off+inner]
-			if exclusive {
-				for j, v := range row {
+		}
+		for kk := 0; kk < g.n; kk++ {
+			k := kk
+			if g.reverse {
+				k = g.n - 1 - kk
+			}
+			off := (o*g.n + k) * g.inner
+			row, out := s[off:off+g.inner], d[off:off+g.inner]
+			for j, v := range row {
+				if g.exclusive {
 					out[j] = acc[j]
+				}
+				if g.prod {
+					acc[j] *= v
+				} else {
 					acc[j] += v
 				}
-			} else {
-				for j, v := range row {
-					acc[j] += v
+				if !g.exclusive {
 					out[j] = acc[j]
 				}
 			}

@@ -81,6 +81,44 @@ func TestCumSum(t *testing.T) {
 	assert.Error(t, CumSum(New(Bool, 2), New(Bool, 2), 0, false, false), "bool CumSum: no error")
 }
 
+func TestCumProd(t *testing.T) {
+	x := FromFloat32([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	d := New(Float32, 2, 3)
+	require.NoError(t, CumProd(d, x, 1, false, false))
+	assert.Equal(t, []float32{1, 2, 6, 4, 20, 120}, d.F32(), "inclusive")
+	require.NoError(t, CumProd(d, x, 1, true, false))
+	assert.Equal(t, []float32{1, 1, 2, 1, 4, 20}, d.F32(), "exclusive starts at 1")
+	require.NoError(t, CumProd(d, x, 0, true, true))
+	assert.Equal(t, []float32{4, 5, 6, 1, 1, 1}, d.F32(), "exclusive reverse along axis 0")
+	u := New(Uint16, 3)
+	require.NoError(t, CumProd(u, &Tensor{DType: Uint16, Shape: []int{3}, Data: []uint16{300, 300, 2}}, 0, false, false))
+	assert.Equal(t, []uint16{300, 90000 % 65536, 90000 % 65536 * 2 % 65536}, u.U16(), "uint16 wraps")
+	assert.Error(t, CumProd(New(Bool, 2), New(Bool, 2), 0, false, false), "bool CumProd: no error")
+}
+
+func TestBitwise(t *testing.T) {
+	a := &Tensor{DType: Int16, Shape: []int{2, 2}, Data: []int16{0x0F0F, -1, 6, 0}}
+	b := &Tensor{DType: Int16, Shape: []int{2}, Data: []int16{0x00FF, 3}}
+	d := New(Int16, 2, 2)
+	for _, c := range []struct {
+		op   BinOp
+		want []int16
+	}{{OpBitAnd, []int16{0x000F, 3, 6, 0}}, {OpBitOr, []int16{0x0FFF, -1, 0x00FF, 3}}, {OpBitXor, []int16{0x0FF0, -4, 0x00F9, 3}}} {
+		require.NoError(t, Binary(c.op, d, a, b), "%v", c.op)
+		assert.Equal(t, c.want, d.I16(), "%v (b broadcast over rows)", c.op)
+		plan, err := NewBinaryPlan(c.op)
+		require.NoError(t, err)
+		require.NoError(t, plan.Run(d, a, b))
+		assert.Equal(t, c.want, d.I16(), "plan %v", c.op)
+	}
+	f := FromFloat32([]int{1}, []float32{1})
+	assert.Error(t, Binary(OpBitAnd, New(Float32, 1), f, f), "float BitwiseAnd: no error")
+	n := New(Uint64, 2)
+	require.NoError(t, BitwiseNotTensor(n, &Tensor{DType: Uint64, Shape: []int{2}, Data: []uint64{0, 1 << 63}}))
+	assert.Equal(t, []uint64{math.MaxUint64, 1<<63 - 1}, n.U64())
+	assert.Error(t, BitwiseNotTensor(New(Float32, 1), f), "float BitwiseNot: no error")
+}
+
 func TestModAndShift(t *testing.T) {
 	a := FromInt64([]int{4}, []int64{7, -7, 7, -7})
 	b := FromInt64([]int{4}, []int64{3, 3, -3, -3})
@@ -97,6 +135,18 @@ func TestModAndShift(t *testing.T) {
 	assert.Equal(t, "[1.5 -1.5 1.5]", fmt.Sprint(fd.F32()), "float Fmod")
 	require.NoError(t, Binary(OpMod, fd, fa, fb), "float Mod")
 	assert.Equal(t, "[1.5 0.5 -0.5]", fmt.Sprint(fd.F32()), "float Mod")
+	// Mod-28's special cases of floored float division.
+	inf := math.Inf(1)
+	ea := FromFloat64([]int{7}, []float64{0, math.Copysign(0, -1), 4, inf, 3, -3, 3})
+	eb := FromFloat64([]int{7}, []float64{-2, 2, -2, 2, 0, inf, -inf})
+	ed := New(Float64, 7)
+	require.NoError(t, Binary(OpMod, ed, ea, eb), "float Mod edge cases")
+	e := ed.F64()
+	assert.True(t, e[0] == 0 && math.Signbit(e[0]), "0 mod -2 is -0, got %v", e[0])
+	assert.True(t, e[1] == 0 && !math.Signbit(e[1]), "-0 mod 2 is +0, got %v", e[1])
+	assert.True(t, e[2] == 0 && math.Signbit(e[2]), "4 mod -2 is -0, got %v", e[2])
+	assert.True(t, math.IsNaN(e[3]) && math.IsNaN(e[4]), "inf mod 2 and 3 mod 0 are NaN, got %v %v", e[3], e[4])
+	assert.Equal(t, []float64{inf, -inf}, e[5:], "a finite x mod ±inf of the other sign is y")
 	u := &Tensor{DType: Uint8, Shape: []int{4}, Data: []uint8{1, 16, 255, 3}}
 	s := &Tensor{DType: Uint8, Shape: []int{4}, Data: []uint8{1, 2, 4, 8}}
 	ud := New(Uint8, 4)

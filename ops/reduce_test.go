@@ -133,6 +133,21 @@ func TestReduceAgainstReference(t *testing.T) {
 	}
 }
 
+func TestReduceBool(t *testing.T) {
+	x := FromBool([]int{2, 3}, []bool{true, false, false, true, true, true})
+	d := New(Bool, 2)
+	require.NoError(t, Reduce(RedMax, d, x, []int{1}))
+	assert.Equal(t, []bool{true, true}, d.B(), "max is any")
+	require.NoError(t, Reduce(RedMin, d, x, []int{1}))
+	assert.Equal(t, []bool{false, true}, d.B(), "min is all")
+	e := New(Bool, 2)
+	require.NoError(t, Reduce(RedMax, e, New(Bool, 2, 0), []int{1}))
+	assert.Equal(t, []bool{false, false}, e.B(), "empty max is false")
+	require.NoError(t, Reduce(RedMin, e, New(Bool, 2, 0), []int{1}))
+	assert.Equal(t, []bool{true, true}, e.B(), "empty min is true")
+	assert.Error(t, Reduce(RedSum, d, x, []int{1}), "bool sum: no error")
+}
+
 func TestReduceSpecialCases(t *testing.T) {
 	// Reducing over a zero-length axis gives the identities (and NaN mean).
 	src := New(Float32, 2, 0, 3)

@@ -101,3 +101,46 @@ func SliceCopy[T any](dst, src []T, shape, starts, steps, counts []int) {
 		}
 	}
 }
+
+// CopyBox copies the box of counts elements per axis that starts at
+// srcStart in src to dstStart in dst; dst and src have one element type
+// and rank, and the box must lie inside both.
+func CopyBox(dst, src *Tensor, dstStart, srcStart, counts []int) error {
+	r := len(src.Shape)
+	if !SameStorage(dst.DType, src.DType) || len(dst.Shape) != r || len(dstStart) != r || len(srcStart) != r || len(counts) != r {
+		return fmt.Errorf("CopyBox: %v into %v with starts %v, %v and counts %v do not fit", src, dst, srcStart, dstStart, counts)
+	}
+	for i, c := range counts {
+		if c < 0 || dstStart[i] < 0 || srcStart[i] < 0 || dstStart[i]+c > dst.Shape[i] || srcStart[i]+c > src.Shape[i] {
+			return fmt.Errorf("CopyBox: box %v at %v (source) and %v (destination) leaves %v or %v", counts, srcStart, dstStart, src, dst)
+		}
+		if c == 0 {
+			return nil
+		}
+	}
+	if r == 0 {
+		CopyRange(dst.Data, 0, src.Data, 0, 1)
+		return nil
+	}
+	ds, ss := Strides(dst.Shape), Strides(src.Shape)
+	idx := make([]int, r-1)
+	last := counts[r-1]
+	for {
+		do, so := dstStart[r-1], srcStart[r-1]
+		for i, v := range idx {
+			do += (dstStart[i] + v) * ds[i]
+			so += (srcStart[i] + v) * ss[i]
+		}
+		CopyRange(dst.Data, do, src.Data, so, last)
+		k := r - 2
+		for ; k >= 0; k-- {
+			if idx[k]++; idx[k] < counts[k] {
+				break
+			}
+			idx[k] = 0
+		}
+		if k < 0 {
+			return nil
+		}
+	}
+}

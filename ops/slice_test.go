@@ -110,3 +110,15 @@ func BenchmarkSliceRowsReversed(b *testing.B) {
 		SliceCopy(dst, src, []int{512, 768}, []int{511, 0}, []int{-1, 1}, []int{512, 768})
 	}
 }
+
+func TestCopyBox(t *testing.T) {
+	src := FromInt32([]int{3, 4}, []int32{0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23})
+	dst := FromInt32([]int{2, 5}, make([]int32, 10))
+	require.NoError(t, CopyBox(dst, src, []int{0, 2}, []int{1, 1}, []int{2, 3}))
+	assert.Equal(t, []int32{0, 0, 11, 12, 13, 0, 0, 21, 22, 23}, dst.I32())
+	assert.Error(t, CopyBox(dst, src, []int{1, 2}, []int{1, 1}, []int{2, 3}), "box leaves dst: no error")
+	assert.Error(t, CopyBox(New(Float32, 2, 5), src, []int{0, 0}, []int{0, 0}, []int{1, 1}), "types differ: no error")
+	s := New(String)
+	require.NoError(t, CopyBox(s, &Tensor{DType: String, Shape: []int{}, Data: []string{"x"}}, nil, nil, nil), "scalar")
+	assert.Equal(t, []string{"x"}, s.Str())
+}

@@ -185,6 +185,72 @@ func CopyData(dst, src any) int {
 	panic(fmt.Sprintf("ops: CopyData of %T", dst))
 }
 
+// CopyRange copies n elements of src starting at so into dst starting at
+// do; both are element slices of one type (a Tensor's Data).
+func CopyRange(dst any, do int, src any, so, n int) {
+	switch d := dst.(type) {
+	case []float32:
+		copy(d[do:do+n], src.([]float32)[so:so+n])
+	case []float64:
+		copy(d[do:do+n], src.([]float64)[so:so+n])
+	case []uint16:
+		copy(d[do:do+n], src.([]uint16)[so:so+n])
+	case []int64:
+		copy(d[do:do+n], src.([]int64)[so:so+n])
+	case []int32:
+		copy(d[do:do+n], src.([]int32)[so:so+n])
+	case []int8:
+		copy(d[do:do+n], src.([]int8)[so:so+n])
+	case []uint8:
+		copy(d[do:do+n], src.([]uint8)[so:so+n])
+	case []bool:
+		copy(d[do:do+n], src.([]bool)[so:so+n])
+	case []int16:
+		copy(d[do:do+n], src.([]int16)[so:so+n])
+	case []uint32:
+		copy(d[do:do+n], src.([]uint32)[so:so+n])
+	case []uint64:
+		copy(d[do:do+n], src.([]uint64)[so:so+n])
+	case []string:
+		copy(d[do:do+n], src.([]string)[so:so+n])
+	default:
+		panic(fmt.Sprintf("ops: CopyRange of %T", dst))
+	}
+}
+
+// Clear sets every element of an element slice (a Tensor's Data) to its
+// zero value.
+func Clear(data any) {
+	switch d := data.(type) {
+	case []float32:
+		clear(d)
+	case []float64:
+		clear(d)
+	case []uint16:
+		clear(d)
+	case []int64:
+		clear(d)
+	case []int32:
+		clear(d)
+	case []int8:
+		clear(d)
+	case []uint8:
+		clear(d)
+	case []bool:
+		clear(d)
+	case []int16:
+		clear(d)
+	case []uint32:
+		clear(d)
+	case []uint64:
+		clear(d)
+	case []string:
+		clear(d)
+	default:
+		panic(fmt.Sprintf("ops: Clear of %T", data))
+	}
+}
+
 // SliceLen returns the length of an element slice held in a Tensor's Data.
 func SliceLen(data any) int {
 	switch d := data.(type) {

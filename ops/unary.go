@@ -9,7 +9,7 @@ import (
 type UnaryOp uint8
 
 // Unary operators. Those taking parameters read them from UnaryParams:
-// LeakyRelu, Elu, Celu and ThresholdedRelu use Alpha; Selu uses Alpha and
+// LeakyRelu, Elu, Celu, ThresholdedRelu and Swish use Alpha; Selu uses Alpha and
 // Gamma; HardSigmoid uses Alpha and Beta; Shrink uses Alpha as lambd and
 // Beta as bias.
 const (
@@ -51,6 +51,7 @@ const (
 	UnMish
 	UnGelu     // exact, with erf
 	UnGeluTanh // tanh approximation
+	UnSwish    // x·sigmoid(Alpha·x)
 )
 
 var unaryNames = [...]string{UnAbs: "Abs", UnNeg: "Neg", UnExp: "Exp", UnLog: "Log", UnSqrt: "Sqrt",
@@ -60,7 +61,7 @@ var unaryNames = [...]string{UnAbs: "Abs", UnNeg: "Neg", UnExp: "Exp", UnLog: "L
 	UnCos: "Cos", UnSin: "Sin", UnTan: "Tan", UnAcos: "Acos", UnAsin: "Asin", UnAtan: "Atan",
 	UnCosh: "Cosh", UnSinh: "Sinh", UnAcosh: "Acosh", UnAsinh: "Asinh", UnAtanh: "Atanh",
 	UnRound: "Round", UnCelu: "Celu", UnThresholdedRelu: "ThresholdedRelu", UnShrink: "Shrink",
-	UnHardSwish: "HardSwish", UnMish: "Mish", UnGelu: "Gelu", UnGeluTanh: "Gelu"}
+	UnHardSwish: "HardSwish", UnMish: "Mish", UnGelu: "Gelu", UnGeluTanh: "Gelu", UnSwish: "Swish"}
 
 func (o UnaryOp) String() string {
 	if int(o) < len(unaryNames) {
@@ -104,6 +105,20 @@ func UnaryF32(op UnaryOp, p UnaryParams, dst, src []float32) {
 		GeluSlice(dst, src)
 	case UnGeluTanh:
 		GeluTanhSlice(dst, src)
+	case UnSwish:
+		// Blocks through the vector sigmoid; each element of src is read
+		// before its dst element is written, so dst may alias src.
+		var buf [256]float32
+		for o := 0; o < len(dst); o += len(buf) {
+			b := buf[:min(len(buf), len(dst)-o)]
+			for i := range b {
+				b[i] = p.Alpha * src[o+i]
+			}
+			SigmoidSlice(b, b)
+			for i := range b {
+				dst[o+i] = src[o+i] * b[i]
+			}
+		}
 	default:
 		unaryFloat(op, p, dst, src)
 	}
@@ -298,6 +313,11 @@ func unaryFloatMath[T Floating](op UnaryOp, p UnaryParams, d, s []T) {
 			x := float64(v)
 			d[i] = T(0.5 * x * (1 + math.Erf(x/math.Sqrt2)))
 		}
+	case UnSwish:
+		for i, v := range s {
+			x := float64(v)
+			d[i] = T(x * sigmoid64(float64(p.Alpha)*x))
+		}
 	case UnGeluTanh:
 		c := math.Sqrt(2 / math.Pi)
 		for i, v := range s {
@@ -432,6 +452,41 @@ func NotTensor(dst, src *Tensor) error {
 		return fmt.Errorf("Not: want bool input and output of one shape, got %v -> %v", src, dst)
 	}
 	return unaryTyped(dst, src, func(d, s []bool) error { NotBool(d, s); return nil })
+}
+
+// BitwiseNotTensor writes the bitwise complement of an integer tensor into
+// dst (same type and shape).
+func BitwiseNotTensor(dst, src *Tensor) error {
+	if dst.DType != src.DType || !SameShape(dst.Shape, src.Shape) {
+		return fmt.Errorf("BitwiseNot: output %v does not match input %v", dst, src)
+	}
+	switch src.DType {
+	case Int64:
+		return unaryTyped(dst, src, bitNot[int64])
+	case Int32:
+		return unaryTyped(dst, src, bitNot[int32])
+	case Int16:
+		return unaryTyped(dst, src, bitNot[int16])
+	case Int8:
+		return unaryTyped(dst, src, bitNot[int8])
+	case Uint64:
+		return unaryTyped(dst, src, bitNot[uint64])
+	case Uint32:
+		return unaryTyped(dst, src, bitNot[uint32])
+	case Uint16:
+		return unaryTyped(dst, src, bitNot[uint16])
+	case Uint8:
+		return unaryTyped(dst, src, bitNot[uint8])
+	}
+	return fmt.Errorf("BitwiseNot: unsupported element type %v (integers only)", src.DType)
+}
+
+func bitNot[T Integer](d, s []T) error {
+	s = s[:len(d)]
+	for i, v := range s {
+		d[i] = ^v
+	}
+	return nil
 }
 
 // Clip sets dst[i] = min(max(src[i], lo), hi). NaN stays NaN; when lo > hi

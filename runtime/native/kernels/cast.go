@@ -1,6 +1,7 @@
 package kernels
 
-// Cast and CastLike among latent's element types.
+// Cast and CastLike among latent's element types, and BitCast (the same
+// bits read as another type of the same width).
 
 import (
 	"errors"
@@ -15,6 +16,75 @@ import (
 func init() {
 	operators.Register(operators.Op{Type: "Cast", Infer: inferCast, Build: buildCast}, 1, 6, 9, 13, 19, 21, 23, 24, 25)
 	operators.Register(operators.Op{Type: "CastLike", Infer: inferCastLike, Build: buildCastLike}, 15, 19, 21, 23, 24, 25)
+	operators.Register(operators.Op{Type: "BitCast", Infer: inferBitCast, Build: buildBitCast}, 26)
+}
+
+// bitCastTarget reads BitCast's required "to" (any type but string).
+func bitCastTarget(n *graph.Node) (ops.DType, error) {
+	if !n.Has("to") {
+		return ops.Invalid, errors.New(`attribute "to" is required`)
+	}
+	to, err := n.Int("to", 0)
+	if err != nil {
+		return ops.Invalid, err
+	}
+	dt := graph.DTypeFromElemType(int32(to))
+	if dt == ops.Invalid || dt == ops.String {
+		return ops.Invalid, fmt.Errorf("BitCast to %s is not supported", graph.ElemTypeName(int32(to)))
+	}
+	return dt, nil
+}
+
+// buildBitCast reinterprets the input's little-endian bytes (ONNX's
+// layout, which ops.AppendLE and ops.FromLE read and write) as "to".
+func buildBitCast(n *graph.Node, opset int64) (operators.Kernel, error) {
+	dt, err := bitCastTarget(n)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := requiredInput(n, in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		if x.DType == ops.String || x.DType.Bits() != dt.Bits() {
+			return nil, fmt.Errorf("node %s: cannot bit-cast %v to %v (the widths must match, strings have none)", n.Label(), x.DType, dt)
+		}
+		if x.DType == dt {
+			return []*ops.Tensor{x}, nil
+		}
+		out := env.New(dt, x.Shape...)
+		if ops.SameStorage(x.DType, dt) {
+			ops.CopyData(out.Data, x.Data)
+			return []*ops.Tensor{out}, nil
+		}
+		raw, err := ops.AppendLE(nil, x)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		data, err := ops.FromLE(dt, raw, x.Len())
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		ops.CopyData(out.Data, data)
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+func inferBitCast(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	dt, err := bitCastTarget(n)
+	if err != nil {
+		return nil, err
+	}
+	if x := in[0].DType; x != ops.Invalid && (x == ops.String || x.Bits() != dt.Bits()) {
+		return nil, fmt.Errorf("cannot bit-cast %v to %v (the widths must match, strings have none)", x, dt)
+	}
+	out[0].DType = dt
+	return out, nil
 }
 
 func buildCast(n *graph.Node, opset int64) (operators.Kernel, error) {

@@ -1,7 +1,7 @@
 package kernels
 
-// Broadcasting arithmetic: Add, Sub, Mul, Div, Pow, PRelu, Mod, BitShift
-// and the variadic Max/Min/Sum/Mean, with the pre-opset-7 broadcast rule.
+// Broadcasting arithmetic: Add, Sub, Mul, Div, Pow, PRelu, Mod, BitShift,
+// BitwiseAnd/Or/Xor and the variadic Max/Min/Sum/Mean, with the pre-opset-7 broadcast rule.
 // The loops live in package ops; these builders check inputs against the
 // ONNX signatures and allocate outputs.
 
@@ -24,8 +24,12 @@ func init() {
 	operators.Register(operators.Op{Type: "Min", Infer: inferBroadcast, Build: buildVariadic(ops.OpMin, false)}, 1, 6, 8, 12, 13)
 	operators.Register(operators.Op{Type: "Sum", Infer: inferBroadcast, Build: buildVariadic(ops.OpAdd, false)}, 1, 6, 8, 13)
 	operators.Register(operators.Op{Type: "Mean", Infer: inferBroadcast, Build: buildVariadic(ops.OpAdd, true)}, 1, 6, 8, 13)
-	operators.Register(operators.Op{Type: "Mod", Infer: inferBroadcast, Build: buildMod}, 10, 13)
+	operators.Register(operators.Op{Type: "Mod", Infer: inferBroadcast, Build: buildMod}, 10, 13, 28)
 	operators.Register(operators.Op{Type: "BitShift", Infer: inferBroadcast, Build: buildBitShift}, 11)
+	bitwise := map[string]ops.BinOp{"BitwiseAnd": ops.OpBitAnd, "BitwiseOr": ops.OpBitOr, "BitwiseXor": ops.OpBitXor}
+	for name, op := range bitwise {
+		operators.Register(operators.Op{Type: name, Inputs: integerInputs, Infer: inferBroadcast, Build: buildBitwise(op)}, 18)
+	}
 }
 
 // legacyBroadcast is the broadcasting of binary operators before opset 7: with
@@ -307,8 +311,38 @@ func buildBroadcastBinary(outDT ops.DType, check func(n *graph.Node, a, b *ops.T
 	}
 }
 
-// buildMod: fmod=0 is the integer remainder with the divisor's sign;
-// fmod=1 (required for floating-point inputs) has the dividend's sign.
+// buildBitwise builds BitwiseAnd, BitwiseOr and BitwiseXor: integers of one
+// type, broadcast.
+func buildBitwise(op ops.BinOp) operators.Builder {
+	return func(n *graph.Node, opset int64) (operators.Kernel, error) {
+		plan, err := ops.NewBinaryPlan(op)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return buildBroadcastBinary(ops.Invalid, func(n *graph.Node, a, b *ops.Tensor) error {
+			if err := checkSameType(n, a, b); err != nil {
+				return err
+			}
+			return checkInteger(n, a, n.Inputs[0])
+		}, plan.Run)(n, opset)
+	}
+}
+
+// checkInteger rejects element types other than the 8- to 64-bit integers.
+func checkInteger(n *graph.Node, t *ops.Tensor, name string) error {
+	if !t.DType.IsInteger() || t.DType.Bits() < 8 {
+		return fmt.Errorf("node %s: input %s has unsupported type %v (want an integer type)", n.Label(), name, t.DType)
+	}
+	return nil
+}
+
+// integerInputs constrains every input of an operator to the integer
+// types.
+var integerInputs = []operators.TypeSet{{ops.Int8, ops.Int16, ops.Int32, ops.Int64, ops.Uint8, ops.Uint16, ops.Uint32, ops.Uint64}}
+
+// buildMod: fmod=0 is the remainder with the divisor's sign (floored
+// division), fmod=1 the one with the dividend's sign (truncated division).
+// Before opset 28 fmod=0 is defined for integers only.
 func buildMod(n *graph.Node, opset int64) (operators.Kernel, error) {
 	fmod, err := n.Int("fmod", 0)
 	if err != nil {
@@ -326,8 +360,8 @@ func buildMod(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-		if fmod == 0 && len(in) > 0 && in[0] != nil && in[0].DType.IsFloat() {
-			return nil, fmt.Errorf("node %s: floating-point input %s needs fmod=1", n.Label(), n.Inputs[0])
+		if fmod == 0 && opset < 28 && len(in) > 0 && in[0] != nil && in[0].DType.IsFloat() {
+			return nil, fmt.Errorf("node %s: floating-point input %s needs fmod=1 before opset 28 (the model imports %d)", n.Label(), n.Inputs[0], opset)
 		}
 		return bin(env, in)
 	}, nil

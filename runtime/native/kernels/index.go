@@ -1,8 +1,9 @@
 package kernels
 
 // Index-driven data movement: Gather, GatherElements, ScatterElements (and
-// the deprecated Scatter), GatherND, ScatterND and Compress, for every
-// element type ops.Tensor holds (scatter reductions: numeric types only).
+// the deprecated Scatter), GatherND, ScatterND, Compress, NonZero and
+// TensorScatter (the KV-cache update), for every element type ops.Tensor
+// holds (scatter reductions: numeric types only).
 
 import (
 	"errors"
@@ -14,8 +15,8 @@ import (
 )
 
 func init() {
-	// No native kernel: the rule serves the typed stage (ONNX Runtime runs it).
-	operators.Register(operators.Op{Type: "NonZero", Infer: inferNonZero}, 9, 13)
+	operators.Register(operators.Op{Type: "NonZero", Infer: inferNonZero, Build: buildNonZero}, 9, 13)
+	operators.Register(operators.Op{Type: "TensorScatter", Infer: inferSame, Build: buildTensorScatter}, 24)
 	operators.Register(operators.Op{Type: "GatherElements", Build: buildGatherElements}, 11, 13)
 	operators.Register(operators.Op{Type: "ScatterElements", Infer: inferSame, Build: buildScatterElements}, 11, 13, 16, 18)
 	operators.Register(operators.Op{Type: "Scatter", Infer: inferSame, Build: buildScatterElements}, 9)
@@ -549,4 +550,119 @@ func inferNonZero(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo
 		return one(graph.ValueInfo{DType: ops.Int64}), nil
 	}
 	return one(ranked(ops.Int64, graph.Shape{operators.KnownDim(int64(len(in[0].Shape))), operators.UnknownDim})), nil
+}
+
+// buildNonZero: the indices of the nonzero elements (NaN counts, -0 does
+// not; a string is nonzero when it is not empty), one column per element
+// in row-major order: shape [rank, count], so a scalar gives [0, count].
+func buildNonZero(n *graph.Node, opset int64) (operators.Kernel, error) {
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := requiredInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		nz := make([]bool, x.Len())
+		if s, ok := x.Data.([]string); ok {
+			for i, v := range s {
+				nz[i] = v != ""
+			}
+		} else if err := ops.Cast(ops.FromBool(x.Shape, nz), x); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		count := 0
+		for _, v := range nz {
+			if v {
+				count++
+			}
+		}
+		r := x.Rank()
+		out := env.New(ops.Int64, r, count)
+		y := out.I64()
+		idx := make([]int, r)
+		k := 0
+		for _, v := range nz {
+			if v {
+				for a, i := range idx {
+					y[a*count+k] = int64(i)
+				}
+				k++
+			}
+			for a := r - 1; a >= 0; a-- {
+				if idx[a]++; idx[a] < x.Shape[a] {
+					break
+				}
+				idx[a] = 0
+			}
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// buildTensorScatter writes update into a copy of past_cache along the
+// sequence axis, at write_indices[b] (0 when omitted) for batch entry b;
+// mode circular wraps the positions modulo the cache length, linear
+// requires them to fit.
+func buildTensorScatter(n *graph.Node, opset int64) (operators.Kernel, error) {
+	circular, err := enumAttr(n, "mode", "linear", enumChoice[bool]{"linear", false}, enumChoice[bool]{"circular", true})
+	if err != nil {
+		return nil, err
+	}
+	axisAttr, err := n.Int("axis", -2)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := requiredInputs(n, in, "past_cache", "update")
+		if err != nil {
+			return nil, err
+		}
+		past, upd := ins[0], ins[1]
+		if past.DType != upd.DType {
+			return nil, fmt.Errorf("node %s: update is %v, past_cache %v (types must match)", n.Label(), upd.DType, past.DType)
+		}
+		r := past.Rank()
+		axis, err := resolveAxis(n, axisAttr, r)
+		if err != nil {
+			return nil, err
+		}
+		if axis == 0 {
+			return nil, fmt.Errorf("node %s: axis %d is the batch axis", n.Label(), axisAttr)
+		}
+		if upd.Rank() != r {
+			return nil, fmt.Errorf("node %s: update shape %s and past_cache shape %s differ in rank", n.Label(), ops.ShapeString(upd.Shape), ops.ShapeString(past.Shape))
+		}
+		for i := range past.Shape {
+			if (i != axis && upd.Shape[i] != past.Shape[i]) || (i == axis && upd.Shape[i] > past.Shape[i]) {
+				return nil, fmt.Errorf("node %s: update shape %s does not fit past_cache shape %s (axis %d)", n.Label(), ops.ShapeString(upd.Shape), ops.ShapeString(past.Shape), axis)
+			}
+		}
+		batch, maxLen, seqLen := past.Shape[0], past.Shape[axis], upd.Shape[axis]
+		write := make([]int64, batch)
+		if w := optionalInput(in, 2); w != nil {
+			if w.DType != ops.Int64 || w.Len() != batch {
+				return nil, fmt.Errorf("node %s: write_indices must be int64 of shape [%d], got %v", n.Label(), batch, w)
+			}
+			copy(write, w.I64())
+		}
+		for b, w := range write {
+			if w < 0 || (!circular && w+int64(seqLen) > int64(maxLen)) {
+				return nil, fmt.Errorf("node %s: write index %d of batch entry %d does not fit %d positions of a cache of %d (mode linear)", n.Label(), w, b, seqLen, maxLen)
+			}
+		}
+		out := env.New(past.DType, past.Shape...)
+		ops.CopyData(out.Data, past.Data)
+		inner := ops.NumElements(past.Shape[axis+1:])
+		perBatch := ops.NumElements(past.Shape[1:axis])
+		for p := 0; p < batch*perBatch; p++ {
+			w := int(write[p/perBatch])
+			for s := 0; s < seqLen; s++ {
+				pos := w + s
+				if circular {
+					pos %= maxLen
+				}
+				ops.CopyRange(out.Data, (p*maxLen+pos)*inner, upd.Data, (p*seqLen+s)*inner, inner)
+			}
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
 }

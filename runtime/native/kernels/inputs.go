@@ -56,6 +56,27 @@ func floatInput(n *graph.Node, in []*ops.Tensor, i int, name string) (*ops.Tenso
 	return t, nil
 }
 
+// checkAnyFloat checks that t is a float tensor of a type the newer
+// operators admit: float32, float64, float16 or bfloat16.
+func checkAnyFloat(n *graph.Node, t *ops.Tensor, name string) error {
+	if !t.DType.IsFloat() && t.DType != ops.BFloat16 {
+		return fmt.Errorf("node %s: input %s must be float32, float64, float16 or bfloat16, got %v", n.Label(), name, t.DType)
+	}
+	return nil
+}
+
+// anyFloatInput is floatInput admitting bfloat16 too (checkAnyFloat).
+func anyFloatInput(n *graph.Node, in []*ops.Tensor, i int, name string) (*ops.Tensor, error) {
+	t, err := requiredInput(n, in, i, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAnyFloat(n, t, name); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
 // float32s returns the elements of a float tensor as float32: float32 data is
 // returned as-is (callers must not write it), other float types converted.
 func float32s(t *ops.Tensor) []float32 {
@@ -64,6 +85,12 @@ func float32s(t *ops.Tensor) []float32 {
 		return d
 	case []uint16:
 		out := make([]float32, len(d))
+		if t.DType == ops.BFloat16 {
+			for i, v := range d {
+				out[i] = ops.BFloat16ToFloat32(v)
+			}
+			return out
+		}
 		ops.Float16sToFloat32s(out, d)
 		return out
 	case []float64:
@@ -106,6 +133,12 @@ func newFloatOutput(env *operators.Env, dt ops.DType, shape []int) floatOutput {
 func (o floatOutput) done() *ops.Tensor {
 	switch d := o.t.Data.(type) {
 	case []uint16:
+		if o.t.DType == ops.BFloat16 {
+			for i, v := range o.f {
+				d[i] = ops.Float32ToBFloat16(v)
+			}
+			break
+		}
 		ops.Float32sToFloat16s(d, o.f)
 	case []float64:
 		for i, v := range o.f {

@@ -64,6 +64,8 @@ var layerFuzzOps = []struct {
 	{"DynamicQuantizeLinear", 1, 3, 11, nil},
 	{"Col2Im", 3, 1, 18, map[string][]any{"pads": {[]int64{1, 1}}, "strides": {[]int64{2}}}},
 	{"Einsum", 2, 1, 12, map[string][]any{"equation": {"ij,jk->ik", "...i,...i", "ii->i", "ab,bc->ad", "a...b,c->", "i,i,i->i"}}},
+	{"RMSNormalization", 2, 1, 23, map[string][]any{"axis": {0, 1, -1, 5}, "stash_type": {0}}},
+	{"Det", 1, 1, 22, nil},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }
 

@@ -3,7 +3,7 @@ package kernels
 // Normalisation operators: BatchNormalization (inference, and training
 // mode with batch statistics and running-stat outputs),
 // InstanceNormalization, LayerNormalization, GroupNormalization,
-// MeanVarianceNormalization, LpNormalization and LRN.
+// MeanVarianceNormalization, LpNormalization, LRN and RMSNormalization.
 
 import (
 	"fmt"
@@ -21,6 +21,61 @@ func init() {
 	operators.Register(operators.Op{Type: "MeanVarianceNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildMVN}, 9, 13)
 	operators.Register(operators.Op{Type: "GroupNormalization", Inputs: floatInputs, Build: buildGroupNorm}, 18, 21)
 	operators.Register(operators.Op{Type: "LpNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildLpNormalization}, 1)
+	operators.Register(operators.Op{Type: "RMSNormalization", Inputs: anyFloatInputs, Infer: inferRMSNorm, Build: buildRMSNorm}, 23)
+}
+
+// buildRMSNorm: the root mean square over the axes from axis on, computed
+// in float32 (stash_type 1, the only precision the spec's function body
+// defines); Y has X's shape and Scale's element type.
+func buildRMSNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
+	eps, err := n.Float("epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	stash, err := n.Int("stash_type", 1)
+	if err != nil {
+		return nil, err
+	}
+	if stash != 1 {
+		return nil, fmt.Errorf("node %s: stash_type %d unsupported (only 1, float32)", n.Label(), stash)
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := anyFloatInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		sc, err := anyFloatInput(n, in, 1, "scale")
+		if err != nil {
+			return nil, err
+		}
+		a, err := resolveAxis(n, axis, x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		norm := x.Shape[a:]
+		scale, err := broadcastAnyFloatTo(n, sc, "scale", norm)
+		if err != nil {
+			return nil, err
+		}
+		o := newFloatOutput(env, sc.DType, x.Shape)
+		ops.RMSNorm(ops.NumElements(x.Shape[:a]), ops.NumElements(norm), float32s(x), scale, eps, o.f)
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func inferRMSNorm(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	if sc := input(in, 1); sc.DType != ops.Invalid {
+		out[0].DType = sc.DType
+	}
+	return out, nil
 }
 
 func buildBatchNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -167,6 +222,14 @@ func buildInstanceNorm(n *graph.Node, opset int64) (operators.Kernel, error) {
 // broadcasting, by ops.ExpandInto), returning its float32 elements.
 func broadcastFloatTo(n *graph.Node, t *ops.Tensor, name string, shape []int) ([]float32, error) {
 	if err := checkFloat(n, t, name); err != nil {
+		return nil, err
+	}
+	return broadcastAnyFloatTo(n, t, name, shape)
+}
+
+// broadcastAnyFloatTo is broadcastFloatTo admitting bfloat16.
+func broadcastAnyFloatTo(n *graph.Node, t *ops.Tensor, name string, shape []int) ([]float32, error) {
+	if err := checkAnyFloat(n, t, name); err != nil {
 		return nil, err
 	}
 	src := float32s(t)

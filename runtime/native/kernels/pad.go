@@ -2,7 +2,8 @@ package kernels
 
 // Pad for every tensor type, on ops.Pad: pads and value as attributes
 // before opset 11, as inputs from 11, with the axes input from 18 and wrap
-// mode from 19. Negative pads crop.
+// mode from 19. Negative pads crop. CenterCropPad: a centred crop or zero
+// pad to a given shape.
 
 import (
 	"fmt"
@@ -14,6 +15,67 @@ import (
 
 func init() {
 	operators.Register(operators.Op{Type: "Pad", Infer: inferPad, Build: buildPad}, 1, 2, 11, 13, 18, 19, 21)
+	operators.Register(operators.Op{Type: "CenterCropPad", Build: buildCenterCropPad}, 18)
+}
+
+// buildCenterCropPad: along each of axes (all by default) the output takes
+// the size shape gives; a larger input is cropped around its centre (the
+// window starts at ⌊(in−out)/2⌋), a smaller one padded with zeros (⌊(out−in)/2⌋
+// before, the odd one after).
+func buildCenterCropPad(n *graph.Node, opset int64) (operators.Kernel, error) {
+	axesAttr, err := n.Ints("axes", nil)
+	if err != nil {
+		return nil, err
+	}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		ins, err := requiredInputs(n, in, "input_data", "shape")
+		if err != nil {
+			return nil, err
+		}
+		x := ins[0]
+		want, err := intListInput(n, ins[1], "shape")
+		if err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		axes := make([]int, r)
+		for i := range axes {
+			axes[i] = i
+		}
+		if axesAttr != nil {
+			if axes, err = resolveAxes(n, axesAttr, r); err != nil {
+				return nil, err
+			}
+		}
+		if len(want) != len(axes) {
+			return nil, fmt.Errorf("node %s: shape has %d values for %d axes", n.Label(), len(want), len(axes))
+		}
+		outShape := append([]int(nil), x.Shape...)
+		for i, a := range axes {
+			if outShape[a], err = checkedDim(n, want[i], "shape entry"); err != nil {
+				return nil, err
+			}
+		}
+		if err := checkElementCount(n, "output", outShape); err != nil {
+			return nil, err
+		}
+		dstStart, srcStart, counts := make([]int, r), make([]int, r), make([]int, r)
+		for i := range counts {
+			d, o := x.Shape[i], outShape[i]
+			counts[i] = min(d, o)
+			if d > o {
+				srcStart[i] = (d - o) / 2
+			} else {
+				dstStart[i] = (o - d) / 2
+			}
+		}
+		out := env.New(x.DType, outShape...)
+		ops.Clear(out.Data)
+		if err := ops.CopyBox(out, x, dstStart, srcStart, counts); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
 }
 
 func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {

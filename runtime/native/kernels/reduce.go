@@ -2,7 +2,7 @@ package kernels
 
 // Reductions: ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd,
 // ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum and ReduceLogSumExp,
-// ArgMax and ArgMin, and the scan CumSum.
+// ArgMax and ArgMin, and the scans CumSum and CumProd.
 // Axes come from the "axes" attribute until ReduceSum-13 / the others' 18,
 // and from the optional second input after; keepdims and
 // noop_with_empty_axes follow the spec of the node's opset.
@@ -28,7 +28,8 @@ func init() {
 	operators.Register(operators.Op{Type: "ReduceLogSumExp", Infer: inferReduce, Build: buildReduceLogSumExp}, 1, 11, 13, 18)
 	operators.Register(operators.Op{Type: "ArgMax", Infer: inferArg, Build: buildArgMinMax(true)}, 1, 11, 12, 13)
 	operators.Register(operators.Op{Type: "ArgMin", Infer: inferArg, Build: buildArgMinMax(false)}, 1, 11, 12, 13)
-	operators.Register(operators.Op{Type: "CumSum", Infer: inferSame, Build: buildCumSum}, 11, 14)
+	operators.Register(operators.Op{Type: "CumSum", Infer: inferSame, Build: buildCumulative(ops.CumSum)}, 11, 14)
+	operators.Register(operators.Op{Type: "CumProd", Infer: inferSame, Build: buildCumulative(ops.CumProd)}, 26)
 }
 
 // reduceParams are a reduce node's parsed attributes.
@@ -114,8 +115,16 @@ func buildReduce(op ops.ReduceOp, inputSince int64) operators.Builder {
 		if err != nil {
 			return nil, err
 		}
+		// From opset 20 ReduceMax and ReduceMin take booleans (false < true).
+		boolOK := opset >= 20 && (op == ops.RedMax || op == ops.RedMin)
 		return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
-			x, err := reduceInput(n, in)
+			var x *ops.Tensor
+			var err error
+			if boolOK && len(in) > 0 && in[0] != nil && in[0].DType == ops.Bool {
+				x, err = requiredInput(n, in, 0, "data")
+			} else {
+				x, err = reduceInput(n, in)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -256,7 +265,13 @@ func buildArgMinMax(max bool) operators.Builder {
 	}
 }
 
-func buildCumSum(n *graph.Node, opset int64) (operators.Kernel, error) {
+// buildCumulative builds CumSum and CumProd (scan computes the one or the
+// other).
+func buildCumulative(scan func(dst, src *ops.Tensor, axis int, exclusive, reverse bool) error) operators.Builder {
+	return func(n *graph.Node, opset int64) (operators.Kernel, error) { return buildScan(n, scan) }
+}
+
+func buildScan(n *graph.Node, scan func(dst, src *ops.Tensor, axis int, exclusive, reverse bool) error) (operators.Kernel, error) {
 	excl, err := n.Int("exclusive", 0)
 	if err != nil {
 		return nil, err
@@ -289,7 +304,7 @@ func buildCumSum(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, err
 		}
 		out := env.New(x.DType, x.Shape...)
-		if err := ops.CumSum(out, x, ax, excl != 0, rev != 0); err != nil {
+		if err := scan(out, x, ax, excl != 0, rev != 0); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil

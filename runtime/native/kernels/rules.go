@@ -15,6 +15,13 @@ import (
 // floatInputs constrains every input of an operator to the float types.
 var floatInputs = []operators.TypeSet{operators.FloatTypes}
 
+// anyFloatTypes are the float types the newer operators admit: bfloat16
+// besides latent's compute types (kernels widen it to float32).
+var anyFloatTypes = operators.TypeSet{ops.Float32, ops.Float64, ops.Float16, ops.BFloat16}
+
+// anyFloatInputs constrains every input of an operator to anyFloatTypes.
+var anyFloatInputs = []operators.TypeSet{anyFloatTypes}
+
 // ranked is a value of element type dt and shape s.
 func ranked(dt ops.DType, s graph.Shape) graph.ValueInfo {
 	if s == nil {

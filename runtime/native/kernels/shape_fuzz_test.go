@@ -20,6 +20,7 @@ var shapeFuzzOps = []string{
 	"Scatter", "GatherND", "ScatterND", "Compress", "Trilu", "DepthToSpace",
 	"SpaceToDepth", "OneHot", "EyeLike", "RandomNormalLike", "RandomUniformLike",
 	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli", "TopK",
+	"NonZero", "TensorScatter", "CenterCropPad",
 }
 
 // shapeFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
@@ -90,7 +91,7 @@ func shapeFuzzAttrs(r *rand.Rand) []*graph.Attr {
 			"value_float", "value_floats"},
 		oneIn:   4,
 		ints:    9,
-		strs:    []string{"DCR", "CRD", "add", "mul", "max", "min", "none", "x"},
+		strs:    []string{"DCR", "CRD", "add", "mul", "max", "min", "none", "linear", "circular", "x"},
 		tensors: func() *ops.Tensor { return shapeFuzzTensor(r) },
 	})
 }
@@ -101,14 +102,18 @@ func shapeFuzzAttrs(r *rand.Rand) []*graph.Attr {
 // tensors.
 func TestShapeOpsNeverPanic(t *testing.T) {
 	r := rand.New(rand.NewPCG(77, 1))
-	opsets := []int64{7, 9, 10, 11, 12, 13, 14, 16, 18, 21}
+	opsets := []int64{7, 9, 10, 11, 12, 13, 14, 16, 18, 21, 24, 26, 28}
 	succeeded := map[string]int{}
 	for it := 0; it < 20000; it++ {
 		op := shapeFuzzOps[r.IntN(len(shapeFuzzOps))]
 		opset := opsets[r.IntN(len(opsets))]
 		b, err := operators.KernelBuilder("", op, opset)
 		if err != nil {
-			continue
+			// Operators newer than the opset drawn run at the newest one.
+			opset = opsets[len(opsets)-1]
+			if b, err = operators.KernelBuilder("", op, opset); err != nil {
+				continue
+			}
 		}
 		nIn, nOut := r.IntN(6), 1+r.IntN(3)
 		n := newNode(op, nIn, nOut, shapeFuzzAttrs(r)...)
@@ -168,6 +173,12 @@ var shapeFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 	},
 	"DepthToSpace": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{attrInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Float16, 1, 4, 2, 3)}
+	},
+	"TensorScatter": func() ([]*graph.Attr, []*ops.Tensor) {
+		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 4, 3), ops.New(ops.Float32, 2, 2, 3), int64s(1, 2)}
+	},
+	"CenterCropPad": func() ([]*graph.Attr, []*ops.Tensor) {
+		return []*graph.Attr{attrInts("axes", -1)}, []*ops.Tensor{ops.New(ops.Int32, 2, 5), int64s(2)}
 	},
 	"SpaceToDepth": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{attrInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Bool, 1, 1, 2, 4)}

@@ -1,8 +1,9 @@
 package kernels
 
-// Unary elementwise operators: the activations (Relu … Gelu), the
-// trigonometric and hyperbolic functions, Round, Clip, Not, IsNaN and
-// IsInf.
+// Unary elementwise operators: the activations (Relu … Gelu, Swish and
+// the gated SwiGLU), the
+// trigonometric and hyperbolic functions, Round, Clip, Not, BitwiseNot,
+// IsNaN and IsInf.
 
 import (
 	"fmt"
@@ -36,6 +37,7 @@ func init() {
 	operators.Register(operators.Op{Type: "Softplus", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnSoftplus, nil)}, 1)
 	operators.Register(operators.Op{Type: "Softsign", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnSoftsign, nil)}, 1)
 	operators.Register(operators.Op{Type: "Not", Infer: inferSame, Build: buildNot}, 1)
+	operators.Register(operators.Op{Type: "BitwiseNot", Inputs: integerInputs, Infer: inferSame, Build: buildBitwiseNot}, 18)
 	operators.Register(operators.Op{Type: "Clip", Infer: inferSame, Build: buildClip}, 1, 6, 11, 12, 13)
 	for name, op := range map[string]ops.UnaryOp{"Cos": ops.UnCos, "Sin": ops.UnSin, "Tan": ops.UnTan,
 		"Acos": ops.UnAcos, "Asin": ops.UnAsin, "Atan": ops.UnAtan} {
@@ -52,6 +54,8 @@ func init() {
 	operators.Register(operators.Op{Type: "HardSwish", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnHardSwish, nil)}, 14)
 	operators.Register(operators.Op{Type: "Mish", Inputs: floatInputs, Infer: inferSame, Build: buildUnary(ops.UnMish, nil)}, 18)
 	operators.Register(operators.Op{Type: "Gelu", Inputs: floatInputs, Infer: inferSame, Build: buildGelu}, 20)
+	operators.Register(operators.Op{Type: "Swish", Inputs: anyFloatInputs, Infer: inferSame, Build: buildSwish}, 24)
+	operators.Register(operators.Op{Type: "SwiGLU", Inputs: anyFloatInputs, Infer: inferSwiGLU, Build: buildSwiGLU}, 28)
 	operators.Register(operators.Op{Type: "IsNaN", Inputs: floatInputs, Infer: inferSameBool, Build: buildIsNaN}, 9, 13, 20)
 	operators.Register(operators.Op{Type: "IsInf", Inputs: floatInputs, Infer: inferSameBool, Build: buildIsInf}, 10, 20)
 }
@@ -101,6 +105,69 @@ func unaryKernel(n *graph.Node, op ops.UnaryOp, p ops.UnaryParams) operators.Ker
 	}
 }
 
+// buildSwish: x·sigmoid(alpha·x) on any float type.
+func buildSwish(n *graph.Node, opset int64) (operators.Kernel, error) {
+	alpha, err := n.Float("alpha", 1)
+	if err != nil {
+		return nil, err
+	}
+	p := ops.UnaryParams{Alpha: alpha}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := anyFloatInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		out := env.New(x.DType, x.Shape...)
+		if err := ops.Unary(ops.UnSwish, p, out, x); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+// buildSwiGLU: Swish_alpha(A)·B for A and B of one type and one shape (the
+// spec applies no broadcasting).
+func buildSwiGLU(n *graph.Node, opset int64) (operators.Kernel, error) {
+	alpha, err := n.Float("alpha", 1)
+	if err != nil {
+		return nil, err
+	}
+	p := ops.UnaryParams{Alpha: alpha}
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		a, err := anyFloatInput(n, in, 0, "A")
+		if err != nil {
+			return nil, err
+		}
+		b, err := anyFloatInput(n, in, 1, "B")
+		if err != nil {
+			return nil, err
+		}
+		if a.DType != b.DType || !ops.SameShape(a.Shape, b.Shape) {
+			return nil, fmt.Errorf("node %s: A %v %s and B %v %s must have one type and one shape (SwiGLU does not broadcast)",
+				n.Label(), a.DType, ops.ShapeString(a.Shape), b.DType, ops.ShapeString(b.Shape))
+		}
+		o := newFloatOutput(env, a.DType, a.Shape)
+		ops.UnaryF32(ops.UnSwish, p, o.f, float32s(a))
+		if a.DType != ops.Float32 {
+			// Round the gate to the input type first, as the spec's Swish does.
+			o.done()
+			copy(o.f, float32s(o.t))
+		}
+		ops.MulF32(o.f, o.f, float32s(b))
+		return []*ops.Tensor{o.done()}, nil
+	}, nil
+}
+
+func inferSwiGLU(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	if err := sameElemType(in[:2]); err != nil {
+		return nil, err
+	}
+	return inferSame(c, n, in)
+}
+
 func buildNot(n *graph.Node, opset int64) (operators.Kernel, error) {
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		x, err := requiredInput(n, in, 0, "X")
@@ -112,6 +179,23 @@ func buildNot(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		out := env.New(ops.Bool, x.Shape...)
 		if err := ops.NotTensor(out, x); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+		}
+		return []*ops.Tensor{out}, nil
+	}, nil
+}
+
+func buildBitwiseNot(n *graph.Node, opset int64) (operators.Kernel, error) {
+	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		x, err := requiredInput(n, in, 0, "X")
+		if err != nil {
+			return nil, err
+		}
+		if err := checkInteger(n, x, n.Inputs[0]); err != nil {
+			return nil, err
+		}
+		out := env.New(x.DType, x.Shape...)
+		if err := ops.BitwiseNotTensor(out, x); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 		}
 		return []*ops.Tensor{out}, nil
