@@ -4,7 +4,10 @@ package kernels
 // bidirectional, per-sequence lengths, initial states, LSTM peepholes and
 // input_forget, GRU linear_before_reset, clip, custom activations and the
 // batch-major layout of opset 14. The input projections of all time steps
-// are one ops.Gemm; each step adds one Gemm of the hidden state.
+// are one ops.Gemm; each step adds one Gemm of the hidden state. Sigmoid
+// and tanh gates run through the vector kernels (ops.SigmoidSlice,
+// ops.TanhSlice); an LSTM without peepholes takes its i, o and f gates in
+// one call.
 
 import (
 	"fmt"
@@ -48,13 +51,9 @@ type rnnActivation struct {
 func (a rnnActivation) apply(v []float32) {
 	switch a.kind {
 	case "tanh":
-		for i, x := range v {
-			v[i] = float32(math.Tanh(float64(x)))
-		}
+		ops.TanhSlice(v, v) // vector lanes (within 2e-6 of float64)
 	case "sigmoid":
-		for i, x := range v {
-			v[i] = ops.Sigmoid32(x)
-		}
+		ops.SigmoidSlice(v, v)
 	case "relu":
 		for i, x := range v {
 			v[i] = max(x, 0)
@@ -328,6 +327,7 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 	xw := make([]float32, seq*batch*gh)
 	hr := make([]float32, batch*gh)
 	gate := make([]float32, gh)
+	rT := make([]float32, gh*h)
 	hs, cs := make([]float32, batch*h), make([]float32, batch*h)
 	var rh, hr2 []float32
 	if r.kind == cellGRU {
@@ -335,6 +335,9 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 	}
 	for d := 0; d < dirs; d++ {
 		wd, rd := wf[d*gh*inSz:(d+1)*gh*inSz], rf[d*gh*h:(d+1)*gh*h]
+		// R^T (h×gh), so that each step's product H·R^T streams R's rows
+		// (the few-row Gemm kernels are fastest on a k×n operand).
+		ops.Transpose(rT, rd, []int{gh, h}, []int{1, 0})
 		var wb, rb []float32
 		if bf != nil {
 			wb, rb = bf[d*2*gh:d*2*gh+gh], bf[d*2*gh+gh:(d+1)*2*gh]
@@ -382,7 +385,7 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 				ng = 2 * h
 			}
 			if batch > 0 {
-				ops.Gemm(false, true, batch, ng, h, 1, hs, h, rd, h, 0, hr[:batch*gh], gh)
+				ops.Gemm(false, false, batch, ng, h, 1, hs, h, rT, gh, 0, hr[:batch*gh], gh)
 			}
 			for b := 0; b < batch; b++ {
 				t, active := r.timeOf(s, b, d, lens)
@@ -405,6 +408,21 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 						gate[j] = xr[j] + hrow[j]
 					}
 					ig, og, fg, cg := gate[:h], gate[h:2*h], gate[2*h:3*h], gate[3*h:]
+					if pi == nil && po == nil && !r.inputForget && r.clip == 0 {
+						// No peepholes: the i, o and f gates are one
+						// contiguous run through the vector kernel.
+						acts[0].apply(gate[:3*h])
+						acts[1].apply(cg)
+						for j := range cb {
+							cb[j] = fg[j]*cb[j] + ig[j]*cg[j]
+						}
+						copy(cg, cb)
+						acts[2].apply(cg)
+						for j := range hb {
+							hb[j] = og[j] * cg[j]
+						}
+						break
+					}
 					if pi != nil {
 						for j := range ig {
 							ig[j] += pi[j] * cb[j]
@@ -441,7 +459,7 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 				}
 			}
 			if r.kind == cellGRU {
-				r.gruStep(s, batch, h, lens, d, xw, hr, hs, rh, hr2, rd, rb, acts)
+				r.gruStep(s, batch, h, lens, d, xw, hr, hs, rh, hr2, rT, rb, acts)
 			}
 			for b := 0; b < batch; b++ {
 				t, active := r.timeOf(s, b, d, lens)
@@ -471,8 +489,9 @@ func (r *recurrentCell) timeOf(s, b, d int, lens []int) (t int, active bool) {
 }
 
 // gruStep advances every active batch row of a GRU by one step. hr holds
-// H·R^T for the z and r gates (and, with linear_before_reset, h).
-func (r *recurrentCell) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, rh, hr2, rd, rb []float32, acts []rnnActivation) {
+// H·R^T for the z and r gates (and, with linear_before_reset, h); rT is R^T
+// (h×3h).
+func (r *recurrentCell) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, rh, hr2, rT, rb []float32, acts []rnnActivation) {
 	gh := 3 * h
 	for b := 0; b < batch; b++ {
 		t, active := r.timeOf(s, b, d, lens)
@@ -494,7 +513,7 @@ func (r *recurrentCell) gruStep(s, batch, h int, lens []int, d int, xw, hr, hs, 
 	}
 	if !r.lbr && batch > 0 {
 		// (r ⊙ H)·Rh^T for the candidate gate.
-		ops.Gemm(false, true, batch, h, h, 1, rh, h, rd[2*h*h:], h, 0, hr2, h)
+		ops.Gemm(false, false, batch, h, h, 1, rh, h, rT[2*h:], gh, 0, hr2, h)
 	}
 	for b := 0; b < batch; b++ {
 		t, active := r.timeOf(s, b, d, lens)
