@@ -290,7 +290,7 @@ func TestInspectOptimized(t *testing.T) {
 		assert.Contains(t, stdout, want)
 	}
 	// What each pass did, in order: only fuse-layers changes this model.
-	assert.Regexp(t, `(?s)passes \(nodes, initializers\):\n  remove-passthrough +7 -> 7 .*\n  fold-constants .*\n  fold-affine .*\n  fold-batchnorm .*\n  fuse-layers +7 -> 4 .*\n  prepack-weights +4 -> 4 `, stdout)
+	assert.Regexp(t, `(?s)passes \(nodes, initializers\):\n  remove-passthrough +7 -> 7 .*\n  fold-constants .*\n  fold-affine .*\n  fold-batchnorm .*\n  fuse-gelu .*\n  fuse-softmax .*\n  fuse-layers +7 -> 4 .*\n  prepack-weights +4 -> 4 `, stdout)
 
 	code, stdout, stderr = latent(t, "inspect", exampleModel, "--optimized", "--json")
 	require.Equal(t, 0, code, stderr)
@@ -303,10 +303,10 @@ func TestInspectOptimized(t *testing.T) {
 		} `json:"passes"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
-	require.Len(t, r.Passes, 6)
-	assert.Equal(t, "fuse-layers", r.Passes[4].Name)
-	assert.Equal(t, 7, r.Passes[4].NodesBefore)
-	assert.Equal(t, 4, r.Passes[4].NodesAfter)
+	require.Len(t, r.Passes, 8)
+	assert.Equal(t, "fuse-layers", r.Passes[6].Name)
+	assert.Equal(t, 7, r.Passes[6].NodesBefore)
+	assert.Equal(t, 4, r.Passes[6].NodesAfter)
 	assert.Equal(t, 4, r.Nodes)
 
 	// Without fusion the graph keeps its seven nodes, and the pass is not listed.
@@ -341,7 +341,7 @@ func TestInspectPasses(t *testing.T) {
 		require.Greater(t, len(f), 1, "a pass without a description: %q", l)
 		names = append(names, f[0])
 	}
-	assert.Equal(t, []string{"remove-passthrough", "fold-constants", "fold-affine", "fold-batchnorm", "fuse-layers", "prepack-weights"}, names)
+	assert.Equal(t, []string{"remove-passthrough", "fold-constants", "fold-affine", "fold-batchnorm", "fuse-gelu", "fuse-softmax", "fuse-layers", "prepack-weights"}, names)
 	code, _, _ = latent(t, "inspect", "--passes", exampleModel)
 	assert.Equal(t, 2, code)
 }

@@ -14,6 +14,8 @@ var fuzzExempt = map[string]string{
 	operators.FusedDomain + "/FusedGemm":          "built only by the fusion pass from a validated Gemm (passes/fuse_test.go covers it)",
 	operators.FusedDomain + "/FusedConv":          "built only by the fusion pass from a validated Conv (passes/fuse_test.go covers it)",
 	operators.FusedDomain + "/FusedConvTranspose": "built only by the fusion pass from a validated ConvTranspose (passes/fuse_test.go covers it)",
+	operators.FusedDomain + "/Gelu":               "built only by FuseGelu from a validated Erf chain; the same kernel as ai.onnx Gelu, which the fuzzers cover",
+	operators.FusedDomain + "/FusedSoftmax":       "built only by FuseSoftmax from a validated Softmax (passes/transformer_test.go covers it)",
 	operators.FusedDomain + "/Affine":             "built only by FoldAffine from validated Mul/Div and Add nodes (passes/affine_test.go and affine_test.go cover it, bad inputs included)",
 	"ai.onnx/If":                                  "runs subgraphs (runtime/native/control.go): runtime.FuzzControlFlow fuzzes it in whole models",
 	"ai.onnx/Loop":                                "runs subgraphs (runtime/native/control.go): runtime.FuzzControlFlow fuzzes it in whole models",

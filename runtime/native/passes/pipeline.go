@@ -28,13 +28,15 @@ type Pipeline []Pass
 //	fold-constants      constant subgraphs evaluated (after shape inference)
 //	fold-affine         input scaling into the first Gemm, output scaling into one Affine
 //	fold-batchnorm      BatchNormalization into the preceding convolution
+//	fuse-gelu           the exporters' decomposed GELU into one Gelu node
+//	fuse-softmax        masked-attention Softmax → IsNaN → Where into one node
 //	fuse-layers         Gemm, MatMul+Add, Conv, ConvTranspose with their activation
 //	prepack-weights     wide dense layers' weights stored k×n
 //
 // Folding runs before fusion so that fused layers see folded weights, and
 // prepacking last because it reads the fused Gemm nodes.
 func Default() Pipeline {
-	return Pipeline{RemovePassThrough, FoldConstants, FoldAffine, FoldBatchNorm, FuseLayers, PrepackWeights}
+	return Pipeline{RemovePassThrough, FoldConstants, FoldAffine, FoldBatchNorm, FuseGelu, FuseSoftmax, FuseLayers, PrepackWeights}
 }
 
 // Names lists the passes in order.

@@ -1,0 +1,151 @@
+package passes_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/latent-ml/latent/ops"
+	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/native/passes"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func scalarInit(v float32) *ops.Tensor { return ops.FromFloat32([]int{}, []float32{v}) }
+
+// geluInits are the constants of the decomposed GELU patterns.
+func geluInits() map[string]*ops.Tensor {
+	return map[string]*ops.Tensor{
+		"sqrt2": scalarInit(float32(math.Sqrt2)), "rsqrt2": scalarInit(float32(1 / math.Sqrt2)),
+		"one": scalarInit(1), "half": scalarInit(0.5), "two": scalarInit(2),
+	}
+}
+
+func node(name, op string, in []string, out string) *graph.Node {
+	return &graph.Node{Name: name, OpType: op, Inputs: in, Outputs: []string{out}}
+}
+
+// TestFuseGeluPatterns checks every operand order the exporters write,
+// and the near misses that must stay as they are; the fused graph computes
+// what the original did.
+func TestFuseGeluPatterns(t *testing.T) {
+	g := &graph.Graph{
+		Inputs:       []graph.ValueInfo{{Name: "x"}},
+		Outputs:      []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}, {Name: "e7"}, {Name: "y7"}},
+		Initializers: geluInits(),
+		Nodes: []*graph.Node{
+			// dynamo: Div, Erf, Add, Mul(0.5, a), Mul(x, ·)
+			node("d1", "Div", []string{"x", "sqrt2"}, "d1"), node("e1", "Erf", []string{"d1"}, "e1"),
+			node("a1", "Add", []string{"e1", "one"}, "a1"), node("m1", "Mul", []string{"half", "a1"}, "m1"),
+			node("n1", "Mul", []string{"x", "m1"}, "y1"),
+			// Mul(x, 1/√2), Mul(Mul(a, x), 0.5)
+			node("d2", "Mul", []string{"rsqrt2", "x"}, "d2"), node("e2", "Erf", []string{"d2"}, "e2"),
+			node("a2", "Add", []string{"one", "e2"}, "a2"), node("m2", "Mul", []string{"a2", "x"}, "m2"),
+			node("n2", "Mul", []string{"m2", "half"}, "y2"),
+			// TorchScript: Mul(Mul(x, 0.5), a)
+			node("h3", "Mul", []string{"x", "half"}, "h3"), node("d3", "Div", []string{"x", "sqrt2"}, "d3"),
+			node("e3", "Erf", []string{"d3"}, "e3"), node("a3", "Add", []string{"e3", "one"}, "a3"),
+			node("n3", "Mul", []string{"h3", "a3"}, "y3"),
+			// Kept: divides by 2, not √2.
+			node("d4", "Div", []string{"x", "two"}, "d4"), node("e4", "Erf", []string{"d4"}, "e4"),
+			node("a4", "Add", []string{"e4", "one"}, "a4"), node("m4", "Mul", []string{"half", "a4"}, "m4"),
+			node("n4", "Mul", []string{"x", "m4"}, "y4"),
+			// Kept: multiplies by another value than x.
+			node("d5", "Div", []string{"x", "sqrt2"}, "d5"), node("e5", "Erf", []string{"d5"}, "e5"),
+			node("a5", "Add", []string{"e5", "one"}, "a5"), node("m5", "Mul", []string{"half", "a5"}, "m5"),
+			node("n5", "Mul", []string{"d5", "m5"}, "y5"),
+			// Kept: adds 2.
+			node("d6", "Div", []string{"x", "sqrt2"}, "d6"), node("e6", "Erf", []string{"d6"}, "e6"),
+			node("a6", "Add", []string{"e6", "two"}, "a6"), node("m6", "Mul", []string{"half", "a6"}, "m6"),
+			node("n6", "Mul", []string{"x", "m6"}, "y6"),
+			// Kept: the Erf's output is a graph output too.
+			node("d7", "Div", []string{"x", "sqrt2"}, "d7"), node("e7", "Erf", []string{"d7"}, "e7"),
+			node("a7", "Add", []string{"e7", "one"}, "a7"), node("m7", "Mul", []string{"half", "a7"}, "m7"),
+			node("n7", "Mul", []string{"x", "m7"}, "y7"),
+		},
+	}
+	m := &graph.Model{Opsets: map[string]int64{"": 18}, Graph: g}
+	fused := runPass(t, passes.FuseGelu, m, g)
+	got := opsOf(fused)
+	assert.Equal(t, []string{"Gelu(x)->y1", "Gelu(x)->y2", "Gelu(x)->y3"}, got[:3])
+	assert.Len(t, got, 3+4*5, "the near misses stay")
+	assert.Len(t, g.Nodes, 35, "fuse-gelu modified its input")
+
+	rng := rand.New(rand.NewPCG(4, 2))
+	x := ops.New(ops.Float32, 3, 37)
+	for i := range x.F32() {
+		x.F32()[i] = float32(rng.NormFloat64() * 3)
+	}
+	x.F32()[0], x.F32()[1] = -30, 30
+	before, after := runGraph(t, m, g, x), runGraph(t, m, fused, x)
+	require.Len(t, after, len(before))
+	for i := range before {
+		for j, w := range before[i].F32() {
+			v := float64(after[i].F32()[j])
+			// The unfused chain rounds 1 + erf in float32: 6e-8 absolute
+			// times |x|.
+			require.InDeltaf(t, float64(w), v, 1e-6*math.Max(1, math.Abs(float64(x.F32()[j]))), "output %d element %d", i, j)
+			want := 0.5 * float64(x.F32()[j]) * math.Erfc(-float64(x.F32()[j])/math.Sqrt2)
+			if i < 3 {
+				assert.InDeltaf(t, want, v, 1e-6*math.Max(1, math.Abs(want)), "fused output %d element %d against float64", i, j)
+			}
+		}
+	}
+}
+
+// TestFuseSoftmaxPattern: the masked softmax becomes one FusedSoftmax, and
+// a fully masked row comes out as zeros both before and after.
+func TestFuseSoftmaxPattern(t *testing.T) {
+	g := &graph.Graph{
+		Inputs:       []graph.ValueInfo{{Name: "x"}, {Name: "mask"}},
+		Outputs:      []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "s3"}, {Name: "y3"}},
+		Initializers: map[string]*ops.Tensor{"zero": scalarInit(0), "one": scalarInit(1)},
+		Nodes: []*graph.Node{
+			node("add", "Add", []string{"x", "mask"}, "z"),
+			node("s1", "Softmax", []string{"z"}, "s1"), node("i1", "IsNaN", []string{"s1"}, "i1"),
+			node("w1", "Where", []string{"i1", "zero", "s1"}, "y1"),
+			// Kept: replaces NaN with 1.
+			node("s2", "Softmax", []string{"z"}, "s2"), node("i2", "IsNaN", []string{"s2"}, "i2"),
+			node("w2", "Where", []string{"i2", "one", "s2"}, "y2"),
+			// Kept: the softmax is a graph output too.
+			node("s3", "Softmax", []string{"z"}, "s3"), node("i3", "IsNaN", []string{"s3"}, "i3"),
+			node("w3", "Where", []string{"i3", "zero", "s3"}, "y3"),
+		},
+	}
+	g.Nodes[1].Attrs = map[string]*graph.Attr{"axis": iattr("axis", -1)}
+	m := &graph.Model{Opsets: map[string]int64{"": 18}, Graph: g}
+	fused := runPass(t, passes.FuseSoftmax, m, g)
+	got := opsOf(fused)
+	assert.Equal(t, "FusedSoftmax(z)->y1", got[1])
+	assert.Len(t, got, 8)
+	assert.Len(t, g.Nodes, 10, "fuse-softmax modified its input")
+
+	rng := rand.New(rand.NewPCG(8, 1))
+	const rows, cols = 5, 19
+	x, mask := ops.New(ops.Float32, 2, rows, cols), ops.New(ops.Float32, 1, rows, cols)
+	for i := range x.F32() {
+		x.F32()[i] = float32(rng.NormFloat64() * 4)
+	}
+	inf := float32(math.Inf(-1))
+	for j := range cols {
+		mask.F32()[2*cols+j] = inf // row 2 fully masked
+		if j%3 == 0 {
+			mask.F32()[j] = inf
+		}
+	}
+	before, after := runGraph(t, m, g, x, mask), runGraph(t, m, fused, x, mask)
+	for i := range before {
+		for j, w := range before[i].F32() {
+			v := after[i].F32()[j]
+			if w != w {
+				assert.Truef(t, v != v, "output %d element %d: NaN before, %g after", i, j, v)
+				continue
+			}
+			require.InDeltaf(t, w, v, 1e-6, "output %d element %d", i, j)
+		}
+	}
+	for j := range cols {
+		assert.Zero(t, after[0].F32()[2*cols+j], "a fully masked row gives zeros")
+	}
+}
