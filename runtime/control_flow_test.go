@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	goruntime "runtime"
 	"testing"
 	"time"
 
@@ -524,4 +525,109 @@ func parityLoop() *graph.Model {
 		Nodes:        []*graph.Node{cfNode("Loop", []string{"M", "", "acc0"}, []string{"acc"}, graphAttr("body", body))},
 	}
 	return cfModel(13, g)
+}
+
+// The control-flow models above on both backends: ONNX Runtime's outputs
+// are the independent reference for latent's.
+func TestControlFlowMatchesORT(t *testing.T) {
+	requireORTGolden(t)
+	v3 := ops.FromFloat32([]int{3}, []float32{1, -2, 0.5})
+	xs := ops.New(ops.Float32, 2, 3, 4)
+	for i := range xs.F32() {
+		xs.F32()[i] = float32(i%5) - 1.5
+	}
+	cases := []struct {
+		name   string
+		model  *graph.Model
+		inputs map[string]*graph.Value
+	}{
+		{"loop", counterLoop(3), map[string]*graph.Value{"M": graph.TensorOf(scalarI64(7)), "cond": graph.TensorOf(scalarBool(true)),
+			"v0": graph.TensorOf(v3), "x": graph.TensorOf(v3), "L": graph.TensorOf(scalarI64(4))}},
+		{"scan", scanModel(xs.Shape, 1, 1, 2, 0), map[string]*graph.Value{"s0": graph.TensorOf(ops.New(ops.Float32, 2, 4)), "xs": graph.TensorOf(xs)}},
+		{"if-in-loop", parityLoop(), map[string]*graph.Value{"M": graph.TensorOf(scalarI64(9)), "a": graph.TensorOf(scalarF32(3)), "b": graph.TensorOf(scalarF32(0.25))}},
+		{"sequence-loop", sequenceLoop(), map[string]*graph.Value{"M": graph.TensorOf(scalarI64(4)), "x": graph.TensorOf(ops.FromFloat32([]int{1}, []float32{2.5}))}},
+		{"if", ifModel(), map[string]*graph.Value{"c": graph.TensorOf(scalarBool(false)), "x": graph.TensorOf(ops.FromFloat32([]int{2}, []float32{1, 2})), "y": graph.TensorOf(ops.FromFloat32([]int{2}, []float32{3, 5}))}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			raw, err := graph.Encode(c.model)
+			require.NoError(t, err)
+			var outs [2][]*graph.Value
+			for i, backend := range []string{runtime.NativeBackendName, "ort"} {
+				s, err := runtime.OpenBytes(raw, runtime.WithBackend(backend))
+				require.NoError(t, err, backend)
+				outs[i], err = s.RunValues(context.Background(), c.inputs)
+				require.NoError(t, err, backend)
+				s.Close()
+			}
+			require.Len(t, outs[0], len(outs[1]))
+			for k := range outs[1] {
+				assert.Equal(t, outs[1][k].String(), outs[0][k].String(), "output %d: kind and shapes", k)
+				var want, got []*ops.Tensor
+				outs[1][k].Tensors(func(t *ops.Tensor) { want = append(want, t) })
+				outs[0][k].Tensors(func(t *ops.Tensor) { got = append(got, t) })
+				require.Len(t, got, len(want))
+				for i := range want {
+					assert.InDeltaSlice(t, want[i].F32(), got[i].F32(), 1e-5, "output %d tensor %d", k, i)
+				}
+			}
+		})
+	}
+}
+
+// A loop whose carried value keeps its shape recycles its buffers from
+// iteration to iteration: a thousand iterations over a 1024-float vector
+// allocate a few small headers per iteration, not a new vector each time.
+func TestLoopRecyclesBuffers(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop buffers on purpose")
+	}
+	const n = 1024
+	body := &graph.Graph{
+		Name:    "accumulate",
+		Inputs:  []graph.ValueInfo{tinfo("i", ops.Int64), tinfo("c", ops.Bool), tinfo("v_in", ops.Float32, n)},
+		Outputs: []graph.ValueInfo{tinfo("c_out", ops.Bool), tinfo("v_out", ops.Float32, n)},
+		Nodes: []*graph.Node{
+			cfNode("Identity", []string{"c"}, []string{"c_out"}),
+			cfNode("Add", []string{"v_in", "x"}, []string{"w"}),
+			cfNode("Mul", []string{"w", "x"}, []string{"v_out"}),
+		},
+	}
+	g := &graph.Graph{
+		Name:    "accumulate",
+		Inputs:  []graph.ValueInfo{tinfo("M", ops.Int64), tinfo("v0", ops.Float32, n), tinfo("x", ops.Float32, n)},
+		Outputs: []graph.ValueInfo{{Name: "v", DType: ops.Float32}},
+		Nodes:   []*graph.Node{cfNode("Loop", []string{"M", "", "v0"}, []string{"v"}, graphAttr("body", body))},
+	}
+	s, err := runtime.OpenModel(cfModel(13, g))
+	require.NoError(t, err)
+	defer s.Close()
+	v0, x := ops.New(ops.Float32, n), ops.New(ops.Float32, n)
+	for i := range x.F32() {
+		x.F32()[i] = 1
+	}
+	perRun := func(m int64) (allocs, bytes float64) {
+		in := map[string]*ops.Tensor{"M": scalarI64(m), "v0": v0, "x": x}
+		run := func() {
+			_, err := s.Run(context.Background(), in)
+			require.NoError(t, err)
+		}
+		run()
+		allocs = testing.AllocsPerRun(5, run)
+		var before, after goruntime.MemStats
+		goruntime.GC()
+		goruntime.ReadMemStats(&before)
+		for range 5 {
+			run()
+		}
+		goruntime.ReadMemStats(&after)
+		return allocs, float64(after.TotalAlloc-before.TotalAlloc) / 5
+	}
+	a10, b10 := perRun(10)
+	a1000, b1000 := perRun(1000)
+	perIterAllocs := (a1000 - a10) / 990
+	perIterBytes := (b1000 - b10) / 990
+	t.Logf("per iteration: %.1f allocations, %.0f bytes (one carried vector is %d bytes)", perIterAllocs, perIterBytes, 4*n)
+	assert.Less(t, perIterBytes, float64(4*n)/4, "a new vector per iteration")
+	assert.Less(t, perIterAllocs, 12.0)
 }

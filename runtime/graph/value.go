@@ -303,6 +303,13 @@ func decodeValue(b []byte, vi ValueInfo, dir string) (*Value, error) {
 	if err := proto.Unmarshal(b, msg); err != nil {
 		return nil, fmt.Errorf("decode %s %s: %w", TypeString(vi), msg.ProtoReflect().Descriptor().Name(), err)
 	}
+	if kind != TensorValue && len(msg.ProtoReflect().GetUnknown()) > 0 {
+		// Protobuf parses any message as any other, keeping what does not
+		// fit as unknown fields: a TensorProto read as a SequenceProto
+		// would otherwise be an empty sequence.
+		return nil, fmt.Errorf("decode %s %s: the data holds fields a %s does not have (is it a TensorProto?)", TypeString(vi),
+			msg.ProtoReflect().Descriptor().Name(), msg.ProtoReflect().Descriptor().Name())
+	}
 	d := valueDecoder{dir: dir}
 	var v *Value
 	switch m := msg.(type) {
@@ -316,11 +323,7 @@ func decodeValue(b []byte, vi ValueInfo, dir string) (*Value, error) {
 		v, err = d.optional(m, 0)
 	}
 	if err == nil && kind != TensorValue {
-		if v.Kind == SequenceValue && v.DType == ops.Invalid {
-			if e, ok := ElementInfo(vi); ok {
-				v.DType = e.DType
-			}
-		}
+		fillDTypes(v, vi, 0)
 		err = v.Check()
 	}
 	if err != nil {
@@ -330,6 +333,29 @@ func decodeValue(b []byte, vi ValueInfo, dir string) (*Value, error) {
 		return nil, fmt.Errorf("%s %s: %w", kind, vi.Name, err)
 	}
 	return v, nil
+}
+
+// fillDTypes sets the element type of the (empty) sequences inside v from
+// the type vi declares, which the files do not record.
+func fillDTypes(v *Value, vi ValueInfo, depth int) {
+	if v == nil || depth > maxValueDepth {
+		return
+	}
+	e, ok := ElementInfo(vi)
+	if !ok {
+		return
+	}
+	switch v.Kind {
+	case SequenceValue:
+		if v.DType == ops.Invalid && e.TypeRaw == nil {
+			v.DType = e.DType
+		}
+		for _, el := range v.Elems {
+			fillDTypes(el, e, depth+1)
+		}
+	case OptionalValue:
+		fillDTypes(v.Elem, e, depth+1)
+	}
 }
 
 // valueDecoder turns SequenceProto, MapProto and OptionalProto messages

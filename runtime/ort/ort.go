@@ -121,6 +121,15 @@ func (backend) Compile(ctx context.Context, m *graph.Model, cfg runtime.Config) 
 		return nil, errors.New("ort: the model declares no outputs")
 	}
 	x := &executable{inNames: inNames, outNames: outNames}
+	if m.Graph != nil {
+		// ONNX Runtime hands a present optional output over as its
+		// contents: RunValues wraps those again.
+		x.outOptional = make([]bool, len(m.Graph.Outputs))
+		for i, vi := range m.Graph.Outputs {
+			kind, err := graph.DeclaredKind(vi)
+			x.outOptional[i] = err == nil && kind == graph.OptionalValue
+		}
+	}
 	if m.Graph != nil && len(m.Graph.OverridableInits) > 0 {
 		// Initializers also declared as inputs may be fed; the session
 		// always feeds them, defaulting to the initializer. ONNX Runtime
@@ -219,6 +228,8 @@ type executable struct {
 	// shape among the nFetch fetched values (shape -1: fetched as is).
 	fetchAt [][2]int
 	nFetch  int
+	// outOptional marks the outputs declared optional.
+	outOptional []bool
 
 	mu     sync.RWMutex
 	closed bool
@@ -227,6 +238,30 @@ type executable struct {
 // Run feeds inputs (graph input order) and returns the graph outputs.
 // ONNX Runtime sessions allow concurrent Run calls; Close waits for them.
 func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
+	vs := make([]*graph.Value, len(inputs))
+	for i, t := range inputs {
+		if t != nil {
+			vs[i] = graph.TensorOf(t)
+		}
+	}
+	outs, err := x.RunValues(ctx, vs)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]*ops.Tensor, len(outs))
+	for i, v := range outs {
+		if v.Kind != graph.TensorValue {
+			return nil, fmt.Errorf("ort: output %q is a %s: run the model with RunValues", x.outNames[i], v.Kind)
+		}
+		res[i] = v.Tensor
+	}
+	return res, nil
+}
+
+// RunValues is Run for inputs and outputs that may be sequences (and maps
+// with int64 keys) as well as tensors; see toOrtValue for what ONNX
+// Runtime's C API, through onnxruntime_go, cannot take.
+func (x *executable) RunValues(ctx context.Context, inputs []*graph.Value) ([]*graph.Value, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -247,25 +282,24 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 		}
 		inputs = inputs[:nReq]
 	} else if len(x.overNames) > 0 {
-		full := make([]*ops.Tensor, nReq+len(x.overNames))
+		full := make([]*graph.Value, nReq+len(x.overNames))
 		copy(full, inputs)
 		for i, d := range x.overDefaults {
 			if full[nReq+i] == nil {
-				full[nReq+i] = d
+				full[nReq+i] = graph.TensorOf(d)
 			}
 		}
 		inputs = full
 	}
 	vals := make([]onnxruntime.Value, len(inputs), len(inputs)+1)
+	var made []onnxruntime.Value // every value created, the sequences' elements too
 	defer func() {
-		for _, v := range vals {
-			if v != nil {
-				v.Destroy()
-			}
+		for _, v := range made {
+			v.Destroy()
 		}
 	}()
-	for i, t := range inputs {
-		v, err := toValue(t)
+	for i, in := range inputs {
+		v, err := toOrtValue(in, &made)
 		if err != nil {
 			name := ""
 			if i < nReq {
@@ -282,6 +316,7 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 		if err != nil {
 			return nil, fmt.Errorf("ort: placeholder input: %w", err)
 		}
+		made = append(made, d)
 		vals = append(vals, d)
 	}
 	outs := make([]onnxruntime.Value, x.nFetch)
@@ -297,21 +332,159 @@ func (x *executable) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tens
 		return nil, err
 	}
 
-	res := make([]*ops.Tensor, len(x.outNames))
+	res := make([]*graph.Value, len(x.outNames))
 	for i, name := range x.outNames {
-		var t *ops.Tensor
+		var v *graph.Value
 		var err error
 		if at := x.fetchAt[i]; at[1] >= 0 {
-			t, err = unwrap(outs[at[0]], outs[at[1]], graph.DTypeFromElemType(x.wrap.elem[i]))
+			var t *ops.Tensor
+			if t, err = unwrap(outs[at[0]], outs[at[1]], graph.DTypeFromElemType(x.wrap.elem[i])); err == nil {
+				v = graph.TensorOf(t)
+			}
 		} else {
-			t, err = fromValue(outs[at[0]])
+			v, err = fromOrtValue(outs[at[0]], 0)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ort: output %q: %w", name, err)
 		}
-		res[i] = t
+		if i < len(x.outOptional) && x.outOptional[i] && v.Kind != graph.OptionalValue {
+			v = graph.OptionalOf(v)
+		}
+		res[i] = v
 	}
 	return res, nil
+}
+
+// toOrtValue converts a value to feed: a tensor (see toValue), a sequence
+// of tensors, or a map with int64 keys. An optional goes in as its
+// contents, which ONNX Runtime accepts for an optional input. What
+// onnxruntime_go cannot make is an error: an empty sequence (it needs at
+// least one element) and an empty optional (the C API has no way to
+// create one). Every value created is appended to made, for the caller to
+// destroy.
+func toOrtValue(v *graph.Value, made *[]onnxruntime.Value) (onnxruntime.Value, error) {
+	if v == nil {
+		return nil, errors.New("missing value")
+	}
+	switch v.Kind {
+	case graph.TensorValue:
+		t, err := toValue(v.Tensor)
+		if err == nil {
+			*made = append(*made, t)
+		}
+		return t, err
+	case graph.OptionalValue:
+		if v.Elem == nil {
+			return nil, errors.New("an empty optional cannot be fed to ONNX Runtime (its C API has no way to make one); use the native backend")
+		}
+		return toOrtValue(v.Elem, made)
+	case graph.SequenceValue:
+		if len(v.Elems) == 0 {
+			return nil, errors.New("an empty sequence cannot be fed to ONNX Runtime through onnxruntime_go (it needs at least one element); use the native backend")
+		}
+		elems := make([]onnxruntime.Value, len(v.Elems))
+		for i, e := range v.Elems {
+			ev, err := toOrtValue(e, made)
+			if err != nil {
+				return nil, fmt.Errorf("element %d: %w", i, err)
+			}
+			elems[i] = ev
+		}
+		s, err := onnxruntime.NewSequence(elems)
+		if err != nil {
+			return nil, err
+		}
+		*made = append(*made, s)
+		return s, nil
+	case graph.MapValue:
+		keys, err := toValue(v.Keys)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		*made = append(*made, keys)
+		if len(v.Elems) == 0 || v.Elems[0].Kind != graph.TensorValue {
+			return nil, errors.New("only maps of scalar tensor values can be fed to ONNX Runtime")
+		}
+		vals := make([]*ops.Tensor, len(v.Elems))
+		for i, e := range v.Elems {
+			if e.Kind != graph.TensorValue || e.Tensor.Len() != 1 || e.Tensor.DType != v.Elems[0].Tensor.DType {
+				return nil, errors.New("only maps of scalar tensor values of one type can be fed to ONNX Runtime")
+			}
+			vals[i] = e.Tensor
+		}
+		joined := ops.New(vals[0].DType, len(vals))
+		for i, t := range vals {
+			if err := ops.PutIndex(joined, 0, i, t.Reshaped()); err != nil {
+				return nil, err
+			}
+		}
+		jv, err := toValue(joined)
+		if err != nil {
+			return nil, fmt.Errorf("values: %w", err)
+		}
+		*made = append(*made, jv)
+		m, err := onnxruntime.NewMap(keys, jv)
+		if err != nil {
+			return nil, err
+		}
+		*made = append(*made, m)
+		return m, nil
+	}
+	return nil, fmt.Errorf("unsupported value kind %s", v.Kind)
+}
+
+// fromOrtValue converts an output fetched as it is (not through the
+// flattening rewrite): a tensor, a sequence of tensors or sequences, or a
+// map. onnxruntime_go converts a sequence's tensors itself, which loses
+// rank-0 shapes and the 16-bit float types (see rewrite.go).
+func fromOrtValue(v onnxruntime.Value, depth int) (*graph.Value, error) {
+	if depth > 16 {
+		return nil, errors.New("values nested too deep")
+	}
+	switch tv := v.(type) {
+	case *onnxruntime.Sequence:
+		elems, err := tv.GetValues()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*graph.Value, len(elems))
+		for i, e := range elems {
+			if out[i], err = fromOrtValue(e, depth+1); err != nil {
+				return nil, fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		return graph.SequenceOf(ops.Invalid, out...), nil
+	case *onnxruntime.Map:
+		k, vs, err := tv.GetKeysAndValues()
+		if err != nil {
+			return nil, err
+		}
+		keys, err := fromValue(k)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		vals, err := fromValue(vs)
+		if err != nil {
+			return nil, fmt.Errorf("values: %w", err)
+		}
+		if keys.DType != ops.Int64 || vals.Rank() != 1 || keys.Len() != vals.Len() {
+			return nil, fmt.Errorf("map of %v keys and %v values: latent holds maps with int64 keys", keys, vals)
+		}
+		m := &graph.Value{Kind: graph.MapValue, Keys: keys}
+		for i := range vals.Len() {
+			one := ops.New(vals.DType)
+			if err := ops.TakeIndex(one, vals, 0, i); err != nil {
+				return nil, err
+			}
+			m.Elems = append(m.Elems, graph.TensorOf(one))
+		}
+		return m, nil
+	}
+	t, err := fromValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return graph.TensorOf(t), nil
 }
 
 // run calls ONNX Runtime; a cancellable ctx terminates the call through

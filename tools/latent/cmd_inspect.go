@@ -174,7 +174,10 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func describeValue(vi graph.ValueInfo) valueReport {
 	dt := vi.DType.String()
-	if vi.DType == 0 {
+	switch {
+	case vi.TypeRaw != nil:
+		dt = graph.TypeString(vi) // seq(tensor(float)), optional(…)
+	case vi.DType == 0:
 		dt = graph.ElemTypeName(vi.ElemTypeCode)
 	}
 	shape := "?"

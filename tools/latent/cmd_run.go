@@ -19,11 +19,13 @@ import (
 
 const runUsage = `usage: latent run MODEL --inputs DIR [--outputs DIR] [--backend native]
 
-Runs an ONNX model on tensors stored in the ONNX backend-test layout:
-DIR/input_K.pb holds the K-th graph input (K from 0, in graph order, one
-serialised TensorProto each). Outputs are written as output_K.pb in graph
-output order (the tensor name is the output name) when --outputs is given,
-and a short summary of each output is printed.
+Runs an ONNX model on values stored in the ONNX backend-test layout:
+DIR/input_K.pb holds the K-th graph input (K from 0, in graph order), a
+serialised TensorProto, or a SequenceProto or OptionalProto for inputs the
+model declares as sequences or optionals. Outputs are written as
+output_K.pb in graph output order, in the same forms and named after the
+outputs, when --outputs is given, and a short summary of each output is
+printed.
 
 examples:
   latent run testdata/models/dense-ae/model.onnx \
@@ -34,7 +36,7 @@ examples:
 func init() {
 	register(&command{
 		name:    "run",
-		summary: "run an ONNX model on input_K.pb tensors, write output_K.pb",
+		summary: "run an ONNX model on input_K.pb values, write output_K.pb",
 		run:     cmdRun,
 	})
 }
@@ -72,7 +74,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	outs, err := sess.RunOrdered(ctx, inputs)
+	outs, err := sess.RunValuesOrdered(ctx, inputs)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", modelPath, err)
 	}
@@ -82,7 +84,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	for i, vi := range sess.Outputs() {
-		fmt.Fprintf(stdout, "%s\t%v\t%s\n", vi.Name, outs[i], summarize(outs[i], *show))
+		typ, vals := summarizeValue(outs[i], *show)
+		fmt.Fprintf(stdout, "%s\t%s\t%s\n", vi.Name, typ, vals)
 	}
 	if *outDir != "" {
 		fmt.Fprintf(stdout, "wrote %d outputs to %s\n", len(outs), *outDir)
@@ -90,9 +93,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// readInputs loads DIR/input_K.pb for every graph input, in order, and
+// readInputs loads DIR/input_K.pb for every graph input, in order, each
+// read as the value the model declares (tensor, sequence, optional), and
 // any extra files for the initializers the model lets callers override.
-func readInputs(dir string, sess *runtime.Session) ([]*ops.Tensor, error) {
+func readInputs(dir string, sess *runtime.Session) ([]*graph.Value, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("inputs folder: %w", err)
@@ -102,7 +106,7 @@ func readInputs(dir string, sess *runtime.Session) ([]*ops.Tensor, error) {
 	}
 	want := sess.Inputs()
 	over := sess.Model().Graph.OverridableInits
-	var ins []*ops.Tensor
+	var ins []*graph.Value
 	for k := 0; ; k++ {
 		path := filepath.Join(dir, fmt.Sprintf("input_%d.pb", k))
 		_, err := os.Stat(path)
@@ -115,11 +119,17 @@ func readInputs(dir string, sess *runtime.Session) ([]*ops.Tensor, error) {
 		if k >= len(want)+len(over) {
 			return nil, fmt.Errorf("%s: the model takes only %d inputs", path, len(want))
 		}
-		_, t, err := graph.ReadTensorFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("read input %d: %w", k, err)
+		var decl graph.ValueInfo
+		if k < len(want) {
+			decl = want[k]
+		} else {
+			decl = over[k-len(want)]
 		}
-		ins = append(ins, t)
+		v, err := graph.ReadValueFile(path, decl)
+		if err != nil {
+			return nil, fmt.Errorf("read input %d (%s): %w", k, decl.Name, err)
+		}
+		ins = append(ins, v)
 	}
 	if len(ins) > len(want) {
 		// Pad so that every overridable initializer has a slot (nil keeps
@@ -131,17 +141,50 @@ func readInputs(dir string, sess *runtime.Session) ([]*ops.Tensor, error) {
 	return ins, nil
 }
 
-func writeOutputs(dir string, vis []graph.ValueInfo, outs []*ops.Tensor) error {
+func writeOutputs(dir string, vis []graph.ValueInfo, outs []*graph.Value) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create outputs folder: %w", err)
 	}
-	for i, t := range outs {
+	for i, v := range outs {
 		path := filepath.Join(dir, fmt.Sprintf("output_%d.pb", i))
-		if err := graph.WriteTensorFile(path, vis[i].Name, t); err != nil {
+		if err := graph.WriteValueFile(path, vis[i].Name, v); err != nil {
 			return fmt.Errorf("write output %q: %w", vis[i].Name, err)
 		}
 	}
 	return nil
+}
+
+// summarizeValue gives a value's type and shape ("float32[3 16]",
+// "sequence(2: float32[2], float32[3])", "optional(none)") and its first n
+// values: a tensor's elements, a sequence's elements' values in turn.
+func summarizeValue(v *graph.Value, n int) (typ, vals string) {
+	switch v.Kind {
+	case graph.TensorValue:
+		return v.Tensor.String(), summarize(v.Tensor, n)
+	case graph.SequenceValue:
+		parts := make([]string, 0, min(len(v.Elems), n))
+		var shapes []string
+		for i, e := range v.Elems {
+			if i == n {
+				shapes = append(shapes, "…")
+				parts = append(parts, fmt.Sprintf("… (%d elements)", len(v.Elems)))
+				break
+			}
+			t, s := summarizeValue(e, n)
+			shapes, parts = append(shapes, t), append(parts, s)
+		}
+		if len(v.Elems) == 0 && v.DType != ops.Invalid {
+			return fmt.Sprintf("sequence(0 of %v)", v.DType), "[]"
+		}
+		return fmt.Sprintf("sequence(%d: %s)", len(v.Elems), strings.Join(shapes, ", ")), "[" + strings.Join(parts, " ") + "]"
+	case graph.OptionalValue:
+		if v.Elem == nil {
+			return "optional(none)", ""
+		}
+		t, s := summarizeValue(v.Elem, n)
+		return "optional(" + t + ")", s
+	}
+	return v.String(), ""
 }
 
 // summarize formats the first n values of t.

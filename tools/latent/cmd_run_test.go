@@ -366,3 +366,63 @@ func TestSummarizeElementTypes(t *testing.T) {
 		assert.Equal(t, c.want, summarize(c.t, 8), "%v", c.t)
 	}
 }
+
+// A model with a sequence input and sequence and optional outputs:
+// `latent run` reads the SequenceProto input file by the declared type and
+// writes SequenceProto and OptionalProto output files, as onnx's backend
+// tests lay them out.
+func TestRunSequencesAndOptionals(t *testing.T) {
+	seqF := graph.SequenceInfo("s", graph.ValueInfo{DType: ops.Float32})
+	g := &graph.Graph{
+		Name:   "seq",
+		Inputs: []graph.ValueInfo{seqF, {Name: "x", DType: ops.Float32, Shape: graph.ShapeOf(2), HasShape: true}},
+		Outputs: []graph.ValueInfo{
+			graph.SequenceInfo("longer", graph.ValueInfo{DType: ops.Float32}),
+			graph.OptionalInfo("last", graph.ValueInfo{DType: ops.Float32}),
+			{Name: "n", DType: ops.Int64},
+		},
+		Nodes: []*graph.Node{
+			{OpType: "SequenceInsert", Inputs: []string{"s", "x"}, Outputs: []string{"longer"}},
+			{OpType: "SequenceAt", Inputs: []string{"longer", "minus1"}, Outputs: []string{"at"}},
+			{OpType: "Optional", Inputs: []string{"at"}, Outputs: []string{"last"}},
+			{OpType: "SequenceLength", Inputs: []string{"longer"}, Outputs: []string{"n"}},
+		},
+		Initializers: map[string]*ops.Tensor{"minus1": ops.FromInt64(nil, []int64{-1})},
+		InitOrder:    []string{"minus1"},
+	}
+	m := &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 16}, Graph: g}
+	dir := t.TempDir()
+	raw, err := graph.Encode(m)
+	require.NoError(t, err)
+	model := filepath.Join(dir, "model.onnx")
+	require.NoError(t, os.WriteFile(model, raw, 0o644))
+	in := filepath.Join(dir, "in")
+	require.NoError(t, os.MkdirAll(in, 0o755))
+	s := graph.TensorSequence(ops.Float32, ops.FromFloat32([]int{3}, []float32{1, 2, 3}))
+	require.NoError(t, graph.WriteValueFile(filepath.Join(in, "input_0.pb"), "s", s))
+	require.NoError(t, graph.WriteTensorFile(filepath.Join(in, "input_1.pb"), "x", ops.FromFloat32([]int{2}, []float32{7, 8})))
+
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := latent(t, "run", model, "--inputs", in, "--outputs", out)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "longer\tsequence(2: float32[3], float32[2])\t[[1 2 3] [7 8]]")
+	assert.Contains(t, stdout, "last\toptional(float32[2])\t[7 8]")
+	assert.Contains(t, stdout, "n\tint64[]\t[2]")
+
+	longer, err := graph.ReadValueFile(filepath.Join(out, "output_0.pb"), g.Outputs[0])
+	require.NoError(t, err)
+	require.Len(t, longer.Elems, 2)
+	assert.Equal(t, []float32{7, 8}, longer.Elems[1].Tensor.F32())
+	last, err := graph.ReadValueFile(filepath.Join(out, "output_1.pb"), g.Outputs[1])
+	require.NoError(t, err)
+	require.NotNil(t, last.Elem)
+	assert.Equal(t, []float32{7, 8}, last.Elem.Tensor.F32())
+
+	// A TensorProto where the model declares a sequence: one line naming
+	// the input.
+	require.NoError(t, graph.WriteTensorFile(filepath.Join(in, "input_0.pb"), "s", ops.FromFloat32([]int{1}, []float32{1})))
+	code, _, stderr = latent(t, "run", model, "--inputs", in)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `read input 0 (s)`)
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, stderr)
+}
