@@ -66,6 +66,9 @@ var layerFuzzOps = []struct {
 	{"Einsum", 2, 1, 12, map[string][]any{"equation": {"ij,jk->ik", "...i,...i", "ii->i", "ab,bc->ad", "a...b,c->", "i,i,i->i"}}},
 	{"RMSNormalization", 2, 1, 23, map[string][]any{"axis": {0, 1, -1, 5}, "stash_type": {0}}},
 	{"Det", 1, 1, 22, nil},
+	{"Attention", 7, 4, 25, map[string][]any{"is_causal": {1}, "q_num_heads": {1, 2, 0}, "kv_num_heads": {1, 2}, "qk_matmul_output_mode": {0, 1, 2, 3, 5},
+		"softcap": {float32(1), float32(-1)}, "scale": {float32(0.5)}, "left_window_size": {0, 1, -2}, "right_window_size": {0}, "softmax_precision": {1, 7}}},
+	{"RotaryEmbedding", 4, 1, 23, map[string][]any{"num_heads": {1, 2, -1}, "interleaved": {1}, "rotary_embedding_dim": {2, 1, 0}}},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }
 
