@@ -202,7 +202,7 @@ func buildFusedGemm(n *graph.Node, _ int64) (operators.Kernel, error) {
 
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
 		if fast {
-			if y := fusedFast(env, in, transA, transB, alpha, beta, ops.Epilogue{Act: act, Alpha: actAlpha, Beta: actBeta}); y != nil {
+			if y := fusedFast(env, in, mm != 0, transA, transB, alpha, beta, ops.Epilogue{Act: act, Alpha: actAlpha, Beta: actBeta}); y != nil {
 				return []*ops.Tensor{y}, nil
 			}
 		}
@@ -246,15 +246,21 @@ func buildDefault(n *graph.Node, opset int64) (operators.Kernel, error) {
 
 // fusedFast computes act(op(A)·op(B) + C) with ops.GemmEpilogue when the
 // operands allow it, and returns nil otherwise.
-func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha, beta float32, ep ops.Epilogue) *ops.Tensor {
+func fusedFast(env *operators.Env, in []*ops.Tensor, matmul, transA, transB bool, alpha, beta float32, ep ops.Epilogue) *ops.Tensor {
 	if len(in) < 2 || alpha != 1 {
 		return nil
 	}
 	a, b := in[0], in[1]
-	if a == nil || b == nil || a.DType != ops.Float32 || b.DType != ops.Float32 || a.Rank() != 2 || b.Rank() != 2 {
+	if a == nil || b == nil || a.DType != ops.Float32 || b.DType != ops.Float32 || a.Rank() < 2 || b.Rank() != 2 {
 		return nil
 	}
-	m, k := a.Shape[0], a.Shape[1]
+	// A MatMul's A of rank above 2 against a 2-D B is one product over
+	// all its rows (a transformer's [batch, sequence, features] · W).
+	lead := a.Shape[:a.Rank()-2]
+	if len(lead) > 0 && (!matmul || transA) {
+		return nil
+	}
+	m, k := ops.NumElements(a.Shape[:a.Rank()-1]), a.Shape[a.Rank()-1]
 	if transA {
 		m, k = k, m
 	}
@@ -267,19 +273,18 @@ func fusedFast(env *operators.Env, in []*ops.Tensor, transA, transB bool, alpha,
 	}
 	if len(in) > 2 && in[2] != nil {
 		c := in[2]
-		if c.DType != ops.Float32 || beta != 1 {
-			return nil
-		}
-		switch {
-		case c.Rank() == 1 && c.Shape[0] == n:
-		case c.Rank() == 2 && c.Shape[0] == 1 && c.Shape[1] == n:
-		default:
-			return nil
+		if c.DType != ops.Float32 || beta != 1 || c.Rank() == 0 || c.Shape[c.Rank()-1] != n || c.Len() != n ||
+			c.Rank() > a.Rank() && matmul {
+			return nil // a bias that is not one row of n values broadcast to every row
 		}
 		ep.Bias = c.F32()
 	}
-	y := env.New(ops.Float32, m, n)
-	ops.GemmEpilogue(transA, transB, m, n, k, a.F32(), a.Shape[1], b.F32(), b.Shape[1], y.F32(), n, ep)
+	shape := append(append(make([]int, 0, len(lead)+2), lead...), a.Shape[a.Rank()-2], n)
+	if transA {
+		shape = []int{m, n}
+	}
+	y := env.New(ops.Float32, shape...)
+	ops.GemmEpilogue(transA, transB, m, n, k, a.F32(), a.Shape[a.Rank()-1], b.F32(), b.Shape[1], y.F32(), n, ep)
 	return y
 }
 

@@ -149,3 +149,38 @@ func TestFuseSoftmaxPattern(t *testing.T) {
 		assert.Zero(t, after[0].F32()[2*cols+j], "a fully masked row gives zeros")
 	}
 }
+
+// TestFusedGemmBatchedRows: a MatMul of a 3-D activation by a 2-D weight
+// plus a bias, fused, computes what MatMul then Add do, for a bias of one
+// row (the one-Gemm path) and a bias varying by row (the fallback).
+func TestFusedGemmBatchedRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	randT := func(shape ...int) *ops.Tensor {
+		x := ops.New(ops.Float32, shape...)
+		for i := range x.F32() {
+			x.F32()[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	for _, bias := range [][]int{{4}, {1, 1, 4}, {3, 4}, {2, 1, 4}} {
+		g := &graph.Graph{
+			Inputs:       []graph.ValueInfo{{Name: "x"}},
+			Outputs:      []graph.ValueInfo{{Name: "y"}},
+			Initializers: map[string]*ops.Tensor{"w": randT(5, 4), "b": randT(bias...)},
+			Nodes: []*graph.Node{
+				node("mm", "MatMul", []string{"x", "w"}, "m"),
+				node("add", "Add", []string{"m", "b"}, "a"),
+				node("act", "Relu", []string{"a"}, "y"),
+			},
+		}
+		m := &graph.Model{Opsets: map[string]int64{"": 18}, Graph: g}
+		fused := runPass(t, passes.FuseLayers, m, g)
+		require.Equal(t, []string{"FusedGemm(x,w,b)->y"}, opsOf(fused))
+		x := randT(2, 3, 5)
+		before, after := runGraph(t, m, g, x), runGraph(t, m, fused, x)
+		require.Equal(t, before[0].Shape, after[0].Shape, "bias %v", bias)
+		for i, w := range before[0].F32() {
+			require.InDeltaf(t, w, after[0].F32()[i], 1e-5, "bias %v element %d", bias, i)
+		}
+	}
+}
