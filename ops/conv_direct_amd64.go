@@ -27,3 +27,23 @@ func convTapsVec(dst, src []float32, offs []int, w []float32) bool {
 	}
 	return true
 }
+
+//go:noescape
+func maxTapsAVX512(dst, src *float32, n int, offs *int, taps int)
+
+//go:noescape
+func maxTapsAVX2(dst, src *float32, n int, offs *int, taps int)
+
+// maxTapsVec runs the max-over-taps kernel of the row mover level moveUse
+// picks and reports false when there is none.
+func maxTapsVec(dst, src []float32, offs []int) bool {
+	switch moveUse {
+	case moveAVX512:
+		maxTapsAVX512(&dst[0], &src[0], len(dst), &offs[0], len(offs))
+	case moveAVX2:
+		maxTapsAVX2(&dst[0], &src[0], len(dst), &offs[0], len(offs))
+	default:
+		return false
+	}
+	return true
+}

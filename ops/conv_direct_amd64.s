@@ -215,3 +215,242 @@ y1tap:
 ydone:
 	VZEROUPPER
 	RET
+
+// Max over taps for the max pooling fast path (pool_taps.go):
+//
+//	dst[i] = max(-Inf, src[offs[0]+i], …, src[offs[taps-1]+i])   for i < n
+//
+// each max taken as acc = v > acc ? v : acc (VMAXPS with the loaded value
+// first), so NaN inputs are skipped, as maxPool2D skips them. n is a
+// multiple of the vector width; blocks of 8, 4 and 1 vectors as for
+// convTaps.
+
+// func maxTapsAVX512(dst, src *float32, n int, offs *int, taps int)
+TEXT ·maxTapsAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ offs+24(FP), R8
+	MOVQ taps+32(FP), R10
+	MOVL $0xff800000, AX // -Inf
+	MOVQ AX, X9
+	VBROADCASTSS X9, Z9
+
+m8block:
+	CMPQ CX, $128
+	JLT  m4block
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	VMOVAPS Z9, Z4
+	VMOVAPS Z9, Z5
+	VMOVAPS Z9, Z6
+	VMOVAPS Z9, Z7
+	XORQ BX, BX
+
+m8tap:
+	MOVQ (R8)(BX*8), AX
+	LEAQ (SI)(AX*4), DX
+	VMOVUPS (DX), Z10
+	VMAXPS  Z0, Z10, Z0
+	VMOVUPS 64(DX), Z11
+	VMAXPS  Z1, Z11, Z1
+	VMOVUPS 128(DX), Z12
+	VMAXPS  Z2, Z12, Z2
+	VMOVUPS 192(DX), Z13
+	VMAXPS  Z3, Z13, Z3
+	VMOVUPS 256(DX), Z10
+	VMAXPS  Z4, Z10, Z4
+	VMOVUPS 320(DX), Z11
+	VMAXPS  Z5, Z11, Z5
+	VMOVUPS 384(DX), Z12
+	VMAXPS  Z6, Z12, Z6
+	VMOVUPS 448(DX), Z13
+	VMAXPS  Z7, Z13, Z7
+	INCQ BX
+	CMPQ BX, R10
+	JLT  m8tap
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ $512, DI
+	ADDQ $512, SI
+	SUBQ $128, CX
+	JMP  m8block
+
+m4block:
+	CMPQ CX, $64
+	JLT  m1block
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	XORQ BX, BX
+
+m4tap:
+	MOVQ (R8)(BX*8), AX
+	LEAQ (SI)(AX*4), DX
+	VMOVUPS (DX), Z10
+	VMAXPS  Z0, Z10, Z0
+	VMOVUPS 64(DX), Z11
+	VMAXPS  Z1, Z11, Z1
+	VMOVUPS 128(DX), Z12
+	VMAXPS  Z2, Z12, Z2
+	VMOVUPS 192(DX), Z13
+	VMAXPS  Z3, Z13, Z3
+	INCQ BX
+	CMPQ BX, R10
+	JLT  m4tap
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	SUBQ $64, CX
+	JMP  m4block
+
+m1block:
+	TESTQ CX, CX
+	JLE   mdone
+	VMOVAPS Z9, Z0
+	XORQ BX, BX
+
+m1tap:
+	MOVQ (R8)(BX*8), AX
+	LEAQ (SI)(AX*4), DX
+	VMOVUPS (DX), Z10
+	VMAXPS  Z0, Z10, Z0
+	INCQ BX
+	CMPQ BX, R10
+	JLT  m1tap
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  m1block
+
+mdone:
+	VZEROUPPER
+	RET
+
+// func maxTapsAVX2(dst, src *float32, n int, offs *int, taps int)
+TEXT ·maxTapsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ offs+24(FP), R8
+	MOVQ taps+32(FP), R10
+	MOVL $0xff800000, AX // -Inf
+	MOVQ AX, X9
+	VBROADCASTSS X9, Y9
+
+n8block:
+	CMPQ CX, $64
+	JLT  n4block
+	VMOVAPS Y9, Y0
+	VMOVAPS Y9, Y1
+	VMOVAPS Y9, Y2
+	VMOVAPS Y9, Y3
+	VMOVAPS Y9, Y4
+	VMOVAPS Y9, Y5
+	VMOVAPS Y9, Y6
+	VMOVAPS Y9, Y7
+	XORQ BX, BX
+
+n8tap:
+	MOVQ (R8)(BX*8), AX
+	LEAQ (SI)(AX*4), DX
+	VMOVUPS (DX), Y10
+	VMAXPS  Y0, Y10, Y0
+	VMOVUPS 32(DX), Y11
+	VMAXPS  Y1, Y11, Y1
+	VMOVUPS 64(DX), Y12
+	VMAXPS  Y2, Y12, Y2
+	VMOVUPS 96(DX), Y13
+	VMAXPS  Y3, Y13, Y3
+	VMOVUPS 128(DX), Y10
+	VMAXPS  Y4, Y10, Y4
+	VMOVUPS 160(DX), Y11
+	VMAXPS  Y5, Y11, Y5
+	VMOVUPS 192(DX), Y12
+	VMAXPS  Y6, Y12, Y6
+	VMOVUPS 224(DX), Y13
+	VMAXPS  Y7, Y13, Y7
+	INCQ BX
+	CMPQ BX, R10
+	JLT  n8tap
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	SUBQ $64, CX
+	JMP  n8block
+
+n4block:
+	CMPQ CX, $32
+	JLT  n1block
+	VMOVAPS Y9, Y0
+	VMOVAPS Y9, Y1
+	VMOVAPS Y9, Y2
+	VMOVAPS Y9, Y3
+	XORQ BX, BX
+
+n4tap:
+	MOVQ (R8)(BX*8), AX
+	LEAQ (SI)(AX*4), DX
+	VMOVUPS (DX), Y10
+	VMAXPS  Y0, Y10, Y0
+	VMOVUPS 32(DX), Y11
+	VMAXPS  Y1, Y11, Y1
+	VMOVUPS 64(DX), Y12
+	VMAXPS  Y2, Y12, Y2
+	VMOVUPS 96(DX), Y13
+	VMAXPS  Y3, Y13, Y3
+	INCQ BX
+	CMPQ BX, R10
+	JLT  n4tap
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP  n4block
+
+n1block:
+	TESTQ CX, CX
+	JLE   ndone
+	VMOVAPS Y9, Y0
+	XORQ BX, BX
+
+n1tap:
+	MOVQ (R8)(BX*8), AX
+	LEAQ (SI)(AX*4), DX
+	VMOVUPS (DX), Y10
+	VMAXPS  Y0, Y10, Y0
+	INCQ BX
+	CMPQ BX, R10
+	JLT  n1tap
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP  n1block
+
+ndone:
+	VZEROUPPER
+	RET

@@ -176,8 +176,14 @@ func MaxPool[T PoolElem](p *PoolParams, x, y []T, idx []int64, colMajor bool) {
 	if outSz == 0 {
 		return
 	}
-	if xf, ok := any(x).([]float32); ok && idx == nil && pool2x2(p, xf, any(y).([]float32), false) { // pool_fast.go
-		return
+	if xf, ok := any(x).([]float32); ok && idx == nil {
+		if pool2x2(p, xf, any(y).([]float32), false) { // pool_fast.go
+			return
+		}
+		if maxPoolTapsOK(p) {
+			maxPool2DTaps(p, xf, any(y).([]float32)) // pool_taps.go
+			return
+		}
 	}
 	lowest := lowestOf[T]()
 	if len(p.In) == 2 {
