@@ -164,3 +164,28 @@ func TestConvScratchSize(t *testing.T) {
 	Conv(p3, x, w, nil, y, make([]float32, p3.ScratchSize(false)))
 	requireClose(t, "3-D", y, naiveConv(p3, x, w, nil), 1e-5)
 }
+
+// TestConvChannelScaled checks conv(x·s) with per-image channel scales
+// against scaling x first, for pointwise, 3×3 and grouped convolutions.
+func TestConvChannelScaled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, p := range []*ConvParams{
+		{Batch: 3, InC: 12, OutC: 7, Group: 1, In: []int{5, 6}, Kernel: []int{1, 1}, Out: []int{5, 6}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Act: ActRelu},
+		{Batch: 2, InC: 4, OutC: 6, Group: 1, In: []int{7, 7}, Kernel: []int{3, 3}, Out: []int{7, 7}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}},
+		{Batch: 2, InC: 6, OutC: 6, Group: 3, In: []int{9}, Kernel: []int{3}, Out: []int{4}, Strides: []int{2}, Dilations: []int{1}, PadBegin: []int{0}},
+	} {
+		x := uniform(rng, p.Batch*p.InC*NumElements(p.In))
+		s := uniform(rng, p.Batch*p.InC)
+		w := uniform(rng, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
+		bias := uniform(rng, p.OutC)
+		xs := append([]float32(nil), x...)
+		in := NumElements(p.In)
+		for i := range xs {
+			xs[i] *= s[i/in]
+		}
+		want := naiveConv(p, xs, w, bias)
+		y := make([]float32, len(want))
+		ConvChannelScaled(p, x, s, w, bias, y, make([]float32, p.ScratchSize(false)), nil)
+		requireClose(t, fmt.Sprintf("%+v", *p), y, want, 1e-5)
+	}
+}

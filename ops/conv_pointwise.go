@@ -69,3 +69,39 @@ func biasActRow(row, bias []float32, mi int, p *ConvParams) {
 		ApplyActivation(row, row, p.Act, p.Alpha, p.Beta)
 	}
 }
+
+// ConvChannelScaled computes Conv p of x·scale, where scale (Batch ×
+// InC) multiplies every input channel of every image, without writing
+// x·scale: conv(x·s) = conv with each weight W[m, c, …] times s[c], so each
+// image runs with its own scaled copy of the weights (OutC·InC/Group·K
+// multiplies instead of InC·∏In, and no pass over the feature map). This is
+// how squeeze-excitation's gate (GlobalAveragePool → … → Sigmoid → Mul)
+// meets the 1×1 convolution after it; it pays where the weights are
+// smaller than an image (InC·∏In). wScratch holds at least
+// len(w) elements (nil allocates); col is Conv's scratch for one image.
+func ConvChannelScaled(p *ConvParams, x, scale, w, bias, y, col, wScratch []float32) {
+	cg, mg := p.InC/p.Group, p.OutC/p.Group
+	k := NumElements(p.Kernel)
+	inSz, outSz := p.InC*NumElements(p.In), p.OutC*NumElements(p.Out)
+	nw := p.OutC * cg * k
+	if len(wScratch) < nw {
+		wScratch = make([]float32, nw)
+	}
+	ws := wScratch[:nw]
+	q := *p
+	q.Batch = 1
+	for n := 0; n < p.Batch; n++ {
+		s := scale[n*p.InC : (n+1)*p.InC]
+		for m := 0; m < p.OutC; m++ {
+			sg := s[m/mg*cg:][:cg]
+			for c, sc := range sg {
+				src := w[(m*cg+c)*k:][:k]
+				dst := ws[(m*cg+c)*k:][:k]
+				for i, v := range src {
+					dst[i] = v * sc
+				}
+			}
+		}
+		Conv(&q, x[n*inSz:(n+1)*inSz], ws, bias, y[n*outSz:(n+1)*outSz], col)
+	}
+}

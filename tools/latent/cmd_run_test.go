@@ -341,7 +341,7 @@ func TestInspectPasses(t *testing.T) {
 		require.Greater(t, len(f), 1, "a pass without a description: %q", l)
 		names = append(names, f[0])
 	}
-	assert.Equal(t, []string{"remove-passthrough", "fold-constants", "fold-affine", "fold-batchnorm", "fuse-gelu", "fuse-softmax", "fuse-layers", "prepack-weights"}, names)
+	assert.Equal(t, []string{"remove-passthrough", "fold-constants", "fold-affine", "fold-batchnorm", "fuse-gelu", "fuse-softmax", "fuse-layers", "fuse-channel-scale", "prepack-weights"}, names)
 	code, _, _ = latent(t, "inspect", "--passes", exampleModel)
 	assert.Equal(t, 2, code)
 }

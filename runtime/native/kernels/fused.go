@@ -296,6 +296,25 @@ func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	// With channel_scale (fuse-channel-scale) the node is Conv(Mul(X, S))
+	// with S the fourth input, of shape N×C×1…: the weights are scaled per
+	// image instead of X. mulK is the Mul for other shapes and types.
+	scaled := n.Has("channel_scale")
+	var mulK operators.Kernel
+	if scaled {
+		if len(n.Inputs) != 4 {
+			return nil, fmt.Errorf("node %s: a channel-scaled FusedConv needs 4 inputs (X, W, B, scale), has %d", n.Label(), len(n.Inputs))
+		}
+		opset, err := n.Int("opset", 0)
+		if err != nil {
+			return nil, err
+		}
+		mulName, _ := n.String("scale_name", "")
+		mulNode := &graph.Node{Name: mulName, OpType: "Mul", Inputs: []string{n.Inputs[0], n.Inputs[3]}, Outputs: []string{n.Outputs[0] + "/scaled-input"}}
+		if mulK, err = buildDefault(mulNode, opset); err != nil {
+			return nil, err
+		}
+	}
 	win, err := parseWindow(conv)
 	if err != nil {
 		return nil, err
@@ -305,6 +324,28 @@ func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
 		return nil, err
 	}
 	return func(env *operators.Env, in []*ops.Tensor) ([]*ops.Tensor, error) {
+		var scale *ops.Tensor
+		if scaled {
+			if len(in) != 4 || in[0] == nil || in[3] == nil {
+				return nil, fmt.Errorf("node %s: want inputs X, W, B and the channel scale", n.Label())
+			}
+			scale = in[3]
+			// Scaling the weights pays while they are smaller than an
+			// image (early, wide maps); on 7×7 maps with 1152 channels
+			// the weights are the bigger side, and the Mul is cheaper.
+			if !channelScale(in[0], scale) || in[1] == nil || in[1].Len()*in[0].Shape[0] >= in[0].Len() {
+				xs, err := mulK(env, []*ops.Tensor{in[0], scale})
+				if err != nil {
+					return nil, err
+				}
+				if len(xs) == 0 || xs[0] == nil {
+					return nil, fmt.Errorf("node %s: Mul returned no tensor", n.Label())
+				}
+				in, scale = []*ops.Tensor{xs[0], in[1], in[2]}, nil
+			} else {
+				in = in[:3]
+			}
+		}
 		if len(in) >= 2 && in[0] != nil && in[1] != nil && in[0].DType == ops.Float32 && group > 0 {
 			x, w, b, err := convInputs(conv, in)
 			if err != nil {
@@ -319,6 +360,13 @@ func buildFusedConv(n *graph.Node, _ int64) (operators.Kernel, error) {
 			var bias []float32
 			if b != nil {
 				bias = b.F32()
+			}
+			if scale != nil {
+				one := *p
+				one.Batch = 1
+				ops.ConvChannelScaled(p, x.F32(), scale.F32(), w.F32(), bias, y.F32(),
+					scratchFloats(env, one.ScratchSize(false)), scratchFloats(env, w.Len()))
+				return []*ops.Tensor{y}, nil
 			}
 			ops.Conv(p, x.F32(), w.F32(), bias, y.F32(), scratchFloats(env, p.ScratchSize(false)))
 			return []*ops.Tensor{y}, nil
@@ -358,11 +406,24 @@ func buildFusedLayer(n *graph.Node, opType string) (layer *graph.Node, slow oper
 	if err != nil {
 		return nil, nil, 0, 0, 0, err
 	}
-	if name, _ := n.String("activation", ""); name == "" {
+	name, _ := n.String("activation", "")
+	if name == "" && !n.Has("channel_scale") {
 		return nil, nil, 0, 0, 0, fmt.Errorf("node %s: cannot fuse activation %q", n.Label(), name)
 	}
 	out := n.Outputs[0]
-	layer = &graph.Node{Name: n.Name, OpType: opType, Inputs: n.Inputs, Outputs: []string{out + "/pre-activation"}, Attrs: n.Attrs}
+	inputs := n.Inputs
+	if n.Has("channel_scale") && len(inputs) > 3 {
+		inputs = inputs[:3] // the fourth is the channel scale
+	}
+	layer = &graph.Node{Name: n.Name, OpType: opType, Inputs: inputs, Outputs: []string{out + "/pre-activation"}, Attrs: n.Attrs}
+	if name == "" {
+		layer.Outputs[0] = out
+		layerK, err := buildDefault(layer, opset)
+		if err != nil {
+			return nil, nil, 0, 0, 0, err
+		}
+		return layer, layerK, ops.ActNone, 0, 0, nil
+	}
 	layerK, err := buildDefault(layer, opset)
 	if err != nil {
 		return nil, nil, 0, 0, 0, err
@@ -382,4 +443,21 @@ func buildFusedLayer(n *graph.Node, opType string) (layer *graph.Node, slow oper
 		return actK(env, res[:1])
 	}
 	return layer, slow, act, actAlpha, actBeta, nil
+}
+
+// channelScale reports whether s scales x's channels image by image: both
+// float32, x of rank ≥ 3 and s of shape N×C×1×… (x's batch and channels).
+func channelScale(x, s *ops.Tensor) bool {
+	if x.DType != ops.Float32 || s.DType != ops.Float32 || x.Rank() < 3 || s.Rank() != x.Rank() {
+		return false
+	}
+	if s.Shape[0] != x.Shape[0] || s.Shape[1] != x.Shape[1] {
+		return false
+	}
+	for _, d := range s.Shape[2:] {
+		if d != 1 {
+			return false
+		}
+	}
+	return true
 }

@@ -31,12 +31,13 @@ type Pipeline []Pass
 //	fuse-gelu           the exporters' decomposed GELU into one Gelu node
 //	fuse-softmax        masked-attention Softmax → IsNaN → Where into one node
 //	fuse-layers         Gemm, MatMul+Add, Conv, ConvTranspose with their activation
+//	fuse-channel-scale  a squeeze-excitation gate's Mul into the Conv after it
 //	prepack-weights     wide dense layers' weights stored k×n
 //
 // Folding runs before fusion so that fused layers see folded weights, and
 // prepacking last because it reads the fused Gemm nodes.
 func Default() Pipeline {
-	return Pipeline{RemovePassThrough, FoldConstants, FoldAffine, FoldBatchNorm, FuseGelu, FuseSoftmax, FuseLayers, PrepackWeights}
+	return Pipeline{RemovePassThrough, FoldConstants, FoldAffine, FoldBatchNorm, FuseGelu, FuseSoftmax, FuseLayers, FuseChannelScale, PrepackWeights}
 }
 
 // Names lists the passes in order.

@@ -53,7 +53,7 @@ func TestOptimizeKeepsOutputs(t *testing.T) {
 // fusion (fused layers see folded weights), prepacking after fusion (it
 // rewrites the fused Gemm nodes).
 func TestDefaultPipeline(t *testing.T) {
-	assert.Equal(t, []string{"remove-passthrough", "fold-constants", "fold-affine", "fold-batchnorm", "fuse-gelu", "fuse-softmax", "fuse-layers", "prepack-weights"},
+	assert.Equal(t, []string{"remove-passthrough", "fold-constants", "fold-affine", "fold-batchnorm", "fuse-gelu", "fuse-softmax", "fuse-layers", "fuse-channel-scale", "prepack-weights"},
 		passes.Default().Names())
 	for _, p := range passes.Default() {
 		assert.NotEmpty(t, p.Doc, "pass %s has no description", p.Name)
@@ -65,8 +65,8 @@ func TestPipelineWithout(t *testing.T) {
 	all := passes.Default()
 	p, err := all.Without("fuse-layers", "fold-constants")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"remove-passthrough", "fold-affine", "fold-batchnorm", "fuse-gelu", "fuse-softmax", "prepack-weights"}, p.Names())
-	assert.Len(t, all, 8, "Without modified its receiver")
+	assert.Equal(t, []string{"remove-passthrough", "fold-affine", "fold-batchnorm", "fuse-gelu", "fuse-softmax", "fuse-channel-scale", "prepack-weights"}, p.Names())
+	assert.Len(t, all, 9, "Without modified its receiver")
 
 	_, err = all.Without("fuse-layers", "fuse-everything")
 	require.Error(t, err)
@@ -89,7 +89,7 @@ func TestPipelineTrace(t *testing.T) {
 	var steps []passes.Step
 	g, err := passes.Default().Trace(m, m.Graph, func(s passes.Step) { steps = append(steps, s) })
 	require.NoError(t, err)
-	require.Len(t, steps, 8)
+	require.Len(t, steps, 9)
 	nodes := len(m.Graph.Nodes)
 	for i, s := range steps {
 		assert.Equal(t, passes.Default()[i].Name, s.Pass)
