@@ -303,7 +303,7 @@ func TestInspectOptimized(t *testing.T) {
 		} `json:"passes"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
-	require.Len(t, r.Passes, 8)
+	require.Len(t, r.Passes, 9)
 	assert.Equal(t, "fuse-layers", r.Passes[6].Name)
 	assert.Equal(t, 7, r.Passes[6].NodesBefore)
 	assert.Equal(t, 4, r.Passes[6].NodesAfter)
