@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -646,10 +645,4 @@ func (r *repository) closeAll() error {
 		}
 	}
 	return first
-}
-
-// errNotFound tells whether err is a 404.
-func errNotFound(err error) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.code == http.StatusNotFound
 }
