@@ -2,7 +2,6 @@ package export
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/latent-ml/latent/metadata"
@@ -401,42 +400,19 @@ func fillBias(b []float32, t *ops.Tensor, beta float32) error {
 	return nil
 }
 
-// mlpActivation recognises an activation node; ok is false for any other
-// operator (the layer then has no activation).
+// mlpActivation recognises an activation node through the exporter's
+// activation table read backwards; ok is false for any other operator (the
+// layer then has no activation).
 func mlpActivation(n *graph.Node) (act models.Activation, alpha float64, ok bool, err error) {
-	if n.Domain != "" && n.Domain != "ai.onnx" {
-		return "", 0, false, nil
+	a, ok, err := layerAct(n)
+	if !ok || err != nil {
+		return "", 0, false, err
 	}
-	switch n.OpType {
-	case "Relu":
-		return models.Relu, 0, true, nil
-	case "Sigmoid":
-		return models.Sigmoid, 0, true, nil
-	case "Tanh":
-		return models.Tanh, 0, true, nil
-	case "Softplus":
-		return models.Softplus, 0, true, nil
-	case "LeakyRelu":
-		a, err := n.Float("alpha", 0.01)
-		return models.LeakyRelu, float64(a), err == nil, err
-	case "Elu":
-		a, err := n.Float("alpha", 1)
-		return models.Elu, float64(a), err == nil, err
-	case "Selu":
-		a, err := n.Float("alpha", float32(ops.SeluAlpha))
-		if err != nil {
-			return "", 0, false, err
-		}
-		gm, err := n.Float("gamma", float32(ops.SeluGamma))
-		if err != nil {
-			return "", 0, false, err
-		}
-		if math.Abs(float64(a)-ops.SeluAlpha) > 1e-6 || math.Abs(float64(gm)-ops.SeluGamma) > 1e-6 {
-			return "", 0, false, fmt.Errorf("%s: Selu alpha %g gamma %g; only the standard constants (%g, %g) are supported", n.Label(), a, gm, ops.SeluAlpha, ops.SeluGamma)
-		}
-		return models.Selu, 0, true, nil
+	act, ok = trainer.SpecActivation(a.Fn)
+	if !ok {
+		return "", 0, false, fmt.Errorf("%s: activation %s has no model-spec name", n.Label(), n.OpType)
 	}
-	return "", 0, false, nil
+	return act, float64(a.Alpha), true, nil
 }
 
 // mlpSpec turns recognised layers into an undercomplete or deep spec.

@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -122,6 +123,41 @@ func onnxAct(a nn.Act) (string, []*graph.Attr, error) {
 		return op, []*graph.Attr{floatAttr("alpha", float32(ops.SeluAlpha)), floatAttr("gamma", float32(ops.SeluGamma))}, nil
 	}
 	return op, nil, nil
+}
+
+// layerAct is the inverse of onnxAct: the layer activation of an ONNX
+// activation node, with the ONNX defaults for an absent alpha; ok is false
+// for any other operator. Selu is accepted only with the standard constants
+// (the kernel has no others).
+func layerAct(n *graph.Node) (a nn.Act, ok bool, err error) {
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return nn.Act{}, false, nil
+	}
+	for fn, op := range onnxActs {
+		if op != n.OpType {
+			continue
+		}
+		a = nn.Act{Fn: fn}
+		switch fn {
+		case ops.ActLeakyRelu:
+			a.Alpha, err = n.Float("alpha", 0.01)
+		case ops.ActElu:
+			a.Alpha, err = n.Float("alpha", 1)
+		case ops.ActSelu:
+			var alpha, gamma float32
+			if alpha, err = n.Float("alpha", float32(ops.SeluAlpha)); err == nil {
+				gamma, err = n.Float("gamma", float32(ops.SeluGamma))
+			}
+			if err == nil && (math.Abs(float64(alpha)-ops.SeluAlpha) > 1e-6 || math.Abs(float64(gamma)-ops.SeluGamma) > 1e-6) {
+				err = fmt.Errorf("%s: Selu alpha %g gamma %g; only the standard constants (%g, %g) are supported", n.Label(), alpha, gamma, ops.SeluAlpha, ops.SeluGamma)
+			}
+		}
+		if err != nil {
+			return nn.Act{}, false, err
+		}
+		return a, true, nil
+	}
+	return nn.Act{}, false, nil
 }
 
 func paramTensor(p *nn.Param) *ops.Tensor {

@@ -31,3 +31,14 @@ func actOf(s models.Spec, a models.Activation) (nn.Act, error) {
 	}
 	return nn.Act{Fn: fn, Alpha: float32(s.ActivationAlpha(a))}, nil
 }
+
+// SpecActivation returns the spec activation whose kernel is fn (the
+// inverse of the activation table, for importers that read layers back).
+func SpecActivation(fn ops.Act) (models.Activation, bool) {
+	for a, f := range activations {
+		if f == fn {
+			return a, true
+		}
+	}
+	return "", false
+}
