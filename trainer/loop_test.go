@@ -316,3 +316,35 @@ func TestConcurrentInference(t *testing.T) {
 		}
 	}
 }
+
+// Binary cross-entropy trains only on data in [0, 1]: raw 0–255 values
+// are refused before the first step with a *RangeError naming the range
+// and the scaling, minmax scaling maps the same rows into [0, 1].
+func TestBCENeedsUnitRange(t *testing.T) {
+	ds := &data.Dataset{N: 6, D: 4, X: make([]float32, 24), Source: "pixels.npy"}
+	for i := range ds.X {
+		ds.X[i] = float32(i * 255 / 23)
+	}
+	spec := models.NewUndercomplete(4, 2)
+	spec.OutputActivation = models.Sigmoid
+	spec.Loss = models.BCE
+	require.NoError(t, spec.Validate())
+
+	dir := t.TempDir()
+	_, _, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 1, Scaling: data.NoScaling, OutDir: filepath.Join(dir, "none")})
+	var re *trainer.RangeError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, trainer.RangeError{Loss: models.BCE, Source: "pixels.npy", Scaling: data.NoScaling, Lo: 0, Hi: 255}, *re)
+	assert.EqualError(t, err, "loss bce needs data in [0, 1], but pixels.npy spans [0, 255] as stored: "+
+		"divide 0–255 pixels by 255 (uint8 IDX/NPY files are read that way), or train with minmax scaling")
+	assert.NoDirExists(t, filepath.Join(dir, "none"), "refused before anything is written")
+
+	_, _, err = trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 1, Scaling: data.Standard})
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, data.Standard, re.Scaling)
+	assert.Less(t, re.Lo, float32(0), "standardised rows go negative")
+
+	_, res, err := trainer.Train(context.Background(), spec, ds, trainer.Config{Epochs: 1, Scaling: data.MinMax})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Epochs)
+}

@@ -230,6 +230,9 @@ func Train(ctx context.Context, spec models.Spec, train *data.Dataset, cfg Confi
 			return nil, nil, err
 		}
 	}
+	if err := checkLossRange(m.Spec.Loss, tr, train.Source, m.Scaler.Kind); err != nil {
+		return nil, nil, err
+	}
 	if cfg.OutDir != "" {
 		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 			return nil, nil, fmt.Errorf("output directory: %w", err)
@@ -238,6 +241,42 @@ func Train(ctx context.Context, spec models.Spec, train *data.Dataset, cfg Confi
 	r := &run{cfg: cfg, m: m, train: tr, val: val}
 	err = r.loop(ctx, st)
 	return m, r.res, err
+}
+
+// RangeError reports training data outside the range its loss needs:
+// binary cross-entropy reconstructs through a sigmoid, so the data it
+// trains on (after scaling) must be intensities in [0, 1].
+type RangeError struct {
+	Loss    models.Loss
+	Source  string           // the training data
+	Scaling data.ScalingKind // the scaling applied before the check
+	Lo, Hi  float32          // the range of the scaled training rows
+}
+
+func (e *RangeError) Error() string {
+	how := "as stored"
+	if e.Scaling != data.NoScaling {
+		how = "after " + string(e.Scaling) + " scaling"
+	}
+	return fmt.Sprintf("loss %s needs data in [0, 1], but %s spans [%g, %g] %s: "+
+		"divide 0–255 pixels by 255 (uint8 IDX/NPY files are read that way), or train with minmax scaling",
+		e.Loss, e.Source, e.Lo, e.Hi, how)
+}
+
+// checkLossRange is the one place of the rule that loss bce trains only on
+// scaled data in [0, 1] (up to rounding of the scaler).
+func checkLossRange(loss models.Loss, scaled *data.Dataset, source string, scaling data.ScalingKind) error {
+	if loss != models.BCE {
+		return nil
+	}
+	const slack = 1e-6
+	if lo, hi, ok := scaled.Range(); ok && (lo < -slack || hi > 1+slack) {
+		if scaling == "" {
+			scaling = data.NoScaling
+		}
+		return &RangeError{Loss: loss, Source: source, Scaling: scaling, Lo: lo, Hi: hi}
+	}
+	return nil
 }
 
 // run is the state of one Train call.

@@ -91,7 +91,7 @@ func TestTrainBCENeedsUnitData(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	code, _, stderr := trainCLI(t, "--model", "conv", "--data", npy, "--filters", "4", "--code", "2", "--epochs", "1", "--out", dir)
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "loss bce (the conv default) needs data in [0, 1], but "+npy+" spans [")
+	assert.Contains(t, stderr, "loss bce needs data in [0, 1], but "+npy+" spans [")
 	assert.Contains(t, stderr, ", 255] as stored: divide 0–255 pixels by 255")
 	code, _, stderr = trainCLI(t, "--model", "conv", "--data", npy, "--filters", "4", "--code", "2", "--epochs", "1", "--scaling", "minmax", "--out", dir)
 	assert.Equal(t, 0, code, "--scaling minmax maps the pixels into [0, 1]: %s", stderr)

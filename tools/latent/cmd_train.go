@@ -301,14 +301,6 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			spec.Kind, sizesString(spec.Sizes()), defaultsLine(defaults), filepath.Join(*out, export.SummaryFile))
 	}
 
-	if sk := data.ScalingKind(*scaling); spec.Loss == models.BCE && (sk == "" && isImg || sk == data.NoScaling) {
-		// Binary cross-entropy reconstructs through a sigmoid: unscaled
-		// data must already be intensities in [0, 1].
-		if lo, hi, ok := train.Range(); ok && (lo < 0 || hi > 1) {
-			return usagef("loss bce (the %s default) needs data in [0, 1], but %s spans [%g, %g] as stored: "+
-				"divide 0–255 pixels by 255 (uint8 IDX/NPY files are read that way), or pass --scaling minmax", spec.Kind, train.Source, lo, hi)
-		}
-	}
 	isRec := spec.Kind == models.Recommender
 	if isRec && val != nil {
 		return usagef("--val is not supported for recommender (user and item ids must line up with training); use --val-split")
@@ -350,6 +342,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Metrics = mf
 
 	m, res, err := trainer.Train(ctx, spec, train, cfg)
+	if re := (*trainer.RangeError)(nil); errors.As(err, &re) {
+		return usagef("%v", err) // data the flags must change, refused before the first step
+	}
 	if err != nil {
 		return err
 	}
