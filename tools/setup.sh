@@ -5,7 +5,10 @@
 #   - Debian packages: libonnx-testdata (ONNX backend-test models for the
 #     conformance suite), protobuf-compiler, python3-onnx (cross-checks),
 #     python3-venv (tools/python/venv.sh, when python3 is Debian's),
-#     dataset-fashion-mnist (training examples), and buildah, podman and
+#     dataset-fashion-mnist (training examples), python3-sklearn (for the
+#     tables it ships: the breast-cancer CSV of the tabular anomaly
+#     example in docs/applications.md), curl (the README's requests to
+#     latent serve, run by TestDocs), and buildah, podman and
 #     runc (tools/test.d/deploy.sh builds and runs the container image);
 #     apt-get runs only when one of them is missing.
 #   - Go modules pinned in go.mod (go mod download).
@@ -17,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libonnx-testdata protobuf-compiler python3-onnx python3-venv dataset-fashion-mnist buildah podman runc)
+packages=(libonnx-testdata protobuf-compiler python3-onnx python3-venv dataset-fashion-mnist python3-sklearn curl buildah podman runc)
 missing=()
 for p in "${packages[@]}"; do
 	if ! dpkg -s "$p" >/dev/null 2>&1; then

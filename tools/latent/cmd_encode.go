@@ -67,6 +67,7 @@ func transform(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	outFormat := fs.String("output-format", "", "output format: "+outputFormats+" (default: from --out's extension, else csv)")
 	backend := fs.String("backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))
 	batch := fs.Int("batch", 1024, "rows per model run")
+	limit := fs.Int("limit", 0, "use only the first N samples of --data (0: all)")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	allow := new(bool)
 	if part == "encoder.onnx" {
@@ -80,8 +81,8 @@ func transform(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 		_, err := modelArg(pos, "model.onnx")
 		return err
 	}
-	if *batch <= 0 {
-		return usagef("--batch must be positive, got %d", *batch)
+	if *batch <= 0 || *limit < 0 {
+		return usagef("--batch must be positive and --limit not negative, got %d and %d", *batch, *limit)
 	}
 	of, err := inferOutputFormat(*out, *outFormat)
 	if err != nil {
@@ -100,7 +101,7 @@ func transform(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	d, err := readMatrix(*dataPath, *format, *header, os.Stdin)
+	d, err := readSamples(*dataPath, *format, *header, *limit, os.Stdin)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ type scoreOptions struct {
 	dataPath, format, backend string
 	header, elbo, quiet       bool
 	allowScaleMismatch        bool
-	batch                     int
+	batch, limit              int
 }
 
 func (o *scoreOptions) register(fs interface {
@@ -76,6 +76,7 @@ func (o *scoreOptions) register(fs interface {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&o.allowScaleMismatch, "allow-scale-mismatch", false, "use data even when it is plainly on another scale than the model's training data")
 	fs.IntVar(&o.batch, "batch", 1024, "rows per model run")
+	fs.IntVar(&o.limit, "limit", 0, "use only the first N samples of --data (0: all)")
 }
 
 // scoreData opens the model and returns the per-sample scores of the data
@@ -118,7 +119,10 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 			musrc = enc
 		}
 	}
-	d, err := readMatrix(o.dataPath, o.format, o.header, os.Stdin)
+	if o.limit < 0 {
+		return nil, nil, nil, usagef("--limit must not be negative, got %d", o.limit)
+	}
+	d, err := readSamples(o.dataPath, o.format, o.header, o.limit, os.Stdin)
 	if err != nil {
 		return nil, nil, nil, err
 	}
