@@ -33,7 +33,7 @@ func LoadFashion(dir, split string, limit int) (*Labelled, error) {
 	imgPath := filepath.Join(dir, split+"-images-idx3-ubyte.gz")
 	im, err := data.Load(imgPath, data.Options{Format: data.IDX, Limit: limit})
 	if err != nil {
-		return nil, fmt.Errorf("fashion-mnist (install with: apt-get install dataset-fashion-mnist): %w", err)
+		return nil, fmt.Errorf("fashion-mnist: %w (bash tools/setup.sh installs Debian's dataset-fashion-mnist into %s; --data DIR reads another folder)", err, FashionDir)
 	}
 	if len(im.Shape) != 3 {
 		return nil, fmt.Errorf("fashion-mnist %s: samples of shape %v, want images", imgPath, im.Shape)

@@ -43,10 +43,12 @@ func Scatter(ctx context.Context, dir string, train, test *Labelled, points int,
 	}
 	r := &ScatterResult{Points: n, AEPlot: filepath.Join(dir, "scatter-ae.png"), PCAPlot: filepath.Join(dir, "scatter-pca.png")}
 	labels := test.Labels[:n]
-	if err := ScatterPlot(r.AEPlot, "Fashion-MNIST test images: autoencoder code (2-D)", z, labels, FashionClasses); err != nil {
+	title := fmt.Sprintf("%d Fashion-MNIST test images: codes of the %s", n, ModelTitle(spec))
+	if err := ScatterPlot(r.AEPlot, title, "code 1", "code 2", z, labels, FashionClasses); err != nil {
 		return nil, err
 	}
-	if err := ScatterPlot(r.PCAPlot, "Fashion-MNIST test images: PCA-2", zp, labels, FashionClasses); err != nil {
+	title = fmt.Sprintf("%d Fashion-MNIST test images: PCA-2 (fitted on the training images)", n)
+	if err := ScatterPlot(r.PCAPlot, title, "principal component 1", "principal component 2", zp, labels, FashionClasses); err != nil {
 		return nil, err
 	}
 	if r.AEKNN, err = KNNAccuracy(z, labels, 2, 5); err != nil {

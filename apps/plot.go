@@ -157,8 +157,8 @@ func LossPlotFromMetrics(dir, title string) (string, error) {
 }
 
 // ScatterPlot writes a PNG of 2-D points (n×2, row-major) coloured by label,
-// with names[label] in the legend.
-func ScatterPlot(path, title string, xy []float32, labels []int, names []string) error {
+// with names[label] in the legend and the axes named xlabel and ylabel.
+func ScatterPlot(path, title, xlabel, ylabel string, xy []float32, labels []int, names []string) error {
 	if len(xy) != 2*len(labels) || len(labels) == 0 {
 		return fmt.Errorf("scatter %s: %d coordinates for %d labels (want 2 per label)", path, len(xy), len(labels))
 	}
@@ -174,7 +174,7 @@ func ScatterPlot(path, title string, xy []float32, labels []int, names []string)
 		groups[y].X = append(groups[y].X, float64(xy[2*i]))
 		groups[y].Y = append(groups[y].Y, float64(xy[2*i+1]))
 	}
-	p := &pngplot.Plot{Title: title, Width: 760, Height: 600, Legend: pngplot.Right}
+	p := &pngplot.Plot{Title: title, XLabel: xlabel, YLabel: ylabel, Width: 760, Height: 600, Legend: pngplot.Right}
 	for y, g := range groups {
 		if len(g.X) == 0 {
 			continue

@@ -157,15 +157,11 @@ func TestRunBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, stderr := latent(t, c.args...)
-			if code != c.code {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, c.code, stderr)
-			}
-			if !strings.Contains(stderr, c.want) {
-				t.Fatalf("stderr %q does not contain %q", stderr, c.want)
-			}
-			if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
-				t.Fatalf("stderr looks like a panic: %s", stderr)
-			}
+			assert.Equal(t, c.code, code, stderr)
+			assert.Contains(t, stderr, c.want)
+			assert.NotContains(t, stderr, "panic")
+			assert.NotContains(t, stderr, "goroutine ")
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 		})
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/latent-ml/latent/serve"
 )
 
-const serveUsage = `usage: latent serve (--model NAME=PATH … | --model-repository DIR) [--addr 127.0.0.1:8000] [--grpc-addr ADDR] [flags]
+const serveUsage = `usage: latent serve (--model [NAME=]PATH … | --model-repository DIR) [--addr 127.0.0.1:8000] [--grpc-addr ADDR] [flags]
 
 Serves ONNX models over the Open Inference Protocol v2 (KServe / Triton
 "v2"): REST on --addr and, with --grpc-addr, gRPC
@@ -121,7 +121,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("unexpected arguments %q (models are given with --model NAME=PATH)", pos)
 	}
 	if len(models) == 0 && *repo == "" {
-		return usagef("give a model: --model NAME=PATH or --model-repository DIR (see latent serve --help)")
+		return usagef("give a model: --model [NAME=]PATH (a .onnx file or a run folder) or --model-repository DIR")
 	}
 	if *maxBatch < 0 || *maxConc < 0 || *threads < 0 || *maxBytes <= 0 || *queueTO < 0 || *poll < 0 {
 		return usagef("--max-batch, --max-concurrent, --threads, --queue-timeout and --repository-poll must be ≥ 0 and --max-request-bytes > 0")

@@ -109,7 +109,7 @@ func TestServeUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"serve"}, 2, "give a model: --model NAME=PATH or --model-repository DIR"},
+		{[]string{"serve"}, 2, "give a model: --model [NAME=]PATH (a .onnx file or a run folder) or --model-repository DIR"},
 		{[]string{"serve", "--model", "=x.onnx"}, 2, `"=x.onnx" is not NAME=PATH or PATH`},
 		{[]string{"serve", "--model", "a=x.onnx", "extra"}, 2, "unexpected arguments"},
 		{[]string{"serve", "--model", "a=x.onnx", "--max-batch", "-1"}, 2, "must be ≥ 0"},

@@ -141,8 +141,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scaling := fs.String("scaling", "", "input scaling fitted on training data: minmax, standard or none (default minmax; recommender none)")
 	early := fs.Int("early-stop", 0, "stop after N epochs without improvement and restore the best weights (0: off)")
 	every := fs.Int("checkpoint-every", 0, "write DIR/checkpoint.latent every N epochs (0: never)")
-	resume := fs.String("resume", "", "resume from a checkpoint written with --checkpoint-every")
-	initPath := fs.String("from", "", "start from the weights of this model.onnx: a latent export, or a dense MLP autoencoder exported from PyTorch or skl2onnx (its architecture is used)")
+	resume := fs.String("resume", "", "resume from a checkpoint written with --checkpoint-every (the file or its run folder)")
+	initPath := fs.String("from", "", "start from the weights of this model (.onnx file or run folder): a latent export, or a dense MLP autoencoder exported from PyTorch or skl2onnx (its architecture is used)")
 	workers := fs.Int("workers", 0, "goroutines per step (default: all cores; never changes results)")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	imgFlags := addImageFlags(fs)
@@ -159,6 +159,18 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *out == "" {
 		return usagef("--out DIR is required")
+	}
+	// --from and --resume take a run folder too (its model.onnx, its
+	// checkpoint.latent), like every other command that takes a model.
+	if *initPath != "" {
+		if *initPath, err = resolveModel(*initPath, "model.onnx"); err != nil {
+			return err
+		}
+	}
+	if *resume != "" {
+		if *resume, err = resolveModel(*resume, "checkpoint.latent"); err != nil {
+			return err
+		}
 	}
 	if *kind == "" && *specPath == "" && *resume == "" && *initPath == "" {
 		return usagef("--model KIND (one of %s) or --spec FILE is required", kindNames())

@@ -11,6 +11,8 @@ import (
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/ort"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const verifyModel = "../../testdata/golden/dense_gemm/model.onnx"
@@ -50,9 +52,7 @@ func init() {
 func requireORT(t *testing.T) {
 	t.Helper()
 	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
+		require.Empty(t, os.Getenv("CI"), "CI is set but ONNX Runtime is unavailable: %v", err)
 		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
 	}
 }
@@ -66,35 +66,29 @@ func runCLI(args ...string) (int, string, string) {
 func TestVerifyCommandPassAndFail(t *testing.T) {
 	requireORT(t)
 	code, out, errs := runCLI("verify", verifyModel, "--candidate", "ort", "--batch", "4", "--seed", "9")
-	if code != exitOK {
-		t.Fatalf("ort vs ort: exit %d, stderr %s", code, errs)
-	}
+	require.Equal(t, exitOK, code, "ort vs ort: %s", errs)
 	for _, s := range []string{"code", "reconstruction", "[4 8]", "PASS: 2 output(s)"} {
-		if !strings.Contains(out, s) {
-			t.Errorf("output lacks %q:\n%s", s, out)
-		}
+		assert.Contains(t, out, s)
 	}
 
 	code, out, errs = runCLI("verify", verifyModel, "--candidate", "ort-shifted")
-	if code != exitFail || !strings.Contains(out, "FAIL") || !strings.Contains(errs, "beyond tolerance") {
-		t.Fatalf("shifted outputs: exit %d\nstdout %s\nstderr %s", code, out, errs)
-	}
+	require.Equal(t, exitFail, code, "shifted outputs: %s%s", out, errs)
+	assert.Contains(t, out, "FAIL")
+	assert.Contains(t, errs, "beyond tolerance")
 	// 0.01 passes with atol 0.02.
-	if code, out, errs = runCLI("verify", verifyModel, "--candidate", "ort-shifted", "--atol", "0.02"); code != exitOK {
-		t.Fatalf("shifted outputs with atol 0.02: exit %d\n%s%s", code, out, errs)
-	}
+	code, out, errs = runCLI("verify", verifyModel, "--candidate", "ort-shifted", "--atol", "0.02")
+	assert.Equal(t, exitOK, code, "shifted outputs with atol 0.02: %s%s", out, errs)
 
 	// A model folder: every test_data_set_N is checked.
 	code, out, errs = runCLI("verify", verifyModel, "--inputs", "../../testdata/golden/dense_gemm", "--candidate", "ort")
-	if code != exitOK || strings.Count(out, "PASS: 2 output(s)") != 2 || !strings.Contains(out, "test_data_set_1") {
-		t.Fatalf("--inputs with data sets: exit %d\n%s%s", code, out, errs)
-	}
+	require.Equal(t, exitOK, code, "--inputs with data sets: %s%s", out, errs)
+	assert.Equal(t, 2, strings.Count(out, "PASS: 2 output(s)"), out)
+	assert.Contains(t, out, "test_data_set_1")
 
 	set := "../../testdata/golden/dense_gemm/test_data_set_1"
 	code, out, errs = runCLI("verify", verifyModel, "--inputs", set, "--candidate", "ort")
-	if code != exitOK || !strings.Contains(out, "[3 8]") {
-		t.Fatalf("--inputs %s: exit %d (want 0 and batch 3 from the files)\n%s%s", set, code, out, errs)
-	}
+	require.Equal(t, exitOK, code, "--inputs %s: %s%s", set, out, errs)
+	assert.Contains(t, out, "[3 8]", "batch 3 from the files")
 }
 
 func TestVerifyCommandErrors(t *testing.T) {
@@ -114,8 +108,7 @@ func TestVerifyCommandErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, _, errs := runCLI(c.args...)
-		if code != c.code || !strings.Contains(errs, c.msg) {
-			t.Errorf("%v: exit %d stderr %q; want exit %d mentioning %q", c.args, code, errs, c.code, c.msg)
-		}
+		assert.Equal(t, c.code, code, "%v: %s", c.args, errs)
+		assert.Contains(t, errs, c.msg, "%v", c.args)
 	}
 }

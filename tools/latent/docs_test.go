@@ -550,3 +550,68 @@ func TestREADMECommands(t *testing.T) {
 	}
 	assert.Equal(t, want, got, "README.md's command table is out of date: go test ./tools/latent -run TestREADMECommands -docs.update")
 }
+
+// The pieces TestDocs stands on, on hand-written markdown.
+func TestParseMarkdown(t *testing.T) {
+	src := "# t\n\n" +
+		"<!-- doc-test: needs ort; append \"--limit 10 --epochs 1\" to latent demo -->\n" +
+		"```sh\nlatent demo\n```\n\n" +
+		"<!-- doc-test: output -->\n```text\nok 1\n```\n\n" +
+		"- item\n\n  ```bash\n  echo indented\n  ```\n\n" +
+		"<!-- doc-test: illustrative (a reason; with a semicolon) -->\n" +
+		"<!-- doc-test: exit 3 -->\n" +
+		"~~~sh\nfalse\n~~~\n\n```\nno language\n```\n"
+	blocks, err := parseMarkdown("x.md", []byte(src))
+	require.NoError(t, err)
+	require.Len(t, blocks, 5)
+	b := blocks[0]
+	assert.Equal(t, "x.md:4", b.where())
+	assert.True(t, b.isShell())
+	assert.Equal(t, "latent demo", b.body)
+	assert.Equal(t, []string{"ort"}, b.dir.needs)
+	assert.Equal(t, []docAppend{{Prefix: []string{"demo"}, Args: []string{"--limit", "10", "--epochs", "1"}}}, b.dir.appends)
+	assert.Empty(t, b.dir.errs)
+	assert.True(t, blocks[1].dir.output)
+	assert.Equal(t, "text", blocks[1].lang)
+	assert.Equal(t, "echo indented", blocks[2].body, "list indentation is removed")
+	assert.Equal(t, "bash", blocks[2].lang)
+	assert.True(t, blocks[3].dir.illustrative)
+	assert.Equal(t, "a reason; with a semicolon", blocks[3].dir.reason)
+	assert.Equal(t, 3, blocks[3].dir.exit)
+	assert.Equal(t, "", blocks[4].lang)
+
+	bad := parseDirectives([]string{"illustrative", "needs gpu", "frobnicate", `append --limit to demo`})
+	require.Len(t, bad.errs, 4)
+	assert.Contains(t, bad.errs[0], "needs a reason")
+	assert.Contains(t, bad.errs[1], `unknown need "gpu"`)
+	assert.Contains(t, bad.errs[2], `unknown directive "frobnicate"`)
+	assert.Contains(t, bad.errs[3], "malformed")
+
+	_, err = parseMarkdown("y.md", []byte("```sh\nopen\n"))
+	assert.ErrorContains(t, err, "y.md:1: the ``` fence is never closed")
+}
+
+func TestMatchOutput(t *testing.T) {
+	got := "progress 1/3\ndeep autoencoder, code 32:   test MSE 0.04901\nratio:  3.164\nplots: a.png, b.png\n"
+	assert.NoError(t, matchOutput("deep autoencoder, code 32: test MSE 0.00974\nratio: 0.643\n", got), "numbers and spacing may differ")
+	assert.NoError(t, matchOutput("plots: …", got), "… matches anything")
+	assert.Error(t, matchOutput("ratio: 0.643\ndeep autoencoder, code 32: test MSE 0.00974", got), "order matters")
+	assert.ErrorContains(t, matchOutput("PCA: test MSE 0.01", got), `no line like "PCA: test MSE 0.01"`)
+	assert.NoError(t, matchOutput("max |diff| 2.9e-06, rtol 1e-4", "max |diff| +Inf, rtol 0.0001"))
+}
+
+func TestShellCommands(t *testing.T) {
+	cmds := shellCommands(`A=1 latent score runs/x --data "a b.csv" | head -3 && go run ./tools/latent demo # comment`)
+	assert.Equal(t, [][]string{{"A=1", "latent", "score", "runs/x", "--data", "a b.csv"}, {"head", "-3"}, {"go", "run", "./tools/latent", "demo"}}, cmds)
+	ls := latentCommands("latent run m.onnx \\\n    --inputs DIR\nCGO_ENABLED=0 go run ./tools/latent/ version\necho latent\n")
+	require.Len(t, ls, 2)
+	assert.Equal(t, []string{"run", "m.onnx", "--inputs", "DIR"}, ls[0].args)
+	assert.Equal(t, 1, ls[0].line)
+	assert.Equal(t, []string{"version"}, ls[1].args)
+	assert.Equal(t, 3, ls[1].line)
+
+	assert.NoError(t, checkLatentLine([]string{"run", "MODEL", "--inputs", "DIR", "--backend=ort"}))
+	assert.NoError(t, checkLatentLine([]string{"demo", "[JOB]", "[--full]"}), "placeholders fall back to the command's own help")
+	assert.EqualError(t, checkLatentLine([]string{"train", "--hiden", "3"}), "latent train has no flag --hiden (did you mean --hidden?)")
+	assert.ErrorContains(t, checkLatentLine([]string{"trian"}), `unknown command "trian" (did you mean train?)`)
+}

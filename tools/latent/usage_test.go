@@ -206,6 +206,19 @@ func TestModelArgumentsTakeRunFolders(t *testing.T) {
 		assert.Contains(t, stderr, "model folder "+tmp+" has no ", name)
 	}
 
+	// train: --from takes a run folder (its model.onnx), --resume one
+	// written with --checkpoint-every (its checkpoint.latent).
+	ft := filepath.Join(tmp, "ft")
+	code, stdout, stderr := trainCLI(t, "--from", runDir, "--data", csv, "--epochs", "1", "--quiet", "--out", ft)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "trained deep [8 4 2]")
+	ck := filepath.Join(tmp, "ck")
+	code, _, stderr = trainCLI(t, "--model", "deep", "--data", csv, "--epochs", "1", "--checkpoint-every", "1", "--quiet", "--out", ck)
+	require.Equal(t, exitOK, code, stderr)
+	code, stdout, stderr = trainCLI(t, "--resume", ck, "--data", csv, "--epochs", "2", "--quiet", "--out", ck)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "in 2 epochs")
+
 	// serve: --model PATH takes a run folder and is named after it.
 	var m modelFlags
 	require.NoError(t, m.Set(runDir))
