@@ -327,6 +327,7 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 	xw := make([]float32, seq*batch*gh)
 	hr := make([]float32, batch*gh)
 	gate := make([]float32, gh)
+	bsum := make([]float32, gh)
 	rT := make([]float32, gh*h)
 	hs, cs := make([]float32, batch*h), make([]float32, batch*h)
 	var rh, hr2 []float32
@@ -342,19 +343,21 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 		if bf != nil {
 			wb, rb = bf[d*2*gh:d*2*gh+gh], bf[d*2*gh+gh:(d+1)*2*gh]
 		}
-		if seq*batch > 0 {
-			ops.Gemm(false, true, seq*batch, gh, inSz, 1, xf, inSz, wd, inSz, 0, xw, gh)
-		}
+		// X·W^T for every time step at once, with Wb + Rb added in the
+		// Gemm's epilogue (GRU with linear_before_reset keeps Rbh apart:
+		// it is scaled by r).
+		var bias []float32
 		if wb != nil {
-			for row := 0; row < seq*batch; row++ {
-				xr := xw[row*gh : (row+1)*gh]
-				for j := range xr {
-					xr[j] += wb[j]
-					if !(r.kind == cellGRU && j >= 2*h && r.lbr) {
-						xr[j] += rb[j]
-					}
+			bias = bsum
+			for j := range bias {
+				bias[j] = wb[j]
+				if !(r.kind == cellGRU && j >= 2*h && r.lbr) {
+					bias[j] += rb[j]
 				}
 			}
+		}
+		if seq*batch > 0 {
+			ops.GemmEpilogue(false, true, seq*batch, gh, inSz, xf, inSz, wd, inSz, xw, gh, ops.Epilogue{Bias: bias})
 		}
 		if h0 != nil {
 			copy(hs, h0[d*batch*h:(d+1)*batch*h])
@@ -384,8 +387,19 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 			if r.kind == cellGRU && !r.lbr {
 				ng = 2 * h
 			}
+			beta := float32(0)
+			if r.kind == cellLSTM {
+				// The LSTM's gates are X·W^T + b + H·R^T: start from the
+				// input projection and let the Gemm accumulate.
+				beta = 1
+				for b := 0; b < batch; b++ {
+					if t, active := r.timeOf(s, b, d, lens); active {
+						copy(hr[b*gh:(b+1)*gh], xw[(t*batch+b)*gh:(t*batch+b+1)*gh])
+					}
+				}
+			}
 			if batch > 0 {
-				ops.Gemm(false, false, batch, ng, h, 1, hs, h, rT, gh, 0, hr[:batch*gh], gh)
+				ops.Gemm(false, false, batch, ng, h, 1, hs, h, rT, gh, beta, hr[:batch*gh], gh)
 			}
 			for b := 0; b < batch; b++ {
 				t, active := r.timeOf(s, b, d, lens)
@@ -403,10 +417,8 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 					acts[0].apply(gate[:h])
 					copy(hb, gate[:h])
 				case cellLSTM:
-					// Gate order i, o, f, c.
-					for j := 0; j < gh; j++ {
-						gate[j] = xr[j] + hrow[j]
-					}
+					// Gate order i, o, f, c; hrow already holds the sum.
+					gate := hrow
 					ig, og, fg, cg := gate[:h], gate[h:2*h], gate[2*h:3*h], gate[3*h:]
 					if pi == nil && po == nil && !r.inputForget && r.clip == 0 {
 						// No peepholes: the i, o and f gates are one
