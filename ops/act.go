@@ -32,6 +32,10 @@ func ApplyActivation(dst, src []float32, act Act, alpha, beta float32) {
 		ClipSlice(dst, src, alpha, beta)
 	case ActSiLU:
 		SiLUSlice(dst, src)
+	case ActGelu:
+		GeluSlice(dst, src)
+	case ActGeluTanh:
+		GeluTanhSlice(dst, src)
 	case ActSigmoid:
 		SigmoidSlice(dst, src) // vectorised (vec_act.go)
 	case ActTanh:

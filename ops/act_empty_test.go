@@ -9,7 +9,7 @@ import (
 // Every activation accepts empty slices (a zero-row batch reaches them
 // through fused epilogues); ActNone used to index dst[0].
 func TestApplyActEmpty(t *testing.T) {
-	for act := ActNone; act <= ActSiLU; act++ {
+	for act := ActNone; act <= ActGeluTanh; act++ {
 		func() {
 			defer func() {
 				r := recover()

@@ -68,6 +68,8 @@ func TestConvDirectAgainstNaive(t *testing.T) {
 		geo{c: 5, m: 5, g: 5, in: []int{8, 9}, k: []int{2, 3}, out: []int{8, 4}, s: []int{1, 2}, d: []int{1, 1}, pb: []int{1, 0}},
 		geo{c: 16, m: 16, g: 16, in: []int{37}, k: []int{7}, out: []int{37}, s: []int{1}, d: []int{1}, pb: []int{3}},
 		geo{c: 4, m: 8, g: 2, in: []int{20}, k: []int{5}, out: []int{8}, s: []int{2}, d: []int{1}, pb: []int{0}, act: ActRelu},
+		geo{c: 6, m: 6, g: 6, in: []int{11, 10}, k: []int{3, 3}, out: []int{11, 10}, s: []int{1, 1}, d: []int{1, 1}, pb: []int{1, 1}, act: ActGelu},
+		geo{c: 4, m: 8, g: 4, in: []int{9, 9}, k: []int{5, 5}, out: []int{5, 5}, s: []int{2, 2}, d: []int{1, 1}, pb: []int{2, 2}, act: ActGeluTanh},
 	)
 	rng := rand.New(rand.NewPCG(7, 8))
 	defer func(u int) { moveUse = u }(moveUse)
@@ -80,8 +82,13 @@ func TestConvDirectAgainstNaive(t *testing.T) {
 		w := uniform(rng, p.OutC*p.InC/p.Group*NumElements(p.Kernel))
 		bias := uniform(rng, p.OutC)
 		want := naiveConv(p, x, w, bias)
-		if p.Act == ActSigmoid {
+		switch p.Act {
+		case ActSigmoid:
 			SigmoidSlice(want, want)
+		case ActGelu:
+			GeluSlice(want, want)
+		case ActGeluTanh:
+			GeluTanhSlice(want, want)
 		}
 		for _, impl := range moveImpls() {
 			moveUse = impl
@@ -118,6 +125,7 @@ func TestConvPointwiseBlocks(t *testing.T) {
 	}{
 		{16, 70, 33, 31, ActSiLU, true}, {3, 200, 20, 20, ActHardSwish, false}, {5, 9, 3, 3, ActRelu, true},
 		{24, 40, 45, 45, ActNone, true}, {7, 64, 64, 64, ActRelu, false}, {0, 4, 5, 5, ActNone, true},
+		{12, 33, 9, 11, ActGelu, true}, {4, 17, 6, 7, ActGeluTanh, false},
 	} {
 		p := &ConvParams{Batch: 3, InC: c.inC, OutC: c.outC, Group: 1, In: []int{c.h, c.w}, Kernel: []int{1, 1}, Out: []int{c.h, c.w},
 			Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Act: c.act}

@@ -20,6 +20,8 @@ const (
 	ActHardSwish   // x·max(0, min(1, x/6 + 1/2))
 	ActClip        // min(max(x, Alpha), Beta) (Relu6 is Clip(0, 6))
 	ActSiLU        // x·sigmoid(x) (Swish; SiLU in PyTorch)
+	ActGelu        // x/2·(1 + erf(x/√2)) (GeluSlice)
+	ActGeluTanh    // the tanh approximation of GELU (GeluTanhSlice)
 )
 
 // Epilogue describes what a fused kernel does to each output element after

@@ -250,7 +250,7 @@ func TestGemmDegenerate(t *testing.T) {
 }
 
 func TestGemmEpilogue(t *testing.T) {
-	acts := []Act{ActNone, ActRelu, ActLeakyRelu, ActSigmoid, ActTanh, ActElu, ActSelu, ActSoftplus}
+	acts := []Act{ActNone, ActRelu, ActLeakyRelu, ActSigmoid, ActTanh, ActElu, ActSelu, ActSoftplus, ActSiLU, ActGelu, ActGeluTanh}
 	for _, path := range allPaths() {
 		withPath(t, path, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(4, uint64(path.impl)))

@@ -25,7 +25,9 @@ type fusedAct struct {
 // fusedActs maps the activations the fusion pass absorbs to ops.Act. The
 // names are ai.onnx operators, except Silu: x·Sigmoid(x), the pattern
 // exporters write for PyTorch's SiLU (and for which the fallback runs a
-// Sigmoid and a Mul). Clip carries min and max as activation_alpha and
+// Sigmoid and a Mul); Gelu is the exact GELU (the fuse-gelu node of the
+// latent domain, or ai.onnx Gelu), GeluTanh ai.onnx Gelu with
+// approximate=tanh. Clip carries min and max as activation_alpha and
 // activation_beta.
 var fusedActs = map[string]fusedAct{
 	"Relu":        {act: ops.ActRelu},
@@ -36,6 +38,8 @@ var fusedActs = map[string]fusedAct{
 	"HardSwish":   {act: ops.ActHardSwish},
 	"Clip":        {act: ops.ActClip, alpha: -math.MaxFloat32, beta: math.MaxFloat32},
 	"Silu":        {act: ops.ActSiLU},
+	"Gelu":        {act: ops.ActGelu},
+	"GeluTanh":    {act: ops.ActGeluTanh},
 }
 
 // FusableActivation reports whether the fused kernels (FusedGemm, FusedConv,
@@ -80,6 +84,12 @@ func fusedActivation(n *graph.Node, in, out string, opset int64) (act ops.Act, a
 		nodes = []*graph.Node{{Name: actName, OpType: "Clip", Inputs: []string{in}, Outputs: []string{out},
 			Attrs: map[string]*graph.Attr{"min": fattr("min", alpha), "max": fattr("max", beta)}}}
 		opset = 6
+	case "Gelu":
+		nodes = []*graph.Node{{Name: actName, OpType: "Gelu", Domain: operators.FusedDomain, Inputs: []string{in}, Outputs: []string{out}}}
+	case "GeluTanh":
+		nodes = []*graph.Node{{Name: actName, OpType: "Gelu", Inputs: []string{in}, Outputs: []string{out},
+			Attrs: map[string]*graph.Attr{"approximate": {Name: "approximate", Type: graph.AttrString, S: []byte("tanh")}}}}
+		opset = max(opset, 20)
 	case "HardSwish":
 		// Also fused from x·HardSigmoid(x) in models older than
 		// HardSwish (opset 14); the operator is the same at 14.
@@ -237,7 +247,10 @@ func buildFusedGemm(n *graph.Node, _ int64) (operators.Kernel, error) {
 
 // buildDefault builds an ai.onnx node at opset with the registered kernel.
 func buildDefault(n *graph.Node, opset int64) (operators.Kernel, error) {
-	b, err := operators.KernelBuilder("", n.OpType, opset)
+	if n.Domain == operators.FusedDomain {
+		opset = 1
+	}
+	b, err := operators.KernelBuilder(n.Domain, n.OpType, opset)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Label(), err)
 	}

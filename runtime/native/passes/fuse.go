@@ -21,7 +21,7 @@ var FuseLayers = Pass{
 // fuseLayers returns a copy of g in which the layer patterns exporters
 // write become one node of domain operators.FusedDomain:
 //
-//	Gemm → act                  FusedGemm  (act: Relu, LeakyRelu, Sigmoid, Tanh)
+//	Gemm → act                  FusedGemm  (act: see matchActivation)
 //	MatMul → Add(bias) [→ act]  FusedGemm
 //	Conv → act                  FusedConv
 //	ConvTranspose → act         FusedConvTranspose
@@ -71,7 +71,9 @@ func fuseLayers(m *graph.Model, g *graph.Graph) *graph.Graph {
 	replace := map[*graph.Node]*graph.Node{} // tail node → fused node
 	for i := len(g.Nodes) - 1; i >= 0; i-- {
 		tail := g.Nodes[i]
-		if absorbed[tail] || !isDefault(tail) || len(tail.Outputs) != 1 || tail.Outputs[0] == "" {
+		// Tails are ai.onnx nodes, or the Gelu fuse-gelu writes.
+		fusedGelu := tail.Domain == operators.FusedDomain && tail.OpType == "Gelu"
+		if absorbed[tail] || !isDefault(tail) && !fusedGelu || len(tail.Outputs) != 1 || tail.Outputs[0] == "" {
 			continue
 		}
 		head, act := tail, matchActivation(tail, opset, readers, producer, consts)
@@ -212,6 +214,7 @@ type actMatch struct {
 //	Clip(x, min, max)            min and max attributes or constant scalars (Relu6 is Clip(x, 0, 6))
 //	Mul(x, Sigmoid(x))           Silu (PyTorch's SiLU as the exporters write it), either operand order
 //	Mul(x, HardSigmoid(x))       HardSwish, when alpha is 1/6 and beta 1/2
+//	Gelu                         fuse-gelu's node (latent domain), or ai.onnx Gelu (GeluTanh with approximate=tanh)
 //
 // The layer output x must have no other readers than the pattern's own
 // nodes. It returns nil when tail is none of these.
@@ -224,6 +227,18 @@ func matchActivation(tail *graph.Node, opset int64, readers map[string]int, prod
 		return nil
 	}
 	isDefault := func(n *graph.Node) bool { return n.Domain == "" || n.Domain == "ai.onnx" }
+	if tail.OpType == "Gelu" && (isDefault(tail) || tail.Domain == operators.FusedDomain) {
+		if len(tail.Inputs) != 1 || tail.Inputs[0] == "" || readers[tail.Inputs[0]] != 1 {
+			return nil
+		}
+		switch a, ok := tail.Attrs["approximate"]; {
+		case !ok || string(a.S) == "none":
+			return &actMatch{name: "Gelu", node: tail}
+		case string(a.S) == "tanh":
+			return &actMatch{name: "GeluTanh", node: tail}
+		}
+		return nil
+	}
 	if !isDefault(tail) || len(tail.Inputs) == 0 || tail.Inputs[0] == "" || readers[tail.Inputs[0]] != 1 && tail.OpType != "Mul" {
 		return nil
 	}

@@ -184,3 +184,83 @@ func TestFusedGemmBatchedRows(t *testing.T) {
 		}
 	}
 }
+
+// TestFuseGeluIntoLayers: a GELU after a Conv, Gemm or MatMul+Add (the
+// decomposed form through fuse-gelu, or ai.onnx Gelu in either
+// approximation) becomes the fused layer's epilogue; a layer output with
+// another reader keeps its Gelu. The fused graph computes what the
+// original did, on the vector path (float32) and on the fallback
+// (float64, where the fused node runs Gemm then Gelu).
+func TestFuseGeluIntoLayers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 3))
+	randT := func(dt ops.DType, shape ...int) *ops.Tensor {
+		v := ops.New(dt, shape...)
+		for i := 0; i < v.Len(); i++ {
+			x := rng.NormFloat64() * 1.5
+			if dt == ops.Float64 {
+				v.F64()[i] = x
+			} else {
+				v.F32()[i] = float32(x)
+			}
+		}
+		return v
+	}
+	decomposed := func(p, x, y string) []*graph.Node {
+		return []*graph.Node{
+			node(p+"d", "Div", []string{x, "sqrt2"}, p+"d"), node(p+"e", "Erf", []string{p + "d"}, p+"e"),
+			node(p+"a", "Add", []string{p + "e", "one"}, p+"a"), node(p+"m", "Mul", []string{"half", p + "a"}, p+"m"),
+			node(p+"n", "Mul", []string{x, p + "m"}, y),
+		}
+	}
+	tanh := map[string]*graph.Attr{"approximate": {Name: "approximate", Type: graph.AttrString, S: []byte("tanh")}}
+	inits := geluInits()
+	inits["cw"], inits["cb"] = randT(ops.Float32, 6, 3, 3, 3), randT(ops.Float32, 6)
+	inits["mw"], inits["mb"] = randT(ops.Float32, 9, 20), randT(ops.Float32, 20)
+	inits["dw"], inits["db"] = randT(ops.Float64, 9, 5), randT(ops.Float64, 5)
+	var nodes []*graph.Node
+	nodes = append(nodes, &graph.Node{Name: "conv1", OpType: "Conv", Inputs: []string{"x", "cw", "cb"}, Outputs: []string{"c1"}, Attrs: map[string]*graph.Attr{"pads": intsAttr("pads", 1, 1, 1, 1)}})
+	nodes = append(nodes, decomposed("g1", "c1", "y1")...)
+	nodes = append(nodes,
+		node("mm2", "MatMul", []string{"v", "mw"}, "m2"), node("add2", "Add", []string{"m2", "mb"}, "a2"),
+		&graph.Node{Name: "gelu2", OpType: "Gelu", Inputs: []string{"a2"}, Outputs: []string{"y2"}, Attrs: tanh},
+		node("gemm3", "Gemm", []string{"u", "mw", "mb"}, "h3"), node("gelu3", "Gelu", []string{"h3"}, "y3"),
+		node("conv4", "Conv", []string{"x", "cw", "cb"}, "c4"), node("gelu4", "Gelu", []string{"c4"}, "y4"), // c4 is a graph output: kept
+		node("gemm5", "Gemm", []string{"d", "dw", "db"}, "h5"), node("gelu5", "Gelu", []string{"h5"}, "y5"))
+	nodes = append(nodes, node("gemm6", "Gemm", []string{"d", "dw", "db"}, "h6"),
+		&graph.Node{Name: "gelu6", OpType: "Gelu", Inputs: []string{"h6"}, Outputs: []string{"y6"}, Attrs: tanh})
+	g := &graph.Graph{
+		Inputs:       []graph.ValueInfo{{Name: "x"}, {Name: "v"}, {Name: "u"}, {Name: "d"}},
+		Outputs:      []graph.ValueInfo{{Name: "y1"}, {Name: "y2"}, {Name: "y3"}, {Name: "c4"}, {Name: "y4"}, {Name: "y5"}, {Name: "y6"}},
+		Initializers: inits,
+		Nodes:        nodes,
+	}
+	m := &graph.Model{Opsets: map[string]int64{"": 20}, Graph: g}
+	fused := runPass(t, passes.FuseLayers, m, runPass(t, passes.FuseGelu, m, g))
+	assert.Equal(t, []string{
+		"FusedConv(x,cw,cb)->y1", "FusedGemm(v,mw,mb)->y2", "FusedGemm(u,mw,mb)->y3",
+		"Conv(x,cw,cb)->c4", "Gelu(c4)->y4", "FusedGemm(d,dw,db)->y5", "FusedGemm(d,dw,db)->y6",
+	}, opsOf(fused), "after fuse-gelu and fuse-layers")
+	acts := map[string]string{}
+	for _, n := range fused.Nodes {
+		if a, err := n.String("activation", ""); err == nil && a != "" {
+			acts[n.Outputs[0]] = a
+		}
+	}
+	assert.Equal(t, map[string]string{"y1": "Gelu", "y2": "GeluTanh", "y3": "Gelu", "y5": "Gelu", "y6": "GeluTanh"}, acts, "fused activations")
+
+	x, v, u, d := randT(ops.Float32, 2, 3, 7, 6), randT(ops.Float32, 2, 4, 9), randT(ops.Float32, 5, 9), randT(ops.Float64, 3, 9)
+	before, after := runGraph(t, m, g, x, v, u, d), runGraph(t, m, fused, x, v, u, d)
+	require.Len(t, after, len(before))
+	for i := range before {
+		require.Equal(t, before[i].Shape, after[i].Shape, "output %d shape", i)
+		for j := 0; j < before[i].Len(); j++ {
+			var w, got float64
+			if before[i].DType == ops.Float64 {
+				w, got = before[i].F64()[j], after[i].F64()[j]
+			} else {
+				w, got = float64(before[i].F32()[j]), float64(after[i].F32()[j])
+			}
+			require.InDeltaf(t, w, got, 1e-5*math.Max(1, math.Abs(w)), "output %d element %d", i, j)
+		}
+	}
+}
