@@ -319,6 +319,13 @@ func TestGRPCCancellation(t *testing.T) {
 	_, err := c.ModelInfer(ctx, rawRequest(t, "ae", in))
 	cancel()
 	requireStatus(t, "deadline", err, codes.DeadlineExceeded, "")
+	fails := func() uint64 {
+		st, err := c.ModelStatistics(testCtx(t), &pb.ModelStatisticsRequest{Name: "ae"})
+		require.NoError(t, err)
+		return st.GetModelStats()[0].GetInferenceStats().GetFail().GetCount()
+	}
+	// The server has seen the first call end before the second arrives.
+	require.Eventually(t, func() bool { return fails() == 1 }, 10*time.Second, time.Millisecond)
 
 	ctx, cancel = context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -326,7 +333,7 @@ func TestGRPCCancellation(t *testing.T) {
 		_, err := c.ModelInfer(ctx, rawRequest(t, "ae", in))
 		errc <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	waitHeld(t, lb.s, "ae", 1) // the call waits for the slot on the server
 	cancel()
 	requireStatus(t, "canceled", <-errc, codes.Canceled, "")
 

@@ -380,6 +380,11 @@ func (r *repository) load(ctx context.Context, name string) error {
 	e := r.entry(name)
 	e.op.Lock()
 	defer e.op.Unlock()
+	return r.loadLocked(ctx, name, e, loc)
+}
+
+// loadLocked is load with the entry's op lock held.
+func (r *repository) loadLocked(ctx context.Context, name string, e *entry, loc located) error {
 	if err := ctx.Err(); err != nil {
 		return errorf(http.StatusServiceUnavailable, "load model %q: %w", name, err)
 	}
@@ -445,7 +450,7 @@ func (r *repository) unloadLocked(ctx context.Context, name string, e *entry, re
 		r.setState(e, stateUnavailable, reason, "")
 		return nil
 	}
-	r.setState(e, stateUnloading, "", "")
+	r.setState(e, stateUnloading, reason, "")
 	old.retire()
 	r.s.log.Info("model unloading", "model", name, "reason", reason)
 	select {
@@ -595,21 +600,7 @@ func (r *repository) rescan(ctx context.Context) {
 		if loc.err != nil || ctx.Err() != nil {
 			continue
 		}
-		stamp, err := stampOf(loc.path)
-		if err != nil {
-			continue
-		}
-		r.mu.Lock()
-		e := r.entries[n]
-		skip := e != nil && (e.unloaded || e.failed == stamp)
-		r.mu.Unlock()
-		m := (*r.live.Load())[n]
-		if skip || m != nil && m.fingerprint == stamp {
-			continue
-		}
-		if err := r.load(ctx, n); err != nil {
-			continue // logged and recorded in the entry
-		}
+		r.reloadIfChanged(ctx, n, loc)
 	}
 	for _, n := range r.names() {
 		if _, ok := r.fixed[n]; ok {
@@ -625,6 +616,32 @@ func (r *repository) rescan(ctx context.Context) {
 			e.op.Unlock()
 		}
 	}
+}
+
+// reloadIfChanged loads model name from loc unless it was unloaded on
+// request, its file is the one a load last failed on, or the live version
+// was loaded from that very file. The checks and the load happen under the
+// model's op lock, so an unload or load request that comes between them
+// is never undone by the poll.
+func (r *repository) reloadIfChanged(ctx context.Context, name string, loc located) {
+	if _, err := stampOf(loc.path); err != nil {
+		return // gone since the scan
+	}
+	e := r.entry(name)
+	e.op.Lock()
+	defer e.op.Unlock()
+	stamp, err := stampOf(loc.path)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	skip := e.unloaded || e.failed == stamp
+	r.mu.Unlock()
+	if m := (*r.live.Load())[name]; skip || m != nil && m.fingerprint == stamp {
+		return
+	}
+	// A failure is logged and recorded in the entry.
+	_ = r.loadLocked(ctx, name, e, loc)
 }
 
 // closeAll unloads every model and waits for each to close.

@@ -316,7 +316,7 @@ func TestHotReloadKeepsRequestsInFlight(t *testing.T) {
 	}, 5*time.Second, time.Millisecond)
 	unloaded := make(chan reply, 1)
 	go func() { unloaded <- do(t, "POST", lb.base+"/v2/repository/models/m/unload", nil, nil) }()
-	time.Sleep(50 * time.Millisecond)
+	require.Eventually(t, func() bool { return indexOf(t, lb.base)["m"].State == stateUnloading }, 10*time.Second, time.Millisecond)
 	select {
 	case r := <-unloaded:
 		require.Fail(t, "unload returned with a request in flight", "%d %s", r.code, r.body)
@@ -381,63 +381,133 @@ func TestReloadUnderLoad(t *testing.T) {
 			}
 		}(w)
 	}
+	// Between steps, wait for the workers to get answers, not for time
+	// to pass: each version and the unloaded gap see traffic.
+	progress := func(what string, counter *atomic.Int64, k int64) {
+		t.Helper()
+		n := counter.Load()
+		require.Eventually(t, func() bool { return counter.Load() >= n+k || len(errc) > 0 }, 30*time.Second, time.Millisecond,
+			"no %s answers", what)
+	}
 	for i := 0; i < 10; i++ {
 		scaleModel(t, filepath.Join(dir, "m", "model.onnx"), float32(1+i%2))
 		require.Equal(t, http.StatusOK, do(t, "POST", lb.base+"/v2/repository/models/m/load", nil, nil).code)
-		time.Sleep(20 * time.Millisecond)
+		progress("200", &ok, 4)
 	}
 	require.Equal(t, http.StatusOK, do(t, "POST", lb.base+"/v2/repository/models/m/unload", nil, nil).code)
-	time.Sleep(20 * time.Millisecond)
+	progress("404", &notLoaded, 2)
 	require.Equal(t, http.StatusOK, do(t, "POST", lb.base+"/v2/repository/models/m/load", nil, nil).code)
-	time.Sleep(20 * time.Millisecond)
+	progress("200", &ok, 4)
 	close(stop)
 	wg.Wait()
 	close(errc)
 	for err := range errc {
 		assert.NoError(t, err)
 	}
-	assert.Greater(t, ok.Load(), int64(20))
+	assert.GreaterOrEqual(t, ok.Load(), int64(44))
+	assert.GreaterOrEqual(t, notLoaded.Load(), int64(2))
 	t.Logf("%d requests answered, %d while unloaded", ok.Load(), notLoaded.Load())
 }
 
-// Polling loads new folders, reloads changed files and new versions, and
-// unloads removed folders; a model unloaded on request stays unloaded.
-func TestRepositoryPoll(t *testing.T) {
+// A rescan (what each poll runs) loads new folders, reloads changed files
+// and new versions, leaves unchanged ones alone, unloads removed folders,
+// tries a broken file once, and leaves a model unloaded on request
+// unloaded. The test calls rescan itself, so every step is checked right
+// after the scan that must have made it.
+func TestRepositoryRescan(t *testing.T) {
 	dir := t.TempDir()
 	scaleModel(t, filepath.Join(dir, "a", "model.onnx"), 1)
-	lb := startLoopback(t, Config{Repository: dir, PollInterval: 10 * time.Millisecond})
-	scaleEventually := func(name string, want float64) {
+	lb := startLoopback(t, Config{Repository: dir})
+	rescan := func() { lb.s.repo.rescan(context.Background()) }
+	scale := func(name string) float64 {
 		t.Helper()
-		require.Eventually(t, func() bool {
-			got, _ := scaleOf(t, lb.base, name)
-			return got == want
-		}, 10*time.Second, 10*time.Millisecond, "%s never answered with scale %g", name, want)
+		got, r := scaleOf(t, lb.base, name)
+		require.Equal(t, 200, r.code, "%s: %s", name, r.body)
+		return got
 	}
-	scaleEventually("a", 1)
+	loads := func(name, result string) string {
+		t.Helper()
+		return fmt.Sprintf("latent_model_loads_total{model=%q,result=%q}", name, result)
+	}
+	metrics := func() string { return string(do(t, "GET", lb.base+"/metrics", nil, nil).body) }
+	assert.Equal(t, 1.0, scale("a"))
+
 	scaleModel(t, filepath.Join(dir, "b", "1", "model.onnx"), 3)
-	scaleEventually("b", 3)
+	rescan()
+	assert.Equal(t, 3.0, scale("b"))
 	scaleModel(t, filepath.Join(dir, "b", "2", "model.onnx"), 4)
-	scaleEventually("b", 4)
-	// A rewritten file (new size or time) is a change too.
-	time.Sleep(20 * time.Millisecond)
-	scaleModel(t, filepath.Join(dir, "a", "model.onnx"), 5)
-	scaleEventually("a", 5)
+	rescan()
+	assert.Equal(t, 4.0, scale("b"))
+	assert.Equal(t, indexEntry{Name: "b", Version: "2", State: stateReady}, indexOf(t, lb.base)["b"])
+
+	// An unchanged file is not loaded again; a rewritten one (same size,
+	// later modification time) is.
+	rescan()
+	assert.Contains(t, metrics(), loads("a", "ok")+" 1\n")
+	a := filepath.Join(dir, "a", "model.onnx")
+	fi, err := os.Stat(a)
+	require.NoError(t, err)
+	scaleModel(t, a, 5)
+	later := fi.ModTime().Add(time.Second)
+	require.NoError(t, os.Chtimes(a, later, later))
+	rescan()
+	assert.Equal(t, 5.0, scale("a"))
+	assert.Contains(t, metrics(), loads("a", "ok")+" 2\n")
+
+	// A removed folder is unloaded, with the reason in the index.
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "a")))
+	rescan()
+	_, r := scaleOf(t, lb.base, "a")
+	assert.Equal(t, 404, r.code)
+	assert.Contains(t, string(r.body), "removed from the model repository")
+	assert.Equal(t, indexEntry{Name: "a", Version: "1", State: stateUnavailable, Reason: "removed from the model repository"},
+		indexOf(t, lb.base)["a"])
+
+	// An explicit unload sticks although the folder is still there, until
+	// an explicit load.
+	require.Equal(t, 200, do(t, "POST", lb.base+"/v2/repository/models/b/unload", nil, nil).code)
+	rescan()
+	_, r = scaleOf(t, lb.base, "b")
+	assert.Equal(t, 404, r.code)
+	assert.Equal(t, "unloaded", indexOf(t, lb.base)["b"].Reason)
+	require.Equal(t, 200, do(t, "POST", lb.base+"/v2/repository/models/b/load", nil, nil).code)
+	assert.Equal(t, 4.0, scale("b"))
+
+	// A broken file is tried once, not on every scan; fixed, it loads.
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "c"), 0o755))
+	c := filepath.Join(dir, "c", "model.onnx")
+	require.NoError(t, os.WriteFile(c, []byte("broken"), 0o644))
+	rescan()
+	rescan()
+	assert.Contains(t, metrics(), loads("c", "error")+" 1\n")
+	assert.Equal(t, stateUnavailable, indexOf(t, lb.base)["c"].State)
+	assert.NotEmpty(t, indexOf(t, lb.base)["c"].Reason)
+	require.NoError(t, os.Remove(c))
+	scaleModel(t, c, 6)
+	rescan()
+	assert.Equal(t, 6.0, scale("c"))
+
+	// A removed folder that comes back is loaded again.
+	scaleModel(t, a, 7)
+	rescan()
+	assert.Equal(t, 7.0, scale("a"))
+	assert.Equal(t, []string{"a", "b", "c"}, lb.s.repo.names())
+}
+
+// The poller runs rescans by itself: a folder added while the server runs
+// is served without a load request, and a removed one goes away.
+func TestRepositoryPoll(t *testing.T) {
+	dir := t.TempDir()
+	lb := startLoopback(t, Config{Repository: dir, PollInterval: 5 * time.Millisecond})
+	scaleModel(t, filepath.Join(dir, "a", "1", "model.onnx"), 2)
+	require.Eventually(t, func() bool {
+		got, _ := scaleOf(t, lb.base, "a")
+		return got == 2
+	}, 30*time.Second, 5*time.Millisecond, "the poller never loaded the new folder")
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "a")))
 	require.Eventually(t, func() bool {
-		_, r := scaleOf(t, lb.base, "a")
-		return r.code == 404
-	}, 10*time.Second, 10*time.Millisecond)
-	assert.Contains(t, indexOf(t, lb.base)["a"].Reason, "removed from the model repository")
-	// An explicit unload sticks although the folder is still there.
-	require.Equal(t, 200, do(t, "POST", lb.base+"/v2/repository/models/b/unload", nil, nil).code)
-	time.Sleep(100 * time.Millisecond)
-	_, r := scaleOf(t, lb.base, "b")
+		return indexOf(t, lb.base)["a"].State == stateUnavailable
+	}, 30*time.Second, 5*time.Millisecond, "the poller never unloaded the removed folder")
+	_, r := scaleOf(t, lb.base, "a")
 	assert.Equal(t, 404, r.code)
-	// A broken file is tried once, not every poll.
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "c"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "c", "model.onnx"), []byte("broken"), 0o644))
-	require.Eventually(t, func() bool { return indexOf(t, lb.base)["c"].Reason != "" }, 10*time.Second, 10*time.Millisecond)
-	time.Sleep(100 * time.Millisecond)
-	m := do(t, "GET", lb.base+"/metrics", nil, nil)
-	assert.Contains(t, string(m.body), `latent_model_loads_total{model="c",result="error"} 1`+"\n")
 }

@@ -562,6 +562,20 @@ type loopback struct {
 	err      error         // their first error, once done is closed
 }
 
+// waitHeld waits until n requests hold the live version of model name:
+// they have been decoded and wait for, or hold, a run slot.
+func waitHeld(t *testing.T, s *Server, name string, n int64) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		m, err := s.repo.get(name, "")
+		if err != nil {
+			return false
+		}
+		defer m.release()
+		return m.refs.Load() == n+1 // +1: this check's own reference
+	}, 10*time.Second, time.Millisecond, "%d requests never held model %q", n, name)
+}
+
 // startLoopback builds a server for c and serves REST and gRPC on
 // loopback ports. The test's cleanup stops it, requires Serve and
 // ServeGRPC to return nil within 10 s and closes the server.
@@ -624,10 +638,10 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		got <- reply{code: resp.StatusCode, body: b}
 	}()
-	time.Sleep(100 * time.Millisecond) // the request is waiting for the slot
+	waitHeld(t, s, "ae", 1) // the request is waiting for the slot
 	lb.stop()
-	time.Sleep(100 * time.Millisecond)
-	assert.False(t, s.Ready(), "server still ready after shutdown began")
+	require.Eventually(t, func() bool { return !s.Ready() }, 10*time.Second, time.Millisecond,
+		"server still ready after shutdown began")
 	select {
 	case <-lb.done:
 		require.Fail(t, "Serve returned with a request in flight", "%v", lb.err)
