@@ -1,5 +1,5 @@
 // Package apps owns latent's applications on real data and the baselines and
-// measurements that judge them: a PCA baseline (gonum eigendecomposition of
+// measurements that judge them: a PCA baseline (a Householder-QL eigendecomposition of
 // the covariance), reconstruction MSE, PSNR, ROC-AUC, held-out RMSE for
 // ratings, top-N recommendation, code compression (float32/float16), the
 // Fashion-MNIST loaders (images and labels) and the PNG plots every training
