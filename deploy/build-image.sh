@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build-image.sh builds latent's OCI image from deploy/Containerfile: the
-# static edge binary (CGO_ENABLED=0, -tags grpcnotrace, as the README
+# static edge binary (CGO_ENABLED=0, -tags grpcnotrace,nethttpomithttp2, as the README
 # documents) on an empty base, non-root. No base image is pulled and no
 # command runs inside the build, so it works offline.
 #
@@ -29,7 +29,7 @@ done
 
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
-CGO_ENABLED=0 GOOS=linux GOARCH="$arch" go build -tags grpcnotrace -trimpath -ldflags "-s -w" -o "$ctx/latent" ./tools/latent
+CGO_ENABLED=0 GOOS=linux GOARCH="$arch" go build -tags grpcnotrace,nethttpomithttp2 -trimpath -ldflags "-s -w" -o "$ctx/latent" ./tools/latent
 cp deploy/Containerfile "$ctx/Containerfile"
 
 # shellcheck disable=SC2206

@@ -277,7 +277,7 @@ func startLatent(ctx context.Context, o options, dir string) (*server, error) {
 	bin := o.latentBin
 	if bin == "" {
 		bin = filepath.Join(dir, "latent")
-		build := exec.Command("go", "build", "-tags", "grpcnotrace", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/latent-ml/latent/tools/latent")
+		build := exec.Command("go", "build", "-tags", "grpcnotrace,nethttpomithttp2", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/latent-ml/latent/tools/latent")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("build latent: %v: %s", err, out)
