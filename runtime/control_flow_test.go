@@ -356,6 +356,15 @@ func TestMalformedSubgraphs(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "num_scan_inputs must be positive, got 0")
 
+	// A type error inside a body fails at Open too (the typed stage
+	// checks subgraphs with the outer values in scope).
+	m = counterLoop(2)
+	m.Graph.Nodes[0].Attrs["body"].G.Nodes[0].Inputs = []string{"v_in", "L"}
+	_, err = runtime.OpenModel(m)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "subgraph body: node Add -> v_out")
+	assert.Contains(t, err.Error(), "int64")
+
 	// A sequence fed to an operator of tensors fails at Open.
 	g := &graph.Graph{Name: "bad",
 		Inputs:  []graph.ValueInfo{tinfo("x", ops.Float32, 2)},

@@ -32,6 +32,8 @@ type controlBuild struct {
 	node  *graph.Node
 	opset int64
 	slot  map[string]int
+	// bodies collects the subgraphs compiled so far.
+	bodies []*Plan
 }
 
 // controlBuilder compiles a node with subgraphs. values reports whether
@@ -75,7 +77,14 @@ func (c *controlBuild) compile(attr string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Plan{graph: g, body: true, seed: c.plan.seed, lim: c.plan.lim}
+	if c.plan.passes != nil {
+		// The optimiser treats a subgraph like any graph: its outer values
+		// are names it neither defines nor folds.
+		if g, err = c.plan.passes.Run(c.model, g); err != nil {
+			return nil, fmt.Errorf("subgraph %s: optimise: %w", attr, err)
+		}
+	}
+	b := &Plan{graph: g, body: true, seed: c.plan.seed, lim: c.plan.lim, passes: c.plan.passes}
 	// Its inputs may be sequences when the enclosing plan's values may be.
 	b.hasValues = c.plan.hasValues
 	b.optionalIn = make([]bool, len(g.Inputs))
@@ -90,6 +99,7 @@ func (c *controlBuild) compile(attr string) (*Plan, error) {
 		return nil, fmt.Errorf("subgraph %s: %w", attr, err)
 	}
 	b.state.init(b)
+	c.bodies = append(c.bodies, b)
 	return b, nil
 }
 

@@ -116,9 +116,11 @@ type Plan struct {
 	// another kind given to one is wrapped.
 	optionalIn []bool
 
-	seed  uint64
-	lim   *runLimits
-	state statePool
+	seed uint64
+	lim  *runLimits
+	// passes optimise the subgraphs too (nil: Optimize is off).
+	passes passes.Pipeline
+	state  statePool
 }
 
 // capture is an outer-scope value a subgraph reads: the slot of the
@@ -133,8 +135,10 @@ type step struct {
 	// values runs the node when an input is not a tensor, or when it has
 	// no tensor kernel (sequence and optional operators).
 	values operators.ValueKernel
-	// control runs a node with subgraphs (If, Loop, Scan, SequenceMap).
+	// control runs a node with subgraphs (If, Loop, Scan, SequenceMap);
+	// bodies are their compiled subgraphs, in attribute order.
 	control controlKernel
+	bodies  []*Plan
 	in      []int // input slots, -1 for omitted optional inputs
 	out     []int // output slots, -1 for omitted optional outputs
 	// implicit lists slots of outer values the node's subgraphs read: they
@@ -169,9 +173,10 @@ func Compile(m *graph.Model, opts Options) (*Plan, error) {
 		return nil, errors.New("native: compile: model has no graph")
 	}
 	g := m.Graph
+	var pipeline passes.Pipeline
 	if opts.Optimize {
 		var err error
-		pipeline := opts.Passes
+		pipeline = opts.Passes
 		if pipeline == nil {
 			pipeline = passes.Default()
 		}
@@ -185,7 +190,7 @@ func Compile(m *graph.Model, opts Options) (*Plan, error) {
 		maxIters:  limit(opts.MaxLoopIterations, graph.DefaultMaxLoopIterations),
 		maxSeqLen: limit(opts.MaxSequenceLength, graph.DefaultMaxSequenceLength),
 	}
-	p := &Plan{graph: g, seed: opts.Seed, lim: lim}
+	p := &Plan{graph: g, seed: opts.Seed, lim: lim, passes: pipeline}
 	for _, vi := range g.Inputs {
 		if kind, err := graph.DeclaredKind(vi); err != nil || kind != graph.TensorValue {
 			p.hasValues = true
@@ -428,11 +433,12 @@ func (p *Plan) buildStep(m *graph.Model, st *step, op *operators.Op, opset int64
 		if !ok || n.Domain != "" {
 			return &unsupportedError{fmt.Sprintf("operator %s in domain %q runs subgraphs the native planner does not know", n.OpType, operators.DomainName(n.Domain))}
 		}
-		k, values, err := cb(&controlBuild{plan: p, model: m, node: n, opset: opset, slot: slot})
+		c := &controlBuild{plan: p, model: m, node: n, opset: opset, slot: slot}
+		k, values, err := cb(c)
 		if err != nil {
 			return err
 		}
-		st.control = k
+		st.control, st.bodies = k, c.bodies
 		p.hasValues = p.hasValues || values
 		return nil
 	}

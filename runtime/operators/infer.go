@@ -26,6 +26,29 @@ type InferContext struct {
 	opset  int64
 	consts map[string]*ops.Tensor
 	sym    map[string][]SymInt
+	// parent is the context of the enclosing graph while a subgraph is
+	// checked: its values are visible unless the subgraph shadows them.
+	parent *InferContext
+}
+
+// symOf looks name's tracked values up here and in enclosing graphs.
+func (c *InferContext) symOf(name string) ([]SymInt, bool) {
+	for ; c != nil; c = c.parent {
+		if v, ok := c.sym[name]; ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// constOf looks name's constant up here and in enclosing graphs.
+func (c *InferContext) constOf(name string) (*ops.Tensor, bool) {
+	for ; c != nil; c = c.parent {
+		if t, ok := c.consts[name]; ok {
+			return t, true
+		}
+	}
+	return nil, false
 }
 
 // maxSymLen bounds the integer tensors whose values inference tracks.
@@ -37,8 +60,7 @@ func (c *InferContext) Opset() int64 { return c.opset }
 // Values returns the tracked elements of the integer tensor name (a
 // constant, or computed from shapes), or false when they are not tracked.
 func (c *InferContext) Values(name string) ([]SymInt, bool) {
-	v, ok := c.sym[name]
-	return v, ok
+	return c.symOf(name)
 }
 
 // SetValues records the elements of the integer tensor name (a rule's
@@ -54,7 +76,7 @@ func (c *InferContext) DropValues(name string) { delete(c.sym, name) }
 
 // CopyValues tracks to with from's elements, when from's are tracked.
 func (c *InferContext) CopyValues(from, to string) {
-	if s, ok := c.sym[from]; ok && to != "" {
+	if s, ok := c.symOf(from); ok && to != "" {
 		c.sym[to] = s
 	}
 }
@@ -87,7 +109,7 @@ func (c *InferContext) Ints(n *graph.Node, i int) ([]int64, bool) {
 	if i >= len(n.Inputs) || n.Inputs[i] == "" {
 		return nil, false
 	}
-	vals, ok := c.sym[n.Inputs[i]]
+	vals, ok := c.symOf(n.Inputs[i])
 	if !ok {
 		return nil, false
 	}
@@ -107,7 +129,7 @@ func (c *InferContext) Floats(n *graph.Node, i int) ([]float64, bool) {
 	if i >= len(n.Inputs) || n.Inputs[i] == "" {
 		return nil, false
 	}
-	t, ok := c.consts[n.Inputs[i]]
+	t, ok := c.constOf(n.Inputs[i])
 	if !ok || t.Len() > maxSymLen {
 		return nil, false
 	}
@@ -136,7 +158,7 @@ func (c *InferContext) Axes(n *graph.Node, inputIdx int, inputSince int64) (axes
 	if inputIdx >= len(n.Inputs) || n.Inputs[inputIdx] == "" {
 		return nil, false, true, nil
 	}
-	vals, found := c.sym[n.Inputs[inputIdx]]
+	vals, found := c.symOf(n.Inputs[inputIdx])
 	if !found {
 		return nil, true, false, nil
 	}
@@ -160,7 +182,9 @@ func (c *InferContext) Axes(n *graph.Node, inputIdx int, inputSince int64) (axes
 // unknown, which is not an error. A contradiction is: an input whose
 // element type the operator does not admit, shapes that cannot go
 // together, a declared value_info that disagrees with the inferred one.
-// The error names the node. Subgraph bodies are not inferred.
+// The error names the node. Subgraphs (If's branches, Loop's, Scan's and
+// SequenceMap's bodies) are checked too, with the enclosing graphs' values
+// in scope; their types are not recorded.
 func InferShapes(m *graph.Model) error {
 	_, err := Infer(m)
 	return err
@@ -197,10 +221,37 @@ func Infer(m *graph.Model) (*Typed, error) {
 	}
 	g := m.Graph
 	c := &InferContext{consts: map[string]*ops.Tensor{}, sym: map[string][]SymInt{}}
-	info := map[string]graph.ValueInfo{}
 	if g.ValueInfo == nil {
 		g.ValueInfo = map[string]graph.ValueInfo{}
 	}
+	if err := inferGraph(m, g, c, &typeScope{info: map[string]graph.ValueInfo{}}, true); err != nil {
+		return nil, fmt.Errorf("shape inference: %w", err)
+	}
+	return &Typed{sym: c.sym}, nil
+}
+
+// typeScope holds the types known in one graph, and through parent those
+// of the enclosing graphs a subgraph sees.
+type typeScope struct {
+	info   map[string]graph.ValueInfo
+	parent *typeScope
+}
+
+func (s *typeScope) get(name string) (graph.ValueInfo, bool) {
+	for ; s != nil; s = s.parent {
+		if vi, ok := s.info[name]; ok {
+			return vi, true
+		}
+	}
+	return graph.ValueInfo{}, false
+}
+
+// inferGraph runs the rules over g's nodes in order. The main graph
+// (record set) gets what they find in its ValueInfo; a subgraph (If's
+// branches, Loop's and Scan's bodies, checked where its node stands, with
+// the enclosing graphs' values in scope) is only checked, never changed.
+func inferGraph(m *graph.Model, g *graph.Graph, c *InferContext, sc *typeScope, record bool) error {
+	info := sc.info
 	for name, vi := range g.ValueInfo {
 		vi.Name = name
 		info[name] = vi
@@ -211,7 +262,7 @@ func Infer(m *graph.Model) (*Typed, error) {
 	}
 	for name, t := range g.Initializers {
 		if t == nil {
-			return nil, fmt.Errorf("shape inference: initializer %s is nil", name)
+			return fmt.Errorf("initializer %s is nil", name)
 		}
 		if vi, ok := overridable[name]; ok && RankKnown(vi) {
 			// Callers may feed another value of the declared shape.
@@ -226,7 +277,7 @@ func Infer(m *graph.Model) (*Typed, error) {
 	}
 	order, err := g.Order()
 	if err != nil {
-		return nil, fmt.Errorf("shape inference: %w", err)
+		return err
 	}
 	for _, n := range order {
 		opset, ok := ImportedVersion(m, n.Domain)
@@ -243,55 +294,75 @@ func Infer(m *graph.Model) (*Typed, error) {
 		in := make([]graph.ValueInfo, len(n.Inputs))
 		for i, name := range n.Inputs {
 			if name != "" {
-				in[i] = info[name]
+				in[i], _ = sc.get(name)
 			}
 			in[i].Name = name
 		}
 		if err := checkTypes(op, n, in); err != nil {
-			return nil, fmt.Errorf("shape inference: %w", nameNode(n, err))
+			return nameNode(n, err)
 		}
-		if op.Infer == nil {
-			continue
+		if op.Infer != nil {
+			c.opset = opset
+			outs, err := op.Infer(c, n, in)
+			if err != nil {
+				return nameNode(n, err)
+			}
+			if err := recordOutputs(g, n, outs, info, record); err != nil {
+				return err
+			}
 		}
-		c.opset = opset
-		outs, err := op.Infer(c, n, in)
-		if err != nil {
-			return nil, fmt.Errorf("shape inference: %w", nameNode(n, err))
-		}
-		for i, vi := range outs {
-			if i >= len(n.Outputs) || n.Outputs[i] == "" {
-				continue
-			}
-			if vi.DType == ops.Invalid && !RankKnown(vi) && vi.TypeRaw == nil {
-				continue
-			}
-			name := n.Outputs[i]
-			vi.Name = name
-			if vi.TypeRaw != nil {
-				// A sequence, optional or map: its type is all there is.
-				vi.DType, vi.Shape, vi.HasShape, vi.ElemTypeCode = ops.Invalid, nil, false, 0
-			} else if vi.HasShape = RankKnown(vi); vi.HasShape && vi.Shape == nil {
-				vi.Shape = graph.Shape{}
-			}
-			if old, ok := info[name]; ok {
-				merged, err := mergeInfo(old, vi)
-				if err != nil {
-					return nil, fmt.Errorf("shape inference: node %s: output %s: %w", n.Label(), name, err)
+		if n.HasSubgraph() {
+			for _, name := range n.AttrOrderOrSorted() {
+				a := n.Attrs[name]
+				if a == nil || a.G == nil {
+					continue
 				}
-				vi = merged
-			}
-			if vi.DType != ops.Invalid {
-				vi.ElemTypeCode = graph.ElemTypeOf(vi.DType)
-			}
-			info[name] = vi
-			// ONNX requires an elem_type in value_info: values of a type
-			// latent cannot name stay out of it.
-			if vi.ElemTypeCode != 0 || vi.TypeRaw != nil {
-				g.ValueInfo[name] = vi
+				child := &InferContext{consts: map[string]*ops.Tensor{}, sym: map[string][]SymInt{}, parent: c}
+				if err := inferGraph(m, a.G, child, &typeScope{info: map[string]graph.ValueInfo{}, parent: sc}, false); err != nil {
+					return fmt.Errorf("node %s: subgraph %s: %w", n.Label(), name, err)
+				}
 			}
 		}
 	}
-	return &Typed{sym: c.sym}, nil
+	return nil
+}
+
+// recordOutputs merges what a rule found about n's outputs into info (and,
+// when record is set, into g.ValueInfo).
+func recordOutputs(g *graph.Graph, n *graph.Node, outs []graph.ValueInfo, info map[string]graph.ValueInfo, record bool) error {
+	for i, vi := range outs {
+		if i >= len(n.Outputs) || n.Outputs[i] == "" {
+			continue
+		}
+		if vi.DType == ops.Invalid && !RankKnown(vi) && vi.TypeRaw == nil {
+			continue
+		}
+		name := n.Outputs[i]
+		vi.Name = name
+		if vi.TypeRaw != nil {
+			// A sequence, optional or map: its type is all there is.
+			vi.DType, vi.Shape, vi.HasShape, vi.ElemTypeCode = ops.Invalid, nil, false, 0
+		} else if vi.HasShape = RankKnown(vi); vi.HasShape && vi.Shape == nil {
+			vi.Shape = graph.Shape{}
+		}
+		if old, ok := info[name]; ok {
+			merged, err := mergeInfo(old, vi)
+			if err != nil {
+				return fmt.Errorf("node %s: output %s: %w", n.Label(), name, err)
+			}
+			vi = merged
+		}
+		if vi.DType != ops.Invalid {
+			vi.ElemTypeCode = graph.ElemTypeOf(vi.DType)
+		}
+		info[name] = vi
+		// ONNX requires an elem_type in value_info: values of a type
+		// latent cannot name stay out of it.
+		if record && (vi.ElemTypeCode != 0 || vi.TypeRaw != nil) {
+			g.ValueInfo[name] = vi
+		}
+	}
+	return nil
 }
 
 // nameNode prefixes err with the node's label unless it already names it
