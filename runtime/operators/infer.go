@@ -29,6 +29,10 @@ type InferContext struct {
 	// parent is the context of the enclosing graph while a subgraph is
 	// checked: its values are visible unless the subgraph shadows them.
 	parent *InferContext
+	// local names every value the subgraph defines (its inputs,
+	// initializers and node outputs): those shadow the enclosing graphs'
+	// values of the same name even where nothing is tracked for them.
+	local map[string]bool
 }
 
 // symOf looks name's tracked values up here and in enclosing graphs.
@@ -36,6 +40,9 @@ func (c *InferContext) symOf(name string) ([]SymInt, bool) {
 	for ; c != nil; c = c.parent {
 		if v, ok := c.sym[name]; ok {
 			return v, true
+		}
+		if c.local[name] {
+			return nil, false
 		}
 	}
 	return nil, false
@@ -46,6 +53,9 @@ func (c *InferContext) constOf(name string) (*ops.Tensor, bool) {
 	for ; c != nil; c = c.parent {
 		if t, ok := c.consts[name]; ok {
 			return t, true
+		}
+		if c.local[name] {
+			return nil, false
 		}
 	}
 	return nil, false
@@ -235,6 +245,9 @@ func Infer(m *graph.Model) (*Typed, error) {
 type typeScope struct {
 	info   map[string]graph.ValueInfo
 	parent *typeScope
+	// local is the subgraph's own names (see InferContext.local): a name
+	// defined here whose type is unknown does not take an outer type.
+	local map[string]bool
 }
 
 func (s *typeScope) get(name string) (graph.ValueInfo, bool) {
@@ -242,8 +255,31 @@ func (s *typeScope) get(name string) (graph.ValueInfo, bool) {
 		if vi, ok := s.info[name]; ok {
 			return vi, true
 		}
+		if s.local[name] {
+			return graph.ValueInfo{}, false
+		}
 	}
 	return graph.ValueInfo{}, false
+}
+
+// definedNames lists the values g itself defines: its inputs, its
+// initializers and its nodes' outputs (not those of nested subgraphs).
+func definedNames(g *graph.Graph) map[string]bool {
+	local := make(map[string]bool, len(g.Inputs)+len(g.Initializers)+2*len(g.Nodes))
+	for _, vi := range g.Inputs {
+		local[vi.Name] = true
+	}
+	for name := range g.Initializers {
+		local[name] = true
+	}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			if o != "" {
+				local[o] = true
+			}
+		}
+	}
+	return local
 }
 
 // inferGraph runs the rules over g's nodes in order. The main graph
@@ -314,12 +350,23 @@ func inferGraph(m *graph.Model, g *graph.Graph, c *InferContext, sc *typeScope, 
 		if n.HasSubgraph() {
 			for _, name := range n.AttrOrderOrSorted() {
 				a := n.Attrs[name]
-				if a == nil || a.G == nil {
+				if a == nil {
 					continue
 				}
-				child := &InferContext{consts: map[string]*ops.Tensor{}, sym: map[string][]SymInt{}, parent: c}
-				if err := inferGraph(m, a.G, child, &typeScope{info: map[string]graph.ValueInfo{}, parent: sc}, false); err != nil {
-					return fmt.Errorf("node %s: subgraph %s: %w", n.Label(), name, err)
+				subs := a.Graphs
+				if a.G != nil {
+					subs = append([]*graph.Graph{a.G}, subs...)
+				}
+				for _, sub := range subs {
+					if sub == nil {
+						continue
+					}
+					local := definedNames(sub)
+					child := &InferContext{consts: map[string]*ops.Tensor{}, sym: map[string][]SymInt{}, parent: c, local: local}
+					scope := &typeScope{info: map[string]graph.ValueInfo{}, parent: sc, local: local}
+					if err := inferGraph(m, sub, child, scope, false); err != nil {
+						return fmt.Errorf("node %s: subgraph %s: %w", n.Label(), name, err)
+					}
 				}
 			}
 		}
