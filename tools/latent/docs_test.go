@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/apps"
+	"github.com/latent-ml/latent/runtime/operators"
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -530,25 +531,52 @@ func tail(s string, n int) string {
 // its summary. go test ./tools/latent -run TestREADMECommands -docs.update
 // rewrites it.
 func TestREADMECommands(t *testing.T) {
-	path := filepath.Join(repoRoot, "README.md")
-	src, err := os.ReadFile(path)
-	require.NoError(t, err)
-	const begin, end = "<!-- commands:begin -->\n", "<!-- commands:end -->"
-	i, j := bytes.Index(src, []byte(begin)), bytes.Index(src, []byte(end))
-	require.True(t, i >= 0 && j > i, "README.md has no %q … %q section", strings.TrimSpace(begin), end)
 	var b strings.Builder
 	b.WriteString("| Command | What it does |\n| --- | --- |\n")
 	for _, name := range commandNames() {
 		fmt.Fprintf(&b, "| `latent %s` | %s |\n", name, commands[name].summary)
 	}
-	want := b.String()
+	checkGenerated(t, "README.md", "commands", b.String(), "TestREADMECommands")
+}
+
+// README.md's operator list is the native backend's registry, as
+// latent inspect --operators prints it: the ai.onnx operators by name,
+// then those of other domains. go test ./tools/latent -run
+// TestREADMEOperators -docs.update rewrites it.
+func TestREADMEOperators(t *testing.T) {
+	var onnx, other []string
+	for _, op := range operators.Operators() {
+		if name, ok := strings.CutPrefix(op, "ai.onnx/"); ok {
+			onnx = append(onnx, name)
+		} else {
+			other = append(other, op)
+		}
+	}
+	require.NotEmpty(t, onnx, "no native operators registered")
+	want := fmt.Sprintf("%d operators: %s", len(onnx), strings.Join(onnx, ", "))
+	if len(other) > 0 {
+		want += "; other domains: " + strings.Join(other, ", ")
+	}
+	checkGenerated(t, "README.md", "operators", want+".\n", "TestREADMEOperators")
+}
+
+// checkGenerated compares the text between <!-- NAME:begin --> and
+// <!-- NAME:end --> in file with want; with -docs.update it rewrites it.
+func checkGenerated(t *testing.T, file, name, want, test string) {
+	t.Helper()
+	path := filepath.Join(repoRoot, file)
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	i, j := bytes.Index(src, []byte(begin)), bytes.Index(src, []byte(end))
+	require.True(t, i >= 0 && j > i, "%s has no %q … %q section", file, strings.TrimSpace(begin), end)
 	got := string(src[i+len(begin) : j])
 	if *updateDocs && got != want {
 		out := append(append(append([]byte{}, src[:i+len(begin)]...), want...), src[j:]...)
 		require.NoError(t, os.WriteFile(path, out, 0o644))
 		got = want
 	}
-	assert.Equal(t, want, got, "README.md's command table is out of date: go test ./tools/latent -run TestREADMECommands -docs.update")
+	assert.Equal(t, want, got, "%s's %s section is out of date: go test ./tools/latent -run %s -docs.update", file, name, test)
 }
 
 // The pieces TestDocs stands on, on hand-written markdown.
