@@ -10,6 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// fused marks a node as the optimiser's (domain latent.native).
+func fused(n *graph.Node) *graph.Node {
+	n.Domain = operators.FusedDomain
+	return n
+}
+
 func TestInferMoreOps(t *testing.T) {
 	x := tvi("x", ops.Float32, "batch", 4, 6)
 	f32v := func(v ...float32) *ops.Tensor { return ops.FromFloat32([]int{len(v)}, v) }
@@ -65,6 +71,28 @@ func TestInferMoreOps(t *testing.T) {
 			map[string]*ops.Tensor{"s": ops.Scalar(0.1), "z": {DType: ops.Int8, Shape: []int{}, Data: []int8{0}}},
 			map[string]string{"y": "int8[batch,4,6]"}},
 		{"trilu", 14, op("Trilu", []string{"x"}, []string{"y"}), nil, map[string]string{"y": "float32[batch,4,6]"}},
+		{"einsum batched matmul", 12, op("Einsum", []string{"x", "w"}, []string{"y"}, aStr("equation", "bij,jk->bik")), map[string]*ops.Tensor{"w": f32(6, 5)},
+			map[string]string{"y": "float32[batch,4,5]"}},
+		{"einsum implicit ellipsis", 12, op("Einsum", []string{"x"}, []string{"y"}, aStr("equation", "...ji")), nil,
+			map[string]string{"y": "float32[batch,6,4]"}}, // implicit output: ellipsis, then i, j
+		{"one-hot", 11, op("OneHot", []string{"x", "d", "v"}, []string{"y"}, aInt("axis", 1)), map[string]*ops.Tensor{"d": ops.FromInt64(nil, []int64{3}), "v": f32(2)},
+			map[string]string{"y": "float32[batch,3,4,6]"}},
+		{"gather elements", 13, op("GatherElements", []string{"x", "i"}, []string{"y"}, aInt("axis", 2)), map[string]*ops.Tensor{"i": ops.New(ops.Int64, 1, 4, 2)},
+			map[string]string{"y": "float32[1,4,2]"}},
+		{"gather nd", 13, op("GatherND", []string{"x", "i"}, []string{"y"}), map[string]*ops.Tensor{"i": ops.New(ops.Int64, 5, 2)},
+			map[string]string{"y": "float32[5,6]"}},
+		{"gather nd batch_dims", 13, op("GatherND", []string{"x", "i"}, []string{"y"}, aInt("batch_dims", 1)), map[string]*ops.Tensor{"i": ops.New(ops.Int64, 3, 7, 1)},
+			map[string]string{"y": "float32[3,7,6]"}},
+		{"fused matmul+add", 1, fused(op("FusedGemm", []string{"x", "w", "b"}, []string{"y"}, aInt("matmul", 1), aInt("opset", 13), aStr("activation", "Relu"))),
+			map[string]*ops.Tensor{"w": f32(6, 5), "b": f32(5)}, map[string]string{"y": "float32[batch,4,5]"}},
+		{"fused gemm", 1, fused(op("FusedGemm", []string{"x2", "w", "b"}, []string{"y"}, aInt("transB", 1), aInt("opset", 13))),
+			map[string]*ops.Tensor{"x2": f32(3, 6), "w": f32(5, 6), "b": f32(5)}, map[string]string{"y": "float32[3,5]"}},
+		{"fused channel-scaled conv", 1, fused(op("FusedConv", []string{"x", "w", "b", "s"}, []string{"y"}, aInt("opset", 11), aStr("activation", "Relu"), aInt("channel_scale", 1))),
+			map[string]*ops.Tensor{"w": f32(3, 4, 3), "b": f32(3), "s": f32(1, 4, 1)}, map[string]string{"y": "float32[batch,3,4]"}},
+		{"fused conv transpose", 1, fused(op("FusedConvTranspose", []string{"x", "w"}, []string{"y"}, aInt("opset", 11), aStr("activation", "Sigmoid"), aInts("strides", 2))),
+			map[string]*ops.Tensor{"w": f32(4, 2, 2)}, map[string]string{"y": "float32[batch,2,12]"}},
+		{"affine", 1, fused(op("Affine", []string{"x", "s", "c"}, []string{"y"})), map[string]*ops.Tensor{"s": f32(6), "c": f32(1, 6)},
+			map[string]string{"y": "float32[batch,4,6]"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "Affine", Build: buildAffine}, 1)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "Affine", Infer: inferAffine, Build: buildAffine}, 1)
 }
 
 // buildAffine compiles an Affine node: Y = X·S + C (divide = 0) or
@@ -136,4 +136,20 @@ func affineOne(x, s, c float32, div bool) float32 {
 		return t + c
 	}
 	return float32(x*s) + c
+}
+
+// inferAffine: X, S and C broadcast as the Mul (or Div) and Add it
+// replaced, in X's type.
+func inferAffine(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	s, ok, err := broadcastInputs(in[:3])
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return one(graph.ValueInfo{DType: in[0].DType}), nil
+	}
+	return one(ranked(in[0].DType, s)), nil
 }

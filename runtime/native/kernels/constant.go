@@ -18,8 +18,8 @@ func init() {
 	operators.Register(operators.Op{Type: "ConstantOfShape", Infer: inferConstantOfShape, Build: buildConstantOfShape}, 9, 20, 21)
 	operators.Register(operators.Op{Type: "Constant", Infer: inferConstant, Build: buildConstant}, 1, 9, 11, 12, 13, 19, 21)
 	operators.Register(operators.Op{Type: "Range", Infer: inferRange, Build: buildRange}, 11)
-	operators.Register(operators.Op{Type: "OneHot", Build: buildOneHot}, 9, 11)
-	operators.Register(operators.Op{Type: "EyeLike", Build: buildEyeLike}, 9, 22)
+	operators.Register(operators.Op{Type: "OneHot", Infer: inferOneHot, Build: buildOneHot}, 9, 11)
+	operators.Register(operators.Op{Type: "EyeLike", Infer: inferEyeLike, Build: buildEyeLike}, 9, 22)
 }
 
 func buildConstantOfShape(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -512,4 +512,53 @@ func inferRange(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) 
 		}
 	}
 	return one(ranked(in[0].DType, graph.Shape{size})), nil
+}
+
+// inferOneHot: the indices' shape with a depth axis inserted at axis, in
+// the type of values.
+func inferOneHot(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	idx, dt := in[0], in[2].DType
+	if !operators.RankKnown(idx) {
+		return one(graph.ValueInfo{DType: dt}), nil
+	}
+	axis, err := n.Int("axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	a, err := resolveAxis(n, axis, len(idx.Shape)+1)
+	if err != nil {
+		return nil, err
+	}
+	depth := operators.UnknownDim
+	f, ok := c.Floats(n, 1) // depth may have any numeric type
+	if v, isInt := c.Ints(n, 1); isInt && len(v) == 1 {
+		f, ok = []float64{float64(v[0])}, true
+	}
+	if ok && len(f) == 1 {
+		if f[0] < 1 {
+			return nil, fmt.Errorf("depth %g must be at least 1", f[0])
+		}
+		depth = operators.KnownDim(int64(f[0]))
+	}
+	out := append(append(append(graph.Shape{}, idx.Shape[:a]...), depth), idx.Shape[a:]...)
+	return one(ranked(dt, out)), nil
+}
+
+// inferEyeLike: the 2-D input's shape, in the dtype attribute's type or
+// the input's.
+func inferEyeLike(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	if operators.RankKnown(in[0]) && len(in[0].Shape) != 2 {
+		return nil, fmt.Errorf("input %s must be 2-D", in[0].Shape)
+	}
+	if out[0].DType, err = randomDType(n, in[0].DType); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

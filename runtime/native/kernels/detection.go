@@ -15,8 +15,8 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "RoiAlign", Inputs: []operators.TypeSet{operators.FloatTypes, operators.FloatTypes, {ops.Int64}}, Build: buildRoiAlign}, 10, 16, 22)
-	operators.Register(operators.Op{Type: "NonMaxSuppression", Build: buildNMS}, 10, 11)
+	operators.Register(operators.Op{Type: "RoiAlign", Inputs: []operators.TypeSet{operators.FloatTypes, operators.FloatTypes, {ops.Int64}}, Infer: inferRoiAlign, Build: buildRoiAlign}, 10, 16, 22)
+	operators.Register(operators.Op{Type: "NonMaxSuppression", Infer: inferNMS, Build: buildNMS}, 10, 11)
 }
 
 func buildRoiAlign(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -293,4 +293,44 @@ func buildNMS(n *graph.Node, opset int64) (operators.Kernel, error) {
 		copy(y.I64(), sel)
 		return []*ops.Tensor{y}, nil
 	}, nil
+}
+
+// inferRoiAlign: X [N, C, H, W] pooled over rois [R, 4] gives
+// [R, C, output_height, output_width].
+func inferRoiAlign(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	x, rois := in[0], in[1]
+	oh, err := n.Int("output_height", 1)
+	if err != nil {
+		return nil, err
+	}
+	ow, err := n.Int("output_width", 1)
+	if err != nil {
+		return nil, err
+	}
+	out := graph.Shape{operators.UnknownDim, operators.UnknownDim, operators.KnownDim(oh), operators.KnownDim(ow)}
+	if operators.RankKnown(x) {
+		if len(x.Shape) != 4 {
+			return nil, fmt.Errorf("X %s must be N×C×H×W", x.Shape)
+		}
+		out[1] = x.Shape[1]
+	}
+	if operators.RankKnown(rois) {
+		if len(rois.Shape) != 2 {
+			return nil, fmt.Errorf("rois %s must be R×4", rois.Shape)
+		}
+		out[0] = rois.Shape[0]
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+// inferNMS: int64 [selected, 3] (batch, class, box) rows, selected known
+// only when run.
+func inferNMS(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	return one(ranked(ops.Int64, graph.Shape{operators.UnknownDim, operators.KnownDim(3)})), nil
 }

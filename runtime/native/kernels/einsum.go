@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "Einsum", Build: buildEinsum}, 12)
+	operators.Register(operators.Op{Type: "Einsum", Infer: inferEinsum, Build: buildEinsum}, 12)
 }
 
 // einsumSpec is a parsed equation: per operand and for the output, the
@@ -77,6 +77,106 @@ func einsumExpand(term string, r, nEll int) ([]rune, error) {
 	return append(out, []rune(term[i+3:])...), nil
 }
 
+// layout resolves the equation for operands of the given ranks: each
+// operand's axis labels (ellipses expanded) and the output's, explicit or,
+// for an implicit output, the ellipsis axes then the labels that appear
+// once, in alphabetical order. The kernel and the shape rule share it.
+func (s *einsumSpec) layout(n *graph.Node, ranks []int) (labels [][]rune, outL []rune, err error) {
+	if len(ranks) != len(s.terms) {
+		return nil, nil, fmt.Errorf("node %s: equation has %d operands, node has %d inputs", n.Label(), len(s.terms), len(ranks))
+	}
+	nEll := 0
+	for i, r := range ranks {
+		if strings.Contains(s.terms[i], "...") {
+			nEll = max(nEll, r-(len(s.terms[i])-3))
+		}
+	}
+	count := map[rune]int{}
+	labels = make([][]rune, len(ranks))
+	for i, r := range ranks {
+		l, err := einsumExpand(s.terms[i], r, nEll)
+		if err != nil {
+			return nil, nil, fmt.Errorf("node %s: operand %d: %w", n.Label(), i, err)
+		}
+		labels[i] = l
+		for _, c := range l {
+			count[c]++
+		}
+	}
+	if s.explicit {
+		outL, err = einsumExpand(s.out, len(s.out)-3*strings.Count(s.out, "...")+nEll*strings.Count(s.out, "..."), nEll)
+		if err != nil {
+			return nil, nil, fmt.Errorf("node %s: output: %w", n.Label(), err)
+		}
+		for _, c := range outL {
+			if count[c] == 0 {
+				return nil, nil, fmt.Errorf("node %s: output label %q appears in no operand", n.Label(), c)
+			}
+		}
+		return labels, outL, nil
+	}
+	for j := 0; j < nEll; j++ {
+		outL = append(outL, rune('0'+j))
+	}
+	var once []rune
+	for c, k := range count {
+		if k == 1 && !(c >= '0' && c <= '9') {
+			once = append(once, c)
+		}
+	}
+	sort.Slice(once, func(a, b int) bool { return once[a] < once[b] })
+	return labels, append(outL, once...), nil
+}
+
+// inferEinsum: the output's axes are its labels' sizes (an ellipsis axis
+// of size 1 in one operand takes the other's), in the operands' type.
+func inferEinsum(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	eq, err := n.String("equation", "")
+	if err != nil {
+		return nil, err
+	}
+	spec, err := parseEinsum(n, eq)
+	if err != nil {
+		return nil, err
+	}
+	if err := sameElemType(in); err != nil {
+		return nil, err
+	}
+	dt := input(in, 0).DType
+	ranks := make([]int, len(in))
+	for i, v := range in {
+		if !operators.RankKnown(v) {
+			return one(graph.ValueInfo{DType: dt}), nil
+		}
+		ranks[i] = len(v.Shape)
+	}
+	labels, outL, err := spec.layout(n, ranks)
+	if err != nil {
+		return nil, err
+	}
+	dim := map[rune]graph.Dim{}
+	for i, v := range in {
+		for ax, l := range labels[i] {
+			d := v.Shape[ax]
+			old, seen := dim[l]
+			switch {
+			case !seen || old.Known() && old.Value == 1 && l >= '0' && l <= '9':
+				dim[l] = d
+			case d.Known() && d.Value == 1 && l >= '0' && l <= '9':
+			default:
+				if dim[l], err = operators.MergeDim(old, d); err != nil {
+					return nil, fmt.Errorf("label %q: %w", l, err)
+				}
+			}
+		}
+	}
+	out := make(graph.Shape, len(outL))
+	for i, l := range outL {
+		out[i] = dim[l]
+	}
+	return one(ranked(dt, out)), nil
+}
+
 func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 	eq, err := n.String("equation", "")
 	if err != nil {
@@ -91,7 +191,7 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 			return nil, fmt.Errorf("node %s: equation %q has %d operands, node has %d inputs", n.Label(), eq, len(spec.terms), len(in))
 		}
 		dt := ops.Invalid
-		nEll := 0
+		ranks := make([]int, len(in))
 		for i, t := range in {
 			if t == nil {
 				return nil, fmt.Errorf("node %s: missing input %d", n.Label(), i)
@@ -104,25 +204,20 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 			} else if t.DType != dt {
 				return nil, fmt.Errorf("node %s: inputs must share one type, got %v and %v", n.Label(), dt, t.DType)
 			}
-			if strings.Contains(spec.terms[i], "...") {
-				nEll = max(nEll, t.Rank()-(len(spec.terms[i])-3))
-			}
+			ranks[i] = t.Rank()
 		}
 		switch dt {
 		case ops.Float32, ops.Float64, ops.Float16, ops.Int32, ops.Int64:
 		default:
 			return nil, fmt.Errorf("node %s: unsupported type %v", n.Label(), dt)
 		}
+		labels, outL, err := spec.layout(n, ranks)
+		if err != nil {
+			return nil, err
+		}
 		size := map[rune]int{}
-		count := map[rune]int{}
-		labels := make([][]rune, len(in))
 		for i, t := range in {
-			l, err := einsumExpand(spec.terms[i], t.Rank(), nEll)
-			if err != nil {
-				return nil, fmt.Errorf("node %s: operand %d: %w", n.Label(), i, err)
-			}
-			labels[i] = l
-			for ax, c := range l {
+			for ax, c := range labels[i] {
 				d := t.Shape[ax]
 				if old, ok := size[c]; ok && old != d {
 					if old == 1 && c >= '0' && c <= '9' {
@@ -133,33 +228,7 @@ func buildEinsum(n *graph.Node, opset int64) (operators.Kernel, error) {
 				} else if !ok {
 					size[c] = d
 				}
-				count[c]++
 			}
-		}
-		var outL []rune
-		if spec.explicit {
-			o, err := einsumExpand(spec.out, len(spec.out)-3*strings.Count(spec.out, "...")+nEll*strings.Count(spec.out, "..."), nEll)
-			if err != nil {
-				return nil, fmt.Errorf("node %s: output: %w", n.Label(), err)
-			}
-			outL = o
-			for _, c := range outL {
-				if _, ok := size[c]; !ok {
-					return nil, fmt.Errorf("node %s: output label %q appears in no operand", n.Label(), c)
-				}
-			}
-		} else {
-			for j := 0; j < nEll; j++ {
-				outL = append(outL, rune('0'+j))
-			}
-			var once []rune
-			for c, k := range count {
-				if k == 1 && !(c >= '0' && c <= '9') {
-					once = append(once, c)
-				}
-			}
-			sort.Slice(once, func(a, b int) bool { return once[a] < once[b] })
-			outL = append(outL, once...)
 		}
 		// Joint index space: output labels first, then summed labels.
 		all := append([]rune{}, outL...)

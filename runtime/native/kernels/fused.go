@@ -134,9 +134,9 @@ func fusedActivation(n *graph.Node, in, out string, opset int64) (act ops.Act, a
 }
 
 func init() {
-	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedGemm", Build: buildFusedGemm}, 1)
-	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedConv", Build: buildFusedConv}, 1)
-	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedConvTranspose", Build: buildFusedConvTranspose}, 1)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedGemm", Infer: inferFusedGemm, Build: buildFusedGemm}, 1)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedConv", Infer: inferFusedLayer("Conv"), Build: buildFusedConv}, 1)
+	operators.Register(operators.Op{Domain: operators.FusedDomain, Type: "FusedConvTranspose", Infer: inferFusedLayer("ConvTranspose"), Build: buildFusedConvTranspose}, 1)
 }
 
 // buildFusedGemm compiles a FusedGemm node: the fast fused path plus the
@@ -473,4 +473,61 @@ func channelScale(x, s *ops.Tensor) bool {
 		}
 	}
 	return true
+}
+
+// inferVia runs the rule of opType, the operator a fused node stands for,
+// at the model's version recorded in the node's opset attribute, over the
+// node's first len(in) inputs and its attributes (a fused activation keeps
+// the shape and type).
+func inferVia(c *operators.InferContext, n *graph.Node, opType string, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	opset, err := n.Int("opset", 0)
+	if err != nil {
+		return nil, err
+	}
+	op, err := operators.Lookup("", opType, opset)
+	if err != nil {
+		return nil, err
+	}
+	if op.Infer == nil {
+		return nil, fmt.Errorf("%s has no shape rule", opType)
+	}
+	sub := &graph.Node{Name: n.Name, OpType: opType, Inputs: n.Inputs[:len(in)], Outputs: n.Outputs[:1], Attrs: n.Attrs, AttrOrder: n.AttrOrder}
+	out, err := op.Infer(c, sub, in)
+	if err != nil {
+		return nil, err
+	}
+	return out[:1], nil
+}
+
+// inferFusedGemm is Gemm's rule, or MatMul's followed by the bias's
+// broadcast for a fused MatMul+Add.
+func inferFusedGemm(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	mm, err := n.Int("matmul", 0)
+	if err != nil {
+		return nil, err
+	}
+	if mm == 0 {
+		return inferVia(c, n, "Gemm", in)
+	}
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	out, err := inferVia(c, n, "MatMul", in[:2])
+	if err != nil || !operators.RankKnown(out[0]) || !operators.RankKnown(in[2]) {
+		return out, err
+	}
+	s, err := operators.BroadcastShapes(out[0].Shape, in[2].Shape)
+	if err != nil {
+		return nil, fmt.Errorf("bias: %w", err)
+	}
+	return one(ranked(out[0].DType, s)), nil
+}
+
+// inferFusedLayer is the rule of the Conv or ConvTranspose a FusedConv or
+// FusedConvTranspose stands for, over X, W and B (a channel scale, the
+// fourth input, leaves the shape alone).
+func inferFusedLayer(opType string) operators.Rule {
+	return func(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+		return inferVia(c, n, opType, in[:min(len(in), 3)])
+	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "GridSample", Build: buildGridSample}, 16, 20, 22)
+	operators.Register(operators.Op{Type: "GridSample", Infer: inferGridSample, Build: buildGridSample}, 16, 20, 22)
 }
 
 func buildGridSample(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -58,4 +58,28 @@ func buildGridSample(n *graph.Node, opset int64) (operators.Kernel, error) {
 		ops.GridSample2D(p, float32s(x), float32s(g), o.f)
 		return []*ops.Tensor{o.done()}, nil
 	}, nil
+}
+
+// inferGridSample: X [N, C, spatial…] sampled at grid [N, out…, r] gives
+// [N, C, out…] in X's type.
+func inferGridSample(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	x, grid := in[0], in[1]
+	if !operators.RankKnown(x) || !operators.RankKnown(grid) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	if len(x.Shape) < 3 || len(grid.Shape) != len(x.Shape) {
+		return nil, fmt.Errorf("X %s must be N×C×spatial and grid %s of the same rank", x.Shape, grid.Shape)
+	}
+	if last := grid.Shape[len(grid.Shape)-1]; last.Known() && last.Value != int64(len(x.Shape)-2) {
+		return nil, fmt.Errorf("grid %s must end in %d coordinates", grid.Shape, len(x.Shape)-2)
+	}
+	nd, err := operators.MergeDim(x.Shape[0], grid.Shape[0])
+	if err != nil {
+		return nil, fmt.Errorf("X %s and grid %s: batch: %w", x.Shape, grid.Shape, err)
+	}
+	out := append(graph.Shape{nd, x.Shape[1]}, grid.Shape[1:len(grid.Shape)-1]...)
+	return one(ranked(x.DType, out)), nil
 }

@@ -17,12 +17,12 @@ import (
 func init() {
 	operators.Register(operators.Op{Type: "NonZero", Infer: inferNonZero, Build: buildNonZero}, 9, 13)
 	operators.Register(operators.Op{Type: "TensorScatter", Infer: inferSame, Build: buildTensorScatter}, 24)
-	operators.Register(operators.Op{Type: "GatherElements", Build: buildGatherElements}, 11, 13)
+	operators.Register(operators.Op{Type: "GatherElements", Infer: inferGatherElements, Build: buildGatherElements}, 11, 13)
 	operators.Register(operators.Op{Type: "ScatterElements", Infer: inferSame, Build: buildScatterElements}, 11, 13, 16, 18)
 	operators.Register(operators.Op{Type: "Scatter", Infer: inferSame, Build: buildScatterElements}, 9)
-	operators.Register(operators.Op{Type: "GatherND", Build: buildGatherND}, 11, 12, 13)
+	operators.Register(operators.Op{Type: "GatherND", Infer: inferGatherND, Build: buildGatherND}, 11, 12, 13)
 	operators.Register(operators.Op{Type: "ScatterND", Infer: inferSame, Build: buildScatterND}, 11, 13, 16, 18)
-	operators.Register(operators.Op{Type: "Compress", Build: buildCompress}, 9, 11)
+	operators.Register(operators.Op{Type: "Compress", Infer: inferCompress, Build: buildCompress}, 9, 11)
 	operators.Register(operators.Op{Type: "Gather", Infer: inferGather, Build: buildGather}, 1, 11, 13)
 }
 
@@ -665,4 +665,68 @@ func buildTensorScatter(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
+}
+
+// inferGatherElements: the output has the indices' shape and the data's
+// type; both have one rank.
+func inferGatherElements(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	data, idx := in[0], in[1]
+	if !operators.RankKnown(idx) {
+		return one(graph.ValueInfo{DType: data.DType}), nil
+	}
+	if operators.RankKnown(data) && len(data.Shape) != len(idx.Shape) {
+		return nil, fmt.Errorf("indices %s must have the rank of data %s", idx.Shape, data.Shape)
+	}
+	return one(ranked(data.DType, append(graph.Shape(nil), idx.Shape...))), nil
+}
+
+// inferGatherND: indices of shape [b…, q…, k] pick slices of the data
+// [b…, k dims, rest…], giving [b…, q…, rest…]; k must be known.
+func inferGatherND(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	data, idx := in[0], in[1]
+	batch, err := n.Int("batch_dims", 0)
+	if err != nil {
+		return nil, err
+	}
+	if !operators.RankKnown(data) || !operators.RankKnown(idx) || len(idx.Shape) == 0 || !idx.Shape[len(idx.Shape)-1].Known() {
+		return one(graph.ValueInfo{DType: data.DType}), nil
+	}
+	q, r, k := int64(len(idx.Shape)), int64(len(data.Shape)), idx.Shape[len(idx.Shape)-1].Value
+	if batch < 0 || batch >= q || batch >= r || batch+k > r {
+		return nil, fmt.Errorf("indices %s with batch_dims %d do not fit data %s", idx.Shape, batch, data.Shape)
+	}
+	out := append(append(graph.Shape{}, idx.Shape[:q-1]...), data.Shape[batch+k:]...)
+	return one(ranked(data.DType, out)), nil
+}
+
+// inferCompress: the selected length is data-dependent; without an axis
+// the data is flattened first.
+func inferCompress(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !n.Has("axis") {
+		return one(rankOnly(x.DType, 1)), nil
+	}
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	axis, err := n.Int("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	a, err := resolveAxis(n, axis, len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	out := append(graph.Shape(nil), x.Shape...)
+	out[a] = operators.UnknownDim
+	return one(ranked(x.DType, out)), nil
 }

@@ -16,10 +16,10 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "ConvInteger", Build: buildConvInteger(false)}, 10)
-	operators.Register(operators.Op{Type: "QLinearConv", Build: buildConvInteger(true)}, 10)
-	operators.Register(operators.Op{Type: "MatMulInteger", Build: buildMatMulInteger(false)}, 10)
-	operators.Register(operators.Op{Type: "QLinearMatMul", Build: buildMatMulInteger(true)}, 10, 21)
+	operators.Register(operators.Op{Type: "ConvInteger", Infer: inferConvInteger(false), Build: buildConvInteger(false)}, 10)
+	operators.Register(operators.Op{Type: "QLinearConv", Infer: inferConvInteger(true), Build: buildConvInteger(true)}, 10)
+	operators.Register(operators.Op{Type: "MatMulInteger", Infer: inferMatMulInteger(false), Build: buildMatMulInteger(false)}, 10)
+	operators.Register(operators.Op{Type: "QLinearMatMul", Infer: inferMatMulInteger(true), Build: buildMatMulInteger(true)}, 10, 21)
 }
 
 // quantizedInts returns the values of a uint8 or int8 tensor as int32.
@@ -299,5 +299,56 @@ func buildMatMulInteger(qlinear bool) operators.Builder {
 			zp := func(int) int32 { return yz[0] }
 			return []*ops.Tensor{requantize(env, in[7].DType, p.Out, acc, scale, zp)}, nil
 		}, nil
+	}
+}
+
+// integerOperands returns the X/A and W/B inputs of an integer or
+// quantised-linear node (inputs 0 and 1, or 0 and 3 for the QLinear
+// forms) retyped alike so the float rules' geometry applies, and the
+// output type: int32 accumulators, or the type of y_zero_point (input 7).
+func integerOperands(n *graph.Node, in []graph.ValueInfo, qlinear bool) ([]graph.ValueInfo, ops.DType, error) {
+	if !qlinear {
+		if err := needInputs(n, in, 2); err != nil {
+			return nil, ops.Invalid, err
+		}
+		return []graph.ValueInfo{in[0], withDType(in[1], in[0].DType)}, ops.Int32, nil
+	}
+	if err := needInputs(n, in, 8); err != nil {
+		return nil, ops.Invalid, err
+	}
+	return []graph.ValueInfo{in[0], withDType(in[3], in[0].DType)}, in[7].DType, nil
+}
+
+// inferConvInteger is Conv's rule over X and W, typed int32 (ConvInteger)
+// or as y_zero_point (QLinearConv).
+func inferConvInteger(qlinear bool) operators.Rule {
+	return func(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+		xw, dt, err := integerOperands(n, in, qlinear)
+		if err != nil {
+			return nil, err
+		}
+		out, err := inferConv(c, n, xw)
+		if err != nil {
+			return nil, err
+		}
+		out[0].DType = dt
+		return out, nil
+	}
+}
+
+// inferMatMulInteger is MatMul's rule over A and B, typed int32
+// (MatMulInteger) or as y_zero_point (QLinearMatMul).
+func inferMatMulInteger(qlinear bool) operators.Rule {
+	return func(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+		ab, dt, err := integerOperands(n, in, qlinear)
+		if err != nil {
+			return nil, err
+		}
+		out, err := inferMatMul(c, n, ab)
+		if err != nil {
+			return nil, err
+		}
+		out[0].DType = dt
+		return out, nil
 	}
 }

@@ -14,8 +14,8 @@ import (
 
 func init() {
 	operators.Register(operators.Op{Type: "Trilu", Infer: inferSame, Build: buildTrilu}, 14)
-	operators.Register(operators.Op{Type: "DepthToSpace", Build: buildDepthToSpace}, 1, 11, 13)
-	operators.Register(operators.Op{Type: "SpaceToDepth", Build: buildSpaceToDepth}, 1, 13)
+	operators.Register(operators.Op{Type: "DepthToSpace", Infer: inferDepthToSpace, Build: buildDepthToSpace}, 1, 11, 13)
+	operators.Register(operators.Op{Type: "SpaceToDepth", Infer: inferSpaceToDepth, Build: buildSpaceToDepth}, 1, 13)
 	operators.Register(operators.Op{Type: "Transpose", Infer: inferTranspose, Build: buildTranspose}, 1, 13, 21)
 	operators.Register(operators.Op{Type: "Tile", Infer: inferTile, Build: buildTile}, 6, 13)
 	operators.Register(operators.Op{Type: "Expand", Infer: inferExpand, Build: buildExpand}, 8, 13)
@@ -378,6 +378,49 @@ func inferTile(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) (
 			out[i] = operators.KnownDim(d.Value * r)
 		default:
 			out[i] = operators.UnknownDim
+		}
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+// inferDepthToSpace: [N, C, H, W] → [N, C/b², H·b, W·b].
+func inferDepthToSpace(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	return inferBlocks(n, in, true)
+}
+
+// inferSpaceToDepth: [N, C, H, W] → [N, C·b², H/b, W/b].
+func inferSpaceToDepth(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	return inferBlocks(n, in, false)
+}
+
+func inferBlocks(n *graph.Node, in []graph.ValueInfo, toSpace bool) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	bs, err := blocksizeAttr(n)
+	if err != nil {
+		return nil, err
+	}
+	b := int64(bs)
+	if !operators.RankKnown(x) {
+		return one(rankOnly(x.DType, 4)), nil
+	}
+	if len(x.Shape) != 4 {
+		return nil, fmt.Errorf("input %s must be 4-D", x.Shape)
+	}
+	out := graph.Shape{x.Shape[0], {}, {}, {}}
+	if toSpace {
+		if out[1], err = dividedDim(x.Shape[1], b*b, "channel count"); err != nil {
+			return nil, err
+		}
+		out[2], out[3] = scaledDim(x.Shape[2], b), scaledDim(x.Shape[3], b)
+	} else {
+		out[1] = scaledDim(x.Shape[1], b*b)
+		for i := 2; i < 4; i++ {
+			if out[i], err = dividedDim(x.Shape[i], b, "spatial size"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return one(ranked(x.DType, out)), nil

@@ -12,8 +12,8 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "NegativeLogLikelihoodLoss", Build: buildLoss(false)}, 12, 13, 22)
-	operators.Register(operators.Op{Type: "SoftmaxCrossEntropyLoss", Build: buildLoss(true)}, 12, 13)
+	operators.Register(operators.Op{Type: "NegativeLogLikelihoodLoss", Infer: inferLoss, Build: buildLoss(false)}, 12, 13, 22)
+	operators.Register(operators.Op{Type: "SoftmaxCrossEntropyLoss", Infer: inferLoss, Build: buildLoss(true)}, 12, 13)
 }
 
 func buildLoss(softmax bool) operators.Builder {
@@ -105,4 +105,34 @@ func indexValues(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("node %s: input %s must be int64 or int32, got %v", n.Label(), name, t.DType)
+}
+
+// inferLoss: the loss has the target's shape with reduction none, is a
+// scalar otherwise, in the scores' type; SoftmaxCrossEntropyLoss's
+// optional second output (log_prob) has the scores' shape.
+func inferLoss(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	scores, target := in[0], in[1]
+	rs, err := n.String("reduction", "mean")
+	if err != nil {
+		return nil, err
+	}
+	loss := ranked(scores.DType, nil)
+	if rs == "none" {
+		loss = graph.ValueInfo{DType: scores.DType}
+		if operators.RankKnown(target) {
+			loss = ranked(scores.DType, append(graph.Shape(nil), target.Shape...))
+		}
+	}
+	out := []graph.ValueInfo{loss}
+	if len(n.Outputs) > 1 {
+		lp := graph.ValueInfo{DType: scores.DType}
+		if operators.RankKnown(scores) {
+			lp = ranked(scores.DType, append(graph.Shape(nil), scores.Shape...))
+		}
+		out = append(out, lp)
+	}
+	return out, nil
 }

@@ -19,7 +19,7 @@ func init() {
 	operators.Register(operators.Op{Type: "LayerNormalization", Inputs: floatInputs, Infer: inferLayerNorm, Build: buildLayerNorm}, 17)
 	operators.Register(operators.Op{Type: "LRN", Inputs: floatInputs, Infer: inferSame, Build: buildLRN}, 1, 13)
 	operators.Register(operators.Op{Type: "MeanVarianceNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildMVN}, 9, 13)
-	operators.Register(operators.Op{Type: "GroupNormalization", Inputs: floatInputs, Build: buildGroupNorm}, 18, 21)
+	operators.Register(operators.Op{Type: "GroupNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildGroupNorm}, 18, 21)
 	operators.Register(operators.Op{Type: "LpNormalization", Inputs: floatInputs, Infer: inferSame, Build: buildLpNormalization}, 1)
 	operators.Register(operators.Op{Type: "RMSNormalization", Inputs: anyFloatInputs, Infer: inferRMSNorm, Build: buildRMSNorm}, 23)
 }

@@ -19,7 +19,7 @@ import (
 func init() {
 	operators.Register(operators.Op{Type: "QuantizeLinear", Infer: inferQuantize, Build: buildQuantize(false)}, 10, 13, 19, 21, 23, 24, 25)
 	operators.Register(operators.Op{Type: "DequantizeLinear", Infer: inferDequantize, Build: buildQuantize(true)}, 10, 13, 19, 21, 23, 24, 25)
-	operators.Register(operators.Op{Type: "DynamicQuantizeLinear", Build: buildDynamicQuantize}, 11)
+	operators.Register(operators.Op{Type: "DynamicQuantizeLinear", Infer: inferDynamicQuantize, Build: buildDynamicQuantize}, 11)
 }
 
 // perAxisParams checks a per-axis parameter of count values along axis of
@@ -210,4 +210,15 @@ func inferQuantize(c *operators.InferContext, n *graph.Node, in []graph.ValueInf
 		out[0].DType = z.DType
 	}
 	return out, nil
+}
+
+// inferDynamicQuantize: y is uint8 of x's shape, y_scale a float32 scalar
+// and y_zero_point a uint8 scalar.
+func inferDynamicQuantize(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	out, err := inferSame(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType = ops.Uint8
+	return []graph.ValueInfo{out[0], ranked(ops.Float32, nil), ranked(ops.Uint8, nil)}, nil
 }

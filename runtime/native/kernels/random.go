@@ -29,7 +29,7 @@ func init() {
 	operators.Register(operators.Op{Type: "RandomUniform", Infer: inferRandom, Build: func(n *graph.Node, opset int64) (operators.Kernel, error) {
 		return buildRandom(n, "low", 0, "high", 1, ops.RandomUniformInto)
 	}}, 1)
-	operators.Register(operators.Op{Type: "Bernoulli", Build: buildBernoulli}, 15)
+	operators.Register(operators.Op{Type: "Bernoulli", Infer: inferRandomLike, Build: buildBernoulli}, 15)
 	operators.Register(operators.Op{Type: "Dropout", Infer: inferDropout, Build: buildDropout}, 1, 6, 7, 10, 12, 13)
 }
 

@@ -124,3 +124,30 @@ func sameElemType(in []graph.ValueInfo) error {
 	}
 	return nil
 }
+
+// scaledDim is d·k, unknown when d is not a known size.
+func scaledDim(d graph.Dim, k int64) graph.Dim {
+	if !d.Known() {
+		return operators.UnknownDim
+	}
+	return operators.KnownDim(d.Value * k)
+}
+
+// dividedDim is d/k, unknown when d is not a known size; a known size
+// that k does not divide is an error.
+func dividedDim(d graph.Dim, k int64, what string) (graph.Dim, error) {
+	if !d.Known() {
+		return operators.UnknownDim, nil
+	}
+	if k <= 0 || d.Value%k != 0 {
+		return graph.Dim{}, fmt.Errorf("%s %d is not a multiple of %d", what, d.Value, k)
+	}
+	return operators.KnownDim(d.Value / k), nil
+}
+
+// withDType is v with element type dt (the integer and quantised
+// operators reuse the float rules' geometry over inputs of other types).
+func withDType(v graph.ValueInfo, dt ops.DType) graph.ValueInfo {
+	v.DType = dt
+	return v
+}

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	operators.Register(operators.Op{Type: "Unique", Build: buildUnique}, 11)
+	operators.Register(operators.Op{Type: "Unique", Infer: inferUnique, Build: buildUnique}, 11)
 }
 
 func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {
@@ -159,4 +159,36 @@ func compareSlices[T any](d []T, outer, dim, inner int, c func(a, b T) int) func
 		}
 		return 0
 	}
+}
+
+// inferUnique: how many values are unique is known only when run. Y is
+// 1-D (no axis) or X's shape with that axis unknown; indices,
+// inverse_indices and counts are int64 vectors.
+func inferUnique(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	y := rankOnly(x.DType, 1)
+	if n.Has("axis") {
+		y = graph.ValueInfo{DType: x.DType}
+		if operators.RankKnown(x) {
+			axis, err := n.Int("axis", 0)
+			if err != nil {
+				return nil, err
+			}
+			a, err := resolveAxis(n, axis, len(x.Shape))
+			if err != nil {
+				return nil, err
+			}
+			s := append(graph.Shape(nil), x.Shape...)
+			s[a] = operators.UnknownDim
+			y = ranked(x.DType, s)
+		}
+	}
+	out := []graph.ValueInfo{y}
+	for range n.Outputs[1:] {
+		out = append(out, rankOnly(ops.Int64, 1))
+	}
+	return out, nil
 }
