@@ -414,21 +414,25 @@ func grpcInputs(m *model, req *pb.ModelInferRequest) ([]*ops.Tensor, bool, error
 }
 
 // contentsField names the InferTensorContents field of an element type
-// ("" for FP16, which has none).
+// ("" for FP16 and BF16, which have none).
 func contentsField(dt ops.DType) string {
 	switch dt {
 	case ops.Bool:
 		return "bool_contents"
-	case ops.Int8, ops.Int32:
+	case ops.Int8, ops.Int16, ops.Int32:
 		return "int_contents"
 	case ops.Int64:
 		return "int64_contents"
-	case ops.Uint8:
+	case ops.Uint8, ops.Uint16, ops.Uint32:
 		return "uint_contents"
+	case ops.Uint64:
+		return "uint64_contents"
 	case ops.Float32:
 		return "fp32_contents"
 	case ops.Float64:
 		return "fp64_contents"
+	case ops.String:
+		return "bytes_contents"
 	}
 	return ""
 }
@@ -493,26 +497,39 @@ func fromContents(what string, c *pb.InferTensorContents, dt ops.DType, n int) (
 		return c.GetFp32Contents(), nil
 	case ops.Float64:
 		return c.GetFp64Contents(), nil
+	case ops.Uint32:
+		return c.GetUintContents(), nil
+	case ops.Uint64:
+		return c.GetUint64Contents(), nil
 	case ops.Int8:
-		out := make([]int8, n)
-		for i, v := range c.GetIntContents() {
-			if v < math.MinInt8 || v > math.MaxInt8 {
-				return nil, fmt.Errorf("%s: element %d (%d) is outside INT8's range [-128, 127]", what, i, v)
-			}
-			out[i] = int8(v)
-		}
-		return out, nil
+		return narrowInts[int8](what, c.GetIntContents(), math.MinInt8, math.MaxInt8, "INT8")
+	case ops.Int16:
+		return narrowInts[int16](what, c.GetIntContents(), math.MinInt16, math.MaxInt16, "INT16")
 	case ops.Uint8:
-		out := make([]uint8, n)
-		for i, v := range c.GetUintContents() {
-			if v > math.MaxUint8 {
-				return nil, fmt.Errorf("%s: element %d (%d) is outside UINT8's range [0, 255]", what, i, v)
-			}
-			out[i] = uint8(v)
+		return narrowInts[uint8](what, c.GetUintContents(), 0, math.MaxUint8, "UINT8")
+	case ops.Uint16:
+		return narrowInts[uint16](what, c.GetUintContents(), 0, math.MaxUint16, "UINT16")
+	case ops.String:
+		out := make([]string, n)
+		for i, v := range c.GetBytesContents() {
+			out[i] = string(v)
 		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("%s: %s has no contents field", what, DatatypeName(dt))
+}
+
+// narrowInts converts the elements of a wider contents field to T,
+// refusing any outside [lo, hi].
+func narrowInts[T int8 | int16 | uint8 | uint16, W int32 | uint32](what string, in []W, lo, hi int64, name string) ([]T, error) {
+	out := make([]T, len(in))
+	for i, v := range in {
+		if int64(v) < lo || int64(v) > hi {
+			return nil, fmt.Errorf("%s: element %d (%d) is outside %s's range [%d, %d]", what, i, v, name, lo, hi)
+		}
+		out[i] = T(v)
+	}
+	return out, nil
 }
 
 // grpcOutputs fills resp with the picked outputs: as raw contents if the
@@ -531,11 +548,7 @@ func grpcOutputs(resp *pb.ModelInferResponse, m *model, outs []*ops.Tensor, pick
 			return errorf(http.StatusInternalServerError, "output %q has element type %v, which the protocol cannot carry", o.Name, t.DType)
 		}
 		if raw {
-			b, err := ops.AppendLE(make([]byte, 0, t.Len()*t.DType.Size()), t)
-			if err != nil {
-				return errorf(http.StatusInternalServerError, "output %q: %v", o.Name, err)
-			}
-			resp.RawOutputContents = append(resp.RawOutputContents, b)
+			resp.RawOutputContents = append(resp.RawOutputContents, appendBinary(make([]byte, 0, binarySize(t)), t))
 		} else {
 			o.Contents = contentsOf(t)
 		}
@@ -553,16 +566,23 @@ func contentsOf(t *ops.Tensor) *pb.InferTensorContents {
 	case []int32:
 		c.IntContents = d
 	case []int8:
-		c.IntContents = make([]int32, len(d))
-		for i, v := range d {
-			c.IntContents[i] = int32(v)
-		}
+		c.IntContents = widen[int32](d)
+	case []int16:
+		c.IntContents = widen[int32](d)
 	case []int64:
 		c.Int64Contents = d
 	case []uint8:
-		c.UintContents = make([]uint32, len(d))
+		c.UintContents = widen[uint32](d)
+	case []uint16:
+		c.UintContents = widen[uint32](d) // UINT16 only: FP16 and BF16 go raw
+	case []uint32:
+		c.UintContents = d
+	case []uint64:
+		c.Uint64Contents = d
+	case []string:
+		c.BytesContents = make([][]byte, len(d))
 		for i, v := range d {
-			c.UintContents[i] = uint32(v)
+			c.BytesContents[i] = []byte(v)
 		}
 	case []float32:
 		c.Fp32Contents = d
@@ -570,4 +590,12 @@ func contentsOf(t *ops.Tensor) *pb.InferTensorContents {
 		c.Fp64Contents = d
 	}
 	return c
+}
+
+func widen[W int32 | uint32, T int8 | int16 | uint8 | uint16](d []T) []W {
+	out := make([]W, len(d))
+	for i, v := range d {
+		out[i] = W(v)
+	}
+	return out
 }

@@ -143,87 +143,88 @@ func TestGRPCInferMatchesTrainer(t *testing.T) {
 
 // Every datatype round-trips through the identity model, in raw contents
 // and (except FP16, which has no contents field) in typed contents.
+// Every datatype over gRPC, raw contents in and out, and typed contents in
+// and out for every type the protocol gives a contents field (the field
+// each goes in is the one grpc_predict_v2.proto names for it).
 func TestGRPCDatatypes(t *testing.T) {
 	lb := startLoopback(t, Config{Models: []ModelSpec{{Name: "id", Path: identityModel(t)}}})
 	c, ctx := grpcClient(t, lb), testCtx(t)
-	tensors := map[string]*ops.Tensor{
-		"fp32":  ops.FromFloat32([]int{2, 2}, []float32{1.5, -2, float32(math.Inf(1)), 4.25}),
-		"fp64":  {DType: ops.Float64, Shape: []int{2, 2}, Data: []float64{0.1, 1e300, -3, math.NaN()}},
-		"fp16":  {DType: ops.Float16, Shape: []int{2, 2}, Data: []uint16{ops.Float32ToFloat16(0.5), ops.Float32ToFloat16(-2), ops.Float32ToFloat16(3), ops.Float32ToFloat16(65504)}},
-		"int64": ops.FromInt64([]int{2, 2}, []int64{9007199254740993, -1, 0, 7}),
-		"int32": {DType: ops.Int32, Shape: []int{2, 2}, Data: []int32{2147483647, -2147483648, 1, 2}},
-		"int8":  {DType: ops.Int8, Shape: []int{2, 2}, Data: []int8{-128, 127, 0, 1}},
-		"uint8": {DType: ops.Uint8, Shape: []int{2, 2}, Data: []uint8{0, 255, 3, 4}},
-		"bool":  ops.FromBool([]int{2, 2}, []bool{true, false, false, true}),
-	}
-	for _, raw := range []bool{true, false} {
-		req := &pb.ModelInferRequest{ModelName: "id"}
-		for _, d := range datatypes {
-			name := strings.ToLower(d.name)
-			tt := tensors[name]
-			it := &pb.ModelInferRequest_InferInputTensor{Name: name, Datatype: d.name, Shape: []int64{2, 2}}
-			if raw || d.dt == ops.Float16 {
-				b, err := ops.AppendLE(nil, tt)
-				require.NoError(t, err)
-				req.RawInputContents = append(req.RawInputContents, b)
-			} else {
-				it.Contents = contentsOf(tt)
-			}
-			req.Inputs = append(req.Inputs, it)
-		}
-		if !raw {
-			// FP16 needs raw contents, and raw contents are all or nothing.
-			_, err := c.ModelInfer(ctx, req)
-			requireStatus(t, "typed contents with one raw", err, codes.InvalidArgument, "raw_input_contents has 1 entries for 8 inputs")
-			req.RawInputContents = nil
-			req.Inputs[2].Contents = &pb.InferTensorContents{Fp32Contents: []float32{0.5, -2, 3, 65504}}
-			_, err = c.ModelInfer(ctx, req)
-			requireStatus(t, "FP16 in contents", err, codes.InvalidArgument, `input "fp16": FP16 elements have no contents field`)
-			req.Inputs = append(req.Inputs[:2], req.Inputs[3:]...)
-			req.Outputs = nil
-			_, err = c.ModelInfer(ctx, req)
-			requireStatus(t, "FP16 left out", err, codes.InvalidArgument, `missing input "fp16"`)
-			continue
-		}
-		resp, err := c.ModelInfer(ctx, req)
-		require.NoError(t, err)
-		require.Len(t, resp.GetOutputs(), len(datatypes))
-		require.Len(t, resp.GetRawOutputContents(), len(datatypes))
-		for i, d := range datatypes {
-			name := strings.ToLower(d.name)
-			o := resp.GetOutputs()[i]
-			assert.Equal(t, name+"_out", o.GetName())
-			assert.Equal(t, d.name, o.GetDatatype())
-			assert.Equal(t, []int64{2, 2}, o.GetShape())
-			wantRaw, err := ops.AppendLE(nil, tensors[name])
-			require.NoError(t, err)
-			assert.Equal(t, wantRaw, resp.GetRawOutputContents()[i], name)
-		}
-	}
-	// Typed contents in, typed contents out for every type with a field,
-	// on a model without the FP16 input.
-	noHalf := startLoopback(t, Config{Models: []ModelSpec{{Name: "id", Path: identityModel(t, ops.Float16)}}})
+	tensors := typeSamples()
+	noField := func(dt ops.DType) bool { return dt == ops.Float16 || dt == ops.BFloat16 }
+
 	req := &pb.ModelInferRequest{ModelName: "id"}
 	for _, d := range datatypes {
-		if d.dt != ops.Float16 {
-			name := strings.ToLower(d.name)
-			req.Inputs = append(req.Inputs, &pb.ModelInferRequest_InferInputTensor{Name: name, Datatype: d.name, Shape: []int64{2, 2}, Contents: contentsOf(tensors[name])})
+		name := strings.ToLower(d.name)
+		req.Inputs = append(req.Inputs, &pb.ModelInferRequest_InferInputTensor{Name: name, Datatype: d.name, Shape: []int64{2, 2}})
+		req.RawInputContents = append(req.RawInputContents, rawLE(t, tensors[name]))
+	}
+	resp, err := c.ModelInfer(ctx, req)
+	require.NoError(t, err)
+	require.Len(t, resp.GetOutputs(), len(datatypes))
+	require.Len(t, resp.GetRawOutputContents(), len(datatypes))
+	for i, d := range datatypes {
+		name := strings.ToLower(d.name)
+		o := resp.GetOutputs()[i]
+		assert.Equal(t, name+"_out", o.GetName())
+		assert.Equal(t, d.name, o.GetDatatype())
+		assert.Equal(t, []int64{2, 2}, o.GetShape())
+		assert.Equal(t, rawLE(t, tensors[name]), resp.GetRawOutputContents()[i], name)
+	}
+
+	// Typed contents: raw contents are all or nothing, and FP16 and BF16
+	// have no field.
+	typed := &pb.ModelInferRequest{ModelName: "id"}
+	for _, it := range req.Inputs {
+		typed.Inputs = append(typed.Inputs, &pb.ModelInferRequest_InferInputTensor{Name: it.Name, Datatype: it.Datatype, Shape: it.Shape,
+			Contents: contentsOf(tensors[it.Name])})
+	}
+	typed.RawInputContents = [][]byte{rawLE(t, tensors["fp16"]), rawLE(t, tensors["bf16"])}
+	_, err = c.ModelInfer(ctx, typed)
+	requireStatus(t, "typed contents with two raw", err, codes.InvalidArgument, "raw_input_contents has 2 entries for 14 inputs")
+	typed.RawInputContents = nil
+	typed.Inputs[2].Contents = &pb.InferTensorContents{Fp32Contents: []float32{0.5, -2, 3, 65504}}
+	_, err = c.ModelInfer(ctx, typed)
+	requireStatus(t, "FP16 in contents", err, codes.InvalidArgument, `input "fp16": FP16 elements have no contents field: send them in raw_input_contents`)
+
+	wantField := map[string]string{
+		"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents", "INT32": "int_contents",
+		"INT64": "int64_contents", "UINT8": "uint_contents", "UINT16": "uint_contents", "UINT32": "uint_contents",
+		"UINT64": "uint64_contents", "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents",
+	}
+	var ex []ops.DType
+	for _, d := range datatypes {
+		if noField(d.dt) {
+			ex = append(ex, d.dt)
 		}
 	}
-	resp, err := grpcClient(t, noHalf).ModelInfer(ctx, req)
+	typedOnly := startLoopback(t, Config{Models: []ModelSpec{{Name: "id", Path: identityModel(t, ex...)}}})
+	typed = &pb.ModelInferRequest{ModelName: "id"}
+	for _, d := range datatypes {
+		if !noField(d.dt) {
+			name := strings.ToLower(d.name)
+			typed.Inputs = append(typed.Inputs, &pb.ModelInferRequest_InferInputTensor{Name: name, Datatype: d.name, Shape: []int64{2, 2}, Contents: contentsOf(tensors[name])})
+		}
+	}
+	resp, err = grpcClient(t, typedOnly).ModelInfer(ctx, typed)
 	require.NoError(t, err)
 	assert.Empty(t, resp.GetRawOutputContents())
-	require.Len(t, resp.GetOutputs(), len(req.Inputs))
-	for i, it := range req.Inputs {
+	require.Len(t, resp.GetOutputs(), len(typed.Inputs))
+	for i, it := range typed.Inputs {
 		o := resp.GetOutputs()[i]
 		assert.Equal(t, it.GetName()+"_out", o.GetName())
 		assert.Equal(t, it.GetDatatype(), o.GetDatatype())
-		// NaN != NaN: compare the typed contents by their raw bytes.
-		got, err := fromContents("out", o.GetContents(), tensors[it.GetName()].DType, 4)
+		var fields []string
+		for _, f := range contentsFields(o.GetContents()) {
+			if f.n > 0 {
+				fields = append(fields, f.name)
+			}
+		}
+		assert.Equal(t, []string{wantField[it.GetDatatype()]}, fields, it.GetName())
+		// NaN != NaN: compare by the raw bytes.
+		want := tensors[it.GetName()]
+		got, err := fromContents("out", o.GetContents(), want.DType, 4)
 		require.NoError(t, err, it.GetName())
-		gb, _ := ops.AppendLE(nil, &ops.Tensor{DType: tensors[it.GetName()].DType, Shape: []int{4}, Data: got})
-		wb, _ := ops.AppendLE(nil, tensors[it.GetName()])
-		assert.Equal(t, wb, gb, it.GetName())
+		assert.Equal(t, rawLE(t, want), rawLE(t, &ops.Tensor{DType: want.DType, Shape: []int{4}, Data: got}), it.GetName())
 	}
 }
 
@@ -250,8 +251,18 @@ func TestGRPCErrors(t *testing.T) {
 			codes.InvalidArgument, `no input "x"`},
 		{"bad datatype", &pb.ModelInferRequest{ModelName: "ae", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("input", "FP128", []int64{1, 8}, fp32)}},
 			codes.InvalidArgument, `datatype "FP128" is not supported`},
-		{"strings", &pb.ModelInferRequest{ModelName: "ae", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("input", "BYTES", []int64{1, 1},
-			&pb.InferTensorContents{BytesContents: [][]byte{[]byte("hi")}})}}, codes.InvalidArgument, "BYTES (strings) is not supported"},
+		{"strings for numbers", &pb.ModelInferRequest{ModelName: "ae", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("input", "BYTES", []int64{1, 1},
+			&pb.InferTensorContents{BytesContents: [][]byte{[]byte("hi")}})}}, codes.InvalidArgument, "expected datatype FP32, got BYTES"},
+		{"bytes in the wrong field", &pb.ModelInferRequest{ModelName: "id", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("bytes", "BYTES", []int64{1, 1},
+			&pb.InferTensorContents{IntContents: []int32{1}})}}, codes.InvalidArgument, "BYTES elements go in bytes_contents, got int_contents"},
+		{"raw bytes length past the end", &pb.ModelInferRequest{ModelName: "id", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("bytes", "BYTES", []int64{1, 1}, nil)},
+			RawInputContents: [][]byte{{9, 0, 0, 0, 'a'}}}, codes.InvalidArgument, `input "bytes": BYTES element 0 claims 9 bytes, 1 are left`},
+		{"int16 range", &pb.ModelInferRequest{ModelName: "id", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("int16", "INT16", []int64{1, 2},
+			&pb.InferTensorContents{IntContents: []int32{1, -32769}})}}, codes.InvalidArgument, "element 1 (-32769) is outside INT16's range [-32768, 32767]"},
+		{"uint16 range", &pb.ModelInferRequest{ModelName: "id", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("uint16", "UINT16", []int64{1, 2},
+			&pb.InferTensorContents{UintContents: []uint32{65536, 1}})}}, codes.InvalidArgument, "element 0 (65536) is outside UINT16's range [0, 65535]"},
+		{"BF16 in contents", &pb.ModelInferRequest{ModelName: "id", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("bf16", "BF16", []int64{1, 1},
+			&pb.InferTensorContents{Fp32Contents: []float32{1}})}}, codes.InvalidArgument, "BF16 elements have no contents field: send them in raw_input_contents"},
 		{"wrong datatype", &pb.ModelInferRequest{ModelName: "ae", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("input", "INT64", []int64{1, 8},
 			&pb.InferTensorContents{Int64Contents: make([]int64, 8)})}}, codes.InvalidArgument, "expected datatype FP32, got INT64"},
 		{"wrong shape", &pb.ModelInferRequest{ModelName: "ae", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("input", "FP32", []int64{2, 4}, fp32)}},

@@ -30,9 +30,6 @@ func inputHeader(m *model, ins []*ops.Tensor, name, datatype string, shape []int
 	}
 	what := fmt.Sprintf("input %q", name)
 	dt, ok := dtypeOf(datatype)
-	if !ok && datatype == "BYTES" {
-		return 0, 0, 0, errorf(http.StatusBadRequest, "%s: datatype BYTES (strings) is not supported: latent's models take numeric tensors (%s)", what, supportedNames())
-	}
 	if !ok {
 		return 0, 0, 0, errorf(http.StatusBadRequest, "%s: datatype %q is not supported (want one of %s)", what, datatype, supportedNames())
 	}

@@ -65,15 +65,20 @@ func TestParseDataNestingAndErrors(t *testing.T) {
 	}
 }
 
+// FuzzParseData feeds arbitrary bytes to the JSON and binary decoders of
+// every datatype: they may refuse, never panic.
 func FuzzParseData(f *testing.F) {
 	f.Add([]byte(`[[1,2],[3,4]]`), 4)
 	f.Add([]byte(`[true,false]`), 2)
+	f.Add([]byte(`["a\"b", "\u00e9", ""]`), 3)
+	f.Add([]byte("\x01\x00\x00\x00a\x00\x00\x00\x00"), 2)
 	f.Fuzz(func(t *testing.T, b []byte, n int) {
 		if n < 0 || n > 64 {
 			return
 		}
 		for _, d := range datatypes {
-			parseData("fuzz", b, d.dt, n) // must not panic
+			parseData("fuzz", b, d.dt, n)  // must not panic
+			fromBinary("fuzz", b, d.dt, n) // nor the binary form
 		}
 	})
 }

@@ -279,6 +279,16 @@ func TestInferDatatypes(t *testing.T) {
 		{"int8", "INT8", []int{-128, 127, 0, 1}, "[-128,127,0,1]"},
 		{"uint8", "UINT8", []int{0, 255, 3, 4}, "[0,255,3,4]"},
 		{"bool", "BOOL", [][]bool{{true, false}, {false, true}}, "[true,false,false,true]"},
+		{"int16", "INT16", []int{-32768, 32767, 0, 1}, "[-32768,32767,0,1]"},
+		{"uint16", "UINT16", []int{0, 65535, 3, 4}, "[0,65535,3,4]"},
+		{"uint32", "UINT32", []uint32{0, 4294967295, 3, 4}, "[0,4294967295,3,4]"},
+		{"uint64", "UINT64", []uint64{0, 18446744073709551615, 3, 4}, "[0,18446744073709551615,3,4]"},
+		// 0.1 is 0x3DCCCCCD in FP32; BF16 keeps the top half, rounded up
+		// (0xCCCD > 0x8000) to 0x3DCD: 0.10009765625, written as the shortest
+		// decimal that reads back as that FP32 value.
+		{"bf16", "BF16", []float64{1.5, -2, 256, 0.1}, "[1.5,-2,256,0.100097656]"},
+		// Any text, commas, brackets, quotes and escapes included.
+		{"bytes", "BYTES", []string{"héllo", "", `a,b]"c`, "\x00x"}, `["héllo","","a,b]\"c","\u0000x"]`},
 	}
 	var inputs []map[string]any
 	for _, c := range cases {
@@ -306,6 +316,143 @@ func TestInferDatatypes(t *testing.T) {
 	}
 }
 
+// typeSamples holds, for every protocol datatype (by its name in lower
+// case), a [2,2] tensor of values at the edges of its range: NaN and
+// infinities, the extreme integers, and BYTES elements that are empty,
+// hold NUL, quotes and bytes that are not UTF-8.
+func typeSamples() map[string]*ops.Tensor {
+	t := func(dt ops.DType, data any) *ops.Tensor {
+		return &ops.Tensor{DType: dt, Shape: []int{2, 2}, Data: data}
+	}
+	h := ops.Float32ToFloat16
+	b := ops.Float32ToBFloat16
+	return map[string]*ops.Tensor{
+		"fp32":   t(ops.Float32, []float32{1.5, -2, float32(math.Inf(1)), 4.25}),
+		"fp64":   t(ops.Float64, []float64{0.1, 1e300, -3, math.NaN()}),
+		"fp16":   t(ops.Float16, []uint16{h(0.5), h(-2), h(3), h(65504)}),
+		"int64":  t(ops.Int64, []int64{9007199254740993, -1, 0, math.MinInt64}),
+		"int32":  t(ops.Int32, []int32{2147483647, -2147483648, 1, 2}),
+		"int8":   t(ops.Int8, []int8{-128, 127, 0, 1}),
+		"uint8":  t(ops.Uint8, []uint8{0, 255, 3, 4}),
+		"bool":   t(ops.Bool, []bool{true, false, false, true}),
+		"int16":  t(ops.Int16, []int16{-32768, 32767, 0, 1}),
+		"uint16": t(ops.Uint16, []uint16{0, 65535, 3, 4}),
+		"uint32": t(ops.Uint32, []uint32{0, 4294967295, 3, 4}),
+		"uint64": t(ops.Uint64, []uint64{0, 18446744073709551615, 3, 4}),
+		"bf16":   t(ops.BFloat16, []uint16{b(1.5), b(-2), b(float32(math.Inf(-1))), 0x7FC0}),
+		"bytes":  t(ops.String, []string{"héllo", "", "a\x00\"b", "\xff\xfe"}),
+	}
+}
+
+// rawLE writes t in the binary tensor data layout, by the protocol's rule
+// and not the server's code: numbers little-endian, BOOL a byte each, each
+// BYTES element its length as 4 little-endian bytes, then its bytes.
+func rawLE(t *testing.T, x *ops.Tensor) []byte {
+	t.Helper()
+	if x.DType == ops.String {
+		var b []byte
+		for _, v := range x.Data.([]string) {
+			b = append(b, byte(len(v)), byte(len(v)>>8), byte(len(v)>>16), byte(len(v)>>24))
+			b = append(b, v...)
+		}
+		return b
+	}
+	b, err := ops.AppendLE(nil, x)
+	require.NoError(t, err)
+	return b
+}
+
+// Every datatype in the binary tensor data extension, in and out: the
+// bytes come back as they went (NaN payloads, infinities, BYTES that are
+// not text included).
+func TestInferBinaryDatatypes(t *testing.T) {
+	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "id", Path: identityModel(t)}}})
+	samples := typeSamples()
+	var inputs []string
+	var bin []byte
+	for _, d := range datatypes {
+		name := strings.ToLower(d.name)
+		raw := rawLE(t, samples[name])
+		inputs = append(inputs, fmt.Sprintf(`{"name":%q,"shape":[2,2],"datatype":%q,"parameters":{"binary_data_size":%d}}`, name, d.name, len(raw)))
+		bin = append(bin, raw...)
+	}
+	js := `{"inputs":[` + strings.Join(inputs, ",") + `],"parameters":{"binary_data_output":true}}`
+	r := do(t, "POST", ts.URL+"/v2/models/id/infer", append([]byte(js), bin...),
+		map[string]string{headerLength: strconv.Itoa(len(js)), "Content-Type": "application/octet-stream"})
+	require.Equal(t, 200, r.code, "%s", r.body)
+	hl, err := strconv.Atoi(r.hdr.Get(headerLength))
+	require.NoError(t, err)
+	var ir inferReply
+	require.NoError(t, json.Unmarshal(r.body[:hl], &ir))
+	rest := r.body[hl:]
+	require.Len(t, ir.Outputs, len(datatypes))
+	for i, d := range datatypes {
+		name := strings.ToLower(d.name)
+		o := ir.Outputs[i]
+		assert.Equal(t, name+"_out", o.Name)
+		assert.Equal(t, d.name, o.Datatype)
+		want := rawLE(t, samples[name])
+		n := int(o.Parameters["binary_data_size"].(float64))
+		require.LessOrEqual(t, n, len(rest), name)
+		assert.Equal(t, want, rest[:n], name)
+		rest = rest[n:]
+	}
+	assert.Empty(t, rest)
+
+	// BYTES that are not UTF-8 have no JSON form: asked for in JSON, the
+	// answer says so.
+	only := func(keep ops.DType) []ops.DType {
+		var ex []ops.DType
+		for _, d := range datatypes {
+			if d.dt != keep {
+				ex = append(ex, d.dt)
+			}
+		}
+		return ex
+	}
+	_, ts = newTestServer(t, Config{Models: []ModelSpec{{Name: "s", Path: identityModel(t, only(ops.String)...)}}})
+	raw := rawLE(t, samples["bytes"])
+	js = fmt.Sprintf(`{"inputs":[{"name":"bytes","shape":[2,2],"datatype":"BYTES","parameters":{"binary_data_size":%d}}]}`, len(raw))
+	r = do(t, "POST", ts.URL+"/v2/models/s/infer", append([]byte(js), raw...), map[string]string{headerLength: strconv.Itoa(len(js))})
+	wantError(t, "not UTF-8 as JSON", r, 400, `output "bytes_out": element 3 is not UTF-8 text, which JSON cannot carry (ask for binary_data)`)
+}
+
+// Values a datatype cannot hold and malformed BYTES are 400s naming the
+// input, the element and what was wrong.
+func TestInferDatatypeErrors(t *testing.T) {
+	_, ts := newTestServer(t, Config{Models: []ModelSpec{{Name: "id", Path: identityModel(t)}}})
+	url := ts.URL + "/v2/models/id/infer"
+	binary := func(name, dt string, shape string, raw []byte) ([]byte, map[string]string) {
+		js := fmt.Sprintf(`{"inputs":[{"name":%q,"shape":%s,"datatype":%q,"parameters":{"binary_data_size":%d}}]}`, name, shape, dt, len(raw))
+		return append([]byte(js), raw...), map[string]string{headerLength: strconv.Itoa(len(js))}
+	}
+	long, longHdr := binary("bytes", "BYTES", "[1,1]", []byte{100, 0, 0, 0, 'a', 'b'})
+	few, fewHdr := binary("bytes", "BYTES", "[1,2]", []byte{1, 0, 0, 0, 'a', 0, 0, 0})
+	extra, extraHdr := binary("bytes", "BYTES", "[1,1]", []byte{1, 0, 0, 0, 'a', 'b'})
+	huge, hugeHdr := binary("bytes", "BYTES", "[1,1000]", []byte{0, 0, 0, 0})
+	cases := []struct {
+		name string
+		body []byte
+		hdr  map[string]string
+		want string
+	}{
+		{"int16", inferBody("int16", []int{1, 2}, "INT16", []int{1, 40000}), nil, `input "int16": element 1 (40000) is outside INT16's range [-32768, 32767]`},
+		{"uint16", inferBody("uint16", []int{1, 2}, "UINT16", []int{1, 65536}), nil, `element 1 (65536) is outside UINT16's range [0, 65535]`},
+		{"uint32", inferBody("uint32", []int{1, 2}, "UINT32", []int{-1, 0}), nil, `element 0 (-1) is outside UINT32's range [0, 4294967295]`},
+		{"uint64", inferBody("uint64", []int{1, 2}, "UINT64", []int{0, -1}), nil, `element 1 (-1) is outside UINT64's range [0, 18446744073709551615]`},
+		{"bf16", inferBody("bf16", []int{1, 2}, "BF16", []float64{1, 1e39}), nil, `element 1 (1e+39) is outside BF16's range`},
+		{"bf16 rounds to infinity", inferBody("bf16", []int{1, 1}, "BF16", []float64{3.4e38}), nil, `element 0 (3.4e+38) is outside BF16's range`},
+		{"bytes as numbers", inferBody("bytes", []int{1, 2}, "BYTES", []int{1, 2}), nil, `input "bytes": BYTES data element 0 is "1,2]", want a JSON string`},
+		{"bytes length past the end", long, longHdr, `input "bytes": BYTES element 0 claims 100 bytes, 2 are left`},
+		{"bytes too few", few, fewHdr, `binary data ends at element 1 of 2`},
+		{"bytes left over", extra, extraHdr, `binary data has 1 bytes after the 1 BYTES elements of the shape`},
+		{"bytes shape beyond the data", huge, hugeHdr, `too few for 1000 BYTES elements`},
+	}
+	for _, c := range cases {
+		wantError(t, c.name, do(t, "POST", url, c.body, c.hdr), 400, c.want)
+	}
+}
+
 func TestInferErrors(t *testing.T) {
 	_, ts := newTestServer(t, Config{MaxRequestBytes: 4096, Models: []ModelSpec{
 		{Name: "ae", Path: filepath.Join(golden, "model.onnx")}, {Name: "id", Path: identityModel(t)}}})
@@ -323,7 +470,7 @@ func TestInferErrors(t *testing.T) {
 		{"no inputs", []byte(`{"inputs": []}`), nil, 400, "no inputs"},
 		{"unknown input", inferBody("x", []int{1, 8}, "FP32", row), nil, 400, `no input "x"`},
 		{"bad datatype", inferBody("input", []int{1, 8}, "FP128", row), nil, 400, `datatype "FP128" is not supported`},
-		{"strings", inferBody("input", []int{1, 8}, "BYTES", row), nil, 400, `datatype BYTES (strings) is not supported`},
+		{"strings for numbers", inferBody("input", []int{1, 1}, "BYTES", []string{"1"}), nil, 400, `expected datatype FP32, got BYTES`},
 		{"wrong datatype", inferBody("input", []int{1, 8}, "INT64", []int{1, 2, 3, 4, 5, 6, 7, 8}), nil, 400, "expected datatype FP32, got INT64"},
 		{"wrong shape", inferBody("input", []int{2, 4}, "FP32", row), nil, 400, "expected shape [batch,8], got [2 4]"},
 		{"too few values", inferBody("input", []int{2, 8}, "FP32", row), nil, 400, "data has 8 elements, shape needs 16"},

@@ -1,15 +1,20 @@
 package serve
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/latent-ml/latent/ops"
 )
 
 // Datatype names of the Open Inference Protocol for the element types
-// latent computes with.
+// latent computes with: every protocol datatype (BYTES is an ONNX string
+// tensor, each element any bytes). ONNX types the protocol has no name for
+// (the 8-, 4- and 2-bit ones) cannot be served.
 var datatypes = []struct {
 	name string
 	dt   ops.DType
@@ -17,6 +22,8 @@ var datatypes = []struct {
 	{"FP32", ops.Float32}, {"FP64", ops.Float64}, {"FP16", ops.Float16},
 	{"INT64", ops.Int64}, {"INT32", ops.Int32}, {"INT8", ops.Int8},
 	{"UINT8", ops.Uint8}, {"BOOL", ops.Bool},
+	{"INT16", ops.Int16}, {"UINT16", ops.Uint16}, {"UINT32", ops.Uint32},
+	{"UINT64", ops.Uint64}, {"BF16", ops.BFloat16}, {"BYTES", ops.String},
 }
 
 // DatatypeName returns the protocol name of dt ("FP32" …), or "" when the
@@ -125,6 +132,9 @@ func (p *dataParser) value(depth int) error {
 		return fmt.Errorf("%s: data ends early", p.what)
 	}
 	if p.b[p.i] != '[' {
+		if p.dt == ops.String {
+			return p.str()
+		}
 		return p.scalar()
 	}
 	p.i++
@@ -153,6 +163,39 @@ func (p *dataParser) value(depth int) error {
 	}
 }
 
+// str reads one BYTES element: a JSON string, its UTF-8 bytes the
+// element.
+func (p *dataParser) str() error {
+	k := p.k
+	if k >= p.n {
+		return fmt.Errorf("%s: data has more elements than the shape's %d", p.what, p.n)
+	}
+	if p.b[p.i] != '"' {
+		return fmt.Errorf("%s: BYTES data element %d is %q, want a JSON string", p.what, k, p.rest())
+	}
+	start, esc := p.i, false
+	for p.i++; p.i < len(p.b) && p.b[p.i] != '"'; p.i++ {
+		if p.b[p.i] == '\\' {
+			esc = true
+			p.i++
+		}
+	}
+	if p.i >= len(p.b) {
+		return fmt.Errorf("%s: BYTES data element %d: string not closed", p.what, k)
+	}
+	p.i++
+	tok := p.b[start:p.i]
+	var v string
+	if !esc && utf8.Valid(tok) {
+		v = string(tok[1 : len(tok)-1])
+	} else if err := json.Unmarshal(tok, &v); err != nil {
+		return fmt.Errorf("%s: BYTES data element %d: %v", p.what, k, err)
+	}
+	p.out.([]string)[k] = v
+	p.k++
+	return nil
+}
+
 func (p *dataParser) scalar() error {
 	start := p.i
 	for p.i < len(p.b) {
@@ -179,26 +222,41 @@ func (p *dataParser) scalar() error {
 		}
 		return nil
 	}
-	if p.dt.IsFloat() {
+	if p.dt.IsFloat() || p.dt == ops.BFloat16 {
 		v, err := strconv.ParseFloat(tok, 64)
 		if err != nil {
 			return fmt.Errorf("%s: element %d is %q, not a number", p.what, k, tok)
 		}
-		switch d := p.out.(type) {
-		case []float32:
-			if math.Abs(v) > math.MaxFloat32 {
-				return fmt.Errorf("%s: element %d (%s) is outside FP32's range", p.what, k, tok)
-			}
-			d[k] = float32(v)
-		case []float64:
-			d[k] = v
-		case []uint16:
+		if math.Abs(v) > math.MaxFloat32 && p.dt != ops.Float64 {
+			return fmt.Errorf("%s: element %d (%s) is outside %s's range", p.what, k, tok, DatatypeName(p.dt))
+		}
+		switch p.dt {
+		case ops.Float32:
+			p.out.([]float32)[k] = float32(v)
+		case ops.Float64:
+			p.out.([]float64)[k] = v
+		case ops.Float16:
 			if math.Abs(v) > 65504 {
 				return fmt.Errorf("%s: element %d (%s) is outside FP16's range", p.what, k, tok)
 			}
-			d[k] = ops.Float32ToFloat16(float32(v))
+			p.out.([]uint16)[k] = ops.Float32ToFloat16(float32(v))
+		case ops.BFloat16:
+			h := ops.Float32ToBFloat16(float32(v))
+			if math.IsInf(float64(ops.BFloat16ToFloat32(h)), 0) {
+				return fmt.Errorf("%s: element %d (%s) is outside BF16's range", p.what, k, tok)
+			}
+			p.out.([]uint16)[k] = h
 		}
 		return nil
+	}
+	if p.dt == ops.String {
+		return fmt.Errorf("%s: BYTES data element %d is %q, want a JSON string", p.what, k, tok)
+	}
+	if p.dt == ops.Uint64 {
+		if u, err := strconv.ParseUint(tok, 10, 64); err == nil {
+			p.out.([]uint64)[k] = u
+			return nil
+		}
 	}
 	v, err := strconv.ParseInt(tok, 10, 64)
 	if err != nil {
@@ -214,6 +272,30 @@ func (p *dataParser) scalar() error {
 	case []int64:
 		d[k] = v
 		return nil
+	case []uint64:
+		lo, hi = 0, math.MaxInt64
+		if v >= 0 {
+			d[k] = uint64(v)
+			return nil
+		}
+	case []uint32:
+		lo, hi = 0, math.MaxUint32
+		if v >= lo && v <= hi {
+			d[k] = uint32(v)
+			return nil
+		}
+	case []int16:
+		lo, hi = math.MinInt16, math.MaxInt16
+		if v >= lo && v <= hi {
+			d[k] = int16(v)
+			return nil
+		}
+	case []uint16:
+		lo, hi = 0, math.MaxUint16
+		if v >= lo && v <= hi {
+			d[k] = uint16(v)
+			return nil
+		}
 	case []int32:
 		lo, hi = math.MinInt32, math.MaxInt32
 		if v >= lo && v <= hi {
@@ -233,6 +315,9 @@ func (p *dataParser) scalar() error {
 			return nil
 		}
 	}
+	if p.dt == ops.Uint64 {
+		return fmt.Errorf("%s: element %d (%d) is outside UINT64's range [0, %d]", p.what, k, v, uint64(math.MaxUint64))
+	}
 	return fmt.Errorf("%s: element %d (%d) is outside %s's range [%d, %d]", p.what, k, v, DatatypeName(p.dt), lo, hi)
 }
 
@@ -240,6 +325,9 @@ func (p *dataParser) scalar() error {
 func appendData(b []byte, t *ops.Tensor) ([]byte, error) {
 	b = append(b, '[')
 	n := t.Len()
+	noJSON := func(i int, v float64) error {
+		return fmt.Errorf("element %d is %g, which JSON cannot carry (ask for binary_data)", i, v)
+	}
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b = append(b, ',')
@@ -248,30 +336,51 @@ func appendData(b []byte, t *ops.Tensor) ([]byte, error) {
 		case []float32:
 			v := float64(d[i])
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("element %d is %g, which JSON cannot carry (ask for binary_data)", i, v)
+				return nil, noJSON(i, v)
 			}
 			b = strconv.AppendFloat(b, v, 'g', -1, 32)
 		case []float64:
 			if math.IsNaN(d[i]) || math.IsInf(d[i], 0) {
-				return nil, fmt.Errorf("element %d is %g, which JSON cannot carry (ask for binary_data)", i, d[i])
+				return nil, noJSON(i, d[i])
 			}
 			b = strconv.AppendFloat(b, d[i], 'g', -1, 64)
 		case []uint16:
-			v := float64(ops.Float16ToFloat32(d[i]))
+			if t.DType == ops.Uint16 {
+				b = strconv.AppendUint(b, uint64(d[i]), 10)
+				break
+			}
+			var v float64
+			if t.DType == ops.BFloat16 {
+				v = float64(ops.BFloat16ToFloat32(d[i]))
+			} else {
+				v = float64(ops.Float16ToFloat32(d[i]))
+			}
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("element %d is %g, which JSON cannot carry (ask for binary_data)", i, v)
+				return nil, noJSON(i, v)
 			}
 			b = strconv.AppendFloat(b, v, 'g', -1, 32)
 		case []int64:
 			b = strconv.AppendInt(b, d[i], 10)
 		case []int32:
 			b = strconv.AppendInt(b, int64(d[i]), 10)
+		case []int16:
+			b = strconv.AppendInt(b, int64(d[i]), 10)
 		case []int8:
 			b = strconv.AppendInt(b, int64(d[i]), 10)
+		case []uint64:
+			b = strconv.AppendUint(b, d[i], 10)
+		case []uint32:
+			b = strconv.AppendUint(b, uint64(d[i]), 10)
 		case []uint8:
 			b = strconv.AppendInt(b, int64(d[i]), 10)
 		case []bool:
 			b = strconv.AppendBool(b, d[i])
+		case []string:
+			if !utf8.ValidString(d[i]) {
+				return nil, fmt.Errorf("element %d is not UTF-8 text, which JSON cannot carry (ask for binary_data)", i)
+			}
+			q, _ := json.Marshal(d[i])
+			b = append(b, q...)
 		default:
 			return nil, fmt.Errorf("element type %v has no protocol datatype", t.DType)
 		}
@@ -279,9 +388,13 @@ func appendData(b []byte, t *ops.Tensor) ([]byte, error) {
 	return append(b, ']'), nil
 }
 
-// fromBinary decodes n little-endian elements (BOOL: one byte each) of the
-// binary tensor data extension.
+// fromBinary decodes n elements of the binary tensor data extension (and
+// of gRPC's raw contents): little-endian numbers, BOOL one byte each,
+// BYTES each element a 4-byte little-endian length and that many bytes.
 func fromBinary(what string, raw []byte, dt ops.DType, n int) (any, error) {
+	if dt == ops.String {
+		return stringsFromBinary(what, raw, n)
+	}
 	size := dt.Size()
 	if len(raw) != n*size {
 		return nil, fmt.Errorf("%s: binary data has %d bytes, shape and %s need %d", what, len(raw), DatatypeName(dt), n*size)
@@ -289,10 +402,56 @@ func fromBinary(what string, raw []byte, dt ops.DType, n int) (any, error) {
 	return ops.FromLE(dt, raw, n)
 }
 
+func stringsFromBinary(what string, raw []byte, n int) ([]string, error) {
+	// Every element takes at least its 4-byte length: refuse a shape the
+	// data cannot fill before allocating for it.
+	if n > len(raw)/4 {
+		return nil, fmt.Errorf("%s: binary data has %d bytes, too few for %d BYTES elements (each a 4-byte length and its bytes)", what, len(raw), n)
+	}
+	out := make([]string, n)
+	off := 0
+	for k := range out {
+		if len(raw)-off < 4 {
+			return nil, fmt.Errorf("%s: binary data ends at element %d of %d (BYTES: each element a 4-byte length and its bytes)", what, k, n)
+		}
+		l := int(binary.LittleEndian.Uint32(raw[off:]))
+		off += 4
+		if l > len(raw)-off {
+			return nil, fmt.Errorf("%s: BYTES element %d claims %d bytes, %d are left", what, k, l, len(raw)-off)
+		}
+		out[k] = string(raw[off : off+l])
+		off += l
+	}
+	if off != len(raw) {
+		return nil, fmt.Errorf("%s: binary data has %d bytes after the %d BYTES elements of the shape", what, len(raw)-off, n)
+	}
+	return out, nil
+}
+
 // appendBinary appends t's elements in the binary tensor data layout
-// (little-endian, as ops.AppendLE writes them; t is one of the server's
-// own valid outputs, so every element type has a form).
+// (numbers little-endian, as ops.AppendLE writes them; BYTES elements each
+// a 4-byte little-endian length and the bytes). t is one of the server's
+// own valid outputs, so every element type has a form.
 func appendBinary(b []byte, t *ops.Tensor) []byte {
+	if d, ok := t.Data.([]string); ok {
+		for _, v := range d {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+			b = append(b, v...)
+		}
+		return b
+	}
 	b, _ = ops.AppendLE(b, t)
 	return b
+}
+
+// binarySize is the length of t in the binary layout.
+func binarySize(t *ops.Tensor) int {
+	if d, ok := t.Data.([]string); ok {
+		n := 4 * len(d)
+		for _, v := range d {
+			n += len(v)
+		}
+		return n
+	}
+	return ops.LEBytes(t.DType, t.Len())
 }

@@ -36,6 +36,7 @@ grpcclient = pytest.importorskip(
     "tritonclient.grpc",
     reason="tritonclient[grpc] is not installed (py=$(bash tools/python/venv.sh) installs tools/python/requirements.txt)")
 from tritonclient.utils import InferenceServerException  # noqa: E402
+import ml_dtypes  # noqa: E402  (a tritonclient dependency)
 
 onnx = pytest.importorskip("onnx", reason="onnx is needed to read the golden TensorProto files")
 import onnx.helper  # noqa: E402
@@ -55,7 +56,18 @@ DATATYPES = [
     ("INT8", np.int8, onnx.TensorProto.INT8, [[-128, 127], [0, 1]]),
     ("UINT8", np.uint8, onnx.TensorProto.UINT8, [[0, 255], [3, 4]]),
     ("BOOL", np.bool_, onnx.TensorProto.BOOL, [[True, False], [False, True]]),
+    ("INT16", np.int16, onnx.TensorProto.INT16, [[-32768, 32767], [0, 1]]),
+    ("UINT16", np.uint16, onnx.TensorProto.UINT16, [[0, 65535], [3, 4]]),
+    ("UINT32", np.uint32, onnx.TensorProto.UINT32, [[0, 4294967295], [3, 4]]),
+    ("UINT64", np.uint64, onnx.TensorProto.UINT64, [[0, 18446744073709551615], [3, 4]]),
+    # tritonclient takes BF16 as ml_dtypes.bfloat16 (binary only over HTTP).
+    ("BF16", ml_dtypes.bfloat16, onnx.TensorProto.BFLOAT16, [[1.5, -2.0], [np.inf, 256.0]]),
+    # BYTES: ONNX strings, any bytes (the last is not UTF-8).
+    ("BYTES", np.object_, onnx.TensorProto.STRING, [[b"h\xc3\xa9llo", b""], [b'a,b]"c', b"\x00\xff"]]),
 ]
+# What JSON cannot carry: inf and NaN, BF16 (tritonclient sends it binary
+# only) and BYTES that are not UTF-8.
+JSON_UNSAFE = {"FP32", "FP64", "BF16", "BYTES"}
 
 
 def read_pb(path):
@@ -194,14 +206,8 @@ def test_http_infer_matches_trainer(server, binary):
 def test_http_datatypes_round_trip(server):
     inputs = []
     for name, np_type, _, values in DATATYPES:
-        if name in ("FP32", "FP64"):
-            continue  # inf and NaN have no JSON form; binary carries them (below)
         inp = httpclient.InferInput(name.lower(), [2, 2], name)
-        inp.set_data_from_numpy(np.array(values, dtype=np_type), binary_data=False)
-        inputs.append(inp)
-    for name, np_type, _, values in DATATYPES[:2]:
-        inp = httpclient.InferInput(name.lower(), [2, 2], name)
-        inp.set_data_from_numpy(np.array(values, dtype=np_type), binary_data=True)
+        inp.set_data_from_numpy(np.array(values, dtype=np_type), binary_data=name in JSON_UNSAFE)
         inputs.append(inp)
     res = server.http.infer("identity", inputs)
     for name, np_type, _, values in DATATYPES:
@@ -209,6 +215,23 @@ def test_http_datatypes_round_trip(server):
         want = np.array(values, dtype=np_type)
         assert got.dtype == want.dtype, name
         np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_http_bytes_as_json(server):
+    """BYTES as JSON strings both ways (UTF-8 text, commas, quotes, NUL)."""
+    values = np.array([[b"h\xc3\xa9llo", b""], [b'a,b]"c', b"\x00x"]], dtype=np.object_)
+    inputs = []
+    for name, np_type, _, v in DATATYPES:
+        inp = httpclient.InferInput(name.lower(), [2, 2], name)
+        data = values if name == "BYTES" else np.array(v, dtype=np_type)
+        inp.set_data_from_numpy(data, binary_data=name != "BYTES")
+        inputs.append(inp)
+    out = httpclient.InferRequestedOutput("bytes_out", binary_data=False)
+    res = server.http.infer("identity", inputs, outputs=[out])
+    body = res.get_response()
+    assert body["outputs"][0]["data"] == ["h\u00e9llo", "", 'a,b]"c', "\x00x"]
+    # tritonclient gives JSON BYTES back as str.
+    np.testing.assert_array_equal(res.as_numpy("bytes_out"), [[v.decode() for v in row] for row in values])
 
 
 def test_http_concurrent_async_batches(server):
@@ -394,8 +417,13 @@ def test_grpc_bad_requests(server):
     assert grpc_status(e) == "StatusCode.INVALID_ARGUMENT"
     strings = grpcclient.InferInput("input", [1, 1], "BYTES")
     strings.set_data_from_numpy(np.array([[b"hi"]], dtype=np.object_))
-    with pytest.raises(InferenceServerException, match=r"BYTES \(strings\) is not supported") as e:
+    with pytest.raises(InferenceServerException, match="expected datatype FP32, got BYTES") as e:
         client.infer("ae", [strings])
+    assert grpc_status(e) == "StatusCode.INVALID_ARGUMENT"
+    wide = grpcclient.InferInput("input", [1, 8], "FP16")
+    wide.set_data_from_numpy(np.zeros((1, 8), np.float16))
+    with pytest.raises(InferenceServerException, match="expected datatype FP32, got FP16") as e:
+        client.infer("ae", [wide])
     assert grpc_status(e) == "StatusCode.INVALID_ARGUMENT"
     # The same request-size limit as REST.
     big = np.zeros((MAX_REQUEST_BYTES // 32 + 1, 8), np.float32)
