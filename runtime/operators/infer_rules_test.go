@@ -93,6 +93,22 @@ func TestInferMoreOps(t *testing.T) {
 			map[string]*ops.Tensor{"w": f32(4, 2, 2)}, map[string]string{"y": "float32[batch,2,12]"}},
 		{"affine", 1, fused(op("Affine", []string{"x", "s", "c"}, []string{"y"})), map[string]*ops.Tensor{"s": f32(6), "c": f32(1, 6)},
 			map[string]string{"y": "float32[batch,4,6]"}},
+		{"rfft opset 20", 20, op("DFT", []string{"sig", "l", "ax"}, []string{"y"}, aInt("onesided", 1)),
+			map[string]*ops.Tensor{"sig": f32(2, 16, 3, 1), "l": ops.FromInt64(nil, []int64{10}), "ax": ops.FromInt64(nil, []int64{1})},
+			map[string]string{"y": "float32[2,6,3,2]"}},
+		{"irfft opset 17", 17, op("DFT", []string{"spec"}, []string{"y"}, aInt("inverse", 1), aInt("onesided", 1)),
+			map[string]*ops.Tensor{"spec": f32(2, 9, 2)},
+			map[string]string{"y": "float32[2,16,1]"}},
+		{"stft", 17, op("STFT", []string{"sig", "step", "w"}, []string{"y"}),
+			map[string]*ops.Tensor{"sig": f32(2, 64, 1), "step": ops.FromInt64(nil, []int64{8}), "w": f32(16)},
+			map[string]string{"y": "float32[2,7,9,2]"}},
+		{"hann window", 17, op("HannWindow", []string{"n"}, []string{"y"}, aInt("output_datatype", 11)),
+			map[string]*ops.Tensor{"n": ops.FromInt64(nil, []int64{10})},
+			map[string]string{"y": "float64[10]"}},
+		{"mel weight matrix", 17, op("MelWeightMatrix", []string{"bins", "len", "rate", "lo", "hi"}, []string{"y"}),
+			map[string]*ops.Tensor{"bins": ops.FromInt64(nil, []int64{8}), "len": ops.FromInt64(nil, []int64{16}), "rate": ops.FromInt64(nil, []int64{8000}),
+				"lo": ops.Scalar(0), "hi": ops.Scalar(4000)},
+			map[string]string{"y": "float32[9,8]"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -68,6 +68,9 @@ var layerFuzzOps = []struct {
 	{"Det", 1, 1, 22, nil},
 	{"Attention", 7, 4, 25, map[string][]any{"is_causal": {1}, "q_num_heads": {1, 2, 0}, "kv_num_heads": {1, 2}, "qk_matmul_output_mode": {0, 1, 2, 3, 5},
 		"softcap": {float32(1), float32(-1)}, "scale": {float32(0.5)}, "left_window_size": {0, 1, -2}, "right_window_size": {0}, "softmax_precision": {1, 7}}},
+	{"DFT", 3, 1, 20, map[string][]any{"inverse": {1}, "onesided": {1, 2}}},
+	{"DFT", 2, 1, 17, map[string][]any{"inverse": {1}, "onesided": {1}, "axis": {0, -2, 3}}},
+	{"STFT", 4, 1, 17, map[string][]any{"onesided": {0}}},
 	{"RotaryEmbedding", 4, 1, 23, map[string][]any{"num_heads": {1, 2, -1}, "interleaved": {1}, "rotary_embedding_dim": {2, 1, 0}}},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
 }

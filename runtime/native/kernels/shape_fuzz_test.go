@@ -20,7 +20,7 @@ var shapeFuzzOps = []string{
 	"Scatter", "GatherND", "ScatterND", "Compress", "Trilu", "DepthToSpace",
 	"SpaceToDepth", "OneHot", "EyeLike", "RandomNormalLike", "RandomUniformLike",
 	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli", "TopK",
-	"NonZero", "TensorScatter", "CenterCropPad",
+	"NonZero", "TensorScatter", "CenterCropPad", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix",
 }
 
 // shapeFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
@@ -85,7 +85,7 @@ func shapeFuzzTensor(r *rand.Rand) *ops.Tensor {
 // shapeFuzzAttrs returns random attributes with the names these operators use.
 func shapeFuzzAttrs(r *rand.Rand) []*graph.Attr {
 	return fuzzAttrs(r, fuzzAttrSpec{
-		names: []string{"axis", "axes", "perm", "split", "num_outputs", "starts", "ends", "allowzero",
+		names: []string{"axis", "axes", "perm", "periodic", "output_datatype", "split", "num_outputs", "starts", "ends", "allowzero",
 			"start", "end", "upper", "blocksize", "mode", "batch_dims", "reduction", "k", "dtype",
 			"seed", "mean", "scale", "low", "high", "shape", "value", "value_int", "value_ints",
 			"value_float", "value_floats"},
@@ -173,6 +173,10 @@ var shapeFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 	},
 	"DepthToSpace": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{attrInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Float16, 1, 4, 2, 3)}
+	},
+	"MelWeightMatrix": func() ([]*graph.Attr, []*ops.Tensor) {
+		s := func(v int64) *ops.Tensor { return ops.FromInt64([]int{}, []int64{v}) }
+		return nil, []*ops.Tensor{s(4), s(16), s(8000), ops.Scalar(0), ops.Scalar(4000)}
 	},
 	"TensorScatter": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{ops.New(ops.Float32, 2, 4, 3), ops.New(ops.Float32, 2, 2, 3), int64s(1, 2)}
