@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -123,6 +124,10 @@ type recurrentCell struct {
 	layout      int64
 	lbr         bool // GRU linear_before_reset
 	inputForget bool
+	// scratch recycles one run's work buffers (a *[]float32 carved by
+	// run), so that a run neither allocates nor clears megabytes of
+	// projections each time; concurrent runs take separate buffers.
+	scratch sync.Pool
 }
 
 func buildRecurrent(kind cellKind) operators.Builder {
@@ -321,18 +326,34 @@ func (r *recurrentCell) run(env *operators.Env, n *graph.Node, in []*ops.Tensor)
 	if r.layout == 1 {
 		xf = swapFirstAxes(xf, batch, seq, inSz)
 	}
-	y := make([]float32, seq*dirs*batch*h)
-	yh := make([]float32, dirs*batch*h)
-	yc := make([]float32, dirs*batch*h)
-	xw := make([]float32, seq*batch*gh)
-	hr := make([]float32, batch*gh)
-	gate := make([]float32, gh)
-	bsum := make([]float32, gh)
-	rT := make([]float32, gh*h)
-	hs, cs := make([]float32, batch*h), make([]float32, batch*h)
-	var rh, hr2 []float32
+	// Work buffers, recycled between runs: every element a run reads is
+	// written first, except Y's steps past a row's sequence_lens (zero).
+	sizes := [...]int{seq * dirs * batch * h, dirs * batch * h, dirs * batch * h, seq * batch * gh, batch * gh, gh, gh, gh * h, batch * h, batch * h, 0, 0}
 	if r.kind == cellGRU {
-		rh, hr2 = make([]float32, batch*h), make([]float32, batch*h)
+		sizes[10], sizes[11] = batch*h, batch*h
+	}
+	total := 0
+	for _, sz := range sizes {
+		total += sz
+	}
+	bp, _ := r.scratch.Get().(*[]float32)
+	if bp == nil || cap(*bp) < total {
+		b := make([]float32, total)
+		bp = &b
+	}
+	defer r.scratch.Put(bp)
+	var parts [len(sizes)][]float32
+	rest := (*bp)[:total]
+	for i, sz := range sizes {
+		parts[i], rest = rest[:sz:sz], rest[sz:]
+	}
+	y, yh, yc, xw, hr, gate, bsum, rT, hs, cs := parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8], parts[9]
+	rh, hr2 := parts[10], parts[11]
+	for _, l := range lens {
+		if l < seq {
+			clear(y)
+			break
+		}
 	}
 	for d := 0; d < dirs; d++ {
 		wd, rd := wf[d*gh*inSz:(d+1)*gh*inSz], rf[d*gh*h:(d+1)*gh*h]

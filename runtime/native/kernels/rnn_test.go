@@ -4,10 +4,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/latent-ml/latent/runtime/operators"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -289,3 +291,59 @@ func TestRecurrentErrors(t *testing.T) {
 }
 
 func errContains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
+
+// TestRecurrentReusesScratch runs one kernel on inputs of different sizes
+// and sequence lengths, one after the other and from several goroutines:
+// every result equals a fresh kernel's (the recycled work buffers carry
+// nothing over, and Y past a row's length is zero again).
+func TestRecurrentReusesScratch(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	in, h := 3, 5
+	for _, kind := range []string{"RNN", "GRU", "LSTM"} {
+		g := map[string]int{"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
+		n := newNodeKV(kind, 5, 2, "hidden_size", h, "direction", "bidirectional")
+		w, rw, b := randFloats(r, 2, g*h, in), randFloats(r, 2, g*h, h), randFloats(r, 2, 2*g*h)
+		build, err := operators.KernelBuilder("", kind, 14)
+		require.NoError(t, err)
+		k, err := build(n, 14)
+		require.NoError(t, err)
+		type call struct {
+			x, lens *ops.Tensor
+			want    []*ops.Tensor
+		}
+		var calls []call
+		for _, c := range []struct{ seq, batch int }{{6, 4}, {6, 4}, {3, 2}, {7, 4}} {
+			x := randFloats(r, c.seq, c.batch, in)
+			lens := ops.New(ops.Int32, c.batch)
+			for i := range lens.I32() {
+				lens.I32()[i] = int32(c.seq - r.IntN(2)*r.IntN(c.seq))
+			}
+			calls = append(calls, call{x: x, lens: lens, want: mustRunNode(t, n, 14, x, w, rw, b, lens)})
+		}
+		check := func(c call, got []*ops.Tensor, err error) {
+			require.NoError(t, err)
+			require.Len(t, got, len(c.want))
+			for i := range got {
+				assert.Equal(t, c.want[i].Shape, got[i].Shape, "%s output %d shape", kind, i)
+				assert.Equal(t, c.want[i].F32(), got[i].F32(), "%s output %d", kind, i)
+			}
+		}
+		for _, c := range calls {
+			got, err := k(&operators.Env{}, []*ops.Tensor{c.x, w, rw, b, c.lens})
+			check(c, got, err)
+		}
+		var wg sync.WaitGroup
+		results := make([][]*ops.Tensor, 4*len(calls))
+		errs := make([]error, len(results))
+		for i := range results {
+			wg.Go(func() {
+				c := calls[i%len(calls)]
+				results[i], errs[i] = k(&operators.Env{}, []*ops.Tensor{c.x, w, rw, b, c.lens})
+			})
+		}
+		wg.Wait()
+		for i := range results {
+			check(calls[i%len(calls)], results[i], errs[i])
+		}
+	}
+}
