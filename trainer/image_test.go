@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/latent-ml/latent/data"
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/models"
 )
 
@@ -26,12 +27,8 @@ func tinyImages(n int, seed uint64) *data.Dataset { return data.Blobs(n, 8, seed
 func fashion(t *testing.T, n int) *data.Dataset {
 	t.Helper()
 	p := "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist, tools/setup.sh): %v", err)
-		}
-		t.Skipf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist): %v", err)
-	}
+	_, err := os.Stat(p)
+	testenv.Need(t, "Fashion-MNIST (apt-get install dataset-fashion-mnist)", err)
 	im, err := data.Load(p, data.Options{Limit: n})
 	require.NoError(t, err)
 	return im

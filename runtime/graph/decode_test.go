@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/onnxpb"
 )
@@ -217,10 +218,8 @@ func TestRoundTripRichModel(t *testing.T) {
 }
 
 func TestRoundTripTestdata(t *testing.T) {
-	files, _ := filepath.Glob(testdataGlob)
-	if len(files) == 0 {
-		t.Skip("no ONNX test models: Debian package libonnx-testdata is not installed")
-	}
+	files, err := testenv.Files(testdataGlob)
+	testenv.Need(t, "the ONNX test models (apt-get install libonnx-testdata)", err)
 	if testing.Short() {
 		files = files[:len(files)/10]
 	}
@@ -239,10 +238,8 @@ func TestRoundTripTestdata(t *testing.T) {
 // TestDecodeAgainstPythonONNX cross-checks the decoded node count, opset and
 // graph input names of every test model against Python's onnx package.
 func TestDecodeAgainstPythonONNX(t *testing.T) {
-	files, _ := filepath.Glob(testdataGlob)
-	if len(files) == 0 {
-		t.Skip("no ONNX test models: Debian package libonnx-testdata is not installed")
-	}
+	files, err := testenv.Files(testdataGlob)
+	testenv.Need(t, "the ONNX test models (apt-get install libonnx-testdata)", err)
 	script := `
 import glob, onnx
 for f in sorted(glob.glob("` + testdataGlob + `")):
@@ -253,9 +250,7 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
     print(f, len(m.graph.node), ops, ",".join(ins))
 `
 	out, err := runPython(script)
-	if err != nil {
-		t.Skipf("python3 with the onnx package is not usable: %v", err)
-	}
+	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		fields := strings.SplitN(line, " ", 4)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/onnxpb"
 )
@@ -310,10 +311,8 @@ func TestTensorFiles(t *testing.T) {
 // file and compares type, dims and a hash of the little-endian element bytes
 // with what Python's onnx.numpy_helper reads from the same file.
 func TestReadTestdataTensorsAgainstPython(t *testing.T) {
-	files, _ := filepath.Glob("/usr/share/libonnx-testdata/data/*/*/test_data_set_*/*.pb")
-	if len(files) == 0 {
-		t.Skip("no ONNX test tensors: Debian package libonnx-testdata is not installed")
-	}
+	_, err := testenv.Files("/usr/share/libonnx-testdata/data/*/*/test_data_set_*/*.pb")
+	testenv.Need(t, "the ONNX test models (apt-get install libonnx-testdata)", err)
 	script := `
 import glob, hashlib, onnx
 from onnx import numpy_helper
@@ -339,9 +338,7 @@ for f in sorted(glob.glob("/usr/share/libonnx-testdata/data/*/*/test_data_set_*/
     print(f, name, "x".join(str(d) for d in t.dims) or "scalar", hashlib.sha256(b).hexdigest())
 `
 	out, err := runPython(script)
-	if err != nil {
-		t.Skipf("python3 with the onnx package is not usable: %v", err)
-	}
+	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	checked, unsupported := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Fields(line)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -106,9 +107,7 @@ for e in P.DESCRIPTOR.enum_types_by_name.values():
 			break
 		}
 	}
-	if err != nil {
-		t.Skipf("python3 with the onnx package is not usable: %v", err)
-	}
+	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	// Fields map to "number kind label", enum values to "number 0 0".
 	ours := map[string]string{}
 	addEnums := func(es protoreflect.EnumDescriptors, prefix string) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
@@ -319,10 +320,8 @@ func TestInferContradictions(t *testing.T) {
 // and compares each fully inferred graph output with the shape and type of
 // the reference output tensor stored beside the model.
 func TestInferAgainstTestdataOutputs(t *testing.T) {
-	files, _ := filepath.Glob(testdataGlob)
-	if len(files) == 0 {
-		t.Skip("no ONNX test models: Debian package libonnx-testdata is not installed")
-	}
+	files, err := testenv.Files(testdataGlob)
+	testenv.Need(t, "the ONNX test models (apt-get install libonnx-testdata)", err)
 	match := 0
 	for _, f := range files {
 		m, err := graph.DecodeFile(f)
@@ -364,10 +363,8 @@ func TestInferAgainstTestdataOutputs(t *testing.T) {
 // fully determines with what ONNX's own shape inference (Python onnx)
 // derives for the same test models, intermediates included.
 func TestInferAgainstONNXShapeInference(t *testing.T) {
-	files, _ := filepath.Glob(testdataGlob)
-	if len(files) == 0 {
-		t.Skip("no ONNX test models: Debian package libonnx-testdata is not installed")
-	}
+	_, err := testenv.Files(testdataGlob)
+	testenv.Need(t, "the ONNX test models (apt-get install libonnx-testdata)", err)
 	script := `
 import glob, onnx
 from onnx import shape_inference
@@ -384,9 +381,7 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
             print(f, vi.name, tt.elem_type, "x".join(str(d.dim_value) for d in tt.shape.dim) or "scalar")
 `
 	out, err := runPython(script)
-	if err != nil {
-		t.Skipf("python3 with the onnx package is not usable: %v", err)
-	}
+	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	models := map[string]*graph.Model{}
 	match, unknown := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

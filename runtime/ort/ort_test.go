@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -20,12 +21,7 @@ import (
 // requireORT skips (or, under CI, fails) when the library cannot be loaded.
 func requireORT(t *testing.T) {
 	t.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", InstallCommand, err)
-	}
+	testenv.Need(t, "ONNX Runtime (run `"+InstallCommand+"`)", Available())
 }
 
 // testIO declares a graph input or output; dims < 0 become the symbolic

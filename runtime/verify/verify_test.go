@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -293,12 +294,7 @@ func init() {
 
 func requireORT(t *testing.T) {
 	t.Helper()
-	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
+	testenv.Need(t, "ONNX Runtime (run `"+ort.InstallCommand+"`)", ort.Available())
 }
 
 const denseModel = "../../testdata/golden/dense_gemm/model.onnx"

@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -51,10 +51,7 @@ func init() {
 
 func requireORT(t *testing.T) {
 	t.Helper()
-	if err := ort.Available(); err != nil {
-		require.Empty(t, os.Getenv("CI"), "CI is set but ONNX Runtime is unavailable: %v", err)
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
+	testenv.Need(t, "ONNX Runtime (run `"+ort.InstallCommand+"`)", ort.Available())
 }
 
 func runCLI(args ...string) (int, string, string) {

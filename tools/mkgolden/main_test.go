@@ -8,18 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/latent-ml/latent/runtime/verify"
 )
 
 func requireORT(t *testing.T) {
 	t.Helper()
-	if err := ort.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but ONNX Runtime is unavailable: %v", err)
-		}
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
+	testenv.Need(t, "ONNX Runtime (run `"+ort.InstallCommand+"`)", ort.Available())
 }
 
 func copyFile(t *testing.T, src, dst string) {
