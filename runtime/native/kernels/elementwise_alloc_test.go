@@ -49,10 +49,10 @@ func TestBinaryKernelAllocs(t *testing.T) {
 		in := []*ops.Tensor{a, b}
 		out, err := k(env, in)
 		require.NoError(t, err, "%s", op)
-		require.True(t, ops.SameShape(out[0].Shape, []int{1, 784}), "%s: shape %v, want [1 784]", op, out[0].Shape)
+		require.Equal(t, []int{1, 784}, out[0].Shape, "%s: shape", op)
 		for i, v := range out[0].F32() {
 			want := naive[op](a.F32()[i], b.F32()[i])
-			require.False(t, v != want, "%s: y[%d] = %v, want %v", op, i, v, want)
+			require.Equal(t, want, v, "%s: y[%d]", op, i)
 		}
 		cycle()
 		got := testing.AllocsPerRun(200, func() {

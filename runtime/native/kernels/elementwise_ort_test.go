@@ -9,6 +9,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -177,10 +178,11 @@ func ortCheck(t *testing.T, c ortCase) {
 	m, feed := oneNodeModel(c.op, c.opset, c.attrs, c.names, c.in, []ops.DType{c.out}, false)
 	native, ort := runNativeAndORT(t, m, feed, fmt.Sprintf("%s%v", c.op, m.Graph.Nodes[0].AttrOrder))
 	got, want := native[0], ort[0]
-	require.False(t, got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape), "%s: native %v, ORT %v", c.op, got, want)
+	require.Equal(t, want.DType, got.DType, "%s: element type, native against ORT", c.op)
+	require.Equal(t, ops.ShapeString(want.Shape), ops.ShapeString(got.Shape), "%s: shape, native against ORT", c.op)
 	tol := map[ops.DType]float64{ops.Float32: 2e-6, ops.Float64: 1e-12, ops.Float16: 1e-3}[got.DType]
 	i, a, b := firstMismatch(got, want, tol)
-	require.False(t, i >= 0, "%s%v %v: element %d: native %v, ORT %v", c.op, m.Graph.Nodes[0].AttrOrder, ortShapesOf(c.in), i, a, b)
+	assert.Negative(t, i, "%s%v %v: element %d: native %v, ORT %v", c.op, m.Graph.Nodes[0].AttrOrder, ortShapesOf(c.in), i, a, b)
 }
 
 // ortHasF64 lists the unary operators ONNX Runtime implements for float64.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/native"
 	"github.com/latent-ml/latent/runtime/native/kernels"
@@ -24,10 +25,6 @@ var layerNodeTestPrefixes = []string{
 	"test_reflect_pad", "test_wrap_pad", "test_softmax_", "test_logsoftmax_", "test_dropout_",
 	"test_training_dropout", "test_nllloss", "test_sce_", "test_hardmax", "test_lrn", "test_mvn", "test_maxunpool", "test_gridsample", "test_qlinearconv", "test_qlinearmatmul", "test_matmulinteger", "test_gru_", "test_lstm_", "test_rnn_", "test_simple_rnn_", "test_roialign", "test_nonmaxsuppression", "test_quantizelinear", "test_dequantizelinear", "test_dynamicquantizelinear", "test_einsum_",
 }
-
-// layerNodeTestOthers are matched by a prefix above but exercise other operators
-// (or features outside these kernels), with the reason.
-var layerNodeTestOthers = map[string]string{}
 
 // TestNNONNXNodeConformance runs the ONNX backend node tests of the NN
 // operators through Compile and Run and compares with the expected outputs
@@ -48,9 +45,6 @@ func TestONNXNodeConformance(t *testing.T) {
 	})
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
-			if why, ok := layerNodeTestOthers[name]; ok {
-				t.Skipf("tests %s, not a layer operator", why)
-			}
 			if strings.HasPrefix(name, "test_training_dropout") && !strings.Contains(name, "zero_ratio") {
 				checkTrainingDropout(t, filepath.Join(onnxNodeDir, name))
 				return
@@ -93,7 +87,9 @@ func checkTrainingDropout(t *testing.T, dir string) {
 	dropped := 0
 	for i := range x {
 		kept := math.Abs(y[i]-x[i]/(1-ratio)) <= 1e-5*(1+math.Abs(y[i]))
-		require.False(t, !kept && y[i] != 0, "element %d: y = %v is neither 0 nor x/(1-ratio) = %v", i, y[i], x[i]/(1-ratio))
+		if !kept {
+			require.Zero(t, y[i], "element %d is neither 0 nor x/(1-ratio) = %v", i, x[i]/(1-ratio))
+		}
 		if !kept {
 			dropped++
 		}
@@ -141,9 +137,8 @@ var pyTorchCases = []string{
 // with the compile error naming it.
 func TestPyTorchConformance(t *testing.T) {
 	root := filepath.Dir(onnxNodeDir)
-	if _, err := os.Stat(filepath.Join(root, "pytorch-converted")); err != nil {
-		t.Skipf("PyTorch conversion tests not installed (%v): apt-get install libonnx-testdata", err)
-	}
+	_, err := os.Stat(filepath.Join(root, "pytorch-converted"))
+	testenv.Need(t, "the PyTorch conversion tests (apt-get install libonnx-testdata)", err)
 	for _, name := range pyTorchCases {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			dir := filepath.Join(root, name)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/native"
@@ -29,9 +30,7 @@ const onnxNodeDir = "/usr/share/libonnx-testdata/data/node"
 func onnxNodeCases(t *testing.T, what string, atLeast int, match func(name string) bool) []string {
 	t.Helper()
 	entries, err := os.ReadDir(onnxNodeDir)
-	if err != nil {
-		t.Skipf("ONNX node tests not installed (%v): apt-get install libonnx-testdata", err)
-	}
+	testenv.Need(t, "the ONNX node tests (apt-get install libonnx-testdata)", err)
 	var cases []string
 	for _, e := range entries {
 		if match(e.Name()) {
@@ -39,7 +38,7 @@ func onnxNodeCases(t *testing.T, what string, atLeast int, match func(name strin
 		}
 	}
 	sort.Strings(cases)
-	require.False(t, len(cases) < atLeast, "found only %d node tests for the %s in %s", len(cases), what, onnxNodeDir)
+	require.GreaterOrEqual(t, len(cases), atLeast, "node tests for the %s in %s", what, onnxNodeDir)
 	return cases
 }
 
@@ -70,8 +69,9 @@ func runNodeTest(t *testing.T, dir string, m *graph.Model, compare func(got, wan
 	t.Helper()
 	p, err := native.Compile(m, native.Options{})
 	require.NoError(t, err)
-	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
-	require.NotEqual(t, 0, len(sets), "no test_data_set_* in %s", dir)
+	sets, err := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, sets, "no test_data_set_* in %s", dir)
 	for _, set := range sets {
 		inputs := readNodeInputs(t, set, len(m.Graph.Inputs))
 		outs, err := p.Run(context.Background(), inputs)

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
@@ -22,10 +22,7 @@ import (
 // it instead under CI, where the cross-checks must run.
 func requireORT(t *testing.T) {
 	t.Helper()
-	if err := ort.Available(); err != nil {
-		require.Equal(t, "", os.Getenv("CI"), "CI is set but ONNX Runtime is unavailable: %v", err)
-		t.Skipf("ONNX Runtime unavailable (run `%s`): %v", ort.InstallCommand, err)
-	}
+	testenv.Need(t, "ONNX Runtime (run `"+ort.InstallCommand+"`)", ort.Available())
 }
 
 // oneNodeModel returns a model of a single op node at opset. Input i is

@@ -140,15 +140,15 @@ func TestRecurrentAgainstNaive(t *testing.T) {
 				for s := range hs {
 					for j := 0; j < h; j++ {
 						got := float64(out[0].F32()[(s*batch+bi)*h+j])
-						require.False(t, math.Abs(got-hs[s][j]) > 1e-5, "%s %s: Y[%d, 0, %d, %d] = %v, want %v", kind, variant, s, bi, j, got, hs[s][j])
+						assert.InDelta(t, hs[s][j], got, 1e-5, "%s %s: Y[%d, 0, %d, %d]", kind, variant, s, bi, j)
 					}
 				}
 				for j := 0; j < h; j++ {
 					got := float64(out[1].F32()[bi*h+j])
-					require.False(t, math.Abs(got-hs[seq-1][j]) > 1e-5, "%s %s: Y_h[0, %d, %d] = %v, want %v", kind, variant, bi, j, got, hs[seq-1][j])
+					assert.InDelta(t, hs[seq-1][j], got, 1e-5, "%s %s: Y_h[0, %d, %d]", kind, variant, bi, j)
 					if kind == "LSTM" {
 						got := float64(out[2].F32()[bi*h+j])
-						require.False(t, math.Abs(got-c[j]) > 1e-5, "%s %s: Y_c[0, %d, %d] = %v, want %v", kind, variant, bi, j, got, c[j])
+						assert.InDelta(t, c[j], got, 1e-5, "%s %s: Y_c[0, %d, %d]", kind, variant, bi, j)
 					}
 				}
 			}

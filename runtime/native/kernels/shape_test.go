@@ -8,6 +8,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -86,7 +87,12 @@ func pick(src *ops.Tensor, shape []int, idx ...int) *ops.Tensor {
 
 func checkTensor(t *testing.T, what string, got, want *ops.Tensor) {
 	t.Helper()
-	require.False(t, got == nil || got.DType != want.DType || !ops.SameShape(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data), "%s:\n got %v %v\nwant %v %v", what, got, dataOrNil(got), want, want.Data)
+	if !assert.NotNil(t, got, "%s", what) {
+		return
+	}
+	assert.Equal(t, want.DType, got.DType, "%s: element type", what)
+	assert.Equal(t, ops.ShapeString(want.Shape), ops.ShapeString(got.Shape), "%s: shape", what)
+	assert.Equal(t, want.Data, got.Data, "%s: data", what)
 }
 
 func dataOrNil(t *ops.Tensor) any {
@@ -201,9 +207,9 @@ func TestSqueeze(t *testing.T) {
 	}
 	// No 1s: unchanged; all 1s: a scalar.
 	out := mustRunNode(t, newNode("Squeeze", 1, 1), 13, sequence(ops.Float32, 2, 3))[0]
-	require.True(t, ops.SameShape(out.Shape, []int{2, 3}), "squeeze [2 3]: %v", out.Shape)
+	assert.Equal(t, []int{2, 3}, out.Shape, "squeeze [2 3]")
 	out = mustRunNode(t, newNode("Squeeze", 1, 1), 13, sequence(ops.Float32, 1, 1))[0]
-	require.False(t, len(out.Shape) != 0 || out.Shape == nil, "squeeze [1 1]: %#v, want a non-nil empty shape", out.Shape)
+	assert.Equal(t, []int{}, out.Shape, "squeeze [1 1]: a non-nil empty shape")
 	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "not 1", x, int64s(1))
 	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "repeated", x, int64s(0, -5))
 	wantNodeError(t, newNode("Squeeze", 2, 1), 13, "out of range", x, int64s(5))

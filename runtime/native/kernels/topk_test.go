@@ -7,7 +7,6 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestTopKHandComputed(t *testing.T) {
@@ -88,10 +87,12 @@ func TestTopKAgainstNaive(t *testing.T) {
 				n := newNodeKV("TopK", 2, 2, "axis", axis, "largest", l, "sorted", 1)
 				out := mustRunNode(t, n, 11, xt, ops.FromInt64([]int{1}, []int64{int64(k)}))
 				wv, wi := naiveTopK(x, shape, a, k, largest)
-				require.False(t, !slices.Equal(out[0].F32(), wv) || !slices.Equal(out[1].I64(), wi), "axis %d k %d largest %v: got %v %v, want %v %v", axis, k, largest, out[0].F32(), out[1].I64(), wv, wi)
+				assert.Equal(t, wv, out[0].F32(), "axis %d k %d largest %v: values", axis, k, largest)
+				assert.Equal(t, wi, out[1].I64(), "axis %d k %d largest %v: indices", axis, k, largest)
 				want := slices.Clone(shape)
 				want[a] = k
-				require.False(t, !slices.Equal(out[0].Shape, want) || !slices.Equal(out[1].Shape, want), "axis %d k %d: shapes %v %v, want %v", axis, k, out[0].Shape, out[1].Shape, want)
+				assert.Equal(t, want, out[0].Shape, "axis %d k %d: values shape", axis, k)
+				assert.Equal(t, want, out[1].Shape, "axis %d k %d: indices shape", axis, k)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -37,11 +38,14 @@ func TestUniqueKernel(t *testing.T) {
 	f := ops.FromFloat32([]int{4}, []float32{float32(math.NaN()), 1, float32(math.NaN()), -1})
 	outs := mustRunNode(t, newNode("Unique", 1, 4), 11, f)
 	got := outs[0].F32()
-	require.False(t, len(got) != 3 || got[0] != -1 || got[1] != 1 || got[2] == got[2], "NaN uniques: %v", got)
+	require.Len(t, got, 3, "NaN uniques: %v", got)
+	assert.Equal(t, []float32{-1, 1}, got[:2], "NaN uniques: the numbers first")
+	assert.True(t, math.IsNaN(float64(got[2])), "NaN uniques: one NaN last, got %v", got[2])
 	checkTensor(t, "NaN counts", outs[3], int64s(1, 1, 2))
 	// Empty input.
 	outs = mustRunNode(t, newNode("Unique", 1, 4), 11, ops.New(ops.Int32, 0))
-	require.False(t, outs[0].Len() != 0 || outs[2].Len() != 0, "empty: %v %v", outs[0], outs[2])
+	assert.Zero(t, outs[0].Len(), "empty input: Y %v", outs[0])
+	assert.Zero(t, outs[2].Len(), "empty input: inverse_indices %v", outs[2])
 	wantNodeError(t, newNode("Unique", 1, 4, attrInt("axis", 1)), 11, "out of range", x)
 	wantNodeError(t, newNode("Unique", 1, 4, attrInt("axis", 0)), 11, "scalar", ops.Scalar(1))
 }
