@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latent-ml/latent/ops"
@@ -33,6 +34,14 @@ type job struct {
 	in       *ops.Tensor
 	done     chan result
 	enqueued time.Time
+	left     atomic.Bool // no longer pending: its batch runs, or it ended
+}
+
+// leave counts j out of the pending requests, once.
+func (b *batcher) leave(j *job) {
+	if j.left.CompareAndSwap(false, true) {
+		b.s.metrics.pending.Dec()
+	}
 }
 
 type result struct {
@@ -66,6 +75,8 @@ func (b *batcher) stop() {
 
 func (b *batcher) submit(ctx context.Context, in *ops.Tensor) ([]*ops.Tensor, runInfo, error) {
 	j := &job{ctx: ctx, in: in, done: make(chan result, 1), enqueued: time.Now()}
+	b.s.metrics.pending.Inc()
+	defer b.leave(j)
 	select {
 	case b.jobs <- j:
 	case <-b.quit:
@@ -144,17 +155,21 @@ func (b *batcher) execute(batch []*job, rows int) {
 			j.done <- result{err: err}
 		}
 	}
-	// Drop requests whose clients already left.
-	live := batch[:0]
-	for _, j := range batch {
-		if err := j.ctx.Err(); err != nil {
-			j.done <- result{err: errorf(http.StatusServiceUnavailable, "request ended before its batch ran: %w", err)}
-			rows -= j.in.Shape[0]
-			continue
+	// Drop requests whose clients already left: before waiting for a run
+	// slot, and again once the batch has one.
+	drop := func() {
+		live := batch[:0]
+		for _, j := range batch {
+			if err := j.ctx.Err(); err != nil {
+				j.done <- result{err: errorf(http.StatusServiceUnavailable, "request ended before its batch ran: %w", err)}
+				rows -= j.in.Shape[0]
+				continue
+			}
+			live = append(live, j)
 		}
-		live = append(live, j)
+		batch = live
 	}
-	batch = live
+	drop()
 	if len(batch) == 0 {
 		return
 	}
@@ -166,6 +181,12 @@ func (b *batcher) execute(batch []*job, rows int) {
 		return
 	}
 	defer b.s.release()
+	if drop(); len(batch) == 0 {
+		return
+	}
+	for _, j := range batch {
+		b.leave(j)
+	}
 	b.s.metrics.batches.WithLabelValues(b.m.name).Observe(float64(len(batch)))
 	start := time.Now()
 	in := batch[0].in

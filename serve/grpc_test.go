@@ -345,6 +345,7 @@ func TestGRPCCancellation(t *testing.T) {
 		errc <- err
 	}()
 	waitHeld(t, lb.s, "ae", 1) // the call waits for the slot on the server
+	assert.Contains(t, string(do(t, "GET", lb.base+"/metrics", nil, nil).body), "latent_requests_pending 1\n")
 	cancel()
 	requireStatus(t, "canceled", <-errc, codes.Canceled, "")
 
@@ -365,6 +366,7 @@ func TestGRPCCancellation(t *testing.T) {
 	ms := st.GetModelStats()[0]
 	assert.Equal(t, uint64(1), ms.GetExecutionCount(), "cancelled requests must not run")
 	assert.Equal(t, uint64(1), ms.GetInferenceStats().GetSuccess().GetCount())
+	assert.Contains(t, string(do(t, "GET", lb.base+"/metrics", nil, nil).body), "latent_requests_pending 0\n")
 }
 
 // ModelStreamInfer answers each request of a stream in order; a bad one

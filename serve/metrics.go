@@ -15,6 +15,7 @@ type metrics struct {
 	latency       *promtext.HistogramVec
 	batches       *promtext.HistogramVec
 	inflight      *promtext.Gauge
+	pending       *promtext.Gauge
 	loads         *promtext.CounterVec
 	loaded        *promtext.Gauge
 	scaleWarnings *promtext.CounterVec
@@ -33,8 +34,10 @@ func (s *Server) initMetrics() {
 		batches: r.Histogram("latent_batch_requests", "Requests merged into one model run by dynamic batching.",
 			promtext.LinearBuckets(1, 1, 16), "model"),
 		inflight: r.Gauge("latent_runs_in_flight", "Model runs executing now."),
-		loads:    r.Counter("latent_model_loads_total", "Model loads and reloads by model and result (ok, error).", "model", "result"),
-		loaded:   r.Gauge("latent_models_loaded", "Models loaded and serving."),
+		pending: r.Gauge("latent_requests_pending",
+			"Decoded inference requests waiting for a run slot or for their batch to run."),
+		loads:  r.Counter("latent_model_loads_total", "Model loads and reloads by model and result (ok, error).", "model", "result"),
+		loaded: r.Gauge("latent_models_loaded", "Models loaded and serving."),
 		scaleWarnings: r.Counter("latent_input_scale_warnings_total",
 			"Requests whose input was plainly on another scale than the model's training data.", "model"),
 	}

@@ -331,7 +331,10 @@ func (s *Server) run(ctx context.Context, m *model, ins []*ops.Tensor) ([]*ops.T
 		return m.batcher.submit(ctx, ins[0])
 	}
 	queued := time.Now()
-	if err := s.acquire(ctx); err != nil {
+	s.metrics.pending.Inc()
+	err := s.acquire(ctx)
+	s.metrics.pending.Dec()
+	if err != nil {
 		return nil, runInfo{}, err
 	}
 	defer s.release()

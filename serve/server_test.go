@@ -589,6 +589,7 @@ func TestMetrics(t *testing.T) {
 		`latent_request_duration_seconds_count{endpoint="infer",model="ae",protocol="http"} 4`,
 		`latent_batch_requests_count{model="ae"} 3`,
 		`latent_runs_in_flight 0`,
+		`latent_requests_pending 0`,
 		`latent_models_loaded 1`,
 		`latent_model_loads_total{model="ae",result="ok"} 1`,
 	} {
@@ -654,6 +655,50 @@ func TestDynamicBatching(t *testing.T) {
 	runs, _ := strconv.Atoi(regexpFind(string(r.body), `latent_batch_requests_count{model="ae"} `))
 	assert.GreaterOrEqual(t, runs, 1)
 	assert.Less(t, runs, clients, "%d concurrent requests ran as %d model runs; batching should merge some", clients, runs)
+}
+
+// latent_requests_pending counts requests waiting for a run slot or for
+// their batch to run; a request whose client leaves while its batch waits
+// for a slot leaves the count and never runs.
+func TestPendingRequests(t *testing.T) {
+	lb := startLoopback(t, Config{MaxConcurrent: 1, QueueTimeout: time.Minute, MaxBatch: 4, MaxDelay: time.Millisecond,
+		Models: []ModelSpec{{Name: "ae", Path: filepath.Join(golden, "model.onnx")}}})
+	s := lb.s
+	in, want := goldenIO(t)
+	body := inferBody("input", in.Shape, "FP32", in.F32())
+	pending := func() string {
+		return regexpFind(string(do(t, "GET", lb.base+"/metrics", nil, nil).body), "\nlatent_requests_pending ")
+	}
+	s.sem <- struct{}{} // the only run slot is taken
+	first := make(chan reply, 1)
+	go func() { first <- do(t, "POST", lb.base+"/v2/models/ae/infer", body, nil) }()
+	waitHeld(t, s, "ae", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "POST", lb.base+"/v2/models/ae/infer", bytes.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		second <- err
+	}()
+	waitHeld(t, s, "ae", 2)
+	// Both wait: the first batch for the slot, the second behind it (each
+	// request has its batch, 1 ms apart; or both one batch).
+	require.Eventually(t, func() bool { return pending() == "2" }, 10*time.Second, time.Millisecond)
+	cancel()
+	assert.Error(t, <-second)
+	require.Eventually(t, func() bool { return pending() == "1" }, 10*time.Second, time.Millisecond)
+	<-s.sem
+	r := <-first
+	require.Equal(t, 200, r.code, "%s", r.body)
+	var ir inferReply
+	decodeJSON(t, r, &ir)
+	near(t, "first", ir.Outputs[0].Data, want.F32(), 1e-5)
+	assert.Equal(t, "0", pending())
+	require.Eventually(t, func() bool { return s.statistics(nil).ModelStats[0].InferenceStats.Fail.Count == 1 }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, uint64(1), s.statistics(nil).ModelStats[0].ExecutionCount, "the request that left ran")
 }
 
 func regexpFind(text, prefix string) string {
