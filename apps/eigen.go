@@ -133,15 +133,28 @@ func householderTridiagonal(w []float64, n int, d, e []float64) []float64 {
 // place with QL sweeps using Wilkinson-style implicit shifts, leaving the
 // eigenvalues in d and applying every plane rotation to the rows i and
 // i+1 of z (row-major n×n), so z's rows become the eigenvectors.
+//
+// A coupling is negligible when it is below machine epsilon relative to
+// its two diagonal entries or to the norm of the whole matrix. The second,
+// absolute test matters for covariances of images: their constant pixels
+// leave a large cluster of eigenvalues at rounding-noise level (1e-15
+// against a norm of 10), where the relative test alone never deflates and
+// the sweeps stall; the eigenvalues are only accurate to eps·‖T‖ anyway.
 func tridiagonalQL(d, e, z []float64, n int) error {
 	const maxSweeps = 60
+	const eps = 2.220446049250313e-16
+	var norm float64
+	for i := 0; i < n; i++ {
+		norm = max(norm, math.Abs(d[i])+math.Abs(e[i]))
+	}
+	floor := eps * norm
 	for l := 0; l < n; l++ {
 		for sweep := 0; ; sweep++ {
 			// The first negligible coupling at or after l splits the matrix.
 			m := l
 			for ; m < n-1; m++ {
 				dd := math.Abs(d[m]) + math.Abs(d[m+1])
-				if math.Abs(e[m]) <= 2.220446049250313e-16*dd {
+				if a := math.Abs(e[m]); a <= eps*dd || a <= floor {
 					break
 				}
 			}
