@@ -45,6 +45,7 @@ var layerFuzzOps = []struct {
 	{"MeanVarianceNormalization", 1, 1, 13, map[string][]any{"axes": {[]int64{0}, []int64{4}}}},
 	{"MaxUnpool", 3, 1, 11, map[string][]any{"kernel_shape": {[]int64{2}, []int64{2, 2}}, "strides": {[]int64{2, 2}}}},
 	{"GridSample", 2, 1, 16, map[string][]any{"mode": {"nearest", "bicubic"}, "padding_mode": {"border", "reflection"}, "align_corners": {1}}},
+	{"GridSample", 2, 1, 20, map[string][]any{"mode": {"nearest", "cubic"}, "padding_mode": {"border", "reflection"}, "align_corners": {1}}},
 	{"NegativeLogLikelihoodLoss", 3, 1, 13, map[string][]any{"reduction": {"none", "sum"}, "ignore_index": {0, -1}}},
 	{"SoftmaxCrossEntropyLoss", 3, 2, 13, map[string][]any{"reduction": {"none"}, "ignore_index": {1}}},
 	{"ConvInteger", 4, 1, 10, map[string][]any{"pads": {[]int64{1, 1, 1, 1}}}},

@@ -2,6 +2,7 @@ package kernels_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -262,6 +263,54 @@ func TestAgainstORT(t *testing.T) {
 		}
 		cases = append(cases, layerORTCase{op: "GridSample", opset: 16, in: []*ops.Tensor{x, grid}, outs: floats, tol: 1e-4,
 			attrs: map[string]any{"mode": "bicubic", "padding_mode": []string{"zeros", "border", "reflection"}[k%3], "align_corners": (k / 3) % 2}})
+	}
+	// Volumetric grid sampling (opset 20) on grids reaching outside, and
+	// the affine grids that feed it, 2-d and 3-d.
+	for k := 0; k < 12; k++ {
+		x := layerORTRand(r, 1+r.IntN(2), 2, 2+r.IntN(3), 2+r.IntN(3), 2+r.IntN(3))
+		grid := layerORTRand(r, x.Shape[0], 2, 1+r.IntN(3), 3, 3)
+		for i := range grid.F32() {
+			grid.F32()[i] *= 1.4
+		}
+		cases = append(cases, layerORTCase{op: "GridSample", opset: 20, in: []*ops.Tensor{x, grid}, outs: floats, tol: 1e-4,
+			attrs: map[string]any{"mode": []string{"linear", "nearest"}[k%2], "padding_mode": []string{"zeros", "border", "reflection"}[(k/2)%3], "align_corners": (k / 6) % 2}})
+		// A spatial size of 1 with align_corners has no corners to align:
+		// PyTorch's affine_grid (and latent) put its point at 0, ONNX
+		// Runtime at 1 and the ONNX reference at −1, so sizes start at 2
+		// there.
+		a := (k / 2) % 2
+		dim := func() int64 { return int64(1 + a + r.IntN(3)) }
+		size := []int64{2, 3, dim(), dim()}
+		if k%2 == 1 {
+			size = append(size, dim())
+		}
+		sp := len(size) - 2
+		cases = append(cases, layerORTCase{op: "AffineGrid", opset: 20, in: []*ops.Tensor{layerORTRand(r, 2, sp, sp+1), ops.FromInt64([]int{len(size)}, size)},
+			outs: floats, attrs: map[string]any{"align_corners": a}})
+	}
+	// DFT (opset 17 and 20: full, one-sided, inverse, of lengths with and
+	// without a power of two) and STFT with a Hann window.
+	for k := 0; k < 8; k++ {
+		l := []int{8, 12, 7, 16}[k%4]
+		last := 1 + k%2
+		attrs := map[string]any{"inverse": (k / 2) % 2}
+		if last == 1 && k%4 == 0 {
+			attrs = map[string]any{"onesided": 1}
+		}
+		x := layerORTRand(r, 2, l, 3, last)
+		in := []*ops.Tensor{x, ops.FromInt64(nil, []int64{int64(l + k%3 - 1)})}
+		if k < 4 {
+			attrs["axis"] = 1
+			cases = append(cases, layerORTCase{op: "DFT", opset: 17, in: in, outs: floats, tol: 1e-4, attrs: attrs})
+		} else {
+			cases = append(cases, layerORTCase{op: "DFT", opset: 20, in: append(in, ops.FromInt64(nil, []int64{-3})), outs: floats, tol: 1e-4, attrs: attrs})
+		}
+		win := ops.New(ops.Float32, 8)
+		for i := range win.F32() {
+			win.F32()[i] = float32(0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/8))
+		}
+		cases = append(cases, layerORTCase{op: "STFT", opset: 17, in: []*ops.Tensor{layerORTRand(r, 2, 20+k, 1+k%2), ops.FromInt64(nil, []int64{int64(2 + k%3)}), win},
+			outs: floats, tol: 1e-4, attrs: map[string]any{"onesided": 1 - k%2}})
 	}
 	// NaNs in max pooling are not compared: ONNX Runtime 1.31's result
 	// depends on where the NaN sits in the window (first position: NaN,

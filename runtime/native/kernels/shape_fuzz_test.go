@@ -21,6 +21,7 @@ var shapeFuzzOps = []string{
 	"SpaceToDepth", "OneHot", "EyeLike", "RandomNormalLike", "RandomUniformLike",
 	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli", "TopK",
 	"NonZero", "TensorScatter", "CenterCropPad", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix",
+	"AffineGrid",
 }
 
 // shapeFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
@@ -173,6 +174,9 @@ var shapeFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 	},
 	"DepthToSpace": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{attrInt("blocksize", 2)}, []*ops.Tensor{ops.New(ops.Float16, 1, 4, 2, 3)}
+	},
+	"AffineGrid": func() ([]*graph.Attr, []*ops.Tensor) {
+		return []*graph.Attr{attrInt("align_corners", 1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 3, 4), int64s(2, 1, 2, 3, 2)}
 	},
 	"MelWeightMatrix": func() ([]*graph.Attr, []*ops.Tensor) {
 		s := func(v int64) *ops.Tensor { return ops.FromInt64([]int{}, []int64{v}) }
