@@ -5,7 +5,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/data"
@@ -16,6 +15,8 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/verify"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const interop = "../testdata/interop"
@@ -42,12 +43,8 @@ func TestFromMLPFixtures(t *testing.T) {
 		t.Run(c.dir, func(t *testing.T) {
 			dir := filepath.Join(interop, c.dir)
 			m, md, err := export.ImportFile(filepath.Join(dir, "model.onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if md != nil {
-				t.Errorf("metadata %+v for a model latent did not write", md)
-			}
+			require.NoError(t, err)
+			assert.Nil(t, md, "metadata %+v for a model latent did not write", md)
 			s := m.Spec
 			if s.Kind != c.kind || !slices.Equal(s.Hidden, c.hidden) || s.Code != c.code ||
 				s.Activation != c.act || s.CodeActivation != c.codeAct || s.OutputActivation != c.outAc {
@@ -69,22 +66,14 @@ func checkAgainstFixture(t *testing.T, m *trainer.Model, dir string) {
 	}
 	for _, set := range sets {
 		in, err := verify.ReadTensors(set, "input")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want, err := verify.ReadTensors(set, "output")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		rows := in[0].Shape[0]
 		got, err := m.Reconstruct(in[0].F32(), rows)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		r := verify.CompareTensors("reconstruction", ops.FromFloat32(want[0].Shape, got), want[0], 1e-4, 0)
-		if !r.Pass {
-			t.Errorf("%s: trainer reconstruction differs from the framework's: %s %d failures, max abs %g", filepath.Base(set), r.Mismatch, r.Failures, r.MaxAbs)
-		}
+		assert.True(t, r.Pass, "%s: trainer reconstruction differs from the framework's: %s %d failures, max abs %g", filepath.Base(set), r.Mismatch, r.Failures, r.MaxAbs)
 	}
 }
 
@@ -96,9 +85,7 @@ func checkAgainstFixture(t *testing.T, m *trainer.Model, dir string) {
 func TestFineTuneTorchModel(t *testing.T) {
 	ctx := context.Background()
 	m0, _, err := export.ImportFile(filepath.Join(interop, "pytorch", "dense_ae-dynamo", "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Data on a 2-D manifold in [0,1]^16 that the 16-8-4-8-16 model can learn.
 	const n, d = 256, 16
 	x := make([]float32, n*d)
@@ -112,43 +99,30 @@ func TestFineTuneTorchModel(t *testing.T) {
 	before := mse(t, m0, x, n)
 	m1, res, err := trainer.Train(ctx, models.Spec{}, ds, trainer.Config{Epochs: 20, BatchSize: 32, LR: 1e-2, Seed: 1,
 		Scaling: data.NoScaling, Initial: m0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	after := mse(t, m1, x, n)
 	if !(after < 0.5*before) {
 		t.Errorf("fine-tuning: MSE %g after %d epochs, imported model had %g; want at least halved", after, res.Epochs, before)
 	}
 	dir := t.TempDir()
 	paths, err := export.Write(ctx, dir, m1, export.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m2, md, err := export.ImportFile(paths.Model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if md == nil || md.Spec.Kind != models.Deep {
-		t.Fatalf("re-exported model metadata %+v, want latent.kind deep", md)
-	}
+	require.NoError(t, err)
+	require.NotNil(t, md, "re-exported model metadata %+v, want latent.kind deep", md)
+	require.Equal(t, models.Deep, md.Spec.Kind, "re-exported model metadata %+v, want latent.kind deep", md)
 	for i, p := range m1.Params() {
 		if q := m2.Params()[i]; q.Name != p.Name || !slices.Equal(q.Data, p.Data) {
 			t.Errorf("parameter %s did not survive export and import", p.Name)
 		}
 	}
 	s, err := runtime.Open(paths.Model, runtime.WithBackend("native"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	out, err := s.Run(ctx, map[string]*ops.Tensor{export.InputName: ops.FromFloat32([]int{n, d}, x)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want, err := m1.Reconstruct(x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if r := verify.CompareTensors("reconstruction", out[0], ops.FromFloat32([]int{n, d}, want), 1e-5, 0); !r.Pass {
 		t.Errorf("exported fine-tuned model on native differs from the trainer: max abs %g", r.MaxAbs)
 	}
@@ -157,9 +131,7 @@ func TestFineTuneTorchModel(t *testing.T) {
 func mse(t *testing.T, m *trainer.Model, x []float32, rows int) float64 {
 	t.Helper()
 	y, err := m.Reconstruct(x, rows)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var s float64
 	for i := range x {
 		e := float64(y[i] - x[i])
@@ -174,9 +146,7 @@ func TestFromMLPRejects(t *testing.T) {
 	load := func(t *testing.T, rel string) *graph.Model {
 		t.Helper()
 		gm, err := graph.DecodeFile(filepath.Join(interop, rel, "model.onnx"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return gm
 	}
 	nodeOf := func(gm *graph.Model, op string, nth int) *graph.Node {
@@ -234,14 +204,10 @@ func TestFromMLPRejects(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := export.FromMLP(c.model(t))
-			if err == nil {
-				t.Fatalf("imported as %+v, want an error", m.Spec)
-			}
+			require.Error(t, err, "imported as %+v, want an error", m)
 			t.Log(err)
 			for _, s := range c.errHas {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not mention %q", err, s)
-				}
+				assert.Contains(t, err.Error(), s, "error %q does not mention %q", err, s)
 			}
 		})
 	}
@@ -297,27 +263,19 @@ func TestFromMLPLayouts(t *testing.T) {
 		slices.Sort(n.AttrOrder)
 	}
 	m, err := export.FromMLP(gm)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if s := m.Spec; s.Kind != models.Undercomplete || s.Code != hid || s.CodeActivation != models.Tanh || s.OutputActivation != models.Sigmoid {
 		t.Errorf("spec %+v, want undercomplete %d-%d tanh/sigmoid", s, in, hid)
 	}
 	const rows = 4
 	x := r(rows*in, 0.37)
 	want, err := m.Reconstruct(x, rows)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := runtime.OpenModel(gm, runtime.WithBackend("native"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	got, err := s.Run(context.Background(), map[string]*ops.Tensor{"x": ops.FromFloat32([]int{rows, in}, x)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if r := verify.CompareTensors("y", got[0], ops.FromFloat32([]int{rows, in}, want), 1e-6, 0); !r.Pass {
 		t.Errorf("imported model differs from the graph run natively: %s max abs %g", r.Mismatch, r.MaxAbs)
 	}
