@@ -141,9 +141,7 @@ func TestPutTakeIndex(t *testing.T) {
 				idx := []int{k / partShape[1], k % partShape[1]}
 				full := append(append(append([]int(nil), idx[:axis]...), i), idx[axis:]...)
 				want := int64(full[0]*12 + full[1]*4 + full[2])
-				if v != want {
-					t.Fatalf("axis %d index %d element %d: got %d, want %d", axis, i, k, v, want)
-				}
+				require.Equal(t, want, v, "axis %d index %d element %d: got %d, want %d", axis, i, k, v, want)
 			}
 			require.NoError(t, PutIndex(rebuilt, axis, i, part))
 		}
