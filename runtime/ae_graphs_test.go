@@ -18,6 +18,7 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/onnxpb"
+	"github.com/stretchr/testify/require"
 )
 
 // --- building ONNX graphs ---------------------------------------------------
@@ -120,13 +121,9 @@ func (b *builder) open(t *testing.T, opset int64) *runtime.Session {
 		Graph:        b.g,
 	}
 	data, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := runtime.OpenBytes(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -176,14 +173,12 @@ func randInput(rng *rand.Rand, dims ...int) (*ops.Tensor, []float64) {
 
 func checkClose(t *testing.T, name string, got *ops.Tensor, wantShape []int, want []float64) {
 	t.Helper()
-	if got.DType != ops.Float32 || !ops.SameShape(got.Shape, wantShape) {
-		t.Fatalf("%s: got %v, want float32%v", name, got, ops.ShapeString(wantShape))
-	}
+	require.Equal(t, ops.Float32, got.DType, "%s: got %v, want float32%v", name, got, ops.ShapeString(wantShape))
+	require.Equal(t, ops.ShapeString(wantShape), ops.ShapeString(got.Shape), "%s: got %v, want float32%v", name, got, ops.ShapeString(wantShape))
 	for i, w := range want {
 		g := float64(got.F32()[i])
-		if math.IsNaN(g) || math.Abs(g-w) > 1e-5+1e-4*math.Abs(w) {
-			t.Fatalf("%s[%d] = %v, reference %v", name, i, g, w)
-		}
+		require.False(t, math.IsNaN(g), "%s[%d] = %v, reference %v", name, i, g, w)
+		require.InDelta(t, w, g, 1e-5+1e-4*math.Abs(w), "%s[%d] = %v, reference %v", name, i, g, w)
 	}
 }
 
@@ -212,9 +207,7 @@ func TestDenseGemmAutoencoder(t *testing.T) {
 	for _, rows := range []int{1, 4} {
 		x, xr := randInput(rng, rows, 6)
 		out, err := s.Run(context.Background(), map[string]*ops.Tensor{"input": x})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		h := apply(dense(xr, rows, 6, 5, w1, true, b1, 1, 1), math.Tanh)
 		c := dense(h, rows, 5, 3, w2, false, b2, 1, 1)
 		h = apply(dense(c, rows, 3, 5, w3, true, b3, 0.5, 2), func(v float64) float64 {
@@ -266,9 +259,7 @@ func TestPyTorchStyleTwoOutputs(t *testing.T) {
 	for _, rows := range []int{2, 5, 1} {
 		x, xr := randInput(rng, rows, 1, 4, 4)
 		out, err := s.RunOrdered(context.Background(), []*ops.Tensor{x})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		h := apply(dense(xr, rows, 16, 6, w1, false, b1, 1, 1), relu)
 		c := dense(h, rows, 6, 3, w2, false, b2, 1, 1)
 		r := apply(dense(c, rows, 3, 16, w3, false, b3, 1, 1), sigmoid)
@@ -422,9 +413,7 @@ func TestConvAutoencoder(t *testing.T) {
 	for _, rows := range []int{1, 3} {
 		x, xr := randInput(rng, rows, 1, 8, 8)
 		out, err := s.Run(context.Background(), map[string]*ops.Tensor{"input": x})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		e := imgApply(conv2d(img{rows, 1, 8, 8, xr}, w1, b1, 4, 3, 1, 1), relu)
 		e = pool2d(e, 2, true)
 		e = imgApply(conv2d(e, w2, b2, 2, 3, 1, 1), relu)
@@ -485,18 +474,14 @@ func TestVAEWithNoiseInput(t *testing.T) {
 		noise []float64
 	}{{"random eps", eps, er}, {"zero eps", zero, make([]float64, rows*2)}} {
 		out, err := s.Run(context.Background(), map[string]*ops.Tensor{"input": x, "eps": c.eps})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkClose(t, c.name+": reconstruction", out[0], []int{rows, 8}, decode(c.noise))
 		checkClose(t, c.name+": mu", out[1], []int{rows, 2}, mu)
 		checkClose(t, c.name+": logvar", out[2], []int{rows, 2}, lv)
 	}
 	// The noise input shares the symbolic batch dimension with the data.
 	_, err := s.Run(context.Background(), map[string]*ops.Tensor{"input": x, "eps": ops.New(ops.Float32, rows+1, 2)})
-	if err == nil {
-		t.Fatal("eps with a different batch size was accepted")
-	}
+	require.Error(t, err, "eps with a different batch size was accepted")
 }
 
 // TestConcurrentRunsMatchSequential runs the example model from several
@@ -505,9 +490,7 @@ func TestVAEWithNoiseInput(t *testing.T) {
 // result against a sequential run of the same input.
 func TestConcurrentRunsMatchSequential(t *testing.T) {
 	s, err := runtime.Open("../testdata/models/dense-ae/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	rng := rand.New(rand.NewPCG(55, 55))
 	const nInputs = 12
@@ -543,8 +526,6 @@ func TestConcurrentRunsMatchSequential(t *testing.T) {
 		}(g)
 	}
 	for g := 0; g < 4; g++ {
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-errc)
 	}
 }

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/latent-ml/latent/runtime/verify"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // goldenDir holds one folder per model: model.onnx, test_data_set_N with
@@ -32,9 +33,7 @@ func requireORTGolden(t *testing.T) {
 func goldenModels(t *testing.T) []string {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(goldenDir, "*", "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(paths) == 0 {
 		t.Fatalf("no golden models under %s (run python3 tools/mkgolden/models.py && go run ./tools/mkgolden)", goldenDir)
 	}
@@ -52,17 +51,11 @@ func TestGolden(t *testing.T) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
 			m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			tol, err := verify.LoadTolerance(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			sets, err := verify.DataSets(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if len(sets) == 0 {
 				t.Fatalf("%s has no test_data_set_N (run go run ./tools/mkgolden -only %s)", dir, name)
 			}
@@ -85,14 +78,10 @@ func TestGolden(t *testing.T) {
 
 func runGolden(t *testing.T, m *graph.Model, backend string, cfg runtime.Config, sets []string, tol verify.Tolerance) {
 	b, err := runtime.LookupBackend(backend)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	x, err := b.Compile(ctx, m, cfg)
-	if err != nil {
-		t.Fatalf("compile on %s: %v", backend, err)
-	}
+	require.NoError(t, err, "compile on %s", backend)
 	defer x.Close()
 	for _, set := range sets {
 		inputs, want := readGoldenSet(t, m, set)
@@ -110,16 +99,10 @@ func runGolden(t *testing.T, m *graph.Model, backend string, cfg runtime.Config,
 func readGoldenSet(t *testing.T, m *graph.Model, set string) (inputs, want []*ops.Tensor) {
 	t.Helper()
 	inputs, err := verify.ReadTensors(set, "input")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want, err = verify.ReadTensors(set, "output")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(want) != len(m.Graph.Outputs) {
-		t.Fatalf("%s: %d output files for %d graph outputs", set, len(want), len(m.Graph.Outputs))
-	}
+	require.NoError(t, err)
+	require.Len(t, want, len(m.Graph.Outputs), "%s: %d output files for %d graph outputs", set, len(want), len(m.Graph.Outputs))
 	return inputs, want
 }
 
@@ -132,34 +115,24 @@ func compareSet(t *testing.T, m *graph.Model, set, backend string, got, want []*
 	}
 	for k, o := range m.Graph.Outputs {
 		r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol)
-		if !r.Pass {
-			t.Errorf("%s output %q on %s: %s", filepath.Base(set), o.Name, backend, describe(r, tol))
-		}
+		assert.True(t, r.Pass, "%s output %q on %s: %s", filepath.Base(set), o.Name, backend, describe(r, tol))
 	}
 }
 
 func runGoldenSession(t *testing.T, path, set string, tol verify.Tolerance) {
 	s, err := runtime.Open(path, runtime.WithBackend("ort"), runtime.WithThreads(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	inputs, err := verify.ReadTensors(set, "input")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want, err := verify.ReadTensors(set, "output")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	named := map[string]*ops.Tensor{}
 	for i, vi := range s.Inputs() {
 		named[vi.Name] = inputs[i]
 	}
 	got, err := s.Run(context.Background(), named)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for k, o := range s.Outputs() {
 		if r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol); !r.Pass {
 			t.Errorf("output %q through Session: %s", o.Name, describe(r, tol))
@@ -186,13 +159,10 @@ func TestGoldenCoversShippedModels(t *testing.T) {
 			name = filepath.Base(filepath.Dir(p))
 		}
 		src, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		dst, err := os.ReadFile(filepath.Join(goldenDir, name, "model.onnx"))
-		if err != nil || !bytes.Equal(src, dst) {
-			t.Errorf("%s has no up-to-date golden copy in %s/%s; regenerate with: go run ./tools/mkgolden", p, goldenDir, name)
-		}
+		require.NoError(t, err, "%s has no up-to-date golden copy in %s/%s; regenerate with: go run ./tools/mkgolden", p, goldenDir, name)
+		assert.Equal(t, dst, src, "%s has no up-to-date golden copy in %s/%s; regenerate with: go run ./tools/mkgolden", p, goldenDir, name)
 	}
 }
 
@@ -206,22 +176,17 @@ func TestGoldenFilesAreReadable(t *testing.T) {
 			continue
 		}
 		sets, err := verify.DataSets(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, set := range sets {
 			in, err := verify.ReadTensors(set, "input")
 			if err != nil {
 				t.Errorf("%v", err)
 				continue
 			}
-			if err := verify.CheckInputs(m.Graph.Inputs, in); err != nil {
-				t.Errorf("%s: %v", set, err)
-			}
+			assert.NoError(t, verify.CheckInputs(m.Graph.Inputs, in), "%s", set)
 			out, err := verify.ReadTensors(set, "output")
-			if err != nil || len(out) != len(m.Graph.Outputs) {
-				t.Errorf("%s: %d outputs for %d declared (%v)", set, len(out), len(m.Graph.Outputs), err)
-			}
+			require.NoError(t, err, "%s: %d outputs for %d declared (%v)", set, len(out), len(m.Graph.Outputs), err)
+			assert.Len(t, out, len(m.Graph.Outputs), "%s: %d outputs for %d declared (%v)", set, len(out), len(m.Graph.Outputs), err)
 			for k, o := range out {
 				if want := m.Graph.Outputs[k].DType; o.DType != want && want != ops.Invalid {
 					t.Errorf("%s output %d: %v, model declares %v", set, k, o.DType, want)

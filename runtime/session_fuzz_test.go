@@ -10,6 +10,7 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzOpenAndRun takes arbitrary model bytes through the whole native
@@ -61,16 +62,12 @@ func FuzzOpenAndRun(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(outs) != len(s.Outputs()) {
-			t.Fatalf("%d outputs, model declares %d", len(outs), len(s.Outputs()))
-		}
+		require.Len(t, outs, len(s.Outputs()), "%d outputs, model declares %d", len(outs), len(s.Outputs()))
 		for i, o := range outs {
 			if o == nil {
 				continue // optional outputs may be absent
 			}
-			if err := o.Validate(); err != nil {
-				t.Fatalf("output %d is malformed: %v", i, err)
-			}
+			require.NoError(t, o.Validate(), "output %d is malformed", i)
 		}
 	})
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/graph"
 	"github.com/latent-ml/latent/runtime/operators"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Session tests use kernels in a private domain so they do not depend on
@@ -104,14 +106,10 @@ func f32(shape []int, v ...float32) *ops.Tensor { return ops.FromFloat32(shape, 
 
 func checkOutputs(t *testing.T, out []*ops.Tensor) {
 	t.Helper()
-	if len(out) != 2 {
-		t.Fatalf("got %d outputs, want 2", len(out))
-	}
+	require.Len(t, out, 2, "got %d outputs, want 2", len(out))
 	want := []float32{11, 22, 33, 14, 25, 36}
 	for i, w := range want {
-		if out[0].F32()[i] != w {
-			t.Fatalf("y = %v, want %v", out[0].F32(), want)
-		}
+		require.Equal(t, w, out[0].F32()[i], "y = %v, want %v", out[0].F32(), want)
 	}
 	if !ops.SameShape(out[1].Shape, []int{2}) || out[1].F32()[0] != 3 || out[1].F32()[1] != 7 {
 		t.Fatalf("s = %v %v, want [3 7]", out[1], out[1].Data)
@@ -127,40 +125,28 @@ func goodInputs() map[string]*ops.Tensor {
 
 func TestSessionRun(t *testing.T) {
 	s, err := OpenModel(testModel())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
-	if s.Backend() != "native" {
-		t.Errorf("backend %q, want native", s.Backend())
-	}
+	assert.Equal(t, "native", s.Backend(), "backend %q, want native", s.Backend())
 	if got := s.Inputs(); len(got) != 2 || got[0].Name != "x" || got[0].Shape.String() != "[batch,3]" {
 		t.Errorf("Inputs() = %+v", got)
 	}
 	if got := s.Outputs(); len(got) != 2 || got[1].Name != "s" {
 		t.Errorf("Outputs() = %+v", got)
 	}
-	if s.Metadata()["latent.kind"] != "test" {
-		t.Errorf("Metadata() = %v", s.Metadata())
-	}
+	assert.Equal(t, "test", s.Metadata()["latent.kind"], "Metadata() = %v", s.Metadata())
 	out, err := s.Run(context.Background(), goodInputs())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkOutputs(t, out)
 	in := goodInputs()
 	out, err = s.RunOrdered(context.Background(), []*ops.Tensor{in["x"], in["x2"]})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkOutputs(t, out)
 }
 
 func TestSessionInputErrors(t *testing.T) {
 	s, err := OpenModel(testModel())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	cases := []struct {
 		name string
@@ -181,29 +167,21 @@ func TestSessionInputErrors(t *testing.T) {
 			in := goodInputs()
 			c.mod(in)
 			_, err := s.Run(context.Background(), in)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("got %v, want error containing %q", err, c.want)
-			}
+			require.ErrorContains(t, err, c.want)
 		})
 	}
-	if _, err := s.RunOrdered(context.Background(), []*ops.Tensor{f32([]int{1, 3}, 1, 2, 3)}); err == nil || !strings.Contains(err.Error(), "got 1 inputs, the model takes 2") {
-		t.Errorf("short RunOrdered: %v", err)
-	}
+	_, err = s.RunOrdered(context.Background(), []*ops.Tensor{f32([]int{1, 3}, 1, 2, 3)})
+	assert.ErrorContains(t, err, "got 1 inputs, the model takes 2", "short RunOrdered")
 	s.Close()
-	if _, err := s.Run(context.Background(), goodInputs()); err == nil || !strings.Contains(err.Error(), "closed") {
-		t.Errorf("Run after Close: %v", err)
-	}
+	_, err = s.Run(context.Background(), goodInputs())
+	assert.ErrorContains(t, err, "closed", "Run after Close")
 }
 
 func TestOpenBytesReaderAndFile(t *testing.T) {
 	data, err := graph.Encode(testModel())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "m.onnx")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, data, 0o644))
 	openers := map[string]func() (*Session, error){
 		"bytes":  func() (*Session, error) { return OpenBytes(data) },
 		"reader": func() (*Session, error) { return OpenReader(bytes.NewReader(data), WithSeed(3), WithThreads(1)) },
@@ -211,13 +189,9 @@ func TestOpenBytesReaderAndFile(t *testing.T) {
 	}
 	for name, open := range openers {
 		s, err := open()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		require.NoError(t, err, "%s", name)
 		out, err := s.Run(context.Background(), goodInputs())
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		require.NoError(t, err, "%s", name)
 		checkOutputs(t, out)
 		s.Close()
 	}
@@ -253,18 +227,14 @@ func TestOpenErrors(t *testing.T) {
 				s.Close()
 				t.Fatal("open succeeded")
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("got %v, want error containing %q", err, c.want)
-			}
+			require.Contains(t, err.Error(), c.want, "got %v, want error containing %q", err, c.want)
 		})
 	}
 }
 
 func TestSessionConcurrentRuns(t *testing.T) {
 	s, err := OpenModel(testModel())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	var wg sync.WaitGroup
 	errc := make(chan error, 4)
@@ -304,36 +274,27 @@ func TestSessionOverridableInitializer(t *testing.T) {
 	m := testModel()
 	m.Graph.OverridableInits = []graph.ValueInfo{{Name: "w", DType: ops.Float32, ElemTypeCode: graph.ElemTypeOf(ops.Float32), HasShape: true, Shape: dims(3)}}
 	s, err := OpenModel(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer s.Close()
 	out, err := s.Run(context.Background(), goodInputs())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkOutputs(t, out)
 
 	in := goodInputs()
 	in["w"] = f32([]int{3}, 100, 200, 300)
 	out, err = s.Run(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := out[0].F32(); got[0] != 101 || got[5] != 306 {
 		t.Fatalf("y with overridden w = %v, want [101 202 303 104 205 306]", got)
 	}
 	// The override does not stick.
 	out, err = s.Run(context.Background(), goodInputs())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkOutputs(t, out)
 
 	in["w"] = f32([]int{4}, 1, 2, 3, 4)
-	if _, err := s.Run(context.Background(), in); err == nil || !strings.Contains(err.Error(), `input "w": expected shape [3], got [4]`) {
-		t.Fatalf("bad override: %v", err)
-	}
+	_, err = s.Run(context.Background(), in)
+	require.ErrorContains(t, err, `input "w": expected shape [3], got [4]`, "bad override")
 }
 
 // BenchmarkDenseAE measures steady-state Run on the example model:
@@ -400,12 +361,8 @@ func (e *fakeExe) Close() error {
 func TestCloseWaitsForRuns(t *testing.T) {
 	exe := &fakeExe{}
 	s, err := OpenModel(testModel(), WithBackendImpl(fakeBackend{exe}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Backend() != "fake" {
-		t.Fatalf("backend %q", s.Backend())
-	}
+	require.NoError(t, err)
+	require.Equal(t, "fake", s.Backend(), "backend %q", s.Backend())
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
