@@ -35,12 +35,9 @@ func nestedIf(depth int) *onnxpb.ModelProto {
 func TestDeeplyNestedSubgraphs(t *testing.T) {
 	start := time.Now()
 	m, err := Decode(mustMarshal(t, nestedIf(3000)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Graph.Nodes) != 1 || len(m.Graph.Nodes[0].NodeInputs()) != 2 {
-		t.Fatalf("outer If reads %v, want c and x", m.Graph.Nodes[0].NodeInputs())
-	}
+	require.NoError(t, err)
+	require.Len(t, m.Graph.Nodes, 1, "outer If reads %v, want c and x", m.Graph.Nodes[0].NodeInputs())
+	require.Len(t, m.Graph.Nodes[0].NodeInputs(), 2, "outer If reads %v, want c and x", m.Graph.Nodes[0].NodeInputs())
 	if d := time.Since(start); d > 8*time.Second {
 		t.Errorf("3000 nested subgraphs took (validation must stay linear) %v", d)
 	}

@@ -1,10 +1,10 @@
 package graph
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecode feeds arbitrary bytes to Decode. Decoding must never panic;
@@ -20,16 +20,10 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		b, err := Encode(m)
-		if err != nil {
-			t.Fatalf("decoded model does not encode: %v", err)
-		}
+		require.NoError(t, err, "decoded model does not encode")
 		m2, err := Decode(b, "")
-		if err != nil {
-			t.Fatalf("re-encoded model does not decode: %v", err)
-		}
-		if err := sameModel(m, m2); err != nil {
-			t.Fatalf("round trip changed the IR: %v", err)
-		}
+		require.NoError(t, err, "re-encoded model does not decode")
+		require.NoError(t, sameModel(m, m2), "round trip changed the IR")
 	})
 }
 
@@ -45,24 +39,15 @@ func FuzzDecodeTensor(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if err := tt.Validate(); err != nil {
-			t.Fatalf("decoded tensor is inconsistent: %v", err)
-		}
+		require.NoError(t, tt.Validate(), "decoded tensor is inconsistent")
 		b, err := EncodeTensor(name, tt)
-		if err != nil {
-			t.Fatalf("decoded tensor does not encode: %v", err)
-		}
+		require.NoError(t, err, "decoded tensor does not encode")
 		name2, t2, err := DecodeTensor(b)
-		if err != nil || name2 != name {
-			t.Fatalf("re-decode: %q %v", name2, err)
-		}
-		if err := tensorsEqual(tt, t2); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "re-decode: %q %v", name2, err)
+		require.Equal(t, name, name2, "re-decode: %q %v", name2, err)
+		require.NoError(t, tensorsEqual(tt, t2))
 		b2, _ := EncodeTensor(name2, t2)
-		if !bytes.Equal(b, b2) {
-			t.Fatal("encoding is not stable")
-		}
+		require.Equal(t, b2, b, "encoding is not stable")
 	})
 }
 
@@ -96,9 +81,7 @@ func FuzzValidate(f *testing.F) {
 		if err := g.Validate(); err != nil {
 			return
 		}
-		if err := g.Sort(); err != nil {
-			t.Fatalf("Validate accepted a graph Sort rejects: %v", err)
-		}
+		require.NoError(t, g.Sort(), "Validate accepted a graph Sort rejects")
 		defined := map[string]bool{"": true, "x": true, "c": true, "W": true}
 		for _, n := range g.Nodes {
 			for _, in := range n.Inputs {
@@ -118,9 +101,7 @@ func FuzzValidate(f *testing.F) {
 		}
 		m := &Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
 		b, err := Encode(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if _, err := Decode(b, ""); err != nil {
 			t.Fatalf("valid graph does not re-decode: %v", err)
 		}

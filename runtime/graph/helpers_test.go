@@ -14,6 +14,7 @@ import (
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime/onnxpb"
+	"github.com/stretchr/testify/require"
 )
 
 // Builders for hand-made ONNX protos used across the tests.
@@ -92,22 +93,16 @@ func pmodel(g *onnxpb.GraphProto, opset int64) *onnxpb.ModelProto {
 func mustMarshal(t testing.TB, m proto.Message) []byte {
 	t.Helper()
 	b, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
 // wantErr fails unless err is non-nil and contains every fragment.
 func wantErr(t testing.TB, err error, fragments ...string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want one mentioning %q", fragments)
-	}
+	require.Error(t, err, "got no error, want one mentioning %q", fragments)
 	for _, f := range fragments {
-		if !strings.Contains(err.Error(), f) {
-			t.Fatalf("error %q does not mention %q", err, f)
-		}
+		require.Contains(t, err.Error(), f, "error %q does not mention %q", err, f)
 	}
 }
 

@@ -3,6 +3,8 @@ package graph
 import (
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecodeLimited: DecodeLimited never panics; what it accepts, Decode
@@ -29,8 +31,6 @@ func FuzzDecodeLimited(f *testing.F) {
 		if _, err := Decode(data, ""); err != nil {
 			t.Fatalf("DecodeLimited accepted what Decode refuses: %v", err)
 		}
-		if err := lim.CheckModel(m); err != nil {
-			t.Fatalf("accepted model fails CheckModel with the same limits: %v", err)
-		}
+		require.NoError(t, lim.CheckModel(m), "accepted model fails CheckModel with the same limits")
 	})
 }

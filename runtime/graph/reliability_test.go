@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/latent-ml/latent/runtime/onnxpb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // limitsModel is y = Relu(x + W) with a 4×4 float initializer, optionally
@@ -71,9 +73,7 @@ func TestDecodeLimits(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := DecodeLimited(data, "", c.lim)
 			wantErr(t, err, c.want...)
-			if !errors.Is(err, ErrLimit) {
-				t.Errorf("error does not wrap ErrLimit: %v", err)
-			}
+			assert.ErrorIs(t, err, ErrLimit, "error does not wrap ErrLimit: %v", err)
 		})
 	}
 	// Unlimited (negative) fields accept everything.
@@ -85,9 +85,7 @@ func TestDecodeLimits(t *testing.T) {
 func TestDecodeLimitsSubgraphs(t *testing.T) {
 	data := mustMarshal(t, limitsModel(3))
 	m, err := DecodeLimited(data, "", Limits{MaxGraphDepth: 3})
-	if err != nil {
-		t.Fatalf("depth 3 refused at limit 3: %v", err)
-	}
+	require.NoError(t, err, "depth 3 refused at limit 3")
 	_, err = DecodeLimited(data, "", Limits{MaxGraphDepth: 2})
 	wantErr(t, err, "nested 3 deep", "limit 2")
 	if err := (Limits{MaxGraphDepth: 2}).CheckModel(m); err == nil || !errors.Is(err, ErrLimit) {
@@ -95,15 +93,10 @@ func TestDecodeLimitsSubgraphs(t *testing.T) {
 	}
 	// Nodes in subgraphs count too.
 	n := countNodes(limitsModel(3).Graph)
-	if err := (Limits{MaxNodes: n - 1}).CheckModel(m); err == nil {
-		t.Errorf("CheckModel accepts %d nodes at limit %d", n, n-1)
-	}
-	if err := (Limits{MaxNodes: n}).CheckModel(m); err != nil {
-		t.Errorf("CheckModel at %d nodes: %v", n, err)
-	}
-	if _, err := DecodeLimited(data, "", Limits{MaxNodes: n - 1}); err == nil {
-		t.Errorf("DecodeLimited accepts %d nodes at limit %d", n, n-1)
-	}
+	assert.Error(t, (Limits{MaxNodes: n - 1}).CheckModel(m), "CheckModel accepts %d nodes at limit %d", n, n-1)
+	assert.NoError(t, (Limits{MaxNodes: n}).CheckModel(m), "CheckModel at %d nodes", n)
+	_, err = DecodeLimited(data, "", Limits{MaxNodes: n - 1})
+	assert.Error(t, err, "DecodeLimited accepts %d nodes at limit %d", n, n-1)
 }
 
 // A 100-byte tensor that claims 10^12 elements fails at once, whether the
@@ -147,9 +140,7 @@ func TestDecodeFileLimited(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.onnx")
 	data := mustMarshal(t, limitsModel(0))
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, data, 0o644))
 	if _, err := DecodeFileLimited(path, Limits{}); err != nil {
 		t.Fatal(err)
 	}

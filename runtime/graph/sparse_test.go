@@ -7,6 +7,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/latent-ml/latent/runtime/onnxpb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func sparseModel(sp ...*onnxpb.SparseTensorProto) *onnxpb.ModelProto {
@@ -25,16 +27,12 @@ func TestSparseInitializers(t *testing.T) {
 	coords := &onnxpb.SparseTensorProto{Values: pfloats("S", []int64{2}, 5, 7), Indices: pints("", []int64{2, 2}, 0, 1, 1, 2), Dims: []int64{2, 3}}
 	for name, sp := range map[string]*onnxpb.SparseTensorProto{"linear": linear, "coords": coords} {
 		m, err := Decode(mustMarshal(t, sparseModel(sp)), "")
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		require.NoError(t, err, "%s", name)
 		s := m.Graph.Initializers["S"]
-		if s == nil || fmt.Sprint(s.Shape, s.F32()) != "[2 3] [0 5 0 0 0 7]" {
-			t.Errorf("%s: dense S = %v %v", name, s, s.Data)
-		}
-		if len(m.Graph.InitOrder) != 1 || m.Graph.InitOrder[0] != "S" {
-			t.Errorf("%s: InitOrder %v", name, m.Graph.InitOrder)
-		}
+		require.NotNil(t, s, "%s: dense S", name)
+		assert.Equal(t, "[2 3] [0 5 0 0 0 7]", fmt.Sprint(s.Shape, s.F32()), "%s: dense S = %v %v", name, s, s.Data)
+		require.Len(t, m.Graph.InitOrder, 1, "%s: InitOrder %v", name, m.Graph.InitOrder)
+		assert.Equal(t, "S", m.Graph.InitOrder[0], "%s: InitOrder %v", name, m.Graph.InitOrder)
 	}
 	bad := func(edit func(sp *onnxpb.SparseTensorProto)) error {
 		sp := proto.Clone(coords).(*onnxpb.SparseTensorProto)

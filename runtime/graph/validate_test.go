@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func vi(name string) ValueInfo { return ValueInfo{Name: name, DType: ops.Float32} }
@@ -122,9 +124,7 @@ func TestValidateAcceptsOptionalAndPassThrough(t *testing.T) {
 		Initializers: map[string]*ops.Tensor{"W": ops.FromFloat32([]int{1}, []float32{1})},
 		Nodes:        []*Node{nd("d", "Dropout", []string{"x", "", ""}, []string{"y", ""})},
 	}
-	if err := g.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, g.Validate())
 }
 
 func TestSortOrdersAndKeepsFileOrder(t *testing.T) {
@@ -140,12 +140,8 @@ func TestSortOrdersAndKeepsFileOrder(t *testing.T) {
 			nd("i2", "Relu", []string{"x"}, []string{"v2"}),
 		},
 	}
-	if err := g.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Sort(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, g.Validate())
+	require.NoError(t, g.Sort())
 	// The smallest ready file index goes first: ready {i1:1, a:3, i2:4};
 	// i1; a, which readies b:2; b (2 < 4), which readies c:0; c; i2.
 	if got := names(g.Nodes); got != "i1,a,b,c,i2" {
@@ -194,15 +190,11 @@ func TestSortRespectsSubgraphOuterValues(t *testing.T) {
 			nd("mk", "Relu", []string{"x"}, []string{"h"}),
 		},
 	}
-	if err := g.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, g.Validate())
 	if fv := body.FreeValues(); len(fv) != 1 || fv[0] != "h" {
 		t.Errorf("free values %v", fv)
 	}
-	if err := g.Sort(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, g.Sort())
 	if got := names(g.Nodes); got != "mk,if" {
 		t.Fatalf("order %s", got)
 	}
@@ -216,15 +208,10 @@ func TestDecodeSortsShuffledChain(t *testing.T) {
 	}
 	m := &Model{Opsets: map[string]int64{"": 13}, Graph: g, IRVersion: 8}
 	b, err := Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m2, err := Decode(b, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	assertTopological(t, m2.Graph)
-	if m2.Graph.Nodes[0].Name != "n1" || m2.Graph.Nodes[49].Name != "n50" {
-		t.Errorf("order %s", names(m2.Graph.Nodes))
-	}
+	require.Equal(t, "n1", m2.Graph.Nodes[0].Name, "order %s", names(m2.Graph.Nodes))
+	assert.Equal(t, "n50", m2.Graph.Nodes[49].Name, "order %s", names(m2.Graph.Nodes))
 }
