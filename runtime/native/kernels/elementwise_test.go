@@ -242,9 +242,8 @@ func TestCastKernel(t *testing.T) {
 	_, err := runFirst(t, newNodeInputs("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT33")}), 1, x)
 	wantErrorParts(t, "Cast-1 to unknown name", err, "n_cast", "INT33")
 	str := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", 8)), 13, x)
-	if str.DType != ops.String || fmt.Sprint(str.Str()) != "[-1.5 0.0 2.9]" {
-		t.Errorf("Cast to STRING = %v %v", str.DType, str.Data)
-	}
+	require.Equal(t, ops.String, str.DType, "Cast to STRING = %v %v", str.DType, str.Data)
+	assert.Equal(t, "[-1.5 0.0 2.9]", fmt.Sprint(str.Str()), "Cast to STRING = %v %v", str.DType, str.Data)
 	_, err = runFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", 14)), 13, x)
 	wantErrorParts(t, "Cast to complex", err, "n_cast", "COMPLEX64")
 	_, err = runFirst(t, newNodeInputs("Cast", []string{"x"}), 13, x)

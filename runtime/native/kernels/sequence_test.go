@@ -276,9 +276,7 @@ func TestSequenceOpsNeverPanic(t *testing.T) {
 			return true
 		}()
 		for i, v := range in {
-			if valueDump(v) != before[i] {
-				t.Fatalf("%s at opset %d changed input %d", opName, opset, i)
-			}
+			require.Equal(t, before[i], valueDump(v), "%s at opset %d changed input %d", opName, opset, i)
 		}
 		if ok {
 			succeeded[opName]++
