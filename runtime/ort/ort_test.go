@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 
@@ -16,6 +15,8 @@ import (
 	"github.com/latent-ml/latent/ops"
 	"github.com/latent-ml/latent/runtime"
 	"github.com/latent-ml/latent/runtime/graph"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // requireORT skips (or, under CI, fails) when the library cannot be loaded.
@@ -86,13 +87,9 @@ func compile(t *testing.T, raw []byte, ins, outs []testIO) runtime.Executable {
 		m.Graph.Outputs = append(m.Graph.Outputs, graph.ValueInfo{Name: o.name})
 	}
 	b, err := runtime.LookupBackend("ort")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x, err := b.Compile(context.Background(), m, runtime.Config{IntraOpThreads: 1, Optimize: true})
-	if err != nil {
-		t.Fatalf("compile: %v", err)
-	}
+	require.NoError(t, err, "compile")
 	t.Cleanup(func() { x.Close() })
 	return x
 }
@@ -120,12 +117,8 @@ func TestAddDynamicBatchAndTwoOutputs(t *testing.T) {
 		}
 		got, err := x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{n, 3}, a), ops.FromFloat32([]int{n, 3}, b)})
 		cancel()
-		if err != nil {
-			t.Fatalf("batch %d: %v", n, err)
-		}
-		if len(got) != 2 {
-			t.Fatalf("batch %d: %d outputs, want 2", n, len(got))
-		}
+		require.NoError(t, err, "batch %d", n)
+		require.Len(t, got, 2, "batch %d: %d outputs, want 2", n, len(got))
 		for k, o := range got {
 			if o.DType != ops.Float32 || !reflect.DeepEqual(o.Shape, []int{n, 3}) {
 				t.Fatalf("batch %d output %d: %v %v, want float32 [%d 3]", n, k, o.DType, o.Shape, n)
@@ -135,9 +128,7 @@ func TestAddDynamicBatchAndTwoOutputs(t *testing.T) {
 				if k == 1 {
 					want = a[i] * b[i]
 				}
-				if v != want {
-					t.Fatalf("batch %d output %d [%d] = %v, want %v", n, k, i, v, want)
-				}
+				require.Equal(t, want, v, "batch %d output %d [%d] = %v, want %v", n, k, i, v, want)
 			}
 		}
 	}
@@ -172,15 +163,12 @@ func TestIdentityEveryDType(t *testing.T) {
 			outs := []testIO{{"y", c.elem, dims}}
 			x := compile(t, buildModel(17, [][]byte{node("Identity", []string{"x"}, "y", nil)}, ins, outs), ins, outs)
 			got, err := x.Run(context.Background(), []*ops.Tensor{c.in})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if !reflect.DeepEqual(got[0].Shape, c.in.Shape) && !(len(got[0].Shape) == 0 && len(c.in.Shape) == 0) {
 				t.Fatalf("shape %v, want %v", got[0].Shape, c.in.Shape)
 			}
-			if got[0].DType != c.in.DType || !reflect.DeepEqual(got[0].Data, c.in.Data) {
-				t.Fatalf("got %v %v, want %v %v", got[0].DType, got[0].Data, c.in.DType, c.in.Data)
-			}
+			require.Equal(t, c.in.DType, got[0].DType, "got %v %v, want %v %v", got[0].DType, got[0].Data, c.in.DType, c.in.Data)
+			require.Equal(t, c.in.Data, got[0].Data, "got %v %v, want %v %v", got[0].DType, got[0].Data, c.in.DType, c.in.Data)
 		})
 	}
 }
@@ -201,12 +189,9 @@ func TestScalarAndEmptyOutputs(t *testing.T) {
 	x := compile(t, raw, ins, outs)
 	in := ops.FromFloat32([]int{2, 4}, []float32{1, 2, 3, 4, 5, 6, 7, 8.5})
 	got, err := x.Run(context.Background(), []*ops.Tensor{in})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got[0].Shape) != 0 || got[0].F32()[0] != 36.5 {
-		t.Fatalf("sum: shape %v data %v, want scalar 36.5", got[0].Shape, got[0].Data)
-	}
+	require.NoError(t, err)
+	require.Len(t, got[0].Shape, 0, "sum: shape %v data %v, want scalar 36.5", got[0].Shape, got[0].Data)
+	require.EqualValues(t, 36.5, got[0].F32()[0], "sum: shape %v data %v, want scalar 36.5", got[0].Shape, got[0].Data)
 	if !reflect.DeepEqual(got[1].Shape, []int{0, 4}) || len(got[1].F32()) != 0 {
 		t.Fatalf("slice: shape %v len %d, want [0 4] and no data", got[1].Shape, len(got[1].F32()))
 	}
@@ -268,50 +253,42 @@ func TestRunErrors(t *testing.T) {
 	outs := []testIO{{"y", elemFloat, []int64{-1, 2}}}
 	x := compile(t, buildModel(17, [][]byte{node("Relu", []string{"x"}, "y", nil)}, ins, outs), ins, outs)
 	ctx := context.Background()
-	if _, err := x.Run(ctx, nil); err == nil || !strings.Contains(err.Error(), "got 0 inputs") {
-		t.Errorf("no inputs: err = %v", err)
-	}
+	_, err := x.Run(ctx, nil)
+	assert.ErrorContains(t, err, "got 0 inputs", "no inputs")
 	bad := &ops.Tensor{DType: ops.Float32, Shape: []int{2, 2}, Data: []float32{1}}
-	if _, err := x.Run(ctx, []*ops.Tensor{bad}); err == nil || !strings.Contains(err.Error(), `input "x"`) {
-		t.Errorf("short data: err = %v", err)
-	}
+	_, err = x.Run(ctx, []*ops.Tensor{bad})
+	assert.ErrorContains(t, err, `input "x"`, "short data")
 	// Wrong rank: ONNX Runtime rejects it; the error must name the input.
-	if _, err := x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{4}, make([]float32, 4))}); err == nil || !strings.Contains(err.Error(), "x") {
-		t.Errorf("wrong rank: err = %v", err)
-	}
+	_, err = x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{4}, make([]float32, 4))})
+	assert.ErrorContains(t, err, "x", "wrong rank")
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := x.Run(cctx, []*ops.Tensor{ops.FromFloat32([]int{1, 2}, []float32{1, 2})}); err == nil {
-		t.Errorf("cancelled context: no error")
-	}
+	_, err = x.Run(cctx, []*ops.Tensor{ops.FromFloat32([]int{1, 2}, []float32{1, 2})})
+	assert.Error(t, err, "cancelled context: no error")
 	x.Close()
-	if _, err := x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{1, 2}, []float32{1, 2})}); err == nil || !strings.Contains(err.Error(), "closed") {
-		t.Errorf("after Close: err = %v", err)
-	}
+	_, err = x.Run(ctx, []*ops.Tensor{ops.FromFloat32([]int{1, 2}, []float32{1, 2})})
+	assert.ErrorContains(t, err, "closed", "after Close")
 }
 
 func TestCompileErrors(t *testing.T) {
 	requireORT(t)
 	b, _ := runtime.LookupBackend("ort")
-	if _, err := b.Compile(context.Background(), &graph.Model{}, runtime.Config{}); err == nil || !strings.Contains(err.Error(), "Model.Raw") {
-		t.Errorf("no bytes: err = %v", err)
-	}
-	if _, err := b.Compile(context.Background(), &graph.Model{Raw: []byte("not a model")}, runtime.Config{}); err == nil {
-		t.Errorf("garbage bytes: no error")
-	}
+	_, err := b.Compile(context.Background(), &graph.Model{}, runtime.Config{})
+	assert.ErrorContains(t, err, "Model.Raw", "no bytes")
+	_, err = b.Compile(context.Background(), &graph.Model{Raw: []byte("not a model")}, runtime.Config{})
+	assert.Error(t, err, "garbage bytes: no error")
 }
 
 func TestFindLibrary(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "nope.so")
 	_, err := findLibrary([]string{missing})
-	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), InstallCommand) || !strings.Contains(err.Error(), ORTVersion) {
-		t.Fatalf("err = %v; want the path, version and install command", err)
-	}
+	require.Error(t, err, "err = %v; want the path, version and install command", err)
+	require.Contains(t, err.Error(), missing, "err = %v; want the path, version and install command", err)
+	require.Contains(t, err.Error(), InstallCommand, "err = %v; want the path, version and install command", err)
+	require.Contains(t, err.Error(), ORTVersion, "err = %v; want the path, version and install command", err)
 	lib := filepath.Join(dir, "lib.so")
-	if err := os.WriteFile(lib, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(lib, []byte("x"), 0o644))
 	if p, err := findLibrary([]string{missing, dir, lib}); err != nil || p != lib {
 		t.Fatalf("findLibrary = %q, %v; want %q (skipping the missing file and the directory)", p, err, lib)
 	}
@@ -331,16 +308,13 @@ func TestWrapOutputsOldOpset(t *testing.T) {
 	if _, err := wrapOutputs(raw, false); err != errNoRewrite {
 		t.Fatalf("opset 5: err = %v, want errNoRewrite", err)
 	}
-	if _, err := wrapOutputs([]byte{0xff}, false); err == nil {
-		t.Fatal("garbage: no error")
-	}
+	_, err := wrapOutputs([]byte{0xff}, false)
+	require.Error(t, err, "garbage: no error")
 	w, err := wrapOutputs(buildModel(17, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat16, nil}}, []testIO{{"y", elemFloat16, nil}}), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.elem[0] != elemFloat16 || len(w.flat) != 1 || len(w.shape) != 1 {
-		t.Fatalf("wrapped = %+v", w)
-	}
+	require.NoError(t, err)
+	require.EqualValues(t, elemFloat16, w.elem[0], "wrapped = %+v", w)
+	require.Len(t, w.flat, 1, "wrapped = %+v", w)
+	require.Len(t, w.shape, 1, "wrapped = %+v", w)
 	// The graph must now end with Cast, Shape and Reshape nodes.
 	var ops []string
 	eachField(w.model, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
@@ -370,9 +344,7 @@ func TestModelWithoutInputs(t *testing.T) {
 	x := compile(t, buildModel(17, [][]byte{constantNode("c", []int64{4, -5, 6})}, nil, outs), nil, outs)
 	for i := 0; i < 2; i++ {
 		got, err := x.Run(context.Background(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if !reflect.DeepEqual(got[0].I64(), []int64{4, -5, 6}) || !reflect.DeepEqual(got[0].Shape, []int{3}) {
 			t.Fatalf("got %v %v, want [3] {4 -5 6}", got[0].Shape, got[0].Data)
 		}
@@ -392,9 +364,7 @@ func TestSequenceOutputIsAnError(t *testing.T) {
 	raw = injectOutput(raw, seqOut)
 	x := compile(t, raw, ins, []testIO{{"s", 0, nil}})
 	_, err := x.Run(context.Background(), []*ops.Tensor{ops.FromFloat32([]int{2}, []float32{1, 2})})
-	if err == nil || !strings.Contains(err.Error(), `output "s"`) {
-		t.Fatalf("sequence output: err = %v, want an error naming output \"s\"", err)
-	}
+	require.ErrorContains(t, err, `output "s"`)
 }
 
 // injectOutput appends a raw ValueInfoProto to the graph outputs.
@@ -432,9 +402,7 @@ func testOverridable(t *testing.T, raw []byte, ir int64) {
 	}}
 	b, _ := runtime.LookupBackend("ort")
 	x, err := b.Compile(context.Background(), m, runtime.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer x.Close()
 	in := ops.FromFloat32([]int{2}, []float32{1, 2})
 	for _, c := range []struct {
@@ -447,17 +415,11 @@ func testOverridable(t *testing.T, raw []byte, ir int64) {
 	} {
 		got, err := x.Run(context.Background(), c.inputs)
 		if ir < 4 && len(c.inputs) == 2 && c.inputs[1] != nil {
-			if err == nil || !strings.Contains(err.Error(), `initializer "W" cannot be overridden`) {
-				t.Errorf("IR %d override: err = %v", ir, err)
-			}
+			assert.ErrorContains(t, err, `initializer "W" cannot be overridden`, "IR %d override", ir)
 			continue
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got[0].F32(), c.want) {
-			t.Errorf("%d inputs: got %v, want %v", len(c.inputs), got[0].F32(), c.want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got[0].F32(), "%d inputs: got %v, want %v", len(c.inputs), got[0].F32(), c.want)
 	}
 }
 
