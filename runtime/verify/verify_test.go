@@ -118,9 +118,7 @@ func TestCompareTensorsSpecialValues(t *testing.T) {
 	}
 	for _, c := range cases {
 		r := CompareTensors("y", c.got, c.want, 1e-5, 1e-4)
-		if r.Pass != c.pass {
-			t.Errorf("%s: pass = %v, want %v (%+v)", c.name, r.Pass, c.pass, r)
-		}
+		assert.Equal(t, c.pass, r.Pass, "%s: pass = %v, want %v (%+v)", c.name, r.Pass, c.pass, r)
 		if c.mismatch != "" && !strings.Contains(r.Mismatch, c.mismatch) {
 			t.Errorf("%s: mismatch %q, want it to contain %q", c.name, r.Mismatch, c.mismatch)
 		}
@@ -137,25 +135,17 @@ func TestRandomInputs(t *testing.T) {
 		{Name: "i", DType: ops.Int8, HasShape: true, Shape: graph.Shape{{Value: 64}}},
 	}
 	a, err := RandomInputs(decl, 5, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := RandomInputs(decl, 5, 7)
 	c, _ := RandomInputs(decl, 5, 8)
-	if !reflect.DeepEqual(a, b) {
-		t.Error("same seed gave different inputs")
-	}
-	if reflect.DeepEqual(a[0].Data, c[0].Data) {
-		t.Error("different seeds gave identical float inputs")
-	}
+	assert.Equal(t, b, a, "same seed gave different inputs")
+	assert.NotEqual(t, c[0].Data, a[0].Data, "different seeds gave identical float inputs")
 	wantShapes := [][]int{{5, 4}, {5}, {2, 3}, {}, {64}, {64}}
 	for i, s := range wantShapes {
 		if len(a[i].Shape) != len(s) || (len(s) > 0 && !reflect.DeepEqual(a[i].Shape, s)) || a[i].DType != decl[i].DType {
 			t.Errorf("input %s: %v %v, want %v %v", decl[i].Name, a[i].DType, a[i].Shape, decl[i].DType, s)
 		}
-		if sliceLen(a[i]) != ops.NumElements(s) {
-			t.Errorf("input %s holds %d elements, want %d", decl[i].Name, sliceLen(a[i]), ops.NumElements(s))
-		}
+		assert.Equal(t, ops.NumElements(s), sliceLen(a[i]), "input %s holds %d elements, want %d", decl[i].Name, sliceLen(a[i]), ops.NumElements(s))
 	}
 	for _, v := range a[0].F32() {
 		if v < -1 || v >= 1 {
@@ -172,9 +162,8 @@ func TestRandomInputs(t *testing.T) {
 			t.Errorf("int8 value %v outside [-10, 10]", v)
 		}
 	}
-	if _, err := RandomInputs([]graph.ValueInfo{{Name: "noshape", DType: ops.Float32}}, 1, 1); err == nil || !strings.Contains(err.Error(), "noshape") {
-		t.Errorf("input without shape: err = %v", err)
-	}
+	_, err = RandomInputs([]graph.ValueInfo{{Name: "noshape", DType: ops.Float32}}, 1, 1)
+	assert.ErrorContains(t, err, "noshape", "input without shape")
 }
 
 func sliceLen(t *ops.Tensor) int {
@@ -186,16 +175,12 @@ func TestDataSetRoundTripAndOrder(t *testing.T) {
 	in := []*ops.Tensor{f32([]int{2}, 1, 2), ops.FromInt64([]int{1}, []int64{9})}
 	out := []*ops.Tensor{ops.FromBool([]int{2}, []bool{true, false})}
 	for _, n := range []string{"test_data_set_10", "test_data_set_2", "test_data_set_0"} {
-		if err := WriteDataSet(filepath.Join(dir, n), []string{"a", "b"}, in, []string{"y"}, out); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, WriteDataSet(filepath.Join(dir, n), []string{"a", "b"}, in, []string{"y"}, out))
 	}
 	os.Mkdir(filepath.Join(dir, "test_data_set_x"), 0o755)
 	os.WriteFile(filepath.Join(dir, "test_data_set_3"), nil, 0o644) // a file, not a set
 	sets, err := DataSets(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var names []string
 	for _, s := range sets {
 		names = append(names, filepath.Base(s))
@@ -204,31 +189,21 @@ func TestDataSetRoundTripAndOrder(t *testing.T) {
 		t.Fatalf("DataSets = %v, want %v", names, want)
 	}
 	gotIn, err := ReadTensors(sets[1], "input")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gotOut, err := ReadTensors(sets[1], "output")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(gotIn, in) || !reflect.DeepEqual(gotOut, out) {
-		t.Fatalf("round trip: %v %v, want %v %v", gotIn, gotOut, in, out)
-	}
+	require.NoError(t, err)
+	require.Equal(t, in, gotIn, "round trip: %v %v, want %v %v", gotIn, gotOut, in, out)
+	require.Equal(t, out, gotOut, "round trip: %v %v, want %v %v", gotIn, gotOut, in, out)
 	// A gap in the numbering is an error, not a silent truncation.
 	os.Remove(filepath.Join(sets[1], "input_0.pb"))
-	if _, err := ReadTensors(sets[1], "input"); err == nil || !strings.Contains(err.Error(), "input_0.pb") {
-		t.Fatalf("gap: err = %v", err)
-	}
-	if err := WriteDataSet(dir, []string{"a"}, in, nil, nil); err == nil {
-		t.Fatal("name/tensor count mismatch accepted")
-	}
+	_, err = ReadTensors(sets[1], "input")
+	require.ErrorContains(t, err, "input_0.pb", "gap")
+	require.Error(t, WriteDataSet(dir, []string{"a"}, in, nil, nil), "name/tensor count mismatch accepted")
 }
 
 func TestCheckInputs(t *testing.T) {
 	decl := []graph.ValueInfo{{Name: "x", DType: ops.Float32, HasShape: true, Shape: graph.Shape{{Param: "batch"}, {Value: 3}}}}
-	if err := CheckInputs(decl, []*ops.Tensor{f32([]int{7, 3}, make([]float32, 21)...)}); err != nil {
-		t.Fatalf("valid input: %v", err)
-	}
+	require.NoError(t, CheckInputs(decl, []*ops.Tensor{f32([]int{7, 3}, make([]float32, 21)...)}), "valid input")
 	for _, c := range []struct {
 		in   []*ops.Tensor
 		want string
@@ -238,17 +213,14 @@ func TestCheckInputs(t *testing.T) {
 		{[]*ops.Tensor{f32([]int{3}, 1, 2, 3)}, `input "x": shape [3] has rank 1`},
 		{[]*ops.Tensor{f32([]int{1, 2}, 1, 2)}, "(dimension 1)"},
 	} {
-		if err := CheckInputs(decl, c.in); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("err = %v, want it to contain %q", err, c.want)
-		}
+		assert.ErrorContains(t, CheckInputs(decl, c.in), c.want)
 	}
 }
 
 func TestOptionsValidation(t *testing.T) {
 	for _, o := range []Options{{Atol: -1}, {Rtol: math.NaN()}, {Batch: -2}} {
-		if _, err := Compare(context.Background(), "unused.onnx", nil, o); err == nil {
-			t.Errorf("options %+v accepted", o)
-		}
+		_, err := Compare(context.Background(), "unused.onnx", nil, o)
+		assert.Error(t, err, "options %+v accepted", o)
 	}
 	o := Options{}
 	if err := o.normalise(); err != nil || o.Atol != DefaultAtol || o.Rtol != DefaultRtol || o.Batch != 1 || o.Candidate != "native" || o.Reference != "ort" {
@@ -304,58 +276,42 @@ func TestCompareFindsPerturbedElement(t *testing.T) {
 	ctx := context.Background()
 	// reconstruction is [batch, 8]: flat index 5 with batch 3 is [0 5].
 	rep, err := Compare(ctx, denseModel, nil, Options{Candidate: "ort-perturbed", Reference: "ort", Batch: 3, Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Pass || len(rep.Outputs) != 2 {
-		t.Fatalf("report pass=%v outputs=%d, want a failure over 2 outputs", rep.Pass, len(rep.Outputs))
-	}
+	require.NoError(t, err)
+	require.False(t, rep.Pass, "report pass=%v outputs=%d, want a failure over 2 outputs", rep.Pass, len(rep.Outputs))
+	require.Len(t, rep.Outputs, 2, "report pass=%v outputs=%d, want a failure over 2 outputs", rep.Pass, len(rep.Outputs))
 	code, recon := rep.Outputs[0], rep.Outputs[1]
-	if !code.Pass || code.MaxAbs != 0 || code.Name != "code" {
-		t.Errorf("untouched output: %+v", code)
-	}
+	require.True(t, code.Pass, "untouched output: %+v", code)
+	require.EqualValues(t, 0, code.MaxAbs, "untouched output: %+v", code)
+	assert.Equal(t, "code", code.Name, "untouched output: %+v", code)
 	if recon.Pass || recon.Failures != 1 || !reflect.DeepEqual(recon.Worst, []int{0, 5}) || !reflect.DeepEqual(recon.Shape, []int{3, 8}) {
 		t.Errorf("perturbed output: %+v, want one failure at [0 5] of [3 8]", recon)
 	}
-	if math.Abs(recon.MaxAbs-perturbDelta) > 1e-6 {
-		t.Errorf("max abs %g, want %g", recon.MaxAbs, perturbDelta)
-	}
+	assert.InDelta(t, perturbDelta, recon.MaxAbs, 1e-6, "max abs %g, want %g", recon.MaxAbs, perturbDelta)
 	var buf bytes.Buffer
-	if err := rep.WriteTable(&buf); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rep.WriteTable(&buf))
 	for _, s := range []string{"reconstruction", "[0 5]", "FAIL (1 elements)", "FAIL: 2 output(s)"} {
-		if !strings.Contains(buf.String(), s) {
-			t.Errorf("table lacks %q:\n%s", s, buf.String())
-		}
+		assert.Contains(t, buf.String(), s, "table lacks %q:\n%s", s, buf.String())
 	}
 
 	// A looser tolerance accepts the same difference.
 	rep, err = Compare(ctx, denseModel, rep.Inputs, Options{Candidate: "ort-perturbed", Reference: "ort", Atol: 2e-3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.Pass {
-		t.Errorf("atol 2e-3 should pass a 1e-3 difference: %+v", rep.Outputs)
-	}
+	require.NoError(t, err)
+	assert.True(t, rep.Pass, "atol 2e-3 should pass a 1e-3 difference: %+v", rep.Outputs)
 	// Given inputs are checked against the model.
-	if _, err := Compare(ctx, denseModel, []*ops.Tensor{f32([]int{1, 3}, 1, 2, 3)}, Options{Reference: "ort", Candidate: "ort"}); err == nil || !strings.Contains(err.Error(), `input "input"`) {
-		t.Errorf("bad input: err = %v", err)
-	}
-	if _, err := Compare(ctx, denseModel, nil, Options{Candidate: "nope"}); err == nil || !strings.Contains(err.Error(), "unknown backend") {
-		t.Errorf("unknown backend: err = %v", err)
-	}
-	if _, err := Compare(ctx, "missing.onnx", nil, Options{}); err == nil || !strings.Contains(err.Error(), "missing.onnx") {
-		t.Errorf("missing model: err = %v", err)
-	}
+	_, err = Compare(ctx, denseModel, []*ops.Tensor{f32([]int{1, 3}, 1, 2, 3)}, Options{Reference: "ort", Candidate: "ort"})
+	assert.ErrorContains(t, err, `input "input"`, "bad input")
+	_, err = Compare(ctx, denseModel, nil, Options{Candidate: "nope"})
+	assert.ErrorContains(t, err, "unknown backend", "unknown backend")
+	_, err = Compare(ctx, "missing.onnx", nil, Options{})
+	assert.ErrorContains(t, err, "missing.onnx", "missing model")
 }
 
 func TestLoadTolerance(t *testing.T) {
 	dir := t.TempDir()
 	tol, err := LoadTolerance(dir)
-	if err != nil || tol.Atol != DefaultAtol || tol.Rtol != DefaultRtol {
-		t.Fatalf("no file: %+v, %v; want the defaults", tol, err)
-	}
+	require.NoError(t, err, "no file: %+v, %v; want the defaults", tol, err)
+	require.Equal(t, DefaultAtol, tol.Atol, "no file: %+v, %v; want the defaults", tol, err)
+	require.Equal(t, DefaultRtol, tol.Rtol, "no file: %+v, %v; want the defaults", tol, err)
 	p := filepath.Join(dir, ToleranceFile)
 	for _, c := range []struct {
 		json, want string
@@ -365,9 +321,8 @@ func TestLoadTolerance(t *testing.T) {
 		{`{"atol": 1e-3, "rtl": 1e-3, "reason": "x"}`, "unknown field"},
 	} {
 		os.WriteFile(p, []byte(c.json), 0o644)
-		if _, err := LoadTolerance(dir); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: err = %v, want %q", c.json, err, c.want)
-		}
+		_, err := LoadTolerance(dir)
+		assert.ErrorContains(t, err, c.want, "%s", c.json)
 	}
 	os.WriteFile(p, []byte(`{"atol": 2e-3, "rtol": 1e-3, "reason": "float16"}`), 0o644)
 	if tol, err := LoadTolerance(dir); err != nil || tol.Atol != 2e-3 || tol.Rtol != 1e-3 {
