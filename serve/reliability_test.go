@@ -18,6 +18,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A request whose shape claims far more elements than its body holds is a
@@ -91,9 +94,7 @@ func TestConcurrentLoadNoErrorsBoundedP99(t *testing.T) {
 	in, _ := goldenIO(t)
 	body := inferBody("input", in.Shape, "FP32", in.F32())
 	serial := do(t, "POST", url, body, nil)
-	if serial.code != 200 {
-		t.Fatalf("serial request: %d %s", serial.code, serial.body)
-	}
+	require.EqualValues(t, 200, serial.code, "serial request: %d %s", serial.code, serial.body)
 	var want inferReply
 	decodeJSON(t, serial, &want)
 
@@ -167,9 +168,7 @@ func TestSlowClientTimesOut(t *testing.T) {
 		"POST /v2/models/ae/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{", // body never ends
 	} {
 		conn, err := net.Dial("tcp", lb.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		start := time.Now()
 		if _, err := conn.Write([]byte(partial)); err != nil {
 			t.Fatal(err)
@@ -219,13 +218,9 @@ func TestNonFiniteInputs(t *testing.T) {
 		bin[4*i], bin[4*i+1], bin[4*i+2], bin[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
 	}
 	rec = post(append(js, bin...), map[string]string{headerLength: fmt.Sprint(len(js))})
-	if rec.Code != 200 {
-		t.Fatalf("binary NaN input: %d %s", rec.Code, rec.Body.Bytes())
-	}
+	require.EqualValues(t, 200, rec.Code, "binary NaN input: %d %s", rec.Code, rec.Body.Bytes())
 	n := rec.Header().Get(headerLength)
-	if n == "" {
-		t.Fatalf("binary output requested but no %s header", headerLength)
-	}
+	require.NotEqual(t, "", n, "binary output requested but no %s header", headerLength)
 	var hdrLen int
 	fmt.Sscan(n, &hdrLen)
 	out := rec.Body.Bytes()[hdrLen:]
@@ -254,9 +249,7 @@ func TestHandlerPanicBecomes500(t *testing.T) {
 	wantError(t, "panicking handler", reply{code: rec.Code, body: rec.Body.Bytes()}, 500, "internal error: boom")
 	rec = httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v2/health/live", nil))
-	if rec.Code != 200 {
-		t.Errorf("server unhealthy after a handler panic: %d", rec.Code)
-	}
+	assert.EqualValues(t, 200, rec.Code, "server unhealthy after a handler panic: %d", rec.Code)
 }
 
 // A JSON number beyond FP32's range is refused as bad input instead of

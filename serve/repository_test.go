@@ -260,9 +260,7 @@ func TestHotReloadKeepsRequestsInFlight(t *testing.T) {
 	for i := 0; i < waiting; i++ {
 		go func() {
 			got, r := scaleOf(t, lb.base, "m")
-			if r.code != 200 {
-				t.Errorf("in-flight request: %d %s", r.code, r.body)
-			}
+			assert.EqualValues(t, 200, r.code, "in-flight request: %d %s", r.code, r.body)
 			results <- got
 		}()
 	}

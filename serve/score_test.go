@@ -1,30 +1,27 @@
 package serve
 
 import (
-	"math"
 	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestReconstructionErrorByHand(t *testing.T) {
 	in := ops.FromFloat32([]int{2, 2}, []float32{1, 2, 3, 4})
 	rec := ops.FromFloat32([]int{2, 2}, []float32{1, 0, 0, 8})
 	got, err := ReconstructionError(in, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Row 0: (0² + 2²)/2 = 2; row 1: (3² + 4²)/2 = 12.5.
-	if len(got) != 2 || got[0] != 2 || got[1] != 12.5 {
-		t.Errorf("got %v, want [2 12.5]", got)
-	}
-	if _, err := ReconstructionError(in, ops.FromFloat32([]int{1, 4}, make([]float32, 4))); err == nil || !strings.Contains(err.Error(), "differ") {
-		t.Errorf("shape mismatch: %v", err)
-	}
-	if _, err := ReconstructionError(ops.FromInt64([]int{1}, []int64{1}), ops.FromInt64([]int{1}, []int64{1})); err == nil || !strings.Contains(err.Error(), "not floating point") {
-		t.Errorf("int tensors: %v", err)
-	}
+	require.Len(t, got, 2, "got %v, want [2 12.5]", got)
+	require.EqualValues(t, 2, got[0], "got %v, want [2 12.5]", got)
+	assert.EqualValues(t, 12.5, got[1], "got %v, want [2 12.5]", got)
+	_, err = ReconstructionError(in, ops.FromFloat32([]int{1, 4}, make([]float32, 4)))
+	assert.ErrorContains(t, err, "differ", "shape mismatch")
+	_, err = ReconstructionError(ops.FromInt64([]int{1}, []int64{1}), ops.FromInt64([]int{1}, []int64{1}))
+	assert.ErrorContains(t, err, "not floating point", "int tensors")
 }
 
 func TestNegativeELBOByHand(t *testing.T) {
@@ -33,23 +30,17 @@ func TestNegativeELBOByHand(t *testing.T) {
 	mu := ops.FromFloat32([]int{1, 1}, []float32{1})
 	lv := ops.FromFloat32([]int{1, 1}, []float32{0})
 	got, err := NegativeELBO(in, rec, mu, lv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// ½·Σ(x−x̂)² = ½·1 = 0.5; KL = −½(1 + 0 − 1 − e⁰) = 0.5.
-	if len(got) != 1 || math.Abs(got[0]-1) > 1e-12 {
-		t.Errorf("got %v, want [1]", got)
-	}
-	if _, err := NegativeELBO(in, rec, mu, ops.FromFloat32([]int{2}, []float32{0, 0})); err == nil {
-		t.Error("mismatched mu/logvar accepted")
-	}
+	require.Len(t, got, 1, "got %v, want [1]", got)
+	assert.InDelta(t, 1, got[0], 1e-12, "got %v, want [1]", got)
+	_, err = NegativeELBO(in, rec, mu, ops.FromFloat32([]int{2}, []float32{0, 0}))
+	assert.Error(t, err, "mismatched mu/logvar accepted")
 }
 
 func TestParseDataNestingAndErrors(t *testing.T) {
 	got, err := parseData("x", []byte(` [ [1, 2.5e0] ,[ -3,4 ] ] `), ops.Float32, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if d := got.([]float32); d[0] != 1 || d[1] != 2.5 || d[2] != -3 || d[3] != 4 {
 		t.Errorf("got %v", d)
 	}
@@ -59,9 +50,8 @@ func TestParseDataNestingAndErrors(t *testing.T) {
 		{`[1;2]`, "not a number"},
 		{strings.Repeat("[", 40) + "1" + strings.Repeat("]", 40), "deeper than 32"},
 	} {
-		if _, err := parseData("x", []byte(c.in), ops.Float32, 2); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want %q", c.in, err, c.want)
-		}
+		_, err := parseData("x", []byte(c.in), ops.Float32, 2)
+		assert.ErrorContains(t, err, c.want, "%s", c.in)
 	}
 }
 
