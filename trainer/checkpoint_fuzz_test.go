@@ -11,6 +11,7 @@ import (
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
+	"github.com/stretchr/testify/require"
 )
 
 // withChecksum replaces b's trailing SHA-256 with the right one, so the
@@ -66,9 +67,7 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 			t.Fatalf("model of %d parameters from a %d-byte file", total, len(b))
 		}
 		path := filepath.Join(t.TempDir(), "m.latent")
-		if err := SaveCheckpoint(path, m, nil); err != nil {
-			t.Fatalf("decoded model does not save: %v", err)
-		}
+		require.NoError(t, SaveCheckpoint(path, m, nil), "decoded model does not save")
 		if _, _, err := LoadCheckpoint(path); err != nil {
 			t.Fatalf("saved model does not load: %v", err)
 		}
@@ -80,13 +79,9 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 func TestCraftedCheckpointSpecRefused(t *testing.T) {
 	ds := &data.Dataset{N: 4, D: 6, X: make([]float32, 24)}
 	m, _, err := Train(context.Background(), models.NewUndercomplete(6, 2), ds, Config{Epochs: 1, BatchSize: 2, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "m.latent")
-	if err := SaveCheckpoint(path, m, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, SaveCheckpoint(path, m, nil))
 	b, _ := os.ReadFile(path)
 	hlen := binary.LittleEndian.Uint32(b[12:])
 	bad := bytes.Replace(b, []byte(`"input":6`), []byte(`"input":1073741824`), 1)

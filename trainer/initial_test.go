@@ -8,6 +8,8 @@ import (
 
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestTrainFromInitial continues training from a given model: its scaler is
@@ -18,9 +20,7 @@ func TestTrainFromInitial(t *testing.T) {
 	ds := manifold(128, 6, 1)
 	spec := models.NewUndercomplete(6, 2)
 	m0, _, err := trainer.Train(ctx, spec, ds, trainer.Config{Epochs: 2, Seed: 3, BatchSize: 32, LR: 1e-2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w0 := slices.Clone(m0.Params()[0].Data)
 	// Different data: a refitted scaler would differ.
 	other := manifold(128, 6, 9)
@@ -28,21 +28,12 @@ func TestTrainFromInitial(t *testing.T) {
 		other.X[i] = 2*other.X[i] + 1
 	}
 	m1, res, err := trainer.Train(ctx, models.Spec{}, other, trainer.Config{Epochs: 1, Seed: 3, BatchSize: 32, LR: 1e-2, Initial: m0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Epochs != 1 {
-		t.Errorf("epochs = %d, want 1", res.Epochs)
-	}
-	if !slices.Equal(m1.Scaler.Offset, m0.Scaler.Offset) || !slices.Equal(m1.Scaler.Scale, m0.Scaler.Scale) {
-		t.Errorf("scaler refitted: %+v, want %+v", m1.Scaler, m0.Scaler)
-	}
-	if !slices.Equal(m0.Params()[0].Data, w0) {
-		t.Error("initial model's weights modified in place")
-	}
-	if slices.Equal(m1.Params()[0].Data, w0) {
-		t.Error("continued training did not change the weights")
-	}
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, res.Epochs, "epochs = %d, want 1", res.Epochs)
+	require.Equal(t, m0.Scaler.Offset, m1.Scaler.Offset, "scaler refitted: %+v, want %+v", m1.Scaler, m0.Scaler)
+	assert.Equal(t, m0.Scaler.Scale, m1.Scaler.Scale, "scaler refitted: %+v, want %+v", m1.Scaler, m0.Scaler)
+	assert.Equal(t, w0, m0.Params()[0].Data, "initial model's weights modified in place")
+	assert.NotEqual(t, w0, m1.Params()[0].Data, "continued training did not change the weights")
 	bad := spec
 	bad.Code = 3
 	if _, _, err := trainer.Train(ctx, bad, ds, trainer.Config{Epochs: 1, Initial: m0}); err == nil || !strings.Contains(err.Error(), "initial model spec") {

@@ -12,6 +12,7 @@ import (
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/require"
 )
 
 // manifold returns n samples of a 2-D latent manifold embedded
@@ -64,9 +65,7 @@ func baselines(t *testing.T, train, test *data.Dataset, k int) (meanMSE, pcaMSE 
 		}
 	}
 	var pc stat.PC
-	if !pc.PrincipalComponents(x, nil) {
-		t.Fatal("PCA failed")
-	}
+	require.True(t, pc.PrincipalComponents(x, nil), "PCA failed")
 	var vecs mat.Dense
 	pc.VectorsTo(&vecs)
 	V := vecs.Slice(0, d, 0, k)
@@ -135,13 +134,9 @@ func TestKindsBeatMeanAndPCA(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			m, _, err := trainer.Train(context.Background(), c.spec, train, c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			rec, err := m.Reconstruct(test.X, test.N)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got := mse(rec, test.X)
 			meanMSE, pcaMSE := baselines(t, train, test, c.pcaDim)
 			t.Logf("%s: test MSE %.5f, mean %.5f, PCA(%d) %.5f", name, got, meanMSE, c.pcaDim, pcaMSE)

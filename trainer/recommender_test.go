@@ -12,6 +12,7 @@ import (
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/require"
 )
 
 // ratings returns a users × items matrix of ratings 1 + 4·sigmoid(2·u·v)
@@ -45,28 +46,20 @@ func ratings(users, items int, seed uint64) *data.Dataset {
 func TestRecommender(t *testing.T) {
 	all := ratings(400, 30, 1)
 	train, val, err := data.SplitRatings(all, 0.2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	spec := models.NewRecommender(all.D)
 	spec.Code = 3
 	cfg := trainer.Config{Epochs: 150, BatchSize: 32, LR: 5e-3, Seed: 1, Val: val,
 		Optimizer: trainer.OptimizerConfig{Name: "rmsprop"}}
 	m, res, err := trainer.Train(context.Background(), spec, train, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	last := res.History[len(res.History)-1]
-	if last.ValRMSE == nil {
-		t.Fatal("recommender metrics carry no val_rmse")
-	}
+	require.NotNil(t, last.ValRMSE, "recommender metrics carry no val_rmse")
 	got := *last.ValRMSE
 
 	// Independent RMSE of the model's predictions on the held-out entries.
 	pred, err := m.Reconstruct(val.X, val.N)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	D := all.D
 	var se, n float64
 	for i, mv := range val.Mask {
@@ -104,9 +97,7 @@ func TestRecommender(t *testing.T) {
 		}
 	}
 	var pc stat.PC
-	if !pc.PrincipalComponents(x, nil) {
-		t.Fatal("PCA failed")
-	}
+	require.True(t, pc.PrincipalComponents(x, nil), "PCA failed")
 	var vecs mat.Dense
 	pc.VectorsTo(&vecs)
 	V := vecs.Slice(0, D, 0, spec.Code)

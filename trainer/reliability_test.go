@@ -3,7 +3,6 @@ package trainer_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Cancelling training (what SIGINT/SIGTERM do in the CLI) between epochs
@@ -29,9 +30,7 @@ func TestInterruptWritesFinalCheckpointAndResumes(t *testing.T) {
 		return c
 	}
 	full, _, err := trainer.Train(context.Background(), spec, ds, cfgFor(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -44,34 +43,23 @@ func TestInterruptWritesFinalCheckpointAndResumes(t *testing.T) {
 		return nil
 	}
 	_, res, err := trainer.Train(ctx, spec, ds, cfg)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: got %v, want context.Canceled", err)
-	}
+	require.ErrorIs(t, err, context.Canceled, "interrupted run: got %v, want context.Canceled", err)
 	ckpt := filepath.Join(dir, "checkpoint.latent")
-	if !strings.Contains(err.Error(), ckpt) || !strings.Contains(err.Error(), "--resume") {
-		t.Errorf("error does not tell where the final checkpoint is: %v", err)
-	}
-	if res.Checkpoint != ckpt {
-		t.Errorf("Result.Checkpoint = %q, want %q", res.Checkpoint, ckpt)
-	}
+	require.Contains(t, err.Error(), ckpt, "error does not tell where the final checkpoint is: %v", err)
+	assert.Contains(t, err.Error(), "--resume", "error does not tell where the final checkpoint is: %v", err)
+	assert.Equal(t, ckpt, res.Checkpoint, "Result.Checkpoint = %q, want %q", res.Checkpoint, ckpt)
 	_, st, err := trainer.LoadCheckpoint(ckpt)
-	if err != nil {
-		t.Fatalf("final checkpoint unreadable: %v", err)
-	}
-	if st == nil || st.Epoch != 2 {
-		t.Fatalf("final checkpoint state %+v, want 2 complete epochs", st)
-	}
+	require.NoError(t, err, "final checkpoint unreadable")
+	require.NotNil(t, st, "final checkpoint state %+v, want 2 complete epochs", st)
+	require.EqualValues(t, 2, st.Epoch, "final checkpoint state %+v, want 2 complete epochs", st)
 	assertNoTempFiles(t, dir)
 
 	cfg = cfgFor(dir)
 	cfg.Resume = ckpt
 	resumed, res, err := trainer.Train(context.Background(), models.Spec{}, ds, cfg)
-	if err != nil {
-		t.Fatalf("resume: %v", err)
-	}
-	if res.Epochs != 6 || res.History[0].Epoch != 3 {
-		t.Errorf("resumed run covered epochs %d..%d, want 3..6", res.History[0].Epoch, res.Epochs)
-	}
+	require.NoError(t, err, "resume")
+	require.EqualValues(t, 6, res.Epochs, "resumed run covered epochs %d..%d, want 3..6", res.History[0].Epoch, res.Epochs)
+	assert.EqualValues(t, 3, res.History[0].Epoch, "resumed run covered epochs %d..%d, want 3..6", res.History[0].Epoch, res.Epochs)
 	sameParams(t, "interrupted+resumed vs uninterrupted", params(full), params(resumed))
 }
 
@@ -85,28 +73,17 @@ func TestInterruptMidEpochResumes(t *testing.T) {
 	ctx := &countdownCtx{Context: context.Background(), n: 5}
 	cfg := trainer.Config{Epochs: 4, BatchSize: 10, LR: 1e-2, Seed: 3, OutDir: dir}
 	m, _, err := trainer.Train(ctx, models.NewUndercomplete(12, 3), ds, cfg)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("got %v, want context.Canceled", err)
-	}
-	if !strings.Contains(err.Error(), "in epoch 1") {
-		t.Errorf("cancellation was meant to land inside epoch 1: %v", err)
-	}
+	require.ErrorIs(t, err, context.Canceled, "got %v, want context.Canceled", err)
+	assert.Contains(t, err.Error(), "in epoch 1", "cancellation was meant to land inside epoch 1: %v", err)
 	got, st, err := trainer.LoadCheckpoint(filepath.Join(dir, "checkpoint.latent"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Epoch != 0 {
-		t.Errorf("checkpoint counts %d complete epochs, want 0", st.Epoch)
-	}
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, st.Epoch, "checkpoint counts %d complete epochs, want 0", st.Epoch)
 	sameParams(t, "checkpoint vs model at interruption", params(m), params(got))
 	cfg = trainer.Config{Epochs: 4, BatchSize: 10, LR: 1e-2, OutDir: dir, Resume: filepath.Join(dir, "checkpoint.latent")}
 	_, res, err := trainer.Train(context.Background(), models.Spec{}, ds, cfg)
-	if err != nil {
-		t.Fatalf("resume: %v", err)
-	}
-	if res.Epochs != 4 || len(res.History) != 4 {
-		t.Errorf("resumed run: %d epochs, %d history lines; want 4 and 4", res.Epochs, len(res.History))
-	}
+	require.NoError(t, err, "resume")
+	require.EqualValues(t, 4, res.Epochs, "resumed run: %d epochs, %d history lines; want 4 and 4", res.Epochs, len(res.History))
+	assert.Len(t, res.History, 4, "resumed run: %d epochs, %d history lines; want 4 and 4", res.Epochs, len(res.History))
 }
 
 // countdownCtx reports cancellation from its n-th Err call on: a
@@ -136,18 +113,13 @@ func TestResumeRefusesCorruptCheckpoint(t *testing.T) {
 	}
 	ckpt := filepath.Join(dir, "checkpoint.latent")
 	raw, err := os.ReadFile(ckpt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	raw[len(raw)/2] ^= 1 // one flipped bit in the weights
-	if err := os.WriteFile(ckpt, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(ckpt, raw, 0o644))
 	cfg = trainer.Config{Epochs: 2, BatchSize: 10, OutDir: t.TempDir(), Resume: ckpt}
 	_, _, err = trainer.Train(context.Background(), models.Spec{}, ds, cfg)
-	if !errors.Is(err, trainer.ErrChecksum) || !strings.Contains(err.Error(), ckpt) {
-		t.Fatalf("got %v, want ErrChecksum naming %s", err, ckpt)
-	}
+	require.ErrorIs(t, err, trainer.ErrChecksum, "got %v, want ErrChecksum naming %s", err, ckpt)
+	require.Contains(t, err.Error(), ckpt, "got %v, want ErrChecksum naming %s", err, ckpt)
 }
 
 // A folder that cannot be written (permissions) fails with an error naming
@@ -158,14 +130,10 @@ func TestCheckpointReadOnlyFolderKeepsPreviousFiles(t *testing.T) {
 	}
 	dir, m := trainedDir(t)
 	before := snapshot(t, dir)
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chmod(dir, 0o555))
 	defer os.Chmod(dir, 0o755)
 	err := trainer.SaveCheckpoint(filepath.Join(dir, "model.latent"), m, nil)
-	if err == nil || !strings.Contains(err.Error(), "model.latent") {
-		t.Fatalf("got %v, want an error naming model.latent", err)
-	}
+	require.ErrorContains(t, err, "model.latent")
 	os.Chmod(dir, 0o755)
 	if after := snapshot(t, dir); !sameSnapshot(before, after) {
 		t.Errorf("files changed by a failed write: before %v, after %v", keys(before), keys(after))
@@ -185,9 +153,7 @@ func TestCheckpointDiskFullKeepsPreviousFiles(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckpointDiskFullKeepsPreviousFiles$")
 	cmd.Env = append(os.Environ(), "LATENT_DISKFULL_CHILD="+dir)
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "child: %v\n%s", err, out)
 	if !strings.Contains(string(out), "SAVE ERROR: save checkpoint "+filepath.Join(dir, "model.latent")) ||
 		!strings.Contains(string(out), "file too large") {
 		t.Fatalf("child did not report the failed write clearly:\n%s", out)
@@ -227,24 +193,18 @@ func trainedDir(t *testing.T) (string, *trainer.Model) {
 	dir := t.TempDir()
 	cfg := trainer.Config{Epochs: 1, BatchSize: 10, Seed: 1, OutDir: dir, CheckpointEvery: 1}
 	m, _, err := trainer.Train(context.Background(), models.NewUndercomplete(12, 3), manifold(40, 12, 5), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return dir, m
 }
 
 func snapshot(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := map[string][]byte{}
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		s[e.Name()] = b
 	}
 	return s
@@ -274,9 +234,7 @@ func assertNoTempFiles(t *testing.T, dir string) {
 	t.Helper()
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file %s left behind", e.Name())
-		}
+		assert.NotContains(t, e.Name(), ".tmp-", "temporary file %s left behind", e.Name())
 	}
 }
 
@@ -292,9 +250,7 @@ func TestDivergenceDetected(t *testing.T) {
 	cfg := trainer.Config{Epochs: 3, BatchSize: 10, Seed: 1, Scaling: "none", LR: 1,
 		Optimizer: trainer.OptimizerConfig{Name: "sgd"}}
 	m, _, err := trainer.Train(context.Background(), spec, ds, cfg)
-	if !errors.Is(err, trainer.ErrNonFinite) {
-		t.Fatalf("got %v, want ErrNonFinite", err)
-	}
+	require.ErrorIs(t, err, trainer.ErrNonFinite, "got %v, want ErrNonFinite", err)
 	for _, p := range m.Params() {
 		for _, v := range p.Data {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
