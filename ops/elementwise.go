@@ -278,6 +278,10 @@ func Compare(op CmpOp, dst, a, b *Tensor) error {
 		if op == CmpEqual {
 			return runBinary(LogicFuncs(LogicEqual), dst, a, b)
 		}
+	case String:
+		if op == CmpEqual {
+			return runBinary(stringsEqual, dst, a, b)
+		}
 	}
 	return fmt.Errorf("%v: unsupported element type %v", op, a.DType)
 }

@@ -29,7 +29,7 @@ func buildCompare(op ops.CmpOp) operators.Builder {
 		if err := checkSameType(n, a, b); err != nil {
 			return err
 		}
-		if !(op == ops.CmpEqual && a.DType == ops.Bool) {
+		if !(op == ops.CmpEqual && (a.DType == ops.Bool || a.DType == ops.String)) {
 			return checkNumeric(n, a, n.Inputs[0])
 		}
 		return nil
