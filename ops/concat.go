@@ -72,6 +72,14 @@ func ConcatInto(dst *Tensor, srcs []*Tensor, axis int) error {
 		Concat(d, moveSlices[uint8](srcs), outer, inners)
 	case []bool:
 		Concat(d, moveSlices[bool](srcs), outer, inners)
+	case []int16:
+		Concat(d, moveSlices[int16](srcs), outer, inners)
+	case []uint32:
+		Concat(d, moveSlices[uint32](srcs), outer, inners)
+	case []uint64:
+		Concat(d, moveSlices[uint64](srcs), outer, inners)
+	case []string:
+		Concat(d, moveSlices[string](srcs), outer, inners)
 	}
 	return nil
 }
@@ -120,6 +128,14 @@ func SplitInto(dsts []*Tensor, src *Tensor, axis int) error {
 		Split(moveSlices[uint8](dsts), s, outer, inners)
 	case []bool:
 		Split(moveSlices[bool](dsts), s, outer, inners)
+	case []int16:
+		Split(moveSlices[int16](dsts), s, outer, inners)
+	case []uint32:
+		Split(moveSlices[uint32](dsts), s, outer, inners)
+	case []uint64:
+		Split(moveSlices[uint64](dsts), s, outer, inners)
+	case []string:
+		Split(moveSlices[string](dsts), s, outer, inners)
 	}
 	return nil
 }

@@ -53,6 +53,14 @@ func GatherInto(dst, data *Tensor, axis int, idx []int) error {
 		Gather(dst.Data.([]uint8), s, outer, n, inner, idx)
 	case []bool:
 		Gather(dst.Data.([]bool), s, outer, n, inner, idx)
+	case []int16:
+		Gather(dst.Data.([]int16), s, outer, n, inner, idx)
+	case []uint32:
+		Gather(dst.Data.([]uint32), s, outer, n, inner, idx)
+	case []uint64:
+		Gather(dst.Data.([]uint64), s, outer, n, inner, idx)
+	case []string:
+		Gather(dst.Data.([]string), s, outer, n, inner, idx)
 	}
 	return nil
 }

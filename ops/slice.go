@@ -41,6 +41,14 @@ func SliceInto(dst, src *Tensor, starts, steps []int) error {
 		SliceCopy(dst.Data.([]uint8), s, src.Shape, starts, steps, dst.Shape)
 	case []bool:
 		SliceCopy(dst.Data.([]bool), s, src.Shape, starts, steps, dst.Shape)
+	case []int16:
+		SliceCopy(dst.Data.([]int16), s, src.Shape, starts, steps, dst.Shape)
+	case []uint32:
+		SliceCopy(dst.Data.([]uint32), s, src.Shape, starts, steps, dst.Shape)
+	case []uint64:
+		SliceCopy(dst.Data.([]uint64), s, src.Shape, starts, steps, dst.Shape)
+	case []string:
+		SliceCopy(dst.Data.([]string), s, src.Shape, starts, steps, dst.Shape)
 	}
 	return nil
 }

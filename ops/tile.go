@@ -58,6 +58,14 @@ func repeatDispatch(dst, src *Tensor, in []int) {
 		RepeatCopy(dst.Data.([]uint8), s, in, dst.Shape)
 	case []bool:
 		RepeatCopy(dst.Data.([]bool), s, in, dst.Shape)
+	case []int16:
+		RepeatCopy(dst.Data.([]int16), s, in, dst.Shape)
+	case []uint32:
+		RepeatCopy(dst.Data.([]uint32), s, in, dst.Shape)
+	case []uint64:
+		RepeatCopy(dst.Data.([]uint64), s, in, dst.Shape)
+	case []string:
+		RepeatCopy(dst.Data.([]string), s, in, dst.Shape)
 	}
 }
 

@@ -63,6 +63,14 @@ func TransposeInto(dst, src *Tensor, perm []int) error {
 		Transpose(dst.Data.([]uint8), s, src.Shape, perm)
 	case []bool:
 		Transpose(dst.Data.([]bool), s, src.Shape, perm)
+	case []int16:
+		Transpose(dst.Data.([]int16), s, src.Shape, perm)
+	case []uint32:
+		Transpose(dst.Data.([]uint32), s, src.Shape, perm)
+	case []uint64:
+		Transpose(dst.Data.([]uint64), s, src.Shape, perm)
+	case []string:
+		Transpose(dst.Data.([]string), s, src.Shape, perm)
 	}
 	return nil
 }

@@ -231,6 +231,21 @@ func rangeInt[T int32 | int64](env *operators.Env, n *graph.Node, start, limit, 
 // asInt64s reads a numeric tensor as int64 values (floats truncate).
 func asInt64s(n *graph.Node, t *ops.Tensor, name string) ([]int64, error) {
 	out := make([]int64, t.Len())
+	switch t.DType {
+	case ops.Int64, ops.Int32, ops.Int8, ops.Uint8, ops.Float32, ops.Float64, ops.Float16:
+		// Read by storage below.
+	case ops.String, ops.Invalid:
+		return nil, fmt.Errorf("node %s: %s must be numeric, got %v", n.Label(), name, t.DType)
+	default:
+		// The wider integers and the types sharing a storage type with
+		// another (uint16, bfloat16, the 8-bit floats …): through Cast,
+		// which reads them by DType.
+		f := ops.New(ops.Float64, t.Shape...)
+		if err := ops.Cast(f, t); err != nil {
+			return nil, fmt.Errorf("node %s: %s: %w", n.Label(), name, err)
+		}
+		t = f
+	}
 	switch d := t.Data.(type) {
 	case []int64:
 		copy(out, d)

@@ -13,8 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// elementwiseFuzzOps are the operators of elementwise.go, compare.go, unary.go, reduce.go and cast.go.
+// elementwiseFuzzOps are the operators of elementwise.go, compare.go, unary.go, reduce.go, cast.go and strings.go.
 var elementwiseFuzzOps = []string{
+	"StringConcat", "StringSplit", "StringNormalizer", "RegexFullMatch",
 	"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min", "Sum", "Mean", "Equal", "Greater", "Less",
 	"GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "Where", "Abs", "Neg", "Exp", "Log", "Sqrt",
 	"Reciprocal", "Sigmoid", "Tanh", "Floor", "Ceil", "Relu", "Erf", "Sign", "LeakyRelu", "Elu", "Selu",
@@ -32,6 +33,10 @@ var elementwiseFuzzOps = []string{
 func elementwiseFuzzTensor(r *rand.Rand) *ops.Tensor {
 	dts := []ops.DType{ops.Float32, ops.Float32, ops.Float64, ops.Float16, ops.Int64, ops.Int32, ops.Int8, ops.Uint8, ops.Bool}
 	dt := dts[r.IntN(len(dts))]
+	if r.IntN(4) == 0 { // any element type, the narrow and string ones included
+		all := ops.DTypes()
+		dt = all[r.IntN(len(all))]
+	}
 	shape := make([]int, r.IntN(5))
 	for i := range shape {
 		shape[i] = []int{0, 1, 1, 2, 3, 3}[r.IntN(6)]
@@ -83,12 +88,39 @@ func elementwiseFuzzTensor(r *rand.Rand) *ops.Tensor {
 		for i := range d {
 			d[i] = r.IntN(2) == 0
 		}
+	case []int16:
+		for i := range d {
+			d[i] = int16(r.Uint32())
+		}
+	case []uint32:
+		for i := range d {
+			d[i] = r.Uint32()
+		}
+	case []uint64:
+		for i := range d {
+			d[i] = r.Uint64()
+		}
+	case []string:
+		for i := range d {
+			d[i] = []string{"", "a", "a b", " ", "1.5", "NaN", "é"}[r.IntN(7)]
+		}
 	}
 	switch r.IntN(40) {
 	case 0:
 		t.Data = []int64{1, 2}
 	case 1:
 		t.Shape = append(t.Shape, 5)
+	}
+	return t
+}
+
+// stringFuzzTensor is a small string tensor of rank 1 or 2 (StringNormalizer
+// takes [C] and [1, C]).
+func stringFuzzTensor(r *rand.Rand) *ops.Tensor {
+	shape := [][]int{{3}, {1, 2}, {2, 2}, {0}, {1}}[r.IntN(5)]
+	t := ops.New(ops.String, shape...)
+	for i := range t.Str() {
+		t.Str()[i] = []string{"", "a", "a b", " x  y ", "MONDAY", "é"}[r.IntN(6)]
 	}
 	return t
 }
@@ -127,7 +159,18 @@ func TestElemOpsNeverPanic(t *testing.T) {
 		names := make([]string, nIn)
 		in := make([]*ops.Tensor, nIn)
 		base := elementwiseFuzzTensor(r)
-		if (op == "BitShift" || strings.HasPrefix(op, "Bitwise")) && r.IntN(2) == 0 {
+		if strings.HasPrefix(op, "String") || op == "RegexFullMatch" {
+			if r.IntN(3) > 0 { // mostly strings, so the calls can succeed
+				base = stringFuzzTensor(r)
+			}
+		} else if op == "Where" && r.IntN(2) == 0 {
+			// A bool first input (the condition), which X and Y may share.
+			c := ops.New(ops.Bool, base.Shape...)
+			for i := range c.B() {
+				c.B()[i] = r.IntN(2) == 0
+			}
+			base = c
+		} else if (op == "BitShift" || strings.HasPrefix(op, "Bitwise")) && r.IntN(2) == 0 {
 			u := ops.New(ops.Uint8, base.Shape...)
 			for i := range u.U8() {
 				u.U8()[i] = uint8(r.IntN(256))

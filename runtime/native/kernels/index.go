@@ -122,6 +122,14 @@ func buildGatherElements(n *graph.Node, opset int64) (operators.Kernel, error) {
 			ops.GatherElements(out.U8(), s, x.Shape, it.Shape, a, idx)
 		case []bool:
 			ops.GatherElements(out.B(), s, x.Shape, it.Shape, a, idx)
+		case []int16:
+			ops.GatherElements(out.I16(), s, x.Shape, it.Shape, a, idx)
+		case []uint32:
+			ops.GatherElements(out.U32(), s, x.Shape, it.Shape, a, idx)
+		case []uint64:
+			ops.GatherElements(out.U64(), s, x.Shape, it.Shape, a, idx)
+		case []string:
+			ops.GatherElements(out.Str(), s, x.Shape, it.Shape, a, idx)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
@@ -243,6 +251,14 @@ func buildScatterElements(n *graph.Node, opset int64) (operators.Kernel, error) 
 			ops.ScatterElements(d, upd.U8(), ds, us, a, idx, combinerOf[uint8](red))
 		case []bool:
 			ops.ScatterElements(d, upd.B(), ds, us, a, idx, nil)
+		case []int16:
+			ops.ScatterElements(d, upd.I16(), ds, us, a, idx, nil)
+		case []uint32:
+			ops.ScatterElements(d, upd.U32(), ds, us, a, idx, nil)
+		case []uint64:
+			ops.ScatterElements(d, upd.U64(), ds, us, a, idx, nil)
+		case []string:
+			ops.ScatterElements(d, upd.Str(), ds, us, a, idx, nil)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
@@ -353,6 +369,14 @@ func buildGatherND(n *graph.Node, opset int64) (operators.Kernel, error) {
 			ops.GatherBlocks(out.U8(), s, offs, blk)
 		case []bool:
 			ops.GatherBlocks(out.B(), s, offs, blk)
+		case []int16:
+			ops.GatherBlocks(out.I16(), s, offs, blk)
+		case []uint32:
+			ops.GatherBlocks(out.U32(), s, offs, blk)
+		case []uint64:
+			ops.GatherBlocks(out.U64(), s, offs, blk)
+		case []string:
+			ops.GatherBlocks(out.Str(), s, offs, blk)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
@@ -396,6 +420,14 @@ func buildScatterND(n *graph.Node, opset int64) (operators.Kernel, error) {
 			ops.ScatterBlocks(d, upd.U8(), offs, blk, combinerOf[uint8](red))
 		case []bool:
 			ops.ScatterBlocks(d, upd.B(), offs, blk, nil)
+		case []int16:
+			ops.ScatterBlocks(d, upd.I16(), offs, blk, nil)
+		case []uint32:
+			ops.ScatterBlocks(d, upd.U32(), offs, blk, nil)
+		case []uint64:
+			ops.ScatterBlocks(d, upd.U64(), offs, blk, nil)
+		case []string:
+			ops.ScatterBlocks(d, upd.Str(), offs, blk, nil)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil

@@ -90,7 +90,10 @@ func layerFuzzTensor(r *rand.Rand, base int) *ops.Tensor {
 			shape[i] = r.IntN(4)
 		}
 	}
-	dts := []ops.DType{ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Int64, ops.Int32, ops.Float16, ops.Uint8, ops.Int8, ops.Bool, ops.Float64}
+	dts := []ops.DType{ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Float32, ops.Int64, ops.Int32, ops.Float16, ops.Uint8, ops.Int8, ops.Bool, ops.Float64,
+		// Types sharing another's storage (a kernel must not take their
+		// bits for float16 or uint8 values), and strings.
+		ops.BFloat16, ops.Uint16, ops.Float8E4M3FN, ops.Int4, ops.String}
 	t := ops.New(dts[r.IntN(len(dts))], shape...)
 	switch d := t.Data.(type) {
 	case []float32:

@@ -65,6 +65,14 @@ func buildTrilu(n *graph.Node, opset int64) (operators.Kernel, error) {
 			applyTrilu(out.U8(), s, batch, rows, cols, int(k), up)
 		case []bool:
 			applyTrilu(out.B(), s, batch, rows, cols, int(k), up)
+		case []int16:
+			applyTrilu(out.I16(), s, batch, rows, cols, int(k), up)
+		case []uint32:
+			applyTrilu(out.U32(), s, batch, rows, cols, int(k), up)
+		case []uint64:
+			applyTrilu(out.U64(), s, batch, rows, cols, int(k), up)
+		case []string:
+			applyTrilu(out.Str(), s, batch, rows, cols, int(k), up)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil

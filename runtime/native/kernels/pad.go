@@ -187,12 +187,15 @@ func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
 				v = cv.F64()[0]
 			}
 			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.F64())
-		case []uint16:
-			v := ops.Float32ToFloat16(attrValue)
-			if cv != nil {
-				v = cv.F16()[0]
+		case []uint16: // float16, bfloat16 or uint16
+			v := uint16(attrValue)
+			if x.DType != ops.Uint16 {
+				v = ops.Float32ToNarrow(x.DType, attrValue, false)
 			}
-			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.F16())
+			if cv != nil {
+				v = cv.U16()[0]
+			}
+			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.U16())
 		case []int64:
 			v := int64(attrValue)
 			if cv != nil {
@@ -211,8 +214,11 @@ func buildPad(n *graph.Node, opset int64) (operators.Kernel, error) {
 				v = cv.I8()[0]
 			}
 			err = ops.Pad(x.Shape, begin, end, mode, v, xd, y.I8())
-		case []uint8:
+		case []uint8: // uint8, the 8- and 4-bit floats, uint4, uint2
 			v := uint8(attrValue)
+			if x.DType.IsNarrowFloat() {
+				v = uint8(ops.Float32ToNarrow(x.DType, attrValue, true))
+			}
 			if cv != nil {
 				v = cv.U8()[0]
 			}

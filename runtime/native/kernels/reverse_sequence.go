@@ -78,6 +78,14 @@ func buildReverseSequence(n *graph.Node, opset int64) (operators.Kernel, error) 
 			ops.GatherBlocks(out.U8(), s, src, blk)
 		case []bool:
 			ops.GatherBlocks(out.B(), s, src, blk)
+		case []int16:
+			ops.GatherBlocks(out.I16(), s, src, blk)
+		case []uint32:
+			ops.GatherBlocks(out.U32(), s, src, blk)
+		case []uint64:
+			ops.GatherBlocks(out.U64(), s, src, blk)
+		case []string:
+			ops.GatherBlocks(out.Str(), s, src, blk)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil

@@ -28,7 +28,10 @@ var shapeFuzzOps = []string{
 // 0..3, integer values near the dims so they are sometimes valid indices,
 // shapes or axes.
 func shapeFuzzTensor(r *rand.Rand) *ops.Tensor {
-	dts := []ops.DType{ops.Int64, ops.Int64, ops.Int64, ops.Float32, ops.Int32, ops.Bool, ops.Float16, ops.Float64, ops.Int8, ops.Uint8}
+	dts := []ops.DType{ops.Int64, ops.Int64, ops.Int64, ops.Float32, ops.Int32, ops.Bool, ops.Float16, ops.Float64, ops.Int8, ops.Uint8,
+		// The types that share the storage of others, and strings: moving
+		// their elements must keep their DType.
+		ops.Int16, ops.Uint16, ops.Uint32, ops.Uint64, ops.BFloat16, ops.Float8E4M3FN, ops.Int4, ops.Uint2, ops.String}
 	dt := dts[r.IntN(len(dts))]
 	shape := make([]int, r.IntN(5))
 	for i := range shape {
@@ -78,6 +81,22 @@ func shapeFuzzTensor(r *rand.Rand) *ops.Tensor {
 	case []bool:
 		for i := range d {
 			d[i] = r.IntN(2) == 0
+		}
+	case []int16:
+		for i := range d {
+			d[i] = int16(small())
+		}
+	case []uint32:
+		for i := range d {
+			d[i] = uint32(small())
+		}
+	case []uint64:
+		for i := range d {
+			d[i] = uint64(small())
+		}
+	case []string:
+		for i := range d {
+			d[i] = []string{"", "a", "bc"}[r.IntN(3)]
 		}
 	}
 	return t
@@ -156,6 +175,9 @@ func TestShapeOpsNeverPanic(t *testing.T) {
 // shapeFuzzSeeds build valid calls of the operators whose inputs random
 // tensors rarely satisfy; the fuzz test mutates them.
 var shapeFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
+	"TopK": func() ([]*graph.Attr, []*ops.Tensor) {
+		return []*graph.Attr{attrInt("axis", -1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 4), int64s(2)}
+	},
 	"Slice": func() ([]*graph.Attr, []*ops.Tensor) {
 		return nil, []*ops.Tensor{ops.New(ops.Float32, 3, 4), int64s(1, -1), int64s(3, 0), int64s(0, 1), int64s(1, -2)}
 	},

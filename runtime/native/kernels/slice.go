@@ -279,6 +279,14 @@ func subView(t *ops.Tensor, lo int, shape []int) *ops.Tensor {
 		d = s[lo:hi:hi]
 	case []bool:
 		d = s[lo:hi:hi]
+	case []int16:
+		d = s[lo:hi:hi]
+	case []uint32:
+		d = s[lo:hi:hi]
+	case []uint64:
+		d = s[lo:hi:hi]
+	case []string:
+		d = s[lo:hi:hi]
 	}
 	return &ops.Tensor{DType: t.DType, Shape: shape, Data: d}
 }

@@ -44,15 +44,30 @@ func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {
 		}
 		outer, dim, inner := ops.NumElements(src.Shape[:a]), src.Shape[a], ops.NumElements(src.Shape[a+1:])
 		var cmpSlices func(p, q int) int
-		switch d := src.Data.(type) {
+		keys := src // what positions are ordered by
+		if src.DType.IsNarrowFloat() || src.DType == ops.Float16 {
+			// float16, bfloat16, the 8- and 4-bit floats: ordered by value.
+			f := make([]float32, src.Len())
+			if err := ops.WidenToFloat32(f, src); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Label(), err)
+			}
+			keys = &ops.Tensor{DType: ops.Float32, Shape: src.Shape, Data: f}
+		}
+		switch d := keys.Data.(type) {
 		case []float32:
 			cmpSlices = compareSlices(d, outer, dim, inner, compareFloats[float32])
 		case []float64:
 			cmpSlices = compareSlices(d, outer, dim, inner, compareFloats[float64])
-		case []uint16:
-			f := make([]float32, len(d))
-			ops.Float16sToFloat32s(f, d)
-			cmpSlices = compareSlices(f, outer, dim, inner, compareFloats[float32])
+		case []uint16: // uint16 (the float types were widened above)
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[uint16])
+		case []int16:
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[int16])
+		case []uint32:
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[uint32])
+		case []uint64:
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[uint64])
+		case []string:
+			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[string])
 		case []int64:
 			cmpSlices = compareSlices(d, outer, dim, inner, cmp.Compare[int64])
 		case []int32:
@@ -71,6 +86,8 @@ func buildUnique(n *graph.Node, opset int64) (operators.Kernel, error) {
 				}
 				return 1
 			})
+		default:
+			return nil, fmt.Errorf("node %s: input X has unsupported type %v", n.Label(), x.DType)
 		}
 		// Sort slice positions by content, ties by position, so each group's
 		// first entry is its first occurrence.
