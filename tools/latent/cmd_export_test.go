@@ -82,6 +82,24 @@ func TestTrainThenExport(t *testing.T) {
 	require.Equal(t, 0, code, "export: %s", stderr)
 	assert.Contains(t, stdout, "encoder.onnx")
 	check(filepath.Join(out, "model.onnx"), 13, "0.25")
+
+	// Without --out, export rewrites the run folder and keeps the threshold
+	// latent calibrate wrote into the model.onnx it replaces.
+	code, _, stderr = latent(t, "calibrate", dir, "--data", csv, "--percentile", "90")
+	require.Equal(t, 0, code, "calibrate: %s", stderr)
+	gm, err = graph.DecodeFile(filepath.Join(dir, "model.onnx"))
+	require.NoError(t, err)
+	calibrated, ok := gm.MetadataValue(metadata.KeyThreshold)
+	require.True(t, ok, "calibrate writes latent.threshold")
+	code, stdout, stderr = exportCLI(dir, "--opset", "13")
+	require.Equal(t, 0, code, "export: %s", stderr)
+	assert.Contains(t, stdout, "model:   "+filepath.Join(dir, "model.onnx"))
+	assert.Contains(t, stdout, "kept latent.threshold="+calibrated+" from the model.onnx it replaced")
+	check(filepath.Join(dir, "model.onnx"), 13, calibrated)
+	code, stdout, stderr = exportCLI(dir, "--threshold", "0.5")
+	require.Equal(t, 0, code, "export: %s", stderr)
+	assert.NotContains(t, stdout, "kept")
+	check(filepath.Join(dir, "model.onnx"), 17, "0.5")
 }
 
 func TestExportCLIErrors(t *testing.T) {
@@ -91,7 +109,7 @@ func TestExportCLIErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--out", "x"}, exitUsage, "missing CHECKPOINT argument"},
-		{[]string{"a.latent"}, exitUsage, "--out DIR is required"},
+		{[]string{"a.latent", "b.latent"}, exitUsage, "want one CHECKPOINT argument, got 2"},
 		{[]string{"a.latent", "--out", "x", "--opset", "12"}, exitUsage, "--opset 12 not supported"},
 		{[]string{"a.latent", "--out", "x", "--threshold", "inf"}, exitUsage, "--threshold must be finite"},
 		{[]string{filepath.Join(t.TempDir(), "missing.latent"), "--out", t.TempDir()}, exitFail, "missing.latent"},

@@ -20,18 +20,20 @@ import (
 	"github.com/latent-ml/latent/trainer"
 )
 
-const sampleUsage = `usage: latent sample MODEL --n N --out FILE.npy [flags]
+const sampleUsage = `usage: latent sample MODEL [--n N] [--out FILE.npy] [flags]
 
 Draws N latent vectors z ~ N(0, I) (seeded) and decodes them with a
 variational autoencoder (kinds vae, conv-vae). MODEL is a run directory
 (DIR/generate.onnx, else DIR/model.latent), a generate.onnx exported by
 latent (run on --backend) or a model.latent checkpoint (run by the
 trainer). Writes the samples as a float32 NPY array (N×C×H×W, N×H×W for one
-channel, N×features for a dense vae) and a PNG grid beside it (FILE with
+channel, N×features for a dense vae), by default samples.npy in the run
+folder (or beside the model file), and a PNG grid beside it (FILE with
 .png, or --png PATH; --png "" skips it). Samples are in raw data units; the
 grid clamps them to [0,1].
 
 examples:
+  latent sample runs/cvae --n 64
   latent sample runs/cvae --n 64 --out samples.npy
   latent sample runs/cvae/generate.onnx --n 16 --out s.npy --backend ort --seed 3`
 
@@ -42,7 +44,7 @@ func init() {
 func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sample", sampleUsage, stderr)
 	n := fs.Int("n", 16, "number of samples")
-	out := fs.String("out", "", "output NPY file (required)")
+	out := fs.String("out", "", "output NPY file (default: samples.npy in the run folder, or beside the model file)")
 	pngPath := fs.String("png", "-", `PNG grid path (default: --out with .png; "" for none)`)
 	seed := fs.Uint64("seed", 1, "seed of the N(0, I) draws")
 	backend := fs.String("backend", runtime.NativeBackendName, "backend for generate.onnx: "+strings.Join(runtime.BackendNames(), ", "))
@@ -56,7 +58,11 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *out == "" {
-		return usagef("--out FILE is required")
+		dir := pos[0]
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			dir = filepath.Dir(dir)
+		}
+		*out = filepath.Join(dir, "samples.npy")
 	}
 	if *n <= 0 {
 		return usagef("--n must be positive, got %d", *n)

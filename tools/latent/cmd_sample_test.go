@@ -78,6 +78,18 @@ func TestTrainAndSampleConvVAE(t *testing.T) {
 			assert.Equal(t, 2*9+1, img.Bounds().Dy())
 		}
 	}
+	// Without --out: samples.npy and samples.png in the run folder, or
+	// beside the model file given.
+	for _, src := range []string{dir, filepath.Join(dir, "generate.onnx")} {
+		var so, se bytes.Buffer
+		c := run([]string{"sample", src, "--n", "5", "--seed", "9"}, &so, &se)
+		require.Equal(t, 0, c, "sample %s: %s", src, se.String())
+		assert.Contains(t, so.String(), "to "+filepath.Join(dir, "samples.npy"))
+		assert.Contains(t, so.String(), "grid to "+filepath.Join(dir, "samples.png"))
+		im, err := data.Load(filepath.Join(dir, "samples.npy"), data.Options{})
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, want, im.X[:len(want)], 1e-5)
+	}
 	var so, se bytes.Buffer
 	c := run([]string{"sample", filepath.Join(dir, "model.onnx"), "--out", filepath.Join(t.TempDir(), "x.npy")}, &so, &se)
 	assert.NotEqual(t, 0, c)

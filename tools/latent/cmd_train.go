@@ -19,7 +19,7 @@ import (
 	"github.com/latent-ml/latent/trainer"
 )
 
-const trainUsage = `usage: latent train --model KIND --data PATH --out DIR [flags]
+const trainUsage = `usage: latent train --data PATH [--model KIND] [--out DIR] [flags]
 
 Trains a dense autoencoder natively in Go. KIND is one of undercomplete,
 deep, sparse-l1, sparse-kl, k-sparse, denoising, contractive, stacked,
@@ -33,7 +33,10 @@ by 255, everything else used as stored; the model records the units and
 range of its training data (latent.input_units, latent.input_range) so
 that encode, score, calibrate and serve can tell data on another scale.
 
-Every kind trains with --model and --data alone: the code is min(32,
+--data is all it needs: --model defaults to deep (recommender for a
+ratings file) and --out to runs/KIND (runs/KIND-2, -3 … when that folder
+exists, so no earlier run is overwritten; with --resume, the checkpoint's
+folder). Every kind trains with --model and --data alone: the code is min(32,
 inputs/4) (at least 1), deep and stacked without --hidden get a hidden
 stack derived from the input size (powers of two from the largest below
 the input, at most 1024, each a quarter of the one before while wider
@@ -50,11 +53,12 @@ DIR/model.onnx, DIR/encoder.onnx and DIR/decoder.onnx (see latent export)
 with DIR/training.json summarising the run.
 
 examples:
+  latent train --data x.csv
   latent train --model deep --data mnist.npy --hidden 256,64 --code 32 --epochs 20 --out runs/deep
   latent train --model denoising --data x.csv --noise gaussian --sigma 0.1 --code 8 --out runs/dae
   latent train --model sparse-kl --data x.csv --code 64 --rho 0.05 --beta 0.1 --out runs/skl
   latent train --model recommender --data u.data --format ratings --val-split 0.1 --epochs 100 --out runs/rec
-  latent train --data x.csv --out runs/deep --resume runs/deep/checkpoint.latent --epochs 40
+  latent train --data x.csv --resume runs/deep --epochs 40
   latent train --from pytorch_ae.onnx --data x.csv --epochs 5 --out runs/ft
   latent train --model conv --data train-images-idx3-ubyte.gz --filters 16,32 --code 16 --out runs/conv
   latent train --model conv-vae --data images.npy --code 8 --beta 1 --kl-warmup 5 --out runs/cvae`
@@ -95,13 +99,13 @@ func (l *intList) Set(v string) error {
 
 func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", trainUsage, stderr)
-	kind := fs.String("model", "", "model kind: "+kindNames())
+	kind := fs.String("model", "", "model kind (default deep; recommender for a ratings file): "+kindNames())
 	specPath := fs.String("spec", "", "JSON model spec (instead of --model and the architecture flags)")
 	dataPath := fs.String("data", "", "training data file (required)")
 	format := fs.String("format", "", "data format: "+data.FormatNames()+" (default: from the extension)")
 	header := fs.Bool("header", false, "CSV: the first line is a header (detected automatically when non-numeric)")
 	valPath := fs.String("val", "", "validation data file (same format)")
-	out := fs.String("out", "", "output directory (required)")
+	out := fs.String("out", "", "output directory (default runs/KIND, or runs/KIND-N when that exists; with --resume the checkpoint's folder)")
 	code := fs.Int("code", 0, "code size (default: min(32, inputs/4), at least 1; recommender 10)")
 	var hidden intList
 	fs.Var(&hidden, "hidden", "encoder hidden sizes, e.g. 256,64 (decoder mirrors them); default for deep and stacked: "+
@@ -157,9 +161,6 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *dataPath == "" {
 		return usagef("--data PATH is required")
 	}
-	if *out == "" {
-		return usagef("--out DIR is required")
-	}
 	// --from and --resume take a run folder too (its model.onnx, its
 	// checkpoint.latent), like every other command that takes a model.
 	if *initPath != "" {
@@ -171,9 +172,6 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *resume, err = resolveModel(*resume, "checkpoint.latent"); err != nil {
 			return err
 		}
-	}
-	if *kind == "" && *specPath == "" && *resume == "" && *initPath == "" {
-		return usagef("--model KIND (one of %s) or --spec FILE is required", kindNames())
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -191,6 +189,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *valPath != "" {
 		if val, err = readSamples(*valPath, *format, *header, *imgFlags.limit, os.Stdin); err != nil {
 			return err
+		}
+	}
+	if *kind == "" && *specPath == "" && *resume == "" && *initPath == "" {
+		// The demo's kind, or the one kind that trains on ratings.
+		*kind = string(models.Deep)
+		if train.Mask != nil {
+			*kind = string(models.Recommender)
 		}
 	}
 	if isImg && !set["scaling"] {
@@ -308,6 +313,18 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("%s trains on ratings (loss masked-mse), but %s is not a ratings file: give --data a file of user item rating [timestamp] lines (--format ratings unless the extension is .data, .dat or .ratings)", spec.Kind, train.Source)
 	}
 	defaults := specDefaults(spec, set, *kind != "" && *specPath == "" && *initPath == "")
+	if *out == "" {
+		rule := ""
+		if *out, rule, err = defaultOut(spec.Kind, *resume); err != nil {
+			return err
+		}
+		if *resume == "" {
+			if defaults == nil {
+				defaults = map[string]string{}
+			}
+			defaults["out"] = *out + " (" + rule + ")"
+		}
+	}
 	if len(defaults) > 0 && !*quiet {
 		fmt.Fprintf(stderr, "latent train: %s %s with defaults %s (rules: latent train --help, %s)\n",
 			spec.Kind, sizesString(spec.Sizes()), defaultsLine(defaults), filepath.Join(*out, export.SummaryFile))
@@ -469,6 +486,9 @@ func specDefaults(spec models.Spec, set map[string]bool, fromFlags bool) map[str
 		return nil
 	}
 	d := map[string]string{}
+	if !set["model"] {
+		d["model"] = string(spec.Kind) + " (deep unless the data is a ratings file)"
+	}
 	if !set["code"] {
 		if spec.Kind == models.Recommender {
 			d["code"] = fmt.Sprintf("%d (the recommender's)", spec.Code)
@@ -520,6 +540,37 @@ func sizesString(sizes []int) string {
 	return strings.Join(s, "-")
 }
 
+// defaultOut is the folder latent train writes when --out is not given:
+// the checkpoint's folder when resuming, else runs/KIND, or the first of
+// runs/KIND-2, -3 … that does not exist yet (an earlier run is never
+// overwritten by default). It returns the rule it followed.
+func defaultOut(kind models.Kind, resume string) (string, string, error) {
+	if resume != "" {
+		return filepath.Dir(resume), "the checkpoint's folder", nil
+	}
+	if kind == "" {
+		kind = "model"
+	}
+	base := filepath.Join("runs", string(kind))
+	for n := 1; n < 10000; n++ {
+		dir := base
+		if n > 1 {
+			dir = fmt.Sprintf("%s-%d", base, n)
+		}
+		_, err := os.Stat(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			if n == 1 {
+				return dir, "runs/KIND", nil
+			}
+			return dir, base + " exists", nil
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("output directory: %w", err)
+		}
+	}
+	return "", "", fmt.Errorf("output directory: %s-2 … %s-9999 all exist; give --out DIR", base, base)
+}
+
 // defaultsLine renders the values of defaults as flags, sorted, without
 // their rules: "--code 32 --hidden 512,128".
 func defaultsLine(d map[string]string) string {
@@ -546,7 +597,7 @@ func kindNames() string {
 
 // isTerminal reports whether w is a character device (a live progress line
 // is drawn only there).
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

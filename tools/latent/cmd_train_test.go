@@ -14,6 +14,8 @@ import (
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func trainCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -214,15 +216,15 @@ func TestTrainCLIBadInput(t *testing.T) {
 		{[]string{"--model", "nope", "--data", good, "--out", out}, 2, `unknown model kind "nope"`},
 		{[]string{"--model", "k-sparse", "--data", good, "--code", "2", "--k", "5", "--out", out}, 2, "k-sparse k must be in [1, code=2], got 5"},
 		{[]string{"--model", "deep", "--data", good, "--out", out, "--optimizer", "adagrad", "--hidden", "2"}, 1, `unknown optimizer "adagrad"`},
-		{[]string{"--model", "deep", "--data", good}, 2, "--out DIR is required"},
+		{[]string{"--data", good, "--out", out, "--model", "deep", "--hiden", "4"}, 2, "unknown flag --hiden (did you mean --hidden?)"},
+		{[]string{"--model", "deep"}, 2, "--data PATH is required"},
 		{[]string{"--model", "deep", "--data", good, "--hidden", "4,x", "--out", out}, 2, `"x" is not a positive integer`},
 		{[]string{"--model", "deep", "--data", filepath.Join(dir, "missing.npy"), "--out", out}, 1, "missing.npy"},
 	}
 	for _, c := range cases {
 		code, _, stderr := trainCLI(t, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: exit %d (want %d), stderr %q, want %q", c.args, code, c.code, stderr, c.want)
-		}
+		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)
+		assert.Contains(t, stderr, c.want, "%v", c.args)
 	}
 }
 
@@ -244,4 +246,59 @@ func TestTrainCLINPY(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "trained contractive [5 2]") {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
+}
+
+// latent train --data alone: --model defaults to deep (recommender for a
+// ratings file) and --out to runs/KIND, then runs/KIND-2 when that
+// exists, so a second run never overwrites the first; --resume without
+// --out continues in the checkpoint's folder. Each default is printed and
+// recorded in training.json.
+func TestTrainCLIDefaults(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	csv := writeManifoldCSV(t, 64, 8)
+
+	code, _, stderr := trainCLI(t, "--data", csv, "--epochs", "1", "--checkpoint-every", "1")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "latent train: deep 8-4-2 with defaults --code 2 --hidden 4 --model deep --out runs/deep (rules: latent train --help, runs/deep/training.json)")
+	first, err := os.ReadFile(filepath.Join("runs", "deep", "model.latent"))
+	require.NoError(t, err)
+	var sum struct{ Defaults map[string]string }
+	b, err := os.ReadFile(filepath.Join("runs", "deep", "training.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &sum))
+	assert.Equal(t, "deep (deep unless the data is a ratings file)", sum.Defaults["model"])
+	assert.Equal(t, "runs/deep (runs/KIND)", sum.Defaults["out"])
+
+	code, stdout, stderr := trainCLI(t, "--data", csv, "--epochs", "1", "--seed", "2")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "--out runs/deep-2 (")
+	assert.Contains(t, stdout, filepath.Join("runs", "deep-2", "model.onnx"))
+	again, err := os.ReadFile(filepath.Join("runs", "deep", "model.latent"))
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "the first run is untouched")
+	b, err = os.ReadFile(filepath.Join("runs", "deep-2", "training.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &sum))
+	assert.Equal(t, "runs/deep-2 (runs/deep exists)", sum.Defaults["out"])
+
+	code, _, stderr = trainCLI(t, "--resume", filepath.Join("runs", "deep"), "--data", csv, "--epochs", "2", "--quiet")
+	require.Equal(t, 0, code, stderr)
+	assert.Len(t, readMetrics(t, filepath.Join("runs", "deep", "metrics.jsonl")), 2, "resumed in the checkpoint's folder")
+	assert.NoDirExists(t, filepath.Join("runs", "deep-3"))
+
+	var r strings.Builder
+	for u := 1; u <= 30; u++ {
+		for i := 1; i <= 12; i++ {
+			if (u+i)%3 != 0 {
+				fmt.Fprintf(&r, "%d\t%d\t%d\t%d\n", u, i, 1+(u*i)%5, 1000+u)
+			}
+		}
+	}
+	require.NoError(t, os.WriteFile("u.data", []byte(r.String()), 0o644))
+	code, stdout, stderr = trainCLI(t, "--data", "u.data", "--epochs", "1")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "--model recommender --out runs/recommender")
+	assert.Contains(t, stdout, "trained recommender")
+	assert.FileExists(t, filepath.Join("runs", "recommender", "model.onnx"))
 }

@@ -45,6 +45,10 @@ func readSamples(path, format string, header bool, limit int, stdin io.Reader) (
 		return nil, usageError{err}
 	}
 	opt := data.Options{Format: f, Header: header, Limit: limit}
+	if path == "" && isTerminal(stdin) {
+		// Reading a terminal would wait for rows nobody means to type.
+		return nil, usagef("--data FILE is required when stdin is a terminal (or pipe the data in)")
+	}
 	if path == "-" || path == "" {
 		return data.Read(stdin, "stdin", opt)
 	}

@@ -121,6 +121,18 @@ func TestReadMatrixErrors(t *testing.T) {
 	_, err := readMatrix(filepath.Join(dir, "x.csv"), "parquet", false, nil)
 	var ue usageError
 	assert.ErrorAs(t, err, &ue, "an unknown --format is a usage error")
+
+	// No --data and stdin a terminal (a character device, as /dev/null is):
+	// a usage error at once instead of waiting for typed rows.
+	tty, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer tty.Close()
+	_, err = readMatrix("", "", false, tty)
+	assert.ErrorAs(t, err, &ue)
+	assert.EqualError(t, err, "--data FILE is required when stdin is a terminal (or pipe the data in)")
+	_, err = readMatrix("-", "", false, tty)
+	assert.ErrorContains(t, err, "stdin: ", "--data - reads stdin as asked")
+	assert.NotErrorAs(t, err, &ue)
 }
 
 func TestPercentileByHand(t *testing.T) {

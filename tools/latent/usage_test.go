@@ -69,7 +69,7 @@ func TestUsageErrorsAreOneLine(t *testing.T) {
 		{[]string{"demo", "scater"}, `latent demo: unknown demo job "scater" (did you mean scatter?); see latent demo --help`},
 		{[]string{"verify", "--atol", "0", "m.onnx"}, "latent verify: --atol must be positive"},
 		{[]string{"inspect"}, "latent inspect: missing MODEL argument (a .onnx file or a run folder such as runs/fashion); see latent inspect --help"},
-		{[]string{"train", "--data", "x.csv"}, "latent train: --out DIR is required; see latent train --help"},
+		{[]string{"train", "--model", "deep"}, "latent train: --data PATH is required; see latent train --help"},
 	}
 	for _, c := range cases {
 		code, _, stderr := latent(t, c.args...)
