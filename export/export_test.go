@@ -286,7 +286,8 @@ func TestGraphStructure(t *testing.T) {
 			switch n.OpType {
 			case "Gemm":
 				gemms++
-				tb, _ := n.Int("transB", 0)
+				tb, err := n.Int("transB", 0)
+				require.NoError(t, err)
 				assert.Equal(t, int64(1), tb, "%s: %s transB", name, n.Label())
 			case "Dropout", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Identity":
 				assert.Fail(t, "training-only or idle node", "%s: %s", name, n.Label())
