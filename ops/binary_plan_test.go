@@ -25,7 +25,8 @@ func TestBinaryPlanMatchesBinary(t *testing.T) {
 				for i := range b.Len() {
 					setFloatT(b, i, float64(i%3)+1)
 				}
-				out, _ := BroadcastShape(a.Shape, b.Shape)
+				out, err := BroadcastShape(a.Shape, b.Shape)
+				require.NoError(t, err)
 				want, got := New(dt, out...), New(dt, out...)
 				require.NoError(t, Binary(op, want, a, b))
 				require.NoErrorf(t, p.Run(got, a, b), "%v %v %v", op, dt, sh)
@@ -37,12 +38,14 @@ func TestBinaryPlanMatchesBinary(t *testing.T) {
 			}
 		}
 	}
-	p, _ := NewBinaryPlan(OpAdd)
+	p, err := NewBinaryPlan(OpAdd)
+	require.NoError(t, err)
 	bad := New(Float32, 2, 4)
 	assert.Error(t, p.Run(bad, New(Float32, 2, 3), New(Float32, 3)), "output [2 4] for inputs [2 3], [3]: want a shape error")
-	_, err := NewBinaryPlan(BinOp(200))
+	_, err = NewBinaryPlan(BinOp(200))
 	assert.Error(t, err, "NewBinaryPlan(BinOp(200))")
-	sh, _ := NewBinaryPlan(OpShiftLeft)
+	sh, err := NewBinaryPlan(OpShiftLeft)
+	require.NoError(t, err)
 	x, y, z := &Tensor{DType: Uint8, Shape: []int{3}, Data: []uint8{1, 3, 255}}, &Tensor{DType: Uint8, Shape: []int{3}, Data: []uint8{1, 8, 1}}, New(Uint8, 3)
 	require.NoError(t, sh.Run(z, x, y))
 	assert.Equal(t, []uint8{2, 0, 254}, z.U8(), "planned BitShift left [1 3 255] << [1 8 1]")

@@ -292,7 +292,8 @@ func TestCompareAndLogic(t *testing.T) {
 		for _, op := range []CmpOp{CmpEqual, CmpGreater, CmpLess, CmpGreaterOrEqual, CmpLessOrEqual} {
 			for k := 0; k < 10; k++ {
 				as, bs := randShapePair(rng)
-				out, _ := BroadcastShape(as, bs)
+				out, err := BroadcastShape(as, bs)
+				require.NoError(t, err)
 				av, bv := randF64(rng, NumElements(as)), randF64(rng, NumElements(bs))
 				for i := range av { // make ties common
 					av[i] = math.Round(av[i])

@@ -43,7 +43,8 @@ func TestByteFormRoundTrip(t *testing.T) {
 		require.Equalf(t, append([]byte{9}, c.bytes...), got, "%v: AppendLE after one byte", c.t.DType)
 		back, err := FromLE(c.t.DType, c.bytes, c.t.Len())
 		require.NoErrorf(t, err, "%v: FromLE", c.t.DType)
-		again, _ := AppendLE(nil, &Tensor{DType: c.t.DType, Shape: c.t.Shape, Data: back})
+		again, err := AppendLE(nil, &Tensor{DType: c.t.DType, Shape: c.t.Shape, Data: back})
+		require.NoError(t, err)
 		require.Truef(t, bytes.Equal(again, c.bytes), "%v: round trip gives % x, want % x", c.t.DType, again, c.bytes)
 	}
 	_, err := AppendLE(nil, &Tensor{DType: String, Shape: []int{1}, Data: []string{"a"}})
