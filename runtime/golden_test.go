@@ -151,8 +151,10 @@ func describe(r verify.OutputReport, tol verify.Tolerance) string {
 // TestGoldenCoversShippedModels checks that every model the project ships
 // under testdata/models has an up-to-date golden copy.
 func TestGoldenCoversShippedModels(t *testing.T) {
-	flat, _ := filepath.Glob("../testdata/models/*.onnx")
-	nested, _ := filepath.Glob("../testdata/models/*/model.onnx")
+	flat, err := filepath.Glob("../testdata/models/*.onnx")
+	require.NoError(t, err)
+	nested, err := filepath.Glob("../testdata/models/*/model.onnx")
+	require.NoError(t, err)
 	for _, p := range append(flat, nested...) {
 		name := strings.TrimSuffix(filepath.Base(p), ".onnx")
 		if name == "model" {

@@ -201,7 +201,8 @@ func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.onnx")
 	os.WriteFile(garbage, []byte("this is not a protobuf \xff\xff\xff"), 0o644)
-	good, _ := graph.Encode(testModel())
+	good, err := graph.Encode(testModel())
+	require.NoError(t, err)
 	trunc := filepath.Join(dir, "trunc.onnx")
 	os.WriteFile(trunc, good[:len(good)/2], 0o644)
 
