@@ -46,7 +46,8 @@ func FuzzDecodeTensor(f *testing.F) {
 		require.NoError(t, err, "re-decode: %q %v", name2, err)
 		require.Equal(t, name, name2, "re-decode: %q %v", name2, err)
 		require.NoError(t, tensorsEqual(tt, t2))
-		b2, _ := EncodeTensor(name2, t2)
+		b2, err := EncodeTensor(name2, t2)
+		require.NoError(t, err)
 		require.Equal(t, b2, b, "encoding is not stable")
 	})
 }

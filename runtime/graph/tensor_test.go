@@ -204,7 +204,8 @@ func TestExternalData(t *testing.T) {
 	got, err = TensorFromProto(external("W", "weights/w.bin", 12, -1, 2), dir)
 	require.NoError(t, err, "offset 12 without length")
 	assert.Equal(t, []float32{2, 3}, got.F32(), "offset 12 without length")
-	rel, _ := filepath.Rel(dir, filepath.Join(outside, "secret.bin"))
+	rel, err := filepath.Rel(dir, filepath.Join(outside, "secret.bin"))
+	require.NoError(t, err)
 	cases := []struct {
 		name  string
 		tp    *onnxpb.TensorProto
@@ -288,7 +289,8 @@ func TestTensorFiles(t *testing.T) {
 	// Overwrite: atomic replace leaves exactly one file.
 	want2 := ops.FromInt64([]int{3}, []int64{7, 8, 9})
 	require.NoError(t, WriteTensorFile(path, "z", want2))
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
 	assert.Len(t, entries, 1, "entries after two writes")
 	name, got, err := ReadTensorFile(path)
 	require.NoError(t, err)
