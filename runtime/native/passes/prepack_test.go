@@ -60,7 +60,8 @@ func TestPrepackWeights(t *testing.T) {
 		var fusedNodes, plainNodes int
 		for _, n := range pg.Nodes {
 			if n.Name == "g4" {
-				tb, _ := n.Int("transB", 0)
+				tb, err := n.Int("transB", 0)
+				require.NoError(t, err)
 				assert.Equal(t, int64(1), tb, "lone=%v: the 8-output layer was packed", lone)
 				assert.Equal(t, "w3", n.Inputs[1], "lone=%v: the 8-output layer was packed", lone)
 				continue
@@ -73,7 +74,8 @@ func TestPrepackWeights(t *testing.T) {
 			default:
 				continue
 			}
-			tb, _ := n.Int("transB", 1)
+			tb, err := n.Int("transB", 1)
+			require.NoError(t, err)
 			assert.Equal(t, int64(0), tb, "lone=%v: %s transB", lone, n.Label())
 			w := pg.Initializers[n.Inputs[1]]
 			orig := m.Graph.Initializers[map[string]string{"g1": "w1", "g2": "w2", "g3": "w1"}[n.Name]]
