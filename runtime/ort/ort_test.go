@@ -272,8 +272,9 @@ func TestRunErrors(t *testing.T) {
 
 func TestCompileErrors(t *testing.T) {
 	requireORT(t)
-	b, _ := runtime.LookupBackend("ort")
-	_, err := b.Compile(context.Background(), &graph.Model{}, runtime.Config{})
+	b, err := runtime.LookupBackend("ort")
+	require.NoError(t, err)
+	_, err = b.Compile(context.Background(), &graph.Model{}, runtime.Config{})
 	assert.ErrorContains(t, err, "Model.Raw", "no bytes")
 	_, err = b.Compile(context.Background(), &graph.Model{Raw: []byte("not a model")}, runtime.Config{})
 	assert.Error(t, err, "garbage bytes: no error")
@@ -400,7 +401,8 @@ func testOverridable(t *testing.T, raw []byte, ir int64) {
 		OverridableInits: []graph.ValueInfo{{Name: "W"}},
 		Initializers:     map[string]*ops.Tensor{"W": ops.FromFloat32([]int{2}, []float32{10, 20})},
 	}}
-	b, _ := runtime.LookupBackend("ort")
+	b, err := runtime.LookupBackend("ort")
+	require.NoError(t, err)
 	x, err := b.Compile(context.Background(), m, runtime.Config{})
 	require.NoError(t, err)
 	defer x.Close()
