@@ -136,8 +136,10 @@ func TestRandomInputs(t *testing.T) {
 	}
 	a, err := RandomInputs(decl, 5, 7)
 	require.NoError(t, err)
-	b, _ := RandomInputs(decl, 5, 7)
-	c, _ := RandomInputs(decl, 5, 8)
+	b, err := RandomInputs(decl, 5, 7)
+	require.NoError(t, err)
+	c, err := RandomInputs(decl, 5, 8)
+	require.NoError(t, err)
 	assert.Equal(t, b, a, "same seed gave different inputs")
 	assert.NotEqual(t, c[0].Data, a[0].Data, "different seeds gave identical float inputs")
 	wantShapes := [][]int{{5, 4}, {5}, {2, 3}, {}, {64}, {64}}
