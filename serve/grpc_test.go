@@ -233,7 +233,8 @@ func TestGRPCErrors(t *testing.T) {
 	c, ctx := grpcClient(t, lb), testCtx(t)
 	in, _ := goldenIO(t)
 	row := ops.FromFloat32([]int{1, 8}, []float32{1, 2, 3, 4, 5, 6, 7, 8})
-	raw, _ := ops.AppendLE(nil, row)
+	raw, err := ops.AppendLE(nil, row)
+	require.NoError(t, err)
 	input := func(name, dt string, shape []int64, c *pb.InferTensorContents) *pb.ModelInferRequest_InferInputTensor {
 		return &pb.ModelInferRequest_InferInputTensor{Name: name, Datatype: dt, Shape: shape, Contents: c}
 	}
@@ -299,7 +300,7 @@ func TestGRPCErrors(t *testing.T) {
 		requireStatus(t, tc.name, err, tc.code, tc.want)
 	}
 	// The server is unharmed: a good request still works.
-	_, err := c.ModelInfer(ctx, rawRequest(t, "ae", in))
+	_, err = c.ModelInfer(ctx, rawRequest(t, "ae", in))
 	require.NoError(t, err)
 	// Errors are counted under the gRPC code names.
 	r := do(t, "GET", lb.base+"/metrics", nil, nil)

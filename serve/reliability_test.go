@@ -115,8 +115,12 @@ func TestConcurrentLoadNoErrorsBoundedP99(t *testing.T) {
 					errc <- err
 					return
 				}
-				b, _ := io.ReadAll(resp.Body)
+				b, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				if err != nil {
+					errc <- fmt.Errorf("read response: %w", err)
+					return
+				}
 				d := time.Since(start)
 				if resp.StatusCode != 200 {
 					errc <- fmt.Errorf("status %d: %s", resp.StatusCode, b)
@@ -177,7 +181,8 @@ func TestSlowClientTimesOut(t *testing.T) {
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		took := time.Since(start)
 		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
 			resp.Body.Close()
 			if resp.StatusCode < 400 {
 				t.Errorf("partial request got %d %s", resp.StatusCode, b)

@@ -827,7 +827,11 @@ func TestGracefulShutdownDrains(t *testing.T) {
 			return
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			got <- reply{code: -1, body: []byte(err.Error())}
+			return
+		}
 		got <- reply{code: resp.StatusCode, body: b}
 	}()
 	waitHeld(t, s, "ae", 1) // the request is waiting for the slot
