@@ -232,7 +232,8 @@ func keys(m map[string][]byte) []string {
 
 func assertNoTempFiles(t *testing.T, dir string) {
 	t.Helper()
-	ents, _ := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
 	for _, e := range ents {
 		assert.NotContains(t, e.Name(), ".tmp-", "temporary file %s left behind", e.Name())
 	}
