@@ -286,6 +286,46 @@ func TestDocFences(t *testing.T) {
 	}
 }
 
+// TestDocCommandLines checks the latent command lines of the other
+// markdown files (BENCHMARKS.md, RELIABILITY.md, tools/…/README.md,
+// deploy/…): they are not run (benchmarks take long and need the zoo),
+// but the command beside a published figure must still be one latent
+// accepts, so a renamed or dropped flag fails here.
+func TestDocCommandLines(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"*.md", "tools/*/README.md", "deploy/*.md", "deploy/*/README.md"} {
+		m, err := filepath.Glob(filepath.Join(repoRoot, pattern))
+		require.NoError(t, err)
+		files = append(files, m...)
+	}
+	checked := 0
+	for _, path := range files {
+		file, err := filepath.Rel(repoRoot, path)
+		require.NoError(t, err)
+		if file == "README.md" {
+			continue // TestDocFences and TestDocs
+		}
+		src, err := os.ReadFile(path)
+		require.NoError(t, err)
+		blocks, err := parseMarkdown(file, src)
+		if !assert.NoError(t, err) {
+			continue
+		}
+		for _, b := range blocks {
+			if b.dir.exit == exitUsage {
+				continue
+			}
+			for _, l := range latentCommands(b.body) {
+				checked++
+				if err := checkLatentLine(l.args); err != nil {
+					t.Errorf("%s (line %d of the block): %v\n    %s", b.where(), l.line, err, l.text)
+				}
+			}
+		}
+	}
+	assert.NotZero(t, checked, "no latent command line found outside README.md and docs/ (BENCHMARKS.md has several)")
+}
+
 // TestDocs runs the shell blocks of README.md and docs/*.md that are not
 // marked illustrative, each file in its own scratch folder (the
 // repository's top-level entries linked in, so that testdata/… and
