@@ -21,7 +21,7 @@ var shapeFuzzOps = []string{
 	"SpaceToDepth", "OneHot", "EyeLike", "RandomNormalLike", "RandomUniformLike",
 	"RandomNormal", "RandomUniform", "ReverseSequence", "Unique", "Bernoulli", "TopK",
 	"NonZero", "TensorScatter", "CenterCropPad", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix",
-	"AffineGrid",
+	"AffineGrid", "ImageDecoder",
 }
 
 // shapeFuzzTensor returns a small random tensor: any dtype, rank 0..4, dims
@@ -199,6 +199,10 @@ var shapeFuzzSeeds = map[string]func() ([]*graph.Attr, []*ops.Tensor){
 	},
 	"AffineGrid": func() ([]*graph.Attr, []*ops.Tensor) {
 		return []*graph.Attr{attrInt("align_corners", 1)}, []*ops.Tensor{ops.New(ops.Float32, 2, 3, 4), int64s(2, 1, 2, 3, 2)}
+	},
+	"ImageDecoder": func() ([]*graph.Attr, []*ops.Tensor) {
+		pgm := []byte("P5 2 1 255\n\x07\xf0")
+		return nil, []*ops.Tensor{{DType: ops.Uint8, Shape: []int{len(pgm)}, Data: pgm}}
 	},
 	"MelWeightMatrix": func() ([]*graph.Attr, []*ops.Tensor) {
 		s := func(v int64) *ops.Tensor { return ops.FromInt64([]int{}, []int64{v}) }
