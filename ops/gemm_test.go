@@ -366,7 +366,7 @@ func TestGemmBadInputPanics(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
 				r := recover()
-				require.Falsef(t, r == nil, "no panic, want one mentioning %q", tc.want)
+				require.NotNil(t, r, "no panic, want one mentioning %q", tc.want)
 				msg := fmt.Sprint(r)
 				assert.Truef(t, strings.Contains(msg, tc.want), "panic %q, want it to mention %q", msg, tc.want)
 			}()

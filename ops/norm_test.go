@@ -41,7 +41,8 @@ func TestBatchNormTraining(t *testing.T) {
 	y := make([]float32, 4)
 	bm, bv := make([]float32, 1), make([]float32, 1)
 	BatchNormTraining(2, 1, 2, x, []float32{2}, []float32{1}, 0, y, bm, bv)
-	require.Falsef(t, bm[0] != 2.5 || bv[0] != 1.25, "batch stats: got %v %v, want 2.5 1.25", bm[0], bv[0])
+	require.EqualValues(t, 2.5, bm[0], "batch stats: got %v %v, want 2.5 1.25", bm[0], bv[0])
+	require.EqualValues(t, 1.25, bv[0], "batch stats: got %v %v, want 2.5 1.25", bm[0], bv[0])
 	s := 1 / math.Sqrt(1.25)
 	requireClose(t, "training output", y, []float32{float32(2*(-1.5)*s + 1), float32(2*(-0.5)*s + 1), float32(2*0.5*s + 1), float32(2*1.5*s + 1)}, 1e-6)
 }

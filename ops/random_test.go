@@ -31,9 +31,9 @@ func TestRandomNormalStatistics(t *testing.T) {
 		m, s := moments(valuesOf(x))
 		// Standard error of the mean is 0.5/sqrt(1e5) ≈ 0.0016; allow 5σ
 		// (float16 rounding near 2.5 is 2^-9, far below that).
-		assert.Falsef(t, math.Abs(m-2.5) > 0.008, "%v: mean %g, want 2.5", dt, m)
+		assert.InDelta(t, 2.5, m, 0.008, "%v: mean %g, want 2.5", dt, m)
 		// The std's standard error is about 0.5/sqrt(2e5) ≈ 0.0011.
-		assert.Falsef(t, math.Abs(s-0.5) > 0.006, "%v: std %g, want 0.5", dt, s)
+		assert.InDelta(t, 0.5, s, 0.006, "%v: std %g, want 0.5", dt, s)
 		// About 68.3% within one sigma.
 		in := 0
 		for _, v := range valuesOf(x) {
@@ -42,7 +42,7 @@ func TestRandomNormalStatistics(t *testing.T) {
 			}
 		}
 		f := float64(in) / samples
-		assert.Falsef(t, math.Abs(f-0.6827) > 0.01, "%v: %.4f of samples within one sigma, want 0.683", dt, f)
+		assert.InDelta(t, 0.6827, f, 0.01, "%v: %.4f of samples within one sigma, want 0.683", dt, f)
 	}
 }
 
@@ -53,8 +53,8 @@ func TestRandomUniformStatistics(t *testing.T) {
 		v := valuesOf(x)
 		m, s := moments(v)
 		// U(-1,3): mean 1, std 4/sqrt(12) ≈ 1.1547; SE of mean ≈ 0.0037.
-		assert.Falsef(t, math.Abs(m-1) > 0.02, "%v: mean %g, want 1", dt, m)
-		assert.Falsef(t, math.Abs(s-4/math.Sqrt(12)) > 0.01, "%v: std %g, want %g", dt, s, 4/math.Sqrt(12))
+		assert.InDelta(t, 1, m, 0.02, "%v: mean %g, want 1", dt, m)
+		assert.InDelta(t, 4/math.Sqrt(12), s, 0.01, "%v: std %g, want %g", dt, s, 4/math.Sqrt(12))
 		// Every sample in range, each quarter holds about a quarter.
 		var bins [4]int
 		for _, x := range v {
@@ -150,7 +150,9 @@ func TestBernoulliInto(t *testing.T) {
 			}
 			sums[i/n] += x
 		}
-		require.Falsef(t, sums[0] != 0 || sums[2] != n || math.Abs(sums[1]/n-0.25) > 0.007, "%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})
+		require.EqualValues(t, 0, sums[0], "%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})
+		require.EqualValues(t, n, sums[2], "%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})
+		require.InDelta(t, 0.25, sums[1]/n, 0.007, "%v: block means %v", dt, [3]float64{sums[0] / n, sums[1] / n, sums[2] / n})
 	}
 	bad := FromFloat64([]int{2}, []float64{0.5, 1.5})
 	assert.Error(t, BernoulliInto(New(Float64, 2), bad, NewSeededRand(1)), "probability 1.5: no error")

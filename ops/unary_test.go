@@ -237,21 +237,27 @@ func TestClip(t *testing.T) {
 	}
 	// Only a lower bound.
 	require.NoError(t, ClipTensor(d, x, Scalar(1), nil))
-	assert.Falsef(t, d.F32()[0] != 1 || d.F32()[2] != 9, "Clip(min=1) = %v", d.F32())
+	require.EqualValues(t, 1, d.F32()[0], "Clip(min=1) = %v", d.F32())
+	assert.EqualValues(t, 9, d.F32()[2], "Clip(min=1) = %v", d.F32())
 	// min > max: everything becomes max.
 	require.NoError(t, ClipTensor(d, x, Scalar(5), Scalar(1)))
-	assert.Falsef(t, d.F32()[0] != 1 || d.F32()[1] != 1 || d.F32()[2] != 1, "Clip(min>max) = %v", d.F32())
+	require.EqualValues(t, 1, d.F32()[0], "Clip(min>max) = %v", d.F32())
+	require.EqualValues(t, 1, d.F32()[1], "Clip(min>max) = %v", d.F32())
+	assert.EqualValues(t, 1, d.F32()[2], "Clip(min>max) = %v", d.F32())
 	xi := &Tensor{DType: Int8, Shape: []int{3}, Data: []int8{-128, 5, 127}}
 	di := New(Int8, 3)
 	require.NoError(t, ClipTensor(di, xi, nil, &Tensor{DType: Int8, Data: []int8{6}}))
-	assert.Falsef(t, di.I8()[0] != -128 || di.I8()[1] != 5 || di.I8()[2] != 6, "Clip int8 = %v", di.I8())
+	require.EqualValues(t, -128, di.I8()[0], "Clip int8 = %v", di.I8())
+	require.EqualValues(t, 5, di.I8()[1], "Clip int8 = %v", di.I8())
+	assert.EqualValues(t, 6, di.I8()[2], "Clip int8 = %v", di.I8())
 	h := New(Float16, 2)
 	xh := New(Float16, 2)
 	Float32sToFloat16s(xh.F16(), []float32{-10, 10})
 	lo, hi := New(Float16), New(Float16)
 	lo.F16()[0], hi.F16()[0] = Float32ToFloat16(-1), Float32ToFloat16(1.5)
 	require.NoError(t, ClipTensor(h, xh, lo, hi))
-	assert.Falsef(t, Float16ToFloat32(h.F16()[0]) != -1 || Float16ToFloat32(h.F16()[1]) != 1.5, "Clip float16 = %v", h.F16())
+	require.EqualValues(t, -1, Float16ToFloat32(h.F16()[0]), "Clip float16 = %v", h.F16())
+	assert.EqualValues(t, 1.5, Float16ToFloat32(h.F16()[1]), "Clip float16 = %v", h.F16())
 	assert.Error(t, ClipTensor(d, x, FromFloat64(nil, []float64{1}), nil), "float64 bound for float32 input: no error")
 	assert.Error(t, ClipTensor(d, x, FromFloat32([]int{2}, []float32{1, 2}), nil), "non-scalar bound: no error")
 }
