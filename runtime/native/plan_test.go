@@ -1,7 +1,6 @@
 package native
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +152,9 @@ func vec(v ...float32) *ops.Tensor { return ops.FromFloat32([]int{len(v)}, v) }
 
 func wantVec(t *testing.T, name string, got *ops.Tensor, want ...float32) {
 	t.Helper()
-	require.False(t, got == nil || got.DType != ops.Float32 || !ops.SameShape(got.Shape, []int{len(want)}), "%s: got %v, want float32[%d]", name, got, len(want))
+	require.NotNil(t, got, "%s: got %v, want float32[%d]", name, got, len(want))
+	require.Equal(t, ops.Float32, got.DType, "%s: got %v, want float32[%d]", name, got, len(want))
+	require.Equal(t, ops.ShapeString([]int{len(want)}), ops.ShapeString(got.Shape), "%s: got %v, want float32[%d]", name, got, len(want))
 	for i, w := range want {
 		require.Equal(t, w, got.F32()[i], "%s: got %v, want %v", name, got.F32(), want)
 	}
@@ -187,7 +188,8 @@ func TestUnsupportedOperatorsAreCollected(t *testing.T) {
 	m = model([]string{"x"}, []string{"y"}, nil,
 		&graph.Node{Name: "conv1", OpType: "Foo", Inputs: []string{"x"}, Outputs: []string{"y"}})
 	_, err = Compile(m, Options{})
-	require.False(t, err == nil || err.Error() != `node "conv1" (Foo): unsupported operator Foo in domain "ai.onnx"`, "got %v", err)
+	require.Error(t, err, "got %v", err)
+	require.Equal(t, `node "conv1" (Foo): unsupported operator Foo in domain "ai.onnx"`, err.Error(), "got %v", err)
 }
 
 func TestCompileErrors(t *testing.T) {
@@ -427,7 +429,8 @@ func TestUnreadOptionalOutputMayBeNil(t *testing.T) {
 		node("h", "HalfOut", []string{"x"}, []string{"a", "mask"}),
 		node("y", "AddOne", []string{"mask"}, []string{"y"})))
 	_, err = p.Run(context.Background(), []*ops.Tensor{vec(1)})
-	require.False(t, err == nil || !strings.Contains(err.Error(), `node "h" (HalfOut): output "mask": kernel returned a bad tensor`), "got %v", err)
+	require.Error(t, err, "got %v", err)
+	require.Contains(t, err.Error(), `node "h" (HalfOut): output "mask": kernel returned a bad tensor`, "got %v", err)
 }
 
 func TestOutputsAliasingInputsAreCopied(t *testing.T) {
@@ -476,5 +479,7 @@ func TestCompileDoesNotModifyModel(t *testing.T) {
 	require.False(t, p.NumSteps() >= nodes, "optimised plan has %d steps for %d nodes: nothing was fused", p.NumSteps(), nodes)
 	after, err := graph.Encode(m)
 	require.NoError(t, err)
-	require.False(t, !bytes.Equal(before, after) || len(m.Graph.Nodes) != nodes || len(m.Graph.ValueInfo) != 0, "Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
+	require.Equal(t, after, before, "Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
+	require.Len(t, m.Graph.Nodes, nodes, "Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
+	require.Len(t, m.Graph.ValueInfo, 0, "Compile modified the model (nodes %d -> %d, value_info %d)", nodes, len(m.Graph.Nodes), len(m.Graph.ValueInfo))
 }
