@@ -60,7 +60,8 @@ func TestElemBinaryKernels(t *testing.T) {
 		for _, opset := range []int64{7, 13, 14, 21} {
 			out := mustRunFirst(t, newNodeInputs(op, []string{"x", "b"}), opset, x, bias)
 			got := fmt.Sprint(out.F32())
-			assert.False(t, got != want || !ops.SameShape(out.Shape, []int{2, 3}), "%s opset %d = %v %s, want %s", op, opset, out.Shape, got, want)
+			require.Equal(t, want, got, "%s opset %d = %v %s, want %s", op, opset, out.Shape, got, want)
+			assert.Equal(t, ops.ShapeString([]int{2, 3}), ops.ShapeString(out.Shape), "%s opset %d = %v %s, want %s", op, opset, out.Shape, got, want)
 		}
 	}
 	_, err := runFirst(t, newNodeInputs("Add", []string{"x", "b"}), 14, x, floats([]int{2}, 1, 2))
@@ -79,7 +80,8 @@ func TestElemLegacyBroadcast(t *testing.T) {
 	a := floats([]int{2, 3, 2}, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 	perChannel := floats([]int{3}, 100, 200, 300)
 	out := mustRunFirst(t, newNodeInputs("Add", []string{"a", "b"}, attrInt("broadcast", 1), attrInt("axis", 1)), 6, a, perChannel)
-	assert.False(t, fmt.Sprint(out.F32()) != "[101 102 203 204 305 306 107 108 209 210 311 312]" || !ops.SameShape(out.Shape, a.Shape), "Add-6 axis=1 = %v %v", out.Shape, out.F32())
+	require.Equal(t, "[101 102 203 204 305 306 107 108 209 210 311 312]", fmt.Sprint(out.F32()), "Add-6 axis=1 = %v %v", out.Shape, out.F32())
+	assert.Equal(t, ops.ShapeString(a.Shape), ops.ShapeString(out.Shape), "Add-6 axis=1 = %v %v", out.Shape, out.F32())
 	trailing := floats([]int{3, 2}, 1, 2, 3, 4, 5, 6)
 	out = mustRunFirst(t, newNodeInputs("Sub", []string{"a", "b"}, attrInt("broadcast", 1)), 1, a, trailing)
 	assert.Equal(t, "[0 0 0 0 0 0 6 6 6 6 6 6]", fmt.Sprint(out.F32()), "Sub-1 suffix broadcast = %v", out.F32())
@@ -105,7 +107,8 @@ func TestElemPowOpsets(t *testing.T) {
 	wantErrorParts(t, "Pow-7 mixed types", err, "n_pow", "float32", "int64")
 	for _, opset := range []int64{12, 13, 15} {
 		out := mustRunFirst(t, newNodeInputs("Pow", []string{"x", "e"}), opset, base, e)
-		assert.False(t, fmt.Sprint(out.F32()) != "[8 9 0.25]" || out.DType != ops.Float32, "Pow-%d = %v %v", opset, out.DType, out.F32())
+		require.Equal(t, "[8 9 0.25]", fmt.Sprint(out.F32()), "Pow-%d = %v %v", opset, out.DType, out.F32())
+		assert.Equal(t, ops.Float32, out.DType, "Pow-%d = %v %v", opset, out.DType, out.F32())
 	}
 }
 
@@ -130,7 +133,8 @@ func TestElemVariadic(t *testing.T) {
 		for _, opset := range []int64{8, 13} {
 			out := mustRunFirst(t, newNodeInputs(op, []string{"a", "b", "c"}), opset, a, b, c)
 			got := fmt.Sprint(out.F32())
-			assert.False(t, got != want || !ops.SameShape(out.Shape, []int{2, 3}), "%s-%d = %v %s, want %s", op, opset, out.Shape, got, want)
+			require.Equal(t, want, got, "%s-%d = %v %s, want %s", op, opset, out.Shape, got, want)
+			assert.Equal(t, ops.ShapeString([]int{2, 3}), ops.ShapeString(out.Shape), "%s-%d = %v %s, want %s", op, opset, out.Shape, got, want)
 		}
 	}
 	one := mustRunFirst(t, newNodeInputs("Max", []string{"a"}), 13, a)
@@ -148,7 +152,8 @@ func TestElemCompareLogicWhere(t *testing.T) {
 	for op, want := range map[string]string{"Equal": "[false true false]", "Greater": "[false false true]",
 		"Less": "[true false false]", "GreaterOrEqual": "[false true true]", "LessOrEqual": "[true true false]"} {
 		out := mustRunFirst(t, newNodeInputs(op, []string{"a", "b"}), 13, a, b)
-		assert.False(t, out.DType != ops.Bool || fmt.Sprint(out.B()) != want, "%s = %v %v, want %s", op, out.DType, out.Data, want)
+		require.Equal(t, ops.Bool, out.DType, "%s = %v %v, want %s", op, out.DType, out.Data, want)
+		assert.Equal(t, want, fmt.Sprint(out.B()), "%s = %v %v, want %s", op, out.DType, out.Data, want)
 	}
 	p, q := ops.FromBool([]int{2, 2}, []bool{false, false, true, true}), ops.FromBool([]int{2}, []bool{false, true})
 	for op, want := range map[string]string{"And": "[false false false true]", "Or": "[false true true true]", "Xor": "[false true true false]"} {
@@ -163,7 +168,8 @@ func TestElemCompareLogicWhere(t *testing.T) {
 	wantErrorParts(t, "And float", err, "n_and", "bool")
 
 	w := mustRunFirst(t, newNodeInputs("Where", []string{"c", "x", "y"}), 16, q, floats([]int{2, 1}, 1, 2), floats(nil, -1))
-	assert.False(t, fmt.Sprint(w.F32()) != "[-1 1 -1 2]" || !ops.SameShape(w.Shape, []int{2, 2}), "Where = %v %v", w.Shape, w.F32())
+	require.Equal(t, "[-1 1 -1 2]", fmt.Sprint(w.F32()), "Where = %v %v", w.Shape, w.F32())
+	assert.Equal(t, ops.ShapeString([]int{2, 2}), ops.ShapeString(w.Shape), "Where = %v %v", w.Shape, w.F32())
 	_, err = runFirst(t, newNodeInputs("Where", []string{"c", "x", "y"}), 16, a, a, a)
 	wantErrorParts(t, "Where float condition", err, "n_where", "condition", "bool")
 	_, err = runFirst(t, newNodeInputs("Where", []string{"c", "x", "y"}), 16, q, a, ops.FromInt64(nil, []int64{1}))
@@ -230,15 +236,17 @@ func TestCastKernel(t *testing.T) {
 		for _, opset := range []int64{6, 13, 19, 21} {
 			out := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", to)), opset, x)
 			got := fmt.Sprint(out.Data)
-			assert.False(t, got != want, "Cast-%d to %d = %s, want %s", opset, to, got, want)
+			assert.Equal(t, want, got, "Cast-%d to %d = %s, want %s", opset, to, got, want)
 		}
 	}
 	same := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", 1)), 13, x)
 	assert.Same(t, &x.F32()[0], &same.F32()[0], "Cast to the same type copied instead of returning a view")
 	like := mustRunFirst(t, newNodeInputs("CastLike", []string{"x", "t"}), 15, x, ops.FromInt64(nil, []int64{0}))
-	assert.False(t, like.DType != ops.Int64 || fmt.Sprint(like.I64()) != "[-1 0 2]", "CastLike = %v %v", like.DType, like.Data)
+	require.Equal(t, ops.Int64, like.DType, "CastLike = %v %v", like.DType, like.Data)
+	assert.Equal(t, "[-1 0 2]", fmt.Sprint(like.I64()), "CastLike = %v %v", like.DType, like.Data)
 	named := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT32")}), 1, x)
-	assert.False(t, named.DType != ops.Int32 || fmt.Sprint(named.I32()) != "[-1 0 2]", "Cast-1 to \"INT32\" = %v %v", named.DType, named.Data)
+	require.Equal(t, ops.Int32, named.DType, "Cast-1 to \"INT32\" = %v %v", named.DType, named.Data)
+	assert.Equal(t, "[-1 0 2]", fmt.Sprint(named.I32()), "Cast-1 to \"INT32\" = %v %v", named.DType, named.Data)
 	_, err := runFirst(t, newNodeInputs("Cast", []string{"x"}, &graph.Attr{Name: "to", Type: graph.AttrString, S: []byte("INT33")}), 1, x)
 	wantErrorParts(t, "Cast-1 to unknown name", err, "n_cast", "INT33")
 	str := mustRunFirst(t, newNodeInputs("Cast", []string{"x"}, attrInt("to", 8)), 13, x)
@@ -280,7 +288,8 @@ func TestReduceKernelOpsets(t *testing.T) {
 	for _, c := range cases {
 		out := mustRunFirst(t, c.node, c.opset, c.in...)
 		got := fmt.Sprint(out.F32())
-		assert.False(t, got != c.want || !ops.SameShape(out.Shape, c.shape), "%s-%d %v: got %v %s, want %v %s", c.node.OpType, c.opset, c.node.AttrOrder, out.Shape, got, c.shape, c.want)
+		require.Equal(t, c.want, got, "%s-%d %v: got %v %s, want %v %s", c.node.OpType, c.opset, c.node.AttrOrder, out.Shape, got, c.shape, c.want)
+		assert.Equal(t, ops.ShapeString(c.shape), ops.ShapeString(out.Shape), "%s-%d %v: got %v %s, want %v %s", c.node.OpType, c.opset, c.node.AttrOrder, out.Shape, got, c.shape, c.want)
 	}
 	lse := mustRunFirst(t, newNodeInputs("ReduceLogSumExp", []string{"x"}, attrInts("axes", 1)), 13, floats([]int{2, 2}, 1000, 1000, -1, float32(math.Inf(-1))))
 	g := lse.F32()
@@ -305,10 +314,12 @@ func TestElemFloat16Kernels(t *testing.T) {
 	out := mustRunFirst(t, newNodeInputs("Mul", []string{"a", "b"}), 14, h, h)
 	got := make([]float32, 3)
 	ops.Float16sToFloat32s(got, out.F16())
-	assert.False(t, out.DType != ops.Float16 || fmt.Sprint(got) != "[1 4 0.25]", "float16 Mul = %v %v", out.DType, got)
+	require.Equal(t, ops.Float16, out.DType, "float16 Mul = %v %v", out.DType, got)
+	assert.Equal(t, "[1 4 0.25]", fmt.Sprint(got), "float16 Mul = %v %v", out.DType, got)
 	s := mustRunFirst(t, newNodeInputs("Sigmoid", []string{"a"}), 13, h)
 	ops.Float16sToFloat32s(got, s.F16())
-	assert.False(t, math.Abs(float64(got[0])-0.7310586) > 1e-3 || math.Abs(float64(got[1])-0.1192029) > 1e-3, "float16 Sigmoid = %v", got)
+	require.InDelta(t, 0.7310586, float64(got[0]), 1e-3, "float16 Sigmoid = %v", got)
+	assert.InDelta(t, 0.1192029, float64(got[1]), 1e-3, "float16 Sigmoid = %v", got)
 }
 
 func TestElemMoreKernelErrors(t *testing.T) {
@@ -326,7 +337,8 @@ func TestElemMoreKernelErrors(t *testing.T) {
 	_, err = runFirst(t, newNodeInputs("ArgMin", []string{"x"}, attrInt("axis", -1)), 1, x)
 	wantErrorParts(t, "negative axis at opset 1", err, "n_argmin", "axis -1")
 	am := mustRunFirst(t, newNodeInputs("ArgMin", []string{"x"}, attrInt("axis", -1), attrInt("keepdims", 0)), 13, floats([]int{2, 3}, 3, 1, 2, 0, 5, 0))
-	assert.False(t, fmt.Sprint(am.I64()) != "[1 0]" || !ops.SameShape(am.Shape, []int{2}), "ArgMin = %v %v", am.Shape, am.I64())
+	require.Equal(t, "[1 0]", fmt.Sprint(am.I64()), "ArgMin = %v %v", am.Shape, am.I64())
+	assert.Equal(t, ops.ShapeString([]int{2}), ops.ShapeString(am.Shape), "ArgMin = %v %v", am.Shape, am.I64())
 	_, err = runFirst(t, newNodeInputs("CumSum", []string{"x", "axis"}), 14, x, ops.FromInt64([]int{2}, []int64{0, 0}))
 	wantErrorParts(t, "CumSum vector axis", err, "n_cumsum", "scalar")
 	cs := mustRunFirst(t, newNodeInputs("CumSum", []string{"x", "axis"}, attrInt("reverse", 1)), 14, x, ops.FromInt32(nil, []int32{-1}))

@@ -1,11 +1,11 @@
 package kernels
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func uint8s(shape []int, v ...uint8) *ops.Tensor {
@@ -26,7 +26,8 @@ func TestMatMulIntegerZeroPoints(t *testing.T) {
 	// Per-row a_zero_point [10 12] → A' = [[0 1] [0 1]]; per-column
 	// b_zero_point [1 0] → B' = [[0 −1] [1 0]]; A'·B' = [[1 0] [1 0]].
 	out := mustRunNode(t, newNodeKV("MatMulInteger", 4, 1), 10, a, b, uint8s([]int{2}, 10, 12), int8s([]int{2}, 1, 0))
-	assert.False(t, out[0].DType != ops.Int32 || !slices.Equal(out[0].I32(), []int32{1, 0, 1, 0}), "got %v %v, want int32 [1 0 1 0]", out[0], out[0].Data)
+	require.Equal(t, ops.Int32, out[0].DType, "got %v %v, want int32 [1 0 1 0]", out[0], out[0].Data)
+	assert.Equal(t, []int32{1, 0, 1, 0}, out[0].I32(), "got %v %v, want int32 [1 0 1 0]", out[0], out[0].Data)
 	wantNodeError(t, newNodeKV("MatMulInteger", 3, 1), 10, "a_zero_point must be uint8", a, b, int8s(nil, 1))
 	wantNodeError(t, newNodeKV("MatMulInteger", 2, 1), 10, "must be uint8 or int8", floats([]int{1, 2}, 1, 2), b)
 }
@@ -58,6 +59,7 @@ func TestConvIntegerPerChannel(t *testing.T) {
 	w := uint8s([]int{2, 1, 2}, 1, 2, 1, 2)
 	out := mustRunNode(t, newNodeKV("ConvInteger", 4, 1), 10, x, w, uint8s(nil, 4), uint8s([]int{2}, 1, 2))
 	// x' = [1 2 3]; channel 0: [2 3]; channel 1: [−1 −2].
-	assert.False(t, !slices.Equal(out[0].Shape, []int{1, 2, 2}) || !slices.Equal(out[0].I32(), []int32{2, 3, -1, -2}), "got %v %v, want [1 2 2] [2 3 -1 -2]", out[0], out[0].Data)
+	require.Equal(t, []int{1, 2, 2}, out[0].Shape, "got %v %v, want [1 2 2] [2 3 -1 -2]", out[0], out[0].Data)
+	assert.Equal(t, []int32{2, 3, -1, -2}, out[0].I32(), "got %v %v, want [1 2 2] [2 3 -1 -2]", out[0], out[0].Data)
 	wantNodeError(t, newNodeKV("ConvInteger", 4, 1), 10, "w_zero_point must be a scalar or have 2 values", x, w, nil, uint8s([]int{3}, 1, 2, 3))
 }

@@ -99,7 +99,7 @@ func checkTrainingDropout(t *testing.T, dir string) {
 	}
 	nf := float64(len(x))
 	sd := math.Sqrt(nf * ratio * (1 - ratio))
-	assert.False(t, math.Abs(float64(dropped)-ratio*nf) > 5*sd+1, "dropped %d of %d elements, expected about %.0f", dropped, len(x), ratio*nf)
+	assert.InDelta(t, ratio*nf, float64(dropped), 5*sd+1, "dropped %d of %d elements, expected about %.0f", dropped, len(x), ratio*nf)
 }
 
 // pyTorchCases are the PyTorch-exported models (libonnx-testdata

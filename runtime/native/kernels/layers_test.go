@@ -114,7 +114,8 @@ func TestGemmBroadcastAndTypes(t *testing.T) {
 	ni32 := newNodeKV("Gemm", 3, 1, "transA", 1, "alpha", float32(2), "beta", float32(3))
 	out32 := mustRunNode(t, ni32, 13, ops.FromInt32([]int{2, 2}, []int32{1, 2, 3, 4}),
 		ops.FromInt32([]int{2, 2}, []int32{1, 2, 1, 2}), ops.FromInt32([]int{2}, []int32{1, -1}))
-	assert.False(t, out32[0].DType != ops.Int32 || !slices.Equal(out32[0].I32(), []int32{11, 13, 15, 21}), "int32 Gemm: got %v %v, want [11 13 15 21]", out32[0], out32[0].Data)
+	require.Equal(t, ops.Int32, out32[0].DType, "int32 Gemm: got %v %v, want [11 13 15 21]", out32[0], out32[0].Data)
+	assert.Equal(t, []int32{11, 13, 15, 21}, out32[0].I32(), "int32 Gemm: got %v %v, want [11 13 15 21]", out32[0], out32[0].Data)
 
 	n := newNodeKV("Gemm", 3, 1)
 	wantNodeError(t, n, 13, "does not broadcast", floats([]int{2, 2}, 1, 2, 3, 4), floats([]int{2, 2}, 1, 2, 3, 4), floats([]int{3}, 1, 2, 3))
@@ -159,7 +160,8 @@ func TestConvAutoPad(t *testing.T) {
 	checkFloats(t, "pads+dilation", out[0], []int{1, 1, 3}, 11, 12, 14)
 	// float64 input computes too.
 	out = mustRunNode(t, newNodeKV("Conv", 2, 1, "auto_pad", "VALID"), 11, toFloat64(x), toFloat64(w))
-	assert.False(t, out[0].DType != ops.Float64 || out[0].F64()[2] != 12, "float64 conv: got %v %v", out[0], out[0].Data)
+	require.Equal(t, ops.Float64, out[0].DType, "float64 conv: got %v %v", out[0], out[0].Data)
+	assert.EqualValues(t, 12, out[0].F64()[2], "float64 conv: got %v %v", out[0], out[0].Data)
 }
 
 func TestConvErrors(t *testing.T) {
@@ -297,7 +299,9 @@ func TestSoftmaxOpsets(t *testing.T) {
 func TestDropout(t *testing.T) {
 	x := floats([]int{3}, 1, 2, 3)
 	out := mustRunNode(t, newNodeKV("Dropout", 1, 2), 13, x)
-	assert.False(t, out[0] != x || out[1].DType != ops.Bool || !slices.Equal(out[1].B(), []bool{true, true, true}), "inference dropout: got %v %v", out[0], out[1])
+	require.Equal(t, x, out[0], "inference dropout: got %v %v", out[0], out[1])
+	require.Equal(t, ops.Bool, out[1].DType, "inference dropout: got %v %v", out[0], out[1])
+	assert.Equal(t, []bool{true, true, true}, out[1].B(), "inference dropout: got %v %v", out[0], out[1])
 	out = mustRunNode(t, newNodeKV("Dropout", 1, 2), 7, x)
 	checkFloats(t, "opset 7 mask", out[1], []int{3}, 1, 1, 1)
 	on := ops.FromBool(nil, []bool{true})
@@ -355,7 +359,8 @@ func TestResizeOpsets(t *testing.T) {
 	checkFloats(t, "upsample 9 linear", out[0], []int{1, 4}, 1, 2, 3, 3)
 	// float16 passes through float32.
 	out = mustRunNode(t, newNodeKV("Resize", 3, 1), 13, toFloat16(floats([]int{2}, 1, 2)), nil, floats([]int{1}, 2))
-	assert.False(t, out[0].DType != ops.Float16 || !slices.Equal(out[0].Shape, []int{4}), "float16 resize: got %v", out[0])
+	require.Equal(t, ops.Float16, out[0].DType, "float16 resize: got %v", out[0])
+	assert.Equal(t, []int{4}, out[0].Shape, "float16 resize: got %v", out[0])
 	wantNodeError(t, newNodeKV("Resize", 4, 1), 13, "only one of scales and sizes", x2, nil, floats([]int{2}, 1, 1), ops.FromInt64([]int{2}, []int64{2, 2}))
 	wantNodeError(t, newNodeKV("Resize", 3, 1), 13, "scales has 1 values, want 2", x2, nil, floats([]int{1}, 2))
 	wantNodeError(t, newNodeKV("Resize", 3, 1, "coordinate_transformation_mode", "tf_crop_and_resize"), 13, "needs the roi", x2, nil, floats([]int{2}, 1, 1))
@@ -412,7 +417,8 @@ func TestResizeBytes(t *testing.T) {
 	x := ops.New(ops.Uint8, 1, 2)
 	copy(x.U8(), []uint8{7, 250})
 	out := mustRunNode(t, newNodeKV("Resize", 3, 1, "coordinate_transformation_mode", "asymmetric"), 13, x, nil, floats([]int{2}, 1, 2))
-	assert.False(t, out[0].DType != ops.Uint8 || !slices.Equal(out[0].U8(), []uint8{7, 7, 250, 250}), "uint8 nearest: got %v %v", out[0], out[0].Data)
+	require.Equal(t, ops.Uint8, out[0].DType, "uint8 nearest: got %v %v", out[0], out[0].Data)
+	assert.Equal(t, []uint8{7, 7, 250, 250}, out[0].U8(), "uint8 nearest: got %v %v", out[0], out[0].Data)
 	wantNodeError(t, newNodeKV("Resize", 3, 1, "mode", "linear"), 13, "nearest mode only", x, nil, floats([]int{2}, 1, 2))
 	wantNodeError(t, newNodeKV("Resize", 3, 1), 13, "must be float32", ops.FromInt64([]int{2}, []int64{1, 2}), nil, floats([]int{1}, 2))
 }
@@ -429,7 +435,8 @@ func TestEinsum(t *testing.T) {
 	// out[a][c] = Σ_b x[b][a]·y[c][b]: a=0: 1·5+3·6 = 23; a=1: 2·5+4·6 = 34.
 	checkFloats(t, "implicit", out[0], []int{2, 1}, 23, 34)
 	iout := mustRunNode(t, newNodeKV("Einsum", 1, 1, "equation", "ii"), 12, ops.FromInt64([]int{2, 2}, []int64{1, 2, 3, 4}))
-	assert.False(t, iout[0].Rank() != 0 || iout[0].I64()[0] != 5, "int64 trace: got %v %v, want scalar 5", iout[0], iout[0].Data)
+	require.EqualValues(t, 0, iout[0].Rank(), "int64 trace: got %v %v, want scalar 5", iout[0], iout[0].Data)
+	assert.EqualValues(t, 5, iout[0].I64()[0], "int64 trace: got %v %v, want scalar 5", iout[0], iout[0].Data)
 	wantNodeError(t, newNodeKV("Einsum", 2, 1, "equation", "ij,jk->ik"), 12, "label 'j' has sizes", x, floats([]int{3, 1}, 1, 2, 3))
 	wantNodeError(t, newNodeKV("Einsum", 1, 1, "equation", "ij->k"), 12, "appears in no operand", x)
 	wantNodeError(t, newNodeKV("Einsum", 1, 1, "equation", "ijk"), 12, "rank", x)
@@ -454,7 +461,8 @@ func TestConvFloat64KeepsPrecision(t *testing.T) {
 	x := ops.FromFloat64([]int{1, 1, 2}, []float64{1, 1e-12})
 	w := ops.FromFloat64([]int{1, 1, 2}, []float64{1, 1})
 	out := mustRunNode(t, newNodeKV("Conv", 2, 1), 11, x, w)
-	assert.False(t, out[0].DType != ops.Float64 || out[0].F64()[0] != 1+1e-12, "got %v %v, want float64 1+1e-12", out[0], out[0].Data)
+	require.Equal(t, ops.Float64, out[0].DType, "got %v %v, want float64 1+1e-12", out[0], out[0].Data)
+	assert.EqualValues(t, 1+1e-12, out[0].F64()[0], "got %v %v, want float64 1+1e-12", out[0], out[0].Data)
 }
 
 // TestNNEnumAttributesRejectUnknown checks the string-valued attributes

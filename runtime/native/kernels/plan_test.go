@@ -104,7 +104,7 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 	for i := 0; i < workers; i++ {
 		msg := <-errs
-		assert.False(t, msg != "", msg)
+		assert.Equal(t, "", msg, msg)
 	}
 }
 

@@ -282,12 +282,14 @@ func TestRecurrentErrors(t *testing.T) {
 		{[]any{"hidden_size", 4, "layout", 2}, "layout 2"},
 	} {
 		_, err := runNode(newNodeKV("RNN", 3, 1, c.kv...), 14, x, w, rw)
-		assert.False(t, err == nil || !errContains(err, c.want), "%v: got %v, want an error mentioning %q", c.kv, err, c.want)
+		require.Error(t, err, "%v: got %v, want an error mentioning %q", c.kv, err, c.want)
+		assert.True(t, errContains(err, c.want), "%v: got %v, want an error mentioning %q", c.kv, err, c.want)
 	}
 	n := newNodeKV("RNN", 3, 1, "hidden_size", 4)
 	n.Attrs["activations"] = &graph.Attr{Name: "activations", Type: graph.AttrStrings, Strings: [][]byte{[]byte("Gelu")}}
 	_, err := runNode(n, 14, x, w, rw)
-	assert.False(t, err == nil || !errContains(err, "unsupported activation"), "unknown activation: got %v", err)
+	require.Error(t, err, "unknown activation: got %v", err)
+	assert.True(t, errContains(err, "unsupported activation"), "unknown activation: got %v", err)
 }
 
 func errContains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
