@@ -26,6 +26,7 @@ targets=(
 	"./serve FuzzParseData"
 	"./ops FuzzGemm"
 	"./ops FuzzConv"
+	"./ops FuzzMaxPoolTaps"
 	"./ops/train FuzzConvBackward"
 	"./trainer FuzzDecodeCheckpoint"
 )
