@@ -36,31 +36,17 @@ func GatherInto(dst, data *Tensor, axis int, idx []int) error {
 	if want := outer * len(idx) * inner; dst.Len() != want {
 		return fmt.Errorf("gather: output %v holds %d elements, want %d", dst, dst.Len(), want)
 	}
-	switch s := data.Data.(type) {
-	case []float32:
-		Gather(dst.Data.([]float32), s, outer, n, inner, idx)
-	case []float64:
-		Gather(dst.Data.([]float64), s, outer, n, inner, idx)
-	case []uint16:
-		Gather(dst.Data.([]uint16), s, outer, n, inner, idx)
-	case []int64:
-		Gather(dst.Data.([]int64), s, outer, n, inner, idx)
-	case []int32:
-		Gather(dst.Data.([]int32), s, outer, n, inner, idx)
-	case []int8:
-		Gather(dst.Data.([]int8), s, outer, n, inner, idx)
+	switch s := Words(data.Data).(type) {
 	case []uint8:
-		Gather(dst.Data.([]uint8), s, outer, n, inner, idx)
-	case []bool:
-		Gather(dst.Data.([]bool), s, outer, n, inner, idx)
-	case []int16:
-		Gather(dst.Data.([]int16), s, outer, n, inner, idx)
+		Gather(Words(dst.Data).([]uint8), s, outer, n, inner, idx)
+	case []uint16:
+		Gather(Words(dst.Data).([]uint16), s, outer, n, inner, idx)
 	case []uint32:
-		Gather(dst.Data.([]uint32), s, outer, n, inner, idx)
+		Gather(Words(dst.Data).([]uint32), s, outer, n, inner, idx)
 	case []uint64:
-		Gather(dst.Data.([]uint64), s, outer, n, inner, idx)
+		Gather(Words(dst.Data).([]uint64), s, outer, n, inner, idx)
 	case []string:
-		Gather(dst.Data.([]string), s, outer, n, inner, idx)
+		Gather(Words(dst.Data).([]string), s, outer, n, inner, idx)
 	}
 	return nil
 }

@@ -24,31 +24,17 @@ func SliceInto(dst, src *Tensor, starts, steps []int) error {
 			return fmt.Errorf("slice: axis %d: %d elements from %d step %d leave input dim %d", i, n, starts[i], steps[i], src.Shape[i])
 		}
 	}
-	switch s := src.Data.(type) {
-	case []float32:
-		SliceCopy(dst.Data.([]float32), s, src.Shape, starts, steps, dst.Shape)
-	case []float64:
-		SliceCopy(dst.Data.([]float64), s, src.Shape, starts, steps, dst.Shape)
-	case []uint16:
-		SliceCopy(dst.Data.([]uint16), s, src.Shape, starts, steps, dst.Shape)
-	case []int64:
-		SliceCopy(dst.Data.([]int64), s, src.Shape, starts, steps, dst.Shape)
-	case []int32:
-		SliceCopy(dst.Data.([]int32), s, src.Shape, starts, steps, dst.Shape)
-	case []int8:
-		SliceCopy(dst.Data.([]int8), s, src.Shape, starts, steps, dst.Shape)
+	switch s := Words(src.Data).(type) {
 	case []uint8:
-		SliceCopy(dst.Data.([]uint8), s, src.Shape, starts, steps, dst.Shape)
-	case []bool:
-		SliceCopy(dst.Data.([]bool), s, src.Shape, starts, steps, dst.Shape)
-	case []int16:
-		SliceCopy(dst.Data.([]int16), s, src.Shape, starts, steps, dst.Shape)
+		SliceCopy(Words(dst.Data).([]uint8), s, src.Shape, starts, steps, dst.Shape)
+	case []uint16:
+		SliceCopy(Words(dst.Data).([]uint16), s, src.Shape, starts, steps, dst.Shape)
 	case []uint32:
-		SliceCopy(dst.Data.([]uint32), s, src.Shape, starts, steps, dst.Shape)
+		SliceCopy(Words(dst.Data).([]uint32), s, src.Shape, starts, steps, dst.Shape)
 	case []uint64:
-		SliceCopy(dst.Data.([]uint64), s, src.Shape, starts, steps, dst.Shape)
+		SliceCopy(Words(dst.Data).([]uint64), s, src.Shape, starts, steps, dst.Shape)
 	case []string:
-		SliceCopy(dst.Data.([]string), s, src.Shape, starts, steps, dst.Shape)
+		SliceCopy(Words(dst.Data).([]string), s, src.Shape, starts, steps, dst.Shape)
 	}
 	return nil
 }

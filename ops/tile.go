@@ -41,31 +41,17 @@ func TileInto(dst, src *Tensor) error {
 }
 
 func repeatDispatch(dst, src *Tensor, in []int) {
-	switch s := src.Data.(type) {
-	case []float32:
-		RepeatCopy(dst.Data.([]float32), s, in, dst.Shape)
-	case []float64:
-		RepeatCopy(dst.Data.([]float64), s, in, dst.Shape)
-	case []uint16:
-		RepeatCopy(dst.Data.([]uint16), s, in, dst.Shape)
-	case []int64:
-		RepeatCopy(dst.Data.([]int64), s, in, dst.Shape)
-	case []int32:
-		RepeatCopy(dst.Data.([]int32), s, in, dst.Shape)
-	case []int8:
-		RepeatCopy(dst.Data.([]int8), s, in, dst.Shape)
+	switch s := Words(src.Data).(type) {
 	case []uint8:
-		RepeatCopy(dst.Data.([]uint8), s, in, dst.Shape)
-	case []bool:
-		RepeatCopy(dst.Data.([]bool), s, in, dst.Shape)
-	case []int16:
-		RepeatCopy(dst.Data.([]int16), s, in, dst.Shape)
+		RepeatCopy(Words(dst.Data).([]uint8), s, in, dst.Shape)
+	case []uint16:
+		RepeatCopy(Words(dst.Data).([]uint16), s, in, dst.Shape)
 	case []uint32:
-		RepeatCopy(dst.Data.([]uint32), s, in, dst.Shape)
+		RepeatCopy(Words(dst.Data).([]uint32), s, in, dst.Shape)
 	case []uint64:
-		RepeatCopy(dst.Data.([]uint64), s, in, dst.Shape)
+		RepeatCopy(Words(dst.Data).([]uint64), s, in, dst.Shape)
 	case []string:
-		RepeatCopy(dst.Data.([]string), s, in, dst.Shape)
+		RepeatCopy(Words(dst.Data).([]string), s, in, dst.Shape)
 	}
 }
 

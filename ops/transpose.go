@@ -46,31 +46,17 @@ func TransposeInto(dst, src *Tensor, perm []int) error {
 	if err := moveCheck("transpose", dst, src, want); err != nil {
 		return err
 	}
-	switch s := src.Data.(type) {
-	case []float32:
-		Transpose(dst.Data.([]float32), s, src.Shape, perm)
-	case []float64:
-		Transpose(dst.Data.([]float64), s, src.Shape, perm)
-	case []uint16:
-		Transpose(dst.Data.([]uint16), s, src.Shape, perm)
-	case []int64:
-		Transpose(dst.Data.([]int64), s, src.Shape, perm)
-	case []int32:
-		Transpose(dst.Data.([]int32), s, src.Shape, perm)
-	case []int8:
-		Transpose(dst.Data.([]int8), s, src.Shape, perm)
+	switch s := Words(src.Data).(type) {
 	case []uint8:
-		Transpose(dst.Data.([]uint8), s, src.Shape, perm)
-	case []bool:
-		Transpose(dst.Data.([]bool), s, src.Shape, perm)
-	case []int16:
-		Transpose(dst.Data.([]int16), s, src.Shape, perm)
+		Transpose(Words(dst.Data).([]uint8), s, src.Shape, perm)
+	case []uint16:
+		Transpose(Words(dst.Data).([]uint16), s, src.Shape, perm)
 	case []uint32:
-		Transpose(dst.Data.([]uint32), s, src.Shape, perm)
+		Transpose(Words(dst.Data).([]uint32), s, src.Shape, perm)
 	case []uint64:
-		Transpose(dst.Data.([]uint64), s, src.Shape, perm)
+		Transpose(Words(dst.Data).([]uint64), s, src.Shape, perm)
 	case []string:
-		Transpose(dst.Data.([]string), s, src.Shape, perm)
+		Transpose(Words(dst.Data).([]string), s, src.Shape, perm)
 	}
 	return nil
 }

@@ -105,31 +105,17 @@ func buildGatherElements(n *graph.Node, opset int64) (operators.Kernel, error) {
 		if out.Len() == 0 {
 			return []*ops.Tensor{out}, nil
 		}
-		switch s := x.Data.(type) {
-		case []float32:
-			ops.GatherElements(out.F32(), s, x.Shape, it.Shape, a, idx)
-		case []float64:
-			ops.GatherElements(out.F64(), s, x.Shape, it.Shape, a, idx)
-		case []uint16:
-			ops.GatherElements(out.F16(), s, x.Shape, it.Shape, a, idx)
-		case []int64:
-			ops.GatherElements(out.I64(), s, x.Shape, it.Shape, a, idx)
-		case []int32:
-			ops.GatherElements(out.I32(), s, x.Shape, it.Shape, a, idx)
-		case []int8:
-			ops.GatherElements(out.I8(), s, x.Shape, it.Shape, a, idx)
+		switch s := ops.Words(x.Data).(type) {
 		case []uint8:
-			ops.GatherElements(out.U8(), s, x.Shape, it.Shape, a, idx)
-		case []bool:
-			ops.GatherElements(out.B(), s, x.Shape, it.Shape, a, idx)
-		case []int16:
-			ops.GatherElements(out.I16(), s, x.Shape, it.Shape, a, idx)
+			ops.GatherElements(ops.Words(out.Data).([]uint8), s, x.Shape, it.Shape, a, idx)
+		case []uint16:
+			ops.GatherElements(ops.Words(out.Data).([]uint16), s, x.Shape, it.Shape, a, idx)
 		case []uint32:
-			ops.GatherElements(out.U32(), s, x.Shape, it.Shape, a, idx)
+			ops.GatherElements(ops.Words(out.Data).([]uint32), s, x.Shape, it.Shape, a, idx)
 		case []uint64:
-			ops.GatherElements(out.U64(), s, x.Shape, it.Shape, a, idx)
+			ops.GatherElements(ops.Words(out.Data).([]uint64), s, x.Shape, it.Shape, a, idx)
 		case []string:
-			ops.GatherElements(out.Str(), s, x.Shape, it.Shape, a, idx)
+			ops.GatherElements(ops.Words(out.Data).([]string), s, x.Shape, it.Shape, a, idx)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
@@ -352,31 +338,17 @@ func buildGatherND(n *graph.Node, opset int64) (operators.Kernel, error) {
 		if out.Len() == 0 {
 			return []*ops.Tensor{out}, nil
 		}
-		switch s := x.Data.(type) {
-		case []float32:
-			ops.GatherBlocks(out.F32(), s, offs, blk)
-		case []float64:
-			ops.GatherBlocks(out.F64(), s, offs, blk)
-		case []uint16:
-			ops.GatherBlocks(out.F16(), s, offs, blk)
-		case []int64:
-			ops.GatherBlocks(out.I64(), s, offs, blk)
-		case []int32:
-			ops.GatherBlocks(out.I32(), s, offs, blk)
-		case []int8:
-			ops.GatherBlocks(out.I8(), s, offs, blk)
+		switch s := ops.Words(x.Data).(type) {
 		case []uint8:
-			ops.GatherBlocks(out.U8(), s, offs, blk)
-		case []bool:
-			ops.GatherBlocks(out.B(), s, offs, blk)
-		case []int16:
-			ops.GatherBlocks(out.I16(), s, offs, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]uint8), s, offs, blk)
+		case []uint16:
+			ops.GatherBlocks(ops.Words(out.Data).([]uint16), s, offs, blk)
 		case []uint32:
-			ops.GatherBlocks(out.U32(), s, offs, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]uint32), s, offs, blk)
 		case []uint64:
-			ops.GatherBlocks(out.U64(), s, offs, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]uint64), s, offs, blk)
 		case []string:
-			ops.GatherBlocks(out.Str(), s, offs, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]string), s, offs, blk)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil

@@ -48,31 +48,17 @@ func buildTrilu(n *graph.Node, opset int64) (operators.Kernel, error) {
 		out := env.New(x.DType, x.Shape...)
 		batch := ops.NumElements(x.Shape[:r-2])
 		up := upper != 0
-		switch s := x.Data.(type) {
-		case []float32:
-			applyTrilu(out.F32(), s, batch, rows, cols, int(k), up)
-		case []float64:
-			applyTrilu(out.F64(), s, batch, rows, cols, int(k), up)
-		case []uint16:
-			applyTrilu(out.F16(), s, batch, rows, cols, int(k), up)
-		case []int64:
-			applyTrilu(out.I64(), s, batch, rows, cols, int(k), up)
-		case []int32:
-			applyTrilu(out.I32(), s, batch, rows, cols, int(k), up)
-		case []int8:
-			applyTrilu(out.I8(), s, batch, rows, cols, int(k), up)
+		switch s := ops.Words(x.Data).(type) {
 		case []uint8:
-			applyTrilu(out.U8(), s, batch, rows, cols, int(k), up)
-		case []bool:
-			applyTrilu(out.B(), s, batch, rows, cols, int(k), up)
-		case []int16:
-			applyTrilu(out.I16(), s, batch, rows, cols, int(k), up)
+			applyTrilu(ops.Words(out.Data).([]uint8), s, batch, rows, cols, int(k), up)
+		case []uint16:
+			applyTrilu(ops.Words(out.Data).([]uint16), s, batch, rows, cols, int(k), up)
 		case []uint32:
-			applyTrilu(out.U32(), s, batch, rows, cols, int(k), up)
+			applyTrilu(ops.Words(out.Data).([]uint32), s, batch, rows, cols, int(k), up)
 		case []uint64:
-			applyTrilu(out.U64(), s, batch, rows, cols, int(k), up)
+			applyTrilu(ops.Words(out.Data).([]uint64), s, batch, rows, cols, int(k), up)
 		case []string:
-			applyTrilu(out.Str(), s, batch, rows, cols, int(k), up)
+			applyTrilu(ops.Words(out.Data).([]string), s, batch, rows, cols, int(k), up)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil

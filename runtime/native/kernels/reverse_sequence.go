@@ -61,31 +61,17 @@ func buildReverseSequence(n *graph.Node, opset int64) (operators.Kernel, error) 
 			}
 		}
 		out := env.New(x.DType, x.Shape...)
-		switch s := x.Data.(type) {
-		case []float32:
-			ops.GatherBlocks(out.F32(), s, src, blk)
-		case []float64:
-			ops.GatherBlocks(out.F64(), s, src, blk)
-		case []uint16:
-			ops.GatherBlocks(out.F16(), s, src, blk)
-		case []int64:
-			ops.GatherBlocks(out.I64(), s, src, blk)
-		case []int32:
-			ops.GatherBlocks(out.I32(), s, src, blk)
-		case []int8:
-			ops.GatherBlocks(out.I8(), s, src, blk)
+		switch s := ops.Words(x.Data).(type) {
 		case []uint8:
-			ops.GatherBlocks(out.U8(), s, src, blk)
-		case []bool:
-			ops.GatherBlocks(out.B(), s, src, blk)
-		case []int16:
-			ops.GatherBlocks(out.I16(), s, src, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]uint8), s, src, blk)
+		case []uint16:
+			ops.GatherBlocks(ops.Words(out.Data).([]uint16), s, src, blk)
 		case []uint32:
-			ops.GatherBlocks(out.U32(), s, src, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]uint32), s, src, blk)
 		case []uint64:
-			ops.GatherBlocks(out.U64(), s, src, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]uint64), s, src, blk)
 		case []string:
-			ops.GatherBlocks(out.Str(), s, src, blk)
+			ops.GatherBlocks(ops.Words(out.Data).([]string), s, src, blk)
 		}
 		return []*ops.Tensor{out}, nil
 	}, nil
