@@ -194,44 +194,22 @@ func (s *Session) Metadata() map[string]string {
 // and shapes (symbolic dimensions must agree across inputs) before the
 // backend runs.
 func (s *Session) Run(ctx context.Context, inputs map[string]*ops.Tensor) ([]*ops.Tensor, error) {
-	g := s.model.Graph
-	ordered := make([]*ops.Tensor, len(g.Inputs), len(g.Inputs)+len(g.OverridableInits))
-	known := s.index
-	var unknown []string
-	overrides := false
-	for name, t := range inputs {
-		i, ok := known[name]
-		if !ok {
-			unknown = append(unknown, name)
-			continue
-		}
-		if i >= len(g.Inputs) {
-			overrides = true
-			ordered = ordered[:len(g.Inputs)+len(g.OverridableInits)]
-		}
-		ordered[i] = t
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, fmt.Errorf("unknown input %s (the model's inputs are %s)", quoteList(unknown), quoteList(inputNames(g)))
-	}
-	if !overrides {
-		ordered = ordered[:len(g.Inputs)]
+	ordered, err := inGraphOrder(s.model.Graph, s.index, inputs)
+	if err != nil {
+		return nil, err
 	}
 	return s.RunOrdered(ctx, ordered)
 }
 
-// RunValues is Run for models whose inputs or outputs may be sequences,
-// optionals or maps as well as tensors: it takes and returns graph.Values
-// (graph.TensorOf, graph.TensorSequence, graph.OptionalOf …), checked
-// against the declared types. It runs tensor-only models too.
-func (s *Session) RunValues(ctx context.Context, inputs map[string]*graph.Value) ([]*graph.Value, error) {
-	g := s.model.Graph
-	ordered := make([]*graph.Value, len(g.Inputs), len(g.Inputs)+len(g.OverridableInits))
+// inGraphOrder puts named inputs (tensors or values) in graph order: the
+// graph inputs, then the overridable initializers when any is fed. A name
+// that is neither is an error listing the model's inputs.
+func inGraphOrder[T any](g *graph.Graph, index map[string]int, inputs map[string]T) ([]T, error) {
+	ordered := make([]T, len(g.Inputs), len(g.Inputs)+len(g.OverridableInits))
 	var unknown []string
 	overrides := false
 	for name, v := range inputs {
-		i, ok := s.index[name]
+		i, ok := index[name]
 		if !ok {
 			unknown = append(unknown, name)
 			continue
@@ -248,6 +226,18 @@ func (s *Session) RunValues(ctx context.Context, inputs map[string]*graph.Value)
 	}
 	if !overrides {
 		ordered = ordered[:len(g.Inputs)]
+	}
+	return ordered, nil
+}
+
+// RunValues is Run for models whose inputs or outputs may be sequences,
+// optionals or maps as well as tensors: it takes and returns graph.Values
+// (graph.TensorOf, graph.TensorSequence, graph.OptionalOf …), checked
+// against the declared types. It runs tensor-only models too.
+func (s *Session) RunValues(ctx context.Context, inputs map[string]*graph.Value) ([]*graph.Value, error) {
+	ordered, err := inGraphOrder(s.model.Graph, s.index, inputs)
+	if err != nil {
+		return nil, err
 	}
 	return s.RunValuesOrdered(ctx, ordered)
 }
