@@ -589,17 +589,22 @@ func (p *Plan) sharesConstant(t *ops.Tensor) bool {
 	return false
 }
 
+// recoverStep, deferred by the step runners, turns a panic of st's kernel
+// into *err naming the node: the tensor size limit (*buffers.LimitError,
+// wrapped) or any other panic.
+func recoverStep(st *step, err *error) {
+	r := recover()
+	if le, ok := r.(*buffers.LimitError); ok {
+		*err = fmt.Errorf("%s: %w", st.label, le)
+	} else if r != nil {
+		*err = fmt.Errorf("%s: kernel panicked: %v", st.label, r)
+	}
+}
+
 // callKernel runs one step, turning a kernel panic into an error naming the
 // node and wrapping kernel errors with the node label.
 func callKernel(st *step, env *operators.Env, in []*ops.Tensor) (outs []*ops.Tensor, err error) {
-	defer func() {
-		r := recover()
-		if le, ok := r.(*buffers.LimitError); ok {
-			outs, err = nil, fmt.Errorf("%s: %w", st.label, le)
-		} else if r != nil {
-			outs, err = nil, fmt.Errorf("%s: kernel panicked: %v", st.label, r)
-		}
-	}()
+	defer recoverStep(st, &err) // outs stays nil: the kernel never returned
 	outs, err = st.kernel(env, in)
 	if err != nil {
 		return nil, nameStep(st, err)
@@ -611,27 +616,13 @@ func callKernel(st *step, env *operators.Env, in []*ops.Tensor) (outs []*ops.Ten
 // naming the node (the body's own kernels are recovered, and named, on
 // their own).
 func callControl(st *step, s *runState) (err error) {
-	defer func() {
-		r := recover()
-		if le, ok := r.(*buffers.LimitError); ok {
-			err = fmt.Errorf("%s: %w", st.label, le)
-		} else if r != nil {
-			err = fmt.Errorf("%s: kernel panicked: %v", st.label, r)
-		}
-	}()
+	defer recoverStep(st, &err)
 	return st.control(s, st)
 }
 
 // callValueKernel is callKernel for value kernels.
 func callValueKernel(st *step, env *operators.Env, in []*graph.Value) (outs []*graph.Value, err error) {
-	defer func() {
-		r := recover()
-		if le, ok := r.(*buffers.LimitError); ok {
-			outs, err = nil, fmt.Errorf("%s: %w", st.label, le)
-		} else if r != nil {
-			outs, err = nil, fmt.Errorf("%s: kernel panicked: %v", st.label, r)
-		}
-	}()
+	defer recoverStep(st, &err) // outs stays nil: the kernel never returned
 	outs, err = st.values(env, in)
 	if err != nil {
 		return nil, nameStep(st, err)
