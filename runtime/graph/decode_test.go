@@ -253,7 +253,7 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
     ops = max([o.version for o in m.opset_import if o.domain in ("", "ai.onnx")] or [0])
     print(f, len(m.graph.node), ops, ",".join(ins))
 `
-	out, err := runPython(script)
+	out, err := testenv.PythonONNX(script)
 	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

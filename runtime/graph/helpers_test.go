@@ -1,14 +1,10 @@
 package graph
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"os/exec"
 	"reflect"
-	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -183,27 +179,4 @@ func sameValue(path string, a, b reflect.Value) error {
 // tensorsEqual compares type, shape and elements bit for bit.
 func tensorsEqual(a, b *ops.Tensor) error {
 	return sameValue("tensor", reflect.ValueOf(a), reflect.ValueOf(b))
-}
-
-// runPython runs a script with the first python3 that imports onnx (the
-// one on PATH, then Debian's, which has python3-onnx) and returns stdout.
-func runPython(script string) (string, error) {
-	var errs []string
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(py, "-c", "import onnx").Run() != nil {
-			errs = append(errs, py+" cannot import onnx")
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		out, err := exec.CommandContext(ctx, py, "-c", script).Output()
-		cancel()
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				return "", fmt.Errorf("%s: %w: %s", py, err, ee.Stderr)
-			}
-			return "", fmt.Errorf("%s: %w", py, err)
-		}
-		return string(out), nil
-	}
-	return "", fmt.Errorf("%s", strings.Join(errs, "; "))
 }

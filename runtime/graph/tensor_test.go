@@ -339,7 +339,7 @@ for f in sorted(glob.glob("/usr/share/libonnx-testdata/data/*/*/test_data_set_*/
     b = a.astype(a.dtype.newbyteorder("<")).tobytes()
     print(f, name, "x".join(str(d) for d in t.dims) or "scalar", hashlib.sha256(b).hexdigest())
 `
-	out, err := runPython(script)
+	out, err := testenv.PythonONNX(script)
 	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	checked, unsupported := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

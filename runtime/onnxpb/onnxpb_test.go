@@ -1,15 +1,10 @@
 package onnxpb
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/stretchr/testify/assert"
@@ -86,27 +81,7 @@ for e in P.DESCRIPTOR.enum_types_by_name.values():
     for v in e.values:
         print(e.name, v.name, v.number, 0, 0)
 `
-	var out []byte
-	var err error
-	pythons := []string{"python3", "/usr/bin/python3"}
-	if home, herr := os.UserHomeDir(); herr == nil {
-		cache := filepath.Join(home, ".cache")
-		if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
-			cache = x
-		}
-		pythons = append([]string{filepath.Join(cache, "latent", "venv", "bin", "python")}, pythons...)
-	}
-	if py := os.Getenv("LATENT_PYTHON"); py != "" {
-		pythons = []string{py}
-	}
-	for _, py := range pythons {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		out, err = exec.CommandContext(ctx, py, "-c", script).Output()
-		cancel()
-		if err == nil {
-			break
-		}
-	}
+	out, err := testenv.PythonONNX(script)
 	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	// Fields map to "number kind label", enum values to "number 0 0".
 	ours := map[string]string{}

@@ -1,12 +1,7 @@
 package operators_test
 
 import (
-	"context"
-	"fmt"
-	"os/exec"
-	"strings"
 	"testing"
-	"time"
 
 	_ "github.com/latent-ml/latent/runtime/native/kernels" // the operators' rules
 	"github.com/stretchr/testify/require"
@@ -22,27 +17,4 @@ func wantErr(t testing.TB, err error, fragments ...string) {
 	for _, f := range fragments {
 		require.Contains(t, err.Error(), f)
 	}
-}
-
-// runPython runs a script with the first python3 that imports onnx (the
-// one on PATH, then Debian's, which has python3-onnx) and returns stdout.
-func runPython(script string) (string, error) {
-	var errs []string
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(py, "-c", "import onnx").Run() != nil {
-			errs = append(errs, py+" cannot import onnx")
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		out, err := exec.CommandContext(ctx, py, "-c", script).Output()
-		cancel()
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				return "", fmt.Errorf("%s: %w: %s", py, err, ee.Stderr)
-			}
-			return "", fmt.Errorf("%s: %w", py, err)
-		}
-		return string(out), nil
-	}
-	return "", fmt.Errorf("%s", strings.Join(errs, "; "))
 }

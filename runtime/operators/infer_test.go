@@ -380,7 +380,7 @@ for f in sorted(glob.glob("` + testdataGlob + `")):
         if all(d.HasField("dim_value") for d in tt.shape.dim):
             print(f, vi.name, tt.elem_type, "x".join(str(d.dim_value) for d in tt.shape.dim) or "scalar")
 `
-	out, err := runPython(script)
+	out, err := testenv.PythonONNX(script)
 	testenv.Need(t, "python3 with the onnx package (apt-get install python3-onnx)", err)
 	models := map[string]*graph.Model{}
 	match, unknown := 0, 0
