@@ -312,6 +312,16 @@ func TestAgainstORT(t *testing.T) {
 		cases = append(cases, layerORTCase{op: "STFT", opset: 17, in: []*ops.Tensor{layerORTRand(r, 2, 20+k, 1+k%2), ops.FromInt64(nil, []int64{int64(2 + k%3)}), win},
 			outs: floats, tol: 1e-4, attrs: map[string]any{"onesided": 1 - k%2}})
 	}
+	// TfIdfVectorizer on int64 tokens: unigrams and bigrams, skip-grams.
+	for k := 0; k < 6; k++ {
+		x := ops.New(ops.Int64, 3, 8)
+		for i := range x.I64() {
+			x.I64()[i] = int64(r.IntN(4))
+		}
+		cases = append(cases, layerORTCase{op: "TfIdfVectorizer", opset: 9, in: []*ops.Tensor{x}, outs: floats, attrs: map[string]any{
+			"mode": []string{"TF", "IDF", "TFIDF"}[k%3], "min_gram_length": 1 + k%2, "max_gram_length": 2, "max_skip_count": k / 2,
+			"pool_int64s": []int64{0, 1, 2, 0, 1, 1, 2, 2, 0}, "ngram_counts": []int64{0, 3}, "ngram_indexes": []int64{0, 1, 2, 3, 4, 5}}})
+	}
 	// NaNs in max pooling are not compared: ONNX Runtime 1.31's result
 	// depends on where the NaN sits in the window (first position: NaN,
 	// elsewhere: skipped; 1.24 skipped them all), while the ONNX reference
