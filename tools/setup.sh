@@ -17,6 +17,8 @@
 #   - The current ONNX backend-test cases, generated once per onnx version
 #     from the pinned onnx package (tools/onnx-testdata.sh, which makes the
 #     CI Python venv of tools/python/venv.sh when it is missing).
+#   - MovieLens-100k and its five official folds u1..u5 (latent recommend),
+#     through tools/fetch-movielens.sh, into ~/.cache/latent/data/ml-100k.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,3 +46,4 @@ if [ -f tools/install-ort.sh ]; then
 fi
 
 bash tools/onnx-testdata.sh >/dev/null
+bash tools/fetch-movielens.sh >/dev/null
