@@ -45,20 +45,6 @@ func ExamplePSNR() {
 	// Output: noisy 20.0 dB, denoised 40.0 dB
 }
 
-// Recommender: the highest predicted ratings among the items the user has
-// not rated yet.
-func ExampleTopN() {
-	predicted := []float32{4.1, 4.8, 3.2, 4.6}
-	rated := []float32{0, 5, 0, 0} // the user already rated item "b"
-	recs, _ := apps.TopN(predicted, rated, []string{"a", "b", "c", "d"}, 2)
-	for _, r := range recs {
-		fmt.Printf("%s %.1f\n", r.Item, r.Predicted)
-	}
-	// Output:
-	// d 4.6
-	// a 4.1
-}
-
 // Compression: codes stored as float16 take half the bytes of float32.
 func ExampleQuantize() {
 	codes := []float32{0.25, -1.5, 3.1416, 0.1}

@@ -1,104 +1,208 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/latent-ml/latent/apps/recommend"
 )
+
+// readReport loads a run's result.json.
+func readReport(t *testing.T, dir string) recommend.Report {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	require.NoError(t, err)
+	var rep recommend.Report
+	require.NoError(t, json.Unmarshal(b, &rep))
+	return rep
+}
+
+// printedRMSE is the value of the "test RMSE <value>" line.
+func printedRMSE(t *testing.T, out string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^test RMSE ([0-9.]+) `).FindStringSubmatch(out)
+	require.NotNil(t, m, "no test RMSE line in:\n%s", out)
+	v, err := strconv.ParseFloat(m[1], 64)
+	require.NoError(t, err)
+	return v
+}
+
+// ratedBy lists the items a user rated in a ratings file.
+func ratedBy(t *testing.T, path, user string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	rated := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == user {
+			rated[f[1]] = true
+		}
+	}
+	return rated
+}
+
+// checkRecommendations runs latent recommend for user 7 and checks the
+// list: unrated items only, in decreasing predicted order, titled when a
+// titles file is present.
+func checkRecommendations(t *testing.T, run, ratings string, titled bool) {
+	t.Helper()
+	out, errs, code := appCLI(t, "recommend", run, "--ratings", ratings, "--user", "7", "--top", "3")
+	require.Equal(t, 0, code, errs)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 4, out)
+	assert.True(t, strings.HasPrefix(lines[0], "user 7 rated "), lines[0])
+	rated := ratedBy(t, ratings, "7")
+	prev := 1e9
+	for _, l := range lines[1:] {
+		f := strings.Split(l, "\t")
+		require.GreaterOrEqual(t, len(f), 2, l)
+		item := strings.TrimPrefix(strings.Fields(f[0])[2], "")
+		assert.False(t, rated[item], "recommended item %s, already rated", item)
+		p, err := strconv.ParseFloat(strings.TrimPrefix(f[1], "predicted "), 64)
+		require.NoError(t, err, l)
+		assert.LessOrEqual(t, p, prev, "not in decreasing order:\n%s", out)
+		prev = p
+		if titled {
+			require.Len(t, f, 3, l)
+			assert.Equal(t, "Movie "+item+" (1999)", f[2])
+		} else {
+			assert.Len(t, f, 2, l)
+		}
+	}
+}
 
 func TestRecommendGenerateTrainRecommend(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "ratings")
 	out, errs, code := appCLI(t, "recommend", "generate", "--out", data, "--users", "200", "--items", "300", "--density", "0.1")
-	if code != 0 || !strings.Contains(out, "base.data") {
-		t.Fatalf("generate: exit %d %s %s", code, out, errs)
-	}
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "base.data")
+	base, test := filepath.Join(data, "base.data"), filepath.Join(data, "test.data")
+
 	run := filepath.Join(dir, "run")
-	out, errs, code = appCLI(t, "recommend", "train", "--ratings", filepath.Join(data, "base.data"),
-		"--test", filepath.Join(data, "test.data"), "--epochs", "10", "--out", run, "--quiet")
-	if code != 0 {
-		t.Fatalf("train: exit %d: %s", code, errs)
+	out, errs, code = appCLI(t, "recommend", "train", "--ratings", base, "--test", test, "--epochs", "8", "--code", "64", "--out", run, "--quiet")
+	require.Equal(t, 0, code, errs)
+	rep := readReport(t, run)
+	var names []string
+	for _, r := range rep.Results {
+		names = append(names, r.Model)
 	}
-	m := regexp.MustCompile(`test RMSE ([0-9.]+) .*item-mean baseline ([0-9.]+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no RMSE line: %s", out)
+	assert.Equal(t, []string{"autoencoder (item-based)", "matrix factorisation", "user+item bias", "item mean", "global mean", "popularity"}, names)
+	ae := rep.Results[0]
+	require.NotNil(t, ae.Errors)
+	assert.InDelta(t, ae.Errors.RMSE, printedRMSE(t, out), 5e-5, "the printed figure is result.json's")
+	assert.Greater(t, ae.Errors.RMSE, 0.3)
+	assert.Less(t, ae.Errors.RMSE, rep.Results[4].Errors.RMSE, "the autoencoder beats the global mean")
+	assert.Equal(t, 8, ae.Epochs)
+	assert.Equal(t, 8, rep.Results[1].Epochs, "matrix factorisation trains as many epochs")
+	assert.Nil(t, rep.Results[5].Errors, "popularity predicts no ratings")
+	assert.Nil(t, rep.Results[4].Ranking, "the global mean ranks nothing")
+	assert.Equal(t, 10, ae.Ranking.N)
+	assert.Equal(t, 1.0, rep.Min)
+	assert.Equal(t, 5.0, rep.Max)
+	for _, f := range []string{"model.onnx", "encoder.onnx", "model.latent", "loss.png", "metrics.jsonl", "orientation.txt"} {
+		assert.FileExists(t, filepath.Join(run, f))
 	}
-	rmse, _ := strconv.ParseFloat(m[1], 64)
-	if rmse <= 0.3 || rmse > 1.3 {
-		t.Fatalf("test RMSE %v outside the plausible range for 1-5 ratings with noise 0.5", rmse)
+	assert.Regexp(t, `(?m)^autoencoder \(item-based\) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+/8 +[0-9.]+$`, out)
+	assert.Regexp(t, `(?m)^popularity +- +- +[0-9.]+`, out)
+
+	checkRecommendations(t, run, base, false)
+	// Titles from a RecBole .item file beside the ratings.
+	var items strings.Builder
+	items.WriteString("item_id:token\tmovie_title:token_seq\trelease_year:token\n")
+	for i := 1; i <= 300; i++ {
+		fmt.Fprintf(&items, "%d\tMovie %d\t1999\n", i, i)
 	}
-	if _, err := os.Stat(filepath.Join(run, "loss.png")); err != nil {
-		t.Fatal(err)
-	}
-	out, errs, code = appCLI(t, "recommend", run, "--ratings", filepath.Join(data, "base.data"), "--user", "7", "--top", "3")
-	if code != 0 {
-		t.Fatalf("recommend: exit %d: %s", code, errs)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "user 7 rated") {
-		t.Fatalf("output:\n%s", out)
-	}
-	// The items recommended must be ones user 7 has not rated, in
-	// decreasing predicted order.
-	base, _ := os.ReadFile(filepath.Join(data, "base.data"))
-	rated := map[string]bool{}
-	for _, l := range strings.Split(string(base), "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 2 && f[0] == "7" {
-			rated[f[1]] = true
-		}
-	}
-	prev := 1e9
-	for _, l := range lines[1:] {
-		f := strings.Fields(l)
-		if rated[f[2]] {
-			t.Fatalf("recommended already rated item %s", f[2])
-		}
-		p, _ := strconv.ParseFloat(f[4], 64)
-		if p > prev {
-			t.Fatalf("not in decreasing order:\n%s", out)
-		}
-		prev = p
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(data, "base.item"), []byte(items.String()), 0o644))
+	checkRecommendations(t, run, base, true)
+
+	// The same ratings as RecBole's .inter (a typed header line).
+	inter := filepath.Join(dir, "ml.inter")
+	b, err := os.ReadFile(base)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inter, append([]byte("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"), b...), 0o644))
+	checkRecommendations(t, run, inter, false)
+
+	// User-based: one row per user.
+	runU := filepath.Join(dir, "runu")
+	out, errs, code = appCLI(t, "recommend", "train", "--user-based", "--ratings", base, "--test", test, "--epochs", "3", "--code", "32", "--out", runU, "--quiet")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "autoencoder (user-based)")
+	checkRecommendations(t, runU, base, true)
+
+	// A model trained on other data: the item count differs.
+	other := filepath.Join(dir, "other")
+	_, errs, code = appCLI(t, "recommend", "generate", "--out", other, "--users", "20", "--items", "30", "--density", "0.5")
+	require.Equal(t, 0, code, errs)
+	_, errs, code = appCLI(t, "recommend", run, "--ratings", filepath.Join(other, "base.data"), "--user", "1")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errs, "was it trained on")
+}
+
+func TestRecommendBadInput(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "ratings")
+	_, errs, code := appCLI(t, "recommend", "generate", "--out", data, "--users", "30", "--items", "40", "--density", "0.3")
+	require.Equal(t, 0, code, errs)
+	base := filepath.Join(data, "base.data")
+	run := filepath.Join(dir, "run")
+	_, errs, code = appCLI(t, "recommend", "train", "--ratings", base, "--test", filepath.Join(data, "test.data"), "--epochs", "1", "--code", "8", "--out", run, "--quiet")
+	require.Equal(t, 0, code, errs)
+	bad := filepath.Join(dir, "bad.data")
+	require.NoError(t, os.WriteFile(bad, []byte("1\t2\t4\n1\t2\t5\n"), 0o644))
 	for _, c := range []struct {
 		args []string
 		want string
 		code int
 	}{
-		{[]string{"recommend", run, "--ratings", filepath.Join(data, "base.data"), "--user", "99999"}, "user 99999 not in the ratings file", exitFail},
+		{[]string{"recommend", run, "--ratings", base, "--user", "99999"}, "user 99999 not in the ratings file", exitFail},
 		{[]string{"recommend", run, "--user", "1"}, "--ratings FILE and --user ID are required", exitUsage},
-		{[]string{"recommend", run, "--ratings", filepath.Join(data, "base.data"), "--user", "1", "--top", "0"}, "--top must be positive", exitUsage},
-		{[]string{"recommend", "train", "--ratings", "x"}, "--ratings BASE and --test TEST are required", exitUsage},
+		{[]string{"recommend", run, "--ratings", base, "--user", "1", "--top", "0"}, "--top must be positive", exitUsage},
+		{[]string{"recommend", dir, "--ratings", base, "--user", "1"}, "has no model.onnx", exitFail},
+		{[]string{"recommend", run, "--ratings", base, "--user", "1", "--titles", bad}, "no item_id and title fields", exitFail},
+		{[]string{"recommend", "train", "--ratings", "x"}, "--ratings BASE and --test TEST (or --fold N) are required", exitUsage},
+		{[]string{"recommend", "train", "--fold", "1", "--ratings", "x"}, "exclude each other", exitUsage},
+		{[]string{"recommend", "train", "--fold", "6"}, "folds 1 to 5, not 6", exitFail},
+		{[]string{"recommend", "train", "--fold", "1", "--data", dir}, "fetch it with: bash tools/fetch-movielens.sh", exitFail},
+		{[]string{"recommend", "train", "--ratings", base, "--test", base, "--val", "1"}, "--val must be in (0,1)", exitUsage},
+		{[]string{"recommend", "train", "--ratings", base, "--test", base, "--input-dropout", "1"}, "--input-dropout in [0,1)", exitUsage},
+		{[]string{"recommend", "train", "--ratings", bad, "--test", base}, "duplicate rating of item 2 by user 1", exitFail},
+		{[]string{"recommend", "crossval", "--folds", "x"}, "--folds: want fold numbers", exitUsage},
 		{[]string{"recommend", "generate", "--out", dir, "--users", "1"}, "need users", exitFail},
 	} {
 		_, errs, code := appCLI(t, c.args...)
-		if code != c.code || !strings.Contains(errs, c.want) {
-			t.Errorf("%v: exit %d, %q; want %d with %q", c.args, code, errs, c.code, c.want)
-		}
+		assert.Equal(t, c.code, code, "%v: %s", c.args, errs)
+		assert.Contains(t, errs, c.want, "%v", c.args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(errs), "\n")+1, "%v: one line: %q", c.args, errs)
 	}
-	// Item-based: the same top-N contract through every item's row.
-	runI := filepath.Join(dir, "runi")
-	if out, errs, code = appCLI(t, "recommend", "train", "--item-based", "--ratings", filepath.Join(data, "base.data"),
-		"--test", filepath.Join(data, "test.data"), "--epochs", "5", "--out", runI, "--quiet"); code != 0 || !strings.Contains(out, "(item-based)") {
-		t.Fatalf("item-based train: exit %d %s %s", code, out, errs)
+}
+
+// crossval over two folds laid out as MovieLens' uN.base/uN.test prints
+// one line per fold and the mean ± sd table.
+func TestRecommendCrossval(t *testing.T) {
+	dir := t.TempDir()
+	for i := 1; i <= 2; i++ {
+		g := filepath.Join(dir, fmt.Sprint("g", i))
+		_, errs, code := appCLI(t, "recommend", "generate", "--out", g, "--users", "60", "--items", "80", "--density", "0.2", "--seed", fmt.Sprint(i))
+		require.Equal(t, 0, code, errs)
+		require.NoError(t, os.Rename(filepath.Join(g, "base.data"), filepath.Join(dir, fmt.Sprintf("u%d.base", i))))
+		require.NoError(t, os.Rename(filepath.Join(g, "test.data"), filepath.Join(dir, fmt.Sprintf("u%d.test", i))))
 	}
-	out, errs, code = appCLI(t, "recommend", runI, "--ratings", filepath.Join(data, "base.data"), "--user", "7", "--top", "3")
-	if code != 0 {
-		t.Fatalf("item-based recommend: exit %d: %s", code, errs)
-	}
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-		if f := strings.Fields(l); rated[f[2]] {
-			t.Fatalf("item-based recommended already rated item %s", f[2])
-		}
-	}
-	// A model trained on other data: the item count differs.
-	other := filepath.Join(dir, "other")
-	appCLI(t, "recommend", "generate", "--out", other, "--users", "20", "--items", "30", "--density", "0.5")
-	_, errs, code = appCLI(t, "recommend", run, "--ratings", filepath.Join(other, "base.data"), "--user", "1")
-	if code != exitFail || !strings.Contains(errs, "was it trained on") {
-		t.Errorf("mismatched ratings file: exit %d, %q", code, errs)
-	}
+	runs := filepath.Join(dir, "runs")
+	out, errs, code := appCLI(t, "recommend", "crossval", "--data", dir, "--folds", "1,2", "--epochs", "2", "--code", "16", "--out", runs, "--quiet")
+	require.Equal(t, 0, code, errs)
+	r1, r2 := readReport(t, filepath.Join(runs, "u1")), readReport(t, filepath.Join(runs, "u2"))
+	assert.Contains(t, out, fmt.Sprintf("u1: test RMSE %.4f (autoencoder)", r1.Results[0].Errors.RMSE))
+	mean := (r1.Results[0].Errors.RMSE + r2.Results[0].Errors.RMSE) / 2
+	assert.Contains(t, out, fmt.Sprintf("| autoencoder (item-based) | %.4f ± ", mean))
+	assert.Contains(t, out, "| popularity | – | – | ")
 }

@@ -1,0 +1,194 @@
+package recommend
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/latent-ml/latent/apps"
+	"github.com/latent-ml/latent/data"
+	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/models"
+	"github.com/latent-ml/latent/trainer"
+)
+
+// AutoencoderConfig configures the autoencoder recommender: each row of
+// the ratings matrix (an item's ratings by every user, as I-AutoRec, or
+// with UserBased a user's ratings of every item, as U-AutoRec) is reconstructed through
+// Hidden layers and a Code layer, with the squared error counted over
+// observed ratings only. Zero fields take the defaults, chosen by the
+// search on validation parts of MovieLens-100k's base files that
+// docs/recommender.md records.
+type AutoencoderConfig struct {
+	UserBased  bool              `json:"user_based"`
+	Hidden     []int             `json:"hidden,omitempty"` // encoder layers before the code (default none)
+	Code       int               `json:"code"`             // code width (default 500)
+	Activation models.Activation `json:"activation"`       // of the hidden and code layers (default sigmoid); the output is linear
+	Epochs     int               `json:"epochs"`           // default 60
+	Batch      int               `json:"batch"`            // rows per step (default 64)
+	LR         float64           `json:"lr"`               // peak learning rate, cosine-annealed to LR/100 (default 1e-3)
+	// WeightDecay is the decoupled L2 weight decay of AdamW (default 3;
+	// biases are not decayed).
+	WeightDecay float64 `json:"weight_decay"`
+	// InputDropout zeroes each observed input rating with this probability
+	// during training (the target keeps it), 0: off.
+	InputDropout float64 `json:"input_dropout"`
+	// Patience stops after this many epochs without a better validation
+	// loss (0: run every epoch); the best epoch's weights are kept either
+	// way.
+	Patience int       `json:"patience"`
+	Seed     uint64    `json:"seed"`
+	Progress io.Writer `json:"-"`
+	Live     bool      `json:"-"`
+}
+
+// Defaults fills the zero fields with the defaults.
+func (c *AutoencoderConfig) Defaults() {
+	if c.Code == 0 {
+		c.Code = 500
+	}
+	if c.Activation == "" {
+		c.Activation = models.Sigmoid
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 60
+	}
+	if c.Batch == 0 {
+		c.Batch = 64
+	}
+	if c.LR == 0 {
+		c.LR = 1e-3
+	}
+	if c.WeightDecay == 0 {
+		c.WeightDecay = 3
+	}
+}
+
+// Orientation names the layout: "user-based" or "item-based".
+func (c *AutoencoderConfig) Orientation() string {
+	if c.UserBased {
+		return "user-based"
+	}
+	return "item-based"
+}
+
+// Spec returns the model spec for a ratings matrix of users × items.
+func (c AutoencoderConfig) Spec(users, items int) models.Spec {
+	c.Defaults()
+	in := users
+	if c.UserBased {
+		in = items
+	}
+	s := models.NewRecommender(in)
+	s.Hidden = c.Hidden
+	s.Code = c.Code
+	s.Activation, s.CodeActivation = c.Activation, c.Activation
+	if c.InputDropout > 0 {
+		s.Noise = models.Noise{Type: models.MaskingNoise, Drop: c.InputDropout}
+	}
+	return s
+}
+
+// Autoencoder is a trained autoencoder recommender.
+type Autoencoder struct {
+	Model     *trainer.Model
+	ItemBased bool
+	// Epochs run, the best (kept) epoch, its validation RMSE and the
+	// training time.
+	Epochs, BestEpoch int
+	ValRMSE           float64
+	Seconds           float64
+}
+
+// TrainAutoencoder trains the recommender on the train ratings of a users ×
+// items matrix with the val ratings (same users, other entries) for early
+// stopping. With dir set it writes the run there: model.latent,
+// model.onnx (with encoder.onnx and decoder.onnx), metrics.jsonl,
+// loss.png and orientation.txt (read by latent recommend).
+func TrainAutoencoder(ctx context.Context, dir string, train, val []Rating, users, items int, c AutoencoderConfig) (*Autoencoder, error) {
+	c.Defaults()
+	spec := c.Spec(users, items)
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("autoencoder recommender: %w", err)
+	}
+	if len(val) == 0 {
+		return nil, fmt.Errorf("autoencoder recommender: no validation ratings for early stopping")
+	}
+	rows, cols := users, items
+	x, mask := Dense(train, users, items)
+	vt, vm := Dense(val, users, items)
+	if !c.UserBased {
+		rows, cols = items, users
+		x, mask = Transpose(x, users, items), Transpose(mask, users, items)
+		vt, vm = Transpose(vt, users, items), Transpose(vm, users, items)
+	}
+	tr := &data.Dataset{N: rows, D: cols, X: x, Mask: mask, Source: "training ratings"}
+	vd := &data.Dataset{N: rows, D: cols, X: x, Target: vt, Mask: vm, Source: "validation ratings"}
+	cfg := trainer.Config{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Seed: c.Seed, Val: vd,
+		Optimizer:     trainer.OptimizerConfig{Name: "adamw", WeightDecay: c.WeightDecay},
+		Schedule:      trainer.ScheduleConfig{Name: "cosine", MinLR: c.LR / 100},
+		EarlyStopping: c.Epochs, Progress: c.Progress, Live: c.Live}
+	if c.Patience > 0 {
+		cfg.EarlyStopping = c.Patience
+	}
+	var mf *os.File
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("autoencoder recommender: %w", err)
+		}
+		var err error
+		if mf, err = os.Create(filepath.Join(dir, "metrics.jsonl")); err != nil {
+			return nil, fmt.Errorf("autoencoder recommender: %w", err)
+		}
+		defer mf.Close()
+		cfg.OutDir, cfg.Metrics = dir, mf
+	}
+	start := time.Now()
+	m, res, err := trainer.Train(ctx, spec, tr, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("autoencoder recommender: %w", err)
+	}
+	a := &Autoencoder{Model: m, ItemBased: !c.UserBased, Epochs: res.Epochs, BestEpoch: res.BestEpoch,
+		Seconds: time.Since(start).Seconds()}
+	if h := res.History; res.BestEpoch >= 1 && res.BestEpoch <= len(h) && h[res.BestEpoch-1].ValRMSE != nil {
+		a.ValRMSE = *h[res.BestEpoch-1].ValRMSE
+	}
+	if dir == "" {
+		return a, nil
+	}
+	if err := mf.Close(); err != nil {
+		return nil, fmt.Errorf("autoencoder recommender: %w", err)
+	}
+	if _, err := apps.LossPlotFromMetrics(dir, "recommender: masked MSE"); err != nil {
+		return nil, err
+	}
+	sum := export.SummaryOf(res, rows, cols)
+	if _, err := export.Write(ctx, dir, m, export.Options{Training: &sum}); err != nil {
+		return nil, fmt.Errorf("autoencoder recommender: export: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "orientation.txt"), []byte(c.Orientation()+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("autoencoder recommender: %w", err)
+	}
+	return a, nil
+}
+
+// Predict runs the model on the dense matrix of ratings (users × items,
+// e.g. every base rating) and returns its predictions, users × items.
+func (a *Autoencoder) Predict(ratings []Rating, users, items int) (*Matrix, error) {
+	x, _ := Dense(ratings, users, items)
+	rows := users
+	if a.ItemBased {
+		x, rows = Transpose(x, users, items), items
+	}
+	rec, err := a.Model.Reconstruct(x, rows)
+	if err != nil {
+		return nil, fmt.Errorf("autoencoder recommender: %w", err)
+	}
+	if a.ItemBased {
+		rec = Transpose(rec, items, users)
+	}
+	return &Matrix{Users: users, Items: items, V: rec}, nil
+}
