@@ -108,22 +108,26 @@ func FuzzReadImages(f *testing.F) {
 }
 
 // FuzzReadRatings: no panics; an accepted matrix is valid, its mask marks
-// exactly the non-zero ratings and the ID lists match its shape.
+// exactly the non-zero ratings and the ID lists match its shape, read as
+// MovieLens-style lines or as a RecBole .inter file.
 func FuzzReadRatings(f *testing.F) {
 	f.Add([]byte("user\titem\trating\n1\t10\t4\n2\t10\t3.5\n1\t11\t2\n"))
 	f.Add([]byte("1::1193::5::978300760\n1::661::3::978302109\n"))
 	f.Add([]byte("a,b,1\na,b,2\n"))
 	f.Add([]byte("u i 0\n"))
+	f.Add([]byte("user_id:token\titem_id:token\trating:float\ttimestamp:float\n196\t242\t3\t881250949\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := ReadRatings(bytes.NewReader(b), "fuzz.data")
-		if err != nil {
-			return
-		}
-		checkDataset(t, d)
-		require.Len(t, d.Users, d.N)
-		require.Len(t, d.Items, d.D)
-		for i, m := range d.Mask {
-			require.Equal(t, m == 1, d.X[i] != 0, "entry %d: mask %v but rating %v", i, m, d.X[i])
+		for _, read := range []ReadFunc{readRatings, readInter} {
+			d, err := read(bytes.NewReader(b), "fuzz", Options{})
+			if err != nil {
+				continue
+			}
+			checkDataset(t, d)
+			require.Len(t, d.Users, d.N)
+			require.Len(t, d.Items, d.D)
+			for i, m := range d.Mask {
+				require.Equal(t, m == 1, d.X[i] != 0, "entry %d: mask %v but rating %v", i, m, d.X[i])
+			}
 		}
 	})
 }

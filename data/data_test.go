@@ -3,6 +3,8 @@ package data
 import (
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -106,6 +108,41 @@ func TestRatings(t *testing.T) {
 	}
 	_, err = Read(strings.NewReader("1 2 3\n"), "u.data", Options{Limit: 3})
 	assert.ErrorContains(t, err, "u.data: a sample limit does not apply to ratings")
+}
+
+// RecBole's .inter: columns found by the typed header's names, in any
+// order, other columns ignored.
+func TestInter(t *testing.T) {
+	in := "timestamp:float\trating:float\titem_id:token\tuser_id:token\n" +
+		"881250949\t3\t242\t196\n891717742\t4.5\t302\t186\n\n"
+	rs, err := ParseInter(strings.NewReader(in), "ml.inter")
+	require.NoError(t, err)
+	assert.Equal(t, []Rating{{User: "196", Item: "242", Value: 3, Line: 2}, {User: "186", Item: "302", Value: 4.5, Line: 3}}, rs)
+
+	p := filepath.Join(t.TempDir(), "ml.inter")
+	require.NoError(t, os.WriteFile(p, []byte(in), 0o644))
+	for _, load := range []func() (*Dataset, error){
+		func() (*Dataset, error) { return LoadRatings(p) },
+		func() (*Dataset, error) { return Load(p, Options{}) },
+	} {
+		d, err := load()
+		require.NoError(t, err)
+		assert.Equal(t, []string{"186", "196"}, d.Users)
+		assert.Equal(t, []string{"242", "302"}, d.Items)
+		assert.Equal(t, []float32{0, 4.5, 3, 0}, d.X)
+		assert.Equal(t, []float32{0, 1, 1, 0}, d.Mask)
+	}
+
+	for _, c := range []struct{ in, want string }{
+		{"user_id:token\titem_id:token\n1\t2\n", "ml.inter:1: header \"user_id:token\\titem_id:token\" lacks user_id, item_id or rating"},
+		{"user_id:token\titem_id:token\trating:float\n1\t2\n", "ml.inter:2: 2 tab-separated fields, the header names 3"},
+		{"user_id:token\titem_id:token\trating:float\n1\t2\tgood\n", `ml.inter:2: rating "good" is not numeric`},
+		{"user_id:token\titem_id:token\trating:float\n1\t2\t0\n", "ml.inter:2: rating 0 is reserved"},
+		{"", "ml.inter: no ratings"},
+	} {
+		_, err := readInter(strings.NewReader(c.in), "ml.inter", Options{})
+		assert.ErrorContains(t, err, c.want, "%q", c.in)
+	}
 }
 
 // A second ratings format is a parser: RatingsMatrix does the rest.

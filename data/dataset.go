@@ -1,6 +1,7 @@
 // Package data owns latent's data files and what is done to them before a
 // model sees them: one reader per format (CSV/TSV, JSON lines, NPY, IDX
-// images and labels, MovieLens-style ratings, and ONNX TensorProto .pb
+// images and labels, MovieLens-style ratings, RecBole's .inter
+// interactions, and ONNX TensorProto .pb
 // through package data/tensorpb), the format chosen by file extension
 // unless Options.Format says otherwise (Read, Load, FormatOf); the dense
 // Dataset they return; splitting it; and the per-feature scaling (Fit,

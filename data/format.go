@@ -25,6 +25,7 @@ const (
 	NPY      Format = "npy"     // NumPy .npy: samples along the first axis
 	IDX      Format = "idx"     // IDX (the MNIST format): samples along the first dimension
 	Ratings  Format = "ratings" // MovieLens-style "user item rating [timestamp]" lines
+	Inter    Format = "inter"   // RecBole's atomic .inter: a typed header, then user_id, item_id, rating columns
 	TensorPB Format = "pb"      // a serialised ONNX TensorProto: samples along the first dimension
 )
 
@@ -63,6 +64,7 @@ var (
 		NPY:      {read: readNPY, exts: []string{".npy"}},
 		IDX:      {read: readIDX, exts: []string{".idx", ".idx1", ".idx2", ".idx3", ".idx4", "-ubyte"}},
 		Ratings:  {read: readRatings, exts: []string{".data", ".dat", ".ratings"}, ratings: true},
+		Inter:    {read: readInter, exts: []string{".inter"}, ratings: true},
 		TensorPB: {exts: []string{".pb"}, needs: "github.com/latent-ml/latent/data/tensorpb"},
 	}
 )

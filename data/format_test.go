@@ -17,7 +17,7 @@ func TestFormatOf(t *testing.T) {
 		"x.csv": CSV, "X.CSV": CSV, "x.csv.gz": CSV, "x.tsv": TSV, "rows.jsonl": JSONL, "rows.ndjson": JSONL,
 		"rows.json": JSONL, "a.npy": NPY, "dir/a.npy.gz": NPY, "train-images-idx3-ubyte.gz": IDX,
 		"t10k-labels-idx1-ubyte": IDX, "x.idx": IDX, "x.idx3": IDX, "u.data": Ratings, "ratings.dat": Ratings,
-		"x.ratings": Ratings, "input_0.pb": TensorPB, "": "", "-": "", "stdin": "", "x.parquet": "",
+		"x.ratings": Ratings, "ml-100k.inter": Inter, "input_0.pb": TensorPB, "": "", "-": "", "stdin": "", "x.parquet": "",
 	} {
 		assert.Equal(t, want, FormatOf(path), path)
 	}
@@ -30,7 +30,7 @@ func TestParseFormat(t *testing.T) {
 		assert.Equal(t, Format(strings.ToLower(s)), f)
 	}
 	_, err := ParseFormat("parquet")
-	assert.EqualError(t, err, `unknown data format "parquet" (want csv, idx, jsonl, npy, pb, ratings, tsv)`)
+	assert.EqualError(t, err, `unknown data format "parquet" (want csv, idx, inter, jsonl, npy, pb, ratings, tsv)`)
 }
 
 // Read picks the format from Options, then the name, then the content,

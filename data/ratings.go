@@ -38,7 +38,10 @@ func ratingsReader(parse RatingsParser) ReadFunc {
 	}
 }
 
-var readRatings = ratingsReader(ParseMovieLens)
+var (
+	readRatings = ratingsReader(ParseMovieLens)
+	readInter   = ratingsReader(ParseInter)
+)
 
 // LoadRatings reads the ratings file at path in the ratings format its
 // name says, MovieLens-style (ParseMovieLens) when it says none: a
@@ -100,6 +103,61 @@ func ParseMovieLens(r io.Reader, name string) ([]Rating, error) {
 			return nil, fmt.Errorf("%s:%d: rating %q is not numeric", name, line, f[2])
 		}
 		recs = append(recs, Rating{User: f[0], Item: f[1], Value: float32(v), Line: line})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
+	}
+	return recs, nil
+}
+
+// ParseInter reads a RecBole atomic interaction file (.inter): a
+// tab-separated header of name:type fields (user_id:token
+// item_id:token rating:float timestamp:float for MovieLens) and one
+// interaction per line. The user_id, item_id and rating columns are found
+// by name, in any order; other columns are ignored.
+func ParseInter(r io.Reader, name string) ([]Rating, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("%s:1: %w", name, err)
+		}
+		return nil, fmt.Errorf("%s: no ratings", name)
+	}
+	header := strings.Split(strings.TrimRight(sc.Text(), "\r"), "\t")
+	user, item, rating := -1, -1, -1
+	for k, h := range header {
+		field, _, _ := strings.Cut(strings.TrimSpace(h), ":")
+		switch field {
+		case "user_id":
+			user = k
+		case "item_id":
+			item = k
+		case "rating":
+			rating = k
+		}
+	}
+	if user < 0 || item < 0 || rating < 0 {
+		return nil, fmt.Errorf("%s:1: header %q lacks user_id, item_id or rating (want a RecBole .inter file with explicit ratings)", name, sc.Text())
+	}
+	need := max(user, item, rating) + 1
+	var recs []Rating
+	line := 1
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		f := strings.Split(text, "\t")
+		if len(f) < need {
+			return nil, fmt.Errorf("%s:%d: %d tab-separated fields, the header names %d", name, line, len(f), len(header))
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(f[rating]), 32)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: rating %q is not numeric", name, line, f[rating])
+		}
+		recs = append(recs, Rating{User: strings.TrimSpace(f[user]), Item: strings.TrimSpace(f[item]), Value: float32(v), Line: line})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
