@@ -168,9 +168,9 @@ func (b *Bias) Matrix() *Matrix {
 // model). Defaults were chosen on validation parts of MovieLens-100k's
 // base files (docs/recommender.md).
 type MFConfig struct {
-	Factors int     `json:"factors"`  // default 50
+	Factors int     `json:"factors"`  // default 100
 	LR      float64 `json:"lr"`       // default 0.01
-	Reg     float64 `json:"reg"`      // L2 penalty on biases and factors, default 0.05
+	Reg     float64 `json:"reg"`      // L2 penalty on biases and factors, default 0.1
 	InitStd float64 `json:"init_std"` // factor initialisation N(0, InitStd²), default 0.1
 	Epochs  int     `json:"epochs"`   // default 100
 	// Patience stops after this many epochs without a better validation
@@ -183,13 +183,13 @@ type MFConfig struct {
 // Defaults fills the zero fields with the defaults.
 func (c *MFConfig) Defaults() {
 	if c.Factors == 0 {
-		c.Factors = 50
+		c.Factors = 100
 	}
 	if c.LR == 0 {
 		c.LR = 0.01
 	}
 	if c.Reg == 0 {
-		c.Reg = 0.05
+		c.Reg = 0.1
 	}
 	if c.InitStd == 0 {
 		c.InitStd = 0.1

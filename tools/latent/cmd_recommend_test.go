@@ -89,7 +89,8 @@ func TestRecommendGenerateTrainRecommend(t *testing.T) {
 	base, test := filepath.Join(data, "base.data"), filepath.Join(data, "test.data")
 
 	run := filepath.Join(dir, "run")
-	out, errs, code = appCLI(t, "recommend", "train", "--ratings", base, "--test", test, "--epochs", "8", "--code", "64", "--out", run, "--quiet")
+	out, errs, code = appCLI(t, "recommend", "train", "--ratings", base, "--test", test, "--epochs", "8", "--code", "64",
+		"--batch", "8", "--lr", "3e-3", "--weight-decay", "0.5", "--out", run, "--quiet")
 	require.Equal(t, 0, code, errs)
 	rep := readReport(t, run)
 	var names []string
