@@ -36,6 +36,9 @@ type AutoencoderConfig struct {
 	// InputDropout zeroes each observed input rating with this probability
 	// during training (the target keeps it), 0: off.
 	InputDropout float64 `json:"input_dropout"`
+	// RatingsOnly feeds the ratings alone, without the observed-entry
+	// indicators (see Layout).
+	RatingsOnly bool `json:"ratings_only,omitempty"`
 	// Patience stops after this many epochs without a better validation
 	// loss (0: run every epoch); the best epoch's weights are kept either
 	// way.
@@ -67,6 +70,11 @@ func (c *AutoencoderConfig) Defaults() {
 	}
 }
 
+// Layout is the configuration's matrix layout.
+func (c *AutoencoderConfig) Layout() Layout {
+	return Layout{ItemBased: !c.UserBased, Observed: !c.RatingsOnly}
+}
+
 // Orientation names the layout: "user-based" or "item-based".
 func (c *AutoencoderConfig) Orientation() string {
 	if c.UserBased {
@@ -78,11 +86,7 @@ func (c *AutoencoderConfig) Orientation() string {
 // Spec returns the model spec for a ratings matrix of users × items.
 func (c AutoencoderConfig) Spec(users, items int) models.Spec {
 	c.Defaults()
-	in := users
-	if c.UserBased {
-		in = items
-	}
-	s := models.NewRecommender(in)
+	s := models.NewRecommender(c.Layout().Width(users, items))
 	s.Hidden = c.Hidden
 	s.Code = c.Code
 	s.Activation, s.CodeActivation = c.Activation, c.Activation
@@ -92,10 +96,104 @@ func (c AutoencoderConfig) Spec(users, items int) models.Spec {
 	return s
 }
 
+// Layout is how a users × items ratings matrix becomes the autoencoder's
+// rows: one row per item (ItemBased) or per user, each the ratings (0
+// where missing) followed, with Observed, by the 0/1 indicators of which
+// of them are observed, so that the net tells "not rated" from any rating
+// and learns from who rated an item, not only how. The model's output has
+// the input's width; its first half (the ratings) is the prediction.
+type Layout struct {
+	ItemBased bool `json:"item_based"`
+	Observed  bool `json:"observed"`
+}
+
+// Rows returns the row count and the ratings per row.
+func (l Layout) Rows(users, items int) (rows, cols int) {
+	if l.ItemBased {
+		return items, users
+	}
+	return users, items
+}
+
+// Width is the model's input (and output) width.
+func (l Layout) Width(users, items int) int {
+	_, cols := l.Rows(users, items)
+	if l.Observed {
+		return 2 * cols
+	}
+	return cols
+}
+
+// Input lays the users × items ratings x (0 where missing) out as model
+// rows.
+func (l Layout) Input(x []float32, users, items int) []float32 {
+	rows, cols := l.Rows(users, items)
+	if l.ItemBased {
+		x = Transpose(x, users, items)
+	}
+	if !l.Observed {
+		return x
+	}
+	out := make([]float32, rows*2*cols)
+	for r := range rows {
+		row := out[r*2*cols : (r+1)*2*cols]
+		for c, v := range x[r*cols : (r+1)*cols] {
+			row[c] = v
+			if v != 0 {
+				row[cols+c] = 1
+			}
+		}
+	}
+	return out
+}
+
+// target lays the ratings t with mask m out as model rows of Width, the
+// indicator half never a target.
+func (l Layout) target(t, m []float32, users, items int) (tt, mm []float32) {
+	rows, cols := l.Rows(users, items)
+	if l.ItemBased {
+		t, m = Transpose(t, users, items), Transpose(m, users, items)
+	}
+	if !l.Observed {
+		return t, m
+	}
+	tt, mm = make([]float32, rows*2*cols), make([]float32, rows*2*cols)
+	for r := range rows {
+		copy(tt[r*2*cols:], t[r*cols:(r+1)*cols])
+		copy(mm[r*2*cols:], m[r*cols:(r+1)*cols])
+	}
+	return tt, mm
+}
+
+// Output maps model output rows back to users × items predictions.
+func (l Layout) Output(rec []float32, users, items int) (*Matrix, error) {
+	rows, cols := l.Rows(users, items)
+	w := l.Width(users, items)
+	if len(rec) != rows*w {
+		return nil, fmt.Errorf("autoencoder recommender: %d outputs, want %d rows of %d", len(rec), rows, w)
+	}
+	p := make([]float32, rows*cols)
+	for r := range rows {
+		copy(p[r*cols:(r+1)*cols], rec[r*w:r*w+cols])
+	}
+	if l.ItemBased {
+		p = Transpose(p, items, users)
+	}
+	return &Matrix{Users: users, Items: items, V: p}, nil
+}
+
+// orientation names the layout's rows.
+func (l Layout) orientation() string {
+	if l.ItemBased {
+		return "item-based"
+	}
+	return "user-based"
+}
+
 // Autoencoder is a trained autoencoder recommender.
 type Autoencoder struct {
-	Model     *trainer.Model
-	ItemBased bool
+	Model  *trainer.Model
+	Layout Layout
 	// Epochs run, the best (kept) epoch, its validation RMSE and the
 	// training time.
 	Epochs, BestEpoch int
@@ -106,8 +204,8 @@ type Autoencoder struct {
 // TrainAutoencoder trains the recommender on the train ratings of a users ×
 // items matrix with the val ratings (same users, other entries) for early
 // stopping. With dir set it writes the run there: model.latent,
-// model.onnx (with encoder.onnx and decoder.onnx), metrics.jsonl,
-// loss.png and orientation.txt (read by latent recommend).
+// model.onnx (with encoder.onnx and decoder.onnx), metrics.jsonl and
+// loss.png.
 func TrainAutoencoder(ctx context.Context, dir string, train, val []Rating, users, items int, c AutoencoderConfig) (*Autoencoder, error) {
 	c.Defaults()
 	spec := c.Spec(users, items)
@@ -117,16 +215,16 @@ func TrainAutoencoder(ctx context.Context, dir string, train, val []Rating, user
 	if len(val) == 0 {
 		return nil, fmt.Errorf("autoencoder recommender: no validation ratings for early stopping")
 	}
-	rows, cols := users, items
+	l := c.Layout()
+	rows, _ := l.Rows(users, items)
+	w := l.Width(users, items)
 	x, mask := Dense(train, users, items)
 	vt, vm := Dense(val, users, items)
-	if !c.UserBased {
-		rows, cols = items, users
-		x, mask = Transpose(x, users, items), Transpose(mask, users, items)
-		vt, vm = Transpose(vt, users, items), Transpose(vm, users, items)
-	}
-	tr := &data.Dataset{N: rows, D: cols, X: x, Mask: mask, Source: "training ratings"}
-	vd := &data.Dataset{N: rows, D: cols, X: x, Target: vt, Mask: vm, Source: "validation ratings"}
+	in := l.Input(x, users, items)
+	t, m := l.target(x, mask, users, items)
+	vt, vm = l.target(vt, vm, users, items)
+	tr := &data.Dataset{N: rows, D: w, X: in, Target: t, Mask: m, Source: "training ratings"}
+	vd := &data.Dataset{N: rows, D: w, X: in, Target: vt, Mask: vm, Source: "validation ratings"}
 	cfg := trainer.Config{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Seed: c.Seed, Val: vd,
 		Optimizer:     trainer.OptimizerConfig{Name: "adamw", WeightDecay: c.WeightDecay},
 		Schedule:      trainer.ScheduleConfig{Name: "cosine", MinLR: c.LR / 100},
@@ -147,11 +245,11 @@ func TrainAutoencoder(ctx context.Context, dir string, train, val []Rating, user
 		cfg.OutDir, cfg.Metrics = dir, mf
 	}
 	start := time.Now()
-	m, res, err := trainer.Train(ctx, spec, tr, cfg)
+	mod, res, err := trainer.Train(ctx, spec, tr, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("autoencoder recommender: %w", err)
 	}
-	a := &Autoencoder{Model: m, ItemBased: !c.UserBased, Epochs: res.Epochs, BestEpoch: res.BestEpoch,
+	a := &Autoencoder{Model: mod, Layout: l, Epochs: res.Epochs, BestEpoch: res.BestEpoch,
 		Seconds: time.Since(start).Seconds()}
 	if h := res.History; res.BestEpoch >= 1 && res.BestEpoch <= len(h) && h[res.BestEpoch-1].ValRMSE != nil {
 		a.ValRMSE = *h[res.BestEpoch-1].ValRMSE
@@ -165,12 +263,9 @@ func TrainAutoencoder(ctx context.Context, dir string, train, val []Rating, user
 	if _, err := apps.LossPlotFromMetrics(dir, "recommender: masked MSE"); err != nil {
 		return nil, err
 	}
-	sum := export.SummaryOf(res, rows, cols)
-	if _, err := export.Write(ctx, dir, m, export.Options{Training: &sum}); err != nil {
+	sum := export.SummaryOf(res, rows, w)
+	if _, err := export.Write(ctx, dir, mod, export.Options{Training: &sum}); err != nil {
 		return nil, fmt.Errorf("autoencoder recommender: export: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "orientation.txt"), []byte(c.Orientation()+"\n"), 0o644); err != nil {
-		return nil, fmt.Errorf("autoencoder recommender: %w", err)
 	}
 	return a, nil
 }
@@ -179,16 +274,10 @@ func TrainAutoencoder(ctx context.Context, dir string, train, val []Rating, user
 // e.g. every base rating) and returns its predictions, users × items.
 func (a *Autoencoder) Predict(ratings []Rating, users, items int) (*Matrix, error) {
 	x, _ := Dense(ratings, users, items)
-	rows := users
-	if a.ItemBased {
-		x, rows = Transpose(x, users, items), items
-	}
-	rec, err := a.Model.Reconstruct(x, rows)
+	rows, _ := a.Layout.Rows(users, items)
+	rec, err := a.Model.Reconstruct(a.Layout.Input(x, users, items), rows)
 	if err != nil {
 		return nil, fmt.Errorf("autoencoder recommender: %w", err)
 	}
-	if a.ItemBased {
-		rec = Transpose(rec, items, users)
-	}
-	return &Matrix{Users: users, Items: items, V: rec}, nil
+	return a.Layout.Output(rec, users, items)
 }

@@ -3,6 +3,8 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -13,8 +15,20 @@ const (
 	DefaultValSeed     = 7
 )
 
+// Orientations of the autoencoder recommender (CompareConfig.Orientation).
+const (
+	Both     = "both" // an item-based and a user-based autoencoder, blended
+	ItemOnly = "item" // one item-based autoencoder (I-AutoRec)
+	UserOnly = "user" // one user-based autoencoder (U-AutoRec)
+)
+
 // CompareConfig configures Compare. Zero fields take the defaults.
 type CompareConfig struct {
+	// Orientation is Both (default), ItemOnly or UserOnly. With Both, an
+	// item-based and a user-based autoencoder are trained with the
+	// Autoencoder settings and their predictions blended, the weight
+	// fitted by least squares on the early-stopping ratings.
+	Orientation string            `json:"orientation"`
 	Autoencoder AutoencoderConfig `json:"autoencoder"`
 	// MF trains for the autoencoder's epochs unless MF.Epochs is set, with
 	// the same validation ratings.
@@ -62,11 +76,16 @@ type Report struct {
 	Min         float64 `json:"min"`
 	Max         float64 `json:"max"`
 	Orientation string  `json:"orientation"`
+	// BlendWeight is the item-based part's weight in the blend (1 for a
+	// single autoencoder).
+	BlendWeight float64 `json:"blend_weight"`
 	// Config is the configuration with every default filled in.
-	Config  CompareConfig `json:"config"`
-	Results []Result      `json:"results"`
-	// Autoencoder is the trained model; its line is Results[0].
-	Autoencoder *Autoencoder `json:"-"`
+	Config CompareConfig `json:"config"`
+	// Results holds one line per model, the autoencoder recommender first
+	// (then, for a blend, its item-based and user-based parts alone).
+	Results []Result `json:"results"`
+	// Autoencoders are the trained models (item-based first).
+	Autoencoders []*Autoencoder `json:"-"`
 }
 
 // Compare trains the autoencoder recommender and biased matrix
@@ -89,6 +108,14 @@ func Compare(ctx context.Context, s *Split, c CompareConfig) (*Report, error) {
 	if c.Relevant == 0 {
 		c.Relevant = 4
 	}
+	switch c.Orientation {
+	case "":
+		c.Orientation = Both
+	case Both, ItemOnly, UserOnly:
+	default:
+		return nil, fmt.Errorf("compare: orientation %q is not %s, %s or %s", c.Orientation, Both, ItemOnly, UserOnly)
+	}
+	c.Autoencoder.UserBased = c.Orientation == UserOnly
 	c.Autoencoder.Defaults()
 	c.Bias.Defaults()
 	if c.MF.Epochs == 0 {
@@ -108,7 +135,7 @@ func Compare(ctx context.Context, s *Split, c CompareConfig) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Users: U, Items: I, BaseRatings: len(s.Base), ValRatings: len(val), TestRatings: len(s.Test),
-		Unknown: s.Unknown(), Min: lo, Max: hi, Orientation: c.Autoencoder.Orientation(), Config: c}
+		Unknown: s.Unknown(), Min: lo, Max: hi, Orientation: c.orientationName(), Config: c}
 	bias, err := timed(func() (*Bias, error) { return FitBias(s.Base, U, I, c.Bias) })
 	if err != nil {
 		return nil, err
@@ -134,20 +161,26 @@ func Compare(ctx context.Context, s *Split, c CompareConfig) (*Report, error) {
 		return &rep.Results[len(rep.Results)-1], nil
 	}
 
-	ae, err := TrainAutoencoder(ctx, c.Dir, train, val, U, I, c.Autoencoder)
+	rec, err := TrainRecommender(ctx, c.Dir, s.Base, train, val, U, I, c.Orientation, c.Autoencoder)
 	if err != nil {
 		return nil, err
 	}
-	pred, err := ae.Predict(s.Base, U, I)
+	rep.BlendWeight = rec.Weight
+	rep.Autoencoders = rec.Parts
+	row, err := measure("autoencoder ("+rep.Orientation+")", rec.Pred, nil, rec.Seconds)
 	if err != nil {
 		return nil, err
 	}
-	row, err := measure("autoencoder ("+c.Autoencoder.Orientation()+")", pred, nil, ae.Seconds)
-	if err != nil {
-		return nil, err
+	row.Epochs, row.BestEpoch = rec.Parts[0].Epochs, rec.Parts[0].BestEpoch
+	if len(rec.Parts) == 2 {
+		for k, p := range rec.Parts {
+			row, err := measure("  "+p.Layout.orientation()+" part", rec.PartPreds[k], nil, p.Seconds)
+			if err != nil {
+				return nil, err
+			}
+			row.Epochs, row.BestEpoch = p.Epochs, p.BestEpoch
+		}
 	}
-	row.Epochs, row.BestEpoch = ae.Epochs, ae.BestEpoch
-	rep.Autoencoder = ae
 
 	mf, err := FitMF(ctx, train, val, U, I, c.MF)
 	if err != nil {
@@ -179,6 +212,27 @@ func Compare(ctx context.Context, s *Split, c CompareConfig) (*Report, error) {
 	return rep, nil
 }
 
+// Result returns the line of the named model (leading spaces ignored), or
+// nil.
+func (r *Report) Result(name string) *Result {
+	for k := range r.Results {
+		if strings.TrimSpace(r.Results[k].Model) == name {
+			return &r.Results[k]
+		}
+	}
+	return nil
+}
+
+func (c *CompareConfig) orientationName() string {
+	switch c.Orientation {
+	case ItemOnly:
+		return "item-based"
+	case UserOnly:
+		return "user-based"
+	}
+	return "item+user blend"
+}
+
 type timedValue[T any] struct {
 	v       T
 	seconds float64
@@ -188,4 +242,87 @@ func timed[T any](f func() (T, error)) (timedValue[T], error) {
 	start := time.Now()
 	v, err := f()
 	return timedValue[T]{v, time.Since(start).Seconds()}, err
+}
+
+// Recommender is a trained autoencoder recommender: one autoencoder, or an
+// item-based and a user-based one whose predictions are blended.
+type Recommender struct {
+	// Parts are the autoencoders, item-based first; Weight is the first
+	// part's weight in the blend (1 for a single autoencoder).
+	Parts  []*Autoencoder
+	Weight float64
+	// Pred holds the blended predictions from every base rating, PartPreds
+	// each part's.
+	Pred      *Matrix
+	PartPreds []*Matrix
+	Blend     *Blend
+	Seconds   float64
+}
+
+// TrainRecommender trains the autoencoder recommender of orientation (Both,
+// ItemOnly or UserOnly) with settings ac on the train ratings of a users ×
+// items matrix, with the val ratings for early stopping and, for Both, for
+// the blend weight (least squares on the predictions each part makes from
+// the train ratings alone). Predictions come from every base rating. With
+// dir set it writes each part's run (in dir/item and dir/user for Both)
+// and the Blend (recommender.json).
+func TrainRecommender(ctx context.Context, dir string, base, train, val []Rating, users, items int, orientation string, ac AutoencoderConfig) (*Recommender, error) {
+	var orients []bool
+	switch orientation {
+	case Both, "":
+		orients = []bool{false, true}
+	case ItemOnly:
+		orients = []bool{false}
+	case UserOnly:
+		orients = []bool{true}
+	default:
+		return nil, fmt.Errorf("recommender: orientation %q is not %s, %s or %s", orientation, Both, ItemOnly, UserOnly)
+	}
+	rec := &Recommender{Blend: &Blend{}}
+	var vpreds []*Matrix
+	var subs []string
+	for _, userBased := range orients {
+		c := ac
+		c.UserBased = userBased
+		d, sub := dir, ""
+		if len(orients) == 2 {
+			sub = map[bool]string{false: "item", true: "user"}[userBased]
+			if d != "" {
+				d = filepath.Join(dir, sub)
+			}
+		}
+		a, err := TrainAutoencoder(ctx, d, train, val, users, items, c)
+		if err != nil {
+			return nil, err
+		}
+		p, err := a.Predict(base, users, items)
+		if err != nil {
+			return nil, err
+		}
+		rec.Parts, rec.PartPreds, subs = append(rec.Parts, a), append(rec.PartPreds, p), append(subs, sub)
+		rec.Seconds += a.Seconds
+		if len(orients) == 2 {
+			vp, err := a.Predict(train, users, items)
+			if err != nil {
+				return nil, err
+			}
+			vpreds = append(vpreds, vp)
+		}
+	}
+	rec.Weight, rec.Pred = 1, rec.PartPreds[0]
+	weights := []float64{1}
+	if len(orients) == 2 {
+		rec.Weight = FitBlendWeight(vpreds[0], vpreds[1], val)
+		rec.Pred = Mix(rec.PartPreds[0], rec.PartPreds[1], rec.Weight)
+		weights = []float64{rec.Weight, 1 - rec.Weight}
+	}
+	for k, a := range rec.Parts {
+		rec.Blend.Parts = append(rec.Blend.Parts, BlendPart{Model: filepath.Join(subs[k], "model.onnx"), Layout: a.Layout, Weight: weights[k]})
+	}
+	if dir != "" {
+		if err := rec.Blend.Write(dir); err != nil {
+			return nil, err
+		}
+	}
+	return rec, nil
 }

@@ -52,24 +52,33 @@ func ParseUser(users []string, id string) (int, error) {
 	return 0, fmt.Errorf("user %s not in the ratings file (%d users, ids %s..%s)", id, len(users), users[0], users[len(users)-1])
 }
 
-// PredictUser runs an exported recommender (model.onnx) on the users ×
-// items ratings matrix x and returns user u's predicted rating of every
-// item: the user's row through a user-based model, every item's column
-// through an item-based one.
-func PredictUser(ctx context.Context, modelPath, backend string, itemBased bool, x []float32, users, items, u int) ([]float32, error) {
+// PredictUser runs an exported recommender (model.onnx) laid out as l on
+// the users × items ratings matrix x and returns user u's predicted
+// rating of every item: the user's row through a user-based model, every
+// item's row through an item-based one.
+func PredictUser(ctx context.Context, modelPath, backend string, l Layout, x []float32, users, items, u int) ([]float32, error) {
 	if len(x) != users*items || u < 0 || u >= users {
 		return nil, fmt.Errorf("predict user: %d ratings for %d users × %d items, user %d", len(x), users, items, u)
 	}
-	if !itemBased {
-		return apps.ReconstructONNX(ctx, modelPath, backend, x[u*items:(u+1)*items], 1)
+	if !l.ItemBased {
+		row := x[u*items : (u+1)*items]
+		rec, err := apps.ReconstructONNX(ctx, modelPath, backend, l.Input(row, 1, items), 1)
+		if err != nil {
+			return nil, err
+		}
+		p, err := l.Output(rec, 1, items)
+		if err != nil {
+			return nil, err
+		}
+		return p.V, nil
 	}
-	rec, err := apps.ReconstructONNX(ctx, modelPath, backend, Transpose(x, users, items), items)
+	rec, err := apps.ReconstructONNX(ctx, modelPath, backend, l.Input(x, users, items), items)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float32, items)
-	for c := range out {
-		out[c] = rec[c*users+u]
+	p, err := l.Output(rec, users, items)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return p.Row(u), nil
 }

@@ -38,14 +38,15 @@ NDCG at --top over test ratings >= 4 (ranking each user's unrated items),
 epochs and training time, then "test RMSE <value>" for the autoencoder.
 --fold N takes MovieLens-100k's official fold N (uN.base/uN.test, fetched
 into the cache by tools/fetch-movielens.sh, which tools/setup.sh runs).
-DIR receives model.onnx (with encoder/decoder.onnx), model.latent,
-metrics.jsonl, loss.png and result.json.
+DIR receives item/ and user/ (each model.onnx with encoder/decoder.onnx,
+model.latent, metrics.jsonl, loss.png; one model: in DIR itself),
+recommender.json (the blend) and result.json.
 
 crossval runs train on several MovieLens-100k folds and prints each
 model's mean ± standard deviation (a Markdown table).
 
 MODEL recommends: the N unrated items with the highest predicted ratings
-for user ID, MODEL a run folder (or its model.onnx) trained on FILE, a
+for user ID, MODEL a run folder of latent recommend train on FILE, a
 ratings file (u.data-style "user item rating [timestamp]" with tabs,
 commas, "::" or spaces, or RecBole's .inter). Titles come from --titles
 (a RecBole .item or GroupLens u.item), found beside FILE when not given.
@@ -97,7 +98,13 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *top <= 0 {
 		return usagef("--top must be positive, got %d", *top)
 	}
-	mp, err := resolveModel(pos[0], "model.onnx")
+	dir := pos[0]
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("model: %w", err)
+	} else if !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	blend, err := recommend.ReadBlend(dir)
 	if err != nil {
 		return err
 	}
@@ -119,11 +126,9 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 	}
-	orient, _ := os.ReadFile(filepath.Join(filepath.Dir(mp), "orientation.txt"))
-	itemBased := strings.TrimSpace(string(orient)) == "item-based"
-	pred, err := recommend.PredictUser(ctx, mp, *backend, itemBased, ds.X, ds.N, ds.D, u)
+	pred, err := blend.PredictUser(ctx, dir, *backend, ds.X, ds.N, ds.D, u)
 	if err != nil {
-		return fmt.Errorf("%s (was it trained on %s? it has %d users × %d items): %w", mp, *ratings, ds.N, ds.D, err)
+		return fmt.Errorf("%s (was it trained on %s? it has %d users × %d items): %w", dir, *ratings, ds.N, ds.D, err)
 	}
 	row := ds.Row(u)
 	recs, err := recommend.TopN(pred, row, ds.Items, *top)
@@ -149,7 +154,8 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // trainFlags are the model and evaluation flags train and crossval share.
 type trainFlags struct {
-	userBased            *bool
+	orientation          *string
+	ratingsOnly          *bool
 	hidden               intList
 	code, epochs, batch  *int
 	lr, wd, dropout, val *float64
@@ -169,19 +175,20 @@ func addTrainFlags(fs interface {
 	var d recommend.AutoencoderConfig
 	d.Defaults()
 	return &trainFlags{
-		userBased: fs.Bool("user-based", false, "one row per user, as U-AutoRec (default: one row per item, as I-AutoRec)"),
-		code:      fs.Int("code", d.Code, "width of the code layer"),
-		act:       fs.String("activation", string(d.Activation), "activation of the hidden and code layers"),
-		epochs:    fs.Int("epochs", d.Epochs, "epochs (the cosine schedule spans them)"),
-		batch:     fs.Int("batch", d.Batch, "rows per step"),
-		lr:        fs.Float64("lr", d.LR, "peak learning rate"),
-		wd:        fs.Float64("weight-decay", d.WeightDecay, "AdamW's decoupled weight decay (weights, not biases)"),
-		dropout:   fs.Float64("input-dropout", d.InputDropout, "probability of hiding each observed input rating during training"),
-		patience:  fs.Int("patience", 0, "stop after this many epochs without a better validation loss (0: run every epoch; the best epoch is kept either way)"),
-		val:       fs.Float64("val", recommend.DefaultValFraction, "fraction of each user's base ratings held out for early stopping"),
-		top:       fs.Int("top", 10, "length of the top-N lists measured"),
-		seed:      fs.Uint64("seed", 1, "random seed"),
-		quiet:     fs.Bool("quiet", false, "no progress output"),
+		orientation: fs.String("orientation", recommend.Both, "both: an item-based and a user-based autoencoder, blended; item: one row per item (I-AutoRec); user: one row per user (U-AutoRec)"),
+		ratingsOnly: fs.Bool("ratings-only", false, "feed the ratings alone, without the observed-entry indicators"),
+		code:        fs.Int("code", d.Code, "width of the code layer"),
+		act:         fs.String("activation", string(d.Activation), "activation of the hidden and code layers"),
+		epochs:      fs.Int("epochs", d.Epochs, "epochs (the cosine schedule spans them)"),
+		batch:       fs.Int("batch", d.Batch, "rows per step"),
+		lr:          fs.Float64("lr", d.LR, "peak learning rate"),
+		wd:          fs.Float64("weight-decay", d.WeightDecay, "AdamW's decoupled weight decay (weights, not biases)"),
+		dropout:     fs.Float64("input-dropout", d.InputDropout, "probability of hiding each observed input rating during training"),
+		patience:    fs.Int("patience", 0, "stop after this many epochs without a better validation loss (0: run every epoch; the best epoch is kept either way)"),
+		val:         fs.Float64("val", recommend.DefaultValFraction, "fraction of each user's base ratings held out for early stopping"),
+		top:         fs.Int("top", 10, "length of the top-N lists measured"),
+		seed:        fs.Uint64("seed", 1, "random seed"),
+		quiet:       fs.Bool("quiet", false, "no progress output"),
 	}
 }
 
@@ -195,14 +202,19 @@ func (f *trainFlags) config(stderr io.Writer) (recommend.CompareConfig, error) {
 	if *f.val <= 0 || *f.val >= 1 {
 		return recommend.CompareConfig{}, usagef("--val must be in (0,1), got %g", *f.val)
 	}
-	ac := recommend.AutoencoderConfig{UserBased: *f.userBased, Hidden: f.hidden, Code: *f.code,
+	switch *f.orientation {
+	case recommend.Both, recommend.ItemOnly, recommend.UserOnly:
+	default:
+		return recommend.CompareConfig{}, usagef("--orientation must be both, item or user, got %q", *f.orientation)
+	}
+	ac := recommend.AutoencoderConfig{RatingsOnly: *f.ratingsOnly, Hidden: f.hidden, Code: *f.code,
 		Activation: models.Activation(*f.act), Epochs: *f.epochs, Batch: *f.batch, LR: *f.lr,
 		WeightDecay: *f.wd, InputDropout: *f.dropout, Patience: *f.patience, Seed: *f.seed}
 	if !*f.quiet {
 		ac.Progress = stderr
 		ac.Live = isTerminal(stderr)
 	}
-	return recommend.CompareConfig{Autoencoder: ac, ValFraction: *f.val, TopN: *f.top}, nil
+	return recommend.CompareConfig{Orientation: *f.orientation, Autoencoder: ac, ValFraction: *f.val, TopN: *f.top}, nil
 }
 
 func recommendTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -332,7 +344,7 @@ func recommendCrossval(ctx context.Context, args []string, stdout, stderr io.Wri
 			return err
 		}
 		fmt.Fprintf(stdout, "u%d: test RMSE %.4f (autoencoder); matrix factorisation %.4f; user+item bias %.4f\n",
-			i, rep.Results[0].Errors.RMSE, rep.Results[1].Errors.RMSE, rep.Results[2].Errors.RMSE)
+			i, rep.Results[0].Errors.RMSE, rep.Result("matrix factorisation").Errors.RMSE, rep.Result("user+item bias").Errors.RMSE)
 		reps = append(reps, rep)
 	}
 	n := reps[0].Config.TopN
@@ -359,7 +371,7 @@ func recommendCrossval(ctx context.Context, args []string, stdout, stderr io.Wri
 			rc = col(func(r recommend.Result) float64 { return r.Ranking.Recall })
 			nd = col(func(r recommend.Result) float64 { return r.Ranking.NDCG })
 		}
-		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s | %s | %s |\n", reps[0].Results[m].Model, rmse, urmse, p, rc, nd, secs)
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimSpace(reps[0].Results[m].Model), rmse, urmse, p, rc, nd, secs)
 	}
 	return nil
 }

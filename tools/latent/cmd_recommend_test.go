@@ -97,23 +97,36 @@ func TestRecommendGenerateTrainRecommend(t *testing.T) {
 	for _, r := range rep.Results {
 		names = append(names, r.Model)
 	}
-	assert.Equal(t, []string{"autoencoder (item-based)", "matrix factorisation", "user+item bias", "item mean", "global mean", "popularity"}, names)
+	assert.Equal(t, []string{"autoencoder (item+user blend)", "  item-based part", "  user-based part",
+		"matrix factorisation", "user+item bias", "item mean", "global mean", "popularity"}, names)
+	got := map[string]recommend.Result{}
+	for _, r := range rep.Results {
+		got[strings.TrimSpace(r.Model)] = r
+	}
 	ae := rep.Results[0]
 	require.NotNil(t, ae.Errors)
 	assert.InDelta(t, ae.Errors.RMSE, printedRMSE(t, out), 5e-5, "the printed figure is result.json's")
 	assert.Greater(t, ae.Errors.RMSE, 0.3)
-	assert.Less(t, ae.Errors.RMSE, rep.Results[4].Errors.RMSE, "the autoencoder beats the global mean")
+	assert.Less(t, ae.Errors.RMSE, got["global mean"].Errors.RMSE, "the autoencoder beats the global mean")
 	assert.Equal(t, 8, ae.Epochs)
-	assert.Equal(t, 8, rep.Results[1].Epochs, "matrix factorisation trains as many epochs")
-	assert.Nil(t, rep.Results[5].Errors, "popularity predicts no ratings")
-	assert.Nil(t, rep.Results[4].Ranking, "the global mean ranks nothing")
+	assert.Equal(t, 8, got["matrix factorisation"].Epochs, "matrix factorisation trains as many epochs")
+	assert.Nil(t, got["popularity"].Errors, "popularity predicts no ratings")
+	assert.Nil(t, got["global mean"].Ranking, "the global mean ranks nothing")
 	assert.Equal(t, 10, ae.Ranking.N)
 	assert.Equal(t, 1.0, rep.Min)
 	assert.Equal(t, 5.0, rep.Max)
-	for _, f := range []string{"model.onnx", "encoder.onnx", "model.latent", "loss.png", "metrics.jsonl", "orientation.txt"} {
-		assert.FileExists(t, filepath.Join(run, f))
+	assert.GreaterOrEqual(t, rep.BlendWeight, 0.0)
+	assert.LessOrEqual(t, rep.BlendWeight, 1.0)
+	// The blend is the weighted mean of its parts: its RMSE is at most the
+	// worse part's (squared error is convex).
+	assert.LessOrEqual(t, ae.Errors.RMSE, max(got["item-based part"].Errors.RMSE, got["user-based part"].Errors.RMSE)+1e-9)
+	for _, sub := range []string{"item", "user"} {
+		for _, f := range []string{"model.onnx", "encoder.onnx", "model.latent", "loss.png", "metrics.jsonl"} {
+			assert.FileExists(t, filepath.Join(run, sub, f))
+		}
 	}
-	assert.Regexp(t, `(?m)^autoencoder \(item-based\) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+/8 +[0-9.]+$`, out)
+	assert.FileExists(t, filepath.Join(run, "recommender.json"))
+	assert.Regexp(t, `(?m)^autoencoder \(item\+user blend\) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+/8 +[0-9.]+$`, out)
 	assert.Regexp(t, `(?m)^popularity +- +- +[0-9.]+`, out)
 
 	checkRecommendations(t, run, base, false)
@@ -133,12 +146,16 @@ func TestRecommendGenerateTrainRecommend(t *testing.T) {
 	require.NoError(t, os.WriteFile(inter, append([]byte("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"), b...), 0o644))
 	checkRecommendations(t, run, inter, false)
 
-	// User-based: one row per user.
-	runU := filepath.Join(dir, "runu")
-	out, errs, code = appCLI(t, "recommend", "train", "--user-based", "--ratings", base, "--test", test, "--epochs", "3", "--code", "32", "--out", runU, "--quiet")
-	require.Equal(t, 0, code, errs)
-	assert.Contains(t, out, "autoencoder (user-based)")
-	checkRecommendations(t, runU, base, true)
+	// One autoencoder of each orientation, the files in the run folder.
+	for _, o := range []string{"user", "item"} {
+		runO := filepath.Join(dir, "run"+o)
+		out, errs, code = appCLI(t, "recommend", "train", "--orientation", o, "--ratings", base, "--test", test, "--epochs", "3", "--code", "32", "--out", runO, "--quiet")
+		require.Equal(t, 0, code, errs)
+		assert.Contains(t, out, "autoencoder ("+o+"-based)")
+		assert.NotContains(t, out, "part")
+		assert.FileExists(t, filepath.Join(runO, "model.onnx"))
+		checkRecommendations(t, runO, base, true)
+	}
 
 	// A model trained on other data: the item count differs.
 	other := filepath.Join(dir, "other")
@@ -168,7 +185,8 @@ func TestRecommendBadInput(t *testing.T) {
 		{[]string{"recommend", run, "--ratings", base, "--user", "99999"}, "user 99999 not in the ratings file", exitFail},
 		{[]string{"recommend", run, "--user", "1"}, "--ratings FILE and --user ID are required", exitUsage},
 		{[]string{"recommend", run, "--ratings", base, "--user", "1", "--top", "0"}, "--top must be positive", exitUsage},
-		{[]string{"recommend", dir, "--ratings", base, "--user", "1"}, "has no model.onnx", exitFail},
+		{[]string{"recommend", dir, "--ratings", base, "--user", "1"}, "is " + dir + " a folder written by latent recommend train?", exitFail},
+		{[]string{"recommend", "train", "--ratings", base, "--test", base, "--orientation", "diagonal"}, "--orientation must be both, item or user", exitUsage},
 		{[]string{"recommend", run, "--ratings", base, "--user", "1", "--titles", bad}, "no item_id and title fields", exitFail},
 		{[]string{"recommend", "train", "--ratings", "x"}, "--ratings BASE and --test TEST (or --fold N) are required", exitUsage},
 		{[]string{"recommend", "train", "--fold", "1", "--ratings", "x"}, "exclude each other", exitUsage},
@@ -204,6 +222,6 @@ func TestRecommendCrossval(t *testing.T) {
 	r1, r2 := readReport(t, filepath.Join(runs, "u1")), readReport(t, filepath.Join(runs, "u2"))
 	assert.Contains(t, out, fmt.Sprintf("u1: test RMSE %.4f (autoencoder)", r1.Results[0].Errors.RMSE))
 	mean := (r1.Results[0].Errors.RMSE + r2.Results[0].Errors.RMSE) / 2
-	assert.Contains(t, out, fmt.Sprintf("| autoencoder (item-based) | %.4f ± ", mean))
+	assert.Contains(t, out, fmt.Sprintf("| autoencoder (item+user blend) | %.4f ± ", mean))
 	assert.Contains(t, out, "| popularity | – | – | ")
 }

@@ -10,9 +10,9 @@
 //	go run ./tools/recsearch --model mf --grid 'factors=50,100 reg=0.02,0.05'
 //	go run ./tools/recsearch --model bias --grid 'lambda-user=2,5,10 lambda-item=5,10,25'
 //
-// Grid keys: autoencoder: user-based (true/false), code, hidden (widths
-// joined by x, e.g. 500x250), act, epochs, batch, lr, wd, dropout,
-// patience; mf: factors, lr, reg, init, epochs, patience; bias:
+// Grid keys: autoencoder: orientation (both, item or user; default both,
+// as latent recommend train), ratings-only (true/false), code, hidden (widths joined by x, e.g. 500x250), act,
+// epochs, batch, lr, wd, dropout, patience; mf: factors, lr, reg, init, epochs, patience; bias:
 // lambda-user, lambda-item. Keys left out take latent recommend's
 // defaults. Progress goes to stderr, the table (Markdown) to stdout.
 package main
@@ -95,9 +95,10 @@ func label(ps []param, c map[string]string) string {
 
 // setter applies one grid value to a configuration.
 type config struct {
-	ae   recommend.AutoencoderConfig
-	mf   recommend.MFConfig
-	bias recommend.BiasConfig
+	orientation string
+	ae          recommend.AutoencoderConfig
+	mf          recommend.MFConfig
+	bias        recommend.BiasConfig
 }
 
 func (c *config) set(model, key, v string) error {
@@ -105,8 +106,8 @@ func (c *config) set(model, key, v string) error {
 	n := func() (int, error) { return strconv.Atoi(v) }
 	var err error
 	switch model + "/" + key {
-	case "autoencoder/user-based":
-		c.ae.UserBased, err = strconv.ParseBool(v)
+	case "autoencoder/orientation":
+		c.orientation = v
 	case "autoencoder/code":
 		c.ae.Code, err = n()
 	case "autoencoder/hidden":
@@ -130,6 +131,8 @@ func (c *config) set(model, key, v string) error {
 		c.ae.WeightDecay, err = f()
 	case "autoencoder/dropout":
 		c.ae.InputDropout, err = f()
+	case "autoencoder/ratings-only":
+		c.ae.RatingsOnly, err = strconv.ParseBool(v)
 	case "autoencoder/patience":
 		c.ae.Patience, err = n()
 	case "mf/factors":
@@ -283,14 +286,11 @@ func score(ctx context.Context, model string, s *recommend.Split, c config) (flo
 			}
 			pred, epochs = m.Matrix(), m.BestEpoch
 		} else {
-			a, err := recommend.TrainAutoencoder(ctx, "", train, val, U, I, c.ae)
+			r, err := recommend.TrainRecommender(ctx, "", s.Base, train, val, U, I, c.orientation, c.ae)
 			if err != nil {
 				return 0, 0, err
 			}
-			if pred, err = a.Predict(s.Base, U, I); err != nil {
-				return 0, 0, err
-			}
-			epochs = a.BestEpoch
+			pred, epochs = r.Pred, r.Parts[0].BestEpoch
 		}
 	}
 	e, err := recommend.RatingErrors(s.Test, pred, bias, lo, hi)
