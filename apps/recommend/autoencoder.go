@@ -30,11 +30,12 @@ type AutoencoderConfig struct {
 	Epochs     int               `json:"epochs"`           // default 60
 	Batch      int               `json:"batch"`            // rows per step (default 64)
 	LR         float64           `json:"lr"`               // peak learning rate, cosine-annealed to LR/100 (default 1e-3)
-	// WeightDecay is the decoupled L2 weight decay of AdamW (default 3;
+	// WeightDecay is the decoupled L2 weight decay of AdamW (default 4;
 	// biases are not decayed).
 	WeightDecay float64 `json:"weight_decay"`
-	// InputDropout zeroes each observed input rating with this probability
-	// during training (the target keeps it), 0: off.
+	// InputDropout zeroes each input (rating or indicator) with this
+	// probability during training, the target keeping the ratings
+	// (default 0.1; negative: off).
 	InputDropout float64 `json:"input_dropout"`
 	// RatingsOnly feeds the ratings alone, without the observed-entry
 	// indicators (see Layout).
@@ -66,7 +67,10 @@ func (c *AutoencoderConfig) Defaults() {
 		c.LR = 1e-3
 	}
 	if c.WeightDecay == 0 {
-		c.WeightDecay = 3
+		c.WeightDecay = 4
+	}
+	if c.InputDropout == 0 {
+		c.InputDropout = 0.1
 	}
 }
 

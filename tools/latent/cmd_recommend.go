@@ -183,7 +183,7 @@ func addTrainFlags(fs interface {
 		batch:       fs.Int("batch", d.Batch, "rows per step"),
 		lr:          fs.Float64("lr", d.LR, "peak learning rate"),
 		wd:          fs.Float64("weight-decay", d.WeightDecay, "AdamW's decoupled weight decay (weights, not biases)"),
-		dropout:     fs.Float64("input-dropout", d.InputDropout, "probability of hiding each observed input rating during training"),
+		dropout:     fs.Float64("input-dropout", d.InputDropout, "probability of hiding each input (rating or indicator) during training (0: off)"),
 		patience:    fs.Int("patience", 0, "stop after this many epochs without a better validation loss (0: run every epoch; the best epoch is kept either way)"),
 		val:         fs.Float64("val", recommend.DefaultValFraction, "fraction of each user's base ratings held out for early stopping"),
 		top:         fs.Int("top", 10, "length of the top-N lists measured"),
@@ -210,6 +210,9 @@ func (f *trainFlags) config(stderr io.Writer) (recommend.CompareConfig, error) {
 	ac := recommend.AutoencoderConfig{RatingsOnly: *f.ratingsOnly, Hidden: f.hidden, Code: *f.code,
 		Activation: models.Activation(*f.act), Epochs: *f.epochs, Batch: *f.batch, LR: *f.lr,
 		WeightDecay: *f.wd, InputDropout: *f.dropout, Patience: *f.patience, Seed: *f.seed}
+	if *f.dropout == 0 {
+		ac.InputDropout = -1 // off (0 would mean the default)
+	}
 	if !*f.quiet {
 		ac.Progress = stderr
 		ac.Live = isTerminal(stderr)

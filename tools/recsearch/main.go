@@ -130,7 +130,9 @@ func (c *config) set(model, key, v string) error {
 	case "autoencoder/wd":
 		c.ae.WeightDecay, err = f()
 	case "autoencoder/dropout":
-		c.ae.InputDropout, err = f()
+		if c.ae.InputDropout, err = f(); c.ae.InputDropout == 0 {
+			c.ae.InputDropout = -1 // off (0 would mean the default)
+		}
 	case "autoencoder/ratings-only":
 		c.ae.RatingsOnly, err = strconv.ParseBool(v)
 	case "autoencoder/patience":
