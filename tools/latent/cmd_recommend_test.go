@@ -225,3 +225,41 @@ func TestRecommendCrossval(t *testing.T) {
 	assert.Contains(t, out, fmt.Sprintf("| autoencoder (item+user blend) | %.4f ± ", mean))
 	assert.Contains(t, out, "| popularity | – | – | ")
 }
+
+// MovieLens-100k's u1 split end to end with latent recommend train's
+// defaults (chosen on validation parts of the base files, never on
+// u1.test): the autoencoder recommender must keep u1's test RMSE within
+// the target of 0.90, and beat matrix factorisation and the bias model on
+// RMSE and NDCG@10. The data comes from tools/setup.sh
+// (tools/fetch-movielens.sh); under CI its absence is a failure.
+func TestRecommendMovieLensU1(t *testing.T) {
+	dir := recommend.MovieLensDir()
+	if _, err := os.Stat(filepath.Join(dir, "u1.test")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("MovieLens-100k is missing under CI (%s runs in tools/setup.sh): %v", recommend.FetchCommand, err)
+		}
+		t.Skipf("MovieLens-100k not fetched (%s)", recommend.FetchCommand)
+	}
+	if testing.Short() && os.Getenv("CI") == "" {
+		t.Skip("trains on MovieLens-100k u1 (a minute or two)")
+	}
+	run := t.TempDir()
+	out, errs, code := appCLI(t, "recommend", "train", "--fold", "1", "--out", run, "--quiet")
+	require.Equal(t, 0, code, errs)
+	t.Logf("\n%s", out)
+	rep := readReport(t, run)
+	assert.Equal(t, 80000, rep.BaseRatings)
+	assert.Equal(t, 20000, rep.TestRatings)
+	assert.Equal(t, 32, rep.Unknown)
+	ae, mf, bias := rep.Results[0], rep.Result("matrix factorisation"), rep.Result("user+item bias")
+	require.NotNil(t, ae.Errors)
+	require.NotNil(t, mf)
+	require.NotNil(t, bias)
+	assert.Equal(t, "autoencoder (item+user blend)", ae.Model)
+	assert.LessOrEqual(t, printedRMSE(t, out), 0.90, "u1 test RMSE with the defaults")
+	assert.Less(t, ae.Errors.RMSE, mf.Errors.RMSE, "autoencoder vs matrix factorisation (RMSE)")
+	assert.Less(t, ae.Errors.RMSE, bias.Errors.RMSE, "autoencoder vs bias (RMSE)")
+	assert.Greater(t, ae.Ranking.NDCG, mf.Ranking.NDCG, "autoencoder vs matrix factorisation (NDCG@10)")
+	assert.Greater(t, ae.Ranking.NDCG, bias.Ranking.NDCG, "autoencoder vs bias (NDCG@10)")
+	assert.Equal(t, ae.Epochs, mf.Epochs, "matrix factorisation trains as many epochs")
+}

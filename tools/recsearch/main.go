@@ -2,9 +2,10 @@
 // defaults, so that anyone can repeat or extend it. Every combination of
 // the grid's values is trained on each fold's base file less a validation
 // part (a fraction of each user's ratings) and scored by the RMSE on that
-// part, predictions clipped to the rating scale; the test files are never
-// read. Combinations are listed by mean validation RMSE over the folds,
-// with the standard deviation, per-fold figures, epochs and time.
+// part, predictions clipped to the rating scale (and NDCG@10 against that
+// part's ratings of 4 and above); the test files are never read.
+// Combinations are listed by mean validation RMSE over the folds, with the
+// standard deviation, per-fold figures, NDCG@10, epochs and time.
 //
 //	go run ./tools/recsearch --model autoencoder --grid 'wd=1,3,10 lr=0.001,0.003'
 //	go run ./tools/recsearch --model mf --grid 'factors=50,100 reg=0.02,0.05'
@@ -164,7 +165,7 @@ func (c *config) set(model, key, v string) error {
 
 type outcome struct {
 	label       string
-	rmse        []float64
+	rmse, ndcg  []float64
 	epochs      []int
 	seconds     float64
 	mean, stdev float64
@@ -228,13 +229,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o := outcome{label: label(ps, c)}
 		start := time.Now()
 		for fi, s := range splits {
-			rmse, epochs, err := score(ctx, *model, s, cfg)
+			rmse, ndcg, epochs, err := score(ctx, *model, s, cfg)
 			if err != nil {
 				return fmt.Errorf("%s, fold %d: %w", o.label, folds[fi], err)
 			}
-			o.rmse = append(o.rmse, rmse)
+			o.rmse, o.ndcg = append(o.rmse, rmse), append(o.ndcg, ndcg)
 			o.epochs = append(o.epochs, epochs)
-			fmt.Fprintf(stderr, "recsearch: %s fold %d: validation RMSE %.4f (%d epochs)\n", o.label, folds[fi], rmse, epochs)
+			fmt.Fprintf(stderr, "recsearch: %s fold %d: validation RMSE %.4f, NDCG@10 %.4f (%d epochs)\n", o.label, folds[fi], rmse, ndcg, epochs)
 		}
 		o.seconds = time.Since(start).Seconds() / float64(len(splits))
 		o.mean, o.stdev = meanSD(o.rmse)
@@ -250,13 +251,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return 0
 	})
 	fmt.Fprintf(stdout, "%s, validation parts (%g of each user's ratings, seed %d) of folds %s\n\n", *model, *frac, *seed, *foldList)
-	fmt.Fprintf(stdout, "| configuration | validation RMSE (mean ± sd) | per fold | epochs | s per fold |\n| --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(stdout, "| configuration | validation RMSE (mean ± sd) | per fold | NDCG@10 (mean) | best epochs | s per fold |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, o := range results {
 		var pf []string
 		for _, r := range o.rmse {
 			pf = append(pf, fmt.Sprintf("%.4f", r))
 		}
-		fmt.Fprintf(stdout, "| %s | %.4f ± %.4f | %s | %v | %.1f |\n", o.label, o.mean, o.stdev, strings.Join(pf, " "), o.epochs, o.seconds)
+		nd, _ := meanSD(o.ndcg)
+		fmt.Fprintf(stdout, "| %s | %.4f ± %.4f | %s | %.4f | %v | %.1f |\n", o.label, o.mean, o.stdev, strings.Join(pf, " "), nd, o.epochs, o.seconds)
 	}
 	return nil
 }
@@ -264,42 +266,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // score trains one model on s.Base (less its own early-stopping part for
 // the trained models, as latent recommend does) and returns the RMSE on
 // s.Test and the epochs run.
-func score(ctx context.Context, model string, s *recommend.Split, c config) (float64, int, error) {
+func score(ctx context.Context, model string, s *recommend.Split, c config) (rmse, ndcg float64, epochs int, err error) {
 	U, I := len(s.Users), len(s.Items)
 	lo, hi := s.Scale()
 	bias, err := recommend.FitBias(s.Base, U, I, c.bias)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var pred *recommend.Matrix
-	epochs := 0
 	switch model {
 	case "bias":
 		pred = bias.Matrix()
 	default:
 		train, val, err := s.HoldOut(recommend.DefaultValFraction, recommend.DefaultValSeed)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if model == "mf" {
 			m, err := recommend.FitMF(ctx, train, val, U, I, c.mf)
 			if err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 			pred, epochs = m.Matrix(), m.BestEpoch
 		} else {
 			r, err := recommend.TrainRecommender(ctx, "", s.Base, train, val, U, I, c.orientation, c.ae)
 			if err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 			pred, epochs = r.Pred, r.Parts[0].BestEpoch
 		}
 	}
 	e, err := recommend.RatingErrors(s.Test, pred, bias, lo, hi)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return e.RMSE, epochs, nil
+	rk, err := recommend.RankingQuality(s.Base, s.Test, pred, U, I, 10, 4)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return e.RMSE, rk.NDCG, epochs, nil
 }
 
 func meanSD(v []float64) (mean, sd float64) {
