@@ -21,12 +21,14 @@ const recommendUsage = `usage: latent recommend train (--fold N | --ratings BASE
        latent recommend MODEL --ratings FILE --user ID [--top N] [--titles FILE]
        latent recommend generate --out DIR [--users N --items N --rank R]
 
-Rating prediction and top-N recommendation with an autoencoder over the
-ratings matrix (AutoRec): each item's ratings by all users (as I-AutoRec;
---user-based: each user's ratings of all items, as U-AutoRec) go through a wide sigmoid code layer and back, the squared error
-counted over observed ratings only, with decoupled weight decay (AdamW), a
-cosine learning-rate schedule and the best epoch on a validation part of
-the base file kept.
+Rating prediction and top-N recommendation with autoencoders over the
+ratings matrix (AutoRec): each item's ratings by all users (I-AutoRec) and
+each user's ratings of all items (U-AutoRec), each row followed by the 0/1
+indicators of its observed ratings, go through a wide sigmoid code layer
+and back, the squared error counted over observed ratings only, with input
+dropout, decoupled weight decay (AdamW), a cosine learning-rate schedule
+and the best epoch on a validation part of the base file kept. The two are
+blended by a weight fitted on that part (--orientation item or user: one).
 
 train fits it on BASE less 5% of each user's ratings (held out for early
 stopping) and measures it on every rating of TEST beside the baselines

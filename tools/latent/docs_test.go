@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/apps"
+	"github.com/latent-ml/latent/apps/recommend"
 	"github.com/latent-ml/latent/runtime/operators"
 	"github.com/latent-ml/latent/runtime/ort"
 	"github.com/stretchr/testify/assert"
@@ -75,6 +76,10 @@ var docNeeds = map[string]func() error{
 		return err
 	},
 	"sklearn-data": func() error { _, err := os.Stat(apps.BreastCancerCSV); return err },
+	"movielens": func() error {
+		_, _, err := recommend.MovieLensFold(recommend.MovieLensDir(), 1)
+		return err
+	},
 	"python": func() error {
 		_, err := exec.LookPath("python3")
 		return err
