@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,12 +18,8 @@ import (
 func movieLensDir(t *testing.T) string {
 	t.Helper()
 	dir := MovieLensDir()
-	if _, err := os.Stat(filepath.Join(dir, "u5.test")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("MovieLens-100k is missing under CI (%s runs in tools/setup.sh): %v", FetchCommand, err)
-		}
-		t.Skipf("MovieLens-100k not fetched (%s): %v", FetchCommand, err)
-	}
+	_, err := os.Stat(filepath.Join(dir, "u5.test"))
+	testenv.Need(t, "MovieLens-100k ("+FetchCommand+", run by tools/setup.sh)", err)
 	return dir
 }
 

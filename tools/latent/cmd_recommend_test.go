@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/apps/recommend"
+	"github.com/latent-ml/latent/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/latent-ml/latent/apps/recommend"
 )
 
 // readReport loads a run's result.json.
@@ -234,13 +234,9 @@ func TestRecommendCrossval(t *testing.T) {
 // (tools/fetch-movielens.sh); under CI its absence is a failure.
 func TestRecommendMovieLensU1(t *testing.T) {
 	dir := recommend.MovieLensDir()
-	if _, err := os.Stat(filepath.Join(dir, "u1.test")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("MovieLens-100k is missing under CI (%s runs in tools/setup.sh): %v", recommend.FetchCommand, err)
-		}
-		t.Skipf("MovieLens-100k not fetched (%s)", recommend.FetchCommand)
-	}
-	if testing.Short() && os.Getenv("CI") == "" {
+	_, _, err := recommend.MovieLensFold(dir, 1)
+	testenv.Need(t, "MovieLens-100k ("+recommend.FetchCommand+", run by tools/setup.sh)", err)
+	if testing.Short() && !testenv.CI() {
 		t.Skip("trains on MovieLens-100k u1 (a minute or two)")
 	}
 	run := t.TempDir()
