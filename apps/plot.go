@@ -133,7 +133,7 @@ func LossPlot(path, title string, hist []EpochLoss) error {
 		}
 	}
 	p := &pngplot.Plot{
-		Title: title, XLabel: "epoch", YLabel: "loss",
+		Title: title, XLabel: "epoch", YLabel: "loss", IntegerX: true,
 		Width: 640, Height: 440, LogY: positive,
 		Lines: []pngplot.Line{tr}, Legend: pngplot.TopRight,
 	}

@@ -74,6 +74,7 @@ type Plot struct {
 	YMin, YMax            float64
 	FixX, FixY            bool
 	LogY                  bool // logarithmic y axis (all plotted y must be > 0); the y label says so
+	IntegerX              bool // x counts something (epochs): ticks only at whole numbers
 	Lines                 []Line
 	Points                []Points
 	Legend                LegendPos
@@ -109,6 +110,8 @@ type Chart struct {
 	Image *image.RGBA
 	Area  image.Rectangle // the plot area inside the axes
 	X, Y  Axis
+	// XTicks and YTicks are the values labelled on the axes.
+	XTicks, YTicks []float64
 }
 
 // At returns the pixel of the data point (x, y), rounded to the nearest
@@ -172,6 +175,9 @@ func (p *Plot) Render() (*Chart, error) {
 	}
 	var xt, yt []float64
 	xt = Ticks(xr[0], xr[1], max(2, (w-100)/60))
+	if p.IntegerX {
+		xt = IntegerTicks(xt)
+	}
 	if p.LogY {
 		yt = LogTicks(yr[0], yr[1])
 	} else {
@@ -216,10 +222,11 @@ func (p *Plot) Render() (*Chart, error) {
 		return nil, fmt.Errorf("plot %q: %d×%d pixels leave no room for the plot area", p.Title, w, h)
 	}
 	c := &Chart{
-		Image: image.NewRGBA(image.Rect(0, 0, w, h)),
-		Area:  area,
-		X:     Axis{Min: xr[0], Max: xr[1], P0: float64(area.Min.X), P1: float64(area.Max.X - 1)},
-		Y:     Axis{Min: yr[0], Max: yr[1], Log: p.LogY, P0: float64(area.Max.Y - 1), P1: float64(area.Min.Y)},
+		Image:  image.NewRGBA(image.Rect(0, 0, w, h)),
+		Area:   area,
+		X:      Axis{Min: xr[0], Max: xr[1], P0: float64(area.Min.X), P1: float64(area.Max.X - 1)},
+		Y:      Axis{Min: yr[0], Max: yr[1], Log: p.LogY, P0: float64(area.Max.Y - 1), P1: float64(area.Min.Y)},
+		XTicks: xt, YTicks: yt,
 	}
 	img := c.Image
 	draw.Draw(img, img.Bounds(), image.NewUniform(white), image.Point{}, draw.Src)

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func near(a, b []float64) bool {
@@ -353,4 +356,28 @@ func TestErrors(t *testing.T) {
 	if _, err := (&Plot{Lines: []Line{{X: []float64{3}, Y: []float64{0}}}}).Render(); err != nil {
 		t.Errorf("single point: %v", err)
 	}
+}
+
+// An axis of counts (epochs) is labelled at whole numbers only: two epochs
+// get 1 and 2, not 1.2, 1.4 …; a long run keeps Ticks' own whole steps.
+func TestIntegerXTicks(t *testing.T) {
+	line := func(n int) []Line {
+		x, y := make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i], y[i] = float64(i+1), 1/float64(i+1)
+		}
+		return []Line{{Name: "train", X: x, Y: y}}
+	}
+	c, err := (&Plot{XLabel: "epoch", Lines: line(2)}).Render()
+	require.NoError(t, err)
+	assert.Greater(t, len(c.XTicks), len(IntegerTicks(c.XTicks)), "without IntegerX some ticks are fractional: %v", c.XTicks)
+	c, err = (&Plot{XLabel: "epoch", IntegerX: true, Lines: line(2)}).Render()
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 2}, c.XTicks)
+	c, err = (&Plot{XLabel: "epoch", IntegerX: true, Lines: line(40)}).Render()
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 5, 10, 15, 20, 25, 30, 35, 40}, c.XTicks)
+
+	assert.Equal(t, []float64{1, 2}, IntegerTicks([]float64{0.8, 1.0000000000000002, 1.2, 1.4, 1.6, 1.8, 2, 2.2}))
+	assert.Empty(t, IntegerTicks([]float64{0.25, 0.5, 0.75}))
 }

@@ -131,3 +131,17 @@ func tickStep(ts []float64) float64 {
 	}
 	return s
 }
+
+// IntegerTicks keeps the whole numbers of ts (an axis of counts, such as
+// epochs, labelled 1, 2, 3 rather than 1.2, 1.4): Ticks' steps are 1, 2 or
+// 5 times a power of ten, so when the step is below 1 the whole numbers
+// among the ticks are still evenly spaced.
+func IntegerTicks(ts []float64) []float64 {
+	var out []float64
+	for _, v := range ts {
+		if r := math.Round(v); math.Abs(v-r) <= 1e-9*math.Max(1, math.Abs(v)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
