@@ -60,7 +60,7 @@ func cmdDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // transform runs one model part over data and writes its output rows.
 func transform(ctx context.Context, args []string, stdout, stderr io.Writer, name, usage, part, output string) error {
 	fs := newFlagSet(name, usage, stderr)
-	dataPath := fs.String("data", "-", "input file, or - for stdin")
+	dataPath := fs.String("data", "", "input file, or - for stdin (default: stdin unless it is a terminal)")
 	format := fs.String("format", "", "input format: "+data.FormatNames()+" (default: from the extension; stdin: csv)")
 	header := fs.Bool("header", false, "CSV: the first line is a header (detected when non-numeric)")
 	out := fs.String("out", "-", "output file, or - for stdout")

@@ -68,7 +68,7 @@ func (o *scoreOptions) register(fs interface {
 	BoolVar(*bool, string, bool, string)
 	IntVar(*int, string, int, string)
 }) {
-	fs.StringVar(&o.dataPath, "data", "-", "samples file, or - for stdin")
+	fs.StringVar(&o.dataPath, "data", "", "samples file, or - for stdin (default: stdin unless it is a terminal)")
 	fs.StringVar(&o.format, "format", "", "input format: "+data.FormatNames()+" (default: from the extension; stdin: csv)")
 	fs.BoolVar(&o.header, "header", false, "CSV: the first line is a header (detected when non-numeric)")
 	fs.StringVar(&o.backend, "backend", runtime.NativeBackendName, "backend: "+strings.Join(runtime.BackendNames(), ", "))

@@ -143,3 +143,20 @@ func TestPercentileByHand(t *testing.T) {
 	assert.Equal(t, []float64{4, 1, 3, 2}, xs, "percentile reordered its input")
 	assert.Equal(t, 7.0, scorePercentile([]float64{7}, 99), "single value")
 }
+
+// latent score, encode and calibrate without --data read stdin, but not a
+// terminal (a character device, as /dev/null is): there they stop at once
+// with a usage error instead of waiting for rows nobody types.
+func TestNoDataOnATerminal(t *testing.T) {
+	tty, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer tty.Close()
+	saved := os.Stdin
+	os.Stdin = tty
+	defer func() { os.Stdin = saved }()
+	for _, args := range [][]string{{"score", exampleModel}, {"encode", exampleModel}, {"calibrate", exampleModel}} {
+		code, _, stderr := latent(t, args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+		assert.Contains(t, stderr, "latent "+args[0]+": --data FILE is required when stdin is a terminal (or pipe the data in)", "%v", args)
+	}
+}
