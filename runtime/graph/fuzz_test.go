@@ -103,8 +103,7 @@ func FuzzValidate(f *testing.F) {
 		m := &Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
 		b, err := Encode(m)
 		require.NoError(t, err)
-		if _, err := Decode(b, ""); err != nil {
-			t.Fatalf("valid graph does not re-decode: %v", err)
-		}
+		_, err = Decode(b, "")
+		require.NoError(t, err, "valid graph does not re-decode")
 	})
 }

@@ -54,12 +54,10 @@ func limitsModel(depth int) *onnxpb.ModelProto {
 
 func TestDecodeLimits(t *testing.T) {
 	data := mustMarshal(t, limitsModel(0))
-	if _, err := DecodeLimited(data, "", Limits{}); err != nil {
-		t.Fatalf("default limits refuse a small model: %v", err)
-	}
-	if _, err := DecodeLimited(data, "", Limits{MaxModelBytes: int64(len(data)), MaxTensorBytes: 64, MaxNodes: 2, MaxGraphDepth: -1}); err != nil {
-		t.Fatalf("limits exactly at the model's sizes refuse it: %v", err)
-	}
+	_, err := DecodeLimited(data, "", Limits{})
+	require.NoError(t, err, "default limits refuse a small model")
+	_, err = DecodeLimited(data, "", Limits{MaxModelBytes: int64(len(data)), MaxTensorBytes: 64, MaxNodes: 2, MaxGraphDepth: -1})
+	require.NoError(t, err, "limits exactly at the model's sizes refuse it")
 	cases := []struct {
 		name string
 		lim  Limits
@@ -77,9 +75,8 @@ func TestDecodeLimits(t *testing.T) {
 		})
 	}
 	// Unlimited (negative) fields accept everything.
-	if _, err := DecodeLimited(data, "", Limits{MaxModelBytes: -1, MaxTensorBytes: -1, MaxNodes: -1, MaxGraphDepth: -1}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = DecodeLimited(data, "", Limits{MaxModelBytes: -1, MaxTensorBytes: -1, MaxNodes: -1, MaxGraphDepth: -1})
+	require.NoError(t, err)
 }
 
 func TestDecodeLimitsSubgraphs(t *testing.T) {
@@ -141,10 +138,9 @@ func TestDecodeFileLimited(t *testing.T) {
 	path := filepath.Join(dir, "m.onnx")
 	data := mustMarshal(t, limitsModel(0))
 	require.NoError(t, os.WriteFile(path, data, 0o644))
-	if _, err := DecodeFileLimited(path, Limits{}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := DecodeFileLimited(path, Limits{MaxModelBytes: 10})
+	_, err := DecodeFileLimited(path, Limits{})
+	require.NoError(t, err)
+	_, err = DecodeFileLimited(path, Limits{MaxModelBytes: 10})
 	wantErr(t, err, path, "exceeds the 10-byte model limit")
 	_, err = DecodeFileLimited(filepath.Join(dir, "missing.onnx"), Limits{})
 	wantErr(t, err, "missing.onnx")
