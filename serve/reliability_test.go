@@ -174,9 +174,8 @@ func TestSlowClientTimesOut(t *testing.T) {
 		conn, err := net.Dial("tcp", lb.addr)
 		require.NoError(t, err)
 		start := time.Now()
-		if _, err := conn.Write([]byte(partial)); err != nil {
-			t.Fatal(err)
-		}
+		_, err = conn.Write([]byte(partial))
+		require.NoError(t, err)
 		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		took := time.Since(start)
