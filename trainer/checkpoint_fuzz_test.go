@@ -68,9 +68,8 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 		}
 		path := filepath.Join(t.TempDir(), "m.latent")
 		require.NoError(t, SaveCheckpoint(path, m, nil), "decoded model does not save")
-		if _, _, err := LoadCheckpoint(path); err != nil {
-			t.Fatalf("saved model does not load: %v", err)
-		}
+		_, _, err = LoadCheckpoint(path)
+		require.NoError(t, err, "saved model does not load")
 	})
 }
 

@@ -108,9 +108,8 @@ func TestResumeRefusesCorruptCheckpoint(t *testing.T) {
 	ds := manifold(60, 12, 23)
 	dir := t.TempDir()
 	cfg := trainer.Config{Epochs: 1, BatchSize: 10, Seed: 1, OutDir: dir, CheckpointEvery: 1}
-	if _, _, err := trainer.Train(context.Background(), models.NewUndercomplete(12, 3), ds, cfg); err != nil {
-		t.Fatal(err)
-	}
+	_, _, err := trainer.Train(context.Background(), models.NewUndercomplete(12, 3), ds, cfg)
+	require.NoError(t, err)
 	ckpt := filepath.Join(dir, "checkpoint.latent")
 	raw, err := os.ReadFile(ckpt)
 	require.NoError(t, err)
@@ -161,9 +160,8 @@ func TestCheckpointDiskFullKeepsPreviousFiles(t *testing.T) {
 	if after := snapshot(t, dir); !sameSnapshot(before, after) {
 		t.Errorf("files changed by a failed write: before %v, after %v", keys(before), keys(after))
 	}
-	if _, _, err := trainer.LoadCheckpoint(filepath.Join(dir, "model.latent")); err != nil {
-		t.Errorf("previous model unreadable after the failed write: %v", err)
-	}
+	_, _, err = trainer.LoadCheckpoint(filepath.Join(dir, "model.latent"))
+	assert.NoError(t, err, "previous model unreadable after the failed write")
 }
 
 // diskFullChild runs in the child process: it trains a model bigger than
