@@ -111,9 +111,8 @@ func checkOutputs(t *testing.T, out []*ops.Tensor) {
 	for i, w := range want {
 		require.Equal(t, w, out[0].F32()[i], "y = %v, want %v", out[0].F32(), want)
 	}
-	if !ops.SameShape(out[1].Shape, []int{2}) || out[1].F32()[0] != 3 || out[1].F32()[1] != 7 {
-		t.Fatalf("s = %v %v, want [3 7]", out[1], out[1].Data)
-	}
+	require.Equal(t, []int{2}, out[1].Shape, "s")
+	require.Equal(t, []float32{3, 7}, out[1].F32(), "s")
 }
 
 func goodInputs() map[string]*ops.Tensor {
@@ -128,11 +127,12 @@ func TestSessionRun(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	assert.Equal(t, "native", s.Backend(), "backend %q, want native", s.Backend())
-	if got := s.Inputs(); len(got) != 2 || got[0].Name != "x" || got[0].Shape.String() != "[batch,3]" {
-		t.Errorf("Inputs() = %+v", got)
+	if in := s.Inputs(); assert.Len(t, in, 2, "Inputs()") {
+		assert.Equal(t, "x", in[0].Name)
+		assert.Equal(t, "[batch,3]", in[0].Shape.String())
 	}
-	if got := s.Outputs(); len(got) != 2 || got[1].Name != "s" {
-		t.Errorf("Outputs() = %+v", got)
+	if outs := s.Outputs(); assert.Len(t, outs, 2, "Outputs()") {
+		assert.Equal(t, "s", outs[1].Name)
 	}
 	assert.Equal(t, "test", s.Metadata()["latent.kind"], "Metadata() = %v", s.Metadata())
 	out, err := s.Run(context.Background(), goodInputs())
@@ -226,8 +226,8 @@ func TestOpenErrors(t *testing.T) {
 			s, err := c.open()
 			if err == nil {
 				s.Close()
-				t.Fatal("open succeeded")
 			}
+			require.Error(t, err, "open succeeded")
 			require.Contains(t, err.Error(), c.want, "got %v, want error containing %q", err, c.want)
 		})
 	}
@@ -265,7 +265,7 @@ func TestSessionConcurrentRuns(t *testing.T) {
 	wg.Wait()
 	close(errc)
 	for err := range errc {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 }
 
@@ -285,9 +285,7 @@ func TestSessionOverridableInitializer(t *testing.T) {
 	in["w"] = f32([]int{3}, 100, 200, 300)
 	out, err = s.Run(context.Background(), in)
 	require.NoError(t, err)
-	if got := out[0].F32(); got[0] != 101 || got[5] != 306 {
-		t.Fatalf("y with overridden w = %v, want [101 202 303 104 205 306]", got)
-	}
+	require.Equal(t, []float32{101, 202, 303, 104, 205, 306}, out[0].F32(), "y with overridden w")
 	// The override does not stick.
 	out, err = s.Run(context.Background(), goodInputs())
 	require.NoError(t, err)
@@ -381,7 +379,7 @@ func TestCloseWaitsForRuns(t *testing.T) {
 	s.Close()
 	s.Close()
 	wg.Wait()
-	if exe.afterClose != 0 || exe.closedTwice || exe.runs == 0 {
-		t.Fatalf("runs %d, runs after Close %d, closed twice %v", exe.runs, exe.afterClose, exe.closedTwice)
-	}
+	assert.Positive(t, exe.runs, "runs before Close")
+	assert.Zero(t, exe.afterClose, "runs after Close")
+	assert.False(t, exe.closedTwice, "executor closed twice")
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,9 +88,9 @@ func TestCompareTensorsWorstIndexIsMultiDim(t *testing.T) {
 	got := ops.New(ops.Float64, 2, 3, 4)
 	got.F64()[17] = 1 // 17 = 1*12 + 1*4 + 1
 	r := CompareTensors("y", got, want, 1e-5, 1e-4)
-	if r.Pass || !reflect.DeepEqual(r.Worst, []int{1, 1, 1}) || r.MaxAbs != 1 {
-		t.Fatalf("report %+v, want failure at [1 1 1] with max abs 1", r)
-	}
+	assert.False(t, r.Pass)
+	assert.Equal(t, []int{1, 1, 1}, r.Worst, "worst element")
+	assert.Equal(t, 1.0, r.MaxAbs, "max abs")
 }
 
 func TestCompareTensorsSpecialValues(t *testing.T) {
@@ -119,8 +120,8 @@ func TestCompareTensorsSpecialValues(t *testing.T) {
 	for _, c := range cases {
 		r := CompareTensors("y", c.got, c.want, 1e-5, 1e-4)
 		assert.Equal(t, c.pass, r.Pass, "%s: pass = %v, want %v (%+v)", c.name, r.Pass, c.pass, r)
-		if c.mismatch != "" && !strings.Contains(r.Mismatch, c.mismatch) {
-			t.Errorf("%s: mismatch %q, want it to contain %q", c.name, r.Mismatch, c.mismatch)
+		if c.mismatch != "" {
+			assert.Contains(t, r.Mismatch, c.mismatch, c.name)
 		}
 	}
 }
@@ -144,26 +145,16 @@ func TestRandomInputs(t *testing.T) {
 	assert.NotEqual(t, c[0].Data, a[0].Data, "different seeds gave identical float inputs")
 	wantShapes := [][]int{{5, 4}, {5}, {2, 3}, {}, {64}, {64}}
 	for i, s := range wantShapes {
-		if len(a[i].Shape) != len(s) || (len(s) > 0 && !reflect.DeepEqual(a[i].Shape, s)) || a[i].DType != decl[i].DType {
-			t.Errorf("input %s: %v %v, want %v %v", decl[i].Name, a[i].DType, a[i].Shape, decl[i].DType, s)
-		}
+		assert.Equal(t, ops.ShapeString(s), ops.ShapeString(a[i].Shape), "input %s: shape", decl[i].Name)
+		assert.Equal(t, decl[i].DType, a[i].DType, "input %s: element type", decl[i].Name)
 		assert.Equal(t, ops.NumElements(s), sliceLen(a[i]), "input %s holds %d elements, want %d", decl[i].Name, sliceLen(a[i]), ops.NumElements(s))
 	}
-	for _, v := range a[0].F32() {
-		if v < -1 || v >= 1 {
-			t.Errorf("float32 value %v outside [-1, 1)", v)
-		}
-	}
-	for _, v := range a[1].I64() {
-		if v < 0 || v >= 10 {
-			t.Errorf("int64 value %v outside [0, 10)", v)
-		}
-	}
-	for _, v := range a[5].I8() {
-		if v < -10 || v > 10 {
-			t.Errorf("int8 value %v outside [-10, 10]", v)
-		}
-	}
+	assert.GreaterOrEqual(t, slices.Min(a[0].F32()), float32(-1), "float32 inputs in [-1, 1)")
+	assert.Less(t, slices.Max(a[0].F32()), float32(1), "float32 inputs in [-1, 1)")
+	assert.GreaterOrEqual(t, slices.Min(a[1].I64()), int64(0), "int64 inputs in [0, 10)")
+	assert.Less(t, slices.Max(a[1].I64()), int64(10), "int64 inputs in [0, 10)")
+	assert.GreaterOrEqual(t, slices.Min(a[5].I8()), int8(-10), "int8 inputs in [-10, 10]")
+	assert.LessOrEqual(t, slices.Max(a[5].I8()), int8(10), "int8 inputs in [-10, 10]")
 	_, err = RandomInputs([]graph.ValueInfo{{Name: "noshape", DType: ops.Float32}}, 1, 1)
 	assert.ErrorContains(t, err, "noshape", "input without shape")
 }
@@ -187,9 +178,7 @@ func TestDataSetRoundTripAndOrder(t *testing.T) {
 	for _, s := range sets {
 		names = append(names, filepath.Base(s))
 	}
-	if want := []string{"test_data_set_0", "test_data_set_2", "test_data_set_10"}; !reflect.DeepEqual(names, want) {
-		t.Fatalf("DataSets = %v, want %v", names, want)
-	}
+	require.Equal(t, []string{"test_data_set_0", "test_data_set_2", "test_data_set_10"}, names, "DataSets in numeric order")
 	gotIn, err := ReadTensors(sets[1], "input")
 	require.NoError(t, err)
 	gotOut, err := ReadTensors(sets[1], "output")
@@ -225,9 +214,8 @@ func TestOptionsValidation(t *testing.T) {
 		assert.Error(t, err, "options %+v accepted", o)
 	}
 	o := Options{}
-	if err := o.normalise(); err != nil || o.Atol != DefaultAtol || o.Rtol != DefaultRtol || o.Batch != 1 || o.Candidate != "native" || o.Reference != "ort" {
-		t.Fatalf("defaults: %+v, %v", o, err)
-	}
+	require.NoError(t, o.normalise())
+	assert.Equal(t, Options{Atol: DefaultAtol, Rtol: DefaultRtol, Batch: 1, Candidate: "native", Reference: "ort"}, o, "defaults")
 }
 
 // perturbed is a test backend: ONNX Runtime with one output element
@@ -285,9 +273,10 @@ func TestCompareFindsPerturbedElement(t *testing.T) {
 	require.True(t, code.Pass, "untouched output: %+v", code)
 	require.EqualValues(t, 0, code.MaxAbs, "untouched output: %+v", code)
 	assert.Equal(t, "code", code.Name, "untouched output: %+v", code)
-	if recon.Pass || recon.Failures != 1 || !reflect.DeepEqual(recon.Worst, []int{0, 5}) || !reflect.DeepEqual(recon.Shape, []int{3, 8}) {
-		t.Errorf("perturbed output: %+v, want one failure at [0 5] of [3 8]", recon)
-	}
+	assert.False(t, recon.Pass, "perturbed output")
+	assert.Equal(t, 1, recon.Failures, "perturbed output: failures")
+	assert.Equal(t, []int{0, 5}, recon.Worst, "perturbed output: worst element")
+	assert.Equal(t, []int{3, 8}, recon.Shape, "perturbed output: shape")
 	assert.InDelta(t, perturbDelta, recon.MaxAbs, 1e-6, "max abs %g, want %g", recon.MaxAbs, perturbDelta)
 	var buf bytes.Buffer
 	require.NoError(t, rep.WriteTable(&buf))
@@ -326,8 +315,9 @@ func TestLoadTolerance(t *testing.T) {
 		_, err := LoadTolerance(dir)
 		assert.ErrorContains(t, err, c.want, "%s", c.json)
 	}
-	os.WriteFile(p, []byte(`{"atol": 2e-3, "rtol": 1e-3, "reason": "float16"}`), 0o644)
-	if tol, err := LoadTolerance(dir); err != nil || tol.Atol != 2e-3 || tol.Rtol != 1e-3 {
-		t.Fatalf("valid file: %+v, %v", tol, err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(`{"atol": 2e-3, "rtol": 1e-3, "reason": "float16"}`), 0o644))
+	tol, err = LoadTolerance(dir)
+	require.NoError(t, err, "valid file")
+	assert.Equal(t, 2e-3, tol.Atol, "valid file")
+	assert.Equal(t, 1e-3, tol.Rtol, "valid file")
 }
