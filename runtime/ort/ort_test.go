@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sync"
 	"testing"
 
@@ -120,9 +119,8 @@ func TestAddDynamicBatchAndTwoOutputs(t *testing.T) {
 		require.NoError(t, err, "batch %d", n)
 		require.Len(t, got, 2, "batch %d: %d outputs, want 2", n, len(got))
 		for k, o := range got {
-			if o.DType != ops.Float32 || !reflect.DeepEqual(o.Shape, []int{n, 3}) {
-				t.Fatalf("batch %d output %d: %v %v, want float32 [%d 3]", n, k, o.DType, o.Shape, n)
-			}
+			require.Equal(t, ops.Float32, o.DType, "batch %d output %d", n, k)
+			require.Equal(t, []int{n, 3}, o.Shape, "batch %d output %d", n, k)
 			for i, v := range o.F32() {
 				want := a[i] + b[i]
 				if k == 1 {
@@ -164,9 +162,7 @@ func TestIdentityEveryDType(t *testing.T) {
 			x := compile(t, buildModel(17, [][]byte{node("Identity", []string{"x"}, "y", nil)}, ins, outs), ins, outs)
 			got, err := x.Run(context.Background(), []*ops.Tensor{c.in})
 			require.NoError(t, err)
-			if !reflect.DeepEqual(got[0].Shape, c.in.Shape) && !(len(got[0].Shape) == 0 && len(c.in.Shape) == 0) {
-				t.Fatalf("shape %v, want %v", got[0].Shape, c.in.Shape)
-			}
+			require.Equal(t, ops.ShapeString(c.in.Shape), ops.ShapeString(got[0].Shape), "shape")
 			require.Equal(t, c.in.DType, got[0].DType, "got %v %v, want %v %v", got[0].DType, got[0].Data, c.in.DType, c.in.Data)
 			require.Equal(t, c.in.Data, got[0].Data, "got %v %v, want %v %v", got[0].DType, got[0].Data, c.in.DType, c.in.Data)
 		})
@@ -192,9 +188,8 @@ func TestScalarAndEmptyOutputs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got[0].Shape, 0, "sum: shape %v data %v, want scalar 36.5", got[0].Shape, got[0].Data)
 	require.EqualValues(t, 36.5, got[0].F32()[0], "sum: shape %v data %v, want scalar 36.5", got[0].Shape, got[0].Data)
-	if !reflect.DeepEqual(got[1].Shape, []int{0, 4}) || len(got[1].F32()) != 0 {
-		t.Fatalf("slice: shape %v len %d, want [0 4] and no data", got[1].Shape, len(got[1].F32()))
-	}
+	require.Equal(t, []int{0, 4}, got[1].Shape, "slice")
+	require.Empty(t, got[1].F32(), "slice")
 }
 
 func constantNode(out string, vals []int64) []byte {
@@ -243,7 +238,7 @@ func TestConcurrentRun(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for e := range errs {
-		t.Fatal(e)
+		require.Empty(t, e)
 	}
 }
 
@@ -290,26 +285,23 @@ func TestFindLibrary(t *testing.T) {
 	require.Contains(t, err.Error(), ORTVersion, "err = %v; want the path, version and install command", err)
 	lib := filepath.Join(dir, "lib.so")
 	require.NoError(t, os.WriteFile(lib, []byte("x"), 0o644))
-	if p, err := findLibrary([]string{missing, dir, lib}); err != nil || p != lib {
-		t.Fatalf("findLibrary = %q, %v; want %q (skipping the missing file and the directory)", p, err, lib)
-	}
+	p, err := findLibrary([]string{missing, dir, lib})
+	require.NoError(t, err)
+	require.Equal(t, lib, p, "findLibrary skips the missing file and the directory")
 }
 
 func TestCandidatePaths(t *testing.T) {
 	t.Setenv(LibraryEnv, "/opt/ort.so")
 	t.Setenv("XDG_CACHE_HOME", "/c")
 	want := []string{"/opt/ort.so", "/c/latent/ort/" + ORTVersion + "/libonnxruntime.so.1"}
-	if got := CandidatePaths(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("CandidatePaths = %v, want %v", got, want)
-	}
+	require.Equal(t, want, CandidatePaths())
 }
 
 func TestWrapOutputsOldOpset(t *testing.T) {
 	raw := buildModel(5, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat, nil}}, []testIO{{"y", elemFloat, nil}})
-	if _, err := wrapOutputs(raw, false); err != errNoRewrite {
-		t.Fatalf("opset 5: err = %v, want errNoRewrite", err)
-	}
-	_, err := wrapOutputs([]byte{0xff}, false)
+	_, err := wrapOutputs(raw, false)
+	require.ErrorIs(t, err, errNoRewrite, "opset 5")
+	_, err = wrapOutputs([]byte{0xff}, false)
 	require.Error(t, err, "garbage: no error")
 	w, err := wrapOutputs(buildModel(17, [][]byte{node("Relu", []string{"x"}, "y", nil)}, []testIO{{"x", elemFloat16, nil}}, []testIO{{"y", elemFloat16, nil}}), false)
 	require.NoError(t, err)
@@ -334,9 +326,7 @@ func TestWrapOutputsOldOpset(t *testing.T) {
 		}
 		return nil
 	})
-	if want := []string{"Relu", "Constant", "Cast", "Shape", "Reshape"}; !reflect.DeepEqual(ops, want) {
-		t.Fatalf("ops = %v, want %v", ops, want)
-	}
+	require.Equal(t, []string{"Relu", "Constant", "Cast", "Shape", "Reshape"}, ops)
 }
 
 func TestModelWithoutInputs(t *testing.T) {
@@ -346,9 +336,8 @@ func TestModelWithoutInputs(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		got, err := x.Run(context.Background(), nil)
 		require.NoError(t, err)
-		if !reflect.DeepEqual(got[0].I64(), []int64{4, -5, 6}) || !reflect.DeepEqual(got[0].Shape, []int{3}) {
-			t.Fatalf("got %v %v, want [3] {4 -5 6}", got[0].Shape, got[0].Data)
-		}
+		require.Equal(t, []int{3}, got[0].Shape)
+		require.Equal(t, []int64{4, -5, 6}, got[0].I64())
 	}
 }
 
