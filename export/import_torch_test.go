@@ -46,11 +46,10 @@ func TestFromMLPFixtures(t *testing.T) {
 			require.NoError(t, err)
 			assert.Nil(t, md, "metadata %+v for a model latent did not write", md)
 			s := m.Spec
-			if s.Kind != c.kind || !slices.Equal(s.Hidden, c.hidden) || s.Code != c.code ||
-				s.Activation != c.act || s.CodeActivation != c.codeAct || s.OutputActivation != c.outAc {
-				t.Errorf("spec %s hidden %v code %d acts %s/%s/%s, want %s %v %d %s/%s/%s", s.Kind, s.Hidden, s.Code,
-					s.Activation, s.CodeActivation, s.OutputActivation, c.kind, c.hidden, c.code, c.act, c.codeAct, c.outAc)
-			}
+			assert.Equal(t, c.kind, s.Kind, "kind")
+			assert.Equal(t, c.hidden, s.Hidden, "hidden widths")
+			assert.Equal(t, c.code, s.Code, "code width")
+			assert.Equal(t, []models.Activation{c.act, c.codeAct, c.outAc}, []models.Activation{s.Activation, s.CodeActivation, s.OutputActivation}, "hidden, code and output activations")
 			checkAgainstFixture(t, m, dir)
 		})
 	}
@@ -61,9 +60,8 @@ func TestFromMLPFixtures(t *testing.T) {
 func checkAgainstFixture(t *testing.T, m *trainer.Model, dir string) {
 	t.Helper()
 	sets, err := verify.DataSets(dir)
-	if err != nil || len(sets) == 0 {
-		t.Fatalf("data sets in %s: %v (%d)", dir, err, len(sets))
-	}
+	require.NoError(t, err, "data sets in %s", dir)
+	require.NotEmpty(t, sets, "data sets in %s", dir)
 	for _, set := range sets {
 		in, err := verify.ReadTensors(set, "input")
 		require.NoError(t, err)
@@ -101,9 +99,7 @@ func TestFineTuneTorchModel(t *testing.T) {
 		Scaling: data.NoScaling, Initial: m0})
 	require.NoError(t, err)
 	after := mse(t, m1, x, n)
-	if !(after < 0.5*before) {
-		t.Errorf("fine-tuning: MSE %g after %d epochs, imported model had %g; want at least halved", after, res.Epochs, before)
-	}
+	assert.Less(t, after, 0.5*before, "fine-tuning for %d epochs at least halves the imported model's MSE", res.Epochs)
 	dir := t.TempDir()
 	paths, err := export.Write(ctx, dir, m1, export.Options{})
 	require.NoError(t, err)
@@ -112,9 +108,9 @@ func TestFineTuneTorchModel(t *testing.T) {
 	require.NotNil(t, md, "re-exported model metadata %+v, want latent.kind deep", md)
 	require.Equal(t, models.Deep, md.Spec.Kind, "re-exported model metadata %+v, want latent.kind deep", md)
 	for i, p := range m1.Params() {
-		if q := m2.Params()[i]; q.Name != p.Name || !slices.Equal(q.Data, p.Data) {
-			t.Errorf("parameter %s did not survive export and import", p.Name)
-		}
+		q := m2.Params()[i]
+		assert.Equal(t, p.Name, q.Name, "parameter %d", i)
+		assert.Equal(t, p.Data, q.Data, "parameter %s did not survive export and import", p.Name)
 	}
 	s, err := runtime.Open(paths.Model, runtime.WithBackend("native"))
 	require.NoError(t, err)
@@ -123,9 +119,8 @@ func TestFineTuneTorchModel(t *testing.T) {
 	require.NoError(t, err)
 	want, err := m1.Reconstruct(x, n)
 	require.NoError(t, err)
-	if r := verify.CompareTensors("reconstruction", out[0], ops.FromFloat32([]int{n, d}, want), 1e-5, 0); !r.Pass {
-		t.Errorf("exported fine-tuned model on native differs from the trainer: max abs %g", r.MaxAbs)
-	}
+	r := verify.CompareTensors("reconstruction", out[0], ops.FromFloat32([]int{n, d}, want), 1e-5, 0)
+	assert.True(t, r.Pass, "exported fine-tuned model on native differs from the trainer: max abs %g", r.MaxAbs)
 }
 
 func mse(t *testing.T, m *trainer.Model, x []float32, rows int) float64 {
@@ -158,7 +153,7 @@ func TestFromMLPRejects(t *testing.T) {
 				nth--
 			}
 		}
-		t.Fatalf("no %s #%d", op, nth)
+		require.Failf(t, "node missing", "no %s #%d", op, nth)
 		return nil
 	}
 	for _, c := range []struct {
@@ -264,9 +259,10 @@ func TestFromMLPLayouts(t *testing.T) {
 	}
 	m, err := export.FromMLP(gm)
 	require.NoError(t, err)
-	if s := m.Spec; s.Kind != models.Undercomplete || s.Code != hid || s.CodeActivation != models.Tanh || s.OutputActivation != models.Sigmoid {
-		t.Errorf("spec %+v, want undercomplete %d-%d tanh/sigmoid", s, in, hid)
-	}
+	assert.Equal(t, models.Undercomplete, m.Spec.Kind)
+	assert.Equal(t, hid, m.Spec.Code)
+	assert.Equal(t, models.Tanh, m.Spec.CodeActivation)
+	assert.Equal(t, models.Sigmoid, m.Spec.OutputActivation)
 	const rows = 4
 	x := r(rows*in, 0.37)
 	want, err := m.Reconstruct(x, rows)
@@ -276,7 +272,6 @@ func TestFromMLPLayouts(t *testing.T) {
 	defer s.Close()
 	got, err := s.Run(context.Background(), map[string]*ops.Tensor{"x": ops.FromFloat32([]int{rows, in}, x)})
 	require.NoError(t, err)
-	if r := verify.CompareTensors("y", got[0], ops.FromFloat32([]int{rows, in}, want), 1e-6, 0); !r.Pass {
-		t.Errorf("imported model differs from the graph run natively: %s max abs %g", r.Mismatch, r.MaxAbs)
-	}
+	rep := verify.CompareTensors("y", got[0], ops.FromFloat32([]int{rows, in}, want), 1e-6, 0)
+	assert.True(t, rep.Pass, "imported model differs from the graph run natively: %s max abs %g", rep.Mismatch, rep.MaxAbs)
 }
