@@ -34,9 +34,7 @@ func goldenModels(t *testing.T) []string {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(goldenDir, "*", "model.onnx"))
 	require.NoError(t, err)
-	if len(paths) == 0 {
-		t.Fatalf("no golden models under %s (run python3 tools/mkgolden/models.py && go run ./tools/mkgolden)", goldenDir)
-	}
+	require.NotEmpty(t, paths, "no golden models under %s (run python3 tools/mkgolden/models.py && go run ./tools/mkgolden)", goldenDir)
 	var dirs []string
 	for _, p := range paths {
 		dirs = append(dirs, filepath.Dir(p))
@@ -56,9 +54,7 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err)
 			sets, err := verify.DataSets(dir)
 			require.NoError(t, err)
-			if len(sets) == 0 {
-				t.Fatalf("%s has no test_data_set_N (run go run ./tools/mkgolden -only %s)", dir, name)
-			}
+			require.NotEmpty(t, sets, "%s has no test_data_set_N (run go run ./tools/mkgolden -only %s)", dir, name)
 			for _, backend := range []string{"native", "ort"} {
 				t.Run(backend, func(t *testing.T) {
 					if backend == "ort" {
@@ -86,8 +82,7 @@ func runGolden(t *testing.T, m *graph.Model, backend string, cfg runtime.Config,
 	for _, set := range sets {
 		inputs, want := readGoldenSet(t, m, set)
 		got, err := x.Run(ctx, inputs)
-		if err != nil {
-			t.Errorf("%s: run on %s: %v", filepath.Base(set), backend, err)
+		if !assert.NoError(t, err, "%s: run on %s", filepath.Base(set), backend) {
 			continue
 		}
 		compareSet(t, m, set, backend, got, want, tol)
@@ -109,8 +104,7 @@ func readGoldenSet(t *testing.T, m *graph.Model, set string) (inputs, want []*op
 // compareSet reports every output of m that backend got outside tol.
 func compareSet(t *testing.T, m *graph.Model, set, backend string, got, want []*ops.Tensor, tol verify.Tolerance) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: %s returned %d outputs, want %d", filepath.Base(set), backend, len(got), len(want))
+	if !assert.Len(t, got, len(want), "%s: outputs from %s", filepath.Base(set), backend) {
 		return
 	}
 	for k, o := range m.Graph.Outputs {
@@ -134,9 +128,8 @@ func runGoldenSession(t *testing.T, path, set string, tol verify.Tolerance) {
 	got, err := s.Run(context.Background(), named)
 	require.NoError(t, err)
 	for k, o := range s.Outputs() {
-		if r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol); !r.Pass {
-			t.Errorf("output %q through Session: %s", o.Name, describe(r, tol))
-		}
+		r := verify.CompareTensors(o.Name, got[k], want[k], tol.Atol, tol.Rtol)
+		assert.True(t, r.Pass, "output %q through Session: %s", o.Name, describe(r, tol))
 	}
 }
 
@@ -173,16 +166,14 @@ func TestGoldenCoversShippedModels(t *testing.T) {
 func TestGoldenFilesAreReadable(t *testing.T) {
 	for _, dir := range goldenModels(t) {
 		m, err := graph.DecodeFile(filepath.Join(dir, "model.onnx"))
-		if err != nil {
-			t.Errorf("%s: %v", dir, err)
+		if !assert.NoError(t, err, dir) {
 			continue
 		}
 		sets, err := verify.DataSets(dir)
 		require.NoError(t, err)
 		for _, set := range sets {
 			in, err := verify.ReadTensors(set, "input")
-			if err != nil {
-				t.Errorf("%v", err)
+			if !assert.NoError(t, err) {
 				continue
 			}
 			assert.NoError(t, verify.CheckInputs(m.Graph.Inputs, in), "%s", set)
@@ -190,8 +181,8 @@ func TestGoldenFilesAreReadable(t *testing.T) {
 			require.NoError(t, err, "%s: %d outputs for %d declared (%v)", set, len(out), len(m.Graph.Outputs), err)
 			assert.Len(t, out, len(m.Graph.Outputs), "%s: %d outputs for %d declared (%v)", set, len(out), len(m.Graph.Outputs), err)
 			for k, o := range out {
-				if want := m.Graph.Outputs[k].DType; o.DType != want && want != ops.Invalid {
-					t.Errorf("%s output %d: %v, model declares %v", set, k, o.DType, want)
+				if want := m.Graph.Outputs[k].DType; want != ops.Invalid {
+					assert.Equal(t, want, o.DType, "%s output %d: the model's declared type", set, k)
 				}
 			}
 		}
