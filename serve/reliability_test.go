@@ -35,9 +35,7 @@ func TestHugeShapeClaimRefusedBeforeAllocating(t *testing.T) {
 	s.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/v2/models/ae/infer", bytes.NewReader(body)))
 	runtime.ReadMemStats(&after)
 	wantError(t, "huge shape", reply{code: rec.Code, body: rec.Body.Bytes()}, 400, "shape needs 100000000 elements")
-	if a := after.TotalAlloc - before.TotalAlloc; a > 16<<20 {
-		t.Errorf("allocated %d MB refusing a %d-byte request", a>>20, len(body))
-	}
+	assert.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "bytes allocated refusing a %d-byte request", len(body))
 }
 
 // FuzzInferRequest posts arbitrary bodies (and binary-extension header
@@ -148,7 +146,7 @@ func TestConcurrentLoadNoErrorsBoundedP99(t *testing.T) {
 	wg.Wait()
 	close(errc)
 	for err := range errc {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	client.CloseIdleConnections()
 	http.DefaultClient.CloseIdleConnections()
@@ -157,9 +155,8 @@ func TestConcurrentLoadNoErrorsBoundedP99(t *testing.T) {
 	t.Logf("%d requests from %d clients: p50 %v, p99 %v, max %v", len(lat), clients, p50, p99, lat[len(lat)-1])
 	// Generous bounds: the machine running the tests may be shared, but a
 	// p99 beyond 2 s (or 100× the median) means requests starve.
-	if p99 > 2*time.Second || p99 > 100*max(p50, time.Millisecond) {
-		t.Errorf("p99 %v (p50 %v) is unbounded", p99, p50)
-	}
+	assert.LessOrEqual(t, p99, 2*time.Second, "p99 (p50 %v) is unbounded", p50)
+	assert.LessOrEqual(t, p99, 100*max(p50, time.Millisecond), "p99 beyond 100× the median (p50 %v): requests starve", p50)
 }
 
 // A client that sends headers slowly (slowloris) or never finishes its
@@ -183,15 +180,11 @@ func TestSlowClientTimesOut(t *testing.T) {
 			b, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 			resp.Body.Close()
-			if resp.StatusCode < 400 {
-				t.Errorf("partial request got %d %s", resp.StatusCode, b)
-			}
-		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			t.Errorf("server kept a stalled connection open for %v", took)
+			assert.GreaterOrEqual(t, resp.StatusCode, 400, "partial request answered %s", b)
+		} else if ne, ok := err.(net.Error); ok {
+			assert.False(t, ne.Timeout(), "server kept a stalled connection open for %v", took)
 		}
-		if took > 3*time.Second {
-			t.Errorf("stalled connection cut after %v, want about the 200ms read timeout", took)
-		}
+		assert.LessOrEqual(t, took, 3*time.Second, "stalled connection cut after %v, want about the 200ms read timeout", took)
 		conn.Close()
 	}
 }
@@ -235,9 +228,7 @@ func TestNonFiniteInputs(t *testing.T) {
 			nan++
 		}
 	}
-	if nan == 0 {
-		t.Error("NaN input produced no NaN output: the model hid it")
-	}
+	assert.Positive(t, nan, "NaN input produced no NaN output: the model hid it")
 }
 
 // A panic inside a handler never reaches the client as a dropped
