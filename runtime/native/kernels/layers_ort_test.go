@@ -322,6 +322,28 @@ func TestAgainstORT(t *testing.T) {
 			"mode": []string{"TF", "IDF", "TFIDF"}[k%3], "min_gram_length": 1 + k%2, "max_gram_length": 2, "max_skip_count": k / 2,
 			"pool_int64s": []int64{0, 1, 2, 0, 1, 1, 2, 2, 0}, "ngram_counts": []int64{0, 3}, "ngram_indexes": []int64{0, 1, 2, 3, 4, 5}}})
 	}
+	// Deformable convolution: offsets reaching outside the image, masks,
+	// bias, groups and offset groups, strides, pads and dilations.
+	for k := 0; k < 8; k++ {
+		g, og := 1+k%2, 1+(k/2)%2
+		c, oc := 2*g*og, 2*g
+		kh, kw := 2+k%2, 2
+		sh, sw, dh, ph := 1+k%2, 1, 1+(k/4)%2, k%3
+		h, w := 5+r.IntN(3), 4+r.IntN(3)
+		oh := (h+2*ph-(dh*(kh-1)+1))/sh + 1
+		ow := (w-(kw-1)-1)/sw + 1
+		off := layerORTRand(r, 1, og*2*kh*kw, oh, ow)
+		for i := range off.F32() {
+			off.F32()[i] *= 2
+		}
+		in := []*ops.Tensor{layerORTRand(r, 1, c, h, w), layerORTRand(r, oc, c/g, kh, kw), off}
+		if k%2 == 0 {
+			in = append(in, layerORTRand(r, oc), layerORTRand(r, 1, og*kh*kw, oh, ow))
+		}
+		cases = append(cases, layerORTCase{op: "DeformConv", opset: 19, in: in, outs: floats, tol: 1e-4, attrs: map[string]any{
+			"group": g, "offset_group": og, "kernel_shape": []int64{int64(kh), int64(kw)}, "strides": []int64{int64(sh), int64(sw)},
+			"dilations": []int64{int64(dh), 1}, "pads": []int64{int64(ph), 0, int64(ph), 0}}})
+	}
 	// NaNs in max pooling are not compared: ONNX Runtime 1.31's result
 	// depends on where the NaN sits in the window (first position: NaN,
 	// elsewhere: skipped; 1.24 skipped them all), while the ONNX reference
