@@ -69,6 +69,9 @@ func TestConvDirectAgainstNaive(t *testing.T) {
 		geo{c: 16, m: 16, g: 16, in: []int{37}, k: []int{7}, out: []int{37}, s: []int{1}, d: []int{1}, pb: []int{3}},
 		geo{c: 4, m: 8, g: 2, in: []int{20}, k: []int{5}, out: []int{8}, s: []int{2}, d: []int{1}, pb: []int{0}, act: ActRelu},
 		geo{c: 6, m: 6, g: 6, in: []int{11, 10}, k: []int{3, 3}, out: []int{11, 10}, s: []int{1, 1}, d: []int{1, 1}, pb: []int{1, 1}, act: ActGelu},
+		geo{c: 32, m: 3, g: 1, in: []int{13, 12}, k: []int{3, 3}, out: []int{13, 12}, s: []int{1, 1}, d: []int{1, 1}, pb: []int{1, 1}, act: ActSigmoid},
+		geo{c: 3, m: 8, g: 1, in: []int{23, 21}, k: []int{7, 7}, out: []int{12, 11}, s: []int{2, 2}, d: []int{1, 1}, pb: []int{3, 3}, act: ActRelu},
+		geo{c: 5, m: 1, g: 1, in: []int{40}, k: []int{4}, out: []int{19}, s: []int{2}, d: []int{1}, pb: []int{0}},
 		geo{c: 4, m: 8, g: 4, in: []int{9, 9}, k: []int{5, 5}, out: []int{5, 5}, s: []int{2, 2}, d: []int{1, 1}, pb: []int{2, 2}, act: ActGeluTanh},
 	)
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -99,8 +102,9 @@ func TestConvDirectAgainstNaive(t *testing.T) {
 	}
 }
 
-// TestConvDirectRoute checks which grouped convolutions take the direct
-// path: small groups do, large ones (a Gemm per group) and group 1 do not.
+// TestConvDirectRoute checks which convolutions take the direct path:
+// small groups do, large ones (a Gemm per group) do not; ungrouped ones
+// only with at most eight output channels and a spatial kernel.
 func TestConvDirectRoute(t *testing.T) {
 	mk := func(c, m, g int) *ConvParams {
 		return &ConvParams{Batch: 1, InC: c, OutC: m, Group: g, In: []int{8, 8}, Kernel: []int{3, 3}, Out: []int{8, 8},
@@ -108,7 +112,13 @@ func TestConvDirectRoute(t *testing.T) {
 	}
 	assert.True(t, convDirectOK(mk(576, 576, 576)), "depthwise")
 	assert.True(t, convDirectOK(mk(64, 128, 32)), "2→4 channels per group")
-	assert.False(t, convDirectOK(mk(64, 64, 1)), "group 1")
+	assert.False(t, convDirectOK(mk(64, 64, 1)), "group 1, 64 output channels")
+	assert.True(t, convDirectOK(mk(32, 3, 1)), "group 1, 3 output channels")
+	assert.True(t, convDirectOK(mk(3, 8, 1)), "group 1, 8 output channels")
+	assert.False(t, convDirectOK(mk(512, 8, 1)), "group 1, 512×8 weights per tap")
+	pw := mk(32, 3, 1)
+	pw.Kernel, pw.PadBegin = []int{1, 1}, []int{0, 0}
+	assert.False(t, convDirectOK(pw), "pointwise")
 	assert.False(t, convDirectOK(mk(128, 128, 2)), "64×64 per group")
 }
 
