@@ -5,16 +5,16 @@
 # which only TLS negotiates; grpcnotrace is gRPC's own tag that leaves out
 # golang.org/x/net/trace, whose html/template keeps the linker from
 # dropping unused methods: 18.8 MB without it),
-# checks that it is statically linked, fails if it is over the 15 MB
-# limit of issue 9 (15 000 000 bytes; the failure names the modules linked
-# in), runs it on the golden models (tools/latent TestEdgeBinary compares
+# checks that it is statically linked, fails if it is over the 16 MB
+# budget (16 000 000 bytes, raised once from issue 9's 15 MB: see
+# docs/design.md; the failure names the modules linked in), runs it on the golden models (tools/latent TestEdgeBinary compares
 # its outputs with the recorded ones) and cross-builds linux/arm64 the same
 # way under the same limit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-limit=15000000
+limit=16000000
 
 # check_size NAME FILE: fail above the limit, naming the linked modules.
 check_size() {
