@@ -84,6 +84,11 @@ func summarize(t *testing.T, suites []confSuite, onnxVersion string, cat map[str
 	}
 	t.Log(b.String())
 
+	if *updateUnsupported && len(labels) == 3 && allFull(suites, cat, results, labels) {
+		require.NoError(t, updateReadme(suites, onnxVersion, cat, results))
+		t.Logf("conformance table rewritten in %s", readmePath)
+	}
+
 	if path := os.Getenv("LATENT_CONFORMANCE_REPORT"); path != "" {
 		require.NoError(t, writeReport(path, suites, cat, results, labels))
 		t.Logf("conformance report written to %s", path)
@@ -91,6 +96,21 @@ func summarize(t *testing.T, suites []confSuite, onnxVersion string, cat map[str
 }
 
 // tally counts the cases a run ran and passed.
+// allFull says whether every backend ran every case of every suite.
+func allFull(suites []confSuite, cat map[string][]*confCase, results map[string]*runResult, labels []string) bool {
+	for _, s := range suites {
+		if len(cat[s.id]) == 0 {
+			return false
+		}
+		for _, l := range labels {
+			if !results[l].full[s.id] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func tally(r *runResult, cases []*confCase) (ran, passed int) {
 	if r == nil {
 		return 0, 0
