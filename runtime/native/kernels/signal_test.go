@@ -169,3 +169,15 @@ func TestMelWeightMatrixHandComputed(t *testing.T) {
 	}
 	assertClose(t, "mel", tensorF64(got), want)
 }
+
+// runOpN builds and runs a node of op with nOut outputs.
+func runOpN(t *testing.T, op string, opset int64, nOut int, in []*ops.Tensor, kv ...any) []*ops.Tensor {
+	t.Helper()
+	b, err := operators.KernelBuilder("", op, opset)
+	require.NoError(t, err)
+	k, err := b(newNodeKV(op, len(in), nOut, kv...), opset)
+	require.NoError(t, err)
+	out, err := k(&operators.Env{}, in)
+	require.NoError(t, err)
+	return out
+}
