@@ -31,7 +31,7 @@ var PrepackWeights = Pass{
 // stored n×k) and a constant float32 B reads a transposed copy of B (k×n)
 // with transB=0 instead. The untransposed layout streams B along its rows and
 // is the faster kernel, most of all at batch 1 where the product is a
-// matrix-vector one (see BENCHMARKS.md "## Gemm": ~94 against ~57
+// matrix-vector one (see BENCHMARKS.md "Gemm": ~94 against ~57
 // GFLOPS). Nodes sharing a weight share its transposed copy, and the
 // original initializer is dropped when nothing else reads it.
 //
