@@ -86,20 +86,16 @@ func FuzzValidate(f *testing.F) {
 		defined := map[string]bool{"": true, "x": true, "c": true, "W": true}
 		for _, n := range g.Nodes {
 			for _, in := range n.Inputs {
-				if !defined[in] {
-					t.Fatalf("node %s reads %q before it is defined", n.Label(), in)
-				}
+				require.True(t, defined[in], "node %s reads %q before it is defined", n.Label(), in)
 			}
 			for _, o := range n.Outputs {
-				if o != "" && defined[o] {
-					t.Fatalf("value %q defined twice", o)
+				if o != "" {
+					require.False(t, defined[o], "value %q defined twice", o)
 				}
 				defined[o] = true
 			}
 		}
-		if !defined["y"] {
-			t.Fatal("output y accepted without a producer")
-		}
+		require.True(t, defined["y"], "output y accepted without a producer")
 		m := &Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
 		b, err := Encode(m)
 		require.NoError(t, err)

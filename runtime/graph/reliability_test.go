@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -85,9 +84,7 @@ func TestDecodeLimitsSubgraphs(t *testing.T) {
 	require.NoError(t, err, "depth 3 refused at limit 3")
 	_, err = DecodeLimited(data, "", Limits{MaxGraphDepth: 2})
 	wantErr(t, err, "nested 3 deep", "limit 2")
-	if err := (Limits{MaxGraphDepth: 2}).CheckModel(m); err == nil || !errors.Is(err, ErrLimit) {
-		t.Errorf("CheckModel at depth limit 2: got %v", err)
-	}
+	assert.ErrorIs(t, (Limits{MaxGraphDepth: 2}).CheckModel(m), ErrLimit, "CheckModel at depth limit 2")
 	// Nodes in subgraphs count too.
 	n := countNodes(limitsModel(3).Graph)
 	assert.Error(t, (Limits{MaxNodes: n - 1}).CheckModel(m), "CheckModel accepts %d nodes at limit %d", n, n-1)
@@ -106,9 +103,7 @@ func TestHugeTensorClaimFailsFast(t *testing.T) {
 		Initializer: []*onnxpb.TensorProto{tp},
 	}
 	data := mustMarshal(t, pmodel(g, 13))
-	if len(data) > 120 {
-		t.Fatalf("test model is %d bytes", len(data))
-	}
+	require.LessOrEqual(t, len(data), 120, "test model size")
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, err1 := Decode(data, "")
@@ -118,9 +113,7 @@ func TestHugeTensorClaimFailsFast(t *testing.T) {
 	wantErr(t, err1, "initializer W", "need 1000000000000 elements", "data has 20")
 	wantErr(t, err2, "initializer W", "[1000000 1000000]", "tensor limit")
 	wantErr(t, err3, "tensor W", "need 1000000000000 elements")
-	if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
-		t.Errorf("allocated %d bytes refusing a %d-byte model", a, len(data))
-	}
+	assert.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated refusing a %d-byte model", len(data))
 
 	// The same claim in a sparse initializer, whose dense form comes from
 	// dims alone.

@@ -144,9 +144,7 @@ func TestSortOrdersAndKeepsFileOrder(t *testing.T) {
 	require.NoError(t, g.Sort())
 	// The smallest ready file index goes first: ready {i1:1, a:3, i2:4};
 	// i1; a, which readies b:2; b (2 < 4), which readies c:0; c; i2.
-	if got := names(g.Nodes); got != "i1,a,b,c,i2" {
-		t.Fatalf("order %s", got)
-	}
+	require.Equal(t, "i1,a,b,c,i2", names(g.Nodes), "order")
 	assertTopological(t, g)
 }
 
@@ -162,9 +160,7 @@ func assertTopological(t *testing.T, g *Graph) {
 	}
 	for _, n := range g.Nodes {
 		for _, in := range n.NodeInputs() {
-			if !have[in] {
-				t.Fatalf("node %s reads %s before it is produced (order %s)", n.Label(), in, names(g.Nodes))
-			}
+			require.True(t, have[in], "node %s reads %s before it is produced (order %s)", n.Label(), in, names(g.Nodes))
 		}
 		for _, o := range n.Outputs {
 			have[o] = true
@@ -191,13 +187,9 @@ func TestSortRespectsSubgraphOuterValues(t *testing.T) {
 		},
 	}
 	require.NoError(t, g.Validate())
-	if fv := body.FreeValues(); len(fv) != 1 || fv[0] != "h" {
-		t.Errorf("free values %v", fv)
-	}
+	assert.Equal(t, []string{"h"}, body.FreeValues(), "free values")
 	require.NoError(t, g.Sort())
-	if got := names(g.Nodes); got != "mk,if" {
-		t.Fatalf("order %s", got)
-	}
+	require.Equal(t, "mk,if", names(g.Nodes), "order")
 }
 
 func TestDecodeSortsShuffledChain(t *testing.T) {
