@@ -63,9 +63,7 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 		for _, p := range m.Params() {
 			total += len(p.Data)
 		}
-		if total > nvals {
-			t.Fatalf("model of %d parameters from a %d-byte file", total, len(b))
-		}
+		require.LessOrEqual(t, total, nvals, "parameters of a model from a %d-byte file", len(b))
 		path := filepath.Join(t.TempDir(), "m.latent")
 		require.NoError(t, SaveCheckpoint(path, m, nil), "decoded model does not save")
 		_, _, err = LoadCheckpoint(path)
@@ -87,7 +85,5 @@ func TestCraftedCheckpointSpecRefused(t *testing.T) {
 	bad := bytes.Replace(b, []byte(`"input":6`), []byte(`"input":1073741824`), 1)
 	binary.LittleEndian.PutUint32(bad[12:], hlen+uint32(len(bad)-len(b)))
 	_, _, err = decodeCheckpoint(withChecksum(bad))
-	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("needs more weights than the checkpoint's")) {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorContains(t, err, "needs more weights than the checkpoint's")
 }

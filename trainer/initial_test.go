@@ -3,7 +3,6 @@ package trainer_test
 import (
 	"context"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/models"
@@ -36,10 +35,8 @@ func TestTrainFromInitial(t *testing.T) {
 	assert.NotEqual(t, w0, m1.Params()[0].Data, "continued training did not change the weights")
 	bad := spec
 	bad.Code = 3
-	if _, _, err := trainer.Train(ctx, bad, ds, trainer.Config{Epochs: 1, Initial: m0}); err == nil || !strings.Contains(err.Error(), "initial model spec") {
-		t.Errorf("spec mismatch: err = %v", err)
-	}
-	if _, _, err := trainer.Train(ctx, spec, ds, trainer.Config{Epochs: 1, Initial: m0, Resume: "x.latent"}); err == nil || !strings.Contains(err.Error(), "exclude each other") {
-		t.Errorf("initial + resume: err = %v", err)
-	}
+	_, _, err = trainer.Train(ctx, bad, ds, trainer.Config{Epochs: 1, Initial: m0})
+	assert.ErrorContains(t, err, "initial model spec", "spec mismatch")
+	_, _, err = trainer.Train(ctx, spec, ds, trainer.Config{Epochs: 1, Initial: m0, Resume: "x.latent"})
+	assert.ErrorContains(t, err, "exclude each other", "initial + resume")
 }

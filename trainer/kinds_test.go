@@ -12,6 +12,7 @@ import (
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -140,9 +141,8 @@ func TestKindsBeatMeanAndPCA(t *testing.T) {
 			got := mse(rec, test.X)
 			meanMSE, pcaMSE := baselines(t, train, test, c.pcaDim)
 			t.Logf("%s: test MSE %.5f, mean %.5f, PCA(%d) %.5f", name, got, meanMSE, c.pcaDim, pcaMSE)
-			if got >= pcaMSE || got >= meanMSE {
-				t.Errorf("%s: test MSE %.5f does not beat mean %.5f and PCA(%d) %.5f", name, got, meanMSE, c.pcaDim, pcaMSE)
-			}
+			assert.Less(t, got, meanMSE, "%s: test MSE against the mean baseline", name)
+			assert.Less(t, got, pcaMSE, "%s: test MSE against PCA(%d)", name, c.pcaDim)
 		})
 	}
 }

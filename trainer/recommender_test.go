@@ -12,6 +12,7 @@ import (
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/models"
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -69,9 +70,7 @@ func TestRecommender(t *testing.T) {
 			n++
 		}
 	}
-	if own := math.Sqrt(se / n); math.Abs(own-got) > 1e-4 {
-		t.Errorf("reported val_rmse %g, recomputed %g", got, own)
-	}
+	assert.InDelta(t, math.Sqrt(se/n), got, 1e-4, "reported val_rmse against a recomputation")
 
 	// Item means over training ratings.
 	mean := make([]float64, D)
@@ -121,7 +120,6 @@ func TestRecommender(t *testing.T) {
 	}
 	rmseMean, rmsePCA := math.Sqrt(seMean/n), math.Sqrt(sePCA/n)
 	t.Logf("held-out RMSE: autoencoder %.4f, item mean %.4f, PCA(%d) %.4f", got, rmseMean, spec.Code, rmsePCA)
-	if got >= rmseMean || got >= rmsePCA {
-		t.Errorf("recommender RMSE %.4f does not beat item mean %.4f and PCA %.4f", got, rmseMean, rmsePCA)
-	}
+	assert.Less(t, got, rmseMean, "recommender RMSE against the item mean")
+	assert.Less(t, got, rmsePCA, "recommender RMSE against PCA")
 }

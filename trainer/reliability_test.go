@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -133,10 +132,9 @@ func TestCheckpointReadOnlyFolderKeepsPreviousFiles(t *testing.T) {
 	defer os.Chmod(dir, 0o755)
 	err := trainer.SaveCheckpoint(filepath.Join(dir, "model.latent"), m, nil)
 	require.ErrorContains(t, err, "model.latent")
-	os.Chmod(dir, 0o755)
-	if after := snapshot(t, dir); !sameSnapshot(before, after) {
-		t.Errorf("files changed by a failed write: before %v, after %v", keys(before), keys(after))
-	}
+	require.NoError(t, os.Chmod(dir, 0o755))
+	after := snapshot(t, dir)
+	assert.True(t, sameSnapshot(before, after), "files changed by a failed write: before %v, after %v", keys(before), keys(after))
 }
 
 // A write that fails part-way (the disk fills up: simulated with
@@ -153,13 +151,10 @@ func TestCheckpointDiskFullKeepsPreviousFiles(t *testing.T) {
 	cmd.Env = append(os.Environ(), "LATENT_DISKFULL_CHILD="+dir)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "child: %v\n%s", err, out)
-	if !strings.Contains(string(out), "SAVE ERROR: save checkpoint "+filepath.Join(dir, "model.latent")) ||
-		!strings.Contains(string(out), "file too large") {
-		t.Fatalf("child did not report the failed write clearly:\n%s", out)
-	}
-	if after := snapshot(t, dir); !sameSnapshot(before, after) {
-		t.Errorf("files changed by a failed write: before %v, after %v", keys(before), keys(after))
-	}
+	require.Contains(t, string(out), "SAVE ERROR: save checkpoint "+filepath.Join(dir, "model.latent"), "the child reports the failed write")
+	require.Contains(t, string(out), "file too large", "the child reports why the write failed")
+	after := snapshot(t, dir)
+	assert.True(t, sameSnapshot(before, after), "files changed by a failed write: before %v, after %v", keys(before), keys(after))
 	_, _, err = trainer.LoadCheckpoint(filepath.Join(dir, "model.latent"))
 	assert.NoError(t, err, "previous model unreadable after the failed write")
 }
@@ -252,9 +247,7 @@ func TestDivergenceDetected(t *testing.T) {
 	require.ErrorIs(t, err, trainer.ErrNonFinite, "got %v, want ErrNonFinite", err)
 	for _, p := range m.Params() {
 		for _, v := range p.Data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				t.Fatalf("non-finite weight in %s after divergence", p.Name)
-			}
+			require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0), "non-finite weight %v in %s after divergence", v, p.Name)
 		}
 	}
 }
