@@ -252,9 +252,9 @@ func TestPyTorchStyleTwoOutputs(t *testing.T) {
 	b.node("Reshape", []string{"s3", "shape"}, []string{"reconstruction"})
 	s := b.open(t, 13)
 
-	if outs := s.Outputs(); len(outs) != 2 || outs[0].Name != "code" || outs[1].Name != "reconstruction" {
-		t.Fatalf("outputs %+v", outs)
-	}
+	outs := s.Outputs()
+	require.Len(t, outs, 2, "outputs %+v", outs)
+	require.Equal(t, []string{"code", "reconstruction"}, []string{outs[0].Name, outs[1].Name}, "output names")
 	rng := rand.New(rand.NewPCG(22, 22))
 	for _, rows := range []int{2, 5, 1} {
 		x, xr := randInput(rng, rows, 1, 4, 4)
@@ -498,9 +498,8 @@ func TestConcurrentRunsMatchSequential(t *testing.T) {
 	want := make([][]*ops.Tensor, nInputs)
 	for i := range inputs {
 		inputs[i], _ = randInput(rng, 1+i%5*7, 16)
-		if want[i], err = s.RunOrdered(context.Background(), []*ops.Tensor{inputs[i]}); err != nil {
-			t.Fatal(err)
-		}
+		want[i], err = s.RunOrdered(context.Background(), []*ops.Tensor{inputs[i]})
+		require.NoError(t, err)
 	}
 	errc := make(chan error, 4)
 	for g := 0; g < 4; g++ {

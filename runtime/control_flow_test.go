@@ -111,9 +111,7 @@ func TestLoopCounter(t *testing.T) {
 		for it := range int(k) {
 			for i := range 3 {
 				w := v0.F32()[i] + float32(it+1)*x.F32()[i]
-				if got := out[1].F32()[it*3+i]; got != w {
-					t.Fatalf("%+v: scan output [%d %d] = %v, want %v", c, it, i, got, w)
-				}
+				require.Equal(t, w, out[1].F32()[it*3+i], "%+v: scan output [%d %d]", c, it, i)
 			}
 		}
 	}
