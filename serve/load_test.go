@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestLoopbackLoad is the bounded load test of BENCHMARKS.md "## Server":
@@ -27,9 +30,8 @@ func TestLoopbackLoad(t *testing.T) {
 	total := 300
 	if s := os.Getenv("LATENT_SERVE_LOAD"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			t.Fatalf("LATENT_SERVE_LOAD=%q is not a positive count", s)
-		}
+		require.NoError(t, err, "LATENT_SERVE_LOAD=%q", s)
+		require.Positive(t, n, "LATENT_SERVE_LOAD=%q is not a positive count", s)
 		total = n
 	}
 	const clients = 16
@@ -97,12 +99,8 @@ func TestLoopbackLoad(t *testing.T) {
 			wg.Wait()
 			el := time.Since(start)
 			finished := min(int(next.Load()), total)
-			if finished < total {
-				t.Errorf("only %d of %d requests finished within the time cap", finished, total)
-			}
-			if f := failures.Load(); f > 0 {
-				t.Fatalf("%d of %d requests failed", f, finished)
-			}
+			assert.Equal(t, total, finished, "requests finished within the time cap")
+			require.Zero(t, failures.Load(), "requests failed of %d", finished)
 			l := append([]time.Duration(nil), lat[:finished]...)
 			sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 			pct := func(p float64) time.Duration { return l[min(int(p*float64(len(l))), len(l)-1)] }

@@ -41,9 +41,7 @@ func TestNegativeELBOByHand(t *testing.T) {
 func TestParseDataNestingAndErrors(t *testing.T) {
 	got, err := parseData("x", []byte(` [ [1, 2.5e0] ,[ -3,4 ] ] `), ops.Float32, 4)
 	require.NoError(t, err)
-	if d := got.([]float32); d[0] != 1 || d[1] != 2.5 || d[2] != -3 || d[3] != 4 {
-		t.Errorf("got %v", d)
-	}
+	assert.Equal(t, []float32{1, 2.5, -3, 4}, got)
 	for _, c := range []struct{ in, want string }{
 		{`[1,2`, "ends inside an array"},
 		{`[1,2] x`, "after data"},

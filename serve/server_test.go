@@ -805,7 +805,7 @@ func startLoopback(t *testing.T, c Config) *loopback {
 		case <-lb.done:
 			assert.NoError(t, lb.err)
 		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return within 10 s of being stopped")
+			assert.Fail(t, "Serve did not return within 10 s of being stopped")
 		}
 		s.Close()
 	})
