@@ -93,6 +93,8 @@ func TestInferMoreOps(t *testing.T) {
 			map[string]*ops.Tensor{"w": f32(4, 2, 2)}, map[string]string{"y": "float32[batch,2,12]"}},
 		{"affine", 1, fused(op("Affine", []string{"x", "s", "c"}, []string{"y"})), map[string]*ops.Tensor{"s": f32(6), "c": f32(1, 6)},
 			map[string]string{"y": "float32[batch,4,6]"}},
+		{"center crop pad", 18, op("CenterCropPad", []string{"x", "s"}, []string{"y"}, aInts("axes", 1, -1)), map[string]*ops.Tensor{"s": i64(3, 8)},
+			map[string]string{"y": "float32[batch,3,8]"}},
 		{"affine grid 3-d", 20, op("AffineGrid", []string{"th", "sz"}, []string{"y"}),
 			map[string]*ops.Tensor{"th": f32(2, 3, 4), "sz": i64(2, 1, 5, 6, 7)},
 			map[string]string{"y": "float32[2,5,6,7,3]"}},

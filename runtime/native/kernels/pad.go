@@ -15,7 +15,7 @@ import (
 
 func init() {
 	operators.Register(operators.Op{Type: "Pad", Infer: inferPad, Build: buildPad}, 1, 2, 11, 13, 18, 19, 21)
-	operators.Register(operators.Op{Type: "CenterCropPad", Build: buildCenterCropPad}, 18)
+	operators.Register(operators.Op{Type: "CenterCropPad", Infer: inferCenterCropPad, Build: buildCenterCropPad}, 18)
 }
 
 // buildCenterCropPad: along each of axes (all by default) the output takes
@@ -278,6 +278,48 @@ func inferPad(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([
 			out[i] = operators.KnownDim(v)
 		default:
 			out[i] = operators.UnknownDim
+		}
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
+// inferCenterCropPad: the input's shape with the listed axes (all by
+// default) set to the constant shape input's sizes; unknown there when
+// the shape is not a constant.
+func inferCenterCropPad(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	r := len(x.Shape)
+	axes := make([]int, r)
+	for i := range axes {
+		axes[i] = i
+	}
+	axesAttr, err := n.Ints("axes", nil)
+	if err != nil {
+		return nil, err
+	}
+	if axesAttr != nil {
+		if axes, err = resolveAxes(n, axesAttr, r); err != nil {
+			return nil, err
+		}
+	}
+	out := append(graph.Shape(nil), x.Shape...)
+	want, ok := c.Ints(n, 1)
+	if ok && len(want) != len(axes) {
+		return nil, fmt.Errorf("shape has %d values for %d axes", len(want), len(axes))
+	}
+	for i, a := range axes {
+		out[a] = operators.UnknownDim
+		if ok {
+			if want[i] < 0 {
+				return nil, fmt.Errorf("shape entry %d is negative", want[i])
+			}
+			out[a] = operators.KnownDim(want[i])
 		}
 	}
 	return one(ranked(x.DType, out)), nil
