@@ -177,11 +177,59 @@ func buildConvTransposeAct(n *graph.Node, act ops.Act, actAlpha, actBeta float32
 }
 
 func init() {
-	operators.Register(operators.Op{Type: "Col2Im", Build: buildCol2Im}, 18)
+	operators.Register(operators.Op{Type: "Col2Im", Infer: inferCol2Im, Build: buildCol2Im}, 18)
 }
 
 // buildCol2Im is the ONNX Col2Im operator: input N×(C·∏block)×L columns,
 // image_shape and block_shape inputs, folded with ops.Col2Im.
+// inferCol2Im: input [N, C·∏block, L] folds into [N, C, image_shape…];
+// the spatial sizes come from the constant image_shape, C from the
+// constant block_shape.
+func inferCol2Im(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 3); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if operators.RankKnown(x) && len(x.Shape) != 3 {
+		return nil, fmt.Errorf("input %s must be N×(C·∏block)×L", x.Shape)
+	}
+	img, imgOK := c.Ints(n, 1)
+	block, blockOK := c.Ints(n, 2)
+	if !imgOK {
+		if s := in[1]; operators.RankKnown(s) && len(s.Shape) == 1 && s.Shape[0].Known() {
+			return one(rankOnly(x.DType, 2+s.Shape[0].Value)), nil
+		}
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	out := graph.Shape{operators.UnknownDim, operators.UnknownDim}
+	if operators.RankKnown(x) {
+		out[0] = x.Shape[0]
+		if blockOK {
+			if len(block) != len(img) {
+				return nil, fmt.Errorf("image_shape %v and block_shape %v must have equal length", img, block)
+			}
+			kb := int64(1)
+			for _, b := range block {
+				if b <= 0 {
+					return nil, fmt.Errorf("block_shape %v must be positive", block)
+				}
+				kb *= b
+			}
+			var err error
+			if out[1], err = dividedDim(x.Shape[1], kb, "input axis 1"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, d := range img {
+		if d <= 0 {
+			return nil, fmt.Errorf("image_shape %v must be positive", img)
+		}
+		out = append(out, operators.KnownDim(d))
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
 func buildCol2Im(n *graph.Node, opset int64) (operators.Kernel, error) {
 	win, err := parseWindow(n)
 	if err != nil {

@@ -17,7 +17,7 @@ func init() {
 	operators.Register(operators.Op{Type: "AveragePool", Inputs: floatInputs, Infer: inferPool, Build: buildAveragePool}, 1, 7, 10, 11, 19)
 	operators.Register(operators.Op{Type: "GlobalAveragePool", Inputs: floatInputs, Infer: inferGlobalPool, Build: buildGlobalPool(false)}, 1)
 	operators.Register(operators.Op{Type: "GlobalMaxPool", Inputs: floatInputs, Infer: inferGlobalPool, Build: buildGlobalPool(true)}, 1)
-	operators.Register(operators.Op{Type: "MaxUnpool", Build: buildMaxUnpool}, 9, 11)
+	operators.Register(operators.Op{Type: "MaxUnpool", Infer: inferMaxUnpool, Build: buildMaxUnpool}, 9, 11)
 	operators.Register(operators.Op{Type: "LpPool", Inputs: floatInputs, Infer: inferPool, Build: buildLpPool(false)}, 1, 2, 11, 18)
 	operators.Register(operators.Op{Type: "GlobalLpPool", Inputs: floatInputs, Infer: inferGlobalPool, Build: buildLpPool(true)}, 1, 2)
 }
@@ -199,6 +199,80 @@ func buildLpPool(global bool) operators.Builder {
 	}
 }
 
+// unpoolSize is MaxUnpool's default output size on spatial axis i for an
+// input of size in: (in-1)·stride + kernel - pads, what MaxPool's input
+// would have been. The kernel and the shape rule share it.
+func unpoolSize(n *graph.Node, win *window, i, in int) (int, error) {
+	nd := len(win.kernel)
+	s, pb, pe := 1, 0, 0
+	if win.strides != nil {
+		if len(win.strides) != nd {
+			return 0, fmt.Errorf("node %s: strides %v should have %d values", n.Label(), win.strides, nd)
+		}
+		s = win.strides[i]
+	}
+	if win.pads != nil {
+		if len(win.pads) != 2*nd {
+			return 0, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), win.pads, 2*nd)
+		}
+		pb, pe = win.pads[i], win.pads[nd+i]
+	}
+	d := (in-1)*s + win.kernel[i] - pb - pe
+	if d < 0 {
+		return 0, fmt.Errorf("node %s: output size %d on spatial axis %d is negative", n.Label(), d, i)
+	}
+	return d, nil
+}
+
+// inferMaxUnpool: the constant output_shape when given, else the default
+// size per spatial axis (unknown where X's is), in X's type.
+func inferMaxUnpool(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	if err := needInputs(n, in, 2); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if !operators.RankKnown(x) {
+		return one(graph.ValueInfo{DType: x.DType}), nil
+	}
+	if len(x.Shape) < 3 {
+		return nil, fmt.Errorf("X %s must have spatial axes", x.Shape)
+	}
+	if v, ok := c.Ints(n, 2); ok {
+		if len(v) != len(x.Shape) {
+			return nil, fmt.Errorf("output_shape %v should have %d values", v, len(x.Shape))
+		}
+		out := make(graph.Shape, len(v))
+		for i, d := range v {
+			out[i] = operators.KnownDim(d)
+		}
+		return one(ranked(x.DType, out)), nil
+	}
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		return one(rankOnly(x.DType, int64(len(x.Shape)))), nil
+	}
+	win, err := parsePoolWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	nd := len(x.Shape) - 2
+	if len(win.kernel) != nd {
+		return nil, fmt.Errorf("kernel_shape %v has %d axes, X has %d spatial axes", win.kernel, len(win.kernel), nd)
+	}
+	out := graph.Shape{x.Shape[0], x.Shape[1]}
+	for i, dim := range x.Shape[2:] {
+		if !dim.Known() {
+			out = append(out, operators.UnknownDim)
+			continue
+		}
+		d, err := unpoolSize(n, win, i, int(dim.Value))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, operators.KnownDim(int64(d)))
+	}
+	return one(ranked(x.DType, out)), nil
+}
+
 func buildMaxUnpool(n *graph.Node, opset int64) (operators.Kernel, error) {
 	win, err := parsePoolWindow(n)
 	if err != nil {
@@ -229,22 +303,9 @@ func buildMaxUnpool(n *graph.Node, opset int64) (operators.Kernel, error) {
 		// coordinates into a larger or equal tensor.
 		def := []int{x.Shape[0], x.Shape[1]}
 		for i := 0; i < nd; i++ {
-			s, pb, pe := 1, 0, 0
-			if win.strides != nil {
-				if len(win.strides) != nd {
-					return nil, fmt.Errorf("node %s: strides %v should have %d values", n.Label(), win.strides, nd)
-				}
-				s = win.strides[i]
-			}
-			if win.pads != nil {
-				if len(win.pads) != 2*nd {
-					return nil, fmt.Errorf("node %s: pads %v should have %d values", n.Label(), win.pads, 2*nd)
-				}
-				pb, pe = win.pads[i], win.pads[nd+i]
-			}
-			d := (sp[i]-1)*s + win.kernel[i] - pb - pe
-			if d < 0 {
-				return nil, fmt.Errorf("node %s: output size %d on spatial axis %d is negative", n.Label(), d, i)
+			d, err := unpoolSize(n, win, i, sp[i])
+			if err != nil {
+				return nil, err
 			}
 			def = append(def, d)
 		}
