@@ -1,6 +1,7 @@
 package operators_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/ops"
@@ -176,4 +177,23 @@ func TestInferMoreContradictions(t *testing.T) {
 	m = model(14, []graph.ValueInfo{seq}, map[string]*ops.Tensor{"W": f32(1, 20, 6), "R": f32(1, 20, 5)},
 		op("LSTM", []string{"x", "W", "R"}, []string{"Y"}, aInt("hidden_size", 5), aStr("direction", "bidirectional")))
 	wantErr(t, operators.InferShapes(m), "node LSTM -> Y", "direction \"bidirectional\" needs 2")
+}
+
+// TestEveryOperatorHasARule: an operator's output rule lives with its
+// registration, so every registered operator (at every version) has one
+// and the typed stage never leaves a kernel's outputs untyped.
+func TestEveryOperatorHasARule(t *testing.T) {
+	names := operators.Operators()
+	require.NotEmpty(t, names)
+	for _, k := range names {
+		i := strings.LastIndex(k, "/")
+		domain, name := k[:i], k[i+1:]
+		for v := int64(1); v <= 30; v++ {
+			op, err := operators.Lookup(domain, name, v)
+			if err != nil {
+				continue // not defined yet at this version
+			}
+			assert.NotNil(t, op.Infer, "%s at opset %d has a kernel but no shape rule", k, v)
+		}
+	}
 }
