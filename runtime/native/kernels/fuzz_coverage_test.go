@@ -25,7 +25,7 @@ var fuzzExempt = map[string]string{
 
 // TestEveryOperatorIsFuzzed keeps the never-panic fuzzers complete: each
 // registered operator is in elementwiseFuzzOps, shapeFuzzOps, layerFuzzOps
-// or sequenceFuzzOps, or exempt with a reason, so a new kernel cannot skip
+// sequenceFuzzOps or trainingFuzzOps, or exempt with a reason, so a new kernel cannot skip
 // the bad-input checks.
 func TestEveryOperatorIsFuzzed(t *testing.T) {
 	fuzzed := map[string]bool{}
@@ -41,8 +41,14 @@ func TestEveryOperatorIsFuzzed(t *testing.T) {
 	for _, op := range sequenceFuzzOps {
 		fuzzed[op] = true
 	}
+	for _, op := range trainingFuzzOps {
+		fuzzed["ai.onnx.preview.training/"+op.op] = true
+	}
 	for _, name := range operators.Operators() {
 		if _, ok := fuzzExempt[name]; ok {
+			continue
+		}
+		if fuzzed[name] {
 			continue
 		}
 		op, onnx := strings.CutPrefix(name, "ai.onnx/")

@@ -74,6 +74,13 @@ var layerFuzzOps = []struct {
 	{"STFT", 4, 1, 17, map[string][]any{"onesided": {0}}},
 	{"RotaryEmbedding", 4, 1, 23, map[string][]any{"num_heads": {1, 2, -1}, "interleaved": {1}, "rotary_embedding_dim": {2, 1, 0}}},
 	{"LSTM", 8, 3, 14, map[string][]any{"hidden_size": {1, 2}, "direction": {"bidirectional"}, "input_forget": {1}}},
+	{"DeformConv", 5, 1, 22, map[string][]any{"group": {1, 2}, "offset_group": {1, 2}, "kernel_shape": {[]int64{1, 1}, []int64{2}},
+		"pads": {[]int64{1, 1, 1, 1}, []int64{-1, 0}}, "strides": {[]int64{2, 2}, []int64{0}}, "dilations": {[]int64{2, 2}}}},
+	{"CausalConvWithState", 4, 2, 27, map[string][]any{"activation": {"silu", "none", "relu"}}},
+	{"LinearAttention", 6, 2, 27, map[string][]any{"update_rule": {"linear", "gated", "delta", "gated_delta", "x"}, "q_num_heads": {1, 2, 0},
+		"kv_num_heads": {1, 2}, "scale": {float32(0.5)}}},
+	{"TfIdfVectorizer", 1, 1, 9, map[string][]any{"mode": {"TF", "IDF", "TFIDF", "x"}, "min_gram_length": {1, 0}, "max_gram_length": {1, 2},
+		"max_skip_count": {0, 1, -1}, "ngram_counts": {[]int64{0, 2}, []int64{5}}, "ngram_indexes": {[]int64{0, 1, 2}, []int64{9}}, "pool_int64s": {[]int64{1, 2, 1, 2}}}},
 }
 
 // layerFuzzTensor draws a small tensor: usually float32 with rank 0–4 and
@@ -252,4 +259,44 @@ func TestEinsumEquationsNeverPanic(t *testing.T) {
 	}
 	assert.False(t, okRuns < 50, "only %d of 5000 random equations ran: the fuzzer is not reaching the kernel", okRuns)
 	t.Logf("%d of 5000 random equations ran", okRuns)
+}
+
+// trainingFuzzOps are the ai.onnx.preview.training optimiser steps: R, T,
+// then (X, G, state…) per updated tensor.
+var trainingFuzzOps = []struct {
+	op        string
+	nIn, nOut int
+	attrs     map[string][]any
+}{
+	{"Adagrad", 5, 2, map[string][]any{"decay_factor": {float32(0.1)}, "epsilon": {float32(0)}, "norm_coefficient": {float32(1)}}},
+	{"Momentum", 5, 2, map[string][]any{"alpha": {float32(0.9)}, "beta": {float32(1)}, "mode": {"standard", "nesterov", "x"}, "norm_coefficient": {float32(0)}}},
+	{"Adam", 6, 3, map[string][]any{"alpha": {float32(0.9)}, "beta": {float32(0.999)}, "epsilon": {float32(0)}, "norm_coefficient_post": {float32(1)}}},
+}
+
+// TestTrainingOpsNeverPanic is TestLayerOpsNeverPanic for the optimiser
+// steps of the ai.onnx.preview.training domain.
+func TestTrainingOpsNeverPanic(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for it := 0; it < 1500; it++ {
+		spec := trainingFuzzOps[it%len(trainingFuzzOps)]
+		var kv []any
+		for name, vals := range spec.attrs {
+			if r.IntN(2) == 0 {
+				kv = append(kv, name, vals[r.IntN(len(vals))])
+			}
+		}
+		n := newNodeKV(spec.op, spec.nIn, spec.nOut, kv...)
+		n.Domain = "ai.onnx.preview.training"
+		in := make([]*ops.Tensor, spec.nIn)
+		base := 1 + r.IntN(3)
+		for i := range in {
+			in[i] = layerFuzzTensor(r, base)
+		}
+		if r.IntN(2) == 0 { // a well-typed R and T, so the calls get further
+			in[0], in[1] = ops.FromFloat32(nil, []float32{0.1}), ops.FromInt64(nil, []int64{int64(r.IntN(3))})
+		}
+		b, err := operators.KernelBuilder(n.Domain, spec.op, 1)
+		require.NoError(t, err)
+		fuzzCall(t, b, n, 1, in, true)
+	}
 }
