@@ -72,6 +72,22 @@ func (n *Node) Floats(name string, def []float32) ([]float32, error) {
 	return a.Floats, nil
 }
 
+// Strings returns a strings attribute as Go strings, or def when absent.
+func (n *Node) Strings(name string, def []string) ([]string, error) {
+	a, ok := n.Attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.Type != AttrStrings {
+		return nil, n.attrKindErr(a, "strings")
+	}
+	out := make([]string, len(a.Strings))
+	for i, b := range a.Strings {
+		out[i] = string(b)
+	}
+	return out, nil
+}
+
 // Tensor returns a tensor attribute, or nil when absent.
 func (n *Node) Tensor(name string) (*ops.Tensor, error) {
 	a, ok := n.Attrs[name]
