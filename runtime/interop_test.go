@@ -29,7 +29,8 @@ var (
 	interopZooModels   = []string{"resnet18", "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny", "squeezenet1_1",
 		"vit", "bert", "lstm_ae", "gru_ae", "conv1d_ae", "transformer_ae", "conv2d_ae"}
 	interopExporters = []string{"dynamo", "torchscript"}
-	interopSklearn   = []string{"mlp_regressor_ae"}
+	interopSklearn   = []string{"mlp_regressor_ae", "standard_scaler_pca", "minmax_mlp_regressor", "isolation_forest",
+		"one_class_svm", "kmeans", "column_transformer_onehot"}
 )
 
 // zooMaxBytes bounds each committed zoo copy (model and data sets): the

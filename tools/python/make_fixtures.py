@@ -350,6 +350,83 @@ def make_sklearn(only):
     finish(folder, sets, "scikit-learn %s" % sklearn.__version__, "skl2onnx")
 
 
+def sklearn_pipelines(rng):
+    """The scikit-learn models of issue 16, each with its training data
+    and a feature count: (name, estimator, X_train, note)."""
+    from sklearn.cluster import KMeans
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import PCA
+    from sklearn.ensemble import IsolationForest
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+    from sklearn.svm import OneClassSVM
+
+    x = rng.normal(size=(200, 6)).astype(np.float32) * np.array([1, 2, 0.5, 3, 1, 10], dtype=np.float32)
+    y = (x[:, 0] - 0.5 * x[:, 1] + np.sin(x[:, 2])).astype(np.float32)
+    # Three numeric columns and two small-integer categorical ones.
+    cat = rng.integers(0, 4, size=(200, 2)).astype(np.float32)
+    mixed = np.concatenate([x[:, :3], cat], axis=1)
+    out = [
+        ("standard_scaler_pca", make_pipeline(StandardScaler(), PCA(n_components=3, random_state=0)), x, None),
+        ("minmax_mlp_regressor", make_pipeline(MinMaxScaler(), MLPRegressor(hidden_layer_sizes=(16,), max_iter=500, random_state=0)), x, y),
+        ("isolation_forest", IsolationForest(n_estimators=20, max_samples=64, random_state=0), x, None),
+        ("one_class_svm", make_pipeline(StandardScaler(), OneClassSVM(nu=0.1, gamma=0.2)), x, None),
+        ("kmeans", KMeans(n_clusters=4, n_init=3, random_state=0), x, None),
+        ("column_transformer_onehot", make_pipeline(
+            ColumnTransformer([("num", StandardScaler(), [0, 1, 2]),
+                               ("cat", OneHotEncoder(handle_unknown="ignore"), [3, 4])]),
+            PCA(n_components=4, random_state=0)), mixed, None),
+    ]
+    return out
+
+
+def sklearn_outputs(name, est, xi):
+    """scikit-learn's own outputs in the order skl2onnx declares them."""
+    if name == "isolation_forest" or name == "one_class_svm":
+        # skl2onnx: label (int64 [N, 1]: 1 inlier, -1 outlier) and scores
+        # (decision_function, [N, 1]).
+        return [est.predict(xi).astype(np.int64).reshape(-1, 1), est.decision_function(xi).astype(np.float32).reshape(-1, 1)]
+    if name == "kmeans":
+        # skl2onnx: label (int64 [N]) and scores (distances to the centres, [N, k]).
+        return [est.predict(xi).astype(np.int64), est.transform(xi).astype(np.float32)]
+    if hasattr(est, "predict") and not hasattr(est, "transform"):
+        return [est.predict(xi).astype(np.float32).reshape(len(xi), -1)]
+    return [est.transform(xi).astype(np.float32)]
+
+
+def make_sklearn_pipelines(only):
+    import sklearn
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    rng = np.random.default_rng(SEED + 1)
+    for name, est, x, y in sklearn_pipelines(rng):
+        if only and only not in name:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(x, y) if y is not None else est.fit(x)
+        onx = convert_sklearn(est, initial_types=[("input", FloatTensorType([None, x.shape[1]]))],
+                              target_opset={"": 17, "ai.onnx.ml": 3})
+        onx.graph.name = name  # skl2onnx draws a random name; keep regeneration byte-identical
+        onx.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+        folder = os.path.join(OUT, "sklearn", name)
+        os.makedirs(folder, exist_ok=True)
+        onnx.save_model(onx, os.path.join(folder, "model.onnx"))
+        sets = []
+        for n in (8, 1):
+            # Samples like the training data, with a few far outliers.
+            xi = x[rng.integers(0, len(x), size=n)] + rng.normal(scale=0.1, size=(n, x.shape[1])).astype(np.float32)
+            if name == "column_transformer_onehot":
+                xi[:, 3:] = x[rng.integers(0, len(x), size=n)][:, 3:]
+            elif n > 1:
+                xi[-1] *= 8
+            xi = xi.astype(np.float32)
+            sets.append(([xi], sklearn_outputs(name, est, xi)))
+        finish(folder, sets, "scikit-learn %s" % sklearn.__version__, "skl2onnx")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("only", nargs="?", default="", help="only fixtures whose name contains this")
@@ -363,6 +440,7 @@ def main():
         return
     make_torch(args.only)
     make_sklearn(args.only)
+    make_sklearn_pipelines(args.only)
     make_zoo(args.only, "small", os.path.join(OUT, "zoo"))
 
 

@@ -1,0 +1,1 @@
+BscoresJz„©AJq5Ar‚ AL$Ë?
