@@ -28,7 +28,7 @@ var fuzzExempt = map[string]string{
 
 // TestEveryOperatorIsFuzzed keeps the never-panic fuzzers complete: each
 // registered operator is in elementwiseFuzzOps, shapeFuzzOps, layerFuzzOps
-// sequenceFuzzOps or trainingFuzzOps, or exempt with a reason, so a new kernel cannot skip
+// sequenceFuzzOps, trainingFuzzOps or mlFuzzCases, or exempt with a reason, so a new kernel cannot skip
 // the bad-input checks.
 func TestEveryOperatorIsFuzzed(t *testing.T) {
 	fuzzed := map[string]bool{}
@@ -46,6 +46,9 @@ func TestEveryOperatorIsFuzzed(t *testing.T) {
 	}
 	for _, op := range trainingFuzzOps {
 		fuzzed["ai.onnx.preview.training/"+op.op] = true
+	}
+	for _, c := range mlFuzzCases() {
+		fuzzed[mlDomain+"/"+c.op] = true
 	}
 	for _, name := range operators.Operators() {
 		if _, ok := fuzzExempt[name]; ok {

@@ -425,6 +425,9 @@ func treeClassifierAttrs(n *graph.Node) (*treeClassifier, error) {
 		return nil, err
 	}
 	e.agg = 1
+	if len(e.base) > e.targets {
+		return nil, fmt.Errorf("node %s: %d base_values for %d classes", n.Label(), len(e.base), e.targets)
+	}
 	c := &treeClassifier{treeEnsemble: e, labels: labels, allPositive: true}
 	ids := map[int]bool{}
 	for i, t := range e.leafTargets {
