@@ -25,7 +25,10 @@ the data's raw units (as latent reads them: uint8 IDX/NPY/.pb pixels
 divided by 255, everything else as stored) (with --elbo, a VAE's negative ELBO under a unit
 Gaussian likelihood, ½·Σ(x−x̂)² + KL(q(z|x) ‖ N(0, I)), with mu and logvar
 from the model's outputs or from the encoder.onnx beside it). MODEL is a
-model.onnx or a folder written by latent train / export. Each sample is
+model.onnx or a folder written by latent train / export. A scikit-learn
+outlier detector exported by skl2onnx (IsolationForest, OneClassSVM: outputs
+label and scores) is scored by its negated decision_function, positive for
+outliers, so --threshold 0 flags what sklearn's predict calls -1. Each sample is
 flagged when its score exceeds the threshold: --threshold, else the
 model's latent.threshold (see latent calibrate); without either only the
 scores are written. Output columns: row, score[, anomaly] as CSV, JSON
@@ -95,8 +98,20 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 		thr = md.Threshold
 	}
 	rec, err := outputIndex(sess, "reconstruction")
+	// A scikit-learn outlier detector exported by skl2onnx (IsolationForest,
+	// OneClassSVM, LocalOutlierFactor) has no reconstruction but outputs
+	// label and scores, scores being sklearn's decision_function (positive
+	// for inliers). Its anomaly score is the negated decision function.
+	detector := -1
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w (score needs an autoencoder's model.onnx)", modelPath, err)
+		if d, derr := outputIndex(sess, "scores"); derr == nil && !o.elbo {
+			if _, lerr := outputIndex(sess, "label"); lerr == nil {
+				detector = d
+			}
+		}
+		if detector < 0 {
+			return nil, nil, nil, fmt.Errorf("%s: %w (score needs an autoencoder's model.onnx, or a scikit-learn outlier detector's with outputs label and scores)", modelPath, err)
+		}
 	}
 	// --elbo reads mu and logvar from the model, or else from the
 	// encoder.onnx beside it (a latent VAE export's model.onnx is the
@@ -134,7 +149,9 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 	err = runBatches(ctx, sess, d, o.batch, prog, func(from int, in *ops.Tensor, outs []*ops.Tensor) error {
 		var s []float64
 		var err error
-		if o.elbo {
+		if detector >= 0 {
+			s, err = negatedDecision(in, outs[detector])
+		} else if o.elbo {
 			mo := outs
 			if musrc != sess {
 				if mo, err = musrc.RunOrdered(ctx, []*ops.Tensor{in}); err != nil {
@@ -155,6 +172,22 @@ func scoreData(ctx context.Context, modelPath string, o scoreOptions, stderr io.
 		return nil, nil, nil, err
 	}
 	return scores, thr, d, nil
+}
+
+// negatedDecision turns a scikit-learn outlier detector's decision
+// function ([N] or [N, 1], positive for inliers) into per-sample anomaly
+// scores: its negation, positive for outliers, so that threshold 0 flags
+// exactly the samples sklearn's predict calls -1.
+func negatedDecision(in, dec *ops.Tensor) ([]float64, error) {
+	n := in.Shape[0]
+	if dec.DType != ops.Float32 || dec.Len() != n || (dec.Rank() == 2 && dec.Shape[1] != 1) || dec.Rank() > 2 {
+		return nil, fmt.Errorf("the model's scores output is %s, want float32 [%d] or [%d, 1]", dec, n, n)
+	}
+	out := make([]float64, n)
+	for i, v := range dec.F32() {
+		out[i] = -float64(v)
+	}
+	return out, nil
 }
 
 func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/latent-ml/latent/data"
 	"github.com/latent-ml/latent/export"
+	"github.com/latent-ml/latent/runtime/graph"
 )
 
 // scoreFixture writes 24 deterministic samples of the golden model's width as
@@ -182,4 +183,43 @@ func TestScoreELBOFromEncoder(t *testing.T) {
 	code, _, stderr = latent(t, "score", dir, "--data", in, "--elbo")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "encoder.onnx does not open")
+}
+
+// latent score on scikit-learn's IsolationForest exported by skl2onnx
+// (testdata/interop/sklearn): the score is the negated decision_function
+// sklearn computed, and threshold 0 flags exactly the samples sklearn's
+// predict labels -1 (the set's last sample is a far outlier).
+func TestScoreSklearnIsolationForest(t *testing.T) {
+	dir := filepath.Join(repoRoot, "testdata", "interop", "sklearn", "isolation_forest")
+	set := filepath.Join(dir, "test_data_set_0")
+	_, label, err := graph.ReadTensorFile(filepath.Join(set, "output_0.pb"))
+	require.NoError(t, err)
+	_, dec, err := graph.ReadTensorFile(filepath.Join(set, "output_1.pb"))
+	require.NoError(t, err)
+	for _, backend := range []string{"native", "ort"} {
+		if backend == "ort" {
+			requireORT(t)
+		}
+		code, stdout, stderr := latent(t, "score", filepath.Join(dir, "model.onnx"), "--data", filepath.Join(set, "input_0.pb"),
+			"--threshold", "0", "--backend", backend, "--quiet")
+		require.Equal(t, 0, code, stderr)
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		require.Equal(t, "row,score,anomaly", lines[0])
+		require.Len(t, lines, dec.Len()+1)
+		outliers := 0
+		for i, l := range lines[1:] {
+			cells := strings.Split(l, ",")
+			require.Len(t, cells, 3, "line %q", l)
+			v, err := strconv.ParseFloat(cells[1], 64)
+			require.NoError(t, err)
+			assert.InDelta(t, -float64(dec.F32()[i]), v, 1e-4, "%s row %d", backend, i)
+			want := "false"
+			if label.I64()[i] == -1 {
+				want = "true"
+				outliers++
+			}
+			assert.Equal(t, want, cells[2], "%s row %d: sklearn's label %d", backend, i, label.I64()[i])
+		}
+		assert.Positive(t, outliers, "the fixture's set 0 should hold an outlier")
+	}
 }
