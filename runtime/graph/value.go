@@ -626,8 +626,8 @@ func optionalToProto(name string, v *Value) (*onnxpb.OptionalProto, error) {
 }
 
 func mapToProto(name string, v *Value) (*onnxpb.MapProto, error) {
-	keys := v.Keys.I64()
-	if keys == nil {
+	keys, ok := v.Keys.Data.([]int64)
+	if !ok {
 		return nil, fmt.Errorf("map keys are %v; latent writes int64 keys", v.Keys.DType)
 	}
 	vals, err := sequenceToProto("", &Value{Kind: SequenceValue, Elems: v.Elems})

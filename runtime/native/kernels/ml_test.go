@@ -341,3 +341,17 @@ func TestMLNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+// ZipMap with string labels builds its maps; writing one to a .pb file is
+// a clear error (the MapProto writer holds int64 keys), never a panic.
+func TestMLZipMapStringKeys(t *testing.T) {
+	op, err := operators.Lookup(mlDomain, "ZipMap", 1)
+	require.NoError(t, err)
+	k, err := op.BuildValues(mlNode("ZipMap", 1, 1, "classlabels_strings", []string{"cat", "dog"}), 1)
+	require.NoError(t, err)
+	out, err := k(&operators.Env{}, []*graph.Value{graph.TensorOf(ops.FromFloat32([]int{1, 2}, []float32{0.25, 0.75}))})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cat", "dog"}, out[0].Elems[0].Keys.Str())
+	_, err = graph.EncodeValue("probabilities", out[0])
+	assert.ErrorContains(t, err, "latent writes int64 keys")
+}
