@@ -23,7 +23,7 @@ import (
 
 func init() {
 	in := []operators.TypeSet{mlNumeric}
-	registerML(operators.Op{Type: "LinearRegressor", Inputs: in, Infer: inferLinearRegressor, Build: buildLinearRegressor}, 1)
+	registerML(operators.Op{Type: "LinearRegressor", Inputs: in, Infer: inferTargets("targets"), Build: buildLinearRegressor}, 1)
 	registerML(operators.Op{Type: "LinearClassifier", Inputs: in, Infer: inferLinearClassifier, Build: buildLinearClassifier}, 1)
 	registerML(operators.Op{Type: "SVMRegressor", Inputs: in, Infer: inferSVMRegressor, Build: buildSVMRegressor}, 1)
 	registerML(operators.Op{Type: "SVMClassifier", Inputs: in, Infer: inferSVMClassifier, Build: buildSVMClassifier}, 1)
@@ -113,19 +113,24 @@ func (m linearModel) scores(n *graph.Node, x *ops.Tensor) (out []float64, rows i
 	return out, rows, nil
 }
 
-func inferLinearRegressor(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
-	if err := needInputs(n, in, 1); err != nil {
-		return nil, err
+// inferTargets is the rule of the regressors (LinearRegressor,
+// TreeEnsembleRegressor): float32 [N, attr], attr (default 1) the number of
+// targets.
+func inferTargets(attr string) func(*operators.InferContext, *graph.Node, []graph.ValueInfo) ([]graph.ValueInfo, error) {
+	return func(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
+		if err := needInputs(n, in, 1); err != nil {
+			return nil, err
+		}
+		t, err := n.Int(attr, 1)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := rowsOf(in[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(ranked(ops.Float32, graph.Shape{rows, operators.KnownDim(t)})), nil
 	}
-	t, err := n.Int("targets", 1)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := rowsOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	return one(ranked(ops.Float32, graph.Shape{rows, operators.KnownDim(t)})), nil
 }
 
 // buildLinearRegressor compiles LinearRegressor: Y = post(X·coefᵀ + b),

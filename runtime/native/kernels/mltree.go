@@ -21,7 +21,7 @@ import (
 
 func init() {
 	registerML(operators.Op{Type: "TreeEnsembleRegressor", Inputs: []operators.TypeSet{mlNumeric},
-		Infer: inferTreeRegressor, Build: buildTreeRegressor}, 1, 3)
+		Infer: inferTargets("n_targets"), Build: buildTreeRegressor}, 1, 3)
 	registerML(operators.Op{Type: "TreeEnsembleClassifier", Inputs: []operators.TypeSet{mlNumeric},
 		Infer: inferTreeClassifier, Build: buildTreeClassifier}, 1, 3)
 	registerML(operators.Op{Type: "TreeEnsemble", Inputs: []operators.TypeSet{{ops.Float32, ops.Float64, ops.Float16}},
@@ -343,21 +343,6 @@ func checkAcyclic(n *graph.Node, e *treeEnsemble) error {
 func treeAggregate(n *graph.Node) (int, error) {
 	return enumAttr(n, "aggregate_function", "SUM", enumChoice[int]{"AVERAGE", 0}, enumChoice[int]{"SUM", 1},
 		enumChoice[int]{"MIN", 2}, enumChoice[int]{"MAX", 3})
-}
-
-func inferTreeRegressor(c *operators.InferContext, n *graph.Node, in []graph.ValueInfo) ([]graph.ValueInfo, error) {
-	if err := needInputs(n, in, 1); err != nil {
-		return nil, err
-	}
-	t, err := n.Int("n_targets", 1)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := rowsOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	return one(ranked(ops.Float32, graph.Shape{rows, operators.KnownDim(t)})), nil
 }
 
 // buildTreeRegressor compiles TreeEnsembleRegressor: Y [N, n_targets].
