@@ -17,7 +17,7 @@ func TestBenchLatentOnly(t *testing.T) {
 		t.Skip("builds and runs latent serve")
 	}
 	rep, err := bench(context.Background(), options{
-		model:     "../../testdata/golden/ae-undercomplete/model.onnx",
+		model: "../../testdata/golden/ae-undercomplete/model.onnx",
 		// A window long enough that some request starts inside it even
 		// when a loaded machine stalls the client for a few hundred ms
 		// (200 ms once measured no request at load average 30).
