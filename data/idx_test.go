@@ -135,7 +135,7 @@ func TestFashionMNISTFiles(t *testing.T) {
 	p := filepath.Join(dir, "t10k-images-idx3-ubyte.gz")
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("Fashion-MNIST missing under CI (tools/setup.sh installs dataset-fashion-mnist): %v", err)
+			require.NoError(t, err, "Fashion-MNIST missing under CI (tools/setup.sh installs dataset-fashion-mnist)")
 		}
 		t.Skipf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist): %v", err)
 	}
