@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Data on a known 2-D plane in 5-D plus tiny noise: PCA-2 must recover the
@@ -30,9 +33,7 @@ func TestPCARecoversPlane(t *testing.T) {
 		}
 	}
 	p, err := FitPCA(context.Background(), x, n, d, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Leading component ±u, variance ≈ 9; second ±v, variance ≈ 1.
 	dot := func(c int, w []float64) float64 {
 		var s float64
@@ -41,34 +42,23 @@ func TestPCARecoversPlane(t *testing.T) {
 		}
 		return math.Abs(s)
 	}
-	if dot(0, u) < 0.999 || dot(1, v) < 0.999 {
-		t.Fatalf("components %v do not match the plane (|<c0,u>| %v, |<c1,v>| %v)", p.Components, dot(0, u), dot(1, v))
-	}
-	if math.Abs(p.Variance[0]-9) > 0.9 || math.Abs(p.Variance[1]-1) > 0.15 {
-		t.Fatalf("variances %v, want ≈ [9 1]", p.Variance)
-	}
+	assert.GreaterOrEqual(t, dot(0, u), 0.999, "components %v do not match the plane: |<c0,u>|", p.Components)
+	assert.GreaterOrEqual(t, dot(1, v), 0.999, "components %v do not match the plane: |<c1,v>|", p.Components)
+	require.Len(t, p.Variance, 2)
+	assert.InDelta(t, 9, p.Variance[0], 0.9, "variances %v, want ≈ [9 1]", p.Variance)
+	assert.InDelta(t, 1, p.Variance[1], 0.15, "variances %v, want ≈ [9 1]", p.Variance)
 	rec, err := p.Reconstruct(x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	mse, _ := MSE(rec, x)
-	if mse > 1e-5 {
-		t.Fatalf("PCA-2 reconstruction mse %v, want ≈ noise (1e-6)", mse)
-	}
+	assert.LessOrEqual(t, mse, 1e-5, "PCA-2 reconstruction mse, want ≈ noise (1e-6)")
 	p1, err := FitPCA(context.Background(), x, n, d, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec1, _ := p1.Reconstruct(x, n)
 	mse1, _ := MSE(rec1, x)
 	// Leftover variance is that of b (≈1) spread over d features.
-	if math.Abs(mse1-p.Variance[1]/d) > 0.02 {
-		t.Fatalf("PCA-1 mse %v, want ≈ %v", mse1, p.Variance[1]/d)
-	}
-	if _, err := FitPCA(context.Background(), x, n, d, 6); err == nil {
-		t.Fatal("k > d accepted")
-	}
-	if _, err := p.Transform(x[:7], 2); err == nil {
-		t.Fatal("short input accepted")
-	}
+	assert.InDelta(t, p.Variance[1]/d, mse1, 0.02, "PCA-1 mse, want ≈ the second variance over d")
+	_, err = FitPCA(context.Background(), x, n, d, 6)
+	assert.Error(t, err, "k > d accepted")
+	_, err = p.Transform(x[:7], 2)
+	assert.Error(t, err, "short input accepted")
 }
