@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,14 +42,11 @@ func TestTicks(t *testing.T) {
 		{0, math.Inf(1), 5, nil},
 	}
 	for _, c := range cases {
-		if got := Ticks(c.lo, c.hi, c.n); !near(got, c.want) {
-			t.Errorf("Ticks(%g, %g, %d) = %v, want %v", c.lo, c.hi, c.n, got, c.want)
-		}
+		got := Ticks(c.lo, c.hi, c.n)
+		assert.Truef(t, near(got, c.want), "Ticks(%g, %g, %d) = %v, want %v", c.lo, c.hi, c.n, got, c.want)
 	}
 	for raw, want := range map[float64]float64{0.3: 0.5, 7: 10, 0.02: 0.02, 1.5: 2, 120: 200, 1: 1, 4.9: 5} {
-		if got := NiceStep(raw); math.Abs(got-want) > 1e-12*want {
-			t.Errorf("NiceStep(%g) = %g, want %g", raw, got, want)
-		}
+		assert.InDelta(t, want, NiceStep(raw), 1e-12*want, "NiceStep(%g)", raw)
 	}
 }
 
@@ -67,9 +63,8 @@ func TestLogTicks(t *testing.T) {
 		{0, 1, nil},
 	}
 	for _, c := range cases {
-		if got := LogTicks(c.lo, c.hi); !near(got, c.want) {
-			t.Errorf("LogTicks(%g, %g) = %v, want %v", c.lo, c.hi, got, c.want)
-		}
+		got := LogTicks(c.lo, c.hi)
+		assert.Truef(t, near(got, c.want), "LogTicks(%g, %g) = %v, want %v", c.lo, c.hi, got, c.want)
 	}
 }
 
@@ -81,37 +76,22 @@ func TestFormatTick(t *testing.T) {
 		{0.15, 0.05, "0.15"}, {10, 5, "10"}, {0.5, 0.25, "0.50"}, {1e7, 1e6, "1e+07"}, {0, 0.1, "0"}, {-2, 1, "-2"},
 	}
 	for _, c := range cases {
-		if got := FormatTick(c.v, c.step); got != c.want {
-			t.Errorf("FormatTick(%g, %g) = %q, want %q", c.v, c.step, got, c.want)
-		}
+		assert.Equal(t, c.want, FormatTick(c.v, c.step), "FormatTick(%g, %g)", c.v, c.step)
 	}
-	if got := FormatLog(0.001); got != "0.001" {
-		t.Errorf("FormatLog(0.001) = %q", got)
-	}
-	if got := FormatLog(1e-5); got != "1e-05" {
-		t.Errorf("FormatLog(1e-5) = %q", got)
-	}
+	assert.Equal(t, "0.001", FormatLog(0.001), "FormatLog(0.001)")
+	assert.Equal(t, "1e-05", FormatLog(1e-5), "FormatLog(1e-5)")
 }
 
 func TestAxisPixel(t *testing.T) {
 	a := Axis{Min: 0, Max: 10, P0: 100, P1: 200}
-	if got := a.Pixel(2.5); got != 125 {
-		t.Errorf("linear Pixel(2.5) = %g, want 125", got)
-	}
+	assert.Equal(t, 125.0, a.Pixel(2.5), "linear Pixel(2.5)")
 	y := Axis{Min: -1, Max: 1, P0: 399, P1: 0} // y axis: pixels grow downwards
-	if got := y.Pixel(1); got != 0 {
-		t.Errorf("y Pixel(max) = %g, want 0", got)
-	}
-	if got := y.Pixel(0); got != 199.5 {
-		t.Errorf("y Pixel(0) = %g, want 199.5", got)
-	}
+	assert.Equal(t, 0.0, y.Pixel(1), "y Pixel(max)")
+	assert.Equal(t, 199.5, y.Pixel(0), "y Pixel(0)")
 	l := Axis{Min: 1, Max: 100, Log: true, P0: 0, P1: 200}
-	if got := l.Pixel(10); math.Abs(got-100) > 1e-9 {
-		t.Errorf("log Pixel(10) = %g, want 100", got)
-	}
-	if !math.IsNaN(l.Pixel(-1)) || !math.IsNaN(a.Pixel(math.NaN())) {
-		t.Error("unplaceable values must map to NaN")
-	}
+	assert.InDelta(t, 100, l.Pixel(10), 1e-9, "log Pixel(10)")
+	assert.True(t, math.IsNaN(l.Pixel(-1)), "unplaceable values must map to NaN: log Pixel(-1) = %g", l.Pixel(-1))
+	assert.True(t, math.IsNaN(a.Pixel(math.NaN())), "unplaceable values must map to NaN: Pixel(NaN) = %g", a.Pixel(math.NaN()))
 }
 
 var red = color.RGBA{255, 0, 0, 255}
@@ -122,41 +102,30 @@ func square(lines ...Line) *Plot {
 
 func TestChartMapping(t *testing.T) {
 	c, err := square().Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lo, _ := c.At(0, 0)
 	hi, _ := c.At(10, 10)
-	if lo != image.Pt(c.Area.Min.X, c.Area.Max.Y-1) || hi != image.Pt(c.Area.Max.X-1, c.Area.Min.Y) {
-		t.Errorf("corners map to %v and %v, plot area %v", lo, hi, c.Area)
-	}
+	assert.Equal(t, image.Pt(c.Area.Min.X, c.Area.Max.Y-1), lo, "corner (0,0), plot area %v", c.Area)
+	assert.Equal(t, image.Pt(c.Area.Max.X-1, c.Area.Min.Y), hi, "corner (10,10), plot area %v", c.Area)
 }
 
 func TestHorizontalLinePixels(t *testing.T) {
 	c, err := square(Line{X: []float64{2, 8}, Y: []float64{5, 5}, Color: red}).Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a, _ := c.At(2, 5)
 	b, _ := c.At(8, 5)
 	for x := a.X; x <= b.X; x++ {
-		if got := c.Image.RGBAAt(x, a.Y); got != red {
-			t.Fatalf("pixel (%d,%d) on the line is %v", x, a.Y, got)
-		}
-		if c.Image.RGBAAt(x, a.Y-1) == red || c.Image.RGBAAt(x, a.Y+1) == red {
-			t.Fatalf("a 1-pixel line coloured a neighbour of (%d,%d)", x, a.Y)
-		}
+		require.Equal(t, red, c.Image.RGBAAt(x, a.Y), "pixel (%d,%d) on the line", x, a.Y)
+		require.NotEqual(t, red, c.Image.RGBAAt(x, a.Y-1), "a 1-pixel line coloured the neighbour above (%d,%d)", x, a.Y)
+		require.NotEqual(t, red, c.Image.RGBAAt(x, a.Y+1), "a 1-pixel line coloured the neighbour below (%d,%d)", x, a.Y)
 	}
-	if c.Image.RGBAAt(a.X-1, a.Y) == red || c.Image.RGBAAt(b.X+1, b.Y) == red {
-		t.Error("the line runs past its end points")
-	}
+	assert.NotEqual(t, red, c.Image.RGBAAt(a.X-1, a.Y), "the line runs past its start point")
+	assert.NotEqual(t, red, c.Image.RGBAAt(b.X+1, b.Y), "the line runs past its end point")
 }
 
 func TestDiagonalLinePixels(t *testing.T) {
 	c, err := square(Line{X: []float64{1, 9}, Y: []float64{2, 7}, Color: red}).Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a, _ := c.At(1, 2)
 	b, _ := c.At(9, 7)
 	// Each column between the end points holds exactly one red pixel, on
@@ -167,55 +136,39 @@ func TestDiagonalLinePixels(t *testing.T) {
 		for y := c.Area.Min.Y; y < c.Area.Max.Y; y++ {
 			if c.Image.RGBAAt(x, y) == red {
 				n++
-				if math.Abs(float64(y)-want) > 0.5+1e-9 {
-					t.Fatalf("column %d: red pixel at row %d, line is at %.2f", x, y, want)
-				}
+				require.InDelta(t, want, float64(y), 0.5+1e-9, "column %d: red pixel at row %d, line is at %.2f", x, y, want)
 			}
 		}
-		if n != 1 {
-			t.Fatalf("column %d holds %d red pixels, want 1", x, n)
-		}
+		require.Equal(t, 1, n, "column %d: red pixels", x)
 	}
 }
 
 func TestLineClippedAndDashed(t *testing.T) {
 	c, err := square(Line{X: []float64{-1e300, 1e300}, Y: []float64{5, 5}, Color: red, Dashed: true}).Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	y, _ := c.At(0, 5)
 	n := 0
 	for x := 0; x < c.Image.Rect.Dx(); x++ {
 		if c.Image.RGBAAt(x, y.Y) == red {
-			if x < c.Area.Min.X || x >= c.Area.Max.X {
-				t.Fatalf("pixel %d outside the plot area %v is red", x, c.Area)
-			}
+			require.Truef(t, x >= c.Area.Min.X && x < c.Area.Max.X, "pixel %d outside the plot area %v is red", x, c.Area)
 			n++
 		}
 	}
-	if w := c.Area.Dx(); n < w/2 || n > w*3/4 {
-		t.Errorf("dashed line across %d pixels coloured %d of them, want 6 in every 10", w, n)
-	}
+	w := c.Area.Dx()
+	assert.GreaterOrEqual(t, n, w/2, "dashed line across %d pixels: coloured pixels, want 6 in every 10", w)
+	assert.LessOrEqual(t, n, w*3/4, "dashed line across %d pixels: coloured pixels, want 6 in every 10", w)
 }
 
 func TestWidthAndMarkers(t *testing.T) {
 	c, err := square(Line{X: []float64{2, 8}, Y: []float64{5, 5}, Color: red, Width: 3, Markers: true}).Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, _ := c.At(5, 5)
 	for dy := -1; dy <= 1; dy++ {
-		if c.Image.RGBAAt(m.X, m.Y+dy) != red {
-			t.Errorf("3-pixel line: row %+d is not red", dy)
-		}
+		assert.Equal(t, red, c.Image.RGBAAt(m.X, m.Y+dy), "3-pixel line: row %+d is not red", dy)
 	}
-	if c.Image.RGBAAt(m.X, m.Y+3) == red {
-		t.Error("3-pixel line is thicker than 3 pixels mid-segment")
-	}
+	assert.NotEqual(t, red, c.Image.RGBAAt(m.X, m.Y+3), "3-pixel line is thicker than 3 pixels mid-segment")
 	e, _ := c.At(8, 5)
-	if c.Image.RGBAAt(e.X+3, e.Y+2) != red {
-		t.Error("no marker disc around the end point")
-	}
+	assert.Equal(t, red, c.Image.RGBAAt(e.X+3, e.Y+2), "no marker disc around the end point")
 }
 
 // count returns how many pixels of r have colour c.
@@ -241,28 +194,18 @@ func TestLegendAndTitle(t *testing.T) {
 		},
 	}
 	c, err := p.Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The data sit in the bottom-left corner: anything in the top-right
 	// corner comes from the legend.
 	corner := image.Rect(c.Area.Max.X-150, c.Area.Min.Y, c.Area.Max.X, c.Area.Min.Y+50)
 	for i := 0; i < 2; i++ {
-		if n := count(c.Image, corner, Color(i)); n < 10 {
-			t.Errorf("legend sample of series %d: %d pixels of its colour", i, n)
-		}
+		assert.GreaterOrEqual(t, count(c.Image, corner, Color(i)), 10, "legend sample of series %d: pixels of its colour", i)
 	}
-	if n := count(c.Image, corner, black); n < 40 {
-		t.Errorf("legend names: %d black pixels", n)
-	}
-	if n := count(c.Image, image.Rect(0, 0, 400, c.Area.Min.Y-1), black); n < 40 {
-		t.Errorf("title: %d black pixels above the plot area", n)
-	}
+	assert.GreaterOrEqual(t, count(c.Image, corner, black), 40, "legend names: black pixels")
+	assert.GreaterOrEqual(t, count(c.Image, image.Rect(0, 0, 400, c.Area.Min.Y-1), black), 40, "title: black pixels above the plot area")
 	p.Legend = NoLegend
 	c, _ = p.Render()
-	if n := count(c.Image, corner, Color(1)); n != 0 {
-		t.Errorf("NoLegend still drew %d legend pixels", n)
-	}
+	assert.Zero(t, count(c.Image, corner, Color(1)), "NoLegend still drew legend pixels")
 }
 
 func TestScatterLegendRight(t *testing.T) {
@@ -271,27 +214,19 @@ func TestScatterLegendRight(t *testing.T) {
 		p.Points = append(p.Points, Points{Name: "class", X: []float64{float64(i)}, Y: []float64{float64(i * i)}, Color: Color(i), Radius: 2})
 	}
 	c, err := p.Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	legend := image.Rect(c.Area.Max.X+1, 0, 500, 400)
 	for i := range Palette {
-		if n := count(c.Image, legend, Color(i)); n < 9 {
-			t.Errorf("class %d: %d legend pixels of its colour", i, n)
-		}
+		assert.GreaterOrEqual(t, count(c.Image, legend, Color(i)), 9, "class %d: legend pixels of its colour", i)
 		pt, _ := c.At(float64(i), float64(i*i))
-		if c.Image.RGBAAt(pt.X, pt.Y) != Color(i) {
-			t.Errorf("class %d: point not drawn at %v", i, pt)
-		}
+		assert.Equal(t, Color(i), c.Image.RGBAAt(pt.X, pt.Y), "class %d: point not drawn at %v", i, pt)
 	}
 	// The palette colours are distinguishable: far apart in RGB.
 	for i := range Palette {
 		for j := i + 1; j < len(Palette); j++ {
 			a, b := Palette[i], Palette[j]
 			d := math.Sqrt(sq(int(a.R)-int(b.R)) + sq(int(a.G)-int(b.G)) + sq(int(a.B)-int(b.B)))
-			if d < 60 {
-				t.Errorf("palette colours %d and %d are %.0f apart", i, j, d)
-			}
+			assert.GreaterOrEqual(t, d, 60.0, "palette colours %d and %d: distance in RGB", i, j)
 		}
 	}
 }
@@ -301,40 +236,26 @@ func sq(v int) float64 { return float64(v * v) }
 func TestLogYPlot(t *testing.T) {
 	p := &Plot{LogY: true, Lines: []Line{{X: []float64{1, 2, 3}, Y: []float64{1, 0.1, 0.01}, Color: red}}}
 	c, err := p.Render()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// On a log axis 0.1 lies halfway between 1 and 0.01.
 	a, _ := c.At(1, 1)
 	m, _ := c.At(2, 0.1)
 	b, _ := c.At(3, 0.01)
-	if d := m.Y - (a.Y+b.Y)/2; d < -1 || d > 1 {
-		t.Errorf("log axis: rows %d, %d, %d are not evenly spaced", a.Y, m.Y, b.Y)
-	}
-	if c.Image.RGBAAt(m.X, m.Y) != red {
-		t.Error("the middle point is not on the line")
-	}
+	assert.InDelta(t, (a.Y+b.Y)/2, m.Y, 1, "log axis: rows %d, %d, %d are not evenly spaced", a.Y, m.Y, b.Y)
+	assert.Equal(t, red, c.Image.RGBAAt(m.X, m.Y), "the middle point is not on the line")
 }
 
 func TestSavePNG(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "p.png")
 	p := square(Line{Name: "a", X: []float64{0, 10}, Y: []float64{0, 10}, Color: red})
 	p.Title, p.XLabel, p.YLabel = "t", "x", "y"
-	if err := p.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Save(path))
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() != 300 || b.Dy() != 300 {
-		t.Errorf("decoded size %v, want 300×300", b)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, image.Pt(300, 300), img.Bounds().Size(), "decoded size of %v", img.Bounds())
 }
 
 func TestErrors(t *testing.T) {
@@ -348,14 +269,11 @@ func TestErrors(t *testing.T) {
 	}
 	for want, p := range cases {
 		_, err := p.Render()
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("error %v, want one containing %q", err, want)
-		}
+		assert.ErrorContains(t, err, want)
 	}
 	// A single point still gets a range.
-	if _, err := (&Plot{Lines: []Line{{X: []float64{3}, Y: []float64{0}}}}).Render(); err != nil {
-		t.Errorf("single point: %v", err)
-	}
+	_, err := (&Plot{Lines: []Line{{X: []float64{3}, Y: []float64{0}}}}).Render()
+	assert.NoError(t, err, "single point")
 }
 
 // An axis of counts (epochs) is labelled at whole numbers only: two epochs
