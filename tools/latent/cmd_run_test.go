@@ -34,9 +34,7 @@ func latent(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func readTensor(t *testing.T, path string) (string, *ops.Tensor) {
 	t.Helper()
 	name, ten, err := graph.ReadTensorFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return name, ten
 }
 
@@ -54,27 +52,18 @@ func runAndCheckGolden(t *testing.T, backend string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "new", "out")
 	code, stdout, stderr := latent(t, "run", exampleModel, "--inputs", exampleSet, "--outputs", out, "--backend", backend)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, "stderr: %s", stderr)
 	for i, name := range []string{"reconstruction", "code"} {
 		file := fmt.Sprintf("output_%d.pb", i)
 		gotName, got := readTensor(t, filepath.Join(out, file))
 		_, want := readTensor(t, filepath.Join(exampleSet, file))
-		if gotName != name {
-			t.Errorf("%s tensor name %q, want %q", file, gotName, name)
-		}
-		if got.DType != ops.Float32 || !ops.SameShape(got.Shape, want.Shape) {
-			t.Fatalf("%s: got %v, want %v", name, got, want)
-		}
+		assert.Equal(t, name, gotName, "%s tensor name", file)
+		require.Equal(t, ops.Float32, got.DType, "%s: got %v, want %v", name, got, want)
+		require.True(t, ops.SameShape(got.Shape, want.Shape), "%s: got %v, want %v", name, got, want)
 		for j, w := range want.F32() {
-			if g := got.F32()[j]; math.Abs(float64(g-w)) > 1e-5+1e-4*math.Abs(float64(w)) {
-				t.Fatalf("%s[%d] = %v, golden %v", name, j, g, w)
-			}
+			require.InDelta(t, w, got.F32()[j], 1e-5+1e-4*math.Abs(float64(w)), "%s[%d] vs golden", name, j)
 		}
-		if !strings.Contains(stdout, name+"\tfloat32[3 ") {
-			t.Errorf("summary lacks %s: %q", name, stdout)
-		}
+		assert.Contains(t, stdout, name+"\tfloat32[3 ", "summary lacks %s", name)
 	}
 }
 
@@ -82,41 +71,29 @@ func runAndCheckGolden(t *testing.T, backend string) {
 func writeModel(t *testing.T, dir string, edit func(p *onnxpb.ModelProto)) string {
 	t.Helper()
 	data, err := os.ReadFile(exampleModel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var p onnxpb.ModelProto
-	if err := proto.Unmarshal(data, &p); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, proto.Unmarshal(data, &p))
 	edit(&p)
 	b, err := proto.Marshal(&p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := filepath.Join(dir, "model.onnx")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, b, 0o644))
 	return path
 }
 
 func writeInput(t *testing.T, dir string, ten *ops.Tensor) string {
 	t.Helper()
 	in := filepath.Join(dir, "in")
-	os.MkdirAll(in, 0o755)
-	if err := graph.WriteTensorFile(filepath.Join(in, "input_0.pb"), "input", ten); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(in, 0o755))
+	require.NoError(t, graph.WriteTensorFile(filepath.Join(in, "input_0.pb"), "input", ten))
 	return in
 }
 
 func TestRunBadInput(t *testing.T) {
 	dir := t.TempDir()
 	good, err := os.ReadFile(exampleModel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	truncated := filepath.Join(dir, "truncated.onnx")
 	os.WriteFile(truncated, good[:len(good)*2/3], 0o644)
 	notONNX := filepath.Join(dir, "notonnx.onnx")
@@ -168,9 +145,7 @@ func TestRunBadInput(t *testing.T) {
 
 func TestInspect(t *testing.T) {
 	code, stdout, stderr := latent(t, "inspect", exampleModel)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, stderr)
 	// 16*8+8 + 8*4+4 + 4*8+8 + 8*16+16 = 356 parameters.
 	for _, want := range []string{
 		"ir_version: 8", "ai.onnx=17", "latent-mkexample", "input                float32[batch,16]",
@@ -178,47 +153,45 @@ func TestInspect(t *testing.T) {
 		"operators (7 nodes)", "Gemm                 4", "parameters: 356 in 8 initializers",
 		"latent.kind = dense-ae",
 	} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("inspect output lacks %q:\n%s", want, stdout)
-		}
+		assert.Contains(t, stdout, want, "inspect output")
 	}
 
 	code, stdout, stderr = latent(t, "inspect", "--json", exampleModel)
-	if code != 0 {
-		t.Fatalf("--json: exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, "--json: %s", stderr)
 	var r modelReport
-	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
-		t.Fatalf("--json output is not JSON: %v\n%s", err, stdout)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r), "--json output is not JSON:\n%s", stdout)
+	assert.EqualValues(t, 356, r.Parameters, "parameters")
+	assert.EqualValues(t, 17, r.Opsets["ai.onnx"], "ai.onnx opset")
+	if assert.Len(t, r.Inputs, 1, "inputs") {
+		assert.Equal(t, "[batch,16]", r.Inputs[0].Shape, "input shape")
 	}
-	if r.Parameters != 356 || r.Opsets["ai.onnx"] != 17 || len(r.Inputs) != 1 || r.Inputs[0].Shape != "[batch,16]" ||
-		r.Operators[0].Op != "Gemm" || r.Operators[0].Count != 4 || !r.Operators[0].Native || r.Metadata["latent.kind"] != "dense-ae" {
-		t.Errorf("unexpected report: %+v", r)
+	if assert.NotEmpty(t, r.Operators, "operators") {
+		assert.Equal(t, "Gemm", r.Operators[0].Op, "most frequent operator")
+		assert.Equal(t, 4, r.Operators[0].Count, "Gemm count")
+		assert.True(t, r.Operators[0].Native, "Gemm has a native kernel")
 	}
+	assert.Equal(t, "dense-ae", r.Metadata["latent.kind"], "metadata latent.kind")
 
 	unknownOp := writeModel(t, t.TempDir(), func(p *onnxpb.ModelProto) {
 		p.Graph.Node[1].OpType = proto.String("Frobnicate")
 	})
-	code, stdout, _ = latent(t, "inspect", unknownOp)
-	if code != 0 || !strings.Contains(stdout, "Frobnicate") || !strings.Contains(stdout, "(no native kernel)") {
-		t.Errorf("inspect of a model with an unknown op: exit %d\n%s", code, stdout)
-	}
+	code, stdout, stderr = latent(t, "inspect", unknownOp)
+	assert.Equal(t, 0, code, "inspect of a model with an unknown op: %s", stderr)
+	assert.Contains(t, stdout, "Frobnicate")
+	assert.Contains(t, stdout, "(no native kernel)")
 
 	bad := filepath.Join(t.TempDir(), "bad.onnx")
 	os.WriteFile(bad, []byte("garbage\xff"), 0o644)
-	if code, _, stderr := latent(t, "inspect", bad); code != 1 || !strings.Contains(stderr, "bad.onnx") {
-		t.Errorf("inspect garbage: exit %d, %s", code, stderr)
-	}
-	if code, _, _ := latent(t, "inspect"); code != 2 {
-		t.Errorf("inspect without model: exit %d, want 2", code)
-	}
+	code, _, stderr = latent(t, "inspect", bad)
+	assert.Equal(t, 1, code, "inspect garbage: %s", stderr)
+	assert.Contains(t, stderr, "bad.onnx", "inspect garbage")
+	code, _, _ = latent(t, "inspect")
+	assert.Equal(t, 2, code, "inspect without model")
 }
 
 func TestInspectOperators(t *testing.T) {
 	code, stdout, stderr := latent(t, "inspect", "--operators")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	have := map[string]bool{}
 	for _, l := range lines {
@@ -226,13 +199,10 @@ func TestInspectOperators(t *testing.T) {
 	}
 	// The example model's operators must be listed.
 	for _, op := range []string{"ai.onnx/Gemm", "ai.onnx/Relu", "ai.onnx/Sigmoid"} {
-		if !have[op] {
-			t.Errorf("--operators lacks %s", op)
-		}
+		assert.True(t, have[op], "--operators lacks %s", op)
 	}
-	if code, _, _ := latent(t, "inspect", "--operators", exampleModel); code != 2 {
-		t.Errorf("--operators with a model: exit %d, want 2", code)
-	}
+	code, _, _ = latent(t, "inspect", "--operators", exampleModel)
+	assert.Equal(t, 2, code, "--operators with a model")
 }
 
 // TestEveryONNXTestModel runs inspect and run over every model of the ONNX
@@ -243,7 +213,7 @@ func TestEveryONNXTestModel(t *testing.T) {
 	models, _ := filepath.Glob(filepath.Join(root, "*", "*", "model.onnx"))
 	if len(models) == 0 {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("no ONNX test models under %s: run `bash tools/setup.sh`", root)
+			require.FailNowf(t, "no ONNX test models under CI", "none under %s: run `bash tools/setup.sh`", root)
 		}
 		t.Skipf("no ONNX test models under %s (installed by `bash tools/setup.sh`)", root)
 	}
@@ -253,8 +223,9 @@ func TestEveryONNXTestModel(t *testing.T) {
 	ran := 0
 	for _, m := range models {
 		code, _, stderr := latent(t, "inspect", m)
-		if code != 0 && (code != 1 || !strings.HasPrefix(stderr, "latent inspect: ")) {
-			t.Errorf("inspect %s: exit %d: %s", m, code, stderr)
+		if code != 0 {
+			assert.Equal(t, 1, code, "inspect %s: %s", m, stderr)
+			assert.True(t, strings.HasPrefix(stderr, "latent inspect: "), "inspect %s: error lacks the command prefix: %q", m, stderr)
 		}
 		set := filepath.Join(filepath.Dir(m), "test_data_set_0")
 		if _, err := os.Stat(set); err != nil {
@@ -264,15 +235,13 @@ func TestEveryONNXTestModel(t *testing.T) {
 		switch code {
 		case 0:
 			ran++
-			if !strings.Contains(stdout, "wrote ") {
-				t.Errorf("run %s: no summary: %q", m, stdout)
-			}
+			assert.Contains(t, stdout, "wrote ", "run %s: no summary", m)
 		case 1:
-			if !strings.HasPrefix(stderr, "latent run: ") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
-				t.Errorf("run %s: error is not one line: %q", m, stderr)
-			}
+			assert.True(t, strings.HasPrefix(stderr, "latent run: "), "run %s: error lacks the command prefix: %q", m, stderr)
+			assert.NotContains(t, strings.TrimSpace(stderr), "\n", "run %s: error is not one line", m)
 		default:
-			t.Errorf("run %s: exit %d: %s", m, code, stderr)
+			assert.Failf(t, "run exited neither 0 nor 1", "run %s: exit %d: %s", m, code, stderr)
+
 		}
 	}
 	t.Logf("%d models inspected, %d ran", len(models), ran)
