@@ -50,26 +50,20 @@ func writeManifoldCSV(t *testing.T, n, d int) string {
 		b.WriteByte('\n')
 	}
 	p := filepath.Join(t.TempDir(), "x.csv")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o644))
 	return p
 }
 
 func readMetrics(t *testing.T, path string) []map[string]any {
 	t.Helper()
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	var out []map[string]any
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), path)
 		out = append(out, m)
 	}
 	return out
@@ -81,45 +75,32 @@ func TestTrainCLIWritesModelAndMetrics(t *testing.T) {
 	code, stdout, stderr := trainCLI(t, "--model", "sparse-kl", "--data", csv, "--hidden", "12", "--code", "3",
 		"--rho", "0.1", "--beta", "0.2", "--epochs", "4", "--batch", "32", "--lr", "0.01", "--optimizer", "nesterov",
 		"--schedule", "cosine", "--val-split", "0.25", "--seed", "5", "--out", out)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if !strings.Contains(stdout, "trained sparse-kl [8 12 3] in 4 epochs") {
-		t.Errorf("stdout: %q", stdout)
-	}
-	if strings.Count(stderr, "\n") != 4 || strings.Contains(stderr, "\r") {
-		t.Errorf("progress on a non-terminal should be plain lines: %q", stderr)
-	}
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "trained sparse-kl [8 12 3] in 4 epochs")
+	assert.Equal(t, 4, strings.Count(stderr, "\n"), "progress on a non-terminal should be plain lines: %q", stderr)
+	assert.NotContains(t, stderr, "\r", "progress on a non-terminal should be plain lines")
 	ms := readMetrics(t, filepath.Join(out, "metrics.jsonl"))
-	if len(ms) != 4 {
-		t.Fatalf("%d metrics lines, want 4", len(ms))
-	}
+	require.Len(t, ms, 4, "metrics lines")
 	for i, m := range ms {
 		for _, k := range []string{"epoch", "loss", "recon_loss", "reg_loss", "val_loss", "seconds", "samples_per_s"} {
-			if _, ok := m[k]; !ok {
-				t.Errorf("line %d lacks %s", i+1, k)
-			}
+			assert.Contains(t, m, k, "line %d", i+1)
 		}
-		if m["reg_loss"].(float64) <= 0 {
-			t.Errorf("line %d: KL penalty not reported: %v", i+1, m)
-		}
+		assert.Greater(t, m["reg_loss"], 0.0, "line %d: KL penalty not reported: %v", i+1, m)
 	}
-	if ms[3]["lr"].(float64) >= ms[0]["lr"].(float64) {
-		t.Errorf("cosine schedule did not lower lr: %v -> %v", ms[0]["lr"], ms[3]["lr"])
-	}
+	assert.Less(t, ms[3]["lr"], ms[0]["lr"], "cosine schedule did not lower lr")
 	m, st, err := trainer.LoadCheckpoint(filepath.Join(out, "model.latent"))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	if assert.NotNil(t, st, "checkpoint state") {
+		assert.Equal(t, 4, st.Epoch, "checkpoint epoch")
 	}
-	if st == nil || st.Epoch != 4 || m.Spec.Rho != 0.1 || m.Spec.Beta != 0.2 || m.Spec.Hidden[0] != 12 {
-		t.Errorf("checkpoint spec %+v state %+v", m.Spec, st)
+	assert.Equal(t, 0.1, m.Spec.Rho, "checkpoint spec rho")
+	assert.Equal(t, 0.2, m.Spec.Beta, "checkpoint spec beta")
+	if assert.NotEmpty(t, m.Spec.Hidden, "checkpoint spec hidden") {
+		assert.Equal(t, 12, m.Spec.Hidden[0], "checkpoint spec hidden")
 	}
-	if m.Scaler.Kind != data.MinMax || len(m.Scaler.Offset) != 8 {
-		t.Errorf("scaler not recorded: %+v", m.Scaler)
-	}
-	if _, err := os.Stat(filepath.Join(out, "spec.json")); err != nil {
-		t.Error(err)
-	}
+	assert.Equal(t, data.MinMax, m.Scaler.Kind, "scaler not recorded: %+v", m.Scaler)
+	assert.Len(t, m.Scaler.Offset, 8, "scaler offsets")
+	assert.FileExists(t, filepath.Join(out, "spec.json"))
 }
 
 func TestTrainCLIResume(t *testing.T) {
@@ -127,38 +108,26 @@ func TestTrainCLIResume(t *testing.T) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 	common := []string{"--model", "denoising", "--data", csv, "--code", "2", "--noise", "gaussian", "--sigma", "0.05",
 		"--batch", "16", "--seed", "3", "--checkpoint-every", "1", "--quiet"}
-	if code, _, stderr := trainCLI(t, append(common, "--epochs", "4", "--out", dirA)...); code != 0 {
-		t.Fatal(stderr)
-	}
-	if code, _, stderr := trainCLI(t, append(common, "--epochs", "2", "--out", dirB)...); code != 0 {
-		t.Fatal(stderr)
-	}
-	if code, _, stderr := trainCLI(t, "--data", csv, "--batch", "16", "--quiet", "--checkpoint-every", "1",
-		"--epochs", "4", "--out", dirB, "--resume", filepath.Join(dirB, "checkpoint.latent")); code != 0 {
-		t.Fatal(stderr)
-	}
-	code, _, stderr := trainCLI(t, "--data", csv, "--seed", "4", "--epochs", "5", "--out", t.TempDir(), "--resume", filepath.Join(dirB, "checkpoint.latent"))
-	if code != 1 || !strings.Contains(stderr, "checkpoint was trained with seed 3, not 4") {
-		t.Errorf("resume with another seed: exit %d, %q", code, stderr)
-	}
+	code, _, stderr := trainCLI(t, append(common, "--epochs", "4", "--out", dirA)...)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = trainCLI(t, append(common, "--epochs", "2", "--out", dirB)...)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = trainCLI(t, "--data", csv, "--batch", "16", "--quiet", "--checkpoint-every", "1",
+		"--epochs", "4", "--out", dirB, "--resume", filepath.Join(dirB, "checkpoint.latent"))
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = trainCLI(t, "--data", csv, "--seed", "4", "--epochs", "5", "--out", t.TempDir(), "--resume", filepath.Join(dirB, "checkpoint.latent"))
+	assert.Equal(t, 1, code, "resume with another seed: %q", stderr)
+	assert.Contains(t, stderr, "checkpoint was trained with seed 3, not 4", "resume with another seed")
 	a, _, err := trainer.LoadCheckpoint(filepath.Join(dirA, "model.latent"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _, err := trainer.LoadCheckpoint(filepath.Join(dirB, "model.latent"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Len(t, b.Params(), len(a.Params()), "resumed vs uninterrupted parameter count")
 	for i, p := range a.Params() {
-		for j, v := range p.Data {
-			if b.Params()[i].Data[j] != v {
-				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", p.Name, j, b.Params()[i].Data[j], v)
-			}
-		}
+		// Bit-identical: resuming must replay the same batches and updates.
+		require.Equal(t, p.Data, b.Params()[i].Data, "%s: resumed vs uninterrupted", p.Name)
 	}
-	if n := len(readMetrics(t, filepath.Join(dirB, "metrics.jsonl"))); n != 4 {
-		t.Errorf("resumed metrics.jsonl has %d lines, want 4 (appended)", n)
-	}
+	assert.Len(t, readMetrics(t, filepath.Join(dirB, "metrics.jsonl")), 4, "resumed metrics.jsonl lines (appended)")
 }
 
 func TestTrainCLIRatings(t *testing.T) {
@@ -177,16 +146,12 @@ func TestTrainCLIRatings(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := trainCLI(t, "--model", "recommender", "--data", p, "--format", "ratings",
 		"--val-split", "0.2", "--epochs", "3", "--out", out, "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if !strings.Contains(stdout, "trained recommender [15 20 10]") || !strings.Contains(stdout, "val_rmse") {
-		t.Errorf("stdout: %q", stdout)
-	}
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "trained recommender [15 20 10]")
+	assert.Contains(t, stdout, "val_rmse")
 	ms := readMetrics(t, filepath.Join(out, "metrics.jsonl"))
-	if _, ok := ms[0]["val_rmse"]; !ok {
-		t.Errorf("no val_rmse in %v", ms[0])
-	}
+	require.NotEmpty(t, ms, "metrics lines")
+	assert.Contains(t, ms[0], "val_rmse")
 }
 
 func TestTrainCLIBadInput(t *testing.T) {
@@ -235,17 +200,16 @@ func TestTrainCLINPY(t *testing.T) {
 		x[i] = float32(rng.Float64())
 	}
 	p := filepath.Join(t.TempDir(), "x.npy")
-	f, _ := os.Create(p)
-	if err := data.WriteNPY(f, 64, 5, x); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	require.NoError(t, data.WriteNPY(f, 64, 5, x))
+	require.NoError(t, f.Close())
 	out := t.TempDir()
 	code, stdout, stderr := trainCLI(t, "--model", "contractive", "--data", p, "--code", "2", "--lambda", "0.1",
 		"--epochs", "2", "--out", out, "--quiet", "--scaling", "standard", "--output-activation", "identity")
-	if code != 0 || !strings.Contains(stdout, "trained contractive [5 2]") {
-		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
-	}
+	require.Equal(t, 0, code, "%s %s", stdout, stderr)
+	require.Contains(t, stdout, "trained contractive [5 2]")
+
 }
 
 // latent train --data alone: --model defaults to deep (recommender for a
