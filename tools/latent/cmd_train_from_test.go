@@ -6,12 +6,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/export"
 	"github.com/latent-ml/latent/models"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestTrainFromPyTorchModel is the fine-tune round trip from the CLI: a
@@ -31,14 +32,10 @@ func TestTrainFromPyTorchModel(t *testing.T) {
 		}
 		b.WriteByte('\n')
 	}
-	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(csv, []byte(b.String()), 0o644))
 	src := filepath.Join("..", "..", "testdata", "interop", "pytorch", "dense_ae-torchscript", "model.onnx")
 	orig, _, err := export.ImportFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	train := func(from, out string, epochs int) (string, string, int) {
 		var o, e bytes.Buffer
 		code := run([]string{"train", "--from", from, "--data", csv, "--epochs", fmt.Sprint(epochs), "--lr", "0.01",
@@ -46,33 +43,28 @@ func TestTrainFromPyTorchModel(t *testing.T) {
 		return o.String(), e.String(), code
 	}
 	ft := filepath.Join(dir, "ft")
-	if out, errOut, code := train(src, ft, 3); code != 0 {
-		t.Fatalf("latent train --from %s: exit %d\n%s%s", src, code, out, errOut)
-	}
+	out, errOut, code := train(src, ft, 3)
+	require.Equal(t, 0, code, "latent train --from %s:\n%s%s", src, out, errOut)
 	m, md, err := export.ImportFile(filepath.Join(ft, "model.onnx"))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	require.NotNil(t, md, "re-exported metadata")
+	require.Equal(t, models.Deep, md.Spec.Kind, "re-exported metadata %+v, want a deep 16-8-4 model", md)
+	require.Equal(t, []int{16, 8, 4}, md.Spec.Sizes(), "re-exported metadata %+v, want a deep 16-8-4 model", md)
+	if assert.NotNil(t, md.Training, "training summary") {
+		assert.Equal(t, 3, md.Training.Epochs, "training summary %+v", md.Training)
 	}
-	if md == nil || md.Spec.Kind != models.Deep || !slices.Equal(md.Spec.Sizes(), []int{16, 8, 4}) {
-		t.Fatalf("re-exported metadata %+v, want a deep 16-8-4 model", md)
-	}
-	if md.Training == nil || md.Training.Epochs != 3 {
-		t.Errorf("training summary %+v, want 3 epochs", md.Training)
-	}
-	if slices.Equal(m.Params()[0].Data, orig.Params()[0].Data) {
-		t.Error("fine-tuning left the PyTorch weights unchanged")
-	}
+	assert.NotEqual(t, orig.Params()[0].Data, m.Params()[0].Data, "fine-tuning left the PyTorch weights unchanged")
 	// latent's own export continues the same way.
-	if out, errOut, code := train(filepath.Join(ft, "model.onnx"), filepath.Join(dir, "ft2"), 1); code != 0 {
-		t.Fatalf("latent train --from its own export: exit %d\n%s%s", code, out, errOut)
-	}
+	out, errOut, code = train(filepath.Join(ft, "model.onnx"), filepath.Join(dir, "ft2"), 1)
+	require.Equal(t, 0, code, "latent train --from its own export:\n%s%s", out, errOut)
 	// A model outside the dense pattern is a clear error, and --from excludes --model.
 	vae := filepath.Join("..", "..", "testdata", "interop", "pytorch", "vae-dynamo", "model.onnx")
-	if _, errOut, code := train(vae, filepath.Join(dir, "bad"), 1); code == 0 || !strings.Contains(errOut, "exactly one output") {
-		t.Errorf("--from a VAE: exit %d, stderr %q", code, errOut)
-	}
+	_, errOut, code = train(vae, filepath.Join(dir, "bad"), 1)
+	assert.NotEqual(t, 0, code, "--from a VAE: stderr %q", errOut)
+	assert.Contains(t, errOut, "exactly one output", "--from a VAE")
 	var o, e bytes.Buffer
-	if code := run([]string{"train", "--from", src, "--model", "deep", "--data", csv, "--out", filepath.Join(dir, "x")}, &o, &e); code != exitUsage || !strings.Contains(e.String(), "--from takes the architecture") {
-		t.Errorf("--from with --model: exit %d, stderr %q", code, e.String())
-	}
+	code = run([]string{"train", "--from", src, "--model", "deep", "--data", csv, "--out", filepath.Join(dir, "x")}, &o, &e)
+	assert.Equal(t, exitUsage, code, "--from with --model: stderr %q", e.String())
+	assert.Contains(t, e.String(), "--from takes the architecture", "--from with --model")
+
 }
