@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestEdgeBinary runs the static edge build (CGO_ENABLED=0, -trimpath,
@@ -22,21 +25,17 @@ func TestEdgeBinary(t *testing.T) {
 		t.Skip("LATENT_EDGE_BIN not set: tools/test.d/edge.sh builds the static binary and runs this test")
 	}
 	out, err := exec.Command(bin, "version", "--json").Output()
-	if err != nil {
-		t.Fatalf("version: %v", err)
-	}
+	require.NoError(t, err, "version")
 	var v versionInfo
-	if err := json.Unmarshal(out, &v); err != nil || v.CGO {
-		t.Fatalf("edge binary version %s (%v): want a cgo-free build", out, err)
-	}
+	require.NoError(t, json.Unmarshal(out, &v), "edge binary version %s", out)
+	require.False(t, v.CGO, "edge binary version %s: want a cgo-free build", out)
 	folders := []string{"ae-undercomplete", "ae-deep", "ae-k-sparse", "ae-deep-encoder", "ae-deep-decoder", "conv_stack", "vae"}
 	for _, name := range folders {
 		dir := filepath.Join("../../testdata/golden", name)
 		set := filepath.Join(dir, "test_data_set_0")
 		outDir := t.TempDir()
 		cmd := exec.Command(bin, "run", filepath.Join(dir, "model.onnx"), "--inputs", set, "--outputs", outDir)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: %v\n%s", name, err, b)
+		if b, err := cmd.CombinedOutput(); !assert.NoError(t, err, "%s:\n%s", name, b) {
 			continue
 		}
 		atol, rtol := 1e-5, 1e-4
@@ -52,25 +51,25 @@ func TestEdgeBinary(t *testing.T) {
 			}
 		}
 		wants, _ := filepath.Glob(filepath.Join(set, "output_*.pb"))
-		if len(wants) == 0 {
-			t.Errorf("%s: no expected outputs", name)
-		}
+		assert.NotEmpty(t, wants, "%s: no expected outputs", name)
 		for _, w := range wants {
+			base := filepath.Base(w)
 			_, want := readTensor(t, w)
-			_, got := readTensor(t, filepath.Join(outDir, filepath.Base(w)))
-			if fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) || got.DType != want.DType {
-				t.Errorf("%s %s: %v %v, want %v %v", name, filepath.Base(w), got.DType, got.Shape, want.DType, want.Shape)
+			_, got := readTensor(t, filepath.Join(outDir, base))
+			sameShape := assert.Equal(t, fmt.Sprint(want.Shape), fmt.Sprint(got.Shape), "%s %s: shape", name, base)
+			sameType := assert.Equal(t, want.DType, got.DType, "%s %s: dtype", name, base)
+			if !sameShape || !sameType {
 				continue
 			}
 			g, err1 := toFloat32(got)
 			e, err2 := toFloat32(want)
-			if err1 != nil || err2 != nil {
-				t.Errorf("%s: %v %v", name, err1, err2)
+			gotOK := assert.NoError(t, err1, "%s %s: output", name, base)
+			wantOK := assert.NoError(t, err2, "%s %s: expected output", name, base)
+			if !gotOK || !wantOK {
 				continue
 			}
 			for i := range g {
-				if d := math.Abs(float64(g[i] - e[i])); d > atol+rtol*math.Abs(float64(e[i])) {
-					t.Errorf("%s %s[%d] = %g, want %g (atol %g, rtol %g)", name, filepath.Base(w), i, g[i], e[i], atol, rtol)
+				if !assert.InDelta(t, e[i], g[i], atol+rtol*math.Abs(float64(e[i])), "%s %s[%d] (atol %g, rtol %g)", name, base, i, atol, rtol) {
 					break
 				}
 			}
@@ -79,7 +78,7 @@ func TestEdgeBinary(t *testing.T) {
 	// The anomaly path works in the edge build too.
 	b, err := exec.Command(bin, "score", filepath.Join("../../testdata/golden/ae-undercomplete", "model.onnx"),
 		"--data", "../../testdata/golden/ae-undercomplete/test_data_set_0/input_0.pb", "--quiet").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(b), "row,score\n0,") {
-		t.Errorf("edge score: %v\n%s", err, b)
-	}
+	assert.NoError(t, err, "edge score:\n%s", b)
+	assert.True(t, strings.HasPrefix(string(b), "row,score\n0,"), "edge score output:\n%s", b)
+
 }
