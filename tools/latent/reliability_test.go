@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/trainer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A real SIGINT to a running `latent train` stops it with a final
@@ -41,49 +43,38 @@ func TestTrainCLISignalWritesCheckpointAndResumes(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("training wrote no metrics within 60s")
+			require.FailNow(t, "training wrote no metrics within 60s")
 		}
 		select {
 		case r := <-done:
-			t.Fatalf("training ended before the signal: exit %d\n%s", r.code, r.stderr)
+			require.FailNowf(t, "training ended before the signal", "exit %d\n%s", r.code, r.stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
 	var r result
 	select {
 	case r = <-done:
 	case <-time.After(60 * time.Second):
-		t.Fatal("training did not stop within 60s of SIGINT")
+		require.FailNow(t, "training did not stop within 60s of SIGINT")
 	}
 	ckpt := filepath.Join(dir, "checkpoint.latent")
-	if r.code != exitFail || !strings.Contains(r.stderr, "context canceled") || !strings.Contains(r.stderr, "--resume "+ckpt) {
-		t.Fatalf("after SIGINT: exit %d, stderr %q; want exit %d naming the final checkpoint", r.code, r.stderr, exitFail)
-	}
+	require.Equal(t, exitFail, r.code, "after SIGINT: stderr %q", r.stderr)
+	require.Contains(t, r.stderr, "context canceled", "after SIGINT")
+	require.Contains(t, r.stderr, "--resume "+ckpt, "after SIGINT: the error names the final checkpoint")
 	_, st, err := trainer.LoadCheckpoint(ckpt)
-	if err != nil {
-		t.Fatalf("final checkpoint: %v", err)
-	}
-	ents, _ := os.ReadDir(dir)
+	require.NoError(t, err, "final checkpoint")
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
 	for _, e := range ents {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file %s left behind", e.Name())
-		}
+		assert.NotContains(t, e.Name(), ".tmp-", "temporary file left behind")
 	}
 	want := st.Epoch + 2
 	code, out, errs := trainCLI(t, "--data", csv, "--out", dir, "--resume", ckpt,
 		"--epochs", strconv.Itoa(want), "--batch", "8", "--quiet")
-	if code != exitOK {
-		t.Fatalf("resume: exit %d\n%s", code, errs)
-	}
-	if !strings.Contains(out, "in "+strconv.Itoa(want)+" epochs") {
-		t.Errorf("resumed run output %q, want %d epochs in total", out, want)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil {
-		t.Errorf("resumed run did not export: %v", err)
-	}
+	require.Equal(t, exitOK, code, "resume:\n%s", errs)
+	assert.Contains(t, out, "in "+strconv.Itoa(want)+" epochs", "resumed run: want %d epochs in total", want)
+	assert.FileExists(t, filepath.Join(dir, "model.onnx"), "resumed run did not export")
 }
 
 // A real SIGTERM to `latent serve` while a request waits drains it: the
@@ -98,9 +89,7 @@ func TestServeCLISignalDrains(t *testing.T) {
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no listening line (%v); stderr: %s", err, stderr.String())
-	}
+	require.NoError(t, err, "no listening line; stderr: %s", stderr.String())
 	go io.Copy(io.Discard, pr)
 	base := strings.TrimSpace(line[strings.Index(line, "http://"):])
 	in, _ := goldenPair(t, goldenAE)
@@ -121,31 +110,24 @@ func TestServeCLISignalDrains(t *testing.T) {
 	}()
 	slowW.Write(body[:10])
 	time.Sleep(100 * time.Millisecond)
-	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
 	time.Sleep(100 * time.Millisecond)
 	slowW.Write(body[10:])
 	slowW.Close()
 	select {
 	case code := <-got:
-		if code != 200 {
-			t.Errorf("request in flight at SIGTERM: status %d, want 200", code)
-		}
+		assert.Equal(t, http.StatusOK, code, "request in flight at SIGTERM")
 	case <-time.After(30 * time.Second):
-		t.Fatal("request in flight never completed")
+		require.FailNow(t, "request in flight never completed")
 	}
 	select {
 	case code := <-done:
-		if code != exitOK {
-			t.Errorf("latent serve exited %d after SIGTERM; stderr: %s", code, stderr.String())
-		}
+		assert.Equal(t, exitOK, code, "latent serve exit after SIGTERM; stderr: %s", stderr.String())
 	case <-time.After(30 * time.Second):
-		t.Fatal("latent serve did not exit after SIGTERM")
+		require.FailNow(t, "latent serve did not exit after SIGTERM")
 	}
-	if !strings.Contains(stderr.String(), "stopped") {
-		t.Errorf("no shutdown log line: %s", stderr.String())
-	}
+	assert.Contains(t, stderr.String(), "stopped", "no shutdown log line")
+
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's logger and the test.
