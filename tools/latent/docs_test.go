@@ -258,24 +258,20 @@ func TestDocFences(t *testing.T) {
 		for i := range blocks {
 			b := &blocks[i]
 			for _, e := range b.dir.errs {
-				t.Errorf("%s: doc-test directive: %s", b.where(), e)
+				assert.Failf(t, "bad doc-test directive", "%s: doc-test directive: %s", b.where(), e)
 			}
-			if b.lang == "" {
-				t.Errorf("%s: fenced block without a language: write ```sh for commands (run by TestDocs unless marked illustrative, see %s) "+
-					"or ```text for output and other text", b.where(), docGuide)
+			if !assert.NotEmpty(t, b.lang, "%s: fenced block without a language: write ```sh for commands (run by TestDocs unless marked illustrative, see %s) "+
+				"or ```text for output and other text", b.where(), docGuide) {
 				continue
 			}
 			if b.dir.output {
-				if b.isShell() {
-					t.Errorf("%s: \"output\" marks the text block that shows a shell block's output, not a shell block", b.where())
-				} else if !shellRuns {
-					t.Errorf("%s: \"output\" block follows no shell block that runs (all before it are illustrative)", b.where())
+				if assert.False(t, b.isShell(), "%s: \"output\" marks the text block that shows a shell block's output, not a shell block", b.where()) {
+					assert.True(t, shellRuns, "%s: \"output\" block follows no shell block that runs (all before it are illustrative)", b.where())
 				}
 			}
 			if !b.isShell() {
-				if b.dir.illustrative || len(b.dir.appends) > 0 || len(b.dir.needs) > 0 {
-					t.Errorf("%s: doc-test directives other than \"output\" apply to shell blocks (```sh), not ```%s", b.where(), b.lang)
-				}
+				assert.False(t, b.dir.illustrative || len(b.dir.appends) > 0 || len(b.dir.needs) > 0,
+					"%s: doc-test directives other than \"output\" apply to shell blocks (```sh), not ```%s", b.where(), b.lang)
 				continue
 			}
 			shellRuns = shellRuns || !b.dir.illustrative
@@ -283,9 +279,7 @@ func TestDocFences(t *testing.T) {
 				continue // a block that shows a usage error calls latent wrongly on purpose
 			}
 			for _, l := range latentCommands(b.body) {
-				if err := checkLatentLine(l.args); err != nil {
-					t.Errorf("%s (line %d of the block): %v\n    %s", b.where(), l.line, err, l.text)
-				}
+				assert.NoError(t, checkLatentLine(l.args), "%s (line %d of the block):\n    %s", b.where(), l.line, l.text)
 			}
 		}
 	}
@@ -322,9 +316,7 @@ func TestDocCommandLines(t *testing.T) {
 			}
 			for _, l := range latentCommands(b.body) {
 				checked++
-				if err := checkLatentLine(l.args); err != nil {
-					t.Errorf("%s (line %d of the block): %v\n    %s", b.where(), l.line, err, l.text)
-				}
+				assert.NoError(t, checkLatentLine(l.args), "%s (line %d of the block):\n    %s", b.where(), l.line, l.text)
 			}
 		}
 	}
@@ -380,11 +372,9 @@ func runDocFile(t *testing.T, root, bin string, blocks []mdBlock) {
 	for i := range blocks {
 		b := &blocks[i]
 		if b.dir.output && last != nil {
-			if err := matchOutput(b.body, lastOut); err != nil {
-				t.Errorf("%s: the output shown differs from what %s printed: %v\nprinted:\n%s\n"+
-					"Update the block (numbers may differ; the words and layout must match), or drop its <!-- doc-test: output --> line.",
-					b.where(), last.where(), err, indent(lastOut))
-			}
+			assert.NoError(t, matchOutput(b.body, lastOut), "%s: the output shown differs from what %s printed\nprinted:\n%s\n"+
+				"Update the block (numbers may differ; the words and layout must match), or drop its <!-- doc-test: output --> line.",
+				b.where(), last.where(), indent(lastOut))
 			continue
 		}
 		if !b.isShell() || b.dir.illustrative || len(b.dir.errs) > 0 {
@@ -393,7 +383,7 @@ func runDocFile(t *testing.T, root, bin string, blocks []mdBlock) {
 		last, lastOut = b, ""
 		if missing := unmetNeeds(b.dir.needs); missing != "" {
 			if os.Getenv("CI") != "" {
-				t.Errorf("%s: CI is set but the block's need is unmet: %s (tools/setup.sh installs it)", b.where(), missing)
+				assert.Failf(t, "CI is set but the block's need is unmet", "%s: %s (tools/setup.sh installs it)", b.where(), missing)
 			} else {
 				t.Logf("%s: skipped (%s; bash tools/setup.sh installs it; CI fails instead)", b.where(), missing)
 			}
@@ -403,19 +393,20 @@ func runDocFile(t *testing.T, root, bin string, blocks []mdBlock) {
 		out, code, elapsed, err := runDocBlock(t, work, bin, b)
 		lastOut = out
 		t.Logf("%s: exit %d in %.1fs", b.where(), code, elapsed.Seconds())
-		switch {
-		case err != nil:
-			t.Errorf("%s: %v\nblock:\n%s\noutput:\n%s\n%s", b.where(), err, indent(b.body), indent(tail(out, 40)), howToFix(b))
-		case code != b.dir.exit:
+		if !assert.NoError(t, err, "%s\nblock:\n%s\noutput:\n%s\n%s", b.where(), indent(b.body), indent(tail(out, 40)), howToFix(b)) {
+			continue
+		}
+		if code != b.dir.exit {
 			what := "the block"
 			if i := strings.LastIndex(out, "doc-test: exit "); i >= 0 {
 				if _, cmd, ok := strings.Cut(strings.SplitN(out[i:], "\n", 2)[0], " from: "); ok {
 					what = fmt.Sprintf("%q", cmd)
 				}
 			}
-			t.Errorf("%s: %s exited %d; the block should exit %d\nblock:\n%s\noutput:\n%s\n%s", b.where(), what, code, b.dir.exit,
+			assert.Equal(t, b.dir.exit, code, "%s: %s exited %d; the block should exit %d\nblock:\n%s\noutput:\n%s\n%s", b.where(), what, code, b.dir.exit,
 				indent(b.body), indent(tail(out, 40)), howToFix(b))
 		}
+
 	}
 }
 
