@@ -37,7 +37,7 @@ func needFashion(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(apps.FashionDir, "t10k-images-idx3-ubyte.gz")); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("Fashion-MNIST missing under CI (tools/setup.sh installs dataset-fashion-mnist): %v", err)
+			require.NoError(t, err, "Fashion-MNIST missing under CI (tools/setup.sh installs dataset-fashion-mnist)")
 		}
 		t.Skip("Fashion-MNIST not installed (bash tools/setup.sh installs dataset-fashion-mnist)")
 	}

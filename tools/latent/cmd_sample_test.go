@@ -113,7 +113,7 @@ func TestTrainConvIDX(t *testing.T) {
 	p := "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("Fashion-MNIST missing under CI (tools/setup.sh installs it): %v", err)
+			require.NoError(t, err, "Fashion-MNIST missing under CI (tools/setup.sh installs it)")
 		}
 		t.Skipf("Fashion-MNIST not installed (Debian package dataset-fashion-mnist): %v", err)
 	}
