@@ -59,18 +59,16 @@ func householderTridiagonal(w []float64, n int, d, e []float64) []float64 {
 	p := make([]float64, n)
 	for k := 0; k+2 < n; k++ {
 		m := n - k - 1
-		x := make([]float64, m)
+		v := make([]float64, m) // x, then x - α·e₁
 		var norm2 float64
-		for i := range x {
-			x[i] = w[(k+1+i)*n+k]
-			norm2 += x[i] * x[i]
+		for i := range v {
+			v[i] = w[(k+1+i)*n+k]
+			norm2 += v[i] * v[i]
 		}
-		norm := math.Sqrt(norm2)
-		if norm == 0 || norm2-x[0]*x[0] == 0 {
-			continue // already tridiagonal in this column
+		if norm2-v[0]*v[0] == 0 {
+			continue // already tridiagonal in this column (or all zero)
 		}
-		alpha := -math.Copysign(norm, x[0])
-		v := x
+		alpha := -math.Copysign(math.Sqrt(norm2), v[0])
 		v[0] -= alpha
 		beta := 2 / dot(v, v)
 		var vp float64
@@ -90,10 +88,10 @@ func householderTridiagonal(w []float64, n int, d, e []float64) []float64 {
 				row[j] -= vi*p[j] + qi*v[j]
 			}
 		}
-		w[(k+1)*n+k], w[k*n+k+1] = alpha, alpha
-		for i := 1; i < m; i++ {
-			w[(k+1+i)*n+k], w[k*n+k+1+i] = 0, 0
-		}
+		// Only the diagonal and the coupling above it are read from here
+		// on (the trailing block is updated whole, the reflected column
+		// is never read again), so only that coupling is written.
+		w[k*n+k+1] = alpha
 		vs[k], betas[k] = v, beta
 	}
 	for i := 0; i < n; i++ {
