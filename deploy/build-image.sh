@@ -29,7 +29,7 @@ done
 
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
-CGO_ENABLED=0 GOOS=linux GOARCH="$arch" go build -tags grpcnotrace,nethttpomithttp2 -trimpath -ldflags "-s -w" -o "$ctx/latent" ./tools/latent
+bash tools/build-edge.sh "$ctx/latent" "$arch"
 cp deploy/Containerfile "$ctx/Containerfile"
 
 # shellcheck disable=SC2206

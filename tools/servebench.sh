@@ -18,7 +18,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/latent/servebench"
 mkdir -p "$cache" runs/servebench
 model="$cache/fashion-ae/model.onnx"
 bin="$cache/latent"
-CGO_ENABLED=0 go build -tags grpcnotrace,nethttpomithttp2 -trimpath -ldflags "-s -w" -o "$bin" ./tools/latent
+bash tools/build-edge.sh "$bin"
 if [ ! -f "$model" ]; then
 	echo "servebench: training the benchmark model into $(dirname "$model")" >&2
 	"$bin" train --model deep --data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# edge.sh builds the static edge binary exactly as the README documents
+# edge.sh builds the static edge binary with tools/build-edge.sh, the command the README documents
 # (CGO_ENABLED=0 go build -tags grpcnotrace,nethttpomithttp2 -trimpath -ldflags "-s -w"
 # ./tools/latent; nethttpomithttp2 leaves out net/http's bundled HTTP/2,
 # which only TLS negotiates; grpcnotrace is gRPC's own tag that leaves out
@@ -28,7 +28,7 @@ check_size() {
 	fi
 }
 
-CGO_ENABLED=0 go build -tags grpcnotrace,nethttpomithttp2 -trimpath -ldflags "-s -w" -o "$tmp/latent" ./tools/latent
+bash tools/build-edge.sh "$tmp/latent"
 check_size linux/$(go env GOARCH) "$tmp/latent"
 if readelf -l "$tmp/latent" | grep -q "Requesting program interpreter"; then
 	echo "edge: binary is dynamically linked" >&2
@@ -37,7 +37,7 @@ fi
 "$tmp/latent" version
 LATENT_EDGE_BIN="$tmp/latent" go test -count=1 -run '^TestEdgeBinary$' ./tools/latent
 
-CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags grpcnotrace,nethttpomithttp2 -trimpath -ldflags "-s -w" -o "$tmp/latent-arm64" ./tools/latent
+bash tools/build-edge.sh "$tmp/latent-arm64" arm64
 if ! readelf -h "$tmp/latent-arm64" | grep -q "AArch64"; then
 	echo "edge: the arm64 build is not an AArch64 ELF" >&2
 	exit 1
